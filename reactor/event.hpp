@@ -1,0 +1,41 @@
+#pragma once
+// A notification that coroutines on one shard can await: `set()` wakes every waiter once and
+// stays set until `reset()`. Jobs hold one as their cancel signal (await it with `||` against the
+// work), and task groups use one to say "empty". Not thread-safe: owned by one shard.
+
+#include "reactor/coro.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+namespace skyd {
+
+class Event {
+ public:
+  explicit Event(asio::any_io_executor executor);
+
+  void set();
+  void reset();
+  bool is_set() const { return set_; }
+
+  // Completes when the event is set (at once if it already is). Throws operation_aborted when
+  // the awaiting coroutine itself is cancelled.
+  Task<void> wait();
+
+ private:
+  asio::steady_timer timer_;
+  bool set_ = false;
+};
+
+// Like Event, but every `notify()` wakes the waiters present at that moment; used for "something
+// changed, look again" loops.
+class Notifier {
+ public:
+  explicit Notifier(asio::any_io_executor executor);
+  void notify_all();
+  Task<void> wait();
+
+ private:
+  asio::steady_timer timer_;
+};
+
+}  // namespace skyd
