@@ -13,7 +13,8 @@ Duration Backoff::next_delay() {
   const double capped = std::min(base, std::chrono::duration<double>(policy_.cap).count());
   std::uniform_real_distribution<double> factor(1.0 - policy_.jitter, 1.0 + policy_.jitter);
   ++delays_taken_;
-  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(capped * factor(random_)));
+  return std::chrono::duration_cast<Duration>(
+      std::chrono::duration<double>(capped * factor(random_)));
 }
 
 bool Backoff::allows_attempt(int attempts_made) const {

@@ -16,8 +16,8 @@ struct BackoffPolicy {
   Duration initial = std::chrono::milliseconds(100);
   double multiplier = 2.0;
   Duration cap = std::chrono::seconds(30);
-  double jitter = 0.2;                 // each delay is scaled by a factor in [1-jitter, 1+jitter]
-  std::optional<int> max_attempts;     // attempts in all, the first included; empty = forever
+  double jitter = 0.2;              // each delay is scaled by a factor in [1-jitter, 1+jitter]
+  std::optional<int> max_attempts;  // attempts in all, the first included; empty = forever
 };
 
 // The delays of one retry sequence. Delay n (0-based) is min(cap, initial * multiplier^n),

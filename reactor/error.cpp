@@ -17,14 +17,22 @@ void throw_exception_from_error(const Error& error, const boost::source_location
 
 std::string_view to_string(NetErrc code) {
   switch (code) {
-    case NetErrc::kTimedOut: return "timed out";
-    case NetErrc::kCancelled: return "cancelled";
-    case NetErrc::kBodyTooLarge: return "body too large";
-    case NetErrc::kBadUrl: return "bad url";
-    case NetErrc::kConnectFailed: return "connect failed";
-    case NetErrc::kTlsFailed: return "tls failed";
-    case NetErrc::kProtocol: return "protocol error";
-    case NetErrc::kClosed: return "connection closed";
+    case NetErrc::kTimedOut:
+      return "timed out";
+    case NetErrc::kCancelled:
+      return "cancelled";
+    case NetErrc::kBodyTooLarge:
+      return "body too large";
+    case NetErrc::kBadUrl:
+      return "bad url";
+    case NetErrc::kConnectFailed:
+      return "connect failed";
+    case NetErrc::kTlsFailed:
+      return "tls failed";
+    case NetErrc::kProtocol:
+      return "protocol error";
+    case NetErrc::kClosed:
+      return "connection closed";
   }
   return "unknown";
 }

@@ -5,14 +5,17 @@
 
 namespace skyd {
 
-Event::Event(asio::any_io_executor executor) : timer_(std::move(executor), Clock::time_point::max()) {}
+Event::Event(asio::any_io_executor executor)
+    : timer_(std::move(executor), Clock::time_point::max()) {}
 
 void Event::set() {
   set_ = true;
   timer_.cancel();
 }
 
-void Event::reset() { set_ = false; }
+void Event::reset() {
+  set_ = false;
+}
 
 Task<void> Event::wait() {
   while (!set_) {
@@ -27,7 +30,9 @@ Task<void> Event::wait() {
 Notifier::Notifier(asio::any_io_executor executor)
     : timer_(std::move(executor), Clock::time_point::max()) {}
 
-void Notifier::notify_all() { timer_.cancel(); }
+void Notifier::notify_all() {
+  timer_.cancel();
+}
 
 Task<void> Notifier::wait() {
   co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));

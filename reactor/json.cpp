@@ -58,11 +58,21 @@ void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char escaped[8];
@@ -124,16 +134,21 @@ namespace {
 
 Json convert(simdjson::dom::element element) {
   switch (element.type()) {
-    case simdjson::dom::element_type::NULL_VALUE: return Json(nullptr);
-    case simdjson::dom::element_type::BOOL: return Json(bool(element.get_bool().value()));
-    case simdjson::dom::element_type::INT64: return Json(element.get_int64().value());
+    case simdjson::dom::element_type::NULL_VALUE:
+      return Json(nullptr);
+    case simdjson::dom::element_type::BOOL:
+      return Json(bool(element.get_bool().value()));
+    case simdjson::dom::element_type::INT64:
+      return Json(element.get_int64().value());
     case simdjson::dom::element_type::UINT64: {
       const auto value = element.get_uint64().value();
       return value <= static_cast<std::uint64_t>(INT64_MAX) ? Json(static_cast<std::int64_t>(value))
-                                                           : Json(static_cast<double>(value));
+                                                            : Json(static_cast<double>(value));
     }
-    case simdjson::dom::element_type::DOUBLE: return Json(element.get_double().value());
-    case simdjson::dom::element_type::STRING: return Json(std::string_view(element.get_string().value()));
+    case simdjson::dom::element_type::DOUBLE:
+      return Json(element.get_double().value());
+    case simdjson::dom::element_type::STRING:
+      return Json(std::string_view(element.get_string().value()));
     case simdjson::dom::element_type::ARRAY: {
       Json::Array values;
       for (auto item : element.get_array().value()) values.push_back(convert(item));
@@ -158,7 +173,8 @@ Result<Json> parse_json(std::string_view text) {
   simdjson::padded_string padded(text);
   simdjson::dom::element root;
   if (auto error = parser.parse(padded).get(root)) {
-    return make_error(NetErrc::kProtocol, std::string("invalid JSON: ") + simdjson::error_message(error));
+    return make_error(NetErrc::kProtocol,
+                      std::string("invalid JSON: ") + simdjson::error_message(error));
   }
   return convert(root);
 }

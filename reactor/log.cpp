@@ -45,8 +45,10 @@ std::shared_ptr<spdlog::logger> logger(std::string_view module) {
   if (auto existing = spdlog::get(name)) return existing;
   if (state.sinks.empty()) {
     state.sinks.push_back(std::make_shared<spdlog::sinks::stderr_sink_mt>());
-    if (const char* level = std::getenv("SKYD_LOG_LEVEL")) state.level = spdlog::level::from_str(level);
-    else state.level = spdlog::level::warn;  // libraries and tests stay quiet unless asked
+    if (const char* level = std::getenv("SKYD_LOG_LEVEL"))
+      state.level = spdlog::level::from_str(level);
+    else
+      state.level = spdlog::level::warn;  // libraries and tests stay quiet unless asked
   }
   auto created = std::make_shared<spdlog::logger>(name, state.sinks.begin(), state.sinks.end());
   created->set_level(state.level);

@@ -32,7 +32,9 @@ ShardPool::ShardPool(std::size_t shards) {
   for (std::size_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>(i));
 }
 
-ShardPool::~ShardPool() { stop(); }
+ShardPool::~ShardPool() {
+  stop();
+}
 
 std::vector<asio::any_io_executor> ShardPool::executors() {
   std::vector<asio::any_io_executor> all;
@@ -40,7 +42,9 @@ std::vector<asio::any_io_executor> ShardPool::executors() {
   return all;
 }
 
-std::optional<std::size_t> ShardPool::current_shard() { return this_thread_shard; }
+std::optional<std::size_t> ShardPool::current_shard() {
+  return this_thread_shard;
+}
 
 void ShardPool::start() {
   if (started_) return;

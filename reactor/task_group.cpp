@@ -14,15 +14,13 @@ TaskGroup::TaskGroup(asio::any_io_executor executor, std::string name)
 
 void TaskGroup::spawn(Task<void> work) {
   auto child = children_.emplace(children_.end());
-  asio::co_spawn(executor_, std::move(work),
-                 asio::bind_cancellation_slot(child->signal.slot(),
-                                              [this, child](std::exception_ptr error) {
-                                                // The child's slot is still referenced while
-                                                // this handler runs: erase it afterwards.
-                                                asio::post(executor_, [this, child, error] {
-                                                  finished(child, error);
-                                                });
-                                              }));
+  asio::co_spawn(
+      executor_, std::move(work),
+      asio::bind_cancellation_slot(child->signal.slot(), [this, child](std::exception_ptr error) {
+        // The child's slot is still referenced while
+        // this handler runs: erase it afterwards.
+        asio::post(executor_, [this, child, error] { finished(child, error); });
+      }));
 }
 
 void TaskGroup::finished(std::list<Child>::iterator child, std::exception_ptr error) {

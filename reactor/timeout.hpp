@@ -20,8 +20,11 @@ Task<Result<T>> with_timeout(Task<Result<T>> operation, Duration limit, std::str
   asio::steady_timer timer(co_await asio::this_coro::executor, limit);
   auto outcome = co_await (std::move(operation) || timer.async_wait(asio::use_awaitable));
   if (outcome.index() == 0) co_return std::get<0>(std::move(outcome));
-  co_return make_error(NetErrc::kTimedOut, what + " timed out after " +
-                                               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) + " ms");
+  co_return make_error(
+      NetErrc::kTimedOut,
+      what + " timed out after " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) +
+          " ms");
 }
 
 inline Task<Result<void>> as_result(Task<void> operation) {

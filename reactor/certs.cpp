@@ -1,0 +1,142 @@
+#include "reactor/certs.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
+
+#include <memory>
+
+namespace skyd {
+namespace {
+
+template <auto Free>
+struct Deleter {
+  template <typename T>
+  void operator()(T* pointer) const {
+    Free(pointer);
+  }
+};
+using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using CertPtr = std::unique_ptr<X509, Deleter<X509_free>>;
+using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
+
+Error openssl_error(std::string what) {
+  char buffer[256] = {};
+  ERR_error_string_n(ERR_get_error(), buffer, sizeof buffer);
+  return make_error(NetErrc::kTlsFailed, what + ": " + buffer);
+}
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+Result<CertifiedKey> to_pem(X509* certificate, EVP_PKEY* key) {
+  BioPtr cert_bio(BIO_new(BIO_s_mem()));
+  BioPtr key_bio(BIO_new(BIO_s_mem()));
+  if (!PEM_write_bio_X509(cert_bio.get(), certificate) ||
+      !PEM_write_bio_PrivateKey(key_bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr)) {
+    return openssl_error("writing PEM");
+  }
+  return CertifiedKey{bio_text(cert_bio.get()), bio_text(key_bio.get())};
+}
+
+bool add_extension(X509* certificate, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX context;
+  X509V3_set_ctx_nodb(&context);
+  X509V3_set_ctx(&context, issuer, certificate, nullptr, nullptr, 0);
+  X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str());
+  if (!extension) return false;
+  const bool added = X509_add_ext(certificate, extension, -1) == 1;
+  X509_EXTENSION_free(extension);
+  return added;
+}
+
+Result<CertPtr> new_certificate(EVP_PKEY* key, const std::string& common_name, int days) {
+  CertPtr certificate(X509_new());
+  unsigned char serial[16];
+  RAND_bytes(serial, sizeof serial);
+  serial[0] &= 0x7f;  // a positive serial number
+  BIGNUM* serial_number = BN_bin2bn(serial, sizeof serial, nullptr);
+  BN_to_ASN1_INTEGER(serial_number, X509_get_serialNumber(certificate.get()));
+  BN_free(serial_number);
+  X509_set_version(certificate.get(), 2);
+  X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(certificate.get()), static_cast<long>(days) * 86400);
+  X509_set_pubkey(certificate.get(), key);
+  X509_NAME* name = X509_get_subject_name(certificate.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
+  return certificate;
+}
+
+Result<std::pair<CertPtr, KeyPtr>> load(const CertifiedKey& pem) {
+  BioPtr cert_bio(
+      BIO_new_mem_buf(pem.certificate_pem.data(), static_cast<int>(pem.certificate_pem.size())));
+  BioPtr key_bio(
+      BIO_new_mem_buf(pem.private_key_pem.data(), static_cast<int>(pem.private_key_pem.size())));
+  CertPtr certificate(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!certificate || !key) return openssl_error("reading the authority's PEM");
+  return std::pair{std::move(certificate), std::move(key)};
+}
+
+bool is_ip_literal(const std::string& name) {
+  unsigned char buffer[16];
+  return inet_pton(AF_INET, name.c_str(), buffer) == 1 ||
+         inet_pton(AF_INET6, name.c_str(), buffer) == 1;
+}
+
+}  // namespace
+
+Result<CertifiedKey> make_certificate_authority(const std::string& common_name, int days) {
+  KeyPtr key(EVP_EC_gen("P-256"));
+  if (!key) return openssl_error("generating a key");
+  auto certificate = new_certificate(key.get(), common_name, days);
+  if (!certificate) return certificate.error();
+  X509* cert = certificate->get();
+  X509_set_issuer_name(cert, X509_get_subject_name(cert));
+  if (!add_extension(cert, cert, NID_basic_constraints, "critical,CA:TRUE") ||
+      !add_extension(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign") ||
+      !add_extension(cert, cert, NID_subject_key_identifier, "hash")) {
+    return openssl_error("adding CA extensions");
+  }
+  if (!X509_sign(cert, key.get(), EVP_sha256())) return openssl_error("signing the CA");
+  return to_pem(cert, key.get());
+}
+
+Result<CertifiedKey> issue_server_certificate(const CertifiedKey& authority,
+                                              const std::string& common_name,
+                                              const std::vector<std::string>& names, int days) {
+  auto issuer = load(authority);
+  if (!issuer) return issuer.error();
+  KeyPtr key(EVP_EC_gen("P-256"));
+  if (!key) return openssl_error("generating a key");
+  auto certificate = new_certificate(key.get(), common_name, days);
+  if (!certificate) return certificate.error();
+  X509* cert = certificate->get();
+  X509_set_issuer_name(cert, X509_get_subject_name(issuer->first.get()));
+  std::string alt_names;
+  for (const auto& name : names) {
+    if (!alt_names.empty()) alt_names += ',';
+    alt_names += (is_ip_literal(name) ? "IP:" : "DNS:") + name;
+  }
+  if (!add_extension(cert, issuer->first.get(), NID_basic_constraints, "critical,CA:FALSE") ||
+      !add_extension(cert, issuer->first.get(), NID_ext_key_usage, "serverAuth") ||
+      (!alt_names.empty() &&
+       !add_extension(cert, issuer->first.get(), NID_subject_alt_name, alt_names))) {
+    return openssl_error("adding server extensions");
+  }
+  if (!X509_sign(cert, issuer->second.get(), EVP_sha256())) return openssl_error("signing");
+  return to_pem(cert, key.get());
+}
+
+}  // namespace skyd

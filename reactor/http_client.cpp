@@ -1,0 +1,427 @@
+#include "reactor/http_client.hpp"
+
+#include "reactor/event.hpp"
+#include "reactor/timeout.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <deque>
+#include <list>
+#include <unordered_map>
+
+namespace skyd::http {
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+using TcpStream = beast::tcp_stream;
+using UnixStream = beast::basic_stream<asio::local::stream_protocol>;
+using TlsStream = asio::ssl::stream<beast::tcp_stream>;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+struct Limits {
+  std::size_t max_body_bytes;
+  std::size_t max_header_bytes;
+};
+
+// What one exchange on a connection produced. `response_started` tells whether the peer sent
+// anything, which decides if a failure on a reused connection may be retried on a fresh one.
+struct Exchange {
+  Result<Response> response = Response{};
+  bool response_started = false;
+  bool keep_alive = false;
+};
+
+Error classify(const boost::system::error_code& ec, std::string_view stage,
+               const Endpoint& endpoint, const Limits& limits) {
+  const std::string where = std::string(stage) + " " + endpoint.to_string();
+  if (ec == beast::error::timeout) return make_error(NetErrc::kTimedOut, where + " timed out");
+  if (ec == bhttp::error::body_limit) {
+    return make_error(NetErrc::kBodyTooLarge, "response body from " + endpoint.to_string() +
+                                                  " exceeds the limit of " +
+                                                  std::to_string(limits.max_body_bytes) + " bytes");
+  }
+  if (ec == bhttp::error::header_limit) {
+    return make_error(NetErrc::kBodyTooLarge,
+                      "response header from " + endpoint.to_string() + " exceeds " +
+                          std::to_string(limits.max_header_bytes) + " bytes");
+  }
+  if (ec == asio::error::operation_aborted) return make_error(ec, where + " cancelled");
+  if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated ||
+      ec == asio::error::broken_pipe) {
+    return make_error(NetErrc::kClosed, where + ": connection closed by peer");
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
+    return make_error(NetErrc::kProtocol, where + ": " + ec.message());
+  }
+  return make_error(NetErrc::kConnectFailed, where + ": " + ec.message());
+}
+
+template <typename Stream>
+Task<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer, const Endpoint& endpoint,
+                           const Request& request, const std::string& user_agent,
+                           Clock::time_point deadline, Duration idle_timeout, const Limits& limits,
+                           BodyChunkHandler* on_chunk) {
+  Exchange result;
+  auto& lowest = beast::get_lowest_layer(stream);
+
+  bhttp::request<bhttp::string_body> message{bhttp::string_to_verb(request.method), request.target,
+                                             11};
+  message.set(bhttp::field::host,
+              endpoint.transport == Endpoint::Transport::kUnix ? "localhost" : endpoint.host);
+  message.set(bhttp::field::user_agent, user_agent);
+  for (const auto& [name, value] : request.headers) message.set(name, value);
+  message.body() = request.body;
+  message.keep_alive(true);
+  message.prepare_payload();
+
+  lowest.expires_at(deadline);
+  auto [write_error, written] = co_await bhttp::async_write(stream, message, kTuple);
+  if (write_error) {
+    result.response = classify(write_error, "sending to", endpoint, limits);
+    co_return result;
+  }
+
+  if (!on_chunk) {
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(limits.max_body_bytes);
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    auto [read_error, read] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    result.response_started = parser.got_some();
+    if (read_error) {
+      result.response = classify(read_error, "reading from", endpoint, limits);
+      co_return result;
+    }
+    auto& reply = parser.get();
+    Response response;
+    response.status = static_cast<int>(reply.result_int());
+    for (const auto& field : reply) {
+      response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    response.body = std::move(reply.body());
+    result.keep_alive = reply.keep_alive();
+    result.response = std::move(response);
+    co_return result;
+  }
+
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.body_limit(boost::none);
+  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  lowest.expires_after(idle_timeout);
+  auto [header_error, header_bytes] =
+      co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+  result.response_started = parser.got_some();
+  if (header_error) {
+    result.response = classify(header_error, "reading from", endpoint, limits);
+    co_return result;
+  }
+  Response response;
+  response.status = static_cast<int>(parser.get().result_int());
+  for (const auto& field : parser.get()) {
+    response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  char chunk[16 * 1024];
+  bool wanted = true;
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof chunk;
+    lowest.expires_after(idle_timeout);
+    auto [read_error, read] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    if (read_error && read_error != bhttp::error::need_buffer) {
+      result.response = classify(read_error, "reading from", endpoint, limits);
+      co_return result;
+    }
+    const std::size_t got = sizeof chunk - parser.get().body().size;
+    if (got > 0 && !(*on_chunk)(std::string_view(chunk, got))) {
+      wanted = false;
+      break;
+    }
+  }
+  result.keep_alive = wanted && parser.get().keep_alive();
+  result.response = std::move(response);
+  co_return result;
+}
+
+// One pooled connection of any transport.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual Task<Exchange> exchange(const Endpoint& endpoint, const Request& request,
+                                  const std::string& user_agent, Clock::time_point deadline,
+                                  Duration idle_timeout, const Limits& limits,
+                                  BodyChunkHandler* on_chunk) = 0;
+  Clock::time_point idle_since;
+};
+
+template <typename Stream>
+class StreamConnection final : public Connection {
+ public:
+  explicit StreamConnection(Stream stream) : stream_(std::move(stream)) {}
+  Task<Exchange> exchange(const Endpoint& endpoint, const Request& request,
+                          const std::string& user_agent, Clock::time_point deadline,
+                          Duration idle_timeout, const Limits& limits,
+                          BodyChunkHandler* on_chunk) override {
+    co_return co_await exchange_on(stream_, buffer_, endpoint, request, user_agent, deadline,
+                                   idle_timeout, limits, on_chunk);
+  }
+
+ private:
+  Stream stream_;
+  beast::flat_buffer buffer_;
+};
+
+std::string tls_failure(TlsStream& stream, const boost::system::error_code& ec) {
+  const long verify = SSL_get_verify_result(stream.native_handle());
+  if (verify != X509_V_OK)
+    return std::string("certificate verification failed: ") + X509_verify_cert_error_string(verify);
+  return ec.message();
+}
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+}  // namespace
+
+class Client::Impl {
+ public:
+  Impl(asio::any_io_executor executor, ClientOptions options)
+      : executor_(std::move(executor)),
+        options_(std::move(options)),
+        default_tls_(asio::ssl::context::tls_client) {
+    default_tls_.set_verify_mode(asio::ssl::verify_peer);
+    if (options_.use_system_trust) default_tls_.set_default_verify_paths();
+    if (!options_.ca_file.empty()) default_tls_.load_verify_file(options_.ca_file);
+    if (!options_.ca_pem.empty())
+      default_tls_.add_certificate_authority(asio::buffer(options_.ca_pem));
+  }
+
+  Task<Result<Response>> run(Endpoint endpoint, Request request, BodyChunkHandler* on_chunk,
+                             RequestOptions request_options) {
+    const Duration limit = request_options.timeout.value_or(options_.request_timeout);
+    const Clock::time_point deadline = Clock::now() + limit;
+    const Limits limits{options_.max_body_bytes, options_.max_header_bytes};
+    ++stats_.requests;
+    const std::string key = endpoint.pool_key();
+
+    // A pooled connection may have been closed by the server while idle; such a failure before
+    // any response byte is retried once on a fresh connection.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto acquired = co_await acquire(endpoint, key, deadline);
+      if (!acquired) co_return acquired.error();
+      auto [connection, reused] = std::move(*acquired);
+      Exchange outcome = co_await connection->exchange(endpoint, request, options_.user_agent,
+                                                       deadline, limit, limits, on_chunk);
+      const bool ok = outcome.response.has_value();
+      release(key, std::move(connection), ok && outcome.keep_alive);
+      if (ok) co_return std::move(outcome.response);
+      const auto& code = outcome.response.error().code;
+      const bool stale = reused && !outcome.response_started &&
+                         (code == NetErrc::kClosed || code == NetErrc::kConnectFailed);
+      if (!stale) co_return std::move(outcome.response);
+    }
+    co_return make_error(NetErrc::kClosed,
+                         "connection to " + endpoint.to_string() + " kept closing");
+  }
+
+  ClientStats stats_;
+  std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle_;
+  std::unordered_map<std::string, std::size_t> open_;  // connections per endpoint, idle or busy
+  std::unordered_map<std::string, std::list<Event*>> waiters_;  // requests waiting for a slot
+
+ private:
+  struct Acquired {
+    std::unique_ptr<Connection> connection;
+    bool reused;
+  };
+
+  // A pooled connection, a new one while the endpoint is under its connection limit, or else a
+  // wait until another request gives one back.
+  Task<Result<Acquired>> acquire(const Endpoint& endpoint, const std::string& key,
+                                 Clock::time_point deadline) {
+    for (;;) {
+      if (auto connection = take_idle(key)) {
+        ++stats_.reused;
+        co_return Acquired{std::move(connection), true};
+      }
+      if (open_[key] < options_.max_connections_per_endpoint) {
+        ++open_[key];
+        auto connected =
+            co_await connect(endpoint, std::min(deadline, Clock::now() + options_.connect_timeout));
+        if (!connected) {
+          release(key, nullptr, false);
+          co_return connected.error();
+        }
+        co_return Acquired{std::move(*connected), false};
+      }
+      // Queue up; release() wakes the first waiter when a connection or a slot frees up.
+      Event ready(executor_);
+      auto& queue = waiters_[key];
+      auto place = queue.insert(queue.end(), &ready);
+      struct LeaveQueue {
+        std::list<Event*>& queue;
+        std::list<Event*>::iterator place;
+        Event& ready;
+        ~LeaveQueue() {
+          if (!ready.is_set()) queue.erase(place);
+        }
+      } leave{queue, place, ready};
+      auto waited = co_await with_timeout(as_result(ready.wait()), deadline - Clock::now(),
+                                          "waiting for a connection to " + endpoint.to_string());
+      if (!waited) co_return waited.error();
+    }
+  }
+
+  // Returns a connection after use: kept for reuse, or closed and its slot freed.
+  void release(const std::string& key, std::unique_ptr<Connection> connection, bool reusable) {
+    if (reusable && connection) {
+      auto& connections = idle_[key];
+      connection->idle_since = Clock::now();
+      connections.push_back(std::move(connection));
+      if (connections.size() > options_.max_idle_per_endpoint) {
+        connections.pop_front();
+        --open_[key];
+      }
+    } else {
+      --open_[key];
+    }
+    if (auto found = waiters_.find(key); found != waiters_.end() && !found->second.empty()) {
+      found->second.front()->set();
+      found->second.pop_front();
+    }
+  }
+
+  std::unique_ptr<Connection> take_idle(const std::string& key) {
+    auto found = idle_.find(key);
+    if (found == idle_.end()) return nullptr;
+    auto& connections = found->second;
+    while (!connections.empty()) {
+      auto connection = std::move(connections.back());
+      connections.pop_back();
+      if (Clock::now() - connection->idle_since < options_.idle_expiry) return connection;
+      --open_[key];
+    }
+    return nullptr;
+  }
+
+  Task<Result<std::unique_ptr<Connection>>> connect(const Endpoint& endpoint,
+                                                    Clock::time_point deadline) {
+    const Limits limits{options_.max_body_bytes, options_.max_header_bytes};
+    if (endpoint.transport == Endpoint::Transport::kUnix) {
+      UnixStream stream(executor_);
+      stream.expires_at(deadline);
+      auto [ec] = co_await stream.async_connect(
+          asio::local::stream_protocol::endpoint(endpoint.unix_path), kTuple);
+      if (ec) co_return classify(ec, "connecting to", endpoint, limits);
+      ++stats_.connections_opened;
+      co_return std::make_unique<StreamConnection<UnixStream>>(std::move(stream));
+    }
+
+    auto tcp = co_await connect_tcp(endpoint, deadline);
+    if (!tcp) co_return tcp.error();
+    if (endpoint.transport == Endpoint::Transport::kTcp) {
+      ++stats_.connections_opened;
+      co_return std::make_unique<StreamConnection<TcpStream>>(std::move(*tcp));
+    }
+
+    TlsStream stream(std::move(*tcp), tls_context_for(endpoint));
+    if (!is_ip_literal(endpoint.host)) {
+      SSL_set_tlsext_host_name(stream.native_handle(), const_cast<char*>(endpoint.host.c_str()));
+    }
+    stream.set_verify_mode(asio::ssl::verify_peer);
+    stream.set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
+    beast::get_lowest_layer(stream).expires_at(deadline);
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
+    if (ec) {
+      if (ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+        co_return classify(ec, "TLS handshake with", endpoint, limits);
+      }
+      co_return make_error(NetErrc::kTlsFailed, "TLS handshake with " + endpoint.to_string() +
+                                                    " failed: " + tls_failure(stream, ec));
+    }
+    ++stats_.connections_opened;
+    co_return std::make_unique<StreamConnection<TlsStream>>(std::move(stream));
+  }
+
+  Task<Result<TcpStream>> connect_tcp(const Endpoint& endpoint, Clock::time_point deadline) {
+    const Limits limits{options_.max_body_bytes, options_.max_header_bytes};
+    tcp::resolver resolver(executor_);
+    // basic_stream's forwarding constructor makes Result<TcpStream> ambiguous: say which side.
+    using boost::system::in_place_error;
+    auto resolved = co_await with_timeout(resolve(resolver, endpoint), deadline - Clock::now(),
+                                          "resolving " + endpoint.host);
+    if (!resolved) co_return Result<TcpStream>(in_place_error, resolved.error());
+    TcpStream stream(executor_);
+    stream.expires_at(deadline);
+    auto [ec, connected] = co_await stream.async_connect(*resolved, kTuple);
+    if (ec)
+      co_return Result<TcpStream>(in_place_error, classify(ec, "connecting to", endpoint, limits));
+    stream.socket().set_option(tcp::no_delay(true));
+    co_return Result<TcpStream>(boost::system::in_place_value, std::move(stream));
+  }
+
+  static Task<Result<tcp::resolver::results_type>> resolve(tcp::resolver& resolver,
+                                                           Endpoint endpoint) {
+    auto [ec, results] =
+        co_await resolver.async_resolve(endpoint.host, std::to_string(endpoint.port), kTuple);
+    if (ec)
+      co_return make_error(NetErrc::kConnectFailed,
+                           "resolving " + endpoint.host + ": " + ec.message());
+    co_return results;
+  }
+
+  asio::ssl::context& tls_context_for(const Endpoint& endpoint) {
+    if (endpoint.pinned_ca_pem.empty()) return default_tls_;
+    auto& context = pinned_tls_[endpoint.pinned_ca_pem];
+    if (!context) {
+      context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+      context->set_verify_mode(asio::ssl::verify_peer);
+      context->add_certificate_authority(asio::buffer(endpoint.pinned_ca_pem));
+    }
+    return *context;
+  }
+
+  asio::any_io_executor executor_;
+  ClientOptions options_;
+  asio::ssl::context default_tls_;
+  std::unordered_map<std::string, std::unique_ptr<asio::ssl::context>> pinned_tls_;
+};
+
+Client::Client(asio::any_io_executor executor, ClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(executor), std::move(options))) {}
+
+Client::~Client() = default;
+
+Task<Result<Response>> Client::request(Endpoint endpoint, Request request, RequestOptions options) {
+  co_return co_await impl_->run(std::move(endpoint), std::move(request), nullptr, options);
+}
+
+Task<Result<Response>> Client::stream(Endpoint endpoint, Request request, BodyChunkHandler on_chunk,
+                                      RequestOptions options) {
+  co_return co_await impl_->run(std::move(endpoint), std::move(request), &on_chunk, options);
+}
+
+ClientStats Client::stats() const {
+  return impl_->stats_;
+}
+
+void Client::close_idle_connections() {
+  for (auto& [key, connections] : impl_->idle_) {
+    impl_->open_[key] -= connections.size();
+    connections.clear();
+  }
+}
+
+}  // namespace skyd::http

@@ -1,0 +1,90 @@
+#pragma once
+// HTTP/1.1 server on Unix sockets, TCP and TLS. Listeners run on the first executor; each accepted
+// connection is served on the next executor in turn (the shards), and its handlers run there.
+// Limits on header and body size, idle and I/O timeouts, chunked streaming responses, and a
+// graceful drain: stop accepting, close idle connections, let requests in flight finish.
+
+#include "reactor/certs.hpp"
+#include "reactor/http_types.hpp"
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <variant>
+#include <vector>
+
+namespace skyd::http {
+
+using Handler = std::function<Task<Response>(Request&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/v1/jobs/{id}/logs": {name} matches one path segment
+  std::string help;
+  Handler handler;
+};
+
+class Router {
+ public:
+  void add(std::string method, std::string pattern, std::string help, Handler handler);
+  // The matching route's handler (path parameters filled into the request), or the 404/405
+  // error response to send.
+  std::variant<const Handler*, Response> resolve(Request& request) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+struct ServerOptions {
+  std::size_t max_header_bytes = 16u << 10;
+  std::size_t max_body_bytes = 8u << 20;
+  Duration idle_timeout = std::chrono::seconds(60);  // between requests on a connection
+  Duration io_timeout = std::chrono::seconds(30);    // reading a request, writing a response
+};
+
+struct UnixSocketOptions {
+  mode_t mode = 0660;
+  std::optional<gid_t> group;
+};
+
+struct ServerStats {
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t requests = 0;
+  std::int64_t open_connections = 0;
+};
+
+class Server {
+ public:
+  Server(std::vector<asio::any_io_executor> executors, Router router, ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Listeners are added before start(). Errors name the address and the reason.
+  Result<void> listen_tcp(const std::string& address, std::uint16_t port);
+  Result<void> listen_tls(const std::string& address, std::uint16_t port,
+                          const CertifiedKey& certificate);
+  // Replaces a stale socket file; refuses when another server still answers on it.
+  Result<void> listen_unix(const std::string& path, UnixSocketOptions options = {});
+  // A listening Unix socket inherited from systemd (LISTEN_FDS).
+  Result<void> adopt_unix_listener(int fd);
+  // The port of the most recent TCP or TLS listener (useful after port 0).
+  std::uint16_t tcp_port() const;
+
+  void start();
+  // Stops accepting, closes idle connections, waits up to `grace` for requests in flight, then
+  // closes what is left. Await it on the first executor.
+  Task<void> drain(Duration grace);
+  ServerStats stats() const;
+
+  struct State;  // shared with the sessions, which may outlive the Server object briefly
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace skyd::http

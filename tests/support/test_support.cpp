@@ -1,0 +1,19 @@
+#include "tests/support/test_support.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace skyd::testing {
+
+TempDir::TempDir() {
+  char pattern[] = "/tmp/skyd-t.XXXXXX";
+  if (!::mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+}  // namespace skyd::testing

@@ -1,0 +1,47 @@
+#pragma once
+// Helpers every test suite shares: run a coroutine to completion, short-lived temp dirs, and
+// the certificates tests make at run time.
+
+#include "reactor/coro.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <future>
+#include <stdexcept>
+#include <string>
+
+namespace skyd::testing {
+
+// Runs the coroutine on a private single-threaded io_context until it completes; fails the test
+// (throws) when it takes longer than `limit`.
+template <typename T>
+T run_co(std::function<Task<T>()> make, Duration limit = std::chrono::seconds(20)) {
+  asio::io_context context(1);
+  auto future = asio::co_spawn(context, make(), asio::use_future);
+  context.run_for(limit);
+  if (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    throw std::runtime_error("coroutine did not finish in time");
+  }
+  return future.get();
+}
+
+// A fresh directory under /tmp with a short path (Unix socket paths must stay under 108 bytes),
+// removed with everything in it when the object goes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace skyd::testing

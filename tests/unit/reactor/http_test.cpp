@@ -1,0 +1,370 @@
+#include "reactor/certs.hpp"
+#include "reactor/http_client.hpp"
+#include "reactor/http_server.hpp"
+#include "reactor/shard_pool.hpp"
+#include "tests/support/test_support.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <unistd.h>
+
+#include <memory>
+
+namespace skyd::http {
+namespace {
+
+using testing::TempDir;
+
+Task<Response> echo(Request& request) {
+  Response response = Response::text(200, request.method + " " + request.path + " " + request.body);
+  co_return response;
+}
+
+Task<Response> never_answer(Request&) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::hours(1));
+  co_await timer.async_wait(asio::use_awaitable);
+  co_return Response::text(200, "too late");
+}
+
+Task<Response> big(Request& request) {
+  const auto size = std::stoul(std::string(request.query_param("bytes").value_or("0")));
+  co_return Response::text(200, std::string(size, 'x'));
+}
+
+Task<Response> slow(Request& request) {
+  const auto ms = std::stoi(std::string(request.query_param("ms").value_or("0")));
+  asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
+  co_await timer.async_wait(asio::use_awaitable);
+  co_return Response::text(200, "slept");
+}
+
+Task<void> count_to_hundred(ResponseStream& out) {
+  for (int i = 0; i < 100; ++i) {
+    if (!co_await out.write(std::to_string(i) + "\n")) co_return;
+  }
+}
+
+Task<Response> stream(Request&) {
+  Response response;
+  response.set_header("Content-Type", "text/plain");
+  response.stream = count_to_hundred;
+  co_return response;
+}
+
+Task<Response> peer(Request& request) {
+  Json body = Json::object();
+  body.set("known", request.peer.known);
+  body.set("uid", static_cast<long long>(request.peer.uid));
+  co_return Response::json(200, body);
+}
+
+Task<Response> item(Request& request) {
+  co_return Response::text(200, "item " + request.path_params.at("id"));
+}
+
+Router test_routes() {
+  Router router;
+  router.add("GET", "/echo", "echo", echo);
+  router.add("POST", "/echo", "echo", echo);
+  router.add("GET", "/never", "never answers", never_answer);
+  router.add("GET", "/big", "a body of ?bytes=N", big);
+  router.add("GET", "/slow", "answers after ?ms=N", slow);
+  router.add("GET", "/stream", "chunked count", stream);
+  router.add("GET", "/peer", "peer credentials", peer);
+  router.add("GET", "/items/{id}", "path parameters", item);
+  return router;
+}
+
+// A server on both shards of a two-shard pool, and a client per test on shard 0.
+class HttpTest : public ::testing::Test {
+ protected:
+  HttpTest() : server_(pool_.executors(), test_routes(), server_options()) {}
+  ~HttpTest() override {
+    if (started_) pool_.submit<void>(0, [this] { return server_.drain(200ms); }).get();
+    pool_.stop();
+  }
+
+  static ServerOptions server_options() {
+    ServerOptions options;
+    options.max_body_bytes = 1u << 20;
+    return options;
+  }
+
+  void start() {
+    server_.start();
+    pool_.start();
+    started_ = true;
+  }
+
+  Endpoint tcp_endpoint() {
+    return *Endpoint::parse("http://127.0.0.1:" + std::to_string(server_.tcp_port()));
+  }
+
+  // Sends `count` requests one after another from one client; returns the last result and stats.
+  struct Outcome {
+    Result<Response> last = Response{};
+    ClientStats stats;
+  };
+  Outcome send(Endpoint endpoint, Request request, ClientOptions options = {}, int count = 1) {
+    auto executor = pool_.executor(0);
+    return pool_
+        .submit<Outcome>(0, [=] { return send_on(executor, endpoint, request, options, count); })
+        .get();
+  }
+
+  static Task<Outcome> send_on(asio::any_io_executor executor, Endpoint endpoint, Request request,
+                               ClientOptions options, int count) {
+    Client client(executor, options);
+    Outcome outcome;
+    for (int i = 0; i < count; ++i) outcome.last = co_await client.request(endpoint, request);
+    outcome.stats = client.stats();
+    co_return outcome;
+  }
+
+  ShardPool pool_{2};
+  Server server_;
+  bool started_ = false;
+};
+
+Request get(std::string target) {
+  Request request;
+  request.target = std::move(target);
+  return request;
+}
+
+TEST_F(HttpTest, KeepAliveReusesOneTcpConnection) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  auto outcome = send(tcp_endpoint(), get("/echo"), {}, 10);
+  ASSERT_TRUE(outcome.last) << outcome.last.error().message();
+  EXPECT_EQ(outcome.last->body, "GET /echo ");
+  EXPECT_EQ(outcome.stats.connections_opened, 1u);
+  EXPECT_EQ(outcome.stats.reused, 9u);
+  EXPECT_EQ(server_.stats().connections_accepted, 1u);
+  EXPECT_EQ(server_.stats().requests, 10u);
+}
+
+TEST_F(HttpTest, UnixSocketCarriesPeerCredentialsAndIsNotWorldWritable) {
+  TempDir dir;
+  ASSERT_TRUE(server_.listen_unix(dir.file("api.sock"), {.mode = 0660, .group = {}}));
+  start();
+  struct stat info {};
+  ASSERT_EQ(::stat(dir.file("api.sock").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0660u);
+  auto outcome = send(Endpoint::unix_socket(dir.file("api.sock")), get("/peer"), {}, 3);
+  ASSERT_TRUE(outcome.last) << outcome.last.error().message();
+  auto body = parse_json(outcome.last->body);
+  ASSERT_TRUE(body);
+  EXPECT_EQ(body->find("known")->as_bool(), true);
+  EXPECT_EQ(body->find("uid")->as_int(), static_cast<long long>(::getuid()));
+  EXPECT_EQ(outcome.stats.connections_opened, 1u);
+}
+
+TEST_F(HttpTest, ARunningServerSocketIsNotTakenOver) {
+  TempDir dir;
+  ASSERT_TRUE(server_.listen_unix(dir.file("api.sock")));
+  start();
+  ShardPool other_pool(1);
+  Server second(other_pool.executors(), Router{});
+  auto taken = second.listen_unix(dir.file("api.sock"));
+  ASSERT_FALSE(taken);
+  EXPECT_NE(taken.error().detail.find("another server is answering"), std::string::npos);
+}
+
+struct Pki {
+  CertifiedKey authority;
+  CertifiedKey server;
+};
+
+Pki make_pki(const std::vector<std::string>& names) {
+  auto authority = make_certificate_authority("skyd test CA");
+  EXPECT_TRUE(authority);
+  auto server = issue_server_certificate(*authority, "skylet", names);
+  EXPECT_TRUE(server);
+  return Pki{*authority, *server};
+}
+
+TEST_F(HttpTest, TlsWithATestCaAndKeepAlive) {
+  const Pki pki = make_pki({"localhost", "127.0.0.1"});
+  ASSERT_TRUE(server_.listen_tls("127.0.0.1", 0, pki.server));
+  start();
+  ClientOptions options;
+  options.ca_pem = pki.authority.certificate_pem;
+  auto endpoint = *Endpoint::parse("https://127.0.0.1:" + std::to_string(server_.tcp_port()));
+  auto outcome = send(endpoint, get("/echo"), options, 5);
+  ASSERT_TRUE(outcome.last) << outcome.last.error().message();
+  EXPECT_EQ(outcome.last->body, "GET /echo ");
+  EXPECT_EQ(outcome.stats.connections_opened, 1u);
+}
+
+TEST_F(HttpTest, TlsWithAPinnedCaAndAHostName) {
+  const Pki pki = make_pki({"localhost"});
+  ASSERT_TRUE(server_.listen_tls("127.0.0.1", 0, pki.server));
+  start();
+  auto endpoint = *Endpoint::parse("https://localhost:" + std::to_string(server_.tcp_port()));
+  endpoint.pinned_ca_pem = pki.authority.certificate_pem;
+  auto outcome = send(endpoint, get("/items/7"));
+  ASSERT_TRUE(outcome.last) << outcome.last.error().message();
+  EXPECT_EQ(outcome.last->body, "item 7");
+}
+
+TEST_F(HttpTest, ACertificateFromAnotherCaIsRefused) {
+  const Pki pki = make_pki({"127.0.0.1"});
+  ASSERT_TRUE(server_.listen_tls("127.0.0.1", 0, pki.server));
+  start();
+  auto endpoint = *Endpoint::parse("https://127.0.0.1:" + std::to_string(server_.tcp_port()));
+  endpoint.pinned_ca_pem = make_certificate_authority("someone else")->certificate_pem;
+  auto outcome = send(endpoint, get("/echo"));
+  ASSERT_FALSE(outcome.last);
+  EXPECT_EQ(outcome.last.error().code, NetErrc::kTlsFailed);
+  EXPECT_NE(outcome.last.error().detail.find("certificate verification failed"), std::string::npos)
+      << outcome.last.error().detail;
+}
+
+TEST_F(HttpTest, ACertificateForAnotherHostIsRefused) {
+  const Pki pki = make_pki({"other.example"});
+  ASSERT_TRUE(server_.listen_tls("127.0.0.1", 0, pki.server));
+  start();
+  auto endpoint = *Endpoint::parse("https://127.0.0.1:" + std::to_string(server_.tcp_port()));
+  endpoint.pinned_ca_pem = pki.authority.certificate_pem;
+  auto outcome = send(endpoint, get("/echo"));
+  ASSERT_FALSE(outcome.last);
+  EXPECT_EQ(outcome.last.error().code, NetErrc::kTlsFailed);
+}
+
+TEST_F(HttpTest, AServerThatNeverAnswersHitsTheClientDeadline) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  ClientOptions options;
+  options.request_timeout = 100ms;
+  const auto started = Clock::now();
+  auto outcome = send(tcp_endpoint(), get("/never"), options);
+  ASSERT_FALSE(outcome.last);
+  EXPECT_EQ(outcome.last.error().code, NetErrc::kTimedOut);
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(5));
+}
+
+TEST_F(HttpTest, AnOversizedResponseBodyIsRefusedClearly) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  ClientOptions options;
+  options.max_body_bytes = 1024;
+  auto outcome = send(tcp_endpoint(), get("/big?bytes=10000"), options);
+  ASSERT_FALSE(outcome.last);
+  EXPECT_EQ(outcome.last.error().code, NetErrc::kBodyTooLarge);
+  EXPECT_NE(outcome.last.error().detail.find("exceeds the limit of 1024 bytes"), std::string::npos);
+}
+
+TEST_F(HttpTest, AnOversizedRequestBodyGets413) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  Request request = get("/echo");
+  request.method = "POST";
+  request.body = std::string(2u << 20, 'y');
+  auto outcome = send(tcp_endpoint(), request);
+  ASSERT_TRUE(outcome.last) << outcome.last.error().message();
+  EXPECT_EQ(outcome.last->status, 413);
+  EXPECT_NE(error_message_of(*outcome.last).find("exceeds"), std::string::npos);
+}
+
+TEST_F(HttpTest, UnknownRoutesAndMethodsGetErrorBodies) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  auto missing = send(tcp_endpoint(), get("/nope"));
+  ASSERT_TRUE(missing.last);
+  EXPECT_EQ(missing.last->status, 404);
+  EXPECT_EQ(missing.last->body,
+            R"({"error":{"code":"not_found","message":"no route for GET /nope"}})");
+  Request del = get("/echo");
+  del.method = "DELETE";
+  auto wrong = send(tcp_endpoint(), del);
+  ASSERT_TRUE(wrong.last);
+  EXPECT_EQ(wrong.last->status, 405);
+}
+
+Task<std::string> collect_stream(asio::any_io_executor executor, Endpoint endpoint) {
+  Client client(executor);
+  std::string received;
+  int pieces = 0;
+  auto response = co_await client.stream(endpoint, get("/stream"), [&](std::string_view piece) {
+    received.append(piece);
+    ++pieces;
+    return true;
+  });
+  if (!response) co_return "error: " + response.error().message();
+  if (pieces == 0) co_return "no pieces";
+  co_return received;
+}
+
+TEST_F(HttpTest, ChunkedStreamingDeliversInOrder) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  auto executor = pool_.executor(0);
+  auto endpoint = tcp_endpoint();
+  const std::string received =
+      pool_.submit<std::string>(0, [=] { return collect_stream(executor, endpoint); }).get();
+  std::string expected;
+  for (int i = 0; i < 100; ++i) expected += std::to_string(i) + "\n";
+  EXPECT_EQ(received, expected);
+}
+
+Task<int> thousand_requests(asio::any_io_executor executor, Endpoint endpoint) {
+  Client client(executor);
+  TaskGroup group(executor, "clients");
+  auto succeeded = std::make_shared<int>(0);
+  for (int i = 0; i < 1000; ++i) {
+    group.spawn([](Client& c, Endpoint e, std::shared_ptr<int> ok, int n) -> Task<void> {
+      Request request;
+      request.target = "/items/" + std::to_string(n);
+      auto response = co_await c.request(e, request);
+      if (response && response->body == "item " + std::to_string(n)) ++*ok;
+    }(client, endpoint, succeeded, i));
+  }
+  co_await group.wait();
+  co_return *succeeded;
+}
+
+TEST_F(HttpTest, AThousandConcurrentRequestsFromOneShardComplete) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  auto executor = pool_.executor(0);
+  auto endpoint = tcp_endpoint();
+  EXPECT_EQ(pool_.submit<int>(0, [=] { return thousand_requests(executor, endpoint); }).get(),
+            1000);
+}
+
+Task<std::pair<int, bool>> drain_during_request(Server* server, asio::any_io_executor executor,
+                                                Endpoint endpoint) {
+  using namespace asio::experimental::awaitable_operators;
+  Client client(executor);
+  auto request = [](Client& c, Endpoint e) -> Task<Result<Response>> {
+    co_return co_await c.request(e, get("/slow?ms=200"));
+  };
+  auto start_drain = [](Server* s) -> Task<void> {
+    asio::steady_timer timer(co_await asio::this_coro::executor, 50ms);
+    co_await timer.async_wait(asio::use_awaitable);
+    co_await s->drain(std::chrono::seconds(5));
+  };
+  auto response = co_await (request(client, endpoint) && start_drain(server));
+  co_return std::pair{response ? response->status : -1, server->stats().open_connections == 0};
+}
+
+TEST_F(HttpTest, DrainLetsTheRequestInFlightFinish) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  auto executor = pool_.executor(0);
+  auto endpoint = tcp_endpoint();
+  Server* server = &server_;
+  auto [status, closed] =
+      pool_
+          .submit<std::pair<int, bool>>(
+              0, [=] { return drain_during_request(server, executor, endpoint); })
+          .get();
+  EXPECT_EQ(status, 200);
+  EXPECT_TRUE(closed);
+  started_ = false;  // already drained
+}
+
+}  // namespace
+}  // namespace skyd::http
