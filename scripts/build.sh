@@ -17,4 +17,5 @@ if [ ! -f "$build_dir/build.ninja" ]; then
     "${launcher[@]}" "${linker[@]}" ${SKYD_CMAKE_ARGS:-} >/dev/null
 fi
 # Builds are serialised machine-wide: two compilers at once would starve a 2-core machine.
-flock /tmp/skyd-build.lock cmake --build "$build_dir" -j"$(nproc)" -- --quiet "$@"
+flock /tmp/skyd-build.lock cmake --build "$build_dir" -j"$(nproc)" -- --quiet "$@" |
+  { grep -v '^ninja: no work to do' || true; }

@@ -1,0 +1,80 @@
+#include "cli/commands.hpp"
+
+#include "cli/daemon_client.hpp"
+#include "daemon/version.hpp"
+
+#include <iostream>
+#include <optional>
+
+namespace skyd::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: sky [--socket PATH] COMMAND ...\n"
+    "\n"
+    "commands:\n"
+    "  jobs launch [options] YAML|COMMAND   submit a managed job (--dryrun: show the plan only)\n"
+    "  show-gpus [NAME]                     accelerators in the catalog, with prices\n"
+    "  daemon status                        is skyd running, and which version\n"
+    "  --version                            print the version\n";
+
+int usage_error(const std::string& message) {
+  std::cerr << "sky: " << message << "\n\n" << kUsage;
+  return 2;
+}
+
+int daemon_status(const std::optional<std::string>& socket_flag) {
+  DaemonClient client(find_daemon_socket(socket_flag));
+  auto response = client.call("GET", "/v1/health");
+  if (!response) {
+    std::cerr << response.error().detail << "\n";
+    return 1;
+  }
+  if (response->status != 200) {
+    std::cerr << "skyd answered " << response->status << ": " << http::error_message_of(*response) << "\n";
+    return 1;
+  }
+  auto body = parse_json(response->body);
+  if (!body) {
+    std::cerr << "skyd sent an unreadable answer: " << body.error().message() << "\n";
+    return 1;
+  }
+  auto text = [&](const char* key) {
+    const Json* value = body->find(key);
+    if (!value) return std::string("?");
+    if (auto s = value->as_string()) return std::string(*s);
+    return value->dump();
+  };
+  std::cout << "skyd is running: version " << text("version") << ", pid " << text("pid") << ", "
+            << text("shards") << " shards, up " << text("uptime_seconds") << " s\n"
+            << "  socket:    " << client.socket_path() << "\n"
+            << "  state dir: " << text("state_dir") << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& all_args) {
+  std::optional<std::string> socket_flag;
+  std::vector<std::string> args;
+  for (std::size_t i = 0; i < all_args.size(); ++i) {
+    if (all_args[i] == "--socket") {
+      if (i + 1 >= all_args.size()) return usage_error("--socket needs a path");
+      socket_flag = all_args[++i];
+    } else {
+      args.push_back(all_args[i]);
+    }
+  }
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "sky (skyd) " << kVersion << "\n";
+    return 0;
+  }
+  if (args[0] == "daemon" && args.size() == 2 && args[1] == "status") return daemon_status(socket_flag);
+  return usage_error("unknown command '" + args[0] + (args.size() > 1 ? " " + args[1] : "") + "'");
+}
+
+}  // namespace skyd::cli

@@ -1,0 +1,169 @@
+#include "daemon/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+#include <set>
+
+namespace skyd::daemon {
+namespace {
+
+Error config_error(std::string message) {
+  return make_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
+                    std::move(message));
+}
+
+std::string home_dir() {
+  const char* home = std::getenv("HOME");
+  return home && *home ? home : "/";
+}
+
+Result<void> apply_file(const std::string& path, DaemonConfig& config) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    return config_error(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                        ": " + e.msg);
+  } catch (const YAML::Exception& e) {
+    return config_error(path + ": " + e.what());
+  }
+  if (root.IsNull()) return {};
+  if (!root.IsMap()) return config_error(path + ": expected a mapping of settings at the top level");
+  static const std::set<std::string> kKnown = {"state_dir", "socket", "socket_group", "shards", "db", "log_level"};
+  for (const auto& entry : root) {
+    const auto key = entry.first.as<std::string>();
+    const auto where = path + ":" + std::to_string(entry.first.Mark().line + 1) + ": ";
+    if (!kKnown.contains(key)) return config_error(where + "unknown setting '" + key + "'");
+    try {
+      if (key == "state_dir") config.state_dir = entry.second.as<std::string>();
+      if (key == "socket") config.socket = entry.second.as<std::string>();
+      if (key == "socket_group") config.socket_group = entry.second.as<std::string>();
+      if (key == "shards") config.shards = entry.second.as<std::size_t>();
+      if (key == "db") config.db = entry.second.as<std::string>();
+      if (key == "log_level") config.log_level = entry.second.as<std::string>();
+    } catch (const YAML::Exception&) {
+      return config_error(where + "'" + key + "' has the wrong type");
+    }
+  }
+  config.config_file = path;
+  return {};
+}
+
+std::optional<std::string> default_config_file() {
+  const std::string candidates[] = {::geteuid() == 0 ? "/etc/skyd/config.yaml" : home_dir() + "/.sky/skyd.yaml"};
+  for (const auto& candidate : candidates) {
+    if (std::filesystem::exists(candidate)) return candidate;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string default_state_dir() {
+  return ::geteuid() == 0 ? "/var/lib/skyd" : home_dir() + "/.sky/skyd";
+}
+
+std::string mask_conninfo(const std::string& conninfo) {
+  static const std::regex kPassword(R"((password\s*=\s*)('[^']*'|\S+))");
+  static const std::regex kUriPassword(R"((postgres(?:ql)?://[^:/@]+:)[^@]+@)");
+  return std::regex_replace(std::regex_replace(conninfo, kPassword, "$1***"), kUriPassword, "$1***@");
+}
+
+Json DaemonConfig::to_json() const {
+  Json out = Json::object();
+  out.set("state_dir", state_dir);
+  out.set("socket", socket);
+  out.set("socket_group", socket_group);
+  out.set("shards", static_cast<long long>(shards));
+  out.set("db", db.empty() ? std::string("embedded") : mask_conninfo(db));
+  out.set("log_level", log_level);
+  out.set("config_file", config_file);
+  return out;
+}
+
+std::string usage() {
+  return "usage: skyd [--state-dir DIR] [--socket PATH] [--socket-group GROUP] [--shards N]\n"
+         "            [--db CONNINFO] [--config FILE] [--log-level LEVEL] [--print-config]\n"
+         "            [--version] [--help]\n"
+         "\n"
+         "Runs the managed-jobs controller in the foreground. Everything it keeps lives under the\n"
+         "state directory (default /var/lib/skyd as root, ~/.sky/skyd otherwise); the API socket is\n"
+         "<state-dir>/skyd.sock unless --socket says otherwise. Without --db, skyd runs its own\n"
+         "PostgreSQL server under the state directory.\n";
+}
+
+Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
+  Invocation invocation;
+  DaemonConfig flags;
+  std::string config_file;
+  std::optional<std::size_t> shards;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&](std::string& out) -> Result<void> {
+      if (i + 1 >= args.size()) return config_error(arg + " needs a value");
+      out = args[++i];
+      return {};
+    };
+    Result<void> ok;
+    if (arg == "--help" || arg == "-h") {
+      invocation.action = Invocation::Action::kHelp;
+    } else if (arg == "--version") {
+      invocation.action = Invocation::Action::kVersion;
+    } else if (arg == "--print-config") {
+      flags.print_config = true;
+    } else if (arg == "--state-dir") {
+      ok = value(flags.state_dir);
+    } else if (arg == "--socket") {
+      ok = value(flags.socket);
+    } else if (arg == "--socket-group") {
+      ok = value(flags.socket_group);
+    } else if (arg == "--db") {
+      ok = value(flags.db);
+    } else if (arg == "--config") {
+      ok = value(config_file);
+    } else if (arg == "--log-level") {
+      ok = value(flags.log_level);
+    } else if (arg == "--shards") {
+      std::string text;
+      ok = value(text);
+      if (ok) {
+        char* end = nullptr;
+        const long n = std::strtol(text.c_str(), &end, 10);
+        if (*end != '\0' || n < 0 || n > 1024) return config_error("--shards expects a number from 0 to 1024, got '" + text + "'");
+        shards = static_cast<std::size_t>(n);
+      }
+    } else {
+      return config_error("unknown option '" + arg + "' (see skyd --help)");
+    }
+    if (!ok) return ok.error();
+  }
+
+  DaemonConfig config;
+  if (config_file.empty()) {
+    if (auto found = default_config_file()) config_file = *found;
+  } else if (!std::filesystem::exists(config_file)) {
+    return config_error("config file " + config_file + " does not exist");
+  }
+  if (!config_file.empty()) {
+    if (auto applied = apply_file(config_file, config); !applied) return applied.error();
+  }
+  if (!flags.state_dir.empty()) config.state_dir = flags.state_dir;
+  if (!flags.socket.empty()) config.socket = flags.socket;
+  if (!flags.socket_group.empty()) config.socket_group = flags.socket_group;
+  if (!flags.db.empty()) config.db = flags.db;
+  if (flags.log_level != "info") config.log_level = flags.log_level;
+  if (shards) config.shards = *shards;
+  config.print_config = flags.print_config;
+  if (config.state_dir.empty()) config.state_dir = default_state_dir();
+  config.state_dir = std::filesystem::absolute(config.state_dir).lexically_normal().string();
+  if (config.socket.empty()) config.socket = config.state_dir + "/skyd.sock";
+  invocation.config = std::move(config);
+  return invocation;
+}
+
+}  // namespace skyd::daemon

@@ -1,0 +1,25 @@
+// skyd: the managed-jobs controller daemon.
+#include "daemon/config.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/version.hpp"
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using skyd::daemon::Invocation;
+  auto invocation = skyd::daemon::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  if (!invocation) {
+    std::cerr << "skyd: " << invocation.error().detail << "\n";
+    return 2;
+  }
+  switch (invocation->action) {
+    case Invocation::Action::kHelp: std::cout << skyd::daemon::usage(); return 0;
+    case Invocation::Action::kVersion: std::cout << "skyd " << skyd::kVersion << "\n"; return 0;
+    case Invocation::Action::kRun: break;
+  }
+  if (invocation->config.print_config) {
+    std::cout << invocation->config.to_json().dump() << "\n";
+    return 0;
+  }
+  return skyd::daemon::run_daemon(invocation->config);
+}
