@@ -1,21 +1,159 @@
-// skylet: the agent that runs a task on a node (see daemon/skylet/README.md).
+// skylet: the agent that runs task attempts on a node (see daemon/skylet/README.md).
+#include "daemon/skylet/agent.hpp"
+#include "daemon/skylet/spot_watcher.hpp"
 #include "daemon/version.hpp"
+#include "reactor/log.hpp"
+#include "reactor/process.hpp"
+#include "reactor/shard_pool.hpp"
+#include "reactor/signals.hpp"
 
-#include <cstring>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: skylet --listen HOST:PORT --token-file FILE --work-dir DIR [--ready-fd N]\n"
+    "              [--tls-cert FILE --tls-key FILE] [--metadata-url URL] [--metadata-interval-ms "
+    "N]\n"
+    "              [--log-cap-bytes N] [--cancel-grace-ms N] [--log-level LEVEL]\n"
+    "\n"
+    "The node agent: runs task attempts, keeps their logs by offset, reports spot notices.\n"
+    "Every API call must carry 'Authorization: Bearer <token>'. PORT 0 picks a free port; with\n"
+    "--ready-fd the chosen port is written to that descriptor once the API listens.\n";
+
+struct Flags {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 0;
+  std::string token_file, work_dir, tls_cert, tls_key, metadata_url, log_level = "info";
+  int ready_fd = -1;
+  long metadata_interval_ms = 5000, cancel_grace_ms = 10000;
+  unsigned long long log_cap_bytes = 1ull << 30;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  std::string text = out.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+int fail(const std::string& message) {
+  std::cerr << "skylet: " << message << "\n";
+  return 2;
+}
+
+skyd::Task<int> wait_for_stop() {
+  co_return co_await skyd::wait_for_stop_signal();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  using namespace skyd;
+  Flags flags;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--version") == 0) {
-      std::cout << "skylet " << skyd::kVersion << "\n";
+    const std::string arg = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
       return 0;
-    }
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::cout << "usage: skylet --listen ADDR:PORT --token-file FILE --work-dir DIR\n"
-                   "The node agent: runs task attempts, keeps their logs, reports health and spot notices.\n";
+    } else if (arg == "--version") {
+      std::cout << "skylet " << kVersion << "\n";
       return 0;
+    } else if (arg == "--listen") {
+      const std::string value = next();
+      const auto colon = value.rfind(':');
+      if (colon == std::string::npos) return fail("--listen expects HOST:PORT");
+      flags.listen_host = value.substr(0, colon);
+      flags.listen_port = static_cast<std::uint16_t>(std::atoi(value.c_str() + colon + 1));
+    } else if (arg == "--token-file") {
+      flags.token_file = next();
+    } else if (arg == "--work-dir") {
+      flags.work_dir = next();
+    } else if (arg == "--ready-fd") {
+      flags.ready_fd = std::atoi(next().c_str());
+    } else if (arg == "--tls-cert") {
+      flags.tls_cert = next();
+    } else if (arg == "--tls-key") {
+      flags.tls_key = next();
+    } else if (arg == "--metadata-url") {
+      flags.metadata_url = next();
+    } else if (arg == "--metadata-interval-ms") {
+      flags.metadata_interval_ms = std::atol(next().c_str());
+    } else if (arg == "--log-cap-bytes") {
+      flags.log_cap_bytes = std::strtoull(next().c_str(), nullptr, 10);
+    } else if (arg == "--cancel-grace-ms") {
+      flags.cancel_grace_ms = std::atol(next().c_str());
+    } else if (arg == "--log-level") {
+      flags.log_level = next();
+    } else {
+      return fail("unknown option '" + arg + "' (see skylet --help)");
     }
   }
-  std::cerr << "skylet: the node agent's API is not built yet; see --help\n";
-  return 2;
+  if (flags.token_file.empty() || flags.work_dir.empty())
+    return fail("--token-file and --work-dir are required");
+  const std::string token = read_file(flags.token_file);
+  if (token.size() < 16)
+    return fail("the token in " + flags.token_file + " is missing or too short");
+
+  init_logging(LogOptions{.level = flags.log_level, .file = {}, .timestamps = true});
+  ShardPool pool(1);
+  skylet::AgentOptions options;
+  options.token = token;
+  options.work_dir = flags.work_dir;
+  options.log_cap_bytes = flags.log_cap_bytes;
+  options.cancel_grace = std::chrono::milliseconds(flags.cancel_grace_ms);
+  // Tasks see a normal login-like environment (HOME, PATH, USER...) beneath their own variables.
+  for (const auto& entry : environment_with({}, {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
+                                                 "WATCHDOG_USEC", "WATCHDOG_PID", "SKYD_SOCKET"})) {
+    const auto eq = entry.find('=');
+    options.base_env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  skylet::Agent agent(pool.executor(0), options);
+  http::Server server(pool.executors(), agent.router());
+  Result<void> listening;
+  if (!flags.tls_cert.empty()) {
+    listening = server.listen_tls(
+        flags.listen_host, flags.listen_port,
+        CertifiedKey{read_file(flags.tls_cert) + "\n", read_file(flags.tls_key) + "\n"});
+  } else {
+    listening = server.listen_tcp(flags.listen_host, flags.listen_port);
+  }
+  if (!listening) {
+    std::cerr << "skylet: " << listening.error().message() << "\n";
+    return 1;
+  }
+  server.start();
+  pool.start();
+  if (!flags.metadata_url.empty()) {
+    skylet::SpotWatchOptions watch{flags.metadata_url,
+                                   std::chrono::milliseconds(flags.metadata_interval_ms)};
+    auto* target = &agent;
+    pool.spawn(0, [watch, target] {
+      return skylet::watch_spot_notices(
+          watch, [target](Json event) { target->publish_event(std::move(event)); });
+    });
+  }
+  logger("skylet")->info("skylet ready listen={}:{} work_dir={}", flags.listen_host,
+                         server.tcp_port(), flags.work_dir);
+  if (flags.ready_fd >= 0) {
+    const std::string port = std::to_string(server.tcp_port()) + "\n";
+    if (::write(flags.ready_fd, port.data(), port.size()) < 0) return 1;
+    ::close(flags.ready_fd);
+  }
+
+  const int signal = pool.submit<int>(0, [] { return wait_for_stop(); }).get();
+  logger("skylet")->info("skylet stopping signal={}", signal);
+  auto* target = &agent;
+  pool.submit<void>(0, [target] { return target->shutdown(); }).get();
+  pool.submit<void>(0, [&server] { return server.drain(std::chrono::seconds(2)); }).get();
+  pool.stop();
+  return 0;
 }

@@ -1,0 +1,59 @@
+#pragma once
+// The skylet agent: the attempts on this node, their logs, and the node's events (spot notices),
+// behind an HTTP API that requires the cluster's bearer token. Runs on one shard.
+
+#include "daemon/skylet/attempt.hpp"
+#include "reactor/http_server.hpp"
+#include "reactor/task_group.hpp"
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace skyd::skylet {
+
+struct AgentOptions {
+  std::string token;     // the per-cluster bearer token
+  std::string work_dir;  // attempts/, pgids, spot_notice
+  std::uint64_t log_cap_bytes = 1ull << 30;
+  Duration cancel_grace = std::chrono::seconds(10);
+  std::map<std::string, std::string> base_env;  // beneath every task's own env
+};
+
+class Agent {
+ public:
+  Agent(asio::any_io_executor executor, AgentOptions options);
+
+  http::Router router();
+
+  // Records a node event (a spot notice from the metadata service or the provider) and wakes
+  // whoever waits on /events. The notice is also written to <work_dir>/spot_notice, whose path
+  // every task finds in SKYPILOT_SPOT_NOTICE_FILE.
+  void publish_event(Json event);
+
+  // Cancels every attempt (SIGTERM, then SIGKILL after the grace) and waits for them.
+  Task<void> shutdown();
+
+ private:
+  Task<http::Response> start_attempt(http::Request& request);
+  Task<http::Response> attempt_status(http::Request& request);
+  Task<http::Response> attempt_logs(http::Request& request);
+  Task<http::Response> signal_attempt(http::Request& request);
+  Task<http::Response> events(http::Request& request);
+  Task<http::Response> post_event(http::Request& request);
+  Task<http::Response> health(http::Request& request);
+
+  bool authorized(const http::Request& request) const;
+  Attempt* find(const http::Request& request);
+
+  asio::any_io_executor executor_;
+  AgentOptions options_;
+  NodePaths paths_;
+  std::map<std::string, std::unique_ptr<Attempt>> attempts_;
+  TaskGroup running_;
+  std::vector<Json> events_;
+  Notifier events_changed_;
+};
+
+}  // namespace skyd::skylet

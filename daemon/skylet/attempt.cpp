@@ -1,0 +1,199 @@
+#include "daemon/skylet/attempt.hpp"
+
+#include "reactor/log.hpp"
+#include "reactor/process.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace skyd::skylet {
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::map<std::string, std::string>> string_map(const Json* value, const char* field) {
+  std::map<std::string, std::string> out;
+  if (!value || value->is_null()) return out;
+  if (!value->is_object())
+    return make_error(NetErrc::kProtocol, std::string(field) + " must be an object");
+  for (const auto& [key, item] : *value->as_object()) {
+    if (!item.as_string())
+      return make_error(NetErrc::kProtocol, std::string(field) + "." + key + " must be a string");
+    out[key] = std::string(*item.as_string());
+  }
+  return out;
+}
+
+std::string string_field(const Json& body, const char* field) {
+  const Json* value = body.find(field);
+  return value && value->as_string() ? std::string(*value->as_string()) : std::string();
+}
+
+// Forwards output to the log until the pipe closes.
+Task<void> pump(Process& process, AttemptLog& log) {
+  for (;;) {
+    std::string piece = co_await process.read_output();
+    if (piece.empty()) co_return;
+    log.append(piece);
+  }
+}
+
+// A background process may keep the pipe open after the script exits: give the output a moment
+// to finish after the exit, then stop reading.
+Task<void> linger_after_exit(Process& process) {
+  co_await process.wait();
+  asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::seconds(2));
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+std::string prepare_log_path(const NodePaths& paths, const std::string& attempt_id) {
+  const std::string dir = paths.attempts_dir + "/" + attempt_id;
+  std::filesystem::create_directories(dir);
+  return dir + "/output.log";
+}
+
+}  // namespace
+
+std::string_view to_string(Phase phase) {
+  switch (phase) {
+    case Phase::kSettingUp:
+      return "SETTING_UP";
+    case Phase::kRunning:
+      return "RUNNING";
+    case Phase::kSucceeded:
+      return "SUCCEEDED";
+    case Phase::kFailed:
+      return "FAILED";
+    case Phase::kFailedSetup:
+      return "FAILED_SETUP";
+    case Phase::kCancelled:
+      return "CANCELLED";
+  }
+  return "UNKNOWN";
+}
+
+bool is_finished(Phase phase) {
+  return phase != Phase::kSettingUp && phase != Phase::kRunning;
+}
+
+Result<AttemptSpec> AttemptSpec::from_json(const Json& body) {
+  AttemptSpec spec;
+  spec.id = string_field(body, "attempt_id");
+  if (spec.id.empty()) return make_error(NetErrc::kProtocol, "attempt_id is required");
+  for (char c : spec.id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return make_error(NetErrc::kProtocol,
+                        "attempt_id may only hold letters, digits, '-', '_' and '.'");
+    }
+  }
+  spec.setup = string_field(body, "setup");
+  spec.run = string_field(body, "run");
+  spec.workdir = string_field(body, "workdir");
+  auto env = string_map(body.find("env"), "env");
+  if (!env) return env.error();
+  spec.env = std::move(*env);
+  auto setup_env = string_map(body.find("setup_env"), "setup_env");
+  if (!setup_env) return setup_env.error();
+  spec.setup_env = std::move(*setup_env);
+  return spec;
+}
+
+Attempt::Attempt(asio::any_io_executor executor, AttemptSpec spec, const NodePaths& paths,
+                 std::uint64_t log_cap)
+    : executor_(executor),
+      spec_(std::move(spec)),
+      paths_(paths),
+      log_(executor, prepare_log_path(paths, spec_.id), log_cap),
+      finished_(executor),
+      started_at_ms_(now_ms()) {}
+
+Task<std::optional<int>> Attempt::run_step(const std::string& script, bool is_setup) {
+  using namespace asio::experimental::awaitable_operators;
+  auto env = paths_.base_env;
+  for (const auto& [key, value] : spec_.env) env[key] = value;
+  if (is_setup) {
+    for (const auto& [key, value] : spec_.setup_env) env[key] = value;
+  }
+  std::vector<std::string> environment;
+  for (const auto& [key, value] : env) environment.push_back(key + "=" + value);
+
+  ProcessOptions options;
+  options.argv = {"/bin/bash", "-c", script};
+  options.environment = std::move(environment);
+  options.working_dir = spec_.workdir;
+  auto spawned = Process::spawn(executor_, std::move(options));
+  if (!spawned) {
+    log_.append("[skylet: " + spawned.error().message() + "]\n");
+    co_return 127;
+  }
+  auto& process = **spawned;
+  current_group_ = process.pid();
+  std::ofstream(paths_.pgid_file, std::ios::app) << process.pid() << "\n";
+  co_await (pump(process, log_) || linger_after_exit(process));
+  const int code = co_await process.wait();
+  // Whatever the script left running in its group ends with it: no orphans.
+  if (process_group_alive(process.pid())) ::kill(-process.pid(), SIGKILL);
+  current_group_ = 0;
+  co_return code;
+}
+
+Task<void> Attempt::run() {
+  logger("skylet")->info("attempt started id={}", spec_.id);
+  if (!spec_.setup.empty()) {
+    phase_ = Phase::kSettingUp;
+    setup_exit_code_ = co_await run_step(spec_.setup, true);
+    if (cancel_requested_) {
+      phase_ = Phase::kCancelled;
+    } else if (*setup_exit_code_ != 0) {
+      phase_ = Phase::kFailedSetup;
+    }
+  }
+  if (!is_finished(phase_)) {
+    phase_ = Phase::kRunning;
+    exit_code_ = spec_.run.empty() ? 0 : co_await run_step(spec_.run, false);
+    phase_ = cancel_requested_ ? Phase::kCancelled
+                               : (*exit_code_ == 0 ? Phase::kSucceeded : Phase::kFailed);
+  }
+  ended_at_ms_ = now_ms();
+  log_.close();
+  finished_.set();
+  logger("skylet")->info("attempt ended id={} phase={}", spec_.id, to_string(phase_));
+}
+
+Task<void> Attempt::cancel(Duration grace) {
+  using namespace asio::experimental::awaitable_operators;
+  if (is_finished(phase_)) co_return;
+  cancel_requested_ = true;
+  if (current_group_) ::kill(-current_group_, SIGTERM);
+  asio::steady_timer timer(executor_, grace);
+  co_await (finished_.wait() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  if (!is_finished(phase_) && current_group_) ::kill(-current_group_, SIGKILL);
+  co_await finished_.wait();
+}
+
+Json Attempt::status() const {
+  Json body = Json::object();
+  body.set("attempt_id", spec_.id);
+  body.set("phase", to_string(phase_));
+  body.set("setup_exit_code", setup_exit_code_ ? Json(*setup_exit_code_) : Json(nullptr));
+  body.set("exit_code", exit_code_ ? Json(*exit_code_) : Json(nullptr));
+  body.set("log_bytes", static_cast<long long>(log_.size()));
+  body.set("started_at_ms", static_cast<long long>(started_at_ms_));
+  body.set("ended_at_ms",
+           ended_at_ms_ ? Json(static_cast<long long>(ended_at_ms_)) : Json(nullptr));
+  body.set("process_group",
+           current_group_ ? Json(static_cast<long long>(current_group_)) : Json(nullptr));
+  return body;
+}
+
+}  // namespace skyd::skylet

@@ -1,0 +1,76 @@
+#pragma once
+// One task attempt on a node: `setup` then `run`, each as `bash -c SCRIPT` in its own process
+// group, in the task's working directory, with exactly the environment the controller sent. Output
+// goes to the attempt's log; exit codes and the phase are kept for status calls. Belongs to the
+// skylet's single shard.
+
+#include "daemon/skylet/attempt_log.hpp"
+#include "reactor/error.hpp"
+#include "reactor/event.hpp"
+#include "reactor/json.hpp"
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace skyd::skylet {
+
+enum class Phase { kSettingUp, kRunning, kSucceeded, kFailed, kFailedSetup, kCancelled };
+std::string_view to_string(Phase phase);
+bool is_finished(Phase phase);
+
+struct AttemptSpec {
+  std::string id;  // idempotency key: one attempt id runs once
+  std::string setup;
+  std::string run;
+  std::map<std::string, std::string> env;        // user envs and secrets, SKYPILOT_* variables
+  std::map<std::string, std::string> setup_env;  // only for setup (SKYPILOT_SETUP_NODE_RANK)
+  std::string workdir;                           // the working directory; must exist
+
+  static Result<AttemptSpec> from_json(const Json& body);
+};
+
+struct NodePaths {
+  std::string attempts_dir;  // <work>/attempts/<id>/output.log
+  std::string pgid_file;     // every process group started, one per line (for the provider's sweep)
+  std::map<std::string, std::string> base_env;  // what every task gets beneath its own env
+};
+
+class Attempt {
+ public:
+  Attempt(asio::any_io_executor executor, AttemptSpec spec, const NodePaths& paths,
+          std::uint64_t log_cap);
+
+  // Runs setup and run to the end. Spawned once by the agent.
+  Task<void> run();
+  // SIGTERM to the running step's process group, SIGKILL after `grace`; completes when the attempt
+  // has ended.
+  Task<void> cancel(Duration grace);
+
+  Json status() const;
+  Phase phase() const { return phase_; }
+  AttemptLog& log() { return log_; }
+  const AttemptSpec& spec() const { return spec_; }
+  Task<void> wait_finished() { return finished_.wait(); }
+
+ private:
+  Task<std::optional<int>> run_step(const std::string& script, bool is_setup);
+
+  asio::any_io_executor executor_;
+  AttemptSpec spec_;
+  const NodePaths& paths_;
+  AttemptLog log_;
+  Phase phase_ = Phase::kSettingUp;
+  std::optional<int> setup_exit_code_;
+  std::optional<int> exit_code_;
+  pid_t current_group_ = 0;
+  bool cancel_requested_ = false;
+  Event finished_;
+  std::int64_t started_at_ms_ = 0;
+  std::int64_t ended_at_ms_ = 0;
+};
+
+}  // namespace skyd::skylet

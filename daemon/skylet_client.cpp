@@ -1,0 +1,107 @@
+#include "daemon/skylet_client.hpp"
+
+namespace skyd::daemon {
+namespace {
+
+Json string_map(const std::map<std::string, std::string>& values) {
+  Json out = Json::object();
+  for (const auto& [key, value] : values) out.set(key, value);
+  return out;
+}
+
+std::optional<int> optional_int(const Json& body, const char* key) {
+  const Json* value = body.find(key);
+  if (!value || !value->as_int()) return std::nullopt;
+  return static_cast<int>(*value->as_int());
+}
+
+Result<AttemptStatus> parse_status(const http::Response& response) {
+  if (response.status >= 300) {
+    return make_error(NetErrc::kProtocol, "skylet answered " + std::to_string(response.status) +
+                                              ": " + http::error_message_of(response));
+  }
+  auto body = parse_json(response.body);
+  if (!body) return body.error();
+  AttemptStatus status;
+  if (const Json* phase = body->find("phase"); phase && phase->as_string())
+    status.phase = std::string(*phase->as_string());
+  status.setup_exit_code = optional_int(*body, "setup_exit_code");
+  status.exit_code = optional_int(*body, "exit_code");
+  if (auto bytes = optional_int(*body, "log_bytes"))
+    status.log_bytes = static_cast<std::uint64_t>(*bytes);
+  return status;
+}
+
+}  // namespace
+
+Json to_json(const AttemptRequest& request) {
+  Json body = Json::object();
+  body.set("attempt_id", request.attempt_id);
+  body.set("setup", request.setup);
+  body.set("run", request.run);
+  body.set("env", string_map(request.env));
+  body.set("setup_env", string_map(request.setup_env));
+  body.set("workdir", request.workdir);
+  return body;
+}
+
+Task<Result<http::Response>> SkyletClient::call(const providers::Node& node, std::string method,
+                                                std::string target, std::string body,
+                                                Duration timeout) {
+  http::Request request;
+  request.method = std::move(method);
+  request.target = std::move(target);
+  request.body = std::move(body);
+  request.headers.emplace_back("Authorization", "Bearer " + token_);
+  if (!request.body.empty()) request.headers.emplace_back("Content-Type", "application/json");
+  co_return co_await client_.request(node.skylet, std::move(request), {timeout});
+}
+
+Task<Result<AttemptStatus>> SkyletClient::start(providers::Node node, AttemptRequest attempt) {
+  auto response =
+      co_await call(node, "POST", "/tasks", to_json(attempt).dump(), std::chrono::seconds(30));
+  if (!response) co_return response.error();
+  co_return parse_status(*response);
+}
+
+Task<Result<AttemptStatus>> SkyletClient::status(providers::Node node, std::string attempt_id) {
+  auto response = co_await call(node, "GET", "/tasks/" + attempt_id, {}, std::chrono::seconds(10));
+  if (!response) co_return response.error();
+  co_return parse_status(*response);
+}
+
+Task<Result<LogChunk>> SkyletClient::logs(providers::Node node, std::string attempt_id,
+                                          std::uint64_t offset, Duration wait) {
+  const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
+  auto response = co_await call(node, "GET",
+                                "/tasks/" + attempt_id + "/logs?offset=" + std::to_string(offset) +
+                                    "&wait_ms=" + std::to_string(wait_ms),
+                                {}, wait + std::chrono::seconds(10));
+  if (!response) co_return response.error();
+  if (response->status != 200) {
+    co_return make_error(NetErrc::kProtocol, "skylet answered " + std::to_string(response->status) +
+                                                 ": " + http::error_message_of(*response));
+  }
+  LogChunk chunk;
+  chunk.bytes = std::move(response->body);
+  const std::string* next = response->header("X-Log-Next-Offset");
+  chunk.next_offset = next ? std::stoull(*next) : offset + chunk.bytes.size();
+  const std::string* complete = response->header("X-Log-Complete");
+  chunk.complete = complete && *complete == "1";
+  co_return chunk;
+}
+
+Task<Result<AttemptStatus>> SkyletClient::cancel(providers::Node node, std::string attempt_id) {
+  auto response = co_await call(node, "POST", "/tasks/" + attempt_id + "/signal",
+                                R"({"signal":"cancel"})", std::chrono::seconds(60));
+  if (!response) co_return response.error();
+  co_return parse_status(*response);
+}
+
+Task<Result<bool>> SkyletClient::healthy(providers::Node node) {
+  auto response = co_await call(node, "GET", "/health", {}, std::chrono::seconds(5));
+  if (!response) co_return response.error();
+  co_return response->status == 200;
+}
+
+}  // namespace skyd::daemon

@@ -1,0 +1,61 @@
+#pragma once
+// The controller's side of the skylet API: start an attempt on a node, read its status and its
+// output by offset, cancel it, and read the node's events. Every call carries the cluster's token
+// and a deadline. Use from one shard (it holds that shard's HTTP client).
+
+#include "providers/provider.hpp"
+#include "reactor/http_client.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace skyd::daemon {
+
+struct AttemptRequest {
+  std::string attempt_id;
+  std::string setup;
+  std::string run;
+  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> setup_env;
+  std::string workdir;
+};
+
+struct AttemptStatus {
+  std::string phase;  // SETTING_UP, RUNNING, SUCCEEDED, FAILED, FAILED_SETUP, CANCELLED
+  std::optional<int> setup_exit_code;
+  std::optional<int> exit_code;
+  std::uint64_t log_bytes = 0;
+  bool finished() const { return phase != "SETTING_UP" && phase != "RUNNING"; }
+};
+
+struct LogChunk {
+  std::string bytes;
+  std::uint64_t next_offset = 0;
+  bool complete = false;  // the attempt ended and every byte has been read
+};
+
+class SkyletClient {
+ public:
+  SkyletClient(http::Client& client, std::string token)
+      : client_(client), token_(std::move(token)) {}
+
+  Task<Result<AttemptStatus>> start(providers::Node node, AttemptRequest request);
+  Task<Result<AttemptStatus>> status(providers::Node node, std::string attempt_id);
+  // Output from `offset`; waits up to `wait` for new bytes when there are none yet.
+  Task<Result<LogChunk>> logs(providers::Node node, std::string attempt_id, std::uint64_t offset,
+                              Duration wait);
+  Task<Result<AttemptStatus>> cancel(providers::Node node, std::string attempt_id);
+  Task<Result<bool>> healthy(providers::Node node);
+
+ private:
+  Task<Result<http::Response>> call(const providers::Node& node, std::string method,
+                                    std::string target, std::string body, Duration timeout);
+  http::Client& client_;
+  std::string token_;
+};
+
+Json to_json(const AttemptRequest& request);
+
+}  // namespace skyd::daemon

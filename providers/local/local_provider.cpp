@@ -1,0 +1,542 @@
+#include "providers/local/local_provider.hpp"
+
+#include "reactor/blocking.hpp"
+#include "reactor/http_client.hpp"
+#include "reactor/json.hpp"
+#include "reactor/log.hpp"
+#include "reactor/timeout.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace skyd::providers {
+namespace fs = std::filesystem;
+
+struct LocalProvider::NodeRecord {
+  int rank = 0;
+  std::string instance_id;
+  std::string ip;
+  std::uint16_t port = 0;
+  pid_t pid = 0;
+  std::string sandbox;
+  std::string workdir;
+};
+
+struct LocalProvider::ClusterRecord {
+  std::string name;
+  std::string idempotency_token;
+  std::string skylet_token;
+  bool use_spot = false;
+  std::vector<NodeRecord> nodes;
+
+  Json to_json() const {
+    Json out = Json::object();
+    out.set("name", name);
+    out.set("idempotency_token", idempotency_token);
+    out.set("use_spot", use_spot);
+    Json list = Json::array();
+    for (const auto& node : nodes) {
+      Json item = Json::object();
+      item.set("rank", node.rank);
+      item.set("instance_id", node.instance_id);
+      item.set("ip", node.ip);
+      item.set("port", static_cast<int>(node.port));
+      item.set("pid", static_cast<long long>(node.pid));
+      item.set("sandbox", node.sandbox);
+      item.set("workdir", node.workdir);
+      list.push_back(std::move(item));
+    }
+    out.set("nodes", std::move(list));
+    return out;
+  }
+};
+
+namespace {
+
+std::string text_of(const Json& json, const char* key) {
+  const Json* value = json.find(key);
+  return value && value->as_string() ? std::string(*value->as_string()) : std::string();
+}
+
+std::int64_t number_of(const Json& json, const char* key) {
+  const Json* value = json.find(key);
+  return value && value->as_int() ? *value->as_int() : 0;
+}
+
+std::string read_small_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void write_file(const std::string& path, const std::string& text,
+                fs::perms perms = fs::perms::owner_read | fs::perms::owner_write) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << text;
+  }
+  fs::permissions(temporary, perms);
+  fs::rename(temporary, path);  // a reader never sees half a file
+}
+
+// True when pid is alive and is a skylet (a recycled pid is not ours).
+bool is_running_skylet(pid_t pid) {
+  if (!process_alive(pid)) return false;
+  const std::string cmdline = read_small_file("/proc/" + std::to_string(pid) + "/cmdline");
+  return cmdline.find("skylet") != std::string::npos;
+}
+
+// The process groups a node's skylet started (one per task step), from its pgid file.
+std::vector<pid_t> task_groups(const std::string& sandbox) {
+  std::vector<pid_t> groups;
+  std::ifstream in(sandbox + "/work/pgids");
+  pid_t pgid = 0;
+  while (in >> pgid) groups.push_back(pgid);
+  return groups;
+}
+
+void kill_everything(pid_t skylet_pid, const std::string& sandbox) {
+  if (is_running_skylet(skylet_pid)) ::kill(skylet_pid, SIGKILL);
+  for (pid_t group : task_groups(sandbox)) ::kill(-group, SIGKILL);
+}
+
+// Waits (without blocking the shard) for a process that need not be our child to end.
+Task<bool> wait_for_exit(pid_t pid, Duration limit) {
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) co_return true;  // already gone
+  asio::posix::stream_descriptor exited(co_await asio::this_coro::executor, pidfd);
+  auto outcome = co_await with_timeout(
+      [](asio::posix::stream_descriptor& d) -> Task<Result<void>> {
+        co_await d.async_wait(asio::posix::descriptor_base::wait_read, asio::use_awaitable);
+        co_return Result<void>{};
+      }(exited),
+      limit, "waiting for exit");
+  co_return outcome.has_value();
+}
+
+// Where a file_mounts destination lands inside a node's home.
+Result<std::string> resolve_destination(const std::string& home, const std::string& destination) {
+  std::string relative = destination;
+  if (relative.starts_with("~/")) relative = relative.substr(2);
+  if (relative == "~" || relative.empty())
+    return make_error(ProviderErrc::kInvalid, "a file mount needs a destination below ~");
+  if (relative.starts_with("/")) {
+    return make_error(
+        ProviderErrc::kInvalid,
+        "file_mounts destination " + destination +
+            " is an absolute path: the local provider keeps every machine inside its sandbox "
+            "and does not write to the host's " +
+            destination + "; use a path under ~ instead");
+  }
+  const fs::path resolved = (fs::path(home) / relative).lexically_normal();
+  if (!resolved.string().starts_with(home)) {
+    return make_error(ProviderErrc::kInvalid,
+                      "file_mounts destination " + destination + " leaves the machine's home");
+  }
+  return resolved.string();
+}
+
+std::string new_instance_id(std::mt19937_64& random) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "local-%012llx",
+                static_cast<unsigned long long>(random() & 0xffffffffffffULL));
+  return buffer;
+}
+
+}  // namespace
+
+LocalProvider::LocalProvider(asio::any_io_executor executor, LocalProviderOptions options)
+    : executor_(executor), options_(std::move(options)), background_(executor, "local-provider") {
+  fs::create_directories(options_.root_dir + "/clusters");
+  fs::create_directories(options_.root_dir + "/buckets");
+  // Continue the address sequence after the clusters a previous run left.
+  for (const auto& entry : fs::directory_iterator(options_.root_dir + "/clusters")) {
+    if (auto record = load(entry.path().filename().string()))
+      next_address_ += static_cast<std::uint32_t>(record->nodes.size());
+  }
+}
+
+LocalProvider::~LocalProvider() = default;
+
+std::string LocalProvider::cluster_dir(const std::string& cluster_name) const {
+  return options_.root_dir + "/clusters/" + cluster_name;
+}
+
+std::string LocalProvider::bucket_dir(const std::string& bucket) const {
+  return options_.root_dir + "/buckets/" + bucket;
+}
+
+std::string LocalProvider::next_ip() {
+  // 127.0.0.1 stays the host's own; machines get 127.0.x.y from .2 on.
+  const std::uint32_t n = 2 + (next_address_++ % (65536 - 258));
+  return "127.0." + std::to_string(n / 256) + "." + std::to_string(n % 256 == 0 ? 1 : n % 256);
+}
+
+Result<LocalProvider::ClusterRecord> LocalProvider::load(const std::string& cluster_name) const {
+  const std::string path = cluster_dir(cluster_name) + "/cluster.json";
+  if (!fs::exists(path))
+    return make_error(ProviderErrc::kNotFound, "no local cluster " + cluster_name);
+  auto json = parse_json(read_small_file(path));
+  if (!json)
+    return make_error(ProviderErrc::kTransient, "unreadable " + path + ": " + json.error().detail);
+  ClusterRecord record;
+  record.name = text_of(*json, "name");
+  record.idempotency_token = text_of(*json, "idempotency_token");
+  record.use_spot = json->find("use_spot") && json->find("use_spot")->as_bool().value_or(false);
+  record.skylet_token = read_small_file(cluster_dir(cluster_name) + "/token");
+  if (const Json* nodes = json->find("nodes"); nodes && nodes->as_array()) {
+    for (const auto& item : *nodes->as_array()) {
+      NodeRecord node;
+      node.rank = static_cast<int>(number_of(item, "rank"));
+      node.instance_id = text_of(item, "instance_id");
+      node.ip = text_of(item, "ip");
+      node.port = static_cast<std::uint16_t>(number_of(item, "port"));
+      node.pid = static_cast<pid_t>(number_of(item, "pid"));
+      node.sandbox = text_of(item, "sandbox");
+      node.workdir = text_of(item, "workdir");
+      record.nodes.push_back(std::move(node));
+    }
+  }
+  return record;
+}
+
+Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchRequest& request,
+                                                               int rank, std::string ip) {
+  const std::string sandbox = cluster_dir(request.cluster_name) + "/node-" + std::to_string(rank);
+  const std::string home = sandbox + "/home";
+  const std::string workdir = home + "/sky_workdir";
+  std::vector<std::pair<std::string, MountRequest>> mounts;
+  for (const auto& mount : request.mounts) {
+    auto destination = resolve_destination(home, mount.destination);
+    if (!destination)
+      co_return Result<std::pair<Node, pid_t>>(boost::system::in_place_error, destination.error());
+    mounts.emplace_back(*destination, mount);
+  }
+
+  // Build the sandbox off the shard: copies can be arbitrarily large.
+  const std::string buckets = options_.root_dir + "/buckets";
+  // Named, not a temporary in the co_await expression: g++ 12 destroys such temporaries twice.
+  std::function<std::string()> build_sandbox = [=, snapshot = request.workdir_snapshot] {
+    std::error_code ec;
+    fs::create_directories(workdir, ec);
+    fs::create_directories(sandbox + "/work", ec);
+    if (ec) return "cannot create sandbox " + sandbox + ": " + ec.message();
+    if (!snapshot.empty()) {
+      fs::copy(snapshot, workdir,
+               fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+      if (ec) return "cannot copy the workdir into " + workdir + ": " + ec.message();
+    }
+    for (const auto& [destination, mount] : mounts) {
+      fs::create_directories(fs::path(destination).parent_path(), ec);
+      const std::string bucket =
+          mount.bucket.empty() ? std::string() : buckets + "/" + mount.bucket;
+      if (!bucket.empty()) fs::create_directories(bucket, ec);
+      if (mount.mode == MountRequest::Mode::kMount) {
+        // A bucket mount is the persistent bucket directory itself: what one attempt writes (a
+        // checkpoint) the next one finds.
+        fs::remove_all(destination, ec);
+        fs::create_directory_symlink(bucket, destination, ec);
+      } else {
+        const std::string source = !mount.source.empty() ? mount.source : bucket;
+        const auto options = fs::copy_options::recursive | fs::copy_options::overwrite_existing;
+        if (fs::is_directory(source)) {
+          fs::create_directories(destination, ec);
+          fs::copy(source, destination, options, ec);
+        } else {
+          fs::copy(source, destination, options, ec);
+        }
+      }
+      if (ec) return "cannot prepare file mount " + mount.destination + ": " + ec.message();
+    }
+    return std::string();
+  };
+  auto prepared = co_await run_blocking<std::string>(std::move(build_sandbox));
+  if (!prepared.empty()) co_return make_error(ProviderErrc::kTransient, prepared);
+
+  int ready_pipe[2];
+  if (::pipe2(ready_pipe, O_CLOEXEC) != 0)
+    co_return make_error(ProviderErrc::kTransient, "pipe failed");
+  ProcessOptions spawn;
+  spawn.argv = {options_.skylet_binary,
+                "--listen",
+                ip + ":0",
+                "--token-file",
+                cluster_dir(request.cluster_name) + "/token",
+                "--work-dir",
+                sandbox + "/work",
+                "--ready-fd",
+                "3",
+                "--log-cap-bytes",
+                std::to_string(options_.log_cap_bytes),
+                "--cancel-grace-ms",
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   options_.skylet_cancel_grace)
+                                   .count())};
+  spawn.environment = environment_with(
+      {{"HOME", home}, {"SKYD_LOCAL_MACHINE", request.cluster_name + "/" + std::to_string(rank)}},
+      {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "WATCHDOG_USEC", "WATCHDOG_PID"});
+  spawn.capture_output = false;
+  spawn.output_file = sandbox + "/skylet.log";
+  spawn.new_session = true;  // machines outlive a skyd restart
+  spawn.kill_on_destroy = false;
+  spawn.extra_fds = {{3, ready_pipe[1]}};
+  auto process = Process::spawn(executor_, std::move(spawn));
+  ::close(ready_pipe[1]);
+  asio::posix::stream_descriptor ready(executor_, ready_pipe[0]);
+  if (!process) co_return make_error(ProviderErrc::kTransient, process.error().message());
+
+  // skylet writes its port once it listens: await that instead of polling its health.
+  std::string announced;
+  auto read_port = [](asio::posix::stream_descriptor& pipe,
+                      std::string& out) -> Task<Result<void>> {
+    auto [ec, n] = co_await asio::async_read_until(pipe, asio::dynamic_buffer(out), '\n',
+                                                   asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return make_error(ProviderErrc::kTransient, "skylet exited before it listened");
+    co_return Result<void>{};
+  };
+  auto listening = co_await with_timeout(read_port(ready, announced), options_.launch_timeout,
+                                         "starting skylet");
+  const pid_t pid = (*process)->pid();
+  children_[pid] = std::move(*process);
+  background_.spawn([](LocalProvider* self, pid_t child) -> Task<void> {
+    co_await self->children_.at(child)->wait();  // reap it whenever it ends
+    self->children_.erase(child);
+  }(this, pid));
+  if (!listening) {
+    ::kill(pid, SIGKILL);
+    co_return make_error(ProviderErrc::kTransient,
+                         listening.error().detail + " (see " + sandbox + "/skylet.log)");
+  }
+  Node node;
+  node.rank = rank;
+  node.ip = ip;
+  node.instance_id = new_instance_id(random_);
+  node.skylet.transport = http::Endpoint::Transport::kTcp;
+  node.skylet.host = ip;
+  node.skylet.port = static_cast<std::uint16_t>(std::stoi(announced));
+  node.workdir = workdir;
+  logger("local")->info("machine up cluster={} rank={} ip={} port={} pid={}", request.cluster_name,
+                        rank, ip, node.skylet.port, pid);
+  co_return std::pair{std::move(node), pid};
+}
+
+Task<Result<Cluster>> LocalProvider::launch(LaunchRequest request) {
+  if (request.nodes < 1)
+    co_return make_error(ProviderErrc::kInvalid, "a cluster needs at least one node");
+  if (request.skylet_token.size() < 16)
+    co_return make_error(ProviderErrc::kInvalid, "the skylet token is too short");
+  const std::string dir = cluster_dir(request.cluster_name);
+
+  if (auto existing = load(request.cluster_name)) {
+    bool all_alive = true;
+    for (const auto& node : existing->nodes) all_alive = all_alive && is_running_skylet(node.pid);
+    if (existing->idempotency_token == request.idempotency_token && all_alive &&
+        static_cast<int>(existing->nodes.size()) == request.nodes) {
+      Cluster adopted{request.cluster_name, "local", "local", "local-a", request.instance_type,
+                      existing->use_spot,   {}};
+      for (const auto& record : existing->nodes) {
+        Node node{record.instance_id, record.rank, record.ip, {}, record.workdir};
+        node.skylet.host = record.ip;
+        node.skylet.port = record.port;
+        adopted.nodes.push_back(std::move(node));
+      }
+      logger("local")->info("cluster adopted name={} token={}", request.cluster_name,
+                            request.idempotency_token);
+      co_return adopted;
+    }
+    co_await terminate(request.cluster_name);  // a half-made or different cluster: start over
+  }
+
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    co_return make_error(ProviderErrc::kTransient, "cannot create " + dir + ": " + ec.message());
+  write_file(dir + "/token", request.skylet_token);
+
+  ClusterRecord record{
+      request.cluster_name, request.idempotency_token, request.skylet_token, request.use_spot, {}};
+  Cluster cluster{request.cluster_name,  "local",          "local", "local-a",
+                  request.instance_type, request.use_spot, {}};
+  for (int rank = 0; rank < request.nodes; ++rank) {
+    auto node = co_await start_node(request, rank, next_ip());
+    if (!node) {
+      write_file(dir + "/cluster.json", record.to_json().dump());
+      co_await terminate(request.cluster_name);
+      co_return node.error();
+    }
+    auto& [started, pid] = *node;
+    record.nodes.push_back(NodeRecord{
+        rank, started.instance_id, started.ip, started.skylet.port, pid,
+        cluster_dir(request.cluster_name) + "/node-" + std::to_string(rank), started.workdir});
+    write_file(dir + "/cluster.json", record.to_json().dump());
+    cluster.nodes.push_back(std::move(started));
+  }
+  co_return cluster;
+}
+
+Task<Result<std::vector<InstanceStatus>>> LocalProvider::describe(
+    std::vector<std::string> cluster_names) {
+  std::vector<InstanceStatus> statuses;
+  for (const auto& name : cluster_names) {
+    auto record = load(name);
+    if (!record) continue;
+    const bool preempted = fs::exists(cluster_dir(name) + "/preempted");
+    for (const auto& node : record->nodes) {
+      InstanceStatus status;
+      status.instance_id = node.instance_id;
+      status.cluster_name = name;
+      const bool alive = is_running_skylet(node.pid);
+      status.state = alive ? InstanceState::kRunning : InstanceState::kTerminated;
+      status.preempted = !alive && preempted;
+      status.reason = alive ? "" : preempted ? "spot preemption" : "machine stopped";
+      statuses.push_back(std::move(status));
+    }
+  }
+  co_return statuses;
+}
+
+Task<void> LocalProvider::stop_node(const NodeRecord& node, bool graceful) {
+  if (graceful && is_running_skylet(node.pid)) {
+    ::kill(node.pid, SIGTERM);  // skylet cancels its attempts (TERM, grace, KILL) and exits
+    co_await wait_for_exit(node.pid, options_.skylet_cancel_grace + std::chrono::seconds(5));
+  }
+  kill_everything(node.pid, node.sandbox);
+}
+
+Task<Result<void>> LocalProvider::terminate(std::string cluster_name) {
+  auto record = load(cluster_name);
+  const std::string dir = cluster_dir(cluster_name);
+  if (record) {
+    for (const auto& node : record->nodes) co_await stop_node(node, true);
+    for (const auto& node : record->nodes) {
+      for (pid_t group : task_groups(node.sandbox)) {
+        if (process_group_alive(group)) {
+          co_return make_error(ProviderErrc::kTransient,
+                               "processes of " + cluster_name + " are still running");
+        }
+      }
+    }
+  }
+  std::function<bool()> remove_sandbox = [dir] {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    return !ec;
+  };
+  const auto removed = co_await run_blocking<bool>(std::move(remove_sandbox));
+  if (!removed) co_return make_error(ProviderErrc::kTransient, "cannot remove " + dir);
+  logger("local")->info("cluster terminated name={}", cluster_name);
+  co_return Result<void>{};
+}
+
+Task<Result<std::vector<std::string>>> LocalProvider::list_clusters() {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(options_.root_dir + "/clusters")) {
+    names.push_back(entry.path().filename().string());
+  }
+  co_return names;
+}
+
+Task<Result<void>> LocalProvider::preempt(std::string cluster_name, std::optional<Duration> grace) {
+  auto record = load(cluster_name);
+  if (!record) co_return record.error();
+  if (!record->use_spot)
+    co_return make_error(ProviderErrc::kInvalid,
+                         cluster_name + " is on-demand: only spot machines are preempted");
+  write_file(cluster_dir(cluster_name) + "/preempted", "");
+  const Duration window = grace.value_or(options_.preemption_grace);
+  logger("local")->warn("preempting cluster={} grace_ms={}", cluster_name,
+                        std::chrono::duration_cast<std::chrono::milliseconds>(window).count());
+  http::Client client(executor_);
+  Json notice = Json::object();
+  notice.set("kind", "spot_notice");
+  notice.set("source", "local-provider");
+  Json detail = Json::object();
+  detail.set("action", "terminate");
+  detail.set("grace_ms",
+             static_cast<long long>(
+                 std::chrono::duration_cast<std::chrono::milliseconds>(window).count()));
+  notice.set("detail", std::move(detail));
+  for (const auto& node : record->nodes) {
+    http::Request request;
+    request.method = "POST";
+    request.target = "/events";
+    request.body = notice.dump();
+    request.headers.emplace_back("Authorization", "Bearer " + record->skylet_token);
+    http::Endpoint endpoint;
+    endpoint.host = node.ip;
+    endpoint.port = node.port;
+    co_await client.request(endpoint, request, {std::chrono::seconds(2)});
+  }
+  asio::steady_timer timer(executor_, window);
+  co_await timer.async_wait(asio::use_awaitable);
+  for (const auto& node : record->nodes) kill_everything(node.pid, node.sandbox);
+  co_return Result<void>{};
+}
+
+Result<void> LocalProvider::start_preemption(const std::string& cluster_name,
+                                             std::optional<Duration> grace) {
+  auto record = load(cluster_name);
+  if (!record) return record.error();
+  if (!record->use_spot)
+    return make_error(ProviderErrc::kInvalid,
+                      cluster_name + " is on-demand: only spot machines are preempted");
+  background_.spawn(
+      [](LocalProvider* self, std::string name, std::optional<Duration> window) -> Task<void> {
+        co_await self->preempt(name, window);
+      }(this, cluster_name, grace));
+  return {};
+}
+
+Result<void> LocalProvider::kill_node(const std::string& cluster_name, int rank) {
+  auto record = load(cluster_name);
+  if (!record) return record.error();
+  for (const auto& node : record->nodes) {
+    if (node.rank == rank) {
+      kill_everything(node.pid, node.sandbox);
+      return {};
+    }
+  }
+  return make_error(ProviderErrc::kNotFound, cluster_name + " has no node " + std::to_string(rank));
+}
+
+Task<void> LocalProvider::run_random_preemptions() {
+  if (!options_.preemption_mean_interval) co_return;
+  const double mean = std::chrono::duration<double>(*options_.preemption_mean_interval).count();
+  std::exponential_distribution<double> gap(1.0 / mean);
+  asio::steady_timer timer(executor_);
+  for (;;) {
+    timer.expires_after(
+        std::chrono::duration_cast<Duration>(std::chrono::duration<double>(gap(random_))));
+    co_await timer.async_wait(asio::use_awaitable);
+    std::vector<std::string> spot;
+    for (const auto& entry : fs::directory_iterator(options_.root_dir + "/clusters")) {
+      auto record = load(entry.path().filename().string());
+      if (record && record->use_spot && !fs::exists(cluster_dir(record->name) + "/preempted"))
+        spot.push_back(record->name);
+    }
+    if (spot.empty()) continue;
+    const auto& victim =
+        spot[std::uniform_int_distribution<std::size_t>(0, spot.size() - 1)(random_)];
+    co_await preempt(victim, std::nullopt);
+  }
+}
+
+Task<void> LocalProvider::shutdown() {
+  background_.cancel_all();
+  co_await background_.wait();
+}
+
+}  // namespace skyd::providers

@@ -1,0 +1,102 @@
+#pragma once
+// The one interface every place that runs machines implements (local processes, EC2, ...). It
+// speaks the project's own value types; errors are classified once, in the provider, so the
+// controller's failover logic never looks at a cloud's error strings.
+
+#include "reactor/error.hpp"
+#include "reactor/http_types.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace skyd::providers {
+
+enum class ProviderErrc {
+  kNoCapacity = 1,  // this zone (or region) has no such machine now: try the next one
+  kQuota,           // the account's limit in this region: try another region
+  kThrottled,       // the API asked us to slow down: retry with backoff
+  kAuth,            // credentials missing or refused: this cloud cannot be used
+  kInvalid,         // the request can never succeed as written
+  kTransient,       // a passing fault (5xx, a process that failed to start): retry
+  kNotFound,        // no such cluster or instance
+};
+
+std::string_view to_string(ProviderErrc code);
+const boost::system::error_category& provider_category();
+boost::system::error_code make_error_code(ProviderErrc code);
+Error make_error(ProviderErrc code, std::string detail);
+
+struct MountRequest {
+  enum class Mode { kCopy, kMount };
+  std::string destination;  // on the node: "/checkpoint", "~/data" or "data" (relative to home)
+  std::string source;       // a local path to copy (Mode::kCopy), or empty
+  std::string bucket;       // a bucket to mount (Mode::kMount) or to copy from
+  Mode mode = Mode::kCopy;
+};
+
+struct LaunchRequest {
+  std::string cluster_name;
+  int nodes = 1;
+  std::string instance_type;
+  std::string region;
+  std::string zone;
+  bool use_spot = false;
+  std::string idempotency_token;            // the same token never creates a second cluster
+  std::map<std::string, std::string> tags;  // job, task, attempt, controller
+  std::string skylet_token;                 // the per-cluster bearer token skylet requires
+  std::string workdir_snapshot;  // a directory copied to each node's workdir; empty: none
+  std::vector<MountRequest> mounts;
+};
+
+struct Node {
+  std::string instance_id;
+  int rank = 0;
+  std::string ip;         // what SKYPILOT_NODE_IPS lists
+  http::Endpoint skylet;  // where the controller reaches this node's skylet
+  std::string workdir;    // the task's working directory on the node
+};
+
+struct Cluster {
+  std::string name;
+  std::string cloud;
+  std::string region;
+  std::string zone;
+  std::string instance_type;
+  bool use_spot = false;
+  std::vector<Node> nodes;
+};
+
+enum class InstanceState { kPending, kRunning, kShuttingDown, kTerminated };
+std::string_view to_string(InstanceState state);
+
+struct InstanceStatus {
+  std::string instance_id;
+  std::string cluster_name;
+  InstanceState state = InstanceState::kRunning;
+  bool preempted = false;  // the provider took it away (spot reclaim), not the user's task
+  std::string reason;
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual std::string_view name() const = 0;
+
+  // Starts the cluster's machines and returns once every node's skylet answers. A request whose
+  // idempotency token already made this cluster returns that cluster instead of a second one.
+  virtual Task<Result<Cluster>> launch(LaunchRequest request) = 0;
+  // Every instance of the named clusters (one call covers many clusters). Unknown clusters are
+  // simply absent from the answer.
+  virtual Task<Result<std::vector<InstanceStatus>>> describe(
+      std::vector<std::string> cluster_names) = 0;
+  // Stops every machine of the cluster and removes what it left; succeeds if nothing is left.
+  virtual Task<Result<void>> terminate(std::string cluster_name) = 0;
+  // Every cluster this provider holds (for the sweep that finds leaks).
+  virtual Task<Result<std::vector<std::string>>> list_clusters() = 0;
+};
+
+}  // namespace skyd::providers
+
+template <>
+struct boost::system::is_error_code_enum<skyd::providers::ProviderErrc> : std::true_type {};
