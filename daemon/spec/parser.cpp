@@ -4,6 +4,7 @@
 #include "daemon/spec/task_json.hpp"
 #include "providers/catalog/suggest.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -25,6 +26,65 @@ struct Failure {
 
 constexpr std::size_t kMaxInputBytes = 4 << 20;
 constexpr int kMaxConfigDepth = 64;
+constexpr std::size_t kMaxConfigNodes = 100000;  // aliases can make a small file a huge tree
+constexpr std::size_t kMaxCandidates = 256;
+
+// Counts parser events and gives up past a budget proportional to the input: yaml-cpp 0.7 can emit
+// events without end on some malformed input (a run of stray `,`), which would hang LoadAll.
+class EventBudget final : public YAML::EventHandler {
+ public:
+  explicit EventBudget(std::size_t budget) : budget_(budget) {}
+  bool exhausted() const { return exhausted_; }
+
+  void OnDocumentStart(const YAML::Mark&) override { spend(); }
+  void OnDocumentEnd() override { spend(); }
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override { spend(); }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { spend(); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    spend();
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    spend();
+  }
+  void OnSequenceEnd() override { spend(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    spend();
+  }
+  void OnMapEnd() override { spend(); }
+
+ private:
+  struct Exhausted {};
+  void spend() {
+    if (++spent_ > budget_) {
+      exhausted_ = true;
+      throw Exhausted{};
+    }
+  }
+  std::size_t budget_;
+  std::size_t spent_ = 0;
+  bool exhausted_ = false;
+
+  friend bool events_within_budget(std::string_view text);
+};
+
+// True when every document of `text` parses within the event budget (syntax errors included:
+// those are reported by the real load that follows).
+bool events_within_budget(std::string_view text) {
+  std::istringstream stream{std::string(text)};
+  EventBudget budget(64 + 8 * text.size());
+  try {
+    YAML::Parser parser(stream);
+    while (parser.HandleNextDocument(budget)) {
+    }
+  } catch (const EventBudget::Exhausted&) {
+    return false;
+  } catch (const YAML::Exception&) {
+  }
+  return true;
+}
 
 // SkyPilot clouds that skyd does not run on; named in the error instead of "unknown".
 const std::vector<std::string> kOtherSkyPilotClouds = {
@@ -121,6 +181,33 @@ class Parser {
       : source_(std::move(source)), options_(options) {}
 
   Pipeline parse_documents(std::string_view text);
+  // YAML allows no control characters besides tab and line breaks; yaml-cpp 0.7 can loop
+  // forever on a NUL byte, so they are refused before it sees them.
+  void check_characters(std::string_view text) const {
+    check_control_characters(text);
+    if (!events_within_budget(text)) {
+      throw Failure{SpecErrc::kSyntax,
+                    source_ + ": the YAML parser cannot make sense of this input"};
+    }
+  }
+
+  void check_control_characters(std::string_view text) const {
+    std::size_t line = 1;
+    std::size_t column = 1;
+    for (char c : text) {
+      const auto byte = static_cast<unsigned char>(c);
+      if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f) {
+        throw Failure{SpecErrc::kSyntax, source_ + ":" + std::to_string(line) + ":" +
+                                             std::to_string(column) + ": control character (byte " +
+                                             std::to_string(byte) + ") is not allowed in YAML"};
+      }
+      ++column;
+      if (c == '\n') {
+        ++line;
+        column = 1;
+      }
+    }
+  }
   Pipeline parse_normalized(std::string_view text);
 
  private:
@@ -218,6 +305,7 @@ class Parser {
   FileMount parse_storage(const YAML::Node& node, const std::string& path, std::string destination,
                           const std::map<std::string, std::string>& vars) const;
   Json to_config_json(const YAML::Node& node, const std::string& path, int depth) const;
+  mutable std::size_t config_nodes_ = 0;
 
  public:
   // Resources (public: overrides reuse the field parsers) --------------------------------------
@@ -264,7 +352,7 @@ bool is_header(const YAML::Node& doc) {
   if (!doc.IsMap() || !doc["name"]) return false;
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (!it->first.IsScalar()) return false;
-    const std::string& key = it->first.Scalar();
+    const std::string key = it->first.Scalar();
     if (key != "name" && key != "execution") return false;
   }
   return true;
@@ -274,6 +362,7 @@ Pipeline Parser::parse_documents(std::string_view text) {
   if (text.size() > kMaxInputBytes) {
     throw Failure{SpecErrc::kInvalid, source_ + ": file is larger than 4 MiB"};
   }
+  check_characters(text);
   std::vector<YAML::Node> docs;
   for (const auto& doc : YAML::LoadAll(std::string(text))) {
     if (!doc.IsNull()) docs.push_back(doc);  // a trailing `---` yields a null document
@@ -308,6 +397,7 @@ Pipeline Parser::parse_documents(std::string_view text) {
 }
 
 Pipeline Parser::parse_normalized(std::string_view text) {
+  check_characters(text);
   const YAML::Node root = YAML::Load(std::string(text));
   require_map(root, "", "a normalized pipeline {name, tasks}");
   check_keys(root, "", {"name", "tasks"}, {}, "");
@@ -462,7 +552,7 @@ std::vector<FileMount> Parser::parse_file_mounts(
                     [&](const FileMount& m) { return m.destination == destination; })) {
       fail(SpecErrc::kInvalid, it->first, entry_path, "duplicate destination " + destination);
     }
-    const YAML::Node& value = it->second;
+    const YAML::Node value = it->second;  // a copy: `it->` yields a temporary
     if (value.IsMap()) {
       mounts.push_back(parse_storage(value, entry_path, destination, vars));
       continue;
@@ -549,6 +639,7 @@ FileMount Parser::parse_storage(const YAML::Node& node, const std::string& path,
 
 Json Parser::to_config_json(const YAML::Node& node, const std::string& path, int depth) const {
   if (depth > kMaxConfigDepth) fail(SpecErrc::kInvalid, node, path, "nested too deeply");
+  if (++config_nodes_ > kMaxConfigNodes) fail(SpecErrc::kInvalid, node, path, "too large");
   if (node.IsMap()) {
     check_plain_keys(node, path);
     Json object = Json::object();
@@ -666,12 +757,20 @@ ResourceSet Parser::parse_resources(const YAML::Node& node, const std::string& p
       }
       if (partial.accelerators_listed) set.ordered = true;
     }
+    if (set.candidates.size() + partial.accelerators.size() > kMaxCandidates) {
+      fail(SpecErrc::kInvalid, node, path,
+           "more than " + std::to_string(kMaxCandidates) + " resource candidates");
+    }
     for (const auto& accelerator : partial.accelerators) {
       Resources candidate = partial.fields;
       candidate.accelerator = accelerator;
       set.candidates.push_back(std::move(candidate));
       set.origins.push_back(origin);
     }
+  }
+  if (set.candidates.size() > kMaxCandidates) {
+    fail(SpecErrc::kInvalid, node, path,
+         "more than " + std::to_string(kMaxCandidates) + " resource candidates");
   }
   if (set.candidates.size() == 1) set.ordered = false;
   // Names are checked against the catalog here, where the file position is still known.

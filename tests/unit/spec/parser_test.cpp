@@ -456,6 +456,12 @@ TEST(Parser, ErrorsInLaterDocumentsPointAtTheirLine) {
   EXPECT_CONTAINS(error.detail, "task.yaml:6:12: num_nodes");
 }
 
+TEST(Parser, ControlCharactersAreRefusedWithPosition) {
+  auto error = parse_error(std::string("run: a\nname: b\0c\n", 17));
+  EXPECT_EQ(error.code, SpecErrc::kSyntax);
+  EXPECT_CONTAINS(error.detail, "task.yaml:2:8: control character (byte 0)");
+}
+
 TEST(Parser, EmptyFileIsAnError) {
   EXPECT_CONTAINS(parse_error("").detail, "no task");
 }
