@@ -126,23 +126,6 @@ std::string generated_job_name() {
   return std::string("sky-") + hex + "-" + (user && *user ? user : "user");
 }
 
-std::string upper(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
-
-std::string money(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.2f", value);
-  return buffer;
-}
-
-std::string number(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%g", value);
-  return buffer;
-}
-
 }  // namespace
 
 Result<LaunchOptions> parse_launch_args(const std::vector<std::string>& args) {
@@ -352,12 +335,12 @@ std::string render_plan(const PreparedLaunch& launch) {
       const std::pair<std::size_t, std::string> key{c.option_index, c.cloud};
       if (std::find(shown.begin(), shown.end(), key) != shown.end()) continue;
       shown.push_back(key);
-      table.add_row({upper(c.cloud), c.instance_type + (c.use_spot ? "[Spot]" : ""),
-                     number(c.vcpus), number(c.memory_gb),
+      table.add_row({to_upper(c.cloud), c.instance_type + (c.use_spot ? "[Spot]" : ""),
+                     format_number(c.vcpus), format_number(c.memory_gb),
                      c.accelerator_name.empty()
                          ? "-"
-                         : c.accelerator_name + ":" + number(c.accelerator_count),
-                     c.region + "/" + c.zone, money(c.hourly_cost()), i == 0 ? "✔" : ""});
+                         : c.accelerator_name + ":" + format_number(c.accelerator_count),
+                     c.region + "/" + c.zone, format_fixed(c.hourly_cost(), 2), i == 0 ? "✔" : ""});
     }
     out += table.render();
     if (t + 1 < tasks.size()) out += "\n";

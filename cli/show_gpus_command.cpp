@@ -20,24 +20,11 @@ constexpr double kNone = std::numeric_limits<double>::infinity();
 
 std::string price(double value) {
   if (value == kNone) return "-";
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "$ %.3f", value);
-  return buffer;
-}
-
-std::string number(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%g", value);
-  return buffer;
-}
-
-std::string upper(std::string text) {
-  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
+  return "$ " + format_fixed(value, 3);
 }
 
 bool iequals(const std::string& a, const std::string& b) {
-  return upper(a) == upper(b);
+  return to_upper(a) == to_upper(b);
 }
 
 }  // namespace
@@ -77,8 +64,8 @@ std::string render_gpus(const std::string& name, double count, const std::string
     for (auto& [gpu, s] : rows) {
       std::sort(s.counts.begin(), s.counts.end());
       std::string counts, clouds;
-      for (double c : s.counts) counts += (counts.empty() ? "" : ", ") + number(c);
-      for (const auto& c : s.clouds) clouds += (clouds.empty() ? "" : ", ") + upper(c);
+      for (double c : s.counts) counts += (counts.empty() ? "" : ", ") + format_number(c);
+      for (const auto& c : s.clouds) clouds += (clouds.empty() ? "" : ", ") + to_upper(c);
       table.add_row({gpu, counts, clouds, price(s.on_demand), price(s.spot)});
     }
     return table.render();
@@ -115,9 +102,10 @@ std::string render_gpus(const std::string& name, double count, const std::string
                "HOURLY_PRICE", "HOURLY_SPOT_PRICE", "REGION"});
   for (const auto& row : rows) {
     const auto& o = *row.offering;
-    table.add_row({o.accelerator_name, number(o.accelerator_count), upper(o.cloud), o.instance_type,
-                   number(o.accelerator_memory_gb) + "GB", number(o.vcpus),
-                   number(o.memory_gb) + "GB", price(row.on_demand), price(row.spot), row.region});
+    table.add_row({o.accelerator_name, format_number(o.accelerator_count), to_upper(o.cloud),
+                   o.instance_type, format_number(o.accelerator_memory_gb) + "GB",
+                   format_number(o.vcpus), format_number(o.memory_gb) + "GB", price(row.on_demand),
+                   price(row.spot), row.region});
   }
   return table.render();
 }
@@ -167,8 +155,8 @@ int show_gpus_command(const std::vector<std::string>& args) {
   }
   const std::string text = render_gpus(name, count, cloud);
   if (text.find('\n') == text.size() - 1) {  // only the header: nothing matched
-    std::cerr << "Error: no " << name << (count > 0 ? ":" + number(count) : "") << " offering"
-              << (cloud.empty() ? "" : " in " + cloud) << "\n";
+    std::cerr << "Error: no " << name << (count > 0 ? ":" + format_number(count) : "")
+              << " offering" << (cloud.empty() ? "" : " in " + cloud) << "\n";
     return 1;
   }
   std::cout << text;

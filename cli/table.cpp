@@ -1,6 +1,8 @@
 #include "cli/table.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 
 namespace skyd::cli {
 namespace {
@@ -38,6 +40,23 @@ std::string Table::render() const {
   line(headers_);
   for (const auto& row : rows_) line(row);
   return out;
+}
+
+std::string format_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
+std::string format_fixed(double value, int decimals) {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+std::string to_upper(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
 }
 
 }  // namespace skyd::cli

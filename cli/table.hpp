@@ -23,4 +23,9 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// Cell formatting shared by the commands' tables.
+std::string format_number(double value);               // "%g": 8, 0.5, 1024
+std::string format_fixed(double value, int decimals);  // 3.06 with decimals = 2
+std::string to_upper(std::string text);                // "aws" -> "AWS"
+
 }  // namespace skyd::cli
