@@ -1,6 +1,8 @@
 #include "cli/commands.hpp"
 
 #include "cli/daemon_client.hpp"
+#include "cli/launch_command.hpp"
+#include "cli/show_gpus_command.hpp"
 #include "daemon/version.hpp"
 
 #include <iostream>
@@ -74,6 +76,10 @@ int run_command(const std::vector<std::string>& all_args) {
     return 0;
   }
   if (args[0] == "daemon" && args.size() == 2 && args[1] == "status") return daemon_status(socket_flag);
+  if (args[0] == "jobs" && args.size() >= 2 && args[1] == "launch") {
+    return jobs_launch_command({args.begin() + 2, args.end()});
+  }
+  if (args[0] == "show-gpus") return show_gpus_command({args.begin() + 1, args.end()});
   return usage_error("unknown command '" + args[0] + (args.size() > 1 ? " " + args[1] : "") + "'");
 }
 

@@ -8,6 +8,7 @@ PACKAGES=(
   libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libpq-dev libssl-dev openssl postgresql
   libgtest-dev libgmock-dev
+  clang-14 libclang-rt-14-dev
   util-linux procps iproute2 curl
 )
 

@@ -1,0 +1,371 @@
+#include "cli/launch_command.hpp"
+
+#include "cli/table.hpp"
+#include "daemon/spec/spec_error.hpp"
+#include "providers/catalog/suggest.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+namespace skyd::cli {
+namespace {
+
+using spec::SpecErrc;
+
+constexpr std::string_view kUsage =
+    "usage: sky jobs launch [OPTIONS] ENTRYPOINT...\n"
+    "  ENTRYPOINT: a task YAML file, or a command to run\n"
+    "  -n, --name NAME         job name\n"
+    "  --workdir DIR           --num-nodes N\n"
+    "  --infra CLOUD[/REGION[/ZONE]]   --cloud/--region/--zone\n"
+    "  --cpus N[+]  --memory N[+]  --gpus NAME[:N]  -t, --instance-type TYPE\n"
+    "  --use-spot/--no-use-spot  --disk-size GB  --disk-tier TIER  --image-id ID\n"
+    "  --ports PORT (repeatable)  --job-recovery STRATEGY\n"
+    "  --env KEY[=VAL] (repeatable)  --env-file PATH  --secret KEY[=VAL] (repeatable)\n"
+    "  -d, --detach-run  -y, --yes  --dryrun\n";
+
+// Flags that take a value and map onto a resources field.
+struct ResourceFlag {
+  std::string_view flag;
+  std::string_view short_flag;
+  std::string_view field;
+};
+constexpr ResourceFlag kResourceFlags[] = {{"--infra", "", "infra"},
+                                           {"--cloud", "", "cloud"},
+                                           {"--region", "", "region"},
+                                           {"--zone", "", "zone"},
+                                           {"--cpus", "", "cpus"},
+                                           {"--memory", "", "memory"},
+                                           {"--gpus", "", "accelerators"},
+                                           {"--instance-type", "-t", "instance_type"},
+                                           {"--disk-size", "", "disk_size"},
+                                           {"--disk-tier", "", "disk_tier"},
+                                           {"--image-id", "", "image_id"},
+                                           {"--ports", "", "ports"},
+                                           {"--job-recovery", "", "job_recovery"}};
+
+const std::vector<std::string> kAllFlags = {
+    "--name",          "--workdir",    "--num-nodes",   "--infra",    "--cloud",
+    "--region",        "--zone",       "--cpus",        "--memory",   "--gpus",
+    "--instance-type", "--disk-size",  "--disk-tier",   "--image-id", "--ports",
+    "--job-recovery",  "--use-spot",   "--no-use-spot", "--env",      "--env-file",
+    "--secret",        "--detach-run", "--yes",         "--dryrun"};
+
+Error usage_error(std::string detail) {
+  return spec::make_error(SpecErrc::kInvalid, std::move(detail));
+}
+
+// KEY=VAL, or KEY whose value comes from this process's environment.
+Result<std::pair<std::string, std::string>> key_value(const std::string& text,
+                                                      std::string_view flag) {
+  const std::size_t equals = text.find('=');
+  std::string key = text.substr(0, equals);
+  if (key.empty()) return usage_error(std::string(flag) + ": expected KEY=VALUE or KEY");
+  if (equals != std::string::npos) return std::pair{key, text.substr(equals + 1)};
+  const char* value = std::getenv(key.c_str());
+  if (!value) {
+    return usage_error(std::string(flag) + " " + key + ": " + key +
+                       " is not set in the environment; pass " + key + "=VALUE");
+  }
+  return std::pair{key, std::string(value)};
+}
+
+// A dotenv file: KEY=VALUE lines, `#` comments, optional `export ` and quotes.
+Result<std::map<std::string, std::string>> read_env_file(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return spec::make_error(SpecErrc::kIo, path + ": cannot open the env file");
+  std::map<std::string, std::string> values;
+  std::string line;
+  int number = 0;
+  while (std::getline(file, line)) {
+    ++number;
+    const std::size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    line = line.substr(start);
+    if (line.starts_with("export ")) line = line.substr(7);
+    const std::size_t equals = line.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return spec::make_error(SpecErrc::kInvalid,
+                              path + ":" + std::to_string(number) + ": expected KEY=VALUE");
+    }
+    std::string value = line.substr(equals + 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    std::string key = line.substr(0, equals);
+    while (!key.empty() && key.back() == ' ') key.pop_back();
+    values[key] = value;
+  }
+  return values;
+}
+
+bool is_yaml_path(const std::vector<std::string>& entrypoint) {
+  if (entrypoint.size() != 1) return false;
+  const std::string& word = entrypoint[0];
+  return word.ends_with(".yaml") || word.ends_with(".yml");
+}
+
+std::string expand_home(const std::string& path) {
+  if (!path.starts_with("~")) return path;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "") + path.substr(1);
+}
+
+std::string generated_job_name() {
+  std::random_device random;
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "%04x", static_cast<unsigned>(random() & 0xffff));
+  const char* user = std::getenv("USER");
+  return std::string("sky-") + hex + "-" + (user && *user ? user : "user");
+}
+
+}  // namespace
+
+Result<LaunchOptions> parse_launch_args(const std::vector<std::string>& args) {
+  LaunchOptions options;
+  bool only_positional = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (only_positional || arg.empty() || arg[0] != '-' || arg == "-") {
+      options.entrypoint.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      only_positional = true;
+      continue;
+    }
+    std::optional<std::string> inline_value;
+    if (const std::size_t equals = arg.find('=');
+        arg.starts_with("--") && equals != std::string::npos) {
+      inline_value = arg.substr(equals + 1);
+      arg.resize(equals);
+    }
+    auto value = [&]() -> Result<std::string> {
+      if (inline_value) return *inline_value;
+      if (i + 1 >= args.size()) return usage_error(arg + " needs a value");
+      return args[++i];
+    };
+    auto flag_only = [&]() -> Result<void> {
+      if (inline_value) return usage_error(arg + " takes no value");
+      return {};
+    };
+    if (arg == "-n" || arg == "--name") {
+      auto v = value();
+      if (!v) return v.error();
+      options.name = *v;
+    } else if (arg == "--workdir") {
+      auto v = value();
+      if (!v) return v.error();
+      options.overrides.workdir = *v;
+    } else if (arg == "--num-nodes") {
+      auto v = value();
+      if (!v) return v.error();
+      char* end = nullptr;
+      const long nodes = std::strtol(v->c_str(), &end, 10);
+      if (v->empty() || *end != '\0' || nodes < 1 || nodes > 10000) {
+        return usage_error("--num-nodes: expected a positive integer, got `" + *v + "`");
+      }
+      options.overrides.num_nodes = static_cast<int>(nodes);
+    } else if (arg == "--use-spot" || arg == "--no-use-spot") {
+      if (auto ok = flag_only(); !ok) return ok.error();
+      options.overrides.resources.push_back(
+          {"use_spot", arg == "--use-spot" ? "true" : "false", arg});
+    } else if (arg == "--env" || arg == "--env-file" || arg == "--secret") {
+      auto v = value();
+      if (!v) return v.error();
+      (arg == "--env"      ? options.envs
+       : arg == "--secret" ? options.secrets
+                           : options.env_files)
+          .push_back(*v);
+    } else if (arg == "-d" || arg == "--detach-run") {
+      if (auto ok = flag_only(); !ok) return ok.error();
+      options.detach_run = true;
+    } else if (arg == "-y" || arg == "--yes") {
+      if (auto ok = flag_only(); !ok) return ok.error();
+      options.yes = true;
+    } else if (arg == "--dryrun") {
+      if (auto ok = flag_only(); !ok) return ok.error();
+      options.dryrun = true;
+    } else {
+      auto flag = std::find_if(
+          std::begin(kResourceFlags), std::end(kResourceFlags), [&](const ResourceFlag& f) {
+            return arg == f.flag || (!f.short_flag.empty() && arg == f.short_flag);
+          });
+      if (flag == std::end(kResourceFlags)) {
+        return usage_error("no such option: " + arg + catalog::did_you_mean(arg, kAllFlags));
+      }
+      auto v = value();
+      if (!v) return v.error();
+      options.overrides.resources.push_back(
+          {std::string(flag->field), *v, std::string(flag->flag)});
+    }
+  }
+  if (options.entrypoint.empty())
+    return usage_error("missing ENTRYPOINT (a task YAML or a command)");
+  return options;
+}
+
+Result<PreparedLaunch> prepare_launch(const LaunchOptions& options) {
+  PreparedLaunch launch;
+  spec::ParseOptions parse;
+  for (const auto& path : options.env_files) {
+    auto values = read_env_file(path);
+    if (!values) return values.error();
+    for (const auto& [key, value] : *values) {
+      parse.env_overrides[key] = value;
+      parse.secret_fallbacks[key] = value;
+    }
+  }
+  for (const auto& text : options.envs) {
+    auto kv = key_value(text, "--env");
+    if (!kv) return kv.error();
+    parse.env_overrides[kv->first] = kv->second;
+  }
+  for (const auto& text : options.secrets) {
+    auto kv = key_value(text, "--secret");
+    if (!kv) return kv.error();
+    parse.secret_overrides[kv->first] = kv->second;
+  }
+
+  if (is_yaml_path(options.entrypoint)) {
+    launch.yaml_path = options.entrypoint[0];
+    auto pipeline = spec::load_pipeline_file(*launch.yaml_path, parse);
+    if (!pipeline) return pipeline.error();
+    launch.pipeline = std::move(*pipeline);
+  } else {
+    std::string command;
+    for (const auto& word : options.entrypoint) command += (command.empty() ? "" : " ") + word;
+    launch.command = command;
+    spec::Task task;
+    task.name = "sky-cmd";
+    task.run = command;
+    for (const auto& [key, value] : parse.env_overrides) task.envs[key] = value;
+    for (const auto& [key, value] : parse.secret_overrides) {
+      task.secrets[key] = value;
+      task.envs.erase(key);
+    }
+    launch.pipeline.tasks.push_back(std::move(task));
+  }
+
+  auto& tasks = launch.pipeline.tasks;
+  const bool has_task_overrides = options.overrides.workdir || options.overrides.num_nodes ||
+                                  !options.overrides.resources.empty();
+  if (tasks.size() > 1 && has_task_overrides) {
+    return spec::make_error(SpecErrc::kInvalid,
+                            "resource, --workdir and --num-nodes overrides apply to a single task; "
+                            "this pipeline has " +
+                                std::to_string(tasks.size()) +
+                                " tasks (set them in each task of the YAML)");
+  }
+  if (options.name && !spec::is_valid_job_name(*options.name)) {
+    return spec::make_error(SpecErrc::kInvalid, "--name: `" + *options.name +
+                                                    "` is not a valid job name (a letter, then "
+                                                    "letters, digits, `-`, `_` or `.`)");
+  }
+  if (tasks.size() == 1) {
+    spec::TaskOverrides overrides = options.overrides;
+    overrides.name = options.name;
+    if (auto applied = spec::apply_overrides(tasks[0], overrides); !applied) {
+      return applied.error();
+    }
+  }
+  // Job name: -n, then the pipeline header, then a single task's name, then a generated one.
+  launch.job_name = options.name                         ? *options.name
+                    : launch.pipeline.name               ? *launch.pipeline.name
+                    : tasks.size() == 1 && tasks[0].name ? *tasks[0].name
+                                                         : generated_job_name();
+  launch.pipeline.name = launch.job_name;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (!tasks[i].name) {
+      tasks[i].name =
+          tasks.size() == 1 ? launch.job_name : launch.job_name + "-" + std::to_string(i);
+    }
+  }
+
+  const std::string source = launch.yaml_path.value_or("command");
+  for (const auto& task : tasks) {
+    auto plan = catalog::plan(catalog::Catalog::builtin(), spec::to_plan_request(task));
+    if (!plan) {
+      return spec::make_error(SpecErrc::kInvalid,
+                              source + ": task `" + *task.name + "`: " + plan.error().detail);
+    }
+    launch.plans.push_back(std::move(*plan));
+    auto check_local = [&](const std::string& path, const std::string& what) {
+      if (!std::filesystem::exists(expand_home(path))) {
+        launch.warnings.push_back("task `" + *task.name + "`: " + what + " " + path +
+                                  " does not exist (it must exist to submit)");
+      }
+    };
+    if (task.workdir) check_local(*task.workdir, "workdir");
+    for (const auto& mount : task.file_mounts) {
+      if (mount.kind == spec::FileMount::Kind::kLocalPath) {
+        check_local(mount.sources[0], "file_mounts source for " + mount.destination + ":");
+      }
+    }
+  }
+  return launch;
+}
+
+std::string render_plan(const PreparedLaunch& launch) {
+  std::string out = launch.yaml_path ? "YAML to run: " + *launch.yaml_path + "\n"
+                                     : "Command to run: " + launch.command.value_or("") + "\n";
+  out += "Managed job '" + launch.job_name + "' will be launched on (estimated):\n";
+  const auto& tasks = launch.pipeline.tasks;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const auto& task = tasks[t];
+    const auto& candidates = launch.plans[t];
+    const std::string nodes =
+        std::to_string(task.num_nodes) + (task.num_nodes == 1 ? " node" : " nodes");
+    out += "Considered resources";
+    if (tasks.size() > 1) out += " for task '" + *task.name + "'";
+    out += " (" + nodes + "):\n";
+    // One row per (resource option, cloud): its cheapest placement, in the plan's order.
+    Table table({"CLOUD", "INSTANCE", "vCPUs", "Mem(GB)", "ACCELERATORS", "REGION/ZONE",
+                 "COST ($/hr)", "CHOSEN"});
+    std::vector<std::pair<std::size_t, std::string>> shown;
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+      const auto& c = candidates[i];
+      const std::pair<std::size_t, std::string> key{c.option_index, c.cloud};
+      if (std::find(shown.begin(), shown.end(), key) != shown.end()) continue;
+      shown.push_back(key);
+      table.add_row({to_upper(c.cloud), c.instance_type + (c.use_spot ? "[Spot]" : ""),
+                     format_number(c.vcpus), format_number(c.memory_gb),
+                     c.accelerator_name.empty()
+                         ? "-"
+                         : c.accelerator_name + ":" + format_number(c.accelerator_count),
+                     c.region + "/" + c.zone, format_fixed(c.hourly_cost(), 2), i == 0 ? "✔" : ""});
+    }
+    out += table.render();
+    if (t + 1 < tasks.size()) out += "\n";
+  }
+  return out;
+}
+
+int jobs_launch_command(const std::vector<std::string>& args) {
+  auto options = parse_launch_args(args);
+  if (!options) {
+    std::cerr << "Error: " << options.error().detail << "\n" << kUsage;
+    return 2;
+  }
+  auto launch = prepare_launch(*options);
+  if (!launch) {
+    std::cerr << "Error: " << launch.error().detail << "\n";
+    return 1;
+  }
+  for (const auto& warning : launch->warnings) std::cerr << "Warning: " << warning << "\n";
+  if (options->dryrun) {
+    std::cout << render_plan(*launch);
+    return 0;
+  }
+  std::cerr << "skyd submission is not available yet\n";
+  return 1;
+}
+
+}  // namespace skyd::cli

@@ -1,0 +1,1325 @@
+#include "daemon/spec/parser.hpp"
+
+#include "daemon/spec/spec_error.hpp"
+#include "daemon/spec/task_json.hpp"
+#include "providers/catalog/suggest.hpp"
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace skyd::spec {
+namespace {
+
+// Parse failures travel as this exception inside the module and leave as Result errors.
+struct Failure {
+  SpecErrc code;
+  std::string message;
+};
+
+constexpr std::size_t kMaxInputBytes = 4 << 20;
+constexpr int kMaxConfigDepth = 64;
+constexpr std::size_t kMaxConfigNodes = 100000;  // aliases can make a small file a huge tree
+constexpr std::size_t kMaxCandidates = 256;
+
+// Counts parser events and gives up past a budget proportional to the input: yaml-cpp 0.7 can emit
+// events without end on some malformed input (a run of stray `,`), which would hang LoadAll.
+class EventBudget final : public YAML::EventHandler {
+ public:
+  explicit EventBudget(std::size_t budget) : budget_(budget) {}
+  bool exhausted() const { return exhausted_; }
+
+  void OnDocumentStart(const YAML::Mark&) override { spend(); }
+  void OnDocumentEnd() override { spend(); }
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override { spend(); }
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override { spend(); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    spend();
+  }
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    spend();
+  }
+  void OnSequenceEnd() override { spend(); }
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    spend();
+  }
+  void OnMapEnd() override { spend(); }
+
+ private:
+  struct Exhausted {};
+  void spend() {
+    if (++spent_ > budget_) {
+      exhausted_ = true;
+      throw Exhausted{};
+    }
+  }
+  std::size_t budget_;
+  std::size_t spent_ = 0;
+  bool exhausted_ = false;
+
+  friend bool events_within_budget(std::string_view text);
+};
+
+// True when every document of `text` parses within the event budget (syntax errors included:
+// those are reported by the real load that follows).
+bool events_within_budget(std::string_view text) {
+  std::istringstream stream{std::string(text)};
+  EventBudget budget(64 + 8 * text.size());
+  try {
+    YAML::Parser parser(stream);
+    while (parser.HandleNextDocument(budget)) {
+    }
+  } catch (const EventBudget::Exhausted&) {
+    return false;
+  } catch (const YAML::Exception&) {
+  }
+  return true;
+}
+
+// SkyPilot clouds that skyd does not run on; named in the error instead of "unknown".
+const std::vector<std::string> kOtherSkyPilotClouds = {
+    "azure",  "lambda",     "runpod", "kubernetes", "k8s",        "oci", "ibm",
+    "scp",    "vsphere",    "cudo",   "fluidstack", "paperspace", "do",  "vast",
+    "nebius", "hyperbolic", "ssh",    "slurm",      "seeweb"};
+
+const std::vector<std::string> kTaskKeys = {"name", "workdir",        "num_nodes",   "resources",
+                                            "envs", "secrets",        "file_mounts", "setup",
+                                            "run",  "event_callback", "config"};
+const std::vector<std::string> kUnsupportedTaskKeys = {"service",
+                                                       "pool",
+                                                       "volumes",
+                                                       "volume_mounts",
+                                                       "inputs",
+                                                       "outputs",
+                                                       "managed_secrets",
+                                                       "api_server_access",
+                                                       "file_mounts_mapping",
+                                                       "_metadata",
+                                                       "job_group"};
+const std::vector<std::string> kResourceKeys = {
+    "infra",  "cloud",        "region",   "zone",         "instance_type", "cpus",
+    "memory", "accelerators", "gpus",     "use_spot",     "disk_size",     "disk_tier",
+    "ports",  "labels",       "image_id", "job_recovery", "any_of",        "ordered"};
+const std::vector<std::string> kUnsupportedResourceKeys = {
+    "accelerator_args", "network_tier", "ephemeral_storage", "local_disk", "max_hourly_cost",
+    "autostop",         "priority",     "priority_class",    "volumes",    "spot_recovery"};
+const std::vector<std::string> kStorageKeys = {"name", "source", "store", "mode", "persistent"};
+const std::vector<std::string> kUnsupportedStorageKeys = {"type", "config", "_force_delete",
+                                                          "_is_sky_managed", "_bucket_sub_path"};
+const std::vector<std::string> kRecoveryKeys = {"strategy", "max_restarts_on_errors",
+                                                "recover_on_exit_codes"};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+bool is_env_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+bool is_alnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
+
+bool contains_code(const std::vector<int>& codes, int code) {
+  return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+std::optional<double> to_double(std::string_view text) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<long long> to_integer(std::string_view text) {
+  long long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<bool> to_bool(std::string_view text) {
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  return std::nullopt;
+}
+
+std::string child_path(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string index_path(const std::string& path, std::size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+// Reads one task's YAML (or normalized JSON) and the pipeline around it.
+class Parser {
+ public:
+  Parser(std::string source, const ParseOptions& options)
+      : source_(std::move(source)), options_(options) {}
+
+  Pipeline parse_documents(std::string_view text);
+  // YAML allows no control characters besides tab and line breaks; yaml-cpp 0.7 can loop
+  // forever on a NUL byte, so they are refused before it sees them.
+  void check_characters(std::string_view text) const {
+    check_control_characters(text);
+    if (!events_within_budget(text)) {
+      throw Failure{SpecErrc::kSyntax,
+                    source_ + ": the YAML parser cannot make sense of this input"};
+    }
+  }
+
+  void check_control_characters(std::string_view text) const {
+    std::size_t line = 1;
+    std::size_t column = 1;
+    for (char c : text) {
+      const auto byte = static_cast<unsigned char>(c);
+      if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f) {
+        throw Failure{SpecErrc::kSyntax, source_ + ":" + std::to_string(line) + ":" +
+                                             std::to_string(column) + ": control character (byte " +
+                                             std::to_string(byte) + ") is not allowed in YAML"};
+      }
+      ++column;
+      if (c == '\n') {
+        ++line;
+        column = 1;
+      }
+    }
+  }
+  Pipeline parse_normalized(std::string_view text);
+
+ private:
+  [[noreturn]] void fail(SpecErrc code, const YAML::Node& at, const std::string& path,
+                         const std::string& what) const {
+    std::string location = source_;
+    const YAML::Mark mark = at.Mark();
+    if (!source_.empty() && !mark.is_null()) {
+      location += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+    }
+    if (!location.empty()) location += ": ";
+    throw Failure{code, location + (path.empty() ? "" : path + ": ") + what};
+  }
+
+  // Field checks -----------------------------------------------------------------------------
+
+  // Keys must be distinct strings.
+  void check_plain_keys(const YAML::Node& map, const std::string& path) const {
+    std::set<std::string> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (!it->first.IsScalar()) fail(SpecErrc::kInvalid, it->first, path, "keys must be strings");
+      if (!seen.insert(it->first.Scalar()).second) {
+        fail(SpecErrc::kInvalid, it->first, child_path(path, it->first.Scalar()), "duplicate key");
+      }
+    }
+  }
+
+  // Keys must also be fields of the schema; SkyPilot fields that skyd lacks are named as such.
+  void check_keys(const YAML::Node& map, const std::string& path,
+                  const std::vector<std::string>& known,
+                  const std::vector<std::string>& unsupported,
+                  std::string_view unsupported_why) const {
+    check_plain_keys(map, path);
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (contains(known, key)) continue;
+      if (contains(unsupported, key)) {
+        fail(SpecErrc::kUnsupported, it->first, child_path(path, key),
+             "`" + key + "` is a SkyPilot field that " + std::string(unsupported_why));
+      }
+      fail(SpecErrc::kUnknownField, it->first, child_path(path, key),
+           "unknown field `" + key + "`" + catalog::did_you_mean(key, known));
+    }
+  }
+
+  void require_map(const YAML::Node& node, const std::string& path, std::string_view what) const {
+    if (!node.IsMap()) fail(SpecErrc::kInvalid, node, path, "expected " + std::string(what));
+  }
+
+  std::string string_value(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar()) fail(SpecErrc::kInvalid, node, path, "expected a string");
+    return node.Scalar();
+  }
+
+  bool bool_value(const YAML::Node& node, const std::string& path) const {
+    std::optional<bool> value;
+    if (node.IsScalar()) value = to_bool(node.Scalar());
+    if (!value) fail(SpecErrc::kInvalid, node, path, "expected true or false");
+    return *value;
+  }
+
+  long long int_value(const YAML::Node& node, const std::string& path, long long min,
+                      long long max) const {
+    std::optional<long long> value;
+    if (node.IsScalar()) value = to_integer(node.Scalar());
+    if (!value || *value < min || *value > max) {
+      fail(SpecErrc::kInvalid, node, path,
+           "expected an integer from " + std::to_string(min) + " to " + std::to_string(max));
+    }
+    return *value;
+  }
+
+  // Text that is "none" (any case) resets a field.
+  // Where to point for `map[key]`: a null value has no position of its own, so use its key.
+  static YAML::Node position_of(const YAML::Node& map, const std::string& key) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) {
+        return it->second.IsNull() ? it->first : it->second;
+      }
+    }
+    return map;
+  }
+
+  static bool is_none(const YAML::Node& node) {
+    return node.IsNull() || (node.IsScalar() && lower(node.Scalar()) == "none");
+  }
+
+  // Top-level task fields --------------------------------------------------------------------
+
+  Task parse_task(const YAML::Node& doc, const std::string& path) const;
+  void parse_envs(const YAML::Node& node, const std::string& path,
+                  std::map<std::string, std::string>& values, std::set<std::string>& unset) const;
+  std::vector<FileMount> parse_file_mounts(const YAML::Node& node, const std::string& path,
+                                           const std::map<std::string, std::string>& vars) const;
+  FileMount parse_storage(const YAML::Node& node, const std::string& path, std::string destination,
+                          const std::map<std::string, std::string>& vars) const;
+  Json to_config_json(const YAML::Node& node, const std::string& path, int depth) const;
+  mutable std::size_t config_nodes_ = 0;
+
+ public:
+  // Resources (public: overrides reuse the field parsers) --------------------------------------
+
+  // A resources mapping before any_of/ordered/accelerator expansion.
+  struct Partial {
+    Resources fields;
+    std::vector<catalog::AcceleratorRequest> accelerators;  // empty: not given
+    bool accelerators_listed = false;                       // a YAML list: ordered preference
+    YAML::Node accelerators_node;
+    bool infra_given = false;
+  };
+
+  ResourceSet parse_resources(const YAML::Node& node, const std::string& path) const;
+  void parse_resource_field(Partial& partial, const std::string& key, const YAML::Node& value,
+                            const std::string& path) const;
+
+ private:
+  Partial parse_partial(const YAML::Node& node, const std::string& path, bool top) const;
+  std::string parse_cloud(const YAML::Node& node, const std::string& path,
+                          std::string_view cloud) const;
+  void parse_infra(Partial& partial, const YAML::Node& node, const std::string& path) const;
+  catalog::Quantity parse_quantity(const YAML::Node& node, const std::string& path,
+                                   bool memory) const;
+  std::vector<catalog::AcceleratorRequest> parse_accelerators(const YAML::Node& node,
+                                                              const std::string& path,
+                                                              bool& listed) const;
+  catalog::AcceleratorRequest parse_accelerator(const YAML::Node& at, const std::string& path,
+                                                std::string_view text,
+                                                std::optional<double> count) const;
+  std::vector<PortRange> parse_ports(const YAML::Node& node, const std::string& path) const;
+  int parse_disk_size(const YAML::Node& node, const std::string& path) const;
+  std::optional<JobRecovery> parse_job_recovery(const YAML::Node& node,
+                                                const std::string& path) const;
+  std::optional<ImageId> parse_image_id(const YAML::Node& node, const std::string& path) const;
+
+  std::string source_;
+  const ParseOptions& options_;
+};
+
+// Documents and tasks ------------------------------------------------------------------------
+
+bool is_header(const YAML::Node& doc) {
+  if (!doc.IsMap() || !doc["name"]) return false;
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (!it->first.IsScalar()) return false;
+    const std::string key = it->first.Scalar();
+    if (key != "name" && key != "execution") return false;
+  }
+  return true;
+}
+
+Pipeline Parser::parse_documents(std::string_view text) {
+  if (text.size() > kMaxInputBytes) {
+    throw Failure{SpecErrc::kInvalid, source_ + ": file is larger than 4 MiB"};
+  }
+  check_characters(text);
+  std::vector<YAML::Node> docs;
+  for (const auto& doc : YAML::LoadAll(std::string(text))) {
+    if (!doc.IsNull()) docs.push_back(doc);  // a trailing `---` yields a null document
+  }
+  if (docs.empty()) throw Failure{SpecErrc::kInvalid, source_ + ": no task in the file"};
+
+  Pipeline pipeline;
+  std::size_t first_task = 0;
+  const bool header = is_header(docs[0]) && (docs.size() > 1 || docs[0]["execution"]);
+  if (header) {
+    const YAML::Node& head = docs[0];
+    pipeline.name = string_value(head["name"], "name");
+    if (!is_valid_job_name(*pipeline.name)) {
+      fail(SpecErrc::kInvalid, head["name"], "name",
+           "expected a job name (a letter, then letters, digits, `-`, `_` or `.`)");
+    }
+    if (const YAML::Node execution = head["execution"]) {
+      const std::string mode = lower(string_value(execution, "execution"));
+      if (mode == "parallel") {
+        fail(SpecErrc::kUnsupported, execution, "execution",
+             "parallel job groups are not supported; use `serial`");
+      }
+      if (mode != "serial") fail(SpecErrc::kInvalid, execution, "execution", "expected `serial`");
+    }
+    first_task = 1;
+  }
+  for (std::size_t i = first_task; i < docs.size(); ++i) {
+    pipeline.tasks.push_back(parse_task(docs[i], ""));
+  }
+  if (pipeline.tasks.empty()) pipeline.tasks.emplace_back();  // a header-only file
+  return pipeline;
+}
+
+Pipeline Parser::parse_normalized(std::string_view text) {
+  check_characters(text);
+  const YAML::Node root = YAML::Load(std::string(text));
+  require_map(root, "", "a normalized pipeline {name, tasks}");
+  check_keys(root, "", {"name", "tasks"}, {}, "");
+  Pipeline pipeline;
+  if (const YAML::Node name = root["name"]; name && !name.IsNull()) {
+    pipeline.name = string_value(name, "name");
+  }
+  const YAML::Node tasks = root["tasks"];
+  if (!tasks || !tasks.IsSequence() || tasks.size() == 0) {
+    fail(SpecErrc::kInvalid, root, "tasks", "expected a non-empty list of tasks");
+  }
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    pipeline.tasks.push_back(parse_task(tasks[i], index_path("tasks", i)));
+  }
+  return pipeline;
+}
+
+Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
+  require_map(doc, path, "a mapping of task fields (name, resources, run, ...)");
+  check_keys(doc, path, kTaskKeys, kUnsupportedTaskKeys, "skyd's managed jobs do not support");
+  Task task;
+  if (const YAML::Node node = doc["name"]; node && !node.IsNull()) {
+    task.name = string_value(node, child_path(path, "name"));
+    if (!is_valid_task_name(*task.name)) {
+      fail(SpecErrc::kInvalid, node, child_path(path, "name"),
+           "expected a task name (letters and digits, joined by up to two of `.`, `_`, `-`)");
+    }
+  }
+  if (const YAML::Node node = doc["num_nodes"]; node && !node.IsNull()) {
+    task.num_nodes = static_cast<int>(int_value(node, child_path(path, "num_nodes"), 1, 10000));
+  }
+  std::set<std::string> unset_envs;
+  std::set<std::string> unset_secrets;
+  if (const YAML::Node node = doc["envs"]; node && !node.IsNull()) {
+    parse_envs(node, child_path(path, "envs"), task.envs, unset_envs);
+  }
+  if (const YAML::Node node = doc["secrets"]; node && !node.IsNull()) {
+    parse_envs(node, child_path(path, "secrets"), task.secrets, unset_secrets);
+  }
+  // Overrides are applied before substitution, so they reach file_mounts and workdir.
+  for (const auto& [key, value] : options_.env_overrides) {
+    if (!task.secrets.contains(key) && !unset_secrets.contains(key)) task.envs[key] = value;
+  }
+  for (const auto& [key, value] : options_.secret_fallbacks) {
+    if (task.secrets.contains(key) || unset_secrets.contains(key)) task.secrets[key] = value;
+  }
+  for (const auto& [key, value] : options_.secret_overrides) task.secrets[key] = value;
+  // A null in the file is a blank the user must fill in from the command line.
+  auto check_filled = [&](std::string_view field, const std::set<std::string>& unset,
+                          const std::map<std::string, std::string>& values, std::string_view flag) {
+    for (const auto& key : unset) {
+      if (values.contains(key)) continue;
+      fail(SpecErrc::kMissingValue, position_of(doc[std::string(field)], key),
+           child_path(child_path(path, field), key),
+           "no value given; pass it with " + std::string(flag) + " " + key + "=VALUE");
+    }
+  };
+  check_filled("envs", unset_envs, task.envs, "--env");
+  check_filled("secrets", unset_secrets, task.secrets, "--secret");
+  for (const auto& [key, value] : task.envs) {
+    if (task.secrets.contains(key)) {
+      fail(SpecErrc::kInvalid, doc["secrets"], child_path(child_path(path, "secrets"), key),
+           "`" + key + "` is also in envs");
+    }
+  }
+  std::map<std::string, std::string> vars;
+  if (options_.substitute) {
+    vars = task.envs;
+    vars.insert(task.secrets.begin(), task.secrets.end());
+  }
+
+  if (const YAML::Node node = doc["workdir"]; node && !node.IsNull()) {
+    if (node.IsMap()) {
+      fail(SpecErrc::kUnsupported, node, child_path(path, "workdir"),
+           "a git workdir ({url, ref}) is not supported; give a local directory");
+    }
+    task.workdir = substitute_vars(string_value(node, child_path(path, "workdir")), vars);
+  }
+  if (const YAML::Node node = doc["resources"]; node && !node.IsNull()) {
+    task.resources = parse_resources(node, child_path(path, "resources"));
+  }
+  if (const YAML::Node node = doc["file_mounts"]; node && !node.IsNull()) {
+    task.file_mounts = parse_file_mounts(node, child_path(path, "file_mounts"), vars);
+    for (const auto& mount : task.file_mounts) {
+      if (task.workdir &&
+          (mount.destination == "~/sky_workdir" || mount.destination == "~/sky_workdir/")) {
+        fail(SpecErrc::kInvalid, node, child_path(path, "file_mounts"),
+             "~/sky_workdir cannot be a destination when workdir is set");
+      }
+    }
+  }
+  for (std::string_view key : {"setup", "run", "event_callback"}) {
+    const YAML::Node node = doc[std::string(key)];
+    if (!node || node.IsNull()) continue;
+    std::string text = string_value(node, child_path(path, key));
+    if (key == "setup") task.setup = std::move(text);
+    if (key == "run") task.run = std::move(text);
+    if (key == "event_callback") task.event_callback = std::move(text);
+  }
+  if (const YAML::Node node = doc["config"]; node && !node.IsNull()) {
+    require_map(node, child_path(path, "config"), "a mapping of config overrides");
+    task.config = to_config_json(node, child_path(path, "config"), 0);
+  }
+  return task;
+}
+
+void Parser::parse_envs(const YAML::Node& node, const std::string& path,
+                        std::map<std::string, std::string>& values,
+                        std::set<std::string>& unset) const {
+  if (node.IsSequence()) {
+    fail(SpecErrc::kUnsupported, node, path,
+         "managed secret references are not supported; give a mapping NAME: value");
+  }
+  require_map(node, path, "a mapping NAME: value");
+  check_plain_keys(node, path);
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    if (!is_env_name(key)) {
+      fail(SpecErrc::kInvalid, it->first, child_path(path, key),
+           "expected a variable name (a letter or `_`, then letters, digits or `_`)");
+    }
+    if (it->second.IsNull()) {
+      unset.insert(key);
+      continue;
+    }
+    // Numbers and booleans are taken as the text written (123 -> "123").
+    if (!it->second.IsScalar()) {
+      fail(SpecErrc::kInvalid, it->second, child_path(path, key), "expected a string value");
+    }
+    values[key] = it->second.Scalar();
+  }
+}
+
+bool is_bucket_url(std::string_view text) {
+  return text.find("://") != std::string_view::npos;
+}
+
+std::vector<FileMount> Parser::parse_file_mounts(
+    const YAML::Node& node, const std::string& path,
+    const std::map<std::string, std::string>& vars) const {
+  require_map(node, path, "a mapping of destination: source");
+  check_plain_keys(node, path);
+  std::vector<FileMount> mounts;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string destination = substitute_vars(it->first.Scalar(), vars);
+    const std::string entry_path = child_path(path, it->first.Scalar());
+    if (destination.empty() || is_bucket_url(destination)) {
+      fail(SpecErrc::kInvalid, it->first, entry_path,
+           "a destination must be a path on the node, not a bucket URL");
+    }
+    if (std::any_of(mounts.begin(), mounts.end(),
+                    [&](const FileMount& m) { return m.destination == destination; })) {
+      fail(SpecErrc::kInvalid, it->first, entry_path, "duplicate destination " + destination);
+    }
+    const YAML::Node value = it->second;  // a copy: `it->` yields a temporary
+    if (value.IsMap()) {
+      mounts.push_back(parse_storage(value, entry_path, destination, vars));
+      continue;
+    }
+    if (!value.IsScalar() || value.Scalar().empty()) {
+      fail(SpecErrc::kInvalid, value, entry_path,
+           "expected a local path, a bucket URL, or a storage mapping {name, source, store, mode}");
+    }
+    FileMount mount;
+    mount.destination = destination;
+    mount.sources.push_back(substitute_vars(value.Scalar(), vars));
+    mount.kind =
+        is_bucket_url(mount.sources[0]) ? FileMount::Kind::kBucketUrl : FileMount::Kind::kLocalPath;
+    mounts.push_back(std::move(mount));
+  }
+  std::sort(mounts.begin(), mounts.end(),
+            [](const FileMount& a, const FileMount& b) { return a.destination < b.destination; });
+  return mounts;
+}
+
+FileMount Parser::parse_storage(const YAML::Node& node, const std::string& path,
+                                std::string destination,
+                                const std::map<std::string, std::string>& vars) const {
+  check_keys(node, path, kStorageKeys, kUnsupportedStorageKeys,
+             "skyd's storage mounts do not support");
+  FileMount mount;
+  mount.destination = std::move(destination);
+  mount.kind = FileMount::Kind::kStorage;
+  if (const YAML::Node name = node["name"]) {
+    if (name.IsNull() || (name.IsScalar() && name.Scalar().empty())) {
+      fail(SpecErrc::kMissingValue, position_of(node, "name"), child_path(path, "name"),
+           "the bucket name is blank; fill in the name of a bucket to create or reuse");
+    }
+    mount.bucket_name = substitute_vars(string_value(name, child_path(path, "name")), vars);
+  }
+  if (const YAML::Node source = node["source"]; source && !source.IsNull()) {
+    const std::string source_path = child_path(path, "source");
+    if (source.IsSequence()) {
+      if (source.size() == 0) fail(SpecErrc::kInvalid, source, source_path, "expected sources");
+      for (std::size_t i = 0; i < source.size(); ++i) {
+        mount.sources.push_back(
+            substitute_vars(string_value(source[i], index_path(source_path, i)), vars));
+      }
+    } else {
+      mount.sources.push_back(substitute_vars(string_value(source, source_path), vars));
+    }
+  }
+  if (!mount.bucket_name && mount.sources.empty()) {
+    fail(SpecErrc::kMissingValue, node, path, "a storage mount needs a `name` or a `source`");
+  }
+  if (const YAML::Node store = node["store"]; store && !store.IsNull()) {
+    const std::string text = lower(string_value(store, child_path(path, "store")));
+    static const std::vector<std::pair<std::string, StoreType>> kStores = {
+        {"s3", StoreType::kS3}, {"gcs", StoreType::kGcs}, {"azure", StoreType::kAzure},
+        {"r2", StoreType::kR2}, {"ibm", StoreType::kIbm}, {"oci", StoreType::kOci}};
+    auto found = std::find_if(kStores.begin(), kStores.end(),
+                              [&](const auto& entry) { return entry.first == text; });
+    if (found == kStores.end()) {
+      const bool skypilot_store =
+          text == "volume" || text == "nebius" || text == "coreweave" || text == "vastdata";
+      fail(skypilot_store ? SpecErrc::kUnsupported : SpecErrc::kInvalid, store,
+           child_path(path, "store"), "expected one of S3, GCS, AZURE, R2, IBM, OCI");
+    }
+    mount.store = found->second;
+  }
+  if (const YAML::Node mode = node["mode"]; mode && !mode.IsNull()) {
+    const std::string text = lower(string_value(mode, child_path(path, "mode")));
+    if (text == "mount") {
+      mount.mode = MountMode::kMount;
+    } else if (text == "copy") {
+      mount.mode = MountMode::kCopy;
+    } else if (text == "mount_cached") {
+      mount.mode = MountMode::kMountCached;
+    } else {
+      fail(SpecErrc::kInvalid, mode, child_path(path, "mode"),
+           "expected MOUNT, COPY or MOUNT_CACHED");
+    }
+  }
+  if (const YAML::Node persistent = node["persistent"]; persistent && !persistent.IsNull()) {
+    mount.persistent = bool_value(persistent, child_path(path, "persistent"));
+  }
+  return mount;
+}
+
+Json Parser::to_config_json(const YAML::Node& node, const std::string& path, int depth) const {
+  if (depth > kMaxConfigDepth) fail(SpecErrc::kInvalid, node, path, "nested too deeply");
+  if (++config_nodes_ > kMaxConfigNodes) fail(SpecErrc::kInvalid, node, path, "too large");
+  if (node.IsMap()) {
+    check_plain_keys(node, path);
+    Json object = Json::object();
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      object.set(it->first.Scalar(),
+                 to_config_json(it->second, child_path(path, it->first.Scalar()), depth + 1));
+    }
+    return object;
+  }
+  if (node.IsSequence()) {
+    Json array = Json::array();
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      array.push_back(to_config_json(node[i], index_path(path, i), depth + 1));
+    }
+    return array;
+  }
+  if (node.IsNull()) return Json(nullptr);
+  const std::string& text = node.Scalar();
+  if (node.Tag() != "!") {  // plain (unquoted) scalars are typed as YAML types them
+    if (auto value = to_bool(text)) return Json(*value);
+    if (auto value = to_integer(text)) return Json(*value);
+    if (auto value = to_double(text)) return Json(*value);
+  }
+  return Json(text);
+}
+
+// Resources ----------------------------------------------------------------------------------
+
+Resources merge(Resources base, const Resources& item) {
+  auto take = [](auto& to, const auto& from) {
+    if (from) to = from;
+  };
+  take(base.cloud, item.cloud);
+  take(base.region, item.region);
+  take(base.zone, item.zone);
+  take(base.instance_type, item.instance_type);
+  take(base.cpus, item.cpus);
+  take(base.memory, item.memory);
+  take(base.accelerator, item.accelerator);
+  take(base.use_spot, item.use_spot);
+  take(base.disk_size, item.disk_size);
+  take(base.disk_tier, item.disk_tier);
+  take(base.image_id, item.image_id);
+  take(base.job_recovery, item.job_recovery);
+  if (!item.ports.empty()) base.ports = item.ports;
+  for (const auto& [key, value] : item.labels) base.labels[key] = value;
+  return base;
+}
+
+ResourceSet Parser::parse_resources(const YAML::Node& node, const std::string& path) const {
+  require_map(node, path, "a mapping of resource fields");
+  Partial base = parse_partial(node, path, true);
+  const YAML::Node any_of = node["any_of"];
+  const YAML::Node ordered = node["ordered"];
+  if (any_of && ordered) {
+    fail(SpecErrc::kInvalid, ordered, child_path(path, "ordered"),
+         "`any_of` and `ordered` cannot be used together");
+  }
+  const YAML::Node items_node = any_of ? any_of : ordered;
+  const std::string items_path = child_path(path, any_of ? "any_of" : "ordered");
+
+  struct Item {
+    Partial partial;
+    std::string origin;
+  };
+  std::vector<Item> items;
+  if (items_node) {
+    if (!items_node.IsSequence() || items_node.size() == 0) {
+      fail(SpecErrc::kInvalid, items_node, items_path, "expected a non-empty list of resources");
+    }
+    for (std::size_t i = 0; i < items_node.size(); ++i) {
+      const std::string item_path = index_path(items_path, i);
+      require_map(items_node[i], item_path, "a mapping of resource fields");
+      Partial item = parse_partial(items_node[i], item_path, false);
+      Partial merged = base;
+      merged.fields = merge(base.fields, item.fields);
+      if (!item.accelerators.empty()) {
+        merged.accelerators = item.accelerators;
+        merged.accelerators_listed = item.accelerators_listed;
+        merged.accelerators_node = item.accelerators_node;
+      }
+      if (item.infra_given || item.fields.cloud || item.fields.region || item.fields.zone) {
+        // A location in an item replaces the base location as a whole.
+        merged.fields.cloud = item.fields.cloud;
+        merged.fields.region = item.fields.region;
+        merged.fields.zone = item.fields.zone;
+      }
+      items.push_back({std::move(merged), item_path});
+    }
+  } else {
+    items.push_back({std::move(base), path});
+  }
+
+  ResourceSet set;
+  set.candidates.clear();
+  set.origins.clear();
+  set.ordered = static_cast<bool>(ordered);
+  for (auto& [partial, origin] : items) {
+    if (partial.accelerators.empty()) {
+      set.candidates.push_back(partial.fields);
+      set.origins.push_back(origin);
+      continue;
+    }
+    if (partial.accelerators.size() > 1) {
+      const std::string accel_path = origin + ".accelerators";
+      if (ordered) {
+        fail(SpecErrc::kInvalid, partial.accelerators_node, accel_path,
+             "several accelerators cannot be combined with `ordered`; list the choices in "
+             "`ordered` instead");
+      }
+      if (partial.accelerators_listed && any_of) {
+        fail(SpecErrc::kInvalid, partial.accelerators_node, accel_path,
+             "an accelerator list (an ordered preference) cannot be combined with `any_of`; use a "
+             "mapping {A: n, B: m}");
+      }
+      if (partial.accelerators_listed) set.ordered = true;
+    }
+    if (set.candidates.size() + partial.accelerators.size() > kMaxCandidates) {
+      fail(SpecErrc::kInvalid, node, path,
+           "more than " + std::to_string(kMaxCandidates) + " resource candidates");
+    }
+    for (const auto& accelerator : partial.accelerators) {
+      Resources candidate = partial.fields;
+      candidate.accelerator = accelerator;
+      set.candidates.push_back(std::move(candidate));
+      set.origins.push_back(origin);
+    }
+  }
+  if (set.candidates.size() > kMaxCandidates) {
+    fail(SpecErrc::kInvalid, node, path,
+         "more than " + std::to_string(kMaxCandidates) + " resource candidates");
+  }
+  if (set.candidates.size() == 1) set.ordered = false;
+  // Names are checked against the catalog here, where the file position is still known.
+  for (std::size_t i = 0; i < set.candidates.size(); ++i) {
+    if (auto valid = catalog::validate_request(catalog::Catalog::builtin(),
+                                               to_resource_request(set.candidates[i]));
+        !valid) {
+      fail(SpecErrc::kInvalid, node, set.origins[i], valid.error().detail);
+    }
+  }
+  return set;
+}
+
+Parser::Partial Parser::parse_partial(const YAML::Node& node, const std::string& path,
+                                      bool top) const {
+  check_keys(node, path, kResourceKeys, kUnsupportedResourceKeys,
+             "skyd's managed jobs do not support");
+  Partial partial;
+  if (node["accelerators"] && node["gpus"]) {
+    fail(SpecErrc::kInvalid, node["gpus"], child_path(path, "gpus"),
+         "`gpus` is an alias of `accelerators`; give only one");
+  }
+  if (node["infra"] && (node["cloud"] || node["region"] || node["zone"])) {
+    fail(SpecErrc::kInvalid, node["infra"], child_path(path, "infra"),
+         "`infra` cannot be combined with `cloud`, `region` or `zone`");
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    if (key == "any_of" || key == "ordered") {
+      if (!top) {
+        fail(SpecErrc::kInvalid, it->first, child_path(path, key),
+             "`" + key + "` cannot be nested inside `any_of` or `ordered`");
+      }
+      continue;
+    }
+    parse_resource_field(partial, key, it->second, child_path(path, key));
+  }
+  return partial;
+}
+
+void Parser::parse_resource_field(Partial& partial, const std::string& key, const YAML::Node& value,
+                                  const std::string& path) const {
+  Resources& fields = partial.fields;
+  const bool none = is_none(value);
+  const bool wildcard = value.IsScalar() && value.Scalar() == "*";
+  if (key == "infra") {
+    partial.infra_given = true;
+    fields.cloud.reset();
+    fields.region.reset();
+    fields.zone.reset();
+    if (!none) parse_infra(partial, value, path);
+  } else if (key == "cloud") {
+    fields.cloud.reset();
+    if (!none && !wildcard) fields.cloud = parse_cloud(value, path, string_value(value, path));
+  } else if (key == "region" || key == "zone") {
+    auto& target = key == "region" ? fields.region : fields.zone;
+    target.reset();
+    if (!none && !wildcard) target = string_value(value, path);
+  } else if (key == "instance_type") {
+    fields.instance_type.reset();
+    if (!none) fields.instance_type = string_value(value, path);
+  } else if (key == "cpus" || key == "memory") {
+    auto& target = key == "cpus" ? fields.cpus : fields.memory;
+    target.reset();
+    if (!none) target = parse_quantity(value, path, key == "memory");
+  } else if (key == "accelerators" || key == "gpus") {
+    fields.accelerator.reset();
+    partial.accelerators.clear();
+    partial.accelerators_listed = false;
+    partial.accelerators_node = value;
+    if (!none) partial.accelerators = parse_accelerators(value, path, partial.accelerators_listed);
+  } else if (key == "use_spot") {
+    fields.use_spot.reset();
+    if (!value.IsNull()) fields.use_spot = bool_value(value, path);
+  } else if (key == "disk_size") {
+    fields.disk_size.reset();
+    if (!none) fields.disk_size = parse_disk_size(value, path);
+  } else if (key == "disk_tier") {
+    fields.disk_tier.reset();
+    if (none) return;
+    const std::string text = lower(string_value(value, path));
+    static const std::vector<std::pair<std::string, DiskTier>> kTiers = {
+        {"low", DiskTier::kLow},
+        {"medium", DiskTier::kMedium},
+        {"high", DiskTier::kHigh},
+        {"ultra", DiskTier::kUltra},
+        {"best", DiskTier::kBest}};
+    auto found = std::find_if(kTiers.begin(), kTiers.end(),
+                              [&](const auto& entry) { return entry.first == text; });
+    if (found == kTiers.end()) {
+      fail(SpecErrc::kInvalid, value, path, "expected low, medium, high, ultra or best");
+    }
+    fields.disk_tier = found->second;
+  } else if (key == "ports") {
+    fields.ports.clear();
+    if (!none) fields.ports = parse_ports(value, path);
+  } else if (key == "labels") {
+    fields.labels.clear();
+    if (value.IsNull()) return;
+    require_map(value, path, "a mapping of label: value");
+    check_plain_keys(value, path);
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      fields.labels[it->first.Scalar()] =
+          string_value(it->second, child_path(path, it->first.Scalar()));
+    }
+  } else if (key == "image_id") {
+    fields.image_id = parse_image_id(value, path);
+  } else if (key == "job_recovery") {
+    fields.job_recovery = parse_job_recovery(value, path);
+  } else {
+    fail(SpecErrc::kUnknownField, value, path,
+         "unknown field `" + key + "`" + catalog::did_you_mean(key, kResourceKeys));
+  }
+}
+
+std::string Parser::parse_cloud(const YAML::Node& node, const std::string& path,
+                                std::string_view cloud) const {
+  std::string name = lower(cloud);
+  const auto known = catalog::Catalog::builtin().clouds();
+  if (contains(known, name)) return name;
+  std::string list;
+  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+  if (contains(kOtherSkyPilotClouds, name)) {
+    fail(SpecErrc::kUnsupported, node, path,
+         "cloud `" + name + "` is not supported by skyd (supported: " + list + ")");
+  }
+  fail(SpecErrc::kInvalid, node, path,
+       "unknown cloud `" + name + "`" + catalog::did_you_mean(name, known) +
+           " (supported: " + list + ")");
+}
+
+void Parser::parse_infra(Partial& partial, const YAML::Node& node, const std::string& path) const {
+  const std::string text = string_value(node, path);
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t slash = text.find('/', start);
+    parts.push_back(text.substr(start, slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  if (parts.size() > 3 ||
+      std::any_of(parts.begin(), parts.end(), [](auto& p) { return p.empty(); })) {
+    fail(SpecErrc::kInvalid, node, path,
+         "expected cloud[/region[/zone]] (e.g. aws/us-east-1), `*`, or `local`");
+  }
+  if (parts[0] != "*") partial.fields.cloud = parse_cloud(node, path, parts[0]);
+  if (parts.size() > 1 && parts[1] != "*") partial.fields.region = parts[1];
+  if (parts.size() > 2 && parts[2] != "*") partial.fields.zone = parts[2];
+}
+
+catalog::Quantity Parser::parse_quantity(const YAML::Node& node, const std::string& path,
+                                         bool memory) const {
+  const char* expected = memory ? "expected memory in GB: a number, \"N+\" (at least), a size with "
+                                  "units (\"32GB\", \"1TB+\"), or \"Nx\" (N GB per vCPU)"
+                                : "expected a vCPU count: a number or \"N+\" (at least N)";
+  if (!node.IsScalar()) fail(SpecErrc::kInvalid, node, path, expected);
+  std::string text = node.Scalar();
+  catalog::Quantity quantity;
+  if (!text.empty() && text.back() == '+') {
+    quantity.at_least = true;
+    text.pop_back();
+  }
+  double scale = 1;
+  if (memory) {
+    const std::string upper = [&] {
+      std::string out = text;
+      for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return out;
+    }();
+    static const std::vector<std::pair<std::string, double>> kUnits = {{"KB", 1.0 / (1024 * 1024)},
+                                                                       {"MB", 1.0 / 1024},
+                                                                       {"GB", 1},
+                                                                       {"TB", 1024},
+                                                                       {"PB", 1024.0 * 1024},
+                                                                       {"X", 0}};
+    for (const auto& [unit, factor] : kUnits) {
+      if (upper.size() > unit.size() && upper.ends_with(unit)) {
+        text.resize(text.size() - unit.size());
+        if (unit == "X") {
+          quantity.per_vcpu = true;
+        } else {
+          scale = factor;
+        }
+        break;
+      }
+    }
+  }
+  auto value = to_double(text);
+  if (!value || *value <= 0) fail(SpecErrc::kInvalid, node, path, expected);
+  quantity.value = *value * scale;
+  return quantity;
+}
+
+catalog::AcceleratorRequest Parser::parse_accelerator(const YAML::Node& at, const std::string& path,
+                                                      std::string_view text,
+                                                      std::optional<double> count) const {
+  const char* expected = "expected NAME or NAME:COUNT (e.g. V100 or \"A100:8\")";
+  std::string name(text);
+  if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0])) &&
+      lower(name).find("gb") != std::string::npos) {
+    fail(SpecErrc::kUnsupported, at, path,
+         "accelerator memory forms (\"80GB+\") are not supported; name the accelerator");
+  }
+  const std::size_t colon = name.find(':');
+  if (colon != std::string::npos) {
+    if (count || name.find(':', colon + 1) != std::string::npos) {
+      fail(SpecErrc::kInvalid, at, path, expected);
+    }
+    count = to_double(std::string_view(name).substr(colon + 1));
+    if (!count) fail(SpecErrc::kInvalid, at, path, expected);
+    name.resize(colon);
+  }
+  if (name.empty() || !std::all_of(name.begin(), name.end(),
+                                   [](char c) { return is_alnum(c) || c == '-' || c == '_'; })) {
+    fail(SpecErrc::kInvalid, at, path, expected);
+  }
+  const double value = count.value_or(1);
+  if (!(value > 0) || value > 1024) {
+    fail(SpecErrc::kInvalid, at, path, "the accelerator count must be above 0");
+  }
+  // The catalog's spelling wins ("v100" -> "V100"); unknown names are reported by the caller.
+  for (const auto& known : catalog::Catalog::builtin().accelerators()) {
+    if (lower(known) == lower(name)) name = known;
+  }
+  return {name, value};
+}
+
+std::vector<catalog::AcceleratorRequest> Parser::parse_accelerators(const YAML::Node& node,
+                                                                    const std::string& path,
+                                                                    bool& listed) const {
+  std::vector<catalog::AcceleratorRequest> result;
+  auto add = [&](catalog::AcceleratorRequest accelerator, const YAML::Node& at) {
+    if (std::any_of(result.begin(), result.end(),
+                    [&](auto& a) { return a.name == accelerator.name; })) {
+      fail(SpecErrc::kInvalid, at, path, "accelerator " + accelerator.name + " is listed twice");
+    }
+    result.push_back(std::move(accelerator));
+  };
+  // {V100: 1} or the YAML set {V100:1} (a key with a null value).
+  auto add_entry = [&](const YAML::Node& key, const YAML::Node& value, const std::string& at_path) {
+    std::optional<double> count;
+    if (!value.IsNull()) {
+      if (!value.IsScalar() || !(count = to_double(value.Scalar()))) {
+        fail(SpecErrc::kInvalid, value, at_path, "expected an accelerator count");
+      }
+    }
+    add(parse_accelerator(key, at_path, string_value(key, at_path), count), key);
+  };
+  if (node.IsScalar()) {
+    add(parse_accelerator(node, path, node.Scalar(), std::nullopt), node);
+  } else if (node.IsMap()) {
+    check_plain_keys(node, path);
+    for (auto it = node.begin(); it != node.end(); ++it) add_entry(it->first, it->second, path);
+  } else if (node.IsSequence()) {
+    listed = true;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const YAML::Node item = node[i];
+      const std::string item_path = index_path(path, i);
+      if (item.IsMap() && item.size() == 1) {
+        add_entry(item.begin()->first, item.begin()->second, item_path);
+      } else if (item.IsScalar()) {
+        add(parse_accelerator(item, item_path, item.Scalar(), std::nullopt), item);
+      } else {
+        fail(SpecErrc::kInvalid, item, item_path, "expected NAME or NAME:COUNT");
+      }
+    }
+  } else {
+    fail(SpecErrc::kInvalid, node, path,
+         "expected NAME[:COUNT], a mapping {NAME: COUNT, ...} or a list [NAME:COUNT, ...]");
+  }
+  if (result.empty()) fail(SpecErrc::kInvalid, node, path, "expected at least one accelerator");
+  return result;
+}
+
+std::vector<PortRange> Parser::parse_ports(const YAML::Node& node, const std::string& path) const {
+  std::vector<PortRange> ranges;
+  auto add = [&](const YAML::Node& item, const std::string& item_path) {
+    const char* expected = "expected a port (1-65535) or a range \"10000-10010\"";
+    if (!item.IsScalar()) fail(SpecErrc::kInvalid, item, item_path, expected);
+    const std::string& text = item.Scalar();
+    const std::size_t dash = text.find('-');
+    auto first = to_integer(std::string_view(text).substr(0, dash));
+    auto last =
+        dash == std::string::npos ? first : to_integer(std::string_view(text).substr(dash + 1));
+    if (!first || !last || *first < 1 || *last > 65535 || *first > *last) {
+      fail(SpecErrc::kInvalid, item, item_path, expected);
+    }
+    ranges.push_back({static_cast<int>(*first), static_cast<int>(*last)});
+  };
+  if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) add(node[i], index_path(path, i));
+  } else {
+    add(node, path);
+  }
+  std::sort(ranges.begin(), ranges.end(),
+            [](const PortRange& a, const PortRange& b) { return a.first < b.first; });
+  std::vector<PortRange> merged;
+  for (const auto& range : ranges) {
+    if (!merged.empty() && range.first <= merged.back().last + 1) {
+      merged.back().last = std::max(merged.back().last, range.last);
+    } else {
+      merged.push_back(range);
+    }
+  }
+  return merged;
+}
+
+int Parser::parse_disk_size(const YAML::Node& node, const std::string& path) const {
+  const char* expected = "expected a disk size in GB (256) or with units (\"256GB\", \"1TB\")";
+  if (!node.IsScalar()) fail(SpecErrc::kInvalid, node, path, expected);
+  std::string text = lower(node.Scalar());
+  long long scale = 1;
+  if (text.ends_with("tb")) {
+    scale = 1024;
+    text.resize(text.size() - 2);
+  } else if (text.ends_with("gb")) {
+    text.resize(text.size() - 2);
+  }
+  auto value = to_integer(text);
+  if (!value || *value <= 0 || *value > 1024 * 1024 / scale) {
+    fail(SpecErrc::kInvalid, node, path, expected);
+  }
+  return static_cast<int>(*value * scale);
+}
+
+std::optional<JobRecovery> Parser::parse_job_recovery(const YAML::Node& node,
+                                                      const std::string& path) const {
+  if (node.IsNull()) return std::nullopt;
+  JobRecovery recovery;
+  auto strategy = [&](const YAML::Node& at, const std::string& at_path) {
+    const std::string text = string_value(at, at_path);
+    const std::string upper = [&] {
+      std::string out = text;
+      for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return out;
+    }();
+    // `none` clears the field, and jobs launch fills in the default again (as SkyPilot does).
+    if (upper == "EAGER_NEXT_REGION" || upper == "NONE") {
+      recovery.strategy = RecoveryStrategy::kEagerNextRegion;
+    } else if (upper == "FAILOVER") {
+      recovery.strategy = RecoveryStrategy::kFailover;
+    } else {
+      fail(SpecErrc::kInvalid, at, at_path, "expected EAGER_NEXT_REGION or FAILOVER");
+    }
+  };
+  if (node.IsScalar()) {
+    strategy(node, path);
+    return recovery;
+  }
+  require_map(node, path,
+              "a strategy name or {strategy, max_restarts_on_errors, recover_on_exit_codes}");
+  check_keys(node, path, kRecoveryKeys, {}, "");
+  if (const YAML::Node value = node["strategy"]; value && !value.IsNull()) {
+    strategy(value, child_path(path, "strategy"));
+  }
+  if (const YAML::Node value = node["max_restarts_on_errors"]; value && !value.IsNull()) {
+    recovery.max_restarts_on_errors =
+        static_cast<int>(int_value(value, child_path(path, "max_restarts_on_errors"), 0, 1000000));
+  }
+  if (const YAML::Node value = node["recover_on_exit_codes"]; value && !value.IsNull()) {
+    const std::string codes_path = child_path(path, "recover_on_exit_codes");
+    if (value.IsSequence()) {
+      for (std::size_t i = 0; i < value.size(); ++i) {
+        const int code = static_cast<int>(int_value(value[i], index_path(codes_path, i), 0, 255));
+        if (contains_code(recovery.recover_on_exit_codes, code)) {
+          fail(SpecErrc::kInvalid, value[i], index_path(codes_path, i), "duplicate exit code");
+        }
+        recovery.recover_on_exit_codes.push_back(code);
+      }
+    } else {
+      recovery.recover_on_exit_codes.push_back(
+          static_cast<int>(int_value(value, codes_path, 0, 255)));
+    }
+  }
+  return recovery;
+}
+
+std::optional<ImageId> Parser::parse_image_id(const YAML::Node& node,
+                                              const std::string& path) const {
+  if (is_none(node)) return std::nullopt;
+  ImageId image;
+  if (node.IsScalar()) {
+    image.any_region = node.Scalar();
+    return image;
+  }
+  require_map(node, path, "an image id, or a mapping region: image id");
+  check_plain_keys(node, path);
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    image.per_region[it->first.Scalar()] =
+        string_value(it->second, child_path(path, it->first.Scalar()));
+  }
+  if (image.per_region.empty())
+    fail(SpecErrc::kInvalid, node, path, "expected at least one region");
+  return image;
+}
+
+// Runs a parse step, turning yaml-cpp's exceptions and ours into errors.
+template <typename Step>
+auto guarded(const std::string& source, Step step) -> Result<decltype(step())> {
+  try {
+    return step();
+  } catch (const Failure& failure) {
+    return make_error(failure.code, failure.message);
+  } catch (const YAML::ParserException& e) {
+    return make_error(SpecErrc::kSyntax, source + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                             std::to_string(e.mark.column + 1) + ": " + e.msg);
+  } catch (const YAML::Exception& e) {
+    return make_error(SpecErrc::kSyntax, source + ": " + e.what());
+  } catch (const std::exception& e) {
+    return make_error(SpecErrc::kInvalid, source + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+Result<Pipeline> parse_pipeline(std::string_view yaml_text, std::string_view source_name,
+                                const ParseOptions& options) {
+  const std::string source(source_name);
+  return guarded(source, [&] { return Parser(source, options).parse_documents(yaml_text); });
+}
+
+Result<Pipeline> pipeline_from_json(std::string_view json_text, std::string_view source_name) {
+  const std::string source(source_name);
+  ParseOptions options;
+  options.substitute = false;
+  return guarded(source, [&] { return Parser(source, options).parse_normalized(json_text); });
+}
+
+Result<Pipeline> load_pipeline_file(const std::string& path, const ParseOptions& options) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return make_error(SpecErrc::kIo, path + ": cannot open the file");
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) return make_error(SpecErrc::kIo, path + ": cannot read the file");
+  return parse_pipeline(text.str(), path, options);
+}
+
+Result<void> apply_overrides(Task& task, const TaskOverrides& overrides) {
+  if (overrides.name) {
+    if (!is_valid_task_name(*overrides.name)) {
+      return make_error(SpecErrc::kInvalid, "--name: `" + *overrides.name +
+                                                "` is not a valid name (letters and digits, "
+                                                "joined by up to two of `.`, `_`, `-`)");
+    }
+    task.name = overrides.name;
+  }
+  if (overrides.workdir) task.workdir = overrides.workdir;
+  if (overrides.num_nodes) {
+    if (*overrides.num_nodes < 1) {
+      return make_error(SpecErrc::kInvalid, "--num-nodes: expected a positive integer");
+    }
+    task.num_nodes = *overrides.num_nodes;
+  }
+  const ParseOptions options;
+  auto applied = guarded("", [&] {
+    const Parser parser("", options);
+    ResourceSet& set = task.resources;
+    for (const auto& override_value : overrides.resources) {
+      const std::string& text = override_value.value;
+      // `*` would be a YAML alias, and most values are plain words: only flow collections
+      // ("[8080, 8081]", "{V100: 1}") need the YAML reader.
+      const YAML::Node node =
+          !text.empty() && (text[0] == '[' || text[0] == '{') ? YAML::Load(text) : YAML::Node(text);
+      for (auto& candidate : set.candidates) {
+        Parser::Partial partial;
+        partial.fields = candidate;
+        parser.parse_resource_field(partial, override_value.field, node, override_value.flag);
+        if (override_value.field == "accelerators") {
+          if (partial.accelerators.size() > 1) {
+            throw Failure{SpecErrc::kInvalid,
+                          override_value.flag + ": expected one accelerator (NAME[:COUNT])"};
+          }
+          partial.fields.accelerator.reset();
+          if (!partial.accelerators.empty()) partial.fields.accelerator = partial.accelerators[0];
+        }
+        candidate = partial.fields;
+      }
+    }
+    // Overrides can make candidates identical (--gpus over an accelerator set): keep the first.
+    ResourceSet unique;
+    unique.candidates.clear();
+    unique.origins.clear();
+    unique.ordered = set.ordered;
+    for (std::size_t i = 0; i < set.candidates.size(); ++i) {
+      if (std::find(unique.candidates.begin(), unique.candidates.end(), set.candidates[i]) !=
+          unique.candidates.end()) {
+        continue;
+      }
+      auto valid = catalog::validate_request(catalog::Catalog::builtin(),
+                                             to_resource_request(set.candidates[i]));
+      if (!valid) throw Failure{SpecErrc::kInvalid, set.origins[i] + ": " + valid.error().detail};
+      unique.candidates.push_back(set.candidates[i]);
+      unique.origins.push_back(set.origins[i]);
+    }
+    set = std::move(unique);
+    return true;
+  });
+  if (!applied) return applied.error();
+  return {};
+}
+
+std::string substitute_vars(std::string_view text, const std::map<std::string, std::string>& vars) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '$' || i + 1 >= text.size()) {
+      out += text[i++];
+      continue;
+    }
+    const bool braced = text[i + 1] == '{';
+    std::size_t start = i + (braced ? 2 : 1);
+    std::size_t end = start;
+    while (end < text.size() && (is_alnum(text[end]) || text[end] == '_')) ++end;
+    const std::string name(text.substr(start, end - start));
+    const bool closed = !braced || (end < text.size() && text[end] == '}');
+    auto found = vars.find(name);
+    if (name.empty() || !is_env_name(name) || !closed || found == vars.end()) {
+      out += text[i++];  // not a known variable: keep the text as written
+      continue;
+    }
+    out += found->second;
+    i = end + (braced ? 1 : 0);
+  }
+  return out;
+}
+
+bool is_valid_job_name(std::string_view name) {
+  // [a-zA-Z]([-_.a-zA-Z0-9]*[a-zA-Z0-9])?
+  if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0]))) return false;
+  if (!is_alnum(name.back())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+bool is_valid_task_name(std::string_view name) {
+  // [a-zA-Z0-9]+(?:[._-]{1,2}[a-zA-Z0-9]+)*
+  if (name.empty() || !is_alnum(name.front()) || !is_alnum(name.back())) return false;
+  std::size_t separators = 0;
+  for (char c : name) {
+    if (is_alnum(c)) {
+      separators = 0;
+    } else if (c == '.' || c == '_' || c == '-') {
+      if (++separators > 2) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace skyd::spec

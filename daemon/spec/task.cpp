@@ -1,0 +1,96 @@
+#include "daemon/spec/task.hpp"
+
+namespace skyd::spec {
+
+std::string_view to_string(RecoveryStrategy strategy) {
+  switch (strategy) {
+    case RecoveryStrategy::kEagerNextRegion:
+      return "EAGER_NEXT_REGION";
+    case RecoveryStrategy::kFailover:
+      return "FAILOVER";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(DiskTier tier) {
+  switch (tier) {
+    case DiskTier::kLow:
+      return "low";
+    case DiskTier::kMedium:
+      return "medium";
+    case DiskTier::kHigh:
+      return "high";
+    case DiskTier::kUltra:
+      return "ultra";
+    case DiskTier::kBest:
+      return "best";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(MountMode mode) {
+  switch (mode) {
+    case MountMode::kMount:
+      return "MOUNT";
+    case MountMode::kCopy:
+      return "COPY";
+    case MountMode::kMountCached:
+      return "MOUNT_CACHED";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(StoreType store) {
+  switch (store) {
+    case StoreType::kS3:
+      return "S3";
+    case StoreType::kGcs:
+      return "GCS";
+    case StoreType::kAzure:
+      return "AZURE";
+    case StoreType::kR2:
+      return "R2";
+    case StoreType::kIbm:
+      return "IBM";
+    case StoreType::kOci:
+      return "OCI";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(FileMount::Kind kind) {
+  switch (kind) {
+    case FileMount::Kind::kLocalPath:
+      return "local";
+    case FileMount::Kind::kBucketUrl:
+      return "bucket_url";
+    case FileMount::Kind::kStorage:
+      return "storage";
+  }
+  return "unknown";
+}
+
+catalog::ResourceRequest to_resource_request(const Resources& resources) {
+  catalog::ResourceRequest request;
+  request.cloud = resources.cloud;
+  request.region = resources.region;
+  request.zone = resources.zone;
+  request.instance_type = resources.instance_type;
+  request.cpus = resources.cpus;
+  request.memory = resources.memory;
+  request.accelerator = resources.accelerator;
+  request.use_spot = resources.use_spot.value_or(false);
+  return request;
+}
+
+catalog::PlanRequest to_plan_request(const Task& task) {
+  catalog::PlanRequest request;
+  for (const auto& candidate : task.resources.candidates) {
+    request.options.push_back(to_resource_request(candidate));
+  }
+  request.ordered = task.resources.ordered;
+  request.num_nodes = task.num_nodes;
+  return request;
+}
+
+}  // namespace skyd::spec

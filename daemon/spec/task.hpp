@@ -1,0 +1,129 @@
+#pragma once
+// The typed task model that a SkyPilot task YAML parses into. Shared by `sky` (validation, dry
+// runs, submission) and `skyd` (which receives the normalized JSON form, see task_json.hpp).
+// Plain values: copyable, comparable, no I/O.
+
+#include "providers/catalog/optimizer.hpp"
+#include "reactor/json.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace skyd::spec {
+
+enum class RecoveryStrategy { kEagerNextRegion, kFailover };
+std::string_view to_string(RecoveryStrategy strategy);
+
+struct JobRecovery {
+  RecoveryStrategy strategy = RecoveryStrategy::kEagerNextRegion;
+  int max_restarts_on_errors = 0;
+  std::vector<int> recover_on_exit_codes;
+
+  friend bool operator==(const JobRecovery&, const JobRecovery&) = default;
+};
+
+enum class DiskTier { kLow, kMedium, kHigh, kUltra, kBest };
+std::string_view to_string(DiskTier tier);
+
+struct PortRange {
+  int first = 0;
+  int last = 0;  // inclusive; equal to first for a single port
+
+  friend bool operator==(const PortRange&, const PortRange&) = default;
+};
+
+// `image_id`: one image everywhere, or one per region.
+struct ImageId {
+  std::optional<std::string> any_region;
+  std::map<std::string, std::string> per_region;
+
+  friend bool operator==(const ImageId&, const ImageId&) = default;
+};
+
+// One resource candidate: every field optional (unset = the optimizer's choice / default).
+struct Resources {
+  std::optional<std::string> cloud;
+  std::optional<std::string> region;
+  std::optional<std::string> zone;
+  std::optional<std::string> instance_type;
+  std::optional<catalog::Quantity> cpus;
+  std::optional<catalog::Quantity> memory;
+  std::optional<catalog::AcceleratorRequest> accelerator;  // one type per candidate
+  std::optional<bool> use_spot;
+  std::optional<int> disk_size;  // GB
+  std::optional<DiskTier> disk_tier;
+  std::vector<PortRange> ports;  // merged, sorted
+  std::map<std::string, std::string> labels;
+  std::optional<ImageId> image_id;
+  std::optional<JobRecovery> job_recovery;
+
+  friend bool operator==(const Resources&, const Resources&) = default;
+};
+
+// A task's candidates after expanding any_of / ordered / accelerator sets and lists. A single
+// candidate when the YAML asks for one shape.
+struct ResourceSet {
+  std::vector<Resources> candidates{Resources{}};
+  bool ordered = false;
+  // Where each candidate came from, for messages ("resources.any_of[1]"); parallel to candidates.
+  std::vector<std::string> origins{"resources"};
+
+  // Origins are for messages only and do not make two sets different.
+  friend bool operator==(const ResourceSet& a, const ResourceSet& b) {
+    return a.candidates == b.candidates && a.ordered == b.ordered;
+  }
+};
+
+enum class MountMode { kMount, kCopy, kMountCached };
+std::string_view to_string(MountMode mode);
+
+enum class StoreType { kS3, kGcs, kAzure, kR2, kIbm, kOci };
+std::string_view to_string(StoreType store);
+
+// A file_mounts entry: a local path, a bucket URL, or a storage object.
+struct FileMount {
+  enum class Kind { kLocalPath, kBucketUrl, kStorage };
+  std::string destination;
+  Kind kind = Kind::kLocalPath;
+  std::vector<std::string> sources;        // local path / URL (one), or a storage object's sources
+  std::optional<std::string> bucket_name;  // storage: name of the bucket to create or reuse
+  std::optional<StoreType> store;
+  MountMode mode = MountMode::kMount;
+  bool persistent = true;
+
+  friend bool operator==(const FileMount&, const FileMount&) = default;
+};
+std::string_view to_string(FileMount::Kind kind);
+
+struct Task {
+  std::optional<std::string> name;
+  std::optional<std::string> workdir;  // local directory, after ${VAR} substitution
+  int num_nodes = 1;
+  ResourceSet resources;
+  std::map<std::string, std::string> envs;
+  std::map<std::string, std::string> secrets;  // never printed: see task_json.hpp
+  std::vector<FileMount> file_mounts;          // sorted by destination
+  std::optional<std::string> setup;
+  std::optional<std::string> run;
+  std::optional<std::string> event_callback;
+  std::optional<Json> config;  // per-task config overrides, kept as given
+
+  friend bool operator==(const Task&, const Task&) = default;
+};
+
+// A managed job: one task, or several run one after another.
+struct Pipeline {
+  std::optional<std::string> name;  // from a header document (`name:` alone), if any
+  std::vector<Task> tasks;
+
+  friend bool operator==(const Pipeline&, const Pipeline&) = default;
+};
+
+// The optimizer's view of a task's resources (num_nodes included).
+catalog::PlanRequest to_plan_request(const Task& task);
+catalog::ResourceRequest to_resource_request(const Resources& resources);
+
+}  // namespace skyd::spec

@@ -1,0 +1,202 @@
+#include "cli/launch_command.hpp"
+#include "cli/show_gpus_command.hpp"
+#include "cli/table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace skyd::cli {
+namespace {
+
+#define EXPECT_CONTAINS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
+
+struct SkyRun {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+SkyRun run_sky(const std::string& arguments) {
+  const std::string command = std::string(SKY_BINARY) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  SkyRun run{-1, ""};
+  if (!pipe) return run;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe))
+    run.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("skyd-cli-test-" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+TEST(Table, AlignsColumnsWithTwoSpaces) {
+  Table table({"A", "LONGER"});
+  table.add_row({"wide cell", "x"});
+  table.add_row({"✔", ""});
+  EXPECT_EQ(table.render(), "A          LONGER\nwide cell  x\n✔\n");
+}
+
+TEST(LaunchArgs, ParsesOverridesAndFlags) {
+  auto options = parse_launch_args({"task.yaml", "-n",         "job",      "--cpus=4+",   "--gpus",
+                                    "V100:1",    "--use-spot", "-t",       "p3.2xlarge",  "--env",
+                                    "A=1",       "--secret",   "S=2",      "--env-file",  "x.env",
+                                    "-d",        "-y",         "--dryrun", "--num-nodes", "2",
+                                    "--ports",   "80",         "--ports",  "81"});
+  ASSERT_TRUE(options) << options.error().detail;
+  EXPECT_EQ(options->entrypoint, std::vector<std::string>{"task.yaml"});
+  EXPECT_EQ(options->name, "job");
+  EXPECT_EQ(options->overrides.num_nodes, 2);
+  ASSERT_EQ(options->overrides.resources.size(), 6u);
+  EXPECT_EQ(options->overrides.resources[0].field, "cpus");
+  EXPECT_EQ(options->overrides.resources[0].value, "4+");
+  EXPECT_EQ(options->overrides.resources[3].field, "instance_type");
+  EXPECT_TRUE(options->detach_run && options->yes && options->dryrun);
+  EXPECT_EQ(options->envs, std::vector<std::string>{"A=1"});
+}
+
+TEST(LaunchArgs, UnknownFlagSuggests) {
+  auto options = parse_launch_args({"x.yaml", "--use-spott"});
+  ASSERT_FALSE(options);
+  EXPECT_CONTAINS(options.error().detail, "did you mean `--use-spot`?");
+}
+
+TEST(LaunchArgs, MissingEntrypointAndValue) {
+  EXPECT_FALSE(parse_launch_args({"--dryrun"}));
+  EXPECT_FALSE(parse_launch_args({"x.yaml", "--cpus"}));
+  EXPECT_FALSE(parse_launch_args({"x.yaml", "--num-nodes", "zero"}));
+}
+
+TEST(PrepareLaunch, BareCommandBecomesRun) {
+  auto options = parse_launch_args({"echo", "hi", "--cloud", "local", "--env", "A=b"});
+  ASSERT_TRUE(options);
+  auto launch = prepare_launch(*options);
+  ASSERT_TRUE(launch) << launch.error().detail;
+  EXPECT_EQ(launch->command, "echo hi");
+  EXPECT_EQ(launch->job_name, "sky-cmd");
+  EXPECT_EQ(launch->pipeline.tasks[0].run, "echo hi");
+  EXPECT_EQ(launch->pipeline.tasks[0].envs.at("A"), "b");
+  EXPECT_EQ(launch->plans[0].front().cloud, "local");
+}
+
+TEST(PrepareLaunch, EnvFromCallerEnvironment) {
+  setenv("SKYD_TEST_FROM_ENV", "value-1", 1);
+  auto options = parse_launch_args({"true", "--env", "SKYD_TEST_FROM_ENV"});
+  ASSERT_TRUE(options);
+  auto launch = prepare_launch(*options);
+  ASSERT_TRUE(launch);
+  EXPECT_EQ(launch->pipeline.tasks[0].envs.at("SKYD_TEST_FROM_ENV"), "value-1");
+  unsetenv("SKYD_TEST_FROM_ENV");
+  EXPECT_FALSE(prepare_launch(*options));
+}
+
+TEST(PrepareLaunch, EnvFilePriorityBelowEnv) {
+  const auto env_file = write_temp("a.env", "# comment\nexport A=file\nB=\"quoted\"\n");
+  const auto yaml = write_temp("env.yaml", "envs:\n  A: yaml\n  B: yaml\nrun: x\n");
+  auto options = parse_launch_args({yaml, "--env-file", env_file, "--env", "A=flag"});
+  ASSERT_TRUE(options);
+  auto launch = prepare_launch(*options);
+  ASSERT_TRUE(launch) << launch.error().detail;
+  EXPECT_EQ(launch->pipeline.tasks[0].envs.at("A"), "flag");
+  EXPECT_EQ(launch->pipeline.tasks[0].envs.at("B"), "quoted");
+}
+
+TEST(PrepareLaunch, PipelineTaskNamesDefaultFromJob) {
+  const auto yaml = write_temp("pipe.yaml", "run: a\n---\nrun: b\n");
+  auto options = parse_launch_args({yaml, "-n", "mine"});
+  ASSERT_TRUE(options);
+  auto launch = prepare_launch(*options);
+  ASSERT_TRUE(launch) << launch.error().detail;
+  EXPECT_EQ(launch->job_name, "mine");
+  EXPECT_EQ(launch->pipeline.tasks[1].name, "mine-1");
+}
+
+TEST(PrepareLaunch, ResourceOverridesRefusedForPipelines) {
+  const auto yaml = write_temp("pipe2.yaml", "run: a\n---\nrun: b\n");
+  auto options = parse_launch_args({yaml, "--cpus", "2"});
+  ASSERT_TRUE(options);
+  auto launch = prepare_launch(*options);
+  ASSERT_FALSE(launch);
+  EXPECT_CONTAINS(launch.error().detail, "apply to a single task");
+}
+
+TEST(PrepareLaunch, InfeasibleNamesTask) {
+  auto options = parse_launch_args({"true", "--gpus", "H100:16", "--infra", "aws/us-east-1"});
+  ASSERT_TRUE(options);
+  auto launch = prepare_launch(*options);
+  ASSERT_FALSE(launch);
+  EXPECT_CONTAINS(launch.error().detail,
+                  "task `sky-cmd`: no instance type in aws/us-east-1 has 16×H100");
+}
+
+TEST(ShowGpus, ListsEveryFamily) {
+  const std::string text = render_gpus("", 0, "");
+  for (const char* name : {"K80", "T4", "V100", "A10G", "L4", "A100", "A100-80GB", "H100"}) {
+    EXPECT_CONTAINS(text, std::string("\n") + name + " ");
+  }
+}
+
+TEST(ShowGpus, FiltersByNameCountAndCloud) {
+  const std::string text = render_gpus("V100", 8, "aws");
+  EXPECT_CONTAINS(text, "p3.16xlarge");
+  EXPECT_EQ(text.find("p3.2xlarge"), std::string::npos);
+  EXPECT_EQ(text.find("GCP"), std::string::npos);
+}
+
+// The real binary, on every example.
+TEST(SkyBinary, DryrunEveryExample) {
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(EXAMPLES_DIR)) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++seen;
+    SkyRun run = run_sky("jobs launch --dryrun " + entry.path().string());
+    EXPECT_EQ(run.exit_code, 0) << entry.path() << "\n" << run.output;
+    EXPECT_CONTAINS(run.output, "YAML to run: " + entry.path().string());
+    EXPECT_CONTAINS(run.output, "CLOUD  INSTANCE");
+    EXPECT_CONTAINS(run.output, "✔");
+  }
+  EXPECT_GE(seen, 5);
+}
+
+TEST(SkyBinary, ExamplesChooseExpectedPlaces) {
+  const std::string dir = EXAMPLES_DIR;
+  SkyRun local = run_sky("jobs launch --dryrun " + dir + "/local_hello.yaml");
+  EXPECT_CONTAINS(local.output, "LOCAL  local-small");
+  SkyRun bert = run_sky("jobs launch --dryrun " + dir + "/bert_qa.yaml");
+  EXPECT_CONTAINS(bert.output, "Managed job 'bert-qa'");
+  EXPECT_CONTAINS(bert.output, "[Spot]");
+  EXPECT_CONTAINS(bert.output, "V100:1");
+  SkyRun pipeline = run_sky("jobs launch --dryrun " + dir + "/pipeline.yaml");
+  EXPECT_CONTAINS(pipeline.output, "Considered resources for task 'train' (1 node)");
+  EXPECT_CONTAINS(pipeline.output, "Considered resources for task 'eval' (1 node)");
+  EXPECT_CONTAINS(pipeline.output, "p3.16xlarge  ");  // the on-demand alternative of any_of
+}
+
+TEST(SkyBinary, ExitCodes) {
+  EXPECT_EQ(run_sky("jobs launch --dryrun --bogus x.yaml").exit_code, 2);
+  SkyRun bad =
+      run_sky("jobs launch --dryrun " + write_temp("bad.yaml", "resources:\n  gpu: V100\n"));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_CONTAINS(bad.output,
+                  "bad.yaml:2:3: resources.gpu: unknown field `gpu` (did you mean `gpus`?)");
+  SkyRun submit = run_sky("jobs launch " + std::string(EXAMPLES_DIR) + "/local_hello.yaml");
+  EXPECT_EQ(submit.exit_code, 1);
+  EXPECT_CONTAINS(submit.output, "skyd submission is not available yet");
+  EXPECT_EQ(run_sky("show-gpus A100").exit_code, 0);
+  SkyRun unknown = run_sky("show-gpus A1000");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_CONTAINS(unknown.output, "did you mean `A100`?");
+}
+
+}  // namespace
+}  // namespace skyd::cli

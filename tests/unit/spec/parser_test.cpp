@@ -1,0 +1,582 @@
+#include "daemon/spec/parser.hpp"
+#include "daemon/spec/spec_error.hpp"
+#include "daemon/spec/task_json.hpp"
+
+#include <gtest/gtest.h>
+
+namespace skyd::spec {
+namespace {
+
+Pipeline parse_ok(std::string_view yaml, const ParseOptions& options = {}) {
+  auto parsed = parse_pipeline(yaml, "task.yaml", options);
+  EXPECT_TRUE(parsed) << (parsed ? "" : parsed.error().detail);
+  return parsed ? *parsed : Pipeline{};
+}
+
+Task task_ok(std::string_view yaml, const ParseOptions& options = {}) {
+  auto pipeline = parse_ok(yaml, options);
+  EXPECT_EQ(pipeline.tasks.size(), 1u);
+  return pipeline.tasks.empty() ? Task{} : pipeline.tasks[0];
+}
+
+Error parse_error(std::string_view yaml, const ParseOptions& options = {}) {
+  auto parsed = parse_pipeline(yaml, "task.yaml", options);
+  EXPECT_FALSE(parsed) << "parsed unexpectedly: " << yaml;
+  return parsed ? Error{} : parsed.error();
+}
+
+#define EXPECT_CONTAINS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
+
+TEST(Parser, MinimalTaskHasDefaults) {
+  Task task = task_ok("run: echo hi\n");
+  EXPECT_EQ(task.run, "echo hi");
+  EXPECT_EQ(task.num_nodes, 1);
+  ASSERT_EQ(task.resources.candidates.size(), 1u);
+  EXPECT_EQ(task.resources.candidates[0], Resources{});
+}
+
+TEST(Parser, TopLevelFields) {
+  Task task = task_ok(R"(
+name: train
+workdir: /tmp/work
+num_nodes: 2
+setup: pip install x
+run: python train.py
+event_callback: echo done
+config:
+  docker:
+    run_options: ["--shm-size=1g"]
+  retries: 3
+)");
+  EXPECT_EQ(task.name, "train");
+  EXPECT_EQ(task.workdir, "/tmp/work");
+  EXPECT_EQ(task.num_nodes, 2);
+  EXPECT_EQ(task.setup, "pip install x");
+  EXPECT_EQ(task.event_callback, "echo done");
+  ASSERT_TRUE(task.config);
+  EXPECT_EQ(task.config->dump(), R"({"docker":{"run_options":["--shm-size=1g"]},"retries":3})");
+}
+
+TEST(Parser, UnknownKeySuggestsClosest) {
+  auto error = parse_error("num_node: 2\n");
+  EXPECT_EQ(error.code, SpecErrc::kUnknownField);
+  EXPECT_CONTAINS(error.detail, "task.yaml:1:1: num_node: unknown field `num_node`");
+  EXPECT_CONTAINS(error.detail, "did you mean `num_nodes`?");
+}
+
+TEST(Parser, UnsupportedSkyPilotFieldsAreRefusedByName) {
+  for (const char* field : {"service", "pool", "volumes"}) {
+    auto error = parse_error(std::string(field) + ":\n  x: 1\nrun: echo\n");
+    EXPECT_EQ(error.code, SpecErrc::kUnsupported) << field;
+    EXPECT_CONTAINS(error.detail, std::string("`") + field + "` is a SkyPilot field");
+  }
+  auto error = parse_error("resources:\n  autostop: 10\n");
+  EXPECT_EQ(error.code, SpecErrc::kUnsupported);
+  EXPECT_CONTAINS(error.detail, "resources.autostop");
+}
+
+TEST(Parser, SyntaxErrorHasLineAndColumn) {
+  auto error = parse_error("run: [unclosed\nname: x\n");
+  EXPECT_EQ(error.code, SpecErrc::kSyntax);
+  EXPECT_CONTAINS(error.detail, "task.yaml:");
+}
+
+TEST(Parser, NumNodesMustBePositive) {
+  auto error = parse_error("run: x\nnum_nodes: 0\n");
+  EXPECT_CONTAINS(error.detail, "task.yaml:2:12: num_nodes: expected an integer from 1");
+}
+
+TEST(Parser, BadTaskNameIsRejected) {
+  EXPECT_CONTAINS(parse_error("name: bad___name\n").detail, "name: expected a task name");
+  EXPECT_TRUE(is_valid_task_name("train-v2.1"));
+  EXPECT_FALSE(is_valid_task_name("-x"));
+  EXPECT_TRUE(is_valid_job_name("my_job.1"));
+  EXPECT_FALSE(is_valid_job_name("1job"));
+}
+
+TEST(Parser, EnvValuesAreCoercedToStrings) {
+  Task task = task_ok("envs:\n  A: 123\n  B: true\n  C: text\n");
+  EXPECT_EQ(task.envs.at("A"), "123");
+  EXPECT_EQ(task.envs.at("B"), "true");
+  EXPECT_EQ(task.envs.at("C"), "text");
+}
+
+TEST(Parser, NullEnvNeedsOverride) {
+  auto error = parse_error("envs:\n  TOKEN:\n");
+  EXPECT_EQ(error.code, SpecErrc::kMissingValue);
+  EXPECT_CONTAINS(error.detail, "envs.TOKEN: no value given; pass it with --env TOKEN=VALUE");
+  ParseOptions options;
+  options.env_overrides["TOKEN"] = "abc";
+  EXPECT_EQ(task_ok("envs:\n  TOKEN:\n", options).envs.at("TOKEN"), "abc");
+}
+
+TEST(Parser, EnvOverridesWinAndAdd) {
+  ParseOptions options;
+  options.env_overrides = {{"A", "cli"}, {"NEW", "x"}};
+  Task task = task_ok("envs:\n  A: file\n", options);
+  EXPECT_EQ(task.envs.at("A"), "cli");
+  EXPECT_EQ(task.envs.at("NEW"), "x");
+}
+
+TEST(Parser, BadEnvNameIsRejected) {
+  EXPECT_CONTAINS(parse_error("envs:\n  1ABC: x\n").detail, "envs.1ABC: expected a variable name");
+}
+
+TEST(Parser, EnvValueMustBeScalar) {
+  EXPECT_CONTAINS(parse_error("envs:\n  A: [1]\n").detail, "envs.A: expected a string value");
+}
+
+TEST(Parser, SecretsAreRedactedForDisplay) {
+  Task task = task_ok("secrets:\n  API_KEY: s3cr3t\nenvs:\n  A: b\n");
+  EXPECT_EQ(task.secrets.at("API_KEY"), "s3cr3t");
+  const std::string shown = to_json(task, SecretMode::kRedact).dump();
+  EXPECT_EQ(shown.find("s3cr3t"), std::string::npos);
+  EXPECT_CONTAINS(shown, "\"API_KEY\":\"<redacted>\"");
+  EXPECT_CONTAINS(to_json(task, SecretMode::kInclude).dump(), "s3cr3t");
+}
+
+TEST(Parser, NullSecretNeedsSecretFlag) {
+  auto error = parse_error("secrets:\n  KEY:\n");
+  EXPECT_CONTAINS(error.detail, "pass it with --secret KEY=VALUE");
+  ParseOptions options;
+  options.secret_overrides["KEY"] = "v";
+  EXPECT_EQ(task_ok("secrets:\n  KEY:\n", options).secrets.at("KEY"), "v");
+}
+
+TEST(Parser, EnvFileValuesFillDeclaredSecretsOnly) {
+  ParseOptions options;
+  options.env_overrides["KEY"] = "from-file";
+  options.secret_fallbacks["KEY"] = "from-file";
+  Task task = task_ok("secrets:\n  KEY:\n", options);
+  EXPECT_EQ(task.secrets.at("KEY"), "from-file");
+  EXPECT_FALSE(task.envs.contains("KEY"));
+}
+
+TEST(Parser, SecretListFormIsUnsupported) {
+  EXPECT_EQ(parse_error("secrets:\n  - secrets:foo\n").code, SpecErrc::kUnsupported);
+}
+
+TEST(Parser, SubstitutesVarsInFileMountsAndWorkdirOnly) {
+  Task task = task_ok(R"(
+envs:
+  BUCKET: my-bucket
+  DIR: /data
+workdir: ${DIR}/code
+file_mounts:
+  $DIR/in: s3://${BUCKET}/in
+  /ckpt:
+    name: ${BUCKET}-ckpt
+    source: ~/local/$UNKNOWN
+run: echo $BUCKET
+)");
+  EXPECT_EQ(task.workdir, "/data/code");
+  ASSERT_EQ(task.file_mounts.size(), 2u);
+  EXPECT_EQ(task.file_mounts[0].destination, "/ckpt");
+  EXPECT_EQ(task.file_mounts[0].bucket_name, "my-bucket-ckpt");
+  EXPECT_EQ(task.file_mounts[0].sources[0], "~/local/$UNKNOWN");
+  EXPECT_EQ(task.file_mounts[1].destination, "/data/in");
+  EXPECT_EQ(task.file_mounts[1].kind, FileMount::Kind::kBucketUrl);
+  EXPECT_EQ(task.file_mounts[1].sources[0], "s3://my-bucket/in");
+  EXPECT_EQ(task.run, "echo $BUCKET");
+}
+
+TEST(Parser, SubstituteVarsLeavesUnknownAndMalformed) {
+  const std::map<std::string, std::string> vars{{"A", "1"}};
+  EXPECT_EQ(substitute_vars("$A ${A} $B ${A $ ${}", vars), "1 1 $B ${A $ ${}");
+}
+
+TEST(Parser, FileMountForms) {
+  Task task = task_ok(R"(
+file_mounts:
+  /local: ./data
+  /url: gs://bucket/path
+  /store:
+    name: b
+    source: [./a, ./b]
+    store: s3
+    mode: copy
+    persistent: false
+)");
+  ASSERT_EQ(task.file_mounts.size(), 3u);
+  EXPECT_EQ(task.file_mounts[0].kind, FileMount::Kind::kLocalPath);
+  const FileMount& store = task.file_mounts[1];
+  EXPECT_EQ(store.kind, FileMount::Kind::kStorage);
+  EXPECT_EQ(store.store, StoreType::kS3);
+  EXPECT_EQ(store.mode, MountMode::kCopy);
+  EXPECT_FALSE(store.persistent);
+  EXPECT_EQ(store.sources.size(), 2u);
+  EXPECT_EQ(task.file_mounts[2].kind, FileMount::Kind::kBucketUrl);
+}
+
+TEST(Parser, BlankBucketNameIsNamedWithItsLine) {
+  auto error = parse_error(R"(name: bert
+file_mounts:
+  /checkpoint:
+    name: # NOTE: Fill in your bucket name
+    mode: MOUNT
+)");
+  EXPECT_EQ(error.code, SpecErrc::kMissingValue);
+  EXPECT_CONTAINS(error.detail, "task.yaml:4:");
+  EXPECT_CONTAINS(error.detail, "file_mounts./checkpoint.name: the bucket name is blank");
+}
+
+TEST(Parser, BadMountModeAndStore) {
+  EXPECT_CONTAINS(parse_error("file_mounts:\n  /a:\n    name: b\n    mode: SYNC\n").detail,
+                  "file_mounts./a.mode: expected MOUNT, COPY or MOUNT_CACHED");
+  EXPECT_EQ(parse_error("file_mounts:\n  /a:\n    name: b\n    store: volume\n").code,
+            SpecErrc::kUnsupported);
+  EXPECT_CONTAINS(parse_error("file_mounts:\n  s3://x: /a\n").detail, "not a bucket URL");
+}
+
+TEST(Parser, WorkdirCannotBeGitRepo) {
+  EXPECT_EQ(parse_error("workdir:\n  url: https://github.com/x/y\n").code, SpecErrc::kUnsupported);
+}
+
+TEST(Parser, ResourceScalarFields) {
+  Task task = task_ok(R"(
+resources:
+  cloud: AWS
+  region: us-east-1
+  zone: us-east-1a
+  instance_type: p3.2xlarge
+  cpus: 4+
+  memory: 32GB+
+  use_spot: true
+  disk_size: 1TB
+  disk_tier: HIGH
+  ports: [8080, "10000-10010", 8081, 10005]
+  labels: {team: ml}
+  image_id: ami-123
+)");
+  const Resources& r = task.resources.candidates.at(0);
+  EXPECT_EQ(r.cloud, "aws");
+  EXPECT_EQ(r.zone, "us-east-1a");
+  EXPECT_EQ(r.cpus, (catalog::Quantity{4, true, false}));
+  EXPECT_EQ(r.memory, (catalog::Quantity{32, true, false}));
+  EXPECT_EQ(r.use_spot, true);
+  EXPECT_EQ(r.disk_size, 1024);
+  EXPECT_EQ(r.disk_tier, DiskTier::kHigh);
+  EXPECT_EQ(r.ports, (std::vector<PortRange>{{8080, 8081}, {10000, 10010}}));
+  EXPECT_EQ(r.labels.at("team"), "ml");
+  EXPECT_EQ(r.image_id->any_region, "ami-123");
+}
+
+TEST(Parser, MemoryForms) {
+  EXPECT_EQ(task_ok("resources:\n  memory: 4x\n").resources.candidates[0].memory,
+            (catalog::Quantity{4, false, true}));
+  EXPECT_EQ(task_ok("resources:\n  memory: 512MB\n").resources.candidates[0].memory,
+            (catalog::Quantity{0.5, false, false}));
+  EXPECT_EQ(task_ok("resources:\n  memory: 16\n").resources.candidates[0].memory,
+            (catalog::Quantity{16, false, false}));
+  EXPECT_CONTAINS(parse_error("resources:\n  memory: lots\n").detail,
+                  "resources.memory: expected memory");
+  EXPECT_CONTAINS(parse_error("resources:\n  cpus: 0\n").detail,
+                  "resources.cpus: expected a vCPU count");
+}
+
+TEST(Parser, InfraForms) {
+  auto r = task_ok("resources:\n  infra: aws/us-east-1/us-east-1a\n").resources.candidates[0];
+  EXPECT_EQ(r.cloud, "aws");
+  EXPECT_EQ(r.region, "us-east-1");
+  EXPECT_EQ(r.zone, "us-east-1a");
+  r = task_ok("resources:\n  infra: '*/us-west1'\n").resources.candidates[0];
+  EXPECT_FALSE(r.cloud);
+  EXPECT_EQ(r.region, "us-west1");
+  EXPECT_EQ(task_ok("resources:\n  infra: local\n").resources.candidates[0].cloud, "local");
+  EXPECT_EQ(parse_error("resources:\n  infra: k8s\n").code, SpecErrc::kUnsupported);
+  EXPECT_CONTAINS(parse_error("resources:\n  infra: aws\n  cloud: aws\n").detail,
+                  "cannot be combined");
+  EXPECT_CONTAINS(parse_error("resources:\n  cloud: awz\n").detail, "did you mean `aws`?");
+}
+
+TEST(Parser, UnknownRegionIsReportedWithPosition) {
+  auto error = parse_error("resources:\n  cloud: aws\n  region: us-east-9\n");
+  EXPECT_CONTAINS(error.detail, "task.yaml:2:3: resources: unknown region `us-east-9` in aws");
+}
+
+TEST(Parser, AcceleratorString) {
+  auto r = task_ok("resources:\n  accelerators: v100:2\n").resources.candidates[0];
+  EXPECT_EQ(r.accelerator, (catalog::AcceleratorRequest{"V100", 2}));
+  r = task_ok("resources:\n  gpus: T4\n").resources.candidates[0];
+  EXPECT_EQ(r.accelerator, (catalog::AcceleratorRequest{"T4", 1}));
+}
+
+TEST(Parser, AcceleratorMappingIsUnorderedSet) {
+  auto set = task_ok("resources:\n  accelerators: {V100: 1, A100: 2}\n").resources;
+  ASSERT_EQ(set.candidates.size(), 2u);
+  EXPECT_FALSE(set.ordered);
+  EXPECT_EQ(set.candidates[1].accelerator, (catalog::AcceleratorRequest{"A100", 2}));
+}
+
+TEST(Parser, AcceleratorYamlSetIsUnordered) {
+  auto set = task_ok("resources:\n  accelerators: {V100:1, A100:1}\n").resources;
+  ASSERT_EQ(set.candidates.size(), 2u);
+  EXPECT_FALSE(set.ordered);
+  EXPECT_EQ(set.candidates[0].accelerator, (catalog::AcceleratorRequest{"V100", 1}));
+}
+
+TEST(Parser, AcceleratorListIsOrdered) {
+  auto set = task_ok("resources:\n  accelerators: [A100:1, V100:1]\n").resources;
+  ASSERT_EQ(set.candidates.size(), 2u);
+  EXPECT_TRUE(set.ordered);
+  EXPECT_EQ(set.candidates[0].accelerator->name, "A100");
+}
+
+TEST(Parser, AcceleratorErrors) {
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: V100:x\n").detail,
+                  "resources.accelerators: expected NAME or NAME:COUNT");
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: V1000\n").detail,
+                  "did you mean `V100`?");
+  EXPECT_EQ(parse_error("resources:\n  accelerators: 80GB+\n").code, SpecErrc::kUnsupported);
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: T4\n  gpus: T4\n").detail, "alias");
+}
+
+TEST(Parser, AnyOfMergesOverBase) {
+  auto set = task_ok(R"(
+resources:
+  accelerators: A100:8
+  labels: {a: "1"}
+  any_of:
+    - use_spot: true
+    - use_spot: false
+      labels: {b: "2"}
+)")
+                 .resources;
+  ASSERT_EQ(set.candidates.size(), 2u);
+  EXPECT_FALSE(set.ordered);
+  EXPECT_EQ(set.candidates[0].use_spot, true);
+  EXPECT_EQ(set.candidates[1].use_spot, false);
+  EXPECT_EQ(set.candidates[1].accelerator->name, "A100");
+  EXPECT_EQ(set.candidates[1].labels.size(), 2u);
+  EXPECT_EQ(set.origins[1], "resources.any_of[1]");
+}
+
+TEST(Parser, OrderedKeepsOrder) {
+  auto set = task_ok(R"(
+resources:
+  ordered:
+    - infra: gcp
+      accelerators: A100:1
+    - infra: aws
+      accelerators: V100:1
+)")
+                 .resources;
+  ASSERT_EQ(set.candidates.size(), 2u);
+  EXPECT_TRUE(set.ordered);
+  EXPECT_EQ(set.candidates[0].cloud, "gcp");
+}
+
+TEST(Parser, ItemErrorsNameTheItemPath) {
+  auto error = parse_error(R"(
+resources:
+  any_of:
+    - accelerators: V100:1
+    - accelerators: {V100: lots}
+)");
+  EXPECT_CONTAINS(error.detail, "task.yaml:5:");
+  EXPECT_CONTAINS(error.detail, "resources.any_of[1].accelerators: expected an accelerator count");
+}
+
+TEST(Parser, CandidateSetRules) {
+  EXPECT_CONTAINS(parse_error("resources:\n  any_of: [{cpus: 2}]\n  ordered: [{cpus: 2}]\n").detail,
+                  "cannot be used together");
+  EXPECT_CONTAINS(
+      parse_error("resources:\n  accelerators: [V100, T4]\n  any_of: [{use_spot: true}]\n").detail,
+      "cannot be combined with `any_of`");
+  EXPECT_CONTAINS(
+      parse_error("resources:\n  accelerators: {V100: 1, T4: 1}\n  ordered: [{use_spot: true}]\n")
+          .detail,
+      "cannot be combined with `ordered`");
+  EXPECT_CONTAINS(parse_error("resources:\n  any_of:\n    - any_of: []\n").detail,
+                  "cannot be nested");
+  EXPECT_CONTAINS(parse_error("resources:\n  any_of: []\n").detail, "non-empty list");
+}
+
+TEST(Parser, JobRecoveryForms) {
+  auto r = task_ok("resources:\n  job_recovery: failover\n").resources.candidates[0];
+  EXPECT_EQ(r.job_recovery->strategy, RecoveryStrategy::kFailover);
+  r = task_ok(R"(
+resources:
+  job_recovery:
+    max_restarts_on_errors: 3
+    recover_on_exit_codes: [33, 34]
+)")
+          .resources.candidates[0];
+  EXPECT_EQ(r.job_recovery->strategy, RecoveryStrategy::kEagerNextRegion);
+  EXPECT_EQ(r.job_recovery->max_restarts_on_errors, 3);
+  EXPECT_EQ(r.job_recovery->recover_on_exit_codes, (std::vector<int>{33, 34}));
+  EXPECT_CONTAINS(parse_error("resources:\n  job_recovery: sometimes\n").detail,
+                  "expected EAGER_NEXT_REGION or FAILOVER");
+  EXPECT_CONTAINS(
+      parse_error("resources:\n  job_recovery: {recover_on_exit_codes: [1, 1]}\n").detail,
+      "duplicate exit code");
+  EXPECT_CONTAINS(parse_error("resources:\n  job_recovery: {max_restarts: 1}\n").detail,
+                  "did you mean `max_restarts_on_errors`?");
+}
+
+TEST(Parser, ImageIdPerRegion) {
+  auto r = task_ok("resources:\n  image_id:\n    us-east-1: ami-1\n    us-west-2: ami-2\n")
+               .resources.candidates[0];
+  EXPECT_EQ(r.image_id->per_region.size(), 2u);
+}
+
+TEST(Parser, BadPortsAndDiskSize) {
+  EXPECT_CONTAINS(parse_error("resources:\n  ports: 70000\n").detail,
+                  "resources.ports: expected a port");
+  EXPECT_CONTAINS(parse_error("resources:\n  disk_size: big\n").detail, "resources.disk_size");
+  EXPECT_CONTAINS(parse_error("resources:\n  use_spot: maybe\n").detail, "expected true or false");
+}
+
+TEST(Parser, PipelineWithHeader) {
+  auto pipeline = parse_ok("name: pipe\n---\nname: a\nrun: x\n---\nname: b\nrun: y\n---\n");
+  EXPECT_EQ(pipeline.name, "pipe");
+  ASSERT_EQ(pipeline.tasks.size(), 2u);
+  EXPECT_EQ(pipeline.tasks[1].name, "b");
+}
+
+TEST(Parser, PipelineWithoutHeader) {
+  auto pipeline = parse_ok("name: a\nrun: x\n---\nrun: y\n");
+  EXPECT_FALSE(pipeline.name);
+  EXPECT_EQ(pipeline.tasks.size(), 2u);
+}
+
+TEST(Parser, SingleNameOnlyDocumentIsATask) {
+  auto pipeline = parse_ok("name: solo\n");
+  EXPECT_FALSE(pipeline.name);
+  EXPECT_EQ(pipeline.tasks.at(0).name, "solo");
+}
+
+TEST(Parser, ParallelExecutionIsUnsupported) {
+  EXPECT_EQ(parse_error("name: p\nexecution: parallel\n---\nrun: x\n").code,
+            SpecErrc::kUnsupported);
+}
+
+TEST(Parser, ErrorsInLaterDocumentsPointAtTheirLine) {
+  auto error = parse_error("name: p\n---\nrun: x\n---\nrun: y\nnum_nodes: -1\n");
+  EXPECT_CONTAINS(error.detail, "task.yaml:6:12: num_nodes");
+}
+
+TEST(Parser, ControlCharactersAreRefusedWithPosition) {
+  auto error = parse_error(std::string("run: a\nname: b\0c\n", 17));
+  EXPECT_EQ(error.code, SpecErrc::kSyntax);
+  EXPECT_CONTAINS(error.detail, "task.yaml:2:8: control character (byte 0)");
+}
+
+TEST(Parser, EmptyFileIsAnError) {
+  EXPECT_CONTAINS(parse_error("").detail, "no task");
+}
+
+TEST(Parser, NonMappingDocumentIsAnError) {
+  EXPECT_CONTAINS(parse_error("- a\n- b\n").detail, "expected a mapping of task fields");
+}
+
+TEST(Parser, DuplicateKeysAreRejected) {
+  EXPECT_CONTAINS(parse_error("run: a\nrun: b\n").detail, "duplicate key");
+}
+
+TEST(Overrides, ApplyToEveryCandidate) {
+  Task task = task_ok("resources:\n  any_of:\n    - cloud: aws\n    - cloud: gcp\n");
+  TaskOverrides overrides;
+  overrides.num_nodes = 3;
+  overrides.resources = {{"cpus", "8+", "--cpus"}, {"use_spot", "true", "--use-spot"}};
+  ASSERT_TRUE(apply_overrides(task, overrides));
+  EXPECT_EQ(task.num_nodes, 3);
+  for (const auto& r : task.resources.candidates) {
+    EXPECT_EQ(r.cpus, (catalog::Quantity{8, true, false}));
+    EXPECT_EQ(r.use_spot, true);
+  }
+}
+
+TEST(Overrides, GpusCollapseAnAcceleratorSet) {
+  Task task = task_ok("resources:\n  accelerators: {V100: 1, A100: 1}\n");
+  TaskOverrides overrides;
+  overrides.resources = {{"accelerators", "T4:1", "--gpus"}};
+  ASSERT_TRUE(apply_overrides(task, overrides));
+  ASSERT_EQ(task.resources.candidates.size(), 1u);
+  EXPECT_EQ(task.resources.candidates[0].accelerator->name, "T4");
+}
+
+TEST(Overrides, NoneAndStarReset) {
+  Task task = task_ok("resources:\n  cloud: aws\n  cpus: 4\n");
+  TaskOverrides overrides;
+  overrides.resources = {{"cloud", "*", "--cloud"}, {"cpus", "none", "--cpus"}};
+  ASSERT_TRUE(apply_overrides(task, overrides));
+  EXPECT_FALSE(task.resources.candidates[0].cloud);
+  EXPECT_FALSE(task.resources.candidates[0].cpus);
+}
+
+TEST(Overrides, InfraReplacesLocation) {
+  Task task = task_ok("resources:\n  cloud: aws\n  region: us-east-1\n");
+  TaskOverrides overrides;
+  overrides.resources = {{"infra", "gcp", "--infra"}};
+  ASSERT_TRUE(apply_overrides(task, overrides));
+  EXPECT_EQ(task.resources.candidates[0].cloud, "gcp");
+  EXPECT_FALSE(task.resources.candidates[0].region);
+}
+
+TEST(Overrides, BadValueNamesTheFlag) {
+  Task task = task_ok("run: x\n");
+  TaskOverrides overrides;
+  overrides.resources = {{"cpus", "many", "--cpus"}};
+  auto applied = apply_overrides(task, overrides);
+  ASSERT_FALSE(applied);
+  EXPECT_CONTAINS(applied.error().detail, "--cpus: expected a vCPU count");
+  overrides.resources = {{"accelerators", "H1000", "--gpus"}};
+  applied = apply_overrides(task, overrides);
+  ASSERT_FALSE(applied);
+  EXPECT_CONTAINS(applied.error().detail, "did you mean `H100`?");
+}
+
+TEST(Overrides, NoUseSpotForcesOnDemand) {
+  Task task = task_ok("resources:\n  use_spot: true\n");
+  TaskOverrides overrides;
+  overrides.resources = {{"use_spot", "false", "--no-use-spot"}};
+  ASSERT_TRUE(apply_overrides(task, overrides));
+  EXPECT_EQ(task.resources.candidates[0].use_spot, false);
+}
+
+TEST(TaskJson, RoundTripsThroughTheParser) {
+  auto pipeline = parse_ok(R"(
+name: pipe
+---
+name: train
+num_nodes: 2
+resources:
+  accelerators: {V100: 1, A100: 1}
+  ports: [8080]
+  labels: {a: b}
+  image_id: {us-east-1: ami-1}
+  job_recovery: {strategy: FAILOVER, max_restarts_on_errors: 2, recover_on_exit_codes: 3}
+envs: {A: "$B"}
+secrets: {S: v}
+file_mounts:
+  /a: s3://b/c
+  /ckpt: {name: bucket, mode: MOUNT_CACHED, persistent: false}
+setup: s
+run: r
+event_callback: e
+config: {x: {y: [1, "2"]}}
+---
+name: eval
+resources:
+  ordered:
+    - {cloud: gcp, cpus: 4+}
+    - {cloud: aws, memory: 2x}
+run: r2
+)");
+  const std::string json = to_json(pipeline, SecretMode::kInclude).dump();
+  auto back = pipeline_from_json(json, "submitted");
+  ASSERT_TRUE(back) << back.error().detail << "\n" << json;
+  EXPECT_EQ(*back, pipeline);
+  EXPECT_EQ(to_json(*back, SecretMode::kInclude).dump(), json);
+}
+
+TEST(TaskJson, SummarizeLikeTheQueue) {
+  Resources r;
+  r.accelerator = catalog::AcceleratorRequest{"V100", 8};
+  r.use_spot = true;
+  EXPECT_EQ(summarize(r, 1), "1x [V100:8][Spot]");
+}
+
+}  // namespace
+}  // namespace skyd::spec
