@@ -1,0 +1,409 @@
+#include "store/job_repository.hpp"
+
+#include "reactor/log.hpp"
+#include "store/pg_pool.hpp"
+#include "store/store_errc.hpp"
+#include "store/transaction.hpp"
+
+#include <stdexcept>
+
+namespace skyd::store {
+namespace {
+
+using boost::system::in_place_error;
+
+// Column lists shared by the statements below (timestamps as microseconds since the epoch).
+#define SKYD_JOB_COLUMNS                                                         \
+  "j.id AS job_id, j.name AS job_name, j.user_uid, j.user_name, j.priority, "    \
+  "(extract(epoch FROM j.submitted_at) * 1000000)::bigint AS job_submitted_us, " \
+  "j.spec::text AS spec, j.task_count, j.status AS job_status, "                 \
+  "(extract(epoch FROM j.ended_at) * 1000000)::bigint AS job_ended_us, "         \
+  "j.failure_reason AS job_failure_reason, j.lease_owner, j.lease_epoch"
+#define SKYD_TASK_COLUMNS                                                                    \
+  "t.job_id, t.task_index, t.name, t.status, t.resources, t.placement::text AS placement, "  \
+  "t.cluster_name, (extract(epoch FROM t.submitted_at) * 1000000)::bigint AS submitted_us, " \
+  "(extract(epoch FROM t.started_at) * 1000000)::bigint AS started_us, "                     \
+  "(extract(epoch FROM t.ended_at) * 1000000)::bigint AS ended_us, "                         \
+  "(extract(epoch FROM t.last_recovered_at) * 1000000)::bigint AS last_recovered_us, "       \
+  "t.job_duration_seconds, t.recovery_count, t.restart_count, t.failure_reason, "            \
+  "t.exit_codes::text AS exit_codes, t.attempt"
+
+constexpr const char* kCreateJob = R"(
+WITH job AS (
+  INSERT INTO jobs (name, user_uid, user_name, priority, spec, task_count)
+  VALUES ($1, $2::bigint, $3, $4::integer, $5::jsonb, $6::integer)
+  RETURNING id
+), new_tasks AS (
+  INSERT INTO tasks (job_id, task_index, name, resources)
+  SELECT job.id, x.position - 1, x.name, x.resources
+  FROM job, unnest($7::text[], $8::text[]) WITH ORDINALITY AS x(name, resources, position)
+  RETURNING job_id, task_index
+), submitted AS (
+  INSERT INTO job_events (job_id, task_index, from_status, to_status, reason)
+  SELECT job_id, task_index, NULL, 'PENDING', 'submitted' FROM new_tasks
+)
+SELECT id FROM job)";
+
+constexpr const char* kSelectJobs = "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS R"(
+FROM (
+  SELECT * FROM jobs
+  WHERE ($1::bigint IS NULL OR user_uid = $1::bigint)
+    AND ($2::text IS NULL OR name = $2::text)
+    AND ($3::text[] IS NULL OR status = ANY($3::text[]))
+    AND ($4::bigint IS NULL OR id < $4::bigint)
+    AND (NOT $5::boolean OR ended_at IS NULL)
+    AND ($6::bigint IS NULL OR id = $6::bigint)
+  ORDER BY id DESC
+  LIMIT $7::integer
+) j
+JOIN tasks t ON t.job_id = j.id
+ORDER BY j.id DESC, t.task_index)";
+
+constexpr const char* kOpenJobs = "SELECT id FROM jobs WHERE ended_at IS NULL ORDER BY id";
+constexpr const char* kCountByStatus = "SELECT status, count(*) AS n FROM jobs GROUP BY status";
+constexpr const char* kEvents = R"(
+SELECT id, job_id, task_index, (extract(epoch FROM at) * 1000000)::bigint AS at_us,
+       from_status, to_status, reason, details::text AS details
+FROM job_events WHERE job_id = $1::bigint ORDER BY id)";
+
+// The guarded update and its event row, in one statement. $3 is the guard (expected status),
+// $6 the optional lease-epoch fence. RUNNING time is accumulated when a RUNNING stretch ends.
+constexpr const char* kTransition = R"(
+WITH updated AS (
+  UPDATE tasks t SET
+    status = $4,
+    attempt = t.attempt + CASE WHEN $4 IN ('STARTING', 'RECOVERING') THEN 1 ELSE 0 END,
+    started_at = CASE WHEN $4 = 'RUNNING' THEN coalesce(t.started_at, now()) ELSE t.started_at END,
+    last_recovered_at = CASE WHEN $4 = 'RUNNING' THEN now() ELSE t.last_recovered_at END,
+    job_duration_seconds = t.job_duration_seconds +
+      CASE WHEN t.status = 'RUNNING' AND t.last_recovered_at IS NOT NULL
+           THEN extract(epoch FROM now() - t.last_recovered_at)::double precision ELSE 0 END,
+    recovery_count = t.recovery_count +
+      CASE WHEN t.status = 'RECOVERING' AND $4 = 'RUNNING' THEN 1 ELSE 0 END,
+    restart_count = t.restart_count + CASE WHEN $7::boolean THEN 1 ELSE 0 END,
+    ended_at = CASE WHEN $5::boolean THEN now() ELSE t.ended_at END,
+    failure_reason = coalesce($8, t.failure_reason),
+    exit_codes = coalesce($9::integer[], t.exit_codes),
+    cluster_name = coalesce($10, t.cluster_name),
+    placement = coalesce($11::jsonb, t.placement)
+  FROM jobs j
+  WHERE t.job_id = $1::bigint AND t.task_index = $2::integer AND t.status = $3
+    AND j.id = t.job_id AND ($6::bigint IS NULL OR j.lease_epoch = $6::bigint)
+  RETURNING t.*
+), event AS (
+  INSERT INTO job_events (job_id, task_index, from_status, to_status, reason, details,
+                          idempotency_key)
+  SELECT job_id, task_index, $3, $4, $12, $13::jsonb, $14 FROM updated
+)
+SELECT )" SKYD_TASK_COLUMNS " FROM updated t";
+
+// The job shows its first task that has not SUCCEEDED, and ends when every task has.
+constexpr const char* kRefreshJob = R"(
+UPDATE jobs j SET
+  status = coalesce((SELECT status FROM tasks WHERE job_id = j.id AND status <> 'SUCCEEDED'
+                     ORDER BY task_index LIMIT 1), 'SUCCEEDED'),
+  ended_at = CASE WHEN EXISTS (SELECT 1 FROM tasks WHERE job_id = j.id AND ended_at IS NULL)
+                  THEN NULL ELSE coalesce(j.ended_at, now()) END,
+  failure_reason = coalesce(j.failure_reason, $2)
+WHERE j.id = $1::bigint)";
+
+// After a guard miss: what is there instead, and whether this very request already landed.
+constexpr const char* kGuardMiss = R"(
+SELECT t.status, j.lease_epoch,
+       EXISTS (SELECT 1 FROM job_events e
+               WHERE e.idempotency_key = $3 AND e.job_id = t.job_id
+                 AND e.task_index = t.task_index) AS already_applied
+FROM tasks t JOIN jobs j ON j.id = t.job_id
+WHERE t.job_id = $1::bigint AND t.task_index = $2::integer)";
+constexpr const char* kSelectTask =
+    "SELECT " SKYD_TASK_COLUMNS
+    " FROM tasks t WHERE t.job_id = $1::bigint AND t.task_index = $2::integer";
+
+#undef SKYD_JOB_COLUMNS
+#undef SKYD_TASK_COLUMNS
+
+// A PostgreSQL array literal of text values: {"a","b\"c"}.
+std::string text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string int_array(const std::vector<int>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(values[i]);
+  }
+  return out + "}";
+}
+
+std::vector<int> parse_int_array(const std::optional<std::string>& text) {
+  std::vector<int> values;
+  if (!text || text->size() < 2) return values;
+  std::string inner = text->substr(1, text->size() - 2);
+  std::size_t start = 0;
+  while (start < inner.size()) {
+    std::size_t comma = inner.find(',', start);
+    if (comma == std::string::npos) comma = inner.size();
+    values.push_back(std::stoi(inner.substr(start, comma - start)));
+    start = comma + 1;
+  }
+  return values;
+}
+
+TimePoint from_micros(std::int64_t micros) {
+  return TimePoint(std::chrono::microseconds(micros));
+}
+
+std::optional<TimePoint> optional_time(const QueryResult& rows, std::size_t row,
+                                       std::string_view column) {
+  auto micros = rows.optional_int64(row, column);
+  if (!micros) return std::nullopt;
+  return from_micros(*micros);
+}
+
+JobStatus status_of(const std::string& text) {
+  auto status = parse_job_status(text);
+  if (!status) throw std::invalid_argument("unknown status in the database: " + text);
+  return *status;
+}
+
+TaskRecord task_from(const QueryResult& rows, std::size_t row) {
+  TaskRecord task;
+  task.job_id = JobId{rows.int64(row, "job_id")};
+  task.task_index = static_cast<int>(rows.int64(row, "task_index"));
+  task.name = rows.text(row, "name");
+  task.status = status_of(rows.text(row, "status"));
+  task.resources = rows.text(row, "resources");
+  task.placement_json = rows.optional_text(row, "placement");
+  task.cluster_name = rows.optional_text(row, "cluster_name");
+  task.submitted_at = from_micros(rows.int64(row, "submitted_us"));
+  task.started_at = optional_time(rows, row, "started_us");
+  task.ended_at = optional_time(rows, row, "ended_us");
+  task.last_recovered_at = optional_time(rows, row, "last_recovered_us");
+  task.job_duration_seconds = rows.float64(row, "job_duration_seconds");
+  task.recovery_count = static_cast<int>(rows.int64(row, "recovery_count"));
+  task.restart_count = static_cast<int>(rows.int64(row, "restart_count"));
+  task.failure_reason = rows.optional_text(row, "failure_reason");
+  task.exit_codes = parse_int_array(rows.optional_text(row, "exit_codes"));
+  task.attempt = static_cast<int>(rows.int64(row, "attempt"));
+  return task;
+}
+
+// Rows of kSelectJobs (one per task, jobs newest first) grouped into jobs.
+std::vector<JobRecord> jobs_from(const QueryResult& rows) {
+  std::vector<JobRecord> jobs;
+  for (std::size_t row = 0; row < rows.size(); ++row) {
+    const JobId id{rows.int64(row, "job_id")};
+    if (jobs.empty() || jobs.back().id != id) {
+      JobRecord job;
+      job.id = id;
+      job.name = rows.text(row, "job_name");
+      job.user_uid = rows.int64(row, "user_uid");
+      job.user_name = rows.text(row, "user_name");
+      job.priority = static_cast<int>(rows.int64(row, "priority"));
+      job.submitted_at = from_micros(rows.int64(row, "job_submitted_us"));
+      job.spec_json = rows.text(row, "spec");
+      job.task_count = static_cast<int>(rows.int64(row, "task_count"));
+      job.status = status_of(rows.text(row, "job_status"));
+      job.ended_at = optional_time(rows, row, "job_ended_us");
+      job.failure_reason = rows.optional_text(row, "job_failure_reason");
+      job.lease_owner = rows.optional_text(row, "lease_owner");
+      job.lease_epoch = rows.int64(row, "lease_epoch");
+      jobs.push_back(std::move(job));
+    }
+    jobs.back().tasks.push_back(task_from(rows, row));
+  }
+  return jobs;
+}
+
+// Decodes rows into values; a decoding failure (a schema/code mismatch) becomes kQuery.
+template <typename T, typename Decode>
+Result<T> decode(const QueryResult& rows, Decode decode_rows) {
+  try {
+    return decode_rows(rows);
+  } catch (const std::exception& e) {
+    return Result<T>(in_place_error, make_error(StoreErrc::kQuery, e.what()));
+  }
+}
+
+Params select_jobs_params(const QueueFilter& filter, std::optional<JobId> only) {
+  std::optional<std::string> statuses;
+  if (!filter.statuses.empty()) {
+    std::vector<std::string> names;
+    for (JobStatus status : filter.statuses) names.emplace_back(to_string(status));
+    statuses = text_array(names);
+  }
+  std::optional<std::int64_t> before;
+  if (filter.before) before = filter.before->value;
+  std::optional<std::int64_t> id;
+  if (only) id = only->value;
+  return make_params(filter.user_uid, filter.name, statuses, before, filter.open_only, id,
+                     filter.limit);
+}
+
+}  // namespace
+
+Task<Result<JobId>> JobRepository::create_job(NewJob job) {
+  if (job.tasks.empty()) co_return make_error(StoreErrc::kQuery, "a job needs at least one task");
+  std::vector<std::string> names;
+  std::vector<std::string> resources;
+  for (const NewTask& task : job.tasks) {
+    names.push_back(task.name);
+    resources.push_back(task.resources);
+  }
+  auto params =
+      make_params(job.name, job.user_uid, job.user_name, job.priority, job.spec_json,
+                  static_cast<int>(job.tasks.size()), text_array(names), text_array(resources));
+  auto rows = co_await pool_.query(kCreateJob, std::move(params));
+  if (!rows) co_return rows.error();
+  auto id = decode<JobId>(*rows, [](const QueryResult& r) { return JobId{r.int64(0, "id")}; });
+  if (id)
+    logger("store")->debug("job created job={} name={} tasks={}", id->value, job.name,
+                           job.tasks.size());
+  co_return id;
+}
+
+Task<Result<JobRecord>> JobRepository::get_job(JobId id) {
+  QueueFilter filter;
+  filter.limit = 1;
+  auto rows = co_await pool_.query(kSelectJobs, select_jobs_params(filter, id));
+  if (!rows) co_return Result<JobRecord>(in_place_error, rows.error());
+  auto jobs = decode<std::vector<JobRecord>>(*rows, jobs_from);
+  if (!jobs) co_return Result<JobRecord>(in_place_error, jobs.error());
+  if (jobs->empty()) {
+    co_return make_error(StoreErrc::kNotFound, "no job " + std::to_string(id.value));
+  }
+  co_return std::move(jobs->front());
+}
+
+Task<Result<std::vector<JobRecord>>> JobRepository::list_jobs(QueueFilter filter) {
+  auto rows = co_await pool_.query(kSelectJobs, select_jobs_params(filter, std::nullopt));
+  if (!rows) co_return rows.error();
+  co_return decode<std::vector<JobRecord>>(*rows, jobs_from);
+}
+
+Task<Result<std::vector<JobId>>> JobRepository::open_jobs() {
+  auto rows = co_await pool_.query(kOpenJobs, Params{});
+  if (!rows) co_return rows.error();
+  co_return decode<std::vector<JobId>>(*rows, [](const QueryResult& r) {
+    std::vector<JobId> ids;
+    for (std::size_t row = 0; row < r.size(); ++row) ids.push_back(JobId{r.int64(row, "id")});
+    return ids;
+  });
+}
+
+Task<Result<std::map<JobStatus, std::int64_t>>> JobRepository::count_by_status() {
+  auto rows = co_await pool_.query(kCountByStatus, Params{});
+  if (!rows) co_return rows.error();
+  co_return decode<std::map<JobStatus, std::int64_t>>(*rows, [](const QueryResult& r) {
+    std::map<JobStatus, std::int64_t> counts;
+    for (std::size_t row = 0; row < r.size(); ++row) {
+      counts[status_of(r.text(row, "status"))] = r.int64(row, "n");
+    }
+    return counts;
+  });
+}
+
+Task<Result<std::vector<JobEvent>>> JobRepository::events(JobId id) {
+  auto params = make_params(id.value);
+  auto rows = co_await pool_.query(kEvents, std::move(params));
+  if (!rows) co_return rows.error();
+  co_return decode<std::vector<JobEvent>>(*rows, [](const QueryResult& r) {
+    std::vector<JobEvent> events;
+    for (std::size_t row = 0; row < r.size(); ++row) {
+      JobEvent event;
+      event.id = r.int64(row, "id");
+      event.job_id = JobId{r.int64(row, "job_id")};
+      if (auto index = r.optional_int64(row, "task_index")) event.task_index = int(*index);
+      event.at = from_micros(r.int64(row, "at_us"));
+      if (auto from = r.optional_text(row, "from_status")) event.from = status_of(*from);
+      event.to = status_of(r.text(row, "to_status"));
+      event.reason = r.text(row, "reason");
+      event.details_json = r.text(row, "details");
+      events.push_back(std::move(event));
+    }
+    return events;
+  });
+}
+
+Task<Result<TaskRecord>> JobRepository::transition(TransitionRequest request) {
+  if (!is_transition_allowed(request.from, request.to)) {
+    co_return make_error(StoreErrc::kIllegalTransition,
+                         std::string(to_string(request.from)) + " -> " +
+                             std::string(to_string(request.to)) + " is not allowed");
+  }
+  auto transaction = co_await pool_.begin();
+  if (!transaction) co_return Result<TaskRecord>(in_place_error, transaction.error());
+  auto task = co_await transition(*transaction, std::move(request));
+  if (!task) {
+    if (!transaction->open()) co_return task;
+    (void)co_await transaction->rollback();
+    co_return task;
+  }
+  auto committed = co_await transaction->commit();
+  if (!committed) co_return Result<TaskRecord>(in_place_error, committed.error());
+  co_return task;
+}
+
+Task<Result<TaskRecord>> JobRepository::transition(Transaction& transaction,
+                                                   TransitionRequest request) {
+  const std::string from(to_string(request.from));
+  const std::string to(to_string(request.to));
+  const std::string where =
+      "job=" + std::to_string(request.job_id.value) + " task=" + std::to_string(request.task_index);
+  if (!is_transition_allowed(request.from, request.to)) {
+    co_return make_error(StoreErrc::kIllegalTransition,
+                         from + " -> " + to + " is not allowed (" + where + ")");
+  }
+  std::optional<std::string> exit_codes;
+  if (request.exit_codes) exit_codes = int_array(*request.exit_codes);
+  auto params =
+      make_params(request.job_id.value, request.task_index, from, to, is_terminal(request.to),
+                  request.lease_epoch, request.restart_on_error, request.failure_reason, exit_codes,
+                  request.cluster_name, request.placement_json, request.reason,
+                  request.details_json, request.idempotency_key);
+  auto updated = co_await transaction.query(kTransition, std::move(params));
+  if (!updated) co_return updated.error();
+
+  if (updated->empty()) {
+    auto miss_params =
+        make_params(request.job_id.value, request.task_index, request.idempotency_key);
+    auto found = co_await transaction.query(kGuardMiss, std::move(miss_params));
+    if (!found) co_return found.error();
+    if (found->empty()) co_return make_error(StoreErrc::kNotFound, "no task " + where);
+    if (found->boolean(0, "already_applied")) {
+      auto task_params = make_params(request.job_id.value, request.task_index);
+      auto current = co_await transaction.query(kSelectTask, std::move(task_params));
+      if (!current) co_return current.error();
+      co_return decode<TaskRecord>(*current, [](const QueryResult& r) { return task_from(r, 0); });
+    }
+    const std::string status = found->text(0, "status");
+    const std::string epoch = found->text(0, "lease_epoch");
+    std::string detail = "transition " + from + " -> " + to + " refused for " + where + ": ";
+    if (status != from) {
+      detail += "status is " + status;
+    } else {
+      detail += "lease epoch is " + epoch + ", not " + std::to_string(*request.lease_epoch);
+    }
+    co_return make_error(StoreErrc::kConflict, std::move(detail));
+  }
+
+  auto refresh_params = make_params(request.job_id.value, request.failure_reason);
+  auto refreshed = co_await transaction.query(kRefreshJob, std::move(refresh_params));
+  if (!refreshed) co_return refreshed.error();
+  logger("store")->debug("job transition {} from={} to={} reason=\"{}\"", where, from, to,
+                         request.reason);
+  co_return decode<TaskRecord>(*updated, [](const QueryResult& r) { return task_from(r, 0); });
+}
+
+}  // namespace skyd::store

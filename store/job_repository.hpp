@@ -1,0 +1,151 @@
+#pragma once
+// Jobs, their pipeline tasks and the transition log, in the project's own types. One repository
+// per shard, over that shard's pool; every call runs on that shard. Status changes go through
+// transition(): the legality check of job_status.hpp, then an update guarded on the expected
+// status (and lease epoch) written in one transaction with its job_events row.
+
+#include "reactor/coro.hpp"
+#include "reactor/error.hpp"
+#include "store/job_status.hpp"
+
+#include <chrono>
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skyd::store {
+
+class PgPool;
+class Transaction;
+
+struct JobId {
+  std::int64_t value = 0;
+  auto operator<=>(const JobId&) const = default;
+};
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+struct NewTask {
+  std::string name;
+  std::string resources;  // as requested, e.g. "1x[V100:1][Spot]"
+};
+
+struct NewJob {
+  std::string name;
+  std::int64_t user_uid = 0;
+  std::string user_name;
+  int priority = 500;
+  std::string spec_json = "{}";  // the normalized task spec (stored as jsonb)
+  std::vector<NewTask> tasks;    // one per pipeline task, in order; at least one
+};
+
+struct TaskRecord {
+  JobId job_id;
+  int task_index = 0;
+  std::string name;
+  JobStatus status = JobStatus::kPending;
+  std::string resources;
+  std::optional<std::string> placement_json;
+  std::optional<std::string> cluster_name;
+  TimePoint submitted_at;
+  std::optional<TimePoint> started_at;
+  std::optional<TimePoint> ended_at;
+  std::optional<TimePoint> last_recovered_at;
+  double job_duration_seconds = 0;  // RUNNING time before the current RUNNING stretch
+  int recovery_count = 0;
+  int restart_count = 0;
+  std::optional<std::string> failure_reason;
+  std::vector<int> exit_codes;
+  int attempt = 0;
+};
+
+struct JobRecord {
+  JobId id;
+  std::string name;
+  std::int64_t user_uid = 0;
+  std::string user_name;
+  int priority = 0;
+  TimePoint submitted_at;
+  std::string spec_json;
+  int task_count = 0;
+  JobStatus status = JobStatus::kPending;  // the first task that has not SUCCEEDED
+  std::optional<TimePoint> ended_at;
+  std::optional<std::string> failure_reason;
+  std::optional<std::string> lease_owner;
+  std::int64_t lease_epoch = 0;
+  std::vector<TaskRecord> tasks;  // by task index
+};
+
+struct JobEvent {
+  std::int64_t id = 0;
+  JobId job_id;
+  std::optional<int> task_index;
+  TimePoint at;
+  std::optional<JobStatus> from;  // empty for the submission row
+  JobStatus to = JobStatus::kPending;
+  std::string reason;
+  std::string details_json;
+};
+
+// The queue: newest first. Empty fields do not filter.
+struct QueueFilter {
+  std::optional<std::int64_t> user_uid;
+  std::optional<std::string> name;
+  std::vector<JobStatus> statuses;  // job status any of these
+  bool open_only = false;           // skip jobs whose tasks have all ended
+  std::optional<JobId> before;      // paging: only ids lower than this
+  int limit = 100;
+};
+
+struct TransitionRequest {
+  JobId job_id;
+  int task_index = 0;
+  JobStatus from = JobStatus::kPending;  // the guard: the status the caller believes is current
+  JobStatus to = JobStatus::kPending;
+  std::string reason;
+  std::string details_json = "{}";  // e.g. {"cloud":"aws","region":"us-east-1","zone":"us-east-1a"}
+  std::optional<std::int64_t> lease_epoch;  // fence: only while the job's lease has this epoch
+  // A retried request carries the same key: if its first try committed, the retry succeeds
+  // without a second change (and without a second event row).
+  std::optional<std::string> idempotency_key;
+  bool restart_on_error = false;  // this recovery restarts after a user-code error (+1 restart)
+  std::optional<std::string> failure_reason;
+  std::optional<std::vector<int>> exit_codes;
+  std::optional<std::string> cluster_name;
+  std::optional<std::string> placement_json;
+};
+
+class JobRepository {
+ public:
+  explicit JobRepository(PgPool& pool) : pool_(pool) {}
+
+  // Inserts the job, its tasks (PENDING) and one submission event per task, atomically.
+  // Errors: kQuery for an invalid job (no tasks), store errors otherwise.
+  Task<Result<JobId>> create_job(NewJob job);
+
+  // Errors: kNotFound.
+  Task<Result<JobRecord>> get_job(JobId id);
+  Task<Result<std::vector<JobRecord>>> list_jobs(QueueFilter filter);
+  // Every job with a task not yet ended, oldest first (reconciliation at start).
+  Task<Result<std::vector<JobId>>> open_jobs();
+  Task<Result<std::map<JobStatus, std::int64_t>>> count_by_status();
+  Task<Result<std::vector<JobEvent>>> events(JobId id);
+
+  // Changes one task's status in its own transaction, with its event row, and keeps the job's
+  // status and end time in step. Returns the task as it is now. Errors: kIllegalTransition
+  // (refused before any SQL), kConflict (the task is not in `from`, or the lease epoch moved on;
+  // the detail says which), kNotFound, kUnavailable/kRetryable/kTimedOut from the database.
+  Task<Result<TaskRecord>> transition(TransitionRequest request);
+
+  // The same inside the caller's transaction, so several transitions commit together (a job's
+  // cancellation, or batching). On an error the caller must roll back.
+  Task<Result<TaskRecord>> transition(Transaction& transaction, TransitionRequest request);
+
+ private:
+  PgPool& pool_;
+};
+
+}  // namespace skyd::store

@@ -1,0 +1,213 @@
+#include "store/pg_pool.hpp"
+
+#include "reactor/log.hpp"
+#include "store/store_errc.hpp"
+#include "store/transaction.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdlib>
+
+namespace skyd::store {
+namespace {
+
+long long millis(Duration duration) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+}
+
+// Pools belong to one shard; a use from another thread is a bug that would corrupt the pool.
+void check_shard(const asio::any_io_executor& executor) {
+#ifndef NDEBUG
+  const auto* context = executor.target<asio::io_context::executor_type>();
+  if (context && !context->running_in_this_thread()) {
+    logger("store")->critical("pool used outside its shard");
+    std::abort();
+  }
+#else
+  (void)executor;
+#endif
+}
+
+// Undoes the reservation of a pool slot if a connect attempt does not finish (cancellation).
+class SlotReservation {
+ public:
+  explicit SlotReservation(std::size_t& open) : open_(open) { ++open_; }
+  ~SlotReservation() {
+    if (!kept_) --open_;
+  }
+  void keep() { kept_ = true; }
+  SlotReservation(const SlotReservation&) = delete;
+  SlotReservation& operator=(const SlotReservation&) = delete;
+
+ private:
+  std::size_t& open_;
+  bool kept_ = false;
+};
+
+}  // namespace
+
+std::string_view to_string(PgPool::Isolation isolation) {
+  switch (isolation) {
+    case PgPool::Isolation::kReadCommitted:
+      return "READ COMMITTED";
+    case PgPool::Isolation::kRepeatableRead:
+      return "REPEATABLE READ";
+    case PgPool::Isolation::kSerializable:
+      return "SERIALIZABLE";
+  }
+  return "READ COMMITTED";
+}
+
+PooledConnection::PooledConnection(PgPool* pool, std::unique_ptr<PgConnection> connection)
+    : pool_(pool), connection_(std::move(connection)) {}
+
+PooledConnection::PooledConnection(PooledConnection&& other) noexcept
+    : pool_(std::exchange(other.pool_, nullptr)), connection_(std::move(other.connection_)) {}
+
+PooledConnection& PooledConnection::operator=(PooledConnection&& other) noexcept {
+  if (this != &other) {
+    give_back();
+    pool_ = std::exchange(other.pool_, nullptr);
+    connection_ = std::move(other.connection_);
+  }
+  return *this;
+}
+
+PooledConnection::~PooledConnection() {
+  give_back();
+}
+
+void PooledConnection::give_back() {
+  if (pool_ && connection_) pool_->give_back(std::move(connection_));
+  pool_ = nullptr;
+}
+
+Task<Result<QueryResult>> PooledConnection::query(std::string_view sql, Params params) {
+  co_return co_await connection_->query(sql, std::move(params), pool_->options().statement_timeout);
+}
+
+PgPool::PgPool(asio::any_io_executor executor, PoolOptions options)
+    : executor_(executor),
+      options_(std::move(options)),
+      returned_(executor),
+      backoff_(options_.reconnect) {}
+
+PgPool::~PgPool() {
+  if (open_ != idle_.size()) {
+    logger("store")->error("pool destroyed with connections still lent lent={}",
+                           open_ - idle_.size());
+  }
+}
+
+Task<void> PgPool::wait_until(Clock::time_point until) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer timer(executor_, until);
+  co_await (returned_.wait() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+}
+
+Task<Result<PooledConnection>> PgPool::acquire() {
+  check_shard(executor_);
+  const Clock::time_point deadline = Clock::now() + options_.acquire_timeout;
+  std::string last_error = "all connections busy";
+  while (true) {
+    while (!idle_.empty()) {
+      std::unique_ptr<PgConnection> connection = std::move(idle_.back());
+      idle_.pop_back();
+      if (connection->check_idle()) co_return PooledConnection(this, std::move(connection));
+      --open_;
+      ++stats_.dropped;
+    }
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline) {
+      co_return make_error(StoreErrc::kUnavailable,
+                           "no database connection within " +
+                               std::to_string(millis(options_.acquire_timeout)) +
+                               " ms: " + last_error);
+    }
+    if (open_ < options_.size && now >= next_connect_) {
+      SlotReservation slot(open_);
+      ConnectionOptions connect_options{
+          .conninfo = options_.conninfo,
+          .connect_timeout = std::min(options_.connect_timeout, deadline - now),
+          .cancel_grace = options_.cancel_grace};
+      auto connected = co_await PgConnection::connect(std::move(connect_options));
+      if (connected) {
+        slot.keep();
+        ++stats_.connects;
+        backoff_.reset();
+        co_return PooledConnection(this, std::move(*connected));
+      }
+      ++stats_.connect_failures;
+      last_error = connected.error().message();
+      const Duration delay = backoff_.next_delay();
+      next_connect_ = Clock::now() + delay;
+      logger("store")->warn("database connect failed retry_in_ms={} error=\"{}\"", millis(delay),
+                            last_error);
+      continue;
+    }
+    // Wait for a connection to come back, or for the time of the next connect attempt.
+    Clock::time_point until = deadline;
+    if (open_ < options_.size) until = std::min(until, next_connect_);
+    co_await wait_until(until);
+  }
+}
+
+void PgPool::give_back(std::unique_ptr<PgConnection> connection) {
+  if (connection->broken() || connection->in_transaction()) {
+    if (!connection->broken()) {
+      logger("store")->warn("connection returned inside a transaction; closing it backend_pid={}",
+                            connection->backend_pid());
+    }
+    connection.reset();
+    --open_;
+    ++stats_.dropped;
+  } else {
+    idle_.push_back(std::move(connection));
+  }
+  returned_.notify_all();
+}
+
+void PgPool::close_idle() {
+  open_ -= idle_.size();
+  idle_.clear();
+}
+
+PgPool::Stats PgPool::stats() const {
+  Stats stats = stats_;
+  stats.open = open_;
+  stats.idle = idle_.size();
+  return stats;
+}
+
+Task<Result<QueryResult>> PgPool::query(std::string_view sql, Params params,
+                                        std::optional<Duration> deadline) {
+  auto connection = co_await acquire();
+  if (!connection) co_return connection.error();
+  co_return co_await (*connection)
+      ->query(sql, std::move(params), deadline.value_or(options_.statement_timeout));
+}
+
+Task<Result<Transaction>> PgPool::begin(Isolation isolation) {
+  using boost::system::in_place_error;
+  auto connection = co_await acquire();
+  if (!connection) co_return Result<Transaction>(in_place_error, connection.error());
+  std::string_view statement = "BEGIN";
+  switch (isolation) {
+    case Isolation::kReadCommitted:
+      break;
+    case Isolation::kRepeatableRead:
+      statement = "BEGIN ISOLATION LEVEL REPEATABLE READ";
+      break;
+    case Isolation::kSerializable:
+      statement = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+      break;
+  }
+  auto began = co_await (*connection)->query(statement, Params{}, options_.statement_timeout);
+  if (!began) co_return Result<Transaction>(in_place_error, began.error());
+  co_return Transaction(std::move(*connection), options_.statement_timeout);
+}
+
+}  // namespace skyd::store

@@ -1,0 +1,118 @@
+#pragma once
+// A pool of PostgreSQL connections for one shard. Create one per shard, on that shard's executor,
+// and use it only from coroutines running there (no locks: the shard's thread is the only user).
+// Connections open lazily up to `size`; a broken connection is dropped when it comes back and
+// replaced on a later acquire, with backoff between failed connects. The pool must outlive every
+// connection and transaction it lends.
+
+#include "reactor/backoff.hpp"
+#include "reactor/coro.hpp"
+#include "reactor/error.hpp"
+#include "reactor/event.hpp"
+#include "store/pg_connection.hpp"
+#include "store/pg_result.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace skyd::store {
+
+class PgPool;
+class Transaction;
+
+struct PoolOptions {
+  std::string conninfo;  // libpq conninfo; see ConnectionOptions
+  std::size_t size = 4;  // connections at most
+  Duration connect_timeout = std::chrono::seconds(10);
+  // How long acquire() waits for a free connection (or for the server to come back).
+  Duration acquire_timeout = std::chrono::seconds(10);
+  Duration statement_timeout = std::chrono::seconds(30);  // deadline of each statement
+  Duration cancel_grace = std::chrono::seconds(2);
+  BackoffPolicy reconnect{.initial = std::chrono::milliseconds(50),
+                          .multiplier = 2.0,
+                          .cap = std::chrono::seconds(5),
+                          .jitter = 0.3,
+                          .max_attempts = std::nullopt};
+};
+
+// A connection lent by the pool for one statement or one transaction. Giving it back (by
+// destruction) returns it to the pool; a broken connection, or one still inside a transaction,
+// is closed instead, so the next user never gets it dirty.
+class PooledConnection {
+ public:
+  PooledConnection(PooledConnection&& other) noexcept;
+  PooledConnection& operator=(PooledConnection&& other) noexcept;
+  ~PooledConnection();
+
+  PgConnection& operator*() const { return *connection_; }
+  PgConnection* operator->() const { return connection_.get(); }
+  // A statement with the pool's statement deadline.
+  Task<Result<QueryResult>> query(std::string_view sql, Params params);
+
+ private:
+  friend class PgPool;
+  PooledConnection(PgPool* pool, std::unique_ptr<PgConnection> connection);
+  void give_back();
+
+  PgPool* pool_ = nullptr;
+  std::unique_ptr<PgConnection> connection_;
+};
+
+class PgPool {
+ public:
+  struct Stats {
+    std::size_t open = 0;  // idle + lent + connecting
+    std::size_t idle = 0;
+    std::uint64_t connects = 0;
+    std::uint64_t connect_failures = 0;
+    std::uint64_t dropped = 0;  // broken or dirty connections closed on return
+  };
+
+  PgPool(asio::any_io_executor executor, PoolOptions options);
+  ~PgPool();
+  PgPool(const PgPool&) = delete;
+  PgPool& operator=(const PgPool&) = delete;
+
+  // A free connection, opening one if the pool has room. Errors: kUnavailable when none was
+  // free or could be opened within acquire_timeout (the detail holds the last connect error).
+  // Cancellation: throws operation_aborted.
+  Task<Result<PooledConnection>> acquire();
+
+  // One statement on a pooled connection, outside any transaction (autocommit).
+  Task<Result<QueryResult>> query(std::string_view sql, Params params,
+                                  std::optional<Duration> deadline = std::nullopt);
+
+  // A transaction (BEGIN with the given isolation level). It must end with commit() or rollback().
+  enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
+  Task<Result<Transaction>> begin(Isolation isolation = Isolation::kReadCommitted);
+
+  // Closes the idle connections (at shutdown, or in tests after a server restart).
+  void close_idle();
+
+  const PoolOptions& options() const { return options_; }
+  const asio::any_io_executor& executor() const { return executor_; }
+  Stats stats() const;
+
+ private:
+  friend class PooledConnection;
+  void give_back(std::unique_ptr<PgConnection> connection);
+  Task<void> wait_until(Clock::time_point until);
+
+  asio::any_io_executor executor_;
+  PoolOptions options_;
+  std::vector<std::unique_ptr<PgConnection>> idle_;
+  std::size_t open_ = 0;
+  Notifier returned_;
+  Backoff backoff_;
+  Clock::time_point next_connect_{};
+  Stats stats_;
+};
+
+std::string_view to_string(PgPool::Isolation isolation);
+
+}  // namespace skyd::store

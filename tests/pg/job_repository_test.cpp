@@ -1,0 +1,353 @@
+#include "store/job_repository.hpp"
+#include "store/pg_pool.hpp"
+#include "store/store_errc.hpp"
+#include "store/transaction.hpp"
+#include "tests/pg/pg_test_support.hpp"
+#include "tests/support/test_support.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+namespace skyd::store {
+namespace {
+
+using skyd::testing::run_co;
+using testing::TestDatabase;
+using S = JobStatus;
+
+TransitionRequest step(JobId job, int task, S from, S to, std::string reason = "test") {
+  TransitionRequest request;
+  request.job_id = job;
+  request.task_index = task;
+  request.from = from;
+  request.to = to;
+  request.reason = std::move(reason);
+  return request;
+}
+
+Task<std::int64_t> count(PgPool& pool, std::string_view sql, JobId job) {
+  auto params = make_params(job.value);
+  auto rows = co_await pool.query(sql, std::move(params));
+  if (!rows) {
+    ADD_FAILURE() << rows.error().message();
+    co_return -1;
+  }
+  co_return rows->int64(0, "n");
+}
+
+constexpr std::string_view kCountEvents =
+    "SELECT count(*) AS n FROM job_events WHERE job_id = $1::bigint";
+
+Task<void> create_and_read(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  auto id = co_await jobs.create_job(testing::sample_job("train", 2, 1001));
+  CO_ASSERT_OK(id);
+  auto job = co_await jobs.get_job(*id);
+  CO_ASSERT_OK(job);
+  EXPECT_EQ(job->name, "train");
+  EXPECT_EQ(job->user_uid, 1001);
+  EXPECT_EQ(job->user_name, "user1001");
+  EXPECT_EQ(job->task_count, 2);
+  EXPECT_EQ(job->status, S::kPending);
+  EXPECT_NE(job->spec_json.find("echo hi"), std::string::npos);
+  CO_ASSERT(job->tasks.size() == 2);
+  EXPECT_EQ(job->tasks[1].task_index, 1);
+  EXPECT_EQ(job->tasks[1].name, "task1");
+  EXPECT_EQ(job->tasks[1].resources, "1x[V100:1][Spot]");
+  EXPECT_EQ(job->tasks[0].status, S::kPending);
+  EXPECT_EQ(co_await count(pool, kCountEvents, *id), 2) << "one submission event per task";
+
+  auto missing = co_await jobs.get_job(JobId{id->value + 1000});
+  CO_ASSERT(!missing);
+  EXPECT_EQ(missing.error().code, StoreErrc::kNotFound);
+}
+
+TEST(JobRepository, CreatesAJobWithItsTasksAndSubmissionEvents) {
+  TestDatabase db;
+  run_co<void>([&] { return create_and_read(db.conninfo()); });
+}
+
+Task<void> atomic_transition(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  auto id = co_await jobs.create_job(testing::sample_job("atomic"));
+  CO_ASSERT_OK(id);
+  const auto events_before = co_await count(pool, kCountEvents, *id);
+
+  // Transition and a failing statement in one transaction: neither lands.
+  {
+    auto tx = co_await pool.begin();
+    CO_ASSERT_OK(tx);
+    auto moved = co_await jobs.transition(*tx, step(*id, 0, S::kPending, S::kStarting));
+    CO_ASSERT_OK(moved);
+    EXPECT_EQ(moved->status, S::kStarting);
+    EXPECT_FALSE(co_await tx->query("SELECT 1/0", Params{}));
+    EXPECT_FALSE(co_await tx->commit());
+  }
+  auto job = co_await jobs.get_job(*id);
+  CO_ASSERT_OK(job);
+  EXPECT_EQ(job->tasks[0].status, S::kPending);
+  EXPECT_EQ(job->status, S::kPending);
+  EXPECT_EQ(co_await count(pool, kCountEvents, *id), events_before);
+
+  // Committed: the status, the job's status and the event row all land.
+  auto moved = co_await jobs.transition(step(*id, 0, S::kPending, S::kStarting, "claimed"));
+  CO_ASSERT_OK(moved);
+  EXPECT_EQ(moved->attempt, 1);
+  job = co_await jobs.get_job(*id);
+  CO_ASSERT_OK(job);
+  EXPECT_EQ(job->tasks[0].status, S::kStarting);
+  EXPECT_EQ(job->status, S::kStarting);
+  auto events = co_await jobs.events(*id);
+  CO_ASSERT_OK(events);
+  CO_ASSERT(events->size() == static_cast<std::size_t>(events_before + 1));
+  EXPECT_EQ(events->back().from, S::kPending);
+  EXPECT_EQ(events->back().to, S::kStarting);
+  EXPECT_EQ(events->back().reason, "claimed");
+}
+
+TEST(JobRepository, ATransitionAndItsEventCommitTogetherOrNotAtAll) {
+  TestDatabase db;
+  run_co<void>([&] { return atomic_transition(db.conninfo()); });
+}
+
+Task<void> illegal_transition(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  auto id = co_await jobs.create_job(testing::sample_job("illegal"));
+  CO_ASSERT_OK(id);
+  auto refused = co_await jobs.transition(step(*id, 0, S::kPending, S::kSucceeded));
+  CO_ASSERT(!refused);
+  EXPECT_EQ(refused.error().code, StoreErrc::kIllegalTransition);
+  EXPECT_EQ(co_await count(pool, kCountEvents, *id), 1);
+  auto job = co_await jobs.get_job(*id);
+  CO_ASSERT_OK(job);
+  EXPECT_EQ(job->tasks[0].status, S::kPending);
+}
+
+TEST(JobRepository, RefusesAnIllegalTransition) {
+  TestDatabase db;
+  run_co<void>([&] { return illegal_transition(db.conninfo()); });
+}
+
+Task<void> racing_transitions(std::string conninfo) {
+  using namespace asio::experimental::awaitable_operators;
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo, 4));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  for (int round = 0; round < 10; ++round) {
+    auto id = co_await jobs.create_job(testing::sample_job("race"));
+    CO_ASSERT_OK(id);
+    auto [a, b] = co_await (jobs.transition(step(*id, 0, S::kPending, S::kStarting, "a")) &&
+                            jobs.transition(step(*id, 0, S::kPending, S::kStarting, "b")));
+    EXPECT_NE(bool(a), bool(b)) << "exactly one of the two wins";
+    const auto& loser = a ? b : a;
+    CO_ASSERT(!loser);
+    EXPECT_EQ(loser.error().code, StoreErrc::kConflict) << loser.error().message();
+    EXPECT_NE(loser.error().detail.find("status is STARTING"), std::string::npos)
+        << loser.error().detail;
+    EXPECT_EQ(co_await count(pool, kCountEvents, *id), 2) << "submission + one transition";
+  }
+}
+
+TEST(JobRepository, TwoRacingTransitionsOneWinsOneConflicts) {
+  TestDatabase db;
+  run_co<void>([&] { return racing_transitions(db.conninfo()); });
+}
+
+Task<void> recovery_counters(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  auto id = co_await jobs.create_job(testing::sample_job("pipeline", 2));
+  CO_ASSERT_OK(id);
+  CO_ASSERT_OK(co_await jobs.transition(step(*id, 0, S::kPending, S::kStarting)));
+  auto running = step(*id, 0, S::kStarting, S::kRunning);
+  running.cluster_name = "task0-" + std::to_string(id->value);
+  running.placement_json = R"({"cloud":"aws","region":"us-east-1","zone":"us-east-1a"})";
+  auto started = co_await jobs.transition(running);
+  CO_ASSERT_OK(started);
+  EXPECT_TRUE(started->started_at.has_value());
+  EXPECT_EQ(started->cluster_name, running.cluster_name);
+
+  auto preempted = step(*id, 0, S::kRunning, S::kRecovering, "spot notice");
+  preempted.details_json = R"({"region":"us-east-1","zone":"us-east-1a"})";
+  auto recovering = co_await jobs.transition(preempted);
+  CO_ASSERT_OK(recovering);
+  EXPECT_EQ(recovering->attempt, 2);
+  EXPECT_EQ(recovering->recovery_count, 0);
+  EXPECT_GE(recovering->job_duration_seconds, 0.0);
+  auto user_error = step(*id, 0, S::kRecovering, S::kRunning);
+  auto back = co_await jobs.transition(user_error);
+  CO_ASSERT_OK(back);
+  EXPECT_EQ(back->recovery_count, 1);
+  EXPECT_EQ(back->restart_count, 0);
+  auto restart = step(*id, 0, S::kRunning, S::kRecovering, "exit 3");
+  restart.restart_on_error = true;
+  restart.exit_codes = std::vector<int>{3, 0};
+  auto restarted = co_await jobs.transition(restart);
+  CO_ASSERT_OK(restarted);
+  EXPECT_EQ(restarted->restart_count, 1);
+  EXPECT_EQ(restarted->exit_codes, (std::vector<int>{3, 0}));
+  CO_ASSERT_OK(co_await jobs.transition(step(*id, 0, S::kRecovering, S::kRunning)));
+  auto done = co_await jobs.transition(step(*id, 0, S::kRunning, S::kSucceeded));
+  CO_ASSERT_OK(done);
+  EXPECT_TRUE(done->ended_at.has_value());
+  EXPECT_EQ(done->recovery_count, 2);
+
+  // The job now shows its second task; it has not ended.
+  auto job = co_await jobs.get_job(*id);
+  CO_ASSERT_OK(job);
+  EXPECT_EQ(job->status, S::kPending);
+  EXPECT_FALSE(job->ended_at.has_value());
+
+  // The second task is cancelled before it starts: every task has ended, so the job has.
+  CO_ASSERT_OK(co_await jobs.transition(step(*id, 1, S::kPending, S::kCancelled)));
+  job = co_await jobs.get_job(*id);
+  CO_ASSERT_OK(job);
+  EXPECT_EQ(job->status, S::kCancelled);
+  EXPECT_TRUE(job->ended_at.has_value());
+
+  // The ops views see the same history.
+  auto params = make_params(id->value);
+  auto view = co_await pool.query(
+      "SELECT recovery_count, restart_count, job_duration >= interval '0' AS ok, region "
+      "FROM managed_jobs WHERE job_id = $1::bigint AND task_index = 0",
+      std::move(params));
+  CO_ASSERT_OK(view);
+  EXPECT_EQ(view->int64(0, "recovery_count"), 2);
+  EXPECT_EQ(view->int64(0, "restart_count"), 1);
+  EXPECT_EQ(view->text(0, "region"), "us-east-1");
+  auto zones = co_await pool.query(
+      "SELECT zone, recoveries, recovered FROM recoveries_by_zone WHERE zone = 'us-east-1a'",
+      Params{});
+  CO_ASSERT_OK(zones);
+  CO_ASSERT(zones->size() == 1);
+  EXPECT_EQ(zones->int64(0, "recoveries"), 2);
+  EXPECT_EQ(zones->int64(0, "recovered"), 2);
+  auto transitions_params = make_params(id->value);
+  auto transitions =
+      co_await pool.query("SELECT count(*) AS n FROM job_transitions WHERE job_id = $1::bigint",
+                          std::move(transitions_params));
+  CO_ASSERT_OK(transitions);
+  EXPECT_EQ(transitions->int64(0, "n"), 10);
+}
+
+TEST(JobRepository, TracksRecoveriesRestartsAndTheJobStatusAcrossAPipeline) {
+  TestDatabase db;
+  run_co<void>([&] { return recovery_counters(db.conninfo()); });
+}
+
+Task<void> lease_fence(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  auto id = co_await jobs.create_job(testing::sample_job("leased"));
+  CO_ASSERT_OK(id);
+  auto params = make_params(id->value);
+  CO_ASSERT_OK(co_await pool.query(
+      "UPDATE jobs SET lease_owner = 'b', lease_epoch = 2 WHERE id = $1::bigint",
+      std::move(params)));
+  auto stale = step(*id, 0, S::kPending, S::kStarting);
+  stale.lease_epoch = 1;
+  auto fenced = co_await jobs.transition(stale);
+  CO_ASSERT(!fenced);
+  EXPECT_EQ(fenced.error().code, StoreErrc::kConflict);
+  EXPECT_NE(fenced.error().detail.find("lease epoch is 2"), std::string::npos)
+      << fenced.error().detail;
+  auto current = stale;
+  current.lease_epoch = 2;
+  EXPECT_TRUE(co_await jobs.transition(current));
+}
+
+TEST(JobRepository, ALeaseEpochThatMovedOnFencesTheWrite) {
+  TestDatabase db;
+  run_co<void>([&] { return lease_fence(db.conninfo()); });
+}
+
+Task<void> idempotent_retry(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  auto id = co_await jobs.create_job(testing::sample_job("retry"));
+  CO_ASSERT_OK(id);
+  auto request = step(*id, 0, S::kPending, S::kStarting);
+  request.idempotency_key = "claim-" + std::to_string(id->value);
+  CO_ASSERT_OK(co_await jobs.transition(request));
+  auto replay = co_await jobs.transition(request);
+  CO_ASSERT_OK(replay);
+  EXPECT_EQ(replay->status, S::kStarting);
+  EXPECT_EQ(co_await count(pool, kCountEvents, *id), 2) << "the replay adds no event";
+  auto other = step(*id, 0, S::kPending, S::kStarting);
+  auto conflict = co_await jobs.transition(other);
+  CO_ASSERT(!conflict);
+  EXPECT_EQ(conflict.error().code, StoreErrc::kConflict);
+}
+
+TEST(JobRepository, ARetryWhoseFirstTryCommittedLandsOnce) {
+  TestDatabase db;
+  run_co<void>([&] { return idempotent_retry(db.conninfo()); });
+}
+
+Task<void> queue(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  std::vector<JobId> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto id =
+        co_await jobs.create_job(testing::sample_job(i % 2 ? "odd" : "even", 1, 1000 + i % 2));
+    CO_ASSERT_OK(id);
+    ids.push_back(*id);
+  }
+  CO_ASSERT_OK(co_await jobs.transition(step(ids[4], 0, S::kPending, S::kStarting)));
+  CO_ASSERT_OK(co_await jobs.transition(step(ids[0], 0, S::kPending, S::kCancelled)));
+
+  auto all = co_await jobs.list_jobs(QueueFilter{});
+  CO_ASSERT_OK(all);
+  CO_ASSERT(all->size() == 5);
+  EXPECT_EQ(all->front().id, ids[4]) << "newest first";
+  EXPECT_EQ(all->back().id, ids[0]);
+
+  QueueFilter by_user;
+  by_user.user_uid = 1001;
+  auto mine = co_await jobs.list_jobs(by_user);
+  CO_ASSERT_OK(mine);
+  EXPECT_EQ(mine->size(), 2u);
+
+  QueueFilter by_status;
+  by_status.statuses = {S::kStarting};
+  auto starting = co_await jobs.list_jobs(by_status);
+  CO_ASSERT_OK(starting);
+  CO_ASSERT(starting->size() == 1);
+  EXPECT_EQ(starting->front().id, ids[4]);
+
+  QueueFilter page;
+  page.limit = 2;
+  page.before = ids[3];
+  page.name = "even";
+  auto paged = co_await jobs.list_jobs(page);
+  CO_ASSERT_OK(paged);
+  CO_ASSERT(paged->size() == 2);
+  EXPECT_EQ(paged->at(0).id, ids[2]);
+  EXPECT_EQ(paged->at(1).id, ids[0]);
+
+  auto open = co_await jobs.open_jobs();
+  CO_ASSERT_OK(open);
+  EXPECT_EQ(open->size(), 4u);
+  auto counts = co_await jobs.count_by_status();
+  CO_ASSERT_OK(counts);
+  EXPECT_EQ((*counts)[S::kPending], 3);
+  EXPECT_EQ((*counts)[S::kCancelled], 1);
+}
+
+TEST(JobRepository, ListsTheQueueNewestFirstWithFilters) {
+  TestDatabase db;
+  run_co<void>([&] { return queue(db.conninfo()); });
+}
+
+}  // namespace
+}  // namespace skyd::store
