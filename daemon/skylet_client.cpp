@@ -104,4 +104,20 @@ Task<Result<bool>> SkyletClient::healthy(providers::Node node) {
   co_return response->status == 200;
 }
 
+Task<Result<std::vector<Json>>> SkyletClient::events(providers::Node node, std::size_t since, Duration wait) {
+  const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
+  auto response = co_await call(node, "GET", "/events?since=" + std::to_string(since) + "&wait_ms=" + std::to_string(wait_ms),
+                                {}, wait + std::chrono::seconds(10));
+  if (!response) co_return response.error();
+  if (response->status != 200) {
+    co_return make_error(NetErrc::kProtocol, "skylet answered " + std::to_string(response->status) + ": " +
+                                                 http::error_message_of(*response));
+  }
+  auto body = parse_json(response->body);
+  if (!body) co_return body.error();
+  std::vector<Json> events;
+  if (const Json* list = body->find("events"); list && list->as_array()) events = *list->as_array();
+  co_return events;
+}
+
 }  // namespace skyd::daemon

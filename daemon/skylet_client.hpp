@@ -48,6 +48,8 @@ class SkyletClient {
                               Duration wait);
   Task<Result<AttemptStatus>> cancel(providers::Node node, std::string attempt_id);
   Task<Result<bool>> healthy(providers::Node node);
+  // The node's events from index `since` (spot notices); waits up to `wait` for one.
+  Task<Result<std::vector<Json>>> events(providers::Node node, std::size_t since, Duration wait);
 
  private:
   Task<Result<http::Response>> call(const providers::Node& node, std::string method,

@@ -1,0 +1,270 @@
+#include "daemon/controller/controller.hpp"
+
+#include "daemon/controller/job_runner.hpp"
+#include "daemon/spec/task_json.hpp"
+#include "reactor/blocking.hpp"
+#include "reactor/crypto.hpp"
+#include "reactor/log.hpp"
+#include "store/migrations.hpp"
+#include "store/store_errc.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <filesystem>
+#include <set>
+
+namespace skyd::daemon {
+namespace fs = std::filesystem;
+
+namespace {
+
+Error invalid(std::string detail) {
+  return make_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument), std::move(detail));
+}
+
+// The job a cluster belongs to: clusters are named <task>-<job id>.
+std::optional<std::int64_t> job_of_cluster(const std::string& name) {
+  const auto dash = name.rfind('-');
+  if (dash == std::string::npos) return std::nullopt;
+  try {
+    return std::stoll(name.substr(dash + 1));
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+Task<void> make_shard(ShardContext* shard, const ControllerOptions* options) {
+  store::PoolOptions pool;
+  pool.conninfo = options->conninfo;
+  pool.size = options->db_connections_per_shard;
+  shard->db = std::make_unique<store::PgPool>(shard->executor, pool);
+  shard->jobs = std::make_unique<store::JobRepository>(*shard->db);
+  shard->http = std::make_unique<http::Client>(shard->executor);
+  shard->local = std::make_unique<providers::LocalProvider>(shard->executor, options->local);
+  shard->group = std::make_unique<TaskGroup>(shard->executor, "jobs-" + std::to_string(shard->index));
+  co_return;
+}
+
+Task<Result<store::MigrationReport>> migrate(ShardContext* shard) {
+  co_return co_await store::apply_migrations(*shard->db, store::embedded_migrations());
+}
+
+Task<Result<std::vector<store::JobId>>> open_jobs(ShardContext* shard) { co_return co_await shard->jobs->open_jobs(); }
+
+// Terminates every local cluster whose job is not open (a crash between a job's end and its
+// teardown, or a launch nobody recorded).
+Task<int> sweep_leaks(ShardContext* shard, std::set<std::int64_t> open) {
+  int terminated = 0;
+  auto clusters = co_await shard->local->list_clusters();
+  if (!clusters) co_return 0;
+  for (const auto& name : *clusters) {
+    const auto job = job_of_cluster(name);
+    if (job && open.contains(*job)) continue;
+    logger("controller")->warn("leaked cluster terminated cluster={}", name);
+    if (co_await shard->local->terminate(name)) ++terminated;
+  }
+  co_return terminated;
+}
+
+Task<void> shutdown_shard(ShardContext* shard) {
+  shard->group->cancel_all();
+  co_await shard->group->wait();
+  co_await shard->local->shutdown();
+  shard->runners.clear();
+}
+
+}  // namespace
+
+Controller::Controller(ShardPool& pool, ControllerOptions options) : pool_(pool), options_(std::move(options)) {}
+
+Controller::~Controller() = default;
+
+ShardContext& Controller::here() { return *shards_.at(ShardPool::current_shard().value_or(0)); }
+
+std::size_t Controller::owner_of(store::JobId id) const {
+  return static_cast<std::size_t>(id.value) % shards_.size();
+}
+
+Result<void> Controller::start() {
+  for (std::size_t i = 0; i < pool_.size(); ++i) {
+    auto shard = std::make_unique<ShardContext>();
+    shard->index = i;
+    shard->executor = pool_.executor(i);
+    ShardContext* raw = shard.get();
+    const ControllerOptions* options = &options_;
+    pool_.submit<void>(i, [raw, options] { return make_shard(raw, options); }).get();
+    shards_.push_back(std::move(shard));
+  }
+  ShardContext* first = shards_.front().get();
+  auto migrated = pool_.submit<Result<store::MigrationReport>>(0, [first] { return migrate(first); }).get();
+  if (!migrated) return migrated.error();
+  logger("controller")->info("database ready schema_version={} applied={}", migrated->current_version,
+                             migrated->applied.size());
+  auto open = pool_.submit<Result<std::vector<store::JobId>>>(0, [first] { return open_jobs(first); }).get();
+  if (!open) return open.error();
+  std::set<std::int64_t> open_ids;
+  for (const auto& id : *open) open_ids.insert(id.value);
+  const int swept = pool_.submit<int>(0, [first, open_ids] { return sweep_leaks(first, open_ids); }).get();
+  for (const auto& id : *open) supervise(id);
+  logger("controller")->info("controller started resumed_jobs={} leaked_clusters_terminated={}", open->size(), swept);
+  return {};
+}
+
+void Controller::stop() {
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    ShardContext* shard = shards_[i].get();
+    pool_.submit<void>(i, [shard] { return shutdown_shard(shard); }).get();
+  }
+}
+
+void Controller::supervise(store::JobId id) {
+  ShardContext* shard = shards_.at(owner_of(id)).get();
+  asio::post(shard->executor, [this, shard, id] {
+    if (shard->runners.contains(id.value)) return;
+    shard->group->spawn(supervise_on(shard, id));
+  });
+}
+
+Task<void> Controller::supervise_on(ShardContext* shard, store::JobId id) {
+  auto runner = std::make_unique<JobRunner>(*shard, options_, id);
+  JobRunner* raw = runner.get();
+  shard->runners[id.value] = std::move(runner);
+  struct Forget {
+    ShardContext* shard;
+    std::int64_t id;
+    ~Forget() { shard->runners.erase(id); }
+  } forget{shard, id.value};
+  co_await raw->run();
+}
+
+Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
+  auto pipeline = spec::pipeline_from_json(request.pipeline_json, "the submitted job");
+  if (!pipeline) co_return invalid(pipeline.error().message());
+  if (pipeline->tasks.empty()) co_return invalid("a job needs at least one task");
+
+  // Workdirs are snapshotted now, so later edits do not change the job; done before the job
+  // exists, so a failure leaves nothing half-created.
+  const std::string staging = options_.snapshots_root() + "/incoming-" + random_hex(8);
+  std::vector<std::pair<std::string, std::string>> copies;
+  for (std::size_t i = 0; i < pipeline->tasks.size(); ++i) {
+    if (const auto& workdir = pipeline->tasks[i].workdir) {
+      copies.emplace_back(*workdir, staging + "/task-" + std::to_string(i) + "/workdir");
+    }
+  }
+  if (!copies.empty()) {
+    std::function<std::string()> snapshot = [copies] {
+      for (const auto& [from, to] : copies) {
+        std::error_code ec;
+        if (!fs::is_directory(from, ec)) return "workdir " + from + " is not a directory skyd can read";
+        fs::create_directories(to, ec);
+        fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+        if (ec) return "cannot snapshot workdir " + from + ": " + ec.message();
+      }
+      return std::string();
+    };
+    const std::string failed = co_await run_blocking<std::string>(std::move(snapshot));
+    if (!failed.empty()) {
+      std::error_code ignored;
+      fs::remove_all(staging, ignored);
+      co_return invalid(failed);
+    }
+  }
+
+  store::NewJob job;
+  job.name = request.name;
+  job.user_uid = request.user_uid;
+  job.user_name = request.user_name;
+  job.priority = request.priority;
+  job.spec_json = request.pipeline_json;
+  for (const auto& task : pipeline->tasks) {
+    const auto& first = task.resources.candidates.empty() ? spec::Resources{} : task.resources.candidates.front();
+    job.tasks.push_back(store::NewTask{task.name.value_or(request.name), spec::summarize(first, task.num_nodes)});
+  }
+  auto created = co_await here().jobs->create_job(job);
+  if (!created) {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    co_return created.error();
+  }
+  if (!copies.empty()) {
+    std::error_code ec;
+    fs::rename(staging, options_.snapshots_root() + "/" + std::to_string(created->value), ec);
+  }
+  logger("controller")->info("job submitted job={} name={} user={} tasks={}", created->value, request.name,
+                             request.user_uid, pipeline->tasks.size());
+  supervise(*created);
+  co_return *created;
+}
+
+Task<Result<std::vector<store::JobRecord>>> Controller::list(store::QueueFilter filter) {
+  co_return co_await here().jobs->list_jobs(filter);
+}
+
+Task<Result<store::JobRecord>> Controller::get(store::JobId id) { co_return co_await here().jobs->get_job(id); }
+
+namespace {
+Task<bool> request_cancel_on(ShardContext* shard, std::int64_t id) {
+  auto found = shard->runners.find(id);
+  if (found == shard->runners.end()) co_return false;
+  found->second->request_cancel();
+  co_return true;
+}
+}  // namespace
+
+Task<Result<CancelOutcome>> Controller::cancel(std::vector<store::JobId> ids, Caller caller) {
+  CancelOutcome outcome;
+  for (const auto& id : ids) {
+    auto job = co_await here().jobs->get_job(id);
+    if (!job) {
+      if (job.error().code == store::StoreErrc::kNotFound) {
+        outcome.not_found.push_back(id.value);
+        continue;
+      }
+      co_return job.error();
+    }
+    if (!caller.privileged && job->user_uid != static_cast<std::int64_t>(caller.uid)) {
+      outcome.not_permitted.push_back(id.value);
+      continue;
+    }
+    if (job->ended_at) {
+      outcome.already_finished.push_back(id.value);
+      continue;
+    }
+    ShardContext* owner = shards_.at(owner_of(id)).get();
+    const std::int64_t value = id.value;
+    const bool signalled =
+        co_await ShardPool::call_on<bool>(owner->executor, [owner, value] { return request_cancel_on(owner, value); });
+    if (signalled) {
+      outcome.scheduled.push_back(id.value);
+    } else {
+      outcome.already_finished.push_back(id.value);
+    }
+  }
+  co_return outcome;
+}
+
+Task<Result<std::vector<store::JobId>>> Controller::open_jobs_named(std::optional<std::string> name, Caller caller) {
+  store::QueueFilter filter;
+  filter.open_only = true;
+  filter.name = std::move(name);
+  filter.limit = 100000;
+  if (!caller.privileged) filter.user_uid = caller.uid;
+  auto jobs = co_await here().jobs->list_jobs(filter);
+  if (!jobs) co_return jobs.error();
+  std::vector<store::JobId> ids;
+  for (const auto& job : *jobs) ids.push_back(job.id);
+  co_return ids;
+}
+
+Task<Result<std::string>> Controller::preempt(store::JobId id) {
+  auto job = co_await here().jobs->get_job(id);
+  if (!job) co_return job.error();
+  for (const auto& task : job->tasks) {
+    if (task.status != store::JobStatus::kRunning || !task.cluster_name) continue;
+    if (auto started = here().local->start_preemption(*task.cluster_name); !started) co_return started.error();
+    co_return *task.cluster_name;
+  }
+  co_return invalid("job " + std::to_string(id.value) + " has no running task to preempt");
+}
+
+}  // namespace skyd::daemon

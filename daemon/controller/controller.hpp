@@ -1,0 +1,75 @@
+#pragma once
+// The managed-job controller: owns, per shard, the database pool, the HTTP client, the local
+// provider and the coroutines of the jobs that shard supervises (job id % shards). API handlers
+// call it from whichever shard serves their connection; it hops to the job's shard where needed.
+
+#include "daemon/controller/controller_options.hpp"
+#include "daemon/controller/shard_context.hpp"
+#include "reactor/shard_pool.hpp"
+#include "store/job_repository.hpp"
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skyd::daemon {
+
+struct SubmitRequest {
+  std::string name;
+  std::string pipeline_json;  // the normalized pipeline (daemon/spec/task_json.hpp), secrets included
+  uid_t user_uid = 0;
+  std::string user_name;
+  int priority = 500;
+};
+
+struct Caller {
+  uid_t uid = 0;
+  bool privileged = false;  // root, skyd's own user, or a member of skyd's socket group
+};
+
+struct CancelOutcome {
+  std::vector<std::int64_t> scheduled;         // now cancelling
+  std::vector<std::int64_t> already_finished;  // terminal already: untouched
+  std::vector<std::int64_t> not_found;
+  std::vector<std::int64_t> not_permitted;     // another user's job
+};
+
+class Controller {
+ public:
+  Controller(ShardPool& pool, ControllerOptions options);
+  ~Controller();
+
+  // From main, before the API listens: per-shard resources, migrations, then every open job is
+  // resumed and clusters that belong to no open job are terminated. Blocks until that is done.
+  Result<void> start();
+  // Ends the job coroutines (machines keep running: the next skyd re-attaches) and the providers'
+  // background work. From main, before the shards stop.
+  void stop();
+
+  // API operations, callable from any shard.
+  Task<Result<store::JobId>> submit(SubmitRequest request);
+  Task<Result<std::vector<store::JobRecord>>> list(store::QueueFilter filter);
+  Task<Result<store::JobRecord>> get(store::JobId id);
+  Task<Result<CancelOutcome>> cancel(std::vector<store::JobId> ids, Caller caller);
+  // Every open job with this name (the caller's own unless privileged), or all of them.
+  Task<Result<std::vector<store::JobId>>> open_jobs_named(std::optional<std::string> name, Caller caller);
+  // The local provider's preemption of the job's current spot cluster.
+  Task<Result<std::string>> preempt(store::JobId id);
+
+  const ControllerOptions& options() const { return options_; }
+
+ private:
+  ShardContext& here();
+  std::size_t owner_of(store::JobId id) const;
+  void supervise(store::JobId id);  // on the owner shard
+  Task<void> supervise_on(ShardContext* shard, store::JobId id);
+
+  ShardPool& pool_;
+  ControllerOptions options_;
+  std::vector<std::unique_ptr<ShardContext>> shards_;
+};
+
+}  // namespace skyd::daemon

@@ -1,0 +1,665 @@
+#include "daemon/controller/job_runner.hpp"
+
+#include "daemon/skylet_client.hpp"
+#include "daemon/spec/task_json.hpp"
+#include "daemon/task_env.hpp"
+#include "reactor/crypto.hpp"
+#include "reactor/log.hpp"
+#include "store/store_errc.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+
+namespace skyd::daemon {
+namespace {
+
+using store::JobStatus;
+using namespace asio::experimental::awaitable_operators;
+
+std::int64_t to_micros(store::TimePoint time) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+}
+
+std::string lowercase_name(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-');
+  }
+  return out;
+}
+
+std::string join_codes(const std::vector<int>& codes) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < codes.size(); ++i) out += (i ? ", " : "") + std::to_string(codes[i]);
+  return out + "]";
+}
+
+Json placement_json(const catalog::Candidate& candidate, const providers::Cluster& cluster) {
+  Json out = Json::object();
+  out.set("cloud", candidate.cloud);
+  out.set("region", cluster.region);
+  out.set("zone", cluster.zone);
+  out.set("instance_type", candidate.instance_type);
+  out.set("use_spot", candidate.use_spot);
+  out.set("accelerator", candidate.accelerator_name);
+  out.set("accelerator_count", candidate.accelerator_count);
+  out.set("node_price", candidate.node_price);
+  out.set("nodes", candidate.num_nodes);
+  out.set("cluster", cluster.name);
+  return out;
+}
+
+catalog::Candidate candidate_from_json(const Json& json) {
+  catalog::Candidate candidate;
+  auto text = [&](const char* key) {
+    const Json* value = json.find(key);
+    return value && value->as_string() ? std::string(*value->as_string()) : std::string();
+  };
+  candidate.cloud = text("cloud");
+  candidate.region = text("region");
+  candidate.zone = text("zone");
+  candidate.instance_type = text("instance_type");
+  candidate.accelerator_name = text("accelerator");
+  if (const Json* v = json.find("use_spot")) candidate.use_spot = v->as_bool().value_or(false);
+  if (const Json* v = json.find("accelerator_count")) candidate.accelerator_count = v->as_double().value_or(0);
+  if (const Json* v = json.find("node_price")) candidate.node_price = v->as_double().value_or(0);
+  if (const Json* v = json.find("nodes")) candidate.num_nodes = static_cast<int>(v->as_int().value_or(1));
+  return candidate;
+}
+
+bool is_blocked(const catalog::Blocklist& blocked, const catalog::Candidate& candidate) {
+  for (const auto& entry : blocked) {
+    if (entry.cloud != candidate.cloud) continue;
+    if (entry.region && *entry.region != candidate.region) continue;
+    if (entry.zone && *entry.zone != candidate.zone) continue;
+    return true;
+  }
+  return false;
+}
+
+// The bucket a bucket URL names: "s3://my-bucket/path" -> "my-bucket".
+std::string bucket_of_url(const std::string& url) {
+  const auto scheme = url.find("://");
+  std::string rest = scheme == std::string::npos ? url : url.substr(scheme + 3);
+  return rest.substr(0, rest.find('/'));
+}
+
+std::vector<providers::MountRequest> mounts_of(const spec::Task& task) {
+  using providers::MountRequest;
+  std::vector<MountRequest> mounts;
+  for (const auto& mount : task.file_mounts) {
+    MountRequest request;
+    request.destination = mount.destination;
+    const bool mounted = mount.mode != spec::MountMode::kCopy;
+    switch (mount.kind) {
+      case spec::FileMount::Kind::kLocalPath:
+        request.source = mount.sources.empty() ? std::string() : mount.sources.front();
+        request.mode = MountRequest::Mode::kCopy;
+        break;
+      case spec::FileMount::Kind::kBucketUrl:
+        request.bucket = bucket_of_url(mount.sources.empty() ? std::string() : mount.sources.front());
+        request.mode = mounted ? MountRequest::Mode::kMount : MountRequest::Mode::kCopy;
+        break;
+      case spec::FileMount::Kind::kStorage:
+        request.bucket = mount.bucket_name.value_or(
+            mount.sources.empty() ? std::string() : bucket_of_url(mount.sources.front()));
+        request.mode = mounted ? MountRequest::Mode::kMount : MountRequest::Mode::kCopy;
+        break;
+    }
+    mounts.push_back(std::move(request));
+  }
+  return mounts;
+}
+
+}  // namespace
+
+// What one node's attempt came to, as the monitor sees it.
+struct JobRunner::NodeResult {
+  bool done = false;
+  bool lost = false;
+  bool preempted = false;
+  AttemptStatus status;
+  std::string reason;
+};
+
+JobRunner::JobRunner(ShardContext& shard, const ControllerOptions& options, store::JobId id)
+    : shard_(shard),
+      options_(options),
+      id_(id),
+      cancel_(shard.executor),
+      logs_(options.logs_root(), id.value) {}
+
+std::string JobRunner::cluster_name(int index) const {
+  // <task>-<job id>; a long task name is shortened with a hash, and the job id always ends the
+  // name (the leak sweep reads it back).
+  std::string task = lowercase_name(pipeline_.tasks[index].name.value_or(job_.name));
+  if (task.size() > 32) task = task.substr(0, 24) + "-" + sha256_hex(task).substr(0, 7);
+  return task + "-" + std::to_string(id_.value);
+}
+
+std::string JobRunner::launch_token(int index, int attempt) const {
+  return cluster_name(index) + "-attempt-" + std::to_string(attempt);
+}
+
+std::string JobRunner::skylet_token(int index, int attempt) const {
+  // Derived, not stored: a restarted skyd can talk to the machines it launched before.
+  return hmac_sha256_hex(options_.controller_key, launch_token(index, attempt));
+}
+
+std::string JobRunner::attempt_id(int index, int attempt) const {
+  return "job-" + std::to_string(id_.value) + "-task-" + std::to_string(index) + "-attempt-" + std::to_string(attempt);
+}
+
+Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStatus to, std::string reason,
+                                                store::TransitionRequest extras) {
+  extras.job_id = id_;
+  extras.task_index = task.task_index;
+  extras.from = task.status;
+  extras.to = to;
+  extras.reason = reason;
+  extras.idempotency_key = attempt_id(task.task_index, task.attempt) + "-" + std::string(store::to_string(task.status)) +
+                           "-" + std::string(store::to_string(to));
+  // The database may be restarting: keep trying (with backoff) rather than lose the decision.
+  Backoff backoff(BackoffPolicy{.initial = std::chrono::milliseconds(100),
+                                .multiplier = 2,
+                                .cap = std::chrono::seconds(5),
+                                .jitter = 0.3,
+                                .max_attempts = std::nullopt});
+  asio::steady_timer timer(shard_.executor);
+  for (;;) {
+    auto moved = co_await shard_.jobs->transition(extras);
+    if (moved) {
+      logger("controller")->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
+                                 task.task_index, store::to_string(task.status), store::to_string(to), reason);
+      logs_.record("task " + std::to_string(task.task_index) + ": " + std::string(store::to_string(task.status)) +
+                   " -> " + std::string(store::to_string(to)) + " (" + reason + ")");
+      task = *moved;
+      co_return moved;
+    }
+    if (!store::is_retryable(moved.error()) && moved.error().code != store::StoreErrc::kTimedOut) co_return moved;
+    logger("controller")->warn("transition retried job={} error=\"{}\"", id_.value, moved.error().message());
+    timer.expires_after(backoff.next_delay());
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+Task<void> JobRunner::run() {
+  auto loaded = co_await shard_.jobs->get_job(id_);
+  if (!loaded) {
+    logger("controller")->error("job cannot be loaded job={} error=\"{}\"", id_.value, loaded.error().message());
+    co_return;
+  }
+  job_ = std::move(*loaded);
+  auto pipeline = spec::pipeline_from_json(job_.spec_json, "job " + std::to_string(id_.value));
+  if (!pipeline || pipeline->tasks.size() != job_.tasks.size()) {
+    const std::string why = pipeline ? "the stored spec does not match the job's tasks" : pipeline.error().message();
+    for (auto& task : job_.tasks) {
+      if (!store::is_terminal(task.status)) co_await move(task, JobStatus::kFailedController, "unreadable job spec: " + why);
+    }
+    co_return;
+  }
+  pipeline_ = std::move(*pipeline);
+  placements_.resize(job_.tasks.size());
+  for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
+    task_ids_.push_back(make_task_id(to_micros(job_.submitted_at), pipeline_.tasks[i].name.value_or(job_.name), id_.value,
+                                     static_cast<int>(i)));
+  }
+  for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
+    const JobStatus ended = co_await run_task(static_cast<int>(i));
+    if (ended != JobStatus::kSucceeded) {
+      co_await cancel_later_tasks(static_cast<int>(i), "task " + std::to_string(i) + " ended " +
+                                                           std::string(store::to_string(ended)));
+      break;
+    }
+  }
+  logs_.record("job ended");
+}
+
+Task<void> JobRunner::cancel_later_tasks(int after_index, std::string reason) {
+  for (std::size_t j = static_cast<std::size_t>(after_index) + 1; j < job_.tasks.size(); ++j) {
+    auto& task = job_.tasks[j];
+    if (task.status == JobStatus::kPending) co_await move(task, JobStatus::kCancelled, reason);
+  }
+}
+
+Task<bool> JobRunner::wait_backoff(Backoff& backoff) {
+  const Duration delay = backoff.next_delay();
+  logs_.record("no resources anywhere; next launch round in " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) + " ms");
+  asio::steady_timer timer(shard_.executor, delay);
+  auto outcome = co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) || cancel_.wait());
+  co_return outcome.index() == 0;
+}
+
+bool JobRunner::restart_allowed(int index, const MonitorOutcome& outcome, bool& uses_budget) const {
+  const auto& candidates = pipeline_.tasks[index].resources.candidates;
+  const spec::JobRecovery recovery =
+      candidates.empty() ? spec::JobRecovery{} : candidates.front().job_recovery.value_or(spec::JobRecovery{});
+  for (int code : outcome.exit_codes) {
+    if (std::find(recovery.recover_on_exit_codes.begin(), recovery.recover_on_exit_codes.end(), code) !=
+        recovery.recover_on_exit_codes.end()) {
+      uses_budget = false;  // listed exit codes restart without using the budget
+      return true;
+    }
+  }
+  uses_budget = true;
+  return job_.tasks[index].restart_count < recovery.max_restarts_on_errors;
+}
+
+Task<store::JobStatus> JobRunner::run_task(int index) {
+  auto& task = job_.tasks[index];
+  const spec::Task& spec = pipeline_.tasks[index];
+  auto& placement = placements_[index];
+  Backoff backoff(options_.launch_backoff);
+  std::vector<std::string> blocked_regions;  // EAGER_NEXT_REGION: the lost region, for one pass
+
+  for (;;) {
+    if (store::is_terminal(task.status)) co_return task.status;
+    if (cancel_.is_set() && task.status != JobStatus::kCancelling) {
+      const bool nothing_started = task.status == JobStatus::kPending && !task.cluster_name;
+      co_await move(task, nothing_started ? JobStatus::kCancelled : JobStatus::kCancelling, "cancelled by the user");
+      continue;
+    }
+    switch (task.status) {
+      case JobStatus::kPending: {
+        if (!spec.run || spec.run->empty()) {  // nothing to run: done without a cluster
+          co_await move(task, JobStatus::kStarting, "the task has no run command");
+          co_await move(task, JobStatus::kRunning, "the task has no run command");
+          co_await move(task, JobStatus::kSucceeded, "the task has no run command");
+          break;
+        }
+        const bool recovering = task.started_at.has_value();
+        co_await move(task, recovering ? JobStatus::kRecovering : JobStatus::kStarting,
+                      recovering ? "relaunching" : "launching");
+        break;
+      }
+      case JobStatus::kStarting:
+      case JobStatus::kRecovering: {
+        if (placement) {
+          co_await teardown(placement->cluster.name);
+          placement.reset();
+        }
+        auto outcome = co_await launch(index, task, blocked_regions);
+        blocked_regions.clear();
+        if (outcome.kind == LaunchOutcome::Kind::kCancelled) break;
+        if (outcome.kind == LaunchOutcome::Kind::kPrecheckFailed) {
+          co_await teardown(cluster_name(index));
+          co_await move(task, JobStatus::kFailedPrechecks, outcome.reason);
+          break;
+        }
+        if (outcome.kind == LaunchOutcome::Kind::kNoResources) {
+          co_await move(task, JobStatus::kPending, "no resources: " + outcome.reason);
+          co_await wait_backoff(backoff);
+          break;
+        }
+        placement = std::move(outcome.placement);
+        backoff.reset();
+        if (auto started = co_await start_attempts(index, *placement, task); !started) {
+          logs_.record("the task could not be started: " + started.error().message());
+          co_await teardown(placement->cluster.name);
+          placement.reset();
+          co_await move(task, JobStatus::kPending, "the task could not be started: " + started.error().message());
+          co_await wait_backoff(backoff);
+          break;
+        }
+        store::TransitionRequest details;
+        details.cluster_name = placement->cluster.name;
+        details.placement_json = placement_json(placement->candidate, placement->cluster).dump();
+        co_await move(task, JobStatus::kRunning,
+                      "running on " + placement->cluster.cloud + "/" + placement->cluster.zone, details);
+        break;
+      }
+      case JobStatus::kRunning: {
+        if (!placement) {
+          // skyd restarted: adopt the machines if they are all still there, or recover.
+          auto adopted = co_await launch(index, task, {});
+          if (adopted.kind != LaunchOutcome::Kind::kLaunched) {
+            if (adopted.kind == LaunchOutcome::Kind::kCancelled) break;
+            co_await move(task, JobStatus::kRecovering, "machines lost while skyd was down");
+            break;
+          }
+          placement = std::move(adopted.placement);
+          if (auto started = co_await start_attempts(index, *placement, task); !started) {
+            co_await move(task, JobStatus::kRecovering, "the task was lost while skyd was down");
+            break;
+          }
+        }
+        auto outcome = co_await monitor(index, *placement, task);
+        using Kind = MonitorOutcome::Kind;
+        if (outcome.kind == Kind::kCancelled) break;
+        if (outcome.kind == Kind::kSucceeded) {
+          co_await move(task, JobStatus::kSucceeded, "every node exited 0");
+          co_await teardown(placement->cluster.name);
+          placement.reset();
+          break;
+        }
+        if (outcome.kind == Kind::kUserFailure) {
+          bool uses_budget = true;
+          store::TransitionRequest details;
+          details.exit_codes = outcome.exit_codes;
+          if (restart_allowed(index, outcome, uses_budget)) {
+            details.restart_on_error = uses_budget;
+            co_await move(task, JobStatus::kRecovering,
+                          "restarting after exit codes " + join_codes(outcome.exit_codes) +
+                              (uses_budget ? " (restart " + std::to_string(task.restart_count + 1) + ")" : ""),
+                          details);
+            break;
+          }
+          details.failure_reason = std::string(outcome.setup_failed ? "setup" : "run") + " failed with exit codes " +
+                                   join_codes(outcome.exit_codes) + ". To see the details, run: sky jobs logs --controller " +
+                                   std::to_string(id_.value);
+          co_await move(task, outcome.setup_failed ? JobStatus::kFailedSetup : JobStatus::kFailed,
+                        *details.failure_reason, details);
+          co_await teardown(placement->cluster.name);
+          placement.reset();
+          break;
+        }
+        // Preempted or lost: the machines are gone (or going); relaunch, the lost region blocked
+        // for one pass under EAGER_NEXT_REGION.
+        const auto& candidates = spec.resources.candidates;
+        const auto strategy = candidates.empty() || !candidates.front().job_recovery
+                                  ? spec::RecoveryStrategy::kEagerNextRegion
+                                  : candidates.front().job_recovery->strategy;
+        if (strategy == spec::RecoveryStrategy::kEagerNextRegion) {
+          blocked_regions.push_back(placement->candidate.cloud + "/" + placement->cluster.region);
+        }
+        co_await move(task, JobStatus::kRecovering, outcome.reason);
+        break;
+      }
+      case JobStatus::kCancelling: {
+        if (placement) co_await stop_attempts(*placement, index, task.attempt);
+        co_await teardown(cluster_name(index));
+        placement.reset();
+        co_await move(task, JobStatus::kCancelled, "cancelled by the user");
+        break;
+      }
+      default:
+        co_return task.status;
+    }
+  }
+}
+
+Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRecord& task,
+                                                 const std::vector<std::string>& blocked_regions) {
+  const spec::Task& spec = pipeline_.tasks[index];
+  LaunchOutcome outcome;
+  std::vector<catalog::Candidate> candidates;
+  if (task.status == JobStatus::kRunning && task.placement_json) {
+    if (auto stored = parse_json(*task.placement_json)) candidates.push_back(candidate_from_json(*stored));
+  }
+  if (candidates.empty()) {
+    catalog::Blocklist blocklist;
+    for (const auto& region : blocked_regions) {
+      const auto slash = region.find('/');
+      blocklist.push_back({region.substr(0, slash), region.substr(slash + 1), std::nullopt});
+    }
+    auto planned = catalog::plan(catalog::Catalog::builtin(), spec::to_plan_request(spec), blocklist);
+    if (!planned && !blocklist.empty()) planned = catalog::plan(catalog::Catalog::builtin(), spec::to_plan_request(spec));
+    if (!planned) {
+      outcome.kind = LaunchOutcome::Kind::kPrecheckFailed;
+      outcome.reason = planned.error().message();
+      co_return outcome;
+    }
+    candidates = std::move(*planned);
+  }
+
+  catalog::Blocklist failed;
+  std::vector<std::string> failures;
+  bool capacity_problem = false;
+  const std::string name = cluster_name(index);
+  const std::string token = launch_token(index, task.attempt);
+  for (const auto& candidate : candidates) {
+    if (is_blocked(failed, candidate)) continue;
+    providers::Provider* provider = candidate.cloud == "local" ? shard_.local.get() : nullptr;
+    if (!provider) {
+      failed.push_back({candidate.cloud, std::nullopt, std::nullopt});
+      failures.push_back(candidate.cloud + ": no credentials are configured for this cloud");
+      continue;
+    }
+    providers::LaunchRequest request;
+    request.cluster_name = name;
+    request.nodes = spec.num_nodes;
+    request.instance_type = candidate.instance_type;
+    request.region = candidate.region;
+    request.zone = candidate.zone;
+    request.use_spot = candidate.use_spot;
+    request.idempotency_token = token;
+    request.skylet_token = skylet_token(index, task.attempt);
+    request.tags = {{"skyd-job", std::to_string(id_.value)},
+                    {"skyd-task", std::to_string(index)},
+                    {"skyd-attempt", std::to_string(task.attempt)},
+                    {"skyd-controller", options_.controller_id}};
+    if (spec.workdir) {
+      request.workdir_snapshot = options_.snapshots_root() + "/" + std::to_string(id_.value) + "/task-" +
+                                 std::to_string(index) + "/workdir";
+    }
+    request.mounts = mounts_of(spec);
+    logs_.record("launching cluster " + name + " on " + candidate.cloud + "/" + candidate.region + "/" + candidate.zone +
+                 " (" + candidate.instance_type + (candidate.use_spot ? ", spot" : "") + ", attempt " +
+                 std::to_string(task.attempt) + ")");
+    auto launched = co_await (provider->launch(request) || cancel_.wait());
+    if (launched.index() == 1) {
+      outcome.kind = LaunchOutcome::Kind::kCancelled;
+      co_return outcome;
+    }
+    auto& cluster = std::get<0>(launched);
+    if (cluster) {
+      outcome.kind = LaunchOutcome::Kind::kLaunched;
+      outcome.placement = Placement{std::move(*cluster), candidate};
+      co_return outcome;
+    }
+    const auto& error = cluster.error();
+    failures.push_back(candidate.cloud + "/" + candidate.zone + ": " + error.message());
+    logs_.record("launch failed on " + candidate.cloud + "/" + candidate.zone + ": " + error.message());
+    using providers::ProviderErrc;
+    if (error.code == ProviderErrc::kInvalid) {
+      outcome.kind = LaunchOutcome::Kind::kPrecheckFailed;
+      outcome.reason = error.message();
+      co_return outcome;
+    }
+    if (error.code == ProviderErrc::kAuth) {
+      failed.push_back({candidate.cloud, std::nullopt, std::nullopt});
+    } else if (error.code == ProviderErrc::kQuota) {
+      failed.push_back({candidate.cloud, candidate.region, std::nullopt});
+      capacity_problem = true;
+    } else {
+      failed.push_back({candidate.cloud, candidate.region, candidate.zone});
+      capacity_problem = true;
+    }
+  }
+  std::string reason;
+  for (const auto& failure : failures) reason += (reason.empty() ? "" : "; ") + failure;
+  outcome.kind = capacity_problem ? LaunchOutcome::Kind::kNoResources : LaunchOutcome::Kind::kPrecheckFailed;
+  outcome.reason = capacity_problem ? reason : "no allowed cloud can be used: " + reason;
+  co_return outcome;
+}
+
+Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placement, const store::TaskRecord& task) {
+  const spec::Task& spec = pipeline_.tasks[index];
+  TaskEnvironment environment;
+  environment.job_id = id_.value;
+  environment.task_id = task_ids_[index];
+  environment.task_ids = task_ids_;
+  environment.gpus_per_node = static_cast<int>(placement.candidate.accelerator_count);
+  environment.envs = spec.envs;
+  environment.secrets = spec.secrets;
+  const std::string id = attempt_id(index, task.attempt);
+  logs_.add_attempt(index, task.attempt,
+                    "== attempt " + std::to_string(task.attempt) + " of task " + std::to_string(index) + " on " +
+                        placement.cluster.cloud + "/" + placement.cluster.zone + " (cluster " + placement.cluster.name +
+                        ", " + std::to_string(placement.cluster.nodes.size()) + " node" +
+                        (placement.cluster.nodes.size() == 1 ? "" : "s") +
+                        (placement.candidate.use_spot ? ", spot" : "") + ") ==");
+  SkyletClient skylet(*shard_.http, skylet_token(index, task.attempt));
+  for (const auto& node : placement.cluster.nodes) {
+    AttemptRequest request;
+    request.attempt_id = id;
+    request.setup = spec.setup.value_or("");
+    request.run = spec.run.value_or("");
+    request.env = node_environment(environment, placement.cluster, node.rank);
+    request.setup_env = setup_only_environment(node.rank);
+    request.workdir = node.workdir;
+    auto started = co_await skylet.start(node, request);
+    if (!started) co_return started.error();
+  }
+  co_return Result<void>{};
+}
+
+Task<void> JobRunner::follow_node(int index, providers::Node node, std::string attempt, int attempt_number,
+                                  std::shared_ptr<NodeResult> result, Event* changed) {
+  SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
+  const std::string path = logs_.attempt_log(index, attempt_number, node.rank);
+  std::uint64_t offset = JobLogs::size_of(path);  // after a restart, go on where the log ends
+  Clock::time_point last_answer = Clock::now();
+  asio::steady_timer pause(shard_.executor);
+  for (;;) {
+    auto chunk = co_await skylet.logs(node, attempt, offset, options_.log_poll_wait);
+    if (chunk) {
+      last_answer = Clock::now();
+      if (!chunk->bytes.empty()) JobLogs::append(path, chunk->bytes);
+      offset = chunk->next_offset;
+      if (!chunk->complete) continue;
+      auto status = co_await skylet.status(node, attempt);
+      if (!status) continue;
+      result->status = *status;
+      result->done = true;
+      changed->set();
+      co_return;
+    }
+    if (Clock::now() - last_answer >= options_.node_lost_after) {
+      // Unreachable for a while: ask the provider whether the machine is still there.
+      std::vector<std::string> clusters{node_cluster_.at(node.instance_id)};  // named: g++ 12 and co_await
+      auto described = co_await shard_.local->describe(clusters);
+      bool running = false;
+      bool preempted = false;
+      if (described) {
+        for (const auto& instance : *described) {
+          if (instance.instance_id != node.instance_id) continue;
+          running = instance.state == providers::InstanceState::kRunning;
+          preempted = instance.preempted;
+        }
+      }
+      if (!running) {
+        result->lost = true;
+        result->preempted = preempted;
+        result->reason = preempted ? "spot preemption of node " + std::to_string(node.rank)
+                                   : "node " + std::to_string(node.rank) + " stopped answering and is gone";
+        changed->set();
+        co_return;
+      }
+      last_answer = Clock::now();
+    }
+    pause.expires_after(std::chrono::milliseconds(500));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+}
+
+Task<void> JobRunner::watch_events(int index, int attempt_number, providers::Node node, Event* notice) {
+  SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
+  asio::steady_timer pause(shard_.executor);
+  for (;;) {
+    auto events = co_await skylet.events(node, 0, options_.log_poll_wait);
+    if (events) {
+      for (const auto& event : *events) {
+        const Json* kind = event.find("kind");
+        if (kind && kind->as_string() == std::string_view("spot_notice")) {
+          logs_.record("spot notice from node " + std::to_string(node.rank) + ": " + event.dump());
+          notice->set();
+          co_return;
+        }
+      }
+      continue;
+    }
+    pause.expires_after(std::chrono::seconds(1));  // unreachable: follow_node decides whether it is lost
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+}
+
+Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& placement, const store::TaskRecord& task) {
+  const std::string attempt = attempt_id(index, task.attempt);
+  TaskGroup watchers(shard_.executor, "monitor");
+  Event changed(shard_.executor);
+  Event notice(shard_.executor);
+  std::vector<std::shared_ptr<NodeResult>> results;
+  for (const auto& node : placement.cluster.nodes) {
+    node_cluster_[node.instance_id] = placement.cluster.name;
+    results.push_back(std::make_shared<NodeResult>());
+    watchers.spawn(follow_node(index, node, attempt, task.attempt, results.back(), &changed));
+    if (placement.candidate.use_spot) watchers.spawn(watch_events(index, task.attempt, node, &notice));
+  }
+
+  MonitorOutcome outcome;
+  for (;;) {
+    bool all_done = true;
+    bool any_failed = false;
+    const NodeResult* lost = nullptr;
+    for (const auto& result : results) {
+      all_done = all_done && result->done;
+      any_failed = any_failed || (result->done && result->status.phase != "SUCCEEDED");
+      if (result->lost && !lost) lost = result.get();
+    }
+    if (lost) {
+      outcome.kind = lost->preempted ? MonitorOutcome::Kind::kPreempted : MonitorOutcome::Kind::kNodeLost;
+      outcome.reason = lost->reason;
+      break;
+    }
+    if (notice.is_set()) {
+      outcome.kind = MonitorOutcome::Kind::kPreempted;
+      outcome.reason = "spot preemption notice";
+      break;
+    }
+    if (cancel_.is_set()) {
+      outcome.kind = MonitorOutcome::Kind::kCancelled;
+      break;
+    }
+    if (all_done || any_failed) {
+      outcome.kind = any_failed ? MonitorOutcome::Kind::kUserFailure : MonitorOutcome::Kind::kSucceeded;
+      for (const auto& result : results) {
+        if (!result->done) continue;
+        outcome.setup_failed = outcome.setup_failed || result->status.phase == "FAILED_SETUP";
+        const auto code = result->status.phase == "FAILED_SETUP" ? result->status.setup_exit_code : result->status.exit_code;
+        if (code && (*code != 0 || !any_failed)) outcome.exit_codes.push_back(*code);
+      }
+      break;
+    }
+    changed.reset();
+    co_await (changed.wait() || notice.wait() || cancel_.wait());
+  }
+  watchers.cancel_all();
+  co_await watchers.wait();
+  if (outcome.kind == MonitorOutcome::Kind::kUserFailure) {
+    co_await stop_attempts(placement, index, task.attempt);  // the other nodes stop with the failed one
+  }
+  co_return outcome;
+}
+
+Task<void> JobRunner::stop_attempts(const Placement& placement, int index, int attempt_number) {
+  SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
+  for (const auto& node : placement.cluster.nodes) co_await skylet.cancel(node, attempt_id(index, attempt_number));
+}
+
+Task<void> JobRunner::teardown(const std::string& cluster) {
+  // Every job end terminates its machines: keep trying until the provider confirms.
+  Backoff backoff(BackoffPolicy{.initial = std::chrono::milliseconds(200),
+                                .multiplier = 2,
+                                .cap = std::chrono::seconds(10),
+                                .jitter = 0.3,
+                                .max_attempts = std::nullopt});
+  asio::steady_timer timer(shard_.executor);
+  for (;;) {
+    auto terminated = co_await shard_.local->terminate(cluster);
+    if (terminated || terminated.error().code == providers::ProviderErrc::kNotFound) {
+      logs_.record("cluster " + cluster + " terminated");
+      co_return;
+    }
+    logs_.record("terminating " + cluster + " failed: " + terminated.error().message());
+    timer.expires_after(backoff.next_delay());
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+}  // namespace skyd::daemon

@@ -1,0 +1,87 @@
+#pragma once
+// Supervises one managed job, start to end: one coroutine on the job's shard (job id % shards).
+// For each task of the pipeline: STARTING -> launch with failover -> start setup+run on every node
+// through skylet -> RUNNING -> wait for the first of: every node done, a node failing, a spot
+// notice, a lost node, or cancel -> act. Each transition is written (guarded, with its event row)
+// before the action it announces, so a restarted skyd resumes from the database: a task still
+// running on its machines is re-attached, a launch in flight is adopted through its idempotency
+// token, a cancel in progress completes.
+
+#include "daemon/controller/controller_options.hpp"
+#include "daemon/controller/job_logs.hpp"
+#include "daemon/controller/shard_context.hpp"
+#include "daemon/spec/task.hpp"
+#include "providers/catalog/optimizer.hpp"
+#include "reactor/event.hpp"
+#include "store/job_repository.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skyd::daemon {
+
+class JobRunner {
+ public:
+  JobRunner(ShardContext& shard, const ControllerOptions& options, store::JobId id);
+
+  // Runs the job to its end (or until cancelled by a shutdown, leaving the machines running for
+  // the next skyd to re-attach).
+  Task<void> run();
+  // A user's cancel: the job moves to CANCELLING, stops its task, terminates its machines.
+  void request_cancel() { cancel_.set(); }
+  store::JobId id() const { return id_; }
+
+ private:
+  struct Placement {
+    providers::Cluster cluster;
+    catalog::Candidate candidate;
+  };
+  struct LaunchOutcome {
+    enum class Kind { kLaunched, kNoResources, kPrecheckFailed, kCancelled };
+    Kind kind = Kind::kNoResources;
+    std::optional<Placement> placement;
+    std::string reason;
+  };
+  struct MonitorOutcome {
+    enum class Kind { kSucceeded, kUserFailure, kNodeLost, kPreempted, kCancelled };
+    Kind kind = Kind::kSucceeded;
+    std::vector<int> exit_codes;
+    bool setup_failed = false;
+    std::string reason;
+  };
+  struct NodeResult;
+
+  Task<store::JobStatus> run_task(int index);
+  Task<Result<store::TaskRecord>> move(store::TaskRecord& task, store::JobStatus to, std::string reason,
+                                       store::TransitionRequest extras = {});
+  Task<LaunchOutcome> launch(int index, const store::TaskRecord& task, const std::vector<std::string>& blocked_regions);
+  Task<Result<void>> start_attempts(int index, const Placement& placement, const store::TaskRecord& task);
+  Task<MonitorOutcome> monitor(int index, const Placement& placement, const store::TaskRecord& task);
+  Task<void> follow_node(int index, providers::Node node, std::string attempt_id, int attempt,
+                         std::shared_ptr<NodeResult> result, Event* changed);
+  Task<void> watch_events(int index, int attempt_number, providers::Node node, Event* notice);
+  Task<void> stop_attempts(const Placement& placement, int index, int attempt_number);
+  Task<void> teardown(const std::string& cluster_name);
+  Task<void> cancel_later_tasks(int after_index, std::string reason);
+  Task<bool> wait_backoff(Backoff& backoff);
+
+  std::string cluster_name(int index) const;
+  std::string attempt_id(int index, int attempt) const;
+  std::string launch_token(int index, int attempt) const;  // the provider's idempotency token
+  std::string skylet_token(int index, int attempt) const;
+  bool restart_allowed(int index, const MonitorOutcome& outcome, bool& uses_budget) const;
+
+  ShardContext& shard_;
+  const ControllerOptions& options_;
+  store::JobId id_;
+  Event cancel_;
+  JobLogs logs_;
+  store::JobRecord job_;
+  spec::Pipeline pipeline_;
+  std::vector<std::string> task_ids_;
+  std::vector<std::optional<Placement>> placements_;  // the task's current machines
+  std::map<std::string, std::string> node_cluster_;   // instance id -> cluster name
+};
+
+}  // namespace skyd::daemon

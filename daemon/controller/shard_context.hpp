@@ -1,0 +1,30 @@
+#pragma once
+// What one shard holds for the jobs it owns: its database pool and repository, its HTTP client,
+// its local provider, and the coroutines of its jobs. Everything here is used only on that shard.
+
+#include "providers/local/local_provider.hpp"
+#include "reactor/http_client.hpp"
+#include "reactor/task_group.hpp"
+#include "store/job_repository.hpp"
+#include "store/pg_pool.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+
+namespace skyd::daemon {
+
+class JobRunner;
+
+struct ShardContext {
+  std::size_t index = 0;
+  asio::any_io_executor executor;
+  std::unique_ptr<store::PgPool> db;
+  std::unique_ptr<store::JobRepository> jobs;
+  std::unique_ptr<http::Client> http;
+  std::unique_ptr<providers::LocalProvider> local;
+  std::map<std::int64_t, std::unique_ptr<JobRunner>> runners;  // the jobs this shard supervises
+  std::unique_ptr<TaskGroup> group;
+};
+
+}  // namespace skyd::daemon

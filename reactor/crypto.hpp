@@ -1,0 +1,18 @@
+#pragma once
+// Small cryptographic helpers on OpenSSL: random tokens, SHA-256 and HMAC-SHA256.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace skyd {
+
+// `bytes` random bytes from the OS CSPRNG, hex-encoded.
+std::string random_hex(std::size_t bytes);
+std::string sha256_hex(std::string_view data);
+// Raw HMAC-SHA256 (32 bytes) and its hex form.
+std::string hmac_sha256(std::string_view key, std::string_view data);
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+std::string to_hex(std::string_view bytes);
+
+}  // namespace skyd
