@@ -1,6 +1,7 @@
 #include "store/embedded_postgres.hpp"
 
 #include "reactor/log.hpp"
+#include "store/hash.hpp"
 #include "store/store_errc.hpp"
 
 #include <fcntl.h>
@@ -30,14 +31,7 @@ struct ServerUser {
 };
 
 std::string short_hash(const std::string& text) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 0x100000001b3ULL;
-  }
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(hash));
-  return std::string(out, 10);
+  return fnv1a_hex(text).substr(0, 10);
 }
 
 // True when `user` may enter every directory from / down to `path`.

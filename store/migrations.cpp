@@ -1,11 +1,11 @@
 #include "store/migrations.hpp"
 
 #include "reactor/log.hpp"
+#include "store/hash.hpp"
 #include "store/pg_pool.hpp"
 #include "store/store_errc.hpp"
 
 #include <cstdint>
-#include <cstdio>
 #include <map>
 
 namespace skyd::store {
@@ -86,14 +86,7 @@ Task<Result<MigrationReport>> apply_locked(PooledConnection& connection,
 }  // namespace
 
 std::string migration_checksum(std::string_view sql) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char c : sql) {
-    hash ^= c;
-    hash *= 0x100000001b3ULL;
-  }
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
-  return text;
+  return fnv1a_hex(sql);
 }
 
 Task<Result<MigrationReport>> apply_migrations(PgPool& pool, std::vector<Migration> migrations,
