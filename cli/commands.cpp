@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 
 #include "cli/daemon_client.hpp"
+#include "cli/jobs_commands.hpp"
 #include "cli/launch_command.hpp"
 #include "cli/show_gpus_command.hpp"
 #include "daemon/version.hpp"
@@ -16,6 +17,10 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  jobs launch [options] YAML|COMMAND   submit a managed job (--dryrun: show the plan only)\n"
+    "  jobs queue [-a] [-s] [-u] [-o json]  list managed jobs\n"
+    "  jobs logs [ID | -n NAME] [TASK]      stream a job's logs (--no-follow, --controller)\n"
+    "  jobs cancel ID... | -n NAME | -a     cancel jobs\n"
+    "  jobs preempt ID                      preempt a job's local spot machines (try recovery)\n"
     "  show-gpus [NAME]                     accelerators in the catalog, with prices\n"
     "  daemon status                        is skyd running, and which version\n"
     "  --version                            print the version\n";
@@ -33,7 +38,8 @@ int daemon_status(const std::optional<std::string>& socket_flag) {
     return 1;
   }
   if (response->status != 200) {
-    std::cerr << "skyd answered " << response->status << ": " << http::error_message_of(*response) << "\n";
+    std::cerr << "skyd answered " << response->status << ": " << http::error_message_of(*response)
+              << "\n";
     return 1;
   }
   auto body = parse_json(response->body);
@@ -75,9 +81,16 @@ int run_command(const std::vector<std::string>& all_args) {
     std::cout << "sky (skyd) " << kVersion << "\n";
     return 0;
   }
-  if (args[0] == "daemon" && args.size() == 2 && args[1] == "status") return daemon_status(socket_flag);
-  if (args[0] == "jobs" && args.size() >= 2 && args[1] == "launch") {
-    return jobs_launch_command({args.begin() + 2, args.end()});
+  if (args[0] == "daemon" && args.size() == 2 && args[1] == "status")
+    return daemon_status(socket_flag);
+  if (args[0] == "jobs" && args.size() >= 2) {
+    const std::vector<std::string> rest(args.begin() + 2, args.end());
+    const std::string socket = find_daemon_socket(socket_flag);
+    if (args[1] == "launch") return jobs_launch_command(rest, socket);
+    if (args[1] == "queue") return jobs_queue_command(rest, socket);
+    if (args[1] == "logs") return jobs_logs_command(rest, socket);
+    if (args[1] == "cancel") return jobs_cancel_command(rest, socket);
+    if (args[1] == "preempt") return jobs_preempt_command(rest, socket);
   }
   if (args[0] == "show-gpus") return show_gpus_command({args.begin() + 1, args.end()});
   return usage_error("unknown command '" + args[0] + (args.size() > 1 ? " " + args[1] : "") + "'");

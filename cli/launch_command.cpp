@@ -1,5 +1,7 @@
 #include "cli/launch_command.hpp"
 
+#include "cli/jobs_commands.hpp"
+
 #include "cli/table.hpp"
 #include "daemon/spec/spec_error.hpp"
 #include "providers/catalog/suggest.hpp"
@@ -348,7 +350,7 @@ std::string render_plan(const PreparedLaunch& launch) {
   return out;
 }
 
-int jobs_launch_command(const std::vector<std::string>& args) {
+int jobs_launch_command(const std::vector<std::string>& args, const std::string& socket) {
   auto options = parse_launch_args(args);
   if (!options) {
     std::cerr << "Error: " << options.error().detail << "\n" << kUsage;
@@ -364,8 +366,7 @@ int jobs_launch_command(const std::vector<std::string>& args) {
     std::cout << render_plan(*launch);
     return 0;
   }
-  std::cerr << "skyd submission is not available yet\n";
-  return 1;
+  return submit_launch(*launch, *options, socket);
 }
 
 }  // namespace skyd::cli

@@ -48,6 +48,6 @@ Result<PreparedLaunch> prepare_launch(const LaunchOptions& options);
 std::string render_plan(const PreparedLaunch& launch);
 
 // `sky jobs launch ...`: returns the process exit code (0, 1 validation, 2 usage).
-int jobs_launch_command(const std::vector<std::string>& args);
+int jobs_launch_command(const std::vector<std::string>& args, const std::string& socket);
 
 }  // namespace skyd::cli

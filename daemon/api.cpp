@@ -1,9 +1,69 @@
 #include "daemon/api.hpp"
 
+#include "daemon/api_json.hpp"
+#include "daemon/controller/controller.hpp"
+#include "daemon/controller/job_logs.hpp"
+#include "store/store_errc.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
+
+#include <memory>
 
 namespace skyd::daemon {
 namespace {
+
+constexpr std::size_t kLogChunk = 256 * 1024;
+
+Caller caller_of(const http::Request& request, const DaemonInfo& info) {
+  Caller caller;
+  caller.uid = request.peer.known ? request.peer.uid : static_cast<uid_t>(-1);
+  caller.privileged =
+      request.peer.known && (request.peer.uid == 0 || request.peer.uid == ::geteuid() ||
+                             (info.socket_group && request.peer.gid == *info.socket_group));
+  if (!caller.privileged && request.peer.known && info.socket_group) {
+    // Supplementary groups are not in SO_PEERCRED: look the user up (a local NSS read).
+    if (const passwd* user = ::getpwuid(request.peer.uid)) {
+      int count = 64;
+      std::vector<gid_t> groups(static_cast<std::size_t>(count));
+      if (::getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) >= 0) {
+        groups.resize(static_cast<std::size_t>(count));
+        caller.privileged =
+            std::find(groups.begin(), groups.end(), *info.socket_group) != groups.end();
+      }
+    }
+  }
+  return caller;
+}
+
+std::string user_name_of(uid_t uid) {
+  if (const passwd* user = ::getpwuid(uid)) return user->pw_name;
+  return std::to_string(uid);
+}
+
+http::Response store_error(const Error& error) {
+  if (error.code == store::StoreErrc::kNotFound)
+    return http::Response::error(404, "not_found", error.detail);
+  if (error.code == boost::system::errc::invalid_argument)
+    return http::Response::error(400, "invalid", error.detail);
+  if (store::is_retryable(error)) return http::Response::error(503, "unavailable", error.message());
+  return http::Response::error(500, "internal", error.message());
+}
+
+std::optional<std::int64_t> job_id_of(const http::Request& request) {
+  try {
+    std::size_t used = 0;
+    const auto& text = request.path_params.at("id");
+    const auto id = std::stoll(text, &used);
+    if (used != text.size() || id <= 0) return std::nullopt;
+    return id;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
 
 Task<http::Response> health(DaemonInfo info, http::Request& request) {
   Json body = Json::object();
@@ -12,18 +72,243 @@ Task<http::Response> health(DaemonInfo info, http::Request& request) {
   body.set("pid", static_cast<long long>(::getpid()));
   body.set("shards", static_cast<long long>(info.shards));
   body.set("state_dir", info.state_dir);
-  body.set("uptime_seconds",
-           std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - info.started_at).count());
+  body.set(
+      "uptime_seconds",
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - info.started_at).count());
   if (request.peer.known) body.set("caller_uid", static_cast<long long>(request.peer.uid));
   co_return http::Response::json(200, body);
 }
 
+Task<http::Response> submit(Controller* controller, DaemonInfo info, http::Request& request) {
+  auto body = parse_json(request.body);
+  if (!body || !body->is_object())
+    co_return http::Response::error(400, "bad_request", "the body must be a JSON object");
+  const Json* pipeline = body->find("pipeline");
+  if (!pipeline || !pipeline->is_object())
+    co_return http::Response::error(400, "bad_request", "\"pipeline\" is required");
+  const Caller caller = caller_of(request, info);
+  if (!request.peer.known)
+    co_return http::Response::error(403, "forbidden", "the caller's identity is unknown");
+  SubmitRequest submission;
+  const Json* name = body->find("name");
+  submission.name = name && name->as_string() ? std::string(*name->as_string()) : "";
+  submission.pipeline_json = pipeline->dump();
+  submission.user_uid = caller.uid;
+  submission.user_name = user_name_of(caller.uid);
+  if (const Json* priority = body->find("priority"); priority && priority->as_int()) {
+    submission.priority = static_cast<int>(*priority->as_int());
+  }
+  auto id = co_await controller->submit(std::move(submission));
+  if (!id) co_return store_error(id.error());
+  Json reply = Json::object();
+  reply.set("job_id", static_cast<long long>(id->value));
+  co_return http::Response::json(201, reply);
+}
+
+Task<http::Response> queue(Controller* controller, DaemonInfo info, http::Request& request) {
+  const Caller caller = caller_of(request, info);
+  store::QueueFilter filter;
+  const bool all_users = request.query_param("all_users").value_or("0") == "1";
+  if (!all_users || !caller.privileged) filter.user_uid = caller.uid;
+  filter.open_only = request.query_param("skip_finished").value_or("0") == "1";
+  if (auto name = request.query_param("name")) filter.name = std::string(*name);
+  if (auto limit = request.query_param("limit"))
+    filter.limit = std::max(1, std::atoi(std::string(*limit).c_str()));
+  auto jobs = co_await controller->list(filter);
+  if (!jobs) co_return store_error(jobs.error());
+  Json list = Json::array();
+  for (const auto& job : *jobs) list.push_back(job_to_json(job));
+  Json reply = Json::object();
+  reply.set("jobs", std::move(list));
+  co_return http::Response::json(200, reply);
+}
+
+Task<http::Response> get_job(Controller* controller, DaemonInfo info, http::Request& request) {
+  auto id = job_id_of(request);
+  if (!id) co_return http::Response::error(400, "bad_request", "job ids are positive integers");
+  auto job = co_await controller->get(store::JobId{*id});
+  if (!job) co_return store_error(job.error());
+  const Caller caller = caller_of(request, info);
+  if (!caller.privileged && job->user_uid != static_cast<std::int64_t>(caller.uid)) {
+    co_return http::Response::error(404, "not_found", "no job " + std::to_string(*id));
+  }
+  co_return http::Response::json(200, job_to_json(*job));
+}
+
+Json cancel_reply(const CancelOutcome& outcome) {
+  auto ids = [](const std::vector<std::int64_t>& values) {
+    Json list = Json::array();
+    for (auto value : values) list.push_back(static_cast<long long>(value));
+    return list;
+  };
+  Json reply = Json::object();
+  reply.set("scheduled", ids(outcome.scheduled));
+  reply.set("already_finished", ids(outcome.already_finished));
+  reply.set("not_found", ids(outcome.not_found));
+  reply.set("not_permitted", ids(outcome.not_permitted));
+  return reply;
+}
+
+Task<http::Response> cancel_one(Controller* controller, DaemonInfo info, http::Request& request) {
+  auto id = job_id_of(request);
+  if (!id) co_return http::Response::error(400, "bad_request", "job ids are positive integers");
+  std::vector<store::JobId> ids{store::JobId{*id}};
+  auto outcome = co_await controller->cancel(ids, caller_of(request, info));
+  if (!outcome) co_return store_error(outcome.error());
+  if (!outcome->not_permitted.empty()) {
+    co_return http::Response::error(403, "forbidden",
+                                    "job " + std::to_string(*id) + " belongs to another user");
+  }
+  co_return http::Response::json(200, cancel_reply(*outcome));
+}
+
+Task<http::Response> cancel_many(Controller* controller, DaemonInfo info, http::Request& request) {
+  auto body = parse_json(request.body);
+  if (!body || !body->is_object())
+    co_return http::Response::error(400, "bad_request", "the body must be a JSON object");
+  const Caller caller = caller_of(request, info);
+  std::vector<store::JobId> ids;
+  const Json* listed = body->find("ids");
+  const Json* name = body->find("name");
+  const bool all = body->find("all") && body->find("all")->as_bool().value_or(false);
+  if ((listed ? 1 : 0) + (name ? 1 : 0) + (all ? 1 : 0) != 1) {
+    co_return http::Response::error(400, "bad_request",
+                                    "give exactly one of \"ids\", \"name\" or \"all\"");
+  }
+  if (listed && listed->as_array()) {
+    for (const auto& item : *listed->as_array()) {
+      if (item.as_int()) ids.push_back(store::JobId{*item.as_int()});
+    }
+  } else {
+    std::optional<std::string> wanted;
+    if (name && name->as_string()) wanted = std::string(*name->as_string());
+    auto found = co_await controller->open_jobs_named(wanted, caller);
+    if (!found) co_return store_error(found.error());
+    ids = std::move(*found);
+  }
+  auto outcome = co_await controller->cancel(ids, caller);
+  if (!outcome) co_return store_error(outcome.error());
+  co_return http::Response::json(200, cancel_reply(*outcome));
+}
+
+Task<http::Response> preempt(Controller* controller, DaemonInfo info, http::Request& request) {
+  auto id = job_id_of(request);
+  if (!id) co_return http::Response::error(400, "bad_request", "job ids are positive integers");
+  auto job = co_await controller->get(store::JobId{*id});
+  if (!job) co_return store_error(job.error());
+  const Caller caller = caller_of(request, info);
+  if (!caller.privileged && job->user_uid != static_cast<std::int64_t>(caller.uid)) {
+    co_return http::Response::error(403, "forbidden",
+                                    "job " + std::to_string(*id) + " belongs to another user");
+  }
+  auto cluster = co_await controller->preempt(store::JobId{*id});
+  if (!cluster) co_return http::Response::error(409, "not_preemptible", cluster.error().message());
+  Json reply = Json::object();
+  reply.set("cluster", *cluster);
+  co_return http::Response::json(202, reply);
+}
+
+// Streams a job's logs: each task's attempts in order, each after its marker line; with follow,
+// until the job ends. Reads the controller's log files (the job's own shard writes them).
+struct LogStream {
+  Controller* controller;
+  std::int64_t job_id;
+  std::optional<int> task;
+  bool follow;
+  bool controller_log;
+};
+
+Task<bool> pump_file(http::ResponseStream& out, const std::string& path, std::uint64_t& offset) {
+  for (;;) {
+    std::string bytes = JobLogs::read(path, offset, kLogChunk);
+    if (bytes.empty()) co_return true;
+    offset += bytes.size();
+    if (!co_await out.write(std::move(bytes))) co_return false;
+  }
+}
+
+Task<void> stream_logs(LogStream spec, http::ResponseStream& out) {
+  JobLogs logs(spec.controller->options().logs_root(), spec.job_id);
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  std::uint64_t controller_offset = 0;
+  std::map<std::pair<int, int>, std::uint64_t> offsets;  // (task, attempt) -> bytes sent
+  std::map<int, std::size_t> markers_sent;               // task -> attempts announced
+  for (;;) {
+    auto job = co_await spec.controller->get(store::JobId{spec.job_id});
+    if (!job) co_return;
+    const bool ended = job->ended_at.has_value();
+    if (spec.controller_log) {
+      if (!co_await pump_file(out, logs.controller_log(), controller_offset)) co_return;
+    } else {
+      for (const auto& task : job->tasks) {
+        if (spec.task && *spec.task != task.task_index) continue;
+        const auto attempts = logs.attempts(task.task_index);
+        for (std::size_t a = 0; a < attempts.size(); ++a) {
+          if (markers_sent[task.task_index] <= a) {
+            if (!co_await out.write(attempts[a].marker + "\n")) co_return;
+            markers_sent[task.task_index] = a + 1;
+          }
+          auto& offset = offsets[{task.task_index, attempts[a].attempt}];
+          if (!co_await pump_file(out, logs.attempt_log(task.task_index, attempts[a].attempt, 0),
+                                  offset))
+            co_return;
+        }
+      }
+    }
+    if (ended || !spec.follow) co_return;
+    // Followers poll the files the job's shard appends to; a quarter second keeps `sky jobs logs`
+    // close to live without measurable cost.
+    pause.expires_after(std::chrono::milliseconds(250));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+}
+
+Task<http::Response> job_logs(Controller* controller, DaemonInfo info, http::Request& request) {
+  auto id = job_id_of(request);
+  if (!id) co_return http::Response::error(400, "bad_request", "job ids are positive integers");
+  auto job = co_await controller->get(store::JobId{*id});
+  if (!job) co_return store_error(job.error());
+  const Caller caller = caller_of(request, info);
+  if (!caller.privileged && job->user_uid != static_cast<std::int64_t>(caller.uid)) {
+    co_return http::Response::error(404, "not_found", "no job " + std::to_string(*id));
+  }
+  LogStream spec{controller, *id, std::nullopt, request.query_param("follow").value_or("1") != "0",
+                 request.query_param("controller").value_or("0") == "1"};
+  if (auto task = request.query_param("task")) {
+    const int index = std::atoi(std::string(*task).c_str());
+    if (index < 0 || index >= static_cast<int>(job->tasks.size())) {
+      co_return http::Response::error(
+          404, "not_found", "job " + std::to_string(*id) + " has no task " + std::string(*task));
+    }
+    spec.task = index;
+  }
+  http::Response response;
+  response.set_header("Content-Type", "text/plain; charset=utf-8");
+  response.stream = [spec](http::ResponseStream& out) { return stream_logs(spec, out); };
+  co_return response;
+}
+
 }  // namespace
 
-http::Router make_api_router(const DaemonInfo& info) {
+http::Router make_api_router(const DaemonInfo& info, Controller* controller) {
   http::Router router;
   router.add("GET", "/v1/health", "daemon health, version and uptime",
              [info](http::Request& request) { return health(info, request); });
+  if (!controller) return router;
+  router.add("POST", "/v1/jobs", "submit a managed job",
+             [controller, info](http::Request& r) { return submit(controller, info, r); });
+  router.add("GET", "/v1/jobs", "the job queue",
+             [controller, info](http::Request& r) { return queue(controller, info, r); });
+  router.add("GET", "/v1/jobs/{id}", "one job and its tasks",
+             [controller, info](http::Request& r) { return get_job(controller, info, r); });
+  router.add("GET", "/v1/jobs/{id}/logs", "the job's logs (chunked; follow)",
+             [controller, info](http::Request& r) { return job_logs(controller, info, r); });
+  router.add("POST", "/v1/jobs/{id}/cancel", "cancel a job",
+             [controller, info](http::Request& r) { return cancel_one(controller, info, r); });
+  router.add("POST", "/v1/jobs/cancel", "cancel jobs by ids, name or all",
+             [controller, info](http::Request& r) { return cancel_many(controller, info, r); });
+  router.add("POST", "/v1/jobs/{id}/preempt", "preempt the job's local spot machines",
+             [controller, info](http::Request& r) { return preempt(controller, info, r); });
   return router;
 }
 

@@ -27,14 +27,26 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::ParserException& e) {
-    return config_error(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                        ": " + e.msg);
+    return config_error(path + ":" + std::to_string(e.mark.line + 1) + ":" +
+                        std::to_string(e.mark.column + 1) + ": " + e.msg);
   } catch (const YAML::Exception& e) {
     return config_error(path + ": " + e.what());
   }
   if (root.IsNull()) return {};
-  if (!root.IsMap()) return config_error(path + ": expected a mapping of settings at the top level");
-  static const std::set<std::string> kKnown = {"state_dir", "socket", "socket_group", "shards", "db", "log_level"};
+  if (!root.IsMap())
+    return config_error(path + ": expected a mapping of settings at the top level");
+  static const std::set<std::string> kKnown = {"state_dir",
+                                               "socket",
+                                               "socket_group",
+                                               "shards",
+                                               "db",
+                                               "log_level",
+                                               "skylet_binary",
+                                               "db_pool_size",
+                                               "launch_backoff",
+                                               "node_lost_after",
+                                               "local_preemption_grace",
+                                               "local_preemption_mean_interval"};
   for (const auto& entry : root) {
     const auto key = entry.first.as<std::string>();
     const auto where = path + ":" + std::to_string(entry.first.Mark().line + 1) + ": ";
@@ -46,6 +58,20 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       if (key == "shards") config.shards = entry.second.as<std::size_t>();
       if (key == "db") config.db = entry.second.as<std::string>();
       if (key == "log_level") config.log_level = entry.second.as<std::string>();
+      if (key == "skylet_binary") config.skylet_binary = entry.second.as<std::string>();
+      if (key == "db_pool_size") config.db_pool_size = entry.second.as<std::size_t>();
+      Duration* duration = key == "launch_backoff"           ? &config.launch_backoff
+                           : key == "node_lost_after"        ? &config.node_lost_after
+                           : key == "local_preemption_grace" ? &config.local_preemption_grace
+                                                             : nullptr;
+      if (duration || key == "local_preemption_mean_interval") {
+        auto parsed = parse_duration(entry.second.as<std::string>());
+        if (!parsed) return config_error(where + "'" + key + "': " + parsed.error().detail);
+        if (duration)
+          *duration = *parsed;
+        else
+          config.local_preemption_mean_interval = *parsed;
+      }
     } catch (const YAML::Exception&) {
       return config_error(where + "'" + key + "' has the wrong type");
     }
@@ -55,7 +81,8 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
 }
 
 std::optional<std::string> default_config_file() {
-  const std::string candidates[] = {::geteuid() == 0 ? "/etc/skyd/config.yaml" : home_dir() + "/.sky/skyd.yaml"};
+  const std::string candidates[] = {::geteuid() == 0 ? "/etc/skyd/config.yaml"
+                                                     : home_dir() + "/.sky/skyd.yaml"};
   for (const auto& candidate : candidates) {
     if (std::filesystem::exists(candidate)) return candidate;
   }
@@ -64,6 +91,24 @@ std::optional<std::string> default_config_file() {
 
 }  // namespace
 
+Result<Duration> parse_duration(const std::string& text) {
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  const std::string unit = end ? std::string(end) : std::string();
+  if (end == text.c_str() || value < 0)
+    return config_error("expected a duration like 500ms, 60s or 5m, got '" + text + "'");
+  double seconds = value;
+  if (unit == "ms")
+    seconds = value / 1000;
+  else if (unit == "m")
+    seconds = value * 60;
+  else if (unit == "h")
+    seconds = value * 3600;
+  else if (unit != "" && unit != "s")
+    return config_error("unknown duration unit in '" + text + "' (ms, s, m, h)");
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+}
+
 std::string default_state_dir() {
   return ::geteuid() == 0 ? "/var/lib/skyd" : home_dir() + "/.sky/skyd";
 }
@@ -71,7 +116,8 @@ std::string default_state_dir() {
 std::string mask_conninfo(const std::string& conninfo) {
   static const std::regex kPassword(R"((password\s*=\s*)('[^']*'|\S+))");
   static const std::regex kUriPassword(R"((postgres(?:ql)?://[^:/@]+:)[^@]+@)");
-  return std::regex_replace(std::regex_replace(conninfo, kPassword, "$1***"), kUriPassword, "$1***@");
+  return std::regex_replace(std::regex_replace(conninfo, kPassword, "$1***"), kUriPassword,
+                            "$1***@");
 }
 
 Json DaemonConfig::to_json() const {
@@ -83,6 +129,17 @@ Json DaemonConfig::to_json() const {
   out.set("db", db.empty() ? std::string("embedded") : mask_conninfo(db));
   out.set("log_level", log_level);
   out.set("config_file", config_file);
+  out.set("skylet_binary", skylet_binary);
+  out.set("db_pool_size", static_cast<long long>(db_pool_size));
+  auto ms = [](Duration d) {
+    return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+  };
+  out.set("launch_backoff_ms", ms(launch_backoff));
+  out.set("node_lost_after_ms", ms(node_lost_after));
+  out.set("local_preemption_grace_ms", ms(local_preemption_grace));
+  out.set("local_preemption_mean_interval_ms", local_preemption_mean_interval
+                                                   ? Json(ms(*local_preemption_mean_interval))
+                                                   : Json(nullptr));
   return out;
 }
 
@@ -92,7 +149,8 @@ std::string usage() {
          "            [--version] [--help]\n"
          "\n"
          "Runs the managed-jobs controller in the foreground. Everything it keeps lives under the\n"
-         "state directory (default /var/lib/skyd as root, ~/.sky/skyd otherwise); the API socket is\n"
+         "state directory (default /var/lib/skyd as root, ~/.sky/skyd otherwise); the API socket "
+         "is\n"
          "<state-dir>/skyd.sock unless --socket says otherwise. Without --db, skyd runs its own\n"
          "PostgreSQL server under the state directory.\n";
 }
@@ -134,7 +192,8 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
       if (ok) {
         char* end = nullptr;
         const long n = std::strtol(text.c_str(), &end, 10);
-        if (*end != '\0' || n < 0 || n > 1024) return config_error("--shards expects a number from 0 to 1024, got '" + text + "'");
+        if (*end != '\0' || n < 0 || n > 1024)
+          return config_error("--shards expects a number from 0 to 1024, got '" + text + "'");
         shards = static_cast<std::size_t>(n);
       }
     } else {
@@ -162,6 +221,11 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
   if (config.state_dir.empty()) config.state_dir = default_state_dir();
   config.state_dir = std::filesystem::absolute(config.state_dir).lexically_normal().string();
   if (config.socket.empty()) config.socket = config.state_dir + "/skyd.sock";
+  if (config.skylet_binary.empty()) {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    config.skylet_binary = (self.parent_path() / "skylet").string();
+  }
   invocation.config = std::move(config);
   return invocation;
 }

@@ -2,6 +2,7 @@
 // skyd's configuration: defaults, then the config file, then command-line flags. The effective
 // result is what `skyd --print-config` shows.
 
+#include "reactor/coro.hpp"
 #include "reactor/error.hpp"
 #include "reactor/json.hpp"
 
@@ -19,7 +20,14 @@ struct DaemonConfig {
   std::size_t shards = 0;    // 0: one per core
   std::string db;            // PostgreSQL conninfo; empty: the embedded server
   std::string log_level = "info";
-  std::string config_file;   // where the file settings came from, if any
+  std::string skylet_binary;     // default: `skylet` beside the skyd executable
+  std::size_t db_pool_size = 4;  // PostgreSQL connections per shard
+  Duration launch_backoff = std::chrono::seconds(60);  // first wait after a round with no capacity
+  Duration node_lost_after = std::chrono::seconds(15);
+  Duration local_preemption_grace = std::chrono::seconds(10);
+  std::optional<Duration>
+      local_preemption_mean_interval;  // random preemptions of local spot machines
+  std::string config_file;             // where the file settings came from, if any
   bool print_config = false;
 
   Json to_json() const;  // for --print-config; never includes secrets (db passwords are masked)
@@ -40,6 +48,9 @@ std::string usage();
 
 // The default state directory: /var/lib/skyd for root, ~/.sky/skyd for anyone else.
 std::string default_state_dir();
+
+// "500ms", "60s", "5m", "2h" or a bare number of seconds.
+Result<Duration> parse_duration(const std::string& text);
 
 // "host=/tmp/x password=secret" -> "host=/tmp/x password=***".
 std::string mask_conninfo(const std::string& conninfo);

@@ -1,28 +1,56 @@
 #include "daemon/daemon.hpp"
 
 #include "daemon/api.hpp"
+#include "daemon/controller/controller.hpp"
 #include "daemon/version.hpp"
+#include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/signals.hpp"
 #include "reactor/systemd.hpp"
+#include "store/embedded_postgres.hpp"
 
 #include <grp.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace skyd::daemon {
 namespace {
 
+Error io_error(const std::error_code& ec, std::string what) {
+  return make_error(boost::system::error_code(ec.value(), boost::system::system_category()),
+                    std::move(what));
+}
+
 Result<void> prepare_state_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir + "/logs", ec);
-  if (ec) return make_error(boost::system::error_code(ec.value(), boost::system::system_category()),
-                            "cannot create the state directory " + dir);
+  if (ec) return io_error(ec, "cannot create the state directory " + dir);
   return {};
+}
+
+// The secret skylet tokens derive from: made once, kept in the state directory (0600).
+Result<std::string> controller_key(const std::string& state_dir) {
+  const std::string path = state_dir + "/controller.key";
+  if (std::ifstream in(path); in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str().size() >= 32) return text.str();
+  }
+  const std::string key = random_hex(32);
+  const mode_t previous = ::umask(0077);
+  std::ofstream(path, std::ios::trunc) << key;
+  ::umask(previous);
+  std::error_code ec;
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+  if (ec) return io_error(ec, "cannot protect " + path);
+  return key;
 }
 
 Result<http::UnixSocketOptions> socket_options(const DaemonConfig& config) {
@@ -30,13 +58,34 @@ Result<http::UnixSocketOptions> socket_options(const DaemonConfig& config) {
   options.mode = 0660;
   if (!config.socket_group.empty()) {
     const group* found = ::getgrnam(config.socket_group.c_str());
-    if (!found) return make_error(NetErrc::kBadUrl, "socket group '" + config.socket_group + "' does not exist");
+    if (!found)
+      return make_error(NetErrc::kBadUrl,
+                        "socket group '" + config.socket_group + "' does not exist");
     options.group = found->gr_gid;
   }
   return options;
 }
 
-Task<int> wait_for_stop() { co_return co_await wait_for_stop_signal(); }
+ControllerOptions controller_options(const DaemonConfig& config, std::string conninfo,
+                                     std::string key) {
+  ControllerOptions options;
+  options.state_dir = config.state_dir;
+  options.conninfo = std::move(conninfo);
+  options.db_connections_per_shard = config.db_pool_size;
+  options.controller_key = std::move(key);
+  options.local.root_dir = config.state_dir + "/local";
+  options.local.skylet_binary = config.skylet_binary;
+  options.local.preemption_grace = config.local_preemption_grace;
+  options.local.preemption_mean_interval = config.local_preemption_mean_interval;
+  options.launch_backoff.initial = config.launch_backoff;
+  options.launch_backoff.cap = config.launch_backoff * 5;
+  options.node_lost_after = config.node_lost_after;
+  return options;
+}
+
+Task<int> wait_for_stop() {
+  co_return co_await wait_for_stop_signal();
+}
 
 }  // namespace
 
@@ -49,16 +98,39 @@ int run_daemon(const DaemonConfig& config) {
                           .file = config.state_dir + "/logs/skyd.log",
                           .timestamps = std::getenv("JOURNAL_STREAM") == nullptr});
   auto log = logger("skyd");
+  auto fail = [&](const std::string& what, const Error& error) {
+    log->error("cannot start: {}: {}", what, error.message());
+    std::cerr << "skyd: " << what << ": " << error.message() << "\n";
+    return 1;
+  };
+
+  auto key = controller_key(config.state_dir);
+  if (!key) return fail("controller key", key.error());
+  auto options = socket_options(config);
+  if (!options) return fail("socket", options.error());
+
+  // The database: the configured server, or a private one under the state directory.
+  std::optional<store::EmbeddedPostgres> embedded;
+  std::string conninfo = config.db;
+  if (conninfo.empty()) {
+    store::EmbeddedPostgresOptions database;
+    database.state_dir = config.state_dir;
+    embedded.emplace(database);
+    auto started = embedded->start();
+    if (!started) return fail("embedded PostgreSQL", started.error());
+    conninfo = *started;
+  }
 
   ShardPool pool(config.shards);
-  DaemonInfo info{kVersion, config.state_dir, pool.size(), Clock::now()};
-  http::Server api(pool.executors(), make_api_router(info));
-
-  auto options = socket_options(config);
-  if (!options) {
-    log->error("cannot start: {}", options.error().message());
-    return 1;
+  pool.start();
+  Controller controller(pool, controller_options(config, conninfo, *key));
+  if (auto started = controller.start(); !started) {
+    pool.stop();
+    return fail("controller", started.error());
   }
+
+  DaemonInfo info{kVersion, config.state_dir, pool.size(), Clock::now(), options->group};
+  http::Server api(pool.executors(), make_api_router(info, &controller));
   Result<void> listening;
   const auto inherited = systemd::listen_fds();
   if (!inherited.empty()) {
@@ -67,25 +139,27 @@ int run_daemon(const DaemonConfig& config) {
     listening = api.listen_unix(config.socket, *options);
   }
   if (!listening) {
-    log->error("cannot start: {}", listening.error().message());
-    return 1;
+    controller.stop();
+    pool.stop();
+    return fail("API socket", listening.error());
   }
   api.start();
-  pool.start();
   if (auto interval = systemd::watchdog_interval()) {
     auto shards = pool.executors();
     pool.spawn(0, [shards, every = *interval] { return systemd::feed_watchdog(shards, every); });
   }
-  log->info("skyd ready version={} shards={} socket={} state_dir={}", kVersion, pool.size(), config.socket,
-            config.state_dir);
+  log->info("skyd ready version={} shards={} socket={} state_dir={}", kVersion, pool.size(),
+            config.socket, config.state_dir);
   systemd::notify("READY=1\nSTATUS=accepting jobs");
 
   const int signal = pool.submit<int>(0, [] { return wait_for_stop(); }).get();
   log->info("skyd stopping signal={}", signal);
   systemd::notify("STOPPING=1");
   pool.submit<void>(0, [&api] { return api.drain(std::chrono::seconds(10)); }).get();
+  controller.stop();  // job coroutines end; their machines keep running for the next start
   pool.stop();
-  if (inherited.empty()) std::filesystem::remove(config.socket);  // systemd owns an inherited one
+  if (inherited.empty()) std::filesystem::remove(config.socket);
+  if (embedded) embedded->stop();
   log->info("skyd stopped");
   return 0;
 }

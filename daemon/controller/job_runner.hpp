@@ -53,11 +53,20 @@ class JobRunner {
   struct NodeResult;
 
   Task<store::JobStatus> run_task(int index);
-  Task<Result<store::TaskRecord>> move(store::TaskRecord& task, store::JobStatus to, std::string reason,
-                                       store::TransitionRequest extras = {});
-  Task<LaunchOutcome> launch(int index, const store::TaskRecord& task, const std::vector<std::string>& blocked_regions);
-  Task<Result<void>> start_attempts(int index, const Placement& placement, const store::TaskRecord& task);
-  Task<MonitorOutcome> monitor(int index, const Placement& placement, const store::TaskRecord& task);
+  // A coroutine must not take a defaulted argument whose type has a destructor (g++ 12 destroys
+  // the default twice), hence the two forms.
+  Task<Result<store::TaskRecord>> move(store::TaskRecord& task, store::JobStatus to,
+                                       std::string reason) {
+    return move(task, to, std::move(reason), store::TransitionRequest{});
+  }
+  Task<Result<store::TaskRecord>> move(store::TaskRecord& task, store::JobStatus to,
+                                       std::string reason, store::TransitionRequest extras);
+  Task<LaunchOutcome> launch(int index, const store::TaskRecord& task,
+                             const std::vector<std::string>& blocked_regions);
+  Task<Result<void>> start_attempts(int index, const Placement& placement,
+                                    const store::TaskRecord& task);
+  Task<MonitorOutcome> monitor(int index, const Placement& placement,
+                               const store::TaskRecord& task);
   Task<void> follow_node(int index, providers::Node node, std::string attempt_id, int attempt,
                          std::shared_ptr<NodeResult> result, Event* changed);
   Task<void> watch_events(int index, int attempt_number, providers::Node node, Event* notice);

@@ -126,9 +126,9 @@ std::string summarize(const Resources& resources, int num_nodes) {
   } else if (resources.cpus) {
     shape = "CPU:" + catalog::to_string(*resources.cpus);
   } else {
-    shape = "CPU";
+    shape = "CPU:1+";  // what SkyPilot's queue shows for an unconstrained node
   }
-  std::string text = std::to_string(num_nodes) + "x [" + shape + "]";
+  std::string text = std::to_string(num_nodes) + "x[" + shape + "]";
   if (resources.use_spot.value_or(false)) text += "[Spot]";
   return text;
 }

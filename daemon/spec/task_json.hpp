@@ -29,7 +29,7 @@ Json to_json(const Pipeline& pipeline, SecretMode secrets);
 // Reads to_json(pipeline, kInclude).dump() back; `source_name` prefixes errors.
 Result<Pipeline> pipeline_from_json(std::string_view json_text, std::string_view source_name);
 
-// "1x [V100:1][Spot]" style summary of one candidate, as SkyPilot's queue shows it.
+// "1x[V100:1][Spot]" style summary of one candidate, as SkyPilot's queue shows it.
 std::string summarize(const Resources& resources, int num_nodes);
 
 }  // namespace skyd::spec

@@ -575,7 +575,7 @@ TEST(TaskJson, SummarizeLikeTheQueue) {
   Resources r;
   r.accelerator = catalog::AcceleratorRequest{"V100", 8};
   r.use_spot = true;
-  EXPECT_EQ(summarize(r, 1), "1x [V100:8][Spot]");
+  EXPECT_EQ(summarize(r, 1), "1x[V100:8][Spot]");
 }
 
 }  // namespace

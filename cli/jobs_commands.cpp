@@ -1,0 +1,496 @@
+#include "cli/jobs_commands.hpp"
+
+#include "cli/daemon_client.hpp"
+#include "cli/table.hpp"
+#include "daemon/spec/task_json.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <thread>
+
+namespace skyd::cli {
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string text(const Json& json, const char* key, std::string fallback = "") {
+  const Json* value = json.find(key);
+  return value && value->as_string() ? std::string(*value->as_string()) : fallback;
+}
+
+double number(const Json& json, const char* key, double fallback = 0) {
+  const Json* value = json.find(key);
+  return value && value->as_double() ? *value->as_double() : fallback;
+}
+
+bool is_terminal(const std::string& status) {
+  return status == "SUCCEEDED" || status == "CANCELLED" || status.starts_with("FAILED");
+}
+
+const char* colour_of(const std::string& status) {
+  if (status == "PENDING" || status == "STARTING") return "\033[34m";
+  if (status == "RUNNING" || status == "SUCCEEDED") return "\033[32m";
+  if (status == "RECOVERING") return "\033[36m";
+  if (status == "CANCELLING" || status == "CANCELLED") return "\033[33m";
+  return "\033[31m";
+}
+
+std::string coloured(const std::string& status) {
+  static const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  return terminal ? colour_of(status) + status + "\033[0m" : status;
+}
+
+int usage_error(const std::string& message, const char* usage) {
+  std::cerr << "Error: " << message << "\n" << usage;
+  return 2;
+}
+
+// The daemon's answer as JSON, or a message and the exit code to leave with.
+Result<Json> call_json(DaemonClient& client, const std::string& method, const std::string& target,
+                       const std::string& body = {}) {
+  auto response = client.call(method, target, body);
+  if (!response) return response.error();
+  auto parsed = parse_json(response->body);
+  if (response->status >= 400 || !parsed) {
+    return make_error(NetErrc::kProtocol, response->status == 404
+                                              ? "not found: " + http::error_message_of(*response)
+                                              : http::error_message_of(*response));
+  }
+  return parsed;
+}
+
+int exit_code_for(const std::string& status) {
+  if (status == "SUCCEEDED") return kExitSucceeded;
+  if (status == "CANCELLED" || status == "CANCELLING") return kExitCancelled;
+  if (status.starts_with("FAILED")) return kExitFailed;
+  return kExitNotFinished;
+}
+
+bool confirm(const std::string& question) {
+  if (::isatty(STDIN_FILENO) != 1) return true;  // scripts: no one to ask
+  std::cout << question << " [Y/n]: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer.empty() || answer == "y" || answer == "Y" || answer == "yes";
+}
+
+}  // namespace
+
+std::string format_age(double seconds) {
+  if (seconds < 0) seconds = 0;
+  auto plural = [](long n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many) + " ago";
+  };
+  if (seconds < 60) return plural(static_cast<long>(seconds), "sec", "secs");
+  if (seconds < 3600) return plural(static_cast<long>(seconds / 60), "min", "mins");
+  if (seconds < 86400) return plural(static_cast<long>(seconds / 3600), "hr", "hrs");
+  return plural(static_cast<long>(seconds / 86400), "day", "days");
+}
+
+std::string format_duration(double seconds) {
+  if (seconds < 1) return "< 1s";
+  long total = static_cast<long>(seconds);
+  const long days = total / 86400, hours = total % 86400 / 3600, minutes = total % 3600 / 60,
+             secs = total % 60;
+  std::string out;
+  if (days) out += std::to_string(days) + "d ";
+  if (days || hours) out += std::to_string(hours) + "h ";
+  if (days || hours || minutes) out += std::to_string(minutes) + "m ";
+  out += std::to_string(secs) + "s";
+  return out;
+}
+
+// ---- queue -------------------------------------------------------------------------------------
+
+namespace {
+constexpr const char* kQueueUsage =
+    "usage: sky jobs queue [-a|--all] [-s|--skip-finished] [-u|--all-users] [-l|--limit N] [-o "
+    "table|json]\n";
+
+std::vector<std::string> task_cells(const Json& job, const Json& task, bool multi, bool all_users,
+                                    double now) {
+  const std::string status = text(task, "status");
+  const double submitted = number(task, "submitted_at");
+  const std::string name = multi ? text(task, "name") : text(job, "name");
+  std::vector<std::string> cells = {
+      multi ? " \u21b3" : std::to_string(static_cast<long long>(number(job, "id"))),
+      multi ? std::to_string(static_cast<int>(number(task, "index"))) : "-", name};
+  if (all_users) cells.push_back(text(job, "user"));
+  const double started = number(task, "started_at", -1);
+  cells.push_back(text(task, "resources", "-"));
+  cells.push_back(format_age(now - submitted));
+  cells.push_back(format_duration(number(task, "total_duration")));
+  cells.push_back(started < 0 ? "-" : format_duration(number(task, "job_duration")));
+  cells.push_back(std::to_string(static_cast<int>(number(task, "recovery_count"))));
+  cells.push_back(coloured(status));
+  return cells;
+}
+}  // namespace
+
+int jobs_queue_command(const std::vector<std::string>& args, const std::string& socket) {
+  bool all = false, skip_finished = false, all_users = false, json_output = false;
+  int limit = 50;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if (arg == "-a" || arg == "--all")
+      all = true;
+    else if (arg == "-s" || arg == "--skip-finished")
+      skip_finished = true;
+    else if (arg == "-u" || arg == "--all-users")
+      all_users = true;
+    else if ((arg == "-l" || arg == "--limit") && i + 1 < args.size())
+      limit = std::atoi(args[++i].c_str());
+    else if ((arg == "-o" || arg == "--output") && i + 1 < args.size()) {
+      const auto& format = args[++i];
+      if (format != "json" && format != "table")
+        return usage_error("--output is table or json", kQueueUsage);
+      json_output = format == "json";
+    } else {
+      return usage_error("unknown option '" + arg + "'", kQueueUsage);
+    }
+  }
+  DaemonClient client(socket);
+  std::string target = "/v1/jobs?limit=" + std::to_string(all ? 1000000 : limit + 1);
+  if (skip_finished) target += "&skip_finished=1";
+  if (all_users) target += "&all_users=1";
+  auto reply = call_json(client, "GET", target);
+  if (!reply) {
+    std::cerr << reply.error().detail << "\n";
+    return 1;
+  }
+  Json::Array jobs = reply->find("jobs") && reply->find("jobs")->as_array()
+                         ? *reply->find("jobs")->as_array()
+                         : Json::Array{};
+  const bool truncated = !all && static_cast<int>(jobs.size()) > limit;
+  if (truncated) jobs.resize(static_cast<std::size_t>(limit));
+  if (json_output) {
+    std::cout << Json(jobs).dump() << "\n";
+    return 0;
+  }
+
+  std::cout << "Fetching managed job statuses...\n";
+  std::cout << "Managed jobs" << (skip_finished ? " (showing in-progress jobs only)" : "") << "\n";
+  std::map<std::string, int> in_progress;
+  for (const auto& job : jobs) {
+    for (const auto& task : *job.find("tasks")->as_array()) {
+      const std::string status = text(task, "status");
+      if (!is_terminal(status)) ++in_progress[status];
+    }
+  }
+  if (in_progress.empty()) {
+    std::cout << "No in-progress managed jobs.\n";
+  } else {
+    std::string summary;
+    for (const auto& [status, count] : in_progress)
+      summary += (summary.empty() ? "" : ", ") + std::to_string(count) + " " + status;
+    std::cout << "In progress tasks: " << summary << "\n";
+  }
+  std::vector<std::string> headers = {"ID", "TASK", "NAME"};
+  if (all_users) headers.push_back("USER");
+  for (const char* header :
+       {"REQUESTED", "SUBMITTED", "TOT. DURATION", "JOB DURATION", "#RECOVERIES", "STATUS"}) {
+    headers.push_back(header);
+  }
+  Table table(headers);
+  const double now = now_seconds();
+  for (const auto& job : jobs) {
+    const auto& tasks = *job.find("tasks")->as_array();
+    if (tasks.size() == 1) {
+      table.add_row(task_cells(job, tasks.front(), false, all_users, now));
+      continue;
+    }
+    // A pipeline: the job's own row, its tasks, then a blank row.
+    double recoveries = 0, job_duration = 0;
+    std::string current;
+    for (const auto& task : tasks) {
+      recoveries += number(task, "recovery_count");
+      job_duration += number(task, "job_duration");
+      if (current.empty() && text(task, "status") != "SUCCEEDED")
+        current = std::to_string(static_cast<int>(number(task, "index")));
+    }
+    const std::string status = text(job, "status");
+    std::vector<std::string> cells = {std::to_string(static_cast<long long>(number(job, "id"))), "",
+                                      text(job, "name")};
+    if (all_users) cells.push_back(text(job, "user"));
+    const double ended = number(job, "ended_at", -1);
+    cells.push_back("-");
+    cells.push_back(format_age(now - number(job, "submitted_at")));
+    cells.push_back(format_duration((ended < 0 ? now : ended) - number(job, "submitted_at")));
+    cells.push_back(format_duration(job_duration));
+    cells.push_back(std::to_string(static_cast<int>(recoveries)));
+    cells.push_back(coloured(status) +
+                    (is_terminal(status) || current.empty() ? "" : " (task: " + current + ")"));
+    table.add_row(cells);
+    for (const auto& task : tasks) table.add_row(task_cells(job, task, true, all_users, now));
+    table.add_row({});
+  }
+  std::cout << table.render();
+  if (truncated) {
+    std::cout << "Only showing the latest " << limit
+              << " managed jobs(use --limit to show more managed jobs or --all to show all managed "
+                 "jobs)\n";
+  }
+  return 0;
+}
+
+// ---- logs --------------------------------------------------------------------------------------
+
+namespace {
+constexpr const char* kLogsUsage =
+    "usage: sky jobs logs [JOB_ID | -n NAME] [TASK] [--no-follow] [--controller]\n";
+
+// Streams the job's logs to stdout; returns the exit code from the job's status afterwards.
+int stream_job(DaemonClient& client, long long id, std::optional<int> task, bool follow,
+               bool controller) {
+  auto job = call_json(client, "GET", "/v1/jobs/" + std::to_string(id));
+  if (!job) {
+    std::cerr << "No managed job with ID " << id << " found.\n";
+    return kExitNotFound;
+  }
+  const auto tasks = job->find("tasks")->as_array()->size();
+  if (!controller && !task && tasks > 1) {
+    std::cout << "Hint: This job has " << tasks << " tasks. Use 'sky jobs logs " << id
+              << " TASK' to view logs for a specific task (TASK is the task ID).\n";
+  }
+  std::string target = "/v1/jobs/" + std::to_string(id) + "/logs?follow=" + (follow ? "1" : "0");
+  if (task) target += "&task=" + std::to_string(*task);
+  if (controller) target += "&controller=1";
+  if (follow && !controller) {
+    // Say what the job is waiting for until its output starts.
+    std::string last;
+    for (;;) {
+      auto current = call_json(client, "GET", "/v1/jobs/" + std::to_string(id));
+      if (!current) break;
+      const std::string status = text(*current, "status");
+      if (status != "PENDING" && status != "STARTING") break;
+      if (status != last)
+        std::cout << "Waiting for task to start (status: " << status << ").\n" << std::flush;
+      last = status;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a CLI process, not a reactor
+    }
+  }
+  auto streamed = client.stream(target, [](std::string_view piece) {
+    std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+    std::cout.flush();
+    return true;
+  });
+  if (!streamed) {
+    std::cerr << streamed.error().detail << "\n";
+    return 1;
+  }
+  if (streamed->status >= 400) {
+    std::cerr << http::error_message_of(*streamed) << "\n";
+    return streamed->status == 404 ? kExitNotFound : 1;
+  }
+  auto final_state = call_json(client, "GET", "/v1/jobs/" + std::to_string(id));
+  if (!final_state) return kExitNotFound;
+  const std::string status = text(*final_state, "status");
+  if (!is_terminal(status)) return follow ? kExitNotFinished : kExitNotFinished;
+  std::cout << "Managed job finished: " << id << " (status: " << status << ").\n";
+  if (status != "SUCCEEDED") {
+    const std::string reason = text(*final_state, "failure_reason");
+    if (!reason.empty()) std::cout << "Failure: " << reason << "\n";
+  }
+  return exit_code_for(status);
+}
+}  // namespace
+
+int jobs_logs_command(const std::vector<std::string>& args, const std::string& socket) {
+  std::optional<long long> id;
+  std::optional<std::string> name;
+  std::optional<int> task;
+  bool follow = true, controller = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if (arg == "--no-follow")
+      follow = false;
+    else if (arg == "--follow")
+      follow = true;
+    else if (arg == "--controller")
+      controller = true;
+    else if ((arg == "-n" || arg == "--name") && i + 1 < args.size())
+      name = args[++i];
+    else if (!arg.empty() && std::isdigit(static_cast<unsigned char>(arg[0])) && !id && !name)
+      id = std::atoll(arg.c_str());
+    else if (!arg.empty() && std::isdigit(static_cast<unsigned char>(arg[0])) && !task)
+      task = std::atoi(arg.c_str());
+    else
+      return usage_error("unexpected argument '" + arg + "'", kLogsUsage);
+  }
+  if (id && name) return usage_error("give a job ID or --name, not both", kLogsUsage);
+  DaemonClient client(socket);
+  if (!id) {
+    std::string target = "/v1/jobs?limit=1";
+    if (name) target = "/v1/jobs?skip_finished=1&name=" + http::percent_encode(*name);
+    auto reply = call_json(client, "GET", target);
+    if (!reply) {
+      std::cerr << reply.error().detail << "\n";
+      return 1;
+    }
+    const auto& jobs = *reply->find("jobs")->as_array();
+    if (jobs.empty()) {
+      std::cerr << (name ? "No running managed job found with name '" + *name + "'."
+                         : "No managed job found.")
+                << "\n";
+      return kExitNotFound;
+    }
+    if (name && jobs.size() > 1) {
+      std::cerr << "Multiple running jobs found with name '" << *name << "'.\n";
+      return 1;
+    }
+    id = static_cast<long long>(number(jobs.front(), "id"));
+  }
+  return stream_job(client, *id, task, follow, controller);
+}
+
+// ---- cancel ------------------------------------------------------------------------------------
+
+namespace {
+constexpr const char* kCancelUsage = "usage: sky jobs cancel [JOB_IDS...] | -n NAME | -a [-y]\n";
+
+std::string id_list(const Json* ids) {
+  std::string out;
+  if (!ids || !ids->as_array()) return out;
+  for (const auto& id : *ids->as_array())
+    out += (out.empty() ? "" : ", ") + std::to_string(*id.as_int());
+  return out;
+}
+std::size_t count(const Json* ids) {
+  return ids && ids->as_array() ? ids->as_array()->size() : 0;
+}
+}  // namespace
+
+int jobs_cancel_command(const std::vector<std::string>& args, const std::string& socket) {
+  std::vector<long long> ids;
+  std::optional<std::string> name;
+  bool all = false, yes = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if (arg == "-y" || arg == "--yes")
+      yes = true;
+    else if (arg == "-a" || arg == "--all")
+      all = true;
+    else if ((arg == "-n" || arg == "--name") && i + 1 < args.size())
+      name = args[++i];
+    else if (!arg.empty() && std::all_of(arg.begin(), arg.end(), ::isdigit))
+      ids.push_back(std::atoll(arg.c_str()));
+    else
+      return usage_error("unexpected argument '" + arg + "'", kCancelUsage);
+  }
+  const int selectors = (ids.empty() ? 0 : 1) + (name ? 1 : 0) + (all ? 1 : 0);
+  if (selectors != 1) {
+    std::string provided;
+    if (!ids.empty()) provided += "JOB_IDS ";
+    if (name) provided += "--name ";
+    if (all) provided += "--all ";
+    return usage_error(
+        "Can only specify one of JOB_IDS, --name, or --all. Provided '" +
+            (provided.empty() ? std::string() : provided.substr(0, provided.size() - 1)) + "'.",
+        kCancelUsage);
+  }
+  std::string question;
+  Json body = Json::object();
+  if (!ids.empty()) {
+    Json list = Json::array();
+    std::string shown;
+    for (auto id : ids) {
+      list.push_back(id);
+      shown += (shown.empty() ? "" : ",") + std::to_string(id);
+    }
+    body.set("ids", std::move(list));
+    question = ids.size() == 1 ? "Cancelling managed job with ID " + shown + ". Proceed?"
+                               : "Cancelling managed jobs with IDs " + shown + ". Proceed?";
+  } else if (name) {
+    body.set("name", *name);
+    question = "Cancelling '" + *name + "'. Proceed?";
+  } else {
+    body.set("all", true);
+    question = "Cancelling all managed jobs. Proceed?";
+  }
+  if (!yes && !confirm(question)) return 0;
+  DaemonClient client(socket);
+  auto reply = call_json(client, "POST", "/v1/jobs/cancel", body.dump());
+  if (!reply) {
+    std::cerr << reply.error().detail << "\n";
+    return 1;
+  }
+  const Json* scheduled = reply->find("scheduled");
+  const Json* refused = reply->find("not_permitted");
+  const Json* finished = reply->find("already_finished");
+  const Json* missing = reply->find("not_found");
+  if (count(scheduled) == 1)
+    std::cout << "Job with ID " << id_list(scheduled) << " is scheduled to be cancelled.\n";
+  if (count(scheduled) > 1)
+    std::cout << "Jobs with IDs " << id_list(scheduled) << " are scheduled to be cancelled.\n";
+  if (count(finished))
+    std::cout << "Jobs with IDs " << id_list(finished) << " have already finished.\n";
+  if (count(missing))
+    std::cout << "No managed jobs with IDs " << id_list(missing) << " were found.\n";
+  if (count(refused))
+    std::cerr << "Jobs with IDs " << id_list(refused)
+              << " belong to another user and were not cancelled.\n";
+  if (count(scheduled) == 0) {
+    if (name && count(finished) + count(missing) + count(refused) == 0) {
+      std::cout << "No running job found with name '" << *name << "'.\n";
+    } else if (count(finished) + count(missing) + count(refused) == 0) {
+      std::cout << "No job to cancel.\n";
+    }
+  }
+  return count(refused) ? 1 : 0;
+}
+
+int jobs_preempt_command(const std::vector<std::string>& args, const std::string& socket) {
+  if (args.size() != 1 || args[0].empty() ||
+      !std::all_of(args[0].begin(), args[0].end(), ::isdigit)) {
+    return usage_error("give one job ID",
+                       "usage: sky jobs preempt JOB_ID   (local spot machines only)\n");
+  }
+  DaemonClient client(socket);
+  auto reply = call_json(client, "POST", "/v1/jobs/" + args[0] + "/preempt");
+  if (!reply) {
+    std::cerr << reply.error().detail << "\n";
+    return 1;
+  }
+  std::cout << "Preempting cluster " << text(*reply, "cluster") << " of job " << args[0]
+            << ": a spot notice now, the machines go after the grace period.\n";
+  return 0;
+}
+
+// ---- launch ------------------------------------------------------------------------------------
+
+int submit_launch(const PreparedLaunch& launch, const LaunchOptions& options,
+                  const std::string& socket) {
+  std::cout << render_plan(launch);
+  if (!options.yes && !confirm("Launching a managed job '" + launch.job_name + "'. Proceed?"))
+    return 0;
+  Json body = Json::object();
+  body.set("name", launch.job_name);
+  body.set("pipeline", spec::to_json(launch.pipeline, spec::SecretMode::kInclude));
+  DaemonClient client(socket);
+  auto reply = call_json(client, "POST", "/v1/jobs", body.dump());
+  if (!reply) {
+    std::cerr << reply.error().detail << "\n";
+    return 1;
+  }
+  const long long id = static_cast<long long>(number(*reply, "job_id"));
+  std::cout << "Managed job '" << launch.job_name << "' submitted.\nManaged Job ID: " << id << "\n"
+            << std::flush;
+  if (options.detach_run) {
+    std::cout << "Useful commands:\n"
+              << "  sky jobs logs " << id << "            stream the job's logs\n"
+              << "  sky jobs logs --controller " << id << " the controller's decisions\n"
+              << "  sky jobs cancel " << id << "          cancel the job\n"
+              << "  sky jobs queue               list the jobs\n";
+    return 0;
+  }
+  return stream_job(client, id, std::nullopt, true, false);
+}
+
+}  // namespace skyd::cli
