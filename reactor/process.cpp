@@ -53,9 +53,14 @@ Result<std::unique_ptr<Process>> Process::spawn(asio::any_io_executor executor,
     posix_spawn_file_actions_addopen(&actions, 1, sink, O_WRONLY | O_CREAT | O_APPEND, 0600);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
   }
+  int highest_kept = 2;
   for (const auto& [child_fd, parent_fd] : options.extra_fds) {
     posix_spawn_file_actions_adddup2(&actions, parent_fd, child_fd);
+    highest_kept = std::max(highest_kept, child_fd);
   }
+  // Nothing else of ours leaks into the child: Asio's sockets are not close-on-exec, and an
+  // inherited listening socket would keep answering for a skyd that has died.
+  posix_spawn_file_actions_addclosefrom_np(&actions, highest_kept + 1);
   if (!options.working_dir.empty())
     posix_spawn_file_actions_addchdir_np(&actions, options.working_dir.c_str());
 

@@ -65,9 +65,11 @@ catalog::Candidate candidate_from_json(const Json& json) {
   candidate.instance_type = text("instance_type");
   candidate.accelerator_name = text("accelerator");
   if (const Json* v = json.find("use_spot")) candidate.use_spot = v->as_bool().value_or(false);
-  if (const Json* v = json.find("accelerator_count")) candidate.accelerator_count = v->as_double().value_or(0);
+  if (const Json* v = json.find("accelerator_count"))
+    candidate.accelerator_count = v->as_double().value_or(0);
   if (const Json* v = json.find("node_price")) candidate.node_price = v->as_double().value_or(0);
-  if (const Json* v = json.find("nodes")) candidate.num_nodes = static_cast<int>(v->as_int().value_or(1));
+  if (const Json* v = json.find("nodes"))
+    candidate.num_nodes = static_cast<int>(v->as_int().value_or(1));
   return candidate;
 }
 
@@ -101,7 +103,8 @@ std::vector<providers::MountRequest> mounts_of(const spec::Task& task) {
         request.mode = MountRequest::Mode::kCopy;
         break;
       case spec::FileMount::Kind::kBucketUrl:
-        request.bucket = bucket_of_url(mount.sources.empty() ? std::string() : mount.sources.front());
+        request.bucket =
+            bucket_of_url(mount.sources.empty() ? std::string() : mount.sources.front());
         request.mode = mounted ? MountRequest::Mode::kMount : MountRequest::Mode::kCopy;
         break;
       case spec::FileMount::Kind::kStorage:
@@ -151,18 +154,21 @@ std::string JobRunner::skylet_token(int index, int attempt) const {
 }
 
 std::string JobRunner::attempt_id(int index, int attempt) const {
-  return "job-" + std::to_string(id_.value) + "-task-" + std::to_string(index) + "-attempt-" + std::to_string(attempt);
+  return "job-" + std::to_string(id_.value) + "-task-" + std::to_string(index) + "-attempt-" +
+         std::to_string(attempt);
 }
 
-Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStatus to, std::string reason,
+Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStatus to,
+                                                std::string reason,
                                                 store::TransitionRequest extras) {
   extras.job_id = id_;
   extras.task_index = task.task_index;
   extras.from = task.status;
   extras.to = to;
   extras.reason = reason;
-  extras.idempotency_key = attempt_id(task.task_index, task.attempt) + "-" + std::string(store::to_string(task.status)) +
-                           "-" + std::string(store::to_string(to));
+  extras.idempotency_key = attempt_id(task.task_index, task.attempt) + "-" +
+                           std::string(store::to_string(task.status)) + "-" +
+                           std::string(store::to_string(to));
   // The database may be restarting: keep trying (with backoff) rather than lose the decision.
   Backoff backoff(BackoffPolicy{.initial = std::chrono::milliseconds(100),
                                 .multiplier = 2,
@@ -173,15 +179,19 @@ Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStat
   for (;;) {
     auto moved = co_await shard_.jobs->transition(extras);
     if (moved) {
-      logger("controller")->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
-                                 task.task_index, store::to_string(task.status), store::to_string(to), reason);
-      logs_.record("task " + std::to_string(task.task_index) + ": " + std::string(store::to_string(task.status)) +
-                   " -> " + std::string(store::to_string(to)) + " (" + reason + ")");
+      logger("controller")
+          ->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
+                 task.task_index, store::to_string(task.status), store::to_string(to), reason);
+      logs_.record("task " + std::to_string(task.task_index) + ": " +
+                   std::string(store::to_string(task.status)) + " -> " +
+                   std::string(store::to_string(to)) + " (" + reason + ")");
       task = *moved;
       co_return moved;
     }
-    if (!store::is_retryable(moved.error()) && moved.error().code != store::StoreErrc::kTimedOut) co_return moved;
-    logger("controller")->warn("transition retried job={} error=\"{}\"", id_.value, moved.error().message());
+    if (!store::is_retryable(moved.error()) && moved.error().code != store::StoreErrc::kTimedOut)
+      co_return moved;
+    logger("controller")
+        ->warn("transition retried job={} error=\"{}\"", id_.value, moved.error().message());
     timer.expires_after(backoff.next_delay());
     co_await timer.async_wait(asio::use_awaitable);
   }
@@ -190,22 +200,26 @@ Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStat
 Task<void> JobRunner::run() {
   auto loaded = co_await shard_.jobs->get_job(id_);
   if (!loaded) {
-    logger("controller")->error("job cannot be loaded job={} error=\"{}\"", id_.value, loaded.error().message());
+    logger("controller")
+        ->error("job cannot be loaded job={} error=\"{}\"", id_.value, loaded.error().message());
     co_return;
   }
   job_ = std::move(*loaded);
   auto pipeline = spec::pipeline_from_json(job_.spec_json, "job " + std::to_string(id_.value));
   if (!pipeline || pipeline->tasks.size() != job_.tasks.size()) {
-    const std::string why = pipeline ? "the stored spec does not match the job's tasks" : pipeline.error().message();
+    const std::string why =
+        pipeline ? "the stored spec does not match the job's tasks" : pipeline.error().message();
     for (auto& task : job_.tasks) {
-      if (!store::is_terminal(task.status)) co_await move(task, JobStatus::kFailedController, "unreadable job spec: " + why);
+      if (!store::is_terminal(task.status))
+        co_await move(task, JobStatus::kFailedController, "unreadable job spec: " + why);
     }
     co_return;
   }
   pipeline_ = std::move(*pipeline);
   placements_.resize(job_.tasks.size());
   for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
-    task_ids_.push_back(make_task_id(to_micros(job_.submitted_at), pipeline_.tasks[i].name.value_or(job_.name), id_.value,
+    task_ids_.push_back(make_task_id(to_micros(job_.submitted_at),
+                                     pipeline_.tasks[i].name.value_or(job_.name), id_.value,
                                      static_cast<int>(i)));
   }
   for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
@@ -228,8 +242,9 @@ Task<void> JobRunner::cancel_later_tasks(int after_index, std::string reason) {
 
 Task<bool> JobRunner::wait_backoff(Backoff& backoff) {
   const Duration delay = backoff.next_delay();
-  logs_.record("no resources anywhere; next launch round in " +
-               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) + " ms");
+  logs_.record(
+      "no resources anywhere; next launch round in " +
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) + " ms");
   asio::steady_timer timer(shard_.executor, delay);
   auto outcome = co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) || cancel_.wait());
   co_return outcome.index() == 0;
@@ -238,10 +253,11 @@ Task<bool> JobRunner::wait_backoff(Backoff& backoff) {
 bool JobRunner::restart_allowed(int index, const MonitorOutcome& outcome, bool& uses_budget) const {
   const auto& candidates = pipeline_.tasks[index].resources.candidates;
   const spec::JobRecovery recovery =
-      candidates.empty() ? spec::JobRecovery{} : candidates.front().job_recovery.value_or(spec::JobRecovery{});
+      candidates.empty() ? spec::JobRecovery{}
+                         : candidates.front().job_recovery.value_or(spec::JobRecovery{});
   for (int code : outcome.exit_codes) {
-    if (std::find(recovery.recover_on_exit_codes.begin(), recovery.recover_on_exit_codes.end(), code) !=
-        recovery.recover_on_exit_codes.end()) {
+    if (std::find(recovery.recover_on_exit_codes.begin(), recovery.recover_on_exit_codes.end(),
+                  code) != recovery.recover_on_exit_codes.end()) {
       uses_budget = false;  // listed exit codes restart without using the budget
       return true;
     }
@@ -261,7 +277,8 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
     if (store::is_terminal(task.status)) co_return task.status;
     if (cancel_.is_set() && task.status != JobStatus::kCancelling) {
       const bool nothing_started = task.status == JobStatus::kPending && !task.cluster_name;
-      co_await move(task, nothing_started ? JobStatus::kCancelled : JobStatus::kCancelling, "cancelled by the user");
+      co_await move(task, nothing_started ? JobStatus::kCancelled : JobStatus::kCancelling,
+                    "cancelled by the user");
       continue;
     }
     switch (task.status) {
@@ -302,7 +319,8 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
           logs_.record("the task could not be started: " + started.error().message());
           co_await teardown(placement->cluster.name);
           placement.reset();
-          co_await move(task, JobStatus::kPending, "the task could not be started: " + started.error().message());
+          co_await move(task, JobStatus::kPending,
+                        "the task could not be started: " + started.error().message());
           co_await wait_backoff(backoff);
           break;
         }
@@ -310,7 +328,8 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
         details.cluster_name = placement->cluster.name;
         details.placement_json = placement_json(placement->candidate, placement->cluster).dump();
         co_await move(task, JobStatus::kRunning,
-                      "running on " + placement->cluster.cloud + "/" + placement->cluster.zone, details);
+                      "running on " + placement->cluster.cloud + "/" + placement->cluster.zone,
+                      details);
         break;
       }
       case JobStatus::kRunning: {
@@ -343,14 +362,15 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
           details.exit_codes = outcome.exit_codes;
           if (restart_allowed(index, outcome, uses_budget)) {
             details.restart_on_error = uses_budget;
-            co_await move(task, JobStatus::kRecovering,
-                          "restarting after exit codes " + join_codes(outcome.exit_codes) +
-                              (uses_budget ? " (restart " + std::to_string(task.restart_count + 1) + ")" : ""),
-                          details);
+            // Built before the co_await: g++ 12 mishandles string temporaries of a ?: inside one.
+            std::string reason = "restarting after exit codes " + join_codes(outcome.exit_codes);
+            if (uses_budget) reason += " (restart " + std::to_string(task.restart_count + 1) + ")";
+            co_await move(task, JobStatus::kRecovering, std::move(reason), details);
             break;
           }
-          details.failure_reason = std::string(outcome.setup_failed ? "setup" : "run") + " failed with exit codes " +
-                                   join_codes(outcome.exit_codes) + ". To see the details, run: sky jobs logs --controller " +
+          details.failure_reason = std::string(outcome.setup_failed ? "setup" : "run") +
+                                   " failed with exit codes " + join_codes(outcome.exit_codes) +
+                                   ". To see the details, run: sky jobs logs --controller " +
                                    std::to_string(id_.value);
           co_await move(task, outcome.setup_failed ? JobStatus::kFailedSetup : JobStatus::kFailed,
                         *details.failure_reason, details);
@@ -389,7 +409,8 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
   LaunchOutcome outcome;
   std::vector<catalog::Candidate> candidates;
   if (task.status == JobStatus::kRunning && task.placement_json) {
-    if (auto stored = parse_json(*task.placement_json)) candidates.push_back(candidate_from_json(*stored));
+    if (auto stored = parse_json(*task.placement_json))
+      candidates.push_back(candidate_from_json(*stored));
   }
   if (candidates.empty()) {
     catalog::Blocklist blocklist;
@@ -397,8 +418,10 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
       const auto slash = region.find('/');
       blocklist.push_back({region.substr(0, slash), region.substr(slash + 1), std::nullopt});
     }
-    auto planned = catalog::plan(catalog::Catalog::builtin(), spec::to_plan_request(spec), blocklist);
-    if (!planned && !blocklist.empty()) planned = catalog::plan(catalog::Catalog::builtin(), spec::to_plan_request(spec));
+    auto planned =
+        catalog::plan(catalog::Catalog::builtin(), spec::to_plan_request(spec), blocklist);
+    if (!planned && !blocklist.empty())
+      planned = catalog::plan(catalog::Catalog::builtin(), spec::to_plan_request(spec));
     if (!planned) {
       outcome.kind = LaunchOutcome::Kind::kPrecheckFailed;
       outcome.reason = planned.error().message();
@@ -434,12 +457,13 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
                     {"skyd-attempt", std::to_string(task.attempt)},
                     {"skyd-controller", options_.controller_id}};
     if (spec.workdir) {
-      request.workdir_snapshot = options_.snapshots_root() + "/" + std::to_string(id_.value) + "/task-" +
-                                 std::to_string(index) + "/workdir";
+      request.workdir_snapshot = options_.snapshots_root() + "/" + std::to_string(id_.value) +
+                                 "/task-" + std::to_string(index) + "/workdir";
     }
     request.mounts = mounts_of(spec);
-    logs_.record("launching cluster " + name + " on " + candidate.cloud + "/" + candidate.region + "/" + candidate.zone +
-                 " (" + candidate.instance_type + (candidate.use_spot ? ", spot" : "") + ", attempt " +
+    logs_.record("launching cluster " + name + " on " + candidate.cloud + "/" + candidate.region +
+                 "/" + candidate.zone + " (" + candidate.instance_type +
+                 (candidate.use_spot ? ", spot" : "") + ", attempt " +
                  std::to_string(task.attempt) + ")");
     auto launched = co_await (provider->launch(request) || cancel_.wait());
     if (launched.index() == 1) {
@@ -454,7 +478,8 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
     }
     const auto& error = cluster.error();
     failures.push_back(candidate.cloud + "/" + candidate.zone + ": " + error.message());
-    logs_.record("launch failed on " + candidate.cloud + "/" + candidate.zone + ": " + error.message());
+    logs_.record("launch failed on " + candidate.cloud + "/" + candidate.zone + ": " +
+                 error.message());
     using providers::ProviderErrc;
     if (error.code == ProviderErrc::kInvalid) {
       outcome.kind = LaunchOutcome::Kind::kPrecheckFailed;
@@ -473,12 +498,14 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
   }
   std::string reason;
   for (const auto& failure : failures) reason += (reason.empty() ? "" : "; ") + failure;
-  outcome.kind = capacity_problem ? LaunchOutcome::Kind::kNoResources : LaunchOutcome::Kind::kPrecheckFailed;
+  outcome.kind =
+      capacity_problem ? LaunchOutcome::Kind::kNoResources : LaunchOutcome::Kind::kPrecheckFailed;
   outcome.reason = capacity_problem ? reason : "no allowed cloud can be used: " + reason;
   co_return outcome;
 }
 
-Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placement, const store::TaskRecord& task) {
+Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placement,
+                                             const store::TaskRecord& task) {
   const spec::Task& spec = pipeline_.tasks[index];
   TaskEnvironment environment;
   environment.job_id = id_.value;
@@ -489,9 +516,10 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
   environment.secrets = spec.secrets;
   const std::string id = attempt_id(index, task.attempt);
   logs_.add_attempt(index, task.attempt,
-                    "== attempt " + std::to_string(task.attempt) + " of task " + std::to_string(index) + " on " +
-                        placement.cluster.cloud + "/" + placement.cluster.zone + " (cluster " + placement.cluster.name +
-                        ", " + std::to_string(placement.cluster.nodes.size()) + " node" +
+                    "== attempt " + std::to_string(task.attempt) + " of task " +
+                        std::to_string(index) + " on " + placement.cluster.cloud + "/" +
+                        placement.cluster.zone + " (cluster " + placement.cluster.name + ", " +
+                        std::to_string(placement.cluster.nodes.size()) + " node" +
                         (placement.cluster.nodes.size() == 1 ? "" : "s") +
                         (placement.candidate.use_spot ? ", spot" : "") + ") ==");
   SkyletClient skylet(*shard_.http, skylet_token(index, task.attempt));
@@ -509,8 +537,9 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
   co_return Result<void>{};
 }
 
-Task<void> JobRunner::follow_node(int index, providers::Node node, std::string attempt, int attempt_number,
-                                  std::shared_ptr<NodeResult> result, Event* changed) {
+Task<void> JobRunner::follow_node(int index, providers::Node node, std::string attempt,
+                                  int attempt_number, std::shared_ptr<NodeResult> result,
+                                  Event* changed) {
   SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
   const std::string path = logs_.attempt_log(index, attempt_number, node.rank);
   std::uint64_t offset = JobLogs::size_of(path);  // after a restart, go on where the log ends
@@ -532,7 +561,8 @@ Task<void> JobRunner::follow_node(int index, providers::Node node, std::string a
     }
     if (Clock::now() - last_answer >= options_.node_lost_after) {
       // Unreachable for a while: ask the provider whether the machine is still there.
-      std::vector<std::string> clusters{node_cluster_.at(node.instance_id)};  // named: g++ 12 and co_await
+      std::vector<std::string> clusters{
+          node_cluster_.at(node.instance_id)};  // named: g++ 12 and co_await
       auto described = co_await shard_.local->describe(clusters);
       bool running = false;
       bool preempted = false;
@@ -546,8 +576,9 @@ Task<void> JobRunner::follow_node(int index, providers::Node node, std::string a
       if (!running) {
         result->lost = true;
         result->preempted = preempted;
-        result->reason = preempted ? "spot preemption of node " + std::to_string(node.rank)
-                                   : "node " + std::to_string(node.rank) + " stopped answering and is gone";
+        result->reason =
+            preempted ? "spot preemption of node " + std::to_string(node.rank)
+                      : "node " + std::to_string(node.rank) + " stopped answering and is gone";
         changed->set();
         co_return;
       }
@@ -558,7 +589,8 @@ Task<void> JobRunner::follow_node(int index, providers::Node node, std::string a
   }
 }
 
-Task<void> JobRunner::watch_events(int index, int attempt_number, providers::Node node, Event* notice) {
+Task<void> JobRunner::watch_events(int index, int attempt_number, providers::Node node,
+                                   Event* notice) {
   SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
   asio::steady_timer pause(shard_.executor);
   for (;;) {
@@ -574,12 +606,14 @@ Task<void> JobRunner::watch_events(int index, int attempt_number, providers::Nod
       }
       continue;
     }
-    pause.expires_after(std::chrono::seconds(1));  // unreachable: follow_node decides whether it is lost
+    pause.expires_after(
+        std::chrono::seconds(1));  // unreachable: follow_node decides whether it is lost
     co_await pause.async_wait(asio::use_awaitable);
   }
 }
 
-Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& placement, const store::TaskRecord& task) {
+Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& placement,
+                                                   const store::TaskRecord& task) {
   const std::string attempt = attempt_id(index, task.attempt);
   TaskGroup watchers(shard_.executor, "monitor");
   Event changed(shard_.executor);
@@ -589,7 +623,8 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
     node_cluster_[node.instance_id] = placement.cluster.name;
     results.push_back(std::make_shared<NodeResult>());
     watchers.spawn(follow_node(index, node, attempt, task.attempt, results.back(), &changed));
-    if (placement.candidate.use_spot) watchers.spawn(watch_events(index, task.attempt, node, &notice));
+    if (placement.candidate.use_spot)
+      watchers.spawn(watch_events(index, task.attempt, node, &notice));
   }
 
   MonitorOutcome outcome;
@@ -603,7 +638,8 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
       if (result->lost && !lost) lost = result.get();
     }
     if (lost) {
-      outcome.kind = lost->preempted ? MonitorOutcome::Kind::kPreempted : MonitorOutcome::Kind::kNodeLost;
+      outcome.kind =
+          lost->preempted ? MonitorOutcome::Kind::kPreempted : MonitorOutcome::Kind::kNodeLost;
       outcome.reason = lost->reason;
       break;
     }
@@ -617,11 +653,13 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
       break;
     }
     if (all_done || any_failed) {
-      outcome.kind = any_failed ? MonitorOutcome::Kind::kUserFailure : MonitorOutcome::Kind::kSucceeded;
+      outcome.kind =
+          any_failed ? MonitorOutcome::Kind::kUserFailure : MonitorOutcome::Kind::kSucceeded;
       for (const auto& result : results) {
         if (!result->done) continue;
         outcome.setup_failed = outcome.setup_failed || result->status.phase == "FAILED_SETUP";
-        const auto code = result->status.phase == "FAILED_SETUP" ? result->status.setup_exit_code : result->status.exit_code;
+        const auto code = result->status.phase == "FAILED_SETUP" ? result->status.setup_exit_code
+                                                                 : result->status.exit_code;
         if (code && (*code != 0 || !any_failed)) outcome.exit_codes.push_back(*code);
       }
       break;
@@ -632,14 +670,16 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
   watchers.cancel_all();
   co_await watchers.wait();
   if (outcome.kind == MonitorOutcome::Kind::kUserFailure) {
-    co_await stop_attempts(placement, index, task.attempt);  // the other nodes stop with the failed one
+    co_await stop_attempts(placement, index,
+                           task.attempt);  // the other nodes stop with the failed one
   }
   co_return outcome;
 }
 
 Task<void> JobRunner::stop_attempts(const Placement& placement, int index, int attempt_number) {
   SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
-  for (const auto& node : placement.cluster.nodes) co_await skylet.cancel(node, attempt_id(index, attempt_number));
+  for (const auto& node : placement.cluster.nodes)
+    co_await skylet.cancel(node, attempt_id(index, attempt_number));
 }
 
 Task<void> JobRunner::teardown(const std::string& cluster) {

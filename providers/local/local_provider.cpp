@@ -310,6 +310,9 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
   auto listening = co_await with_timeout(read_port(ready, announced), options_.launch_timeout,
                                          "starting skylet");
   const pid_t pid = (*process)->pid();
+  // Recorded at once: a skyd killed before the cluster record is written still finds this
+  // machine when it terminates the cluster.
+  write_file(sandbox + "/skylet.pid", std::to_string(pid));
   children_[pid] = std::move(*process);
   background_.spawn([](LocalProvider* self, pid_t child) -> Task<void> {
     co_await self->children_.at(child)->wait();  // reap it whenever it ends
@@ -419,7 +422,18 @@ Task<void> LocalProvider::stop_node(const NodeRecord& node, bool graceful) {
 Task<Result<void>> LocalProvider::terminate(std::string cluster_name) {
   auto record = load(cluster_name);
   const std::string dir = cluster_dir(cluster_name);
+  if (!record && fs::exists(dir)) record = ClusterRecord{cluster_name, "", "", false, {}};
   if (record) {
+    // Machines started but not yet in the record (a launch cut short) are found by their pid files.
+    for (int rank = static_cast<int>(record->nodes.size());; ++rank) {
+      const std::string sandbox = dir + "/node-" + std::to_string(rank);
+      if (!fs::exists(sandbox)) break;
+      NodeRecord node;
+      node.rank = rank;
+      node.sandbox = sandbox;
+      node.pid = static_cast<pid_t>(std::atol(read_small_file(sandbox + "/skylet.pid").c_str()));
+      record->nodes.push_back(std::move(node));
+    }
     for (const auto& node : record->nodes) co_await stop_node(node, true);
     for (const auto& node : record->nodes) {
       for (pid_t group : task_groups(node.sandbox)) {

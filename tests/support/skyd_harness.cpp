@@ -1,0 +1,152 @@
+#include "tests/support/skyd_harness.hpp"
+
+#include "reactor/json.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace skyd::testing {
+namespace fs = std::filesystem;
+
+SkydHarness::SkydHarness(std::map<std::string, std::string> settings) {
+  // 0755 so the embedded PostgreSQL (run as `postgres` when the tests are root) keeps its data
+  // here.
+  ::chmod(dir_.path().c_str(), 0755);
+  state_dir_ = dir_.file("state");
+  fs::create_directories(state_dir_);
+  ::chmod(state_dir_.c_str(), 0755);
+  std::map<std::string, std::string> config = {{"shards", "2"},
+                                               {"log_level", "info"},
+                                               {"launch_backoff", "200ms"},
+                                               {"node_lost_after", "2s"},
+                                               {"local_preemption_grace", "1s"},
+                                               {"skylet_binary", binary_path("skylet")}};
+  for (const auto& [key, value] : settings) config[key] = value;
+  std::string text;
+  for (const auto& [key, value] : config) text += key + ": \"" + value + "\"\n";
+  config_ = write_file("skyd.yaml", text);
+  start();
+}
+
+SkydHarness::~SkydHarness() {
+  if (skyd_) {
+    // Cancel whatever is still open so no machine outlives the test, then stop.
+    sky({"jobs", "cancel", "-a", "-y"}, std::chrono::seconds(30));
+    for (int i = 0; i < 300 && !running_skylets().empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stop();
+  }
+  for (int pid : running_skylets()) ::kill(pid, SIGKILL);
+}
+
+void SkydHarness::start() {
+  notify_ = std::make_unique<NotifyListener>(dir_.file("notify-" + std::to_string(starts_)));
+  skyd_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{binary_path("skyd"), "--state-dir", state_dir_, "--config", config_},
+      std::map<std::string, std::string>{{"NOTIFY_SOCKET", notify_->path()}},
+      dir_.file("skyd-" + std::to_string(starts_++) + ".log"));
+  if (!notify_->wait_for("READY=1", std::chrono::seconds(60))) {
+    throw std::runtime_error("skyd did not become ready; see " + dir_.path());
+  }
+}
+
+void SkydHarness::stop() {
+  if (!skyd_) return;
+  skyd_->signal(SIGTERM);
+  skyd_->wait(std::chrono::seconds(60));
+  skyd_.reset();
+}
+
+void SkydHarness::kill() {
+  if (!skyd_) return;
+  skyd_->signal(SIGKILL);
+  skyd_->wait(std::chrono::seconds(30));
+  skyd_.reset();
+}
+
+CommandResult SkydHarness::sky(const std::vector<std::string>& args,
+                               std::chrono::milliseconds limit) {
+  std::vector<std::string> argv{binary_path("sky"), "--socket", socket()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, {}, limit);
+}
+
+std::string SkydHarness::write_file(const std::string& name, const std::string& text) const {
+  const std::string path = dir_.file(name);
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string SkydHarness::job_json(long long id) {
+  auto listed = const_cast<SkydHarness*>(this)->sky({"jobs", "queue", "-a", "-o", "json"});
+  auto parsed = parse_json(listed.out);
+  if (!parsed || !parsed->as_array()) return {};
+  for (const auto& job : *parsed->as_array()) {
+    if (job.find("id") && job.find("id")->as_int() == id) return job.dump();
+  }
+  return {};
+}
+
+std::optional<std::string> SkydHarness::job_status(long long id) {
+  auto job = parse_json(job_json(id));
+  if (!job || !job->find("status")) return std::nullopt;
+  return std::string(*job->find("status")->as_string());
+}
+
+bool SkydHarness::wait_for_status(long long id, const std::vector<std::string>& statuses,
+                                  std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto status = job_status(id)) {
+      for (const auto& wanted : statuses) {
+        if (*status == wanted) return true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+bool SkydHarness::wait_for_file(const std::string& path, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fs::exists(path)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+std::vector<int> SkydHarness::running_skylets() const {
+  // A local machine's skylet carries SKYD_LOCAL_MACHINE and its sandbox under our state dir.
+  std::vector<int> pids;
+  const std::string root = state_dir_ + "/local/";
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::string text;
+    try {  // the process may end while we read it
+      std::ifstream cmdline(entry.path() / "cmdline");
+      text.assign(std::istreambuf_iterator<char>(cmdline), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (text.find("skylet") == std::string::npos || text.find(root) == std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string stat_text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = stat_text.rfind(')');
+    if (close != std::string::npos && close + 2 < stat_text.size() && stat_text[close + 2] == 'Z')
+      continue;
+    pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+}  // namespace skyd::testing

@@ -1,0 +1,60 @@
+#pragma once
+// A real skyd for integration tests: its own state directory (embedded PostgreSQL, local
+// provider, socket), fast timings from a config file, started and awaited through a systemd-style
+// notify socket, driven with the real `sky` binary.
+
+#include "tests/support/process.hpp"
+#include "tests/support/test_support.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skyd::testing {
+
+class SkydHarness {
+ public:
+  // Extra config file lines (YAML `key: value`), on top of the fast defaults.
+  explicit SkydHarness(std::map<std::string, std::string> settings = {});
+  ~SkydHarness();
+
+  void start();                // waits for READY=1
+  void stop();                 // SIGTERM, waits for a clean exit
+  void kill();                 // SIGKILL: a crash
+  void restart() { start(); }  // after stop() or kill()
+
+  CommandResult sky(const std::vector<std::string>& args,
+                    std::chrono::milliseconds limit = std::chrono::seconds(120));
+  // Writes a file under the test's directory and returns its path.
+  std::string write_file(const std::string& name, const std::string& text) const;
+  // The job as `sky jobs queue -o json` shows it; nothing when it does not exist.
+  std::optional<std::string> job_status(long long id);
+  std::string job_json(long long id);
+  // Waits until the job's status is one of `statuses` (polling the API: the daemon pushes nothing).
+  bool wait_for_status(long long id, const std::vector<std::string>& statuses,
+                       std::chrono::milliseconds limit = std::chrono::seconds(60));
+  // Waits until `path` exists (a task's progress marker).
+  bool wait_for_file(const std::string& path,
+                     std::chrono::milliseconds limit = std::chrono::seconds(60));
+
+  const std::string& state_dir() const { return state_dir_; }
+  std::string socket() const { return state_dir_ + "/skyd.sock"; }
+  std::string bucket(const std::string& name) const {
+    return state_dir_ + "/local/buckets/" + name;
+  }
+  std::string dir() const { return dir_.path(); }
+  // Every skylet process of this daemon's local machines still running.
+  std::vector<int> running_skylets() const;
+
+ private:
+  TempDir dir_;
+  std::string state_dir_;
+  std::string config_;
+  std::unique_ptr<NotifyListener> notify_;
+  std::unique_ptr<ChildProcess> skyd_;
+  int starts_ = 0;
+};
+
+}  // namespace skyd::testing
