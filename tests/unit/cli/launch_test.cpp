@@ -189,9 +189,11 @@ TEST(SkyBinary, ExitCodes) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_CONTAINS(bad.output,
                   "bad.yaml:2:3: resources.gpu: unknown field `gpu` (did you mean `gpus`?)");
-  SkyRun submit = run_sky("jobs launch " + std::string(EXAMPLES_DIR) + "/local_hello.yaml");
+  SkyRun submit = run_sky("--socket /nonexistent/skyd.sock jobs launch -y " + std::string(EXAMPLES_DIR) +
+                          "/local_hello.yaml");
   EXPECT_EQ(submit.exit_code, 1);
-  EXPECT_CONTAINS(submit.output, "skyd submission is not available yet");
+  EXPECT_CONTAINS(submit.output, "cannot reach skyd at /nonexistent/skyd.sock");
+  EXPECT_CONTAINS(submit.output, "Start it with:  skyd --state-dir");
   EXPECT_EQ(run_sky("show-gpus A100").exit_code, 0);
   SkyRun unknown = run_sky("show-gpus A1000");
   EXPECT_EQ(unknown.exit_code, 1);
