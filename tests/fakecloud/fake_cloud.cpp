@@ -729,15 +729,18 @@ http::Response FakeCloud::terminate_instances(const std::string& region,
   for (const auto& id : ids) {
     Instance& instance = *find(id);
     const Ec2State previous = instance.state;
-    if (is_live(previous)) {
+    const bool live = is_live(previous);
+    if (live) {
       instance.state = Ec2State::kShuttingDown;
       instance.reason_code = "Client.UserInitiatedShutdown";
       instance.reason_message = "Client.UserInitiatedShutdown: User initiated shutdown";
-      background_.spawn(stop(id, instance.reason_code, instance.reason_message, Duration::zero()));
     }
     body += "<item><instanceId>" + id + "</instanceId>";
     append_state(body, "currentState", instance.state);
     append_state(body, "previousState", previous);
+    // Spawned after the answer is written: the stop may finish before this handler returns.
+    if (live)
+      background_.spawn(stop(id, instance.reason_code, instance.reason_message, Duration::zero()));
     body += "</item>";
   }
   body += "</instancesSet></TerminateInstancesResponse>";
