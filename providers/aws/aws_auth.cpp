@@ -114,20 +114,9 @@ std::string canonical_uri(std::string_view path, bool normalize) {
 
 std::string canonical_query(std::string_view query) {
   std::vector<std::pair<std::string, std::string>> params;
-  std::size_t start = 0;
-  while (start < query.size()) {
-    auto amp = query.find('&', start);
-    if (amp == std::string_view::npos) amp = query.size();
-    const std::string_view pair = query.substr(start, amp - start);
-    if (!pair.empty()) {
-      const auto eq = pair.find('=');
-      const std::string_view key = pair.substr(0, eq);
-      const std::string_view value =
-          eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-      params.emplace_back(uri_encode(http::percent_decode(key), false),
-                          uri_encode(http::percent_decode(value), false));
-    }
-    start = amp + 1;
+  for (const auto& [key, value] : split_pairs(query)) {
+    params.emplace_back(uri_encode(http::percent_decode(key), false),
+                        uri_encode(http::percent_decode(value), false));
   }
   std::sort(params.begin(), params.end());
   std::string out;
@@ -196,13 +185,40 @@ Signature sign_request(SignableRequest& request, const Credentials& credentials,
   return signature;
 }
 
-std::string format_amz_date(std::chrono::system_clock::time_point time) {
+namespace {
+std::string format_utc(std::chrono::system_clock::time_point time, const char* format) {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
   std::tm utc{};
   ::gmtime_r(&seconds, &utc);
-  char buffer[20];
-  std::strftime(buffer, sizeof buffer, "%Y%m%dT%H%M%SZ", &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, format, &utc);
   return buffer;
+}
+}  // namespace
+
+std::string format_amz_date(std::chrono::system_clock::time_point time) {
+  return format_utc(time, "%Y%m%dT%H%M%SZ");
+}
+
+std::string format_iso8601(std::chrono::system_clock::time_point time) {
+  return format_utc(time, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+std::vector<std::pair<std::string_view, std::string_view>> split_pairs(std::string_view text) {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto amp = text.find('&', start);
+    if (amp == std::string_view::npos) amp = text.size();
+    const std::string_view pair = text.substr(start, amp - start);
+    if (!pair.empty()) {
+      const auto eq = pair.find('=');
+      out.emplace_back(pair.substr(0, eq),
+                       eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    }
+    start = amp + 1;
+  }
+  return out;
 }
 
 std::string amz_date_now() {

@@ -78,6 +78,12 @@ Signature sign_request(SignableRequest& request, const Credentials& credentials,
 // The current UTC time as YYYYMMDDTHHMMSSZ.
 std::string amz_date_now();
 std::string format_amz_date(std::chrono::system_clock::time_point time);
+// UTC as YYYY-MM-DDTHH:MM:SSZ (IMDS documents, EC2 launch times).
+std::string format_iso8601(std::chrono::system_clock::time_point time);
+
+// The name=value pairs of a query string or form body, split on '&' and the first '=', not
+// decoded; empty pieces are skipped.
+std::vector<std::pair<std::string_view, std::string_view>> split_pairs(std::string_view text);
 
 // The parts of an Authorization header, for a server that checks signatures.
 struct ParsedAuthorization {

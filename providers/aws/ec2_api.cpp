@@ -29,18 +29,7 @@ QueryParams form_decode(std::string_view body) {
     std::replace(plus.begin(), plus.end(), '+', ' ');
     return http::percent_decode(plus);
   };
-  std::size_t start = 0;
-  while (start < body.size()) {
-    auto amp = body.find('&', start);
-    if (amp == std::string_view::npos) amp = body.size();
-    const std::string_view pair = body.substr(start, amp - start);
-    if (!pair.empty()) {
-      const auto eq = pair.find('=');
-      out.emplace_back(decode(pair.substr(0, eq)),
-                       eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1)));
-    }
-    start = amp + 1;
-  }
+  for (const auto& [key, value] : split_pairs(body)) out.emplace_back(decode(key), decode(value));
   return out;
 }
 
@@ -537,17 +526,27 @@ Result<Ec2Instance> instance_from(const XmlNode& item) {
   return out;
 }
 
+// Converts every <item> of `parent`'s child `set` (an absent set is empty), stopping at the
+// first item that does not convert.
+template <typename T, typename Convert>
+Result<void> collect_items(const XmlNode& parent, std::string_view set, Convert convert,
+                           std::vector<T>& out) {
+  const XmlNode* list = parent.child(set);
+  if (!list) return {};
+  for (const auto& item : list->children) {
+    if (item.name != "item") continue;
+    Result<T> converted = convert(item);
+    if (!converted) return converted.error();
+    out.push_back(std::move(*converted));
+  }
+  return {};
+}
+
 Result<Reservation> reservation_from(const XmlNode& node) {
   Reservation out;
   out.reservation_id = node.text_at("reservationId");
-  if (const XmlNode* set = node.child("instancesSet")) {
-    for (const auto& item : set->children) {
-      if (item.name != "item") continue;
-      auto instance = instance_from(item);
-      if (!instance) return instance.error();
-      out.instances.push_back(std::move(*instance));
-    }
-  }
+  if (auto ok = collect_items(node, "instancesSet", instance_from, out.instances); !ok)
+    return ok.error();
   return out;
 }
 
@@ -574,14 +573,8 @@ Result<DescribeInstancesOutput> parse_describe_instances(std::string_view xml) {
   if (!root) return root.error();
   DescribeInstancesOutput out;
   out.next_token = root->text_at("nextToken");
-  if (const XmlNode* set = root->child("reservationSet")) {
-    for (const auto& item : set->children) {
-      if (item.name != "item") continue;
-      auto reservation = reservation_from(item);
-      if (!reservation) return reservation.error();
-      out.reservations.push_back(std::move(*reservation));
-    }
-  }
+  if (auto ok = collect_items(*root, "reservationSet", reservation_from, out.reservations); !ok)
+    return ok.error();
   return out;
 }
 

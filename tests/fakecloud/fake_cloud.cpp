@@ -127,15 +127,6 @@ Result<FaultRule> fault_from_json(const Json& json) {
   return rule;
 }
 
-std::string iso_time(std::chrono::system_clock::time_point time) {
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
-
 http::Response xml(int status, std::string body) {
   return http::Response::text(status, std::move(body), "text/xml;charset=UTF-8");
 }
@@ -220,24 +211,21 @@ bool is_live(Ec2State state) {
 Result<Chaos> Chaos::from_json(const Json& json) {
   if (!json.as_object()) return make_error(NetErrc::kProtocol, "the chaos config is an object");
   Chaos out;
+  // Each knob by name: rates are shares in [0, 1], the rest milliseconds (0 or null turns an
+  // optional interval off).
+  const std::pair<const char*, double Chaos::*> kRates[] = {
+      {"throttle_rate", &Chaos::throttle_rate}, {"error_5xx_rate", &Chaos::error_5xx_rate}};
+  const std::pair<const char*, Duration Chaos::*> kDurations[] = {
+      {"latency_min_ms", &Chaos::latency_min},
+      {"latency_max_ms", &Chaos::latency_max},
+      {"preemption_grace_ms", &Chaos::preemption_grace},
+      {"virtual_boot_ms", &Chaos::virtual_boot},
+      {"virtual_task_ms", &Chaos::virtual_task}};
+  const std::pair<const char*, std::optional<Duration> Chaos::*> kIntervals[] = {
+      {"preemption_mean_interval_ms", &Chaos::preemption_mean_interval},
+      {"silent_death_mean_interval_ms", &Chaos::silent_death_mean_interval}};
   for (const auto& [key, value] : *json.as_object()) {
-    Result<void> ok;
-    auto set_duration = [&](Duration& target) {
-      auto d = duration_ms(value, key);
-      if (!d) return Result<void>(d.error());
-      target = *d;
-      return Result<void>();
-    };
-    auto set_optional = [&](std::optional<Duration>& target) {
-      if (value.is_null() || value.as_int() == 0) {
-        target.reset();
-        return Result<void>();
-      }
-      auto d = duration_ms(value, key);
-      if (!d) return Result<void>(d.error());
-      target = *d;
-      return Result<void>();
-    };
+    bool known = false;
     if (key == "faults") {
       if (!value.as_array()) return make_error(NetErrc::kProtocol, "faults must be a list");
       for (const auto& item : *value.as_array()) {
@@ -245,32 +233,34 @@ Result<Chaos> Chaos::from_json(const Json& json) {
         if (!rule) return rule.error();
         out.faults.push_back(std::move(*rule));
       }
-    } else if (key == "throttle_rate") {
-      auto rate = share(value, key);
-      if (!rate) return rate.error();
-      out.throttle_rate = *rate;
-    } else if (key == "error_5xx_rate") {
-      auto rate = share(value, key);
-      if (!rate) return rate.error();
-      out.error_5xx_rate = *rate;
-    } else if (key == "latency_min_ms") {
-      ok = set_duration(out.latency_min);
-    } else if (key == "latency_max_ms") {
-      ok = set_duration(out.latency_max);
-    } else if (key == "preemption_mean_interval_ms") {
-      ok = set_optional(out.preemption_mean_interval);
-    } else if (key == "preemption_grace_ms") {
-      ok = set_duration(out.preemption_grace);
-    } else if (key == "silent_death_mean_interval_ms") {
-      ok = set_optional(out.silent_death_mean_interval);
-    } else if (key == "virtual_boot_ms") {
-      ok = set_duration(out.virtual_boot);
-    } else if (key == "virtual_task_ms") {
-      ok = set_duration(out.virtual_task);
-    } else {
-      return make_error(NetErrc::kProtocol, "unknown chaos key '" + key + "'");
+      known = true;
     }
-    if (!ok) return ok.error();
+    for (const auto& [name, member] : kRates) {
+      if (key != name) continue;
+      auto rate = share(value, key);
+      if (!rate) return rate.error();
+      out.*member = *rate;
+      known = true;
+    }
+    for (const auto& [name, member] : kDurations) {
+      if (key != name) continue;
+      auto duration = duration_ms(value, key);
+      if (!duration) return duration.error();
+      out.*member = *duration;
+      known = true;
+    }
+    for (const auto& [name, member] : kIntervals) {
+      if (key != name) continue;
+      known = true;
+      if (value.is_null() || value.as_int() == 0) {
+        (out.*member).reset();
+        continue;
+      }
+      auto duration = duration_ms(value, key);
+      if (!duration) return duration.error();
+      out.*member = *duration;
+    }
+    if (!known) return make_error(NetErrc::kProtocol, "unknown chaos key '" + key + "'");
   }
   if (out.latency_max < out.latency_min) out.latency_max = out.latency_min;
   return out;
@@ -580,7 +570,7 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     instance->spot = spot;
     instance->tags = tags;
     instance->boot = boot;
-    instance->launch_time = iso_time(std::chrono::system_clock::now());
+    instance->launch_time = aws::format_iso8601(std::chrono::system_clock::now());
     if (options_.mode == Mode::kVirtual) instance->ip = "127.0.0.1";
     append_instance(body, *instance, i);
     members.push_back(instance->id);
@@ -897,7 +887,7 @@ Task<void> FakeCloud::preempt(std::string instance_id, Duration grace) {
                     std::chrono::duration_cast<std::chrono::system_clock::duration>(grace);
   Json notice = Json::object();
   notice.set("action", "terminate");
-  notice.set("time", iso_time(when));
+  notice.set("time", aws::format_iso8601(when));
   instance->notice = notice.dump();
   Json event = Json::object();
   event.set("kind", "spot_notice");
@@ -977,12 +967,13 @@ Task<http::Response> FakeCloud::imds(http::Request& request, std::string instanc
   if (path == credentials + options_.role_name && !options_.role_key.access_key_id.empty()) {
     Json document = Json::object();
     document.set("Code", "Success");
-    document.set("LastUpdated", iso_time(std::chrono::system_clock::now()));
+    document.set("LastUpdated", aws::format_iso8601(std::chrono::system_clock::now()));
     document.set("Type", "AWS-HMAC");
     document.set("AccessKeyId", options_.role_key.access_key_id);
     document.set("SecretAccessKey", options_.role_key.secret_access_key);
     document.set("Token", options_.role_key.session_token);
-    document.set("Expiration", iso_time(std::chrono::system_clock::now() + std::chrono::hours(6)));
+    document.set("Expiration",
+                 aws::format_iso8601(std::chrono::system_clock::now() + std::chrono::hours(6)));
     co_return http::Response::text(200, document.dump(), "application/json");
   }
   co_return http::Response::text(404, "Not Found");

@@ -79,24 +79,13 @@ Task<Result<Json>> admin_call(http::Client* client, std::string url, std::string
   co_return parse_json(response->body);
 }
 
-Task<Result<int>> health_of(http::Client* client, http::Endpoint skylet, std::string token) {
+// GET on a skylet with the cluster's token: /health, or a long poll of /events.
+Task<Result<http::Response>> skylet_get(http::Client* client, http::Endpoint skylet,
+                                        std::string token, std::string target) {
   http::Request request;
-  request.target = "/health";
+  request.target = target;
   request.headers.emplace_back("Authorization", "Bearer " + token);
-  auto response = co_await client->request(skylet, std::move(request));
-  if (!response) co_return response.error();
-  co_return response->status;
-}
-
-// Long-polls a skylet's events until one arrives.
-Task<Result<std::string>> first_event(http::Client* client, http::Endpoint skylet,
-                                      std::string token) {
-  http::Request request;
-  request.target = "/events?since=0&wait_ms=15000";
-  request.headers.emplace_back("Authorization", "Bearer " + token);
-  auto response = co_await client->request(skylet, std::move(request));
-  if (!response) co_return response.error();
-  co_return response->body;
+  co_return co_await client->request(skylet, std::move(request));
 }
 
 std::int64_t number(const Json& json, const char* key) {
@@ -207,12 +196,13 @@ TEST_F(AwsProviderTest, LaunchesATwoNodeSpotClusterOfLiveSkylets) {
     ips.insert(node.ip);
     http::Client* client = http_.get();
     const http::Endpoint skylet = node.skylet;
-    auto status = pool_
-                      .submit<Result<int>>(
-                          0, [client, skylet] { return health_of(client, skylet, kSkyletToken); })
-                      .get();
-    ASSERT_TRUE(status) << status.error().message();
-    EXPECT_EQ(*status, 200) << "skylet of " << node.instance_id;
+    auto health =
+        pool_
+            .submit<Result<http::Response>>(
+                0, [client, skylet] { return skylet_get(client, skylet, kSkyletToken, "/health"); })
+            .get();
+    ASSERT_TRUE(health) << health.error().message();
+    EXPECT_EQ(health->status, 200) << "skylet of " << node.instance_id;
   }
   EXPECT_EQ(ips.size(), 2u) << "each node has its own address";
   const Json instances = admin("GET", "/_admin/instances");
@@ -306,13 +296,17 @@ TEST_F(AwsProviderTest, PreemptionNoticeReachesSkyletThenDescribeReportsPreempte
   // The notice travels the way it does on EC2: skylet polls its metadata service.
   http::Client* client = http_.get();
   const http::Endpoint skylet = cluster->nodes[0].skylet;
-  auto event = pool_
-                   .submit<Result<std::string>>(
-                       0, [client, skylet] { return first_event(client, skylet, kSkyletToken); })
-                   .get();
-  ASSERT_TRUE(event) << event.error().message();
-  EXPECT_NE(event->find("spot_notice"), std::string::npos) << *event;
-  EXPECT_NE(event->find("terminate"), std::string::npos) << *event;
+  auto events =
+      pool_
+          .submit<Result<http::Response>>(0,
+                                          [client, skylet] {
+                                            return skylet_get(client, skylet, kSkyletToken,
+                                                              "/events?since=0&wait_ms=15000");
+                                          })
+          .get();
+  ASSERT_TRUE(events) << events.error().message();
+  EXPECT_NE(events->body.find("spot_notice"), std::string::npos) << events->body;
+  EXPECT_NE(events->body.find("terminate"), std::string::npos) << events->body;
   // After the grace the instance is reclaimed; describe says so.
   bool preempted = false;
   for (int i = 0; i < 200 && !preempted; ++i) {

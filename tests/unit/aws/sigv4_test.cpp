@@ -68,6 +68,17 @@ std::vector<fs::path> suite_cases() {
   return cases;
 }
 
+// A bare POST signed with session credentials (the post-sts-token cases).
+Signature sign_with_token(bool token_signed, SignableRequest& request) {
+  request.method = "POST";
+  request.headers = {{"Host", "example.amazonaws.com"}};
+  Credentials credentials = suite_credentials();
+  credentials.session_token = kToken;
+  SigningParams params = suite_params();
+  params.sign_security_token = token_signed;
+  return sign_request(request, credentials, params);
+}
+
 #define SKIP_WITHOUT_SUITE()                                     \
   if (!fs::is_directory(kSuite))                                 \
   GTEST_SKIP() << "AWS SigV4 test suite not found at " << kSuite \
@@ -92,11 +103,7 @@ TEST(SigV4, SessionTokenSignedBeforeTheSignature) {
   SKIP_WITHOUT_SUITE();
   const auto base = kSuite / "post-sts-token/post-sts-header-before/post-sts-header-before";
   SignableRequest request;
-  request.method = "POST";
-  request.headers = {{"Host", "example.amazonaws.com"}};
-  Credentials credentials = suite_credentials();
-  credentials.session_token = kToken;
-  const Signature signature = sign_request(request, credentials, suite_params());
+  const Signature signature = sign_with_token(true, request);
   EXPECT_EQ(signature.canonical_request, slurp(base.string() + ".creq"));
   EXPECT_EQ(signature.authorization, slurp(base.string() + ".authz"));
 }
@@ -105,13 +112,7 @@ TEST(SigV4, SessionTokenAddedAfterTheSignature) {
   SKIP_WITHOUT_SUITE();
   const auto base = kSuite / "post-sts-token/post-sts-header-after/post-sts-header-after";
   SignableRequest request;
-  request.method = "POST";
-  request.headers = {{"Host", "example.amazonaws.com"}};
-  Credentials credentials = suite_credentials();
-  credentials.session_token = kToken;
-  SigningParams params = suite_params();
-  params.sign_security_token = false;
-  const Signature signature = sign_request(request, credentials, params);
+  const Signature signature = sign_with_token(false, request);
   EXPECT_EQ(signature.authorization, slurp(base.string() + ".authz"));
   // The token still travels, unsigned, and the signed request matches the suite's .sreq headers.
   bool has_token = false;
