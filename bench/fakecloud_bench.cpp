@@ -53,8 +53,9 @@ Task<Sample> worker(AwsProvider* provider, Op op, int first, int count,
       input.instance_type = "m5.large";
       input.client_token = "bench-run-" + std::to_string(i);
       input.tags = {{"skyd-cluster", "bench-run-" + std::to_string(i)}};
-      ok = static_cast<bool>(
-          co_await provider->call("us-east-1", providers::aws::build_run_instances(input)));
+      providers::aws::QueryParams params = providers::aws::build_run_instances(input);
+      std::string region = "us-east-1";
+      ok = static_cast<bool>(co_await provider->call(std::move(region), std::move(params)));
     } else if (op == Op::kDescribe) {
       ok = static_cast<bool>(co_await provider->describe(clusters));
     } else {

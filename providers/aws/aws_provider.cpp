@@ -162,7 +162,8 @@ Task<Result<std::vector<Ec2Instance>>> AwsProvider::describe_all(std::string reg
   input.filters = std::move(filters);
   input.max_results = options_.describe_page_size;
   for (;;) {
-    auto body = co_await call(region, build_describe_instances(input));
+    QueryParams params = build_describe_instances(input);
+    auto body = co_await call(region, std::move(params));
     if (!body) co_return body.error();
     auto page = parse_describe_instances(*body);
     if (!page) co_return page.error();
@@ -208,7 +209,8 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
                            : sha256_hex(request.idempotency_token);
   const auto deadline = Clock::now() + options_.launch_timeout;
 
-  auto body = co_await call(region, build_run_instances(input));
+  QueryParams params = build_run_instances(input);
+  auto body = co_await call(region, std::move(params));
   if (!body) co_return body.error();
   auto reservation = parse_run_instances(*body);
   if (!reservation) co_return reservation.error();
@@ -319,7 +321,8 @@ Task<Result<void>> AwsProvider::wait_healthy(std::vector<http::Endpoint> skylets
 
 Task<void> AwsProvider::discard(std::string region, std::vector<std::string> ids) {
   if (ids.empty()) co_return;
-  auto terminated = co_await call(region, build_terminate_instances(ids));
+  QueryParams params = build_terminate_instances(ids);
+  auto terminated = co_await call(region, std::move(params));
   if (!terminated) {
     logger("aws")->error("cannot terminate instances of a failed launch region={} error=\"{}\"",
                          region, terminated.error().detail);
@@ -360,7 +363,8 @@ Task<Result<void>> AwsProvider::terminate(std::string cluster_name) {
         const auto end = std::min(ids.size(), begin + kMaxTerminateBatch);
         std::vector<std::string> batch(ids.begin() + static_cast<std::ptrdiff_t>(begin),
                                        ids.begin() + static_cast<std::ptrdiff_t>(end));
-        auto changes = co_await call(region, build_terminate_instances(batch));
+        QueryParams params = build_terminate_instances(batch);
+        auto changes = co_await call(region, std::move(params));
         if (!changes && changes.error().code != make_error_code(ProviderErrc::kNotFound))
           co_return changes.error();
       }

@@ -827,8 +827,9 @@ Task<void> FakeCloud::boot(std::string instance_id) {
       break;
     }
     std::string line;
+    std::string what = "starting skylet";
     auto listening = co_await with_timeout(read_line(ready, line), options_.skylet_start_timeout,
-                                           "starting skylet");
+                                           std::move(what));
     if (!listening) {
       (*process)->signal_group(SIGKILL);
       co_await (*process)->wait();
@@ -865,7 +866,8 @@ Task<void> FakeCloud::stop(std::string instance_id, std::string reason_code,
         co_await process->wait();
         co_return Result<void>{};
       };
-      auto ended = co_await with_timeout(wait(instance->skylet.get()), grace, "skylet exit");
+      std::string what = "skylet exit";
+      auto ended = co_await with_timeout(wait(instance->skylet.get()), grace, std::move(what));
       (void)ended;
     }
     if (!instance->skylet->exited()) instance->skylet->signal_group(SIGKILL);
@@ -899,8 +901,9 @@ Task<void> FakeCloud::preempt(std::string instance_id, Duration grace) {
              std::chrono::duration_cast<std::chrono::milliseconds>(grace).count());
   asio::steady_timer timer(executor_, grace);
   co_await timer.async_wait(asio::use_awaitable);
-  co_await stop(instance_id, "Server.SpotInstanceTermination",
-                "Server.SpotInstanceTermination: Spot instance termination", Duration::zero());
+  std::string code = "Server.SpotInstanceTermination";
+  std::string message = "Server.SpotInstanceTermination: Spot instance termination";
+  co_await stop(instance_id, std::move(code), std::move(message), Duration::zero());
 }
 
 Task<void> FakeCloud::chaos_loop(bool preemptions) {
