@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev
   util-linux procps iproute2 curl
+  nodejs
 )
 
 missing=()
@@ -17,11 +18,21 @@ for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
     missing+=("$package")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Debian's npm package; nodejs builds from other sources (NodeSource) bundle npm and conflict
+# with it, so it is only asked for when no npm command exists.
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-echo "installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The AWS SDK for JavaScript that tests/fakecloud/sdk_check cross-checks fakecloud with (pinned by
+# its package-lock.json); only when its node_modules is missing.
+sdk_check="$(cd "$(dirname "$0")/.." && pwd)/tests/fakecloud/sdk_check"
+if [ ! -d "$sdk_check/node_modules" ] && command -v npm >/dev/null; then
+  npm ci --prefix "$sdk_check" --no-audit --no-fund --loglevel=error >/dev/null
+fi

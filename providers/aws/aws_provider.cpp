@@ -1,0 +1,397 @@
+#include "providers/aws/aws_provider.hpp"
+
+#include "reactor/crypto.hpp"
+#include "reactor/log.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+
+namespace skyd::providers::aws {
+namespace {
+
+// EC2 resolves "resolve:ssm:<parameter>" image ids itself: the operator publishes the skylet
+// image's id per region under this parameter, so no AMI id is baked into the binary.
+constexpr const char* kDefaultImage = "resolve:ssm:/skyd/skylet-image";
+constexpr std::size_t kMaxFilterValues = 200;
+constexpr std::size_t kMaxTerminateBatch = 1000;
+
+bool valid_token(const std::string& token) {
+  return token.size() >= 16 && std::all_of(token.begin(), token.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+         });
+}
+
+std::string host_header(const http::Endpoint& endpoint) {
+  const bool default_port =
+      (endpoint.transport == http::Endpoint::Transport::kTls && endpoint.port == 443) ||
+      (endpoint.transport == http::Endpoint::Transport::kTcp && endpoint.port == 80);
+  return default_port ? endpoint.host : endpoint.host + ":" + std::to_string(endpoint.port);
+}
+
+Task<void> sleep_for(Duration delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+}  // namespace
+
+std::map<std::string, std::string> default_images() {
+  std::map<std::string, std::string> images;
+  for (const char* region :
+       {"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1",
+        "eu-west-2", "eu-central-1", "eu-north-1", "ap-northeast-1", "ap-southeast-1",
+        "ap-southeast-2", "ap-south-1", "sa-east-1"})
+    images[region] = kDefaultImage;
+  return images;
+}
+
+// Requests per second allowed to one region: `rate` tokens a second up to `burst`. A caller
+// that finds the bucket empty takes a token on credit and sleeps until it would have refilled,
+// so waiters leave in arrival order and a burst of launches is smoothed, not rejected.
+class AwsProvider::TokenBucket {
+ public:
+  TokenBucket(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}
+  Duration reserve() {
+    const auto now = Clock::now();
+    const double elapsed = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
+    tokens_ -= 1;
+    if (tokens_ >= 0) return Duration::zero();
+    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(-tokens_ / rate_));
+  }
+
+ private:
+  double rate_;
+  double burst_;
+  double tokens_;
+  Clock::time_point last_ = Clock::now();
+};
+
+AwsProvider::AwsProvider(asio::any_io_executor executor, AwsProviderOptions options)
+    : executor_(executor),
+      options_(std::move(options)),
+      client_(executor, options_.client),
+      credentials_(client_, options_.env) {
+  endpoint_override_ = options_.endpoint;
+  if (endpoint_override_.empty())
+    endpoint_override_ = options_.env("AWS_ENDPOINT_URL_EC2").value_or("");
+  if (endpoint_override_.empty())
+    endpoint_override_ = options_.env("AWS_ENDPOINT_URL").value_or("");
+  if (options_.regions.empty()) options_.regions.push_back(options_.default_region);
+}
+
+AwsProvider::~AwsProvider() = default;
+
+Result<http::Endpoint> AwsProvider::endpoint_for(const std::string& region) const {
+  if (!endpoint_override_.empty()) return http::Endpoint::parse(endpoint_override_);
+  return http::Endpoint::parse("https://ec2." + region + ".amazonaws.com");
+}
+
+std::vector<std::string> AwsProvider::all_regions() const {
+  std::set<std::string> regions(options_.regions.begin(), options_.regions.end());
+  regions.insert(launched_regions_.begin(), launched_regions_.end());
+  return {regions.begin(), regions.end()};
+}
+
+Task<void> AwsProvider::acquire(const std::string& region) {
+  auto& bucket = buckets_[region];
+  if (!bucket)
+    bucket = std::make_unique<TokenBucket>(options_.requests_per_second, options_.request_burst);
+  const Duration wait = bucket->reserve();
+  if (wait > Duration::zero()) co_await sleep_for(wait);
+}
+
+Task<Result<std::string>> AwsProvider::call(std::string region, QueryParams params) {
+  auto endpoint = endpoint_for(region);
+  if (!endpoint) co_return make_error(ProviderErrc::kInvalid, endpoint.error().message());
+  const std::string action = param(params, "Action").value_or("?");
+  const std::string body = form_encode(params);
+  Backoff backoff(options_.retry);
+  for (int attempt = 1;; ++attempt) {
+    co_await acquire(region);
+    auto credentials = co_await credentials_.get();
+    if (!credentials) co_return credentials.error();
+    SignableRequest signable;
+    signable.method = "POST";
+    signable.target = "/";
+    signable.body = body;
+    signable.headers = {{"Host", host_header(*endpoint)},
+                        {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+    const SigningParams signing{region, "ec2", amz_date_now(), true, true};
+    sign_request(signable, *credentials, signing);
+    http::Request request;
+    request.method = signable.method;
+    request.target = signable.target;
+    request.headers = std::move(signable.headers);
+    request.body = body;
+    ++stats_.calls;
+    const http::RequestOptions limit{options_.request_timeout};
+    auto response = co_await client_.request(*endpoint, std::move(request), limit);
+    Error error;
+    if (!response) {
+      if (is_cancellation(response.error().code)) co_return response.error();
+      error = make_error(ProviderErrc::kTransient, action + ": " + response.error().message());
+    } else if (response->status >= 200 && response->status < 300) {
+      co_return std::move(response->body);
+    } else {
+      error = to_error(parse_error(response->status, response->body), action);
+    }
+    const auto code = static_cast<ProviderErrc>(error.code.value());
+    if (error.code.category() == provider_category() && code == ProviderErrc::kThrottled)
+      ++stats_.throttled;
+    if (error.code == make_error_code(ProviderErrc::kAuth)) credentials_.invalidate();
+    const bool retryable = error.code.category() == provider_category() && is_retryable(code);
+    if (!retryable || !backoff.allows_attempt(attempt)) {
+      logger("aws")->warn("ec2 call failed action={} region={} attempts={} error=\"{}\"", action,
+                          region, attempt, error.detail);
+      co_return error;
+    }
+    ++stats_.retries;
+    logger("aws")->debug("ec2 call retried action={} region={} attempt={} error=\"{}\"", action,
+                         region, attempt, error.detail);
+    co_await sleep_for(backoff.next_delay());
+  }
+}
+
+Task<Result<std::vector<Ec2Instance>>> AwsProvider::describe_all(std::string region,
+                                                                 std::vector<Ec2Filter> filters) {
+  std::vector<Ec2Instance> out;
+  DescribeInstancesInput input;
+  input.filters = std::move(filters);
+  input.max_results = options_.describe_page_size;
+  for (;;) {
+    QueryParams params = build_describe_instances(input);
+    auto body = co_await call(region, std::move(params));
+    if (!body) co_return body.error();
+    auto page = parse_describe_instances(*body);
+    if (!page) co_return page.error();
+    for (auto& reservation : page->reservations)
+      for (auto& instance : reservation.instances) out.push_back(std::move(instance));
+    if (page->next_token.empty()) break;
+    input.next_token = std::move(page->next_token);
+  }
+  co_return out;
+}
+
+Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
+  if (request.nodes < 1)
+    co_return make_error(ProviderErrc::kInvalid, "a cluster needs at least one node");
+  if (!valid_token(request.skylet_token)) {
+    co_return make_error(ProviderErrc::kInvalid,
+                         "the skylet token must be 16+ letters, digits, '-' or '_'");
+  }
+  const std::string region = request.region.empty() ? options_.default_region : request.region;
+  const auto image = options_.images.find(region);
+  if (image == options_.images.end())
+    co_return make_error(ProviderErrc::kInvalid, "no image configured for region " + region);
+  if (!request.workdir_snapshot.empty() || !request.mounts.empty()) {
+    logger("aws")->warn("workdir and file mounts are not shipped to EC2 nodes yet cluster={}",
+                        request.cluster_name);
+  }
+  launched_regions_.insert(region);
+
+  RunInstancesInput input;
+  input.image_id = image->second;
+  input.instance_type = request.instance_type;
+  input.count = request.nodes;
+  input.zone = request.zone;
+  input.spot = request.use_spot;
+  input.tags = request.tags;
+  input.tags[std::string(kClusterTag)] = request.cluster_name;
+  input.tags[std::string(kControllerTag)] = options_.controller_id;
+  input.tags[std::string(kNameTag)] = request.cluster_name;
+  input.user_data = render_user_data({request.skylet_token, options_.skylet_port});
+  // EC2 caps ClientToken at 64 characters; a longer token is hashed (still stable per request).
+  input.client_token = request.idempotency_token.size() <= 64
+                           ? request.idempotency_token
+                           : sha256_hex(request.idempotency_token);
+  const auto deadline = Clock::now() + options_.launch_timeout;
+
+  QueryParams params = build_run_instances(input);
+  auto body = co_await call(region, std::move(params));
+  if (!body) co_return body.error();
+  auto reservation = parse_run_instances(*body);
+  if (!reservation) co_return reservation.error();
+  std::vector<std::string> ids;
+  for (const auto& instance : reservation->instances) ids.push_back(instance.instance_id);
+  logger("aws")->info("instances requested cluster={} region={} zone={} reservation={} count={}",
+                      request.cluster_name, region, request.zone, reservation->reservation_id,
+                      ids.size());
+  if (static_cast<int>(ids.size()) != request.nodes) {
+    co_await discard(region, ids);
+    co_return make_error(ProviderErrc::kNoCapacity,
+                         "RunInstances returned " + std::to_string(ids.size()) + " of " +
+                             std::to_string(request.nodes) + " instances");
+  }
+
+  auto running = co_await wait_running(region, ids, deadline);
+  if (!running) {
+    co_await discard(region, ids);
+    co_return running.error();
+  }
+  Cluster cluster{request.cluster_name, "aws", region, request.zone, request.instance_type,
+                  request.use_spot,     {}};
+  std::vector<http::Endpoint> skylets;
+  int rank = 0;
+  for (const auto& instance : *running) {
+    Node node;
+    node.instance_id = instance.instance_id;
+    node.rank = rank++;
+    node.ip = options_.use_public_ip && !instance.public_ip.empty() ? instance.public_ip
+                                                                    : instance.private_ip;
+    node.skylet.transport = http::Endpoint::Transport::kTcp;
+    node.skylet.host = node.ip;
+    node.skylet.port = options_.skylet_port;
+    if (cluster.zone.empty()) cluster.zone = instance.zone;
+    skylets.push_back(node.skylet);
+    cluster.nodes.push_back(std::move(node));
+  }
+  auto healthy = co_await wait_healthy(skylets, request.skylet_token, deadline);
+  if (!healthy) {
+    co_await discard(region, ids);
+    co_return healthy.error();
+  }
+  logger("aws")->info("cluster up cluster={} region={} zone={} nodes={}", request.cluster_name,
+                      region, cluster.zone, cluster.nodes.size());
+  co_return cluster;
+}
+
+Task<Result<std::vector<Ec2Instance>>> AwsProvider::wait_running(std::string region,
+                                                                 std::vector<std::string> ids,
+                                                                 Clock::time_point deadline) {
+  for (;;) {
+    std::vector<Ec2Filter> filters{{"instance-id", ids}};
+    auto instances = co_await describe_all(region, filters);
+    // Right after RunInstances EC2 may not know the ids yet (eventual consistency).
+    if (!instances && instances.error().code != make_error_code(ProviderErrc::kNotFound))
+      co_return instances.error();
+    if (instances) {
+      std::size_t running = 0;
+      for (const auto& instance : *instances) {
+        if (instance.state == Ec2State::kRunning) {
+          ++running;
+          continue;
+        }
+        if (instance.state != Ec2State::kPending) {
+          // Gone before it ran: capacity taken back (spot) or an internal failure.
+          const bool capacity = instance.state_reason_code.find("Capacity") != std::string::npos ||
+                                instance.state_reason_code.starts_with("Server.Spot");
+          co_return make_error(capacity ? ProviderErrc::kNoCapacity : ProviderErrc::kTransient,
+                               "instance " + instance.instance_id +
+                                   " ended while starting: " + instance.state_reason_code + " " +
+                                   instance.state_reason_message);
+        }
+      }
+      if (running == ids.size() && instances->size() == ids.size()) {
+        std::vector<Ec2Instance> ordered;  // in RunInstances order: that order is the rank
+        for (const auto& id : ids)
+          for (const auto& instance : *instances)
+            if (instance.instance_id == id) ordered.push_back(instance);
+        co_return ordered;
+      }
+    }
+    if (Clock::now() + options_.poll_interval > deadline)
+      co_return make_error(ProviderErrc::kTransient, "instances did not reach running in time");
+    co_await sleep_for(options_.poll_interval);
+  }
+}
+
+Task<Result<void>> AwsProvider::wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
+                                             Clock::time_point deadline) {
+  for (const auto& skylet : skylets) {
+    for (;;) {
+      http::Request health;
+      health.target = "/health";
+      health.headers.emplace_back("Authorization", "Bearer " + token);
+      const http::RequestOptions limit{std::chrono::seconds(5)};
+      auto response = co_await client_.request(skylet, std::move(health), limit);
+      if (!response && is_cancellation(response.error().code)) co_return response.error();
+      if (response && response->status == 200) break;
+      if (Clock::now() + options_.poll_interval > deadline) {
+        co_return make_error(ProviderErrc::kTransient,
+                             "skylet at " + skylet.to_string() + " did not answer in time");
+      }
+      co_await sleep_for(options_.poll_interval);
+    }
+  }
+  co_return Result<void>{};
+}
+
+Task<void> AwsProvider::discard(std::string region, std::vector<std::string> ids) {
+  if (ids.empty()) co_return;
+  QueryParams params = build_terminate_instances(ids);
+  auto terminated = co_await call(region, std::move(params));
+  if (!terminated) {
+    logger("aws")->error("cannot terminate instances of a failed launch region={} error=\"{}\"",
+                         region, terminated.error().detail);
+  }
+}
+
+Task<Result<std::vector<InstanceStatus>>> AwsProvider::describe(
+    std::vector<std::string> cluster_names) {
+  std::vector<InstanceStatus> out;
+  if (cluster_names.empty()) co_return out;
+  for (const auto& region : all_regions()) {
+    for (std::size_t begin = 0; begin < cluster_names.size(); begin += kMaxFilterValues) {
+      const auto end = std::min(cluster_names.size(), begin + kMaxFilterValues);
+      std::vector<Ec2Filter> filters{{"tag:" + std::string(kClusterTag),
+                                      {cluster_names.begin() + static_cast<std::ptrdiff_t>(begin),
+                                       cluster_names.begin() + static_cast<std::ptrdiff_t>(end)}}};
+      auto instances = co_await describe_all(region, filters);
+      if (!instances) co_return instances.error();
+      for (const auto& instance : *instances) out.push_back(to_instance_status(instance));
+    }
+  }
+  co_return out;
+}
+
+Task<Result<void>> AwsProvider::terminate(std::string cluster_name) {
+  const auto deadline = Clock::now() + options_.terminate_timeout;
+  for (const auto& region : all_regions()) {
+    for (;;) {
+      std::vector<Ec2Filter> filters{
+          {"tag:" + std::string(kClusterTag), {cluster_name}},
+          {"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
+      auto instances = co_await describe_all(region, filters);
+      if (!instances) co_return instances.error();
+      if (instances->empty()) break;  // nothing left that is not already going
+      std::vector<std::string> ids;
+      for (const auto& instance : *instances) ids.push_back(instance.instance_id);
+      for (std::size_t begin = 0; begin < ids.size(); begin += kMaxTerminateBatch) {
+        const auto end = std::min(ids.size(), begin + kMaxTerminateBatch);
+        std::vector<std::string> batch(ids.begin() + static_cast<std::ptrdiff_t>(begin),
+                                       ids.begin() + static_cast<std::ptrdiff_t>(end));
+        QueryParams params = build_terminate_instances(batch);
+        auto changes = co_await call(region, std::move(params));
+        if (!changes && changes.error().code != make_error_code(ProviderErrc::kNotFound))
+          co_return changes.error();
+      }
+      logger("aws")->info("instances terminating cluster={} region={} count={}", cluster_name,
+                          region, ids.size());
+      if (Clock::now() > deadline) {
+        co_return make_error(ProviderErrc::kTransient,
+                             "cluster " + cluster_name + " still has live instances");
+      }
+      // Loop: describe again to confirm every instance left pending/running.
+    }
+  }
+  co_return Result<void>{};
+}
+
+Task<Result<std::vector<std::string>>> AwsProvider::list_clusters() {
+  std::set<std::string> names;
+  for (const auto& region : all_regions()) {
+    std::vector<Ec2Filter> filters{
+        {"tag:" + std::string(kControllerTag), {options_.controller_id}},
+        {"instance-state-name", {"pending", "running", "stopping", "stopped", "shutting-down"}}};
+    auto instances = co_await describe_all(region, filters);
+    if (!instances) co_return instances.error();
+    for (const auto& instance : *instances)
+      if (auto name = instance.tag(kClusterTag); !name.empty()) names.insert(name);
+  }
+  co_return std::vector<std::string>(names.begin(), names.end());
+}
+
+}  // namespace skyd::providers::aws

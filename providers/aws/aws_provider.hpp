@@ -1,0 +1,99 @@
+#pragma once
+// The EC2 provider: a cluster is a set of instances made by one RunInstances call (MinCount =
+// MaxCount = nodes, the idempotency token as ClientToken) and tagged skyd-cluster=<name> and
+// skyd-controller=<controller id>; each instance boots skylet from its user data. Calls are
+// signed with SigV4, rate-limited per region by a token bucket, and retried with backoff on
+// throttling and 5xx. Runs on one shard: create it there and call it only from there.
+
+#include "providers/aws/aws_auth.hpp"
+#include "providers/aws/ec2_api.hpp"
+#include "providers/provider.hpp"
+#include "reactor/backoff.hpp"
+#include "reactor/http_client.hpp"
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace skyd::providers::aws {
+
+// One image per region (an AMI with skylet at /opt/skyd/bin/skylet); overridable per region.
+std::map<std::string, std::string> default_images();
+
+struct AwsProviderOptions {
+  std::string default_region = "us-east-1";
+  // Regions describe() and list_clusters() look in (plus every region launched in).
+  std::vector<std::string> regions;
+  std::map<std::string, std::string> images = default_images();
+  // Empty: AWS_ENDPOINT_URL_EC2, then AWS_ENDPOINT_URL, then https://ec2.<region>.amazonaws.com.
+  // An override may be http:// (fakecloud).
+  std::string endpoint;
+  std::string controller_id = "skyd";  // the skyd-controller tag
+  std::uint16_t skylet_port = 46590;   // written into user data; where skylet is reached
+  bool use_public_ip = false;          // reach nodes by ipAddress instead of privateIpAddress
+  double requests_per_second = 20;     // token bucket per region (EC2's own refills ~20/s)
+  double request_burst = 50;
+  BackoffPolicy retry{std::chrono::milliseconds(200), 2.0, std::chrono::seconds(10), 0.2, 8};
+  Duration request_timeout = std::chrono::seconds(20);
+  Duration launch_timeout = std::chrono::minutes(10);
+  Duration terminate_timeout = std::chrono::minutes(5);
+  Duration poll_interval = std::chrono::seconds(2);
+  int describe_page_size = 1000;
+  EnvLookup env = process_environment();
+  http::ClientOptions client;
+};
+
+struct AwsProviderStats {
+  std::uint64_t calls = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t throttled = 0;
+};
+
+class AwsProvider final : public Provider {
+ public:
+  AwsProvider(asio::any_io_executor executor, AwsProviderOptions options);
+  ~AwsProvider() override;
+
+  std::string_view name() const override { return "aws"; }
+  // Errors: kNoCapacity (zone), kQuota (region), kAuth, kInvalid, kThrottled/kTransient after
+  // the retries; a launch that fails after RunInstances terminates what it made.
+  Task<Result<Cluster>> launch(LaunchRequest request) override;
+  Task<Result<std::vector<InstanceStatus>>> describe(
+      std::vector<std::string> cluster_names) override;
+  Task<Result<void>> terminate(std::string cluster_name) override;
+  Task<Result<std::vector<std::string>>> list_clusters() override;
+
+  // One signed EC2 call (rate-limited, retried); the response body on 2xx.
+  Task<Result<std::string>> call(std::string region, QueryParams params);
+  // Every instance matching the filters in a region, across pages.
+  Task<Result<std::vector<Ec2Instance>>> describe_all(std::string region,
+                                                      std::vector<Ec2Filter> filters);
+
+  // The endpoint a region's calls go to.
+  Result<http::Endpoint> endpoint_for(const std::string& region) const;
+  const AwsProviderStats& stats() const { return stats_; }
+
+ private:
+  class TokenBucket;
+  Task<void> acquire(const std::string& region);
+  Task<Result<std::vector<Ec2Instance>>> wait_running(std::string region,
+                                                      std::vector<std::string> ids,
+                                                      Clock::time_point deadline);
+  Task<Result<void>> wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
+                                  Clock::time_point deadline);
+  Task<void> discard(std::string region, std::vector<std::string> ids);
+  std::vector<std::string> all_regions() const;
+
+  asio::any_io_executor executor_;
+  AwsProviderOptions options_;
+  std::string endpoint_override_;
+  http::Client client_;
+  CredentialChain credentials_;
+  std::map<std::string, std::unique_ptr<TokenBucket>> buckets_;
+  std::set<std::string> launched_regions_;
+  AwsProviderStats stats_;
+};
+
+}  // namespace skyd::providers::aws

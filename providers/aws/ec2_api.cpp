@@ -1,0 +1,701 @@
+#include "providers/aws/ec2_api.hpp"
+
+#include "providers/aws/aws_auth.hpp"
+#include "reactor/http_types.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <set>
+
+namespace skyd::providers::aws {
+
+// --- form encoding ---
+
+std::string form_encode(const QueryParams& params) {
+  std::string out;
+  for (const auto& [key, value] : params) {
+    if (!out.empty()) out += '&';
+    out += uri_encode(key, false) + "=" + uri_encode(value, false);
+  }
+  return out;
+}
+
+QueryParams form_decode(std::string_view body) {
+  QueryParams out;
+  auto decode = [](std::string_view text) {
+    std::string plus(text);
+    std::replace(plus.begin(), plus.end(), '+', ' ');
+    return http::percent_decode(plus);
+  };
+  for (const auto& [key, value] : split_pairs(body)) out.emplace_back(decode(key), decode(value));
+  return out;
+}
+
+std::optional<std::string> param(const QueryParams& params, std::string_view name) {
+  for (const auto& [key, value] : params)
+    if (key == name) return value;
+  return std::nullopt;
+}
+
+std::vector<std::string> param_list(const QueryParams& params, std::string_view prefix) {
+  std::vector<std::pair<int, std::string>> indexed;
+  const std::string head = std::string(prefix) + ".";
+  for (const auto& [key, value] : params) {
+    if (!key.starts_with(head)) continue;
+    const std::string_view rest = std::string_view(key).substr(head.size());
+    int index = 0;
+    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), index);
+    if (ec == std::errc() && end == rest.data() + rest.size()) indexed.emplace_back(index, value);
+  }
+  std::sort(indexed.begin(), indexed.end());
+  std::vector<std::string> out;
+  for (auto& [index, value] : indexed) out.push_back(std::move(value));
+  return out;
+}
+
+// --- base64 ---
+
+namespace {
+constexpr std::string_view kBase64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const auto n = (static_cast<unsigned char>(bytes[i]) << 16) |
+                   (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                   static_cast<unsigned char>(bytes[i + 2]);
+    out += kBase64[(n >> 18) & 63];
+    out += kBase64[(n >> 12) & 63];
+    out += kBase64[(n >> 6) & 63];
+    out += kBase64[n & 63];
+  }
+  if (const std::size_t rest = bytes.size() - i; rest > 0) {
+    unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
+    if (rest == 2) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    out += kBase64[(n >> 18) & 63];
+    out += kBase64[(n >> 12) & 63];
+    out += rest == 2 ? kBase64[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    if (c == '=' || c == '\n' || c == '\r') continue;
+    const auto value = kBase64.find(c);
+    if (value == std::string_view::npos) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<unsigned>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+// --- user data ---
+
+namespace {
+constexpr std::string_view kTokenOpen = "<<'SKYD_TOKEN'\n";
+constexpr std::string_view kTokenClose = "\nSKYD_TOKEN\n";
+constexpr std::string_view kListen = "--listen 0.0.0.0:";
+}  // namespace
+
+std::string render_user_data(const SkyletBoot& boot) {
+  // The image carries skylet at /opt/skyd/bin/skylet; the token is written to a root-only file,
+  // never passed on a command line (where ps would show it).
+  std::string out =
+      "#!/bin/bash\n"
+      "# skyd node bootstrap: start skylet with the cluster's token.\n"
+      "set -euo pipefail\n"
+      "install -d -m 700 /opt/skyd /opt/skyd/work\n"
+      "umask 077\n"
+      "cat > /opt/skyd/token ";
+  out += kTokenOpen;
+  out += boot.token;
+  out += kTokenClose;
+  out += "exec /opt/skyd/bin/skylet ";
+  out += kListen;
+  out += std::to_string(boot.port);
+  out +=
+      " --token-file /opt/skyd/token --work-dir /opt/skyd/work"
+      " --metadata-url http://169.254.169.254\n";
+  return out;
+}
+
+std::optional<SkyletBoot> parse_skylet_boot(std::string_view user_data) {
+  const auto open = user_data.find(kTokenOpen);
+  if (open == std::string_view::npos) return std::nullopt;
+  const auto begin = open + kTokenOpen.size();
+  const auto close = user_data.find(kTokenClose, begin);
+  const auto listen = user_data.find(kListen);
+  if (close == std::string_view::npos || listen == std::string_view::npos) return std::nullopt;
+  SkyletBoot boot;
+  boot.token = std::string(user_data.substr(begin, close - begin));
+  const std::string_view port = user_data.substr(listen + kListen.size());
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || value > 65535 || end == port.data()) return std::nullopt;
+  boot.port = static_cast<std::uint16_t>(value);
+  return boot;
+}
+
+// --- requests ---
+
+namespace {
+QueryParams start(std::string_view action) {
+  return {{"Action", std::string(action)}, {"Version", std::string(kEc2ApiVersion)}};
+}
+}  // namespace
+
+QueryParams build_run_instances(const RunInstancesInput& input) {
+  QueryParams out = start("RunInstances");
+  out.emplace_back("ImageId", input.image_id);
+  out.emplace_back("InstanceType", input.instance_type);
+  out.emplace_back("MinCount", std::to_string(input.count));
+  out.emplace_back("MaxCount", std::to_string(input.count));
+  if (!input.zone.empty()) out.emplace_back("Placement.AvailabilityZone", input.zone);
+  if (!input.client_token.empty()) out.emplace_back("ClientToken", input.client_token);
+  if (!input.user_data.empty()) out.emplace_back("UserData", base64_encode(input.user_data));
+  if (input.spot) {
+    out.emplace_back("InstanceMarketOptions.MarketType", "spot");
+    out.emplace_back("InstanceMarketOptions.SpotOptions.SpotInstanceType", "one-time");
+    out.emplace_back("InstanceMarketOptions.SpotOptions.InstanceInterruptionBehavior", "terminate");
+  }
+  if (!input.tags.empty()) {
+    out.emplace_back("TagSpecification.1.ResourceType", "instance");
+    int n = 1;
+    for (const auto& [key, value] : input.tags) {
+      const std::string prefix = "TagSpecification.1.Tag." + std::to_string(n++);
+      out.emplace_back(prefix + ".Key", key);
+      out.emplace_back(prefix + ".Value", value);
+    }
+  }
+  return out;
+}
+
+QueryParams build_describe_instances(const DescribeInstancesInput& input) {
+  QueryParams out = start("DescribeInstances");
+  int f = 1;
+  for (const auto& filter : input.filters) {
+    const std::string prefix = "Filter." + std::to_string(f++);
+    out.emplace_back(prefix + ".Name", filter.name);
+    int v = 1;
+    for (const auto& value : filter.values)
+      out.emplace_back(prefix + ".Value." + std::to_string(v++), value);
+  }
+  int i = 1;
+  for (const auto& id : input.instance_ids)
+    out.emplace_back("InstanceId." + std::to_string(i++), id);
+  if (input.max_results > 0) out.emplace_back("MaxResults", std::to_string(input.max_results));
+  if (!input.next_token.empty()) out.emplace_back("NextToken", input.next_token);
+  return out;
+}
+
+QueryParams build_terminate_instances(const std::vector<std::string>& instance_ids) {
+  QueryParams out = start("TerminateInstances");
+  int i = 1;
+  for (const auto& id : instance_ids) out.emplace_back("InstanceId." + std::to_string(i++), id);
+  return out;
+}
+
+// --- XML ---
+
+const XmlNode* XmlNode::child(std::string_view child_name) const {
+  for (const auto& node : children)
+    if (node.name == child_name) return &node;
+  return nullptr;
+}
+
+const XmlNode* XmlNode::at(std::string_view path) const {
+  const XmlNode* node = this;
+  while (node && !path.empty()) {
+    const auto slash = path.find('/');
+    node = node->child(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  }
+  return node;
+}
+
+std::string XmlNode::text_at(std::string_view path) const {
+  const XmlNode* node = at(path);
+  return node ? node->text : std::string();
+}
+
+namespace {
+
+constexpr std::size_t kMaxXmlBytes = 16u << 20;
+constexpr int kMaxXmlDepth = 64;
+
+void append_utf8(std::string& out, unsigned long cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+class XmlParser {
+ public:
+  explicit XmlParser(std::string_view text) : s_(text) {}
+
+  Result<XmlNode> document() {
+    if (s_.size() > kMaxXmlBytes) return fail("document larger than 16 MiB");
+    if (!skip_misc()) return fail(error_);
+    if (at_end() || s_[i_] != '<') return fail("no root element");
+    XmlNode root;
+    if (!element(root, 0)) return fail(error_);
+    if (!skip_misc() || !at_end()) return fail(error_.empty() ? "content after the root" : error_);
+    return root;
+  }
+
+ private:
+  bool at_end() const { return i_ >= s_.size(); }
+  bool starts(std::string_view what) const { return s_.substr(i_).starts_with(what); }
+  Error fail(std::string why) const {
+    return make_error(ProviderErrc::kTransient,
+                      "malformed XML at byte " + std::to_string(i_) + ": " + why);
+  }
+  bool error(std::string why) {
+    error_ = std::move(why);
+    return false;
+  }
+  bool skip_until(std::string_view end) {
+    const auto found = s_.find(end, i_);
+    if (found == std::string_view::npos) return error("unterminated " + std::string(end));
+    i_ = found + end.size();
+    return true;
+  }
+  // White space, the declaration, comments and processing instructions around the root.
+  bool skip_misc() {
+    for (;;) {
+      while (!at_end() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+      if (starts("<?")) {
+        if (!skip_until("?>")) return false;
+      } else if (starts("<!--")) {
+        if (!skip_until("-->")) return false;
+      } else if (starts("<!")) {
+        return error("DOCTYPE and entity declarations are not accepted");
+      } else {
+        return true;
+      }
+    }
+  }
+  bool name(std::string& out) {
+    const auto begin = i_;
+    while (!at_end() && !std::isspace(static_cast<unsigned char>(s_[i_])) && s_[i_] != '>' &&
+           s_[i_] != '/' && s_[i_] != '=')
+      ++i_;
+    if (i_ == begin) return error("empty element name");
+    std::string_view full = s_.substr(begin, i_ - begin);
+    if (const auto colon = full.find(':'); colon != std::string_view::npos)
+      full.remove_prefix(colon + 1);
+    out = std::string(full);
+    return true;
+  }
+  bool entity(std::string& out) {
+    const auto end = s_.find(';', i_);
+    if (end == std::string_view::npos || end - i_ > 12) return error("bad entity");
+    const std::string_view body = s_.substr(i_ + 1, end - i_ - 1);
+    i_ = end + 1;
+    if (body == "lt")
+      out += '<';
+    else if (body == "gt")
+      out += '>';
+    else if (body == "amp")
+      out += '&';
+    else if (body == "quot")
+      out += '"';
+    else if (body == "apos")
+      out += '\'';
+    else if (body.starts_with('#')) {
+      const bool hex = body.size() > 1 && (body[1] == 'x' || body[1] == 'X');
+      const std::string_view digits = body.substr(hex ? 2 : 1);
+      unsigned long cp = 0;
+      const auto [ptr, ec] =
+          std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
+      if (ec != std::errc() || ptr != digits.data() + digits.size() || cp > 0x10FFFF || cp == 0)
+        return error("bad character reference");
+      append_utf8(out, cp);
+    } else {
+      return error("unknown entity &" + std::string(body) + ";");
+    }
+    return true;
+  }
+  bool element(XmlNode& node, int depth) {
+    if (depth > kMaxXmlDepth) return error("nesting deeper than 64");
+    ++i_;  // '<'
+    if (!name(node.name)) return false;
+    // Attributes are skipped (values may hold '>' inside quotes).
+    for (;;) {
+      if (at_end()) return error("unterminated start tag");
+      const char c = s_[i_];
+      if (c == '"' || c == '\'') {
+        const auto close = s_.find(c, i_ + 1);
+        if (close == std::string_view::npos) return error("unterminated attribute");
+        i_ = close + 1;
+      } else if (c == '/' && starts("/>")) {
+        i_ += 2;
+        return true;
+      } else if (c == '>') {
+        ++i_;
+        break;
+      } else {
+        ++i_;
+      }
+    }
+    for (;;) {
+      if (at_end()) return error("unterminated element <" + node.name + ">");
+      const char c = s_[i_];
+      if (c == '&') {
+        if (!entity(node.text)) return false;
+      } else if (c != '<') {
+        node.text += c;
+        ++i_;
+      } else if (starts("</")) {
+        i_ += 2;
+        std::string end_name;
+        if (!name(end_name)) return false;
+        while (!at_end() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+        if (at_end() || s_[i_] != '>') return error("bad end tag");
+        ++i_;
+        if (end_name != node.name) return error("</" + end_name + "> closes <" + node.name + ">");
+        if (!node.children.empty()) {  // mixed content: keep the text only when it is not layout
+          const bool blank = std::all_of(node.text.begin(), node.text.end(), [](char ch) {
+            return std::isspace(static_cast<unsigned char>(ch));
+          });
+          if (blank) node.text.clear();
+        }
+        return true;
+      } else if (starts("<!--")) {
+        if (!skip_until("-->")) return false;
+      } else if (starts("<![CDATA[")) {
+        const auto begin = i_ + 9;
+        const auto end = s_.find("]]>", begin);
+        if (end == std::string_view::npos) return error("unterminated CDATA");
+        node.text.append(s_.substr(begin, end - begin));
+        i_ = end + 3;
+      } else if (starts("<?")) {
+        if (!skip_until("?>")) return false;
+      } else if (starts("<!")) {
+        return error("declarations are not accepted inside elements");
+      } else {
+        node.children.emplace_back();
+        if (!element(node.children.back(), depth + 1)) return false;
+      }
+    }
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
+Result<XmlNode> parse_xml(std::string_view document) {
+  return XmlParser(document).document();
+}
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// --- states ---
+
+std::string_view to_string(Ec2State state) {
+  switch (state) {
+    case Ec2State::kPending:
+      return "pending";
+    case Ec2State::kRunning:
+      return "running";
+    case Ec2State::kShuttingDown:
+      return "shutting-down";
+    case Ec2State::kTerminated:
+      return "terminated";
+    case Ec2State::kStopping:
+      return "stopping";
+    case Ec2State::kStopped:
+      return "stopped";
+  }
+  return "unknown";
+}
+
+int ec2_state_code(Ec2State state) {
+  switch (state) {
+    case Ec2State::kPending:
+      return 0;
+    case Ec2State::kRunning:
+      return 16;
+    case Ec2State::kShuttingDown:
+      return 32;
+    case Ec2State::kTerminated:
+      return 48;
+    case Ec2State::kStopping:
+      return 64;
+    case Ec2State::kStopped:
+      return 80;
+  }
+  return 0;
+}
+
+std::optional<Ec2State> ec2_state_from_name(std::string_view name) {
+  for (Ec2State state : {Ec2State::kPending, Ec2State::kRunning, Ec2State::kShuttingDown,
+                         Ec2State::kTerminated, Ec2State::kStopping, Ec2State::kStopped})
+    if (to_string(state) == name) return state;
+  return std::nullopt;
+}
+
+std::string Ec2Instance::tag(std::string_view key) const {
+  const auto it = tags.find(std::string(key));
+  return it == tags.end() ? std::string() : it->second;
+}
+
+// --- responses ---
+
+namespace {
+
+Result<Ec2Instance> instance_from(const XmlNode& item) {
+  Ec2Instance out;
+  out.instance_id = item.text_at("instanceId");
+  if (out.instance_id.empty())
+    return make_error(ProviderErrc::kTransient, "an instance item without instanceId");
+  out.image_id = item.text_at("imageId");
+  out.instance_type = item.text_at("instanceType");
+  const std::string state = item.text_at("instanceState/name");
+  auto parsed = ec2_state_from_name(state);
+  if (!parsed) {
+    return make_error(ProviderErrc::kTransient,
+                      "instance " + out.instance_id + " has unknown state '" + state + "'");
+  }
+  out.state = *parsed;
+  out.private_ip = item.text_at("privateIpAddress");
+  out.public_ip = item.text_at("ipAddress");
+  out.zone = item.text_at("placement/availabilityZone");
+  out.state_reason_code = item.text_at("stateReason/code");
+  out.state_reason_message = item.text_at("stateReason/message");
+  out.lifecycle = item.text_at("instanceLifecycle");
+  if (const XmlNode* tags = item.child("tagSet")) {
+    for (const auto& tag : tags->children)
+      if (tag.name == "item") out.tags[tag.text_at("key")] = tag.text_at("value");
+  }
+  return out;
+}
+
+// Converts every <item> of `parent`'s child `set` (an absent set is empty), stopping at the
+// first item that does not convert.
+template <typename T, typename Convert>
+Result<void> collect_items(const XmlNode& parent, std::string_view set, Convert convert,
+                           std::vector<T>& out) {
+  const XmlNode* list = parent.child(set);
+  if (!list) return {};
+  for (const auto& item : list->children) {
+    if (item.name != "item") continue;
+    Result<T> converted = convert(item);
+    if (!converted) return converted.error();
+    out.push_back(std::move(*converted));
+  }
+  return {};
+}
+
+Result<Reservation> reservation_from(const XmlNode& node) {
+  Reservation out;
+  out.reservation_id = node.text_at("reservationId");
+  if (auto ok = collect_items(node, "instancesSet", instance_from, out.instances); !ok)
+    return ok.error();
+  return out;
+}
+
+Result<XmlNode> root_named(std::string_view xml, std::string_view expected) {
+  auto root = parse_xml(xml);
+  if (!root) return root.error();
+  if (root->name != expected) {
+    return make_error(ProviderErrc::kTransient,
+                      "expected <" + std::string(expected) + ">, got <" + root->name + ">");
+  }
+  return root;
+}
+
+}  // namespace
+
+Result<Reservation> parse_run_instances(std::string_view xml) {
+  auto root = root_named(xml, "RunInstancesResponse");
+  if (!root) return root.error();
+  return reservation_from(*root);
+}
+
+Result<DescribeInstancesOutput> parse_describe_instances(std::string_view xml) {
+  auto root = root_named(xml, "DescribeInstancesResponse");
+  if (!root) return root.error();
+  DescribeInstancesOutput out;
+  out.next_token = root->text_at("nextToken");
+  if (auto ok = collect_items(*root, "reservationSet", reservation_from, out.reservations); !ok)
+    return ok.error();
+  return out;
+}
+
+Result<std::vector<InstanceStateChange>> parse_terminate_instances(std::string_view xml) {
+  auto root = root_named(xml, "TerminateInstancesResponse");
+  if (!root) return root.error();
+  std::vector<InstanceStateChange> out;
+  if (const XmlNode* set = root->child("instancesSet")) {
+    for (const auto& item : set->children) {
+      if (item.name != "item") continue;
+      InstanceStateChange change;
+      change.instance_id = item.text_at("instanceId");
+      change.current =
+          ec2_state_from_name(item.text_at("currentState/name")).value_or(Ec2State::kShuttingDown);
+      change.previous =
+          ec2_state_from_name(item.text_at("previousState/name")).value_or(Ec2State::kRunning);
+      out.push_back(std::move(change));
+    }
+  }
+  return out;
+}
+
+Ec2Error parse_error(int http_status, std::string_view body) {
+  Ec2Error out;
+  out.http_status = http_status;
+  if (auto root = parse_xml(body); root && root->name == "Response") {
+    out.code = root->text_at("Errors/Error/Code");
+    out.message = root->text_at("Errors/Error/Message");
+    out.request_id = root->text_at("RequestID");
+    if (out.request_id.empty()) out.request_id = root->text_at("RequestId");
+  }
+  if (out.code.empty()) {
+    out.code = "HttpStatus" + std::to_string(http_status);
+    out.message = std::string(body.substr(0, 200));
+  }
+  return out;
+}
+
+ProviderErrc classify_error(int http_status, std::string_view code) {
+  static const std::set<std::string_view> kCapacity = {"InsufficientInstanceCapacity",
+                                                       "InsufficientHostCapacity",
+                                                       "InsufficientReservedInstanceCapacity",
+                                                       "Unsupported",
+                                                       "SpotMaxPriceTooLow",
+                                                       "UnfulfillableCapacity",
+                                                       "InsufficientCapacity"};
+  static const std::set<std::string_view> kQuotaCodes = {
+      "MaxSpotInstanceCountExceeded", "VcpuLimitExceeded", "InstanceLimitExceeded"};
+  static const std::set<std::string_view> kThrottle = {"RequestLimitExceeded", "Throttling",
+                                                       "ThrottlingException"};
+  static const std::set<std::string_view> kAuthCodes = {
+      "AuthFailure",          "UnauthorizedOperation",
+      "InvalidClientTokenId", "SignatureDoesNotMatch",
+      "IncompleteSignature",  "MissingAuthenticationToken",
+      "OptInRequired",        "Blocked",
+      "ExpiredToken"};
+  static const std::set<std::string_view> kTransientCodes = {
+      "InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable", "RequestExpired"};
+  if (kCapacity.contains(code)) return ProviderErrc::kNoCapacity;
+  if (kQuotaCodes.contains(code)) return ProviderErrc::kQuota;
+  if (kThrottle.contains(code) || http_status == 429) return ProviderErrc::kThrottled;
+  if (kAuthCodes.contains(code)) return ProviderErrc::kAuth;
+  if (code.ends_with(".NotFound")) return ProviderErrc::kNotFound;
+  if (kTransientCodes.contains(code) || http_status >= 500) return ProviderErrc::kTransient;
+  if (code.starts_with("Invalid") || code.starts_with("Missing") || code.starts_with("Unknown") ||
+      code == "IdempotentParameterMismatch" || code == "ValidationError")
+    return ProviderErrc::kInvalid;
+  return http_status >= 400 ? ProviderErrc::kInvalid : ProviderErrc::kTransient;
+}
+
+bool is_retryable(ProviderErrc code) {
+  switch (code) {
+    case ProviderErrc::kThrottled:
+    case ProviderErrc::kTransient:
+      return true;
+    case ProviderErrc::kNoCapacity:
+    case ProviderErrc::kQuota:
+    case ProviderErrc::kAuth:
+    case ProviderErrc::kInvalid:
+    case ProviderErrc::kNotFound:
+      return false;
+  }
+  return false;
+}
+
+Error to_error(const Ec2Error& error, std::string_view action) {
+  std::string detail = std::string(action) + ": " + error.code;
+  if (!error.message.empty()) detail += ": " + error.message;
+  detail += " (HTTP " + std::to_string(error.http_status);
+  if (!error.request_id.empty()) detail += ", request " + error.request_id;
+  detail += ")";
+  return make_error(classify_error(error.http_status, error.code), std::move(detail));
+}
+
+InstanceStatus to_instance_status(const Ec2Instance& instance) {
+  InstanceStatus out;
+  out.instance_id = instance.instance_id;
+  out.cluster_name = instance.tag(kClusterTag);
+  switch (instance.state) {
+    case Ec2State::kPending:
+      out.state = InstanceState::kPending;
+      break;
+    case Ec2State::kRunning:
+      out.state = InstanceState::kRunning;
+      break;
+    case Ec2State::kShuttingDown:
+    case Ec2State::kStopping:
+      out.state = InstanceState::kShuttingDown;
+      break;
+    case Ec2State::kTerminated:
+    case Ec2State::kStopped:
+      out.state = InstanceState::kTerminated;
+      break;
+  }
+  const bool going =
+      out.state == InstanceState::kShuttingDown || out.state == InstanceState::kTerminated;
+  out.preempted = going && (instance.state_reason_code == "Server.SpotInstanceTermination" ||
+                            instance.state_reason_code == "Server.SpotInstanceShutdown");
+  out.reason = instance.state_reason_code;
+  if (!instance.state_reason_message.empty()) out.reason += ": " + instance.state_reason_message;
+  return out;
+}
+
+}  // namespace skyd::providers::aws

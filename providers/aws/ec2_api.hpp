@@ -1,0 +1,154 @@
+#pragma once
+// The EC2 Query API (version 2016-11-15) as pure functions: build the form-encoded body of a
+// call, read the XML that comes back, and classify errors. No sockets here, so every mapping is
+// unit-tested against recorded payloads; aws_provider.cpp does the I/O.
+
+#include "providers/provider.hpp"
+#include "reactor/error.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace skyd::providers::aws {
+
+inline constexpr std::string_view kEc2ApiVersion = "2016-11-15";
+// Tags the provider puts on every instance it makes.
+inline constexpr std::string_view kClusterTag = "skyd-cluster";
+inline constexpr std::string_view kControllerTag = "skyd-controller";
+inline constexpr std::string_view kNameTag = "Name";
+
+// An ordered list of form fields ("Action", "Version", "Filter.1.Name", ...).
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+// application/x-www-form-urlencoded with RFC 3986 encoding (what the AWS SDKs send).
+std::string form_encode(const QueryParams& params);
+// The reverse: '+' is a space, %XX decoded. Order kept.
+QueryParams form_decode(std::string_view body);
+// The first value of `name`, if present.
+std::optional<std::string> param(const QueryParams& params, std::string_view name);
+// The values of a flattened list: Name.1, Name.2, ... in index order.
+std::vector<std::string> param_list(const QueryParams& params, std::string_view prefix);
+
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
+
+// The user data that boots skylet on a node: a shell script that writes the cluster's token and
+// starts skylet on `port`. fakecloud reads the same two values back with parse_skylet_boot.
+struct SkyletBoot {
+  std::string token;
+  std::uint16_t port = 0;
+};
+std::string render_user_data(const SkyletBoot& boot);
+std::optional<SkyletBoot> parse_skylet_boot(std::string_view user_data);
+
+struct RunInstancesInput {
+  std::string image_id;
+  std::string instance_type;
+  int count = 1;  // MinCount = MaxCount: all or nothing
+  std::string zone;
+  bool spot = false;
+  std::map<std::string, std::string> tags;
+  std::string user_data;  // raw; base64-encoded into the request
+  std::string client_token;
+};
+QueryParams build_run_instances(const RunInstancesInput& input);
+
+struct Ec2Filter {
+  std::string name;  // "tag:skyd-cluster", "instance-state-name", ...
+  std::vector<std::string> values;
+};
+struct DescribeInstancesInput {
+  std::vector<Ec2Filter> filters;
+  std::vector<std::string> instance_ids;
+  int max_results = 0;  // 0: the service default (must be 5..1000 and without instance ids)
+  std::string next_token;
+};
+QueryParams build_describe_instances(const DescribeInstancesInput& input);
+QueryParams build_terminate_instances(const std::vector<std::string>& instance_ids);
+
+// --- a small XML reader for EC2's response shapes ---
+
+// One element: its local name (any "prefix:" removed), its text, its child elements. Attributes
+// are skipped. Limits: 16 MiB of input, 64 levels of nesting.
+struct XmlNode {
+  std::string name;
+  std::string text;
+  std::vector<XmlNode> children;
+
+  const XmlNode* child(std::string_view child_name) const;
+  // The text of the element at a slash-separated path below this one ("instanceState/name").
+  std::string text_at(std::string_view path) const;
+  const XmlNode* at(std::string_view path) const;
+};
+Result<XmlNode> parse_xml(std::string_view document);
+std::string xml_escape(std::string_view text);
+
+// --- parsed responses ---
+
+enum class Ec2State { kPending, kRunning, kShuttingDown, kTerminated, kStopping, kStopped };
+std::string_view to_string(Ec2State state);
+std::optional<Ec2State> ec2_state_from_name(std::string_view name);
+int ec2_state_code(Ec2State state);
+
+struct Ec2Instance {
+  std::string instance_id;
+  std::string image_id;
+  std::string instance_type;
+  Ec2State state = Ec2State::kPending;
+  std::string private_ip;
+  std::string public_ip;
+  std::string zone;
+  std::string state_reason_code;
+  std::string state_reason_message;
+  std::string lifecycle;  // "spot" or empty
+  std::map<std::string, std::string> tags;
+
+  std::string tag(std::string_view key) const;
+};
+
+struct Reservation {
+  std::string reservation_id;
+  std::vector<Ec2Instance> instances;
+};
+
+struct DescribeInstancesOutput {
+  std::vector<Reservation> reservations;
+  std::string next_token;
+};
+
+struct InstanceStateChange {
+  std::string instance_id;
+  Ec2State current = Ec2State::kShuttingDown;
+  Ec2State previous = Ec2State::kRunning;
+};
+
+Result<Reservation> parse_run_instances(std::string_view xml);
+Result<DescribeInstancesOutput> parse_describe_instances(std::string_view xml);
+Result<std::vector<InstanceStateChange>> parse_terminate_instances(std::string_view xml);
+
+struct Ec2Error {
+  int http_status = 0;
+  std::string code;
+  std::string message;
+  std::string request_id;
+};
+// The error of a non-2xx response: the XML envelope's first error, or a synthetic
+// "HttpStatus<N>" code when the body is not an envelope (a proxy's 502 page).
+Ec2Error parse_error(int http_status, std::string_view body);
+
+// The one place EC2 error codes become ProviderErrc.
+ProviderErrc classify_error(int http_status, std::string_view code);
+// True for the classes worth retrying the same call for (throttled, transient).
+bool is_retryable(ProviderErrc code);
+// The Error carrying classify_error's code and "Code: message (request id)".
+Error to_error(const Ec2Error& error, std::string_view action);
+
+// The provider's view of an instance: state, and whether the cloud took it back (spot).
+InstanceStatus to_instance_status(const Ec2Instance& instance);
+
+}  // namespace skyd::providers::aws

@@ -1,0 +1,1140 @@
+#include "tests/fakecloud/fake_cloud.hpp"
+
+#include "providers/aws/aws_auth.hpp"
+#include "providers/aws/ec2_api.hpp"
+#include "reactor/crypto.hpp"
+#include "reactor/log.hpp"
+#include "reactor/timeout.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace skyd::fakecloud {
+namespace aws = providers::aws;
+using aws::Ec2State;
+using Params = aws::QueryParams;
+
+std::string_view to_string(Mode mode) {
+  switch (mode) {
+    case Mode::kProcess:
+      return "process";
+    case Mode::kVirtual:
+      return "virtual";
+  }
+  return "unknown";
+}
+
+struct FakeCloud::Instance {
+  std::string id;
+  std::string reservation_id;
+  std::string region;
+  std::string zone;
+  std::string instance_type;
+  std::string image_id;
+  std::string ip;
+  std::string launch_time;
+  bool spot = false;
+  std::map<std::string, std::string> tags;
+  Ec2State state = Ec2State::kPending;
+  std::string reason_code;
+  std::string reason_message;
+  std::optional<aws::SkyletBoot> boot;
+  std::string notice;  // the spot/instance-action document once the instance is marked
+  bool dead = false;   // died silently: still "running" to EC2, but nothing answers
+  std::unique_ptr<Process> skylet;
+  std::unique_ptr<http::Server> metadata;  // this instance's own IMDS, on its address
+  // Virtual mode: the simulated node's attempts (id -> start) and events.
+  std::map<std::string, Clock::time_point> attempts;
+  std::vector<Json> events;
+};
+
+namespace {
+
+Result<Duration> duration_ms(const Json& value, std::string_view key) {
+  auto ms = value.as_int();
+  if (!ms || *ms < 0)
+    return make_error(NetErrc::kProtocol, std::string(key) + " must be a number of milliseconds");
+  return Duration(std::chrono::milliseconds(*ms));
+}
+
+Result<double> share(const Json& value, std::string_view key) {
+  auto rate = value.as_double();
+  if (!rate && value.as_int()) rate = static_cast<double>(*value.as_int());
+  if (!rate || *rate < 0 || *rate > 1)
+    return make_error(NetErrc::kProtocol, std::string(key) + " must be a share between 0 and 1");
+  return *rate;
+}
+
+std::string text(const Json& value) {
+  auto s = value.as_string();
+  return s ? std::string(*s) : std::string();
+}
+
+// What HTTP status EC2 gives an error code, when the fault rule does not say.
+int default_status(std::string_view code) {
+  if (code == "RequestLimitExceeded" || code == "Unavailable") return 503;
+  if (code == "AuthFailure") return 401;
+  if (code == "UnauthorizedOperation") return 403;
+  if (code.starts_with("Insufficient") || code == "InternalError") return 500;
+  return 400;
+}
+
+Result<FaultRule> fault_from_json(const Json& json) {
+  if (!json.as_object()) return make_error(NetErrc::kProtocol, "a fault must be an object");
+  FaultRule rule;
+  bool status_set = false;
+  for (const auto& [key, value] : *json.as_object()) {
+    if (key == "action")
+      rule.action = text(value);
+    else if (key == "zone")
+      rule.zone = text(value);
+    else if (key == "instance_type")
+      rule.instance_type = text(value);
+    else if (key == "market")
+      rule.market = text(value);
+    else if (key == "code")
+      rule.code = text(value);
+    else if (key == "message")
+      rule.message = text(value);
+    else if (key == "status") {
+      rule.status = static_cast<int>(value.as_int().value_or(400));
+      status_set = true;
+    } else if (key == "rate") {
+      auto rate = share(value, "faults[].rate");
+      if (!rate) return rate.error();
+      rule.rate = *rate;
+    } else if (key == "count") {
+      rule.remaining = static_cast<int>(value.as_int().value_or(-1));
+    } else {
+      return make_error(NetErrc::kProtocol, "unknown key faults[]." + key);
+    }
+  }
+  if (rule.code.empty()) return make_error(NetErrc::kProtocol, "a fault needs a code");
+  if (!status_set) rule.status = default_status(rule.code);
+  if (rule.message.empty()) rule.message = "fakecloud injected " + rule.code;
+  return rule;
+}
+
+http::Response xml(int status, std::string body) {
+  return http::Response::text(status, std::move(body), "text/xml;charset=UTF-8");
+}
+
+http::Response ec2_error(int status, std::string_view code, std::string_view message,
+                         std::string_view request_id) {
+  return xml(status, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>" +
+                         aws::xml_escape(code) + "</Code><Message>" + aws::xml_escape(message) +
+                         "</Message></Error></Errors><RequestID>" + std::string(request_id) +
+                         "</RequestID></Response>");
+}
+
+std::string new_request_id() {
+  const std::string hex = random_hex(16);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+void append_state(std::string& out, std::string_view element, Ec2State state) {
+  out += "<" + std::string(element) + "><code>" + std::to_string(aws::ec2_state_code(state)) +
+         "</code><name>" + std::string(aws::to_string(state)) + "</name></" + std::string(element) +
+         ">";
+}
+
+void append_instance(std::string& out, const FakeCloud::Instance& instance, int index) {
+  out += "<item><instanceId>" + instance.id + "</instanceId><imageId>" +
+         aws::xml_escape(instance.image_id) + "</imageId>";
+  append_state(out, "instanceState", instance.state);
+  const bool has_ip = !instance.ip.empty() && instance.state != Ec2State::kTerminated;
+  out +=
+      "<privateDnsName>" +
+      (has_ip ? "ip-" + instance.ip + "." + instance.region + ".compute.internal" : std::string()) +
+      "</privateDnsName><dnsName/><reason/><amiLaunchIndex>" + std::to_string(index) +
+      "</amiLaunchIndex><instanceType>" + aws::xml_escape(instance.instance_type) +
+      "</instanceType><launchTime>" + instance.launch_time +
+      "</launchTime><placement><availabilityZone>" + aws::xml_escape(instance.zone) +
+      "</availabilityZone><groupName/><tenancy>default</tenancy></placement>"
+      "<monitoring><state>disabled</state></monitoring>";
+  if (has_ip) out += "<privateIpAddress>" + instance.ip + "</privateIpAddress>";
+  if (!instance.reason_code.empty()) {
+    out += "<stateReason><code>" + aws::xml_escape(instance.reason_code) + "</code><message>" +
+           aws::xml_escape(instance.reason_message) + "</message></stateReason>";
+  }
+  out += "<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType>";
+  if (instance.spot) out += "<instanceLifecycle>spot</instanceLifecycle>";
+  out += "<tagSet>";
+  for (const auto& [key, value] : instance.tags) {
+    out += "<item><key>" + aws::xml_escape(key) + "</key><value>" + aws::xml_escape(value) +
+           "</value></item>";
+  }
+  out += "</tagSet></item>";
+}
+
+constexpr std::string_view kXmlns = " xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"";
+constexpr std::string_view kOwner = "123456789012";
+
+Json instance_json(const FakeCloud::Instance& instance) {
+  Json item = Json::object();
+  item.set("instance_id", instance.id);
+  item.set("state", aws::to_string(instance.state));
+  item.set("region", instance.region);
+  item.set("zone", instance.zone);
+  item.set("instance_type", instance.instance_type);
+  item.set("spot", instance.spot);
+  item.set("ip", instance.ip);
+  item.set("reason", instance.reason_code);
+  item.set("dead", instance.dead);
+  item.set("noticed", !instance.notice.empty());
+  if (instance.skylet) item.set("pid", static_cast<long long>(instance.skylet->pid()));
+  Json tags = Json::object();
+  for (const auto& [key, value] : instance.tags) tags.set(key, value);
+  item.set("tags", std::move(tags));
+  return item;
+}
+
+bool is_live(Ec2State state) {
+  return state == Ec2State::kPending || state == Ec2State::kRunning;
+}
+
+}  // namespace
+
+Result<Chaos> Chaos::from_json(const Json& json) {
+  if (!json.as_object()) return make_error(NetErrc::kProtocol, "the chaos config is an object");
+  Chaos out;
+  // Each knob by name: rates are shares in [0, 1], the rest milliseconds (0 or null turns an
+  // optional interval off).
+  const std::pair<const char*, double Chaos::*> kRates[] = {
+      {"throttle_rate", &Chaos::throttle_rate}, {"error_5xx_rate", &Chaos::error_5xx_rate}};
+  const std::pair<const char*, Duration Chaos::*> kDurations[] = {
+      {"latency_min_ms", &Chaos::latency_min},
+      {"latency_max_ms", &Chaos::latency_max},
+      {"preemption_grace_ms", &Chaos::preemption_grace},
+      {"virtual_boot_ms", &Chaos::virtual_boot},
+      {"virtual_task_ms", &Chaos::virtual_task}};
+  const std::pair<const char*, std::optional<Duration> Chaos::*> kIntervals[] = {
+      {"preemption_mean_interval_ms", &Chaos::preemption_mean_interval},
+      {"silent_death_mean_interval_ms", &Chaos::silent_death_mean_interval}};
+  for (const auto& [key, value] : *json.as_object()) {
+    bool known = false;
+    if (key == "faults") {
+      if (!value.as_array()) return make_error(NetErrc::kProtocol, "faults must be a list");
+      for (const auto& item : *value.as_array()) {
+        auto rule = fault_from_json(item);
+        if (!rule) return rule.error();
+        out.faults.push_back(std::move(*rule));
+      }
+      known = true;
+    }
+    for (const auto& [name, member] : kRates) {
+      if (key != name) continue;
+      auto rate = share(value, key);
+      if (!rate) return rate.error();
+      out.*member = *rate;
+      known = true;
+    }
+    for (const auto& [name, member] : kDurations) {
+      if (key != name) continue;
+      auto duration = duration_ms(value, key);
+      if (!duration) return duration.error();
+      out.*member = *duration;
+      known = true;
+    }
+    for (const auto& [name, member] : kIntervals) {
+      if (key != name) continue;
+      known = true;
+      if (value.is_null() || value.as_int() == 0) {
+        (out.*member).reset();
+        continue;
+      }
+      auto duration = duration_ms(value, key);
+      if (!duration) return duration.error();
+      out.*member = *duration;
+    }
+    if (!known) return make_error(NetErrc::kProtocol, "unknown chaos key '" + key + "'");
+  }
+  if (out.latency_max < out.latency_min) out.latency_max = out.latency_min;
+  return out;
+}
+
+FakeCloud::FakeCloud(asio::any_io_executor executor, FakeCloudOptions options)
+    : executor_(executor),
+      options_(std::move(options)),
+      background_(executor, "fakecloud"),
+      random_(options_.seed) {
+  if (!options_.work_dir.empty()) std::filesystem::create_directories(options_.work_dir);
+}
+
+FakeCloud::~FakeCloud() = default;
+
+std::size_t FakeCloud::live_instances() const {
+  std::size_t n = 0;
+  for (const auto& [id, instance] : instances_) n += is_live(instance->state) ? 1 : 0;
+  return n;
+}
+
+bool FakeCloud::chance(double rate) {
+  if (rate <= 0) return false;
+  if (rate >= 1) return true;
+  return std::uniform_real_distribution<double>(0, 1)(random_) < rate;
+}
+
+FakeCloud::Instance* FakeCloud::find(const std::string& id) {
+  auto it = instances_.find(id);
+  return it == instances_.end() ? nullptr : it->second.get();
+}
+
+std::string FakeCloud::next_ip() {
+  // 127.100.0.0 - 127.199.255.255, random, so parallel fakeclouds (and the local provider's
+  // 127.0.x.y) rarely meet; a taken address only costs a retry.
+  std::uniform_int_distribution<int> a(100, 199), b(0, 255), c(1, 254);
+  return "127." + std::to_string(a(random_)) + "." + std::to_string(b(random_)) + "." +
+         std::to_string(c(random_));
+}
+
+http::Router FakeCloud::router() {
+  http::Router router;
+  router.add("POST", "/", "EC2 Query API (SigV4)",
+             [this](http::Request& request) { return ec2(request); });
+  router.add("GET", "/", "EC2 Query API (SigV4), query-string form",
+             [this](http::Request& request) { return ec2(request); });
+  auto metadata = [this](http::Request& request) { return imds(request, std::string()); };
+  router.add("PUT", "/latest/api/token", "IMDSv2 session token", metadata);
+  for (const char* pattern : {"/latest/meta-data/{a}", "/latest/meta-data/{a}/{b}",
+                              "/latest/meta-data/{a}/{b}/{c}", "/latest/meta-data/{a}/{b}/{c}/{d}"})
+    router.add("GET", pattern, "instance metadata", metadata);
+  auto admin_handler = [this](http::Request& request) { return admin(request); };
+  for (const char* what : {"instances", "stats", "info"})
+    router.add("GET", std::string("/_admin/") + what, "admin", admin_handler);
+  for (const char* what : {"chaos", "faults", "preempt", "kill", "reset"})
+    router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
+  return router;
+}
+
+http::Router FakeCloud::virtual_node_router() {
+  http::Router router;
+  auto handler = [this](http::Request& request) { return virtual_node(request); };
+  router.add("GET", "/health", "node health", handler);
+  router.add("POST", "/tasks", "start an attempt", handler);
+  router.add("GET", "/tasks/{id}", "attempt status", handler);
+  router.add("GET", "/tasks/{id}/logs", "attempt output", handler);
+  router.add("POST", "/tasks/{id}/signal", "cancel the attempt", handler);
+  router.add("GET", "/events", "node events", handler);
+  return router;
+}
+
+void FakeCloud::start() {
+  background_.spawn(chaos_loop(true));
+  background_.spawn(chaos_loop(false));
+}
+
+Task<void> FakeCloud::shutdown() {
+  stopping_ = true;
+  background_.cancel_all();
+  co_await background_.wait();
+  for (auto& [id, instance] : instances_) {
+    if (instance->skylet && !instance->skylet->exited()) {
+      instance->skylet->signal_group(SIGKILL);
+      co_await instance->skylet->wait();
+    }
+    if (instance->metadata) co_await instance->metadata->drain(std::chrono::milliseconds(100));
+    instance->metadata.reset();
+  }
+}
+
+// --- signatures ---
+
+Result<void> FakeCloud::check_signature(const http::Request& request, std::string& region) const {
+  const std::string* authorization = request.header("Authorization");
+  if (!authorization)
+    return make_error(providers::ProviderErrc::kAuth, "MissingAuthenticationToken");
+  auto parsed = aws::parse_authorization(*authorization);
+  if (!parsed) return parsed.error();
+  const std::string* date = request.header("X-Amz-Date");
+  if (!date || !date->starts_with(parsed->date))
+    return make_error(providers::ProviderErrc::kAuth, "X-Amz-Date is missing or outside the scope");
+  if (parsed->service != "ec2")
+    return make_error(providers::ProviderErrc::kAuth,
+                      "credential scope names service " + parsed->service + ", not ec2");
+  const AccessKey* key = nullptr;
+  for (const auto& candidate : options_.keys)
+    if (candidate.access_key_id == parsed->access_key_id) key = &candidate;
+  if (options_.role_key.access_key_id == parsed->access_key_id) key = &options_.role_key;
+  if (!key) return make_error(providers::ProviderErrc::kAuth, "unknown access key");
+  if (!key->session_token.empty()) {
+    const std::string* token = request.header("X-Amz-Security-Token");
+    if (!token || *token != key->session_token)
+      return make_error(providers::ProviderErrc::kAuth, "missing or wrong security token");
+  }
+  aws::SignableRequest signable;
+  signable.method = request.method;
+  signable.target = request.target;
+  signable.body = request.body;
+  for (const auto& name : parsed->signed_headers) {
+    bool found = false;
+    for (const auto& [header, value] : request.headers) {
+      std::string lower = header;
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      if (lower == name) {
+        signable.headers.emplace_back(lower, value);
+        found = true;
+      }
+    }
+    if (!found)
+      return make_error(providers::ProviderErrc::kAuth, "signed header " + name + " is missing");
+  }
+  const aws::Credentials credentials{key->access_key_id, key->secret_access_key, "", "", {}};
+  const aws::SigningParams params{parsed->region, "ec2", *date, true, true};
+  const auto expected = aws::compute_signature(signable, credentials, params);
+  if (expected.signature.size() != parsed->signature.size() ||
+      CRYPTO_memcmp(expected.signature.data(), parsed->signature.data(),
+                    expected.signature.size()) != 0)
+    return make_error(providers::ProviderErrc::kAuth, "signature does not match");
+  region = parsed->region;
+  return {};
+}
+
+std::optional<FaultRule> FakeCloud::pick_fault(const std::string& action, const std::string& zone,
+                                               const std::string& type, const std::string& market) {
+  for (auto& rule : options_.chaos.faults) {
+    if (rule.remaining == 0) continue;
+    if (!rule.action.empty() && rule.action != action) continue;
+    if (!rule.zone.empty() && rule.zone != zone) continue;
+    if (!rule.instance_type.empty() && rule.instance_type != type) continue;
+    if (!rule.market.empty() && rule.market != market) continue;
+    if (!chance(rule.rate)) continue;
+    if (rule.remaining > 0) --rule.remaining;
+    ++faults_fired_;
+    return rule;
+  }
+  return std::nullopt;
+}
+
+// --- EC2 ---
+
+Task<http::Response> FakeCloud::ec2(http::Request& request) {
+  const std::string request_id = new_request_id();
+  const auto& chaos = options_.chaos;
+  if (chaos.latency_max > Duration::zero()) {
+    const auto span = (chaos.latency_max - chaos.latency_min).count();
+    const Duration delay =
+        chaos.latency_min + Duration(std::uniform_int_distribution<long long>(0, span)(random_));
+    asio::steady_timer timer(executor_, delay);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  std::string region;
+  if (auto signed_ok = check_signature(request, region); !signed_ok) {
+    ++signature_failures_;
+    logger("fakecloud")->warn("signature rejected reason=\"{}\"", signed_ok.error().detail);
+    co_return ec2_error(401, "AuthFailure",
+                        "AWS was not able to validate the provided access credentials (" +
+                            signed_ok.error().detail + ")",
+                        request_id);
+  }
+  Params params = aws::form_decode(request.body);
+  for (const auto& [key, value] : request.query) params.emplace_back(key, value);
+  const std::string action = aws::param(params, "Action").value_or("");
+  ++calls_[action.empty() ? "(none)" : action];
+  if (action.empty() || !aws::param(params, "Version"))
+    co_return ec2_error(400, "MissingParameter", "Action and Version are required", request_id);
+  if (chance(chaos.throttle_rate)) {
+    ++throttled_;
+    co_return ec2_error(503, "RequestLimitExceeded", "Request limit exceeded.", request_id);
+  }
+  if (chance(chaos.error_5xx_rate))
+    co_return ec2_error(500, "InternalError", "An internal error has occurred", request_id);
+  const std::string market =
+      action != "RunInstances"
+          ? std::string()
+          : (aws::param(params, "InstanceMarketOptions.MarketType") == "spot" ? "spot"
+                                                                              : "on-demand");
+  if (auto fault = pick_fault(action, aws::param(params, "Placement.AvailabilityZone").value_or(""),
+                              aws::param(params, "InstanceType").value_or(""), market)) {
+    if (fault->code == "RequestLimitExceeded") ++throttled_;
+    co_return ec2_error(fault->status, fault->code, fault->message, request_id);
+  }
+  if (action == "RunInstances") co_return co_await run_instances(region, request_id, params);
+  if (action == "DescribeInstances") co_return describe_instances(region, request_id, params);
+  if (action == "TerminateInstances") co_return terminate_instances(region, request_id, params);
+  co_return ec2_error(400, "InvalidAction",
+                      "The action " + action + " is not valid for this web service.", request_id);
+}
+
+Task<http::Response> FakeCloud::run_instances(std::string region, std::string request_id,
+                                              Params params) {
+  auto required = [&](const char* name) { return aws::param(params, name).value_or(""); };
+  const std::string image = required("ImageId"), type = required("InstanceType");
+  if (image.empty() || type.empty()) {
+    co_return ec2_error(400, "MissingParameter",
+                        "The request must contain the parameters ImageId and InstanceType",
+                        request_id);
+  }
+  int min_count = 0, max_count = 0;
+  try {
+    min_count = std::stoi(required("MinCount"));
+    max_count = std::stoi(required("MaxCount"));
+  } catch (const std::exception&) {
+    co_return ec2_error(400, "InvalidParameterValue", "MinCount and MaxCount must be integers",
+                        request_id);
+  }
+  if (min_count < 1 || max_count < min_count) {
+    co_return ec2_error(400, "InvalidParameterValue",
+                        "MinCount must be at least 1 and not above MaxCount", request_id);
+  }
+  std::string zone = aws::param(params, "Placement.AvailabilityZone").value_or(region + "a");
+  if (!zone.starts_with(region) || zone.size() != region.size() + 1) {
+    co_return ec2_error(400, "InvalidParameterValue", "Invalid availability zone: [" + zone + "]",
+                        request_id);
+  }
+
+  // Idempotency: the same ClientToken returns the first call's reservation, never a second one.
+  const std::string client_token = aws::param(params, "ClientToken").value_or("");
+  Params fingerprint_fields;
+  for (const auto& field : params)
+    if (field.first != "ClientToken") fingerprint_fields.push_back(field);
+  std::sort(fingerprint_fields.begin(), fingerprint_fields.end());
+  const std::string fingerprint = sha256_hex(aws::form_encode(fingerprint_fields));
+  const std::string token_key = region + "/" + client_token;
+  if (!client_token.empty()) {
+    if (client_token.size() > 64) {
+      co_return ec2_error(400, "InvalidParameterValue", "ClientToken must be at most 64 characters",
+                          request_id);
+    }
+    if (auto it = client_tokens_.find(token_key); it != client_tokens_.end()) {
+      const auto bar = it->second.find('|');
+      if (it->second.substr(0, bar) != fingerprint) {
+        co_return ec2_error(400, "IdempotentParameterMismatch",
+                            "The client token you have provided is associated with a resource "
+                            "that is already deleted or has different parameters.",
+                            request_id);
+      }
+      const std::string reservation_id = it->second.substr(bar + 1);
+      std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<RunInstancesResponse" +
+                         std::string(kXmlns) + "><requestId>" + request_id +
+                         "</requestId><reservationId>" + reservation_id + "</reservationId>" +
+                         "<ownerId>" + std::string(kOwner) + "</ownerId><groupSet/><instancesSet>";
+      int index = 0;
+      for (const auto& id : reservations_[reservation_id])
+        append_instance(body, *instances_.at(id), index++);
+      body += "</instancesSet></RunInstancesResponse>";
+      co_return xml(200, std::move(body));
+    }
+  }
+
+  std::optional<aws::SkyletBoot> boot;
+  if (auto user_data = aws::param(params, "UserData")) {
+    auto decoded = aws::base64_decode(*user_data);
+    if (!decoded) {
+      co_return ec2_error(400, "InvalidParameterValue", "Invalid BASE64 encoding of user data",
+                          request_id);
+    }
+    boot = aws::parse_skylet_boot(*decoded);
+  }
+  std::map<std::string, std::string> tags;
+  for (int spec = 1;; ++spec) {
+    const std::string prefix = "TagSpecification." + std::to_string(spec);
+    auto resource = aws::param(params, prefix + ".ResourceType");
+    if (!resource) break;
+    if (*resource != "instance") continue;
+    for (int n = 1;; ++n) {
+      auto key = aws::param(params, prefix + ".Tag." + std::to_string(n) + ".Key");
+      if (!key) break;
+      tags[*key] = aws::param(params, prefix + ".Tag." + std::to_string(n) + ".Value").value_or("");
+    }
+  }
+  const bool spot = aws::param(params, "InstanceMarketOptions.MarketType") == "spot";
+
+  const std::string reservation_id = "r-" + random_hex(9).substr(0, 17);
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<RunInstancesResponse" +
+                     std::string(kXmlns) + "><requestId>" + request_id +
+                     "</requestId><reservationId>" + reservation_id + "</reservationId><ownerId>" +
+                     std::string(kOwner) + "</ownerId><groupSet/><instancesSet>";
+  auto& members = reservations_[reservation_id];
+  for (int i = 0; i < max_count; ++i) {
+    auto instance = std::make_unique<Instance>();
+    instance->id = "i-" + random_hex(9).substr(0, 17);
+    instance->reservation_id = reservation_id;
+    instance->region = region;
+    instance->zone = zone;
+    instance->instance_type = type;
+    instance->image_id = image;
+    instance->spot = spot;
+    instance->tags = tags;
+    instance->boot = boot;
+    instance->launch_time = aws::format_iso8601(std::chrono::system_clock::now());
+    if (options_.mode == Mode::kVirtual) instance->ip = "127.0.0.1";
+    append_instance(body, *instance, i);
+    members.push_back(instance->id);
+    launch_order_.push_back(instance->id);
+    const std::string id = instance->id;
+    instances_[id] = std::move(instance);
+    if (options_.mode == Mode::kProcess && boot) {
+      background_.spawn(this->boot(id));
+    } else {
+      background_.spawn(delay_then(options_.chaos.virtual_boot, id));
+    }
+  }
+  body += "</instancesSet></RunInstancesResponse>";
+  if (!client_token.empty()) client_tokens_[token_key] = fingerprint + "|" + reservation_id;
+  logger("fakecloud")
+      ->info("run instances reservation={} count={} zone={} type={} spot={}", reservation_id,
+             max_count, zone, type, spot);
+  co_return xml(200, std::move(body));
+}
+
+http::Response FakeCloud::describe_instances(const std::string& region,
+                                             const std::string& request_id, const Params& params) {
+  const auto ids = aws::param_list(params, "InstanceId");
+  int max_results = 0;
+  if (auto max = aws::param(params, "MaxResults")) {
+    if (!ids.empty()) {
+      return ec2_error(400, "InvalidParameterCombination",
+                       "The parameter instancesSet cannot be used with the parameter maxResults",
+                       request_id);
+    }
+    max_results = std::atoi(max->c_str());
+    if (max_results < 5 || max_results > 1000) {
+      return ec2_error(400, "InvalidParameterValue",
+                       "Value ( " + *max +
+                           " ) for parameter maxResults is invalid. Expecting a "
+                           "value between 5 and 1000.",
+                       request_id);
+    }
+  }
+  for (const auto& id : ids) {
+    const Instance* instance = find(id);
+    if (!instance || instance->region != region) {
+      return ec2_error(400, "InvalidInstanceID.NotFound",
+                       "The instance ID '" + id + "' does not exist", request_id);
+    }
+  }
+  struct Filter {
+    std::string name;
+    std::set<std::string> values;
+  };
+  std::vector<Filter> filters;
+  for (int n = 1;; ++n) {
+    const std::string prefix = "Filter." + std::to_string(n);
+    auto name = aws::param(params, prefix + ".Name");
+    if (!name) break;
+    const auto values = aws::param_list(params, prefix + ".Value");
+    filters.push_back({*name, {values.begin(), values.end()}});
+    static const std::set<std::string> kKnown = {
+        "tag-key",       "instance-state-name", "instance-id",   "availability-zone",
+        "instance-type", "instance-lifecycle",  "reservation-id"};
+    if (!name->starts_with("tag:") && !kKnown.contains(*name)) {
+      return ec2_error(400, "InvalidParameterValue", "The filter '" + *name + "' is invalid",
+                       request_id);
+    }
+  }
+  auto matches = [&](const Instance& instance) {
+    if (instance.region != region) return false;
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), instance.id) == ids.end()) return false;
+    for (const auto& filter : filters) {
+      std::string value;
+      if (filter.name.starts_with("tag:")) {
+        auto tag = instance.tags.find(filter.name.substr(4));
+        if (tag == instance.tags.end()) return false;
+        value = tag->second;
+      } else if (filter.name == "tag-key") {
+        bool any = false;
+        for (const auto& key : filter.values) any = any || instance.tags.contains(key);
+        if (!any) return false;
+        continue;
+      } else if (filter.name == "instance-state-name") {
+        value = aws::to_string(instance.state);
+      } else if (filter.name == "instance-id") {
+        value = instance.id;
+      } else if (filter.name == "availability-zone") {
+        value = instance.zone;
+      } else if (filter.name == "instance-type") {
+        value = instance.instance_type;
+      } else if (filter.name == "instance-lifecycle") {
+        value = instance.spot ? "spot" : "";
+      } else if (filter.name == "reservation-id") {
+        value = instance.reservation_id;
+      }
+      if (!filter.values.contains(value)) return false;
+    }
+    return true;
+  };
+  std::vector<const Instance*> matched;
+  for (const auto& id : launch_order_)
+    if (const Instance* instance = find(id); matches(*instance)) matched.push_back(instance);
+
+  std::size_t begin = 0;
+  if (auto token = aws::param(params, "NextToken")) {
+    if (!token->starts_with("fc-")) {
+      return ec2_error(400, "InvalidParameterValue", "The nextToken is invalid", request_id);
+    }
+    begin = std::min<std::size_t>(std::strtoull(token->c_str() + 3, nullptr, 10), matched.size());
+  }
+  const std::size_t end =
+      max_results > 0 ? std::min(matched.size(), begin + max_results) : matched.size();
+
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeInstancesResponse" +
+                     std::string(kXmlns) + "><requestId>" + request_id +
+                     "</requestId><reservationSet>";
+  for (std::size_t i = begin; i < end;) {
+    const std::string& reservation = matched[i]->reservation_id;
+    body += "<item><reservationId>" + reservation + "</reservationId><ownerId>" +
+            std::string(kOwner) + "</ownerId><groupSet/><instancesSet>";
+    int index = 0;
+    for (; i < end && matched[i]->reservation_id == reservation; ++i)
+      append_instance(body, *matched[i], index++);
+    body += "</instancesSet></item>";
+  }
+  body += "</reservationSet>";
+  if (end < matched.size()) body += "<nextToken>fc-" + std::to_string(end) + "</nextToken>";
+  body += "</DescribeInstancesResponse>";
+  return xml(200, std::move(body));
+}
+
+http::Response FakeCloud::terminate_instances(const std::string& region,
+                                              const std::string& request_id, const Params& params) {
+  const auto ids = aws::param_list(params, "InstanceId");
+  if (ids.empty()) {
+    return ec2_error(400, "MissingParameter", "The request must contain the parameter InstanceId",
+                     request_id);
+  }
+  for (const auto& id : ids) {
+    const Instance* instance = find(id);
+    if (!instance || instance->region != region) {
+      return ec2_error(400, "InvalidInstanceID.NotFound",
+                       "The instance ID '" + id + "' does not exist", request_id);
+    }
+  }
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<TerminateInstancesResponse" +
+                     std::string(kXmlns) + "><requestId>" + request_id +
+                     "</requestId><instancesSet>";
+  for (const auto& id : ids) {
+    Instance& instance = *find(id);
+    const Ec2State previous = instance.state;
+    const bool live = is_live(previous);
+    if (live) {
+      instance.state = Ec2State::kShuttingDown;
+      instance.reason_code = "Client.UserInitiatedShutdown";
+      instance.reason_message = "Client.UserInitiatedShutdown: User initiated shutdown";
+    }
+    body += "<item><instanceId>" + id + "</instanceId>";
+    append_state(body, "currentState", instance.state);
+    append_state(body, "previousState", previous);
+    // Spawned after the answer is written: the stop may finish before this handler returns.
+    if (live)
+      background_.spawn(stop(id, instance.reason_code, instance.reason_message, Duration::zero()));
+    body += "</item>";
+  }
+  body += "</instancesSet></TerminateInstancesResponse>";
+  logger("fakecloud")->info("terminate instances count={}", ids.size());
+  return xml(200, std::move(body));
+}
+
+// --- instance lifecycle ---
+
+Task<void> FakeCloud::delay_then(Duration delay, std::string instance_id) {
+  if (delay > Duration::zero()) {
+    asio::steady_timer timer(executor_, delay);
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  Instance* instance = find(instance_id);
+  if (instance && instance->state == Ec2State::kPending) instance->state = Ec2State::kRunning;
+}
+
+namespace {
+
+Task<Result<void>> read_line(asio::posix::stream_descriptor& pipe, std::string& out) {
+  auto [ec, n] = co_await asio::async_read_until(pipe, asio::dynamic_buffer(out), '\n',
+                                                 asio::as_tuple(asio::use_awaitable));
+  if (ec) co_return make_error(NetErrc::kClosed, "skylet exited before it listened");
+  co_return Result<void>{};
+}
+
+}  // namespace
+
+Task<void> FakeCloud::boot(std::string instance_id) {
+  Instance* instance = find(instance_id);
+  const std::string sandbox = options_.work_dir + "/" + instance_id;
+  std::filesystem::create_directories(sandbox + "/work");
+  {
+    std::ofstream token(sandbox + "/token");
+    token << instance->boot->token;
+  }
+  std::filesystem::permissions(
+      sandbox + "/token", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const std::string ip = next_ip();
+    // The instance's own metadata service, on its own address (as 169.254.169.254 is per host).
+    auto metadata = std::make_unique<http::Server>(
+        std::vector<asio::any_io_executor>{executor_}, [this, instance_id] {
+          http::Router router;
+          auto handler = [this, instance_id](http::Request& request) {
+            return imds(request, instance_id);
+          };
+          router.add("PUT", "/latest/api/token", "IMDSv2 session token", handler);
+          for (const char* pattern :
+               {"/latest/meta-data/{a}", "/latest/meta-data/{a}/{b}",
+                "/latest/meta-data/{a}/{b}/{c}", "/latest/meta-data/{a}/{b}/{c}/{d}"})
+            router.add("GET", pattern, "instance metadata", handler);
+          return router;
+        }());
+    if (!metadata->listen_tcp(ip, 0)) continue;  // address taken: another one
+    metadata->start();
+    const std::string metadata_url = "http://" + ip + ":" + std::to_string(metadata->tcp_port());
+
+    int ready_pipe[2];
+    if (::pipe2(ready_pipe, O_CLOEXEC) != 0) break;
+    ProcessOptions spawn;
+    spawn.argv = {
+        options_.skylet_binary,
+        "--listen",
+        ip + ":" + std::to_string(instance->boot->port),
+        "--token-file",
+        sandbox + "/token",
+        "--work-dir",
+        sandbox + "/work",
+        "--ready-fd",
+        "3",
+        "--metadata-url",
+        metadata_url,
+        "--metadata-interval-ms",
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(options_.metadata_poll).count()),
+        "--cancel-grace-ms",
+        "1000"};
+    spawn.environment =
+        environment_with({{"HOME", sandbox}}, {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
+                                               "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"});
+    spawn.capture_output = false;
+    spawn.output_file = sandbox + "/skylet.log";
+    spawn.extra_fds = {{3, ready_pipe[1]}};
+    auto process = Process::spawn(executor_, std::move(spawn));
+    ::close(ready_pipe[1]);
+    asio::posix::stream_descriptor ready(executor_, ready_pipe[0]);
+    if (!process) {
+      logger("fakecloud")
+          ->error("skylet failed to start instance={} error=\"{}\"", instance_id,
+                  process.error().message());
+      co_await metadata->drain(Duration::zero());
+      break;
+    }
+    std::string line;
+    std::string what = "starting skylet";
+    auto listening = co_await with_timeout(read_line(ready, line), options_.skylet_start_timeout,
+                                           std::move(what));
+    if (!listening) {
+      (*process)->signal_group(SIGKILL);
+      co_await (*process)->wait();
+      co_await metadata->drain(Duration::zero());
+      continue;  // most likely the port on this address was taken
+    }
+    instance->ip = ip;
+    instance->skylet = std::move(*process);
+    instance->metadata = std::move(metadata);
+    if (instance->state == Ec2State::kPending) {
+      instance->state = Ec2State::kRunning;
+      logger("fakecloud")
+          ->info("instance running id={} ip={} port={} pid={}", instance_id, ip,
+                 instance->boot->port, instance->skylet->pid());
+    }
+    co_return;
+  }
+  // Could not start: the instance ends the way EC2 reports an internal failure.
+  instance->state = Ec2State::kTerminated;
+  instance->reason_code = "Server.InternalError";
+  instance->reason_message = "Server.InternalError: Internal error on launch";
+}
+
+Task<void> FakeCloud::stop(std::string instance_id, std::string reason_code,
+                           std::string reason_message, Duration grace) {
+  Instance* instance = find(instance_id);
+  instance->state = Ec2State::kShuttingDown;
+  instance->reason_code = std::move(reason_code);
+  instance->reason_message = std::move(reason_message);
+  if (instance->skylet && !instance->skylet->exited()) {
+    if (grace > Duration::zero()) {
+      instance->skylet->signal_group(SIGTERM);
+      auto wait = [](Process* process) -> Task<Result<void>> {
+        co_await process->wait();
+        co_return Result<void>{};
+      };
+      std::string what = "skylet exit";
+      auto ended = co_await with_timeout(wait(instance->skylet.get()), grace, std::move(what));
+      (void)ended;
+    }
+    if (!instance->skylet->exited()) instance->skylet->signal_group(SIGKILL);
+    co_await instance->skylet->wait();
+  }
+  if (instance->metadata) {
+    co_await instance->metadata->drain(Duration::zero());
+    instance->metadata.reset();
+  }
+  instance->state = Ec2State::kTerminated;
+  logger("fakecloud")
+      ->info("instance terminated id={} reason={}", instance_id, instance->reason_code);
+}
+
+Task<void> FakeCloud::preempt(std::string instance_id, Duration grace) {
+  Instance* instance = find(instance_id);
+  if (!instance || !is_live(instance->state) || !instance->notice.empty()) co_return;
+  const auto when = std::chrono::system_clock::now() +
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(grace);
+  Json notice = Json::object();
+  notice.set("action", "terminate");
+  notice.set("time", aws::format_iso8601(when));
+  instance->notice = notice.dump();
+  Json event = Json::object();
+  event.set("kind", "spot_notice");
+  event.set("source", "instance-metadata");
+  event.set("detail", notice);
+  instance->events.push_back(std::move(event));
+  logger("fakecloud")
+      ->info("spot interruption notice id={} grace_ms={}", instance_id,
+             std::chrono::duration_cast<std::chrono::milliseconds>(grace).count());
+  asio::steady_timer timer(executor_, grace);
+  co_await timer.async_wait(asio::use_awaitable);
+  std::string code = "Server.SpotInstanceTermination";
+  std::string message = "Server.SpotInstanceTermination: Spot instance termination";
+  co_await stop(instance_id, std::move(code), std::move(message), Duration::zero());
+}
+
+Task<void> FakeCloud::chaos_loop(bool preemptions) {
+  asio::steady_timer timer(executor_);
+  for (;;) {
+    const auto& mean = preemptions ? options_.chaos.preemption_mean_interval
+                                   : options_.chaos.silent_death_mean_interval;
+    // Re-read the knob every second so /_admin/chaos can turn it on or off.
+    Duration wait = std::chrono::seconds(1);
+    if (mean) {
+      std::exponential_distribution<double> gap(1.0 / static_cast<double>(mean->count()));
+      wait = Duration(static_cast<Duration::rep>(gap(random_)));
+    }
+    timer.expires_after(wait);
+    co_await timer.async_wait(asio::use_awaitable);
+    if (!mean) continue;
+    std::vector<std::string> candidates;
+    for (const auto& [id, instance] : instances_) {
+      if (instance->state != Ec2State::kRunning || instance->dead) continue;
+      if (preemptions && (!instance->spot || !instance->notice.empty())) continue;
+      candidates.push_back(id);
+    }
+    if (candidates.empty()) continue;
+    const std::string victim =
+        candidates[std::uniform_int_distribution<std::size_t>(0, candidates.size() - 1)(random_)];
+    if (preemptions) {
+      background_.spawn(preempt(victim, options_.chaos.preemption_grace));
+    } else {
+      Instance* instance = find(victim);
+      instance->dead = true;
+      if (instance->skylet) instance->skylet->signal_group(SIGKILL);
+      logger("fakecloud")->info("instance died silently id={}", victim);
+    }
+  }
+}
+
+// --- IMDS ---
+
+Task<http::Response> FakeCloud::imds(http::Request& request, std::string instance_id) {
+  if (request.method == "PUT") {
+    const std::string* ttl = request.header("X-aws-ec2-metadata-token-ttl-seconds");
+    const int seconds = ttl ? std::atoi(ttl->c_str()) : 0;
+    if (seconds < 1 || seconds > 21600)
+      co_return http::Response::text(400, "missing or invalid token TTL");
+    const std::string token = random_hex(24);
+    imds_tokens_[token] = instance_id;
+    co_return http::Response::text(200, token);
+  }
+  const std::string* token = request.header("X-aws-ec2-metadata-token");
+  if (!token || !imds_tokens_.contains(*token)) co_return http::Response::text(401, "");
+  const std::string path = request.path;
+  Instance* instance = instance_id.empty() ? nullptr : find(instance_id);
+  const std::string credentials = "/latest/meta-data/iam/security-credentials/";
+  if (path == "/latest/meta-data/instance-id" && instance)
+    co_return http::Response::text(200, instance->id);
+  if (path == "/latest/meta-data/spot/instance-action") {
+    if (!instance || instance->notice.empty()) co_return http::Response::text(404, "Not Found");
+    co_return http::Response::text(200, instance->notice, "application/json");
+  }
+  if (path == credentials || path + "/" == credentials) {
+    if (options_.role_key.access_key_id.empty()) co_return http::Response::text(404, "Not Found");
+    co_return http::Response::text(200, options_.role_name);
+  }
+  if (path == credentials + options_.role_name && !options_.role_key.access_key_id.empty()) {
+    Json document = Json::object();
+    document.set("Code", "Success");
+    document.set("LastUpdated", aws::format_iso8601(std::chrono::system_clock::now()));
+    document.set("Type", "AWS-HMAC");
+    document.set("AccessKeyId", options_.role_key.access_key_id);
+    document.set("SecretAccessKey", options_.role_key.secret_access_key);
+    document.set("Token", options_.role_key.session_token);
+    document.set("Expiration",
+                 aws::format_iso8601(std::chrono::system_clock::now() + std::chrono::hours(6)));
+    co_return http::Response::text(200, document.dump(), "application/json");
+  }
+  co_return http::Response::text(404, "Not Found");
+}
+
+// --- admin ---
+
+Task<http::Response> FakeCloud::admin(http::Request& request) {
+  const std::string what = request.path.substr(std::string("/_admin/").size());
+  auto query = [&](const char* name) {
+    auto value = request.query_param(name);
+    return value ? std::string(*value) : std::string();
+  };
+  if (what == "instances" || what == "stats") {
+    Json body = Json::object();
+    std::map<std::string, long long> by_state;
+    Json list = Json::array();
+    for (const auto& id : launch_order_) {
+      const Instance& instance = *instances_.at(id);
+      ++by_state[std::string(aws::to_string(instance.state))];
+      if (what == "instances") list.push_back(instance_json(instance));
+    }
+    body.set("live", static_cast<long long>(live_instances()));
+    body.set("running", by_state["running"]);
+    body.set("pending", by_state["pending"]);
+    body.set("shutting_down", by_state["shutting-down"]);
+    body.set("terminated", by_state["terminated"]);
+    if (what == "instances") body.set("instances", std::move(list));
+    Json calls = Json::object();
+    for (const auto& [action, count] : calls_) calls.set(action, count);
+    body.set("calls", std::move(calls));
+    body.set("throttled", throttled_);
+    body.set("signature_failures", signature_failures_);
+    body.set("faults_fired", faults_fired_);
+    co_return http::Response::json(200, body);
+  }
+  if (what == "info") {
+    Json body = Json::object();
+    body.set("mode", to_string(options_.mode));
+    co_return http::Response::json(200, body);
+  }
+  if (what == "chaos" || what == "faults") {
+    auto json = parse_json(request.body);
+    if (!json) co_return http::Response::error(400, "bad_request", json.error().detail);
+    if (what == "chaos") {
+      auto chaos = Chaos::from_json(*json);
+      if (!chaos) co_return http::Response::error(400, "bad_request", chaos.error().detail);
+      options_.chaos = std::move(*chaos);
+    } else {
+      std::vector<Json> items;
+      if (json->as_array()) {
+        items = *json->as_array();
+      } else {
+        items.push_back(*json);
+      }
+      for (const auto& item : items) {
+        auto rule = fault_from_json(item);
+        if (!rule) co_return http::Response::error(400, "bad_request", rule.error().detail);
+        options_.chaos.faults.push_back(std::move(*rule));
+      }
+    }
+    co_return http::Response::json(200, Json::object());
+  }
+  if (what == "reset") {
+    options_.chaos = Chaos{};
+    co_return http::Response::json(200, Json::object());
+  }
+  // preempt / kill: by instance_id or by cluster (the skyd-cluster tag).
+  std::vector<std::string> targets;
+  const std::string id = query("instance_id"), cluster = query("cluster");
+  for (const auto& candidate : launch_order_) {
+    const Instance& instance = *instances_.at(candidate);
+    if (!is_live(instance.state)) continue;
+    if ((!id.empty() && instance.id == id) ||
+        (!cluster.empty() && instance.tags.count(std::string(aws::kClusterTag)) &&
+         instance.tags.at(std::string(aws::kClusterTag)) == cluster))
+      targets.push_back(candidate);
+  }
+  if (targets.empty())
+    co_return http::Response::error(404, "not_found", "no live instance matches");
+  Json list = Json::array();
+  for (const auto& target : targets) {
+    list.push_back(target);
+    if (what == "preempt") {
+      const std::string grace_ms = query("grace_ms");
+      const Duration grace =
+          grace_ms.empty() ? options_.chaos.preemption_grace
+                           : Duration(std::chrono::milliseconds(std::atoll(grace_ms.c_str())));
+      background_.spawn(preempt(target, grace));
+    } else {
+      Instance* instance = find(target);
+      instance->dead = true;
+      if (instance->skylet) instance->skylet->signal_group(SIGKILL);
+    }
+  }
+  Json body = Json::object();
+  body.set("instances", std::move(list));
+  co_return http::Response::json(200, body);
+}
+
+// --- virtual nodes ---
+
+Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
+  // The bearer token names the cluster; the node is the cluster's first live instance with it.
+  const std::string* authorization = request.header("Authorization");
+  Instance* node = nullptr;
+  if (authorization && authorization->starts_with("Bearer ")) {
+    const std::string token = authorization->substr(7);
+    for (const auto& [id, instance] : instances_) {
+      if (instance->boot && instance->boot->token == token &&
+          instance->state == Ec2State::kRunning && !instance->dead) {
+        node = instance.get();
+        break;
+      }
+    }
+  }
+  if (!node)
+    co_return http::Response::error(401, "unauthorized", "a valid bearer token is required");
+  const auto now = Clock::now();
+  auto status_of = [&](const std::string& attempt) {
+    Json body = Json::object();
+    const bool done = now - node->attempts[attempt] >= options_.chaos.virtual_task;
+    body.set("attempt_id", attempt);
+    body.set("phase", done ? "SUCCEEDED" : "RUNNING");
+    body.set("setup_exit_code", 0);
+    body.set("exit_code", done ? Json(0) : Json(nullptr));
+    body.set("log_bytes", 0);
+    return body;
+  };
+  if (request.path == "/health") {
+    Json body = Json::object();
+    body.set("status", "ok");
+    body.set("attempts", static_cast<long long>(node->attempts.size()));
+    body.set("events", static_cast<long long>(node->events.size()));
+    co_return http::Response::json(200, body);
+  }
+  if (request.path == "/events") {
+    Json body = Json::object();
+    Json list = Json::array();
+    for (const auto& event : node->events) list.push_back(event);
+    body.set("events", std::move(list));
+    body.set("next", static_cast<long long>(node->events.size()));
+    co_return http::Response::json(200, body);
+  }
+  if (request.method == "POST" && request.path == "/tasks") {
+    auto spec = parse_json(request.body);
+    const Json* id = spec ? spec->find("attempt_id") : nullptr;
+    if (!id || !id->as_string())
+      co_return http::Response::error(400, "bad_request", "attempt_id is required");
+    const std::string attempt(*id->as_string());
+    node->attempts.try_emplace(attempt, now);
+    co_return http::Response::json(200, status_of(attempt));
+  }
+  const std::string attempt = request.path_params["id"];
+  if (!node->attempts.contains(attempt))
+    co_return http::Response::error(404, "not_found", "no attempt " + attempt);
+  if (request.path.ends_with("/logs")) co_return http::Response::text(200, "");
+  co_return http::Response::json(200, status_of(attempt));
+}
+
+}  // namespace skyd::fakecloud

@@ -1,0 +1,136 @@
+#pragma once
+// fakecloud: a test server that speaks EC2's Query API (the subset skyd uses) and the instance
+// metadata service, checks every request's SigV4 signature, and runs instances either as real
+// skylet processes on loopback addresses (process mode) or as simulated nodes (virtual mode).
+// Chaos (capacity, quota, throttling, latency, 5xx, preemptions, silent deaths) comes from a
+// JSON config and the /_admin endpoints. Runs on one shard: every handler and background task
+// runs on the executor given to the constructor; the owner calls shutdown() before destroying it.
+
+#include "reactor/http_server.hpp"
+#include "reactor/json.hpp"
+#include "reactor/process.hpp"
+#include "reactor/task_group.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace skyd::fakecloud {
+
+enum class Mode { kProcess, kVirtual };
+std::string_view to_string(Mode mode);
+
+// A request an API call should fail with. Empty match fields match anything.
+struct FaultRule {
+  std::string action;         // "RunInstances", ... or empty for every action
+  std::string zone;           // Placement.AvailabilityZone (RunInstances)
+  std::string instance_type;  // (RunInstances)
+  std::string market;         // "spot" or "on-demand" (RunInstances)
+  std::string code;           // the EC2 error code to answer with
+  std::string message;
+  int status = 400;
+  double rate = 1.0;   // the share of matching calls that fail
+  int remaining = -1;  // how many more times it fires; -1: forever
+};
+
+struct Chaos {
+  std::vector<FaultRule> faults;
+  double throttle_rate = 0;   // share of EC2 calls answered RequestLimitExceeded (503)
+  double error_5xx_rate = 0;  // share answered InternalError (500)
+  Duration latency_min = Duration::zero();
+  Duration latency_max = Duration::zero();
+  std::optional<Duration> preemption_mean_interval;     // random spot preemptions
+  Duration preemption_grace = std::chrono::seconds(2);  // notice -> kill
+  std::optional<Duration> silent_death_mean_interval;   // random nodes that die unannounced
+  Duration virtual_boot = std::chrono::milliseconds(50);
+  Duration virtual_task = std::chrono::seconds(1);
+
+  // Reads the JSON config shape documented in tests/fakecloud/README.md; unknown keys are errors.
+  static Result<Chaos> from_json(const Json& json);
+};
+
+struct AccessKey {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // required on requests when set
+};
+
+struct FakeCloudOptions {
+  Mode mode = Mode::kProcess;
+  std::vector<AccessKey> keys;  // accepted signers
+  std::string role_name = "skyd-node";
+  AccessKey role_key;  // what the IMDS role document hands out (also accepted)
+  std::string skylet_binary;
+  std::string work_dir;  // sandboxes of process-mode skylets
+  Duration skylet_start_timeout = std::chrono::seconds(20);
+  Duration metadata_poll = std::chrono::milliseconds(200);  // skylet's IMDS poll interval
+  Chaos chaos;
+  std::uint64_t seed = std::random_device{}();
+};
+
+class FakeCloud {
+ public:
+  FakeCloud(asio::any_io_executor executor, FakeCloudOptions options);
+  ~FakeCloud();
+  FakeCloud(const FakeCloud&) = delete;
+  FakeCloud& operator=(const FakeCloud&) = delete;
+
+  // EC2 at POST /, IMDS at /latest/..., the admin API at /_admin/....
+  http::Router router();
+  // The skylet API every virtual node answers (bearer token = the cluster's token).
+  http::Router virtual_node_router();
+  // Starts the background chaos loops (random preemptions and deaths).
+  void start();
+  // Kills every instance's processes and stops background work.
+  Task<void> shutdown();
+
+  std::size_t live_instances() const;  // pending or running
+
+  struct Instance;
+
+ private:
+  Task<http::Response> ec2(http::Request& request);
+  Task<http::Response> run_instances(std::string region, std::string request_id,
+                                     std::vector<std::pair<std::string, std::string>> params);
+  http::Response describe_instances(const std::string& region, const std::string& request_id,
+                                    const std::vector<std::pair<std::string, std::string>>& params);
+  http::Response terminate_instances(
+      const std::string& region, const std::string& request_id,
+      const std::vector<std::pair<std::string, std::string>>& params);
+  Task<http::Response> imds(http::Request& request, std::string instance_id);
+  Task<http::Response> admin(http::Request& request);
+  Task<http::Response> virtual_node(http::Request& request);
+
+  Task<void> boot(std::string instance_id);
+  Task<void> stop(std::string instance_id, std::string reason_code, std::string reason_message,
+                  Duration grace);
+  Task<void> preempt(std::string instance_id, Duration grace);
+  Task<void> chaos_loop(bool preemptions);
+  Task<void> delay_then(Duration delay, std::string instance_id);
+  Result<void> check_signature(const http::Request& request, std::string& region) const;
+  std::optional<FaultRule> pick_fault(const std::string& action, const std::string& zone,
+                                      const std::string& type, const std::string& market);
+  Instance* find(const std::string& id);
+  std::string next_ip();
+  bool chance(double rate);
+
+  asio::any_io_executor executor_;
+  FakeCloudOptions options_;
+  TaskGroup background_;
+  std::mt19937_64 random_;
+  std::map<std::string, std::unique_ptr<Instance>> instances_;  // by id
+  std::vector<std::string> launch_order_;                       // ids, oldest first
+  std::map<std::string, std::string> client_tokens_;  // token -> reservation fingerprint key
+  std::map<std::string, std::vector<std::string>> reservations_;  // id -> instance ids
+  std::map<std::string, std::string> imds_tokens_;                // issued IMDSv2 tokens
+  std::map<std::string, std::int64_t> calls_;                     // action -> count
+  std::int64_t throttled_ = 0, signature_failures_ = 0, faults_fired_ = 0;
+  std::uint64_t next_id_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace skyd::fakecloud

@@ -1,0 +1,179 @@
+// fakecloud: EC2's Query API, instance metadata and chaos for tests (see
+// tests/fakecloud/README.md).
+#include "reactor/crypto.hpp"
+#include "reactor/log.hpp"
+#include "reactor/shard_pool.hpp"
+#include "reactor/signals.hpp"
+#include "tests/fakecloud/fake_cloud.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: fakecloud [--listen HOST] [--port N] [--port-file FILE] [--ready-fd N]\n"
+    "                 [--mode process|virtual] [--skylet PATH] [--work-dir DIR]\n"
+    "                 [--config FILE.json] [--access-key ID --secret-key KEY [--session-token T]]\n"
+    "                 [--role-name NAME] [--virtual-port N] [--seed N] [--log-level LEVEL]\n"
+    "\n"
+    "A fake EC2 endpoint (Query API 2016-11-15, SigV4-checked), instance metadata (IMDSv2) and\n"
+    "an admin API under /_admin/. Once listening it writes two lines, the EC2 port and the\n"
+    "virtual nodes' skylet port (0 in process mode), to --port-file and --ready-fd.\n";
+
+int fail(const std::string& message) {
+  std::cerr << "fakecloud: " << message << "\n";
+  return 2;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// A FIFO is written in place (a waiting reader gets the ports); a file is replaced atomically.
+bool write_port_file(const std::string& path, const std::string& text) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISFIFO(info.st_mode)) {
+    std::ofstream out(path);
+    out << text << std::flush;
+    return static_cast<bool>(out);
+  }
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << text;
+    if (!out) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  return !ec;
+}
+
+skyd::Task<int> wait_for_stop() {
+  co_return co_await skyd::wait_for_stop_signal();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace skyd;
+  fakecloud::FakeCloudOptions options;
+  std::string listen = "127.0.0.1", port_file, config, log_level = "info";
+  int port = 0, ready_fd = -1, virtual_port = 0;
+  fakecloud::AccessKey key{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (arg == "--listen") {
+      listen = next();
+    } else if (arg == "--port") {
+      port = std::atoi(next().c_str());
+    } else if (arg == "--port-file") {
+      port_file = next();
+    } else if (arg == "--ready-fd") {
+      ready_fd = std::atoi(next().c_str());
+    } else if (arg == "--mode") {
+      const std::string mode = next();
+      if (mode == "process")
+        options.mode = fakecloud::Mode::kProcess;
+      else if (mode == "virtual")
+        options.mode = fakecloud::Mode::kVirtual;
+      else
+        return fail("--mode is process or virtual");
+    } else if (arg == "--skylet") {
+      options.skylet_binary = next();
+    } else if (arg == "--work-dir") {
+      options.work_dir = next();
+    } else if (arg == "--config") {
+      config = next();
+    } else if (arg == "--access-key") {
+      key.access_key_id = next();
+    } else if (arg == "--secret-key") {
+      key.secret_access_key = next();
+    } else if (arg == "--session-token") {
+      key.session_token = next();
+    } else if (arg == "--role-name") {
+      options.role_name = next();
+    } else if (arg == "--virtual-port") {
+      virtual_port = std::atoi(next().c_str());
+    } else if (arg == "--seed") {
+      options.seed = std::strtoull(next().c_str(), nullptr, 10);
+    } else if (arg == "--log-level") {
+      log_level = next();
+    } else {
+      return fail("unknown option '" + arg + "' (see fakecloud --help)");
+    }
+  }
+  options.keys.push_back(key);
+  options.role_key = {"ASIAFAKECLOUDROLE", random_hex(20), random_hex(32)};
+  if (options.mode == fakecloud::Mode::kProcess) {
+    if (options.skylet_binary.empty()) return fail("process mode needs --skylet PATH");
+    if (options.work_dir.empty()) return fail("process mode needs --work-dir DIR");
+  }
+  if (!config.empty()) {
+    auto json = parse_json(slurp(config));
+    if (!json) return fail(config + ": " + json.error().detail);
+    auto chaos = fakecloud::Chaos::from_json(*json);
+    if (!chaos) return fail(config + ": " + chaos.error().detail);
+    options.chaos = std::move(*chaos);
+  }
+
+  init_logging(LogOptions{.level = log_level, .file = {}, .timestamps = true});
+  const bool virtual_mode = options.mode == fakecloud::Mode::kVirtual;
+  ShardPool pool(1);
+  fakecloud::FakeCloud cloud(pool.executor(0), std::move(options));
+  http::ServerOptions server_options;
+  server_options.max_body_bytes = 1u << 20;
+  http::Server server(pool.executors(), cloud.router(), server_options);
+  if (auto ok = server.listen_tcp(listen, static_cast<std::uint16_t>(port)); !ok)
+    return fail(ok.error().message());
+  // Virtual nodes: one listener answers the skylet API for all of them (see README).
+  std::unique_ptr<http::Server> nodes;
+  if (virtual_mode) {
+    nodes = std::make_unique<http::Server>(pool.executors(), cloud.virtual_node_router());
+    if (auto ok = nodes->listen_tcp(listen, static_cast<std::uint16_t>(virtual_port)); !ok)
+      return fail(ok.error().message());
+    nodes->start();
+  }
+  server.start();
+  cloud.start();  // queues the chaos loops; they run once the shard does
+  pool.start();
+  auto* target = &cloud;
+  const std::string ports = std::to_string(server.tcp_port()) + "\n" +
+                            std::to_string(nodes ? nodes->tcp_port() : 0) + "\n";
+  logger("fakecloud")
+      ->info("fakecloud ready port={} virtual_port={}", server.tcp_port(),
+             nodes ? nodes->tcp_port() : 0);
+  if (!port_file.empty() && !write_port_file(port_file, ports))
+    return fail("cannot write " + port_file);
+  if (ready_fd >= 0) {
+    if (::write(ready_fd, ports.data(), ports.size()) < 0) return 1;
+    ::close(ready_fd);
+  }
+
+  const int signal = pool.submit<int>(0, [] { return wait_for_stop(); }).get();
+  logger("fakecloud")
+      ->info("fakecloud stopping signal={} live_instances={}", signal, cloud.live_instances());
+  pool.submit<void>(0, [target] { return target->shutdown(); }).get();
+  pool.submit<void>(0, [&server] { return server.drain(std::chrono::milliseconds(500)); }).get();
+  if (nodes) {
+    auto* node_server = nodes.get();
+    pool.submit<void>(0,
+                      [node_server] { return node_server->drain(std::chrono::milliseconds(500)); })
+        .get();
+  }
+  pool.stop();
+  return 0;
+}

@@ -1,0 +1,136 @@
+// Cross-check of fakecloud against the official AWS SDK for JavaScript v3: the SDK's own SigV4
+// signatures must pass fakecloud's check, and fakecloud's XML (results and error envelopes) must
+// parse in the SDK. Usage: FAKECLOUD_URL=http://127.0.0.1:PORT node check.mjs
+import {
+  EC2Client,
+  RunInstancesCommand,
+  DescribeInstancesCommand,
+  TerminateInstancesCommand,
+  paginateDescribeInstances,
+} from "@aws-sdk/client-ec2";
+import assert from "node:assert/strict";
+
+const endpoint = process.env.FAKECLOUD_URL;
+assert.ok(endpoint, "FAKECLOUD_URL is required");
+const credentials = {
+  accessKeyId: "AKIDEXAMPLE",
+  secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+};
+const ec2 = new EC2Client({ region: "us-east-1", endpoint, credentials, maxAttempts: 3 });
+
+async function admin(method, path, body) {
+  const response = await fetch(endpoint + path, {
+    method,
+    body: body ? JSON.stringify(body) : undefined,
+    headers: body ? { "content-type": "application/json" } : {},
+  });
+  assert.equal(response.status, 200, `${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function check(name, fn) {
+  return fn().then(
+    () => console.log(`ok   ${name}`),
+    (error) => {
+      console.error(`FAIL ${name}: ${error.stack || error}`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+const cluster = "sdk-check-" + Date.now();
+const runInput = {
+  ImageId: "ami-0123456789abcdef0",
+  InstanceType: "m5.large",
+  MinCount: 2,
+  MaxCount: 2,
+  ClientToken: cluster + "-token",
+  Placement: { AvailabilityZone: "us-east-1b" },
+  InstanceMarketOptions: {
+    MarketType: "spot",
+    SpotOptions: { SpotInstanceType: "one-time", InstanceInterruptionBehavior: "terminate" },
+  },
+  TagSpecifications: [
+    { ResourceType: "instance", Tags: [{ Key: "skyd-cluster", Value: cluster }, { Key: "Name", Value: "a & <b>" }] },
+  ],
+  UserData: Buffer.from("#!/bin/bash\necho hello\n").toString("base64"),
+};
+let ids = [];
+
+await check("RunInstances is signed, accepted and parsed", async () => {
+  const out = await ec2.send(new RunInstancesCommand(runInput));
+  assert.ok(out.ReservationId?.startsWith("r-"), "ReservationId");
+  assert.equal(out.Instances.length, 2);
+  for (const instance of out.Instances) {
+    assert.match(instance.InstanceId, /^i-[0-9a-f]{17}$/);
+    assert.equal(instance.State.Name, "pending");
+    assert.equal(instance.State.Code, 0);
+    assert.equal(instance.Placement.AvailabilityZone, "us-east-1b");
+    assert.equal(instance.InstanceLifecycle, "spot");
+  }
+  ids = out.Instances.map((i) => i.InstanceId);
+});
+
+await check("the same ClientToken returns the same reservation", async () => {
+  const again = await ec2.send(new RunInstancesCommand(runInput));
+  assert.deepEqual(again.Instances.map((i) => i.InstanceId), ids);
+});
+
+await check("DescribeInstances with tag filters paginates and parses tags", async () => {
+  const seen = [];
+  const pages = paginateDescribeInstances(
+    { client: ec2, pageSize: 5 },
+    { Filters: [{ Name: "tag:skyd-cluster", Values: [cluster] }] },
+  );
+  for await (const page of pages) {
+    for (const reservation of page.Reservations ?? []) {
+      for (const instance of reservation.Instances) {
+        seen.push(instance.InstanceId);
+        const tags = Object.fromEntries(instance.Tags.map((t) => [t.Key, t.Value]));
+        assert.equal(tags["skyd-cluster"], cluster);
+        assert.equal(tags["Name"], "a & <b>");
+        assert.equal(instance.InstanceType, "m5.large");
+        assert.ok(instance.LaunchTime instanceof Date, "LaunchTime is a date");
+      }
+    }
+  }
+  assert.deepEqual(seen.sort(), [...ids].sort());
+});
+
+await check("an unknown instance id comes back as the SDK's named error", async () => {
+  await assert.rejects(
+    ec2.send(new DescribeInstancesCommand({ InstanceIds: ["i-00000000000000000"] })),
+    (error) => error.name === "InvalidInstanceID.NotFound" && error.$metadata.httpStatusCode === 400,
+  );
+});
+
+await check("a wrong secret is AuthFailure (401) from the signature check", async () => {
+  const bad = new EC2Client({
+    region: "us-east-1",
+    endpoint,
+    credentials: { ...credentials, secretAccessKey: "wrong" },
+    maxAttempts: 1,
+  });
+  await assert.rejects(
+    bad.send(new DescribeInstancesCommand({})),
+    (error) => error.name === "AuthFailure" && error.$metadata.httpStatusCode === 401,
+  );
+});
+
+await check("RequestLimitExceeded is retried by the SDK's standard retry mode", async () => {
+  await admin("POST", "/_admin/faults", { action: "DescribeInstances", code: "RequestLimitExceeded", count: 1 });
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+  assert.equal(out.$metadata.attempts, 2);
+});
+
+await check("TerminateInstances reports shutting-down and leaves nothing running", async () => {
+  const out = await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+  assert.equal(out.TerminatingInstances.length, 2);
+  for (const change of out.TerminatingInstances) {
+    assert.equal(change.CurrentState.Name, "shutting-down");
+    assert.equal(change.PreviousState.Name !== undefined, true);
+  }
+  const stats = await admin("GET", "/_admin/stats");
+  assert.equal(stats.live, 0);
+  assert.equal(stats.signature_failures, 1, "only the wrong-secret call failed its signature");
+});

@@ -1,0 +1,405 @@
+// The AWS provider against a real fakecloud process in process mode: every call goes over HTTP,
+// is SigV4-signed and checked, and every instance is a real skylet on a loopback address.
+#include "providers/aws/aws_provider.hpp"
+#include "reactor/shard_pool.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/test_support.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+
+namespace skyd::testing {
+namespace {
+
+using providers::Cluster;
+using providers::InstanceStatus;
+using providers::LaunchRequest;
+using providers::ProviderErrc;
+using providers::aws::AwsProvider;
+using providers::aws::AwsProviderOptions;
+using providers::aws::EnvLookup;
+
+constexpr const char* kAccessKey = "AKIDEXAMPLE";
+constexpr const char* kSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+constexpr const char* kSkyletToken = "fakecloud-test-token-0123456789";
+
+// A fakecloud child process on port 0; the ports arrive on a pipe once it listens.
+class FakeCloudProcess {
+ public:
+  explicit FakeCloudProcess(const TempDir& dir, std::vector<std::string> extra = {}) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    std::vector<std::string> argv = {binary_path("fakecloud/fakecloud"),
+                                     "--mode",
+                                     "process",
+                                     "--skylet",
+                                     binary_path("skylet"),
+                                     "--work-dir",
+                                     dir.file("cloud"),
+                                     "--ready-fd",
+                                     std::to_string(fds[1]),
+                                     "--log-level",
+                                     "debug"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
+                                            dir.file("fakecloud.log"));
+    ::close(fds[1]);
+    pollfd ready{fds[0], POLLIN, 0};
+    ::poll(&ready, 1, 20000);
+    char buffer[64] = {};
+    const auto n = ::read(fds[0], buffer, sizeof buffer - 1);
+    ::close(fds[0]);
+    port_ = n > 0 ? std::atoi(buffer) : 0;
+    if (port_ == 0) throw std::runtime_error("fakecloud did not start (see fakecloud.log)");
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+
+ private:
+  std::unique_ptr<ChildProcess> child_;
+  int port_ = 0;
+};
+
+Task<Result<Json>> admin_call(http::Client* client, std::string url, std::string method,
+                              std::string target, std::string body) {
+  auto endpoint = http::Endpoint::parse(url);
+  http::Request request;
+  request.method = method;
+  request.target = target;
+  request.body = body;
+  if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
+  auto response = co_await client->request(*endpoint, std::move(request));
+  if (!response) co_return response.error();
+  if (response->status != 200)
+    co_return make_error(NetErrc::kProtocol, target + ": HTTP " + std::to_string(response->status) +
+                                                 " " + response->body);
+  co_return parse_json(response->body);
+}
+
+// GET on a skylet with the cluster's token: /health, or a long poll of /events.
+Task<Result<http::Response>> skylet_get(http::Client* client, http::Endpoint skylet,
+                                        std::string token, std::string target) {
+  http::Request request;
+  request.target = target;
+  request.headers.emplace_back("Authorization", "Bearer " + token);
+  co_return co_await client->request(skylet, std::move(request));
+}
+
+std::int64_t number(const Json& json, const char* key) {
+  const Json* value = json.find(key);
+  return value && value->as_int() ? *value->as_int() : -1;
+}
+
+class AwsProviderTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start_cloud({}); }
+
+  void start_cloud(std::vector<std::string> extra) {
+    cloud_ = std::make_unique<FakeCloudProcess>(dir_, std::move(extra));
+    provider_ = make_provider({{"AWS_ACCESS_KEY_ID", kAccessKey},
+                               {"AWS_SECRET_ACCESS_KEY", kSecret},
+                               {"HOME", dir_.path()}});
+  }
+
+  std::unique_ptr<AwsProvider> make_provider(std::map<std::string, std::string> env,
+                                             int page_size = 1000) {
+    AwsProviderOptions options;
+    options.describe_page_size = page_size;
+    options.endpoint = cloud_->url();
+    options.env = [env](const char* name) -> std::optional<std::string> {
+      auto it = env.find(name);
+      if (it == env.end()) return std::nullopt;
+      return it->second;
+    };
+    options.poll_interval = std::chrono::milliseconds(50);
+    options.retry.initial = std::chrono::milliseconds(10);
+    options.retry.cap = std::chrono::milliseconds(100);
+    options.launch_timeout = std::chrono::seconds(30);
+    options.skylet_port = 46590;
+    options.controller_id = "test-controller";
+    return std::make_unique<AwsProvider>(pool_.executor(0), options);
+  }
+
+  void TearDown() override {
+    provider_.reset();
+    extra_provider_.reset();
+    http_.reset();
+    pool_.stop();
+  }
+
+  LaunchRequest request(std::string name, int nodes, bool spot, std::string zone = "") {
+    LaunchRequest out;
+    out.cluster_name = std::move(name);
+    out.nodes = nodes;
+    out.instance_type = "m5.large";
+    out.region = "us-east-1";
+    out.zone = std::move(zone);
+    out.use_spot = spot;
+    out.idempotency_token = out.cluster_name + "-attempt-1";
+    out.tags = {{"skyd-job", "42"}};
+    out.skylet_token = kSkyletToken;
+    return out;
+  }
+
+  Result<Cluster> launch(LaunchRequest req, AwsProvider* provider = nullptr) {
+    AwsProvider* target = provider ? provider : provider_.get();
+    return pool_.submit<Result<Cluster>>(0, [target, req] { return target->launch(req); }).get();
+  }
+  Result<void> terminate(std::string name) {
+    AwsProvider* target = provider_.get();
+    return pool_.submit<Result<void>>(0, [target, name] { return target->terminate(name); }).get();
+  }
+  Result<std::vector<InstanceStatus>> describe(std::vector<std::string> names) {
+    AwsProvider* target = provider_.get();
+    return pool_
+        .submit<Result<std::vector<InstanceStatus>>>(
+            0, [target, names] { return target->describe(names); })
+        .get();
+  }
+  Json admin(std::string method, std::string target, std::string body = "") {
+    http::Client* client = http_.get();
+    const std::string url = cloud_->url();
+    auto result = pool_
+                      .submit<Result<Json>>(0,
+                                            [client, url, method, target, body] {
+                                              return admin_call(client, url, method, target, body);
+                                            })
+                      .get();
+    if (!result) throw std::runtime_error(result.error().message());
+    return *result;
+  }
+  std::int64_t live() { return number(admin("GET", "/_admin/stats"), "live"); }
+
+  TempDir dir_;
+  ShardPool pool_{1};
+  bool started_ = [this] {
+    pool_.start();
+    return true;
+  }();
+  std::unique_ptr<http::Client> http_ = std::make_unique<http::Client>(pool_.executor(0));
+  std::unique_ptr<FakeCloudProcess> cloud_;
+  std::unique_ptr<AwsProvider> provider_;
+  std::unique_ptr<AwsProvider> extra_provider_;
+};
+
+TEST_F(AwsProviderTest, LaunchesATwoNodeSpotClusterOfLiveSkylets) {
+  auto cluster = launch(request("spot-pair", 2, true));
+  ASSERT_TRUE(cluster) << cluster.error().message();
+  ASSERT_EQ(cluster->nodes.size(), 2u);
+  EXPECT_EQ(cluster->cloud, "aws");
+  EXPECT_TRUE(cluster->use_spot);
+  std::set<std::string> ips;
+  for (const auto& node : cluster->nodes) {
+    ips.insert(node.ip);
+    http::Client* client = http_.get();
+    const http::Endpoint skylet = node.skylet;
+    auto health =
+        pool_
+            .submit<Result<http::Response>>(
+                0, [client, skylet] { return skylet_get(client, skylet, kSkyletToken, "/health"); })
+            .get();
+    ASSERT_TRUE(health) << health.error().message();
+    EXPECT_EQ(health->status, 200) << "skylet of " << node.instance_id;
+  }
+  EXPECT_EQ(ips.size(), 2u) << "each node has its own address";
+  const Json instances = admin("GET", "/_admin/instances");
+  EXPECT_EQ(number(instances, "running"), 2);
+  for (const auto& item : *instances.find("instances")->as_array()) {
+    EXPECT_EQ(item.find("spot")->as_bool(), true);
+    EXPECT_EQ(item.find("tags")->find("skyd-cluster")->as_string(), "spot-pair");
+    EXPECT_EQ(item.find("tags")->find("skyd-controller")->as_string(), "test-controller");
+    EXPECT_EQ(item.find("tags")->find("skyd-job")->as_string(), "42");
+  }
+  ASSERT_TRUE(terminate("spot-pair"));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, TheSameClientTokenMakesOneSetOfInstances) {
+  auto first = launch(request("idem", 2, false));
+  ASSERT_TRUE(first) << first.error().message();
+  auto second = launch(request("idem", 2, false));
+  ASSERT_TRUE(second) << second.error().message();
+  ASSERT_EQ(second->nodes.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i)
+    EXPECT_EQ(first->nodes[i].instance_id, second->nodes[i].instance_id);
+  const Json stats = admin("GET", "/_admin/stats");
+  EXPECT_EQ(number(*stats.find("calls"), "RunInstances"), 2);
+  EXPECT_EQ(number(stats, "running") + number(stats, "pending"), 2);
+  ASSERT_TRUE(terminate("idem"));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, ZoneCapacityErrorIsNoCapacityAndOtherZonesStillWork) {
+  admin("POST", "/_admin/faults",
+        R"({"action":"RunInstances","zone":"us-east-1a","code":"InsufficientInstanceCapacity"})");
+  auto refused = launch(request("ice", 1, true, "us-east-1a"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(ProviderErrc::kNoCapacity))
+      << refused.error().message();
+  auto placed = launch(request("ice", 1, true, "us-east-1b"));
+  ASSERT_TRUE(placed) << placed.error().message();
+  EXPECT_EQ(placed->zone, "us-east-1b");
+  ASSERT_TRUE(terminate("ice"));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, SpotQuotaIsQuota) {
+  admin("POST", "/_admin/faults",
+        R"({"action":"RunInstances","market":"spot","code":"MaxSpotInstanceCountExceeded"})");
+  auto refused = launch(request("quota", 1, true));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(ProviderErrc::kQuota))
+      << refused.error().message();
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, BadCredentialsAreAnAuthError) {
+  extra_provider_ = make_provider({{"AWS_ACCESS_KEY_ID", kAccessKey},
+                                   {"AWS_SECRET_ACCESS_KEY", "not-the-secret"},
+                                   {"HOME", dir_.path()}});
+  auto refused = launch(request("auth", 1, false), extra_provider_.get());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(ProviderErrc::kAuth))
+      << refused.error().message();
+  EXPECT_NE(refused.error().detail.find("AuthFailure"), std::string::npos);
+  const Json stats = admin("GET", "/_admin/stats");
+  EXPECT_EQ(number(stats, "signature_failures"), 1) << "auth errors are not retried";
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, ThrottlingIsRetriedUntilItSucceeds) {
+  admin("POST", "/_admin/faults", R"({"code":"RequestLimitExceeded","count":3})");
+  auto cluster = launch(request("throttled", 1, false));
+  ASSERT_TRUE(cluster) << cluster.error().message();
+  EXPECT_EQ(provider_->stats().throttled, 3u);
+  EXPECT_EQ(number(admin("GET", "/_admin/stats"), "throttled"), 3);
+  ASSERT_TRUE(terminate("throttled"));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, ServerErrorsAreRetriedAndPersistentOnesAreTransient) {
+  admin("POST", "/_admin/faults",
+        R"({"action":"DescribeInstances","code":"InternalError","count":100})");
+  auto describe_failed = describe({"nothing"});
+  ASSERT_FALSE(describe_failed);
+  EXPECT_EQ(describe_failed.error().code, make_error_code(ProviderErrc::kTransient));
+  EXPECT_EQ(provider_->stats().retries, 7u) << "8 attempts in all";
+}
+
+TEST_F(AwsProviderTest, PreemptionNoticeReachesSkyletThenDescribeReportsPreempted) {
+  auto cluster = launch(request("preempt-me", 1, true));
+  ASSERT_TRUE(cluster) << cluster.error().message();
+  admin("POST", "/_admin/preempt?cluster=preempt-me&grace_ms=1500");
+  // The notice travels the way it does on EC2: skylet polls its metadata service.
+  http::Client* client = http_.get();
+  const http::Endpoint skylet = cluster->nodes[0].skylet;
+  auto events =
+      pool_
+          .submit<Result<http::Response>>(0,
+                                          [client, skylet] {
+                                            return skylet_get(client, skylet, kSkyletToken,
+                                                              "/events?since=0&wait_ms=15000");
+                                          })
+          .get();
+  ASSERT_TRUE(events) << events.error().message();
+  EXPECT_NE(events->body.find("spot_notice"), std::string::npos) << events->body;
+  EXPECT_NE(events->body.find("terminate"), std::string::npos) << events->body;
+  // After the grace the instance is reclaimed; describe says so.
+  bool preempted = false;
+  for (int i = 0; i < 200 && !preempted; ++i) {
+    auto statuses = describe({"preempt-me"});
+    ASSERT_TRUE(statuses) << statuses.error().message();
+    ASSERT_EQ(statuses->size(), 1u);
+    preempted = (*statuses)[0].preempted;
+    if (!preempted) {
+      auto wait = [](Duration d) -> Task<void> {
+        asio::steady_timer timer(co_await asio::this_coro::executor, d);
+        co_await timer.async_wait(asio::use_awaitable);
+      };
+      pool_.submit<void>(0, [wait] { return wait(std::chrono::milliseconds(50)); }).get();
+    }
+  }
+  EXPECT_TRUE(preempted);
+  ASSERT_TRUE(terminate("preempt-me"));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, ListsClustersByControllerTag) {
+  ASSERT_TRUE(launch(request("listed-a", 1, false)));
+  ASSERT_TRUE(launch(request("listed-b", 1, false)));
+  AwsProvider* target = provider_.get();
+  auto names =
+      pool_
+          .submit<Result<std::vector<std::string>>>(0, [target] { return target->list_clusters(); })
+          .get();
+  ASSERT_TRUE(names) << names.error().message();
+  EXPECT_EQ(*names, (std::vector<std::string>{"listed-a", "listed-b"}));
+  ASSERT_TRUE(terminate("listed-a"));
+  ASSERT_TRUE(terminate("listed-b"));
+  EXPECT_EQ(live(), 0);
+  auto after =
+      pool_
+          .submit<Result<std::vector<std::string>>>(0, [target] { return target->list_clusters(); })
+          .get();
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->empty());
+}
+
+TEST_F(AwsProviderTest, DescribePaginatesAcrossManyInstances) {
+  auto cluster = launch(request("wide", 12, false));
+  ASSERT_TRUE(cluster) << cluster.error().message();
+  // Page size 5: 12 instances take three DescribeInstances calls.
+  extra_provider_ = make_provider({{"AWS_ACCESS_KEY_ID", kAccessKey},
+                                   {"AWS_SECRET_ACCESS_KEY", kSecret},
+                                   {"HOME", dir_.path()}},
+                                  5);
+  AwsProvider* target = extra_provider_.get();
+  const auto calls_before =
+      number(*admin("GET", "/_admin/stats").find("calls"), "DescribeInstances");
+  auto statuses = pool_
+                      .submit<Result<std::vector<InstanceStatus>>>(
+                          0, [target] { return target->describe({"wide"}); })
+                      .get();
+  ASSERT_TRUE(statuses) << statuses.error().message();
+  EXPECT_EQ(statuses->size(), 12u);
+  std::set<std::string> ids;
+  for (const auto& status : *statuses) ids.insert(status.instance_id);
+  EXPECT_EQ(ids.size(), 12u) << "no instance twice across pages";
+  const auto calls_after =
+      number(*admin("GET", "/_admin/stats").find("calls"), "DescribeInstances");
+  EXPECT_EQ(calls_after - calls_before, 3);
+  ASSERT_TRUE(terminate("wide"));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, InstanceRoleCredentialsComeFromMetadata) {
+  // No keys in the environment or a file: the chain falls through to IMDSv2 (fakecloud's role).
+  extra_provider_ =
+      make_provider({{"HOME", dir_.path()}, {"AWS_EC2_METADATA_SERVICE_ENDPOINT", cloud_->url()}});
+  AwsProvider* target = extra_provider_.get();
+  auto statuses = pool_
+                      .submit<Result<std::vector<InstanceStatus>>>(
+                          0, [target] { return target->describe({"anything"}); })
+                      .get();
+  ASSERT_TRUE(statuses) << statuses.error().message();
+  EXPECT_TRUE(statuses->empty());
+  EXPECT_EQ(number(admin("GET", "/_admin/stats"), "signature_failures"), 0)
+      << "the role's session token signs and passes";
+}
+
+TEST_F(AwsProviderTest, NoCredentialsAnywhereIsAuth) {
+  extra_provider_ = make_provider({{"HOME", dir_.path()}, {"AWS_EC2_METADATA_DISABLED", "true"}});
+  AwsProvider* target = extra_provider_.get();
+  auto statuses = pool_
+                      .submit<Result<std::vector<InstanceStatus>>>(
+                          0, [target] { return target->describe({"anything"}); })
+                      .get();
+  ASSERT_FALSE(statuses);
+  EXPECT_EQ(statuses.error().code, make_error_code(ProviderErrc::kAuth));
+}
+
+}  // namespace
+}  // namespace skyd::testing
