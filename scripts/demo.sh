@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The run command: installs what is missing, builds, starts skyd on its embedded defaults in a
-# throwaway state directory, and shows it working through the `sky` CLI. Stops skyd at the end.
+# The run command: installs what is missing, builds, starts skyd on its embedded defaults (local
+# provider, embedded PostgreSQL) in a throwaway state directory, and runs real managed jobs through
+# the `sky` CLI: the train/eval pipeline, then a spot job that is preempted and recovers from its
+# checkpoint. Stops skyd (and every machine) at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -8,18 +10,42 @@ scripts/build.sh
 
 build=${SKYD_BUILD_DIR:-build}
 state_dir=${SKYD_DEMO_STATE_DIR:-$(mktemp -d /tmp/skyd-demo.XXXXXX)}
+chmod 755 "$state_dir"  # lets the embedded PostgreSQL (run as `postgres` under root) keep its data here
 export SKYD_SOCKET="$state_dir/skyd.sock"
 sky() { "$build/cli/sky" "$@"; }
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
-"$build/daemon/skyd" --state-dir "$state_dir" --log-level warn &
+"$build/daemon/skyd" --state-dir "$state_dir" --log-level warn --config /dev/null \
+  2>"$state_dir/skyd.stderr" &
 skyd_pid=$!
-trap 'kill -TERM $skyd_pid 2>/dev/null; wait $skyd_pid 2>/dev/null || true' EXIT
+trap 'sky jobs cancel -a -y >/dev/null 2>&1 || true; kill -TERM $skyd_pid 2>/dev/null; wait $skyd_pid 2>/dev/null || true' EXIT
 
 for _ in $(seq 1 100); do
   sky daemon status >/dev/null 2>&1 && break
-  kill -0 $skyd_pid 2>/dev/null || { echo "skyd exited during start-up" >&2; exit 1; }
+  kill -0 $skyd_pid 2>/dev/null || { cat "$state_dir/skyd.stderr" >&2; echo "skyd exited during start-up" >&2; exit 1; }
   sleep 0.1
 done
 
-echo "\$ sky daemon status"
+say sky daemon status
 sky daemon status
+
+say sky jobs launch -y examples/local_pipeline.yaml
+sky jobs launch -y examples/local_pipeline.yaml
+
+say sky jobs launch -y -d examples/local_spot_checkpoint.yaml
+sky jobs launch -y -d examples/local_spot_checkpoint.yaml
+spot_job=$(sky jobs queue -o json | sed -n 's/^\[{"id":\([0-9]*\).*/\1/p')
+checkpoint="$state_dir/local/buckets/local-spot-checkpoint/step"
+for _ in $(seq 1 200); do
+  [ -f "$checkpoint" ] && [ "$(cat "$checkpoint")" -ge 5 ] && break
+  sleep 0.1
+done
+say sky jobs preempt "$spot_job"
+sky jobs preempt "$spot_job"
+say sky jobs logs "$spot_job"
+sky jobs logs "$spot_job"
+
+say sky jobs queue
+sky jobs queue
+say sky jobs logs --controller "$spot_job"
+sky jobs logs --controller "$spot_job"

@@ -496,6 +496,9 @@ Task<Result<void>> LocalProvider::preempt(std::string cluster_name, std::optiona
   }
   asio::steady_timer timer(executor_, window);
   co_await timer.async_wait(asio::use_awaitable);
+  // Only the machines that got the notice go: a replacement may already stand under the same name.
+  auto current = load(cluster_name);
+  if (!current || current->idempotency_token != record->idempotency_token) co_return Result<void>{};
   for (const auto& node : record->nodes) kill_everything(node.pid, node.sandbox);
   co_return Result<void>{};
 }
