@@ -67,7 +67,7 @@ TEST(Jobs, ASingleTaskSucceedsAndItsLogsAndQueueSaySo) {
   EXPECT_TRUE(contains(controller.out, "launching cluster hello-1 on local/local/local-a"))
       << controller.out;
   EXPECT_TRUE(contains(controller.out, "cluster hello-1 terminated")) << controller.out;
-  EXPECT_TRUE(skyd.running_skylets().empty()) << "no machine outlives its job";
+  EXPECT_TRUE(skyd.no_machines_left()) << "no machine outlives its job";
 }
 
 TEST(Jobs, ARunFailureEndsFailedWithExitCode100AndPointsToTheControllerLog) {
@@ -194,7 +194,7 @@ TEST(Jobs, CancelWhileRunningStopsTheTaskAndLeavesNoMachine) {
   auto logs = skyd.sky({"jobs", "logs", "1"});
   EXPECT_EQ(logs.exit_code, 103) << logs.out;
   EXPECT_EQ(skyd.job_status(1), "CANCELLED");
-  EXPECT_TRUE(skyd.running_skylets().empty());
+  EXPECT_TRUE(skyd.no_machines_left());
   EXPECT_FALSE(fs::exists(skyd.state_dir() + "/local/clusters/long-1"));
   auto again = skyd.sky({"jobs", "cancel", "-y", "1"});
   EXPECT_EQ(again.out, "Jobs with IDs 1 have already finished.\n");
@@ -225,7 +225,7 @@ TEST(Jobs, CancelDuringALaunch) {
   ASSERT_TRUE(slow_skyd.wait_for_status(1, {"STARTING"}));
   EXPECT_EQ(slow_skyd.sky({"jobs", "cancel", "-y", "1"}).exit_code, 0);
   EXPECT_TRUE(slow_skyd.wait_for_status(1, {"CANCELLED"}));
-  EXPECT_TRUE(slow_skyd.running_skylets().empty());
+  EXPECT_TRUE(slow_skyd.no_machines_left());
 }
 
 TEST(Jobs, SkydKilledWhileATaskRunsReattachesWithoutRerunningIt) {
@@ -268,7 +268,7 @@ TEST(Jobs, SkydKilledDuringALaunchNeverDuplicatesMachines) {
   EXPECT_EQ(skyd.running_skylets().size(), 2u) << "exactly one machine per node";
   EXPECT_EQ(skyd.sky({"jobs", "cancel", "-y", "1"}).exit_code, 0);
   EXPECT_TRUE(skyd.wait_for_status(1, {"CANCELLED"}));
-  EXPECT_TRUE(skyd.running_skylets().empty());
+  EXPECT_TRUE(skyd.no_machines_left());
 }
 
 TEST(Jobs, AnotherUsersCancelIsRefused) {

@@ -124,6 +124,15 @@ bool SkydHarness::wait_for_file(const std::string& path, std::chrono::millisecon
   return false;
 }
 
+bool SkydHarness::no_machines_left(std::chrono::milliseconds limit) const {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!running_skylets().empty()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
 std::vector<int> SkydHarness::running_skylets() const {
   // A local machine's skylet carries SKYD_LOCAL_MACHINE and its sandbox under our state dir.
   std::vector<int> pids;

@@ -47,6 +47,8 @@ class SkydHarness {
   std::string dir() const { return dir_.path(); }
   // Every skylet process of this daemon's local machines still running.
   std::vector<int> running_skylets() const;
+  // True once no machine of this daemon runs (a job's teardown follows its final status).
+  bool no_machines_left(std::chrono::milliseconds limit = std::chrono::seconds(30)) const;
 
  private:
   TempDir dir_;

@@ -1,0 +1,158 @@
+// Recovery end to end on the local provider: spot preemptions (notice, grace, kill), machines that
+// die without notice, and crashes of skyd itself in the middle of a recovery.
+#include "reactor/json.hpp"
+#include "tests/support/skyd_harness.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace skyd::testing {
+namespace {
+namespace fs = std::filesystem;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+long long task_number(SkydHarness& skyd, long long id, const char* key) {
+  auto job = parse_json(skyd.job_json(id));
+  if (!job) return -1;
+  const Json& task = (*job->find("tasks")->as_array())[0];
+  return task.find(key) && task.find(key)->as_int() ? *task.find(key)->as_int() : -1;
+}
+
+// Counts to 40 in a bucket checkpoint, one step per 50 ms, resuming where the checkpoint says.
+std::string counting_job(const std::string& name, bool spot, const std::string& setup = "") {
+  return "name: " + name +
+         "\nresources:\n  infra: local\n  use_spot: " + (spot ? "true" : "false") +
+         "\nfile_mounts:\n  ~/ckpt:\n    name: " + name + "-ckpt\n    mode: MOUNT\n" + setup +
+         "run: |\n  step=$(cat ~/ckpt/step 2>/dev/null || echo 0); echo resuming at step $step\n"
+         "  while [ $step -lt 40 ]; do step=$((step+1)); echo $step > ~/ckpt/step.tmp; mv "
+         "~/ckpt/step.tmp ~/ckpt/step;"
+         " sleep 0.05; done\n  echo done\n";
+}
+
+bool wait_for_step(SkydHarness& skyd, const std::string& bucket, int at_least) {
+  const std::string path = skyd.bucket(bucket) + "/step";
+  for (int i = 0; i < 600; ++i) {
+    const std::string text = read_text(path);
+    if (!text.empty() && std::atoi(text.c_str()) >= at_least) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::string slow_skylet(const TempDir& dir, int seconds) {
+  const std::string path = dir.file("slow-skylet.sh");
+  std::ofstream(path) << "#!/bin/sh\nsleep " << seconds << "\nexec " << binary_path("skylet")
+                      << " \"$@\"\n";
+  ::chmod(path.c_str(), 0755);
+  ::chmod(dir.path().c_str(), 0755);
+  return path;
+}
+
+TEST(Recovery, APreemptedSpotJobRecoversAndResumesFromItsCheckpoint) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file("spot.yaml", counting_job("count", true));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for_step(skyd, "count-ckpt", 5));
+  auto preempted = skyd.sky({"jobs", "preempt", "1"});
+  EXPECT_EQ(preempted.exit_code, 0) << preempted.err;
+  auto logs = skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "== attempt 1 of task 0")) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "== attempt 2 of task 0")) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "resuming at step 0")) << logs.out;
+  EXPECT_FALSE(contains(logs.out.substr(logs.out.find("== attempt 2")), "resuming at step 0"))
+      << "the second attempt starts from the checkpoint: " << logs.out;
+  EXPECT_EQ(task_number(skyd, 1, "recovery_count"), 1);
+  auto controller = skyd.sky({"jobs", "logs", "--controller", "1"});
+  EXPECT_TRUE(contains(controller.out, "spot notice from node 0")) << controller.out;
+  EXPECT_TRUE(contains(controller.out, "RUNNING -> RECOVERING (spot preemption notice)"))
+      << controller.out;
+  EXPECT_TRUE(skyd.no_machines_left());
+}
+
+TEST(Recovery, AMachineThatDiesWithoutNoticeIsDetectedAndReplaced) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file("dies.yaml", counting_job("dies", false));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for_step(skyd, "dies-ckpt", 3));
+  const int pid =
+      std::atoi(read_text(skyd.state_dir() + "/local/clusters/dies-1/node-0/skylet.pid").c_str());
+  ASSERT_GT(pid, 0);
+  ::kill(pid, SIGKILL);  // the machine's agent dies silently; the task goes with the machine below
+  auto logs = skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "== attempt 2 of task 0")) << logs.out;
+  EXPECT_EQ(task_number(skyd, 1, "recovery_count"), 1);
+  auto controller = skyd.sky({"jobs", "logs", "--controller", "1"});
+  EXPECT_TRUE(contains(controller.out, "stopped answering and is gone")) << controller.out;
+}
+
+TEST(Recovery, APreemptionDuringSetupRecovers) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file(
+      "setup.yaml",
+      "name: setup-spot\nresources:\n  infra: local\n  use_spot: true\n"
+      "file_mounts:\n  ~/state:\n    name: setup-state\n    mode: MOUNT\n"
+      "setup: |\n  echo setup >> ~/state/setups\n  while [ ! -f ~/state/go ]; do sleep 0.05; done\n"
+      "run: echo ran\n");
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_file(skyd.bucket("setup-state") + "/setups"));
+  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(1, {"RECOVERING", "RUNNING"}));
+  std::ofstream(skyd.bucket("setup-state") + "/go") << "";
+  auto logs = skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "ran")) << logs.out;
+  EXPECT_EQ(task_number(skyd, 1, "recovery_count"), 1);
+  EXPECT_EQ(read_text(skyd.bucket("setup-state") + "/setups"), "setup\nsetup\n");
+}
+
+TEST(Recovery, CancelDuringRecovering) {
+  TempDir scripts;
+  SkydHarness skyd({{"skylet_binary", slow_skylet(scripts, 3)}});
+  const auto yaml = skyd.write_file("spot.yaml", counting_job("cancelled", true));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for_step(skyd, "cancelled-ckpt", 1));
+  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(1, {"RECOVERING"}));
+  EXPECT_EQ(skyd.sky({"jobs", "cancel", "-y", "1"}).exit_code, 0);
+  EXPECT_EQ(skyd.sky({"jobs", "logs", "1"}).exit_code, 103);
+  EXPECT_EQ(skyd.job_status(1), "CANCELLED");
+  EXPECT_TRUE(skyd.no_machines_left());
+}
+
+TEST(Recovery, SkydKilledDuringARecoveryResumesWithExactlyOneReplacement) {
+  TempDir scripts;
+  SkydHarness skyd({{"skylet_binary", slow_skylet(scripts, 2)}});
+  const auto yaml = skyd.write_file("spot.yaml", counting_job("crashy", true));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for_step(skyd, "crashy-ckpt", 1));
+  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(1, {"RECOVERING"}));
+  skyd.kill();
+  skyd.restart();
+  auto logs = skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_EQ(task_number(skyd, 1, "recovery_count"), 1);
+  EXPECT_TRUE(skyd.no_machines_left());
+  const std::string json = skyd.job_json(1);
+  EXPECT_TRUE(contains(json, "\"status\":\"SUCCEEDED\"")) << json;
+}
+
+}  // namespace
+}  // namespace skyd::testing
