@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <regex>
 #include <set>
+#include <sstream>
 
 namespace skyd::daemon {
 namespace {
@@ -46,7 +47,11 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "launch_backoff",
                                                "node_lost_after",
                                                "local_preemption_grace",
-                                               "local_preemption_mean_interval"};
+                                               "local_preemption_mean_interval",
+                                               "aws_enabled",
+                                               "aws_regions",
+                                               "aws_endpoint",
+                                               "aws_skylet_port"};
   for (const auto& entry : root) {
     const auto key = entry.first.as<std::string>();
     const auto where = path + ":" + std::to_string(entry.first.Mark().line + 1) + ": ";
@@ -60,6 +65,15 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       if (key == "log_level") config.log_level = entry.second.as<std::string>();
       if (key == "skylet_binary") config.skylet_binary = entry.second.as<std::string>();
       if (key == "db_pool_size") config.db_pool_size = entry.second.as<std::size_t>();
+      if (key == "aws_enabled") config.aws_enabled = entry.second.as<bool>();
+      if (key == "aws_endpoint") config.aws_endpoint = entry.second.as<std::string>();
+      if (key == "aws_skylet_port") config.aws_skylet_port = entry.second.as<int>();
+      if (key == "aws_regions") {
+        std::stringstream list(entry.second.as<std::string>());
+        for (std::string region; std::getline(list, region, ',');) {
+          if (!region.empty()) config.aws_regions.push_back(region);
+        }
+      }
       Duration* duration = key == "launch_backoff"           ? &config.launch_backoff
                            : key == "node_lost_after"        ? &config.node_lost_after
                            : key == "local_preemption_grace" ? &config.local_preemption_grace
@@ -130,6 +144,8 @@ Json DaemonConfig::to_json() const {
   out.set("log_level", log_level);
   out.set("config_file", config_file);
   out.set("skylet_binary", skylet_binary);
+  out.set("aws_enabled", aws_enabled);
+  out.set("aws_endpoint", aws_endpoint);
   out.set("db_pool_size", static_cast<long long>(db_pool_size));
   auto ms = [](Duration d) {
     return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());

@@ -26,8 +26,12 @@ struct DaemonConfig {
   Duration node_lost_after = std::chrono::seconds(15);
   Duration local_preemption_grace = std::chrono::seconds(10);
   std::optional<Duration>
-      local_preemption_mean_interval;  // random preemptions of local spot machines
-  std::string config_file;             // where the file settings came from, if any
+      local_preemption_mean_interval;    // random preemptions of local spot machines
+  bool aws_enabled = false;              // launch on EC2 (credentials: env, ~/.aws, instance role)
+  std::vector<std::string> aws_regions;  // regions swept for leaks and described; empty: as used
+  std::string aws_endpoint;              // EC2 endpoint override (else AWS_ENDPOINT_URL_EC2 / _URL)
+  int aws_skylet_port = 46590;
+  std::string config_file;  // where the file settings came from, if any
   bool print_config = false;
 
   Json to_json() const;  // for --print-config; never includes secrets (db passwords are masked)

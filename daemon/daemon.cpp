@@ -80,6 +80,14 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
   options.launch_backoff.initial = config.launch_backoff;
   options.launch_backoff.cap = config.launch_backoff * 5;
   options.node_lost_after = config.node_lost_after;
+  if (config.aws_enabled) {
+    providers::aws::AwsProviderOptions aws;
+    aws.regions = config.aws_regions;
+    aws.endpoint = config.aws_endpoint;
+    aws.skylet_port = static_cast<std::uint16_t>(config.aws_skylet_port);
+    aws.controller_id = options.controller_id;
+    options.aws = aws;
+  }
   return options;
 }
 

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 
 Error invalid(std::string detail) {
-  return make_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument), std::move(detail));
+  return make_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
+                    std::move(detail));
 }
 
 // The job a cluster belongs to: clusters are named <task>-<job id>.
@@ -41,7 +42,13 @@ Task<void> make_shard(ShardContext* shard, const ControllerOptions* options) {
   shard->jobs = std::make_unique<store::JobRepository>(*shard->db);
   shard->http = std::make_unique<http::Client>(shard->executor);
   shard->local = std::make_unique<providers::LocalProvider>(shard->executor, options->local);
-  shard->group = std::make_unique<TaskGroup>(shard->executor, "jobs-" + std::to_string(shard->index));
+  shard->clouds["local"] = shard->local.get();
+  if (options->aws) {
+    shard->aws = std::make_unique<providers::aws::AwsProvider>(shard->executor, *options->aws);
+    shard->clouds["aws"] = shard->aws.get();
+  }
+  shard->group =
+      std::make_unique<TaskGroup>(shard->executor, "jobs-" + std::to_string(shard->index));
   co_return;
 }
 
@@ -49,19 +56,27 @@ Task<Result<store::MigrationReport>> migrate(ShardContext* shard) {
   co_return co_await store::apply_migrations(*shard->db, store::embedded_migrations());
 }
 
-Task<Result<std::vector<store::JobId>>> open_jobs(ShardContext* shard) { co_return co_await shard->jobs->open_jobs(); }
+Task<Result<std::vector<store::JobId>>> open_jobs(ShardContext* shard) {
+  co_return co_await shard->jobs->open_jobs();
+}
 
 // Terminates every local cluster whose job is not open (a crash between a job's end and its
 // teardown, or a launch nobody recorded).
 Task<int> sweep_leaks(ShardContext* shard, std::set<std::int64_t> open) {
   int terminated = 0;
-  auto clusters = co_await shard->local->list_clusters();
-  if (!clusters) co_return 0;
-  for (const auto& name : *clusters) {
-    const auto job = job_of_cluster(name);
-    if (job && open.contains(*job)) continue;
-    logger("controller")->warn("leaked cluster terminated cluster={}", name);
-    if (co_await shard->local->terminate(name)) ++terminated;
+  for (const auto& [cloud, provider] : shard->clouds) {
+    auto clusters = co_await provider->list_clusters();
+    if (!clusters) {
+      logger("controller")
+          ->warn("leak sweep skipped cloud={} error=\"{}\"", cloud, clusters.error().message());
+      continue;
+    }
+    for (const auto& name : *clusters) {
+      const auto job = job_of_cluster(name);
+      if (job && open.contains(*job)) continue;
+      logger("controller")->warn("leaked cluster terminated cloud={} cluster={}", cloud, name);
+      if (co_await provider->terminate(name)) ++terminated;
+    }
   }
   co_return terminated;
 }
@@ -75,11 +90,14 @@ Task<void> shutdown_shard(ShardContext* shard) {
 
 }  // namespace
 
-Controller::Controller(ShardPool& pool, ControllerOptions options) : pool_(pool), options_(std::move(options)) {}
+Controller::Controller(ShardPool& pool, ControllerOptions options)
+    : pool_(pool), options_(std::move(options)) {}
 
 Controller::~Controller() = default;
 
-ShardContext& Controller::here() { return *shards_.at(ShardPool::current_shard().value_or(0)); }
+ShardContext& Controller::here() {
+  return *shards_.at(ShardPool::current_shard().value_or(0));
+}
 
 std::size_t Controller::owner_of(store::JobId id) const {
   return static_cast<std::size_t>(id.value) % shards_.size();
@@ -96,17 +114,24 @@ Result<void> Controller::start() {
     shards_.push_back(std::move(shard));
   }
   ShardContext* first = shards_.front().get();
-  auto migrated = pool_.submit<Result<store::MigrationReport>>(0, [first] { return migrate(first); }).get();
+  auto migrated =
+      pool_.submit<Result<store::MigrationReport>>(0, [first] { return migrate(first); }).get();
   if (!migrated) return migrated.error();
-  logger("controller")->info("database ready schema_version={} applied={}", migrated->current_version,
-                             migrated->applied.size());
-  auto open = pool_.submit<Result<std::vector<store::JobId>>>(0, [first] { return open_jobs(first); }).get();
+  logger("controller")
+      ->info("database ready schema_version={} applied={}", migrated->current_version,
+             migrated->applied.size());
+  auto open =
+      pool_.submit<Result<std::vector<store::JobId>>>(0, [first] { return open_jobs(first); })
+          .get();
   if (!open) return open.error();
   std::set<std::int64_t> open_ids;
   for (const auto& id : *open) open_ids.insert(id.value);
-  const int swept = pool_.submit<int>(0, [first, open_ids] { return sweep_leaks(first, open_ids); }).get();
+  const int swept =
+      pool_.submit<int>(0, [first, open_ids] { return sweep_leaks(first, open_ids); }).get();
   for (const auto& id : *open) supervise(id);
-  logger("controller")->info("controller started resumed_jobs={} leaked_clusters_terminated={}", open->size(), swept);
+  logger("controller")
+      ->info("controller started resumed_jobs={} leaked_clusters_terminated={}", open->size(),
+             swept);
   return {};
 }
 
@@ -155,7 +180,8 @@ Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
     std::function<std::string()> snapshot = [copies] {
       for (const auto& [from, to] : copies) {
         std::error_code ec;
-        if (!fs::is_directory(from, ec)) return "workdir " + from + " is not a directory skyd can read";
+        if (!fs::is_directory(from, ec))
+          return "workdir " + from + " is not a directory skyd can read";
         fs::create_directories(to, ec);
         fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
         if (ec) return "cannot snapshot workdir " + from + ": " + ec.message();
@@ -177,8 +203,10 @@ Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
   job.priority = request.priority;
   job.spec_json = request.pipeline_json;
   for (const auto& task : pipeline->tasks) {
-    const auto& first = task.resources.candidates.empty() ? spec::Resources{} : task.resources.candidates.front();
-    job.tasks.push_back(store::NewTask{task.name.value_or(request.name), spec::summarize(first, task.num_nodes)});
+    const auto& first =
+        task.resources.candidates.empty() ? spec::Resources{} : task.resources.candidates.front();
+    job.tasks.push_back(
+        store::NewTask{task.name.value_or(request.name), spec::summarize(first, task.num_nodes)});
   }
   auto created = co_await here().jobs->create_job(job);
   if (!created) {
@@ -190,8 +218,9 @@ Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
     std::error_code ec;
     fs::rename(staging, options_.snapshots_root() + "/" + std::to_string(created->value), ec);
   }
-  logger("controller")->info("job submitted job={} name={} user={} tasks={}", created->value, request.name,
-                             request.user_uid, pipeline->tasks.size());
+  logger("controller")
+      ->info("job submitted job={} name={} user={} tasks={}", created->value, request.name,
+             request.user_uid, pipeline->tasks.size());
   supervise(*created);
   co_return *created;
 }
@@ -200,7 +229,9 @@ Task<Result<std::vector<store::JobRecord>>> Controller::list(store::QueueFilter 
   co_return co_await here().jobs->list_jobs(filter);
 }
 
-Task<Result<store::JobRecord>> Controller::get(store::JobId id) { co_return co_await here().jobs->get_job(id); }
+Task<Result<store::JobRecord>> Controller::get(store::JobId id) {
+  co_return co_await here().jobs->get_job(id);
+}
 
 namespace {
 Task<bool> request_cancel_on(ShardContext* shard, std::int64_t id) {
@@ -232,8 +263,8 @@ Task<Result<CancelOutcome>> Controller::cancel(std::vector<store::JobId> ids, Ca
     }
     ShardContext* owner = shards_.at(owner_of(id)).get();
     const std::int64_t value = id.value;
-    const bool signalled =
-        co_await ShardPool::call_on<bool>(owner->executor, [owner, value] { return request_cancel_on(owner, value); });
+    const bool signalled = co_await ShardPool::call_on<bool>(
+        owner->executor, [owner, value] { return request_cancel_on(owner, value); });
     if (signalled) {
       outcome.scheduled.push_back(id.value);
     } else {
@@ -243,7 +274,8 @@ Task<Result<CancelOutcome>> Controller::cancel(std::vector<store::JobId> ids, Ca
   co_return outcome;
 }
 
-Task<Result<std::vector<store::JobId>>> Controller::open_jobs_named(std::optional<std::string> name, Caller caller) {
+Task<Result<std::vector<store::JobId>>> Controller::open_jobs_named(std::optional<std::string> name,
+                                                                    Caller caller) {
   store::QueueFilter filter;
   filter.open_only = true;
   filter.name = std::move(name);
@@ -261,7 +293,8 @@ Task<Result<std::string>> Controller::preempt(store::JobId id) {
   if (!job) co_return job.error();
   for (const auto& task : job->tasks) {
     if (task.status != store::JobStatus::kRunning || !task.cluster_name) continue;
-    if (auto started = here().local->start_preemption(*task.cluster_name); !started) co_return started.error();
+    if (auto started = here().local->start_preemption(*task.cluster_name); !started)
+      co_return started.error();
     co_return *task.cluster_name;
   }
   co_return invalid("job " + std::to_string(id.value) + " has no running task to preempt");

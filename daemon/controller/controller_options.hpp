@@ -1,29 +1,33 @@
 #pragma once
 // Settings of the managed-job controller, filled from skyd's configuration.
 
+#include "providers/aws/aws_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "reactor/backoff.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace skyd::daemon {
 
 struct ControllerOptions {
   std::string state_dir;
-  std::string conninfo;                       // PostgreSQL
+  std::string conninfo;  // PostgreSQL
   std::size_t db_connections_per_shard = 4;
-  providers::LocalProviderOptions local;      // root_dir and skylet_binary filled in by skyd
+  providers::LocalProviderOptions local;  // root_dir and skylet_binary filled in by skyd
+  std::optional<providers::aws::AwsProviderOptions> aws;  // set when AWS is enabled
   // Between full launch rounds that found no capacity anywhere (SkyPilot's: 60 s x1.6, cap 300 s).
   BackoffPolicy launch_backoff{.initial = std::chrono::seconds(60),
                                .multiplier = 1.6,
                                .cap = std::chrono::seconds(300),
                                .jitter = 0.4,
                                .max_attempts = std::nullopt};
-  Duration log_poll_wait = std::chrono::seconds(5);   // skylet long-poll per request
+  Duration log_poll_wait = std::chrono::seconds(5);     // skylet long-poll per request
   Duration node_lost_after = std::chrono::seconds(15);  // unreachable this long: ask the provider
   std::string controller_id = "skyd";
-  std::string controller_key;  // secret: skylet tokens are derived from it (state_dir/controller.key)
+  std::string
+      controller_key;  // secret: skylet tokens are derived from it (state_dir/controller.key)
 
   std::string logs_root() const { return state_dir + "/logs/jobs"; }
   std::string snapshots_root() const { return state_dir + "/snapshots"; }

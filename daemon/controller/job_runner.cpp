@@ -73,11 +73,19 @@ catalog::Candidate candidate_from_json(const Json& json) {
   return candidate;
 }
 
-bool is_blocked(const catalog::Blocklist& blocked, const catalog::Candidate& candidate) {
-  for (const auto& entry : blocked) {
-    if (entry.cloud != candidate.cloud) continue;
-    if (entry.region && *entry.region != candidate.region) continue;
-    if (entry.zone && *entry.zone != candidate.zone) continue;
+// What a launch round has ruled out: a zone, a region or a whole cloud, for one market (spot
+// capacity says nothing about on-demand capacity) or for both.
+struct Exclusion {
+  catalog::BlockedLocation where;
+  std::optional<bool> spot;
+};
+
+bool is_excluded(const std::vector<Exclusion>& excluded, const catalog::Candidate& candidate) {
+  for (const auto& entry : excluded) {
+    if (entry.where.cloud != candidate.cloud) continue;
+    if (entry.where.region && *entry.where.region != candidate.region) continue;
+    if (entry.where.zone && *entry.where.zone != candidate.zone) continue;
+    if (entry.spot && *entry.spot != candidate.use_spot) continue;
     return true;
   }
   return false;
@@ -297,14 +305,14 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
       case JobStatus::kStarting:
       case JobStatus::kRecovering: {
         if (placement) {
-          co_await teardown(placement->cluster.name);
+          co_await teardown(placement->candidate.cloud, placement->cluster.name);
           placement.reset();
         }
         auto outcome = co_await launch(index, task, blocked_regions);
         blocked_regions.clear();
         if (outcome.kind == LaunchOutcome::Kind::kCancelled) break;
         if (outcome.kind == LaunchOutcome::Kind::kPrecheckFailed) {
-          co_await teardown(cluster_name(index));
+          co_await teardown("", cluster_name(index));
           co_await move(task, JobStatus::kFailedPrechecks, outcome.reason);
           break;
         }
@@ -317,7 +325,7 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
         backoff.reset();
         if (auto started = co_await start_attempts(index, *placement, task); !started) {
           logs_.record("the task could not be started: " + started.error().message());
-          co_await teardown(placement->cluster.name);
+          co_await teardown(placement->candidate.cloud, placement->cluster.name);
           placement.reset();
           co_await move(task, JobStatus::kPending,
                         "the task could not be started: " + started.error().message());
@@ -352,7 +360,7 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
         if (outcome.kind == Kind::kCancelled) break;
         if (outcome.kind == Kind::kSucceeded) {
           co_await move(task, JobStatus::kSucceeded, "every node exited 0");
-          co_await teardown(placement->cluster.name);
+          co_await teardown(placement->candidate.cloud, placement->cluster.name);
           placement.reset();
           break;
         }
@@ -374,7 +382,7 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
                                    std::to_string(id_.value);
           co_await move(task, outcome.setup_failed ? JobStatus::kFailedSetup : JobStatus::kFailed,
                         *details.failure_reason, details);
-          co_await teardown(placement->cluster.name);
+          co_await teardown(placement->candidate.cloud, placement->cluster.name);
           placement.reset();
           break;
         }
@@ -391,8 +399,12 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
         break;
       }
       case JobStatus::kCancelling: {
-        if (placement) co_await stop_attempts(*placement, index, task.attempt);
-        co_await teardown(cluster_name(index));
+        std::string cloud;
+        if (placement) {
+          co_await stop_attempts(*placement, index, task.attempt);
+          cloud = placement->candidate.cloud;
+        }
+        co_await teardown(cloud, cluster_name(index));
         placement.reset();
         co_await move(task, JobStatus::kCancelled, "cancelled by the user");
         break;
@@ -430,16 +442,16 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
     candidates = std::move(*planned);
   }
 
-  catalog::Blocklist failed;
+  std::vector<Exclusion> failed;
   std::vector<std::string> failures;
   bool capacity_problem = false;
   const std::string name = cluster_name(index);
   const std::string token = launch_token(index, task.attempt);
   for (const auto& candidate : candidates) {
-    if (is_blocked(failed, candidate)) continue;
-    providers::Provider* provider = candidate.cloud == "local" ? shard_.local.get() : nullptr;
+    if (is_excluded(failed, candidate)) continue;
+    providers::Provider* provider = shard_.provider_for(candidate.cloud);
     if (!provider) {
-      failed.push_back({candidate.cloud, std::nullopt, std::nullopt});
+      failed.push_back({{candidate.cloud, std::nullopt, std::nullopt}, std::nullopt});
       failures.push_back(candidate.cloud + ": no credentials are configured for this cloud");
       continue;
     }
@@ -487,12 +499,12 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
       co_return outcome;
     }
     if (error.code == ProviderErrc::kAuth) {
-      failed.push_back({candidate.cloud, std::nullopt, std::nullopt});
+      failed.push_back({{candidate.cloud, std::nullopt, std::nullopt}, std::nullopt});
     } else if (error.code == ProviderErrc::kQuota) {
-      failed.push_back({candidate.cloud, candidate.region, std::nullopt});
+      failed.push_back({{candidate.cloud, candidate.region, std::nullopt}, candidate.use_spot});
       capacity_problem = true;
     } else {
-      failed.push_back({candidate.cloud, candidate.region, candidate.zone});
+      failed.push_back({{candidate.cloud, candidate.region, candidate.zone}, candidate.use_spot});
       capacity_problem = true;
     }
   }
@@ -621,6 +633,7 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
   std::vector<std::shared_ptr<NodeResult>> results;
   for (const auto& node : placement.cluster.nodes) {
     node_cluster_[node.instance_id] = placement.cluster.name;
+    node_cloud_[node.instance_id] = placement.candidate.cloud;
     results.push_back(std::make_shared<NodeResult>());
     watchers.spawn(follow_node(index, node, attempt, task.attempt, results.back(), &changed));
     if (placement.candidate.use_spot)
@@ -682,7 +695,7 @@ Task<void> JobRunner::stop_attempts(const Placement& placement, int index, int a
     co_await skylet.cancel(node, attempt_id(index, attempt_number));
 }
 
-Task<void> JobRunner::teardown(const std::string& cluster) {
+Task<void> JobRunner::teardown(std::string cloud, std::string cluster) {
   // Every job end terminates its machines: keep trying until the provider confirms.
   Backoff backoff(BackoffPolicy{.initial = std::chrono::milliseconds(200),
                                 .multiplier = 2,
@@ -691,8 +704,18 @@ Task<void> JobRunner::teardown(const std::string& cluster) {
                                 .max_attempts = std::nullopt});
   asio::steady_timer timer(shard_.executor);
   for (;;) {
-    auto terminated = co_await shard_.local->terminate(cluster);
-    if (terminated || terminated.error().code == providers::ProviderErrc::kNotFound) {
+    // Where the cluster is not known (a cancel right after a restart), every cloud is asked.
+    Result<void> terminated;
+    for (const auto& [name, provider] : shard_.clouds) {
+      if (!cloud.empty() && name != cloud) continue;
+      auto outcome = co_await provider->terminate(cluster);
+      // Nothing can have been launched where our credentials are refused (or nothing is there).
+      if (!outcome && outcome.error().code != providers::ProviderErrc::kNotFound &&
+          outcome.error().code != providers::ProviderErrc::kAuth) {
+        terminated = outcome;
+      }
+    }
+    if (terminated) {
       logs_.record("cluster " + cluster + " terminated");
       co_return;
     }

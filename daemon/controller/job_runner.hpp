@@ -71,7 +71,7 @@ class JobRunner {
                          std::shared_ptr<NodeResult> result, Event* changed);
   Task<void> watch_events(int index, int attempt_number, providers::Node node, Event* notice);
   Task<void> stop_attempts(const Placement& placement, int index, int attempt_number);
-  Task<void> teardown(const std::string& cluster_name);
+  Task<void> teardown(std::string cloud, std::string cluster_name);  // cloud "": every one
   Task<void> cancel_later_tasks(int after_index, std::string reason);
   Task<bool> wait_backoff(Backoff& backoff);
 
@@ -91,6 +91,7 @@ class JobRunner {
   std::vector<std::string> task_ids_;
   std::vector<std::optional<Placement>> placements_;  // the task's current machines
   std::map<std::string, std::string> node_cluster_;   // instance id -> cluster name
+  std::map<std::string, std::string> node_cloud_;     // instance id -> cloud
 };
 
 }  // namespace skyd::daemon

@@ -2,6 +2,7 @@
 // What one shard holds for the jobs it owns: its database pool and repository, its HTTP client,
 // its local provider, and the coroutines of its jobs. Everything here is used only on that shard.
 
+#include "providers/aws/aws_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/task_group.hpp"
@@ -23,6 +24,13 @@ struct ShardContext {
   std::unique_ptr<store::JobRepository> jobs;
   std::unique_ptr<http::Client> http;
   std::unique_ptr<providers::LocalProvider> local;
+  std::unique_ptr<providers::aws::AwsProvider> aws;
+  std::map<std::string, providers::Provider*> clouds;  // by catalog cloud name: the usable ones
+
+  providers::Provider* provider_for(const std::string& cloud) const {
+    auto found = clouds.find(cloud);
+    return found == clouds.end() ? nullptr : found->second;
+  }
   std::map<std::int64_t, std::unique_ptr<JobRunner>> runners;  // the jobs this shard supervises
   std::unique_ptr<TaskGroup> group;
 };

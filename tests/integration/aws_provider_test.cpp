@@ -2,6 +2,7 @@
 // is SigV4-signed and checked, and every instance is a real skylet on a loopback address.
 #include "providers/aws/aws_provider.hpp"
 #include "reactor/shard_pool.hpp"
+#include "tests/support/fakecloud_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -25,43 +26,6 @@ using providers::aws::EnvLookup;
 constexpr const char* kAccessKey = "AKIDEXAMPLE";
 constexpr const char* kSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 constexpr const char* kSkyletToken = "fakecloud-test-token-0123456789";
-
-// A fakecloud child process on port 0; the ports arrive on a pipe once it listens.
-class FakeCloudProcess {
- public:
-  explicit FakeCloudProcess(const TempDir& dir, std::vector<std::string> extra = {}) {
-    int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    std::vector<std::string> argv = {binary_path("fakecloud/fakecloud"),
-                                     "--mode",
-                                     "process",
-                                     "--skylet",
-                                     binary_path("skylet"),
-                                     "--work-dir",
-                                     dir.file("cloud"),
-                                     "--ready-fd",
-                                     std::to_string(fds[1]),
-                                     "--log-level",
-                                     "debug"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    child_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
-                                            dir.file("fakecloud.log"));
-    ::close(fds[1]);
-    pollfd ready{fds[0], POLLIN, 0};
-    ::poll(&ready, 1, 20000);
-    char buffer[64] = {};
-    const auto n = ::read(fds[0], buffer, sizeof buffer - 1);
-    ::close(fds[0]);
-    port_ = n > 0 ? std::atoi(buffer) : 0;
-    if (port_ == 0) throw std::runtime_error("fakecloud did not start (see fakecloud.log)");
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int port() const { return port_; }
-
- private:
-  std::unique_ptr<ChildProcess> child_;
-  int port_ = 0;
-};
 
 Task<Result<Json>> admin_call(http::Client* client, std::string url, std::string method,
                               std::string target, std::string body) {

@@ -15,7 +15,8 @@
 namespace skyd::testing {
 namespace fs = std::filesystem;
 
-SkydHarness::SkydHarness(std::map<std::string, std::string> settings) {
+SkydHarness::SkydHarness(std::map<std::string, std::string> settings, Environment environment)
+    : environment_(std::move(environment.variables)) {
   // 0755 so the embedded PostgreSQL (run as `postgres` when the tests are root) keeps its data
   // here.
   ::chmod(dir_.path().c_str(), 0755);
@@ -48,10 +49,11 @@ SkydHarness::~SkydHarness() {
 
 void SkydHarness::start() {
   notify_ = std::make_unique<NotifyListener>(dir_.file("notify-" + std::to_string(starts_)));
+  auto environment = environment_;
+  environment["NOTIFY_SOCKET"] = notify_->path();
   skyd_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{binary_path("skyd"), "--state-dir", state_dir_, "--config", config_},
-      std::map<std::string, std::string>{{"NOTIFY_SOCKET", notify_->path()}},
-      dir_.file("skyd-" + std::to_string(starts_++) + ".log"));
+      environment, dir_.file("skyd-" + std::to_string(starts_++) + ".log"));
   if (!notify_->wait_for("READY=1", std::chrono::seconds(60))) {
     throw std::runtime_error("skyd did not become ready; see " + dir_.path());
   }

@@ -17,7 +17,11 @@ namespace skyd::testing {
 class SkydHarness {
  public:
   // Extra config file lines (YAML `key: value`), on top of the fast defaults.
-  explicit SkydHarness(std::map<std::string, std::string> settings = {});
+  struct Environment {
+    std::map<std::string, std::string> variables;  // extra environment of the skyd process
+  };
+  explicit SkydHarness(std::map<std::string, std::string> settings = {},
+                       Environment environment = {});
   ~SkydHarness();
 
   void start();                // waits for READY=1
@@ -54,6 +58,7 @@ class SkydHarness {
   TempDir dir_;
   std::string state_dir_;
   std::string config_;
+  std::map<std::string, std::string> environment_;
   std::unique_ptr<NotifyListener> notify_;
   std::unique_ptr<ChildProcess> skyd_;
   int starts_ = 0;

@@ -1,0 +1,166 @@
+// Managed jobs on AWS, against fakecloud (the EC2 Query API with SigV4 checks; every instance a
+// real skylet): spot recovery across regions, launch failover by error class, and no instance
+// left behind.
+#include "reactor/json.hpp"
+#include "tests/support/fakecloud_process.hpp"
+#include "tests/support/skyd_harness.hpp"
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+namespace skyd::testing {
+namespace {
+
+constexpr const char* kAccessKey = "AKIDEXAMPLE";
+constexpr const char* kSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// fakecloud, and a skyd that uses it as its EC2 endpoint.
+struct AwsWorld {
+  explicit AwsWorld(std::vector<std::string> cloud_flags = {}, std::string secret = kSecret)
+      : cloud(dir, std::move(cloud_flags)),
+        skyd({{"aws_enabled", "true"},
+              {"aws_endpoint", cloud.url()},
+              {"aws_regions", "us-east-1,us-west-2,eu-west-1"}},
+             SkydHarness::Environment{{{"AWS_ACCESS_KEY_ID", kAccessKey},
+                                       {"AWS_SECRET_ACCESS_KEY", secret},
+                                       {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
+                                       {"AWS_EC2_METADATA_DISABLED", "true"}}}) {}
+  ~AwsWorld() {
+    skyd.sky({"jobs", "cancel", "-a", "-y"});
+    skyd.no_machines_left();
+  }
+
+  std::string admin(const std::string& method, const std::string& target,
+                    const std::string& body = "") {
+    std::vector<std::string> argv{"/usr/bin/curl", "-s", "-X", method, cloud.url() + target};
+    if (!body.empty())
+      argv.insert(argv.end(), {"-H", "Content-Type: application/json", "-d", body});
+    return run_command(argv).out;
+  }
+  long long live_instances() {
+    auto stats = parse_json(admin("GET", "/_admin/stats"));
+    return stats && stats->find("live") ? stats->find("live")->as_int().value_or(-1) : -1;
+  }
+  // Every "launching cluster ... on aws/<region>/<zone>" of the job's controller log, in order.
+  std::vector<std::string> launch_zones(long long id) {
+    const std::string log =
+        skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
+    std::vector<std::string> zones;
+    std::regex launching("launching cluster \\S+ on aws/([a-z0-9-]+/[a-z0-9-]+)");
+    for (std::sregex_iterator it(log.begin(), log.end(), launching), end; it != end; ++it)
+      zones.push_back((*it)[1]);
+    return zones;
+  }
+
+  TempDir dir;
+  FakeCloudProcess cloud;
+  SkydHarness skyd;
+};
+
+std::string waiting_spot_job(const std::string& marks, const std::string& recovery = "") {
+  return "name: spot-aws\nresources:\n  cloud: aws\n  instance_type: m6i.large\n  use_spot: "
+         "true\n" +
+         recovery + "envs:\n  MARKS: " + marks +
+         "\nrun: |\n  n=$(cat $MARKS/runs 2>/dev/null || echo 0); echo $((n+1)) > $MARKS/runs\n"
+         "  if [ $n -eq 0 ]; then sleep 1000; fi\n  echo finished on run $((n+1))\n";
+}
+
+bool wait_for(const std::function<bool()>& ready) {
+  for (int i = 0; i < 600; ++i) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST(AwsJobs, ASpotPreemptionRecoversInAnotherRegionFirst) {
+  AwsWorld world;
+  const auto yaml = world.skyd.write_file("spot.yaml", waiting_spot_job(world.dir.path()));
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for([&] { return read_text(world.dir.file("runs")) == "1\n"; }));
+  world.admin("POST", "/_admin/preempt?cluster=spot-aws-1&grace_ms=1000");
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "finished on run 2")) << logs.out;
+  const auto zones = world.launch_zones(1);
+  ASSERT_EQ(zones.size(), 2u);
+  EXPECT_EQ(zones[0], "us-east-1/us-east-1a");
+  EXPECT_EQ(zones[1].substr(0, zones[1].find('/')), "us-west-2")
+      << "EAGER_NEXT_REGION leaves the lost region";
+  EXPECT_TRUE(world.skyd.no_machines_left());
+  EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }))
+      << world.admin("GET", "/_admin/stats");
+}
+
+TEST(AwsJobs, FailoverRetriesTheSameRegionFirst) {
+  AwsWorld world;
+  const auto yaml = world.skyd.write_file(
+      "spot.yaml", waiting_spot_job(world.dir.path(), "  job_recovery:\n    strategy: FAILOVER\n"));
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for([&] { return read_text(world.dir.file("runs")) == "1\n"; }));
+  world.admin("POST", "/_admin/preempt?cluster=spot-aws-1&grace_ms=1000");
+  EXPECT_EQ(world.skyd.sky({"jobs", "logs", "1"}).exit_code, 0);
+  const auto zones = world.launch_zones(1);
+  ASSERT_EQ(zones.size(), 2u);
+  EXPECT_EQ(zones[1].substr(0, zones[1].find('/')), "us-east-1");
+  EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
+}
+
+TEST(AwsJobs, AZoneWithoutCapacityMovesTheLaunchToTheNextZone) {
+  AwsWorld world;
+  world.admin(
+      "POST", "/_admin/faults",
+      R"({"action":"RunInstances","zone":"us-east-1a","code":"InsufficientInstanceCapacity"})");
+  const auto yaml = world.skyd.write_file("job.yaml",
+                                          "name: zoned\nresources:\n  cloud: aws\n  instance_type: "
+                                          "m6i.large\n  use_spot: true\nrun: echo ok\n");
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.out;
+  const auto zones = world.launch_zones(1);
+  ASSERT_EQ(zones.size(), 2u);
+  EXPECT_EQ(zones[0], "us-east-1/us-east-1a");
+  EXPECT_EQ(zones[1], "us-east-1/us-east-1b");
+  EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
+}
+
+TEST(AwsJobs, WhenSpotIsRefusedEverywhereAnyOfFallsBackToOnDemand) {
+  AwsWorld world;
+  world.admin("POST", "/_admin/faults",
+              R"({"action":"RunInstances","market":"spot","code":"InsufficientInstanceCapacity"})");
+  const auto yaml = world.skyd.write_file(
+      "anyof.yaml",
+      "name: either\nresources:\n  cloud: aws\n  instance_type: m6i.large\n"
+      "  any_of:\n    - use_spot: true\n    - use_spot: false\nrun: echo ok\n");
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.out;
+  const std::string json = world.skyd.job_json(1);
+  EXPECT_TRUE(contains(json, "\"use_spot\":false")) << json;
+  EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
+}
+
+TEST(AwsJobs, BadCredentialsFailPrechecks) {
+  AwsWorld world({}, "not-the-secret");
+  const auto yaml = world.skyd.write_file(
+      "job.yaml",
+      "name: denied\nresources:\n  cloud: aws\n  instance_type: m6i.large\nrun: echo never\n");
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 100) << launched.out;
+  EXPECT_EQ(world.skyd.job_status(1), "FAILED_PRECHECKS");
+  EXPECT_EQ(world.live_instances(), 0);
+}
+
+}  // namespace
+}  // namespace skyd::testing

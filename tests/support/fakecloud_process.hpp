@@ -1,0 +1,55 @@
+#pragma once
+// fakecloud as a child process for integration tests: process mode (every instance a real
+// skylet), port 0, ready when it has written its port.
+
+#include "tests/support/process.hpp"
+#include "tests/support/test_support.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace skyd::testing {
+
+// A fakecloud child process on port 0; the ports arrive on a pipe once it listens.
+class FakeCloudProcess {
+ public:
+  explicit FakeCloudProcess(const TempDir& dir, std::vector<std::string> extra = {}) {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    std::vector<std::string> argv = {binary_path("fakecloud/fakecloud"),
+                                     "--mode",
+                                     "process",
+                                     "--skylet",
+                                     binary_path("skylet"),
+                                     "--work-dir",
+                                     dir.file("cloud"),
+                                     "--ready-fd",
+                                     std::to_string(fds[1]),
+                                     "--log-level",
+                                     "debug"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
+                                            dir.file("fakecloud.log"));
+    ::close(fds[1]);
+    pollfd ready{fds[0], POLLIN, 0};
+    ::poll(&ready, 1, 20000);
+    char buffer[64] = {};
+    const auto n = ::read(fds[0], buffer, sizeof buffer - 1);
+    ::close(fds[0]);
+    port_ = n > 0 ? std::atoi(buffer) : 0;
+    if (port_ == 0) throw std::runtime_error("fakecloud did not start (see fakecloud.log)");
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+
+ private:
+  std::unique_ptr<ChildProcess> child_;
+  int port_ = 0;
+};
+
+}  // namespace skyd::testing
