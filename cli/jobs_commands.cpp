@@ -129,7 +129,9 @@ std::vector<std::string> task_cells(const Json& job, const Json& task, bool mult
   cells.push_back(format_duration(number(task, "total_duration")));
   cells.push_back(started < 0 ? "-" : format_duration(number(task, "job_duration")));
   cells.push_back(std::to_string(static_cast<int>(number(task, "recovery_count"))));
-  cells.push_back(coloured(status));
+  const std::string details = text(job, "details");
+  cells.push_back(coloured(status) +
+                  (status == "PENDING" && !details.empty() ? " (" + details + ")" : ""));
   return cells;
 }
 }  // namespace

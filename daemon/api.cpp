@@ -117,7 +117,11 @@ Task<http::Response> queue(Controller* controller, DaemonInfo info, http::Reques
   auto jobs = co_await controller->list(filter);
   if (!jobs) co_return store_error(jobs.error());
   Json list = Json::array();
-  for (const auto& job : *jobs) list.push_back(job_to_json(job));
+  for (const auto& job : *jobs) {
+    Json item = job_to_json(job);
+    if (auto reason = controller->waiting_reason(job.id)) item.set("details", *reason);
+    list.push_back(std::move(item));
+  }
   Json reply = Json::object();
   reply.set("jobs", std::move(list));
   co_return http::Response::json(200, reply);

@@ -51,7 +51,10 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "aws_enabled",
                                                "aws_regions",
                                                "aws_endpoint",
-                                               "aws_skylet_port"};
+                                               "aws_skylet_port",
+                                               "max_running_jobs",
+                                               "max_launches_per_region",
+                                               "log_retention"};
   for (const auto& entry : root) {
     const auto key = entry.first.as<std::string>();
     const auto where = path + ":" + std::to_string(entry.first.Mark().line + 1) + ": ";
@@ -66,6 +69,8 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       if (key == "skylet_binary") config.skylet_binary = entry.second.as<std::string>();
       if (key == "db_pool_size") config.db_pool_size = entry.second.as<std::size_t>();
       if (key == "aws_enabled") config.aws_enabled = entry.second.as<bool>();
+      if (key == "max_running_jobs") config.max_running_jobs = entry.second.as<int>();
+      if (key == "max_launches_per_region") config.max_launches_per_region = entry.second.as<int>();
       if (key == "aws_endpoint") config.aws_endpoint = entry.second.as<std::string>();
       if (key == "aws_skylet_port") config.aws_skylet_port = entry.second.as<int>();
       if (key == "aws_regions") {
@@ -77,6 +82,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       Duration* duration = key == "launch_backoff"           ? &config.launch_backoff
                            : key == "node_lost_after"        ? &config.node_lost_after
                            : key == "local_preemption_grace" ? &config.local_preemption_grace
+                           : key == "log_retention"          ? &config.log_retention
                                                              : nullptr;
       if (duration || key == "local_preemption_mean_interval") {
         auto parsed = parse_duration(entry.second.as<std::string>());
@@ -145,12 +151,15 @@ Json DaemonConfig::to_json() const {
   out.set("config_file", config_file);
   out.set("skylet_binary", skylet_binary);
   out.set("aws_enabled", aws_enabled);
+  out.set("max_running_jobs", max_running_jobs);
+  out.set("max_launches_per_region", max_launches_per_region);
   out.set("aws_endpoint", aws_endpoint);
   out.set("db_pool_size", static_cast<long long>(db_pool_size));
   auto ms = [](Duration d) {
     return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
   };
   out.set("launch_backoff_ms", ms(launch_backoff));
+  out.set("log_retention_ms", ms(log_retention));
   out.set("node_lost_after_ms", ms(node_lost_after));
   out.set("local_preemption_grace_ms", ms(local_preemption_grace));
   out.set("local_preemption_mean_interval_ms", local_preemption_mean_interval

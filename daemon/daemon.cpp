@@ -80,6 +80,9 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
   options.launch_backoff.initial = config.launch_backoff;
   options.launch_backoff.cap = config.launch_backoff * 5;
   options.node_lost_after = config.node_lost_after;
+  options.limits.max_running_jobs = config.max_running_jobs;
+  options.limits.max_launches_per_region = config.max_launches_per_region;
+  options.log_retention = config.log_retention;
   if (config.aws_enabled) {
     providers::aws::AwsProviderOptions aws;
     aws.regions = config.aws_regions;

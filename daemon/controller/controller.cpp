@@ -9,6 +9,7 @@
 #include "store/store_errc.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <filesystem>
 #include <set>
@@ -81,6 +82,39 @@ Task<int> sweep_leaks(ShardContext* shard, std::set<std::int64_t> open) {
   co_return terminated;
 }
 
+// Removes the logs of jobs that ended longer ago than the retention, now and then every hour.
+Task<void> prune_logs(ShardContext* shard, const ControllerOptions* options) {
+  asio::steady_timer timer(shard->executor);
+  for (;;) {
+    std::vector<std::string> dirs;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(options->logs_root(), ec))
+      dirs.push_back(entry.path().string());
+    const auto horizon = std::chrono::system_clock::now() - options->log_retention;
+    for (const auto& dir : dirs) {
+      std::int64_t id = 0;
+      try {
+        id = std::stoll(fs::path(dir).filename().string());
+      } catch (...) {
+        continue;
+      }
+      auto job = co_await shard->jobs->get_job(store::JobId{id});
+      const bool expired = job ? (job->ended_at && *job->ended_at < horizon)
+                               : job.error().code == store::StoreErrc::kNotFound;
+      if (!expired) continue;
+      std::function<bool()> remove = [dir] {
+        std::error_code ignored;
+        fs::remove_all(dir, ignored);
+        return true;
+      };
+      co_await run_blocking<bool>(std::move(remove));
+      logger("controller")->info("job logs removed after retention job={}", id);
+    }
+    timer.expires_after(std::chrono::hours(1));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
 Task<void> shutdown_shard(ShardContext* shard) {
   shard->group->cancel_all();
   co_await shard->group->wait();
@@ -104,10 +138,12 @@ std::size_t Controller::owner_of(store::JobId id) const {
 }
 
 Result<void> Controller::start() {
+  admission_ = std::make_unique<Admission>(pool_.executor(0), options_.limits);
   for (std::size_t i = 0; i < pool_.size(); ++i) {
     auto shard = std::make_unique<ShardContext>();
     shard->index = i;
     shard->executor = pool_.executor(i);
+    shard->admission = admission_.get();
     ShardContext* raw = shard.get();
     const ControllerOptions* options = &options_;
     pool_.submit<void>(i, [raw, options] { return make_shard(raw, options); }).get();
@@ -129,10 +165,21 @@ Result<void> Controller::start() {
   const int swept =
       pool_.submit<int>(0, [first, open_ids] { return sweep_leaks(first, open_ids); }).get();
   for (const auto& id : *open) supervise(id);
+  const ControllerOptions* options = &options_;
+  asio::post(first->executor,
+             [first, options] { first->group->spawn(prune_logs(first, options)); });
+  if (options_.local.preemption_mean_interval) {
+    asio::post(first->executor,
+               [first] { first->group->spawn(first->local->run_random_preemptions()); });
+  }
   logger("controller")
       ->info("controller started resumed_jobs={} leaked_clusters_terminated={}", open->size(),
              swept);
   return {};
+}
+
+std::optional<std::string> Controller::waiting_reason(store::JobId id) const {
+  return admission_ ? admission_->waiting_reason(id.value) : std::nullopt;
 }
 
 void Controller::stop() {

@@ -3,6 +3,7 @@
 // provider and the coroutines of the jobs that shard supervises (job id % shards). API handlers
 // call it from whichever shard serves their connection; it hops to the job's shard where needed.
 
+#include "daemon/controller/admission.hpp"
 #include "daemon/controller/controller_options.hpp"
 #include "daemon/controller/shard_context.hpp"
 #include "reactor/shard_pool.hpp"
@@ -19,7 +20,8 @@ namespace skyd::daemon {
 
 struct SubmitRequest {
   std::string name;
-  std::string pipeline_json;  // the normalized pipeline (daemon/spec/task_json.hpp), secrets included
+  std::string
+      pipeline_json;  // the normalized pipeline (daemon/spec/task_json.hpp), secrets included
   uid_t user_uid = 0;
   std::string user_name;
   int priority = 500;
@@ -34,7 +36,7 @@ struct CancelOutcome {
   std::vector<std::int64_t> scheduled;         // now cancelling
   std::vector<std::int64_t> already_finished;  // terminal already: untouched
   std::vector<std::int64_t> not_found;
-  std::vector<std::int64_t> not_permitted;     // another user's job
+  std::vector<std::int64_t> not_permitted;  // another user's job
 };
 
 class Controller {
@@ -55,11 +57,14 @@ class Controller {
   Task<Result<store::JobRecord>> get(store::JobId id);
   Task<Result<CancelOutcome>> cancel(std::vector<store::JobId> ids, Caller caller);
   // Every open job with this name (the caller's own unless privileged), or all of them.
-  Task<Result<std::vector<store::JobId>>> open_jobs_named(std::optional<std::string> name, Caller caller);
+  Task<Result<std::vector<store::JobId>>> open_jobs_named(std::optional<std::string> name,
+                                                          Caller caller);
   // The local provider's preemption of the job's current spot cluster.
   Task<Result<std::string>> preempt(store::JobId id);
 
   const ControllerOptions& options() const { return options_; }
+  // Why a PENDING job waits for a slot, if it does.
+  std::optional<std::string> waiting_reason(store::JobId id) const;
 
  private:
   ShardContext& here();
@@ -70,6 +75,7 @@ class Controller {
   ShardPool& pool_;
   ControllerOptions options_;
   std::vector<std::unique_ptr<ShardContext>> shards_;
+  std::unique_ptr<Admission> admission_;
 };
 
 }  // namespace skyd::daemon

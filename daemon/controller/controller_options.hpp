@@ -1,6 +1,7 @@
 #pragma once
 // Settings of the managed-job controller, filled from skyd's configuration.
 
+#include "daemon/controller/admission.hpp"
 #include "providers/aws/aws_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "reactor/backoff.hpp"
@@ -17,6 +18,9 @@ struct ControllerOptions {
   std::size_t db_connections_per_shard = 4;
   providers::LocalProviderOptions local;  // root_dir and skylet_binary filled in by skyd
   std::optional<providers::aws::AwsProviderOptions> aws;  // set when AWS is enabled
+  AdmissionLimits limits;
+  Duration log_retention =
+      std::chrono::hours(24 * 30);  // logs of jobs ended longer ago are removed
   // Between full launch rounds that found no capacity anywhere (SkyPilot's: 60 s x1.6, cap 300 s).
   BackoffPolicy launch_backoff{.initial = std::chrono::seconds(60),
                                .multiplier = 1.6,

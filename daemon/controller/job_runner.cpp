@@ -1,5 +1,8 @@
 #include "daemon/controller/job_runner.hpp"
 
+#include "daemon/controller/admission.hpp"
+#include "reactor/shard_pool.hpp"
+
 #include "daemon/skylet_client.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "daemon/task_env.hpp"
@@ -229,6 +232,33 @@ Task<void> JobRunner::run() {
     task_ids_.push_back(make_task_id(to_micros(job_.submitted_at),
                                      pipeline_.tasks[i].name.value_or(job_.name), id_.value,
                                      static_cast<int>(i)));
+  }
+  // A slot among the jobs that may run at once; a job that already ran before a restart keeps its.
+  const auto& limits = shard_.admission->limits();
+  bool holding_job_slot = false;
+  struct GiveBack {
+    Admission& admission;
+    bool& holding;
+    ~GiveBack() {
+      if (holding) admission.release("jobs");
+    }
+  } give_back{*shard_.admission, holding_job_slot};
+  if (limits.max_running_jobs > 0) {
+    const auto& first = job_.tasks.front();
+    const bool fresh = first.status == JobStatus::kPending && first.attempt == 0;
+    Admission* admission = shard_.admission;
+    const std::string reason =
+        "waiting for a job slot: " + std::to_string(limits.max_running_jobs) +
+        " jobs may run at once";
+    const int limit = limits.max_running_jobs;
+    const int priority = job_.priority;
+    const std::int64_t id = id_.value;
+    std::function<Task<void>()> take = [admission, limit, priority, id, reason, fresh] {
+      return admission->acquire("jobs", limit, priority, id, reason, fresh);
+    };
+    auto slot = ShardPool::call_on<void>(admission->home(), std::move(take));
+    auto outcome = co_await (std::move(slot) || cancel_.wait());
+    holding_job_slot = outcome.index() == 0;
   }
   for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
     const JobStatus ended = co_await run_task(static_cast<int>(i));
@@ -477,7 +507,29 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
                  "/" + candidate.zone + " (" + candidate.instance_type +
                  (candidate.use_spot ? ", spot" : "") + ", attempt " +
                  std::to_string(task.attempt) + ")");
-    auto launched = co_await (provider->launch(request) || cancel_.wait());
+    // A slot among the launches in flight in this region (cloud APIs throttle bursts).
+    const std::string slot = "launch:" + candidate.cloud + "/" + candidate.region;
+    const int limit = shard_.admission->limits().max_launches_per_region;
+    if (limit > 0) {
+      Admission* admission = shard_.admission;
+      const std::string reason = "waiting for a launch slot in " + candidate.cloud + "/" +
+                                 candidate.region + ": " + std::to_string(limit) +
+                                 " launches at once";
+      const int priority = job_.priority;
+      const std::int64_t id = id_.value;
+      std::function<Task<void>()> take = [admission, slot, limit, priority, id, reason] {
+        return admission->acquire(slot, limit, priority, id, reason, true);
+      };
+      auto waiting = ShardPool::call_on<void>(admission->home(), std::move(take));
+      auto admitted = co_await (std::move(waiting) || cancel_.wait());
+      if (admitted.index() == 1) {
+        outcome.kind = LaunchOutcome::Kind::kCancelled;
+        co_return outcome;
+      }
+    }
+    auto launching = provider->launch(request);
+    auto launched = co_await (std::move(launching) || cancel_.wait());
+    if (limit > 0) shard_.admission->release(slot);
     if (launched.index() == 1) {
       outcome.kind = LaunchOutcome::Kind::kCancelled;
       co_return outcome;

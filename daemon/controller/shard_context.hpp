@@ -15,6 +15,7 @@
 
 namespace skyd::daemon {
 
+class Admission;
 class JobRunner;
 
 struct ShardContext {
@@ -33,6 +34,7 @@ struct ShardContext {
   }
   std::map<std::int64_t, std::unique_ptr<JobRunner>> runners;  // the jobs this shard supervises
   std::unique_ptr<TaskGroup> group;
+  Admission* admission = nullptr;  // shared by every shard, homed on shard 0
 };
 
 }  // namespace skyd::daemon
