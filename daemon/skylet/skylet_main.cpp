@@ -1,5 +1,6 @@
 // skylet: the agent that runs task attempts on a node (see daemon/skylet/README.md).
 #include "daemon/skylet/agent.hpp"
+#include "daemon/skylet/private_root.hpp"
 #include "daemon/skylet/spot_watcher.hpp"
 #include "daemon/version.hpp"
 #include "reactor/log.hpp"
@@ -21,6 +22,7 @@ constexpr const char* kUsage =
     "              [--tls-cert FILE --tls-key FILE] [--metadata-url URL] [--metadata-interval-ms "
     "N]\n"
     "              [--log-cap-bytes N] [--cancel-grace-ms N] [--log-level LEVEL]\n"
+    "              [--private-root SANDBOX [--bind SOURCE /DESTINATION]...]\n"
     "\n"
     "The node agent: runs task attempts, keeps their logs by offset, reports spot notices.\n"
     "Every API call must carry 'Authorization: Bearer <token>'. PORT 0 picks a free port; with\n"
@@ -33,6 +35,8 @@ struct Flags {
   int ready_fd = -1;
   long metadata_interval_ms = 5000, cancel_grace_ms = 10000;
   unsigned long long log_cap_bytes = 1ull << 30;
+  std::string private_root;                    // sandbox for a private mount namespace and root
+  std::vector<skyd::skylet::BindMount> binds;  // --bind SOURCE DESTINATION
 };
 
 std::string read_file(const std::string& path) {
@@ -93,12 +97,29 @@ int main(int argc, char** argv) {
       flags.cancel_grace_ms = std::atol(next().c_str());
     } else if (arg == "--log-level") {
       flags.log_level = next();
+    } else if (arg == "--private-root") {
+      flags.private_root = next();
+    } else if (arg == "--bind") {
+      skylet::BindMount mount;
+      mount.source = next();
+      mount.destination = next();
+      if (mount.destination.empty() || mount.destination.front() != '/')
+        return fail("--bind expects SOURCE /DESTINATION");
+      flags.binds.push_back(std::move(mount));
     } else {
       return fail("unknown option '" + arg + "' (see skylet --help)");
     }
   }
   if (flags.token_file.empty() || flags.work_dir.empty())
     return fail("--token-file and --work-dir are required");
+  if (!flags.binds.empty() && flags.private_root.empty())
+    return fail("--bind needs --private-root");
+  if (!flags.private_root.empty()) {
+    // Before any thread exists: the namespace and the root belong to the whole process.
+    if (auto entered = skylet::enter_private_root(flags.private_root, flags.binds); !entered) {
+      return fail(entered.error().detail);
+    }
+  }
   const std::string token = read_file(flags.token_file);
   if (token.size() < 16)
     return fail("the token in " + flags.token_file + " is missing or too short");

@@ -127,19 +127,34 @@ Task<bool> wait_for_exit(pid_t pid, Duration limit) {
   co_return outcome.has_value();
 }
 
-// Where a file_mounts destination lands inside a node's home.
-Result<std::string> resolve_destination(const std::string& home, const std::string& destination) {
+// Where a file_mounts destination's content is prepared in a node's sandbox: under its home for
+// `~/x` and `x`; for an absolute path, in the sandbox, to be bind-mounted at that path inside the
+// machine's private mount namespace (which needs root).
+Result<std::string> resolve_destination(const std::string& home, const std::string& sandbox,
+                                        std::size_t index, const std::string& provider_root,
+                                        const std::string& destination) {
   std::string relative = destination;
   if (relative.starts_with("~/")) relative = relative.substr(2);
   if (relative == "~" || relative.empty())
     return make_error(ProviderErrc::kInvalid, "a file mount needs a destination below ~");
   if (relative.starts_with("/")) {
-    return make_error(
-        ProviderErrc::kInvalid,
-        "file_mounts destination " + destination +
-            " is an absolute path: the local provider keeps every machine inside its sandbox "
-            "and does not write to the host's " +
-            destination + "; use a path under ~ instead");
+    const fs::path absolute = fs::path(relative).lexically_normal();
+    if (::geteuid() != 0) {
+      return make_error(
+          ProviderErrc::kInvalid,
+          "file_mounts destination " + destination +
+              " is an absolute path: the local provider gives such a machine a private mount "
+              "namespace, which needs skyd to run as root; it never writes to the host's " +
+              destination + ". Use a path under ~ instead");
+    }
+    const std::string top = "/" + (++absolute.begin())->string();
+    if (absolute == "/" || provider_root == top || provider_root.starts_with(top + "/")) {
+      return make_error(ProviderErrc::kInvalid,
+                        "file_mounts destination " + destination +
+                            " would cover the local provider's own directory " + provider_root +
+                            "; use another path");
+    }
+    return sandbox + "/mounts/" + std::to_string(index);
   }
   const fs::path resolved = (fs::path(home) / relative).lexically_normal();
   if (!resolved.string().starts_with(home)) {
@@ -219,10 +234,14 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
   const std::string home = sandbox + "/home";
   const std::string workdir = home + "/sky_workdir";
   std::vector<std::pair<std::string, MountRequest>> mounts;
+  std::vector<std::string> binds;  // skylet arguments: --bind SOURCE DESTINATION
   for (const auto& mount : request.mounts) {
-    auto destination = resolve_destination(home, mount.destination);
+    auto destination =
+        resolve_destination(home, sandbox, mounts.size(), options_.root_dir, mount.destination);
     if (!destination)
       co_return Result<std::pair<Node, pid_t>>(boost::system::in_place_error, destination.error());
+    if (mount.destination.starts_with("/"))
+      binds.insert(binds.end(), {"--bind", *destination, mount.destination});
     mounts.emplace_back(*destination, mount);
   }
 
@@ -285,6 +304,10 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    options_.skylet_cancel_grace)
                                    .count())};
+  if (!binds.empty()) {
+    spawn.argv.insert(spawn.argv.end(), {"--private-root", sandbox});
+    spawn.argv.insert(spawn.argv.end(), binds.begin(), binds.end());
+  }
   spawn.environment = environment_with(
       {{"HOME", home}, {"SKYD_LOCAL_MACHINE", request.cluster_name + "/" + std::to_string(rank)}},
       {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "WATCHDOG_USEC", "WATCHDOG_PID"});

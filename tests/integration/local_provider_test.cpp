@@ -8,6 +8,7 @@
 #include "tests/support/test_support.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -351,17 +352,55 @@ TEST_F(LocalProviderTest, LaunchingAgainWithTheSameTokenAdoptsTheCluster) {
   EXPECT_EQ(again.nodes[1].skylet.port, first.nodes[1].skylet.port);
 }
 
-TEST_F(LocalProviderTest, AnAbsoluteMountDestinationIsRefusedClearly) {
+TEST_F(LocalProviderTest, AbsoluteDestinationsArePrivateBindMountsThatNeverTouchTheHost) {
+  if (::geteuid() != 0) GTEST_SKIP() << "private mount namespaces need root";
+  const std::string nested = "/opt/skyd-test-" + std::to_string(::getpid()) + "/ckpt";
+  const Cluster first =
+      launch("abs-1", 1, false,
+             {MountRequest{"/checkpoint", "", "bucket-a", MountRequest::Mode::kMount},
+              MountRequest{nested, "", "bucket-n", MountRequest::Mode::kMount}});
+  const Cluster second = launch(
+      "abs-2", 1, false, {MountRequest{"/checkpoint", "", "bucket-b", MountRequest::Mode::kMount}});
+  start(first.nodes[0],
+        AttemptRequest{"w",
+                       "",
+                       "echo first > /checkpoint/owner && echo deep > " + nested + "/file",
+                       {},
+                       {},
+                       first.nodes[0].workdir});
+  start(
+      second.nodes[0],
+      AttemptRequest{"w", "", "echo second > /checkpoint/owner", {}, {}, second.nodes[0].workdir});
+  auto first_run = run_to_end(first.nodes[0], "w");
+  EXPECT_EQ(first_run.status.phase, "SUCCEEDED") << first_run.output;
+  EXPECT_EQ(run_to_end(second.nodes[0], "w").status.phase, "SUCCEEDED");
+  auto text = [](const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream out;
+    out << in.rdbuf();
+    return out.str();
+  };
+  EXPECT_EQ(text(provider_->bucket_dir("bucket-a") + "/owner"), "first\n");
+  EXPECT_EQ(text(provider_->bucket_dir("bucket-b") + "/owner"), "second\n")
+      << "machines do not collide";
+  EXPECT_EQ(text(provider_->bucket_dir("bucket-n") + "/file"), "deep\n");
+  EXPECT_FALSE(std::filesystem::exists("/checkpoint")) << "the host is untouched";
+  EXPECT_FALSE(std::filesystem::exists("/opt/skyd-test-" + std::to_string(::getpid())));
+}
+
+TEST_F(LocalProviderTest, ADestinationOverTheProvidersOwnDirectoryIsRefusedClearly) {
+  if (::geteuid() != 0) GTEST_SKIP() << "without root every absolute destination is refused";
   LaunchRequest request;
-  request.cluster_name = "abs-1";
+  request.cluster_name = "abs-3";
   request.skylet_token = kToken;
-  request.mounts = {MountRequest{"/checkpoint", "", "b", MountRequest::Mode::kMount}};
+  request.mounts = {MountRequest{"/tmp/anything", "", "b", MountRequest::Mode::kMount}};
   auto cluster = on_shard<Result<Cluster>>([this, request] { return provider_->launch(request); });
-  launched_.push_back("abs-1");
+  launched_.push_back("abs-3");
   ASSERT_FALSE(cluster);
   EXPECT_EQ(cluster.error().code, providers::ProviderErrc::kInvalid);
-  EXPECT_NE(cluster.error().detail.find("/checkpoint is an absolute path"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists("/checkpoint"));
+  EXPECT_NE(cluster.error().detail.find("would cover the local provider's own directory"),
+            std::string::npos)
+      << cluster.error().detail;
 }
 
 }  // namespace
