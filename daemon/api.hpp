@@ -9,6 +9,7 @@
 //   POST /v1/jobs/{id}/cancel        cancel one job
 //   POST /v1/jobs/cancel             cancel by {"ids":[..]}, {"name":..} or {"all":true}
 //   POST /v1/jobs/{id}/preempt       local provider: preempt the job's spot machines now
+//   GET  /metrics                    Prometheus text format (daemon/metrics_endpoint.hpp)
 //
 // Who calls comes from the socket's peer credentials: a user sees and cancels their own jobs;
 // root, skyd's own user and members of its socket group see and cancel all.

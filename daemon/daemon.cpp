@@ -5,6 +5,7 @@
 #include "daemon/version.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
+#include "reactor/metrics.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/signals.hpp"
 #include "reactor/systemd.hpp"
@@ -144,6 +145,9 @@ int run_daemon(const DaemonConfig& config) {
     return fail("API socket", listening.error());
   }
   api.start();
+  for (std::size_t shard = 0; shard < pool.size(); ++shard) {
+    pool.spawn(shard, [shard] { return metrics::measure_loop_lag(shard, std::chrono::seconds(1)); });
+  }
   if (auto interval = systemd::watchdog_interval()) {
     auto shards = pool.executors();
     pool.spawn(0, [shards, every = *interval] { return systemd::feed_watchdog(shards, every); });

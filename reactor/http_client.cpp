@@ -38,10 +38,9 @@ class LatencyScope {
   LatencyScope(const LatencyScope&) = delete;
   LatencyScope& operator=(const LatencyScope&) = delete;
   ~LatencyScope() {
-    static auto& seconds =
-        metrics::registry().histogram("skyd_http_client_request_duration_seconds",
-                                      "Outgoing HTTP request latency (cloud APIs, skylets), by host",
-                                      {"host"});
+    static auto& seconds = metrics::registry().histogram(
+        "skyd_http_client_request_duration_seconds",
+        "Outgoing HTTP request latency (cloud APIs, skylets), by host", {"host"});
     seconds.with({host_}).observe(Clock::now() - started_);
   }
 

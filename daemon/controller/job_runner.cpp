@@ -1,5 +1,6 @@
 #include "daemon/controller/job_runner.hpp"
 
+#include "daemon/controller/controller_metrics.hpp"
 #include "daemon/skylet_client.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "daemon/task_env.hpp"
@@ -179,6 +180,7 @@ Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStat
   for (;;) {
     auto moved = co_await shard_.jobs->transition(extras);
     if (moved) {
+      record_transition(task.status, to, reason);
       logger("controller")
           ->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
                  task.task_index, store::to_string(task.status), store::to_string(to), reason);
@@ -465,6 +467,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
                  "/" + candidate.zone + " (" + candidate.instance_type +
                  (candidate.use_spot ? ", spot" : "") + ", attempt " +
                  std::to_string(task.attempt) + ")");
+    record_launch_attempt(candidate.cloud, candidate.region);
     auto launched = co_await (provider->launch(request) || cancel_.wait());
     if (launched.index() == 1) {
       outcome.kind = LaunchOutcome::Kind::kCancelled;
@@ -477,6 +480,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
       co_return outcome;
     }
     const auto& error = cluster.error();
+    record_launch_failure(candidate.cloud, candidate.region, error);
     failures.push_back(candidate.cloud + "/" + candidate.zone + ": " + error.message());
     logs_.record("launch failed on " + candidate.cloud + "/" + candidate.zone + ": " +
                  error.message());
