@@ -77,6 +77,7 @@ Task<http::Response> health(DaemonInfo info, http::Request& request) {
       "uptime_seconds",
       std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - info.started_at).count());
   if (request.peer.known) body.set("caller_uid", static_cast<long long>(request.peer.uid));
+  body.set("dashboard_url", info.dashboard_url.empty() ? Json(nullptr) : Json(info.dashboard_url));
   co_return http::Response::json(200, body);
 }
 

@@ -32,6 +32,7 @@ struct DaemonInfo {
   std::size_t shards = 0;
   Clock::time_point started_at = Clock::now();
   std::optional<gid_t> socket_group;
+  std::string dashboard_url;  // empty when the dashboard is off (health shows null)
 };
 
 http::Router make_api_router(const DaemonInfo& info, Controller* controller);

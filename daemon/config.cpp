@@ -46,7 +46,8 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "launch_backoff",
                                                "node_lost_after",
                                                "local_preemption_grace",
-                                               "local_preemption_mean_interval"};
+                                               "local_preemption_mean_interval",
+                                               "dashboard"};
   for (const auto& entry : root) {
     const auto key = entry.first.as<std::string>();
     const auto where = path + ":" + std::to_string(entry.first.Mark().line + 1) + ": ";
@@ -60,6 +61,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       if (key == "log_level") config.log_level = entry.second.as<std::string>();
       if (key == "skylet_binary") config.skylet_binary = entry.second.as<std::string>();
       if (key == "db_pool_size") config.db_pool_size = entry.second.as<std::size_t>();
+      if (key == "dashboard") config.dashboard = entry.second.as<std::string>();
       Duration* duration = key == "launch_backoff"           ? &config.launch_backoff
                            : key == "node_lost_after"        ? &config.node_lost_after
                            : key == "local_preemption_grace" ? &config.local_preemption_grace
@@ -129,6 +131,7 @@ Json DaemonConfig::to_json() const {
   out.set("db", db.empty() ? std::string("embedded") : mask_conninfo(db));
   out.set("log_level", log_level);
   out.set("config_file", config_file);
+  out.set("dashboard", dashboard.empty() ? Json(nullptr) : Json(dashboard));
   out.set("skylet_binary", skylet_binary);
   out.set("db_pool_size", static_cast<long long>(db_pool_size));
   auto ms = [](Duration d) {
@@ -146,6 +149,7 @@ Json DaemonConfig::to_json() const {
 std::string usage() {
   return "usage: skyd [--state-dir DIR] [--socket PATH] [--socket-group GROUP] [--shards N]\n"
          "            [--db CONNINFO] [--config FILE] [--log-level LEVEL] [--print-config]\n"
+         "            [--dashboard 127.0.0.1:PORT]\n"
          "            [--version] [--help]\n"
          "\n"
          "Runs the managed-jobs controller in the foreground. Everything it keeps lives under the\n"
@@ -186,6 +190,8 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
       ok = value(config_file);
     } else if (arg == "--log-level") {
       ok = value(flags.log_level);
+    } else if (arg == "--dashboard") {
+      ok = value(flags.dashboard);
     } else if (arg == "--shards") {
       std::string text;
       ok = value(text);
@@ -216,6 +222,7 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
   if (!flags.socket_group.empty()) config.socket_group = flags.socket_group;
   if (!flags.db.empty()) config.db = flags.db;
   if (flags.log_level != "info") config.log_level = flags.log_level;
+  if (!flags.dashboard.empty()) config.dashboard = flags.dashboard;
   if (shards) config.shards = *shards;
   config.print_config = flags.print_config;
   if (config.state_dir.empty()) config.state_dir = default_state_dir();

@@ -27,7 +27,8 @@ struct DaemonConfig {
   Duration local_preemption_grace = std::chrono::seconds(10);
   std::optional<Duration>
       local_preemption_mean_interval;  // random preemptions of local spot machines
-  std::string config_file;             // where the file settings came from, if any
+  std::string dashboard;    // "127.0.0.1:PORT" (port 0: any free one); empty: no dashboard
+  std::string config_file;  // where the file settings came from, if any
   bool print_config = false;
 
   Json to_json() const;  // for --print-config; never includes secrets (db passwords are masked)

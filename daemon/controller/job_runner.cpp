@@ -329,6 +329,7 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
         store::TransitionRequest details;
         details.cluster_name = placement->cluster.name;
         details.placement_json = placement_json(placement->candidate, placement->cluster).dump();
+        details.details_json = *details.placement_json;  // where each run was, for the timeline
         co_await move(task, JobStatus::kRunning,
                       "running on " + placement->cluster.cloud + "/" + placement->cluster.zone,
                       details);
