@@ -1,7 +1,7 @@
 #pragma once
 // The daemon's HTTP API on its Unix socket (HTTP/1.1 + JSON): route table and handlers.
 //
-//   GET  /v1/health                  version, uptime, shards
+//   GET  /v1/health                  version, uptime, shards, dashboard_url (null when off)
 //   POST /v1/jobs                    submit {"name", "pipeline", "priority"?} -> {"job_id"}
 //   GET  /v1/jobs                    the queue (?all_users=1, ?skip_finished=1, ?name=, ?limit=)
 //   GET  /v1/jobs/{id}               one job with its tasks
