@@ -181,45 +181,36 @@ struct Registry::Entry {
 Registry::Registry() = default;
 Registry::~Registry() = default;
 
-Family<Counter>& Registry::counter(std::string name, std::string help,
-                                   std::vector<std::string> labels) {
+template <typename Series>
+Family<Series>& Registry::family(Kind kind, std::string name, std::string help,
+                                 std::vector<std::string> labels, std::vector<double> bounds) {
   std::lock_guard lock(mutex_);
   auto& slot = families_[name];
   if (!slot) {
-    slot.reset(
-        new Entry{Kind::kCounter, std::unique_ptr<Family<Counter>>(new Family<Counter>(
-                                      Kind::kCounter, name, std::move(help), std::move(labels)))});
+    std::unique_ptr<Family<Series>> made(
+        new Family<Series>(kind, name, std::move(help), std::move(labels), std::move(bounds)));
+    slot.reset(new Entry{kind, std::move(made)});
   }
-  if (slot->kind != Kind::kCounter) misuse(name + " is registered as another kind");
-  return *std::get<0>(slot->family);
+  if (slot->kind != kind) misuse(name + " is registered as another kind");
+  return *std::get<std::unique_ptr<Family<Series>>>(slot->family);
+}
+
+Family<Counter>& Registry::counter(std::string name, std::string help,
+                                   std::vector<std::string> labels) {
+  return family<Counter>(Kind::kCounter, std::move(name), std::move(help), std::move(labels), {});
 }
 
 Family<Gauge>& Registry::gauge(std::string name, std::string help,
                                std::vector<std::string> labels) {
-  std::lock_guard lock(mutex_);
-  auto& slot = families_[name];
-  if (!slot) {
-    slot.reset(
-        new Entry{Kind::kGauge, std::unique_ptr<Family<Gauge>>(new Family<Gauge>(
-                                    Kind::kGauge, name, std::move(help), std::move(labels)))});
-  }
-  if (slot->kind != Kind::kGauge) misuse(name + " is registered as another kind");
-  return *std::get<1>(slot->family);
+  return family<Gauge>(Kind::kGauge, std::move(name), std::move(help), std::move(labels), {});
 }
 
 Family<Histogram>& Registry::histogram(std::string name, std::string help,
                                        std::vector<std::string> labels,
                                        std::vector<double> bounds) {
   std::sort(bounds.begin(), bounds.end());
-  std::lock_guard lock(mutex_);
-  auto& slot = families_[name];
-  if (!slot) {
-    slot.reset(new Entry{Kind::kHistogram, std::unique_ptr<Family<Histogram>>(new Family<Histogram>(
-                                               Kind::kHistogram, name, std::move(help),
-                                               std::move(labels), std::move(bounds)))});
-  }
-  if (slot->kind != Kind::kHistogram) misuse(name + " is registered as another kind");
-  return *std::get<2>(slot->family);
+  return family<Histogram>(Kind::kHistogram, std::move(name), std::move(help), std::move(labels),
+                           std::move(bounds));
 }
 
 std::string Registry::expose() const {

@@ -114,7 +114,9 @@ class Registry {
 
  private:
   struct Entry;
-  Entry& entry(Kind kind, const std::string& name);
+  template <typename Series>
+  Family<Series>& family(Kind kind, std::string name, std::string help,
+                         std::vector<std::string> labels, std::vector<double> bounds);
 
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<Entry>, std::less<>> families_;
