@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 
 #include "cli/daemon_client.hpp"
+#include "cli/dashboard_command.hpp"
 #include "cli/jobs_commands.hpp"
 #include "cli/launch_command.hpp"
 #include "cli/show_gpus_command.hpp"
@@ -21,6 +22,7 @@ constexpr const char* kUsage =
     "  jobs logs [ID | -n NAME] [TASK]      stream a job's logs (--no-follow, --controller)\n"
     "  jobs cancel ID... | -n NAME | -a     cancel jobs\n"
     "  jobs preempt ID                      preempt a job's local spot machines (try recovery)\n"
+    "  jobs dashboard [--no-browser]        print the dashboard's URL and open it in a browser\n"
     "  show-gpus [NAME]                     accelerators in the catalog, with prices\n"
     "  daemon status                        is skyd running, and which version\n"
     "  --version                            print the version\n";
@@ -91,6 +93,7 @@ int run_command(const std::vector<std::string>& all_args) {
     if (args[1] == "logs") return jobs_logs_command(rest, socket);
     if (args[1] == "cancel") return jobs_cancel_command(rest, socket);
     if (args[1] == "preempt") return jobs_preempt_command(rest, socket);
+    if (args[1] == "dashboard") return jobs_dashboard_command(rest, socket);
   }
   if (args[0] == "show-gpus") return show_gpus_command({args.begin() + 1, args.end()});
   return usage_error("unknown command '" + args[0] + (args.size() > 1 ? " " + args[1] : "") + "'");

@@ -3,6 +3,7 @@
 #include "daemon/api_json.hpp"
 #include "daemon/controller/controller.hpp"
 #include "daemon/controller/job_logs.hpp"
+#include "daemon/metrics_endpoint.hpp"
 #include "store/store_errc.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -76,6 +77,7 @@ Task<http::Response> health(DaemonInfo info, http::Request& request) {
       "uptime_seconds",
       std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - info.started_at).count());
   if (request.peer.known) body.set("caller_uid", static_cast<long long>(request.peer.uid));
+  body.set("dashboard_url", info.dashboard_url.empty() ? Json(nullptr) : Json(info.dashboard_url));
   co_return http::Response::json(200, body);
 }
 
@@ -299,6 +301,8 @@ http::Router make_api_router(const DaemonInfo& info, Controller* controller) {
   router.add("GET", "/v1/health", "daemon health, version and uptime",
              [info](http::Request& request) { return health(info, request); });
   if (!controller) return router;
+  router.add("GET", "/metrics", "Prometheus metrics",
+             [controller](http::Request&) { return metrics_response(controller); });
   router.add("POST", "/v1/jobs", "submit a managed job",
              [controller, info](http::Request& r) { return submit(controller, info, r); });
   router.add("GET", "/v1/jobs", "the job queue",

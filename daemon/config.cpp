@@ -54,7 +54,8 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "aws_skylet_port",
                                                "max_running_jobs",
                                                "max_launches_per_region",
-                                               "log_retention"};
+                                               "log_retention",
+                                               "dashboard"};
   for (const auto& entry : root) {
     const auto key = entry.first.as<std::string>();
     const auto where = path + ":" + std::to_string(entry.first.Mark().line + 1) + ": ";
@@ -79,6 +80,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
           if (!region.empty()) config.aws_regions.push_back(region);
         }
       }
+      if (key == "dashboard") config.dashboard = entry.second.as<std::string>();
       Duration* duration = key == "launch_backoff"           ? &config.launch_backoff
                            : key == "node_lost_after"        ? &config.node_lost_after
                            : key == "local_preemption_grace" ? &config.local_preemption_grace
@@ -149,6 +151,7 @@ Json DaemonConfig::to_json() const {
   out.set("db", db.empty() ? std::string("embedded") : mask_conninfo(db));
   out.set("log_level", log_level);
   out.set("config_file", config_file);
+  out.set("dashboard", dashboard.empty() ? Json(nullptr) : Json(dashboard));
   out.set("skylet_binary", skylet_binary);
   out.set("aws_enabled", aws_enabled);
   out.set("max_running_jobs", max_running_jobs);
@@ -171,6 +174,7 @@ Json DaemonConfig::to_json() const {
 std::string usage() {
   return "usage: skyd [--state-dir DIR] [--socket PATH] [--socket-group GROUP] [--shards N]\n"
          "            [--db CONNINFO] [--config FILE] [--log-level LEVEL] [--print-config]\n"
+         "            [--dashboard 127.0.0.1:PORT]\n"
          "            [--version] [--help]\n"
          "\n"
          "Runs the managed-jobs controller in the foreground. Everything it keeps lives under the\n"
@@ -211,6 +215,8 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
       ok = value(config_file);
     } else if (arg == "--log-level") {
       ok = value(flags.log_level);
+    } else if (arg == "--dashboard") {
+      ok = value(flags.dashboard);
     } else if (arg == "--shards") {
       std::string text;
       ok = value(text);
@@ -241,6 +247,7 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
   if (!flags.socket_group.empty()) config.socket_group = flags.socket_group;
   if (!flags.db.empty()) config.db = flags.db;
   if (flags.log_level != "info") config.log_level = flags.log_level;
+  if (!flags.dashboard.empty()) config.dashboard = flags.dashboard;
   if (shards) config.shards = *shards;
   config.print_config = flags.print_config;
   if (config.state_dir.empty()) config.state_dir = default_state_dir();

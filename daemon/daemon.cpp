@@ -2,9 +2,11 @@
 
 #include "daemon/api.hpp"
 #include "daemon/controller/controller.hpp"
+#include "daemon/dashboard/dashboard.hpp"
 #include "daemon/version.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
+#include "reactor/metrics.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/signals.hpp"
 #include "reactor/systemd.hpp"
@@ -140,7 +142,27 @@ int run_daemon(const DaemonConfig& config) {
     return fail("controller", started.error());
   }
 
-  DaemonInfo info{kVersion, config.state_dir, pool.size(), Clock::now(), options->group};
+  DaemonInfo info{kVersion, config.state_dir, pool.size(), Clock::now(), options->group, {}};
+  // The dashboard (loopback TCP), bound first so /v1/health can tell its URL.
+  std::optional<http::Server> dashboard;
+  if (!config.dashboard.empty()) {
+    auto address = parse_dashboard_address(config.dashboard);
+    if (address) {
+      http::Router routes;
+      add_dashboard_routes(routes, &controller);
+      dashboard.emplace(pool.executors(), std::move(routes));
+      if (auto bound = dashboard->listen_tcp(address->host, address->port); !bound)
+        address = bound.error();
+    }
+    if (!address) {
+      controller.stop();
+      pool.stop();
+      return fail("dashboard", address.error());
+    }
+    const bool v6 = address->host.find(':') != std::string::npos;
+    info.dashboard_url = "http://" + (v6 ? "[" + address->host + "]" : address->host) + ":" +
+                         std::to_string(dashboard->tcp_port()) + "/";
+  }
   http::Server api(pool.executors(), make_api_router(info, &controller));
   Result<void> listening;
   const auto inherited = systemd::listen_fds();
@@ -155,18 +177,26 @@ int run_daemon(const DaemonConfig& config) {
     return fail("API socket", listening.error());
   }
   api.start();
+  if (dashboard) dashboard->start();
+  for (std::size_t shard = 0; shard < pool.size(); ++shard) {
+    pool.spawn(shard,
+               [shard] { return metrics::measure_loop_lag(shard, std::chrono::seconds(1)); });
+  }
   if (auto interval = systemd::watchdog_interval()) {
     auto shards = pool.executors();
     pool.spawn(0, [shards, every = *interval] { return systemd::feed_watchdog(shards, every); });
   }
-  log->info("skyd ready version={} shards={} socket={} state_dir={}", kVersion, pool.size(),
-            config.socket, config.state_dir);
+  log->info("skyd ready version={} shards={} socket={} state_dir={} dashboard={}", kVersion,
+            pool.size(), config.socket, config.state_dir,
+            info.dashboard_url.empty() ? "off" : info.dashboard_url);
   systemd::notify("READY=1\nSTATUS=accepting jobs");
 
   const int signal = pool.submit<int>(0, [] { return wait_for_stop(); }).get();
   log->info("skyd stopping signal={}", signal);
   systemd::notify("STOPPING=1");
   pool.submit<void>(0, [&api] { return api.drain(std::chrono::seconds(10)); }).get();
+  if (dashboard)
+    pool.submit<void>(0, [&dashboard] { return dashboard->drain(std::chrono::seconds(2)); }).get();
   controller.stop();  // job coroutines end; their machines keep running for the next start
   pool.stop();
   if (inherited.empty()) std::filesystem::remove(config.socket);

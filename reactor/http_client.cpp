@@ -1,6 +1,7 @@
 #include "reactor/http_client.hpp"
 
 #include "reactor/event.hpp"
+#include "reactor/metrics.hpp"
 #include "reactor/timeout.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -27,6 +28,26 @@ using TlsStream = asio::ssl::stream<beast::tcp_stream>;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
+
+// Records one request's time (connection, retries and body included) per remote host, however
+// the request ends. Unix-socket peers share the host label "unix".
+class LatencyScope {
+ public:
+  explicit LatencyScope(const Endpoint& endpoint)
+      : host_(endpoint.transport == Endpoint::Transport::kUnix ? "unix" : endpoint.host) {}
+  LatencyScope(const LatencyScope&) = delete;
+  LatencyScope& operator=(const LatencyScope&) = delete;
+  ~LatencyScope() {
+    static auto& seconds = metrics::registry().histogram(
+        "skyd_http_client_request_duration_seconds",
+        "Outgoing HTTP request latency (cloud APIs, skylets), by host", {"host"});
+    seconds.with({host_}).observe(Clock::now() - started_);
+  }
+
+ private:
+  std::string host_;
+  Clock::time_point started_ = Clock::now();
+};
 
 struct Limits {
   std::size_t max_body_bytes;
@@ -215,6 +236,7 @@ class Client::Impl {
     const Limits limits{options_.max_body_bytes, options_.max_header_bytes};
     ++stats_.requests;
     const std::string key = endpoint.pool_key();
+    const LatencyScope latency(endpoint);
 
     // A pooled connection may have been closed by the server while idle; such a failure before
     // any response byte is retried once on a fresh connection.

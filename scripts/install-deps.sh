@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev
   util-linux procps iproute2 curl bc
-  nodejs
+  nodejs chromium
 )
 
 missing=()
@@ -32,7 +32,11 @@ fi
 
 # The AWS SDK for JavaScript that tests/fakecloud/sdk_check cross-checks fakecloud with (pinned by
 # its package-lock.json); only when its node_modules is missing.
-sdk_check="$(cd "$(dirname "$0")/.." && pwd)/tests/fakecloud/sdk_check"
-if [ ! -d "$sdk_check/node_modules" ] && command -v npm >/dev/null; then
-  npm ci --prefix "$sdk_check" --no-audit --no-fund --loglevel=error >/dev/null
-fi
+# playwright-core for the dashboard's browser test (tests/dashboard; it drives Debian's chromium,
+# never a downloaded browser). Same rule: pinned by package-lock.json, only when missing.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+for dir in "$root/tests/fakecloud/sdk_check" "$root/tests/dashboard"; do
+  if [ ! -d "$dir/node_modules" ] && command -v npm >/dev/null; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+done

@@ -1,6 +1,7 @@
 #include "store/pg_connection.hpp"
 
 #include "reactor/log.hpp"
+#include "reactor/metrics.hpp"
 #include "store/store_errc.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -224,6 +225,24 @@ QueryResult copy_result(PGresult* result) {
 }
 
 // Marks the connection busy for one command; a second command at once is a bug in the caller.
+// Records one statement's time, however the query coroutine ends.
+class QueryTimer {
+ public:
+  QueryTimer() = default;
+  QueryTimer(const QueryTimer&) = delete;
+  QueryTimer& operator=(const QueryTimer&) = delete;
+  ~QueryTimer() {
+    static auto& seconds = metrics::registry()
+                               .histogram("skyd_pg_query_duration_seconds",
+                                          "PostgreSQL statement latency, prepare included", {})
+                               .with();
+    seconds.observe(Clock::now() - started_);
+  }
+
+ private:
+  Clock::time_point started_ = Clock::now();
+};
+
 class BusyScope {
  public:
   explicit BusyScope(bool& busy) : busy_(busy) {
@@ -294,6 +313,7 @@ Task<Result<QueryResult>> PgConnection::query(std::string_view sql, Params param
   if (s.broken) co_return make_error(StoreErrc::kUnavailable, "connection is broken");
   BusyScope busy(s.busy);
   BreakOnUnwind guard(s.broken);
+  const QueryTimer timer;
   s.timed_out_after.reset();
   const Clock::time_point until = Clock::now() + deadline;
 

@@ -280,6 +280,14 @@ Task<Result<store::JobRecord>> Controller::get(store::JobId id) {
   co_return co_await here().jobs->get_job(id);
 }
 
+Task<Result<std::vector<store::JobEvent>>> Controller::events(store::JobId id) {
+  co_return co_await here().jobs->events(id);
+}
+
+Task<Result<std::map<store::JobStatus, std::int64_t>>> Controller::count_by_status() {
+  co_return co_await here().jobs->count_by_status();
+}
+
 namespace {
 Task<bool> request_cancel_on(ShardContext* shard, std::int64_t id) {
   auto found = shard->runners.find(id);

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,10 @@ class Controller {
   Task<Result<store::JobId>> submit(SubmitRequest request);
   Task<Result<std::vector<store::JobRecord>>> list(store::QueueFilter filter);
   Task<Result<store::JobRecord>> get(store::JobId id);
+  // The job's transition log, oldest first (the dashboard's timeline).
+  Task<Result<std::vector<store::JobEvent>>> events(store::JobId id);
+  // Jobs per status (for /metrics).
+  Task<Result<std::map<store::JobStatus, std::int64_t>>> count_by_status();
   Task<Result<CancelOutcome>> cancel(std::vector<store::JobId> ids, Caller caller);
   // Every open job with this name (the caller's own unless privileged), or all of them.
   Task<Result<std::vector<store::JobId>>> open_jobs_named(std::optional<std::string> name,

@@ -1,6 +1,7 @@
 #include "daemon/controller/job_logs.hpp"
 
 #include "reactor/json.hpp"
+#include "reactor/metrics.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -21,6 +22,8 @@ std::string JobLogs::attempt_log(int task, int attempt, int rank) const {
 }
 
 void JobLogs::append(const std::string& path, std::string_view bytes) {
+  static auto& stored =
+      metrics::registry().counter("skyd_log_bytes_total", "Bytes of job logs written", {}).with();
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) return;
@@ -28,6 +31,7 @@ void JobLogs::append(const std::string& path, std::string_view bytes) {
     const auto written = ::write(fd, bytes.data(), bytes.size());
     if (written <= 0) break;
     bytes.remove_prefix(static_cast<std::size_t>(written));
+    stored.inc(static_cast<std::uint64_t>(written));
   }
   ::close(fd);
 }

@@ -3,6 +3,7 @@
 #include "daemon/controller/admission.hpp"
 #include "reactor/shard_pool.hpp"
 
+#include "daemon/controller/controller_metrics.hpp"
 #include "daemon/skylet_client.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "daemon/task_env.hpp"
@@ -190,6 +191,7 @@ Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStat
   for (;;) {
     auto moved = co_await shard_.jobs->transition(extras);
     if (moved) {
+      record_transition(task.status, to, reason);
       logger("controller")
           ->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
                  task.task_index, store::to_string(task.status), store::to_string(to), reason);
@@ -365,6 +367,7 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
         store::TransitionRequest details;
         details.cluster_name = placement->cluster.name;
         details.placement_json = placement_json(placement->candidate, placement->cluster).dump();
+        details.details_json = *details.placement_json;  // where each run was, for the timeline
         co_await move(task, JobStatus::kRunning,
                       "running on " + placement->cluster.cloud + "/" + placement->cluster.zone,
                       details);
@@ -527,6 +530,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
         co_return outcome;
       }
     }
+    record_launch_attempt(candidate.cloud, candidate.region);
     auto launching = provider->launch(request);
     auto launched = co_await (std::move(launching) || cancel_.wait());
     if (limit > 0) shard_.admission->release(slot);
@@ -541,6 +545,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
       co_return outcome;
     }
     const auto& error = cluster.error();
+    record_launch_failure(candidate.cloud, candidate.region, error);
     failures.push_back(candidate.cloud + "/" + candidate.zone + ": " + error.message());
     logs_.record("launch failed on " + candidate.cloud + "/" + candidate.zone + ": " +
                  error.message());

@@ -1,0 +1,34 @@
+#include "daemon/metrics_endpoint.hpp"
+
+#include "daemon/controller/controller.hpp"
+#include "daemon/version.hpp"
+#include "reactor/metrics.hpp"
+
+namespace skyd::daemon {
+
+Task<http::Response> metrics_response(Controller* controller) {
+  auto& registry = metrics::registry();
+  registry.gauge("skyd_build_info", "The running skyd's version (always 1)", {"version"})
+      .with({std::string(kVersion)})
+      .set(1);
+  if (controller) {
+    auto counts = co_await controller->count_by_status();
+    if (counts) {
+      auto& jobs = registry.gauge("skyd_jobs", "Jobs by status (from the database)", {"status"});
+      for (const auto status : store::kAllJobStatuses) {
+        const auto found = counts->find(status);
+        jobs.with({std::string(store::to_string(status))})
+            .set(found == counts->end() ? 0.0 : static_cast<double>(found->second));
+      }
+    } else {
+      registry
+          .counter("skyd_metrics_db_errors_total",
+                   "Scrapes whose job counts could not be read from the database", {})
+          .with()
+          .inc();
+    }
+  }
+  co_return http::Response::text(200, registry.expose(), std::string(metrics::kContentType));
+}
+
+}  // namespace skyd::daemon
