@@ -151,12 +151,14 @@ Json convert(simdjson::dom::element element) {
       return Json(std::string_view(element.get_string().value()));
     case simdjson::dom::element_type::ARRAY: {
       Json::Array values;
-      for (auto item : element.get_array().value()) values.push_back(convert(item));
+      const simdjson::dom::array items = element.get_array().value();
+      for (auto item : items) values.push_back(convert(item));
       return Json(std::move(values));
     }
     case simdjson::dom::element_type::OBJECT: {
       Json::Object members;
-      for (auto field : element.get_object().value()) {
+      const simdjson::dom::object fields = element.get_object().value();
+      for (auto field : fields) {
         members.emplace_back(std::string(field.key), convert(field.value));
       }
       return Json(std::move(members));
