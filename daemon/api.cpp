@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <variant>
 
 namespace skyd::daemon {
 namespace {
@@ -129,7 +130,10 @@ Task<http::Response> queue(Controller* controller, DaemonInfo info, http::Reques
   co_return http::Response::json(200, reply);
 }
 
-Task<http::Response> get_job(Controller* controller, DaemonInfo info, http::Request& request) {
+// The job named by the path, when the caller may see it: someone else's job is "not found".
+Task<std::variant<store::JobRecord, http::Response>> visible_job(Controller* controller,
+                                                                 DaemonInfo info,
+                                                                 http::Request& request) {
   auto id = job_id_of(request);
   if (!id) co_return http::Response::error(400, "bad_request", "job ids are positive integers");
   auto job = co_await controller->get(store::JobId{*id});
@@ -138,7 +142,13 @@ Task<http::Response> get_job(Controller* controller, DaemonInfo info, http::Requ
   if (!caller.privileged && job->user_uid != static_cast<std::int64_t>(caller.uid)) {
     co_return http::Response::error(404, "not_found", "no job " + std::to_string(*id));
   }
-  co_return http::Response::json(200, job_to_json(*job));
+  co_return std::move(*job);
+}
+
+Task<http::Response> get_job(Controller* controller, DaemonInfo info, http::Request& request) {
+  auto found = co_await visible_job(controller, info, request);
+  if (auto* refused = std::get_if<http::Response>(&found)) co_return std::move(*refused);
+  co_return http::Response::json(200, job_to_json(std::get<store::JobRecord>(found)));
 }
 
 Json cancel_reply(const CancelOutcome& outcome) {
@@ -270,21 +280,17 @@ Task<void> stream_logs(LogStream spec, http::ResponseStream& out) {
 }
 
 Task<http::Response> job_logs(Controller* controller, DaemonInfo info, http::Request& request) {
-  auto id = job_id_of(request);
-  if (!id) co_return http::Response::error(400, "bad_request", "job ids are positive integers");
-  auto job = co_await controller->get(store::JobId{*id});
-  if (!job) co_return store_error(job.error());
-  const Caller caller = caller_of(request, info);
-  if (!caller.privileged && job->user_uid != static_cast<std::int64_t>(caller.uid)) {
-    co_return http::Response::error(404, "not_found", "no job " + std::to_string(*id));
-  }
-  LogStream spec{controller, *id, std::nullopt, request.query_param("follow").value_or("1") != "0",
+  auto found = co_await visible_job(controller, info, request);
+  if (auto* refused = std::get_if<http::Response>(&found)) co_return std::move(*refused);
+  const auto& job = std::get<store::JobRecord>(found);
+  const std::int64_t id = job.id.value;
+  LogStream spec{controller, id, std::nullopt, request.query_param("follow").value_or("1") != "0",
                  request.query_param("controller").value_or("0") == "1"};
   if (auto task = request.query_param("task")) {
     const int index = std::atoi(std::string(*task).c_str());
-    if (index < 0 || index >= static_cast<int>(job->tasks.size())) {
+    if (index < 0 || index >= static_cast<int>(job.tasks.size())) {
       co_return http::Response::error(
-          404, "not_found", "job " + std::to_string(*id) + " has no task " + std::string(*task));
+          404, "not_found", "job " + std::to_string(id) + " has no task " + std::string(*task));
     }
     spec.task = index;
   }

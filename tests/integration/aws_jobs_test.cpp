@@ -16,17 +16,6 @@ namespace {
 constexpr const char* kAccessKey = "AKIDEXAMPLE";
 constexpr const char* kSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 // fakecloud, and a skyd that uses it as its EC2 endpoint.
 struct AwsWorld {
   explicit AwsWorld(std::vector<std::string> cloud_flags = {}, std::string secret = kSecret)

@@ -34,7 +34,8 @@ TEST(Daemon, StartsReportsReadyAnswersStatusAndStopsOnSigterm) {
 
 TEST(Daemon, SkyExplainsHowToStartSkydWhenItIsNotRunning) {
   TempDir dir;
-  auto status = run_command({binary_path("sky"), "--socket", dir.file("none.sock"), "daemon", "status"});
+  auto status =
+      run_command({binary_path("sky"), "--socket", dir.file("none.sock"), "daemon", "status"});
   EXPECT_EQ(status.exit_code, 1);
   EXPECT_NE(status.err.find("Start it with:  skyd --state-dir"), std::string::npos) << status.err;
 }
@@ -42,10 +43,11 @@ TEST(Daemon, SkyExplainsHowToStartSkydWhenItIsNotRunning) {
 TEST(Daemon, RefusesASecondDaemonOnTheSameSocket) {
   TempDir dir;
   NotifyListener systemd(dir.file("notify"));
-  ChildProcess first({binary_path("skyd"), "--state-dir", dir.file("state")}, {{"NOTIFY_SOCKET", systemd.path()}},
-                     dir.file("first.out"));
+  ChildProcess first({binary_path("skyd"), "--state-dir", dir.file("state")},
+                     {{"NOTIFY_SOCKET", systemd.path()}}, dir.file("first.out"));
   ASSERT_TRUE(systemd.wait_for("READY=1", std::chrono::seconds(20)));
-  auto second = run_command({binary_path("skyd"), "--state-dir", dir.file("state")}, {}, std::chrono::seconds(20));
+  auto second = run_command({binary_path("skyd"), "--state-dir", dir.file("state")}, {},
+                            std::chrono::seconds(20));
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("another server is answering"), std::string::npos) << second.err;
 }
@@ -60,9 +62,11 @@ TEST(Daemon, BadFlagsAndConfigFilesGetClearErrors) {
     std::fputs("shards: 2\nsocket_grup: skyd\n", file);
     std::fclose(file);
   }
-  auto config = run_command({binary_path("skyd"), "--config", dir.file("config.yaml"), "--print-config"});
+  auto config =
+      run_command({binary_path("skyd"), "--config", dir.file("config.yaml"), "--print-config"});
   EXPECT_EQ(config.exit_code, 2);
-  EXPECT_NE(config.err.find("config.yaml:2: unknown setting 'socket_grup'"), std::string::npos) << config.err;
+  EXPECT_NE(config.err.find("config.yaml:2: unknown setting 'socket_grup'"), std::string::npos)
+      << config.err;
 }
 
 TEST(Daemon, PrintConfigMasksTheDatabasePassword) {

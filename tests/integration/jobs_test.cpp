@@ -15,17 +15,6 @@ namespace skyd::testing {
 namespace {
 namespace fs = std::filesystem;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 Json task_of(SkydHarness& skyd, long long id, int index) {
   auto job = parse_json(skyd.job_json(id));
   return job ? (*job->find("tasks")->as_array())[static_cast<std::size_t>(index)] : Json();

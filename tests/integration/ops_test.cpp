@@ -15,10 +15,6 @@
 namespace skyd::testing {
 namespace {
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 // The value of one sample line ("name{labels} value"), or -1 when absent.
 double sample(const std::string& exposition, const std::string& series) {
   std::istringstream lines(exposition);

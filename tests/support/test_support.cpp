@@ -2,8 +2,17 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace skyd::testing {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
 
 TempDir::TempDir() {
   char pattern[] = "/tmp/skyd-t.XXXXXX";

@@ -29,6 +29,13 @@ T run_co(std::function<Task<T>()> make, Duration limit = std::chrono::seconds(20
   return future.get();
 }
 
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// A whole (small) file as text; empty when it is missing.
+std::string read_text(const std::string& path);
+
 // A fresh directory under /tmp with a short path (Unix socket paths must stay under 108 bytes),
 // removed with everything in it when the object goes.
 class TempDir {
