@@ -46,6 +46,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "db_pool_size",
                                                "launch_backoff",
                                                "node_lost_after",
+                                               "failure_check_grace",
                                                "local_preemption_grace",
                                                "local_preemption_mean_interval",
                                                "aws_enabled",
@@ -83,6 +84,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       if (key == "dashboard") config.dashboard = entry.second.as<std::string>();
       Duration* duration = key == "launch_backoff"           ? &config.launch_backoff
                            : key == "node_lost_after"        ? &config.node_lost_after
+                           : key == "failure_check_grace"    ? &config.failure_check_grace
                            : key == "local_preemption_grace" ? &config.local_preemption_grace
                            : key == "log_retention"          ? &config.log_retention
                                                              : nullptr;
@@ -164,6 +166,7 @@ Json DaemonConfig::to_json() const {
   out.set("launch_backoff_ms", ms(launch_backoff));
   out.set("log_retention_ms", ms(log_retention));
   out.set("node_lost_after_ms", ms(node_lost_after));
+  out.set("failure_check_grace_ms", ms(failure_check_grace));
   out.set("local_preemption_grace_ms", ms(local_preemption_grace));
   out.set("local_preemption_mean_interval_ms", local_preemption_mean_interval
                                                    ? Json(ms(*local_preemption_mean_interval))

@@ -24,6 +24,7 @@ struct DaemonConfig {
   std::size_t db_pool_size = 4;  // PostgreSQL connections per shard
   Duration launch_backoff = std::chrono::seconds(60);  // first wait after a round with no capacity
   Duration node_lost_after = std::chrono::seconds(15);
+  Duration failure_check_grace = std::chrono::seconds(5);
   Duration local_preemption_grace = std::chrono::seconds(10);
   std::optional<Duration>
       local_preemption_mean_interval;    // random preemptions of local spot machines

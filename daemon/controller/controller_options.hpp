@@ -29,6 +29,9 @@ struct ControllerOptions {
                                .max_attempts = std::nullopt};
   Duration log_poll_wait = std::chrono::seconds(5);     // skylet long-poll per request
   Duration node_lost_after = std::chrono::seconds(15);  // unreachable this long: ask the provider
+  // A preemption can surface as a task failure first: wait this long, then ask the provider
+  // whether the machines still stand before charging the failure to the user.
+  Duration failure_check_grace = std::chrono::seconds(5);
   std::string controller_id = "skyd";
   std::string
       controller_key;  // secret: skylet tokens are derived from it (state_dir/controller.key)

@@ -398,6 +398,13 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
           break;
         }
         if (outcome.kind == Kind::kUserFailure) {
+          if (auto lost = co_await machines_gone(*placement)) {
+            logs_.record("the task failed, but its machines are gone: " + *lost);
+            outcome.kind = Kind::kPreempted;
+            outcome.reason = *lost;
+          }
+        }
+        if (outcome.kind == Kind::kUserFailure) {
           bool uses_budget = true;
           store::TransitionRequest details;
           details.exit_codes = outcome.exit_codes;
@@ -744,6 +751,30 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
                            task.attempt);  // the other nodes stop with the failed one
   }
   co_return outcome;
+}
+
+Task<std::optional<std::string>> JobRunner::machines_gone(Placement placement) {
+  asio::steady_timer grace(shard_.executor, options_.failure_check_grace);
+  co_await grace.async_wait(asio::use_awaitable);
+  providers::Provider* provider = shard_.provider_for(placement.candidate.cloud);
+  if (!provider) co_return std::nullopt;
+  std::vector<std::string> clusters{placement.cluster.name};  // named: g++ 12 and co_await
+  auto described = co_await provider->describe(clusters);
+  if (!described) co_return std::nullopt;  // cannot tell: the failure stands as the task's
+  std::size_t running = 0;
+  for (const auto& instance : *described) {
+    if (instance.state == providers::InstanceState::kRunning) {
+      ++running;
+    } else {
+      std::string why = "spot preemption";
+      if (!instance.preempted)
+        why = "machine " + instance.instance_id + " " +
+              std::string(providers::to_string(instance.state));
+      co_return why;
+    }
+  }
+  if (running < placement.cluster.nodes.size()) co_return std::string("machines missing");
+  co_return std::nullopt;
 }
 
 Task<void> JobRunner::stop_attempts(const Placement& placement, int index, int attempt_number) {

@@ -70,6 +70,8 @@ class JobRunner {
   Task<void> follow_node(int index, providers::Node node, std::string attempt_id, int attempt,
                          std::shared_ptr<NodeResult> result, Event* changed);
   Task<void> watch_events(int index, int attempt_number, providers::Node node, Event* notice);
+  // After a short grace: why the placement's machines no longer stand, if they do not.
+  Task<std::optional<std::string>> machines_gone(Placement placement);
   Task<void> stop_attempts(const Placement& placement, int index, int attempt_number);
   Task<void> teardown(std::string cloud, std::string cluster_name);  // cloud "": every one
   Task<void> cancel_later_tasks(int after_index, std::string reason);

@@ -145,3 +145,33 @@ TEST(Recovery, SkydKilledDuringARecoveryResumesWithExactlyOneReplacement) {
 
 }  // namespace
 }  // namespace skyd::testing
+
+namespace skyd::testing {
+namespace {
+
+TEST(Recovery, ATaskFailureWhoseMachineIsGoneIsARecoveryNotTheUsersFailure) {
+  // The task fails; while skyd waits its grace before blaming the user, the machine dies.
+  SkydHarness skyd(std::map<std::string, std::string>{{"failure_check_grace", "3s"}});
+  const auto yaml = skyd.write_file(
+      "lost.yaml",
+      "name: lost\nresources:\n  infra: local\nfile_mounts:\n  ~/s:\n    name: lost-state\n    "
+      "mode: MOUNT\n"
+      "run: |\n  if [ ! -f ~/s/once ]; then touch ~/s/once; exit 1; fi\n  echo second run\n");
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_file(skyd.bucket("lost-state") + "/once"));
+  const int pid =
+      std::atoi(read_text(skyd.state_dir() + "/local/clusters/lost-1/node-0/skylet.pid").c_str());
+  ASSERT_GT(pid, 0);
+  ::kill(pid, SIGKILL);
+  auto logs = skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "second run")) << logs.out;
+  EXPECT_EQ(task_number(skyd, 1, "recovery_count"), 1);
+  EXPECT_EQ(task_number(skyd, 1, "restart_count"), 0) << "no restart budget was charged";
+  auto controller = skyd.sky({"jobs", "logs", "--controller", "1"});
+  EXPECT_TRUE(contains(controller.out, "the task failed, but its machines are gone"))
+      << controller.out;
+}
+
+}  // namespace
+}  // namespace skyd::testing

@@ -27,6 +27,7 @@ SkydHarness::SkydHarness(std::map<std::string, std::string> settings, Environmen
                                                {"log_level", "info"},
                                                {"launch_backoff", "200ms"},
                                                {"node_lost_after", "2s"},
+                                               {"failure_check_grace", "200ms"},
                                                {"local_preemption_grace", "1s"},
                                                {"skylet_binary", binary_path("skylet")}};
   for (const auto& [key, value] : settings) config[key] = value;
