@@ -153,3 +153,82 @@ TEST(AwsJobs, BadCredentialsFailPrechecks) {
 
 }  // namespace
 }  // namespace skyd::testing
+
+namespace skyd::testing {
+namespace {
+
+long long stat_of(AwsWorld& world, const char* key) {
+  auto stats = parse_json(world.admin("GET", "/_admin/stats"));
+  return stats && stats->find(key) ? stats->find(key)->as_int().value_or(-1) : -1;
+}
+
+TEST(AwsJobs, AQuotaErrorMovesTheLaunchToTheNextRegion) {
+  AwsWorld world;
+  world.admin(
+      "POST", "/_admin/faults",
+      R"({"action":"RunInstances","zone":"us-east-1a","code":"MaxSpotInstanceCountExceeded"})");
+  const auto yaml = world.skyd.write_file("job.yaml",
+                                          "name: quota\nresources:\n  cloud: aws\n  instance_type: "
+                                          "m6i.large\n  use_spot: true\nrun: echo ok\n");
+  EXPECT_EQ(world.skyd.sky({"jobs", "launch", "-y", yaml}).exit_code, 0);
+  const auto zones = world.launch_zones(1);
+  ASSERT_EQ(zones.size(), 2u);
+  EXPECT_EQ(zones[0], "us-east-1/us-east-1a");
+  EXPECT_EQ(zones[1].substr(0, zones[1].find('/')), "us-west-2")
+      << "a quota error rules out the whole region";
+}
+
+TEST(AwsJobs, WithNoCapacityAnywhereTheJobWaitsInPendingThenRunsWhenCapacityReturns) {
+  AwsWorld world;
+  world.admin("POST", "/_admin/faults",
+              R"({"action":"RunInstances","code":"InsufficientInstanceCapacity"})");
+  const auto yaml = world.skyd.write_file(
+      "job.yaml",
+      "name: patient\nresources:\n  cloud: aws\n  instance_type: m6i.large\nrun: echo ran\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(world.skyd.wait_for_status(1, {"PENDING"}, std::chrono::seconds(30)));
+  world.admin("POST", "/_admin/reset");
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "ran")) << logs.out;
+  const std::string controller = world.skyd.sky({"jobs", "logs", "--controller", "1"}).out;
+  EXPECT_TRUE(contains(controller, "STARTING -> PENDING (no resources")) << controller;
+  EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
+}
+
+TEST(AwsJobs, ThrottlingIsRetriedAndTheJobStillRuns) {
+  AwsWorld world;
+  world.admin("POST", "/_admin/faults", R"({"code":"RequestLimitExceeded","count":3})");
+  const auto yaml = world.skyd.write_file(
+      "job.yaml",
+      "name: throttled\nresources:\n  cloud: aws\n  instance_type: m6i.large\nrun: echo ran\n");
+  EXPECT_EQ(world.skyd.sky({"jobs", "launch", "-y", yaml}).exit_code, 0);
+  EXPECT_GE(stat_of(world, "throttled"), 3);
+  EXPECT_EQ(world.launch_zones(1).size(), 1u) << "throttling is retried in place, not failed over";
+}
+
+TEST(AwsJobs, SkydKilledDuringRunInstancesMakesExactlyOneSetOfInstances) {
+  AwsWorld world;
+  world.admin("POST", "/_admin/chaos", R"({"latency_min_ms":1500,"latency_max_ms":1500})");
+  const auto yaml = world.skyd.write_file("job.yaml",
+                                          "name: once\nnum_nodes: 2\nresources:\n  cloud: aws\n  "
+                                          "instance_type: m6i.large\nrun: echo ran\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(world.skyd.wait_for_status(1, {"STARTING"}));
+  ASSERT_TRUE(wait_for([&] {
+    auto stats = parse_json(world.admin("GET", "/_admin/stats"));
+    const Json* calls = stats ? stats->find("calls") : nullptr;
+    return calls && calls->find("RunInstances");
+  }));
+  world.skyd.kill();
+  world.skyd.restart();
+  world.admin("POST", "/_admin/reset");
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
+  EXPECT_EQ(stat_of(world, "terminated"), 2)
+      << "one instance per node was ever made: " << world.admin("GET", "/_admin/stats");
+}
+
+}  // namespace
+}  // namespace skyd::testing
