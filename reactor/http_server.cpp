@@ -388,7 +388,10 @@ void spawn_session(const StatePtr& state, asio::any_io_executor executor,
                                    }));
 }
 
-Task<void> accept_tcp(StatePtr state, tcp::acceptor& acceptor, asio::ssl::context* tls) {
+// Accepts connections until the listener closes, each on the next shard; `serve` starts the
+// session for one accepted socket.
+template <typename Acceptor, typename Serve>
+Task<void> accept_loop(StatePtr state, Acceptor& acceptor, Serve serve) {
   RunningGuard running(state);
   while (!state->draining) {
     auto executor = state->pick_executor();
@@ -399,36 +402,35 @@ Task<void> accept_tcp(StatePtr state, tcp::acceptor& acceptor, asio::ssl::contex
       continue;
     }
     ++state->connections_accepted;
-    socket.set_option(tcp::no_delay(true));
-    if (tls) {
-      spawn_session(state, executor, [&](std::shared_ptr<SessionControl> control) {
-        return run_tls_session(state, std::move(socket), *tls, std::move(control));
-      });
-    } else {
-      spawn_session(state, executor, [&](std::shared_ptr<SessionControl> control) {
-        return run_session(state, TcpStream(std::move(socket)), PeerCredentials{},
-                           std::move(control));
-      });
-    }
+    serve(executor, std::move(socket));
   }
 }
 
+Task<void> accept_tcp(StatePtr state, tcp::acceptor& acceptor, asio::ssl::context* tls) {
+  return accept_loop(
+      state, acceptor, [state, tls](asio::any_io_executor executor, tcp::socket socket) {
+        socket.set_option(tcp::no_delay(true));
+        if (tls) {
+          spawn_session(state, executor, [&](std::shared_ptr<SessionControl> control) {
+            return run_tls_session(state, std::move(socket), *tls, std::move(control));
+          });
+        } else {
+          spawn_session(state, executor, [&](std::shared_ptr<SessionControl> control) {
+            return run_session(state, TcpStream(std::move(socket)), PeerCredentials{},
+                               std::move(control));
+          });
+        }
+      });
+}
+
 Task<void> accept_unix(StatePtr state, UnixProtocol::acceptor& acceptor) {
-  RunningGuard running(state);
-  while (!state->draining) {
-    auto executor = state->pick_executor();
-    auto [ec, socket] = co_await acceptor.async_accept(executor, kTuple);
-    if (ec) {
-      if (ec == asio::error::operation_aborted || state->draining) break;
-      logger("http")->warn("accept failed error=\"{}\"", ec.message());
-      continue;
-    }
-    ++state->connections_accepted;
-    const PeerCredentials peer = peer_of(socket);
-    spawn_session(state, executor, [&](std::shared_ptr<SessionControl> control) {
-      return run_session(state, UnixStream(std::move(socket)), peer, std::move(control));
-    });
-  }
+  return accept_loop(
+      state, acceptor, [state](asio::any_io_executor executor, UnixProtocol::socket socket) {
+        const PeerCredentials peer = peer_of(socket);
+        spawn_session(state, executor, [&](std::shared_ptr<SessionControl> control) {
+          return run_session(state, UnixStream(std::move(socket)), peer, std::move(control));
+        });
+      });
 }
 
 Task<void> wait_for_sessions(StatePtr state, Clock::time_point deadline) {
