@@ -1,6 +1,7 @@
 #include "daemon/controller/job_runner.hpp"
 
 #include "daemon/controller/admission.hpp"
+#include "daemon/controller/failover.hpp"
 #include "reactor/shard_pool.hpp"
 
 #include "daemon/controller/controller_metrics.hpp"
@@ -75,24 +76,6 @@ catalog::Candidate candidate_from_json(const Json& json) {
   if (const Json* v = json.find("nodes"))
     candidate.num_nodes = static_cast<int>(v->as_int().value_or(1));
   return candidate;
-}
-
-// What a launch round has ruled out: a zone, a region or a whole cloud, for one market (spot
-// capacity says nothing about on-demand capacity) or for both.
-struct Exclusion {
-  catalog::BlockedLocation where;
-  std::optional<bool> spot;
-};
-
-bool is_excluded(const std::vector<Exclusion>& excluded, const catalog::Candidate& candidate) {
-  for (const auto& entry : excluded) {
-    if (entry.where.cloud != candidate.cloud) continue;
-    if (entry.where.region && *entry.where.region != candidate.region) continue;
-    if (entry.where.zone && *entry.where.zone != candidate.zone) continue;
-    if (entry.spot && *entry.spot != candidate.use_spot) continue;
-    return true;
-  }
-  return false;
 }
 
 // The bucket a bucket URL names: "s3://my-bucket/path" -> "my-bucket".
@@ -311,7 +294,10 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
   const spec::Task& spec = pipeline_.tasks[index];
   auto& placement = placements_[index];
   Backoff backoff(options_.launch_backoff);
-  std::vector<std::string> blocked_regions;  // EAGER_NEXT_REGION: the lost region, for one pass
+  // After a loss: EAGER_NEXT_REGION avoids the lost region for one round; FAILOVER tries it first
+  // for three rounds.
+  RecoveryPreference preference;
+  int preferred_rounds_left = 0;
 
   for (;;) {
     if (store::is_terminal(task.status)) co_return task.status;
@@ -340,8 +326,10 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
           co_await teardown(placement->candidate.cloud, placement->cluster.name);
           placement.reset();
         }
-        auto outcome = co_await launch(index, task, blocked_regions);
-        blocked_regions.clear();
+        auto outcome = co_await launch(index, task, preference);
+        preference.avoid_regions.clear();
+        if (preferred_rounds_left > 0 && --preferred_rounds_left == 0)
+          preference.prefer_region.reset();
         if (outcome.kind == LaunchOutcome::Kind::kCancelled) break;
         if (outcome.kind == LaunchOutcome::Kind::kPrecheckFailed) {
           co_await teardown("", cluster_name(index));
@@ -376,7 +364,7 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
       case JobStatus::kRunning: {
         if (!placement) {
           // skyd restarted: adopt the machines if they are all still there, or recover.
-          auto adopted = co_await launch(index, task, {});
+          auto adopted = co_await launch(index, task, RecoveryPreference{});
           if (adopted.kind != LaunchOutcome::Kind::kLaunched) {
             if (adopted.kind == LaunchOutcome::Kind::kCancelled) break;
             co_await move(task, JobStatus::kRecovering, "machines lost while skyd was down");
@@ -432,8 +420,13 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
         const auto strategy = candidates.empty() || !candidates.front().job_recovery
                                   ? spec::RecoveryStrategy::kEagerNextRegion
                                   : candidates.front().job_recovery->strategy;
+        const std::string lost_region =
+            placement->candidate.cloud + "/" + placement->cluster.region;
         if (strategy == spec::RecoveryStrategy::kEagerNextRegion) {
-          blocked_regions.push_back(placement->candidate.cloud + "/" + placement->cluster.region);
+          preference.avoid_regions = {lost_region};
+        } else {
+          preference.prefer_region = lost_region;
+          preferred_rounds_left = 3;
         }
         co_await move(task, JobStatus::kRecovering, outcome.reason);
         break;
@@ -456,7 +449,7 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
 }
 
 Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRecord& task,
-                                                 const std::vector<std::string>& blocked_regions) {
+                                                 RecoveryPreference preference) {
   const spec::Task& spec = pipeline_.tasks[index];
   LaunchOutcome outcome;
   std::vector<catalog::Candidate> candidates;
@@ -465,15 +458,8 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
       candidates.push_back(candidate_from_json(*stored));
   }
   if (candidates.empty()) {
-    catalog::Blocklist blocklist;
-    for (const auto& region : blocked_regions) {
-      const auto slash = region.find('/');
-      blocklist.push_back({region.substr(0, slash), region.substr(slash + 1), std::nullopt});
-    }
     auto planned =
-        catalog::plan(catalog::Catalog::builtin(), spec::to_plan_request(spec), blocklist);
-    if (!planned && !blocklist.empty())
-      planned = catalog::plan(catalog::Catalog::builtin(), spec::to_plan_request(spec));
+        plan_candidates(catalog::Catalog::builtin(), spec::to_plan_request(spec), preference);
     if (!planned) {
       outcome.kind = LaunchOutcome::Kind::kPrecheckFailed;
       outcome.reason = planned.error().message();
@@ -556,21 +542,14 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
     failures.push_back(candidate.cloud + "/" + candidate.zone + ": " + error.message());
     logs_.record("launch failed on " + candidate.cloud + "/" + candidate.zone + ": " +
                  error.message());
-    using providers::ProviderErrc;
-    if (error.code == ProviderErrc::kInvalid) {
+    auto excluded = exclusion_for(error, candidate);
+    if (!excluded) {
       outcome.kind = LaunchOutcome::Kind::kPrecheckFailed;
       outcome.reason = error.message();
       co_return outcome;
     }
-    if (error.code == ProviderErrc::kAuth) {
-      failed.push_back({{candidate.cloud, std::nullopt, std::nullopt}, std::nullopt});
-    } else if (error.code == ProviderErrc::kQuota) {
-      failed.push_back({{candidate.cloud, candidate.region, std::nullopt}, candidate.use_spot});
-      capacity_problem = true;
-    } else {
-      failed.push_back({{candidate.cloud, candidate.region, candidate.zone}, candidate.use_spot});
-      capacity_problem = true;
-    }
+    if (classify_launch_error(error) == LaunchErrorClass::kTryNext) capacity_problem = true;
+    failed.push_back(*excluded);
   }
   std::string reason;
   for (const auto& failure : failures) reason += (reason.empty() ? "" : "; ") + failure;

@@ -8,6 +8,7 @@
 // token, a cancel in progress completes.
 
 #include "daemon/controller/controller_options.hpp"
+#include "daemon/controller/failover.hpp"
 #include "daemon/controller/job_logs.hpp"
 #include "daemon/controller/shard_context.hpp"
 #include "daemon/spec/task.hpp"
@@ -62,7 +63,7 @@ class JobRunner {
   Task<Result<store::TaskRecord>> move(store::TaskRecord& task, store::JobStatus to,
                                        std::string reason, store::TransitionRequest extras);
   Task<LaunchOutcome> launch(int index, const store::TaskRecord& task,
-                             const std::vector<std::string>& blocked_regions);
+                             RecoveryPreference preference);
   Task<Result<void>> start_attempts(int index, const Placement& placement,
                                     const store::TaskRecord& task);
   Task<MonitorOutcome> monitor(int index, const Placement& placement,
