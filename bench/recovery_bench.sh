@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Spot recovery on the local provider: N spot jobs run, then all are preempted at once. For each,
+# the time from its preemption request (the notice) to the start of its recovery (RUNNING ->
+# RECOVERING) and to its replacement RUNNING, read from job_events in skyd's embedded PostgreSQL
+# (as an ops dashboard would). Prints p50/p99 for each N given.
+#   bench/recovery_bench.sh [BUILD_DIR] [N...]
+set -euo pipefail
+build=${1:-build}
+shift || true
+counts=("${@:-1 100}")
+[ ${#counts[@]} -eq 1 ] && read -r -a counts <<<"${counts[0]}"
+
+percentile() {  # percentile P of the numbers on stdin
+  sort -n | awk -v p="$1" '{v[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; printf "%.0f", v[i]}'
+}
+
+run_one() {
+  local jobs=$1
+  local state_dir
+  state_dir=$(mktemp -d /tmp/skyd-rbench.XXXXXX)
+  chmod 755 "$state_dir"
+  export SKYD_SOCKET="$state_dir/skyd.sock"
+  printf 'log_level: warn\ndb_pool_size: 8\nlocal_preemption_grace: "2s"\n' >"$state_dir/config.yaml"
+  "$build/daemon/skyd" --state-dir "$state_dir" --config "$state_dir/config.yaml" 2>"$state_dir/skyd.stderr" &
+  local skyd_pid=$!
+  until "$build/cli/sky" daemon status >/dev/null 2>&1; do sleep 0.1; done
+  printf 'name: spot\nresources:\n  infra: local\n  use_spot: true\nrun: sleep 100000\n' >"$state_dir/spot.yaml"
+  for _ in $(seq 1 "$jobs"); do "$build/cli/sky" jobs launch -y -d "$state_dir/spot.yaml" >/dev/null; done
+  until [ "$("$build/cli/sky" jobs queue -a -o json | grep -o '"status":"RUNNING"' | wc -l)" -ge $((jobs * 2)) ]; do
+    sleep 0.2
+  done
+  : >"$state_dir/notices"
+  for id in $(seq 1 "$jobs"); do
+    echo "$id $(date +%s.%N)" >>"$state_dir/notices"
+    "$build/cli/sky" jobs preempt "$id" >/dev/null
+  done
+  until [ "$("$build/cli/sky" jobs queue -a -o json | grep -o '"recovery_count":1' | wc -l)" -ge "$jobs" ]; do
+    sleep 0.2
+  done
+  psql -h "$state_dir/postgres" -U postgres -d skyd -At -F ' ' -c \
+    "SELECT job_id, to_status, extract(epoch FROM at) FROM job_events
+     WHERE (from_status = 'RUNNING' AND to_status = 'RECOVERING') OR (from_status = 'RECOVERING' AND to_status = 'RUNNING')" \
+    >"$state_dir/events"
+  awk 'NR==FNR {notice[$1]=$2; next}
+       $2=="RECOVERING" {print ($3 - notice[$1]) * 1000 > "'"$state_dir"'/to_recovering"}
+       $2=="RUNNING"    {print ($3 - notice[$1]) * 1000 > "'"$state_dir"'/to_running"}' \
+    "$state_dir/notices" "$state_dir/events"
+  printf '%-6s %22s %22s %22s %22s\n' "$jobs" \
+    "$(percentile 50 <"$state_dir/to_recovering")" "$(percentile 99 <"$state_dir/to_recovering")" \
+    "$(percentile 50 <"$state_dir/to_running")" "$(percentile 99 <"$state_dir/to_running")"
+  "$build/cli/sky" jobs cancel -a -y >/dev/null 2>&1 || true
+  kill -TERM $skyd_pid
+  wait $skyd_pid 2>/dev/null || true
+  rm -rf "$state_dir"
+}
+
+printf '%-6s %22s %22s %22s %22s\n' "JOBS" "NOTICE->RECOVERING p50" "NOTICE->RECOVERING p99" \
+  "NOTICE->RUNNING p50" "NOTICE->RUNNING p99"
+printf '%-6s %22s %22s %22s %22s\n' "" "(ms)" "(ms)" "(ms)" "(ms)"
+for n in "${counts[@]}"; do run_one "$n"; done
