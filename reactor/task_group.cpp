@@ -10,41 +10,48 @@
 namespace skyd {
 
 TaskGroup::TaskGroup(asio::any_io_executor executor, std::string name)
-    : executor_(executor), name_(std::move(name)), changed_(executor) {}
+    : state_(std::make_shared<State>(std::move(executor), std::move(name))) {}
+
+TaskGroup::~TaskGroup() {
+  cancel_all();
+}
 
 void TaskGroup::spawn(Task<void> work) {
-  auto child = children_.emplace(children_.end());
+  auto child = state_->children.emplace(state_->children.end());
+  auto state = state_;
   asio::co_spawn(
-      executor_, std::move(work),
-      asio::bind_cancellation_slot(child->signal.slot(), [this, child](std::exception_ptr error) {
-        // The child's slot is still referenced while
-        // this handler runs: erase it afterwards.
-        asio::post(executor_, [this, child, error] { finished(child, error); });
+      state->executor, std::move(work),
+      asio::bind_cancellation_slot(child->signal.slot(), [state, child](std::exception_ptr error) {
+        // The child's slot is still referenced while this handler runs: erase it
+        // afterwards.
+        asio::post(state->executor, [state, child, error] { finished(state, child, error); });
       }));
 }
 
-void TaskGroup::finished(std::list<Child>::iterator child, std::exception_ptr error) {
-  children_.erase(child);
+void TaskGroup::finished(const std::shared_ptr<State>& state, std::list<Child>::iterator child,
+                         std::exception_ptr error) {
+  state->children.erase(child);
   if (error) {
     try {
       std::rethrow_exception(error);
     } catch (const boost::system::system_error& e) {
       if (!is_cancellation(e.code())) {
-        logger("reactor")->error("task failed group={} error=\"{}\"", name_, e.what());
+        logger("reactor")->error("task failed group={} error=\"{}\"", state->name, e.what());
       }
     } catch (const std::exception& e) {
-      logger("reactor")->error("task failed group={} error=\"{}\"", name_, e.what());
+      logger("reactor")->error("task failed group={} error=\"{}\"", state->name, e.what());
     }
   }
-  changed_.notify_all();
+  state->changed.notify_all();
 }
 
 void TaskGroup::cancel_all() {
-  for (auto& child : children_) child.signal.emit(asio::cancellation_type::terminal);
+  for (auto& child : state_->children) child.signal.emit(asio::cancellation_type::terminal);
 }
 
 Task<void> TaskGroup::wait() {
-  while (!children_.empty()) co_await changed_.wait();
+  auto state = state_;
+  while (!state->children.empty()) co_await state->changed.wait();
 }
 
 }  // namespace skyd

@@ -131,16 +131,36 @@ JobRunner::JobRunner(ShardContext& shard, const ControllerOptions& options, stor
       cancel_(shard.executor),
       logs_(options.logs_root(), id.value) {}
 
-std::string JobRunner::cluster_name(int index) const {
-  // <task>-<job id>; a long task name is shortened with a hash, and the job id always ends the
-  // name (the leak sweep reads it back).
+std::string JobRunner::cluster_name(int index, int attempt) const {
+  // <task>-<job id> for the first attempt, <task>-a<attempt>-<job id> for replacements (which may
+  // stand beside the machines they replace during a spot notice). A long task name is shortened
+  // with a hash; the job id always ends the name (the leak sweep reads it back).
   std::string task = lowercase_name(pipeline_.tasks[index].name.value_or(job_.name));
   if (task.size() > 32) task = task.substr(0, 24) + "-" + sha256_hex(task).substr(0, 7);
+  if (attempt > 1) task += "-a" + std::to_string(attempt);
   return task + "-" + std::to_string(id_.value);
 }
 
 std::string JobRunner::launch_token(int index, int attempt) const {
-  return cluster_name(index) + "-attempt-" + std::to_string(attempt);
+  return cluster_name(index, attempt) + "-attempt-" + std::to_string(attempt);
+}
+
+Task<void> JobRunner::retire_older_clusters(int index, int attempt) {
+  for (int older = 1; older < attempt; ++older) co_await teardown("", cluster_name(index, older));
+}
+
+Task<void> JobRunner::follow_old_machines(int index, Placement old, int attempt) {
+  TaskGroup followers(shard_.executor, "old machines");
+  Event changed(shard_.executor);
+  std::vector<std::shared_ptr<NodeResult>> results;
+  for (const auto& node : old.cluster.nodes) {
+    node_cluster_[node.instance_id] = old.cluster.name;
+    node_cloud_[node.instance_id] = old.candidate.cloud;
+    results.push_back(std::make_shared<NodeResult>());
+    followers.spawn(
+        follow_node(index, node, attempt_id(index, attempt), attempt, results.back(), &changed));
+  }
+  co_await followers.wait();  // until the old machines finish or go; cancelled when replaced
 }
 
 std::string JobRunner::skylet_token(int index, int attempt) const {
@@ -294,13 +314,19 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
   const spec::Task& spec = pipeline_.tasks[index];
   auto& placement = placements_[index];
   Backoff backoff(options_.launch_backoff);
+  TaskGroup old_machines(shard_.executor, "old machines");  // preempted ones in their notice window
   // After a loss: EAGER_NEXT_REGION avoids the lost region for one round; FAILOVER tries it first
   // for three rounds.
   RecoveryPreference preference;
   int preferred_rounds_left = 0;
 
   for (;;) {
-    if (store::is_terminal(task.status)) co_return task.status;
+    if (store::is_terminal(task.status)) {
+      old_machines.cancel_all();
+      co_await old_machines.wait();
+      co_await retire_older_clusters(index, task.attempt);
+      co_return task.status;
+    }
     if (cancel_.is_set() && task.status != JobStatus::kCancelling) {
       const bool nothing_started = task.status == JobStatus::kPending && !task.cluster_name;
       co_await move(task, nothing_started ? JobStatus::kCancelled : JobStatus::kCancelling,
@@ -332,7 +358,7 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
           preference.prefer_region.reset();
         if (outcome.kind == LaunchOutcome::Kind::kCancelled) break;
         if (outcome.kind == LaunchOutcome::Kind::kPrecheckFailed) {
-          co_await teardown("", cluster_name(index));
+          co_await teardown("", cluster_name(index, task.attempt));
           co_await move(task, JobStatus::kFailedPrechecks, outcome.reason);
           break;
         }
@@ -359,6 +385,10 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
         co_await move(task, JobStatus::kRunning,
                       "running on " + placement->cluster.cloud + "/" + placement->cluster.zone,
                       details);
+        // The replacement is up: machines it replaces go now.
+        old_machines.cancel_all();
+        co_await old_machines.wait();
+        co_await retire_older_clusters(index, task.attempt);
         break;
       }
       case JobStatus::kRunning: {
@@ -428,7 +458,14 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
           preference.prefer_region = lost_region;
           preferred_rounds_left = 3;
         }
+        const int lost_attempt = task.attempt;
         co_await move(task, JobStatus::kRecovering, outcome.reason);
+        if (outcome.machines_alive) {
+          // A notice leaves the machines some time: they keep running (and their output keeps
+          // coming) while the replacement launches; they go once it is up, or when they die.
+          old_machines.spawn(follow_old_machines(index, std::move(*placement), lost_attempt));
+          placement.reset();
+        }
         break;
       }
       case JobStatus::kCancelling: {
@@ -437,7 +474,8 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
           co_await stop_attempts(*placement, index, task.attempt);
           cloud = placement->candidate.cloud;
         }
-        co_await teardown(cloud, cluster_name(index));
+        co_await teardown(cloud, cluster_name(index, task.attempt));
+        co_await retire_older_clusters(index, task.attempt);
         placement.reset();
         co_await move(task, JobStatus::kCancelled, "cancelled by the user");
         break;
@@ -471,7 +509,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
   std::vector<Exclusion> failed;
   std::vector<std::string> failures;
   bool capacity_problem = false;
-  const std::string name = cluster_name(index);
+  const std::string name = cluster_name(index, task.attempt);
   const std::string token = launch_token(index, task.attempt);
   for (const auto& candidate : candidates) {
     if (is_excluded(failed, candidate)) continue;
@@ -702,6 +740,7 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
     if (notice.is_set()) {
       outcome.kind = MonitorOutcome::Kind::kPreempted;
       outcome.reason = "spot preemption notice";
+      outcome.machines_alive = true;
       break;
     }
     if (cancel_.is_set()) {

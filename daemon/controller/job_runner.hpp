@@ -49,6 +49,7 @@ class JobRunner {
     Kind kind = Kind::kSucceeded;
     std::vector<int> exit_codes;
     bool setup_failed = false;
+    bool machines_alive = false;  // a spot notice: the machines still run for a while
     std::string reason;
   };
   struct NodeResult;
@@ -78,7 +79,10 @@ class JobRunner {
   Task<void> cancel_later_tasks(int after_index, std::string reason);
   Task<bool> wait_backoff(Backoff& backoff);
 
-  std::string cluster_name(int index) const;
+  std::string cluster_name(int index, int attempt) const;
+  // Terminates the clusters of the task's earlier attempts (replaced machines).
+  Task<void> retire_older_clusters(int index, int attempt);
+  Task<void> follow_old_machines(int index, Placement old, int attempt);
   std::string attempt_id(int index, int attempt) const;
   std::string launch_token(int index, int attempt) const;  // the provider's idempotency token
   std::string skylet_token(int index, int attempt) const;

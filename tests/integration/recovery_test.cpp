@@ -175,3 +175,33 @@ TEST(Recovery, ATaskFailureWhoseMachineIsGoneIsARecoveryNotTheUsersFailure) {
 
 }  // namespace
 }  // namespace skyd::testing
+
+namespace skyd::testing {
+namespace {
+
+TEST(Recovery, ASpotNoticeLaunchesTheReplacementWhileTheOldMachineStillRuns) {
+  SkydHarness skyd(std::map<std::string, std::string>{{"local_preemption_grace", "20s"}});
+  const auto yaml = skyd.write_file(
+      "overlap.yaml", "name: overlap\nresources:\n  infra: local\n  use_spot: true\nrun: echo up; sleep 1000\n");
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(1, {"RUNNING"}));
+  const auto noticed = std::chrono::steady_clock::now();
+  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  bool recovered = false;
+  while (!recovered && std::chrono::steady_clock::now() - noticed < std::chrono::seconds(15)) {
+    recovered = task_number(skyd, 1, "recovery_count") == 1 && skyd.job_status(1) == "RUNNING";
+    if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(recovered) << "the replacement runs well inside the 20 s notice window";
+  const std::string controller = skyd.sky({"jobs", "logs", "--controller", "--no-follow", "1"}).out;
+  const auto replacement = controller.find("launching cluster overlap-a2-1");
+  const auto old_gone = controller.find("cluster overlap-1 terminated");
+  ASSERT_NE(replacement, std::string::npos) << controller;
+  ASSERT_NE(old_gone, std::string::npos) << controller;
+  EXPECT_LT(replacement, old_gone) << "the old machine went only after the replacement was up: " << controller;
+  EXPECT_FALSE(std::filesystem::exists(skyd.state_dir() + "/local/clusters/overlap-1"));
+  EXPECT_EQ(skyd.running_skylets().size(), 1u);
+}
+
+}  // namespace
+}  // namespace skyd::testing
