@@ -182,7 +182,8 @@ namespace {
 TEST(Recovery, ASpotNoticeLaunchesTheReplacementWhileTheOldMachineStillRuns) {
   SkydHarness skyd(std::map<std::string, std::string>{{"local_preemption_grace", "20s"}});
   const auto yaml = skyd.write_file(
-      "overlap.yaml", "name: overlap\nresources:\n  infra: local\n  use_spot: true\nrun: echo up; sleep 1000\n");
+      "overlap.yaml",
+      "name: overlap\nresources:\n  infra: local\n  use_spot: true\nrun: echo up; sleep 1000\n");
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(skyd.wait_for_status(1, {"RUNNING"}));
   const auto noticed = std::chrono::steady_clock::now();
@@ -198,9 +199,39 @@ TEST(Recovery, ASpotNoticeLaunchesTheReplacementWhileTheOldMachineStillRuns) {
   const auto old_gone = controller.find("cluster overlap-1 terminated");
   ASSERT_NE(replacement, std::string::npos) << controller;
   ASSERT_NE(old_gone, std::string::npos) << controller;
-  EXPECT_LT(replacement, old_gone) << "the old machine went only after the replacement was up: " << controller;
+  EXPECT_LT(replacement, old_gone)
+      << "the old machine went only after the replacement was up: " << controller;
   EXPECT_FALSE(std::filesystem::exists(skyd.state_dir() + "/local/clusters/overlap-1"));
   EXPECT_EQ(skyd.running_skylets().size(), 1u);
+}
+
+}  // namespace
+}  // namespace skyd::testing
+
+namespace skyd::testing {
+namespace {
+
+TEST(Recovery, LosingOneNodeOfAMultiNodeTaskRecoversTheWholeCluster) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file("pair.yaml",
+                                    "name: pair\nnum_nodes: 2\nresources:\n  infra: local\n"
+                                    "file_mounts:\n  ~/s:\n    name: pair-state\n    mode: MOUNT\n"
+                                    "run: |\n  echo $SKYPILOT_NODE_RANK >> ~/s/starts\n"
+                                    "  if [ $(wc -l < ~/s/starts) -le 2 ]; then sleep 1000; fi\n  "
+                                    "echo rank $SKYPILOT_NODE_RANK done\n");
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(1, {"RUNNING"}));
+  const std::string pid_file = skyd.state_dir() + "/local/clusters/pair-1/node-1/skylet.pid";
+  ASSERT_TRUE(skyd.wait_for_file(pid_file));
+  ::kill(std::atoi(read_text(pid_file).c_str()), SIGKILL);  // node 1 dies; node 0 is fine
+  auto logs = skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "== attempt 2 of task 0")) << logs.out;
+  EXPECT_EQ(task_number(skyd, 1, "recovery_count"), 1);
+  const std::string starts = read_text(skyd.bucket("pair-state") + "/starts");
+  EXPECT_EQ(std::count(starts.begin(), starts.end(), '\n'), 4)
+      << "both nodes ran again: " << starts;
+  EXPECT_TRUE(skyd.no_machines_left());
 }
 
 }  // namespace
