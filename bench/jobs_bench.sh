@@ -19,6 +19,8 @@ CONFIG
 skyd_pid=$!
 cleanup() {
   sky jobs cancel -a -y >/dev/null 2>&1 || true
+  # skyd leaves machines running when it stops (a restart re-attaches): let the cancels finish.
+  for _ in $(seq 1 600); do [ "$(sky jobs queue -s -o json 2>/dev/null)" = "[]" ] && break; sleep 0.1; done
   kill -TERM $skyd_pid 2>/dev/null || true
   wait $skyd_pid 2>/dev/null || true
   rm -rf "$state_dir"

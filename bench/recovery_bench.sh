@@ -49,6 +49,7 @@ run_one() {
     "$(percentile 50 <"$state_dir/to_recovering")" "$(percentile 99 <"$state_dir/to_recovering")" \
     "$(percentile 50 <"$state_dir/to_running")" "$(percentile 99 <"$state_dir/to_running")"
   "$build/cli/sky" jobs cancel -a -y >/dev/null 2>&1 || true
+  for _ in $(seq 1 600); do [ "$("$build/cli/sky" jobs queue -s -o json 2>/dev/null)" = "[]" ] && break; sleep 0.1; done
   kill -TERM $skyd_pid
   wait $skyd_pid 2>/dev/null || true
   rm -rf "$state_dir"

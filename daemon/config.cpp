@@ -56,7 +56,8 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "max_running_jobs",
                                                "max_launches_per_region",
                                                "log_retention",
-                                               "dashboard"};
+                                               "dashboard",
+                                               "spot_notice_signal"};
   for (const auto& entry : root) {
     const auto key = entry.first.as<std::string>();
     const auto where = path + ":" + std::to_string(entry.first.Mark().line + 1) + ": ";
@@ -82,6 +83,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
         }
       }
       if (key == "dashboard") config.dashboard = entry.second.as<std::string>();
+      if (key == "spot_notice_signal") config.spot_notice_signal = entry.second.as<std::string>();
       Duration* duration = key == "launch_backoff"           ? &config.launch_backoff
                            : key == "node_lost_after"        ? &config.node_lost_after
                            : key == "failure_check_grace"    ? &config.failure_check_grace

@@ -35,8 +35,9 @@ struct DaemonConfig {
   int max_running_jobs = 0;         // 0: no limit; more jobs wait in PENDING
   int max_launches_per_region = 0;  // 0: no limit; launches in flight per cloud region
   Duration log_retention = std::chrono::hours(24 * 30);
-  std::string dashboard;  // "127.0.0.1:PORT" (port 0: any free one); empty: no dashboard
-  std::string config_file;  // where the file settings came from, if any
+  std::string spot_notice_signal;  // sent to tasks on a spot notice (USR1, TERM...); empty: none
+  std::string dashboard;           // "127.0.0.1:PORT" (port 0: any free one); empty: no dashboard
+  std::string config_file;         // where the file settings came from, if any
   bool print_config = false;
 
   Json to_json() const;  // for --print-config; never includes secrets (db passwords are masked)

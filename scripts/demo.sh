@@ -18,7 +18,18 @@ say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 "$build/daemon/skyd" --state-dir "$state_dir" --log-level warn --config /dev/null \
   2>"$state_dir/skyd.stderr" &
 skyd_pid=$!
-trap 'sky jobs cancel -a -y >/dev/null 2>&1 || true; kill -TERM $skyd_pid 2>/dev/null; wait $skyd_pid 2>/dev/null || true' EXIT
+stop_skyd() {
+  # skyd leaves machines running when it stops (a restart re-attaches): cancel, let it finish.
+  sky jobs cancel -a -y >/dev/null 2>&1 || true
+  for _ in $(seq 1 600); do
+    kill -0 $skyd_pid 2>/dev/null || break
+    [ "$(sky jobs queue -s -o json 2>/dev/null)" = "[]" ] && break
+    sleep 0.1
+  done
+  kill -TERM $skyd_pid 2>/dev/null
+  wait $skyd_pid 2>/dev/null || true
+}
+trap stop_skyd EXIT
 
 for _ in $(seq 1 100); do
   sky daemon status >/dev/null 2>&1 && break

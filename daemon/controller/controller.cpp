@@ -8,6 +8,8 @@
 #include "store/migrations.hpp"
 #include "store/store_errc.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -50,6 +52,8 @@ Task<void> make_shard(ShardContext* shard, const ControllerOptions* options) {
   }
   shard->group =
       std::make_unique<TaskGroup>(shard->executor, "jobs-" + std::to_string(shard->index));
+  shard->cleanups =
+      std::make_unique<TaskGroup>(shard->executor, "cleanups-" + std::to_string(shard->index));
   co_return;
 }
 
@@ -116,8 +120,12 @@ Task<void> prune_logs(ShardContext* shard, const ControllerOptions* options) {
 }
 
 Task<void> shutdown_shard(ShardContext* shard) {
+  using namespace asio::experimental::awaitable_operators;
   shard->group->cancel_all();
   co_await shard->group->wait();
+  // Teardowns already under way finish (bounded): a job that ended keeps no machine.
+  asio::steady_timer deadline(shard->executor, std::chrono::seconds(60));
+  co_await (shard->cleanups->wait() || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
   co_await shard->local->shutdown();
   shard->runners.clear();
 }

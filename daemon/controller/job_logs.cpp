@@ -13,7 +13,8 @@
 
 namespace skyd::daemon {
 
-JobLogs::JobLogs(std::string root, std::int64_t job_id) : dir_(root + "/" + std::to_string(job_id)) {}
+JobLogs::JobLogs(std::string root, std::int64_t job_id)
+    : dir_(root + "/" + std::to_string(job_id)) {}
 
 std::string JobLogs::attempt_log(int task, int attempt, int rank) const {
   std::string path = dir_ + "/task-" + std::to_string(task) + "/attempt-" + std::to_string(attempt);
@@ -78,8 +79,10 @@ std::vector<AttemptMarker> JobLogs::attempts(int task) const {
     auto entry = parse_json(line);
     if (!entry) continue;
     AttemptMarker marker;
-    if (const Json* n = entry->find("attempt"); n && n->as_int()) marker.attempt = static_cast<int>(*n->as_int());
-    if (const Json* m = entry->find("marker"); m && m->as_string()) marker.marker = std::string(*m->as_string());
+    if (const Json* n = entry->find("attempt"); n && n->as_int())
+      marker.attempt = static_cast<int>(*n->as_int());
+    if (const Json* m = entry->find("marker"); m && m->as_string())
+      marker.marker = std::string(*m->as_string());
     out.push_back(std::move(marker));
   }
   return out;

@@ -18,7 +18,8 @@ namespace skyd::daemon {
 
 struct AttemptMarker {
   int attempt = 0;
-  std::string marker;  // "== attempt 2 on local/local-a (cluster train-7): recovering after spot preemption =="
+  std::string marker;  // "== attempt 2 on local/local-a (cluster train-7): recovering after spot
+                       // preemption =="
 };
 
 class JobLogs {

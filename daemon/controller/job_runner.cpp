@@ -801,18 +801,23 @@ Task<void> JobRunner::stop_attempts(const Placement& placement, int index, int a
     co_await skylet.cancel(node, attempt_id(index, attempt_number));
 }
 
-Task<void> JobRunner::teardown(std::string cloud, std::string cluster) {
-  // Every job end terminates its machines: keep trying until the provider confirms.
+namespace {
+
+// Terminates a cluster, trying until the provider confirms. Runs in the shard's cleanup group,
+// which a shutdown awaits instead of cancelling: machines must not outlive their job because
+// skyd stopped in the middle of a teardown.
+Task<void> terminate_cluster(ShardContext* shard, JobLogs logs, std::string cloud,
+                             std::string cluster, std::shared_ptr<Event> done) {
   Backoff backoff(BackoffPolicy{.initial = std::chrono::milliseconds(200),
                                 .multiplier = 2,
                                 .cap = std::chrono::seconds(10),
                                 .jitter = 0.3,
                                 .max_attempts = std::nullopt});
-  asio::steady_timer timer(shard_.executor);
+  asio::steady_timer timer(shard->executor);
   for (;;) {
     // Where the cluster is not known (a cancel right after a restart), every cloud is asked.
     Result<void> terminated;
-    for (const auto& [name, provider] : shard_.clouds) {
+    for (const auto& [name, provider] : shard->clouds) {
       if (!cloud.empty() && name != cloud) continue;
       auto outcome = co_await provider->terminate(cluster);
       // Nothing can have been launched where our credentials are refused (or nothing is there).
@@ -822,13 +827,23 @@ Task<void> JobRunner::teardown(std::string cloud, std::string cluster) {
       }
     }
     if (terminated) {
-      logs_.record("cluster " + cluster + " terminated");
+      logs.record("cluster " + cluster + " terminated");
+      done->set();
       co_return;
     }
-    logs_.record("terminating " + cluster + " failed: " + terminated.error().message());
+    logs.record("terminating " + cluster + " failed: " + terminated.error().message());
     timer.expires_after(backoff.next_delay());
     co_await timer.async_wait(asio::use_awaitable);
   }
+}
+
+}  // namespace
+
+Task<void> JobRunner::teardown(std::string cloud, std::string cluster) {
+  auto done = std::make_shared<Event>(shard_.executor);
+  shard_.cleanups->spawn(
+      terminate_cluster(&shard_, logs_, std::move(cloud), std::move(cluster), done));
+  co_await done->wait();
 }
 
 }  // namespace skyd::daemon

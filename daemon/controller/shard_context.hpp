@@ -34,7 +34,8 @@ struct ShardContext {
   }
   std::map<std::int64_t, std::unique_ptr<JobRunner>> runners;  // the jobs this shard supervises
   std::unique_ptr<TaskGroup> group;
-  Admission* admission = nullptr;  // shared by every shard, homed on shard 0
+  std::unique_ptr<TaskGroup> cleanups;  // teardowns: awaited, never cancelled, at shutdown
+  Admission* admission = nullptr;       // shared by every shard, homed on shard 0
 };
 
 }  // namespace skyd::daemon

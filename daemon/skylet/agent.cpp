@@ -172,6 +172,10 @@ void Agent::publish_event(Json event) {
   if (const Json* kind = event.find("kind");
       kind && kind->as_string() == std::string_view("spot_notice")) {
     std::ofstream(options_.work_dir + "/spot_notice") << event.dump() << "\n";
+    // Tell the running tasks, so they can checkpoint before the machine goes.
+    if (options_.notice_signal > 0) {
+      for (auto& [id, attempt] : attempts_) attempt->signal(options_.notice_signal);
+    }
   }
   logger("skylet")->warn("node event {}", event.dump());
   events_.push_back(std::move(event));

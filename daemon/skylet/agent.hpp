@@ -19,6 +19,7 @@ struct AgentOptions {
   std::uint64_t log_cap_bytes = 1ull << 30;
   Duration cancel_grace = std::chrono::seconds(10);
   std::map<std::string, std::string> base_env;  // beneath every task's own env
+  int notice_signal = 0;  // sent to running tasks' process groups on a spot notice; 0: none
 };
 
 class Agent {

@@ -181,6 +181,10 @@ Task<void> Attempt::cancel(Duration grace) {
   co_await finished_.wait();
 }
 
+void Attempt::signal(int number) {
+  if (!is_finished(phase_) && current_group_) ::kill(-current_group_, number);
+}
+
 Json Attempt::status() const {
   Json body = Json::object();
   body.set("attempt_id", spec_.id);

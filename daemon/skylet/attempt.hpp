@@ -50,6 +50,8 @@ class Attempt {
   // has ended.
   Task<void> cancel(Duration grace);
 
+  // Sends `number` to the running step's process group (nothing once the attempt has ended).
+  void signal(int number);
   Json status() const;
   Phase phase() const { return phase_; }
   AttemptLog& log() { return log_; }

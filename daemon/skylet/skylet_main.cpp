@@ -10,9 +10,11 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 namespace {
@@ -23,6 +25,7 @@ constexpr const char* kUsage =
     "N]\n"
     "              [--log-cap-bytes N] [--cancel-grace-ms N] [--log-level LEVEL]\n"
     "              [--private-root SANDBOX [--bind SOURCE /DESTINATION]...]\n"
+    "              [--notice-signal TERM|INT|HUP|USR1|USR2]\n"
     "\n"
     "The node agent: runs task attempts, keeps their logs by offset, reports spot notices.\n"
     "Every API call must carry 'Authorization: Bearer <token>'. PORT 0 picks a free port; with\n"
@@ -35,6 +38,7 @@ struct Flags {
   int ready_fd = -1;
   long metadata_interval_ms = 5000, cancel_grace_ms = 10000;
   unsigned long long log_cap_bytes = 1ull << 30;
+  int notice_signal = 0;
   std::string private_root;                    // sandbox for a private mount namespace and root
   std::vector<skyd::skylet::BindMount> binds;  // --bind SOURCE DESTINATION
 };
@@ -97,6 +101,17 @@ int main(int argc, char** argv) {
       flags.cancel_grace_ms = std::atol(next().c_str());
     } else if (arg == "--log-level") {
       flags.log_level = next();
+    } else if (arg == "--notice-signal") {
+      const std::string name = next();
+      static const std::map<std::string, int> kSignals = {{"TERM", SIGTERM},
+                                                          {"INT", SIGINT},
+                                                          {"HUP", SIGHUP},
+                                                          {"USR1", SIGUSR1},
+                                                          {"USR2", SIGUSR2}};
+      auto found = kSignals.find(name.starts_with("SIG") ? name.substr(3) : name);
+      if (found == kSignals.end())
+        return fail("--notice-signal expects TERM, INT, HUP, USR1 or USR2");
+      flags.notice_signal = found->second;
     } else if (arg == "--private-root") {
       flags.private_root = next();
     } else if (arg == "--bind") {
@@ -131,6 +146,7 @@ int main(int argc, char** argv) {
   options.work_dir = flags.work_dir;
   options.log_cap_bytes = flags.log_cap_bytes;
   options.cancel_grace = std::chrono::milliseconds(flags.cancel_grace_ms);
+  options.notice_signal = flags.notice_signal;
   // Tasks see a normal login-like environment (HOME, PATH, USER...) beneath their own variables.
   for (const auto& entry : environment_with({}, {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
                                                  "WATCHDOG_USEC", "WATCHDOG_PID", "SKYD_SOCKET"})) {

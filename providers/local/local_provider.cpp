@@ -304,6 +304,9 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    options_.skylet_cancel_grace)
                                    .count())};
+  if (!options_.notice_signal.empty()) {
+    spawn.argv.insert(spawn.argv.end(), {"--notice-signal", options_.notice_signal});
+  }
   if (!binds.empty()) {
     spawn.argv.insert(spawn.argv.end(), {"--private-root", sandbox});
     spawn.argv.insert(spawn.argv.end(), binds.begin(), binds.end());

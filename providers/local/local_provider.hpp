@@ -25,6 +25,7 @@ struct LocalProviderOptions {
   std::optional<Duration> preemption_mean_interval;     // random preemptions of spot clusters
   std::uint64_t log_cap_bytes = 1ull << 30;
   Duration skylet_cancel_grace = std::chrono::seconds(3);
+  std::string notice_signal;  // skylet --notice-signal: sent to tasks on a spot notice; empty: none
 };
 
 class LocalProvider final : public Provider {
