@@ -385,7 +385,8 @@ Task<Result<std::vector<std::string>>> AwsProvider::list_clusters() {
   for (const auto& region : all_regions()) {
     std::vector<Ec2Filter> filters{
         {"tag:" + std::string(kControllerTag), {options_.controller_id}},
-        {"instance-state-name", {"pending", "running", "stopping", "stopped", "shutting-down"}}};
+        // Instances already shutting down are on their way out: nothing left to sweep there.
+        {"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
     auto instances = co_await describe_all(region, filters);
     if (!instances) co_return instances.error();
     for (const auto& instance : *instances)
