@@ -98,20 +98,16 @@ Task<Result<AttemptStatus>> SkyletClient::cancel(providers::Node node, std::stri
   co_return parse_status(*response);
 }
 
-Task<Result<bool>> SkyletClient::healthy(providers::Node node) {
-  auto response = co_await call(node, "GET", "/health", {}, std::chrono::seconds(5));
-  if (!response) co_return response.error();
-  co_return response->status == 200;
-}
-
-Task<Result<std::vector<Json>>> SkyletClient::events(providers::Node node, std::size_t since, Duration wait) {
+Task<Result<std::vector<Json>>> SkyletClient::events(providers::Node node, std::size_t since,
+                                                     Duration wait) {
   const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
-  auto response = co_await call(node, "GET", "/events?since=" + std::to_string(since) + "&wait_ms=" + std::to_string(wait_ms),
-                                {}, wait + std::chrono::seconds(10));
+  auto response = co_await call(
+      node, "GET", "/events?since=" + std::to_string(since) + "&wait_ms=" + std::to_string(wait_ms),
+      {}, wait + std::chrono::seconds(10));
   if (!response) co_return response.error();
   if (response->status != 200) {
-    co_return make_error(NetErrc::kProtocol, "skylet answered " + std::to_string(response->status) + ": " +
-                                                 http::error_message_of(*response));
+    co_return make_error(NetErrc::kProtocol, "skylet answered " + std::to_string(response->status) +
+                                                 ": " + http::error_message_of(*response));
   }
   auto body = parse_json(response->body);
   if (!body) co_return body.error();

@@ -47,7 +47,6 @@ class SkyletClient {
   Task<Result<LogChunk>> logs(providers::Node node, std::string attempt_id, std::uint64_t offset,
                               Duration wait);
   Task<Result<AttemptStatus>> cancel(providers::Node node, std::string attempt_id);
-  Task<Result<bool>> healthy(providers::Node node);
   // The node's events from index `since` (spot notices); waits up to `wait` for one.
   Task<Result<std::vector<Json>>> events(providers::Node node, std::size_t since, Duration wait);
 

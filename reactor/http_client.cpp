@@ -439,11 +439,4 @@ ClientStats Client::stats() const {
   return impl_->stats_;
 }
 
-void Client::close_idle_connections() {
-  for (auto& [key, connections] : impl_->idle_) {
-    impl_->open_[key] -= connections.size();
-    connections.clear();
-  }
-}
-
 }  // namespace skyd::http

@@ -60,7 +60,6 @@ class Client {
                                 RequestOptions options = {});
 
   ClientStats stats() const;
-  void close_idle_connections();
 
  private:
   class Impl;

@@ -90,10 +90,17 @@ Task<int> sweep_leaks(ShardContext* shard, std::set<std::int64_t> open) {
 Task<void> prune_logs(ShardContext* shard, const ControllerOptions* options) {
   asio::steady_timer timer(shard->executor);
   for (;;) {
-    std::vector<std::string> dirs;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(options->logs_root(), ec))
-      dirs.push_back(entry.path().string());
+    // Listed off the shard: a controller that ran many jobs has many log directories.
+    const std::string root = options->logs_root();
+    std::function<std::vector<std::string>()> list = [root] {
+      std::vector<std::string> found;
+      std::error_code ec;
+      for (const auto& entry : fs::directory_iterator(root, ec))
+        found.push_back(entry.path().string());
+      return found;
+    };
+    const std::vector<std::string> dirs =
+        co_await run_blocking<std::vector<std::string>>(std::move(list));
     const auto horizon = std::chrono::system_clock::now() - options->log_retention;
     for (const auto& dir : dirs) {
       std::int64_t id = 0;

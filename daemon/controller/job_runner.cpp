@@ -154,11 +154,9 @@ Task<void> JobRunner::follow_old_machines(int index, Placement old, int attempt)
   Event changed(shard_.executor);
   std::vector<std::shared_ptr<NodeResult>> results;
   for (const auto& node : old.cluster.nodes) {
-    node_cluster_[node.instance_id] = old.cluster.name;
-    node_cloud_[node.instance_id] = old.candidate.cloud;
     results.push_back(std::make_shared<NodeResult>());
-    followers.spawn(
-        follow_node(index, node, attempt_id(index, attempt), attempt, results.back(), &changed));
+    followers.spawn(follow_node(index, old.candidate.cloud, old.cluster.name, node,
+                                attempt_id(index, attempt), attempt, results.back(), &changed));
   }
   co_await followers.wait();  // until the old machines finish or go; cancelled when replaced
 }
@@ -630,18 +628,20 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
   co_return Result<void>{};
 }
 
-Task<void> JobRunner::follow_node(int index, providers::Node node, std::string attempt,
-                                  int attempt_number, std::shared_ptr<NodeResult> result,
-                                  Event* changed) {
+Task<void> JobRunner::follow_node(int index, std::string cloud, std::string cluster,
+                                  providers::Node node, std::string attempt, int attempt_number,
+                                  std::shared_ptr<NodeResult> result, Event* changed) {
   SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
   const std::string path = logs_.attempt_log(index, attempt_number, node.rank);
   std::uint64_t offset = JobLogs::size_of(path);  // after a restart, go on where the log ends
   Clock::time_point last_answer = Clock::now();
+  int silent_windows = 0;  // node_lost_after windows without an answer while the cloud said running
   asio::steady_timer pause(shard_.executor);
   for (;;) {
     auto chunk = co_await skylet.logs(node, attempt, offset, options_.log_poll_wait);
     if (chunk) {
       last_answer = Clock::now();
+      silent_windows = 0;
       if (!chunk->bytes.empty()) JobLogs::append(path, chunk->bytes);
       offset = chunk->next_offset;
       if (!chunk->complete) continue;
@@ -654,9 +654,12 @@ Task<void> JobRunner::follow_node(int index, providers::Node node, std::string a
     }
     if (Clock::now() - last_answer >= options_.node_lost_after) {
       // Unreachable for a while: ask the provider whether the machine is still there.
-      std::vector<std::string> clusters{
-          node_cluster_.at(node.instance_id)};  // named: g++ 12 and co_await
-      auto described = co_await shard_.local->describe(clusters);
+      // The machine's own cloud answers; named arguments: g++ 12 and co_await.
+      std::vector<std::string> clusters{cluster};
+      providers::Provider* provider = shard_.provider_for(cloud);
+      Result<std::vector<providers::InstanceStatus>> described =
+          std::vector<providers::InstanceStatus>{};
+      if (provider) described = co_await provider->describe(clusters);
       bool running = false;
       bool preempted = false;
       if (described) {
@@ -666,12 +669,17 @@ Task<void> JobRunner::follow_node(int index, providers::Node node, std::string a
           preempted = instance.preempted;
         }
       }
-      if (!running) {
+      // A machine the cloud still calls running but whose agent stays silent for three such
+      // windows is as good as gone (a hung or crashed node).
+      const bool silent_too_long = running && ++silent_windows >= 3;
+      if (!running || silent_too_long) {
         result->lost = true;
         result->preempted = preempted;
         result->reason =
             preempted ? "spot preemption of node " + std::to_string(node.rank)
-                      : "node " + std::to_string(node.rank) + " stopped answering and is gone";
+            : running
+                ? "node " + std::to_string(node.rank) + " runs but its agent stopped answering"
+                : "node " + std::to_string(node.rank) + " stopped answering and is gone";
         changed->set();
         co_return;
       }
@@ -713,10 +721,9 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
   Event notice(shard_.executor);
   std::vector<std::shared_ptr<NodeResult>> results;
   for (const auto& node : placement.cluster.nodes) {
-    node_cluster_[node.instance_id] = placement.cluster.name;
-    node_cloud_[node.instance_id] = placement.candidate.cloud;
     results.push_back(std::make_shared<NodeResult>());
-    watchers.spawn(follow_node(index, node, attempt, task.attempt, results.back(), &changed));
+    watchers.spawn(follow_node(index, placement.candidate.cloud, placement.cluster.name, node,
+                               attempt, task.attempt, results.back(), &changed));
     if (placement.candidate.use_spot)
       watchers.spawn(watch_events(index, task.attempt, node, &notice));
   }

@@ -69,8 +69,11 @@ class JobRunner {
                                     const store::TaskRecord& task);
   Task<MonitorOutcome> monitor(int index, const Placement& placement,
                                const store::TaskRecord& task);
-  Task<void> follow_node(int index, providers::Node node, std::string attempt_id, int attempt,
-                         std::shared_ptr<NodeResult> result, Event* changed);
+  // Pulls one node's output of an attempt into the log store until the attempt ends or the node
+  // is gone (asked of `cloud` once it stops answering).
+  Task<void> follow_node(int index, std::string cloud, std::string cluster, providers::Node node,
+                         std::string attempt_id, int attempt, std::shared_ptr<NodeResult> result,
+                         Event* changed);
   Task<void> watch_events(int index, int attempt_number, providers::Node node, Event* notice);
   // After a short grace: why the placement's machines no longer stand, if they do not.
   Task<std::optional<std::string>> machines_gone(Placement placement);
@@ -97,8 +100,6 @@ class JobRunner {
   spec::Pipeline pipeline_;
   std::vector<std::string> task_ids_;
   std::vector<std::optional<Placement>> placements_;  // the task's current machines
-  std::map<std::string, std::string> node_cluster_;   // instance id -> cluster name
-  std::map<std::string, std::string> node_cloud_;     // instance id -> cloud
 };
 
 }  // namespace skyd::daemon

@@ -232,3 +232,23 @@ TEST(AwsJobs, SkydKilledDuringRunInstancesMakesExactlyOneSetOfInstances) {
 
 }  // namespace
 }  // namespace skyd::testing
+
+namespace skyd::testing {
+namespace {
+
+TEST(AwsJobs, ANodeWhoseAgentDiesWhileEc2SaysRunningIsReplaced) {
+  AwsWorld world;
+  const auto yaml = world.skyd.write_file("silent.yaml", waiting_spot_job(world.dir.path()));
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for([&] { return read_text(world.dir.file("runs")) == "1\n"; }));
+  world.admin("POST", "/_admin/kill?cluster=spot-aws-1");  // skylet dies; EC2 still says running
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "finished on run 2")) << logs.out;
+  const std::string controller = world.skyd.sky({"jobs", "logs", "--controller", "1"}).out;
+  EXPECT_TRUE(contains(controller, "runs but its agent stopped answering")) << controller;
+  EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
+}
+
+}  // namespace
+}  // namespace skyd::testing
