@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
   http::ServerOptions server_options;
   http::Server api(cloud_shard.executors(), cloud.router(), server_options);
   http::Server nodes(cloud_shard.executors(), cloud.virtual_node_router());
-  if (!api.listen_tcp("127.0.0.1", 0) || !nodes.listen_tcp("127.0.0.1", 0)) return 1;
+  if (!api.listen_tcp("127.0.0.1", 0) || !cloud.listen_virtual_nodes(nodes, "127.0.0.1", 0))
+    return 1;
   api.start();
   nodes.start();
   cloud_shard.start();

@@ -36,23 +36,46 @@ Result<void> prepare_state_dir(const std::string& dir) {
   return {};
 }
 
-// The secret skylet tokens derive from: made once, kept in the state directory (0600).
-Result<std::string> controller_key(const std::string& state_dir) {
-  const std::string path = state_dir + "/controller.key";
-  if (std::ifstream in(path); in) {
-    std::stringstream text;
-    text << in.rdbuf();
-    if (text.str().size() >= 32) return text.str();
-  }
-  const std::string key = random_hex(32);
+std::string read_small_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Writes a secret readable by skyd's user only.
+Result<void> write_private_file(const std::string& path, const std::string& content) {
   const mode_t previous = ::umask(0077);
-  std::ofstream(path, std::ios::trunc) << key;
+  std::ofstream(path, std::ios::trunc) << content;
   ::umask(previous);
   std::error_code ec;
   std::filesystem::permissions(
       path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
   if (ec) return io_error(ec, "cannot protect " + path);
+  return {};
+}
+
+// The secret skylet tokens derive from: made once, kept in the state directory (0600).
+Result<std::string> controller_key(const std::string& state_dir) {
+  const std::string path = state_dir + "/controller.key";
+  if (std::string key = read_small_file(path); key.size() >= 32) return key;
+  const std::string key = random_hex(32);
+  if (auto written = write_private_file(path, key); !written) return written.error();
   return key;
+}
+
+// The CA that signs every cloud cluster's skylet certificate: made once, kept in the state
+// directory (0600) so a restarted skyd still verifies the nodes it launched before.
+Result<CertifiedKey> skylet_authority(const std::string& state_dir) {
+  const std::string path = state_dir + "/skylet-ca.pem";
+  const std::string pem = read_small_file(path);
+  if (const auto split = pem.find("-----BEGIN PRIVATE KEY-----"); split != std::string::npos)
+    return CertifiedKey{pem.substr(0, split), pem.substr(split)};
+  auto made = make_certificate_authority("skyd skylet CA", 3650, KeyKind::kEd25519);
+  if (!made) return made.error();
+  auto written = write_private_file(path, made->certificate_pem + made->private_key_pem);
+  if (!written) return written.error();
+  return made;
 }
 
 Result<http::UnixSocketOptions> socket_options(const DaemonConfig& config) {
@@ -69,7 +92,7 @@ Result<http::UnixSocketOptions> socket_options(const DaemonConfig& config) {
 }
 
 ControllerOptions controller_options(const DaemonConfig& config, std::string conninfo,
-                                     std::string key) {
+                                     std::string key, const CertifiedKey& authority) {
   ControllerOptions options;
   options.state_dir = config.state_dir;
   options.conninfo = std::move(conninfo);
@@ -93,6 +116,9 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     aws.endpoint = config.aws_endpoint;
     aws.skylet_port = static_cast<std::uint16_t>(config.aws_skylet_port);
     aws.controller_id = options.controller_id;
+    aws.skylet_authority = authority;
+    aws.notice_signal = config.spot_notice_signal;
+    aws.scratch_dir = config.state_dir + "/uploads";
     options.aws = aws;
   }
   return options;
@@ -121,6 +147,8 @@ int run_daemon(const DaemonConfig& config) {
 
   auto key = controller_key(config.state_dir);
   if (!key) return fail("controller key", key.error());
+  auto authority = skylet_authority(config.state_dir);
+  if (!authority) return fail("skylet certificate authority", authority.error());
   auto options = socket_options(config);
   if (!options) return fail("socket", options.error());
 
@@ -138,7 +166,7 @@ int run_daemon(const DaemonConfig& config) {
 
   ShardPool pool(config.shards);
   pool.start();
-  Controller controller(pool, controller_options(config, conninfo, *key));
+  Controller controller(pool, controller_options(config, conninfo, *key, *authority));
   if (auto started = controller.start(); !started) {
     pool.stop();
     return fail("controller", started.error());

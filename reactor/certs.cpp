@@ -1,5 +1,7 @@
 #include "reactor/certs.hpp"
 
+#include "reactor/crypto.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -10,7 +12,10 @@
 
 #include <arpa/inet.h>
 
+#include <cstring>
+#include <ctime>
 #include <memory>
+#include <optional>
 
 namespace skyd {
 namespace {
@@ -59,17 +64,36 @@ bool add_extension(X509* certificate, X509* issuer, int nid, const std::string& 
   return added;
 }
 
-Result<CertPtr> new_certificate(EVP_PKEY* key, const std::string& common_name, int days) {
+// What a new certificate holds besides its key and name. Empty serial: a random one; no fixed
+// window: valid from an hour ago for `days`.
+struct Validity {
+  int days = 825;
+  std::optional<std::pair<std::time_t, std::time_t>> fixed_window;
+  std::string serial;  // 16 bytes
+};
+
+Result<CertPtr> new_certificate(EVP_PKEY* key, const std::string& common_name,
+                                const Validity& validity) {
   CertPtr certificate(X509_new());
   unsigned char serial[16];
-  RAND_bytes(serial, sizeof serial);
+  if (validity.serial.size() >= sizeof serial)
+    std::memcpy(serial, validity.serial.data(), sizeof serial);
+  else
+    RAND_bytes(serial, sizeof serial);
   serial[0] &= 0x7f;  // a positive serial number
   BIGNUM* serial_number = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(serial_number, X509_get_serialNumber(certificate.get()));
   BN_free(serial_number);
   X509_set_version(certificate.get(), 2);
-  X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(certificate.get()), static_cast<long>(days) * 86400);
+  if (validity.fixed_window) {
+    std::time_t from = validity.fixed_window->first, until = validity.fixed_window->second;
+    X509_time_adj_ex(X509_getm_notBefore(certificate.get()), 0, 0, &from);
+    X509_time_adj_ex(X509_getm_notAfter(certificate.get()), 0, 0, &until);
+  } else {
+    X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(certificate.get()),
+                    static_cast<long>(validity.days) * 86400);
+  }
   X509_set_pubkey(certificate.get(), key);
   X509_NAME* name = X509_get_subject_name(certificate.get());
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
@@ -95,32 +119,23 @@ bool is_ip_literal(const std::string& name) {
          inet_pton(AF_INET6, name.c_str(), buffer) == 1;
 }
 
-}  // namespace
-
-Result<CertifiedKey> make_certificate_authority(const std::string& common_name, int days) {
-  KeyPtr key(EVP_EC_gen("P-256"));
-  if (!key) return openssl_error("generating a key");
-  auto certificate = new_certificate(key.get(), common_name, days);
-  if (!certificate) return certificate.error();
-  X509* cert = certificate->get();
-  X509_set_issuer_name(cert, X509_get_subject_name(cert));
-  if (!add_extension(cert, cert, NID_basic_constraints, "critical,CA:TRUE") ||
-      !add_extension(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign") ||
-      !add_extension(cert, cert, NID_subject_key_identifier, "hash")) {
-    return openssl_error("adding CA extensions");
-  }
-  if (!X509_sign(cert, key.get(), EVP_sha256())) return openssl_error("signing the CA");
-  return to_pem(cert, key.get());
+// Ed25519 signatures need no digest (and are deterministic); EC signs a SHA-256 digest.
+const EVP_MD* digest_for(EVP_PKEY* signer) {
+  return EVP_PKEY_get_id(signer) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
 }
 
-Result<CertifiedKey> issue_server_certificate(const CertifiedKey& authority,
-                                              const std::string& common_name,
-                                              const std::vector<std::string>& names, int days) {
+KeyPtr new_key(KeyKind kind) {
+  if (kind == KeyKind::kEd25519) return KeyPtr(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  return KeyPtr(EVP_EC_gen("P-256"));
+}
+
+Result<CertifiedKey> sign_server_certificate(const CertifiedKey& authority, EVP_PKEY* key,
+                                             const std::string& common_name,
+                                             const std::vector<std::string>& names,
+                                             const Validity& validity) {
   auto issuer = load(authority);
   if (!issuer) return issuer.error();
-  KeyPtr key(EVP_EC_gen("P-256"));
-  if (!key) return openssl_error("generating a key");
-  auto certificate = new_certificate(key.get(), common_name, days);
+  auto certificate = new_certificate(key, common_name, validity);
   if (!certificate) return certificate.error();
   X509* cert = certificate->get();
   X509_set_issuer_name(cert, X509_get_subject_name(issuer->first.get()));
@@ -135,8 +150,60 @@ Result<CertifiedKey> issue_server_certificate(const CertifiedKey& authority,
        !add_extension(cert, issuer->first.get(), NID_subject_alt_name, alt_names))) {
     return openssl_error("adding server extensions");
   }
-  if (!X509_sign(cert, issuer->second.get(), EVP_sha256())) return openssl_error("signing");
+  if (!X509_sign(cert, issuer->second.get(), digest_for(issuer->second.get())))
+    return openssl_error("signing");
+  return to_pem(cert, key);
+}
+
+}  // namespace
+
+Result<CertifiedKey> make_certificate_authority(const std::string& common_name, int days,
+                                                KeyKind kind) {
+  KeyPtr key = new_key(kind);
+  if (!key) return openssl_error("generating a key");
+  auto certificate = new_certificate(key.get(), common_name, Validity{days, {}, {}});
+  if (!certificate) return certificate.error();
+  X509* cert = certificate->get();
+  X509_set_issuer_name(cert, X509_get_subject_name(cert));
+  if (!add_extension(cert, cert, NID_basic_constraints, "critical,CA:TRUE") ||
+      !add_extension(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign") ||
+      !add_extension(cert, cert, NID_subject_key_identifier, "hash")) {
+    return openssl_error("adding CA extensions");
+  }
+  if (!X509_sign(cert, key.get(), digest_for(key.get()))) return openssl_error("signing the CA");
   return to_pem(cert, key.get());
+}
+
+Result<CertifiedKey> issue_server_certificate(const CertifiedKey& authority,
+                                              const std::string& common_name,
+                                              const std::vector<std::string>& names, int days) {
+  KeyPtr key(EVP_EC_gen("P-256"));
+  if (!key) return openssl_error("generating a key");
+  return sign_server_certificate(authority, key.get(), common_name, names, Validity{days, {}, {}});
+}
+
+Result<CertifiedKey> issue_derived_server_certificate(const CertifiedKey& authority,
+                                                      const std::string& common_name,
+                                                      const std::vector<std::string>& names,
+                                                      std::string_view secret) {
+  const std::string seed = hmac_sha256(secret, "skyd certificate key");
+  KeyPtr key(EVP_PKEY_new_raw_private_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(seed.data()), seed.size()));
+  if (!key) return openssl_error("deriving a key");
+  // 2024-01-01 to 2074-01-01: no clock enters the certificate.
+  Validity validity{0, std::pair<std::time_t, std::time_t>{1704067200, 3282249600}, {}};
+  validity.serial = hmac_sha256(secret, "skyd certificate serial " + common_name);
+  return sign_server_certificate(authority, key.get(), common_name, names, validity);
+}
+
+std::string common_name_of(const std::string& certificate_pem) {
+  BioPtr bio(BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size())));
+  CertPtr certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  if (!certificate) return {};
+  char name[256] = {};
+  const int size = X509_NAME_get_text_by_NID(X509_get_subject_name(certificate.get()),
+                                             NID_commonName, name, sizeof name);
+  return size > 0 ? std::string(name, static_cast<std::size_t>(size)) : std::string();
 }
 
 }  // namespace skyd

@@ -359,11 +359,12 @@ class Client::Impl {
     }
 
     TlsStream stream(std::move(*tcp), tls_context_for(endpoint));
-    if (!is_ip_literal(endpoint.host)) {
-      SSL_set_tlsext_host_name(stream.native_handle(), const_cast<char*>(endpoint.host.c_str()));
+    const std::string& name = endpoint.tls_name.empty() ? endpoint.host : endpoint.tls_name;
+    if (!is_ip_literal(name)) {
+      SSL_set_tlsext_host_name(stream.native_handle(), const_cast<char*>(name.c_str()));
     }
     stream.set_verify_mode(asio::ssl::verify_peer);
-    stream.set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
+    stream.set_verify_callback(asio::ssl::host_name_verification(name));
     beast::get_lowest_layer(stream).expires_at(deadline);
     auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
     if (ec) {

@@ -102,12 +102,52 @@ struct SessionControl {
 
 }  // namespace
 
+Result<std::unique_ptr<asio::ssl::context>> server_context(const CertifiedKey& certificate) {
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  context->use_certificate_chain(asio::buffer(certificate.certificate_pem), ec);
+  if (!ec)
+    context->use_private_key(asio::buffer(certificate.private_key_pem), asio::ssl::context::pem,
+                             ec);
+  if (ec) return make_error(NetErrc::kTlsFailed, "bad server certificate or key: " + ec.message());
+  return context;
+}
+
+// The SNI callback's state: the selector and the contexts made for the names seen so far.
+struct NameSelector {
+  CertificateForName by_name;
+  std::mutex mutex;
+  std::unordered_map<std::string, std::unique_ptr<asio::ssl::context>> contexts;
+
+  static int on_server_name(SSL* ssl, int*, void* arg) {
+    auto* self = static_cast<NameSelector*>(arg);
+    const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (!name) return SSL_TLSEXT_ERR_NOACK;
+    std::lock_guard lock(self->mutex);
+    auto& context = self->contexts[name];
+    if (!context) {
+      auto certificate = self->by_name(name);
+      if (!certificate) return SSL_TLSEXT_ERR_NOACK;
+      auto made = server_context(*certificate);
+      if (!made) {
+        logger("http")->warn("no usable certificate for name={} error=\"{}\"", name,
+                             made.error().message());
+        return SSL_TLSEXT_ERR_NOACK;
+      }
+      context = std::move(*made);
+    }
+    SSL_set_SSL_CTX(ssl, context->native_handle());
+    return SSL_TLSEXT_ERR_OK;
+  }
+};
+
 struct Server::State {
   std::vector<asio::any_io_executor> executors;
   Router router;
   ServerOptions options;
   std::vector<std::unique_ptr<tcp::acceptor>> tcp_acceptors;
   std::vector<std::unique_ptr<asio::ssl::context>> tls_contexts;  // parallel to tcp_acceptors
+  std::vector<std::unique_ptr<NameSelector>> name_selectors;
   std::vector<std::unique_ptr<UnixProtocol::acceptor>> unix_acceptors;
   std::uint16_t last_tcp_port = 0;
 
@@ -473,15 +513,22 @@ Result<void> Server::listen_tcp(const std::string& address, std::uint16_t port) 
 
 Result<void> Server::listen_tls(const std::string& address, std::uint16_t port,
                                 const CertifiedKey& certificate) {
-  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-  boost::system::error_code ec;
-  context->use_certificate_chain(asio::buffer(certificate.certificate_pem), ec);
-  if (!ec)
-    context->use_private_key(asio::buffer(certificate.private_key_pem), asio::ssl::context::pem,
-                             ec);
-  if (ec) return make_error(NetErrc::kTlsFailed, "bad server certificate or key: " + ec.message());
+  auto context = server_context(certificate);
+  if (!context) return context.error();
   if (auto listening = listen_tcp(address, port); !listening) return listening;
-  state_->tls_contexts.back() = std::move(context);
+  state_->tls_contexts.back() = std::move(*context);
+  return {};
+}
+
+Result<void> Server::listen_tls(const std::string& address, std::uint16_t port,
+                                const CertifiedKey& fallback, CertificateForName by_name) {
+  if (auto listening = listen_tls(address, port, fallback); !listening) return listening;
+  auto selector = std::make_unique<NameSelector>();
+  selector->by_name = std::move(by_name);
+  SSL_CTX* native = state_->tls_contexts.back()->native_handle();
+  SSL_CTX_set_tlsext_servername_callback(native, &NameSelector::on_server_name);
+  SSL_CTX_set_tlsext_servername_arg(native, selector.get());
+  state_->name_selectors.push_back(std::move(selector));
   return {};
 }
 

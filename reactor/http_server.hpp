@@ -46,6 +46,10 @@ struct ServerOptions {
   Duration io_timeout = std::chrono::seconds(30);    // reading a request, writing a response
 };
 
+// Picks the certificate for a TLS client's SNI name; nullopt keeps the listener's own. Called on
+// any shard's thread, once per name (the answer is kept).
+using CertificateForName = std::function<std::optional<CertifiedKey>(const std::string& name)>;
+
 struct UnixSocketOptions {
   mode_t mode = 0660;
   std::optional<gid_t> group;
@@ -68,6 +72,9 @@ class Server {
   Result<void> listen_tcp(const std::string& address, std::uint16_t port);
   Result<void> listen_tls(const std::string& address, std::uint16_t port,
                           const CertifiedKey& certificate);
+  // TLS whose certificate follows the name the client asks for (one listener, many names).
+  Result<void> listen_tls(const std::string& address, std::uint16_t port,
+                          const CertifiedKey& fallback, CertificateForName by_name);
   // Replaces a stale socket file; refuses when another server still answers on it.
   Result<void> listen_unix(const std::string& path, UnixSocketOptions options = {});
   // A listening Unix socket inherited from systemd (LISTEN_FDS).

@@ -190,6 +190,7 @@ Endpoint Endpoint::unix_socket(std::string path) {
 std::string Endpoint::pool_key() const {
   std::string key = to_string();
   if (!pinned_ca_pem.empty()) key += "#" + std::to_string(std::hash<std::string>{}(pinned_ca_pem));
+  if (!tls_name.empty()) key += "@" + tls_name;
   return key;
 }
 

@@ -89,6 +89,9 @@ struct Endpoint {
   // TLS only: when set, only this CA (PEM) is trusted for this endpoint, which pins a cluster's
   // own certificate authority; otherwise the client's trust store applies.
   std::string pinned_ca_pem;
+  // TLS only: the name the server's certificate must carry, also sent as SNI; empty: `host`. Lets
+  // a node reached by IP prove a name its cluster's certificate was issued for.
+  std::string tls_name;
 
   static Result<Endpoint> parse(std::string_view url);
   static Endpoint unix_socket(std::string path);

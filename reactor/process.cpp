@@ -163,6 +163,28 @@ void Process::signal_group(int number) const {
   }
 }
 
+Task<Result<std::string>> run_program(asio::any_io_executor executor, ProcessOptions options) {
+  constexpr std::size_t kKeep = 64 * 1024;
+  const std::string program = options.argv.empty() ? std::string() : options.argv.front();
+  options.capture_output = true;
+  auto process = Process::spawn(executor, std::move(options));
+  if (!process) co_return process.error();
+  std::string output;
+  for (;;) {
+    std::string piece = co_await (*process)->read_output();
+    if (piece.empty()) break;
+    output += piece;
+    if (output.size() > kKeep) output.erase(0, output.size() - kKeep);
+  }
+  const int status = co_await (*process)->wait();
+  if (status != 0) {
+    while (!output.empty() && output.back() == '\n') output.pop_back();
+    co_return make_error(boost::system::errc::make_error_code(boost::system::errc::io_error),
+                         program + " exited with status " + std::to_string(status) + ": " + output);
+  }
+  co_return output;
+}
+
 std::vector<std::string> environment_with(const std::map<std::string, std::string>& overrides,
                                           const std::vector<std::string>& remove) {
   std::map<std::string, std::string> merged;

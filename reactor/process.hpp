@@ -61,6 +61,11 @@ class Process {
   std::optional<int> exit_status_;
 };
 
+// Runs a short-lived program (tar, a helper) to its end without blocking the reactor. Its output
+// (the last 64 KiB) is returned; a failure to start or a non-zero exit is an error naming the
+// program, its exit status and what it printed.
+Task<Result<std::string>> run_program(asio::any_io_executor executor, ProcessOptions options);
+
 // The current process's environment as "KEY=value" entries, with `overrides` applied.
 std::vector<std::string> environment_with(const std::map<std::string, std::string>& overrides,
                                           const std::vector<std::string>& remove = {});

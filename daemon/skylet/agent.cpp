@@ -38,11 +38,17 @@ Task<void> wait_until(Notifier& changed, Duration limit, Ready ready) {
   }
 }
 
+std::string home_of(const AgentOptions& options) {
+  auto home = options.base_env.find("HOME");
+  return home == options.base_env.end() || home->second.empty() ? std::string("/") : home->second;
+}
+
 }  // namespace
 
 Agent::Agent(asio::any_io_executor executor, AgentOptions options)
     : executor_(executor),
       options_(std::move(options)),
+      uploads_(executor, options_.work_dir + "/uploads", home_of(options_)),
       running_(executor, "attempts"),
       events_changed_(executor) {
   std::filesystem::create_directories(options_.work_dir + "/attempts");
@@ -65,7 +71,7 @@ bool Agent::authorized(const http::Request& request) const {
 http::Router Agent::router() {
   http::Router router;
   // Every route checks the token first; the handlers below assume it passed.
-  auto guarded = [this](Task<http::Response> (Agent::*handler)(http::Request&)) {
+  auto guarded_by = [this](http::Handler handler) -> http::Handler {
     return [this, handler](http::Request& request) -> Task<http::Response> {
       if (!authorized(request)) {
         return [](std::string path) -> Task<http::Response> {
@@ -73,8 +79,12 @@ http::Router Agent::router() {
                                           "a valid bearer token is required for " + path);
         }(request.path);
       }
-      return (this->*handler)(request);
+      return handler(request);
     };
+  };
+  auto guarded = [this, guarded_by](Task<http::Response> (Agent::*handler)(http::Request&)) {
+    return guarded_by(
+        [this, handler](http::Request& request) { return (this->*handler)(request); });
   };
   router.add("GET", "/health", "node health", guarded(&Agent::health));
   router.add("POST", "/tasks", "start a task attempt (idempotent by attempt_id)",
@@ -84,6 +94,15 @@ http::Router Agent::router() {
   router.add("GET", "/tasks/{id}/logs", "attempt output from ?offset=N (long poll with wait_ms)",
              guarded(&Agent::attempt_logs));
   router.add("POST", "/tasks/{id}/signal", "cancel the attempt", guarded(&Agent::signal_attempt));
+  auto upload = [this](Task<http::Response> (Uploads::*handler)(http::Request&)) {
+    return [this, handler](http::Request& request) { return (uploads_.*handler)(request); };
+  };
+  router.add("GET", "/files/{name}", "how much of an upload arrived, and whether it is in place",
+             guarded_by(upload(&Uploads::status)));
+  router.add("PUT", "/files/{name}", "the next chunk of an upload at ?offset=N",
+             guarded_by(upload(&Uploads::put)));
+  router.add("POST", "/files/{name}/unpack", "put a complete upload in place",
+             guarded_by(upload(&Uploads::unpack)));
   router.add("GET", "/events", "node events since ?since=N (long poll with wait_ms)",
              guarded(&Agent::events));
   router.add("POST", "/events", "record a node event (the local provider's spot notice)",
@@ -107,6 +126,12 @@ Task<http::Response> Agent::start_attempt(http::Request& request) {
   if (auto existing = attempts_.find(spec->id); existing != attempts_.end()) {
     co_return http::Response::json(200,
                                    existing->second->status());  // started already: never twice
+  }
+  if (spec->workdir.starts_with("~")) {
+    // A cloud node's ~/sky_workdir: made here when no workdir was shipped, as SkyPilot does.
+    spec->workdir = resolve_on_node(spec->workdir, home_of(options_));
+    std::error_code ignored;
+    std::filesystem::create_directories(spec->workdir, ignored);
   }
   if (!spec->workdir.empty() && !std::filesystem::is_directory(spec->workdir)) {
     co_return http::Response::error(400, "bad_request",

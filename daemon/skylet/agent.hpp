@@ -3,6 +3,7 @@
 // behind an HTTP API that requires the cluster's bearer token. Runs on one shard.
 
 #include "daemon/skylet/attempt.hpp"
+#include "daemon/skylet/uploads.hpp"
 #include "reactor/http_server.hpp"
 #include "reactor/task_group.hpp"
 
@@ -15,7 +16,7 @@ namespace skyd::skylet {
 
 struct AgentOptions {
   std::string token;     // the per-cluster bearer token
-  std::string work_dir;  // attempts/, pgids, spot_notice
+  std::string work_dir;  // attempts/, uploads/, pgids, spot_notice
   std::uint64_t log_cap_bytes = 1ull << 30;
   Duration cancel_grace = std::chrono::seconds(10);
   std::map<std::string, std::string> base_env;  // beneath every task's own env
@@ -51,6 +52,7 @@ class Agent {
   asio::any_io_executor executor_;
   AgentOptions options_;
   NodePaths paths_;
+  Uploads uploads_;
   std::map<std::string, std::unique_ptr<Attempt>> attempts_;
   TaskGroup running_;
   std::vector<Json> events_;

@@ -80,6 +80,15 @@ AwsProvider::AwsProvider(asio::any_io_executor executor, AwsProviderOptions opti
   if (endpoint_override_.empty())
     endpoint_override_ = options_.env("AWS_ENDPOINT_URL").value_or("");
   if (options_.regions.empty()) options_.regions.push_back(options_.default_region);
+  if (options_.skylet_authority.certificate_pem.empty()) {
+    auto authority =
+        make_certificate_authority("skyd skylet CA (ephemeral)", 3650, KeyKind::kEd25519);
+    if (authority) options_.skylet_authority = std::move(*authority);
+  }
+}
+
+std::string AwsProvider::skylet_tls_name(const std::string& cluster_name) {
+  return cluster_name + ".skylet.internal";
 }
 
 AwsProvider::~AwsProvider() = default;
@@ -186,10 +195,19 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   const auto image = options_.images.find(region);
   if (image == options_.images.end())
     co_return make_error(ProviderErrc::kInvalid, "no image configured for region " + region);
-  if (!request.workdir_snapshot.empty() || !request.mounts.empty()) {
-    logger("aws")->warn("workdir and file mounts are not shipped to EC2 nodes yet cluster={}",
-                        request.cluster_name);
+  for (const auto& mount : request.mounts) {
+    if (mount.source.empty()) {
+      co_return make_error(ProviderErrc::kInvalid,
+                           "bucket mounts reach local machines only; an EC2 node cannot mount " +
+                               mount.bucket + " at " + mount.destination);
+    }
   }
+  const std::string tls_name = skylet_tls_name(request.cluster_name);
+  // Derived from the cluster's token: a retried RunInstances carries the same user data.
+  const std::vector<std::string> names{tls_name};
+  auto certificate = issue_derived_server_certificate(options_.skylet_authority, tls_name, names,
+                                                      request.skylet_token);
+  if (!certificate) co_return certificate.error();
   launched_regions_.insert(region);
 
   RunInstancesInput input;
@@ -202,7 +220,8 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   input.tags[std::string(kClusterTag)] = request.cluster_name;
   input.tags[std::string(kControllerTag)] = options_.controller_id;
   input.tags[std::string(kNameTag)] = request.cluster_name;
-  input.user_data = render_user_data({request.skylet_token, options_.skylet_port});
+  input.user_data = render_user_data(
+      {request.skylet_token, options_.skylet_port, *certificate, options_.notice_signal});
   // EC2 caps ClientToken at 64 characters; a longer token is hashed (still stable per request).
   input.client_token = request.idempotency_token.size() <= 64
                            ? request.idempotency_token
@@ -241,9 +260,12 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
     node.rank = rank++;
     node.ip = options_.use_public_ip && !instance.public_ip.empty() ? instance.public_ip
                                                                     : instance.private_ip;
-    node.skylet.transport = http::Endpoint::Transport::kTcp;
+    node.skylet.transport = http::Endpoint::Transport::kTls;
     node.skylet.host = node.ip;
     node.skylet.port = options_.skylet_port;
+    node.skylet.pinned_ca_pem = options_.skylet_authority.certificate_pem;
+    node.skylet.tls_name = tls_name;
+    node.workdir = std::string(kCloudWorkdir);
     if (cluster.zone.empty()) cluster.zone = instance.zone;
     skylets.push_back(node.skylet);
     cluster.nodes.push_back(std::move(node));
@@ -252,6 +274,16 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   if (!healthy) {
     co_await discard(region, ids);
     co_return healthy.error();
+  }
+  if (auto uploads = uploads_for(request); !uploads.empty()) {
+    ShipOptions shipping;
+    shipping.scratch_dir = options_.scratch_dir;
+    auto shipped = co_await ship_files(client_, cluster.nodes, request.skylet_token,
+                                       std::move(uploads), shipping);
+    if (!shipped) {
+      co_await discard(region, ids);
+      co_return shipped.error();
+    }
   }
   logger("aws")->info("cluster up cluster={} region={} zone={} nodes={}", request.cluster_name,
                       region, cluster.zone, cluster.nodes.size());

@@ -7,6 +7,7 @@
 
 #include "providers/aws/aws_auth.hpp"
 #include "providers/aws/ec2_api.hpp"
+#include "providers/node_files.hpp"
 #include "providers/provider.hpp"
 #include "reactor/backoff.hpp"
 #include "reactor/http_client.hpp"
@@ -32,8 +33,15 @@ struct AwsProviderOptions {
   std::string endpoint;
   std::string controller_id = "skyd";  // the skyd-controller tag
   std::uint16_t skylet_port = 46590;   // written into user data; where skylet is reached
-  bool use_public_ip = false;          // reach nodes by ipAddress instead of privateIpAddress
-  double requests_per_second = 20;     // token bucket per region (EC2's own refills ~20/s)
+  // Signs each cluster's skylet certificate; the controller trusts only it when calling nodes.
+  // Ed25519, so a cluster's certificate comes out the same on every retry. Keep it across
+  // restarts (skyd stores it in its state directory) so adopted nodes still verify; empty: one
+  // is made for this provider's lifetime.
+  CertifiedKey skylet_authority;
+  std::string notice_signal;         // TERM, INT, HUP, USR1 or USR2 sent to tasks on a spot notice
+  std::string scratch_dir = "/tmp";  // where workdir archives are made before shipping
+  bool use_public_ip = false;        // reach nodes by ipAddress instead of privateIpAddress
+  double requests_per_second = 20;   // token bucket per region (EC2's own refills ~20/s)
   double request_burst = 50;
   BackoffPolicy retry{std::chrono::milliseconds(200), 2.0, std::chrono::seconds(10), 0.2, 8};
   Duration request_timeout = std::chrono::seconds(20);
@@ -70,6 +78,9 @@ class AwsProvider final : public Provider {
   // Every instance matching the filters in a region, across pages.
   Task<Result<std::vector<Ec2Instance>>> describe_all(std::string region,
                                                       std::vector<Ec2Filter> filters);
+
+  // The name a cluster's skylet certificate carries (and the controller verifies).
+  static std::string skylet_tls_name(const std::string& cluster_name);
 
   // The endpoint a region's calls go to.
   Result<http::Endpoint> endpoint_for(const std::string& region) const;

@@ -4,6 +4,7 @@
 // unit-tested against recorded payloads; aws_provider.cpp does the I/O.
 
 #include "providers/provider.hpp"
+#include "reactor/certs.hpp"
 #include "reactor/error.hpp"
 
 #include <map>
@@ -38,10 +39,13 @@ std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
 // The user data that boots skylet on a node: a shell script that writes the cluster's token and
-// starts skylet on `port`. fakecloud reads the same two values back with parse_skylet_boot.
+// TLS certificate and starts skylet on `port`. fakecloud reads the same values back with
+// parse_skylet_boot.
 struct SkyletBoot {
   std::string token;
   std::uint16_t port = 0;
+  CertifiedKey certificate;   // skylet's server certificate; empty: plain HTTP
+  std::string notice_signal;  // TERM, INT, HUP, USR1 or USR2 sent to tasks on a spot notice
 };
 std::string render_user_data(const SkyletBoot& boot);
 std::optional<SkyletBoot> parse_skylet_boot(std::string_view user_data);

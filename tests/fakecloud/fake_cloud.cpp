@@ -7,6 +7,7 @@
 #include "reactor/timeout.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,6 +20,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <set>
 
 namespace skyd::fakecloud {
@@ -266,11 +268,18 @@ Result<Chaos> Chaos::from_json(const Json& json) {
   return out;
 }
 
+struct FakeCloud::CertificateBook {
+  std::mutex mutex;
+  std::map<std::string, CertifiedKey> by_name;
+};
+
 FakeCloud::FakeCloud(asio::any_io_executor executor, FakeCloudOptions options)
     : executor_(executor),
       options_(std::move(options)),
       background_(executor, "fakecloud"),
-      random_(options_.seed) {
+      random_(options_.seed),
+      certificates_(std::make_shared<CertificateBook>()),
+      events_changed_(executor) {
   if (!options_.work_dir.empty()) std::filesystem::create_directories(options_.work_dir);
 }
 
@@ -320,6 +329,18 @@ http::Router FakeCloud::router() {
   return router;
 }
 
+Result<void> FakeCloud::listen_virtual_nodes(http::Server& server, const std::string& host,
+                                             std::uint16_t port) {
+  auto fallback = make_certificate_authority("fakecloud virtual node");
+  if (!fallback) return fallback.error();
+  return server.listen_tls(host, port, *fallback, [book = certificates_](const std::string& name) {
+    std::lock_guard lock(book->mutex);
+    auto found = book->by_name.find(name);
+    return found == book->by_name.end() ? std::optional<CertifiedKey>()
+                                        : std::optional<CertifiedKey>(found->second);
+  });
+}
+
 http::Router FakeCloud::virtual_node_router() {
   http::Router router;
   auto handler = [this](http::Request& request) { return virtual_node(request); };
@@ -329,6 +350,7 @@ http::Router FakeCloud::virtual_node_router() {
   router.add("GET", "/tasks/{id}/logs", "attempt output", handler);
   router.add("POST", "/tasks/{id}/signal", "cancel the attempt", handler);
   router.add("GET", "/events", "node events", handler);
+  router.add("GET", "/files/{name}", "an upload's state (virtual nodes keep no files)", handler);
   return router;
 }
 
@@ -538,6 +560,10 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
                           request_id);
     }
     boot = aws::parse_skylet_boot(*decoded);
+    if (boot && !boot->certificate.certificate_pem.empty()) {
+      std::lock_guard lock(certificates_->mutex);
+      certificates_->by_name[common_name_of(boot->certificate.certificate_pem)] = boot->certificate;
+    }
   }
   std::map<std::string, std::string> tags;
   for (int spec = 1;; ++spec) {
@@ -770,6 +796,12 @@ Task<void> FakeCloud::boot(std::string instance_id) {
   }
   std::filesystem::permissions(
       sandbox + "/token", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // What cloud-init writes from the user data: the certificate and key skylet serves TLS with.
+  const bool tls = !instance->boot->certificate.certificate_pem.empty();
+  if (tls) {
+    std::ofstream(sandbox + "/skylet.crt") << instance->boot->certificate.certificate_pem;
+    std::ofstream(sandbox + "/skylet.key") << instance->boot->certificate.private_key_pem;
+  }
   for (int attempt = 0; attempt < 4; ++attempt) {
     const std::string ip = next_ip();
     // The instance's own metadata service, on its own address (as 169.254.169.254 is per host).
@@ -810,6 +842,12 @@ Task<void> FakeCloud::boot(std::string instance_id) {
             std::chrono::duration_cast<std::chrono::milliseconds>(options_.metadata_poll).count()),
         "--cancel-grace-ms",
         "1000"};
+    if (tls) {
+      spawn.argv.insert(spawn.argv.end(), {"--tls-cert", sandbox + "/skylet.crt", "--tls-key",
+                                           sandbox + "/skylet.key"});
+    }
+    if (!instance->boot->notice_signal.empty())
+      spawn.argv.insert(spawn.argv.end(), {"--notice-signal", instance->boot->notice_signal});
     spawn.environment =
         environment_with({{"HOME", sandbox}}, {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
                                                "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"});
@@ -896,6 +934,7 @@ Task<void> FakeCloud::preempt(std::string instance_id, Duration grace) {
   event.set("source", "instance-metadata");
   event.set("detail", notice);
   instance->events.push_back(std::move(event));
+  events_changed_.notify_all();
   logger("fakecloud")
       ->info("spot interruption notice id={} grace_ms={}", instance_id,
              std::chrono::duration_cast<std::chrono::milliseconds>(grace).count());
@@ -1079,20 +1118,21 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
 
 // --- virtual nodes ---
 
+FakeCloud::Instance* FakeCloud::live_node_with(const std::string& authorization) {
+  if (!authorization.starts_with("Bearer ")) return nullptr;
+  const std::string_view token = std::string_view(authorization).substr(7);
+  for (const auto& [id, instance] : instances_) {
+    if (instance->boot && instance->boot->token == token && instance->state == Ec2State::kRunning &&
+        !instance->dead)
+      return instance.get();
+  }
+  return nullptr;
+}
+
 Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
   // The bearer token names the cluster; the node is the cluster's first live instance with it.
   const std::string* authorization = request.header("Authorization");
-  Instance* node = nullptr;
-  if (authorization && authorization->starts_with("Bearer ")) {
-    const std::string token = authorization->substr(7);
-    for (const auto& [id, instance] : instances_) {
-      if (instance->boot && instance->boot->token == token &&
-          instance->state == Ec2State::kRunning && !instance->dead) {
-        node = instance.get();
-        break;
-      }
-    }
-  }
+  Instance* node = authorization ? live_node_with(*authorization) : nullptr;
   if (!node)
     co_return http::Response::error(401, "unauthorized", "a valid bearer token is required");
   const auto now = Clock::now();
@@ -1113,10 +1153,32 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     body.set("events", static_cast<long long>(node->events.size()));
     co_return http::Response::json(200, body);
   }
+  if (request.path.starts_with("/files/")) {
+    Json body = Json::object();
+    body.set("size", 0);
+    body.set("unpacked", true);
+    co_return http::Response::json(200, body);
+  }
   if (request.path == "/events") {
+    const auto number = [&](std::string_view name) -> long long {
+      auto text = request.query_param(name);
+      return text ? std::atoll(std::string(*text).c_str()) : 0;
+    };
+    const auto since = static_cast<std::size_t>(std::max(0LL, number("since")));
+    const auto wait = std::chrono::milliseconds(std::clamp(number("wait_ms"), 0LL, 60000LL));
+    // Long poll like skylet: until an event past `since` arrives or the wait ends.
+    asio::steady_timer limit(executor_, wait);
+    const std::string token = *authorization;
+    while (node && node->events.size() <= since && Clock::now() < limit.expiry()) {
+      using namespace asio::experimental::awaitable_operators;
+      co_await (events_changed_.wait() || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+      node = live_node_with(token);
+    }
+    if (!node)
+      co_return http::Response::error(401, "unauthorized", "a valid bearer token is required");
     Json body = Json::object();
     Json list = Json::array();
-    for (const auto& event : node->events) list.push_back(event);
+    for (std::size_t i = since; i < node->events.size(); ++i) list.push_back(node->events[i]);
     body.set("events", std::move(list));
     body.set("next", static_cast<long long>(node->events.size()));
     co_return http::Response::json(200, body);

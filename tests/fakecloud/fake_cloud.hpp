@@ -6,6 +6,7 @@
 // JSON config and the /_admin endpoints. Runs on one shard: every handler and background task
 // runs on the executor given to the constructor; the owner calls shutdown() before destroying it.
 
+#include "reactor/event.hpp"
 #include "reactor/http_server.hpp"
 #include "reactor/json.hpp"
 #include "reactor/process.hpp"
@@ -83,6 +84,10 @@ class FakeCloud {
   http::Router router();
   // The skylet API every virtual node answers (bearer token = the cluster's token).
   http::Router virtual_node_router();
+  // Listens for the virtual nodes over TLS: each cluster's certificate (from its user data) is
+  // presented to a client asking for that cluster's name (SNI), as its own node would.
+  Result<void> listen_virtual_nodes(http::Server& server, const std::string& host,
+                                    std::uint16_t port);
   // Starts the background chaos loops (random preemptions and deaths).
   void start();
   // Kills every instance's processes and stops background work.
@@ -91,6 +96,7 @@ class FakeCloud {
   std::size_t live_instances() const;  // pending or running
 
   struct Instance;
+  struct CertificateBook;
 
  private:
   Task<http::Response> ec2(http::Request& request);
@@ -115,6 +121,8 @@ class FakeCloud {
   std::optional<FaultRule> pick_fault(const std::string& action, const std::string& zone,
                                       const std::string& type, const std::string& market);
   Instance* find(const std::string& id);
+  // The running virtual node whose cluster token the "Bearer ..." header carries.
+  Instance* live_node_with(const std::string& authorization);
   std::string next_ip();
   bool chance(double rate);
 
@@ -131,6 +139,8 @@ class FakeCloud {
   std::int64_t throttled_ = 0, signature_failures_ = 0, faults_fired_ = 0;
   std::uint64_t next_id_ = 0;
   bool stopping_ = false;
+  std::shared_ptr<CertificateBook> certificates_;  // virtual nodes' certificates by name
+  Notifier events_changed_;                        // a virtual node got an event
 };
 
 }  // namespace skyd::fakecloud

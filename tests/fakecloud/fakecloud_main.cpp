@@ -143,7 +143,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<http::Server> nodes;
   if (virtual_mode) {
     nodes = std::make_unique<http::Server>(pool.executors(), cloud.virtual_node_router());
-    if (auto ok = nodes->listen_tcp(listen, static_cast<std::uint16_t>(virtual_port)); !ok)
+    if (auto ok =
+            cloud.listen_virtual_nodes(*nodes, listen, static_cast<std::uint16_t>(virtual_port));
+        !ok)
       return fail(ok.error().message());
     nodes->start();
   }

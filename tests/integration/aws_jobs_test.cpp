@@ -5,6 +5,7 @@
 #include "tests/support/fakecloud_process.hpp"
 #include "tests/support/skyd_harness.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -17,12 +18,19 @@ constexpr const char* kAccessKey = "AKIDEXAMPLE";
 constexpr const char* kSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
 // fakecloud, and a skyd that uses it as its EC2 endpoint.
+std::map<std::string, std::string> aws_settings(const std::string& endpoint,
+                                                std::map<std::string, std::string> extra) {
+  extra.insert({{"aws_enabled", "true"},
+                {"aws_endpoint", endpoint},
+                {"aws_regions", "us-east-1,us-west-2,eu-west-1"}});
+  return extra;
+}
+
 struct AwsWorld {
-  explicit AwsWorld(std::vector<std::string> cloud_flags = {}, std::string secret = kSecret)
+  explicit AwsWorld(std::vector<std::string> cloud_flags = {}, std::string secret = kSecret,
+                    std::map<std::string, std::string> settings = {})
       : cloud(dir, std::move(cloud_flags)),
-        skyd({{"aws_enabled", "true"},
-              {"aws_endpoint", cloud.url()},
-              {"aws_regions", "us-east-1,us-west-2,eu-west-1"}},
+        skyd(aws_settings(cloud.url(), std::move(settings)),
              SkydHarness::Environment{{{"AWS_ACCESS_KEY_ID", kAccessKey},
                                        {"AWS_SECRET_ACCESS_KEY", secret},
                                        {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
@@ -248,6 +256,73 @@ TEST(AwsJobs, ANodeWhoseAgentDiesWhileEc2SaysRunningIsReplaced) {
   const std::string controller = world.skyd.sky({"jobs", "logs", "--controller", "1"}).out;
   EXPECT_TRUE(contains(controller, "runs but its agent stopped answering")) << controller;
   EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
+}
+
+TEST(AwsJobs, TheWorkdirAndLocalFileMountsReachEveryEc2NodeThroughSkylet) {
+  AwsWorld world;
+  const std::string project = world.dir.file("project");
+  std::filesystem::create_directories(project + "/src");
+  std::ofstream(project + "/src/train.py") << "print('training')\n";
+  std::ofstream(world.dir.file("settings.txt")) << "learning_rate=0.1\n";
+  std::filesystem::create_directories(world.dir.file("inputs/shard"));
+  std::ofstream(world.dir.file("inputs/shard/part-0")) << std::string(5u << 20, 'x');  // 2 chunks
+  const auto yaml = world.skyd.write_file(
+      "shipped.yaml",
+      "name: shipped\nnum_nodes: 2\nresources:\n  cloud: aws\n  instance_type: m6i.large\n"
+      "workdir: " +
+          project + "\nfile_mounts:\n  ~/config/settings.txt: " + world.dir.file("settings.txt") +
+          "\n  data: " + world.dir.file("inputs") +
+          "\nrun: |\n  {\n  echo \"rank $SKYPILOT_NODE_RANK in $(basename $PWD): $(cat src/train.py)\"\n"
+          "  echo \"rank $SKYPILOT_NODE_RANK settings: $(cat ~/config/settings.txt)\"\n"
+          "  echo \"rank $SKYPILOT_NODE_RANK data bytes: $(wc -c < ~/data/shard/part-0)\"\n"
+          "  } | tee " +
+          world.dir.file("seen-by-rank-") + "$SKYPILOT_NODE_RANK\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "rank 0 in sky_workdir: print('training')")) << logs.out;
+  for (const std::string rank : {"0", "1"}) {  // what each node saw, from its own file
+    const std::string seen = read_text(world.dir.file("seen-by-rank-" + rank));
+    EXPECT_TRUE(contains(seen, "rank " + rank + " in sky_workdir: print('training')")) << seen;
+    EXPECT_TRUE(contains(seen, "rank " + rank + " settings: learning_rate=0.1")) << seen;
+    EXPECT_TRUE(contains(seen, "rank " + rank + " data bytes: 5242880")) << seen;
+  }
+  EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
+}
+
+TEST(AwsJobs, ABucketMountOnAnEc2NodeIsRefusedByNameBeforeAnythingRuns) {
+  AwsWorld world;
+  const auto yaml = world.skyd.write_file(
+      "bucket.yaml",
+      "name: bucket\nresources:\n  cloud: aws\n  instance_type: m6i.large\n"
+      "file_mounts:\n  /checkpoint:\n    name: my-ckpt\n    mode: MOUNT\nrun: echo never\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for([&] {
+    return contains(world.skyd.sky({"jobs", "queue", "-a"}).out, "FAILED_PRECHECKS");
+  }));
+  const std::string queue = world.skyd.sky({"jobs", "queue", "-a"}).out;
+  EXPECT_TRUE(contains(queue, "FAILED_PRECHECKS")) << queue;
+  const std::string controller =
+      world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", "1"}).out;
+  EXPECT_TRUE(contains(controller, "cannot mount my-ckpt at /checkpoint")) << controller;
+  EXPECT_EQ(world.live_instances(), 0);
+}
+
+TEST(AwsJobs, TheTaskOnAnEc2NodeHearsTheSpotNoticeAsItsConfiguredSignal) {
+  AwsWorld world({}, kSecret, {{"spot_notice_signal", "USR1"}});
+  const std::string marks = world.dir.path();
+  const auto yaml = world.skyd.write_file(
+      "hears.yaml",
+      "name: hears\nresources:\n  cloud: aws\n  instance_type: m6i.large\n  use_spot: true\n"
+      "run: |\n  trap 'cat \"$SKYPILOT_SPOT_NOTICE_FILE\" > " +
+          marks + "/n.tmp && mv " + marks + "/n.tmp " + marks + "/notice' USR1\n  touch " + marks +
+          "/ready\n  while true; do sleep 0.1; done\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(world.skyd.wait_for_file(world.dir.file("ready")));
+  world.admin("POST", "/_admin/preempt?cluster=hears-1&grace_ms=20000");
+  ASSERT_TRUE(world.skyd.wait_for_file(world.dir.file("notice"), std::chrono::seconds(20)));
+  EXPECT_TRUE(contains(read_text(world.dir.file("notice")), "instance-metadata"))
+      << read_text(world.dir.file("notice"));
 }
 
 }  // namespace

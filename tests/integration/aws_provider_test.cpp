@@ -9,6 +9,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -193,6 +195,45 @@ TEST_F(AwsProviderTest, TheSameClientTokenMakesOneSetOfInstances) {
   EXPECT_EQ(number(*stats.find("calls"), "RunInstances"), 2);
   EXPECT_EQ(number(stats, "running") + number(stats, "pending"), 2);
   ASSERT_TRUE(terminate("idem"));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, FilesAreShippedToEveryNodeOnceAndAnAdoptedClusterIsLeftAsItIs) {
+  const std::string snapshot = dir_.file("snapshot");
+  std::filesystem::create_directories(snapshot + "/nested");
+  std::ofstream(snapshot + "/nested/model.bin", std::ios::binary) << std::string("\0\1\2", 3);
+  std::ofstream(dir_.file("token.txt")) << "t0ken";
+  LaunchRequest req = request("shipped", 2, false);
+  req.workdir_snapshot = snapshot;
+  req.mounts.push_back({"~/creds/token.txt", dir_.file("token.txt"), "", {}});
+  auto cluster = launch(req);
+  ASSERT_TRUE(cluster) << cluster.error().message();
+  for (const auto& node : cluster->nodes) {
+    EXPECT_EQ(node.skylet.transport, http::Endpoint::Transport::kTls);
+    EXPECT_EQ(node.workdir, "~/sky_workdir");
+    // A process-mode node's home is its sandbox in fakecloud's work directory.
+    const std::string home = dir_.file("cloud") + "/" + node.instance_id;
+    EXPECT_EQ(read_text(home + "/sky_workdir/nested/model.bin"), std::string("\0\1\2", 3));
+    EXPECT_EQ(read_text(home + "/creds/token.txt"), "t0ken");
+  }
+  // Adopting the cluster (a restarted skyd) ships nothing: the sources may be gone by then.
+  std::filesystem::remove_all(snapshot);
+  std::filesystem::remove(dir_.file("token.txt"));
+  auto adopted = launch(req);
+  ASSERT_TRUE(adopted) << adopted.error().message();
+  EXPECT_EQ(adopted->nodes[0].instance_id, cluster->nodes[0].instance_id);
+  ASSERT_TRUE(terminate("shipped"));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, AFileMountWhoseSourceIsMissingFailsAsInvalidAndLeavesNoInstance) {
+  LaunchRequest req = request("missing-source", 1, false);
+  req.mounts.push_back({"data", dir_.file("no-such-dir"), "", {}});
+  auto refused = launch(req);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, make_error_code(ProviderErrc::kInvalid))
+      << refused.error().message();
+  EXPECT_NE(refused.error().detail.find("no-such-dir"), std::string::npos);
   EXPECT_EQ(live(), 0);
 }
 

@@ -3,6 +3,8 @@
 #include "providers/local/local_provider.hpp"
 #include "daemon/skylet_client.hpp"
 #include "daemon/task_env.hpp"
+#include "providers/node_files.hpp"
+#include "reactor/crypto.hpp"
 #include "reactor/shard_pool.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
@@ -226,6 +228,99 @@ TEST_F(LocalProviderTest, AWrongTokenGets401) {
   auto right = run_command({"/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
                             std::string("Authorization: Bearer ") + kToken, url});
   EXPECT_EQ(right.out, "200");
+}
+
+// One raw skylet call through curl: the status code, then the body.
+std::pair<std::string, std::string> skylet_call(const providers::Node& node,
+                                                const std::string& method,
+                                                const std::string& target,
+                                                const std::string& body = "",
+                                                const std::string& token = kToken) {
+  const std::string url = "http://" + node.ip + ":" + std::to_string(node.skylet.port) + target;
+  std::vector<std::string> argv{"/usr/bin/curl",
+                                "-s",
+                                "-X",
+                                method,
+                                "-w",
+                                "\n%{http_code}",
+                                "-H",
+                                "Authorization: Bearer " + token,
+                                url};
+  if (!body.empty() || method == "PUT") argv.insert(argv.end(), {"--data-binary", body});
+  const std::string out = run_command(argv).out;
+  const auto split = out.rfind('\n');
+  return {out.substr(split + 1), out.substr(0, split)};
+}
+
+TEST_F(LocalProviderTest, UploadsResumeByOffsetAndAreUnpackedOnlyWhenCompleteAndOnce) {
+  const Cluster cluster = launch("uploads-1", 1);
+  const auto& node = cluster.nodes[0];
+  const std::string home = std::filesystem::path(node.workdir).parent_path().string();
+  EXPECT_EQ(skylet_call(node, "GET", "/files/notes", "", "not-the-token-000000").first, "401");
+  EXPECT_EQ(skylet_call(node, "GET", "/files/bad%20name").first, "400");
+  const std::string digest = sha256_hex("hello there");
+  const std::string chunk = "/files/notes?digest=" + digest + "&offset=";
+  EXPECT_EQ(skylet_call(node, "PUT", "/files/notes?offset=0", "no digest").first, "400");
+  EXPECT_EQ(skylet_call(node, "PUT", chunk + "0", "hello ").second,
+            R"({"size":6,"digest":")" + digest + R"(","unpacked":false})");
+  EXPECT_EQ(skylet_call(node, "PUT", chunk + "6", "world").first, "200");
+  EXPECT_EQ(skylet_call(node, "PUT", chunk + "20", "gap").first, "416");
+  // A chunk resent at an earlier offset (its answer was lost) replaces what followed it.
+  EXPECT_EQ(skylet_call(node, "PUT", chunk + "6", "there").second,
+            R"({"size":11,"digest":")" + digest + R"(","unpacked":false})");
+  // Bytes of other content never count: a chunk of it past 0 has nothing to follow.
+  EXPECT_EQ(skylet_call(node, "PUT", "/files/notes?offset=6&digest=" + sha256_hex("x"), "y").first,
+            "416");
+  const auto incomplete = skylet_call(node, "POST", "/files/notes/unpack",
+                                      R"({"kind":"file","destination":"n/g.txt","size":20})");
+  EXPECT_EQ(incomplete.first, "409") << incomplete.second;
+  const auto placed = skylet_call(node, "POST", "/files/notes/unpack",
+                                  R"({"kind":"file","destination":"n/g.txt","size":11})");
+  EXPECT_EQ(placed.first, "200") << placed.second;
+  EXPECT_TRUE(contains(placed.second, home + "/n/g.txt")) << placed.second;
+  EXPECT_EQ(read_text(home + "/n/g.txt"), "hello there");
+  EXPECT_EQ(skylet_call(node, "GET", "/files/notes").second, R"({"size":0,"unpacked":true})");
+  // Once in place, a late chunk changes nothing.
+  EXPECT_TRUE(contains(skylet_call(node, "PUT", "/files/notes?offset=0", "late").second,
+                       R"("unpacked":true)"));
+  EXPECT_EQ(read_text(home + "/n/g.txt"), "hello there");
+}
+
+TEST_F(LocalProviderTest, ShippedFilesReachEveryNodeAndAnInterruptedUploadResumes) {
+  const Cluster cluster = launch("ship-1", 2);
+  const std::string source = dir_.file("tree");
+  std::filesystem::create_directories(source + "/a/b");
+  std::ofstream(source + "/a/b/big.bin", std::ios::binary) << std::string(300000, '\x7f');
+  std::ofstream(source + "/top.txt") << "top";
+  const std::string blob(300000, 'b');
+  std::ofstream(dir_.file("blob.bin"), std::ios::binary) << blob;
+  // Node 0 got the first 100,000 bytes of the blob before the connection dropped; node 1 holds
+  // bytes of some older content under the directory's name, which must not count.
+  skylet_call(cluster.nodes[0], "PUT", "/files/blob?offset=0&digest=" + sha256_hex(blob),
+              blob.substr(0, 100000));
+  skylet_call(cluster.nodes[1], "PUT", "/files/tree?offset=0&digest=" + sha256_hex("old"),
+              "stale bytes");
+  providers::ShipOptions options;
+  options.scratch_dir = dir_.file("scratch");
+  options.chunk_bytes = 64 * 1024;  // several chunks per node
+  std::vector<providers::NodeUpload> uploads{{"tree", source, "shipped/tree"},
+                                             {"blob", dir_.file("blob.bin"), "shipped/blob.bin"}};
+  auto nodes = cluster.nodes;
+  auto shipped = on_shard<Result<std::uint64_t>>([this, nodes, uploads, options] {
+    return providers::ship_files(*http_, nodes, kToken, uploads, options);
+  });
+  ASSERT_TRUE(shipped) << shipped.error().message();
+  for (const auto& node : cluster.nodes) {
+    const std::string home = std::filesystem::path(node.workdir).parent_path().string();
+    EXPECT_EQ(read_text(home + "/shipped/tree/a/b/big.bin"), std::string(300000, '\x7f'));
+    EXPECT_EQ(read_text(home + "/shipped/tree/top.txt"), "top");
+    EXPECT_EQ(read_text(home + "/shipped/blob.bin"), blob);
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.file("scratch"))) << "archives are removed";
+  // The blob: 200,000 bytes to node 0 (resumed), 300,000 to node 1; the tree in full to both.
+  const std::uint64_t blob_bytes = 200000 + 300000;
+  EXPECT_GT(*shipped, blob_bytes + 2 * 300000) << "the tree went to both nodes in full";
+  EXPECT_LT(*shipped, blob_bytes + 2 * 330000) << "the blob resumed on node 0";
 }
 
 TEST_F(LocalProviderTest, StartingTheSameAttemptTwiceRunsItOnce) {

@@ -243,12 +243,12 @@ namespace {
 TEST(Recovery, TheTaskHearsTheSpotNoticeAsASignalAndFindsItInItsNoticeFile) {
   SkydHarness skyd(std::map<std::string, std::string>{{"spot_notice_signal", "USR1"},
                                                       {"local_preemption_grace", "20s"}});
-  const auto yaml =
-      skyd.write_file("hears.yaml",
-                      "name: hears\nresources:\n  infra: local\n  use_spot: true\n"
-                      "file_mounts:\n  ~/s:\n    name: hears-state\n    mode: MOUNT\n"
-                      "run: |\n  trap 'cat \"$SKYPILOT_SPOT_NOTICE_FILE\" > ~/s/n.tmp && mv ~/s/n.tmp ~/s/notice' USR1\n"
-                      "  touch ~/s/ready\n  while true; do sleep 0.1; done\n");
+  const auto yaml = skyd.write_file("hears.yaml",
+                                    "name: hears\nresources:\n  infra: local\n  use_spot: true\n"
+                                    "file_mounts:\n  ~/s:\n    name: hears-state\n    mode: MOUNT\n"
+                                    "run: |\n  trap 'cat \"$SKYPILOT_SPOT_NOTICE_FILE\" > "
+                                    "~/s/n.tmp && mv ~/s/n.tmp ~/s/notice' USR1\n"
+                                    "  touch ~/s/ready\n  while true; do sleep 0.1; done\n");
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(skyd.wait_for_file(skyd.bucket("hears-state") + "/ready"));
   ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);

@@ -19,7 +19,7 @@ RunInstancesInput spot_input() {
   input.zone = "us-east-1b";
   input.spot = true;
   input.tags = {{"skyd-cluster", "job-7-task-0"}, {"skyd-job", "7"}};
-  input.user_data = render_user_data({"0123456789abcdef0123", 46590});
+  input.user_data = render_user_data({"0123456789abcdef0123", 46590, {}, ""});
   input.client_token = "job-7-attempt-3";
   return input;
 }
@@ -333,13 +333,41 @@ TEST(Ec2Errors, ClassificationTable) {
 }
 
 TEST(UserData, RoundTripsTokenAndPort) {
-  const std::string script = render_user_data({"abcdefabcdefabcdef12", 8123});
+  const std::string script = render_user_data({"abcdefabcdefabcdef12", 8123, {}, ""});
   EXPECT_TRUE(script.starts_with("#!/bin/bash\n"));
   auto boot = parse_skylet_boot(script);
   ASSERT_TRUE(boot);
   EXPECT_EQ(boot->token, "abcdefabcdefabcdef12");
   EXPECT_EQ(boot->port, 8123);
+  EXPECT_TRUE(boot->certificate.certificate_pem.empty());
+  EXPECT_EQ(script.find("--tls-cert"), std::string::npos);
   EXPECT_FALSE(parse_skylet_boot("#!/bin/sh\necho hello\n"));
+}
+
+TEST(UserData, CarriesTheCertificateAndNoticeSignalButNeverOnACommandLine) {
+  auto authority = make_certificate_authority("test CA");
+  ASSERT_TRUE(authority);
+  auto certificate =
+      issue_server_certificate(*authority, "c-1.skylet.internal", {"c-1.skylet.internal"});
+  ASSERT_TRUE(certificate);
+  const std::string script =
+      render_user_data({"abcdefabcdefabcdef12", 46590, *certificate, "USR1"});
+  auto boot = parse_skylet_boot(script);
+  ASSERT_TRUE(boot);
+  EXPECT_EQ(boot->certificate.certificate_pem, certificate->certificate_pem);
+  EXPECT_EQ(boot->certificate.private_key_pem, certificate->private_key_pem);
+  EXPECT_EQ(boot->notice_signal, "USR1");
+  EXPECT_EQ(common_name_of(boot->certificate.certificate_pem), "c-1.skylet.internal");
+  // The secrets are file contents; the command line only names the files.
+  const auto args = script.substr(script.find("args=("));
+  EXPECT_NE(args.find("--tls-cert /opt/skyd/skylet.crt --tls-key /opt/skyd/skylet.key"),
+            std::string::npos);
+  EXPECT_NE(args.find("--notice-signal USR1"), std::string::npos);
+  EXPECT_EQ(args.find("abcdefabcdefabcdef12"), std::string::npos);
+  EXPECT_EQ(args.find("PRIVATE KEY"), std::string::npos);
+  // Only known signal names reach the script.
+  const std::string odd = render_user_data({"abcdefabcdefabcdef12", 46590, {}, "KILL; rm -rf /"});
+  EXPECT_EQ(odd.find("rm -rf"), std::string::npos);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 
 namespace skyd::http {
@@ -207,6 +208,62 @@ TEST_F(HttpTest, TlsWithAPinnedCaAndAHostName) {
   auto outcome = send(endpoint, get("/items/7"));
   ASSERT_TRUE(outcome.last) << outcome.last.error().message();
   EXPECT_EQ(outcome.last->body, "item 7");
+}
+
+TEST(Certificates, ADerivedCertificateIsTheSameEveryTimeAndPerSecret) {
+  auto authority = make_certificate_authority("skylet CA", 3650, KeyKind::kEd25519);
+  ASSERT_TRUE(authority);
+  const std::vector<std::string> names{"c1.skylet.internal"};
+  auto first = issue_derived_server_certificate(*authority, names[0], names, "token-one-0123456");
+  auto again = issue_derived_server_certificate(*authority, names[0], names, "token-one-0123456");
+  auto other = issue_derived_server_certificate(*authority, names[0], names, "token-two-0123456");
+  ASSERT_TRUE(first && again && other);
+  EXPECT_EQ(first->certificate_pem, again->certificate_pem);
+  EXPECT_EQ(first->private_key_pem, again->private_key_pem);
+  EXPECT_NE(first->private_key_pem, other->private_key_pem);
+  EXPECT_EQ(common_name_of(first->certificate_pem), "c1.skylet.internal");
+}
+
+TEST_F(HttpTest, ANodeReachedByIpProvesTheNameItsDerivedCertificateCarries) {
+  auto authority = make_certificate_authority("skylet CA", 3650, KeyKind::kEd25519);
+  const std::vector<std::string> names{"c1.skylet.internal"};
+  auto server = issue_derived_server_certificate(*authority, names[0], names, "secret-0123456789");
+  ASSERT_TRUE(server_.listen_tls("127.0.0.1", 0, *server));
+  start();
+  auto endpoint = *Endpoint::parse("https://127.0.0.1:" + std::to_string(server_.tcp_port()));
+  endpoint.pinned_ca_pem = authority->certificate_pem;
+  endpoint.tls_name = "c1.skylet.internal";
+  auto outcome = send(endpoint, get("/echo"));
+  ASSERT_TRUE(outcome.last) << outcome.last.error().message();
+  // Another cluster's name is refused even under the same authority.
+  endpoint.tls_name = "c2.skylet.internal";
+  auto refused = send(endpoint, get("/echo"));
+  ASSERT_FALSE(refused.last);
+  EXPECT_EQ(refused.last.error().code, NetErrc::kTlsFailed);
+}
+
+TEST_F(HttpTest, OneTlsListenerPresentsTheCertificateForTheNameAsked) {
+  auto authority = make_certificate_authority("skylet CA", 3650, KeyKind::kEd25519);
+  std::map<std::string, CertifiedKey> by_name;
+  for (const std::string name : {"a.skylet.internal", "b.skylet.internal"}) {
+    const std::vector<std::string> names{name};
+    by_name[name] = *issue_derived_server_certificate(*authority, name, names, name + "-secret");
+  }
+  auto fallback = make_certificate_authority("fallback");
+  ASSERT_TRUE(server_.listen_tls("127.0.0.1", 0, *fallback, [by_name](const std::string& name) {
+    auto found = by_name.find(name);
+    return found == by_name.end() ? std::optional<CertifiedKey>() : found->second;
+  }));
+  start();
+  auto endpoint = *Endpoint::parse("https://127.0.0.1:" + std::to_string(server_.tcp_port()));
+  endpoint.pinned_ca_pem = authority->certificate_pem;
+  for (const std::string name : {"a.skylet.internal", "b.skylet.internal"}) {
+    endpoint.tls_name = name;
+    auto outcome = send(endpoint, get("/echo"));
+    EXPECT_TRUE(outcome.last) << name << ": " << outcome.last.error().message();
+  }
+  endpoint.tls_name = "unknown.skylet.internal";  // gets the fallback, which does not verify
+  EXPECT_FALSE(send(endpoint, get("/echo")).last);
 }
 
 TEST_F(HttpTest, ACertificateFromAnotherCaIsRefused) {
