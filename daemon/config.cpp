@@ -53,6 +53,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "aws_regions",
                                                "aws_endpoint",
                                                "aws_skylet_port",
+                                               "aws_requests_per_second",
                                                "max_running_jobs",
                                                "max_launches_per_region",
                                                "log_retention",
@@ -76,6 +77,11 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       if (key == "max_launches_per_region") config.max_launches_per_region = entry.second.as<int>();
       if (key == "aws_endpoint") config.aws_endpoint = entry.second.as<std::string>();
       if (key == "aws_skylet_port") config.aws_skylet_port = entry.second.as<int>();
+      if (key == "aws_requests_per_second") {
+        config.aws_requests_per_second = entry.second.as<double>();
+        if (config.aws_requests_per_second <= 0)
+          return config_error(where + "'aws_requests_per_second' must be more than 0");
+      }
       if (key == "aws_regions") {
         std::stringstream list(entry.second.as<std::string>());
         for (std::string region; std::getline(list, region, ',');) {

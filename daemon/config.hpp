@@ -32,6 +32,7 @@ struct DaemonConfig {
   std::vector<std::string> aws_regions;  // regions swept for leaks and described; empty: as used
   std::string aws_endpoint;              // EC2 endpoint override (else AWS_ENDPOINT_URL_EC2 / _URL)
   int aws_skylet_port = 46590;
+  double aws_requests_per_second = 20;  // EC2 calls per second per region, across all shards
   int max_running_jobs = 0;         // 0: no limit; more jobs wait in PENDING
   int max_launches_per_region = 0;  // 0: no limit; launches in flight per cloud region
   Duration log_retention = std::chrono::hours(24 * 30);

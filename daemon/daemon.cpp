@@ -115,6 +115,8 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     aws.regions = config.aws_regions;
     aws.endpoint = config.aws_endpoint;
     aws.skylet_port = static_cast<std::uint16_t>(config.aws_skylet_port);
+    aws.requests_per_second = config.aws_requests_per_second;
+    aws.request_burst = std::max(1.0, config.aws_requests_per_second * 2.5);
     aws.controller_id = options.controller_id;
     aws.skylet_authority = authority;
     aws.notice_signal = config.spot_notice_signal;

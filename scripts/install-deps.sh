@@ -9,7 +9,7 @@ PACKAGES=(
   libpq-dev libssl-dev openssl postgresql
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev
-  util-linux procps iproute2 curl bc
+  util-linux procps iproute2 curl bc jq
   nodejs chromium
 )
 

@@ -154,6 +154,12 @@ std::size_t Controller::owner_of(store::JobId id) const {
 
 Result<void> Controller::start() {
   admission_ = std::make_unique<Admission>(pool_.executor(0), options_.limits);
+  if (options_.aws) {
+    // EC2 limits calls per account and region; each shard's provider paces its share of that.
+    const double shards = static_cast<double>(pool_.size());
+    options_.aws->requests_per_second /= shards;
+    options_.aws->request_burst = std::max(1.0, options_.aws->request_burst / shards);
+  }
   for (std::size_t i = 0; i < pool_.size(); ++i) {
     auto shard = std::make_unique<ShardContext>();
     shard->index = i;

@@ -1,6 +1,7 @@
 #include "providers/aws/aws_provider.hpp"
 
 #include "reactor/crypto.hpp"
+#include "reactor/event.hpp"
 #include "reactor/log.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -290,43 +291,101 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   co_return cluster;
 }
 
+// The instances launches in one region are waiting for. One DescribeInstances per poll covers all
+// of them, however many launches are in flight: the waiter that finds nobody polling polls for
+// everyone, the others wait to be told. A burst of launches thus costs the rate limiter one
+// describe per poll interval, not one per launch.
+struct AwsProvider::LaunchWatch {
+  explicit LaunchWatch(asio::any_io_executor executor) : changed(executor) {}
+  std::map<std::string, int> waiters;       // instance id -> launches waiting for it
+  std::map<std::string, Ec2Instance> seen;  // the latest description of each
+  std::optional<Error> failure;             // the last poll's error (not "unknown id")
+  Clock::time_point next_poll = Clock::time_point::min();
+  bool polling = false;
+  Notifier changed;
+};
+
+Task<void> AwsProvider::poll_launches(std::string region, LaunchWatch* watch) {
+  // Whatever happens to this coroutine (even cancellation), the next waiter can take over.
+  struct Handover {
+    LaunchWatch* watch;
+    ~Handover() {
+      watch->polling = false;
+      watch->changed.notify_all();
+    }
+  } handover{watch};
+  if (Clock::now() < watch->next_poll) co_await sleep_for(watch->next_poll - Clock::now());
+  std::vector<std::string> ids;
+  for (const auto& [id, count] : watch->waiters) ids.push_back(id);
+  watch->failure.reset();
+  constexpr std::size_t kValuesPerFilter = 200;  // EC2's limit on one filter's values
+  for (std::size_t from = 0; from < ids.size(); from += kValuesPerFilter) {
+    const auto to = std::min(ids.size(), from + kValuesPerFilter);
+    std::vector<Ec2Filter> filters{
+        {"instance-id", std::vector<std::string>(ids.begin() + static_cast<std::ptrdiff_t>(from),
+                                                 ids.begin() + static_cast<std::ptrdiff_t>(to))}};
+    auto instances = co_await describe_all(region, filters);
+    // Right after RunInstances EC2 may not know the ids yet (eventual consistency).
+    if (!instances) {
+      if (instances.error().code != make_error_code(ProviderErrc::kNotFound))
+        watch->failure = instances.error();
+      continue;
+    }
+    for (auto& instance : *instances) watch->seen[instance.instance_id] = std::move(instance);
+  }
+  watch->next_poll = Clock::now() + options_.poll_interval;
+}
+
 Task<Result<std::vector<Ec2Instance>>> AwsProvider::wait_running(std::string region,
                                                                  std::vector<std::string> ids,
                                                                  Clock::time_point deadline) {
-  for (;;) {
-    std::vector<Ec2Filter> filters{{"instance-id", ids}};
-    auto instances = co_await describe_all(region, filters);
-    // Right after RunInstances EC2 may not know the ids yet (eventual consistency).
-    if (!instances && instances.error().code != make_error_code(ProviderErrc::kNotFound))
-      co_return instances.error();
-    if (instances) {
-      std::size_t running = 0;
-      for (const auto& instance : *instances) {
-        if (instance.state == Ec2State::kRunning) {
-          ++running;
-          continue;
-        }
-        if (instance.state != Ec2State::kPending) {
-          // Gone before it ran: capacity taken back (spot) or an internal failure.
-          const bool capacity = instance.state_reason_code.find("Capacity") != std::string::npos ||
-                                instance.state_reason_code.starts_with("Server.Spot");
-          co_return make_error(capacity ? ProviderErrc::kNoCapacity : ProviderErrc::kTransient,
-                               "instance " + instance.instance_id +
-                                   " ended while starting: " + instance.state_reason_code + " " +
-                                   instance.state_reason_message);
-        }
-      }
-      if (running == ids.size() && instances->size() == ids.size()) {
-        std::vector<Ec2Instance> ordered;  // in RunInstances order: that order is the rank
-        for (const auto& id : ids)
-          for (const auto& instance : *instances)
-            if (instance.instance_id == id) ordered.push_back(instance);
-        co_return ordered;
+  auto& slot = launch_watches_[region];
+  if (!slot) slot = std::make_unique<LaunchWatch>(executor_);
+  LaunchWatch* watch = slot.get();
+  for (const auto& id : ids) ++watch->waiters[id];
+  struct Release {
+    LaunchWatch* watch;
+    const std::vector<std::string>& ids;
+    ~Release() {
+      for (const auto& id : ids) {
+        if (--watch->waiters[id] > 0) continue;
+        watch->waiters.erase(id);
+        watch->seen.erase(id);
       }
     }
+  } release{watch, ids};
+
+  for (;;) {
+    std::size_t running = 0;
+    for (const auto& id : ids) {
+      auto found = watch->seen.find(id);
+      if (found == watch->seen.end()) continue;
+      const Ec2Instance& instance = found->second;
+      if (instance.state == Ec2State::kRunning) {
+        ++running;
+      } else if (instance.state != Ec2State::kPending) {
+        // Gone before it ran: capacity taken back (spot) or an internal failure.
+        const bool capacity = instance.state_reason_code.find("Capacity") != std::string::npos ||
+                              instance.state_reason_code.starts_with("Server.Spot");
+        co_return make_error(capacity ? ProviderErrc::kNoCapacity : ProviderErrc::kTransient,
+                             "instance " + instance.instance_id + " ended while starting: " +
+                                 instance.state_reason_code + " " + instance.state_reason_message);
+      }
+    }
+    if (running == ids.size()) {
+      std::vector<Ec2Instance> ordered;  // in RunInstances order: that order is the rank
+      for (const auto& id : ids) ordered.push_back(watch->seen.at(id));
+      co_return ordered;
+    }
+    if (watch->failure) co_return *watch->failure;
     if (Clock::now() + options_.poll_interval > deadline)
       co_return make_error(ProviderErrc::kTransient, "instances did not reach running in time");
-    co_await sleep_for(options_.poll_interval);
+    if (!watch->polling) {
+      watch->polling = true;
+      co_await poll_launches(region, watch);
+    } else {
+      co_await watch->changed.wait();
+    }
   }
 }
 

@@ -88,6 +88,8 @@ class AwsProvider final : public Provider {
 
  private:
   class TokenBucket;
+  struct LaunchWatch;
+  Task<void> poll_launches(std::string region, LaunchWatch* watch);
   Task<void> acquire(const std::string& region);
   Task<Result<std::vector<Ec2Instance>>> wait_running(std::string region,
                                                       std::vector<std::string> ids,
@@ -103,6 +105,7 @@ class AwsProvider final : public Provider {
   http::Client client_;
   CredentialChain credentials_;
   std::map<std::string, std::unique_ptr<TokenBucket>> buckets_;
+  std::map<std::string, std::unique_ptr<LaunchWatch>> launch_watches_;  // by region
   std::set<std::string> launched_regions_;
   AwsProviderStats stats_;
 };

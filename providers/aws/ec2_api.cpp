@@ -170,7 +170,8 @@ std::string render_user_data(const SkyletBoot& boot) {
     out += boot.notice_signal;
   }
   out +=
-      " --metadata-url http://169.254.169.254)\n"
+      // Once a second: the notice gives two minutes, and recovery should start within one.
+      " --metadata-url http://169.254.169.254 --metadata-interval-ms 1000)\n"
       "if command -v systemd-run >/dev/null; then\n"
       "  exec systemd-run --unit=skylet --property=Restart=on-failure --setenv=HOME=\"$HOME\" \\\n"
       "    /opt/skyd/bin/skylet \"${args[@]}\"\n"

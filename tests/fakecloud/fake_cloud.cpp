@@ -54,7 +54,8 @@ struct FakeCloud::Instance {
   std::string reason_message;
   std::optional<aws::SkyletBoot> boot;
   std::string notice;  // the spot/instance-action document once the instance is marked
-  bool dead = false;   // died silently: still "running" to EC2, but nothing answers
+  std::chrono::system_clock::time_point requested_at, noticed_at;  // RunInstances; the notice
+  bool dead = false;  // died silently: still "running" to EC2, but nothing answers
   std::unique_ptr<Process> skylet;
   std::unique_ptr<http::Server> metadata;  // this instance's own IMDS, on its address
   // Virtual mode: the simulated node's attempts (id -> start) and events.
@@ -197,6 +198,12 @@ Json instance_json(const FakeCloud::Instance& instance) {
   item.set("reason", instance.reason_code);
   item.set("dead", instance.dead);
   item.set("noticed", !instance.notice.empty());
+  auto epoch_ms = [](std::chrono::system_clock::time_point at) {
+    return static_cast<long long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count());
+  };
+  item.set("requested_at_ms", epoch_ms(instance.requested_at));
+  if (!instance.notice.empty()) item.set("noticed_at_ms", epoch_ms(instance.noticed_at));
   if (instance.skylet) item.set("pid", static_cast<long long>(instance.skylet->pid()));
   Json tags = Json::object();
   for (const auto& [key, value] : instance.tags) tags.set(key, value);
@@ -596,7 +603,8 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     instance->spot = spot;
     instance->tags = tags;
     instance->boot = boot;
-    instance->launch_time = aws::format_iso8601(std::chrono::system_clock::now());
+    instance->requested_at = std::chrono::system_clock::now();
+    instance->launch_time = aws::format_iso8601(instance->requested_at);
     if (options_.mode == Mode::kVirtual) instance->ip = "127.0.0.1";
     append_instance(body, *instance, i);
     members.push_back(instance->id);
@@ -653,6 +661,13 @@ http::Response FakeCloud::describe_instances(const std::string& region,
     auto name = aws::param(params, prefix + ".Name");
     if (!name) break;
     const auto values = aws::param_list(params, prefix + ".Value");
+    if (values.size() > 200) {
+      return ec2_error(400, "FilterLimitExceeded",
+                       "The maximum number of filter values specified on a single call is 200",
+                       request_id);
+    }
+    if (*name == "instance-id")
+      describe_ids_max_ = std::max<std::int64_t>(describe_ids_max_, values.size());
     filters.push_back({*name, {values.begin(), values.end()}});
     static const std::set<std::string> kKnown = {
         "tag-key",       "instance-state-name", "instance-id",   "availability-zone",
@@ -929,6 +944,7 @@ Task<void> FakeCloud::preempt(std::string instance_id, Duration grace) {
   notice.set("action", "terminate");
   notice.set("time", aws::format_iso8601(when));
   instance->notice = notice.dump();
+  instance->noticed_at = std::chrono::system_clock::now();
   Json event = Json::object();
   event.set("kind", "spot_notice");
   event.set("source", "instance-metadata");
@@ -1050,6 +1066,7 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     body.set("throttled", throttled_);
     body.set("signature_failures", signature_failures_);
     body.set("faults_fired", faults_fired_);
+    body.set("describe_ids_max", describe_ids_max_);
     co_return http::Response::json(200, body);
   }
   if (what == "info") {
@@ -1083,13 +1100,17 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     options_.chaos = Chaos{};
     co_return http::Response::json(200, Json::object());
   }
-  // preempt / kill: by instance_id or by cluster (the skyd-cluster tag).
+  // preempt / kill: by instance_id, by cluster (the skyd-cluster tag), or every running spot
+  // instance at once (all_spot=1).
   std::vector<std::string> targets;
   const std::string id = query("instance_id"), cluster = query("cluster");
+  const bool all_spot = query("all_spot") == "1";
   for (const auto& candidate : launch_order_) {
     const Instance& instance = *instances_.at(candidate);
     if (!is_live(instance.state)) continue;
-    if ((!id.empty() && instance.id == id) ||
+    if ((all_spot && instance.spot && instance.state == Ec2State::kRunning &&
+         instance.notice.empty()) ||
+        (!id.empty() && instance.id == id) ||
         (!cluster.empty() && instance.tags.count(std::string(aws::kClusterTag)) &&
          instance.tags.at(std::string(aws::kClusterTag)) == cluster))
       targets.push_back(candidate);

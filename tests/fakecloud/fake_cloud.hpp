@@ -137,6 +137,7 @@ class FakeCloud {
   std::map<std::string, std::string> imds_tokens_;                // issued IMDSv2 tokens
   std::map<std::string, std::int64_t> calls_;                     // action -> count
   std::int64_t throttled_ = 0, signature_failures_ = 0, faults_fired_ = 0;
+  std::int64_t describe_ids_max_ = 0;  // most instance ids one DescribeInstances filtered on
   std::uint64_t next_id_ = 0;
   bool stopping_ = false;
   std::shared_ptr<CertificateBook> certificates_;  // virtual nodes' certificates by name

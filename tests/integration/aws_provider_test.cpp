@@ -2,6 +2,7 @@
 // is SigV4-signed and checked, and every instance is a real skylet on a loopback address.
 #include "providers/aws/aws_provider.hpp"
 #include "reactor/shard_pool.hpp"
+#include "reactor/task_group.hpp"
 #include "tests/support/fakecloud_process.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
@@ -234,6 +235,61 @@ TEST_F(AwsProviderTest, AFileMountWhoseSourceIsMissingFailsAsInvalidAndLeavesNoI
   EXPECT_EQ(refused.error().code, make_error_code(ProviderErrc::kInvalid))
       << refused.error().message();
   EXPECT_NE(refused.error().detail.find("no-such-dir"), std::string::npos);
+  EXPECT_EQ(live(), 0);
+}
+
+Task<std::vector<Result<Cluster>>> launch_together(AwsProvider* provider,
+                                                   std::vector<LaunchRequest> requests) {
+  std::vector<Result<Cluster>> results(requests.size());
+  TaskGroup launches(co_await asio::this_coro::executor, "launches");
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    launches.spawn(
+        [](AwsProvider* provider, LaunchRequest request, Result<Cluster>* out) -> Task<void> {
+          *out = co_await provider->launch(std::move(request));
+        }(provider, requests[i], &results[i]));
+  }
+  co_await launches.wait();
+  co_return results;
+}
+
+TEST_F(AwsProviderTest, ConcurrentLaunchesShareOneDescribeInstancesPerPoll) {
+  // Virtual nodes that take 600 ms to boot, so every launch waits through several polls.
+  std::ofstream(dir_.file("slow-boot.json")) << R"({"virtual_boot_ms": 600})";
+  cloud_.reset();
+  start_cloud({"--mode", "virtual", "--config", dir_.file("slow-boot.json")});
+  AwsProviderOptions options;
+  options.endpoint = cloud_->url();
+  options.env = [this](const char* name) -> std::optional<std::string> {
+    const std::string key = name;
+    if (key == "AWS_ACCESS_KEY_ID") return kAccessKey;
+    if (key == "AWS_SECRET_ACCESS_KEY") return kSecret;
+    if (key == "HOME") return dir_.path();
+    return std::nullopt;
+  };
+  options.poll_interval = std::chrono::milliseconds(50);
+  options.skylet_port = static_cast<std::uint16_t>(cloud_->virtual_port());
+  extra_provider_ = std::make_unique<AwsProvider>(pool_.executor(0), options);
+  std::vector<LaunchRequest> requests;
+  for (int i = 0; i < 20; ++i) {
+    requests.push_back(request("batch-" + std::to_string(i), 1, true));
+    requests.back().skylet_token = "batch-token-" + std::to_string(1000000 + i);
+  }
+  AwsProvider* provider = extra_provider_.get();
+  auto results = pool_
+                     .submit<std::vector<Result<Cluster>>>(
+                         0, [provider, requests] { return launch_together(provider, requests); })
+                     .get();
+  for (const auto& result : results) ASSERT_TRUE(result) << result.error().message();
+  const Json stats = admin("GET", "/_admin/stats");
+  // Unbatched, 20 launches polling every 50 ms for 600 ms would make some 240 calls.
+  EXPECT_LE(number(*stats.find("calls"), "DescribeInstances"), 40) << stats.dump();
+  EXPECT_EQ(number(stats, "describe_ids_max"), 20) << "one call covered every launch";
+  for (int i = 0; i < 20; ++i) {
+    const std::string name = "batch-" + std::to_string(i);
+    ASSERT_TRUE(
+        pool_.submit<Result<void>>(0, [provider, name] { return provider->terminate(name); })
+            .get());
+  }
   EXPECT_EQ(live(), 0);
 }
 

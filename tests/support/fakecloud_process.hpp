@@ -1,6 +1,6 @@
 #pragma once
 // fakecloud as a child process for integration tests: process mode (every instance a real
-// skylet), port 0, ready when it has written its port.
+// skylet) unless the extra flags say `--mode virtual`, port 0, ready when it has written its ports.
 
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -42,14 +43,18 @@ class FakeCloudProcess {
     const auto n = ::read(fds[0], buffer, sizeof buffer - 1);
     ::close(fds[0]);
     port_ = n > 0 ? std::atoi(buffer) : 0;
+    if (const char* second = n > 0 ? std::strchr(buffer, '\n') : nullptr)
+      virtual_port_ = std::atoi(second + 1);
     if (port_ == 0) throw std::runtime_error("fakecloud did not start (see fakecloud.log)");
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
+  int virtual_port() const { return virtual_port_; }  // virtual mode: the nodes' skylet port
 
  private:
   std::unique_ptr<ChildProcess> child_;
   int port_ = 0;
+  int virtual_port_ = 0;
 };
 
 }  // namespace skyd::testing
