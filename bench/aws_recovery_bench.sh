@@ -2,8 +2,9 @@
 # Spot recovery on AWS as skyd sees it, against fakecloud's virtual nodes (the EC2 Query API with
 # SigV4 checks, the client-side rate limit, TLS to every node): N spot jobs run, then every spot
 # instance gets its interruption notice at once (two minutes' grace, as on EC2). For each job, the
-# time from its notice to the replacement's RunInstances call (from fakecloud's records) and to
-# the job's RUNNING again (from job_events in skyd's embedded PostgreSQL). Prints p50/p99 per N.
+# time from its notice to the start of its recovery (RUNNING -> RECOVERING), to the replacement's
+# RunInstances call (from fakecloud's records) and to the job's RUNNING again (job_events in skyd's
+# embedded PostgreSQL). Prints p50/p99 per N.
 #   bench/aws_recovery_bench.sh [BUILD_DIR] [N...]        (default: build 1 500)
 set -euo pipefail
 build=${1:-build}
@@ -63,11 +64,16 @@ run_one() {
   psql -h "$dir/postgres" -U postgres -d skyd -At -F ' ' -c \
     "SELECT job_id, (extract(epoch FROM at) * 1000)::bigint FROM job_events
      WHERE from_status = 'RECOVERING' AND to_status = 'RUNNING'" >"$dir/running"
+  psql -h "$dir/postgres" -U postgres -d skyd -At -F ' ' -c \
+    "SELECT job_id, (extract(epoch FROM at) * 1000)::bigint FROM job_events
+     WHERE from_status = 'RUNNING' AND to_status = 'RECOVERING'" >"$dir/recovering"
+  awk 'NR==FNR {notice[$1]=$2; next} {print $2 - notice[$1]}' "$dir/notices" "$dir/recovering" >"$dir/to_recovering"
   awk 'NR==FNR {notice[$1]=$2; next} {print $2 - notice[$1]}' "$dir/notices" "$dir/requested" >"$dir/to_request"
   awk 'NR==FNR {notice[$1]=$2; next} {print $2 - notice[$1]}' "$dir/notices" "$dir/running" >"$dir/to_running"
   local describes
   describes=$(curl -s "$cloud/_admin/stats" | jq '.calls.DescribeInstances')
-  printf '%-6s %16s %16s %16s %16s %12s\n' "$jobs" \
+  printf '%-6s %14s %14s %16s %16s %16s %16s %10s\n' "$jobs" \
+    "$(percentile 50 <"$dir/to_recovering")" "$(percentile 99 <"$dir/to_recovering")" \
     "$(percentile 50 <"$dir/to_request")" "$(percentile 99 <"$dir/to_request")" \
     "$(percentile 50 <"$dir/to_running")" "$(percentile 99 <"$dir/to_running")" "$describes"
 
@@ -80,9 +86,11 @@ run_one() {
   [ "$live" = "0" ] || echo "warning: $live instances left running" >&2
   kill -TERM "$cloud_pid"
   wait "$cloud_pid" 2>/dev/null || true
-  rm -rf "$dir"
+  [ -n "${SKYD_BENCH_KEEP:-}" ] || rm -rf "$dir"
 }
 
-printf '%-6s %16s %16s %16s %16s %12s\n' "JOBS" "->RunInstances" "->RunInstances" "->RUNNING" "->RUNNING" "Describe"
-printf '%-6s %16s %16s %16s %16s %12s\n' "" "p50 (ms)" "p99 (ms)" "p50 (ms)" "p99 (ms)" "calls"
+printf '%-6s %14s %14s %16s %16s %16s %16s %10s\n' "JOBS" "->RECOVERING" "->RECOVERING" \
+  "->RunInstances" "->RunInstances" "->RUNNING" "->RUNNING" "Describe"
+printf '%-6s %14s %14s %16s %16s %16s %16s %10s\n' "" "p50 (ms)" "p99 (ms)" "p50 (ms)" "p99 (ms)" \
+  "p50 (ms)" "p99 (ms)" "calls"
 for n in "${counts[@]}"; do run_one "$n"; done

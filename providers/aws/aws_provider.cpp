@@ -105,8 +105,11 @@ std::vector<std::string> AwsProvider::all_regions() const {
   return {regions.begin(), regions.end()};
 }
 
-Task<void> AwsProvider::acquire(const std::string& region) {
-  auto& bucket = buckets_[region];
+Task<void> AwsProvider::acquire(const std::string& region, const std::string& action) {
+  // EC2 keeps separate buckets for non-mutating (Describe*) and mutating calls, so a backlog of
+  // launches never holds up the describe that tells the waiting launches their machines are up.
+  const bool describes = action.starts_with("Describe");
+  auto& bucket = buckets_[region + (describes ? "/non-mutating" : "/mutating")];
   if (!bucket)
     bucket = std::make_unique<TokenBucket>(options_.requests_per_second, options_.request_burst);
   const Duration wait = bucket->reserve();
@@ -120,7 +123,7 @@ Task<Result<std::string>> AwsProvider::call(std::string region, QueryParams para
   const std::string body = form_encode(params);
   Backoff backoff(options_.retry);
   for (int attempt = 1;; ++attempt) {
-    co_await acquire(region);
+    co_await acquire(region, action);
     auto credentials = co_await credentials_.get();
     if (!credentials) co_return credentials.error();
     SignableRequest signable;

@@ -41,7 +41,9 @@ struct AwsProviderOptions {
   std::string notice_signal;         // TERM, INT, HUP, USR1 or USR2 sent to tasks on a spot notice
   std::string scratch_dir = "/tmp";  // where workdir archives are made before shipping
   bool use_public_ip = false;        // reach nodes by ipAddress instead of privateIpAddress
-  double requests_per_second = 20;   // token bucket per region (EC2's own refills ~20/s)
+  // Token buckets per region, one for Describe* calls and one for the rest, as EC2 keeps them
+  // (its own refill ~20/s).
+  double requests_per_second = 20;
   double request_burst = 50;
   BackoffPolicy retry{std::chrono::milliseconds(200), 2.0, std::chrono::seconds(10), 0.2, 8};
   Duration request_timeout = std::chrono::seconds(20);
@@ -90,7 +92,7 @@ class AwsProvider final : public Provider {
   class TokenBucket;
   struct LaunchWatch;
   Task<void> poll_launches(std::string region, LaunchWatch* watch);
-  Task<void> acquire(const std::string& region);
+  Task<void> acquire(const std::string& region, const std::string& action);
   Task<Result<std::vector<Ec2Instance>>> wait_running(std::string region,
                                                       std::vector<std::string> ids,
                                                       Clock::time_point deadline);

@@ -1180,11 +1180,11 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     body.set("unpacked", true);
     co_return http::Response::json(200, body);
   }
+  const auto number = [&](std::string_view name) -> long long {
+    auto text = request.query_param(name);
+    return text ? std::atoll(std::string(*text).c_str()) : 0;
+  };
   if (request.path == "/events") {
-    const auto number = [&](std::string_view name) -> long long {
-      auto text = request.query_param(name);
-      return text ? std::atoll(std::string(*text).c_str()) : 0;
-    };
     const auto since = static_cast<std::size_t>(std::max(0LL, number("since")));
     const auto wait = std::chrono::milliseconds(std::clamp(number("wait_ms"), 0LL, 60000LL));
     // Long poll like skylet: until an event past `since` arrives or the wait ends.
@@ -1216,7 +1216,22 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
   const std::string attempt = request.path_params["id"];
   if (!node->attempts.contains(attempt))
     co_return http::Response::error(404, "not_found", "no attempt " + attempt);
-  if (request.path.ends_with("/logs")) co_return http::Response::text(200, "");
+  if (request.path.ends_with("/logs")) {
+    // No output ever; like skylet, the call waits (up to wait_ms) until the task ends.
+    const auto finish = node->attempts[attempt] + options_.chaos.virtual_task;
+    const auto wait = std::chrono::milliseconds(std::clamp(number("wait_ms"), 0LL, 60000LL));
+    if (now < finish && wait > Duration::zero()) {
+      asio::steady_timer timer(executor_, std::min<Duration>(wait, finish - now));
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    const bool done = Clock::now() >= finish;
+    http::Response response = http::Response::text(200, "", "application/octet-stream");
+    response.set_header("X-Log-Next-Offset", "0");
+    response.set_header("X-Log-Size", "0");
+    response.set_header("X-Attempt-Phase", done ? "SUCCEEDED" : "RUNNING");
+    response.set_header("X-Log-Complete", done ? "1" : "0");
+    co_return response;
+  }
   co_return http::Response::json(200, status_of(attempt));
 }
 

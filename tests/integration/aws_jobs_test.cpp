@@ -323,6 +323,9 @@ TEST(AwsJobs, TheTaskOnAnEc2NodeHearsTheSpotNoticeAsItsConfiguredSignal) {
   ASSERT_TRUE(world.skyd.wait_for_file(world.dir.file("notice"), std::chrono::seconds(20)));
   EXPECT_TRUE(contains(read_text(world.dir.file("notice")), "instance-metadata"))
       << read_text(world.dir.file("notice"));
+  EXPECT_EQ(world.skyd.sky({"jobs", "cancel", "-y", "1"}).exit_code, 0);
+  EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }))
+      << world.admin("GET", "/_admin/stats");
 }
 
 }  // namespace

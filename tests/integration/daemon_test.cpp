@@ -67,6 +67,18 @@ TEST(Daemon, BadFlagsAndConfigFilesGetClearErrors) {
   EXPECT_EQ(config.exit_code, 2);
   EXPECT_NE(config.err.find("config.yaml:2: unknown setting 'socket_grup'"), std::string::npos)
       << config.err;
+  {
+    std::FILE* file = std::fopen(dir.file("signal.yaml").c_str(), "w");
+    std::fputs("log_level: info\nspot_notice_signal: KILL\n", file);
+    std::fclose(file);
+  }
+  auto signal =
+      run_command({binary_path("skyd"), "--config", dir.file("signal.yaml"), "--print-config"});
+  EXPECT_EQ(signal.exit_code, 2);
+  EXPECT_NE(signal.err.find("signal.yaml:2: 'spot_notice_signal': expected TERM, INT, HUP, USR1 "
+                            "or USR2"),
+            std::string::npos)
+      << signal.err;
 }
 
 TEST(Daemon, PrintConfigMasksTheDatabasePassword) {
