@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <fstream>
+
 namespace skyd::testing {
 namespace {
 
@@ -52,28 +54,22 @@ TEST(Daemon, RefusesASecondDaemonOnTheSameSocket) {
   EXPECT_NE(second.err.find("another server is answering"), std::string::npos) << second.err;
 }
 
+// skyd --print-config on a config file with `text`.
+CommandResult print_config(const TempDir& dir, const std::string& name, const std::string& text) {
+  std::ofstream(dir.file(name)) << text;
+  return run_command({binary_path("skyd"), "--config", dir.file(name), "--print-config"});
+}
+
 TEST(Daemon, BadFlagsAndConfigFilesGetClearErrors) {
   TempDir dir;
   auto flag = run_command({binary_path("skyd"), "--shards", "many"});
   EXPECT_EQ(flag.exit_code, 2);
   EXPECT_NE(flag.err.find("--shards expects a number"), std::string::npos) << flag.err;
-  {
-    std::FILE* file = std::fopen(dir.file("config.yaml").c_str(), "w");
-    std::fputs("shards: 2\nsocket_grup: skyd\n", file);
-    std::fclose(file);
-  }
-  auto config =
-      run_command({binary_path("skyd"), "--config", dir.file("config.yaml"), "--print-config"});
+  auto config = print_config(dir, "config.yaml", "shards: 2\nsocket_grup: skyd\n");
   EXPECT_EQ(config.exit_code, 2);
   EXPECT_NE(config.err.find("config.yaml:2: unknown setting 'socket_grup'"), std::string::npos)
       << config.err;
-  {
-    std::FILE* file = std::fopen(dir.file("signal.yaml").c_str(), "w");
-    std::fputs("log_level: info\nspot_notice_signal: KILL\n", file);
-    std::fclose(file);
-  }
-  auto signal =
-      run_command({binary_path("skyd"), "--config", dir.file("signal.yaml"), "--print-config"});
+  auto signal = print_config(dir, "signal.yaml", "log_level: info\nspot_notice_signal: KILL\n");
   EXPECT_EQ(signal.exit_code, 2);
   EXPECT_NE(signal.err.find("signal.yaml:2: 'spot_notice_signal': expected TERM, INT, HUP, USR1 "
                             "or USR2"),
