@@ -23,6 +23,15 @@ std::string home_dir() {
   return home && *home ? home : "/";
 }
 
+// "a,b,,c" -> {"a", "b", "c"}
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
 Result<void> apply_file(const std::string& path, DaemonConfig& config) {
   YAML::Node root;
   try {
@@ -54,6 +63,8 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "aws_endpoint",
                                                "aws_skylet_port",
                                                "aws_requests_per_second",
+                                               "aws_security_groups",
+                                               "aws_images",
                                                "max_running_jobs",
                                                "max_launches_per_region",
                                                "log_retention",
@@ -82,10 +93,16 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
         if (config.aws_requests_per_second <= 0)
           return config_error(where + "'aws_requests_per_second' must be more than 0");
       }
-      if (key == "aws_regions") {
-        std::stringstream list(entry.second.as<std::string>());
-        for (std::string region; std::getline(list, region, ',');) {
-          if (!region.empty()) config.aws_regions.push_back(region);
+      if (key == "aws_regions") config.aws_regions = comma_list(entry.second.as<std::string>());
+      if (key == "aws_security_groups")
+        config.aws_security_groups = comma_list(entry.second.as<std::string>());
+      if (key == "aws_images") {
+        for (const auto& pair : comma_list(entry.second.as<std::string>())) {
+          const auto eq = pair.find('=');
+          if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size())
+            return config_error(where + "'aws_images': expected REGION=AMI[,REGION=AMI...], got '" +
+                                pair + "'");
+          config.aws_images[pair.substr(0, eq)] = pair.substr(eq + 1);
         }
       }
       if (key == "dashboard") config.dashboard = entry.second.as<std::string>();

@@ -7,6 +7,7 @@
 #include "reactor/json.hpp"
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,7 +34,9 @@ struct DaemonConfig {
   std::string aws_endpoint;              // EC2 endpoint override (else AWS_ENDPOINT_URL_EC2 / _URL)
   int aws_skylet_port = 46590;
   double aws_requests_per_second = 20;  // EC2 calls per second per region, across all shards
-  int max_running_jobs = 0;         // 0: no limit; more jobs wait in PENDING
+  std::vector<std::string> aws_security_groups;   // SecurityGroupId.N of every node
+  std::map<std::string, std::string> aws_images;  // region -> AMI carrying skylet
+  int max_running_jobs = 0;                       // 0: no limit; more jobs wait in PENDING
   int max_launches_per_region = 0;  // 0: no limit; launches in flight per cloud region
   Duration log_retention = std::chrono::hours(24 * 30);
   std::string spot_notice_signal;  // sent to tasks on a spot notice (USR1, TERM...); empty: none

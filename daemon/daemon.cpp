@@ -116,6 +116,8 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     aws.endpoint = config.aws_endpoint;
     aws.skylet_port = static_cast<std::uint16_t>(config.aws_skylet_port);
     aws.requests_per_second = config.aws_requests_per_second;
+    aws.security_group_ids = config.aws_security_groups;
+    for (const auto& [region, image] : config.aws_images) aws.images[region] = image;
     aws.request_burst = std::max(1.0, config.aws_requests_per_second * 2.5);
     aws.controller_id = options.controller_id;
     aws.skylet_authority = authority;

@@ -221,6 +221,7 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   input.zone = request.zone;
   input.spot = request.use_spot;
   input.tags = request.tags;
+  input.security_group_ids = options_.security_group_ids;
   input.tags[std::string(kClusterTag)] = request.cluster_name;
   input.tags[std::string(kControllerTag)] = options_.controller_id;
   input.tags[std::string(kNameTag)] = request.cluster_name;

@@ -28,6 +28,9 @@ struct AwsProviderOptions {
   // Regions describe() and list_clusters() look in (plus every region launched in).
   std::vector<std::string> regions;
   std::map<std::string, std::string> images = default_images();
+  // Groups every node joins; one of them must let the controller reach skylet_port. Empty: the
+  // VPC's default group (which admits traffic from its own members, such as a controller in it).
+  std::vector<std::string> security_group_ids;
   // Empty: AWS_ENDPOINT_URL_EC2, then AWS_ENDPOINT_URL, then https://ec2.<region>.amazonaws.com.
   // An override may be http:// (fakecloud).
   std::string endpoint;

@@ -218,6 +218,9 @@ QueryParams build_run_instances(const RunInstancesInput& input) {
   if (!input.zone.empty()) out.emplace_back("Placement.AvailabilityZone", input.zone);
   if (!input.client_token.empty()) out.emplace_back("ClientToken", input.client_token);
   if (!input.user_data.empty()) out.emplace_back("UserData", base64_encode(input.user_data));
+  int group = 1;
+  for (const auto& id : input.security_group_ids)
+    out.emplace_back("SecurityGroupId." + std::to_string(group++), id);
   if (input.spot) {
     out.emplace_back("InstanceMarketOptions.MarketType", "spot");
     out.emplace_back("InstanceMarketOptions.SpotOptions.SpotInstanceType", "one-time");

@@ -59,6 +59,7 @@ struct RunInstancesInput {
   std::map<std::string, std::string> tags;
   std::string user_data;  // raw; base64-encoded into the request
   std::string client_token;
+  std::vector<std::string> security_group_ids;  // empty: the VPC's default group
 };
 QueryParams build_run_instances(const RunInstancesInput& input);
 

@@ -49,6 +49,7 @@ struct FakeCloud::Instance {
   std::string launch_time;
   bool spot = false;
   std::map<std::string, std::string> tags;
+  std::vector<std::string> security_groups;
   Ec2State state = Ec2State::kPending;
   std::string reason_code;
   std::string reason_message;
@@ -193,6 +194,7 @@ Json instance_json(const FakeCloud::Instance& instance) {
   item.set("region", instance.region);
   item.set("zone", instance.zone);
   item.set("instance_type", instance.instance_type);
+  item.set("image_id", instance.image_id);
   item.set("spot", instance.spot);
   item.set("ip", instance.ip);
   item.set("reason", instance.reason_code);
@@ -208,6 +210,9 @@ Json instance_json(const FakeCloud::Instance& instance) {
   Json tags = Json::object();
   for (const auto& [key, value] : instance.tags) tags.set(key, value);
   item.set("tags", std::move(tags));
+  Json groups = Json::array();
+  for (const auto& group : instance.security_groups) groups.push_back(group);
+  item.set("security_groups", std::move(groups));
   return item;
 }
 
@@ -585,6 +590,13 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     }
   }
   const bool spot = aws::param(params, "InstanceMarketOptions.MarketType") == "spot";
+  const auto groups = aws::param_list(params, "SecurityGroupId");
+  for (const auto& group : groups) {
+    if (!group.starts_with("sg-")) {
+      co_return ec2_error(400, "InvalidGroupId.Malformed",
+                          "Invalid id: \"" + group + "\" (expecting \"sg-...\")", request_id);
+    }
+  }
 
   const std::string reservation_id = "r-" + random_hex(9).substr(0, 17);
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<RunInstancesResponse" +
@@ -602,6 +614,7 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     instance->image_id = image;
     instance->spot = spot;
     instance->tags = tags;
+    instance->security_groups = groups;
     instance->boot = boot;
     instance->requested_at = std::chrono::system_clock::now();
     instance->launch_time = aws::format_iso8601(instance->requested_at);

@@ -272,7 +272,8 @@ TEST(AwsJobs, TheWorkdirAndLocalFileMountsReachEveryEc2NodeThroughSkylet) {
       "workdir: " +
           project + "\nfile_mounts:\n  ~/config/settings.txt: " + world.dir.file("settings.txt") +
           "\n  data: " + world.dir.file("inputs") +
-          "\nrun: |\n  {\n  echo \"rank $SKYPILOT_NODE_RANK in $(basename $PWD): $(cat src/train.py)\"\n"
+          "\nrun: |\n  {\n  echo \"rank $SKYPILOT_NODE_RANK in $(basename $PWD): $(cat "
+          "src/train.py)\"\n"
           "  echo \"rank $SKYPILOT_NODE_RANK settings: $(cat ~/config/settings.txt)\"\n"
           "  echo \"rank $SKYPILOT_NODE_RANK data bytes: $(wc -c < ~/data/shard/part-0)\"\n"
           "  } | tee " +
@@ -287,6 +288,25 @@ TEST(AwsJobs, TheWorkdirAndLocalFileMountsReachEveryEc2NodeThroughSkylet) {
     EXPECT_TRUE(contains(seen, "rank " + rank + " settings: learning_rate=0.1")) << seen;
     EXPECT_TRUE(contains(seen, "rank " + rank + " data bytes: 5242880")) << seen;
   }
+  EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
+}
+
+TEST(AwsJobs, TheOperatorsSecurityGroupsAndImagesReachRunInstances) {
+  AwsWorld world({}, kSecret,
+                 {{"aws_security_groups", "sg-0skylet,sg-0extra"},
+                  {"aws_images", "us-east-1=ami-0skyletimage,us-west-2=ami-0other"}});
+  const auto yaml = world.skyd.write_file(
+      "plain.yaml",
+      "name: plain\nresources:\n  cloud: aws\n  region: us-east-1\n  instance_type: m6i.large\n"
+      "run: echo ok\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  EXPECT_EQ(world.skyd.sky({"jobs", "logs", "1"}).exit_code, 0);
+  auto instances = parse_json(world.admin("GET", "/_admin/instances"));
+  ASSERT_TRUE(instances && instances->find("instances"));
+  const auto& list = *instances->find("instances")->as_array();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].find("image_id")->as_string(), "ami-0skyletimage");
+  EXPECT_EQ(list[0].find("security_groups")->dump(), R"(["sg-0skylet","sg-0extra"])");
   EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
 }
 

@@ -50,6 +50,15 @@ TEST(Ec2Request, RunInstancesSpotFields) {
   EXPECT_EQ(boot->port, 46590);
 }
 
+TEST(Ec2Request, RunInstancesNamesEverySecurityGroup) {
+  RunInstancesInput input = spot_input();
+  input.security_group_ids = {"sg-0123", "sg-4567"};
+  const QueryParams params = build_run_instances(input);
+  EXPECT_EQ(field(params, "SecurityGroupId.1"), "sg-0123");
+  EXPECT_EQ(field(params, "SecurityGroupId.2"), "sg-4567");
+  EXPECT_EQ(field(build_run_instances(spot_input()), "SecurityGroupId.1"), "<absent>");
+}
+
 TEST(Ec2Request, RunInstancesOnDemandHasNoMarketOptions) {
   RunInstancesInput input = spot_input();
   input.spot = false;
