@@ -71,6 +71,11 @@ Result<CertifiedKey> skylet_authority(const std::string& state_dir) {
   const std::string pem = read_small_file(path);
   if (const auto split = pem.find("-----BEGIN PRIVATE KEY-----"); split != std::string::npos)
     return CertifiedKey{pem.substr(0, split), pem.substr(split)};
+  // A damaged authority is not replaced: the nodes it signed for would stop verifying.
+  if (!pem.empty()) {
+    return make_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
+                      path + " holds no private key; restore it from a backup");
+  }
   auto made = make_certificate_authority("skyd skylet CA", 3650, KeyKind::kEd25519);
   if (!made) return made.error();
   auto written = write_private_file(path, made->certificate_pem + made->private_key_pem);

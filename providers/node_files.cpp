@@ -47,11 +47,15 @@ std::string read_chunk(const std::string& path, std::uint64_t offset, std::size_
   return bytes;
 }
 
+// Sends to one node. It owns copies of what it needs: a cancelled shipment unwinds its caller while
+// the senders are still finishing.
 class NodeShipper {
  public:
-  NodeShipper(http::Client& client, const Node& node, const std::string& token,
-              const ShipOptions& options)
-      : client_(client), node_(node), token_(token), options_(options) {}
+  NodeShipper(http::Client& client, Node node, std::string token, ShipOptions options)
+      : client_(client),
+        node_(std::move(node)),
+        token_(std::move(token)),
+        options_(std::move(options)) {}
 
   // Sends the package and unpacks it; retried from what the node already holds.
   Task<Result<void>> ship(const Package& package) {
@@ -169,10 +173,10 @@ class NodeShipper {
     co_return std::move(*parsed);
   }
 
-  http::Client& client_;
-  const Node& node_;
-  const std::string& token_;
-  const ShipOptions& options_;
+  http::Client& client_;  // the provider's, which outlives every launch
+  const Node node_;
+  const std::string token_;
+  const ShipOptions options_;
   std::uint64_t bytes_sent_ = 0;
 };
 
@@ -182,7 +186,9 @@ Task<Result<Package>> package(const NodeUpload& upload, const std::string& scrat
   std::error_code ec;
   const auto status = fs::status(upload.source, ec);
   if (fs::is_directory(status)) {
-    fs::create_directories(scratch_dir, ec);
+    // Archives of users' files: a directory made here is readable by skyd only.
+    if (fs::create_directories(scratch_dir, ec))
+      fs::permissions(scratch_dir, fs::perms::owner_all, ec);
     out.kind = "tar";
     out.path = scratch_dir + "/" + upload.name + "-" + random_hex(6) + ".tar";
     ProcessOptions tar;
@@ -226,14 +232,14 @@ std::vector<NodeUpload> uploads_for(const LaunchRequest& request) {
 Task<Result<std::uint64_t>> ship_files(http::Client& client, std::vector<Node> nodes,
                                        std::string token, std::vector<NodeUpload> uploads,
                                        ShipOptions options) {
-  std::vector<NodeShipper> shippers;
-  for (const auto& node : nodes) shippers.emplace_back(client, node, token, options);
-  std::uint64_t sent = 0;
+  std::vector<std::shared_ptr<NodeShipper>> shippers;
+  for (const auto& node : nodes)
+    shippers.push_back(std::make_shared<NodeShipper>(client, node, token, options));
   for (const auto& upload : uploads) {
     // An adopted cluster has its files already; its sources may be gone by now.
     bool everywhere = true;
     for (auto& shipper : shippers) {
-      const bool there = co_await shipper.has(upload.name);
+      const bool there = co_await shipper->has(upload.name);
       if (!there) {
         everywhere = false;
         break;
@@ -242,27 +248,33 @@ Task<Result<std::uint64_t>> ship_files(http::Client& client, std::vector<Node> n
     if (everywhere) continue;
     auto made = co_await package(upload, options.scratch_dir);
     if (!made) co_return made.error();
-    const Package& ready = *made;
-    std::vector<Result<void>> results(shippers.size());
+    auto ready = std::make_shared<const Package>(std::move(*made));
+    struct RemoveArchive {  // also when a cancelled launch unwinds from here
+      std::string path;
+      ~RemoveArchive() {
+        std::error_code ignored;
+        if (!path.empty()) fs::remove(path, ignored);
+      }
+    } remove_archive{ready->kind == "tar" ? ready->path : std::string()};
+    std::vector<std::shared_ptr<Result<void>>> results;
     auto executor = co_await asio::this_coro::executor;
     TaskGroup senders(executor, "uploads");
-    for (std::size_t i = 0; i < shippers.size(); ++i) {
-      senders.spawn([](NodeShipper* shipper, const Package* what, Result<void>* out) -> Task<void> {
-        *out = co_await shipper->ship(*what);
-      }(&shippers[i], &ready, &results[i]));
+    for (const auto& shipper : shippers) {
+      results.push_back(std::make_shared<Result<void>>());
+      senders.spawn([](std::shared_ptr<NodeShipper> to, std::shared_ptr<const Package> what,
+                       std::shared_ptr<Result<void>> out) -> Task<void> {
+        *out = co_await to->ship(*what);
+      }(shipper, ready, results.back()));
     }
     co_await senders.wait();
-    if (ready.kind == "tar") {
-      std::error_code ignored;
-      fs::remove(ready.path, ignored);
-    }
     for (const auto& result : results)
-      if (!result) co_return result.error();
+      if (!*result) co_return result->error();
     logger("provider")
-        ->info("shipped name={} bytes={} nodes={} to={}", ready.name, ready.size, nodes.size(),
-               ready.destination);
+        ->info("shipped name={} bytes={} nodes={} to={}", ready->name, ready->size, nodes.size(),
+               ready->destination);
   }
-  for (const auto& shipper : shippers) sent += shipper.bytes_sent();
+  std::uint64_t sent = 0;
+  for (const auto& shipper : shippers) sent += shipper->bytes_sent();
   co_return sent;
 }
 

@@ -96,9 +96,10 @@ Result<CertPtr> new_certificate(EVP_PKEY* key, const std::string& common_name,
   }
   X509_set_pubkey(certificate.get(), key);
   X509_NAME* name = X509_get_subject_name(certificate.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
-                             0);
+  if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                  reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
+                                  -1, 0))
+    return openssl_error("the common name '" + common_name + "' (at most 64 characters)");
   return certificate;
 }
 

@@ -124,8 +124,9 @@ struct NameSelector {
     const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     if (!name) return SSL_TLSEXT_ERR_NOACK;
     std::lock_guard lock(self->mutex);
-    auto& context = self->contexts[name];
-    if (!context) {
+    auto known = self->contexts.find(name);
+    if (known == self->contexts.end()) {
+      // Only names with a certificate are kept: a client cannot grow this map at will.
       auto certificate = self->by_name(name);
       if (!certificate) return SSL_TLSEXT_ERR_NOACK;
       auto made = server_context(*certificate);
@@ -134,9 +135,9 @@ struct NameSelector {
                              made.error().message());
         return SSL_TLSEXT_ERR_NOACK;
       }
-      context = std::move(*made);
+      known = self->contexts.emplace(name, std::move(*made)).first;
     }
-    SSL_set_SSL_CTX(ssl, context->native_handle());
+    SSL_set_SSL_CTX(ssl, known->second->native_handle());
     return SSL_TLSEXT_ERR_OK;
   }
 };

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 
 namespace skyd::skylet {
 namespace fs = std::filesystem;
@@ -171,6 +172,15 @@ Task<http::Response> Uploads::unpack(http::Request& request) {
   answer.set("path", target);
   if (fs::exists(done_path(name))) co_return http::Response::json(200, answer);
 
+  // A retry that arrives while the first unpack still runs (a large archive) waits its turn.
+  if (!unpacking_.insert(name).second) {
+    co_return http::Response::error(409, "busy", "upload " + name + " is being unpacked");
+  }
+  struct Done {
+    std::set<std::string>& unpacking;
+    std::string name;
+    ~Done() { unpacking.erase(name); }
+  } done{unpacking_, name};
   const std::string part = part_path(name);
   const auto have = size_of(part);
   if (have != static_cast<std::uint64_t>(*size->as_int())) {

@@ -13,6 +13,7 @@
 
 #include "reactor/http_server.hpp"
 
+#include <set>
 #include <string>
 
 namespace skyd::skylet {
@@ -36,6 +37,7 @@ class Uploads {
   asio::any_io_executor executor_;
   std::string dir_;
   std::string home_;
+  std::set<std::string> unpacking_;  // names whose unpack is running
 };
 
 }  // namespace skyd::skylet

@@ -89,7 +89,10 @@ AwsProvider::AwsProvider(asio::any_io_executor executor, AwsProviderOptions opti
 }
 
 std::string AwsProvider::skylet_tls_name(const std::string& cluster_name) {
-  return cluster_name + ".skylet.internal";
+  constexpr std::string_view kSuffix = ".skylet.internal";
+  // A certificate's common name holds 64 characters at most (a DNS label 63).
+  if (cluster_name.size() + kSuffix.size() <= 63) return cluster_name + std::string(kSuffix);
+  return sha256_hex(cluster_name).substr(0, 32) + std::string(kSuffix);
 }
 
 AwsProvider::~AwsProvider() = default;
@@ -303,7 +306,7 @@ struct AwsProvider::LaunchWatch {
   explicit LaunchWatch(asio::any_io_executor executor) : changed(executor) {}
   std::map<std::string, int> waiters;       // instance id -> launches waiting for it
   std::map<std::string, Ec2Instance> seen;  // the latest description of each
-  std::optional<Error> failure;             // the last poll's error (not "unknown id")
+  std::map<std::string, Error> failed;      // ids whose last describe failed (not "unknown id")
   Clock::time_point next_poll = Clock::time_point::min();
   bool polling = false;
   Notifier changed;
@@ -321,7 +324,6 @@ Task<void> AwsProvider::poll_launches(std::string region, LaunchWatch* watch) {
   if (Clock::now() < watch->next_poll) co_await sleep_for(watch->next_poll - Clock::now());
   std::vector<std::string> ids;
   for (const auto& [id, count] : watch->waiters) ids.push_back(id);
-  watch->failure.reset();
   constexpr std::size_t kValuesPerFilter = 200;  // EC2's limit on one filter's values
   for (std::size_t from = 0; from < ids.size(); from += kValuesPerFilter) {
     const auto to = std::min(ids.size(), from + kValuesPerFilter);
@@ -329,13 +331,21 @@ Task<void> AwsProvider::poll_launches(std::string region, LaunchWatch* watch) {
         {"instance-id", std::vector<std::string>(ids.begin() + static_cast<std::ptrdiff_t>(from),
                                                  ids.begin() + static_cast<std::ptrdiff_t>(to))}};
     auto instances = co_await describe_all(region, filters);
-    // Right after RunInstances EC2 may not know the ids yet (eventual consistency).
-    if (!instances) {
-      if (instances.error().code != make_error_code(ProviderErrc::kNotFound))
-        watch->failure = instances.error();
-      continue;
+    // The poller's own launch was cancelled: nobody else's launch failed; the next one polls.
+    if (!instances && is_cancellation(instances.error().code)) co_return;
+    for (std::size_t i = from; i < to; ++i) {
+      if (!watch->waiters.contains(ids[i])) continue;  // its launch ended meanwhile
+      // Right after RunInstances EC2 may not know the ids yet (eventual consistency).
+      if (!instances && instances.error().code != make_error_code(ProviderErrc::kNotFound))
+        watch->failed.insert_or_assign(ids[i], instances.error());
+      else
+        watch->failed.erase(ids[i]);
     }
-    for (auto& instance : *instances) watch->seen[instance.instance_id] = std::move(instance);
+    if (!instances) continue;
+    for (auto& instance : *instances) {
+      if (watch->waiters.contains(instance.instance_id))
+        watch->seen[instance.instance_id] = std::move(instance);
+    }
   }
   watch->next_poll = Clock::now() + options_.poll_interval;
 }
@@ -355,6 +365,7 @@ Task<Result<std::vector<Ec2Instance>>> AwsProvider::wait_running(std::string reg
         if (--watch->waiters[id] > 0) continue;
         watch->waiters.erase(id);
         watch->seen.erase(id);
+        watch->failed.erase(id);
       }
     }
   } release{watch, ids};
@@ -381,7 +392,9 @@ Task<Result<std::vector<Ec2Instance>>> AwsProvider::wait_running(std::string reg
       for (const auto& id : ids) ordered.push_back(watch->seen.at(id));
       co_return ordered;
     }
-    if (watch->failure) co_return *watch->failure;
+    for (const auto& id : ids)
+      if (auto failed = watch->failed.find(id); failed != watch->failed.end())
+        co_return failed->second;
     if (Clock::now() + options_.poll_interval > deadline)
       co_return make_error(ProviderErrc::kTransient, "instances did not reach running in time");
     if (!watch->polling) {

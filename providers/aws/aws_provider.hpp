@@ -41,9 +41,9 @@ struct AwsProviderOptions {
   // restarts (skyd stores it in its state directory) so adopted nodes still verify; empty: one
   // is made for this provider's lifetime.
   CertifiedKey skylet_authority;
-  std::string notice_signal;         // TERM, INT, HUP, USR1 or USR2 sent to tasks on a spot notice
-  std::string scratch_dir = "/tmp";  // where workdir archives are made before shipping
-  bool use_public_ip = false;        // reach nodes by ipAddress instead of privateIpAddress
+  std::string notice_signal;  // TERM, INT, HUP, USR1 or USR2 sent to tasks on a spot notice
+  std::string scratch_dir = "/tmp/skyd-uploads";  // where workdir archives are made to ship
+  bool use_public_ip = false;  // reach nodes by ipAddress instead of privateIpAddress
   // Token buckets per region, one for Describe* calls and one for the rest, as EC2 keeps them
   // (its own refill ~20/s).
   double requests_per_second = 20;

@@ -829,6 +829,8 @@ Task<void> FakeCloud::boot(std::string instance_id) {
   if (tls) {
     std::ofstream(sandbox + "/skylet.crt") << instance->boot->certificate.certificate_pem;
     std::ofstream(sandbox + "/skylet.key") << instance->boot->certificate.private_key_pem;
+    std::filesystem::permissions(sandbox + "/skylet.key", std::filesystem::perms::owner_read |
+                                                              std::filesystem::perms::owner_write);
   }
   for (int attempt = 0; attempt < 4; ++attempt) {
     const std::string ip = next_ip();

@@ -293,6 +293,33 @@ TEST_F(AwsProviderTest, ConcurrentLaunchesShareOneDescribeInstancesPerPoll) {
   EXPECT_EQ(live(), 0);
 }
 
+TEST_F(AwsProviderTest, AFailedPollFailsOnlyTheLaunchesItCoveredNotLaterOnes) {
+  // Every attempt of the first DescribeInstances fails (the provider retries 8 times).
+  admin("POST", "/_admin/faults",
+        R"({"action":"DescribeInstances","code":"InternalError","count":8})");
+  auto failed = launch(request("poll-failed", 1, false));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, make_error_code(ProviderErrc::kTransient))
+      << failed.error().message();
+  auto next = launch(request("poll-after", 1, false));
+  ASSERT_TRUE(next) << next.error().message();
+  ASSERT_TRUE(terminate("poll-after"));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, ALongClusterNameStillGetsAVerifiableCertificateName) {
+  const std::string name(70, 'x');
+  const std::string tls_name = AwsProvider::skylet_tls_name(name);
+  EXPECT_LE(tls_name.size(), 63u);
+  EXPECT_TRUE(tls_name.ends_with(".skylet.internal"));
+  EXPECT_EQ(tls_name, AwsProvider::skylet_tls_name(name)) << "stable";
+  EXPECT_EQ(AwsProvider::skylet_tls_name("train-a2-7"), "train-a2-7.skylet.internal");
+  auto cluster = launch(request(std::string(40, 'y') + "-a12-123456", 1, false));
+  ASSERT_TRUE(cluster) << cluster.error().message();
+  ASSERT_TRUE(terminate(std::string(40, 'y') + "-a12-123456"));
+  EXPECT_EQ(live(), 0);
+}
+
 TEST_F(AwsProviderTest, ZoneCapacityErrorIsNoCapacityAndOtherZonesStillWork) {
   admin("POST", "/_admin/faults",
         R"({"action":"RunInstances","zone":"us-east-1a","code":"InsufficientInstanceCapacity"})");
