@@ -5,6 +5,7 @@
 
 #include "reactor/coro.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -23,10 +24,14 @@ Task<T> call_blocking(std::function<T()> work) {
 
 // g++ 12 destroys a temporary with a destructor in a co_await expression twice: the callable is
 // therefore passed by name, and the caller should hand over a named std::function as well.
+// Blocking work cannot be interrupted, so the caller's cancellation is not forwarded to the pool:
+// Asio 1.81 forwards it by posting to the pool a handler that may already be gone (a crash when a
+// shard stops while such work runs). A cancelled caller resumes when the work is done.
 template <typename T>
 Task<T> run_blocking(std::function<T()> work) {
   auto on_pool = detail::call_blocking<T>(std::move(work));
-  co_return co_await asio::co_spawn(blocking_pool(), std::move(on_pool), asio::use_awaitable);
+  auto token = asio::bind_cancellation_slot(asio::cancellation_slot(), asio::use_awaitable);
+  co_return co_await asio::co_spawn(blocking_pool(), std::move(on_pool), std::move(token));
 }
 
 }  // namespace skyd
