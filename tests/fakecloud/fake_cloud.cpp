@@ -336,7 +336,7 @@ http::Router FakeCloud::router() {
   auto admin_handler = [this](http::Request& request) { return admin(request); };
   for (const char* what : {"instances", "stats", "info"})
     router.add("GET", std::string("/_admin/") + what, "admin", admin_handler);
-  for (const char* what : {"chaos", "faults", "preempt", "kill", "reset"})
+  for (const char* what : {"chaos", "faults", "preempt", "reclaim", "kill", "reset"})
     router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
   return router;
 }
@@ -1115,8 +1115,8 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     options_.chaos = Chaos{};
     co_return http::Response::json(200, Json::object());
   }
-  // preempt / kill: by instance_id, by cluster (the skyd-cluster tag), or every running spot
-  // instance at once (all_spot=1).
+  // preempt / reclaim / kill: by instance_id, by cluster (the skyd-cluster tag), or every running
+  // spot instance at once (all_spot=1).
   std::vector<std::string> targets;
   const std::string id = query("instance_id"), cluster = query("cluster");
   const bool all_spot = query("all_spot") == "1";
@@ -1141,6 +1141,11 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
           grace_ms.empty() ? options_.chaos.preemption_grace
                            : Duration(std::chrono::milliseconds(std::atoll(grace_ms.c_str())));
       background_.spawn(preempt(target, grace));
+    } else if (what == "reclaim") {
+      // Spot capacity taken back with no notice first: EC2 just ends the instance.
+      std::string code = "Server.SpotInstanceTermination";
+      std::string message = "Server.SpotInstanceTermination: Spot instance termination";
+      background_.spawn(stop(target, std::move(code), std::move(message), Duration::zero()));
     } else {
       Instance* instance = find(target);
       instance->dead = true;

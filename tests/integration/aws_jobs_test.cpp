@@ -244,6 +244,22 @@ TEST(AwsJobs, SkydKilledDuringRunInstancesMakesExactlyOneSetOfInstances) {
 namespace skyd::testing {
 namespace {
 
+TEST(AwsJobs, ASpotInstanceReclaimedWithoutANoticeIsAPreemptionNotAFailure) {
+  AwsWorld world;
+  const auto yaml = world.skyd.write_file("reclaimed.yaml", waiting_spot_job(world.dir.path()));
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for([&] { return read_text(world.dir.file("runs")) == "1\n"; }));
+  world.admin("POST", "/_admin/reclaim?cluster=spot-aws-1");  // gone, no notice first
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "finished on run 2")) << logs.out;
+  const std::string controller =
+      world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", "1"}).out;
+  EXPECT_TRUE(contains(controller, "spot preemption of node 0")) << controller;
+  EXPECT_FALSE(contains(controller, "spot notice")) << "no notice was ever given";
+  EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
+}
+
 TEST(AwsJobs, ANodeWhoseAgentDiesWhileEc2SaysRunningIsReplaced) {
   AwsWorld world;
   const auto yaml = world.skyd.write_file("silent.yaml", waiting_spot_job(world.dir.path()));
