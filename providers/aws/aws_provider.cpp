@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <optional>
 
 namespace skyd::providers::aws {
 namespace {
@@ -437,10 +438,57 @@ Task<void> AwsProvider::discard(std::string region, std::vector<std::string> ids
   }
 }
 
+// Describe calls that arrive close together (many nodes fall silent at once) are answered by one
+// call: the first waits `describe_gather` for others to join, then asks for every name at once.
+struct AwsProvider::DescribeBatch {
+  explicit DescribeBatch(asio::any_io_executor executor) : done(executor) {}
+  std::set<std::string> names;
+  std::optional<Result<std::vector<InstanceStatus>>> result;
+  bool abandoned = false;  // the caller that was to ask was cancelled: the others ask again
+  Notifier done;
+};
+
 Task<Result<std::vector<InstanceStatus>>> AwsProvider::describe(
     std::vector<std::string> cluster_names) {
+  if (cluster_names.empty()) co_return std::vector<InstanceStatus>{};
+  for (;;) {
+    std::shared_ptr<DescribeBatch> batch = gathering_;
+    const bool asks = !batch;
+    if (asks) {
+      batch = std::make_shared<DescribeBatch>(executor_);
+      gathering_ = batch;
+    }
+    batch->names.insert(cluster_names.begin(), cluster_names.end());
+    if (asks) {
+      struct Finish {  // also when cancelled: the others are told either way
+        AwsProvider* self;
+        std::shared_ptr<DescribeBatch> batch;
+        ~Finish() {
+          if (self->gathering_ == batch) self->gathering_.reset();
+          if (!batch->result) batch->abandoned = true;
+          batch->done.notify_all();
+        }
+      } finish{this, batch};
+      co_await sleep_for(options_.describe_gather);
+      gathering_.reset();  // from here on, callers start the next batch
+      std::vector<std::string> names(batch->names.begin(), batch->names.end());
+      batch->result = co_await describe_now(std::move(names));
+    } else {
+      while (!batch->result && !batch->abandoned) co_await batch->done.wait();
+      if (!batch->result) continue;
+    }
+    if (!*batch->result) co_return batch->result->error();
+    const std::set<std::string> wanted(cluster_names.begin(), cluster_names.end());
+    std::vector<InstanceStatus> mine;
+    for (const auto& status : **batch->result)
+      if (wanted.contains(status.cluster_name)) mine.push_back(status);
+    co_return mine;
+  }
+}
+
+Task<Result<std::vector<InstanceStatus>>> AwsProvider::describe_now(
+    std::vector<std::string> cluster_names) {
   std::vector<InstanceStatus> out;
-  if (cluster_names.empty()) co_return out;
   for (const auto& region : all_regions()) {
     for (std::size_t begin = 0; begin < cluster_names.size(); begin += kMaxFilterValues) {
       const auto end = std::min(cluster_names.size(), begin + kMaxFilterValues);

@@ -53,6 +53,7 @@ struct AwsProviderOptions {
   Duration launch_timeout = std::chrono::minutes(10);
   Duration terminate_timeout = std::chrono::minutes(5);
   Duration poll_interval = std::chrono::seconds(2);
+  Duration describe_gather = std::chrono::milliseconds(20);  // describe() calls joined into one
   int describe_page_size = 1000;
   EnvLookup env = process_environment();
   http::ClientOptions client;
@@ -94,6 +95,8 @@ class AwsProvider final : public Provider {
  private:
   class TokenBucket;
   struct LaunchWatch;
+  struct DescribeBatch;
+  Task<Result<std::vector<InstanceStatus>>> describe_now(std::vector<std::string> cluster_names);
   Task<void> poll_launches(std::string region, LaunchWatch* watch);
   Task<void> acquire(const std::string& region, const std::string& action);
   Task<Result<std::vector<Ec2Instance>>> wait_running(std::string region,
@@ -111,6 +114,7 @@ class AwsProvider final : public Provider {
   CredentialChain credentials_;
   std::map<std::string, std::unique_ptr<TokenBucket>> buckets_;
   std::map<std::string, std::unique_ptr<LaunchWatch>> launch_watches_;  // by region
+  std::shared_ptr<DescribeBatch> gathering_;  // the describe batch still taking names
   std::set<std::string> launched_regions_;
   AwsProviderStats stats_;
 };

@@ -252,6 +252,21 @@ Task<std::vector<Result<Cluster>>> launch_together(AwsProvider* provider,
   co_return results;
 }
 
+Task<std::vector<Result<std::vector<InstanceStatus>>>> describe_together(
+    AwsProvider* provider, std::vector<std::string> names) {
+  std::vector<Result<std::vector<InstanceStatus>>> results(names.size());
+  TaskGroup describes(co_await asio::this_coro::executor, "describes");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    describes.spawn([](AwsProvider* provider, std::string name,
+                       Result<std::vector<InstanceStatus>>* out) -> Task<void> {
+      std::vector<std::string> one{std::move(name)};
+      *out = co_await provider->describe(std::move(one));
+    }(provider, names[i], &results[i]));
+  }
+  co_await describes.wait();
+  co_return results;
+}
+
 TEST_F(AwsProviderTest, ConcurrentLaunchesShareOneDescribeInstancesPerPoll) {
   // Virtual nodes that take 600 ms to boot, so every launch waits through several polls.
   std::ofstream(dir_.file("slow-boot.json")) << R"({"virtual_boot_ms": 600})";
@@ -284,6 +299,23 @@ TEST_F(AwsProviderTest, ConcurrentLaunchesShareOneDescribeInstancesPerPoll) {
   // Unbatched, 20 launches polling every 50 ms for 600 ms would make some 240 calls.
   EXPECT_LE(number(*stats.find("calls"), "DescribeInstances"), 40) << stats.dump();
   EXPECT_EQ(number(stats, "describe_ids_max"), 20) << "one call covered every launch";
+  // Twenty nodes fall silent at once: their twenty describe() calls become one DescribeInstances,
+  // and each caller gets only its own cluster.
+  std::vector<std::string> names;
+  for (int i = 0; i < 20; ++i) names.push_back("batch-" + std::to_string(i));
+  auto statuses = pool_
+                      .submit<std::vector<Result<std::vector<InstanceStatus>>>>(
+                          0, [provider, names] { return describe_together(provider, names); })
+                      .get();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    ASSERT_TRUE(statuses[i]) << statuses[i].error().message();
+    ASSERT_EQ(statuses[i]->size(), 1u);
+    EXPECT_EQ((*statuses[i])[0].cluster_name, names[i]);
+  }
+  const Json after = admin("GET", "/_admin/stats");
+  EXPECT_EQ(number(*after.find("calls"), "DescribeInstances"),
+            number(*stats.find("calls"), "DescribeInstances") + 1)
+      << after.dump();
   for (int i = 0; i < 20; ++i) {
     const std::string name = "batch-" + std::to_string(i);
     ASSERT_TRUE(
