@@ -9,6 +9,7 @@
 #include "reactor/metrics.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/signals.hpp"
+#include "reactor/small_files.hpp"
 #include "reactor/systemd.hpp"
 #include "store/embedded_postgres.hpp"
 
@@ -36,31 +37,12 @@ Result<void> prepare_state_dir(const std::string& dir) {
   return {};
 }
 
-std::string read_small_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Writes a secret readable by skyd's user only.
-Result<void> write_private_file(const std::string& path, const std::string& content) {
-  const mode_t previous = ::umask(0077);
-  std::ofstream(path, std::ios::trunc) << content;
-  ::umask(previous);
-  std::error_code ec;
-  std::filesystem::permissions(
-      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
-  if (ec) return io_error(ec, "cannot protect " + path);
-  return {};
-}
-
 // The secret skylet tokens derive from: made once, kept in the state directory (0600).
 Result<std::string> controller_key(const std::string& state_dir) {
   const std::string path = state_dir + "/controller.key";
   if (std::string key = read_small_file(path); key.size() >= 32) return key;
   const std::string key = random_hex(32);
-  if (auto written = write_private_file(path, key); !written) return written.error();
+  if (auto written = write_small_file(path, key); !written) return written.error();
   return key;
 }
 
@@ -78,7 +60,7 @@ Result<CertifiedKey> skylet_authority(const std::string& state_dir) {
   }
   auto made = make_certificate_authority("skyd skylet CA", 3650, KeyKind::kEd25519);
   if (!made) return made.error();
-  auto written = write_private_file(path, made->certificate_pem + made->private_key_pem);
+  auto written = write_small_file(path, made->certificate_pem + made->private_key_pem);
   if (!written) return written.error();
   return made;
 }

@@ -1,5 +1,7 @@
 #include "store/embedded_postgres.hpp"
 
+#include "reactor/small_files.hpp"
+
 #include "reactor/log.hpp"
 #include "store/hash.hpp"
 #include "store/store_errc.hpp"
@@ -91,10 +93,7 @@ int run_program(const std::vector<std::string>& argv, const std::optional<Server
 }
 
 std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return read_small_file(path.string());
 }
 
 std::string last_lines(const std::string& path, std::size_t lines) {

@@ -7,6 +7,7 @@
 #include "reactor/process.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/signals.hpp"
+#include "reactor/small_files.hpp"
 
 #include <unistd.h>
 
@@ -43,11 +44,9 @@ struct Flags {
   std::vector<skyd::skylet::BindMount> binds;  // --bind SOURCE DESTINATION
 };
 
+// A one-value file (token, PEM) without its trailing newline.
 std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  std::string text = out.str();
+  std::string text = skyd::read_small_file(path);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
 }

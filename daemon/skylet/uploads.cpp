@@ -4,6 +4,7 @@
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
 #include "reactor/process.hpp"
+#include "reactor/small_files.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -41,10 +42,8 @@ Json upload_state(std::uint64_t size, bool unpacked, const std::string& digest =
 }
 
 std::string read_line_of(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
+  const std::string text = read_small_file(path);
+  return text.substr(0, text.find('\n'));
 }
 
 bool valid_digest(std::string_view digest) {

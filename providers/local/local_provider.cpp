@@ -4,6 +4,7 @@
 #include "reactor/http_client.hpp"
 #include "reactor/json.hpp"
 #include "reactor/log.hpp"
+#include "reactor/small_files.hpp"
 #include "reactor/timeout.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -74,22 +75,9 @@ std::int64_t number_of(const Json& json, const char* key) {
   return value && value->as_int() ? *value->as_int() : 0;
 }
 
-std::string read_small_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-void write_file(const std::string& path, const std::string& text,
-                fs::perms perms = fs::perms::owner_read | fs::perms::owner_write) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-  }
-  fs::permissions(temporary, perms);
-  fs::rename(temporary, path);  // a reader never sees half a file
+// Provider state must land: a failure here is exceptional (the disk is full or gone).
+void write_file(const std::string& path, const std::string& text) {
+  write_small_file(path, text).value();
 }
 
 // True when pid is alive and is a skylet (a recycled pid is not ours).

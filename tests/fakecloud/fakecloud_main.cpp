@@ -4,6 +4,7 @@
 #include "reactor/log.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/signals.hpp"
+#include "reactor/small_files.hpp"
 #include "tests/fakecloud/fake_cloud.hpp"
 
 #include <sys/stat.h>
@@ -30,13 +31,6 @@ constexpr const char* kUsage =
 int fail(const std::string& message) {
   std::cerr << "fakecloud: " << message << "\n";
   return 2;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 // A FIFO is written in place (a waiting reader gets the ports); a file is replaced atomically.
@@ -123,7 +117,7 @@ int main(int argc, char** argv) {
     if (options.work_dir.empty()) return fail("process mode needs --work-dir DIR");
   }
   if (!config.empty()) {
-    auto json = parse_json(slurp(config));
+    auto json = parse_json(read_small_file(config));
     if (!json) return fail(config + ": " + json.error().detail);
     auto chaos = fakecloud::Chaos::from_json(*json);
     if (!chaos) return fail(config + ": " + chaos.error().detail);

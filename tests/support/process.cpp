@@ -1,12 +1,13 @@
 #include "tests/support/process.hpp"
+#include "tests/support/test_support.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,14 +47,17 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                   0644);
   auto args = argv;
   auto environment = merged_environment(env);
   auto arg_pointers = pointers(args);
   auto env_pointers = pointers(environment);
   pid_t pid = -1;
-  const int failed = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, arg_pointers.data(), env_pointers.data());
+  const int failed = posix_spawn(&pid, args[0].c_str(), &actions, nullptr, arg_pointers.data(),
+                                 env_pointers.data());
   posix_spawn_file_actions_destroy(&actions);
   if (failed) throw std::runtime_error("cannot start " + args[0] + ": " + std::strerror(failed));
   return pid;
@@ -76,13 +80,6 @@ std::optional<int> wait_pid(pid_t pid, std::chrono::milliseconds limit) {
   return reap(pid);
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 }  // namespace
 
 std::string binary_path(const std::string& name) {
@@ -95,7 +92,8 @@ std::string binary_path(const std::string& name) {
   throw std::runtime_error("binary " + name + " not found under " + root);
 }
 
-CommandResult run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+CommandResult run_command(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& env,
                           std::chrono::milliseconds limit) {
   char dir[] = "/tmp/skyd-cmd.XXXXXX";
   if (!::mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
@@ -108,15 +106,16 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::map<s
     status = wait_pid(pid, std::chrono::seconds(5));
   }
   result.exit_code = status.value_or(-1);
-  result.out = slurp(out);
-  result.err = slurp(err);
+  result.out = read_text(out);
+  result.err = read_text(err);
   ::unlink(out.c_str());
   ::unlink(err.c_str());
   ::rmdir(dir);
   return result;
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+ChildProcess::ChildProcess(const std::vector<std::string>& argv,
+                           const std::map<std::string, std::string>& env,
                            const std::string& log_file)
     : pid_(spawn(argv, env, log_file, log_file)) {}
 
@@ -163,7 +162,8 @@ std::optional<std::string> NotifyListener::receive(std::chrono::milliseconds lim
 bool NotifyListener::wait_for(const std::string& state, std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     auto message = receive(left);
     if (message && message->find(state) != std::string::npos) return true;
   }

@@ -1,5 +1,7 @@
 #include "tests/support/test_support.hpp"
 
+#include "reactor/small_files.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -8,10 +10,7 @@
 namespace skyd::testing {
 
 std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return read_small_file(path);
 }
 
 TempDir::TempDir() {

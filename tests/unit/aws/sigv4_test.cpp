@@ -1,6 +1,7 @@
 // SigV4 against every case of AWS's published test suite (../shared/vectors), plus the session
 // token variants and the Authorization header parser a server uses to check signatures.
 #include "providers/aws/aws_auth.hpp"
+#include "reactor/small_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -28,10 +29,7 @@ SigningParams suite_params() {
 }
 
 std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
+  return read_small_file(path.string());
 }
 
 // A raw .req file: request line, headers (a line starting with white space continues the
