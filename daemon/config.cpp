@@ -1,5 +1,7 @@
 #include "daemon/config.hpp"
 
+#include "reactor/signals.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <unistd.h>
@@ -107,12 +109,12 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       }
       if (key == "dashboard") config.dashboard = entry.second.as<std::string>();
       if (key == "spot_notice_signal") {
-        std::string name = entry.second.as<std::string>();
-        if (name.starts_with("SIG")) name = name.substr(3);
-        if (name != "TERM" && name != "INT" && name != "HUP" && name != "USR1" && name != "USR2")
-          return config_error(where +
-                              "'spot_notice_signal': expected TERM, INT, HUP, USR1 or USR2");
-        config.spot_notice_signal = name;
+        auto parsed = parse_notice_signal(entry.second.as<std::string>());
+        if (!parsed) {
+          return config_error(where + "'spot_notice_signal': expected " +
+                              std::string(kNoticeSignalNames));
+        }
+        config.spot_notice_signal = parsed->name;
       }
       Duration* duration = key == "launch_backoff"           ? &config.launch_backoff
                            : key == "node_lost_after"        ? &config.node_lost_after

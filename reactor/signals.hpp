@@ -1,11 +1,25 @@
 #pragma once
-// Waiting for the signals that stop a daemon (SIGTERM from systemd, SIGINT from a terminal).
+// Waiting for the signals that stop a daemon (SIGTERM from systemd, SIGINT from a terminal), and
+// the signals a task may be sent when its spot machine gets its notice.
 
 #include "reactor/coro.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace skyd {
 
 // Completes with the signal number once SIGTERM or SIGINT arrives.
 Task<int> wait_for_stop_signal();
+
+// The signals a spot notice may be forwarded as: TERM, INT, HUP, USR1, USR2 ("SIG" prefix
+// allowed). Returns the bare name and number; nullopt for anything else.
+struct NoticeSignal {
+  std::string name;
+  int number = 0;
+};
+std::optional<NoticeSignal> parse_notice_signal(std::string_view name);
+inline constexpr std::string_view kNoticeSignalNames = "TERM, INT, HUP, USR1 or USR2";
 
 }  // namespace skyd

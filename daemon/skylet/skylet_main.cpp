@@ -101,16 +101,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--log-level") {
       flags.log_level = next();
     } else if (arg == "--notice-signal") {
-      const std::string name = next();
-      static const std::map<std::string, int> kSignals = {{"TERM", SIGTERM},
-                                                          {"INT", SIGINT},
-                                                          {"HUP", SIGHUP},
-                                                          {"USR1", SIGUSR1},
-                                                          {"USR2", SIGUSR2}};
-      auto found = kSignals.find(name.starts_with("SIG") ? name.substr(3) : name);
-      if (found == kSignals.end())
-        return fail("--notice-signal expects TERM, INT, HUP, USR1 or USR2");
-      flags.notice_signal = found->second;
+      auto parsed = parse_notice_signal(next());
+      if (!parsed) return fail("--notice-signal expects " + std::string(kNoticeSignalNames));
+      flags.notice_signal = parsed->number;
     } else if (arg == "--private-root") {
       flags.private_root = next();
     } else if (arg == "--bind") {

@@ -2,6 +2,7 @@
 
 #include "providers/aws/aws_auth.hpp"
 #include "reactor/http_types.hpp"
+#include "reactor/signals.hpp"
 
 #include <algorithm>
 #include <array>
@@ -135,11 +136,6 @@ std::optional<std::string> file_content(std::string_view script, std::string_vie
   return std::string(script.substr(begin, end - begin));
 }
 
-bool is_signal_name(std::string_view name) {
-  for (std::string_view known : {"TERM", "INT", "HUP", "USR1", "USR2"})
-    if (name == known) return true;
-  return false;
-}
 }  // namespace
 
 std::string render_user_data(const SkyletBoot& boot) {
@@ -164,10 +160,10 @@ std::string render_user_data(const SkyletBoot& boot) {
   out += std::to_string(boot.port);
   out += " --token-file /opt/skyd/token --work-dir /opt/skyd/work";
   if (tls) out += " --tls-cert /opt/skyd/skylet.crt --tls-key /opt/skyd/skylet.key";
-  if (is_signal_name(boot.notice_signal)) {
+  if (auto signal = parse_notice_signal(boot.notice_signal)) {
     out += ' ';
     out += kNoticeSignal;
-    out += boot.notice_signal;
+    out += signal->name;
   }
   out +=
       // Once a second: the notice gives two minutes, and recovery should start within one.
