@@ -115,8 +115,8 @@ Task<http::Response> queue(Controller* controller, DaemonInfo info, http::Reques
   if (!all_users || !caller.privileged) filter.user_uid = caller.uid;
   filter.open_only = request.query_param("skip_finished").value_or("0") == "1";
   if (auto name = request.query_param("name")) filter.name = std::string(*name);
-  if (auto limit = request.query_param("limit"))
-    filter.limit = std::max(1, std::atoi(std::string(*limit).c_str()));
+  if (auto limit = request.query_int("limit"))
+    filter.limit = static_cast<int>(std::clamp<std::int64_t>(*limit, 1, 1'000'000));
   auto jobs = co_await controller->list(filter);
   if (!jobs) co_return store_error(jobs.error());
   Json list = Json::array();
@@ -287,12 +287,12 @@ Task<http::Response> job_logs(Controller* controller, DaemonInfo info, http::Req
   LogStream spec{controller, id, std::nullopt, request.query_param("follow").value_or("1") != "0",
                  request.query_param("controller").value_or("0") == "1"};
   if (auto task = request.query_param("task")) {
-    const int index = std::atoi(std::string(*task).c_str());
-    if (index < 0 || index >= static_cast<int>(job.tasks.size())) {
+    const auto index = request.query_int("task").value_or(-1);
+    if (index < 0 || index >= static_cast<std::int64_t>(job.tasks.size())) {
       co_return http::Response::error(
           404, "not_found", "job " + std::to_string(id) + " has no task " + std::string(*task));
     }
-    spec.task = index;
+    spec.task = static_cast<int>(index);
   }
   http::Response response;
   response.set_header("Content-Type", "text/plain; charset=utf-8");

@@ -22,6 +22,15 @@ std::optional<std::string_view> Request::query_param(std::string_view name) cons
   return std::string_view(found->second);
 }
 
+std::optional<std::int64_t> Request::query_int(std::string_view name) const {
+  auto text = query_param(name);
+  if (!text || text->empty()) return std::nullopt;
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
+  return value;
+}
+
 void Response::set_header(std::string name, std::string value) {
   for (auto& [key, existing] : headers) {
     if (strcasecmp(key.c_str(), name.c_str()) == 0) {

@@ -97,8 +97,8 @@ Task<http::Response> jobs(Controller* controller, http::Request& request) {
   filter.limit = kQueueLimit;
   if (auto name = request.query_param("name"); name && !name->empty())
     filter.name = std::string(*name);
-  if (auto limit = request.query_param("limit"))
-    filter.limit = std::clamp(std::atoi(std::string(*limit).c_str()), 1, kQueueLimit);
+  if (auto limit = request.query_int("limit"))
+    filter.limit = static_cast<int>(std::clamp<std::int64_t>(*limit, 1, kQueueLimit));
   if (auto statuses = request.query_param("status"); statuses && !statuses->empty()) {
     std::string_view rest = *statuses;
     while (!rest.empty()) {
@@ -145,10 +145,8 @@ Task<http::Response> logs(Controller* controller, http::Request& request) {
   if (!id) co_return failure(invalid("job ids are positive integers"));
   auto record = co_await controller->get(store::JobId{*id});
   if (!record) co_return failure(record.error());
-  std::uint64_t offset = 0;
-  if (auto text = request.query_param("offset")) {
-    std::from_chars(text->data(), text->data() + text->size(), offset);
-  }
+  const auto offset = static_cast<std::uint64_t>(
+      std::max<std::int64_t>(0, request.query_int("offset").value_or(0)));
   const JobLogs files(controller->options().logs_root(), *id);
   std::string out;
   std::uint64_t position = 0;  // start of the current segment in the whole text

@@ -15,17 +15,6 @@ namespace {
 
 constexpr std::size_t kMaxLogChunk = 1u << 20;
 
-std::int64_t query_number(const http::Request& request, std::string_view name,
-                          std::int64_t fallback) {
-  auto text = request.query_param(name);
-  if (!text) return fallback;
-  try {
-    return std::stoll(std::string(*text));
-  } catch (...) {
-    return fallback;
-  }
-}
-
 // Waits for `ready()` to become true, or for `limit` to pass.
 template <typename Ready>
 Task<void> wait_until(Notifier& changed, Duration limit, Ready ready) {
@@ -162,11 +151,11 @@ Task<http::Response> Agent::attempt_logs(http::Request& request) {
   Attempt* attempt = find(request);
   if (!attempt)
     co_return http::Response::error(404, "not_found", "no attempt " + request.path_params.at("id"));
-  const auto offset =
-      static_cast<std::uint64_t>(std::max<std::int64_t>(0, query_number(request, "offset", 0)));
+  const auto offset = static_cast<std::uint64_t>(
+      std::max<std::int64_t>(0, request.query_int("offset").value_or(0)));
   const auto limit = static_cast<std::size_t>(
-      std::clamp<std::int64_t>(query_number(request, "limit", kMaxLogChunk), 1, kMaxLogChunk));
-  const auto wait_ms = std::clamp<std::int64_t>(query_number(request, "wait_ms", 0), 0, 60000);
+      std::clamp<std::int64_t>(request.query_int("limit").value_or(kMaxLogChunk), 1, kMaxLogChunk));
+  const auto wait_ms = std::clamp<std::int64_t>(request.query_int("wait_ms").value_or(0), 0, 60000);
   if (wait_ms > 0 && attempt->log().size() <= offset && !attempt->log().closed()) {
     asio::steady_timer timer(executor_, std::chrono::milliseconds(wait_ms));
     using namespace asio::experimental::awaitable_operators;
@@ -209,8 +198,8 @@ void Agent::publish_event(Json event) {
 
 Task<http::Response> Agent::events(http::Request& request) {
   const auto since =
-      static_cast<std::size_t>(std::max<std::int64_t>(0, query_number(request, "since", 0)));
-  const auto wait_ms = std::clamp<std::int64_t>(query_number(request, "wait_ms", 0), 0, 60000);
+      static_cast<std::size_t>(std::max<std::int64_t>(0, request.query_int("since").value_or(0)));
+  const auto wait_ms = std::clamp<std::int64_t>(request.query_int("wait_ms").value_or(0), 0, 60000);
   if (wait_ms > 0) {
     co_await wait_until(events_changed_, std::chrono::milliseconds(wait_ms),
                         [&] { return events_.size() > since; });

@@ -130,14 +130,10 @@ Task<http::Response> Uploads::put(http::Request& request) {
   // The bytes held so far count only if they belong to this very content.
   const bool same_content = read_line_of(digest_path(name)) == digest;
   const std::uint64_t have = same_content ? size_of(path) : 0;
-  std::uint64_t offset = 0;
-  if (auto text = request.query_param("offset")) {
-    try {
-      offset = std::stoull(std::string(*text));
-    } catch (...) {
-      co_return http::Response::error(400, "bad_request", "offset must be a number");
-    }
-  }
+  const auto asked = request.query_int("offset");
+  if (!asked || *asked < 0)
+    co_return http::Response::error(400, "bad_request", "offset must be a number");
+  const auto offset = static_cast<std::uint64_t>(*asked);
   if (offset > have) {
     co_return http::Response::error(
         416, "bad_offset",

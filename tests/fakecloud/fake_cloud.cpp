@@ -1201,8 +1201,7 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     co_return http::Response::json(200, body);
   }
   const auto number = [&](std::string_view name) -> long long {
-    auto text = request.query_param(name);
-    return text ? std::atoll(std::string(*text).c_str()) : 0;
+    return request.query_int(name).value_or(0);
   };
   if (request.path == "/events") {
     const auto since = static_cast<std::size_t>(std::max(0LL, number("since")));

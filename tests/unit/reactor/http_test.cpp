@@ -210,6 +210,16 @@ TEST_F(HttpTest, TlsWithAPinnedCaAndAHostName) {
   EXPECT_EQ(outcome.last->body, "item 7");
 }
 
+TEST(HttpRequest, QueryIntAcceptsWholeNumbersOnly) {
+  Request request;
+  request.query = {{"n", "42"}, {"neg", "-3"}, {"bad", "4x"}, {"empty", ""}};
+  EXPECT_EQ(request.query_int("n"), 42);
+  EXPECT_EQ(request.query_int("neg"), -3);
+  EXPECT_EQ(request.query_int("bad"), std::nullopt);
+  EXPECT_EQ(request.query_int("empty"), std::nullopt);
+  EXPECT_EQ(request.query_int("absent"), std::nullopt);
+}
+
 TEST(Certificates, ADerivedCertificateIsTheSameEveryTimeAndPerSecret) {
   auto authority = make_certificate_authority("skylet CA", 3650, KeyKind::kEd25519);
   ASSERT_TRUE(authority);
