@@ -1,5 +1,6 @@
 #include "providers/node_files.hpp"
 
+#include "reactor/backoff.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/json.hpp"
@@ -9,8 +10,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <boost/asio/steady_timer.hpp>
 
 #include <cerrno>
 #include <filesystem>
@@ -57,22 +56,16 @@ class NodeShipper {
         token_(std::move(token)),
         options_(std::move(options)) {}
 
-  // Sends the package and unpacks it; retried from what the node already holds.
+  // Sends the package and unpacks it; retried from what the node already holds. A refusal
+  // (kInvalid) is final.
   Task<Result<void>> ship(const Package& package) {
-    Result<void> outcome;
-    for (int attempt = 1; attempt <= options_.attempts_per_node; ++attempt) {
-      outcome = co_await ship_once(package);
-      if (outcome || outcome.error().code == make_error_code(ProviderErrc::kInvalid) ||
-          is_cancellation(outcome.error().code))
-        co_return outcome;
-      logger("provider")
-          ->warn("upload retried name={} node={} attempt={} error=\"{}\"", package.name, node_.rank,
-                 attempt, outcome.error().message());
-      asio::steady_timer pause(co_await asio::this_coro::executor,
-                               std::chrono::milliseconds(250 * attempt));
-      co_await pause.async_wait(asio::use_awaitable);
-    }
-    co_return outcome;
+    BackoffPolicy policy{std::chrono::milliseconds(250), 2.0, std::chrono::seconds(5), 0.2,
+                         options_.attempts_per_node};
+    auto once = [this, &package] { return ship_once(package); };
+    auto worth_retrying = [](const Error& error) {
+      return error.code != make_error_code(ProviderErrc::kInvalid);
+    };
+    co_return co_await retry<void>(policy, once, worth_retrying);
   }
 
   // True when the node has this upload in place already (an adopted cluster).
