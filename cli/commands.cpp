@@ -58,7 +58,8 @@ int daemon_status(const std::optional<std::string>& socket_flag) {
   std::cout << "skyd is running: version " << text("version") << ", pid " << text("pid") << ", "
             << text("shards") << " shards, up " << text("uptime_seconds") << " s\n"
             << "  socket:    " << client.socket_path() << "\n"
-            << "  state dir: " << text("state_dir") << "\n";
+            << "  state dir: " << text("state_dir") << "\n"
+            << "  installation: " << text("installation") << "\n";
   return 0;
 }
 

@@ -74,6 +74,7 @@ Task<http::Response> health(DaemonInfo info, http::Request& request) {
   body.set("pid", static_cast<long long>(::getpid()));
   body.set("shards", static_cast<long long>(info.shards));
   body.set("state_dir", info.state_dir);
+  body.set("installation", info.installation);
   body.set(
       "uptime_seconds",
       std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - info.started_at).count());

@@ -67,6 +67,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "aws_requests_per_second",
                                                "aws_security_groups",
                                                "aws_images",
+                                               "aws_request_timeout",
                                                "max_running_jobs",
                                                "max_launches_per_region",
                                                "log_retention",
@@ -121,6 +122,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                            : key == "failure_check_grace"    ? &config.failure_check_grace
                            : key == "local_preemption_grace" ? &config.local_preemption_grace
                            : key == "log_retention"          ? &config.log_retention
+                           : key == "aws_request_timeout"    ? &config.aws_request_timeout
                                                              : nullptr;
       if (duration || key == "local_preemption_mean_interval") {
         auto parsed = parse_duration(entry.second.as<std::string>());
@@ -199,6 +201,7 @@ Json DaemonConfig::to_json() const {
   };
   out.set("launch_backoff_ms", ms(launch_backoff));
   out.set("log_retention_ms", ms(log_retention));
+  out.set("aws_request_timeout_ms", ms(aws_request_timeout));
   out.set("node_lost_after_ms", ms(node_lost_after));
   out.set("failure_check_grace_ms", ms(failure_check_grace));
   out.set("local_preemption_grace_ms", ms(local_preemption_grace));

@@ -36,7 +36,9 @@ struct DaemonConfig {
   double aws_requests_per_second = 20;  // EC2 calls per second per region, across all shards
   std::vector<std::string> aws_security_groups;   // SecurityGroupId.N of every node
   std::map<std::string, std::string> aws_images;  // region -> AMI carrying skylet
-  int max_running_jobs = 0;                       // 0: no limit; more jobs wait in PENDING
+  Duration aws_request_timeout =
+      std::chrono::seconds(20);     // one EC2 call; its answer is lost after
+  int max_running_jobs = 0;         // 0: no limit; more jobs wait in PENDING
   int max_launches_per_region = 0;  // 0: no limit; launches in flight per cloud region
   Duration log_retention = std::chrono::hours(24 * 30);
   std::string spot_notice_signal;  // sent to tasks on a spot notice (USR1, TERM...); empty: none

@@ -103,6 +103,7 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     aws.endpoint = config.aws_endpoint;
     aws.skylet_port = static_cast<std::uint16_t>(config.aws_skylet_port);
     aws.requests_per_second = config.aws_requests_per_second;
+    aws.request_timeout = config.aws_request_timeout;
     aws.security_group_ids = config.aws_security_groups;
     for (const auto& [region, image] : config.aws_images) aws.images[region] = image;
     aws.request_burst = std::max(1.0, config.aws_requests_per_second * 2.5);
@@ -163,7 +164,13 @@ int run_daemon(const DaemonConfig& config) {
     return fail("controller", started.error());
   }
 
-  DaemonInfo info{kVersion, config.state_dir, pool.size(), Clock::now(), options->group, {}};
+  DaemonInfo info{kVersion,
+                  config.state_dir,
+                  pool.size(),
+                  Clock::now(),
+                  options->group,
+                  {},
+                  controller.options().controller_id};
   // The dashboard (loopback TCP), bound first so /v1/health can tell its URL.
   std::optional<http::Server> dashboard;
   if (!config.dashboard.empty()) {

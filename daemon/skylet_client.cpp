@@ -42,6 +42,7 @@ Json to_json(const AttemptRequest& request) {
   body.set("env", string_map(request.env));
   body.set("setup_env", string_map(request.setup_env));
   body.set("workdir", request.workdir);
+  if (request.hold_run) body.set("hold_run", true);
   return body;
 }
 
@@ -71,12 +72,12 @@ Task<Result<AttemptStatus>> SkyletClient::status(providers::Node node, std::stri
 }
 
 Task<Result<LogChunk>> SkyletClient::logs(providers::Node node, std::string attempt_id,
-                                          std::uint64_t offset, Duration wait) {
+                                          std::uint64_t offset, Duration wait, Duration patience) {
   const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
   auto response = co_await call(node, "GET",
                                 "/tasks/" + attempt_id + "/logs?offset=" + std::to_string(offset) +
                                     "&wait_ms=" + std::to_string(wait_ms),
-                                {}, wait + std::chrono::seconds(10));
+                                {}, wait + patience);
   if (!response) co_return response.error();
   if (response->status != 200) {
     co_return make_error(NetErrc::kProtocol, "skylet answered " + std::to_string(response->status) +
@@ -94,6 +95,13 @@ Task<Result<LogChunk>> SkyletClient::logs(providers::Node node, std::string atte
 Task<Result<AttemptStatus>> SkyletClient::cancel(providers::Node node, std::string attempt_id) {
   auto response = co_await call(node, "POST", "/tasks/" + attempt_id + "/signal",
                                 R"({"signal":"cancel"})", std::chrono::seconds(60));
+  if (!response) co_return response.error();
+  co_return parse_status(*response);
+}
+
+Task<Result<AttemptStatus>> SkyletClient::release(providers::Node node, std::string attempt_id) {
+  auto response = co_await call(node, "POST", "/tasks/" + attempt_id + "/release", "{}",
+                                std::chrono::seconds(10));
   if (!response) co_return response.error();
   co_return parse_status(*response);
 }

@@ -20,14 +20,18 @@ struct AttemptRequest {
   std::map<std::string, std::string> env;
   std::map<std::string, std::string> setup_env;
   std::string workdir;
+  bool hold_run = false;  // setup runs at once; the run waits for release()
 };
 
 struct AttemptStatus {
-  std::string phase;  // SETTING_UP, RUNNING, SUCCEEDED, FAILED, FAILED_SETUP, CANCELLED
+  // SETTING_UP, READY (setup done, the run held), RUNNING, SUCCEEDED, FAILED, FAILED_SETUP,
+  // CANCELLED
+  std::string phase;
   std::optional<int> setup_exit_code;
   std::optional<int> exit_code;
   std::uint64_t log_bytes = 0;
-  bool finished() const { return phase != "SETTING_UP" && phase != "RUNNING"; }
+  bool finished() const { return phase != "SETTING_UP" && phase != "READY" && phase != "RUNNING"; }
+  bool ready() const { return phase == "READY"; }
 };
 
 struct LogChunk {
@@ -43,10 +47,13 @@ class SkyletClient {
 
   Task<Result<AttemptStatus>> start(providers::Node node, AttemptRequest request);
   Task<Result<AttemptStatus>> status(providers::Node node, std::string attempt_id);
-  // Output from `offset`; waits up to `wait` for new bytes when there are none yet.
+  // Output from `offset`; waits up to `wait` for new bytes when there are none yet, and gives
+  // the answer `patience` beyond that before the call fails.
   Task<Result<LogChunk>> logs(providers::Node node, std::string attempt_id, std::uint64_t offset,
-                              Duration wait);
+                              Duration wait, Duration patience);
   Task<Result<AttemptStatus>> cancel(providers::Node node, std::string attempt_id);
+  // Lets a held attempt's run start.
+  Task<Result<AttemptStatus>> release(providers::Node node, std::string attempt_id);
   // The node's events from index `since` (spot notices); waits up to `wait` for one.
   Task<Result<std::vector<Json>>> events(providers::Node node, std::size_t since, Duration wait);
 

@@ -42,7 +42,13 @@ struct LaunchRequest {
   std::string region;
   std::string zone;
   bool use_spot = false;
-  std::string idempotency_token;            // the same token never creates a second cluster
+  std::string idempotency_token;  // the same token never creates a second cluster
+  // An earlier call with this token may have made machines whose answer never came (a crash, a
+  // lost answer): the provider looks for what the token made before anything else.
+  bool token_may_exist = false;
+  // Tokens of earlier calls for this cluster whose answers were lost: whatever they made is not
+  // this cluster's, and goes once the cluster stands.
+  std::vector<std::string> stray_tokens;
   std::map<std::string, std::string> tags;  // job, task, attempt, controller
   std::string skylet_token;                 // the per-cluster bearer token skylet requires
   std::string workdir_snapshot;  // a directory copied to each node's workdir; empty: none

@@ -43,18 +43,28 @@ Task<void> make_shard(ShardContext* shard, const ControllerOptions* options) {
   pool.size = options->db_connections_per_shard;
   shard->db = std::make_unique<store::PgPool>(shard->executor, pool);
   shard->jobs = std::make_unique<store::JobRepository>(*shard->db);
+  shard->launches = std::make_unique<store::LaunchRepository>(*shard->db);
   shard->http = std::make_unique<http::Client>(shard->executor);
+  shard->group =
+      std::make_unique<TaskGroup>(shard->executor, "jobs-" + std::to_string(shard->index));
+  shard->cleanups =
+      std::make_unique<TaskGroup>(shard->executor, "cleanups-" + std::to_string(shard->index));
+  co_return;
+}
+
+// The providers need the installation's identity (their tags), read from the database first.
+Task<void> make_providers(ShardContext* shard, const ControllerOptions* options) {
   shard->local = std::make_unique<providers::LocalProvider>(shard->executor, options->local);
   shard->clouds["local"] = shard->local.get();
   if (options->aws) {
     shard->aws = std::make_unique<providers::aws::AwsProvider>(shard->executor, *options->aws);
     shard->clouds["aws"] = shard->aws.get();
   }
-  shard->group =
-      std::make_unique<TaskGroup>(shard->executor, "jobs-" + std::to_string(shard->index));
-  shard->cleanups =
-      std::make_unique<TaskGroup>(shard->executor, "cleanups-" + std::to_string(shard->index));
   co_return;
+}
+
+Task<Result<std::string>> read_installation_id(ShardContext* shard) {
+  co_return co_await store::installation_id(*shard->db);
 }
 
 Task<Result<store::MigrationReport>> migrate(ShardContext* shard) {
@@ -65,25 +75,35 @@ Task<Result<std::vector<store::JobId>>> open_jobs(ShardContext* shard) {
   co_return co_await shard->jobs->open_jobs();
 }
 
-// Terminates every local cluster whose job is not open (a crash between a job's end and its
-// teardown, or a launch nobody recorded).
-Task<int> sweep_leaks(ShardContext* shard, std::set<std::int64_t> open) {
-  int terminated = 0;
-  for (const auto& [cloud, provider] : shard->clouds) {
-    auto clusters = co_await provider->list_clusters();
-    if (!clusters) {
-      logger("controller")
-          ->warn("leak sweep skipped cloud={} error=\"{}\"", cloud, clusters.error().message());
-      continue;
+// Terminates every cluster of this installation whose job is no longer open (a crash between a
+// job's end and its teardown, or a launch nobody recorded): at start, then now and then. It runs
+// beside the jobs and the API, which never wait for it, and asks the database about each cluster
+// just before it acts, so a job submitted meanwhile is never swept.
+Task<void> sweep_leaks(ShardContext* shard, Duration every) {
+  asio::steady_timer timer(shard->executor);
+  for (;;) {
+    int terminated = 0;
+    for (const auto& [cloud, provider] : shard->clouds) {
+      auto clusters = co_await provider->list_clusters();
+      if (!clusters) {
+        logger("controller")
+            ->warn("leak sweep skipped cloud={} error=\"{}\"", cloud, clusters.error().message());
+        continue;
+      }
+      for (const auto& name : *clusters) {
+        if (const auto job = job_of_cluster(name)) {
+          auto record = co_await shard->jobs->get_job(store::JobId{*job});
+          if (record && !record->ended_at) continue;  // the job is open: its clusters are its own
+          if (!record && record.error().code != store::StoreErrc::kNotFound) continue;  // unsure
+        }
+        logger("controller")->warn("leaked cluster terminated cloud={} cluster={}", cloud, name);
+        if (co_await provider->terminate(name)) ++terminated;
+      }
     }
-    for (const auto& name : *clusters) {
-      const auto job = job_of_cluster(name);
-      if (job && open.contains(*job)) continue;
-      logger("controller")->warn("leaked cluster terminated cloud={} cluster={}", cloud, name);
-      if (co_await provider->terminate(name)) ++terminated;
-    }
+    logger("controller")->info("leak sweep done terminated={}", terminated);
+    timer.expires_after(every);
+    co_await timer.async_wait(asio::use_awaitable);
   }
-  co_return terminated;
 }
 
 // Removes the logs of jobs that ended longer ago than the retention, now and then every hour.
@@ -174,28 +194,34 @@ Result<void> Controller::start() {
   auto migrated =
       pool_.submit<Result<store::MigrationReport>>(0, [first] { return migrate(first); }).get();
   if (!migrated) return migrated.error();
+  auto installation =
+      pool_.submit<Result<std::string>>(0, [first] { return read_installation_id(first); }).get();
+  if (!installation) return installation.error();
+  options_.controller_id = *installation;
+  if (options_.aws) options_.aws->controller_id = *installation;
+  for (std::size_t i = 0; i < pool_.size(); ++i) {
+    ShardContext* shard = shards_[i].get();
+    const ControllerOptions* options = &options_;
+    pool_.submit<void>(i, [shard, options] { return make_providers(shard, options); }).get();
+  }
   logger("controller")
-      ->info("database ready schema_version={} applied={}", migrated->current_version,
-             migrated->applied.size());
+      ->info("database ready schema_version={} applied={} installation={}",
+             migrated->current_version, migrated->applied.size(), *installation);
   auto open =
       pool_.submit<Result<std::vector<store::JobId>>>(0, [first] { return open_jobs(first); })
           .get();
   if (!open) return open.error();
-  std::set<std::int64_t> open_ids;
-  for (const auto& id : *open) open_ids.insert(id.value);
-  const int swept =
-      pool_.submit<int>(0, [first, open_ids] { return sweep_leaks(first, open_ids); }).get();
   for (const auto& id : *open) supervise(id);
   const ControllerOptions* options = &options_;
-  asio::post(first->executor,
-             [first, options] { first->group->spawn(prune_logs(first, options)); });
+  asio::post(first->executor, [first, options] {
+    first->group->spawn(prune_logs(first, options));
+    first->group->spawn(sweep_leaks(first, options->leak_sweep_interval));
+  });
   if (options_.local.preemption_mean_interval) {
     asio::post(first->executor,
                [first] { first->group->spawn(first->local->run_random_preemptions()); });
   }
-  logger("controller")
-      ->info("controller started resumed_jobs={} leaked_clusters_terminated={}", open->size(),
-             swept);
+  logger("controller")->info("controller started resumed_jobs={}", open->size());
   return {};
 }
 

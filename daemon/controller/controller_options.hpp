@@ -32,6 +32,8 @@ struct ControllerOptions {
   // A preemption can surface as a task failure first: wait this long, then ask the provider
   // whether the machines still stand before charging the failure to the user.
   Duration failure_check_grace = std::chrono::seconds(5);
+  Duration leak_sweep_interval = std::chrono::minutes(30);
+  // The installation's identity (from the database): tags and tokens carry it.
   std::string controller_id = "skyd";
   std::string
       controller_key;  // secret: skylet tokens are derived from it (state_dir/controller.key)

@@ -10,6 +10,7 @@
 #include "daemon/task_env.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
+#include "reactor/timeout.hpp"
 #include "store/store_errc.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,6 +18,9 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <ctime>
+#include <iomanip>
+#include <sstream>
 
 namespace skyd::daemon {
 namespace {
@@ -113,6 +117,28 @@ std::vector<providers::MountRequest> mounts_of(const spec::Task& task) {
   return mounts;
 }
 
+// How long noticed machines have, by their notice: the local provider says `grace_ms`, EC2's
+// instance-action gives the `time` it acts; EC2's documented two minutes otherwise.
+constexpr Duration kDefaultNoticeWindow = std::chrono::minutes(2);
+
+Duration notice_window(const Json& event, std::chrono::system_clock::time_point now) {
+  const Json* detail = event.find("detail");
+  if (!detail || !detail->is_object()) return kDefaultNoticeWindow;
+  Duration window = kDefaultNoticeWindow;
+  if (const Json* grace = detail->find("grace_ms"); grace && grace->as_int()) {
+    window = std::chrono::milliseconds(*grace->as_int());
+  } else if (const Json* time = detail->find("time"); time && time->as_string()) {
+    std::tm parts{};
+    std::istringstream text{std::string(*time->as_string())};
+    text >> std::get_time(&parts, "%Y-%m-%dT%H:%M:%S");
+    if (!text.fail()) {
+      const auto at = std::chrono::system_clock::from_time_t(::timegm(&parts));
+      window = std::chrono::duration_cast<Duration>(at - now);
+    }
+  }
+  return std::clamp<Duration>(window, Duration::zero(), std::chrono::minutes(10));
+}
+
 }  // namespace
 
 // What one node's attempt came to, as the monitor sees it.
@@ -141,34 +167,110 @@ std::string JobRunner::cluster_name(int index, int attempt) const {
   return task + "-" + std::to_string(id_.value);
 }
 
-std::string JobRunner::launch_token(int index, int attempt) const {
+std::string JobRunner::launch_token(int index, int attempt, int seq) const {
+  // The installation's identity first: two installations in one account never share a token.
+  return options_.controller_id + "-" + std::to_string(id_.value) + "-" + std::to_string(index) +
+         "-" + std::to_string(attempt) + "-" + std::to_string(seq);
+}
+
+std::string JobRunner::legacy_launch_token(int index, int attempt) const {
   return cluster_name(index, attempt) + "-attempt-" + std::to_string(attempt);
 }
 
 Task<void> JobRunner::retire_older_clusters(int index, int attempt) {
-  for (int older = 1; older < attempt; ++older) co_await teardown("", cluster_name(index, older));
+  for (int older = 1; older < attempt; ++older) {
+    const std::string name = cluster_name(index, older);
+    if (!terminated_clusters_.contains(name)) co_await teardown("", name);
+  }
 }
 
-Task<void> JobRunner::follow_old_machines(int index, Placement old, int attempt) {
-  TaskGroup followers(shard_.executor, "old machines");
-  Event changed(shard_.executor);
-  std::vector<std::shared_ptr<NodeResult>> results;
-  for (const auto& node : old.cluster.nodes) {
-    results.push_back(std::make_shared<NodeResult>());
-    followers.spawn(follow_node(index, old.candidate.cloud, old.cluster.name, node,
-                                attempt_id(index, attempt), attempt, results.back(), &changed));
+void JobRunner::keep_predecessor(int index, Placement old, int attempt,
+                                 Clock::time_point window_end) {
+  predecessor_ =
+      std::make_unique<Predecessor>(shard_.executor, std::move(old), attempt, window_end);
+  predecessor_->noticed = window_end > Clock::now();
+  predecessor_->nodes_running = predecessor_->placement.cluster.nodes.size();
+  if (predecessor_->nodes_running == 0) predecessor_->stopped.set();
+  for (const auto& node : predecessor_->placement.cluster.nodes)
+    predecessor_->followers.spawn(follow_predecessor(index, predecessor_.get(), node));
+}
+
+Task<void> JobRunner::follow_predecessor(int index, Predecessor* old, providers::Node node) {
+  co_await follow_node(index, old->placement.candidate.cloud, old->placement.cluster.name, node,
+                       attempt_id(index, old->attempt), old->attempt,
+                       std::make_shared<NodeResult>(), &old->changed);
+  // This node's attempt ended, or its machine is gone.
+  if (--old->nodes_running == 0) old->stopped.set();
+}
+
+Task<void> JobRunner::fence(int index, int attempt) {
+  if (predecessor_) {
+    Predecessor& old = *predecessor_;
+    if (!old.stopped.is_set()) {
+      // A noticed task may still checkpoint: it has until its window ends, then it is stopped.
+      asio::steady_timer window(shard_.executor, old.window_ends);
+      co_await (old.stopped.wait() || window.async_wait(asio::as_tuple(asio::use_awaitable)) ||
+                cancel_.wait());
+    }
+    if (!old.stopped.is_set() && !cancel_.is_set() && old.noticed) {
+      logs_.record("the notice window of attempt " + std::to_string(old.attempt) +
+                   " ended: stopping its task");
+      co_await with_timeout(as_result(stop_attempts(old.placement, index, old.attempt)),
+                            options_.node_lost_after, "stopping the replaced task");
+    }
   }
-  co_await followers.wait();  // until the old machines finish or go; cancelled when replaced
+  co_await drop_predecessor();
+  // Whatever the old task did, its machines are cut off: the replacement's run starts only once
+  // the clouds say they are going.
+  co_await retire_older_clusters(index, attempt);
+}
+
+Task<void> JobRunner::drop_predecessor() {
+  if (!predecessor_) co_return;
+  predecessor_->followers.cancel_all();
+  co_await predecessor_->followers.wait();
+  predecessor_.reset();
+}
+
+Task<Result<void>> JobRunner::release_attempts(int index, const Placement& placement,
+                                               int attempt_number) {
+  SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
+  for (const auto& node : placement.cluster.nodes) {
+    auto released = co_await skylet.release(node, attempt_id(index, attempt_number));
+    if (!released) co_return released.error();
+  }
+  co_return Result<void>{};
 }
 
 std::string JobRunner::skylet_token(int index, int attempt) const {
-  // Derived, not stored: a restarted skyd can talk to the machines it launched before.
-  return hmac_sha256_hex(options_.controller_key, launch_token(index, attempt));
+  // Derived, not stored: a restarted skyd can talk to the machines it launched before. One per
+  // attempt, whichever of its calls made the machines.
+  return hmac_sha256_hex(options_.controller_key, legacy_launch_token(index, attempt));
 }
 
 std::string JobRunner::attempt_id(int index, int attempt) const {
   return "job-" + std::to_string(id_.value) + "-task-" + std::to_string(index) + "-attempt-" +
          std::to_string(attempt);
+}
+
+template <typename Call>
+auto JobRunner::keep_trying(Call call) -> decltype(call()) {
+  Backoff backoff(BackoffPolicy{.initial = std::chrono::milliseconds(100),
+                                .multiplier = 2,
+                                .cap = std::chrono::seconds(5),
+                                .jitter = 0.3,
+                                .max_attempts = std::nullopt});
+  asio::steady_timer timer(shard_.executor);
+  for (;;) {
+    auto done = co_await call();
+    if (done ||
+        (!store::is_retryable(done.error()) && done.error().code != store::StoreErrc::kTimedOut))
+      co_return done;
+    logger("controller")
+        ->warn("database call retried job={} error=\"{}\"", id_.value, done.error().message());
+    timer.expires_after(backoff.next_delay());
+    co_await timer.async_wait(asio::use_awaitable);
+  }
 }
 
 Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStatus to,
@@ -182,33 +284,18 @@ Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStat
   extras.idempotency_key = attempt_id(task.task_index, task.attempt) + "-" +
                            std::string(store::to_string(task.status)) + "-" +
                            std::string(store::to_string(to));
-  // The database may be restarting: keep trying (with backoff) rather than lose the decision.
-  Backoff backoff(BackoffPolicy{.initial = std::chrono::milliseconds(100),
-                                .multiplier = 2,
-                                .cap = std::chrono::seconds(5),
-                                .jitter = 0.3,
-                                .max_attempts = std::nullopt});
-  asio::steady_timer timer(shard_.executor);
-  for (;;) {
-    auto moved = co_await shard_.jobs->transition(extras);
-    if (moved) {
-      record_transition(task.status, to, reason);
-      logger("controller")
-          ->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
-                 task.task_index, store::to_string(task.status), store::to_string(to), reason);
-      logs_.record("task " + std::to_string(task.task_index) + ": " +
-                   std::string(store::to_string(task.status)) + " -> " +
-                   std::string(store::to_string(to)) + " (" + reason + ")");
-      task = *moved;
-      co_return moved;
-    }
-    if (!store::is_retryable(moved.error()) && moved.error().code != store::StoreErrc::kTimedOut)
-      co_return moved;
-    logger("controller")
-        ->warn("transition retried job={} error=\"{}\"", id_.value, moved.error().message());
-    timer.expires_after(backoff.next_delay());
-    co_await timer.async_wait(asio::use_awaitable);
-  }
+  // The database may be restarting: keep trying rather than lose the decision.
+  auto moved = co_await keep_trying([&] { return shard_.jobs->transition(extras); });
+  if (!moved) co_return moved;
+  record_transition(task.status, to, reason);
+  logger("controller")
+      ->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
+             task.task_index, store::to_string(task.status), store::to_string(to), reason);
+  logs_.record("task " + std::to_string(task.task_index) + ": " +
+               std::string(store::to_string(task.status)) + " -> " +
+               std::string(store::to_string(to)) + " (" + reason + ")");
+  task = *moved;
+  co_return moved;
 }
 
 Task<void> JobRunner::run() {
@@ -312,7 +399,6 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
   const spec::Task& spec = pipeline_.tasks[index];
   auto& placement = placements_[index];
   Backoff backoff(options_.launch_backoff);
-  TaskGroup old_machines(shard_.executor, "old machines");  // preempted ones in their notice window
   // After a loss: EAGER_NEXT_REGION avoids the lost region for one round; FAILOVER tries it first
   // for three rounds.
   RecoveryPreference preference;
@@ -320,8 +406,7 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
 
   for (;;) {
     if (store::is_terminal(task.status)) {
-      old_machines.cancel_all();
-      co_await old_machines.wait();
+      co_await drop_predecessor();
       co_await retire_older_clusters(index, task.attempt);
       co_return task.status;
     }
@@ -347,7 +432,9 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
       case JobStatus::kStarting:
       case JobStatus::kRecovering: {
         if (placement) {
-          co_await teardown(placement->candidate.cloud, placement->cluster.name);
+          // The machines of a failed attempt: cut off while the replacement launches.
+          co_await drop_predecessor();
+          keep_predecessor(index, std::move(*placement), task.attempt - 1, Clock::now());
           placement.reset();
         }
         auto outcome = co_await launch(index, task, preference);
@@ -367,7 +454,15 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
         }
         placement = std::move(outcome.placement);
         backoff.reset();
-        if (auto started = co_await start_attempts(index, *placement, task); !started) {
+        // Setup runs now, while an earlier attempt may still be running; the run waits for the
+        // fence below, so two attempts of the task never run at once.
+        auto started = co_await start_attempts(index, *placement, task);
+        if (started) {
+          co_await fence(index, task.attempt);
+          if (cancel_.is_set()) break;
+          started = co_await release_attempts(index, *placement, task.attempt);
+        }
+        if (!started) {
           logs_.record("the task could not be started: " + started.error().message());
           co_await teardown(placement->candidate.cloud, placement->cluster.name);
           placement.reset();
@@ -378,15 +473,13 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
         }
         store::TransitionRequest details;
         details.cluster_name = placement->cluster.name;
-        details.placement_json = placement_json(placement->candidate, placement->cluster).dump();
+        Json where = placement_json(placement->candidate, placement->cluster);
+        where.set("launch_token", placement->launch_token);
+        details.placement_json = where.dump();
         details.details_json = *details.placement_json;  // where each run was, for the timeline
         co_await move(task, JobStatus::kRunning,
                       "running on " + placement->cluster.cloud + "/" + placement->cluster.zone,
                       details);
-        // The replacement is up: machines it replaces go now.
-        old_machines.cancel_all();
-        co_await old_machines.wait();
-        co_await retire_older_clusters(index, task.attempt);
         break;
       }
       case JobStatus::kRunning: {
@@ -399,7 +492,11 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
             break;
           }
           placement = std::move(adopted.placement);
-          if (auto started = co_await start_attempts(index, *placement, task); !started) {
+          // Earlier attempts were fenced before this one ran; the start is idempotent and the
+          // attempt was released, so this only re-attaches.
+          auto started = co_await start_attempts(index, *placement, task);
+          if (started) started = co_await release_attempts(index, *placement, task.attempt);
+          if (!started) {
             co_await move(task, JobStatus::kRecovering, "the task was lost while skyd was down");
             break;
           }
@@ -458,12 +555,13 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
         }
         const int lost_attempt = task.attempt;
         co_await move(task, JobStatus::kRecovering, outcome.reason);
-        if (outcome.machines_alive) {
-          // A notice leaves the machines some time: they keep running (and their output keeps
-          // coming) while the replacement launches; they go once it is up, or when they die.
-          old_machines.spawn(follow_old_machines(index, std::move(*placement), lost_attempt));
-          placement.reset();
-        }
+        // A notice leaves the machines some time: they keep running (and their output keeps
+        // coming) while the replacement is provisioned. Lost machines are cut off at once.
+        const auto window_end =
+            Clock::now() + (outcome.machines_alive ? outcome.notice_window : Duration::zero());
+        co_await drop_predecessor();
+        keep_predecessor(index, std::move(*placement), lost_attempt, window_end);
+        placement.reset();
         break;
       }
       case JobStatus::kCancelling: {
@@ -486,94 +584,116 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
 
 Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRecord& task,
                                                  RecoveryPreference preference) {
-  const spec::Task& spec = pipeline_.tasks[index];
   LaunchOutcome outcome;
-  std::vector<catalog::Candidate> candidates;
   if (task.status == JobStatus::kRunning && task.placement_json) {
-    if (auto stored = parse_json(*task.placement_json))
-      candidates.push_back(candidate_from_json(*stored));
-  }
-  if (candidates.empty()) {
-    auto planned =
-        plan_candidates(catalog::Catalog::builtin(), spec::to_plan_request(spec), preference);
-    if (!planned) {
-      outcome.kind = LaunchOutcome::Kind::kPrecheckFailed;
-      outcome.reason = planned.error().message();
+    // skyd restarted: the machines that run the task, adopted through the token that made them.
+    auto stored = parse_json(*task.placement_json);
+    if (stored) {
+      const catalog::Candidate candidate = candidate_from_json(*stored);
+      const Json* token = stored->find("launch_token");
+      const std::string made_by = token && token->as_string()
+                                      ? std::string(*token->as_string())
+                                      : legacy_launch_token(index, task.attempt);
+      auto adopted = co_await try_candidate(index, task, candidate, made_by, true, {});
+      if (!adopted) {
+        outcome.kind = LaunchOutcome::Kind::kCancelled;
+      } else if (*adopted) {
+        outcome.kind = LaunchOutcome::Kind::kLaunched;
+        outcome.placement = Placement{std::move(**adopted), candidate, made_by};
+      } else {
+        outcome.reason = adopted->error().message();
+      }
       co_return outcome;
     }
-    candidates = std::move(*planned);
+  }
+  const spec::Task& spec = pipeline_.tasks[index];
+  auto planned =
+      plan_candidates(catalog::Catalog::builtin(), spec::to_plan_request(spec), preference);
+  if (!planned) {
+    outcome.kind = LaunchOutcome::Kind::kPrecheckFailed;
+    outcome.reason = planned.error().message();
+    co_return outcome;
+  }
+  // The calls this attempt made before (a restart, or an earlier round). One whose answer never
+  // came may have made machines: it is resolved first, with its own token and parameters.
+  std::vector<store::LaunchRecord> made;
+  auto loaded =
+      co_await keep_trying([&] { return shard_.launches->of_attempt(id_, index, task.attempt); });
+  if (loaded) made = std::move(*loaded);
+  std::vector<std::string> lost;  // tokens whose answers never came: their machines are strays
+  std::vector<catalog::Candidate> order;
+  std::vector<std::optional<store::LaunchRecord>> earlier;
+  for (const auto& record : made) {
+    if (record.outcome != store::LaunchOutcome::kSent &&
+        record.outcome != store::LaunchOutcome::kLost)
+      continue;
+    auto candidate = parse_json(record.candidate_json);
+    if (!candidate) continue;
+    order.push_back(candidate_from_json(*candidate));
+    earlier.push_back(record);
+  }
+  for (auto& candidate : *planned) {
+    order.push_back(std::move(candidate));
+    earlier.emplace_back();
   }
 
   std::vector<Exclusion> failed;
   std::vector<std::string> failures;
   bool capacity_problem = false;
-  const std::string name = cluster_name(index, task.attempt);
-  const std::string token = launch_token(index, task.attempt);
-  for (const auto& candidate : candidates) {
-    if (is_excluded(failed, candidate)) continue;
-    providers::Provider* provider = shard_.provider_for(candidate.cloud);
-    if (!provider) {
+  int next_seq = static_cast<int>(made.size()) + 1;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const catalog::Candidate& candidate = order[i];
+    const bool resolving = earlier[i].has_value();
+    if (!resolving && is_excluded(failed, candidate)) continue;
+    if (!shard_.provider_for(candidate.cloud)) {
       failed.push_back({{candidate.cloud, std::nullopt, std::nullopt}, std::nullopt});
       failures.push_back(candidate.cloud + ": no credentials are configured for this cloud");
       continue;
     }
-    providers::LaunchRequest request;
-    request.cluster_name = name;
-    request.nodes = spec.num_nodes;
-    request.instance_type = candidate.instance_type;
-    request.region = candidate.region;
-    request.zone = candidate.zone;
-    request.use_spot = candidate.use_spot;
-    request.idempotency_token = token;
-    request.skylet_token = skylet_token(index, task.attempt);
-    request.tags = {{"skyd-job", std::to_string(id_.value)},
-                    {"skyd-task", std::to_string(index)},
-                    {"skyd-attempt", std::to_string(task.attempt)},
-                    {"skyd-controller", options_.controller_id}};
-    if (spec.workdir) {
-      request.workdir_snapshot = options_.snapshots_root() + "/" + std::to_string(id_.value) +
-                                 "/task-" + std::to_string(index) + "/workdir";
-    }
-    request.mounts = mounts_of(spec);
-    logs_.record("launching cluster " + name + " on " + candidate.cloud + "/" + candidate.region +
-                 "/" + candidate.zone + " (" + candidate.instance_type +
-                 (candidate.use_spot ? ", spot" : "") + ", attempt " +
-                 std::to_string(task.attempt) + ")");
-    // A slot among the launches in flight in this region (cloud APIs throttle bursts).
-    const std::string slot = "launch:" + candidate.cloud + "/" + candidate.region;
-    const int limit = shard_.admission->limits().max_launches_per_region;
-    if (limit > 0) {
-      Admission* admission = shard_.admission;
-      const std::string reason = "waiting for a launch slot in " + candidate.cloud + "/" +
-                                 candidate.region + ": " + std::to_string(limit) +
-                                 " launches at once";
-      const int priority = job_.priority;
-      const std::int64_t id = id_.value;
-      std::function<Task<void>()> take = [admission, slot, limit, priority, id, reason] {
-        return admission->acquire(slot, limit, priority, id, reason, true);
-      };
-      auto waiting = ShardPool::call_on<void>(admission->home(), std::move(take));
-      auto admitted = co_await (std::move(waiting) || cancel_.wait());
-      if (admitted.index() == 1) {
-        outcome.kind = LaunchOutcome::Kind::kCancelled;
-        co_return outcome;
+    // Every call has its own token, written before the call: a token is never sent with other
+    // parameters, so a lost answer can always be resolved by sending the same call again.
+    store::LaunchRecord record;
+    if (resolving) {
+      record = *earlier[i];
+    } else {
+      record.job_id = id_;
+      record.task_index = index;
+      record.attempt = task.attempt;
+      record.seq = next_seq++;
+      record.token = launch_token(index, task.attempt, record.seq);
+      record.cluster_name = cluster_name(index, task.attempt);
+      record.candidate_json = placement_json(candidate, providers::Cluster{}).dump();
+      auto written = co_await keep_trying([&] { return shard_.launches->record(record); });
+      if (!written) {
+        outcome.reason = "the launch could not be recorded: " + written.error().message();
+        co_return outcome;  // no resources for now: the next round tries again
       }
     }
-    record_launch_attempt(candidate.cloud, candidate.region);
-    auto launching = provider->launch(request);
-    auto launched = co_await (std::move(launching) || cancel_.wait());
-    if (limit > 0) shard_.admission->release(slot);
-    if (launched.index() == 1) {
+    auto tried = co_await try_candidate(index, task, candidate, record.token, resolving, lost);
+    if (!tried) {
       outcome.kind = LaunchOutcome::Kind::kCancelled;
       co_return outcome;
     }
-    auto& cluster = std::get<0>(launched);
-    if (cluster) {
+    if (*tried) {
+      co_await keep_trying([&] {
+        return shard_.launches->resolve(id_, index, task.attempt, record.seq,
+                                        store::LaunchOutcome::kLaunched, std::string());
+      });
       outcome.kind = LaunchOutcome::Kind::kLaunched;
-      outcome.placement = Placement{std::move(*cluster), candidate};
+      outcome.placement = Placement{std::move(**tried), candidate, record.token};
       co_return outcome;
     }
-    const auto& error = cluster.error();
+    const Error error = tried->error();
+    // A passing fault may have hidden an answer: what that call made is not this cluster's.
+    const bool answer_lost = error.code == providers::ProviderErrc::kTransient ||
+                             error.code == providers::ProviderErrc::kThrottled;
+    if (answer_lost) lost.push_back(record.token);
+    co_await keep_trying([&] {
+      return shard_.launches->resolve(
+          id_, index, task.attempt, record.seq,
+          answer_lost ? store::LaunchOutcome::kLost : store::LaunchOutcome::kFailed,
+          error.message());
+    });
     record_launch_failure(candidate.cloud, candidate.region, error);
     failures.push_back(candidate.cloud + "/" + candidate.zone + ": " + error.message());
     logs_.record("launch failed on " + candidate.cloud + "/" + candidate.zone + ": " +
@@ -587,12 +707,74 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
     if (classify_launch_error(error) == LaunchErrorClass::kTryNext) capacity_problem = true;
     failed.push_back(*excluded);
   }
+  // Nothing stands: whatever a lost answer made for this attempt goes now, not at the next sweep.
+  if (!lost.empty()) co_await teardown("", cluster_name(index, task.attempt));
   std::string reason;
   for (const auto& failure : failures) reason += (reason.empty() ? "" : "; ") + failure;
   outcome.kind =
       capacity_problem ? LaunchOutcome::Kind::kNoResources : LaunchOutcome::Kind::kPrecheckFailed;
   outcome.reason = capacity_problem ? reason : "no allowed cloud can be used: " + reason;
   co_return outcome;
+}
+
+Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
+    int index, const store::TaskRecord& task, catalog::Candidate candidate, std::string token,
+    bool token_may_exist, std::vector<std::string> stray_tokens) {
+  const spec::Task& spec = pipeline_.tasks[index];
+  providers::Provider* provider = shard_.provider_for(candidate.cloud);
+  if (!provider) {
+    co_return Result<providers::Cluster>(
+        providers::make_error(providers::ProviderErrc::kAuth,
+                              candidate.cloud + ": no credentials are configured for this cloud"));
+  }
+  const std::string name = cluster_name(index, task.attempt);
+  providers::LaunchRequest request;
+  request.cluster_name = name;
+  request.nodes = spec.num_nodes;
+  request.instance_type = candidate.instance_type;
+  request.region = candidate.region;
+  request.zone = candidate.zone;
+  request.use_spot = candidate.use_spot;
+  request.idempotency_token = std::move(token);
+  request.token_may_exist = token_may_exist;
+  request.stray_tokens = std::move(stray_tokens);
+  request.skylet_token = skylet_token(index, task.attempt);
+  request.tags = {{"skyd-job", std::to_string(id_.value)},
+                  {"skyd-task", std::to_string(index)},
+                  {"skyd-attempt", std::to_string(task.attempt)},
+                  {"skyd-controller", options_.controller_id}};
+  if (spec.workdir) {
+    request.workdir_snapshot = options_.snapshots_root() + "/" + std::to_string(id_.value) +
+                               "/task-" + std::to_string(index) + "/workdir";
+  }
+  request.mounts = mounts_of(spec);
+  logs_.record("launching cluster " + name + " on " + candidate.cloud + "/" + candidate.region +
+               "/" + candidate.zone + " (" + candidate.instance_type +
+               (candidate.use_spot ? ", spot" : "") + ", attempt " + std::to_string(task.attempt) +
+               ")");
+  // A slot among the launches in flight in this region (cloud APIs throttle bursts).
+  const std::string slot = "launch:" + candidate.cloud + "/" + candidate.region;
+  const int limit = shard_.admission->limits().max_launches_per_region;
+  if (limit > 0) {
+    Admission* admission = shard_.admission;
+    const std::string reason = "waiting for a launch slot in " + candidate.cloud + "/" +
+                               candidate.region + ": " + std::to_string(limit) +
+                               " launches at once";
+    const int priority = job_.priority;
+    const std::int64_t id = id_.value;
+    std::function<Task<void>()> take = [admission, slot, limit, priority, id, reason] {
+      return admission->acquire(slot, limit, priority, id, reason, true);
+    };
+    auto waiting = ShardPool::call_on<void>(admission->home(), std::move(take));
+    auto admitted = co_await (std::move(waiting) || cancel_.wait());
+    if (admitted.index() == 1) co_return std::nullopt;
+  }
+  record_launch_attempt(candidate.cloud, candidate.region);
+  auto launching = provider->launch(request);
+  auto launched = co_await (std::move(launching) || cancel_.wait());
+  if (limit > 0) shard_.admission->release(slot);
+  if (launched.index() == 1) co_return std::nullopt;
+  co_return std::move(std::get<0>(launched));
 }
 
 Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placement,
@@ -622,6 +804,7 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
     request.env = node_environment(environment, placement.cluster, node.rank);
     request.setup_env = setup_only_environment(node.rank);
     request.workdir = node.workdir;
+    request.hold_run = true;  // released once no earlier attempt can still run (fence)
     auto started = co_await skylet.start(node, request);
     if (!started) co_return started.error();
   }
@@ -638,7 +821,9 @@ Task<void> JobRunner::follow_node(int index, std::string cloud, std::string clus
   int silent_windows = 0;  // node_lost_after windows without an answer while the cloud said running
   asio::steady_timer pause(shard_.executor);
   for (;;) {
-    auto chunk = co_await skylet.logs(node, attempt, offset, options_.log_poll_wait);
+    // A hung agent costs no more than node_lost_after beyond the long poll.
+    auto chunk = co_await skylet.logs(node, attempt, offset, options_.log_poll_wait,
+                                      options_.node_lost_after);
     if (chunk) {
       last_answer = Clock::now();
       silent_windows = 0;
@@ -691,7 +876,7 @@ Task<void> JobRunner::follow_node(int index, std::string cloud, std::string clus
 }
 
 Task<void> JobRunner::watch_events(int index, int attempt_number, providers::Node node,
-                                   Event* notice) {
+                                   Event* notice, Duration* window) {
   SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
   asio::steady_timer pause(shard_.executor);
   for (;;) {
@@ -701,6 +886,7 @@ Task<void> JobRunner::watch_events(int index, int attempt_number, providers::Nod
         const Json* kind = event.find("kind");
         if (kind && kind->as_string() == std::string_view("spot_notice")) {
           logs_.record("spot notice from node " + std::to_string(node.rank) + ": " + event.dump());
+          *window = notice_window(event, std::chrono::system_clock::now());
           notice->set();
           co_return;
         }
@@ -719,13 +905,14 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
   TaskGroup watchers(shard_.executor, "monitor");
   Event changed(shard_.executor);
   Event notice(shard_.executor);
+  Duration window = kDefaultNoticeWindow;
   std::vector<std::shared_ptr<NodeResult>> results;
   for (const auto& node : placement.cluster.nodes) {
     results.push_back(std::make_shared<NodeResult>());
     watchers.spawn(follow_node(index, placement.candidate.cloud, placement.cluster.name, node,
                                attempt, task.attempt, results.back(), &changed));
     if (placement.candidate.use_spot)
-      watchers.spawn(watch_events(index, task.attempt, node, &notice));
+      watchers.spawn(watch_events(index, task.attempt, node, &notice, &window));
   }
 
   MonitorOutcome outcome;
@@ -748,6 +935,7 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
       outcome.kind = MonitorOutcome::Kind::kPreempted;
       outcome.reason = "spot preemption notice";
       outcome.machines_alive = true;
+      outcome.notice_window = window;
       break;
     }
     if (cancel_.is_set()) {
@@ -848,9 +1036,9 @@ Task<void> terminate_cluster(ShardContext* shard, JobLogs logs, std::string clou
 
 Task<void> JobRunner::teardown(std::string cloud, std::string cluster) {
   auto done = std::make_shared<Event>(shard_.executor);
-  shard_.cleanups->spawn(
-      terminate_cluster(&shard_, logs_, std::move(cloud), std::move(cluster), done));
+  shard_.cleanups->spawn(terminate_cluster(&shard_, logs_, std::move(cloud), cluster, done));
   co_await done->wait();
+  terminated_clusters_.insert(std::move(cluster));
 }
 
 }  // namespace skyd::daemon

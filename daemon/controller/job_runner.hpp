@@ -14,9 +14,12 @@
 #include "daemon/spec/task.hpp"
 #include "providers/catalog/optimizer.hpp"
 #include "reactor/event.hpp"
+#include "reactor/task_group.hpp"
 #include "store/job_repository.hpp"
 
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +40,7 @@ class JobRunner {
   struct Placement {
     providers::Cluster cluster;
     catalog::Candidate candidate;
+    std::string launch_token;  // the call that made the cluster (adoption sends it again)
   };
   struct LaunchOutcome {
     enum class Kind { kLaunched, kNoResources, kPrecheckFailed, kCancelled };
@@ -50,9 +54,31 @@ class JobRunner {
     std::vector<int> exit_codes;
     bool setup_failed = false;
     bool machines_alive = false;  // a spot notice: the machines still run for a while
+    Duration notice_window{};     // how long they have, by the notice
     std::string reason;
   };
   struct NodeResult;
+  // The machines of the attempt a recovery replaces, while its task may still run: noticed ones
+  // keep running (and streaming their output) until their task ends or their window does; lost
+  // ones are cut off at once. The replacement's run waits until they are known to be stopped.
+  struct Predecessor {
+    Predecessor(asio::any_io_executor executor, Placement machines, int attempt_number,
+                Clock::time_point window_end)
+        : placement(std::move(machines)),
+          attempt(attempt_number),
+          window_ends(window_end),
+          followers(executor, "predecessor"),
+          changed(executor),
+          stopped(executor) {}
+    Placement placement;
+    int attempt;
+    Clock::time_point window_ends;
+    bool noticed = false;  // it has a window; otherwise it is cut off at once
+    TaskGroup followers;   // one per node; cancelled and awaited before this goes
+    Event changed;
+    std::size_t nodes_running = 0;
+    Event stopped;  // every node's task ended by itself (or its machine is gone)
+  };
 
   Task<store::JobStatus> run_task(int index);
   // A coroutine must not take a defaulted argument whose type has a destructor (g++ 12 destroys
@@ -65,6 +91,14 @@ class JobRunner {
                                        std::string reason, store::TransitionRequest extras);
   Task<LaunchOutcome> launch(int index, const store::TaskRecord& task,
                              RecoveryPreference preference);
+  // One create call on one candidate (after its launch slot); nothing when cancelled.
+  Task<std::optional<Result<providers::Cluster>>> try_candidate(
+      int index, const store::TaskRecord& task, catalog::Candidate candidate, std::string token,
+      bool token_may_exist, std::vector<std::string> stray_tokens);
+  // The database may be restarting: what the job must read or write is tried again (with
+  // backoff) until it lands, or fails for a reason trying again cannot fix.
+  template <typename Call>
+  auto keep_trying(Call call) -> decltype(call());
   Task<Result<void>> start_attempts(int index, const Placement& placement,
                                     const store::TaskRecord& task);
   Task<MonitorOutcome> monitor(int index, const Placement& placement,
@@ -74,7 +108,8 @@ class JobRunner {
   Task<void> follow_node(int index, std::string cloud, std::string cluster, providers::Node node,
                          std::string attempt_id, int attempt, std::shared_ptr<NodeResult> result,
                          Event* changed);
-  Task<void> watch_events(int index, int attempt_number, providers::Node node, Event* notice);
+  Task<void> watch_events(int index, int attempt_number, providers::Node node, Event* notice,
+                          Duration* window);
   // After a short grace: why the placement's machines no longer stand, if they do not.
   Task<std::optional<std::string>> machines_gone(Placement placement);
   Task<void> stop_attempts(const Placement& placement, int index, int attempt_number);
@@ -83,11 +118,23 @@ class JobRunner {
   Task<bool> wait_backoff(Backoff& backoff);
 
   std::string cluster_name(int index, int attempt) const;
-  // Terminates the clusters of the task's earlier attempts (replaced machines).
+  // Terminates the clusters of the task's earlier attempts (replaced machines) and returns once
+  // the clouds confirm they are going.
   Task<void> retire_older_clusters(int index, int attempt);
-  Task<void> follow_old_machines(int index, Placement old, int attempt);
+  // Keeps the replaced machines in view (their output, their end) until they stop.
+  void keep_predecessor(int index, Placement old, int attempt, Clock::time_point window_end);
+  Task<void> follow_predecessor(int index, Predecessor* old, providers::Node node);
+  // Returns once no earlier attempt of the task can still be running: the predecessor's task
+  // ended (or its window did, and it was stopped), and every older cluster is terminated.
+  Task<void> fence(int index, int attempt);
+  Task<void> drop_predecessor();  // stops following it (its machines are retired separately)
+  // The replacement's run starts only now, on every node.
+  Task<Result<void>> release_attempts(int index, const Placement& placement, int attempt_number);
   std::string attempt_id(int index, int attempt) const;
-  std::string launch_token(int index, int attempt) const;  // the provider's idempotency token
+  // The provider's idempotency token of the attempt's seq-th create call.
+  std::string launch_token(int index, int attempt, int seq) const;
+  // What tokens were before every call had its own (clusters launched by an older skyd).
+  std::string legacy_launch_token(int index, int attempt) const;
   std::string skylet_token(int index, int attempt) const;
   bool restart_allowed(int index, const MonitorOutcome& outcome, bool& uses_budget) const;
 
@@ -100,6 +147,8 @@ class JobRunner {
   spec::Pipeline pipeline_;
   std::vector<std::string> task_ids_;
   std::vector<std::optional<Placement>> placements_;  // the task's current machines
+  std::unique_ptr<Predecessor> predecessor_;          // of the task being run
+  std::set<std::string> terminated_clusters_;         // confirmed gone: not asked again
 };
 
 }  // namespace skyd::daemon

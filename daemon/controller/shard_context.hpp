@@ -7,6 +7,7 @@
 #include "reactor/http_client.hpp"
 #include "reactor/task_group.hpp"
 #include "store/job_repository.hpp"
+#include "store/launch_repository.hpp"
 #include "store/pg_pool.hpp"
 
 #include <cstdint>
@@ -23,6 +24,7 @@ struct ShardContext {
   asio::any_io_executor executor;
   std::unique_ptr<store::PgPool> db;
   std::unique_ptr<store::JobRepository> jobs;
+  std::unique_ptr<store::LaunchRepository> launches;
   std::unique_ptr<http::Client> http;
   std::unique_ptr<providers::LocalProvider> local;
   std::unique_ptr<providers::aws::AwsProvider> aws;

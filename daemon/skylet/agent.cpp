@@ -83,6 +83,8 @@ http::Router Agent::router() {
   router.add("GET", "/tasks/{id}/logs", "attempt output from ?offset=N (long poll with wait_ms)",
              guarded(&Agent::attempt_logs));
   router.add("POST", "/tasks/{id}/signal", "cancel the attempt", guarded(&Agent::signal_attempt));
+  router.add("POST", "/tasks/{id}/release", "let a held attempt's run start",
+             guarded(&Agent::release_attempt));
   auto upload = [this](Task<http::Response> (Uploads::*handler)(http::Request&)) {
     return [this, handler](http::Request& request) { return (uploads_.*handler)(request); };
   };
@@ -178,6 +180,14 @@ Task<http::Response> Agent::signal_attempt(http::Request& request) {
   if (!attempt)
     co_return http::Response::error(404, "not_found", "no attempt " + request.path_params.at("id"));
   co_await attempt->cancel(options_.cancel_grace);
+  co_return http::Response::json(200, attempt->status());
+}
+
+Task<http::Response> Agent::release_attempt(http::Request& request) {
+  Attempt* attempt = find(request);
+  if (!attempt)
+    co_return http::Response::error(404, "not_found", "no attempt " + request.path_params.at("id"));
+  attempt->release();
   co_return http::Response::json(200, attempt->status());
 }
 

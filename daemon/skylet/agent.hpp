@@ -42,6 +42,7 @@ class Agent {
   Task<http::Response> attempt_status(http::Request& request);
   Task<http::Response> attempt_logs(http::Request& request);
   Task<http::Response> signal_attempt(http::Request& request);
+  Task<http::Response> release_attempt(http::Request& request);
   Task<http::Response> events(http::Request& request);
   Task<http::Response> post_event(http::Request& request);
   Task<http::Response> health(http::Request& request);

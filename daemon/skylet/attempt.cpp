@@ -68,6 +68,8 @@ std::string_view to_string(Phase phase) {
   switch (phase) {
     case Phase::kSettingUp:
       return "SETTING_UP";
+    case Phase::kReady:
+      return "READY";
     case Phase::kRunning:
       return "RUNNING";
     case Phase::kSucceeded:
@@ -83,7 +85,7 @@ std::string_view to_string(Phase phase) {
 }
 
 bool is_finished(Phase phase) {
-  return phase != Phase::kSettingUp && phase != Phase::kRunning;
+  return phase != Phase::kSettingUp && phase != Phase::kReady && phase != Phase::kRunning;
 }
 
 Result<AttemptSpec> AttemptSpec::from_json(const Json& body) {
@@ -99,6 +101,7 @@ Result<AttemptSpec> AttemptSpec::from_json(const Json& body) {
   spec.setup = string_field(body, "setup");
   spec.run = string_field(body, "run");
   spec.workdir = string_field(body, "workdir");
+  if (const Json* hold = body.find("hold_run")) spec.hold_run = hold->as_bool().value_or(false);
   auto env = string_map(body.find("env"), "env");
   if (!env) return env.error();
   spec.env = std::move(*env);
@@ -115,7 +118,10 @@ Attempt::Attempt(asio::any_io_executor executor, AttemptSpec spec, const NodePat
       paths_(paths),
       log_(executor, prepare_log_path(paths, spec_.id), log_cap),
       finished_(executor),
-      started_at_ms_(now_ms()) {}
+      released_(executor),
+      started_at_ms_(now_ms()) {
+  if (!spec_.hold_run) released_.set();
+}
 
 Task<std::optional<int>> Attempt::run_step(const std::string& script, bool is_setup) {
   using namespace asio::experimental::awaitable_operators;
@@ -158,6 +164,12 @@ Task<void> Attempt::run() {
       phase_ = Phase::kFailedSetup;
     }
   }
+  if (!is_finished(phase_) && !released_.is_set()) {
+    phase_ = Phase::kReady;
+    logger("skylet")->info("attempt ready, its run waits to be released id={}", spec_.id);
+    co_await released_.wait();
+    if (cancel_requested_) phase_ = Phase::kCancelled;
+  }
   if (!is_finished(phase_)) {
     phase_ = Phase::kRunning;
     exit_code_ = spec_.run.empty() ? 0 : co_await run_step(spec_.run, false);
@@ -174,6 +186,7 @@ Task<void> Attempt::cancel(Duration grace) {
   using namespace asio::experimental::awaitable_operators;
   if (is_finished(phase_)) co_return;
   cancel_requested_ = true;
+  released_.set();  // a held run never starts
   if (current_group_) ::kill(-current_group_, SIGTERM);
   asio::steady_timer timer(executor_, grace);
   co_await (finished_.wait() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));

@@ -18,7 +18,9 @@
 
 namespace skyd::skylet {
 
-enum class Phase { kSettingUp, kRunning, kSucceeded, kFailed, kFailedSetup, kCancelled };
+// kReady: setup is done and the run waits to be released (a replacement whose predecessor may
+// still run; the controller releases it once that one has stopped).
+enum class Phase { kSettingUp, kReady, kRunning, kSucceeded, kFailed, kFailedSetup, kCancelled };
 std::string_view to_string(Phase phase);
 bool is_finished(Phase phase);
 
@@ -29,6 +31,7 @@ struct AttemptSpec {
   std::map<std::string, std::string> env;        // user envs and secrets, SKYPILOT_* variables
   std::map<std::string, std::string> setup_env;  // only for setup (SKYPILOT_SETUP_NODE_RANK)
   std::string workdir;                           // the working directory; must exist
+  bool hold_run = false;  // after setup, wait for release() before the run starts
 
   static Result<AttemptSpec> from_json(const Json& body);
 };
@@ -50,6 +53,8 @@ class Attempt {
   // has ended.
   Task<void> cancel(Duration grace);
 
+  // Lets a held run start (at once, or as soon as setup is done). Idempotent.
+  void release() { released_.set(); }
   // Sends `number` to the running step's process group (nothing once the attempt has ended).
   void signal(int number);
   Json status() const;
@@ -71,6 +76,7 @@ class Attempt {
   pid_t current_group_ = 0;
   bool cancel_requested_ = false;
   Event finished_;
+  Event released_;  // set by release(), and by cancel() so a held attempt ends
   std::int64_t started_at_ms_ = 0;
   std::int64_t ended_at_ms_ = 0;
 };

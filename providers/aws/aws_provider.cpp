@@ -24,6 +24,11 @@ bool valid_token(const std::string& token) {
          });
 }
 
+// EC2 caps ClientToken at 64 characters; a longer token is hashed (still stable per request).
+std::string client_token_for(const std::string& token) {
+  return token.size() <= 64 ? token : sha256_hex(token);
+}
+
 std::string host_header(const http::Endpoint& endpoint) {
   const bool default_port =
       (endpoint.transport == http::Endpoint::Transport::kTls && endpoint.port == 443) ||
@@ -121,11 +126,16 @@ Task<void> AwsProvider::acquire(const std::string& region, const std::string& ac
 }
 
 Task<Result<std::string>> AwsProvider::call(std::string region, QueryParams params) {
+  co_return co_await call(std::move(region), std::move(params), options_.retry);
+}
+
+Task<Result<std::string>> AwsProvider::call(std::string region, QueryParams params,
+                                            BackoffPolicy retry) {
   auto endpoint = endpoint_for(region);
   if (!endpoint) co_return make_error(ProviderErrc::kInvalid, endpoint.error().message());
   const std::string action = param(params, "Action").value_or("?");
   const std::string body = form_encode(params);
-  Backoff backoff(options_.retry);
+  Backoff backoff(retry);
   for (int attempt = 1;; ++attempt) {
     co_await acquire(region, action);
     auto credentials = co_await credentials_.get();
@@ -231,22 +241,44 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   input.tags[std::string(kNameTag)] = request.cluster_name;
   input.user_data = render_user_data(
       {request.skylet_token, options_.skylet_port, *certificate, options_.notice_signal});
-  // EC2 caps ClientToken at 64 characters; a longer token is hashed (still stable per request).
-  input.client_token = request.idempotency_token.size() <= 64
-                           ? request.idempotency_token
-                           : sha256_hex(request.idempotency_token);
+  input.client_token = client_token_for(request.idempotency_token);
   const auto deadline = Clock::now() + options_.launch_timeout;
 
-  QueryParams params = build_run_instances(input);
-  auto body = co_await call(region, std::move(params));
-  if (!body) co_return body.error();
-  auto reservation = parse_run_instances(*body);
-  if (!reservation) co_return reservation.error();
+  // What this token made before (a crash, a lost answer) is this launch's cluster: adopt it.
   std::vector<std::string> ids;
-  for (const auto& instance : reservation->instances) ids.push_back(instance.instance_id);
-  logger("aws")->info("instances requested cluster={} region={} zone={} reservation={} count={}",
-                      request.cluster_name, region, request.zone, reservation->reservation_id,
-                      ids.size());
+  if (request.token_may_exist) {
+    auto made = co_await made_by(region, input.client_token);
+    if (!made) co_return made.error();
+    ids = std::move(*made);
+    if (!ids.empty())
+      logger("aws")->info("instances of an earlier call adopted cluster={} region={} count={}",
+                          request.cluster_name, region, ids.size());
+  }
+  if (ids.empty()) {
+    QueryParams params = build_run_instances(input);
+    auto body = co_await call(region, std::move(params), options_.create_retry);
+    if (!body && is_retryable(static_cast<ProviderErrc>(body.error().code.value())) &&
+        body.error().code.category() == provider_category()) {
+      // The answer never came (or said "try again"): the call may still have made instances.
+      // Their token tells; a launch elsewhere must not leave them behind.
+      auto made = co_await made_by(region, input.client_token);
+      if (made && !made->empty()) {
+        logger("aws")->warn("a lost RunInstances answer resolved cluster={} region={} count={}",
+                            request.cluster_name, region, made->size());
+        body = std::string();
+        ids = std::move(*made);
+      }
+    }
+    if (!body) co_return body.error();
+    if (ids.empty()) {
+      auto reservation = parse_run_instances(*body);
+      if (!reservation) co_return reservation.error();
+      for (const auto& instance : reservation->instances) ids.push_back(instance.instance_id);
+      logger("aws")->info(
+          "instances requested cluster={} region={} zone={} reservation={} count={}",
+          request.cluster_name, region, request.zone, reservation->reservation_id, ids.size());
+    }
+  }
   if (static_cast<int>(ids.size()) != request.nodes) {
     co_await discard(region, ids);
     co_return make_error(ProviderErrc::kNoCapacity,
@@ -294,6 +326,7 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
       co_return shipped.error();
     }
   }
+  if (!request.stray_tokens.empty()) co_await discard_strays(request.stray_tokens);
   logger("aws")->info("cluster up cluster={} region={} zone={} nodes={}", request.cluster_name,
                       region, cluster.zone, cluster.nodes.size());
   co_return cluster;
@@ -438,6 +471,34 @@ Task<void> AwsProvider::discard(std::string region, std::vector<std::string> ids
   }
 }
 
+Task<Result<std::vector<std::string>>> AwsProvider::made_by(std::string region,
+                                                            std::string client_token) {
+  std::vector<Ec2Filter> filters{
+      {"client-token", {client_token}},
+      {"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
+  auto instances = co_await describe_all(region, filters);
+  if (!instances) co_return instances.error();
+  // In launch order: the order of the answer RunInstances would have given is the rank.
+  std::sort(instances->begin(), instances->end(), [](const Ec2Instance& a, const Ec2Instance& b) {
+    return a.launch_index < b.launch_index;
+  });
+  std::vector<std::string> ids;
+  for (const auto& instance : *instances) ids.push_back(instance.instance_id);
+  co_return ids;
+}
+
+Task<void> AwsProvider::discard_strays(std::vector<std::string> tokens) {
+  for (const auto& region : all_regions()) {
+    for (const auto& token : tokens) {
+      auto made = co_await made_by(region, client_token_for(token));
+      if (!made || made->empty()) continue;
+      logger("aws")->warn("instances of a lost answer terminated region={} count={}", region,
+                          made->size());
+      co_await discard(region, *made);
+    }
+  }
+}
+
 // Describe calls that arrive close together (many nodes fall silent at once) are answered by one
 // call: the first waits `describe_gather` for others to join, then asks for every name at once.
 struct AwsProvider::DescribeBatch {
@@ -506,13 +567,15 @@ Task<Result<std::vector<InstanceStatus>>> AwsProvider::describe_now(
 Task<Result<void>> AwsProvider::terminate(std::string cluster_name) {
   const auto deadline = Clock::now() + options_.terminate_timeout;
   for (const auto& region : all_regions()) {
-    for (;;) {
+    for (bool asked = false;; asked = true) {
       std::vector<Ec2Filter> filters{
           {"tag:" + std::string(kClusterTag), {cluster_name}},
           {"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
       auto instances = co_await describe_all(region, filters);
       if (!instances) co_return instances.error();
       if (instances->empty()) break;  // nothing left that is not already going
+      // Still reported after a terminate: give the cloud a moment before asking again.
+      if (asked) co_await sleep_for(options_.poll_interval);
       std::vector<std::string> ids;
       for (const auto& instance : *instances) ids.push_back(instance.instance_id);
       for (std::size_t begin = 0; begin < ids.size(); begin += kMaxTerminateBatch) {

@@ -49,6 +49,9 @@ struct AwsProviderOptions {
   double requests_per_second = 20;
   double request_burst = 50;
   BackoffPolicy retry{std::chrono::milliseconds(200), 2.0, std::chrono::seconds(10), 0.2, 8};
+  // RunInstances is retried only briefly: an answer that does not come is then resolved by
+  // looking up what its ClientToken made.
+  BackoffPolicy create_retry{std::chrono::milliseconds(200), 2.0, std::chrono::seconds(2), 0.2, 3};
   Duration request_timeout = std::chrono::seconds(20);
   Duration launch_timeout = std::chrono::minutes(10);
   Duration terminate_timeout = std::chrono::minutes(5);
@@ -81,6 +84,7 @@ class AwsProvider final : public Provider {
 
   // One signed EC2 call (rate-limited, retried); the response body on 2xx.
   Task<Result<std::string>> call(std::string region, QueryParams params);
+  Task<Result<std::string>> call(std::string region, QueryParams params, BackoffPolicy retry);
   // Every instance matching the filters in a region, across pages.
   Task<Result<std::vector<Ec2Instance>>> describe_all(std::string region,
                                                       std::vector<Ec2Filter> filters);
@@ -105,6 +109,10 @@ class AwsProvider final : public Provider {
   Task<Result<void>> wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
                                   Clock::time_point deadline);
   Task<void> discard(std::string region, std::vector<std::string> ids);
+  // The live instances a RunInstances with this ClientToken made in the region, in launch order.
+  Task<Result<std::vector<std::string>>> made_by(std::string region, std::string client_token);
+  // Terminates whatever calls with these tokens made, in every region (lost answers' orphans).
+  Task<void> discard_strays(std::vector<std::string> tokens);
   std::vector<std::string> all_regions() const;
 
   asio::any_io_executor executor_;

@@ -8,6 +8,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <set>
 
 namespace skyd::providers::aws {
@@ -568,6 +569,8 @@ Result<Ec2Instance> instance_from(const XmlNode& item) {
   out.state_reason_code = item.text_at("stateReason/code");
   out.state_reason_message = item.text_at("stateReason/message");
   out.lifecycle = item.text_at("instanceLifecycle");
+  out.client_token = item.text_at("clientToken");
+  out.launch_index = std::atoi(item.text_at("amiLaunchIndex").c_str());
   if (const XmlNode* tags = item.child("tagSet")) {
     for (const auto& tag : tags->children)
       if (tag.name == "item") out.tags[tag.text_at("key")] = tag.text_at("value");

@@ -110,7 +110,9 @@ struct Ec2Instance {
   std::string zone;
   std::string state_reason_code;
   std::string state_reason_message;
-  std::string lifecycle;  // "spot" or empty
+  std::string lifecycle;     // "spot" or empty
+  std::string client_token;  // the RunInstances ClientToken that made it
+  int launch_index = 0;      // its place in that call's answer (amiLaunchIndex)
   std::map<std::string, std::string> tags;
 
   std::string tag(std::string_view key) const;

@@ -45,6 +45,7 @@ struct FakeCloud::Instance {
   std::string zone;
   std::string instance_type;
   std::string image_id;
+  std::string client_token;
   std::string ip;
   std::string launch_time;
   bool spot = false;
@@ -61,6 +62,7 @@ struct FakeCloud::Instance {
   std::unique_ptr<http::Server> metadata;  // this instance's own IMDS, on its address
   // Virtual mode: the simulated node's attempts (id -> start) and events.
   std::map<std::string, Clock::time_point> attempts;
+  std::set<std::string> held;  // attempts whose run waits for a release (setup is instant)
   std::vector<Json> events;
 };
 
@@ -121,10 +123,18 @@ Result<FaultRule> fault_from_json(const Json& json) {
       rule.rate = *rate;
     } else if (key == "count") {
       rule.remaining = static_cast<int>(value.as_int().value_or(-1));
+    } else if (key == "no_effect") {
+      rule.no_effect = value.as_bool().value_or(false);
+    } else if (key == "lose_answer_ms") {
+      auto held = duration_ms(value, "faults[].lose_answer_ms");
+      if (!held) return held.error();
+      rule.lose_answer_for = *held;
     } else {
       return make_error(NetErrc::kProtocol, "unknown key faults[]." + key);
     }
   }
+  if (rule.lose_answer_for && rule.code.empty()) rule.code = "(answer lost)";
+  if (rule.no_effect && rule.code.empty()) rule.code = "(no effect)";
   if (rule.code.empty()) return make_error(NetErrc::kProtocol, "a fault needs a code");
   if (!status_set) rule.status = default_status(rule.code);
   if (rule.message.empty()) rule.message = "fakecloud injected " + rule.code;
@@ -175,6 +185,8 @@ void append_instance(std::string& out, const FakeCloud::Instance& instance, int 
            aws::xml_escape(instance.reason_message) + "</message></stateReason>";
   }
   out += "<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType>";
+  if (!instance.client_token.empty())
+    out += "<clientToken>" + aws::xml_escape(instance.client_token) + "</clientToken>";
   if (instance.spot) out += "<instanceLifecycle>spot</instanceLifecycle>";
   out += "<tagSet>";
   for (const auto& [key, value] : instance.tags) {
@@ -361,6 +373,7 @@ http::Router FakeCloud::virtual_node_router() {
   router.add("GET", "/tasks/{id}", "attempt status", handler);
   router.add("GET", "/tasks/{id}/logs", "attempt output", handler);
   router.add("POST", "/tasks/{id}/signal", "cancel the attempt", handler);
+  router.add("POST", "/tasks/{id}/release", "let a held attempt run", handler);
   router.add("GET", "/events", "node events", handler);
   router.add("GET", "/files/{name}", "an upload's state (virtual nodes keep no files)", handler);
   return router;
@@ -491,11 +504,43 @@ Task<http::Response> FakeCloud::ec2(http::Request& request) {
           ? std::string()
           : (aws::param(params, "InstanceMarketOptions.MarketType") == "spot" ? "spot"
                                                                               : "on-demand");
+  std::optional<Duration> lose_answer_for;
   if (auto fault = pick_fault(action, aws::param(params, "Placement.AvailabilityZone").value_or(""),
                               aws::param(params, "InstanceType").value_or(""), market)) {
     if (fault->code == "RequestLimitExceeded") ++throttled_;
-    co_return ec2_error(fault->status, fault->code, fault->message, request_id);
+    if (fault->no_effect && action == "TerminateInstances")
+      co_return terminations_without_effect(request_id, params);
+    if (!fault->lose_answer_for)
+      co_return ec2_error(fault->status, fault->code, fault->message, request_id);
+    lose_answer_for = fault->lose_answer_for;
   }
+  if (lose_answer_for) {
+    // The call happens; its answer comes too late for the client (a lost answer).
+    http::Response done = co_await dispatch(action, region, request_id, std::move(params));
+    ++answers_lost_;
+    asio::steady_timer held(executor_, *lose_answer_for);
+    co_await held.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_return done;
+  }
+  co_return co_await dispatch(action, region, request_id, std::move(params));
+}
+
+http::Response FakeCloud::terminations_without_effect(const std::string& request_id,
+                                                      const Params& params) const {
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<TerminateInstancesResponse" +
+                     std::string(kXmlns) + "><requestId>" + request_id +
+                     "</requestId><instancesSet>";
+  for (const auto& id : aws::param_list(params, "InstanceId")) {
+    body += "<item><instanceId>" + aws::xml_escape(id) + "</instanceId>";
+    append_state(body, "currentState", Ec2State::kShuttingDown);
+    append_state(body, "previousState", Ec2State::kRunning);
+    body += "</item>";
+  }
+  return xml(200, body + "</instancesSet></TerminateInstancesResponse>");
+}
+
+Task<http::Response> FakeCloud::dispatch(std::string action, std::string region,
+                                         std::string request_id, Params params) {
   if (action == "RunInstances") co_return co_await run_instances(region, request_id, params);
   if (action == "DescribeInstances") co_return describe_instances(region, request_id, params);
   if (action == "TerminateInstances") co_return terminate_instances(region, request_id, params);
@@ -612,6 +657,7 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     instance->zone = zone;
     instance->instance_type = type;
     instance->image_id = image;
+    instance->client_token = client_token;
     instance->spot = spot;
     instance->tags = tags;
     instance->security_groups = groups;
@@ -683,8 +729,8 @@ http::Response FakeCloud::describe_instances(const std::string& region,
       describe_ids_max_ = std::max<std::int64_t>(describe_ids_max_, values.size());
     filters.push_back({*name, {values.begin(), values.end()}});
     static const std::set<std::string> kKnown = {
-        "tag-key",       "instance-state-name", "instance-id",   "availability-zone",
-        "instance-type", "instance-lifecycle",  "reservation-id"};
+        "tag-key",       "instance-state-name", "instance-id",    "availability-zone",
+        "instance-type", "instance-lifecycle",  "reservation-id", "client-token"};
     if (!name->starts_with("tag:") && !kKnown.contains(*name)) {
       return ec2_error(400, "InvalidParameterValue", "The filter '" + *name + "' is invalid",
                        request_id);
@@ -716,6 +762,8 @@ http::Response FakeCloud::describe_instances(const std::string& region,
         value = instance.spot ? "spot" : "";
       } else if (filter.name == "reservation-id") {
         value = instance.reservation_id;
+      } else if (filter.name == "client-token") {
+        value = instance.client_token;
       }
       if (!filter.values.contains(value)) return false;
     }
@@ -1081,6 +1129,7 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     body.set("throttled", throttled_);
     body.set("signature_failures", signature_failures_);
     body.set("faults_fired", faults_fired_);
+    body.set("answers_lost", answers_lost_);
     body.set("describe_ids_max", describe_ids_max_);
     co_return http::Response::json(200, body);
   }
@@ -1179,9 +1228,10 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
   const auto now = Clock::now();
   auto status_of = [&](const std::string& attempt) {
     Json body = Json::object();
-    const bool done = now - node->attempts[attempt] >= options_.chaos.virtual_task;
+    const bool held = node->held.contains(attempt);
+    const bool done = !held && now - node->attempts[attempt] >= options_.chaos.virtual_task;
     body.set("attempt_id", attempt);
-    body.set("phase", done ? "SUCCEEDED" : "RUNNING");
+    body.set("phase", held ? "READY" : done ? "SUCCEEDED" : "RUNNING");
     body.set("setup_exit_code", 0);
     body.set("exit_code", done ? Json(0) : Json(nullptr));
     body.set("log_bytes", 0);
@@ -1229,12 +1279,30 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     if (!id || !id->as_string())
       co_return http::Response::error(400, "bad_request", "attempt_id is required");
     const std::string attempt(*id->as_string());
-    node->attempts.try_emplace(attempt, now);
+    const Json* hold = spec->find("hold_run");
+    if (node->attempts.try_emplace(attempt, now).second && hold && hold->as_bool().value_or(false))
+      node->held.insert(attempt);
     co_return http::Response::json(200, status_of(attempt));
   }
   const std::string attempt = request.path_params["id"];
   if (!node->attempts.contains(attempt))
     co_return http::Response::error(404, "not_found", "no attempt " + attempt);
+  if (request.path.ends_with("/release")) {
+    if (node->held.erase(attempt) > 0) node->attempts[attempt] = now;  // the run starts now
+    co_return http::Response::json(200, status_of(attempt));
+  }
+  if (request.path.ends_with("/logs") && node->held.contains(attempt)) {
+    // Nothing is written while the run is held: wait like skylet's long poll does.
+    const auto wait = std::chrono::milliseconds(std::clamp(number("wait_ms"), 0LL, 60000LL));
+    asio::steady_timer timer(executor_, wait);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    http::Response response = http::Response::text(200, "", "application/octet-stream");
+    response.set_header("X-Log-Next-Offset", "0");
+    response.set_header("X-Log-Size", "0");
+    response.set_header("X-Attempt-Phase", "READY");
+    response.set_header("X-Log-Complete", "0");
+    co_return response;
+  }
   if (request.path.ends_with("/logs")) {
     // No output ever; like skylet, the call waits (up to wait_ms) until the task ends.
     const auto finish = node->attempts[attempt] + options_.chaos.virtual_task;

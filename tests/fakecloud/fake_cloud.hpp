@@ -36,6 +36,12 @@ struct FaultRule {
   int status = 400;
   double rate = 1.0;   // the share of matching calls that fail
   int remaining = -1;  // how many more times it fires; -1: forever
+  // Instead of failing, the call is carried out and its answer held back this long (longer than
+  // the client waits: the answer is lost). `code` is then unused.
+  std::optional<Duration> lose_answer_for;
+  // Instead of failing, the call is answered as if done but changes nothing (a cloud that keeps
+  // reporting an instance it said it terminates). `code` is then unused.
+  bool no_effect = false;
 };
 
 struct Chaos {
@@ -100,6 +106,11 @@ class FakeCloud {
 
  private:
   Task<http::Response> ec2(http::Request& request);
+  http::Response terminations_without_effect(
+      const std::string& request_id,
+      const std::vector<std::pair<std::string, std::string>>& params) const;
+  Task<http::Response> dispatch(std::string action, std::string region, std::string request_id,
+                                std::vector<std::pair<std::string, std::string>> params);
   Task<http::Response> run_instances(std::string region, std::string request_id,
                                      std::vector<std::pair<std::string, std::string>> params);
   http::Response describe_instances(const std::string& region, const std::string& request_id,
@@ -136,7 +147,7 @@ class FakeCloud {
   std::map<std::string, std::vector<std::string>> reservations_;  // id -> instance ids
   std::map<std::string, std::string> imds_tokens_;                // issued IMDSv2 tokens
   std::map<std::string, std::int64_t> calls_;                     // action -> count
-  std::int64_t throttled_ = 0, signature_failures_ = 0, faults_fired_ = 0;
+  std::int64_t throttled_ = 0, signature_failures_ = 0, faults_fired_ = 0, answers_lost_ = 0;
   std::int64_t describe_ids_max_ = 0;  // most instance ids one DescribeInstances filtered on
   std::uint64_t next_id_ = 0;
   bool stopping_ = false;

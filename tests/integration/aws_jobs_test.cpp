@@ -2,8 +2,7 @@
 // real skylet): spot recovery across regions, launch failover by error class, and no instance
 // left behind.
 #include "reactor/json.hpp"
-#include "tests/support/fakecloud_process.hpp"
-#include "tests/support/skyd_harness.hpp"
+#include "tests/support/aws_world.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -14,73 +13,12 @@
 namespace skyd::testing {
 namespace {
 
-constexpr const char* kAccessKey = "AKIDEXAMPLE";
-constexpr const char* kSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-
-// fakecloud, and a skyd that uses it as its EC2 endpoint.
-std::map<std::string, std::string> aws_settings(const std::string& endpoint,
-                                                std::map<std::string, std::string> extra) {
-  extra.insert({{"aws_enabled", "true"},
-                {"aws_endpoint", endpoint},
-                {"aws_regions", "us-east-1,us-west-2,eu-west-1"}});
-  return extra;
-}
-
-struct AwsWorld {
-  explicit AwsWorld(std::vector<std::string> cloud_flags = {}, std::string secret = kSecret,
-                    std::map<std::string, std::string> settings = {})
-      : cloud(dir, std::move(cloud_flags)),
-        skyd(aws_settings(cloud.url(), std::move(settings)),
-             SkydHarness::Environment{{{"AWS_ACCESS_KEY_ID", kAccessKey},
-                                       {"AWS_SECRET_ACCESS_KEY", secret},
-                                       {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
-                                       {"AWS_EC2_METADATA_DISABLED", "true"}}}) {}
-  ~AwsWorld() {
-    skyd.sky({"jobs", "cancel", "-a", "-y"});
-    skyd.no_machines_left();
-  }
-
-  std::string admin(const std::string& method, const std::string& target,
-                    const std::string& body = "") {
-    std::vector<std::string> argv{"/usr/bin/curl", "-s", "-X", method, cloud.url() + target};
-    if (!body.empty())
-      argv.insert(argv.end(), {"-H", "Content-Type: application/json", "-d", body});
-    return run_command(argv).out;
-  }
-  long long live_instances() {
-    auto stats = parse_json(admin("GET", "/_admin/stats"));
-    return stats && stats->find("live") ? stats->find("live")->as_int().value_or(-1) : -1;
-  }
-  // Every "launching cluster ... on aws/<region>/<zone>" of the job's controller log, in order.
-  std::vector<std::string> launch_zones(long long id) {
-    const std::string log =
-        skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
-    std::vector<std::string> zones;
-    std::regex launching("launching cluster \\S+ on aws/([a-z0-9-]+/[a-z0-9-]+)");
-    for (std::sregex_iterator it(log.begin(), log.end(), launching), end; it != end; ++it)
-      zones.push_back((*it)[1]);
-    return zones;
-  }
-
-  TempDir dir;
-  FakeCloudProcess cloud;
-  SkydHarness skyd;
-};
-
 std::string waiting_spot_job(const std::string& marks, const std::string& recovery = "") {
   return "name: spot-aws\nresources:\n  cloud: aws\n  instance_type: m6i.large\n  use_spot: "
          "true\n" +
          recovery + "envs:\n  MARKS: " + marks +
          "\nrun: |\n  n=$(cat $MARKS/runs 2>/dev/null || echo 0); echo $((n+1)) > $MARKS/runs\n"
          "  if [ $n -eq 0 ]; then sleep 1000; fi\n  echo finished on run $((n+1))\n";
-}
-
-bool wait_for(const std::function<bool()>& ready) {
-  for (int i = 0; i < 600; ++i) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
 }
 
 TEST(AwsJobs, ASpotPreemptionRecoversInAnotherRegionFirst) {

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace skyd::testing {
 namespace {
@@ -41,7 +42,8 @@ Task<Finished> follow_to_end(http::Client* http, providers::Node node, std::stri
   Finished finished;
   std::uint64_t offset = 0;
   for (;;) {
-    auto chunk = co_await skylet.logs(node, attempt_id, offset, std::chrono::seconds(5));
+    auto chunk = co_await skylet.logs(node, attempt_id, offset, std::chrono::seconds(5),
+                                      std::chrono::seconds(10));
     if (!chunk) throw std::runtime_error(chunk.error().message());
     finished.output += chunk->bytes;
     offset = chunk->next_offset;
@@ -127,6 +129,24 @@ class LocalProviderTest : public ::testing::Test {
                                               AttemptRequest request) {
     SkyletClient skylet(*http, kToken);
     co_return co_await skylet.start(node, request);
+  }
+
+  // Polls the attempt's status until it reaches `phase` (or 10 s pass); the last status seen.
+  AttemptStatus wait_for_attempt(const providers::Node& node, const std::string& id,
+                                 const std::string& phase) {
+    AttemptStatus seen;
+    for (int i = 0; i < 500 && seen.phase != phase; ++i) {
+      auto status = on_shard<Result<AttemptStatus>>(
+          [this, node, id] { return poll_status(http_, node, id); });
+      if (status) seen = *status;
+      if (seen.phase != phase) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return seen;
+  }
+  static Task<Result<AttemptStatus>> poll_status(http::Client* http, providers::Node node,
+                                                 std::string id) {
+    SkyletClient skylet(*http, kToken);
+    co_return co_await skylet.status(node, id);
   }
 
   Finished run_to_end(const providers::Node& node, const std::string& attempt_id) {
@@ -351,6 +371,43 @@ std::vector<pid_t> groups_of(const std::string& sandbox) {
   pid_t pgid;
   while (in >> pgid) groups.push_back(pgid);
   return groups;
+}
+
+Task<Result<AttemptStatus>> attempt_call(http::Client* http, providers::Node node, std::string id,
+                                         std::string what) {
+  SkyletClient skylet(*http, kToken);
+  if (what == "release") co_return co_await skylet.release(node, id);
+  co_return co_await skylet.cancel(node, id);
+}
+
+TEST_F(LocalProviderTest, AHeldAttemptSetsUpAtOnceButRunsOnlyOnceReleased) {
+  const Cluster cluster = launch("held-1", 1);
+  const auto& node = cluster.nodes[0];
+  AttemptRequest request{
+      "h1", "echo set up; touch setup-done", "echo ran; touch ran", {}, {}, node.workdir, true};
+  start(node, request);
+  const auto ready = wait_for_attempt(node, "h1", "READY");
+  EXPECT_EQ(ready.phase, "READY");
+  EXPECT_TRUE(std::filesystem::exists(node.workdir + "/setup-done"));
+  EXPECT_FALSE(std::filesystem::exists(node.workdir + "/ran")) << "the run waits for its release";
+  auto released = on_shard<Result<AttemptStatus>>(
+      [this, node] { return attempt_call(http_, node, "h1", "release"); });
+  ASSERT_TRUE(released) << released.error().message();
+  auto finished = run_to_end(node, "h1");
+  EXPECT_EQ(finished.status.phase, "SUCCEEDED");
+  EXPECT_EQ(finished.output, "set up\nran\n");
+}
+
+TEST_F(LocalProviderTest, AHeldAttemptThatIsCancelledNeverRuns) {
+  const Cluster cluster = launch("held-2", 1);
+  const auto& node = cluster.nodes[0];
+  start(node, AttemptRequest{"h2", "", "touch ran", {}, {}, node.workdir, true});
+  wait_for_attempt(node, "h2", "READY");
+  auto cancelled = on_shard<Result<AttemptStatus>>(
+      [this, node] { return attempt_call(http_, node, "h2", "cancel"); });
+  ASSERT_TRUE(cancelled) << cancelled.error().message();
+  EXPECT_EQ(cancelled->phase, "CANCELLED");
+  EXPECT_FALSE(std::filesystem::exists(node.workdir + "/ran"));
 }
 
 TEST_F(LocalProviderTest, CancelLeavesNoProcessBehind) {

@@ -1,0 +1,84 @@
+#pragma once
+// fakecloud and a skyd that uses it as its EC2 endpoint, for integration tests of managed jobs on
+// AWS: the fake account's keys, fakecloud's admin API, and the controller log's launches.
+
+#include "reactor/json.hpp"
+#include "tests/support/fakecloud_process.hpp"
+#include "tests/support/skyd_harness.hpp"
+
+#include <functional>
+#include <map>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace skyd::testing {
+
+inline constexpr const char* kAccessKey = "AKIDEXAMPLE";
+inline constexpr const char* kSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+// skyd's settings for fakecloud as its EC2 endpoint.
+inline std::map<std::string, std::string> aws_settings(const std::string& endpoint,
+                                                       std::map<std::string, std::string> extra) {
+  extra.insert({{"aws_enabled", "true"},
+                {"aws_endpoint", endpoint},
+                {"aws_regions", "us-east-1,us-west-2,eu-west-1"}});
+  return extra;
+}
+
+// The environment a skyd needs to sign its calls to fakecloud with the fake account's keys.
+inline SkydHarness::Environment aws_environment(const std::string& secret = kSecret) {
+  return SkydHarness::Environment{{{"AWS_ACCESS_KEY_ID", kAccessKey},
+                                   {"AWS_SECRET_ACCESS_KEY", secret},
+                                   {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
+                                   {"AWS_EC2_METADATA_DISABLED", "true"}}};
+}
+
+struct AwsWorld {
+  explicit AwsWorld(std::vector<std::string> cloud_flags = {}, std::string secret = kSecret,
+                    std::map<std::string, std::string> settings = {})
+      : cloud(dir, std::move(cloud_flags)),
+        skyd(aws_settings(cloud.url(), std::move(settings)), aws_environment(secret)) {}
+  ~AwsWorld() {
+    skyd.sky({"jobs", "cancel", "-a", "-y"});
+    skyd.no_machines_left();
+  }
+
+  std::string admin(const std::string& method, const std::string& target,
+                    const std::string& body = "") {
+    std::vector<std::string> argv{"/usr/bin/curl", "-s", "-X", method, cloud.url() + target};
+    if (!body.empty())
+      argv.insert(argv.end(), {"-H", "Content-Type: application/json", "-d", body});
+    return run_command(argv).out;
+  }
+  long long live_instances() {
+    auto stats = parse_json(admin("GET", "/_admin/stats"));
+    return stats && stats->find("live") ? stats->find("live")->as_int().value_or(-1) : -1;
+  }
+  // Every "launching cluster ... on aws/<region>/<zone>" of the job's controller log, in order.
+  std::vector<std::string> launch_zones(long long id) {
+    const std::string log =
+        skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
+    std::vector<std::string> zones;
+    std::regex launching("launching cluster \\S+ on aws/([a-z0-9-]+/[a-z0-9-]+)");
+    for (std::sregex_iterator it(log.begin(), log.end(), launching), end; it != end; ++it)
+      zones.push_back((*it)[1]);
+    return zones;
+  }
+
+  TempDir dir;
+  FakeCloudProcess cloud;
+  SkydHarness skyd;
+};
+
+// Polls `ready` every 50 ms for up to 30 s.
+inline bool wait_for(const std::function<bool()>& ready) {
+  for (int i = 0; i < 600; ++i) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+}  // namespace skyd::testing
