@@ -959,11 +959,37 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
   }
   watchers.cancel_all();
   co_await watchers.wait();
+  if (outcome.kind == MonitorOutcome::Kind::kUserFailure && placement.candidate.use_spot) {
+    // A task that dies of its notice (SIGTERM) may be seen before the notice itself is.
+    if (auto window = co_await pending_notice(index, task.attempt, placement)) {
+      outcome.kind = MonitorOutcome::Kind::kPreempted;
+      outcome.reason = "spot preemption notice";
+      outcome.machines_alive = true;
+      outcome.notice_window = *window;
+    }
+  }
   if (outcome.kind == MonitorOutcome::Kind::kUserFailure) {
     co_await stop_attempts(placement, index,
                            task.attempt);  // the other nodes stop with the failed one
   }
   co_return outcome;
+}
+
+Task<std::optional<Duration>> JobRunner::pending_notice(int index, int attempt_number,
+                                                        const Placement& placement) {
+  SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
+  for (const auto& node : placement.cluster.nodes) {
+    auto events = co_await skylet.events(node, 0, Duration::zero());
+    if (!events) continue;
+    for (const auto& event : *events) {
+      const Json* kind = event.find("kind");
+      if (kind && kind->as_string() == std::string_view("spot_notice")) {
+        logs_.record("spot notice from node " + std::to_string(node.rank) + ": " + event.dump());
+        co_return notice_window(event, std::chrono::system_clock::now());
+      }
+    }
+  }
+  co_return std::nullopt;
 }
 
 Task<std::optional<std::string>> JobRunner::machines_gone(Placement placement) {

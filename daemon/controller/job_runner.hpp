@@ -110,6 +110,9 @@ class JobRunner {
                          Event* changed);
   Task<void> watch_events(int index, int attempt_number, providers::Node node, Event* notice,
                           Duration* window);
+  // The window a spot notice on one of the placement's nodes leaves, if one came.
+  Task<std::optional<Duration>> pending_notice(int index, int attempt_number,
+                                               const Placement& placement);
   // After a short grace: why the placement's machines no longer stand, if they do not.
   Task<std::optional<std::string>> machines_gone(Placement placement);
   Task<void> stop_attempts(const Placement& placement, int index, int attempt_number);

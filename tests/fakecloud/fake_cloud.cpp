@@ -57,6 +57,7 @@ struct FakeCloud::Instance {
   std::optional<aws::SkyletBoot> boot;
   std::string notice;  // the spot/instance-action document once the instance is marked
   std::chrono::system_clock::time_point requested_at, noticed_at;  // RunInstances; the notice
+  Clock::time_point noticed_steady;                                // the notice, for virtual tasks
   bool dead = false;  // died silently: still "running" to EC2, but nothing answers
   std::unique_ptr<Process> skylet;
   std::unique_ptr<http::Server> metadata;  // this instance's own IMDS, on its address
@@ -249,7 +250,8 @@ Result<Chaos> Chaos::from_json(const Json& json) {
       {"virtual_task_ms", &Chaos::virtual_task}};
   const std::pair<const char*, std::optional<Duration> Chaos::*> kIntervals[] = {
       {"preemption_mean_interval_ms", &Chaos::preemption_mean_interval},
-      {"silent_death_mean_interval_ms", &Chaos::silent_death_mean_interval}};
+      {"silent_death_mean_interval_ms", &Chaos::silent_death_mean_interval},
+      {"virtual_exit_after_notice_ms", &Chaos::virtual_exit_after_notice}};
   for (const auto& [key, value] : *json.as_object()) {
     bool known = false;
     if (key == "faults") {
@@ -1008,6 +1010,7 @@ Task<void> FakeCloud::preempt(std::string instance_id, Duration grace) {
   notice.set("time", aws::format_iso8601(when));
   instance->notice = notice.dump();
   instance->noticed_at = std::chrono::system_clock::now();
+  instance->noticed_steady = Clock::now();
   Json event = Json::object();
   event.set("kind", "spot_notice");
   event.set("source", "instance-metadata");
@@ -1226,14 +1229,32 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
   if (!node)
     co_return http::Response::error(401, "unauthorized", "a valid bearer token is required");
   const auto now = Clock::now();
+  // When a virtual attempt ends: after virtual_task, or sooner when it exits on a notice.
+  struct Ending {
+    Clock::time_point at;
+    bool on_notice = false;
+  };
+  auto ending_of = [&](const std::string& attempt) {
+    Ending ending{node->attempts[attempt] + options_.chaos.virtual_task};
+    const auto& exit_after = options_.chaos.virtual_exit_after_notice;
+    if (exit_after && !node->notice.empty() && node->noticed_steady + *exit_after < ending.at)
+      ending = Ending{node->noticed_steady + *exit_after, true};
+    return ending;
+  };
+  auto phase_at = [&](const std::string& attempt, Clock::time_point when) {
+    const Ending ending = ending_of(attempt);
+    if (when < ending.at) return "RUNNING";
+    return ending.on_notice ? "FAILED" : "SUCCEEDED";
+  };
   auto status_of = [&](const std::string& attempt) {
     Json body = Json::object();
     const bool held = node->held.contains(attempt);
-    const bool done = !held && now - node->attempts[attempt] >= options_.chaos.virtual_task;
+    const std::string phase = held ? "READY" : phase_at(attempt, now);
+    const bool done = phase == "SUCCEEDED" || phase == "FAILED";
     body.set("attempt_id", attempt);
-    body.set("phase", held ? "READY" : done ? "SUCCEEDED" : "RUNNING");
+    body.set("phase", phase);
     body.set("setup_exit_code", 0);
-    body.set("exit_code", done ? Json(0) : Json(nullptr));
+    body.set("exit_code", !done ? Json(nullptr) : Json(phase == "FAILED" ? 143 : 0));
     body.set("log_bytes", 0);
     return body;
   };
@@ -1304,19 +1325,23 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     co_return response;
   }
   if (request.path.ends_with("/logs")) {
-    // No output ever; like skylet, the call waits (up to wait_ms) until the task ends.
-    const auto finish = node->attempts[attempt] + options_.chaos.virtual_task;
+    // No output ever; like skylet, the call waits (up to wait_ms) until the task ends (a notice
+    // that comes meanwhile does not cut the wait short: the next poll sees it).
+    const auto finish = ending_of(attempt).at;
     const auto wait = std::chrono::milliseconds(std::clamp(number("wait_ms"), 0LL, 60000LL));
     if (now < finish && wait > Duration::zero()) {
       asio::steady_timer timer(executor_, std::min<Duration>(wait, finish - now));
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    const bool done = Clock::now() >= finish;
+    node = live_node_with(*authorization);
+    if (!node)
+      co_return http::Response::error(401, "unauthorized", "a valid bearer token is required");
+    const std::string phase = phase_at(attempt, Clock::now());
     http::Response response = http::Response::text(200, "", "application/octet-stream");
     response.set_header("X-Log-Next-Offset", "0");
     response.set_header("X-Log-Size", "0");
-    response.set_header("X-Attempt-Phase", done ? "SUCCEEDED" : "RUNNING");
-    response.set_header("X-Log-Complete", done ? "1" : "0");
+    response.set_header("X-Attempt-Phase", phase);
+    response.set_header("X-Log-Complete", phase == "RUNNING" ? "0" : "1");
     co_return response;
   }
   co_return http::Response::json(200, status_of(attempt));

@@ -55,6 +55,9 @@ struct Chaos {
   std::optional<Duration> silent_death_mean_interval;   // random nodes that die unannounced
   Duration virtual_boot = std::chrono::milliseconds(50);
   Duration virtual_task = std::chrono::seconds(1);
+  // A virtual task that checkpoints and exits (143, as on SIGTERM) this long after its node's
+  // spot notice; unset: it ignores the notice and runs on until the machine goes.
+  std::optional<Duration> virtual_exit_after_notice;
 
   // Reads the JSON config shape documented in tests/fakecloud/README.md; unknown keys are errors.
   static Result<Chaos> from_json(const Json& json);

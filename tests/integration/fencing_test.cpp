@@ -101,10 +101,11 @@ TEST(NeverTwoLiveAttempts, ASpotNoticeRunsTheReplacementOnlyOnceTheOldTaskHasSto
 }
 
 TEST(NeverTwoLiveAttempts, ANoticedTaskThatStopsAtOnceIsReplacedWellInsideTheWindow) {
-  // A checkpoint-aware task: it hears the notice as SIGUSR1 and exits; the replacement runs as
-  // soon as it has, not at the window's end.
+  // A checkpoint-aware task: it hears the notice as SIGTERM, checkpoints and dies of it (143);
+  // that is a preemption, not the task's failure, and the replacement runs as soon as it has
+  // died, not at the window's end.
   SkydHarness skyd(std::map<std::string, std::string>{{"local_preemption_grace", "30s"},
-                                                      {"spot_notice_signal", "USR1"}});
+                                                      {"spot_notice_signal", "TERM"}});
   const auto yaml = skyd.write_file(
       "aware.yaml",
       "name: aware\nresources:\n  infra: local\n  use_spot: true\nfile_mounts:\n  ~/ckpt:\n"
@@ -115,7 +116,7 @@ TEST(NeverTwoLiveAttempts, ANoticedTaskThatStopsAtOnceIsReplacedWellInsideTheWin
       "  if ! flock -n 9; then echo taken >> \"$LOCK_DIR/violations\"; exit 3; fi\n"
       "  if [ -f \"$LOCK_DIR/first\" ]; then echo second run; exit 0; fi\n"
       "  touch \"$LOCK_DIR/first\"\n"
-      "  trap 'echo checkpointed; exit 0' USR1\n"
+      "  trap 'echo checkpointed; exit 143' TERM\n"
       "  while true; do sleep 0.05; done\n");
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   const std::string lock_dir = skyd.bucket("aware-ckpt");
