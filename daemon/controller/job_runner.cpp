@@ -6,6 +6,7 @@
 
 #include "daemon/controller/controller_metrics.hpp"
 #include "daemon/skylet_client.hpp"
+#include "daemon/spec/names.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "daemon/task_env.hpp"
 #include "reactor/crypto.hpp"
@@ -78,13 +79,6 @@ catalog::Candidate candidate_from_json(const Json& json) {
   return candidate;
 }
 
-// The bucket a bucket URL names: "s3://my-bucket/path" -> "my-bucket".
-std::string bucket_of_url(const std::string& url) {
-  const auto scheme = url.find("://");
-  std::string rest = scheme == std::string::npos ? url : url.substr(scheme + 3);
-  return rest.substr(0, rest.find('/'));
-}
-
 std::vector<providers::MountRequest> mounts_of(const spec::Task& task) {
   using providers::MountRequest;
   std::vector<MountRequest> mounts;
@@ -99,12 +93,12 @@ std::vector<providers::MountRequest> mounts_of(const spec::Task& task) {
         break;
       case spec::FileMount::Kind::kBucketUrl:
         request.bucket =
-            bucket_of_url(mount.sources.empty() ? std::string() : mount.sources.front());
+            spec::bucket_of_url(mount.sources.empty() ? std::string() : mount.sources.front());
         request.mode = mounted ? MountRequest::Mode::kMount : MountRequest::Mode::kCopy;
         break;
       case spec::FileMount::Kind::kStorage:
         request.bucket = mount.bucket_name.value_or(
-            mount.sources.empty() ? std::string() : bucket_of_url(mount.sources.front()));
+            mount.sources.empty() ? std::string() : spec::bucket_of_url(mount.sources.front()));
         request.mode = mounted ? MountRequest::Mode::kMount : MountRequest::Mode::kCopy;
         break;
     }

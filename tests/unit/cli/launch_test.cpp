@@ -121,6 +121,31 @@ TEST(PrepareLaunch, PipelineTaskNamesDefaultFromJob) {
   EXPECT_EQ(launch->pipeline.tasks[1].name, "mine-1");
 }
 
+TEST(PrepareLaunch, NamesMadeUpForAPipelineAreCheckedBeforeSubmitting) {
+  // A valid job name whose derived task names ("a---b-0") are not valid task names.
+  const auto yaml = write_temp("pipe3.yaml", "run: a\n---\nrun: b\n");
+  auto options = parse_launch_args({yaml, "-n", "a---b"});
+  ASSERT_TRUE(options);
+  auto launch = prepare_launch(*options);
+  ASSERT_FALSE(launch);
+  EXPECT_CONTAINS(launch.error().detail, "(as submitted): tasks[0].name: expected a task name");
+}
+
+TEST(PrepareLaunch, AGeneratedJobNameFollowsTheNameRulesWhateverTheUser) {
+  const char* saved = std::getenv("USER");
+  const std::string user = saved ? saved : "";
+  setenv("USER", "jo.hn doe_", 1);
+  const auto yaml = write_temp("unnamed.yaml", "run: x\n");
+  auto options = parse_launch_args({yaml});
+  ASSERT_TRUE(options);
+  auto launch = prepare_launch(*options);
+  setenv("USER", user.c_str(), 1);
+  ASSERT_TRUE(launch) << launch.error().detail;
+  EXPECT_TRUE(launch->job_name.starts_with("sky-")) << launch->job_name;
+  EXPECT_TRUE(launch->job_name.ends_with("-jo-hn-doe")) << launch->job_name;
+  EXPECT_TRUE(spec::is_valid_job_name(launch->job_name)) << launch->job_name;
+}
+
 TEST(PrepareLaunch, ResourceOverridesRefusedForPipelines) {
   const auto yaml = write_temp("pipe2.yaml", "run: a\n---\nrun: b\n");
   auto options = parse_launch_args({yaml, "--cpus", "2"});
@@ -189,8 +214,8 @@ TEST(SkyBinary, ExitCodes) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_CONTAINS(bad.output,
                   "bad.yaml:2:3: resources.gpu: unknown field `gpu` (did you mean `gpus`?)");
-  SkyRun submit = run_sky("--socket /nonexistent/skyd.sock jobs launch -y " + std::string(EXAMPLES_DIR) +
-                          "/local_hello.yaml");
+  SkyRun submit = run_sky("--socket /nonexistent/skyd.sock jobs launch -y " +
+                          std::string(EXAMPLES_DIR) + "/local_hello.yaml");
   EXPECT_EQ(submit.exit_code, 1);
   EXPECT_CONTAINS(submit.output, "cannot reach skyd at /nonexistent/skyd.sock");
   EXPECT_CONTAINS(submit.output, "Start it with:  skyd --state-dir");
