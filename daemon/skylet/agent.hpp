@@ -14,6 +14,10 @@
 
 namespace skyd::skylet {
 
+// The largest request body the agent reads: a POST /tasks carries a setup and a run script of up
+// to 8 MiB each (more once escaped in JSON) and the task's environment.
+inline constexpr std::size_t kMaxRequestBodyBytes = 64u << 20;
+
 struct AgentOptions {
   std::string token;     // the per-cluster bearer token
   std::string work_dir;  // attempts/, uploads/, pgids, spot_notice

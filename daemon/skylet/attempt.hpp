@@ -1,8 +1,8 @@
 #pragma once
-// One task attempt on a node: `setup` then `run`, each as `bash -c SCRIPT` in its own process
-// group, in the task's working directory, with exactly the environment the controller sent. Output
-// goes to the attempt's log; exit codes and the phase are kept for status calls. Belongs to the
-// skylet's single shard.
+// One task attempt on a node: `setup` then `run`, each written to a file in the attempt's directory
+// and run as `/bin/bash FILE` in its own process group, in the task's working directory, with
+// exactly the environment the controller sent. Output goes to the attempt's log; exit codes and the
+// phase are kept for status calls. Belongs to the skylet's single shard.
 
 #include "daemon/skylet/attempt_log.hpp"
 #include "reactor/error.hpp"
@@ -22,6 +22,9 @@ enum class Phase { kSettingUp, kRunning, kSucceeded, kFailed, kFailedSetup, kCan
 std::string_view to_string(Phase phase);
 bool is_finished(Phase phase);
 
+// An attempt id names a directory: a plain file name of at most this many characters.
+inline constexpr std::size_t kMaxAttemptIdLength = 128;
+
 struct AttemptSpec {
   std::string id;  // idempotency key: one attempt id runs once
   std::string setup;
@@ -30,11 +33,13 @@ struct AttemptSpec {
   std::map<std::string, std::string> setup_env;  // only for setup (SKYPILOT_SETUP_NODE_RANK)
   std::string workdir;                           // the working directory; must exist
 
+  // Errors (kProtocol) name the field: an id that is not a plain file name, a field that is not
+  // a string, a NUL byte anywhere (it would cut a C string short), an env key with '='.
   static Result<AttemptSpec> from_json(const Json& body);
 };
 
 struct NodePaths {
-  std::string attempts_dir;  // <work>/attempts/<id>/output.log
+  std::string attempts_dir;  // <work>/attempts/<id>/{output.log,setup.sh,run.sh}
   std::string pgid_file;     // every process group started, one per line (for the provider's sweep)
   std::map<std::string, std::string> base_env;  // what every task gets beneath its own env
 };

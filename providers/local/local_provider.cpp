@@ -1,6 +1,7 @@
 #include "providers/local/local_provider.hpp"
 
 #include "reactor/blocking.hpp"
+#include "reactor/file_names.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/json.hpp"
 #include "reactor/log.hpp"
@@ -355,6 +356,20 @@ Task<Result<Cluster>> LocalProvider::launch(LaunchRequest request) {
     co_return make_error(ProviderErrc::kInvalid, "a cluster needs at least one node");
   if (request.skylet_token.size() < 16)
     co_return make_error(ProviderErrc::kInvalid, "the skylet token is too short");
+  // Both names become directories under root_dir; whatever checked them before, nothing here may
+  // reach outside it.
+  if (!is_plain_file_name(request.cluster_name, kMaxFileNameLength)) {
+    co_return make_error(ProviderErrc::kInvalid,
+                         "cluster name `" + request.cluster_name + "` is not a plain file name");
+  }
+  for (const auto& mount : request.mounts) {
+    if (!mount.bucket.empty() && !is_plain_file_name(mount.bucket, kMaxFileNameLength)) {
+      co_return make_error(ProviderErrc::kInvalid,
+                           "bucket `" + mount.bucket + "` (file_mounts " + mount.destination +
+                               ") is not a plain directory name; it would leave " +
+                               options_.root_dir + "/buckets");
+    }
+  }
   const std::string dir = cluster_dir(request.cluster_name);
 
   if (auto existing = load(request.cluster_name)) {
