@@ -37,4 +37,10 @@ struct DaemonInfo {
 
 http::Router make_api_router(const DaemonInfo& info, Controller* controller);
 
+// The answer for an error from the controller or the store: 404 (not found), 400 (invalid), 503
+// (the database is unavailable), else 500. The store's own text (PostgreSQL's messages name
+// tables, constraints and values) goes to the log only: the caller gets a message of ours that
+// says what failed (`doing`, "submitting the job").
+http::Response response_for_error(const Error& error, std::string_view doing);
+
 }  // namespace skyd::daemon

@@ -231,8 +231,7 @@ Task<void> Controller::supervise_on(ShardContext* shard, store::JobId id) {
 }
 
 Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
-  auto pipeline = spec::pipeline_from_json(request.pipeline_json, "the submitted job");
-  if (!pipeline) co_return invalid(pipeline.error().message());
+  const spec::Pipeline* pipeline = &request.pipeline;
   if (pipeline->tasks.empty()) co_return invalid("a job needs at least one task");
 
   // Workdirs are snapshotted now, so later edits do not change the job; done before the job

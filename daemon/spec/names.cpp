@@ -85,6 +85,14 @@ std::string bucket_name_problem(std::string_view name) {
   return {};
 }
 
+std::string script_size_problem(std::string_view task_name, std::size_t bytes) {
+  if (bytes <= kMaxScriptBytes) return {};
+  return (task_name.empty() ? std::string("the script")
+                            : "the script of task `" + std::string(task_name) + "`") +
+         " is " + std::to_string(bytes) + " bytes; a script may be at most " +
+         std::to_string(kMaxScriptBytes) + " bytes (8 MiB)";
+}
+
 std::string bucket_of_url(std::string_view url) {
   const auto scheme = url.find("://");
   if (scheme == std::string_view::npos) return {};

@@ -36,6 +36,8 @@ std::string bucket_of_url(std::string_view url);
 // environment variable travels through execve, whose limit for one "KEY=VALUE" string is 128 KiB
 // (MAX_ARG_STRLEN, the NUL included), and all of them share the argument space.
 inline constexpr std::size_t kMaxScriptBytes = 8u << 20;
+// Empty when a script of `bytes` fits, else what to say (naming the task when it has a name).
+std::string script_size_problem(std::string_view task_name, std::size_t bytes);
 inline constexpr std::size_t kMaxEnvEntryBytes = (128u << 10) - 1;
 inline constexpr std::size_t kMaxEnvTotalBytes = 1u << 20;
 

@@ -588,11 +588,9 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
     const YAML::Node node = doc[std::string(key)];
     if (!node || node.IsNull()) continue;
     std::string text = string_value(node, child_path(path, key));
-    if (text.size() > kMaxScriptBytes) {
-      fail(SpecErrc::kInvalid, node, child_path(path, key),
-           (task.name ? "the script of task `" + *task.name + "`" : std::string("the script")) +
-               " is " + std::to_string(text.size()) + " bytes; a script may be at most " +
-               std::to_string(kMaxScriptBytes) + " bytes (8 MiB)");
+    if (const std::string problem = script_size_problem(task.name.value_or(""), text.size());
+        !problem.empty()) {
+      fail(SpecErrc::kInvalid, node, child_path(path, key), problem);
     }
     if (key == "setup") task.setup = std::move(text);
     if (key == "run") task.run = std::move(text);
