@@ -207,6 +207,20 @@ TEST(SkyBinary, ExamplesChooseExpectedPlaces) {
   EXPECT_CONTAINS(pipeline.output, "p3.16xlarge  ");  // the on-demand alternative of any_of
 }
 
+TEST(SkyBinary, JobIdsAreCanonicalPositiveIntegers) {
+  // Refused before any daemon is asked (none listens on this socket).
+  const std::string socket = "--socket /nonexistent/skyd.sock ";
+  for (const char* command : {"jobs cancel -y 01", "jobs cancel -y 0", "jobs logs 1x",
+                              "jobs logs 007", "jobs preempt 01"}) {
+    SkyRun run = run_sky(socket + command);
+    EXPECT_EQ(run.exit_code, 2) << command << "\n" << run.output;
+    EXPECT_FALSE(run.output.find("cannot reach skyd") != std::string::npos) << run.output;
+  }
+  EXPECT_CONTAINS(run_sky(socket + "jobs cancel -y 01").output,
+                  "'01' is not a job ID (a positive integer)");
+  EXPECT_CONTAINS(run_sky(socket + "jobs logs 3 01").output, "'01' is not a task index");
+}
+
 TEST(SkyBinary, ExitCodes) {
   EXPECT_EQ(run_sky("jobs launch --dryrun --bogus x.yaml").exit_code, 2);
   SkyRun bad =
