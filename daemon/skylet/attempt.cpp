@@ -144,8 +144,38 @@ Attempt::Attempt(asio::any_io_executor executor, AttemptSpec spec, const NodePat
       finished_(executor),
       started_at_ms_(now_ms()) {}
 
-Task<std::optional<int>> Attempt::run_step(const std::string& script, bool is_setup) {
+std::string Attempt::script_path(bool is_setup) const {
+  return attempt_dir(paths_, spec_.id) + (is_setup ? "/setup.sh" : "/run.sh");
+}
+
+Task<bool> Attempt::prepare() {
+  // Scripts run from files in the attempt's directory, not as `bash -c SCRIPT`: an argument may
+  // be at most 128 KiB (MAX_ARG_STRLEN), a script up to 8 MiB. Written off the shard, before
+  // run(), so the first step starts without waiting once run() is spawned.
+  std::vector<std::pair<std::string, std::string>> files;
+  if (!spec_.setup.empty()) files.emplace_back(script_path(true), spec_.setup);
+  if (!spec_.run.empty()) files.emplace_back(script_path(false), spec_.run);
+  std::function<std::string()> write = [files] {
+    for (const auto& [path, script] : files) {
+      if (auto written = write_small_file(path, script); !written) return written.error().message();
+    }
+    return std::string();
+  };
+  const std::string failed = co_await run_blocking<std::string>(std::move(write));
+  if (failed.empty()) co_return true;
+  log_.append("[skylet: cannot write the task's scripts: " + failed + "]\n");
+  phase_ = Phase::kFailed;
+  exit_code_ = 127;
+  ended_at_ms_ = now_ms();
+  log_.close();
+  finished_.set();
+  logger("skylet")->error("attempt not started id={} error=\"{}\"", spec_.id, failed);
+  co_return false;
+}
+
+Task<std::optional<int>> Attempt::run_step(bool is_setup) {
   using namespace asio::experimental::awaitable_operators;
+  if (cancel_requested_) co_return std::nullopt;  // cancelled before it started: never runs
   auto env = paths_.base_env;
   for (const auto& [key, value] : spec_.env) env[key] = value;
   if (is_setup) {
@@ -154,20 +184,9 @@ Task<std::optional<int>> Attempt::run_step(const std::string& script, bool is_se
   std::vector<std::string> environment;
   for (const auto& [key, value] : env) environment.push_back(key + "=" + value);
 
-  // The script runs from a file in the attempt's directory, not as `bash -c SCRIPT`: an argument
-  // may be at most 128 KiB (MAX_ARG_STRLEN), a script up to 8 MiB. $0 is the file's path.
-  const std::string path = attempt_dir(paths_, spec_.id) + (is_setup ? "/setup.sh" : "/run.sh");
-  std::function<std::string()> write = [path, script] {
-    auto written = write_small_file(path, script);
-    return written ? std::string() : written.error().message();
-  };
-  if (const std::string failed = co_await run_blocking<std::string>(std::move(write));
-      !failed.empty()) {
-    log_.append("[skylet: cannot write the script: " + failed + "]\n");
-    co_return 127;
-  }
+  // $0 is the script file's path; there are no positional arguments.
   ProcessOptions options;
-  options.argv = {"/bin/bash", path};
+  options.argv = {"/bin/bash", script_path(is_setup)};
   options.environment = std::move(environment);
   options.working_dir = spec_.workdir;
   auto spawned = Process::spawn(executor_, std::move(options));
@@ -190,7 +209,7 @@ Task<void> Attempt::run() {
   logger("skylet")->info("attempt started id={}", spec_.id);
   if (!spec_.setup.empty()) {
     phase_ = Phase::kSettingUp;
-    setup_exit_code_ = co_await run_step(spec_.setup, true);
+    setup_exit_code_ = co_await run_step(true);
     if (cancel_requested_) {
       phase_ = Phase::kCancelled;
     } else if (*setup_exit_code_ != 0) {
@@ -199,7 +218,7 @@ Task<void> Attempt::run() {
   }
   if (!is_finished(phase_)) {
     phase_ = Phase::kRunning;
-    exit_code_ = spec_.run.empty() ? 0 : co_await run_step(spec_.run, false);
+    exit_code_ = spec_.run.empty() ? 0 : co_await run_step(false);
     phase_ = cancel_requested_ ? Phase::kCancelled
                                : (*exit_code_ == 0 ? Phase::kSucceeded : Phase::kFailed);
   }

@@ -49,7 +49,11 @@ class Attempt {
   Attempt(asio::any_io_executor executor, AttemptSpec spec, const NodePaths& paths,
           std::uint64_t log_cap);
 
-  // Runs setup and run to the end. Spawned once by the agent.
+  // Writes the scripts into the attempt's directory. Awaited once by the agent before it spawns
+  // run(); false when they cannot be written, and the attempt has then ended FAILED (the reason in
+  // its log) and run() must not be called.
+  Task<bool> prepare();
+  // Runs setup and run to the end. Spawned once by the agent, after prepare().
   Task<void> run();
   // SIGTERM to the running step's process group, SIGKILL after `grace`; completes when the attempt
   // has ended.
@@ -64,7 +68,8 @@ class Attempt {
   Task<void> wait_finished() { return finished_.wait(); }
 
  private:
-  Task<std::optional<int>> run_step(const std::string& script, bool is_setup);
+  std::string script_path(bool is_setup) const;
+  Task<std::optional<int>> run_step(bool is_setup);
 
   asio::any_io_executor executor_;
   AttemptSpec spec_;

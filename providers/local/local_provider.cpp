@@ -5,6 +5,7 @@
 #include "reactor/http_client.hpp"
 #include "reactor/json.hpp"
 #include "reactor/log.hpp"
+#include "reactor/numbers.hpp"
 #include "reactor/small_files.hpp"
 #include "reactor/timeout.hpp"
 
@@ -344,7 +345,16 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
   node.instance_id = new_instance_id(random_);
   node.skylet.transport = http::Endpoint::Transport::kTcp;
   node.skylet.host = ip;
-  node.skylet.port = static_cast<std::uint16_t>(std::stoi(announced));
+  // One line: the port skylet listens on.
+  const std::string line = announced.substr(0, announced.find('\n'));
+  const auto port = parse_int64(line);
+  if (!port || *port < 1 || *port > 65535) {
+    ::kill(pid, SIGKILL);
+    co_return make_error(
+        ProviderErrc::kTransient,
+        "skylet announced `" + line + "`, not a port (see " + sandbox + "/skylet.log)");
+  }
+  node.skylet.port = static_cast<std::uint16_t>(*port);
   node.workdir = workdir;
   logger("local")->info("machine up cluster={} rank={} ip={} port={} pid={}", request.cluster_name,
                         rank, ip, node.skylet.port, pid);

@@ -58,7 +58,7 @@ struct Ran {
 
 Task<Ran> run_attempt(AttemptSpec spec, const NodePaths* paths) {
   Attempt attempt(co_await asio::this_coro::executor, std::move(spec), *paths, 1 << 20);
-  co_await attempt.run();
+  if (co_await attempt.prepare()) co_await attempt.run();
   co_return Ran{std::string(to_string(attempt.phase())), attempt.log().read(0, 1 << 20)};
 }
 
