@@ -3,6 +3,8 @@
 //
 //   GET  /v1/health                  version, uptime, shards, dashboard_url (null when off)
 //   POST /v1/jobs                    submit {"name", "pipeline", "priority"?} -> {"job_id"}
+//                                    (bodies are checked by daemon/api_validation.hpp: a 400
+//                                    names the field; ids in paths are canonical decimals)
 //   GET  /v1/jobs                    the queue (?all_users=1, ?skip_finished=1, ?name=, ?limit=)
 //   GET  /v1/jobs/{id}               one job with its tasks
 //   GET  /v1/jobs/{id}/logs          chunked log stream (?task=N, ?follow=0|1, ?controller=1)
