@@ -9,6 +9,7 @@
 #include "daemon/spec/names.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "daemon/task_env.hpp"
+#include "reactor/blocking.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
 #include "store/store_errc.hpp"
@@ -213,7 +214,11 @@ Task<void> JobRunner::run() {
     co_return;
   }
   job_ = std::move(*loaded);
-  auto pipeline = spec::pipeline_from_json(job_.spec_json, "job " + std::to_string(id_.value));
+  // Off the shard: a spec with 8 MiB scripts takes a while to read.
+  std::function<Result<spec::Pipeline>()> read = [spec = job_.spec_json, id = id_.value] {
+    return spec::pipeline_from_json(spec, "job " + std::to_string(id));
+  };
+  auto pipeline = co_await run_blocking<Result<spec::Pipeline>>(std::move(read));
   if (!pipeline || pipeline->tasks.size() != job_.tasks.size()) {
     const std::string why =
         pipeline ? "the stored spec does not match the job's tasks" : pipeline.error().message();
