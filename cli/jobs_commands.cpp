@@ -3,6 +3,7 @@
 #include "cli/daemon_client.hpp"
 #include "cli/table.hpp"
 #include "daemon/spec/task_json.hpp"
+#include "reactor/numbers.hpp"
 
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <thread>
 
@@ -305,7 +307,7 @@ int stream_job(DaemonClient& client, long long id, std::optional<int> task, bool
 }  // namespace
 
 int jobs_logs_command(const std::vector<std::string>& args, const std::string& socket) {
-  std::optional<long long> id;
+  std::optional<std::int64_t> id;
   std::optional<std::string> name;
   std::optional<int> task;
   bool follow = true, controller = false;
@@ -319,12 +321,17 @@ int jobs_logs_command(const std::vector<std::string>& args, const std::string& s
       controller = true;
     else if ((arg == "-n" || arg == "--name") && i + 1 < args.size())
       name = args[++i];
-    else if (!arg.empty() && std::isdigit(static_cast<unsigned char>(arg[0])) && !id && !name)
-      id = std::atoll(arg.c_str());
-    else if (!arg.empty() && std::isdigit(static_cast<unsigned char>(arg[0])) && !task)
-      task = std::atoi(arg.c_str());
-    else
+    else if (!arg.empty() && std::isdigit(static_cast<unsigned char>(arg[0])) && !id && !name) {
+      id = parse_id(arg);
+      if (!id) return usage_error("'" + arg + "' is not a job ID (a positive integer)", kLogsUsage);
+    } else if (!arg.empty() && std::isdigit(static_cast<unsigned char>(arg[0])) && !task) {
+      const auto index = parse_int64(arg);
+      if (!index || *index > std::numeric_limits<int>::max())
+        return usage_error("'" + arg + "' is not a task index", kLogsUsage);
+      task = static_cast<int>(*index);
+    } else {
       return usage_error("unexpected argument '" + arg + "'", kLogsUsage);
+    }
   }
   if (id && name) return usage_error("give a job ID or --name, not both", kLogsUsage);
   DaemonClient client(socket);
@@ -347,7 +354,7 @@ int jobs_logs_command(const std::vector<std::string>& args, const std::string& s
       std::cerr << "Multiple running jobs found with name '" << *name << "'.\n";
       return 1;
     }
-    id = static_cast<long long>(number(jobs.front(), "id"));
+    id = static_cast<std::int64_t>(number(jobs.front(), "id"));
   }
   return stream_job(client, *id, task, follow, controller);
 }
@@ -381,10 +388,14 @@ int jobs_cancel_command(const std::vector<std::string>& args, const std::string&
       all = true;
     else if ((arg == "-n" || arg == "--name") && i + 1 < args.size())
       name = args[++i];
-    else if (!arg.empty() && std::all_of(arg.begin(), arg.end(), ::isdigit))
-      ids.push_back(std::atoll(arg.c_str()));
-    else
+    else if (!arg.empty() && std::all_of(arg.begin(), arg.end(), ::isdigit)) {
+      const auto id = parse_id(arg);
+      if (!id)
+        return usage_error("'" + arg + "' is not a job ID (a positive integer)", kCancelUsage);
+      ids.push_back(*id);
+    } else {
       return usage_error("unexpected argument '" + arg + "'", kCancelUsage);
+    }
   }
   const int selectors = (ids.empty() ? 0 : 1) + (name ? 1 : 0) + (all ? 1 : 0);
   if (selectors != 1) {
@@ -449,8 +460,7 @@ int jobs_cancel_command(const std::vector<std::string>& args, const std::string&
 }
 
 int jobs_preempt_command(const std::vector<std::string>& args, const std::string& socket) {
-  if (args.size() != 1 || args[0].empty() ||
-      !std::all_of(args[0].begin(), args[0].end(), ::isdigit)) {
+  if (args.size() != 1 || !parse_id(args[0])) {
     return usage_error("give one job ID",
                        "usage: sky jobs preempt JOB_ID   (local spot machines only)\n");
   }

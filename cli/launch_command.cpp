@@ -4,9 +4,11 @@
 
 #include "cli/table.hpp"
 #include "daemon/spec/spec_error.hpp"
+#include "daemon/spec/task_json.hpp"
 #include "providers/catalog/suggest.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -120,12 +122,24 @@ std::string expand_home(const std::string& path) {
   return std::string(home ? home : "") + path.substr(1);
 }
 
+// sky-XXXX-<user>, the user name made to fit the job and task name rules (other characters
+// become `-`, runs of separators shrink to one, the name ends in a letter or digit).
 std::string generated_job_name() {
   std::random_device random;
   char hex[8];
   std::snprintf(hex, sizeof hex, "%04x", static_cast<unsigned>(random() & 0xffff));
   const char* user = std::getenv("USER");
-  return std::string("sky-") + hex + "-" + (user && *user ? user : "user");
+  std::string name = std::string("sky-") + hex + "-";
+  for (const char c : std::string(user && *user ? user : "user")) {
+    const bool plain = std::isalnum(static_cast<unsigned char>(c)) != 0;
+    if (plain) {
+      name += c;
+    } else if (name.back() != '-') {
+      name += '-';
+    }
+  }
+  while (!std::isalnum(static_cast<unsigned char>(name.back()))) name.pop_back();
+  return name.substr(0, spec::kMaxNameLength);
 }
 
 }  // namespace
@@ -268,8 +282,8 @@ Result<PreparedLaunch> prepare_launch(const LaunchOptions& options) {
   }
   if (options.name && !spec::is_valid_job_name(*options.name)) {
     return spec::make_error(SpecErrc::kInvalid, "--name: `" + *options.name +
-                                                    "` is not a valid job name (a letter, then "
-                                                    "letters, digits, `-`, `_` or `.`)");
+                                                    "` is not valid; expected " +
+                                                    std::string(spec::kJobNameRule));
   }
   if (tasks.size() == 1) {
     spec::TaskOverrides overrides = options.overrides;
@@ -292,6 +306,12 @@ Result<PreparedLaunch> prepare_launch(const LaunchOptions& options) {
   }
 
   const std::string source = launch.yaml_path.value_or("command");
+  // What skyd will read, checked here by the same parser (names made up above, a command's
+  // size): the user hears of a problem before anything is sent.
+  const std::string submitted = spec::to_json(launch.pipeline, spec::SecretMode::kInclude).dump();
+  if (auto checked = spec::pipeline_from_json(submitted, ""); !checked) {
+    return Error{checked.error().code, source + " (as submitted): " + checked.error().detail};
+  }
   for (const auto& task : tasks) {
     auto plan = catalog::plan(catalog::Catalog::builtin(), spec::to_plan_request(task));
     if (!plan) {

@@ -1,9 +1,13 @@
 #include "daemon/api.hpp"
 
 #include "daemon/api_json.hpp"
+#include "daemon/api_validation.hpp"
 #include "daemon/controller/controller.hpp"
 #include "daemon/controller/job_logs.hpp"
 #include "daemon/metrics_endpoint.hpp"
+#include "reactor/blocking.hpp"
+#include "reactor/log.hpp"
+#include "reactor/numbers.hpp"
 #include "store/store_errc.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -46,25 +50,8 @@ std::string user_name_of(uid_t uid) {
   return std::to_string(uid);
 }
 
-http::Response store_error(const Error& error) {
-  if (error.code == store::StoreErrc::kNotFound)
-    return http::Response::error(404, "not_found", error.detail);
-  if (error.code == boost::system::errc::invalid_argument)
-    return http::Response::error(400, "invalid", error.detail);
-  if (store::is_retryable(error)) return http::Response::error(503, "unavailable", error.message());
-  return http::Response::error(500, "internal", error.message());
-}
-
 std::optional<std::int64_t> job_id_of(const http::Request& request) {
-  try {
-    std::size_t used = 0;
-    const auto& text = request.path_params.at("id");
-    const auto id = std::stoll(text, &used);
-    if (used != text.size() || id <= 0) return std::nullopt;
-    return id;
-  } catch (...) {
-    return std::nullopt;
-  }
+  return parse_id(request.path_params.at("id"));
 }
 
 Task<http::Response> health(DaemonInfo info, http::Request& request) {
@@ -84,26 +71,24 @@ Task<http::Response> health(DaemonInfo info, http::Request& request) {
 }
 
 Task<http::Response> submit(Controller* controller, DaemonInfo info, http::Request& request) {
-  auto body = parse_json(request.body);
-  if (!body || !body->is_object())
-    co_return http::Response::error(400, "bad_request", "the body must be a JSON object");
-  const Json* pipeline = body->find("pipeline");
-  if (!pipeline || !pipeline->is_object())
-    co_return http::Response::error(400, "bad_request", "\"pipeline\" is required");
-  const Caller caller = caller_of(request, info);
   if (!request.peer.known)
     co_return http::Response::error(403, "forbidden", "the caller's identity is unknown");
+  const Caller caller = caller_of(request, info);
+  // Reading a pipeline with long scripts takes a while: off the shard.
+  std::function<Result<SubmitBody>()> check = [body = std::move(request.body)] {
+    return parse_submit_body(body);
+  };
+  auto checked = co_await run_blocking<Result<SubmitBody>>(std::move(check));
+  if (!checked) co_return http::Response::error(400, "bad_request", checked.error().detail);
   SubmitRequest submission;
-  const Json* name = body->find("name");
-  submission.name = name && name->as_string() ? std::string(*name->as_string()) : "";
-  submission.pipeline_json = pipeline->dump();
+  submission.name = std::move(checked->name);
+  submission.pipeline = std::move(checked->pipeline);
+  submission.pipeline_json = std::move(checked->pipeline_json);
+  submission.priority = checked->priority;
   submission.user_uid = caller.uid;
   submission.user_name = user_name_of(caller.uid);
-  if (const Json* priority = body->find("priority"); priority && priority->as_int()) {
-    submission.priority = static_cast<int>(*priority->as_int());
-  }
   auto id = co_await controller->submit(std::move(submission));
-  if (!id) co_return store_error(id.error());
+  if (!id) co_return response_for_error(id.error(), "submitting the job");
   Json reply = Json::object();
   reply.set("job_id", static_cast<long long>(id->value));
   co_return http::Response::json(201, reply);
@@ -116,10 +101,14 @@ Task<http::Response> queue(Controller* controller, DaemonInfo info, http::Reques
   if (!all_users || !caller.privileged) filter.user_uid = caller.uid;
   filter.open_only = request.query_param("skip_finished").value_or("0") == "1";
   if (auto name = request.query_param("name")) filter.name = std::string(*name);
-  if (auto limit = request.query_int("limit"))
-    filter.limit = static_cast<int>(std::clamp<std::int64_t>(*limit, 1, 1'000'000));
+  if (request.query_param("limit")) {
+    const auto limit = request.query_int("limit");
+    if (!limit || *limit < 1)
+      co_return http::Response::error(400, "bad_request", "limit: expected a positive integer");
+    filter.limit = static_cast<int>(std::min<std::int64_t>(*limit, 1'000'000));
+  }
   auto jobs = co_await controller->list(filter);
-  if (!jobs) co_return store_error(jobs.error());
+  if (!jobs) co_return response_for_error(jobs.error(), "listing jobs");
   Json list = Json::array();
   for (const auto& job : *jobs) {
     Json item = job_to_json(job);
@@ -138,7 +127,7 @@ Task<std::variant<store::JobRecord, http::Response>> visible_job(Controller* con
   auto id = job_id_of(request);
   if (!id) co_return http::Response::error(400, "bad_request", "job ids are positive integers");
   auto job = co_await controller->get(store::JobId{*id});
-  if (!job) co_return store_error(job.error());
+  if (!job) co_return response_for_error(job.error(), "reading the job");
   const Caller caller = caller_of(request, info);
   if (!caller.privileged && job->user_uid != static_cast<std::int64_t>(caller.uid)) {
     co_return http::Response::error(404, "not_found", "no job " + std::to_string(*id));
@@ -171,7 +160,7 @@ Task<http::Response> cancel_one(Controller* controller, DaemonInfo info, http::R
   if (!id) co_return http::Response::error(400, "bad_request", "job ids are positive integers");
   std::vector<store::JobId> ids{store::JobId{*id}};
   auto outcome = co_await controller->cancel(ids, caller_of(request, info));
-  if (!outcome) co_return store_error(outcome.error());
+  if (!outcome) co_return response_for_error(outcome.error(), "cancelling the job");
   if (!outcome->not_permitted.empty()) {
     co_return http::Response::error(403, "forbidden",
                                     "job " + std::to_string(*id) + " belongs to another user");
@@ -180,31 +169,20 @@ Task<http::Response> cancel_one(Controller* controller, DaemonInfo info, http::R
 }
 
 Task<http::Response> cancel_many(Controller* controller, DaemonInfo info, http::Request& request) {
-  auto body = parse_json(request.body);
-  if (!body || !body->is_object())
-    co_return http::Response::error(400, "bad_request", "the body must be a JSON object");
+  auto body = parse_cancel_body(request.body);
+  if (!body) co_return http::Response::error(400, "bad_request", body.error().detail);
   const Caller caller = caller_of(request, info);
   std::vector<store::JobId> ids;
-  const Json* listed = body->find("ids");
-  const Json* name = body->find("name");
-  const bool all = body->find("all") && body->find("all")->as_bool().value_or(false);
-  if ((listed ? 1 : 0) + (name ? 1 : 0) + (all ? 1 : 0) != 1) {
-    co_return http::Response::error(400, "bad_request",
-                                    "give exactly one of \"ids\", \"name\" or \"all\"");
-  }
-  if (listed && listed->as_array()) {
-    for (const auto& item : *listed->as_array()) {
-      if (item.as_int()) ids.push_back(store::JobId{*item.as_int()});
-    }
+  if (!body->ids.empty()) {
+    for (const auto id : body->ids) ids.push_back(store::JobId{id});
   } else {
-    std::optional<std::string> wanted;
-    if (name && name->as_string()) wanted = std::string(*name->as_string());
-    auto found = co_await controller->open_jobs_named(wanted, caller);
-    if (!found) co_return store_error(found.error());
+    // A name, or all (no name): the open jobs the caller may cancel.
+    auto found = co_await controller->open_jobs_named(body->name, caller);
+    if (!found) co_return response_for_error(found.error(), "finding the jobs to cancel");
     ids = std::move(*found);
   }
   auto outcome = co_await controller->cancel(ids, caller);
-  if (!outcome) co_return store_error(outcome.error());
+  if (!outcome) co_return response_for_error(outcome.error(), "cancelling jobs");
   co_return http::Response::json(200, cancel_reply(*outcome));
 }
 
@@ -212,14 +190,21 @@ Task<http::Response> preempt(Controller* controller, DaemonInfo info, http::Requ
   auto id = job_id_of(request);
   if (!id) co_return http::Response::error(400, "bad_request", "job ids are positive integers");
   auto job = co_await controller->get(store::JobId{*id});
-  if (!job) co_return store_error(job.error());
+  if (!job) co_return response_for_error(job.error(), "reading the job");
   const Caller caller = caller_of(request, info);
   if (!caller.privileged && job->user_uid != static_cast<std::int64_t>(caller.uid)) {
     co_return http::Response::error(403, "forbidden",
                                     "job " + std::to_string(*id) + " belongs to another user");
   }
   auto cluster = co_await controller->preempt(store::JobId{*id});
-  if (!cluster) co_return http::Response::error(409, "not_preemptible", cluster.error().message());
+  if (!cluster) {
+    if (cluster.error().code == boost::system::errc::invalid_argument ||
+        cluster.error().code == providers::ProviderErrc::kInvalid ||
+        cluster.error().code == providers::ProviderErrc::kNotFound) {
+      co_return http::Response::error(409, "not_preemptible", cluster.error().detail);
+    }
+    co_return response_for_error(cluster.error(), "preempting the job");
+  }
   Json reply = Json::object();
   reply.set("cluster", *cluster);
   co_return http::Response::json(202, reply);
@@ -302,6 +287,21 @@ Task<http::Response> job_logs(Controller* controller, DaemonInfo info, http::Req
 }
 
 }  // namespace
+
+http::Response response_for_error(const Error& error, std::string_view doing) {
+  if (error.code == store::StoreErrc::kNotFound)
+    return http::Response::error(404, "not_found", error.detail);
+  if (error.code == boost::system::errc::invalid_argument)
+    return http::Response::error(400, "invalid", error.detail);
+  const bool retryable = store::is_retryable(error);
+  logger("api")->error("request failed doing=\"{}\" error=\"{}\"", doing, error.message());
+  if (retryable) {
+    return http::Response::error(503, "unavailable",
+                                 "the database is unavailable for now; try again");
+  }
+  return http::Response::error(
+      500, "internal", "internal error while " + std::string(doing) + "; skyd's log has why");
+}
 
 http::Router make_api_router(const DaemonInfo& info, Controller* controller) {
   http::Router router;

@@ -3,6 +3,8 @@
 //
 //   GET  /v1/health                  version, uptime, shards, dashboard_url (null when off)
 //   POST /v1/jobs                    submit {"name", "pipeline", "priority"?} -> {"job_id"}
+//                                    (bodies are checked by daemon/api_validation.hpp: a 400
+//                                    names the field; ids in paths are canonical decimals)
 //   GET  /v1/jobs                    the queue (?all_users=1, ?skip_finished=1, ?name=, ?limit=)
 //   GET  /v1/jobs/{id}               one job with its tasks
 //   GET  /v1/jobs/{id}/logs          chunked log stream (?task=N, ?follow=0|1, ?controller=1)
@@ -37,5 +39,11 @@ struct DaemonInfo {
 };
 
 http::Router make_api_router(const DaemonInfo& info, Controller* controller);
+
+// The answer for an error from the controller or the store: 404 (not found), 400 (invalid), 503
+// (the database is unavailable), else 500. The store's own text (PostgreSQL's messages name
+// tables, constraints and values) goes to the log only: the caller gets a message of ours that
+// says what failed (`doing`, "submitting the job").
+http::Response response_for_error(const Error& error, std::string_view doing);
 
 }  // namespace skyd::daemon

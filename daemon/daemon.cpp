@@ -1,6 +1,7 @@
 #include "daemon/daemon.hpp"
 
 #include "daemon/api.hpp"
+#include "daemon/api_validation.hpp"
 #include "daemon/controller/controller.hpp"
 #include "daemon/dashboard/dashboard.hpp"
 #include "daemon/version.hpp"
@@ -191,7 +192,9 @@ int run_daemon(const DaemonConfig& config) {
     info.dashboard_url = "http://" + (v6 ? "[" + address->host + "]" : address->host) + ":" +
                          std::to_string(dashboard->tcp_port()) + "/";
   }
-  http::Server api(pool.executors(), make_api_router(info, &controller));
+  http::ServerOptions api_options;
+  api_options.max_body_bytes = kMaxApiBodyBytes;
+  http::Server api(pool.executors(), make_api_router(info, &controller), api_options);
   Result<void> listening;
   const auto inherited = systemd::listen_fds();
   if (!inherited.empty()) {

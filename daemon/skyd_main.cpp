@@ -7,15 +7,21 @@
 
 int main(int argc, char** argv) {
   using skyd::daemon::Invocation;
-  auto invocation = skyd::daemon::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  auto invocation =
+      skyd::daemon::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
   if (!invocation) {
     std::cerr << "skyd: " << invocation.error().detail << "\n";
     return 2;
   }
   switch (invocation->action) {
-    case Invocation::Action::kHelp: std::cout << skyd::daemon::usage(); return 0;
-    case Invocation::Action::kVersion: std::cout << "skyd " << skyd::kVersion << "\n"; return 0;
-    case Invocation::Action::kRun: break;
+    case Invocation::Action::kHelp:
+      std::cout << skyd::daemon::usage();
+      return 0;
+    case Invocation::Action::kVersion:
+      std::cout << "skyd " << skyd::kVersion << "\n";
+      return 0;
+    case Invocation::Action::kRun:
+      break;
   }
   if (invocation->config.print_config) {
     std::cout << invocation->config.to_json().dump() << "\n";

@@ -1,5 +1,7 @@
 #include "daemon/skylet_client.hpp"
 
+#include "reactor/numbers.hpp"
+
 namespace skyd::daemon {
 namespace {
 
@@ -85,8 +87,13 @@ Task<Result<LogChunk>> SkyletClient::logs(providers::Node node, std::string atte
   }
   LogChunk chunk;
   chunk.bytes = std::move(response->body);
-  const std::string* next = response->header("X-Log-Next-Offset");
-  chunk.next_offset = next ? std::stoull(*next) : offset + chunk.bytes.size();
+  chunk.next_offset = offset + chunk.bytes.size();
+  if (const std::string* next = response->header("X-Log-Next-Offset")) {
+    const auto parsed = parse_int64(*next);
+    if (!parsed || *parsed < 0)
+      co_return make_error(NetErrc::kProtocol, "skylet sent a bad X-Log-Next-Offset: " + *next);
+    chunk.next_offset = static_cast<std::uint64_t>(*parsed);
+  }
   const std::string* complete = response->header("X-Log-Complete");
   chunk.complete = complete && *complete == "1";
   co_return chunk;

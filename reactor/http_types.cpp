@@ -1,5 +1,7 @@
 #include "reactor/http_types.hpp"
 
+#include "reactor/numbers.hpp"
+
 #include <strings.h>
 
 #include <charconv>
@@ -24,11 +26,8 @@ std::optional<std::string_view> Request::query_param(std::string_view name) cons
 
 std::optional<std::int64_t> Request::query_int(std::string_view name) const {
   auto text = query_param(name);
-  if (!text || text->empty()) return std::nullopt;
-  std::int64_t value = 0;
-  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size()) return std::nullopt;
-  return value;
+  if (!text) return std::nullopt;
+  return parse_int64(*text);
 }
 
 void Response::set_header(std::string name, std::string value) {

@@ -46,7 +46,8 @@ struct Request {
 
   const std::string* header(std::string_view name) const { return find_header(headers, name); }
   std::optional<std::string_view> query_param(std::string_view name) const;
-  // A query parameter that is a whole (decimal) number; nullopt when absent or not a number.
+  // A query parameter that is a whole number in canonical decimal (reactor/numbers.hpp: no sign
+  // but '-', no leading zeros, no spaces); nullopt when absent or not such a number.
   std::optional<std::int64_t> query_int(std::string_view name) const;
 };
 

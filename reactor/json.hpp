@@ -68,8 +68,22 @@ class Json {
   std::variant<std::nullptr_t, bool, std::int64_t, double, std::string, Array, Object> value_;
 };
 
-// Appends `text` as a JSON string literal (quoted and escaped).
+// Appends `text` as a JSON string literal (quoted and escaped). Bytes that are not UTF-8 become
+// U+FFFD, so whatever the text held, what dump() writes is valid JSON.
 void append_json_string(std::string& out, std::string_view text);
+
+// The first string of a JSON text (a value or a key) that cannot be stored as text: one that holds
+// a NUL (raw or \u0000), another raw control character, an unpaired surrogate escape or bytes
+// that are not UTF-8. `path` leads to it the way error messages name fields
+// ("pipeline.tasks[0].envs.A"; empty for the top-level value; a bad key is named by its object
+// and `in_key`). Nothing when every string is clean. Lexical only: it needs no otherwise valid
+// JSON, so the field can be named before (or instead of) the parser's generic complaint.
+struct JsonTextProblem {
+  std::string path;
+  bool in_key = false;
+  std::string what;  // "holds a NUL byte (\u0000)", "is not valid UTF-8 (byte 0xff)", ...
+};
+std::optional<JsonTextProblem> find_json_text_problem(std::string_view text);
 
 // Parses a JSON document; a syntax error comes back as an error with simdjson's message.
 Result<Json> parse_json(std::string_view text);

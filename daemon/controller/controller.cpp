@@ -5,6 +5,7 @@
 #include "reactor/blocking.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
+#include "reactor/numbers.hpp"
 #include "store/migrations.hpp"
 #include "store/store_errc.hpp"
 
@@ -30,11 +31,7 @@ Error invalid(std::string detail) {
 std::optional<std::int64_t> job_of_cluster(const std::string& name) {
   const auto dash = name.rfind('-');
   if (dash == std::string::npos) return std::nullopt;
-  try {
-    return std::stoll(name.substr(dash + 1));
-  } catch (...) {
-    return std::nullopt;
-  }
+  return parse_id(std::string_view(name).substr(dash + 1));
 }
 
 Task<void> make_shard(ShardContext* shard, const ControllerOptions* options) {
@@ -123,12 +120,10 @@ Task<void> prune_logs(ShardContext* shard, const ControllerOptions* options) {
         co_await run_blocking<std::vector<std::string>>(std::move(list));
     const auto horizon = std::chrono::system_clock::now() - options->log_retention;
     for (const auto& dir : dirs) {
-      std::int64_t id = 0;
-      try {
-        id = std::stoll(fs::path(dir).filename().string());
-      } catch (...) {
-        continue;
-      }
+      // A job's log directory is named by its id; anything else there is not ours to remove.
+      const auto parsed = parse_id(fs::path(dir).filename().string());
+      if (!parsed) continue;
+      const std::int64_t id = *parsed;
       auto job = co_await shard->jobs->get_job(store::JobId{id});
       const bool expired = job ? (job->ended_at && *job->ended_at < horizon)
                                : job.error().code == store::StoreErrc::kNotFound;
@@ -257,8 +252,7 @@ Task<void> Controller::supervise_on(ShardContext* shard, store::JobId id) {
 }
 
 Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
-  auto pipeline = spec::pipeline_from_json(request.pipeline_json, "the submitted job");
-  if (!pipeline) co_return invalid(pipeline.error().message());
+  const spec::Pipeline* pipeline = &request.pipeline;
   if (pipeline->tasks.empty()) co_return invalid("a job needs at least one task");
 
   // Workdirs are snapshotted now, so later edits do not change the job; done before the job

@@ -6,6 +6,7 @@
 #include "daemon/controller/admission.hpp"
 #include "daemon/controller/controller_options.hpp"
 #include "daemon/controller/shard_context.hpp"
+#include "daemon/spec/task.hpp"
 #include "reactor/shard_pool.hpp"
 #include "store/job_repository.hpp"
 
@@ -19,10 +20,11 @@
 
 namespace skyd::daemon {
 
+// A job to create, already checked (daemon/api_validation.hpp: parse_submit_body).
 struct SubmitRequest {
   std::string name;
-  std::string
-      pipeline_json;  // the normalized pipeline (daemon/spec/task_json.hpp), secrets included
+  spec::Pipeline pipeline;
+  std::string pipeline_json;  // `pipeline` in its normalized JSON form (task_json.hpp), as stored
   uid_t user_uid = 0;
   std::string user_name;
   int priority = 500;

@@ -6,8 +6,10 @@
 
 #include "daemon/controller/controller_metrics.hpp"
 #include "daemon/skylet_client.hpp"
+#include "daemon/spec/names.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "daemon/task_env.hpp"
+#include "reactor/blocking.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
 #include "reactor/timeout.hpp"
@@ -82,13 +84,6 @@ catalog::Candidate candidate_from_json(const Json& json) {
   return candidate;
 }
 
-// The bucket a bucket URL names: "s3://my-bucket/path" -> "my-bucket".
-std::string bucket_of_url(const std::string& url) {
-  const auto scheme = url.find("://");
-  std::string rest = scheme == std::string::npos ? url : url.substr(scheme + 3);
-  return rest.substr(0, rest.find('/'));
-}
-
 std::vector<providers::MountRequest> mounts_of(const spec::Task& task) {
   using providers::MountRequest;
   std::vector<MountRequest> mounts;
@@ -103,12 +98,12 @@ std::vector<providers::MountRequest> mounts_of(const spec::Task& task) {
         break;
       case spec::FileMount::Kind::kBucketUrl:
         request.bucket =
-            bucket_of_url(mount.sources.empty() ? std::string() : mount.sources.front());
+            spec::bucket_of_url(mount.sources.empty() ? std::string() : mount.sources.front());
         request.mode = mounted ? MountRequest::Mode::kMount : MountRequest::Mode::kCopy;
         break;
       case spec::FileMount::Kind::kStorage:
         request.bucket = mount.bucket_name.value_or(
-            mount.sources.empty() ? std::string() : bucket_of_url(mount.sources.front()));
+            mount.sources.empty() ? std::string() : spec::bucket_of_url(mount.sources.front()));
         request.mode = mounted ? MountRequest::Mode::kMount : MountRequest::Mode::kCopy;
         break;
     }
@@ -306,7 +301,11 @@ Task<void> JobRunner::run() {
     co_return;
   }
   job_ = std::move(*loaded);
-  auto pipeline = spec::pipeline_from_json(job_.spec_json, "job " + std::to_string(id_.value));
+  // Off the shard: a spec with 8 MiB scripts takes a while to read.
+  std::function<Result<spec::Pipeline>()> read = [spec = job_.spec_json, id = id_.value] {
+    return spec::pipeline_from_json(spec, "job " + std::to_string(id));
+  };
+  auto pipeline = co_await run_blocking<Result<spec::Pipeline>>(std::move(read));
   if (!pipeline || pipeline->tasks.size() != job_.tasks.size()) {
     const std::string why =
         pipeline ? "the stored spec does not match the job's tasks" : pipeline.error().message();

@@ -4,6 +4,9 @@
 #include "daemon/controller/controller.hpp"
 #include "daemon/controller/job_logs.hpp"
 #include "daemon/metrics_endpoint.hpp"
+#include "reactor/log.hpp"
+#include "reactor/numbers.hpp"
+#include "reactor/utf8.hpp"
 #include "store/store_errc.hpp"
 
 #include <algorithm>
@@ -44,18 +47,29 @@ http::Response asset_response(std::string_view name) {
   return http::Response::error(404, "not_found", "no such file");
 }
 
+// The store's own text stays in the log; the page gets a message of ours.
 http::Response failure(const Error& error) {
   if (error.code == store::StoreErrc::kNotFound)
     return http::Response::error(404, "not_found", error.detail);
-  return http::Response::error(503, "unavailable", error.message());
+  if (error.code == boost::system::errc::invalid_argument)
+    return http::Response::error(400, "bad_request", error.detail);
+  logger("dashboard")->error("request failed error=\"{}\"", error.message());
+  return http::Response::error(503, "unavailable", "the job store is unavailable for now");
 }
 
 std::optional<std::int64_t> job_id_of(const http::Request& request) {
-  const auto& text = request.path_params.at("id");
-  std::int64_t id = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) return std::nullopt;
-  return id;
+  return parse_id(request.path_params.at("id"));
+}
+
+// A query parameter that must be a number of at least `min` when given.
+Result<std::optional<std::int64_t>> number_param(const http::Request& request,
+                                                 std::string_view name, std::int64_t min) {
+  if (!request.query_param(name)) return std::optional<std::int64_t>();
+  const auto value = request.query_int(name);
+  if (!value || *value < min) {
+    return invalid(std::string(name) + ": expected an integer of at least " + std::to_string(min));
+  }
+  return std::optional<std::int64_t>(value);
 }
 
 // $ so far: node price x nodes x hours RUNNING (recovery gaps cost nothing here: the machines
@@ -97,8 +111,9 @@ Task<http::Response> jobs(Controller* controller, http::Request& request) {
   filter.limit = kQueueLimit;
   if (auto name = request.query_param("name"); name && !name->empty())
     filter.name = std::string(*name);
-  if (auto limit = request.query_int("limit"))
-    filter.limit = static_cast<int>(std::clamp<std::int64_t>(*limit, 1, kQueueLimit));
+  auto limit = number_param(request, "limit", 1);
+  if (!limit) co_return failure(limit.error());
+  if (*limit) filter.limit = static_cast<int>(std::min<std::int64_t>(**limit, kQueueLimit));
   if (auto statuses = request.query_param("status"); statuses && !statuses->empty()) {
     std::string_view rest = *statuses;
     while (!rest.empty()) {
@@ -143,10 +158,11 @@ Task<http::Response> job(Controller* controller, http::Request& request) {
 Task<http::Response> logs(Controller* controller, http::Request& request) {
   auto id = job_id_of(request);
   if (!id) co_return failure(invalid("job ids are positive integers"));
+  auto asked = number_param(request, "offset", 0);
+  if (!asked) co_return failure(asked.error());
   auto record = co_await controller->get(store::JobId{*id});
   if (!record) co_return failure(record.error());
-  const auto offset = static_cast<std::uint64_t>(
-      std::max<std::int64_t>(0, request.query_int("offset").value_or(0)));
+  const auto offset = static_cast<std::uint64_t>(asked->value_or(0));
   const JobLogs files(controller->options().logs_root(), *id);
   std::string out;
   std::uint64_t position = 0;  // start of the current segment in the whole text
@@ -168,6 +184,9 @@ Task<http::Response> logs(Controller* controller, http::Request& request) {
            [&](std::uint64_t from, std::size_t limit) { return JobLogs::read(path, from, limit); });
     }
   }
+  // A full page may end inside a character: that one starts the next page instead, so the JSON
+  // writer only replaces bytes that are not UTF-8 in the task's output itself.
+  if (out.size() >= kLogPage) out.resize(utf8_complete_length(out));
   Json reply = Json::object();
   reply.set("offset", static_cast<long long>(offset));
   reply.set("next_offset", static_cast<long long>(offset + out.size()));

@@ -132,8 +132,8 @@ Task<http::Response> Agent::start_attempt(http::Request& request) {
   auto attempt =
       std::make_unique<Attempt>(executor_, std::move(*spec), paths_, options_.log_cap_bytes);
   Attempt* started = attempt.get();
-  attempts_[id] = std::move(attempt);
-  running_.spawn(started->run());
+  attempts_[id] = std::move(attempt);  // first: a retry while the scripts are written finds it
+  if (co_await started->prepare()) running_.spawn(started->run());
   co_return http::Response::json(201, started->status());
 }
 

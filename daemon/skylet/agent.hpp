@@ -14,6 +14,11 @@
 
 namespace skyd::skylet {
 
+// The largest request body the agent reads: a POST /tasks carries a setup and a run script of up
+// to 8 MiB each and the task's environment, escaped in JSON (a control character takes 6 bytes
+// there). Twice the API's limit, so what skyd accepted always reaches the node.
+inline constexpr std::size_t kMaxRequestBodyBytes = 128u << 20;
+
 struct AgentOptions {
   std::string token;     // the per-cluster bearer token
   std::string work_dir;  // attempts/, uploads/, pgids, spot_notice

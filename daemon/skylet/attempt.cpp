@@ -1,7 +1,10 @@
 #include "daemon/skylet/attempt.hpp"
 
+#include "reactor/blocking.hpp"
+#include "reactor/file_names.hpp"
 #include "reactor/log.hpp"
 #include "reactor/process.hpp"
+#include "reactor/small_files.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -21,22 +24,37 @@ std::int64_t now_ms() {
       .count();
 }
 
+bool has_nul(std::string_view text) {
+  return text.find('\0') != std::string_view::npos;
+}
+
+// Environment variables reach execve as "KEY=VALUE" C strings: a key must be a name there.
 Result<std::map<std::string, std::string>> string_map(const Json* value, const char* field) {
   std::map<std::string, std::string> out;
   if (!value || value->is_null()) return out;
   if (!value->is_object())
     return make_error(NetErrc::kProtocol, std::string(field) + " must be an object");
   for (const auto& [key, item] : *value->as_object()) {
+    if (key.empty() || key.find('=') != std::string::npos || has_nul(key))
+      return make_error(NetErrc::kProtocol,
+                        std::string(field) + ": a key must be a name without '=' or NUL");
     if (!item.as_string())
       return make_error(NetErrc::kProtocol, std::string(field) + "." + key + " must be a string");
+    if (has_nul(*item.as_string()))
+      return make_error(NetErrc::kProtocol, std::string(field) + "." + key + " holds a NUL byte");
     out[key] = std::string(*item.as_string());
   }
   return out;
 }
 
-std::string string_field(const Json& body, const char* field) {
+Result<std::string> string_field(const Json& body, const char* field) {
   const Json* value = body.find(field);
-  return value && value->as_string() ? std::string(*value->as_string()) : std::string();
+  if (!value || value->is_null()) return std::string();
+  if (!value->as_string())
+    return make_error(NetErrc::kProtocol, std::string(field) + " must be a string");
+  if (has_nul(*value->as_string()))
+    return make_error(NetErrc::kProtocol, std::string(field) + " holds a NUL byte");
+  return std::string(*value->as_string());
 }
 
 // Forwards output to the log until the pipe closes.
@@ -56,8 +74,12 @@ Task<void> linger_after_exit(Process& process) {
   co_await timer.async_wait(asio::use_awaitable);
 }
 
+std::string attempt_dir(const NodePaths& paths, const std::string& attempt_id) {
+  return paths.attempts_dir + "/" + attempt_id;
+}
+
 std::string prepare_log_path(const NodePaths& paths, const std::string& attempt_id) {
-  const std::string dir = paths.attempts_dir + "/" + attempt_id;
+  const std::string dir = attempt_dir(paths, attempt_id);
   std::filesystem::create_directories(dir);
   return dir + "/output.log";
 }
@@ -90,17 +112,22 @@ bool is_finished(Phase phase) {
 
 Result<AttemptSpec> AttemptSpec::from_json(const Json& body) {
   AttemptSpec spec;
-  spec.id = string_field(body, "attempt_id");
+  auto id = string_field(body, "attempt_id");
+  if (!id) return id.error();
+  spec.id = std::move(*id);
   if (spec.id.empty()) return make_error(NetErrc::kProtocol, "attempt_id is required");
-  for (char c : spec.id) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
-      return make_error(NetErrc::kProtocol,
-                        "attempt_id may only hold letters, digits, '-', '_' and '.'");
-    }
+  // The id names the attempt's directory.
+  if (!is_plain_file_name(spec.id, kMaxAttemptIdLength)) {
+    return make_error(NetErrc::kProtocol,
+                      "attempt_id must be 1-" + std::to_string(kMaxAttemptIdLength) +
+                          " of letters, digits, '-', '_' and '.', not starting with '.'");
   }
-  spec.setup = string_field(body, "setup");
-  spec.run = string_field(body, "run");
-  spec.workdir = string_field(body, "workdir");
+  for (auto [field, target] : {std::pair{"setup", &spec.setup}, std::pair{"run", &spec.run},
+                               std::pair{"workdir", &spec.workdir}}) {
+    auto text = string_field(body, field);
+    if (!text) return text.error();
+    *target = std::move(*text);
+  }
   if (const Json* hold = body.find("hold_run")) spec.hold_run = hold->as_bool().value_or(false);
   auto env = string_map(body.find("env"), "env");
   if (!env) return env.error();
@@ -123,8 +150,38 @@ Attempt::Attempt(asio::any_io_executor executor, AttemptSpec spec, const NodePat
   if (!spec_.hold_run) released_.set();
 }
 
-Task<std::optional<int>> Attempt::run_step(const std::string& script, bool is_setup) {
+std::string Attempt::script_path(bool is_setup) const {
+  return attempt_dir(paths_, spec_.id) + (is_setup ? "/setup.sh" : "/run.sh");
+}
+
+Task<bool> Attempt::prepare() {
+  // Scripts run from files in the attempt's directory, not as `bash -c SCRIPT`: an argument may
+  // be at most 128 KiB (MAX_ARG_STRLEN), a script up to 8 MiB. Written off the shard, before
+  // run(), so the first step starts without waiting once run() is spawned.
+  std::vector<std::pair<std::string, std::string>> files;
+  if (!spec_.setup.empty()) files.emplace_back(script_path(true), spec_.setup);
+  if (!spec_.run.empty()) files.emplace_back(script_path(false), spec_.run);
+  std::function<std::string()> write = [files] {
+    for (const auto& [path, script] : files) {
+      if (auto written = write_small_file(path, script); !written) return written.error().message();
+    }
+    return std::string();
+  };
+  const std::string failed = co_await run_blocking<std::string>(std::move(write));
+  if (failed.empty()) co_return true;
+  log_.append("[skylet: cannot write the task's scripts: " + failed + "]\n");
+  phase_ = Phase::kFailed;
+  exit_code_ = 127;
+  ended_at_ms_ = now_ms();
+  log_.close();
+  finished_.set();
+  logger("skylet")->error("attempt not started id={} error=\"{}\"", spec_.id, failed);
+  co_return false;
+}
+
+Task<std::optional<int>> Attempt::run_step(bool is_setup) {
   using namespace asio::experimental::awaitable_operators;
+  if (cancel_requested_) co_return std::nullopt;  // cancelled before it started: never runs
   auto env = paths_.base_env;
   for (const auto& [key, value] : spec_.env) env[key] = value;
   if (is_setup) {
@@ -133,8 +190,9 @@ Task<std::optional<int>> Attempt::run_step(const std::string& script, bool is_se
   std::vector<std::string> environment;
   for (const auto& [key, value] : env) environment.push_back(key + "=" + value);
 
+  // $0 is the script file's path; there are no positional arguments.
   ProcessOptions options;
-  options.argv = {"/bin/bash", "-c", script};
+  options.argv = {"/bin/bash", script_path(is_setup)};
   options.environment = std::move(environment);
   options.working_dir = spec_.workdir;
   auto spawned = Process::spawn(executor_, std::move(options));
@@ -157,7 +215,7 @@ Task<void> Attempt::run() {
   logger("skylet")->info("attempt started id={}", spec_.id);
   if (!spec_.setup.empty()) {
     phase_ = Phase::kSettingUp;
-    setup_exit_code_ = co_await run_step(spec_.setup, true);
+    setup_exit_code_ = co_await run_step(true);
     if (cancel_requested_) {
       phase_ = Phase::kCancelled;
     } else if (*setup_exit_code_ != 0) {
@@ -172,7 +230,7 @@ Task<void> Attempt::run() {
   }
   if (!is_finished(phase_)) {
     phase_ = Phase::kRunning;
-    exit_code_ = spec_.run.empty() ? 0 : co_await run_step(spec_.run, false);
+    exit_code_ = spec_.run.empty() ? 0 : co_await run_step(false);
     phase_ = cancel_requested_ ? Phase::kCancelled
                                : (*exit_code_ == 0 ? Phase::kSucceeded : Phase::kFailed);
   }

@@ -1,8 +1,8 @@
 #pragma once
-// One task attempt on a node: `setup` then `run`, each as `bash -c SCRIPT` in its own process
-// group, in the task's working directory, with exactly the environment the controller sent. Output
-// goes to the attempt's log; exit codes and the phase are kept for status calls. Belongs to the
-// skylet's single shard.
+// One task attempt on a node: `setup` then `run`, each written to a file in the attempt's directory
+// and run as `/bin/bash FILE` in its own process group, in the task's working directory, with
+// exactly the environment the controller sent. Output goes to the attempt's log; exit codes and the
+// phase are kept for status calls. Belongs to the skylet's single shard.
 
 #include "daemon/skylet/attempt_log.hpp"
 #include "reactor/error.hpp"
@@ -24,6 +24,9 @@ enum class Phase { kSettingUp, kReady, kRunning, kSucceeded, kFailed, kFailedSet
 std::string_view to_string(Phase phase);
 bool is_finished(Phase phase);
 
+// An attempt id names a directory: a plain file name of at most this many characters.
+inline constexpr std::size_t kMaxAttemptIdLength = 128;
+
 struct AttemptSpec {
   std::string id;  // idempotency key: one attempt id runs once
   std::string setup;
@@ -33,11 +36,13 @@ struct AttemptSpec {
   std::string workdir;                           // the working directory; must exist
   bool hold_run = false;  // after setup, wait for release() before the run starts
 
+  // Errors (kProtocol) name the field: an id that is not a plain file name, a field that is not
+  // a string, a NUL byte anywhere (it would cut a C string short), an env key with '='.
   static Result<AttemptSpec> from_json(const Json& body);
 };
 
 struct NodePaths {
-  std::string attempts_dir;  // <work>/attempts/<id>/output.log
+  std::string attempts_dir;  // <work>/attempts/<id>/{output.log,setup.sh,run.sh}
   std::string pgid_file;     // every process group started, one per line (for the provider's sweep)
   std::map<std::string, std::string> base_env;  // what every task gets beneath its own env
 };
@@ -47,7 +52,11 @@ class Attempt {
   Attempt(asio::any_io_executor executor, AttemptSpec spec, const NodePaths& paths,
           std::uint64_t log_cap);
 
-  // Runs setup and run to the end. Spawned once by the agent.
+  // Writes the scripts into the attempt's directory. Awaited once by the agent before it spawns
+  // run(); false when they cannot be written, and the attempt has then ended FAILED (the reason in
+  // its log) and run() must not be called.
+  Task<bool> prepare();
+  // Runs setup and run to the end. Spawned once by the agent, after prepare().
   Task<void> run();
   // SIGTERM to the running step's process group, SIGKILL after `grace`; completes when the attempt
   // has ended.
@@ -64,7 +73,8 @@ class Attempt {
   Task<void> wait_finished() { return finished_.wait(); }
 
  private:
-  Task<std::optional<int>> run_step(const std::string& script, bool is_setup);
+  std::string script_path(bool is_setup) const;
+  Task<std::optional<int>> run_step(bool is_setup);
 
   asio::any_io_executor executor_;
   AttemptSpec spec_;

@@ -146,7 +146,9 @@ int main(int argc, char** argv) {
     options.base_env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
   skylet::Agent agent(pool.executor(0), options);
-  http::Server server(pool.executors(), agent.router());
+  http::ServerOptions server_options;
+  server_options.max_body_bytes = skylet::kMaxRequestBodyBytes;
+  http::Server server(pool.executors(), agent.router(), server_options);
   Result<void> listening;
   if (!flags.tls_cert.empty()) {
     listening = server.listen_tls(

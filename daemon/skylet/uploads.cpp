@@ -158,9 +158,12 @@ Task<http::Response> Uploads::unpack(http::Request& request) {
   const Json* destination = body ? body->find("destination") : nullptr;
   const Json* size = body ? body->find("size") : nullptr;
   if (!kind || !kind->as_string() || !destination || !destination->as_string() ||
-      destination->as_string()->empty() || !size || !size->as_int()) {
+      destination->as_string()->empty() || !size || !size->as_int() || *size->as_int() < 0) {
     co_return http::Response::error(400, "bad_request",
                                     "unpack needs \"kind\", \"destination\" and \"size\"");
+  }
+  if (destination->as_string()->find('\0') != std::string_view::npos) {
+    co_return http::Response::error(400, "bad_request", "destination holds a NUL byte");
   }
   const std::string target = resolve_on_node(std::string(*destination->as_string()), home_);
   Json answer = Json::object();

@@ -3,6 +3,7 @@
 #include "daemon/spec/spec_error.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "providers/catalog/suggest.hpp"
+#include "reactor/utf8.hpp"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -24,7 +25,8 @@ struct Failure {
   std::string message;
 };
 
-constexpr std::size_t kMaxInputBytes = 4 << 20;
+// Room for a task with an 8 MiB setup and an 8 MiB run script, several times over.
+constexpr std::size_t kMaxInputBytes = 64u << 20;
 constexpr int kMaxConfigDepth = 64;
 constexpr std::size_t kMaxConfigNodes = 100000;  // aliases can make a small file a huge tree
 constexpr std::size_t kMaxCandidates = 256;
@@ -191,16 +193,28 @@ class Parser {
     }
   }
 
+  // YAML is Unicode text: bytes that are not UTF-8 are refused at their position too.
   void check_control_characters(std::string_view text) const {
     std::size_t line = 1;
     std::size_t column = 1;
-    for (char c : text) {
+    auto refuse = [&](const std::string& what) {
+      throw Failure{SpecErrc::kSyntax, source_ + ":" + std::to_string(line) + ":" +
+                                           std::to_string(column) + ": " + what};
+    };
+    for (std::size_t i = 0; i < text.size();) {
+      const char c = text[i];
       const auto byte = static_cast<unsigned char>(c);
       if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f) {
-        throw Failure{SpecErrc::kSyntax, source_ + ":" + std::to_string(line) + ":" +
-                                             std::to_string(column) + ": control character (byte " +
-                                             std::to_string(byte) + ") is not allowed in YAML"};
+        refuse("control character (byte " + std::to_string(byte) + ") is not allowed in YAML");
       }
+      std::size_t length = 1;
+      if (byte >= 0x80) {
+        length = utf8_sequence_length(text.substr(i));
+        if (length == 0) {
+          refuse("byte " + std::to_string(byte) + " is not UTF-8; YAML files are UTF-8 text");
+        }
+      }
+      i += length;
       ++column;
       if (c == '\n') {
         ++line;
@@ -208,6 +222,41 @@ class Parser {
       }
     }
   }
+
+  // Escapes can still put what no text field may hold into a scalar ("\0", "\u0000", a lone
+  // "\ud800"): every key and value is checked, with its path, before any field is read. Aliases
+  // can make a small file a large tree, so the walk has a budget proportional to the input.
+  void check_scalar_text(const YAML::Node& node, const std::string& path,
+                         std::size_t& budget) const {
+    if (budget == 0) {
+      fail(SpecErrc::kInvalid, node, path, "the document expands to too many values (aliases?)");
+    }
+    --budget;
+    auto check = [&](const YAML::Node& at, const std::string& at_path, std::string_view text,
+                     std::string_view what) {
+      if (text.find('\0') != std::string_view::npos) {
+        fail(SpecErrc::kInvalid, at, at_path,
+             std::string(what) + " holds a NUL byte, which no text field may hold");
+      }
+      if (!is_valid_utf8(text)) {
+        fail(SpecErrc::kInvalid, at, at_path, std::string(what) + " is not valid UTF-8");
+      }
+    };
+    if (node.IsScalar()) {
+      check(node, path, node.Scalar(), "the value");
+    } else if (node.IsMap()) {
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (!it->first.IsScalar()) continue;  // refused as a key by the field checks
+        check(it->first, path, it->first.Scalar(), "a key");
+        check_scalar_text(it->second, child_path(path, it->first.Scalar()), budget);
+      }
+    } else if (node.IsSequence()) {
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        check_scalar_text(node[i], index_path(path, i), budget);
+      }
+    }
+  }
+  static std::size_t scalar_budget(std::string_view text) { return 64 + 16 * text.size(); }
   Pipeline parse_normalized(std::string_view text);
 
  private:
@@ -304,6 +353,44 @@ class Parser {
                                            const std::map<std::string, std::string>& vars) const;
   FileMount parse_storage(const YAML::Node& node, const std::string& path, std::string destination,
                           const std::map<std::string, std::string>& vars) const;
+  // A bucket URL's bucket is a bucket name like any other (the local provider makes it a
+  // directory); local paths pass.
+  void check_bucket_url(const YAML::Node& at, const std::string& path,
+                        const std::string& url) const {
+    if (url.find("://") == std::string::npos) return;
+    const std::string bucket = bucket_of_url(url);
+    if (const std::string problem = bucket_name_problem(bucket); !problem.empty()) {
+      fail(SpecErrc::kInvalid, at, path,
+           "the bucket `" + bucket + "` of " + url + " " + problem + " (S3's bucket naming rules)");
+    }
+  }
+  // Every variable reaches the task's processes through execve: one that is too long, or too
+  // many together, would fail every start of the task.
+  void check_environment_size(const YAML::Node& doc, const std::string& path,
+                              const Task& task) const {
+    std::size_t total = 0;
+    for (const auto* field : {"envs", "secrets"}) {
+      const auto& values = std::string_view(field) == "envs" ? task.envs : task.secrets;
+      for (const auto& [key, value] : values) {
+        const std::size_t bytes = key.size() + 1 + value.size();
+        total += bytes;
+        if (bytes > kMaxEnvEntryBytes) {
+          const YAML::Node section = doc[std::string(field)];
+          fail(SpecErrc::kInvalid, section ? position_of(section, key) : doc,
+               child_path(child_path(path, field), key),
+               "`" + key + "=...` is " + std::to_string(bytes) +
+                   " bytes; one variable may be at most " + std::to_string(kMaxEnvEntryBytes) +
+                   " bytes (the kernel's limit for one environment string); pass larger data as a "
+                   "file");
+        }
+      }
+    }
+    if (total > kMaxEnvTotalBytes) {
+      fail(SpecErrc::kInvalid, doc, path.empty() ? "envs" : child_path(path, "envs"),
+           "envs and secrets hold " + std::to_string(total) + " bytes together; at most " +
+               std::to_string(kMaxEnvTotalBytes) + " (1 MiB); pass larger data as a file");
+    }
+  }
   Json to_config_json(const YAML::Node& node, const std::string& path, int depth) const;
   mutable std::size_t config_nodes_ = 0;
 
@@ -360,12 +447,15 @@ bool is_header(const YAML::Node& doc) {
 
 Pipeline Parser::parse_documents(std::string_view text) {
   if (text.size() > kMaxInputBytes) {
-    throw Failure{SpecErrc::kInvalid, source_ + ": file is larger than 4 MiB"};
+    throw Failure{SpecErrc::kInvalid, source_ + ": file is larger than 64 MiB"};
   }
   check_characters(text);
   std::vector<YAML::Node> docs;
+  std::size_t budget = scalar_budget(text);
   for (const auto& doc : YAML::LoadAll(std::string(text))) {
-    if (!doc.IsNull()) docs.push_back(doc);  // a trailing `---` yields a null document
+    if (doc.IsNull()) continue;  // a trailing `---` yields a null document
+    check_scalar_text(doc, "", budget);
+    docs.push_back(doc);
   }
   if (docs.empty()) throw Failure{SpecErrc::kInvalid, source_ + ": no task in the file"};
 
@@ -376,8 +466,7 @@ Pipeline Parser::parse_documents(std::string_view text) {
     const YAML::Node& head = docs[0];
     pipeline.name = string_value(head["name"], "name");
     if (!is_valid_job_name(*pipeline.name)) {
-      fail(SpecErrc::kInvalid, head["name"], "name",
-           "expected a job name (a letter, then letters, digits, `-`, `_` or `.`)");
+      fail(SpecErrc::kInvalid, head["name"], "name", "expected " + std::string(kJobNameRule));
     }
     if (const YAML::Node execution = head["execution"]) {
       const std::string mode = lower(string_value(execution, "execution"));
@@ -399,11 +488,16 @@ Pipeline Parser::parse_documents(std::string_view text) {
 Pipeline Parser::parse_normalized(std::string_view text) {
   check_characters(text);
   const YAML::Node root = YAML::Load(std::string(text));
+  std::size_t budget = scalar_budget(text);
+  check_scalar_text(root, "", budget);
   require_map(root, "", "a normalized pipeline {name, tasks}");
   check_keys(root, "", {"name", "tasks"}, {}, "");
   Pipeline pipeline;
   if (const YAML::Node name = root["name"]; name && !name.IsNull()) {
     pipeline.name = string_value(name, "name");
+    if (!is_valid_job_name(*pipeline.name)) {
+      fail(SpecErrc::kInvalid, name, "name", "expected " + std::string(kJobNameRule));
+    }
   }
   const YAML::Node tasks = root["tasks"];
   if (!tasks || !tasks.IsSequence() || tasks.size() == 0) {
@@ -423,7 +517,7 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
     task.name = string_value(node, child_path(path, "name"));
     if (!is_valid_task_name(*task.name)) {
       fail(SpecErrc::kInvalid, node, child_path(path, "name"),
-           "expected a task name (letters and digits, joined by up to two of `.`, `_`, `-`)");
+           "expected " + std::string(kTaskNameRule));
     }
   }
   if (const YAML::Node node = doc["num_nodes"]; node && !node.IsNull()) {
@@ -463,6 +557,7 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
            "`" + key + "` is also in envs");
     }
   }
+  check_environment_size(doc, path, task);
   std::map<std::string, std::string> vars;
   if (options_.substitute) {
     vars = task.envs;
@@ -493,6 +588,10 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
     const YAML::Node node = doc[std::string(key)];
     if (!node || node.IsNull()) continue;
     std::string text = string_value(node, child_path(path, key));
+    if (const std::string problem = script_size_problem(task.name.value_or(""), text.size());
+        !problem.empty()) {
+      fail(SpecErrc::kInvalid, node, child_path(path, key), problem);
+    }
     if (key == "setup") task.setup = std::move(text);
     if (key == "run") task.run = std::move(text);
     if (key == "event_callback") task.event_callback = std::move(text);
@@ -566,6 +665,8 @@ std::vector<FileMount> Parser::parse_file_mounts(
     mount.sources.push_back(substitute_vars(value.Scalar(), vars));
     mount.kind =
         is_bucket_url(mount.sources[0]) ? FileMount::Kind::kBucketUrl : FileMount::Kind::kLocalPath;
+    if (mount.kind == FileMount::Kind::kBucketUrl)
+      check_bucket_url(value, entry_path, mount.sources[0]);
     mounts.push_back(std::move(mount));
   }
   std::sort(mounts.begin(), mounts.end(),
@@ -587,6 +688,10 @@ FileMount Parser::parse_storage(const YAML::Node& node, const std::string& path,
            "the bucket name is blank; fill in the name of a bucket to create or reuse");
     }
     mount.bucket_name = substitute_vars(string_value(name, child_path(path, "name")), vars);
+    if (const std::string problem = bucket_name_problem(*mount.bucket_name); !problem.empty()) {
+      fail(SpecErrc::kInvalid, name, child_path(path, "name"),
+           "bucket name `" + *mount.bucket_name + "` " + problem + " (S3's bucket naming rules)");
+    }
   }
   if (const YAML::Node source = node["source"]; source && !source.IsNull()) {
     const std::string source_path = child_path(path, "source");
@@ -595,9 +700,11 @@ FileMount Parser::parse_storage(const YAML::Node& node, const std::string& path,
       for (std::size_t i = 0; i < source.size(); ++i) {
         mount.sources.push_back(
             substitute_vars(string_value(source[i], index_path(source_path, i)), vars));
+        check_bucket_url(source[i], index_path(source_path, i), mount.sources.back());
       }
     } else {
       mount.sources.push_back(substitute_vars(string_value(source, source_path), vars));
+      check_bucket_url(source, source_path, mount.sources.back());
     }
   }
   if (!mount.bucket_name && mount.sources.empty()) {
@@ -1212,9 +1319,9 @@ Result<Pipeline> load_pipeline_file(const std::string& path, const ParseOptions&
 Result<void> apply_overrides(Task& task, const TaskOverrides& overrides) {
   if (overrides.name) {
     if (!is_valid_task_name(*overrides.name)) {
-      return make_error(SpecErrc::kInvalid, "--name: `" + *overrides.name +
-                                                "` is not a valid name (letters and digits, "
-                                                "joined by up to two of `.`, `_`, `-`)");
+      return make_error(
+          SpecErrc::kInvalid,
+          "--name: `" + *overrides.name + "` is not valid; expected " + std::string(kTaskNameRule));
     }
     task.name = overrides.name;
   }
@@ -1296,30 +1403,6 @@ std::string substitute_vars(std::string_view text, const std::map<std::string, s
     i = end + (braced ? 1 : 0);
   }
   return out;
-}
-
-bool is_valid_job_name(std::string_view name) {
-  // [a-zA-Z]([-_.a-zA-Z0-9]*[a-zA-Z0-9])?
-  if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0]))) return false;
-  if (!is_alnum(name.back())) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
-}
-
-bool is_valid_task_name(std::string_view name) {
-  // [a-zA-Z0-9]+(?:[._-]{1,2}[a-zA-Z0-9]+)*
-  if (name.empty() || !is_alnum(name.front()) || !is_alnum(name.back())) return false;
-  std::size_t separators = 0;
-  for (char c : name) {
-    if (is_alnum(c)) {
-      separators = 0;
-    } else if (c == '.' || c == '_' || c == '-') {
-      if (++separators > 2) return false;
-    } else {
-      return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace skyd::spec

@@ -3,6 +3,7 @@
 // documents make a pipeline (a first document holding only `name` — and `execution: serial` —
 // names it). Errors read "file:line:col: field.path: what was expected" and never throw.
 
+#include "daemon/spec/names.hpp"
 #include "daemon/spec/task.hpp"
 #include "reactor/error.hpp"
 
@@ -56,9 +57,5 @@ Result<void> apply_overrides(Task& task, const TaskOverrides& overrides);
 
 // Replaces ${VAR} and $VAR with values from `vars`; unknown names stay as written.
 std::string substitute_vars(std::string_view text, const std::map<std::string, std::string>& vars);
-
-// Name rules: a job (pipeline) name and a task name, as SkyPilot checks them.
-bool is_valid_job_name(std::string_view name);
-bool is_valid_task_name(std::string_view name);
 
 }  // namespace skyd::spec

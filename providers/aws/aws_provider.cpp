@@ -126,16 +126,18 @@ Task<void> AwsProvider::acquire(const std::string& region, const std::string& ac
 }
 
 Task<Result<std::string>> AwsProvider::call(std::string region, QueryParams params) {
-  co_return co_await call(std::move(region), std::move(params), options_.retry);
+  co_return co_await call(std::move(region), std::move(params),
+                          options_.retry.max_attempts.value_or(0));
 }
 
 Task<Result<std::string>> AwsProvider::call(std::string region, QueryParams params,
-                                            BackoffPolicy retry) {
+                                            int transient_tries) {
   auto endpoint = endpoint_for(region);
   if (!endpoint) co_return make_error(ProviderErrc::kInvalid, endpoint.error().message());
   const std::string action = param(params, "Action").value_or("?");
   const std::string body = form_encode(params);
-  Backoff backoff(retry);
+  Backoff backoff(options_.retry);
+  int transient_failures = 0;  // answers that did not come (or said "try later"): limited apart
   for (int attempt = 1;; ++attempt) {
     co_await acquire(region, action);
     auto credentials = co_await credentials_.get();
@@ -170,7 +172,9 @@ Task<Result<std::string>> AwsProvider::call(std::string region, QueryParams para
       ++stats_.throttled;
     if (error.code == make_error_code(ProviderErrc::kAuth)) credentials_.invalidate();
     const bool retryable = error.code.category() == provider_category() && is_retryable(code);
-    if (!retryable || !backoff.allows_attempt(attempt)) {
+    if (retryable && code == ProviderErrc::kTransient) ++transient_failures;
+    const bool tries_left = transient_tries <= 0 || transient_failures < transient_tries;
+    if (!retryable || !tries_left || !backoff.allows_attempt(attempt)) {
       logger("aws")->warn("ec2 call failed action={} region={} attempts={} error=\"{}\"", action,
                           region, attempt, error.detail);
       co_return error;
@@ -256,7 +260,7 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   }
   if (ids.empty()) {
     QueryParams params = build_run_instances(input);
-    auto body = co_await call(region, std::move(params), options_.create_retry);
+    auto body = co_await call(region, std::move(params), options_.create_tries);
     if (!body && is_retryable(static_cast<ProviderErrc>(body.error().code.value())) &&
         body.error().code.category() == provider_category()) {
       // The answer never came (or said "try again"): the call may still have made instances.

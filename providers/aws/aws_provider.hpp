@@ -49,9 +49,9 @@ struct AwsProviderOptions {
   double requests_per_second = 20;
   double request_burst = 50;
   BackoffPolicy retry{std::chrono::milliseconds(200), 2.0, std::chrono::seconds(10), 0.2, 8};
-  // RunInstances is retried only briefly: an answer that does not come is then resolved by
-  // looking up what its ClientToken made.
-  BackoffPolicy create_retry{std::chrono::milliseconds(200), 2.0, std::chrono::seconds(2), 0.2, 3};
+  // RunInstances whose answer does not come (a timeout, a 5xx) is tried only this often: then
+  // what its ClientToken made is looked up. Throttling is retried as usual.
+  int create_tries = 3;
   Duration request_timeout = std::chrono::seconds(20);
   Duration launch_timeout = std::chrono::minutes(10);
   Duration terminate_timeout = std::chrono::minutes(5);
@@ -84,7 +84,9 @@ class AwsProvider final : public Provider {
 
   // One signed EC2 call (rate-limited, retried); the response body on 2xx.
   Task<Result<std::string>> call(std::string region, QueryParams params);
-  Task<Result<std::string>> call(std::string region, QueryParams params, BackoffPolicy retry);
+  // The same, giving up after `transient_tries` failures that may hide a lost answer (0: as
+  // `retry` allows).
+  Task<Result<std::string>> call(std::string region, QueryParams params, int transient_tries);
   // Every instance matching the filters in a region, across pages.
   Task<Result<std::vector<Ec2Instance>>> describe_all(std::string region,
                                                       std::vector<Ec2Filter> filters);

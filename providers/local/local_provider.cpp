@@ -1,9 +1,11 @@
 #include "providers/local/local_provider.hpp"
 
 #include "reactor/blocking.hpp"
+#include "reactor/file_names.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/json.hpp"
 #include "reactor/log.hpp"
+#include "reactor/numbers.hpp"
 #include "reactor/small_files.hpp"
 #include "reactor/timeout.hpp"
 
@@ -343,7 +345,16 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
   node.instance_id = new_instance_id(random_);
   node.skylet.transport = http::Endpoint::Transport::kTcp;
   node.skylet.host = ip;
-  node.skylet.port = static_cast<std::uint16_t>(std::stoi(announced));
+  // One line: the port skylet listens on.
+  const std::string line = announced.substr(0, announced.find('\n'));
+  const auto port = parse_int64(line);
+  if (!port || *port < 1 || *port > 65535) {
+    ::kill(pid, SIGKILL);
+    co_return make_error(
+        ProviderErrc::kTransient,
+        "skylet announced `" + line + "`, not a port (see " + sandbox + "/skylet.log)");
+  }
+  node.skylet.port = static_cast<std::uint16_t>(*port);
   node.workdir = workdir;
   logger("local")->info("machine up cluster={} rank={} ip={} port={} pid={}", request.cluster_name,
                         rank, ip, node.skylet.port, pid);
@@ -355,6 +366,20 @@ Task<Result<Cluster>> LocalProvider::launch(LaunchRequest request) {
     co_return make_error(ProviderErrc::kInvalid, "a cluster needs at least one node");
   if (request.skylet_token.size() < 16)
     co_return make_error(ProviderErrc::kInvalid, "the skylet token is too short");
+  // Both names become directories under root_dir; whatever checked them before, nothing here may
+  // reach outside it.
+  if (!is_plain_file_name(request.cluster_name, kMaxFileNameLength)) {
+    co_return make_error(ProviderErrc::kInvalid,
+                         "cluster name `" + request.cluster_name + "` is not a plain file name");
+  }
+  for (const auto& mount : request.mounts) {
+    if (!mount.bucket.empty() && !is_plain_file_name(mount.bucket, kMaxFileNameLength)) {
+      co_return make_error(ProviderErrc::kInvalid,
+                           "bucket `" + mount.bucket + "` (file_mounts " + mount.destination +
+                               ") is not a plain directory name; it would leave " +
+                               options_.root_dir + "/buckets");
+    }
+  }
   const std::string dir = cluster_dir(request.cluster_name);
 
   if (auto existing = load(request.cluster_name)) {

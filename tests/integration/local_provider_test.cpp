@@ -343,6 +343,26 @@ TEST_F(LocalProviderTest, ShippedFilesReachEveryNodeAndAnInterruptedUploadResume
   EXPECT_LT(*shipped, blob_bytes + 2 * 330000) << "the blob resumed on node 0";
 }
 
+TEST_F(LocalProviderTest, ABucketNameThatWouldLeaveTheBucketsDirectoryIsRefused) {
+  for (const std::string bucket : {"../escape", "..", ".hidden", "a/b"}) {
+    LaunchRequest request;
+    request.cluster_name = "escape-1";
+    request.nodes = 1;
+    request.idempotency_token = "escape-1-token";
+    request.skylet_token = kToken;
+    request.mounts = {MountRequest{"~/x", "", bucket, MountRequest::Mode::kMount}};
+    auto cluster =
+        pool_.submit<Result<Cluster>>(0, [this, request] { return provider_->launch(request); })
+            .get();
+    ASSERT_FALSE(cluster) << bucket;
+    EXPECT_EQ(cluster.error().code, providers::ProviderErrc::kInvalid) << bucket;
+    EXPECT_NE(cluster.error().detail.find("is not a plain directory name"), std::string::npos)
+        << cluster.error().detail;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("local/escape")));
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("local/clusters/escape-1")));
+}
+
 TEST_F(LocalProviderTest, StartingTheSameAttemptTwiceRunsItOnce) {
   const Cluster cluster = launch(
       "twice-1", 1, false, {MountRequest{"~/out", "", "twice-bucket", MountRequest::Mode::kMount}});

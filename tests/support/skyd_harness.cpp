@@ -1,5 +1,6 @@
 #include "tests/support/skyd_harness.hpp"
 
+#include "reactor/http_client.hpp"
 #include "reactor/json.hpp"
 
 #include <signal.h>
@@ -79,6 +80,34 @@ CommandResult SkydHarness::sky(const std::vector<std::string>& args,
   std::vector<std::string> argv{binary_path("sky"), "--socket", socket()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv, {}, limit);
+}
+
+namespace {
+Task<Result<http::Response>> call_api(http::Endpoint endpoint, http::Request request) {
+  // The executor first: a defaulted ClientOptions next to a co_await is destroyed twice by g++ 12.
+  auto executor = co_await asio::this_coro::executor;
+  http::Client client(executor);
+  const http::RequestOptions options{std::chrono::seconds(60)};
+  co_return co_await client.request(std::move(endpoint), std::move(request), options);
+}
+}  // namespace
+
+ApiReply http_request(const http::Endpoint& endpoint, const std::string& method,
+                      const std::string& target, const std::string& body) {
+  http::Request request;
+  request.method = method;
+  request.target = target;
+  request.body = body;
+  if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
+  auto response = run_co<Result<http::Response>>([&] { return call_api(endpoint, request); },
+                                                 std::chrono::seconds(90));
+  if (!response) return ApiReply{0, {}, response.error().message()};
+  return ApiReply{response->status, response->body, http::error_message_of(*response)};
+}
+
+ApiReply SkydHarness::api(const std::string& method, const std::string& target,
+                          const std::string& body) {
+  return http_request(http::Endpoint::unix_socket(socket()), method, target, body);
 }
 
 std::string SkydHarness::write_file(const std::string& name, const std::string& text) const {

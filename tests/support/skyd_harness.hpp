@@ -3,6 +3,7 @@
 // provider, socket), fast timings from a config file, started and awaited through a systemd-style
 // notify socket, driven with the real `sky` binary.
 
+#include "reactor/http_types.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -13,6 +14,17 @@
 #include <vector>
 
 namespace skyd::testing {
+
+// What the API answered a raw request (status 0: no answer, `message` says why).
+struct ApiReply {
+  int status = 0;
+  std::string body;
+  std::string message;  // the {"error":{"message"}} of an error answer, or the transport error
+};
+
+// One raw HTTP request (the target is sent as given), awaited to its answer.
+ApiReply http_request(const http::Endpoint& endpoint, const std::string& method,
+                      const std::string& target, const std::string& body = "");
 
 class SkydHarness {
  public:
@@ -31,6 +43,8 @@ class SkydHarness {
 
   CommandResult sky(const std::vector<std::string>& args,
                     std::chrono::milliseconds limit = std::chrono::seconds(120));
+  // A raw request on the API socket, bypassing the CLI's own checks (the target is sent as given).
+  ApiReply api(const std::string& method, const std::string& target, const std::string& body = "");
   // Writes a file under the test's directory and returns its path.
   std::string write_file(const std::string& name, const std::string& text) const;
   // The job as `sky jobs queue -o json` shows it; nothing when it does not exist.

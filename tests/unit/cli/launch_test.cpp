@@ -121,6 +121,31 @@ TEST(PrepareLaunch, PipelineTaskNamesDefaultFromJob) {
   EXPECT_EQ(launch->pipeline.tasks[1].name, "mine-1");
 }
 
+TEST(PrepareLaunch, NamesMadeUpForAPipelineAreCheckedBeforeSubmitting) {
+  // A valid job name whose derived task names ("a---b-0") are not valid task names.
+  const auto yaml = write_temp("pipe3.yaml", "run: a\n---\nrun: b\n");
+  auto options = parse_launch_args({yaml, "-n", "a---b"});
+  ASSERT_TRUE(options);
+  auto launch = prepare_launch(*options);
+  ASSERT_FALSE(launch);
+  EXPECT_CONTAINS(launch.error().detail, "(as submitted): tasks[0].name: expected a task name");
+}
+
+TEST(PrepareLaunch, AGeneratedJobNameFollowsTheNameRulesWhateverTheUser) {
+  const char* saved = std::getenv("USER");
+  const std::string user = saved ? saved : "";
+  setenv("USER", "jo.hn doe_", 1);
+  const auto yaml = write_temp("unnamed.yaml", "run: x\n");
+  auto options = parse_launch_args({yaml});
+  ASSERT_TRUE(options);
+  auto launch = prepare_launch(*options);
+  setenv("USER", user.c_str(), 1);
+  ASSERT_TRUE(launch) << launch.error().detail;
+  EXPECT_TRUE(launch->job_name.starts_with("sky-")) << launch->job_name;
+  EXPECT_TRUE(launch->job_name.ends_with("-jo-hn-doe")) << launch->job_name;
+  EXPECT_TRUE(spec::is_valid_job_name(launch->job_name)) << launch->job_name;
+}
+
 TEST(PrepareLaunch, ResourceOverridesRefusedForPipelines) {
   const auto yaml = write_temp("pipe2.yaml", "run: a\n---\nrun: b\n");
   auto options = parse_launch_args({yaml, "--cpus", "2"});
@@ -182,6 +207,20 @@ TEST(SkyBinary, ExamplesChooseExpectedPlaces) {
   EXPECT_CONTAINS(pipeline.output, "p3.16xlarge  ");  // the on-demand alternative of any_of
 }
 
+TEST(SkyBinary, JobIdsAreCanonicalPositiveIntegers) {
+  // Refused before any daemon is asked (none listens on this socket).
+  const std::string socket = "--socket /nonexistent/skyd.sock ";
+  for (const char* command : {"jobs cancel -y 01", "jobs cancel -y 0", "jobs logs 1x",
+                              "jobs logs 007", "jobs preempt 01"}) {
+    SkyRun run = run_sky(socket + command);
+    EXPECT_EQ(run.exit_code, 2) << command << "\n" << run.output;
+    EXPECT_FALSE(run.output.find("cannot reach skyd") != std::string::npos) << run.output;
+  }
+  EXPECT_CONTAINS(run_sky(socket + "jobs cancel -y 01").output,
+                  "'01' is not a job ID (a positive integer)");
+  EXPECT_CONTAINS(run_sky(socket + "jobs logs 3 01").output, "'01' is not a task index");
+}
+
 TEST(SkyBinary, ExitCodes) {
   EXPECT_EQ(run_sky("jobs launch --dryrun --bogus x.yaml").exit_code, 2);
   SkyRun bad =
@@ -189,8 +228,8 @@ TEST(SkyBinary, ExitCodes) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_CONTAINS(bad.output,
                   "bad.yaml:2:3: resources.gpu: unknown field `gpu` (did you mean `gpus`?)");
-  SkyRun submit = run_sky("--socket /nonexistent/skyd.sock jobs launch -y " + std::string(EXAMPLES_DIR) +
-                          "/local_hello.yaml");
+  SkyRun submit = run_sky("--socket /nonexistent/skyd.sock jobs launch -y " +
+                          std::string(EXAMPLES_DIR) + "/local_hello.yaml");
   EXPECT_EQ(submit.exit_code, 1);
   EXPECT_CONTAINS(submit.output, "cannot reach skyd at /nonexistent/skyd.sock");
   EXPECT_CONTAINS(submit.output, "Start it with:  skyd --state-dir");

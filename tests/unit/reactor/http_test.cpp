@@ -212,12 +212,18 @@ TEST_F(HttpTest, TlsWithAPinnedCaAndAHostName) {
 
 TEST(HttpRequest, QueryIntAcceptsWholeNumbersOnly) {
   Request request;
-  request.query = {{"n", "42"}, {"neg", "-3"}, {"bad", "4x"}, {"empty", ""}};
+  request.query = {
+      {"n", "42"},      {"neg", "-3"},      {"bad", "4x"},  {"empty", ""},
+      {"spaced", " 1"}, {"zero_led", "01"}, {"plus", "+1"}, {"too_big", "9223372036854775808"}};
   EXPECT_EQ(request.query_int("n"), 42);
   EXPECT_EQ(request.query_int("neg"), -3);
   EXPECT_EQ(request.query_int("bad"), std::nullopt);
   EXPECT_EQ(request.query_int("empty"), std::nullopt);
   EXPECT_EQ(request.query_int("absent"), std::nullopt);
+  EXPECT_EQ(request.query_int("spaced"), std::nullopt);
+  EXPECT_EQ(request.query_int("zero_led"), std::nullopt);
+  EXPECT_EQ(request.query_int("plus"), std::nullopt);
+  EXPECT_EQ(request.query_int("too_big"), std::nullopt);
 }
 
 TEST(Certificates, ADerivedCertificateIsTheSameEveryTimeAndPerSecret) {

@@ -191,7 +191,7 @@ file_mounts:
   /local: ./data
   /url: gs://bucket/path
   /store:
-    name: b
+    name: bkt
     source: [./a, ./b]
     store: s3
     mode: copy
@@ -221,11 +221,136 @@ file_mounts:
 }
 
 TEST(Parser, BadMountModeAndStore) {
-  EXPECT_CONTAINS(parse_error("file_mounts:\n  /a:\n    name: b\n    mode: SYNC\n").detail,
+  EXPECT_CONTAINS(parse_error("file_mounts:\n  /a:\n    name: bkt\n    mode: SYNC\n").detail,
                   "file_mounts./a.mode: expected MOUNT, COPY or MOUNT_CACHED");
-  EXPECT_EQ(parse_error("file_mounts:\n  /a:\n    name: b\n    store: volume\n").code,
+  EXPECT_EQ(parse_error("file_mounts:\n  /a:\n    name: bkt\n    store: volume\n").code,
             SpecErrc::kUnsupported);
   EXPECT_CONTAINS(parse_error("file_mounts:\n  s3://x: /a\n").detail, "not a bucket URL");
+}
+
+TEST(Parser, BucketNamesFollowS3sRules) {
+  for (const char* good : {"abc", "my-bucket.v2", "a1-b2", "123", "x.y.z"}) {
+    EXPECT_EQ(bucket_name_problem(good), "") << good;
+  }
+  const std::pair<const char*, const char*> bad[] = {{"ab", "3 to 63"},
+                                                     {"../../../../tmp/x", "holds `/`"},
+                                                     {"..", "3 to 63"},
+                                                     {"My-Bucket", "holds `M`"},
+                                                     {"under_score", "holds `_`"},
+                                                     {"-dash", "begin and end"},
+                                                     {"dash-", "begin and end"},
+                                                     {".dot", "begin and end"},
+                                                     {"a..b", "two adjacent periods"},
+                                                     {"192.168.5.4", "IP address"},
+                                                     {"xn--bucket", "`xn--`"},
+                                                     {"sthree-bucket", "`sthree-`"},
+                                                     {"amzn-s3-demo-bucket", "`amzn-s3-demo-`"},
+                                                     {"bucket-s3alias", "`-s3alias`"},
+                                                     {"bucket--ol-s3", "`--ol-s3`"},
+                                                     {"bucket.mrap", "`.mrap`"},
+                                                     {"bucket--x-s3", "`--x-s3`"},
+                                                     {"bucket--table-s3", "`--table-s3`"}};
+  for (const auto& [name, why] : bad) EXPECT_CONTAINS(bucket_name_problem(name), why);
+  EXPECT_CONTAINS(bucket_name_problem(std::string(64, 'a')), "is 64 characters long");
+}
+
+TEST(Parser, ABucketNameThatWouldLeaveItsDirectoryIsRefusedWithItsLine) {
+  auto error = parse_error(R"(run: echo hi
+file_mounts:
+  /x:
+    name: ../../../../tmp/x
+    mode: MOUNT
+)");
+  EXPECT_EQ(error.code, SpecErrc::kInvalid);
+  EXPECT_CONTAINS(error.detail,
+                  "task.yaml:4:11: file_mounts./x.name: bucket name "
+                  "`../../../../tmp/x` holds `/`");
+  EXPECT_CONTAINS(error.detail, "S3's bucket naming rules");
+}
+
+TEST(Parser, ABucketNameAfterSubstitutionIsChecked) {
+  auto error = parse_error("envs: {B: Upper}\nfile_mounts:\n  /x: {name: data-$B}\n");
+  EXPECT_CONTAINS(error.detail, "file_mounts./x.name: bucket name `data-Upper` holds `U`");
+}
+
+TEST(Parser, TheBucketOfABucketUrlIsChecked) {
+  EXPECT_CONTAINS(parse_error("file_mounts:\n  /x: s3://../etc\n").detail,
+                  "file_mounts./x: the bucket `..` of s3://../etc is 2 characters long");
+  EXPECT_CONTAINS(parse_error("file_mounts:\n  /x: {source: [\"gs://ok-bucket\", "
+                              "\"s3://Bad_Bucket/p\"]}\n")
+                      .detail,
+                  "file_mounts./x.source[1]: the bucket `Bad_Bucket` of s3://Bad_Bucket/p");
+  task_ok("file_mounts:\n  /x: {source: ./local/dir, mode: COPY}\n");
+}
+
+TEST(Parser, JobAndTaskNamesHaveALengthLimit) {
+  const std::string longest(kMaxNameLength, 'a');
+  EXPECT_TRUE(is_valid_job_name(longest));
+  EXPECT_TRUE(is_valid_task_name(longest));
+  EXPECT_FALSE(is_valid_job_name(longest + "a"));
+  EXPECT_FALSE(is_valid_task_name(longest + "a"));
+  auto error = parse_error("name: " + longest + "b\nrun: x\n");
+  EXPECT_CONTAINS(error.detail, "task.yaml:1:7: name: expected a task name");
+  EXPECT_CONTAINS(error.detail, "at most 248 characters");
+  EXPECT_CONTAINS(parse_error("name: " + longest + "b\n---\nrun: x\n---\nrun: y\n").detail,
+                  "name: expected a job name");
+}
+
+TEST(Parser, NulBytesFromEscapesAreRefusedWithTheirField) {
+  auto error = parse_error("envs:\n  A: \"x\\0y\"\nrun: echo\n");
+  EXPECT_CONTAINS(error.detail, "task.yaml:2:6: envs.A: the value holds a NUL byte");
+  EXPECT_CONTAINS(parse_error("run: \"echo \\u0000\"\n").detail, "run: the value holds a NUL byte");
+  EXPECT_CONTAINS(parse_error("envs: {\"A\\0\": x}\n").detail, "envs: a key holds a NUL byte");
+}
+
+TEST(Parser, TextThatIsNotUtf8IsRefusedWhereItIs) {
+  EXPECT_CONTAINS(parse_error("name: ok\nrun: echo \xff\xfe\n").detail,
+                  "task.yaml:2:11: byte 255 is not UTF-8");
+  // yaml-cpp refuses a lone surrogate escape itself, at its position.
+  EXPECT_CONTAINS(parse_error("run: \"a\\ud800b\"\n").detail, "task.yaml:1:");
+}
+
+TEST(Parser, ScriptsUpTo8MiBAreAcceptedAndLongerOnesRefusedByTaskAndField) {
+  const std::string script(kMaxScriptBytes - 1, 'x');
+  Task task = task_ok("name: big\nrun: |\n  " + script + "\n");
+  EXPECT_EQ(task.run->size(), kMaxScriptBytes);
+  auto error = parse_error("name: big\nsetup: |\n  " + script + "yy\n");
+  EXPECT_CONTAINS(error.detail,
+                  "task.yaml:2:8: setup: the script of task `big` is 8388610 bytes; "
+                  "a script may be at most 8388608 bytes (8 MiB)");
+}
+
+TEST(Parser, EnvironmentVariablesMustFitExecve) {
+  const std::string value(kMaxEnvEntryBytes - 2, 'v');
+  task_ok("envs:\n  A: " + value + "\n");
+  auto one = parse_error("envs:\n  AB: " + value + "\n");
+  EXPECT_CONTAINS(one.detail,
+                  "task.yaml:2:7: envs.AB: `AB=...` is 131072 bytes; one variable may "
+                  "be at most 131071 bytes");
+  std::string many = "secrets:\n";
+  for (int i = 0; i < 9; ++i) {
+    many += "  S" + std::to_string(i) + ": " + std::string(kMaxEnvEntryBytes - 10, 'v') + "\n";
+  }
+  EXPECT_CONTAINS(parse_error(many).detail, "envs: envs and secrets hold");
+  EXPECT_CONTAINS(parse_error(many).detail, "at most 1048576 (1 MiB)");
+  ParseOptions overrides;
+  overrides.env_overrides["BIG"] = std::string(kMaxEnvEntryBytes, 'v');
+  EXPECT_CONTAINS(parse_error("run: x\n", overrides).detail, "envs.BIG: `BIG=...` is");
+}
+
+TEST(TaskJson, TheDaemonsReadingRefusesWhatTheYamlWouldRefuse) {
+  EXPECT_CONTAINS(
+      pipeline_from_json(R"({"tasks":[{"file_mounts":{"/x":{"name":"../x","mode":"MOUNT"}}}]})",
+                         "submitted")
+          .error()
+          .detail,
+      "tasks[0].file_mounts./x.name: bucket name `../x`");
+  EXPECT_CONTAINS(pipeline_from_json(R"({"name":"-bad","tasks":[{}]})", "submitted").error().detail,
+                  "name: expected a job name");
+  EXPECT_CONTAINS(
+      pipeline_from_json(R"({"tasks":[{"envs":{"A":"x\u0000"}}]})", "submitted").error().detail,
+      "tasks[0].envs.A: the value holds a NUL byte");
+  EXPECT_FALSE(pipeline_from_json(R"({"tasks":[{"run":"\udc00"}]})", "submitted"));
 }
 
 TEST(Parser, WorkdirCannotBeGitRepo) {
@@ -550,7 +675,7 @@ resources:
 envs: {A: "$B"}
 secrets: {S: v}
 file_mounts:
-  /a: s3://b/c
+  /a: s3://bkt/c
   /ckpt: {name: bucket, mode: MOUNT_CACHED, persistent: false}
 setup: s
 run: r

@@ -1,0 +1,51 @@
+#pragma once
+// What the API accepts in a request body, checked by pure functions (no socket, no database): the
+// handlers in api.cpp call them, and so does the fuzzer (tests/fuzz/api_fuzz.cpp). An error's
+// detail names the field and what was expected; it is the message of the 400 answer. Its code is
+// errc::invalid_argument.
+
+#include "daemon/spec/task.hpp"
+#include "reactor/error.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace skyd::daemon {
+
+// SkyPilot's range for a managed job's priority (higher runs first). A job submitted without one
+// gets 500, the default jobs have always had here.
+inline constexpr std::int64_t kMinPriority = -1000;
+inline constexpr std::int64_t kMaxPriority = 1000;
+inline constexpr int kDefaultPriority = 500;
+
+// The largest request body the API reads: room for a job with an 8 MiB setup and an 8 MiB run
+// script, escaped in JSON, and its environment.
+inline constexpr std::size_t kMaxApiBodyBytes = 64u << 20;
+// How many ids one cancel request may name.
+inline constexpr std::size_t kMaxCancelIds = 10000;
+
+struct SubmitBody {
+  std::string name;
+  int priority = kDefaultPriority;
+  spec::Pipeline pipeline;    // read and checked by the task spec's parser
+  std::string pipeline_json;  // the pipeline object as it is stored
+};
+
+// POST /v1/jobs: {"name": job name, "pipeline": {name?, tasks} (task_json.hpp), "priority"?:
+// integer}.
+Result<SubmitBody> parse_submit_body(std::string_view body);
+
+struct CancelBody {
+  std::vector<std::int64_t> ids;    // "ids": [id, ...]
+  std::optional<std::string> name;  // "name": the open jobs with that name
+  bool all = false;                 // "all": true
+};
+
+// POST /v1/jobs/cancel: exactly one of "ids", "name" and "all".
+Result<CancelBody> parse_cancel_body(std::string_view body);
+
+}  // namespace skyd::daemon

@@ -1,0 +1,44 @@
+#pragma once
+// The naming rules of the task spec, as SkyPilot and the clouds check them: job and task names,
+// bucket names (S3's rules), and the limits on the text a task carries to its machines.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace skyd::spec {
+
+// SkyPilot checks names with regexes and leaves length to the clouds, the most permissive of
+// which (AWS: an EC2 tag value of 256 bytes, minus SkyPilot's "-worker") allows 248 characters.
+inline constexpr std::size_t kMaxNameLength = 248;
+
+// A job (pipeline) name, SkyPilot's cluster name rule: [a-zA-Z]([-_.a-zA-Z0-9]*[a-zA-Z0-9])?
+bool is_valid_job_name(std::string_view name);
+// A task name, SkyPilot's task rule: [a-zA-Z0-9]+(?:[._-]{1,2}[a-zA-Z0-9]+)*
+bool is_valid_task_name(std::string_view name);
+// What the rules say, for messages ("expected " + rule).
+inline constexpr std::string_view kJobNameRule =
+    "a job name: a letter, then letters, digits, `-`, `_` or `.`, ending in a letter or digit, "
+    "at most 248 characters";
+inline constexpr std::string_view kTaskNameRule =
+    "a task name: letters and digits, joined by up to two of `.`, `_`, `-`, at most 248 "
+    "characters";
+
+// Empty when `name` follows S3's bucket naming rules (3-63 characters of lowercase letters,
+// digits, `.` and `-`; a letter or digit at both ends; no `..`; not an IP address; none of S3's
+// reserved prefixes and suffixes); otherwise what is wrong with it.
+std::string bucket_name_problem(std::string_view name);
+
+// The bucket a bucket URL names ("s3://my-bucket/path" -> "my-bucket"); empty for a local path.
+std::string bucket_of_url(std::string_view url);
+
+// What a task's text must fit on its machines: a script is run from a file, so it may be long; an
+// environment variable travels through execve, whose limit for one "KEY=VALUE" string is 128 KiB
+// (MAX_ARG_STRLEN, the NUL included), and all of them share the argument space.
+inline constexpr std::size_t kMaxScriptBytes = 8u << 20;
+// Empty when a script of `bytes` fits, else what to say (naming the task when it has a name).
+std::string script_size_problem(std::string_view task_name, std::size_t bytes);
+inline constexpr std::size_t kMaxEnvEntryBytes = (128u << 10) - 1;
+inline constexpr std::size_t kMaxEnvTotalBytes = 1u << 20;
+
+}  // namespace skyd::spec
