@@ -990,6 +990,10 @@ Task<void> FakeCloud::stop(std::string instance_id, std::string reason_code,
     }
     if (!instance->skylet->exited()) instance->skylet->signal_group(SIGKILL);
     co_await instance->skylet->wait();
+    // The machine is gone with everything on it: the tasks skylet started in their own groups too.
+    std::ifstream groups(options_.work_dir + "/" + instance_id + "/work/pgids");
+    for (pid_t group = 0; groups >> group;)
+      if (group > 0) ::kill(-group, SIGKILL);
   }
   if (instance->metadata) {
     co_await instance->metadata->drain(Duration::zero());
