@@ -2,6 +2,7 @@
 
 #include "cli/daemon_client.hpp"
 #include "cli/table.hpp"
+#include "cli/uploads.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "reactor/numbers.hpp"
 
@@ -486,6 +487,13 @@ int submit_launch(const PreparedLaunch& launch, const LaunchOptions& options,
   body.set("name", launch.job_name);
   body.set("pipeline", spec::to_json(launch.pipeline, spec::SecretMode::kInclude));
   DaemonClient client(socket);
+  // skyd never reads the paths the task names: the files go first, read as this user.
+  auto uploads = upload_local_files(client, launch.pipeline);
+  if (!uploads) {
+    std::cerr << "Error: " << uploads.error().detail << "\n";
+    return 1;
+  }
+  if (!uploads->as_array()->empty()) body.set("uploads", std::move(*uploads));
   auto reply = call_json(client, "POST", "/v1/jobs", body.dump());
   if (!reply) {
     std::cerr << reply.error().detail << "\n";

@@ -3,6 +3,7 @@
 #include "cli/jobs_commands.hpp"
 
 #include "cli/table.hpp"
+#include "cli/uploads.hpp"
 #include "daemon/spec/spec_error.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "providers/catalog/suggest.hpp"
@@ -114,12 +115,6 @@ bool is_yaml_path(const std::vector<std::string>& entrypoint) {
   if (entrypoint.size() != 1) return false;
   const std::string& word = entrypoint[0];
   return word.ends_with(".yaml") || word.ends_with(".yml");
-}
-
-std::string expand_home(const std::string& path) {
-  if (!path.starts_with("~")) return path;
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "") + path.substr(1);
 }
 
 // sky-XXXX-<user>, the user name made to fit the job and task name rules (other characters

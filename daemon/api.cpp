@@ -24,25 +24,19 @@ namespace {
 
 constexpr std::size_t kLogChunk = 256 * 1024;
 
+// Who is calling, from the socket's peer credentials: root, skyd's own user and members of the
+// admin group may act on every job; everyone else on their own.
 Caller caller_of(const http::Request& request, const DaemonInfo& info) {
   Caller caller;
   caller.uid = request.peer.known ? request.peer.uid : static_cast<uid_t>(-1);
   caller.privileged =
       request.peer.known && (request.peer.uid == 0 || request.peer.uid == ::geteuid() ||
-                             (info.socket_group && request.peer.gid == *info.socket_group));
-  if (!caller.privileged && request.peer.known && info.socket_group) {
-    // Supplementary groups are not in SO_PEERCRED: look the user up (a local NSS read).
-    if (const passwd* user = ::getpwuid(request.peer.uid)) {
-      int count = 64;
-      std::vector<gid_t> groups(static_cast<std::size_t>(count));
-      if (::getgrouplist(user->pw_name, user->pw_gid, groups.data(), &count) >= 0) {
-        groups.resize(static_cast<std::size_t>(count));
-        caller.privileged =
-            std::find(groups.begin(), groups.end(), *info.socket_group) != groups.end();
-      }
-    }
-  }
+                             (info.admin_group && request.peer.in_group(*info.admin_group)));
   return caller;
+}
+
+UserIdentity identity_of(const http::PeerCredentials& peer) {
+  return UserIdentity{peer.uid, peer.gid, peer.groups};
 }
 
 std::string user_name_of(uid_t uid) {
@@ -74,19 +68,23 @@ Task<http::Response> submit(Controller* controller, DaemonInfo info, http::Reque
   if (!request.peer.known)
     co_return http::Response::error(403, "forbidden", "the caller's identity is unknown");
   const Caller caller = caller_of(request, info);
-  // Reading a pipeline with long scripts takes a while: off the shard.
-  std::function<Result<SubmitBody>()> check = [body = std::move(request.body)] {
-    return parse_submit_body(body);
-  };
-  auto checked = co_await run_blocking<Result<SubmitBody>>(std::move(check));
+  // Reading a pipeline with long scripts takes a while, and naming the user may ask NSS: both
+  // off the shard.
+  std::function<std::pair<Result<SubmitBody>, std::string>()> check =
+      [body = std::move(request.body), uid = caller.uid] {
+        return std::pair{parse_submit_body(body), user_name_of(uid)};
+      };
+  auto [checked, user_name] =
+      co_await run_blocking<std::pair<Result<SubmitBody>, std::string>>(std::move(check));
   if (!checked) co_return http::Response::error(400, "bad_request", checked.error().detail);
   SubmitRequest submission;
   submission.name = std::move(checked->name);
   submission.pipeline = std::move(checked->pipeline);
   submission.pipeline_json = std::move(checked->pipeline_json);
   submission.priority = checked->priority;
-  submission.user_uid = caller.uid;
-  submission.user_name = user_name_of(caller.uid);
+  submission.uploads = std::move(checked->uploads);
+  submission.owner = identity_of(request.peer);
+  submission.user_name = std::move(user_name);
   auto id = co_await controller->submit(std::move(submission));
   if (!id) co_return response_for_error(id.error(), "submitting the job");
   Json reply = Json::object();
@@ -97,8 +95,9 @@ Task<http::Response> submit(Controller* controller, DaemonInfo info, http::Reque
 Task<http::Response> queue(Controller* controller, DaemonInfo info, http::Request& request) {
   const Caller caller = caller_of(request, info);
   store::QueueFilter filter;
+  // Everyone may see every job (SkyPilot's --all-users); acting on one is another matter.
   const bool all_users = request.query_param("all_users").value_or("0") == "1";
-  if (!all_users || !caller.privileged) filter.user_uid = caller.uid;
+  if (!all_users) filter.user_uid = caller.uid;
   filter.open_only = request.query_param("skip_finished").value_or("0") == "1";
   if (auto name = request.query_param("name")) filter.name = std::string(*name);
   if (request.query_param("limit")) {
@@ -120,23 +119,28 @@ Task<http::Response> queue(Controller* controller, DaemonInfo info, http::Reques
   co_return http::Response::json(200, reply);
 }
 
-// The job named by the path, when the caller may see it: someone else's job is "not found".
+// The job named by the path. Every job is visible; with `own_only`, a job of someone else's is
+// refused unless the caller is privileged (its logs are its owner's).
 Task<std::variant<store::JobRecord, http::Response>> visible_job(Controller* controller,
                                                                  DaemonInfo info,
-                                                                 http::Request& request) {
+                                                                 http::Request& request,
+                                                                 bool own_only) {
   auto id = job_id_of(request);
   if (!id) co_return http::Response::error(400, "bad_request", "job ids are positive integers");
   auto job = co_await controller->get(store::JobId{*id});
   if (!job) co_return response_for_error(job.error(), "reading the job");
   const Caller caller = caller_of(request, info);
-  if (!caller.privileged && job->user_uid != static_cast<std::int64_t>(caller.uid)) {
-    co_return http::Response::error(404, "not_found", "no job " + std::to_string(*id));
+  if (own_only && !caller.privileged && job->user_uid != static_cast<std::int64_t>(caller.uid)) {
+    co_return http::Response::error(
+        403, "forbidden",
+        "job " + std::to_string(*id) + " belongs to " + job->user_name +
+            "; only they or a member of the admin group can read its logs or act on it");
   }
   co_return std::move(*job);
 }
 
 Task<http::Response> get_job(Controller* controller, DaemonInfo info, http::Request& request) {
-  auto found = co_await visible_job(controller, info, request);
+  auto found = co_await visible_job(controller, info, request, false);
   if (auto* refused = std::get_if<http::Response>(&found)) co_return std::move(*refused);
   co_return http::Response::json(200, job_to_json(std::get<store::JobRecord>(found)));
 }
@@ -189,13 +193,8 @@ Task<http::Response> cancel_many(Controller* controller, DaemonInfo info, http::
 Task<http::Response> preempt(Controller* controller, DaemonInfo info, http::Request& request) {
   auto id = job_id_of(request);
   if (!id) co_return http::Response::error(400, "bad_request", "job ids are positive integers");
-  auto job = co_await controller->get(store::JobId{*id});
-  if (!job) co_return response_for_error(job.error(), "reading the job");
-  const Caller caller = caller_of(request, info);
-  if (!caller.privileged && job->user_uid != static_cast<std::int64_t>(caller.uid)) {
-    co_return http::Response::error(403, "forbidden",
-                                    "job " + std::to_string(*id) + " belongs to another user");
-  }
+  auto found = co_await visible_job(controller, info, request, true);
+  if (auto* refused = std::get_if<http::Response>(&found)) co_return std::move(*refused);
   auto cluster = co_await controller->preempt(store::JobId{*id});
   if (!cluster) {
     if (cluster.error().code == boost::system::errc::invalid_argument ||
@@ -266,7 +265,7 @@ Task<void> stream_logs(LogStream spec, http::ResponseStream& out) {
 }
 
 Task<http::Response> job_logs(Controller* controller, DaemonInfo info, http::Request& request) {
-  auto found = co_await visible_job(controller, info, request);
+  auto found = co_await visible_job(controller, info, request, true);
   if (auto* refused = std::get_if<http::Response>(&found)) co_return std::move(*refused);
   const auto& job = std::get<store::JobRecord>(found);
   const std::int64_t id = job.id.value;
@@ -303,6 +302,60 @@ http::Response response_for_error(const Error& error, std::string_view doing) {
       500, "internal", "internal error while " + std::string(doing) + "; skyd's log has why");
 }
 
+// Uploads: PUT /v1/uploads/{digest}?size=S&offset=N with the next bytes, GET ...?size=S for how
+// far it has come. Always the caller's own upload; skyd never reads a path a client names.
+Json upload_json(const UploadState& state) {
+  Json body = Json::object();
+  body.set("size", static_cast<long long>(state.size));
+  body.set("received", static_cast<long long>(state.received));
+  body.set("complete", state.complete);
+  return body;
+}
+
+http::Response upload_error_response(const Error& error) {
+  if (error.code.category() != upload_category())
+    return response_for_error(error, "storing the upload");
+  switch (static_cast<UploadErrc>(error.code.value())) {
+    case UploadErrc::kInvalid:
+    case UploadErrc::kMismatch:
+      return http::Response::error(400, "bad_request", error.detail);
+    case UploadErrc::kWrongOffset:
+      return http::Response::error(409, "wrong_offset", error.detail);
+    case UploadErrc::kBusy: {
+      auto busy = http::Response::error(409, "busy", error.detail);
+      busy.set_header("Retry-After", "1");
+      return busy;
+    }
+    case UploadErrc::kIo:
+      return http::Response::error(507, "insufficient_storage", error.detail);
+  }
+  return response_for_error(error, "storing the upload");
+}
+
+Task<http::Response> upload(Controller* controller, http::Request& request) {
+  if (!request.peer.known)
+    co_return http::Response::error(403, "forbidden", "the caller's identity is unknown");
+  const std::string digest = request.path_params.at("digest");
+  const auto size = request.query_int("size");
+  if (!size || *size < 0)
+    co_return http::Response::error(400, "bad_request",
+                                    "size: expected the upload's size in bytes");
+  Result<UploadState> state = UploadState{};
+  if (request.method == "PUT") {
+    const auto offset = request.query_int("offset");
+    if (!offset || *offset < 0)
+      co_return http::Response::error(400, "bad_request", "offset: expected a byte offset");
+    state = co_await controller->uploads().put(
+        identity_of(request.peer), digest, static_cast<std::uint64_t>(*size),
+        static_cast<std::uint64_t>(*offset), std::move(request.body));
+  } else {
+    state = co_await controller->uploads().state(identity_of(request.peer), digest,
+                                                 static_cast<std::uint64_t>(*size));
+  }
+  if (!state) co_return upload_error_response(state.error());
+  co_return http::Response::json(200, upload_json(*state));
+}
+
 http::Router make_api_router(const DaemonInfo& info, Controller* controller) {
   http::Router router;
   router.add("GET", "/v1/health", "daemon health, version and uptime",
@@ -322,6 +375,10 @@ http::Router make_api_router(const DaemonInfo& info, Controller* controller) {
              [controller, info](http::Request& r) { return cancel_one(controller, info, r); });
   router.add("POST", "/v1/jobs/cancel", "cancel jobs by ids, name or all",
              [controller, info](http::Request& r) { return cancel_many(controller, info, r); });
+  router.add("GET", "/v1/uploads/{digest}", "how much of an upload has arrived (?size=S)",
+             [controller](http::Request& r) { return upload(controller, r); });
+  router.add("PUT", "/v1/uploads/{digest}", "the next bytes of an upload (?size=S&offset=N)",
+             [controller](http::Request& r) { return upload(controller, r); });
   router.add("POST", "/v1/jobs/{id}/preempt", "preempt the job's local spot machines",
              [controller, info](http::Request& r) { return preempt(controller, info, r); });
   return router;

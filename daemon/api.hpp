@@ -34,8 +34,9 @@ struct DaemonInfo {
   std::size_t shards = 0;
   Clock::time_point started_at = Clock::now();
   std::optional<gid_t> socket_group;
-  std::string dashboard_url;  // empty when the dashboard is off (health shows null)
-  std::string installation;   // the identity this controller's tags and tokens carry
+  std::optional<gid_t> admin_group;  // its members may act on every job (cancel, logs)
+  std::string dashboard_url;         // empty when the dashboard is off (health shows null)
+  std::string installation;          // the identity this controller's tags and tokens carry
 };
 
 http::Router make_api_router(const DaemonInfo& info, Controller* controller);

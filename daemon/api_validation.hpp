@@ -28,16 +28,32 @@ inline constexpr std::size_t kMaxApiBodyBytes = 64u << 20;
 // How many ids one cancel request may name.
 inline constexpr std::size_t kMaxCancelIds = 10000;
 
+// Local files a task uses, sent before the submit (PUT /v1/uploads/{digest}): skyd never opens
+// the paths the pipeline names, only what the caller uploaded.
+struct UploadRef {
+  enum class Kind { kDirectory, kFile };  // a directory travels as a tar archive
+  int task = 0;
+  bool workdir = false;     // the task's workdir, or
+  std::string destination;  // the file_mounts destination whose local source this is
+  std::string digest;       // SHA-256 of the upload
+  Kind kind = Kind::kDirectory;
+};
+
 struct SubmitBody {
   std::string name;
   int priority = kDefaultPriority;
   spec::Pipeline pipeline;    // read and checked by the task spec's parser
   std::string pipeline_json;  // the pipeline object as it is stored
+  std::vector<UploadRef> uploads;
 };
 
 // POST /v1/jobs: {"name": job name, "pipeline": {name?, tasks} (task_json.hpp), "priority"?:
-// integer}.
+// integer, "uploads"?: [{"task": i, "workdir": true | "destination": dest, "digest": sha256,
+// "kind": "directory" | "file"}]}. Every workdir and every local-path file mount needs exactly
+// one upload, and an upload must name one of them.
 Result<SubmitBody> parse_submit_body(std::string_view body);
+// The "uploads" list against the pipeline it belongs to (nullptr: none).
+Result<std::vector<UploadRef>> upload_refs(const Json* listed, const spec::Pipeline& pipeline);
 
 struct CancelBody {
   std::vector<std::int64_t> ids;    // "ids": [id, ...]

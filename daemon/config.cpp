@@ -50,6 +50,8 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
   static const std::set<std::string> kKnown = {"state_dir",
                                                "socket",
                                                "socket_group",
+                                               "admin_group",
+                                               "max_upload_bytes",
                                                "shards",
                                                "db",
                                                "log_level",
@@ -81,6 +83,8 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       if (key == "state_dir") config.state_dir = entry.second.as<std::string>();
       if (key == "socket") config.socket = entry.second.as<std::string>();
       if (key == "socket_group") config.socket_group = entry.second.as<std::string>();
+      if (key == "admin_group") config.admin_group = entry.second.as<std::string>();
+      if (key == "max_upload_bytes") config.max_upload_bytes = entry.second.as<std::uint64_t>();
       if (key == "shards") config.shards = entry.second.as<std::size_t>();
       if (key == "db") config.db = entry.second.as<std::string>();
       if (key == "log_level") config.log_level = entry.second.as<std::string>();
@@ -185,6 +189,8 @@ Json DaemonConfig::to_json() const {
   out.set("state_dir", state_dir);
   out.set("socket", socket);
   out.set("socket_group", socket_group);
+  out.set("admin_group", admin_group);
+  out.set("max_upload_bytes", static_cast<long long>(max_upload_bytes));
   out.set("shards", static_cast<long long>(shards));
   out.set("db", db.empty() ? std::string("embedded") : mask_conninfo(db));
   out.set("log_level", log_level);

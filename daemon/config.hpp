@@ -17,9 +17,11 @@ namespace skyd::daemon {
 struct DaemonConfig {
   std::string state_dir;     // everything skyd keeps: embedded PostgreSQL, logs, snapshots
   std::string socket;        // the API's Unix socket; defaults to <state_dir>/skyd.sock
-  std::string socket_group;  // group allowed to use the socket (and to see every job)
-  std::size_t shards = 0;    // 0: one per core
-  std::string db;            // PostgreSQL conninfo; empty: the embedded server
+  std::string socket_group;  // group allowed to use the socket
+  std::string admin_group;   // members may cancel and read the logs of every user's jobs
+  std::uint64_t max_upload_bytes = 2ull << 30;  // one workdir archive or mounted file
+  std::size_t shards = 0;                       // 0: one per core
+  std::string db;                               // PostgreSQL conninfo; empty: the embedded server
   std::string log_level = "info";
   std::string skylet_binary;     // default: `skylet` beside the skyd executable
   std::size_t db_pool_size = 4;  // PostgreSQL connections per shard

@@ -6,6 +6,7 @@
 #include "daemon/dashboard/dashboard.hpp"
 #include "daemon/version.hpp"
 #include "reactor/crypto.hpp"
+#include "reactor/identity.hpp"
 #include "reactor/log.hpp"
 #include "reactor/metrics.hpp"
 #include "reactor/shard_pool.hpp"
@@ -35,7 +36,23 @@ Result<void> prepare_state_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir + "/logs", ec);
   if (ec) return io_error(ec, "cannot create the state directory " + dir);
+  // Jobs' logs are read through the API, which checks who asks; on disk they are skyd's alone.
+  ::chmod((dir + "/logs").c_str(), 0700);
+  // Local machines run their jobs as the jobs' users, who must pass through to their homes
+  // (dir/local/...: each directory below says what it lets them see).
+  struct stat info {};
+  if (can_switch_users() && ::stat(dir.c_str(), &info) == 0 && (info.st_mode & S_IXOTH) == 0)
+    ::chmod(dir.c_str(), (info.st_mode & 07777) | S_IXGRP | S_IXOTH);
   return {};
+}
+
+// The group whose members may act on every job (config admin_group); none when unset.
+Result<std::optional<gid_t>> admin_group_of(const DaemonConfig& config) {
+  if (config.admin_group.empty()) return std::optional<gid_t>();
+  const group* found = ::getgrnam(config.admin_group.c_str());
+  if (!found)
+    return make_error(NetErrc::kBadUrl, "admin group '" + config.admin_group + "' does not exist");
+  return std::optional<gid_t>(found->gr_gid);
 }
 
 // The secret skylet tokens derive from: made once, kept in the state directory (0600).
@@ -98,6 +115,7 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
   options.limits.max_running_jobs = config.max_running_jobs;
   options.limits.max_launches_per_region = config.max_launches_per_region;
   options.log_retention = config.log_retention;
+  options.max_upload_bytes = config.max_upload_bytes;
   if (config.aws_enabled) {
     providers::aws::AwsProviderOptions aws;
     aws.regions = config.aws_regions;
@@ -144,6 +162,8 @@ int run_daemon(const DaemonConfig& config) {
   if (!authority) return fail("skylet certificate authority", authority.error());
   auto options = socket_options(config);
   if (!options) return fail("socket", options.error());
+  auto admin_group = admin_group_of(config);
+  if (!admin_group) return fail("admin group", admin_group.error());
 
   // The database: the configured server, or a private one under the state directory.
   std::optional<store::EmbeddedPostgres> embedded;
@@ -165,13 +185,9 @@ int run_daemon(const DaemonConfig& config) {
     return fail("controller", started.error());
   }
 
-  DaemonInfo info{kVersion,
-                  config.state_dir,
-                  pool.size(),
-                  Clock::now(),
-                  options->group,
-                  {},
-                  controller.options().controller_id};
+  DaemonInfo info{
+      kVersion,       config.state_dir, pool.size(), Clock::now(),
+      options->group, *admin_group,     {},          controller.options().controller_id};
   // The dashboard (loopback TCP), bound first so /v1/health can tell its URL.
   std::optional<http::Server> dashboard;
   if (!config.dashboard.empty()) {

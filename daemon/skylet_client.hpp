@@ -5,6 +5,7 @@
 
 #include "providers/provider.hpp"
 #include "reactor/http_client.hpp"
+#include "reactor/identity.hpp"
 
 #include <cstdint>
 #include <map>
@@ -21,6 +22,8 @@ struct AttemptRequest {
   std::map<std::string, std::string> setup_env;
   std::string workdir;
   bool hold_run = false;  // setup runs at once; the run waits for release()
+  std::optional<UserIdentity> user =
+      std::nullopt;  // run setup and run as this identity (root skylet)
 };
 
 struct AttemptStatus {

@@ -5,8 +5,10 @@
 
 #include "reactor/error.hpp"
 #include "reactor/http_types.hpp"
+#include "reactor/identity.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,9 @@ struct LaunchRequest {
   std::map<std::string, std::string> tags;  // job, task, attempt, controller
   std::string skylet_token;                 // the per-cluster bearer token skylet requires
   std::string workdir_snapshot;  // a directory copied to each node's workdir; empty: none
+  // Whose the machines' files are, where the provider makes them on this host (local): the
+  // sandbox is theirs alone. Empty: skyd's own.
+  std::optional<UserIdentity> owner;
   std::vector<MountRequest> mounts;
 };
 

@@ -68,4 +68,9 @@ bool is_cancellation(const boost::system::error_code& code) {
   return code == boost::asio::error::operation_aborted || code == NetErrc::kCancelled;
 }
 
+Error invalid_argument(std::string detail) {
+  return make_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
+                    std::move(detail));
+}
+
 }  // namespace skyd

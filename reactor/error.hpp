@@ -40,6 +40,8 @@ std::string_view to_string(NetErrc code);
 const boost::system::error_category& net_category();
 boost::system::error_code make_error_code(NetErrc code);
 Error make_error(NetErrc code, std::string detail);
+// An invalid_argument error: bad input, the detail naming the field and what was expected.
+Error invalid_argument(std::string detail);
 Error make_error(boost::system::error_code code, std::string detail);
 
 // True for every way an operation reports that it was cancelled (our code and Asio's).

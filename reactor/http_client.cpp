@@ -163,6 +163,15 @@ Task<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer, const End
       co_return result;
     }
     const std::size_t got = sizeof chunk - parser.get().body().size;
+    // An error's body is its message, not the stream asked for: it is kept for the caller.
+    if (response.status >= 300) {
+      if (response.body.size() + got > limits.max_body_bytes) {
+        wanted = false;
+        break;
+      }
+      response.body.append(chunk, got);
+      continue;
+    }
     if (got > 0 && !(*on_chunk)(std::string_view(chunk, got))) {
       wanted = false;
       break;

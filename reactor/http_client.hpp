@@ -55,7 +55,8 @@ class Client {
 
   // Like request, but hands the body to `on_chunk` as it arrives (chunked log follow). The
   // timeout bounds each wait for data rather than the whole stream. The returned Response has
-  // the status and headers and an empty body.
+  // the status and headers and an empty body; an error status's body (its message) is kept in
+  // the Response instead of being handed on.
   Task<Result<Response>> stream(Endpoint endpoint, Request request, BodyChunkHandler on_chunk,
                                 RequestOptions options = {});
 

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
 
 #include <atomic>
 #include <mutex>
@@ -403,8 +404,21 @@ PeerCredentials peer_of(UnixProtocol::socket& socket) {
   PeerCredentials peer;
   ucred credentials{};
   socklen_t length = sizeof credentials;
-  if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0) {
-    peer = PeerCredentials{true, credentials.uid, credentials.gid, credentials.pid};
+  if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0)
+    return peer;
+  peer = PeerCredentials{true, credentials.uid, credentials.gid, credentials.pid, {}};
+  // The kernel keeps the groups of the connecting process; when they do not fit it says how much
+  // room they need (ERANGE).
+  std::vector<gid_t> groups(64);
+  for (int tries = 0; tries < 2; ++tries) {
+    socklen_t bytes = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (getsockopt(socket.native_handle(), SOL_SOCKET, SO_PEERGROUPS, groups.data(), &bytes) == 0) {
+      groups.resize(bytes / sizeof(gid_t));
+      peer.groups = std::move(groups);
+      break;
+    }
+    if (errno != ERANGE) break;
+    groups.resize(bytes / sizeof(gid_t));
   }
   return peer;
 }

@@ -4,10 +4,15 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 
 namespace skyd::http {
+
+bool PeerCredentials::in_group(gid_t group) const {
+  return known && (gid == group || std::find(groups.begin(), groups.end(), group) != groups.end());
+}
 
 const std::string* find_header(const Headers& headers, std::string_view name) {
   for (const auto& [key, value] : headers) {

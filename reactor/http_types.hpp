@@ -24,12 +24,16 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // Finds a header by case-insensitive name.
 const std::string* find_header(const Headers& headers, std::string_view name);
 
-// Who is on the other end of a Unix socket (SO_PEERCRED); unknown over TCP.
+// Who is on the other end of a Unix socket (SO_PEERCRED, and SO_PEERGROUPS for the supplementary
+// groups the peer had when it connected); unknown over TCP.
 struct PeerCredentials {
   bool known = false;
   uid_t uid = 0;
   gid_t gid = 0;
   pid_t pid = 0;
+  std::vector<gid_t> groups;  // supplementary groups
+
+  bool in_group(gid_t group) const;
 };
 
 struct Request {

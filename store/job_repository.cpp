@@ -14,7 +14,8 @@ using boost::system::in_place_error;
 
 // Column lists shared by the statements below (timestamps as microseconds since the epoch).
 #define SKYD_JOB_COLUMNS                                                         \
-  "j.id AS job_id, j.name AS job_name, j.user_uid, j.user_name, j.priority, "    \
+  "j.id AS job_id, j.name AS job_name, j.user_uid, j.user_gid, "                 \
+  "j.user_groups::text AS user_groups, j.user_name, j.priority, "                \
   "(extract(epoch FROM j.submitted_at) * 1000000)::bigint AS job_submitted_us, " \
   "j.spec::text AS spec, j.task_count, j.status AS job_status, "                 \
   "(extract(epoch FROM j.ended_at) * 1000000)::bigint AS job_ended_us, "         \
@@ -30,8 +31,8 @@ using boost::system::in_place_error;
 
 constexpr const char* kCreateJob = R"(
 WITH job AS (
-  INSERT INTO jobs (name, user_uid, user_name, priority, spec, task_count)
-  VALUES ($1, $2::bigint, $3, $4::integer, $5::jsonb, $6::integer)
+  INSERT INTO jobs (name, user_uid, user_name, priority, spec, task_count, user_gid, user_groups)
+  VALUES ($1, $2::bigint, $3, $4::integer, $5::jsonb, $6::integer, $9::bigint, $10::bigint[])
   RETURNING id
 ), new_tasks AS (
   INSERT INTO tasks (job_id, task_index, name, resources)
@@ -137,7 +138,8 @@ std::string text_array(const std::vector<std::string>& values) {
   return out + "}";
 }
 
-std::string int_array(const std::vector<int>& values) {
+template <typename Integer>
+std::string int_array(const std::vector<Integer>& values) {
   std::string out = "{";
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i) out += ',';
@@ -146,15 +148,16 @@ std::string int_array(const std::vector<int>& values) {
   return out + "}";
 }
 
-std::vector<int> parse_int_array(const std::optional<std::string>& text) {
-  std::vector<int> values;
+template <typename Integer = int>
+std::vector<Integer> parse_int_array(const std::optional<std::string>& text) {
+  std::vector<Integer> values;
   if (!text || text->size() < 2) return values;
   std::string inner = text->substr(1, text->size() - 2);
   std::size_t start = 0;
   while (start < inner.size()) {
     std::size_t comma = inner.find(',', start);
     if (comma == std::string::npos) comma = inner.size();
-    values.push_back(std::stoi(inner.substr(start, comma - start)));
+    values.push_back(static_cast<Integer>(std::stoll(inner.substr(start, comma - start))));
     start = comma + 1;
   }
   return values;
@@ -209,6 +212,8 @@ std::vector<JobRecord> jobs_from(const QueryResult& rows) {
       job.id = id;
       job.name = rows.text(row, "job_name");
       job.user_uid = rows.int64(row, "user_uid");
+      job.user_gid = rows.optional_int64(row, "user_gid");
+      job.user_groups = parse_int_array<std::int64_t>(rows.optional_text(row, "user_groups"));
       job.user_name = rows.text(row, "user_name");
       job.priority = static_cast<int>(rows.int64(row, "priority"));
       job.submitted_at = from_micros(rows.int64(row, "job_submitted_us"));
@@ -261,9 +266,9 @@ Task<Result<JobId>> JobRepository::create_job(NewJob job) {
     names.push_back(task.name);
     resources.push_back(task.resources);
   }
-  auto params =
-      make_params(job.name, job.user_uid, job.user_name, job.priority, job.spec_json,
-                  static_cast<int>(job.tasks.size()), text_array(names), text_array(resources));
+  auto params = make_params(job.name, job.user_uid, job.user_name, job.priority, job.spec_json,
+                            static_cast<int>(job.tasks.size()), text_array(names),
+                            text_array(resources), job.user_gid, int_array(job.user_groups));
   auto rows = co_await pool_.query(kCreateJob, std::move(params));
   if (!rows) co_return rows.error();
   auto id = decode<JobId>(*rows, [](const QueryResult& r) { return JobId{r.int64(0, "id")}; });

@@ -36,6 +36,8 @@ struct NewTask {
 struct NewJob {
   std::string name;
   std::int64_t user_uid = 0;
+  std::optional<std::int64_t> user_gid;   // the submitter's primary group on the socket
+  std::vector<std::int64_t> user_groups;  // and supplementary groups: the job runs with them
   std::string user_name;
   int priority = 500;
   std::string spec_json = "{}";  // the normalized task spec (stored as jsonb)
@@ -66,6 +68,8 @@ struct JobRecord {
   JobId id;
   std::string name;
   std::int64_t user_uid = 0;
+  std::optional<std::int64_t> user_gid;
+  std::vector<std::int64_t> user_groups;
   std::string user_name;
   int priority = 0;
   TimePoint submitted_at;

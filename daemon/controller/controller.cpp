@@ -1,5 +1,6 @@
 #include "daemon/controller/controller.hpp"
 
+#include "daemon/controller/job_files.hpp"
 #include "daemon/controller/job_runner.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "reactor/blocking.hpp"
@@ -21,11 +22,6 @@ namespace skyd::daemon {
 namespace fs = std::filesystem;
 
 namespace {
-
-Error invalid(std::string detail) {
-  return make_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
-                    std::move(detail));
-}
 
 // The job a cluster belongs to: clusters are named <task>-<job id>.
 std::optional<std::int64_t> job_of_cluster(const std::string& name) {
@@ -141,6 +137,25 @@ Task<void> prune_logs(ShardContext* shard, const ControllerOptions* options) {
   }
 }
 
+// Uploads no job has used for a while go (a resubmit of the same files finds them until then).
+Task<void> prune_uploads(UploadStore* uploads, Duration retention) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    co_await uploads->prune(retention);
+    timer.expires_after(std::chrono::hours(1));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
+Task<void> remove_tree(std::string path) {
+  std::function<bool()> remove = [path] {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+    return true;
+  };
+  co_await run_blocking<bool>(std::move(remove));
+}
+
 Task<void> shutdown_shard(ShardContext* shard) {
   using namespace asio::experimental::awaitable_operators;
   shard->group->cancel_all();
@@ -155,7 +170,9 @@ Task<void> shutdown_shard(ShardContext* shard) {
 }  // namespace
 
 Controller::Controller(ShardPool& pool, ControllerOptions options)
-    : pool_(pool), options_(std::move(options)) {}
+    : pool_(pool),
+      options_(std::move(options)),
+      uploads_(options_.uploads_root(), options_.max_upload_bytes) {}
 
 Controller::~Controller() = default;
 
@@ -208,9 +225,11 @@ Result<void> Controller::start() {
   if (!open) return open.error();
   for (const auto& id : *open) supervise(id);
   const ControllerOptions* options = &options_;
-  asio::post(first->executor, [first, options] {
+  UploadStore* uploads = &uploads_;
+  asio::post(first->executor, [first, options, uploads] {
     first->group->spawn(prune_logs(first, options));
     first->group->spawn(sweep_leaks(first, options->leak_sweep_interval));
+    first->group->spawn(prune_uploads(uploads, options->upload_retention));
   });
   if (options_.local.preemption_mean_interval) {
     asio::post(first->executor,
@@ -253,40 +272,25 @@ Task<void> Controller::supervise_on(ShardContext* shard, store::JobId id) {
 
 Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
   const spec::Pipeline* pipeline = &request.pipeline;
-  if (pipeline->tasks.empty()) co_return invalid("a job needs at least one task");
+  if (pipeline->tasks.empty()) co_return invalid_argument("a job needs at least one task");
 
-  // Workdirs are snapshotted now, so later edits do not change the job; done before the job
-  // exists, so a failure leaves nothing half-created.
+  // The job's files are unpacked from its uploads now, so later edits do not change the job;
+  // done before the job exists, so a failure leaves nothing half-created.
   const std::string staging = options_.snapshots_root() + "/incoming-" + random_hex(8);
-  std::vector<std::pair<std::string, std::string>> copies;
-  for (std::size_t i = 0; i < pipeline->tasks.size(); ++i) {
-    if (const auto& workdir = pipeline->tasks[i].workdir) {
-      copies.emplace_back(*workdir, staging + "/task-" + std::to_string(i) + "/workdir");
-    }
-  }
-  if (!copies.empty()) {
-    std::function<std::string()> snapshot = [copies] {
-      for (const auto& [from, to] : copies) {
-        std::error_code ec;
-        if (!fs::is_directory(from, ec))
-          return "workdir " + from + " is not a directory skyd can read";
-        fs::create_directories(to, ec);
-        fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-        if (ec) return "cannot snapshot workdir " + from + ": " + ec.message();
-      }
-      return std::string();
-    };
-    const std::string failed = co_await run_blocking<std::string>(std::move(snapshot));
-    if (!failed.empty()) {
-      std::error_code ignored;
-      fs::remove_all(staging, ignored);
-      co_return invalid(failed);
+  if (!request.uploads.empty()) {
+    auto unpacked = co_await materialize_uploads(uploads_, request.owner, request.uploads,
+                                                 request.pipeline, staging);
+    if (!unpacked) {
+      co_await remove_tree(staging);
+      co_return unpacked.error();
     }
   }
 
   store::NewJob job;
   job.name = request.name;
-  job.user_uid = request.user_uid;
+  job.user_uid = request.owner.uid;
+  job.user_gid = request.owner.gid;
+  for (gid_t group : request.owner.groups) job.user_groups.push_back(group);
   job.user_name = request.user_name;
   job.priority = request.priority;
   job.spec_json = request.pipeline_json;
@@ -298,17 +302,16 @@ Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
   }
   auto created = co_await here().jobs->create_job(job);
   if (!created) {
-    std::error_code ignored;
-    fs::remove_all(staging, ignored);
+    co_await remove_tree(staging);
     co_return created.error();
   }
-  if (!copies.empty()) {
+  if (!request.uploads.empty()) {
     std::error_code ec;
     fs::rename(staging, options_.snapshots_root() + "/" + std::to_string(created->value), ec);
   }
   logger("controller")
       ->info("job submitted job={} name={} user={} tasks={}", created->value, request.name,
-             request.user_uid, pipeline->tasks.size());
+             request.owner.uid, pipeline->tasks.size());
   supervise(*created);
   co_return *created;
 }
@@ -393,7 +396,7 @@ Task<Result<std::string>> Controller::preempt(store::JobId id) {
       co_return started.error();
     co_return *task.cluster_name;
   }
-  co_return invalid("job " + std::to_string(id.value) + " has no running task to preempt");
+  co_return invalid_argument("job " + std::to_string(id.value) + " has no running task to preempt");
 }
 
 }  // namespace skyd::daemon

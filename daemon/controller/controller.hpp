@@ -3,10 +3,13 @@
 // provider and the coroutines of the jobs that shard supervises (job id % shards). API handlers
 // call it from whichever shard serves their connection; it hops to the job's shard where needed.
 
+#include "daemon/api_validation.hpp"
 #include "daemon/controller/admission.hpp"
 #include "daemon/controller/controller_options.hpp"
 #include "daemon/controller/shard_context.hpp"
 #include "daemon/spec/task.hpp"
+#include "daemon/upload_store.hpp"
+#include "reactor/identity.hpp"
 #include "reactor/shard_pool.hpp"
 #include "store/job_repository.hpp"
 
@@ -25,14 +28,15 @@ struct SubmitRequest {
   std::string name;
   spec::Pipeline pipeline;
   std::string pipeline_json;  // `pipeline` in its normalized JSON form (task_json.hpp), as stored
-  uid_t user_uid = 0;
+  UserIdentity owner;         // who submitted it, as the socket says: the job runs as them
   std::string user_name;
   int priority = 500;
+  std::vector<UploadRef> uploads;  // the local files its tasks use
 };
 
 struct Caller {
   uid_t uid = 0;
-  bool privileged = false;  // root, skyd's own user, or a member of skyd's socket group
+  bool privileged = false;  // root, skyd's own user, or a member of the admin group
 };
 
 struct CancelOutcome {
@@ -70,6 +74,7 @@ class Controller {
   Task<Result<std::string>> preempt(store::JobId id);
 
   const ControllerOptions& options() const { return options_; }
+  UploadStore& uploads() { return uploads_; }
   // Why a PENDING job waits for a slot, if it does.
   std::optional<std::string> waiting_reason(store::JobId id) const;
 
@@ -83,6 +88,7 @@ class Controller {
   ControllerOptions options_;
   std::vector<std::unique_ptr<ShardContext>> shards_;
   std::unique_ptr<Admission> admission_;
+  UploadStore uploads_;
 };
 
 }  // namespace skyd::daemon

@@ -38,7 +38,11 @@ struct ControllerOptions {
   std::string
       controller_key;  // secret: skylet tokens are derived from it (state_dir/controller.key)
 
+  std::uint64_t max_upload_bytes = 2ull << 30;         // one workdir archive or file to mount
+  Duration upload_retention = std::chrono::hours(24);  // unused uploads are removed after
+
   std::string logs_root() const { return state_dir + "/logs/jobs"; }
+  std::string uploads_root() const { return state_dir + "/incoming"; }
   std::string snapshots_root() const { return state_dir + "/snapshots"; }
 };
 

@@ -2,6 +2,7 @@
 
 #include "daemon/controller/admission.hpp"
 #include "daemon/controller/failover.hpp"
+#include "daemon/controller/job_files.hpp"
 #include "reactor/shard_pool.hpp"
 
 #include "daemon/controller/controller_metrics.hpp"
@@ -84,16 +85,20 @@ catalog::Candidate candidate_from_json(const Json& json) {
   return candidate;
 }
 
-std::vector<providers::MountRequest> mounts_of(const spec::Task& task) {
+// What the provider makes of the task's file mounts: local sources come from the job's snapshot
+// (what its submitter uploaded), never from the path the task names.
+std::vector<providers::MountRequest> mounts_of(const spec::Task& task, const std::string& snapshot,
+                                               int index) {
   using providers::MountRequest;
   std::vector<MountRequest> mounts;
-  for (const auto& mount : task.file_mounts) {
+  for (std::size_t n = 0; n < task.file_mounts.size(); ++n) {
+    const auto& mount = task.file_mounts[n];
     MountRequest request;
     request.destination = mount.destination;
     const bool mounted = mount.mode != spec::MountMode::kCopy;
     switch (mount.kind) {
       case spec::FileMount::Kind::kLocalPath:
-        request.source = mount.sources.empty() ? std::string() : mount.sources.front();
+        request.source = snapshot_mount(snapshot, index, n);
         request.mode = MountRequest::Mode::kCopy;
         break;
       case spec::FileMount::Kind::kBucketUrl:
@@ -241,6 +246,16 @@ std::string JobRunner::skylet_token(int index, int attempt) const {
   // Derived, not stored: a restarted skyd can talk to the machines it launched before. One per
   // attempt, whichever of its calls made the machines.
   return hmac_sha256_hex(options_.controller_key, legacy_launch_token(index, attempt));
+}
+
+std::optional<UserIdentity> JobRunner::owner() const {
+  // Jobs submitted before their groups were kept ran as skyd; they go on that way.
+  if (!job_.user_gid) return std::nullopt;
+  UserIdentity who;
+  who.uid = static_cast<uid_t>(job_.user_uid);
+  who.gid = static_cast<gid_t>(*job_.user_gid);
+  for (auto group : job_.user_groups) who.groups.push_back(static_cast<gid_t>(group));
+  return who;
 }
 
 std::string JobRunner::attempt_id(int index, int attempt) const {
@@ -742,11 +757,10 @@ Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
                   {"skyd-task", std::to_string(index)},
                   {"skyd-attempt", std::to_string(task.attempt)},
                   {"skyd-controller", options_.controller_id}};
-  if (spec.workdir) {
-    request.workdir_snapshot = options_.snapshots_root() + "/" + std::to_string(id_.value) +
-                               "/task-" + std::to_string(index) + "/workdir";
-  }
-  request.mounts = mounts_of(spec);
+  const std::string snapshot = options_.snapshots_root() + "/" + std::to_string(id_.value);
+  if (spec.workdir) request.workdir_snapshot = snapshot_workdir(snapshot, index);
+  request.mounts = mounts_of(spec, snapshot, index);
+  request.owner = owner();
   logs_.record("launching cluster " + name + " on " + candidate.cloud + "/" + candidate.region +
                "/" + candidate.zone + " (" + candidate.instance_type +
                (candidate.use_spot ? ", spot" : "") + ", attempt " + std::to_string(task.attempt) +
@@ -804,6 +818,8 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
     request.setup_env = setup_only_environment(node.rank);
     request.workdir = node.workdir;
     request.hold_run = true;  // released once no earlier attempt can still run (fence)
+    // On the local provider the task runs on this very host: as its submitter, never as skyd.
+    if (placement.candidate.cloud == "local") request.user = owner();
     auto started = co_await skylet.start(node, request);
     if (!started) co_return started.error();
   }

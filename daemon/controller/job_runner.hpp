@@ -14,6 +14,7 @@
 #include "daemon/spec/task.hpp"
 #include "providers/catalog/optimizer.hpp"
 #include "reactor/event.hpp"
+#include "reactor/identity.hpp"
 #include "reactor/task_group.hpp"
 #include "store/job_repository.hpp"
 
@@ -134,6 +135,8 @@ class JobRunner {
   // The replacement's run starts only now, on every node.
   Task<Result<void>> release_attempts(int index, const Placement& placement, int attempt_number);
   std::string attempt_id(int index, int attempt) const;
+  // Whom the job's processes run as where skyd runs them itself (the submitter's identity).
+  std::optional<UserIdentity> owner() const;
   // The provider's idempotency token of the attempt's seq-th create call.
   std::string launch_token(int index, int attempt, int seq) const;
   // What tokens were before every call had its own (clusters launched by an older skyd).

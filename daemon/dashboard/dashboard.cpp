@@ -20,11 +20,6 @@ namespace {
 constexpr std::size_t kLogPage = 256 * 1024;
 constexpr int kQueueLimit = 500;
 
-Error invalid(std::string detail) {
-  return make_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
-                    std::move(detail));
-}
-
 double seconds_since_epoch(store::TimePoint time) {
   return std::chrono::duration<double>(time.time_since_epoch()).count();
 }
@@ -67,7 +62,8 @@ Result<std::optional<std::int64_t>> number_param(const http::Request& request,
   if (!request.query_param(name)) return std::optional<std::int64_t>();
   const auto value = request.query_int(name);
   if (!value || *value < min) {
-    return invalid(std::string(name) + ": expected an integer of at least " + std::to_string(min));
+    return invalid_argument(std::string(name) + ": expected an integer of at least " +
+                            std::to_string(min));
   }
   return std::optional<std::int64_t>(value);
 }
@@ -144,7 +140,7 @@ Task<http::Response> jobs(Controller* controller, http::Request& request) {
 
 Task<http::Response> job(Controller* controller, http::Request& request) {
   auto id = job_id_of(request);
-  if (!id) co_return failure(invalid("job ids are positive integers"));
+  if (!id) co_return failure(invalid_argument("job ids are positive integers"));
   auto record = co_await controller->get(store::JobId{*id});
   if (!record) co_return failure(record.error());
   auto events = co_await controller->events(store::JobId{*id});
@@ -157,7 +153,7 @@ Task<http::Response> job(Controller* controller, http::Request& request) {
 // `sky jobs logs` prints), read from `offset` of that text.
 Task<http::Response> logs(Controller* controller, http::Request& request) {
   auto id = job_id_of(request);
-  if (!id) co_return failure(invalid("job ids are positive integers"));
+  if (!id) co_return failure(invalid_argument("job ids are positive integers"));
   auto asked = number_param(request, "offset", 0);
   if (!asked) co_return failure(asked.error());
   auto record = co_await controller->get(store::JobId{*id});
@@ -200,7 +196,8 @@ Task<http::Response> logs(Controller* controller, http::Request& request) {
 Result<DashboardAddress> parse_dashboard_address(std::string_view text) {
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos)
-    return invalid("the dashboard address must be HOST:PORT, got '" + std::string(text) + "'");
+    return invalid_argument("the dashboard address must be HOST:PORT, got '" + std::string(text) +
+                            "'");
   std::string host(text.substr(0, colon));
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
@@ -209,12 +206,13 @@ Result<DashboardAddress> parse_dashboard_address(std::string_view text) {
   const auto [end, ec] =
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535)
-    return invalid("the dashboard port must be a number from 0 to 65535, got '" +
-                   std::string(port_text) + "'");
+    return invalid_argument("the dashboard port must be a number from 0 to 65535, got '" +
+                            std::string(port_text) + "'");
   if (host == "localhost") host = "127.0.0.1";
   if (host != "::1" && !host.starts_with("127."))
-    return invalid("the dashboard listens on loopback only (127.0.0.1, ::1 or localhost), got '" +
-                   host + "'; reach it remotely through an SSH tunnel");
+    return invalid_argument(
+        "the dashboard listens on loopback only (127.0.0.1, ::1 or localhost), got '" + host +
+        "'; reach it remotely through an SSH tunnel");
   return DashboardAddress{host, static_cast<std::uint16_t>(port)};
 }
 

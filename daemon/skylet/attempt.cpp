@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -129,6 +130,16 @@ Result<AttemptSpec> AttemptSpec::from_json(const Json& body) {
     *target = std::move(*text);
   }
   if (const Json* hold = body.find("hold_run")) spec.hold_run = hold->as_bool().value_or(false);
+  if (const Json* user = body.find("user"); user && !user->is_null()) {
+    auto who = identity_from_json(*user, "user");
+    if (!who) return who.error();
+    if (!can_switch_users() && who->uid != ::geteuid()) {
+      return make_error(NetErrc::kProtocol,
+                        "user: this skylet runs as uid " + std::to_string(::geteuid()) +
+                            " and cannot run a task as uid " + std::to_string(who->uid));
+    }
+    spec.user = std::move(*who);
+  }
   auto env = string_map(body.find("env"), "env");
   if (!env) return env.error();
   spec.env = std::move(*env);
@@ -161,9 +172,12 @@ Task<bool> Attempt::prepare() {
   std::vector<std::pair<std::string, std::string>> files;
   if (!spec_.setup.empty()) files.emplace_back(script_path(true), spec_.setup);
   if (!spec_.run.empty()) files.emplace_back(script_path(false), spec_.run);
-  std::function<std::string()> write = [files] {
+  std::function<std::string()> write = [files, user = spec_.user] {
     for (const auto& [path, script] : files) {
       if (auto written = write_small_file(path, script); !written) return written.error().message();
+      // The task reads its script as its own user; nobody else can.
+      if (user && ::chown(path.c_str(), user->uid, user->gid) != 0)
+        return "cannot give " + path + " to uid " + std::to_string(user->uid);
     }
     return std::string();
   };
@@ -193,6 +207,7 @@ Task<std::optional<int>> Attempt::run_step(bool is_setup) {
   // $0 is the script file's path; there are no positional arguments.
   ProcessOptions options;
   options.argv = {"/bin/bash", script_path(is_setup)};
+  if (spec_.user) options.argv = as_identity(*spec_.user, std::move(options.argv));
   options.environment = std::move(environment);
   options.working_dir = spec_.workdir;
   auto spawned = Process::spawn(executor_, std::move(options));

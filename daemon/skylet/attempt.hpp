@@ -7,6 +7,7 @@
 #include "daemon/skylet/attempt_log.hpp"
 #include "reactor/error.hpp"
 #include "reactor/event.hpp"
+#include "reactor/identity.hpp"
 #include "reactor/json.hpp"
 
 #include <sys/types.h>
@@ -35,6 +36,8 @@ struct AttemptSpec {
   std::map<std::string, std::string> setup_env;  // only for setup (SKYPILOT_SETUP_NODE_RANK)
   std::string workdir;                           // the working directory; must exist
   bool hold_run = false;  // after setup, wait for release() before the run starts
+  // Setup and run go as this identity (skylet must then be root); unset: as skylet.
+  std::optional<UserIdentity> user;
 
   // Errors (kProtocol) name the field: an id that is not a plain file name, a field that is not
   // a string, a NUL byte anywhere (it would cut a C string short), an env key with '='.

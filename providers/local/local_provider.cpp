@@ -16,6 +16,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -154,6 +155,40 @@ Result<std::string> resolve_destination(const std::string& home, const std::stri
   return resolved.string();
 }
 
+// Gives `path` and everything below it to `owner` (when skyd may switch users and it is someone
+// else); an empty string on success.
+std::string give_tree(const std::string& path, const std::optional<UserIdentity>& owner) {
+  if (!owner || !can_switch_users() || owner->uid == ::geteuid()) return {};
+  std::error_code ec;
+  if (::lchown(path.c_str(), owner->uid, owner->gid) != 0)
+    return "cannot give " + path + " to uid " + std::to_string(owner->uid);
+  for (auto it = fs::recursive_directory_iterator(path, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (::lchown(it->path().c_str(), owner->uid, owner->gid) != 0)
+      return "cannot give " + it->path().string() + " to uid " + std::to_string(owner->uid);
+  }
+  return {};
+}
+
+// A bucket belongs to the user whose job made it: made now for `owner`, or refused when it is
+// someone else's. An empty string when the owner may use it.
+std::string claim_bucket(const std::string& bucket, const std::optional<UserIdentity>& owner) {
+  std::error_code ec;
+  fs::create_directories(fs::path(bucket).parent_path(), ec);
+  ::chmod(fs::path(bucket).parent_path().c_str(), 0711);
+  const bool made = fs::create_directory(bucket, ec);
+  if (ec) return "cannot create bucket directory " + bucket + ": " + ec.message();
+  if (!owner || !can_switch_users() || owner->uid == ::geteuid()) return {};
+  if (made) {
+    ::chmod(bucket.c_str(), 0700);
+    return give_tree(bucket, owner);
+  }
+  struct stat info {};
+  if (::lstat(bucket.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != owner->uid)
+    return "bucket " + fs::path(bucket).filename().string() + " belongs to another user";
+  return {};
+}
+
 std::string new_instance_id(std::mt19937_64& random) {
   char buffer[24];
   std::snprintf(buffer, sizeof buffer, "local-%012llx",
@@ -163,10 +198,36 @@ std::string new_instance_id(std::mt19937_64& random) {
 
 }  // namespace
 
+Task<Result<void>> LocalProvider::copy_as(std::optional<UserIdentity> owner, Copy copy) {
+  // cp starts inside the source (set before it drops to the owner's identity), so it never has
+  // to pass through skyd's private directories; the destination is the owner's own.
+  const fs::path from(copy.from);
+  ProcessOptions cp;
+  std::vector<std::string> argv = {"/bin/cp", "-a", "-T"};
+  std::error_code ec;
+  if (fs::is_directory(from, ec)) {
+    cp.working_dir = from.string();
+    argv.emplace_back(".");
+  } else {
+    cp.working_dir = from.parent_path().string();
+    argv.push_back(from.filename().string());
+  }
+  argv.push_back(copy.to);
+  cp.argv = owner ? as_identity(*owner, std::move(argv)) : std::move(argv);
+  cp.environment = environment_with({{"LC_ALL", "C"}});
+  auto copied = co_await run_program(executor_, std::move(cp));
+  if (!copied) co_return copied.error();
+  co_return Result<void>{};
+}
+
 LocalProvider::LocalProvider(asio::any_io_executor executor, LocalProviderOptions options)
     : executor_(executor), options_(std::move(options)), background_(executor, "local-provider") {
   fs::create_directories(options_.root_dir + "/clusters");
   fs::create_directories(options_.root_dir + "/buckets");
+  // A machine's owner finds its home by path through these; nobody lists them.
+  for (const auto& dir :
+       {options_.root_dir, options_.root_dir + "/clusters", options_.root_dir + "/buckets"})
+    ::chmod(dir.c_str(), 0711);
   // Continue the address sequence after the clusters a previous run left.
   for (const auto& entry : fs::directory_iterator(options_.root_dir + "/clusters")) {
     if (auto record = load(entry.path().filename().string()))
@@ -235,45 +296,52 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
     mounts.emplace_back(*destination, mount);
   }
 
-  // Build the sandbox off the shard: copies can be arbitrarily large.
+  // The sandbox is made off the shard; the copies run as the machine's owner (a user's files are
+  // read and written with that user's rights only).
   const std::string buckets = options_.root_dir + "/buckets";
+  const std::optional<UserIdentity> owner = request.owner;
+  std::vector<Copy> copies;
+  if (!request.workdir_snapshot.empty()) copies.push_back({request.workdir_snapshot, workdir});
+  const std::string cluster = cluster_dir(request.cluster_name);
   // Named, not a temporary in the co_await expression: g++ 12 destroys such temporaries twice.
-  std::function<std::string()> build_sandbox = [=, snapshot = request.workdir_snapshot] {
+  std::function<std::string()> build_sandbox = [=, &copies] {
     std::error_code ec;
     fs::create_directories(workdir, ec);
     fs::create_directories(sandbox + "/work", ec);
     if (ec) return "cannot create sandbox " + sandbox + ": " + ec.message();
-    if (!snapshot.empty()) {
-      fs::copy(snapshot, workdir,
-               fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
-      if (ec) return "cannot copy the workdir into " + workdir + ": " + ec.message();
-    }
+    // Others may pass through (a task finds its home by path), only the owner may look inside.
+    for (const auto& dir : {cluster, sandbox, sandbox + "/work"}) ::chmod(dir.c_str(), 0711);
+    ::chmod(home.c_str(), 0700);
     for (const auto& [destination, mount] : mounts) {
       fs::create_directories(fs::path(destination).parent_path(), ec);
-      const std::string bucket =
-          mount.bucket.empty() ? std::string() : buckets + "/" + mount.bucket;
-      if (!bucket.empty()) fs::create_directories(bucket, ec);
+      std::string bucket;
+      if (!mount.bucket.empty()) {
+        bucket = buckets + "/" + mount.bucket;
+        if (auto mine = claim_bucket(bucket, owner); !mine.empty()) return mine;
+      }
       if (mount.mode == MountRequest::Mode::kMount) {
         // A bucket mount is the persistent bucket directory itself: what one attempt writes (a
         // checkpoint) the next one finds.
         fs::remove_all(destination, ec);
         fs::create_directory_symlink(bucket, destination, ec);
       } else {
-        const std::string source = !mount.source.empty() ? mount.source : bucket;
-        const auto options = fs::copy_options::recursive | fs::copy_options::overwrite_existing;
-        if (fs::is_directory(source)) {
-          fs::create_directories(destination, ec);
-          fs::copy(source, destination, options, ec);
-        } else {
-          fs::copy(source, destination, options, ec);
-        }
+        copies.push_back({!mount.source.empty() ? mount.source : bucket, destination});
       }
       if (ec) return "cannot prepare file mount " + mount.destination + ": " + ec.message();
+    }
+    // What was made so far is the owner's: the home, and where absolute destinations are bound.
+    for (const auto& dir : {home, sandbox + "/mounts"}) {
+      if (!fs::exists(dir, ec)) continue;
+      if (auto given = give_tree(dir, owner); !given.empty()) return given;
     }
     return std::string();
   };
   auto prepared = co_await run_blocking<std::string>(std::move(build_sandbox));
   if (!prepared.empty()) co_return make_error(ProviderErrc::kTransient, prepared);
+  for (const auto& copy : copies) {
+    auto copied = co_await copy_as(owner, copy);
+    if (!copied) co_return make_error(ProviderErrc::kTransient, copied.error().detail);
+  }
 
   int ready_pipe[2];
   if (::pipe2(ready_pipe, O_CLOEXEC) != 0)
@@ -362,6 +430,15 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
 }
 
 Task<Result<Cluster>> LocalProvider::launch(LaunchRequest request) {
+  if (request.owner && request.owner->uid != ::geteuid() && !can_switch_users()) {
+    // Not this job's cloud: the next candidate may be another's.
+    co_return make_error(ProviderErrc::kAuth,
+                         "the local provider runs a job as its submitter (uid " +
+                             std::to_string(request.owner->uid) + "), and this skyd runs as uid " +
+                             std::to_string(::geteuid()) +
+                             " without the right to switch users; run skyd as root to serve "
+                             "several users on local machines");
+  }
   if (request.nodes < 1)
     co_return make_error(ProviderErrc::kInvalid, "a cluster needs at least one node");
   if (request.skylet_token.size() < 16)

@@ -59,6 +59,12 @@ class LocalProvider final : public Provider {
  private:
   struct NodeRecord;
   struct ClusterRecord;
+  struct Copy {
+    std::string from;  // a file or directory made by skyd (a snapshot, a bucket)
+    std::string to;    // in the machine's sandbox
+  };
+  // Copies as `owner` (skyd itself when empty).
+  Task<Result<void>> copy_as(std::optional<UserIdentity> owner, Copy copy);
   Result<ClusterRecord> load(const std::string& cluster_name) const;
   Task<Result<std::pair<Node, pid_t>>> start_node(const LaunchRequest& request, int rank,
                                                   std::string ip);

@@ -261,7 +261,7 @@ TEST(Jobs, SkydKilledDuringALaunchNeverDuplicatesMachines) {
   EXPECT_TRUE(skyd.no_machines_left());
 }
 
-TEST(Jobs, AnotherUsersCancelIsRefused) {
+TEST(Jobs, AnotherUsersJobIsVisibleButItsCancelAndLogsAreRefused) {
   SkydHarness skyd;
   const auto yaml = skyd.write_file("mine.yaml", local_task("mine", "sleep 1000"));
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
@@ -274,7 +274,12 @@ TEST(Jobs, AnotherUsersCancelIsRefused) {
   EXPECT_TRUE(contains(as_nobody.err, "belong to another user")) << as_nobody.err;
   auto queue = run_command({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                             binary_path("sky"), "--socket", skyd.socket(), "jobs", "queue", "-u"});
-  EXPECT_FALSE(contains(queue.out, "mine")) << "another user's jobs are not listed: " << queue.out;
+  EXPECT_TRUE(contains(queue.out, "mine")) << "every user's jobs are listed with -u: " << queue.out;
+  auto logs = run_command({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           binary_path("sky"), "--socket", skyd.socket(), "jobs", "logs",
+                           "--no-follow", "1"});
+  EXPECT_NE(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.err, "only they or a member of the admin group")) << logs.err;
   EXPECT_NE(skyd.job_status(1), "CANCELLED");
 }
 

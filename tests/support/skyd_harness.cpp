@@ -118,7 +118,7 @@ std::string SkydHarness::write_file(const std::string& name, const std::string& 
 }
 
 std::string SkydHarness::job_json(long long id) {
-  auto listed = const_cast<SkydHarness*>(this)->sky({"jobs", "queue", "-a", "-o", "json"});
+  auto listed = const_cast<SkydHarness*>(this)->sky({"jobs", "queue", "-a", "-u", "-o", "json"});
   auto parsed = parse_json(listed.out);
   if (!parsed || !parsed->as_array()) return {};
   for (const auto& job : *parsed->as_array()) {

@@ -34,6 +34,25 @@ TEST(SubmitBody, AValidBodyIsReadWithItsPipeline) {
   EXPECT_CONTAINS(parsed->pipeline_json, R"("tasks":[)");
 }
 
+TEST(SubmitBody, ALocalPathNeedsItsUploadAndAnUploadNeedsItsPath) {
+  const std::string digest(64, 'a');
+  const std::string task = R"({"run":"ls","workdir":"/home/alice/src"})";
+  EXPECT_CONTAINS(submit_error(submit_with_task(task)),
+                  "pipeline.tasks[0].workdir: a local path must be uploaded first");
+  auto uploaded = parse_submit_body(submit_with_task(
+      task, R"("uploads":[{"task":0,"workdir":true,"digest":")" + digest + R"("}],)"));
+  ASSERT_TRUE(uploaded) << uploaded.error().detail;
+  ASSERT_EQ(uploaded->uploads.size(), 1u);
+  EXPECT_TRUE(uploaded->uploads[0].workdir);
+  EXPECT_CONTAINS(submit_error(submit_with_task(
+                      R"({"run":"ls"})",
+                      R"("uploads":[{"task":0,"workdir":true,"digest":")" + digest + R"("}],)")),
+                  "names no workdir or local file mount");
+  EXPECT_CONTAINS(submit_error(submit_with_task(
+                      task, R"("uploads":[{"task":0,"workdir":true,"digest":"../x"}],)")),
+                  "uploads[0].digest: expected 64 lowercase hex digits");
+}
+
 TEST(SubmitBody, ABucketNameOutsideS3sRulesIsNamedByItsField) {
   const std::string detail = submit_error(
       submit_with_task(R"({"file_mounts":{"/x":{"name":"../../../../tmp/x","mode":"MOUNT"}}})"));
@@ -93,7 +112,8 @@ TEST(SubmitBody, PriorityIsAnIntegerInSkyPilotsRange) {
 
 TEST(SubmitBody, TheBodyItselfIsChecked) {
   EXPECT_CONTAINS(submit_error("not json"), "the body is not valid JSON");
-  EXPECT_CONTAINS(submit_error("[1]"), "the body must be a JSON object {name, pipeline, priority}");
+  EXPECT_CONTAINS(submit_error("[1]"),
+                  "the body must be a JSON object {name, pipeline, priority, uploads}");
   EXPECT_CONTAINS(submit_error(submit_with_task("{}", R"("user":"root",)")),
                   "unknown field `user`; expected name, pipeline, priority");
   EXPECT_CONTAINS(submit_error(R"({"name":"a","pipeline":"x"})"),
