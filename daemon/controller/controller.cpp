@@ -128,6 +128,7 @@ Task<void> prune_logs(ShardContext* shard, const ControllerOptions* options) {
 
 Task<void> shutdown_shard(ShardContext* shard) {
   using namespace asio::experimental::awaitable_operators;
+  shard->stopping = true;  // a job whose start is already posted here does not start any more
   shard->group->cancel_all();
   co_await shard->group->wait();
   // Teardowns already under way finish (bounded): a job that ended keeps no machine.
@@ -213,7 +214,7 @@ void Controller::stop() {
 void Controller::supervise(store::JobId id) {
   ShardContext* shard = shards_.at(owner_of(id)).get();
   asio::post(shard->executor, [this, shard, id] {
-    if (shard->runners.contains(id.value)) return;
+    if (shard->stopping || shard->runners.contains(id.value)) return;
     shard->group->spawn(supervise_on(shard, id));
   });
 }

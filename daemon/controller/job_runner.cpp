@@ -150,15 +150,16 @@ Task<void> JobRunner::retire_older_clusters(int index, int attempt) {
 }
 
 Task<void> JobRunner::follow_old_machines(int index, Placement old, int attempt) {
-  TaskGroup followers(shard_.executor, "old machines");
-  Event changed(shard_.executor);
-  std::vector<std::shared_ptr<NodeResult>> results;
-  for (const auto& node : old.cluster.nodes) {
-    results.push_back(std::make_shared<NodeResult>());
-    followers.spawn(follow_node(index, old.candidate.cloud, old.cluster.name, node,
-                                attempt_id(index, attempt), attempt, results.back(), &changed));
-  }
-  co_await followers.wait();  // until the old machines finish or go; cancelled when replaced
+  Event changed(shard_.executor);  // the followers' results matter to nobody: the task moved on
+  std::function<Task<void>(TaskGroup&)> follow = [&](TaskGroup& followers) {
+    for (const auto& node : old.cluster.nodes) {
+      followers.spawn(follow_node(index, old.candidate.cloud, old.cluster.name, node,
+                                  attempt_id(index, attempt), attempt,
+                                  std::make_shared<NodeResult>(), &changed));
+    }
+    return followers.wait();  // until the old machines finish or go; cancelled when replaced
+  };
+  co_await TaskGroup::scoped("old machines", std::move(follow));
 }
 
 std::string JobRunner::skylet_token(int index, int attempt) const {
@@ -308,11 +309,18 @@ bool JobRunner::restart_allowed(int index, const MonitorOutcome& outcome, bool& 
 }
 
 Task<store::JobStatus> JobRunner::run_task(int index) {
+  // Preempted machines in their notice window are followed beside the task, in this group.
+  std::function<Task<JobStatus>(TaskGroup&)> drive = [this, index](TaskGroup& old_machines) {
+    return drive_task(index, old_machines);
+  };
+  co_return co_await TaskGroup::scoped<JobStatus>("old machines", std::move(drive));
+}
+
+Task<store::JobStatus> JobRunner::drive_task(int index, TaskGroup& old_machines) {
   auto& task = job_.tasks[index];
   const spec::Task& spec = pipeline_.tasks[index];
   auto& placement = placements_[index];
   Backoff backoff(options_.launch_backoff);
-  TaskGroup old_machines(shard_.executor, "old machines");  // preempted ones in their notice window
   // After a loss: EAGER_NEXT_REGION avoids the lost region for one round; FAILOVER tries it first
   // for three rounds.
   RecoveryPreference preference;
@@ -403,6 +411,8 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
             co_await move(task, JobStatus::kRecovering, "the task was lost while skyd was down");
             break;
           }
+          logs_.record("task " + std::to_string(index) + ": re-attached to cluster " +
+                       placement->cluster.name + " (attempt " + std::to_string(task.attempt) + ")");
         }
         auto outcome = co_await monitor(index, *placement, task);
         using Kind = MonitorOutcome::Kind;
@@ -715,19 +725,31 @@ Task<void> JobRunner::watch_events(int index, int attempt_number, providers::Nod
 
 Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& placement,
                                                    const store::TaskRecord& task) {
-  const std::string attempt = attempt_id(index, task.attempt);
-  TaskGroup watchers(shard_.executor, "monitor");
-  Event changed(shard_.executor);
-  Event notice(shard_.executor);
-  std::vector<std::shared_ptr<NodeResult>> results;
-  for (const auto& node : placement.cluster.nodes) {
-    results.push_back(std::make_shared<NodeResult>());
-    watchers.spawn(follow_node(index, placement.candidate.cloud, placement.cluster.name, node,
-                               attempt, task.attempt, results.back(), &changed));
-    if (placement.candidate.use_spot)
-      watchers.spawn(watch_events(index, task.attempt, node, &notice));
+  // What the watchers report into lives here, outside the scoped group that joins them.
+  Watch watch(shard_.executor);
+  std::function<Task<MonitorOutcome>(TaskGroup&)> decide = [&](TaskGroup& watchers) {
+    const std::string attempt = attempt_id(index, task.attempt);
+    for (const auto& node : placement.cluster.nodes) {
+      watch.results.push_back(std::make_shared<NodeResult>());
+      watchers.spawn(follow_node(index, placement.candidate.cloud, placement.cluster.name, node,
+                                 attempt, task.attempt, watch.results.back(), &watch.changed));
+      if (placement.candidate.use_spot)
+        watchers.spawn(watch_events(index, task.attempt, node, &watch.notice));
+    }
+    return decide_outcome(watch);
+  };
+  MonitorOutcome outcome = co_await TaskGroup::scoped<MonitorOutcome>("monitor", std::move(decide));
+  if (outcome.kind == MonitorOutcome::Kind::kUserFailure) {
+    co_await stop_attempts(placement, index,
+                           task.attempt);  // the other nodes stop with the failed one
   }
+  co_return outcome;
+}
 
+Task<JobRunner::MonitorOutcome> JobRunner::decide_outcome(Watch& watch) {
+  const auto& results = watch.results;
+  Event& changed = watch.changed;
+  Event& notice = watch.notice;
   MonitorOutcome outcome;
   for (;;) {
     bool all_done = true;
@@ -769,13 +791,7 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
     changed.reset();
     co_await (changed.wait() || notice.wait() || cancel_.wait());
   }
-  watchers.cancel_all();
-  co_await watchers.wait();
-  if (outcome.kind == MonitorOutcome::Kind::kUserFailure) {
-    co_await stop_attempts(placement, index,
-                           task.attempt);  // the other nodes stop with the failed one
-  }
-  co_return outcome;
+  co_return outcome;  // the watchers still running are cancelled and joined by monitor()
 }
 
 Task<std::optional<std::string>> JobRunner::machines_gone(Placement placement) {

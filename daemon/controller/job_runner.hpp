@@ -14,6 +14,7 @@
 #include "daemon/spec/task.hpp"
 #include "providers/catalog/optimizer.hpp"
 #include "reactor/event.hpp"
+#include "reactor/task_group.hpp"
 #include "store/job_repository.hpp"
 
 #include <optional>
@@ -53,8 +54,16 @@ class JobRunner {
     std::string reason;
   };
   struct NodeResult;
+  // Where one attempt's watchers report: node results, "something changed", a spot notice.
+  struct Watch {
+    explicit Watch(const asio::any_io_executor& executor) : changed(executor), notice(executor) {}
+    Event changed;
+    Event notice;
+    std::vector<std::shared_ptr<NodeResult>> results;
+  };
 
   Task<store::JobStatus> run_task(int index);
+  Task<store::JobStatus> drive_task(int index, TaskGroup& old_machines);
   // A coroutine must not take a defaulted argument whose type has a destructor (g++ 12 destroys
   // the default twice), hence the two forms.
   Task<Result<store::TaskRecord>> move(store::TaskRecord& task, store::JobStatus to,
@@ -69,6 +78,8 @@ class JobRunner {
                                     const store::TaskRecord& task);
   Task<MonitorOutcome> monitor(int index, const Placement& placement,
                                const store::TaskRecord& task);
+  // Waits until the watchers' reports (or a cancel) decide how the attempt went.
+  Task<MonitorOutcome> decide_outcome(Watch& watch);
   // Pulls one node's output of an attempt into the log store until the attempt ends or the node
   // is gone (asked of `cloud` once it stops answering).
   Task<void> follow_node(int index, std::string cloud, std::string cluster, providers::Node node,

@@ -3,8 +3,13 @@
 #include "reactor/json.hpp"
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -46,6 +51,9 @@ SkydHarness::~SkydHarness() {
     stop();
   }
   for (int pid : running_skylets()) ::kill(pid, SIGKILL);
+  // A skyd that crashed leaves its PostgreSQL running; its data directory goes with the test.
+  if (const int postmaster = postmaster_pid(); process_alive(postmaster))
+    ::kill(postmaster, SIGQUIT);
 }
 
 void SkydHarness::start() {
@@ -60,11 +68,66 @@ void SkydHarness::start() {
   }
 }
 
-void SkydHarness::stop() {
-  if (!skyd_) return;
+std::optional<int> SkydHarness::stop() {
+  if (!skyd_) return std::nullopt;
   skyd_->signal(SIGTERM);
-  skyd_->wait(std::chrono::seconds(60));
+  auto status = skyd_->wait(std::chrono::seconds(60));
   skyd_.reset();
+  return status;
+}
+
+int SkydHarness::pid() const {
+  return skyd_ ? skyd_->pid() : -1;
+}
+
+int SkydHarness::postmaster_pid() const {
+  const std::string text = read_text(state_dir_ + "/postgres/data/postmaster.pid");
+  const int pid = std::atoi(text.c_str());
+  return pid > 0 ? pid : -1;
+}
+
+SkydHarness::ApiReply SkydHarness::api(const std::string& method, const std::string& target,
+                                       const std::string& body) {
+  const auto started = std::chrono::steady_clock::now();
+  ApiReply reply;
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, socket().c_str(), sizeof address.sun_path - 1);
+  const timeval limit{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+    const std::string request = method + " " + target +
+                                " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                                "Content-Type: application/json\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body;
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+      char buffer[8192];
+      for (ssize_t got; (got = ::recv(fd, buffer, sizeof buffer, 0)) > 0;)
+        response.append(buffer, static_cast<std::size_t>(got));
+    }
+  }
+  ::close(fd);
+  reply.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  const auto head_end = response.find("\r\n\r\n");
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || head_end == std::string::npos) return reply;
+  reply.status = std::atoi(response.c_str() + 9);
+  std::istringstream head(response.substr(0, head_end));
+  std::string line;
+  std::getline(head, line);  // the status line
+  while (std::getline(head, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    reply.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+  }
+  reply.body = response.substr(head_end + 4);
+  return reply;
 }
 
 void SkydHarness::kill() {

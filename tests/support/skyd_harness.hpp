@@ -25,9 +25,20 @@ class SkydHarness {
   ~SkydHarness();
 
   void start();                // waits for READY=1
-  void stop();                 // SIGTERM, waits for a clean exit
+  std::optional<int> stop();   // SIGTERM, waits for the exit; its status (128 + signal if killed)
   void kill();                 // SIGKILL: a crash
   void restart() { start(); }  // after stop() or kill()
+  int pid() const;             // skyd's process id (-1 when it is not running)
+
+  // One HTTP/1.1 call on the API socket, as a script would make it (blocking, Connection:
+  // close). Header names are lower-case.
+  struct ApiReply {
+    int status = 0;  // 0 when the socket could not be reached or the answer was unreadable
+    std::map<std::string, std::string> headers;
+    std::string body;
+    std::chrono::milliseconds took{0};
+  };
+  ApiReply api(const std::string& method, const std::string& target, const std::string& body = "");
 
   CommandResult sky(const std::vector<std::string>& args,
                     std::chrono::milliseconds limit = std::chrono::seconds(120));
@@ -44,6 +55,9 @@ class SkydHarness {
                      std::chrono::milliseconds limit = std::chrono::seconds(60));
 
   const std::string& state_dir() const { return state_dir_; }
+  std::string log_file() const { return state_dir_ + "/logs/skyd.log"; }
+  // The embedded PostgreSQL's postmaster, from its postmaster.pid (-1 when there is none).
+  int postmaster_pid() const;
   std::string socket() const { return state_dir_ + "/skyd.sock"; }
   std::string bucket(const std::string& name) const {
     return state_dir_ + "/local/buckets/" + name;

@@ -1,0 +1,142 @@
+// skyd stopping and starting under load: SIGTERM while a hundred jobs run, again and again (as
+// every upgrade does under systemd), each stop clean and each start re-attaching to every job.
+#include "reactor/json.hpp"
+#include "tests/support/skyd_harness.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+namespace skyd::testing {
+namespace {
+namespace fs = std::filesystem;
+
+// An exclusive lock the test holds on a file in a bucket every job mounts: the jobs wait for a
+// shared lock on it (no polling, no CPU), so they run exactly until the test opens the gate.
+class Gate {
+ public:
+  explicit Gate(const std::string& dir) {
+    fs::create_directories(dir);
+    fd_ = ::open((dir + "/lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) throw std::runtime_error("cannot lock the gate");
+  }
+  ~Gate() { open(); }
+  Gate(const Gate&) = delete;
+  Gate& operator=(const Gate&) = delete;
+  void open() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string held_job() {
+  return "name: held\nresources:\n  infra: local\n"
+         "file_mounts:\n  ~/gate:\n    name: gate\n    mode: MOUNT\n"
+         "run: flock -s ~/gate/lock true\n";
+}
+
+// Occurrences of `part` in the file.
+int count_in(const std::string& path, const std::string& part) {
+  const std::string text = read_text(path);
+  int found = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++found;
+  return found;
+}
+
+// The jobs of the queue, by id: status and how often each task recovered.
+struct Seen {
+  std::string status;
+  long long recoveries = -1;
+};
+std::map<long long, Seen> queue(SkydHarness& skyd) {
+  std::map<long long, Seen> jobs;
+  auto listed = parse_json(skyd.sky({"jobs", "queue", "-a", "-o", "json"}).out);
+  if (!listed || !listed->as_array()) return jobs;
+  for (const auto& job : *listed->as_array()) {
+    Seen seen;
+    seen.status = std::string(job.find("status")->as_string().value_or(""));
+    const Json& task = (*job.find("tasks")->as_array())[0];
+    seen.recoveries = task.find("recovery_count")->as_int().value_or(-1);
+    jobs[*job.find("id")->as_int()] = seen;
+  }
+  return jobs;
+}
+
+// Waits until the queue holds `jobs` jobs, all with `status`.
+bool wait_for_all(SkydHarness& skyd, std::size_t jobs, const std::string& status) {
+  for (int i = 0; i < 600; ++i) {
+    const auto seen = queue(skyd);
+    bool all = seen.size() == jobs;
+    for (const auto& [id, job] : seen) all = all && job.status == status;
+    if (all) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// Waits until every job's controller log tells it re-attached `times` times (one per start
+// after the first): the runners then follow their machines again.
+bool wait_for_reattach(SkydHarness& skyd, int jobs, int times) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (int job = 1; job <= jobs; ++job) {
+    const std::string log =
+        skyd.state_dir() + "/logs/jobs/" + std::to_string(job) + "/controller.log";
+    while (count_in(log, "re-attached to cluster") < times) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  return true;
+}
+
+TEST(Lifecycle, SigtermWithAHundredRunningJobsStopsCleanlyAndEveryStartReattaches) {
+  constexpr int kJobs = 100;
+  // 20 stops and starts are the requirement; each takes about a second and a half here.
+  constexpr int kCycles = 20;
+  SkydHarness skyd;
+  Gate gate(skyd.bucket("gate"));
+  const auto yaml = skyd.write_file("held.yaml", held_job());
+  for (int i = 0; i < kJobs; ++i) {
+    auto launched = skyd.sky({"jobs", "launch", "-y", "-d", yaml});
+    ASSERT_EQ(launched.exit_code, 0) << launched.out << launched.err;
+  }
+  ASSERT_TRUE(wait_for_all(skyd, kJobs, "RUNNING")) << "the hundred jobs never all ran";
+  const auto machines = skyd.running_skylets();
+  ASSERT_EQ(machines.size(), static_cast<std::size_t>(kJobs));
+  const std::set<int> first_machines(machines.begin(), machines.end());
+
+  for (int cycle = 1; cycle <= kCycles; ++cycle) {
+    SCOPED_TRACE("stop " + std::to_string(cycle));
+    const int postmaster = skyd.postmaster_pid();
+    ASSERT_TRUE(process_alive(postmaster));
+    const auto status = skyd.stop();
+    ASSERT_EQ(status, 0) << "skyd did not exit cleanly on SIGTERM; see " << skyd.dir();
+    EXPECT_EQ(count_in(skyd.log_file(), "skyd stopped"), cycle);
+    EXPECT_FALSE(process_alive(postmaster)) << "the embedded PostgreSQL still runs";
+    EXPECT_FALSE(fs::exists(skyd.socket())) << "the API socket was left behind";
+    skyd.start();
+    ASSERT_TRUE(wait_for_reattach(skyd, kJobs, cycle));
+    const auto now = skyd.running_skylets();
+    EXPECT_EQ(std::set<int>(now.begin(), now.end()), first_machines)
+        << "every job keeps its machine: nothing relaunched";
+  }
+  for (const auto& [id, seen] : queue(skyd)) {
+    EXPECT_EQ(seen.status, "RUNNING") << "job " << id;
+    EXPECT_EQ(seen.recoveries, 0) << "job " << id;
+  }
+
+  gate.open();
+  EXPECT_TRUE(wait_for_all(skyd, kJobs, "SUCCEEDED"));
+  EXPECT_TRUE(skyd.no_machines_left());
+  EXPECT_EQ(skyd.stop(), 0);
+}
+
+}  // namespace
+}  // namespace skyd::testing
