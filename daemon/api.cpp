@@ -271,7 +271,8 @@ Task<void> stream_logs(LogStream spec, http::ResponseStream& out) {
         }
       }
     }
-    if (ended || !spec.follow) co_return;
+    // A stopping skyd ends its followers cleanly instead of holding its stop for the grace.
+    if (ended || !spec.follow || out.closing()) co_return;
     // Followers poll the files the job's shard appends to; a quarter second keeps `sky jobs logs`
     // close to live without measurable cost.
     pause.expires_after(std::chrono::milliseconds(250));
