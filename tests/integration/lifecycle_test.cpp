@@ -138,5 +138,29 @@ TEST(Lifecycle, SigtermWithAHundredRunningJobsStopsCleanlyAndEveryStartReattache
   EXPECT_EQ(skyd.stop(), 0);
 }
 
+TEST(Lifecycle, WhatWasLoggedBeforeACrashIsInTheLogFile) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file(
+      "noticed.yaml",
+      "name: noticed\nresources:\n  infra: local\n  use_spot: true\nrun: sleep 1000\n");
+  const auto submitted = std::chrono::steady_clock::now();
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(1, {"RUNNING"}));
+  // Lines below a warning reach the file within a second: this one is older than that.
+  std::this_thread::sleep_until(submitted + std::chrono::milliseconds(1500));
+  // The preemption logs a warning, then sends the notice the controller recovers on.
+  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  bool recovered = false;
+  for (int i = 0; i < 200 && !recovered; ++i) {
+    recovered = contains(skyd.job_json(1), "\"recovery_count\":1");
+    if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(recovered);
+  skyd.kill();
+  const std::string log = read_text(skyd.log_file());
+  EXPECT_TRUE(contains(log, "job submitted job=1 name=noticed")) << log;
+  EXPECT_TRUE(contains(log, "preempting cluster=noticed-1")) << log;
+}
+
 }  // namespace
 }  // namespace skyd::testing
