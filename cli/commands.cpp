@@ -59,6 +59,9 @@ int daemon_status(const std::optional<std::string>& socket_flag) {
             << text("shards") << " shards, up " << text("uptime_seconds") << " s\n"
             << "  socket:    " << client.socket_path() << "\n"
             << "  state dir: " << text("state_dir") << "\n";
+  if (text("status") == "degraded")
+    std::cout << "  database:  unavailable (" << text("reason")
+              << "); job calls fail until it is back\n";
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "reactor/blocking.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
+#include "store/database_probe.hpp"
 #include "store/migrations.hpp"
 #include "store/store_errc.hpp"
 
@@ -41,6 +42,7 @@ Task<void> make_shard(ShardContext* shard, const ControllerOptions* options) {
   store::PoolOptions pool;
   pool.conninfo = options->conninfo;
   pool.size = options->db_connections_per_shard;
+  pool.health = options->database_health;
   shard->db = std::make_unique<store::PgPool>(shard->executor, pool);
   shard->jobs = std::make_unique<store::JobRepository>(*shard->db);
   shard->http = std::make_unique<http::Client>(shard->executor);
@@ -141,7 +143,12 @@ Task<void> shutdown_shard(ShardContext* shard) {
 }  // namespace
 
 Controller::Controller(ShardPool& pool, ControllerOptions options)
-    : pool_(pool), options_(std::move(options)) {}
+    : pool_(pool), options_(std::move(options)) {
+  if (!options_.database_health) {
+    own_database_health_ = std::make_unique<store::DatabaseHealth>();
+    options_.database_health = own_database_health_.get();
+  }
+}
 
 Controller::~Controller() = default;
 
@@ -188,8 +195,11 @@ Result<void> Controller::start() {
       pool_.submit<int>(0, [first, open_ids] { return sweep_leaks(first, open_ids); }).get();
   for (const auto& id : *open) supervise(id);
   const ControllerOptions* options = &options_;
-  asio::post(first->executor,
-             [first, options] { first->group->spawn(prune_logs(first, options)); });
+  asio::post(first->executor, [first, options] {
+    first->group->spawn(prune_logs(first, options));
+    first->group->spawn(store::probe_database(store::ProbeOptions{.conninfo = options->conninfo},
+                                              options->database_health));
+  });
   if (options_.local.preemption_mean_interval) {
     asio::post(first->executor,
                [first] { first->group->spawn(first->local->run_random_preemptions()); });

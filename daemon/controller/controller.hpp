@@ -68,6 +68,9 @@ class Controller {
   Task<Result<std::string>> preempt(store::JobId id);
 
   const ControllerOptions& options() const { return options_; }
+  // Whether the database can be used now (a probe on shard 0 and, with the embedded server, its
+  // supervisor keep it current). Thread-safe.
+  const store::DatabaseHealth& database_health() const { return *options_.database_health; }
   // Why a PENDING job waits for a slot, if it does.
   std::optional<std::string> waiting_reason(store::JobId id) const;
 
@@ -81,6 +84,7 @@ class Controller {
   ControllerOptions options_;
   std::vector<std::unique_ptr<ShardContext>> shards_;
   std::unique_ptr<Admission> admission_;
+  std::unique_ptr<store::DatabaseHealth> own_database_health_;  // when none was given
 };
 
 }  // namespace skyd::daemon

@@ -172,6 +172,27 @@ std::string JobRunner::attempt_id(int index, int attempt) const {
          std::to_string(attempt);
 }
 
+template <typename T>
+Task<Result<T>> JobRunner::until_stored(std::function<Task<Result<T>>()> call,
+                                        std::string_view what) {
+  Backoff backoff(BackoffPolicy{.initial = std::chrono::milliseconds(100),
+                                .multiplier = 2,
+                                .cap = std::chrono::seconds(5),
+                                .jitter = 0.3,
+                                .max_attempts = std::nullopt});
+  asio::steady_timer timer(shard_.executor);
+  for (;;) {
+    auto done = co_await call();
+    if (done ||
+        (!store::is_retryable(done.error()) && done.error().code != store::StoreErrc::kTimedOut))
+      co_return done;
+    logger("controller")
+        ->warn("{} retried job={} error=\"{}\"", what, id_.value, done.error().message());
+    timer.expires_after(backoff.next_delay());
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
 Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStatus to,
                                                 std::string reason,
                                                 store::TransitionRequest extras) {
@@ -183,37 +204,31 @@ Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStat
   extras.idempotency_key = attempt_id(task.task_index, task.attempt) + "-" +
                            std::string(store::to_string(task.status)) + "-" +
                            std::string(store::to_string(to));
-  // The database may be restarting: keep trying (with backoff) rather than lose the decision.
-  Backoff backoff(BackoffPolicy{.initial = std::chrono::milliseconds(100),
-                                .multiplier = 2,
-                                .cap = std::chrono::seconds(5),
-                                .jitter = 0.3,
-                                .max_attempts = std::nullopt});
-  asio::steady_timer timer(shard_.executor);
-  for (;;) {
-    auto moved = co_await shard_.jobs->transition(extras);
-    if (moved) {
-      record_transition(task.status, to, reason);
-      logger("controller")
-          ->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
-                 task.task_index, store::to_string(task.status), store::to_string(to), reason);
-      logs_.record("task " + std::to_string(task.task_index) + ": " +
-                   std::string(store::to_string(task.status)) + " -> " +
-                   std::string(store::to_string(to)) + " (" + reason + ")");
-      task = *moved;
-      co_return moved;
-    }
-    if (!store::is_retryable(moved.error()) && moved.error().code != store::StoreErrc::kTimedOut)
-      co_return moved;
+  // The database may be away (restarting, unreachable): the decision is kept and written once it
+  // is back -- the runner does not act on it before.
+  store::JobRepository* jobs = shard_.jobs.get();
+  std::function<Task<Result<store::TaskRecord>>()> write = [jobs, extras] {
+    return jobs->transition(extras);
+  };
+  auto moved = co_await until_stored<store::TaskRecord>(std::move(write), "transition");
+  if (moved) {
+    record_transition(task.status, to, reason);
     logger("controller")
-        ->warn("transition retried job={} error=\"{}\"", id_.value, moved.error().message());
-    timer.expires_after(backoff.next_delay());
-    co_await timer.async_wait(asio::use_awaitable);
+        ->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
+               task.task_index, store::to_string(task.status), store::to_string(to), reason);
+    logs_.record("task " + std::to_string(task.task_index) + ": " +
+                 std::string(store::to_string(task.status)) + " -> " +
+                 std::string(store::to_string(to)) + " (" + reason + ")");
+    task = *moved;
   }
+  co_return moved;
 }
 
 Task<void> JobRunner::run() {
-  auto loaded = co_await shard_.jobs->get_job(id_);
+  store::JobRepository* jobs = shard_.jobs.get();
+  const store::JobId id = id_;
+  std::function<Task<Result<store::JobRecord>>()> load = [jobs, id] { return jobs->get_job(id); };
+  auto loaded = co_await until_stored<store::JobRecord>(std::move(load), "job load");
   if (!loaded) {
     logger("controller")
         ->error("job cannot be loaded job={} error=\"{}\"", id_.value, loaded.error().message());

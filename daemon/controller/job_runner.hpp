@@ -17,8 +17,10 @@
 #include "reactor/task_group.hpp"
 #include "store/job_repository.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace skyd::daemon {
@@ -72,6 +74,10 @@ class JobRunner {
   }
   Task<Result<store::TaskRecord>> move(store::TaskRecord& task, store::JobStatus to,
                                        std::string reason, store::TransitionRequest extras);
+  // Calls the store until the call gets through: errors that say the database is away (or too
+  // slow) are retried with backoff, others returned.
+  template <typename T>
+  Task<Result<T>> until_stored(std::function<Task<Result<T>>()> call, std::string_view what);
   Task<LaunchOutcome> launch(int index, const store::TaskRecord& task,
                              RecoveryPreference preference);
   Task<Result<void>> start_attempts(int index, const Placement& placement,

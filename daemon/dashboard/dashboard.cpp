@@ -3,6 +3,7 @@
 #include "daemon/api_json.hpp"
 #include "daemon/controller/controller.hpp"
 #include "daemon/controller/job_logs.hpp"
+#include "daemon/database_gate.hpp"
 #include "daemon/metrics_endpoint.hpp"
 #include "store/store_errc.hpp"
 
@@ -47,7 +48,7 @@ http::Response asset_response(std::string_view name) {
 http::Response failure(const Error& error) {
   if (error.code == store::StoreErrc::kNotFound)
     return http::Response::error(404, "not_found", error.detail);
-  return http::Response::error(503, "unavailable", error.message());
+  return database_unavailable(error.message());
 }
 
 std::optional<std::int64_t> job_id_of(const http::Request& request) {
@@ -262,12 +263,15 @@ Json dashboard_job_json(const store::JobRecord& record, const std::vector<store:
 void add_dashboard_routes(http::Router& router, Controller* controller) {
   router.add("GET", "/", "the dashboard page", index_page);
   router.add("GET", "/static/{file}", "the dashboard's scripts and styles", static_file);
-  router.add("GET", "/api/jobs", "the job queue (?status=, ?name=, ?user=, ?limit=)",
-             [controller](http::Request& r) { return jobs(controller, r); });
-  router.add("GET", "/api/jobs/{id}", "one job with its timeline, recoveries and cost",
-             [controller](http::Request& r) { return job(controller, r); });
-  router.add("GET", "/api/jobs/{id}/logs", "the job's logs from ?offset=N",
-             [controller](http::Request& r) { return logs(controller, r); });
+  router.add(
+      "GET", "/api/jobs", "the job queue (?status=, ?name=, ?user=, ?limit=)",
+      needing_database(controller, [controller](http::Request& r) { return jobs(controller, r); }));
+  router.add(
+      "GET", "/api/jobs/{id}", "one job with its timeline, recoveries and cost",
+      needing_database(controller, [controller](http::Request& r) { return job(controller, r); }));
+  router.add(
+      "GET", "/api/jobs/{id}/logs", "the job's logs from ?offset=N",
+      needing_database(controller, [controller](http::Request& r) { return logs(controller, r); }));
   router.add("GET", "/metrics", "Prometheus metrics",
              [controller](http::Request&) { return metrics_response(controller); });
 }

@@ -3,10 +3,6 @@
 #include "reactor/json.hpp"
 #include "tests/support/skyd_harness.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -14,27 +10,6 @@
 namespace skyd::testing {
 namespace {
 namespace fs = std::filesystem;
-
-// An exclusive lock the test holds on a file in a bucket every job mounts: the jobs wait for a
-// shared lock on it (no polling, no CPU), so they run exactly until the test opens the gate.
-class Gate {
- public:
-  explicit Gate(const std::string& dir) {
-    fs::create_directories(dir);
-    fd_ = ::open((dir + "/lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
-    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) throw std::runtime_error("cannot lock the gate");
-  }
-  ~Gate() { open(); }
-  Gate(const Gate&) = delete;
-  Gate& operator=(const Gate&) = delete;
-  void open() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 std::string held_job() {
   return "name: held\nresources:\n  infra: local\n"
@@ -69,18 +44,6 @@ std::map<long long, Seen> queue(SkydHarness& skyd) {
   return jobs;
 }
 
-// Waits until the queue holds `jobs` jobs, all with `status`.
-bool wait_for_all(SkydHarness& skyd, std::size_t jobs, const std::string& status) {
-  for (int i = 0; i < 600; ++i) {
-    const auto seen = queue(skyd);
-    bool all = seen.size() == jobs;
-    for (const auto& [id, job] : seen) all = all && job.status == status;
-    if (all) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
-
 // Waits until every job's controller log tells it re-attached `times` times (one per start
 // after the first): the runners then follow their machines again.
 bool wait_for_reattach(SkydHarness& skyd, int jobs, int times) {
@@ -101,13 +64,14 @@ TEST(Lifecycle, SigtermWithAHundredRunningJobsStopsCleanlyAndEveryStartReattache
   // 20 stops and starts are the requirement; each takes about a second and a half here.
   constexpr int kCycles = 20;
   SkydHarness skyd;
-  Gate gate(skyd.bucket("gate"));
+  JobGates gates(skyd.bucket("gate"));
+  gates.close("lock");
   const auto yaml = skyd.write_file("held.yaml", held_job());
   for (int i = 0; i < kJobs; ++i) {
     auto launched = skyd.sky({"jobs", "launch", "-y", "-d", yaml});
     ASSERT_EQ(launched.exit_code, 0) << launched.out << launched.err;
   }
-  ASSERT_TRUE(wait_for_all(skyd, kJobs, "RUNNING")) << "the hundred jobs never all ran";
+  ASSERT_TRUE(skyd.wait_for_all_jobs(kJobs, "RUNNING")) << "the hundred jobs never all ran";
   const auto machines = skyd.running_skylets();
   ASSERT_EQ(machines.size(), static_cast<std::size_t>(kJobs));
   const std::set<int> first_machines(machines.begin(), machines.end());
@@ -132,8 +96,8 @@ TEST(Lifecycle, SigtermWithAHundredRunningJobsStopsCleanlyAndEveryStartReattache
     EXPECT_EQ(seen.recoveries, 0) << "job " << id;
   }
 
-  gate.open();
-  EXPECT_TRUE(wait_for_all(skyd, kJobs, "SUCCEEDED"));
+  gates.open("lock");
+  EXPECT_TRUE(skyd.wait_for_all_jobs(kJobs, "SUCCEEDED"));
   EXPECT_TRUE(skyd.no_machines_left());
   EXPECT_EQ(skyd.stop(), 0);
 }

@@ -21,6 +21,9 @@ struct CommandResult {
   std::string err;
 };
 
+// The program's path from PATH (run_command execs a path), or /usr/bin/<name> when not found.
+std::string program_on_path(const std::string& name);
+
 // True while a process with this id exists and has not ended (a zombie counts as ended).
 bool process_alive(int pid);
 

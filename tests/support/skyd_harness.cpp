@@ -2,7 +2,9 @@
 
 #include "reactor/json.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -179,6 +181,51 @@ bool SkydHarness::wait_for_status(long long id, const std::vector<std::string>& 
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;
+}
+
+std::map<long long, std::string> SkydHarness::job_statuses() {
+  std::map<long long, std::string> statuses;
+  auto listed = parse_json(sky({"jobs", "queue", "-a", "-o", "json"}).out);
+  if (!listed || !listed->as_array()) return statuses;
+  for (const auto& job : *listed->as_array()) {
+    const Json* id = job.find("id");
+    const Json* status = job.find("status");
+    if (id && id->as_int() && status)
+      statuses[*id->as_int()] = std::string(status->as_string().value_or(""));
+  }
+  return statuses;
+}
+
+bool SkydHarness::wait_for_all_jobs(std::size_t count, const std::string& status,
+                                    std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto statuses = job_statuses();
+    bool all = statuses.size() == count;
+    for (const auto& [id, seen] : statuses) all = all && seen == status;
+    if (all) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+JobGates::JobGates(std::string dir) : dir_(std::move(dir)) {
+  fs::create_directories(dir_);
+}
+
+JobGates::~JobGates() {
+  for (const auto& [name, fd] : held_) ::close(fd);
+}
+
+void JobGates::close(const std::string& name) {
+  const int fd = ::open((dir_ + "/" + name).c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+  if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock gate " + name);
+  held_[name] = fd;
+}
+
+void JobGates::open(const std::string& name) {
+  ::close(held_.at(name));
+  held_.erase(name);
 }
 
 bool SkydHarness::wait_for_file(const std::string& path, std::chrono::milliseconds limit) {

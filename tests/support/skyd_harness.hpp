@@ -50,6 +50,11 @@ class SkydHarness {
   // Waits until the job's status is one of `statuses` (polling the API: the daemon pushes nothing).
   bool wait_for_status(long long id, const std::vector<std::string>& statuses,
                        std::chrono::milliseconds limit = std::chrono::seconds(60));
+  // Every job of the queue: its status by id.
+  std::map<long long, std::string> job_statuses();
+  // Waits until the queue holds `count` jobs, all with `status`.
+  bool wait_for_all_jobs(std::size_t count, const std::string& status,
+                         std::chrono::milliseconds limit = std::chrono::seconds(60));
   // Waits until `path` exists (a task's progress marker).
   bool wait_for_file(const std::string& path,
                      std::chrono::milliseconds limit = std::chrono::seconds(60));
@@ -76,6 +81,22 @@ class SkydHarness {
   std::unique_ptr<NotifyListener> notify_;
   std::unique_ptr<ChildProcess> skyd_;
   int starts_ = 0;
+};
+
+// Exclusive locks the test holds on files of a directory (a bucket its jobs mount): a job that
+// runs `flock -s ~/bucket/NAME true` waits, without polling, until the test opens gate NAME.
+class JobGates {
+ public:
+  explicit JobGates(std::string dir);
+  ~JobGates();
+  JobGates(const JobGates&) = delete;
+  JobGates& operator=(const JobGates&) = delete;
+  void close(const std::string& name);
+  void open(const std::string& name);
+
+ private:
+  std::string dir_;
+  std::map<std::string, int> held_;
 };
 
 }  // namespace skyd::testing
