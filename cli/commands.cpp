@@ -60,6 +60,9 @@ int daemon_status(const std::optional<std::string>& socket_flag) {
             << "  socket:    " << client.socket_path() << "\n"
             << "  state dir: " << text("state_dir") << "\n"
             << "  installation: " << text("installation") << "\n";
+  if (text("status") == "degraded")
+    std::cout << "  database:  unavailable (" << text("reason")
+              << "); job calls fail until it is back\n";
   return 0;
 }
 

@@ -295,7 +295,12 @@ int stream_job(DaemonClient& client, long long id, std::optional<int> task, bool
     return streamed->status == 404 ? kExitNotFound : 1;
   }
   auto final_state = call_json(client, "GET", "/v1/jobs/" + std::to_string(id));
-  if (!final_state) return kExitNotFound;
+  if (!final_state) {
+    // The job was there a moment ago: skyd stopped (an upgrade) or cannot answer right now.
+    std::cerr << "The stream ended before job " << id << " did (" << final_state.error().detail
+              << "); follow it again with: sky jobs logs " << id << "\n";
+    return kExitNotFinished;
+  }
   const std::string status = text(*final_state, "status");
   if (!is_terminal(status)) return follow ? kExitNotFinished : kExitNotFinished;
   std::cout << "Managed job finished: " << id << " (status: " << status << ").\n";

@@ -4,6 +4,7 @@
 #include "daemon/api_validation.hpp"
 #include "daemon/controller/controller.hpp"
 #include "daemon/controller/job_logs.hpp"
+#include "daemon/database_gate.hpp"
 #include "daemon/metrics_endpoint.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/log.hpp"
@@ -48,9 +49,12 @@ std::optional<std::int64_t> job_id_of(const http::Request& request) {
   return parse_id(request.path_params.at("id"));
 }
 
-Task<http::Response> health(DaemonInfo info, http::Request& request) {
+Task<http::Response> health(DaemonInfo info, Controller* controller, http::Request& request) {
   Json body = Json::object();
-  body.set("status", "ok");
+  const auto database =
+      controller ? controller->database_health().status() : store::DatabaseHealth::Status{};
+  body.set("status", database.up ? "ok" : "degraded");
+  if (!database.up) body.set("reason", database.reason);
   body.set("version", info.version);
   body.set("pid", static_cast<long long>(::getpid()));
   body.set("shards", static_cast<long long>(info.shards));
@@ -256,7 +260,8 @@ Task<void> stream_logs(LogStream spec, http::ResponseStream& out) {
         }
       }
     }
-    if (ended || !spec.follow) co_return;
+    // A stopping skyd ends its followers cleanly instead of holding its stop for the grace.
+    if (ended || !spec.follow || out.closing()) co_return;
     // Followers poll the files the job's shard appends to; a quarter second keeps `sky jobs logs`
     // close to live without measurable cost.
     pause.expires_after(std::chrono::milliseconds(250));
@@ -292,12 +297,10 @@ http::Response response_for_error(const Error& error, std::string_view doing) {
     return http::Response::error(404, "not_found", error.detail);
   if (error.code == boost::system::errc::invalid_argument)
     return http::Response::error(400, "invalid", error.detail);
-  const bool retryable = store::is_retryable(error);
+  const bool retryable = store::is_retryable(error) || error.code == store::StoreErrc::kTimedOut;
   logger("api")->error("request failed doing=\"{}\" error=\"{}\"", doing, error.message());
-  if (retryable) {
-    return http::Response::error(503, "unavailable",
-                                 "the database is unavailable for now; try again");
-  }
+  // PostgreSQL's own text stays in the log: callers learn what skyd was doing.
+  if (retryable) return database_unavailable("while " + std::string(doing));
   return http::Response::error(
       500, "internal", "internal error while " + std::string(doing) + "; skyd's log has why");
 }
@@ -358,28 +361,34 @@ Task<http::Response> upload(Controller* controller, http::Request& request) {
 
 http::Router make_api_router(const DaemonInfo& info, Controller* controller) {
   http::Router router;
-  router.add("GET", "/v1/health", "daemon health, version and uptime",
-             [info](http::Request& request) { return health(info, request); });
+  router.add(
+      "GET", "/v1/health", "daemon health (ok, or degraded with a reason), version and uptime",
+      [info, controller](http::Request& request) { return health(info, controller, request); });
   if (!controller) return router;
   router.add("GET", "/metrics", "Prometheus metrics",
              [controller](http::Request&) { return metrics_response(controller); });
-  router.add("POST", "/v1/jobs", "submit a managed job",
+  // Every job route needs the database: while it is away they answer 503 at once.
+  auto jobs_route = [&router, controller](const char* method, const char* path, const char* help,
+                                          http::Handler handler) {
+    router.add(method, path, help, needing_database(controller, std::move(handler)));
+  };
+  jobs_route("POST", "/v1/jobs", "submit a managed job",
              [controller, info](http::Request& r) { return submit(controller, info, r); });
-  router.add("GET", "/v1/jobs", "the job queue",
+  jobs_route("GET", "/v1/jobs", "the job queue",
              [controller, info](http::Request& r) { return queue(controller, info, r); });
-  router.add("GET", "/v1/jobs/{id}", "one job and its tasks",
+  jobs_route("GET", "/v1/jobs/{id}", "one job and its tasks",
              [controller, info](http::Request& r) { return get_job(controller, info, r); });
-  router.add("GET", "/v1/jobs/{id}/logs", "the job's logs (chunked; follow)",
+  jobs_route("GET", "/v1/jobs/{id}/logs", "the job's logs (chunked; follow)",
              [controller, info](http::Request& r) { return job_logs(controller, info, r); });
-  router.add("POST", "/v1/jobs/{id}/cancel", "cancel a job",
+  jobs_route("POST", "/v1/jobs/{id}/cancel", "cancel a job",
              [controller, info](http::Request& r) { return cancel_one(controller, info, r); });
-  router.add("POST", "/v1/jobs/cancel", "cancel jobs by ids, name or all",
+  jobs_route("POST", "/v1/jobs/cancel", "cancel jobs by ids, name or all",
              [controller, info](http::Request& r) { return cancel_many(controller, info, r); });
   router.add("GET", "/v1/uploads/{digest}", "how much of an upload has arrived (?size=S)",
              [controller](http::Request& r) { return upload(controller, r); });
   router.add("PUT", "/v1/uploads/{digest}", "the next bytes of an upload (?size=S&offset=N)",
              [controller](http::Request& r) { return upload(controller, r); });
-  router.add("POST", "/v1/jobs/{id}/preempt", "preempt the job's local spot machines",
+  jobs_route("POST", "/v1/jobs/{id}/preempt", "preempt the job's local spot machines",
              [controller, info](http::Request& r) { return preempt(controller, info, r); });
   return router;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // The daemon's HTTP API on its Unix socket (HTTP/1.1 + JSON): route table and handlers.
 //
-//   GET  /v1/health                  version, uptime, shards, dashboard_url (null when off)
+//   GET  /v1/health                  status ("ok", or "degraded" with a "reason" while the
+//                                    database is away), version, uptime, shards, dashboard_url
 //   POST /v1/jobs                    submit {"name", "pipeline", "priority"?} -> {"job_id"}
 //                                    (bodies are checked by daemon/api_validation.hpp: a 400
 //                                    names the field; ids in paths are canonical decimals)
@@ -13,6 +14,7 @@
 //   POST /v1/jobs/{id}/preempt       local provider: preempt the job's spot machines now
 //   GET  /metrics                    Prometheus text format (daemon/metrics_endpoint.hpp)
 //
+// While the database is away every /v1/jobs route answers 503 with Retry-After at once.
 // Who calls comes from the socket's peer credentials: a user sees and cancels their own jobs;
 // root, skyd's own user and members of its socket group see and cancel all.
 

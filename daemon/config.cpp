@@ -57,6 +57,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "log_level",
                                                "skylet_binary",
                                                "db_pool_size",
+                                               "db_restart_delay",
                                                "launch_backoff",
                                                "node_lost_after",
                                                "failure_check_grace",
@@ -127,6 +128,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                            : key == "local_preemption_grace" ? &config.local_preemption_grace
                            : key == "log_retention"          ? &config.log_retention
                            : key == "aws_request_timeout"    ? &config.aws_request_timeout
+                           : key == "db_restart_delay"       ? &config.db_restart_delay
                                                              : nullptr;
       if (duration || key == "local_preemption_mean_interval") {
         auto parsed = parse_duration(entry.second.as<std::string>());
@@ -205,6 +207,7 @@ Json DaemonConfig::to_json() const {
   auto ms = [](Duration d) {
     return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
   };
+  out.set("db_restart_delay_ms", ms(db_restart_delay));
   out.set("launch_backoff_ms", ms(launch_backoff));
   out.set("log_retention_ms", ms(log_retention));
   out.set("aws_request_timeout_ms", ms(aws_request_timeout));

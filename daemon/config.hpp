@@ -25,6 +25,9 @@ struct DaemonConfig {
   std::string log_level = "info";
   std::string skylet_binary;     // default: `skylet` beside the skyd executable
   std::size_t db_pool_size = 4;  // PostgreSQL connections per shard
+  // The embedded PostgreSQL died: wait this long before restarting it (doubled after each failed
+  // restart, up to 30 s).
+  Duration db_restart_delay = std::chrono::milliseconds(500);
   Duration launch_backoff = std::chrono::seconds(60);  // first wait after a round with no capacity
   Duration node_lost_after = std::chrono::seconds(15);
   Duration failure_check_grace = std::chrono::seconds(5);

@@ -13,6 +13,7 @@
 #include "reactor/signals.hpp"
 #include "reactor/small_files.hpp"
 #include "reactor/systemd.hpp"
+#include "store/database_health.hpp"
 #include "store/embedded_postgres.hpp"
 
 #include <grp.h>
@@ -165,21 +166,27 @@ int run_daemon(const DaemonConfig& config) {
   auto admin_group = admin_group_of(config);
   if (!admin_group) return fail("admin group", admin_group.error());
 
-  // The database: the configured server, or a private one under the state directory.
+  // The database: the configured server, or a private one under the state directory. Its
+  // health outlives both the server's supervisor and the controller.
+  store::DatabaseHealth database_health;
   std::optional<store::EmbeddedPostgres> embedded;
   std::string conninfo = config.db;
   if (conninfo.empty()) {
     store::EmbeddedPostgresOptions database;
     database.state_dir = config.state_dir;
+    database.restart_backoff.initial = config.db_restart_delay;
     embedded.emplace(database);
     auto started = embedded->start();
     if (!started) return fail("embedded PostgreSQL", started.error());
     conninfo = *started;
+    embedded->supervise(database_health);
   }
 
   ShardPool pool(config.shards);
   pool.start();
-  Controller controller(pool, controller_options(config, conninfo, *key, *authority));
+  auto options_for_controller = controller_options(config, conninfo, *key, *authority);
+  options_for_controller.database_health = &database_health;
+  Controller controller(pool, std::move(options_for_controller));
   if (auto started = controller.start(); !started) {
     pool.stop();
     return fail("controller", started.error());

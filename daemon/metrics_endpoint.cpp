@@ -3,6 +3,7 @@
 #include "daemon/controller/controller.hpp"
 #include "daemon/version.hpp"
 #include "reactor/metrics.hpp"
+#include "store/store_errc.hpp"
 
 namespace skyd::daemon {
 
@@ -12,7 +13,14 @@ Task<http::Response> metrics_response(Controller* controller) {
       .with({std::string(kVersion)})
       .set(1);
   if (controller) {
-    auto counts = co_await controller->count_by_status();
+    const bool database_up = controller->database_health().up();
+    registry.gauge("skyd_database_up", "1 while the database answers, 0 while it is away", {})
+        .with()
+        .set(database_up ? 1 : 0);
+    // While the database is away the job counts keep their last values.
+    Result<std::map<store::JobStatus, std::int64_t>> counts =
+        store::make_error(store::StoreErrc::kUnavailable, "the database is away");
+    if (database_up) counts = co_await controller->count_by_status();
     if (counts) {
       auto& jobs = registry.gauge("skyd_jobs", "Jobs by status (from the database)", {"status"});
       for (const auto status : store::kAllJobStatuses) {

@@ -250,16 +250,17 @@ Task<Result<std::uint64_t>> ship_files(http::Client& client, std::vector<Node> n
       }
     } remove_archive{ready->kind == "tar" ? ready->path : std::string()};
     std::vector<std::shared_ptr<Result<void>>> results;
-    auto executor = co_await asio::this_coro::executor;
-    TaskGroup senders(executor, "uploads");
-    for (const auto& shipper : shippers) {
-      results.push_back(std::make_shared<Result<void>>());
-      senders.spawn([](std::shared_ptr<NodeShipper> to, std::shared_ptr<const Package> what,
-                       std::shared_ptr<Result<void>> out) -> Task<void> {
-        *out = co_await to->ship(*what);
-      }(shipper, ready, results.back()));
-    }
-    co_await senders.wait();
+    std::function<Task<void>(TaskGroup&)> send = [&](TaskGroup& senders) {
+      for (const auto& shipper : shippers) {
+        results.push_back(std::make_shared<Result<void>>());
+        senders.spawn([](std::shared_ptr<NodeShipper> to, std::shared_ptr<const Package> what,
+                         std::shared_ptr<Result<void>> out) -> Task<void> {
+          *out = co_await to->ship(*what);
+        }(shipper, ready, results.back()));
+      }
+      return senders.wait();
+    };
+    co_await TaskGroup::scoped("uploads", std::move(send));
     for (const auto& result : results)
       if (!*result) co_return result->error();
     logger("provider")

@@ -1,6 +1,7 @@
 #include "reactor/error.hpp"
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/multiple_exceptions.hpp>
 #include <boost/system/system_error.hpp>
 
 namespace skyd {
@@ -71,6 +72,31 @@ bool is_cancellation(const boost::system::error_code& code) {
 Error invalid_argument(std::string detail) {
   return make_error(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
                     std::move(detail));
+}
+
+bool is_cancellation(const std::exception_ptr& error) {
+  if (!error) return false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const boost::system::system_error& e) {
+    return is_cancellation(e.code());
+  } catch (const boost::asio::multiple_exceptions& e) {
+    return is_cancellation(e.first_exception());
+  } catch (...) {
+    return false;
+  }
+}
+
+std::string describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const boost::asio::multiple_exceptions& e) {
+    return describe(e.first_exception());
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception of unknown type";
+  }
 }
 
 }  // namespace skyd

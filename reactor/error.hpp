@@ -6,6 +6,7 @@
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
 
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,11 @@ Error make_error(boost::system::error_code code, std::string detail);
 
 // True for every way an operation reports that it was cancelled (our code and Asio's).
 bool is_cancellation(const boost::system::error_code& code);
+// The same for an exception, also when Asio's awaitable operators wrapped it (an `a || b` whose
+// operands were all cancelled throws multiple_exceptions holding the first one's).
+bool is_cancellation(const std::exception_ptr& error);
+// What an exception says, for a log line.
+std::string describe(const std::exception_ptr& error);
 
 }  // namespace skyd
 

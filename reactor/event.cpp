@@ -1,6 +1,7 @@
 #include "reactor/event.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/system/system_error.hpp>
 
 namespace skyd {
@@ -40,6 +41,11 @@ Task<void> Notifier::wait() {
   if (state.cancelled() != asio::cancellation_type::none) {
     throw boost::system::system_error(asio::error::operation_aborted);
   }
+}
+
+Task<void> Notifier::wait_shielded() {
+  co_await timer_.async_wait(
+      asio::bind_cancellation_slot(asio::cancellation_slot(), asio::as_tuple(asio::use_awaitable)));
 }
 
 }  // namespace skyd

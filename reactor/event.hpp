@@ -32,7 +32,10 @@ class Notifier {
  public:
   explicit Notifier(asio::any_io_executor executor);
   void notify_all();
-  Task<void> wait();
+  Task<void> wait();  // throws operation_aborted when the awaiting coroutine is cancelled
+  // The same, but the awaiting coroutine's cancellation does not end it: for joins that must
+  // complete even while their caller is being cancelled.
+  Task<void> wait_shielded();
 
  private:
   asio::steady_timer timer_;

@@ -220,15 +220,8 @@ struct RunningGuard {
 };
 
 void log_exception(std::exception_ptr error) {
-  if (!error) return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const boost::system::system_error& e) {
-    if (!is_cancellation(e.code()))
-      logger("http")->error("server task failed error=\"{}\"", e.what());
-  } catch (const std::exception& e) {
-    logger("http")->error("server task failed error=\"{}\"", e.what());
-  }
+  if (error && !is_cancellation(error))
+    logger("http")->error("server task failed error=\"{}\"", describe(error));
 }
 
 Request to_request(bhttp::request<bhttp::string_body>&& message, const PeerCredentials& peer) {
@@ -252,13 +245,11 @@ Task<Response> dispatch(StatePtr state, Request& request) {
   const Handler& handler = *std::get<const Handler*>(resolved);
   try {
     co_return co_await handler(request);
-  } catch (const boost::system::system_error& e) {
-    if (is_cancellation(e.code())) throw;
+  } catch (...) {
+    const auto error = std::current_exception();
+    if (is_cancellation(error)) throw;
     logger("http")->error("handler failed method={} path={} error=\"{}\"", request.method,
-                          request.path, e.what());
-  } catch (const std::exception& e) {
-    logger("http")->error("handler failed method={} path={} error=\"{}\"", request.method,
-                          request.path, e.what());
+                          request.path, describe(error));
   }
   co_return Response::error(500, "internal", "internal error while handling " + request.path);
 }
@@ -266,7 +257,9 @@ Task<Response> dispatch(StatePtr state, Request& request) {
 template <typename Stream>
 class ChunkWriter final : public ResponseStream {
  public:
-  ChunkWriter(Stream& stream, Duration io_timeout) : stream_(stream), io_timeout_(io_timeout) {}
+  ChunkWriter(Stream& stream, Duration io_timeout, const std::atomic<bool>& draining)
+      : stream_(stream), io_timeout_(io_timeout), draining_(draining) {}
+  bool closing() const override { return draining_; }
   Task<bool> write(std::string chunk) override {
     if (!ok_) co_return false;
     if (chunk.empty()) co_return true;
@@ -281,12 +274,14 @@ class ChunkWriter final : public ResponseStream {
  private:
   Stream& stream_;
   Duration io_timeout_;
+  const std::atomic<bool>& draining_;
   bool ok_ = true;
 };
 
 // Writes a response; returns false when the connection can no longer be used.
 template <typename Stream>
-Task<bool> write_response(Stream& stream, Response response, bool keep_alive, Duration io_timeout) {
+Task<bool> write_response(StatePtr state, Stream& stream, Response response, bool keep_alive) {
+  const Duration io_timeout = state->options.io_timeout;
   auto& lowest = beast::get_lowest_layer(stream);
   if (!response.stream) {
     bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status), 11};
@@ -306,7 +301,7 @@ Task<bool> write_response(Stream& stream, Response response, bool keep_alive, Du
   lowest.expires_after(io_timeout);
   auto [ec, written] = co_await bhttp::async_write_header(stream, serializer, kTuple);
   if (ec) co_return false;
-  ChunkWriter<Stream> writer(stream, io_timeout);
+  ChunkWriter<Stream> writer(stream, io_timeout, state->draining);
   co_await response.stream(writer);
   if (!writer.ok()) co_return false;
   lowest.expires_after(io_timeout);
@@ -346,27 +341,27 @@ Task<void> serve_requests(StatePtr state, Stream& stream, PeerCredentials peer,
     }
     if (ec == bhttp::error::body_limit) {
       co_await write_response(
-          stream,
+          state, stream,
           Response::error(
               413, "body_too_large",
               "request body exceeds " + std::to_string(state->options.max_body_bytes) + " bytes"),
-          false, state->options.io_timeout);
+          false);
       break;
     }
     if (ec == bhttp::error::header_limit) {
       co_await write_response(
-          stream,
+          state, stream,
           Response::error(431, "header_too_large",
                           "request header exceeds " +
                               std::to_string(state->options.max_header_bytes) + " bytes"),
-          false, state->options.io_timeout);
+          false);
       break;
     }
     if (ec) {
       if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category() &&
           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-        co_await write_response(stream, Response::error(400, "bad_request", ec.message()), false,
-                                state->options.io_timeout);
+        co_await write_response(state, stream, Response::error(400, "bad_request", ec.message()),
+                                false);
       }
       break;
     }
@@ -375,9 +370,7 @@ Task<void> serve_requests(StatePtr state, Stream& stream, PeerCredentials peer,
     Request request = to_request(parser.release(), peer);
     Response response = co_await dispatch(state, request);
     const bool keep = keep_alive && !state->draining;
-    if (!co_await write_response(stream, std::move(response), keep, state->options.io_timeout) ||
-        !keep)
-      break;
+    if (!co_await write_response(state, stream, std::move(response), keep) || !keep) break;
   }
 }
 
@@ -616,7 +609,15 @@ Task<void> Server::drain(Duration grace) {
   if (state->running > 0) {
     logger("http")->warn("drain grace expired, closing connections open={}", state->running.load());
     state->close_sessions(true);
-    co_await wait_for_sessions(state, Clock::now() + std::chrono::seconds(1));
+    // Handlers borrow what the server's owner destroys once drain() returns: every session must
+    // have ended first. A cancelled session ends at its next suspension (blocking work it
+    // awaits finishes first), so this wait is short; it says so if it is not.
+    while (state->running > 0) {
+      co_await wait_for_sessions(state, Clock::now() + std::chrono::seconds(5));
+      if (state->running > 0)
+        logger("http")->warn("drain waits for cancelled connections open={}",
+                             state->running.load());
+    }
   }
 }
 

@@ -83,8 +83,9 @@ class Server {
   std::uint16_t tcp_port() const;
 
   void start();
-  // Stops accepting, closes idle connections, waits up to `grace` for requests in flight, then
-  // closes what is left. Await it on the first executor.
+  // Stops accepting, closes idle connections, tells streaming responses to end (closing()),
+  // waits up to `grace` for requests in flight, then cancels what is left and waits until it
+  // has ended: once drain() returns, no handler runs any more. Await it on the first executor.
   Task<void> drain(Duration grace);
   ServerStats stats() const;
 

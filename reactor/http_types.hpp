@@ -56,10 +56,13 @@ struct Request {
 };
 
 // Where a streaming handler writes its chunks. write() returns false once the client is gone.
+// closing() turns true when the server drains: a stream that would go on indefinitely (a
+// follower) ends then, cleanly, instead of holding the server's stop until its grace expires.
 class ResponseStream {
  public:
   virtual ~ResponseStream() = default;
   virtual Task<bool> write(std::string chunk) = 0;
+  virtual bool closing() const = 0;
 };
 
 struct Response {

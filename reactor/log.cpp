@@ -36,6 +36,10 @@ void init_logging(const LogOptions& options) {
   state.level = spdlog::level::from_str(options.level);
   state.pattern = options.timestamps ? "%Y-%m-%d %H:%M:%S.%e %^%l%$ [%n] %v" : "%^%l%$ [%n] %v";
   spdlog::drop_all();
+  // The file sink is block-buffered: a crash would lose what it holds. Warnings and errors are
+  // written through at once, the rest within a second (spdlog's flusher is a thread of its own,
+  // so no shard ever blocks on the file).
+  spdlog::flush_every(kLogFlushInterval);
 }
 
 std::shared_ptr<spdlog::logger> logger(std::string_view module) {
@@ -53,6 +57,7 @@ std::shared_ptr<spdlog::logger> logger(std::string_view module) {
   auto created = std::make_shared<spdlog::logger>(name, state.sinks.begin(), state.sinks.end());
   created->set_level(state.level);
   created->set_pattern(state.pattern);
+  created->flush_on(spdlog::level::warn);
   spdlog::register_logger(created);
   return created;
 }

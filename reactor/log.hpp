@@ -4,6 +4,7 @@
 
 #include <spdlog/logger.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,6 +16,10 @@ struct LogOptions {
   std::string file;            // also append to this file when set
   bool timestamps = true;      // off under systemd: journald stamps every line itself
 };
+
+// What was logged below a warning reaches the file at the latest this long after (warnings and
+// errors at once).
+inline constexpr std::chrono::seconds kLogFlushInterval{1};
 
 void init_logging(const LogOptions& options);
 

@@ -6,7 +6,11 @@
 #include "reactor/coro.hpp"
 #include "reactor/task_group.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <cstddef>
@@ -47,10 +51,23 @@ class ShardPool {
   }
 
   // From a coroutine on any shard: runs work on `shard` and resumes the caller with its result on
-  // the caller's own executor. Cancelling the caller cancels the work.
+  // the caller's own executor. Cancelling the caller cancels the work (on the work's shard).
   template <typename T>
   static Task<T> call_on(asio::any_io_executor target, std::function<Task<T>()> make_work) {
-    co_return co_await asio::co_spawn(target, run_made(std::move(make_work)), asio::use_awaitable);
+    // Asio 1.81 forwards a cancellation to another executor through a pointer into the caller's
+    // handler, which may be gone by the time it runs (the work ended meanwhile). The signal here
+    // is owned by both sides, and is emitted only on the work's shard.
+    auto signal = std::make_shared<asio::cancellation_signal>();
+    asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+    asio::cancellation_slot caller = state.slot();
+    if (caller.is_connected()) {
+      caller.assign([target, signal](asio::cancellation_type type) {
+        asio::post(target, [signal, type] { signal->emit(type); });
+      });
+    }
+    auto on_target = run_cancellable(signal, std::move(make_work));
+    auto token = asio::bind_cancellation_slot(asio::cancellation_slot(), asio::use_awaitable);
+    co_return co_await asio::co_spawn(target, std::move(on_target), std::move(token));
   }
 
   // Cancels every spawned coroutine, waits up to `grace` for them to end, then stops the
@@ -70,6 +87,15 @@ class ShardPool {
   template <typename T>
   static Task<T> run_made(std::function<Task<T>()> make_work) {
     co_return co_await make_work();
+  }
+  // On the work's shard: runs it under `signal` (emitted on this shard only).
+  template <typename T>
+  static Task<T> run_cancellable(std::shared_ptr<asio::cancellation_signal> signal,
+                                 std::function<Task<T>()> make_work) {
+    auto work = run_made(std::move(make_work));
+    auto token = asio::bind_cancellation_slot(signal->slot(), asio::use_awaitable);
+    co_return co_await asio::co_spawn(co_await asio::this_coro::executor, std::move(work),
+                                      std::move(token));
   }
   static Task<void> run_made(std::function<Task<void>()> make_work) { co_await make_work(); }
 

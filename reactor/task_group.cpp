@@ -7,6 +7,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <variant>
+
 namespace skyd {
 
 TaskGroup::TaskGroup(asio::any_io_executor executor, std::string name)
@@ -31,16 +33,8 @@ void TaskGroup::spawn(Task<void> work) {
 void TaskGroup::finished(const std::shared_ptr<State>& state, std::list<Child>::iterator child,
                          std::exception_ptr error) {
   state->children.erase(child);
-  if (error) {
-    try {
-      std::rethrow_exception(error);
-    } catch (const boost::system::system_error& e) {
-      if (!is_cancellation(e.code())) {
-        logger("reactor")->error("task failed group={} error=\"{}\"", state->name, e.what());
-      }
-    } catch (const std::exception& e) {
-      logger("reactor")->error("task failed group={} error=\"{}\"", state->name, e.what());
-    }
+  if (error && !is_cancellation(error)) {
+    logger("reactor")->error("task failed group={} error=\"{}\"", state->name, describe(error));
   }
   state->changed.notify_all();
 }
@@ -52,6 +46,25 @@ void TaskGroup::cancel_all() {
 Task<void> TaskGroup::wait() {
   auto state = state_;
   while (!state->children.empty()) co_await state->changed.wait();
+}
+
+Task<void> TaskGroup::join() {
+  auto state = state_;
+  cancel_all();
+  while (!state->children.empty()) co_await state->changed.wait_shielded();
+}
+
+namespace {
+Task<std::monostate> completed(Task<void> work) {
+  co_await std::move(work);
+  co_return std::monostate{};
+}
+}  // namespace
+
+Task<void> TaskGroup::scoped(std::string name, std::function<Task<void>(TaskGroup&)> body) {
+  std::function<Task<std::monostate>(TaskGroup&)> valued =
+      [body = std::move(body)](TaskGroup& group) { return completed(body(group)); };
+  co_await scoped<std::monostate>(std::move(name), std::move(valued));
 }
 
 }  // namespace skyd

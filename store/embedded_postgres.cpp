@@ -1,20 +1,28 @@
 #include "store/embedded_postgres.hpp"
 
-#include "reactor/small_files.hpp"
-
 #include "reactor/log.hpp"
+#include "reactor/metrics.hpp"
+#include "reactor/small_files.hpp"
+#include "store/database_health.hpp"
 #include "store/hash.hpp"
 #include "store/store_errc.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pwd.h>
+#include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -27,17 +35,12 @@ namespace {
 
 constexpr std::size_t kMaxSocketPath = 107;
 
-struct ServerUser {
-  uid_t uid;
-  gid_t gid;
-};
-
 std::string short_hash(const std::string& text) {
   return fnv1a_hex(text).substr(0, 10);
 }
 
 // True when `user` may enter every directory from / down to `path`.
-bool traversable_by(const fs::path& path, const ServerUser& user) {
+bool traversable_by(const fs::path& path, const ServerAccount& user) {
   fs::path current = fs::absolute(path).lexically_normal();
   while (true) {
     struct stat info {};
@@ -53,7 +56,7 @@ bool traversable_by(const fs::path& path, const ServerUser& user) {
 
 // Runs a program (no shell) and waits for it: as `user` when given, output appended to `log`.
 // Blocking: start-up and shutdown only.
-int run_program(const std::vector<std::string>& argv, const std::optional<ServerUser>& user,
+int run_program(const std::vector<std::string>& argv, const std::optional<ServerAccount>& user,
                 const std::string& log, const std::string& cwd) {
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
@@ -125,11 +128,54 @@ std::string conninfo_quote(const std::string& value) {
   return out + "'";
 }
 
+// The postmaster's pid from the first line of postmaster.pid (-1 when there is none).
+int read_postmaster_pid(const std::string& data_dir) {
+  const int pid = std::atoi(read_small_file(data_dir + "/postmaster.pid").c_str());
+  return pid > 0 ? pid : -1;
+}
+
+// The live processes running `executable` with `data_dir` as their working directory: a
+// postmaster and its backends (every PostgreSQL process works in its data directory).
+std::vector<pid_t> server_processes(const std::string& executable, const std::string& data_dir) {
+  std::error_code ec;
+  const fs::path exe = fs::canonical(executable, ec);
+  const fs::path data = fs::canonical(data_dir, ec);
+  std::vector<pid_t> found;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::error_code gone;  // the process may end while it is looked at; a zombie has no cwd
+    if (fs::read_symlink(entry.path() / "exe", gone) != exe || gone) continue;
+    if (fs::read_symlink(entry.path() / "cwd", gone) != data || gone) continue;
+    found.push_back(static_cast<pid_t>(std::stoi(name)));
+  }
+  return found;
+}
+
+// Blocks until the process ends (true) or `stop_fd` becomes readable (false). A process that
+// cannot be watched (already gone) has ended.
+bool wait_for_exit(int pid, int stop_fd) {
+  const int pidfd = pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1;
+  if (pidfd < 0) return true;
+  pollfd watched[2] = {{pidfd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+  while (::poll(watched, 2, -1) < 0 && errno == EINTR) {
+  }
+  ::close(pidfd);
+  return (watched[1].revents & POLLIN) == 0;
+}
+
+// Sleeps `delay` unless `stop_fd` becomes readable first (then true).
+bool wait_for_stop(int stop_fd, std::chrono::steady_clock::duration delay) {
+  pollfd stop{stop_fd, POLLIN, 0};
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(delay).count();
+  return ::poll(&stop, 1, static_cast<int>(ms)) > 0;
+}
+
 Error failure(std::string detail) {
   return make_error(StoreErrc::kUnavailable, "embedded postgres: " + std::move(detail));
 }
 
-Result<void> make_owned_dir(const fs::path& dir, const std::optional<ServerUser>& user) {
+Result<void> make_owned_dir(const fs::path& dir, const std::optional<ServerAccount>& user) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return failure("cannot create " + dir.string() + ": " + ec.message());
@@ -180,6 +226,7 @@ EmbeddedPostgres::EmbeddedPostgres(EmbeddedPostgresOptions options)
     : options_(std::move(options)) {}
 
 EmbeddedPostgres::~EmbeddedPostgres() {
+  end_supervision();
   if (running_) {
     auto stopped = stop();
     if (!stopped) logger("store")->error("{}", stopped.error().message());
@@ -197,13 +244,13 @@ Result<std::string> EmbeddedPostgres::start() {
     bin_dir_ = *found;
   }
 
-  std::optional<ServerUser> user;
   const bool as_root = ::geteuid() == 0;
   if (as_root) {
     const passwd* entry = ::getpwnam(options_.server_user.c_str());
     if (!entry) return failure("skyd runs as root and there is no user " + options_.server_user);
-    user = ServerUser{entry->pw_uid, entry->pw_gid};
+    user_ = ServerAccount{entry->pw_uid, entry->pw_gid};
   }
+  const std::optional<ServerAccount>& user = user_;
   const bool traversable = user && traversable_by(options_.state_dir, *user);
   layout_ = plan_embedded_layout(options_, as_root, traversable);
 
@@ -262,21 +309,12 @@ Result<std::string> EmbeddedPostgres::start() {
                                  ctl_log, layout_.root);
   if (status == 0) {
     log->info("embedded postgres already running; adopting it data={}", layout_.data_dir);
+    postmaster_pid_ = read_postmaster_pid(layout_.data_dir);
   } else {
     log->info("embedded postgres starting data={} socket_dir={}", layout_.data_dir,
               layout_.socket_dir);
-    const std::vector<std::string> start = {bin_dir_ + "/pg_ctl",
-                                            "-D",
-                                            layout_.data_dir,
-                                            "-l",
-                                            layout_.log_file,
-                                            "-w",
-                                            "-t",
-                                            std::to_string(options_.start_timeout.count()),
-                                            "start"};
-    if (run_program(start, user, ctl_log, layout_.root) != 0) {
-      return failure("server did not start: " + last_lines(layout_.log_file, 5));
-    }
+    clear_leftovers();  // of a server that died with the skyd before this one
+    if (auto started = start_server(); !started) return started.error();
   }
   running_ = true;
 
@@ -315,20 +353,108 @@ Result<std::string> EmbeddedPostgres::start() {
   return conninfo_;
 }
 
-Result<void> EmbeddedPostgres::stop() {
-  if (!running_) return {};
-  std::optional<ServerUser> user;
-  if (::geteuid() == 0) {
-    if (const passwd* entry = ::getpwnam(options_.server_user.c_str())) {
-      user = ServerUser{entry->pw_uid, entry->pw_gid};
-    }
+Result<void> EmbeddedPostgres::start_server() {
+  const std::vector<std::string> start = {bin_dir_ + "/pg_ctl",
+                                          "-D",
+                                          layout_.data_dir,
+                                          "-l",
+                                          layout_.log_file,
+                                          "-w",
+                                          "-t",
+                                          std::to_string(options_.start_timeout.count()),
+                                          "start"};
+  if (run_program(start, user_, layout_.root + "/pg_ctl.log", layout_.root) != 0) {
+    return failure("server did not start: " + last_lines(layout_.log_file, 5));
   }
+  postmaster_pid_ = read_postmaster_pid(layout_.data_dir);
+  return {};
+}
+
+void EmbeddedPostgres::clear_leftovers() {
+  const auto left = server_processes(bin_dir_ + "/postgres", layout_.data_dir);
+  for (const pid_t pid : left) ::kill(pid, SIGKILL);
+  // Killed processes detach from the shared memory as they exit (a zombie holds none).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server_processes(bin_dir_ + "/postgres", layout_.data_dir).empty() &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the supervisor's own thread
+  }
+  if (!left.empty()) {
+    logger("store")->warn("embedded postgres leftovers killed processes={} data={}", left.size(),
+                          layout_.data_dir);
+  }
+  // No process works on the data any more, so a postmaster.pid (and the socket's lock file) is
+  // stale even when its pid is still taken -- by the dead postmaster's zombie, or another process.
+  std::error_code ignored;
+  fs::remove(fs::path(layout_.data_dir) / "postmaster.pid", ignored);
+  fs::remove(fs::path(layout_.socket_dir) / (".s.PGSQL." + std::to_string(options_.port) + ".lock"),
+             ignored);
+}
+
+void EmbeddedPostgres::supervise(DatabaseHealth& health) {
+  if (supervisor_.joinable() || !running_) return;
+  stop_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  supervisor_ = std::thread([this, &health] { watch(&health); });
+}
+
+void EmbeddedPostgres::end_supervision() {
+  if (!supervisor_.joinable()) return;
+  const std::uint64_t one = 1;
+  (void)::write(stop_fd_, &one, sizeof one);
+  supervisor_.join();
+  ::close(stop_fd_);
+  stop_fd_ = -1;
+}
+
+void EmbeddedPostgres::watch(DatabaseHealth* health) {
+  auto log = logger("store");
+  static auto& restarts = metrics::registry()
+                              .counter("skyd_database_restarts_total",
+                                       "Restarts of the embedded PostgreSQL after it died", {})
+                              .with();
+  Backoff backoff(options_.restart_backoff);
+  auto up_since = std::chrono::steady_clock::now();
+  for (;;) {
+    const int pid = postmaster_pid_;
+    if (!wait_for_exit(pid, stop_fd_)) return;
+    const auto died = std::chrono::steady_clock::now();
+    if (died - up_since >= std::chrono::minutes(1)) backoff.reset();
+    postmaster_pid_ = -1;
+    log->error("embedded postgres exited unexpectedly pid={} data={}; restarting it", pid,
+               layout_.data_dir);
+    health->set_down(DatabaseHealth::Source::kServer, "the embedded PostgreSQL server (pid " +
+                                                          std::to_string(pid) +
+                                                          ") exited; skyd is restarting it");
+    for (int attempt = 1;; ++attempt) {
+      if (wait_for_stop(stop_fd_, backoff.next_delay())) return;
+      clear_leftovers();
+      auto started = start_server();
+      if (started) break;
+      log->warn("embedded postgres restart failed attempt={} error=\"{}\"", attempt,
+                started.error().message());
+      health->set_down(DatabaseHealth::Source::kServer,
+                       "the embedded PostgreSQL server exited and restarting it failed " +
+                           std::to_string(attempt) + " times: " + started.error().message());
+    }
+    up_since = std::chrono::steady_clock::now();
+    restarts.inc();
+    log->warn("embedded postgres restarted pid={} down_ms={}", postmaster_pid_.load(),
+              std::chrono::duration_cast<std::chrono::milliseconds>(up_since - died).count());
+    health->set_up(DatabaseHealth::Source::kServer);
+  }
+}
+
+Result<void> EmbeddedPostgres::stop() {
+  end_supervision();
+  if (!running_) return {};
+  const std::optional<ServerAccount>& user = user_;
   const std::string ctl_log = layout_.root + "/pg_ctl.log";
   // pg_ctl status exits 3 when no server runs on the data directory (someone stopped it).
   int status = run_program({bin_dir_ + "/pg_ctl", "-D", layout_.data_dir, "status"}, user, ctl_log,
                            layout_.root);
   if (status == 3) {
     running_ = false;
+    postmaster_pid_ = -1;
     return {};
   }
   status = run_program(
@@ -342,6 +468,7 @@ Result<void> EmbeddedPostgres::stop() {
   }
   if (status != 0) return failure("server did not stop: " + last_lines(ctl_log, 5));
   running_ = false;
+  postmaster_pid_ = -1;
   logger("store")->info("embedded postgres stopped data={}", layout_.data_dir);
   return {};
 }

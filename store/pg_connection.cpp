@@ -33,9 +33,12 @@ struct ResultDeleter {
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 using Results = std::vector<ResultPtr>;
 
+// A libpq message on one line: its lines (a FATAL and libpq's own comment, say) joined by "; ".
 std::string trimmed(const char* message) {
   std::string text = message ? message : "";
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (auto at = text.find('\n'); at != std::string::npos; at = text.find('\n', at))
+    text.replace(at, 1, "; ");
   return text;
 }
 

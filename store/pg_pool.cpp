@@ -1,6 +1,7 @@
 #include "store/pg_pool.hpp"
 
 #include "reactor/log.hpp"
+#include "store/database_health.hpp"
 #include "store/store_errc.hpp"
 #include "store/transaction.hpp"
 
@@ -111,7 +112,6 @@ Task<void> PgPool::wait_until(Clock::time_point until) {
 Task<Result<PooledConnection>> PgPool::acquire() {
   check_shard(executor_);
   const Clock::time_point deadline = Clock::now() + options_.acquire_timeout;
-  std::string last_error = "all connections busy";
   while (true) {
     while (!idle_.empty()) {
       std::unique_ptr<PgConnection> connection = std::move(idle_.back());
@@ -120,14 +120,24 @@ Task<Result<PooledConnection>> PgPool::acquire() {
       --open_;
       ++stats_.dropped;
     }
-    const Clock::time_point now = Clock::now();
-    if (now >= deadline) {
-      co_return make_error(StoreErrc::kUnavailable,
-                           "no database connection within " +
-                               std::to_string(millis(options_.acquire_timeout)) +
-                               " ms: " + last_error);
+    if (const DatabaseHealth* health = options_.health) {
+      if (!health->up())
+        co_return make_error(StoreErrc::kUnavailable,
+                             "the database is unavailable: " + health->status().reason);
+      if (health->recoveries() != recoveries_seen_) {  // it is back: connect now
+        recoveries_seen_ = health->recoveries();
+        backoff_.reset();
+        next_connect_ = {};
+      }
     }
-    if (open_ < options_.size && now >= next_connect_) {
+    const Clock::time_point now = Clock::now();
+    if (open_ < options_.size && unreachable_ && now < next_connect_) {
+      co_return make_error(StoreErrc::kUnavailable,
+                           "the database is unreachable (next connection attempt in " +
+                               std::to_string(millis(next_connect_ - now)) +
+                               " ms): " + *unreachable_);
+    }
+    if (open_ < options_.size) {
       SlotReservation slot(open_);
       ConnectionOptions connect_options{
           .conninfo = options_.conninfo,
@@ -138,20 +148,25 @@ Task<Result<PooledConnection>> PgPool::acquire() {
         slot.keep();
         ++stats_.connects;
         backoff_.reset();
+        unreachable_.reset();
         co_return PooledConnection(this, std::move(*connected));
       }
       ++stats_.connect_failures;
-      last_error = connected.error().message();
+      unreachable_ = connected.error().message();
       const Duration delay = backoff_.next_delay();
       next_connect_ = Clock::now() + delay;
       logger("store")->warn("database connect failed retry_in_ms={} error=\"{}\"", millis(delay),
-                            last_error);
-      continue;
+                            *unreachable_);
+      returned_.notify_all();  // those waiting for a connection learn that none is coming
+      co_return connected.error();
     }
-    // Wait for a connection to come back, or for the time of the next connect attempt.
-    Clock::time_point until = deadline;
-    if (open_ < options_.size) until = std::min(until, next_connect_);
-    co_await wait_until(until);
+    if (now >= deadline) {
+      co_return make_error(StoreErrc::kUnavailable,
+                           "no database connection within " +
+                               std::to_string(millis(options_.acquire_timeout)) +
+                               " ms: all connections busy");
+    }
+    co_await wait_until(deadline);  // for a connection to come back
   }
 }
 

@@ -2,8 +2,11 @@
 // A pool of PostgreSQL connections for one shard. Create one per shard, on that shard's executor,
 // and use it only from coroutines running there (no locks: the shard's thread is the only user).
 // Connections open lazily up to `size`; a broken connection is dropped when it comes back and
-// replaced on a later acquire, with backoff between failed connects. The pool must outlive every
-// connection and transaction it lends.
+// replaced on a later acquire, with backoff between failed connects. The pool waits for a
+// connection that is lent, never for a server that is away: when a connect fails, or before the
+// next connect attempt is due, or while the shared DatabaseHealth says the database is down,
+// acquire() fails at once with kUnavailable (callers retry with their own backoff, the API
+// answers 503). The pool must outlive every connection and transaction it lends.
 
 #include "reactor/backoff.hpp"
 #include "reactor/coro.hpp"
@@ -22,6 +25,7 @@
 
 namespace skyd::store {
 
+class DatabaseHealth;
 class PgPool;
 class Transaction;
 
@@ -38,6 +42,9 @@ struct PoolOptions {
                           .cap = std::chrono::seconds(5),
                           .jitter = 0.3,
                           .max_attempts = std::nullopt};
+  // The daemon's view of the database (not owned; may be null): while it is down the pool fails
+  // at once, and when it comes back the pool connects at once instead of waiting out its backoff.
+  const DatabaseHealth* health = nullptr;
 };
 
 // A connection lent by the pool for one statement or one transaction. Giving it back (by
@@ -78,9 +85,9 @@ class PgPool {
   PgPool(const PgPool&) = delete;
   PgPool& operator=(const PgPool&) = delete;
 
-  // A free connection, opening one if the pool has room. Errors: kUnavailable when none was
-  // free or could be opened within acquire_timeout (the detail holds the last connect error).
-  // Cancellation: throws operation_aborted.
+  // A free connection, opening one if the pool has room. Errors: kUnavailable at once when the
+  // database is known to be away or a connect fails (the detail says why), or when every
+  // connection stayed lent for acquire_timeout. Cancellation: throws operation_aborted.
   Task<Result<PooledConnection>> acquire();
 
   // One statement on a pooled connection, outside any transaction (autocommit).
@@ -110,6 +117,8 @@ class PgPool {
   Notifier returned_;
   Backoff backoff_;
   Clock::time_point next_connect_{};
+  std::optional<std::string> unreachable_;  // the last connect error, until a connect succeeds
+  std::uint64_t recoveries_seen_ = 0;       // DatabaseHealth::recoveries() when last looked at
   Stats stats_;
 };
 

@@ -7,6 +7,7 @@
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
 #include "reactor/numbers.hpp"
+#include "store/database_probe.hpp"
 #include "store/migrations.hpp"
 #include "store/store_errc.hpp"
 
@@ -34,6 +35,7 @@ Task<void> make_shard(ShardContext* shard, const ControllerOptions* options) {
   store::PoolOptions pool;
   pool.conninfo = options->conninfo;
   pool.size = options->db_connections_per_shard;
+  pool.health = options->database_health;
   shard->db = std::make_unique<store::PgPool>(shard->executor, pool);
   shard->jobs = std::make_unique<store::JobRepository>(*shard->db);
   shard->launches = std::make_unique<store::LaunchRepository>(*shard->db);
@@ -158,6 +160,7 @@ Task<void> remove_tree(std::string path) {
 
 Task<void> shutdown_shard(ShardContext* shard) {
   using namespace asio::experimental::awaitable_operators;
+  shard->stopping = true;  // a job whose start is already posted here does not start any more
   shard->group->cancel_all();
   co_await shard->group->wait();
   // Teardowns already under way finish (bounded): a job that ended keeps no machine.
@@ -172,7 +175,12 @@ Task<void> shutdown_shard(ShardContext* shard) {
 Controller::Controller(ShardPool& pool, ControllerOptions options)
     : pool_(pool),
       options_(std::move(options)),
-      uploads_(options_.uploads_root(), options_.max_upload_bytes) {}
+      uploads_(options_.uploads_root(), options_.max_upload_bytes) {
+  if (!options_.database_health) {
+    own_database_health_ = std::make_unique<store::DatabaseHealth>();
+    options_.database_health = own_database_health_.get();
+  }
+}
 
 Controller::~Controller() = default;
 
@@ -230,6 +238,8 @@ Result<void> Controller::start() {
     first->group->spawn(prune_logs(first, options));
     first->group->spawn(sweep_leaks(first, options->leak_sweep_interval));
     first->group->spawn(prune_uploads(uploads, options->upload_retention));
+    first->group->spawn(store::probe_database(store::ProbeOptions{.conninfo = options->conninfo},
+                                              options->database_health));
   });
   if (options_.local.preemption_mean_interval) {
     asio::post(first->executor,
@@ -253,7 +263,7 @@ void Controller::stop() {
 void Controller::supervise(store::JobId id) {
   ShardContext* shard = shards_.at(owner_of(id)).get();
   asio::post(shard->executor, [this, shard, id] {
-    if (shard->runners.contains(id.value)) return;
+    if (shard->stopping || shard->runners.contains(id.value)) return;
     shard->group->spawn(supervise_on(shard, id));
   });
 }

@@ -75,6 +75,9 @@ class Controller {
 
   const ControllerOptions& options() const { return options_; }
   UploadStore& uploads() { return uploads_; }
+  // Whether the database can be used now (a probe on shard 0 and, with the embedded server, its
+  // supervisor keep it current). Thread-safe.
+  const store::DatabaseHealth& database_health() const { return *options_.database_health; }
   // Why a PENDING job waits for a slot, if it does.
   std::optional<std::string> waiting_reason(store::JobId id) const;
 
@@ -89,6 +92,7 @@ class Controller {
   std::vector<std::unique_ptr<ShardContext>> shards_;
   std::unique_ptr<Admission> admission_;
   UploadStore uploads_;
+  std::unique_ptr<store::DatabaseHealth> own_database_health_;  // when none was given
 };
 
 }  // namespace skyd::daemon

@@ -5,6 +5,7 @@
 #include "providers/aws/aws_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "reactor/backoff.hpp"
+#include "store/database_health.hpp"
 
 #include <cstddef>
 #include <optional>
@@ -16,6 +17,9 @@ struct ControllerOptions {
   std::string state_dir;
   std::string conninfo;  // PostgreSQL
   std::size_t db_connections_per_shard = 4;
+  // Whether the database can be used now, shared with the embedded server's supervisor (not
+  // owned, outlives the controller; null: the controller keeps its own).
+  store::DatabaseHealth* database_health = nullptr;
   providers::LocalProviderOptions local;  // root_dir and skylet_binary filled in by skyd
   std::optional<providers::aws::AwsProviderOptions> aws;  // set when AWS is enabled
   AdmissionLimits limits;

@@ -192,7 +192,7 @@ void JobRunner::keep_predecessor(int index, Placement old, int attempt,
   predecessor_->nodes_running = predecessor_->placement.cluster.nodes.size();
   if (predecessor_->nodes_running == 0) predecessor_->stopped.set();
   for (const auto& node : predecessor_->placement.cluster.nodes)
-    predecessor_->followers.spawn(follow_predecessor(index, predecessor_.get(), node));
+    predecessor_followers_->spawn(follow_predecessor(index, predecessor_.get(), node));
 }
 
 Task<void> JobRunner::follow_predecessor(int index, Predecessor* old, providers::Node node) {
@@ -227,8 +227,8 @@ Task<void> JobRunner::fence(int index, int attempt) {
 
 Task<void> JobRunner::drop_predecessor() {
   if (!predecessor_) co_return;
-  predecessor_->followers.cancel_all();
-  co_await predecessor_->followers.wait();
+  predecessor_followers_->cancel_all();
+  co_await predecessor_followers_->wait();
   predecessor_.reset();
 }
 
@@ -264,7 +264,7 @@ std::string JobRunner::attempt_id(int index, int attempt) const {
 }
 
 template <typename Call>
-auto JobRunner::keep_trying(Call call) -> decltype(call()) {
+auto JobRunner::until_stored(Call call, std::string_view what) -> decltype(call()) {
   Backoff backoff(BackoffPolicy{.initial = std::chrono::milliseconds(100),
                                 .multiplier = 2,
                                 .cap = std::chrono::seconds(5),
@@ -277,7 +277,7 @@ auto JobRunner::keep_trying(Call call) -> decltype(call()) {
         (!store::is_retryable(done.error()) && done.error().code != store::StoreErrc::kTimedOut))
       co_return done;
     logger("controller")
-        ->warn("database call retried job={} error=\"{}\"", id_.value, done.error().message());
+        ->warn("{} retried job={} error=\"{}\"", what, id_.value, done.error().message());
     timer.expires_after(backoff.next_delay());
     co_await timer.async_wait(asio::use_awaitable);
   }
@@ -294,22 +294,27 @@ Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStat
   extras.idempotency_key = attempt_id(task.task_index, task.attempt) + "-" +
                            std::string(store::to_string(task.status)) + "-" +
                            std::string(store::to_string(to));
-  // The database may be restarting: keep trying rather than lose the decision.
-  auto moved = co_await keep_trying([&] { return shard_.jobs->transition(extras); });
-  if (!moved) co_return moved;
-  record_transition(task.status, to, reason);
-  logger("controller")
-      ->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
-             task.task_index, store::to_string(task.status), store::to_string(to), reason);
-  logs_.record("task " + std::to_string(task.task_index) + ": " +
-               std::string(store::to_string(task.status)) + " -> " +
-               std::string(store::to_string(to)) + " (" + reason + ")");
-  task = *moved;
+  // The database may be away (restarting, unreachable): the decision is kept and written once it
+  // is back -- the runner does not act on it before.
+  auto moved = co_await until_stored([&] { return shard_.jobs->transition(extras); }, "transition");
+  if (moved) {
+    record_transition(task.status, to, reason);
+    logger("controller")
+        ->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
+               task.task_index, store::to_string(task.status), store::to_string(to), reason);
+    logs_.record("task " + std::to_string(task.task_index) + ": " +
+                 std::string(store::to_string(task.status)) + " -> " +
+                 std::string(store::to_string(to)) + " (" + reason + ")");
+    task = *moved;
+  }
   co_return moved;
 }
 
 Task<void> JobRunner::run() {
-  auto loaded = co_await shard_.jobs->get_job(id_);
+  store::JobRepository* jobs = shard_.jobs.get();
+  const store::JobId id = id_;
+  std::function<Task<Result<store::JobRecord>>()> load = [jobs, id] { return jobs->get_job(id); };
+  auto loaded = co_await until_stored(std::move(load), "job load");
   if (!loaded) {
     logger("controller")
         ->error("job cannot be loaded job={} error=\"{}\"", id_.value, loaded.error().message());
@@ -409,6 +414,18 @@ bool JobRunner::restart_allowed(int index, const MonitorOutcome& outcome, bool& 
 }
 
 Task<store::JobStatus> JobRunner::run_task(int index) {
+  // The machines a recovery replaces are followed beside the task, in this group: it is joined
+  // before the task's frame (and the runner) can go.
+  std::function<Task<JobStatus>(TaskGroup&)> drive = [this, index](TaskGroup& followers) {
+    predecessor_followers_ = &followers;
+    return drive_task(index);
+  };
+  const JobStatus ended = co_await TaskGroup::scoped<JobStatus>("predecessor", std::move(drive));
+  predecessor_followers_ = nullptr;
+  co_return ended;
+}
+
+Task<store::JobStatus> JobRunner::drive_task(int index) {
   auto& task = job_.tasks[index];
   const spec::Task& spec = pipeline_.tasks[index];
   auto& placement = placements_[index];
@@ -514,6 +531,8 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
             co_await move(task, JobStatus::kRecovering, "the task was lost while skyd was down");
             break;
           }
+          logs_.record("task " + std::to_string(index) + ": re-attached to cluster " +
+                       placement->cluster.name + " (attempt " + std::to_string(task.attempt) + ")");
         }
         auto outcome = co_await monitor(index, *placement, task);
         using Kind = MonitorOutcome::Kind;
@@ -631,8 +650,8 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
   // The calls this attempt made before (a restart, or an earlier round). One whose answer never
   // came may have made machines: it is resolved first, with its own token and parameters.
   std::vector<store::LaunchRecord> made;
-  auto loaded =
-      co_await keep_trying([&] { return shard_.launches->of_attempt(id_, index, task.attempt); });
+  auto loaded = co_await until_stored(
+      [&] { return shard_.launches->of_attempt(id_, index, task.attempt); }, "launch records");
   if (loaded) made = std::move(*loaded);
   std::vector<std::string> lost;  // tokens whose answers never came: their machines are strays
   std::vector<catalog::Candidate> order;
@@ -677,7 +696,8 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
       record.token = launch_token(index, task.attempt, record.seq);
       record.cluster_name = cluster_name(index, task.attempt);
       record.candidate_json = placement_json(candidate, providers::Cluster{}).dump();
-      auto written = co_await keep_trying([&] { return shard_.launches->record(record); });
+      auto written =
+          co_await until_stored([&] { return shard_.launches->record(record); }, "launch record");
       if (!written) {
         outcome.reason = "the launch could not be recorded: " + written.error().message();
         co_return outcome;  // no resources for now: the next round tries again
@@ -689,10 +709,12 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
       co_return outcome;
     }
     if (*tried) {
-      co_await keep_trying([&] {
-        return shard_.launches->resolve(id_, index, task.attempt, record.seq,
-                                        store::LaunchOutcome::kLaunched, std::string());
-      });
+      co_await until_stored(
+          [&] {
+            return shard_.launches->resolve(id_, index, task.attempt, record.seq,
+                                            store::LaunchOutcome::kLaunched, std::string());
+          },
+          "launch outcome");
       outcome.kind = LaunchOutcome::Kind::kLaunched;
       outcome.placement = Placement{std::move(**tried), candidate, record.token};
       co_return outcome;
@@ -702,12 +724,14 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
     const bool answer_lost = error.code == providers::ProviderErrc::kTransient ||
                              error.code == providers::ProviderErrc::kThrottled;
     if (answer_lost) lost.push_back(record.token);
-    co_await keep_trying([&] {
-      return shard_.launches->resolve(
-          id_, index, task.attempt, record.seq,
-          answer_lost ? store::LaunchOutcome::kLost : store::LaunchOutcome::kFailed,
-          error.message());
-    });
+    co_await until_stored(
+        [&] {
+          return shard_.launches->resolve(
+              id_, index, task.attempt, record.seq,
+              answer_lost ? store::LaunchOutcome::kLost : store::LaunchOutcome::kFailed,
+              error.message());
+        },
+        "launch outcome");
     record_launch_failure(candidate.cloud, candidate.region, error);
     failures.push_back(candidate.cloud + "/" + candidate.zone + ": " + error.message());
     logs_.record("launch failed on " + candidate.cloud + "/" + candidate.zone + ": " +
@@ -916,20 +940,41 @@ Task<void> JobRunner::watch_events(int index, int attempt_number, providers::Nod
 
 Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& placement,
                                                    const store::TaskRecord& task) {
-  const std::string attempt = attempt_id(index, task.attempt);
-  TaskGroup watchers(shard_.executor, "monitor");
-  Event changed(shard_.executor);
-  Event notice(shard_.executor);
-  Duration window = kDefaultNoticeWindow;
-  std::vector<std::shared_ptr<NodeResult>> results;
-  for (const auto& node : placement.cluster.nodes) {
-    results.push_back(std::make_shared<NodeResult>());
-    watchers.spawn(follow_node(index, placement.candidate.cloud, placement.cluster.name, node,
-                               attempt, task.attempt, results.back(), &changed));
-    if (placement.candidate.use_spot)
-      watchers.spawn(watch_events(index, task.attempt, node, &notice, &window));
+  // What the watchers report into lives here, outside the scoped group that joins them.
+  Watch watch(shard_.executor);
+  watch.window = kDefaultNoticeWindow;
+  std::function<Task<MonitorOutcome>(TaskGroup&)> decide = [&](TaskGroup& watchers) {
+    const std::string attempt = attempt_id(index, task.attempt);
+    for (const auto& node : placement.cluster.nodes) {
+      watch.results.push_back(std::make_shared<NodeResult>());
+      watchers.spawn(follow_node(index, placement.candidate.cloud, placement.cluster.name, node,
+                                 attempt, task.attempt, watch.results.back(), &watch.changed));
+      if (placement.candidate.use_spot)
+        watchers.spawn(watch_events(index, task.attempt, node, &watch.notice, &watch.window));
+    }
+    return decide_outcome(watch);
+  };
+  MonitorOutcome outcome = co_await TaskGroup::scoped<MonitorOutcome>("monitor", std::move(decide));
+  if (outcome.kind == MonitorOutcome::Kind::kUserFailure && placement.candidate.use_spot) {
+    // A task that dies of its notice (SIGTERM) may be seen before the notice itself is.
+    if (auto window = co_await pending_notice(index, task.attempt, placement)) {
+      outcome.kind = MonitorOutcome::Kind::kPreempted;
+      outcome.reason = "spot preemption notice";
+      outcome.machines_alive = true;
+      outcome.notice_window = *window;
+    }
   }
+  if (outcome.kind == MonitorOutcome::Kind::kUserFailure) {
+    co_await stop_attempts(placement, index,
+                           task.attempt);  // the other nodes stop with the failed one
+  }
+  co_return outcome;
+}
 
+Task<JobRunner::MonitorOutcome> JobRunner::decide_outcome(Watch& watch) {
+  const auto& results = watch.results;
+  Event& changed = watch.changed;
+  Event& notice = watch.notice;
   MonitorOutcome outcome;
   for (;;) {
     bool all_done = true;
@@ -950,7 +995,7 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
       outcome.kind = MonitorOutcome::Kind::kPreempted;
       outcome.reason = "spot preemption notice";
       outcome.machines_alive = true;
-      outcome.notice_window = window;
+      outcome.notice_window = watch.window;
       break;
     }
     if (cancel_.is_set()) {
@@ -972,22 +1017,7 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
     changed.reset();
     co_await (changed.wait() || notice.wait() || cancel_.wait());
   }
-  watchers.cancel_all();
-  co_await watchers.wait();
-  if (outcome.kind == MonitorOutcome::Kind::kUserFailure && placement.candidate.use_spot) {
-    // A task that dies of its notice (SIGTERM) may be seen before the notice itself is.
-    if (auto window = co_await pending_notice(index, task.attempt, placement)) {
-      outcome.kind = MonitorOutcome::Kind::kPreempted;
-      outcome.reason = "spot preemption notice";
-      outcome.machines_alive = true;
-      outcome.notice_window = *window;
-    }
-  }
-  if (outcome.kind == MonitorOutcome::Kind::kUserFailure) {
-    co_await stop_attempts(placement, index,
-                           task.attempt);  // the other nodes stop with the failed one
-  }
-  co_return outcome;
+  co_return outcome;  // the watchers still running are cancelled and joined by monitor()
 }
 
 Task<std::optional<Duration>> JobRunner::pending_notice(int index, int attempt_number,

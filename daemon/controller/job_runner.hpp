@@ -18,10 +18,12 @@
 #include "reactor/task_group.hpp"
 #include "store/job_repository.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace skyd::daemon {
@@ -59,29 +61,38 @@ class JobRunner {
     std::string reason;
   };
   struct NodeResult;
+  // Where one attempt's watchers report: node results, "something changed", a spot notice and
+  // the window it leaves.
+  struct Watch {
+    explicit Watch(const asio::any_io_executor& executor) : changed(executor), notice(executor) {}
+    Event changed;
+    Event notice;
+    Duration window{};
+    std::vector<std::shared_ptr<NodeResult>> results;
+  };
   // The machines of the attempt a recovery replaces, while its task may still run: noticed ones
   // keep running (and streaming their output) until their task ends or their window does; lost
   // ones are cut off at once. The replacement's run waits until they are known to be stopped.
+  // Followed by one coroutine per node in the task's predecessor group (run_task).
   struct Predecessor {
     Predecessor(asio::any_io_executor executor, Placement machines, int attempt_number,
                 Clock::time_point window_end)
         : placement(std::move(machines)),
           attempt(attempt_number),
           window_ends(window_end),
-          followers(executor, "predecessor"),
           changed(executor),
           stopped(executor) {}
     Placement placement;
     int attempt;
     Clock::time_point window_ends;
     bool noticed = false;  // it has a window; otherwise it is cut off at once
-    TaskGroup followers;   // one per node; cancelled and awaited before this goes
     Event changed;
     std::size_t nodes_running = 0;
     Event stopped;  // every node's task ended by itself (or its machine is gone)
   };
 
   Task<store::JobStatus> run_task(int index);
+  Task<store::JobStatus> drive_task(int index);
   // A coroutine must not take a defaulted argument whose type has a destructor (g++ 12 destroys
   // the default twice), hence the two forms.
   Task<Result<store::TaskRecord>> move(store::TaskRecord& task, store::JobStatus to,
@@ -90,20 +101,22 @@ class JobRunner {
   }
   Task<Result<store::TaskRecord>> move(store::TaskRecord& task, store::JobStatus to,
                                        std::string reason, store::TransitionRequest extras);
+  // Calls the store until the call gets through: errors that say the database is away (or too
+  // slow) are retried with backoff, others returned. `what` names the call in the log.
+  template <typename Call>
+  auto until_stored(Call call, std::string_view what) -> decltype(call());
   Task<LaunchOutcome> launch(int index, const store::TaskRecord& task,
                              RecoveryPreference preference);
   // One create call on one candidate (after its launch slot); nothing when cancelled.
   Task<std::optional<Result<providers::Cluster>>> try_candidate(
       int index, const store::TaskRecord& task, catalog::Candidate candidate, std::string token,
       bool token_may_exist, std::vector<std::string> stray_tokens);
-  // The database may be restarting: what the job must read or write is tried again (with
-  // backoff) until it lands, or fails for a reason trying again cannot fix.
-  template <typename Call>
-  auto keep_trying(Call call) -> decltype(call());
   Task<Result<void>> start_attempts(int index, const Placement& placement,
                                     const store::TaskRecord& task);
   Task<MonitorOutcome> monitor(int index, const Placement& placement,
                                const store::TaskRecord& task);
+  // Waits until the watchers' reports (or a cancel) decide how the attempt went.
+  Task<MonitorOutcome> decide_outcome(Watch& watch);
   // Pulls one node's output of an attempt into the log store until the attempt ends or the node
   // is gone (asked of `cloud` once it stops answering).
   Task<void> follow_node(int index, std::string cloud, std::string cluster, providers::Node node,
@@ -154,6 +167,7 @@ class JobRunner {
   std::vector<std::string> task_ids_;
   std::vector<std::optional<Placement>> placements_;  // the task's current machines
   std::unique_ptr<Predecessor> predecessor_;          // of the task being run
+  TaskGroup* predecessor_followers_ = nullptr;        // run_task's group, while it runs
   std::set<std::string> terminated_clusters_;         // confirmed gone: not asked again
 };
 

@@ -38,6 +38,7 @@ struct ShardContext {
   std::unique_ptr<TaskGroup> group;
   std::unique_ptr<TaskGroup> cleanups;  // teardowns: awaited, never cancelled, at shutdown
   Admission* admission = nullptr;       // shared by every shard, homed on shard 0
+  bool stopping = false;                // set by the controller's stop: no job starts any more
 };
 
 }  // namespace skyd::daemon

@@ -3,6 +3,7 @@
 #include "daemon/api_json.hpp"
 #include "daemon/controller/controller.hpp"
 #include "daemon/controller/job_logs.hpp"
+#include "daemon/database_gate.hpp"
 #include "daemon/metrics_endpoint.hpp"
 #include "reactor/log.hpp"
 #include "reactor/numbers.hpp"
@@ -49,7 +50,7 @@ http::Response failure(const Error& error) {
   if (error.code == boost::system::errc::invalid_argument)
     return http::Response::error(400, "bad_request", error.detail);
   logger("dashboard")->error("request failed error=\"{}\"", error.message());
-  return http::Response::error(503, "unavailable", "the job store is unavailable for now");
+  return database_unavailable("the job store did not answer");
 }
 
 std::optional<std::int64_t> job_id_of(const http::Request& request) {
@@ -279,12 +280,15 @@ Json dashboard_job_json(const store::JobRecord& record, const std::vector<store:
 void add_dashboard_routes(http::Router& router, Controller* controller) {
   router.add("GET", "/", "the dashboard page", index_page);
   router.add("GET", "/static/{file}", "the dashboard's scripts and styles", static_file);
-  router.add("GET", "/api/jobs", "the job queue (?status=, ?name=, ?user=, ?limit=)",
-             [controller](http::Request& r) { return jobs(controller, r); });
-  router.add("GET", "/api/jobs/{id}", "one job with its timeline, recoveries and cost",
-             [controller](http::Request& r) { return job(controller, r); });
-  router.add("GET", "/api/jobs/{id}/logs", "the job's logs from ?offset=N",
-             [controller](http::Request& r) { return logs(controller, r); });
+  router.add(
+      "GET", "/api/jobs", "the job queue (?status=, ?name=, ?user=, ?limit=)",
+      needing_database(controller, [controller](http::Request& r) { return jobs(controller, r); }));
+  router.add(
+      "GET", "/api/jobs/{id}", "one job with its timeline, recoveries and cost",
+      needing_database(controller, [controller](http::Request& r) { return job(controller, r); }));
+  router.add(
+      "GET", "/api/jobs/{id}/logs", "the job's logs from ?offset=N",
+      needing_database(controller, [controller](http::Request& r) { return logs(controller, r); }));
   router.add("GET", "/metrics", "Prometheus metrics",
              [controller](http::Request&) { return metrics_response(controller); });
 }

@@ -25,15 +25,9 @@ double sample(const std::string& exposition, const std::string& series) {
   return -1;
 }
 
-// run_command execs a path: curl from PATH (scripts/install-deps.sh installs it).
+// curl from PATH (scripts/install-deps.sh installs it).
 std::string curl_binary() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (::access((dir + "/curl").c_str(), X_OK) == 0) return dir + "/curl";
-  }
-  return "/usr/bin/curl";
+  return program_on_path("curl");
 }
 
 CommandResult curl_unix(const std::string& socket, const std::string& path) {

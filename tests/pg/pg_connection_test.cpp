@@ -1,4 +1,5 @@
 #include "store/pg_connection.hpp"
+#include "store/database_health.hpp"
 #include "store/pg_pool.hpp"
 #include "store/store_errc.hpp"
 #include "store/transaction.hpp"
@@ -199,6 +200,48 @@ Task<void> pool_waits_for_return(std::string conninfo) {
 TEST(PgPool, AcquireGivesUpWhenEveryConnectionIsLent) {
   TestDatabase db;
   run_co<void>([&] { return pool_waits_for_return(db.conninfo()); });
+}
+
+Task<void> fail_fast_when_unreachable(std::string conninfo) {
+  auto options = testing::test_pool_options(conninfo, 2);
+  options.acquire_timeout = 5s;
+  PgPool pool(co_await asio::this_coro::executor, options);
+  const auto started = Clock::now();
+  auto refused = co_await pool.acquire();  // the connect fails
+  auto again = co_await pool.acquire();    // the next connect is not due yet
+  EXPECT_LT(Clock::now() - started, 1s) << "the pool does not wait for a server that is away";
+  CO_ASSERT(!refused && !again);
+  EXPECT_EQ(refused.error().code, StoreErrc::kUnavailable);
+  EXPECT_EQ(again.error().code, StoreErrc::kUnavailable);
+  EXPECT_NE(again.error().detail.find("unreachable"), std::string::npos) << again.error().detail;
+  EXPECT_EQ(pool.stats().connect_failures, 1u);
+}
+
+TEST(PgPool, FailsAtOnceWhenTheServerCannotBeReached) {
+  skyd::testing::TempDir dir;
+  run_co<void>(
+      [&] { return fail_fast_when_unreachable("host=" + dir.path() + " port=1 user=postgres"); });
+}
+
+Task<void> follow_the_health(std::string conninfo) {
+  DatabaseHealth health;
+  auto options = testing::test_pool_options(conninfo, 1);
+  options.health = &health;
+  PgPool pool(co_await asio::this_coro::executor, options);
+  health.set_down(DatabaseHealth::Source::kServer, "restarting");
+  auto refused = co_await pool.query("SELECT 1", Params{});
+  CO_ASSERT(!refused);
+  EXPECT_EQ(refused.error().code, StoreErrc::kUnavailable);
+  EXPECT_NE(refused.error().detail.find("restarting"), std::string::npos);
+  EXPECT_EQ(pool.stats().connects + pool.stats().connect_failures, 0u) << "not even tried";
+  health.set_up(DatabaseHealth::Source::kServer);
+  auto answered = co_await pool.query("SELECT 1", Params{});
+  CO_ASSERT_OK(answered);
+}
+
+TEST(PgPool, FailsAtOnceWhileTheDatabaseIsReportedDown) {
+  TestDatabase db;
+  run_co<void>([&] { return follow_the_health(db.conninfo()); });
 }
 
 }  // namespace

@@ -21,8 +21,15 @@ struct CommandResult {
   std::string err;
 };
 
+// The program's path from PATH (run_command execs a path), or /usr/bin/<name> when not found.
+std::string program_on_path(const std::string& name);
+
+// True while a process with this id exists and has not ended (a zombie counts as ended).
+bool process_alive(int pid);
+
 // Runs a command to completion with extra environment variables; kills it after `limit`.
-CommandResult run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+CommandResult run_command(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& env = {},
                           std::chrono::milliseconds limit = std::chrono::seconds(60));
 
 // A long-running child (a daemon); killed with SIGKILL if still running when destroyed.

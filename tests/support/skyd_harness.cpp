@@ -3,9 +3,16 @@
 #include "reactor/http_client.hpp"
 #include "reactor/json.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -47,6 +54,9 @@ SkydHarness::~SkydHarness() {
     stop();
   }
   for (int pid : running_skylets()) ::kill(pid, SIGKILL);
+  // A skyd that crashed leaves its PostgreSQL running; its data directory goes with the test.
+  if (const int postmaster = postmaster_pid(); process_alive(postmaster))
+    ::kill(postmaster, SIGQUIT);
 }
 
 void SkydHarness::start() {
@@ -61,11 +71,22 @@ void SkydHarness::start() {
   }
 }
 
-void SkydHarness::stop() {
-  if (!skyd_) return;
+std::optional<int> SkydHarness::stop() {
+  if (!skyd_) return std::nullopt;
   skyd_->signal(SIGTERM);
-  skyd_->wait(std::chrono::seconds(60));
+  auto status = skyd_->wait(std::chrono::seconds(60));
   skyd_.reset();
+  return status;
+}
+
+int SkydHarness::pid() const {
+  return skyd_ ? skyd_->pid() : -1;
+}
+
+int SkydHarness::postmaster_pid() const {
+  const std::string text = read_text(state_dir_ + "/postgres/data/postmaster.pid");
+  const int pid = std::atoi(text.c_str());
+  return pid > 0 ? pid : -1;
 }
 
 void SkydHarness::kill() {
@@ -99,10 +120,25 @@ ApiReply http_request(const http::Endpoint& endpoint, const std::string& method,
   request.target = target;
   request.body = body;
   if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
+  const auto started = std::chrono::steady_clock::now();
   auto response = run_co<Result<http::Response>>([&] { return call_api(endpoint, request); },
                                                  std::chrono::seconds(90));
-  if (!response) return ApiReply{0, {}, response.error().message()};
-  return ApiReply{response->status, response->body, http::error_message_of(*response)};
+  ApiReply reply;
+  reply.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  if (!response) {
+    reply.message = response.error().message();
+    return reply;
+  }
+  reply.status = response->status;
+  reply.body = response->body;
+  reply.message = http::error_message_of(*response);
+  for (const auto& [name, value] : response->headers) {
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    reply.headers[lower] = value;
+  }
+  return reply;
 }
 
 ApiReply SkydHarness::api(const std::string& method, const std::string& target,
@@ -145,6 +181,51 @@ bool SkydHarness::wait_for_status(long long id, const std::vector<std::string>& 
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return false;
+}
+
+std::map<long long, std::string> SkydHarness::job_statuses() {
+  std::map<long long, std::string> statuses;
+  auto listed = parse_json(sky({"jobs", "queue", "-a", "-o", "json"}).out);
+  if (!listed || !listed->as_array()) return statuses;
+  for (const auto& job : *listed->as_array()) {
+    const Json* id = job.find("id");
+    const Json* status = job.find("status");
+    if (id && id->as_int() && status)
+      statuses[*id->as_int()] = std::string(status->as_string().value_or(""));
+  }
+  return statuses;
+}
+
+bool SkydHarness::wait_for_all_jobs(std::size_t count, const std::string& status,
+                                    std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto statuses = job_statuses();
+    bool all = statuses.size() == count;
+    for (const auto& [id, seen] : statuses) all = all && seen == status;
+    if (all) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+JobGates::JobGates(std::string dir) : dir_(std::move(dir)) {
+  fs::create_directories(dir_);
+}
+
+JobGates::~JobGates() {
+  for (const auto& [name, fd] : held_) ::close(fd);
+}
+
+void JobGates::close(const std::string& name) {
+  const int fd = ::open((dir_ + "/" + name).c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+  if (fd < 0 || ::flock(fd, LOCK_EX) != 0) throw std::runtime_error("cannot lock gate " + name);
+  held_[name] = fd;
+}
+
+void JobGates::open(const std::string& name) {
+  ::close(held_.at(name));
+  held_.erase(name);
 }
 
 bool SkydHarness::wait_for_file(const std::string& path, std::chrono::milliseconds limit) {

@@ -20,6 +20,8 @@ struct ApiReply {
   int status = 0;
   std::string body;
   std::string message;  // the {"error":{"message"}} of an error answer, or the transport error
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::chrono::milliseconds took{0};
 };
 
 // One raw HTTP request (the target is sent as given), awaited to its answer.
@@ -37,9 +39,10 @@ class SkydHarness {
   ~SkydHarness();
 
   void start();                // waits for READY=1
-  void stop();                 // SIGTERM, waits for a clean exit
+  std::optional<int> stop();   // SIGTERM, waits for the exit; its status (128 + signal if killed)
   void kill();                 // SIGKILL: a crash
   void restart() { start(); }  // after stop() or kill()
+  int pid() const;             // skyd's process id (-1 when it is not running)
 
   CommandResult sky(const std::vector<std::string>& args,
                     std::chrono::milliseconds limit = std::chrono::seconds(120));
@@ -53,11 +56,19 @@ class SkydHarness {
   // Waits until the job's status is one of `statuses` (polling the API: the daemon pushes nothing).
   bool wait_for_status(long long id, const std::vector<std::string>& statuses,
                        std::chrono::milliseconds limit = std::chrono::seconds(60));
+  // Every job of the queue: its status by id.
+  std::map<long long, std::string> job_statuses();
+  // Waits until the queue holds `count` jobs, all with `status`.
+  bool wait_for_all_jobs(std::size_t count, const std::string& status,
+                         std::chrono::milliseconds limit = std::chrono::seconds(60));
   // Waits until `path` exists (a task's progress marker).
   bool wait_for_file(const std::string& path,
                      std::chrono::milliseconds limit = std::chrono::seconds(60));
 
   const std::string& state_dir() const { return state_dir_; }
+  std::string log_file() const { return state_dir_ + "/logs/skyd.log"; }
+  // The embedded PostgreSQL's postmaster, from its postmaster.pid (-1 when there is none).
+  int postmaster_pid() const;
   std::string socket() const { return state_dir_ + "/skyd.sock"; }
   std::string bucket(const std::string& name) const {
     return state_dir_ + "/local/buckets/" + name;
@@ -76,6 +87,22 @@ class SkydHarness {
   std::unique_ptr<NotifyListener> notify_;
   std::unique_ptr<ChildProcess> skyd_;
   int starts_ = 0;
+};
+
+// Exclusive locks the test holds on files of a directory (a bucket its jobs mount): a job that
+// runs `flock -s ~/bucket/NAME true` waits, without polling, until the test opens gate NAME.
+class JobGates {
+ public:
+  explicit JobGates(std::string dir);
+  ~JobGates();
+  JobGates(const JobGates&) = delete;
+  JobGates& operator=(const JobGates&) = delete;
+  void close(const std::string& name);
+  void open(const std::string& name);
+
+ private:
+  std::string dir_;
+  std::map<std::string, int> held_;
 };
 
 }  // namespace skyd::testing

@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <functional>
 #include <memory>
 
 namespace skyd {
@@ -70,6 +71,75 @@ Task<std::size_t> group_with_failure() {
 
 TEST(TaskGroup, AChildThatThrowsIsRemovedAndTheGroupCarriesOn) {
   EXPECT_EQ(run_co<std::size_t>([] { return group_with_failure(); }), 0u);
+}
+
+// A child that takes a while to end after its cancellation (as a cancelled HTTP request does), then
+// writes to an object of its parent's frame.
+Task<void> slow_to_end(bool* ended) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::hours(1));
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_await asio::this_coro::reset_cancellation_state();
+  timer.expires_after(20ms);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  *ended = true;
+}
+
+Task<void> wait_forever(TaskGroup& group, bool* ended) {
+  group.spawn(slow_to_end(ended));
+  asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::hours(1));
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+// Owns what its child uses; reports whether the child had ended before this frame went.
+Task<void> parent_with_scoped_child(std::shared_ptr<bool> child_ended_first) {
+  struct Frame {
+    bool child_ended = false;
+    std::shared_ptr<bool> report;
+    ~Frame() { *report = child_ended; }
+  } frame{false, child_ended_first};
+  bool* ended = &frame.child_ended;
+  std::function<Task<void>(TaskGroup&)> body = [ended](TaskGroup& group) {
+    return wait_forever(group, ended);
+  };
+  co_await TaskGroup::scoped("children", std::move(body));
+}
+
+Task<bool> cancel_a_parent() {
+  auto executor = co_await asio::this_coro::executor;
+  auto child_ended_first = std::make_shared<bool>(false);
+  TaskGroup parents(executor, "parents");
+  parents.spawn(parent_with_scoped_child(child_ended_first));
+  asio::steady_timer settle(executor, 5ms);
+  co_await settle.async_wait(asio::use_awaitable);
+  parents.cancel_all();
+  co_await parents.wait();
+  co_return *child_ended_first;
+}
+
+TEST(TaskGroup, AScopedGroupJoinsItsChildrenBeforeACancelledParentsFrameGoes) {
+  EXPECT_TRUE(run_co<bool>([] { return cancel_a_parent(); }));
+}
+
+Task<int> add_later(TaskGroup& group, int* sum) {
+  group.spawn([](int* out) -> Task<void> {
+    asio::steady_timer timer(co_await asio::this_coro::executor, 5ms);
+    co_await timer.async_wait(asio::use_awaitable);
+    *out += 1;
+  }(sum));
+  co_await group.wait();
+  co_return *sum + 41;
+}
+
+Task<int> scoped_value() {
+  int sum = 0;
+  std::function<Task<int>(TaskGroup&)> body = [&sum](TaskGroup& group) {
+    return add_later(group, &sum);
+  };
+  co_return co_await TaskGroup::scoped<int>("adders", std::move(body));
+}
+
+TEST(TaskGroup, AScopedGroupGivesTheBodysValue) {
+  EXPECT_EQ(run_co<int>([] { return scoped_value(); }), 42);
 }
 
 }  // namespace

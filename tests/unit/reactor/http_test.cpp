@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 
@@ -53,6 +54,24 @@ Task<Response> stream(Request&) {
   co_return response;
 }
 
+// Follows something that never ends, as `sky jobs logs` follows a running job.
+std::atomic<int> follow_ticks{0};
+Task<void> follow_forever(ResponseStream& out) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  while (!out.closing()) {
+    if (!co_await out.write("tick\n")) co_return;
+    ++follow_ticks;
+    pause.expires_after(20ms);
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+}
+
+Task<Response> follow(Request&) {
+  Response response;
+  response.stream = follow_forever;
+  co_return response;
+}
+
 Task<Response> peer(Request& request) {
   Json body = Json::object();
   body.set("known", request.peer.known);
@@ -72,6 +91,7 @@ Router test_routes() {
   router.add("GET", "/big", "a body of ?bytes=N", big);
   router.add("GET", "/slow", "answers after ?ms=N", slow);
   router.add("GET", "/stream", "chunked count", stream);
+  router.add("GET", "/follow", "a stream without end", follow);
   router.add("GET", "/peer", "peer credentials", peer);
   router.add("GET", "/items/{id}", "path parameters", item);
   return router;
@@ -436,6 +456,48 @@ TEST_F(HttpTest, DrainLetsTheRequestInFlightFinish) {
           .get();
   EXPECT_EQ(status, 200);
   EXPECT_TRUE(closed);
+  started_ = false;  // already drained
+}
+
+struct FollowedDrain {
+  bool stream_completed = false;
+  Duration drain_took{};
+};
+
+Task<FollowedDrain> drain_while_following(Server* server, asio::any_io_executor executor,
+                                          Endpoint endpoint) {
+  using namespace asio::experimental::awaitable_operators;
+  Client client(executor);
+  auto follow = [](Client& c, Endpoint e) -> Task<Result<Response>> {
+    BodyChunkHandler ignore = [](std::string_view) { return true; };
+    co_return co_await c.stream(e, get("/follow"), std::move(ignore));
+  };
+  auto drain_once_following = [](Server* s) -> Task<Duration> {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (follow_ticks == 0) {
+      timer.expires_after(5ms);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
+    const auto started = Clock::now();
+    co_await s->drain(std::chrono::seconds(10));
+    co_return Clock::now() - started;
+  };
+  auto [streamed, took] = co_await (follow(client, endpoint) && drain_once_following(server));
+  co_return FollowedDrain{streamed.has_value() && streamed->status == 200, took};
+}
+
+TEST_F(HttpTest, DrainEndsAStreamWithoutEndCleanlyAndAtOnce) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  auto executor = pool_.executor(0);
+  auto endpoint = tcp_endpoint();
+  Server* server = &server_;
+  const auto outcome = pool_
+                           .submit<FollowedDrain>(
+                               0, [=] { return drain_while_following(server, executor, endpoint); })
+                           .get();
+  EXPECT_TRUE(outcome.stream_completed) << "the stream ends with its last chunk, not cut off";
+  EXPECT_LT(outcome.drain_took, std::chrono::seconds(2)) << "the follower did not hold the drain";
   started_ = false;  // already drained
 }
 

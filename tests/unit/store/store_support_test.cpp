@@ -1,3 +1,4 @@
+#include "store/database_health.hpp"
 #include "store/embedded_postgres.hpp"
 #include "store/migrations.hpp"
 #include "store/pg_result.hpp"
@@ -19,6 +20,25 @@ TEST(StoreErrc, MapsSqlStatesToStoreCodes) {
   EXPECT_EQ(classify_sqlstate("57014"), StoreErrc::kTimedOut);
   EXPECT_EQ(classify_sqlstate("23503"), StoreErrc::kQuery);
   EXPECT_EQ(classify_sqlstate("42601"), StoreErrc::kQuery);
+}
+
+TEST(DatabaseHealth, IsDownWhileAnySourceSaysSoAndCountsItsReturns) {
+  using Source = DatabaseHealth::Source;
+  DatabaseHealth health;
+  EXPECT_TRUE(health.up());
+  health.set_down(Source::kConnection, "no answer");
+  health.set_down(Source::kServer, "the server exited");
+  EXPECT_FALSE(health.up());
+  EXPECT_EQ(health.status().reason, "the server exited") << "the server's reason comes first";
+  health.set_up(Source::kServer);
+  EXPECT_FALSE(health.up());
+  EXPECT_EQ(health.status().reason, "no answer");
+  EXPECT_EQ(health.recoveries(), 0u);
+  health.set_up(Source::kConnection);
+  health.set_up(Source::kConnection);
+  EXPECT_TRUE(health.up());
+  EXPECT_TRUE(health.status().reason.empty());
+  EXPECT_EQ(health.recoveries(), 1u) << "one return, however often a source repeats itself";
 }
 
 TEST(StoreErrc, RetryableCodes) {
