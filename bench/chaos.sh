@@ -208,6 +208,14 @@ supervise() {
           kill -KILL "$postmaster"
           log "event kill -9 postmaster pid=$postmaster"
         fi
+        # Back once a new postmaster runs and skyd says its database is ok again.
+        local new deadline=$(( $(now_ms) + 60000 ))
+        while [ "$(now_ms)" -lt "$deadline" ]; do
+          new=$(head -1 "$state/postgres/data/postmaster.pid" 2>/dev/null)
+          [ -n "$new" ] && [ "$new" != "$postmaster" ] && kill -0 "$new" 2>/dev/null && break
+          sleep 0.1
+        done
+        log "postmaster after the kill: pid=${new:-none}"
         ;;
     esac
     if skyd_ready 60; then
