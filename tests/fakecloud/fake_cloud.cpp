@@ -4,6 +4,7 @@
 #include "providers/aws/ec2_api.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
+#include "reactor/numbers.hpp"
 #include "reactor/timeout.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -59,11 +60,14 @@ struct FakeCloud::Instance {
   std::chrono::system_clock::time_point requested_at, noticed_at;  // RunInstances; the notice
   Clock::time_point noticed_steady;                                // the notice, for virtual tasks
   bool dead = false;  // died silently: still "running" to EC2, but nothing answers
+  // When it stopped running (shutting down, terminated or dead); unset while it runs.
+  std::optional<std::chrono::system_clock::time_point> left_running_at;
   std::unique_ptr<Process> skylet;
   std::unique_ptr<http::Server> metadata;  // this instance's own IMDS, on its address
   // Virtual mode: the simulated node's attempts (id -> start) and events.
   std::map<std::string, Clock::time_point> attempts;
   std::set<std::string> held;  // attempts whose run waits for a release (setup is instant)
+  std::map<std::string, Duration> run_for;  // attempts whose task sets FAKECLOUD_RUN_MS
   std::vector<Json> events;
 };
 
@@ -200,6 +204,11 @@ void append_instance(std::string& out, const FakeCloud::Instance& instance, int 
 constexpr std::string_view kXmlns = " xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"";
 constexpr std::string_view kOwner = "123456789012";
 
+long long epoch_ms(std::chrono::system_clock::time_point at) {
+  return static_cast<long long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count());
+}
+
 Json instance_json(const FakeCloud::Instance& instance) {
   Json item = Json::object();
   item.set("instance_id", instance.id);
@@ -213,10 +222,6 @@ Json instance_json(const FakeCloud::Instance& instance) {
   item.set("reason", instance.reason_code);
   item.set("dead", instance.dead);
   item.set("noticed", !instance.notice.empty());
-  auto epoch_ms = [](std::chrono::system_clock::time_point at) {
-    return static_cast<long long>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count());
-  };
   item.set("requested_at_ms", epoch_ms(instance.requested_at));
   if (!instance.notice.empty()) item.set("noticed_at_ms", epoch_ms(instance.noticed_at));
   if (instance.skylet) item.set("pid", static_cast<long long>(instance.skylet->pid()));
@@ -348,7 +353,7 @@ http::Router FakeCloud::router() {
                               "/latest/meta-data/{a}/{b}/{c}", "/latest/meta-data/{a}/{b}/{c}/{d}"})
     router.add("GET", pattern, "instance metadata", metadata);
   auto admin_handler = [this](http::Request& request) { return admin(request); };
-  for (const char* what : {"instances", "stats", "info"})
+  for (const char* what : {"instances", "stats", "info", "attempts"})
     router.add("GET", std::string("/_admin/") + what, "admin", admin_handler);
   for (const char* what : {"chaos", "faults", "preempt", "reclaim", "kill", "reset"})
     router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
@@ -499,8 +504,10 @@ Task<http::Response> FakeCloud::ec2(http::Request& request) {
     ++throttled_;
     co_return ec2_error(503, "RequestLimitExceeded", "Request limit exceeded.", request_id);
   }
-  if (chance(chaos.error_5xx_rate))
+  if (chance(chaos.error_5xx_rate)) {
+    ++errors_5xx_;
     co_return ec2_error(500, "InternalError", "An internal error has occurred", request_id);
+  }
   const std::string market =
       action != "RunInstances"
           ? std::string()
@@ -825,6 +832,7 @@ http::Response FakeCloud::terminate_instances(const std::string& region,
     const Ec2State previous = instance.state;
     const bool live = is_live(previous);
     if (live) {
+      leave_running(instance);
       instance.state = Ec2State::kShuttingDown;
       instance.reason_code = "Client.UserInitiatedShutdown";
       instance.reason_message = "Client.UserInitiatedShutdown: User initiated shutdown";
@@ -974,6 +982,7 @@ Task<void> FakeCloud::boot(std::string instance_id) {
 Task<void> FakeCloud::stop(std::string instance_id, std::string reason_code,
                            std::string reason_message, Duration grace) {
   Instance* instance = find(instance_id);
+  leave_running(*instance);
   instance->state = Ec2State::kShuttingDown;
   instance->reason_code = std::move(reason_code);
   instance->reason_message = std::move(reason_message);
@@ -1059,6 +1068,7 @@ Task<void> FakeCloud::chaos_loop(bool preemptions) {
     } else {
       Instance* instance = find(victim);
       instance->dead = true;
+      leave_running(*instance);
       if (instance->skylet) instance->skylet->signal_group(SIGKILL);
       logger("fakecloud")->info("instance died silently id={}", victim);
     }
@@ -1136,8 +1146,42 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     body.set("throttled", throttled_);
     body.set("signature_failures", signature_failures_);
     body.set("faults_fired", faults_fired_);
+    body.set("errors_5xx", errors_5xx_);
     body.set("answers_lost", answers_lost_);
     body.set("describe_ids_max", describe_ids_max_);
+    body.set("attempt_runs", static_cast<long long>(runs_.size()));
+    body.set("attempt_overlaps", static_cast<long long>(overlaps_.size()));
+    co_return http::Response::json(200, body);
+  }
+  if (what == "attempts") {
+    const auto now = Clock::now();
+    const auto wall_now = std::chrono::system_clock::now();
+    Json list = Json::array();
+    for (const AttemptRun& run : runs_) {
+      Json item = Json::object();
+      item.set("attempt_id", run.attempt_id);
+      item.set("task", run.task);
+      item.set("instance_id", run.instance_id);
+      item.set("started_at_ms", epoch_ms(run.started_at));
+      // The end: when the node stopped running, or when the task ended, whichever came first.
+      const Instance* node = find(run.instance_id);
+      std::optional<std::chrono::system_clock::time_point> ended;
+      if (node && !node->held.contains(run.attempt_id)) {
+        const auto end = virtual_end(*node, run.attempt_id).at;
+        if (end <= now)
+          ended =
+              wall_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(now - end);
+        if (node->left_running_at && (!ended || *node->left_running_at < *ended))
+          ended = node->left_running_at;
+      }
+      item.set("ended_at_ms", ended ? Json(epoch_ms(*ended)) : Json(nullptr));
+      list.push_back(std::move(item));
+    }
+    Json overlaps = Json::array();
+    for (const Json& overlap : overlaps_) overlaps.push_back(overlap);
+    Json body = Json::object();
+    body.set("attempts", std::move(list));
+    body.set("overlaps", std::move(overlaps));
     co_return http::Response::json(200, body);
   }
   if (what == "info") {
@@ -1205,6 +1249,7 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     } else {
       Instance* instance = find(target);
       instance->dead = true;
+      leave_running(*instance);
       if (instance->skylet) instance->skylet->signal_group(SIGKILL);
     }
   }
@@ -1214,6 +1259,63 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
 }
 
 // --- virtual nodes ---
+
+void FakeCloud::leave_running(Instance& instance) {
+  if (!instance.left_running_at) instance.left_running_at = std::chrono::system_clock::now();
+}
+
+FakeCloud::VirtualEnd FakeCloud::virtual_end(const Instance& node,
+                                             const std::string& attempt) const {
+  const auto started = node.attempts.find(attempt);
+  if (started == node.attempts.end()) return VirtualEnd{Clock::now()};
+  const auto own = node.run_for.find(attempt);
+  VirtualEnd ending{started->second +
+                    (own != node.run_for.end() ? own->second : options_.chaos.virtual_task)};
+  const auto& exit_after = options_.chaos.virtual_exit_after_notice;
+  if (exit_after && !node.notice.empty() && node.noticed_steady + *exit_after < ending.at)
+    ending = VirtualEnd{node.noticed_steady + *exit_after, true};
+  return ending;
+}
+
+bool FakeCloud::run_is_live(const AttemptRun& run, Clock::time_point now) {
+  const Instance* node = find(run.instance_id);
+  return node && node->state == Ec2State::kRunning && !node->dead &&
+         !node->held.contains(run.attempt_id) && now < virtual_end(*node, run.attempt_id).at;
+}
+
+void FakeCloud::run_started(const Instance& node, const std::string& attempt) {
+  const auto now = Clock::now();
+  AttemptRun run{attempt, "", node.id, std::chrono::system_clock::now()};
+  // job-<J>-task-<T>-attempt-<A>: the task is everything before "-attempt-".
+  const auto cut = attempt.rfind("-attempt-");
+  if (attempt.starts_with("job-") && cut != std::string::npos) run.task = attempt.substr(0, cut);
+  if (!run.task.empty()) {
+    auto& earlier = runs_by_task_[run.task];
+    for (std::size_t index : earlier) {
+      const AttemptRun& other = runs_[index];
+      // The nodes of one multi-node attempt run it together: that is not an overlap.
+      if (other.attempt_id == attempt || !run_is_live(other, now)) continue;
+      Json overlap = Json::object();
+      overlap.set("task", run.task);
+      overlap.set("attempt_id", attempt);
+      overlap.set("instance_id", node.id);
+      overlap.set("live_attempt_id", other.attempt_id);
+      overlap.set("live_instance_id", other.instance_id);
+      overlap.set("at_ms",
+                  static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             run.started_at.time_since_epoch())
+                                             .count()));
+      logger("fakecloud")
+          ->error(
+              "two live attempts of one task task={} attempt={} live={} instance={} "
+              "live_instance={}",
+              run.task, attempt, other.attempt_id, node.id, other.instance_id);
+      overlaps_.push_back(std::move(overlap));
+    }
+    earlier.push_back(runs_.size());
+  }
+  runs_.push_back(std::move(run));
+}
 
 FakeCloud::Instance* FakeCloud::live_node_with(const std::string& authorization) {
   if (!authorization.starts_with("Bearer ")) return nullptr;
@@ -1233,20 +1335,8 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
   if (!node)
     co_return http::Response::error(401, "unauthorized", "a valid bearer token is required");
   const auto now = Clock::now();
-  // When a virtual attempt ends: after virtual_task, or sooner when it exits on a notice.
-  struct Ending {
-    Clock::time_point at;
-    bool on_notice = false;
-  };
-  auto ending_of = [&](const std::string& attempt) {
-    Ending ending{node->attempts[attempt] + options_.chaos.virtual_task};
-    const auto& exit_after = options_.chaos.virtual_exit_after_notice;
-    if (exit_after && !node->notice.empty() && node->noticed_steady + *exit_after < ending.at)
-      ending = Ending{node->noticed_steady + *exit_after, true};
-    return ending;
-  };
   auto phase_at = [&](const std::string& attempt, Clock::time_point when) {
-    const Ending ending = ending_of(attempt);
+    const VirtualEnd ending = virtual_end(*node, attempt);
     if (when < ending.at) return "RUNNING";
     return ending.on_notice ? "FAILED" : "SUCCEEDED";
   };
@@ -1305,15 +1395,30 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
       co_return http::Response::error(400, "bad_request", "attempt_id is required");
     const std::string attempt(*id->as_string());
     const Json* hold = spec->find("hold_run");
-    if (node->attempts.try_emplace(attempt, now).second && hold && hold->as_bool().value_or(false))
-      node->held.insert(attempt);
+    if (node->attempts.try_emplace(attempt, now).second) {
+      // The task's own run time, when its environment sets one (a task that runs until it is
+      // cancelled or preempted, say).
+      const Json* env = spec->find("env");
+      const Json* run_ms = env ? env->find("FAKECLOUD_RUN_MS") : nullptr;
+      if (run_ms && run_ms->as_string()) {
+        const auto ms = parse_int64(*run_ms->as_string());
+        if (ms && *ms >= 0) node->run_for[attempt] = std::chrono::milliseconds(*ms);
+      }
+      if (hold && hold->as_bool().value_or(false))
+        node->held.insert(attempt);
+      else
+        run_started(*node, attempt);
+    }
     co_return http::Response::json(200, status_of(attempt));
   }
   const std::string attempt = request.path_params["id"];
   if (!node->attempts.contains(attempt))
     co_return http::Response::error(404, "not_found", "no attempt " + attempt);
   if (request.path.ends_with("/release")) {
-    if (node->held.erase(attempt) > 0) node->attempts[attempt] = now;  // the run starts now
+    if (node->held.erase(attempt) > 0) {
+      node->attempts[attempt] = now;  // the run starts now
+      run_started(*node, attempt);
+    }
     co_return http::Response::json(200, status_of(attempt));
   }
   if (request.path.ends_with("/logs") && node->held.contains(attempt)) {
@@ -1331,7 +1436,7 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
   if (request.path.ends_with("/logs")) {
     // No output ever; like skylet, the call waits (up to wait_ms) until the task ends (a notice
     // that comes meanwhile does not cut the wait short: the next poll sees it).
-    const auto finish = ending_of(attempt).at;
+    const auto finish = virtual_end(*node, attempt).at;
     const auto wait = std::chrono::milliseconds(std::clamp(number("wait_ms"), 0LL, 60000LL));
     if (now < finish && wait > Duration::zero()) {
       asio::steady_timer timer(executor_, std::min<Duration>(wait, finish - now));

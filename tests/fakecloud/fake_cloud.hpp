@@ -106,6 +106,14 @@ class FakeCloud {
 
   struct Instance;
   struct CertificateBook;
+  // Virtual mode: one attempt's run on one node, from its start (POST /tasks without hold_run,
+  // or the release of a held one) until its task ends or its node stops running.
+  struct AttemptRun {
+    std::string attempt_id;   // job-<J>-task-<T>-attempt-<A>
+    std::string task;         // job-<J>-task-<T>; empty when the id is not of that form
+    std::string instance_id;  // the node it runs on
+    std::chrono::system_clock::time_point started_at;
+  };
 
  private:
   Task<http::Response> ec2(http::Request& request);
@@ -135,6 +143,20 @@ class FakeCloud {
   std::optional<FaultRule> pick_fault(const std::string& action, const std::string& zone,
                                       const std::string& type, const std::string& market);
   Instance* find(const std::string& id);
+  // When a virtual attempt's run ends (it may be in the future): after its run time (the
+  // task's FAKECLOUD_RUN_MS, else virtual_task), or sooner when it exits on its node's notice.
+  struct VirtualEnd {
+    Clock::time_point at;
+    bool on_notice = false;
+  };
+  VirtualEnd virtual_end(const Instance& node, const std::string& attempt) const;
+  // Whether the run is live now: its node runs and answers, and its task has not ended.
+  bool run_is_live(const AttemptRun& run, Clock::time_point now);
+  // A virtual attempt's run starts on `node`: recorded, and counted as an overlap when another
+  // attempt of the same task is live at this moment.
+  void run_started(const Instance& node, const std::string& attempt);
+  // The instance stops running (shutting down, or dead): the end of every run on it.
+  static void leave_running(Instance& instance);
   // The running virtual node whose cluster token the "Bearer ..." header carries.
   Instance* live_node_with(const std::string& authorization);
   std::string next_ip();
@@ -151,7 +173,11 @@ class FakeCloud {
   std::map<std::string, std::string> imds_tokens_;                // issued IMDSv2 tokens
   std::map<std::string, std::int64_t> calls_;                     // action -> count
   std::int64_t throttled_ = 0, signature_failures_ = 0, faults_fired_ = 0, answers_lost_ = 0;
+  std::int64_t errors_5xx_ = 0;        // answered InternalError by error_5xx_rate
   std::int64_t describe_ids_max_ = 0;  // most instance ids one DescribeInstances filtered on
+  std::vector<AttemptRun> runs_;       // virtual runs, oldest first
+  std::map<std::string, std::vector<std::size_t>> runs_by_task_;  // task -> indexes into runs_
+  std::vector<Json> overlaps_;  // each pair of attempts of one task that were live at once
   std::uint64_t next_id_ = 0;
   bool stopping_ = false;
   std::shared_ptr<CertificateBook> certificates_;  // virtual nodes' certificates by name

@@ -55,6 +55,18 @@ Task<Result<http::Response>> skylet_get(http::Client* client, http::Endpoint sky
   co_return co_await client->request(skylet, std::move(request));
 }
 
+// POST on a skylet with the cluster's token (a virtual node's task calls).
+Task<Result<http::Response>> skylet_post(http::Client* client, http::Endpoint skylet,
+                                         std::string token, std::string target, std::string body) {
+  http::Request request;
+  request.method = "POST";
+  request.target = target;
+  request.body = body;
+  request.headers.emplace_back("Authorization", "Bearer " + token);
+  request.headers.emplace_back("Content-Type", "application/json");
+  co_return co_await client->request(skylet, std::move(request));
+}
+
 std::int64_t number(const Json& json, const char* key) {
   const Json* value = json.find(key);
   return value && value->as_int() ? *value->as_int() : -1;
@@ -63,6 +75,26 @@ std::int64_t number(const Json& json, const char* key) {
 class AwsProviderTest : public ::testing::Test {
  protected:
   void SetUp() override { start_cloud({}); }
+
+  // Restarts fakecloud in virtual mode with `config` (JSON) and makes extra_provider_ a provider
+  // that polls every 50 ms and reaches the virtual nodes.
+  void start_virtual_cloud(const std::string& config) {
+    std::ofstream(dir_.file("virtual.json")) << config;
+    cloud_.reset();
+    start_cloud({"--mode", "virtual", "--config", dir_.file("virtual.json")});
+    AwsProviderOptions options;
+    options.endpoint = cloud_->url();
+    options.env = [this](const char* name) -> std::optional<std::string> {
+      const std::string key = name;
+      if (key == "AWS_ACCESS_KEY_ID") return kAccessKey;
+      if (key == "AWS_SECRET_ACCESS_KEY") return kSecret;
+      if (key == "HOME") return dir_.path();
+      return std::nullopt;
+    };
+    options.poll_interval = std::chrono::milliseconds(50);
+    options.skylet_port = static_cast<std::uint16_t>(cloud_->virtual_port());
+    extra_provider_ = std::make_unique<AwsProvider>(pool_.executor(0), options);
+  }
 
   void start_cloud(std::vector<std::string> extra) {
     cloud_ = std::make_unique<FakeCloudProcess>(dir_, std::move(extra));
@@ -269,21 +301,7 @@ Task<std::vector<Result<std::vector<InstanceStatus>>>> describe_together(
 
 TEST_F(AwsProviderTest, ConcurrentLaunchesShareOneDescribeInstancesPerPoll) {
   // Virtual nodes that take 600 ms to boot, so every launch waits through several polls.
-  std::ofstream(dir_.file("slow-boot.json")) << R"({"virtual_boot_ms": 600})";
-  cloud_.reset();
-  start_cloud({"--mode", "virtual", "--config", dir_.file("slow-boot.json")});
-  AwsProviderOptions options;
-  options.endpoint = cloud_->url();
-  options.env = [this](const char* name) -> std::optional<std::string> {
-    const std::string key = name;
-    if (key == "AWS_ACCESS_KEY_ID") return kAccessKey;
-    if (key == "AWS_SECRET_ACCESS_KEY") return kSecret;
-    if (key == "HOME") return dir_.path();
-    return std::nullopt;
-  };
-  options.poll_interval = std::chrono::milliseconds(50);
-  options.skylet_port = static_cast<std::uint16_t>(cloud_->virtual_port());
-  extra_provider_ = std::make_unique<AwsProvider>(pool_.executor(0), options);
+  start_virtual_cloud(R"({"virtual_boot_ms": 600})");
   std::vector<LaunchRequest> requests;
   for (int i = 0; i < 20; ++i) {
     requests.push_back(request("batch-" + std::to_string(i), 1, true));
@@ -519,6 +537,72 @@ TEST_F(AwsProviderTest, NoCredentialsAnywhereIsAuth) {
                       .get();
   ASSERT_FALSE(statuses);
   EXPECT_EQ(statuses.error().code, make_error_code(ProviderErrc::kAuth));
+}
+
+TEST_F(AwsProviderTest, VirtualNodesCountAnAttemptThatRunsBesideALiveOneOfItsTask) {
+  // Tasks that run a minute: nothing ends by itself during the test.
+  start_virtual_cloud(R"({"virtual_boot_ms": 50, "virtual_task_ms": 60000})");
+  std::map<std::string, http::Endpoint> node;  // cluster -> its node's skylet
+  for (const std::string name : {"first", "second", "third"}) {
+    auto req = request(name, 1, false);
+    req.skylet_token = "overlap-token-" + name + "-0123456789";
+    auto cluster = launch(req, extra_provider_.get());
+    ASSERT_TRUE(cluster) << cluster.error().message();
+    node[name] = cluster->nodes.at(0).skylet;
+  }
+  auto post = [&](const std::string& cluster, const std::string& target, const std::string& body) {
+    http::Client* client = http_.get();
+    const http::Endpoint skylet = node.at(cluster);
+    const std::string token = "overlap-token-" + cluster + "-0123456789";
+    auto reply = pool_
+                     .submit<Result<http::Response>>(
+                         0, [client, skylet, token, target,
+                             body] { return skylet_post(client, skylet, token, target, body); })
+                     .get();
+    ASSERT_TRUE(reply) << reply.error().message();
+    ASSERT_EQ(reply->status, 200) << target << ": " << reply->body;
+  };
+  auto overlaps = [&] { return number(admin("GET", "/_admin/stats"), "attempt_overlaps"); };
+
+  post("first", "/tasks", R"({"attempt_id": "job-7-task-0-attempt-1"})");
+  // A replacement held after its setup is not running yet: no overlap.
+  post("second", "/tasks", R"({"attempt_id": "job-7-task-0-attempt-2", "hold_run": true})");
+  EXPECT_EQ(overlaps(), 0);
+  // Another task of the job beside it is no overlap either.
+  post("second", "/tasks", R"({"attempt_id": "job-7-task-1-attempt-1"})");
+  EXPECT_EQ(overlaps(), 0);
+  // Released while attempt 1 still runs: two live attempts of task 0.
+  post("second", "/tasks/job-7-task-0-attempt-2/release", "{}");
+  EXPECT_EQ(overlaps(), 1);
+  const Json attempts = admin("GET", "/_admin/attempts");
+  const auto& list = *attempts.find("overlaps")->as_array();
+  ASSERT_EQ(list.size(), 1u) << attempts.dump();
+  EXPECT_EQ(*list[0].find("attempt_id")->as_string(), "job-7-task-0-attempt-2");
+  EXPECT_EQ(*list[0].find("live_attempt_id")->as_string(), "job-7-task-0-attempt-1");
+  EXPECT_EQ(attempts.find("attempts")->as_array()->size(), 3u) << attempts.dump();
+  // Once their nodes stop running, the earlier attempts are over: a third one overlaps nothing.
+  ASSERT_TRUE(
+      pool_
+          .submit<Result<void>>(
+              0, [provider = extra_provider_.get()] { return provider->terminate("first"); })
+          .get());
+  ASSERT_TRUE(
+      pool_
+          .submit<Result<void>>(
+              0, [provider = extra_provider_.get()] { return provider->terminate("second"); })
+          .get());
+  post("third", "/tasks", R"({"attempt_id": "job-7-task-0-attempt-3"})");
+  EXPECT_EQ(overlaps(), 1);
+  const Json after = admin("GET", "/_admin/attempts");
+  for (const Json& run : *after.find("attempts")->as_array()) {
+    const bool third = *run.find("attempt_id")->as_string() == "job-7-task-0-attempt-3";
+    EXPECT_EQ(run.find("ended_at_ms")->is_null(), third) << after.dump();
+  }
+  ASSERT_TRUE(
+      pool_
+          .submit<Result<void>>(
+              0, [provider = extra_provider_.get()] { return provider->terminate("third"); })
+          .get());
 }
 
 }  // namespace
