@@ -9,6 +9,7 @@
 #include "reactor/signals.hpp"
 #include "reactor/small_files.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -26,16 +27,17 @@ constexpr const char* kUsage =
     "N]\n"
     "              [--log-cap-bytes N] [--cancel-grace-ms N] [--log-level LEVEL]\n"
     "              [--private-root SANDBOX [--bind SOURCE /DESTINATION]...]\n"
-    "              [--notice-signal TERM|INT|HUP|USR1|USR2]\n"
+    "              [--notice-signal TERM|INT|HUP|USR1|USR2] [--pid-file FILE]\n"
     "\n"
     "The node agent: runs task attempts, keeps their logs by offset, reports spot notices.\n"
     "Every API call must carry 'Authorization: Bearer <token>'. PORT 0 picks a free port; with\n"
-    "--ready-fd the chosen port is written to that descriptor once the API listens.\n";
+    "--ready-fd the chosen port is written to that descriptor once the API listens.\n"
+    "--pid-file is written before anything else, so whoever started skylet can always stop it.\n";
 
 struct Flags {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 0;
-  std::string token_file, work_dir, tls_cert, tls_key, metadata_url, log_level = "info";
+  std::string token_file, work_dir, tls_cert, tls_key, metadata_url, pid_file, log_level = "info";
   int ready_fd = -1;
   long metadata_interval_ms = 5000, cancel_grace_ms = 10000;
   unsigned long long log_cap_bytes = 1ull << 30;
@@ -49,6 +51,14 @@ std::string read_file(const std::string& path) {
   std::string text = skyd::read_small_file(path);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
+}
+
+bool write_pid_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  const std::string pid = std::to_string(::getpid());
+  const bool written = ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+  return ::close(fd) == 0 && written;
 }
 
 int fail(const std::string& message) {
@@ -84,6 +94,8 @@ int main(int argc, char** argv) {
       flags.token_file = next();
     } else if (arg == "--work-dir") {
       flags.work_dir = next();
+    } else if (arg == "--pid-file") {
+      flags.pid_file = next();
     } else if (arg == "--ready-fd") {
       flags.ready_fd = std::atoi(next().c_str());
     } else if (arg == "--tls-cert") {
@@ -119,6 +131,10 @@ int main(int argc, char** argv) {
   }
   if (flags.token_file.empty() || flags.work_dir.empty())
     return fail("--token-file and --work-dir are required");
+  if (!flags.pid_file.empty()) {
+    // First: a starter killed before it recorded this process still finds it through the file.
+    if (!write_pid_file(flags.pid_file)) return fail("cannot write " + flags.pid_file);
+  }
   if (!flags.binds.empty() && flags.private_root.empty())
     return fail("--bind needs --private-root");
   if (!flags.private_root.empty()) {

@@ -347,18 +347,13 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
   if (::pipe2(ready_pipe, O_CLOEXEC) != 0)
     co_return make_error(ProviderErrc::kTransient, "pipe failed");
   ProcessOptions spawn;
-  spawn.argv = {options_.skylet_binary,
-                "--listen",
-                ip + ":0",
-                "--token-file",
-                cluster_dir(request.cluster_name) + "/token",
-                "--work-dir",
-                sandbox + "/work",
-                "--ready-fd",
-                "3",
-                "--log-cap-bytes",
-                std::to_string(options_.log_cap_bytes),
-                "--cancel-grace-ms",
+  spawn.argv = {options_.skylet_binary, "--listen", ip + ":0", "--token-file",
+                cluster_dir(request.cluster_name) + "/token", "--work-dir", sandbox + "/work",
+                "--ready-fd", "3",
+                // skylet writes it before anything else: a skyd killed before the cluster record
+                // is written still finds this machine when it terminates the cluster.
+                "--pid-file", sandbox + "/skylet.pid", "--log-cap-bytes",
+                std::to_string(options_.log_cap_bytes), "--cancel-grace-ms",
                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    options_.skylet_cancel_grace)
                                    .count())};
@@ -394,9 +389,6 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
   auto listening = co_await with_timeout(read_port(ready, announced), options_.launch_timeout,
                                          "starting skylet");
   const pid_t pid = (*process)->pid();
-  // Recorded at once: a skyd killed before the cluster record is written still finds this
-  // machine when it terminates the cluster.
-  write_file(sandbox + "/skylet.pid", std::to_string(pid));
   children_[pid] = std::move(*process);
   background_.spawn([](LocalProvider* self, pid_t child) -> Task<void> {
     co_await self->children_.at(child)->wait();  // reap it whenever it ends
@@ -477,6 +469,9 @@ Task<Result<Cluster>> LocalProvider::launch(LaunchRequest request) {
       co_return adopted;
     }
     co_await terminate(request.cluster_name);  // a half-made or different cluster: start over
+  } else if (fs::exists(dir)) {
+    // A launch cut short before its record: its machines are found by their pid files.
+    co_await terminate(request.cluster_name);
   }
 
   std::error_code ec;

@@ -6,6 +6,7 @@
 #include "providers/node_files.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/shard_pool.hpp"
+#include "reactor/small_files.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -522,6 +523,33 @@ TEST_F(LocalProviderTest, LaunchingAgainWithTheSameTokenAdoptsTheCluster) {
   ASSERT_EQ(again.nodes.size(), 2u);
   EXPECT_EQ(again.nodes[0].instance_id, first.nodes[0].instance_id);
   EXPECT_EQ(again.nodes[1].skylet.port, first.nodes[1].skylet.port);
+}
+
+TEST_F(LocalProviderTest, AMachineWhoseLaunchWasCutShortIsStoppedWhenTheClusterIsLaunchedAgain) {
+  // skyd killed after starting a machine but before recording its cluster: only the machine's
+  // own pid file tells of it.
+  launch("cut-1", 1);
+  const std::string sandbox = provider_->cluster_dir("cut-1") + "/node-0";
+  const pid_t first =
+      static_cast<pid_t>(std::atol(read_small_file(sandbox + "/skylet.pid").c_str()));
+  ASSERT_GT(first, 0);
+  ASSERT_EQ(::kill(first, 0), 0);
+  std::filesystem::remove(provider_->cluster_dir("cut-1") + "/cluster.json");
+
+  const Cluster again = launch("cut-1", 1);
+  ASSERT_EQ(again.nodes.size(), 1u);
+  // Killed during the launch; reaped by the provider moments later.
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = ::kill(first, 0) != 0;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone) << "the first launch's skylet (pid " << first
+                    << ") still runs beside the second";
+  const pid_t second =
+      static_cast<pid_t>(std::atol(read_small_file(sandbox + "/skylet.pid").c_str()));
+  EXPECT_NE(second, first);
+  EXPECT_EQ(::kill(second, 0), 0);
 }
 
 TEST_F(LocalProviderTest, AbsoluteDestinationsArePrivateBindMountsThatNeverTouchTheHost) {
