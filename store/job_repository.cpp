@@ -19,7 +19,8 @@ using boost::system::in_place_error;
   "(extract(epoch FROM j.submitted_at) * 1000000)::bigint AS job_submitted_us, " \
   "j.spec::text AS spec, j.task_count, j.status AS job_status, "                 \
   "(extract(epoch FROM j.ended_at) * 1000000)::bigint AS job_ended_us, "         \
-  "j.failure_reason AS job_failure_reason, j.lease_owner, j.lease_epoch"
+  "j.failure_reason AS job_failure_reason, j.lease_owner, j.lease_epoch, "       \
+  "(extract(epoch FROM j.cancel_requested_at) * 1000000)::bigint AS cancel_requested_us"
 #define SKYD_TASK_COLUMNS                                                                    \
   "t.job_id, t.task_index, t.name, t.status, t.resources, t.placement::text AS placement, "  \
   "t.cluster_name, (extract(epoch FROM t.submitted_at) * 1000000)::bigint AS submitted_us, " \
@@ -61,6 +62,11 @@ JOIN tasks t ON t.job_id = j.id
 ORDER BY j.id DESC, t.task_index)";
 
 constexpr const char* kOpenJobs = "SELECT id FROM jobs WHERE ended_at IS NULL ORDER BY id";
+// The first accepted cancel stamps the job; later ones keep that time.
+constexpr const char* kRequestCancel = R"(
+UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, now())
+WHERE id = $1::bigint AND ended_at IS NULL
+RETURNING id)";
 constexpr const char* kCountByStatus = "SELECT status, count(*) AS n FROM jobs GROUP BY status";
 constexpr const char* kEvents = R"(
 SELECT id, job_id, task_index, (extract(epoch FROM at) * 1000000)::bigint AS at_us,
@@ -224,6 +230,7 @@ std::vector<JobRecord> jobs_from(const QueryResult& rows) {
       job.failure_reason = rows.optional_text(row, "job_failure_reason");
       job.lease_owner = rows.optional_text(row, "lease_owner");
       job.lease_epoch = rows.int64(row, "lease_epoch");
+      job.cancel_requested_at = optional_time(rows, row, "cancel_requested_us");
       jobs.push_back(std::move(job));
     }
     jobs.back().tasks.push_back(task_from(rows, row));
@@ -305,6 +312,12 @@ Task<Result<std::vector<JobId>>> JobRepository::open_jobs() {
     for (std::size_t row = 0; row < r.size(); ++row) ids.push_back(JobId{r.int64(row, "id")});
     return ids;
   });
+}
+
+Task<Result<bool>> JobRepository::request_cancel(JobId id) {
+  auto rows = co_await pool_.query(kRequestCancel, make_params(id.value));
+  if (!rows) co_return rows.error();
+  co_return rows->size() == 1;
 }
 
 Task<Result<std::map<JobStatus, std::int64_t>>> JobRepository::count_by_status() {

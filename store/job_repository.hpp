@@ -80,7 +80,8 @@ struct JobRecord {
   std::optional<std::string> failure_reason;
   std::optional<std::string> lease_owner;
   std::int64_t lease_epoch = 0;
-  std::vector<TaskRecord> tasks;  // by task index
+  std::optional<TimePoint> cancel_requested_at;  // a cancel was accepted (and may not be done yet)
+  std::vector<TaskRecord> tasks;                 // by task index
 };
 
 struct JobEvent {
@@ -136,6 +137,9 @@ class JobRepository {
   // Every job with a task not yet ended, oldest first (reconciliation at start).
   Task<Result<std::vector<JobId>>> open_jobs();
   Task<Result<std::map<JobStatus, std::int64_t>>> count_by_status();
+  // Records a user's cancel on an open job, before anyone is told it is scheduled; false when the
+  // job has already ended.
+  Task<Result<bool>> request_cancel(JobId id);
   Task<Result<std::vector<JobEvent>>> events(JobId id);
 
   // Changes one task's status in its own transaction, with its event row, and keeps the job's

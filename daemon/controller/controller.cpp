@@ -370,15 +370,19 @@ Task<Result<CancelOutcome>> Controller::cancel(std::vector<store::JobId> ids, Ca
       outcome.already_finished.push_back(id.value);
       continue;
     }
+    // Written first: a skyd that dies before the job acts on it cancels the job after its
+    // restart (the runner reads it when it loads the job).
+    auto recorded = co_await here().jobs->request_cancel(id);
+    if (!recorded) co_return recorded.error();
+    if (!*recorded) {
+      outcome.already_finished.push_back(id.value);
+      continue;
+    }
     ShardContext* owner = shards_.at(owner_of(id)).get();
     const std::int64_t value = id.value;
-    const bool signalled = co_await ShardPool::call_on<bool>(
-        owner->executor, [owner, value] { return request_cancel_on(owner, value); });
-    if (signalled) {
-      outcome.scheduled.push_back(id.value);
-    } else {
-      outcome.already_finished.push_back(id.value);
-    }
+    co_await ShardPool::call_on<bool>(owner->executor,
+                                      [owner, value] { return request_cancel_on(owner, value); });
+    outcome.scheduled.push_back(id.value);
   }
   co_return outcome;
 }

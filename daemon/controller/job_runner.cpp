@@ -321,6 +321,8 @@ Task<void> JobRunner::run() {
     co_return;
   }
   job_ = std::move(*loaded);
+  // A cancel accepted before this runner existed (or before a restart) still counts.
+  if (job_.cancel_requested_at) cancel_.set();
   // Off the shard: a spec with 8 MiB scripts takes a while to read.
   std::function<Result<spec::Pipeline>()> read = [spec = job_.spec_json, id = id_.value] {
     return spec::pipeline_from_json(spec, "job " + std::to_string(id));

@@ -126,5 +126,34 @@ TEST(Lifecycle, WhatWasLoggedBeforeACrashIsInTheLogFile) {
   EXPECT_TRUE(contains(log, "preempting cluster=noticed-1")) << log;
 }
 
+TEST(Lifecycle, ACancelIsWrittenBeforeItIsAnswered) {
+  SkydHarness skyd;
+  JobGates gates(skyd.bucket("gate"));
+  gates.close("lock");
+  const auto yaml = skyd.write_file("held.yaml", held_job());
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(1, {"RUNNING"}));
+  ASSERT_EQ(skyd.sky({"jobs", "cancel", "-y", "1"}).exit_code, 0);
+  // Whatever the job has done by now, the cancel is in the database.
+  EXPECT_EQ(skyd.sql("SELECT cancel_requested_at IS NOT NULL FROM jobs WHERE id = 1"), "t\n");
+  EXPECT_TRUE(skyd.wait_for_status(1, {"CANCELLED"}));
+}
+
+TEST(Lifecycle, ACancelAcceptedBeforeACrashIsCarriedOutAfterTheRestart) {
+  SkydHarness skyd;
+  JobGates gates(skyd.bucket("gate"));
+  gates.close("lock");
+  const auto yaml = skyd.write_file("held.yaml", held_job());
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(1, {"RUNNING"}));
+  // What a skyd killed between answering a cancel and acting on it leaves: the recorded cancel,
+  // the job still RUNNING, its machine still up.
+  skyd.kill();  // its PostgreSQL runs on, to be adopted by the next start
+  skyd.sql("UPDATE jobs SET cancel_requested_at = now() WHERE id = 1");
+  skyd.restart();
+  EXPECT_TRUE(skyd.wait_for_status(1, {"CANCELLED"}));
+  EXPECT_TRUE(skyd.no_machines_left());
+}
+
 }  // namespace
 }  // namespace skyd::testing

@@ -246,6 +246,13 @@ bool SkydHarness::no_machines_left(std::chrono::milliseconds limit) const {
   return true;
 }
 
+std::string SkydHarness::sql(const std::string& query) const {
+  auto rows = run_command({program_on_path("psql"), "-h", state_dir_ + "/postgres", "-U",
+                           "postgres", "-d", "skyd", "-AtF", " ", "-c", query});
+  EXPECT_EQ(rows.exit_code, 0) << query << ": " << rows.err;
+  return rows.out;
+}
+
 std::vector<int> SkydHarness::running_skylets() const {
   // A local machine's skylet carries SKYD_LOCAL_MACHINE and its sandbox under our state dir.
   std::vector<int> pids;

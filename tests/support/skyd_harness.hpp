@@ -67,6 +67,8 @@ class SkydHarness {
 
   const std::string& state_dir() const { return state_dir_; }
   std::string log_file() const { return state_dir_ + "/logs/skyd.log"; }
+  // One query on the embedded database through psql: its rows, fields separated by a space.
+  std::string sql(const std::string& query) const;
   // The embedded PostgreSQL's postmaster, from its postmaster.pid (-1 when there is none).
   int postmaster_pid() const;
   std::string socket() const { return state_dir_ + "/skyd.sock"; }
