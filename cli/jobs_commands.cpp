@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <limits>
@@ -114,11 +115,19 @@ std::string format_duration(double seconds) {
 
 namespace {
 constexpr const char* kQueueUsage =
-    "usage: sky jobs queue [-a|--all] [-s|--skip-finished] [-u|--all-users] [-l|--limit N] [-o "
-    "table|json]\n";
+    "usage: sky jobs queue [-a|--all] [-s|--skip-finished] [-u|--all-users] [-v|--verbose] "
+    "[-l|--limit "
+    "N] [-o table|json]\n";
+
+// The cost ledger's columns (-v): what the runs cost, and what they would have cost on demand.
+std::string dollars(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "$%.4f", value);
+  return text;
+}
 
 std::vector<std::string> task_cells(const Json& job, const Json& task, bool multi, bool all_users,
-                                    double now) {
+                                    bool verbose, double now) {
   const std::string status = text(task, "status");
   const double submitted = number(task, "submitted_at");
   const std::string name = multi ? text(task, "name") : text(job, "name");
@@ -132,6 +141,10 @@ std::vector<std::string> task_cells(const Json& job, const Json& task, bool mult
   cells.push_back(format_duration(number(task, "total_duration")));
   cells.push_back(started < 0 ? "-" : format_duration(number(task, "job_duration")));
   cells.push_back(std::to_string(static_cast<int>(number(task, "recovery_count"))));
+  if (verbose) {
+    cells.push_back(dollars(number(task, "cost_usd")));
+    cells.push_back(dollars(number(task, "on_demand_cost_usd")));
+  }
   const std::string details = text(job, "details");
   cells.push_back(coloured(status) +
                   (status == "PENDING" && !details.empty() ? " (" + details + ")" : ""));
@@ -140,7 +153,7 @@ std::vector<std::string> task_cells(const Json& job, const Json& task, bool mult
 }  // namespace
 
 int jobs_queue_command(const std::vector<std::string>& args, const std::string& socket) {
-  bool all = false, skip_finished = false, all_users = false, json_output = false;
+  bool all = false, skip_finished = false, all_users = false, verbose = false, json_output = false;
   int limit = 50;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& arg = args[i];
@@ -150,6 +163,8 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
       skip_finished = true;
     else if (arg == "-u" || arg == "--all-users")
       all_users = true;
+    else if (arg == "-v" || arg == "--verbose")
+      verbose = true;
     else if ((arg == "-l" || arg == "--limit") && i + 1 < args.size())
       limit = std::atoi(args[++i].c_str());
     else if ((arg == "-o" || arg == "--output") && i + 1 < args.size()) {
@@ -200,23 +215,30 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
   std::vector<std::string> headers = {"ID", "TASK", "NAME"};
   if (all_users) headers.push_back("USER");
   for (const char* header :
-       {"REQUESTED", "SUBMITTED", "TOT. DURATION", "JOB DURATION", "#RECOVERIES", "STATUS"}) {
+       {"REQUESTED", "SUBMITTED", "TOT. DURATION", "JOB DURATION", "#RECOVERIES"}) {
     headers.push_back(header);
   }
+  if (verbose) {
+    headers.push_back("COST");
+    headers.push_back("ON-DEMAND COST");
+  }
+  headers.push_back("STATUS");
   Table table(headers);
   const double now = now_seconds();
   for (const auto& job : jobs) {
     const auto& tasks = *job.find("tasks")->as_array();
     if (tasks.size() == 1) {
-      table.add_row(task_cells(job, tasks.front(), false, all_users, now));
+      table.add_row(task_cells(job, tasks.front(), false, all_users, verbose, now));
       continue;
     }
     // A pipeline: the job's own row, its tasks, then a blank row.
-    double recoveries = 0, job_duration = 0;
+    double recoveries = 0, job_duration = 0, cost = 0, on_demand_cost = 0;
     std::string current;
     for (const auto& task : tasks) {
       recoveries += number(task, "recovery_count");
       job_duration += number(task, "job_duration");
+      cost += number(task, "cost_usd");
+      on_demand_cost += number(task, "on_demand_cost_usd");
       if (current.empty() && text(task, "status") != "SUCCEEDED")
         current = std::to_string(static_cast<int>(number(task, "index")));
     }
@@ -230,10 +252,15 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
     cells.push_back(format_duration((ended < 0 ? now : ended) - number(job, "submitted_at")));
     cells.push_back(format_duration(job_duration));
     cells.push_back(std::to_string(static_cast<int>(recoveries)));
+    if (verbose) {
+      cells.push_back(dollars(cost));
+      cells.push_back(dollars(on_demand_cost));
+    }
     cells.push_back(coloured(status) +
                     (is_terminal(status) || current.empty() ? "" : " (task: " + current + ")"));
     table.add_row(cells);
-    for (const auto& task : tasks) table.add_row(task_cells(job, task, true, all_users, now));
+    for (const auto& task : tasks)
+      table.add_row(task_cells(job, task, true, all_users, verbose, now));
     table.add_row({});
   }
   std::cout << table.render();

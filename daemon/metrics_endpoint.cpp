@@ -28,10 +28,35 @@ Task<http::Response> metrics_response(Controller* controller) {
         jobs.with({std::string(store::to_string(status))})
             .set(found == counts->end() ? 0.0 : static_cast<double>(found->second));
       }
-    } else {
+    }
+    // The cost ledger, summed from the database at each scrape: a gauge, since it is read, not
+    // counted by this process (it starts where the database is after a restart).
+    Result<std::vector<store::MarketCost>> costs =
+        store::make_error(store::StoreErrc::kUnavailable, "the database is away");
+    if (database_up) costs = co_await controller->cost_by_market();
+    if (costs) {
+      auto& spent =
+          registry.gauge("skyd_job_cost_dollars",
+                         "Spent on job runs so far, by market (from the database)", {"market"});
+      auto& on_demand = registry.gauge(
+          "skyd_job_on_demand_equivalent_dollars",
+          "What the same job runs would have cost on demand, by market they ran in", {"market"});
+      for (const char* market : {"spot", "on-demand"}) {
+        double cost = 0;
+        double equivalent = 0;
+        for (const auto& row : *costs) {
+          if (row.market != market) continue;
+          cost = row.cost_usd;
+          equivalent = row.on_demand_cost_usd;
+        }
+        spent.with({market}).set(cost);
+        on_demand.with({market}).set(equivalent);
+      }
+    }
+    if (!counts || !costs) {
       registry
           .counter("skyd_metrics_db_errors_total",
-                   "Scrapes whose job counts could not be read from the database", {})
+                   "Scrapes whose job counts or costs could not be read from the database", {})
           .with()
           .inc();
     }

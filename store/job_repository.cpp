@@ -46,7 +46,8 @@ WITH job AS (
 )
 SELECT id FROM job)";
 
-constexpr const char* kSelectJobs = "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS R"(
+constexpr const char* kSelectJobs = "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS R"(,
+  coalesce(c.cost_usd, 0) AS cost_usd, coalesce(c.on_demand_cost_usd, 0) AS on_demand_cost_usd
 FROM (
   SELECT * FROM jobs
   WHERE ($1::bigint IS NULL OR user_uid = $1::bigint)
@@ -59,6 +60,10 @@ FROM (
   LIMIT $7::integer
 ) j
 JOIN tasks t ON t.job_id = j.id
+LEFT JOIN LATERAL (
+  SELECT sum(cost_usd) AS cost_usd, sum(on_demand_cost_usd) AS on_demand_cost_usd
+  FROM attempt_costs a WHERE a.job_id = t.job_id AND a.task_index = t.task_index
+) c ON true
 ORDER BY j.id DESC, t.task_index)";
 
 constexpr const char* kOpenJobs = "SELECT id FROM jobs WHERE ended_at IS NULL ORDER BY id";
@@ -68,6 +73,9 @@ UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, now())
 WHERE id = $1::bigint AND ended_at IS NULL
 RETURNING id)";
 constexpr const char* kCountByStatus = "SELECT status, count(*) AS n FROM jobs GROUP BY status";
+constexpr const char* kCostByMarket = R"(
+SELECT market, sum(cost_usd) AS cost_usd, sum(on_demand_cost_usd) AS on_demand_cost_usd
+FROM attempt_costs GROUP BY market ORDER BY market)";
 constexpr const char* kEvents = R"(
 SELECT id, job_id, task_index, (extract(epoch FROM at) * 1000000)::bigint AS at_us,
        from_status, to_status, reason, details::text AS details
@@ -234,6 +242,8 @@ std::vector<JobRecord> jobs_from(const QueryResult& rows) {
       jobs.push_back(std::move(job));
     }
     jobs.back().tasks.push_back(task_from(rows, row));
+    jobs.back().tasks.back().cost_usd = rows.float64(row, "cost_usd");
+    jobs.back().tasks.back().on_demand_cost_usd = rows.float64(row, "on_demand_cost_usd");
   }
   return jobs;
 }
@@ -329,6 +339,19 @@ Task<Result<std::map<JobStatus, std::int64_t>>> JobRepository::count_by_status()
       counts[status_of(r.text(row, "status"))] = r.int64(row, "n");
     }
     return counts;
+  });
+}
+
+Task<Result<std::vector<MarketCost>>> JobRepository::cost_by_market() {
+  auto rows = co_await pool_.query(kCostByMarket, Params{});
+  if (!rows) co_return rows.error();
+  co_return decode<std::vector<MarketCost>>(*rows, [](const QueryResult& r) {
+    std::vector<MarketCost> costs;
+    for (std::size_t row = 0; row < r.size(); ++row) {
+      costs.push_back({r.text(row, "market"), r.float64(row, "cost_usd"),
+                       r.float64(row, "on_demand_cost_usd")});
+    }
+    return costs;
   });
 }
 

@@ -62,6 +62,17 @@ struct TaskRecord {
   std::optional<std::string> failure_reason;
   std::vector<int> exit_codes;
   int attempt = 0;
+  // The cost ledger (view attempt_costs; filled by get_job and list_jobs only): what the task's
+  // runs cost, and what they would have cost on demand.
+  double cost_usd = 0;
+  double on_demand_cost_usd = 0;
+};
+
+// Spend per market ("spot", "on-demand") over every run so far (view attempt_costs).
+struct MarketCost {
+  std::string market;
+  double cost_usd = 0;
+  double on_demand_cost_usd = 0;
 };
 
 struct JobRecord {
@@ -137,6 +148,7 @@ class JobRepository {
   // Every job with a task not yet ended, oldest first (reconciliation at start).
   Task<Result<std::vector<JobId>>> open_jobs();
   Task<Result<std::map<JobStatus, std::int64_t>>> count_by_status();
+  Task<Result<std::vector<MarketCost>>> cost_by_market();
   // Records a user's cancel on an open job, before anyone is told it is scheduled; false when the
   // job has already ended.
   Task<Result<bool>> request_cancel(JobId id);

@@ -342,6 +342,10 @@ Task<Result<std::map<store::JobStatus, std::int64_t>>> Controller::count_by_stat
   co_return co_await here().jobs->count_by_status();
 }
 
+Task<Result<std::vector<store::MarketCost>>> Controller::cost_by_market() {
+  co_return co_await here().jobs->cost_by_market();
+}
+
 namespace {
 Task<bool> request_cancel_on(ShardContext* shard, std::int64_t id) {
   auto found = shard->runners.find(id);

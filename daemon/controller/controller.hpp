@@ -66,6 +66,8 @@ class Controller {
   Task<Result<std::vector<store::JobEvent>>> events(store::JobId id);
   // Jobs per status (for /metrics).
   Task<Result<std::map<store::JobStatus, std::int64_t>>> count_by_status();
+  // Spend per market so far, from the cost ledger (for /metrics).
+  Task<Result<std::vector<store::MarketCost>>> cost_by_market();
   Task<Result<CancelOutcome>> cancel(std::vector<store::JobId> ids, Caller caller);
   // Every open job with this name (the caller's own unless privileged), or all of them.
   Task<Result<std::vector<store::JobId>>> open_jobs_named(std::optional<std::string> name,

@@ -65,6 +65,14 @@ Json placement_json(const catalog::Candidate& candidate, const providers::Cluste
   return out;
 }
 
+// What the placement's nodes cost per hour on demand: its own price unless it runs on spot.
+double on_demand_node_price(const catalog::Candidate& candidate) {
+  if (!candidate.use_spot) return candidate.node_price;
+  return catalog::on_demand_price(catalog::Catalog::builtin(), candidate.cloud, candidate.region,
+                                  candidate.instance_type)
+      .value_or(candidate.node_price);
+}
+
 catalog::Candidate candidate_from_json(const Json& json) {
   catalog::Candidate candidate;
   auto text = [&](const char* key) {
@@ -508,6 +516,10 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         details.cluster_name = placement->cluster.name;
         Json where = placement_json(placement->candidate, placement->cluster);
         where.set("launch_token", placement->launch_token);
+        // The cost ledger (view attempt_costs) prices each run from these.
+        where.set("on_demand_node_price", on_demand_node_price(placement->candidate));
+        where.set("launched_at",
+                  std::chrono::duration<double>(placement->launched_at.time_since_epoch()).count());
         details.placement_json = where.dump();
         details.details_json = *details.placement_json;  // where each run was, for the timeline
         co_await move(task, JobStatus::kRunning,
@@ -634,7 +646,8 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
         outcome.kind = LaunchOutcome::Kind::kCancelled;
       } else if (*adopted) {
         outcome.kind = LaunchOutcome::Kind::kLaunched;
-        outcome.placement = Placement{std::move(**adopted), candidate, made_by};
+        outcome.placement =
+            Placement{std::move(**adopted), candidate, made_by, std::chrono::system_clock::now()};
       } else {
         outcome.reason = adopted->error().message();
       }
@@ -705,6 +718,8 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
         co_return outcome;  // no resources for now: the next round tries again
       }
     }
+    // Billing starts when the machines are asked for, not when they answer.
+    const auto called_at = std::chrono::system_clock::now();
     auto tried = co_await try_candidate(index, task, candidate, record.token, resolving, lost);
     if (!tried) {
       outcome.kind = LaunchOutcome::Kind::kCancelled;
@@ -718,7 +733,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
           },
           "launch outcome");
       outcome.kind = LaunchOutcome::Kind::kLaunched;
-      outcome.placement = Placement{std::move(**tried), candidate, record.token};
+      outcome.placement = Placement{std::move(**tried), candidate, record.token, called_at};
       co_return outcome;
     }
     const Error error = tried->error();

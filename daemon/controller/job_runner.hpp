@@ -18,6 +18,7 @@
 #include "reactor/task_group.hpp"
 #include "store/job_repository.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,6 +45,8 @@ class JobRunner {
     providers::Cluster cluster;
     catalog::Candidate candidate;
     std::string launch_token;  // the call that made the cluster (adoption sends it again)
+    // When its launch call was made (the cost ledger bills the run from there).
+    std::chrono::system_clock::time_point launched_at;
   };
   struct LaunchOutcome {
     enum class Kind { kLaunched, kNoResources, kPrecheckFailed, kCancelled };

@@ -69,22 +69,6 @@ Result<std::optional<std::int64_t>> number_param(const http::Request& request,
   return std::optional<std::int64_t>(value);
 }
 
-// $ so far: node price x nodes x hours RUNNING (recovery gaps cost nothing here: the machines
-// were gone). An estimate: it ignores partial hours' billing rules and storage.
-double task_cost(const store::TaskRecord& task, store::TimePoint now) {
-  if (!task.placement_json) return 0;
-  auto placement = parse_json(*task.placement_json);
-  if (!placement) return 0;
-  const Json* price = placement->find("node_price");
-  const Json* nodes = placement->find("nodes");
-  double running = task.job_duration_seconds;
-  if (task.status == store::JobStatus::kRunning && task.last_recovered_at)
-    running += std::chrono::duration<double>(now - *task.last_recovered_at).count();
-  const double node_price = price ? price->as_double().value_or(0) : 0;
-  const double node_count = nodes ? nodes->as_double().value_or(1) : 1;
-  return node_price * node_count * running / 3600.0;
-}
-
 Json where_of(const store::JobEvent& event) {
   auto details = parse_json(event.details_json);
   Json out = Json::object();
@@ -220,19 +204,15 @@ Result<DashboardAddress> parse_dashboard_address(std::string_view text) {
 Json dashboard_job_json(const store::JobRecord& record, const std::vector<store::JobEvent>& events,
                         store::TimePoint now) {
   Json out = job_to_json(record, now);
+  // The job's ledger: its tasks' runs (view attempt_costs).
   double total = 0;
-  if (const Json* tasks = out.find("tasks"); tasks && tasks->as_array()) {
-    Json priced = Json::array();
-    for (std::size_t i = 0; i < tasks->as_array()->size() && i < record.tasks.size(); ++i) {
-      Json task = (*tasks->as_array())[i];
-      const double cost = task_cost(record.tasks[i], now);
-      total += cost;
-      task.set("cost_usd", cost);
-      priced.push_back(std::move(task));
-    }
-    out.set("tasks", std::move(priced));
+  double on_demand = 0;
+  for (const auto& task : record.tasks) {
+    total += task.cost_usd;
+    on_demand += task.on_demand_cost_usd;
   }
   out.set("cost_usd", total);
+  out.set("on_demand_cost_usd", on_demand);
 
   Json timeline = Json::array();
   Json recoveries = Json::array();

@@ -155,4 +155,14 @@ bool Catalog::has_cloud(std::string_view cloud) const {
                      [&](const Offering& o) { return o.cloud == cloud; });
 }
 
+std::optional<double> on_demand_price(const Catalog& catalog, std::string_view cloud,
+                                      std::string_view region, std::string_view instance_type) {
+  for (const auto& offering : catalog.offerings()) {
+    if (offering.cloud == cloud && offering.region == region &&
+        offering.instance_type == instance_type)
+      return offering.price;
+  }
+  return std::nullopt;
+}
+
 }  // namespace skyd::catalog

@@ -56,6 +56,10 @@ class Catalog {
   std::vector<Offering> offerings_;
 };
 
+// The on-demand $/hour of an instance type in a region (what a spot run is compared with).
+std::optional<double> on_demand_price(const Catalog& catalog, std::string_view cloud,
+                                      std::string_view region, std::string_view instance_type);
+
 // The CSV text of the built-in catalog, one entry per cloud (generated at build time).
 struct EmbeddedCsv {
   std::string_view cloud;

@@ -9,21 +9,10 @@
 
 #include <cstdlib>
 #include <regex>
-#include <sstream>
 #include <thread>
 
 namespace skyd::testing {
 namespace {
-
-// The value of one sample line ("name{labels} value"), or -1 when absent.
-double sample(const std::string& exposition, const std::string& series) {
-  std::istringstream lines(exposition);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
 
 // curl from PATH (scripts/install-deps.sh installs it).
 std::string curl_binary() {
@@ -64,15 +53,16 @@ TEST(MetricsEndpoint, ShowAJobsTransitionsLaunchesAndLogBytesAfterARun) {
   auto scraped = curl_unix(skyd.socket(), "/metrics");
   ASSERT_EQ(scraped.exit_code, 0) << scraped.err;
   const std::string& text = scraped.out;
-  EXPECT_EQ(sample(text, R"(skyd_job_transitions_total{to="STARTING"})"), 1) << text;
-  EXPECT_EQ(sample(text, R"(skyd_job_transitions_total{to="RUNNING"})"), 1) << text;
-  EXPECT_EQ(sample(text, R"(skyd_job_transitions_total{to="SUCCEEDED"})"), 1) << text;
-  EXPECT_EQ(sample(text, R"(skyd_jobs{status="SUCCEEDED"})"), 1) << text;
-  EXPECT_EQ(sample(text, R"(skyd_jobs{status="RUNNING"})"), 0) << text;
-  EXPECT_EQ(sample(text, R"(skyd_launch_attempts_total{provider="local",region="local"})"), 1)
+  EXPECT_EQ(metric_sample(text, R"(skyd_job_transitions_total{to="STARTING"})"), 1) << text;
+  EXPECT_EQ(metric_sample(text, R"(skyd_job_transitions_total{to="RUNNING"})"), 1) << text;
+  EXPECT_EQ(metric_sample(text, R"(skyd_job_transitions_total{to="SUCCEEDED"})"), 1) << text;
+  EXPECT_EQ(metric_sample(text, R"(skyd_jobs{status="SUCCEEDED"})"), 1) << text;
+  EXPECT_EQ(metric_sample(text, R"(skyd_jobs{status="RUNNING"})"), 0) << text;
+  EXPECT_EQ(metric_sample(text, R"(skyd_launch_attempts_total{provider="local",region="local"})"),
+            1)
       << text;
-  EXPECT_GE(sample(text, "skyd_log_bytes_total"), 12) << text;  // "hello metrics\n" at least
-  EXPECT_GT(sample(text, "skyd_pg_query_duration_seconds_count"), 0) << text;
+  EXPECT_GE(metric_sample(text, "skyd_log_bytes_total"), 12) << text;  // "hello metrics\n" at least
+  EXPECT_GT(metric_sample(text, "skyd_pg_query_duration_seconds_count"), 0) << text;
   EXPECT_TRUE(contains(text, "# TYPE skyd_reactor_loop_lag_seconds histogram")) << text;
   EXPECT_TRUE(contains(text, "# TYPE skyd_http_client_request_duration_seconds histogram")) << text;
 }
@@ -97,9 +87,9 @@ TEST(MetricsEndpoint, CountRecoveriesByReasonAfterAPreemption) {
   }
   ASSERT_TRUE(recovered) << skyd.job_json(1);
   auto scraped = curl_unix(skyd.socket(), "/metrics");
-  EXPECT_EQ(sample(scraped.out, R"(skyd_job_recoveries_total{reason="preemption"})"), 1)
+  EXPECT_EQ(metric_sample(scraped.out, R"(skyd_job_recoveries_total{reason="preemption"})"), 1)
       << scraped.out;
-  EXPECT_EQ(sample(scraped.out, R"(skyd_job_transitions_total{to="RECOVERING"})"), 1)
+  EXPECT_EQ(metric_sample(scraped.out, R"(skyd_job_transitions_total{to="RECOVERING"})"), 1)
       << scraped.out;
 }
 
@@ -152,7 +142,8 @@ TEST(DashboardRoutes, ServesThePageJobsTimelineCostLogsAndMetricsOnLoopback) {
   EXPECT_TRUE(contains(rest.out, R"("text":"")")) << rest.out;
 
   auto metrics = curl(url + "metrics");
-  EXPECT_EQ(sample(metrics.out, R"(skyd_job_transitions_total{to="SUCCEEDED"})"), 1) << metrics.out;
+  EXPECT_EQ(metric_sample(metrics.out, R"(skyd_job_transitions_total{to="SUCCEEDED"})"), 1)
+      << metrics.out;
 }
 
 }  // namespace

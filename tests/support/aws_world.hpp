@@ -72,6 +72,12 @@ struct AwsWorld {
   SkydHarness skyd;
 };
 
+// The one number a query on skyd's database returns (-1 when it returns nothing).
+inline double sql_number(SkydHarness& skyd, const std::string& query) {
+  const std::string text = skyd.sql(query);
+  return text.empty() ? -1 : std::stod(text);
+}
+
 // Polls `ready` every 50 ms for up to 30 s.
 inline bool wait_for(const std::function<bool()>& ready) {
   for (int i = 0; i < 600; ++i) {

@@ -13,6 +13,15 @@ std::string read_text(const std::string& path) {
   return read_small_file(path);
 }
 
+double metric_sample(const std::string& exposition, const std::string& series) {
+  std::istringstream lines(exposition);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
 TempDir::TempDir() {
   char pattern[] = "/tmp/skyd-t.XXXXXX";
   if (!::mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");

@@ -36,6 +36,9 @@ inline bool contains(const std::string& text, const std::string& part) {
 // A whole (small) file as text; empty when it is missing.
 std::string read_text(const std::string& path);
 
+// The value of one sample line ("name{labels} value") of a /metrics page, or -1 when absent.
+double metric_sample(const std::string& exposition, const std::string& series);
+
 // A fresh directory under /tmp with a short path (Unix socket paths must stay under 108 bytes),
 // removed with everything in it when the object goes.
 class TempDir {

@@ -79,13 +79,15 @@ async function drawJob(id) {
   $('#job-meta').textContent = `by ${job.user}, submitted ${time(job.submitted_at)}` +
     (job.failure_reason ? ` — ${job.failure_reason}` : '');
   $('#job-cost').textContent = '$' + job.cost_usd.toFixed(4);
+  $('#job-on-demand-cost').textContent = '$' + job.on_demand_cost_usd.toFixed(4);
   $('#tasks tbody').replaceChildren(...job.tasks.map((task) => el('tr', {},
     el('td', {}, task.index), el('td', {}, task.name), statusCell(task.status),
     el('td', {}, task.resources),
     el('td', {}, task.placement ? `${place(task.placement)} ${task.placement.instance_type || ''}` +
       (task.placement.use_spot ? ' (spot)' : '') : '-'),
     el('td', {}, duration(task.job_duration)), el('td', {}, task.recovery_count),
-    el('td', {}, '$' + task.cost_usd.toFixed(4)))));
+    el('td', {}, '$' + task.cost_usd.toFixed(4)),
+    el('td', {}, '$' + task.on_demand_cost_usd.toFixed(4)))));
   $('#recoveries tbody').replaceChildren(...job.recoveries.map((r) => el('tr', {},
     el('td', {}, r.task), el('td', {}, time(r.at)), el('td', {}, r.reason),
     el('td', {}, place(r.from)), el('td', {}, place(r.to)),
