@@ -1,6 +1,7 @@
 #include "daemon/controller/job_runner.hpp"
 
 #include "daemon/controller/admission.hpp"
+#include "daemon/controller/deadline_plan.hpp"
 #include "daemon/controller/failover.hpp"
 #include "daemon/controller/job_files.hpp"
 #include "reactor/shard_pool.hpp"
@@ -478,7 +479,13 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
           keep_predecessor(index, std::move(*placement), task.attempt - 1, Clock::now());
           placement.reset();
         }
-        auto outcome = co_await launch(index, task, preference);
+        const bool has_deadline = deadline_spec(index) != nullptr;
+        LaunchOutcome outcome;
+        if (has_deadline) {
+          outcome = co_await launch_for_deadline(index, task, preference);
+        } else {
+          outcome = co_await launch(index, task, preference, std::nullopt);
+        }
         preference.avoid_regions.clear();
         if (preferred_rounds_left > 0 && --preferred_rounds_left == 0)
           preference.prefer_region.reset();
@@ -488,9 +495,19 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
           co_await move(task, JobStatus::kFailedPrechecks, outcome.reason);
           break;
         }
+        if (outcome.kind == LaunchOutcome::Kind::kWait) {
+          co_await move(task, JobStatus::kPending, outcome.reason);
+          co_await wait_tick();
+          break;
+        }
         if (outcome.kind == LaunchOutcome::Kind::kNoResources) {
           co_await move(task, JobStatus::kPending, "no resources: " + outcome.reason);
-          co_await wait_backoff(backoff);
+          // The deadline policy's guarantee holds when it is asked at least every tick.
+          if (has_deadline) {
+            co_await wait_tick();
+          } else {
+            co_await wait_backoff(backoff);
+          }
           break;
         }
         placement = std::move(outcome.placement);
@@ -520,17 +537,21 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         where.set("on_demand_node_price", on_demand_node_price(placement->candidate));
         where.set("launched_at",
                   std::chrono::duration<double>(placement->launched_at.time_since_epoch()).count());
+        std::string running =
+            "running on " + placement->cluster.cloud + "/" + placement->cluster.zone;
+        if (!outcome.deadline_reason.empty()) {
+          where.set("deadline", outcome.deadline_reason);
+          running += "; " + outcome.deadline_reason;
+        }
         details.placement_json = where.dump();
         details.details_json = *details.placement_json;  // where each run was, for the timeline
-        co_await move(task, JobStatus::kRunning,
-                      "running on " + placement->cluster.cloud + "/" + placement->cluster.zone,
-                      details);
+        co_await move(task, JobStatus::kRunning, std::move(running), details);
         break;
       }
       case JobStatus::kRunning: {
         if (!placement) {
           // skyd restarted: adopt the machines if they are all still there, or recover.
-          auto adopted = co_await launch(index, task, RecoveryPreference{});
+          auto adopted = co_await launch(index, task, RecoveryPreference{}, std::nullopt);
           if (adopted.kind != LaunchOutcome::Kind::kLaunched) {
             if (adopted.kind == LaunchOutcome::Kind::kCancelled) break;
             co_await move(task, JobStatus::kRecovering, "machines lost while skyd was down");
@@ -630,7 +651,8 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
 }
 
 Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRecord& task,
-                                                 RecoveryPreference preference) {
+                                                 RecoveryPreference preference,
+                                                 std::optional<bool> spot) {
   LaunchOutcome outcome;
   if (task.status == JobStatus::kRunning && task.placement_json) {
     // skyd restarted: the machines that run the task, adopted through the token that made them.
@@ -655,8 +677,11 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
     }
   }
   const spec::Task& spec = pipeline_.tasks[index];
-  auto planned =
-      plan_candidates(catalog::Catalog::builtin(), spec::to_plan_request(spec), preference);
+  catalog::PlanRequest request = spec::to_plan_request(spec);
+  if (spot) {
+    for (auto& option : request.options) option.use_spot = *spot;
+  }
+  auto planned = plan_candidates(catalog::Catalog::builtin(), request, preference);
   if (!planned) {
     outcome.kind = LaunchOutcome::Kind::kPrecheckFailed;
     outcome.reason = planned.error().message();
@@ -769,6 +794,99 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
   outcome.kind =
       capacity_problem ? LaunchOutcome::Kind::kNoResources : LaunchOutcome::Kind::kPrecheckFailed;
   outcome.reason = capacity_problem ? reason : "no allowed cloud can be used: " + reason;
+  co_return outcome;
+}
+
+const spec::DeadlineSpec* JobRunner::deadline_spec(int index) const {
+  // Like the other recovery settings, the first candidate's job_recovery is the task's.
+  const auto& candidates = pipeline_.tasks[index].resources.candidates;
+  if (candidates.empty() || !candidates.front().job_recovery) return nullptr;
+  const auto& deadline = candidates.front().job_recovery->deadline;
+  return deadline ? &*deadline : nullptr;
+}
+
+Duration JobRunner::deadline_tick() const {
+  return options_.launch_backoff.initial;
+}
+
+Task<bool> JobRunner::wait_tick() {
+  asio::steady_timer timer(shard_.executor, deadline_tick());
+  auto outcome = co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) || cancel_.wait());
+  co_return outcome.index() == 0;
+}
+
+Task<policy::DeadlineDecision> JobRunner::ask_deadline_policy(int index,
+                                                              const store::TaskRecord& task,
+                                                              bool spot_available) {
+  const spec::DeadlineSpec& spec = *deadline_spec(index);
+  // Progress is read from the transition log, so a restarted skyd resumes the same plan.
+  std::vector<store::JobEvent> events;
+  auto loaded = co_await until_stored([&] { return shard_.jobs->events(id_); }, "job events");
+  if (loaded) events = std::move(*loaded);
+  std::optional<bool> last_market_spot;
+  if (task.placement_json) {
+    if (auto placement = parse_json(*task.placement_json)) {
+      if (const Json* spot = placement->find("use_spot")) last_market_spot = spot->as_bool();
+    }
+  }
+  using std::chrono::floor;
+  using std::chrono::seconds;
+  DeadlineSituation situation;
+  situation.submitted_at = floor<seconds>(job_.submitted_at);
+  situation.now = floor<seconds>(std::chrono::system_clock::now());
+  situation.progress =
+      progress_of(run_stretches(events, index), spec.restart_overhead, situation.now);
+  situation.holding = holding_when_placing(last_market_spot);
+  situation.spot_available = spot_available;
+  situation.tick = std::chrono::ceil<seconds>(deadline_tick());
+  co_return policy::decide_deadline(deadline_inputs(spec, situation));
+}
+
+void JobRunner::record_deadline_decision(int index, const policy::DeadlineDecision& decision) {
+  const std::string reason = policy::describe(decision);
+  logger("controller")
+      ->info("deadline decision job={} task={} placement={} rule={} reason=\"{}\"", id_.value,
+             index, policy::to_string(decision.placement), policy::to_string(decision.rule),
+             reason);
+  logs_.record("task " + std::to_string(index) + ": deadline policy: " + reason);
+}
+
+Task<JobRunner::LaunchOutcome> JobRunner::launch_for_deadline(int index,
+                                                              const store::TaskRecord& task,
+                                                              RecoveryPreference preference) {
+  auto decision = co_await ask_deadline_policy(index, task, true);
+  std::string spot_refused;
+  if (decision.placement == policy::Placement::kSpot) {
+    // A task whose shape no zone sells as spot learns it from the optimizer, not from a launch.
+    catalog::PlanRequest spot_request = spec::to_plan_request(pipeline_.tasks[index]);
+    for (auto& option : spot_request.options) option.use_spot = true;
+    auto sold = plan_candidates(catalog::Catalog::builtin(), spot_request, preference);
+    if (sold) {
+      logs_.record("task " + std::to_string(index) +
+                   ": deadline policy: would take spot if there is any; asking for it");
+      auto outcome = co_await launch(index, task, preference, true);
+      if (outcome.kind != LaunchOutcome::Kind::kNoResources) {
+        if (outcome.kind == LaunchOutcome::Kind::kLaunched)
+          record_deadline_decision(index, decision);
+        outcome.deadline_reason = policy::describe(decision);
+        co_return outcome;
+      }
+      spot_refused = "no spot capacity: " + outcome.reason;
+    } else {
+      spot_refused = "no spot offering: " + sold.error().message();
+    }
+    decision = co_await ask_deadline_policy(index, task, false);
+  }
+  record_deadline_decision(index, decision);
+  const std::string reason = policy::describe(decision);
+  if (decision.placement == policy::Placement::kWait) {
+    LaunchOutcome waiting;
+    waiting.kind = LaunchOutcome::Kind::kWait;
+    waiting.reason = reason + (spot_refused.empty() ? "" : " (" + spot_refused + ")");
+    co_return waiting;
+  }
+  auto outcome = co_await launch(index, task, preference, false);
+  outcome.deadline_reason = reason;
   co_return outcome;
 }
 

@@ -12,6 +12,7 @@
 #include "daemon/controller/job_logs.hpp"
 #include "daemon/controller/shard_context.hpp"
 #include "daemon/spec/task.hpp"
+#include "policy/deadline_policy.hpp"
 #include "providers/catalog/optimizer.hpp"
 #include "reactor/event.hpp"
 #include "reactor/identity.hpp"
@@ -49,10 +50,12 @@ class JobRunner {
     std::chrono::system_clock::time_point launched_at;
   };
   struct LaunchOutcome {
-    enum class Kind { kLaunched, kNoResources, kPrecheckFailed, kCancelled };
+    // kWait: the deadline policy chose to wait for spot rather than pay for on-demand.
+    enum class Kind { kLaunched, kNoResources, kPrecheckFailed, kCancelled, kWait };
     Kind kind = Kind::kNoResources;
     std::optional<Placement> placement;
     std::string reason;
+    std::string deadline_reason;  // a DEADLINE task: why the policy chose this market
   };
   struct MonitorOutcome {
     enum class Kind { kSucceeded, kUserFailure, kNodeLost, kPreempted, kCancelled };
@@ -108,8 +111,23 @@ class JobRunner {
   // slow) are retried with backoff, others returned. `what` names the call in the log.
   template <typename Call>
   auto until_stored(Call call, std::string_view what) -> decltype(call());
+  // One launch round over the optimizer's candidates; `spot` restricts them to one market
+  // (nothing: as the task asks).
   Task<LaunchOutcome> launch(int index, const store::TaskRecord& task,
-                             RecoveryPreference preference);
+                             RecoveryPreference preference, std::optional<bool> spot);
+  // A DEADLINE task's launch: the policy chooses spot, on-demand or waiting. Whether spot can be
+  // had is learnt only by asking for it: the policy is asked as if it could, and when it would
+  // take spot a spot round finds out; when that round finds none it is asked again knowing so.
+  Task<LaunchOutcome> launch_for_deadline(int index, const store::TaskRecord& task,
+                                          RecoveryPreference preference);
+  Task<policy::DeadlineDecision> ask_deadline_policy(int index, const store::TaskRecord& task,
+                                                     bool spot_available);
+  void record_deadline_decision(int index, const policy::DeadlineDecision& decision);
+  // The task's `job_recovery` deadline, or null when it has none.
+  const spec::DeadlineSpec* deadline_spec(int index) const;
+  // How often a DEADLINE task waiting for spot asks again (the launch backoff's first delay).
+  Duration deadline_tick() const;
+  Task<bool> wait_tick();
   // One create call on one candidate (after its launch slot); nothing when cancelled.
   Task<std::optional<Result<providers::Cluster>>> try_candidate(
       int index, const store::TaskRecord& task, catalog::Candidate candidate, std::string token,

@@ -1,5 +1,6 @@
 #include "daemon/spec/parser.hpp"
 
+#include "daemon/spec/deadline_text.hpp"
 #include "daemon/spec/spec_error.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "providers/catalog/suggest.hpp"
@@ -118,8 +119,21 @@ const std::vector<std::string> kUnsupportedResourceKeys = {
 const std::vector<std::string> kStorageKeys = {"name", "source", "store", "mode", "persistent"};
 const std::vector<std::string> kUnsupportedStorageKeys = {"type", "config", "_force_delete",
                                                           "_is_sky_managed", "_bucket_sub_path"};
-const std::vector<std::string> kRecoveryKeys = {"strategy", "max_restarts_on_errors",
-                                                "recover_on_exit_codes"};
+const std::vector<std::string> kRecoveryKeys = {
+    "strategy", "max_restarts_on_errors", "recover_on_exit_codes", "deadline",
+    "work",     "restart_overhead",       "deadline_policy"};
+// Read only with `strategy: DEADLINE`.
+const std::vector<std::string> kDeadlineKeys = {"deadline", "work", "restart_overhead",
+                                                "deadline_policy"};
+
+// Why a candidate cannot run a DEADLINE job as written, or "".
+std::string deadline_market_problem(const Resources& resources) {
+  const bool deadline = resources.job_recovery && resources.job_recovery->deadline;
+  if (!deadline || resources.use_spot.value_or(true)) return "";
+  return "`use_spot: false` cannot be combined with job_recovery strategy DEADLINE, which "
+         "chooses between spot and on-demand itself; remove use_spot (or use "
+         "deadline_policy: on_demand)";
+}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -427,6 +441,9 @@ class Parser {
   int parse_disk_size(const YAML::Node& node, const std::string& path) const;
   std::optional<JobRecovery> parse_job_recovery(const YAML::Node& node,
                                                 const std::string& path) const;
+  DeadlineSpec parse_deadline(const YAML::Node& node, const std::string& path) const;
+  std::chrono::seconds duration_field(const YAML::Node& node, const std::string& path,
+                                      bool zero_allowed) const;
   std::optional<ImageId> parse_image_id(const YAML::Node& node, const std::string& path) const;
 
   std::string source_;
@@ -882,6 +899,8 @@ ResourceSet Parser::parse_resources(const YAML::Node& node, const std::string& p
   if (set.candidates.size() == 1) set.ordered = false;
   // Names are checked against the catalog here, where the file position is still known.
   for (std::size_t i = 0; i < set.candidates.size(); ++i) {
+    if (const std::string problem = deadline_market_problem(set.candidates[i]); !problem.empty())
+      fail(SpecErrc::kInvalid, node, set.origins[i] + ".use_spot", problem);
     if (auto valid = catalog::validate_request(catalog::Catalog::builtin(),
                                                to_resource_request(set.candidates[i]));
         !valid) {
@@ -1220,12 +1239,18 @@ std::optional<JobRecovery> Parser::parse_job_recovery(const YAML::Node& node,
       recovery.strategy = RecoveryStrategy::kEagerNextRegion;
     } else if (upper == "FAILOVER") {
       recovery.strategy = RecoveryStrategy::kFailover;
+    } else if (upper == "DEADLINE") {
+      recovery.strategy = RecoveryStrategy::kDeadline;
     } else {
-      fail(SpecErrc::kInvalid, at, at_path, "expected EAGER_NEXT_REGION or FAILOVER");
+      fail(SpecErrc::kInvalid, at, at_path, "expected EAGER_NEXT_REGION, FAILOVER or DEADLINE");
     }
   };
   if (node.IsScalar()) {
     strategy(node, path);
+    if (recovery.strategy == RecoveryStrategy::kDeadline) {
+      fail(SpecErrc::kMissingValue, node, path,
+           "strategy DEADLINE needs a mapping {strategy: DEADLINE, deadline, work}");
+    }
     return recovery;
   }
   require_map(node, path,
@@ -1253,7 +1278,82 @@ std::optional<JobRecovery> Parser::parse_job_recovery(const YAML::Node& node,
           static_cast<int>(int_value(value, codes_path, 0, 255)));
     }
   }
+  if (recovery.strategy == RecoveryStrategy::kDeadline) {
+    recovery.deadline = parse_deadline(node, path);
+  } else {
+    for (const auto& key : kDeadlineKeys) {
+      if (const YAML::Node value = node[key]; value && !value.IsNull()) {
+        fail(SpecErrc::kInvalid, value, child_path(path, key),
+             "`" + key + "` is read only with `strategy: DEADLINE`");
+      }
+    }
+  }
   return recovery;
+}
+
+std::chrono::seconds Parser::duration_field(const YAML::Node& node, const std::string& path,
+                                            bool zero_allowed) const {
+  std::optional<std::chrono::seconds> duration;
+  if (node.IsScalar()) duration = parse_duration_text(node.Scalar());
+  if (!duration || (!zero_allowed && duration->count() == 0)) {
+    fail(SpecErrc::kInvalid, node, path,
+         std::string("expected a duration like 36h, 1h30m, 10m or 45s") +
+             (zero_allowed ? "" : ", more than 0s"));
+  }
+  return *duration;
+}
+
+DeadlineSpec Parser::parse_deadline(const YAML::Node& node, const std::string& path) const {
+  DeadlineSpec deadline;
+  auto required = [&](const char* key) {
+    const YAML::Node value = node[key];
+    if (!value || value.IsNull()) {
+      fail(SpecErrc::kMissingValue, value ? position_of(node, key) : node, child_path(path, key),
+           std::string("strategy DEADLINE needs `") + key + "`" +
+               (std::string_view(key) == "deadline"
+                    ? ": an instant (2026-12-24T12:00:00Z) or a time after submission (36h)"
+                    : ": the run time the task needs (24h)"));
+    }
+    return value;
+  };
+  const YAML::Node by = required("deadline");
+  const std::string by_path = child_path(path, "deadline");
+  const std::string by_text = string_value(by, by_path);
+  if (looks_like_instant(by_text)) {
+    deadline.at = parse_instant_text(by_text);
+    if (!deadline.at) {
+      fail(SpecErrc::kInvalid, by, by_path,
+           "expected an RFC 3339 time with its zone, like 2026-12-24T12:00:00Z or "
+           "2026-12-24T13:00+01:00");
+    }
+  } else {
+    deadline.after_submission = duration_field(by, by_path, false);
+  }
+  const YAML::Node work = required("work");
+  deadline.work = duration_field(work, child_path(path, "work"), false);
+  if (deadline.after_submission && deadline.work > *deadline.after_submission) {
+    fail(SpecErrc::kInvalid, work, child_path(path, "work"),
+         format_duration_text(deadline.work) + " of work cannot finish within the deadline, " +
+             format_duration_text(*deadline.after_submission) + " after submission");
+  }
+  if (const YAML::Node value = node["restart_overhead"]; value && !value.IsNull()) {
+    deadline.restart_overhead = duration_field(value, child_path(path, "restart_overhead"), true);
+  }
+  if (const YAML::Node value = node["deadline_policy"]; value && !value.IsNull()) {
+    const std::string policy_path = child_path(path, "deadline_policy");
+    const std::string text = lower(string_value(value, policy_path));
+    if (text == "uniform_progress") {
+      deadline.policy = DeadlinePolicy::kUniformProgress;
+    } else if (text == "greedy") {
+      deadline.policy = DeadlinePolicy::kGreedy;
+    } else if (text == "on_demand") {
+      deadline.policy = DeadlinePolicy::kOnDemand;
+    } else {
+      fail(SpecErrc::kInvalid, value, policy_path,
+           "expected uniform_progress, greedy or on_demand");
+    }
+  }
+  return deadline;
 }
 
 std::optional<ImageId> Parser::parse_image_id(const YAML::Node& node,
@@ -1370,6 +1470,8 @@ Result<void> apply_overrides(Task& task, const TaskOverrides& overrides) {
       auto valid = catalog::validate_request(catalog::Catalog::builtin(),
                                              to_resource_request(set.candidates[i]));
       if (!valid) throw Failure{SpecErrc::kInvalid, set.origins[i] + ": " + valid.error().detail};
+      if (const std::string problem = deadline_market_problem(set.candidates[i]); !problem.empty())
+        throw Failure{SpecErrc::kInvalid, set.origins[i] + ".use_spot: " + problem};
       unique.candidates.push_back(set.candidates[i]);
       unique.origins.push_back(set.origins[i]);
     }

@@ -8,6 +8,20 @@ std::string_view to_string(RecoveryStrategy strategy) {
       return "EAGER_NEXT_REGION";
     case RecoveryStrategy::kFailover:
       return "FAILOVER";
+    case RecoveryStrategy::kDeadline:
+      return "DEADLINE";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(DeadlinePolicy policy) {
+  switch (policy) {
+    case DeadlinePolicy::kUniformProgress:
+      return "uniform_progress";
+    case DeadlinePolicy::kGreedy:
+      return "greedy";
+    case DeadlinePolicy::kOnDemand:
+      return "on_demand";
   }
   return "unknown";
 }

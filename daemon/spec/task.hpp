@@ -6,6 +6,7 @@
 #include "providers/catalog/optimizer.hpp"
 #include "reactor/json.hpp"
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -14,13 +15,37 @@
 
 namespace skyd::spec {
 
-enum class RecoveryStrategy { kEagerNextRegion, kFailover };
+// kDeadline: the job says how long it needs and by when, and the deadline policy chooses spot,
+// on-demand or waiting at every placement (docs/deadline-policy.md); regions as
+// kEagerNextRegion.
+enum class RecoveryStrategy { kEagerNextRegion, kFailover, kDeadline };
 std::string_view to_string(RecoveryStrategy strategy);
+
+// How a DEADLINE job weighs spot against on-demand (the names users write: uniform_progress,
+// greedy, on_demand).
+enum class DeadlinePolicy { kUniformProgress, kGreedy, kOnDemand };
+std::string_view to_string(DeadlinePolicy policy);
+
+// `job_recovery` of a DEADLINE job.
+struct DeadlineSpec {
+  // By when: an instant, or a time after the job's submission (exactly one is set).
+  std::optional<std::chrono::sys_seconds> at;
+  std::optional<std::chrono::seconds> after_submission;
+  std::chrono::seconds work{0};  // run time the task needs from start to end
+  // From losing a machine to progress again: launch, setup, and work redone since the task's
+  // last checkpoint.
+  std::chrono::seconds restart_overhead = kDefaultRestartOverhead;
+  DeadlinePolicy policy = DeadlinePolicy::kUniformProgress;
+
+  static constexpr std::chrono::seconds kDefaultRestartOverhead = std::chrono::minutes(10);
+  friend bool operator==(const DeadlineSpec&, const DeadlineSpec&) = default;
+};
 
 struct JobRecovery {
   RecoveryStrategy strategy = RecoveryStrategy::kEagerNextRegion;
   int max_restarts_on_errors = 0;
   std::vector<int> recover_on_exit_codes;
+  std::optional<DeadlineSpec> deadline;  // set exactly when strategy is kDeadline
 
   friend bool operator==(const JobRecovery&, const JobRecovery&) = default;
 };

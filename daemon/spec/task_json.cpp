@@ -1,5 +1,7 @@
 #include "daemon/spec/task_json.hpp"
 
+#include "daemon/spec/deadline_text.hpp"
+
 namespace skyd::spec {
 namespace {
 
@@ -10,6 +12,14 @@ Json job_recovery_json(const JobRecovery& recovery) {
   Json codes = Json::array();
   for (int code : recovery.recover_on_exit_codes) codes.push_back(code);
   json.set("recover_on_exit_codes", std::move(codes));
+  if (const auto& deadline = recovery.deadline) {
+    // As the user writes them: the same parser reads them back in skyd.
+    json.set("deadline", deadline->at ? format_instant_text(*deadline->at)
+                                      : format_duration_text(*deadline->after_submission));
+    json.set("work", format_duration_text(deadline->work));
+    json.set("restart_overhead", format_duration_text(deadline->restart_overhead));
+    json.set("deadline_policy", to_string(deadline->policy));
+  }
   return json;
 }
 

@@ -531,7 +531,7 @@ resources:
   EXPECT_EQ(r.job_recovery->max_restarts_on_errors, 3);
   EXPECT_EQ(r.job_recovery->recover_on_exit_codes, (std::vector<int>{33, 34}));
   EXPECT_CONTAINS(parse_error("resources:\n  job_recovery: sometimes\n").detail,
-                  "expected EAGER_NEXT_REGION or FAILOVER");
+                  "expected EAGER_NEXT_REGION, FAILOVER or DEADLINE");
   EXPECT_CONTAINS(
       parse_error("resources:\n  job_recovery: {recover_on_exit_codes: [1, 1]}\n").detail,
       "duplicate exit code");
