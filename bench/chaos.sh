@@ -428,8 +428,10 @@ while :; do
       [ "$action" != none ] && action_at[$i]=$(( $(now_ms) + delay ))
     fi
     next=$((next + 1))
-    continue
+    now=$(now_ms)
   fi
+  # Due actions run between submissions, not only once the submissions stop: a spot job's
+  # preemption is due early in its first run.
   for i in "${!action_at[@]}"; do
     [ "$now" -ge "${action_at[$i]}" ] || continue
     read -r _ _ _ action _ <<<"${plan[$((i - 1))]}"
@@ -560,6 +562,11 @@ crashes=$(grep -c '^term-exit-' "$dir/events")
 [ "$crashes" = 0 ] || fail "$crashes SIGTERMs did not end in a clean exit: $(grep '^term-exit-' "$dir/events" | sort | uniq -c | tr '\n' ' ')"
 ! grep -q unrecovered "$dir/events" ||
   fail "skyd did not come back after: $(grep unrecovered "$dir/events" | sort | uniq -c | tr '\n' ' ')"
+
+# A run whose preemptions all came too late proves nothing about recovery.
+spot_jobs=$(grep -c -E '^[0-9]+ (aws-spot|local-spot) ' "$dir/plan")
+[ "$spot_jobs" = 0 ] || [ $((preempts + cloud_preempts)) -gt 0 ] ||
+  fail "none of the $spot_jobs spot jobs was preempted ($missed had ended before their turn)"
 
 # ---- the summary ----------------------------------------------------------------------------
 wall=$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.0f", e - s }')
