@@ -133,7 +133,8 @@ std::string format_instant_text(std::chrono::sys_seconds instant) {
   const auto day = floor<days>(instant);
   const year_month_day date(day);
   const hh_mm_ss<seconds> time(instant - day);
-  char out[32];
+  // Room for the widest values the types allow, so the compiler can prove nothing is cut.
+  char out[96];
   std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ",
                 static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
                 static_cast<unsigned>(date.day()), static_cast<long long>(time.hours().count()),
