@@ -1130,9 +1130,13 @@ std::vector<catalog::AcceleratorRequest> Parser::parse_accelerators(const YAML::
                                                                     bool& listed) const {
   std::vector<catalog::AcceleratorRequest> result;
   auto add = [&](catalog::AcceleratorRequest accelerator, const YAML::Node& at) {
-    if (std::any_of(result.begin(), result.end(),
-                    [&](auto& a) { return a.name == accelerator.name; })) {
-      fail(SpecErrc::kInvalid, at, path, "accelerator " + accelerator.name + " is listed twice");
+    // One accelerator at several counts ({A100:4, A100:8}) is several choices; only the same
+    // choice twice is a mistake.
+    if (std::any_of(result.begin(), result.end(), [&](auto& a) {
+          return a.name == accelerator.name && a.count == accelerator.count;
+        })) {
+      fail(SpecErrc::kInvalid, at, path,
+           "accelerator " + catalog::to_string(accelerator) + " is listed twice");
     }
     result.push_back(std::move(accelerator));
   };

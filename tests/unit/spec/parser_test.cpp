@@ -440,6 +440,22 @@ TEST(Parser, AcceleratorYamlSetIsUnordered) {
   EXPECT_EQ(set.candidates[0].accelerator, (catalog::AcceleratorRequest{"V100", 1}));
 }
 
+TEST(Parser, OneAcceleratorAtSeveralCountsIsSeveralChoices) {
+  auto set = task_ok("resources:\n  accelerators: {A100:4, A100:8}\n").resources;
+  ASSERT_EQ(set.candidates.size(), 2u);
+  EXPECT_EQ(set.candidates[0].accelerator, (catalog::AcceleratorRequest{"A100", 4}));
+  EXPECT_EQ(set.candidates[1].accelerator, (catalog::AcceleratorRequest{"A100", 8}));
+  auto listed = task_ok("resources:\n  accelerators: [A100:8, A100:4]\n").resources;
+  ASSERT_EQ(listed.candidates.size(), 2u);
+  EXPECT_TRUE(listed.ordered);
+}
+
+TEST(Parser, TheSameAcceleratorChoiceTwiceIsRefused) {
+  auto error = parse_error("resources:\n  accelerators: [A100:4, a100:4]\n");
+  EXPECT_NE(error.message().find("accelerator A100:4 is listed twice"), std::string::npos)
+      << error.message();
+}
+
 TEST(Parser, AcceleratorListIsOrdered) {
   auto set = task_ok("resources:\n  accelerators: [A100:1, V100:1]\n").resources;
   ASSERT_EQ(set.candidates.size(), 2u);
