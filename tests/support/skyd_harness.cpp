@@ -23,6 +23,25 @@
 namespace skyd::testing {
 namespace fs = std::filesystem;
 
+namespace {
+
+// The process groups the local machines' skylets started for their tasks (each sandbox's
+// work/pgids): they live in sessions of their own, so killing a skylet does not end them.
+void kill_task_groups(const std::string& clusters_dir) {
+  std::error_code ec;
+  for (const auto& cluster : fs::directory_iterator(clusters_dir, ec)) {
+    for (const auto& node : fs::directory_iterator(cluster.path(), ec)) {
+      std::ifstream groups(node.path() / "work" / "pgids");
+      pid_t group = 0;
+      while (groups >> group) {
+        if (group > 1) ::kill(-group, SIGKILL);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 SkydHarness::SkydHarness(std::map<std::string, std::string> settings, Environment environment)
     : environment_(std::move(environment.variables)) {
   // 0755 so the embedded PostgreSQL (run as `postgres` when the tests are root) keeps its data
@@ -53,7 +72,9 @@ SkydHarness::~SkydHarness() {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     stop();
   }
+  // After a crash of skyd nothing stopped the machines: the test does, tasks included.
   for (int pid : running_skylets()) ::kill(pid, SIGKILL);
+  kill_task_groups(state_dir_ + "/local/clusters");
   // A skyd that crashed leaves its PostgreSQL running; its data directory goes with the test.
   if (const int postmaster = postmaster_pid(); process_alive(postmaster))
     ::kill(postmaster, SIGQUIT);
