@@ -26,11 +26,6 @@ std::size_t mount_index(const spec::Task& task, const std::string& destination) 
   return task.file_mounts.size();
 }
 
-// Runs blocking filesystem work off the shard; an empty string is success.
-Task<std::string> off_shard(std::function<std::string()> work) {
-  co_return co_await run_blocking<std::string>(std::move(work));
-}
-
 }  // namespace
 
 std::string snapshot_workdir(const std::string& snapshot, int task) {
@@ -71,7 +66,7 @@ Task<Result<void>> materialize_uploads(UploadStore& store, UserIdentity owner,
       if (!hand_over(unpack_dir, owner)) return "cannot give " + unpack_dir + " to its owner";
       return std::string();
     };
-    if (auto failed = co_await off_shard(std::move(prepare)); !failed.empty())
+    if (auto failed = co_await run_blocking<std::string>(std::move(prepare)); !failed.empty())
       co_return invalid_argument(failed);
 
     // tar reads the archive from stdin (an fd skyd opened) and writes where it starts: neither
@@ -105,7 +100,7 @@ Task<Result<void>> materialize_uploads(UploadStore& store, UserIdentity owner,
         fs::remove_all(unpack_dir, ec);
         return std::string();
       };
-      if (auto failed = co_await off_shard(std::move(place)); !failed.empty())
+      if (auto failed = co_await run_blocking<std::string>(std::move(place)); !failed.empty())
         co_return invalid_argument(failed);
     }
   }

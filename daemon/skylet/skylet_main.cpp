@@ -9,7 +9,6 @@
 #include "reactor/signals.hpp"
 #include "reactor/small_files.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -51,14 +50,6 @@ std::string read_file(const std::string& path) {
   std::string text = skyd::read_small_file(path);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
-}
-
-bool write_pid_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  const std::string pid = std::to_string(::getpid());
-  const bool written = ::write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
-  return ::close(fd) == 0 && written;
 }
 
 int fail(const std::string& message) {
@@ -133,7 +124,8 @@ int main(int argc, char** argv) {
     return fail("--token-file and --work-dir are required");
   if (!flags.pid_file.empty()) {
     // First: a starter killed before it recorded this process still finds it through the file.
-    if (!write_pid_file(flags.pid_file)) return fail("cannot write " + flags.pid_file);
+    if (auto written = write_small_file(flags.pid_file, std::to_string(::getpid())); !written)
+      return fail("cannot write " + flags.pid_file + ": " + written.error().message());
   }
   if (!flags.binds.empty() && flags.private_root.empty())
     return fail("--bind needs --private-root");

@@ -126,13 +126,18 @@ TEST(Lifecycle, WhatWasLoggedBeforeACrashIsInTheLogFile) {
   EXPECT_TRUE(contains(log, "preempting cluster=noticed-1")) << log;
 }
 
+// Job 1, RUNNING and held there by the closed gate until the test opens it.
+bool launch_held_job(SkydHarness& skyd, JobGates& gates) {
+  gates.close("lock");
+  const auto yaml = skyd.write_file("held.yaml", held_job());
+  return skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code == 0 &&
+         skyd.wait_for_status(1, {"RUNNING"});
+}
+
 TEST(Lifecycle, ACancelIsWrittenBeforeItIsAnswered) {
   SkydHarness skyd;
   JobGates gates(skyd.bucket("gate"));
-  gates.close("lock");
-  const auto yaml = skyd.write_file("held.yaml", held_job());
-  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
-  ASSERT_TRUE(skyd.wait_for_status(1, {"RUNNING"}));
+  ASSERT_TRUE(launch_held_job(skyd, gates));
   ASSERT_EQ(skyd.sky({"jobs", "cancel", "-y", "1"}).exit_code, 0);
   // Whatever the job has done by now, the cancel is in the database.
   EXPECT_EQ(skyd.sql("SELECT cancel_requested_at IS NOT NULL FROM jobs WHERE id = 1"), "t\n");
@@ -142,10 +147,7 @@ TEST(Lifecycle, ACancelIsWrittenBeforeItIsAnswered) {
 TEST(Lifecycle, ACancelAcceptedBeforeACrashIsCarriedOutAfterTheRestart) {
   SkydHarness skyd;
   JobGates gates(skyd.bucket("gate"));
-  gates.close("lock");
-  const auto yaml = skyd.write_file("held.yaml", held_job());
-  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
-  ASSERT_TRUE(skyd.wait_for_status(1, {"RUNNING"}));
+  ASSERT_TRUE(launch_held_job(skyd, gates));
   // What a skyd killed between answering a cancel and acting on it leaves: the recorded cancel,
   // the job still RUNNING, its machine still up.
   skyd.kill();  // its PostgreSQL runs on, to be adopted by the next start
