@@ -54,12 +54,12 @@ run_one() {
   printf 'name: spot\nresources:\n  cloud: aws\n  region: us-east-1\n  instance_type: m6i.large\n  use_spot: true\nrun: train\n' \
     >"$dir/spot.yaml"
   for _ in $(seq 1 "$jobs"); do "$build/cli/sky" jobs launch -y -d "$dir/spot.yaml" >/dev/null; done
-  until [ "$("$build/cli/sky" jobs queue -a -o json | grep -o '"status":"RUNNING"' | wc -l)" -ge $((jobs * 2)) ]; do
+  until [ "$("$build/cli/sky" jobs queue -a -o json | grep -o '"status":"RUNNING"' | wc -l)" -ge "$jobs" ]; do
     sleep 0.2
   done
 
   curl -s -X POST "$cloud/_admin/preempt?all_spot=1&grace_ms=${SKYD_BENCH_GRACE_MS:-120000}" >/dev/null
-  until [ "$("$build/cli/sky" jobs queue -a -o json | jq '[.[].tasks[] | select(.recovery_count == 1 and .status == "RUNNING")] | length')" -ge "$jobs" ]; do
+  until [ "$("$build/cli/sky" jobs queue -a -o json | jq '[.[] | select(.recovery_count == 1 and .status == "RUNNING")] | length')" -ge "$jobs" ]; do
     sleep 0.2
   done
 

@@ -358,7 +358,7 @@ job_by_name() {  # the id of the job named $1, once skyd answers; empty when the
   local out
   for _ in $(seq 1 600); do
     if out=$(sky jobs queue -a -o json 2>/dev/null); then
-      jq -r --arg n "$1" '[.[] | select(.name == $n) | .id] | min // empty' <<<"$out"
+      jq -r --arg n "$1" '[.[] | select(.job_name == $n) | .job_id] | min // empty' <<<"$out"
       return 0
     fi
     sleep 0.2
@@ -450,7 +450,7 @@ until [ -e "$dir/supervisor.done" ]; do sleep 0.2; done
 # ---- drain: every job final, every machine gone ---------------------------------------------
 deadline=$(( $(now_ms) + drain_limit * 1000 ))
 while :; do
-  open=$(sky jobs queue -a -o json 2>/dev/null | jq '[.[] | select(.status | test("^(SUCCEEDED|CANCELLED|FAILED.*)$") | not)] | length' 2>/dev/null)
+  open=$(sky jobs queue -a -o json 2>/dev/null | jq '[.[] | select(.job_status | test("^(SUCCEEDED|CANCELLED|FAILED.*)$") | not) | .job_id] | unique | length' 2>/dev/null)
   [ "$open" = 0 ] && break
   [ "$(now_ms)" -ge "$deadline" ] && { log "jobs still open at the deadline: $open"; break; }
   sleep 1
@@ -475,14 +475,14 @@ wrong=0
 while read -r i kind name action delay expect tasks; do
   id=${id_of[$i]:-}
   if [ -z "$id" ]; then fail "$name was never submitted"; wrong=$((wrong + 1)); continue; fi
-  got=$(jq -r --argjson id "$id" '.[] | select(.id == $id) | "\(.status) \([.tasks[].status] | join(","))"' "$dir/queue.json")
+  got=$(jq -r --argjson id "$id" '[.[] | select(.job_id == $id)] | "\(.[0].job_status) \([.[].status] | join(","))"' "$dir/queue.json")
   status=${got%% *}
   by_kind[$kind $status]=$(( ${by_kind[$kind $status]:-0} + 1 ))
   if [ "$got" != "$expect $tasks" ]; then
     fail "job $id ($name): $got, expected $expect $tasks"
     wrong=$((wrong + 1))
   fi
-  dupes=$(jq --arg n "$name" '[.[] | select(.name == $n)] | length' "$dir/queue.json")
+  dupes=$(jq --arg n "$name" '[.[] | select(.job_name == $n) | .job_id] | unique | length' "$dir/queue.json")
   [ "$dupes" = 1 ] || fail "$dupes jobs named $name (a submission taken twice)"
 done <"$dir/plan"
 

@@ -1,7 +1,9 @@
 #include "cli/commands.hpp"
 
+#include "cli/completion.hpp"
 #include "cli/daemon_client.hpp"
 #include "cli/dashboard_command.hpp"
+#include "cli/help.hpp"
 #include "cli/jobs_commands.hpp"
 #include "cli/launch_command.hpp"
 #include "cli/show_gpus_command.hpp"
@@ -16,16 +18,56 @@ namespace {
 constexpr const char* kUsage =
     "usage: sky [--socket PATH] COMMAND ...\n"
     "\n"
-    "commands:\n"
-    "  jobs launch [options] YAML|COMMAND   submit a managed job (--dryrun: show the plan only)\n"
-    "  jobs queue [-a] [-s] [-u] [-o json]  list managed jobs\n"
-    "  jobs logs [ID | -n NAME] [TASK]      stream a job's logs (--no-follow, --controller)\n"
-    "  jobs cancel ID... | -n NAME | -a     cancel jobs\n"
+    "commands (each takes --help):\n"
+    "  jobs launch [OPTIONS] YAML|COMMAND   submit a managed job (--dryrun: show the plan only)\n"
+    "  jobs queue [-a] [-s] [-u] [-v] [-r] [-l N] [-o table|json]\n"
+    "                                       list managed jobs\n"
+    "  jobs logs [ID | -n NAME] [TASK]      stream a job's logs (--node RANK, --no-follow,\n"
+    "                                       --controller)\n"
+    "  jobs cancel ID... | -n NAME | -a | -u\n"
+    "                                       cancel jobs (yours with -a, everyone's with -u)\n"
     "  jobs preempt ID                      preempt a job's local spot machines (try recovery)\n"
     "  jobs dashboard [--no-browser]        print the dashboard's URL and open it in a browser\n"
     "  show-gpus [NAME]                     accelerators in the catalog, with prices\n"
     "  daemon status                        is skyd running, and which version\n"
-    "  --version                            print the version\n";
+    "  completion bash                      print the bash completion script\n"
+    "\n"
+    "options:\n"
+    "  --socket PATH                        skyd's socket (else $SKYD_SOCKET, then the defaults)\n"
+    "  --version                            print the version\n"
+    "  -h, --help                           this text\n";
+
+constexpr const char* kJobsUsage =
+    "usage: sky jobs COMMAND ...\n"
+    "\n"
+    "Managed jobs: skyd places each on the cheapest machines that fit, runs it, and recovers it\n"
+    "from preemptions and failures.\n"
+    "\n"
+    "commands (each takes --help):\n"
+    "  launch      submit a managed job\n"
+    "  queue       list managed jobs\n"
+    "  logs        stream a job's logs\n"
+    "  cancel      cancel jobs\n"
+    "  preempt     preempt a job's local spot machines\n"
+    "  dashboard   open the dashboard\n";
+
+constexpr const char* kDaemonUsage =
+    "usage: sky daemon status\n"
+    "\n"
+    "Is skyd running: its version, pid, shards, uptime, socket, state directory and database.\n"
+    "\n"
+    "options:\n"
+    "  -h, --help              this text\n";
+
+// show-gpus parses its own words; its help is answered here.
+constexpr const char* kShowGpusUsage =
+    "usage: sky show-gpus [NAME[:COUNT]] [--cloud CLOUD | --infra CLOUD]\n"
+    "\n"
+    "Accelerators in the catalog, with their instance types and prices.\n"
+    "\n"
+    "options:\n"
+    "  --cloud, --infra CLOUD  only this cloud's offers\n"
+    "  -h, --help              this text\n";
 
 int usage_error(const std::string& message) {
   std::cerr << "sky: " << message << "\n\n" << kUsage;
@@ -87,8 +129,19 @@ int run_command(const std::vector<std::string>& all_args) {
     std::cout << "sky (skyd) " << kVersion << "\n";
     return 0;
   }
-  if (args[0] == "daemon" && args.size() == 2 && args[1] == "status")
-    return daemon_status(socket_flag);
+  const std::vector<std::string> after_command(args.begin() + 1, args.end());
+  if (args[0] == "daemon") {
+    if (asks_for_help(after_command)) {
+      std::cout << kDaemonUsage;
+      return 0;
+    }
+    if (args.size() == 2 && args[1] == "status") return daemon_status(socket_flag);
+  }
+  if (args[0] == "jobs" && (args.size() == 1 || args[1] == "--help" || args[1] == "-h")) {
+    std::cout << kJobsUsage;
+    return args.size() == 1 ? 2 : 0;
+  }
+  if (args[0] == "completion") return completion_command(after_command);
   if (args[0] == "jobs" && args.size() >= 2) {
     const std::vector<std::string> rest(args.begin() + 2, args.end());
     const std::string socket = find_daemon_socket(socket_flag);
@@ -99,7 +152,13 @@ int run_command(const std::vector<std::string>& all_args) {
     if (args[1] == "preempt") return jobs_preempt_command(rest, socket);
     if (args[1] == "dashboard") return jobs_dashboard_command(rest, socket);
   }
-  if (args[0] == "show-gpus") return show_gpus_command({args.begin() + 1, args.end()});
+  if (args[0] == "show-gpus") {
+    if (asks_for_help(after_command)) {
+      std::cout << kShowGpusUsage;
+      return 0;
+    }
+    return show_gpus_command(after_command);
+  }
   return usage_error("unknown command '" + args[0] + (args.size() > 1 ? " " + args[1] : "") + "'");
 }
 

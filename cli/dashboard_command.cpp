@@ -1,6 +1,7 @@
 #include "cli/dashboard_command.hpp"
 
 #include "cli/daemon_client.hpp"
+#include "cli/help.hpp"
 #include "reactor/json.hpp"
 
 #include <spawn.h>
@@ -38,13 +39,24 @@ bool open_in_browser(const std::string& url) {
 }  // namespace
 
 int jobs_dashboard_command(const std::vector<std::string>& args, const std::string& socket) {
+  constexpr const char* kDashboardUsage =
+      "usage: sky jobs dashboard [--no-browser]\n"
+      "\n"
+      "Print the dashboard's URL (served by skyd on loopback) and open it in a browser.\n"
+      "\n"
+      "options:\n"
+      "  --no-browser            only print the URL\n"
+      "  -h, --help              this text\n";
+  if (asks_for_help(args)) {
+    std::cout << kDashboardUsage;
+    return 0;
+  }
   bool browser = true;
   for (const auto& arg : args) {
     if (arg == "--no-browser") {
       browser = false;
     } else {
-      std::cerr << "sky: unknown option '" << arg
-                << "'\n\nusage: sky jobs dashboard [--no-browser]\n";
+      std::cerr << "sky: unknown option '" << arg << "'\n\n" << kDashboardUsage;
       return 2;
     }
   }

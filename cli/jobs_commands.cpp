@@ -1,6 +1,8 @@
 #include "cli/jobs_commands.hpp"
 
 #include "cli/daemon_client.hpp"
+#include "cli/help.hpp"
+#include "cli/queue_records.hpp"
 #include "cli/table.hpp"
 #include "cli/uploads.hpp"
 #include "daemon/spec/task_json.hpp"
@@ -115,15 +117,35 @@ std::string format_duration(double seconds) {
 
 namespace {
 constexpr const char* kQueueUsage =
-    "usage: sky jobs queue [-a|--all] [-s|--skip-finished] [-u|--all-users] [-v|--verbose] "
-    "[-l|--limit "
-    "N] [-o table|json]\n";
+    "usage: sky jobs queue [OPTIONS]\n"
+    "\n"
+    "List managed jobs, newest first, each pipeline with its tasks.\n"
+    "\n"
+    "options:\n"
+    "  -a, --all               every job, not only the latest --limit\n"
+    "  -s, --skip-finished     only jobs still in progress\n"
+    "  -u, --all-users         every user's jobs, with a USER column\n"
+    "  -v, --verbose           more columns: STARTED, INFRA, RESOURCES, COST, ON-DEMAND COST,\n"
+    "                          DETAILS\n"
+    "  -r, --refresh           taken for SkyPilot's scripts: skyd's answer is always current\n"
+    "  -l, --limit N           how many of the latest jobs (default 50)\n"
+    "  -o, --output FORMAT     table (default) or json: one record per task, with SkyPilot's\n"
+    "                          field names (job_id, task_id, status, ...) and skyd's as extras\n"
+    "  -h, --help              this text\n";
 
 // The cost ledger's columns (-v): what the runs cost, and what they would have cost on demand.
 std::string dollars(double value) {
   char text[32];
   std::snprintf(text, sizeof text, "$%.4f", value);
   return text;
+}
+
+// DETAILS (-v): why a job waits, or why it failed.
+std::string details_of(const Json& job, const Json& task) {
+  const std::string reason = text(task, "failure_reason");
+  if (!reason.empty()) return "Failure: " + reason;
+  const std::string details = text(job, "details");
+  return details.empty() ? "-" : details;
 }
 
 std::vector<std::string> task_cells(const Json& job, const Json& task, bool multi, bool all_users,
@@ -141,18 +163,26 @@ std::vector<std::string> task_cells(const Json& job, const Json& task, bool mult
   cells.push_back(format_duration(number(task, "total_duration")));
   cells.push_back(started < 0 ? "-" : format_duration(number(task, "job_duration")));
   cells.push_back(std::to_string(static_cast<int>(number(task, "recovery_count"))));
-  if (verbose) {
-    cells.push_back(dollars(number(task, "cost_usd")));
-    cells.push_back(dollars(number(task, "on_demand_cost_usd")));
-  }
   const std::string details = text(job, "details");
   cells.push_back(coloured(status) +
                   (status == "PENDING" && !details.empty() ? " (" + details + ")" : ""));
+  if (verbose) {
+    cells.push_back(started < 0 ? "-" : format_age(now - started));
+    cells.push_back(task_infra(task));
+    cells.push_back(task_cluster_resources(task));
+    cells.push_back(dollars(number(task, "cost_usd")));
+    cells.push_back(dollars(number(task, "on_demand_cost_usd")));
+    cells.push_back(details_of(job, task));
+  }
   return cells;
 }
 }  // namespace
 
 int jobs_queue_command(const std::vector<std::string>& args, const std::string& socket) {
+  if (asks_for_help(args)) {
+    std::cout << kQueueUsage;
+    return 0;
+  }
   bool all = false, skip_finished = false, all_users = false, verbose = false, json_output = false;
   int limit = 50;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -165,6 +195,8 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
       all_users = true;
     else if (arg == "-v" || arg == "--verbose")
       verbose = true;
+    else if (arg == "-r" || arg == "--refresh")
+      continue;  // SkyPilot restarts a stopped controller; skyd's list is always live
     else if ((arg == "-l" || arg == "--limit") && i + 1 < args.size())
       limit = std::atoi(args[++i].c_str());
     else if ((arg == "-o" || arg == "--output") && i + 1 < args.size()) {
@@ -191,7 +223,7 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
   const bool truncated = !all && static_cast<int>(jobs.size()) > limit;
   if (truncated) jobs.resize(static_cast<std::size_t>(limit));
   if (json_output) {
-    std::cout << Json(jobs).dump() << "\n";
+    std::cout << flat_task_records(Json(jobs)).dump() << "\n";
     return 0;
   }
 
@@ -215,14 +247,15 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
   std::vector<std::string> headers = {"ID", "TASK", "NAME"};
   if (all_users) headers.push_back("USER");
   for (const char* header :
-       {"REQUESTED", "SUBMITTED", "TOT. DURATION", "JOB DURATION", "#RECOVERIES"}) {
+       {"REQUESTED", "SUBMITTED", "TOT. DURATION", "JOB DURATION", "#RECOVERIES", "STATUS"}) {
     headers.push_back(header);
   }
   if (verbose) {
-    headers.push_back("COST");
-    headers.push_back("ON-DEMAND COST");
+    for (const char* header :
+         {"STARTED", "INFRA", "RESOURCES", "COST", "ON-DEMAND COST", "DETAILS"}) {
+      headers.push_back(header);
+    }
   }
-  headers.push_back("STATUS");
   Table table(headers);
   const double now = now_seconds();
   for (const auto& job : jobs) {
@@ -252,12 +285,13 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
     cells.push_back(format_duration((ended < 0 ? now : ended) - number(job, "submitted_at")));
     cells.push_back(format_duration(job_duration));
     cells.push_back(std::to_string(static_cast<int>(recoveries)));
-    if (verbose) {
-      cells.push_back(dollars(cost));
-      cells.push_back(dollars(on_demand_cost));
-    }
     cells.push_back(coloured(status) +
                     (is_terminal(status) || current.empty() ? "" : " (task: " + current + ")"));
+    if (verbose) {
+      cells.insert(cells.end(), {"-", "-", "-", dollars(cost), dollars(on_demand_cost)});
+      const std::string reason = text(job, "failure_reason");
+      cells.push_back(reason.empty() ? "-" : "Failure: " + reason);
+    }
     table.add_row(cells);
     for (const auto& task : tasks)
       table.add_row(task_cells(job, task, true, all_users, verbose, now));
@@ -276,38 +310,99 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
 
 namespace {
 constexpr const char* kLogsUsage =
-    "usage: sky jobs logs [JOB_ID | -n NAME] [TASK] [--no-follow] [--controller]\n";
+    "usage: sky jobs logs [OPTIONS] [JOB_ID] [TASK]\n"
+    "\n"
+    "Stream a managed job's logs (the latest job's without JOB_ID). TASK is a pipeline task's\n"
+    "ID or name. A multi-node task's lines carry their node, as in SkyPilot:\n"
+    "(head, rank=0, pid=N), (worker1, rank=1, pid=N, ip=IP), (setup pid=N).\n"
+    "\n"
+    "options:\n"
+    "  -n, --name NAME         the running job with this name instead of JOB_ID\n"
+    "  --node RANK             only this node's lines (0 is the head)\n"
+    "  --follow / --no-follow  keep streaming until the job ends (default), or stop at the end\n"
+    "  --controller            the controller's decisions for the job instead of its output\n"
+    "  -h, --help              this text\n"
+    "\n"
+    "exit codes: 0 succeeded, 100 failed, 101 not finished, 102 not found, 103 cancelled\n";
+
+// The index of the task named by `which` (an index or a task name); a message when none is.
+Result<int> task_index_of(const Json& job, const std::string& which) {
+  const auto& tasks = *job.find("tasks")->as_array();
+  if (auto index = parse_int64(which); index && *index >= 0) {
+    if (*index < static_cast<std::int64_t>(tasks.size())) return static_cast<int>(*index);
+  }
+  for (const auto& task : tasks) {
+    if (text(task, "name") == which) return static_cast<int>(number(task, "index"));
+  }
+  std::string names;
+  for (const auto& task : tasks) names += (names.empty() ? "" : ", ") + text(task, "name");
+  return make_error(NetErrc::kProtocol, "job " + text(job, "name") + " has no task '" + which +
+                                            "' (its tasks: " + names + ")");
+}
+
+// While the job waits for its machines: one line per status for scripts, a live line with the
+// time waited when a person watches.
+void wait_for_start(DaemonClient& client, long long id) {
+  static const bool terminal = ::isatty(STDOUT_FILENO) == 1;
+  static constexpr const char* kSpinner[] = {"|", "/", "-", "\\"};
+  const double began = now_seconds();
+  std::string last;
+  bool live_line = false;
+  for (int tick = 0;; ++tick) {
+    auto current = call_json(client, "GET", "/v1/jobs/" + std::to_string(id));
+    if (!current) break;
+    const std::string status = text(*current, "status");
+    if (status != "PENDING" && status != "STARTING") break;
+    if (terminal) {
+      const std::string details = text(*current, "details");
+      std::cout << "\r\033[K" << kSpinner[tick % 4]
+                << " Waiting for task to start (status: " << status
+                << (details.empty() ? "" : ", " + details) << ") "
+                << format_duration(now_seconds() - began) << std::flush;
+      live_line = true;
+    } else if (status != last) {
+      std::cout << "Waiting for task to start (status: " << status << ").\n" << std::flush;
+    }
+    last = status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a CLI process, not a reactor
+  }
+  if (live_line) std::cout << "\r\033[K" << std::flush;
+}
+
+struct LogRequest {
+  std::optional<std::string> task;  // an index or a name
+  std::optional<int> node;          // one node's lines
+  bool follow = true;
+  bool controller = false;
+};
 
 // Streams the job's logs to stdout; returns the exit code from the job's status afterwards.
-int stream_job(DaemonClient& client, long long id, std::optional<int> task, bool follow,
-               bool controller) {
+int stream_job(DaemonClient& client, long long id, const LogRequest& request) {
   auto job = call_json(client, "GET", "/v1/jobs/" + std::to_string(id));
   if (!job) {
     std::cerr << "No managed job with ID " << id << " found.\n";
     return kExitNotFound;
   }
-  const auto tasks = job->find("tasks")->as_array()->size();
-  if (!controller && !task && tasks > 1) {
-    std::cout << "Hint: This job has " << tasks << " tasks. Use 'sky jobs logs " << id
-              << " TASK' to view logs for a specific task (TASK is the task ID).\n";
-  }
-  std::string target = "/v1/jobs/" + std::to_string(id) + "/logs?follow=" + (follow ? "1" : "0");
-  if (task) target += "&task=" + std::to_string(*task);
-  if (controller) target += "&controller=1";
-  if (follow && !controller) {
-    // Say what the job is waiting for until its output starts.
-    std::string last;
-    for (;;) {
-      auto current = call_json(client, "GET", "/v1/jobs/" + std::to_string(id));
-      if (!current) break;
-      const std::string status = text(*current, "status");
-      if (status != "PENDING" && status != "STARTING") break;
-      if (status != last)
-        std::cout << "Waiting for task to start (status: " << status << ").\n" << std::flush;
-      last = status;
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a CLI process, not a reactor
+  std::optional<int> task;
+  if (request.task) {
+    auto index = task_index_of(*job, *request.task);
+    if (!index) {
+      std::cerr << index.error().detail << "\n";
+      return kExitNotFound;
     }
+    task = *index;
   }
+  const auto tasks = job->find("tasks")->as_array()->size();
+  if (!request.controller && !task && tasks > 1) {
+    std::cout << "Hint: This job has " << tasks << " tasks. Use 'sky jobs logs " << id
+              << " TASK' to view logs for a specific task (TASK is the task ID or name).\n";
+  }
+  std::string target =
+      "/v1/jobs/" + std::to_string(id) + "/logs?follow=" + (request.follow ? "1" : "0");
+  if (task) target += "&task=" + std::to_string(*task);
+  if (request.node) target += "&node=" + std::to_string(*request.node);
+  if (request.controller) target += "&controller=1";
+  if (request.follow && !request.controller) wait_for_start(client, id);
   auto streamed = client.stream(target, [](std::string_view piece) {
     std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()));
     std::cout.flush();
@@ -329,7 +424,7 @@ int stream_job(DaemonClient& client, long long id, std::optional<int> task, bool
     return kExitNotFinished;
   }
   const std::string status = text(*final_state, "status");
-  if (!is_terminal(status)) return follow ? kExitNotFinished : kExitNotFinished;
+  if (!is_terminal(status)) return kExitNotFinished;
   std::cout << "Managed job finished: " << id << " (status: " << status << ").\n";
   if (status != "SUCCEEDED") {
     const std::string reason = text(*final_state, "failure_reason");
@@ -340,28 +435,41 @@ int stream_job(DaemonClient& client, long long id, std::optional<int> task, bool
 }  // namespace
 
 int jobs_logs_command(const std::vector<std::string>& args, const std::string& socket) {
+  if (asks_for_help(args)) {
+    std::cout << kLogsUsage;
+    return 0;
+  }
   std::optional<std::int64_t> id;
   std::optional<std::string> name;
-  std::optional<int> task;
-  bool follow = true, controller = false;
+  LogRequest request;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& arg = args[i];
-    if (arg == "--no-follow")
-      follow = false;
-    else if (arg == "--follow")
-      follow = true;
-    else if (arg == "--controller")
-      controller = true;
-    else if ((arg == "-n" || arg == "--name") && i + 1 < args.size())
+    if (arg == "--no-follow") {
+      request.follow = false;
+    } else if (arg == "--follow") {
+      request.follow = true;
+    } else if (arg == "--controller") {
+      request.controller = true;
+    } else if ((arg == "-n" || arg == "--name") && i + 1 < args.size()) {
       name = args[++i];
-    else if (!arg.empty() && std::isdigit(static_cast<unsigned char>(arg[0])) && !id && !name) {
+    } else if (arg == "--node" && i + 1 < args.size()) {
+      const auto rank = parse_int64(args[++i]);
+      if (!rank || *rank < 0 || *rank > std::numeric_limits<int>::max())
+        return usage_error("--node: '" + args[i] + "' is not a node rank", kLogsUsage);
+      request.node = static_cast<int>(*rank);
+    } else if (!arg.empty() && arg[0] == '-') {
+      return usage_error("unknown option '" + arg + "'", kLogsUsage);
+    } else if (std::isdigit(static_cast<unsigned char>(arg[0])) && !id && !name) {
       id = parse_id(arg);
       if (!id) return usage_error("'" + arg + "' is not a job ID (a positive integer)", kLogsUsage);
-    } else if (!arg.empty() && std::isdigit(static_cast<unsigned char>(arg[0])) && !task) {
-      const auto index = parse_int64(arg);
-      if (!index || *index > std::numeric_limits<int>::max())
-        return usage_error("'" + arg + "' is not a task index", kLogsUsage);
-      task = static_cast<int>(*index);
+    } else if (!request.task) {
+      // A task's ID or name; a number must be canonical.
+      if (std::isdigit(static_cast<unsigned char>(arg[0]))) {
+        const auto index = parse_int64(arg);
+        if (!index || *index > std::numeric_limits<int>::max())
+          return usage_error("'" + arg + "' is not a task index", kLogsUsage);
+      }
+      request.task = arg;
     } else {
       return usage_error("unexpected argument '" + arg + "'", kLogsUsage);
     }
@@ -389,13 +497,23 @@ int jobs_logs_command(const std::vector<std::string>& args, const std::string& s
     }
     id = static_cast<std::int64_t>(number(jobs.front(), "id"));
   }
-  return stream_job(client, *id, task, follow, controller);
+  return stream_job(client, *id, request);
 }
 
 // ---- cancel ------------------------------------------------------------------------------------
 
 namespace {
-constexpr const char* kCancelUsage = "usage: sky jobs cancel [JOB_IDS...] | -n NAME | -a [-y]\n";
+constexpr const char* kCancelUsage =
+    "usage: sky jobs cancel [OPTIONS] [JOB_IDS...]\n"
+    "\n"
+    "Cancel managed jobs: the given IDs, the running job with a name, your jobs, or everyone's.\n"
+    "\n"
+    "options:\n"
+    "  -n, --name NAME         the running job with this name\n"
+    "  -a, --all               all of your own jobs\n"
+    "  -u, --all-users         all jobs of all users (others' need skyd's admin group)\n"
+    "  -y, --yes               skip the confirmation prompt\n"
+    "  -h, --help              this text\n";
 
 std::string id_list(const Json* ids) {
   std::string out;
@@ -410,15 +528,21 @@ std::size_t count(const Json* ids) {
 }  // namespace
 
 int jobs_cancel_command(const std::vector<std::string>& args, const std::string& socket) {
+  if (asks_for_help(args)) {
+    std::cout << kCancelUsage;
+    return 0;
+  }
   std::vector<long long> ids;
   std::optional<std::string> name;
-  bool all = false, yes = false;
+  bool all = false, all_users = false, yes = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const auto& arg = args[i];
     if (arg == "-y" || arg == "--yes")
       yes = true;
     else if (arg == "-a" || arg == "--all")
       all = true;
+    else if (arg == "-u" || arg == "--all-users")
+      all_users = true;
     else if ((arg == "-n" || arg == "--name") && i + 1 < args.size())
       name = args[++i];
     else if (!arg.empty() && std::all_of(arg.begin(), arg.end(), ::isdigit)) {
@@ -430,14 +554,16 @@ int jobs_cancel_command(const std::vector<std::string>& args, const std::string&
       return usage_error("unexpected argument '" + arg + "'", kCancelUsage);
     }
   }
-  const int selectors = (ids.empty() ? 0 : 1) + (name ? 1 : 0) + (all ? 1 : 0);
+  const int selectors =
+      (ids.empty() ? 0 : 1) + (name ? 1 : 0) + (all ? 1 : 0) + (all_users ? 1 : 0);
   if (selectors != 1) {
     std::string provided;
     if (!ids.empty()) provided += "JOB_IDS ";
     if (name) provided += "--name ";
     if (all) provided += "--all ";
+    if (all_users) provided += "--all-users ";
     return usage_error(
-        "Can only specify one of JOB_IDS, --name, or --all. Provided '" +
+        "Can only specify one of JOB_IDS, --name, or --all/--all-users. Provided '" +
             (provided.empty() ? std::string() : provided.substr(0, provided.size() - 1)) + "'.",
         kCancelUsage);
   }
@@ -456,6 +582,9 @@ int jobs_cancel_command(const std::vector<std::string>& args, const std::string&
   } else if (name) {
     body.set("name", *name);
     question = "Cancelling '" + *name + "'. Proceed?";
+  } else if (all_users) {
+    body.set("all_users", true);
+    question = "Cancelling all users' managed jobs. Proceed?";
   } else {
     body.set("all", true);
     question = "Cancelling all managed jobs. Proceed?";
@@ -493,10 +622,19 @@ int jobs_cancel_command(const std::vector<std::string>& args, const std::string&
 }
 
 int jobs_preempt_command(const std::vector<std::string>& args, const std::string& socket) {
-  if (args.size() != 1 || !parse_id(args[0])) {
-    return usage_error("give one job ID",
-                       "usage: sky jobs preempt JOB_ID   (local spot machines only)\n");
+  constexpr const char* kPreemptUsage =
+      "usage: sky jobs preempt JOB_ID\n"
+      "\n"
+      "Preempt a job's spot machines on the local provider: a spot notice now, the machines go\n"
+      "after the grace period, and the job recovers as it would on a cloud.\n"
+      "\n"
+      "options:\n"
+      "  -h, --help              this text\n";
+  if (asks_for_help(args)) {
+    std::cout << kPreemptUsage;
+    return 0;
   }
+  if (args.size() != 1 || !parse_id(args[0])) return usage_error("give one job ID", kPreemptUsage);
   DaemonClient client(socket);
   auto reply = call_json(client, "POST", "/v1/jobs/" + args[0] + "/preempt");
   if (!reply) {
@@ -532,7 +670,9 @@ int submit_launch(const PreparedLaunch& launch, const LaunchOptions& options,
     return 1;
   }
   const long long id = static_cast<long long>(number(*reply, "job_id"));
-  std::cout << "Managed job '" << launch.job_name << "' submitted.\nManaged Job ID: " << id << "\n"
+  // SkyPilot's line, then skyd's own (scripts read either).
+  std::cout << "\u2713 Job submitted, ID: " << id << "\n"
+            << "Managed job '" << launch.job_name << "' submitted.\nManaged Job ID: " << id << "\n"
             << std::flush;
   if (options.detach_run) {
     std::cout << "Useful commands:\n"
@@ -542,7 +682,7 @@ int submit_launch(const PreparedLaunch& launch, const LaunchOptions& options,
               << "  sky jobs queue               list the jobs\n";
     return 0;
   }
-  return stream_job(client, id, std::nullopt, true, false);
+  return stream_job(client, id, LogRequest{});
 }
 
 }  // namespace skyd::cli

@@ -1,5 +1,6 @@
 #include "cli/launch_command.hpp"
 
+#include "cli/help.hpp"
 #include "cli/jobs_commands.hpp"
 
 #include "cli/table.hpp"
@@ -7,6 +8,7 @@
 #include "daemon/spec/spec_error.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "providers/catalog/suggest.hpp"
+#include "providers/cloud_names.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -24,15 +26,30 @@ using spec::SpecErrc;
 
 constexpr std::string_view kUsage =
     "usage: sky jobs launch [OPTIONS] ENTRYPOINT...\n"
-    "  ENTRYPOINT: a task YAML file, or a command to run\n"
-    "  -n, --name NAME         job name\n"
-    "  --workdir DIR           --num-nodes N\n"
-    "  --infra CLOUD[/REGION[/ZONE]]   --cloud/--region/--zone\n"
-    "  --cpus N[+]  --memory N[+]  --gpus NAME[:N]  -t, --instance-type TYPE\n"
-    "  --use-spot/--no-use-spot  --disk-size GB  --disk-tier TIER  --image-id ID\n"
-    "  --ports PORT (repeatable)  --job-recovery STRATEGY\n"
-    "  --env KEY[=VAL] (repeatable)  --env-file PATH  --secret KEY[=VAL] (repeatable)\n"
-    "  -d, --detach-run  -y, --yes  --dryrun\n";
+    "\n"
+    "Launch a managed job. ENTRYPOINT is a task YAML file, or a command to run.\n"
+    "\n"
+    "options:\n"
+    "  -n, --name NAME                  the job's name (and a single task's)\n"
+    "  --workdir DIR                    the task's working directory, uploaded from here\n"
+    "  --num-nodes N                    how many nodes the task runs on\n"
+    "  --infra CLOUD[/REGION[/ZONE]]    where it may run, e.g. aws/us-east-1\n"
+    "  --cloud CLOUD                    --region REGION   --zone ZONE\n"
+    "  --cpus N[+]                      --memory GB[+]    --gpus NAME[:N]\n"
+    "  -t, --instance-type TYPE         an instance type of the cloud\n"
+    "  --use-spot / --no-use-spot       spot machines, or on-demand ones\n"
+    "  --disk-size GB                   --disk-tier TIER  --image-id ID\n"
+    "  --ports PORT                     a port to open (repeatable)\n"
+    "  --job-recovery STRATEGY          EAGER_NEXT_REGION or FAILOVER\n"
+    "  --env KEY[=VALUE]                an env for the task (repeatable; KEY alone: from here)\n"
+    "  --env-file PATH                  envs from a dotenv file (KEY=VALUE lines)\n"
+    "  --secret KEY[=VALUE]             a secret for the task (repeatable; never shown)\n"
+    "  --secret-file PATH               secrets from a dotenv file (KEY=VALUE lines)\n"
+    "  -d, --detach-run                 submit, print the job's ID and return: no log streaming\n"
+    "  --async                          the same as --detach-run: return once skyd has the job\n"
+    "  -y, --yes                        skip the confirmation prompt\n"
+    "  --dryrun                         print the plan only; nothing is submitted\n"
+    "  -h, --help                       this text\n";
 
 // Flags that take a value and map onto a resources field.
 struct ResourceFlag {
@@ -55,11 +72,12 @@ constexpr ResourceFlag kResourceFlags[] = {{"--infra", "", "infra"},
                                            {"--job-recovery", "", "job_recovery"}};
 
 const std::vector<std::string> kAllFlags = {
-    "--name",          "--workdir",    "--num-nodes",   "--infra",    "--cloud",
-    "--region",        "--zone",       "--cpus",        "--memory",   "--gpus",
-    "--instance-type", "--disk-size",  "--disk-tier",   "--image-id", "--ports",
-    "--job-recovery",  "--use-spot",   "--no-use-spot", "--env",      "--env-file",
-    "--secret",        "--detach-run", "--yes",         "--dryrun"};
+    "--name",          "--workdir",     "--num-nodes",   "--infra",    "--cloud",
+    "--region",        "--zone",        "--cpus",        "--memory",   "--gpus",
+    "--instance-type", "--disk-size",   "--disk-tier",   "--image-id", "--ports",
+    "--job-recovery",  "--use-spot",    "--no-use-spot", "--env",      "--env-file",
+    "--secret",        "--secret-file", "--detach-run",  "--async",    "--yes",
+    "--dryrun",        "--help"};
 
 Error usage_error(std::string detail) {
   return spec::make_error(SpecErrc::kInvalid, std::move(detail));
@@ -188,14 +206,16 @@ Result<LaunchOptions> parse_launch_args(const std::vector<std::string>& args) {
       if (auto ok = flag_only(); !ok) return ok.error();
       options.overrides.resources.push_back(
           {"use_spot", arg == "--use-spot" ? "true" : "false", arg});
-    } else if (arg == "--env" || arg == "--env-file" || arg == "--secret") {
+    } else if (arg == "--env" || arg == "--env-file" || arg == "--secret" ||
+               arg == "--secret-file") {
       auto v = value();
       if (!v) return v.error();
-      (arg == "--env"      ? options.envs
-       : arg == "--secret" ? options.secrets
-                           : options.env_files)
+      (arg == "--env"           ? options.envs
+       : arg == "--secret"      ? options.secrets
+       : arg == "--secret-file" ? options.secret_files
+                                : options.env_files)
           .push_back(*v);
-    } else if (arg == "-d" || arg == "--detach-run") {
+    } else if (arg == "-d" || arg == "--detach-run" || arg == "--async") {
       if (auto ok = flag_only(); !ok) return ok.error();
       options.detach_run = true;
     } else if (arg == "-y" || arg == "--yes") {
@@ -238,6 +258,11 @@ Result<PreparedLaunch> prepare_launch(const LaunchOptions& options) {
     auto kv = key_value(text, "--env");
     if (!kv) return kv.error();
     parse.env_overrides[kv->first] = kv->second;
+  }
+  for (const auto& path : options.secret_files) {
+    auto values = read_env_file(path);
+    if (!values) return values.error();
+    for (const auto& [key, value] : *values) parse.secret_overrides[key] = value;
   }
   for (const auto& text : options.secrets) {
     auto kv = key_value(text, "--secret");
@@ -344,20 +369,21 @@ std::string render_plan(const PreparedLaunch& launch) {
     if (tasks.size() > 1) out += " for task '" + *task.name + "'";
     out += " (" + nodes + "):\n";
     // One row per (resource option, cloud): its cheapest placement, in the plan's order.
-    Table table({"CLOUD", "INSTANCE", "vCPUs", "Mem(GB)", "ACCELERATORS", "REGION/ZONE",
-                 "COST ($/hr)", "CHOSEN"});
+    // SkyPilot's columns: INFRA is the cloud and region a candidate stands for.
+    Table table({"INFRA", "INSTANCE", "vCPUs", "Mem(GB)", "GPUS", "ZONE", "COST ($/hr)", "CHOSEN"});
     std::vector<std::pair<std::size_t, std::string>> shown;
     for (std::size_t i = 0; i < candidates.size(); ++i) {
       const auto& c = candidates[i];
       const std::pair<std::size_t, std::string> key{c.option_index, c.cloud};
       if (std::find(shown.begin(), shown.end(), key) != shown.end()) continue;
       shown.push_back(key);
-      table.add_row({to_upper(c.cloud), c.instance_type + (c.use_spot ? "[Spot]" : ""),
-                     format_number(c.vcpus), format_number(c.memory_gb),
+      table.add_row({providers::infra_display(c.cloud, c.region, ""),
+                     c.instance_type + (c.use_spot ? "[Spot]" : ""), format_number(c.vcpus),
+                     format_number(c.memory_gb),
                      c.accelerator_name.empty()
                          ? "-"
                          : c.accelerator_name + ":" + format_number(c.accelerator_count),
-                     c.region + "/" + c.zone, format_fixed(c.hourly_cost(), 2), i == 0 ? "✔" : ""});
+                     c.zone, format_fixed(c.hourly_cost(), 2), i == 0 ? "✔" : ""});
     }
     out += table.render();
     if (t + 1 < tasks.size()) out += "\n";
@@ -365,7 +391,19 @@ std::string render_plan(const PreparedLaunch& launch) {
   return out;
 }
 
+std::string_view launch_usage() {
+  return kUsage;
+}
+
+const std::vector<std::string>& launch_flags() {
+  return kAllFlags;
+}
+
 int jobs_launch_command(const std::vector<std::string>& args, const std::string& socket) {
+  if (asks_for_help(args)) {
+    std::cout << kUsage;
+    return 0;
+  }
   auto options = parse_launch_args(args);
   if (!options) {
     std::cerr << "Error: " << options.error().detail << "\n" << kUsage;

@@ -15,13 +15,14 @@
 namespace skyd::cli {
 
 struct LaunchOptions {
-  std::vector<std::string> entrypoint;  // one YAML path, or the words of a command
-  std::optional<std::string> name;      // -n/--name: the job name (and a single task's name)
-  spec::TaskOverrides overrides;        // --workdir, --num-nodes and the resource flags
-  std::vector<std::string> envs;        // --env KEY=VAL or --env KEY, in order
-  std::vector<std::string> env_files;   // --env-file PATH
-  std::vector<std::string> secrets;     // --secret KEY=VAL or --secret KEY
-  bool detach_run = false;
+  std::vector<std::string> entrypoint;    // one YAML path, or the words of a command
+  std::optional<std::string> name;        // -n/--name: the job name (and a single task's name)
+  spec::TaskOverrides overrides;          // --workdir, --num-nodes and the resource flags
+  std::vector<std::string> envs;          // --env KEY=VAL or --env KEY, in order
+  std::vector<std::string> env_files;     // --env-file PATH
+  std::vector<std::string> secrets;       // --secret KEY=VAL or --secret KEY
+  std::vector<std::string> secret_files;  // --secret-file PATH (below --secret)
+  bool detach_run = false;                // -d/--detach-run, or --async
   bool yes = false;
   bool dryrun = false;
 };
@@ -46,6 +47,10 @@ Result<PreparedLaunch> prepare_launch(const LaunchOptions& options);
 
 // The --dryrun text: the entrypoint line and, per task, the considered-resources table.
 std::string render_plan(const PreparedLaunch& launch);
+
+// The --help text, and the long flags the parser takes (each named in the text).
+std::string_view launch_usage();
+const std::vector<std::string>& launch_flags();
 
 // `sky jobs launch ...`: returns the process exit code (0, 1 validation, 2 usage).
 int jobs_launch_command(const std::vector<std::string>& args, const std::string& socket);

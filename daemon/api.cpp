@@ -184,8 +184,8 @@ Task<http::Response> cancel_many(Controller* controller, DaemonInfo info, http::
   if (!body->ids.empty()) {
     for (const auto id : body->ids) ids.push_back(store::JobId{id});
   } else {
-    // A name, or all (no name): the open jobs the caller may cancel.
-    auto found = co_await controller->open_jobs_named(body->name, caller);
+    // A name, all (the caller's own) or all users'.
+    auto found = co_await controller->open_jobs_named(body->name, caller, body->all_users);
     if (!found) co_return response_for_error(found.error(), "finding the jobs to cancel");
     ids = std::move(*found);
   }

@@ -190,16 +190,22 @@ Result<SubmitBody> parse_submit_body(std::string_view body) {
 }
 
 Result<CancelBody> parse_cancel_body(std::string_view body) {
-  auto object = object_body(body, {"ids", "name", "all"});
+  auto object = object_body(body, {"ids", "name", "all", "all_users"});
   if (!object) return object.error();
   CancelBody cancel;
   const Json* ids = object->find("ids");
   const Json* name = object->find("name");
   const Json* all = object->find("all");
+  const Json* all_users = object->find("all_users");
   if (all && !all->is_bool()) return invalid_argument("all: expected true or false");
+  if (all_users && !all_users->is_bool())
+    return invalid_argument("all_users: expected true or false");
   cancel.all = all && *all->as_bool();
-  if ((ids ? 1 : 0) + (name ? 1 : 0) + (cancel.all ? 1 : 0) != 1)
-    return invalid_argument("give exactly one of \"ids\", \"name\" or \"all\": true");
+  cancel.all_users = all_users && *all_users->as_bool();
+  if ((ids ? 1 : 0) + (name ? 1 : 0) + (cancel.all || cancel.all_users ? 1 : 0) != 1) {
+    return invalid_argument(
+        "give exactly one of \"ids\", \"name\", \"all\": true or \"all_users\": true");
+  }
   if (ids) {
     const Json::Array* list = ids->as_array();
     if (!list || list->empty() || list->size() > kMaxCancelIds) {

@@ -58,10 +58,11 @@ Result<std::vector<UploadRef>> upload_refs(const Json* listed, const spec::Pipel
 struct CancelBody {
   std::vector<std::int64_t> ids;    // "ids": [id, ...]
   std::optional<std::string> name;  // "name": the open jobs with that name
-  bool all = false;                 // "all": true
+  bool all = false;                 // "all": true: the caller's own open jobs
+  bool all_users = false;           // "all_users": true: every user's open jobs
 };
 
-// POST /v1/jobs/cancel: exactly one of "ids", "name" and "all".
+// POST /v1/jobs/cancel: exactly one of "ids", "name", "all" and "all_users".
 Result<CancelBody> parse_cancel_body(std::string_view body);
 
 }  // namespace skyd::daemon

@@ -392,12 +392,14 @@ Task<Result<CancelOutcome>> Controller::cancel(std::vector<store::JobId> ids, Ca
 }
 
 Task<Result<std::vector<store::JobId>>> Controller::open_jobs_named(std::optional<std::string> name,
-                                                                    Caller caller) {
+                                                                    Caller caller,
+                                                                    bool every_user) {
   store::QueueFilter filter;
   filter.open_only = true;
+  const bool others_too = every_user || (name && caller.privileged);
   filter.name = std::move(name);
   filter.limit = 100000;
-  if (!caller.privileged) filter.user_uid = caller.uid;
+  if (!others_too) filter.user_uid = caller.uid;
   auto jobs = co_await here().jobs->list_jobs(filter);
   if (!jobs) co_return jobs.error();
   std::vector<store::JobId> ids;

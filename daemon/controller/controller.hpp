@@ -69,9 +69,11 @@ class Controller {
   // Spend per market so far, from the cost ledger (for /metrics).
   Task<Result<std::vector<store::MarketCost>>> cost_by_market();
   Task<Result<CancelOutcome>> cancel(std::vector<store::JobId> ids, Caller caller);
-  // Every open job with this name (the caller's own unless privileged), or all of them.
+  // Every open job with this name (the caller's own unless privileged); without a name, the
+  // caller's own open jobs, or with `every_user` everyone's (cancel then refuses the ones the
+  // caller may not touch, by id).
   Task<Result<std::vector<store::JobId>>> open_jobs_named(std::optional<std::string> name,
-                                                          Caller caller);
+                                                          Caller caller, bool every_user = false);
   // The local provider's preemption of the job's current spot cluster.
   Task<Result<std::string>> preempt(store::JobId id);
 

@@ -288,7 +288,8 @@ TEST(Jobs, CancelNeedsExactlyOneSelector) {
   auto both = skyd.sky({"jobs", "cancel", "-y", "1", "-a"});
   EXPECT_EQ(both.exit_code, 2);
   EXPECT_TRUE(contains(
-      both.err, "Can only specify one of JOB_IDS, --name, or --all. Provided 'JOB_IDS --all'."))
+      both.err,
+      "Can only specify one of JOB_IDS, --name, or --all/--all-users. Provided 'JOB_IDS --all'."))
       << both.err;
   auto none = skyd.sky({"jobs", "cancel", "-y", "-a"});
   EXPECT_EQ(none.out, "No job to cancel.\n");

@@ -32,14 +32,14 @@ struct Seen {
 };
 std::map<long long, Seen> queue(SkydHarness& skyd) {
   std::map<long long, Seen> jobs;
+  // One record per task (each job here has one), as SkyPilot's scripts read them.
   auto listed = parse_json(skyd.sky({"jobs", "queue", "-a", "-o", "json"}).out);
   if (!listed || !listed->as_array()) return jobs;
-  for (const auto& job : *listed->as_array()) {
+  for (const auto& task : *listed->as_array()) {
     Seen seen;
-    seen.status = std::string(job.find("status")->as_string().value_or(""));
-    const Json& task = (*job.find("tasks")->as_array())[0];
+    seen.status = std::string(task.find("job_status")->as_string().value_or(""));
     seen.recoveries = task.find("recovery_count")->as_int().value_or(-1);
-    jobs[*job.find("id")->as_int()] = seen;
+    jobs[*task.find("job_id")->as_int()] = seen;
   }
   return jobs;
 }

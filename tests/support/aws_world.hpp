@@ -41,7 +41,7 @@ struct AwsWorld {
       : cloud(dir, std::move(cloud_flags)),
         skyd(aws_settings(cloud.url(), std::move(settings)), aws_environment(secret)) {}
   ~AwsWorld() {
-    skyd.sky({"jobs", "cancel", "-a", "-y"});
+    skyd.sky({"jobs", "cancel", "-u", "-y"});
     skyd.no_machines_left();
   }
 

@@ -67,7 +67,7 @@ SkydHarness::SkydHarness(std::map<std::string, std::string> settings, Environmen
 SkydHarness::~SkydHarness() {
   if (skyd_) {
     // Cancel whatever is still open so no machine outlives the test, then stop.
-    sky({"jobs", "cancel", "-a", "-y"}, std::chrono::seconds(30));
+    sky({"jobs", "cancel", "-u", "-y"}, std::chrono::seconds(30));
     for (int i = 0; i < 300 && !running_skylets().empty(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     stop();
@@ -175,13 +175,8 @@ std::string SkydHarness::write_file(const std::string& name, const std::string& 
 }
 
 std::string SkydHarness::job_json(long long id) {
-  auto listed = const_cast<SkydHarness*>(this)->sky({"jobs", "queue", "-a", "-u", "-o", "json"});
-  auto parsed = parse_json(listed.out);
-  if (!parsed || !parsed->as_array()) return {};
-  for (const auto& job : *parsed->as_array()) {
-    if (job.find("id") && job.find("id")->as_int() == id) return job.dump();
-  }
-  return {};
+  auto reply = api("GET", "/v1/jobs/" + std::to_string(id));
+  return reply.status == 200 ? reply.body : std::string();
 }
 
 std::optional<std::string> SkydHarness::job_status(long long id) {
@@ -206,7 +201,8 @@ bool SkydHarness::wait_for_status(long long id, const std::vector<std::string>& 
 
 std::map<long long, std::string> SkydHarness::job_statuses() {
   std::map<long long, std::string> statuses;
-  auto listed = parse_json(sky({"jobs", "queue", "-a", "-o", "json"}).out);
+  auto reply = parse_json(api("GET", "/v1/jobs?limit=1000000").body);
+  const Json* listed = reply ? reply->find("jobs") : nullptr;
   if (!listed || !listed->as_array()) return statuses;
   for (const auto& job : *listed->as_array()) {
     const Json* id = job.find("id");

@@ -50,7 +50,8 @@ class SkydHarness {
   ApiReply api(const std::string& method, const std::string& target, const std::string& body = "");
   // Writes a file under the test's directory and returns its path.
   std::string write_file(const std::string& name, const std::string& text) const;
-  // The job as `sky jobs queue -o json` shows it; nothing when it does not exist.
+  // The job as skyd's API shows it (GET /v1/jobs/ID: the job, its tasks nested); nothing when it
+  // does not exist.
   std::optional<std::string> job_status(long long id);
   std::string job_json(long long id);
   // Waits until the job's status is one of `statuses` (polling the API: the daemon pushes nothing).

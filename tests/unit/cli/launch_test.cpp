@@ -1,38 +1,16 @@
 #include "cli/launch_command.hpp"
 #include "cli/show_gpus_command.hpp"
 #include "cli/table.hpp"
+#include "tests/unit/cli/sky_run.hpp"
 
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-#include <array>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 namespace skyd::cli {
 namespace {
-
-#define EXPECT_CONTAINS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
-
-struct SkyRun {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-SkyRun run_sky(const std::string& arguments) {
-  const std::string command = std::string(SKY_BINARY) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  SkyRun run{-1, ""};
-  if (!pipe) return run;
-  std::array<char, 4096> buffer;
-  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe))
-    run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
 
 std::string write_temp(const std::string& name, const std::string& text) {
   const auto path = std::filesystem::temp_directory_path() / ("skyd-cli-test-" + name);
@@ -187,7 +165,9 @@ TEST(SkyBinary, DryrunEveryExample) {
     SkyRun run = run_sky("jobs launch --dryrun " + entry.path().string());
     EXPECT_EQ(run.exit_code, 0) << entry.path() << "\n" << run.output;
     EXPECT_CONTAINS(run.output, "YAML to run: " + entry.path().string());
-    EXPECT_CONTAINS(run.output, "CLOUD  INSTANCE");
+    EXPECT_EQ(run.output.find("CLOUD  "), std::string::npos) << run.output;
+    for (const char* header : {"INFRA  ", "INSTANCE  ", "GPUS  ", "COST ($/hr)  CHOSEN"})
+      EXPECT_CONTAINS(run.output, header);
     EXPECT_CONTAINS(run.output, "✔");
   }
   EXPECT_GE(seen, 5);
@@ -196,11 +176,12 @@ TEST(SkyBinary, DryrunEveryExample) {
 TEST(SkyBinary, ExamplesChooseExpectedPlaces) {
   const std::string dir = EXAMPLES_DIR;
   SkyRun local = run_sky("jobs launch --dryrun " + dir + "/local_hello.yaml");
-  EXPECT_CONTAINS(local.output, "LOCAL  local-small");
+  EXPECT_CONTAINS(local.output, "Local (local)  local-small");
   SkyRun bert = run_sky("jobs launch --dryrun " + dir + "/bert_qa.yaml");
   EXPECT_CONTAINS(bert.output, "Managed job 'bert-qa'");
   EXPECT_CONTAINS(bert.output, "[Spot]");
   EXPECT_CONTAINS(bert.output, "V100:1");
+  EXPECT_CONTAINS(bert.output, "AWS (us-");  // INFRA as SkyPilot shows it: cloud (region)
   SkyRun pipeline = run_sky("jobs launch --dryrun " + dir + "/pipeline.yaml");
   EXPECT_CONTAINS(pipeline.output, "Considered resources for task 'train' (1 node)");
   EXPECT_CONTAINS(pipeline.output, "Considered resources for task 'eval' (1 node)");

@@ -1,0 +1,132 @@
+// The commands a SkyPilot user types, end to end: a real skyd (embedded PostgreSQL, local
+// provider, real skylets) driven through the real `sky` binary.
+#include "reactor/json.hpp"
+#include "tests/support/skyd_harness.hpp"
+
+#include <thread>
+
+namespace skyd::testing {
+namespace {
+
+std::string local_task(const std::string& name, const std::string& run,
+                       const std::string& extra = "") {
+  return "name: " + name + "\nresources:\n  infra: local\n" + extra + "run: |\n  " + run + "\n";
+}
+
+// Polls until `probe` holds (a stream's output that a task writes at its own pace).
+template <typename Probe>
+bool eventually(Probe probe, std::chrono::seconds limit = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (probe()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+TEST(Cli, QueueVerboseShowsWhereEachTaskRanAndRefreshIsAccepted) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file("hello.yaml", local_task("hello", "echo hi"));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", yaml}).exit_code, 0);
+  auto queue = skyd.sky({"jobs", "queue", "-v", "-r"});
+  ASSERT_EQ(queue.exit_code, 0) << queue.err;
+  for (const char* header :
+       {"STATUS", "STARTED", "INFRA", "RESOURCES", "COST", "ON-DEMAND COST", "DETAILS"}) {
+    EXPECT_TRUE(contains(queue.out, header)) << header << "\n" << queue.out;
+  }
+  EXPECT_TRUE(contains(queue.out, "Local (local-a)")) << queue.out;
+  EXPECT_TRUE(contains(queue.out, "1x(local-small)")) << queue.out;
+  EXPECT_TRUE(contains(queue.out, "$0.0000")) << queue.out;
+  EXPECT_EQ(skyd.sky({"jobs", "queue", "--refresh"}).exit_code, 0);
+}
+
+TEST(Cli, QueueJsonIsOneFlatRecordPerTaskWithSkyPilotsFieldNames) {
+  SkydHarness skyd;
+  const auto yaml =
+      skyd.write_file("pipe.yaml", "name: pipe\n---\n" + local_task("prep", "echo prep") + "---\n" +
+                                       local_task("train", "true"));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", yaml}).exit_code, 0);
+  auto listed = skyd.sky({"jobs", "queue", "-o", "json"});
+  auto records = parse_json(listed.out);
+  ASSERT_TRUE(records && records->as_array()) << listed.out;
+  ASSERT_EQ(records->as_array()->size(), 2u) << listed.out;
+  const Json& train = (*records->as_array())[1];
+  EXPECT_EQ(train.find("job_id")->as_int(), 1);
+  EXPECT_EQ(train.find("task_id")->as_int(), 1);
+  EXPECT_EQ(train.find("job_name")->as_string(), "pipe");
+  EXPECT_EQ(train.find("task_name")->as_string(), "train");
+  EXPECT_EQ(train.find("status")->as_string(), "SUCCEEDED");
+  EXPECT_EQ(train.find("infra")->as_string(), "Local (local-a)");
+  EXPECT_EQ(train.find("cloud")->as_string(), "Local");
+  EXPECT_EQ(train.find("recovery_count")->as_int(), 0);
+  for (const char* field : {"submitted_at", "start_at", "end_at", "job_duration"})
+    EXPECT_TRUE(train.find(field) && train.find(field)->as_double()) << field << listed.out;
+  EXPECT_FALSE(train.find("user_name")->as_string().value_or("").empty());
+  EXPECT_TRUE(train.find("failure_reason")->is_null());
+  EXPECT_EQ(train.find("job_status")->as_string(), "SUCCEEDED");  // skyd's extras
+  EXPECT_TRUE(train.find("exit_codes")->as_array());
+}
+
+TEST(Cli, LaunchAsyncReturnsOnceSkydHasTheJob) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file("long.yaml", local_task("long", "sleep 1000"));
+  auto launched = skyd.sky({"jobs", "launch", "-y", "--async", yaml}, std::chrono::seconds(30));
+  EXPECT_EQ(launched.exit_code, 0) << launched.out << launched.err;
+  EXPECT_TRUE(contains(launched.out, "Job submitted, ID: 1\n")) << launched.out;
+  EXPECT_TRUE(contains(launched.out, "Managed Job ID: 1\n")) << launched.out;
+  EXPECT_FALSE(contains(launched.out, "Waiting for task to start")) << launched.out;
+  EXPECT_TRUE(skyd.job_status(1).has_value());
+}
+
+TEST(Cli, SecretFileGivesTheTaskItsSecretsLikeEnvFile) {
+  SkydHarness skyd;
+  const auto secrets = skyd.write_file("secrets.env", "# tokens\nexport HF_TOKEN='hf-123'\n");
+  const auto yaml = skyd.write_file(
+      "secret.yaml", local_task("secret", "test \"$HF_TOKEN\" = hf-123 && echo token-ok",
+                                "secrets:\n  HF_TOKEN: null\n"));
+  auto launched = skyd.sky({"jobs", "launch", "-y", "--secret-file", secrets, yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.out << launched.err;
+  EXPECT_TRUE(contains(launched.out, "token-ok")) << launched.out;
+  // A secret is never shown back: not in the stored spec skyd serves.
+  EXPECT_FALSE(contains(skyd.api("GET", "/v1/jobs/1").body, "hf-123"));
+}
+
+TEST(Cli, LogsTakeAPipelineTaskByNameWithTheJobByName) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file(
+      "pipe.yaml", "name: pipe\n---\n" + local_task("prep", "echo prep-output") + "---\n" +
+                       local_task("train", "echo train-output; sleep 1000"));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  std::string train;
+  EXPECT_TRUE(eventually([&] {
+    train = skyd.sky({"jobs", "logs", "-n", "pipe", "train", "--no-follow"}).out;
+    return contains(train, "train-output");
+  })) << train;
+  EXPECT_FALSE(contains(train, "prep-output")) << train;
+  auto prep = skyd.sky({"jobs", "logs", "1", "prep", "--no-follow"});
+  EXPECT_TRUE(contains(prep.out, "prep-output")) << prep.out;
+  EXPECT_FALSE(contains(prep.out, "train-output")) << prep.out;
+  auto by_id = skyd.sky({"jobs", "logs", "1", "0", "--no-follow"});
+  EXPECT_TRUE(contains(by_id.out, "prep-output")) << by_id.out;
+  auto unknown = skyd.sky({"jobs", "logs", "1", "eval", "--no-follow"});
+  EXPECT_EQ(unknown.exit_code, 102);
+  EXPECT_TRUE(contains(unknown.err, "has no task 'eval' (its tasks: prep, train)")) << unknown.err;
+}
+
+TEST(Cli, CancelAllUsersCancelsEveryOpenJob) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file("long.yaml", local_task("long", "sleep 1000"));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  auto cancelled = skyd.sky({"jobs", "cancel", "-y", "--all-users"});
+  EXPECT_EQ(cancelled.exit_code, 0) << cancelled.err;
+  // Newest first, as skyd lists them.
+  EXPECT_EQ(cancelled.out, "Jobs with IDs 2, 1 are scheduled to be cancelled.\n");
+  EXPECT_TRUE(skyd.wait_for_status(1, {"CANCELLED"}));
+  EXPECT_TRUE(skyd.wait_for_status(2, {"CANCELLED"}));
+  auto both = skyd.sky({"jobs", "cancel", "-y", "-a", "-u"});
+  EXPECT_EQ(both.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace skyd::testing
