@@ -349,9 +349,10 @@ Task<void> JobRunner::run() {
   pipeline_ = std::move(*pipeline);
   placements_.resize(job_.tasks.size());
   for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
-    task_ids_.push_back(make_task_id(to_micros(job_.submitted_at),
-                                     pipeline_.tasks[i].name.value_or(job_.name), id_.value,
-                                     static_cast<int>(i)));
+    const std::string name =
+        task_id_name(job_.name, pipeline_.tasks[i].name.value_or(job_.name), job_.tasks.size());
+    task_ids_.push_back(
+        make_task_id(to_micros(job_.submitted_at), name, id_.value, static_cast<int>(i)));
   }
   // A slot among the jobs that may run at once; a job that already ran before a restart keeps its.
   const auto& limits = shard_.admission->limits();
@@ -959,6 +960,11 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
   environment.gpus_per_node = static_cast<int>(placement.candidate.accelerator_count);
   environment.envs = spec.envs;
   environment.secrets = spec.secrets;
+  environment.user_name = job_.user_name;
+  environment.user_id = user_id_of(job_.user_uid);
+  // On the local provider the task runs on this very host: as its submitter, never as skyd.
+  const bool local = placement.candidate.cloud == "local";
+  environment.runs_as_submitter = local && owner().has_value();
   const std::string id = attempt_id(index, task.attempt);
   logs_.add_attempt(index, task.attempt,
                     "== attempt " + std::to_string(task.attempt) + " of task " +
@@ -974,11 +980,10 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
     request.setup = spec.setup.value_or("");
     request.run = spec.run.value_or("");
     request.env = node_environment(environment, placement.cluster, node.rank);
-    request.setup_env = setup_only_environment(node.rank);
+    request.setup_env = setup_only_environment(environment, placement.cluster, node.rank);
     request.workdir = node.workdir;
     request.hold_run = true;  // released once no earlier attempt can still run (fence)
-    // On the local provider the task runs on this very host: as its submitter, never as skyd.
-    if (placement.candidate.cloud == "local") request.user = owner();
+    if (local) request.user = owner();
     auto started = co_await skylet.start(node, request);
     if (!started) co_return started.error();
   }

@@ -3,6 +3,11 @@
 #include "reactor/json.hpp"
 #include "tests/support/skyd_harness.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <regex>
 #include <thread>
 
 namespace skyd::testing {
@@ -126,6 +131,62 @@ TEST(Cli, CancelAllUsersCancelsEveryOpenJob) {
   EXPECT_TRUE(skyd.wait_for_status(2, {"CANCELLED"}));
   auto both = skyd.sky({"jobs", "cancel", "-y", "-a", "-u"});
   EXPECT_EQ(both.exit_code, 2);
+}
+
+TEST(TaskEnvironment, SetupAndRunSeeSkyPilotsVariablesWithTheSubmitterAndThePipelinesTaskIds) {
+  SkydHarness skyd;
+  const std::string yaml = skyd.write_file(
+      "env.yaml",
+      "name: envjob\n---\n" + local_task("prep", "echo prep-id=$SKYPILOT_TASK_ID") +
+          "---\nname: train\nnum_nodes: 2\nresources:\n  infra: local\n"
+          "setup: |\n"
+          "  echo \"setup rank=$SKYPILOT_SETUP_NODE_RANK"
+          " ips=$(echo \"$SKYPILOT_SETUP_NODE_IPS\" | paste -sd, -)"
+          " gpus=$SKYPILOT_SETUP_NUM_GPUS_PER_NODE\"\n"
+          "run: |\n"
+          "  echo \"run rank=$SKYPILOT_NODE_RANK user=$SKYPILOT_USER uid=$SKYPILOT_USER_ID"
+          " login=$USER job_rank=$SKYPILOT_JOB_RANK\"\n"
+          "  echo \"run id=$SKYPILOT_TASK_ID\"\n"
+          "  echo \"run ids=$(echo \"$SKYPILOT_TASK_IDS\" | paste -sd, -)\"\n"
+          "  echo \"run info=$SKYPILOT_CLUSTER_INFO\"\n"
+          "  echo \"run ips=$(echo \"$SKYPILOT_NODE_IPS\" | paste -sd, -)\"\n");
+  auto launched = skyd.sky({"jobs", "launch", "-y", yaml});
+  ASSERT_EQ(launched.exit_code, 0) << launched.out << launched.err;
+  const std::string& out = launched.out;
+
+  const passwd* me = ::getpwuid(::getuid());
+  ASSERT_NE(me, nullptr);
+  char uid_hex[17];
+  std::snprintf(uid_hex, sizeof uid_hex, "%08x", static_cast<unsigned>(::getuid()));
+  const std::string user = me->pw_name;
+  for (const char* rank : {"0"}) {  // rank 1: see the multi-node logs
+    EXPECT_TRUE(contains(out, "run rank=" + std::string(rank) + " user=" + user +
+                                  " uid=" + uid_hex + " login=" + user + " job_rank=0"))
+        << out;
+  }
+  // The setup of every node sees every node's address, in rank order, and the GPU count.
+  std::smatch ips;
+  ASSERT_TRUE(std::regex_search(out, ips, std::regex("run ips=([0-9.]+,[0-9.]+)"))) << out;
+  EXPECT_TRUE(contains(out, "setup rank=0 ips=" + ips[1].str() + " gpus=0")) << out;
+  // SkyPilot's task ids for a pipeline: <timestamp>_<job name>_<task name>_<job id>-<task>.
+  const std::string stamp = "sky-managed-\\d{4}(-\\d\\d){5}-\\d{6}";
+  EXPECT_TRUE(std::regex_search(out, std::regex("prep-id=" + stamp + "_envjob_prep_1-0\n"))) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("run id=" + stamp + "_envjob_train_1-1\n"))) << out;
+  EXPECT_TRUE(std::regex_search(
+      out, std::regex("run ids=" + stamp + "_envjob_prep_1-0," + stamp + "_envjob_train_1-1\n")))
+      << out;
+  EXPECT_TRUE(contains(out, "\"cloud\":\"Local\"")) << out;
+  EXPECT_TRUE(contains(out, "\"cluster_name\":\"train-1\"")) << out;
+}
+
+TEST(TaskEnvironment, ASingleTasksIdCarriesTheJobsName) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file("one.yaml", local_task("solo", "echo id=$SKYPILOT_TASK_ID"));
+  auto launched = skyd.sky({"jobs", "launch", "-y", "-n", "renamed", yaml});
+  ASSERT_EQ(launched.exit_code, 0) << launched.out;
+  EXPECT_TRUE(std::regex_search(
+      launched.out, std::regex("id=sky-managed-\\d{4}(-\\d\\d){5}-\\d{6}_renamed_1-0\n")))
+      << launched.out;
 }
 
 }  // namespace
