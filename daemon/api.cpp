@@ -17,7 +17,10 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <limits>
+#include <map>
 #include <memory>
+#include <tuple>
 #include <variant>
 
 namespace skyd::daemon {
@@ -221,6 +224,7 @@ struct LogStream {
   std::optional<int> task;
   bool follow;
   bool controller_log;
+  std::optional<int> node = std::nullopt;  // one node's output (0 is the head)
 };
 
 Task<bool> pump_file(http::ResponseStream& out, const std::string& path, std::uint64_t& offset) {
@@ -232,12 +236,30 @@ Task<bool> pump_file(http::ResponseStream& out, const std::string& path, std::ui
   }
 }
 
+// Sends the complete lines of `path` past `offset`, or everything when `whole`: the lines of a
+// multi-node task's nodes are sent file by file and must never be cut into each other. A line
+// longer than a read goes as it is.
+Task<bool> pump_lines(http::ResponseStream& out, const std::string& path, std::uint64_t& offset,
+                      bool whole) {
+  for (;;) {
+    std::string bytes = JobLogs::read(path, offset, kLogChunk);
+    if (bytes.empty()) co_return true;
+    if (!whole && bytes.size() < kLogChunk) {
+      const std::size_t end = bytes.rfind('\n');
+      if (end == std::string::npos) co_return true;  // the rest of the line comes later
+      bytes.resize(end + 1);
+    }
+    offset += bytes.size();
+    if (!co_await out.write(std::move(bytes))) co_return false;
+  }
+}
+
 Task<void> stream_logs(LogStream spec, http::ResponseStream& out) {
   JobLogs logs(spec.controller->options().logs_root(), spec.job_id);
   asio::steady_timer pause(co_await asio::this_coro::executor);
   std::uint64_t controller_offset = 0;
-  std::map<std::pair<int, int>, std::uint64_t> offsets;  // (task, attempt) -> bytes sent
-  std::map<int, std::size_t> markers_sent;               // task -> attempts announced
+  std::map<std::tuple<int, int, int>, std::uint64_t> offsets;  // (task, attempt, node) -> sent
+  std::map<int, std::size_t> markers_sent;                     // task -> attempts announced
   for (;;) {
     auto job = co_await spec.controller->get(store::JobId{spec.job_id});
     if (!job) co_return;
@@ -253,10 +275,23 @@ Task<void> stream_logs(LogStream spec, http::ResponseStream& out) {
             if (!co_await out.write(attempts[a].marker + "\n")) co_return;
             markers_sent[task.task_index] = a + 1;
           }
-          auto& offset = offsets[{task.task_index, attempts[a].attempt}];
-          if (!co_await pump_file(out, logs.attempt_log(task.task_index, attempts[a].attempt, 0),
-                                  offset))
-            co_return;
+          const int attempt = attempts[a].attempt;
+          if (attempts[a].nodes == 1 || spec.node) {
+            // One node's bytes, as they come.
+            const int rank = spec.node.value_or(0);
+            auto& offset = offsets[{task.task_index, attempt, rank}];
+            if (!co_await pump_file(out, logs.attempt_log(task.task_index, attempt, rank), offset))
+              co_return;
+            continue;
+          }
+          // Every node's lines (each carries its node), whole lines only until the end.
+          const bool whole = ended || !spec.follow || out.closing();
+          for (int rank = 0; rank < attempts[a].nodes; ++rank) {
+            auto& offset = offsets[{task.task_index, attempt, rank}];
+            if (!co_await pump_lines(out, logs.attempt_log(task.task_index, attempt, rank), offset,
+                                     whole))
+              co_return;
+          }
         }
       }
     }
@@ -283,6 +318,12 @@ Task<http::Response> job_logs(Controller* controller, DaemonInfo info, http::Req
           404, "not_found", "job " + std::to_string(id) + " has no task " + std::string(*task));
     }
     spec.task = static_cast<int>(index);
+  }
+  if (request.query_param("node")) {
+    const auto rank = request.query_int("node").value_or(-1);
+    if (rank < 0 || rank > std::numeric_limits<int>::max())
+      co_return http::Response::error(400, "bad_request", "node: expected a node rank (0, 1, ...)");
+    spec.node = static_cast<int>(rank);
   }
   http::Response response;
   response.set_header("Content-Type", "text/plain; charset=utf-8");

@@ -45,6 +45,10 @@ Json to_json(const AttemptRequest& request) {
   body.set("setup_env", string_map(request.setup_env));
   body.set("workdir", request.workdir);
   if (request.hold_run) body.set("hold_run", true);
+  if (!request.log_label.empty()) {
+    body.set("log_label", request.log_label);
+    body.set("log_ip", request.log_ip);
+  }
   if (request.user) body.set("user", to_json(*request.user));
   return body;
 }

@@ -24,6 +24,10 @@ struct AttemptRequest {
   bool hold_run = false;  // setup runs at once; the run waits for release()
   std::optional<UserIdentity> user =
       std::nullopt;  // run setup and run as this identity (root skylet)
+  // A multi-node task's node ("head, rank=0," and no ip; "worker1, rank=1," and its ip): skylet
+  // prefixes each line of its output as SkyPilot does. Empty: output as it is.
+  std::string log_label = {};
+  std::string log_ip = {};
 };
 
 struct AttemptStatus {

@@ -61,12 +61,13 @@ void JobLogs::record(std::string_view line) const {
   append(controller_log(), std::string(stamp) + " " + std::string(line) + "\n");
 }
 
-void JobLogs::add_attempt(int task, int attempt, std::string_view marker) const {
+void JobLogs::add_attempt(int task, int attempt, int nodes, std::string_view marker) const {
   for (const auto& known : attempts(task)) {
     if (known.attempt == attempt) return;
   }
   Json entry = Json::object();
   entry.set("attempt", attempt);
+  entry.set("nodes", nodes);
   entry.set("marker", marker);
   append(dir_ + "/task-" + std::to_string(task) + "/attempts.jsonl", entry.dump() + "\n");
 }
@@ -81,6 +82,8 @@ std::vector<AttemptMarker> JobLogs::attempts(int task) const {
     AttemptMarker marker;
     if (const Json* n = entry->find("attempt"); n && n->as_int())
       marker.attempt = static_cast<int>(*n->as_int());
+    if (const Json* n = entry->find("nodes"); n && n->as_int())
+      marker.nodes = static_cast<int>(*n->as_int());
     if (const Json* m = entry->find("marker"); m && m->as_string())
       marker.marker = std::string(*m->as_string());
     out.push_back(std::move(marker));

@@ -18,6 +18,7 @@ namespace skyd::daemon {
 
 struct AttemptMarker {
   int attempt = 0;
+  int nodes = 1;       // each node's output is its own file
   std::string marker;  // "== attempt 2 on local/local-a (cluster train-7): recovering after spot
                        // preemption =="
 };
@@ -32,8 +33,8 @@ class JobLogs {
 
   // "<UTC time> <line>" into controller.log (decisions, placements, restarts).
   void record(std::string_view line) const;
-  // Adds an attempt to the task's list (once per attempt number).
-  void add_attempt(int task, int attempt, std::string_view marker) const;
+  // Adds an attempt on `nodes` nodes to the task's list (once per attempt number).
+  void add_attempt(int task, int attempt, int nodes, std::string_view marker) const;
   std::vector<AttemptMarker> attempts(int task) const;
 
   static std::uint64_t size_of(const std::string& path);

@@ -966,7 +966,7 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
   const bool local = placement.candidate.cloud == "local";
   environment.runs_as_submitter = local && owner().has_value();
   const std::string id = attempt_id(index, task.attempt);
-  logs_.add_attempt(index, task.attempt,
+  logs_.add_attempt(index, task.attempt, static_cast<int>(placement.cluster.nodes.size()),
                     "== attempt " + std::to_string(task.attempt) + " of task " +
                         std::to_string(index) + " on " + placement.cluster.cloud + "/" +
                         placement.cluster.zone + " (cluster " + placement.cluster.name + ", " +
@@ -984,6 +984,13 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
     request.workdir = node.workdir;
     request.hold_run = true;  // released once no earlier attempt can still run (fence)
     if (local) request.user = owner();
+    if (placement.cluster.nodes.size() > 1) {
+      // SkyPilot's names: the head, then worker<rank>; Ray adds the address of the others.
+      request.log_label =
+          (node.rank == 0 ? std::string("head") : "worker" + std::to_string(node.rank)) +
+          ", rank=" + std::to_string(node.rank) + ",";
+      if (node.rank > 0) request.log_ip = node.ip;
+    }
     auto started = co_await skylet.start(node, request);
     if (!started) co_return started.error();
   }

@@ -1,5 +1,6 @@
 #include "daemon/skylet/attempt.hpp"
 
+#include "daemon/skylet/line_prefix.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/file_names.hpp"
 #include "reactor/log.hpp"
@@ -58,12 +59,12 @@ Result<std::string> string_field(const Json& body, const char* field) {
   return std::string(*value->as_string());
 }
 
-// Forwards output to the log until the pipe closes.
-Task<void> pump(Process& process, AttemptLog& log) {
+// Forwards output to the log until the pipe closes, each line prefixed when a prefix is given.
+Task<void> pump(Process& process, AttemptLog& log, std::optional<LinePrefixer> prefixer) {
   for (;;) {
     std::string piece = co_await process.read_output();
     if (piece.empty()) co_return;
-    log.append(piece);
+    log.append(prefixer ? prefixer->apply(piece) : piece);
   }
 }
 
@@ -123,8 +124,10 @@ Result<AttemptSpec> AttemptSpec::from_json(const Json& body) {
                       "attempt_id must be 1-" + std::to_string(kMaxAttemptIdLength) +
                           " of letters, digits, '-', '_' and '.', not starting with '.'");
   }
-  for (auto [field, target] : {std::pair{"setup", &spec.setup}, std::pair{"run", &spec.run},
-                               std::pair{"workdir", &spec.workdir}}) {
+  for (auto [field, target] :
+       {std::pair{"setup", &spec.setup}, std::pair{"run", &spec.run},
+        std::pair{"workdir", &spec.workdir}, std::pair{"log_label", &spec.log_label},
+        std::pair{"log_ip", &spec.log_ip}}) {
     auto text = string_field(body, field);
     if (!text) return text.error();
     *target = std::move(*text);
@@ -218,7 +221,11 @@ Task<std::optional<int>> Attempt::run_step(bool is_setup) {
   auto& process = **spawned;
   current_group_ = process.pid();
   std::ofstream(paths_.pgid_file, std::ios::app) << process.pid() << "\n";
-  co_await (pump(process, log_) || linger_after_exit(process));
+  std::optional<LinePrefixer> prefixer;
+  if (!spec_.log_label.empty()) {
+    prefixer.emplace(node_log_prefix(spec_.log_label, process.pid(), spec_.log_ip, is_setup));
+  }
+  co_await (pump(process, log_, std::move(prefixer)) || linger_after_exit(process));
   const int code = co_await process.wait();
   // Whatever the script left running in its group ends with it: no orphans.
   if (process_group_alive(process.pid())) ::kill(-process.pid(), SIGKILL);

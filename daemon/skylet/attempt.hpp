@@ -36,6 +36,11 @@ struct AttemptSpec {
   std::map<std::string, std::string> setup_env;  // only for setup (SKYPILOT_SETUP_NODE_RANK)
   std::string workdir;                           // the working directory; must exist
   bool hold_run = false;  // after setup, wait for release() before the run starts
+  // A node of a multi-node task: its lines carry the node, as SkyPilot prints them (see
+  // line_prefix.hpp). `log_label` is "head, rank=0," or "worker1, rank=1,"; `log_ip` the node's
+  // address, empty on the head. No label: output as it is.
+  std::string log_label;
+  std::string log_ip;
   // Setup and run go as this identity (skylet must then be root); unset: as skylet.
   std::optional<UserIdentity> user;
 

@@ -133,6 +133,44 @@ TEST(Cli, CancelAllUsersCancelsEveryOpenJob) {
   EXPECT_EQ(both.exit_code, 2);
 }
 
+TEST(Cli, AMultiNodeTasksLogsShowEveryNodeWithSkyPilotsPrefixesAndNodePicksOne) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file(
+      "two.yaml",
+      "name: two\nnum_nodes: 2\nresources:\n  infra: local\n"
+      "setup: echo prepared $SKYPILOT_SETUP_NODE_RANK\n"
+      "run: |\n  echo hello $SKYPILOT_NODE_RANK\n  echo ip $(echo \"$SKYPILOT_NODE_IPS\" "
+      "| tail -1)\n");
+  auto launched = skyd.sky({"jobs", "launch", "-y", yaml});
+  ASSERT_EQ(launched.exit_code, 0) << launched.out << launched.err;
+  std::smatch worker_ip;
+  ASSERT_TRUE(std::regex_search(launched.out, worker_ip, std::regex("\\) ip ([0-9.]+)\n")))
+      << launched.out;
+  const std::string ip = worker_ip[1].str();
+  const std::string pid = "pid=[0-9]+";
+  for (const std::string& line : {"\\(setup " + pid + "\\) prepared 0\n",
+                                  "\\(setup " + pid + ", ip=" + ip + "\\) prepared 1\n",
+                                  "\\(head, rank=0, " + pid + "\\) hello 0\n",
+                                  "\\(worker1, rank=1, " + pid + ", ip=" + ip + "\\) hello 1\n"}) {
+    EXPECT_TRUE(std::regex_search(launched.out, std::regex(line))) << line << "\n" << launched.out;
+  }
+  auto worker = skyd.sky({"jobs", "logs", "1", "--node", "1", "--no-follow"});
+  EXPECT_EQ(worker.exit_code, 0) << worker.err;
+  EXPECT_TRUE(contains(worker.out, "hello 1\n")) << worker.out;
+  EXPECT_FALSE(contains(worker.out, "hello 0")) << worker.out;
+  EXPECT_FALSE(contains(worker.out, "(head")) << worker.out;
+  auto all = skyd.sky({"jobs", "logs", "1", "--no-follow"});
+  EXPECT_TRUE(contains(all.out, "hello 0\n") && contains(all.out, "hello 1\n")) << all.out;
+  EXPECT_EQ(skyd.sky({"jobs", "logs", "1", "--node", "x"}).exit_code, 2);
+}
+
+TEST(Cli, ASingleNodeTasksLogsStayAsTheTaskWroteThem) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file("one.yaml", local_task("one", "echo plain"));
+  auto launched = skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_TRUE(contains(launched.out, "\nplain\n")) << launched.out;
+}
+
 TEST(TaskEnvironment, SetupAndRunSeeSkyPilotsVariablesWithTheSubmitterAndThePipelinesTaskIds) {
   SkydHarness skyd;
   const std::string yaml = skyd.write_file(
@@ -159,7 +197,7 @@ TEST(TaskEnvironment, SetupAndRunSeeSkyPilotsVariablesWithTheSubmitterAndThePipe
   char uid_hex[17];
   std::snprintf(uid_hex, sizeof uid_hex, "%08x", static_cast<unsigned>(::getuid()));
   const std::string user = me->pw_name;
-  for (const char* rank : {"0"}) {  // rank 1: see the multi-node logs
+  for (const char* rank : {"0", "1"}) {
     EXPECT_TRUE(contains(out, "run rank=" + std::string(rank) + " user=" + user +
                                   " uid=" + uid_hex + " login=" + user + " job_rank=0"))
         << out;
@@ -168,6 +206,7 @@ TEST(TaskEnvironment, SetupAndRunSeeSkyPilotsVariablesWithTheSubmitterAndThePipe
   std::smatch ips;
   ASSERT_TRUE(std::regex_search(out, ips, std::regex("run ips=([0-9.]+,[0-9.]+)"))) << out;
   EXPECT_TRUE(contains(out, "setup rank=0 ips=" + ips[1].str() + " gpus=0")) << out;
+  EXPECT_TRUE(contains(out, "setup rank=1 ips=" + ips[1].str() + " gpus=0")) << out;
   // SkyPilot's task ids for a pipeline: <timestamp>_<job name>_<task name>_<job id>-<task>.
   const std::string stamp = "sky-managed-\\d{4}(-\\d\\d){5}-\\d{6}";
   EXPECT_TRUE(std::regex_search(out, std::regex("prep-id=" + stamp + "_envjob_prep_1-0\n"))) << out;
