@@ -171,6 +171,26 @@ TEST(Cli, ASingleNodeTasksLogsStayAsTheTaskWroteThem) {
   EXPECT_TRUE(contains(launched.out, "\nplain\n")) << launched.out;
 }
 
+TEST(Cli, WaitingForMachinesShowsALiveLineOnATerminalAndStableLinesOtherwise) {
+  // A skylet that cannot start keeps the job PENDING (launch backoff).
+  SkydHarness skyd({{"skylet_binary", "/nonexistent/skylet"}, {"launch_backoff", "1s"}});
+  const auto yaml = skyd.write_file("stuck.yaml", local_task("stuck", "echo never"));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(1, {"PENDING"}, std::chrono::seconds(30)));
+  // On a terminal (script(1) gives it one): one line, redrawn in place with the time waited.
+  const std::string follow = binary_path("sky") + " --socket " + skyd.socket() + " jobs logs 1";
+  auto tty = run_command(
+      {program_on_path("timeout"), "3", program_on_path("script"), "-qec", follow, "/dev/null"});
+  EXPECT_TRUE(contains(tty.out, "\r\033[K| Waiting for task to start (status: PENDING")) << tty.out;
+  EXPECT_TRUE(std::regex_search(tty.out, std::regex("Waiting for task to start \\(status: "
+                                                    "PENDING[^)]*\\) [0-9]+s\r")))
+      << tty.out;
+  // Not a terminal: the status once per change, as scripts and tests read it.
+  auto piped = skyd.sky({"jobs", "logs", "1"}, std::chrono::seconds(3));
+  EXPECT_TRUE(piped.out.starts_with("Waiting for task to start (status: PENDING).\n")) << piped.out;
+  EXPECT_EQ(piped.out.find('\r'), std::string::npos) << piped.out;
+}
+
 TEST(TaskEnvironment, SetupAndRunSeeSkyPilotsVariablesWithTheSubmitterAndThePipelinesTaskIds) {
   SkydHarness skyd;
   const std::string yaml = skyd.write_file(
