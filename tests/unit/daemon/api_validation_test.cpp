@@ -153,6 +153,12 @@ TEST(CancelBody, ExactlyOneWellFormedSelector) {
   EXPECT_CONTAINS(error(R"({"all":false})"), "give exactly one of");
   EXPECT_CONTAINS(error(R"({"ids":[1],"all":true})"), "give exactly one of");
   EXPECT_CONTAINS(error(R"({"idz":[1]})"), "unknown field `idz`; expected ids, name, all");
+  EXPECT_CONTAINS(error(R"({"all_users":"yes"})"), "all_users: expected true or false");
+  EXPECT_CONTAINS(error(R"({"name":"a","all_users":true})"), "give exactly one of");
+  auto everyone = parse_cancel_body(R"({"all_users":true})");
+  ASSERT_TRUE(everyone);
+  EXPECT_TRUE(everyone->all_users);
+  EXPECT_FALSE(everyone->all);
   EXPECT_CONTAINS(error(R"({"name":"a\u0000"})"), "name: holds a NUL byte");
 }
 
