@@ -84,29 +84,42 @@ Result<SshHost> parse_ssh_address(std::string_view address) {
   return parsed;
 }
 
-std::vector<std::string> ssh_dial_command(const SshHost& host, const std::string& control_dir) {
+namespace {
+
+// ssh to `host` with `connection` options, then `options` before the host, and `remote` (if
+// any) as the command line the remote shell runs.
+std::vector<std::string> ssh_to(const SshHost& host, const std::vector<std::string>& connection,
+                                const std::vector<std::string>& options,
+                                const std::string& remote) {
   std::vector<std::string> argv = ssh_program();
-  // One SSH connection per host serves every call while it is warm: a `queue` is one round trip.
-  const std::vector<std::string> options{"ControlMaster=auto", "ControlPath=" + control_dir + "/%C",
-                                         "ControlPersist=300"};
-  for (const auto& option : options) {
-    argv.push_back("-o");
-    argv.push_back(option);
-  }
-  if (host.port) {
-    argv.push_back("-p");
-    argv.push_back(std::to_string(*host.port));
-  }
-  if (!host.user.empty()) {
-    argv.push_back("-l");
-    argv.push_back(host.user);
-  }
-  argv.push_back("--");
-  argv.push_back(host.host);
+  for (const auto& option : connection) argv.insert(argv.end(), {"-o", option});
+  if (host.port) argv.insert(argv.end(), {"-p", std::to_string(*host.port)});
+  if (!host.user.empty()) argv.insert(argv.end(), {"-l", host.user});
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.insert(argv.end(), {"--", host.host});
+  if (!remote.empty()) argv.push_back(remote);
+  return argv;
+}
+
+}  // namespace
+
+std::vector<std::string> ssh_dial_command(const SshHost& host, const std::string& control_dir) {
   std::string remote = "skyd dial-stdio";
   if (!host.socket_path.empty()) remote += " --socket " + shell_quoted(host.socket_path);
-  argv.push_back(remote);
-  return argv;
+  // One SSH connection per host serves every call while it is warm: a `queue` is one round trip.
+  return ssh_to(host,
+                {"ControlMaster=auto", "ControlPath=" + control_dir + "/%C", "ControlPersist=300"},
+                {}, remote);
+}
+
+std::vector<std::string> ssh_forward_command(const SshHost& host, int local_port,
+                                             const std::string& remote_address) {
+  // A connection of its own: a forward made through the shared one would belong to its master
+  // and outlive this command.
+  return ssh_to(host, {"ControlMaster=no", "ControlPath=none"},
+                {"-N", "-o", "ExitOnForwardFailure=yes", "-L",
+                 "127.0.0.1:" + std::to_string(local_port) + ":" + remote_address},
+                "");
 }
 
 Result<std::string> ssh_control_dir() {

@@ -30,6 +30,12 @@ Result<SshHost> parse_ssh_address(std::string_view address);
 // `skyd dial-stdio` there. Nothing the user typed reaches the remote shell unquoted.
 std::vector<std::string> ssh_dial_command(const SshHost& host, const std::string& control_dir);
 
+// ssh forwarding 127.0.0.1:local_port here to `remote_address` (host:port, as seen from the
+// host) until it is stopped, on a connection of its own: how the dashboard, which listens on the
+// controller's loopback only, reaches a laptop's browser.
+std::vector<std::string> ssh_forward_command(const SshHost& host, int local_port,
+                                             const std::string& remote_address);
+
 // The directory for ssh's shared connections: ~/.sky/ssh, made private (0700) when missing.
 Result<std::string> ssh_control_dir();
 

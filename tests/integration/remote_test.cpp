@@ -8,6 +8,7 @@
 
 #include <netinet/in.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -228,6 +229,35 @@ TEST_F(RemoteUse, AJobSubmittedOverSshRunsAsTheSshUser) {
   EXPECT_TRUE(contains(logs.out, "ran as " + dana.name)) << logs.out << logs.err;
   auto queue = sky(env, {"--host", sshd.url(dana.name), "jobs", "queue", "-o", "json"});
   EXPECT_TRUE(contains(queue.out, "\"user\":\"" + dana.name + "\"")) << queue.out;
+}
+
+TEST_F(RemoteUse, TheDashboardOnTheControllersLoopbackIsForwardedUntilTheCommandStops) {
+  SkydHarness skyd(std::map<std::string, std::string>{{"dashboard", "127.0.0.1:0"}});
+  PrivateSshd sshd(skyd.socket(), {current_user()});
+  auto env = sshd.client_env(laptop_.path());
+  env["SKYD_HOST"] = sshd.url(current_user());
+  const std::string printed = laptop_.file("dashboard.out");
+  ChildProcess dashboard({binary_path("sky"), "jobs", "dashboard", "--no-browser"}, env, printed);
+
+  std::string url;
+  for (int i = 0; i < 600 && url.empty(); ++i) {
+    const std::string out = read_text(printed);
+    if (const auto at = out.find("Dashboard: ");
+        at != std::string::npos && out.find('\n', at) != std::string::npos)
+      url = out.substr(at + 11, out.find('\n', at) - at - 11);
+    else
+      ::usleep(50'000);
+  }
+  ASSERT_TRUE(url.starts_with("http://127.0.0.1:")) << read_text(printed);
+  auto page = run_command({program_on_path("curl"), "-s", "-w", "\n%{http_code}", url});
+  EXPECT_TRUE(contains(page.out, "<title>skyd managed jobs</title>")) << page.out;
+
+  EXPECT_EQ(sshd.logins(), 2) << "one shared connection for the API, one for the forward";
+  dashboard.signal(SIGINT);
+  EXPECT_TRUE(dashboard.wait(std::chrono::seconds(10)).has_value());
+  auto after =
+      run_command({program_on_path("curl"), "-s", "-o", "/dev/null", "-w", "%{http_code}", url});
+  EXPECT_EQ(after.out, "000") << "the forward outlived the command";
 }
 
 TEST_F(RemoteUse, AHostThatCannotBeReachedSaysHowToCheckIt) {
