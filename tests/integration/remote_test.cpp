@@ -37,6 +37,12 @@ void write_text(const std::string& path, const std::string& text, mode_t mode = 
   ::chmod(path.c_str(), mode);
 }
 
+std::string without_digits(std::string text) {
+  for (char& c : text)
+    if (std::isdigit(static_cast<unsigned char>(c))) c = '#';
+  return text;
+}
+
 std::string current_user() {
   return ::getpwuid(::geteuid())->pw_name;
 }
@@ -150,6 +156,48 @@ TEST_F(RemoteUse, EveryCallGoesThroughSshOnOneSharedConnection) {
   EXPECT_EQ(sshd.logins(), 1) << sshd.log();
 }
 
+TEST_F(RemoteUse, EveryJobsCommandSaysOverSshWhatItSaysOnTheLocalSocket) {
+  SkydHarness skyd;
+  PrivateSshd sshd(skyd.socket(), {current_user()});
+  const auto env = sshd.client_env(laptop_.path());
+  const std::string host = sshd.url(current_user());
+  const auto done =
+      skyd.write_file("done.yaml", "name: done\nresources:\n  infra: local\nrun: echo finished\n");
+  const auto failed =
+      skyd.write_file("failed.yaml", "name: failed\nresources:\n  infra: local\nrun: exit 3\n");
+  const auto held =
+      skyd.write_file("held.yaml", "name: held\nresources:\n  infra: local\nrun: sleep 600\n");
+  // Finished jobs only while comparing: a running job's durations change between two calls.
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", done}).exit_code, 0);
+  skyd.sky({"jobs", "launch", "-y", failed});
+  ASSERT_TRUE(skyd.wait_for_status(2, {"FAILED"}));
+
+  for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+           {"jobs", "queue"},
+           {"jobs", "queue", "-a"},
+           {"jobs", "queue", "-o", "json"},
+           {"jobs", "logs", "1", "--no-follow"},
+           {"jobs", "logs", "2", "--no-follow"},
+           {"jobs", "logs", "1", "--controller", "--no-follow"}}) {
+    std::vector<std::string> remote{"--host", host};
+    remote.insert(remote.end(), command.begin(), command.end());
+    const auto over_ssh = sky(env, remote);
+    const auto local = skyd.sky(command);
+    EXPECT_EQ(over_ssh.exit_code, local.exit_code) << command.back();
+    // Durations tick between the two calls: compare with every digit masked.
+    EXPECT_EQ(without_digits(over_ssh.out), without_digits(local.out))
+        << command.back() << over_ssh.err;
+    EXPECT_FALSE(over_ssh.out.empty()) << command.back();
+  }
+  auto launched = sky(env, {"--host", host, "jobs", "launch", "-y", "-d", held});
+  ASSERT_EQ(launched.exit_code, 0) << launched.err;
+  ASSERT_TRUE(skyd.wait_for_status(3, {"RUNNING"}));
+  auto cancelled = sky(env, {"--host", host, "jobs", "cancel", "-y", "3"});
+  EXPECT_EQ(cancelled.exit_code, 0) << cancelled.out << cancelled.err;
+  EXPECT_TRUE(skyd.wait_for_status(3, {"CANCELLED"}));
+  EXPECT_EQ(sshd.logins(), 1) << sshd.log();
+}
+
 TEST_F(RemoteUse, AJobLaunchedFromAnotherMachineTakesItsWorkdirAndStreamsItsLogsBack) {
   SkydHarness skyd;
   PrivateSshd sshd(skyd.socket(), {current_user()});
@@ -205,30 +253,43 @@ TEST_F(RemoteUse, AContextNamesAControllerAndDefaultIsThisMachine) {
   EXPECT_TRUE(contains(missing.err, "no context 'nowhere'")) << missing.err;
 }
 
-TEST_F(RemoteUse, AJobSubmittedOverSshRunsAsTheSshUser) {
+TEST_F(RemoteUse, TwoUsersOverSshEachSeeTheirJobRunAsThemselves) {
   if (!fs::exists("/usr/sbin/useradd")) GTEST_SKIP() << "needs useradd (passwd)";
   TestUsers users;
   const std::string members = users.group("r");
   SkydHarness skyd(std::map<std::string, std::string>{{"socket_group", members}});
   ::chmod(skyd.dir().c_str(), 0711);
   const TestUser dana = users.user("d", {members}, skyd.dir());
+  const TestUser eve = users.user("e", {members}, skyd.dir());
   // A system user's account is locked, and sshd lets no locked account in, even with a key.
-  ASSERT_EQ(run_command({"/usr/sbin/usermod", "-p", "*", dana.name}).exit_code, 0);
-  PrivateSshd sshd(skyd.socket(), {dana.name});
+  for (const auto& user : {dana, eve})
+    ASSERT_EQ(run_command({"/usr/sbin/usermod", "-p", "*", user.name}).exit_code, 0);
+  PrivateSshd sshd(skyd.socket(), {dana.name, eve.name});
   const auto env = sshd.client_env(laptop_.path());
   write_text(laptop_.file("whoami.yaml"),
              "resources:\n  infra: local\nrun: echo ran as $(id -un)\n");
 
-  auto launched = sky(env, {"--host", sshd.url(dana.name), "jobs", "launch", "-y", "-n", "who",
-                            laptop_.file("whoami.yaml")});
-  ASSERT_EQ(launched.exit_code, 0) << launched.out << launched.err << sshd.log();
-  const auto at = launched.out.find("Managed Job ID: ");
-  ASSERT_NE(at, std::string::npos) << launched.out;
-  const std::string id = std::to_string(std::atoll(launched.out.c_str() + at + 16));
-  auto logs = sky(env, {"--host", sshd.url(dana.name), "jobs", "logs", id, "--no-follow"});
-  EXPECT_TRUE(contains(logs.out, "ran as " + dana.name)) << logs.out << logs.err;
-  auto queue = sky(env, {"--host", sshd.url(dana.name), "jobs", "queue", "-o", "json"});
-  EXPECT_TRUE(contains(queue.out, "\"user\":\"" + dana.name + "\"")) << queue.out;
+  std::map<std::string, std::string> job_of;
+  for (const auto& user : {dana, eve}) {
+    auto launched = sky(env, {"--host", sshd.url(user.name), "jobs", "launch", "-y", "-n",
+                              "who-" + user.name, laptop_.file("whoami.yaml")});
+    ASSERT_EQ(launched.exit_code, 0) << launched.out << launched.err << sshd.log();
+    const auto at = launched.out.find("Managed Job ID: ");
+    ASSERT_NE(at, std::string::npos) << launched.out;
+    job_of[user.name] = std::to_string(std::atoll(launched.out.c_str() + at + 16));
+  }
+  for (const auto& user : {dana, eve}) {
+    auto logs =
+        sky(env, {"--host", sshd.url(user.name), "jobs", "logs", job_of[user.name], "--no-follow"});
+    EXPECT_TRUE(contains(logs.out, "ran as " + user.name)) << logs.out << logs.err;
+    auto queue = sky(env, {"--host", sshd.url(user.name), "jobs", "queue", "-o", "json"});
+    EXPECT_TRUE(contains(queue.out, "\"user\":\"" + user.name + "\"")) << queue.out;
+  }
+  // What a user may not do locally, they may not do over SSH either.
+  auto others =
+      sky(env, {"--host", sshd.url(eve.name), "jobs", "logs", job_of[dana.name], "--no-follow"});
+  EXPECT_NE(others.exit_code, 0);
+  EXPECT_TRUE(contains(others.err, "belongs to " + dana.name)) << others.out << others.err;
 }
 
 TEST_F(RemoteUse, TheDashboardOnTheControllersLoopbackIsForwardedUntilTheCommandStops) {
