@@ -85,12 +85,16 @@ class PrivateSshd {
     for (int i = 0; i < 100 && !contains(read_text(file("sshd.log")), "Server listening"); ++i)
       ::usleep(50'000);
   }
+  // The shared connections outlive each `sky`: they end with the server.
   ~PrivateSshd() {
-    // The shared connections outlive each `sky`: end them with the server.
-    for (const auto& home : homes_)
-      for (const auto& entry : fs::directory_iterator(home + "/.sky/ssh", ignored_))
-        run_command({"/usr/bin/ssh", "-F", file("ssh_config"), "-o",
-                     "ControlPath=" + entry.path().string(), "-O", "exit", "127.0.0.1"});
+    for (const auto& home : homes_) drop_shared_connections(home);
+  }
+
+  // Ends the shared SSH connections of the client whose HOME is `home`, as a network fault would.
+  void drop_shared_connections(const std::string& home) {
+    for (const auto& entry : fs::directory_iterator(home + "/.sky/ssh", ignored_))
+      run_command({"/usr/bin/ssh", "-F", file("ssh_config"), "-o",
+                   "ControlPath=" + entry.path().string(), "-O", "exit", "127.0.0.1"});
   }
 
   std::string url(const std::string& user) const {
@@ -219,6 +223,45 @@ TEST_F(RemoteUse, AJobLaunchedFromAnotherMachineTakesItsWorkdirAndStreamsItsLogs
   EXPECT_TRUE(contains(logs.out, "made on the laptop")) << logs.out << logs.err;
   auto queue = sky(env_with_host, {"jobs", "queue"});
   EXPECT_TRUE(contains(queue.out, "SUCCEEDED")) << queue.out;
+}
+
+TEST_F(RemoteUse, ALargeWorkdirUploadResumesAfterTheConnectionDrops) {
+  SkydHarness skyd;
+  PrivateSshd sshd(skyd.socket(), {current_user()});
+  auto env = sshd.client_env(laptop_.path());
+  env["SKYD_HOST"] = sshd.url(current_user());
+  fs::create_directories(laptop_.file("data"));
+  ASSERT_EQ(run_command({"/bin/sh", "-c",
+                         "head -c 104857600 /dev/urandom > " + laptop_.file("data/big.bin")})
+                .exit_code,
+            0);
+  const std::string digest =
+      run_command({"/usr/bin/md5sum", laptop_.file("data/big.bin")}).out.substr(0, 32);
+  write_text(laptop_.file("big.yaml"), "resources:\n  infra: local\nworkdir: " +
+                                           laptop_.file("data") + "\nrun: md5sum big.bin\n");
+
+  const std::string printed = laptop_.file("launch.out");
+  ChildProcess launch({binary_path("sky"), "jobs", "launch", "-y", laptop_.file("big.yaml")}, env,
+                      printed);
+  // Once part of the archive has arrived, the connection goes away under the upload.
+  const std::string partial = skyd.state_dir() + "/incoming/partial";
+  bool dropped = false;
+  for (int i = 0; i < 3000 && !dropped; ++i) {
+    std::error_code ec;
+    for (const auto& entry : fs::recursive_directory_iterator(partial, ec))
+      if (entry.is_regular_file(ec) && entry.file_size(ec) >= (8u << 20)) dropped = true;
+    if (dropped)
+      sshd.drop_shared_connections(laptop_.path());
+    else
+      ::usleep(10'000);
+  }
+  ASSERT_TRUE(dropped) << read_text(printed);
+  ASSERT_EQ(launch.wait(std::chrono::seconds(120)), 0) << read_text(printed);
+  const std::string out = read_text(printed);
+  EXPECT_TRUE(contains(out, "Uploading workdir")) << out;
+  EXPECT_TRUE(contains(out, "100 / 100 MiB (100%)")) << out;
+  EXPECT_TRUE(contains(out, digest + "  big.bin")) << out;
+  EXPECT_GE(sshd.logins(), 2) << "the upload went on over a new connection";
 }
 
 TEST_F(RemoteUse, AContextNamesAControllerAndDefaultIsThisMachine) {
