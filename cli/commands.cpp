@@ -1,6 +1,8 @@
 #include "cli/commands.hpp"
 
 #include "cli/completion.hpp"
+#include "cli/contexts.hpp"
+#include "cli/daemon_address.hpp"
 #include "cli/daemon_client.hpp"
 #include "cli/dashboard_command.hpp"
 #include "cli/help.hpp"
@@ -16,7 +18,10 @@ namespace skyd::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: sky [--socket PATH] COMMAND ...\n"
+    "usage: sky [--socket PATH | --host ssh://[user@]host[:port]] COMMAND ...\n"
+    "\n"
+    "  skyd is reached at --host or --socket, else $SKYD_HOST, else $SKYD_SOCKET, else the\n"
+    "  current context, else this machine's socket.\n"
     "\n"
     "commands (each takes --help):\n"
     "  jobs launch [OPTIONS] YAML|COMMAND   submit a managed job (--dryrun: show the plan only)\n"
@@ -30,10 +35,12 @@ constexpr const char* kUsage =
     "  jobs dashboard [--no-browser]        print the dashboard's URL and open it in a browser\n"
     "  show-gpus [NAME]                     accelerators in the catalog, with prices\n"
     "  daemon status                        is skyd running, and which version\n"
+    "  context create|use|ls|rm|show        named skyd hosts (controllers over SSH)\n"
     "  completion bash                      print the bash completion script\n"
     "\n"
     "options:\n"
-    "  --socket PATH                        skyd's socket (else $SKYD_SOCKET, then the defaults)\n"
+    "  --socket PATH                        skyd's socket on this machine\n"
+    "  --host ssh://[user@]host[:port]      skyd on another machine, over SSH\n"
     "  --version                            print the version\n"
     "  -h, --help                           this text\n";
 
@@ -74,8 +81,8 @@ int usage_error(const std::string& message) {
   return 2;
 }
 
-int daemon_status(const std::optional<std::string>& socket_flag) {
-  DaemonClient client(find_daemon_socket(socket_flag));
+int daemon_status(const std::string& address) {
+  DaemonClient client(address);
   auto response = client.call("GET", "/v1/health");
   if (!response) {
     std::cerr << response.error().detail << "\n";
@@ -99,7 +106,7 @@ int daemon_status(const std::optional<std::string>& socket_flag) {
   };
   std::cout << "skyd is running: version " << text("version") << ", pid " << text("pid") << ", "
             << text("shards") << " shards, up " << text("uptime_seconds") << " s\n"
-            << "  socket:    " << client.socket_path() << "\n"
+            << "  address:   " << client.address() << "\n"
             << "  state dir: " << text("state_dir") << "\n"
             << "  installation: " << text("installation") << "\n";
   if (text("status") == "degraded")
@@ -113,9 +120,14 @@ int daemon_status(const std::optional<std::string>& socket_flag) {
 int run_command(const std::vector<std::string>& all_args) {
   std::optional<std::string> socket_flag;
   std::vector<std::string> args;
+  // Where skyd is comes before the command; after it, `--host` belongs to the command.
   for (std::size_t i = 0; i < all_args.size(); ++i) {
-    if (all_args[i] == "--socket") {
-      if (i + 1 >= all_args.size()) return usage_error("--socket needs a path");
+    if (!args.empty()) {
+      args.push_back(all_args[i]);
+    } else if (all_args[i] == "--socket" || all_args[i] == "--host") {
+      if (i + 1 >= all_args.size()) return usage_error(all_args[i] + " needs a value");
+      if (all_args[i] == "--host" && !is_ssh_address(all_args[i + 1]))
+        return usage_error("--host takes ssh://[user@]host[:port]; a local socket is --socket");
       socket_flag = all_args[++i];
     } else {
       args.push_back(all_args[i]);
@@ -130,34 +142,39 @@ int run_command(const std::vector<std::string>& all_args) {
     return 0;
   }
   const std::vector<std::string> after_command(args.begin() + 1, args.end());
-  if (args[0] == "daemon") {
-    if (asks_for_help(after_command)) {
-      std::cout << kDaemonUsage;
-      return 0;
-    }
-    if (args.size() == 2 && args[1] == "status") return daemon_status(socket_flag);
-  }
-  if (args[0] == "jobs" && (args.size() == 1 || args[1] == "--help" || args[1] == "-h")) {
-    std::cout << kJobsUsage;
-    return args.size() == 1 ? 2 : 0;
-  }
+  if (args[0] == "context") return context_command(after_command);
   if (args[0] == "completion") return completion_command(after_command);
-  if (args[0] == "jobs" && args.size() >= 2) {
-    const std::vector<std::string> rest(args.begin() + 2, args.end());
-    const std::string socket = find_daemon_socket(socket_flag);
-    if (args[1] == "launch") return jobs_launch_command(rest, socket);
-    if (args[1] == "queue") return jobs_queue_command(rest, socket);
-    if (args[1] == "logs") return jobs_logs_command(rest, socket);
-    if (args[1] == "cancel") return jobs_cancel_command(rest, socket);
-    if (args[1] == "preempt") return jobs_preempt_command(rest, socket);
-    if (args[1] == "dashboard") return jobs_dashboard_command(rest, socket);
-  }
   if (args[0] == "show-gpus") {
     if (asks_for_help(after_command)) {
       std::cout << kShowGpusUsage;
       return 0;
     }
     return show_gpus_command(after_command);
+  }
+  if (args[0] == "jobs" && (args.size() == 1 || args[1] == "--help" || args[1] == "-h")) {
+    std::cout << kJobsUsage;
+    return args.size() == 1 ? 2 : 0;
+  }
+  if (args[0] == "daemon" && asks_for_help(after_command)) {
+    std::cout << kDaemonUsage;
+    return 0;
+  }
+  auto address = find_daemon_address(socket_flag);
+  if (!address) {
+    std::cerr << "sky: " << address.error().detail << "\n";
+    return 1;
+  }
+  if (args[0] == "daemon" && args.size() == 2 && args[1] == "status")
+    return daemon_status(*address);
+  if (args[0] == "jobs" && args.size() >= 2) {
+    const std::vector<std::string> rest(args.begin() + 2, args.end());
+    const std::string& socket = *address;
+    if (args[1] == "launch") return jobs_launch_command(rest, socket);
+    if (args[1] == "queue") return jobs_queue_command(rest, socket);
+    if (args[1] == "logs") return jobs_logs_command(rest, socket);
+    if (args[1] == "cancel") return jobs_cancel_command(rest, socket);
+    if (args[1] == "preempt") return jobs_preempt_command(rest, socket);
+    if (args[1] == "dashboard") return jobs_dashboard_command(rest, socket);
   }
   return usage_error("unknown command '" + args[0] + (args.size() > 1 ? " " + args[1] : "") + "'");
 }

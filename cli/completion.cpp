@@ -25,9 +25,9 @@ _sky_complete() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   local -a words=()
   local i
-  # The words before the cursor without the global --socket PATH.
+  # The words before the cursor without the global --socket PATH or --host URL.
   for ((i = 1; i < COMP_CWORD; i++)); do
-    if [[ ${COMP_WORDS[i]} == --socket ]]; then ((i++)); continue; fi
+    if [[ ${COMP_WORDS[i]} == --socket || ${COMP_WORDS[i]} == --host ]]; then ((i++)); continue; fi
     words+=("${COMP_WORDS[i]}")
   done
   if [[ $prev == --socket || $prev == --env-file || $prev == --secret-file ||
@@ -37,10 +37,12 @@ _sky_complete() {
   fi
   local flags
   case "${words[0]} ${words[1]}" in
-    " ") COMPREPLY=($(compgen -W "jobs show-gpus daemon completion --socket --version --help" -- "$cur")); return ;;
+    " ") COMPREPLY=($(compgen -W "jobs show-gpus daemon context completion --socket --host --version --help" -- "$cur")); return ;;
     "jobs ") COMPREPLY=($(compgen -W "launch queue logs cancel preempt dashboard --help" -- "$cur")); return ;;
     "daemon ") COMPREPLY=($(compgen -W "status --help" -- "$cur")); return ;;
     "completion ") COMPREPLY=($(compgen -W "bash --help" -- "$cur")); return ;;
+    "context ") COMPREPLY=($(compgen -W "create use ls rm show --help" -- "$cur")); return ;;
+    "context create") flags="--host --description --help -h" ;;
     "jobs launch") flags="--name -n --workdir --num-nodes --infra --cloud --region --zone --cpus --memory --gpus --instance-type -t --use-spot --no-use-spot --disk-size --disk-tier --image-id --ports --job-recovery --env --env-file --secret --secret-file --detach-run -d --async --yes -y --dryrun --help -h" ;;
     "jobs queue") flags="--all -a --skip-finished -s --all-users -u --verbose -v --refresh -r --limit -l --output -o --help -h" ;;
     "jobs logs") flags="--name -n --node --follow --no-follow --controller --help -h" ;;

@@ -1,5 +1,6 @@
 #include "cli/uploads.hpp"
 
+#include "cli/ignore_rules.hpp"
 #include "reactor/crypto.hpp"
 
 #include <fcntl.h>
@@ -86,12 +87,17 @@ Result<Packed> pack(const std::string& path, const std::string& archive) {
   packed.directory = fs::is_directory(status);
   std::vector<std::string> tar = {"/bin/tar", "-c", "-f", archive, "--sort=name"};
   if (packed.directory) {
+    auto excluded = exclusions_for(source, archive + ".excluded");
+    if (!excluded) return excluded.error();
+    for (const auto& warning : excluded->warnings) std::cerr << "Warning: " << warning << "\n";
+    tar.insert(tar.end(), excluded->tar_options.begin(), excluded->tar_options.end());
     tar.insert(tar.end(), {"-C", source.string(), "."});
   } else {
     tar.insert(tar.end(), {"-C", source.parent_path().string(), source.filename().string()});
   }
   if (auto made = run_tool(tar); !made)
     return failed("cannot read " + path + ": " + made.error().detail);
+  fs::remove(archive + ".excluded", ec);
   packed.digest = sha256_file_hex(archive);
   packed.size = fs::file_size(archive, ec);
   if (packed.digest.empty() || ec) return failed("cannot read the archive of " + path);
@@ -119,6 +125,8 @@ Result<void> send(DaemonClient& client, const Packed& packed, const std::string&
   auto offset = static_cast<std::uint64_t>(state->find("received")->as_int().value_or(0));
   std::ifstream in(packed.archive, std::ios::binary);
   const bool loud = packed.size > kChunkBytes;
+  // On a terminal one line shows the progress; elsewhere (logs, scripts) a line per chunk.
+  const bool terminal = ::isatty(STDERR_FILENO) == 1;
   if (loud) std::cerr << "Uploading " << what << " (" << (packed.size >> 20) << " MiB)\n";
   for (int stalls = 0; offset < packed.size;) {
     std::string chunk(std::min<std::uint64_t>(kChunkBytes, packed.size - offset), '\0');
@@ -136,8 +144,12 @@ Result<void> send(DaemonClient& client, const Packed& packed, const std::string&
       answer = std::move(again);
     }
     offset = static_cast<std::uint64_t>(answer->find("received")->as_int().value_or(0));
-    if (loud) std::cerr << "  " << (offset >> 20) << " / " << (packed.size >> 20) << " MiB\n";
+    if (loud)
+      std::cerr << (terminal ? "\r  " : "  ") << (offset >> 20) << " / " << (packed.size >> 20)
+                << " MiB (" << offset * 100 / packed.size << "%)" << (terminal ? "" : "\n")
+                << std::flush;
   }
+  if (loud && terminal) std::cerr << "\n";
   return {};
 }
 

@@ -225,12 +225,16 @@ std::string usage() {
          "            [--db CONNINFO] [--config FILE] [--log-level LEVEL] [--print-config]\n"
          "            [--dashboard 127.0.0.1:PORT]\n"
          "            [--version] [--help]\n"
+         "       skyd dial-stdio [--socket PATH]\n"
          "\n"
          "Runs the managed-jobs controller in the foreground. Everything it keeps lives under the\n"
          "state directory (default /var/lib/skyd as root, ~/.sky/skyd otherwise); the API socket "
          "is\n"
          "<state-dir>/skyd.sock unless --socket says otherwise. Without --db, skyd runs its own\n"
-         "PostgreSQL server under the state directory.\n";
+         "PostgreSQL server under the state directory.\n"
+         "\n"
+         "`skyd dial-stdio` joins its stdin and stdout to skyd's socket (--socket, else SKYD_SOCKET,\n"
+         "else the usual places): `sky --host ssh://USER@HOST` runs it through ssh.\n";
 }
 
 Result<Invocation> parse_command_line(const std::vector<std::string>& args) {

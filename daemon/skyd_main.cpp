@@ -1,4 +1,5 @@
 // skyd: the managed-jobs controller daemon.
+#include "cli/dial_stdio.hpp"
 #include "daemon/config.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/version.hpp"
@@ -7,6 +8,9 @@
 
 int main(int argc, char** argv) {
   using skyd::daemon::Invocation;
+  // `skyd dial-stdio`: a remote `sky` reaching this machine's skyd through ssh.
+  if (argc >= 2 && std::string_view(argv[1]) == "dial-stdio")
+    return skyd::cli::dial_stdio_command(std::vector<std::string>(argv + 2, argv + argc));
   auto invocation =
       skyd::daemon::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
   if (!invocation) {

@@ -1,5 +1,6 @@
 #include "reactor/http_client.hpp"
 
+#include "reactor/command_socket.hpp"
 #include "reactor/event.hpp"
 #include "reactor/metrics.hpp"
 #include "reactor/timeout.hpp"
@@ -13,6 +14,8 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+#include <unistd.h>
 
 #include <deque>
 #include <list>
@@ -34,7 +37,9 @@ namespace {
 class LatencyScope {
  public:
   explicit LatencyScope(const Endpoint& endpoint)
-      : host_(endpoint.transport == Endpoint::Transport::kUnix ? "unix" : endpoint.host) {}
+      : host_(endpoint.transport == Endpoint::Transport::kUnix      ? "unix"
+              : endpoint.transport == Endpoint::Transport::kCommand ? "command"
+                                                                    : endpoint.host) {}
   LatencyScope(const LatencyScope&) = delete;
   LatencyScope& operator=(const LatencyScope&) = delete;
   ~LatencyScope() {
@@ -98,8 +103,9 @@ Task<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer, const End
 
   bhttp::request<bhttp::string_body> message{bhttp::string_to_verb(request.method), request.target,
                                              11};
-  message.set(bhttp::field::host,
-              endpoint.transport == Endpoint::Transport::kUnix ? "localhost" : endpoint.host);
+  const bool local_peer = endpoint.transport == Endpoint::Transport::kUnix ||
+                          endpoint.transport == Endpoint::Transport::kCommand;
+  message.set(bhttp::field::host, local_peer ? "localhost" : endpoint.host);
   message.set(bhttp::field::user_agent, user_agent);
   for (const auto& [name, value] : request.headers) message.set(name, value);
   message.body() = request.body;
@@ -358,6 +364,19 @@ class Client::Impl {
       if (ec) co_return classify(ec, "connecting to", endpoint, limits);
       ++stats_.connections_opened;
       co_return std::make_unique<StreamConnection<UnixStream>>(std::move(stream));
+    }
+    if (endpoint.transport == Endpoint::Transport::kCommand) {
+      auto started = start_command_socket(endpoint.command);
+      if (!started) co_return started.error();
+      asio::local::stream_protocol::socket socket(executor_);
+      boost::system::error_code ec;
+      socket.assign(asio::local::stream_protocol(), started->fd, ec);
+      if (ec) {
+        ::close(started->fd);
+        co_return classify(ec, "connecting through", endpoint, limits);
+      }
+      ++stats_.connections_opened;
+      co_return std::make_unique<StreamConnection<UnixStream>>(UnixStream(std::move(socket)));
     }
 
     auto tcp = co_await connect_tcp(endpoint, deadline);

@@ -200,6 +200,13 @@ Endpoint Endpoint::unix_socket(std::string path) {
   return endpoint;
 }
 
+Endpoint Endpoint::through_command(std::vector<std::string> argv) {
+  Endpoint endpoint;
+  endpoint.transport = Transport::kCommand;
+  endpoint.command = std::move(argv);
+  return endpoint;
+}
+
 std::string Endpoint::pool_key() const {
   std::string key = to_string();
   if (!pinned_ca_pem.empty()) key += "#" + std::to_string(std::hash<std::string>{}(pinned_ca_pem));
@@ -211,6 +218,11 @@ std::string Endpoint::to_string() const {
   switch (transport) {
     case Transport::kUnix:
       return "unix:" + unix_path;
+    case Transport::kCommand: {
+      std::string line = "command:";
+      for (const auto& word : command) line += " " + word;
+      return line;
+    }
     case Transport::kTcp:
       return "http://" + host + ":" + std::to_string(port);
     case Transport::kTls:
@@ -227,6 +239,8 @@ std::string_view to_string(Endpoint::Transport transport) {
       return "tls";
     case Endpoint::Transport::kUnix:
       return "unix";
+    case Endpoint::Transport::kCommand:
+      return "command";
   }
   return "unknown";
 }

@@ -89,13 +89,15 @@ std::string percent_decode(std::string_view text);
 std::string percent_encode(std::string_view text);
 std::pair<std::string, std::map<std::string, std::string>> split_target(std::string_view target);
 
-// Where a client connects: http://host:port, https://host:port or unix:/path/to.sock.
+// Where a client connects: http://host:port, https://host:port, unix:/path/to.sock, or a command
+// whose stdin and stdout carry the connection (`ssh HOST skyd dial-stdio`, as ssh's ProxyCommand).
 struct Endpoint {
-  enum class Transport { kTcp, kTls, kUnix };
+  enum class Transport { kTcp, kTls, kUnix, kCommand };
   Transport transport = Transport::kTcp;
-  std::string host;        // TCP and TLS
-  std::uint16_t port = 0;  // TCP and TLS
-  std::string unix_path;   // Unix socket
+  std::string host;                  // TCP and TLS
+  std::uint16_t port = 0;            // TCP and TLS
+  std::string unix_path;             // Unix socket
+  std::vector<std::string> command;  // kCommand: argv, argv[0] looked up on PATH
   // TLS only: when set, only this CA (PEM) is trusted for this endpoint, which pins a cluster's
   // own certificate authority; otherwise the client's trust store applies.
   std::string pinned_ca_pem;
@@ -105,6 +107,7 @@ struct Endpoint {
 
   static Result<Endpoint> parse(std::string_view url);
   static Endpoint unix_socket(std::string path);
+  static Endpoint through_command(std::vector<std::string> argv);
   // Identifies the connection pool this endpoint's connections go to.
   std::string pool_key() const;
   std::string to_string() const;

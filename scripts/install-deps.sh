@@ -3,6 +3,8 @@
 # everything is already present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
+# openssh-server: tests/integration/remote_test.cpp runs its own sshd on loopback (a controller VM
+# for `sky --host ssh://`). Debian's package also enables the system's sshd, as on any server.
 PACKAGES=(
   g++ cmake ninja-build pkg-config ccache mold git
   libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
@@ -10,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev
   util-linux procps iproute2 curl bc jq
+  openssh-client openssh-server
   nodejs chromium
 )
 

@@ -5,6 +5,7 @@
 // users and to let skyd switch to them); skipped with a message otherwise.
 #include "reactor/crypto.hpp"
 #include "tests/support/skyd_harness.hpp"
+#include "tests/support/test_users.hpp"
 
 #include <grp.h>
 #include <pwd.h>
@@ -17,57 +18,6 @@
 namespace skyd::testing {
 namespace {
 namespace fs = std::filesystem;
-
-struct TestUser {
-  std::string name;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::string home;  // a directory of theirs in the test's temp dir
-};
-
-// Users and groups that exist for one test and are removed after it.
-class TestUsers {
- public:
-  TestUsers() : tag_(random_hex(3)) {}
-  ~TestUsers() {
-    for (const auto& user : users_) run_command({"/usr/sbin/userdel", user});
-    for (const auto& group : groups_) run_command({"/usr/sbin/groupdel", group});
-  }
-
-  std::string group(const std::string& role) {
-    const std::string name = "skyd" + role + tag_;
-    auto made = run_command({"/usr/sbin/groupadd", "--system", name});
-    if (made.exit_code != 0) throw std::runtime_error("groupadd failed: " + made.err);
-    groups_.push_back(name);
-    return name;
-  }
-
-  TestUser user(const std::string& role, const std::vector<std::string>& groups,
-                const std::string& parent) {
-    TestUser user;
-    user.name = "skyd" + role + tag_;
-    std::string list;
-    for (const auto& group : groups) list += (list.empty() ? "" : ",") + group;
-    auto made = run_command({"/usr/sbin/useradd", "--system", "--no-create-home", "--shell",
-                             "/bin/bash", "--user-group", "--groups", list, user.name});
-    if (made.exit_code != 0) throw std::runtime_error("useradd failed: " + made.err);
-    users_.push_back(user.name);
-    const passwd* entry = ::getpwnam(user.name.c_str());
-    if (!entry) throw std::runtime_error("no passwd entry for " + user.name);
-    user.uid = entry->pw_uid;
-    user.gid = entry->pw_gid;
-    user.home = parent + "/" + user.name;
-    fs::create_directories(user.home);
-    ::chown(user.home.c_str(), user.uid, user.gid);
-    ::chmod(user.home.c_str(), 0700);
-    return user;
-  }
-
- private:
-  std::string tag_;
-  std::vector<std::string> users_;
-  std::vector<std::string> groups_;
-};
 
 // `sky ARGS...` as `user`, with the groups the system gives them.
 CommandResult sky_as(const TestUser& user, SkydHarness& skyd, std::vector<std::string> args) {

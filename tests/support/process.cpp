@@ -50,8 +50,12 @@ pid_t spawn(const std::vector<std::string>& argv, const std::map<std::string, st
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                   0644);
+  // One file for both: one open file description, so neither stream writes over the other.
+  if (err_file == out_file)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  else
+    posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
   auto args = argv;
   auto environment = merged_environment(env);
   auto arg_pointers = pointers(args);

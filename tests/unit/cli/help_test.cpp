@@ -14,7 +14,8 @@ namespace {
 const std::vector<std::string> kCommands = {
     "",          "jobs",          "jobs launch",  "jobs queue",
     "jobs logs", "jobs cancel",   "jobs preempt", "jobs dashboard",
-    "daemon",    "daemon status", "show-gpus",    "completion"};
+    "daemon",    "daemon status", "show-gpus",    "completion",
+    "context"};
 
 // The long flags a usage text names.
 std::set<std::string> flags_in(const std::string& text) {
