@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 
+#include "cli/catalog_command.hpp"
 #include "cli/daemon_client.hpp"
 #include "cli/dashboard_command.hpp"
 #include "cli/jobs_commands.hpp"
@@ -24,6 +25,7 @@ constexpr const char* kUsage =
     "  jobs preempt ID                      preempt a job's local spot machines (try recovery)\n"
     "  jobs dashboard [--no-browser]        print the dashboard's URL and open it in a browser\n"
     "  show-gpus [NAME]                     accelerators in the catalog, with prices\n"
+    "  catalog refresh [--dir DIR]          rebuild the AWS catalog from AWS's APIs\n"
     "  daemon status                        is skyd running, and which version\n"
     "  --version                            print the version\n";
 
@@ -89,6 +91,13 @@ int run_command(const std::vector<std::string>& all_args) {
   }
   if (args[0] == "daemon" && args.size() == 2 && args[1] == "status")
     return daemon_status(socket_flag);
+  if (args[0] == "show-gpus" || (args[0] == "jobs" && args.size() >= 2 && args[1] == "launch")) {
+    // The configured catalog_dir (as skyd uses it) replaces the built-in catalog for planning.
+    if (auto installed = install_configured_catalog(); !installed) {
+      std::cerr << "Error: " << installed.error().detail << "\n";
+      return 1;
+    }
+  }
   if (args[0] == "jobs" && args.size() >= 2) {
     const std::vector<std::string> rest(args.begin() + 2, args.end());
     const std::string socket = find_daemon_socket(socket_flag);
@@ -100,6 +109,7 @@ int run_command(const std::vector<std::string>& all_args) {
     if (args[1] == "dashboard") return jobs_dashboard_command(rest, socket);
   }
   if (args[0] == "show-gpus") return show_gpus_command({args.begin() + 1, args.end()});
+  if (args[0] == "catalog") return catalog_command({args.begin() + 1, args.end()});
   return usage_error("unknown command '" + args[0] + (args.size() > 1 ? " " + args[1] : "") + "'");
 }
 

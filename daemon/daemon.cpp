@@ -5,6 +5,7 @@
 #include "daemon/controller/controller.hpp"
 #include "daemon/dashboard/dashboard.hpp"
 #include "daemon/version.hpp"
+#include "providers/catalog/catalog_dir.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/identity.hpp"
 #include "reactor/log.hpp"
@@ -136,6 +137,21 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
   return options;
 }
 
+// The catalog_dir's files replace the built-in ones before anything plans (a refresh may create
+// the directory later, so with catalog_refresh on it need not hold files yet).
+Result<void> install_catalog(const DaemonConfig& config) {
+  if (config.catalog_dir.empty()) return {};
+  if (config.catalog_refresh) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.catalog_dir, ec);
+  }
+  auto loaded = catalog::load_catalog_dir(config.catalog_dir);
+  if (!loaded) return loaded.error();
+  catalog::install(std::make_shared<const catalog::Catalog>(std::move(*loaded)));
+  logger("skyd")->info("catalog installed dir={}", config.catalog_dir);
+  return {};
+}
+
 Task<int> wait_for_stop() {
   co_return co_await wait_for_stop_signal();
 }
@@ -156,6 +172,8 @@ int run_daemon(const DaemonConfig& config) {
     std::cerr << "skyd: " << what << ": " << error.message() << "\n";
     return 1;
   };
+
+  if (auto loaded = install_catalog(config); !loaded) return fail("catalog_dir", loaded.error());
 
   auto key = controller_key(config.state_dir);
   if (!key) return fail("controller key", key.error());
