@@ -77,6 +77,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "dashboard",
                                                "spot_notice_signal",
                                                "catalog_dir",
+                                               "aws_pricing_endpoint",
                                                "catalog_refresh",
                                                "catalog_refresh_interval"};
   for (const auto& entry : root) {
@@ -118,6 +119,9 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       }
       if (key == "dashboard") config.dashboard = entry.second.as<std::string>();
       if (key == "catalog_dir") config.catalog_dir = entry.second.as<std::string>();
+      if (key == "aws_pricing_endpoint") {
+        config.aws_pricing_endpoint = entry.second.as<std::string>();
+      }
       if (key == "catalog_refresh") config.catalog_refresh = entry.second.as<bool>();
       if (key == "spot_notice_signal") {
         auto parsed = parse_notice_signal(entry.second.as<std::string>());
@@ -209,6 +213,7 @@ Json DaemonConfig::to_json() const {
   out.set("max_running_jobs", max_running_jobs);
   out.set("max_launches_per_region", max_launches_per_region);
   out.set("aws_endpoint", aws_endpoint);
+  out.set("aws_pricing_endpoint", aws_pricing_endpoint);
   out.set("catalog_dir", catalog_dir.empty() ? Json(nullptr) : Json(catalog_dir));
   out.set("catalog_refresh", catalog_refresh);
   out.set("db_pool_size", static_cast<long long>(db_pool_size));

@@ -37,6 +37,7 @@ struct DaemonConfig {
   bool aws_enabled = false;              // launch on EC2 (credentials: env, ~/.aws, instance role)
   std::vector<std::string> aws_regions;  // regions swept for leaks and described; empty: as used
   std::string aws_endpoint;              // EC2 endpoint override (else AWS_ENDPOINT_URL_EC2 / _URL)
+  std::string aws_pricing_endpoint;  // Price List override (else AWS_ENDPOINT_URL_PRICING / _URL)
   int aws_skylet_port = 46590;
   double aws_requests_per_second = 20;  // EC2 calls per second per region, across all shards
   std::vector<std::string> aws_security_groups;   // SecurityGroupId.N of every node

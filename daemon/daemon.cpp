@@ -2,6 +2,7 @@
 
 #include "daemon/api.hpp"
 #include "daemon/api_validation.hpp"
+#include "daemon/catalog_refresher.hpp"
 #include "daemon/controller/controller.hpp"
 #include "daemon/dashboard/dashboard.hpp"
 #include "daemon/version.hpp"
@@ -122,6 +123,7 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     providers::aws::AwsProviderOptions aws;
     aws.regions = config.aws_regions;
     aws.endpoint = config.aws_endpoint;
+    aws.pricing_endpoint = config.aws_pricing_endpoint;
     aws.skylet_port = static_cast<std::uint16_t>(config.aws_skylet_port);
     aws.requests_per_second = config.aws_requests_per_second;
     aws.request_timeout = config.aws_request_timeout;
@@ -253,6 +255,14 @@ int run_daemon(const DaemonConfig& config) {
   for (std::size_t shard = 0; shard < pool.size(); ++shard) {
     pool.spawn(shard,
                [shard] { return metrics::measure_loop_lag(shard, std::chrono::seconds(1)); });
+  }
+  if (config.catalog_refresh) {
+    CatalogRefreshOptions refresh;
+    refresh.dir = config.catalog_dir;
+    refresh.interval = config.catalog_refresh_interval;
+    refresh.regions = config.aws_regions;
+    refresh.aws = *controller.options().aws;  // the same endpoint, limits and credentials
+    pool.spawn(0, [refresh] { return refresh_catalog_periodically(refresh); });
   }
   if (auto interval = systemd::watchdog_interval()) {
     auto shards = pool.executors();

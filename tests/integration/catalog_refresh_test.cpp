@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 namespace skyd::testing {
 namespace {
@@ -127,6 +128,40 @@ TEST(CatalogRefresh, WrongKeysFailAndLeaveTheDirectoryAlone) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.err.find("catalog refresh failed: us-east-1: "), std::string::npos) << run.err;
   EXPECT_FALSE(std::filesystem::exists(out_dir + "/aws/vms.csv"));
+}
+
+TEST(CatalogRefresh, SkydRefreshesItsCatalogDirAndPlansWithIt) {
+  TempDir scratch;
+  const std::string catalog_dir = scratch.file("catalog");
+  // aws_regions (us-east-1, us-west-2, eu-west-1) are the regions refreshed.
+  AwsWorld world({}, kSecret,
+                 {{"catalog_dir", catalog_dir},
+                  {"catalog_refresh", "true"},
+                  {"catalog_refresh_interval", "1h"}});
+  const std::string file = catalog_dir + "/aws/vms.csv";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!std::filesystem::exists(catalog_dir + "/aws/provenance") &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a file has no event to await
+  }
+  ASSERT_TRUE(std::filesystem::exists(file)) << "skyd refreshes a missing file at start";
+  auto loaded = catalog::load_catalog_dir(catalog_dir);
+  ASSERT_TRUE(loaded) << loaded.error().detail;
+  auto regions = loaded->regions("aws");
+  std::sort(regions.begin(), regions.end());
+  EXPECT_EQ(regions, (std::vector<std::string>{"eu-west-1", "us-east-1", "us-west-2"}));
+  EXPECT_NE(loaded->provenance("aws")->source.find("daily refresh"), std::string::npos);
+
+  // skyd plans with the refreshed catalog: us-east-2 was not refreshed, so it is unknown there.
+  const auto yaml = world.skyd.write_file(
+      "east2.yaml",
+      "resources:\n  cloud: aws\n  region: us-east-2\n  instance_type: m5.large\n"
+      "run: true\n");
+  const auto launched = world.skyd.sky({"jobs", "launch", "-y", "-d", yaml});
+  EXPECT_NE(launched.exit_code, 0);
+  EXPECT_NE((launched.out + launched.err).find("unknown region `us-east-2` in aws"),
+            std::string::npos)
+      << launched.out << launched.err;
 }
 
 }  // namespace
