@@ -3,6 +3,7 @@
 #include "providers/catalog/vms_csv.hpp"
 #include "providers/catalog/catalog_dir.hpp"
 #include "providers/catalog/catalog_error.hpp"
+#include "providers/catalog/optimizer.hpp"
 #include "reactor/small_files.hpp"
 
 #include <gtest/gtest.h>
@@ -243,6 +244,20 @@ TEST(CatalogLoad, BuiltinLoadsQuickly) {
   std::printf(
       "built-in catalog: %zu offerings parsed in %lld ms\n", catalog.offerings().size(),
       static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+}
+
+TEST(CatalogLoad, RankingTheWholeBuiltinCatalogIsQuick) {
+  // The default shape (8+ vCPUs, 4 GB per vCPU) on every cloud matches thousands of offerings.
+  const Catalog& catalog = Catalog::builtin();
+  const auto started = std::chrono::steady_clock::now();
+  auto candidates = plan(catalog, PlanRequest{{ResourceRequest{}}, false, 1});
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(candidates) << candidates.error().detail;
+  EXPECT_GT(candidates->size(), 1000u);
+  EXPECT_LT(took, std::chrono::seconds(1));
+  std::printf("default request: %zu candidates ranked in %lld ms\n", candidates->size(),
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
 }
 
 }  // namespace
