@@ -3,6 +3,7 @@
 #include "providers/aws/aws_provider.hpp"
 #include "providers/aws/catalog_refresh.hpp"
 #include "providers/catalog/catalog_dir.hpp"
+#include "reactor/utc_time.hpp"
 
 #include <yaml-cpp/yaml.h>
 #include <boost/asio/io_context.hpp>
@@ -10,7 +11,6 @@
 
 #include <unistd.h>
 
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 
@@ -23,15 +23,6 @@ constexpr std::string_view kUsage =
     "  Rebuilds DIR/aws/vms.csv (default: the configured catalog_dir) from AWS's APIs with the\n"
     "  AWS credentials of this shell (environment, ~/.aws, instance role). --endpoint and\n"
     "  --pricing-endpoint point EC2 and the Price List elsewhere (a test cloud).\n";
-
-std::string today() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[16];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &utc);
-  return buffer;
-}
 
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> parts;
@@ -113,7 +104,7 @@ int refresh(const std::vector<std::string>& args) {
       "AWS APIs (DescribeInstanceTypes, DescribeInstanceTypeOfferings, DescribeSpotPriceHistory, "
       "Price List GetProducts) for " +
           regions,
-      today(), 0};
+      format_utc_now("%Y-%m-%d"), 0};
   if (auto written =
           catalog::write_catalog_file(options.dir, "aws", fetched->offerings, provenance);
       !written) {

@@ -4,10 +4,10 @@
 #include "providers/catalog/catalog_dir.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/log.hpp"
+#include "reactor/utc_time.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
-#include <ctime>
 #include <filesystem>
 #include <functional>
 
@@ -28,15 +28,6 @@ Duration due_in(const std::string& dir, Duration interval) {
   const auto age = std::filesystem::file_time_type::clock::now() - written;
   const auto left = interval - std::chrono::duration_cast<Duration>(age);
   return std::max(left, Duration::zero());
-}
-
-std::string today() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[16];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &utc);
-  return buffer;
 }
 
 // Writes the refreshed file and installs the directory's catalog (blocking: on the file pool).
@@ -75,7 +66,7 @@ Task<void> refresh_catalog_periodically(CatalogRefreshOptions options) {
     }
     const catalog::Provenance provenance{
         "AWS APIs (skyd's daily refresh) for " + std::to_string(regions.size()) + " regions",
-        today(), 0};
+        format_utc_now("%Y-%m-%d"), 0};
     std::function<Result<void>()> store = [dir = options.dir, all = std::move(*fetched),
                                            provenance] {
       return write_and_install(dir, all, provenance);

@@ -2,9 +2,9 @@
 
 #include "providers/aws/ec2_catalog_api.hpp"
 #include "reactor/log.hpp"
+#include "reactor/utc_time.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <map>
 
 namespace skyd::providers::aws {
@@ -14,15 +14,6 @@ constexpr int kTypesPage = 100;       // DescribeInstanceTypes allows 5..100
 constexpr int kOfferingsPage = 1000;  // DescribeInstanceTypeOfferings 5..1000
 constexpr int kSpotPage = 1000;       // DescribeSpotPriceHistory up to 1000
 constexpr int kProductsPage = 100;    // GetProducts up to 100
-
-std::string now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
 
 Error in_region(const Error& error, const std::string& region) {
   return Error{error.code, region + ": " + error.detail};
@@ -56,7 +47,7 @@ Task<Result<AwsCatalog>> fetch_region(AwsProvider& provider, std::string region)
 
   // The latest price of each (type, zone): EC2 lists a window, newest first but not promised.
   std::map<std::pair<std::string, std::string>, SpotPricePoint> spot;
-  const std::string now = now_iso8601();
+  const std::string now = format_utc_now("%Y-%m-%dT%H:%M:%SZ");
   do {
     QueryParams params = build_describe_spot_price_history(token, kSpotPage, now);
     auto body = co_await provider.call(region, std::move(params));

@@ -14,16 +14,6 @@ double number_of(std::string_view text) {
   return value;
 }
 
-Result<XmlNode> root_of(std::string_view xml, std::string_view expected) {
-  auto root = parse_xml(xml);
-  if (!root) return root.error();
-  if (root->name != expected) {
-    return make_error(ProviderErrc::kTransient,
-                      "expected <" + std::string(expected) + ">, got <" + root->name + ">");
-  }
-  return root;
-}
-
 // The first device of a gpuInfo/gpus or neuronInfo/neuronDevices list.
 const XmlNode* first_item(const XmlNode& type, std::string_view list_path) {
   const XmlNode* list = type.at(list_path);
@@ -147,7 +137,7 @@ std::string build_get_products(const std::string& region, const std::string& nex
 }
 
 Result<InstanceTypesPage> parse_describe_instance_types(std::string_view xml) {
-  auto root = root_of(xml, "DescribeInstanceTypesResponse");
+  auto root = root_named(xml, "DescribeInstanceTypesResponse");
   if (!root) return root.error();
   InstanceTypesPage page;
   page.next_token = root->text_at("nextToken");
@@ -160,7 +150,7 @@ Result<InstanceTypesPage> parse_describe_instance_types(std::string_view xml) {
 }
 
 Result<OfferingsPage> parse_describe_instance_type_offerings(std::string_view xml) {
-  auto root = root_of(xml, "DescribeInstanceTypeOfferingsResponse");
+  auto root = root_named(xml, "DescribeInstanceTypeOfferingsResponse");
   if (!root) return root.error();
   OfferingsPage page;
   page.next_token = root->text_at("nextToken");
@@ -174,7 +164,7 @@ Result<OfferingsPage> parse_describe_instance_type_offerings(std::string_view xm
 }
 
 Result<SpotPricesPage> parse_describe_spot_price_history(std::string_view xml) {
-  auto root = root_of(xml, "DescribeSpotPriceHistoryResponse");
+  auto root = root_named(xml, "DescribeSpotPriceHistoryResponse");
   if (!root) return root.error();
   SpotPricesPage page;
   page.next_token = root->text_at("nextToken");

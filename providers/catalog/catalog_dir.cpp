@@ -3,10 +3,10 @@
 #include "providers/catalog/catalog_error.hpp"
 #include "providers/catalog/vms_csv.hpp"
 #include "reactor/small_files.hpp"
+#include "reactor/utc_time.hpp"
 
 #include <sys/stat.h>
 
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,11 +21,7 @@ constexpr auto kReadable =
 std::string modification_date(const fs::path& path) {
   struct stat status {};
   if (::stat(path.c_str(), &status) != 0) return "";
-  std::tm utc{};
-  gmtime_r(&status.st_mtime, &utc);
-  char buffer[16];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &utc);
-  return buffer;
+  return format_utc(status.st_mtime, "%Y-%m-%d");
 }
 
 Result<std::string> read_whole(const fs::path& path) {

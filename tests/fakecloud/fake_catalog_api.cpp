@@ -1,10 +1,10 @@
 #include "tests/fakecloud/fake_catalog_api.hpp"
 
 #include "reactor/json.hpp"
+#include "reactor/utc_time.hpp"
 
 #include <charconv>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <set>
 
@@ -94,15 +94,6 @@ void append_type(std::string& out, const catalog::Offering& o) {
            "</totalGpuMemoryInMiB></gpuInfo>";
   }
   out += "</item>";
-}
-
-std::string iso8601_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S.000Z", &utc);
-  return buffer;
 }
 
 // The Price List's document for one product: attributes and its one OnDemand term.
@@ -199,7 +190,7 @@ ApiAnswer<std::string> describe_spot_price_history(const catalog::Catalog& catal
   }
   auto page = page_of(params, rows.size(), 1, 1000);
   if (!page) return page.error();
-  const std::string now = iso8601_now();
+  const std::string now = format_utc_now("%Y-%m-%dT%H:%M:%S.000Z");
   std::string body = open_response("DescribeSpotPriceHistoryResponse", request_id);
   body += "<spotPriceHistorySet>";
   for (std::size_t i = page->first; i < page->second; ++i) {

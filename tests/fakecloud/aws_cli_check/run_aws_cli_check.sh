@@ -10,21 +10,9 @@ if ! command -v aws >/dev/null; then
   echo "SKIP: the AWS CLI is not installed (Debian: apt-get install awscli)"
   exit 77
 fi
-dir=$(mktemp -d /tmp/aws-cli-check.XXXXXX)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-mkfifo "$dir/ports"
-exec 3<>"$dir/ports"  # read-write: opening does not wait for fakecloud
-"$fakecloud" --mode virtual --port 0 --port-file "$dir/ports" --catalog "$catalog" \
-  >"$dir/fakecloud.log" 2>&1 &
-pid=$!
-if ! read -r -t 20 port <&3; then
-  echo "fakecloud did not start:"; cat "$dir/fakecloud.log"; exit 1
-fi
+# shellcheck source=../start_fakecloud.sh
+. "$(dirname "$0")/../start_fakecloud.sh"
+start_fakecloud "$fakecloud" --catalog "$catalog"
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
 export AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
 url="http://127.0.0.1:$port"

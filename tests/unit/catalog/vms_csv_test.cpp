@@ -130,27 +130,27 @@ TEST(VmsCsv, RowsWithoutInstanceTypeAreCountedNotUsed) {
   EXPECT_EQ(parsed->rows_skipped, 1u);
 }
 
+// An AWS machine of this shape in `zone` of us-east-2, without prices.
+Offering machine(std::string type, double vcpus, double memory_gb, std::string zone) {
+  Offering offering;
+  offering.cloud = "aws";
+  offering.instance_type = std::move(type);
+  offering.vcpus = vcpus;
+  offering.memory_gb = memory_gb;
+  offering.region = "us-east-2";
+  offering.zone = std::move(zone);
+  return offering;
+}
+
 TEST(VmsCsv, WritesWhatItReads) {
-  Offering gpu;
-  gpu.cloud = "aws";
-  gpu.instance_type = "p5.48xlarge";
-  gpu.vcpus = 192;
-  gpu.memory_gb = 2048;
+  Offering gpu = machine("p5.48xlarge", 192, 2048, "us-east-2a");
   gpu.accelerator_name = "H100";
   gpu.accelerator_count = 8;
   gpu.accelerator_memory_gb = 80;
-  gpu.region = "us-east-2";
-  gpu.zone = "us-east-2a";
   gpu.price = 98.32;
   gpu.spot = true;
   gpu.efa_supported = true;
-  Offering cpu;
-  cpu.cloud = "aws";
-  cpu.instance_type = "m5.large";
-  cpu.vcpus = 2;
-  cpu.memory_gb = 8;
-  cpu.region = "us-east-2";
-  cpu.zone = "us-east-2b";
+  Offering cpu = machine("m5.large", 2, 8, "us-east-2b");
   cpu.spot = true;
   cpu.spot_price = 0.0345;
   const std::string text = write_vms_csv({gpu, cpu});
@@ -201,13 +201,7 @@ TEST(CatalogDir, BadFileIsNamedWithItsPath) {
 
 TEST(CatalogDir, WrittenFilesLoadWithTheirProvenance) {
   TempDirectory dir;
-  Offering offering;
-  offering.cloud = "aws";
-  offering.instance_type = "m5.large";
-  offering.vcpus = 2;
-  offering.memory_gb = 8;
-  offering.region = "us-east-2";
-  offering.zone = "us-east-2a";
+  Offering offering = machine("m5.large", 2, 8, "us-east-2a");
   offering.price = 0.096;
   ASSERT_TRUE(write_catalog_file(dir.path.string(), "aws", {offering},
                                  Provenance{"AWS APIs (sky catalog refresh)", "2026-12-01", 0}));
@@ -255,9 +249,9 @@ TEST(CatalogLoad, RankingTheWholeBuiltinCatalogIsQuick) {
   ASSERT_TRUE(candidates) << candidates.error().detail;
   EXPECT_GT(candidates->size(), 1000u);
   EXPECT_LT(took, std::chrono::seconds(1));
-  std::printf("default request: %zu candidates ranked in %lld ms\n", candidates->size(),
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+  std::printf(
+      "default request: %zu candidates ranked in %lld ms\n", candidates->size(),
+      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
 }
 
 }  // namespace
