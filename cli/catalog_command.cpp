@@ -87,7 +87,7 @@ int refresh(const std::vector<std::string>& args) {
     return 2;
   }
   if (options.regions.empty()) {
-    // Every region the catalog in use knows for AWS.
+    // Every AWS region of the built-in catalog (all that EC2 offered when it was generated).
     options.regions = catalog::Catalog::builtin().regions("aws");
   }
   asio::io_context context(1);
