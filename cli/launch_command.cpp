@@ -1,7 +1,7 @@
 #include "cli/launch_command.hpp"
 
 #include "cli/jobs_commands.hpp"
-
+#include "cli/show_gpus_command.hpp"
 #include "cli/table.hpp"
 #include "cli/uploads.hpp"
 #include "daemon/spec/spec_error.hpp"
@@ -346,8 +346,7 @@ std::string plan_price_sources(const std::vector<catalog::Candidate>& candidates
   for (const auto& cloud : clouds) {
     const catalog::Provenance* provenance = in_use->provenance(cloud);
     if (cloud == "local" || !provenance) continue;
-    out += "  " + to_upper(cloud) + " prices: " + provenance->source +
-           (provenance->date.empty() ? "" : ", as of " + provenance->date) + "\n";
+    out += "  " + to_upper(cloud) + " prices: " + describe_provenance(*provenance) + "\n";
   }
   return out.empty() ? "" : "Price sources (\"unknown\": no price known, ranked last):\n" + out;
 }

@@ -122,6 +122,17 @@ std::string render_gpus(const std::string& name, double count, const std::string
   return table.render() + price_sources(*in_use, rows.empty() ? "-" : cloud);
 }
 
+std::string describe_provenance(const catalog::Provenance& provenance) {
+  std::string text = provenance.source;
+  if (!provenance.date.empty()) text += ", as of " + provenance.date;
+  if (provenance.rows_skipped > 0) {
+    // SkyPilot's GCP file prices attachable GPUs in rows of their own, not combined yet.
+    text +=
+        "; " + std::to_string(provenance.rows_skipped) + " rows without an instance type not used";
+  }
+  return text;
+}
+
 std::string price_sources(const catalog::Catalog& catalog, const std::string& cloud) {
   if (cloud == "-") return "";
   std::string out = "\nPrices ($/hr; \"unknown\": no price known, ranked last):\n";
@@ -129,8 +140,7 @@ std::string price_sources(const catalog::Catalog& catalog, const std::string& cl
     if (name == "local" || (!cloud.empty() && name != cloud)) continue;
     const catalog::Provenance* provenance = catalog.provenance(name);
     if (!provenance) continue;
-    out += "  " + to_upper(name) + ": " + provenance->source +
-           (provenance->date.empty() ? "" : ", as of " + provenance->date) + "\n";
+    out += "  " + to_upper(name) + ": " + describe_provenance(*provenance) + "\n";
   }
   return out;
 }
