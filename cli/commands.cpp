@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 
+#include "cli/catalog_command.hpp"
 #include "cli/completion.hpp"
 #include "cli/contexts.hpp"
 #include "cli/daemon_address.hpp"
@@ -34,6 +35,7 @@ constexpr const char* kUsage =
     "  jobs preempt ID                      preempt a job's local spot machines (try recovery)\n"
     "  jobs dashboard [--no-browser]        print the dashboard's URL and open it in a browser\n"
     "  show-gpus [NAME]                     accelerators in the catalog, with prices\n"
+    "  catalog refresh [--dir DIR]          rebuild the AWS catalog from AWS's APIs\n"
     "  daemon status                        is skyd running, and which version\n"
     "  context create|use|ls|rm|show        named skyd hosts (controllers over SSH)\n"
     "  completion bash                      print the bash completion script\n"
@@ -144,6 +146,14 @@ int run_command(const std::vector<std::string>& all_args) {
   const std::vector<std::string> after_command(args.begin() + 1, args.end());
   if (args[0] == "context") return context_command(after_command);
   if (args[0] == "completion") return completion_command(after_command);
+  if (args[0] == "catalog") return catalog_command(after_command);
+  if (args[0] == "show-gpus" || (args[0] == "jobs" && args.size() >= 2 && args[1] == "launch")) {
+    // The configured catalog_dir (as skyd uses it) replaces the built-in catalog for planning.
+    if (auto installed = install_configured_catalog(); !installed) {
+      std::cerr << "Error: " << installed.error().detail << "\n";
+      return 1;
+    }
+  }
   if (args[0] == "show-gpus") {
     if (asks_for_help(after_command)) {
       std::cout << kShowGpusUsage;

@@ -37,10 +37,12 @@ _sky_complete() {
   fi
   local flags
   case "${words[0]} ${words[1]}" in
-    " ") COMPREPLY=($(compgen -W "jobs show-gpus daemon context completion --socket --host --version --help" -- "$cur")); return ;;
+    " ") COMPREPLY=($(compgen -W "jobs show-gpus catalog daemon context completion --socket --host --version --help" -- "$cur")); return ;;
     "jobs ") COMPREPLY=($(compgen -W "launch queue logs cancel preempt dashboard --help" -- "$cur")); return ;;
     "daemon ") COMPREPLY=($(compgen -W "status --help" -- "$cur")); return ;;
     "completion ") COMPREPLY=($(compgen -W "bash --help" -- "$cur")); return ;;
+    "catalog ") COMPREPLY=($(compgen -W "refresh --help" -- "$cur")); return ;;
+    "catalog refresh") flags="--dir --regions --endpoint --help -h" ;;
     "context ") COMPREPLY=($(compgen -W "create use ls rm show --help" -- "$cur")); return ;;
     "context create") flags="--host --description --help -h" ;;
     "jobs launch") flags="--name -n --workdir --num-nodes --infra --cloud --region --zone --cpus --memory --gpus --instance-type -t --use-spot --no-use-spot --disk-size --disk-tier --image-id --ports --job-recovery --env --env-file --secret --secret-file --detach-run -d --async --yes -y --dryrun --help -h" ;;

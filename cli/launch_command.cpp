@@ -2,7 +2,7 @@
 
 #include "cli/help.hpp"
 #include "cli/jobs_commands.hpp"
-
+#include "cli/show_gpus_command.hpp"
 #include "cli/table.hpp"
 #include "cli/uploads.hpp"
 #include "daemon/spec/spec_error.hpp"
@@ -333,7 +333,7 @@ Result<PreparedLaunch> prepare_launch(const LaunchOptions& options) {
     return Error{checked.error().code, source + " (as submitted): " + checked.error().detail};
   }
   for (const auto& task : tasks) {
-    auto plan = catalog::plan(catalog::Catalog::builtin(), spec::to_plan_request(task));
+    auto plan = catalog::plan(*catalog::current(), spec::to_plan_request(task));
     if (!plan) {
       return spec::make_error(SpecErrc::kInvalid,
                               source + ": task `" + *task.name + "`: " + plan.error().detail);
@@ -354,6 +354,29 @@ Result<PreparedLaunch> prepare_launch(const LaunchOptions& options) {
   }
   return launch;
 }
+
+namespace {
+
+// Under the plan table: where the shown clouds' prices come from and how old they are.
+std::string plan_price_sources(const std::vector<catalog::Candidate>& candidates,
+                               std::size_t shown_rows) {
+  std::vector<std::string> clouds;
+  for (std::size_t i = 0; i < candidates.size() && clouds.size() < shown_rows; ++i) {
+    if (std::find(clouds.begin(), clouds.end(), candidates[i].cloud) == clouds.end()) {
+      clouds.push_back(candidates[i].cloud);
+    }
+  }
+  const auto in_use = catalog::current();
+  std::string out;
+  for (const auto& cloud : clouds) {
+    const catalog::Provenance* provenance = in_use->provenance(cloud);
+    if (cloud == "local" || !provenance) continue;
+    out += "  " + to_upper(cloud) + " prices: " + describe_provenance(*provenance) + "\n";
+  }
+  return out.empty() ? "" : "Price sources (\"unknown\": no price known, ranked last):\n" + out;
+}
+
+}  // namespace
 
 std::string render_plan(const PreparedLaunch& launch) {
   std::string out = launch.yaml_path ? "YAML to run: " + *launch.yaml_path + "\n"
@@ -383,9 +406,11 @@ std::string render_plan(const PreparedLaunch& launch) {
                      c.accelerator_name.empty()
                          ? "-"
                          : c.accelerator_name + ":" + format_number(c.accelerator_count),
-                     c.zone, format_fixed(c.hourly_cost(), 2), i == 0 ? "✔" : ""});
+                     c.zone, c.hourly_cost() ? format_fixed(*c.hourly_cost(), 2) : "unknown",
+                     i == 0 ? "✔" : ""});
     }
     out += table.render();
+    out += plan_price_sources(candidates, shown.size());
     if (t + 1 < tasks.size()) out += "\n";
   }
   return out;

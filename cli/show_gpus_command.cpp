@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <limits>
 #include <map>
+#include <optional>
 
 namespace skyd::cli {
 namespace {
@@ -18,9 +20,18 @@ namespace {
 constexpr std::string_view kUsage = "usage: sky show-gpus [NAME[:COUNT]] [--cloud CLOUD]\n";
 constexpr double kNone = std::numeric_limits<double>::infinity();
 
+// kNone: nothing sold there; NaN: sold, but at a price the catalog does not know.
 std::string price(double value) {
   if (value == kNone) return "-";
+  if (std::isnan(value)) return "unknown";
   return "$ " + format_fixed(value, 3);
+}
+
+// The cheaper of a running minimum and a price; a known price beats an unknown one (NaN).
+double cheaper(double so_far, std::optional<double> price) {
+  if (!price) return so_far == kNone ? std::nan("") : so_far;
+  if (std::isnan(so_far)) return *price;
+  return std::min(so_far, *price);
 }
 
 bool iequals(const std::string& a, const std::string& b) {
@@ -30,7 +41,8 @@ bool iequals(const std::string& a, const std::string& b) {
 }  // namespace
 
 std::string render_gpus(const std::string& name, double count, const std::string& cloud) {
-  const auto& offerings = catalog::Catalog::builtin().offerings();
+  const auto in_use = catalog::current();
+  const auto& offerings = in_use->offerings();
   auto selected = [&](const catalog::Offering& o) {
     return o.has_accelerator() && (cloud.empty() || o.cloud == cloud) &&
            (name.empty() || iequals(o.accelerator_name, name)) &&
@@ -57,8 +69,8 @@ std::string render_gpus(const std::string& name, double count, const std::string
       if (std::find(s.clouds.begin(), s.clouds.end(), o.cloud) == s.clouds.end()) {
         s.clouds.push_back(o.cloud);
       }
-      s.on_demand = std::min(s.on_demand, o.price);
-      if (o.spot_price) s.spot = std::min(s.spot, *o.spot_price);
+      s.on_demand = cheaper(s.on_demand, o.price);
+      if (o.spot) s.spot = cheaper(s.spot, o.spot_price);
     }
     Table table({"GPU", "AVAILABLE_QUANTITIES", "CLOUDS", "FROM ($/hr)", "SPOT FROM ($/hr)"});
     for (auto& [gpu, s] : rows) {
@@ -68,7 +80,7 @@ std::string render_gpus(const std::string& name, double count, const std::string
       for (const auto& c : s.clouds) clouds += (clouds.empty() ? "" : ", ") + to_upper(c);
       table.add_row({gpu, counts, clouds, price(s.on_demand), price(s.spot)});
     }
-    return table.render();
+    return table.render() + price_sources(*in_use, rows.size() ? cloud : "-");
   }
   // One row per (cloud, instance type): the cheapest region on demand, the cheapest spot zone.
   struct Row {
@@ -86,16 +98,16 @@ std::string render_gpus(const std::string& name, double count, const std::string
              r.offering->accelerator_count == o.accelerator_count;
     });
     if (row == rows.end()) row = rows.insert(rows.end(), Row{&o, kNone, "", kNone});
-    if (o.price < row->on_demand) {
-      row->on_demand = o.price;
-      row->region = o.region;
-    }
-    if (o.spot_price) row->spot = std::min(row->spot, *o.spot_price);
+    const double before = row->on_demand;
+    row->on_demand = cheaper(row->on_demand, o.price);
+    if (row->region.empty() || (o.price && row->on_demand != before)) row->region = o.region;
+    if (o.spot) row->spot = cheaper(row->spot, o.spot_price);
   }
   std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
     if (a.offering->accelerator_count != b.offering->accelerator_count) {
       return a.offering->accelerator_count < b.offering->accelerator_count;
     }
+    if (std::isnan(a.on_demand) != std::isnan(b.on_demand)) return !std::isnan(a.on_demand);
     return a.on_demand < b.on_demand;
   });
   Table table({"GPU", "QTY", "CLOUD", "INSTANCE_TYPE", "DEVICE_MEM", "vCPUs", "HOST_MEM",
@@ -107,7 +119,30 @@ std::string render_gpus(const std::string& name, double count, const std::string
                    format_number(o.vcpus), format_number(o.memory_gb) + "GB", price(row.on_demand),
                    price(row.spot), row.region});
   }
-  return table.render();
+  return table.render() + price_sources(*in_use, rows.empty() ? "-" : cloud);
+}
+
+std::string describe_provenance(const catalog::Provenance& provenance) {
+  std::string text = provenance.source;
+  if (!provenance.date.empty()) text += ", as of " + provenance.date;
+  if (provenance.rows_skipped > 0) {
+    // SkyPilot's GCP file prices attachable GPUs in rows of their own, not combined yet.
+    text +=
+        "; " + std::to_string(provenance.rows_skipped) + " rows without an instance type not used";
+  }
+  return text;
+}
+
+std::string price_sources(const catalog::Catalog& catalog, const std::string& cloud) {
+  if (cloud == "-") return "";
+  std::string out = "\nPrices ($/hr; \"unknown\": no price known, ranked last):\n";
+  for (const auto& name : catalog.clouds()) {
+    if (name == "local" || (!cloud.empty() && name != cloud)) continue;
+    const catalog::Provenance* provenance = catalog.provenance(name);
+    if (!provenance) continue;
+    out += "  " + to_upper(name) + ": " + describe_provenance(*provenance) + "\n";
+  }
+  return out;
 }
 
 int show_gpus_command(const std::vector<std::string>& args) {
@@ -139,7 +174,8 @@ int show_gpus_command(const std::vector<std::string>& args) {
       }
     }
   }
-  const auto& known_catalog = catalog::Catalog::builtin();
+  const auto in_use = catalog::current();
+  const auto& known_catalog = *in_use;
   if (!cloud.empty() && !known_catalog.has_cloud(cloud)) {
     std::cerr << "Error: unknown cloud `" << cloud << "`"
               << catalog::did_you_mean(cloud, known_catalog.clouds()) << "\n";
@@ -154,7 +190,7 @@ int show_gpus_command(const std::vector<std::string>& args) {
     }
   }
   const std::string text = render_gpus(name, count, cloud);
-  if (text.find('\n') == text.size() - 1) {  // only the header: nothing matched
+  if (text.find("Prices (") == std::string::npos) {  // only the header: nothing matched
     std::cerr << "Error: no " << name << (count > 0 ? ":" + format_number(count) : "")
               << " offering" << (cloud.empty() ? "" : " in " + cloud) << "\n";
     return 1;

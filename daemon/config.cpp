@@ -75,7 +75,11 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "max_launches_per_region",
                                                "log_retention",
                                                "dashboard",
-                                               "spot_notice_signal"};
+                                               "spot_notice_signal",
+                                               "catalog_dir",
+                                               "aws_pricing_endpoint",
+                                               "catalog_refresh",
+                                               "catalog_refresh_interval"};
   for (const auto& entry : root) {
     const auto key = entry.first.as<std::string>();
     const auto where = path + ":" + std::to_string(entry.first.Mark().line + 1) + ": ";
@@ -114,6 +118,11 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
         }
       }
       if (key == "dashboard") config.dashboard = entry.second.as<std::string>();
+      if (key == "catalog_dir") config.catalog_dir = entry.second.as<std::string>();
+      if (key == "aws_pricing_endpoint") {
+        config.aws_pricing_endpoint = entry.second.as<std::string>();
+      }
+      if (key == "catalog_refresh") config.catalog_refresh = entry.second.as<bool>();
       if (key == "spot_notice_signal") {
         auto parsed = parse_notice_signal(entry.second.as<std::string>());
         if (!parsed) {
@@ -122,14 +131,15 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
         }
         config.spot_notice_signal = parsed->name;
       }
-      Duration* duration = key == "launch_backoff"           ? &config.launch_backoff
-                           : key == "node_lost_after"        ? &config.node_lost_after
-                           : key == "failure_check_grace"    ? &config.failure_check_grace
-                           : key == "local_preemption_grace" ? &config.local_preemption_grace
-                           : key == "log_retention"          ? &config.log_retention
-                           : key == "aws_request_timeout"    ? &config.aws_request_timeout
-                           : key == "db_restart_delay"       ? &config.db_restart_delay
-                                                             : nullptr;
+      Duration* duration = key == "launch_backoff"             ? &config.launch_backoff
+                           : key == "node_lost_after"          ? &config.node_lost_after
+                           : key == "failure_check_grace"      ? &config.failure_check_grace
+                           : key == "local_preemption_grace"   ? &config.local_preemption_grace
+                           : key == "log_retention"            ? &config.log_retention
+                           : key == "aws_request_timeout"      ? &config.aws_request_timeout
+                           : key == "db_restart_delay"         ? &config.db_restart_delay
+                           : key == "catalog_refresh_interval" ? &config.catalog_refresh_interval
+                                                               : nullptr;
       if (duration || key == "local_preemption_mean_interval") {
         auto parsed = parse_duration(entry.second.as<std::string>());
         if (!parsed) return config_error(where + "'" + key + "': " + parsed.error().detail);
@@ -203,6 +213,9 @@ Json DaemonConfig::to_json() const {
   out.set("max_running_jobs", max_running_jobs);
   out.set("max_launches_per_region", max_launches_per_region);
   out.set("aws_endpoint", aws_endpoint);
+  out.set("aws_pricing_endpoint", aws_pricing_endpoint);
+  out.set("catalog_dir", catalog_dir.empty() ? Json(nullptr) : Json(catalog_dir));
+  out.set("catalog_refresh", catalog_refresh);
   out.set("db_pool_size", static_cast<long long>(db_pool_size));
   auto ms = [](Duration d) {
     return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
@@ -211,6 +224,7 @@ Json DaemonConfig::to_json() const {
   out.set("launch_backoff_ms", ms(launch_backoff));
   out.set("log_retention_ms", ms(log_retention));
   out.set("aws_request_timeout_ms", ms(aws_request_timeout));
+  out.set("catalog_refresh_interval_ms", ms(catalog_refresh_interval));
   out.set("node_lost_after_ms", ms(node_lost_after));
   out.set("failure_check_grace_ms", ms(failure_check_grace));
   out.set("local_preemption_grace_ms", ms(local_preemption_grace));
@@ -306,6 +320,14 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
   if (config.state_dir.empty()) config.state_dir = default_state_dir();
   config.state_dir = std::filesystem::absolute(config.state_dir).lexically_normal().string();
   if (config.socket.empty()) config.socket = config.state_dir + "/skyd.sock";
+  if (!config.catalog_dir.empty()) {
+    config.catalog_dir = std::filesystem::absolute(config.catalog_dir).lexically_normal().string();
+  }
+  if (config.catalog_refresh && (config.catalog_dir.empty() || !config.aws_enabled)) {
+    return config_error(
+        "catalog_refresh needs catalog_dir (where the refreshed files go) and "
+        "aws_enabled (the APIs they come from)");
+  }
   if (config.skylet_binary.empty()) {
     std::error_code ec;
     const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);

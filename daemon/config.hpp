@@ -37,6 +37,7 @@ struct DaemonConfig {
   bool aws_enabled = false;              // launch on EC2 (credentials: env, ~/.aws, instance role)
   std::vector<std::string> aws_regions;  // regions swept for leaks and described; empty: as used
   std::string aws_endpoint;              // EC2 endpoint override (else AWS_ENDPOINT_URL_EC2 / _URL)
+  std::string aws_pricing_endpoint;  // Price List override (else AWS_ENDPOINT_URL_PRICING / _URL)
   int aws_skylet_port = 46590;
   double aws_requests_per_second = 20;  // EC2 calls per second per region, across all shards
   std::vector<std::string> aws_security_groups;   // SecurityGroupId.N of every node
@@ -48,7 +49,12 @@ struct DaemonConfig {
   Duration log_retention = std::chrono::hours(24 * 30);
   std::string spot_notice_signal;  // sent to tasks on a spot notice (USR1, TERM...); empty: none
   std::string dashboard;           // "127.0.0.1:PORT" (port 0: any free one); empty: no dashboard
-  std::string config_file;         // where the file settings came from, if any
+  // A catalog directory in SkyPilot's layout (aws/vms.csv, gcp/vms.csv); each file there
+  // replaces that cloud's built-in catalog. Empty: the built-in catalog.
+  std::string catalog_dir;
+  bool catalog_refresh = false;  // rebuild catalog_dir/aws from the AWS APIs (needs aws_enabled)
+  Duration catalog_refresh_interval = std::chrono::hours(24);
+  std::string config_file;  // where the file settings came from, if any
   bool print_config = false;
 
   Json to_json() const;  // for --print-config; never includes secrets (db passwords are masked)

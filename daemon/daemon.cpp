@@ -2,9 +2,11 @@
 
 #include "daemon/api.hpp"
 #include "daemon/api_validation.hpp"
+#include "daemon/catalog_refresher.hpp"
 #include "daemon/controller/controller.hpp"
 #include "daemon/dashboard/dashboard.hpp"
 #include "daemon/version.hpp"
+#include "providers/catalog/catalog_dir.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/identity.hpp"
 #include "reactor/log.hpp"
@@ -121,6 +123,7 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     providers::aws::AwsProviderOptions aws;
     aws.regions = config.aws_regions;
     aws.endpoint = config.aws_endpoint;
+    aws.pricing_endpoint = config.aws_pricing_endpoint;
     aws.skylet_port = static_cast<std::uint16_t>(config.aws_skylet_port);
     aws.requests_per_second = config.aws_requests_per_second;
     aws.request_timeout = config.aws_request_timeout;
@@ -134,6 +137,21 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     options.aws = aws;
   }
   return options;
+}
+
+// The catalog_dir's files replace the built-in ones before anything plans (a refresh may create
+// the directory later, so with catalog_refresh on it need not hold files yet).
+Result<void> install_catalog(const DaemonConfig& config) {
+  if (config.catalog_dir.empty()) return {};
+  if (config.catalog_refresh) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.catalog_dir, ec);
+  }
+  auto loaded = catalog::load_catalog_dir(config.catalog_dir);
+  if (!loaded) return loaded.error();
+  catalog::install(std::make_shared<const catalog::Catalog>(std::move(*loaded)));
+  logger("skyd")->info("catalog installed dir={}", config.catalog_dir);
+  return {};
 }
 
 Task<int> wait_for_stop() {
@@ -156,6 +174,8 @@ int run_daemon(const DaemonConfig& config) {
     std::cerr << "skyd: " << what << ": " << error.message() << "\n";
     return 1;
   };
+
+  if (auto loaded = install_catalog(config); !loaded) return fail("catalog_dir", loaded.error());
 
   auto key = controller_key(config.state_dir);
   if (!key) return fail("controller key", key.error());
@@ -235,6 +255,14 @@ int run_daemon(const DaemonConfig& config) {
   for (std::size_t shard = 0; shard < pool.size(); ++shard) {
     pool.spawn(shard,
                [shard] { return metrics::measure_loop_lag(shard, std::chrono::seconds(1)); });
+  }
+  if (config.catalog_refresh) {
+    CatalogRefreshOptions refresh;
+    refresh.dir = config.catalog_dir;
+    refresh.interval = config.catalog_refresh_interval;
+    refresh.regions = config.aws_regions;
+    refresh.aws = *controller.options().aws;  // the same endpoint, limits and credentials
+    pool.spawn(0, [refresh] { return refresh_catalog_periodically(refresh); });
   }
   if (auto interval = systemd::watchdog_interval()) {
     auto shards = pool.executors();

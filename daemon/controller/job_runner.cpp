@@ -60,18 +60,19 @@ Json placement_json(const catalog::Candidate& candidate, const providers::Cluste
   out.set("use_spot", candidate.use_spot);
   out.set("accelerator", candidate.accelerator_name);
   out.set("accelerator_count", candidate.accelerator_count);
-  out.set("node_price", candidate.node_price);
+  // An unknown price is left out (the cost views then count the run at 0), never made up.
+  if (candidate.node_price) out.set("node_price", *candidate.node_price);
   out.set("nodes", candidate.num_nodes);
   out.set("cluster", cluster.name);
   return out;
 }
 
 // What the placement's nodes cost per hour on demand: its own price unless it runs on spot.
-double on_demand_node_price(const catalog::Candidate& candidate) {
+std::optional<double> on_demand_node_price(const catalog::Candidate& candidate) {
   if (!candidate.use_spot) return candidate.node_price;
-  return catalog::on_demand_price(catalog::Catalog::builtin(), candidate.cloud, candidate.region,
-                                  candidate.instance_type)
-      .value_or(candidate.node_price);
+  auto price = catalog::on_demand_price(*catalog::current(), candidate.cloud, candidate.region,
+                                        candidate.instance_type);
+  return price ? price : candidate.node_price;
 }
 
 catalog::Candidate candidate_from_json(const Json& json) {
@@ -88,7 +89,7 @@ catalog::Candidate candidate_from_json(const Json& json) {
   if (const Json* v = json.find("use_spot")) candidate.use_spot = v->as_bool().value_or(false);
   if (const Json* v = json.find("accelerator_count"))
     candidate.accelerator_count = v->as_double().value_or(0);
-  if (const Json* v = json.find("node_price")) candidate.node_price = v->as_double().value_or(0);
+  if (const Json* v = json.find("node_price")) candidate.node_price = v->as_double();
   if (const Json* v = json.find("nodes"))
     candidate.num_nodes = static_cast<int>(v->as_int().value_or(1));
   return candidate;
@@ -535,7 +536,9 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         Json where = placement_json(placement->candidate, placement->cluster);
         where.set("launch_token", placement->launch_token);
         // The cost ledger (view attempt_costs) prices each run from these.
-        where.set("on_demand_node_price", on_demand_node_price(placement->candidate));
+        if (auto on_demand = on_demand_node_price(placement->candidate)) {
+          where.set("on_demand_node_price", *on_demand);
+        }
         where.set("launched_at",
                   std::chrono::duration<double>(placement->launched_at.time_since_epoch()).count());
         std::string running =
@@ -682,7 +685,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
   if (spot) {
     for (auto& option : request.options) option.use_spot = *spot;
   }
-  auto planned = plan_candidates(catalog::Catalog::builtin(), request, preference);
+  auto planned = plan_candidates(*catalog::current(), request, preference);
   if (!planned) {
     outcome.kind = LaunchOutcome::Kind::kPrecheckFailed;
     outcome.reason = planned.error().message();
@@ -861,7 +864,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch_for_deadline(int index,
     // A task whose shape no zone sells as spot learns it from the optimizer, not from a launch.
     catalog::PlanRequest spot_request = spec::to_plan_request(pipeline_.tasks[index]);
     for (auto& option : spot_request.options) option.use_spot = true;
-    auto sold = plan_candidates(catalog::Catalog::builtin(), spot_request, preference);
+    auto sold = plan_candidates(*catalog::current(), spot_request, preference);
     if (sold) {
       logs_.record("task " + std::to_string(index) +
                    ": deadline policy: would take spot if there is any; asking for it");

@@ -901,8 +901,8 @@ ResourceSet Parser::parse_resources(const YAML::Node& node, const std::string& p
   for (std::size_t i = 0; i < set.candidates.size(); ++i) {
     if (const std::string problem = deadline_market_problem(set.candidates[i]); !problem.empty())
       fail(SpecErrc::kInvalid, node, set.origins[i] + ".use_spot", problem);
-    if (auto valid = catalog::validate_request(catalog::Catalog::builtin(),
-                                               to_resource_request(set.candidates[i]));
+    if (auto valid =
+            catalog::validate_request(*catalog::current(), to_resource_request(set.candidates[i]));
         !valid) {
       fail(SpecErrc::kInvalid, node, set.origins[i], valid.error().detail);
     }
@@ -1015,7 +1015,7 @@ void Parser::parse_resource_field(Partial& partial, const std::string& key, cons
 std::string Parser::parse_cloud(const YAML::Node& node, const std::string& path,
                                 std::string_view cloud) const {
   std::string name = lower(cloud);
-  const auto known = catalog::Catalog::builtin().clouds();
+  const auto known = catalog::current()->clouds();
   if (contains(known, name)) return name;
   std::string list;
   for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
@@ -1119,7 +1119,8 @@ catalog::AcceleratorRequest Parser::parse_accelerator(const YAML::Node& at, cons
     fail(SpecErrc::kInvalid, at, path, "the accelerator count must be above 0");
   }
   // The catalog's spelling wins ("v100" -> "V100"); unknown names are reported by the caller.
-  for (const auto& known : catalog::Catalog::builtin().accelerators()) {
+  const auto in_use = catalog::current();  // held: the names live in it
+  for (const auto& known : in_use->accelerators()) {
     if (lower(known) == lower(name)) name = known;
   }
   return {name, value};
@@ -1471,8 +1472,8 @@ Result<void> apply_overrides(Task& task, const TaskOverrides& overrides) {
           unique.candidates.end()) {
         continue;
       }
-      auto valid = catalog::validate_request(catalog::Catalog::builtin(),
-                                             to_resource_request(set.candidates[i]));
+      auto valid =
+          catalog::validate_request(*catalog::current(), to_resource_request(set.candidates[i]));
       if (!valid) throw Failure{SpecErrc::kInvalid, set.origins[i] + ": " + valid.error().detail};
       if (const std::string problem = deadline_market_problem(set.candidates[i]); !problem.empty())
         throw Failure{SpecErrc::kInvalid, set.origins[i] + ".use_spot: " + problem};

@@ -1,4 +1,5 @@
 #include "providers/aws/aws_provider.hpp"
+#include "providers/aws/ec2_catalog_api.hpp"
 
 #include "reactor/crypto.hpp"
 #include "reactor/event.hpp"
@@ -134,30 +135,60 @@ Task<Result<std::string>> AwsProvider::call(std::string region, QueryParams para
                                             int transient_tries) {
   auto endpoint = endpoint_for(region);
   if (!endpoint) co_return make_error(ProviderErrc::kInvalid, endpoint.error().message());
-  const std::string action = param(params, "Action").value_or("?");
-  const std::string body = form_encode(params);
+  SignedCall call{
+      region, "ec2", *endpoint, param(params, "Action").value_or("?"), form_encode(params), ""};
+  co_return co_await send(std::move(call), transient_tries);
+}
+
+Task<Result<std::string>> AwsProvider::call_pricing(std::string operation, std::string json_body) {
+  std::string url = options_.pricing_endpoint;
+  if (url.empty()) url = options_.env("AWS_ENDPOINT_URL_PRICING").value_or("");
+  if (url.empty()) url = options_.env("AWS_ENDPOINT_URL").value_or("");
+  if (url.empty()) url = "https://api.pricing.us-east-1.amazonaws.com";
+  auto endpoint = http::Endpoint::parse(url);
+  if (!endpoint) co_return make_error(ProviderErrc::kInvalid, endpoint.error().message());
+  SignedCall call{"us-east-1",
+                  "pricing",
+                  *endpoint,
+                  operation,
+                  std::move(json_body),
+                  "AWSPriceListService." + operation};
+  co_return co_await send(std::move(call), options_.retry.max_attempts.value_or(0));
+}
+
+Task<Result<std::string>> AwsProvider::send(SignedCall call, int transient_tries) {
+  const std::string& action = call.action;
+  const bool json = !call.json_target.empty();
   Backoff backoff(options_.retry);
   int transient_failures = 0;  // answers that did not come (or said "try later"): limited apart
+  // Named, not built in the co_await expression: g++ 12 destroys such temporaries twice.
+  const std::string bucket = call.region + (json ? "/" + call.service : "");
   for (int attempt = 1;; ++attempt) {
-    co_await acquire(region, action);
+    co_await acquire(bucket, action);
     auto credentials = co_await credentials_.get();
     if (!credentials) co_return credentials.error();
     SignableRequest signable;
     signable.method = "POST";
     signable.target = "/";
-    signable.body = body;
-    signable.headers = {{"Host", host_header(*endpoint)},
-                        {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-    const SigningParams signing{region, "ec2", amz_date_now(), true, true};
+    signable.body = call.body;
+    signable.headers = {{"Host", host_header(call.endpoint)}};
+    if (json) {
+      signable.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
+      signable.headers.emplace_back("X-Amz-Target", call.json_target);
+    } else {
+      signable.headers.emplace_back("Content-Type",
+                                    "application/x-www-form-urlencoded; charset=utf-8");
+    }
+    const SigningParams signing{call.region, call.service, amz_date_now(), true, true};
     sign_request(signable, *credentials, signing);
     http::Request request;
     request.method = signable.method;
     request.target = signable.target;
     request.headers = std::move(signable.headers);
-    request.body = body;
+    request.body = call.body;
     ++stats_.calls;
     const http::RequestOptions limit{options_.request_timeout};
-    auto response = co_await client_.request(*endpoint, std::move(request), limit);
+    auto response = co_await client_.request(call.endpoint, std::move(request), limit);
     Error error;
     if (!response) {
       if (is_cancellation(response.error().code)) co_return response.error();
@@ -165,7 +196,9 @@ Task<Result<std::string>> AwsProvider::call(std::string region, QueryParams para
     } else if (response->status >= 200 && response->status < 300) {
       co_return std::move(response->body);
     } else {
-      error = to_error(parse_error(response->status, response->body), action);
+      error = to_error(json ? parse_json_error(response->status, response->body)
+                            : parse_error(response->status, response->body),
+                       action);
     }
     const auto code = static_cast<ProviderErrc>(error.code.value());
     if (error.code.category() == provider_category() && code == ProviderErrc::kThrottled)
@@ -175,13 +208,13 @@ Task<Result<std::string>> AwsProvider::call(std::string region, QueryParams para
     if (retryable && code == ProviderErrc::kTransient) ++transient_failures;
     const bool tries_left = transient_tries <= 0 || transient_failures < transient_tries;
     if (!retryable || !tries_left || !backoff.allows_attempt(attempt)) {
-      logger("aws")->warn("ec2 call failed action={} region={} attempts={} error=\"{}\"", action,
-                          region, attempt, error.detail);
+      logger("aws")->warn("{} call failed action={} region={} attempts={} error=\"{}\"",
+                          call.service, action, call.region, attempt, error.detail);
       co_return error;
     }
     ++stats_.retries;
-    logger("aws")->debug("ec2 call retried action={} region={} attempt={} error=\"{}\"", action,
-                         region, attempt, error.detail);
+    logger("aws")->debug("{} call retried action={} region={} attempt={} error=\"{}\"",
+                         call.service, action, call.region, attempt, error.detail);
     co_await sleep_for(backoff.next_delay());
   }
 }

@@ -34,6 +34,9 @@ struct AwsProviderOptions {
   // Empty: AWS_ENDPOINT_URL_EC2, then AWS_ENDPOINT_URL, then https://ec2.<region>.amazonaws.com.
   // An override may be http:// (fakecloud).
   std::string endpoint;
+  // The Price List service (catalog refresh). Empty: AWS_ENDPOINT_URL_PRICING, then
+  // AWS_ENDPOINT_URL, then https://api.pricing.us-east-1.amazonaws.com.
+  std::string pricing_endpoint;
   std::string controller_id = "skyd";  // the skyd-controller tag
   std::uint16_t skylet_port = 46590;   // written into user data; where skylet is reached
   // Signs each cluster's skylet certificate; the controller trusts only it when calling nodes.
@@ -87,6 +90,9 @@ class AwsProvider final : public Provider {
   // The same, giving up after `transient_tries` failures that may hide a lost answer (0: as
   // `retry` allows).
   Task<Result<std::string>> call(std::string region, QueryParams params, int transient_tries);
+  // One signed call to the Price List service (JSON protocol, `AWSPriceListService.<operation>`,
+  // signed for us-east-1; rate-limited and retried like EC2 calls): the response body on 2xx.
+  Task<Result<std::string>> call_pricing(std::string operation, std::string json_body);
   // Every instance matching the filters in a region, across pages.
   Task<Result<std::vector<Ec2Instance>>> describe_all(std::string region,
                                                       std::vector<Ec2Filter> filters);
@@ -100,6 +106,16 @@ class AwsProvider final : public Provider {
 
  private:
   class TokenBucket;
+  // One signed request of either protocol (EC2's Query API or a JSON-protocol service).
+  struct SignedCall {
+    std::string region;   // signing region, and the rate limiter's bucket
+    std::string service;  // signing name: ec2, pricing
+    http::Endpoint endpoint;
+    std::string action;  // for the rate limiter, logs and errors
+    std::string body;
+    std::string json_target;  // set: JSON protocol (X-Amz-Target), errors in JSON
+  };
+  Task<Result<std::string>> send(SignedCall call, int transient_tries);
   struct LaunchWatch;
   struct DescribeBatch;
   Task<Result<std::vector<InstanceStatus>>> describe_now(std::vector<std::string> cluster_names);

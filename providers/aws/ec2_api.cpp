@@ -602,6 +602,8 @@ Result<Reservation> reservation_from(const XmlNode& node) {
   return out;
 }
 
+}  // namespace
+
 Result<XmlNode> root_named(std::string_view xml, std::string_view expected) {
   auto root = parse_xml(xml);
   if (!root) return root.error();
@@ -611,8 +613,6 @@ Result<XmlNode> root_named(std::string_view xml, std::string_view expected) {
   }
   return root;
 }
-
-}  // namespace
 
 Result<Reservation> parse_run_instances(std::string_view xml) {
   auto root = root_named(xml, "RunInstancesResponse");

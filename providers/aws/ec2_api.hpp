@@ -91,6 +91,8 @@ struct XmlNode {
   const XmlNode* at(std::string_view path) const;
 };
 Result<XmlNode> parse_xml(std::string_view document);
+// The document's root element, which must be `expected` (else kTransient: not EC2's answer).
+Result<XmlNode> root_named(std::string_view xml, std::string_view expected);
 std::string xml_escape(std::string_view text);
 
 // --- parsed responses ---

@@ -1,123 +1,85 @@
 #include "providers/catalog/catalog.hpp"
 
-#include "providers/catalog/catalog_error.hpp"
+#include "providers/catalog/catalog_dir.hpp"
+#include "providers/catalog/vms_csv.hpp"
 
 #include <algorithm>
-#include <charconv>
+#include <atomic>
 #include <cstdlib>
 
 namespace skyd::catalog {
-namespace {
 
-constexpr std::string_view kHeader =
-    "instance_type,vcpus,memory_gb,accelerator_name,accelerator_count,accelerator_memory_gb,"
-    "region,zone,price,spot_price";
-constexpr std::size_t kColumns = 10;
-
-std::vector<std::string_view> split_fields(std::string_view line) {
-  std::vector<std::string_view> fields;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    fields.push_back(line.substr(start, comma - start));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return fields;
+void Catalog::Names::add(const std::string& name) {
+  if (name.empty() || seen.contains(name)) return;
+  seen.insert(name);
+  ordered.push_back(name);
 }
 
-std::optional<double> parse_number(std::string_view text) {
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
-}
-
-// Distinct non-empty values of `get` over the offerings of `cloud` (every cloud when empty).
-template <typename Get>
-std::vector<std::string> distinct(const std::vector<Offering>& offerings, std::string_view cloud,
-                                  Get get) {
-  std::vector<std::string> names;
-  for (const auto& offering : offerings) {
-    if (!cloud.empty() && offering.cloud != cloud) continue;
-    const std::string& name = get(offering);
-    if (name.empty()) continue;
-    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-  }
-  return names;
-}
-
-}  // namespace
-
-Result<void> Catalog::add_csv(std::string_view cloud, std::string_view csv_text) {
-  std::vector<Offering> rows;
-  std::size_t line_number = 0;
-  std::size_t start = 0;
-  while (start < csv_text.size()) {
-    std::size_t end = csv_text.find('\n', start);
-    if (end == std::string_view::npos) end = csv_text.size();
-    std::string_view line = csv_text.substr(start, end - start);
-    start = end + 1;
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    if (line_number == 1) {
-      if (line != kHeader) {
-        return make_error(
-            CatalogErrc::kBadData,
-            std::string(cloud) + " catalog: unexpected header `" + std::string(line) + "`");
-      }
-      continue;
-    }
-    const auto fields = split_fields(line);
-    auto bad = [&](std::string_view what) {
-      return make_error(CatalogErrc::kBadData, std::string(cloud) + " catalog line " +
-                                                   std::to_string(line_number) + ": " +
-                                                   std::string(what));
-    };
-    if (fields.size() != kColumns) return bad("expected 10 fields");
-    Offering offering;
-    offering.cloud = std::string(cloud);
-    offering.instance_type = std::string(fields[0]);
-    auto vcpus = parse_number(fields[1]);
-    auto memory = parse_number(fields[2]);
-    if (offering.instance_type.empty() || !vcpus || !memory) return bad("bad instance shape");
-    offering.vcpus = *vcpus;
-    offering.memory_gb = *memory;
-    offering.accelerator_name = std::string(fields[3]);
-    if (offering.has_accelerator()) {
-      auto count = parse_number(fields[4]);
-      auto device_memory = parse_number(fields[5]);
-      if (!count || *count <= 0 || !device_memory) return bad("bad accelerator");
-      offering.accelerator_count = *count;
-      offering.accelerator_memory_gb = *device_memory;
-    }
-    offering.region = std::string(fields[6]);
-    offering.zone = std::string(fields[7]);
-    auto price = parse_number(fields[8]);
-    if (offering.region.empty() || offering.zone.empty() || !price)
-      return bad("bad location/price");
-    offering.price = *price;
-    if (!fields[9].empty()) {
-      auto spot = parse_number(fields[9]);
-      if (!spot) return bad("bad spot price");
-      offering.spot_price = *spot;
-    }
-    rows.push_back(std::move(offering));
-  }
-  if (line_number == 0) {
-    return make_error(CatalogErrc::kBadData, std::string(cloud) + " catalog is empty");
-  }
-  offerings_.insert(offerings_.end(), std::make_move_iterator(rows.begin()),
-                    std::make_move_iterator(rows.end()));
+Result<void> Catalog::set_cloud(std::string_view cloud, std::string_view csv_text,
+                                std::string_view file_name, Provenance provenance) {
+  auto parsed = parse_vms_csv(cloud, csv_text, file_name);
+  if (!parsed) return parsed.error();
+  provenance.rows_skipped = parsed->rows_skipped;
+  set_cloud_offerings(cloud, std::move(parsed->offerings), std::move(provenance));
   return {};
+}
+
+void Catalog::set_cloud_offerings(std::string_view cloud, std::vector<Offering> offerings,
+                                  Provenance provenance) {
+  if (provenance_.contains(cloud)) {
+    std::erase_if(offerings_, [&](const Offering& o) { return o.cloud == cloud; });
+  }
+  offerings_.insert(offerings_.end(), std::make_move_iterator(offerings.begin()),
+                    std::make_move_iterator(offerings.end()));
+  provenance_[std::string(cloud)] = std::move(provenance);
+  reindex();
+}
+
+void Catalog::reindex() {
+  names_.clear();
+  accelerators_ = {};
+  clouds_.clear();
+  CloudNames& all = names_[""];
+  CloudNames* own = nullptr;
+  const Offering* previous = nullptr;
+  for (const auto& o : offerings_) {
+    if (!previous || previous->cloud != o.cloud) {
+      if (std::find(clouds_.begin(), clouds_.end(), o.cloud) == clouds_.end()) {
+        clouds_.push_back(o.cloud);
+      }
+      own = &names_[o.cloud];
+      previous = nullptr;
+    }
+    // Files are sorted by type and region: most rows repeat the previous row's names.
+    for (CloudNames* names : {&all, own}) {
+      if (!previous || previous->region != o.region) names->regions.add(o.region);
+      names->zones.add(o.zone);
+      if (!previous || previous->instance_type != o.instance_type) {
+        names->instance_types.add(o.instance_type);
+      }
+    }
+    if (!previous || previous->accelerator_name != o.accelerator_name) {
+      accelerators_.add(o.accelerator_name);
+    }
+    previous = &o;
+  }
+}
+
+const Catalog::CloudNames& Catalog::names_of(std::string_view cloud) const {
+  static const CloudNames kEmpty;
+  auto found = names_.find(cloud);
+  return found == names_.end() ? kEmpty : found->second;
 }
 
 const Catalog& Catalog::builtin() {
   static const Catalog catalog = [] {
     Catalog built;
     for (const auto& csv : embedded_catalog_csv()) {
-      auto added = built.add_csv(csv.cloud, csv.text);
+      auto provenance = parse_provenance(csv.provenance);
+      provenance.source = "built-in " + std::string(csv.cloud) + "/vms.csv" +
+                          (provenance.source.empty() ? "" : " (" + provenance.source + ")");
+      auto added = built.set_cloud(csv.cloud, csv.text,
+                                   "built-in " + std::string(csv.cloud) + "/vms.csv", provenance);
       // The embedded data is part of the build; a unit test parses it, so this cannot fail.
       if (!added) std::abort();
     }
@@ -127,32 +89,32 @@ const Catalog& Catalog::builtin() {
 }
 
 std::vector<std::string> Catalog::clouds() const {
-  return distinct(offerings_, "", [](const Offering& o) -> const std::string& { return o.cloud; });
+  return clouds_;
 }
 
-std::vector<std::string> Catalog::regions(std::string_view cloud) const {
-  return distinct(offerings_, cloud,
-                  [](const Offering& o) -> const std::string& { return o.region; });
+const std::vector<std::string>& Catalog::regions(std::string_view cloud) const {
+  return names_of(cloud).regions.ordered;
 }
 
-std::vector<std::string> Catalog::zones(std::string_view cloud) const {
-  return distinct(offerings_, cloud,
-                  [](const Offering& o) -> const std::string& { return o.zone; });
+const std::vector<std::string>& Catalog::zones(std::string_view cloud) const {
+  return names_of(cloud).zones.ordered;
 }
 
-std::vector<std::string> Catalog::instance_types(std::string_view cloud) const {
-  return distinct(offerings_, cloud,
-                  [](const Offering& o) -> const std::string& { return o.instance_type; });
+const std::vector<std::string>& Catalog::instance_types(std::string_view cloud) const {
+  return names_of(cloud).instance_types.ordered;
 }
 
-std::vector<std::string> Catalog::accelerators() const {
-  return distinct(offerings_, "",
-                  [](const Offering& o) -> const std::string& { return o.accelerator_name; });
+const std::vector<std::string>& Catalog::accelerators() const {
+  return accelerators_.ordered;
 }
 
 bool Catalog::has_cloud(std::string_view cloud) const {
-  return std::any_of(offerings_.begin(), offerings_.end(),
-                     [&](const Offering& o) { return o.cloud == cloud; });
+  return std::find(clouds_.begin(), clouds_.end(), cloud) != clouds_.end();
+}
+
+const Provenance* Catalog::provenance(std::string_view cloud) const {
+  auto found = provenance_.find(cloud);
+  return found == provenance_.end() ? nullptr : &found->second;
 }
 
 std::optional<double> on_demand_price(const Catalog& catalog, std::string_view cloud,
@@ -163,6 +125,23 @@ std::optional<double> on_demand_price(const Catalog& catalog, std::string_view c
       return offering.price;
   }
   return std::nullopt;
+}
+
+namespace {
+// Never-freed holder of the process's catalog. std::atomic<std::shared_ptr> is C++20 but
+// libstdc++ 12 lacks it; the free atomic_load/atomic_store overloads do the same job.
+std::shared_ptr<const Catalog>& current_slot() {
+  static std::shared_ptr<const Catalog> slot(std::shared_ptr<const Catalog>(), &Catalog::builtin());
+  return slot;
+}
+}  // namespace
+
+std::shared_ptr<const Catalog> current() {
+  return std::atomic_load(&current_slot());
+}
+
+void install(std::shared_ptr<const Catalog> catalog) {
+  std::atomic_store(&current_slot(), std::move(catalog));
 }
 
 }  // namespace skyd::catalog

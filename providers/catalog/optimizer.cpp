@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 namespace skyd::catalog {
 namespace {
@@ -217,7 +218,7 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
     bool feasible = false;
     for (const auto& offering : catalog.offerings()) {
       if (!location_fits(option, offering) || !shape_fits(option, offering)) continue;
-      if (option.use_spot && !offering.spot_price) continue;
+      if (option.use_spot && !offering.spot) continue;
       feasible = true;
       if (blocked(blocklist, offering)) continue;
       Candidate candidate;
@@ -231,7 +232,7 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
       candidate.accelerator_name = offering.accelerator_name;
       candidate.accelerator_count = offering.accelerator_count;
       candidate.use_spot = option.use_spot;
-      candidate.node_price = option.use_spot ? *offering.spot_price : offering.price;
+      candidate.node_price = option.use_spot ? offering.spot_price : offering.price;
       candidate.num_nodes = request.num_nodes;
       candidates.push_back(std::move(candidate));
     }
@@ -255,7 +256,14 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
                    [&](const Candidate& a, const Candidate& b) {
                      if (request.ordered && a.option_index != b.option_index)
                        return a.option_index < b.option_index;
-                     if (a.node_price != b.node_price) return a.node_price < b.node_price;
+                     // A known price beats an unknown one; unknown prices are never guessed, so
+                     // among them the smaller machine goes first.
+                     if (a.node_price.has_value() != b.node_price.has_value())
+                       return a.node_price.has_value();
+                     if (a.node_price && *a.node_price != *b.node_price)
+                       return *a.node_price < *b.node_price;
+                     if (!a.node_price && (a.vcpus != b.vcpus || a.memory_gb != b.memory_gb))
+                       return std::pair(a.vcpus, a.memory_gb) < std::pair(b.vcpus, b.memory_gb);
                      return a.option_index < b.option_index;
                    });
   return candidates;

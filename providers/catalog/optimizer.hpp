@@ -76,10 +76,13 @@ struct Candidate {
   std::string accelerator_name;  // empty: none
   double accelerator_count = 0;
   bool use_spot = false;
-  double node_price = 0;  // $/hour for one node
+  std::optional<double> node_price;  // $/hour for one node; empty: the catalog does not know
   int num_nodes = 1;
 
-  double hourly_cost() const { return node_price * num_nodes; }
+  std::optional<double> hourly_cost() const {
+    if (!node_price) return std::nullopt;
+    return *node_price * num_nodes;
+  }
 };
 
 // The clouds the optimizer considers when a request names none: every catalog cloud except
@@ -91,8 +94,9 @@ std::vector<std::string> default_clouds(const Catalog& catalog);
 Result<void> validate_request(const Catalog& catalog, const ResourceRequest& request);
 
 // Every offering satisfying some option, priced for num_nodes, best first (see PlanRequest), one
-// per (option, instance type, zone, spot). Errors: kUnknownName, kInfeasible (why: "no instance
-// type in aws/us-east-1 has 16×H100"), kAllBlocked.
+// per (option, instance type, zone, spot). Within an option's rank, priced candidates come
+// cheapest first and those whose price is unknown after all of them (smallest shape first). Errors:
+// kUnknownName, kInfeasible (why: "no instance type in aws/us-east-1 has 16×H100"), kAllBlocked.
 Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& request,
                                     const Blocklist& blocklist = {});
 

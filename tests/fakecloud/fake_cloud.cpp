@@ -2,10 +2,12 @@
 
 #include "providers/aws/aws_auth.hpp"
 #include "providers/aws/ec2_api.hpp"
+#include "providers/catalog/catalog_dir.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
 #include "reactor/numbers.hpp"
 #include "reactor/timeout.hpp"
+#include "tests/fakecloud/fake_catalog_api.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -312,6 +314,14 @@ FakeCloud::FakeCloud(asio::any_io_executor executor, FakeCloudOptions options)
       certificates_(std::make_shared<CertificateBook>()),
       events_changed_(executor) {
   if (!options_.work_dir.empty()) std::filesystem::create_directories(options_.work_dir);
+  catalog_ = std::shared_ptr<const catalog::Catalog>(std::shared_ptr<const catalog::Catalog>(),
+                                                     &catalog::Catalog::builtin());
+  if (!options_.catalog_dir.empty()) {
+    auto loaded = catalog::load_catalog_dir(options_.catalog_dir);
+    // A test names its own catalog: a bad one is the test's bug, said at once.
+    if (!loaded) throw std::runtime_error("fakecloud catalog: " + loaded.error().detail);
+    catalog_ = std::make_shared<const catalog::Catalog>(std::move(*loaded));
+  }
 }
 
 FakeCloud::~FakeCloud() = default;
@@ -407,7 +417,8 @@ Task<void> FakeCloud::shutdown() {
 
 // --- signatures ---
 
-Result<void> FakeCloud::check_signature(const http::Request& request, std::string& region) const {
+Result<void> FakeCloud::check_signature(const http::Request& request, std::string& region,
+                                        std::string_view service) const {
   const std::string* authorization = request.header("Authorization");
   if (!authorization)
     return make_error(providers::ProviderErrc::kAuth, "MissingAuthenticationToken");
@@ -416,9 +427,10 @@ Result<void> FakeCloud::check_signature(const http::Request& request, std::strin
   const std::string* date = request.header("X-Amz-Date");
   if (!date || !date->starts_with(parsed->date))
     return make_error(providers::ProviderErrc::kAuth, "X-Amz-Date is missing or outside the scope");
-  if (parsed->service != "ec2")
-    return make_error(providers::ProviderErrc::kAuth,
-                      "credential scope names service " + parsed->service + ", not ec2");
+  if (parsed->service != service)
+    return make_error(
+        providers::ProviderErrc::kAuth,
+        "credential scope names service " + parsed->service + ", not " + std::string(service));
   const AccessKey* key = nullptr;
   for (const auto& candidate : options_.keys)
     if (candidate.access_key_id == parsed->access_key_id) key = &candidate;
@@ -447,7 +459,7 @@ Result<void> FakeCloud::check_signature(const http::Request& request, std::strin
       return make_error(providers::ProviderErrc::kAuth, "signed header " + name + " is missing");
   }
   const aws::Credentials credentials{key->access_key_id, key->secret_access_key, "", "", {}};
-  const aws::SigningParams params{parsed->region, "ec2", *date, true, true};
+  const aws::SigningParams params{parsed->region, std::string(service), *date, true, true};
   const auto expected = aws::compute_signature(signable, credentials, params);
   if (expected.signature.size() != parsed->signature.size() ||
       CRYPTO_memcmp(expected.signature.data(), parsed->signature.data(),
@@ -486,7 +498,8 @@ Task<http::Response> FakeCloud::ec2(http::Request& request) {
     co_await timer.async_wait(asio::use_awaitable);
   }
   std::string region;
-  if (auto signed_ok = check_signature(request, region); !signed_ok) {
+  if (request.header("X-Amz-Target")) co_return pricing(request, request_id);
+  if (auto signed_ok = check_signature(request, region, "ec2"); !signed_ok) {
     ++signature_failures_;
     logger("fakecloud")->warn("signature rejected reason=\"{}\"", signed_ok.error().detail);
     co_return ec2_error(401, "AuthFailure",
@@ -534,6 +547,38 @@ Task<http::Response> FakeCloud::ec2(http::Request& request) {
   co_return co_await dispatch(action, region, request_id, std::move(params));
 }
 
+http::Response FakeCloud::pricing(const http::Request& request, const std::string& request_id) {
+  auto json_error = [&](int status, const std::string& code, const std::string& message) {
+    Json body = Json::object();
+    body.set("__type", "com.amazonaws.awspricing#" + code);
+    body.set("message", message);
+    http::Response response =
+        http::Response::text(status, body.dump(), "application/x-amz-json-1.1");
+    response.headers.emplace_back("x-amzn-RequestId", request_id);
+    return response;
+  };
+  std::string region;
+  if (auto signed_ok = check_signature(request, region, "pricing"); !signed_ok) {
+    ++signature_failures_;
+    return json_error(403, "UnrecognizedClientException", signed_ok.error().detail);
+  }
+  const std::string target = *request.header("X-Amz-Target");
+  ++calls_[target];
+  if (target != "AWSPriceListService.GetProducts") {
+    return json_error(400, "UnknownOperationException", "fakecloud serves GetProducts only");
+  }
+  if (chance(options_.chaos.throttle_rate)) {
+    ++throttled_;
+    return json_error(400, "ThrottlingException", "Rate exceeded");
+  }
+  auto answer = get_products(*catalog_, request.body);
+  if (!answer) return json_error(400, answer.error().code, answer.error().message);
+  http::Response response =
+      http::Response::text(200, std::move(*answer), "application/x-amz-json-1.1");
+  response.headers.emplace_back("x-amzn-RequestId", request_id);
+  return response;
+}
+
 http::Response FakeCloud::terminations_without_effect(const std::string& request_id,
                                                       const Params& params) const {
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<TerminateInstancesResponse" +
@@ -553,6 +598,18 @@ Task<http::Response> FakeCloud::dispatch(std::string action, std::string region,
   if (action == "RunInstances") co_return co_await run_instances(region, request_id, params);
   if (action == "DescribeInstances") co_return describe_instances(region, request_id, params);
   if (action == "TerminateInstances") co_return terminate_instances(region, request_id, params);
+  using CatalogCall = ApiAnswer<std::string> (*)(const catalog::Catalog&, const std::string&,
+                                                 const std::string&, const Params&);
+  const CatalogCall catalog_call =
+      action == "DescribeInstanceTypes"           ? &describe_instance_types
+      : action == "DescribeInstanceTypeOfferings" ? &describe_instance_type_offerings
+      : action == "DescribeSpotPriceHistory"      ? &describe_spot_price_history
+                                                  : nullptr;
+  if (catalog_call) {
+    auto answer = catalog_call(*catalog_, region, request_id, params);
+    if (!answer) co_return ec2_error(400, answer.error().code, answer.error().message, request_id);
+    co_return xml(200, std::move(*answer));
+  }
   co_return ec2_error(400, "InvalidAction",
                       "The action " + action + " is not valid for this web service.", request_id);
 }

@@ -6,6 +6,7 @@
 // JSON config and the /_admin endpoints. Runs on one shard: every handler and background task
 // runs on the executor given to the constructor; the owner calls shutdown() before destroying it.
 
+#include "providers/catalog/catalog.hpp"
 #include "reactor/event.hpp"
 #include "reactor/http_server.hpp"
 #include "reactor/json.hpp"
@@ -80,6 +81,9 @@ struct FakeCloudOptions {
   Duration metadata_poll = std::chrono::milliseconds(200);  // skylet's IMDS poll interval
   Chaos chaos;
   std::uint64_t seed = std::random_device{}();
+  // The account's instance types, zones and prices that DescribeInstanceTypes, offerings, spot
+  // price history and GetProducts serve (see fake_catalog_api.hpp). Empty: the built-in catalog.
+  std::string catalog_dir;
 };
 
 class FakeCloud {
@@ -139,7 +143,11 @@ class FakeCloud {
   Task<void> preempt(std::string instance_id, Duration grace);
   Task<void> chaos_loop(bool preemptions);
   Task<void> delay_then(Duration delay, std::string instance_id);
-  Result<void> check_signature(const http::Request& request, std::string& region) const;
+  // Checks a SigV4 signature made for `service` (ec2, or pricing for the Price List API).
+  Result<void> check_signature(const http::Request& request, std::string& region,
+                               std::string_view service) const;
+  // The Price List service: JSON protocol, X-Amz-Target AWSPriceListService.<operation>.
+  http::Response pricing(const http::Request& request, const std::string& request_id);
   std::optional<FaultRule> pick_fault(const std::string& action, const std::string& zone,
                                       const std::string& type, const std::string& market);
   Instance* find(const std::string& id);
@@ -164,6 +172,7 @@ class FakeCloud {
 
   asio::any_io_executor executor_;
   FakeCloudOptions options_;
+  std::shared_ptr<const catalog::Catalog> catalog_;
   TaskGroup background_;
   std::mt19937_64 random_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;  // by id

@@ -23,6 +23,7 @@ constexpr const char* kUsage =
     "                 [--mode process|virtual] [--skylet PATH] [--work-dir DIR]\n"
     "                 [--config FILE.json] [--access-key ID --secret-key KEY [--session-token T]]\n"
     "                 [--role-name NAME] [--virtual-port N] [--seed N] [--log-level LEVEL]\n"
+    "                 [--catalog DIR]\n"
     "\n"
     "A fake EC2 endpoint (Query API 2016-11-15, SigV4-checked), instance metadata (IMDSv2) and\n"
     "an admin API under /_admin/. Once listening it writes two lines, the EC2 port and the\n"
@@ -102,6 +103,8 @@ int main(int argc, char** argv) {
       options.role_name = next();
     } else if (arg == "--virtual-port") {
       virtual_port = std::atoi(next().c_str());
+    } else if (arg == "--catalog") {
+      options.catalog_dir = next();
     } else if (arg == "--seed") {
       options.seed = std::strtoull(next().c_str(), nullptr, 10);
     } else if (arg == "--log-level") {

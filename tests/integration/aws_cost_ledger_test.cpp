@@ -9,7 +9,7 @@
 namespace skyd::testing {
 namespace {
 
-constexpr double kOnDemandPrice = 0.096;  // m6i.large in us-east-1, from the built-in catalog
+constexpr double kOnDemandPrice = 0.096;  // m6i.large in us-east-1, from the fake cloud's catalog
 
 TEST(CostLedger, AFinishedRunCostsItsPriceTimesNodesTimesItsTime) {
   AwsWorld world;
@@ -18,7 +18,8 @@ TEST(CostLedger, AFinishedRunCostsItsPriceTimesNodesTimesItsTime) {
       "name: paid\nnum_nodes: 2\nresources:\n  cloud: aws\n  region: us-east-1\n  "
       "instance_type: m6i.large\nrun: sleep 3\n");
   const auto submitted = std::chrono::steady_clock::now();
-  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  const auto launched = world.skyd.sky({"jobs", "launch", "-y", "-d", yaml});
+  ASSERT_EQ(launched.exit_code, 0) << launched.out << launched.err;
   ASSERT_TRUE(world.skyd.wait_for_status(1, {"SUCCEEDED", "FAILED", "FAILED_PRECHECKS"}));
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted).count();

@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 
 constexpr const char* kSpotGone =
     R"({"action":"RunInstances","market":"spot","code":"InsufficientInstanceCapacity"})";
-constexpr double kOnDemandPrice = 0.096;  // m6i.large in us-east-1, from the built-in catalog
+constexpr double kOnDemandPrice = 0.096;  // m6i.large in us-east-1, from the fake cloud's catalog
 
 // A task on one m6i.large in us-east-1 with `job_recovery` {strategy: DEADLINE, <fields>}.
 std::string deadline_job(const std::string& name, const std::string& fields,

@@ -23,7 +23,10 @@ inline std::map<std::string, std::string> aws_settings(const std::string& endpoi
                                                        std::map<std::string, std::string> extra) {
   extra.insert({{"aws_enabled", "true"},
                 {"aws_endpoint", endpoint},
-                {"aws_regions", "us-east-1,us-west-2,eu-west-1"}});
+                {"aws_pricing_endpoint", endpoint},
+                {"aws_regions", "us-east-1,us-west-2,eu-west-1"},
+                // The fake account's types and prices (three regions, every price known).
+                {"catalog_dir", SKYD_FAKECLOUD_CATALOG_DIR}});
   return extra;
 }
 

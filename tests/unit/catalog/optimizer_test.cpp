@@ -5,11 +5,61 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <tuple>
+
 namespace skyd::catalog {
 namespace {
 
 const Catalog& builtin() {
   return Catalog::builtin();
+}
+
+constexpr const char* kHeader =
+    "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,"
+    "Region,AvailabilityZone\n";
+
+// A small catalog with known prices (the built-in one leaves most prices unknown), so the ranking
+// tests do not move when the shipped data is regenerated.
+const Catalog& priced() {
+  static const Catalog catalog = [] {
+    Catalog built;
+    std::string aws = kHeader;
+    for (const char* zone : {"us-east-1a", "us-east-1b"}) {
+      const std::string z = std::string(",us-east-1,") + zone + "\n";
+      aws += "m6i.2xlarge,,,8,32,,0.384,0.15" + z;
+      aws += "m6i.4xlarge,,,16,64,,0.768,0.3" + z;
+      aws += "c6i.xlarge,,,4,8,,0.17,0.07" + z;
+      aws += "c6i.4xlarge,,,16,32,,0.68,0.27" + z;
+      aws += "r6i.2xlarge,,,8,64,,0.504,0.2" + z;
+      aws += "p3.2xlarge,V100,1,8,61,,3.06,0.95" + z;
+      aws += "g4dn.xlarge,T4,1,4,16,,0.526,0.2" + z;
+      aws += "g5.xlarge,A10G,1,4,16,,1.006,0.4" + z;
+      aws += "p4d.24xlarge,A100,8,96,1152,,32.77,12" + z;
+      aws += "p5.48xlarge,H100,8,192,2048,,98.32,30" + z;
+      aws += "m5.large,,,2,8,,unknown,unknown" + z;
+      aws += "m5.24xlarge,,,96,384,,unknown," + z;
+    }
+    aws += "p3.2xlarge,V100,1,8,61,,3.305,1.1,eu-west-1,eu-west-1a\n";
+    aws += "p3.2xlarge,V100,1,8,61,,3.06,0.9,us-west-2,us-west-2c\n";
+    std::string gcp = kHeader;
+    for (const char* zone : {"us-central1-a", "us-central1-b"}) {
+      const std::string z = std::string(",us-central1,") + zone + "\n";
+      gcp += "n2-standard-8,,,8,32,,0.39,0.09" + z;
+      gcp += "n1-standard-4,,,4,15,,0.19,0.04" + z;
+      gcp += "n1-standard-8,V100,1,8,30,,2.86,0.89" + z;
+      gcp += "a2-highgpu-8g,A100,8,96,680,,29.39,8.8" + z;
+    }
+    const std::string local = std::string(kHeader) + "local-small,,,2,4,,0,0,local,local-a\n" +
+                              "local-medium,,,4,8,,0,0,local,local-a\n";
+    if (!built.set_cloud("aws", aws, "test aws", {}) ||
+        !built.set_cloud("gcp", gcp, "test gcp", {}) ||
+        !built.set_cloud("local", local, "test local", {})) {
+      std::abort();
+    }
+    return built;
+  }();
+  return catalog;
 }
 
 ResourceRequest gpu(std::string name, double count) {
@@ -21,36 +71,81 @@ ResourceRequest gpu(std::string name, double count) {
 TEST(Catalog, BuiltinHasEveryCloudAndGpuFamily) {
   EXPECT_EQ(builtin().clouds(), (std::vector<std::string>{"aws", "gcp", "local"}));
   const auto accelerators = builtin().accelerators();
-  for (const char* name : {"K80", "T4", "V100", "A10G", "L4", "A100", "A100-80GB", "H100"}) {
+  for (const char* name : {"K80", "T4", "V100", "A10G", "L4", "A100", "A100-80GB", "H100", "H200",
+                           "L40S", "Inferentia", "Trainium"}) {
     EXPECT_NE(std::find(accelerators.begin(), accelerators.end(), name), accelerators.end())
         << name;
   }
   EXPECT_EQ(builtin().regions("local"), std::vector<std::string>{"local"});
 }
 
-TEST(Catalog, RejectsBadHeader) {
-  Catalog catalog;
-  auto added = catalog.add_csv("x", "a,b\n");
-  ASSERT_FALSE(added);
-  EXPECT_EQ(added.error().code, CatalogErrc::kBadData);
+TEST(Catalog, BuiltinCarriesEveryEc2RegionAndCommonTypes) {
+  const auto& regions = builtin().regions("aws");
+  for (const char* region : {"us-east-1", "us-east-2", "us-west-2", "eu-west-1", "ap-south-1"}) {
+    EXPECT_NE(std::find(regions.begin(), regions.end(), region), regions.end()) << region;
+  }
+  EXPECT_GE(regions.size(), 25u);
+  const auto& types = builtin().instance_types("aws");
+  EXPECT_GE(types.size(), 800u);
+  for (const char* type : {"m5.large", "m5.2xlarge", "p5.4xlarge", "p5e.48xlarge", "g6e.xlarge"}) {
+    EXPECT_NE(std::find(types.begin(), types.end(), type), types.end()) << type;
+  }
 }
 
-TEST(Catalog, RejectsRowWithWrongFieldCount) {
-  Catalog catalog;
-  auto added = catalog.add_csv(
-      "x",
-      "instance_type,vcpus,memory_gb,accelerator_name,accelerator_count,accelerator_memory_gb,"
-      "region,zone,price,spot_price\nm1,2,4,,,,r,z,1\n");
-  ASSERT_FALSE(added);
-  EXPECT_NE(added.error().detail.find("line 2"), std::string::npos);
+TEST(Catalog, BuiltinResolvesRequestsTheOldCatalogLacked) {
+  ResourceRequest m5;
+  m5.cloud = "aws";
+  m5.region = "us-east-2";
+  m5.instance_type = "m5.large";
+  auto planned = plan(builtin(), PlanRequest{{m5}, false, 1});
+  ASSERT_TRUE(planned) << planned.error().detail;
+  EXPECT_EQ(planned->front().region, "us-east-2");
+  ASSERT_TRUE(planned->front().node_price) << "m5.large's us-east-2 price is carried";
+  EXPECT_DOUBLE_EQ(*planned->front().node_price, 0.096);
+  for (auto [name, count, type] : {std::tuple{"H100", 1.0, "p5.4xlarge"},
+                                   std::tuple{"H200", 8.0, ""}, std::tuple{"L40S", 1.0, ""}}) {
+    auto request = gpu(name, count);
+    request.cloud = "aws";
+    auto candidates = plan(builtin(), PlanRequest{{request}, false, 1});
+    ASSERT_TRUE(candidates) << name << ": " << candidates.error().detail;
+    if (*type) {
+      EXPECT_EQ(candidates->front().instance_type, type);
+    }
+    EXPECT_EQ(candidates->front().accelerator_name, name);
+  }
+  auto h100_2 = gpu("H100", 2);
+  h100_2.cloud = "gcp";
+  auto two = plan(builtin(), PlanRequest{{h100_2}, false, 1});
+  ASSERT_TRUE(two) << two.error().detail;
+  EXPECT_EQ(two->front().instance_type, "a3-highgpu-2g");
+}
+
+TEST(Catalog, BuiltinKnowsEfaSupport) {
+  bool p5 = false, m5 = false;
+  for (const auto& o : builtin().offerings()) {
+    if (o.instance_type == "p5.48xlarge") p5 = o.efa_supported;
+    if (o.instance_type == "m5.large") m5 = m5 || o.efa_supported;
+  }
+  EXPECT_TRUE(p5);
+  EXPECT_FALSE(m5);
+}
+
+TEST(Catalog, BuiltinNamesAcceleratorsAsSkyPilotDoes) {
+  std::map<std::string, std::string> seen;
+  for (const auto& o : builtin().offerings()) {
+    if (o.cloud == "aws" && o.has_accelerator()) seen[o.instance_type] = o.accelerator_name;
+  }
+  EXPECT_EQ(seen["p4de.24xlarge"], "A100-80GB");
+  EXPECT_EQ(seen["p4d.24xlarge"], "A100");
+  EXPECT_EQ(seen["p3dn.24xlarge"], "V100-32GB");
+  EXPECT_EQ(seen["inf2.xlarge"], "Inferentia2");
+  EXPECT_EQ(seen["trn1.2xlarge"], "Trainium");
+  EXPECT_EQ(seen["g6e.xlarge"], "L40S");
 }
 
 TEST(Catalog, EmptySpotPriceMeansNoSpot) {
   Catalog catalog;
-  ASSERT_TRUE(catalog.add_csv(
-      "x",
-      "instance_type,vcpus,memory_gb,accelerator_name,accelerator_count,accelerator_memory_gb,"
-      "region,zone,price,spot_price\nm1,2,4,,,,r,z,1,\n"));
+  ASSERT_TRUE(catalog.set_cloud("x", std::string(kHeader) + "m1,,,2,4,,1,,r,z\n", "x", {}));
   ResourceRequest request;
   request.cloud = "x";
   request.cpus = Quantity{2, false, false};
@@ -59,6 +154,35 @@ TEST(Catalog, EmptySpotPriceMeansNoSpot) {
   ASSERT_FALSE(plan_result);
   EXPECT_EQ(plan_result.error().code, CatalogErrc::kInfeasible);
   EXPECT_NE(plan_result.error().detail.find("as spot"), std::string::npos);
+}
+
+TEST(Optimizer, UnknownPricesRankAfterEveryKnownOne) {
+  ResourceRequest request;
+  request.cloud = "aws";
+  request.cpus = Quantity{2, true, false};
+  auto candidates = plan(priced(), PlanRequest{{request}, false, 1});
+  ASSERT_TRUE(candidates);
+  bool unknown_seen = false;
+  for (const auto& c : *candidates) {
+    if (!c.node_price) unknown_seen = true;
+    EXPECT_FALSE(unknown_seen && c.node_price) << c.instance_type << " ranked after an unknown";
+  }
+  EXPECT_TRUE(unknown_seen);
+  // m5.large is the smallest match, but its price is unknown: the cheapest priced one wins.
+  EXPECT_EQ(candidates->front().instance_type, "c6i.xlarge");
+  // Among unknown prices the smaller machine comes first; none is given a made-up price.
+  EXPECT_EQ(candidates->back().instance_type, "m5.24xlarge");
+  EXPECT_FALSE(candidates->back().hourly_cost());
+}
+
+TEST(Optimizer, SpotSoldAtAnUnknownPriceIsACandidate) {
+  ResourceRequest request;
+  request.instance_type = "m5.large";
+  request.use_spot = true;
+  auto candidates = plan(priced(), PlanRequest{{request}, false, 1});
+  ASSERT_TRUE(candidates) << candidates.error().detail;
+  EXPECT_TRUE(candidates->front().use_spot);
+  EXPECT_FALSE(candidates->front().node_price);
 }
 
 struct ChoiceCase {
@@ -72,7 +196,7 @@ class OptimizerChoice : public testing::TestWithParam<ChoiceCase> {};
 
 TEST_P(OptimizerChoice, PicksCheapestFittingInstance) {
   const auto& c = GetParam();
-  auto candidates = plan(builtin(), PlanRequest{{c.request}, false, 1});
+  auto candidates = plan(priced(), PlanRequest{{c.request}, false, 1});
   ASSERT_TRUE(candidates) << candidates.error().detail;
   EXPECT_EQ(candidates->front().cloud, c.cloud);
   EXPECT_EQ(candidates->front().instance_type, c.instance_type);
@@ -144,30 +268,30 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Optimizer, SpotIsCheaperAndPricedPerZone) {
   auto request = gpu("V100", 1);
   request.cloud = "aws";
-  auto on_demand = plan(builtin(), PlanRequest{{request}, false, 1});
+  auto on_demand = plan(priced(), PlanRequest{{request}, false, 1});
   request.use_spot = true;
-  auto spot = plan(builtin(), PlanRequest{{request}, false, 1});
+  auto spot = plan(priced(), PlanRequest{{request}, false, 1});
   ASSERT_TRUE(on_demand && spot);
-  EXPECT_LT(spot->front().node_price, on_demand->front().node_price);
+  EXPECT_LT(*spot->front().node_price, *on_demand->front().node_price);
   EXPECT_TRUE(spot->front().use_spot);
-  EXPECT_LE(spot->front().node_price, spot->back().node_price);
+  EXPECT_LE(*spot->front().node_price, *spot->back().node_price);
 }
 
 TEST(Optimizer, CostScalesWithNodes) {
-  auto candidates = plan(builtin(), PlanRequest{{gpu("T4", 1)}, false, 4});
+  auto candidates = plan(priced(), PlanRequest{{gpu("T4", 1)}, false, 4});
   ASSERT_TRUE(candidates);
-  EXPECT_DOUBLE_EQ(candidates->front().hourly_cost(), 4 * candidates->front().node_price);
+  EXPECT_DOUBLE_EQ(*candidates->front().hourly_cost(), 4 * *candidates->front().node_price);
 }
 
 TEST(Optimizer, UnorderedOptionsCompeteOnPrice) {
-  auto candidates = plan(builtin(), PlanRequest{{gpu("A100", 8), gpu("T4", 1)}, false, 1});
+  auto candidates = plan(priced(), PlanRequest{{gpu("A100", 8), gpu("T4", 1)}, false, 1});
   ASSERT_TRUE(candidates);
   EXPECT_EQ(candidates->front().accelerator_name, "T4");
   EXPECT_EQ(candidates->front().option_index, 1u);
 }
 
 TEST(Optimizer, OrderedOptionsKeepUserOrder) {
-  auto candidates = plan(builtin(), PlanRequest{{gpu("A100", 8), gpu("T4", 1)}, true, 1});
+  auto candidates = plan(priced(), PlanRequest{{gpu("A100", 8), gpu("T4", 1)}, true, 1});
   ASSERT_TRUE(candidates);
   EXPECT_EQ(candidates->front().accelerator_name, "A100");
   EXPECT_EQ(candidates->back().accelerator_name, "T4");
@@ -177,27 +301,27 @@ TEST(Optimizer, HonoursRegionAndZone) {
   auto request = gpu("V100", 1);
   request.cloud = "aws";
   request.region = "eu-west-1";
-  auto candidates = plan(builtin(), PlanRequest{{request}, false, 1});
+  auto candidates = plan(priced(), PlanRequest{{request}, false, 1});
   ASSERT_TRUE(candidates);
   for (const auto& c : *candidates) EXPECT_EQ(c.region, "eu-west-1");
   request.region.reset();
   request.zone = "us-west-2c";
-  candidates = plan(builtin(), PlanRequest{{request}, false, 1});
+  candidates = plan(priced(), PlanRequest{{request}, false, 1});
   ASSERT_TRUE(candidates);
   for (const auto& c : *candidates) EXPECT_EQ(c.zone, "us-west-2c");
 }
 
 TEST(Optimizer, LocalIsNotADefaultCloud) {
-  auto candidates = plan(builtin(), PlanRequest{{ResourceRequest{}}, false, 1});
+  auto candidates = plan(priced(), PlanRequest{{ResourceRequest{}}, false, 1});
   ASSERT_TRUE(candidates);
   for (const auto& c : *candidates) EXPECT_NE(c.cloud, "local");
-  EXPECT_EQ(default_clouds(builtin()), (std::vector<std::string>{"aws", "gcp"}));
+  EXPECT_EQ(default_clouds(priced()), (std::vector<std::string>{"aws", "gcp"}));
 }
 
 TEST(Optimizer, NoGpuMachinesForCpuRequests) {
   ResourceRequest request;
   request.cpus = Quantity{4, true, false};
-  auto candidates = plan(builtin(), PlanRequest{{request}, false, 1});
+  auto candidates = plan(priced(), PlanRequest{{request}, false, 1});
   ASSERT_TRUE(candidates);
   for (const auto& c : *candidates) EXPECT_TRUE(c.accelerator_name.empty()) << c.instance_type;
 }
@@ -206,7 +330,7 @@ TEST(Optimizer, InfeasibleSaysWhy) {
   auto request = gpu("H100", 16);
   request.cloud = "aws";
   request.region = "us-east-1";
-  auto candidates = plan(builtin(), PlanRequest{{request}, false, 1});
+  auto candidates = plan(priced(), PlanRequest{{request}, false, 1});
   ASSERT_FALSE(candidates);
   EXPECT_EQ(candidates.error().code, CatalogErrc::kInfeasible);
   EXPECT_NE(candidates.error().detail.find("no instance type in aws/us-east-1 has 16×H100"),
@@ -215,7 +339,7 @@ TEST(Optimizer, InfeasibleSaysWhy) {
 }
 
 TEST(Optimizer, UnknownAcceleratorSuggestsName) {
-  auto candidates = plan(builtin(), PlanRequest{{gpu("V1000", 1)}, false, 1});
+  auto candidates = plan(priced(), PlanRequest{{gpu("V1000", 1)}, false, 1});
   ASSERT_FALSE(candidates);
   EXPECT_EQ(candidates.error().code, CatalogErrc::kUnknownName);
   EXPECT_NE(candidates.error().detail.find("did you mean `V100`"), std::string::npos);
@@ -225,7 +349,7 @@ TEST(Optimizer, UnknownRegionIsNamed) {
   ResourceRequest request;
   request.cloud = "aws";
   request.region = "us-central1";
-  auto valid = validate_request(builtin(), request);
+  auto valid = validate_request(priced(), request);
   ASSERT_FALSE(valid);
   EXPECT_NE(valid.error().detail.find("unknown region `us-central1` in aws"), std::string::npos);
 }
@@ -235,26 +359,26 @@ TEST(Optimizer, ZoneOutsideRegionIsRejected) {
   request.cloud = "aws";
   request.region = "us-east-1";
   request.zone = "us-west-2a";
-  EXPECT_FALSE(validate_request(builtin(), request));
+  EXPECT_FALSE(validate_request(priced(), request));
 }
 
 TEST(Optimizer, BlocklistSkipsZoneRegionAndCloud) {
   auto request = gpu("V100", 1);
-  auto all = plan(builtin(), PlanRequest{{request}, false, 1});
+  auto all = plan(priced(), PlanRequest{{request}, false, 1});
   ASSERT_TRUE(all);
   const auto first = all->front();
   auto without_zone =
-      plan(builtin(), PlanRequest{{request}, false, 1}, {{first.cloud, first.region, first.zone}});
+      plan(priced(), PlanRequest{{request}, false, 1}, {{first.cloud, first.region, first.zone}});
   ASSERT_TRUE(without_zone);
   for (const auto& c : *without_zone) EXPECT_NE(c.zone, first.zone);
   auto without_region =
-      plan(builtin(), PlanRequest{{request}, false, 1}, {{first.cloud, first.region, {}}});
+      plan(priced(), PlanRequest{{request}, false, 1}, {{first.cloud, first.region, {}}});
   ASSERT_TRUE(without_region);
   for (const auto& c : *without_region) EXPECT_NE(c.region, first.region);
-  auto without_cloud = plan(builtin(), PlanRequest{{request}, false, 1}, {{"gcp", {}, {}}});
+  auto without_cloud = plan(priced(), PlanRequest{{request}, false, 1}, {{"gcp", {}, {}}});
   ASSERT_TRUE(without_cloud);
   for (const auto& c : *without_cloud) EXPECT_EQ(c.cloud, "aws");
-  auto none = plan(builtin(), PlanRequest{{request}, false, 1}, {{"gcp", {}, {}}, {"aws", {}, {}}});
+  auto none = plan(priced(), PlanRequest{{request}, false, 1}, {{"gcp", {}, {}}, {"aws", {}, {}}});
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().code, CatalogErrc::kAllBlocked);
 }

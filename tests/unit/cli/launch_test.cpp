@@ -150,10 +150,20 @@ TEST(ShowGpus, ListsEveryFamily) {
 }
 
 TEST(ShowGpus, FiltersByNameCountAndCloud) {
-  const std::string text = render_gpus("V100", 8, "aws");
-  EXPECT_CONTAINS(text, "p3.16xlarge");
-  EXPECT_EQ(text.find("p3.2xlarge"), std::string::npos);
+  const std::string text = render_gpus("H100", 8, "aws");
+  EXPECT_CONTAINS(text, "p5.48xlarge");
+  EXPECT_EQ(text.find("p5.4xlarge"), std::string::npos);
   EXPECT_EQ(text.find("GCP"), std::string::npos);
+  EXPECT_CONTAINS(text, "$ 98.320");  // us-east-1's price, carried from SkyPilot's catalog
+  EXPECT_CONTAINS(text, "AWS: built-in aws/vms.csv");
+  EXPECT_CONTAINS(text, "as of 2026-12-01");
+}
+
+TEST(ShowGpus, UnknownPricesAreShownAsUnknown) {
+  const std::string text = render_gpus("L40S", 1, "aws");
+  EXPECT_CONTAINS(text, "g6e.xlarge");
+  EXPECT_CONTAINS(text, "unknown");
+  EXPECT_CONTAINS(text, "\"unknown\": no price known, ranked last");
 }
 
 // The real binary, on every example.
@@ -185,7 +195,9 @@ TEST(SkyBinary, ExamplesChooseExpectedPlaces) {
   SkyRun pipeline = run_sky("jobs launch --dryrun " + dir + "/pipeline.yaml");
   EXPECT_CONTAINS(pipeline.output, "Considered resources for task 'train' (1 node)");
   EXPECT_CONTAINS(pipeline.output, "Considered resources for task 'eval' (1 node)");
-  EXPECT_CONTAINS(pipeline.output, "p3.16xlarge  ");  // the on-demand alternative of any_of
+  EXPECT_CONTAINS(pipeline.output, "V100:8");
+  EXPECT_CONTAINS(pipeline.output, "Price sources");
+  EXPECT_CONTAINS(pipeline.output, "GCP prices: built-in gcp/vms.csv");
 }
 
 TEST(SkyBinary, JobIdsAreCanonicalPositiveIntegers) {

@@ -363,7 +363,7 @@ resources:
   cloud: AWS
   region: us-east-1
   zone: us-east-1a
-  instance_type: p3.2xlarge
+  instance_type: g4dn.xlarge
   cpus: 4+
   memory: 32GB+
   use_spot: true
