@@ -214,9 +214,14 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
                          "the skylet token must be 16+ letters, digits, '-' or '_'");
   }
   const std::string region = request.region.empty() ? options_.default_region : request.region;
-  const auto image = options_.images.find(region);
-  if (image == options_.images.end())
-    co_return make_error(ProviderErrc::kInvalid, "no image configured for region " + region);
+  if (auto checked = check_node_settings(request.settings); !checked) co_return checked.error();
+  std::string image = request.settings.image_id;
+  if (image.empty()) {
+    const auto configured = options_.images.find(region);
+    if (configured == options_.images.end())
+      co_return make_error(ProviderErrc::kInvalid, "no image configured for region " + region);
+    image = configured->second;
+  }
   for (const auto& mount : request.mounts) {
     if (mount.source.empty()) {
       co_return make_error(ProviderErrc::kInvalid,
@@ -230,21 +235,25 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   auto certificate = issue_derived_server_certificate(options_.skylet_authority, tls_name, names,
                                                       request.skylet_token);
   if (!certificate) co_return certificate.error();
+  auto disk = co_await root_disk(region, image, request.settings);
+  if (!disk) co_return disk.error();
   launched_regions_.insert(region);
 
   RunInstancesInput input;
-  input.image_id = image->second;
+  input.image_id = image;
   input.instance_type = request.instance_type;
   input.count = request.nodes;
   input.zone = request.zone;
   input.spot = request.use_spot;
   input.tags = request.tags;
+  for (const auto& [key, value] : request.settings.labels) input.tags[key] = value;
   input.security_group_ids = options_.security_group_ids;
   input.tags[std::string(kClusterTag)] = request.cluster_name;
   input.tags[std::string(kControllerTag)] = options_.controller_id;
   input.tags[std::string(kNameTag)] = request.cluster_name;
   input.user_data = render_user_data(
       {request.skylet_token, options_.skylet_port, *certificate, options_.notice_signal});
+  input.root_disk = std::move(*disk);
   input.client_token = client_token_for(request.idempotency_token);
   const auto deadline = Clock::now() + options_.launch_timeout;
 
@@ -489,6 +498,41 @@ Task<Result<std::vector<std::string>>> AwsProvider::made_by(std::string region,
   std::vector<std::string> ids;
   for (const auto& instance : *instances) ids.push_back(instance.instance_id);
   co_return ids;
+}
+
+Task<Result<std::optional<BlockDeviceMapping>>> AwsProvider::root_disk(std::string region,
+                                                                       std::string image,
+                                                                       NodeSettings settings) {
+  const bool asks_for_disk = settings.disk_size_gb || settings.disk_tier;
+  const bool users_image = !settings.image_id.empty();
+  // The user's AMI is looked up even without disk settings: an unknown one is refused by the
+  // field's name here rather than as RunInstances' bare InvalidAMIID.NotFound.
+  if (!asks_for_disk && !(users_image && image.starts_with("ami-"))) co_return std::nullopt;
+  std::optional<BlockDeviceMapping> mapping;
+  if (asks_for_disk) {
+    auto volume = root_volume_for(settings);
+    if (!volume) co_return volume.error();
+    mapping = BlockDeviceMapping{options_.image_root_device, std::move(*volume)};
+  }
+  if (!image.starts_with("ami-")) co_return mapping;
+  auto body = co_await call(region, build_describe_images(image));
+  const std::string field = users_image ? "resources.image_id: " : "the configured image ";
+  if (!body) {
+    const auto code = static_cast<ProviderErrc>(body.error().code.value());
+    if (body.error().code.category() == provider_category() &&
+        (code == ProviderErrc::kNotFound || code == ProviderErrc::kInvalid)) {
+      co_return make_error(ProviderErrc::kInvalid, field + image + " is not an image in " + region +
+                                                       ": " + body.error().message());
+    }
+    co_return body.error();
+  }
+  auto images = parse_describe_images(*body);
+  if (!images) co_return images.error();
+  if (images->empty())
+    co_return make_error(ProviderErrc::kInvalid, field + image + " is not an image in " + region);
+  if (mapping && !images->front().root_device_name.empty())
+    mapping->device_name = images->front().root_device_name;
+  co_return mapping;
 }
 
 Task<void> AwsProvider::discard_strays(std::vector<std::string> tokens) {

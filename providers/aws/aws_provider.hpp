@@ -28,6 +28,9 @@ struct AwsProviderOptions {
   // Regions describe() and list_clusters() look in (plus every region launched in).
   std::vector<std::string> regions;
   std::map<std::string, std::string> images = default_images();
+  // The root device of an image EC2 resolves from an SSM parameter (DescribeImages cannot name
+  // it); an AMI's own is asked for. skyd's skylet image is Debian's, whose root is /dev/xvda.
+  std::string image_root_device = "/dev/xvda";
   // Groups every node joins; one of them must let the controller reach skylet_port. Empty: the
   // VPC's default group (which admits traffic from its own members, such as a controller in it).
   std::vector<std::string> security_group_ids;
@@ -116,6 +119,10 @@ class AwsProvider final : public Provider {
   // Terminates whatever calls with these tokens made, in every region (lost answers' orphans).
   Task<void> discard_strays(std::vector<std::string> tokens);
   std::vector<std::string> all_regions() const;
+  // The root volume `settings` ask for on `image` (nothing when they ask for none); an unknown
+  // AMI is refused by the field's name.
+  Task<Result<std::optional<BlockDeviceMapping>>> root_disk(std::string region, std::string image,
+                                                            NodeSettings settings);
 
   asio::any_io_executor executor_;
   AwsProviderOptions options_;

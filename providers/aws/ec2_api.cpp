@@ -223,6 +223,20 @@ QueryParams build_run_instances(const RunInstancesInput& input) {
     out.emplace_back("InstanceMarketOptions.SpotOptions.SpotInstanceType", "one-time");
     out.emplace_back("InstanceMarketOptions.SpotOptions.InstanceInterruptionBehavior", "terminate");
   }
+  if (input.root_disk) {
+    const EbsVolume& volume = input.root_disk->volume;
+    out.emplace_back("BlockDeviceMapping.1.DeviceName", input.root_disk->device_name);
+    if (volume.size_gb)
+      out.emplace_back("BlockDeviceMapping.1.Ebs.VolumeSize", std::to_string(*volume.size_gb));
+    out.emplace_back("BlockDeviceMapping.1.Ebs.VolumeType", volume.volume_type);
+    if (volume.iops)
+      out.emplace_back("BlockDeviceMapping.1.Ebs.Iops", std::to_string(*volume.iops));
+    if (volume.throughput_mibps) {
+      out.emplace_back("BlockDeviceMapping.1.Ebs.Throughput",
+                       std::to_string(*volume.throughput_mibps));
+    }
+    out.emplace_back("BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true");
+  }
   if (!input.tags.empty()) {
     out.emplace_back("TagSpecification.1.ResourceType", "instance");
     int n = 1;
@@ -232,6 +246,108 @@ QueryParams build_run_instances(const RunInstancesInput& input) {
       out.emplace_back(prefix + ".Value", value);
     }
   }
+  return out;
+}
+
+EbsVolume ebs_volume_for(DiskTier tier) {
+  switch (tier) {
+    case DiskTier::kLow:
+      return {std::nullopt, "standard", std::nullopt, std::nullopt};
+    case DiskTier::kMedium:
+      return {std::nullopt, "gp3", 3500, 3500 / 16};
+    case DiskTier::kHigh:
+      return {std::nullopt, "gp3", 7000, 7000 / 16};
+    case DiskTier::kUltra:
+    case DiskTier::kBest:
+      return {std::nullopt, "io2", 20000, std::nullopt};
+  }
+  return {};
+}
+
+Result<EbsVolume> root_volume_for(const NodeSettings& settings) {
+  EbsVolume volume = ebs_volume_for(settings.disk_tier.value_or(DiskTier::kMedium));
+  volume.size_gb = settings.disk_size_gb;
+  // EC2's limits per volume type: size, and at most 500 provisioned IOPS per GiB.
+  const int largest = volume.volume_type == "standard" ? 1024
+                      : volume.volume_type == "io2"    ? 65536
+                                                       : 16384;
+  if (volume.size_gb && (*volume.size_gb < 1 || *volume.size_gb > largest)) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.disk_size: " + std::to_string(*volume.size_gb) +
+                          " GB is outside what an EC2 " + volume.volume_type +
+                          " volume can be (1 to " + std::to_string(largest) + " GB)");
+  }
+  if (volume.iops && volume.size_gb && *volume.iops > 500 * *volume.size_gb) {
+    const int needed = (*volume.iops + 499) / 500;
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.disk_tier: " +
+                          std::string(to_string(settings.disk_tier.value_or(DiskTier::kMedium))) +
+                          " is " + volume.volume_type + " at " + std::to_string(*volume.iops) +
+                          " IOPS, which EC2 gives only to volumes of at least " +
+                          std::to_string(needed) + " GB (disk_size is " +
+                          std::to_string(*volume.size_gb) + ")");
+  }
+  return volume;
+}
+
+bool is_reserved_tag(std::string_view key) {
+  return key == kNameTag || key.starts_with("skyd-");
+}
+
+Result<void> check_labels(const std::map<std::string, std::string>& labels) {
+  constexpr std::size_t kMaxUserTags = 50 - 7;  // EC2's 50 per resource, less skyd's own
+  if (labels.size() > kMaxUserTags) {
+    return make_error(ProviderErrc::kInvalid, "resources.labels: " + std::to_string(labels.size()) +
+                                                  " labels; an EC2 instance takes at most " +
+                                                  std::to_string(kMaxUserTags) +
+                                                  " besides skyd's own tags");
+  }
+  for (const auto& [key, value] : labels) {
+    const std::string where = "resources.labels." + key + ": ";
+    if (is_reserved_tag(key)) {
+      return make_error(ProviderErrc::kInvalid,
+                        where +
+                            "skyd tags every instance with this key itself (`Name` and "
+                            "`skyd-*` are reserved)");
+    }
+    std::string lower(key.substr(0, 4));
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == "aws:")
+      return make_error(ProviderErrc::kInvalid, where + "EC2 reserves tag keys that begin `aws:`");
+    if (key.empty() || key.size() > 128) {
+      return make_error(ProviderErrc::kInvalid, where + "an EC2 tag key has 1 to 128 characters");
+    }
+    if (value.size() > 256)
+      return make_error(ProviderErrc::kInvalid,
+                        where + "an EC2 tag value has at most 256 characters");
+  }
+  return {};
+}
+
+Result<void> check_node_settings(const NodeSettings& settings) {
+  if (!settings.ports.empty()) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.ports: skyd does not open ports on EC2 nodes (it creates no "
+                      "security groups; the operator's groups decide what is reachable)");
+  }
+  const std::string& image = settings.image_id;
+  if (image.starts_with("docker:")) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.image_id: " + image +
+                          " asks for a container, and skyd's EC2 nodes run no container runtime");
+  }
+  if (!image.empty() && !image.starts_with("ami-") && !image.starts_with("resolve:ssm:")) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.image_id: `" + image +
+                          "` is neither an AMI id (ami-…) nor an SSM parameter (resolve:ssm:…)");
+  }
+  return check_labels(settings.labels);
+}
+
+QueryParams build_describe_images(const std::string& image_id) {
+  QueryParams out = start("DescribeImages");
+  out.emplace_back("ImageId.1", image_id);
   return out;
 }
 
@@ -627,6 +743,20 @@ Result<DescribeInstancesOutput> parse_describe_instances(std::string_view xml) {
   out.next_token = root->text_at("nextToken");
   if (auto ok = collect_items(*root, "reservationSet", reservation_from, out.reservations); !ok)
     return ok.error();
+  return out;
+}
+
+Result<std::vector<Ec2Image>> parse_describe_images(std::string_view xml) {
+  auto root = root_named(xml, "DescribeImagesResponse");
+  if (!root) return root.error();
+  std::vector<Ec2Image> out;
+  if (const XmlNode* set = root->child("imagesSet")) {
+    for (const auto& item : set->children) {
+      if (item.name != "item") continue;
+      out.push_back(
+          {item.text_at("imageId"), item.text_at("imageState"), item.text_at("rootDeviceName")});
+    }
+  }
   return out;
 }
 

@@ -215,9 +215,27 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
     const ResourceRequest& option = request.options[index];
     if (auto valid = validate_request(catalog, option); !valid) return valid.error();
     bool feasible = false;
+    // Places that fit but cannot carry the option's node fields, and why (one line per cloud).
+    std::vector<std::string> refused;
     for (const auto& offering : catalog.offerings()) {
       if (!location_fits(option, offering) || !shape_fits(option, offering)) continue;
       if (option.use_spot && !offering.spot_price) continue;
+      if (auto why = node_fields_refusal(offering.cloud, option.node_fields)) {
+        const std::string line = offering.cloud + ": " + *why;
+        if (std::find(refused.begin(), refused.end(), line) == refused.end())
+          refused.push_back(line);
+        continue;
+      }
+      const auto& images = option.node_fields.image_regions;
+      if (!images.empty() &&
+          std::find(images.begin(), images.end(), offering.region) == images.end()) {
+        std::string named;
+        for (const auto& region : images) named += (named.empty() ? "" : ", ") + region;
+        const std::string line = "resources.image_id names an image only for " + named;
+        if (std::find(refused.begin(), refused.end(), line) == refused.end())
+          refused.push_back(line);
+        continue;
+      }
       feasible = true;
       if (blocked(blocklist, offering)) continue;
       Candidate candidate;
@@ -236,7 +254,13 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
       candidates.push_back(std::move(candidate));
     }
     any_feasible = any_feasible || feasible;
-    if (!feasible) reasons.push_back(explain_infeasible(catalog, option));
+    if (!feasible && !refused.empty()) {
+      std::string why;
+      for (const auto& line : refused) why += (why.empty() ? "" : "; ") + line;
+      reasons.push_back(why);
+    } else if (!feasible) {
+      reasons.push_back(explain_infeasible(catalog, option));
+    }
   }
   if (!any_feasible) {
     std::string detail;

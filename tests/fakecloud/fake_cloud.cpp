@@ -52,6 +52,8 @@ struct FakeCloud::Instance {
   bool spot = false;
   std::map<std::string, std::string> tags;
   std::vector<std::string> security_groups;
+  std::string root_device_name;
+  std::vector<BlockDevice> block_devices;  // the root volume first
   Ec2State state = Ec2State::kPending;
   std::string reason_code;
   std::string reason_message;
@@ -190,6 +192,8 @@ void append_instance(std::string& out, const FakeCloud::Instance& instance, int 
            aws::xml_escape(instance.reason_message) + "</message></stateReason>";
   }
   out += "<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType>";
+  append_block_devices(out, instance.root_device_name, instance.block_devices,
+                       instance.launch_time);
   if (!instance.client_token.empty())
     out += "<clientToken>" + aws::xml_escape(instance.client_token) + "</clientToken>";
   if (instance.spot) out += "<instanceLifecycle>spot</instanceLifecycle>";
@@ -231,6 +235,20 @@ Json instance_json(const FakeCloud::Instance& instance) {
   Json groups = Json::array();
   for (const auto& group : instance.security_groups) groups.push_back(group);
   item.set("security_groups", std::move(groups));
+  item.set("root_device_name", instance.root_device_name);
+  Json devices = Json::array();
+  for (const auto& device : instance.block_devices) {
+    Json volume = Json::object();
+    volume.set("device_name", device.device_name);
+    volume.set("volume_id", device.volume_id);
+    volume.set("volume_size", static_cast<long long>(device.size_gb));
+    volume.set("volume_type", device.volume_type);
+    if (device.iops) volume.set("iops", static_cast<long long>(*device.iops));
+    if (device.throughput) volume.set("throughput", static_cast<long long>(*device.throughput));
+    volume.set("delete_on_termination", device.delete_on_termination);
+    devices.push_back(std::move(volume));
+  }
+  item.set("block_devices", std::move(devices));
   return item;
 }
 
@@ -552,6 +570,7 @@ Task<http::Response> FakeCloud::dispatch(std::string action, std::string region,
                                          std::string request_id, Params params) {
   if (action == "RunInstances") co_return co_await run_instances(region, request_id, params);
   if (action == "DescribeInstances") co_return describe_instances(region, request_id, params);
+  if (action == "DescribeImages") co_return describe_images(request_id, params);
   if (action == "TerminateInstances") co_return terminate_instances(region, request_id, params);
   co_return ec2_error(400, "InvalidAction",
                       "The action " + action + " is not valid for this web service.", request_id);
@@ -566,6 +585,12 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
                         "The request must contain the parameters ImageId and InstanceType",
                         request_id);
   }
+  FakeImage booted;
+  if (auto refused = find_image(options_.images, image, booted))
+    co_return ec2_error(400, refused->code, refused->message, request_id);
+  std::vector<BlockDevice> volumes;
+  if (auto refused = block_devices(params, booted, volumes))
+    co_return ec2_error(400, refused->code, refused->message, request_id);
   int min_count = 0, max_count = 0;
   try {
     min_count = std::stoi(required("MinCount"));
@@ -670,6 +695,12 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     instance->spot = spot;
     instance->tags = tags;
     instance->security_groups = groups;
+    instance->root_device_name = booted.root_device_name;
+    instance->block_devices = volumes;
+    if (i > 0) {  // each instance has volumes of its own
+      for (auto& volume : instance->block_devices)
+        volume.volume_id = "vol-" + random_hex(9).substr(0, 17);
+    }
     instance->boot = boot;
     instance->requested_at = std::chrono::system_clock::now();
     instance->launch_time = aws::format_iso8601(instance->requested_at);
@@ -691,6 +722,22 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
       ->info("run instances reservation={} count={} zone={} type={} spot={}", reservation_id,
              max_count, zone, type, spot);
   co_return xml(200, std::move(body));
+}
+
+http::Response FakeCloud::describe_images(const std::string& request_id,
+                                          const Params& params) const {
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeImagesResponse" +
+                     std::string(kXmlns) + "><requestId>" + request_id + "</requestId><imagesSet>";
+  for (const auto& id : aws::param_list(params, "ImageId")) {
+    FakeImage image;
+    if (auto refused = find_image(options_.images, id, image))
+      return ec2_error(400, refused->code, refused->message, request_id);
+    if (id.starts_with("resolve:ssm:")) {
+      return ec2_error(400, "InvalidAMIID.Malformed", "Invalid id: \"" + id + "\"", request_id);
+    }
+    append_image(body, id, image);
+  }
+  return xml(200, body + "</imagesSet></DescribeImagesResponse>");
 }
 
 http::Response FakeCloud::describe_instances(const std::string& region,

@@ -11,6 +11,7 @@
 #include "reactor/json.hpp"
 #include "reactor/process.hpp"
 #include "reactor/task_group.hpp"
+#include "tests/fakecloud/fake_images.hpp"
 
 #include <cstdint>
 #include <map>
@@ -79,6 +80,7 @@ struct FakeCloudOptions {
   Duration skylet_start_timeout = std::chrono::seconds(20);
   Duration metadata_poll = std::chrono::milliseconds(200);  // skylet's IMDS poll interval
   Chaos chaos;
+  std::map<std::string, FakeImage> images = default_images();  // the AMIs of every region
   std::uint64_t seed = std::random_device{}();
 };
 
@@ -124,6 +126,9 @@ class FakeCloud {
                                 std::vector<std::pair<std::string, std::string>> params);
   Task<http::Response> run_instances(std::string region, std::string request_id,
                                      std::vector<std::pair<std::string, std::string>> params);
+  http::Response describe_images(
+      const std::string& request_id,
+      const std::vector<std::pair<std::string, std::string>>& params) const;
   http::Response describe_instances(const std::string& region, const std::string& request_id,
                                     const std::vector<std::pair<std::string, std::string>>& params);
   http::Response terminate_instances(

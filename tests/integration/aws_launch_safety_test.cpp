@@ -136,7 +136,7 @@ TEST(TwoInstallations, TheStartupSweepRunsBesideTheApiNotBeforeIt) {
       {"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2", "--user",
        std::string(kAccessKey) + ":" + kSecret, "-H",
        "Content-Type: application/x-www-form-urlencoded; charset=utf-8", "--data",
-       "Action=RunInstances&Version=2016-11-15&ImageId=ami-12345678&InstanceType=m6i.large"
+       "Action=RunInstances&Version=2016-11-15&ImageId=ami-0a1b2c3d4e5f60718&InstanceType=m6i.large"
        "&MinCount=1&MaxCount=1&TagSpecification.1.ResourceType=instance"
        "&TagSpecification.1.Tag.1.Key=skyd-cluster&TagSpecification.1.Tag.1.Value=leak-999"
        "&TagSpecification.1.Tag.2.Key=skyd-controller&TagSpecification.1.Tag.2.Value=" +

@@ -5,6 +5,7 @@ import {
   EC2Client,
   RunInstancesCommand,
   DescribeInstancesCommand,
+  DescribeImagesCommand,
   TerminateInstancesCommand,
   paginateDescribeInstances,
 } from "@aws-sdk/client-ec2";
@@ -40,7 +41,7 @@ function check(name, fn) {
 
 const cluster = "sdk-check-" + Date.now();
 const runInput = {
-  ImageId: "ami-0123456789abcdef0",
+  ImageId: "ami-0f9e8d7c6b5a40312",
   InstanceType: "m5.large",
   MinCount: 2,
   MaxCount: 2,
@@ -54,6 +55,12 @@ const runInput = {
     { ResourceType: "instance", Tags: [{ Key: "skyd-cluster", Value: cluster }, { Key: "Name", Value: "a & <b>" }] },
   ],
   UserData: Buffer.from("#!/bin/bash\necho hello\n").toString("base64"),
+  BlockDeviceMappings: [
+    {
+      DeviceName: "/dev/sda1",
+      Ebs: { VolumeSize: 100, VolumeType: "gp3", Iops: 7000, Throughput: 437, DeleteOnTermination: true },
+    },
+  ],
 };
 let ids = [];
 
@@ -95,6 +102,37 @@ await check("DescribeInstances with tag filters paginates and parses tags", asyn
     }
   }
   assert.deepEqual(seen.sort(), [...ids].sort());
+});
+
+await check("DescribeImages names the image's root device; an unknown AMI is InvalidAMIID.NotFound", async () => {
+  const out = await ec2.send(new DescribeImagesCommand({ ImageIds: ["ami-0f9e8d7c6b5a40312"] }));
+  assert.equal(out.Images.length, 1);
+  assert.equal(out.Images[0].RootDeviceName, "/dev/sda1");
+  assert.equal(out.Images[0].BlockDeviceMappings[0].Ebs.VolumeSize, 16);
+  await assert.rejects(
+    ec2.send(new DescribeImagesCommand({ ImageIds: ["ami-0123456789abcdef1"] })),
+    (error) => error.name === "InvalidAMIID.NotFound" && error.$metadata.httpStatusCode === 400,
+  );
+  await assert.rejects(
+    ec2.send(new RunInstancesCommand({ ...runInput, ClientToken: undefined, ImageId: "ami-0123456789abcdef1" })),
+    (error) => error.name === "InvalidAMIID.NotFound",
+  );
+});
+
+await check("the root volume RunInstances asked for shows in DescribeInstances", async () => {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [ids[0]] }));
+  const instance = out.Reservations[0].Instances[0];
+  assert.equal(instance.RootDeviceName, "/dev/sda1");
+  assert.equal(instance.BlockDeviceMappings.length, 1);
+  assert.equal(instance.BlockDeviceMappings[0].DeviceName, "/dev/sda1");
+  assert.match(instance.BlockDeviceMappings[0].Ebs.VolumeId, /^vol-[0-9a-f]{17}$/);
+  assert.equal(instance.BlockDeviceMappings[0].Ebs.DeleteOnTermination, true);
+  const recorded = await admin("GET", "/_admin/instances");
+  const mine = recorded.instances.find((i) => i.instance_id === ids[0]);
+  assert.deepEqual(
+    [mine.block_devices[0].volume_size, mine.block_devices[0].volume_type, mine.block_devices[0].iops, mine.block_devices[0].throughput],
+    [100, "gp3", 7000, 437],
+  );
 });
 
 await check("an unknown instance id comes back as the SDK's named error", async () => {
