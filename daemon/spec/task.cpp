@@ -107,7 +107,7 @@ catalog::ResourceRequest to_resource_request(const Resources& resources) {
   fields.disk_size = resources.disk_size.has_value();
   fields.disk_tier = resources.disk_tier.has_value();
   fields.ports = !resources.ports.empty();
-  fields.labels = !resources.labels.empty();
+  fields.labels = resources.labels;
   return request;
 }
 

@@ -1,6 +1,7 @@
 #include "providers/aws/ec2_api.hpp"
 
 #include "providers/aws/aws_auth.hpp"
+#include "providers/catalog/node_fields.hpp"
 #include "reactor/http_types.hpp"
 #include "reactor/signals.hpp"
 
@@ -290,38 +291,9 @@ Result<EbsVolume> root_volume_for(const NodeSettings& settings) {
   return volume;
 }
 
-bool is_reserved_tag(std::string_view key) {
-  return key == kNameTag || key.starts_with("skyd-");
-}
-
 Result<void> check_labels(const std::map<std::string, std::string>& labels) {
-  constexpr std::size_t kMaxUserTags = 50 - 7;  // EC2's 50 per resource, less skyd's own
-  if (labels.size() > kMaxUserTags) {
-    return make_error(ProviderErrc::kInvalid, "resources.labels: " + std::to_string(labels.size()) +
-                                                  " labels; an EC2 instance takes at most " +
-                                                  std::to_string(kMaxUserTags) +
-                                                  " besides skyd's own tags");
-  }
-  for (const auto& [key, value] : labels) {
-    const std::string where = "resources.labels." + key + ": ";
-    if (is_reserved_tag(key)) {
-      return make_error(ProviderErrc::kInvalid,
-                        where +
-                            "skyd tags every instance with this key itself (`Name` and "
-                            "`skyd-*` are reserved)");
-    }
-    std::string lower(key.substr(0, 4));
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (lower == "aws:")
-      return make_error(ProviderErrc::kInvalid, where + "EC2 reserves tag keys that begin `aws:`");
-    if (key.empty() || key.size() > 128) {
-      return make_error(ProviderErrc::kInvalid, where + "an EC2 tag key has 1 to 128 characters");
-    }
-    if (value.size() > 256)
-      return make_error(ProviderErrc::kInvalid,
-                        where + "an EC2 tag value has at most 256 characters");
-  }
+  if (auto refused = catalog::ec2_label_refusal(labels))
+    return make_error(ProviderErrc::kInvalid, *refused);
   return {};
 }
 

@@ -63,16 +63,14 @@ EbsVolume ebs_volume_for(DiskTier tier);
 // `disk_size` and `disk_tier` as the root device's volume (tier unset: medium, as SkyPilot), or
 // a reason naming the field when EC2 would refuse them (a size the tier's IOPS cannot have).
 Result<EbsVolume> root_volume_for(const NodeSettings& settings);
-// A reason naming the label when `labels` cannot be tags on an instance: a key skyd's own tags
-// use, `aws:`, or longer than EC2 allows (key 128, value 256 characters, 50 tags).
+// A reason naming the label when `labels` cannot be tags on an instance
+// (catalog::ec2_label_refusal, which the optimizer applies too).
 Result<void> check_labels(const std::map<std::string, std::string>& labels);
 // What EC2 nodes cannot do, refused by the field's name: `ports` (skyd opens no security groups,
 // docs/aws-provider.md), a `docker:` image (no container runtime on the nodes), an image id that
 // is neither an AMI (`ami-…`) nor an SSM parameter (`resolve:ssm:…`); and labels check_labels
 // refuses.
 Result<void> check_node_settings(const NodeSettings& settings);
-// Tag keys skyd writes itself; a label may not take them.
-bool is_reserved_tag(std::string_view key);
 
 struct BlockDeviceMapping {
   std::string device_name;  // the image's root device: /dev/xvda, /dev/sda1, ...

@@ -4,6 +4,7 @@
 // nowhere is refused before it is submitted, naming the field. The providers check the same
 // fields again at launch (docs/task-spec.md, "Fields that reach the provider").
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,12 +20,17 @@ struct NodeFields {
   bool disk_size = false;
   bool disk_tier = false;
   bool ports = false;
-  bool labels = false;
+  std::map<std::string, std::string> labels;
 
   friend bool operator==(const NodeFields&, const NodeFields&) = default;
 };
 
 // Why `cloud` cannot honour `fields`, naming the first field it cannot; nullopt when it can.
 std::optional<std::string> node_fields_refusal(std::string_view cloud, const NodeFields& fields);
+
+// Why `labels` cannot be tags on an EC2 instance, naming the label: a key skyd tags with itself
+// (`Name`, `skyd-*`), an `aws:` key, a key over 128 or a value over 256 characters, or more labels
+// than EC2's 50 tags leave beside skyd's own.
+std::optional<std::string> ec2_label_refusal(const std::map<std::string, std::string>& labels);
 
 }  // namespace skyd::catalog

@@ -231,7 +231,10 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
           std::find(images.begin(), images.end(), offering.region) == images.end()) {
         std::string named;
         for (const auto& region : images) named += (named.empty() ? "" : ", ") + region;
-        const std::string line = "resources.image_id names an image only for " + named;
+        const std::string line = option.region
+                                     ? "resources.image_id has no image for region " +
+                                           *option.region + " (it names " + named + ")"
+                                     : "resources.image_id names an image only for " + named;
         if (std::find(refused.begin(), refused.end(), line) == refused.end())
           refused.push_back(line);
         continue;

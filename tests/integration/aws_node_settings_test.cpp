@@ -147,12 +147,13 @@ TEST(AwsNodeSettings, LabelsAreTagsOnTheInstanceBesideSkydsOwn) {
   EXPECT_EQ(text(*tags, "skyd-job"), "1");
 }
 
-TEST(AwsNodeSettings, ALabelOnSkydsOwnTagKeyFailsPrechecksNamingIt) {
+TEST(AwsNodeSettings, ALabelOnSkydsOwnTagKeyIsRefusedAtTheDryRunNamingIt) {
   AwsWorld world;
-  const std::string log = failed_prechecks(
-      world, "  cloud: aws\n  instance_type: m6i.large\n  labels:\n    skyd-job: mine\n");
-  EXPECT_TRUE(contains(log, "resources.labels.skyd-job")) << log;
-  EXPECT_EQ(world.live_instances(), 0);
+  const auto refused =
+      dryrun(world, "  cloud: aws\n  instance_type: m6i.large\n  labels:\n    skyd-job: mine\n");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(contains(refused.out + refused.err, "resources.labels.skyd-job"))
+      << refused.out << refused.err;
 }
 
 TEST(AwsNodeSettings, PortsOnAwsAreRefusedAtTheDryRunNamingTheField) {

@@ -303,7 +303,7 @@ TEST(NodeFields, AnImageOrLabelsOnLocalAreRefusedNamingTheField) {
   option.node_fields.image_id = true;
   EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.image_id"));
   option.node_fields = {};
-  option.node_fields.labels = true;
+  option.node_fields.labels = {{"team", "vision"}};
   EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.labels"));
 }
 
@@ -312,6 +312,15 @@ TEST(NodeFields, PortsAndADiskSizeOnLocalArePlaced) {
   option.cloud = "local";
   option.node_fields.ports = true;
   option.node_fields.disk_size = true;
+  EXPECT_TRUE(plan(builtin(), one_option(option)));
+}
+
+TEST(NodeFields, ALabelEc2CannotCarryIsRefusedNamingTheLabel) {
+  ResourceRequest option;
+  option.cloud = "aws";
+  option.node_fields.labels = {{"skyd-job", "mine"}};
+  EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.labels.skyd-job"));
+  option.node_fields.labels = {{"team", "vision"}};
   EXPECT_TRUE(plan(builtin(), one_option(option)));
 }
 
@@ -351,7 +360,9 @@ TEST(NodeFields, ARegionTheImageMapLacksIsRefusedNamingImageId) {
   option.node_fields.image_id = true;
   option.node_fields.image_regions = {"us-west-2"};
   auto planned = plan(builtin(), one_option(option));
-  EXPECT_TRUE(refused_naming(planned, "resources.image_id names an image only for us-west-2"));
+  EXPECT_TRUE(refused_naming(planned,
+                             "resources.image_id has no image for region us-east-1 (it names "
+                             "us-west-2)"));
 }
 
 }  // namespace
