@@ -571,6 +571,7 @@ Task<http::Response> FakeCloud::dispatch(std::string action, std::string region,
   if (action == "RunInstances") co_return co_await run_instances(region, request_id, params);
   if (action == "DescribeInstances") co_return describe_instances(region, request_id, params);
   if (action == "DescribeImages") co_return describe_images(request_id, params);
+  if (action == "DescribeVolumes") co_return describe_volumes(region, request_id, params);
   if (action == "TerminateInstances") co_return terminate_instances(region, request_id, params);
   co_return ec2_error(400, "InvalidAction",
                       "The action " + action + " is not valid for this web service.", request_id);
@@ -722,6 +723,45 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
       ->info("run instances reservation={} count={} zone={} type={} spot={}", reservation_id,
              max_count, zone, type, spot);
   co_return xml(200, std::move(body));
+}
+
+http::Response FakeCloud::describe_volumes(const std::string& region, const std::string& request_id,
+                                           const Params& params) const {
+  // VolumeId.N and the filter attachment.instance-id; a volume deleted with its instance is gone.
+  const auto wanted = aws::param_list(params, "VolumeId");
+  std::set<std::string> attached_to;
+  for (int n = 1;; ++n) {
+    const std::string prefix = "Filter." + std::to_string(n);
+    auto name = aws::param(params, prefix + ".Name");
+    if (!name) break;
+    if (*name != "attachment.instance-id") {
+      return ec2_error(400, "InvalidParameterValue", "The filter '" + *name + "' is invalid",
+                       request_id);
+    }
+    for (auto& value : aws::param_list(params, prefix + ".Value")) attached_to.insert(value);
+  }
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeVolumesResponse" +
+                     std::string(kXmlns) + "><requestId>" + request_id + "</requestId><volumeSet>";
+  std::set<std::string> found;
+  for (const auto& [id, instance] : instances_) {
+    if (instance->region != region) continue;
+    if (!attached_to.empty() && !attached_to.contains(id)) continue;
+    for (const auto& device : instance->block_devices) {
+      if (instance->state == Ec2State::kTerminated && device.delete_on_termination) continue;
+      if (!wanted.empty() &&
+          std::find(wanted.begin(), wanted.end(), device.volume_id) == wanted.end())
+        continue;
+      found.insert(device.volume_id);
+      append_volume(body, device, id, instance->zone, instance->launch_time);
+    }
+  }
+  for (const auto& id : wanted) {
+    if (!found.contains(id)) {
+      return ec2_error(400, "InvalidVolume.NotFound", "The volume '" + id + "' does not exist.",
+                       request_id);
+    }
+  }
+  return xml(200, body + "</volumeSet></DescribeVolumesResponse>");
 }
 
 http::Response FakeCloud::describe_images(const std::string& request_id,

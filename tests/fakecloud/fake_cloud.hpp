@@ -126,6 +126,9 @@ class FakeCloud {
                                 std::vector<std::pair<std::string, std::string>> params);
   Task<http::Response> run_instances(std::string region, std::string request_id,
                                      std::vector<std::pair<std::string, std::string>> params);
+  http::Response describe_volumes(
+      const std::string& region, const std::string& request_id,
+      const std::vector<std::pair<std::string, std::string>>& params) const;
   http::Response describe_images(
       const std::string& request_id,
       const std::vector<std::pair<std::string, std::string>>& params) const;

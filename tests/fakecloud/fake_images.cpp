@@ -170,6 +170,24 @@ void append_block_devices(std::string& xml, const std::string& root_device_name,
   xml += "</blockDeviceMapping>";
 }
 
+void append_volume(std::string& xml, const BlockDevice& device, const std::string& instance_id,
+                   const std::string& zone, const std::string& attach_time) {
+  xml += "<item><volumeId>" + device.volume_id + "</volumeId><size>" +
+         std::to_string(device.size_gb) + "</size><snapshotId/><availabilityZone>" +
+         aws::xml_escape(zone) + "</availabilityZone><status>in-use</status><createTime>" +
+         attach_time + "</createTime><attachmentSet><item><volumeId>" + device.volume_id +
+         "</volumeId><instanceId>" + instance_id + "</instanceId><device>" +
+         aws::xml_escape(device.device_name) + "</device><status>attached</status><attachTime>" +
+         attach_time + "</attachTime><deleteOnTermination>" +
+         (device.delete_on_termination ? "true" : "false") +
+         "</deleteOnTermination></item></attachmentSet><volumeType>" +
+         aws::xml_escape(device.volume_type) + "</volumeType>";
+  if (device.iops) xml += "<iops>" + std::to_string(*device.iops) + "</iops>";
+  if (device.throughput)
+    xml += "<throughput>" + std::to_string(*device.throughput) + "</throughput>";
+  xml += "<encrypted>false</encrypted><multiAttachEnabled>false</multiAttachEnabled></item>";
+}
+
 void append_image(std::string& xml, const std::string& image_id, const FakeImage& image) {
   xml += "<item><imageId>" + aws::xml_escape(image_id) +
          "</imageId><imageState>available</imageState><ownerId>123456789012</ownerId>"

@@ -53,6 +53,9 @@ std::optional<ApiError> block_devices(const aws::QueryParams& params, const Fake
 // <rootDeviceName> and <blockDeviceMapping> of an instance item in DescribeInstances.
 void append_block_devices(std::string& xml, const std::string& root_device_name,
                           const std::vector<BlockDevice>& devices, const std::string& attach_time);
+// An <item> of DescribeVolumes' volumeSet: the volume attached to `instance_id`.
+void append_volume(std::string& xml, const BlockDevice& device, const std::string& instance_id,
+                   const std::string& zone, const std::string& attach_time);
 // An <item> of DescribeImages' imagesSet.
 void append_image(std::string& xml, const std::string& image_id, const FakeImage& image);
 

@@ -6,6 +6,7 @@ import {
   RunInstancesCommand,
   DescribeInstancesCommand,
   DescribeImagesCommand,
+  DescribeVolumesCommand,
   TerminateInstancesCommand,
   paginateDescribeInstances,
 } from "@aws-sdk/client-ec2";
@@ -127,6 +128,16 @@ await check("the root volume RunInstances asked for shows in DescribeInstances",
   assert.equal(instance.BlockDeviceMappings[0].DeviceName, "/dev/sda1");
   assert.match(instance.BlockDeviceMappings[0].Ebs.VolumeId, /^vol-[0-9a-f]{17}$/);
   assert.equal(instance.BlockDeviceMappings[0].Ebs.DeleteOnTermination, true);
+  const volumes = await ec2.send(
+    new DescribeVolumesCommand({ Filters: [{ Name: "attachment.instance-id", Values: [ids[0]] }] }),
+  );
+  assert.equal(volumes.Volumes.length, 1);
+  const volume = volumes.Volumes[0];
+  assert.equal(volume.VolumeId, instance.BlockDeviceMappings[0].Ebs.VolumeId);
+  assert.deepEqual([volume.Size, volume.VolumeType, volume.Iops, volume.Throughput], [100, "gp3", 7000, 437]);
+  assert.equal(volume.Attachments[0].InstanceId, ids[0]);
+  assert.equal(volume.Attachments[0].Device, "/dev/sda1");
+  assert.equal(volume.Attachments[0].DeleteOnTermination, true);
   const recorded = await admin("GET", "/_admin/instances");
   const mine = recorded.instances.find((i) => i.instance_id === ids[0]);
   assert.deepEqual(
