@@ -215,15 +215,22 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
     const ResourceRequest& option = request.options[index];
     if (auto valid = validate_request(catalog, option); !valid) return valid.error();
     bool feasible = false;
-    // Places that fit but cannot carry the option's node fields, and why (one line per cloud).
+    // Places that fit but cannot carry the option's node fields, and why: one line per reason,
+    // naming the clouds it holds for ("aws, gcp: resources.image_id: ...").
     std::vector<std::string> refused;
+    std::vector<std::pair<std::string, std::string>> refused_clouds;  // reason, clouds
     for (const auto& offering : catalog.offerings()) {
       if (!location_fits(option, offering) || !shape_fits(option, offering)) continue;
       if (option.use_spot && !offering.spot_price) continue;
       if (auto why = node_fields_refusal(offering.cloud, option.node_fields)) {
-        const std::string line = offering.cloud + ": " + *why;
-        if (std::find(refused.begin(), refused.end(), line) == refused.end())
-          refused.push_back(line);
+        auto same = std::find_if(refused_clouds.begin(), refused_clouds.end(),
+                                 [&](const auto& entry) { return entry.first == *why; });
+        if (same == refused_clouds.end()) {
+          refused_clouds.emplace_back(*why, offering.cloud);
+        } else if (!same->second.ends_with(offering.cloud) &&
+                   same->second.find(offering.cloud + ",") == std::string::npos) {
+          same->second += ", " + offering.cloud;
+        }
         continue;
       }
       const auto& images = option.node_fields.image_regions;
@@ -257,6 +264,7 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
       candidates.push_back(std::move(candidate));
     }
     any_feasible = any_feasible || feasible;
+    for (const auto& [why, clouds] : refused_clouds) refused.push_back(clouds + ": " + why);
     if (!feasible && !refused.empty()) {
       std::string why;
       for (const auto& line : refused) why += (why.empty() ? "" : "; ") + line;
