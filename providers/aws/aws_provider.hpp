@@ -119,6 +119,16 @@ class AwsProvider final : public Provider {
   // Terminates whatever calls with these tokens made, in every region (lost answers' orphans).
   Task<void> discard_strays(std::vector<std::string> tokens);
   std::vector<std::string> all_regions() const;
+  // The cluster's own security group admitting `ports` (found by its name, else made and
+  // tagged), with the ingress rules; its id.
+  Task<Result<std::string>> open_ports(std::string region, std::string cluster_name,
+                                       std::vector<PortRange> ports);
+  // The groups of a region matching the filters.
+  Task<Result<std::vector<Ec2SecurityGroup>>> security_groups(std::string region,
+                                                              std::vector<Ec2Filter> filters);
+  // Deletes the cluster's security groups in the region once no instance holds them.
+  Task<Result<void>> close_ports(std::string region, std::string cluster_name,
+                                 Clock::time_point deadline);
   // The root volume `settings` ask for on `image` (nothing when they ask for none); an unknown
   // AMI is refused by the field's name.
   Task<Result<std::optional<BlockDeviceMapping>>> root_disk(std::string region, std::string image,

@@ -298,10 +298,12 @@ Result<void> check_labels(const std::map<std::string, std::string>& labels) {
 }
 
 Result<void> check_node_settings(const NodeSettings& settings) {
-  if (!settings.ports.empty()) {
-    return make_error(ProviderErrc::kInvalid,
-                      "resources.ports: skyd does not open ports on EC2 nodes (it creates no "
-                      "security groups; the operator's groups decide what is reachable)");
+  for (const auto& range : settings.ports) {
+    if (range.first < 1 || range.last > 65535 || range.first > range.last) {
+      return make_error(ProviderErrc::kInvalid, "resources.ports: " + std::to_string(range.first) +
+                                                    "-" + std::to_string(range.last) +
+                                                    " is not a range of TCP ports");
+    }
   }
   const std::string& image = settings.image_id;
   if (image.starts_with("docker:")) {
@@ -317,6 +319,66 @@ Result<void> check_node_settings(const NodeSettings& settings) {
   return check_labels(settings.labels);
 }
 
+namespace {
+// Filter.N.Name and Filter.N.Value.M, as every Describe call takes them.
+void append_filters(QueryParams& out, const std::vector<Ec2Filter>& filters) {
+  int f = 1;
+  for (const auto& filter : filters) {
+    const std::string prefix = "Filter." + std::to_string(f++);
+    out.emplace_back(prefix + ".Name", filter.name);
+    int v = 1;
+    for (const auto& value : filter.values)
+      out.emplace_back(prefix + ".Value." + std::to_string(v++), value);
+  }
+}
+}  // namespace
+
+std::string ports_group_name(const std::string& cluster_name) {
+  return "skyd-ports-" + cluster_name;
+}
+
+QueryParams build_create_security_group(const std::string& name, const std::string& description,
+                                        const std::map<std::string, std::string>& tags) {
+  QueryParams out = start("CreateSecurityGroup");
+  out.emplace_back("GroupName", name);
+  out.emplace_back("GroupDescription", description);
+  out.emplace_back("TagSpecification.1.ResourceType", "security-group");
+  int n = 1;
+  for (const auto& [key, value] : tags) {
+    const std::string prefix = "TagSpecification.1.Tag." + std::to_string(n++);
+    out.emplace_back(prefix + ".Key", key);
+    out.emplace_back(prefix + ".Value", value);
+  }
+  return out;
+}
+
+QueryParams build_authorize_ingress(const std::string& group_id,
+                                    const std::vector<PortRange>& ports) {
+  QueryParams out = start("AuthorizeSecurityGroupIngress");
+  out.emplace_back("GroupId", group_id);
+  int n = 1;
+  for (const auto& range : ports) {
+    const std::string prefix = "IpPermissions." + std::to_string(n++);
+    out.emplace_back(prefix + ".IpProtocol", "tcp");
+    out.emplace_back(prefix + ".FromPort", std::to_string(range.first));
+    out.emplace_back(prefix + ".ToPort", std::to_string(range.last));
+    out.emplace_back(prefix + ".IpRanges.1.CidrIp", "0.0.0.0/0");
+  }
+  return out;
+}
+
+QueryParams build_describe_security_groups(const std::vector<Ec2Filter>& filters) {
+  QueryParams out = start("DescribeSecurityGroups");
+  append_filters(out, filters);
+  return out;
+}
+
+QueryParams build_delete_security_group(const std::string& group_id) {
+  QueryParams out = start("DeleteSecurityGroup");
+  out.emplace_back("GroupId", group_id);
+  return out;
+}
+
 QueryParams build_describe_images(const std::string& image_id) {
   QueryParams out = start("DescribeImages");
   out.emplace_back("ImageId.1", image_id);
@@ -325,14 +387,7 @@ QueryParams build_describe_images(const std::string& image_id) {
 
 QueryParams build_describe_instances(const DescribeInstancesInput& input) {
   QueryParams out = start("DescribeInstances");
-  int f = 1;
-  for (const auto& filter : input.filters) {
-    const std::string prefix = "Filter." + std::to_string(f++);
-    out.emplace_back(prefix + ".Name", filter.name);
-    int v = 1;
-    for (const auto& value : filter.values)
-      out.emplace_back(prefix + ".Value." + std::to_string(v++), value);
-  }
+  append_filters(out, input.filters);
   int i = 1;
   for (const auto& id : input.instance_ids)
     out.emplace_back("InstanceId." + std::to_string(i++), id);
@@ -637,6 +692,16 @@ std::string Ec2Instance::tag(std::string_view key) const {
 
 namespace {
 
+// An item's <tagSet>.
+std::map<std::string, std::string> tags_of(const XmlNode& item) {
+  std::map<std::string, std::string> tags;
+  if (const XmlNode* set = item.child("tagSet")) {
+    for (const auto& tag : set->children)
+      if (tag.name == "item") tags[tag.text_at("key")] = tag.text_at("value");
+  }
+  return tags;
+}
+
 Result<Ec2Instance> instance_from(const XmlNode& item) {
   Ec2Instance out;
   out.instance_id = item.text_at("instanceId");
@@ -659,10 +724,7 @@ Result<Ec2Instance> instance_from(const XmlNode& item) {
   out.lifecycle = item.text_at("instanceLifecycle");
   out.client_token = item.text_at("clientToken");
   out.launch_index = std::atoi(item.text_at("amiLaunchIndex").c_str());
-  if (const XmlNode* tags = item.child("tagSet")) {
-    for (const auto& tag : tags->children)
-      if (tag.name == "item") out.tags[tag.text_at("key")] = tag.text_at("value");
-  }
+  out.tags = tags_of(item);
   return out;
 }
 
@@ -718,17 +780,35 @@ Result<DescribeInstancesOutput> parse_describe_instances(std::string_view xml) {
   return out;
 }
 
+Result<std::string> parse_create_security_group(std::string_view xml) {
+  auto root = root_named(xml, "CreateSecurityGroupResponse");
+  if (!root) return root.error();
+  std::string id = root->text_at("groupId");
+  if (id.empty())
+    return make_error(ProviderErrc::kTransient, "CreateSecurityGroup without groupId");
+  return id;
+}
+
+Result<std::vector<Ec2SecurityGroup>> parse_describe_security_groups(std::string_view xml) {
+  auto root = root_named(xml, "DescribeSecurityGroupsResponse");
+  if (!root) return root.error();
+  std::vector<Ec2SecurityGroup> out;
+  auto group_from = [](const XmlNode& item) -> Result<Ec2SecurityGroup> {
+    return Ec2SecurityGroup{item.text_at("groupId"), item.text_at("groupName"), tags_of(item)};
+  };
+  if (auto ok = collect_items(*root, "securityGroupInfo", group_from, out); !ok) return ok.error();
+  return out;
+}
+
 Result<std::vector<Ec2Image>> parse_describe_images(std::string_view xml) {
   auto root = root_named(xml, "DescribeImagesResponse");
   if (!root) return root.error();
   std::vector<Ec2Image> out;
-  if (const XmlNode* set = root->child("imagesSet")) {
-    for (const auto& item : set->children) {
-      if (item.name != "item") continue;
-      out.push_back(
-          {item.text_at("imageId"), item.text_at("imageState"), item.text_at("rootDeviceName")});
-    }
-  }
+  auto image_from = [](const XmlNode& item) -> Result<Ec2Image> {
+    return Ec2Image{item.text_at("imageId"), item.text_at("imageState"),
+                    item.text_at("rootDeviceName")};
+  };
+  if (auto ok = collect_items(*root, "imagesSet", image_from, out); !ok) return ok.error();
   return out;
 }
 

@@ -66,10 +66,9 @@ Result<EbsVolume> root_volume_for(const NodeSettings& settings);
 // A reason naming the label when `labels` cannot be tags on an instance
 // (catalog::ec2_label_refusal, which the optimizer applies too).
 Result<void> check_labels(const std::map<std::string, std::string>& labels);
-// What EC2 nodes cannot do, refused by the field's name: `ports` (skyd opens no security groups,
-// docs/aws-provider.md), a `docker:` image (no container runtime on the nodes), an image id that
-// is neither an AMI (`ami-…`) nor an SSM parameter (`resolve:ssm:…`); and labels check_labels
-// refuses.
+// What EC2 nodes cannot do, refused by the field's name: a port range that is not one of TCP
+// ports, a `docker:` image (no container runtime on the nodes), an image id that is neither an
+// AMI (`ami-…`) nor an SSM parameter (`resolve:ssm:…`); and labels check_labels refuses.
 Result<void> check_node_settings(const NodeSettings& settings);
 
 struct BlockDeviceMapping {
@@ -113,6 +112,25 @@ struct DescribeInstancesInput {
 };
 QueryParams build_describe_instances(const DescribeInstancesInput& input);
 QueryParams build_terminate_instances(const std::vector<std::string>& instance_ids);
+
+// --- a cluster's own security group, for `ports` ---
+// Its name is made from the cluster's, so a call whose answer was lost is resolved by looking the
+// name up (as a ClientToken is for instances); its tags say whose it is, for the sweep.
+std::string ports_group_name(const std::string& cluster_name);
+QueryParams build_create_security_group(const std::string& name, const std::string& description,
+                                        const std::map<std::string, std::string>& tags);
+// TCP ingress from anywhere for each range.
+QueryParams build_authorize_ingress(const std::string& group_id,
+                                    const std::vector<PortRange>& ports);
+QueryParams build_describe_security_groups(const std::vector<Ec2Filter>& filters);
+QueryParams build_delete_security_group(const std::string& group_id);
+struct Ec2SecurityGroup {
+  std::string group_id;
+  std::string group_name;
+  std::map<std::string, std::string> tags;
+};
+Result<std::string> parse_create_security_group(std::string_view xml);  // the new group's id
+Result<std::vector<Ec2SecurityGroup>> parse_describe_security_groups(std::string_view xml);
 
 // --- a small XML reader for EC2's response shapes ---
 

@@ -13,12 +13,7 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
            "skyd launches has a container runtime";
   }
   if (cloud == "aws") {
-    if (auto refused = ec2_label_refusal(fields.labels)) return refused;
-    if (fields.ports) {
-      return "resources.ports: skyd does not open ports on EC2 nodes (it creates no security "
-             "groups; the operator's groups decide what is reachable)";
-    }
-    return std::nullopt;
+    return ec2_label_refusal(fields.labels);
   }
   if (cloud == "local") {
     if (fields.image_id) return "resources.image_id: local machines boot no image";

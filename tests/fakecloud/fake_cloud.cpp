@@ -1,4 +1,5 @@
 #include "tests/fakecloud/fake_cloud.hpp"
+#include "tests/fakecloud/query_fields.hpp"
 
 #include "providers/aws/aws_auth.hpp"
 #include "providers/aws/ec2_api.hpp"
@@ -371,7 +372,7 @@ http::Router FakeCloud::router() {
                               "/latest/meta-data/{a}/{b}/{c}", "/latest/meta-data/{a}/{b}/{c}/{d}"})
     router.add("GET", pattern, "instance metadata", metadata);
   auto admin_handler = [this](http::Request& request) { return admin(request); };
-  for (const char* what : {"instances", "stats", "info", "attempts"})
+  for (const char* what : {"instances", "stats", "info", "attempts", "security_groups"})
     router.add("GET", std::string("/_admin/") + what, "admin", admin_handler);
   for (const char* what : {"chaos", "faults", "preempt", "reclaim", "kill", "reset"})
     router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
@@ -572,6 +573,27 @@ Task<http::Response> FakeCloud::dispatch(std::string action, std::string region,
   if (action == "DescribeInstances") co_return describe_instances(region, request_id, params);
   if (action == "DescribeImages") co_return describe_images(request_id, params);
   if (action == "DescribeVolumes") co_return describe_volumes(region, request_id, params);
+  if (action == "CreateSecurityGroup" || action == "AuthorizeSecurityGroupIngress" ||
+      action == "DescribeSecurityGroups" || action == "DeleteSecurityGroup") {
+    auto in_use = [this](const std::string& group_id) {
+      for (const auto& [id, instance] : instances_) {
+        if (instance->state == Ec2State::kTerminated) continue;
+        const auto& groups = instance->security_groups;
+        if (std::find(groups.begin(), groups.end(), group_id) != groups.end()) return true;
+      }
+      return false;
+    };
+    SecurityGroups::Answer answer =
+        action == "CreateSecurityGroup" ? security_groups_.create(region, request_id, params)
+        : action == "AuthorizeSecurityGroupIngress"
+            ? security_groups_.authorize(region, request_id, params)
+        : action == "DescribeSecurityGroups"
+            ? security_groups_.describe(region, request_id, params)
+            : security_groups_.remove(region, request_id, params, in_use);
+    if (auto* refused = std::get_if<ApiError>(&answer))
+      co_return ec2_error(400, refused->code, refused->message, request_id);
+    co_return xml(200, std::get<std::string>(std::move(answer)));
+  }
   if (action == "TerminateInstances") co_return terminate_instances(region, request_id, params);
   co_return ec2_error(400, "InvalidAction",
                       "The action " + action + " is not valid for this web service.", request_id);
@@ -657,18 +679,7 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
       certificates_->by_name[common_name_of(boot->certificate.certificate_pem)] = boot->certificate;
     }
   }
-  std::map<std::string, std::string> tags;
-  for (int spec = 1;; ++spec) {
-    const std::string prefix = "TagSpecification." + std::to_string(spec);
-    auto resource = aws::param(params, prefix + ".ResourceType");
-    if (!resource) break;
-    if (*resource != "instance") continue;
-    for (int n = 1;; ++n) {
-      auto key = aws::param(params, prefix + ".Tag." + std::to_string(n) + ".Key");
-      if (!key) break;
-      tags[*key] = aws::param(params, prefix + ".Tag." + std::to_string(n) + ".Value").value_or("");
-    }
-  }
+  const std::map<std::string, std::string> tags = tag_specification(params, "instance");
   const bool spot = aws::param(params, "InstanceMarketOptions.MarketType") == "spot";
   const auto groups = aws::param_list(params, "SecurityGroupId");
   for (const auto& group : groups) {
@@ -730,15 +741,12 @@ http::Response FakeCloud::describe_volumes(const std::string& region, const std:
   // VolumeId.N and the filter attachment.instance-id; a volume deleted with its instance is gone.
   const auto wanted = aws::param_list(params, "VolumeId");
   std::set<std::string> attached_to;
-  for (int n = 1;; ++n) {
-    const std::string prefix = "Filter." + std::to_string(n);
-    auto name = aws::param(params, prefix + ".Name");
-    if (!name) break;
-    if (*name != "attachment.instance-id") {
-      return ec2_error(400, "InvalidParameterValue", "The filter '" + *name + "' is invalid",
+  for (const auto& filter : query_filters(params)) {
+    if (filter.name != "attachment.instance-id") {
+      return ec2_error(400, "InvalidParameterValue", "The filter '" + filter.name + "' is invalid",
                        request_id);
     }
-    for (auto& value : aws::param_list(params, prefix + ".Value")) attached_to.insert(value);
+    attached_to.insert(filter.values.begin(), filter.values.end());
   }
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeVolumesResponse" +
                      std::string(kXmlns) + "><requestId>" + request_id + "</requestId><volumeSet>";
@@ -806,29 +814,22 @@ http::Response FakeCloud::describe_instances(const std::string& region,
                        "The instance ID '" + id + "' does not exist", request_id);
     }
   }
-  struct Filter {
-    std::string name;
-    std::set<std::string> values;
-  };
-  std::vector<Filter> filters;
-  for (int n = 1;; ++n) {
-    const std::string prefix = "Filter." + std::to_string(n);
-    auto name = aws::param(params, prefix + ".Name");
-    if (!name) break;
-    const auto values = aws::param_list(params, prefix + ".Value");
-    if (values.size() > 200) {
+  const std::vector<QueryFilter> filters = query_filters(params);
+  for (const auto& filter : filters) {
+    if (filter.value_count > 200) {
       return ec2_error(400, "FilterLimitExceeded",
                        "The maximum number of filter values specified on a single call is 200",
                        request_id);
     }
-    if (*name == "instance-id")
-      describe_ids_max_ = std::max<std::int64_t>(describe_ids_max_, values.size());
-    filters.push_back({*name, {values.begin(), values.end()}});
+    if (filter.name == "instance-id") {
+      describe_ids_max_ =
+          std::max<std::int64_t>(describe_ids_max_, static_cast<std::int64_t>(filter.value_count));
+    }
     static const std::set<std::string> kKnown = {
         "tag-key",       "instance-state-name", "instance-id",    "availability-zone",
         "instance-type", "instance-lifecycle",  "reservation-id", "client-token"};
-    if (!name->starts_with("tag:") && !kKnown.contains(*name)) {
-      return ec2_error(400, "InvalidParameterValue", "The filter '" + *name + "' is invalid",
+    if (!filter.name.starts_with("tag:") && !kKnown.contains(filter.name)) {
+      return ec2_error(400, "InvalidParameterValue", "The filter '" + filter.name + "' is invalid",
                        request_id);
     }
   }
@@ -1212,6 +1213,11 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     auto value = request.query_param(name);
     return value ? std::string(*value) : std::string();
   };
+  if (what == "security_groups") {
+    Json body = Json::object();
+    body.set("security_groups", security_groups_.to_json());
+    co_return http::Response::json(200, body);
+  }
   if (what == "instances" || what == "stats") {
     Json body = Json::object();
     std::map<std::string, long long> by_state;

@@ -12,6 +12,7 @@
 #include "reactor/process.hpp"
 #include "reactor/task_group.hpp"
 #include "tests/fakecloud/fake_images.hpp"
+#include "tests/fakecloud/fake_security_groups.hpp"
 
 #include <cstdint>
 #include <map>
@@ -175,7 +176,8 @@ class FakeCloud {
   TaskGroup background_;
   std::mt19937_64 random_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;  // by id
-  std::vector<std::string> launch_order_;                       // ids, oldest first
+  SecurityGroups security_groups_;
+  std::vector<std::string> launch_order_;             // ids, oldest first
   std::map<std::string, std::string> client_tokens_;  // token -> reservation fingerprint key
   std::map<std::string, std::vector<std::string>> reservations_;  // id -> instance ids
   std::map<std::string, std::string> imds_tokens_;                // issued IMDSv2 tokens

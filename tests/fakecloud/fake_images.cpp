@@ -17,11 +17,7 @@ std::optional<int> int_param(const aws::QueryParams& params, const std::string& 
 }
 
 std::string volume_id() {
-  static std::mt19937_64 random{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "vol-";
-  for (int i = 0; i < 17; ++i) out += kHex[random() % 16];
-  return out;
+  return resource_id("vol-");
 }
 
 std::optional<ApiError> check_volume(const BlockDevice& device) {
@@ -88,6 +84,14 @@ std::optional<ApiError> check_volume(const BlockDevice& device) {
 }
 
 }  // namespace
+
+std::string resource_id(std::string_view prefix) {
+  static std::mt19937_64 random{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(prefix);
+  for (int i = 0; i < 17; ++i) out += kHex[random() % 16];
+  return out;
+}
 
 std::map<std::string, FakeImage> default_images() {
   return {

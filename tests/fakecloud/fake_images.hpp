@@ -20,6 +20,9 @@ struct FakeImage {
   int size_gb = 8;  // its root snapshot's size: a root volume may not be smaller
 };
 
+// A new id in EC2's form: the prefix ("vol-", "sg-") and 17 hex digits.
+std::string resource_id(std::string_view prefix);
+
 // The AMIs every fakecloud knows in every region (tests/fakecloud/README.md lists them).
 std::map<std::string, FakeImage> default_images();
 

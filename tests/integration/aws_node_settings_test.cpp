@@ -4,6 +4,8 @@
 #include "reactor/json.hpp"
 #include "tests/support/aws_world.hpp"
 
+#include <fstream>
+#include <map>
 #include <string>
 
 namespace skyd::testing {
@@ -156,11 +158,69 @@ TEST(AwsNodeSettings, ALabelOnSkydsOwnTagKeyIsRefusedAtTheDryRunNamingIt) {
       << refused.out << refused.err;
 }
 
-TEST(AwsNodeSettings, PortsOnAwsAreRefusedAtTheDryRunNamingTheField) {
+// The security groups fakecloud holds, by "region/name".
+std::map<std::string, Json> security_groups(AwsWorld& world) {
+  std::map<std::string, Json> out;
+  auto groups = parse_json(world.admin("GET", "/_admin/security_groups"));
+  if (!groups || !groups->find("security_groups")) return out;
+  for (const auto& group : *groups->find("security_groups")->as_array())
+    out[text(group, "region") + "/" + text(group, "group_name")] = group;
+  return out;
+}
+
+TEST(AwsNodeSettings, PortsOpenTheClustersOwnSecurityGroupWhichGoesWithTheCluster) {
   AwsWorld world;
-  const auto refused = dryrun(world, "  cloud: aws\n  instance_type: m6i.large\n  ports: 8080\n");
-  EXPECT_NE(refused.exit_code, 0);
-  EXPECT_TRUE(contains(refused.out + refused.err, "resources.ports")) << refused.out << refused.err;
+  const auto yaml = world.skyd.write_file(
+      "web.yaml",
+      "name: web\nresources:\n  cloud: aws\n  region: us-east-1\n  instance_type: m6i.large\n"
+      "  ports: [8080, 9000-9001]\nrun: |\n  touch " +
+          world.dir.file("serving") + "\n  while [ ! -e " + world.dir.file("stop") +
+          " ]; do sleep 0.1; done\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(world.skyd.wait_for_file(world.dir.file("serving")));
+
+  auto groups = security_groups(world);
+  ASSERT_TRUE(groups.contains("us-east-1/skyd-ports-web-1"))
+      << world.admin("GET", "/_admin/security_groups");
+  const Json& group = groups["us-east-1/skyd-ports-web-1"];
+  EXPECT_EQ(group.find("ingress")->dump(),
+            R"([{"protocol":"tcp","from_port":8080,"to_port":8080,"cidr":"0.0.0.0/0"},)"
+            R"({"protocol":"tcp","from_port":9000,"to_port":9001,"cidr":"0.0.0.0/0"}])");
+  EXPECT_EQ(text(*group.find("tags"), "skyd-cluster"), "web-1");
+  // The node is in the VPC's default group (skyd reaches skylet through it) and the cluster's.
+  const Json instance = only_instance(world);
+  const Json* member_of = instance.find("security_groups");
+  ASSERT_TRUE(member_of && member_of->as_array()) << instance.dump();
+  ASSERT_EQ(member_of->as_array()->size(), 2u) << instance.dump();
+  EXPECT_EQ((*member_of->as_array())[0].as_string(), text(groups["us-east-1/default"], "group_id"));
+  EXPECT_EQ((*member_of->as_array())[1].as_string(), text(group, "group_id"));
+
+  std::ofstream(world.dir.file("stop")) << "stop\n";
+  EXPECT_EQ(world.skyd.sky({"jobs", "logs", "1"}).exit_code, 0);
+  EXPECT_TRUE(wait_for([&] {
+    return !security_groups(world).contains("us-east-1/skyd-ports-web-1");
+  })) << "the group is deleted once the cluster is terminated";
+  EXPECT_TRUE(security_groups(world).contains("us-east-1/default"));
+}
+
+TEST(AwsNodeSettings, AGroupLeftBehindByAStoppedSkydIsSwept) {
+  AwsWorld world;
+  const std::string mine = installation_of(world.skyd);
+  // A ports group of this installation whose cluster has no machines (skyd stopped between the
+  // terminate and the delete).
+  const auto made = world.signed_call(
+      "CreateSecurityGroup",
+      "GroupName=skyd-ports-gone-7&GroupDescription=left"
+      "&TagSpecification.1.ResourceType=security-group"
+      "&TagSpecification.1.Tag.1.Key=skyd-cluster&TagSpecification.1.Tag.1.Value=gone-7"
+      "&TagSpecification.1.Tag.2.Key=skyd-controller&TagSpecification.1.Tag.2.Value=" +
+          mine);
+  ASSERT_TRUE(contains(made.out, "<groupId>")) << made.out << made.err;
+  world.skyd.stop();
+  world.skyd.restart();  // the startup sweep
+  EXPECT_TRUE(wait_for([&] {
+    return !security_groups(world).contains("us-east-1/skyd-ports-gone-7");
+  })) << world.admin("GET", "/_admin/security_groups");
 }
 
 TEST(AwsNodeSettings, ADockerImageIsRefusedAtTheDryRunNamingTheField) {

@@ -7,6 +7,10 @@ import {
   DescribeInstancesCommand,
   DescribeImagesCommand,
   DescribeVolumesCommand,
+  CreateSecurityGroupCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupsCommand,
+  DeleteSecurityGroupCommand,
   TerminateInstancesCommand,
   paginateDescribeInstances,
 } from "@aws-sdk/client-ec2";
@@ -144,6 +148,43 @@ await check("the root volume RunInstances asked for shows in DescribeInstances",
     [mine.block_devices[0].volume_size, mine.block_devices[0].volume_type, mine.block_devices[0].iops, mine.block_devices[0].throughput],
     [100, "gp3", 7000, 437],
   );
+});
+
+await check("a security group is made, opened, described and deleted", async () => {
+  const name = "skyd-ports-" + cluster;
+  const made = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: name,
+      Description: "sdk check",
+      TagSpecifications: [{ ResourceType: "security-group", Tags: [{ Key: "skyd-cluster", Value: cluster }] }],
+    }),
+  );
+  assert.match(made.GroupId, /^sg-[0-9a-f]{17}$/);
+  await assert.rejects(
+    ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: "again" })),
+    (error) => error.name === "InvalidGroup.Duplicate",
+  );
+  const rule = { IpProtocol: "tcp", FromPort: 9000, ToPort: 9001, IpRanges: [{ CidrIp: "0.0.0.0/0" }] };
+  await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: made.GroupId, IpPermissions: [rule] }));
+  await assert.rejects(
+    ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: made.GroupId, IpPermissions: [rule] })),
+    (error) => error.name === "InvalidPermission.Duplicate",
+  );
+  const found = await ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "tag:skyd-cluster", Values: [cluster] }] }),
+  );
+  assert.equal(found.SecurityGroups.length, 1);
+  const group = found.SecurityGroups[0];
+  assert.equal(group.GroupName, name);
+  assert.equal(group.IpPermissions[0].FromPort, 9000);
+  assert.equal(group.IpPermissions[0].ToPort, 9001);
+  assert.equal(group.IpPermissions[0].IpRanges[0].CidrIp, "0.0.0.0/0");
+  assert.equal(group.Tags[0].Value, cluster);
+  await ec2.send(new DeleteSecurityGroupCommand({ GroupId: made.GroupId }));
+  const gone = await ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }),
+  );
+  assert.equal(gone.SecurityGroups.length, 0);
 });
 
 await check("an unknown instance id comes back as the SDK's named error", async () => {

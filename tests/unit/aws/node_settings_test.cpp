@@ -122,10 +122,51 @@ TEST(Ec2Labels, AwsPrefixedAndOverlongLabelsAreRefusedByName) {
   EXPECT_TRUE(names(check_labels({{"team", std::string(257, 'v')}}), "256"));
 }
 
-TEST(Ec2NodeSettings, PortsAreRefusedByName) {
+TEST(Ec2NodeSettings, APortRangeThatIsNoTcpRangeIsRefusedByName) {
   NodeSettings settings;
-  settings.ports = {{8080, 8080}};
+  settings.ports = {{8080, 8080}, {9000, 9010}};
+  EXPECT_TRUE(check_node_settings(settings));
+  settings.ports = {{0, 80}};
   EXPECT_TRUE(names(check_node_settings(settings), "resources.ports"));
+}
+
+TEST(Ec2Request, PortsAreTcpIngressFromAnywhereOnTheClustersOwnGroup) {
+  EXPECT_EQ(ports_group_name("web-3"), "skyd-ports-web-3");
+  const QueryParams created =
+      build_create_security_group("skyd-ports-web-3", "ports", {{"skyd-cluster", "web-3"}});
+  EXPECT_EQ(field(created, "Action"), "CreateSecurityGroup");
+  EXPECT_EQ(field(created, "GroupName"), "skyd-ports-web-3");
+  EXPECT_EQ(field(created, "TagSpecification.1.ResourceType"), "security-group");
+  EXPECT_EQ(field(created, "TagSpecification.1.Tag.1.Key"), "skyd-cluster");
+  const QueryParams ingress = build_authorize_ingress("sg-0123", {{8080, 8080}, {9000, 9010}});
+  EXPECT_EQ(field(ingress, "GroupId"), "sg-0123");
+  EXPECT_EQ(field(ingress, "IpPermissions.1.IpProtocol"), "tcp");
+  EXPECT_EQ(field(ingress, "IpPermissions.1.FromPort"), "8080");
+  EXPECT_EQ(field(ingress, "IpPermissions.1.ToPort"), "8080");
+  EXPECT_EQ(field(ingress, "IpPermissions.1.IpRanges.1.CidrIp"), "0.0.0.0/0");
+  EXPECT_EQ(field(ingress, "IpPermissions.2.FromPort"), "9000");
+  EXPECT_EQ(field(ingress, "IpPermissions.2.ToPort"), "9010");
+}
+
+TEST(Ec2Response, SecurityGroupsAreReadWithTheirTags) {
+  auto created = parse_create_security_group(
+      R"(<CreateSecurityGroupResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId><return>true</return>
+  <groupId>sg-0a1b2c3d4e5f60718</groupId></CreateSecurityGroupResponse>)");
+  ASSERT_TRUE(created);
+  EXPECT_EQ(*created, "sg-0a1b2c3d4e5f60718");
+  auto groups = parse_describe_security_groups(
+      R"(<DescribeSecurityGroupsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId><securityGroupInfo><item>
+  <ownerId>123456789012</ownerId><groupId>sg-0a1b2c3d4e5f60718</groupId>
+  <groupName>skyd-ports-web-3</groupName><groupDescription>ports</groupDescription>
+  <ipPermissions/><tagSet><item><key>skyd-cluster</key><value>web-3</value></item></tagSet>
+  </item></securityGroupInfo></DescribeSecurityGroupsResponse>)");
+  ASSERT_TRUE(groups);
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ(groups->front().group_id, "sg-0a1b2c3d4e5f60718");
+  EXPECT_EQ(groups->front().group_name, "skyd-ports-web-3");
+  EXPECT_EQ(groups->front().tags.at("skyd-cluster"), "web-3");
 }
 
 TEST(Ec2NodeSettings, ADockerImageIsRefusedByName) {

@@ -324,10 +324,14 @@ TEST(NodeFields, ALabelEc2CannotCarryIsRefusedNamingTheLabel) {
   EXPECT_TRUE(plan(builtin(), one_option(option)));
 }
 
-TEST(NodeFields, PortsOnAwsAreRefusedNamingTheField) {
+TEST(NodeFields, PortsWithoutACloudArePlacedOnAwsNotGcp) {
   ResourceRequest option;
-  option.cloud = "aws";
+  option.cpus = Quantity{2, true};
   option.node_fields.ports = true;
+  auto planned = plan(builtin(), one_option(option));
+  ASSERT_TRUE(planned) << planned.error().message();
+  for (const auto& candidate : *planned) EXPECT_EQ(candidate.cloud, "aws");
+  option.cloud = "gcp";
   EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.ports"));
 }
 
