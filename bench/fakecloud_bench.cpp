@@ -49,7 +49,7 @@ Task<Sample> worker(AwsProvider* provider, Op op, int first, int count,
     bool ok = false;
     if (op == Op::kRunInstances) {
       providers::aws::RunInstancesInput input;
-      input.image_id = "ami-bench";
+      input.image_id = "ami-0a1b2c3d4e5f60718";
       input.instance_type = "m5.large";
       input.client_token = "bench-run-" + std::to_string(i);
       input.tags = {{"skyd-cluster", "bench-run-" + std::to_string(i)}};

@@ -70,6 +70,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "aws_requests_per_second",
                                                "aws_security_groups",
                                                "aws_images",
+                                               "aws_image_root_device",
                                                "aws_request_timeout",
                                                "max_running_jobs",
                                                "max_launches_per_region",
@@ -116,6 +117,12 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                 pair + "'");
           config.aws_images[pair.substr(0, eq)] = pair.substr(eq + 1);
         }
+      }
+      if (key == "aws_image_root_device") {
+        config.aws_image_root_device = entry.second.as<std::string>();
+        if (!config.aws_image_root_device.starts_with("/dev/"))
+          return config_error(where +
+                              "'aws_image_root_device': expected a device such as /dev/xvda");
       }
       if (key == "dashboard") config.dashboard = entry.second.as<std::string>();
       if (key == "catalog_dir") config.catalog_dir = entry.second.as<std::string>();

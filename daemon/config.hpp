@@ -42,6 +42,8 @@ struct DaemonConfig {
   double aws_requests_per_second = 20;  // EC2 calls per second per region, across all shards
   std::vector<std::string> aws_security_groups;   // SecurityGroupId.N of every node
   std::map<std::string, std::string> aws_images;  // region -> AMI carrying skylet
+  // The root device of an image EC2 resolves from an SSM parameter (an AMI's own is looked up).
+  std::string aws_image_root_device = "/dev/xvda";
   Duration aws_request_timeout =
       std::chrono::seconds(20);     // one EC2 call; its answer is lost after
   int max_running_jobs = 0;         // 0: no limit; more jobs wait in PENDING

@@ -129,6 +129,7 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     aws.request_timeout = config.aws_request_timeout;
     aws.security_group_ids = config.aws_security_groups;
     for (const auto& [region, image] : config.aws_images) aws.images[region] = image;
+    aws.image_root_device = config.aws_image_root_device;
     aws.request_burst = std::max(1.0, config.aws_requests_per_second * 2.5);
     aws.controller_id = options.controller_id;
     aws.skylet_authority = authority;

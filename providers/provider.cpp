@@ -22,6 +22,22 @@ std::string_view to_string(ProviderErrc code) {
   return "unknown";
 }
 
+std::string_view to_string(DiskTier tier) {
+  switch (tier) {
+    case DiskTier::kLow:
+      return "low";
+    case DiskTier::kMedium:
+      return "medium";
+    case DiskTier::kHigh:
+      return "high";
+    case DiskTier::kUltra:
+      return "ultra";
+    case DiskTier::kBest:
+      return "best";
+  }
+  return "unknown";
+}
+
 std::string_view to_string(InstanceState state) {
   switch (state) {
     case InstanceState::kPending:

@@ -37,6 +37,25 @@ struct MountRequest {
   Mode mode = Mode::kCopy;
 };
 
+// `disk_tier`: what the provider makes of the root disk's speed (docs/aws-provider.md).
+enum class DiskTier { kLow, kMedium, kHigh, kUltra, kBest };
+std::string_view to_string(DiskTier tier);
+
+struct PortRange {
+  int first = 0;
+  int last = 0;  // inclusive
+};
+
+// What the task asks of its nodes beyond their shape. A provider honours each field it is given
+// or refuses the launch with kInvalid and a message that names the field: never ignores one.
+struct NodeSettings {
+  std::string image_id;               // for the launch's region; empty: the provider's default
+  std::optional<int> disk_size_gb;    // the root disk
+  std::optional<DiskTier> disk_tier;  // the root disk's speed
+  std::vector<PortRange> ports;       // reachable from outside the cluster
+  std::map<std::string, std::string> labels;
+};
+
 struct LaunchRequest {
   std::string cluster_name;
   int nodes = 1;
@@ -58,6 +77,7 @@ struct LaunchRequest {
   // sandbox is theirs alone. Empty: skyd's own.
   std::optional<UserIdentity> owner;
   std::vector<MountRequest> mounts;
+  NodeSettings settings;
 };
 
 struct Node {

@@ -63,6 +63,9 @@ Json placement_json(const catalog::Candidate& candidate, const providers::Cluste
   // An unknown price is left out (the cost views then count the run at 0), never made up.
   if (candidate.node_price) out.set("node_price", *candidate.node_price);
   out.set("nodes", candidate.num_nodes);
+  // Which of the task's resource options it is: the node settings (image, disk, labels) come
+  // from it, and a call sent again must carry the same ones.
+  out.set("option", static_cast<std::int64_t>(candidate.option_index));
   out.set("cluster", cluster.name);
   return out;
 }
@@ -92,7 +95,46 @@ catalog::Candidate candidate_from_json(const Json& json) {
   if (const Json* v = json.find("node_price")) candidate.node_price = v->as_double();
   if (const Json* v = json.find("nodes"))
     candidate.num_nodes = static_cast<int>(v->as_int().value_or(1));
+  if (const Json* v = json.find("option"))
+    candidate.option_index =
+        static_cast<std::size_t>(std::max<std::int64_t>(0, v->as_int().value_or(0)));
   return candidate;
+}
+
+providers::DiskTier provider_disk_tier(spec::DiskTier tier) {
+  switch (tier) {
+    case spec::DiskTier::kLow:
+      return providers::DiskTier::kLow;
+    case spec::DiskTier::kMedium:
+      return providers::DiskTier::kMedium;
+    case spec::DiskTier::kHigh:
+      return providers::DiskTier::kHigh;
+    case spec::DiskTier::kUltra:
+      return providers::DiskTier::kUltra;
+    case spec::DiskTier::kBest:
+      return providers::DiskTier::kBest;
+  }
+  return providers::DiskTier::kMedium;
+}
+
+// The node settings of the resource option a candidate satisfies, with the image for its region.
+providers::NodeSettings node_settings(const spec::Task& task, const catalog::Candidate& candidate) {
+  providers::NodeSettings settings;
+  const auto& options = task.resources.candidates;
+  if (candidate.option_index >= options.size()) return settings;
+  const spec::Resources& resources = options[candidate.option_index];
+  if (resources.image_id) {
+    const auto& per_region = resources.image_id->per_region;
+    if (auto it = per_region.find(candidate.region); it != per_region.end())
+      settings.image_id = it->second;
+    else
+      settings.image_id = resources.image_id->any_region.value_or("");
+  }
+  settings.disk_size_gb = resources.disk_size;
+  if (resources.disk_tier) settings.disk_tier = provider_disk_tier(*resources.disk_tier);
+  for (const auto& range : resources.ports) settings.ports.push_back({range.first, range.last});
+  settings.labels = resources.labels;
+  return settings;
 }
 
 // What the provider makes of the task's file mounts: local sources come from the job's snapshot
@@ -923,6 +965,7 @@ Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
   const std::string snapshot = options_.snapshots_root() + "/" + std::to_string(id_.value);
   if (spec.workdir) request.workdir_snapshot = snapshot_workdir(snapshot, index);
   request.mounts = mounts_of(spec, snapshot, index);
+  request.settings = node_settings(spec, candidate);
   request.owner = owner();
   logs_.record("launching cluster " + name + " on " + candidate.cloud + "/" + candidate.region +
                "/" + candidate.zone + " (" + candidate.instance_type +

@@ -94,6 +94,20 @@ catalog::ResourceRequest to_resource_request(const Resources& resources) {
   request.memory = resources.memory;
   request.accelerator = resources.accelerator;
   request.use_spot = resources.use_spot.value_or(false);
+  catalog::NodeFields& fields = request.node_fields;
+  if (resources.image_id) {
+    fields.image_id = true;
+    const ImageId& image = *resources.image_id;
+    fields.docker_image = image.any_region && image.any_region->starts_with("docker:");
+    for (const auto& [region, id] : image.per_region) {
+      fields.image_regions.push_back(region);
+      fields.docker_image = fields.docker_image || id.starts_with("docker:");
+    }
+  }
+  fields.disk_size = resources.disk_size.has_value();
+  fields.disk_tier = resources.disk_tier.has_value();
+  fields.ports = !resources.ports.empty();
+  fields.labels = resources.labels;
   return request;
 }
 

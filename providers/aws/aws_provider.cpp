@@ -247,9 +247,14 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
                          "the skylet token must be 16+ letters, digits, '-' or '_'");
   }
   const std::string region = request.region.empty() ? options_.default_region : request.region;
-  const auto image = options_.images.find(region);
-  if (image == options_.images.end())
-    co_return make_error(ProviderErrc::kInvalid, "no image configured for region " + region);
+  if (auto checked = check_node_settings(request.settings); !checked) co_return checked.error();
+  std::string image = request.settings.image_id;
+  if (image.empty()) {
+    const auto configured = options_.images.find(region);
+    if (configured == options_.images.end())
+      co_return make_error(ProviderErrc::kInvalid, "no image configured for region " + region);
+    image = configured->second;
+  }
   for (const auto& mount : request.mounts) {
     if (mount.source.empty()) {
       co_return make_error(ProviderErrc::kInvalid,
@@ -263,21 +268,43 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   auto certificate = issue_derived_server_certificate(options_.skylet_authority, tls_name, names,
                                                       request.skylet_token);
   if (!certificate) co_return certificate.error();
+  auto disk = co_await root_disk(region, image, request.settings);
+  if (!disk) co_return disk.error();
   launched_regions_.insert(region);
 
   RunInstancesInput input;
-  input.image_id = image->second;
+  input.image_id = image;
   input.instance_type = request.instance_type;
   input.count = request.nodes;
   input.zone = request.zone;
   input.spot = request.use_spot;
   input.tags = request.tags;
+  for (const auto& [key, value] : request.settings.labels) input.tags[key] = value;
   input.security_group_ids = options_.security_group_ids;
+  if (!request.settings.ports.empty()) {
+    if (input.security_group_ids.empty()) {
+      // Without the operator's groups the nodes would be in the VPC's default group, which lets
+      // the controller reach skylet: they stay in it, beside the cluster's own.
+      std::vector<Ec2Filter> named_default{{"group-name", {"default"}}};
+      auto fallback = co_await security_groups(region, std::move(named_default));
+      if (!fallback) co_return fallback.error();
+      if (fallback->empty()) {
+        co_return make_error(ProviderErrc::kInvalid,
+                             "resources.ports: region " + region +
+                                 " has no default security group; set aws_security_groups");
+      }
+      input.security_group_ids.push_back(fallback->front().group_id);
+    }
+    auto opened = co_await open_ports(region, request.cluster_name, request.settings.ports);
+    if (!opened) co_return opened.error();
+    input.security_group_ids.push_back(*opened);
+  }
   input.tags[std::string(kClusterTag)] = request.cluster_name;
   input.tags[std::string(kControllerTag)] = options_.controller_id;
   input.tags[std::string(kNameTag)] = request.cluster_name;
   input.user_data = render_user_data(
       {request.skylet_token, options_.skylet_port, *certificate, options_.notice_signal});
+  input.root_disk = std::move(*disk);
   input.client_token = client_token_for(request.idempotency_token);
   const auto deadline = Clock::now() + options_.launch_timeout;
 
@@ -524,6 +551,109 @@ Task<Result<std::vector<std::string>>> AwsProvider::made_by(std::string region,
   co_return ids;
 }
 
+Task<Result<std::optional<BlockDeviceMapping>>> AwsProvider::root_disk(std::string region,
+                                                                       std::string image,
+                                                                       NodeSettings settings) {
+  const bool asks_for_disk = settings.disk_size_gb || settings.disk_tier;
+  const bool users_image = !settings.image_id.empty();
+  // The user's AMI is looked up even without disk settings: an unknown one is refused by the
+  // field's name here rather than as RunInstances' bare InvalidAMIID.NotFound.
+  if (!asks_for_disk && !(users_image && image.starts_with("ami-"))) co_return std::nullopt;
+  std::optional<BlockDeviceMapping> mapping;
+  if (asks_for_disk) {
+    auto volume = root_volume_for(settings);
+    if (!volume) co_return volume.error();
+    mapping = BlockDeviceMapping{options_.image_root_device, std::move(*volume)};
+  }
+  if (!image.starts_with("ami-")) co_return mapping;
+  auto body = co_await call(region, build_describe_images(image));
+  const std::string field = users_image ? "resources.image_id: " : "the configured image ";
+  if (!body) {
+    const auto code = static_cast<ProviderErrc>(body.error().code.value());
+    if (body.error().code.category() == provider_category() &&
+        (code == ProviderErrc::kNotFound || code == ProviderErrc::kInvalid)) {
+      co_return make_error(ProviderErrc::kInvalid, field + image + " is not an image in " + region +
+                                                       ": " + body.error().message());
+    }
+    co_return body.error();
+  }
+  auto images = parse_describe_images(*body);
+  if (!images) co_return images.error();
+  if (images->empty())
+    co_return make_error(ProviderErrc::kInvalid, field + image + " is not an image in " + region);
+  if (mapping && !images->front().root_device_name.empty())
+    mapping->device_name = images->front().root_device_name;
+  co_return mapping;
+}
+
+Task<Result<std::vector<Ec2SecurityGroup>>> AwsProvider::security_groups(
+    std::string region, std::vector<Ec2Filter> filters) {
+  auto body = co_await call(region, build_describe_security_groups(filters));
+  if (!body) co_return body.error();
+  co_return parse_describe_security_groups(*body);
+}
+
+Task<Result<std::string>> AwsProvider::open_ports(std::string region, std::string cluster_name,
+                                                  std::vector<PortRange> ports) {
+  const std::string name = ports_group_name(cluster_name);
+  std::string group_id;
+  // Looked up first: an earlier call (a retry, a restart) may have made it.
+  for (int looks = 0; group_id.empty(); ++looks) {
+    std::vector<Ec2Filter> named{{"group-name", {name}}};
+    auto found = co_await security_groups(region, std::move(named));
+    if (!found) co_return found.error();
+    if (!found->empty()) {
+      group_id = found->front().group_id;
+      break;
+    }
+    if (looks > 0)
+      co_return make_error(ProviderErrc::kTransient, "security group " + name + " vanished");
+    const std::map<std::string, std::string> tags{
+        {std::string(kClusterTag), cluster_name},
+        {std::string(kControllerTag), options_.controller_id},
+        {std::string(kNameTag), name}};
+    auto created = co_await call(
+        region,
+        build_create_security_group(name, "skyd cluster " + cluster_name + ": task ports", tags));
+    if (created) {
+      auto id = parse_create_security_group(*created);
+      if (!id) co_return id.error();
+      group_id = *id;
+      logger("aws")->info("security group made cluster={} region={} group={}", cluster_name, region,
+                          group_id);
+    } else if (created.error().message().find("InvalidGroup.Duplicate") == std::string::npos) {
+      co_return created.error();
+    }  // a duplicate: made meanwhile, look again
+  }
+  auto authorized = co_await call(region, build_authorize_ingress(group_id, ports));
+  if (!authorized &&
+      authorized.error().message().find("InvalidPermission.Duplicate") == std::string::npos)
+    co_return authorized.error();
+  co_return group_id;
+}
+
+Task<Result<void>> AwsProvider::close_ports(std::string region, std::string cluster_name,
+                                            Clock::time_point deadline) {
+  std::vector<Ec2Filter> owned{{"tag:" + std::string(kClusterTag), {cluster_name}},
+                               {"tag:" + std::string(kControllerTag), {options_.controller_id}}};
+  auto groups = co_await security_groups(region, std::move(owned));
+  if (!groups) co_return groups.error();
+  for (const auto& group : *groups) {
+    for (;;) {
+      auto deleted = co_await call(region, build_delete_security_group(group.group_id));
+      if (deleted || deleted.error().code == make_error_code(ProviderErrc::kNotFound)) break;
+      // Instances shutting down still hold it: EC2 lets it go once they are terminated.
+      if (deleted.error().message().find("DependencyViolation") == std::string::npos ||
+          Clock::now() > deadline)
+        co_return deleted.error();
+      co_await sleep_for(options_.poll_interval);
+    }
+    logger("aws")->info("security group deleted cluster={} region={} group={}", cluster_name,
+                        region, group.group_id);
+  }
+  co_return Result<void>{};
+}
+
 Task<void> AwsProvider::discard_strays(std::vector<std::string> tokens) {
   for (const auto& region : all_regions()) {
     for (const auto& token : tokens) {
@@ -632,6 +762,8 @@ Task<Result<void>> AwsProvider::terminate(std::string cluster_name) {
       }
       // Loop: describe again to confirm every instance left pending/running.
     }
+    auto closed = co_await close_ports(region, cluster_name, deadline);
+    if (!closed) co_return closed.error();
   }
   co_return Result<void>{};
 }
@@ -647,6 +779,15 @@ Task<Result<std::vector<std::string>>> AwsProvider::list_clusters() {
     if (!instances) co_return instances.error();
     for (const auto& instance : *instances)
       if (auto name = instance.tag(kClusterTag); !name.empty()) names.insert(name);
+    // A cluster whose instances are gone but whose ports group is left (skyd stopped between
+    // the two) is a cluster to sweep too: terminating it deletes the group.
+    std::vector<Ec2Filter> ours{{"tag:" + std::string(kControllerTag), {options_.controller_id}}};
+    auto groups = co_await security_groups(region, std::move(ours));
+    if (!groups) co_return groups.error();
+    for (const auto& group : *groups) {
+      const auto tag = group.tags.find(std::string(kClusterTag));
+      if (tag != group.tags.end() && !tag->second.empty()) names.insert(tag->second);
+    }
   }
   co_return std::vector<std::string>(names.begin(), names.end());
 }

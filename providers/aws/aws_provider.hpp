@@ -28,6 +28,9 @@ struct AwsProviderOptions {
   // Regions describe() and list_clusters() look in (plus every region launched in).
   std::vector<std::string> regions;
   std::map<std::string, std::string> images = default_images();
+  // The root device of an image EC2 resolves from an SSM parameter (DescribeImages cannot name
+  // it); an AMI's own is asked for. skyd's skylet image is Debian's, whose root is /dev/xvda.
+  std::string image_root_device = "/dev/xvda";
   // Groups every node joins; one of them must let the controller reach skylet_port. Empty: the
   // VPC's default group (which admits traffic from its own members, such as a controller in it).
   std::vector<std::string> security_group_ids;
@@ -132,6 +135,20 @@ class AwsProvider final : public Provider {
   // Terminates whatever calls with these tokens made, in every region (lost answers' orphans).
   Task<void> discard_strays(std::vector<std::string> tokens);
   std::vector<std::string> all_regions() const;
+  // The cluster's own security group admitting `ports` (found by its name, else made and
+  // tagged), with the ingress rules; its id.
+  Task<Result<std::string>> open_ports(std::string region, std::string cluster_name,
+                                       std::vector<PortRange> ports);
+  // The groups of a region matching the filters.
+  Task<Result<std::vector<Ec2SecurityGroup>>> security_groups(std::string region,
+                                                              std::vector<Ec2Filter> filters);
+  // Deletes the cluster's security groups in the region once no instance holds them.
+  Task<Result<void>> close_ports(std::string region, std::string cluster_name,
+                                 Clock::time_point deadline);
+  // The root volume `settings` ask for on `image` (nothing when they ask for none); an unknown
+  // AMI is refused by the field's name.
+  Task<Result<std::optional<BlockDeviceMapping>>> root_disk(std::string region, std::string image,
+                                                            NodeSettings settings);
 
   asio::any_io_executor executor_;
   AwsProviderOptions options_;

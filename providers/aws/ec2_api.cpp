@@ -1,6 +1,7 @@
 #include "providers/aws/ec2_api.hpp"
 
 #include "providers/aws/aws_auth.hpp"
+#include "providers/catalog/node_fields.hpp"
 #include "reactor/http_types.hpp"
 #include "reactor/signals.hpp"
 
@@ -223,6 +224,20 @@ QueryParams build_run_instances(const RunInstancesInput& input) {
     out.emplace_back("InstanceMarketOptions.SpotOptions.SpotInstanceType", "one-time");
     out.emplace_back("InstanceMarketOptions.SpotOptions.InstanceInterruptionBehavior", "terminate");
   }
+  if (input.root_disk) {
+    const EbsVolume& volume = input.root_disk->volume;
+    out.emplace_back("BlockDeviceMapping.1.DeviceName", input.root_disk->device_name);
+    if (volume.size_gb)
+      out.emplace_back("BlockDeviceMapping.1.Ebs.VolumeSize", std::to_string(*volume.size_gb));
+    out.emplace_back("BlockDeviceMapping.1.Ebs.VolumeType", volume.volume_type);
+    if (volume.iops)
+      out.emplace_back("BlockDeviceMapping.1.Ebs.Iops", std::to_string(*volume.iops));
+    if (volume.throughput_mibps) {
+      out.emplace_back("BlockDeviceMapping.1.Ebs.Throughput",
+                       std::to_string(*volume.throughput_mibps));
+    }
+    out.emplace_back("BlockDeviceMapping.1.Ebs.DeleteOnTermination", "true");
+  }
   if (!input.tags.empty()) {
     out.emplace_back("TagSpecification.1.ResourceType", "instance");
     int n = 1;
@@ -235,16 +250,144 @@ QueryParams build_run_instances(const RunInstancesInput& input) {
   return out;
 }
 
-QueryParams build_describe_instances(const DescribeInstancesInput& input) {
-  QueryParams out = start("DescribeInstances");
+EbsVolume ebs_volume_for(DiskTier tier) {
+  switch (tier) {
+    case DiskTier::kLow:
+      return {std::nullopt, "standard", std::nullopt, std::nullopt};
+    case DiskTier::kMedium:
+      return {std::nullopt, "gp3", 3500, 3500 / 16};
+    case DiskTier::kHigh:
+      return {std::nullopt, "gp3", 7000, 7000 / 16};
+    case DiskTier::kUltra:
+    case DiskTier::kBest:
+      return {std::nullopt, "io2", 20000, std::nullopt};
+  }
+  return {};
+}
+
+Result<EbsVolume> root_volume_for(const NodeSettings& settings) {
+  EbsVolume volume = ebs_volume_for(settings.disk_tier.value_or(DiskTier::kMedium));
+  volume.size_gb = settings.disk_size_gb;
+  // EC2's limits per volume type: size, and at most 500 provisioned IOPS per GiB.
+  const int largest = volume.volume_type == "standard" ? 1024
+                      : volume.volume_type == "io2"    ? 65536
+                                                       : 16384;
+  if (volume.size_gb && (*volume.size_gb < 1 || *volume.size_gb > largest)) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.disk_size: " + std::to_string(*volume.size_gb) +
+                          " GB is outside what an EC2 " + volume.volume_type +
+                          " volume can be (1 to " + std::to_string(largest) + " GB)");
+  }
+  if (volume.iops && volume.size_gb && *volume.iops > 500 * *volume.size_gb) {
+    const int needed = (*volume.iops + 499) / 500;
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.disk_tier: " +
+                          std::string(to_string(settings.disk_tier.value_or(DiskTier::kMedium))) +
+                          " is " + volume.volume_type + " at " + std::to_string(*volume.iops) +
+                          " IOPS, which EC2 gives only to volumes of at least " +
+                          std::to_string(needed) + " GB (disk_size is " +
+                          std::to_string(*volume.size_gb) + ")");
+  }
+  return volume;
+}
+
+Result<void> check_labels(const std::map<std::string, std::string>& labels) {
+  if (auto refused = catalog::ec2_label_refusal(labels))
+    return make_error(ProviderErrc::kInvalid, *refused);
+  return {};
+}
+
+Result<void> check_node_settings(const NodeSettings& settings) {
+  for (const auto& range : settings.ports) {
+    if (range.first < 1 || range.last > 65535 || range.first > range.last) {
+      return make_error(ProviderErrc::kInvalid, "resources.ports: " + std::to_string(range.first) +
+                                                    "-" + std::to_string(range.last) +
+                                                    " is not a range of TCP ports");
+    }
+  }
+  const std::string& image = settings.image_id;
+  if (image.starts_with("docker:")) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.image_id: " + image +
+                          " asks for a container, and skyd's EC2 nodes run no container runtime");
+  }
+  if (!image.empty() && !image.starts_with("ami-") && !image.starts_with("resolve:ssm:")) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.image_id: `" + image +
+                          "` is neither an AMI id (ami-…) nor an SSM parameter (resolve:ssm:…)");
+  }
+  return check_labels(settings.labels);
+}
+
+namespace {
+// Filter.N.Name and Filter.N.Value.M, as every Describe call takes them.
+void append_filters(QueryParams& out, const std::vector<Ec2Filter>& filters) {
   int f = 1;
-  for (const auto& filter : input.filters) {
+  for (const auto& filter : filters) {
     const std::string prefix = "Filter." + std::to_string(f++);
     out.emplace_back(prefix + ".Name", filter.name);
     int v = 1;
     for (const auto& value : filter.values)
       out.emplace_back(prefix + ".Value." + std::to_string(v++), value);
   }
+}
+}  // namespace
+
+std::string ports_group_name(const std::string& cluster_name) {
+  return "skyd-ports-" + cluster_name;
+}
+
+QueryParams build_create_security_group(const std::string& name, const std::string& description,
+                                        const std::map<std::string, std::string>& tags) {
+  QueryParams out = start("CreateSecurityGroup");
+  out.emplace_back("GroupName", name);
+  out.emplace_back("GroupDescription", description);
+  out.emplace_back("TagSpecification.1.ResourceType", "security-group");
+  int n = 1;
+  for (const auto& [key, value] : tags) {
+    const std::string prefix = "TagSpecification.1.Tag." + std::to_string(n++);
+    out.emplace_back(prefix + ".Key", key);
+    out.emplace_back(prefix + ".Value", value);
+  }
+  return out;
+}
+
+QueryParams build_authorize_ingress(const std::string& group_id,
+                                    const std::vector<PortRange>& ports) {
+  QueryParams out = start("AuthorizeSecurityGroupIngress");
+  out.emplace_back("GroupId", group_id);
+  int n = 1;
+  for (const auto& range : ports) {
+    const std::string prefix = "IpPermissions." + std::to_string(n++);
+    out.emplace_back(prefix + ".IpProtocol", "tcp");
+    out.emplace_back(prefix + ".FromPort", std::to_string(range.first));
+    out.emplace_back(prefix + ".ToPort", std::to_string(range.last));
+    out.emplace_back(prefix + ".IpRanges.1.CidrIp", "0.0.0.0/0");
+  }
+  return out;
+}
+
+QueryParams build_describe_security_groups(const std::vector<Ec2Filter>& filters) {
+  QueryParams out = start("DescribeSecurityGroups");
+  append_filters(out, filters);
+  return out;
+}
+
+QueryParams build_delete_security_group(const std::string& group_id) {
+  QueryParams out = start("DeleteSecurityGroup");
+  out.emplace_back("GroupId", group_id);
+  return out;
+}
+
+QueryParams build_describe_images(const std::string& image_id) {
+  QueryParams out = start("DescribeImages");
+  out.emplace_back("ImageId.1", image_id);
+  return out;
+}
+
+QueryParams build_describe_instances(const DescribeInstancesInput& input) {
+  QueryParams out = start("DescribeInstances");
+  append_filters(out, input.filters);
   int i = 1;
   for (const auto& id : input.instance_ids)
     out.emplace_back("InstanceId." + std::to_string(i++), id);
@@ -549,6 +692,16 @@ std::string Ec2Instance::tag(std::string_view key) const {
 
 namespace {
 
+// An item's <tagSet>.
+std::map<std::string, std::string> tags_of(const XmlNode& item) {
+  std::map<std::string, std::string> tags;
+  if (const XmlNode* set = item.child("tagSet")) {
+    for (const auto& tag : set->children)
+      if (tag.name == "item") tags[tag.text_at("key")] = tag.text_at("value");
+  }
+  return tags;
+}
+
 Result<Ec2Instance> instance_from(const XmlNode& item) {
   Ec2Instance out;
   out.instance_id = item.text_at("instanceId");
@@ -571,10 +724,7 @@ Result<Ec2Instance> instance_from(const XmlNode& item) {
   out.lifecycle = item.text_at("instanceLifecycle");
   out.client_token = item.text_at("clientToken");
   out.launch_index = std::atoi(item.text_at("amiLaunchIndex").c_str());
-  if (const XmlNode* tags = item.child("tagSet")) {
-    for (const auto& tag : tags->children)
-      if (tag.name == "item") out.tags[tag.text_at("key")] = tag.text_at("value");
-  }
+  out.tags = tags_of(item);
   return out;
 }
 
@@ -627,6 +777,38 @@ Result<DescribeInstancesOutput> parse_describe_instances(std::string_view xml) {
   out.next_token = root->text_at("nextToken");
   if (auto ok = collect_items(*root, "reservationSet", reservation_from, out.reservations); !ok)
     return ok.error();
+  return out;
+}
+
+Result<std::string> parse_create_security_group(std::string_view xml) {
+  auto root = root_named(xml, "CreateSecurityGroupResponse");
+  if (!root) return root.error();
+  std::string id = root->text_at("groupId");
+  if (id.empty())
+    return make_error(ProviderErrc::kTransient, "CreateSecurityGroup without groupId");
+  return id;
+}
+
+Result<std::vector<Ec2SecurityGroup>> parse_describe_security_groups(std::string_view xml) {
+  auto root = root_named(xml, "DescribeSecurityGroupsResponse");
+  if (!root) return root.error();
+  std::vector<Ec2SecurityGroup> out;
+  auto group_from = [](const XmlNode& item) -> Result<Ec2SecurityGroup> {
+    return Ec2SecurityGroup{item.text_at("groupId"), item.text_at("groupName"), tags_of(item)};
+  };
+  if (auto ok = collect_items(*root, "securityGroupInfo", group_from, out); !ok) return ok.error();
+  return out;
+}
+
+Result<std::vector<Ec2Image>> parse_describe_images(std::string_view xml) {
+  auto root = root_named(xml, "DescribeImagesResponse");
+  if (!root) return root.error();
+  std::vector<Ec2Image> out;
+  auto image_from = [](const XmlNode& item) -> Result<Ec2Image> {
+    return Ec2Image{item.text_at("imageId"), item.text_at("imageState"),
+                    item.text_at("rootDeviceName")};
+  };
+  if (auto ok = collect_items(*root, "imagesSet", image_from, out); !ok) return ok.error();
   return out;
 }
 

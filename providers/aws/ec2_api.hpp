@@ -50,6 +50,32 @@ struct SkyletBoot {
 std::string render_user_data(const SkyletBoot& boot);
 std::optional<SkyletBoot> parse_skylet_boot(std::string_view user_data);
 
+// The root disk's EBS volume for a `disk_tier`, as SkyPilot maps tiers on AWS: low is magnetic
+// (`standard`), medium and high are gp3 with 3,500 / 7,000 IOPS and IOPS/16 MiB/s, ultra (and
+// best) io2 with 20,000 IOPS.
+struct EbsVolume {
+  std::optional<int> size_gb;  // unset: the image's own size
+  std::string volume_type;
+  std::optional<int> iops;
+  std::optional<int> throughput_mibps;  // gp3 only
+};
+EbsVolume ebs_volume_for(DiskTier tier);
+// `disk_size` and `disk_tier` as the root device's volume (tier unset: medium, as SkyPilot), or
+// a reason naming the field when EC2 would refuse them (a size the tier's IOPS cannot have).
+Result<EbsVolume> root_volume_for(const NodeSettings& settings);
+// A reason naming the label when `labels` cannot be tags on an instance
+// (catalog::ec2_label_refusal, which the optimizer applies too).
+Result<void> check_labels(const std::map<std::string, std::string>& labels);
+// What EC2 nodes cannot do, refused by the field's name: a port range that is not one of TCP
+// ports, a `docker:` image (no container runtime on the nodes), an image id that is neither an
+// AMI (`ami-…`) nor an SSM parameter (`resolve:ssm:…`); and labels check_labels refuses.
+Result<void> check_node_settings(const NodeSettings& settings);
+
+struct BlockDeviceMapping {
+  std::string device_name;  // the image's root device: /dev/xvda, /dev/sda1, ...
+  EbsVolume volume;         // always DeleteOnTermination=true: the disk goes with the machine
+};
+
 struct RunInstancesInput {
   std::string image_id;
   std::string instance_type;
@@ -60,8 +86,19 @@ struct RunInstancesInput {
   std::string user_data;  // raw; base64-encoded into the request
   std::string client_token;
   std::vector<std::string> security_group_ids;  // empty: the VPC's default group
+  std::optional<BlockDeviceMapping> root_disk;  // unset: the image's own root volume
 };
 QueryParams build_run_instances(const RunInstancesInput& input);
+
+// DescribeImages for one image: its root device name (what a BlockDeviceMapping must name).
+QueryParams build_describe_images(const std::string& image_id);
+struct Ec2Image {
+  std::string image_id;
+  std::string state;
+  std::string root_device_name;
+};
+// The images of the answer (empty when none matched).
+Result<std::vector<Ec2Image>> parse_describe_images(std::string_view xml);
 
 struct Ec2Filter {
   std::string name;  // "tag:skyd-cluster", "instance-state-name", ...
@@ -75,6 +112,25 @@ struct DescribeInstancesInput {
 };
 QueryParams build_describe_instances(const DescribeInstancesInput& input);
 QueryParams build_terminate_instances(const std::vector<std::string>& instance_ids);
+
+// --- a cluster's own security group, for `ports` ---
+// Its name is made from the cluster's, so a call whose answer was lost is resolved by looking the
+// name up (as a ClientToken is for instances); its tags say whose it is, for the sweep.
+std::string ports_group_name(const std::string& cluster_name);
+QueryParams build_create_security_group(const std::string& name, const std::string& description,
+                                        const std::map<std::string, std::string>& tags);
+// TCP ingress from anywhere for each range.
+QueryParams build_authorize_ingress(const std::string& group_id,
+                                    const std::vector<PortRange>& ports);
+QueryParams build_describe_security_groups(const std::vector<Ec2Filter>& filters);
+QueryParams build_delete_security_group(const std::string& group_id);
+struct Ec2SecurityGroup {
+  std::string group_id;
+  std::string group_name;
+  std::map<std::string, std::string> tags;
+};
+Result<std::string> parse_create_security_group(std::string_view xml);  // the new group's id
+Result<std::vector<Ec2SecurityGroup>> parse_describe_security_groups(std::string_view xml);
 
 // --- a small XML reader for EC2's response shapes ---
 

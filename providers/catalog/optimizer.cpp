@@ -216,9 +216,37 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
     const ResourceRequest& option = request.options[index];
     if (auto valid = validate_request(catalog, option); !valid) return valid.error();
     bool feasible = false;
+    // Places that fit but cannot carry the option's node fields, and why: one line per reason,
+    // naming the clouds it holds for ("aws, gcp: resources.image_id: ...").
+    std::vector<std::string> refused;
+    std::vector<std::pair<std::string, std::string>> refused_clouds;  // reason, clouds
     for (const auto& offering : catalog.offerings()) {
       if (!location_fits(option, offering) || !shape_fits(option, offering)) continue;
       if (option.use_spot && !offering.spot) continue;
+      if (auto why = node_fields_refusal(offering.cloud, option.node_fields)) {
+        auto same = std::find_if(refused_clouds.begin(), refused_clouds.end(),
+                                 [&](const auto& entry) { return entry.first == *why; });
+        if (same == refused_clouds.end()) {
+          refused_clouds.emplace_back(*why, offering.cloud);
+        } else if (!same->second.ends_with(offering.cloud) &&
+                   same->second.find(offering.cloud + ",") == std::string::npos) {
+          same->second += ", " + offering.cloud;
+        }
+        continue;
+      }
+      const auto& images = option.node_fields.image_regions;
+      if (!images.empty() &&
+          std::find(images.begin(), images.end(), offering.region) == images.end()) {
+        std::string named;
+        for (const auto& region : images) named += (named.empty() ? "" : ", ") + region;
+        const std::string line = option.region
+                                     ? "resources.image_id has no image for region " +
+                                           *option.region + " (it names " + named + ")"
+                                     : "resources.image_id names an image only for " + named;
+        if (std::find(refused.begin(), refused.end(), line) == refused.end())
+          refused.push_back(line);
+        continue;
+      }
       feasible = true;
       if (blocked(blocklist, offering)) continue;
       Candidate candidate;
@@ -237,7 +265,14 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
       candidates.push_back(std::move(candidate));
     }
     any_feasible = any_feasible || feasible;
-    if (!feasible) reasons.push_back(explain_infeasible(catalog, option));
+    for (const auto& [why, clouds] : refused_clouds) refused.push_back(clouds + ": " + why);
+    if (!feasible && !refused.empty()) {
+      std::string why;
+      for (const auto& line : refused) why += (why.empty() ? "" : "; ") + line;
+      reasons.push_back(why);
+    } else if (!feasible) {
+      reasons.push_back(explain_infeasible(catalog, option));
+    }
   }
   if (!any_feasible) {
     std::string detail;

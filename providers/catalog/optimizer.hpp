@@ -4,6 +4,7 @@
 // task spec; the spec library converts its parsed resources into these types.
 
 #include "providers/catalog/catalog.hpp"
+#include "providers/catalog/node_fields.hpp"
 #include "reactor/error.hpp"
 
 #include <optional>
@@ -45,6 +46,7 @@ struct ResourceRequest {
   std::optional<Quantity> memory;  // GB
   std::optional<AcceleratorRequest> accelerator;
   bool use_spot = false;
+  NodeFields node_fields;  // only clouds that honour them are candidates
 
   friend bool operator==(const ResourceRequest&, const ResourceRequest&) = default;
 };

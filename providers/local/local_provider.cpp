@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -421,6 +422,46 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
   co_return std::pair{std::move(node), pid};
 }
 
+Result<void> check_local_settings(const NodeSettings& settings, const std::string& root_dir,
+                                  int nodes) {
+  if (!settings.image_id.empty()) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.image_id: local machines are processes on this host and boot "
+                      "no image (" +
+                          settings.image_id + ")");
+  }
+  if (settings.disk_tier) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.disk_tier: a local machine's disk is this host's, whose speed "
+                      "skyd cannot choose");
+  }
+  if (!settings.labels.empty()) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.labels: local machines are not cloud resources and carry no "
+                      "labels (label `" +
+                          settings.labels.begin()->first + "`)");
+  }
+  if (settings.disk_size_gb) {
+    struct statvfs disk {};
+    if (::statvfs(root_dir.c_str(), &disk) != 0) {
+      return make_error(ProviderErrc::kTransient,
+                        "resources.disk_size: cannot read the free space under " + root_dir);
+    }
+    const double free_gb = static_cast<double>(disk.f_bavail) * disk.f_frsize / 1e9;
+    const double wanted_gb = static_cast<double>(*settings.disk_size_gb) * nodes;
+    if (free_gb < wanted_gb) {
+      char have[32];
+      std::snprintf(have, sizeof have, "%.1f", free_gb);
+      return make_error(ProviderErrc::kInvalid,
+                        "resources.disk_size: " + std::to_string(*settings.disk_size_gb) +
+                            " GB for each of " + std::to_string(nodes) +
+                            " local node(s), and the disk under " + root_dir + " has " + have +
+                            " GB free");
+    }
+  }
+  return {};
+}
+
 Task<Result<Cluster>> LocalProvider::launch(LaunchRequest request) {
   if (request.owner && request.owner->uid != ::geteuid() && !can_switch_users()) {
     // Not this job's cloud: the next candidate may be another's.
@@ -448,6 +489,10 @@ Task<Result<Cluster>> LocalProvider::launch(LaunchRequest request) {
                                ") is not a plain directory name; it would leave " +
                                options_.root_dir + "/buckets");
     }
+  }
+  if (auto settled = check_local_settings(request.settings, options_.root_dir, request.nodes);
+      !settled) {
+    co_return settled.error();
   }
   const std::string dir = cluster_dir(request.cluster_name);
 

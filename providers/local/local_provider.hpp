@@ -28,6 +28,14 @@ struct LocalProviderOptions {
   std::string notice_signal;  // skylet --notice-signal: sent to tasks on a spot notice; empty: none
 };
 
+// What a local machine makes of the task's node settings: `ports` are honoured as they are (the
+// nodes are processes on this host and share its ports); `disk_size` is honoured as a check that
+// the filesystem under `root_dir` has that much free space for each of the `nodes`; `image_id`,
+// `disk_tier` and `labels` are refused by name (there is no image to boot, no disk to choose, no
+// cloud resource to label).
+Result<void> check_local_settings(const NodeSettings& settings, const std::string& root_dir,
+                                  int nodes);
+
 class LocalProvider final : public Provider {
  public:
   LocalProvider(asio::any_io_executor executor, LocalProviderOptions options);

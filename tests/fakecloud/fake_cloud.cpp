@@ -1,4 +1,5 @@
 #include "tests/fakecloud/fake_cloud.hpp"
+#include "tests/fakecloud/query_fields.hpp"
 
 #include "providers/aws/aws_auth.hpp"
 #include "providers/aws/ec2_api.hpp"
@@ -54,6 +55,8 @@ struct FakeCloud::Instance {
   bool spot = false;
   std::map<std::string, std::string> tags;
   std::vector<std::string> security_groups;
+  std::string root_device_name;
+  std::vector<BlockDevice> block_devices;  // the root volume first
   Ec2State state = Ec2State::kPending;
   std::string reason_code;
   std::string reason_message;
@@ -192,6 +195,8 @@ void append_instance(std::string& out, const FakeCloud::Instance& instance, int 
            aws::xml_escape(instance.reason_message) + "</message></stateReason>";
   }
   out += "<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType>";
+  append_block_devices(out, instance.root_device_name, instance.block_devices,
+                       instance.launch_time);
   if (!instance.client_token.empty())
     out += "<clientToken>" + aws::xml_escape(instance.client_token) + "</clientToken>";
   if (instance.spot) out += "<instanceLifecycle>spot</instanceLifecycle>";
@@ -233,6 +238,20 @@ Json instance_json(const FakeCloud::Instance& instance) {
   Json groups = Json::array();
   for (const auto& group : instance.security_groups) groups.push_back(group);
   item.set("security_groups", std::move(groups));
+  item.set("root_device_name", instance.root_device_name);
+  Json devices = Json::array();
+  for (const auto& device : instance.block_devices) {
+    Json volume = Json::object();
+    volume.set("device_name", device.device_name);
+    volume.set("volume_id", device.volume_id);
+    volume.set("volume_size", static_cast<long long>(device.size_gb));
+    volume.set("volume_type", device.volume_type);
+    if (device.iops) volume.set("iops", static_cast<long long>(*device.iops));
+    if (device.throughput) volume.set("throughput", static_cast<long long>(*device.throughput));
+    volume.set("delete_on_termination", device.delete_on_termination);
+    devices.push_back(std::move(volume));
+  }
+  item.set("block_devices", std::move(devices));
   return item;
 }
 
@@ -363,7 +382,7 @@ http::Router FakeCloud::router() {
                               "/latest/meta-data/{a}/{b}/{c}", "/latest/meta-data/{a}/{b}/{c}/{d}"})
     router.add("GET", pattern, "instance metadata", metadata);
   auto admin_handler = [this](http::Request& request) { return admin(request); };
-  for (const char* what : {"instances", "stats", "info", "attempts"})
+  for (const char* what : {"instances", "stats", "info", "attempts", "security_groups"})
     router.add("GET", std::string("/_admin/") + what, "admin", admin_handler);
   for (const char* what : {"chaos", "faults", "preempt", "reclaim", "kill", "reset"})
     router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
@@ -597,6 +616,29 @@ Task<http::Response> FakeCloud::dispatch(std::string action, std::string region,
                                          std::string request_id, Params params) {
   if (action == "RunInstances") co_return co_await run_instances(region, request_id, params);
   if (action == "DescribeInstances") co_return describe_instances(region, request_id, params);
+  if (action == "DescribeImages") co_return describe_images(request_id, params);
+  if (action == "DescribeVolumes") co_return describe_volumes(region, request_id, params);
+  if (action == "CreateSecurityGroup" || action == "AuthorizeSecurityGroupIngress" ||
+      action == "DescribeSecurityGroups" || action == "DeleteSecurityGroup") {
+    auto in_use = [this](const std::string& group_id) {
+      for (const auto& [id, instance] : instances_) {
+        if (instance->state == Ec2State::kTerminated) continue;
+        const auto& groups = instance->security_groups;
+        if (std::find(groups.begin(), groups.end(), group_id) != groups.end()) return true;
+      }
+      return false;
+    };
+    SecurityGroups::Answer answer =
+        action == "CreateSecurityGroup" ? security_groups_.create(region, request_id, params)
+        : action == "AuthorizeSecurityGroupIngress"
+            ? security_groups_.authorize(region, request_id, params)
+        : action == "DescribeSecurityGroups"
+            ? security_groups_.describe(region, request_id, params)
+            : security_groups_.remove(region, request_id, params, in_use);
+    if (auto* refused = std::get_if<ApiError>(&answer))
+      co_return ec2_error(400, refused->code, refused->message, request_id);
+    co_return xml(200, std::get<std::string>(std::move(answer)));
+  }
   if (action == "TerminateInstances") co_return terminate_instances(region, request_id, params);
   using CatalogCall = ApiAnswer<std::string> (*)(const catalog::Catalog&, const std::string&,
                                                  const std::string&, const Params&);
@@ -623,6 +665,12 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
                         "The request must contain the parameters ImageId and InstanceType",
                         request_id);
   }
+  FakeImage booted;
+  if (auto refused = find_image(options_.images, image, booted))
+    co_return ec2_error(400, refused->code, refused->message, request_id);
+  std::vector<BlockDevice> volumes;
+  if (auto refused = block_devices(params, booted, volumes))
+    co_return ec2_error(400, refused->code, refused->message, request_id);
   int min_count = 0, max_count = 0;
   try {
     min_count = std::stoi(required("MinCount"));
@@ -688,18 +736,7 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
       certificates_->by_name[common_name_of(boot->certificate.certificate_pem)] = boot->certificate;
     }
   }
-  std::map<std::string, std::string> tags;
-  for (int spec = 1;; ++spec) {
-    const std::string prefix = "TagSpecification." + std::to_string(spec);
-    auto resource = aws::param(params, prefix + ".ResourceType");
-    if (!resource) break;
-    if (*resource != "instance") continue;
-    for (int n = 1;; ++n) {
-      auto key = aws::param(params, prefix + ".Tag." + std::to_string(n) + ".Key");
-      if (!key) break;
-      tags[*key] = aws::param(params, prefix + ".Tag." + std::to_string(n) + ".Value").value_or("");
-    }
-  }
+  const std::map<std::string, std::string> tags = tag_specification(params, "instance");
   const bool spot = aws::param(params, "InstanceMarketOptions.MarketType") == "spot";
   const auto groups = aws::param_list(params, "SecurityGroupId");
   for (const auto& group : groups) {
@@ -727,6 +764,12 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     instance->spot = spot;
     instance->tags = tags;
     instance->security_groups = groups;
+    instance->root_device_name = booted.root_device_name;
+    instance->block_devices = volumes;
+    if (i > 0) {  // each instance has volumes of its own
+      for (auto& volume : instance->block_devices)
+        volume.volume_id = "vol-" + random_hex(9).substr(0, 17);
+    }
     instance->boot = boot;
     instance->requested_at = std::chrono::system_clock::now();
     instance->launch_time = aws::format_iso8601(instance->requested_at);
@@ -748,6 +791,58 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
       ->info("run instances reservation={} count={} zone={} type={} spot={}", reservation_id,
              max_count, zone, type, spot);
   co_return xml(200, std::move(body));
+}
+
+http::Response FakeCloud::describe_volumes(const std::string& region, const std::string& request_id,
+                                           const Params& params) const {
+  // VolumeId.N and the filter attachment.instance-id; a volume deleted with its instance is gone.
+  const auto wanted = aws::param_list(params, "VolumeId");
+  std::set<std::string> attached_to;
+  for (const auto& filter : query_filters(params)) {
+    if (filter.name != "attachment.instance-id") {
+      return ec2_error(400, "InvalidParameterValue", "The filter '" + filter.name + "' is invalid",
+                       request_id);
+    }
+    attached_to.insert(filter.values.begin(), filter.values.end());
+  }
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeVolumesResponse" +
+                     std::string(kXmlns) + "><requestId>" + request_id + "</requestId><volumeSet>";
+  std::set<std::string> found;
+  for (const auto& [id, instance] : instances_) {
+    if (instance->region != region) continue;
+    if (!attached_to.empty() && !attached_to.contains(id)) continue;
+    for (const auto& device : instance->block_devices) {
+      if (instance->state == Ec2State::kTerminated && device.delete_on_termination) continue;
+      if (!wanted.empty() &&
+          std::find(wanted.begin(), wanted.end(), device.volume_id) == wanted.end())
+        continue;
+      found.insert(device.volume_id);
+      append_volume(body, device, id, instance->zone, instance->launch_time);
+    }
+  }
+  for (const auto& id : wanted) {
+    if (!found.contains(id)) {
+      return ec2_error(400, "InvalidVolume.NotFound", "The volume '" + id + "' does not exist.",
+                       request_id);
+    }
+  }
+  return xml(200, body + "</volumeSet></DescribeVolumesResponse>");
+}
+
+http::Response FakeCloud::describe_images(const std::string& request_id,
+                                          const Params& params) const {
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DescribeImagesResponse" +
+                     std::string(kXmlns) + "><requestId>" + request_id + "</requestId><imagesSet>";
+  for (const auto& id : aws::param_list(params, "ImageId")) {
+    FakeImage image;
+    if (auto refused = find_image(options_.images, id, image))
+      return ec2_error(400, refused->code, refused->message, request_id);
+    if (id.starts_with("resolve:ssm:")) {
+      return ec2_error(400, "InvalidAMIID.Malformed", "Invalid id: \"" + id + "\"", request_id);
+    }
+    append_image(body, id, image);
+  }
+  return xml(200, body + "</imagesSet></DescribeImagesResponse>");
 }
 
 http::Response FakeCloud::describe_instances(const std::string& region,
@@ -776,29 +871,22 @@ http::Response FakeCloud::describe_instances(const std::string& region,
                        "The instance ID '" + id + "' does not exist", request_id);
     }
   }
-  struct Filter {
-    std::string name;
-    std::set<std::string> values;
-  };
-  std::vector<Filter> filters;
-  for (int n = 1;; ++n) {
-    const std::string prefix = "Filter." + std::to_string(n);
-    auto name = aws::param(params, prefix + ".Name");
-    if (!name) break;
-    const auto values = aws::param_list(params, prefix + ".Value");
-    if (values.size() > 200) {
+  const std::vector<QueryFilter> filters = query_filters(params);
+  for (const auto& filter : filters) {
+    if (filter.value_count > 200) {
       return ec2_error(400, "FilterLimitExceeded",
                        "The maximum number of filter values specified on a single call is 200",
                        request_id);
     }
-    if (*name == "instance-id")
-      describe_ids_max_ = std::max<std::int64_t>(describe_ids_max_, values.size());
-    filters.push_back({*name, {values.begin(), values.end()}});
+    if (filter.name == "instance-id") {
+      describe_ids_max_ =
+          std::max<std::int64_t>(describe_ids_max_, static_cast<std::int64_t>(filter.value_count));
+    }
     static const std::set<std::string> kKnown = {
         "tag-key",       "instance-state-name", "instance-id",    "availability-zone",
         "instance-type", "instance-lifecycle",  "reservation-id", "client-token"};
-    if (!name->starts_with("tag:") && !kKnown.contains(*name)) {
-      return ec2_error(400, "InvalidParameterValue", "The filter '" + *name + "' is invalid",
+    if (!filter.name.starts_with("tag:") && !kKnown.contains(filter.name)) {
+      return ec2_error(400, "InvalidParameterValue", "The filter '" + filter.name + "' is invalid",
                        request_id);
     }
   }
@@ -1182,6 +1270,11 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     auto value = request.query_param(name);
     return value ? std::string(*value) : std::string();
   };
+  if (what == "security_groups") {
+    Json body = Json::object();
+    body.set("security_groups", security_groups_.to_json());
+    co_return http::Response::json(200, body);
+  }
   if (what == "instances" || what == "stats") {
     Json body = Json::object();
     std::map<std::string, long long> by_state;

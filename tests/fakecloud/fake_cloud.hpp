@@ -12,6 +12,8 @@
 #include "reactor/json.hpp"
 #include "reactor/process.hpp"
 #include "reactor/task_group.hpp"
+#include "tests/fakecloud/fake_images.hpp"
+#include "tests/fakecloud/fake_security_groups.hpp"
 
 #include <cstdint>
 #include <map>
@@ -80,6 +82,7 @@ struct FakeCloudOptions {
   Duration skylet_start_timeout = std::chrono::seconds(20);
   Duration metadata_poll = std::chrono::milliseconds(200);  // skylet's IMDS poll interval
   Chaos chaos;
+  std::map<std::string, FakeImage> images = default_images();  // the AMIs of every region
   std::uint64_t seed = std::random_device{}();
   // The account's instance types, zones and prices that DescribeInstanceTypes, offerings, spot
   // price history and GetProducts serve (see fake_catalog_api.hpp). Empty: the built-in catalog.
@@ -128,6 +131,12 @@ class FakeCloud {
                                 std::vector<std::pair<std::string, std::string>> params);
   Task<http::Response> run_instances(std::string region, std::string request_id,
                                      std::vector<std::pair<std::string, std::string>> params);
+  http::Response describe_volumes(
+      const std::string& region, const std::string& request_id,
+      const std::vector<std::pair<std::string, std::string>>& params) const;
+  http::Response describe_images(
+      const std::string& request_id,
+      const std::vector<std::pair<std::string, std::string>>& params) const;
   http::Response describe_instances(const std::string& region, const std::string& request_id,
                                     const std::vector<std::pair<std::string, std::string>>& params);
   http::Response terminate_instances(
@@ -176,7 +185,8 @@ class FakeCloud {
   TaskGroup background_;
   std::mt19937_64 random_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;  // by id
-  std::vector<std::string> launch_order_;                       // ids, oldest first
+  SecurityGroups security_groups_;
+  std::vector<std::string> launch_order_;             // ids, oldest first
   std::map<std::string, std::string> client_tokens_;  // token -> reservation fingerprint key
   std::map<std::string, std::vector<std::string>> reservations_;  // id -> instance ids
   std::map<std::string, std::string> imds_tokens_;                // issued IMDSv2 tokens

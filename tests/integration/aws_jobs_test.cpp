@@ -246,9 +246,10 @@ TEST(AwsJobs, TheWorkdirAndLocalFileMountsReachEveryEc2NodeThroughSkylet) {
 }
 
 TEST(AwsJobs, TheOperatorsSecurityGroupsAndImagesReachRunInstances) {
-  AwsWorld world({}, kSecret,
-                 {{"aws_security_groups", "sg-0skylet,sg-0extra"},
-                  {"aws_images", "us-east-1=ami-0skyletimage,us-west-2=ami-0other"}});
+  AwsWorld world(
+      {}, kSecret,
+      {{"aws_security_groups", "sg-0skylet,sg-0extra"},
+       {"aws_images", "us-east-1=ami-0a1b2c3d4e5f60718,us-west-2=ami-0c0ffee0c0ffee000"}});
   const auto yaml = world.skyd.write_file(
       "plain.yaml",
       "name: plain\nresources:\n  cloud: aws\n  region: us-east-1\n  instance_type: m6i.large\n"
@@ -259,7 +260,7 @@ TEST(AwsJobs, TheOperatorsSecurityGroupsAndImagesReachRunInstances) {
   ASSERT_TRUE(instances && instances->find("instances"));
   const auto& list = *instances->find("instances")->as_array();
   ASSERT_EQ(list.size(), 1u);
-  EXPECT_EQ(list[0].find("image_id")->as_string(), "ami-0skyletimage");
+  EXPECT_EQ(list[0].find("image_id")->as_string(), "ami-0a1b2c3d4e5f60718");
   EXPECT_EQ(list[0].find("security_groups")->dump(), R"(["sg-0skylet","sg-0extra"])");
   EXPECT_TRUE(wait_for([&] { return world.live_instances() == 0; }));
 }

@@ -30,16 +30,6 @@ long long task_field(SkydHarness& skyd, long long id, const char* key) {
   return task.find(key) && task.find(key)->as_int() ? *task.find(key)->as_int() : -1;
 }
 
-// The identity `sky daemon status` shows ("skyd" where it shows none).
-std::string installation_of(SkydHarness& skyd) {
-  const std::string status = skyd.sky({"daemon", "status"}).out;
-  const std::string label = "installation: ";
-  const auto at = status.find(label);
-  if (at == std::string::npos) return "skyd";
-  const auto from = at + label.size();
-  return status.substr(from, status.find('\n', from) - from);
-}
-
 TEST(LaunchSafety, ALostRunInstancesAnswerIsResolvedThroughItsTokenNotRetriedElsewhere) {
   AwsWorld world({}, kSecret, {{"aws_request_timeout", "400ms"}});
   // Every RunInstances in us-east-1a is carried out, but its answer comes too late.
@@ -132,16 +122,13 @@ TEST(TwoInstallations, TheStartupSweepRunsBesideTheApiNotBeforeIt) {
   const std::string mine = installation_of(world.skyd);
   // A leaked machine of this installation (made with curl's own SigV4 signer), in an account
   // whose TerminateInstances says yes and does nothing: the sweep can never finish.
-  const auto made = run_command(
-      {"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2", "--user",
-       std::string(kAccessKey) + ":" + kSecret, "-H",
-       "Content-Type: application/x-www-form-urlencoded; charset=utf-8", "--data",
-       "Action=RunInstances&Version=2016-11-15&ImageId=ami-12345678&InstanceType=m6i.large"
-       "&MinCount=1&MaxCount=1&TagSpecification.1.ResourceType=instance"
-       "&TagSpecification.1.Tag.1.Key=skyd-cluster&TagSpecification.1.Tag.1.Value=leak-999"
-       "&TagSpecification.1.Tag.2.Key=skyd-controller&TagSpecification.1.Tag.2.Value=" +
-           mine,
-       world.cloud.url() + "/"});
+  const auto made = world.signed_call(
+      "RunInstances",
+      "ImageId=ami-0a1b2c3d4e5f60718&InstanceType=m6i.large"
+      "&MinCount=1&MaxCount=1&TagSpecification.1.ResourceType=instance"
+      "&TagSpecification.1.Tag.1.Key=skyd-cluster&TagSpecification.1.Tag.1.Value=leak-999"
+      "&TagSpecification.1.Tag.2.Key=skyd-controller&TagSpecification.1.Tag.2.Value=" +
+          mine);
   ASSERT_TRUE(contains(made.out, "<instanceId>")) << made.out << made.err;
   ASSERT_TRUE(wait_for([&] { return world.live_instances() == 1; }));
   world.admin("POST", "/_admin/faults", R"({"action":"TerminateInstances","no_effect":true})");

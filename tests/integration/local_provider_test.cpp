@@ -605,3 +605,40 @@ TEST_F(LocalProviderTest, ADestinationOverTheProvidersOwnDirectoryIsRefusedClear
 
 }  // namespace
 }  // namespace skyd::testing
+
+namespace skyd::testing {
+namespace {
+
+bool refused_naming(const Result<void>& result, std::string_view field) {
+  return !result && result.error().message().find(field) != std::string::npos;
+}
+
+TEST(LocalNodeSettingsCheck, AnImageDiskTierOrLabelsAreRefusedNamingTheField) {
+  TempDir dir;
+  providers::NodeSettings image;
+  image.image_id = "ami-0a1b2c3d4e5f60718";
+  EXPECT_TRUE(
+      refused_naming(providers::check_local_settings(image, dir.path(), 1), "resources.image_id"));
+  providers::NodeSettings tier;
+  tier.disk_tier = providers::DiskTier::kHigh;
+  EXPECT_TRUE(
+      refused_naming(providers::check_local_settings(tier, dir.path(), 1), "resources.disk_tier"));
+  providers::NodeSettings labels;
+  labels.labels = {{"team", "vision"}};
+  EXPECT_TRUE(
+      refused_naming(providers::check_local_settings(labels, dir.path(), 1), "resources.labels"));
+}
+
+TEST(LocalNodeSettingsCheck, PortsAreHonouredAndADiskSizeIsAFreeSpaceCheckPerNode) {
+  TempDir dir;
+  providers::NodeSettings settings;
+  settings.ports = {{8080, 8081}};
+  settings.disk_size_gb = 1;
+  EXPECT_TRUE(providers::check_local_settings(settings, dir.path(), 1));
+  settings.disk_size_gb = 600000;  // two nodes of 600 TB: more than any test machine's disk
+  EXPECT_TRUE(refused_naming(providers::check_local_settings(settings, dir.path(), 2),
+                             "resources.disk_size: 600000 GB for each of 2 local node(s)"));
+}
+
+}  // namespace
+}  // namespace skyd::testing

@@ -55,6 +55,14 @@ struct AwsWorld {
       argv.insert(argv.end(), {"-H", "Content-Type: application/json", "-d", body});
     return run_command(argv).out;
   }
+  // An EC2 call in us-east-1 made outside skyd, signed by curl's own SigV4 signer with the fake
+  // account's keys: `form` is the form-encoded body after Version.
+  CommandResult signed_call(const std::string& action, const std::string& form) {
+    return run_command({"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2", "--user",
+                        std::string(kAccessKey) + ":" + kSecret, "-H",
+                        "Content-Type: application/x-www-form-urlencoded; charset=utf-8", "--data",
+                        "Action=" + action + "&Version=2016-11-15&" + form, cloud.url() + "/"});
+  }
   long long live_instances() {
     auto stats = parse_json(admin("GET", "/_admin/stats"));
     return stats && stats->find("live") ? stats->find("live")->as_int().value_or(-1) : -1;
@@ -74,6 +82,16 @@ struct AwsWorld {
   FakeCloudProcess cloud;
   SkydHarness skyd;
 };
+
+// The identity `sky daemon status` shows ("skyd" where it shows none).
+inline std::string installation_of(SkydHarness& skyd) {
+  const std::string status = skyd.sky({"daemon", "status"}).out;
+  const std::string label = "installation: ";
+  const auto at = status.find(label);
+  if (at == std::string::npos) return "skyd";
+  const auto from = at + label.size();
+  return status.substr(from, status.find('\n', from) - from);
+}
 
 // The one number a query on skyd's database returns (-1 when it returns nothing).
 inline double sql_number(SkydHarness& skyd, const std::string& query) {

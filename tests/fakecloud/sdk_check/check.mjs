@@ -5,6 +5,12 @@ import {
   EC2Client,
   RunInstancesCommand,
   DescribeInstancesCommand,
+  DescribeImagesCommand,
+  DescribeVolumesCommand,
+  CreateSecurityGroupCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupsCommand,
+  DeleteSecurityGroupCommand,
   TerminateInstancesCommand,
   paginateDescribeInstances,
 } from "@aws-sdk/client-ec2";
@@ -40,7 +46,7 @@ function check(name, fn) {
 
 const cluster = "sdk-check-" + Date.now();
 const runInput = {
-  ImageId: "ami-0123456789abcdef0",
+  ImageId: "ami-0f9e8d7c6b5a40312",
   InstanceType: "m5.large",
   MinCount: 2,
   MaxCount: 2,
@@ -54,6 +60,12 @@ const runInput = {
     { ResourceType: "instance", Tags: [{ Key: "skyd-cluster", Value: cluster }, { Key: "Name", Value: "a & <b>" }] },
   ],
   UserData: Buffer.from("#!/bin/bash\necho hello\n").toString("base64"),
+  BlockDeviceMappings: [
+    {
+      DeviceName: "/dev/sda1",
+      Ebs: { VolumeSize: 100, VolumeType: "gp3", Iops: 7000, Throughput: 437, DeleteOnTermination: true },
+    },
+  ],
 };
 let ids = [];
 
@@ -95,6 +107,84 @@ await check("DescribeInstances with tag filters paginates and parses tags", asyn
     }
   }
   assert.deepEqual(seen.sort(), [...ids].sort());
+});
+
+await check("DescribeImages names the image's root device; an unknown AMI is InvalidAMIID.NotFound", async () => {
+  const out = await ec2.send(new DescribeImagesCommand({ ImageIds: ["ami-0f9e8d7c6b5a40312"] }));
+  assert.equal(out.Images.length, 1);
+  assert.equal(out.Images[0].RootDeviceName, "/dev/sda1");
+  assert.equal(out.Images[0].BlockDeviceMappings[0].Ebs.VolumeSize, 16);
+  await assert.rejects(
+    ec2.send(new DescribeImagesCommand({ ImageIds: ["ami-0123456789abcdef1"] })),
+    (error) => error.name === "InvalidAMIID.NotFound" && error.$metadata.httpStatusCode === 400,
+  );
+  await assert.rejects(
+    ec2.send(new RunInstancesCommand({ ...runInput, ClientToken: undefined, ImageId: "ami-0123456789abcdef1" })),
+    (error) => error.name === "InvalidAMIID.NotFound",
+  );
+});
+
+await check("the root volume RunInstances asked for shows in DescribeInstances", async () => {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [ids[0]] }));
+  const instance = out.Reservations[0].Instances[0];
+  assert.equal(instance.RootDeviceName, "/dev/sda1");
+  assert.equal(instance.BlockDeviceMappings.length, 1);
+  assert.equal(instance.BlockDeviceMappings[0].DeviceName, "/dev/sda1");
+  assert.match(instance.BlockDeviceMappings[0].Ebs.VolumeId, /^vol-[0-9a-f]{17}$/);
+  assert.equal(instance.BlockDeviceMappings[0].Ebs.DeleteOnTermination, true);
+  const volumes = await ec2.send(
+    new DescribeVolumesCommand({ Filters: [{ Name: "attachment.instance-id", Values: [ids[0]] }] }),
+  );
+  assert.equal(volumes.Volumes.length, 1);
+  const volume = volumes.Volumes[0];
+  assert.equal(volume.VolumeId, instance.BlockDeviceMappings[0].Ebs.VolumeId);
+  assert.deepEqual([volume.Size, volume.VolumeType, volume.Iops, volume.Throughput], [100, "gp3", 7000, 437]);
+  assert.equal(volume.Attachments[0].InstanceId, ids[0]);
+  assert.equal(volume.Attachments[0].Device, "/dev/sda1");
+  assert.equal(volume.Attachments[0].DeleteOnTermination, true);
+  const recorded = await admin("GET", "/_admin/instances");
+  const mine = recorded.instances.find((i) => i.instance_id === ids[0]);
+  assert.deepEqual(
+    [mine.block_devices[0].volume_size, mine.block_devices[0].volume_type, mine.block_devices[0].iops, mine.block_devices[0].throughput],
+    [100, "gp3", 7000, 437],
+  );
+});
+
+await check("a security group is made, opened, described and deleted", async () => {
+  const name = "skyd-ports-" + cluster;
+  const made = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: name,
+      Description: "sdk check",
+      TagSpecifications: [{ ResourceType: "security-group", Tags: [{ Key: "skyd-cluster", Value: cluster }] }],
+    }),
+  );
+  assert.match(made.GroupId, /^sg-[0-9a-f]{17}$/);
+  await assert.rejects(
+    ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: "again" })),
+    (error) => error.name === "InvalidGroup.Duplicate",
+  );
+  const rule = { IpProtocol: "tcp", FromPort: 9000, ToPort: 9001, IpRanges: [{ CidrIp: "0.0.0.0/0" }] };
+  await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: made.GroupId, IpPermissions: [rule] }));
+  await assert.rejects(
+    ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: made.GroupId, IpPermissions: [rule] })),
+    (error) => error.name === "InvalidPermission.Duplicate",
+  );
+  const found = await ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "tag:skyd-cluster", Values: [cluster] }] }),
+  );
+  assert.equal(found.SecurityGroups.length, 1);
+  const group = found.SecurityGroups[0];
+  assert.equal(group.GroupName, name);
+  assert.equal(group.IpPermissions[0].FromPort, 9000);
+  assert.equal(group.IpPermissions[0].ToPort, 9001);
+  assert.equal(group.IpPermissions[0].IpRanges[0].CidrIp, "0.0.0.0/0");
+  assert.equal(group.Tags[0].Value, cluster);
+  await ec2.send(new DeleteSecurityGroupCommand({ GroupId: made.GroupId }));
+  const gone = await ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }),
+  );
+  assert.equal(gone.SecurityGroups.length, 0);
 });
 
 await check("an unknown instance id comes back as the SDK's named error", async () => {

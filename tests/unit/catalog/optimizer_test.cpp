@@ -391,3 +391,107 @@ TEST(Suggest, FindsCloseWordsOnly) {
 
 }  // namespace
 }  // namespace skyd::catalog
+
+namespace skyd::catalog {
+namespace {
+
+bool refused_naming(const Result<std::vector<Candidate>>& planned, std::string_view what) {
+  return !planned && planned.error().message().find(what) != std::string::npos;
+}
+
+PlanRequest one_option(ResourceRequest option) {
+  PlanRequest request;
+  request.options.push_back(std::move(option));
+  return request;
+}
+
+TEST(NodeFields, ADiskTierWithoutACloudIsPlacedOnlyWhereItIsHonoured) {
+  ResourceRequest option;
+  option.cpus = Quantity{2, true};
+  option.node_fields.disk_tier = true;
+  auto planned = plan(builtin(), one_option(option));
+  ASSERT_TRUE(planned) << planned.error().message();
+  for (const auto& candidate : *planned) EXPECT_EQ(candidate.cloud, "aws");
+}
+
+TEST(NodeFields, ADiskTierOnLocalIsRefusedNamingTheField) {
+  ResourceRequest option;
+  option.cloud = "local";
+  option.node_fields.disk_tier = true;
+  EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.disk_tier"));
+}
+
+TEST(NodeFields, AnImageOrLabelsOnLocalAreRefusedNamingTheField) {
+  ResourceRequest option;
+  option.cloud = "local";
+  option.node_fields.image_id = true;
+  EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.image_id"));
+  option.node_fields = {};
+  option.node_fields.labels = {{"team", "vision"}};
+  EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.labels"));
+}
+
+TEST(NodeFields, PortsAndADiskSizeOnLocalArePlaced) {
+  ResourceRequest option;
+  option.cloud = "local";
+  option.node_fields.ports = true;
+  option.node_fields.disk_size = true;
+  EXPECT_TRUE(plan(builtin(), one_option(option)));
+}
+
+TEST(NodeFields, ALabelEc2CannotCarryIsRefusedNamingTheLabel) {
+  ResourceRequest option;
+  option.cloud = "aws";
+  option.node_fields.labels = {{"skyd-job", "mine"}};
+  EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.labels.skyd-job"));
+  option.node_fields.labels = {{"team", "vision"}};
+  EXPECT_TRUE(plan(builtin(), one_option(option)));
+}
+
+TEST(NodeFields, PortsWithoutACloudArePlacedOnAwsNotGcp) {
+  ResourceRequest option;
+  option.cpus = Quantity{2, true};
+  option.node_fields.ports = true;
+  auto planned = plan(builtin(), one_option(option));
+  ASSERT_TRUE(planned) << planned.error().message();
+  for (const auto& candidate : *planned) EXPECT_EQ(candidate.cloud, "aws");
+  option.cloud = "gcp";
+  EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.ports"));
+}
+
+TEST(NodeFields, ADockerImageIsRefusedEverywhereNamingTheField) {
+  for (const char* cloud : {"aws", "gcp", "local"}) {
+    ResourceRequest option;
+    option.cloud = cloud;
+    option.node_fields.image_id = true;
+    option.node_fields.docker_image = true;
+    EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.image_id: docker"))
+        << cloud;
+  }
+}
+
+TEST(NodeFields, APerRegionImageMapKeepsCandidatesInItsRegions) {
+  ResourceRequest option;
+  option.cloud = "aws";
+  option.cpus = Quantity{2, true};
+  option.node_fields.image_id = true;
+  option.node_fields.image_regions = {"us-west-2"};
+  auto planned = plan(builtin(), one_option(option));
+  ASSERT_TRUE(planned) << planned.error().message();
+  for (const auto& candidate : *planned) EXPECT_EQ(candidate.region, "us-west-2");
+}
+
+TEST(NodeFields, ARegionTheImageMapLacksIsRefusedNamingImageId) {
+  ResourceRequest option;
+  option.cloud = "aws";
+  option.region = "us-east-1";
+  option.node_fields.image_id = true;
+  option.node_fields.image_regions = {"us-west-2"};
+  auto planned = plan(builtin(), one_option(option));
+  EXPECT_TRUE(refused_naming(planned,
+                             "resources.image_id has no image for region us-east-1 (it names "
+                             "us-west-2)"));
+}
+
+}  // namespace
+}  // namespace skyd::catalog

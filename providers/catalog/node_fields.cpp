@@ -1,0 +1,58 @@
+#include "providers/catalog/node_fields.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace skyd::catalog {
+
+std::optional<std::string> node_fields_refusal(std::string_view cloud, const NodeFields& fields) {
+  if (fields.docker_image) {
+    // Checked on this machine: `docker` is installed without a daemon, podman not at all; no
+    // node skyd starts (local process, EC2 image) carries a runtime.
+    return "resources.image_id: docker:IMAGE asks to run the task in a container, and no node "
+           "skyd launches has a container runtime";
+  }
+  if (cloud == "aws") {
+    return ec2_label_refusal(fields.labels);
+  }
+  if (cloud == "local") {
+    if (fields.image_id) return "resources.image_id: local machines boot no image";
+    if (fields.disk_tier) return "resources.disk_tier: a local machine's disk speed is this host's";
+    if (!fields.labels.empty()) return "resources.labels: local machines carry no labels";
+    return std::nullopt;  // disk_size is a free-space check, ports are the host's
+  }
+  // Clouds without a provider in skyd that carries these settings.
+  for (const auto& [set, name] : {std::pair{fields.image_id, "image_id"},
+                                  {fields.disk_size, "disk_size"},
+                                  {fields.disk_tier, "disk_tier"},
+                                  {fields.ports, "ports"},
+                                  {!fields.labels.empty(), "labels"}}) {
+    if (set)
+      return "resources." + std::string(name) + ": skyd cannot set it on " + std::string(cloud);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ec2_label_refusal(const std::map<std::string, std::string>& labels) {
+  constexpr std::size_t kMaxLabels = 50 - 7;  // EC2's 50 tags per resource, less skyd's own
+  if (labels.size() > kMaxLabels) {
+    return "resources.labels: " + std::to_string(labels.size()) +
+           " labels; an EC2 instance takes at most " + std::to_string(kMaxLabels) +
+           " besides skyd's own tags";
+  }
+  for (const auto& [key, value] : labels) {
+    const std::string where = "resources.labels." + key + ": ";
+    if (key == "Name" || key.starts_with("skyd-"))
+      return where +
+             "skyd tags every instance with this key itself (`Name` and `skyd-*` are reserved)";
+    std::string head = key.substr(0, 4);
+    std::transform(head.begin(), head.end(), head.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (head == "aws:") return where + "EC2 reserves tag keys that begin `aws:`";
+    if (key.empty() || key.size() > 128) return where + "an EC2 tag key has 1 to 128 characters";
+    if (value.size() > 256) return where + "an EC2 tag value has at most 256 characters";
+  }
+  return std::nullopt;
+}
+
+}  // namespace skyd::catalog
