@@ -97,6 +97,13 @@ catalog::ResourceRequest to_resource_request(const Resources& resources) {
   return request;
 }
 
+int priority(const Pipeline& pipeline) {
+  for (const auto& task : pipeline.tasks) {
+    if (const auto& given = task.resources.candidates.front().priority) return *given;
+  }
+  return 0;
+}
+
 catalog::PlanRequest to_plan_request(const Task& task) {
   catalog::PlanRequest request;
   for (const auto& candidate : task.resources.candidates) {

@@ -65,14 +65,164 @@ TEST(Parser, UnknownKeySuggestsClosest) {
 }
 
 TEST(Parser, UnsupportedSkyPilotFieldsAreRefusedByName) {
-  for (const char* field : {"service", "pool", "volumes"}) {
+  for (const char* field : {"pool", "volumes"}) {
     auto error = parse_error(std::string(field) + ":\n  x: 1\nrun: echo\n");
     EXPECT_EQ(error.code, SpecErrc::kUnsupported) << field;
     EXPECT_CONTAINS(error.detail, std::string("`") + field + "` is a SkyPilot field");
   }
-  auto error = parse_error("resources:\n  autostop: 10\n");
+  auto error = parse_error("resources:\n  priority_class: high\n");
   EXPECT_EQ(error.code, SpecErrc::kUnsupported);
-  EXPECT_CONTAINS(error.detail, "resources.autostop");
+  EXPECT_CONTAINS(error.detail, "resources.priority_class");
+}
+
+TEST(Parser, ServiceIsIgnoredForAJobWithAWarningAtItsLine) {
+  auto pipeline = parse_ok("run: serve\nservice:\n  readiness_probe: /health\n  replicas: 2\n");
+  ASSERT_EQ(pipeline.warnings.size(), 1u);
+  EXPECT_CONTAINS(pipeline.warnings[0], "task.yaml:2:1: service: ignored");
+  EXPECT_EQ(pipeline.tasks[0].run, "serve");
+  EXPECT_CONTAINS(parse_error("service: 3\n").detail, "service: expected a service mapping");
+}
+
+TEST(Parser, AutostopIsCheckedThenIgnoredWithAWarning) {
+  for (const char* form : {"10", "\"30m\"", "false", "{idle_minutes: 5, down: true}"}) {
+    auto pipeline = parse_ok(std::string("resources:\n  autostop: ") + form + "\n");
+    ASSERT_EQ(pipeline.warnings.size(), 1u) << form;
+    EXPECT_CONTAINS(pipeline.warnings[0], "resources.autostop: ignored: a managed job's machines");
+  }
+  EXPECT_CONTAINS(parse_error("resources:\n  autostop: soon\n").detail,
+                  "resources.autostop: expected true/false, idle minutes");
+  EXPECT_CONTAINS(parse_error("resources:\n  autostop: {idle: 5}\n").detail,
+                  "unknown field `idle`");
+}
+
+TEST(Parser, AcceleratorSetSkipsNamesNoCloudOffersAndSaysWhich) {
+  auto pipeline = parse_ok("resources:\n  accelerators: {L4:1, A10G:1, A10:1, A100:1, Foo:1}\n");
+  const auto& set = pipeline.tasks[0].resources;
+  ASSERT_EQ(set.candidates.size(), 3u);
+  for (const auto& candidate : set.candidates) EXPECT_NE(candidate.accelerator->name, "A10");
+  ASSERT_EQ(pipeline.warnings.size(), 1u);
+  EXPECT_CONTAINS(pipeline.warnings[0], "skipped `A10`, `Foo`: no enabled cloud");
+}
+
+TEST(Parser, AcceleratorSetWithNoOfferedNameIsRefused) {
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: {A10:1, Foo:1}\n").detail,
+                  "offers any of the accelerators `A10`, `Foo`");
+  // One name alone is checked as written, with a suggestion.
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: A10:1\n").detail,
+                  "unknown accelerator `A10`");
+}
+
+TEST(Parser, AnyOfOptionsOnCloudsSkydLacksAreSkippedWithAWarning) {
+  auto pipeline = parse_ok(
+      "resources:\n  any_of:\n    - infra: lambda\n      accelerators: A100:1\n"
+      "    - infra: kubernetes/ctx\n    - infra: aws\n      accelerators: A100:8\n");
+  const auto& set = pipeline.tasks[0].resources;
+  ASSERT_EQ(set.candidates.size(), 1u);
+  EXPECT_EQ(set.candidates[0].cloud, "aws");
+  ASSERT_EQ(pipeline.warnings.size(), 1u);
+  EXPECT_CONTAINS(pipeline.warnings[0],
+                  "resources.any_of: skipped the options on clouds skyd does not support: "
+                  "resources.any_of[0] (lambda), resources.any_of[1] (kubernetes)");
+}
+
+TEST(Parser, OptionsAllOnCloudsSkydLacksAreRefusedByName) {
+  auto error = parse_error("resources:\n  ordered:\n    - infra: lambda\n    - cloud: azure\n");
+  EXPECT_EQ(error.code, SpecErrc::kUnsupported);
+  EXPECT_CONTAINS(error.detail,
+                  "task.yaml:3:14: resources.ordered[0].infra: cloud `lambda` is not");
+  EXPECT_CONTAINS(parse_error("resources:\n  cloud: kubernetes\n").detail,
+                  "resources.cloud: cloud `kubernetes` is not supported by skyd");
+  // A base cloud skyd lacks is replaced by an option's own location.
+  EXPECT_EQ(task_ok("resources:\n  cloud: azure\n  any_of:\n    - cloud: gcp\n")
+                .resources.candidates[0]
+                .cloud,
+            "gcp");
+  Task task = task_ok("run: x\n");
+  TaskOverrides overrides;
+  overrides.resources = {{"cloud", "kubernetes", "--cloud"}};
+  auto applied = apply_overrides(task, overrides);
+  ASSERT_FALSE(applied);
+  EXPECT_CONTAINS(applied.error().detail, "--cloud: cloud `kubernetes` is not supported by skyd");
+}
+
+TEST(Parser, TpusAreRefusedByName) {
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: tpu-v2-8\n").detail,
+                  "TPUs (`tpu-v2-8`) are not supported by skyd");
+}
+
+TEST(Parser, FileMountStoreModeAndPersistentAreSubstituted) {
+  ParseOptions options;
+  options.env_overrides = {{"MODE", "copy"}, {"KEEP", "false"}};
+  Task task = task_ok(
+      "envs:\n  STORE: gcs\n  BUCKET: my-bucket\nfile_mounts:\n  /data:\n    name: $BUCKET\n"
+      "    store: ${STORE}\n    mode: $MODE\n    persistent: $KEEP\n",
+      options);
+  ASSERT_EQ(task.file_mounts.size(), 1u);
+  EXPECT_EQ(task.file_mounts[0].bucket_name, "my-bucket");
+  EXPECT_EQ(task.file_mounts[0].store, StoreType::kGcs);
+  EXPECT_EQ(task.file_mounts[0].mode, MountMode::kCopy);
+  EXPECT_FALSE(task.file_mounts[0].persistent);
+}
+
+TEST(Parser, InputsAndOutputsAreCarriedInTheTaskJson) {
+  Task task = task_ok("inputs:\n  s3://bucket/data: 100\noutputs: {gs://out: 0.5}\nrun: x\n");
+  EXPECT_EQ(task.inputs, (DataHint{"s3://bucket/data", 100}));
+  EXPECT_EQ(task.outputs, (DataHint{"gs://out", 0.5}));
+  Pipeline pipeline;
+  pipeline.tasks.push_back(task);
+  auto back = pipeline_from_json(to_json(pipeline, SecretMode::kInclude).dump(), "");
+  ASSERT_TRUE(back) << back.error().detail;
+  EXPECT_EQ(back->tasks[0].inputs, task.inputs);
+  EXPECT_EQ(back->tasks[0].outputs, task.outputs);
+  EXPECT_CONTAINS(parse_error("inputs: {s3://a: 1, s3://b: 2}\n").detail,
+                  "inputs: expected one location and its estimated size in GB");
+  EXPECT_CONTAINS(parse_error("outputs: {s3://a: lots}\n").detail, "outputs: expected one");
+}
+
+TEST(Parser, PriorityIsReadCheckedAndCarried) {
+  auto pipeline = parse_ok(
+      "resources:\n  priority: 900\n  any_of:\n    - cloud: aws\n"
+      "    - cloud: gcp\n");
+  EXPECT_EQ(pipeline.tasks[0].resources.candidates[1].priority, 900);
+  EXPECT_EQ(priority(pipeline), 900);
+  EXPECT_EQ(priority(parse_ok("run: x\n")), 0);
+  auto back = pipeline_from_json(to_json(pipeline, SecretMode::kInclude).dump(), "");
+  ASSERT_TRUE(back) << back.error().detail;
+  EXPECT_EQ(priority(*back), 900);
+  EXPECT_CONTAINS(parse_error("resources:\n  priority: 1001\n").detail,
+                  "resources.priority: expected an integer from -1000 to 1000");
+  EXPECT_CONTAINS(
+      parse_error("resources:\n  any_of:\n    - priority: 1\n    - priority: 2\n").detail,
+      "every resource option of a task must have the same priority");
+}
+
+TEST(Parser, PipelineTasksMustAgreeOnPriority) {
+  auto pipeline = parse_ok("name: p\n---\nrun: a\n---\nresources:\n  priority: -5\n");
+  EXPECT_EQ(priority(pipeline), -5);
+  EXPECT_CONTAINS(parse_error("name: p\n---\nresources:\n  priority: 1\n---\nresources:\n"
+                              "  priority: 2\n")
+                      .detail,
+                  "the tasks of a pipeline give different priorities (1 and 2)");
+}
+
+TEST(Parser, SpotRecoveryIsReadAsJobRecoveryWithAWarning) {
+  auto pipeline = parse_ok("resources:\n  spot_recovery: FAILOVER\n");
+  EXPECT_EQ(pipeline.tasks[0].resources.candidates[0].job_recovery->strategy,
+            RecoveryStrategy::kFailover);
+  ASSERT_EQ(pipeline.warnings.size(), 1u);
+  EXPECT_CONTAINS(pipeline.warnings[0], "`spot_recovery` is deprecated");
+  EXPECT_CONTAINS(
+      parse_error("resources:\n  spot_recovery: FAILOVER\n  job_recovery: FAILOVER\n").detail,
+      "give only one");
+}
+
+TEST(Parser, JobGroupHeaderIsRefusedByName) {
+  auto error =
+      parse_error("name: g\nexecution: parallel\nprimary_tasks: [a]\n---\nname: a\nrun: x\n");
+  EXPECT_EQ(error.code, SpecErrc::kUnsupported);
+  EXPECT_CONTAINS(error.detail, "parallel job groups are not supported");
+  EXPECT_CONTAINS(parse_error("name: g\nprimary_tasks: [a]\n---\nname: a\nrun: x\n").detail,
+                  "`primary_tasks` belongs to SkyPilot's job groups");
 }
 
 TEST(Parser, SyntaxErrorHasLineAndColumn) {
