@@ -706,6 +706,9 @@ std::optional<DataHint> Parser::parse_data_hint(const YAML::Node& node,
   std::optional<double> size;
   if (entry.second.IsScalar()) size = to_double(entry.second.Scalar());
   if (location.empty() || !size || *size < 0) fail(SpecErrc::kInvalid, node, path, expected);
+  warn(node, path,
+       "kept with the task, not used: skyd's optimizer does not price data transfer, so the size "
+       "does not change where the task is placed");
   return DataHint{location, *size};
 }
 

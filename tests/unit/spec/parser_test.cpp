@@ -165,7 +165,10 @@ TEST(Parser, FileMountStoreModeAndPersistentAreSubstituted) {
 }
 
 TEST(Parser, InputsAndOutputsAreCarriedInTheTaskJson) {
-  Task task = task_ok("inputs:\n  s3://bucket/data: 100\noutputs: {gs://out: 0.5}\nrun: x\n");
+  auto parsed = parse_ok("inputs:\n  s3://bucket/data: 100\noutputs: {gs://out: 0.5}\nrun: x\n");
+  ASSERT_EQ(parsed.warnings.size(), 2u);
+  EXPECT_CONTAINS(parsed.warnings[0], "task.yaml:2:3: inputs: kept with the task, not used");
+  const Task task = parsed.tasks[0];
   EXPECT_EQ(task.inputs, (DataHint{"s3://bucket/data", 100}));
   EXPECT_EQ(task.outputs, (DataHint{"gs://out", 0.5}));
   Pipeline pipeline;
