@@ -25,6 +25,16 @@ Error parse_error(std::string_view yaml, const ParseOptions& options = {}) {
   return parsed ? Error{} : parsed.error();
 }
 
+// The error of one resource override on a minimal task ("" when it is accepted).
+std::string override_error(const ResourceOverride& resource) {
+  Task task = task_ok("run: x\n");
+  TaskOverrides overrides;
+  overrides.resources = {resource};
+  auto applied = apply_overrides(task, overrides);
+  EXPECT_FALSE(applied);
+  return applied ? "" : applied.error().detail;
+}
+
 #define EXPECT_CONTAINS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
 
 TEST(Parser, MinimalTaskHasDefaults) {
@@ -137,12 +147,8 @@ TEST(Parser, OptionsAllOnCloudsSkydLacksAreRefusedByName) {
                 .resources.candidates[0]
                 .cloud,
             "gcp");
-  Task task = task_ok("run: x\n");
-  TaskOverrides overrides;
-  overrides.resources = {{"cloud", "kubernetes", "--cloud"}};
-  auto applied = apply_overrides(task, overrides);
-  ASSERT_FALSE(applied);
-  EXPECT_CONTAINS(applied.error().detail, "--cloud: cloud `kubernetes` is not supported by skyd");
+  EXPECT_CONTAINS(override_error({"cloud", "kubernetes", "--cloud"}),
+                  "--cloud: cloud `kubernetes` is not supported by skyd");
 }
 
 TEST(Parser, TpusAreRefusedByName) {
@@ -809,12 +815,10 @@ TEST(Overrides, InfraReplacesLocation) {
 }
 
 TEST(Overrides, BadValueNamesTheFlag) {
+  EXPECT_CONTAINS(override_error({"cpus", "many", "--cpus"}), "--cpus: expected a vCPU count");
   Task task = task_ok("run: x\n");
   TaskOverrides overrides;
-  overrides.resources = {{"cpus", "many", "--cpus"}};
-  auto applied = apply_overrides(task, overrides);
-  ASSERT_FALSE(applied);
-  EXPECT_CONTAINS(applied.error().detail, "--cpus: expected a vCPU count");
+  Result<void> applied;
   overrides.resources = {{"accelerators", "H1000", "--gpus"}};
   applied = apply_overrides(task, overrides);
   ASSERT_FALSE(applied);
