@@ -115,8 +115,12 @@ const std::vector<std::string> kAutostopKeys = {"idle_minutes", "down", "wait_fo
 // SkyPilot's job priorities (sky/skylet/constants.py).
 constexpr int kMinPriority = -1000;
 constexpr int kMaxPriority = 1000;
-const std::vector<std::string> kStorageKeys = {"name", "source", "store", "mode", "persistent"};
-const std::vector<std::string> kUnsupportedStorageKeys = {"type", "config", "_force_delete",
+const std::vector<std::string> kStorageKeys = {"name", "source",     "store",
+                                               "mode", "persistent", "type"};
+// SkyPilot's MOUNT_CACHED workload types (sky/data/storage.py, FileMountType): rclone tunings.
+const std::vector<std::string> kMountWorkloadTypes = {"MODEL_CHECKPOINT_RO", "MODEL_CHECKPOINT_RW",
+                                                      "DATASET_RO", "DATASET_RW"};
+const std::vector<std::string> kUnsupportedStorageKeys = {"config", "_force_delete",
                                                           "_is_sky_managed", "_bucket_sub_path"};
 const std::vector<std::string> kRecoveryKeys = {
     "strategy", "max_restarts_on_errors", "recover_on_exit_codes", "deadline",
@@ -848,6 +852,17 @@ FileMount Parser::parse_storage(const YAML::Node& node, const std::string& path,
       fail(SpecErrc::kInvalid, mode, child_path(path, "mode"),
            "expected MOUNT, COPY or MOUNT_CACHED");
     }
+  }
+  if (const YAML::Node type = node["type"]; type && !type.IsNull()) {
+    std::string text = string_value(type, child_path(path, "type"));
+    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!contains(kMountWorkloadTypes, text)) {
+      fail(SpecErrc::kInvalid, type, child_path(path, "type"),
+           "expected MODEL_CHECKPOINT_RO, MODEL_CHECKPOINT_RW, DATASET_RO or DATASET_RW");
+    }
+    warn(type, child_path(path, "type"),
+         "ignored: a workload type tunes SkyPilot's rclone cache; skyd's mounts keep their own "
+         "settings (and a _RO type does not make the mount read-only)");
   }
   if (const YAML::Node persistent = node["persistent"]; persistent && !persistent.IsNull()) {
     const std::string persistent_path = child_path(path, "persistent");

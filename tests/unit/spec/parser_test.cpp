@@ -170,6 +170,16 @@ TEST(Parser, FileMountStoreModeAndPersistentAreSubstituted) {
   EXPECT_FALSE(task.file_mounts[0].persistent);
 }
 
+TEST(Parser, StorageWorkloadTypeIsCheckedThenIgnoredWithAWarning) {
+  auto pipeline = parse_ok(
+      "file_mounts:\n  /w:\n    source: s3://weights\n    mode: MOUNT_CACHED\n"
+      "    type: model_checkpoint_ro\n");
+  ASSERT_EQ(pipeline.warnings.size(), 1u);
+  EXPECT_CONTAINS(pipeline.warnings[0], "task.yaml:5:11: file_mounts./w.type: ignored");
+  EXPECT_CONTAINS(parse_error("file_mounts:\n  /w:\n    source: s3://www\n    type: FAST\n").detail,
+                  "file_mounts./w.type: expected MODEL_CHECKPOINT_RO");
+}
+
 TEST(Parser, InputsAndOutputsAreCarriedInTheTaskJson) {
   auto parsed = parse_ok("inputs:\n  s3://bucket/data: 100\noutputs: {gs://out: 0.5}\nrun: x\n");
   ASSERT_EQ(parsed.warnings.size(), 2u);
