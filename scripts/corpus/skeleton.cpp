@@ -86,6 +86,27 @@ void emit(YAML::Emitter& out, const YAML::Node& node) {
   }
 }
 
+// Why a node is a documentation fragment rather than a file (keys repeated to show alternatives,
+// `...` for elided parts), or "".
+std::string fragment_mark(const YAML::Node& node) {
+  if (node.IsScalar() && node.Scalar() == "...") return "`...` stands for elided text";
+  if (node.IsSequence()) {
+    for (const auto& item : node) {
+      if (std::string mark = fragment_mark(item); !mark.empty()) return mark;
+    }
+  }
+  if (node.IsMap()) {
+    std::set<std::string> keys;
+    for (const auto& entry : node) {
+      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+      if (!keys.insert(key).second) return "key `" + key + "` is repeated";
+      if (std::string mark = fragment_mark(entry.first); !mark.empty()) return mark;
+      if (std::string mark = fragment_mark(entry.second); !mark.empty()) return mark;
+    }
+  }
+  return "";
+}
+
 // Why a document is not a task, or "" when it is one (a pipeline header counts).
 std::string not_a_task(const YAML::Node& doc) {
   if (!doc.IsMap()) return "a document is not a mapping";
@@ -101,7 +122,7 @@ std::string not_a_task(const YAML::Node& doc) {
     }
   }
   if (!marked && !header) return "no task field such as run, setup or resources";
-  return "";
+  return fragment_mark(doc);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Raise it when a change lets more files plan; the test fails when the figure drops below it.
-constexpr double kAcceptanceFloor = 0.64;
+constexpr double kAcceptanceFloor = 0.67;
 
 // Why refusals.txt expects a file to be refused (its sections).
 enum class Reason {
@@ -105,7 +105,7 @@ TEST(SkyPilotCorpus, EveryFilePlansOrIsRefusedForAListedReason) {
     }
   }
   std::sort(files.begin(), files.end());
-  ASSERT_GT(files.size(), 200u) << "the corpus is missing";
+  ASSERT_GT(files.size(), 500u) << "the corpus is missing";
 
   std::size_t accepted = 0;
   std::map<Reason, std::size_t> refused;
