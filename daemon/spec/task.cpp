@@ -97,11 +97,11 @@ catalog::ResourceRequest to_resource_request(const Resources& resources) {
   return request;
 }
 
-int priority(const Pipeline& pipeline) {
+std::optional<int> priority(const Pipeline& pipeline) {
   for (const auto& task : pipeline.tasks) {
-    if (const auto& given = task.resources.candidates.front().priority) return *given;
+    if (const auto& given = task.resources.candidates.front().priority) return given;
   }
-  return 0;
+  return std::nullopt;
 }
 
 catalog::PlanRequest to_plan_request(const Task& task) {

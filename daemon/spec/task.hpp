@@ -166,8 +166,8 @@ struct Pipeline {
   }
 };
 
-// The job's priority: the one its tasks give (they agree; the parser checks), else 0.
-int priority(const Pipeline& pipeline);
+// The job's priority: the one its tasks give (they agree; the parser checks), if any.
+std::optional<int> priority(const Pipeline& pipeline);
 
 // The optimizer's view of a task's resources (num_nodes included).
 catalog::PlanRequest to_plan_request(const Task& task);

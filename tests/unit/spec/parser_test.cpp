@@ -204,7 +204,7 @@ TEST(Parser, PriorityIsReadCheckedAndCarried) {
       "    - cloud: gcp\n");
   EXPECT_EQ(pipeline.tasks[0].resources.candidates[1].priority, 900);
   EXPECT_EQ(priority(pipeline), 900);
-  EXPECT_EQ(priority(parse_ok("run: x\n")), 0);
+  EXPECT_EQ(priority(parse_ok("run: x\n")), std::nullopt);
   auto back = pipeline_from_json(to_json(pipeline, SecretMode::kInclude).dump(), "");
   ASSERT_TRUE(back) << back.error().detail;
   EXPECT_EQ(priority(*back), 900);
