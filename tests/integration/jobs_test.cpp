@@ -325,6 +325,21 @@ TEST(Jobs, JobsOverTheRunningLimitWaitInPendingWithTheReasonShown) {
   EXPECT_TRUE(contains(logs.out, "second ran"));
 }
 
+// A task written for SkyPilot Serve runs as a managed job, as with SkyPilot's `sky jobs launch`;
+// sky says at the line that `service` is ignored.
+TEST(Jobs, ATaskWithAServiceSectionRunsAsAJobWithAWarning) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file(
+      "serve.yaml",
+      local_task("serve", "echo served", "service:\n  readiness_probe: /health\n  replicas: 2\n"));
+  auto launched = skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.err;
+  EXPECT_TRUE(contains(launched.err, "Warning: " + yaml + ":4:1: service: ignored"))
+      << launched.err;
+  EXPECT_EQ(skyd.job_status(1), "SUCCEEDED");
+  EXPECT_TRUE(contains(skyd.sky({"jobs", "logs", "1"}).out, "served"));
+}
+
 // resources.priority in the YAML orders the jobs that wait for a slot: higher first, then the
 // order of submission.
 TEST(Jobs, AHigherPriorityJobTakesAFreedSlotBeforeAnEarlierLowerPriorityOne) {
