@@ -686,6 +686,13 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
   if (const YAML::Node node = doc["config"]; node && !node.IsNull()) {
     require_map(node, child_path(path, "config"), "a mapping of config overrides");
     task.config = to_config_json(node, child_path(path, "config"), 0);
+    std::string keys;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      keys += (keys.empty() ? "`" : ", `") + it->first.Scalar() + "`";
+    }
+    warn(key_of(doc, "config"), child_path(path, "config"),
+         "kept with the task, not applied: skyd takes no per-task config overrides (" + keys +
+             " here); its own config is the daemon's");
   }
   if (const YAML::Node node = doc["service"]) {
     // As SkyPilot's `sky jobs launch`: a task written for SkyPilot Serve runs as a job.

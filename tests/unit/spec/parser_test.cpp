@@ -67,6 +67,14 @@ config:
   EXPECT_EQ(task.config->dump(), R"({"docker":{"run_options":["--shm-size=1g"]},"retries":3})");
 }
 
+TEST(Parser, ConfigOverridesAreKeptWithAWarningThatTheyAreNotApplied) {
+  auto pipeline = parse_ok("run: x\nconfig:\n  kubernetes:\n    pod_config: {}\n  docker: {}\n");
+  ASSERT_EQ(pipeline.warnings.size(), 1u);
+  EXPECT_CONTAINS(pipeline.warnings[0],
+                  "task.yaml:2:1: config: kept with the task, not applied: skyd takes no per-task "
+                  "config overrides (`kubernetes`, `docker` here)");
+}
+
 TEST(Parser, UnknownKeySuggestsClosest) {
   auto error = parse_error("num_node: 2\n");
   EXPECT_EQ(error.code, SpecErrc::kUnknownField);
