@@ -681,7 +681,12 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
     }
     if (key == "setup") task.setup = std::move(text);
     if (key == "run") task.run = std::move(text);
-    if (key == "event_callback") task.event_callback = std::move(text);
+    if (key == "event_callback") {
+      task.event_callback = std::move(text);
+      warn(key_of(doc, "event_callback"), child_path(path, "event_callback"),
+           "kept with the task, not run: skyd runs no user script on the controller (SkyPilot runs "
+           "it there at each status change); watch `sky jobs queue` or the job_transitions view");
+    }
   }
   if (const YAML::Node node = doc["config"]; node && !node.IsNull()) {
     require_map(node, child_path(path, "config"), "a mapping of config overrides");

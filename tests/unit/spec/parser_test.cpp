@@ -67,6 +67,14 @@ config:
   EXPECT_EQ(task.config->dump(), R"({"docker":{"run_options":["--shm-size=1g"]},"retries":3})");
 }
 
+TEST(Parser, AnEventCallbackIsKeptWithAWarningThatItIsNotRun) {
+  auto pipeline = parse_ok("run: x\nevent_callback: notify.sh\n");
+  EXPECT_EQ(pipeline.tasks[0].event_callback, "notify.sh");
+  ASSERT_EQ(pipeline.warnings.size(), 1u);
+  EXPECT_CONTAINS(pipeline.warnings[0],
+                  "task.yaml:2:1: event_callback: kept with the task, not run");
+}
+
 TEST(Parser, ConfigOverridesAreKeptWithAWarningThatTheyAreNotApplied) {
   auto pipeline = parse_ok("run: x\nconfig:\n  kubernetes:\n    pod_config: {}\n  docker: {}\n");
   ASSERT_EQ(pipeline.warnings.size(), 1u);
