@@ -35,6 +35,12 @@ std::string override_error(const ResourceOverride& resource) {
   return applied ? "" : applied.error().detail;
 }
 
+// The one warning of a parsed pipeline ("", and a test failure, unless there is exactly one).
+std::string only_warning(const Pipeline& pipeline) {
+  EXPECT_EQ(pipeline.warnings.size(), 1u);
+  return pipeline.warnings.size() == 1 ? pipeline.warnings[0] : "";
+}
+
 #define EXPECT_CONTAINS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
 
 TEST(Parser, MinimalTaskHasDefaults) {
@@ -70,15 +76,13 @@ config:
 TEST(Parser, AnEventCallbackIsKeptWithAWarningThatItIsNotRun) {
   auto pipeline = parse_ok("run: x\nevent_callback: notify.sh\n");
   EXPECT_EQ(pipeline.tasks[0].event_callback, "notify.sh");
-  ASSERT_EQ(pipeline.warnings.size(), 1u);
-  EXPECT_CONTAINS(pipeline.warnings[0],
+  EXPECT_CONTAINS(only_warning(pipeline),
                   "task.yaml:2:1: event_callback: kept with the task, not run");
 }
 
 TEST(Parser, ConfigOverridesAreKeptWithAWarningThatTheyAreNotApplied) {
   auto pipeline = parse_ok("run: x\nconfig:\n  kubernetes:\n    pod_config: {}\n  docker: {}\n");
-  ASSERT_EQ(pipeline.warnings.size(), 1u);
-  EXPECT_CONTAINS(pipeline.warnings[0],
+  EXPECT_CONTAINS(only_warning(pipeline),
                   "task.yaml:2:1: config: kept with the task, not applied: skyd takes no per-task "
                   "config overrides (`kubernetes`, `docker` here)");
 }
@@ -103,8 +107,7 @@ TEST(Parser, UnsupportedSkyPilotFieldsAreRefusedByName) {
 
 TEST(Parser, ServiceIsIgnoredForAJobWithAWarningAtItsLine) {
   auto pipeline = parse_ok("run: serve\nservice:\n  readiness_probe: /health\n  replicas: 2\n");
-  ASSERT_EQ(pipeline.warnings.size(), 1u);
-  EXPECT_CONTAINS(pipeline.warnings[0], "task.yaml:2:1: service: ignored");
+  EXPECT_CONTAINS(only_warning(pipeline), "task.yaml:2:1: service: ignored");
   EXPECT_EQ(pipeline.tasks[0].run, "serve");
   EXPECT_CONTAINS(parse_error("service: 3\n").detail, "service: expected a service mapping");
 }
@@ -112,8 +115,8 @@ TEST(Parser, ServiceIsIgnoredForAJobWithAWarningAtItsLine) {
 TEST(Parser, AutostopIsCheckedThenIgnoredWithAWarning) {
   for (const char* form : {"10", "\"30m\"", "false", "{idle_minutes: 5, down: true}"}) {
     auto pipeline = parse_ok(std::string("resources:\n  autostop: ") + form + "\n");
-    ASSERT_EQ(pipeline.warnings.size(), 1u) << form;
-    EXPECT_CONTAINS(pipeline.warnings[0], "resources.autostop: ignored: a managed job's machines");
+    EXPECT_CONTAINS(only_warning(pipeline),
+                    "resources.autostop: ignored: a managed job's machines");
   }
   EXPECT_CONTAINS(parse_error("resources:\n  autostop: soon\n").detail,
                   "resources.autostop: expected true/false, idle minutes");
@@ -126,8 +129,7 @@ TEST(Parser, AcceleratorSetSkipsNamesNoCloudOffersAndSaysWhich) {
   const auto& set = pipeline.tasks[0].resources;
   ASSERT_EQ(set.candidates.size(), 3u);
   for (const auto& candidate : set.candidates) EXPECT_NE(candidate.accelerator->name, "A10");
-  ASSERT_EQ(pipeline.warnings.size(), 1u);
-  EXPECT_CONTAINS(pipeline.warnings[0], "skipped `A10`, `Foo`: no enabled cloud");
+  EXPECT_CONTAINS(only_warning(pipeline), "skipped `A10`, `Foo`: no enabled cloud");
 }
 
 TEST(Parser, AcceleratorSetWithNoOfferedNameIsRefused) {
@@ -145,8 +147,7 @@ TEST(Parser, AnyOfOptionsOnCloudsSkydLacksAreSkippedWithAWarning) {
   const auto& set = pipeline.tasks[0].resources;
   ASSERT_EQ(set.candidates.size(), 1u);
   EXPECT_EQ(set.candidates[0].cloud, "aws");
-  ASSERT_EQ(pipeline.warnings.size(), 1u);
-  EXPECT_CONTAINS(pipeline.warnings[0],
+  EXPECT_CONTAINS(only_warning(pipeline),
                   "resources.any_of: skipped the options on clouds skyd does not support: "
                   "resources.any_of[0] (lambda), resources.any_of[1] (kubernetes)");
 }
@@ -190,8 +191,7 @@ TEST(Parser, StorageWorkloadTypeIsCheckedThenIgnoredWithAWarning) {
   auto pipeline = parse_ok(
       "file_mounts:\n  /w:\n    source: s3://weights\n    mode: MOUNT_CACHED\n"
       "    type: model_checkpoint_ro\n");
-  ASSERT_EQ(pipeline.warnings.size(), 1u);
-  EXPECT_CONTAINS(pipeline.warnings[0], "task.yaml:5:11: file_mounts./w.type: ignored");
+  EXPECT_CONTAINS(only_warning(pipeline), "task.yaml:5:11: file_mounts./w.type: ignored");
   EXPECT_CONTAINS(parse_error("file_mounts:\n  /w:\n    source: s3://www\n    type: FAST\n").detail,
                   "file_mounts./w.type: expected MODEL_CHECKPOINT_RO");
 }
@@ -244,8 +244,7 @@ TEST(Parser, SpotRecoveryIsReadAsJobRecoveryWithAWarning) {
   auto pipeline = parse_ok("resources:\n  spot_recovery: FAILOVER\n");
   EXPECT_EQ(pipeline.tasks[0].resources.candidates[0].job_recovery->strategy,
             RecoveryStrategy::kFailover);
-  ASSERT_EQ(pipeline.warnings.size(), 1u);
-  EXPECT_CONTAINS(pipeline.warnings[0], "`spot_recovery` is deprecated");
+  EXPECT_CONTAINS(only_warning(pipeline), "`spot_recovery` is deprecated");
   EXPECT_CONTAINS(
       parse_error("resources:\n  spot_recovery: FAILOVER\n  job_recovery: FAILOVER\n").detail,
       "give only one");
