@@ -110,6 +110,20 @@ const std::vector<std::string> kResourceKeys = {
 const std::vector<std::string> kUnsupportedResourceKeys = {
     "accelerator_args", "network_tier", "ephemeral_storage", "local_disk", "max_hourly_cost",
     "priority_class",   "volumes"};
+// Why skyd lacks a SkyPilot field, where the field's name does not say it.
+const std::map<std::string, std::string> kUnsupportedWhy = {
+    {"pool", "skyd has no worker pools"},
+    {"volumes", "skyd has no volumes"},
+    {"volume_mounts", "skyd has no volumes"},
+    {"accelerator_args", "TPU arguments; skyd has no TPUs"},
+    {"ephemeral_storage", "SkyPilot offers it on Kubernetes only"},
+    {"priority_class", "a Kubernetes PriorityClass; use `priority`"},
+    {"local_disk", "skyd does not choose instances by local disk"},
+    {"max_hourly_cost", "skyd's optimizer does not cap prices"},
+    {"managed_secrets", "a SkyPilot API-server secret store"},
+    {"api_server_access", "a SkyPilot API-server feature"},
+    {"job_group", "skyd does not run job groups"},
+};
 const std::vector<std::string> kAutostopKeys = {"idle_minutes", "down", "wait_for", "hook",
                                                 "hook_timeout"};
 // SkyPilot's job priorities (sky/skylet/constants.py).
@@ -322,8 +336,10 @@ class Parser {
       const std::string key = it->first.Scalar();
       if (contains(known, key)) continue;
       if (contains(unsupported, key)) {
+        const auto why = kUnsupportedWhy.find(key);
         fail(SpecErrc::kUnsupported, it->first, child_path(path, key),
-             "`" + key + "` is a SkyPilot field that " + std::string(unsupported_why));
+             "`" + key + "` is a SkyPilot field that " + std::string(unsupported_why) +
+                 (why == kUnsupportedWhy.end() ? "" : " (" + why->second + ")"));
       }
       fail(SpecErrc::kUnknownField, it->first, child_path(path, key),
            "unknown field `" + key + "`" + catalog::did_you_mean(key, known));

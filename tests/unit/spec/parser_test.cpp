@@ -102,7 +102,9 @@ TEST(Parser, UnsupportedSkyPilotFieldsAreRefusedByName) {
   }
   auto error = parse_error("resources:\n  priority_class: high\n");
   EXPECT_EQ(error.code, SpecErrc::kUnsupported);
-  EXPECT_CONTAINS(error.detail, "resources.priority_class");
+  EXPECT_CONTAINS(error.detail,
+                  "resources.priority_class: `priority_class` is a SkyPilot field that skyd's "
+                  "managed jobs do not support (a Kubernetes PriorityClass; use `priority`)");
 }
 
 TEST(Parser, ServiceIsIgnoredForAJobWithAWarningAtItsLine) {
