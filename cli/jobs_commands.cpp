@@ -656,6 +656,7 @@ int submit_launch(const PreparedLaunch& launch, const LaunchOptions& options,
   Json body = Json::object();
   body.set("name", launch.job_name);
   body.set("pipeline", spec::to_json(launch.pipeline, spec::SecretMode::kInclude));
+  if (const auto priority = spec::priority(launch.pipeline)) body.set("priority", *priority);
   DaemonClient client(socket);
   // skyd never reads the paths the task names: the files go first, read as this user.
   auto uploads = upload_local_files(client, launch.pipeline);

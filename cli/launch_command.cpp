@@ -274,6 +274,7 @@ Result<PreparedLaunch> prepare_launch(const LaunchOptions& options) {
     launch.yaml_path = options.entrypoint[0];
     auto pipeline = spec::load_pipeline_file(*launch.yaml_path, parse);
     if (!pipeline) return pipeline.error();
+    launch.warnings = pipeline->warnings;  // what the file asks for that will not act as written
     launch.pipeline = std::move(*pipeline);
   } else {
     std::string command;

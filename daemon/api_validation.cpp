@@ -142,7 +142,9 @@ Result<SubmitBody> parse_submit_body(std::string_view body) {
   if (!name) return name.error();
   submit.name = std::move(*name);
 
-  if (const Json* priority = object->find("priority"); priority && !priority->is_null()) {
+  const Json* priority = object->find("priority");
+  const bool priority_given = priority && !priority->is_null();
+  if (priority_given) {
     // An integer as written: 5.0, 1e3 or 2^63 are refused, never rounded or truncated.
     const auto value = priority->is_int() ? priority->as_int() : std::nullopt;
     if (!value || *value < kMinPriority || *value > kMaxPriority) {
@@ -183,6 +185,16 @@ Result<SubmitBody> parse_submit_body(std::string_view body) {
     return invalid_argument(has_path ? "pipeline." + detail : "pipeline: " + detail);
   }
   submit.pipeline = std::move(*parsed);
+  // The tasks' resources.priority is the job's (SkyPilot's rule); a body that names another one
+  // contradicts its own pipeline.
+  if (const auto pipeline_priority = spec::priority(submit.pipeline)) {
+    if (priority_given && submit.priority != *pipeline_priority) {
+      return invalid_argument("priority: " + std::to_string(submit.priority) +
+                              ", but the pipeline's resources.priority is " +
+                              std::to_string(*pipeline_priority));
+    }
+    submit.priority = *pipeline_priority;
+  }
   auto uploads = upload_refs(object->find("uploads"), submit.pipeline);
   if (!uploads) return uploads.error();
   submit.uploads = std::move(*uploads);

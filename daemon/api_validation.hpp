@@ -16,11 +16,11 @@
 
 namespace skyd::daemon {
 
-// SkyPilot's range for a managed job's priority (higher runs first). A job submitted without one
-// gets 500, the default jobs have always had here.
+// SkyPilot's range for a managed job's priority (higher runs first) and its default, for a job
+// whose body and tasks give none.
 inline constexpr std::int64_t kMinPriority = -1000;
 inline constexpr std::int64_t kMaxPriority = 1000;
-inline constexpr int kDefaultPriority = 500;
+inline constexpr int kDefaultPriority = 0;
 
 // The largest request body the API reads: room for a job with an 8 MiB setup and an 8 MiB run
 // script, escaped in JSON, and its environment.

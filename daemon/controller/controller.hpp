@@ -30,7 +30,7 @@ struct SubmitRequest {
   std::string pipeline_json;  // `pipeline` in its normalized JSON form (task_json.hpp), as stored
   UserIdentity owner;         // who submitted it, as the socket says: the job runs as them
   std::string user_name;
-  int priority = 500;
+  int priority = 0;
   std::vector<UploadRef> uploads;  // the local files its tasks use
 };
 

@@ -95,29 +95,46 @@ const std::vector<std::string> kOtherSkyPilotClouds = {
     "scp",    "vsphere",    "cudo",   "fluidstack", "paperspace", "do",  "vast",
     "nebius", "hyperbolic", "ssh",    "slurm",      "seeweb"};
 
-const std::vector<std::string> kTaskKeys = {"name", "workdir",        "num_nodes",   "resources",
-                                            "envs", "secrets",        "file_mounts", "setup",
-                                            "run",  "event_callback", "config"};
-const std::vector<std::string> kUnsupportedTaskKeys = {"service",
-                                                       "pool",
-                                                       "volumes",
-                                                       "volume_mounts",
-                                                       "inputs",
-                                                       "outputs",
-                                                       "managed_secrets",
-                                                       "api_server_access",
-                                                       "file_mounts_mapping",
-                                                       "_metadata",
-                                                       "job_group"};
+const std::vector<std::string> kTaskKeys = {
+    "name",  "workdir", "num_nodes",      "resources", "envs",    "secrets", "file_mounts",
+    "setup", "run",     "event_callback", "config",    "service", "inputs",  "outputs"};
+const std::vector<std::string> kUnsupportedTaskKeys = {
+    "pool",      "volumes",         "volume_mounts",     "inputs",
+    "outputs",   "managed_secrets", "api_server_access", "file_mounts_mapping",
+    "_metadata", "job_group"};
 const std::vector<std::string> kResourceKeys = {
-    "infra",  "cloud",        "region",   "zone",         "instance_type", "cpus",
-    "memory", "accelerators", "gpus",     "use_spot",     "disk_size",     "disk_tier",
-    "ports",  "labels",       "image_id", "job_recovery", "any_of",        "ordered"};
+    "infra",    "cloud",        "region",       "zone",         "instance_type", "cpus",
+    "memory",   "accelerators", "gpus",         "use_spot",     "disk_size",     "disk_tier",
+    "ports",    "labels",       "image_id",     "job_recovery", "any_of",        "ordered",
+    "autostop", "priority",     "spot_recovery"};
 const std::vector<std::string> kUnsupportedResourceKeys = {
     "accelerator_args", "network_tier", "ephemeral_storage", "local_disk", "max_hourly_cost",
-    "autostop",         "priority",     "priority_class",    "volumes",    "spot_recovery"};
-const std::vector<std::string> kStorageKeys = {"name", "source", "store", "mode", "persistent"};
-const std::vector<std::string> kUnsupportedStorageKeys = {"type", "config", "_force_delete",
+    "priority_class",   "volumes"};
+// Why skyd lacks a SkyPilot field, where the field's name does not say it.
+const std::map<std::string, std::string> kUnsupportedWhy = {
+    {"pool", "skyd has no worker pools"},
+    {"volumes", "skyd has no volumes"},
+    {"volume_mounts", "skyd has no volumes"},
+    {"accelerator_args", "TPU arguments; skyd has no TPUs"},
+    {"ephemeral_storage", "SkyPilot offers it on Kubernetes only"},
+    {"priority_class", "a Kubernetes PriorityClass; use `priority`"},
+    {"local_disk", "skyd does not choose instances by local disk"},
+    {"max_hourly_cost", "skyd's optimizer does not cap prices"},
+    {"managed_secrets", "a SkyPilot API-server secret store"},
+    {"api_server_access", "a SkyPilot API-server feature"},
+    {"job_group", "skyd does not run job groups"},
+};
+const std::vector<std::string> kAutostopKeys = {"idle_minutes", "down", "wait_for", "hook",
+                                                "hook_timeout"};
+// SkyPilot's job priorities (sky/skylet/constants.py).
+constexpr int kMinPriority = -1000;
+constexpr int kMaxPriority = 1000;
+const std::vector<std::string> kStorageKeys = {"name", "source",     "store",
+                                               "mode", "persistent", "type"};
+// SkyPilot's MOUNT_CACHED workload types (sky/data/storage.py, FileMountType): rclone tunings.
+const std::vector<std::string> kMountWorkloadTypes = {"MODEL_CHECKPOINT_RO", "MODEL_CHECKPOINT_RW",
+                                                      "DATASET_RO", "DATASET_RW"};
+const std::vector<std::string> kUnsupportedStorageKeys = {"config", "_force_delete",
                                                           "_is_sky_managed", "_bucket_sub_path"};
 const std::vector<std::string> kRecoveryKeys = {
     "strategy", "max_restarts_on_errors", "recover_on_exit_codes", "deadline",
@@ -274,15 +291,26 @@ class Parser {
   Pipeline parse_normalized(std::string_view text);
 
  private:
-  [[noreturn]] void fail(SpecErrc code, const YAML::Node& at, const std::string& path,
-                         const std::string& what) const {
+  // "file:line:col: path: what", as errors and warnings read.
+  std::string located(const YAML::Node& at, const std::string& path,
+                      const std::string& what) const {
     std::string location = source_;
     const YAML::Mark mark = at.Mark();
     if (!source_.empty() && !mark.is_null()) {
       location += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
     }
     if (!location.empty()) location += ": ";
-    throw Failure{code, location + (path.empty() ? "" : path + ": ") + what};
+    return location + (path.empty() ? "" : path + ": ") + what;
+  }
+
+  [[noreturn]] void fail(SpecErrc code, const YAML::Node& at, const std::string& path,
+                         const std::string& what) const {
+    throw Failure{code, located(at, path, what)};
+  }
+
+  // Accepted, but it will not act as the user may expect: the pipeline carries the sentence.
+  void warn(const YAML::Node& at, const std::string& path, const std::string& what) const {
+    warnings_.push_back(located(at, path, what));
   }
 
   // Field checks -----------------------------------------------------------------------------
@@ -308,8 +336,10 @@ class Parser {
       const std::string key = it->first.Scalar();
       if (contains(known, key)) continue;
       if (contains(unsupported, key)) {
+        const auto why = kUnsupportedWhy.find(key);
         fail(SpecErrc::kUnsupported, it->first, child_path(path, key),
-             "`" + key + "` is a SkyPilot field that " + std::string(unsupported_why));
+             "`" + key + "` is a SkyPilot field that " + std::string(unsupported_why) +
+                 (why == kUnsupportedWhy.end() ? "" : " (" + why->second + ")"));
       }
       fail(SpecErrc::kUnknownField, it->first, child_path(path, key),
            "unknown field `" + key + "`" + catalog::did_you_mean(key, known));
@@ -350,6 +380,14 @@ class Parser {
       if (it->first.IsScalar() && it->first.Scalar() == key) {
         return it->second.IsNull() ? it->first : it->second;
       }
+    }
+    return map;
+  }
+
+  // The key `key` of `map` itself (for messages about a whole field).
+  static YAML::Node key_of(const YAML::Node& map, const std::string& key) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) return it->first;
     }
     return map;
   }
@@ -418,6 +456,11 @@ class Parser {
     bool accelerators_listed = false;                       // a YAML list: ordered preference
     YAML::Node accelerators_node;
     bool infra_given = false;
+    // A SkyPilot cloud skyd lacks (kubernetes, azure, ...): an `any_of`/`ordered` option naming
+    // one is skipped when another can be placed, so it is recorded rather than refused here.
+    std::optional<std::string> other_cloud;
+    YAML::Node other_cloud_node;
+    std::string other_cloud_path;
   };
 
   ResourceSet parse_resources(const YAML::Node& node, const std::string& path) const;
@@ -426,8 +469,26 @@ class Parser {
 
  private:
   Partial parse_partial(const YAML::Node& node, const std::string& path, bool top) const;
-  std::string parse_cloud(const YAML::Node& node, const std::string& path,
-                          std::string_view cloud) const;
+  // The cloud's catalog name, or nullopt for a SkyPilot cloud skyd lacks (recorded in partial).
+  std::optional<std::string> parse_cloud(Partial& partial, const YAML::Node& node,
+                                         const std::string& path, std::string_view cloud) const;
+
+ public:
+  [[noreturn]] void refuse_other_cloud(const Partial& partial) const {
+    fail(SpecErrc::kUnsupported, partial.other_cloud_node, partial.other_cloud_path,
+         "cloud `" + *partial.other_cloud +
+             "` is not supported by skyd (supported: " + catalog_clouds() + ")");
+  }
+
+ private:
+  static std::string catalog_clouds() {
+    std::string list;
+    for (const auto& k : catalog::Catalog::builtin().clouds())
+      list += (list.empty() ? "" : ", ") + k;
+    return list;
+  }
+  // Drops the options of a set whose accelerator no catalog cloud offers, when others remain.
+  void skip_unoffered_accelerators(ResourceSet& set, const YAML::Node& node) const;
   void parse_infra(Partial& partial, const YAML::Node& node, const std::string& path) const;
   catalog::Quantity parse_quantity(const YAML::Node& node, const std::string& path,
                                    bool memory) const;
@@ -446,18 +507,25 @@ class Parser {
                                       bool zero_allowed) const;
   std::optional<ImageId> parse_image_id(const YAML::Node& node, const std::string& path) const;
 
+  void parse_autostop(const YAML::Node& node, const std::string& path) const;
+  std::optional<DataHint> parse_data_hint(const YAML::Node& node, const std::string& path) const;
+
   std::string source_;
   const ParseOptions& options_;
+  mutable std::vector<std::string> warnings_;
 };
 
 // Documents and tasks ------------------------------------------------------------------------
+
+// Fields of a job group's header (`execution: parallel`), which skyd does not run.
+const std::vector<std::string> kJobGroupHeaderKeys = {"primary_tasks", "termination_delay"};
 
 bool is_header(const YAML::Node& doc) {
   if (!doc.IsMap() || !doc["name"]) return false;
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (!it->first.IsScalar()) return false;
     const std::string key = it->first.Scalar();
-    if (key != "name" && key != "execution") return false;
+    if (key != "name" && key != "execution" && !contains(kJobGroupHeaderKeys, key)) return false;
   }
   return true;
 }
@@ -493,12 +561,30 @@ Pipeline Parser::parse_documents(std::string_view text) {
       }
       if (mode != "serial") fail(SpecErrc::kInvalid, execution, "execution", "expected `serial`");
     }
+    for (const auto& key : kJobGroupHeaderKeys) {
+      if (head[key]) {
+        fail(SpecErrc::kUnsupported, position_of(head, key), key,
+             "`" + key +
+                 "` belongs to SkyPilot's job groups (execution: parallel), which skyd "
+                 "does not support");
+      }
+    }
     first_task = 1;
   }
+  std::optional<int> job_priority;
   for (std::size_t i = first_task; i < docs.size(); ++i) {
     pipeline.tasks.push_back(parse_task(docs[i], ""));
+    // SkyPilot's rule: tasks that give a priority give the same one.
+    const auto& given = pipeline.tasks.back().resources.candidates.front().priority;
+    if (given && job_priority && *given != *job_priority) {
+      fail(SpecErrc::kInvalid, docs[i]["resources"], "resources.priority",
+           "the tasks of a pipeline give different priorities (" + std::to_string(*job_priority) +
+               " and " + std::to_string(*given) + "); give it in one task, or the same in each");
+    }
+    if (given) job_priority = given;
   }
   if (pipeline.tasks.empty()) pipeline.tasks.emplace_back();  // a header-only file
+  pipeline.warnings = std::move(warnings_);
   return pipeline;
 }
 
@@ -611,13 +697,51 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
     }
     if (key == "setup") task.setup = std::move(text);
     if (key == "run") task.run = std::move(text);
-    if (key == "event_callback") task.event_callback = std::move(text);
+    if (key == "event_callback") {
+      task.event_callback = std::move(text);
+      warn(key_of(doc, "event_callback"), child_path(path, "event_callback"),
+           "kept with the task, not run: skyd runs no user script on the controller (SkyPilot runs "
+           "it there at each status change); watch `sky jobs queue` or the job_transitions view");
+    }
   }
   if (const YAML::Node node = doc["config"]; node && !node.IsNull()) {
     require_map(node, child_path(path, "config"), "a mapping of config overrides");
     task.config = to_config_json(node, child_path(path, "config"), 0);
+    std::string keys;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      keys += (keys.empty() ? "`" : ", `") + it->first.Scalar() + "`";
+    }
+    warn(key_of(doc, "config"), child_path(path, "config"),
+         "kept with the task, not applied: skyd takes no per-task config overrides (" + keys +
+             " here); its own config is the daemon's");
   }
+  if (const YAML::Node node = doc["service"]) {
+    // As SkyPilot's `sky jobs launch`: a task written for SkyPilot Serve runs as a job.
+    if (!node.IsNull()) require_map(node, child_path(path, "service"), "a service mapping");
+    warn(key_of(doc, "service"), child_path(path, "service"),
+         "ignored: `service` configures SkyPilot Serve; a managed job runs the task without it");
+  }
+  task.inputs = parse_data_hint(doc["inputs"], child_path(path, "inputs"));
+  task.outputs = parse_data_hint(doc["outputs"], child_path(path, "outputs"));
   return task;
+}
+
+// `inputs: {s3://bucket/data: 100}`: one location and its estimated size in GB.
+std::optional<DataHint> Parser::parse_data_hint(const YAML::Node& node,
+                                                const std::string& path) const {
+  if (!node || node.IsNull()) return std::nullopt;
+  const char* expected = "expected one location and its estimated size in GB ({s3://bucket: 100})";
+  if (!node.IsMap() || node.size() != 1) fail(SpecErrc::kInvalid, node, path, expected);
+  check_plain_keys(node, path);
+  const auto entry = *node.begin();
+  const std::string location = entry.first.Scalar();
+  std::optional<double> size;
+  if (entry.second.IsScalar()) size = to_double(entry.second.Scalar());
+  if (location.empty() || !size || *size < 0) fail(SpecErrc::kInvalid, node, path, expected);
+  warn(node, path,
+       "kept with the task, not used: skyd's optimizer does not price data transfer, so the size "
+       "does not change where the task is placed");
+  return DataHint{location, *size};
 }
 
 void Parser::parse_envs(const YAML::Node& node, const std::string& path,
@@ -728,7 +852,8 @@ FileMount Parser::parse_storage(const YAML::Node& node, const std::string& path,
     fail(SpecErrc::kMissingValue, node, path, "a storage mount needs a `name` or a `source`");
   }
   if (const YAML::Node store = node["store"]; store && !store.IsNull()) {
-    const std::string text = lower(string_value(store, child_path(path, "store")));
+    const std::string text =
+        lower(substitute_vars(string_value(store, child_path(path, "store")), vars));
     static const std::vector<std::pair<std::string, StoreType>> kStores = {
         {"s3", StoreType::kS3}, {"gcs", StoreType::kGcs}, {"azure", StoreType::kAzure},
         {"r2", StoreType::kR2}, {"ibm", StoreType::kIbm}, {"oci", StoreType::kOci}};
@@ -743,7 +868,8 @@ FileMount Parser::parse_storage(const YAML::Node& node, const std::string& path,
     mount.store = found->second;
   }
   if (const YAML::Node mode = node["mode"]; mode && !mode.IsNull()) {
-    const std::string text = lower(string_value(mode, child_path(path, "mode")));
+    const std::string text =
+        lower(substitute_vars(string_value(mode, child_path(path, "mode")), vars));
     if (text == "mount") {
       mount.mode = MountMode::kMount;
     } else if (text == "copy") {
@@ -755,8 +881,23 @@ FileMount Parser::parse_storage(const YAML::Node& node, const std::string& path,
            "expected MOUNT, COPY or MOUNT_CACHED");
     }
   }
+  if (const YAML::Node type = node["type"]; type && !type.IsNull()) {
+    std::string text = string_value(type, child_path(path, "type"));
+    for (auto& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!contains(kMountWorkloadTypes, text)) {
+      fail(SpecErrc::kInvalid, type, child_path(path, "type"),
+           "expected MODEL_CHECKPOINT_RO, MODEL_CHECKPOINT_RW, DATASET_RO or DATASET_RW");
+    }
+    warn(type, child_path(path, "type"),
+         "ignored: a workload type tunes SkyPilot's rclone cache; skyd's mounts keep their own "
+         "settings (and a _RO type does not make the mount read-only)");
+  }
   if (const YAML::Node persistent = node["persistent"]; persistent && !persistent.IsNull()) {
-    mount.persistent = bool_value(persistent, child_path(path, "persistent"));
+    const std::string persistent_path = child_path(path, "persistent");
+    const std::optional<bool> value =
+        to_bool(substitute_vars(string_value(persistent, persistent_path), vars));
+    if (!value) fail(SpecErrc::kInvalid, persistent, persistent_path, "expected true or false");
+    mount.persistent = *value;
   }
   return mount;
 }
@@ -808,6 +949,7 @@ Resources merge(Resources base, const Resources& item) {
   take(base.disk_tier, item.disk_tier);
   take(base.image_id, item.image_id);
   take(base.job_recovery, item.job_recovery);
+  take(base.priority, item.priority);
   if (!item.ports.empty()) base.ports = item.ports;
   for (const auto& [key, value] : item.labels) base.labels[key] = value;
   return base;
@@ -823,6 +965,7 @@ ResourceSet Parser::parse_resources(const YAML::Node& node, const std::string& p
          "`any_of` and `ordered` cannot be used together");
   }
   const YAML::Node items_node = any_of ? any_of : ordered;
+  if (!items_node && base.other_cloud) refuse_other_cloud(base);
   const std::string items_path = child_path(path, any_of ? "any_of" : "ordered");
 
   struct Item {
@@ -845,14 +988,37 @@ ResourceSet Parser::parse_resources(const YAML::Node& node, const std::string& p
         merged.accelerators_listed = item.accelerators_listed;
         merged.accelerators_node = item.accelerators_node;
       }
-      if (item.infra_given || item.fields.cloud || item.fields.region || item.fields.zone) {
+      if (item.infra_given || item.fields.cloud || item.fields.region || item.fields.zone ||
+          item.other_cloud) {
         // A location in an item replaces the base location as a whole.
         merged.fields.cloud = item.fields.cloud;
         merged.fields.region = item.fields.region;
         merged.fields.zone = item.fields.zone;
+        merged.other_cloud = item.other_cloud;
+        merged.other_cloud_node = item.other_cloud_node;
+        merged.other_cloud_path = item.other_cloud_path;
       }
       items.push_back({std::move(merged), item_path});
     }
+    // Options on clouds skyd lacks are skipped while another option remains (SkyPilot would
+    // place them elsewhere first, too); with none left, the first is refused by name.
+    std::vector<Item> placeable;
+    std::string skipped;
+    for (auto& item : items) {
+      if (!item.partial.other_cloud) {
+        placeable.push_back(std::move(item));
+        continue;
+      }
+      skipped +=
+          (skipped.empty() ? "" : ", ") + item.origin + " (" + *item.partial.other_cloud + ")";
+    }
+    if (placeable.empty()) refuse_other_cloud(items.front().partial);
+    if (!skipped.empty()) {
+      warn(items_node, items_path,
+           "skipped the options on clouds skyd does not support: " + skipped +
+               " (supported: " + catalog_clouds() + ")");
+    }
+    items = std::move(placeable);
   } else {
     items.push_back({std::move(base), path});
   }
@@ -896,9 +1062,19 @@ ResourceSet Parser::parse_resources(const YAML::Node& node, const std::string& p
     fail(SpecErrc::kInvalid, node, path,
          "more than " + std::to_string(kMaxCandidates) + " resource candidates");
   }
+  skip_unoffered_accelerators(set, node);
   if (set.candidates.size() == 1) set.ordered = false;
   // Names are checked against the catalog here, where the file position is still known.
   for (std::size_t i = 0; i < set.candidates.size(); ++i) {
+    if (const auto& accelerator = set.candidates[i].accelerator;
+        accelerator && lower(accelerator->name).starts_with("tpu-")) {
+      fail(SpecErrc::kUnsupported, node, set.origins[i] + ".accelerators",
+           "TPUs (`" + accelerator->name + "`) are not supported by skyd; it runs GPUs and CPUs");
+    }
+    if (set.candidates[i].priority != set.candidates.front().priority) {
+      fail(SpecErrc::kInvalid, node, set.origins[i] + ".priority",
+           "every resource option of a task must have the same priority (as in SkyPilot)");
+    }
     if (const std::string problem = deadline_market_problem(set.candidates[i]); !problem.empty())
       fail(SpecErrc::kInvalid, node, set.origins[i] + ".use_spot", problem);
     if (auto valid =
@@ -910,6 +1086,38 @@ ResourceSet Parser::parse_resources(const YAML::Node& node, const std::string& p
   return set;
 }
 
+void Parser::skip_unoffered_accelerators(ResourceSet& set, const YAML::Node& node) const {
+  if (set.candidates.size() < 2) return;  // a single option is checked, and refused, as written
+  const auto offered = catalog::Catalog::builtin().accelerators();
+  ResourceSet kept;
+  kept.candidates.clear();
+  kept.origins.clear();
+  kept.ordered = set.ordered;
+  std::vector<std::string> skipped;
+  std::string skipped_path;
+  for (std::size_t i = 0; i < set.candidates.size(); ++i) {
+    const auto& accelerator = set.candidates[i].accelerator;
+    if (!accelerator || contains(offered, accelerator->name)) {
+      kept.candidates.push_back(set.candidates[i]);
+      kept.origins.push_back(set.origins[i]);
+      continue;
+    }
+    if (!contains(skipped, accelerator->name)) skipped.push_back(accelerator->name);
+    if (skipped_path.empty()) skipped_path = set.origins[i] + ".accelerators";
+  }
+  if (skipped.empty()) return;
+  std::string names;
+  for (const auto& name : skipped) names += (names.empty() ? "`" : ", `") + name + "`";
+  if (kept.candidates.empty()) {
+    fail(SpecErrc::kInvalid, node, skipped_path,
+         "no enabled cloud (" + catalog_clouds() + ") offers any of the accelerators " + names);
+  }
+  warn(node, skipped_path,
+       "skipped " + names + ": no enabled cloud (" + catalog_clouds() + ") offers " +
+           (skipped.size() == 1 ? "it" : "them"));
+  set = std::move(kept);
+}
+
 Parser::Partial Parser::parse_partial(const YAML::Node& node, const std::string& path,
                                       bool top) const {
   check_keys(node, path, kResourceKeys, kUnsupportedResourceKeys,
@@ -918,6 +1126,10 @@ Parser::Partial Parser::parse_partial(const YAML::Node& node, const std::string&
   if (node["accelerators"] && node["gpus"]) {
     fail(SpecErrc::kInvalid, node["gpus"], child_path(path, "gpus"),
          "`gpus` is an alias of `accelerators`; give only one");
+  }
+  if (node["spot_recovery"] && node["job_recovery"]) {
+    fail(SpecErrc::kInvalid, node["spot_recovery"], child_path(path, "spot_recovery"),
+         "`spot_recovery` is the old name of `job_recovery`; give only one");
   }
   if (node["infra"] && (node["cloud"] || node["region"] || node["zone"])) {
     fail(SpecErrc::kInvalid, node["infra"], child_path(path, "infra"),
@@ -947,10 +1159,14 @@ void Parser::parse_resource_field(Partial& partial, const std::string& key, cons
     fields.cloud.reset();
     fields.region.reset();
     fields.zone.reset();
+    partial.other_cloud.reset();
     if (!none) parse_infra(partial, value, path);
   } else if (key == "cloud") {
     fields.cloud.reset();
-    if (!none && !wildcard) fields.cloud = parse_cloud(value, path, string_value(value, path));
+    partial.other_cloud.reset();
+    if (!none && !wildcard) {
+      fields.cloud = parse_cloud(partial, value, path, string_value(value, path));
+    }
   } else if (key == "region" || key == "zone") {
     auto& target = key == "region" ? fields.region : fields.zone;
     target.reset();
@@ -1006,26 +1222,70 @@ void Parser::parse_resource_field(Partial& partial, const std::string& key, cons
     fields.image_id = parse_image_id(value, path);
   } else if (key == "job_recovery") {
     fields.job_recovery = parse_job_recovery(value, path);
+  } else if (key == "spot_recovery") {
+    warn(value, path, "`spot_recovery` is deprecated; read as `job_recovery`, its new name");
+    fields.job_recovery = parse_job_recovery(value, path);
+  } else if (key == "priority") {
+    fields.priority.reset();
+    if (!value.IsNull()) {
+      fields.priority = static_cast<int>(int_value(value, path, kMinPriority, kMaxPriority));
+    }
+  } else if (key == "autostop") {
+    parse_autostop(value, path);
   } else {
     fail(SpecErrc::kUnknownField, value, path,
          "unknown field `" + key + "`" + catalog::did_you_mean(key, kResourceKeys));
   }
 }
 
-std::string Parser::parse_cloud(const YAML::Node& node, const std::string& path,
-                                std::string_view cloud) const {
+// SkyPilot's autostop forms (true/false, idle minutes, "30m", or {idle_minutes, down, wait_for,
+// hook, hook_timeout}) are checked, then ignored: a managed job's cluster is torn down when the
+// job ends, as SkyPilot's jobs controller does whatever autostop says.
+void Parser::parse_autostop(const YAML::Node& node, const std::string& path) const {
+  if (node.IsNull()) return;
+  if (node.IsMap()) {
+    check_keys(node, path, kAutostopKeys, {}, "");
+    if (const YAML::Node minutes = node["idle_minutes"]) {
+      int_value(minutes, child_path(path, "idle_minutes"), 0, 1 << 30);
+    }
+    if (const YAML::Node down = node["down"]) bool_value(down, child_path(path, "down"));
+    if (const YAML::Node timeout = node["hook_timeout"]) {
+      int_value(timeout, child_path(path, "hook_timeout"), 1, 1 << 30);
+    }
+    for (const char* key : {"wait_for", "hook"}) {
+      if (const YAML::Node text = node[key]) string_value(text, child_path(path, key));
+    }
+  } else {
+    const std::string text = string_value(node, path);
+    const bool number = to_integer(text).has_value();
+    const bool duration = text.size() > 1 && to_integer(text.substr(0, text.size() - 1)) &&
+                          std::string_view("smhdw").find(text.back()) != std::string_view::npos;
+    if (!to_bool(text) && !number && !duration) {
+      fail(SpecErrc::kInvalid, node, path,
+           "expected true/false, idle minutes (10), a duration (\"30m\", \"1h\") or a mapping "
+           "{idle_minutes, down, wait_for, hook, hook_timeout}");
+    }
+  }
+  warn(node, path,
+       "ignored: a managed job's machines are torn down when the job ends (as in SkyPilot, whose "
+       "jobs controller does the same), so autostop never applies");
+}
+
+std::optional<std::string> Parser::parse_cloud(Partial& partial, const YAML::Node& node,
+                                               const std::string& path,
+                                               std::string_view cloud) const {
   std::string name = lower(cloud);
   const auto known = catalog::current()->clouds();
   if (contains(known, name)) return name;
-  std::string list;
-  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
   if (contains(kOtherSkyPilotClouds, name)) {
-    fail(SpecErrc::kUnsupported, node, path,
-         "cloud `" + name + "` is not supported by skyd (supported: " + list + ")");
+    partial.other_cloud = name;
+    partial.other_cloud_node = node;
+    partial.other_cloud_path = path;
+    return std::nullopt;
   }
   fail(SpecErrc::kInvalid, node, path,
        "unknown cloud `" + name + "`" + catalog::did_you_mean(name, known) +
-           " (supported: " + list + ")");
+           " (supported: " + catalog_clouds() + ")");
 }
 
 void Parser::parse_infra(Partial& partial, const YAML::Node& node, const std::string& path) const {
@@ -1043,7 +1303,10 @@ void Parser::parse_infra(Partial& partial, const YAML::Node& node, const std::st
     fail(SpecErrc::kInvalid, node, path,
          "expected cloud[/region[/zone]] (e.g. aws/us-east-1), `*`, or `local`");
   }
-  if (parts[0] != "*") partial.fields.cloud = parse_cloud(node, path, parts[0]);
+  if (parts[0] != "*") {
+    partial.fields.cloud = parse_cloud(partial, node, path, parts[0]);
+    if (!partial.fields.cloud) return;  // a cloud skyd lacks: its regions mean nothing here
+  }
   if (parts.size() > 1 && parts[1] != "*") partial.fields.region = parts[1];
   if (parts.size() > 2 && parts[2] != "*") partial.fields.zone = parts[2];
 }
@@ -1451,6 +1714,7 @@ Result<void> apply_overrides(Task& task, const TaskOverrides& overrides) {
         Parser::Partial partial;
         partial.fields = candidate;
         parser.parse_resource_field(partial, override_value.field, node, override_value.flag);
+        if (partial.other_cloud) parser.refuse_other_cloud(partial);
         if (override_value.field == "accelerators") {
           if (partial.accelerators.size() > 1) {
             throw Failure{SpecErrc::kInvalid,

@@ -111,6 +111,13 @@ catalog::ResourceRequest to_resource_request(const Resources& resources) {
   return request;
 }
 
+std::optional<int> priority(const Pipeline& pipeline) {
+  for (const auto& task : pipeline.tasks) {
+    if (const auto& given = task.resources.candidates.front().priority) return given;
+  }
+  return std::nullopt;
+}
+
 catalog::PlanRequest to_plan_request(const Task& task) {
   catalog::PlanRequest request;
   for (const auto& candidate : task.resources.candidates) {

@@ -84,6 +84,9 @@ struct Resources {
   std::map<std::string, std::string> labels;
   std::optional<ImageId> image_id;
   std::optional<JobRecovery> job_recovery;
+  // SkyPilot's managed-job priority (-1000..1000, higher is admitted first); the same in every
+  // candidate of a task (see Pipeline::priority).
+  std::optional<int> priority;
 
   friend bool operator==(const Resources&, const Resources&) = default;
 };
@@ -123,6 +126,15 @@ struct FileMount {
 };
 std::string_view to_string(FileMount::Kind kind);
 
+// `inputs` / `outputs`: where a task's data is and its estimated size in GB (SkyPilot's hint for
+// the optimizer's egress cost). Carried, not yet priced (docs/task-spec.md).
+struct DataHint {
+  std::string location;  // a bucket URL or path, as written
+  double size_gb = 0;
+
+  friend bool operator==(const DataHint&, const DataHint&) = default;
+};
+
 struct Task {
   std::optional<std::string> name;
   std::optional<std::string> workdir;  // local directory, after ${VAR} substitution
@@ -135,6 +147,8 @@ struct Task {
   std::optional<std::string> run;
   std::optional<std::string> event_callback;
   std::optional<Json> config;  // per-task config overrides, kept as given
+  std::optional<DataHint> inputs;
+  std::optional<DataHint> outputs;
 
   friend bool operator==(const Task&, const Task&) = default;
 };
@@ -143,9 +157,17 @@ struct Task {
 struct Pipeline {
   std::optional<std::string> name;  // from a header document (`name:` alone), if any
   std::vector<Task> tasks;
+  // What was accepted but will not act as written ("file:line:col: service: ..."), for the user
+  // to read; not part of the normalized form, so it does not make two pipelines different.
+  std::vector<std::string> warnings;
 
-  friend bool operator==(const Pipeline&, const Pipeline&) = default;
+  friend bool operator==(const Pipeline& a, const Pipeline& b) {
+    return a.name == b.name && a.tasks == b.tasks;
+  }
 };
+
+// The job's priority: the one its tasks give (they agree; the parser checks), if any.
+std::optional<int> priority(const Pipeline& pipeline);
 
 // The optimizer's view of a task's resources (num_nodes included).
 catalog::PlanRequest to_plan_request(const Task& task);

@@ -88,6 +88,7 @@ Json to_json(const Resources& resources) {
     }
   }
   if (resources.job_recovery) json.set("job_recovery", job_recovery_json(*resources.job_recovery));
+  if (resources.priority) json.set("priority", *resources.priority);
   return json;
 }
 
@@ -115,6 +116,13 @@ Json to_json(const Task& task, SecretMode secrets) {
   if (task.run) json.set("run", *task.run);
   if (task.event_callback) json.set("event_callback", *task.event_callback);
   if (task.config) json.set("config", *task.config);
+  for (const auto& [field, hint] :
+       {std::pair{"inputs", &task.inputs}, {"outputs", &task.outputs}}) {
+    if (!*hint) continue;
+    Json sizes = Json::object();
+    sizes.set((*hint)->location, (*hint)->size_gb);
+    json.set(field, std::move(sizes));
+  }
   return json;
 }
 

@@ -326,6 +326,61 @@ TEST(Jobs, JobsOverTheRunningLimitWaitInPendingWithTheReasonShown) {
   EXPECT_TRUE(contains(logs.out, "second ran"));
 }
 
+// A task written for SkyPilot Serve runs as a managed job, as with SkyPilot's `sky jobs launch`;
+// sky says at the line that `service` is ignored.
+TEST(Jobs, ATaskWithAServiceSectionRunsAsAJobWithAWarning) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file(
+      "serve.yaml",
+      local_task("serve", "echo served", "service:\n  readiness_probe: /health\n  replicas: 2\n"));
+  auto launched = skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.err;
+  EXPECT_TRUE(contains(launched.err, "Warning: " + yaml + ":4:1: service: ignored"))
+      << launched.err;
+  EXPECT_EQ(skyd.job_status(1), "SUCCEEDED");
+  EXPECT_TRUE(contains(skyd.sky({"jobs", "logs", "1"}).out, "served"));
+}
+
+// resources.priority in the YAML orders the jobs that wait for a slot: higher first, then the
+// order of submission.
+TEST(Jobs, AHigherPriorityJobTakesAFreedSlotBeforeAnEarlierLowerPriorityOne) {
+  SkydHarness skyd(std::map<std::string, std::string>{{"max_running_jobs", "1"}});
+  const std::string gate = "file_mounts:\n  ~/s:\n    name: gate\n    mode: MOUNT\n";
+  const auto holder = skyd.write_file(
+      "holder.yaml", local_task("holder", "while [ ! -f ~/s/go ]; do sleep 0.05; done", gate));
+  const auto low = skyd.write_file(
+      "low.yaml", local_task("low", "echo low >> ~/s/order", "  priority: -10\n" + gate));
+  const auto high = skyd.write_file(
+      "high.yaml", local_task("high", "echo high >> ~/s/order", "  priority: 900\n" + gate));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", holder}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(1, {"RUNNING"}));
+  auto submitted = skyd.sky({"jobs", "launch", "-y", "-d", low});
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  submitted = skyd.sky({"jobs", "launch", "-y", "-d", high});
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  EXPECT_EQ(skyd.sql("SELECT priority FROM jobs ORDER BY id"), "0\n-10\n900\n");
+  // Both wait for the slot before it is freed.
+  std::string queue;
+  for (int i = 0; i < 200; ++i) {
+    queue = skyd.sky({"jobs", "queue"}).out;
+    std::size_t waiting = 0;
+    for (std::size_t at = queue.find("waiting for a job slot"); at != std::string::npos;
+         at = queue.find("waiting for a job slot", at + 1)) {
+      ++waiting;
+    }
+    if (waiting == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(contains(queue, "waiting for a job slot")) << queue;
+  std::ofstream(skyd.bucket("gate") + "/go") << "";
+  ASSERT_TRUE(skyd.wait_for_status(2, {"SUCCEEDED"}));
+  ASSERT_TRUE(skyd.wait_for_status(3, {"SUCCEEDED"}));
+  std::ifstream order(skyd.bucket("gate") + "/order");
+  std::stringstream text;
+  text << order.rdbuf();
+  EXPECT_EQ(text.str(), "high\nlow\n");
+}
+
 TEST(Jobs, LogsOfJobsEndedLongerAgoThanTheRetentionAreRemoved) {
   SkydHarness skyd(std::map<std::string, std::string>{{"log_retention", "1s"}});
   const auto yaml = skyd.write_file("short.yaml", local_task("short", "echo kept for a moment"));

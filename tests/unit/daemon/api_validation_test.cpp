@@ -96,6 +96,14 @@ TEST(SubmitBody, NulBytesAndInvalidUtf8AreNamedByTheirField) {
       "pipeline.tasks[0].run: holds a raw control character (byte 0x01); escape it");
 }
 
+TEST(SubmitBody, ThePipelinesPriorityIsTheJobsUnlessTheBodyContradictsIt) {
+  const std::string task = R"({"run":"x","resources":{"priority":700}})";
+  EXPECT_EQ(parse_submit_body(submit_with_task(task))->priority, 700);
+  EXPECT_EQ(parse_submit_body(submit_with_task(task, R"("priority":700,)"))->priority, 700);
+  EXPECT_EQ(submit_error(submit_with_task(task, R"("priority":5,)")),
+            "priority: 5, but the pipeline's resources.priority is 700");
+}
+
 TEST(SubmitBody, PriorityIsAnIntegerInSkyPilotsRange) {
   for (const char* good : {"-1000", "0", "1000", "null"}) {
     auto parsed =

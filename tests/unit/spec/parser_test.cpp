@@ -25,6 +25,22 @@ Error parse_error(std::string_view yaml, const ParseOptions& options = {}) {
   return parsed ? Error{} : parsed.error();
 }
 
+// The error of one resource override on a minimal task ("" when it is accepted).
+std::string override_error(const ResourceOverride& resource) {
+  Task task = task_ok("run: x\n");
+  TaskOverrides overrides;
+  overrides.resources = {resource};
+  auto applied = apply_overrides(task, overrides);
+  EXPECT_FALSE(applied);
+  return applied ? "" : applied.error().detail;
+}
+
+// The one warning of a parsed pipeline ("", and a test failure, unless there is exactly one).
+std::string only_warning(const Pipeline& pipeline) {
+  EXPECT_EQ(pipeline.warnings.size(), 1u);
+  return pipeline.warnings.size() == 1 ? pipeline.warnings[0] : "";
+}
+
 #define EXPECT_CONTAINS(text, part) EXPECT_NE((text).find(part), std::string::npos) << (text)
 
 TEST(Parser, MinimalTaskHasDefaults) {
@@ -57,6 +73,20 @@ config:
   EXPECT_EQ(task.config->dump(), R"({"docker":{"run_options":["--shm-size=1g"]},"retries":3})");
 }
 
+TEST(Parser, AnEventCallbackIsKeptWithAWarningThatItIsNotRun) {
+  auto pipeline = parse_ok("run: x\nevent_callback: notify.sh\n");
+  EXPECT_EQ(pipeline.tasks[0].event_callback, "notify.sh");
+  EXPECT_CONTAINS(only_warning(pipeline),
+                  "task.yaml:2:1: event_callback: kept with the task, not run");
+}
+
+TEST(Parser, ConfigOverridesAreKeptWithAWarningThatTheyAreNotApplied) {
+  auto pipeline = parse_ok("run: x\nconfig:\n  kubernetes:\n    pod_config: {}\n  docker: {}\n");
+  EXPECT_CONTAINS(only_warning(pipeline),
+                  "task.yaml:2:1: config: kept with the task, not applied: skyd takes no per-task "
+                  "config overrides (`kubernetes`, `docker` here)");
+}
+
 TEST(Parser, UnknownKeySuggestsClosest) {
   auto error = parse_error("num_node: 2\n");
   EXPECT_EQ(error.code, SpecErrc::kUnknownField);
@@ -65,14 +95,170 @@ TEST(Parser, UnknownKeySuggestsClosest) {
 }
 
 TEST(Parser, UnsupportedSkyPilotFieldsAreRefusedByName) {
-  for (const char* field : {"service", "pool", "volumes"}) {
+  for (const char* field : {"pool", "volumes"}) {
     auto error = parse_error(std::string(field) + ":\n  x: 1\nrun: echo\n");
     EXPECT_EQ(error.code, SpecErrc::kUnsupported) << field;
     EXPECT_CONTAINS(error.detail, std::string("`") + field + "` is a SkyPilot field");
   }
-  auto error = parse_error("resources:\n  autostop: 10\n");
+  auto error = parse_error("resources:\n  priority_class: high\n");
   EXPECT_EQ(error.code, SpecErrc::kUnsupported);
-  EXPECT_CONTAINS(error.detail, "resources.autostop");
+  EXPECT_CONTAINS(error.detail,
+                  "resources.priority_class: `priority_class` is a SkyPilot field that skyd's "
+                  "managed jobs do not support (a Kubernetes PriorityClass; use `priority`)");
+}
+
+TEST(Parser, ServiceIsIgnoredForAJobWithAWarningAtItsLine) {
+  auto pipeline = parse_ok("run: serve\nservice:\n  readiness_probe: /health\n  replicas: 2\n");
+  EXPECT_CONTAINS(only_warning(pipeline), "task.yaml:2:1: service: ignored");
+  EXPECT_EQ(pipeline.tasks[0].run, "serve");
+  EXPECT_CONTAINS(parse_error("service: 3\n").detail, "service: expected a service mapping");
+}
+
+TEST(Parser, AutostopIsCheckedThenIgnoredWithAWarning) {
+  for (const char* form : {"10", "\"30m\"", "false", "{idle_minutes: 5, down: true}"}) {
+    auto pipeline = parse_ok(std::string("resources:\n  autostop: ") + form + "\n");
+    EXPECT_CONTAINS(only_warning(pipeline),
+                    "resources.autostop: ignored: a managed job's machines");
+  }
+  EXPECT_CONTAINS(parse_error("resources:\n  autostop: soon\n").detail,
+                  "resources.autostop: expected true/false, idle minutes");
+  EXPECT_CONTAINS(parse_error("resources:\n  autostop: {idle: 5}\n").detail,
+                  "unknown field `idle`");
+}
+
+TEST(Parser, AcceleratorSetSkipsNamesNoCloudOffersAndSaysWhich) {
+  auto pipeline = parse_ok("resources:\n  accelerators: {L4:1, A10G:1, A10:1, A100:1, Foo:1}\n");
+  const auto& set = pipeline.tasks[0].resources;
+  ASSERT_EQ(set.candidates.size(), 3u);
+  for (const auto& candidate : set.candidates) EXPECT_NE(candidate.accelerator->name, "A10");
+  EXPECT_CONTAINS(only_warning(pipeline), "skipped `A10`, `Foo`: no enabled cloud");
+}
+
+TEST(Parser, AcceleratorSetWithNoOfferedNameIsRefused) {
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: {A10:1, Foo:1}\n").detail,
+                  "offers any of the accelerators `A10`, `Foo`");
+  // One name alone is checked as written, with a suggestion.
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: A10:1\n").detail,
+                  "unknown accelerator `A10`");
+}
+
+TEST(Parser, AnyOfOptionsOnCloudsSkydLacksAreSkippedWithAWarning) {
+  auto pipeline = parse_ok(
+      "resources:\n  any_of:\n    - infra: lambda\n      accelerators: A100:1\n"
+      "    - infra: kubernetes/ctx\n    - infra: aws\n      accelerators: A100:8\n");
+  const auto& set = pipeline.tasks[0].resources;
+  ASSERT_EQ(set.candidates.size(), 1u);
+  EXPECT_EQ(set.candidates[0].cloud, "aws");
+  EXPECT_CONTAINS(only_warning(pipeline),
+                  "resources.any_of: skipped the options on clouds skyd does not support: "
+                  "resources.any_of[0] (lambda), resources.any_of[1] (kubernetes)");
+}
+
+TEST(Parser, OptionsAllOnCloudsSkydLacksAreRefusedByName) {
+  auto error = parse_error("resources:\n  ordered:\n    - infra: lambda\n    - cloud: azure\n");
+  EXPECT_EQ(error.code, SpecErrc::kUnsupported);
+  EXPECT_CONTAINS(error.detail,
+                  "task.yaml:3:14: resources.ordered[0].infra: cloud `lambda` is not");
+  EXPECT_CONTAINS(parse_error("resources:\n  cloud: kubernetes\n").detail,
+                  "resources.cloud: cloud `kubernetes` is not supported by skyd");
+  // A base cloud skyd lacks is replaced by an option's own location.
+  EXPECT_EQ(task_ok("resources:\n  cloud: azure\n  any_of:\n    - cloud: gcp\n")
+                .resources.candidates[0]
+                .cloud,
+            "gcp");
+  EXPECT_CONTAINS(override_error({"cloud", "kubernetes", "--cloud"}),
+                  "--cloud: cloud `kubernetes` is not supported by skyd");
+}
+
+TEST(Parser, TpusAreRefusedByName) {
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: tpu-v2-8\n").detail,
+                  "TPUs (`tpu-v2-8`) are not supported by skyd");
+}
+
+TEST(Parser, FileMountStoreModeAndPersistentAreSubstituted) {
+  ParseOptions options;
+  options.env_overrides = {{"MODE", "copy"}, {"KEEP", "false"}};
+  Task task = task_ok(
+      "envs:\n  STORE: gcs\n  BUCKET: my-bucket\nfile_mounts:\n  /data:\n    name: $BUCKET\n"
+      "    store: ${STORE}\n    mode: $MODE\n    persistent: $KEEP\n",
+      options);
+  ASSERT_EQ(task.file_mounts.size(), 1u);
+  EXPECT_EQ(task.file_mounts[0].bucket_name, "my-bucket");
+  EXPECT_EQ(task.file_mounts[0].store, StoreType::kGcs);
+  EXPECT_EQ(task.file_mounts[0].mode, MountMode::kCopy);
+  EXPECT_FALSE(task.file_mounts[0].persistent);
+}
+
+TEST(Parser, StorageWorkloadTypeIsCheckedThenIgnoredWithAWarning) {
+  auto pipeline = parse_ok(
+      "file_mounts:\n  /w:\n    source: s3://weights\n    mode: MOUNT_CACHED\n"
+      "    type: model_checkpoint_ro\n");
+  EXPECT_CONTAINS(only_warning(pipeline), "task.yaml:5:11: file_mounts./w.type: ignored");
+  EXPECT_CONTAINS(parse_error("file_mounts:\n  /w:\n    source: s3://www\n    type: FAST\n").detail,
+                  "file_mounts./w.type: expected MODEL_CHECKPOINT_RO");
+}
+
+TEST(Parser, InputsAndOutputsAreCarriedInTheTaskJson) {
+  auto parsed = parse_ok("inputs:\n  s3://bucket/data: 100\noutputs: {gs://out: 0.5}\nrun: x\n");
+  ASSERT_EQ(parsed.warnings.size(), 2u);
+  EXPECT_CONTAINS(parsed.warnings[0], "task.yaml:2:3: inputs: kept with the task, not used");
+  const Task task = parsed.tasks[0];
+  EXPECT_EQ(task.inputs, (DataHint{"s3://bucket/data", 100}));
+  EXPECT_EQ(task.outputs, (DataHint{"gs://out", 0.5}));
+  Pipeline pipeline;
+  pipeline.tasks.push_back(task);
+  auto back = pipeline_from_json(to_json(pipeline, SecretMode::kInclude).dump(), "");
+  ASSERT_TRUE(back) << back.error().detail;
+  EXPECT_EQ(back->tasks[0].inputs, task.inputs);
+  EXPECT_EQ(back->tasks[0].outputs, task.outputs);
+  EXPECT_CONTAINS(parse_error("inputs: {s3://a: 1, s3://b: 2}\n").detail,
+                  "inputs: expected one location and its estimated size in GB");
+  EXPECT_CONTAINS(parse_error("outputs: {s3://a: lots}\n").detail, "outputs: expected one");
+}
+
+TEST(Parser, PriorityIsReadCheckedAndCarried) {
+  auto pipeline = parse_ok(
+      "resources:\n  priority: 900\n  any_of:\n    - cloud: aws\n"
+      "    - cloud: gcp\n");
+  EXPECT_EQ(pipeline.tasks[0].resources.candidates[1].priority, 900);
+  EXPECT_EQ(priority(pipeline), 900);
+  EXPECT_EQ(priority(parse_ok("run: x\n")), std::nullopt);
+  auto back = pipeline_from_json(to_json(pipeline, SecretMode::kInclude).dump(), "");
+  ASSERT_TRUE(back) << back.error().detail;
+  EXPECT_EQ(priority(*back), 900);
+  EXPECT_CONTAINS(parse_error("resources:\n  priority: 1001\n").detail,
+                  "resources.priority: expected an integer from -1000 to 1000");
+  EXPECT_CONTAINS(
+      parse_error("resources:\n  any_of:\n    - priority: 1\n    - priority: 2\n").detail,
+      "every resource option of a task must have the same priority");
+}
+
+TEST(Parser, PipelineTasksMustAgreeOnPriority) {
+  auto pipeline = parse_ok("name: p\n---\nrun: a\n---\nresources:\n  priority: -5\n");
+  EXPECT_EQ(priority(pipeline), -5);
+  EXPECT_CONTAINS(parse_error("name: p\n---\nresources:\n  priority: 1\n---\nresources:\n"
+                              "  priority: 2\n")
+                      .detail,
+                  "the tasks of a pipeline give different priorities (1 and 2)");
+}
+
+TEST(Parser, SpotRecoveryIsReadAsJobRecoveryWithAWarning) {
+  auto pipeline = parse_ok("resources:\n  spot_recovery: FAILOVER\n");
+  EXPECT_EQ(pipeline.tasks[0].resources.candidates[0].job_recovery->strategy,
+            RecoveryStrategy::kFailover);
+  EXPECT_CONTAINS(only_warning(pipeline), "`spot_recovery` is deprecated");
+  EXPECT_CONTAINS(
+      parse_error("resources:\n  spot_recovery: FAILOVER\n  job_recovery: FAILOVER\n").detail,
+      "give only one");
+}
+
+TEST(Parser, JobGroupHeaderIsRefusedByName) {
+  auto error =
+      parse_error("name: g\nexecution: parallel\nprimary_tasks: [a]\n---\nname: a\nrun: x\n");
+  EXPECT_EQ(error.code, SpecErrc::kUnsupported);
+  EXPECT_CONTAINS(error.detail, "parallel job groups are not supported");
+  EXPECT_CONTAINS(parse_error("name: g\nprimary_tasks: [a]\n---\nname: a\nrun: x\n").detail,
+                  "`primary_tasks` belongs to SkyPilot's job groups");
 }
 
 TEST(Parser, SyntaxErrorHasLineAndColumn) {
@@ -656,12 +842,10 @@ TEST(Overrides, InfraReplacesLocation) {
 }
 
 TEST(Overrides, BadValueNamesTheFlag) {
+  EXPECT_CONTAINS(override_error({"cpus", "many", "--cpus"}), "--cpus: expected a vCPU count");
   Task task = task_ok("run: x\n");
   TaskOverrides overrides;
-  overrides.resources = {{"cpus", "many", "--cpus"}};
-  auto applied = apply_overrides(task, overrides);
-  ASSERT_FALSE(applied);
-  EXPECT_CONTAINS(applied.error().detail, "--cpus: expected a vCPU count");
+  Result<void> applied;
   overrides.resources = {{"accelerators", "H1000", "--gpus"}};
   applied = apply_overrides(task, overrides);
   ASSERT_FALSE(applied);
