@@ -21,7 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Raise it when a change lets more files plan; the test fails when the figure drops below it.
-constexpr double kAcceptanceFloor = 0.67;
+// 0.60: `image_id: docker:` and node settings on GCP are refused by name now, not dropped.
+constexpr double kAcceptanceFloor = 0.60;
 
 // Why refusals.txt expects a file to be refused (its sections).
 enum class Reason {
