@@ -11,6 +11,7 @@
 # left after the cancel.
 #   bench/aws_recovery_bench.sh [BUILD_DIR] [N...]        (default: build 1 500)
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
 shift || true
 counts=("${@:-1 500}")
@@ -44,8 +45,8 @@ run_one() {
   local cloud="http://127.0.0.1:$api_port"
 
   export SKYD_SOCKET="$dir/skyd.sock"
-  printf 'log_level: warn\ndb_pool_size: 8\naws_enabled: true\naws_endpoint: "%s"\naws_regions: "us-east-1"\naws_skylet_port: %s\n' \
-    "$cloud" "$virtual_port" >"$dir/config.yaml"
+  printf 'log_level: warn\ndb_pool_size: 8\naws_enabled: true\naws_endpoint: "%s"\naws_regions: "us-east-1"\naws_skylet_port: %s\ncatalog_dir: %s\n' \
+    "$cloud" "$virtual_port" "$root/tests/fakecloud/catalog" >"$dir/config.yaml"
   AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret AWS_EC2_METADATA_DISABLED=true \
     AWS_SHARED_CREDENTIALS_FILE=/nonexistent \
     "$build/daemon/skyd" --state-dir "$dir" --config "$dir/config.yaml" 2>"$dir/skyd.stderr" &

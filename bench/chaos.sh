@@ -19,6 +19,7 @@
 # cycles. The seed is printed; SKYD_CHAOS_SEED (or --seed) replays a run's choices.
 set -uo pipefail
 
+root=$(cd "$(dirname "$0")/.." && pwd)
 build=build
 jobs=1000
 kills=100
@@ -136,6 +137,7 @@ skylet_binary: $build/daemon/skylet
 aws_enabled: true
 aws_endpoint: "$cloud"
 aws_regions: us-east-1
+catalog_dir: $root/tests/fakecloud/catalog
 aws_skylet_port: $virtual_port
 aws_request_timeout: 500ms
 EOF

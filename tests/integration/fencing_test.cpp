@@ -171,7 +171,9 @@ TEST(NeverTwoLiveAttempts, OnEc2TheReplacementRunsOnlyOnceTheNoticedInstanceIsGo
   FakeCloudProcess cloud(dir);
   SkydHarness skyd(std::map<std::string, std::string>{{"aws_enabled", "true"},
                                                       {"aws_endpoint", cloud.url()},
-                                                      {"aws_regions", "us-east-1,us-west-2"}},
+                                                      {"aws_regions", "us-east-1,us-west-2"},
+                                                      // what the fake account sells
+                                                      {"catalog_dir", SKYD_FAKECLOUD_CATALOG_DIR}},
                    SkydHarness::Environment{
                        {{"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
                         {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"},

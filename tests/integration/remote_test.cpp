@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 // Output with its clock masked: ages ("3 secs ago") and every other digit.
 std::string without_digits(std::string text) {
   text = std::regex_replace(text, std::regex("[0-9]+ [a-z]+ ago"), "AGE");
+  text = std::regex_replace(text, std::regex(" +"), " ");  // columns widen with the ages
   for (char& c : text)
     if (std::isdigit(static_cast<unsigned char>(c))) c = '#';
   return text;

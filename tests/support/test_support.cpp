@@ -22,9 +22,9 @@ double metric_sample(const std::string& exposition, const std::string& series) {
   return -1;
 }
 
-TempDir::TempDir() {
-  char pattern[] = "/tmp/skyd-t.XXXXXX";
-  if (!::mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
+TempDir::TempDir(const std::string& base) {
+  std::string pattern = base + "/skyd-t.XXXXXX";
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed under " + base);
   path_ = pattern;
 }
 

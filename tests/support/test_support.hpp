@@ -43,7 +43,8 @@ double metric_sample(const std::string& exposition, const std::string& series);
 // removed with everything in it when the object goes.
 class TempDir {
  public:
-  TempDir();
+  // Under /tmp, or under `base`.
+  explicit TempDir(const std::string& base = "/tmp");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
