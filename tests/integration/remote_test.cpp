@@ -24,21 +24,7 @@ std::string without_digits(std::string text) {
   return text;
 }
 
-class RemoteUse : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: sshd's privilege separation";
-    if (!fs::exists("/usr/sbin/sshd") || !fs::exists("/usr/bin/ssh"))
-      GTEST_SKIP() << "needs OpenSSH's client and server (openssh-client, openssh-server)";
-  }
-
-  CommandResult sky(const std::map<std::string, std::string>& env, std::vector<std::string> args) {
-    args.insert(args.begin(), binary_path("sky"));
-    return run_command(args, env, std::chrono::seconds(120));
-  }
-
-  TempDir laptop_;
-};
+using RemoteUse = SshClientTest;
 
 TEST_F(RemoteUse, EveryCallGoesThroughSshOnOneSharedConnection) {
   SkydHarness skyd;

@@ -8,23 +8,7 @@ namespace skyd::testing {
 namespace {
 namespace fs = std::filesystem;
 
-class RemoteUse : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root: sshd's privilege separation";
-    if (!fs::exists("/usr/sbin/sshd") || !fs::exists("/usr/bin/ssh"))
-      GTEST_SKIP() << "needs OpenSSH's client and server (openssh-client, openssh-server)";
-  }
-
-  CommandResult sky(const std::map<std::string, std::string>& env, std::vector<std::string> args) {
-    args.insert(args.begin(), binary_path("sky"));
-    return run_command(args, env, std::chrono::seconds(120));
-  }
-
-  static std::string laptop_base() { return ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"; }
-
-  TempDir laptop_{laptop_base()};
-};
+using RemoteUse = SshClientTest;
 
 TEST_F(RemoteUse, ALargeWorkdirUploadResumesAfterTheConnectionDrops) {
   SkydHarness skyd;

@@ -5,6 +5,8 @@
 
 #include "tests/support/skyd_harness.hpp"
 
+#include <gtest/gtest.h>
+
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
@@ -115,6 +117,27 @@ class PrivateSshd {
   std::unique_ptr<ChildProcess> sshd_;
   std::vector<std::string> homes_;
   std::error_code ignored_;
+};
+
+// A test with a "laptop": its own HOME (in memory, /dev/shm, where it can: large files there do
+// not compete with skyd's database for the disk) from which `sky` reaches a PrivateSshd. Skipped
+// with a message without root or OpenSSH.
+class SshClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: sshd's privilege separation";
+    if (!std::filesystem::exists("/usr/sbin/sshd") || !std::filesystem::exists("/usr/bin/ssh"))
+      GTEST_SKIP() << "needs OpenSSH's client and server (openssh-client, openssh-server)";
+  }
+
+  CommandResult sky(const std::map<std::string, std::string>& env, std::vector<std::string> args) {
+    args.insert(args.begin(), binary_path("sky"));
+    return run_command(args, env, std::chrono::seconds(120));
+  }
+
+  static std::string laptop_base() { return ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"; }
+
+  TempDir laptop_{laptop_base()};
 };
 
 }  // namespace skyd::testing
