@@ -254,7 +254,8 @@ std::string usage() {
          "<state-dir>/skyd.sock unless --socket says otherwise. Without --db, skyd runs its own\n"
          "PostgreSQL server under the state directory.\n"
          "\n"
-         "`skyd dial-stdio` joins its stdin and stdout to skyd's socket (--socket, else SKYD_SOCKET,\n"
+         "`skyd dial-stdio` joins its stdin and stdout to skyd's socket (--socket, else "
+         "SKYD_SOCKET,\n"
          "else the usual places): `sky --host ssh://USER@HOST` runs it through ssh.\n";
 }
 

@@ -46,8 +46,10 @@ case $? in
   0) ;;
   2) skip "configuring the fuzz build failed (see $out/configure.log)" ;;
   *)
+    # The toolchain is there (probed above): a build that fails is the project's, not a skip.
     tail -20 "$out/build-$target.log"
-    skip "building the fuzzer failed (see $out/build-$target.log)"
+    echo "building the fuzzer failed (see $out/build-$target.log)" >&2
+    exit 1
     ;;
 esac
 
