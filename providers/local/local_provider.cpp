@@ -656,6 +656,9 @@ Task<Result<void>> LocalProvider::preempt(std::string cluster_name, std::optiona
   auto current = load(cluster_name);
   if (!current || current->idempotency_token != record->idempotency_token) co_return Result<void>{};
   for (const auto& node : record->nodes) kill_everything(node.pid, node.sandbox);
+  // Gone when this returns, as a reclaimed VM is: whoever describes the cluster next sees it so.
+  for (const auto& node : record->nodes)
+    if (is_running_skylet(node.pid)) co_await wait_for_exit(node.pid, std::chrono::seconds(5));
   co_return Result<void>{};
 }
 
