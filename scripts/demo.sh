@@ -44,8 +44,9 @@ say sky jobs launch -y examples/local_pipeline.yaml
 sky jobs launch -y examples/local_pipeline.yaml
 
 say sky jobs launch -y -d examples/local_spot_checkpoint.yaml
-sky jobs launch -y -d examples/local_spot_checkpoint.yaml
-spot_job=$(sky jobs queue -o json | sed -n 's/^\[{"id":\([0-9]*\).*/\1/p')
+submitted=$(sky jobs launch -y -d examples/local_spot_checkpoint.yaml)
+echo "$submitted"
+spot_job=$(echo "$submitted" | sed -n 's/^Managed Job ID: \([0-9]*\)$/\1/p')
 checkpoint="$state_dir/local/buckets/local-spot-checkpoint/step"
 for _ in $(seq 1 200); do
   [ -f "$checkpoint" ] && [ "$(cat "$checkpoint")" -ge 5 ] && break
