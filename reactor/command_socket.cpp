@@ -2,9 +2,11 @@
 
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 extern char** environ;
@@ -36,6 +38,13 @@ Result<CommandSocket> start_command_socket(const std::vector<std::string>& argv)
                       "cannot start " + argv[0] + ": " + std::strerror(failed));
   }
   return CommandSocket{ours, pid};
+}
+
+void end_command(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
 }
 
 }  // namespace skyd

@@ -21,4 +21,9 @@ struct CommandSocket {
 // Starts argv (argv[0] looked up on PATH, never through a shell). Errors name the program.
 Result<CommandSocket> start_command_socket(const std::vector<std::string>& argv);
 
+// Ends a command whose socket the caller has closed, and reaps it: its conversation is over, so
+// it is told to stop (SIGTERM, which ssh obeys at once) rather than waited on for as long as it
+// likes.
+void end_command(pid_t pid);
+
 }  // namespace skyd

@@ -203,6 +203,14 @@ template <typename Stream>
 class StreamConnection final : public Connection {
  public:
   explicit StreamConnection(Stream stream) : stream_(std::move(stream)) {}
+  // A connection carried by a child command owns the child: it ends with the connection.
+  StreamConnection(Stream stream, pid_t command) : stream_(std::move(stream)), command_(command) {}
+  ~StreamConnection() override {
+    if (command_ <= 0) return;
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().close(ignored);
+    end_command(command_);
+  }
   Task<Exchange> exchange(const Endpoint& endpoint, const Request& request,
                           const std::string& user_agent, Clock::time_point deadline,
                           Duration idle_timeout, const Limits& limits,
@@ -214,6 +222,7 @@ class StreamConnection final : public Connection {
  private:
   Stream stream_;
   beast::flat_buffer buffer_;
+  pid_t command_ = -1;
 };
 
 std::string tls_failure(TlsStream& stream, const boost::system::error_code& ec) {
@@ -373,10 +382,12 @@ class Client::Impl {
       socket.assign(asio::local::stream_protocol(), started->fd, ec);
       if (ec) {
         ::close(started->fd);
+        end_command(started->pid);
         co_return classify(ec, "connecting through", endpoint, limits);
       }
       ++stats_.connections_opened;
-      co_return std::make_unique<StreamConnection<UnixStream>>(UnixStream(std::move(socket)));
+      co_return std::make_unique<StreamConnection<UnixStream>>(UnixStream(std::move(socket)),
+                                                               started->pid);
     }
 
     auto tcp = co_await connect_tcp(endpoint, deadline);
