@@ -3,6 +3,7 @@
 # everything is already present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
+# awscli: Debian's AWS CLI cross-checks fakecloud's catalog APIs (tests/fakecloud/aws_cli_check).
 # openssh-server: tests/integration/remote_test.cpp runs its own sshd on loopback (a controller VM
 # for `sky --host ssh://`). Debian's package also enables the system's sshd, as on any server.
 PACKAGES=(
@@ -12,7 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev
   util-linux procps iproute2 curl bc jq
-  openssh-client openssh-server
+  openssh-client openssh-server awscli
   nodejs chromium
 )
 
