@@ -10,6 +10,7 @@
 #include "cli/jobs_commands.hpp"
 #include "cli/launch_command.hpp"
 #include "cli/show_gpus_command.hpp"
+#include "cli/storage_command.hpp"
 #include "daemon/version.hpp"
 
 #include <iostream>
@@ -34,6 +35,7 @@ constexpr const char* kUsage =
     "                                       cancel jobs (yours with -a, everyone's with -u)\n"
     "  jobs preempt ID                      preempt a job's local spot machines (try recovery)\n"
     "  jobs dashboard [--no-browser]        print the dashboard's URL and open it in a browser\n"
+    "  storage ls | delete NAME...          the buckets task file_mounts use\n"
     "  show-gpus [NAME]                     accelerators in the catalog, with prices\n"
     "  catalog refresh [--dir DIR]          rebuild the AWS catalog from AWS's APIs\n"
     "  daemon status                        is skyd running, and which version\n"
@@ -165,6 +167,8 @@ int run_command(const std::vector<std::string>& all_args) {
     std::cout << kJobsUsage;
     return args.size() == 1 ? 2 : 0;
   }
+  if (args[0] == "storage" && (after_command.empty() || asks_for_help(after_command)))
+    return storage_command(after_command, "");
   if (args[0] == "daemon" && asks_for_help(after_command)) {
     std::cout << kDaemonUsage;
     return 0;
@@ -186,6 +190,7 @@ int run_command(const std::vector<std::string>& all_args) {
     if (args[1] == "preempt") return jobs_preempt_command(rest, socket);
     if (args[1] == "dashboard") return jobs_dashboard_command(rest, socket);
   }
+  if (args[0] == "storage") return storage_command(after_command, *address);
   return usage_error("unknown command '" + args[0] + (args.size() > 1 ? " " + args[1] : "") + "'");
 }
 

@@ -37,8 +37,11 @@ _sky_complete() {
   fi
   local flags
   case "${words[0]} ${words[1]}" in
-    " ") COMPREPLY=($(compgen -W "jobs show-gpus catalog daemon context completion --socket --host --version --help" -- "$cur")); return ;;
+    " ") COMPREPLY=($(compgen -W "jobs storage show-gpus catalog daemon context completion --socket --host --version --help" -- "$cur")); return ;;
     "jobs ") COMPREPLY=($(compgen -W "launch queue logs cancel preempt dashboard --help" -- "$cur")); return ;;
+    "storage ") COMPREPLY=($(compgen -W "ls delete --help" -- "$cur")); return ;;
+    "storage ls") flags="--output -o --help -h" ;;
+    "storage delete") flags="--all -a --yes -y --help -h" ;;
     "daemon ") COMPREPLY=($(compgen -W "status --help" -- "$cur")); return ;;
     "completion ") COMPREPLY=($(compgen -W "bash --help" -- "$cur")); return ;;
     "catalog ") COMPREPLY=($(compgen -W "refresh --help" -- "$cur")); return ;;

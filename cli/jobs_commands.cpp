@@ -1,5 +1,7 @@
 #include "cli/jobs_commands.hpp"
 
+#include "cli/replies.hpp"
+
 #include "cli/daemon_client.hpp"
 #include "cli/help.hpp"
 #include "cli/queue_records.hpp"
@@ -26,16 +28,6 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string text(const Json& json, const char* key, std::string fallback = "") {
-  const Json* value = json.find(key);
-  return value && value->as_string() ? std::string(*value->as_string()) : fallback;
-}
-
-double number(const Json& json, const char* key, double fallback = 0) {
-  const Json* value = json.find(key);
-  return value && value->as_double() ? *value->as_double() : fallback;
-}
-
 bool is_terminal(const std::string& status) {
   return status == "SUCCEEDED" || status == "CANCELLED" || status.starts_with("FAILED");
 }
@@ -53,38 +45,11 @@ std::string coloured(const std::string& status) {
   return terminal ? colour_of(status) + status + "\033[0m" : status;
 }
 
-int usage_error(const std::string& message, const char* usage) {
-  std::cerr << "Error: " << message << "\n" << usage;
-  return 2;
-}
-
-// The daemon's answer as JSON, or a message and the exit code to leave with.
-Result<Json> call_json(DaemonClient& client, const std::string& method, const std::string& target,
-                       const std::string& body = {}) {
-  auto response = client.call(method, target, body);
-  if (!response) return response.error();
-  auto parsed = parse_json(response->body);
-  if (response->status >= 400 || !parsed) {
-    return make_error(NetErrc::kProtocol, response->status == 404
-                                              ? "not found: " + http::error_message_of(*response)
-                                              : http::error_message_of(*response));
-  }
-  return parsed;
-}
-
 int exit_code_for(const std::string& status) {
   if (status == "SUCCEEDED") return kExitSucceeded;
   if (status == "CANCELLED" || status == "CANCELLING") return kExitCancelled;
   if (status.starts_with("FAILED")) return kExitFailed;
   return kExitNotFinished;
-}
-
-bool confirm(const std::string& question) {
-  if (::isatty(STDIN_FILENO) != 1) return true;  // scripts: no one to ask
-  std::cout << question << " [Y/n]: " << std::flush;
-  std::string answer;
-  std::getline(std::cin, answer);
-  return answer.empty() || answer == "y" || answer == "Y" || answer == "yes";
 }
 
 }  // namespace

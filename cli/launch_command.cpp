@@ -348,8 +348,8 @@ Result<PreparedLaunch> prepare_launch(const LaunchOptions& options) {
     };
     if (task.workdir) check_local(*task.workdir, "workdir");
     for (const auto& mount : task.file_mounts) {
-      if (mount.kind == spec::FileMount::Kind::kLocalPath) {
-        check_local(mount.sources[0], "file_mounts source for " + mount.destination + ":");
+      if (const auto source = spec::uploaded_source(mount)) {
+        check_local(*source, "file_mounts source for " + mount.destination + ":");
       }
     }
   }

@@ -200,9 +200,9 @@ Result<Json> upload_local_files(DaemonClient& client, const spec::Pipeline& pipe
         return sent.error();
     }
     for (const auto& mount : task.file_mounts) {
-      if (mount.kind != spec::FileMount::Kind::kLocalPath || mount.sources.empty()) continue;
-      if (auto sent = upload(index, mount.destination, mount.sources.front(),
-                             "file_mounts." + mount.destination);
+      const auto source = spec::uploaded_source(mount);
+      if (!source) continue;
+      if (auto sent = upload(index, mount.destination, *source, "file_mounts." + mount.destination);
           !sent)
         return sent.error();
     }

@@ -331,11 +331,56 @@ Task<http::Response> job_logs(Controller* controller, DaemonInfo info, http::Req
   co_return response;
 }
 
+// `sky storage ls`: every bucket skyd has used and not deleted.
+Task<http::Response> list_buckets(Controller* controller, http::Request&) {
+  auto buckets = co_await controller->buckets();
+  if (!buckets) co_return response_for_error(buckets.error(), "listing buckets");
+  Json list = Json::array();
+  for (const auto& bucket : *buckets) {
+    Json item = Json::object();
+    item.set("name", bucket.name);
+    item.set("store", bucket.store);
+    item.set("region", bucket.region);
+    item.set("state", std::string(store::to_string(bucket.state)));
+    item.set("created_by_skyd", bucket.created_by_skyd);
+    item.set("persistent", bucket.persistent);
+    item.set("owner", bucket.owner_name);
+    item.set("owner_uid", static_cast<long long>(bucket.owner_uid));
+    item.set("job_id",
+             bucket.job_id ? Json(static_cast<long long>(bucket.job_id->value)) : Json(nullptr));
+    item.set("size_bytes",
+             bucket.size_bytes ? Json(static_cast<long long>(*bucket.size_bytes)) : Json(nullptr));
+    item.set("created_at_us", static_cast<long long>(bucket.created_us));
+    item.set("updated_at_us", static_cast<long long>(bucket.updated_us));
+    list.push_back(std::move(item));
+  }
+  Json reply = Json::object();
+  reply.set("buckets", std::move(list));
+  co_return http::Response::json(200, reply);
+}
+
+Task<http::Response> delete_bucket(Controller* controller, DaemonInfo info,
+                                   http::Request& request) {
+  if (!request.peer.known)
+    co_return http::Response::error(403, "forbidden", "the caller's identity is unknown");
+  const std::string name = request.path_params.at("name");
+  auto done = co_await controller->delete_bucket(name, caller_of(request, info));
+  if (!done) co_return response_for_error(done.error(), "deleting bucket " + name);
+  Json reply = Json::object();
+  reply.set("name", name);
+  reply.set("outcome", *done);
+  co_return http::Response::json(200, reply);
+}
+
 }  // namespace
 
 http::Response response_for_error(const Error& error, std::string_view doing) {
   if (error.code == store::StoreErrc::kNotFound)
     return http::Response::error(404, "not_found", error.detail);
+  if (error.code == boost::system::errc::permission_denied)
+    return http::Response::error(403, "forbidden", error.detail);
+  if (error.code == boost::system::errc::device_or_resource_busy)
+    return http::Response::error(409, "in_use", error.detail);
   if (error.code == boost::system::errc::invalid_argument)
     return http::Response::error(400, "invalid", error.detail);
   const bool retryable = store::is_retryable(error) || error.code == store::StoreErrc::kTimedOut;
@@ -431,6 +476,10 @@ http::Router make_api_router(const DaemonInfo& info, Controller* controller) {
              [controller](http::Request& r) { return upload(controller, r); });
   jobs_route("POST", "/v1/jobs/{id}/preempt", "preempt the job's local spot machines",
              [controller, info](http::Request& r) { return preempt(controller, info, r); });
+  jobs_route("GET", "/v1/storage", "the buckets task file_mounts use",
+             [controller](http::Request& r) { return list_buckets(controller, r); });
+  jobs_route("DELETE", "/v1/storage/{name}", "delete a bucket skyd made (forget one it did not)",
+             [controller, info](http::Request& r) { return delete_bucket(controller, info, r); });
   return router;
 }
 

@@ -121,7 +121,7 @@ Result<std::vector<UploadRef>> upload_refs(const Json* listed, const spec::Pipel
       if (auto taken = take(index, true, ""); !taken) return taken.error();
     }
     for (const auto& mount : task.file_mounts) {
-      if (mount.kind != spec::FileMount::Kind::kLocalPath) continue;
+      if (!spec::uploaded_source(mount)) continue;
       if (auto taken = take(index, false, mount.destination); !taken) return taken.error();
     }
   }

@@ -79,6 +79,10 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "spot_notice_signal",
                                                "catalog_dir",
                                                "aws_pricing_endpoint",
+                                               "aws_instance_profile",
+                                               "bucket_store",
+                                               "s3_endpoint",
+                                               "s3_region",
                                                "catalog_refresh",
                                                "catalog_refresh_interval"};
   for (const auto& entry : root) {
@@ -130,6 +134,15 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
         config.aws_pricing_endpoint = entry.second.as<std::string>();
       }
       if (key == "catalog_refresh") config.catalog_refresh = entry.second.as<bool>();
+      if (key == "aws_instance_profile")
+        config.aws_instance_profile = entry.second.as<std::string>();
+      if (key == "s3_endpoint") config.s3_endpoint = entry.second.as<std::string>();
+      if (key == "s3_region") config.s3_region = entry.second.as<std::string>();
+      if (key == "bucket_store") {
+        config.bucket_store = entry.second.as<std::string>();
+        if (config.bucket_store != "s3" && config.bucket_store != "local")
+          return config_error(where + "'bucket_store': expected s3 or local");
+      }
       if (key == "spot_notice_signal") {
         auto parsed = parse_notice_signal(entry.second.as<std::string>());
         if (!parsed) {
@@ -223,6 +236,10 @@ Json DaemonConfig::to_json() const {
   out.set("aws_pricing_endpoint", aws_pricing_endpoint);
   out.set("catalog_dir", catalog_dir.empty() ? Json(nullptr) : Json(catalog_dir));
   out.set("catalog_refresh", catalog_refresh);
+  out.set("aws_instance_profile", aws_instance_profile);
+  out.set("bucket_store", effective_bucket_store());
+  out.set("s3_endpoint", s3_endpoint);
+  out.set("s3_region", s3_region);
   out.set("db_pool_size", static_cast<long long>(db_pool_size));
   auto ms = [](Duration d) {
     return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
@@ -239,6 +256,11 @@ Json DaemonConfig::to_json() const {
                                                    ? Json(ms(*local_preemption_mean_interval))
                                                    : Json(nullptr));
   return out;
+}
+
+std::string DaemonConfig::effective_bucket_store() const {
+  if (!bucket_store.empty()) return bucket_store;
+  return aws_enabled || !s3_endpoint.empty() ? "s3" : "local";
 }
 
 std::string usage() {

@@ -38,6 +38,14 @@ struct DaemonConfig {
   std::vector<std::string> aws_regions;  // regions swept for leaks and described; empty: as used
   std::string aws_endpoint;              // EC2 endpoint override (else AWS_ENDPOINT_URL_EC2 / _URL)
   std::string aws_pricing_endpoint;  // Price List override (else AWS_ENDPOINT_URL_PRICING / _URL)
+  std::string aws_instance_profile;  // name or ARN every EC2 node gets (its bucket mounts' role)
+  // Where task buckets live: "s3", or "local" (the local provider's directories, no cloud).
+  // Empty: "s3" when AWS is enabled or an S3 endpoint is set, else "local".
+  std::string bucket_store;
+  std::string s3_endpoint;  // S3 override (else AWS_ENDPOINT_URL_S3 / _URL); nodes get it too
+  std::string s3_region = "us-east-1";  // where skyd makes buckets
+  // Settles bucket_store's default; called once the file and flags are read.
+  std::string effective_bucket_store() const;
   int aws_skylet_port = 46590;
   double aws_requests_per_second = 20;  // EC2 calls per second per region, across all shards
   std::vector<std::string> aws_security_groups;   // SecurityGroupId.N of every node

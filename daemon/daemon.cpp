@@ -6,6 +6,7 @@
 #include "daemon/controller/controller.hpp"
 #include "daemon/dashboard/dashboard.hpp"
 #include "daemon/version.hpp"
+#include "providers/aws/aws_auth.hpp"
 #include "providers/catalog/catalog_dir.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/identity.hpp"
@@ -119,6 +120,9 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
   options.limits.max_launches_per_region = config.max_launches_per_region;
   options.log_retention = config.log_retention;
   options.max_upload_bytes = config.max_upload_bytes;
+  options.bucket_store = config.effective_bucket_store();
+  options.s3_endpoint = config.s3_endpoint;
+  options.s3_region = config.s3_region;
   if (config.aws_enabled) {
     providers::aws::AwsProviderOptions aws;
     aws.regions = config.aws_regions;
@@ -128,6 +132,7 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     aws.requests_per_second = config.aws_requests_per_second;
     aws.request_timeout = config.aws_request_timeout;
     aws.security_group_ids = config.aws_security_groups;
+    aws.instance_profile = config.aws_instance_profile;
     for (const auto& [region, image] : config.aws_images) aws.images[region] = image;
     aws.image_root_device = config.aws_image_root_device;
     aws.request_burst = std::max(1.0, config.aws_requests_per_second * 2.5);
@@ -138,6 +143,29 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     options.aws = aws;
   }
   return options;
+}
+
+// With buckets in S3, the local provider's machines mount them with skyd's own keys, handed to
+// their skylet in a file only skyd's user can read (never on a command line). Keys from the
+// environment or the shared file; with neither (an instance role), the nodes ask the role too.
+Result<std::string> write_storage_credentials(const DaemonConfig& config) {
+  if (config.effective_bucket_store() != "s3") return std::string();
+  const auto env = providers::aws::process_environment();
+  std::optional<providers::aws::Credentials> credentials =
+      providers::aws::credentials_from_environment(env);
+  if (!credentials) {
+    auto shared = providers::aws::credentials_from_shared_file(env);
+    if (!shared) return shared.error();
+    credentials = *shared;
+  }
+  if (!credentials) return std::string();
+  std::string text = "[default]\naws_access_key_id = " + credentials->access_key_id +
+                     "\naws_secret_access_key = " + credentials->secret_access_key + "\n";
+  if (!credentials->session_token.empty())
+    text += "aws_session_token = " + credentials->session_token + "\n";
+  const std::string path = config.state_dir + "/storage-credentials";
+  if (auto written = write_small_file(path, text); !written) return written.error();
+  return path;
 }
 
 // The catalog_dir's files replace the built-in ones before anything plans (a refresh may create
@@ -207,6 +235,9 @@ int run_daemon(const DaemonConfig& config) {
   pool.start();
   auto options_for_controller = controller_options(config, conninfo, *key, *authority);
   options_for_controller.database_health = &database_health;
+  auto storage_credentials = write_storage_credentials(config);
+  if (!storage_credentials) return fail("storage credentials", storage_credentials.error());
+  options_for_controller.local.storage_credentials = *storage_credentials;
   Controller controller(pool, std::move(options_for_controller));
   if (auto started = controller.start(); !started) {
     pool.stop();

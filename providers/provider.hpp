@@ -30,7 +30,10 @@ boost::system::error_code make_error_code(ProviderErrc code);
 Error make_error(ProviderErrc code, std::string detail);
 
 struct MountRequest {
-  enum class Mode { kCopy, kMount };
+  // kByNode: skylet mounts or copies a cloud bucket here at each attempt (docs/storage.md); the
+  // provider only makes room for it. kCopy and kMount with a bucket: the local provider's
+  // directory buckets.
+  enum class Mode { kCopy, kMount, kByNode };
   std::string destination;  // on the node: "/checkpoint", "~/data" or "data" (relative to home)
   std::string source;       // a local path to copy (Mode::kCopy), or empty
   std::string bucket;       // a bucket to mount (Mode::kMount) or to copy from

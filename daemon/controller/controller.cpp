@@ -39,6 +39,7 @@ Task<void> make_shard(ShardContext* shard, const ControllerOptions* options) {
   shard->db = std::make_unique<store::PgPool>(shard->executor, pool);
   shard->jobs = std::make_unique<store::JobRepository>(*shard->db);
   shard->launches = std::make_unique<store::LaunchRepository>(*shard->db);
+  shard->buckets = std::make_unique<store::BucketRepository>(*shard->db);
   shard->http = std::make_unique<http::Client>(shard->executor);
   shard->group =
       std::make_unique<TaskGroup>(shard->executor, "jobs-" + std::to_string(shard->index));
@@ -96,6 +97,7 @@ Task<void> sweep_leaks(ShardContext* shard, Duration every) {
       }
     }
     logger("controller")->info("leak sweep done terminated={}", terminated);
+    if (shard->bucket_keeper) co_await shard->bucket_keeper->delete_due();
     timer.expires_after(every);
     co_await timer.async_wait(asio::use_awaitable);
   }
@@ -283,6 +285,10 @@ Task<void> Controller::supervise_on(ShardContext* shard, store::JobId id) {
 Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
   const spec::Pipeline* pipeline = &request.pipeline;
   if (pipeline->tasks.empty()) co_return invalid_argument("a job needs at least one task");
+  if (const std::string problem = storage_problem(*pipeline, options_.bucket_store);
+      !problem.empty()) {
+    co_return invalid_argument(problem);
+  }
 
   // The job's files are unpacked from its uploads now, so later edits do not change the job;
   // done before the job exists, so a failure leaves nothing half-created.
@@ -324,6 +330,35 @@ Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
              request.owner.uid, pipeline->tasks.size());
   supervise(*created);
   co_return *created;
+}
+
+Task<Result<std::vector<store::BucketRecord>>> Controller::buckets() {
+  co_return co_await here().buckets->list();
+}
+
+Task<Result<std::string>> Controller::delete_bucket(std::string name, Caller caller) {
+  ShardContext& shard = here();
+  const std::string store = options_.bucket_store;
+  auto found = co_await shard.buckets->find(store, name);
+  if (!found) co_return found.error();
+  if (!*found || (*found)->state == store::BucketState::kDeleted)
+    co_return store::make_error(store::StoreErrc::kNotFound, "no bucket named " + name);
+  const store::BucketRecord& bucket = **found;
+  if (!caller.privileged && bucket.owner_uid != static_cast<std::int64_t>(caller.uid)) {
+    co_return make_error(
+        boost::system::errc::make_error_code(boost::system::errc::permission_denied),
+        "bucket " + name + " belongs to " + bucket.owner_name);
+  }
+  auto users = co_await shard.buckets->open_jobs_using(name);
+  if (!users) co_return users.error();
+  if (!users->empty()) {
+    co_return make_error(
+        boost::system::errc::make_error_code(boost::system::errc::device_or_resource_busy),
+        "bucket " + name + " is in use by open job " + std::to_string(users->front().value) +
+            "; cancel it or wait for it to end");
+  }
+  if (!shard.bucket_keeper) co_return store::make_error(store::StoreErrc::kNotFound, name);
+  co_return co_await shard.bucket_keeper->delete_bucket(bucket);
 }
 
 Task<Result<std::vector<store::JobRecord>>> Controller::list(store::QueueFilter filter) {

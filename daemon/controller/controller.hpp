@@ -11,6 +11,7 @@
 #include "daemon/upload_store.hpp"
 #include "reactor/identity.hpp"
 #include "reactor/shard_pool.hpp"
+#include "store/bucket_repository.hpp"
 #include "store/job_repository.hpp"
 
 #include <sys/types.h>
@@ -74,6 +75,12 @@ class Controller {
   // caller may not touch, by id).
   Task<Result<std::vector<store::JobId>>> open_jobs_named(std::optional<std::string> name,
                                                           Caller caller, bool every_user = false);
+  // `sky storage ls`: every bucket skyd has used and not deleted.
+  Task<Result<std::vector<store::BucketRecord>>> buckets();
+  // `sky storage delete`: a bucket skyd made is emptied and deleted, one it did not make is only
+  // forgotten; returns which. Errors: kNotFound; permission_denied (another user's bucket);
+  // device_or_resource_busy (an open job uses it).
+  Task<Result<std::string>> delete_bucket(std::string name, Caller caller);
   // The local provider's preemption of the job's current spot cluster.
   Task<Result<std::string>> preempt(store::JobId id);
 

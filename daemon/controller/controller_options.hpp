@@ -22,6 +22,11 @@ struct ControllerOptions {
   store::DatabaseHealth* database_health = nullptr;
   providers::LocalProviderOptions local;  // root_dir and skylet_binary filled in by skyd
   std::optional<providers::aws::AwsProviderOptions> aws;  // set when AWS is enabled
+  // Where task buckets live (docs/storage.md): "s3" (at s3_endpoint, else AWS_ENDPOINT_URL_S3 /
+  // _URL, else AWS's own), or "local": the local provider's directories, no cloud.
+  std::string bucket_store = "local";
+  std::string s3_endpoint;
+  std::string s3_region = "us-east-1";
   AdmissionLimits limits;
   Duration log_retention =
       std::chrono::hours(24 * 30);  // logs of jobs ended longer ago are removed

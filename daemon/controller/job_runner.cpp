@@ -138,15 +138,22 @@ providers::NodeSettings node_settings(const spec::Task& task, const catalog::Can
 }
 
 // What the provider makes of the task's file mounts: local sources come from the job's snapshot
-// (what its submitter uploaded), never from the path the task names.
+// (what its submitter uploaded), never from the path the task names. With `buckets_on_nodes`,
+// skylet mounts every bucket at each attempt and the provider only makes room for it; without,
+// buckets are the local provider's directories.
 std::vector<providers::MountRequest> mounts_of(const spec::Task& task, const std::string& snapshot,
-                                               int index) {
+                                               int index, bool buckets_on_nodes) {
   using providers::MountRequest;
   std::vector<MountRequest> mounts;
   for (std::size_t n = 0; n < task.file_mounts.size(); ++n) {
     const auto& mount = task.file_mounts[n];
     MountRequest request;
     request.destination = mount.destination;
+    if (buckets_on_nodes && mount.kind != spec::FileMount::Kind::kLocalPath) {
+      request.mode = MountRequest::Mode::kByNode;
+      mounts.push_back(std::move(request));
+      continue;
+    }
     const bool mounted = mount.mode != spec::MountMode::kCopy;
     switch (mount.kind) {
       case spec::FileMount::Kind::kLocalPath:
@@ -391,6 +398,7 @@ Task<void> JobRunner::run() {
   }
   pipeline_ = std::move(*pipeline);
   placements_.resize(job_.tasks.size());
+  bucket_mounts_.resize(job_.tasks.size());
   for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
     const std::string name =
         task_id_name(job_.name, pipeline_.tasks[i].name.value_or(job_.name), job_.tasks.size());
@@ -433,6 +441,9 @@ Task<void> JobRunner::run() {
     }
   }
   logs_.record("job ended");
+  // The buckets it made that were not to outlive it; a crash before this leaves them due, and the
+  // controller's sweep deletes them.
+  if (shard_.bucket_keeper) co_await shard_.bucket_keeper->delete_due();
 }
 
 Task<void> JobRunner::cancel_later_tasks(int after_index, std::string reason) {
@@ -442,10 +453,10 @@ Task<void> JobRunner::cancel_later_tasks(int after_index, std::string reason) {
   }
 }
 
-Task<bool> JobRunner::wait_backoff(Backoff& backoff) {
+Task<bool> JobRunner::wait_backoff(Backoff& backoff, std::string what) {
   const Duration delay = backoff.next_delay();
   logs_.record(
-      "no resources anywhere; next launch round in " +
+      what + " in " +
       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) + " ms");
   asio::steady_timer timer(shard_.executor, delay);
   auto outcome = co_await (timer.async_wait(asio::as_tuple(asio::use_awaitable)) || cancel_.wait());
@@ -523,6 +534,11 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
           keep_predecessor(index, std::move(*placement), task.attempt - 1, Clock::now());
           placement.reset();
         }
+        if (const std::string refused = co_await ready_buckets(index); !refused.empty()) {
+          co_await move(task, JobStatus::kFailedPrechecks, refused);
+          break;
+        }
+        if (cancel_.is_set()) break;
         const bool has_deadline = deadline_spec(index) != nullptr;
         LaunchOutcome outcome;
         if (has_deadline) {
@@ -964,7 +980,7 @@ Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
                   {"skyd-controller", options_.controller_id}};
   const std::string snapshot = options_.snapshots_root() + "/" + std::to_string(id_.value);
   if (spec.workdir) request.workdir_snapshot = snapshot_workdir(snapshot, index);
-  request.mounts = mounts_of(spec, snapshot, index);
+  request.mounts = mounts_of(spec, snapshot, index, shard_.bucket_keeper != nullptr);
   request.settings = node_settings(spec, candidate);
   request.owner = owner();
   logs_.record("launching cluster " + name + " on " + candidate.cloud + "/" + candidate.region +
@@ -994,6 +1010,33 @@ Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
   if (limit > 0) shard_.admission->release(slot);
   if (launched.index() == 1) co_return std::nullopt;
   co_return std::move(std::get<0>(launched));
+}
+
+Task<std::string> JobRunner::ready_buckets(int index) {
+  BucketKeeper* keeper = shard_.bucket_keeper.get();
+  const spec::Task& spec = pipeline_.tasks[index];
+  const bool has_buckets = std::any_of(
+      spec.file_mounts.begin(), spec.file_mounts.end(),
+      [](const spec::FileMount& mount) { return mount.kind != spec::FileMount::Kind::kLocalPath; });
+  if (!keeper || !has_buckets) co_return std::string();
+  const std::string snapshot = options_.snapshots_root() + "/" + std::to_string(id_.value);
+  std::vector<std::string> sources;
+  for (std::size_t n = 0; n < spec.file_mounts.size(); ++n)
+    sources.push_back(snapshot_mount(snapshot, index, n));
+  const BucketUser user{id_, job_.user_uid, job_.user_name};
+  Backoff backoff(options_.launch_backoff);
+  for (;;) {
+    auto ready = co_await keeper->prepare(user, spec, sources);
+    if (ready) {
+      bucket_mounts_[index] = std::move(*ready);
+      co_return std::string();
+    }
+    const auto& code = ready.error().code;
+    if (code == providers::ProviderErrc::kInvalid || code == providers::ProviderErrc::kAuth)
+      co_return "buckets: " + ready.error().detail;
+    const std::string why = "buckets not ready (" + ready.error().message() + "); next try";
+    if (!co_await wait_backoff(backoff, why)) co_return std::string();  // cancelled
+  }
 }
 
 Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placement,

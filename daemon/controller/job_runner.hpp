@@ -7,6 +7,7 @@
 // running on its machines is re-attached, a launch in flight is adopted through its idempotency
 // token, a cancel in progress completes.
 
+#include "daemon/controller/bucket_keeper.hpp"
 #include "daemon/controller/controller_options.hpp"
 #include "daemon/controller/failover.hpp"
 #include "daemon/controller/job_logs.hpp"
@@ -132,6 +133,10 @@ class JobRunner {
   Task<std::optional<Result<providers::Cluster>>> try_candidate(
       int index, const store::TaskRecord& task, catalog::Candidate candidate, std::string token,
       bool token_may_exist, std::vector<std::string> stray_tokens);
+  // Finds or makes the task's buckets before a launch (bucket_keeper.hpp); passing faults are
+  // retried with backoff. The reason when the task cannot run as written; "" when ready or
+  // cancelled.
+  Task<std::string> ready_buckets(int index);
   Task<Result<void>> start_attempts(int index, const Placement& placement,
                                     const store::TaskRecord& task);
   Task<MonitorOutcome> monitor(int index, const Placement& placement,
@@ -153,7 +158,10 @@ class JobRunner {
   Task<void> stop_attempts(const Placement& placement, int index, int attempt_number);
   Task<void> teardown(std::string cloud, std::string cluster_name);  // cloud "": every one
   Task<void> cancel_later_tasks(int after_index, std::string reason);
-  Task<bool> wait_backoff(Backoff& backoff);
+  // Waits the backoff's next delay, saying why (`what`) and when it tries again; false when
+  // cancelled.
+  Task<bool> wait_backoff(Backoff& backoff,
+                          std::string what = "no resources anywhere; next launch round");
 
   std::string cluster_name(int index, int attempt) const;
   // Terminates the clusters of the task's earlier attempts (replaced machines) and returns once
@@ -187,9 +195,11 @@ class JobRunner {
   spec::Pipeline pipeline_;
   std::vector<std::string> task_ids_;
   std::vector<std::optional<Placement>> placements_;  // the task's current machines
-  std::unique_ptr<Predecessor> predecessor_;          // of the task being run
-  TaskGroup* predecessor_followers_ = nullptr;        // run_task's group, while it runs
-  std::set<std::string> terminated_clusters_;         // confirmed gone: not asked again
+  // What skylet mounts for each task's attempts (its buckets), once they are ready.
+  std::vector<std::vector<NodeBucketMount>> bucket_mounts_;
+  std::unique_ptr<Predecessor> predecessor_;    // of the task being run
+  TaskGroup* predecessor_followers_ = nullptr;  // run_task's group, while it runs
+  std::set<std::string> terminated_clusters_;   // confirmed gone: not asked again
 };
 
 }  // namespace skyd::daemon

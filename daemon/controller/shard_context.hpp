@@ -2,10 +2,13 @@
 // What one shard holds for the jobs it owns: its database pool and repository, its HTTP client,
 // its local provider, and the coroutines of its jobs. Everything here is used only on that shard.
 
+#include "daemon/controller/bucket_keeper.hpp"
+#include "daemon/controller/bucket_store.hpp"
 #include "providers/aws/aws_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/task_group.hpp"
+#include "store/bucket_repository.hpp"
 #include "store/job_repository.hpp"
 #include "store/launch_repository.hpp"
 #include "store/pg_pool.hpp"
@@ -29,6 +32,11 @@ struct ShardContext {
   std::unique_ptr<providers::LocalProvider> local;
   std::unique_ptr<providers::aws::AwsProvider> aws;
   std::map<std::string, providers::Provider*> clouds;  // by catalog cloud name: the usable ones
+  // Task buckets in a cloud store (docs/storage.md); null when they are the local provider's
+  // directories.
+  std::unique_ptr<store::BucketRepository> buckets;
+  std::unique_ptr<BucketStore> bucket_store;
+  std::unique_ptr<BucketKeeper> bucket_keeper;
 
   providers::Provider* provider_for(const std::string& cloud) const {
     auto found = clouds.find(cloud);

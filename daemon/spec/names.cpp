@@ -100,4 +100,25 @@ std::string bucket_of_url(std::string_view url) {
   return std::string(rest.substr(0, rest.find('/')));
 }
 
+std::string prefix_of_url(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  std::string_view rest = url.substr(scheme + 3);
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return {};
+  rest.remove_prefix(slash);
+  while (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  return std::string(rest);
+}
+
+std::string store_of_url(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return {};
+  const std::string_view name = url.substr(0, scheme);
+  if (name == "gs") return "gcs";
+  if (name == "cos") return "ibm";
+  return std::string(name);
+}
+
 }  // namespace skyd::spec

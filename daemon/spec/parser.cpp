@@ -806,8 +806,10 @@ std::vector<FileMount> Parser::parse_file_mounts(
     mount.sources.push_back(substitute_vars(value.Scalar(), vars));
     mount.kind =
         is_bucket_url(mount.sources[0]) ? FileMount::Kind::kBucketUrl : FileMount::Kind::kLocalPath;
-    if (mount.kind == FileMount::Kind::kBucketUrl)
+    if (mount.kind == FileMount::Kind::kBucketUrl) {
       check_bucket_url(value, entry_path, mount.sources[0]);
+      mount.mode = MountMode::kCopy;  // SkyPilot copies what a bare bucket URL holds
+    }
     mounts.push_back(std::move(mount));
   }
   std::sort(mounts.begin(), mounts.end(),

@@ -84,6 +84,15 @@ std::string_view to_string(FileMount::Kind kind) {
   return "unknown";
 }
 
+std::optional<std::string> uploaded_source(const FileMount& mount) {
+  if (mount.sources.size() != 1) return std::nullopt;
+  const std::string& source = mount.sources.front();
+  if (mount.kind == FileMount::Kind::kLocalPath) return source;
+  if (mount.kind == FileMount::Kind::kStorage && source.find("://") == std::string::npos)
+    return source;
+  return std::nullopt;
+}
+
 catalog::ResourceRequest to_resource_request(const Resources& resources) {
   catalog::ResourceRequest request;
   request.cloud = resources.cloud;

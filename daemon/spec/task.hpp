@@ -125,6 +125,9 @@ struct FileMount {
   friend bool operator==(const FileMount&, const FileMount&) = default;
 };
 std::string_view to_string(FileMount::Kind kind);
+// The local path whose contents the submitter uploads for this mount: a plain local-path mount's
+// source, or a storage mount's `source:` directory (what fills its bucket); nullopt otherwise.
+std::optional<std::string> uploaded_source(const FileMount& mount);
 
 // `inputs` / `outputs`: where a task's data is and its estimated size in GB (SkyPilot's hint for
 // the optimizer's egress cost). Carried, not yet priced (docs/task-spec.md).

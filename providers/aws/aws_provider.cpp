@@ -256,7 +256,7 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
     image = configured->second;
   }
   for (const auto& mount : request.mounts) {
-    if (mount.source.empty()) {
+    if (mount.source.empty() && mount.mode != MountRequest::Mode::kByNode) {
       co_return make_error(ProviderErrc::kInvalid,
                            "bucket mounts reach local machines only; an EC2 node cannot mount " +
                                mount.bucket + " at " + mount.destination);
@@ -281,6 +281,7 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   input.tags = request.tags;
   for (const auto& [key, value] : request.settings.labels) input.tags[key] = value;
   input.security_group_ids = options_.security_group_ids;
+  input.instance_profile = options_.instance_profile;
   if (!request.settings.ports.empty()) {
     if (input.security_group_ids.empty()) {
       // Without the operator's groups the nodes would be in the VPC's default group, which lets

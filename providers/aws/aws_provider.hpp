@@ -34,6 +34,9 @@ struct AwsProviderOptions {
   // Groups every node joins; one of them must let the controller reach skylet_port. Empty: the
   // VPC's default group (which admits traffic from its own members, such as a controller in it).
   std::vector<std::string> security_group_ids;
+  // The instance profile (name or ARN) every node gets: its bucket mounts use the profile's role,
+  // so no keys travel to a node. Empty: none (nodes then cannot mount private buckets).
+  std::string instance_profile;
   // Empty: AWS_ENDPOINT_URL_EC2, then AWS_ENDPOINT_URL, then https://ec2.<region>.amazonaws.com.
   // An override may be http:// (fakecloud).
   std::string endpoint;

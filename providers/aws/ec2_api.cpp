@@ -216,6 +216,11 @@ QueryParams build_run_instances(const RunInstancesInput& input) {
   if (!input.zone.empty()) out.emplace_back("Placement.AvailabilityZone", input.zone);
   if (!input.client_token.empty()) out.emplace_back("ClientToken", input.client_token);
   if (!input.user_data.empty()) out.emplace_back("UserData", base64_encode(input.user_data));
+  if (!input.instance_profile.empty()) {
+    const bool arn = input.instance_profile.starts_with("arn:");
+    out.emplace_back(arn ? "IamInstanceProfile.Arn" : "IamInstanceProfile.Name",
+                     input.instance_profile);
+  }
   int group = 1;
   for (const auto& id : input.security_group_ids)
     out.emplace_back("SecurityGroupId." + std::to_string(group++), id);

@@ -87,6 +87,9 @@ struct RunInstancesInput {
   std::string client_token;
   std::vector<std::string> security_group_ids;  // empty: the VPC's default group
   std::optional<BlockDeviceMapping> root_disk;  // unset: the image's own root volume
+  // An instance profile's name, or its ARN ("arn:aws:iam::..."): the nodes' role for their own
+  // cloud calls (bucket mounts). Empty: none.
+  std::string instance_profile;
 };
 QueryParams build_run_instances(const RunInstancesInput& input);
 

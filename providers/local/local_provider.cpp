@@ -320,7 +320,10 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
         bucket = buckets + "/" + mount.bucket;
         if (auto mine = claim_bucket(bucket, owner); !mine.empty()) return mine;
       }
-      if (mount.mode == MountRequest::Mode::kMount) {
+      if (mount.mode == MountRequest::Mode::kByNode) {
+        // skylet mounts the bucket here at each attempt: an empty directory to mount over.
+        fs::create_directories(destination, ec);
+      } else if (mount.mode == MountRequest::Mode::kMount) {
         // A bucket mount is the persistent bucket directory itself: what one attempt writes (a
         // checkpoint) the next one finds.
         fs::remove_all(destination, ec);
@@ -360,6 +363,9 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
                                    .count())};
   if (!options_.notice_signal.empty()) {
     spawn.argv.insert(spawn.argv.end(), {"--notice-signal", options_.notice_signal});
+  }
+  if (!options_.storage_credentials.empty()) {
+    spawn.argv.insert(spawn.argv.end(), {"--storage-credentials", options_.storage_credentials});
   }
   if (!binds.empty()) {
     spawn.argv.insert(spawn.argv.end(), {"--private-root", sandbox});

@@ -26,6 +26,9 @@ struct LocalProviderOptions {
   std::uint64_t log_cap_bytes = 1ull << 30;
   Duration skylet_cancel_grace = std::chrono::seconds(3);
   std::string notice_signal;  // skylet --notice-signal: sent to tasks on a spot notice; empty: none
+  // skylet --storage-credentials: the object store's keys for its bucket mounts (a 0600 file in
+  // AWS's shared-credentials format); empty: none.
+  std::string storage_credentials;
 };
 
 // What a local machine makes of the task's node settings: `ports` are honoured as they are (the

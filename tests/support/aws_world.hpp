@@ -25,6 +25,8 @@ inline std::map<std::string, std::string> aws_settings(const std::string& endpoi
                 {"aws_endpoint", endpoint},
                 {"aws_pricing_endpoint", endpoint},
                 {"aws_regions", "us-east-1,us-west-2,eu-west-1"},
+                // Buckets stay off the network unless a test names its S3 server.
+                {"bucket_store", "local"},
                 // The fake account's types and prices (three regions, every price known).
                 {"catalog_dir", SKYD_FAKECLOUD_CATALOG_DIR}});
   return extra;

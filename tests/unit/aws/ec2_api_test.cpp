@@ -59,6 +59,16 @@ TEST(Ec2Request, RunInstancesNamesEverySecurityGroup) {
   EXPECT_EQ(field(build_run_instances(spot_input()), "SecurityGroupId.1"), "<absent>");
 }
 
+TEST(Ec2Request, RunInstancesGivesTheNodesTheInstanceProfile) {
+  RunInstancesInput input = spot_input();
+  input.instance_profile = "skyd-nodes";
+  EXPECT_EQ(field(build_run_instances(input), "IamInstanceProfile.Name"), "skyd-nodes");
+  input.instance_profile = "arn:aws:iam::123456789012:instance-profile/skyd-nodes";
+  EXPECT_EQ(field(build_run_instances(input), "IamInstanceProfile.Arn"), input.instance_profile);
+  EXPECT_EQ(field(build_run_instances(input), "IamInstanceProfile.Name"), "<absent>");
+  EXPECT_EQ(field(build_run_instances(spot_input()), "IamInstanceProfile.Name"), "<absent>");
+}
+
 TEST(Ec2Request, RunInstancesOnDemandHasNoMarketOptions) {
   RunInstancesInput input = spot_input();
   input.spot = false;

@@ -1,0 +1,263 @@
+#include "daemon/controller/bucket_keeper.hpp"
+
+#include "daemon/spec/names.hpp"
+#include "providers/provider.hpp"
+#include "reactor/blocking.hpp"
+#include "reactor/crypto.hpp"
+#include "reactor/log.hpp"
+#include "store/store_errc.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+
+namespace skyd::daemon {
+namespace fs = std::filesystem;
+using providers::ProviderErrc;
+using store::BucketRecord;
+using store::BucketState;
+
+namespace {
+
+std::string entry(const spec::FileMount& mount) {
+  return "file_mounts." + mount.destination;
+}
+
+std::string mode_name(spec::MountMode mode) {
+  switch (mode) {
+    case spec::MountMode::kMount:
+      return "MOUNT";
+    case spec::MountMode::kMountCached:
+      return "MOUNT_CACHED";
+    case spec::MountMode::kCopy:
+      return "COPY";
+  }
+  return "COPY";
+}
+
+// What a tree holds, as one digest: every regular file's relative path, size and content, in
+// path order. Equal digests: the bucket already holds this upload.
+std::string tree_digest(const std::string& directory) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(directory, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) files.push_back(it->path());
+  }
+  std::sort(files.begin(), files.end());
+  std::string listing;
+  for (const auto& file : files) {
+    listing += fs::relative(file, directory, ec).generic_string();
+    listing += '\0';
+    listing += std::to_string(fs::file_size(file, ec));
+    listing += '\0';
+    listing += sha256_file_hex(file.string());
+    listing += '\n';
+  }
+  return sha256_hex(listing);
+}
+
+Error invalid(std::string detail) {
+  return providers::make_error(ProviderErrc::kInvalid, detail);
+}
+
+}  // namespace
+
+std::string storage_problem(const spec::Pipeline& pipeline, std::string_view store) {
+  for (const auto& task : pipeline.tasks) {
+    for (const auto& mount : task.file_mounts) {
+      if (mount.kind == spec::FileMount::Kind::kLocalPath) continue;
+      const std::string where = entry(mount) + ": ";
+      const bool local_source = spec::uploaded_source(mount).has_value();
+      if (mount.sources.size() > 1)
+        return where + "a bucket is filled from one `source:` directory; give one";
+      if (mount.kind == spec::FileMount::Kind::kStorage && mount.bucket_name &&
+          !mount.sources.empty() && !local_source) {
+        return where +
+               "give `name:` for a bucket to make or fill, or `source: " + mount.sources.front() +
+               "` for a bucket that exists, not both";
+      }
+      if (mount.kind == spec::FileMount::Kind::kStorage && local_source && !mount.bucket_name)
+        return where + "a `source:` directory is uploaded into a bucket: give the bucket's `name:`";
+      if (store == "local") continue;  // the local provider's directories take any bucket name
+      if (mount.store && *mount.store != spec::StoreType::kS3) {
+        return where + "store " + std::string(spec::to_string(*mount.store)) +
+               " is not available: this skyd keeps buckets in S3 (store: s3)";
+      }
+      if (!mount.sources.empty() && !local_source) {
+        const std::string scheme = spec::store_of_url(mount.sources.front());
+        if (scheme != "s3") {
+          return where + mount.sources.front() +
+                 " is not an S3 bucket: this skyd reaches buckets in S3 (s3://...) only";
+        }
+      }
+    }
+  }
+  return {};
+}
+
+Task<Result<std::vector<NodeBucketMount>>> BucketKeeper::prepare(
+    BucketUser user, spec::Task task, std::vector<std::string> snapshot_mounts) {
+  std::vector<NodeBucketMount> mounts;
+  for (std::size_t n = 0; n < task.file_mounts.size(); ++n) {
+    const spec::FileMount& mount = task.file_mounts[n];
+    if (mount.kind == spec::FileMount::Kind::kLocalPath) continue;
+    const bool named = mount.bucket_name.has_value();
+    NodeBucketMount node;
+    node.destination = mount.destination;
+    node.mode = mode_name(mount.mode);
+    node.address = store_.address();
+    if (named) {
+      node.bucket = *mount.bucket_name;
+    } else {
+      node.bucket = spec::bucket_of_url(mount.sources.front());
+      node.prefix = spec::prefix_of_url(mount.sources.front());
+    }
+    if (auto ready = co_await ensure_bucket(user, mount, node.bucket, named); !ready)
+      co_return ready.error();
+    if (named && spec::uploaded_source(mount)) {
+      const std::string directory = n < snapshot_mounts.size() ? snapshot_mounts[n] : "";
+      if (auto filled = co_await fill(mount, node.bucket, directory); !filled)
+        co_return filled.error();
+    }
+    mounts.push_back(std::move(node));
+  }
+  co_return mounts;
+}
+
+Task<Result<void>> BucketKeeper::ensure_bucket(const BucketUser& user, const spec::FileMount& mount,
+                                               const std::string& bucket, bool named) {
+  const std::string store = store_.address().store;
+  for (int round = 0; round < 3; ++round) {
+    auto row = co_await rows_.find(store, bucket);
+    if (!row) co_return row.error();
+    if (*row && (*row)->state != BucketState::kDeleted) {
+      const BucketRecord& known = **row;
+      if (known.created_by_skyd && known.owner_uid != user.uid && user.uid != 0) {
+        co_return invalid(entry(mount) + ": bucket " + bucket + " belongs to " +
+                          (known.owner_name.empty() ? "uid " + std::to_string(known.owner_uid)
+                                                    : known.owner_name) +
+                          "; choose another name");
+      }
+      if (known.state == BucketState::kReady) co_return Result<void>{};
+      if (known.state == BucketState::kDeleting) {
+        // Its deletion was cut short: finish it, then the bucket is made anew below.
+        if (auto removed = co_await remove(known); !removed) co_return removed.error();
+        continue;
+      }
+      // kCreating: the create call may or may not have been made; it is safe to repeat.
+      if (auto made = co_await store_.create(bucket); !made) co_return made.error();
+      co_return co_await rows_.set_state(store, bucket, BucketState::kReady, "created");
+    }
+    auto presence = co_await store_.probe(bucket);
+    if (!presence) co_return presence.error();
+    BucketRecord record;
+    record.store = store;
+    record.name = bucket;
+    record.region = store_.address().region;
+    record.owner_uid = user.uid;
+    record.owner_name = user.name;
+    record.job_id = user.job;
+    switch (*presence) {
+      case BucketStore::Presence::kForeign:
+        co_return invalid(entry(mount) + ": bucket " + bucket +
+                          " exists but belongs to another account (bucket names are global); "
+                          "choose another name");
+      case BucketStore::Presence::kMine:
+        record.state = BucketState::kReady;
+        record.created_by_skyd = false;
+        record.persistent = true;  // it was there before: never skyd's to delete
+        record.detail = "existed before";
+        break;
+      case BucketStore::Presence::kMissing:
+        if (!named) {
+          co_return invalid(entry(mount) + ": bucket " + bucket + " does not exist; give `name: " +
+                            bucket + "` for skyd to make it, or name a bucket that exists");
+        }
+        record.state = BucketState::kCreating;
+        record.created_by_skyd = true;
+        record.persistent = mount.persistent;
+        break;
+    }
+    auto inserted = co_await rows_.insert(record);
+    if (!inserted) {
+      if (inserted.error().code == store::StoreErrc::kConflict) continue;  // another job raced
+      co_return inserted.error();
+    }
+    if (record.state == BucketState::kReady) co_return Result<void>{};
+    logger("controller")
+        ->info("bucket create store={} bucket={} job={}", store, bucket, user.job.value);
+    if (auto made = co_await store_.create(bucket); !made) co_return made.error();
+    co_return co_await rows_.set_state(store, bucket, BucketState::kReady, "created");
+  }
+  co_return make_error(ProviderErrc::kTransient,
+                       entry(mount) + ": bucket " + bucket + " keeps changing; try again");
+}
+
+Task<Result<void>> BucketKeeper::fill(const spec::FileMount& mount, const std::string& bucket,
+                                      const std::string& directory) {
+  std::function<Result<std::string>()> digest = [directory]() -> Result<std::string> {
+    std::error_code ec;
+    if (!fs::is_directory(directory, ec)) {
+      return invalid("the `source:` of this mount is not a directory (" + directory + ")");
+    }
+    return tree_digest(directory);
+  };
+  auto content = co_await run_blocking<Result<std::string>>(std::move(digest));
+  if (!content) co_return invalid(entry(mount) + ": " + content.error().detail);
+  const std::string store = store_.address().store;
+  auto row = co_await rows_.find(store, bucket);
+  if (!row) co_return row.error();
+  if (*row && (*row)->uploaded_digest == *content) co_return Result<void>{};
+  auto sent = co_await store_.upload_tree(bucket, "", directory);
+  if (!sent) co_return sent.error();
+  logger("controller")
+      ->info("bucket filled store={} bucket={} files={} sent={} skipped={}", store, bucket,
+             sent->files, sent->bytes_sent, sent->bytes_skipped);
+  co_return co_await rows_.record_upload(
+      store, bucket, *content, static_cast<std::int64_t>(sent->bytes_sent + sent->bytes_skipped));
+}
+
+Task<Result<void>> BucketKeeper::remove(const BucketRecord& bucket) {
+  if (bucket.state != BucketState::kDeleting) {
+    auto marked =
+        co_await rows_.set_state(bucket.store, bucket.name, BucketState::kDeleting, "deleting");
+    if (!marked) co_return marked.error();
+  }
+  logger("controller")->info("bucket delete store={} bucket={}", bucket.store, bucket.name);
+  if (auto removed = co_await store_.remove(bucket.name); !removed) co_return removed.error();
+  co_return co_await rows_.set_state(bucket.store, bucket.name, BucketState::kDeleted, "deleted");
+}
+
+Task<std::size_t> BucketKeeper::delete_due() {
+  auto due = co_await rows_.due_for_deletion();
+  if (!due) {
+    logger("controller")->warn("bucket sweep failed error=\"{}\"", due.error().message());
+    co_return 0;
+  }
+  std::size_t deleted = 0;
+  for (const auto& bucket : *due) {
+    if (bucket.store != store_.address().store) continue;
+    if (auto removed = co_await remove(bucket); removed) {
+      ++deleted;
+    } else {
+      logger("controller")
+          ->warn("bucket delete failed bucket={} error=\"{}\"", bucket.name,
+                 removed.error().message());
+    }
+  }
+  co_return deleted;
+}
+
+Task<Result<std::string>> BucketKeeper::delete_bucket(BucketRecord bucket) {
+  if (!bucket.created_by_skyd) {
+    auto forgotten = co_await rows_.set_state(bucket.store, bucket.name, BucketState::kDeleted,
+                                              "forgotten: skyd did not create it");
+    if (!forgotten) co_return forgotten.error();
+    co_return std::string("forgotten");
+  }
+  if (auto removed = co_await remove(bucket); !removed) co_return removed.error();
+  co_return std::string("deleted");
+}
+
+}  // namespace skyd::daemon

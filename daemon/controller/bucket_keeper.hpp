@@ -1,0 +1,69 @@
+#pragma once
+// A job's buckets, from its first launch to its end (docs/storage.md). Before a task launches,
+// every bucket its file_mounts name is found or made, and filled from its `source:` directory;
+// each step is a row written before the call (store/bucket_repository.hpp), so a crash repeats a
+// call, never forgets one. When a job ends, the buckets skyd made for it with
+// `persistent: false` are emptied and deleted; a bucket that existed before skyd used it never is.
+
+#include "daemon/controller/bucket_store.hpp"
+#include "daemon/spec/task.hpp"
+#include "reactor/coro.hpp"
+#include "reactor/error.hpp"
+#include "store/bucket_repository.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace skyd::daemon {
+
+// What skylet mounts on each node for an attempt (daemon/skylet/bucket_mount.hpp).
+struct NodeBucketMount {
+  std::string destination;
+  std::string mode;  // MOUNT, MOUNT_CACHED, COPY
+  std::string bucket;
+  std::string prefix;  // inside the bucket; empty: all of it
+  StoreAddress address;
+
+  friend bool operator==(const NodeBucketMount&, const NodeBucketMount&) = default;
+};
+
+struct BucketUser {
+  store::JobId job;
+  std::int64_t uid = 0;
+  std::string name;
+};
+
+class BucketKeeper {
+ public:
+  BucketKeeper(BucketStore& store, store::BucketRepository& rows) : store_(store), rows_(rows) {}
+
+  // Readies the buckets of one task; `snapshot_mounts[n]` is where the n-th file mount's uploaded
+  // `source:` directory is (empty when it has none). Errors: kInvalid or kAuth (the task cannot
+  // run as written: a bucket that is missing or belongs to someone else) with the file_mounts
+  // entry named; store errors and passing faults otherwise.
+  Task<Result<std::vector<NodeBucketMount>>> prepare(BucketUser user, spec::Task task,
+                                                     std::vector<std::string> snapshot_mounts);
+  // Deletes every bucket that is due (its job ended and it was not to persist, or a crash cut its
+  // deletion short). Returns how many went; failures stay due and are logged.
+  Task<std::size_t> delete_due();
+  // `sky storage delete`: a bucket skyd made is emptied and deleted; one it did not make is only
+  // forgotten. Returns what was done ("deleted" or "forgotten").
+  Task<Result<std::string>> delete_bucket(store::BucketRecord bucket);
+
+ private:
+  Task<Result<void>> ensure_bucket(const BucketUser& user, const spec::FileMount& mount,
+                                   const std::string& bucket, bool named);
+  Task<Result<void>> fill(const spec::FileMount& mount, const std::string& bucket,
+                          const std::string& directory);
+  Task<Result<void>> remove(const store::BucketRecord& bucket);
+
+  BucketStore& store_;
+  store::BucketRepository& rows_;
+};
+
+// Why the pipeline's file_mounts cannot be served by `store` ("s3", or "local" for the local
+// provider's directories), naming the entry; empty when they can.
+std::string storage_problem(const spec::Pipeline& pipeline, std::string_view store);
+
+}  // namespace skyd::daemon
