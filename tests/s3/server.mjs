@@ -9,8 +9,15 @@
 // S3's SignatureDoesNotMatch when the signatures differ. The payload hash is taken from the
 // request's x-amz-content-sha256 header (as S3 does); the body itself is not hashed here.
 //
-// usage: node server.mjs --directory DIR [--access-key ID --secret-key SECRET]
+// Run it with `node --openssl-legacy-provider`: s3rver makes ListObjectsV2 continuation tokens
+// with DES, which Node 20's OpenSSL 3 has only in its legacy provider.
+//
+// S3RVER_VERBOSE=1 makes s3rver log every request (to the test's s3rver.log).
+//
+// usage: node server.mjs --directory DIR [--access-key ID --secret-key SECRET] [--ready-fd N]
+// (--ready-fd: the port is also written there, one line, and the descriptor closed)
 
+import { closeSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 
@@ -26,6 +33,7 @@ const { values } = parseArgs({
     directory: { type: 'string' },
     'access-key': { type: 'string', default: 'S3RVER' },
     'secret-key': { type: 'string', default: 'S3RVER' },
+    'ready-fd': { type: 'string' },
   },
 });
 if (!values.directory) {
@@ -100,13 +108,23 @@ const server = new S3rver({
   address: '127.0.0.1',
   port: 0,
   directory: values.directory,
-  silent: true,
+  silent: process.env.S3RVER_VERBOSE !== "1",
   allowMismatchedSignatures: false,
 });
 // After s3rver's logger and XML encoder (so the refusal is S3's XML error), before its routes.
 server.middleware.splice(2, 0, verifySigV4);
 const address = await server.run();
 process.stdout.write(`ready ${address.port}\n`);
+if (values['ready-fd'] !== undefined) {
+  const fd = Number(values['ready-fd']);
+  writeSync(fd, `${address.port}\n`);
+  closeSync(fd);
+}
+// A test that crashes cannot kill its server: the server goes when its parent does.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) server.close(() => process.exit(0));
+}, 500).unref();
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => server.close(() => process.exit(0)));
 }
