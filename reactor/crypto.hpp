@@ -10,6 +10,9 @@ namespace skyd {
 // `bytes` random bytes from the OS CSPRNG, hex-encoded.
 std::string random_hex(std::size_t bytes);
 std::string sha256_hex(std::string_view data);
+// The raw MD5 digest (16 bytes). Only for protocols that demand it (S3's Content-MD5), never
+// for anything that must resist tampering.
+std::string md5_raw(std::string_view data);
 // The SHA-256 of a file's contents, read in pieces (blocking: call it off the reactor). Empty when
 // the file cannot be read.
 std::string sha256_file_hex(const std::string& path);

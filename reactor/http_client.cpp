@@ -123,6 +123,8 @@ Task<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer, const End
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(limits.max_body_bytes);
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    // A HEAD answer's Content-Length describes the resource; no body follows.
+    if (request.method == "HEAD") parser.skip(true);
     auto [read_error, read] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     result.response_started = parser.got_some();
     if (read_error) {

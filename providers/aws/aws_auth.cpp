@@ -156,9 +156,10 @@ Signature compute_signature(const SignableRequest& request, const Credentials& c
     if (!out.signed_headers.empty()) out.signed_headers += ';';
     out.signed_headers += name;
   }
-  out.canonical_request = request.method + "\n" + canonical_uri(path, params.normalize_path) +
-                          "\n" + canonical_query(query) + "\n" + canonical_headers + "\n" +
-                          out.signed_headers + "\n" + sha256_hex(request.body);
+  out.canonical_request =
+      request.method + "\n" + canonical_uri(path, params.normalize_path) + "\n" +
+      canonical_query(query) + "\n" + canonical_headers + "\n" + out.signed_headers + "\n" +
+      (request.payload_hash.empty() ? sha256_hex(request.body) : request.payload_hash);
   const std::string date = date_part(params.amz_date);
   const std::string scope = date + "/" + params.region + "/" + params.service + "/aws4_request";
   out.string_to_sign = std::string(kAlgorithm) + "\n" + params.amz_date + "\n" + scope + "\n" +
@@ -170,6 +171,13 @@ Signature compute_signature(const SignableRequest& request, const Credentials& c
                       scope + ", SignedHeaders=" + out.signed_headers +
                       ", Signature=" + out.signature;
   return out;
+}
+
+std::string host_header(const http::Endpoint& endpoint) {
+  const bool default_port =
+      (endpoint.transport == http::Endpoint::Transport::kTls && endpoint.port == 443) ||
+      (endpoint.transport == http::Endpoint::Transport::kTcp && endpoint.port == 80);
+  return default_port ? endpoint.host : endpoint.host + ":" + std::to_string(endpoint.port);
 }
 
 Signature sign_request(SignableRequest& request, const Credentials& credentials,

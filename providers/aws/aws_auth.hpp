@@ -40,6 +40,9 @@ struct SignableRequest {
   std::string target = "/";
   std::vector<std::pair<std::string, std::string>> headers;  // every one is signed
   std::string body;
+  // The hex SHA-256 of the payload when the caller has it already (S3 sends it as
+  // x-amz-content-sha256, hashed off the reactor for large parts); empty: `body` is hashed.
+  std::string payload_hash;
 };
 
 struct SigningParams {
@@ -74,6 +77,9 @@ Signature compute_signature(const SignableRequest& request, const Credentials& c
 // `request` and returns what was signed. `host` is what the Host header will carry.
 Signature sign_request(SignableRequest& request, const Credentials& credentials,
                        const SigningParams& params);
+
+// The Host header for an endpoint: "host", or "host:port" unless the port is the scheme's default.
+std::string host_header(const http::Endpoint& endpoint);
 
 // The current UTC time as YYYYMMDDTHHMMSSZ.
 std::string amz_date_now();

@@ -30,13 +30,6 @@ std::string client_token_for(const std::string& token) {
   return token.size() <= 64 ? token : sha256_hex(token);
 }
 
-std::string host_header(const http::Endpoint& endpoint) {
-  const bool default_port =
-      (endpoint.transport == http::Endpoint::Transport::kTls && endpoint.port == 443) ||
-      (endpoint.transport == http::Endpoint::Transport::kTcp && endpoint.port == 80);
-  return default_port ? endpoint.host : endpoint.host + ":" + std::to_string(endpoint.port);
-}
-
 Task<void> sleep_for(Duration delay) {
   asio::steady_timer timer(co_await asio::this_coro::executor, delay);
   co_await timer.async_wait(asio::use_awaitable);
