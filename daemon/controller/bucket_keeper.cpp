@@ -1,7 +1,8 @@
 #include "daemon/controller/bucket_keeper.hpp"
 
-#include "daemon/spec/names.hpp"
 #include "providers/provider.hpp"
+#include "providers/storage/bucket_names.hpp"
+#include "providers/storage/upload_tree.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
@@ -85,8 +86,7 @@ std::string storage_problem(const spec::Pipeline& pipeline, std::string_view sto
                " is not available: this skyd keeps buckets in S3 (store: s3)";
       }
       if (!mount.sources.empty() && !local_source) {
-        const std::string scheme = spec::store_of_url(mount.sources.front());
-        if (scheme != "s3") {
+        if (!providers::storage::is_bucket_url(mount.sources.front())) {
           return where + mount.sources.front() +
                  " is not an S3 bucket: this skyd reaches buckets in S3 (s3://...) only";
         }
@@ -106,12 +106,15 @@ Task<Result<std::vector<NodeBucketMount>>> BucketKeeper::prepare(
     NodeBucketMount node;
     node.destination = mount.destination;
     node.mode = mode_name(mount.mode);
-    node.address = store_.address();
+    node.address = address_;
     if (named) {
       node.bucket = *mount.bucket_name;
     } else {
-      node.bucket = spec::bucket_of_url(mount.sources.front());
-      node.prefix = spec::prefix_of_url(mount.sources.front());
+      const auto parsed = providers::storage::parse_bucket_url(mount.sources.front());
+      if (!parsed.url) co_return invalid(entry(mount) + ": " + parsed.problem);
+      node.bucket = parsed.url->bucket;
+      node.prefix = parsed.url->prefix;
+      while (node.prefix.ends_with('/')) node.prefix.pop_back();
     }
     if (auto ready = co_await ensure_bucket(user, mount, node.bucket, named); !ready)
       co_return ready.error();
@@ -127,7 +130,7 @@ Task<Result<std::vector<NodeBucketMount>>> BucketKeeper::prepare(
 
 Task<Result<void>> BucketKeeper::ensure_bucket(const BucketUser& user, const spec::FileMount& mount,
                                                const std::string& bucket, bool named) {
-  const std::string store = store_.address().store;
+  const std::string store = address_.store;
   for (int round = 0; round < 3; ++round) {
     auto row = co_await rows_.find(store, bucket);
     if (!row) co_return row.error();
@@ -146,30 +149,30 @@ Task<Result<void>> BucketKeeper::ensure_bucket(const BucketUser& user, const spe
         continue;
       }
       // kCreating: the create call may or may not have been made; it is safe to repeat.
-      if (auto made = co_await store_.create(bucket); !made) co_return made.error();
+      if (auto made = co_await store_.create_bucket(bucket); !made) co_return made.error();
       co_return co_await rows_.set_state(store, bucket, BucketState::kReady, "created");
     }
-    auto presence = co_await store_.probe(bucket);
-    if (!presence) co_return presence.error();
+    auto access = co_await store_.head_bucket(bucket);
+    if (!access) co_return access.error();
     BucketRecord record;
     record.store = store;
     record.name = bucket;
-    record.region = store_.address().region;
+    record.region = address_.region;
     record.owner_uid = user.uid;
     record.owner_name = user.name;
     record.job_id = user.job;
-    switch (*presence) {
-      case BucketStore::Presence::kForeign:
+    switch (*access) {
+      case providers::storage::BucketAccess::kForbidden:
         co_return invalid(entry(mount) + ": bucket " + bucket +
                           " exists but belongs to another account (bucket names are global); "
                           "choose another name");
-      case BucketStore::Presence::kMine:
+      case providers::storage::BucketAccess::kMine:
         record.state = BucketState::kReady;
         record.created_by_skyd = false;
         record.persistent = true;  // it was there before: never skyd's to delete
         record.detail = "existed before";
         break;
-      case BucketStore::Presence::kMissing:
+      case providers::storage::BucketAccess::kNotFound:
         if (!named) {
           co_return invalid(entry(mount) + ": bucket " + bucket + " does not exist; give `name: " +
                             bucket + "` for skyd to make it, or name a bucket that exists");
@@ -187,7 +190,7 @@ Task<Result<void>> BucketKeeper::ensure_bucket(const BucketUser& user, const spe
     if (record.state == BucketState::kReady) co_return Result<void>{};
     logger("controller")
         ->info("bucket create store={} bucket={} job={}", store, bucket, user.job.value);
-    if (auto made = co_await store_.create(bucket); !made) co_return made.error();
+    if (auto made = co_await store_.create_bucket(bucket); !made) co_return made.error();
     co_return co_await rows_.set_state(store, bucket, BucketState::kReady, "created");
   }
   co_return make_error(ProviderErrc::kTransient,
@@ -205,15 +208,15 @@ Task<Result<void>> BucketKeeper::fill(const spec::FileMount& mount, const std::s
   };
   auto content = co_await run_blocking<Result<std::string>>(std::move(digest));
   if (!content) co_return invalid(entry(mount) + ": " + content.error().detail);
-  const std::string store = store_.address().store;
+  const std::string store = address_.store;
   auto row = co_await rows_.find(store, bucket);
   if (!row) co_return row.error();
   if (*row && (*row)->uploaded_digest == *content) co_return Result<void>{};
-  auto sent = co_await store_.upload_tree(bucket, "", directory);
+  auto sent = co_await providers::storage::upload_tree(store_, bucket, "", directory);
   if (!sent) co_return sent.error();
   logger("controller")
-      ->info("bucket filled store={} bucket={} files={} sent={} skipped={}", store, bucket,
-             sent->files, sent->bytes_sent, sent->bytes_skipped);
+      ->info("bucket filled store={} bucket={} files={} skipped={} bytes={}", store, bucket,
+             sent->files_sent, sent->files_skipped, sent->bytes_sent);
   co_return co_await rows_.record_upload(
       store, bucket, *content, static_cast<std::int64_t>(sent->bytes_sent + sent->bytes_skipped));
 }
@@ -225,7 +228,12 @@ Task<Result<void>> BucketKeeper::remove(const BucketRecord& bucket) {
     if (!marked) co_return marked.error();
   }
   logger("controller")->info("bucket delete store={} bucket={}", bucket.store, bucket.name);
-  if (auto removed = co_await store_.remove(bucket.name); !removed) co_return removed.error();
+  if (auto emptied = co_await store_.empty_bucket(bucket.name); !emptied) {
+    if (emptied.error().code != ProviderErrc::kNotFound) co_return emptied.error();
+  } else if (auto removed = co_await store_.delete_bucket(bucket.name);
+             !removed && removed.error().code != ProviderErrc::kNotFound) {
+    co_return removed.error();
+  }
   co_return co_await rows_.set_state(bucket.store, bucket.name, BucketState::kDeleted, "deleted");
 }
 
@@ -237,7 +245,7 @@ Task<std::size_t> BucketKeeper::delete_due() {
   }
   std::size_t deleted = 0;
   for (const auto& bucket : *due) {
-    if (bucket.store != store_.address().store) continue;
+    if (bucket.store != address_.store) continue;
     if (auto removed = co_await remove(bucket); removed) {
       ++deleted;
     } else {

@@ -5,8 +5,8 @@
 // call, never forgets one. When a job ends, the buckets skyd made for it with
 // `persistent: false` are emptied and deleted; a bucket that existed before skyd used it never is.
 
-#include "daemon/controller/bucket_store.hpp"
 #include "daemon/spec/task.hpp"
+#include "providers/storage/object_store.hpp"
 #include "reactor/coro.hpp"
 #include "reactor/error.hpp"
 #include "store/bucket_repository.hpp"
@@ -16,6 +16,15 @@
 #include <vector>
 
 namespace skyd::daemon {
+
+// Where the node's mounts reach the store: its endpoint (empty: the cloud's own) and region.
+struct StoreAddress {
+  std::string store;  // "s3"
+  std::string endpoint;
+  std::string region;
+
+  friend bool operator==(const StoreAddress&, const StoreAddress&) = default;
+};
 
 // What skylet mounts on each node for an attempt (daemon/skylet/bucket_mount.hpp).
 struct NodeBucketMount {
@@ -36,7 +45,10 @@ struct BucketUser {
 
 class BucketKeeper {
  public:
-  BucketKeeper(BucketStore& store, store::BucketRepository& rows) : store_(store), rows_(rows) {}
+  BucketKeeper(providers::storage::ObjectStore& store, StoreAddress address,
+               store::BucketRepository& rows)
+      : store_(store), address_(std::move(address)), rows_(rows) {}
+  const StoreAddress& address() const { return address_; }
 
   // Readies the buckets of one task; `snapshot_mounts[n]` is where the n-th file mount's uploaded
   // `source:` directory is (empty when it has none). Errors: kInvalid or kAuth (the task cannot
@@ -58,7 +70,8 @@ class BucketKeeper {
                           const std::string& directory);
   Task<Result<void>> remove(const store::BucketRecord& bucket);
 
-  BucketStore& store_;
+  providers::storage::ObjectStore& store_;
+  StoreAddress address_;
   store::BucketRepository& rows_;
 };
 

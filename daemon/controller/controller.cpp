@@ -3,6 +3,7 @@
 #include "daemon/controller/job_files.hpp"
 #include "daemon/controller/job_runner.hpp"
 #include "daemon/spec/task_json.hpp"
+#include "providers/storage/s3_store.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
@@ -55,6 +56,20 @@ Task<void> make_providers(ShardContext* shard, const ControllerOptions* options)
   if (options->aws) {
     shard->aws = std::make_unique<providers::aws::AwsProvider>(shard->executor, *options->aws);
     shard->clouds["aws"] = shard->aws.get();
+  }
+  if (options->bucket_store == "s3") {
+    providers::storage::S3StoreOptions s3;
+    s3.region = options->s3_region;
+    s3.endpoint = options->s3_endpoint;
+    shard->object_store = std::make_unique<providers::storage::S3Store>(shard->executor, s3);
+    // The nodes reach the store where skyd does; empty: AWS's own endpoint for the region.
+    std::string endpoint = options->s3_endpoint;
+    for (const char* name : {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}) {
+      const char* value = std::getenv(name);
+      if (endpoint.empty() && value) endpoint = value;
+    }
+    shard->bucket_keeper = std::make_unique<BucketKeeper>(
+        *shard->object_store, StoreAddress{"s3", endpoint, options->s3_region}, *shard->buckets);
   }
   co_return;
 }

@@ -3,7 +3,6 @@
 // its local provider, and the coroutines of its jobs. Everything here is used only on that shard.
 
 #include "daemon/controller/bucket_keeper.hpp"
-#include "daemon/controller/bucket_store.hpp"
 #include "providers/aws/aws_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "reactor/http_client.hpp"
@@ -35,7 +34,7 @@ struct ShardContext {
   // Task buckets in a cloud store (docs/storage.md); null when they are the local provider's
   // directories.
   std::unique_ptr<store::BucketRepository> buckets;
-  std::unique_ptr<BucketStore> bucket_store;
+  std::unique_ptr<providers::storage::ObjectStore> object_store;
   std::unique_ptr<BucketKeeper> bucket_keeper;
 
   providers::Provider* provider_for(const std::string& cloud) const {

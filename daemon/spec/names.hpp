@@ -31,10 +31,6 @@ std::string bucket_name_problem(std::string_view name);
 
 // The bucket a bucket URL names ("s3://my-bucket/path" -> "my-bucket"); empty for a local path.
 std::string bucket_of_url(std::string_view url);
-// The path inside the bucket a URL names ("s3://my-bucket/a/b/" -> "a/b"); empty for the root.
-std::string prefix_of_url(std::string_view url);
-// The store a URL's scheme names ("s3://..." -> "s3", "gs://..." -> "gcs"); empty for a path.
-std::string store_of_url(std::string_view url);
 
 // What a task's text must fit on its machines: a script is run from a file, so it may be long; an
 // environment variable travels through execve, whose limit for one "KEY=VALUE" string is 128 KiB

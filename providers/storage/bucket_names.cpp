@@ -38,26 +38,30 @@ std::string quoted(std::string_view name) {
 }  // namespace
 
 std::optional<std::string> s3_bucket_name_problem(std::string_view name) {
-  const std::string what = "bucket name " + quoted(name);
-  if (name.size() < 3 || name.size() > 63)
-    return what + " must be 3 to 63 characters long (it has " + std::to_string(name.size()) + ")";
+  if (name.size() < 3 || name.size() > 63) {
+    return "is " + std::to_string(name.size()) + " characters long; a bucket name has 3 to 63";
+  }
   for (char c : name) {
     if (!lower_or_digit(c) && c != '.' && c != '-') {
-      return what + " may hold only lowercase letters, digits, dots and hyphens (not '" +
-             std::string(1, c) + "')";
+      return "holds `" + std::string(1, c) +
+             "`; a bucket name has only lowercase letters, digits, `.` and `-`";
     }
   }
   if (!lower_or_digit(name.front()) || !lower_or_digit(name.back()))
-    return what + " must start and end with a lowercase letter or a digit";
-  if (name.find("..") != std::string_view::npos) return what + " must not hold two adjacent dots";
-  if (looks_like_ipv4(name)) return what + " must not be formatted as an IP address";
-  static constexpr std::array<std::string_view, 3> kPrefixes = {"xn--", "sthree-", "amzn-s3-demo-"};
-  for (auto prefix : kPrefixes)
+    return "must begin and end with a lowercase letter or a digit";
+  if (name.find("..") != std::string_view::npos) return "holds two adjacent periods";
+  if (looks_like_ipv4(name)) return "is formatted as an IP address";
+  static constexpr std::array<std::string_view, 3> kReservedPrefixes = {"xn--", "sthree-",
+                                                                        "amzn-s3-demo-"};
+  for (auto prefix : kReservedPrefixes) {
     if (name.starts_with(prefix))
-      return what + " must not start with '" + std::string(prefix) + "'";
-  static constexpr std::array<std::string_view, 3> kSuffixes = {"-s3alias", "--ol-s3", "--x-s3"};
-  for (auto suffix : kSuffixes)
-    if (name.ends_with(suffix)) return what + " must not end with '" + std::string(suffix) + "'";
+      return "begins with `" + std::string(prefix) + "`, which S3 reserves";
+  }
+  static constexpr std::array<std::string_view, 5> kReservedSuffixes = {
+      "-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"};
+  for (auto suffix : kReservedSuffixes) {
+    if (name.ends_with(suffix)) return "ends with `" + std::string(suffix) + "`, which S3 reserves";
+  }
   return std::nullopt;
 }
 
@@ -86,7 +90,7 @@ BucketUrlParse parse_bucket_url(std::string_view text) {
     return out;
   }
   if (auto problem = s3_bucket_name_problem(bucket)) {
-    out.problem = quoted(text) + ": " + *problem;
+    out.problem = quoted(text) + ": bucket name " + quoted(bucket) + " " + *problem;
     return out;
   }
   BucketUrl url;

@@ -8,10 +8,10 @@
 
 namespace skyd::providers::storage {
 
-// Nothing when `name` is a valid S3 bucket name (general purpose buckets); else a sentence naming
-// the rule it breaks: 3-63 characters; lowercase letters, digits, dots and hyphens; starts and
-// ends with a letter or digit; no two adjacent dots; not an IPv4 address; not starting with
-// "xn--", "sthree-" or "amzn-s3-demo-"; not ending with "-s3alias", "--ol-s3" or "--x-s3".
+// Nothing when `name` is a valid S3 bucket name (general purpose buckets); else what is wrong
+// with it, as a phrase to follow the name ("is 2 characters long; a bucket name has 3 to 63"):
+// 3-63 characters of lowercase letters, digits, dots and hyphens; a letter or digit at both ends;
+// no two adjacent dots; not an IPv4 address; none of S3's reserved prefixes and suffixes.
 std::optional<std::string> s3_bucket_name_problem(std::string_view name);
 
 // A bucket URL as users write it in file_mounts: s3://bucket[/prefix].

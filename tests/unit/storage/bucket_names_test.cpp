@@ -19,22 +19,22 @@ TEST(BucketNames, AcceptsValidNames) {
 }
 
 TEST(BucketNames, RefusesLengthOutsideThreeToSixtyThree) {
-  EXPECT_TRUE(breaks("ab", "3 to 63 characters"));
-  EXPECT_TRUE(breaks(std::string(64, 'a'), "3 to 63 characters"));
+  EXPECT_TRUE(breaks("ab", "a bucket name has 3 to 63"));
+  EXPECT_TRUE(breaks(std::string(64, 'a'), "a bucket name has 3 to 63"));
 }
 
 TEST(BucketNames, RefusesUppercaseAndUnderscores) {
-  EXPECT_TRUE(breaks("My-Bucket", "only lowercase letters, digits, dots and hyphens (not 'M')"));
-  EXPECT_TRUE(breaks("my_bucket", "(not '_')"));
+  EXPECT_TRUE(breaks("My-Bucket", "holds `M`; a bucket name has only lowercase letters"));
+  EXPECT_TRUE(breaks("my_bucket", "holds `_`"));
 }
 
 TEST(BucketNames, RefusesEdgesThatAreNotLettersOrDigits) {
-  EXPECT_TRUE(breaks("-bucket", "start and end with a lowercase letter or a digit"));
-  EXPECT_TRUE(breaks("bucket.", "start and end with a lowercase letter or a digit"));
+  EXPECT_TRUE(breaks("-bucket", "begin and end with a lowercase letter or a digit"));
+  EXPECT_TRUE(breaks("bucket.", "begin and end with a lowercase letter or a digit"));
 }
 
 TEST(BucketNames, RefusesAdjacentDots) {
-  EXPECT_TRUE(breaks("my..bucket", "two adjacent dots"));
+  EXPECT_TRUE(breaks("my..bucket", "two adjacent periods"));
 }
 
 TEST(BucketNames, RefusesIpAddresses) {
@@ -44,10 +44,10 @@ TEST(BucketNames, RefusesIpAddresses) {
 }
 
 TEST(BucketNames, RefusesReservedPrefixesAndSuffixes) {
-  EXPECT_TRUE(breaks("xn--bucket", "must not start with 'xn--'"));
-  EXPECT_TRUE(breaks("sthree-bucket", "must not start with 'sthree-'"));
-  EXPECT_TRUE(breaks("bucket-s3alias", "must not end with '-s3alias'"));
-  EXPECT_TRUE(breaks("bucket--ol-s3", "must not end with '--ol-s3'"));
+  EXPECT_TRUE(breaks("xn--bucket", "begins with `xn--`"));
+  EXPECT_TRUE(breaks("sthree-bucket", "begins with `sthree-`"));
+  EXPECT_TRUE(breaks("bucket-s3alias", "ends with `-s3alias`"));
+  EXPECT_TRUE(breaks("bucket--ol-s3", "ends with `--ol-s3`"));
 }
 
 TEST(BucketUrl, ParsesBucketAndPrefix) {
