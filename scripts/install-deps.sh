@@ -4,6 +4,7 @@
 set -euo pipefail
 
 # awscli: Debian's AWS CLI cross-checks fakecloud's catalog APIs (tests/fakecloud/aws_cli_check).
+# rclone, fuse3: skylet mounts and copies buckets with rclone (docs/storage.md, "On the node").
 # openssh-server: tests/integration/remote_test.cpp runs its own sshd on loopback (a controller VM
 # for `sky --host ssh://`). Debian's package also enables the system's sshd, as on any server.
 PACKAGES=(
@@ -14,6 +15,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   util-linux procps iproute2 curl bc jq
   openssh-client openssh-server awscli
+  rclone fuse3
   nodejs chromium
 )
 
@@ -38,8 +40,9 @@ fi
 # its package-lock.json); only when its node_modules is missing.
 # playwright-core for the dashboard's browser test (tests/dashboard; it drives Debian's chromium,
 # never a downloaded browser). Same rule: pinned by package-lock.json, only when missing.
+# s3rver (tests/s3): the S3 server the bucket tests run against. Same rule.
 root="$(cd "$(dirname "$0")/.." && pwd)"
-for dir in "$root/tests/fakecloud/sdk_check" "$root/tests/dashboard"; do
+for dir in "$root/tests/fakecloud/sdk_check" "$root/tests/dashboard" "$root/tests/s3"; do
   if [ ! -d "$dir/node_modules" ] && command -v npm >/dev/null; then
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
   fi
