@@ -56,8 +56,11 @@ Error mount_failure(const BucketMount& mount, const std::string& reason) {
                     "bucket " + mount.bucket + " at " + mount.destination + ": " + reason);
 }
 
-// fusermount3 -u (or -uz, lazily, when `lazy`): its exit status; 0 when unmounted.
+// Unmounts the rclone mount at `mountpoint` with fusermount3 -u (or -uz, lazily, when `lazy`);
+// true once no rclone mount is there. Never touches a mount of another kind: under the rclone
+// mount may lie the private root's bind of the destination, which must stay.
 Task<bool> fusermount(asio::any_io_executor executor, std::string mountpoint, bool lazy) {
+  if (!has_rclone_mount(read_small_file("/proc/self/mountinfo"), mountpoint)) co_return true;
   ProcessOptions options;
   options.argv = {"/usr/bin/fusermount3", lazy ? "-uz" : "-u", mountpoint};
   options.environment = environment_with({});
@@ -238,8 +241,9 @@ Task<Result<void>> AttemptMounts::start_mount(const BucketMount& mount, std::siz
   owner.gid = user_ ? user_->gid : self.gid;
   owner.other_than_rclone = owner.uid != self.uid;
   ProcessOptions options;
+  const bool over_mount_point = has_mount(read_small_file("/proc/self/mountinfo"), mountpoint);
   options.argv = mount_argv(options_.rclone, mount, mountpoint, owner,
-                            attempt_dir_ + "/cache-" + std::to_string(index));
+                            attempt_dir_ + "/cache-" + std::to_string(index), over_mount_point);
   options.environment = environment(mount, live->control);
   options.capture_output = false;
   options.output_file = live->output_file;

@@ -83,7 +83,7 @@ std::vector<std::string> copy_argv(const std::string& rclone, const BucketMount&
 
 std::vector<std::string> mount_argv(const std::string& rclone, const BucketMount& mount,
                                     const std::string& mountpoint, const MountOwner& owner,
-                                    const std::string& cache_dir) {
+                                    const std::string& cache_dir, bool over_mount_point) {
   std::vector<std::string> argv = {rclone, "mount", remote_path(mount), mountpoint, "--uid",
                                    std::to_string(owner.uid), "--gid", std::to_string(owner.gid),
                                    "--umask", "077",
@@ -92,6 +92,7 @@ std::vector<std::string> mount_argv(const std::string& rclone, const BucketMount
                                    // Another attempt's writes show within seconds.
                                    "--dir-cache-time", "5s"};
   if (owner.other_than_rclone) argv.push_back("--allow-other");
+  if (over_mount_point) argv.push_back("--allow-non-empty");
   if (mount.mode == MountMode::kMountCached) {
     argv.insert(argv.end(), {"--vfs-cache-mode", "full", "--vfs-write-back", "1s", "--cache-dir",
                              cache_dir, "--rc", "--rc-addr", "127.0.0.1:0"});
@@ -156,7 +157,7 @@ std::string mountinfo_escape(std::string_view path) {
   return out;
 }
 
-bool has_rclone_mount(std::string_view mountinfo, std::string_view path) {
+bool has_mount(std::string_view mountinfo, std::string_view path, std::string_view type) {
   // "36 35 0:40 / /mnt/point rw,nosuid - fuse.rclone bucket:x rw,..."
   const std::string wanted = mountinfo_escape(path);
   std::size_t start = 0;
@@ -176,8 +177,7 @@ bool has_rclone_mount(std::string_view mountinfo, std::string_view path) {
     }
     if (mount_point != wanted) continue;
     const auto dash = line.find(" - ");
-    if (dash != std::string_view::npos && line.substr(dash + 3).starts_with("fuse.rclone "))
-      return true;
+    if (dash != std::string_view::npos && line.substr(dash + 3).starts_with(type)) return true;
   }
   return false;
 }

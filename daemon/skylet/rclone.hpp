@@ -57,9 +57,11 @@ struct MountOwner {
 
 // MOUNT streams writes (--vfs-cache-mode off); MOUNT_CACHED keeps a write-back cache in
 // `cache_dir` and serves the remote control on a loopback port it prints (rc_port_in).
+// `over_mount_point`: the mount point is itself a mount (a private root's bind for this
+// destination), which rclone refuses unless told to mount over it.
 std::vector<std::string> mount_argv(const std::string& rclone, const BucketMount& mount,
                                     const std::string& mountpoint, const MountOwner& owner,
-                                    const std::string& cache_dir);
+                                    const std::string& cache_dir, bool over_mount_point);
 
 // The port of "Serving remote control on http://127.0.0.1:PORT/" in rclone's output.
 std::optional<std::uint16_t> rc_port_in(std::string_view output);
@@ -78,8 +80,13 @@ std::string basic_authorization(const RcloneRemoteControl& control);
 
 // /proc/self/mountinfo escapes a space, tab, newline and backslash in a mount point as \ooo.
 std::string mountinfo_escape(std::string_view path);
-// Whether `mountinfo` (the text of /proc/self/mountinfo) has an rclone FUSE mount at `path`.
-bool has_rclone_mount(std::string_view mountinfo, std::string_view path);
+// Whether `mountinfo` (the text of /proc/self/mountinfo) has a mount at `path` whose file system
+// type starts with `type` (any type when empty).
+bool has_mount(std::string_view mountinfo, std::string_view path, std::string_view type = {});
+// An rclone FUSE mount at `path`.
+inline bool has_rclone_mount(std::string_view mountinfo, std::string_view path) {
+  return has_mount(mountinfo, path, "fuse.rclone ");
+}
 
 // The last non-empty line of rclone's output, without its timestamp: the reason it gives.
 std::string last_reason(std::string_view output);

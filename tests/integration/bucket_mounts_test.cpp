@@ -11,10 +11,13 @@
 #include "tests/support/process.hpp"
 #include "tests/support/s3rver_process.hpp"
 #include "tests/support/test_support.hpp"
+#include "tests/support/test_users.hpp"
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -139,6 +142,10 @@ class SkyletNode {
     const int port = n > 0 ? std::atoi(buffer) : 0;
     if (port == 0) throw std::runtime_error("skylet did not start (see " + name_ + "/skylet.log)");
     api_ = std::make_unique<SkyletApi>(dir_, "http://127.0.0.1:" + std::to_string(port));
+  }
+  void stop() {
+    child_->signal(SIGTERM);
+    child_->wait(std::chrono::minutes(2));
   }
   void kill_hard() {
     child_->signal(SIGKILL);
@@ -324,6 +331,92 @@ TEST_F(BucketMounts, AKilledSkyletsMountIsGoneAfterItsRestart) {
   node.start();
   EXPECT_FALSE(mounted_at(destination));
   EXPECT_TRUE(contains(node.log(), "leftover bucket mount removed mountpoint=" + destination));
+}
+
+TEST_F(BucketMounts, AGracefulStopOfSkyletDrainsMountCachedFirst) {
+  s3_->make_bucket("stopping");
+  const std::string destination = dir_.file("stopping");
+  SkyletNode node(dir_, "node", with_keys());
+  node.api().start(attempt(
+      "s-1",
+      "head -c 16000000 /dev/urandom > " + destination + "/state.bin && echo written && sleep 600",
+      bucket_mount(destination, "MOUNT_CACHED", "stopping", "", s3_->url())));
+  ASSERT_TRUE(node.api().wait_log("s-1", "written")) << node.api().log("s-1");
+  node.stop();
+  const auto head =
+      s3_->aws({"s3api", "head-object", "--bucket", "stopping", "--key", "state.bin"});
+  ASSERT_EQ(head.exit_code, 0) << head.err << node.log();
+  EXPECT_TRUE(contains(head.out, "\"ContentLength\": 16000000")) << head.out;
+  EXPECT_FALSE(mounted_at(destination));
+}
+
+TEST_F(BucketMounts, ABucketThatNeverAnswersFailsWithinTheMountTimeout) {
+  // A listener that never accepts: connections open, no answer ever comes.
+  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(silent, 16), 0);
+  socklen_t length = sizeof address;
+  ::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length);
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  SkyletNode node(dir_, "node", {"--storage-credentials", keys_, "--mount-timeout-ms", "2000"});
+  const auto started = std::chrono::steady_clock::now();
+  node.api().start(attempt("h-1", "echo ran",
+                           bucket_mount(dir_.file("silent"), "MOUNT", "silent", "", endpoint)));
+  EXPECT_EQ(node.api().wait_finished("h-1", std::chrono::seconds(20)), "FAILED_MOUNT");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  const std::string error(*node.api().status("h-1").find("mount_error")->as_string());
+  EXPECT_EQ(error, "bucket silent at " + dir_.file("silent") + ": no answer within 2 s");
+  ::close(silent);
+}
+
+TEST_F(BucketMounts, AMountBelongsToTheTaskUserAndNobodyElse) {
+  TestUsers users;
+  const std::string shared = dir_.file("shared");
+  std::filesystem::create_directories(shared);
+  ::chmod(dir_.path().c_str(), 0711);
+  ::chmod(shared.c_str(), 0755);
+  const TestUser owner = users.user("owner", {}, shared);
+  const TestUser other = users.user("other", {}, shared);
+  s3_->make_bucket("private");
+  const std::string destination = shared + "/ckpt";
+  SkyletNode node(dir_, "node", with_keys());
+  Json body =
+      attempt("u-1", "echo mine > " + destination + "/mine.txt && echo written && sleep 600",
+              bucket_mount(destination, "MOUNT", "private", "", s3_->url()));
+  Json user = Json::object();
+  user.set("uid", static_cast<long long>(owner.uid));
+  user.set("gid", static_cast<long long>(owner.gid));
+  body.set("user", std::move(user));
+  node.api().start(body);
+  ASSERT_TRUE(node.api().wait_log("u-1", "written")) << node.api().log("u-1");
+  const auto as_owner =
+      run_command({"/usr/sbin/runuser", "-u", owner.name, "--", "cat", destination + "/mine.txt"});
+  EXPECT_EQ(as_owner.out, "mine\n") << as_owner.err;
+  const auto as_other =
+      run_command({"/usr/sbin/runuser", "-u", other.name, "--", "ls", destination});
+  EXPECT_NE(as_other.exit_code, 0);
+  EXPECT_TRUE(contains(as_other.err, "Permission denied")) << as_other.err;
+  node.api().cancel("u-1");
+  EXPECT_EQ(s3_->get("private", "mine.txt"), std::optional<std::string>("mine\n"));
+}
+
+TEST_F(BucketMounts, InAPrivateRootTheMountCoversTheBoundDestinationNotTheHost) {
+  s3_->make_bucket("machine");
+  const std::string destination = "/ckpt-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir_.file("bound"));
+  SkyletNode node(dir_, "node",
+                  {"--storage-credentials", keys_, "--private-root", dir_.file("machine"), "--bind",
+                   dir_.file("bound"), destination});
+  node.api().start(attempt("r-1", "echo inside > " + destination + "/inside.txt",
+                           bucket_mount(destination, "MOUNT", "machine", "", s3_->url())));
+  ASSERT_EQ(node.api().wait_finished("r-1"), "SUCCEEDED") << node.api().log("r-1");
+  EXPECT_EQ(s3_->get("machine", "inside.txt"), std::optional<std::string>("inside\n"));
+  // The write went through the mount to the bucket, not into the bound directory or the host.
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("bound/inside.txt")));
+  EXPECT_FALSE(std::filesystem::exists(destination));
 }
 
 TEST_F(BucketMounts, AFakecloudNodeWithAnInstanceProfileMountsWithItsMetadataCredentials) {

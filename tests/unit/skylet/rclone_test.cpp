@@ -67,7 +67,8 @@ TEST(Rclone, TakesNoAwsVariableFromSkylet) {
 TEST(Rclone, NoCredentialIsEverAnArgument) {
   MountOwner owner{1000, 1000, true};
   for (auto mode : {MountMode::kMount, MountMode::kMountCached}) {
-    const auto argv = mount_argv("/usr/bin/rclone", s3rver_mount(mode), "/m", owner, "/w/cache");
+    const auto argv =
+        mount_argv("/usr/bin/rclone", s3rver_mount(mode), "/m", owner, "/w/cache", false);
     for (const auto& arg : argv) {
       EXPECT_FALSE(arg.find("secret") != std::string::npos ||
                    arg.find("AKIA") != std::string::npos);
@@ -81,15 +82,26 @@ TEST(Rclone, NoCredentialIsEverAnArgument) {
 
 TEST(Rclone, MountStreamsAndMountCachedWritesBack) {
   MountOwner owner{0, 0, false};
-  const auto plain = mount_argv("rclone", s3rver_mount(MountMode::kMount), "/m", owner, "/w/cache");
+  const auto plain =
+      mount_argv("rclone", s3rver_mount(MountMode::kMount), "/m", owner, "/w/cache", false);
   EXPECT_TRUE(has(plain, "off"));
   EXPECT_FALSE(has(plain, "--rc"));
   EXPECT_FALSE(has(plain, "--allow-other"));
   const auto cached =
-      mount_argv("rclone", s3rver_mount(MountMode::kMountCached), "/m", owner, "/w/cache");
+      mount_argv("rclone", s3rver_mount(MountMode::kMountCached), "/m", owner, "/w/cache", false);
   EXPECT_TRUE(has(cached, "full"));
   EXPECT_TRUE(has(cached, "/w/cache"));
   EXPECT_TRUE(has(cached, "127.0.0.1:0"));
+}
+
+TEST(Rclone, MountsOverAMountPointOnlyWhenAskedTo) {
+  MountOwner owner;
+  const auto plain =
+      mount_argv("rclone", s3rver_mount(MountMode::kMount), "/m", owner, "/w/cache", false);
+  EXPECT_FALSE(has(plain, "--allow-non-empty"));
+  const auto over =
+      mount_argv("rclone", s3rver_mount(MountMode::kMount), "/m", owner, "/w/cache", true);
+  EXPECT_TRUE(has(over, "--allow-non-empty"));
 }
 
 TEST(Rclone, FindsTheRemoteControlPort) {
@@ -126,6 +138,7 @@ TEST(Rclone, FindsItsMountInMountinfo) {
   EXPECT_TRUE(has_rclone_mount(mountinfo, "/tmp/a b"));
   EXPECT_FALSE(has_rclone_mount(mountinfo, "/tmp/other"));
   EXPECT_FALSE(has_rclone_mount(mountinfo, "/tmp/a"));
+  EXPECT_TRUE(has_mount(mountinfo, "/tmp/other"));
 }
 
 TEST(Rclone, GivesTheReasonFromItsLastLogLine) {
