@@ -31,6 +31,8 @@ Result<AttemptStatus> parse_status(const http::Response& response) {
   status.exit_code = optional_int(*body, "exit_code");
   if (auto bytes = optional_int(*body, "log_bytes"))
     status.log_bytes = static_cast<std::uint64_t>(*bytes);
+  if (const Json* error = body->find("mount_error"); error && error->as_string())
+    status.mount_error = std::string(*error->as_string());
   return status;
 }
 
@@ -50,6 +52,11 @@ Json to_json(const AttemptRequest& request) {
     body.set("log_ip", request.log_ip);
   }
   if (request.user) body.set("user", to_json(*request.user));
+  if (!request.mounts.empty()) {
+    Json mounts = Json::array();
+    for (const auto& mount : request.mounts) mounts.push_back(skylet::to_json(mount));
+    body.set("mounts", std::move(mounts));
+  }
   return body;
 }
 

@@ -3,6 +3,7 @@
 // output by offset, cancel it, and read the node's events. Every call carries the cluster's token
 // and a deadline. Use from one shard (it holds that shard's HTTP client).
 
+#include "daemon/skylet/bucket_mount.hpp"
 #include "providers/provider.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/identity.hpp"
@@ -11,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace skyd::daemon {
 
@@ -28,15 +30,21 @@ struct AttemptRequest {
   // prefixes each line of its output as SkyPilot does. Empty: output as it is.
   std::string log_label = {};
   std::string log_ip = {};
+  // Buckets skylet mounts or copies, in order, before setup; a failure ends the attempt
+  // FAILED_MOUNT.
+  std::vector<skylet::BucketMount> mounts = {};
 };
 
 struct AttemptStatus {
-  // SETTING_UP, READY (setup done, the run held), RUNNING, SUCCEEDED, FAILED, FAILED_SETUP,
-  // CANCELLED
+  // SETTING_UP (buckets are mounted first, then setup runs), READY (setup done, the run held),
+  // RUNNING, SUCCEEDED, FAILED, FAILED_SETUP, FAILED_MOUNT (a bucket could not be mounted or
+  // copied: mount_error says which and why), CANCELLED. An attempt is reported ended only once
+  // its MOUNT_CACHED buckets are drained and every bucket is unmounted.
   std::string phase;
   std::optional<int> setup_exit_code;
   std::optional<int> exit_code;
   std::uint64_t log_bytes = 0;
+  std::string mount_error;  // FAILED_MOUNT: "bucket NAME at DESTINATION: reason"
   bool finished() const { return phase != "SETTING_UP" && phase != "READY" && phase != "RUNNING"; }
   bool ready() const { return phase == "READY"; }
 };

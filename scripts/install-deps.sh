@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # awscli: Debian's AWS CLI cross-checks fakecloud's catalog APIs (tests/fakecloud/aws_cli_check).
-# rclone: bench/s3_bench copies the same data with it, next to skyd's S3 client.
+# rclone, fuse3: skylet mounts and copies buckets with rclone (docs/storage.md, "On the node");
+# bench/s3_bench copies the same data with it, next to skyd's S3 client.
 # openssh-server: tests/integration/remote_test.cpp runs its own sshd on loopback (a controller VM
 # for `sky --host ssh://`). Debian's package also enables the system's sshd, as on any server.
 PACKAGES=(
@@ -14,7 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   clang-14 libclang-rt-14-dev
   util-linux procps iproute2 curl bc jq
-  openssh-client openssh-server awscli rclone
+  openssh-client openssh-server awscli
+  rclone fuse3
   nodejs chromium
 )
 

@@ -45,6 +45,10 @@ Agent::Agent(asio::any_io_executor executor, AgentOptions options)
   paths_.pgid_file = options_.work_dir + "/pgids";
   paths_.base_env = options_.base_env;
   paths_.base_env["SKYPILOT_SPOT_NOTICE_FILE"] = options_.work_dir + "/spot_notice";
+  paths_.mounts = options_.mounts;
+  paths_.mounts.records_dir = mount_records_dir(options_.work_dir);
+  paths_.mounts.home = home_of(options_);
+  std::filesystem::create_directories(paths_.mounts.records_dir);
 }
 
 bool Agent::authorized(const http::Request& request) const {

@@ -21,11 +21,13 @@ inline constexpr std::size_t kMaxRequestBodyBytes = 128u << 20;
 
 struct AgentOptions {
   std::string token;     // the per-cluster bearer token
-  std::string work_dir;  // attempts/, uploads/, pgids, spot_notice
+  std::string work_dir;  // attempts/, uploads/, mounts/, pgids, spot_notice
   std::uint64_t log_cap_bytes = 1ull << 30;
   Duration cancel_grace = std::chrono::seconds(10);
   std::map<std::string, std::string> base_env;  // beneath every task's own env
   int notice_signal = 0;  // sent to running tasks' process groups on a spot notice; 0: none
+  // rclone, credentials and time limits for bucket mounts; records_dir and home are filled in.
+  MountOptions mounts;
 };
 
 class Agent {

@@ -102,6 +102,8 @@ std::string_view to_string(Phase phase) {
       return "FAILED";
     case Phase::kFailedSetup:
       return "FAILED_SETUP";
+    case Phase::kFailedMount:
+      return "FAILED_MOUNT";
     case Phase::kCancelled:
       return "CANCELLED";
   }
@@ -149,6 +151,9 @@ Result<AttemptSpec> AttemptSpec::from_json(const Json& body) {
   auto setup_env = string_map(body.find("setup_env"), "setup_env");
   if (!setup_env) return setup_env.error();
   spec.setup_env = std::move(*setup_env);
+  auto mounts = bucket_mounts_from_json(body.find("mounts"));
+  if (!mounts) return mounts.error();
+  spec.mounts = std::move(*mounts);
   return spec;
 }
 
@@ -158,6 +163,7 @@ Attempt::Attempt(asio::any_io_executor executor, AttemptSpec spec, const NodePat
       spec_(std::move(spec)),
       paths_(paths),
       log_(executor, prepare_log_path(paths, spec_.id), log_cap),
+      mounts_(executor, paths.mounts, spec_.id, attempt_dir(paths, spec_.id), spec_.user, log_),
       finished_(executor),
       released_(executor),
       started_at_ms_(now_ms()) {
@@ -233,29 +239,42 @@ Task<std::optional<int>> Attempt::run_step(bool is_setup) {
   co_return code;
 }
 
-Task<void> Attempt::run() {
-  logger("skylet")->info("attempt started id={}", spec_.id);
+Task<Phase> Attempt::run_steps() {
   if (!spec_.setup.empty()) {
     phase_ = Phase::kSettingUp;
     setup_exit_code_ = co_await run_step(true);
-    if (cancel_requested_) {
-      phase_ = Phase::kCancelled;
-    } else if (*setup_exit_code_ != 0) {
-      phase_ = Phase::kFailedSetup;
-    }
+    if (cancel_requested_) co_return Phase::kCancelled;
+    if (*setup_exit_code_ != 0) co_return Phase::kFailedSetup;
   }
-  if (!is_finished(phase_) && !released_.is_set()) {
+  if (!released_.is_set()) {
     phase_ = Phase::kReady;
     logger("skylet")->info("attempt ready, its run waits to be released id={}", spec_.id);
     co_await released_.wait();
-    if (cancel_requested_) phase_ = Phase::kCancelled;
+    if (cancel_requested_) co_return Phase::kCancelled;
   }
-  if (!is_finished(phase_)) {
-    phase_ = Phase::kRunning;
-    exit_code_ = spec_.run.empty() ? 0 : co_await run_step(false);
-    phase_ = cancel_requested_ ? Phase::kCancelled
-                               : (*exit_code_ == 0 ? Phase::kSucceeded : Phase::kFailed);
+  phase_ = Phase::kRunning;
+  exit_code_ = spec_.run.empty() ? 0 : co_await run_step(false);
+  if (cancel_requested_) co_return Phase::kCancelled;
+  co_return *exit_code_ == 0 ? Phase::kSucceeded : Phase::kFailed;
+}
+
+Task<void> Attempt::run() {
+  logger("skylet")->info("attempt started id={}", spec_.id);
+  std::optional<Phase> outcome;
+  if (!spec_.mounts.empty()) {
+    auto mounted = co_await mounts_.establish(spec_.mounts);
+    if (!mounted && cancel_requested_) {
+      outcome = Phase::kCancelled;
+    } else if (!mounted) {
+      outcome = Phase::kFailedMount;
+      mount_error_ = mounted.error().detail;
+    }
   }
+  if (!outcome) outcome = co_await run_steps();
+  // The attempt has ended only once its buckets hold what it wrote: a controller that sees the end
+  // may stop the machine at once.
+  co_await mounts_.release();
+  phase_ = *outcome;
   ended_at_ms_ = now_ms();
   log_.close();
   finished_.set();
@@ -267,6 +286,7 @@ Task<void> Attempt::cancel(Duration grace) {
   if (is_finished(phase_)) co_return;
   cancel_requested_ = true;
   released_.set();  // a held run never starts
+  mounts_.interrupt();
   if (current_group_) ::kill(-current_group_, SIGTERM);
   asio::steady_timer timer(executor_, grace);
   co_await (finished_.wait() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
@@ -285,6 +305,7 @@ Json Attempt::status() const {
   body.set("setup_exit_code", setup_exit_code_ ? Json(*setup_exit_code_) : Json(nullptr));
   body.set("exit_code", exit_code_ ? Json(*exit_code_) : Json(nullptr));
   body.set("log_bytes", static_cast<long long>(log_.size()));
+  if (!mount_error_.empty()) body.set("mount_error", mount_error_);
   body.set("started_at_ms", static_cast<long long>(started_at_ms_));
   body.set("ended_at_ms",
            ended_at_ms_ ? Json(static_cast<long long>(ended_at_ms_)) : Json(nullptr));

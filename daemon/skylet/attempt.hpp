@@ -5,6 +5,7 @@
 // phase are kept for status calls. Belongs to the skylet's single shard.
 
 #include "daemon/skylet/attempt_log.hpp"
+#include "daemon/skylet/bucket_mounts.hpp"
 #include "reactor/error.hpp"
 #include "reactor/event.hpp"
 #include "reactor/identity.hpp"
@@ -16,12 +17,23 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace skyd::skylet {
 
 // kReady: setup is done and the run waits to be released (a replacement whose predecessor may
-// still run; the controller releases it once that one has stopped).
-enum class Phase { kSettingUp, kReady, kRunning, kSucceeded, kFailed, kFailedSetup, kCancelled };
+// still run; the controller releases it once that one has stopped). kFailedMount: a bucket could
+// not be mounted or copied before setup (the status's mount_error says which and why).
+enum class Phase {
+  kSettingUp,
+  kReady,
+  kRunning,
+  kSucceeded,
+  kFailed,
+  kFailedSetup,
+  kFailedMount,
+  kCancelled
+};
 std::string_view to_string(Phase phase);
 bool is_finished(Phase phase);
 
@@ -43,6 +55,8 @@ struct AttemptSpec {
   std::string log_ip;
   // Setup and run go as this identity (skylet must then be root); unset: as skylet.
   std::optional<UserIdentity> user;
+  // Buckets mounted or copied, in order, before setup (see bucket_mount.hpp).
+  std::vector<BucketMount> mounts;
 
   // Errors (kProtocol) name the field: an id that is not a plain file name, a field that is not
   // a string, a NUL byte anywhere (it would cut a C string short), an env key with '='.
@@ -53,6 +67,7 @@ struct NodePaths {
   std::string attempts_dir;  // <work>/attempts/<id>/{output.log,setup.sh,run.sh}
   std::string pgid_file;     // every process group started, one per line (for the provider's sweep)
   std::map<std::string, std::string> base_env;  // what every task gets beneath its own env
+  MountOptions mounts;                          // how buckets are mounted (rclone, credentials)
 };
 
 class Attempt {
@@ -64,10 +79,11 @@ class Attempt {
   // run(); false when they cannot be written, and the attempt has then ended FAILED (the reason in
   // its log) and run() must not be called.
   Task<bool> prepare();
-  // Runs setup and run to the end. Spawned once by the agent, after prepare().
+  // Mounts the buckets, then runs setup and run to the end; drains and unmounts the buckets before
+  // the attempt counts as ended. Spawned once by the agent, after prepare().
   Task<void> run();
   // SIGTERM to the running step's process group, SIGKILL after `grace`; completes when the attempt
-  // has ended.
+  // has ended (its MOUNT_CACHED buckets drained and every bucket unmounted).
   Task<void> cancel(Duration grace);
 
   // Lets a held run start (at once, or as soon as setup is done). Idempotent.
@@ -83,11 +99,14 @@ class Attempt {
  private:
   std::string script_path(bool is_setup) const;
   Task<std::optional<int>> run_step(bool is_setup);
+  Task<Phase> run_steps();
 
   asio::any_io_executor executor_;
   AttemptSpec spec_;
   const NodePaths& paths_;
   AttemptLog log_;
+  AttemptMounts mounts_;
+  std::string mount_error_;
   Phase phase_ = Phase::kSettingUp;
   std::optional<int> setup_exit_code_;
   std::optional<int> exit_code_;

@@ -9,6 +9,7 @@
 #include "reactor/signals.hpp"
 #include "reactor/small_files.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -27,11 +28,15 @@ constexpr const char* kUsage =
     "              [--log-cap-bytes N] [--cancel-grace-ms N] [--log-level LEVEL]\n"
     "              [--private-root SANDBOX [--bind SOURCE /DESTINATION]...]\n"
     "              [--notice-signal TERM|INT|HUP|USR1|USR2] [--pid-file FILE]\n"
+    "              [--storage-credentials FILE] [--rclone PATH] [--mount-timeout-ms N]\n"
+    "              [--drain-timeout-ms N]\n"
     "\n"
     "The node agent: runs task attempts, keeps their logs by offset, reports spot notices.\n"
     "Every API call must carry 'Authorization: Bearer <token>'. PORT 0 picks a free port; with\n"
     "--ready-fd the chosen port is written to that descriptor once the API listens.\n"
-    "--pid-file is written before anything else, so whoever started skylet can always stop it.\n";
+    "--pid-file is written before anything else, so whoever started skylet can always stop it.\n"
+    "Buckets are mounted with rclone using --storage-credentials (an AWS shared-credentials file,\n"
+    "mode 0600, owned by skylet's user) or else the instance profile from the metadata service.\n";
 
 struct Flags {
   std::string listen_host = "127.0.0.1";
@@ -43,7 +48,21 @@ struct Flags {
   int notice_signal = 0;
   std::string private_root;                    // sandbox for a private mount namespace and root
   std::vector<skyd::skylet::BindMount> binds;  // --bind SOURCE DESTINATION
+  std::string storage_credentials, rclone = "/usr/bin/rclone";
+  long mount_timeout_ms = 30000, drain_timeout_ms = 600000;
 };
+
+// Keys for buckets are for skylet alone: a regular file (not a link), owned by skylet's user,
+// that nobody else may read or write.
+std::string credentials_file_problem(const std::string& path) {
+  struct stat info {};
+  if (::lstat(path.c_str(), &info) != 0) return "cannot be read";
+  if (!S_ISREG(info.st_mode)) return "is not a regular file";
+  if (info.st_uid != ::geteuid())
+    return "is owned by uid " + std::to_string(info.st_uid) + ", not skylet's";
+  if ((info.st_mode & 077) != 0) return "must have mode 0600 (nobody else may read it)";
+  return {};
+}
 
 // A one-value file (token, PEM) without its trailing newline.
 std::string read_file(const std::string& path) {
@@ -107,6 +126,14 @@ int main(int argc, char** argv) {
       auto parsed = parse_notice_signal(next());
       if (!parsed) return fail("--notice-signal expects " + std::string(kNoticeSignalNames));
       flags.notice_signal = parsed->number;
+    } else if (arg == "--storage-credentials") {
+      flags.storage_credentials = next();
+    } else if (arg == "--rclone") {
+      flags.rclone = next();
+    } else if (arg == "--mount-timeout-ms") {
+      flags.mount_timeout_ms = std::atol(next().c_str());
+    } else if (arg == "--drain-timeout-ms") {
+      flags.drain_timeout_ms = std::atol(next().c_str());
     } else if (arg == "--private-root") {
       flags.private_root = next();
     } else if (arg == "--bind") {
@@ -127,6 +154,12 @@ int main(int argc, char** argv) {
     if (auto written = write_small_file(flags.pid_file, std::to_string(::getpid())); !written)
       return fail("cannot write " + flags.pid_file + ": " + written.error().message());
   }
+  if (!flags.storage_credentials.empty()) {
+    if (auto problem = credentials_file_problem(flags.storage_credentials); !problem.empty())
+      return fail("--storage-credentials " + flags.storage_credentials + " " + problem);
+  }
+  if (flags.mount_timeout_ms <= 0 || flags.drain_timeout_ms < 0)
+    return fail("--mount-timeout-ms must be positive and --drain-timeout-ms not negative");
   if (!flags.binds.empty() && flags.private_root.empty())
     return fail("--bind needs --private-root");
   if (!flags.private_root.empty()) {
@@ -147,12 +180,24 @@ int main(int argc, char** argv) {
   options.log_cap_bytes = flags.log_cap_bytes;
   options.cancel_grace = std::chrono::milliseconds(flags.cancel_grace_ms);
   options.notice_signal = flags.notice_signal;
+  options.mounts.rclone = flags.rclone;
+  options.mounts.credentials.shared_credentials_file = flags.storage_credentials;
+  options.mounts.credentials.metadata_url = flags.metadata_url;
+  options.mounts.mount_timeout = std::chrono::milliseconds(flags.mount_timeout_ms);
+  options.mounts.drain_timeout = std::chrono::milliseconds(flags.drain_timeout_ms);
   // Tasks see a normal login-like environment (HOME, PATH, USER...) beneath their own variables.
   for (const auto& entry : environment_with({}, {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
                                                  "WATCHDOG_USEC", "WATCHDOG_PID", "SKYD_SOCKET"})) {
     const auto eq = entry.find('=');
     options.base_env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
+  pool.start();
+  // A previous skylet killed with buckets mounted: its mounts go before any attempt starts.
+  const std::string records = skylet::mount_records_dir(flags.work_dir);
+  auto sweep_executor = pool.executor(0);
+  pool.submit<void>(0, [sweep_executor,
+                        records] { return skylet::sweep_leftover_mounts(sweep_executor, records); })
+      .get();
   skylet::Agent agent(pool.executor(0), options);
   http::ServerOptions server_options;
   server_options.max_body_bytes = skylet::kMaxRequestBodyBytes;
@@ -170,7 +215,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   server.start();
-  pool.start();
   if (!flags.metadata_url.empty()) {
     skylet::SpotWatchOptions watch{flags.metadata_url,
                                    std::chrono::milliseconds(flags.metadata_interval_ms)};

@@ -61,6 +61,9 @@ struct FakeCloud::Instance {
   std::string reason_code;
   std::string reason_message;
   std::optional<aws::SkyletBoot> boot;
+  // IamInstanceProfile: its ARN and id as DescribeInstances reports them, and the role its
+  // credentials are served under (fakecloud's profiles hold a role of their own name).
+  std::string profile_arn, profile_id, profile_role;
   std::string notice;  // the spot/instance-action document once the instance is marked
   std::chrono::system_clock::time_point requested_at, noticed_at;  // RunInstances; the notice
   Clock::time_point noticed_steady;                                // the notice, for virtual tasks
@@ -77,6 +80,55 @@ struct FakeCloud::Instance {
 };
 
 namespace {
+
+struct InstanceProfile {
+  std::string name;  // empty: none asked for
+  std::string arn;
+  std::string id;
+};
+
+bool is_iam_name(std::string_view name) {
+  return !name.empty() && name.size() <= 128 &&
+         std::all_of(name.begin(), name.end(), [](unsigned char c) {
+           return std::isalnum(c) ||
+                  std::string_view("+=,.@_-").find(static_cast<char>(c)) != std::string_view::npos;
+         });
+}
+
+// IamInstanceProfile.Name or IamInstanceProfile.Arn
+// (arn:aws:iam::ACCOUNT:instance-profile/[PATH/]NAME).
+Result<InstanceProfile> instance_profile(const aws::QueryParams& params) {
+  InstanceProfile profile;
+  const auto name = aws::param(params, "IamInstanceProfile.Name");
+  const auto arn = aws::param(params, "IamInstanceProfile.Arn");
+  if (!name && !arn) return profile;
+  if (arn) {
+    constexpr std::string_view kKind = ":instance-profile/";
+    const auto kind = arn->find(kKind);
+    if (!arn->starts_with("arn:aws:iam::") || kind == std::string::npos)
+      return make_error(NetErrc::kProtocol, "Value (" + *arn +
+                                                ") for parameter iamInstanceProfile.arn is "
+                                                "invalid. Invalid IAM Instance Profile ARN");
+    profile.arn = *arn;
+    profile.name = arn->substr(arn->rfind('/') + 1);
+    if (name && *name != profile.name)
+      return make_error(NetErrc::kProtocol,
+                        "The parameter iamInstanceProfile.name and iamInstanceProfile.arn name "
+                        "different instance profiles");
+  } else {
+    profile.name = *name;
+    profile.arn = "arn:aws:iam::123456789012:instance-profile/" + profile.name;
+  }
+  if (!is_iam_name(profile.name))
+    return make_error(NetErrc::kProtocol, "Value (" + profile.name +
+                                              ") for parameter iamInstanceProfile.name is "
+                                              "invalid. Invalid IAM Instance Profile name");
+  // A stable id per name, in IAM's form (AIPA + 17 characters).
+  std::string id = sha256_hex(profile.name).substr(0, 17);
+  for (char& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  profile.id = "AIPA" + id;
+  return profile;
+}
 
 Result<Duration> duration_ms(const Json& value, std::string_view key) {
   auto ms = value.as_int();
@@ -200,6 +252,10 @@ void append_instance(std::string& out, const FakeCloud::Instance& instance, int 
   if (!instance.client_token.empty())
     out += "<clientToken>" + aws::xml_escape(instance.client_token) + "</clientToken>";
   if (instance.spot) out += "<instanceLifecycle>spot</instanceLifecycle>";
+  if (!instance.profile_arn.empty()) {
+    out += "<iamInstanceProfile><arn>" + aws::xml_escape(instance.profile_arn) + "</arn><id>" +
+           instance.profile_id + "</id></iamInstanceProfile>";
+  }
   out += "<tagSet>";
   for (const auto& [key, value] : instance.tags) {
     out += "<item><key>" + aws::xml_escape(key) + "</key><value>" + aws::xml_escape(value) +
@@ -736,6 +792,10 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
       certificates_->by_name[common_name_of(boot->certificate.certificate_pem)] = boot->certificate;
     }
   }
+  auto profile = instance_profile(params);
+  if (!profile) {
+    co_return ec2_error(400, "InvalidParameterValue", profile.error().detail, request_id);
+  }
   const std::map<std::string, std::string> tags = tag_specification(params, "instance");
   const bool spot = aws::param(params, "InstanceMarketOptions.MarketType") == "spot";
   const auto groups = aws::param_list(params, "SecurityGroupId");
@@ -771,6 +831,11 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
         volume.volume_id = "vol-" + random_hex(9).substr(0, 17);
     }
     instance->boot = boot;
+    if (!profile->name.empty()) {
+      instance->profile_arn = profile->arn;
+      instance->profile_role = profile->name;
+      instance->profile_id = profile->id;
+    }
     instance->requested_at = std::chrono::system_clock::now();
     instance->launch_time = aws::format_iso8601(instance->requested_at);
     if (options_.mode == Mode::kVirtual) instance->ip = "127.0.0.1";
@@ -1075,6 +1140,8 @@ Task<void> FakeCloud::boot(std::string instance_id) {
             std::chrono::duration_cast<std::chrono::milliseconds>(options_.metadata_poll).count()),
         "--cancel-grace-ms",
         "1000"};
+    if (options_.private_node_roots)
+      spawn.argv.insert(spawn.argv.end(), {"--private-root", sandbox + "/machine"});
     if (tls) {
       spawn.argv.insert(spawn.argv.end(), {"--tls-cert", sandbox + "/skylet.crt", "--tls-key",
                                            sandbox + "/skylet.key"});
@@ -1230,7 +1297,10 @@ Task<http::Response> FakeCloud::imds(http::Request& request, std::string instanc
       co_return http::Response::text(400, "missing or invalid token TTL");
     const std::string token = random_hex(24);
     imds_tokens_[token] = instance_id;
-    co_return http::Response::text(200, token);
+    http::Response answer = http::Response::text(200, token);
+    // The AWS SDKs read the token's lifetime from this header, and retry without it.
+    answer.set_header("X-Aws-Ec2-Metadata-Token-Ttl-Seconds", std::to_string(seconds));
+    co_return answer;
   }
   const std::string* token = request.header("X-aws-ec2-metadata-token");
   if (!token || !imds_tokens_.contains(*token)) co_return http::Response::text(401, "");
@@ -1243,18 +1313,23 @@ Task<http::Response> FakeCloud::imds(http::Request& request, std::string instanc
     if (!instance || instance->notice.empty()) co_return http::Response::text(404, "Not Found");
     co_return http::Response::text(200, instance->notice, "application/json");
   }
+  // An instance's own service serves its instance profile's role, and nothing without one (as
+  // EC2 does); the service skyd itself asks (no instance) serves fakecloud's role.
+  const std::string role = instance ? instance->profile_role : options_.role_name;
+  const AccessKey& key = instance ? options_.instance_profile_key : options_.role_key;
+  const bool has_role = !role.empty() && !key.access_key_id.empty();
   if (path == credentials || path + "/" == credentials) {
-    if (options_.role_key.access_key_id.empty()) co_return http::Response::text(404, "Not Found");
-    co_return http::Response::text(200, options_.role_name);
+    if (!has_role) co_return http::Response::text(404, "Not Found");
+    co_return http::Response::text(200, role);
   }
-  if (path == credentials + options_.role_name && !options_.role_key.access_key_id.empty()) {
+  if (has_role && path == credentials + role) {
     Json document = Json::object();
     document.set("Code", "Success");
     document.set("LastUpdated", aws::format_iso8601(std::chrono::system_clock::now()));
     document.set("Type", "AWS-HMAC");
-    document.set("AccessKeyId", options_.role_key.access_key_id);
-    document.set("SecretAccessKey", options_.role_key.secret_access_key);
-    document.set("Token", options_.role_key.session_token);
+    document.set("AccessKeyId", key.access_key_id);
+    document.set("SecretAccessKey", key.secret_access_key);
+    document.set("Token", key.session_token);
     document.set("Expiration",
                  aws::format_iso8601(std::chrono::system_clock::now() + std::chrono::hours(6)));
     co_return http::Response::text(200, document.dump(), "application/json");

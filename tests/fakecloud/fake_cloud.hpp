@@ -77,6 +77,14 @@ struct FakeCloudOptions {
   std::vector<AccessKey> keys;  // accepted signers
   std::string role_name = "skyd-node";
   AccessKey role_key;  // what the IMDS role document hands out (also accepted)
+  // What an instance launched with an instance profile (IamInstanceProfile.Name or .Arn) gets
+  // from its own metadata service under iam/security-credentials/<the profile's role>: tests set
+  // the keys of their S3 server. Empty: such an instance's credentials answer 404.
+  AccessKey instance_profile_key;
+  // Process mode: each node's skylet gets its own mount namespace and root (skylet
+  // --private-root), as a real machine has its own disk: absolute paths it writes or mounts on
+  // (file_mounts at /checkpoint) stay off the host. Needs root.
+  bool private_node_roots = false;
   std::string skylet_binary;
   std::string work_dir;  // sandboxes of process-mode skylets
   Duration skylet_start_timeout = std::chrono::seconds(20);

@@ -23,11 +23,15 @@ constexpr const char* kUsage =
     "                 [--mode process|virtual] [--skylet PATH] [--work-dir DIR]\n"
     "                 [--config FILE.json] [--access-key ID --secret-key KEY [--session-token T]]\n"
     "                 [--role-name NAME] [--virtual-port N] [--seed N] [--log-level LEVEL]\n"
-    "                 [--catalog DIR]\n"
+    "                 [--catalog DIR] [--instance-profile-keys ACCESS:SECRET]\n"
+    "                 [--private-node-roots]\n"
     "\n"
     "A fake EC2 endpoint (Query API 2016-11-15, SigV4-checked), instance metadata (IMDSv2) and\n"
     "an admin API under /_admin/. Once listening it writes two lines, the EC2 port and the\n"
-    "virtual nodes' skylet port (0 in process mode), to --port-file and --ready-fd.\n";
+    "virtual nodes' skylet port (0 in process mode), to --port-file and --ready-fd.\n"
+    "--instance-profile-keys: the keys an instance launched with an IamInstanceProfile gets from\n"
+    "its metadata service. --private-node-roots: each process-mode skylet gets its own mount\n"
+    "namespace and root (needs root).\n";
 
 int fail(const std::string& message) {
   std::cerr << "fakecloud: " << message << "\n";
@@ -99,6 +103,14 @@ int main(int argc, char** argv) {
       key.secret_access_key = next();
     } else if (arg == "--session-token") {
       key.session_token = next();
+    } else if (arg == "--instance-profile-keys") {
+      const std::string value = next();
+      const auto colon = value.find(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == value.size())
+        return fail("--instance-profile-keys expects ACCESS:SECRET");
+      options.instance_profile_key = {value.substr(0, colon), value.substr(colon + 1), ""};
+    } else if (arg == "--private-node-roots") {
+      options.private_node_roots = true;
     } else if (arg == "--role-name") {
       options.role_name = next();
     } else if (arg == "--virtual-port") {

@@ -1,0 +1,478 @@
+// skylet's bucket mounts against a real S3 server (s3rver) with real skylet processes and Debian's
+// rclone: MOUNT writes reach the bucket and a later attempt on another skylet reads them,
+// MOUNT_CACHED is drained before a cancel returns, COPY brings only its prefix, a bucket that
+// cannot be mounted ends the attempt FAILED_MOUNT in bounded time, a killed skylet's mount is gone
+// after its restart, and a fakecloud node with an instance profile mounts with IMDS credentials.
+
+#include "providers/aws/ec2_api.hpp"
+#include "reactor/json.hpp"
+#include "tests/support/aws_world.hpp"
+#include "tests/support/fakecloud_process.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/s3rver_process.hpp"
+#include "tests/support/test_support.hpp"
+#include "tests/support/test_users.hpp"
+
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace skyd::testing {
+namespace {
+
+constexpr const char* kToken = "bucket-mounts-test-token-0123456789";
+
+bool mounted_at(const std::string& path) {
+  // /proc/self/mountinfo's fifth field is the mount point.
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, point;
+    fields >> id >> parent >> device >> root >> point;
+    if (point == path) return true;
+  }
+  return false;
+}
+
+// The skylet API over curl, as the controller speaks it (bearer token, JSON).
+class SkyletApi {
+ public:
+  SkyletApi(const TempDir& dir, std::string url) : dir_(dir), url_(std::move(url)) {}
+
+  Json call(const std::string& method, const std::string& target, const std::string& body = "") {
+    std::vector<std::string> argv = {
+        "/usr/bin/curl", "-s", "-X", method, "-H", std::string("Authorization: Bearer ") + kToken};
+    if (!body.empty()) {
+      const std::string file = dir_.file("request.json");
+      std::ofstream(file, std::ios::trunc) << body;
+      argv.insert(argv.end(),
+                  {"-H", "Content-Type: application/json", "--data-binary", "@" + file});
+    }
+    argv.push_back(url_ + target);
+    const auto answer = run_command(argv, {}, std::chrono::minutes(3));
+    auto json = parse_json(answer.out);
+    return json ? *json : Json();
+  }
+  Json start(const Json& attempt) { return call("POST", "/tasks", attempt.dump()); }
+  Json status(const std::string& id) { return call("GET", "/tasks/" + id); }
+  Json cancel(const std::string& id) { return call("POST", "/tasks/" + id + "/signal", "{}"); }
+  std::string log(const std::string& id) {
+    return run_command({"/usr/bin/curl", "-s", "-H", std::string("Authorization: Bearer ") + kToken,
+                        url_ + "/tasks/" + id + "/logs?offset=0"})
+        .out;
+  }
+  std::string phase(const std::string& id) {
+    const Json body = status(id);
+    const Json* phase = body.find("phase");
+    return phase && phase->as_string() ? std::string(*phase->as_string()) : std::string();
+  }
+  // Polls until the attempt's phase is one of `phases`; the phase it ended with.
+  std::string wait_phase(const std::string& id, const std::vector<std::string>& phases,
+                         std::chrono::seconds limit = std::chrono::seconds(60)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    std::string now;
+    while (std::chrono::steady_clock::now() < deadline) {
+      now = phase(id);
+      if (std::find(phases.begin(), phases.end(), now) != phases.end()) return now;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return "timed out in " + now;
+  }
+  std::string wait_finished(const std::string& id,
+                            std::chrono::seconds limit = std::chrono::seconds(60)) {
+    return wait_phase(id, {"SUCCEEDED", "FAILED", "FAILED_SETUP", "FAILED_MOUNT", "CANCELLED"},
+                      limit);
+  }
+  bool wait_log(const std::string& id, const std::string& text) {
+    return wait_for([&] { return contains(log(id), text); });
+  }
+
+ private:
+  const TempDir& dir_;
+  std::string url_;
+};
+
+// A skylet on loopback with its own work directory; restartable on the same directory.
+class SkyletNode {
+ public:
+  SkyletNode(const TempDir& dir, std::string name, std::vector<std::string> extra = {})
+      : dir_(dir), name_(std::move(name)), extra_(std::move(extra)) {
+    std::filesystem::create_directories(dir.file(name_));
+    std::ofstream(dir.file(name_ + "/token")) << kToken;
+    start();
+  }
+
+  void start() {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    std::vector<std::string> argv = {binary_path("skylet"),
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--token-file",
+                                     dir_.file(name_ + "/token"),
+                                     "--work-dir",
+                                     dir_.file(name_ + "/work"),
+                                     "--ready-fd",
+                                     std::to_string(fds[1]),
+                                     "--cancel-grace-ms",
+                                     "300",
+                                     "--mount-timeout-ms",
+                                     "15000"};
+    argv.insert(argv.end(), extra_.begin(), extra_.end());
+    child_.reset();
+    child_ = std::make_unique<ChildProcess>(
+        argv, std::map<std::string, std::string>{{"HOME", dir_.file(name_)}},
+        dir_.file(name_ + "/skylet.log"));
+    ::close(fds[1]);
+    pollfd ready{fds[0], POLLIN, 0};
+    ::poll(&ready, 1, 20000);
+    char buffer[32] = {};
+    const auto n = ::read(fds[0], buffer, sizeof buffer - 1);
+    ::close(fds[0]);
+    const int port = n > 0 ? std::atoi(buffer) : 0;
+    if (port == 0) throw std::runtime_error("skylet did not start (see " + name_ + "/skylet.log)");
+    api_ = std::make_unique<SkyletApi>(dir_, "http://127.0.0.1:" + std::to_string(port));
+  }
+  void stop() {
+    child_->signal(SIGTERM);
+    child_->wait(std::chrono::minutes(2));
+  }
+  void kill_hard() {
+    child_->signal(SIGKILL);
+    child_->wait(std::chrono::seconds(10));
+  }
+  SkyletApi& api() { return *api_; }
+  std::string log() { return read_text(dir_.file(name_ + "/skylet.log")); }
+
+ private:
+  const TempDir& dir_;
+  std::string name_;
+  std::vector<std::string> extra_;
+  std::unique_ptr<ChildProcess> child_;
+  std::unique_ptr<SkyletApi> api_;
+};
+
+Json bucket_mount(const std::string& destination, const std::string& mode,
+                  const std::string& bucket, const std::string& prefix,
+                  const std::string& endpoint) {
+  Json mount = Json::object();
+  mount.set("destination", destination);
+  mount.set("mode", mode);
+  mount.set("store", "s3");
+  mount.set("bucket", bucket);
+  mount.set("prefix", prefix);
+  mount.set("endpoint", endpoint);
+  mount.set("region", "us-east-1");
+  return mount;
+}
+
+Json attempt(const std::string& id, const std::string& run, const Json& mount,
+             const std::string& setup = "") {
+  Json body = Json::object();
+  body.set("attempt_id", id);
+  body.set("setup", setup);
+  body.set("run", run);
+  Json mounts = Json::array();
+  mounts.push_back(mount);
+  body.set("mounts", std::move(mounts));
+  return body;
+}
+
+// The S3 keys skylet is given privately: a 0600 file in AWS's shared-credentials format.
+std::string credentials_file(const TempDir& dir, const std::string& name, const std::string& key,
+                             const std::string& secret) {
+  const std::string path = dir.file(name);
+  std::ofstream(path) << "[default]\naws_access_key_id = " << key
+                      << "\naws_secret_access_key = " << secret << "\n";
+  ::chmod(path.c_str(), 0600);
+  return path;
+}
+
+class BucketMounts : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!S3rverProcess::installed())
+      GTEST_SKIP() << "s3rver is not installed (scripts/install-deps.sh installs it)";
+    if (::access("/dev/fuse", R_OK | W_OK) != 0 || ::geteuid() != 0)
+      GTEST_SKIP() << "FUSE mounts need root and /dev/fuse";
+    s3_ = std::make_unique<S3rverProcess>(dir_);
+    keys_ = credentials_file(dir_, "s3-keys", S3rverProcess::kKey, S3rverProcess::kSecret);
+  }
+  std::vector<std::string> with_keys() { return {"--storage-credentials", keys_}; }
+
+  TempDir dir_;
+  std::unique_ptr<S3rverProcess> s3_;
+  std::string keys_;
+};
+
+TEST_F(BucketMounts, MountWritesReachTheBucketAndALaterAttemptOnAnotherNodeReadsThem) {
+  s3_->make_bucket("ckpt");
+  const std::string destination = dir_.file("checkpoint");
+  const Json mount = bucket_mount(destination, "MOUNT", "ckpt", "run-1", s3_->url());
+  {
+    SkyletNode first(dir_, "first", with_keys());
+    first.api().start(attempt(
+        "a-1", "python3 -c \"open('" + destination + "/step.txt', 'w').write('step 7')\"", mount));
+    ASSERT_EQ(first.api().wait_finished("a-1"), "SUCCEEDED") << first.api().log("a-1");
+    // Closed is stored: the bucket has it the moment the attempt has ended, and the mount is gone.
+    EXPECT_EQ(s3_->get("ckpt", "run-1/step.txt"), std::optional<std::string>("step 7"));
+    EXPECT_FALSE(mounted_at(destination));
+  }
+  SkyletNode second(dir_, "second", with_keys());
+  second.api().start(attempt("a-2", "cat " + destination + "/step.txt", mount));
+  ASSERT_EQ(second.api().wait_finished("a-2"), "SUCCEEDED") << second.api().log("a-2");
+  EXPECT_TRUE(contains(second.api().log("a-2"), "step 7")) << second.api().log("a-2");
+}
+
+TEST_F(BucketMounts, MountCachedIsDrainedIntoTheBucketBeforeCancelReturns) {
+  s3_->make_bucket("cached");
+  const std::string destination = dir_.file("cache-mount");
+  SkyletNode node(dir_, "node", with_keys());
+  node.api().start(attempt(
+      "c-1",
+      "head -c 24000000 /dev/urandom > " + destination + "/model.bin && echo written && sleep 600",
+      bucket_mount(destination, "MOUNT_CACHED", "cached", "", s3_->url())));
+  ASSERT_TRUE(node.api().wait_log("c-1", "written")) << node.api().log("c-1");
+  const Json cancelled = node.api().cancel("c-1");
+  ASSERT_TRUE(cancelled.find("phase"));
+  EXPECT_EQ(cancelled.find("phase")->as_string(), std::optional<std::string_view>("CANCELLED"));
+  // Right when the cancel returns, the whole file is in the bucket.
+  const auto head = s3_->aws({"s3api", "head-object", "--bucket", "cached", "--key", "model.bin"});
+  ASSERT_EQ(head.exit_code, 0) << head.err;
+  EXPECT_TRUE(contains(head.out, "\"ContentLength\": 24000000")) << head.out;
+  EXPECT_TRUE(contains(node.api().log("c-1"), "cache drained")) << node.api().log("c-1");
+  EXPECT_FALSE(mounted_at(destination));
+}
+
+TEST_F(BucketMounts, CopyBringsOnlyItsPrefixAndWritesNothingBack) {
+  s3_->make_bucket("inputs");
+  s3_->put("inputs", "data/a.txt", "A");
+  s3_->put("inputs", "data/sub/b.txt", "B");
+  s3_->put("inputs", "datax/c.txt", "C");
+  s3_->put("inputs", "other.txt", "O");
+  const std::string destination = dir_.file("inputs");
+  SkyletNode node(dir_, "node", with_keys());
+  // Setup already sees the copy: it is made before setup.
+  node.api().start(attempt("p-1",
+                           "cd " + destination + " && find . -type f | sort && echo new > new.txt",
+                           bucket_mount(destination, "COPY", "inputs", "data", s3_->url()),
+                           "cat " + destination + "/a.txt"));
+  ASSERT_EQ(node.api().wait_finished("p-1"), "SUCCEEDED") << node.api().log("p-1");
+  const std::string log = node.api().log("p-1");
+  EXPECT_TRUE(contains(log, "./a.txt\n./sub/b.txt\n")) << log;
+  EXPECT_FALSE(contains(log, "c.txt")) << log;
+  EXPECT_FALSE(contains(log, "other.txt")) << log;
+  EXPECT_EQ(read_text(destination + "/sub/b.txt"), "B");
+  EXPECT_EQ(s3_->get("inputs", "data/new.txt"), std::nullopt);
+}
+
+TEST_F(BucketMounts, AMissingBucketEndsTheAttemptFailedMountNamingIt) {
+  const std::string destination = dir_.file("nowhere");
+  SkyletNode node(dir_, "node", with_keys());
+  const auto started = std::chrono::steady_clock::now();
+  node.api().start(attempt("f-1", "echo ran",
+                           bucket_mount(destination, "MOUNT", "no-such-bucket", "", s3_->url()),
+                           "touch " + dir_.file("setup-ran")));
+  ASSERT_EQ(node.api().wait_finished("f-1", std::chrono::seconds(30)), "FAILED_MOUNT");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+  const Json status = node.api().status("f-1");
+  ASSERT_TRUE(status.find("mount_error"));
+  const std::string error(*status.find("mount_error")->as_string());
+  EXPECT_TRUE(error.starts_with("bucket no-such-bucket at " + destination + ": ")) << error;
+  EXPECT_TRUE(contains(node.api().log("f-1"), error)) << node.api().log("f-1");
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("setup-ran")));
+  EXPECT_FALSE(mounted_at(destination));
+}
+
+TEST_F(BucketMounts, WrongKeysEndTheAttemptFailedMountWithS3sReason) {
+  s3_->make_bucket("locked");
+  const std::string wrong = credentials_file(dir_, "wrong-keys", "NOTAKEY", "nope");
+  SkyletNode node(dir_, "node", {"--storage-credentials", wrong});
+  node.api().start(attempt("k-1", "echo ran",
+                           bucket_mount(dir_.file("locked"), "MOUNT", "locked", "", s3_->url())));
+  ASSERT_EQ(node.api().wait_finished("k-1", std::chrono::seconds(30)), "FAILED_MOUNT");
+  const std::string error(*node.api().status("k-1").find("mount_error")->as_string());
+  EXPECT_TRUE(contains(error, "bucket locked at ")) << error;
+  EXPECT_TRUE(contains(error, "InvalidAccessKeyId")) << error;
+  // The keys themselves never reach the log.
+  EXPECT_FALSE(contains(node.log(), "nope"));
+  EXPECT_FALSE(contains(node.api().log("k-1"), "NOTAKEY"));
+}
+
+TEST_F(BucketMounts, RefusesACredentialsFileOthersCanRead) {
+  const std::string keys = credentials_file(dir_, "open-keys", "K", "S");
+  ::chmod(keys.c_str(), 0644);
+  const auto ran = run_command({binary_path("skylet"), "--token-file", dir_.file("none"),
+                                "--work-dir", dir_.file("w"), "--storage-credentials", keys});
+  EXPECT_EQ(ran.exit_code, 2);
+  EXPECT_TRUE(contains(ran.err, "must have mode 0600")) << ran.err;
+}
+
+TEST_F(BucketMounts, AKilledSkyletsMountIsGoneAfterItsRestart) {
+  s3_->make_bucket("live");
+  const std::string destination = dir_.file("live");
+  SkyletNode node(dir_, "node", with_keys());
+  node.api().start(attempt("l-1", "echo up && sleep 600",
+                           bucket_mount(destination, "MOUNT", "live", "", s3_->url())));
+  ASSERT_TRUE(node.api().wait_log("l-1", "up")) << node.api().log("l-1");
+  ASSERT_TRUE(mounted_at(destination));
+  node.kill_hard();
+  EXPECT_TRUE(mounted_at(destination));  // rclone outlives skylet: the restart must clean up
+  node.start();
+  EXPECT_FALSE(mounted_at(destination));
+  EXPECT_TRUE(contains(node.log(), "leftover bucket mount removed mountpoint=" + destination));
+}
+
+TEST_F(BucketMounts, AGracefulStopOfSkyletDrainsMountCachedFirst) {
+  s3_->make_bucket("stopping");
+  const std::string destination = dir_.file("stopping");
+  SkyletNode node(dir_, "node", with_keys());
+  node.api().start(attempt(
+      "s-1",
+      "head -c 16000000 /dev/urandom > " + destination + "/state.bin && echo written && sleep 600",
+      bucket_mount(destination, "MOUNT_CACHED", "stopping", "", s3_->url())));
+  ASSERT_TRUE(node.api().wait_log("s-1", "written")) << node.api().log("s-1");
+  node.stop();
+  const auto head =
+      s3_->aws({"s3api", "head-object", "--bucket", "stopping", "--key", "state.bin"});
+  ASSERT_EQ(head.exit_code, 0) << head.err << node.log();
+  EXPECT_TRUE(contains(head.out, "\"ContentLength\": 16000000")) << head.out;
+  EXPECT_FALSE(mounted_at(destination));
+}
+
+TEST_F(BucketMounts, ABucketThatNeverAnswersFailsWithinTheMountTimeout) {
+  // A listener that never accepts: connections open, no answer ever comes.
+  const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(silent, 16), 0);
+  socklen_t length = sizeof address;
+  ::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length);
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  SkyletNode node(dir_, "node", {"--storage-credentials", keys_, "--mount-timeout-ms", "2000"});
+  const auto started = std::chrono::steady_clock::now();
+  node.api().start(attempt("h-1", "echo ran",
+                           bucket_mount(dir_.file("silent"), "MOUNT", "silent", "", endpoint)));
+  EXPECT_EQ(node.api().wait_finished("h-1", std::chrono::seconds(20)), "FAILED_MOUNT");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  const std::string error(*node.api().status("h-1").find("mount_error")->as_string());
+  EXPECT_EQ(error, "bucket silent at " + dir_.file("silent") + ": no answer within 2 s");
+  ::close(silent);
+}
+
+TEST_F(BucketMounts, AMountBelongsToTheTaskUserAndNobodyElse) {
+  TestUsers users;
+  const std::string shared = dir_.file("shared");
+  std::filesystem::create_directories(shared);
+  ::chmod(dir_.path().c_str(), 0711);
+  ::chmod(shared.c_str(), 0755);
+  const TestUser owner = users.user("owner", {}, shared);
+  const TestUser other = users.user("other", {}, shared);
+  s3_->make_bucket("private");
+  const std::string destination = shared + "/ckpt";
+  SkyletNode node(dir_, "node", with_keys());
+  Json body =
+      attempt("u-1", "echo mine > " + destination + "/mine.txt && echo written && sleep 600",
+              bucket_mount(destination, "MOUNT", "private", "", s3_->url()));
+  Json user = Json::object();
+  user.set("uid", static_cast<long long>(owner.uid));
+  user.set("gid", static_cast<long long>(owner.gid));
+  body.set("user", std::move(user));
+  node.api().start(body);
+  ASSERT_TRUE(node.api().wait_log("u-1", "written")) << node.api().log("u-1");
+  const auto as_owner =
+      run_command({"/usr/sbin/runuser", "-u", owner.name, "--", "cat", destination + "/mine.txt"});
+  EXPECT_EQ(as_owner.out, "mine\n") << as_owner.err;
+  const auto as_other =
+      run_command({"/usr/sbin/runuser", "-u", other.name, "--", "ls", destination});
+  EXPECT_NE(as_other.exit_code, 0);
+  EXPECT_TRUE(contains(as_other.err, "Permission denied")) << as_other.err;
+  node.api().cancel("u-1");
+  EXPECT_EQ(s3_->get("private", "mine.txt"), std::optional<std::string>("mine\n"));
+}
+
+TEST_F(BucketMounts, InAPrivateRootTheMountCoversTheBoundDestinationNotTheHost) {
+  s3_->make_bucket("machine");
+  const std::string destination = "/ckpt-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir_.file("bound"));
+  SkyletNode node(dir_, "node",
+                  {"--storage-credentials", keys_, "--private-root", dir_.file("machine"), "--bind",
+                   dir_.file("bound"), destination});
+  node.api().start(attempt("r-1", "echo inside > " + destination + "/inside.txt",
+                           bucket_mount(destination, "MOUNT", "machine", "", s3_->url())));
+  ASSERT_EQ(node.api().wait_finished("r-1"), "SUCCEEDED") << node.api().log("r-1");
+  EXPECT_EQ(s3_->get("machine", "inside.txt"), std::optional<std::string>("inside\n"));
+  // The write went through the mount to the bucket, not into the bound directory or the host.
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("bound/inside.txt")));
+  EXPECT_FALSE(std::filesystem::exists(destination));
+}
+
+TEST_F(BucketMounts, AFakecloudNodeWithAnInstanceProfileMountsWithItsMetadataCredentials) {
+  s3_->make_bucket("profiled");
+  FakeCloudProcess cloud(dir_, {"--instance-profile-keys",
+                                std::string(S3rverProcess::kKey) + ":" + S3rverProcess::kSecret,
+                                "--private-node-roots"});
+  providers::aws::SkyletBoot boot;
+  boot.token = kToken;
+  boot.port = 46591;
+  const std::string user_data =
+      providers::aws::base64_encode(providers::aws::render_user_data(boot));
+  auto launch = [&](const std::string& profile) {
+    return run_command({"/usr/bin/curl",    "-s",
+                        "--aws-sigv4",      "aws:amz:us-east-1:ec2",
+                        "--user",           std::string(kAccessKey) + ":" + kSecret,
+                        "--data-urlencode", "Action=RunInstances",
+                        "--data-urlencode", "Version=2016-11-15",
+                        "--data-urlencode", "ImageId=ami-0a1b2c3d4e5f60718",
+                        "--data-urlencode", "InstanceType=m6i.large",
+                        "--data-urlencode", "MinCount=1",
+                        "--data-urlencode", "MaxCount=1",
+                        "--data-urlencode", "UserData=" + user_data,
+                        "--data-urlencode", profile,
+                        cloud.url() + "/"});
+  };
+  const auto launched = launch("IamInstanceProfile.Name=skyd-node");
+  ASSERT_TRUE(contains(launched.out, "<instanceId>")) << launched.out << launched.err;
+  const auto describe = run_command({"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2",
+                                     "--user", std::string(kAccessKey) + ":" + kSecret, "--data",
+                                     "Action=DescribeInstances&Version=2016-11-15", cloud.url()});
+  EXPECT_TRUE(contains(describe.out,
+                       "<iamInstanceProfile><arn>arn:aws:iam::123456789012:instance-profile/"
+                       "skyd-node</arn><id>AIPA"))
+      << describe.out;
+  std::string ip;
+  ASSERT_TRUE(wait_for([&] {
+    auto instances =
+        parse_json(run_command({"/usr/bin/curl", "-s", cloud.url() + "/_admin/instances"}).out);
+    const Json* list = instances ? instances->find("instances") : nullptr;
+    if (!list || !list->as_array() || list->as_array()->empty()) return false;
+    const Json& first = list->as_array()->front();
+    if (first.find("state")->as_string() != std::optional<std::string_view>("running"))
+      return false;
+    ip = std::string(*first.find("ip")->as_string());
+    return true;
+  }));
+  SkyletApi node(dir_, "http://" + ip + ":46591");
+  // An absolute destination: inside the node's own root, not the host's.
+  const std::string destination = "/checkpoint-" + std::to_string(::getpid());
+  node.start(attempt("i-1", "echo from-the-node > " + destination + "/hello.txt",
+                     bucket_mount(destination, "MOUNT", "profiled", "", s3_->url())));
+  ASSERT_EQ(node.wait_finished("i-1"), "SUCCEEDED") << node.log("i-1");
+  EXPECT_EQ(s3_->get("profiled", "hello.txt"), std::optional<std::string>("from-the-node\n"));
+  EXPECT_FALSE(std::filesystem::exists(destination));
+}
+
+}  // namespace
+}  // namespace skyd::testing
