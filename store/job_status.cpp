@@ -97,8 +97,9 @@ bool is_transition_allowed(JobStatus from, JobStatus to) {
       return to == S::kRunning || to == S::kPending || to == S::kFailedPrechecks ||
              to == S::kFailedNoResource;
     case S::kRunning:
+      // FAILED_PRECHECKS: a node could not mount a bucket the task names (before setup).
       return to == S::kRecovering || to == S::kSucceeded || to == S::kFailed ||
-             to == S::kFailedSetup;
+             to == S::kFailedSetup || to == S::kFailedPrechecks;
     case S::kRecovering:
       return to == S::kRunning || to == S::kPending || to == S::kFailed || to == S::kFailedSetup ||
              to == S::kFailedPrechecks || to == S::kFailedNoResource;

@@ -24,16 +24,16 @@ std::string entry(const spec::FileMount& mount) {
   return "file_mounts." + mount.destination;
 }
 
-std::string mode_name(spec::MountMode mode) {
+skylet::MountMode node_mode(spec::MountMode mode) {
   switch (mode) {
     case spec::MountMode::kMount:
-      return "MOUNT";
+      return skylet::MountMode::kMount;
     case spec::MountMode::kMountCached:
-      return "MOUNT_CACHED";
+      return skylet::MountMode::kMountCached;
     case spec::MountMode::kCopy:
-      return "COPY";
+      return skylet::MountMode::kCopy;
   }
-  return "COPY";
+  return skylet::MountMode::kCopy;
 }
 
 // What a tree holds, as one digest: every regular file's relative path, size and content, in
@@ -96,17 +96,19 @@ std::string storage_problem(const spec::Pipeline& pipeline, std::string_view sto
   return {};
 }
 
-Task<Result<std::vector<NodeBucketMount>>> BucketKeeper::prepare(
+Task<Result<std::vector<skylet::BucketMount>>> BucketKeeper::prepare(
     BucketUser user, spec::Task task, std::vector<std::string> snapshot_mounts) {
-  std::vector<NodeBucketMount> mounts;
+  std::vector<skylet::BucketMount> mounts;
   for (std::size_t n = 0; n < task.file_mounts.size(); ++n) {
     const spec::FileMount& mount = task.file_mounts[n];
     if (mount.kind == spec::FileMount::Kind::kLocalPath) continue;
     const bool named = mount.bucket_name.has_value();
-    NodeBucketMount node;
+    skylet::BucketMount node;
     node.destination = mount.destination;
-    node.mode = mode_name(mount.mode);
-    node.address = address_;
+    node.mode = node_mode(mount.mode);
+    node.store = skylet::Store::kS3;
+    node.endpoint = address_.endpoint;
+    node.region = address_.region;
     if (named) {
       node.bucket = *mount.bucket_name;
     } else {

@@ -5,6 +5,7 @@
 // call, never forgets one. When a job ends, the buckets skyd made for it with
 // `persistent: false` are emptied and deleted; a bucket that existed before skyd used it never is.
 
+#include "daemon/skylet/bucket_mount.hpp"
 #include "daemon/spec/task.hpp"
 #include "providers/storage/object_store.hpp"
 #include "reactor/coro.hpp"
@@ -26,17 +27,6 @@ struct StoreAddress {
   friend bool operator==(const StoreAddress&, const StoreAddress&) = default;
 };
 
-// What skylet mounts on each node for an attempt (daemon/skylet/bucket_mount.hpp).
-struct NodeBucketMount {
-  std::string destination;
-  std::string mode;  // MOUNT, MOUNT_CACHED, COPY
-  std::string bucket;
-  std::string prefix;  // inside the bucket; empty: all of it
-  StoreAddress address;
-
-  friend bool operator==(const NodeBucketMount&, const NodeBucketMount&) = default;
-};
-
 struct BucketUser {
   store::JobId job;
   std::int64_t uid = 0;
@@ -50,12 +40,13 @@ class BucketKeeper {
       : store_(store), address_(std::move(address)), rows_(rows) {}
   const StoreAddress& address() const { return address_; }
 
-  // Readies the buckets of one task; `snapshot_mounts[n]` is where the n-th file mount's uploaded
-  // `source:` directory is (empty when it has none). Errors: kInvalid or kAuth (the task cannot
-  // run as written: a bucket that is missing or belongs to someone else) with the file_mounts
-  // entry named; store errors and passing faults otherwise.
-  Task<Result<std::vector<NodeBucketMount>>> prepare(BucketUser user, spec::Task task,
-                                                     std::vector<std::string> snapshot_mounts);
+  // Readies the buckets of one task and says what skylet mounts for its attempts;
+  // `snapshot_mounts[n]` is where the n-th file mount's uploaded `source:` directory is (empty when
+  // it has none). Errors: kInvalid or kAuth (the task cannot run as written: a bucket that is
+  // missing or belongs to someone else) with the file_mounts entry named; store errors and passing
+  // faults otherwise.
+  Task<Result<std::vector<skylet::BucketMount>>> prepare(BucketUser user, spec::Task task,
+                                                         std::vector<std::string> snapshot_mounts);
   // Deletes every bucket that is due (its job ended and it was not to persist, or a crash cut its
   // deletion short). Returns how many went; failures stay due and are logged.
   Task<std::size_t> delete_due();

@@ -446,6 +446,12 @@ Task<void> JobRunner::run() {
   if (shard_.bucket_keeper) co_await shard_.bucket_keeper->delete_due();
 }
 
+Task<void> JobRunner::fail_prechecks(store::TaskRecord& task, std::string reason) {
+  store::TransitionRequest details;
+  details.failure_reason = reason;  // what `sky jobs queue` shows
+  co_await move(task, JobStatus::kFailedPrechecks, std::move(reason), details);
+}
+
 Task<void> JobRunner::cancel_later_tasks(int after_index, std::string reason) {
   for (std::size_t j = static_cast<std::size_t>(after_index) + 1; j < job_.tasks.size(); ++j) {
     auto& task = job_.tasks[j];
@@ -535,7 +541,7 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
           placement.reset();
         }
         if (const std::string refused = co_await ready_buckets(index); !refused.empty()) {
-          co_await move(task, JobStatus::kFailedPrechecks, refused);
+          co_await fail_prechecks(task, refused);
           break;
         }
         if (cancel_.is_set()) break;
@@ -552,7 +558,7 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         if (outcome.kind == LaunchOutcome::Kind::kCancelled) break;
         if (outcome.kind == LaunchOutcome::Kind::kPrecheckFailed) {
           co_await teardown("", cluster_name(index, task.attempt));
-          co_await move(task, JobStatus::kFailedPrechecks, outcome.reason);
+          co_await fail_prechecks(task, outcome.reason);
           break;
         }
         if (outcome.kind == LaunchOutcome::Kind::kWait) {
@@ -636,6 +642,12 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         if (outcome.kind == Kind::kCancelled) break;
         if (outcome.kind == Kind::kSucceeded) {
           co_await move(task, JobStatus::kSucceeded, "every node exited 0");
+          co_await teardown(placement->candidate.cloud, placement->cluster.name);
+          placement.reset();
+          break;
+        }
+        if (outcome.kind == Kind::kMountFailed) {
+          co_await fail_prechecks(task, outcome.reason);
           co_await teardown(placement->candidate.cloud, placement->cluster.name);
           placement.reset();
           break;
@@ -1072,6 +1084,7 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
     request.setup_env = setup_only_environment(environment, placement.cluster, node.rank);
     request.workdir = node.workdir;
     request.hold_run = true;  // released once no earlier attempt can still run (fence)
+    request.mounts = bucket_mounts_[index];
     if (local) request.user = owner();
     if (placement.cluster.nodes.size() > 1) {
       // SkyPilot's names: the head, then worker<rank>; Ray adds the address of the others.
@@ -1236,6 +1249,15 @@ Task<JobRunner::MonitorOutcome> JobRunner::decide_outcome(Watch& watch) {
     }
     if (cancel_.is_set()) {
       outcome.kind = MonitorOutcome::Kind::kCancelled;
+      break;
+    }
+    const auto unmounted = std::find_if(results.begin(), results.end(), [](const auto& result) {
+      return result->done && result->status.phase == "FAILED_MOUNT";
+    });
+    if (unmounted != results.end()) {
+      outcome.kind = MonitorOutcome::Kind::kMountFailed;
+      outcome.reason = "buckets: node " + std::to_string(unmounted - results.begin()) + ": " +
+                       (*unmounted)->status.mount_error;
       break;
     }
     if (all_done || any_failed) {

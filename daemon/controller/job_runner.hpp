@@ -59,7 +59,8 @@ class JobRunner {
     std::string deadline_reason;  // a DEADLINE task: why the policy chose this market
   };
   struct MonitorOutcome {
-    enum class Kind { kSucceeded, kUserFailure, kNodeLost, kPreempted, kCancelled };
+    // kMountFailed: a bucket could not be mounted or copied on a node (the reason says which).
+    enum class Kind { kSucceeded, kUserFailure, kNodeLost, kPreempted, kCancelled, kMountFailed };
     Kind kind = Kind::kSucceeded;
     std::vector<int> exit_codes;
     bool setup_failed = false;
@@ -158,6 +159,8 @@ class JobRunner {
   Task<void> stop_attempts(const Placement& placement, int index, int attempt_number);
   Task<void> teardown(std::string cloud, std::string cluster_name);  // cloud "": every one
   Task<void> cancel_later_tasks(int after_index, std::string reason);
+  // The task cannot run as written: FAILED_PRECHECKS, the reason also its failure reason.
+  Task<void> fail_prechecks(store::TaskRecord& task, std::string reason);
   // Waits the backoff's next delay, saying why (`what`) and when it tries again; false when
   // cancelled.
   Task<bool> wait_backoff(Backoff& backoff,
@@ -196,7 +199,7 @@ class JobRunner {
   std::vector<std::string> task_ids_;
   std::vector<std::optional<Placement>> placements_;  // the task's current machines
   // What skylet mounts for each task's attempts (its buckets), once they are ready.
-  std::vector<std::vector<NodeBucketMount>> bucket_mounts_;
+  std::vector<std::vector<skylet::BucketMount>> bucket_mounts_;
   std::unique_ptr<Predecessor> predecessor_;    // of the task being run
   TaskGroup* predecessor_followers_ = nullptr;  // run_task's group, while it runs
   std::set<std::string> terminated_clusters_;   // confirmed gone: not asked again

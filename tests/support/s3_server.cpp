@@ -10,7 +10,8 @@
 
 namespace skyd::testing {
 
-S3Server::S3Server(const TempDir& dir) {
+S3Server::S3Server(const TempDir& dir, std::string access_key, std::string secret_key)
+    : access_key_(std::move(access_key)), secret_key_(std::move(secret_key)) {
   const std::string data = dir.file("s3rver-data");
   config_dir_ = dir.file("s3-client");
   std::filesystem::create_directories(data);
@@ -32,6 +33,10 @@ S3Server::S3Server(const TempDir& dir) {
                                          launcher,
                                          "--directory",
                                          data,
+                                         "--access-key",
+                                         access_key_,
+                                         "--secret-key",
+                                         secret_key_,
                                          "--ready-fd",
                                          std::to_string(fds[1])};
   child_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
@@ -51,8 +56,8 @@ S3Server::S3Server(const TempDir& dir) {
 S3Server::~S3Server() = default;
 
 std::map<std::string, std::string> S3Server::client_environment() const {
-  return {{"AWS_ACCESS_KEY_ID", kAccessKey},
-          {"AWS_SECRET_ACCESS_KEY", kSecretKey},
+  return {{"AWS_ACCESS_KEY_ID", access_key_},
+          {"AWS_SECRET_ACCESS_KEY", secret_key_},
           {"AWS_ENDPOINT_URL_S3", endpoint()},
           {"AWS_DEFAULT_REGION", "us-east-1"},
           {"AWS_REGION", "us-east-1"},

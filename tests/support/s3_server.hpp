@@ -19,7 +19,10 @@ class S3Server {
   static constexpr const char* kAccessKey = "S3RVER";
   static constexpr const char* kSecretKey = "S3RVER";
 
-  explicit S3Server(const TempDir& dir);
+  // `access_key`/`secret_key`: the one account it serves (a test whose skyd also signs EC2 calls
+  // to fakecloud gives fakecloud's keys, as one AWS account would have).
+  explicit S3Server(const TempDir& dir, std::string access_key = kAccessKey,
+                    std::string secret_key = kSecretKey);
   ~S3Server();
   S3Server(const S3Server&) = delete;
   S3Server& operator=(const S3Server&) = delete;
@@ -31,6 +34,8 @@ class S3Server {
   std::map<std::string, std::string> client_environment() const;
 
  private:
+  std::string access_key_;
+  std::string secret_key_;
   std::string config_dir_;
   std::unique_ptr<ChildProcess> child_;
   int port_ = 0;

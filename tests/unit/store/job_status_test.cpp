@@ -32,6 +32,7 @@ const std::set<std::pair<S, S>> kAllowed = {
     {S::kRunning, S::kCancelling},
     {S::kRunning, S::kFailed},
     {S::kRunning, S::kFailedSetup},
+    {S::kRunning, S::kFailedPrechecks},
     {S::kRunning, S::kFailedController},
 
     {S::kRecovering, S::kRunning},
