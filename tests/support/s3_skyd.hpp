@@ -1,0 +1,80 @@
+#pragma once
+// A skyd whose task buckets live in a test's s3rver (tests/support/s3_server.hpp), and the AWS CLI
+// pointed at that server to make buckets and look into them, independently of skyd's code.
+
+#include "tests/support/process.hpp"
+#include "tests/support/s3_server.hpp"
+#include "tests/support/skyd_harness.hpp"
+#include "tests/support/test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace skyd::testing {
+
+// Polls `ready` every 100 ms until it holds or `limit` passes.
+inline bool wait_until(const std::function<bool()>& ready, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return ready();
+}
+
+// skyd's settings and environment for buckets in `s3`, its keys the server's.
+inline std::map<std::string, std::string> s3_settings(
+    const S3Server& s3, std::map<std::string, std::string> extra = {}) {
+  extra.insert({{"bucket_store", "s3"}, {"s3_endpoint", s3.endpoint()}});
+  return extra;
+}
+
+inline SkydHarness::Environment s3_environment(const S3Server& s3) {
+  auto env = s3.client_environment();
+  env.erase("AWS_ENDPOINT_URL_S3");  // skyd's own setting says where S3 is
+  return SkydHarness::Environment{env};
+}
+
+// The AWS CLI against the test's server.
+inline CommandResult aws_s3(const S3Server& s3, std::vector<std::string> args) {
+  std::vector<std::string> argv{program_on_path("aws"), "--endpoint-url", s3.endpoint()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, s3.client_environment());
+}
+
+inline std::string object_text(const S3Server& s3, const std::string& bucket,
+                               const std::string& key) {
+  auto got = aws_s3(s3, {"s3", "cp", "s3://" + bucket + "/" + key, "-"});
+  return got.exit_code == 0 ? got.out : "<missing: " + got.err + ">";
+}
+
+inline bool bucket_exists(const S3Server& s3, const std::string& bucket) {
+  return aws_s3(s3, {"s3api", "head-bucket", "--bucket", bucket}).exit_code == 0;
+}
+
+inline void make_bucket(const S3Server& s3, const std::string& bucket,
+                        const std::map<std::string, std::string>& objects = {}) {
+  ASSERT_EQ(aws_s3(s3, {"s3", "mb", "s3://" + bucket}).exit_code, 0);
+  const TempDir scratch;
+  for (const auto& [key, text] : objects) {
+    const std::string file = scratch.file("object");
+    std::ofstream(file) << text;
+    ASSERT_EQ(aws_s3(s3, {"s3", "cp", file, "s3://" + bucket + "/" + key}).exit_code, 0);
+  }
+}
+
+// One value of a query, without psql's line end.
+inline std::string sql_value(SkydHarness& skyd, const std::string& query) {
+  std::string value = skyd.sql(query);
+  while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
+  return value;
+}
+
+}  // namespace skyd::testing
