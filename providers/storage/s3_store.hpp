@@ -107,8 +107,10 @@ class S3Store final : public ObjectStore {
                                  std::shared_ptr<TransferStats> sent,
                                  std::function<bool(const MultipartState&)> on_progress,
                                  std::shared_ptr<bool> stopped);
-  Task<Result<TransferStats>> download_ranges(std::string bucket, std::string key, int fd,
-                                              std::uint64_t size);
+  // Ranges [from, size) in parallel parts.
+  Task<Result<void>> download_ranges(std::string bucket, std::string key, int fd,
+                                     std::uint64_t from, std::uint64_t size,
+                                     std::shared_ptr<TransferStats> stats);
   Task<Result<void>> download_range(std::string bucket, std::string key, int fd,
                                     std::uint64_t offset, std::uint64_t length,
                                     std::shared_ptr<TransferStats> stats);
