@@ -92,9 +92,21 @@ Task<Result<std::pair<S3Address, http::Request>>> S3Store::prepare(const Call& c
   co_return std::make_pair(std::move(address), std::move(request));
 }
 
+Task<void> S3Store::acquire(const std::string& bucket, const std::string& method) {
+  const bool reads = method == "GET" || method == "HEAD";
+  auto& limit = limits_[bucket + (reads ? "/read" : "/write")];
+  if (!limit) {
+    const double rate = reads ? options_.reads_per_second : options_.writes_per_second;
+    limit = std::make_unique<TokenBucket>(rate, rate);
+  }
+  const Duration wait = limit->reserve();
+  if (wait > Duration::zero()) co_await sleep_for(wait);
+}
+
 Task<Result<http::Response>> S3Store::send(Call call, std::vector<int> accepted) {
   Backoff backoff(options_.retry);
   for (int attempt = 1;; ++attempt) {
+    co_await acquire(call.bucket, call.method);
     auto prepared = co_await prepare(call);
     if (!prepared) co_return prepared.error();
     ++stats_.requests;
@@ -424,6 +436,7 @@ Task<Result<TransferStats>> S3Store::download_stream(std::string bucket, std::st
   std::optional<Error> write_failure;
   for (int attempt = 1;; ++attempt) {
     Call call{"GetObject", "GET", bucket, key, {}, {}, "", ""};
+    co_await acquire(bucket, call.method);
     // A retry asks only for what has not arrived yet.
     if (stats.bytes > 0)
       call.headers.emplace_back("Range", "bytes=" + std::to_string(stats.bytes) + "-");
