@@ -47,29 +47,6 @@ std::map<std::string, std::string> default_images() {
   return images;
 }
 
-// Requests per second allowed to one region: `rate` tokens a second up to `burst`. A caller
-// that finds the bucket empty takes a token on credit and sleeps until it would have refilled,
-// so waiters leave in arrival order and a burst of launches is smoothed, not rejected.
-class AwsProvider::TokenBucket {
- public:
-  TokenBucket(double rate, double burst) : rate_(rate), burst_(burst), tokens_(burst) {}
-  Duration reserve() {
-    const auto now = Clock::now();
-    const double elapsed = std::chrono::duration<double>(now - last_).count();
-    last_ = now;
-    tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
-    tokens_ -= 1;
-    if (tokens_ >= 0) return Duration::zero();
-    return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(-tokens_ / rate_));
-  }
-
- private:
-  double rate_;
-  double burst_;
-  double tokens_;
-  Clock::time_point last_ = Clock::now();
-};
-
 AwsProvider::AwsProvider(asio::any_io_executor executor, AwsProviderOptions options)
     : executor_(executor),
       options_(std::move(options)),

@@ -11,6 +11,7 @@
 #include "providers/provider.hpp"
 #include "reactor/backoff.hpp"
 #include "reactor/http_client.hpp"
+#include "reactor/token_bucket.hpp"
 
 #include <map>
 #include <memory>
@@ -111,7 +112,6 @@ class AwsProvider final : public Provider {
   const AwsProviderStats& stats() const { return stats_; }
 
  private:
-  class TokenBucket;
   // One signed request of either protocol (EC2's Query API or a JSON-protocol service).
   struct SignedCall {
     std::string region;   // signing region, and the rate limiter's bucket

@@ -899,13 +899,20 @@ bool is_retryable(ProviderErrc code) {
   return false;
 }
 
+std::string api_error_detail(std::string_view action, std::string_view code,
+                             std::string_view message, int http_status,
+                             std::string_view request_id) {
+  std::string detail = std::string(action) + ": " + std::string(code);
+  if (!message.empty()) detail += ": " + std::string(message);
+  detail += " (HTTP " + std::to_string(http_status);
+  if (!request_id.empty()) detail += ", request " + std::string(request_id);
+  return detail + ")";
+}
+
 Error to_error(const Ec2Error& error, std::string_view action) {
-  std::string detail = std::string(action) + ": " + error.code;
-  if (!error.message.empty()) detail += ": " + error.message;
-  detail += " (HTTP " + std::to_string(error.http_status);
-  if (!error.request_id.empty()) detail += ", request " + error.request_id;
-  detail += ")";
-  return make_error(classify_error(error.http_status, error.code), std::move(detail));
+  return make_error(
+      classify_error(error.http_status, error.code),
+      api_error_detail(action, error.code, error.message, error.http_status, error.request_id));
 }
 
 InstanceStatus to_instance_status(const Ec2Instance& instance) {

@@ -213,6 +213,11 @@ Ec2Error parse_error(int http_status, std::string_view body);
 ProviderErrc classify_error(int http_status, std::string_view code);
 // True for the classes worth retrying the same call for (throttled, transient).
 bool is_retryable(ProviderErrc code);
+// How a cloud API's error reads in an Error's detail (EC2's and S3's alike):
+// "action: Code: message (HTTP n, request id)".
+std::string api_error_detail(std::string_view action, std::string_view code,
+                             std::string_view message, int http_status,
+                             std::string_view request_id);
 // The Error carrying classify_error's code and "Code: message (request id)".
 Error to_error(const Ec2Error& error, std::string_view action);
 

@@ -238,12 +238,9 @@ ProviderErrc classify_s3_error(int http_status, std::string_view code) {
 }
 
 Error to_error(const S3Error& error, std::string_view operation) {
-  std::string detail = std::string(operation) + ": " + error.code;
-  if (!error.message.empty()) detail += ": " + error.message;
-  detail += " (HTTP " + std::to_string(error.http_status);
-  if (!error.request_id.empty()) detail += ", request " + error.request_id;
-  detail += ")";
-  return make_error(classify_s3_error(error.http_status, error.code), std::move(detail));
+  return make_error(classify_s3_error(error.http_status, error.code),
+                    aws::api_error_detail(operation, error.code, error.message, error.http_status,
+                                          error.request_id));
 }
 
 }  // namespace skyd::providers::storage

@@ -92,9 +92,21 @@ Task<Result<std::pair<S3Address, http::Request>>> S3Store::prepare(const Call& c
   co_return std::make_pair(std::move(address), std::move(request));
 }
 
+Task<void> S3Store::acquire(const std::string& bucket, const std::string& method) {
+  const bool reads = method == "GET" || method == "HEAD";
+  auto& limit = limits_[bucket + (reads ? "/read" : "/write")];
+  if (!limit) {
+    const double rate = reads ? options_.reads_per_second : options_.writes_per_second;
+    limit = std::make_unique<TokenBucket>(rate, rate);
+  }
+  const Duration wait = limit->reserve();
+  if (wait > Duration::zero()) co_await sleep_for(wait);
+}
+
 Task<Result<http::Response>> S3Store::send(Call call, std::vector<int> accepted) {
   Backoff backoff(options_.retry);
   for (int attempt = 1;; ++attempt) {
+    co_await acquire(call.bucket, call.method);
     auto prepared = co_await prepare(call);
     if (!prepared) co_return prepared.error();
     ++stats_.requests;
@@ -370,28 +382,31 @@ Task<Result<TransferStats>> S3Store::download_file(std::string bucket, std::stri
   if (!opened) co_return opened.error();
   OwnedFd file{*opened};
   if (!options_.ranged_download) co_return co_await download_stream(bucket, key, file.fd);
+  // The size comes from a HEAD rather than from the first ranged GET's Content-Range: s3rver
+  // answers a ranged GET of an empty object with a 206 promising a byte it never sends.
   auto head = co_await head_object(bucket, key);
   if (!head) co_return head.error();
   if (!*head) {
     co_return make_error(ProviderErrc::kNotFound,
                          "GetObject: NoSuchKey: s3://" + bucket + "/" + key + " does not exist");
   }
-  co_return co_await download_ranges(bucket, key, file.fd, (*head)->size);
-}
-
-Task<Result<TransferStats>> S3Store::download_ranges(std::string bucket, std::string key, int fd,
-                                                     std::uint64_t size) {
-  const std::uint64_t part = options_.part_size;
-  const std::size_t pieces = static_cast<std::size_t>((size + part - 1) / part);
   auto stats = std::make_shared<TransferStats>();
-  stats->multipart = pieces > 1;
-  PieceWork work = [this, bucket, key, fd, size, part, stats](std::size_t index) {
-    return download_range(bucket, key, fd, index * part, std::min(part, size - index * part),
-                          stats);
-  };
-  auto done = co_await run_parallel(pieces, options_.parts_in_flight, std::move(work));
+  auto done = co_await download_ranges(bucket, key, file.fd, 0, (*head)->size, stats);
   if (!done) co_return done.error();
   co_return *stats;
+}
+
+Task<Result<void>> S3Store::download_ranges(std::string bucket, std::string key, int fd,
+                                            std::uint64_t from, std::uint64_t size,
+                                            std::shared_ptr<TransferStats> stats) {
+  const std::uint64_t part = options_.part_size;
+  const std::size_t pieces = static_cast<std::size_t>((size - from + part - 1) / part);
+  stats->multipart = pieces > 1;
+  PieceWork work = [this, bucket, key, fd, from, size, part, stats](std::size_t index) {
+    const std::uint64_t offset = from + index * part;
+    return download_range(bucket, key, fd, offset, std::min(part, size - offset), stats);
+  };
+  co_return co_await run_parallel(pieces, options_.parts_in_flight, std::move(work));
 }
 
 Task<Result<void>> S3Store::download_range(std::string bucket, std::string key, int fd,
@@ -421,6 +436,7 @@ Task<Result<TransferStats>> S3Store::download_stream(std::string bucket, std::st
   std::optional<Error> write_failure;
   for (int attempt = 1;; ++attempt) {
     Call call{"GetObject", "GET", bucket, key, {}, {}, "", ""};
+    co_await acquire(bucket, call.method);
     // A retry asks only for what has not arrived yet.
     if (stats.bytes > 0)
       call.headers.emplace_back("Range", "bytes=" + std::to_string(stats.bytes) + "-");

@@ -2,7 +2,8 @@
 // S3Store: the ObjectStore on Amazon S3 and S3-compatible servers, over the reactor's HTTP
 // client. Requests are signed with SigV4 (providers/aws/aws_auth: the same signer and credential
 // chain as EC2), each with x-amz-content-sha256 = the hex SHA-256 of its body; throttling
-// (SlowDown, 503) and passing faults (5xx, lost connections) are retried with backoff and jitter.
+// (SlowDown, 503) and passing faults (5xx, lost connections) are retried with backoff and jitter,
+// and requests are paced per bucket by token buckets (reactor/token_bucket.hpp) as EC2 calls are.
 // Large files go up as multipart uploads, `parts_in_flight` parts of `part_size` at a time, each
 // read from the file at its offset on the blocking pool: memory stays under
 // parts_in_flight x part_size per upload, and downloads likewise.
@@ -14,8 +15,10 @@
 #include "providers/storage/s3_api.hpp"
 #include "reactor/backoff.hpp"
 #include "reactor/http_client.hpp"
+#include "reactor/token_bucket.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +38,10 @@ struct S3StoreOptions {
   int parts_in_flight = 4;      // parallel parts of one upload or download
   bool ranged_download = true;  // parallel ranged GETs; false: one streamed GET
   int list_page_size = 1000;    // MaxKeys of each ListObjectsV2 page
+  // Token buckets per bucket, one for reads (GET, HEAD) and one for writes, under what S3 takes
+  // per prefix (5,500 reads and 3,500 writes a second).
+  double reads_per_second = 5500;
+  double writes_per_second = 3500;
   BackoffPolicy retry{std::chrono::milliseconds(200), 2.0, std::chrono::seconds(10), 0.2, 8};
   Duration request_timeout = std::chrono::seconds(60);  // one request (a part, a page)
   aws::EnvLookup env = aws::process_environment();
@@ -107,13 +114,16 @@ class S3Store final : public ObjectStore {
                                  std::shared_ptr<TransferStats> sent,
                                  std::function<bool(const MultipartState&)> on_progress,
                                  std::shared_ptr<bool> stopped);
-  Task<Result<TransferStats>> download_ranges(std::string bucket, std::string key, int fd,
-                                              std::uint64_t size);
+  // Ranges [from, size) in parallel parts.
+  Task<Result<void>> download_ranges(std::string bucket, std::string key, int fd,
+                                     std::uint64_t from, std::uint64_t size,
+                                     std::shared_ptr<TransferStats> stats);
   Task<Result<void>> download_range(std::string bucket, std::string key, int fd,
                                     std::uint64_t offset, std::uint64_t length,
                                     std::shared_ptr<TransferStats> stats);
   Task<Result<TransferStats>> download_stream(std::string bucket, std::string key, int fd);
   bool virtual_host(const std::string& bucket) const;
+  Task<void> acquire(const std::string& bucket, const std::string& method);
 
   S3StoreOptions options_;
   http::Endpoint endpoint_;
@@ -121,6 +131,7 @@ class S3Store final : public ObjectStore {
   bool custom_endpoint_ = false;
   http::Client client_;
   aws::CredentialChain credentials_;
+  std::map<std::string, std::unique_ptr<TokenBucket>> limits_;  // "bucket/read", "bucket/write"
   S3StoreStats stats_;
 };
 

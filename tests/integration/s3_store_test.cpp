@@ -196,6 +196,41 @@ TEST_F(S3StoreTest, PutHeadAndDownloadRoundTrip) {
   EXPECT_EQ(read_file(dir_.file("streamed.bin")), content);
 }
 
+TEST_F(S3StoreTest, DownloadsASmallObjectInOneGetAndAnEmptyOneReplacingTheFile) {
+  make_bucket("sizes");
+  write_file(dir_.file("small.bin"), "seven b");
+  write_file(dir_.file("empty.bin"), "");
+  std::function<Task<Result<std::pair<TransferStats, TransferStats>>>(S3Store&)> trip =
+      [this](S3Store& store) -> Task<Result<std::pair<TransferStats, TransferStats>>> {
+    const std::string bucket = "sizes";
+    const std::string small_key = "small";
+    const std::string empty_key = "empty";
+    const std::string small_path = dir_.file("small.bin");
+    const std::string empty_path = dir_.file("empty.bin");
+    const UploadOptions defaults;
+    for (const auto& [key, path] :
+         {std::pair{small_key, small_path}, std::pair{empty_key, empty_path}}) {
+      auto put = co_await store.upload_file(bucket, key, path, defaults);
+      if (!put) co_return put.error();
+    }
+    const std::string small_back = dir_.file("small-back.bin");
+    const std::string empty_back = dir_.file("empty-back.bin");
+    write_file(empty_back, "stale bytes the download must replace");
+    auto small = co_await store.download_file(bucket, small_key, small_back);
+    if (!small) co_return small.error();
+    auto empty = co_await store.download_file(bucket, empty_key, empty_back);
+    if (!empty) co_return empty.error();
+    co_return std::make_pair(*small, *empty);
+  };
+  auto got = with_store<Result<std::pair<TransferStats, TransferStats>>>(options(), trip);
+  ASSERT_TRUE(got) << got.error().message();
+  EXPECT_EQ(got->first.requests, 1);  // one ranged GET (after the HEAD that gives the size)
+  EXPECT_EQ(got->first.bytes, 7u);
+  EXPECT_EQ(read_file(dir_.file("small-back.bin")), "seven b");
+  EXPECT_EQ(got->second.bytes, 0u);
+  EXPECT_EQ(read_file(dir_.file("empty-back.bin")), "");
+}
+
 TEST_F(S3StoreTest, UploadsALargeFileInParallelParts) {
   make_bucket("multipart");
   const std::string content = random_bytes(3 * kMiB + 12345, 2);  // four parts of 1 MiB

@@ -5,10 +5,8 @@
 #include "tests/support/process.hpp"
 #include "tests/support/test_support.hpp"
 
-#include <poll.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -37,14 +35,10 @@ class FakeCloudProcess {
     child_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
                                             dir.file("fakecloud.log"));
     ::close(fds[1]);
-    pollfd ready{fds[0], POLLIN, 0};
-    ::poll(&ready, 1, 20000);
-    char buffer[64] = {};
-    const auto n = ::read(fds[0], buffer, sizeof buffer - 1);
-    ::close(fds[0]);
-    port_ = n > 0 ? std::atoi(buffer) : 0;
-    if (const char* second = n > 0 ? std::strchr(buffer, '\n') : nullptr)
-      virtual_port_ = std::atoi(second + 1);
+    const std::string ports = read_ready_message(fds[0], std::chrono::seconds(20));
+    port_ = std::atoi(ports.c_str());
+    if (const auto second = ports.find('\n'); second != std::string::npos)
+      virtual_port_ = std::atoi(ports.c_str() + second + 1);
     if (port_ == 0) throw std::runtime_error("fakecloud did not start (see fakecloud.log)");
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }

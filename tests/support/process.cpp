@@ -136,6 +136,15 @@ CommandResult run_command(const std::vector<std::string>& argv,
   return result;
 }
 
+std::string read_ready_message(int fd, std::chrono::milliseconds limit) {
+  pollfd ready{fd, POLLIN, 0};
+  ::poll(&ready, 1, static_cast<int>(limit.count()));
+  char buffer[64] = {};
+  const auto n = ::read(fd, buffer, sizeof buffer - 1);
+  ::close(fd);
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+}
+
 ChildProcess::ChildProcess(const std::vector<std::string>& argv,
                            const std::map<std::string, std::string>& env,
                            const std::string& log_file)

@@ -27,6 +27,10 @@ std::string program_on_path(const std::string& name);
 // True while a process with this id exists and has not ended (a zombie counts as ended).
 bool process_alive(int pid);
 
+// What a child wrote on its readiness pipe (the read end `fd`, closed here): up to 63 bytes, or
+// empty when nothing came within `limit`. fakecloud and s3rver's launcher report their ports so.
+std::string read_ready_message(int fd, std::chrono::milliseconds limit);
+
 // Runs a command to completion with extra environment variables; kills it after `limit`.
 CommandResult run_command(const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env = {},

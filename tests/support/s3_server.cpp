@@ -1,6 +1,5 @@
 #include "tests/support/s3_server.hpp"
 
-#include <poll.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -42,12 +41,7 @@ S3Server::S3Server(const TempDir& dir, std::string access_key, std::string secre
   child_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
                                           dir.file("s3rver.log"));
   ::close(fds[1]);
-  pollfd ready{fds[0], POLLIN, 0};
-  ::poll(&ready, 1, 20000);
-  char buffer[32] = {};
-  const auto n = ::read(fds[0], buffer, sizeof buffer - 1);
-  ::close(fds[0]);
-  port_ = n > 0 ? std::atoi(buffer) : 0;
+  port_ = std::atoi(read_ready_message(fds[0], std::chrono::seconds(20)).c_str());
   if (port_ == 0) {
     throw std::runtime_error("s3rver did not start: " + read_text(dir.file("s3rver.log")));
   }
