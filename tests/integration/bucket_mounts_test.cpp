@@ -210,6 +210,25 @@ class BucketMounts : public ::testing::Test {
   }
   std::vector<std::string> with_keys() { return {"--storage-credentials", keys_}; }
 
+  // Starts attempt `id` on `node`: it writes `bytes` random bytes to FILE in a MOUNT_CACHED
+  // mount of a new bucket at `destination`, then sleeps until stopped; returns once written.
+  void write_then_sleep(SkyletNode& node, const std::string& id, const std::string& bucket,
+                        const std::string& destination, const std::string& file, int bytes) {
+    s3_->make_bucket(bucket);
+    node.api().start(attempt(id,
+                             "head -c " + std::to_string(bytes) + " /dev/urandom > " + destination +
+                                 "/" + file + " && echo written && sleep 600",
+                             bucket_mount(destination, "MOUNT_CACHED", bucket, "", s3_->url())));
+    ASSERT_TRUE(node.api().wait_log(id, "written")) << node.api().log(id);
+  }
+  // The object's size as S3 reports it, or the AWS CLI's complaint.
+  std::string object_size(const std::string& bucket, const std::string& key) {
+    const auto head = s3_->aws({"s3api", "head-object", "--bucket", bucket, "--key", key});
+    auto json = parse_json(head.out);
+    const Json* length = json ? json->find("ContentLength") : nullptr;
+    return length && length->as_int() ? std::to_string(*length->as_int()) : head.err;
+  }
+
   TempDir dir_;
   std::unique_ptr<S3rverProcess> s3_;
   std::string keys_;
@@ -235,21 +254,14 @@ TEST_F(BucketMounts, MountWritesReachTheBucketAndALaterAttemptOnAnotherNodeReads
 }
 
 TEST_F(BucketMounts, MountCachedIsDrainedIntoTheBucketBeforeCancelReturns) {
-  s3_->make_bucket("cached");
   const std::string destination = dir_.file("cache-mount");
   SkyletNode node(dir_, "node", with_keys());
-  node.api().start(attempt(
-      "c-1",
-      "head -c 24000000 /dev/urandom > " + destination + "/model.bin && echo written && sleep 600",
-      bucket_mount(destination, "MOUNT_CACHED", "cached", "", s3_->url())));
-  ASSERT_TRUE(node.api().wait_log("c-1", "written")) << node.api().log("c-1");
+  write_then_sleep(node, "c-1", "cached", destination, "model.bin", 24000000);
   const Json cancelled = node.api().cancel("c-1");
   ASSERT_TRUE(cancelled.find("phase"));
   EXPECT_EQ(cancelled.find("phase")->as_string(), std::optional<std::string_view>("CANCELLED"));
   // Right when the cancel returns, the whole file is in the bucket.
-  const auto head = s3_->aws({"s3api", "head-object", "--bucket", "cached", "--key", "model.bin"});
-  ASSERT_EQ(head.exit_code, 0) << head.err;
-  EXPECT_TRUE(contains(head.out, "\"ContentLength\": 24000000")) << head.out;
+  EXPECT_EQ(object_size("cached", "model.bin"), "24000000");
   EXPECT_TRUE(contains(node.api().log("c-1"), "cache drained")) << node.api().log("c-1");
   EXPECT_FALSE(mounted_at(destination));
 }
@@ -334,19 +346,11 @@ TEST_F(BucketMounts, AKilledSkyletsMountIsGoneAfterItsRestart) {
 }
 
 TEST_F(BucketMounts, AGracefulStopOfSkyletDrainsMountCachedFirst) {
-  s3_->make_bucket("stopping");
   const std::string destination = dir_.file("stopping");
   SkyletNode node(dir_, "node", with_keys());
-  node.api().start(attempt(
-      "s-1",
-      "head -c 16000000 /dev/urandom > " + destination + "/state.bin && echo written && sleep 600",
-      bucket_mount(destination, "MOUNT_CACHED", "stopping", "", s3_->url())));
-  ASSERT_TRUE(node.api().wait_log("s-1", "written")) << node.api().log("s-1");
+  write_then_sleep(node, "s-1", "stopping", destination, "state.bin", 16000000);
   node.stop();
-  const auto head =
-      s3_->aws({"s3api", "head-object", "--bucket", "stopping", "--key", "state.bin"});
-  ASSERT_EQ(head.exit_code, 0) << head.err << node.log();
-  EXPECT_TRUE(contains(head.out, "\"ContentLength\": 16000000")) << head.out;
+  EXPECT_EQ(object_size("stopping", "state.bin"), "16000000") << node.log();
   EXPECT_FALSE(mounted_at(destination));
 }
 
