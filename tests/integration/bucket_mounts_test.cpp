@@ -423,52 +423,76 @@ TEST_F(BucketMounts, InAPrivateRootTheMountCoversTheBoundDestinationNotTheHost) 
   EXPECT_FALSE(std::filesystem::exists(destination));
 }
 
+// fakecloud in process mode, its nodes' skylets in private roots, instance profiles handing out
+// s3rver's keys; nodes are launched by RunInstances signed with curl's own SigV4.
+class FakecloudNodes {
+ public:
+  explicit FakecloudNodes(const TempDir& dir)
+      : cloud_(dir, {"--instance-profile-keys",
+                     std::string(S3rverProcess::kKey) + ":" + S3rverProcess::kSecret,
+                     "--private-node-roots"}) {}
+
+  // RunInstances (with `profile`, e.g. "IamInstanceProfile.Name=x", unless empty); the node's
+  // address once it runs, or empty.
+  std::string launch(const std::string& profile) {
+    providers::aws::SkyletBoot boot;
+    boot.token = kToken;
+    boot.port = kPort;
+    std::vector<std::string> argv = {"/usr/bin/curl", "-s",
+                                     "--aws-sigv4",   "aws:amz:us-east-1:ec2",
+                                     "--user",        std::string(kAccessKey) + ":" + kSecret};
+    for (std::string field :
+         {std::string("Action=RunInstances"), std::string("Version=2016-11-15"),
+          std::string("ImageId=ami-0a1b2c3d4e5f60718"), std::string("InstanceType=m6i.large"),
+          std::string("MinCount=1"), std::string("MaxCount=1"),
+          "UserData=" + providers::aws::base64_encode(providers::aws::render_user_data(boot)),
+          profile}) {
+      if (!field.empty()) argv.insert(argv.end(), {"--data-urlencode", field});
+    }
+    argv.push_back(cloud_.url() + "/");
+    const std::string answer = run_command(argv).out;
+    const std::regex instance_id("<instanceId>(i-[0-9a-f]+)</instanceId>");
+    std::smatch match;
+    if (!std::regex_search(answer, match, instance_id)) return {};
+    const std::string id = match[1];
+    std::string ip;
+    wait_for([&] {
+      auto instances =
+          parse_json(run_command({"/usr/bin/curl", "-s", cloud_.url() + "/_admin/instances"}).out);
+      const Json* list = instances ? instances->find("instances") : nullptr;
+      for (const Json& item : list && list->as_array() ? *list->as_array() : Json::Array{}) {
+        if (item.find("instance_id")->as_string() == std::optional<std::string_view>(id) &&
+            item.find("state")->as_string() == std::optional<std::string_view>("running"))
+          ip = std::string(*item.find("ip")->as_string());
+      }
+      return !ip.empty();
+    });
+    return ip;
+  }
+  std::string describe_instances() {
+    return run_command({"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2", "--user",
+                        std::string(kAccessKey) + ":" + kSecret, "--data",
+                        "Action=DescribeInstances&Version=2016-11-15", cloud_.url()})
+        .out;
+  }
+  static std::string url_of(const std::string& ip) {
+    return "http://" + ip + ":" + std::to_string(kPort);
+  }
+
+ private:
+  static constexpr int kPort = 46591;
+  FakeCloudProcess cloud_;
+};
+
 TEST_F(BucketMounts, AFakecloudNodeWithAnInstanceProfileMountsWithItsMetadataCredentials) {
   s3_->make_bucket("profiled");
-  FakeCloudProcess cloud(dir_, {"--instance-profile-keys",
-                                std::string(S3rverProcess::kKey) + ":" + S3rverProcess::kSecret,
-                                "--private-node-roots"});
-  providers::aws::SkyletBoot boot;
-  boot.token = kToken;
-  boot.port = 46591;
-  const std::string user_data =
-      providers::aws::base64_encode(providers::aws::render_user_data(boot));
-  auto launch = [&](const std::string& profile) {
-    return run_command({"/usr/bin/curl",    "-s",
-                        "--aws-sigv4",      "aws:amz:us-east-1:ec2",
-                        "--user",           std::string(kAccessKey) + ":" + kSecret,
-                        "--data-urlencode", "Action=RunInstances",
-                        "--data-urlencode", "Version=2016-11-15",
-                        "--data-urlencode", "ImageId=ami-0a1b2c3d4e5f60718",
-                        "--data-urlencode", "InstanceType=m6i.large",
-                        "--data-urlencode", "MinCount=1",
-                        "--data-urlencode", "MaxCount=1",
-                        "--data-urlencode", "UserData=" + user_data,
-                        "--data-urlencode", profile,
-                        cloud.url() + "/"});
-  };
-  const auto launched = launch("IamInstanceProfile.Name=skyd-node");
-  ASSERT_TRUE(contains(launched.out, "<instanceId>")) << launched.out << launched.err;
-  const auto describe = run_command({"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2",
-                                     "--user", std::string(kAccessKey) + ":" + kSecret, "--data",
-                                     "Action=DescribeInstances&Version=2016-11-15", cloud.url()});
-  EXPECT_TRUE(contains(describe.out,
+  FakecloudNodes nodes(dir_);
+  const std::string ip = nodes.launch("IamInstanceProfile.Name=skyd-node");
+  ASSERT_FALSE(ip.empty());
+  EXPECT_TRUE(contains(nodes.describe_instances(),
                        "<iamInstanceProfile><arn>arn:aws:iam::123456789012:instance-profile/"
-                       "skyd-node</arn><id>AIPA"))
-      << describe.out;
-  std::string ip;
-  ASSERT_TRUE(wait_for([&] {
-    auto instances =
-        parse_json(run_command({"/usr/bin/curl", "-s", cloud.url() + "/_admin/instances"}).out);
-    const Json* list = instances ? instances->find("instances") : nullptr;
-    if (!list || !list->as_array() || list->as_array()->empty()) return false;
-    const Json& first = list->as_array()->front();
-    if (first.find("state")->as_string() != std::optional<std::string_view>("running"))
-      return false;
-    ip = std::string(*first.find("ip")->as_string());
-    return true;
-  }));
-  SkyletApi node(dir_, "http://" + ip + ":46591");
+                       "skyd-node</arn><id>AIPA"));
+  SkyletApi node(dir_, FakecloudNodes::url_of(ip));
   // An absolute destination: inside the node's own root, not the host's.
   const std::string destination = "/checkpoint-" + std::to_string(::getpid());
   node.start(attempt("i-1", "echo from-the-node > " + destination + "/hello.txt",
@@ -476,6 +500,32 @@ TEST_F(BucketMounts, AFakecloudNodeWithAnInstanceProfileMountsWithItsMetadataCre
   ASSERT_EQ(node.wait_finished("i-1"), "SUCCEEDED") << node.log("i-1");
   EXPECT_EQ(s3_->get("profiled", "hello.txt"), std::optional<std::string>("from-the-node\n"));
   EXPECT_FALSE(std::filesystem::exists(destination));
+}
+
+TEST_F(BucketMounts, AFakecloudNodeWithoutAnInstanceProfileHasNoCredentialsToMountWith) {
+  s3_->make_bucket("unprofiled");
+  FakecloudNodes nodes(dir_);
+  const std::string ip = nodes.launch("");
+  ASSERT_FALSE(ip.empty());
+  EXPECT_FALSE(contains(nodes.describe_instances(), "<iamInstanceProfile>"));
+  SkyletApi node(dir_, FakecloudNodes::url_of(ip));
+  node.start(attempt("n-1", "echo ran",
+                     bucket_mount(dir_.file("unprofiled"), "MOUNT", "unprofiled", "", s3_->url())));
+  ASSERT_EQ(node.wait_finished("n-1"), "FAILED_MOUNT") << node.log("n-1");
+  EXPECT_TRUE(contains(node.log("n-1"), "bucket unprofiled at ")) << node.log("n-1");
+}
+
+TEST(FakecloudProfiles, AMalformedInstanceProfileArnIsRefusedAsEc2Does) {
+  TempDir dir;
+  FakeCloudProcess cloud(dir);
+  const auto answer = run_command(
+      {"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2", "--user",
+       std::string(kAccessKey) + ":" + kSecret, "--data",
+       "Action=RunInstances&Version=2016-11-15&ImageId=ami-0a1b2c3d4e5f60718&InstanceType="
+       "m6i.large&MinCount=1&MaxCount=1&IamInstanceProfile.Arn=not-an-arn",
+       cloud.url() + "/"});
+  EXPECT_TRUE(contains(answer.out, "<Code>InvalidParameterValue</Code>")) << answer.out;
+  EXPECT_TRUE(contains(answer.out, "Invalid IAM Instance Profile ARN")) << answer.out;
 }
 
 }  // namespace
