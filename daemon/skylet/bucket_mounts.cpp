@@ -253,6 +253,8 @@ Task<Result<void>> AttemptMounts::start_mount(const BucketMount& mount, std::siz
   // Recorded before anything can go wrong: a skylet killed from here on finds it on restart.
   auto recorded = write_small_file(live->record,
                                    std::to_string(live->rclone->pid()) + "\n" + mountpoint + "\n");
+  if (!options_.pgid_file.empty())
+    std::ofstream(options_.pgid_file, std::ios::app) << live->rclone->pid() << "\n";
   Live& mounting = *live;
   live_.push_back(std::move(live));
   if (!recorded)

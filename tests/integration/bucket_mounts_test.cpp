@@ -240,11 +240,15 @@ TEST_F(BucketMounts, MountWritesReachTheBucketAndALaterAttemptOnAnotherNodeReads
   const Json mount = bucket_mount(destination, "MOUNT", "ckpt", "run-1", s3_->url());
   {
     SkyletNode first(dir_, "first", with_keys());
-    first.api().start(attempt(
-        "a-1", "python3 -c \"open('" + destination + "/step.txt', 'w').write('step 7')\"", mount));
-    ASSERT_EQ(first.api().wait_finished("a-1"), "SUCCEEDED") << first.api().log("a-1");
-    // Closed is stored: the bucket has it the moment the attempt has ended, and the mount is gone.
+    first.api().start(attempt("a-1",
+                              "python3 -c \"open('" + destination +
+                                  "/step.txt', 'w').write('step 7')\" && echo closed && sleep 600",
+                              mount));
+    ASSERT_TRUE(first.api().wait_log("a-1", "closed")) << first.api().log("a-1");
+    // Closed is stored: the bucket has it while the task still runs with the mount.
     EXPECT_EQ(s3_->get("ckpt", "run-1/step.txt"), std::optional<std::string>("step 7"));
+    EXPECT_TRUE(mounted_at(destination));
+    first.api().cancel("a-1");
     EXPECT_FALSE(mounted_at(destination));
   }
   SkyletNode second(dir_, "second", with_keys());
