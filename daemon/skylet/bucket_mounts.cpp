@@ -156,7 +156,8 @@ Task<Result<std::string>> AttemptMounts::run_rclone(std::vector<std::string> arg
             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*limit).count()) +
             " s");
   }
-  if (interrupted_) co_return make_error(NetErrc::kProtocol, "interrupted: the attempt ends");
+  if (interrupted_)
+    co_return make_error(NetErrc::kProtocol, "interrupted: the attempt was cancelled");
   if (*status != 0) co_return make_error(NetErrc::kProtocol, last_reason(output));
   co_return output;
 }
