@@ -436,9 +436,13 @@ class FakecloudNodes {
                      std::string(S3rverProcess::kKey) + ":" + S3rverProcess::kSecret,
                      "--private-node-roots"}) {}
 
+  struct Node {
+    std::string ip;
+    std::string metadata_url;
+  };
   // RunInstances (with `profile`, e.g. "IamInstanceProfile.Name=x", unless empty); the node's
-  // address once it runs, or empty.
-  std::string launch(const std::string& profile) {
+  // address and metadata service once it runs, or empty.
+  Node launch(const std::string& profile) {
     providers::aws::SkyletBoot boot;
     boot.token = kToken;
     boot.port = kPort;
@@ -459,19 +463,21 @@ class FakecloudNodes {
     std::smatch match;
     if (!std::regex_search(answer, match, instance_id)) return {};
     const std::string id = match[1];
-    std::string ip;
+    Node node;
     wait_for([&] {
       auto instances =
           parse_json(run_command({"/usr/bin/curl", "-s", cloud_.url() + "/_admin/instances"}).out);
       const Json* list = instances ? instances->find("instances") : nullptr;
       for (const Json& item : list && list->as_array() ? *list->as_array() : Json::Array{}) {
         if (item.find("instance_id")->as_string() == std::optional<std::string_view>(id) &&
-            item.find("state")->as_string() == std::optional<std::string_view>("running"))
-          ip = std::string(*item.find("ip")->as_string());
+            item.find("state")->as_string() == std::optional<std::string_view>("running")) {
+          node.ip = std::string(*item.find("ip")->as_string());
+          node.metadata_url = std::string(*item.find("metadata_url")->as_string());
+        }
       }
-      return !ip.empty();
+      return !node.ip.empty();
     });
-    return ip;
+    return node;
   }
   std::string describe_instances() {
     return run_command({"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2", "--user",
@@ -491,12 +497,24 @@ class FakecloudNodes {
 TEST_F(BucketMounts, AFakecloudNodeWithAnInstanceProfileMountsWithItsMetadataCredentials) {
   s3_->make_bucket("profiled");
   FakecloudNodes nodes(dir_);
-  const std::string ip = nodes.launch("IamInstanceProfile.Name=skyd-node");
-  ASSERT_FALSE(ip.empty());
+  const auto launched = nodes.launch("IamInstanceProfile.Name=skyd-node");
+  ASSERT_FALSE(launched.ip.empty());
   EXPECT_TRUE(contains(nodes.describe_instances(),
                        "<iamInstanceProfile><arn>arn:aws:iam::123456789012:instance-profile/"
                        "skyd-node</arn><id>AIPA"));
-  SkyletApi node(dir_, FakecloudNodes::url_of(ip));
+  // An independent client first: the AWS CLI (botocore) with no keys of its own lists the bucket
+  // with what the node's metadata service hands out.
+  const auto listed = run_command({program_on_path("aws"), "--endpoint-url", s3_->url(), "s3api",
+                                   "head-bucket", "--bucket", "profiled"},
+                                  {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", launched.metadata_url},
+                                   {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
+                                   {"AWS_CONFIG_FILE", "/nonexistent"},
+                                   {"AWS_ACCESS_KEY_ID", ""},
+                                   {"AWS_SECRET_ACCESS_KEY", ""},
+                                   {"AWS_CA_BUNDLE", ""},
+                                   {"AWS_DEFAULT_REGION", "us-east-1"}});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  SkyletApi node(dir_, FakecloudNodes::url_of(launched.ip));
   // An absolute destination: inside the node's own root, not the host's.
   const std::string destination = "/checkpoint-" + std::to_string(::getpid());
   node.start(attempt("i-1", "echo from-the-node > " + destination + "/hello.txt",
@@ -509,10 +527,10 @@ TEST_F(BucketMounts, AFakecloudNodeWithAnInstanceProfileMountsWithItsMetadataCre
 TEST_F(BucketMounts, AFakecloudNodeWithoutAnInstanceProfileHasNoCredentialsToMountWith) {
   s3_->make_bucket("unprofiled");
   FakecloudNodes nodes(dir_);
-  const std::string ip = nodes.launch("");
-  ASSERT_FALSE(ip.empty());
+  const auto launched = nodes.launch("");
+  ASSERT_FALSE(launched.ip.empty());
   EXPECT_FALSE(contains(nodes.describe_instances(), "<iamInstanceProfile>"));
-  SkyletApi node(dir_, FakecloudNodes::url_of(ip));
+  SkyletApi node(dir_, FakecloudNodes::url_of(launched.ip));
   node.start(attempt("n-1", "echo ran",
                      bucket_mount(dir_.file("unprofiled"), "MOUNT", "unprofiled", "", s3_->url())));
   ASSERT_EQ(node.wait_finished("n-1"), "FAILED_MOUNT") << node.log("n-1");
