@@ -205,6 +205,8 @@ class BucketMounts : public ::testing::Test {
       GTEST_SKIP() << "s3rver is not installed (scripts/install-deps.sh installs it)";
     if (::access("/dev/fuse", R_OK | W_OK) != 0 || ::geteuid() != 0)
       GTEST_SKIP() << "FUSE mounts need root and /dev/fuse";
+    if (::access("/usr/bin/rclone", X_OK) != 0 || ::access("/usr/bin/fusermount3", X_OK) != 0)
+      GTEST_SKIP() << "rclone and fuse3 are not installed (scripts/install-deps.sh installs them)";
     s3_ = std::make_unique<S3rverProcess>(dir_);
     keys_ = credentials_file(dir_, "s3-keys", S3rverProcess::kKey, S3rverProcess::kSecret);
   }
