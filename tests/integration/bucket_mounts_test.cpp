@@ -143,6 +143,16 @@ class SkyletNode {
     if (port == 0) throw std::runtime_error("skylet did not start (see " + name_ + "/skylet.log)");
     api_ = std::make_unique<SkyletApi>(dir_, "http://127.0.0.1:" + std::to_string(port));
   }
+  // The machine goes with everything on it: skylet, then whatever tasks a killed skylet left.
+  ~SkyletNode() {
+    child_.reset();
+    std::ifstream groups(dir_.file(name_ + "/work/pgids"));
+    for (pid_t group = 0; groups >> group;)
+      if (group > 0) ::kill(-group, SIGKILL);
+  }
+  SkyletNode(const SkyletNode&) = delete;
+  SkyletNode& operator=(const SkyletNode&) = delete;
+
   void stop() {
     child_->signal(SIGTERM);
     child_->wait(std::chrono::minutes(2));
