@@ -48,6 +48,7 @@ Agent::Agent(asio::any_io_executor executor, AgentOptions options)
   paths_.mounts = options_.mounts;
   paths_.mounts.records_dir = mount_records_dir(options_.work_dir);
   paths_.mounts.home = home_of(options_);
+  paths_.mounts.pgid_file = paths_.pgid_file;
   std::filesystem::create_directories(paths_.mounts.records_dir);
 }
 

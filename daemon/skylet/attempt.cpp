@@ -273,7 +273,9 @@ Task<void> Attempt::run() {
   if (!outcome) outcome = co_await run_steps();
   // The attempt has ended only once its buckets hold what it wrote: a controller that sees the end
   // may stop the machine at once.
+  releasing_mounts_ = true;
   co_await mounts_.release();
+  releasing_mounts_ = false;
   phase_ = *outcome;
   ended_at_ms_ = now_ms();
   log_.close();
@@ -306,6 +308,8 @@ Json Attempt::status() const {
   body.set("exit_code", exit_code_ ? Json(*exit_code_) : Json(nullptr));
   body.set("log_bytes", static_cast<long long>(log_.size()));
   if (!mount_error_.empty()) body.set("mount_error", mount_error_);
+  // The task has ended; its buckets are being drained and unmounted before the attempt ends.
+  if (releasing_mounts_) body.set("releasing_mounts", true);
   body.set("started_at_ms", static_cast<long long>(started_at_ms_));
   body.set("ended_at_ms",
            ended_at_ms_ ? Json(static_cast<long long>(ended_at_ms_)) : Json(nullptr));

@@ -107,6 +107,7 @@ class Attempt {
   AttemptLog log_;
   AttemptMounts mounts_;
   std::string mount_error_;
+  bool releasing_mounts_ = false;
   Phase phase_ = Phase::kSettingUp;
   std::optional<int> setup_exit_code_;
   std::optional<int> exit_code_;

@@ -64,18 +64,6 @@ bool is_region_name(std::string_view region) {
 
 }  // namespace
 
-std::string_view to_string(MountMode mode) {
-  switch (mode) {
-    case MountMode::kMount:
-      return "MOUNT";
-    case MountMode::kMountCached:
-      return "MOUNT_CACHED";
-    case MountMode::kCopy:
-      return "COPY";
-  }
-  return "UNKNOWN";
-}
-
 std::string_view to_string(Store store) {
   switch (store) {
     case Store::kS3:
@@ -113,15 +101,13 @@ Result<BucketMount> bucket_mount_from_json(const Json& json, const std::string& 
     return invalid(field + ".destination", problem);
 
   const std::string& mode = text["mode"];
-  if (mode == "MOUNT") {
-    mount.mode = MountMode::kMount;
-  } else if (mode == "MOUNT_CACHED") {
-    mount.mode = MountMode::kMountCached;
-  } else if (mode == "COPY") {
-    mount.mode = MountMode::kCopy;
-  } else {
+  const auto modes = {MountMode::kMount, MountMode::kMountCached, MountMode::kCopy};
+  const auto named = std::find_if(modes.begin(), modes.end(), [&](MountMode candidate) {
+    return to_string(candidate) == mode;
+  });
+  if (named == modes.end())
     return invalid(field + ".mode", "expected MOUNT, MOUNT_CACHED or COPY, got \"" + mode + "\"");
-  }
+  mount.mode = *named;
 
   if (text["store"] != "s3")
     return invalid(field + ".store", "expected s3, got \"" + text["store"] + "\"");

@@ -7,6 +7,7 @@
 //    "region": "us-east-1"}
 // An empty endpoint means the store's own for the region.
 
+#include "daemon/spec/task.hpp"
 #include "reactor/error.hpp"
 #include "reactor/json.hpp"
 
@@ -15,12 +16,10 @@
 
 namespace skyd::skylet {
 
-enum class MountMode {
-  kMount,        // a FUSE mount; a write reaches the bucket when its file is closed
-  kMountCached,  // a FUSE mount with a local write-back cache, drained when the attempt ends
-  kCopy,         // the bucket's objects downloaded into the destination before setup
-};
-std::string_view to_string(MountMode mode);
+// The task's own modes (SkyPilot's): kMount, a FUSE mount whose writes reach the bucket when
+// their file is closed; kMountCached, a FUSE mount with a local write-back cache drained when the
+// attempt ends; kCopy, the bucket's objects downloaded into the destination before setup.
+using spec::MountMode;
 
 enum class Store { kS3 };
 std::string_view to_string(Store store);

@@ -156,7 +156,8 @@ Task<Result<std::string>> AttemptMounts::run_rclone(std::vector<std::string> arg
             std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*limit).count()) +
             " s");
   }
-  if (interrupted_) co_return make_error(NetErrc::kProtocol, "interrupted: the attempt ends");
+  if (interrupted_)
+    co_return make_error(NetErrc::kProtocol, "interrupted: the attempt was cancelled");
   if (*status != 0) co_return make_error(NetErrc::kProtocol, last_reason(output));
   co_return output;
 }
@@ -253,6 +254,8 @@ Task<Result<void>> AttemptMounts::start_mount(const BucketMount& mount, std::siz
   // Recorded before anything can go wrong: a skylet killed from here on finds it on restart.
   auto recorded = write_small_file(live->record,
                                    std::to_string(live->rclone->pid()) + "\n" + mountpoint + "\n");
+  if (!options_.pgid_file.empty())
+    std::ofstream(options_.pgid_file, std::ios::app) << live->rclone->pid() << "\n";
   Live& mounting = *live;
   live_.push_back(std::move(live));
   if (!recorded)

@@ -24,7 +24,10 @@ struct MountOptions {
   std::string rclone = "/usr/bin/rclone";
   RcloneCredentials credentials;
   std::string records_dir;  // <work>/mounts: one file per live mount
-  std::string home;         // where "~/x" and relative destinations are
+  // Where skylet lists every process group it starts: a machine's end (the provider's sweep)
+  // kills rclone with the tasks, as a real machine's power-off would.
+  std::string pgid_file;
+  std::string home;  // where "~/x" and relative destinations are
   // How long a bucket may take to answer and its mount to appear before the attempt fails.
   Duration mount_timeout = std::chrono::seconds(30);
   // How long the end of an attempt waits for a MOUNT_CACHED write-back cache to reach the bucket.

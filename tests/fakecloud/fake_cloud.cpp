@@ -288,6 +288,11 @@ Json instance_json(const FakeCloud::Instance& instance) {
   item.set("requested_at_ms", epoch_ms(instance.requested_at));
   if (!instance.notice.empty()) item.set("noticed_at_ms", epoch_ms(instance.noticed_at));
   if (instance.skylet) item.set("pid", static_cast<long long>(instance.skylet->pid()));
+  // The instance's own metadata service (process mode), for clients that test what it serves.
+  if (instance.metadata) {
+    item.set("metadata_url",
+             "http://" + instance.ip + ":" + std::to_string(instance.metadata->tcp_port()));
+  }
   Json tags = Json::object();
   for (const auto& [key, value] : instance.tags) tags.set(key, value);
   item.set("tags", std::move(tags));

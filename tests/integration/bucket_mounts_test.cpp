@@ -143,6 +143,16 @@ class SkyletNode {
     if (port == 0) throw std::runtime_error("skylet did not start (see " + name_ + "/skylet.log)");
     api_ = std::make_unique<SkyletApi>(dir_, "http://127.0.0.1:" + std::to_string(port));
   }
+  // The machine goes with everything on it: skylet, then whatever tasks a killed skylet left.
+  ~SkyletNode() {
+    child_.reset();
+    std::ifstream groups(dir_.file(name_ + "/work/pgids"));
+    for (pid_t group = 0; groups >> group;)
+      if (group > 0) ::kill(-group, SIGKILL);
+  }
+  SkyletNode(const SkyletNode&) = delete;
+  SkyletNode& operator=(const SkyletNode&) = delete;
+
   void stop() {
     child_->signal(SIGTERM);
     child_->wait(std::chrono::minutes(2));
@@ -205,10 +215,31 @@ class BucketMounts : public ::testing::Test {
       GTEST_SKIP() << "s3rver is not installed (scripts/install-deps.sh installs it)";
     if (::access("/dev/fuse", R_OK | W_OK) != 0 || ::geteuid() != 0)
       GTEST_SKIP() << "FUSE mounts need root and /dev/fuse";
+    if (::access("/usr/bin/rclone", X_OK) != 0 || ::access("/usr/bin/fusermount3", X_OK) != 0)
+      GTEST_SKIP() << "rclone and fuse3 are not installed (scripts/install-deps.sh installs them)";
     s3_ = std::make_unique<S3rverProcess>(dir_);
     keys_ = credentials_file(dir_, "s3-keys", S3rverProcess::kKey, S3rverProcess::kSecret);
   }
   std::vector<std::string> with_keys() { return {"--storage-credentials", keys_}; }
+
+  // Starts attempt `id` on `node`: it writes `bytes` random bytes to FILE in a MOUNT_CACHED
+  // mount of a new bucket at `destination`, then sleeps until stopped; returns once written.
+  void write_then_sleep(SkyletNode& node, const std::string& id, const std::string& bucket,
+                        const std::string& destination, const std::string& file, int bytes) {
+    s3_->make_bucket(bucket);
+    node.api().start(attempt(id,
+                             "head -c " + std::to_string(bytes) + " /dev/urandom > " + destination +
+                                 "/" + file + " && echo written && sleep 600",
+                             bucket_mount(destination, "MOUNT_CACHED", bucket, "", s3_->url())));
+    ASSERT_TRUE(node.api().wait_log(id, "written")) << node.api().log(id);
+  }
+  // The object's size as S3 reports it, or the AWS CLI's complaint.
+  std::string object_size(const std::string& bucket, const std::string& key) {
+    const auto head = s3_->aws({"s3api", "head-object", "--bucket", bucket, "--key", key});
+    auto json = parse_json(head.out);
+    const Json* length = json ? json->find("ContentLength") : nullptr;
+    return length && length->as_int() ? std::to_string(*length->as_int()) : head.err;
+  }
 
   TempDir dir_;
   std::unique_ptr<S3rverProcess> s3_;
@@ -221,11 +252,15 @@ TEST_F(BucketMounts, MountWritesReachTheBucketAndALaterAttemptOnAnotherNodeReads
   const Json mount = bucket_mount(destination, "MOUNT", "ckpt", "run-1", s3_->url());
   {
     SkyletNode first(dir_, "first", with_keys());
-    first.api().start(attempt(
-        "a-1", "python3 -c \"open('" + destination + "/step.txt', 'w').write('step 7')\"", mount));
-    ASSERT_EQ(first.api().wait_finished("a-1"), "SUCCEEDED") << first.api().log("a-1");
-    // Closed is stored: the bucket has it the moment the attempt has ended, and the mount is gone.
+    first.api().start(attempt("a-1",
+                              "python3 -c \"open('" + destination +
+                                  "/step.txt', 'w').write('step 7')\" && echo closed && sleep 600",
+                              mount));
+    ASSERT_TRUE(first.api().wait_log("a-1", "closed")) << first.api().log("a-1");
+    // Closed is stored: the bucket has it while the task still runs with the mount.
     EXPECT_EQ(s3_->get("ckpt", "run-1/step.txt"), std::optional<std::string>("step 7"));
+    EXPECT_TRUE(mounted_at(destination));
+    first.api().cancel("a-1");
     EXPECT_FALSE(mounted_at(destination));
   }
   SkyletNode second(dir_, "second", with_keys());
@@ -235,21 +270,14 @@ TEST_F(BucketMounts, MountWritesReachTheBucketAndALaterAttemptOnAnotherNodeReads
 }
 
 TEST_F(BucketMounts, MountCachedIsDrainedIntoTheBucketBeforeCancelReturns) {
-  s3_->make_bucket("cached");
   const std::string destination = dir_.file("cache-mount");
   SkyletNode node(dir_, "node", with_keys());
-  node.api().start(attempt(
-      "c-1",
-      "head -c 24000000 /dev/urandom > " + destination + "/model.bin && echo written && sleep 600",
-      bucket_mount(destination, "MOUNT_CACHED", "cached", "", s3_->url())));
-  ASSERT_TRUE(node.api().wait_log("c-1", "written")) << node.api().log("c-1");
+  write_then_sleep(node, "c-1", "cached", destination, "model.bin", 24000000);
   const Json cancelled = node.api().cancel("c-1");
   ASSERT_TRUE(cancelled.find("phase"));
   EXPECT_EQ(cancelled.find("phase")->as_string(), std::optional<std::string_view>("CANCELLED"));
   // Right when the cancel returns, the whole file is in the bucket.
-  const auto head = s3_->aws({"s3api", "head-object", "--bucket", "cached", "--key", "model.bin"});
-  ASSERT_EQ(head.exit_code, 0) << head.err;
-  EXPECT_TRUE(contains(head.out, "\"ContentLength\": 24000000")) << head.out;
+  EXPECT_EQ(object_size("cached", "model.bin"), "24000000");
   EXPECT_TRUE(contains(node.api().log("c-1"), "cache drained")) << node.api().log("c-1");
   EXPECT_FALSE(mounted_at(destination));
 }
@@ -334,19 +362,11 @@ TEST_F(BucketMounts, AKilledSkyletsMountIsGoneAfterItsRestart) {
 }
 
 TEST_F(BucketMounts, AGracefulStopOfSkyletDrainsMountCachedFirst) {
-  s3_->make_bucket("stopping");
   const std::string destination = dir_.file("stopping");
   SkyletNode node(dir_, "node", with_keys());
-  node.api().start(attempt(
-      "s-1",
-      "head -c 16000000 /dev/urandom > " + destination + "/state.bin && echo written && sleep 600",
-      bucket_mount(destination, "MOUNT_CACHED", "stopping", "", s3_->url())));
-  ASSERT_TRUE(node.api().wait_log("s-1", "written")) << node.api().log("s-1");
+  write_then_sleep(node, "s-1", "stopping", destination, "state.bin", 16000000);
   node.stop();
-  const auto head =
-      s3_->aws({"s3api", "head-object", "--bucket", "stopping", "--key", "state.bin"});
-  ASSERT_EQ(head.exit_code, 0) << head.err << node.log();
-  EXPECT_TRUE(contains(head.out, "\"ContentLength\": 16000000")) << head.out;
+  EXPECT_EQ(object_size("stopping", "state.bin"), "16000000") << node.log();
   EXPECT_FALSE(mounted_at(destination));
 }
 
@@ -419,52 +439,94 @@ TEST_F(BucketMounts, InAPrivateRootTheMountCoversTheBoundDestinationNotTheHost) 
   EXPECT_FALSE(std::filesystem::exists(destination));
 }
 
+// fakecloud in process mode, its nodes' skylets in private roots, instance profiles handing out
+// s3rver's keys; nodes are launched by RunInstances signed with curl's own SigV4.
+class FakecloudNodes {
+ public:
+  explicit FakecloudNodes(const TempDir& dir)
+      : cloud_(dir, {"--instance-profile-keys",
+                     std::string(S3rverProcess::kKey) + ":" + S3rverProcess::kSecret,
+                     "--private-node-roots"}) {}
+
+  struct Node {
+    std::string ip;
+    std::string metadata_url;
+  };
+  // RunInstances (with `profile`, e.g. "IamInstanceProfile.Name=x", unless empty); the node's
+  // address and metadata service once it runs, or empty.
+  Node launch(const std::string& profile) {
+    providers::aws::SkyletBoot boot;
+    boot.token = kToken;
+    boot.port = kPort;
+    std::vector<std::string> argv = {"/usr/bin/curl", "-s",
+                                     "--aws-sigv4",   "aws:amz:us-east-1:ec2",
+                                     "--user",        std::string(kAccessKey) + ":" + kSecret};
+    for (std::string field :
+         {std::string("Action=RunInstances"), std::string("Version=2016-11-15"),
+          std::string("ImageId=ami-0a1b2c3d4e5f60718"), std::string("InstanceType=m6i.large"),
+          std::string("MinCount=1"), std::string("MaxCount=1"),
+          "UserData=" + providers::aws::base64_encode(providers::aws::render_user_data(boot)),
+          profile}) {
+      if (!field.empty()) argv.insert(argv.end(), {"--data-urlencode", field});
+    }
+    argv.push_back(cloud_.url() + "/");
+    const std::string answer = run_command(argv).out;
+    const std::regex instance_id("<instanceId>(i-[0-9a-f]+)</instanceId>");
+    std::smatch match;
+    if (!std::regex_search(answer, match, instance_id)) return {};
+    const std::string id = match[1];
+    Node node;
+    wait_for([&] {
+      auto instances =
+          parse_json(run_command({"/usr/bin/curl", "-s", cloud_.url() + "/_admin/instances"}).out);
+      const Json* list = instances ? instances->find("instances") : nullptr;
+      for (const Json& item : list && list->as_array() ? *list->as_array() : Json::Array{}) {
+        if (item.find("instance_id")->as_string() == std::optional<std::string_view>(id) &&
+            item.find("state")->as_string() == std::optional<std::string_view>("running")) {
+          node.ip = std::string(*item.find("ip")->as_string());
+          node.metadata_url = std::string(*item.find("metadata_url")->as_string());
+        }
+      }
+      return !node.ip.empty();
+    });
+    return node;
+  }
+  std::string describe_instances() {
+    return run_command({"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2", "--user",
+                        std::string(kAccessKey) + ":" + kSecret, "--data",
+                        "Action=DescribeInstances&Version=2016-11-15", cloud_.url()})
+        .out;
+  }
+  static std::string url_of(const std::string& ip) {
+    return "http://" + ip + ":" + std::to_string(kPort);
+  }
+
+ private:
+  static constexpr int kPort = 46591;
+  FakeCloudProcess cloud_;
+};
+
 TEST_F(BucketMounts, AFakecloudNodeWithAnInstanceProfileMountsWithItsMetadataCredentials) {
   s3_->make_bucket("profiled");
-  FakeCloudProcess cloud(dir_, {"--instance-profile-keys",
-                                std::string(S3rverProcess::kKey) + ":" + S3rverProcess::kSecret,
-                                "--private-node-roots"});
-  providers::aws::SkyletBoot boot;
-  boot.token = kToken;
-  boot.port = 46591;
-  const std::string user_data =
-      providers::aws::base64_encode(providers::aws::render_user_data(boot));
-  auto launch = [&](const std::string& profile) {
-    return run_command({"/usr/bin/curl",    "-s",
-                        "--aws-sigv4",      "aws:amz:us-east-1:ec2",
-                        "--user",           std::string(kAccessKey) + ":" + kSecret,
-                        "--data-urlencode", "Action=RunInstances",
-                        "--data-urlencode", "Version=2016-11-15",
-                        "--data-urlencode", "ImageId=ami-0a1b2c3d4e5f60718",
-                        "--data-urlencode", "InstanceType=m6i.large",
-                        "--data-urlencode", "MinCount=1",
-                        "--data-urlencode", "MaxCount=1",
-                        "--data-urlencode", "UserData=" + user_data,
-                        "--data-urlencode", profile,
-                        cloud.url() + "/"});
-  };
-  const auto launched = launch("IamInstanceProfile.Name=skyd-node");
-  ASSERT_TRUE(contains(launched.out, "<instanceId>")) << launched.out << launched.err;
-  const auto describe = run_command({"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2",
-                                     "--user", std::string(kAccessKey) + ":" + kSecret, "--data",
-                                     "Action=DescribeInstances&Version=2016-11-15", cloud.url()});
-  EXPECT_TRUE(contains(describe.out,
+  FakecloudNodes nodes(dir_);
+  const auto launched = nodes.launch("IamInstanceProfile.Name=skyd-node");
+  ASSERT_FALSE(launched.ip.empty());
+  EXPECT_TRUE(contains(nodes.describe_instances(),
                        "<iamInstanceProfile><arn>arn:aws:iam::123456789012:instance-profile/"
-                       "skyd-node</arn><id>AIPA"))
-      << describe.out;
-  std::string ip;
-  ASSERT_TRUE(wait_for([&] {
-    auto instances =
-        parse_json(run_command({"/usr/bin/curl", "-s", cloud.url() + "/_admin/instances"}).out);
-    const Json* list = instances ? instances->find("instances") : nullptr;
-    if (!list || !list->as_array() || list->as_array()->empty()) return false;
-    const Json& first = list->as_array()->front();
-    if (first.find("state")->as_string() != std::optional<std::string_view>("running"))
-      return false;
-    ip = std::string(*first.find("ip")->as_string());
-    return true;
-  }));
-  SkyletApi node(dir_, "http://" + ip + ":46591");
+                       "skyd-node</arn><id>AIPA"));
+  // An independent client first: the AWS CLI (botocore) with no keys of its own lists the bucket
+  // with what the node's metadata service hands out.
+  const auto listed = run_command({program_on_path("aws"), "--endpoint-url", s3_->url(), "s3api",
+                                   "head-bucket", "--bucket", "profiled"},
+                                  {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", launched.metadata_url},
+                                   {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
+                                   {"AWS_CONFIG_FILE", "/nonexistent"},
+                                   {"AWS_ACCESS_KEY_ID", ""},
+                                   {"AWS_SECRET_ACCESS_KEY", ""},
+                                   {"AWS_CA_BUNDLE", ""},
+                                   {"AWS_DEFAULT_REGION", "us-east-1"}});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  SkyletApi node(dir_, FakecloudNodes::url_of(launched.ip));
   // An absolute destination: inside the node's own root, not the host's.
   const std::string destination = "/checkpoint-" + std::to_string(::getpid());
   node.start(attempt("i-1", "echo from-the-node > " + destination + "/hello.txt",
@@ -472,6 +534,32 @@ TEST_F(BucketMounts, AFakecloudNodeWithAnInstanceProfileMountsWithItsMetadataCre
   ASSERT_EQ(node.wait_finished("i-1"), "SUCCEEDED") << node.log("i-1");
   EXPECT_EQ(s3_->get("profiled", "hello.txt"), std::optional<std::string>("from-the-node\n"));
   EXPECT_FALSE(std::filesystem::exists(destination));
+}
+
+TEST_F(BucketMounts, AFakecloudNodeWithoutAnInstanceProfileHasNoCredentialsToMountWith) {
+  s3_->make_bucket("unprofiled");
+  FakecloudNodes nodes(dir_);
+  const auto launched = nodes.launch("");
+  ASSERT_FALSE(launched.ip.empty());
+  EXPECT_FALSE(contains(nodes.describe_instances(), "<iamInstanceProfile>"));
+  SkyletApi node(dir_, FakecloudNodes::url_of(launched.ip));
+  node.start(attempt("n-1", "echo ran",
+                     bucket_mount(dir_.file("unprofiled"), "MOUNT", "unprofiled", "", s3_->url())));
+  ASSERT_EQ(node.wait_finished("n-1"), "FAILED_MOUNT") << node.log("n-1");
+  EXPECT_TRUE(contains(node.log("n-1"), "bucket unprofiled at ")) << node.log("n-1");
+}
+
+TEST(FakecloudProfiles, AMalformedInstanceProfileArnIsRefusedAsEc2Does) {
+  TempDir dir;
+  FakeCloudProcess cloud(dir);
+  const auto answer = run_command(
+      {"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2", "--user",
+       std::string(kAccessKey) + ":" + kSecret, "--data",
+       "Action=RunInstances&Version=2016-11-15&ImageId=ami-0a1b2c3d4e5f60718&InstanceType="
+       "m6i.large&MinCount=1&MaxCount=1&IamInstanceProfile.Arn=not-an-arn",
+       cloud.url() + "/"});
+  EXPECT_TRUE(contains(answer.out, "<Code>InvalidParameterValue</Code>")) << answer.out;
+  EXPECT_TRUE(contains(answer.out, "Invalid IAM Instance Profile ARN")) << answer.out;
 }
 
 }  // namespace
