@@ -1321,8 +1321,21 @@ Task<std::optional<std::string>> JobRunner::machines_gone(Placement placement) {
 
 Task<void> JobRunner::stop_attempts(const Placement& placement, int index, int attempt_number) {
   SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
-  for (const auto& node : placement.cluster.nodes)
-    co_await skylet.cancel(node, attempt_id(index, attempt_number));
+  const std::string id = attempt_id(index, attempt_number);
+  for (const auto& node : placement.cluster.nodes) {
+    auto stopped = co_await skylet.cancel(node, id);
+    // An attempt ends only once its cached bucket mounts have drained (docs/storage.md), which
+    // may outlast the cancel call: while the node answers that it has not ended, wait (bounded),
+    // so the teardown never cuts an upload short. A node that does not answer is gone anyway.
+    if (!stopped) stopped = co_await skylet.status(node, id);
+    const auto deadline = Clock::now() + kBucketDrainLimit;
+    asio::steady_timer poll(shard_.executor);
+    while (stopped && !stopped->finished() && Clock::now() < deadline) {
+      poll.expires_after(std::chrono::seconds(1));
+      co_await poll.async_wait(asio::use_awaitable);
+      stopped = co_await skylet.status(node, id);
+    }
+  }
 }
 
 namespace {

@@ -31,6 +31,10 @@
 
 namespace skyd::daemon {
 
+// How long a stop waits for a node's cached bucket mounts to drain: skylet's own drain limit
+// (10 minutes) and a minute for the unmount.
+inline constexpr Duration kBucketDrainLimit = std::chrono::minutes(11);
+
 class JobRunner {
  public:
   JobRunner(ShardContext& shard, const ControllerOptions& options, store::JobId id);

@@ -1,5 +1,7 @@
 #include "providers/local/local_provider.hpp"
 
+#include "providers/local/stale_mounts.hpp"
+
 #include "reactor/blocking.hpp"
 #include "reactor/file_names.hpp"
 #include "reactor/http_client.hpp"
@@ -607,6 +609,8 @@ Task<Result<void>> LocalProvider::terminate(std::string cluster_name) {
     }
   }
   std::function<bool()> remove_sandbox = [dir] {
+    if (const int detached = detach_mounts_under(dir); detached > 0)
+      logger("local")->warn("stale mounts detached dir={} count={}", dir, detached);
     std::error_code ec;
     fs::remove_all(dir, ec);
     return !ec;
