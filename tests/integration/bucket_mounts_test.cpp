@@ -9,7 +9,8 @@
 #include "tests/support/aws_world.hpp"
 #include "tests/support/fakecloud_process.hpp"
 #include "tests/support/process.hpp"
-#include "tests/support/s3rver_process.hpp"
+#include "tests/support/s3_server.hpp"
+#include "tests/support/s3_skyd.hpp"
 #include "tests/support/test_support.hpp"
 #include "tests/support/test_users.hpp"
 
@@ -211,14 +212,12 @@ std::string credentials_file(const TempDir& dir, const std::string& name, const 
 class BucketMounts : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!S3rverProcess::installed())
-      GTEST_SKIP() << "s3rver is not installed (scripts/install-deps.sh installs it)";
     if (::access("/dev/fuse", R_OK | W_OK) != 0 || ::geteuid() != 0)
       GTEST_SKIP() << "FUSE mounts need root and /dev/fuse";
     if (::access("/usr/bin/rclone", X_OK) != 0 || ::access("/usr/bin/fusermount3", X_OK) != 0)
       GTEST_SKIP() << "rclone and fuse3 are not installed (scripts/install-deps.sh installs them)";
-    s3_ = std::make_unique<S3rverProcess>(dir_);
-    keys_ = credentials_file(dir_, "s3-keys", S3rverProcess::kKey, S3rverProcess::kSecret);
+    s3_ = std::make_unique<S3Server>(dir_);
+    keys_ = credentials_file(dir_, "s3-keys", S3Server::kAccessKey, S3Server::kSecretKey);
   }
   std::vector<std::string> with_keys() { return {"--storage-credentials", keys_}; }
 
@@ -226,30 +225,31 @@ class BucketMounts : public ::testing::Test {
   // mount of a new bucket at `destination`, then sleeps until stopped; returns once written.
   void write_then_sleep(SkyletNode& node, const std::string& id, const std::string& bucket,
                         const std::string& destination, const std::string& file, int bytes) {
-    s3_->make_bucket(bucket);
-    node.api().start(attempt(id,
-                             "head -c " + std::to_string(bytes) + " /dev/urandom > " + destination +
-                                 "/" + file + " && echo written && sleep 600",
-                             bucket_mount(destination, "MOUNT_CACHED", bucket, "", s3_->url())));
+    make_bucket(*s3_, bucket);
+    node.api().start(
+        attempt(id,
+                "head -c " + std::to_string(bytes) + " /dev/urandom > " + destination + "/" + file +
+                    " && echo written && sleep 600",
+                bucket_mount(destination, "MOUNT_CACHED", bucket, "", s3_->endpoint())));
     ASSERT_TRUE(node.api().wait_log(id, "written")) << node.api().log(id);
   }
   // The object's size as S3 reports it, or the AWS CLI's complaint.
   std::string object_size(const std::string& bucket, const std::string& key) {
-    const auto head = s3_->aws({"s3api", "head-object", "--bucket", bucket, "--key", key});
+    const auto head = aws_s3(*s3_, {"s3api", "head-object", "--bucket", bucket, "--key", key});
     auto json = parse_json(head.out);
     const Json* length = json ? json->find("ContentLength") : nullptr;
     return length && length->as_int() ? std::to_string(*length->as_int()) : head.err;
   }
 
   TempDir dir_;
-  std::unique_ptr<S3rverProcess> s3_;
+  std::unique_ptr<S3Server> s3_;
   std::string keys_;
 };
 
 TEST_F(BucketMounts, MountWritesReachTheBucketAndALaterAttemptOnAnotherNodeReadsThem) {
-  s3_->make_bucket("ckpt");
+  make_bucket(*s3_, "ckpt");
   const std::string destination = dir_.file("checkpoint");
-  const Json mount = bucket_mount(destination, "MOUNT", "ckpt", "run-1", s3_->url());
+  const Json mount = bucket_mount(destination, "MOUNT", "ckpt", "run-1", s3_->endpoint());
   {
     SkyletNode first(dir_, "first", with_keys());
     first.api().start(attempt("a-1",
@@ -258,7 +258,7 @@ TEST_F(BucketMounts, MountWritesReachTheBucketAndALaterAttemptOnAnotherNodeReads
                               mount));
     ASSERT_TRUE(first.api().wait_log("a-1", "closed")) << first.api().log("a-1");
     // Closed is stored: the bucket has it while the task still runs with the mount.
-    EXPECT_EQ(s3_->get("ckpt", "run-1/step.txt"), std::optional<std::string>("step 7"));
+    EXPECT_EQ(get_object(*s3_, "ckpt", "run-1/step.txt"), std::optional<std::string>("step 7"));
     EXPECT_TRUE(mounted_at(destination));
     first.api().cancel("a-1");
     EXPECT_FALSE(mounted_at(destination));
@@ -283,17 +283,17 @@ TEST_F(BucketMounts, MountCachedIsDrainedIntoTheBucketBeforeCancelReturns) {
 }
 
 TEST_F(BucketMounts, CopyBringsOnlyItsPrefixAndWritesNothingBack) {
-  s3_->make_bucket("inputs");
-  s3_->put("inputs", "data/a.txt", "A");
-  s3_->put("inputs", "data/sub/b.txt", "B");
-  s3_->put("inputs", "datax/c.txt", "C");
-  s3_->put("inputs", "other.txt", "O");
+  make_bucket(*s3_, "inputs");
+  put_object(*s3_, "inputs", "data/a.txt", "A");
+  put_object(*s3_, "inputs", "data/sub/b.txt", "B");
+  put_object(*s3_, "inputs", "datax/c.txt", "C");
+  put_object(*s3_, "inputs", "other.txt", "O");
   const std::string destination = dir_.file("inputs");
   SkyletNode node(dir_, "node", with_keys());
   // Setup already sees the copy: it is made before setup.
   node.api().start(attempt("p-1",
                            "cd " + destination + " && find . -type f | sort && echo new > new.txt",
-                           bucket_mount(destination, "COPY", "inputs", "data", s3_->url()),
+                           bucket_mount(destination, "COPY", "inputs", "data", s3_->endpoint()),
                            "cat " + destination + "/a.txt"));
   ASSERT_EQ(node.api().wait_finished("p-1"), "SUCCEEDED") << node.api().log("p-1");
   const std::string log = node.api().log("p-1");
@@ -301,16 +301,16 @@ TEST_F(BucketMounts, CopyBringsOnlyItsPrefixAndWritesNothingBack) {
   EXPECT_FALSE(contains(log, "c.txt")) << log;
   EXPECT_FALSE(contains(log, "other.txt")) << log;
   EXPECT_EQ(read_text(destination + "/sub/b.txt"), "B");
-  EXPECT_EQ(s3_->get("inputs", "data/new.txt"), std::nullopt);
+  EXPECT_EQ(get_object(*s3_, "inputs", "data/new.txt"), std::nullopt);
 }
 
 TEST_F(BucketMounts, AMissingBucketEndsTheAttemptFailedMountNamingIt) {
   const std::string destination = dir_.file("nowhere");
   SkyletNode node(dir_, "node", with_keys());
   const auto started = std::chrono::steady_clock::now();
-  node.api().start(attempt("f-1", "echo ran",
-                           bucket_mount(destination, "MOUNT", "no-such-bucket", "", s3_->url()),
-                           "touch " + dir_.file("setup-ran")));
+  node.api().start(attempt(
+      "f-1", "echo ran", bucket_mount(destination, "MOUNT", "no-such-bucket", "", s3_->endpoint()),
+      "touch " + dir_.file("setup-ran")));
   ASSERT_EQ(node.api().wait_finished("f-1", std::chrono::seconds(30)), "FAILED_MOUNT");
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
   const Json status = node.api().status("f-1");
@@ -323,11 +323,12 @@ TEST_F(BucketMounts, AMissingBucketEndsTheAttemptFailedMountNamingIt) {
 }
 
 TEST_F(BucketMounts, WrongKeysEndTheAttemptFailedMountWithS3sReason) {
-  s3_->make_bucket("locked");
+  make_bucket(*s3_, "locked");
   const std::string wrong = credentials_file(dir_, "wrong-keys", "NOTAKEY", "nope");
   SkyletNode node(dir_, "node", {"--storage-credentials", wrong});
-  node.api().start(attempt("k-1", "echo ran",
-                           bucket_mount(dir_.file("locked"), "MOUNT", "locked", "", s3_->url())));
+  node.api().start(
+      attempt("k-1", "echo ran",
+              bucket_mount(dir_.file("locked"), "MOUNT", "locked", "", s3_->endpoint())));
   ASSERT_EQ(node.api().wait_finished("k-1", std::chrono::seconds(30)), "FAILED_MOUNT");
   const std::string error(*node.api().status("k-1").find("mount_error")->as_string());
   EXPECT_TRUE(contains(error, "bucket locked at ")) << error;
@@ -347,11 +348,11 @@ TEST_F(BucketMounts, RefusesACredentialsFileOthersCanRead) {
 }
 
 TEST_F(BucketMounts, AKilledSkyletsMountIsGoneAfterItsRestart) {
-  s3_->make_bucket("live");
+  make_bucket(*s3_, "live");
   const std::string destination = dir_.file("live");
   SkyletNode node(dir_, "node", with_keys());
   node.api().start(attempt("l-1", "echo up && sleep 600",
-                           bucket_mount(destination, "MOUNT", "live", "", s3_->url())));
+                           bucket_mount(destination, "MOUNT", "live", "", s3_->endpoint())));
   ASSERT_TRUE(node.api().wait_log("l-1", "up")) << node.api().log("l-1");
   ASSERT_TRUE(mounted_at(destination));
   node.kill_hard();
@@ -400,12 +401,12 @@ TEST_F(BucketMounts, AMountBelongsToTheTaskUserAndNobodyElse) {
   ::chmod(shared.c_str(), 0755);
   const TestUser owner = users.user("owner", {}, shared);
   const TestUser other = users.user("other", {}, shared);
-  s3_->make_bucket("private");
+  make_bucket(*s3_, "private");
   const std::string destination = shared + "/ckpt";
   SkyletNode node(dir_, "node", with_keys());
   Json body =
       attempt("u-1", "echo mine > " + destination + "/mine.txt && echo written && sleep 600",
-              bucket_mount(destination, "MOUNT", "private", "", s3_->url()));
+              bucket_mount(destination, "MOUNT", "private", "", s3_->endpoint()));
   Json user = Json::object();
   user.set("uid", static_cast<long long>(owner.uid));
   user.set("gid", static_cast<long long>(owner.gid));
@@ -420,20 +421,20 @@ TEST_F(BucketMounts, AMountBelongsToTheTaskUserAndNobodyElse) {
   EXPECT_NE(as_other.exit_code, 0);
   EXPECT_TRUE(contains(as_other.err, "Permission denied")) << as_other.err;
   node.api().cancel("u-1");
-  EXPECT_EQ(s3_->get("private", "mine.txt"), std::optional<std::string>("mine\n"));
+  EXPECT_EQ(get_object(*s3_, "private", "mine.txt"), std::optional<std::string>("mine\n"));
 }
 
 TEST_F(BucketMounts, InAPrivateRootTheMountCoversTheBoundDestinationNotTheHost) {
-  s3_->make_bucket("machine");
+  make_bucket(*s3_, "machine");
   const std::string destination = "/ckpt-" + std::to_string(::getpid());
   std::filesystem::create_directories(dir_.file("bound"));
   SkyletNode node(dir_, "node",
                   {"--storage-credentials", keys_, "--private-root", dir_.file("machine"), "--bind",
                    dir_.file("bound"), destination});
   node.api().start(attempt("r-1", "echo inside > " + destination + "/inside.txt",
-                           bucket_mount(destination, "MOUNT", "machine", "", s3_->url())));
+                           bucket_mount(destination, "MOUNT", "machine", "", s3_->endpoint())));
   ASSERT_EQ(node.api().wait_finished("r-1"), "SUCCEEDED") << node.api().log("r-1");
-  EXPECT_EQ(s3_->get("machine", "inside.txt"), std::optional<std::string>("inside\n"));
+  EXPECT_EQ(get_object(*s3_, "machine", "inside.txt"), std::optional<std::string>("inside\n"));
   // The write went through the mount to the bucket, not into the bound directory or the host.
   EXPECT_FALSE(std::filesystem::exists(dir_.file("bound/inside.txt")));
   EXPECT_FALSE(std::filesystem::exists(destination));
@@ -445,7 +446,7 @@ class FakecloudNodes {
  public:
   explicit FakecloudNodes(const TempDir& dir)
       : cloud_(dir, {"--instance-profile-keys",
-                     std::string(S3rverProcess::kKey) + ":" + S3rverProcess::kSecret,
+                     std::string(S3Server::kAccessKey) + ":" + S3Server::kSecretKey,
                      "--private-node-roots"}) {}
 
   struct Node {
@@ -507,7 +508,7 @@ class FakecloudNodes {
 };
 
 TEST_F(BucketMounts, AFakecloudNodeWithAnInstanceProfileMountsWithItsMetadataCredentials) {
-  s3_->make_bucket("profiled");
+  make_bucket(*s3_, "profiled");
   FakecloudNodes nodes(dir_);
   const auto launched = nodes.launch("IamInstanceProfile.Name=skyd-node");
   ASSERT_FALSE(launched.ip.empty());
@@ -516,8 +517,8 @@ TEST_F(BucketMounts, AFakecloudNodeWithAnInstanceProfileMountsWithItsMetadataCre
                        "skyd-node</arn><id>AIPA"));
   // An independent client first: the AWS CLI (botocore) with no keys of its own lists the bucket
   // with what the node's metadata service hands out.
-  const auto listed = run_command({program_on_path("aws"), "--endpoint-url", s3_->url(), "s3api",
-                                   "head-bucket", "--bucket", "profiled"},
+  const auto listed = run_command({program_on_path("aws"), "--endpoint-url", s3_->endpoint(),
+                                   "s3api", "head-bucket", "--bucket", "profiled"},
                                   {{"AWS_EC2_METADATA_SERVICE_ENDPOINT", launched.metadata_url},
                                    {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
                                    {"AWS_CONFIG_FILE", "/nonexistent"},
@@ -530,21 +531,23 @@ TEST_F(BucketMounts, AFakecloudNodeWithAnInstanceProfileMountsWithItsMetadataCre
   // An absolute destination: inside the node's own root, not the host's.
   const std::string destination = "/checkpoint-" + std::to_string(::getpid());
   node.start(attempt("i-1", "echo from-the-node > " + destination + "/hello.txt",
-                     bucket_mount(destination, "MOUNT", "profiled", "", s3_->url())));
+                     bucket_mount(destination, "MOUNT", "profiled", "", s3_->endpoint())));
   ASSERT_EQ(node.wait_finished("i-1"), "SUCCEEDED") << node.log("i-1");
-  EXPECT_EQ(s3_->get("profiled", "hello.txt"), std::optional<std::string>("from-the-node\n"));
+  EXPECT_EQ(get_object(*s3_, "profiled", "hello.txt"),
+            std::optional<std::string>("from-the-node\n"));
   EXPECT_FALSE(std::filesystem::exists(destination));
 }
 
 TEST_F(BucketMounts, AFakecloudNodeWithoutAnInstanceProfileHasNoCredentialsToMountWith) {
-  s3_->make_bucket("unprofiled");
+  make_bucket(*s3_, "unprofiled");
   FakecloudNodes nodes(dir_);
   const auto launched = nodes.launch("");
   ASSERT_FALSE(launched.ip.empty());
   EXPECT_FALSE(contains(nodes.describe_instances(), "<iamInstanceProfile>"));
   SkyletApi node(dir_, FakecloudNodes::url_of(launched.ip));
-  node.start(attempt("n-1", "echo ran",
-                     bucket_mount(dir_.file("unprofiled"), "MOUNT", "unprofiled", "", s3_->url())));
+  node.start(
+      attempt("n-1", "echo ran",
+              bucket_mount(dir_.file("unprofiled"), "MOUNT", "unprofiled", "", s3_->endpoint())));
   ASSERT_EQ(node.wait_finished("n-1"), "FAILED_MOUNT") << node.log("n-1");
   EXPECT_TRUE(contains(node.log("n-1"), "bucket unprofiled at ")) << node.log("n-1");
 }

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,25 +50,35 @@ inline CommandResult aws_s3(const S3Server& s3, std::vector<std::string> args) {
   return run_command(argv, s3.client_environment());
 }
 
+// The object's text, or nothing when it is not there.
+inline std::optional<std::string> get_object(const S3Server& s3, const std::string& bucket,
+                                             const std::string& key) {
+  auto got = aws_s3(s3, {"s3", "cp", "s3://" + bucket + "/" + key, "-"});
+  if (got.exit_code != 0) return std::nullopt;
+  return got.out;
+}
+
 inline std::string object_text(const S3Server& s3, const std::string& bucket,
                                const std::string& key) {
-  auto got = aws_s3(s3, {"s3", "cp", "s3://" + bucket + "/" + key, "-"});
-  return got.exit_code == 0 ? got.out : "<missing: " + got.err + ">";
+  return get_object(s3, bucket, key).value_or("<missing>");
 }
 
 inline bool bucket_exists(const S3Server& s3, const std::string& bucket) {
   return aws_s3(s3, {"s3api", "head-bucket", "--bucket", bucket}).exit_code == 0;
 }
 
+inline void put_object(const S3Server& s3, const std::string& bucket, const std::string& key,
+                       const std::string& text) {
+  const TempDir scratch;
+  const std::string file = scratch.file("object");
+  std::ofstream(file) << text;
+  ASSERT_EQ(aws_s3(s3, {"s3", "cp", file, "s3://" + bucket + "/" + key}).exit_code, 0);
+}
+
 inline void make_bucket(const S3Server& s3, const std::string& bucket,
                         const std::map<std::string, std::string>& objects = {}) {
   ASSERT_EQ(aws_s3(s3, {"s3", "mb", "s3://" + bucket}).exit_code, 0);
-  const TempDir scratch;
-  for (const auto& [key, text] : objects) {
-    const std::string file = scratch.file("object");
-    std::ofstream(file) << text;
-    ASSERT_EQ(aws_s3(s3, {"s3", "cp", file, "s3://" + bucket + "/" + key}).exit_code, 0);
-  }
+  for (const auto& [key, text] : objects) put_object(s3, bucket, key, text);
 }
 
 // One value of a query, without psql's line end.
