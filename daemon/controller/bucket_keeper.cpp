@@ -259,6 +259,15 @@ Task<std::size_t> BucketKeeper::delete_due() {
   co_return deleted;
 }
 
+Task<std::optional<std::uint64_t>> BucketKeeper::measure(std::string bucket) {
+  auto objects = co_await store_.list_objects(bucket, "");
+  if (!objects) co_return std::nullopt;
+  std::uint64_t bytes = 0;
+  for (const auto& object : *objects) bytes += object.size;
+  co_await rows_.record_size(address_.store, bucket, static_cast<std::int64_t>(bytes));
+  co_return bytes;
+}
+
 Task<Result<std::string>> BucketKeeper::delete_bucket(BucketRecord bucket) {
   if (!bucket.created_by_skyd) {
     auto forgotten = co_await rows_.set_state(bucket.store, bucket.name, BucketState::kDeleted,

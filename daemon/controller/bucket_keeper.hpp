@@ -50,6 +50,9 @@ class BucketKeeper {
   // Deletes every bucket that is due (its job ended and it was not to persist, or a crash cut its
   // deletion short). Returns how many went; failures stay due and are logged.
   Task<std::size_t> delete_due();
+  // What the bucket holds now (the sum of its objects' sizes), recorded on its row; nothing when
+  // the store cannot say.
+  Task<std::optional<std::uint64_t>> measure(std::string bucket);
   // `sky storage delete`: a bucket skyd made is emptied and deleted; one it did not make is only
   // forgotten. Returns what was done ("deleted" or "forgotten").
   Task<Result<std::string>> delete_bucket(store::BucketRecord bucket);

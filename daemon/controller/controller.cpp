@@ -348,7 +348,16 @@ Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
 }
 
 Task<Result<std::vector<store::BucketRecord>>> Controller::buckets() {
-  co_return co_await here().buckets->list();
+  ShardContext& shard = here();
+  auto buckets = co_await shard.buckets->list();
+  if (!buckets || !shard.bucket_keeper) co_return buckets;
+  // Sizes as the store says now (a mounted bucket grows while its job runs).
+  for (auto& bucket : *buckets) {
+    if (bucket.store != shard.bucket_keeper->address().store) continue;
+    if (auto bytes = co_await shard.bucket_keeper->measure(bucket.name))
+      bucket.size_bytes = static_cast<std::int64_t>(*bytes);
+  }
+  co_return buckets;
 }
 
 Task<Result<std::string>> Controller::delete_bucket(std::string name, Caller caller) {

@@ -75,7 +75,7 @@ class Controller {
   // caller may not touch, by id).
   Task<Result<std::vector<store::JobId>>> open_jobs_named(std::optional<std::string> name,
                                                           Caller caller, bool every_user = false);
-  // `sky storage ls`: every bucket skyd has used and not deleted.
+  // `sky storage ls`: every bucket skyd has used and not deleted, with the size its store reports.
   Task<Result<std::vector<store::BucketRecord>>> buckets();
   // `sky storage delete`: a bucket skyd made is emptied and deleted, one it did not make is only
   // forgotten; returns which. Errors: kNotFound; permission_denied (another user's bucket);

@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -41,6 +42,14 @@ class FakeCloudProcess {
       virtual_port_ = std::atoi(ports.c_str() + second + 1);
     if (port_ == 0) throw std::runtime_error("fakecloud did not start (see fakecloud.log)");
   }
+  // fakecloud's own stop takes its instances' skylets with it; a SIGKILL would orphan them.
+  ~FakeCloudProcess() {
+    child_->signal(SIGTERM);
+    child_->wait(std::chrono::seconds(15));
+  }
+  FakeCloudProcess(const FakeCloudProcess&) = delete;
+  FakeCloudProcess& operator=(const FakeCloudProcess&) = delete;
+
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
   int virtual_port() const { return virtual_port_; }  // virtual mode: the nodes' skylet port
