@@ -145,6 +145,23 @@ TEST(Storage, ABucketUrlIsCopiedOnlyForItsPrefixAndAMissingBucketFailsPrechecksB
   EXPECT_TRUE(skyd.no_machines_left());
 }
 
+TEST(Storage, AStoreThisSkydLacksIsRefusedAtSubmitNamingTheEntry) {
+  TempDir dir;
+  S3Server s3(dir);
+  SkydHarness skyd(s3_settings(s3), s3_environment(s3));
+  const auto yaml = skyd.write_file(
+      "gcs.yaml",
+      "name: gcs\nresources:\n  infra: local\nfile_mounts:\n  /data: gs://bucket-x/train\n"
+      "  /out:\n    name: results-x\n    store: gcs\nrun: echo never\n");
+  auto launched = skyd.sky({"jobs", "launch", "-y", "-d", yaml});
+  EXPECT_EQ(launched.exit_code, 1) << launched.out;
+  EXPECT_TRUE(contains(launched.err, "file_mounts./data: gs://bucket-x/train is not an S3 bucket"))
+      << launched.err;
+  EXPECT_TRUE(contains(skyd.sky({"jobs", "queue", "-a"}).out, "No in-progress managed jobs"));
+  EXPECT_EQ(sql_value(skyd, "SELECT count(*) FROM jobs"), "0");
+  EXPECT_EQ(sql_value(skyd, "SELECT count(*) FROM buckets"), "0");
+}
+
 TEST(Storage, ANonPersistentBucketGoesWithItsJobAndOneSkydDidNotMakeNeverDoes) {
   TempDir dir;
   S3Server s3(dir);
