@@ -55,8 +55,8 @@ install -m 0644 "$root/docs/operations.md" "$root/docs/storage.md" "$root/README
 install -d "$stage/DEBIAN"
 install -m 0755 "$root"/scripts/package/{postinst,prerm,postrm} "$stage/DEBIAN/"
 echo /etc/skyd/config.yaml >"$stage/DEBIAN/conffiles"
-libraries=$(cd "$work" && dpkg-shlibdeps -O -e debian/skyd/usr/bin/skyd -e debian/skyd/usr/bin/sky \
-  -e debian/skyd/opt/skyd/bin/skylet | sed -n 's/^shlibs:Depends=//p')
+libraries=$(cd "$work" && dpkg-shlibdeps -O -edebian/skyd/usr/bin/skyd -edebian/skyd/usr/bin/sky \
+  -edebian/skyd/opt/skyd/bin/skylet | sed -n 's/^shlibs:Depends=//p')
 installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 sed -e "s|@VERSION@|$version|" -e "s|@ARCH@|$arch|" -e "s|@LIBRARIES@|$libraries|" \
   -e "s|@INSTALLED_SIZE@|$installed_size|" "$root/scripts/package/control" >"$stage/DEBIAN/control"
