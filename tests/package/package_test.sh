@@ -14,6 +14,18 @@ fail() {
   echo "FAILED: $*"
   exit 1
 }
+# Runs one part (a script that exits 77 when it cannot run here) and notes a skip.
+skipped=()
+run_part() {
+  local name=$1 status=0
+  shift
+  "$@" || status=$?
+  case $status in
+    0) ;;
+    77) skipped+=("$name") ;;
+    *) fail "$name" ;;
+  esac
+}
 
 work=$(mktemp -d /tmp/skyd-package-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -65,28 +77,11 @@ dpkg-deb -x "$deb" "$unpacked"
 while read -r program; do
   [ -x "$unpacked$program" ] || fail "a unit starts $program, which the package does not install"
 done < <(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unpacked"/lib/systemd/system/*)
-skipped=()
-set +e
-"$source_dir/tests/systemd/verify_units.sh" "$unpacked/lib/systemd/system" \
-  "$unpacked/usr/bin/skyd" "$unpacked/opt/skyd/bin/skylet"
-status=$?
-set -e
-case $status in
-  0) ;;
-  77) skipped+=("systemd-analyze verify") ;;
-  *) fail "systemd-analyze verify" ;;
-esac
+run_part "systemd-analyze verify" "$source_dir/tests/systemd/verify_units.sh" \
+  "$unpacked/lib/systemd/system" "$unpacked/usr/bin/skyd" "$unpacked/opt/skyd/bin/skylet"
 
 echo "--- install, upgrade, remove, purge"
-set +e
-"$here/install_test.sh" "$deb" "$version"
-status=$?
-set -e
-case $status in
-  0) ;;
-  77) skipped+=("the install in a sandbox") ;;
-  *) fail "the install in a sandbox" ;;
-esac
+run_part "the install in a sandbox" "$here/install_test.sh" "$deb" "$version"
 
 if [ ${#skipped[@]} -gt 0 ]; then
   echo "SKIP: could not run here: ${skipped[*]}"
