@@ -9,11 +9,13 @@
 #   --out DIR        where the .deb goes (default: the repository root)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# The package's files get their modes from here, whatever the caller's umask.
+umask 022
 build_dir="" out_dir="$root"
 while [ $# -gt 0 ]; do
   case $1 in
-    --build-dir) build_dir=$(realpath "$2"); shift 2 ;;
-    --out) out_dir=$(realpath "$2"); shift 2 ;;
+    --build-dir) build_dir=$(realpath "${2:?--build-dir needs a directory}"); shift 2 ;;
+    --out) out_dir=$(realpath "${2:?--out needs a directory}"); shift 2 ;;
     *) echo "usage: $0 [--build-dir DIR] [--out DIR]" >&2; exit 2 ;;
   esac
 done
