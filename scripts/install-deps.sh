@@ -8,6 +8,8 @@ set -euo pipefail
 # bench/s3_bench copies the same data with it, next to skyd's S3 client.
 # openssh-server: tests/integration/remote_test.cpp runs its own sshd on loopback (a controller VM
 # for `sky --host ssh://`). Debian's package also enables the system's sshd, as on any server.
+# dpkg-dev (dpkg-shlibdeps), systemd (systemd-analyze), adduser: scripts/package.sh derives the
+# .deb's library dependencies, and its test verifies the units and runs the postinst.
 PACKAGES=(
   g++ cmake ninja-build pkg-config ccache mold git
   libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
@@ -17,6 +19,7 @@ PACKAGES=(
   util-linux procps iproute2 curl bc jq
   openssh-client openssh-server awscli
   rclone fuse3
+  dpkg-dev systemd adduser
   nodejs chromium
 )
 

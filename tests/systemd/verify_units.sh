@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs `systemd-analyze verify` on systemd/*.{service,socket}, offline (no systemd as PID 1
-# needed): the binaries' paths are pointed at the build, and any message about our units -- an
-# unknown key, a bad value, a missing binary -- fails the test, since verify itself exits 0 for
-# most of them. Usage: verify_units.sh SOURCE_DIR SKYD_BINARY SKYLET_BINARY. Exit 77: skipped.
+# Runs `systemd-analyze verify` on UNITS_DIR/*.{service,socket} (the repository's systemd/, or
+# the Debian package's units), offline (no systemd as PID 1 needed): the binaries' paths are
+# pointed at the given ones, and any message about our units -- an unknown key, a bad value, a
+# missing binary -- fails the test, since verify itself exits 0 for most of them.
+# Usage: verify_units.sh UNITS_DIR SKYD_BINARY SKYLET_BINARY. Exit 77: skipped.
 set -euo pipefail
-source_dir=$1 skyd=$2 skylet=$3
+units_dir=$1 skyd=$2 skylet=$3
 if ! command -v systemd-analyze >/dev/null; then
   echo "SKIP: systemd-analyze is not installed (Debian package systemd)"
   exit 77
@@ -12,9 +13,11 @@ fi
 dir=$(mktemp -d /tmp/skyd-units.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 units=()
-for unit in "$source_dir"/systemd/*.service "$source_dir"/systemd/*.socket; do
+for unit in "$units_dir"/*.service "$units_dir"/*.socket; do
   name=$(basename "$unit")
-  sed -e "s|/usr/local/bin/skyd|$skyd|g" -e "s|/opt/skyd/bin/skylet|$skylet|g" "$unit" >"$dir/$name"
+  # skyd is /usr/local/bin/skyd in the repository's unit, /usr/bin/skyd in the package's.
+  sed -E -e "s#/usr(/local)?/bin/skyd\b#$skyd#g" -e "s#/opt/skyd/bin/skylet#$skylet#g" "$unit" \
+    >"$dir/$name"
   units+=("$dir/$name")
 done
 # Probe: can verify run here at all? (It needs to start a private manager, which some sandboxes
