@@ -29,17 +29,32 @@ namespace skyd::testing {
 // The bearer token every SkyletNode is started with.
 inline constexpr const char* kSkyletToken = "bucket-mounts-test-token-0123456789";
 
-inline bool mounted_at(const std::string& path) {
-  // /proc/self/mountinfo's fifth field is the mount point.
+// A mount of this process's namespace, as /proc/self/mountinfo lists it.
+struct MountEntry {
+  std::string point;  // the fifth field
+  std::string type;   // the first field after " - ", e.g. fuse.rclone
+};
+
+inline std::vector<MountEntry> current_mounts() {
+  std::vector<MountEntry> mounts;
   std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
+  for (std::string line; std::getline(in, line);) {
     std::istringstream fields(line);
-    std::string id, parent, device, root, point;
-    fields >> id >> parent >> device >> root >> point;
-    if (point == path) return true;
+    std::string id, parent, device, root;
+    MountEntry mount;
+    fields >> id >> parent >> device >> root >> mount.point;
+    const auto separator = line.find(" - ");
+    if (separator != std::string::npos)
+      std::istringstream(line.substr(separator + 3)) >> mount.type;
+    mounts.push_back(std::move(mount));
   }
-  return false;
+  return mounts;
+}
+
+inline bool mounted_at(const std::string& path) {
+  const auto mounts = current_mounts();
+  return std::any_of(mounts.begin(), mounts.end(),
+                     [&](const MountEntry& mount) { return mount.point == path; });
 }
 
 // The skylet API over curl, as the controller speaks it (bearer token, JSON).
