@@ -11,203 +11,23 @@
 #include "tests/support/process.hpp"
 #include "tests/support/s3_server.hpp"
 #include "tests/support/s3_skyd.hpp"
+#include "tests/support/skylet_node.hpp"
 #include "tests/support/test_support.hpp"
 #include "tests/support/test_users.hpp"
 
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 namespace skyd::testing {
 namespace {
-
-constexpr const char* kToken = "bucket-mounts-test-token-0123456789";
-
-bool mounted_at(const std::string& path) {
-  // /proc/self/mountinfo's fifth field is the mount point.
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, device, root, point;
-    fields >> id >> parent >> device >> root >> point;
-    if (point == path) return true;
-  }
-  return false;
-}
-
-// The skylet API over curl, as the controller speaks it (bearer token, JSON).
-class SkyletApi {
- public:
-  SkyletApi(const TempDir& dir, std::string url) : dir_(dir), url_(std::move(url)) {}
-
-  Json call(const std::string& method, const std::string& target, const std::string& body = "") {
-    std::vector<std::string> argv = {
-        "/usr/bin/curl", "-s", "-X", method, "-H", std::string("Authorization: Bearer ") + kToken};
-    if (!body.empty()) {
-      const std::string file = dir_.file("request.json");
-      std::ofstream(file, std::ios::trunc) << body;
-      argv.insert(argv.end(),
-                  {"-H", "Content-Type: application/json", "--data-binary", "@" + file});
-    }
-    argv.push_back(url_ + target);
-    const auto answer = run_command(argv, {}, std::chrono::minutes(3));
-    auto json = parse_json(answer.out);
-    return json ? *json : Json();
-  }
-  Json start(const Json& attempt) { return call("POST", "/tasks", attempt.dump()); }
-  Json status(const std::string& id) { return call("GET", "/tasks/" + id); }
-  Json cancel(const std::string& id) { return call("POST", "/tasks/" + id + "/signal", "{}"); }
-  std::string log(const std::string& id) {
-    return run_command({"/usr/bin/curl", "-s", "-H", std::string("Authorization: Bearer ") + kToken,
-                        url_ + "/tasks/" + id + "/logs?offset=0"})
-        .out;
-  }
-  std::string phase(const std::string& id) {
-    const Json body = status(id);
-    const Json* phase = body.find("phase");
-    return phase && phase->as_string() ? std::string(*phase->as_string()) : std::string();
-  }
-  // Polls until the attempt's phase is one of `phases`; the phase it ended with.
-  std::string wait_phase(const std::string& id, const std::vector<std::string>& phases,
-                         std::chrono::seconds limit = std::chrono::seconds(60)) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    std::string now;
-    while (std::chrono::steady_clock::now() < deadline) {
-      now = phase(id);
-      if (std::find(phases.begin(), phases.end(), now) != phases.end()) return now;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return "timed out in " + now;
-  }
-  std::string wait_finished(const std::string& id,
-                            std::chrono::seconds limit = std::chrono::seconds(60)) {
-    return wait_phase(id, {"SUCCEEDED", "FAILED", "FAILED_SETUP", "FAILED_MOUNT", "CANCELLED"},
-                      limit);
-  }
-  bool wait_log(const std::string& id, const std::string& text) {
-    return wait_for([&] { return contains(log(id), text); });
-  }
-
- private:
-  const TempDir& dir_;
-  std::string url_;
-};
-
-// A skylet on loopback with its own work directory; restartable on the same directory.
-class SkyletNode {
- public:
-  SkyletNode(const TempDir& dir, std::string name, std::vector<std::string> extra = {})
-      : dir_(dir), name_(std::move(name)), extra_(std::move(extra)) {
-    std::filesystem::create_directories(dir.file(name_));
-    std::ofstream(dir.file(name_ + "/token")) << kToken;
-    start();
-  }
-
-  void start() {
-    int fds[2];
-    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    std::vector<std::string> argv = {binary_path("skylet"),
-                                     "--listen",
-                                     "127.0.0.1:0",
-                                     "--token-file",
-                                     dir_.file(name_ + "/token"),
-                                     "--work-dir",
-                                     dir_.file(name_ + "/work"),
-                                     "--ready-fd",
-                                     std::to_string(fds[1]),
-                                     "--cancel-grace-ms",
-                                     "300",
-                                     "--mount-timeout-ms",
-                                     "15000"};
-    argv.insert(argv.end(), extra_.begin(), extra_.end());
-    child_.reset();
-    child_ = std::make_unique<ChildProcess>(
-        argv, std::map<std::string, std::string>{{"HOME", dir_.file(name_)}},
-        dir_.file(name_ + "/skylet.log"));
-    ::close(fds[1]);
-    pollfd ready{fds[0], POLLIN, 0};
-    ::poll(&ready, 1, 20000);
-    char buffer[32] = {};
-    const auto n = ::read(fds[0], buffer, sizeof buffer - 1);
-    ::close(fds[0]);
-    const int port = n > 0 ? std::atoi(buffer) : 0;
-    if (port == 0) throw std::runtime_error("skylet did not start (see " + name_ + "/skylet.log)");
-    api_ = std::make_unique<SkyletApi>(dir_, "http://127.0.0.1:" + std::to_string(port));
-  }
-  // The machine goes with everything on it: skylet, then whatever tasks a killed skylet left.
-  ~SkyletNode() {
-    child_.reset();
-    std::ifstream groups(dir_.file(name_ + "/work/pgids"));
-    for (pid_t group = 0; groups >> group;)
-      if (group > 0) ::kill(-group, SIGKILL);
-  }
-  SkyletNode(const SkyletNode&) = delete;
-  SkyletNode& operator=(const SkyletNode&) = delete;
-
-  void stop() {
-    child_->signal(SIGTERM);
-    child_->wait(std::chrono::minutes(2));
-  }
-  void kill_hard() {
-    child_->signal(SIGKILL);
-    child_->wait(std::chrono::seconds(10));
-  }
-  SkyletApi& api() { return *api_; }
-  std::string log() { return read_text(dir_.file(name_ + "/skylet.log")); }
-
- private:
-  const TempDir& dir_;
-  std::string name_;
-  std::vector<std::string> extra_;
-  std::unique_ptr<ChildProcess> child_;
-  std::unique_ptr<SkyletApi> api_;
-};
-
-Json bucket_mount(const std::string& destination, const std::string& mode,
-                  const std::string& bucket, const std::string& prefix,
-                  const std::string& endpoint) {
-  Json mount = Json::object();
-  mount.set("destination", destination);
-  mount.set("mode", mode);
-  mount.set("store", "s3");
-  mount.set("bucket", bucket);
-  mount.set("prefix", prefix);
-  mount.set("endpoint", endpoint);
-  mount.set("region", "us-east-1");
-  return mount;
-}
-
-Json attempt(const std::string& id, const std::string& run, const Json& mount,
-             const std::string& setup = "") {
-  Json body = Json::object();
-  body.set("attempt_id", id);
-  body.set("setup", setup);
-  body.set("run", run);
-  Json mounts = Json::array();
-  mounts.push_back(mount);
-  body.set("mounts", std::move(mounts));
-  return body;
-}
-
-// The S3 keys skylet is given privately: a 0600 file in AWS's shared-credentials format.
-std::string credentials_file(const TempDir& dir, const std::string& name, const std::string& key,
-                             const std::string& secret) {
-  const std::string path = dir.file(name);
-  std::ofstream(path) << "[default]\naws_access_key_id = " << key
-                      << "\naws_secret_access_key = " << secret << "\n";
-  ::chmod(path.c_str(), 0600);
-  return path;
-}
 
 class BucketMounts : public ::testing::Test {
  protected:
@@ -457,7 +277,7 @@ class FakecloudNodes {
   // address and metadata service once it runs, or empty.
   Node launch(const std::string& profile) {
     providers::aws::SkyletBoot boot;
-    boot.token = kToken;
+    boot.token = kSkyletToken;
     boot.port = kPort;
     std::vector<std::string> argv = {"/usr/bin/curl", "-s",
                                      "--aws-sigv4",   "aws:amz:us-east-1:ec2",

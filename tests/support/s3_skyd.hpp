@@ -44,10 +44,11 @@ inline SkydHarness::Environment s3_environment(const S3Server& s3) {
 }
 
 // The AWS CLI against the test's server.
-inline CommandResult aws_s3(const S3Server& s3, std::vector<std::string> args) {
+inline CommandResult aws_s3(const S3Server& s3, std::vector<std::string> args,
+                            std::chrono::milliseconds limit = std::chrono::seconds(60)) {
   std::vector<std::string> argv{program_on_path("aws"), "--endpoint-url", s3.endpoint()};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, s3.client_environment());
+  return run_command(argv, s3.client_environment(), limit);
 }
 
 // The object's text, or nothing when it is not there.
