@@ -260,7 +260,10 @@ Json DaemonConfig::to_json() const {
 
 std::string DaemonConfig::effective_bucket_store() const {
   if (!bucket_store.empty()) return bucket_store;
-  return aws_enabled || !s3_endpoint.empty() ? "s3" : "local";
+  if (!s3_endpoint.empty()) return "s3";
+  // AWS's own EC2 goes with AWS's own S3; an EC2 endpoint elsewhere (a test cloud) says nothing
+  // about where S3 is, so buckets stay local unless s3_endpoint says.
+  return aws_enabled && aws_endpoint.empty() ? "s3" : "local";
 }
 
 std::string usage() {

@@ -40,7 +40,7 @@ struct DaemonConfig {
   std::string aws_pricing_endpoint;  // Price List override (else AWS_ENDPOINT_URL_PRICING / _URL)
   std::string aws_instance_profile;  // name or ARN every EC2 node gets (its bucket mounts' role)
   // Where task buckets live: "s3", or "local" (the local provider's directories, no cloud).
-  // Empty: "s3" when AWS is enabled or an S3 endpoint is set, else "local".
+  // Empty: "s3" when an S3 endpoint is set or AWS is enabled at AWS's own endpoint, else "local".
   std::string bucket_store;
   std::string s3_endpoint;  // S3 override (else AWS_ENDPOINT_URL_S3 / _URL); nodes get it too
   std::string s3_region = "us-east-1";  // where skyd makes buckets
