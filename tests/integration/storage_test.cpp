@@ -66,10 +66,15 @@ void expect_resumed_from_checkpoint(SkydHarness& skyd, long long id) {
   EXPECT_TRUE(contains(logs.out, "done at step 12")) << logs.out;
 }
 
-TEST(Storage, ASpotJobResumesFromItsMountedBucketAfterAPreemption) {
+// A skyd whose buckets live in the test's own S3 server.
+class Storage : public ::testing::Test {
+ protected:
   TempDir dir;
-  S3Server s3(dir);
-  SkydHarness skyd(s3_settings(s3), s3_environment(s3));
+  S3Server s3{dir};
+  SkydHarness skyd{s3_settings(s3), s3_environment(s3)};
+};
+
+TEST_F(Storage, ASpotJobResumesFromItsMountedBucketAfterAPreemption) {
   const auto yaml =
       skyd.write_file("ckpt.yaml",
                       "name: ckpt\nresources:\n  infra: local\n  use_spot: true\n"
@@ -90,10 +95,7 @@ TEST(Storage, ASpotJobResumesFromItsMountedBucketAfterAPreemption) {
   EXPECT_TRUE(skyd.no_machines_left());
 }
 
-TEST(Storage, ACachedMountIsDrainedIntoTheBucketBeforeACancelEnds) {
-  TempDir dir;
-  S3Server s3(dir);
-  SkydHarness skyd(s3_settings(s3), s3_environment(s3));
+TEST_F(Storage, ACachedMountIsDrainedIntoTheBucketBeforeACancelEnds) {
   const std::string written = dir.file("written");
   const auto yaml =
       skyd.write_file("cached.yaml",
@@ -117,12 +119,9 @@ TEST(Storage, ACachedMountIsDrainedIntoTheBucketBeforeACancelEnds) {
   EXPECT_TRUE(skyd.no_machines_left());
 }
 
-TEST(Storage, ABucketUrlIsCopiedOnlyForItsPrefixAndAMissingBucketFailsPrechecksByName) {
-  TempDir dir;
-  S3Server s3(dir);
+TEST_F(Storage, ABucketUrlIsCopiedOnlyForItsPrefixAndAMissingBucketFailsPrechecksByName) {
   make_bucket(s3, "public-data",
               {{"train/a.txt", "alpha\n"}, {"train/b.txt", "beta\n"}, {"eval/c.txt", "gamma\n"}});
-  SkydHarness skyd(s3_settings(s3), s3_environment(s3));
   const auto yaml = skyd.write_file(
       "copy.yaml",
       "name: copy\nresources:\n  infra: local\nfile_mounts:\n  ~/data: s3://public-data/train\n"
@@ -145,10 +144,7 @@ TEST(Storage, ABucketUrlIsCopiedOnlyForItsPrefixAndAMissingBucketFailsPrechecksB
   EXPECT_TRUE(skyd.no_machines_left());
 }
 
-TEST(Storage, AStoreThisSkydLacksIsRefusedAtSubmitNamingTheEntry) {
-  TempDir dir;
-  S3Server s3(dir);
-  SkydHarness skyd(s3_settings(s3), s3_environment(s3));
+TEST_F(Storage, AStoreThisSkydLacksIsRefusedAtSubmitNamingTheEntry) {
   const auto yaml = skyd.write_file(
       "gcs.yaml",
       "name: gcs\nresources:\n  infra: local\nfile_mounts:\n  /data: gs://bucket-x/train\n"
@@ -162,11 +158,8 @@ TEST(Storage, AStoreThisSkydLacksIsRefusedAtSubmitNamingTheEntry) {
   EXPECT_EQ(sql_value(skyd, "SELECT count(*) FROM buckets"), "0");
 }
 
-TEST(Storage, ANonPersistentBucketGoesWithItsJobAndOneSkydDidNotMakeNeverDoes) {
-  TempDir dir;
-  S3Server s3(dir);
+TEST_F(Storage, ANonPersistentBucketGoesWithItsJobAndOneSkydDidNotMakeNeverDoes) {
   make_bucket(s3, "team-results", {{"old.txt", "from before\n"}});
-  SkydHarness skyd(s3_settings(s3), s3_environment(s3));
   const std::string inputs = dir.file("inputs");
   fs::create_directories(inputs + "/sub");
   std::ofstream(inputs + "/sub/config.txt") << "lr=0.1\n";
@@ -200,10 +193,7 @@ TEST(Storage, ANonPersistentBucketGoesWithItsJobAndOneSkydDidNotMakeNeverDoes) {
   EXPECT_TRUE(skyd.no_machines_left());
 }
 
-TEST(Storage, StorageDeleteRefusesABucketAnOpenJobUsesAndDeletesItAfter) {
-  TempDir dir;
-  S3Server s3(dir);
-  SkydHarness skyd(s3_settings(s3), s3_environment(s3));
+TEST_F(Storage, StorageDeleteRefusesABucketAnOpenJobUsesAndDeletesItAfter) {
   const std::string started = dir.file("started");
   const auto yaml =
       skyd.write_file("hold.yaml",
@@ -228,7 +218,7 @@ TEST(Storage, StorageDeleteRefusesABucketAnOpenJobUsesAndDeletesItAfter) {
 // The seed's checkpoint example on EC2: nodes mount the bucket with their instance profile's
 // credentials (fakecloud's metadata service hands them out), a spot preemption moves the job to a
 // new node, and the run resumes from the checkpoint the first node wrote.
-TEST(Storage, OnEc2TheCheckpointInAnS3BucketSurvivesASpotPreemption) {
+TEST(StorageOnEc2, TheCheckpointInAnS3BucketSurvivesASpotPreemption) {
   TempDir dir;
   S3Server s3(dir, kAccessKey, kSecret);  // one account: fakecloud's and the bucket's
   AwsWorld world(
