@@ -1,11 +1,13 @@
 #include "providers/local/stale_mounts.hpp"
 
+#include <signal.h>
 #include <spawn.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -52,10 +54,17 @@ bool fusermount_detach(const std::string& point) {
   pid_t pid = 0;
   if (::posix_spawnp(&pid, "fusermount3", nullptr, nullptr, const_cast<char**>(argv), environ) != 0)
     return false;
+  // A lazy unmount returns at once; one that does not within 10 s is killed, never waited on.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  for (int tick = 0; tick < 1000; ++tick) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (done < 0 && errno != EINTR) return false;
+    ::usleep(10000);
   }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return false;
 }
 
 }  // namespace
