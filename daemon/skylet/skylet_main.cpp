@@ -23,8 +23,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: skylet --listen HOST:PORT --token-file FILE --work-dir DIR [--ready-fd N]\n"
-    "              [--tls-cert FILE --tls-key FILE] [--metadata-url URL] [--metadata-interval-ms "
-    "N]\n"
+    "              [--tls-cert FILE --tls-key FILE] [--metadata-url URL]\n"
+    "              [--metadata-flavor ec2|gce] [--metadata-interval-ms N]\n"
     "              [--log-cap-bytes N] [--cancel-grace-ms N] [--log-level LEVEL]\n"
     "              [--private-root SANDBOX [--bind SOURCE /DESTINATION]...]\n"
     "              [--notice-signal TERM|INT|HUP|USR1|USR2] [--pid-file FILE]\n"
@@ -36,13 +36,17 @@ constexpr const char* kUsage =
     "--ready-fd the chosen port is written to that descriptor once the API listens.\n"
     "--pid-file is written before anything else, so whoever started skylet can always stop it.\n"
     "Buckets are mounted with rclone using --storage-credentials (an AWS shared-credentials file,\n"
-    "mode 0600, owned by skylet's user) or else the instance profile from the metadata service.\n";
+    "mode 0600, owned by skylet's user) or else the instance profile from the metadata service.\n"
+    "--metadata-flavor says whose metadata service --metadata-url is: EC2's (polled every\n"
+    "--metadata-interval-ms) or Compute Engine's (long-polled for changes).\n";
 
 struct Flags {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 0;
   std::string token_file, work_dir, tls_cert, tls_key, metadata_url, pid_file, log_level = "info";
   int ready_fd = -1;
+  skyd::skylet::SpotWatchOptions::Flavor metadata_flavor =
+      skyd::skylet::SpotWatchOptions::Flavor::kEc2;
   long metadata_interval_ms = 5000, cancel_grace_ms = 10000;
   unsigned long long log_cap_bytes = 1ull << 30;
   int notice_signal = 0;
@@ -114,6 +118,11 @@ int main(int argc, char** argv) {
       flags.tls_key = next();
     } else if (arg == "--metadata-url") {
       flags.metadata_url = next();
+    } else if (arg == "--metadata-flavor") {
+      const std::string flavor = next();
+      if (flavor != "ec2" && flavor != "gce") return fail("--metadata-flavor expects ec2 or gce");
+      flags.metadata_flavor = flavor == "gce" ? skyd::skylet::SpotWatchOptions::Flavor::kGce
+                                              : skyd::skylet::SpotWatchOptions::Flavor::kEc2;
     } else if (arg == "--metadata-interval-ms") {
       flags.metadata_interval_ms = std::atol(next().c_str());
     } else if (arg == "--log-cap-bytes") {
@@ -217,7 +226,8 @@ int main(int argc, char** argv) {
   server.start();
   if (!flags.metadata_url.empty()) {
     skylet::SpotWatchOptions watch{flags.metadata_url,
-                                   std::chrono::milliseconds(flags.metadata_interval_ms)};
+                                   std::chrono::milliseconds(flags.metadata_interval_ms),
+                                   flags.metadata_flavor};
     auto* target = &agent;
     pool.spawn(0, [watch, target] {
       return skylet::watch_spot_notices(

@@ -3,6 +3,7 @@
 // call, read the XML that comes back, and classify errors. No sockets here, so every mapping is
 // unit-tested against recorded payloads; aws_provider.cpp does the I/O.
 
+#include "providers/node_boot.hpp"
 #include "providers/provider.hpp"
 #include "reactor/certs.hpp"
 #include "reactor/error.hpp"
@@ -38,17 +39,10 @@ std::vector<std::string> param_list(const QueryParams& params, std::string_view 
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
-// The user data that boots skylet on a node: a shell script that writes the cluster's token and
-// TLS certificate and starts skylet on `port`. fakecloud reads the same values back with
-// parse_skylet_boot.
-struct SkyletBoot {
-  std::string token;
-  std::uint16_t port = 0;
-  CertifiedKey certificate;   // skylet's server certificate; empty: plain HTTP
-  std::string notice_signal;  // TERM, INT, HUP, USR1 or USR2 sent to tasks on a spot notice
-};
-std::string render_user_data(const SkyletBoot& boot);
-std::optional<SkyletBoot> parse_skylet_boot(std::string_view user_data);
+// The user data is providers/node_boot.hpp's script (shared with the other clouds).
+using providers::parse_skylet_boot;
+using providers::render_user_data;
+using providers::SkyletBoot;
 
 // The root disk's EBS volume for a `disk_tier`, as SkyPilot maps tiers on AWS: low is magnetic
 // (`standard`), medium and high are gp3 with 3,500 / 7,000 IOPS and IOPS/16 MiB/s, ultra (and

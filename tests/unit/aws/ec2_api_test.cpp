@@ -389,5 +389,19 @@ TEST(UserData, CarriesTheCertificateAndNoticeSignalButNeverOnACommandLine) {
   EXPECT_EQ(odd.find("rm -rf"), std::string::npos);
 }
 
+TEST(UserData, AComputeEngineNodeWatchesItsOwnMetadataServer) {
+  SkyletBoot boot{"abcdefabcdefabcdef12", 46590, {}, ""};
+  EXPECT_EQ(parse_skylet_boot(render_user_data(boot))->metadata, MetadataService::kEc2);
+  boot.metadata = MetadataService::kGce;
+  const std::string script = render_user_data(boot);
+  EXPECT_NE(script.find("--metadata-url http://metadata.google.internal --metadata-flavor gce"),
+            std::string::npos);
+  EXPECT_EQ(script.find("169.254.169.254"), std::string::npos);
+  auto parsed = parse_skylet_boot(script);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->metadata, MetadataService::kGce);
+  EXPECT_EQ(parsed->token, "abcdefabcdefabcdef12");
+}
+
 }  // namespace
 }  // namespace skyd::providers::aws
