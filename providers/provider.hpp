@@ -57,6 +57,10 @@ struct NodeSettings {
   std::optional<DiskTier> disk_tier;  // the root disk's speed
   std::vector<PortRange> ports;       // reachable from outside the cluster
   std::map<std::string, std::string> labels;
+  // network_tier: best. On EC2 the instance type's EFA interfaces, one per network card (the
+  // optimizer chose a type that has them); a provider without such a fabric refuses it.
+  bool best_network = false;
+  int efa_interfaces = 0;
 };
 
 struct LaunchRequest {

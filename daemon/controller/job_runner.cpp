@@ -66,6 +66,7 @@ Json placement_json(const catalog::Candidate& candidate, const providers::Cluste
   // Which of the task's resource options it is: the node settings (image, disk, labels) come
   // from it, and a call sent again must carry the same ones.
   out.set("option", static_cast<std::int64_t>(candidate.option_index));
+  if (candidate.efa_interfaces > 0) out.set("efa_interfaces", candidate.efa_interfaces);
   out.set("cluster", cluster.name);
   return out;
 }
@@ -95,6 +96,8 @@ catalog::Candidate candidate_from_json(const Json& json) {
   if (const Json* v = json.find("node_price")) candidate.node_price = v->as_double();
   if (const Json* v = json.find("nodes"))
     candidate.num_nodes = static_cast<int>(v->as_int().value_or(1));
+  if (const Json* v = json.find("efa_interfaces"))
+    candidate.efa_interfaces = static_cast<int>(v->as_int().value_or(0));
   if (const Json* v = json.find("option"))
     candidate.option_index =
         static_cast<std::size_t>(std::max<std::int64_t>(0, v->as_int().value_or(0)));
@@ -134,6 +137,8 @@ providers::NodeSettings node_settings(const spec::Task& task, const catalog::Can
   if (resources.disk_tier) settings.disk_tier = provider_disk_tier(*resources.disk_tier);
   for (const auto& range : resources.ports) settings.ports.push_back({range.first, range.last});
   settings.labels = resources.labels;
+  settings.best_network = resources.network_tier == spec::NetworkTier::kBest;
+  settings.efa_interfaces = candidate.efa_interfaces;
   return settings;
 }
 

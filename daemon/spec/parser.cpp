@@ -103,13 +103,13 @@ const std::vector<std::string> kUnsupportedTaskKeys = {
     "outputs",   "managed_secrets", "api_server_access", "file_mounts_mapping",
     "_metadata", "job_group"};
 const std::vector<std::string> kResourceKeys = {
-    "infra",    "cloud",        "region",       "zone",         "instance_type", "cpus",
-    "memory",   "accelerators", "gpus",         "use_spot",     "disk_size",     "disk_tier",
-    "ports",    "labels",       "image_id",     "job_recovery", "any_of",        "ordered",
-    "autostop", "priority",     "spot_recovery"};
-const std::vector<std::string> kUnsupportedResourceKeys = {
-    "accelerator_args", "network_tier", "ephemeral_storage", "local_disk", "max_hourly_cost",
-    "priority_class",   "volumes"};
+    "infra",    "cloud",        "region",        "zone",         "instance_type", "cpus",
+    "memory",   "accelerators", "gpus",          "use_spot",     "disk_size",     "disk_tier",
+    "ports",    "labels",       "image_id",      "job_recovery", "any_of",        "ordered",
+    "autostop", "priority",     "spot_recovery", "network_tier"};
+const std::vector<std::string> kUnsupportedResourceKeys = {"accelerator_args", "ephemeral_storage",
+                                                           "local_disk",       "max_hourly_cost",
+                                                           "priority_class",   "volumes"};
 // Why skyd lacks a SkyPilot field, where the field's name does not say it.
 const std::map<std::string, std::string> kUnsupportedWhy = {
     {"pool", "skyd has no worker pools"},
@@ -949,6 +949,7 @@ Resources merge(Resources base, const Resources& item) {
   take(base.use_spot, item.use_spot);
   take(base.disk_size, item.disk_size);
   take(base.disk_tier, item.disk_tier);
+  take(base.network_tier, item.network_tier);
   take(base.image_id, item.image_id);
   take(base.job_recovery, item.job_recovery);
   take(base.priority, item.priority);
@@ -1208,6 +1209,13 @@ void Parser::parse_resource_field(Partial& partial, const std::string& key, cons
       fail(SpecErrc::kInvalid, value, path, "expected low, medium, high, ultra or best");
     }
     fields.disk_tier = found->second;
+  } else if (key == "network_tier") {
+    fields.network_tier.reset();
+    if (none) return;
+    const std::string text = lower(string_value(value, path));
+    if (text != "standard" && text != "best")
+      fail(SpecErrc::kInvalid, value, path, "expected standard or best");
+    fields.network_tier = text == "best" ? NetworkTier::kBest : NetworkTier::kStandard;
   } else if (key == "ports") {
     fields.ports.clear();
     if (!none) fields.ports = parse_ports(value, path);

@@ -26,6 +26,10 @@ std::string_view to_string(DeadlinePolicy policy) {
   return "unknown";
 }
 
+std::string_view to_string(NetworkTier tier) {
+  return tier == NetworkTier::kBest ? "best" : "standard";
+}
+
 std::string_view to_string(DiskTier tier) {
   switch (tier) {
     case DiskTier::kLow:
@@ -115,6 +119,7 @@ catalog::ResourceRequest to_resource_request(const Resources& resources) {
   }
   fields.disk_size = resources.disk_size.has_value();
   fields.disk_tier = resources.disk_tier.has_value();
+  fields.best_network = resources.network_tier == NetworkTier::kBest;
   fields.ports = !resources.ports.empty();
   fields.labels = resources.labels;
   return request;

@@ -53,6 +53,10 @@ struct JobRecovery {
 enum class DiskTier { kLow, kMedium, kHigh, kUltra, kBest };
 std::string_view to_string(DiskTier tier);
 
+// `network_tier`: best asks for the cloud's fastest fabric between nodes (EFA on EC2).
+enum class NetworkTier { kStandard, kBest };
+std::string_view to_string(NetworkTier tier);
+
 struct PortRange {
   int first = 0;
   int last = 0;  // inclusive; equal to first for a single port
@@ -80,6 +84,7 @@ struct Resources {
   std::optional<bool> use_spot;
   std::optional<int> disk_size;  // GB
   std::optional<DiskTier> disk_tier;
+  std::optional<NetworkTier> network_tier;
   std::vector<PortRange> ports;  // merged, sorted
   std::map<std::string, std::string> labels;
   std::optional<ImageId> image_id;

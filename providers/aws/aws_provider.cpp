@@ -252,6 +252,7 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   for (const auto& [key, value] : request.settings.labels) input.tags[key] = value;
   input.security_group_ids = options_.security_group_ids;
   input.instance_profile = options_.instance_profile;
+  input.efa_interfaces = request.settings.best_network ? request.settings.efa_interfaces : 0;
   if (!request.settings.ports.empty()) {
     if (input.security_group_ids.empty()) {
       // Without the operator's groups the nodes would be in the VPC's default group, which lets

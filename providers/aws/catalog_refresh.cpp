@@ -100,7 +100,7 @@ Task<Result<AwsCatalog>> fetch_region(AwsProvider& provider, std::string region)
       row.spot_price = price->second.price;
       ++out.spot_priced;
     }
-    row.efa_supported = type->second.efa_supported;
+    row.max_efa_interfaces = type->second.max_efa_interfaces;
     out.offerings.push_back(std::move(row));
   }
   co_return out;

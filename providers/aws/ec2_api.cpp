@@ -113,6 +113,21 @@ namespace {
 QueryParams start(std::string_view action) {
   return {{"Action", std::string(action)}, {"Version", std::string(kEc2ApiVersion)}};
 }
+// As EC2 documents for EFA on multi-card types (and SkyPilot attaches them): the primary
+// interface on card 0 as device 0, one more EFA interface on each further card as device 1.
+void append_efa_interfaces(QueryParams& out, int count, const std::vector<std::string>& groups) {
+  for (int card = 0; card < count; ++card) {
+    const std::string prefix = "NetworkInterface." + std::to_string(card + 1) + ".";
+    out.emplace_back(prefix + "DeviceIndex", card == 0 ? "0" : "1");
+    out.emplace_back(prefix + "NetworkCardIndex", std::to_string(card));
+    out.emplace_back(prefix + "InterfaceType", "efa");
+    out.emplace_back(prefix + "DeleteOnTermination", "true");
+    int group = 1;
+    for (const auto& id : groups)
+      out.emplace_back(prefix + "SecurityGroupId." + std::to_string(group++), id);
+  }
+}
+
 }  // namespace
 
 QueryParams build_run_instances(const RunInstancesInput& input) {
@@ -129,9 +144,13 @@ QueryParams build_run_instances(const RunInstancesInput& input) {
     out.emplace_back(arn ? "IamInstanceProfile.Arn" : "IamInstanceProfile.Name",
                      input.instance_profile);
   }
-  int group = 1;
-  for (const auto& id : input.security_group_ids)
-    out.emplace_back("SecurityGroupId." + std::to_string(group++), id);
+  if (input.efa_interfaces > 0) {
+    append_efa_interfaces(out, input.efa_interfaces, input.security_group_ids);
+  } else {
+    int group = 1;
+    for (const auto& id : input.security_group_ids)
+      out.emplace_back("SecurityGroupId." + std::to_string(group++), id);
+  }
   if (input.spot) {
     out.emplace_back("InstanceMarketOptions.MarketType", "spot");
     out.emplace_back("InstanceMarketOptions.SpotOptions.SpotInstanceType", "one-time");
@@ -228,6 +247,11 @@ Result<void> check_node_settings(const NodeSettings& settings) {
     return make_error(ProviderErrc::kInvalid,
                       "resources.image_id: `" + image +
                           "` is neither an AMI id (ami-…) nor an SSM parameter (resolve:ssm:…)");
+  }
+  if (settings.best_network && settings.efa_interfaces < 1) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.network_tier: best asks for EFA, and the catalog knows no EFA "
+                      "interfaces for this instance type");
   }
   return check_labels(settings.labels);
 }

@@ -84,6 +84,9 @@ struct RunInstancesInput {
   // An instance profile's name, or its ARN ("arn:aws:iam::..."): the nodes' role for their own
   // cloud calls (bucket mounts). Empty: none.
   std::string instance_profile;
+  // network_tier: best: this many EFA interfaces, one per network card. The security groups then
+  // belong to the interfaces (EC2 refuses instance-level groups beside interfaces).
+  int efa_interfaces = 0;
 };
 QueryParams build_run_instances(const RunInstancesInput& input);
 

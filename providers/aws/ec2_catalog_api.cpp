@@ -29,7 +29,10 @@ Ec2InstanceType instance_type_from(const XmlNode& item) {
   type.name = item.text_at("instanceType");
   type.vcpus = number_of(item.text_at("vCpuInfo/defaultVCpus"));
   type.memory_mib = number_of(item.text_at("memoryInfo/sizeInMiB"));
-  type.efa_supported = item.text_at("networkInfo/efaSupported") == "true";
+  if (item.text_at("networkInfo/efaSupported") == "true") {
+    type.max_efa_interfaces = std::max(
+        1, static_cast<int>(number_of(item.text_at("networkInfo/efaInfo/maximumEfaInterfaces"))));
+  }
   if (const XmlNode* classes = item.child("supportedUsageClasses")) {
     for (const auto& usage : classes->children) type.spot = type.spot || usage.text == "spot";
   }

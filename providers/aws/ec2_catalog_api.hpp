@@ -22,8 +22,8 @@ struct Ec2InstanceType {
   std::string accelerator;  // as SkyPilot names it (A100-80GB, V100-32GB, Trainium...); empty
   double accelerator_count = 0;
   double accelerator_memory_mib = 0;  // per device
-  bool efa_supported = false;
-  bool spot = false;  // SupportedUsageClasses holds "spot"
+  int max_efa_interfaces = 0;         // networkInfo/efaInfo/maximumEfaInterfaces; 0: no EFA
+  bool spot = false;                  // SupportedUsageClasses holds "spot"
 };
 
 struct InstanceTypesPage {

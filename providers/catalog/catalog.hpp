@@ -33,9 +33,12 @@ struct Offering {
   std::optional<double> price;       // on-demand $/hour; empty: unknown
   bool spot = false;                 // the zone sells this type as spot
   std::optional<double> spot_price;  // spot $/hour when known (only where `spot`)
-  bool efa_supported = false;        // EC2: the type takes EFA interfaces (network_tier: best)
+  // EC2: how many EFA interfaces the type takes (one per network card on the largest types;
+  // network_tier: best attaches them all); 0: no EFA.
+  int max_efa_interfaces = 0;
 
   bool has_accelerator() const { return !accelerator_name.empty(); }
+  bool efa_supported() const { return max_efa_interfaces > 0; }
 };
 
 // Where one cloud's rows and prices come from, for `sky show-gpus` and the plan table.

@@ -18,6 +18,8 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
   if (cloud == "local") {
     if (fields.image_id) return "resources.image_id: local machines boot no image";
     if (fields.disk_tier) return "resources.disk_tier: a local machine's disk speed is this host's";
+    if (fields.best_network)
+      return "resources.network_tier: best: local machines share this host's network";
     if (!fields.labels.empty()) return "resources.labels: local machines carry no labels";
     return std::nullopt;  // disk_size is a free-space check, ports are the host's
   }
@@ -26,6 +28,7 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
                                   {fields.disk_size, "disk_size"},
                                   {fields.disk_tier, "disk_tier"},
                                   {fields.ports, "ports"},
+                                  {fields.best_network, "network_tier"},
                                   {!fields.labels.empty(), "labels"}}) {
     if (set)
       return "resources." + std::string(name) + ": skyd cannot set it on " + std::string(cloud);

@@ -19,6 +19,7 @@ struct NodeFields {
   std::vector<std::string> image_regions;  // the regions a per-region image_id names; empty: any
   bool disk_size = false;
   bool disk_tier = false;
+  bool best_network = false;  // network_tier: best
   bool ports = false;
   std::map<std::string, std::string> labels;
 

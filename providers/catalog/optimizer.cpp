@@ -204,6 +204,18 @@ Result<void> validate_request(const Catalog& catalog, const ResourceRequest& req
   return {};
 }
 
+namespace {
+
+// network_tier: best on EC2 is EFA, which only some instance types take: the others are no place
+// for the task (node_fields_refusal has already refused the clouds that cannot do it at all).
+std::optional<std::string> network_refusal(const Offering& offering, const NodeFields& fields) {
+  if (!fields.best_network || offering.cloud != "aws" || offering.efa_supported())
+    return std::nullopt;
+  return "resources.network_tier: best needs an instance type with EFA, and none that fits has it";
+}
+
+}  // namespace
+
 Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& request,
                                     const Blocklist& blocklist) {
   if (request.options.empty()) {
@@ -220,18 +232,25 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
     // naming the clouds it holds for ("aws, gcp: resources.image_id: ...").
     std::vector<std::string> refused;
     std::vector<std::pair<std::string, std::string>> refused_clouds;  // reason, clouds
+    auto refuse_on = [&](const std::string& cloud, const std::string& why) {
+      auto same = std::find_if(refused_clouds.begin(), refused_clouds.end(),
+                               [&](const auto& entry) { return entry.first == why; });
+      if (same == refused_clouds.end()) {
+        refused_clouds.emplace_back(why, cloud);
+      } else if (!same->second.ends_with(cloud) &&
+                 same->second.find(cloud + ",") == std::string::npos) {
+        same->second += ", " + cloud;
+      }
+    };
     for (const auto& offering : catalog.offerings()) {
       if (!location_fits(option, offering) || !shape_fits(option, offering)) continue;
       if (option.use_spot && !offering.spot) continue;
       if (auto why = node_fields_refusal(offering.cloud, option.node_fields)) {
-        auto same = std::find_if(refused_clouds.begin(), refused_clouds.end(),
-                                 [&](const auto& entry) { return entry.first == *why; });
-        if (same == refused_clouds.end()) {
-          refused_clouds.emplace_back(*why, offering.cloud);
-        } else if (!same->second.ends_with(offering.cloud) &&
-                   same->second.find(offering.cloud + ",") == std::string::npos) {
-          same->second += ", " + offering.cloud;
-        }
+        refuse_on(offering.cloud, *why);
+        continue;
+      }
+      if (auto why = network_refusal(offering, option.node_fields)) {
+        refuse_on(offering.cloud, *why);
         continue;
       }
       const auto& images = option.node_fields.image_regions;
@@ -262,6 +281,7 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
       candidate.use_spot = option.use_spot;
       candidate.node_price = option.use_spot ? offering.spot_price : offering.price;
       candidate.num_nodes = request.num_nodes;
+      if (option.node_fields.best_network) candidate.efa_interfaces = offering.max_efa_interfaces;
       candidates.push_back(std::move(candidate));
     }
     any_feasible = any_feasible || feasible;

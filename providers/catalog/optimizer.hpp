@@ -80,6 +80,7 @@ struct Candidate {
   bool use_spot = false;
   std::optional<double> node_price;  // $/hour for one node; empty: the catalog does not know
   int num_nodes = 1;
+  int efa_interfaces = 0;  // network_tier: best on EC2: the type's EFA interfaces, all attached
 
   std::optional<double> hourly_cost() const {
     if (!node_price) return std::nullopt;

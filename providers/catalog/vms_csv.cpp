@@ -24,12 +24,13 @@ enum Column : std::size_t {
   kRegion,
   kZone,
   kEfa,
+  kMaxEfa,
   kColumnCount,
 };
 constexpr std::array<std::string_view, kColumnCount> kColumnNames{
     "InstanceType", "AcceleratorName", "AcceleratorCount", "vCPUs",  "MemoryGiB",
     "GpuInfo",      "Price",           "SpotPrice",        "Region", "AvailabilityZone",
-    "EfaSupported"};
+    "EfaSupported", "MaxEfaInterfaces"};
 constexpr std::string_view kUnknown = "unknown";
 
 std::optional<double> parse_number(std::string_view text) {
@@ -155,7 +156,7 @@ Result<ParsedVmsCsv> parse_vms_csv(std::string_view cloud, std::string_view text
         }
       }
       for (std::size_t c = 0; c < kColumnCount; ++c) {
-        if (!index[c] && c != kEfa) {
+        if (!index[c] && c != kEfa && c != kMaxEfa) {
           return error_at("the header lacks column " + std::string(kColumnNames[c]) +
                           " (SkyPilot's vms.csv columns: InstanceType, AcceleratorName, "
                           "AcceleratorCount, vCPUs, MemoryGiB, GpuInfo, Price, SpotPrice, "
@@ -213,7 +214,17 @@ Result<ParsedVmsCsv> parse_vms_csv(std::string_view cloud, std::string_view text
     }
     const std::string_view efa = field(kEfa);
     if (efa == "True" || efa == "true") {
-      offering.efa_supported = true;
+      // Without the count (SkyPilot's files, older ones of ours), one interface: every EFA type
+      // takes at least that.
+      offering.max_efa_interfaces = 1;
+      if (const std::string_view count = field(kMaxEfa); !count.empty()) {
+        double interfaces = 0;
+        if (auto ok = number(kMaxEfa, interfaces); !ok) return ok.error();
+        if (interfaces < 1 || interfaces != static_cast<int>(interfaces))
+          return error_at("column MaxEfaInterfaces: expected a whole number of at least 1, got `" +
+                          std::string(count) + "`");
+        offering.max_efa_interfaces = static_cast<int>(interfaces);
+      }
     } else if (!efa.empty() && efa != "False" && efa != "false") {
       return error_at("column EfaSupported: expected True or False, got `" + std::string(efa) +
                       "`");
@@ -241,7 +252,9 @@ std::string write_vms_csv(const std::vector<Offering>& offerings) {
     out += ',';
     if (o.spot) out += o.spot_price ? format_number(*o.spot_price) : std::string(kUnknown);
     out += ',' + quote_if_needed(o.region) + ',' + quote_if_needed(o.zone) + ',' +
-           (o.efa_supported ? "True" : "False") + '\n';
+           (o.efa_supported() ? "True" : "False") + ',';
+    if (o.efa_supported()) out += std::to_string(o.max_efa_interfaces);
+    out += '\n';
   }
   return out;
 }

@@ -443,6 +443,10 @@ Result<void> check_local_settings(const NodeSettings& settings, const std::strin
                       "resources.disk_tier: a local machine's disk is this host's, whose speed "
                       "skyd cannot choose");
   }
+  if (settings.best_network) {
+    return make_error(ProviderErrc::kInvalid,
+                      "resources.network_tier: best: local machines share this host's network");
+  }
   if (!settings.labels.empty()) {
     return make_error(ProviderErrc::kInvalid,
                       "resources.labels: local machines are not cloud resources and carry no "

@@ -23,7 +23,7 @@ import os
 import sys
 
 HEADER = ["InstanceType", "AcceleratorName", "AcceleratorCount", "vCPUs", "MemoryGiB", "GpuInfo",
-          "Price", "SpotPrice", "Region", "AvailabilityZone", "EfaSupported"]
+          "Price", "SpotPrice", "Region", "AvailabilityZone", "EfaSupported", "MaxEfaInterfaces"]
 UNKNOWN = "unknown"
 
 
@@ -62,6 +62,14 @@ def accelerator(description):
         return (device["Name"], device["Count"], device.get("MemoryInfo", {}).get("SizeInMiB", 0),
                 device.get("Manufacturer", ""))
     return None
+
+
+def max_efa_interfaces(description):
+    """EFA interfaces the type takes (one per network card on the largest types); "" without EFA."""
+    network = description["NetworkInfo"]
+    if not network.get("EfaSupported"):
+        return ""
+    return str(network.get("EfaInfo", {}).get("MaximumEfaInterfaces", 1))
 
 
 def gpu_info(name, count, memory_mib, manufacturer):
@@ -118,6 +126,7 @@ def build_aws(moto_dir, price_paths):
             region,
             zone,
             "True" if description["NetworkInfo"].get("EfaSupported") else "False",
+            max_efa_interfaces(description),
         ])
     if missing:
         print(f"aws: {len(missing)} offered types lack a description: {sorted(missing)[:5]}…",

@@ -77,8 +77,13 @@ void append_type(std::string& out, const catalog::Offering& o) {
   out += "</supportedUsageClasses>";
   out += "<vCpuInfo><defaultVCpus>" + number(o.vcpus) + "</defaultVCpus></vCpuInfo>";
   out += "<memoryInfo><sizeInMiB>" + number(o.memory_gb * 1024) + "</sizeInMiB></memoryInfo>";
-  out += "<networkInfo><efaSupported>" + std::string(o.efa_supported ? "true" : "false") +
-         "</efaSupported></networkInfo>";
+  out += "<networkInfo><efaSupported>" + std::string(o.efa_supported() ? "true" : "false") +
+         "</efaSupported>";
+  if (o.efa_supported()) {
+    out += "<efaInfo><maximumEfaInterfaces>" + std::to_string(o.max_efa_interfaces) +
+           "</maximumEfaInterfaces></efaInfo>";
+  }
+  out += "</networkInfo>";
   if (o.has_accelerator()) {
     // EC2 names the device (A100), not SkyPilot's variant (A100-80GB); the client maps it back.
     std::string name = o.accelerator_name;

@@ -1,4 +1,5 @@
 #include "tests/fakecloud/fake_cloud.hpp"
+#include "tests/fakecloud/fake_network_interfaces.hpp"
 #include "tests/fakecloud/query_fields.hpp"
 
 #include "providers/aws/aws_auth.hpp"
@@ -55,6 +56,7 @@ struct FakeCloud::Instance {
   bool spot = false;
   std::map<std::string, std::string> tags;
   std::vector<std::string> security_groups;
+  std::vector<NetworkInterface> network_interfaces;
   std::string root_device_name;
   std::vector<BlockDevice> block_devices;  // the root volume first
   Ec2State state = Ec2State::kPending;
@@ -249,6 +251,7 @@ void append_instance(std::string& out, const FakeCloud::Instance& instance, int 
   out += "<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType>";
   append_block_devices(out, instance.root_device_name, instance.block_devices,
                        instance.launch_time);
+  append_network_interfaces(out, instance.network_interfaces);
   if (!instance.client_token.empty())
     out += "<clientToken>" + aws::xml_escape(instance.client_token) + "</clientToken>";
   if (instance.spot) out += "<instanceLifecycle>spot</instanceLifecycle>";
@@ -266,6 +269,15 @@ void append_instance(std::string& out, const FakeCloud::Instance& instance, int 
 
 constexpr std::string_view kXmlns = " xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\"";
 constexpr std::string_view kOwner = "123456789012";
+
+// The EFA interfaces the account's catalog says `type` takes (0: none, or an unknown type).
+int max_efa_interfaces(const catalog::Catalog& catalog, const std::string& type) {
+  for (const auto& offering : catalog.offerings()) {
+    if (offering.cloud == "aws" && offering.instance_type == type)
+      return offering.max_efa_interfaces;
+  }
+  return 0;
+}
 
 long long epoch_ms(std::chrono::system_clock::time_point at) {
   return static_cast<long long>(
@@ -299,6 +311,15 @@ Json instance_json(const FakeCloud::Instance& instance) {
   Json groups = Json::array();
   for (const auto& group : instance.security_groups) groups.push_back(group);
   item.set("security_groups", std::move(groups));
+  Json interfaces = Json::array();
+  for (const auto& interface : instance.network_interfaces) {
+    Json entry = Json::object();
+    entry.set("type", interface.type);
+    entry.set("card", interface.card);
+    entry.set("device", interface.device);
+    interfaces.push_back(std::move(entry));
+  }
+  item.set("network_interfaces", std::move(interfaces));
   item.set("root_device_name", instance.root_device_name);
   Json devices = Json::array();
   for (const auto& device : instance.block_devices) {
@@ -803,13 +824,14 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
   }
   const std::map<std::string, std::string> tags = tag_specification(params, "instance");
   const bool spot = aws::param(params, "InstanceMarketOptions.MarketType") == "spot";
-  const auto groups = aws::param_list(params, "SecurityGroupId");
-  for (const auto& group : groups) {
-    if (!group.starts_with("sg-")) {
-      co_return ec2_error(400, "InvalidGroupId.Malformed",
-                          "Invalid id: \"" + group + "\" (expecting \"sg-...\")", request_id);
-    }
+  std::vector<NetworkInterface> interfaces;
+  if (auto refused = network_interfaces(params, aws::param_list(params, "SecurityGroupId"), type,
+                                        max_efa_interfaces(*catalog_, type), interfaces)) {
+    co_return ec2_error(400, refused->code, refused->message, request_id);
   }
+  std::vector<std::string> groups;  // every interface's: what holds a group in use
+  for (const auto& interface : interfaces)
+    groups.insert(groups.end(), interface.groups.begin(), interface.groups.end());
 
   const std::string reservation_id = "r-" + random_hex(9).substr(0, 17);
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<RunInstancesResponse" +
@@ -829,6 +851,10 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     instance->spot = spot;
     instance->tags = tags;
     instance->security_groups = groups;
+    instance->network_interfaces = interfaces;
+    if (i > 0) {  // each instance has interfaces of its own
+      for (auto& interface : instance->network_interfaces) interface.id = resource_id("eni-");
+    }
     instance->root_device_name = booted.root_device_name;
     instance->block_devices = volumes;
     if (i > 0) {  // each instance has volumes of its own

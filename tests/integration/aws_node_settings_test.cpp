@@ -223,6 +223,48 @@ TEST(AwsNodeSettings, AGroupLeftBehindByAStoppedSkydIsSwept) {
   })) << world.admin("GET", "/_admin/security_groups");
 }
 
+TEST(AwsNodeSettings, TheBestNetworkGivesEachNodeItsTypesEfaInterfaces) {
+  AwsWorld world;
+  EXPECT_EQ(run_job(world, "fabric",
+                    "  cloud: aws\n  region: us-east-1\n  accelerators: A100:8\n"
+                    "  network_tier: best\n"),
+            0);
+  const Json instance = only_instance(world);
+  EXPECT_EQ(text(instance, "instance_type"), "p4d.24xlarge") << instance.dump();
+  const Json* interfaces = instance.find("network_interfaces");
+  ASSERT_TRUE(interfaces && interfaces->as_array()) << instance.dump();
+  ASSERT_EQ(interfaces->as_array()->size(), 4u) << instance.dump();
+  for (const auto& interface : *interfaces->as_array())
+    EXPECT_EQ(text(interface, "type"), "efa") << instance.dump();
+  EXPECT_EQ(number((*interfaces->as_array())[3], "card"), 3);
+}
+
+TEST(AwsNodeSettings, TheBestNetworkOnATypeWithoutEfaIsRefusedAtTheDryRunNamingIt) {
+  AwsWorld world;
+  const auto refused =
+      dryrun(world, "  cloud: aws\n  instance_type: m6i.large\n  network_tier: best\n");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(contains(refused.out + refused.err, "resources.network_tier: best needs"))
+      << refused.out << refused.err;
+  // EC2 itself refuses EFA on such a type, and groups beside interfaces.
+  const std::string run =
+      "ImageId=ami-0a1b2c3d4e5f60718&MinCount=1&MaxCount=1&NetworkInterface.1.DeviceIndex=0"
+      "&NetworkInterface.1.InterfaceType=efa&InstanceType=";
+  EXPECT_TRUE(contains(world.signed_call("RunInstances", run + "m6i.large").out,
+                       "<Code>InvalidParameterCombination</Code>"));
+  EXPECT_TRUE(contains(
+      world.signed_call("RunInstances", run + "p4d.24xlarge&SecurityGroupId.1=sg-0123").out,
+      "<Code>InvalidParameterCombination</Code>"));
+  EXPECT_EQ(run_job(world, "plain",
+                    "  cloud: aws\n  instance_type: m6i.large\n  network_tier: standard\n"),
+            0);
+  const Json instance = only_instance(world);
+  const Json* interfaces = instance.find("network_interfaces");
+  ASSERT_TRUE(interfaces && interfaces->as_array() && interfaces->as_array()->size() == 1)
+      << instance.dump();
+  EXPECT_EQ(text((*interfaces->as_array())[0], "type"), "interface");
+}
+
 TEST(AwsNodeSettings, ADockerImageIsRefusedAtTheDryRunNamingTheField) {
   AwsWorld world;
   const auto refused = dryrun(world, "  image_id: docker:ubuntu:22.04\n");
@@ -236,6 +278,7 @@ TEST(LocalNodeSettings, AnImageDiskTierOrLabelsOnLocalAreRefusedAtTheDryRunByNam
   for (const auto& [field, line] :
        {std::pair{"resources.image_id", "  image_id: ami-0f9e8d7c6b5a40312\n"},
         {"resources.disk_tier", "  disk_tier: high\n"},
+        {"resources.network_tier", "  network_tier: best\n"},
         {"resources.labels", "  labels:\n    team: vision\n"}}) {
     const auto refused = dryrun(world, "  cloud: local\n" + std::string(line));
     EXPECT_NE(refused.exit_code, 0) << field;

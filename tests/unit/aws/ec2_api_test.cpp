@@ -59,6 +59,23 @@ TEST(Ec2Request, RunInstancesNamesEverySecurityGroup) {
   EXPECT_EQ(field(build_run_instances(spot_input()), "SecurityGroupId.1"), "<absent>");
 }
 
+TEST(Ec2Request, TheBestNetworkIsOneEfaInterfacePerCardCarryingTheGroups) {
+  RunInstancesInput input = spot_input();
+  input.security_group_ids = {"sg-0123"};
+  input.efa_interfaces = 4;
+  const QueryParams params = build_run_instances(input);
+  EXPECT_EQ(field(params, "SecurityGroupId.1"), "<absent>") << "EC2 refuses both at once";
+  EXPECT_EQ(field(params, "NetworkInterface.1.DeviceIndex"), "0");
+  EXPECT_EQ(field(params, "NetworkInterface.1.NetworkCardIndex"), "0");
+  EXPECT_EQ(field(params, "NetworkInterface.1.InterfaceType"), "efa");
+  EXPECT_EQ(field(params, "NetworkInterface.1.SecurityGroupId.1"), "sg-0123");
+  EXPECT_EQ(field(params, "NetworkInterface.4.DeviceIndex"), "1");
+  EXPECT_EQ(field(params, "NetworkInterface.4.NetworkCardIndex"), "3");
+  EXPECT_EQ(field(params, "NetworkInterface.4.InterfaceType"), "efa");
+  EXPECT_EQ(field(params, "NetworkInterface.4.DeleteOnTermination"), "true");
+  EXPECT_EQ(field(params, "NetworkInterface.5.DeviceIndex"), "<absent>");
+}
+
 TEST(Ec2Request, RunInstancesGivesTheNodesTheInstanceProfile) {
   RunInstancesInput input = spot_input();
   input.instance_profile = "skyd-nodes";

@@ -20,7 +20,7 @@ constexpr const char* kInstanceTypes = R"(<?xml version="1.0" encoding="UTF-8"?>
       <vCpuInfo><defaultVCpus>96</defaultVCpus><defaultCores>48</defaultCores></vCpuInfo>
       <memoryInfo><sizeInMiB>1179648</sizeInMiB></memoryInfo>
       <networkInfo><networkPerformance>4x 100 Gigabit</networkPerformance>
-        <efaSupported>true</efaSupported></networkInfo>
+        <efaSupported>true</efaSupported><efaInfo><maximumEfaInterfaces>4</maximumEfaInterfaces></efaInfo></networkInfo>
       <gpuInfo>
         <gpus><item><name>A100</name><manufacturer>NVIDIA</manufacturer><count>8</count>
           <memoryInfo><sizeInMiB>81920</sizeInMiB></memoryInfo></item></gpus>
@@ -61,7 +61,7 @@ TEST(Ec2CatalogApi, InstanceTypesCarryShapeAcceleratorEfaAndSpot) {
   EXPECT_EQ(p4de.accelerator, "A100-80GB");
   EXPECT_EQ(p4de.accelerator_count, 8);
   EXPECT_EQ(p4de.accelerator_memory_mib, 81920);
-  EXPECT_TRUE(p4de.efa_supported);
+  EXPECT_EQ(p4de.max_efa_interfaces, 4);
   EXPECT_TRUE(p4de.spot);
   EXPECT_EQ(page->types[1].accelerator, "Trainium");
   EXPECT_FALSE(page->types[1].spot);

@@ -123,8 +123,8 @@ TEST(Catalog, BuiltinResolvesRequestsTheOldCatalogLacked) {
 TEST(Catalog, BuiltinKnowsEfaSupport) {
   bool p5 = false, m5 = false;
   for (const auto& o : builtin().offerings()) {
-    if (o.instance_type == "p5.48xlarge") p5 = o.efa_supported;
-    if (o.instance_type == "m5.large") m5 = m5 || o.efa_supported;
+    if (o.instance_type == "p5.48xlarge") p5 = o.max_efa_interfaces == 32;
+    if (o.instance_type == "m5.large") m5 = m5 || o.efa_supported();
   }
   EXPECT_TRUE(p5);
   EXPECT_FALSE(m5);
@@ -457,6 +457,39 @@ TEST(NodeFields, PortsWithoutACloudArePlacedOnAwsNotGcp) {
   for (const auto& candidate : *planned) EXPECT_EQ(candidate.cloud, "aws");
   option.cloud = "gcp";
   EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.ports"));
+}
+
+TEST(NodeFields, TheBestNetworkIsPlacedOnlyOnEc2TypesWithEfaAndAttachesAllTheirInterfaces) {
+  ResourceRequest option;
+  option.accelerator = AcceleratorRequest{"A100", 8};
+  option.node_fields.best_network = true;
+  auto planned = plan(builtin(), one_option(option));
+  ASSERT_TRUE(planned) << planned.error().message();
+  for (const auto& candidate : *planned) {
+    EXPECT_EQ(candidate.cloud, "aws");
+    EXPECT_EQ(candidate.instance_type, "p4d.24xlarge") << "the only A100:8 type with EFA";
+    EXPECT_EQ(candidate.efa_interfaces, 4);
+  }
+  option.node_fields.best_network = false;
+  planned = plan(builtin(), one_option(option));
+  ASSERT_TRUE(planned);
+  EXPECT_EQ(planned->front().efa_interfaces, 0) << "standard networking attaches no EFA";
+}
+
+TEST(NodeFields, TheBestNetworkWhereNoFittingTypeHasEfaIsRefusedNamingTheField) {
+  ResourceRequest option;
+  option.cloud = "aws";
+  option.instance_type = "m5.large";
+  option.node_fields.best_network = true;
+  EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)),
+                             "resources.network_tier: best needs an instance type with EFA"));
+  for (const char* cloud : {"gcp", "local"}) {
+    option = {};
+    option.cloud = cloud;
+    option.node_fields.best_network = true;
+    EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.network_tier"))
+        << cloud;
+  }
 }
 
 TEST(NodeFields, ADockerImageIsRefusedEverywhereNamingTheField) {

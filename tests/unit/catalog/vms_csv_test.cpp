@@ -53,7 +53,7 @@ TEST(VmsCsv, ReadsSkyPilotRowsWithQuotedGpuInfo) {
   EXPECT_DOUBLE_EQ(*o.spot_price, 6.7915);
   EXPECT_EQ(o.region, "us-east-1");
   EXPECT_EQ(o.zone, "use1-az1");
-  EXPECT_FALSE(o.efa_supported);
+  EXPECT_FALSE(o.efa_supported());
 }
 
 TEST(VmsCsv, FindsColumnsByNameAndIgnoresOthers) {
@@ -149,15 +149,15 @@ TEST(VmsCsv, WritesWhatItReads) {
   gpu.accelerator_memory_gb = 80;
   gpu.price = 98.32;
   gpu.spot = true;
-  gpu.efa_supported = true;
+  gpu.max_efa_interfaces = 4;
   Offering cpu = machine("m5.large", 2, 8, "us-east-2b");
   cpu.spot = true;
   cpu.spot_price = 0.0345;
   const std::string text = write_vms_csv({gpu, cpu});
   EXPECT_EQ(text.substr(0, text.find('\n')),
             "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,"
-            "Region,AvailabilityZone,EfaSupported");
-  EXPECT_NE(text.find("m5.large,,,2,8,,unknown,0.0345,us-east-2,us-east-2b,False\n"),
+            "Region,AvailabilityZone,EfaSupported,MaxEfaInterfaces");
+  EXPECT_NE(text.find("m5.large,,,2,8,,unknown,0.0345,us-east-2,us-east-2b,False,\n"),
             std::string::npos)
       << text;
   auto back = parse_vms_csv("aws", text, "written");
@@ -169,8 +169,25 @@ TEST(VmsCsv, WritesWhatItReads) {
   EXPECT_DOUBLE_EQ(read.price.value_or(0), 98.32);
   EXPECT_TRUE(read.spot);
   EXPECT_FALSE(read.spot_price);
-  EXPECT_TRUE(read.efa_supported);
+  EXPECT_EQ(read.max_efa_interfaces, 4);
   EXPECT_FALSE(back->offerings[1].price);
+}
+
+TEST(VmsCsv, AnEfaTypeWithoutItsInterfaceCountTakesOne) {
+  // SkyPilot's files say only EfaSupported; ours also say how many interfaces.
+  const std::string header =
+      "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,"
+      "Region,AvailabilityZone,EfaSupported";
+  auto skypilot = parse_vms_csv(
+      "aws", header + "\nc5n.18xlarge,,,72,192,,3.888,,us-east-1,us-east-1a,True\n", "vms.csv");
+  ASSERT_TRUE(skypilot) << skypilot.error().detail;
+  EXPECT_EQ(skypilot->offerings[0].max_efa_interfaces, 1);
+  auto odd = parse_vms_csv(
+      "aws",
+      header + ",MaxEfaInterfaces\np5.48xlarge,,,192,2048,,98,,us-east-1,us-east-1a,True,0\n",
+      "vms.csv");
+  ASSERT_FALSE(odd);
+  EXPECT_NE(odd.error().detail.find("MaxEfaInterfaces"), std::string::npos) << odd.error().detail;
 }
 
 TEST(CatalogDir, ReplacesOnlyTheCloudsItHolds) {

@@ -572,6 +572,16 @@ resources:
   EXPECT_EQ(r.image_id->any_region, "ami-123");
 }
 
+TEST(Parser, NetworkTier) {
+  Task task = task_ok("resources:\n  network_tier: Best\nrun: echo\n");
+  EXPECT_EQ(task.resources.candidates.at(0).network_tier, NetworkTier::kBest);
+  task = task_ok("resources:\n  network_tier: standard\nrun: echo\n");
+  EXPECT_EQ(task.resources.candidates.at(0).network_tier, NetworkTier::kStandard);
+  const Error bad = parse_error("resources:\n  network_tier: fastest\nrun: echo\n");
+  EXPECT_CONTAINS(bad.detail, "resources.network_tier");
+  EXPECT_CONTAINS(bad.detail, "expected standard or best");
+}
+
 TEST(Parser, MemoryForms) {
   EXPECT_EQ(task_ok("resources:\n  memory: 4x\n").resources.candidates[0].memory,
             (catalog::Quantity{4, false, true}));
