@@ -103,13 +103,12 @@ const std::vector<std::string> kUnsupportedTaskKeys = {
     "outputs",   "managed_secrets", "api_server_access", "file_mounts_mapping",
     "_metadata", "job_group"};
 const std::vector<std::string> kResourceKeys = {
-    "infra",    "cloud",        "region",        "zone",         "instance_type", "cpus",
-    "memory",   "accelerators", "gpus",          "use_spot",     "disk_size",     "disk_tier",
-    "ports",    "labels",       "image_id",      "job_recovery", "any_of",        "ordered",
-    "autostop", "priority",     "spot_recovery", "network_tier"};
-const std::vector<std::string> kUnsupportedResourceKeys = {"accelerator_args", "ephemeral_storage",
-                                                           "local_disk",       "max_hourly_cost",
-                                                           "priority_class",   "volumes"};
+    "infra",    "cloud",        "region",        "zone",         "instance_type",  "cpus",
+    "memory",   "accelerators", "gpus",          "use_spot",     "disk_size",      "disk_tier",
+    "ports",    "labels",       "image_id",      "job_recovery", "any_of",         "ordered",
+    "autostop", "priority",     "spot_recovery", "network_tier", "max_hourly_cost"};
+const std::vector<std::string> kUnsupportedResourceKeys = {
+    "accelerator_args", "ephemeral_storage", "local_disk", "priority_class", "volumes"};
 // Why skyd lacks a SkyPilot field, where the field's name does not say it.
 const std::map<std::string, std::string> kUnsupportedWhy = {
     {"pool", "skyd has no worker pools"},
@@ -119,7 +118,6 @@ const std::map<std::string, std::string> kUnsupportedWhy = {
     {"ephemeral_storage", "SkyPilot offers it on Kubernetes only"},
     {"priority_class", "a Kubernetes PriorityClass; use `priority`"},
     {"local_disk", "skyd does not choose instances by local disk"},
-    {"max_hourly_cost", "skyd's optimizer does not cap prices"},
     {"managed_secrets", "a SkyPilot API-server secret store"},
     {"api_server_access", "a SkyPilot API-server feature"},
     {"job_group", "skyd does not run job groups"},
@@ -950,6 +948,7 @@ Resources merge(Resources base, const Resources& item) {
   take(base.disk_size, item.disk_size);
   take(base.disk_tier, item.disk_tier);
   take(base.network_tier, item.network_tier);
+  take(base.max_hourly_cost, item.max_hourly_cost);
   take(base.image_id, item.image_id);
   take(base.job_recovery, item.job_recovery);
   take(base.priority, item.priority);
@@ -1216,6 +1215,13 @@ void Parser::parse_resource_field(Partial& partial, const std::string& key, cons
     if (text != "standard" && text != "best")
       fail(SpecErrc::kInvalid, value, path, "expected standard or best");
     fields.network_tier = text == "best" ? NetworkTier::kBest : NetworkTier::kStandard;
+  } else if (key == "max_hourly_cost") {
+    fields.max_hourly_cost.reset();
+    if (none) return;
+    const auto cap = value.IsScalar() ? to_double(value.Scalar()) : std::nullopt;
+    if (!cap || !(*cap > 0))
+      fail(SpecErrc::kInvalid, value, path, "expected a positive price in USD per hour");
+    fields.max_hourly_cost = cap;
   } else if (key == "ports") {
     fields.ports.clear();
     if (!none) fields.ports = parse_ports(value, path);

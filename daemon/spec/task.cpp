@@ -107,6 +107,7 @@ catalog::ResourceRequest to_resource_request(const Resources& resources) {
   request.memory = resources.memory;
   request.accelerator = resources.accelerator;
   request.use_spot = resources.use_spot.value_or(false);
+  request.max_hourly_cost = resources.max_hourly_cost;
   catalog::NodeFields& fields = request.node_fields;
   if (resources.image_id) {
     fields.image_id = true;

@@ -85,7 +85,8 @@ struct Resources {
   std::optional<int> disk_size;  // GB
   std::optional<DiskTier> disk_tier;
   std::optional<NetworkTier> network_tier;
-  std::vector<PortRange> ports;  // merged, sorted
+  std::optional<double> max_hourly_cost;  // $/h per instance: spot prices with use_spot
+  std::vector<PortRange> ports;           // merged, sorted
   std::map<std::string, std::string> labels;
   std::optional<ImageId> image_id;
   std::optional<JobRecovery> job_recovery;

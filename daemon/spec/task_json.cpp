@@ -71,6 +71,7 @@ Json to_json(const Resources& resources) {
   if (resources.disk_size) json.set("disk_size", *resources.disk_size);
   if (resources.disk_tier) json.set("disk_tier", to_string(*resources.disk_tier));
   if (resources.network_tier) json.set("network_tier", to_string(*resources.network_tier));
+  if (resources.max_hourly_cost) json.set("max_hourly_cost", *resources.max_hourly_cost);
   if (!resources.ports.empty()) {
     Json ports = Json::array();
     for (const auto& range : resources.ports) {

@@ -214,6 +214,21 @@ std::optional<std::string> network_refusal(const Offering& offering, const NodeF
   return "resources.network_tier: best needs an instance type with EFA, and none that fits has it";
 }
 
+// max_hourly_cost, as SkyPilot applies it: per instance, against the spot price with use_spot.
+std::optional<std::string> price_refusal(const Offering& offering, const ResourceRequest& option) {
+  if (!option.max_hourly_cost) return std::nullopt;
+  const auto price = option.use_spot ? offering.spot_price : offering.price;
+  const std::string cap = "$" + format_number(*option.max_hourly_cost) + "/h";
+  const char* market = option.use_spot ? "spot" : "on-demand";
+  if (!price) {
+    return "resources.max_hourly_cost: no fitting instance has a known " + std::string(market) +
+           " price to compare with " + cap + " (a refreshed catalog may know it)";
+  }
+  if (*price > *option.max_hourly_cost)
+    return "resources.max_hourly_cost: every fitting instance costs more than " + cap;
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& request,
@@ -246,6 +261,10 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
       if (!location_fits(option, offering) || !shape_fits(option, offering)) continue;
       if (option.use_spot && !offering.spot) continue;
       if (auto why = node_fields_refusal(offering.cloud, option.node_fields)) {
+        refuse_on(offering.cloud, *why);
+        continue;
+      }
+      if (auto why = price_refusal(offering, option)) {
         refuse_on(offering.cloud, *why);
         continue;
       }

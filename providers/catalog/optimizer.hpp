@@ -46,6 +46,9 @@ struct ResourceRequest {
   std::optional<Quantity> memory;  // GB
   std::optional<AcceleratorRequest> accelerator;
   bool use_spot = false;
+  // Only instances whose known price (spot with use_spot, else on demand) is at most this, $/h:
+  // an unknown price cannot be shown to fit.
+  std::optional<double> max_hourly_cost;
   NodeFields node_fields;  // only clouds that honour them are candidates
 
   friend bool operator==(const ResourceRequest&, const ResourceRequest&) = default;

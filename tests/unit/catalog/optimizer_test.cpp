@@ -492,6 +492,37 @@ TEST(NodeFields, TheBestNetworkWhereNoFittingTypeHasEfaIsRefusedNamingTheField) 
   }
 }
 
+TEST(MaxHourlyCost, OnlyInstancesAtOrBelowTheCapAreCandidates) {
+  ResourceRequest option;
+  option.accelerator = AcceleratorRequest{"V100", 1};
+  option.max_hourly_cost = 3.06;  // at the cap is fine; eu-west-1's 3.305 is not
+  auto planned = plan(priced(), one_option(option));
+  ASSERT_TRUE(planned) << planned.error().message();
+  for (const auto& candidate : *planned) {
+    EXPECT_LE(*candidate.node_price, 3.06) << candidate.region;
+    EXPECT_NE(candidate.region, "eu-west-1");
+  }
+  option.max_hourly_cost = 1.0;
+  EXPECT_TRUE(
+      refused_naming(plan(priced(), one_option(option)),
+                     "resources.max_hourly_cost: every fitting instance costs more than $1/h"));
+}
+
+TEST(MaxHourlyCost, WithSpotTheCapIsOnSpotPricesAndAnUnknownPriceNeverFits) {
+  ResourceRequest option;
+  option.accelerator = AcceleratorRequest{"V100", 1};
+  option.use_spot = true;
+  option.max_hourly_cost = 1.0;  // spot V100s at 0.89..0.95 fit, eu-west-1's 1.1 does not
+  auto planned = plan(priced(), one_option(option));
+  ASSERT_TRUE(planned) << planned.error().message();
+  for (const auto& candidate : *planned) EXPECT_LE(*candidate.node_price, 1.0);
+  option = {};
+  option.instance_type = "m5.large";  // its prices are unknown
+  option.max_hourly_cost = 100;
+  EXPECT_TRUE(refused_naming(plan(priced(), one_option(option)),
+                             "no fitting instance has a known on-demand price"));
+}
+
 TEST(NodeFields, ADockerImageIsRefusedEverywhereNamingTheField) {
   for (const char* cloud : {"aws", "gcp", "local"}) {
     ResourceRequest option;

@@ -582,6 +582,17 @@ TEST(Parser, NetworkTier) {
   EXPECT_CONTAINS(bad.detail, "expected standard or best");
 }
 
+TEST(Parser, MaxHourlyCost) {
+  Task task = task_ok("resources:\n  use_spot: true\n  max_hourly_cost: 5.0\nrun: echo\n");
+  EXPECT_EQ(task.resources.candidates.at(0).max_hourly_cost, 5.0);
+  for (const char* bad : {"0", "-2", "cheap"}) {
+    const Error error =
+        parse_error("resources:\n  max_hourly_cost: " + std::string(bad) + "\nrun: echo\n");
+    EXPECT_CONTAINS(error.detail, "resources.max_hourly_cost");
+    EXPECT_CONTAINS(error.detail, "expected a positive price in USD per hour");
+  }
+}
+
 TEST(Parser, MemoryForms) {
   EXPECT_EQ(task_ok("resources:\n  memory: 4x\n").resources.candidates[0].memory,
             (catalog::Quantity{4, false, true}));
