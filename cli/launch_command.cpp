@@ -1,5 +1,6 @@
 #include "cli/launch_command.hpp"
 
+#include "cli/git_credentials.hpp"
 #include "cli/help.hpp"
 #include "cli/jobs_commands.hpp"
 #include "cli/show_gpus_command.hpp"
@@ -312,6 +313,9 @@ Result<PreparedLaunch> prepare_launch(const LaunchOptions& options) {
     if (auto applied = spec::apply_overrides(tasks[0], overrides); !applied) {
       return applied.error();
     }
+  }
+  for (auto& task : tasks) {
+    if (auto attached = attach_git_credentials(task); !attached) return attached.error();
   }
   // Job name: -n, then the pipeline header, then a single task's name, then a generated one.
   launch.job_name = options.name                         ? *options.name

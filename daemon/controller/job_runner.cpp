@@ -3,6 +3,7 @@
 #include "daemon/controller/admission.hpp"
 #include "daemon/controller/deadline_plan.hpp"
 #include "daemon/controller/failover.hpp"
+#include "daemon/controller/git_checkout.hpp"
 #include "daemon/controller/job_files.hpp"
 #include "reactor/shard_pool.hpp"
 
@@ -1083,7 +1084,9 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
   for (const auto& node : placement.cluster.nodes) {
     AttemptRequest request;
     request.attempt_id = id;
-    request.setup = spec.setup.value_or("");
+    // A git workdir is checked out first, in the setup: as the task's user, on every node.
+    request.setup = (spec.git_workdir ? git_checkout_script(*spec.git_workdir) : std::string()) +
+                    spec.setup.value_or("");
     request.run = spec.run.value_or("");
     request.env = node_environment(environment, placement.cluster, node.rank);
     request.setup_env = setup_only_environment(environment, placement.cluster, node.rank);

@@ -498,6 +498,8 @@ class Parser {
                                                 std::optional<double> count) const;
   std::vector<PortRange> parse_ports(const YAML::Node& node, const std::string& path) const;
   int parse_disk_size(const YAML::Node& node, const std::string& path) const;
+  GitWorkdir parse_git_workdir(const YAML::Node& node, const std::string& path,
+                               const std::map<std::string, std::string>& vars) const;
   std::optional<JobRecovery> parse_job_recovery(const YAML::Node& node,
                                                 const std::string& path) const;
   DeadlineSpec parse_deadline(const YAML::Node& node, const std::string& path) const;
@@ -667,10 +669,10 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
 
   if (const YAML::Node node = doc["workdir"]; node && !node.IsNull()) {
     if (node.IsMap()) {
-      fail(SpecErrc::kUnsupported, node, child_path(path, "workdir"),
-           "a git workdir ({url, ref}) is not supported; give a local directory");
+      task.git_workdir = parse_git_workdir(node, child_path(path, "workdir"), vars);
+    } else {
+      task.workdir = substitute_vars(string_value(node, child_path(path, "workdir")), vars);
     }
-    task.workdir = substitute_vars(string_value(node, child_path(path, "workdir")), vars);
   }
   if (const YAML::Node node = doc["resources"]; node && !node.IsNull()) {
     task.resources = parse_resources(node, child_path(path, "resources"));
@@ -1489,6 +1491,24 @@ std::vector<PortRange> Parser::parse_ports(const YAML::Node& node, const std::st
   return merged;
 }
 
+GitWorkdir Parser::parse_git_workdir(const YAML::Node& node, const std::string& path,
+                                     const std::map<std::string, std::string>& vars) const {
+  check_keys(node, path, {"url", "ref"}, {}, "");
+  const YAML::Node url = node["url"];
+  if (!url || url.IsNull())
+    fail(SpecErrc::kInvalid, node, child_path(path, "url"), "a git workdir needs a url");
+  GitWorkdir git;
+  git.url = substitute_vars(string_value(url, child_path(path, "url")), vars);
+  if (const std::string problem = git_url_problem(git.url); !problem.empty())
+    fail(SpecErrc::kInvalid, url, child_path(path, "url"), problem);
+  if (const YAML::Node ref = node["ref"]; ref && !ref.IsNull()) {
+    git.ref = substitute_vars(string_value(ref, child_path(path, "ref")), vars);
+    if (const std::string problem = git_ref_problem(*git.ref); !problem.empty())
+      fail(SpecErrc::kInvalid, ref, child_path(path, "ref"), problem);
+  }
+  return git;
+}
+
 int Parser::parse_disk_size(const YAML::Node& node, const std::string& path) const {
   const char* expected = "expected a disk size in GB (256) or with units (\"256GB\", \"1TB\")";
   if (!node.IsScalar()) fail(SpecErrc::kInvalid, node, path, expected);
@@ -1709,7 +1729,10 @@ Result<void> apply_overrides(Task& task, const TaskOverrides& overrides) {
     }
     task.name = overrides.name;
   }
-  if (overrides.workdir) task.workdir = overrides.workdir;
+  if (overrides.workdir) {
+    task.workdir = overrides.workdir;
+    task.git_workdir.reset();  // --workdir DIR replaces a git workdir, as SkyPilot's does
+  }
   if (overrides.num_nodes) {
     if (*overrides.num_nodes < 1) {
       return make_error(SpecErrc::kInvalid, "--num-nodes: expected a positive integer");

@@ -3,6 +3,7 @@
 // runs, submission) and `skyd` (which receives the normalized JSON form, see task_json.hpp).
 // Plain values: copyable, comparable, no I/O.
 
+#include "daemon/spec/git_workdir.hpp"
 #include "providers/catalog/optimizer.hpp"
 #include "reactor/json.hpp"
 
@@ -146,7 +147,8 @@ struct DataHint {
 
 struct Task {
   std::optional<std::string> name;
-  std::optional<std::string> workdir;  // local directory, after ${VAR} substitution
+  std::optional<std::string> workdir;     // local directory, after ${VAR} substitution
+  std::optional<GitWorkdir> git_workdir;  // workdir: {url, ref}: cloned on each node instead
   int num_nodes = 1;
   ResourceSet resources;
   std::map<std::string, std::string> envs;

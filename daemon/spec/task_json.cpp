@@ -98,6 +98,12 @@ Json to_json(const Task& task, SecretMode secrets) {
   Json json = Json::object();
   if (task.name) json.set("name", *task.name);
   if (task.workdir) json.set("workdir", *task.workdir);
+  if (task.git_workdir) {
+    Json git = Json::object();
+    git.set("url", task.git_workdir->url);
+    if (task.git_workdir->ref) git.set("ref", *task.git_workdir->ref);
+    json.set("workdir", std::move(git));
+  }
   json.set("num_nodes", task.num_nodes);
   const auto& candidates = task.resources.candidates;
   if (candidates.size() == 1) {

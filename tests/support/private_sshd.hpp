@@ -108,6 +108,8 @@ class PrivateSshd {
     return count;
   }
   std::string log() const { return read_text(file("sshd.log")); }
+  // The private key the server accepts for every user.
+  std::string client_key() const { return file("client_key"); }
 
  private:
   std::string file(const std::string& name) const { return dir_.file(name); }

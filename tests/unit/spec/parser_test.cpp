@@ -539,10 +539,6 @@ TEST(TaskJson, TheDaemonsReadingRefusesWhatTheYamlWouldRefuse) {
   EXPECT_FALSE(pipeline_from_json(R"({"tasks":[{"run":"\udc00"}]})", "submitted"));
 }
 
-TEST(Parser, WorkdirCannotBeGitRepo) {
-  EXPECT_EQ(parse_error("workdir:\n  url: https://github.com/x/y\n").code, SpecErrc::kUnsupported);
-}
-
 TEST(Parser, ResourceScalarFields) {
   Task task = task_ok(R"(
 resources:
@@ -591,6 +587,42 @@ TEST(Parser, MaxHourlyCost) {
     EXPECT_CONTAINS(error.detail, "resources.max_hourly_cost");
     EXPECT_CONTAINS(error.detail, "expected a positive price in USD per hour");
   }
+}
+
+TEST(Parser, AGitWorkdirIsAUrlAndARef) {
+  Task task = task_ok("workdir:\n  url: https://github.com/org/repo.git\n  ref: v1.0\nrun: x\n");
+  ASSERT_TRUE(task.git_workdir);
+  EXPECT_FALSE(task.workdir);
+  EXPECT_EQ(task.git_workdir->url, "https://github.com/org/repo.git");
+  EXPECT_EQ(task.git_workdir->ref, "v1.0");
+  EXPECT_FALSE(task.git_workdir->over_ssh());
+  for (const char* url : {"git@github.com:org/repo.git", "ssh://git@host:2222/org/repo.git"}) {
+    task = task_ok("workdir:\n  url: " + std::string(url) + "\nrun: x\n");
+    EXPECT_TRUE(task.git_workdir && task.git_workdir->over_ssh()) << url;
+    EXPECT_FALSE(task.git_workdir->ref);
+  }
+  // The JSON skyd receives reads back the same.
+  task = task_ok("workdir:\n  url: https://github.com/org/repo.git\n  ref: main\nrun: x\n");
+  Pipeline pipeline;
+  pipeline.tasks.push_back(task);
+  auto back = pipeline_from_json(to_json(pipeline, SecretMode::kInclude).dump(), "json");
+  ASSERT_TRUE(back) << back.error().detail;
+  EXPECT_EQ(back->tasks.at(0).git_workdir, task.git_workdir);
+}
+
+TEST(Parser, AGitWorkdirThatIsNoRemoteRepositoryIsRefusedNamingTheField) {
+  for (const char* url : {"/home/me/repo", "file:///home/me/repo", "-uhttps://x/y", "https://host",
+                          "'https://x/y z'"}) {
+    EXPECT_CONTAINS(parse_error("workdir:\n  url: " + std::string(url) + "\nrun: x\n").detail,
+                    "workdir.url: expected a git URL")
+        << url;
+  }
+  EXPECT_CONTAINS(parse_error("workdir:\n  ref: main\nrun: x\n").detail, "workdir.url");
+  EXPECT_CONTAINS(
+      parse_error("workdir:\n  url: https://h/r.git\n  ref: --upload-pack=x\nrun: x\n").detail,
+      "workdir.ref: expected a branch, tag or commit");
+  EXPECT_CONTAINS(parse_error("workdir:\n  url: https://h/r.git\n  branch: main\nrun: x\n").detail,
+                  "unknown field `branch`");
 }
 
 TEST(Parser, MemoryForms) {

@@ -1,0 +1,59 @@
+#include "daemon/controller/git_checkout.hpp"
+
+namespace skyd::daemon {
+namespace {
+
+// '…' with every ' written as '\'': nothing inside is expanded by the shell.
+std::string single_quoted(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+std::string git_checkout_script(const spec::GitWorkdir& git) {
+  const std::string url = single_quoted(git.url);
+  const std::string ref = single_quoted(git.ref.value_or("HEAD"));
+  const std::string remote_branch = single_quoted("origin/" + git.ref.value_or("HEAD"));
+  // A shallow fetch of the ref; a server that will not serve a commit by its id gets a full
+  // fetch, after which any branch, tag or commit can be checked out. The subshell keeps the
+  // task's own setup free of `set -e` and of the credentials' variables.
+  return "# skyd: check out the git workdir " + url + " at " + ref +
+         "\n"
+         "(\n"
+         "  set -eu\n"
+         "  export GIT_TERMINAL_PROMPT=0\n"
+         "  if [ -n \"${SKYD_GIT_SSH_KEY:-}\" ]; then\n"
+         "    key=\"$(mktemp)\"\n"
+         "    trap 'rm -f \"$key\"' EXIT\n"
+         "    printf '%s\\n' \"$SKYD_GIT_SSH_KEY\" > \"$key\"\n"
+         "    export GIT_SSH_COMMAND=\"ssh -i $key -o IdentitiesOnly=yes -o BatchMode=yes "
+         "-o StrictHostKeyChecking=accept-new\"\n"
+         "  fi\n"
+         "  if [ -n \"${GIT_TOKEN:-}\" ]; then\n"
+         "    export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader\n"
+         "    GIT_CONFIG_VALUE_0=\"Authorization: Basic $(printf 'x-access-token:%s' "
+         "\"$GIT_TOKEN\" | base64 -w0)\"\n"
+         "    export GIT_CONFIG_VALUE_0\n"
+         "  fi\n"
+         "  [ -d .git ] || git init -q .\n"
+         "  git remote remove origin 2>/dev/null || true\n"
+         "  git remote add origin " +
+         url + "\n" + "  if git fetch -q --depth 1 origin " + ref +
+         " 2>/dev/null; then\n"
+         "    git checkout -q --force FETCH_HEAD\n"
+         "  else\n"
+         "    git fetch -q --tags origin\n"
+         "    git checkout -q --force " +
+         ref + " 2>/dev/null || git checkout -q --force " + remote_branch +
+         "\n"
+         "  fi\n"
+         ")\n"
+         // Not `( … ) || …`: bash ignores `set -e` inside a subshell whose status is tested.
+         "if [ $? -ne 0 ]; then\n"
+         "  printf 'skyd: cannot check out the git workdir %s at %s\\n' " +
+         url + " " + ref + " >&2\n  exit 1\nfi\n";
+}
+
+}  // namespace skyd::daemon
