@@ -291,11 +291,20 @@ Task<http::Response> FakeGce::bulk_insert(Call call, http::Request& request) {
     co_return gce_error(400, "parseError", "Invalid JSON payload received.");
   static const std::set<std::string> kKnown = {"count", "minCount", "namePattern",
                                                "instanceProperties", "perInstanceProperties"};
-  for (const auto& [key, value] : *body->as_object())
-    if (!kKnown.contains(key))
+  // The message's other fields exist on GCE but fakecloud does not model them: refused by name.
+  static const std::set<std::string> kUnmodelled = {"sourceInstanceTemplate", "locationPolicy",
+                                                    "instanceFlexibilityPolicy"};
+  for (const auto& [key, value] : *body->as_object()) {
+    const bool empty = value.is_null() || (value.as_object() && value.as_object()->empty()) ||
+                       (value.as_string() && value.as_string()->empty());
+    if (kUnmodelled.contains(key) && !empty)
+      co_return gce_error(400, "invalid",
+                          "fakecloud does not model bulkInsert's " + key + "; leave it out.");
+    if (!kKnown.contains(key) && !kUnmodelled.contains(key))
       co_return gce_error(400, "invalid",
                           "Invalid JSON payload received. Unknown name \"" + key +
                               "\" at 'bulk_insert_instance_resource_resource': Cannot find field.");
+  }
   auto number = [&](const char* key) -> std::optional<std::int64_t> {
     const Json* value = body->find(key);
     if (!value) return std::nullopt;

@@ -51,11 +51,16 @@ Result<std::int64_t> int_field(const Json& value, std::string_view where) {
 }
 
 Result<GceScheduling> parse_scheduling(const Json& json) {
-  static const std::set<std::string> kKnown = {"provisioningModel", "instanceTerminationAction",
-                                               "onHostMaintenance", "automaticRestart",
-                                               "preemptible",       "nodeAffinities",
-                                               "minNodeCpus",       "localSsdRecoveryTimeout",
-                                               "maxRunDuration"};
+  static const std::set<std::string> kKnown = {
+      "automaticRestart",         "availabilityDomain",
+      "exposeHostTopology",       "gracefulShutdown",
+      "hostErrorTimeoutSeconds",  "instanceTerminationAction",
+      "localSsdRecoveryTimeout",  "locationHint",
+      "maxRunDuration",           "minNodeCpus",
+      "nodeAffinities",           "onHostMaintenance",
+      "onInstanceStopAction",     "preemptible",
+      "preemptionNoticeDuration", "provisioningModel",
+      "skipGuestOsShutdown",      "terminationTime"};
   if (auto ok = known_fields(json, kKnown, "resource.scheduling"); !ok) return ok.error();
   GceScheduling out;
   auto enum_field = [&](std::string_view key, std::initializer_list<std::string_view> allowed,
@@ -101,9 +106,24 @@ Result<GceScheduling> parse_scheduling(const Json& json) {
 
 Result<GceDisk> parse_disk(const Json& json, std::size_t index) {
   const std::string where = "resource.disks[" + std::to_string(index) + "]";
-  static const std::set<std::string> kKnown = {
-      "boot", "autoDelete", "deviceName", "initializeParams", "type",
-      "mode", "interface",  "source",     "diskSizeGb"};
+  static const std::set<std::string> kKnown = {"architecture",
+                                               "autoDelete",
+                                               "boot",
+                                               "deviceName",
+                                               "diskEncryptionKey",
+                                               "diskSizeGb",
+                                               "forceAttach",
+                                               "guestOsFeatures",
+                                               "index",
+                                               "initializeParams",
+                                               "interface",
+                                               "kind",
+                                               "licenses",
+                                               "mode",
+                                               "savedState",
+                                               "shieldedInstanceInitialState",
+                                               "source",
+                                               "type"};
   if (auto ok = known_fields(json, kKnown, where); !ok) return ok.error();
   GceDisk disk;
   if (const Json* boot = json.find("boot")) disk.boot = boot->as_bool().value_or(false);
@@ -117,9 +137,25 @@ Result<GceDisk> parse_disk(const Json& json, std::size_t index) {
                      "': a disk needs initializeParams or a source.");
     return disk;
   }
-  static const std::set<std::string> kInit = {
-      "diskSizeGb", "diskType",        "sourceImage",          "diskName",
-      "labels",     "provisionedIops", "provisionedThroughput"};
+  static const std::set<std::string> kInit = {"architecture",
+                                              "description",
+                                              "diskName",
+                                              "diskSizeGb",
+                                              "diskType",
+                                              "enableConfidentialCompute",
+                                              "labels",
+                                              "licenses",
+                                              "onUpdateAction",
+                                              "provisionedIops",
+                                              "provisionedThroughput",
+                                              "replicaZones",
+                                              "resourceManagerTags",
+                                              "resourcePolicies",
+                                              "sourceImage",
+                                              "sourceImageEncryptionKey",
+                                              "sourceSnapshot",
+                                              "sourceSnapshotEncryptionKey",
+                                              "storagePool"};
   if (auto ok = known_fields(*init, kInit, where + ".initializeParams"); !ok) return ok.error();
   if (const Json* size = init->find("diskSizeGb")) {
     auto gb = int_field(*size, where + ".initializeParams.diskSizeGb");
@@ -239,29 +275,79 @@ Json gce_error_body(int code, std::string_view reason, std::string_view message)
 
 Result<GceInstance> parse_instance_resource(const Json& body, std::string_view project,
                                             std::string_view zone, bool properties) {
-  static const std::set<std::string> kKnown = {"name",
-                                               "description",
-                                               "machineType",
-                                               "labels",
-                                               "metadata",
-                                               "scheduling",
-                                               "disks",
-                                               "guestAccelerators",
-                                               "serviceAccounts",
-                                               "networkInterfaces",
-                                               "tags",
-                                               "canIpForward",
-                                               "minCpuPlatform",
-                                               "shieldedInstanceConfig",
-                                               "deletionProtection",
-                                               "hostname",
-                                               "kind",
-                                               "zone",
-                                               "advancedMachineFeatures",
-                                               "reservationAffinity",
-                                               "confidentialInstanceConfig",
-                                               "displayDevice",
-                                               "labelFingerprint"};
+  // The field names of Compute Engine v1's Instance and InstanceProperties messages.
+  static const std::set<std::string> kInstance = {"advancedMachineFeatures",
+                                                  "canIpForward",
+                                                  "confidentialInstanceConfig",
+                                                  "cpuPlatform",
+                                                  "creationTimestamp",
+                                                  "deletionProtection",
+                                                  "description",
+                                                  "disks",
+                                                  "displayDevice",
+                                                  "fingerprint",
+                                                  "guestAccelerators",
+                                                  "hostname",
+                                                  "id",
+                                                  "instanceEncryptionKey",
+                                                  "keyRevocationActionType",
+                                                  "kind",
+                                                  "labelFingerprint",
+                                                  "labels",
+                                                  "lastStartTimestamp",
+                                                  "lastStopTimestamp",
+                                                  "lastSuspendedTimestamp",
+                                                  "localSsdEncryptionMode",
+                                                  "machineType",
+                                                  "metadata",
+                                                  "minCpuPlatform",
+                                                  "name",
+                                                  "networkInterfaces",
+                                                  "networkPerformanceConfig",
+                                                  "params",
+                                                  "privateIpv6GoogleAccess",
+                                                  "reservationAffinity",
+                                                  "resourcePolicies",
+                                                  "resourceStatus",
+                                                  "satisfiesPzi",
+                                                  "satisfiesPzs",
+                                                  "scheduling",
+                                                  "selfLink",
+                                                  "serviceAccounts",
+                                                  "shieldedInstanceConfig",
+                                                  "shieldedInstanceIntegrityPolicy",
+                                                  "sourceMachineImage",
+                                                  "sourceMachineImageEncryptionKey",
+                                                  "startRestricted",
+                                                  "status",
+                                                  "statusMessage",
+                                                  "tags",
+                                                  "workloadIdentityConfig",
+                                                  "zone"};
+  static const std::set<std::string> kProperties = {"advancedMachineFeatures",
+                                                    "canIpForward",
+                                                    "confidentialInstanceConfig",
+                                                    "description",
+                                                    "disks",
+                                                    "guestAccelerators",
+                                                    "keyRevocationActionType",
+                                                    "labels",
+                                                    "localSsdEncryptionMode",
+                                                    "machineType",
+                                                    "metadata",
+                                                    "minCpuPlatform",
+                                                    "networkInterfaces",
+                                                    "networkPerformanceConfig",
+                                                    "privateIpv6GoogleAccess",
+                                                    "reservationAffinity",
+                                                    "resourceManagerTags",
+                                                    "resourcePolicies",
+                                                    "scheduling",
+                                                    "serviceAccounts",
+                                                    "shieldedInstanceConfig",
+                                                    "tags",
+                                                    "workloadIdentityConfig"};
+  const auto& kKnown = properties ? kProperties : kInstance;
   if (auto ok = known_fields(body, kKnown, properties ? "instanceProperties" : "resource"); !ok)
     return ok.error();
   GceInstance out;
