@@ -2,6 +2,7 @@
 // fakecloud: a test server that speaks EC2's Query API (the subset skyd uses) and the instance
 // metadata service, checks every request's SigV4 signature, and runs instances either as real
 // skylet processes on loopback addresses (process mode) or as simulated nodes (virtual mode).
+// Compute Engine's API v1 (FakeGce, fake_gce.hpp) runs its instances on the same machinery.
 // Chaos (capacity, quota, throttling, latency, 5xx, preemptions, silent deaths) comes from a
 // JSON config and the /_admin endpoints. Runs on one shard: every handler and background task
 // runs on the executor given to the constructor; the owner calls shutdown() before destroying it.
