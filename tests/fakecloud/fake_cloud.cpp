@@ -10,6 +10,7 @@
 #include "reactor/numbers.hpp"
 #include "reactor/timeout.hpp"
 #include "tests/fakecloud/fake_catalog_api.hpp"
+#include "tests/fakecloud/fake_gce.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -42,44 +43,6 @@ std::string_view to_string(Mode mode) {
   }
   return "unknown";
 }
-
-struct FakeCloud::Instance {
-  std::string id;
-  std::string reservation_id;
-  std::string region;
-  std::string zone;
-  std::string instance_type;
-  std::string image_id;
-  std::string client_token;
-  std::string ip;
-  std::string launch_time;
-  bool spot = false;
-  std::map<std::string, std::string> tags;
-  std::vector<std::string> security_groups;
-  std::vector<NetworkInterface> network_interfaces;
-  std::string root_device_name;
-  std::vector<BlockDevice> block_devices;  // the root volume first
-  Ec2State state = Ec2State::kPending;
-  std::string reason_code;
-  std::string reason_message;
-  std::optional<aws::SkyletBoot> boot;
-  // IamInstanceProfile: its ARN and id as DescribeInstances reports them, and the role its
-  // credentials are served under (fakecloud's profiles hold a role of their own name).
-  std::string profile_arn, profile_id, profile_role;
-  std::string notice;  // the spot/instance-action document once the instance is marked
-  std::chrono::system_clock::time_point requested_at, noticed_at;  // RunInstances; the notice
-  Clock::time_point noticed_steady;                                // the notice, for virtual tasks
-  bool dead = false;  // died silently: still "running" to EC2, but nothing answers
-  // When it stopped running (shutting down, terminated or dead); unset while it runs.
-  std::optional<std::chrono::system_clock::time_point> left_running_at;
-  std::unique_ptr<Process> skylet;
-  std::unique_ptr<http::Server> metadata;  // this instance's own IMDS, on its address
-  // Virtual mode: the simulated node's attempts (id -> start) and events.
-  std::map<std::string, Clock::time_point> attempts;
-  std::set<std::string> held;  // attempts whose run waits for a release (setup is instant)
-  std::map<std::string, Duration> run_for;  // attempts whose task sets FAKECLOUD_RUN_MS
-  std::vector<Json> events;
-};
 
 namespace {
 
@@ -362,6 +325,12 @@ Result<Chaos> Chaos::from_json(const Json& json) {
       {"virtual_exit_after_notice_ms", &Chaos::virtual_exit_after_notice}};
   for (const auto& [key, value] : *json.as_object()) {
     bool known = false;
+    if (key == "gcp") {
+      auto gcp = GceChaos::from_json(value);
+      if (!gcp) return gcp.error();
+      out.gcp = std::move(*gcp);
+      known = true;
+    }
     if (key == "faults") {
       if (!value.as_array()) return make_error(NetErrc::kProtocol, "faults must be a list");
       for (const auto& item : *value.as_array()) {
@@ -423,6 +392,7 @@ FakeCloud::FakeCloud(asio::any_io_executor executor, FakeCloudOptions options)
     if (!loaded) throw std::runtime_error("fakecloud catalog: " + loaded.error().detail);
     catalog_ = std::make_shared<const catalog::Catalog>(std::move(*loaded));
   }
+  gce_ = std::make_unique<FakeGce>(*this, executor_);
 }
 
 FakeCloud::~FakeCloud() = default;
@@ -468,6 +438,7 @@ http::Router FakeCloud::router() {
     router.add("GET", std::string("/_admin/") + what, "admin", admin_handler);
   for (const char* what : {"chaos", "faults", "preempt", "reclaim", "kill", "reset"})
     router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
+  gce_->add_routes(router);
   return router;
 }
 
@@ -813,10 +784,7 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
                           request_id);
     }
     boot = aws::parse_skylet_boot(*decoded);
-    if (boot && !boot->certificate.certificate_pem.empty()) {
-      std::lock_guard lock(certificates_->mutex);
-      certificates_->by_name[common_name_of(boot->certificate.certificate_pem)] = boot->certificate;
-    }
+    if (boot) remember_certificate(boot->certificate);
   }
   auto profile = instance_profile(params);
   if (!profile) {
@@ -905,7 +873,7 @@ http::Response FakeCloud::describe_volumes(const std::string& region, const std:
                      std::string(kXmlns) + "><requestId>" + request_id + "</requestId><volumeSet>";
   std::set<std::string> found;
   for (const auto& [id, instance] : instances_) {
-    if (instance->region != region) continue;
+    if (instance->region != region || instance->gce) continue;
     if (!attached_to.empty() && !attached_to.contains(id)) continue;
     for (const auto& device : instance->block_devices) {
       if (instance->state == Ec2State::kTerminated && device.delete_on_termination) continue;
@@ -962,7 +930,7 @@ http::Response FakeCloud::describe_instances(const std::string& region,
   }
   for (const auto& id : ids) {
     const Instance* instance = find(id);
-    if (!instance || instance->region != region) {
+    if (!instance || instance->region != region || instance->gce) {
       return ec2_error(400, "InvalidInstanceID.NotFound",
                        "The instance ID '" + id + "' does not exist", request_id);
     }
@@ -987,7 +955,7 @@ http::Response FakeCloud::describe_instances(const std::string& region,
     }
   }
   auto matches = [&](const Instance& instance) {
-    if (instance.region != region) return false;
+    if (instance.region != region || instance.gce) return false;
     if (!ids.empty() && std::find(ids.begin(), ids.end(), instance.id) == ids.end()) return false;
     for (const auto& filter : filters) {
       std::string value;
@@ -1060,7 +1028,7 @@ http::Response FakeCloud::terminate_instances(const std::string& region,
   }
   for (const auto& id : ids) {
     const Instance* instance = find(id);
-    if (!instance || instance->region != region) {
+    if (!instance || instance->region != region || instance->gce) {
       return ec2_error(400, "InvalidInstanceID.NotFound",
                        "The instance ID '" + id + "' does not exist", request_id);
     }
@@ -1113,6 +1081,18 @@ Task<Result<void>> read_line(asio::posix::stream_descriptor& pipe, std::string& 
 
 }  // namespace
 
+http::Router FakeCloud::node_metadata_router(const std::string& instance_id) {
+  const Instance* instance = find(instance_id);
+  if (instance && instance->gce) return gce_->metadata_router(instance_id);
+  http::Router router;
+  auto handler = [this, instance_id](http::Request& request) { return imds(request, instance_id); };
+  router.add("PUT", "/latest/api/token", "IMDSv2 session token", handler);
+  for (const char* pattern : {"/latest/meta-data/{a}", "/latest/meta-data/{a}/{b}",
+                              "/latest/meta-data/{a}/{b}/{c}", "/latest/meta-data/{a}/{b}/{c}/{d}"})
+    router.add("GET", pattern, "instance metadata", handler);
+  return router;
+}
+
 Task<void> FakeCloud::boot(std::string instance_id) {
   Instance* instance = find(instance_id);
   const std::string sandbox = options_.work_dir + "/" + instance_id;
@@ -1134,19 +1114,8 @@ Task<void> FakeCloud::boot(std::string instance_id) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     const std::string ip = next_ip();
     // The instance's own metadata service, on its own address (as 169.254.169.254 is per host).
-    auto metadata = std::make_unique<http::Server>(
-        std::vector<asio::any_io_executor>{executor_}, [this, instance_id] {
-          http::Router router;
-          auto handler = [this, instance_id](http::Request& request) {
-            return imds(request, instance_id);
-          };
-          router.add("PUT", "/latest/api/token", "IMDSv2 session token", handler);
-          for (const char* pattern :
-               {"/latest/meta-data/{a}", "/latest/meta-data/{a}/{b}",
-                "/latest/meta-data/{a}/{b}/{c}", "/latest/meta-data/{a}/{b}/{c}/{d}"})
-            router.add("GET", pattern, "instance metadata", handler);
-          return router;
-        }());
+    auto metadata = std::make_unique<http::Server>(std::vector<asio::any_io_executor>{executor_},
+                                                   node_metadata_router(instance_id));
     if (!metadata->listen_tcp(ip, 0)) continue;  // address taken: another one
     metadata->start();
     const std::string metadata_url = "http://" + ip + ":" + std::to_string(metadata->tcp_port());
@@ -1166,6 +1135,8 @@ Task<void> FakeCloud::boot(std::string instance_id) {
         "3",
         "--metadata-url",
         metadata_url,
+        "--metadata-flavor",
+        instance->gce ? "gce" : "ec2",
         "--metadata-interval-ms",
         std::to_string(
             std::chrono::duration_cast<std::chrono::milliseconds>(options_.metadata_poll).count()),
@@ -1301,18 +1272,21 @@ Task<void> FakeCloud::chaos_loop(bool preemptions) {
     for (const auto& [id, instance] : instances_) {
       if (instance->state != Ec2State::kRunning || instance->dead) continue;
       if (preemptions && (!instance->spot || !instance->notice.empty())) continue;
+      if (instance->gce && instance->gce->deleting) continue;
       candidates.push_back(id);
     }
     if (candidates.empty()) continue;
     const std::string victim =
         candidates[std::uniform_int_distribution<std::size_t>(0, candidates.size() - 1)(random_)];
-    if (preemptions) {
+    Instance* instance = find(victim);
+    if (instance->gce && preemptions) {
+      background_.spawn(gce_->preempt(victim, options_.chaos.gcp.preemption_grace));
+    } else if (instance->gce) {
+      gce_->kill(victim);
+    } else if (preemptions) {
       background_.spawn(preempt(victim, options_.chaos.preemption_grace));
     } else {
-      Instance* instance = find(victim);
-      instance->dead = true;
-      leave_running(*instance);
-      if (instance->skylet) instance->skylet->signal_group(SIGKILL);
+      kill_silently(*instance);
       logger("fakecloud")->info("instance died silently id={}", victim);
     }
   }
@@ -1387,10 +1361,11 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     Json list = Json::array();
     for (const auto& id : launch_order_) {
       const Instance& instance = *instances_.at(id);
+      if (instance.gce) continue;  // Compute Engine's: /_admin/gcp/instances
       ++by_state[std::string(aws::to_string(instance.state))];
       if (what == "instances") list.push_back(instance_json(instance));
     }
-    body.set("live", static_cast<long long>(live_instances()));
+    body.set("live", by_state["pending"] + by_state["running"]);
     body.set("running", by_state["running"]);
     body.set("pending", by_state["pending"]);
     body.set("shutting_down", by_state["shutting-down"]);
@@ -1478,7 +1453,7 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
   const bool all_spot = query("all_spot") == "1";
   for (const auto& candidate : launch_order_) {
     const Instance& instance = *instances_.at(candidate);
-    if (!is_live(instance.state)) continue;
+    if (!is_live(instance.state) || instance.gce) continue;
     if ((all_spot && instance.spot && instance.state == Ec2State::kRunning &&
          instance.notice.empty()) ||
         (!id.empty() && instance.id == id) ||
@@ -1503,10 +1478,7 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
       std::string message = "Server.SpotInstanceTermination: Spot instance termination";
       background_.spawn(stop(target, std::move(code), std::move(message), Duration::zero()));
     } else {
-      Instance* instance = find(target);
-      instance->dead = true;
-      leave_running(*instance);
-      if (instance->skylet) instance->skylet->signal_group(SIGKILL);
+      kill_silently(*find(target));
     }
   }
   Json body = Json::object();
@@ -1515,6 +1487,18 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
 }
 
 // --- virtual nodes ---
+
+void FakeCloud::remember_certificate(const CertifiedKey& certificate) {
+  if (certificate.certificate_pem.empty()) return;
+  std::lock_guard lock(certificates_->mutex);
+  certificates_->by_name[common_name_of(certificate.certificate_pem)] = certificate;
+}
+
+void FakeCloud::kill_silently(Instance& instance) {
+  instance.dead = true;
+  leave_running(instance);
+  if (instance.skylet) instance.skylet->signal_group(SIGKILL);
+}
 
 void FakeCloud::leave_running(Instance& instance) {
   if (!instance.left_running_at) instance.left_running_at = std::chrono::system_clock::now();

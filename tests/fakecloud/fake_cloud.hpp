@@ -2,17 +2,24 @@
 // fakecloud: a test server that speaks EC2's Query API (the subset skyd uses) and the instance
 // metadata service, checks every request's SigV4 signature, and runs instances either as real
 // skylet processes on loopback addresses (process mode) or as simulated nodes (virtual mode).
+// Compute Engine's API v1 (FakeGce, fake_gce.hpp) runs its instances on the same machinery.
 // Chaos (capacity, quota, throttling, latency, 5xx, preemptions, silent deaths) comes from a
 // JSON config and the /_admin endpoints. Runs on one shard: every handler and background task
 // runs on the executor given to the constructor; the owner calls shutdown() before destroying it.
 
+#include "providers/aws/ec2_api.hpp"
 #include "providers/catalog/catalog.hpp"
+#include "providers/node_boot.hpp"
 #include "reactor/event.hpp"
 #include "reactor/http_server.hpp"
 #include "reactor/json.hpp"
 #include "reactor/process.hpp"
 #include "reactor/task_group.hpp"
+#include "tests/fakecloud/fake_gce_api.hpp"
+#include "tests/fakecloud/fake_gce_chaos.hpp"
+#include "tests/fakecloud/fake_gcp_tokens.hpp"
 #include "tests/fakecloud/fake_images.hpp"
+#include "tests/fakecloud/fake_network_interfaces.hpp"
 #include "tests/fakecloud/fake_security_groups.hpp"
 
 #include <cstdint>
@@ -20,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +69,7 @@ struct Chaos {
   // A virtual task that checkpoints and exits (143, as on SIGTERM) this long after its node's
   // spot notice; unset: it ignores the notice and runs on until the machine goes.
   std::optional<Duration> virtual_exit_after_notice;
+  GceChaos gcp;  // Compute Engine's own faults and timings (the "gcp" section)
 
   // Reads the JSON config shape documented in tests/fakecloud/README.md; unknown keys are errors.
   static Result<Chaos> from_json(const Json& json);
@@ -94,8 +103,13 @@ struct FakeCloudOptions {
   std::uint64_t seed = std::random_device{}();
   // The account's instance types, zones and prices that DescribeInstanceTypes, offerings, spot
   // price history and GetProducts serve (see fake_catalog_api.hpp). Empty: the built-in catalog.
+  // Compute Engine's zones and machine types come from its gcp rows.
   std::string catalog_dir;
+  // The one project Compute Engine calls may name; empty: any project.
+  std::string gcp_project;
 };
+
+class FakeGce;
 
 class FakeCloud {
  public:
@@ -117,7 +131,11 @@ class FakeCloud {
   // Kills every instance's processes and stops background work.
   Task<void> shutdown();
 
-  std::size_t live_instances() const;  // pending or running
+  std::size_t live_instances() const;  // pending or running (either cloud's)
+
+  // The Google access tokens Compute Engine calls must carry (issued by the token endpoint and
+  // the admin API).
+  FakeGcpTokens& gcp_tokens() { return gcp_tokens_; }
 
   struct Instance;
   struct CertificateBook;
@@ -131,6 +149,7 @@ class FakeCloud {
   };
 
  private:
+  friend class FakeGce;  // Compute Engine's instances live beside EC2's, on the same machinery
   Task<http::Response> ec2(http::Request& request);
   http::Response terminations_without_effect(
       const std::string& request_id,
@@ -155,6 +174,8 @@ class FakeCloud {
   Task<http::Response> virtual_node(http::Request& request);
 
   Task<void> boot(std::string instance_id);
+  // The routes of an instance's own metadata server: EC2's IMDS, or Compute Engine's.
+  http::Router node_metadata_router(const std::string& instance_id);
   Task<void> stop(std::string instance_id, std::string reason_code, std::string reason_message,
                   Duration grace);
   Task<void> preempt(std::string instance_id, Duration grace);
@@ -185,6 +206,10 @@ class FakeCloud {
   // The running virtual node whose cluster token the "Bearer ..." header carries.
   Instance* live_node_with(const std::string& authorization);
   std::string next_ip();
+  // A node's TLS certificate (from its boot script), presented by the virtual nodes' listener.
+  void remember_certificate(const CertifiedKey& certificate);
+  // Marks the instance dead (skylet killed, nothing answers); the cloud may still report it.
+  void kill_silently(Instance& instance);
   bool chance(double rate);
 
   asio::any_io_executor executor_;
@@ -209,6 +234,50 @@ class FakeCloud {
   bool stopping_ = false;
   std::shared_ptr<CertificateBook> certificates_;  // virtual nodes' certificates by name
   Notifier events_changed_;                        // a virtual node got an event
+  FakeGcpTokens gcp_tokens_;
+  std::unique_ptr<FakeGce> gce_;  // Compute Engine API v1 over the same instances
+};
+
+// One instance of either cloud: EC2's fields, and for a Compute Engine instance its GCE view.
+// Its lifecycle (Ec2State), skylet process, metadata server and virtual node are shared.
+struct FakeCloud::Instance {
+  std::string id;
+  std::string reservation_id;
+  std::string region;
+  std::string zone;
+  std::string instance_type;
+  std::string image_id;
+  std::string client_token;
+  std::string ip;
+  std::string launch_time;
+  bool spot = false;
+  std::map<std::string, std::string> tags;
+  std::vector<std::string> security_groups;
+  std::vector<NetworkInterface> network_interfaces;
+  std::string root_device_name;
+  std::vector<BlockDevice> block_devices;  // the root volume first
+  providers::aws::Ec2State state = providers::aws::Ec2State::kPending;
+  std::string reason_code;
+  std::string reason_message;
+  std::optional<providers::SkyletBoot> boot;
+  // IamInstanceProfile: its ARN and id as DescribeInstances reports them, and the role its
+  // credentials are served under (fakecloud's profiles hold a role of their own name).
+  std::string profile_arn, profile_id, profile_role;
+  std::string notice;  // the spot/instance-action document once the instance is marked
+  std::chrono::system_clock::time_point requested_at, noticed_at;  // RunInstances; the notice
+  Clock::time_point noticed_steady;                                // the notice, for virtual tasks
+  bool dead = false;  // died silently: still "running" to EC2, but nothing answers
+  // When it stopped running (shutting down, terminated or dead); unset while it runs.
+  std::optional<std::chrono::system_clock::time_point> left_running_at;
+  std::unique_ptr<Process> skylet;
+  std::unique_ptr<http::Server> metadata;  // this instance's own IMDS, on its address
+  // Virtual mode: the simulated node's attempts (id -> start) and events.
+  std::map<std::string, Clock::time_point> attempts;
+  std::set<std::string> held;  // attempts whose run waits for a release (setup is instant)
+  std::map<std::string, Duration> run_for;  // attempts whose task sets FAKECLOUD_RUN_MS
+  std::vector<Json> events;
+  // Set for a Compute Engine instance (EC2's calls never see it).
+  std::shared_ptr<GceInstance> gce;
 };
 
 }  // namespace skyd::fakecloud

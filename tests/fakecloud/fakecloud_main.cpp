@@ -24,14 +24,16 @@ constexpr const char* kUsage =
     "                 [--config FILE.json] [--access-key ID --secret-key KEY [--session-token T]]\n"
     "                 [--role-name NAME] [--virtual-port N] [--seed N] [--log-level LEVEL]\n"
     "                 [--catalog DIR] [--instance-profile-keys ACCESS:SECRET]\n"
-    "                 [--private-node-roots]\n"
+    "                 [--private-node-roots] [--gcp-project ID]\n"
     "\n"
-    "A fake EC2 endpoint (Query API 2016-11-15, SigV4-checked), instance metadata (IMDSv2) and\n"
-    "an admin API under /_admin/. Once listening it writes two lines, the EC2 port and the\n"
+    "A fake EC2 endpoint (Query API 2016-11-15, SigV4-checked), instance metadata (IMDSv2),\n"
+    "Compute Engine API v1 under /compute/v1/ (bearer tokens) and an admin API under /_admin/. "
+    "Once listening it writes two lines, the EC2 port and the\n"
     "virtual nodes' skylet port (0 in process mode), to --port-file and --ready-fd.\n"
     "--instance-profile-keys: the keys an instance launched with an IamInstanceProfile gets from\n"
     "its metadata service. --private-node-roots: each process-mode skylet gets its own mount\n"
-    "namespace and root (needs root).\n";
+    "namespace and root (needs root). --gcp-project: the only project Compute Engine calls may\n"
+    "name (default: any).\n";
 
 int fail(const std::string& message) {
   std::cerr << "fakecloud: " << message << "\n";
@@ -111,6 +113,8 @@ int main(int argc, char** argv) {
       options.instance_profile_key = {value.substr(0, colon), value.substr(colon + 1), ""};
     } else if (arg == "--private-node-roots") {
       options.private_node_roots = true;
+    } else if (arg == "--gcp-project") {
+      options.gcp_project = next();
     } else if (arg == "--role-name") {
       options.role_name = next();
     } else if (arg == "--virtual-port") {
