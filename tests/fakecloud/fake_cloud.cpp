@@ -447,6 +447,7 @@ http::Router FakeCloud::router() {
     router.add("GET", std::string("/_admin/") + what, "admin", admin_handler);
   for (const char* what : {"chaos", "faults", "preempt", "reclaim", "kill", "reset"})
     router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
+  gcp_auth_.add_routes(router);
   return router;
 }
 

@@ -12,6 +12,8 @@
 #include "reactor/json.hpp"
 #include "reactor/process.hpp"
 #include "reactor/task_group.hpp"
+#include "tests/fakecloud/fake_gcp_auth.hpp"
+#include "tests/fakecloud/fake_gcp_tokens.hpp"
 #include "tests/fakecloud/fake_images.hpp"
 #include "tests/fakecloud/fake_security_groups.hpp"
 
@@ -95,6 +97,8 @@ struct FakeCloudOptions {
   // The account's instance types, zones and prices that DescribeInstanceTypes, offerings, spot
   // price history and GetProducts serve (see fake_catalog_api.hpp). Empty: the built-in catalog.
   std::string catalog_dir;
+  // Google's token endpoint and metadata token (fake_gcp_auth.hpp).
+  FakeGcpAuthOptions gcp_auth;
 };
 
 class FakeCloud {
@@ -118,6 +122,8 @@ class FakeCloud {
   Task<void> shutdown();
 
   std::size_t live_instances() const;  // pending or running
+  // The Google access tokens fakecloud issued: what a `Bearer` header must carry.
+  FakeGcpTokens& gcp_tokens() { return gcp_tokens_; }
 
   struct Instance;
   struct CertificateBook;
@@ -209,6 +215,8 @@ class FakeCloud {
   bool stopping_ = false;
   std::shared_ptr<CertificateBook> certificates_;  // virtual nodes' certificates by name
   Notifier events_changed_;                        // a virtual node got an event
+  FakeGcpTokens gcp_tokens_;
+  FakeGcpAuth gcp_auth_{gcp_tokens_, options_.gcp_auth};
 };
 
 }  // namespace skyd::fakecloud
