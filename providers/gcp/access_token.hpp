@@ -19,7 +19,8 @@ class AccessTokenSource {
  public:
   virtual ~AccessTokenSource() = default;
   // A token valid for at least a minute more; kAuth (ProviderErrc) with the reason when none can
-  // be had. Cached: most calls return at once.
+  // be had, kTransient when the token's source failed for now (5xx, unreachable). Cached: most
+  // calls return at once.
   virtual Task<Result<AccessToken>> token() = 0;
   // The last token was refused (401): the next call fetches a new one.
   virtual void invalidate() = 0;

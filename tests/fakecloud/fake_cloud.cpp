@@ -439,6 +439,7 @@ http::Router FakeCloud::router() {
   for (const char* what : {"chaos", "faults", "preempt", "reclaim", "kill", "reset"})
     router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
   gce_->add_routes(router);
+  gcp_auth_.add_routes(router);
   return router;
 }
 

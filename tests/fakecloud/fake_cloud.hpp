@@ -17,6 +17,7 @@
 #include "reactor/task_group.hpp"
 #include "tests/fakecloud/fake_gce_api.hpp"
 #include "tests/fakecloud/fake_gce_chaos.hpp"
+#include "tests/fakecloud/fake_gcp_auth.hpp"
 #include "tests/fakecloud/fake_gcp_tokens.hpp"
 #include "tests/fakecloud/fake_images.hpp"
 #include "tests/fakecloud/fake_network_interfaces.hpp"
@@ -107,6 +108,8 @@ struct FakeCloudOptions {
   std::string catalog_dir;
   // The one project Compute Engine calls may name; empty: any project.
   std::string gcp_project;
+  // Google's token endpoint and metadata token (fake_gcp_auth.hpp).
+  FakeGcpAuthOptions gcp_auth;
 };
 
 class FakeGce;
@@ -236,6 +239,7 @@ class FakeCloud {
   Notifier events_changed_;                        // a virtual node got an event
   FakeGcpTokens gcp_tokens_;
   std::unique_ptr<FakeGce> gce_;  // Compute Engine API v1 over the same instances
+  FakeGcpAuth gcp_auth_{gcp_tokens_, options_.gcp_auth};
 };
 
 // One instance of either cloud: EC2's fields, and for a Compute Engine instance its GCE view.

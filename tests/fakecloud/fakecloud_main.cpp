@@ -1,5 +1,6 @@
 // fakecloud: EC2's Query API, instance metadata and chaos for tests (see
 // tests/fakecloud/README.md).
+#include "providers/gcp/gcp_auth.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
 #include "reactor/shard_pool.hpp"
@@ -25,6 +26,7 @@ constexpr const char* kUsage =
     "                 [--role-name NAME] [--virtual-port N] [--seed N] [--log-level LEVEL]\n"
     "                 [--catalog DIR] [--instance-profile-keys ACCESS:SECRET]\n"
     "                 [--private-node-roots] [--gcp-project ID]\n"
+    "                 [--gcp-service-account KEY.json] [--gcp-authorized-user FILE.json]\n"
     "\n"
     "A fake EC2 endpoint (Query API 2016-11-15, SigV4-checked), instance metadata (IMDSv2),\n"
     "Compute Engine API v1 under /compute/v1/ (bearer tokens) and an admin API under /_admin/. "
@@ -33,7 +35,10 @@ constexpr const char* kUsage =
     "--instance-profile-keys: the keys an instance launched with an IamInstanceProfile gets from\n"
     "its metadata service. --private-node-roots: each process-mode skylet gets its own mount\n"
     "namespace and root (needs root). --gcp-project: the only project Compute Engine calls may\n"
-    "name (default: any).\n";
+    "name (default: any).\n"
+    "--gcp-service-account: a service account key file (JSON, as Google's console makes them)\n"
+    "whose JWTs POST /token accepts; --gcp-authorized-user: an authorized_user file whose\n"
+    "refresh token it accepts. Both may be repeated.\n";
 
 int fail(const std::string& message) {
   std::cerr << "fakecloud: " << message << "\n";
@@ -111,6 +116,19 @@ int main(int argc, char** argv) {
       if (colon == std::string::npos || colon == 0 || colon + 1 == value.size())
         return fail("--instance-profile-keys expects ACCESS:SECRET");
       options.instance_profile_key = {value.substr(0, colon), value.substr(colon + 1), ""};
+    } else if (arg == "--gcp-service-account" || arg == "--gcp-authorized-user") {
+      const bool service_account = arg == "--gcp-service-account";
+      auto file = providers::gcp::read_credentials_file(next());
+      if (!file) return fail(file.error().detail);
+      if (auto* key = std::get_if<providers::gcp::ServiceAccountKey>(&*file);
+          key && service_account)
+        options.gcp_auth.service_accounts.push_back(std::move(*key));
+      else if (auto* user = std::get_if<providers::gcp::AuthorizedUser>(&*file);
+               user && !service_account)
+        options.gcp_auth.authorized_users.push_back(std::move(*user));
+      else
+        return fail(arg + " expects a file of type " +
+                    (service_account ? "service_account" : "authorized_user"));
     } else if (arg == "--private-node-roots") {
       options.private_node_roots = true;
     } else if (arg == "--gcp-project") {
