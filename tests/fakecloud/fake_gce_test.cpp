@@ -346,6 +346,38 @@ TEST_F(FakeGceTest, RateLimitsAre403RateLimitExceeded) {
   EXPECT_EQ(admin("GET", "/_admin/gcp/stats").json.find("throttled")->as_int(), 1);
 }
 
+TEST_F(FakeGceTest, QuotaFailsTheOperationAndServerErrorsAreBackendErrors) {
+  start(false, R"({"gcp": {"faults": [
+    {"action": "insert", "provisioning_model": "SPOT", "code": "QUOTA_EXCEEDED", "count": 1},
+    {"action": "get", "code": "backendError", "count": 1}]}})");
+  const std::string spot = R"(,"scheduling":{"provisioningModel":"SPOT"})";
+  const Answer done =
+      wait_done(gce("POST", zone_path("/instances"), instance_body("q", "q", spot)));
+  ASSERT_TRUE(done.json.find("error")) << done.body;
+  EXPECT_EQ((*done.json.find("error")->find("errors")->as_array())[0].find("code")->as_string(),
+            "QUOTA_EXCEEDED");
+  EXPECT_EQ(done.json.find("httpErrorStatusCode")->as_int(), 403);
+  const Answer failed = gce("GET", zone_path("/instances/q"));
+  EXPECT_EQ(failed.status, 503) << failed.body;
+  EXPECT_EQ(failed.text({"error", "status"}), "UNAVAILABLE");
+  EXPECT_NE(failed.body.find("backendError"), std::string::npos);
+  EXPECT_EQ(gce("GET", zone_path("/instances/q")).status, 404) << "the quota made no instance";
+}
+
+TEST_F(FakeGceTest, APreemptedSpotVmWithStopStaysTerminated) {
+  start(false, R"({"gcp": {"operation_ms": 50}})");
+  const std::string spot =
+      R"(,"scheduling":{"provisioningModel":"SPOT","instanceTerminationAction":"STOP"})";
+  wait_done(gce("POST", zone_path("/instances"), instance_body("kept", "k", spot)));
+  await_status("kept", "RUNNING");
+  ASSERT_EQ(admin("POST", "/_admin/gcp/preempt?cluster=k&grace_ms=100").status, 200);
+  const Answer stopped = await_status("kept", "TERMINATED");
+  EXPECT_EQ(stopped.text({"statusMessage"}), "Instance was preempted.");
+  const Answer operations = admin("GET", "/_admin/gcp/operations");
+  EXPECT_NE(operations.body.find("compute.instances.preempted"), std::string::npos);
+  wait_done(gce("DELETE", zone_path("/instances/kept")));
+}
+
 TEST_F(FakeGceTest, ProcessModeSkyletHearsThePreemptionFromItsMetadataServer) {
   start(true, R"({"gcp": {"operation_ms": 100}})");
   providers::SkyletBoot boot;
