@@ -1177,6 +1177,15 @@ Task<void> FakeCloud::boot(std::string instance_id) {
       co_await metadata->drain(Duration::zero());
       continue;  // most likely the port on this address was taken
     }
+    // Terminated (or deleted) while skylet started: nothing will stop this skylet but us.
+    instance = find(instance_id);
+    if (!instance || (instance->state != Ec2State::kPending &&
+                      instance->state != Ec2State::kRunning)) {
+      (*process)->signal_group(SIGKILL);
+      co_await (*process)->wait();
+      co_await metadata->drain(Duration::zero());
+      co_return;
+    }
     instance->ip = ip;
     instance->skylet = std::move(*process);
     instance->metadata = std::move(metadata);
