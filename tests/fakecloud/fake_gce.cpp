@@ -125,6 +125,25 @@ Task<http::Response> FakeGce::compute(http::Request& request) {
   co_return list(call, request, aggregated);
 }
 
+std::optional<http::Response> FakeGce::chaos_for(const std::string& action, const std::string& zone,
+                                                 const GceInstance& resource,
+                                                 std::string& error_code,
+                                                 std::string& error_message, int& http_status) {
+  const std::string model = resource.scheduling.spot() ? "SPOT" : "STANDARD";
+  auto fault = pick_fault(action, zone, resource.machine_type, model);
+  if (!fault) return std::nullopt;
+  const std::string message =
+      fault->message.empty() ? gce_default_message(fault->code, zone) : fault->message;
+  if (!fault->in_operation()) {
+    if (fault->code == "rateLimitExceeded") ++throttled_;
+    return gce_error(fault->status, fault->code, message);
+  }
+  error_code = fault->code;
+  error_message = message;
+  http_status = fault->status;
+  return std::nullopt;
+}
+
 std::optional<GceFault> FakeGce::pick_fault(const std::string& action, const std::string& zone,
                                             const std::string& machine_type,
                                             const std::string& provisioning_model) {
@@ -244,20 +263,11 @@ Task<http::Response> FakeGce::insert(Call call, http::Request& request) {
                         "The resource '" +
                             resource_path(call.project, call.zone, "instances", resource->name) +
                             "' already exists");
-  const std::string model = resource->scheduling.spot() ? "SPOT" : "STANDARD";
   std::string error_code, error_message;
   int http_status = 0;
-  if (auto fault = pick_fault("insert", call.zone, resource->machine_type, model)) {
-    const std::string message =
-        fault->message.empty() ? gce_default_message(fault->code, call.zone) : fault->message;
-    if (!fault->in_operation()) {
-      if (fault->code == "rateLimitExceeded") ++throttled_;
-      co_return gce_error(fault->status, fault->code, message);
-    }
-    error_code = fault->code;
-    error_message = message;
-    http_status = fault->status;
-  }
+  if (auto refused =
+          chaos_for("insert", call.zone, *resource, error_code, error_message, http_status))
+    co_return std::move(*refused);
   if (error_code.empty()) {
     auto capacity = chaos().zone_capacity.find(call.zone);
     if (capacity != chaos().zone_capacity.end() && live_in_zone(call.zone) >= capacity->second) {
@@ -367,20 +377,11 @@ Task<http::Response> FakeGce::bulk_insert(Call call, http::Request& request) {
     }
   }
   names.resize(static_cast<std::size_t>(count));
-  const std::string model = resource->scheduling.spot() ? "SPOT" : "STANDARD";
   std::string error_code, error_message;
   int http_status = 0;
-  if (auto fault = pick_fault("bulkInsert", call.zone, resource->machine_type, model)) {
-    const std::string message =
-        fault->message.empty() ? gce_default_message(fault->code, call.zone) : fault->message;
-    if (!fault->in_operation()) {
-      if (fault->code == "rateLimitExceeded") ++throttled_;
-      co_return gce_error(fault->status, fault->code, message);
-    }
-    error_code = fault->code;
-    error_message = message;
-    http_status = fault->status;
-  }
+  if (auto refused =
+          chaos_for("bulkInsert", call.zone, *resource, error_code, error_message, http_status))
+    co_return std::move(*refused);
   // Capacity: as many as the zone holds, if that is at least minCount; else none (all or nothing).
   std::int64_t made = count;
   if (error_code.empty()) {

@@ -70,6 +70,11 @@ class FakeGce {
   bool machine_type_known(const std::string& zone, const std::string& type) const;
   // Live instances in a zone (what zone_capacity limits).
   int live_in_zone(const std::string& zone) const;
+  // The chaos for a call that makes instances: an HTTP error to answer now, or (filled in) the
+  // error its DONE operation will carry.
+  std::optional<http::Response> chaos_for(const std::string& action, const std::string& zone,
+                                          const GceInstance& resource, std::string& error_code,
+                                          std::string& error_message, int& http_status);
   std::optional<GceFault> pick_fault(const std::string& action, const std::string& zone,
                                      const std::string& machine_type,
                                      const std::string& provisioning_model);

@@ -1,6 +1,25 @@
 # Sourced by the fakecloud check scripts: `start_fakecloud BINARY [FLAG...]` starts a virtual-mode
 # fakecloud on a free port in a fresh temporary directory and sets `dir`, `pid` and `port`; the
-# process and the directory go when the script exits.
+# process and the directory go when the script exits. `require_node_check DIR PACKAGE` skips the
+# check (exit 77) without node or the npm package; `run_node_check COMMAND...` shows fakecloud's
+# log when the check fails.
+require_node_check() {
+  if ! command -v node >/dev/null; then
+    echo "SKIP: node is not installed (scripts/install-deps.sh installs nodejs and npm)"
+    exit 77
+  fi
+  if [ ! -d "$1/node_modules/$2" ]; then
+    echo "SKIP: $2 is not installed (run: npm ci --prefix $1)"
+    exit 77
+  fi
+}
+
+run_node_check() {
+  if ! "$@"; then
+    echo "--- fakecloud log"; tail -n 50 "$dir/fakecloud.log"; exit 1
+  fi
+}
+
 start_fakecloud() {
   local binary=$1
   shift

@@ -1,10 +1,10 @@
 // `workdir: {url, ref}`: each node clones the repository into its working directory before setup,
 // authenticated with the user's SSH key (GIT_SSH_KEY_PATH), over a real sshd of the test's own
 // and the system's git. Real skyd, real `sky`, a local job.
+#include "tests/support/git_repo.hpp"
 #include "tests/support/private_sshd.hpp"
 
 #include <filesystem>
-#include <fstream>
 
 namespace skyd::testing {
 namespace {
@@ -16,31 +16,9 @@ class GitWorkdirJob : public ::testing::Test {
     if (!std::filesystem::exists("/usr/sbin/sshd") || !std::filesystem::exists("/usr/bin/git"))
       GTEST_SKIP() << "needs OpenSSH's server and git";
     sshd_ = std::make_unique<PrivateSshd>(skyd_.socket(), std::vector{current_user()});
-    // A repository with a tag v1 and, on main, a later commit.
-    const std::string source = dir_.file("source");
-    std::filesystem::create_directories(source);
-    git({"init", "-q", "-b", "main", source});
-    std::ofstream(source + "/version.txt") << "v1\n";
-    git({"-C", source, "add", "version.txt"});
-    git({"-C", source, "commit", "-q", "-m", "first"});
-    git({"-C", source, "tag", "v1"});
-    v1_commit_ = trim(git({"-C", source, "rev-parse", "HEAD"}));
-    std::ofstream(source + "/version.txt") << "main-2\n";
-    git({"-C", source, "commit", "-q", "-am", "second"});
-    git({"clone", "-q", "--bare", source, dir_.file("repo.git")});
-  }
-
-  std::string git(std::vector<std::string> args) {
-    args.insert(args.begin(),
-                {"/usr/bin/git", "-c", "user.name=test", "-c", "user.email=test@example.com"});
-    const auto done = run_command(args);
-    EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
-    return done.out;
-  }
-
-  static std::string trim(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    return text;
+    // A repository with a tag v1 and, on main, a later commit, served bare over ssh.
+    v1_commit_ = make_versioned_repo(dir_.file("source"));
+    run_git({"clone", "-q", "--bare", dir_.file("source"), dir_.file("repo.git")});
   }
 
   // Runs a job whose workdir is the test's repository at `ref`; what its run printed.

@@ -7,14 +7,9 @@ set -euo pipefail
 fakecloud=$1
 tool=$2
 here=$(cd "$(dirname "$0")" && pwd)
-if ! command -v node >/dev/null; then
-  echo "SKIP: node is not installed (scripts/install-deps.sh installs nodejs and npm)"
-  exit 77
-fi
-if [ ! -d "$here/node_modules/google-auth-library" ]; then
-  echo "SKIP: google-auth-library is not installed (run: npm ci --prefix $here)"
-  exit 77
-fi
+# shellcheck source=../start_fakecloud.sh
+. "$here/../start_fakecloud.sh"
+require_node_check "$here" google-auth-library
 keys=$(mktemp -d /tmp/google-auth-keys.XXXXXX)
 trap 'rm -rf "$keys"' EXIT
 "$tool" service-account "$keys/sa.json"
@@ -25,14 +20,10 @@ email=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[
 "$tool" authorized-user "$keys/user.json"
 jwt=$("$tool" assertion "$keys/sa.json")
 
-# shellcheck source=../start_fakecloud.sh
-. "$here/../start_fakecloud.sh"
 start_fakecloud "$fakecloud" --gcp-service-account "$keys/sa.json" \
   --gcp-authorized-user "$keys/user.json"
 # start_fakecloud's clean-up replaced ours: do both.
 trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; fi; rm -rf "$dir" "$keys"' EXIT
-if ! FAKECLOUD_URL="http://127.0.0.1:$port" GCE_METADATA_HOST="127.0.0.1:$port" \
+run_node_check env FAKECLOUD_URL="http://127.0.0.1:$port" GCE_METADATA_HOST="127.0.0.1:$port" \
   KEY_FILE="$keys/sa.json" IMPOSTOR_FILE="$keys/impostor.json" USER_FILE="$keys/user.json" \
-  SKYD_JWT="$jwt" node "$here/check.mjs"; then
-  echo "--- fakecloud log"; tail -n 50 "$dir/fakecloud.log"; exit 1
-fi
+  SKYD_JWT="$jwt" node "$here/check.mjs"

@@ -1,7 +1,7 @@
 // The checkout lines a git workdir puts before the task's setup, run by bash against a local
 // repository: the ref is checked out, and nothing of the user's strings is run by the shell.
 #include "daemon/controller/git_checkout.hpp"
-#include "tests/support/process.hpp"
+#include "tests/support/git_repo.hpp"
 #include "tests/support/test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -18,22 +18,8 @@ class GitCheckout : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!std::filesystem::exists("/usr/bin/git")) GTEST_SKIP() << "needs git";
-    const std::string source = dir_.file("source");
-    std::filesystem::create_directories(source);
-    git({"init", "-q", "-b", "main", source});
-    std::ofstream(source + "/version.txt") << "v1\n";
-    git({"-C", source, "add", "version.txt"});
-    git({"-C", source, "commit", "-q", "-m", "first"});
-    git({"-C", source, "tag", "v1"});
-    std::ofstream(source + "/version.txt") << "main-2\n";
-    git({"-C", source, "commit", "-q", "-am", "second"});
+    testing::make_versioned_repo(dir_.file("source"));
     std::filesystem::create_directories(dir_.file("node"));
-  }
-
-  void git(std::vector<std::string> args) {
-    args.insert(args.begin(),
-                {"/usr/bin/git", "-c", "user.name=test", "-c", "user.email=test@example.com"});
-    ASSERT_EQ(testing::run_command(args).exit_code, 0);
   }
 
   // Runs the checkout in the "node's" working directory; its exit code.
