@@ -90,12 +90,17 @@ Task<http::Response> submit(Controller* controller, DaemonInfo info, http::Reque
   submission.pipeline_json = std::move(checked->pipeline_json);
   submission.priority = checked->priority;
   submission.uploads = std::move(checked->uploads);
+  submission.num_jobs = checked->num_jobs;
   submission.owner = identity_of(request.peer);
   submission.user_name = std::move(user_name);
-  auto id = co_await controller->submit(std::move(submission));
-  if (!id) co_return response_for_error(id.error(), "submitting the job");
+  auto ids = co_await controller->submit(std::move(submission));
+  if (!ids) co_return response_for_error(ids.error(), "submitting the job");
+  // "job_id" is the first (rank 0) job, as before batches; "job_ids" every job by rank.
   Json reply = Json::object();
-  reply.set("job_id", static_cast<long long>(id->value));
+  reply.set("job_id", static_cast<long long>(ids->front().value));
+  Json list = Json::array();
+  for (const store::JobId id : *ids) list.push_back(static_cast<long long>(id.value));
+  reply.set("job_ids", std::move(list));
   co_return http::Response::json(201, reply);
 }
 

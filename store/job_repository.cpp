@@ -13,14 +13,15 @@ namespace {
 using boost::system::in_place_error;
 
 // Column lists shared by the statements below (timestamps as microseconds since the epoch).
-#define SKYD_JOB_COLUMNS                                                         \
-  "j.id AS job_id, j.name AS job_name, j.user_uid, j.user_gid, "                 \
-  "j.user_groups::text AS user_groups, j.user_name, j.priority, "                \
-  "(extract(epoch FROM j.submitted_at) * 1000000)::bigint AS job_submitted_us, " \
-  "j.spec::text AS spec, j.task_count, j.status AS job_status, "                 \
-  "(extract(epoch FROM j.ended_at) * 1000000)::bigint AS job_ended_us, "         \
-  "j.failure_reason AS job_failure_reason, j.lease_owner, j.lease_epoch, "       \
-  "(extract(epoch FROM j.cancel_requested_at) * 1000000)::bigint AS cancel_requested_us"
+#define SKYD_JOB_COLUMNS                                                                   \
+  "j.id AS job_id, j.name AS job_name, j.user_uid, j.user_gid, "                           \
+  "j.user_groups::text AS user_groups, j.user_name, j.priority, "                          \
+  "(extract(epoch FROM j.submitted_at) * 1000000)::bigint AS job_submitted_us, "           \
+  "j.spec::text AS spec, j.task_count, j.status AS job_status, "                           \
+  "(extract(epoch FROM j.ended_at) * 1000000)::bigint AS job_ended_us, "                   \
+  "j.failure_reason AS job_failure_reason, j.lease_owner, j.lease_epoch, "                 \
+  "(extract(epoch FROM j.cancel_requested_at) * 1000000)::bigint AS cancel_requested_us, " \
+  "j.job_rank, j.num_jobs"
 #define SKYD_TASK_COLUMNS                                                                    \
   "t.job_id, t.task_index, t.name, t.status, t.resources, t.placement::text AS placement, "  \
   "t.cluster_name, (extract(epoch FROM t.submitted_at) * 1000000)::bigint AS submitted_us, " \
@@ -30,21 +31,26 @@ using boost::system::in_place_error;
   "t.job_duration_seconds, t.recovery_count, t.restart_count, t.failure_reason, "            \
   "t.exit_codes::text AS exit_codes, t.attempt"
 
-constexpr const char* kCreateJob = R"(
-WITH job AS (
-  INSERT INTO jobs (name, user_uid, user_name, priority, spec, task_count, user_gid, user_groups)
-  VALUES ($1, $2::bigint, $3, $4::integer, $5::jsonb, $6::integer, $9::bigint, $10::bigint[])
-  RETURNING id
+// $11 copies of one job: ranks 0..$11-1, their tasks and submission events, in one statement.
+constexpr const char* kCreateJobs = R"(
+WITH created AS (
+  INSERT INTO jobs (name, user_uid, user_name, priority, spec, task_count, user_gid, user_groups,
+                    job_rank, num_jobs)
+  SELECT $1, $2::bigint, $3, $4::integer, $5::jsonb, $6::integer, $9::bigint, $10::bigint[],
+         rank, $11::integer
+  FROM generate_series(0, $11::integer - 1) AS rank
+  ORDER BY rank
+  RETURNING id, job_rank
 ), new_tasks AS (
   INSERT INTO tasks (job_id, task_index, name, resources)
-  SELECT job.id, x.position - 1, x.name, x.resources
-  FROM job, unnest($7::text[], $8::text[]) WITH ORDINALITY AS x(name, resources, position)
+  SELECT created.id, x.position - 1, x.name, x.resources
+  FROM created, unnest($7::text[], $8::text[]) WITH ORDINALITY AS x(name, resources, position)
   RETURNING job_id, task_index
 ), submitted AS (
   INSERT INTO job_events (job_id, task_index, from_status, to_status, reason)
   SELECT job_id, task_index, NULL, 'PENDING', 'submitted' FROM new_tasks
 )
-SELECT id FROM job)";
+SELECT id, job_rank FROM created ORDER BY job_rank)";
 
 constexpr const char* kSelectJobs = "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS R"(,
   coalesce(c.cost_usd, 0) AS cost_usd, coalesce(c.on_demand_cost_usd, 0) AS on_demand_cost_usd
@@ -239,6 +245,8 @@ std::vector<JobRecord> jobs_from(const QueryResult& rows) {
       job.lease_owner = rows.optional_text(row, "lease_owner");
       job.lease_epoch = rows.int64(row, "lease_epoch");
       job.cancel_requested_at = optional_time(rows, row, "cancel_requested_us");
+      job.job_rank = static_cast<int>(rows.int64(row, "job_rank"));
+      job.num_jobs = static_cast<int>(rows.int64(row, "num_jobs"));
       jobs.push_back(std::move(job));
     }
     jobs.back().tasks.push_back(task_from(rows, row));
@@ -276,23 +284,44 @@ Params select_jobs_params(const QueueFilter& filter, std::optional<JobId> only) 
 }  // namespace
 
 Task<Result<JobId>> JobRepository::create_job(NewJob job) {
+  job.num_jobs = 1;
+  auto ids = co_await create_jobs(std::move(job));
+  if (!ids) co_return ids.error();
+  co_return ids->front();
+}
+
+Task<Result<std::vector<JobId>>> JobRepository::create_jobs(NewJob job) {
   if (job.tasks.empty()) co_return make_error(StoreErrc::kQuery, "a job needs at least one task");
+  if (job.num_jobs < 1 || job.num_jobs > kMaxJobsPerSubmit) {
+    co_return make_error(StoreErrc::kQuery, "num_jobs " + std::to_string(job.num_jobs) +
+                                                " is outside 1.." +
+                                                std::to_string(kMaxJobsPerSubmit));
+  }
   std::vector<std::string> names;
   std::vector<std::string> resources;
   for (const NewTask& task : job.tasks) {
     names.push_back(task.name);
     resources.push_back(task.resources);
   }
-  auto params = make_params(job.name, job.user_uid, job.user_name, job.priority, job.spec_json,
-                            static_cast<int>(job.tasks.size()), text_array(names),
-                            text_array(resources), job.user_gid, int_array(job.user_groups));
-  auto rows = co_await pool_.query(kCreateJob, std::move(params));
+  auto params =
+      make_params(job.name, job.user_uid, job.user_name, job.priority, job.spec_json,
+                  static_cast<int>(job.tasks.size()), text_array(names), text_array(resources),
+                  job.user_gid, int_array(job.user_groups), job.num_jobs);
+  auto rows = co_await pool_.query(kCreateJobs, std::move(params));
   if (!rows) co_return rows.error();
-  auto id = decode<JobId>(*rows, [](const QueryResult& r) { return JobId{r.int64(0, "id")}; });
-  if (id)
-    logger("store")->debug("job created job={} name={} tasks={}", id->value, job.name,
-                           job.tasks.size());
-  co_return id;
+  auto ids = decode<std::vector<JobId>>(*rows, [](const QueryResult& r) {
+    std::vector<JobId> created;
+    for (std::size_t row = 0; row < r.size(); ++row) created.push_back(JobId{r.int64(row, "id")});
+    return created;
+  });
+  if (ids && static_cast<int>(ids->size()) != job.num_jobs) {
+    co_return make_error(StoreErrc::kQuery, "created " + std::to_string(ids->size()) + " of " +
+                                                std::to_string(job.num_jobs) + " jobs");
+  }
+  if (ids)
+    logger("store")->debug("jobs created first={} count={} name={} tasks={}", ids->front().value,
+                           ids->size(), job.name, job.tasks.size());
+  co_return ids;
 }
 
 Task<Result<JobRecord>> JobRepository::get_job(JobId id) {

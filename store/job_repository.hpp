@@ -42,7 +42,12 @@ struct NewJob {
   int priority = 500;
   std::string spec_json = "{}";  // the normalized task spec (stored as jsonb)
   std::vector<NewTask> tasks;    // one per pipeline task, in order; at least one
+  int num_jobs = 1;              // `--num-jobs N`: N copies, ranks 0..N-1 (kMaxJobsPerSubmit)
 };
+
+// The most jobs one submission makes (`sky jobs launch --num-jobs`): a 10,000-job batch is one
+// INSERT of a few megabytes; more belongs in several calls.
+inline constexpr int kMaxJobsPerSubmit = 10000;
 
 struct TaskRecord {
   JobId job_id;
@@ -92,6 +97,8 @@ struct JobRecord {
   std::optional<std::string> lease_owner;
   std::int64_t lease_epoch = 0;
   std::optional<TimePoint> cancel_requested_at;  // a cancel was accepted (and may not be done yet)
+  int job_rank = 0;                              // its rank among the jobs of one submission
+  int num_jobs = 1;                              // how many jobs that submission made
   std::vector<TaskRecord> tasks;                 // by task index
 };
 
@@ -141,6 +148,9 @@ class JobRepository {
   // Inserts the job, its tasks (PENDING) and one submission event per task, atomically.
   // Errors: kQuery for an invalid job (no tasks), store errors otherwise.
   Task<Result<JobId>> create_job(NewJob job);
+  // The same for `job.num_jobs` copies in one statement: their ids, by rank. Errors: kQuery for
+  // an invalid job (no tasks, num_jobs outside 1..kMaxJobsPerSubmit), store errors otherwise.
+  Task<Result<std::vector<JobId>>> create_jobs(NewJob job);
 
   // Errors: kNotFound.
   Task<Result<JobRecord>> get_job(JobId id);

@@ -166,6 +166,24 @@ Task<void> prune_uploads(UploadStore* uploads, Duration retention) {
   }
 }
 
+// The unpacked files become the first job's snapshot; the other jobs of a `--num-jobs` batch
+// read the same files through a link (nothing writes a snapshot after the submit). Off the shard:
+// a batch makes thousands of links.
+Task<void> share_snapshot(std::string staging, std::vector<store::JobId> jobs,
+                          std::string snapshots_root) {
+  std::function<bool()> share = [staging, jobs, snapshots_root] {
+    const std::string first = std::to_string(jobs.front().value);
+    std::error_code ec;
+    fs::rename(staging, snapshots_root + "/" + first, ec);
+    for (std::size_t rank = 1; rank < jobs.size(); ++rank) {
+      fs::create_directory_symlink(first, snapshots_root + "/" + std::to_string(jobs[rank].value),
+                                   ec);
+    }
+    return true;
+  };
+  co_await run_blocking<bool>(std::move(share));
+}
+
 Task<void> remove_tree(std::string path) {
   std::function<bool()> remove = [path] {
     std::error_code ignored;
@@ -297,7 +315,7 @@ Task<void> Controller::supervise_on(ShardContext* shard, store::JobId id) {
   co_await raw->run();
 }
 
-Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
+Task<Result<std::vector<store::JobId>>> Controller::submit(SubmitRequest request) {
   const spec::Pipeline* pipeline = &request.pipeline;
   if (pipeline->tasks.empty()) co_return invalid_argument("a job needs at least one task");
   if (const std::string problem = storage_problem(*pipeline, options_.bucket_store);
@@ -325,26 +343,33 @@ Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
   job.user_name = request.user_name;
   job.priority = request.priority;
   job.spec_json = request.pipeline_json;
+  job.num_jobs = request.num_jobs;
   for (const auto& task : pipeline->tasks) {
     const auto& first =
         task.resources.candidates.empty() ? spec::Resources{} : task.resources.candidates.front();
     job.tasks.push_back(
         store::NewTask{task.name.value_or(request.name), spec::summarize(first, task.num_nodes)});
   }
-  auto created = co_await here().jobs->create_job(job);
+  auto created = co_await here().jobs->create_jobs(job);
   if (!created) {
     co_await remove_tree(staging);
     co_return created.error();
   }
-  if (!request.uploads.empty()) {
-    std::error_code ec;
-    fs::rename(staging, options_.snapshots_root() + "/" + std::to_string(created->value), ec);
+  if (!request.uploads.empty())
+    co_await share_snapshot(staging, *created, options_.snapshots_root());
+  const store::JobId first = created->front();
+  if (created->size() == 1) {
+    logger("controller")
+        ->info("job submitted job={} name={} user={} tasks={}", first.value, request.name,
+               request.owner.uid, pipeline->tasks.size());
+  } else {
+    logger("controller")
+        ->info("jobs submitted first={} last={} count={} name={} user={} tasks={}", first.value,
+               created->back().value, created->size(), request.name, request.owner.uid,
+               pipeline->tasks.size());
   }
-  logger("controller")
-      ->info("job submitted job={} name={} user={} tasks={}", created->value, request.name,
-             request.owner.uid, pipeline->tasks.size());
-  supervise(*created);
-  co_return *created;
+  for (const store::JobId id : *created) supervise(id);
+  co_return created;
 }
 
 Task<Result<std::vector<store::BucketRecord>>> Controller::buckets() {

@@ -68,6 +68,45 @@ TEST(JobRepository, CreatesAJobWithItsTasksAndSubmissionEvents) {
   run_co<void>([&] { return create_and_read(db.conninfo()); });
 }
 
+Task<void> create_a_batch(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  NewJob batch = testing::sample_job("sweep", 2, 1001);
+  batch.num_jobs = 50;
+  auto ids = co_await jobs.create_jobs(batch);
+  CO_ASSERT_OK(ids);
+  CO_ASSERT(ids->size() == 50u);
+  for (int rank = 0; rank < 50; ++rank) {
+    auto job = co_await jobs.get_job((*ids)[rank]);
+    CO_ASSERT_OK(job);
+    EXPECT_EQ(job->job_rank, rank);
+    EXPECT_EQ(job->num_jobs, 50);
+    EXPECT_EQ(job->name, "sweep");
+    EXPECT_EQ(job->tasks.size(), 2u);
+    EXPECT_EQ(co_await count(pool, kCountEvents, (*ids)[rank]), 2);
+  }
+  auto single = co_await jobs.create_job(testing::sample_job("alone"));
+  CO_ASSERT_OK(single);
+  auto alone = co_await jobs.get_job(*single);
+  CO_ASSERT_OK(alone);
+  EXPECT_EQ(alone->job_rank, 0);
+  EXPECT_EQ(alone->num_jobs, 1);
+
+  for (int refused : {0, -1, kMaxJobsPerSubmit + 1}) {
+    NewJob bad = testing::sample_job("bad");
+    bad.num_jobs = refused;
+    auto none = co_await jobs.create_jobs(bad);
+    CO_ASSERT(!none);
+    EXPECT_EQ(none.error().code, StoreErrc::kQuery) << refused;
+  }
+}
+
+TEST(JobRepository, CreatesABatchOfJobsWithTheirRanksInOneStatement) {
+  TestDatabase db;
+  run_co<void>([&] { return create_a_batch(db.conninfo()); });
+}
+
 Task<void> atomic_transition(std::string conninfo) {
   PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
   CO_ASSERT(co_await testing::migrate(pool));
