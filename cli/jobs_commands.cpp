@@ -177,6 +177,8 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
   std::string target = "/v1/jobs?limit=" + std::to_string(all ? 1000000 : limit + 1);
   if (skip_finished) target += "&skip_finished=1";
   if (all_users) target += "&all_users=1";
+  // The table's in-progress line counts every job, not only the page shown: skyd counts in SQL.
+  if (!json_output) target += "&summary=1";
   auto reply = call_json(client, "GET", target);
   if (!reply) {
     std::cerr << reply.error().detail << "\n";
@@ -194,11 +196,17 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
 
   std::cout << "Fetching managed job statuses...\n";
   std::cout << "Managed jobs" << (skip_finished ? " (showing in-progress jobs only)" : "") << "\n";
-  std::map<std::string, int> in_progress;
-  for (const auto& job : jobs) {
-    for (const auto& task : *job.find("tasks")->as_array()) {
-      const std::string status = text(task, "status");
-      if (!is_terminal(status)) ++in_progress[status];
+  std::map<std::string, long long> in_progress;
+  if (const Json* counts = reply->find("status_counts"); counts && counts->as_object()) {
+    for (const auto& [status, count] : *counts->as_object()) {
+      if (count.as_int().value_or(0) > 0) in_progress[status] = *count.as_int();
+    }
+  } else {  // a skyd without summaries: the page's own tasks
+    for (const auto& job : jobs) {
+      for (const auto& task : *job.find("tasks")->as_array()) {
+        const std::string status = text(task, "status");
+        if (!is_terminal(status)) ++in_progress[status];
+      }
     }
   }
   if (in_progress.empty()) {

@@ -121,13 +121,24 @@ Task<http::Response> queue(Controller* controller, DaemonInfo info, http::Reques
   auto jobs = co_await controller->list(filter);
   if (!jobs) co_return response_for_error(jobs.error(), "listing jobs");
   Json list = Json::array();
+  const store::TimePoint now = store::TimePoint::clock::now();
   for (const auto& job : *jobs) {
-    Json item = job_to_json(job);
+    Json item = job_to_json(job, now);
     if (auto reason = controller->waiting_reason(job.id)) item.set("details", *reason);
     list.push_back(std::move(item));
   }
   Json reply = Json::object();
   reply.set("jobs", std::move(list));
+  // With summary=1, the totals over every page (SkyPilot's queue: total and status_counts).
+  if (request.query_param("summary").value_or("0") == "1") {
+    auto summary = co_await controller->queue_summary(filter.user_uid, filter.open_only);
+    if (!summary) co_return response_for_error(summary.error(), "counting jobs");
+    reply.set("total", static_cast<long long>(summary->jobs));
+    Json counts = Json::object();
+    for (const auto& [status, count] : summary->unfinished_tasks)
+      counts.set(std::string(store::to_string(status)), static_cast<long long>(count));
+    reply.set("status_counts", std::move(counts));
+  }
   co_return http::Response::json(200, reply);
 }
 

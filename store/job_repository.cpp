@@ -5,6 +5,7 @@
 #include "store/store_errc.hpp"
 #include "store/transaction.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace skyd::store {
@@ -17,7 +18,7 @@ using boost::system::in_place_error;
   "j.id AS job_id, j.name AS job_name, j.user_uid, j.user_gid, "                           \
   "j.user_groups::text AS user_groups, j.user_name, j.priority, "                          \
   "(extract(epoch FROM j.submitted_at) * 1000000)::bigint AS job_submitted_us, "           \
-  "j.spec::text AS spec, j.task_count, j.status AS job_status, "                           \
+  "j.task_count, j.status AS job_status, "                                                 \
   "(extract(epoch FROM j.ended_at) * 1000000)::bigint AS job_ended_us, "                   \
   "j.failure_reason AS job_failure_reason, j.lease_owner, j.lease_epoch, "                 \
   "(extract(epoch FROM j.cancel_requested_at) * 1000000)::bigint AS cancel_requested_us, " \
@@ -52,25 +53,62 @@ WITH created AS (
 )
 SELECT id, job_rank FROM created ORDER BY job_rank)";
 
-constexpr const char* kSelectJobs = "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS R"(,
-  coalesce(c.cost_usd, 0) AS cost_usd, coalesce(c.on_demand_cost_usd, 0) AS on_demand_cost_usd
-FROM (
-  SELECT * FROM jobs
-  WHERE ($1::bigint IS NULL OR user_uid = $1::bigint)
-    AND ($2::text IS NULL OR name = $2::text)
-    AND ($3::text[] IS NULL OR status = ANY($3::text[]))
-    AND ($4::bigint IS NULL OR id < $4::bigint)
-    AND (NOT $5::boolean OR ended_at IS NULL)
-    AND ($6::bigint IS NULL OR id = $6::bigint)
-  ORDER BY id DESC
-  LIMIT $7::integer
-) j
-JOIN tasks t ON t.job_id = j.id
-LEFT JOIN LATERAL (
-  SELECT sum(cost_usd) AS cost_usd, sum(on_demand_cost_usd) AS on_demand_cost_usd
-  FROM attempt_costs a WHERE a.job_id = t.job_id AND a.task_index = t.task_index
-) c ON true
-ORDER BY j.id DESC, t.task_index)";
+// Each task with what its runs cost (view attempt_costs); a task never started (attempt 0) has
+// no run to price, and skipping the view for it keeps a queue of 10,000 PENDING jobs cheap.
+#define SKYD_TASKS_WITH_COSTS                                                         \
+  "JOIN tasks t ON t.job_id = j.id "                                                  \
+  "LEFT JOIN LATERAL ("                                                               \
+  "  SELECT sum(cost_usd) AS cost_usd, sum(on_demand_cost_usd) AS on_demand_cost_usd" \
+  "  FROM attempt_costs a"                                                            \
+  "  WHERE t.attempt > 0 AND a.job_id = t.job_id AND a.task_index = t.task_index"     \
+  ") c ON true "
+#define SKYD_COST_COLUMNS                 \
+  "coalesce(c.cost_usd, 0) AS cost_usd, " \
+  "coalesce(c.on_demand_cost_usd, 0) AS on_demand_cost_usd"
+
+// One job by its id, with its spec (what its runner reads).
+constexpr const char* kSelectJob =
+    "SELECT " SKYD_JOB_COLUMNS ", j.spec::text AS spec, " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS
+    " FROM jobs j " SKYD_TASKS_WITH_COSTS "WHERE j.id = $1::bigint ORDER BY t.task_index";
+
+// The queue, newest first, without specs (scripts can be megabytes). Two statements rather than
+// one with `$5 OR ended_at IS NULL`: a prepared statement's generic plan cannot choose the partial
+// index of open jobs from a parameter, and with 10,000 finished jobs the open ones are few.
+#define SKYD_QUEUE_FILTER                                 \
+  "($1::bigint IS NULL OR user_uid = $1::bigint) "        \
+  "AND ($2::text IS NULL OR name = $2::text) "            \
+  "AND ($3::text[] IS NULL OR status = ANY($3::text[])) " \
+  "AND ($4::bigint IS NULL OR id < $4::bigint) "
+constexpr const char* kSelectJobs =
+    "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS
+    " FROM (SELECT * FROM jobs WHERE " SKYD_QUEUE_FILTER
+    "ORDER BY id DESC LIMIT $5::integer) j " SKYD_TASKS_WITH_COSTS
+    "ORDER BY j.id DESC, t.task_index";
+constexpr const char* kSelectOpenJobs =
+    "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS
+    " FROM (SELECT * FROM jobs WHERE ended_at IS NULL AND " SKYD_QUEUE_FILTER
+    "ORDER BY id DESC LIMIT $5::integer) j " SKYD_TASKS_WITH_COSTS
+    "ORDER BY j.id DESC, t.task_index";
+
+// The queue's totals: how many jobs (open ones with $open_only), and the unfinished tasks by
+// status (the table's "In progress tasks" line counts every job, not only the page shown). One
+// statement for everyone's jobs and one for a user's, so that each plans onto its index.
+constexpr const char* kQueueSummaryOfEveryone = R"(
+SELECT 'jobs' AS kind, NULL AS status, count(*) AS n FROM jobs
+WHERE NOT $1::boolean OR ended_at IS NULL
+UNION ALL
+SELECT 'tasks', status, count(*) FROM tasks WHERE ended_at IS NULL GROUP BY status)";
+constexpr const char* kQueueSummaryOfUser = R"(
+SELECT 'jobs' AS kind, NULL AS status, count(*) AS n FROM jobs
+WHERE user_uid = $2::bigint AND (NOT $1::boolean OR ended_at IS NULL)
+UNION ALL
+SELECT 'tasks', t.status, count(*)
+FROM jobs j JOIN tasks t ON t.job_id = j.id AND t.ended_at IS NULL
+WHERE j.user_uid = $2::bigint GROUP BY t.status)";
+
+#undef SKYD_QUEUE_FILTER
+#undef SKYD_COST_COLUMNS
+#undef SKYD_TASKS_WITH_COSTS
 
 constexpr const char* kOpenJobs = "SELECT id FROM jobs WHERE ended_at IS NULL ORDER BY id";
 // The first accepted cancel stamps the job; later ones keep that time.
@@ -225,6 +263,8 @@ TaskRecord task_from(const QueryResult& rows, std::size_t row) {
 // Rows of kSelectJobs (one per task, jobs newest first) grouped into jobs.
 std::vector<JobRecord> jobs_from(const QueryResult& rows) {
   std::vector<JobRecord> jobs;
+  const auto& columns = rows.columns();
+  const bool with_spec = std::find(columns.begin(), columns.end(), "spec") != columns.end();
   for (std::size_t row = 0; row < rows.size(); ++row) {
     const JobId id{rows.int64(row, "job_id")};
     if (jobs.empty() || jobs.back().id != id) {
@@ -237,7 +277,7 @@ std::vector<JobRecord> jobs_from(const QueryResult& rows) {
       job.user_name = rows.text(row, "user_name");
       job.priority = static_cast<int>(rows.int64(row, "priority"));
       job.submitted_at = from_micros(rows.int64(row, "job_submitted_us"));
-      job.spec_json = rows.text(row, "spec");
+      if (with_spec) job.spec_json = rows.text(row, "spec");
       job.task_count = static_cast<int>(rows.int64(row, "task_count"));
       job.status = status_of(rows.text(row, "job_status"));
       job.ended_at = optional_time(rows, row, "job_ended_us");
@@ -266,7 +306,8 @@ Result<T> decode(const QueryResult& rows, Decode decode_rows) {
   }
 }
 
-Params select_jobs_params(const QueueFilter& filter, std::optional<JobId> only) {
+// $1..$4 of the queue's filter.
+Params queue_filter_params(const QueueFilter& filter) {
   std::optional<std::string> statuses;
   if (!filter.statuses.empty()) {
     std::vector<std::string> names;
@@ -275,10 +316,7 @@ Params select_jobs_params(const QueueFilter& filter, std::optional<JobId> only) 
   }
   std::optional<std::int64_t> before;
   if (filter.before) before = filter.before->value;
-  std::optional<std::int64_t> id;
-  if (only) id = only->value;
-  return make_params(filter.user_uid, filter.name, statuses, before, filter.open_only, id,
-                     filter.limit);
+  return make_params(filter.user_uid, filter.name, statuses, before);
 }
 
 }  // namespace
@@ -325,9 +363,7 @@ Task<Result<std::vector<JobId>>> JobRepository::create_jobs(NewJob job) {
 }
 
 Task<Result<JobRecord>> JobRepository::get_job(JobId id) {
-  QueueFilter filter;
-  filter.limit = 1;
-  auto rows = co_await pool_.query(kSelectJobs, select_jobs_params(filter, id));
+  auto rows = co_await pool_.query(kSelectJob, make_params(id.value));
   if (!rows) co_return Result<JobRecord>(in_place_error, rows.error());
   auto jobs = decode<std::vector<JobRecord>>(*rows, jobs_from);
   if (!jobs) co_return Result<JobRecord>(in_place_error, jobs.error());
@@ -338,9 +374,34 @@ Task<Result<JobRecord>> JobRepository::get_job(JobId id) {
 }
 
 Task<Result<std::vector<JobRecord>>> JobRepository::list_jobs(QueueFilter filter) {
-  auto rows = co_await pool_.query(kSelectJobs, select_jobs_params(filter, std::nullopt));
+  Params params = queue_filter_params(filter);
+  params.push_back(to_param(filter.limit));
+  auto rows =
+      co_await pool_.query(filter.open_only ? kSelectOpenJobs : kSelectJobs, std::move(params));
   if (!rows) co_return rows.error();
   co_return decode<std::vector<JobRecord>>(*rows, jobs_from);
+}
+
+Task<Result<QueueSummary>> JobRepository::queue_summary(std::optional<std::int64_t> user_uid,
+                                                        bool open_only) {
+  // The statement and its parameters are chosen before the co_await (g++ 12: no co_await inside
+  // a conditional expression).
+  const char* statement = user_uid ? kQueueSummaryOfUser : kQueueSummaryOfEveryone;
+  Params params = make_params(open_only);
+  if (user_uid) params.push_back(to_param(*user_uid));
+  auto rows = co_await pool_.query(statement, std::move(params));
+  if (!rows) co_return rows.error();
+  co_return decode<QueueSummary>(*rows, [](const QueryResult& r) {
+    QueueSummary summary;
+    for (std::size_t row = 0; row < r.size(); ++row) {
+      if (r.text(row, "kind") == "jobs") {
+        summary.jobs = r.int64(row, "n");
+      } else {
+        summary.unfinished_tasks[status_of(r.text(row, "status"))] = r.int64(row, "n");
+      }
+    }
+    return summary;
+  });
 }
 
 Task<Result<std::vector<JobId>>> JobRepository::open_jobs() {

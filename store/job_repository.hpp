@@ -123,6 +123,12 @@ struct QueueFilter {
   int limit = 100;
 };
 
+// The queue's totals, over every page.
+struct QueueSummary {
+  std::int64_t jobs = 0;                               // jobs that match
+  std::map<JobStatus, std::int64_t> unfinished_tasks;  // their tasks not yet ended, by status
+};
+
 struct TransitionRequest {
   JobId job_id;
   int task_index = 0;
@@ -154,7 +160,10 @@ class JobRepository {
 
   // Errors: kNotFound.
   Task<Result<JobRecord>> get_job(JobId id);
+  // The queue's page, newest first; its records carry no spec_json (get_job's do).
   Task<Result<std::vector<JobRecord>>> list_jobs(QueueFilter filter);
+  // The totals of everyone's jobs or one user's (only the open ones with `open_only`).
+  Task<Result<QueueSummary>> queue_summary(std::optional<std::int64_t> user_uid, bool open_only);
   // Every job with a task not yet ended, oldest first (reconciliation at start).
   Task<Result<std::vector<JobId>>> open_jobs();
   Task<Result<std::map<JobStatus, std::int64_t>>> count_by_status();

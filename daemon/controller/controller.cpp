@@ -414,6 +414,11 @@ Task<Result<std::vector<store::JobRecord>>> Controller::list(store::QueueFilter 
   co_return co_await here().jobs->list_jobs(filter);
 }
 
+Task<Result<store::QueueSummary>> Controller::queue_summary(std::optional<std::int64_t> user_uid,
+                                                            bool open_only) {
+  co_return co_await here().jobs->queue_summary(user_uid, open_only);
+}
+
 Task<Result<store::JobRecord>> Controller::get(store::JobId id) {
   co_return co_await here().jobs->get_job(id);
 }

@@ -65,6 +65,8 @@ class Controller {
   // by rank.
   Task<Result<std::vector<store::JobId>>> submit(SubmitRequest request);
   Task<Result<std::vector<store::JobRecord>>> list(store::QueueFilter filter);
+  Task<Result<store::QueueSummary>> queue_summary(std::optional<std::int64_t> user_uid,
+                                                  bool open_only);
   Task<Result<store::JobRecord>> get(store::JobId id);
   // The job's transition log, oldest first (the dashboard's timeline).
   Task<Result<std::vector<store::JobEvent>>> events(store::JobId id);

@@ -126,6 +126,39 @@ TEST(Cli, NumJobsOutsideItsRangeIsRefusedBeforeAnythingIsSubmitted) {
   EXPECT_TRUE(skyd.job_statuses().empty());
 }
 
+TEST(Cli, QueueCountsEveryJobInProgressNotOnlyThePageItShows) {
+  SkydHarness skyd(std::map<std::string, std::string>{{"max_running_jobs", "1"}});
+  const auto yaml = skyd.write_file("wait.yaml", local_task("wait", "sleep 600"));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "--num-jobs", "60", yaml}).exit_code, 0);
+  auto queue = skyd.sky({"jobs", "queue"});
+  ASSERT_EQ(queue.exit_code, 0) << queue.err;
+  // Every one of the 60 is in progress (59 wait for the one slot), though 50 rows are shown.
+  std::smatch line;
+  ASSERT_TRUE(std::regex_search(queue.out, line, std::regex("In progress tasks: ([^\n]*)")))
+      << queue.out;
+  long long counted = 0;
+  const std::string counts = line[1].str();
+  const std::regex count_of_status("(\\d+) [A-Z_]+");
+  for (std::sregex_iterator it(counts.begin(), counts.end(), count_of_status), end; it != end;
+       ++it) {
+    counted += std::stoll((*it)[1].str());
+  }
+  EXPECT_EQ(counted, 60) << queue.out;
+  EXPECT_TRUE(contains(queue.out, "Only showing the latest 50 managed jobs")) << queue.out;
+  EXPECT_FALSE(contains(queue.out, "\n10  ")) << "job 10 is past the page\n" << queue.out;
+
+  auto page = parse_json(skyd.api("GET", "/v1/jobs?limit=5&summary=1").body);
+  ASSERT_TRUE(page && page->find("total")) << "summary=1 adds the totals";
+  EXPECT_EQ(page->find("total")->as_int(), 60);
+  EXPECT_EQ(page->find("jobs")->as_array()->size(), 5u);
+  long long in_progress = 0;
+  const Json* status_counts = page->find("status_counts");
+  ASSERT_TRUE(status_counts && status_counts->as_object()) << page->dump();
+  for (const auto& [status, count] : *status_counts->as_object()) in_progress += *count.as_int();
+  EXPECT_EQ(in_progress, 60) << page->dump();
+  EXPECT_EQ(skyd.sky({"jobs", "cancel", "-a", "-y"}).exit_code, 0);
+}
+
 TEST(Cli, LaunchAsyncReturnsOnceSkydHasTheJob) {
   SkydHarness skyd;
   const auto yaml = skyd.write_file("long.yaml", local_task("long", "sleep 1000"));
