@@ -6,12 +6,12 @@
 # PENDING: the figure is the submission path, not the machines. Ends with a check: every job is
 # there with its batch's num_jobs and a distinct rank 0..N-1, then all are cancelled and nothing
 # is left open or running.
-#   bench/submit_bench.sh [BUILD_DIR] [N:BATCHES ...]     (default: build 1000:10 10000:1)
+#   bench/submit_bench.sh [BUILD_DIR] [N:BATCHES ...]     (default: build 100:10 1000:10 10000:1)
 set -euo pipefail
 build=${1:-build}
 shift || true
 rows=("$@")
-[ ${#rows[@]} -gt 0 ] || rows=(1000:10 10000:1)
+[ ${#rows[@]} -gt 0 ] || rows=(100:10 1000:10 10000:1)
 max_running=${MAX_RUNNING:-2}
 
 state_dir=$(mktemp -d /tmp/skyd-submit-bench.XXXXXX)
@@ -48,13 +48,24 @@ api_body() {  # the pipeline `sky` sends for sweep.yaml, N copies
   printf '{"name":"sweep","num_jobs":%d,"pipeline":{"name":"sweep","tasks":[{"name":"sweep","resources":{"cloud":"local"},"run":"sleep 100000"}]}}' "$1"
 }
 
-# Waits until no job is open (the cancels have run), at most 120 s.
+# Waits until no job is open (the cancels have run), at most 600 s.
 wait_all_closed() {
-  for _ in $(seq 1 1200); do
+  for _ in $(seq 1 6000); do
     [ "$(api GET '/v1/jobs?all_users=1&skip_finished=1&limit=1' | jq '.jobs | length')" = 0 ] && return 0
     sleep 0.1
   done
   return 1
+}
+
+# Until skyd is idle (the previous batch's jobs have loaded and are waiting for their slot), so that
+# each row times its own submissions.
+wait_idle() {
+  while :; do
+    local ticks
+    ticks=$(awk '{print $14 + $15}' "/proc/$skyd_pid/stat")
+    sleep 1
+    [ $(($(awk '{print $14 + $15}' "/proc/$skyd_pid/stat") - ticks)) -lt 5 ] && break
+  done
 }
 
 expected_jobs=0
@@ -64,6 +75,7 @@ for row in "${rows[@]}"; do
   n=${row%%:*}
   count=${row##*:}
   for path in sky api; do
+    wait_idle
     start=$(now)
     for _ in $(seq 1 "$count"); do
       if [ $path = sky ]; then
@@ -99,7 +111,7 @@ done
 
 start=$(now)
 api POST /v1/jobs/cancel '{"all":true}' >/dev/null
-wait_all_closed || { echo "FAIL: jobs still open 120 s after cancel" >&2; exit 1; }
+wait_all_closed || { echo "FAIL: jobs still open 600 s after cancel" >&2; exit 1; }
 cancelled_in=$(echo "$(now) - $start" | bc -l)
 # A machine goes just after its job's final status: give the teardowns 30 s.
 for _ in $(seq 1 300); do
