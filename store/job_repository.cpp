@@ -110,6 +110,7 @@ WHERE j.user_uid = $2::bigint GROUP BY t.status)";
 #undef SKYD_COST_COLUMNS
 #undef SKYD_TASKS_WITH_COSTS
 
+constexpr const char* kAnalyze = "ANALYZE jobs, tasks, job_events";
 constexpr const char* kOpenJobs = "SELECT id FROM jobs WHERE ended_at IS NULL ORDER BY id";
 // The first accepted cancel stamps the job; later ones keep that time.
 constexpr const char* kRequestCancel = R"(
@@ -402,6 +403,12 @@ Task<Result<QueueSummary>> JobRepository::queue_summary(std::optional<std::int64
     }
     return summary;
   });
+}
+
+Task<Result<void>> JobRepository::refresh_statistics() {
+  auto done = co_await pool_.query(kAnalyze, Params{});
+  if (!done) co_return done.error();
+  co_return Result<void>{};
 }
 
 Task<Result<std::vector<JobId>>> JobRepository::open_jobs() {

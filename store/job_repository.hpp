@@ -164,6 +164,10 @@ class JobRepository {
   Task<Result<std::vector<JobRecord>>> list_jobs(QueueFilter filter);
   // The totals of everyone's jobs or one user's (only the open ones with `open_only`).
   Task<Result<QueueSummary>> queue_summary(std::optional<std::int64_t> user_uid, bool open_only);
+  // Refreshes the planner's statistics of jobs, tasks and job_events (ANALYZE): after a batch
+  // that grew them by thousands of rows, so the queue's plans fit the new sizes at once instead
+  // of after the next autovacuum.
+  Task<Result<void>> refresh_statistics();
   // Every job with a task not yet ended, oldest first (reconciliation at start).
   Task<Result<std::vector<JobId>>> open_jobs();
   Task<Result<std::map<JobStatus, std::int64_t>>> count_by_status();

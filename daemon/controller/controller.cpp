@@ -184,6 +184,17 @@ Task<void> share_snapshot(std::string staging, std::vector<store::JobId> jobs,
   co_await run_blocking<bool>(std::move(share));
 }
 
+// A batch this large changes the tables' sizes enough that the planner's statistics (and so the
+// queue's plans) are stale until the next autovacuum: they are refreshed beside the answer.
+constexpr std::size_t kBatchThatRefreshesStatistics = 1000;
+
+Task<void> refresh_statistics(store::JobRepository* jobs) {
+  if (auto refreshed = co_await jobs->refresh_statistics(); !refreshed) {
+    logger("controller")
+        ->warn("statistics refresh failed error=\"{}\"", refreshed.error().message());
+  }
+}
+
 Task<void> remove_tree(std::string path) {
   std::function<bool()> remove = [path] {
     std::error_code ignored;
@@ -369,6 +380,8 @@ Task<Result<std::vector<store::JobId>>> Controller::submit(SubmitRequest request
                pipeline->tasks.size());
   }
   for (const store::JobId id : *created) supervise(id);
+  if (created->size() >= kBatchThatRefreshesStatistics)
+    here().group->spawn(refresh_statistics(here().jobs.get()));
   co_return created;
 }
 

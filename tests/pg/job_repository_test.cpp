@@ -86,6 +86,13 @@ Task<void> create_a_batch(std::string conninfo) {
     EXPECT_EQ(job->tasks.size(), 2u);
     EXPECT_EQ(co_await count(pool, kCountEvents, (*ids)[rank]), 2);
   }
+  // The planner learns of the batch at once, not at the next autovacuum.
+  CO_ASSERT_OK(co_await jobs.refresh_statistics());
+  auto estimated = co_await pool.query(
+      "SELECT reltuples::bigint AS n FROM pg_class WHERE relname = 'tasks'", Params{});
+  CO_ASSERT_OK(estimated);
+  EXPECT_EQ(estimated->int64(0, "n"), 100);
+
   auto single = co_await jobs.create_job(testing::sample_job("alone"));
   CO_ASSERT_OK(single);
   auto alone = co_await jobs.get_job(*single);
