@@ -22,7 +22,11 @@ Task<Result<http::Response>> send(http::Endpoint endpoint, http::Request request
                                   http::BodyChunkHandler on_chunk) {
   // g++ 12 mis-destroys a default argument next to a co_await in one expression: keep them apart.
   auto executor = co_await asio::this_coro::executor;
-  http::Client client(executor);
+  // skyd is reached over its Unix socket or an SSH command's pipes, never TLS: loading the
+  // system's CA bundle would be most of a `sky jobs queue`'s time.
+  http::ClientOptions client_options;
+  client_options.use_system_trust = false;
+  http::Client client(executor, client_options);
   http::RequestOptions options{timeout};
   if (on_chunk) co_return co_await client.stream(endpoint, request, on_chunk, options);
   co_return co_await client.request(endpoint, request, options);

@@ -177,6 +177,8 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
   std::string target = "/v1/jobs?limit=" + std::to_string(all ? 1000000 : limit + 1);
   if (skip_finished) target += "&skip_finished=1";
   if (all_users) target += "&all_users=1";
+  // The table's in-progress line counts every job, not only the page shown: skyd counts in SQL.
+  if (!json_output) target += "&summary=1";
   auto reply = call_json(client, "GET", target);
   if (!reply) {
     std::cerr << reply.error().detail << "\n";
@@ -194,11 +196,17 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
 
   std::cout << "Fetching managed job statuses...\n";
   std::cout << "Managed jobs" << (skip_finished ? " (showing in-progress jobs only)" : "") << "\n";
-  std::map<std::string, int> in_progress;
-  for (const auto& job : jobs) {
-    for (const auto& task : *job.find("tasks")->as_array()) {
-      const std::string status = text(task, "status");
-      if (!is_terminal(status)) ++in_progress[status];
+  std::map<std::string, long long> in_progress;
+  if (const Json* counts = reply->find("status_counts"); counts && counts->as_object()) {
+    for (const auto& [status, count] : *counts->as_object()) {
+      if (count.as_int().value_or(0) > 0) in_progress[status] = *count.as_int();
+    }
+  } else {  // a skyd without summaries: the page's own tasks
+    for (const auto& job : jobs) {
+      for (const auto& task : *job.find("tasks")->as_array()) {
+        const std::string status = text(task, "status");
+        if (!is_terminal(status)) ++in_progress[status];
+      }
     }
   }
   if (in_progress.empty()) {
@@ -613,15 +621,47 @@ int jobs_preempt_command(const std::vector<std::string>& args, const std::string
 
 // ---- launch ------------------------------------------------------------------------------------
 
+namespace {
+
+// A --num-jobs launch returns at once (N logs do not fit one terminal): every id, by rank, then
+// how to follow them. All N jobs carry the one name, as SkyPilot's do.
+int report_batch(const Json& reply, const std::string& job_name) {
+  std::vector<long long> ids;
+  if (const Json* listed = reply.find("job_ids"); listed && listed->as_array()) {
+    for (const Json& item : *listed->as_array()) ids.push_back(item.as_int().value_or(0));
+  }
+  if (ids.empty()) {
+    std::cerr << "Error: skyd's answer names no job ids (is skyd older than this sky?)\n";
+    return 1;
+  }
+  std::cout << "\u2713 Jobs submitted, IDs: " << format_id_ranges(ids) << "\n"
+            << "Managed job '" << job_name << "' submitted as " << ids.size()
+            << " jobs (SKYPILOT_JOB_RANK 0.." << ids.size() - 1 << ": rank 0 is job " << ids.front()
+            << ", rank " << ids.size() - 1 << " is job " << ids.back() << ").\n"
+            << "Useful commands:\n"
+            << "  sky jobs queue               list the jobs\n"
+            << "  sky jobs logs ID             stream one job's logs\n"
+            << "  sky jobs cancel -n " << job_name << "   cancel them all\n"
+            << std::flush;
+  return 0;
+}
+
+}  // namespace
+
 int submit_launch(const PreparedLaunch& launch, const LaunchOptions& options,
                   const std::string& socket) {
   std::cout << render_plan(launch);
-  if (!options.yes && !confirm("Launching a managed job '" + launch.job_name + "'. Proceed?"))
-    return 0;
+  const bool batch = options.num_jobs > 1;
+  const std::string question = batch
+                                   ? "Launching " + std::to_string(options.num_jobs) +
+                                         " managed jobs '" + launch.job_name + "'. Proceed?"
+                                   : "Launching a managed job '" + launch.job_name + "'. Proceed?";
+  if (!options.yes && !confirm(question)) return 0;
   Json body = Json::object();
   body.set("name", launch.job_name);
   body.set("pipeline", spec::to_json(launch.pipeline, spec::SecretMode::kInclude));
   if (const auto priority = spec::priority(launch.pipeline)) body.set("priority", *priority);
+  if (batch) body.set("num_jobs", options.num_jobs);
   DaemonClient client(socket);
   // skyd never reads the paths the task names: the files go first, read as this user.
   auto uploads = upload_local_files(client, launch.pipeline);
@@ -636,6 +676,7 @@ int submit_launch(const PreparedLaunch& launch, const LaunchOptions& options,
     return 1;
   }
   const long long id = static_cast<long long>(number(*reply, "job_id"));
+  if (batch) return report_batch(*reply, launch.job_name);
   // SkyPilot's line, then skyd's own (scripts read either).
   std::cout << "\u2713 Job submitted, ID: " << id << "\n"
             << "Managed job '" << launch.job_name << "' submitted.\nManaged Job ID: " << id << "\n"

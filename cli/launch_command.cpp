@@ -6,6 +6,7 @@
 #include "cli/show_gpus_command.hpp"
 #include "cli/table.hpp"
 #include "cli/uploads.hpp"
+#include "daemon/spec/names.hpp"
 #include "daemon/spec/spec_error.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "providers/catalog/suggest.hpp"
@@ -46,6 +47,8 @@ constexpr std::string_view kUsage =
     "  --env-file PATH                  envs from a dotenv file (KEY=VALUE lines)\n"
     "  --secret KEY[=VALUE]             a secret for the task (repeatable; never shown)\n"
     "  --secret-file PATH               secrets from a dotenv file (KEY=VALUE lines)\n"
+    "  --num-jobs N                     submit N copies in one call (1 to 10000); each sees\n"
+    "                                   SKYPILOT_JOB_RANK (0..N-1) and SKYPILOT_NUM_JOBS (N)\n"
     "  -d, --detach-run                 submit, print the job's ID and return: no log streaming\n"
     "  --async                          the same as --detach-run: return once skyd has the job\n"
     "  -y, --yes                        skip the confirmation prompt\n"
@@ -78,7 +81,7 @@ const std::vector<std::string> kAllFlags = {
     "--instance-type", "--disk-size",   "--disk-tier",   "--image-id", "--ports",
     "--job-recovery",  "--use-spot",    "--no-use-spot", "--env",      "--env-file",
     "--secret",        "--secret-file", "--detach-run",  "--async",    "--yes",
-    "--dryrun",        "--help"};
+    "--dryrun",        "--num-jobs",    "--help"};
 
 Error usage_error(std::string detail) {
   return spec::make_error(SpecErrc::kInvalid, std::move(detail));
@@ -128,6 +131,24 @@ Result<std::map<std::string, std::string>> read_env_file(const std::string& path
     values[key] = value;
   }
   return values;
+}
+
+// --num-jobs: a whole number from 1 to spec::kMaxNumJobs, as written (no sign, no spaces).
+Result<int> parse_num_jobs(const std::string& text) {
+  const std::string expected =
+      "--num-jobs: expected a number of jobs from 1 to " + std::to_string(spec::kMaxNumJobs);
+  const bool digits =
+      !text.empty() && text.size() <= 9 && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+      });
+  if (!digits) return usage_error(expected + ", got `" + text + "`");
+  const int count = std::stoi(text);
+  if (count < 1 || count > spec::kMaxNumJobs) {
+    return usage_error(
+        expected + ", got " + text +
+        (count > spec::kMaxNumJobs ? " (submit larger sweeps in several launches)" : ""));
+  }
+  return count;
 }
 
 bool is_yaml_path(const std::vector<std::string>& entrypoint) {
@@ -203,6 +224,12 @@ Result<LaunchOptions> parse_launch_args(const std::vector<std::string>& args) {
         return usage_error("--num-nodes: expected a positive integer, got `" + *v + "`");
       }
       options.overrides.num_nodes = static_cast<int>(nodes);
+    } else if (arg == "--num-jobs") {
+      auto v = value();
+      if (!v) return v.error();
+      auto count = parse_num_jobs(*v);
+      if (!count) return count.error();
+      options.num_jobs = *count;
     } else if (arg == "--use-spot" || arg == "--no-use-spot") {
       if (auto ok = flag_only(); !ok) return ok.error();
       options.overrides.resources.push_back(

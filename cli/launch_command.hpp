@@ -22,6 +22,7 @@ struct LaunchOptions {
   std::vector<std::string> env_files;     // --env-file PATH
   std::vector<std::string> secrets;       // --secret KEY=VAL or --secret KEY
   std::vector<std::string> secret_files;  // --secret-file PATH (below --secret)
+  int num_jobs = 1;                       // --num-jobs N: N copies, SKYPILOT_JOB_RANK 0..N-1
   bool detach_run = false;                // -d/--detach-run, or --async
   bool yes = false;
   bool dryrun = false;

@@ -59,4 +59,17 @@ std::string to_upper(std::string text) {
   return text;
 }
 
+std::string format_id_ranges(const std::vector<long long>& ids) {
+  std::string out;
+  for (std::size_t start = 0; start < ids.size();) {
+    std::size_t end = start;
+    while (end + 1 < ids.size() && ids[end + 1] == ids[end] + 1) ++end;
+    if (!out.empty()) out += ',';
+    out += std::to_string(ids[start]);
+    if (end > start) out += '-' + std::to_string(ids[end]);
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace skyd::cli

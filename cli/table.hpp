@@ -27,5 +27,7 @@ class Table {
 std::string format_number(double value);               // "%g": 8, 0.5, 1024
 std::string format_fixed(double value, int decimals);  // 3.06 with decimals = 2
 std::string to_upper(std::string text);                // "aws" -> "AWS"
+// Ascending ids as runs: {1,2,3,7,9,10} -> "1-3,7,9-10" (a --num-jobs batch's ids on one line).
+std::string format_id_ranges(const std::vector<long long>& ids);
 
 }  // namespace skyd::cli

@@ -90,12 +90,17 @@ Task<http::Response> submit(Controller* controller, DaemonInfo info, http::Reque
   submission.pipeline_json = std::move(checked->pipeline_json);
   submission.priority = checked->priority;
   submission.uploads = std::move(checked->uploads);
+  submission.num_jobs = checked->num_jobs;
   submission.owner = identity_of(request.peer);
   submission.user_name = std::move(user_name);
-  auto id = co_await controller->submit(std::move(submission));
-  if (!id) co_return response_for_error(id.error(), "submitting the job");
+  auto ids = co_await controller->submit(std::move(submission));
+  if (!ids) co_return response_for_error(ids.error(), "submitting the job");
+  // "job_id" is the first (rank 0) job, as before batches; "job_ids" every job by rank.
   Json reply = Json::object();
-  reply.set("job_id", static_cast<long long>(id->value));
+  reply.set("job_id", static_cast<long long>(ids->front().value));
+  Json list = Json::array();
+  for (const store::JobId id : *ids) list.push_back(static_cast<long long>(id.value));
+  reply.set("job_ids", std::move(list));
   co_return http::Response::json(201, reply);
 }
 
@@ -116,13 +121,24 @@ Task<http::Response> queue(Controller* controller, DaemonInfo info, http::Reques
   auto jobs = co_await controller->list(filter);
   if (!jobs) co_return response_for_error(jobs.error(), "listing jobs");
   Json list = Json::array();
+  const store::TimePoint now = store::TimePoint::clock::now();
   for (const auto& job : *jobs) {
-    Json item = job_to_json(job);
+    Json item = job_to_json(job, now);
     if (auto reason = controller->waiting_reason(job.id)) item.set("details", *reason);
     list.push_back(std::move(item));
   }
   Json reply = Json::object();
   reply.set("jobs", std::move(list));
+  // With summary=1, the totals over every page (SkyPilot's queue: total and status_counts).
+  if (request.query_param("summary").value_or("0") == "1") {
+    auto summary = co_await controller->queue_summary(filter.user_uid, filter.open_only);
+    if (!summary) co_return response_for_error(summary.error(), "counting jobs");
+    reply.set("total", static_cast<long long>(summary->jobs));
+    Json counts = Json::object();
+    for (const auto& [status, count] : summary->unfinished_tasks)
+      counts.set(std::string(store::to_string(status)), static_cast<long long>(count));
+    reply.set("status_counts", std::move(counts));
+  }
   co_return http::Response::json(200, reply);
 }
 

@@ -54,6 +54,8 @@ Json job_to_json(const store::JobRecord& job, store::TimePoint now) {
   out.set("user_uid", static_cast<long long>(job.user_uid));
   out.set("status", store::to_string(job.status));
   out.set("priority", job.priority);
+  out.set("job_rank", job.job_rank);
+  out.set("num_jobs", job.num_jobs);
   out.set("submitted_at", seconds(job.submitted_at));
   out.set("ended_at", optional_time(job.ended_at));
   out.set("failure_reason", job.failure_reason ? Json(*job.failure_reason) : Json(nullptr));

@@ -135,7 +135,7 @@ Result<std::vector<UploadRef>> upload_refs(const Json* listed, const spec::Pipel
 }
 
 Result<SubmitBody> parse_submit_body(std::string_view body) {
-  auto object = object_body(body, {"name", "pipeline", "priority", "uploads"});
+  auto object = object_body(body, {"name", "pipeline", "priority", "num_jobs", "uploads"});
   if (!object) return object.error();
   SubmitBody submit;
   auto name = job_name(object->find("name"), "name");
@@ -152,6 +152,15 @@ Result<SubmitBody> parse_submit_body(std::string_view body) {
                               " to " + std::to_string(kMaxPriority) + ", got " + priority->dump());
     }
     submit.priority = static_cast<int>(*value);
+  }
+
+  if (const Json* num_jobs = object->find("num_jobs"); num_jobs && !num_jobs->is_null()) {
+    const auto value = num_jobs->is_int() ? num_jobs->as_int() : std::nullopt;
+    if (!value || *value < 1 || *value > spec::kMaxNumJobs) {
+      return invalid_argument("num_jobs: expected an integer from 1 to " +
+                              std::to_string(spec::kMaxNumJobs) + ", got " + num_jobs->dump());
+    }
+    submit.num_jobs = static_cast<int>(*value);
   }
 
   const Json* pipeline = object->find("pipeline");

@@ -45,12 +45,14 @@ struct SubmitBody {
   spec::Pipeline pipeline;    // read and checked by the task spec's parser
   std::string pipeline_json;  // the pipeline object as it is stored
   std::vector<UploadRef> uploads;
+  int num_jobs = 1;  // copies of the job, ranks 0..num_jobs-1
 };
 
 // POST /v1/jobs: {"name": job name, "pipeline": {name?, tasks} (task_json.hpp), "priority"?:
-// integer, "uploads"?: [{"task": i, "workdir": true | "destination": dest, "digest": sha256,
-// "kind": "directory" | "file"}]}. Every workdir and every local-path file mount needs exactly
-// one upload, and an upload must name one of them.
+// integer, "num_jobs"?: 1..spec::kMaxNumJobs (copies, each with its SKYPILOT_JOB_RANK), "uploads"?:
+// [{"task": i, "workdir": true | "destination": dest, "digest": sha256, "kind": "directory" |
+// "file"}]}. Every workdir and every local-path file mount needs exactly one upload, and an upload
+// must name one of them.
 Result<SubmitBody> parse_submit_body(std::string_view body);
 // The "uploads" list against the pipeline it belongs to (nullptr: none).
 Result<std::vector<UploadRef>> upload_refs(const Json* listed, const spec::Pipeline& pipeline);

@@ -40,8 +40,9 @@ std::map<std::string, std::string> node_environment(const TaskEnvironment& task,
   env["SKYPILOT_TASK_ID"] = task.task_id;
   env["SKYPILOT_TASK_IDS"] = ids;
   env["SKYPILOT_MANAGED_JOB_ID"] = std::to_string(task.job_id);
-  // SkyPilot's rank among the jobs of one `--num-jobs` launch; skyd launches one job at a time.
-  env["SKYPILOT_JOB_RANK"] = "0";
+  // SkyPilot's rank among the jobs of one `--num-jobs` launch (a job launched alone: 0 of 1).
+  env["SKYPILOT_JOB_RANK"] = std::to_string(task.job_rank);
+  env["SKYPILOT_NUM_JOBS"] = std::to_string(task.num_jobs);
   env["SKYPILOT_NODE_RANK"] = std::to_string(rank);
   env["SKYPILOT_NODE_IPS"] = node_ips(cluster);
   env["SKYPILOT_NUM_NODES"] = std::to_string(cluster.nodes.size());

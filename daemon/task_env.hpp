@@ -12,6 +12,8 @@ namespace skyd::daemon {
 
 struct TaskEnvironment {
   std::int64_t job_id = 0;
+  int job_rank = 0;     // among the jobs of its `--num-jobs` submission: SKYPILOT_JOB_RANK
+  int num_jobs = 1;     // SKYPILOT_NUM_JOBS
   std::string task_id;  // sky-managed-<time>_<name>_<job>-<task>: stable across recoveries
   std::vector<std::string> task_ids;  // every task of the pipeline
   int gpus_per_node = 0;

@@ -5,6 +5,7 @@
 #include "store/store_errc.hpp"
 #include "store/transaction.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace skyd::store {
@@ -13,14 +14,15 @@ namespace {
 using boost::system::in_place_error;
 
 // Column lists shared by the statements below (timestamps as microseconds since the epoch).
-#define SKYD_JOB_COLUMNS                                                         \
-  "j.id AS job_id, j.name AS job_name, j.user_uid, j.user_gid, "                 \
-  "j.user_groups::text AS user_groups, j.user_name, j.priority, "                \
-  "(extract(epoch FROM j.submitted_at) * 1000000)::bigint AS job_submitted_us, " \
-  "j.spec::text AS spec, j.task_count, j.status AS job_status, "                 \
-  "(extract(epoch FROM j.ended_at) * 1000000)::bigint AS job_ended_us, "         \
-  "j.failure_reason AS job_failure_reason, j.lease_owner, j.lease_epoch, "       \
-  "(extract(epoch FROM j.cancel_requested_at) * 1000000)::bigint AS cancel_requested_us"
+#define SKYD_JOB_COLUMNS                                                                   \
+  "j.id AS job_id, j.name AS job_name, j.user_uid, j.user_gid, "                           \
+  "j.user_groups::text AS user_groups, j.user_name, j.priority, "                          \
+  "(extract(epoch FROM j.submitted_at) * 1000000)::bigint AS job_submitted_us, "           \
+  "j.task_count, j.status AS job_status, "                                                 \
+  "(extract(epoch FROM j.ended_at) * 1000000)::bigint AS job_ended_us, "                   \
+  "j.failure_reason AS job_failure_reason, j.lease_owner, j.lease_epoch, "                 \
+  "(extract(epoch FROM j.cancel_requested_at) * 1000000)::bigint AS cancel_requested_us, " \
+  "j.job_rank, j.num_jobs"
 #define SKYD_TASK_COLUMNS                                                                    \
   "t.job_id, t.task_index, t.name, t.status, t.resources, t.placement::text AS placement, "  \
   "t.cluster_name, (extract(epoch FROM t.submitted_at) * 1000000)::bigint AS submitted_us, " \
@@ -30,42 +32,85 @@ using boost::system::in_place_error;
   "t.job_duration_seconds, t.recovery_count, t.restart_count, t.failure_reason, "            \
   "t.exit_codes::text AS exit_codes, t.attempt"
 
-constexpr const char* kCreateJob = R"(
-WITH job AS (
-  INSERT INTO jobs (name, user_uid, user_name, priority, spec, task_count, user_gid, user_groups)
-  VALUES ($1, $2::bigint, $3, $4::integer, $5::jsonb, $6::integer, $9::bigint, $10::bigint[])
-  RETURNING id
+// $11 copies of one job: ranks 0..$11-1, their tasks and submission events, in one statement.
+constexpr const char* kCreateJobs = R"(
+WITH created AS (
+  INSERT INTO jobs (name, user_uid, user_name, priority, spec, task_count, user_gid, user_groups,
+                    job_rank, num_jobs)
+  SELECT $1, $2::bigint, $3, $4::integer, $5::jsonb, $6::integer, $9::bigint, $10::bigint[],
+         rank, $11::integer
+  FROM generate_series(0, $11::integer - 1) AS rank
+  ORDER BY rank
+  RETURNING id, job_rank
 ), new_tasks AS (
   INSERT INTO tasks (job_id, task_index, name, resources)
-  SELECT job.id, x.position - 1, x.name, x.resources
-  FROM job, unnest($7::text[], $8::text[]) WITH ORDINALITY AS x(name, resources, position)
+  SELECT created.id, x.position - 1, x.name, x.resources
+  FROM created, unnest($7::text[], $8::text[]) WITH ORDINALITY AS x(name, resources, position)
   RETURNING job_id, task_index
 ), submitted AS (
   INSERT INTO job_events (job_id, task_index, from_status, to_status, reason)
   SELECT job_id, task_index, NULL, 'PENDING', 'submitted' FROM new_tasks
 )
-SELECT id FROM job)";
+SELECT id, job_rank FROM created ORDER BY job_rank)";
 
-constexpr const char* kSelectJobs = "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS R"(,
-  coalesce(c.cost_usd, 0) AS cost_usd, coalesce(c.on_demand_cost_usd, 0) AS on_demand_cost_usd
-FROM (
-  SELECT * FROM jobs
-  WHERE ($1::bigint IS NULL OR user_uid = $1::bigint)
-    AND ($2::text IS NULL OR name = $2::text)
-    AND ($3::text[] IS NULL OR status = ANY($3::text[]))
-    AND ($4::bigint IS NULL OR id < $4::bigint)
-    AND (NOT $5::boolean OR ended_at IS NULL)
-    AND ($6::bigint IS NULL OR id = $6::bigint)
-  ORDER BY id DESC
-  LIMIT $7::integer
-) j
-JOIN tasks t ON t.job_id = j.id
-LEFT JOIN LATERAL (
-  SELECT sum(cost_usd) AS cost_usd, sum(on_demand_cost_usd) AS on_demand_cost_usd
-  FROM attempt_costs a WHERE a.job_id = t.job_id AND a.task_index = t.task_index
-) c ON true
-ORDER BY j.id DESC, t.task_index)";
+// Each task with what its runs cost (view attempt_costs); a task never started (attempt 0) has
+// no run to price, and skipping the view for it keeps a queue of 10,000 PENDING jobs cheap.
+#define SKYD_TASKS_WITH_COSTS                                                         \
+  "JOIN tasks t ON t.job_id = j.id "                                                  \
+  "LEFT JOIN LATERAL ("                                                               \
+  "  SELECT sum(cost_usd) AS cost_usd, sum(on_demand_cost_usd) AS on_demand_cost_usd" \
+  "  FROM attempt_costs a"                                                            \
+  "  WHERE t.attempt > 0 AND a.job_id = t.job_id AND a.task_index = t.task_index"     \
+  ") c ON true "
+#define SKYD_COST_COLUMNS                 \
+  "coalesce(c.cost_usd, 0) AS cost_usd, " \
+  "coalesce(c.on_demand_cost_usd, 0) AS on_demand_cost_usd"
 
+// One job by its id, with its spec (what its runner reads).
+constexpr const char* kSelectJob =
+    "SELECT " SKYD_JOB_COLUMNS ", j.spec::text AS spec, " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS
+    " FROM jobs j " SKYD_TASKS_WITH_COSTS "WHERE j.id = $1::bigint ORDER BY t.task_index";
+
+// The queue, newest first, without specs (scripts can be megabytes). Two statements rather than
+// one with `$5 OR ended_at IS NULL`: a prepared statement's generic plan cannot choose the partial
+// index of open jobs from a parameter, and with 10,000 finished jobs the open ones are few.
+#define SKYD_QUEUE_FILTER                                 \
+  "($1::bigint IS NULL OR user_uid = $1::bigint) "        \
+  "AND ($2::text IS NULL OR name = $2::text) "            \
+  "AND ($3::text[] IS NULL OR status = ANY($3::text[])) " \
+  "AND ($4::bigint IS NULL OR id < $4::bigint) "
+constexpr const char* kSelectJobs =
+    "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS
+    " FROM (SELECT * FROM jobs WHERE " SKYD_QUEUE_FILTER
+    "ORDER BY id DESC LIMIT $5::integer) j " SKYD_TASKS_WITH_COSTS
+    "ORDER BY j.id DESC, t.task_index";
+constexpr const char* kSelectOpenJobs =
+    "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS
+    " FROM (SELECT * FROM jobs WHERE ended_at IS NULL AND " SKYD_QUEUE_FILTER
+    "ORDER BY id DESC LIMIT $5::integer) j " SKYD_TASKS_WITH_COSTS
+    "ORDER BY j.id DESC, t.task_index";
+
+// The queue's totals: how many jobs (open ones with $open_only), and the unfinished tasks by
+// status (the table's "In progress tasks" line counts every job, not only the page shown). One
+// statement for everyone's jobs and one for a user's, so that each plans onto its index.
+constexpr const char* kQueueSummaryOfEveryone = R"(
+SELECT 'jobs' AS kind, NULL AS status, count(*) AS n FROM jobs
+WHERE NOT $1::boolean OR ended_at IS NULL
+UNION ALL
+SELECT 'tasks', status, count(*) FROM tasks WHERE ended_at IS NULL GROUP BY status)";
+constexpr const char* kQueueSummaryOfUser = R"(
+SELECT 'jobs' AS kind, NULL AS status, count(*) AS n FROM jobs
+WHERE user_uid = $2::bigint AND (NOT $1::boolean OR ended_at IS NULL)
+UNION ALL
+SELECT 'tasks', t.status, count(*)
+FROM jobs j JOIN tasks t ON t.job_id = j.id AND t.ended_at IS NULL
+WHERE j.user_uid = $2::bigint GROUP BY t.status)";
+
+#undef SKYD_QUEUE_FILTER
+#undef SKYD_COST_COLUMNS
+#undef SKYD_TASKS_WITH_COSTS
+
+constexpr const char* kAnalyze = "ANALYZE jobs, tasks, job_events";
 constexpr const char* kOpenJobs = "SELECT id FROM jobs WHERE ended_at IS NULL ORDER BY id";
 // The first accepted cancel stamps the job; later ones keep that time.
 constexpr const char* kRequestCancel = R"(
@@ -219,6 +264,8 @@ TaskRecord task_from(const QueryResult& rows, std::size_t row) {
 // Rows of kSelectJobs (one per task, jobs newest first) grouped into jobs.
 std::vector<JobRecord> jobs_from(const QueryResult& rows) {
   std::vector<JobRecord> jobs;
+  const auto& columns = rows.columns();
+  const bool with_spec = std::find(columns.begin(), columns.end(), "spec") != columns.end();
   for (std::size_t row = 0; row < rows.size(); ++row) {
     const JobId id{rows.int64(row, "job_id")};
     if (jobs.empty() || jobs.back().id != id) {
@@ -231,7 +278,7 @@ std::vector<JobRecord> jobs_from(const QueryResult& rows) {
       job.user_name = rows.text(row, "user_name");
       job.priority = static_cast<int>(rows.int64(row, "priority"));
       job.submitted_at = from_micros(rows.int64(row, "job_submitted_us"));
-      job.spec_json = rows.text(row, "spec");
+      if (with_spec) job.spec_json = rows.text(row, "spec");
       job.task_count = static_cast<int>(rows.int64(row, "task_count"));
       job.status = status_of(rows.text(row, "job_status"));
       job.ended_at = optional_time(rows, row, "job_ended_us");
@@ -239,6 +286,8 @@ std::vector<JobRecord> jobs_from(const QueryResult& rows) {
       job.lease_owner = rows.optional_text(row, "lease_owner");
       job.lease_epoch = rows.int64(row, "lease_epoch");
       job.cancel_requested_at = optional_time(rows, row, "cancel_requested_us");
+      job.job_rank = static_cast<int>(rows.int64(row, "job_rank"));
+      job.num_jobs = static_cast<int>(rows.int64(row, "num_jobs"));
       jobs.push_back(std::move(job));
     }
     jobs.back().tasks.push_back(task_from(rows, row));
@@ -258,7 +307,8 @@ Result<T> decode(const QueryResult& rows, Decode decode_rows) {
   }
 }
 
-Params select_jobs_params(const QueueFilter& filter, std::optional<JobId> only) {
+// $1..$4 of the queue's filter.
+Params queue_filter_params(const QueueFilter& filter) {
   std::optional<std::string> statuses;
   if (!filter.statuses.empty()) {
     std::vector<std::string> names;
@@ -267,38 +317,54 @@ Params select_jobs_params(const QueueFilter& filter, std::optional<JobId> only) 
   }
   std::optional<std::int64_t> before;
   if (filter.before) before = filter.before->value;
-  std::optional<std::int64_t> id;
-  if (only) id = only->value;
-  return make_params(filter.user_uid, filter.name, statuses, before, filter.open_only, id,
-                     filter.limit);
+  return make_params(filter.user_uid, filter.name, statuses, before);
 }
 
 }  // namespace
 
 Task<Result<JobId>> JobRepository::create_job(NewJob job) {
+  job.num_jobs = 1;
+  auto ids = co_await create_jobs(std::move(job));
+  if (!ids) co_return ids.error();
+  co_return ids->front();
+}
+
+Task<Result<std::vector<JobId>>> JobRepository::create_jobs(NewJob job) {
   if (job.tasks.empty()) co_return make_error(StoreErrc::kQuery, "a job needs at least one task");
+  if (job.num_jobs < 1 || job.num_jobs > kMaxJobsPerSubmit) {
+    co_return make_error(StoreErrc::kQuery, "num_jobs " + std::to_string(job.num_jobs) +
+                                                " is outside 1.." +
+                                                std::to_string(kMaxJobsPerSubmit));
+  }
   std::vector<std::string> names;
   std::vector<std::string> resources;
   for (const NewTask& task : job.tasks) {
     names.push_back(task.name);
     resources.push_back(task.resources);
   }
-  auto params = make_params(job.name, job.user_uid, job.user_name, job.priority, job.spec_json,
-                            static_cast<int>(job.tasks.size()), text_array(names),
-                            text_array(resources), job.user_gid, int_array(job.user_groups));
-  auto rows = co_await pool_.query(kCreateJob, std::move(params));
+  auto params =
+      make_params(job.name, job.user_uid, job.user_name, job.priority, job.spec_json,
+                  static_cast<int>(job.tasks.size()), text_array(names), text_array(resources),
+                  job.user_gid, int_array(job.user_groups), job.num_jobs);
+  auto rows = co_await pool_.query(kCreateJobs, std::move(params));
   if (!rows) co_return rows.error();
-  auto id = decode<JobId>(*rows, [](const QueryResult& r) { return JobId{r.int64(0, "id")}; });
-  if (id)
-    logger("store")->debug("job created job={} name={} tasks={}", id->value, job.name,
-                           job.tasks.size());
-  co_return id;
+  auto ids = decode<std::vector<JobId>>(*rows, [](const QueryResult& r) {
+    std::vector<JobId> created;
+    for (std::size_t row = 0; row < r.size(); ++row) created.push_back(JobId{r.int64(row, "id")});
+    return created;
+  });
+  if (ids && static_cast<int>(ids->size()) != job.num_jobs) {
+    co_return make_error(StoreErrc::kQuery, "created " + std::to_string(ids->size()) + " of " +
+                                                std::to_string(job.num_jobs) + " jobs");
+  }
+  if (ids)
+    logger("store")->debug("jobs created first={} count={} name={} tasks={}", ids->front().value,
+                           ids->size(), job.name, job.tasks.size());
+  co_return ids;
 }
 
 Task<Result<JobRecord>> JobRepository::get_job(JobId id) {
-  QueueFilter filter;
-  filter.limit = 1;
-  auto rows = co_await pool_.query(kSelectJobs, select_jobs_params(filter, id));
+  auto rows = co_await pool_.query(kSelectJob, make_params(id.value));
   if (!rows) co_return Result<JobRecord>(in_place_error, rows.error());
   auto jobs = decode<std::vector<JobRecord>>(*rows, jobs_from);
   if (!jobs) co_return Result<JobRecord>(in_place_error, jobs.error());
@@ -309,9 +375,40 @@ Task<Result<JobRecord>> JobRepository::get_job(JobId id) {
 }
 
 Task<Result<std::vector<JobRecord>>> JobRepository::list_jobs(QueueFilter filter) {
-  auto rows = co_await pool_.query(kSelectJobs, select_jobs_params(filter, std::nullopt));
+  Params params = queue_filter_params(filter);
+  params.push_back(to_param(filter.limit));
+  auto rows =
+      co_await pool_.query(filter.open_only ? kSelectOpenJobs : kSelectJobs, std::move(params));
   if (!rows) co_return rows.error();
   co_return decode<std::vector<JobRecord>>(*rows, jobs_from);
+}
+
+Task<Result<QueueSummary>> JobRepository::queue_summary(std::optional<std::int64_t> user_uid,
+                                                        bool open_only) {
+  // The statement and its parameters are chosen before the co_await (g++ 12: no co_await inside
+  // a conditional expression).
+  const char* statement = user_uid ? kQueueSummaryOfUser : kQueueSummaryOfEveryone;
+  Params params = make_params(open_only);
+  if (user_uid) params.push_back(to_param(*user_uid));
+  auto rows = co_await pool_.query(statement, std::move(params));
+  if (!rows) co_return rows.error();
+  co_return decode<QueueSummary>(*rows, [](const QueryResult& r) {
+    QueueSummary summary;
+    for (std::size_t row = 0; row < r.size(); ++row) {
+      if (r.text(row, "kind") == "jobs") {
+        summary.jobs = r.int64(row, "n");
+      } else {
+        summary.unfinished_tasks[status_of(r.text(row, "status"))] = r.int64(row, "n");
+      }
+    }
+    return summary;
+  });
+}
+
+Task<Result<void>> JobRepository::refresh_statistics() {
+  auto done = co_await pool_.query(kAnalyze, Params{});
+  if (!done) co_return done.error();
+  co_return Result<void>{};
 }
 
 Task<Result<std::vector<JobId>>> JobRepository::open_jobs() {

@@ -42,7 +42,12 @@ struct NewJob {
   int priority = 500;
   std::string spec_json = "{}";  // the normalized task spec (stored as jsonb)
   std::vector<NewTask> tasks;    // one per pipeline task, in order; at least one
+  int num_jobs = 1;              // `--num-jobs N`: N copies, ranks 0..N-1 (kMaxJobsPerSubmit)
 };
+
+// The most jobs one submission makes (`sky jobs launch --num-jobs`): a 10,000-job batch is one
+// INSERT of a few megabytes; more belongs in several calls.
+inline constexpr int kMaxJobsPerSubmit = 10000;
 
 struct TaskRecord {
   JobId job_id;
@@ -92,6 +97,8 @@ struct JobRecord {
   std::optional<std::string> lease_owner;
   std::int64_t lease_epoch = 0;
   std::optional<TimePoint> cancel_requested_at;  // a cancel was accepted (and may not be done yet)
+  int job_rank = 0;                              // its rank among the jobs of one submission
+  int num_jobs = 1;                              // how many jobs that submission made
   std::vector<TaskRecord> tasks;                 // by task index
 };
 
@@ -114,6 +121,12 @@ struct QueueFilter {
   bool open_only = false;           // skip jobs whose tasks have all ended
   std::optional<JobId> before;      // paging: only ids lower than this
   int limit = 100;
+};
+
+// The queue's totals, over every page.
+struct QueueSummary {
+  std::int64_t jobs = 0;                               // jobs that match
+  std::map<JobStatus, std::int64_t> unfinished_tasks;  // their tasks not yet ended, by status
 };
 
 struct TransitionRequest {
@@ -141,10 +154,20 @@ class JobRepository {
   // Inserts the job, its tasks (PENDING) and one submission event per task, atomically.
   // Errors: kQuery for an invalid job (no tasks), store errors otherwise.
   Task<Result<JobId>> create_job(NewJob job);
+  // The same for `job.num_jobs` copies in one statement: their ids, by rank. Errors: kQuery for
+  // an invalid job (no tasks, num_jobs outside 1..kMaxJobsPerSubmit), store errors otherwise.
+  Task<Result<std::vector<JobId>>> create_jobs(NewJob job);
 
   // Errors: kNotFound.
   Task<Result<JobRecord>> get_job(JobId id);
+  // The queue's page, newest first; its records carry no spec_json (get_job's do).
   Task<Result<std::vector<JobRecord>>> list_jobs(QueueFilter filter);
+  // The totals of everyone's jobs or one user's (only the open ones with `open_only`).
+  Task<Result<QueueSummary>> queue_summary(std::optional<std::int64_t> user_uid, bool open_only);
+  // Refreshes the planner's statistics of jobs, tasks and job_events (ANALYZE): after a batch
+  // that grew them by thousands of rows, so the queue's plans fit the new sizes at once instead
+  // of after the next autovacuum.
+  Task<Result<void>> refresh_statistics();
   // Every job with a task not yet ended, oldest first (reconciliation at start).
   Task<Result<std::vector<JobId>>> open_jobs();
   Task<Result<std::map<JobStatus, std::int64_t>>> count_by_status();

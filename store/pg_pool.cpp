@@ -9,6 +9,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <cstdlib>
 
@@ -91,10 +92,7 @@ Task<Result<QueryResult>> PooledConnection::query(std::string_view sql, Params p
 }
 
 PgPool::PgPool(asio::any_io_executor executor, PoolOptions options)
-    : executor_(executor),
-      options_(std::move(options)),
-      returned_(executor),
-      backoff_(options_.reconnect) {}
+    : executor_(executor), options_(std::move(options)), backoff_(options_.reconnect) {}
 
 PgPool::~PgPool() {
   if (open_ != idle_.size()) {
@@ -103,11 +101,24 @@ PgPool::~PgPool() {
   }
 }
 
-Task<void> PgPool::wait_until(Clock::time_point until) {
-  using namespace asio::experimental::awaitable_operators;
-  asio::steady_timer timer(executor_, until);
-  co_await (returned_.wait() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-}
+// A place in the line for a connection, left when the waiter leaves (its deadline, its own
+// cancellation); a connection handed to a waiter that left anyway goes back to the pool.
+class PgPool::WaitInLine {
+ public:
+  WaitInLine(PgPool& pool, Waiter& waiter)
+      : pool_(pool), waiter_(waiter), place_(pool.waiters_.insert(pool.waiters_.end(), &waiter)) {}
+  ~WaitInLine() {
+    if (waiter_.queued) pool_.waiters_.erase(place_);
+    if (waiter_.handed) pool_.give_back(std::move(waiter_.handed));
+  }
+  WaitInLine(const WaitInLine&) = delete;
+  WaitInLine& operator=(const WaitInLine&) = delete;
+
+ private:
+  PgPool& pool_;
+  Waiter& waiter_;
+  std::list<Waiter*>::iterator place_;
+};
 
 Task<Result<PooledConnection>> PgPool::acquire() {
   check_shard(executor_);
@@ -157,7 +168,7 @@ Task<Result<PooledConnection>> PgPool::acquire() {
       next_connect_ = Clock::now() + delay;
       logger("store")->warn("database connect failed retry_in_ms={} error=\"{}\"", millis(delay),
                             *unreachable_);
-      returned_.notify_all();  // those waiting for a connection learn that none is coming
+      wake_all();  // those waiting for a connection learn that none is coming
       co_return connected.error();
     }
     if (now >= deadline) {
@@ -166,8 +177,32 @@ Task<Result<PooledConnection>> PgPool::acquire() {
                                std::to_string(millis(options_.acquire_timeout)) +
                                " ms: all connections busy");
     }
-    co_await wait_until(deadline);  // for a connection to come back
+    // In line for a connection to come back.
+    Waiter waiter{asio::steady_timer(executor_, deadline), nullptr};
+    WaitInLine in_line(*this, waiter);
+    co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    auto state = co_await asio::this_coro::cancellation_state;
+    if (state.cancelled() != asio::cancellation_type::none)
+      throw boost::system::system_error(asio::error::operation_aborted);
+    if (waiter.handed) {
+      std::unique_ptr<PgConnection> connection = std::move(waiter.handed);
+      if (connection->check_idle()) co_return PooledConnection(this, std::move(connection));
+      --open_;
+      ++stats_.dropped;
+    }
   }
+}
+
+void PgPool::wake_first() {
+  if (waiters_.empty()) return;
+  Waiter* first = waiters_.front();
+  waiters_.pop_front();
+  first->queued = false;
+  first->timer.cancel();
+}
+
+void PgPool::wake_all() {
+  while (!waiters_.empty()) wake_first();
 }
 
 void PgPool::give_back(std::unique_ptr<PgConnection> connection) {
@@ -179,10 +214,16 @@ void PgPool::give_back(std::unique_ptr<PgConnection> connection) {
     connection.reset();
     --open_;
     ++stats_.dropped;
+    wake_first();  // there is room to connect again
+  } else if (!waiters_.empty()) {
+    Waiter* first = waiters_.front();
+    waiters_.pop_front();
+    first->queued = false;
+    first->handed = std::move(connection);
+    first->timer.cancel();
   } else {
     idle_.push_back(std::move(connection));
   }
-  returned_.notify_all();
 }
 
 void PgPool::close_idle() {

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,14 +108,26 @@ class PgPool {
 
  private:
   friend class PooledConnection;
+  // A coroutine waiting for a connection: woken (its timer cancelled) with a connection handed
+  // over, or without one to look again (a slot freed, a connect failed), or at its deadline.
+  struct Waiter {
+    asio::steady_timer timer;
+    std::unique_ptr<PgConnection> handed;
+    bool queued = true;
+  };
+  class WaitInLine;
   void give_back(std::unique_ptr<PgConnection> connection);
-  Task<void> wait_until(Clock::time_point until);
+  // Wakes the first waiter (all of them) without a connection.
+  void wake_first();
+  void wake_all();
 
   asio::any_io_executor executor_;
   PoolOptions options_;
   std::vector<std::unique_ptr<PgConnection>> idle_;
   std::size_t open_ = 0;
-  Notifier returned_;
+  // First come, first served: a returned connection goes to the longest waiter, and only that
+  // waiter wakes (10,000 jobs loading at once must not each wake on every return).
+  std::list<Waiter*> waiters_;
   Backoff backoff_;
   Clock::time_point next_connect_{};
   std::optional<std::string> unreachable_;  // the last connect error, until a connect succeeds

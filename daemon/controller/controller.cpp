@@ -166,6 +166,35 @@ Task<void> prune_uploads(UploadStore* uploads, Duration retention) {
   }
 }
 
+// The unpacked files become the first job's snapshot; the other jobs of a `--num-jobs` batch
+// read the same files through a link (nothing writes a snapshot after the submit). Off the shard:
+// a batch makes thousands of links.
+Task<void> share_snapshot(std::string staging, std::vector<store::JobId> jobs,
+                          std::string snapshots_root) {
+  std::function<bool()> share = [staging, jobs, snapshots_root] {
+    const std::string first = std::to_string(jobs.front().value);
+    std::error_code ec;
+    fs::rename(staging, snapshots_root + "/" + first, ec);
+    for (std::size_t rank = 1; rank < jobs.size(); ++rank) {
+      fs::create_directory_symlink(first, snapshots_root + "/" + std::to_string(jobs[rank].value),
+                                   ec);
+    }
+    return true;
+  };
+  co_await run_blocking<bool>(std::move(share));
+}
+
+// A batch this large changes the tables' sizes enough that the planner's statistics (and so the
+// queue's plans) are stale until the next autovacuum: they are refreshed beside the answer.
+constexpr std::size_t kBatchThatRefreshesStatistics = 1000;
+
+Task<void> refresh_statistics(store::JobRepository* jobs) {
+  if (auto refreshed = co_await jobs->refresh_statistics(); !refreshed) {
+    logger("controller")
+        ->warn("statistics refresh failed error=\"{}\"", refreshed.error().message());
+  }
+}
+
 Task<void> remove_tree(std::string path) {
   std::function<bool()> remove = [path] {
     std::error_code ignored;
@@ -297,7 +326,7 @@ Task<void> Controller::supervise_on(ShardContext* shard, store::JobId id) {
   co_await raw->run();
 }
 
-Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
+Task<Result<std::vector<store::JobId>>> Controller::submit(SubmitRequest request) {
   const spec::Pipeline* pipeline = &request.pipeline;
   if (pipeline->tasks.empty()) co_return invalid_argument("a job needs at least one task");
   if (const std::string problem = storage_problem(*pipeline, options_.bucket_store);
@@ -325,26 +354,35 @@ Task<Result<store::JobId>> Controller::submit(SubmitRequest request) {
   job.user_name = request.user_name;
   job.priority = request.priority;
   job.spec_json = request.pipeline_json;
+  job.num_jobs = request.num_jobs;
   for (const auto& task : pipeline->tasks) {
     const auto& first =
         task.resources.candidates.empty() ? spec::Resources{} : task.resources.candidates.front();
     job.tasks.push_back(
         store::NewTask{task.name.value_or(request.name), spec::summarize(first, task.num_nodes)});
   }
-  auto created = co_await here().jobs->create_job(job);
+  auto created = co_await here().jobs->create_jobs(job);
   if (!created) {
     co_await remove_tree(staging);
     co_return created.error();
   }
-  if (!request.uploads.empty()) {
-    std::error_code ec;
-    fs::rename(staging, options_.snapshots_root() + "/" + std::to_string(created->value), ec);
+  if (!request.uploads.empty())
+    co_await share_snapshot(staging, *created, options_.snapshots_root());
+  const store::JobId first = created->front();
+  if (created->size() == 1) {
+    logger("controller")
+        ->info("job submitted job={} name={} user={} tasks={}", first.value, request.name,
+               request.owner.uid, pipeline->tasks.size());
+  } else {
+    logger("controller")
+        ->info("jobs submitted first={} last={} count={} name={} user={} tasks={}", first.value,
+               created->back().value, created->size(), request.name, request.owner.uid,
+               pipeline->tasks.size());
   }
-  logger("controller")
-      ->info("job submitted job={} name={} user={} tasks={}", created->value, request.name,
-             request.owner.uid, pipeline->tasks.size());
-  supervise(*created);
-  co_return *created;
+  for (const store::JobId id : *created) supervise(id);
+  if (created->size() >= kBatchThatRefreshesStatistics)
+    here().group->spawn(refresh_statistics(here().jobs.get()));
+  co_return created;
 }
 
 Task<Result<std::vector<store::BucketRecord>>> Controller::buckets() {
@@ -387,6 +425,11 @@ Task<Result<std::string>> Controller::delete_bucket(std::string name, Caller cal
 
 Task<Result<std::vector<store::JobRecord>>> Controller::list(store::QueueFilter filter) {
   co_return co_await here().jobs->list_jobs(filter);
+}
+
+Task<Result<store::QueueSummary>> Controller::queue_summary(std::optional<std::int64_t> user_uid,
+                                                            bool open_only) {
+  co_return co_await here().jobs->queue_summary(user_uid, open_only);
 }
 
 Task<Result<store::JobRecord>> Controller::get(store::JobId id) {

@@ -33,6 +33,7 @@ struct SubmitRequest {
   std::string user_name;
   int priority = 0;
   std::vector<UploadRef> uploads;  // the local files its tasks use
+  int num_jobs = 1;                // `--num-jobs N`: N copies, ranks 0..N-1
 };
 
 struct Caller {
@@ -60,8 +61,12 @@ class Controller {
   void stop();
 
   // API operations, callable from any shard.
-  Task<Result<store::JobId>> submit(SubmitRequest request);
+  // Creates the request's num_jobs jobs (one transaction) and starts supervising them; their ids
+  // by rank.
+  Task<Result<std::vector<store::JobId>>> submit(SubmitRequest request);
   Task<Result<std::vector<store::JobRecord>>> list(store::QueueFilter filter);
+  Task<Result<store::QueueSummary>> queue_summary(std::optional<std::int64_t> user_uid,
+                                                  bool open_only);
   Task<Result<store::JobRecord>> get(store::JobId id);
   // The job's transition log, oldest first (the dashboard's timeline).
   Task<Result<std::vector<store::JobEvent>>> events(store::JobId id);

@@ -1062,6 +1062,8 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
   const spec::Task& spec = pipeline_.tasks[index];
   TaskEnvironment environment;
   environment.job_id = id_.value;
+  environment.job_rank = job_.job_rank;
+  environment.num_jobs = job_.num_jobs;
   environment.task_id = task_ids_[index];
   environment.task_ids = task_ids_;
   environment.gpus_per_node = static_cast<int>(placement.candidate.accelerator_count);

@@ -32,6 +32,11 @@ std::string bucket_name_problem(std::string_view name);
 // The bucket a bucket URL names ("s3://my-bucket/path" -> "my-bucket"); empty for a local path.
 std::string bucket_of_url(std::string_view url);
 
+// The most jobs one `sky jobs launch --num-jobs N` makes. SkyPilot sets no limit; a 10,000-job
+// batch is one database statement of a few megabytes and is answered in about a second, and one
+// `sky jobs cancel` request names at most as many ids. Larger sweeps take several launches.
+inline constexpr int kMaxNumJobs = 10000;
+
 // What a task's text must fit on its machines: a script is run from a file, so it may be long; an
 // environment variable travels through execve, whose limit for one "KEY=VALUE" string is 128 KiB
 // (MAX_ARG_STRLEN, the NUL included), and all of them share the argument space.

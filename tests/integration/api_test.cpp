@@ -63,6 +63,31 @@ TEST(ApiValidation, ABucketNameThatWouldLeaveTheStateDirectoryIsA400AndRunsNothi
       << launched.err;
 }
 
+TEST(ApiValidation, NumJobsOutsideOneToTheLimitIsA400AndMakesNoJob) {
+  SkydHarness skyd;
+  for (const char* bad : {"0", "-1", "10001", "1.5", "\"3\""}) {
+    EXPECT_400_NAMING(
+        skyd.api("POST", "/v1/jobs",
+                 submit_body("", "api-job", std::string("\"num_jobs\":") + bad + ",")),
+        "num_jobs: expected an integer from 1 to 10000");
+  }
+  EXPECT_EQ(jobs_in_queue(skyd), 0u);
+  // One call, many jobs: the answer lists them by rank, the first as "job_id".
+  auto made = skyd.api("POST", "/v1/jobs", submit_body("", "api-job", R"("num_jobs":3,)"));
+  ASSERT_EQ(made.status, 201) << made.body;
+  auto reply = parse_json(made.body);
+  ASSERT_TRUE(reply && reply->find("job_ids") && reply->find("job_ids")->as_array()) << made.body;
+  const auto& ids = *reply->find("job_ids")->as_array();
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(reply->find("job_id")->as_int(), ids[0].as_int());
+  EXPECT_EQ(jobs_in_queue(skyd), 3u);
+  for (std::size_t rank = 0; rank < ids.size(); ++rank) {
+    auto job = parse_json(skyd.job_json(*ids[rank].as_int()));
+    EXPECT_EQ(job->find("job_rank")->as_int(), static_cast<long long>(rank));
+    EXPECT_EQ(job->find("num_jobs")->as_int(), 3);
+  }
+}
+
 TEST(ApiValidation, JobAndTaskNamesFollowSkyPilotsRules) {
   SkydHarness skyd;
   EXPECT_400_NAMING(skyd.api("POST", "/v1/jobs", submit_body("", "9lives")),

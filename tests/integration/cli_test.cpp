@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 
 namespace skyd::testing {
@@ -70,6 +73,90 @@ TEST(Cli, QueueJsonIsOneFlatRecordPerTaskWithSkyPilotsFieldNames) {
   EXPECT_TRUE(train.find("failure_reason")->is_null());
   EXPECT_EQ(train.find("job_status")->as_string(), "SUCCEEDED");  // skyd's extras
   EXPECT_TRUE(train.find("exit_codes")->as_array());
+}
+
+TEST(Cli, NumJobsSubmitsCopiesThatEachSeeTheirRankAndTheirCount) {
+  SkydHarness skyd;
+  const std::string workdir = skyd.dir() + "/shard-src";
+  std::filesystem::create_directories(workdir);
+  std::ofstream(workdir + "/data.txt") << "shared input\n";
+  const auto yaml = skyd.write_file(
+      "sweep.yaml", local_task("sweep",
+                               "echo \"slice rank=$SKYPILOT_JOB_RANK of=$SKYPILOT_NUM_JOBS"
+                               " job=$SKYPILOT_MANAGED_JOB_ID $(cat data.txt)\"",
+                               "workdir: " + workdir + "\n"));
+  auto launched = skyd.sky({"jobs", "launch", "-y", "--num-jobs", "4", yaml});
+  ASSERT_EQ(launched.exit_code, 0) << launched.out << launched.err;
+  EXPECT_TRUE(contains(launched.out, "Jobs submitted, IDs: 1-4\n")) << launched.out;
+  EXPECT_TRUE(contains(launched.out, "submitted as 4 jobs")) << launched.out;
+  ASSERT_TRUE(skyd.wait_for_all_jobs(4, "SUCCEEDED")) << skyd.sky({"jobs", "queue"}).out;
+
+  std::set<long long> ranks;
+  for (long long id = 1; id <= 4; ++id) {
+    auto job = parse_json(skyd.job_json(id));
+    ASSERT_TRUE(job) << skyd.job_json(id);
+    EXPECT_EQ(job->find("name")->as_string(), "sweep") << "SkyPilot's batch shares one name";
+    EXPECT_EQ(job->find("num_jobs")->as_int(), 4);
+    const long long rank = job->find("job_rank")->as_int().value_or(-1);
+    ranks.insert(rank);
+    auto logs = skyd.sky({"jobs", "logs", std::to_string(id), "--no-follow"});
+    EXPECT_TRUE(contains(logs.out, "slice rank=" + std::to_string(rank) +
+                                       " of=4 job=" + std::to_string(id) + " shared input"))
+        << logs.out;
+  }
+  EXPECT_EQ(ranks, (std::set<long long>{0, 1, 2, 3}));
+
+  // A job launched alone is rank 0 of 1.
+  const auto alone = skyd.write_file(
+      "alone.yaml",
+      local_task("alone", "echo \"alone rank=$SKYPILOT_JOB_RANK of=$SKYPILOT_NUM_JOBS\""));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", alone}).exit_code, 0);
+  EXPECT_TRUE(contains(skyd.sky({"jobs", "logs", "5", "--no-follow"}).out, "alone rank=0 of=1"));
+}
+
+TEST(Cli, NumJobsOutsideItsRangeIsRefusedBeforeAnythingIsSubmitted) {
+  SkydHarness skyd;
+  const auto yaml = skyd.write_file("one.yaml", local_task("one", "true"));
+  for (const char* bad : {"0", "-2", "10001", "many"}) {
+    auto refused = skyd.sky({"jobs", "launch", "-y", "--num-jobs", bad, yaml});
+    EXPECT_EQ(refused.exit_code, 2) << bad << refused.out << refused.err;
+    EXPECT_TRUE(contains(refused.err, "--num-jobs: expected a number of jobs from 1 to 10000"))
+        << refused.err;
+  }
+  EXPECT_TRUE(skyd.job_statuses().empty());
+}
+
+TEST(Cli, QueueCountsEveryJobInProgressNotOnlyThePageItShows) {
+  SkydHarness skyd(std::map<std::string, std::string>{{"max_running_jobs", "1"}});
+  const auto yaml = skyd.write_file("wait.yaml", local_task("wait", "sleep 600"));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "--num-jobs", "60", yaml}).exit_code, 0);
+  auto queue = skyd.sky({"jobs", "queue"});
+  ASSERT_EQ(queue.exit_code, 0) << queue.err;
+  // Every one of the 60 is in progress (59 wait for the one slot), though 50 rows are shown.
+  std::smatch line;
+  ASSERT_TRUE(std::regex_search(queue.out, line, std::regex("In progress tasks: ([^\n]*)")))
+      << queue.out;
+  long long counted = 0;
+  const std::string counts = line[1].str();
+  const std::regex count_of_status("(\\d+) [A-Z_]+");
+  for (std::sregex_iterator it(counts.begin(), counts.end(), count_of_status), end; it != end;
+       ++it) {
+    counted += std::stoll((*it)[1].str());
+  }
+  EXPECT_EQ(counted, 60) << queue.out;
+  EXPECT_TRUE(contains(queue.out, "Only showing the latest 50 managed jobs")) << queue.out;
+  EXPECT_FALSE(contains(queue.out, "\n10  ")) << "job 10 is past the page\n" << queue.out;
+
+  auto page = parse_json(skyd.api("GET", "/v1/jobs?limit=5&summary=1").body);
+  ASSERT_TRUE(page && page->find("total")) << "summary=1 adds the totals";
+  EXPECT_EQ(page->find("total")->as_int(), 60);
+  EXPECT_EQ(page->find("jobs")->as_array()->size(), 5u);
+  long long in_progress = 0;
+  const Json* status_counts = page->find("status_counts");
+  ASSERT_TRUE(status_counts && status_counts->as_object()) << page->dump();
+  for (const auto& [status, count] : *status_counts->as_object()) in_progress += *count.as_int();
+  EXPECT_EQ(in_progress, 60) << page->dump();
+  EXPECT_EQ(skyd.sky({"jobs", "cancel", "-a", "-y"}).exit_code, 0);
 }
 
 TEST(Cli, LaunchAsyncReturnsOnceSkydHasTheJob) {

@@ -68,6 +68,52 @@ TEST(JobRepository, CreatesAJobWithItsTasksAndSubmissionEvents) {
   run_co<void>([&] { return create_and_read(db.conninfo()); });
 }
 
+Task<void> create_a_batch(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  NewJob batch = testing::sample_job("sweep", 2, 1001);
+  batch.num_jobs = 50;
+  auto ids = co_await jobs.create_jobs(batch);
+  CO_ASSERT_OK(ids);
+  CO_ASSERT(ids->size() == 50u);
+  for (int rank = 0; rank < 50; ++rank) {
+    auto job = co_await jobs.get_job((*ids)[rank]);
+    CO_ASSERT_OK(job);
+    EXPECT_EQ(job->job_rank, rank);
+    EXPECT_EQ(job->num_jobs, 50);
+    EXPECT_EQ(job->name, "sweep");
+    EXPECT_EQ(job->tasks.size(), 2u);
+    EXPECT_EQ(co_await count(pool, kCountEvents, (*ids)[rank]), 2);
+  }
+  // The planner learns of the batch at once, not at the next autovacuum.
+  CO_ASSERT_OK(co_await jobs.refresh_statistics());
+  auto estimated = co_await pool.query(
+      "SELECT reltuples::bigint AS n FROM pg_class WHERE relname = 'tasks'", Params{});
+  CO_ASSERT_OK(estimated);
+  EXPECT_EQ(estimated->int64(0, "n"), 100);
+
+  auto single = co_await jobs.create_job(testing::sample_job("alone"));
+  CO_ASSERT_OK(single);
+  auto alone = co_await jobs.get_job(*single);
+  CO_ASSERT_OK(alone);
+  EXPECT_EQ(alone->job_rank, 0);
+  EXPECT_EQ(alone->num_jobs, 1);
+
+  for (int refused : {0, -1, kMaxJobsPerSubmit + 1}) {
+    NewJob bad = testing::sample_job("bad");
+    bad.num_jobs = refused;
+    auto none = co_await jobs.create_jobs(bad);
+    CO_ASSERT(!none);
+    EXPECT_EQ(none.error().code, StoreErrc::kQuery) << refused;
+  }
+}
+
+TEST(JobRepository, CreatesABatchOfJobsWithTheirRanksInOneStatement) {
+  TestDatabase db;
+  run_co<void>([&] { return create_a_batch(db.conninfo()); });
+}
+
 Task<void> atomic_transition(std::string conninfo) {
   PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
   CO_ASSERT(co_await testing::migrate(pool));
@@ -347,6 +393,59 @@ Task<void> queue(std::string conninfo) {
 TEST(JobRepository, ListsTheQueueNewestFirstWithFilters) {
   TestDatabase db;
   run_co<void>([&] { return queue(db.conninfo()); });
+}
+
+Task<void> queue_summary(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  NewJob sweep = testing::sample_job("sweep", 1, 1001);
+  sweep.num_jobs = 120;
+  auto ids = co_await jobs.create_jobs(sweep);
+  CO_ASSERT_OK(ids);
+  auto pipeline = co_await jobs.create_job(testing::sample_job("pipe", 2, 1002));
+  CO_ASSERT_OK(pipeline);
+  CO_ASSERT_OK(co_await jobs.transition(step((*ids)[0], 0, S::kPending, S::kStarting)));
+  for (int i = 1; i <= 10; ++i)
+    CO_ASSERT_OK(co_await jobs.transition(step((*ids)[i], 0, S::kPending, S::kCancelled)));
+
+  // The page is small, the totals are over every job the filter matches.
+  QueueFilter page;
+  page.limit = 5;
+  auto listed = co_await jobs.list_jobs(page);
+  CO_ASSERT_OK(listed);
+  EXPECT_EQ(listed->size(), 5u);
+  EXPECT_TRUE(listed->front().spec_json.empty()) << "the queue does not carry specs";
+  auto everything = co_await jobs.queue_summary(std::nullopt, false);
+  CO_ASSERT_OK(everything);
+  EXPECT_EQ(everything->jobs, 121);
+  EXPECT_EQ(everything->unfinished_tasks[S::kPending], 109 + 2);
+  EXPECT_EQ(everything->unfinished_tasks[S::kStarting], 1);
+  EXPECT_FALSE(everything->unfinished_tasks.contains(S::kCancelled));
+
+  QueueFilter open_sweeps;
+  open_sweeps.open_only = true;
+  open_sweeps.user_uid = 1001;
+  open_sweeps.before = (*ids)[50];
+  auto open = co_await jobs.queue_summary(1001, true);
+  CO_ASSERT_OK(open);
+  EXPECT_EQ(open->jobs, 110);
+  EXPECT_EQ(open->unfinished_tasks[S::kPending], 109);
+  auto open_page = co_await jobs.list_jobs(open_sweeps);
+  CO_ASSERT_OK(open_page);
+  CO_ASSERT(!open_page->empty());
+  EXPECT_EQ(open_page->front().id, (*ids)[49]);
+  EXPECT_EQ(open_page->size(), 40u) << "cancelled jobs are skipped";
+  EXPECT_EQ(open_page->back().id, (*ids)[0]);
+
+  auto one = co_await jobs.get_job((*ids)[7]);
+  CO_ASSERT_OK(one);
+  EXPECT_NE(one->spec_json.find("echo hi"), std::string::npos);
+}
+
+TEST(JobRepository, QueueTotalsCountEveryMatchingJobNotOnlyThePage) {
+  TestDatabase db;
+  run_co<void>([&] { return queue_summary(db.conninfo()); });
 }
 
 }  // namespace

@@ -43,6 +43,29 @@ TEST(LaunchArgs, ParsesOverridesAndFlags) {
   EXPECT_EQ(options->envs, std::vector<std::string>{"A=1"});
 }
 
+TEST(LaunchArgs, NumJobsTakesACountFromOneToTheLimit) {
+  EXPECT_EQ(parse_launch_args({"x.yaml"})->num_jobs, 1);
+  auto options = parse_launch_args({"x.yaml", "--num-jobs", "16"});
+  ASSERT_TRUE(options) << options.error().detail;
+  EXPECT_EQ(options->num_jobs, 16);
+  EXPECT_EQ(parse_launch_args({"x.yaml", "--num-jobs=10000"})->num_jobs, 10000);
+  for (const char* bad : {"0", "-1", "+2", "3.0", "ten", "", "10001", "99999999999"}) {
+    auto refused = parse_launch_args({"x.yaml", std::string("--num-jobs=") + bad});
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_CONTAINS(refused.error().detail,
+                    "--num-jobs: expected a number of jobs from 1 to 10000");
+  }
+  EXPECT_CONTAINS(parse_launch_args({"x.yaml", "--num-jobs", "20000"}).error().detail,
+                  "several launches");
+  EXPECT_FALSE(parse_launch_args({"x.yaml", "--num-jobs"}));
+}
+
+TEST(Table, IdRangesCollapseRuns) {
+  EXPECT_EQ(format_id_ranges({}), "");
+  EXPECT_EQ(format_id_ranges({7}), "7");
+  EXPECT_EQ(format_id_ranges({1, 2, 3, 7, 9, 10}), "1-3,7,9-10");
+}
+
 TEST(LaunchArgs, UnknownFlagSuggests) {
   auto options = parse_launch_args({"x.yaml", "--use-spott"});
   ASSERT_FALSE(options);

@@ -34,6 +34,21 @@ TEST(SubmitBody, AValidBodyIsReadWithItsPipeline) {
   EXPECT_CONTAINS(parsed->pipeline_json, R"("tasks":[)");
 }
 
+TEST(SubmitBody, NumJobsIsAWholeNumberWithinTheDocumentedLimit) {
+  const std::string task = R"({"name":"train","run":"echo hi"})";
+  auto single = parse_submit_body(submit_with_task(task));
+  ASSERT_TRUE(single) << single.error().detail;
+  EXPECT_EQ(single->num_jobs, 1);
+  auto batch = parse_submit_body(submit_with_task(task, R"("num_jobs":10000,)"));
+  ASSERT_TRUE(batch) << batch.error().detail;
+  EXPECT_EQ(batch->num_jobs, 10000);
+  for (const char* bad : {"0", "-3", "10001", "2.5", "\"4\"", "true", "9223372036854775807"}) {
+    const std::string detail =
+        submit_error(submit_with_task(task, std::string(R"("num_jobs":)") + bad + ","));
+    EXPECT_CONTAINS(detail, "num_jobs: expected an integer from 1 to 10000, got ");
+  }
+}
+
 TEST(SubmitBody, ALocalPathNeedsItsUploadAndAnUploadNeedsItsPath) {
   const std::string digest(64, 'a');
   const std::string task = R"({"run":"ls","workdir":"/home/alice/src"})";
@@ -121,7 +136,7 @@ TEST(SubmitBody, PriorityIsAnIntegerInSkyPilotsRange) {
 TEST(SubmitBody, TheBodyItselfIsChecked) {
   EXPECT_CONTAINS(submit_error("not json"), "the body is not valid JSON");
   EXPECT_CONTAINS(submit_error("[1]"),
-                  "the body must be a JSON object {name, pipeline, priority, uploads}");
+                  "the body must be a JSON object {name, pipeline, priority, num_jobs, uploads}");
   EXPECT_CONTAINS(submit_error(submit_with_task("{}", R"("user":"root",)")),
                   "unknown field `user`; expected name, pipeline, priority");
   EXPECT_CONTAINS(submit_error(R"({"name":"a","pipeline":"x"})"),
