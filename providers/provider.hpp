@@ -67,6 +67,10 @@ struct LaunchRequest {
   std::string cluster_name;
   int nodes = 1;
   std::string instance_type;
+  // The GPUs the candidate has: a cloud whose machine types do not carry them (GCP's N1) attaches
+  // them itself. Empty: none.
+  std::string accelerator_name;
+  int accelerator_count = 0;
   std::string region;
   std::string zone;
   bool use_spot = false;
