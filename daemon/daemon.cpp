@@ -100,6 +100,22 @@ Result<http::UnixSocketOptions> socket_options(const DaemonConfig& config) {
   return options;
 }
 
+// Where each shard's Compute Engine calls get their bearer token: the configured fixed token.
+// Application Default Credentials (providers/gcp/gcp_auth) plug in here. Without a source every
+// GCP launch fails with kAuth, which takes GCP out of the job's candidates with that reason.
+std::function<std::shared_ptr<providers::gcp::AccessTokenSource>(asio::any_io_executor)>
+gcp_token_source(const DaemonConfig& config) {
+  if (config.gcp_access_token.empty()) {
+    logger("skyd")->warn(
+        "gcp is enabled without credentials: set gcp_access_token; GCP launches will fail");
+    return {};
+  }
+  const std::string token = config.gcp_access_token;
+  return [token](asio::any_io_executor) {
+    return std::make_shared<providers::gcp::FixedAccessToken>(token);
+  };
+}
+
 ControllerOptions controller_options(const DaemonConfig& config, std::string conninfo,
                                      std::string key, const CertifiedKey& authority) {
   ControllerOptions options;
@@ -141,6 +157,25 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     aws.notice_signal = config.spot_notice_signal;
     aws.scratch_dir = config.state_dir + "/uploads";
     options.aws = aws;
+  }
+  if (config.gcp_enabled) {
+    providers::gcp::GcpProviderOptions gcp;
+    gcp.project = config.gcp_project;
+    gcp.regions = config.gcp_regions;
+    gcp.endpoint = config.gcp_endpoint;
+    gcp.images = config.gcp_images;
+    gcp.service_account = config.gcp_service_account;
+    gcp.skylet_port = static_cast<std::uint16_t>(config.gcp_skylet_port);
+    gcp.requests_per_second = config.gcp_requests_per_second;
+    gcp.request_burst = std::max(1.0, config.gcp_requests_per_second * 2.5);
+    gcp.request_timeout = config.gcp_request_timeout;
+    gcp.use_public_ip = config.gcp_use_public_ip;
+    gcp.controller_id = options.controller_id;
+    gcp.skylet_authority = authority;
+    gcp.notice_signal = config.spot_notice_signal;
+    gcp.scratch_dir = config.state_dir + "/uploads";
+    options.gcp = gcp;
+    options.gcp_tokens = gcp_token_source(config);
   }
   return options;
 }

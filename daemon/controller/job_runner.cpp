@@ -985,6 +985,8 @@ Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
   request.cluster_name = name;
   request.nodes = spec.num_nodes;
   request.instance_type = candidate.instance_type;
+  request.accelerator_name = candidate.accelerator_name;
+  request.accelerator_count = static_cast<int>(candidate.accelerator_count);
   request.region = candidate.region;
   request.zone = candidate.zone;
   request.use_spot = candidate.use_spot;
