@@ -139,6 +139,24 @@ TEST(GcpJobs, AwsOutOfCapacityEverywhereRunsTheJobOnGcp) {
   EXPECT_TRUE(wait_for([&] { return world.live_gce() == 0 && world.live_ec2() == 0; }));
 }
 
+TEST(GcpJobs, AnExhaustedZoneInTheDoneOperationMovesTheLaunchToAnotherZone) {
+  CloudsWorld world;
+  world.admin("POST", "/_admin/gcp/faults",
+              R"({"action":"bulkInsert","code":"ZONE_RESOURCE_POOL_EXHAUSTED","count":1})");
+  const auto yaml = world.skyd.write_file("job.yaml", gcp_task("exhausted", "echo ran"));
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.out;
+  const auto launches = world.launches(1);
+  ASSERT_EQ(launches.size(), 2u);
+  EXPECT_EQ(launches[0].substr(0, 4), "gcp/");
+  EXPECT_EQ(launches[1].substr(0, 4), "gcp/");
+  EXPECT_NE(launches[0], launches[1]) << "the exhausted zone is left";
+  const std::string controller =
+      world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", "1"}).out;
+  EXPECT_TRUE(contains(controller, "ZONE_RESOURCE_POOL_EXHAUSTED")) << controller;
+  EXPECT_TRUE(wait_for([&] { return world.live_gce() == 0; }));
+}
+
 TEST(GcpJobs, APipelineRunsItsFirstTaskOnAwsAndItsSecondOnGcp) {
   CloudsWorld world;
   const auto yaml = world.skyd.write_file(
