@@ -1,10 +1,25 @@
 #include "providers/skylet_health.hpp"
 
-#include "providers/provider.hpp"
+#include "providers/node_files.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 
 namespace skyd::providers {
+
+Node cloud_node(std::string instance_id, int rank, std::string ip, std::uint16_t port,
+                const std::string& ca_pem, const std::string& tls_name) {
+  Node node;
+  node.instance_id = std::move(instance_id);
+  node.rank = rank;
+  node.ip = std::move(ip);
+  node.skylet.transport = http::Endpoint::Transport::kTls;
+  node.skylet.host = node.ip;
+  node.skylet.port = port;
+  node.skylet.pinned_ca_pem = ca_pem;
+  node.skylet.tls_name = tls_name;
+  node.workdir = std::string(kCloudWorkdir);
+  return node;
+}
 
 Task<Result<void>> wait_skylets_healthy(http::Client& client, std::vector<http::Endpoint> skylets,
                                         std::string token, Clock::time_point deadline,

@@ -526,21 +526,6 @@ Error operation_error(const GceOperation& operation) {
   return make_error(worst.value_or(ProviderErrc::kTransient), detail);
 }
 
-bool is_retryable(ProviderErrc code) {
-  switch (code) {
-    case ProviderErrc::kThrottled:
-    case ProviderErrc::kTransient:
-      return true;
-    case ProviderErrc::kNoCapacity:
-    case ProviderErrc::kQuota:
-    case ProviderErrc::kAuth:
-    case ProviderErrc::kInvalid:
-    case ProviderErrc::kNotFound:
-      return false;
-  }
-  return false;
-}
-
 InstanceState instance_state_of(std::string_view status) {
   if (status == "RUNNING") return InstanceState::kRunning;
   if (status == "PROVISIONING" || status == "STAGING" || status == "REPAIRING")

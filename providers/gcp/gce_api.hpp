@@ -175,8 +175,7 @@ Error to_error(const GceError& error, std::string_view action);
 // A DONE operation's error (capacity and quota failures come this way, not as HTTP errors); the
 // worst class among its errors decides.
 Error operation_error(const GceOperation& operation);
-// True for the classes worth retrying the same call for (throttled, transient).
-bool is_retryable(ProviderErrc code);
+using providers::is_retryable;
 
 // The provider's view of an instance; a spot instance stopping or terminated with a status
 // message that names preemption is `preempted`.

@@ -372,17 +372,11 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   std::vector<http::Endpoint> skylets;
   int rank = 0;
   for (const auto& instance : *running) {
-    Node node;
-    node.instance_id = instance.name;
-    node.rank = rank++;
-    node.ip = options_.use_public_ip && !instance.public_ip.empty() ? instance.public_ip
-                                                                    : instance.private_ip;
-    node.skylet.transport = http::Endpoint::Transport::kTls;
-    node.skylet.host = node.ip;
-    node.skylet.port = options_.skylet_port;
-    node.skylet.pinned_ca_pem = options_.skylet_authority.certificate_pem;
-    node.skylet.tls_name = tls_name;
-    node.workdir = std::string(kCloudWorkdir);
+    Node node =
+        cloud_node(instance.name, rank++,
+                   options_.use_public_ip && !instance.public_ip.empty() ? instance.public_ip
+                                                                         : instance.private_ip,
+                   options_.skylet_port, options_.skylet_authority.certificate_pem, tls_name);
     skylets.push_back(node.skylet);
     cluster.nodes.push_back(std::move(node));
   }
