@@ -8,6 +8,7 @@
 #include "daemon/version.hpp"
 #include "providers/aws/aws_auth.hpp"
 #include "providers/catalog/catalog_dir.hpp"
+#include "providers/gcp/gcp_auth.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/identity.hpp"
 #include "reactor/log.hpp"
@@ -100,19 +101,37 @@ Result<http::UnixSocketOptions> socket_options(const DaemonConfig& config) {
   return options;
 }
 
-// Where each shard's Compute Engine calls get their bearer token: the configured fixed token.
-// Application Default Credentials (providers/gcp/gcp_auth) plug in here. Without a source every
-// GCP launch fails with kAuth, which takes GCP out of the job's candidates with that reason.
-std::function<std::shared_ptr<providers::gcp::AccessTokenSource>(asio::any_io_executor)>
-gcp_token_source(const DaemonConfig& config) {
-  if (config.gcp_access_token.empty()) {
-    logger("skyd")->warn(
-        "gcp is enabled without credentials: set gcp_access_token; GCP launches will fail");
-    return {};
+// Credentials that could not be found: every token request fails with why, so each GCP launch
+// fails with kAuth and takes GCP out of the job's candidates with that reason.
+class UnavailableToken final : public providers::gcp::AccessTokenSource {
+ public:
+  explicit UnavailableToken(Error why) : why_(std::move(why)) {}
+  Task<Result<providers::gcp::AccessToken>> token() override { co_return why_; }
+  void invalidate() override {}
+
+ private:
+  Error why_;
+};
+
+// Where each shard's Compute Engine calls get their bearer token: the configured fixed token,
+// else Application Default Credentials (providers/gcp/gcp_auth) on the shard's HTTP client.
+std::function<std::shared_ptr<providers::gcp::AccessTokenSource>(http::Client&)> gcp_token_source(
+    const DaemonConfig& config) {
+  if (!config.gcp_access_token.empty()) {
+    const std::string token = config.gcp_access_token;
+    return [token](http::Client&) -> std::shared_ptr<providers::gcp::AccessTokenSource> {
+      return std::make_shared<providers::gcp::FixedAccessToken>(token);
+    };
   }
-  const std::string token = config.gcp_access_token;
-  return [token](asio::any_io_executor) {
-    return std::make_shared<providers::gcp::FixedAccessToken>(token);
+  return [](http::Client& client) -> std::shared_ptr<providers::gcp::AccessTokenSource> {
+    auto credentials = providers::gcp::GoogleCredentials::application_default(
+        client, providers::gcp::process_environment());
+    if (!credentials) {
+      logger("skyd")->warn("gcp credentials unavailable error=\"{}\"",
+                           credentials.error().message());
+      return std::make_shared<UnavailableToken>(credentials.error());
+    }
+    return std::shared_ptr<providers::gcp::AccessTokenSource>(std::move(*credentials));
   };
 }
 

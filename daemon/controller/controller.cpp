@@ -59,7 +59,7 @@ Task<void> make_providers(ShardContext* shard, const ControllerOptions* options)
   }
   if (options->gcp) {
     providers::gcp::GcpProviderOptions gcp = *options->gcp;
-    if (options->gcp_tokens) gcp.tokens = options->gcp_tokens(shard->executor);
+    if (options->gcp_tokens) gcp.tokens = options->gcp_tokens(*shard->http);
     shard->gcp = std::make_unique<providers::gcp::GcpProvider>(shard->executor, std::move(gcp));
     shard->clouds["gcp"] = shard->gcp.get();
   }
