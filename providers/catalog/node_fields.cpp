@@ -18,6 +18,7 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
   if (cloud == "gcp") {
     if (fields.ports)
       return "resources.ports: skyd cannot set it on gcp (it makes no firewall rules there)";
+    if (fields.best_network) return "resources.network_tier: skyd cannot set it on gcp";
     return gce_label_refusal(fields.labels);
   }
   if (cloud == "local") {

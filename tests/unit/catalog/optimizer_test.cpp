@@ -522,6 +522,7 @@ TEST(MaxHourlyCost, WithSpotTheCapIsOnSpotPricesAndAnUnknownPriceNeverFits) {
   option.max_hourly_cost = 100;
   EXPECT_TRUE(refused_naming(plan(priced(), one_option(option)),
                              "no fitting instance has a known on-demand price"));
+}
 
 TEST(NodeFields, DiskSettingsAndLabelsArePlacedOnGcpToo) {
   ResourceRequest option;
