@@ -72,6 +72,17 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "aws_images",
                                                "aws_image_root_device",
                                                "aws_request_timeout",
+                                               "gcp_enabled",
+                                               "gcp_project",
+                                               "gcp_regions",
+                                               "gcp_endpoint",
+                                               "gcp_images",
+                                               "gcp_service_account",
+                                               "gcp_access_token",
+                                               "gcp_skylet_port",
+                                               "gcp_requests_per_second",
+                                               "gcp_use_public_ip",
+                                               "gcp_request_timeout",
                                                "max_running_jobs",
                                                "max_launches_per_region",
                                                "log_retention",
@@ -128,6 +139,29 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
           return config_error(where +
                               "'aws_image_root_device': expected a device such as /dev/xvda");
       }
+      if (key == "gcp_enabled") config.gcp_enabled = entry.second.as<bool>();
+      if (key == "gcp_project") config.gcp_project = entry.second.as<std::string>();
+      if (key == "gcp_regions") config.gcp_regions = comma_list(entry.second.as<std::string>());
+      if (key == "gcp_endpoint") config.gcp_endpoint = entry.second.as<std::string>();
+      if (key == "gcp_service_account") config.gcp_service_account = entry.second.as<std::string>();
+      if (key == "gcp_access_token") config.gcp_access_token = entry.second.as<std::string>();
+      if (key == "gcp_skylet_port") config.gcp_skylet_port = entry.second.as<int>();
+      if (key == "gcp_use_public_ip") config.gcp_use_public_ip = entry.second.as<bool>();
+      if (key == "gcp_requests_per_second") {
+        config.gcp_requests_per_second = entry.second.as<double>();
+        if (config.gcp_requests_per_second <= 0)
+          return config_error(where + "'gcp_requests_per_second' must be more than 0");
+      }
+      if (key == "gcp_images") {
+        for (const auto& pair : comma_list(entry.second.as<std::string>())) {
+          const auto eq = pair.find('=');
+          if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size())
+            return config_error(where +
+                                "'gcp_images': expected REGION=IMAGE[,REGION=IMAGE...], got '" +
+                                pair + "'");
+          config.gcp_images[pair.substr(0, eq)] = pair.substr(eq + 1);
+        }
+      }
       if (key == "dashboard") config.dashboard = entry.second.as<std::string>();
       if (key == "catalog_dir") config.catalog_dir = entry.second.as<std::string>();
       if (key == "aws_pricing_endpoint") {
@@ -157,6 +191,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                            : key == "local_preemption_grace"   ? &config.local_preemption_grace
                            : key == "log_retention"            ? &config.log_retention
                            : key == "aws_request_timeout"      ? &config.aws_request_timeout
+                           : key == "gcp_request_timeout"      ? &config.gcp_request_timeout
                            : key == "db_restart_delay"         ? &config.db_restart_delay
                            : key == "catalog_refresh_interval" ? &config.catalog_refresh_interval
                                                                : nullptr;
@@ -237,6 +272,12 @@ Json DaemonConfig::to_json() const {
   out.set("catalog_dir", catalog_dir.empty() ? Json(nullptr) : Json(catalog_dir));
   out.set("catalog_refresh", catalog_refresh);
   out.set("aws_instance_profile", aws_instance_profile);
+  out.set("gcp_enabled", gcp_enabled);
+  out.set("gcp_project", gcp_project);
+  out.set("gcp_endpoint", gcp_endpoint);
+  out.set("gcp_service_account", gcp_service_account);
+  out.set("gcp_access_token", gcp_access_token.empty() ? Json(nullptr) : Json("***"));
+  out.set("gcp_requests_per_second", gcp_requests_per_second);
   out.set("bucket_store", effective_bucket_store());
   out.set("s3_endpoint", s3_endpoint);
   out.set("s3_region", s3_region);
@@ -248,6 +289,7 @@ Json DaemonConfig::to_json() const {
   out.set("launch_backoff_ms", ms(launch_backoff));
   out.set("log_retention_ms", ms(log_retention));
   out.set("aws_request_timeout_ms", ms(aws_request_timeout));
+  out.set("gcp_request_timeout_ms", ms(gcp_request_timeout));
   out.set("catalog_refresh_interval_ms", ms(catalog_refresh_interval));
   out.set("node_lost_after_ms", ms(node_lost_after));
   out.set("failure_check_grace_ms", ms(failure_check_grace));
@@ -355,6 +397,10 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
   if (config.socket.empty()) config.socket = config.state_dir + "/skyd.sock";
   if (!config.catalog_dir.empty()) {
     config.catalog_dir = std::filesystem::absolute(config.catalog_dir).lexically_normal().string();
+  }
+  if (config.gcp_enabled && config.gcp_project.empty()) {
+    return config_error(
+        "gcp_enabled needs gcp_project (the project Compute Engine instances are made in)");
   }
   if (config.catalog_refresh && (config.catalog_dir.empty() || !config.aws_enabled)) {
     return config_error(

@@ -53,7 +53,21 @@ struct DaemonConfig {
   // The root device of an image EC2 resolves from an SSM parameter (an AMI's own is looked up).
   std::string aws_image_root_device = "/dev/xvda";
   Duration aws_request_timeout =
-      std::chrono::seconds(20);     // one EC2 call; its answer is lost after
+      std::chrono::seconds(20);          // one EC2 call; its answer is lost after
+  bool gcp_enabled = false;              // launch on Compute Engine (docs/gcp-provider.md)
+  std::string gcp_project;               // the project instances are made in (required with GCP)
+  std::vector<std::string> gcp_regions;  // the regions used (documentation; lists cover all)
+  // Compute Engine endpoint override (else CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE, then
+  // https://compute.googleapis.com).
+  std::string gcp_endpoint;
+  std::map<std::string, std::string> gcp_images;  // region -> image carrying skylet
+  std::string gcp_service_account;                // email every node runs as; empty: none
+  // A fixed OAuth 2.0 access token (tests, or a token minted outside skyd). Secret: never printed.
+  std::string gcp_access_token;
+  int gcp_skylet_port = 46590;
+  double gcp_requests_per_second = 20;  // Compute Engine calls per second, across all shards
+  bool gcp_use_public_ip = false;       // nodes get an external address and are reached by it
+  Duration gcp_request_timeout = std::chrono::seconds(20);  // one Compute Engine call
   int max_running_jobs = 0;         // 0: no limit; more jobs wait in PENDING
   int max_launches_per_region = 0;  // 0: no limit; launches in flight per cloud region
   Duration log_retention = std::chrono::hours(24 * 30);

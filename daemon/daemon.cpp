@@ -8,6 +8,7 @@
 #include "daemon/version.hpp"
 #include "providers/aws/aws_auth.hpp"
 #include "providers/catalog/catalog_dir.hpp"
+#include "providers/gcp/gcp_auth.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/identity.hpp"
 #include "reactor/log.hpp"
@@ -100,6 +101,40 @@ Result<http::UnixSocketOptions> socket_options(const DaemonConfig& config) {
   return options;
 }
 
+// Credentials that could not be found: every token request fails with why, so each GCP launch
+// fails with kAuth and takes GCP out of the job's candidates with that reason.
+class UnavailableToken final : public providers::gcp::AccessTokenSource {
+ public:
+  explicit UnavailableToken(Error why) : why_(std::move(why)) {}
+  Task<Result<providers::gcp::AccessToken>> token() override { co_return why_; }
+  void invalidate() override {}
+
+ private:
+  Error why_;
+};
+
+// Where each shard's Compute Engine calls get their bearer token: the configured fixed token,
+// else Application Default Credentials (providers/gcp/gcp_auth) on the shard's HTTP client.
+std::function<std::shared_ptr<providers::gcp::AccessTokenSource>(http::Client&)> gcp_token_source(
+    const DaemonConfig& config) {
+  if (!config.gcp_access_token.empty()) {
+    const std::string token = config.gcp_access_token;
+    return [token](http::Client&) -> std::shared_ptr<providers::gcp::AccessTokenSource> {
+      return std::make_shared<providers::gcp::FixedAccessToken>(token);
+    };
+  }
+  return [](http::Client& client) -> std::shared_ptr<providers::gcp::AccessTokenSource> {
+    auto credentials = providers::gcp::GoogleCredentials::application_default(
+        client, providers::gcp::process_environment());
+    if (!credentials) {
+      logger("skyd")->warn("gcp credentials unavailable error=\"{}\"",
+                           credentials.error().message());
+      return std::make_shared<UnavailableToken>(credentials.error());
+    }
+    return std::shared_ptr<providers::gcp::AccessTokenSource>(std::move(*credentials));
+  };
+}
+
 ControllerOptions controller_options(const DaemonConfig& config, std::string conninfo,
                                      std::string key, const CertifiedKey& authority) {
   ControllerOptions options;
@@ -141,6 +176,25 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     aws.notice_signal = config.spot_notice_signal;
     aws.scratch_dir = config.state_dir + "/uploads";
     options.aws = aws;
+  }
+  if (config.gcp_enabled) {
+    providers::gcp::GcpProviderOptions gcp;
+    gcp.project = config.gcp_project;
+    gcp.regions = config.gcp_regions;
+    gcp.endpoint = config.gcp_endpoint;
+    gcp.images = config.gcp_images;
+    gcp.service_account = config.gcp_service_account;
+    gcp.skylet_port = static_cast<std::uint16_t>(config.gcp_skylet_port);
+    gcp.requests_per_second = config.gcp_requests_per_second;
+    gcp.request_burst = std::max(1.0, config.gcp_requests_per_second * 2.5);
+    gcp.request_timeout = config.gcp_request_timeout;
+    gcp.use_public_ip = config.gcp_use_public_ip;
+    gcp.controller_id = options.controller_id;
+    gcp.skylet_authority = authority;
+    gcp.notice_signal = config.spot_notice_signal;
+    gcp.scratch_dir = config.state_dir + "/uploads";
+    options.gcp = gcp;
+    options.gcp_tokens = gcp_token_source(config);
   }
   return options;
 }

@@ -1,5 +1,6 @@
 #include "providers/node_boot.hpp"
 
+#include "reactor/crypto.hpp"
 #include "reactor/signals.hpp"
 
 #include <charconv>
@@ -114,6 +115,13 @@ std::optional<SkyletBoot> parse_skylet_boot(std::string_view user_data) {
     boot.metadata = *flavor;
   }
   return boot;
+}
+
+std::string skylet_tls_name(const std::string& cluster_name) {
+  constexpr std::string_view kSuffix = ".skylet.internal";
+  // A certificate's common name holds 64 characters at most (a DNS label 63).
+  if (cluster_name.size() + kSuffix.size() <= 63) return cluster_name + std::string(kSuffix);
+  return sha256_hex(cluster_name).substr(0, 32) + std::string(kSuffix);
 }
 
 }  // namespace skyd::providers

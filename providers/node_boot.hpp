@@ -27,6 +27,9 @@ struct SkyletBoot {
   MetadataService metadata = MetadataService::kEc2;
 };
 std::string render_user_data(const SkyletBoot& boot);
+// The name a cluster's skylet certificate carries (and the controller verifies):
+// "<cluster>.skylet.internal", or a hash of a name too long for a certificate's common name.
+std::string skylet_tls_name(const std::string& cluster_name);
 std::optional<SkyletBoot> parse_skylet_boot(std::string_view user_data);
 
 }  // namespace skyd::providers

@@ -75,4 +75,19 @@ Error make_error(ProviderErrc code, std::string detail) {
   return Error{make_error_code(code), std::move(detail)};
 }
 
+bool is_retryable(ProviderErrc code) {
+  switch (code) {
+    case ProviderErrc::kThrottled:
+    case ProviderErrc::kTransient:
+      return true;
+    case ProviderErrc::kNoCapacity:
+    case ProviderErrc::kQuota:
+    case ProviderErrc::kAuth:
+    case ProviderErrc::kInvalid:
+    case ProviderErrc::kNotFound:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace skyd::providers

@@ -28,6 +28,8 @@ std::string_view to_string(ProviderErrc code);
 const boost::system::error_category& provider_category();
 boost::system::error_code make_error_code(ProviderErrc code);
 Error make_error(ProviderErrc code, std::string detail);
+// True for the classes worth retrying the same call for (throttled, transient).
+bool is_retryable(ProviderErrc code);
 
 struct MountRequest {
   // kByNode: skylet mounts or copies a cloud bucket here at each attempt (docs/storage.md); the
@@ -67,6 +69,10 @@ struct LaunchRequest {
   std::string cluster_name;
   int nodes = 1;
   std::string instance_type;
+  // The GPUs the candidate has: a cloud whose machine types do not carry them (GCP's N1) attaches
+  // them itself. Empty: none.
+  std::string accelerator_name;
+  int accelerator_count = 0;
   std::string region;
   std::string zone;
   bool use_spot = false;

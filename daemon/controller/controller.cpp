@@ -57,6 +57,12 @@ Task<void> make_providers(ShardContext* shard, const ControllerOptions* options)
     shard->aws = std::make_unique<providers::aws::AwsProvider>(shard->executor, *options->aws);
     shard->clouds["aws"] = shard->aws.get();
   }
+  if (options->gcp) {
+    providers::gcp::GcpProviderOptions gcp = *options->gcp;
+    if (options->gcp_tokens) gcp.tokens = options->gcp_tokens(*shard->http);
+    shard->gcp = std::make_unique<providers::gcp::GcpProvider>(shard->executor, std::move(gcp));
+    shard->clouds["gcp"] = shard->gcp.get();
+  }
   if (options->bucket_store == "s3") {
     providers::storage::S3StoreOptions s3;
     s3.region = options->s3_region;
@@ -246,6 +252,12 @@ Result<void> Controller::start() {
     options_.aws->requests_per_second /= shards;
     options_.aws->request_burst = std::max(1.0, options_.aws->request_burst / shards);
   }
+  if (options_.gcp) {
+    // Compute Engine limits calls per project; each shard's provider paces its share.
+    const double shards = static_cast<double>(pool_.size());
+    options_.gcp->requests_per_second /= shards;
+    options_.gcp->request_burst = std::max(1.0, options_.gcp->request_burst / shards);
+  }
   for (std::size_t i = 0; i < pool_.size(); ++i) {
     auto shard = std::make_unique<ShardContext>();
     shard->index = i;
@@ -265,6 +277,7 @@ Result<void> Controller::start() {
   if (!installation) return installation.error();
   options_.controller_id = *installation;
   if (options_.aws) options_.aws->controller_id = *installation;
+  if (options_.gcp) options_.gcp->controller_id = *installation;
   for (std::size_t i = 0; i < pool_.size(); ++i) {
     ShardContext* shard = shards_[i].get();
     const ControllerOptions* options = &options_;

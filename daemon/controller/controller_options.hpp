@@ -3,11 +3,14 @@
 
 #include "daemon/controller/admission.hpp"
 #include "providers/aws/aws_provider.hpp"
+#include "providers/gcp/gcp_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "reactor/backoff.hpp"
 #include "store/database_health.hpp"
 
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -22,6 +25,10 @@ struct ControllerOptions {
   store::DatabaseHealth* database_health = nullptr;
   providers::LocalProviderOptions local;  // root_dir and skylet_binary filled in by skyd
   std::optional<providers::aws::AwsProviderOptions> aws;  // set when AWS is enabled
+  std::optional<providers::gcp::GcpProviderOptions> gcp;  // set when GCP is enabled
+  // Each shard's access-token source for Compute Engine, made on that shard with its HTTP
+  // client. Unset: the options' own `tokens`.
+  std::function<std::shared_ptr<providers::gcp::AccessTokenSource>(http::Client&)> gcp_tokens;
   // Where task buckets live (docs/storage.md): "s3" (at s3_endpoint, else AWS_ENDPOINT_URL_S3 /
   // _URL, else AWS's own), or "local": the local provider's directories, no cloud.
   std::string bucket_store = "local";

@@ -815,7 +815,11 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
       record.seq = next_seq++;
       record.token = launch_token(index, task.attempt, record.seq);
       record.cluster_name = cluster_name(index, task.attempt);
-      record.candidate_json = placement_json(candidate, providers::Cluster{}).dump();
+      // The call's place, so a call sent again after a restart goes where the first one went.
+      providers::Cluster planned_place;
+      planned_place.region = candidate.region;
+      planned_place.zone = candidate.zone;
+      record.candidate_json = placement_json(candidate, planned_place).dump();
       auto written =
           co_await until_stored([&] { return shard_.launches->record(record); }, "launch record");
       if (!written) {
@@ -985,6 +989,8 @@ Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
   request.cluster_name = name;
   request.nodes = spec.num_nodes;
   request.instance_type = candidate.instance_type;
+  request.accelerator_name = candidate.accelerator_name;
+  request.accelerator_count = static_cast<int>(candidate.accelerator_count);
   request.region = candidate.region;
   request.zone = candidate.zone;
   request.use_spot = candidate.use_spot;

@@ -4,6 +4,7 @@
 
 #include "daemon/controller/bucket_keeper.hpp"
 #include "providers/aws/aws_provider.hpp"
+#include "providers/gcp/gcp_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/task_group.hpp"
@@ -30,6 +31,7 @@ struct ShardContext {
   std::unique_ptr<http::Client> http;
   std::unique_ptr<providers::LocalProvider> local;
   std::unique_ptr<providers::aws::AwsProvider> aws;
+  std::unique_ptr<providers::gcp::GcpProvider> gcp;
   std::map<std::string, providers::Provider*> clouds;  // by catalog cloud name: the usable ones
   // Task buckets in a cloud store (docs/storage.md); null when they are the local provider's
   // directories.

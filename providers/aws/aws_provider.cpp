@@ -1,5 +1,6 @@
 #include "providers/aws/aws_provider.hpp"
 #include "providers/aws/ec2_catalog_api.hpp"
+#include "providers/skylet_health.hpp"
 
 #include "reactor/crypto.hpp"
 #include "reactor/event.hpp"
@@ -66,10 +67,7 @@ AwsProvider::AwsProvider(asio::any_io_executor executor, AwsProviderOptions opti
 }
 
 std::string AwsProvider::skylet_tls_name(const std::string& cluster_name) {
-  constexpr std::string_view kSuffix = ".skylet.internal";
-  // A certificate's common name holds 64 characters at most (a DNS label 63).
-  if (cluster_name.size() + kSuffix.size() <= 63) return cluster_name + std::string(kSuffix);
-  return sha256_hex(cluster_name).substr(0, 32) + std::string(kSuffix);
+  return providers::skylet_tls_name(cluster_name);
 }
 
 AwsProvider::~AwsProvider() = default;
@@ -332,17 +330,11 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   std::vector<http::Endpoint> skylets;
   int rank = 0;
   for (const auto& instance : *running) {
-    Node node;
-    node.instance_id = instance.instance_id;
-    node.rank = rank++;
-    node.ip = options_.use_public_ip && !instance.public_ip.empty() ? instance.public_ip
-                                                                    : instance.private_ip;
-    node.skylet.transport = http::Endpoint::Transport::kTls;
-    node.skylet.host = node.ip;
-    node.skylet.port = options_.skylet_port;
-    node.skylet.pinned_ca_pem = options_.skylet_authority.certificate_pem;
-    node.skylet.tls_name = tls_name;
-    node.workdir = std::string(kCloudWorkdir);
+    Node node =
+        cloud_node(instance.instance_id, rank++,
+                   options_.use_public_ip && !instance.public_ip.empty() ? instance.public_ip
+                                                                         : instance.private_ip,
+                   options_.skylet_port, options_.skylet_authority.certificate_pem, tls_name);
     if (cluster.zone.empty()) cluster.zone = instance.zone;
     skylets.push_back(node.skylet);
     cluster.nodes.push_back(std::move(node));
@@ -478,23 +470,8 @@ Task<Result<std::vector<Ec2Instance>>> AwsProvider::wait_running(std::string reg
 
 Task<Result<void>> AwsProvider::wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
                                              Clock::time_point deadline) {
-  for (const auto& skylet : skylets) {
-    for (;;) {
-      http::Request health;
-      health.target = "/health";
-      health.headers.emplace_back("Authorization", "Bearer " + token);
-      const http::RequestOptions limit{std::chrono::seconds(5)};
-      auto response = co_await client_.request(skylet, std::move(health), limit);
-      if (!response && is_cancellation(response.error().code)) co_return response.error();
-      if (response && response->status == 200) break;
-      if (Clock::now() + options_.poll_interval > deadline) {
-        co_return make_error(ProviderErrc::kTransient,
-                             "skylet at " + skylet.to_string() + " did not answer in time");
-      }
-      co_await sleep_for(options_.poll_interval);
-    }
-  }
-  co_return Result<void>{};
+  co_return co_await wait_skylets_healthy(client_, std::move(skylets), std::move(token), deadline,
+                                          options_.poll_interval);
 }
 
 Task<void> AwsProvider::discard(std::string region, std::vector<std::string> ids) {

@@ -816,21 +816,6 @@ ProviderErrc classify_error(int http_status, std::string_view code) {
   return http_status >= 400 ? ProviderErrc::kInvalid : ProviderErrc::kTransient;
 }
 
-bool is_retryable(ProviderErrc code) {
-  switch (code) {
-    case ProviderErrc::kThrottled:
-    case ProviderErrc::kTransient:
-      return true;
-    case ProviderErrc::kNoCapacity:
-    case ProviderErrc::kQuota:
-    case ProviderErrc::kAuth:
-    case ProviderErrc::kInvalid:
-    case ProviderErrc::kNotFound:
-      return false;
-  }
-  return false;
-}
-
 std::string api_error_detail(std::string_view action, std::string_view code,
                              std::string_view message, int http_status,
                              std::string_view request_id) {

@@ -208,8 +208,7 @@ Ec2Error parse_error(int http_status, std::string_view body);
 
 // The one place EC2 error codes become ProviderErrc.
 ProviderErrc classify_error(int http_status, std::string_view code);
-// True for the classes worth retrying the same call for (throttled, transient).
-bool is_retryable(ProviderErrc code);
+using providers::is_retryable;
 // How a cloud API's error reads in an Error's detail (EC2's and S3's alike):
 // "action: Code: message (HTTP n, request id)".
 std::string api_error_detail(std::string_view action, std::string_view code,

@@ -15,6 +15,12 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
   if (cloud == "aws") {
     return ec2_label_refusal(fields.labels);
   }
+  if (cloud == "gcp") {
+    if (fields.ports)
+      return "resources.ports: skyd cannot set it on gcp (it makes no firewall rules there)";
+    if (fields.best_network) return "resources.network_tier: skyd cannot set it on gcp";
+    return gce_label_refusal(fields.labels);
+  }
   if (cloud == "local") {
     if (fields.image_id) return "resources.image_id: local machines boot no image";
     if (fields.disk_tier) return "resources.disk_tier: a local machine's disk speed is this host's";
@@ -54,6 +60,32 @@ std::optional<std::string> ec2_label_refusal(const std::map<std::string, std::st
     if (head == "aws:") return where + "EC2 reserves tag keys that begin `aws:`";
     if (key.empty() || key.size() > 128) return where + "an EC2 tag key has 1 to 128 characters";
     if (value.size() > 256) return where + "an EC2 tag value has at most 256 characters";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> gce_label_refusal(const std::map<std::string, std::string>& labels) {
+  constexpr std::size_t kMaxLabels = 64 - 6;  // Compute Engine's 64 labels, less skyd's own
+  if (labels.size() > kMaxLabels) {
+    return "resources.labels: " + std::to_string(labels.size()) +
+           " labels; a Compute Engine instance takes at most " + std::to_string(kMaxLabels) +
+           " besides skyd's own labels";
+  }
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  };
+  for (const auto& [key, value] : labels) {
+    const std::string where = "resources.labels." + key + ": ";
+    if (key.starts_with("skyd-"))
+      return where + "skyd labels every instance with `skyd-*` keys itself";
+    if (key.starts_with("goog")) return where + "Google reserves label keys that begin `goog`";
+    if (key.empty() || key.size() > 63 || !(key.front() >= 'a' && key.front() <= 'z') ||
+        !std::all_of(key.begin(), key.end(), allowed))
+      return where +
+             "a GCP label key is 1 to 63 lowercase letters, digits, '-' or '_', starting with a "
+             "letter";
+    if (value.size() > 63 || !std::all_of(value.begin(), value.end(), allowed))
+      return where + "a GCP label value is at most 63 lowercase letters, digits, '-' or '_'";
   }
   return std::nullopt;
 }

@@ -34,4 +34,10 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
 // than EC2's 50 tags leave beside skyd's own.
 std::optional<std::string> ec2_label_refusal(const std::map<std::string, std::string>& labels);
 
+// Why `labels` cannot be labels on a Compute Engine instance, naming the label: a key skyd labels
+// with itself (`skyd-*`), a key Google reserves (`goog*`), a key not matching
+// [a-z][a-z0-9_-]{0,62} or a value not matching [a-z0-9_-]{0,63}, or more labels than the 64 an
+// instance takes beside skyd's own.
+std::optional<std::string> gce_label_refusal(const std::map<std::string, std::string>& labels);
+
 }  // namespace skyd::catalog

@@ -411,7 +411,8 @@ TEST(NodeFields, ADiskTierWithoutACloudIsPlacedOnlyWhereItIsHonoured) {
   option.node_fields.disk_tier = true;
   auto planned = plan(builtin(), one_option(option));
   ASSERT_TRUE(planned) << planned.error().message();
-  for (const auto& candidate : *planned) EXPECT_EQ(candidate.cloud, "aws");
+  // EC2 and Compute Engine honour it; a local machine's disk speed is this host's.
+  for (const auto& candidate : *planned) EXPECT_NE(candidate.cloud, "local");
 }
 
 TEST(NodeFields, ADiskTierOnLocalIsRefusedNamingTheField) {
@@ -521,6 +522,22 @@ TEST(MaxHourlyCost, WithSpotTheCapIsOnSpotPricesAndAnUnknownPriceNeverFits) {
   option.max_hourly_cost = 100;
   EXPECT_TRUE(refused_naming(plan(priced(), one_option(option)),
                              "no fitting instance has a known on-demand price"));
+}
+
+TEST(NodeFields, DiskSettingsAndLabelsArePlacedOnGcpToo) {
+  ResourceRequest option;
+  option.cpus = Quantity{2, true};
+  option.node_fields.disk_size = true;
+  option.node_fields.disk_tier = true;
+  option.node_fields.labels = {{"team", "ml"}};
+  auto planned = plan(builtin(), one_option(option));
+  ASSERT_TRUE(planned) << planned.error().message();
+  bool gcp = false;
+  for (const auto& candidate : *planned) gcp = gcp || candidate.cloud == "gcp";
+  EXPECT_TRUE(gcp) << "the GCP provider honours disk_size, disk_tier and labels";
+  option.cloud = "gcp";
+  option.node_fields.labels = {{"Team", "ml"}};
+  EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.labels.Team"));
 }
 
 TEST(NodeFields, ADockerImageIsRefusedEverywhereNamingTheField) {

@@ -1,25 +1,10 @@
 // skyd's bucket settings: where task buckets live by default, and the refusal of a store it lacks.
-#include "daemon/config.hpp"
-#include "reactor/small_files.hpp"
+#include "tests/unit/daemon/config_file.hpp"
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <filesystem>
-
 namespace skyd::daemon {
 namespace {
-
-Result<Invocation> with_config(const std::string& text) {
-  const std::string path = std::filesystem::temp_directory_path().string() + "/skyd-storage-" +
-                           std::to_string(::getpid()) + "-" +
-                           std::to_string(std::hash<std::string>{}(text)) + ".yaml";
-  EXPECT_TRUE(write_small_file(path, text));
-  auto invocation = parse_command_line({"--config", path, "--state-dir", "/tmp/x"});
-  std::filesystem::remove(path);
-  return invocation;
-}
 
 std::string store_of(const std::string& text) {
   auto invocation = with_config(text);

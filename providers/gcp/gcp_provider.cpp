@@ -1,0 +1,517 @@
+#include "providers/gcp/gcp_provider.hpp"
+
+#include "providers/node_boot.hpp"
+#include "providers/node_files.hpp"
+#include "providers/skylet_health.hpp"
+#include "reactor/crypto.hpp"
+#include "reactor/log.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace skyd::providers::gcp {
+namespace {
+
+bool valid_token(const std::string& token) {
+  return token.size() >= 16 && std::all_of(token.begin(), token.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+         });
+}
+
+Task<void> sleep_for(Duration delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+bool is_provider_error(const Error& error, ProviderErrc code) {
+  return error.code == make_error_code(code);
+}
+
+bool retryable(const Error& error) {
+  return error.code.category() == provider_category() &&
+         is_retryable(static_cast<ProviderErrc>(error.code.value()));
+}
+
+std::optional<std::string> process_env(const char* name) {
+  const char* value = std::getenv(name);
+  if (!value) return std::nullopt;
+  return std::string(value);
+}
+
+}  // namespace
+
+GcpProvider::GcpProvider(asio::any_io_executor executor, GcpProviderOptions options)
+    : executor_(executor), options_(std::move(options)), client_(executor, options_.client) {
+  if (!options_.env) options_.env = process_env;
+  std::string url = options_.endpoint;
+  if (url.empty()) url = options_.env("CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE").value_or("");
+  if (url.empty()) url = "https://compute.googleapis.com";
+  auto base = parse_api_base(url);
+  if (base)
+    base_ = std::move(*base);
+  else
+    base_error_ = base.error();
+  reads_ = std::make_unique<TokenBucket>(options_.requests_per_second, options_.request_burst);
+  writes_ = std::make_unique<TokenBucket>(options_.requests_per_second, options_.request_burst);
+  if (options_.skylet_authority.certificate_pem.empty()) {
+    auto authority =
+        make_certificate_authority("skyd skylet CA (ephemeral)", 3650, KeyKind::kEd25519);
+    if (authority) options_.skylet_authority = std::move(*authority);
+  }
+}
+
+GcpProvider::~GcpProvider() = default;
+
+Task<void> GcpProvider::acquire(bool write) {
+  // Reads and writes are paced apart, so a backlog of launches never holds up the list that tells
+  // the launches already made that their machines are up.
+  const Duration wait = (write ? writes_ : reads_)->reserve();
+  if (wait > Duration::zero()) co_await sleep_for(wait);
+}
+
+Task<Result<std::string>> GcpProvider::call(std::string method, std::string path, std::string body,
+                                            int transient_tries) {
+  if (base_error_) co_return *base_error_;
+  if (options_.project.empty())
+    co_return make_error(ProviderErrc::kAuth, "gcp: no project is configured (gcp_project)");
+  if (!options_.tokens)
+    co_return make_error(ProviderErrc::kAuth, "gcp: no credentials are configured");
+  auto endpoint = http::Endpoint::parse(base_.origin);
+  if (!endpoint) co_return make_error(ProviderErrc::kInvalid, endpoint.error().message());
+  const std::string action = method + " " + path.substr(0, path.find('?'));
+  const bool write = method != "GET";
+  Backoff backoff(options_.retry);
+  int transient_failures = 0;
+  bool token_renewed = false;
+  for (int attempt = 1;; ++attempt) {
+    co_await acquire(write);
+    auto token = co_await options_.tokens->token();
+    if (!token) co_return token.error();
+    http::Request request;
+    request.method = method;
+    request.target = base_.path + path;
+    request.headers.emplace_back("Authorization", "Bearer " + token->value);
+    if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
+    request.body = body;
+    ++stats_.calls;
+    const http::RequestOptions limit{options_.request_timeout};
+    auto response = co_await client_.request(*endpoint, std::move(request), limit);
+    Error error;
+    if (!response) {
+      if (is_cancellation(response.error().code)) co_return response.error();
+      error = make_error(ProviderErrc::kTransient, action + ": " + response.error().message());
+    } else if (response->status >= 200 && response->status < 300) {
+      co_return std::move(response->body);
+    } else {
+      error = to_error(parse_error(response->status, response->body), action);
+      if (response->status == 401 && !token_renewed) {
+        // An expired or revoked token: one more try with a fresh one.
+        options_.tokens->invalidate();
+        token_renewed = true;
+        continue;
+      }
+    }
+    if (is_provider_error(error, ProviderErrc::kThrottled)) ++stats_.throttled;
+    if (is_provider_error(error, ProviderErrc::kAuth)) options_.tokens->invalidate();
+    if (is_provider_error(error, ProviderErrc::kTransient)) ++transient_failures;
+    const bool tries_left = transient_tries <= 0 || transient_failures < transient_tries;
+    if (!retryable(error) || !tries_left || !backoff.allows_attempt(attempt)) {
+      logger("gcp")->warn("compute call failed action=\"{}\" attempts={} error=\"{}\"", action,
+                          attempt, error.detail);
+      co_return error;
+    }
+    ++stats_.retries;
+    logger("gcp")->debug("compute call retried action=\"{}\" attempt={} error=\"{}\"", action,
+                         attempt, error.detail);
+    co_await sleep_for(backoff.next_delay());
+  }
+}
+
+Task<Result<std::vector<GceInstance>>> GcpProvider::list_all(std::string filter) {
+  std::vector<GceInstance> out;
+  std::string page_token;
+  for (;;) {
+    auto body = co_await call(
+        "GET", aggregated_list_path(options_.project, filter, options_.page_size, page_token), "");
+    if (!body) co_return body.error();
+    auto page = parse_aggregated_list(*body);
+    if (!page) co_return page.error();
+    for (auto& instance : page->instances) out.push_back(std::move(instance));
+    if (page->next_page_token.empty()) break;
+    page_token = std::move(page->next_page_token);
+  }
+  co_return out;
+}
+
+Task<Result<std::vector<GceInstance>>> GcpProvider::made_by(std::string token) {
+  // Named, not built in the co_await expression: g++ 12 mishandles such temporaries.
+  const std::string filter = label_filter({{std::string(kLaunchLabel), {launch_label_for(token)}}});
+  auto instances = co_await list_all(filter);
+  if (!instances) co_return instances.error();
+  // bulkInsert numbers the names in order: that order is the rank.
+  std::sort(instances->begin(), instances->end(),
+            [](const GceInstance& a, const GceInstance& b) { return a.name < b.name; });
+  co_return std::move(*instances);
+}
+
+Task<Result<void>> GcpProvider::wait_operation(std::string zone, std::string operation,
+                                               Clock::time_point deadline) {
+  for (;;) {
+    auto body = co_await call("POST", operation_wait_path(options_.project, zone, operation), "");
+    if (!body) co_return body.error();
+    auto parsed = parse_operation(*body);
+    if (!parsed) co_return parsed.error();
+    if (parsed->done()) {
+      if (parsed->errors.empty()) co_return Result<void>{};
+      co_return operation_error(*parsed);
+    }
+    // operations.wait returns at its own limit even when the operation is not done yet.
+    if (Clock::now() + options_.poll_interval > deadline)
+      co_return make_error(ProviderErrc::kTransient,
+                           "operation " + operation + " not done in time");
+    co_await sleep_for(options_.poll_interval);
+  }
+}
+
+Task<Result<std::vector<GceInstance>>> GcpProvider::wait_running(std::string token, int nodes,
+                                                                 Clock::time_point deadline) {
+  for (;;) {
+    auto instances = co_await made_by(token);
+    if (!instances) co_return instances.error();
+    std::size_t running = 0;
+    for (const auto& instance : *instances) {
+      const auto state = instance_state_of(instance.status);
+      if (state == InstanceState::kRunning) {
+        ++running;
+      } else if (state != InstanceState::kPending) {
+        // Gone before it ran: capacity taken back (spot) or an internal failure.
+        const auto status = to_instance_status(instance);
+        const bool capacity = status.preempted || instance.provisioning_model == "SPOT";
+        co_return make_error(
+            capacity ? ProviderErrc::kNoCapacity : ProviderErrc::kTransient,
+            "instance " + instance.name + " ended while starting: " + status.reason);
+      }
+    }
+    if (static_cast<int>(instances->size()) < nodes && running == instances->size() &&
+        !instances->empty()) {
+      // A member vanished while starting (a spot VM deleted at once on preemption).
+      co_return make_error(ProviderErrc::kNoCapacity, "only " + std::to_string(instances->size()) +
+                                                          " of " + std::to_string(nodes) +
+                                                          " instances are left");
+    }
+    if (static_cast<int>(running) == nodes && static_cast<int>(instances->size()) == nodes)
+      co_return std::move(*instances);
+    if (Clock::now() + options_.poll_interval > deadline)
+      co_return make_error(ProviderErrc::kTransient, "instances did not reach RUNNING in time");
+    co_await sleep_for(options_.poll_interval);
+  }
+}
+
+Task<Result<void>> GcpProvider::wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
+                                             Clock::time_point deadline) {
+  co_return co_await wait_skylets_healthy(client_, std::move(skylets), std::move(token), deadline,
+                                          options_.poll_interval);
+}
+
+Task<void> GcpProvider::discard(std::vector<GceInstance> instances) {
+  for (const auto& instance : instances) {
+    const std::string path = instance_path(options_.project, instance.zone, instance.name) +
+                             "?requestId=" + request_id_for("delete " + instance.id);
+    auto deleted = co_await call("DELETE", path, "");
+    if (!deleted && !is_provider_error(deleted.error(), ProviderErrc::kNotFound)) {
+      logger("gcp")->error("cannot delete instance of a failed launch instance={} error=\"{}\"",
+                           instance.name, deleted.error().detail);
+    }
+  }
+}
+
+Task<void> GcpProvider::discard_strays(std::vector<std::string> tokens) {
+  for (const auto& token : tokens) {
+    auto made = co_await made_by(token);
+    if (!made || made->empty()) continue;
+    logger("gcp")->warn("instances of a lost answer deleted count={}", made->size());
+    co_await discard(std::move(*made));
+  }
+}
+
+Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
+  if (request.nodes < 1)
+    co_return make_error(ProviderErrc::kInvalid, "a cluster needs at least one node");
+  if (!valid_token(request.skylet_token)) {
+    co_return make_error(ProviderErrc::kInvalid,
+                         "the skylet token must be 16+ letters, digits, '-' or '_'");
+  }
+  if (request.zone.empty())
+    co_return make_error(ProviderErrc::kInvalid, "a GCP launch needs a zone");
+  const std::string region = request.region.empty() ? region_of_zone(request.zone) : request.region;
+  if (auto checked = check_node_settings(request.settings); !checked) co_return checked.error();
+  for (const auto& mount : request.mounts) {
+    if (mount.source.empty() && mount.mode != MountRequest::Mode::kByNode) {
+      co_return make_error(ProviderErrc::kInvalid,
+                           "bucket mounts reach local machines only; a GCP node cannot mount " +
+                               mount.bucket + " at " + mount.destination);
+    }
+  }
+  InstanceSpec spec;
+  spec.zone = request.zone;
+  spec.machine_type = request.instance_type;
+  spec.spot = request.use_spot;
+  spec.public_ip = options_.use_public_ip;
+  spec.service_account = options_.service_account;
+  spec.source_image = request.settings.image_id;
+  if (spec.source_image.empty()) {
+    const auto configured = options_.images.find(region);
+    spec.source_image =
+        configured == options_.images.end() ? std::string(kDefaultImage) : configured->second;
+  }
+  spec.disk_size_gb = request.settings.disk_size_gb;
+  if (request.settings.disk_tier || request.settings.disk_size_gb) {
+    // disk_size without a tier is medium, as SkyPilot does.
+    spec.disk_type = disk_type_for(request.settings.disk_tier.value_or(DiskTier::kMedium),
+                                   request.instance_type);
+    spec.provisioned_iops = provisioned_iops_for(spec.disk_type);
+  }
+  if (!request.accelerator_name.empty() && request.accelerator_count > 0 &&
+      !has_builtin_gpus(request.instance_type)) {
+    auto type = accelerator_type_for(request.accelerator_name);
+    if (!type) {
+      co_return make_error(ProviderErrc::kInvalid, "resources.accelerators: skyd cannot attach " +
+                                                       request.accelerator_name +
+                                                       " GPUs on Compute Engine");
+    }
+    spec.accelerator_type = *type;
+    spec.accelerator_count = request.accelerator_count;
+  }
+  for (const auto& [key, value] : request.tags) spec.labels[key] = label_value(value);
+  for (const auto& [key, value] : request.settings.labels) spec.labels[key] = value;
+  spec.labels[std::string(kClusterLabel)] = label_value(request.cluster_name);
+  spec.labels[std::string(kControllerLabel)] = label_value(options_.controller_id);
+  spec.labels[std::string(kLaunchLabel)] = launch_label_for(request.idempotency_token);
+
+  const std::string tls_name = skylet_tls_name(request.cluster_name);
+  // Derived from the cluster's token: a retried bulkInsert carries the same startup script.
+  const std::vector<std::string> names{tls_name};
+  auto certificate = issue_derived_server_certificate(options_.skylet_authority, tls_name, names,
+                                                      request.skylet_token);
+  if (!certificate) co_return certificate.error();
+  SkyletBoot boot;
+  boot.token = request.skylet_token;
+  boot.port = options_.skylet_port;
+  boot.certificate = *certificate;
+  boot.notice_signal = options_.notice_signal;
+  boot.metadata = MetadataService::kGce;
+  spec.startup_script = render_user_data(boot);
+  const auto deadline = Clock::now() + options_.launch_timeout;
+
+  // What this token made before (a crash, a lost answer) is this launch's cluster: adopt it.
+  std::vector<GceInstance> made;
+  if (request.token_may_exist) {
+    auto found = co_await made_by(request.idempotency_token);
+    if (!found) co_return found.error();
+    made = std::move(*found);
+    if (!made.empty())
+      logger("gcp")->info("instances of an earlier call adopted cluster={} zone={} count={}",
+                          request.cluster_name, request.zone, made.size());
+  }
+  if (made.empty()) {
+    const std::string body =
+        bulk_insert_body(spec, request.nodes,
+                         name_prefix_for(request.cluster_name, request.idempotency_token))
+            .dump();
+    auto answer = co_await call(
+        "POST",
+        bulk_insert_path(options_.project, request.zone, request_id_for(request.idempotency_token)),
+        body, options_.create_tries);
+    Result<void> done;
+    if (answer) {
+      auto operation = parse_operation(*answer);
+      if (!operation) co_return operation.error();
+      logger("gcp")->info("instances requested cluster={} zone={} operation={} count={}",
+                          request.cluster_name, request.zone, operation->name, request.nodes);
+      if (operation->done() && !operation->errors.empty())
+        done = operation_error(*operation);
+      else
+        done = co_await wait_operation(request.zone, operation->name, deadline);
+    } else {
+      done = answer.error();
+    }
+    // Whatever happened, the label tells what exists: a lost answer may still have made them,
+    // and a failed all-or-nothing call should have made none.
+    auto found = co_await made_by(request.idempotency_token);
+    if (found) made = std::move(*found);
+    if (!done) {
+      if (made.size() == static_cast<std::size_t>(request.nodes) && retryable(done.error())) {
+        logger("gcp")->warn("a lost bulkInsert answer resolved cluster={} zone={} count={}",
+                            request.cluster_name, request.zone, made.size());
+      } else {
+        co_await discard(std::move(made));
+        co_return done.error();
+      }
+    }
+    if (!found) {
+      co_await discard(std::move(made));
+      co_return found.error();
+    }
+  }
+  if (made.size() != static_cast<std::size_t>(request.nodes)) {
+    co_await discard(std::move(made));
+    co_return make_error(ProviderErrc::kNoCapacity,
+                         "bulkInsert made " + std::to_string(made.size()) + " of " +
+                             std::to_string(request.nodes) + " instances");
+  }
+
+  auto running = co_await wait_running(request.idempotency_token, request.nodes, deadline);
+  if (!running) {
+    co_await discard(std::move(made));
+    co_return running.error();
+  }
+  Cluster cluster{request.cluster_name, "gcp", region, request.zone, request.instance_type,
+                  request.use_spot,     {}};
+  std::vector<http::Endpoint> skylets;
+  int rank = 0;
+  for (const auto& instance : *running) {
+    Node node =
+        cloud_node(instance.name, rank++,
+                   options_.use_public_ip && !instance.public_ip.empty() ? instance.public_ip
+                                                                         : instance.private_ip,
+                   options_.skylet_port, options_.skylet_authority.certificate_pem, tls_name);
+    skylets.push_back(node.skylet);
+    cluster.nodes.push_back(std::move(node));
+  }
+  auto healthy = co_await wait_healthy(skylets, request.skylet_token, deadline);
+  if (!healthy) {
+    co_await discard(std::move(*running));
+    co_return healthy.error();
+  }
+  if (auto uploads = uploads_for(request); !uploads.empty()) {
+    ShipOptions shipping;
+    shipping.scratch_dir = options_.scratch_dir;
+    auto shipped = co_await ship_files(client_, cluster.nodes, request.skylet_token,
+                                       std::move(uploads), shipping);
+    if (!shipped) {
+      co_await discard(std::move(*running));
+      co_return shipped.error();
+    }
+  }
+  if (request.use_spot) {
+    auto& seen = seen_spot_[request.cluster_name];
+    seen.clear();
+    for (const auto& instance : *running) seen.push_back({instance.name, instance.zone});
+  }
+  if (!request.stray_tokens.empty()) co_await discard_strays(request.stray_tokens);
+  logger("gcp")->info("cluster up cluster={} zone={} nodes={}", request.cluster_name, request.zone,
+                      cluster.nodes.size());
+  co_return cluster;
+}
+
+Task<Result<std::vector<InstanceStatus>>> GcpProvider::describe(
+    std::vector<std::string> cluster_names) {
+  std::vector<InstanceStatus> out;
+  if (cluster_names.empty()) co_return out;
+  // Labels hold the names as label values; the answer names clusters as they were asked for.
+  std::map<std::string, std::string> asked;
+  for (const auto& name : cluster_names) asked[label_value(name)] = name;
+  // One aggregated list of this controller's instances covers every cluster asked about, in
+  // every zone: one call (a page per page_size instances), however many clusters fell silent.
+  const std::string filter =
+      label_filter({{std::string(kControllerLabel), {label_value(options_.controller_id)}}});
+  auto instances = co_await list_all(filter);
+  if (!instances) co_return instances.error();
+  std::set<std::string> listed;  // "zone/name" of every instance in the answer
+  for (const auto& instance : *instances) {
+    auto status = to_instance_status(instance);
+    auto name = asked.find(status.cluster_name);
+    if (name == asked.end()) continue;
+    status.cluster_name = name->second;
+    listed.insert(instance.zone + "/" + instance.name);
+    out.push_back(std::move(status));
+  }
+  std::set<std::string> clusters(cluster_names.begin(), cluster_names.end());
+  co_await add_preempted(listed, std::move(clusters), out);
+  co_return out;
+}
+
+Task<void> GcpProvider::add_preempted(const std::set<std::string>& listed,
+                                      std::set<std::string> clusters,
+                                      std::vector<InstanceStatus>& out) {
+  // A spot VM with instanceTerminationAction DELETE disappears soon after its preemption; the
+  // zone's `compute.instances.preempted` operation is what is left to tell it from a deletion.
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> missing;  // by zone
+  for (const auto& cluster : clusters) {
+    auto seen = seen_spot_.find(cluster);
+    if (seen == seen_spot_.end()) continue;
+    for (const auto& instance : seen->second)
+      if (!listed.contains(instance.zone + "/" + instance.name))
+        missing[instance.zone].emplace_back(instance.name, cluster);
+  }
+  for (const auto& [zone, instances] : missing) {
+    auto body =
+        co_await call("GET",
+                      operations_list_path(options_.project, zone,
+                                           "operationType=\"compute.instances.preempted\"", ""),
+                      "");
+    if (!body) continue;  // the instance is gone either way; whether preempted stays unknown
+    auto page = parse_operation_list(*body);
+    if (!page) continue;
+    for (const auto& [name, cluster] : instances) {
+      InstanceStatus status;
+      status.instance_id = name;
+      status.cluster_name = cluster;
+      status.state = InstanceState::kTerminated;
+      for (const auto& operation : page->operations) {
+        if (operation.operation_type == "compute.instances.preempted" &&
+            last_segment(operation.target_link) == name) {
+          status.preempted = true;
+          status.reason = "preempted: " + operation.status_message;
+        }
+      }
+      if (status.preempted) out.push_back(std::move(status));
+    }
+  }
+}
+
+Task<Result<void>> GcpProvider::terminate(std::string cluster_name) {
+  const auto deadline = Clock::now() + options_.terminate_timeout;
+  std::set<std::string> asked;  // instances a DELETE was sent for (by id)
+  const std::string filter =
+      label_filter({{std::string(kClusterLabel), {label_value(cluster_name)}}});
+  for (;;) {
+    auto instances = co_await list_all(filter);
+    if (!instances) co_return instances.error();
+    if (instances->empty()) break;  // nothing left
+    std::vector<GceInstance> fresh;
+    for (const auto& instance : *instances)
+      if (asked.insert(instance.id + "/" + instance.name).second) fresh.push_back(instance);
+    for (const auto& instance : fresh) {
+      const std::string path = instance_path(options_.project, instance.zone, instance.name) +
+                               "?requestId=" + request_id_for("delete " + instance.id);
+      auto deleted = co_await call("DELETE", path, "");
+      if (!deleted && !is_provider_error(deleted.error(), ProviderErrc::kNotFound))
+        co_return deleted.error();
+    }
+    if (!fresh.empty())
+      logger("gcp")->info("instances deleting cluster={} count={}", cluster_name, fresh.size());
+    if (Clock::now() > deadline) {
+      co_return make_error(ProviderErrc::kTransient,
+                           "cluster " + cluster_name + " still has instances");
+    }
+    co_await sleep_for(options_.poll_interval);
+  }
+  seen_spot_.erase(cluster_name);
+  co_return Result<void>{};
+}
+
+Task<Result<std::vector<std::string>>> GcpProvider::list_clusters() {
+  const std::string filter =
+      label_filter({{std::string(kControllerLabel), {label_value(options_.controller_id)}}});
+  auto instances = co_await list_all(filter);
+  if (!instances) co_return instances.error();
+  std::set<std::string> names;
+  for (const auto& instance : *instances)
+    if (auto name = instance.label(kClusterLabel); !name.empty()) names.insert(name);
+  co_return std::vector<std::string>(names.begin(), names.end());
+}
+
+}  // namespace skyd::providers::gcp

@@ -1,0 +1,215 @@
+// Managed jobs on GCP, and on AWS and GCP together, against fakecloud (Compute Engine API v1
+// with bearer tokens it issued, and EC2; every instance a real skylet): a GCP job, spot
+// preemption through the metadata server, failover from AWS to GCP, a pipeline across the two
+// clouds, a crash during bulkInsert, and no instance left behind.
+#include "reactor/json.hpp"
+#include "tests/support/aws_world.hpp"
+
+#include <regex>
+#include <string>
+
+namespace skyd::testing {
+namespace {
+
+constexpr const char* kProject = "skyd-test-project";
+
+std::string admin_call(const FakeCloudProcess& cloud, const std::string& method,
+                       const std::string& target, const std::string& body = "") {
+  std::vector<std::string> argv{"/usr/bin/curl", "-s", "-X", method, cloud.url() + target};
+  if (!body.empty()) argv.insert(argv.end(), {"-H", "Content-Type: application/json", "-d", body});
+  return run_command(argv).out;
+}
+
+// A token fakecloud's Compute Engine accepts (as its token endpoint would issue it).
+std::string issued_token(const FakeCloudProcess& cloud) {
+  auto reply = parse_json(admin_call(cloud, "POST", "/_admin/gcp/tokens?lifetime_s=7200"));
+  const Json* token = reply ? reply->find("access_token") : nullptr;
+  return token && token->as_string() ? std::string(*token->as_string()) : "no-token";
+}
+
+// skyd with both clouds at fakecloud.
+std::map<std::string, std::string> both_clouds(const FakeCloudProcess& cloud,
+                                               std::map<std::string, std::string> extra) {
+  extra.insert({{"gcp_enabled", "true"},
+                {"gcp_project", kProject},
+                {"gcp_endpoint", cloud.url()},
+                {"gcp_access_token", issued_token(cloud)}});
+  return aws_settings(cloud.url(), std::move(extra));
+}
+
+struct CloudsWorld {
+  explicit CloudsWorld(std::map<std::string, std::string> settings = {})
+      : cloud(dir), skyd(both_clouds(cloud, std::move(settings)), aws_environment()) {}
+  ~CloudsWorld() {
+    skyd.sky({"jobs", "cancel", "-u", "-y"});
+    skyd.no_machines_left();
+  }
+  std::string admin(const std::string& method, const std::string& target,
+                    const std::string& body = "") {
+    return admin_call(cloud, method, target, body);
+  }
+  long long stat(const std::string& path, const char* key) {
+    auto stats = parse_json(admin("GET", path));
+    const Json* value = stats ? stats->find(key) : nullptr;
+    return value ? value->as_int().value_or(-1) : -1;
+  }
+  long long live_gce() { return stat("/_admin/gcp/stats", "live"); }
+  long long live_ec2() { return stat("/_admin/stats", "live"); }
+  // Every "launching cluster ... on <cloud>/<region>/<zone>" of the job's controller log.
+  std::vector<std::string> launches(long long id) {
+    const std::string log =
+        skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
+    std::vector<std::string> out;
+    std::regex launching("launching cluster \\S+ on ([a-z]+/[a-z0-9-]+/[a-z0-9-]+)");
+    for (std::sregex_iterator it(log.begin(), log.end(), launching), end; it != end; ++it)
+      out.push_back((*it)[1]);
+    return out;
+  }
+
+  TempDir dir;
+  FakeCloudProcess cloud;
+  SkydHarness skyd;
+};
+
+std::string gcp_task(const std::string& name, const std::string& run, bool spot = false) {
+  return "name: " + name +
+         "\nresources:\n  cloud: gcp\n  instance_type: n2-standard-8\n  use_spot: " +
+         (spot ? "true" : "false") + "\nrun: |\n  " + run + "\n";
+}
+
+TEST(GcpJobs, AJobRunsOnComputeEngineAndSucceeds) {
+  CloudsWorld world;
+  const auto yaml = world.skyd.write_file(
+      "job.yaml", gcp_task("on-gce", "echo ran on $SKYPILOT_NODE_RANK in $PWD"));
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_TRUE(contains(logs.out, "ran on 0 in")) << logs.out;
+  const auto launches = world.launches(1);
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].substr(0, 4), "gcp/");
+  EXPECT_GE(world.stat("/_admin/gcp/stats", "deleted"), 1) << "the cluster went at the end";
+  EXPECT_TRUE(wait_for([&] { return world.live_gce() == 0; }))
+      << world.admin("GET", "/_admin/gcp/stats");
+}
+
+TEST(GcpJobs, ASpotPreemptionNoticeOnTheMetadataServerIsRecovered) {
+  CloudsWorld world;
+  const std::string marks = world.dir.path();
+  const auto yaml = world.skyd.write_file(
+      "spot.yaml",
+      gcp_task("spot-gce",
+               "n=$(cat " + marks + "/runs 2>/dev/null || echo 0); echo $((n+1)) > " + marks +
+                   "/runs\n  if [ $n -eq 0 ]; then sleep 1000; fi\n  echo finished on run "
+                   "$((n+1))",
+               true));
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for([&] { return read_text(world.dir.file("runs")) == "1\n"; }));
+  const std::string preempted =
+      world.admin("POST", "/_admin/gcp/preempt?cluster=spot-gce-1&grace_ms=1000");
+  ASSERT_TRUE(contains(preempted, "instances")) << preempted;
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "finished on run 2")) << logs.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
+  const std::string controller =
+      world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", "1"}).out;
+  EXPECT_TRUE(contains(controller, "spot notice")) << controller;
+  EXPECT_EQ(world.launches(1).size(), 2u) << controller;
+  EXPECT_TRUE(wait_for([&] { return world.live_gce() == 0; }))
+      << world.admin("GET", "/_admin/gcp/stats");
+}
+
+TEST(GcpJobs, AwsOutOfCapacityEverywhereRunsTheJobOnGcp) {
+  CloudsWorld world;
+  world.admin("POST", "/_admin/faults",
+              R"({"action":"RunInstances","code":"InsufficientInstanceCapacity"})");
+  const auto yaml = world.skyd.write_file(
+      "either.yaml",
+      "name: either\nresources:\n  any_of:\n    - cloud: aws\n      instance_type: m6i.large\n"
+      "    - cloud: gcp\n      instance_type: n2-standard-8\nrun: echo ran\n");
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
+  const auto launches = world.launches(1);
+  ASSERT_GE(launches.size(), 2u);
+  EXPECT_EQ(launches.front().substr(0, 4), "aws/") << "AWS is cheaper and tried first";
+  EXPECT_EQ(launches.back().substr(0, 4), "gcp/") << "then the launch moves to GCP";
+  EXPECT_TRUE(wait_for([&] { return world.live_gce() == 0 && world.live_ec2() == 0; }));
+}
+
+TEST(GcpJobs, AnExhaustedZoneInTheDoneOperationMovesTheLaunchToAnotherZone) {
+  CloudsWorld world;
+  world.admin("POST", "/_admin/gcp/faults",
+              R"({"action":"bulkInsert","code":"ZONE_RESOURCE_POOL_EXHAUSTED","count":1})");
+  const auto yaml = world.skyd.write_file("job.yaml", gcp_task("exhausted", "echo ran"));
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.out;
+  const auto launches = world.launches(1);
+  ASSERT_EQ(launches.size(), 2u);
+  EXPECT_EQ(launches[0].substr(0, 4), "gcp/");
+  EXPECT_EQ(launches[1].substr(0, 4), "gcp/");
+  EXPECT_NE(launches[0], launches[1]) << "the exhausted zone is left";
+  const std::string controller =
+      world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", "1"}).out;
+  EXPECT_TRUE(contains(controller, "ZONE_RESOURCE_POOL_EXHAUSTED")) << controller;
+  EXPECT_TRUE(wait_for([&] { return world.live_gce() == 0; }));
+}
+
+TEST(GcpJobs, APipelineRunsItsFirstTaskOnAwsAndItsSecondOnGcp) {
+  CloudsWorld world;
+  const auto yaml = world.skyd.write_file(
+      "pipe.yaml",
+      "name: pipe\n---\nname: prep\nresources:\n  cloud: aws\n  instance_type: m6i.large\n"
+      "run: echo prep on aws\n---\n" +
+          gcp_task("train", "echo train on gcp"));
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
+  const auto launches = world.launches(1);
+  ASSERT_EQ(launches.size(), 2u);
+  EXPECT_EQ(launches[0].substr(0, 4), "aws/");
+  EXPECT_EQ(launches[1].substr(0, 4), "gcp/");
+  EXPECT_TRUE(wait_for([&] { return world.live_gce() == 0 && world.live_ec2() == 0; }));
+}
+
+TEST(GcpJobs, SkydKilledDuringBulkInsertMakesExactlyOneSetOfInstances) {
+  CloudsWorld world;
+  // Operations take long enough for skyd to die between the call and its end.
+  world.admin("POST", "/_admin/gcp/chaos", R"({"operation_ms":1500})");
+  const auto yaml =
+      world.skyd.write_file("job.yaml",
+                            "name: once\nnum_nodes: 2\nresources:\n  cloud: gcp\n  instance_type: "
+                            "n2-standard-8\nrun: echo ran\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for([&] {
+    auto stats = parse_json(world.admin("GET", "/_admin/gcp/stats"));
+    const Json* calls = stats ? stats->find("calls") : nullptr;
+    return calls && calls->find("bulkInsert");
+  }));
+  world.skyd.kill();
+  world.skyd.restart();
+  world.admin("POST", "/_admin/gcp/reset");
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
+  EXPECT_TRUE(wait_for([&] { return world.live_gce() == 0; }));
+  EXPECT_EQ(world.stat("/_admin/gcp/stats", "deleted"), 2)
+      << "one instance per node was ever made: " << world.admin("GET", "/_admin/gcp/stats");
+}
+
+TEST(GcpJobs, ARefusedTokenTakesGcpOutWithTheReason) {
+  CloudsWorld world;
+  world.admin("POST", "/_admin/gcp/revoke_tokens");
+  const auto yaml = world.skyd.write_file("job.yaml", gcp_task("denied", "echo never"));
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_NE(launched.exit_code, 0) << launched.out;
+  EXPECT_EQ(world.skyd.job_status(1), "FAILED_PRECHECKS");
+  const std::string json = world.skyd.job_json(1);
+  EXPECT_TRUE(contains(json, "gcp/")) << json;
+  EXPECT_EQ(world.live_gce(), 0);
+}
+
+}  // namespace
+}  // namespace skyd::testing
