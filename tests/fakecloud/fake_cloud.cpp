@@ -1179,8 +1179,8 @@ Task<void> FakeCloud::boot(std::string instance_id) {
     }
     // Terminated (or deleted) while skylet started: nothing will stop this skylet but us.
     instance = find(instance_id);
-    if (!instance || (instance->state != Ec2State::kPending &&
-                      instance->state != Ec2State::kRunning)) {
+    if (!instance ||
+        (instance->state != Ec2State::kPending && instance->state != Ec2State::kRunning)) {
       (*process)->signal_group(SIGKILL);
       co_await (*process)->wait();
       co_await metadata->drain(Duration::zero());
