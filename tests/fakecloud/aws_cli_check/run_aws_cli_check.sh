@@ -25,15 +25,19 @@ expect() {  # NAME EXPECTED ACTUAL
 # Small pages, so the CLI must follow NextToken to see everything (text output prints a query's
 # answer per page, so the items are counted, not measured with length()).
 expect "instance types in us-east-1" \
-  "$(awk -F, '$0 ~ /,us-east-1,us-east-1[a-z]$/ {print $1}' "$catalog/aws/vms.csv" | sort -u | wc -l)" \
+  "$(awk -F, '$0 ~ /,us-east-1,us-east-1[a-z](,|$)/ {print $1}' "$catalog/aws/vms.csv" | sort -u | wc -l)" \
   "$(aws ec2 describe-instance-types --endpoint-url "$url" --page-size 5 \
        --query 'InstanceTypes[].InstanceType' --output text | wc -w)"
 expect "p4de.24xlarge GPUs" "A100 8 81920" \
   "$(aws ec2 describe-instance-types --endpoint-url "$url" --page-size 100 \
        --query 'InstanceTypes[?InstanceType==`p4de.24xlarge`].[GpuInfo.Gpus[0].Name, GpuInfo.Gpus[0].Count, GpuInfo.Gpus[0].MemoryInfo.SizeInMiB]' \
        --output text | tr '\t' ' ')"
+expect "p4d.24xlarge EFA" "True 4" \
+  "$(aws ec2 describe-instance-types --endpoint-url "$url" --page-size 100 \
+       --query 'InstanceTypes[?InstanceType==`p4d.24xlarge`].[NetworkInfo.EfaSupported, NetworkInfo.EfaInfo.MaximumEfaInterfaces]' \
+       --output text | tr '\t' ' ')"
 expect "zone offerings in us-east-1" \
-  "$(awk -F, '$0 ~ /,us-east-1,us-east-1[a-z]$/' "$catalog/aws/vms.csv" | wc -l)" \
+  "$(awk -F, '$0 ~ /,us-east-1,us-east-1[a-z](,|$)/' "$catalog/aws/vms.csv" | wc -l)" \
   "$(aws ec2 describe-instance-type-offerings --endpoint-url "$url" \
        --location-type availability-zone --page-size 7 \
        --query 'InstanceTypeOfferings[].Location' --output text | wc -w)"
@@ -49,7 +53,7 @@ price=$(aws pricing get-products --endpoint-url "$url" --service-code AmazonEC2 
   --query 'PriceList[0]' --output text)
 expect "m6i.large on-demand USD" '"USD":"0.096"' "$(grep -o '"USD":"[0-9.]*"' <<<"$price")"
 expect "Linux products in us-east-1" \
-  "$(awk -F, '$0 ~ /,us-east-1,us-east-1[a-z]$/ {print $1}' "$catalog/aws/vms.csv" | sort -u | wc -l)" \
+  "$(awk -F, '$0 ~ /,us-east-1,us-east-1[a-z](,|$)/ {print $1}' "$catalog/aws/vms.csv" | sort -u | wc -l)" \
   "$(aws pricing get-products --endpoint-url "$url" --service-code AmazonEC2 --page-size 4 \
        --filters Type=TERM_MATCH,Field=regionCode,Value=us-east-1 \
                  Type=TERM_MATCH,Field=operatingSystem,Value=Linux \
