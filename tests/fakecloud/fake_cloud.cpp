@@ -1593,8 +1593,10 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
   auto status_of = [&](const std::string& attempt) {
     Json body = Json::object();
     const bool held = node->held.contains(attempt);
-    const std::string phase = held ? "READY" : phase_at(attempt, now);
-    const bool done = phase == "SUCCEEDED" || phase == "FAILED";
+    const std::string phase = node->cancelled.contains(attempt) ? "CANCELLED"
+                              : held                            ? "READY"
+                                                                : phase_at(attempt, now);
+    const bool done = phase == "SUCCEEDED" || phase == "FAILED" || phase == "CANCELLED";
     body.set("attempt_id", attempt);
     body.set("phase", phase);
     body.set("setup_exit_code", 0);
@@ -1664,6 +1666,12 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
   const std::string attempt = request.path_params["id"];
   if (!node->attempts.contains(attempt))
     co_return http::Response::error(404, "not_found", "no attempt " + attempt);
+  if (request.path.ends_with("/signal")) {
+    // As skylet does with a cancel: the attempt ends (a held one never runs).
+    node->held.erase(attempt);
+    node->cancelled.insert(attempt);
+    co_return http::Response::json(200, status_of(attempt));
+  }
   if (request.path.ends_with("/release")) {
     if (node->held.erase(attempt) > 0) {
       node->attempts[attempt] = now;  // the run starts now
@@ -1688,14 +1696,15 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     // that comes meanwhile does not cut the wait short: the next poll sees it).
     const auto finish = virtual_end(*node, attempt).at;
     const auto wait = std::chrono::milliseconds(std::clamp(number("wait_ms"), 0LL, 60000LL));
-    if (now < finish && wait > Duration::zero()) {
+    if (now < finish && wait > Duration::zero() && !node->cancelled.contains(attempt)) {
       asio::steady_timer timer(executor_, std::min<Duration>(wait, finish - now));
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     node = live_node_with(*authorization);
     if (!node)
       co_return http::Response::error(401, "unauthorized", "a valid bearer token is required");
-    const std::string phase = phase_at(attempt, Clock::now());
+    const std::string phase =
+        node->cancelled.contains(attempt) ? "CANCELLED" : phase_at(attempt, Clock::now());
     http::Response response = http::Response::text(200, "", "application/octet-stream");
     response.set_header("X-Log-Next-Offset", "0");
     response.set_header("X-Log-Size", "0");

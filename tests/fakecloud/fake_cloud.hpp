@@ -277,7 +277,8 @@ struct FakeCloud::Instance {
   std::unique_ptr<http::Server> metadata;  // this instance's own IMDS, on its address
   // Virtual mode: the simulated node's attempts (id -> start) and events.
   std::map<std::string, Clock::time_point> attempts;
-  std::set<std::string> held;  // attempts whose run waits for a release (setup is instant)
+  std::set<std::string> held;       // attempts whose run waits for a release (setup is instant)
+  std::set<std::string> cancelled;  // attempts ended by a cancel (POST /tasks/{id}/signal)
   std::map<std::string, Duration> run_for;  // attempts whose task sets FAKECLOUD_RUN_MS
   std::vector<Json> events;
   // Set for a Compute Engine instance (EC2's calls never see it).
