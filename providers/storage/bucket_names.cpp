@@ -65,36 +65,72 @@ std::optional<std::string> s3_bucket_name_problem(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<std::string> gcs_bucket_name_problem(std::string_view name) {
+  const bool dotted = name.find('.') != std::string_view::npos;
+  const std::size_t longest = dotted ? 222 : 63;
+  if (name.size() < 3 || name.size() > longest) {
+    return "is " + std::to_string(name.size()) + " characters long; a bucket name has 3 to 63 (" +
+           "222 with dots)";
+  }
+  for (char c : name) {
+    if (!lower_or_digit(c) && c != '.' && c != '-' && c != '_') {
+      return "holds `" + std::string(1, c) +
+             "`; a bucket name has only lowercase letters, digits, `-`, `_` and `.`";
+    }
+  }
+  if (!lower_or_digit(name.front()) || !lower_or_digit(name.back()))
+    return "must begin and end with a lowercase letter or a digit";
+  for (std::size_t start = 0; start <= name.size();) {
+    const auto dot = name.find('.', start);
+    const auto end = dot == std::string_view::npos ? name.size() : dot;
+    if (end - start > 63) return "has a dot-separated part longer than 63 characters";
+    if (end == start) return "holds two adjacent periods";
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (looks_like_ipv4(name)) return "is formatted as an IP address";
+  if (name.starts_with("goog")) return "begins with `goog`, which Google reserves";
+  if (name.find("google") != std::string_view::npos) return "holds `google`, which Google reserves";
+  return std::nullopt;
+}
+
+std::optional<std::string> bucket_name_problem_in(std::string_view store, std::string_view name) {
+  return store == "gcs" ? gcs_bucket_name_problem(name) : s3_bucket_name_problem(name);
+}
+
 bool is_bucket_url(std::string_view text) {
-  return text.starts_with("s3://");
+  return text.starts_with("s3://") || text.starts_with("gs://");
 }
 
 BucketUrlParse parse_bucket_url(std::string_view text) {
   BucketUrlParse out;
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) {
-    out.problem = quoted(text) + " is not a bucket URL (expected s3://BUCKET[/PREFIX])";
+    out.problem = quoted(text) +
+                  " is not a bucket URL (expected s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX])";
     return out;
   }
   const std::string_view scheme = text.substr(0, scheme_end);
-  if (scheme != "s3") {
+  if (scheme != "s3" && scheme != "gs") {
     out.problem = quoted(text) + ": the store '" + std::string(scheme) +
-                  "' is not supported (expected s3://BUCKET[/PREFIX])";
+                  "' is not supported (expected s3://BUCKET[/PREFIX] or gs://BUCKET[/PREFIX])";
     return out;
   }
+  const std::string store = scheme == "gs" ? "gcs" : "s3";
   const std::string_view rest = text.substr(scheme_end + 3);
   const auto slash = rest.find('/');
   const std::string_view bucket = rest.substr(0, slash);
   if (bucket.empty()) {
-    out.problem = quoted(text) + " names no bucket (expected s3://BUCKET[/PREFIX])";
+    out.problem =
+        quoted(text) + " names no bucket (expected " + std::string(scheme) + "://BUCKET[/PREFIX])";
     return out;
   }
-  if (auto problem = s3_bucket_name_problem(bucket)) {
+  if (auto problem = bucket_name_problem_in(store, bucket)) {
     out.problem = quoted(text) + ": bucket name " + quoted(bucket) + " " + *problem;
     return out;
   }
   BucketUrl url;
-  url.store = std::string(scheme);
+  url.store = store;
   url.bucket = std::string(bucket);
   if (slash != std::string_view::npos) url.prefix = std::string(rest.substr(slash + 1));
   out.url = std::move(url);

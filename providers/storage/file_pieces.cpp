@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/steady_timer.hpp>
+
 #include <cerrno>
 #include <cstring>
 
@@ -69,6 +71,40 @@ Task<Result<std::uint64_t>> file_size(std::string path) {
     return static_cast<std::uint64_t>(info.st_size);
   };
   co_return co_await run_blocking<Result<std::uint64_t>>(std::move(look));
+}
+
+OwnedFd::~OwnedFd() {
+  if (fd >= 0) ::close(fd);
+}
+
+Task<Result<int>> open_for_writing(std::string path) {
+  std::function<Result<int>()> open = [path]() -> Result<int> {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+      return make_error(ProviderErrc::kInvalid,
+                        "cannot write " + path + ": " + std::strerror(errno));
+    return fd;
+  };
+  co_return co_await run_blocking<Result<int>>(std::move(open));
+}
+
+Result<void> write_chunk_at(int fd, std::uint64_t offset, std::string_view chunk) {
+  std::size_t done = 0;
+  while (done < chunk.size()) {
+    const auto n =
+        ::pwrite(fd, chunk.data() + done, chunk.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0)
+      return make_error(ProviderErrc::kInvalid,
+                        std::string("cannot write the download: ") + std::strerror(errno));
+    done += static_cast<std::size_t>(n);
+  }
+  return Result<void>{};
+}
+
+Task<void> sleep_for(Duration delay) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+  co_await timer.async_wait(asio::use_awaitable);
 }
 
 }  // namespace skyd::providers::storage

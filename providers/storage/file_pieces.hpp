@@ -23,4 +23,22 @@ Task<Result<void>> write_piece(int fd, std::uint64_t offset, std::string bytes);
 // The size of a regular file; kInvalid when it is not one.
 Task<Result<std::uint64_t>> file_size(std::string path);
 
+// An open file descriptor closed when it goes out of scope (also when a cancellation unwinds).
+struct OwnedFd {
+  int fd = -1;
+  OwnedFd() = default;
+  explicit OwnedFd(int owned) : fd(owned) {}
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  ~OwnedFd();
+};
+// Opens `path` for a download (created or truncated, 0644), on the blocking pool.
+Task<Result<int>> open_for_writing(std::string path);
+// Writes one arrived chunk of a streamed download at `offset`, on the caller's thread: a chunk is
+// at most the HTTP client's 16 KiB read and goes to the page cache, so the shard is not held.
+Result<void> write_chunk_at(int fd, std::uint64_t offset, std::string_view chunk);
+
+// A pause of a retry loop on the caller's executor.
+Task<void> sleep_for(Duration delay);
+
 }  // namespace skyd::providers::storage

@@ -7,8 +7,6 @@
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -18,33 +16,6 @@
 #include <set>
 
 namespace skyd::providers::storage {
-namespace {
-
-Task<void> sleep_for(Duration delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::use_awaitable);
-}
-
-// An open file descriptor closed when it goes out of scope (also when a cancellation unwinds).
-struct OwnedFd {
-  int fd = -1;
-  ~OwnedFd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-Task<Result<int>> open_for_writing(std::string path) {
-  std::function<Result<int>()> open = [path]() -> Result<int> {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-      return make_error(ProviderErrc::kInvalid,
-                        "cannot write " + path + ": " + std::strerror(errno));
-    return fd;
-  };
-  co_return co_await run_blocking<Result<int>>(std::move(open));
-}
-
-}  // namespace
 
 S3Store::S3Store(asio::any_io_executor executor, S3StoreOptions options)
     : options_(std::move(options)),
@@ -380,7 +351,7 @@ Task<Result<TransferStats>> S3Store::download_file(std::string bucket, std::stri
                                                    std::string path) {
   auto opened = co_await open_for_writing(path);
   if (!opened) co_return opened.error();
-  OwnedFd file{*opened};
+  OwnedFd file(*opened);
   if (!options_.ranged_download) co_return co_await download_stream(bucket, key, file.fd);
   // The size comes from a HEAD rather than from the first ranged GET's Content-Range: s3rver
   // answers a ranged GET of an empty object with a 206 promising a byte it never sends.
@@ -447,18 +418,9 @@ Task<Result<TransferStats>> S3Store::download_stream(std::string bucket, std::st
     // Chunks (16 KiB at most) are written as they arrive: each write is bounded and goes to the
     // page cache, so the shard is never held for long and memory stays at one chunk.
     http::BodyChunkHandler on_chunk = [&](std::string_view chunk) {
-      std::size_t done = 0;
-      while (done < chunk.size()) {
-        const auto n = ::pwrite(fd, chunk.data() + done, chunk.size() - done,
-                                static_cast<off_t>(stats.bytes + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-          write_failure =
-              make_error(ProviderErrc::kInvalid,
-                         std::string("cannot write the download: ") + std::strerror(errno));
-          return false;
-        }
-        done += static_cast<std::size_t>(n);
+      if (auto written = write_chunk_at(fd, stats.bytes, chunk); !written) {
+        write_failure = written.error();
+        return false;
       }
       stats.bytes += chunk.size();
       return true;
