@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -94,6 +95,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "bucket_store",
                                                "s3_endpoint",
                                                "s3_region",
+                                               "gcs_endpoint",
                                                "catalog_refresh",
                                                "catalog_refresh_interval"};
   for (const auto& entry : root) {
@@ -172,10 +174,12 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
         config.aws_instance_profile = entry.second.as<std::string>();
       if (key == "s3_endpoint") config.s3_endpoint = entry.second.as<std::string>();
       if (key == "s3_region") config.s3_region = entry.second.as<std::string>();
+      if (key == "gcs_endpoint") config.gcs_endpoint = entry.second.as<std::string>();
       if (key == "bucket_store") {
         config.bucket_store = entry.second.as<std::string>();
-        if (config.bucket_store != "s3" && config.bucket_store != "local")
-          return config_error(where + "'bucket_store': expected s3 or local");
+        if (config.bucket_store != "s3" && config.bucket_store != "gcs" &&
+            config.bucket_store != "local")
+          return config_error(where + "'bucket_store': expected s3, gcs or local");
       }
       if (key == "spot_notice_signal") {
         auto parsed = parse_notice_signal(entry.second.as<std::string>());
@@ -281,6 +285,10 @@ Json DaemonConfig::to_json() const {
   out.set("bucket_store", effective_bucket_store());
   out.set("s3_endpoint", s3_endpoint);
   out.set("s3_region", s3_region);
+  out.set("gcs_endpoint", effective_gcs_endpoint());
+  Json stores = Json::array();
+  for (const auto& store : bucket_stores()) stores.push_back(store);
+  out.set("bucket_stores", std::move(stores));
   out.set("db_pool_size", static_cast<long long>(db_pool_size));
   auto ms = [](Duration d) {
     return static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
@@ -305,7 +313,25 @@ std::string DaemonConfig::effective_bucket_store() const {
   if (!s3_endpoint.empty()) return "s3";
   // AWS's own EC2 goes with AWS's own S3; an EC2 endpoint elsewhere (a test cloud) says nothing
   // about where S3 is, so buckets stay local unless s3_endpoint says.
-  return aws_enabled && aws_endpoint.empty() ? "s3" : "local";
+  if (aws_enabled && aws_endpoint.empty()) return "s3";
+  // Likewise Google's own Compute Engine goes with Google's own Cloud Storage.
+  if (!gcs_endpoint.empty() || (gcp_enabled && gcp_endpoint.empty())) return "gcs";
+  return "local";
+}
+
+std::vector<std::string> DaemonConfig::bucket_stores() const {
+  const std::string chosen = effective_bucket_store();
+  if (chosen == "local") return {};
+  std::vector<std::string> stores{chosen};
+  const bool s3 = !s3_endpoint.empty() || (aws_enabled && aws_endpoint.empty());
+  const bool gcs = !gcs_endpoint.empty() || (gcp_enabled && gcp_endpoint.empty());
+  if (chosen != "s3" && s3) stores.push_back("s3");
+  if (chosen != "gcs" && gcs) stores.push_back("gcs");
+  return stores;
+}
+
+std::string DaemonConfig::effective_gcs_endpoint() const {
+  return gcs_endpoint.empty() ? std::string("https://storage.googleapis.com") : gcs_endpoint;
 }
 
 std::string usage() {
@@ -401,6 +427,15 @@ Result<Invocation> parse_command_line(const std::vector<std::string>& args) {
   if (config.gcp_enabled && config.gcp_project.empty()) {
     return config_error(
         "gcp_enabled needs gcp_project (the project Compute Engine instances are made in)");
+  }
+  {
+    const auto stores = config.bucket_stores();
+    if (std::find(stores.begin(), stores.end(), "gcs") != stores.end() &&
+        config.gcp_project.empty()) {
+      return config_error(
+          "GCS buckets (bucket_store: gcs or gcs_endpoint) need gcp_project (the "
+          "project buckets are made in)");
+    }
   }
   if (config.catalog_refresh && (config.catalog_dir.empty() || !config.aws_enabled)) {
     return config_error(

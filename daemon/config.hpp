@@ -39,13 +39,23 @@ struct DaemonConfig {
   std::string aws_endpoint;              // EC2 endpoint override (else AWS_ENDPOINT_URL_EC2 / _URL)
   std::string aws_pricing_endpoint;  // Price List override (else AWS_ENDPOINT_URL_PRICING / _URL)
   std::string aws_instance_profile;  // name or ARN every EC2 node gets (its bucket mounts' role)
-  // Where task buckets live: "s3", or "local" (the local provider's directories, no cloud).
-  // Empty: "s3" when an S3 endpoint is set or AWS is enabled at AWS's own endpoint, else "local".
+  // Where a task bucket that names no store lives: "s3", "gcs", or "local" (the local provider's
+  // directories, no cloud). Empty: "s3" when an S3 endpoint is set or AWS is enabled at AWS's
+  // own endpoint, else "gcs" when gcs_endpoint is set or GCP is enabled at Google's own
+  // endpoint, else "local".
   std::string bucket_store;
   std::string s3_endpoint;  // S3 override (else AWS_ENDPOINT_URL_S3 / _URL); nodes get it too
   std::string s3_region = "us-east-1";  // where skyd makes buckets
+  // Cloud Storage's JSON API endpoint (scheme, host, port); empty: https://storage.googleapis.com.
+  // Nodes get it too. GCS buckets are made in gcp_project, with the GCP credentials.
+  std::string gcs_endpoint;
   // Settles bucket_store's default; called once the file and flags are read.
   std::string effective_bucket_store() const;
+  // Every cloud store task buckets may live in ("s3", "gcs"), the default one first; empty with
+  // "local". S3 when it is the default, s3_endpoint is set or AWS is enabled at AWS's own
+  // endpoint; GCS likewise with gcs_endpoint or GCP at Google's own.
+  std::vector<std::string> bucket_stores() const;
+  std::string effective_gcs_endpoint() const;
   int aws_skylet_port = 46590;
   double aws_requests_per_second = 20;  // EC2 calls per second per region, across all shards
   std::vector<std::string> aws_security_groups;   // SecurityGroupId.N of every node

@@ -156,8 +156,13 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
   options.log_retention = config.log_retention;
   options.max_upload_bytes = config.max_upload_bytes;
   options.bucket_store = config.effective_bucket_store();
+  options.bucket_stores = config.bucket_stores();
   options.s3_endpoint = config.s3_endpoint;
   options.s3_region = config.s3_region;
+  options.gcs_endpoint = config.effective_gcs_endpoint();
+  options.gcs_project = config.gcp_project;
+  // GCS calls use the same credentials as Compute Engine's (replaced below when GCP is enabled).
+  options.gcp_tokens = gcp_token_source(config);
   if (config.aws_enabled) {
     providers::aws::AwsProviderOptions aws;
     aws.regions = config.aws_regions;

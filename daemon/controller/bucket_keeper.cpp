@@ -9,6 +9,7 @@
 #include "store/store_errc.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <functional>
 
@@ -64,7 +65,70 @@ Error invalid(std::string detail) {
 
 }  // namespace
 
-std::string storage_problem(const spec::Pipeline& pipeline, std::string_view store) {
+bool BucketStores::reaches(std::string_view store) const {
+  return std::find(reachable.begin(), reachable.end(), store) != reachable.end();
+}
+
+std::string store_of(const spec::FileMount& mount, std::string_view default_store) {
+  if (mount.store) {
+    switch (*mount.store) {
+      case spec::StoreType::kS3:
+        return "s3";
+      case spec::StoreType::kGcs:
+        return "gcs";
+      default: {
+        std::string name(spec::to_string(*mount.store));
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return name;
+      }
+    }
+  }
+  if (!mount.sources.empty() && !spec::uploaded_source(mount)) {
+    if (const auto parsed = providers::storage::parse_bucket_url(mount.sources.front()); parsed.url)
+      return parsed.url->store;
+  }
+  return std::string(default_store);
+}
+
+namespace {
+
+// "an S3 bucket", "a GCS bucket".
+std::string a_bucket_of(std::string_view store);
+
+std::string title_of(std::string_view store) {
+  if (store == "s3") return "S3";
+  if (store == "gcs") return "GCS";
+  std::string title(store);
+  for (char& c : title) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return title;
+}
+
+std::string a_bucket_of(std::string_view store) {
+  return (store == "s3" ? "an " : "a ") + title_of(store) + " bucket";
+}
+
+// What this skyd reaches, and what the missing store would need: a true reason, not a guess.
+std::string not_available(std::string_view store, const BucketStores& stores) {
+  std::string reached;
+  for (const auto& name : stores.reachable) {
+    if (!reached.empty()) reached += " and ";
+    reached +=
+        title_of(name) + (name == "gcs" ? " (store: gcs, gs://...)" : " (store: s3, s3://...)");
+  }
+  std::string out = "this skyd keeps buckets in " + (reached.empty() ? "no cloud store" : reached);
+  if (store == "gcs") {
+    out +=
+        "; GCS needs Google Cloud configured for skyd (gcp_enabled with gcp_project at "
+        "Google's own Compute Engine, gcs_endpoint, or bucket_store: gcs)";
+  } else if (store == "s3") {
+    out += "; S3 needs bucket_store: s3, s3_endpoint, or aws_enabled at AWS's own endpoint";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string storage_problem(const spec::Pipeline& pipeline, const BucketStores& stores) {
   for (const auto& task : pipeline.tasks) {
     for (const auto& mount : task.file_mounts) {
       if (mount.kind == spec::FileMount::Kind::kLocalPath) continue;
@@ -80,20 +144,51 @@ std::string storage_problem(const spec::Pipeline& pipeline, std::string_view sto
       }
       if (mount.kind == spec::FileMount::Kind::kStorage && local_source && !mount.bucket_name)
         return where + "a `source:` directory is uploaded into a bucket: give the bucket's `name:`";
-      if (store == "local") continue;  // the local provider's directories take any bucket name
-      if (mount.store && *mount.store != spec::StoreType::kS3) {
-        return where + "store " + std::string(spec::to_string(*mount.store)) +
-               " is not available: this skyd keeps buckets in S3 (store: s3)";
-      }
+      if (stores.default_store == "local") continue;  // the local provider's directories take any
+      const std::string store = store_of(mount, stores.default_store);
       if (!mount.sources.empty() && !local_source) {
-        if (!providers::storage::is_bucket_url(mount.sources.front())) {
-          return where + mount.sources.front() +
-                 " is not an S3 bucket: this skyd reaches buckets in S3 (s3://...) only";
+        const auto parsed = providers::storage::parse_bucket_url(mount.sources.front());
+        if (!parsed.url) return where + parsed.problem;
+        if (parsed.url->store != store) {
+          return where + "store " + title_of(store) + " does not match " + mount.sources.front() +
+                 ", " + a_bucket_of(parsed.url->store);
         }
+        if (!stores.reaches(store)) {
+          return where + mount.sources.front() + " is " + a_bucket_of(store) +
+                 ", which is not available: " + not_available(store, stores);
+        }
+      }
+      if (!stores.reaches(store)) {
+        return where + "store " + title_of(store) +
+               " is not available: " + not_available(store, stores);
+      }
+      if (mount.bucket_name) {
+        if (auto problem = providers::storage::bucket_name_problem_in(store, *mount.bucket_name))
+          return where + "bucket name `" + *mount.bucket_name + "` " + *problem + " (" +
+                 title_of(store) + "'s bucket naming rules)";
       }
     }
   }
   return {};
+}
+
+std::string storage_problem(const spec::Pipeline& pipeline, std::string_view store) {
+  BucketStores stores;
+  stores.default_store = std::string(store);
+  if (store != "local") stores.reachable.push_back(std::string(store));
+  return storage_problem(pipeline, stores);
+}
+
+const KeptStore* BucketKeeper::find(std::string_view store) const {
+  for (const auto& kept : stores_)
+    if (kept.address.store == store) return &kept;
+  return nullptr;
+}
+
+std::vector<std::string> BucketKeeper::stores() const {
+  std::vector<std::string> names;
+  for (const auto& kept : stores_) names.push_back(kept.address.store);
+  return names;
 }
 
 Task<Result<std::vector<skylet::BucketMount>>> BucketKeeper::prepare(
@@ -103,12 +198,18 @@ Task<Result<std::vector<skylet::BucketMount>>> BucketKeeper::prepare(
     const spec::FileMount& mount = task.file_mounts[n];
     if (mount.kind == spec::FileMount::Kind::kLocalPath) continue;
     const bool named = mount.bucket_name.has_value();
+    const std::string store = store_of(mount, default_store_);
+    const KeptStore* kept = find(store);
+    if (!kept) {
+      co_return invalid(entry(mount) + ": store " + title_of(store) +
+                        " is not available on this skyd (its configuration changed?)");
+    }
     skylet::BucketMount node;
     node.destination = mount.destination;
     node.mode = node_mode(mount.mode);
-    node.store = skylet::Store::kS3;
-    node.endpoint = address_.endpoint;
-    node.region = address_.region;
+    node.store = store == "gcs" ? skylet::Store::kGcs : skylet::Store::kS3;
+    node.endpoint = kept->address.endpoint;
+    node.region = kept->address.region;
     if (named) {
       node.bucket = *mount.bucket_name;
     } else {
@@ -118,11 +219,11 @@ Task<Result<std::vector<skylet::BucketMount>>> BucketKeeper::prepare(
       node.prefix = parsed.url->prefix;
       while (node.prefix.ends_with('/')) node.prefix.pop_back();
     }
-    if (auto ready = co_await ensure_bucket(user, mount, node.bucket, named); !ready)
+    if (auto ready = co_await ensure_bucket(*kept, user, mount, node.bucket, named); !ready)
       co_return ready.error();
     if (named && spec::uploaded_source(mount)) {
       const std::string directory = n < snapshot_mounts.size() ? snapshot_mounts[n] : "";
-      if (auto filled = co_await fill(mount, node.bucket, directory); !filled)
+      if (auto filled = co_await fill(*kept, mount, node.bucket, directory); !filled)
         co_return filled.error();
     }
     mounts.push_back(std::move(node));
@@ -130,9 +231,10 @@ Task<Result<std::vector<skylet::BucketMount>>> BucketKeeper::prepare(
   co_return mounts;
 }
 
-Task<Result<void>> BucketKeeper::ensure_bucket(const BucketUser& user, const spec::FileMount& mount,
+Task<Result<void>> BucketKeeper::ensure_bucket(const KeptStore& kept, const BucketUser& user,
+                                               const spec::FileMount& mount,
                                                const std::string& bucket, bool named) {
-  const std::string store = address_.store;
+  const std::string store = kept.address.store;
   for (int round = 0; round < 3; ++round) {
     auto row = co_await rows_.find(store, bucket);
     if (!row) co_return row.error();
@@ -151,15 +253,15 @@ Task<Result<void>> BucketKeeper::ensure_bucket(const BucketUser& user, const spe
         continue;
       }
       // kCreating: the create call may or may not have been made; it is safe to repeat.
-      if (auto made = co_await store_.create_bucket(bucket); !made) co_return made.error();
+      if (auto made = co_await kept.store->create_bucket(bucket); !made) co_return made.error();
       co_return co_await rows_.set_state(store, bucket, BucketState::kReady, "created");
     }
-    auto access = co_await store_.head_bucket(bucket);
+    auto access = co_await kept.store->head_bucket(bucket);
     if (!access) co_return access.error();
     BucketRecord record;
     record.store = store;
     record.name = bucket;
-    record.region = address_.region;
+    record.region = kept.address.region;
     record.owner_uid = user.uid;
     record.owner_name = user.name;
     record.job_id = user.job;
@@ -192,15 +294,15 @@ Task<Result<void>> BucketKeeper::ensure_bucket(const BucketUser& user, const spe
     if (record.state == BucketState::kReady) co_return Result<void>{};
     logger("controller")
         ->info("bucket create store={} bucket={} job={}", store, bucket, user.job.value);
-    if (auto made = co_await store_.create_bucket(bucket); !made) co_return made.error();
+    if (auto made = co_await kept.store->create_bucket(bucket); !made) co_return made.error();
     co_return co_await rows_.set_state(store, bucket, BucketState::kReady, "created");
   }
   co_return make_error(ProviderErrc::kTransient,
                        entry(mount) + ": bucket " + bucket + " keeps changing; try again");
 }
 
-Task<Result<void>> BucketKeeper::fill(const spec::FileMount& mount, const std::string& bucket,
-                                      const std::string& directory) {
+Task<Result<void>> BucketKeeper::fill(const KeptStore& kept, const spec::FileMount& mount,
+                                      const std::string& bucket, const std::string& directory) {
   std::function<Result<std::string>()> digest = [directory]() -> Result<std::string> {
     std::error_code ec;
     if (!fs::is_directory(directory, ec)) {
@@ -210,11 +312,11 @@ Task<Result<void>> BucketKeeper::fill(const spec::FileMount& mount, const std::s
   };
   auto content = co_await run_blocking<Result<std::string>>(std::move(digest));
   if (!content) co_return invalid(entry(mount) + ": " + content.error().detail);
-  const std::string store = address_.store;
+  const std::string store = kept.address.store;
   auto row = co_await rows_.find(store, bucket);
   if (!row) co_return row.error();
   if (*row && (*row)->uploaded_digest == *content) co_return Result<void>{};
-  auto sent = co_await providers::storage::upload_tree(store_, bucket, "", directory);
+  auto sent = co_await providers::storage::upload_tree(*kept.store, bucket, "", directory);
   if (!sent) co_return sent.error();
   logger("controller")
       ->info("bucket filled store={} bucket={} files={} skipped={} bytes={}", store, bucket,
@@ -224,15 +326,22 @@ Task<Result<void>> BucketKeeper::fill(const spec::FileMount& mount, const std::s
 }
 
 Task<Result<void>> BucketKeeper::remove(const BucketRecord& bucket) {
+  const KeptStore* kept = find(bucket.store);
+  if (!kept) {
+    co_return make_error(ProviderErrc::kInvalid, "bucket " + bucket.name + " is in store " +
+                                                     bucket.store +
+                                                     ", which this skyd no longer "
+                                                     "reaches");
+  }
   if (bucket.state != BucketState::kDeleting) {
     auto marked =
         co_await rows_.set_state(bucket.store, bucket.name, BucketState::kDeleting, "deleting");
     if (!marked) co_return marked.error();
   }
   logger("controller")->info("bucket delete store={} bucket={}", bucket.store, bucket.name);
-  if (auto emptied = co_await store_.empty_bucket(bucket.name); !emptied) {
+  if (auto emptied = co_await kept->store->empty_bucket(bucket.name); !emptied) {
     if (emptied.error().code != ProviderErrc::kNotFound) co_return emptied.error();
-  } else if (auto removed = co_await store_.delete_bucket(bucket.name);
+  } else if (auto removed = co_await kept->store->delete_bucket(bucket.name);
              !removed && removed.error().code != ProviderErrc::kNotFound) {
     co_return removed.error();
   }
@@ -247,7 +356,7 @@ Task<std::size_t> BucketKeeper::delete_due() {
   }
   std::size_t deleted = 0;
   for (const auto& bucket : *due) {
-    if (bucket.store != address_.store) continue;
+    if (!keeps(bucket.store)) continue;
     if (auto removed = co_await remove(bucket); removed) {
       ++deleted;
     } else {
@@ -259,12 +368,15 @@ Task<std::size_t> BucketKeeper::delete_due() {
   co_return deleted;
 }
 
-Task<std::optional<std::uint64_t>> BucketKeeper::measure(std::string bucket) {
-  auto objects = co_await store_.list_objects(bucket, "");
+Task<std::optional<std::uint64_t>> BucketKeeper::measure(std::string store, std::string bucket) {
+  const KeptStore* kept = find(store);
+  if (!kept) co_return std::nullopt;
+  std::string everything;  // named: g++ 12 destroys temporaries in a co_await expression twice
+  auto objects = co_await kept->store->list_objects(bucket, everything);
   if (!objects) co_return std::nullopt;
   std::uint64_t bytes = 0;
   for (const auto& object : *objects) bytes += object.size;
-  co_await rows_.record_size(address_.store, bucket, static_cast<std::int64_t>(bytes));
+  co_await rows_.record_size(store, bucket, static_cast<std::int64_t>(bytes));
   co_return bytes;
 }
 

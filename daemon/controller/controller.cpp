@@ -3,6 +3,7 @@
 #include "daemon/controller/job_files.hpp"
 #include "daemon/controller/job_runner.hpp"
 #include "daemon/spec/task_json.hpp"
+#include "providers/storage/gcs_store.hpp"
 #include "providers/storage/s3_store.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/crypto.hpp"
@@ -63,19 +64,38 @@ Task<void> make_providers(ShardContext* shard, const ControllerOptions* options)
     shard->gcp = std::make_unique<providers::gcp::GcpProvider>(shard->executor, std::move(gcp));
     shard->clouds["gcp"] = shard->gcp.get();
   }
-  if (options->bucket_store == "s3") {
-    providers::storage::S3StoreOptions s3;
-    s3.region = options->s3_region;
-    s3.endpoint = options->s3_endpoint;
-    shard->object_store = std::make_unique<providers::storage::S3Store>(shard->executor, s3);
-    // The nodes reach the store where skyd does; empty: AWS's own endpoint for the region.
-    std::string endpoint = options->s3_endpoint;
-    for (const char* name : {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}) {
-      const char* value = std::getenv(name);
-      if (endpoint.empty() && value) endpoint = value;
+  if (options->bucket_store == "local") co_return;
+  std::vector<KeptStore> kept;
+  for (const auto& name : options->bucket_stores) {
+    if (name == "s3") {
+      providers::storage::S3StoreOptions s3;
+      s3.region = options->s3_region;
+      s3.endpoint = options->s3_endpoint;
+      auto& store = shard->object_stores["s3"];
+      store = std::make_unique<providers::storage::S3Store>(shard->executor, s3);
+      // The nodes reach the store where skyd does; empty: AWS's own endpoint for the region.
+      std::string endpoint = options->s3_endpoint;
+      for (const char* variable : {"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"}) {
+        const char* value = std::getenv(variable);
+        if (endpoint.empty() && value) endpoint = value;
+      }
+      kept.push_back({store.get(), StoreAddress{"s3", endpoint, options->s3_region}});
+    } else if (name == "gcs") {
+      providers::storage::GcsStoreOptions gcs;
+      gcs.endpoint = options->gcs_endpoint;
+      gcs.project = options->gcs_project;
+      if (options->gcp_tokens) gcs.tokens = options->gcp_tokens(*shard->http);
+      auto& store = shard->object_stores["gcs"];
+      store = std::make_unique<providers::storage::GcsStore>(shard->executor, std::move(gcs));
+      // Nodes are told a custom endpoint only; empty: Google's own.
+      const bool google = options->gcs_endpoint == providers::storage::kGcsDefaultEndpoint;
+      kept.push_back(
+          {store.get(), StoreAddress{"gcs", google ? std::string() : options->gcs_endpoint, ""}});
     }
-    shard->bucket_keeper = std::make_unique<BucketKeeper>(
-        *shard->object_store, StoreAddress{"s3", endpoint, options->s3_region}, *shard->buckets);
+  }
+  if (!kept.empty()) {
+    shard->bucket_keeper =
+        std::make_unique<BucketKeeper>(std::move(kept), options->bucket_store, *shard->buckets);
   }
   co_return;
 }
@@ -342,8 +362,8 @@ Task<void> Controller::supervise_on(ShardContext* shard, store::JobId id) {
 Task<Result<std::vector<store::JobId>>> Controller::submit(SubmitRequest request) {
   const spec::Pipeline* pipeline = &request.pipeline;
   if (pipeline->tasks.empty()) co_return invalid_argument("a job needs at least one task");
-  if (const std::string problem = storage_problem(*pipeline, options_.bucket_store);
-      !problem.empty()) {
+  const BucketStores stores{options_.bucket_store, options_.bucket_stores};
+  if (const std::string problem = storage_problem(*pipeline, stores); !problem.empty()) {
     co_return invalid_argument(problem);
   }
 
@@ -404,8 +424,8 @@ Task<Result<std::vector<store::BucketRecord>>> Controller::buckets() {
   if (!buckets || !shard.bucket_keeper) co_return buckets;
   // Sizes as the store says now (a mounted bucket grows while its job runs).
   for (auto& bucket : *buckets) {
-    if (bucket.store != shard.bucket_keeper->address().store) continue;
-    if (auto bytes = co_await shard.bucket_keeper->measure(bucket.name))
+    if (!shard.bucket_keeper->keeps(bucket.store)) continue;
+    if (auto bytes = co_await shard.bucket_keeper->measure(bucket.store, bucket.name))
       bucket.size_bytes = static_cast<std::int64_t>(*bytes);
   }
   co_return buckets;
@@ -413,9 +433,17 @@ Task<Result<std::vector<store::BucketRecord>>> Controller::buckets() {
 
 Task<Result<std::string>> Controller::delete_bucket(std::string name, Caller caller) {
   ShardContext& shard = here();
-  const std::string store = options_.bucket_store;
-  auto found = co_await shard.buckets->find(store, name);
-  if (!found) co_return found.error();
+  // A name is looked up in every store this skyd keeps buckets in (the default store first).
+  std::vector<std::string> stores{options_.bucket_store};
+  if (shard.bucket_keeper)
+    for (const auto& other : shard.bucket_keeper->stores())
+      if (other != options_.bucket_store) stores.push_back(other);
+  Result<std::optional<store::BucketRecord>> found = std::optional<store::BucketRecord>();
+  for (const auto& store : stores) {
+    found = co_await shard.buckets->find(store, name);
+    if (!found) co_return found.error();
+    if (*found && (*found)->state != store::BucketState::kDeleted) break;
+  }
   if (!*found || (*found)->state == store::BucketState::kDeleted)
     co_return store::make_error(store::StoreErrc::kNotFound, "no bucket named " + name);
   const store::BucketRecord& bucket = **found;

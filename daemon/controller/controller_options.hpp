@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace skyd::daemon {
 
@@ -26,14 +27,19 @@ struct ControllerOptions {
   providers::LocalProviderOptions local;  // root_dir and skylet_binary filled in by skyd
   std::optional<providers::aws::AwsProviderOptions> aws;  // set when AWS is enabled
   std::optional<providers::gcp::GcpProviderOptions> gcp;  // set when GCP is enabled
-  // Each shard's access-token source for Compute Engine, made on that shard with its HTTP
-  // client. Unset: the options' own `tokens`.
+  // Each shard's access-token source for Compute Engine and Cloud Storage, made on that shard
+  // with its HTTP client. Unset: the options' own `tokens` (and no GCS).
   std::function<std::shared_ptr<providers::gcp::AccessTokenSource>(http::Client&)> gcp_tokens;
-  // Where task buckets live (docs/storage.md): "s3" (at s3_endpoint, else AWS_ENDPOINT_URL_S3 /
-  // _URL, else AWS's own), or "local": the local provider's directories, no cloud.
+  // Where task buckets live (docs/storage.md): `bucket_store` takes an entry that names no store:
+  // "s3" (at s3_endpoint, else AWS_ENDPOINT_URL_S3 / _URL, else AWS's own), "gcs" (at
+  // gcs_endpoint, in gcs_project), or "local": the local provider's directories, no cloud.
+  // `bucket_stores` lists every cloud store reachable ("s3", "gcs"); empty with "local".
   std::string bucket_store = "local";
+  std::vector<std::string> bucket_stores;
   std::string s3_endpoint;
   std::string s3_region = "us-east-1";
+  std::string gcs_endpoint = "https://storage.googleapis.com";
+  std::string gcs_project;  // where skyd makes GCS buckets (gcp_project)
   AdmissionLimits limits;
   Duration log_retention =
       std::chrono::hours(24 * 30);  // logs of jobs ended longer ago are removed

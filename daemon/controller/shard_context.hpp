@@ -33,10 +33,10 @@ struct ShardContext {
   std::unique_ptr<providers::aws::AwsProvider> aws;
   std::unique_ptr<providers::gcp::GcpProvider> gcp;
   std::map<std::string, providers::Provider*> clouds;  // by catalog cloud name: the usable ones
-  // Task buckets in a cloud store (docs/storage.md); null when they are the local provider's
-  // directories.
+  // Task buckets in cloud stores (docs/storage.md): one ObjectStore per reachable store ("s3",
+  // "gcs"); no keeper when they are the local provider's directories.
   std::unique_ptr<store::BucketRepository> buckets;
-  std::unique_ptr<providers::storage::ObjectStore> object_store;
+  std::map<std::string, std::unique_ptr<providers::storage::ObjectStore>> object_stores;
   std::unique_ptr<BucketKeeper> bucket_keeper;
 
   providers::Provider* provider_for(const std::string& cloud) const {

@@ -68,6 +68,8 @@ std::string_view to_string(Store store) {
   switch (store) {
     case Store::kS3:
       return "s3";
+    case Store::kGcs:
+      return "gcs";
   }
   return "unknown";
 }
@@ -109,12 +111,12 @@ Result<BucketMount> bucket_mount_from_json(const Json& json, const std::string& 
     return invalid(field + ".mode", "expected MOUNT, MOUNT_CACHED or COPY, got \"" + mode + "\"");
   mount.mode = *named;
 
-  if (text["store"] != "s3")
-    return invalid(field + ".store", "expected s3, got \"" + text["store"] + "\"");
-  mount.store = Store::kS3;
+  if (text["store"] != "s3" && text["store"] != "gcs")
+    return invalid(field + ".store", "expected s3 or gcs, got \"" + text["store"] + "\"");
+  mount.store = text["store"] == "gcs" ? Store::kGcs : Store::kS3;
 
   mount.bucket = text["bucket"];
-  if (auto problem = spec::bucket_name_problem(mount.bucket); !problem.empty())
+  if (auto problem = spec::bucket_name_problem(mount.bucket, text["store"]); !problem.empty())
     return invalid(field + ".bucket", "\"" + mount.bucket + "\" " + problem);
 
   mount.prefix = text["prefix"];

@@ -188,6 +188,12 @@ Task<Result<void>> AttemptMounts::establish(std::vector<BucketMount> mounts) {
 
 Task<Result<void>> AttemptMounts::establish_one(const BucketMount& mount, std::size_t index) {
   const std::string target = resolve_on_node(mount.destination, options_.home);
+  if (mount.store == Store::kGcs && !options_.credentials.has_gcs()) {
+    co_return mount_failure(mount,
+                            "no GCS credentials on this node: skylet has neither "
+                            "--gcs-credentials (a service-account key) nor a GCE metadata server "
+                            "(--metadata-url with --metadata-flavor gce)");
+  }
   // The bucket answers with these credentials: a missing bucket or a refused key fails here, with
   // S3's reason, instead of as an empty or broken mount.
   auto checked =

@@ -29,27 +29,19 @@ bool is_timestamp_line(std::string_view line) {
          line[7] == '/' && line[10] == ' ' && line[13] == ':' && line[16] == ':' && line[19] == ' ';
 }
 
-}  // namespace
+void add_remote(std::vector<std::string>& env, std::string_view key, const std::string& value) {
+  env.push_back(std::string(kRemote) + std::string(key) + "=" + value);
+}
 
-std::vector<std::string> rclone_environment(const BucketMount& mount,
-                                            const RcloneCredentials& credentials,
-                                            const std::string& config_file,
-                                            const std::vector<std::string>& inherited,
-                                            const std::optional<RcloneRemoteControl>& control) {
-  std::vector<std::string> env;
-  for (const auto& entry : inherited)
-    if (passes_through(entry)) env.push_back(entry);
-  auto remote = [&](std::string_view key, const std::string& value) {
-    env.push_back(std::string(kRemote) + std::string(key) + "=" + value);
-  };
-  env.push_back("RCLONE_CONFIG=" + config_file);
-  remote("TYPE", "s3");
-  remote("PROVIDER", mount.endpoint.empty() ? "AWS" : "Other");
-  remote("ENV_AUTH", "true");
-  if (!mount.region.empty()) remote("REGION", mount.region);
+void add_s3_remote(std::vector<std::string>& env, const BucketMount& mount,
+                   const RcloneCredentials& credentials) {
+  add_remote(env, "TYPE", "s3");
+  add_remote(env, "PROVIDER", mount.endpoint.empty() ? "AWS" : "Other");
+  add_remote(env, "ENV_AUTH", "true");
+  if (!mount.region.empty()) add_remote(env, "REGION", mount.region);
   if (!mount.endpoint.empty()) {
-    remote("ENDPOINT", mount.endpoint);
-    remote("FORCE_PATH_STYLE", "true");
+    add_remote(env, "ENDPOINT", mount.endpoint);
+    add_remote(env, "FORCE_PATH_STYLE", "true");
   }
   // The AWS SDK's chain: environment keys (none here), the shared-credentials file, then the
   // instance profile from the metadata service. AWS_CONFIG_FILE is empty so no profile of the
@@ -60,6 +52,57 @@ std::vector<std::string> rclone_environment(const BucketMount& mount,
                                                       : credentials.shared_credentials_file));
   if (credentials.shared_credentials_file.empty() && !credentials.metadata_url.empty())
     env.push_back("AWS_EC2_METADATA_SERVICE_ENDPOINT=" + credentials.metadata_url);
+}
+
+void add_gcs_remote(std::vector<std::string>& env, const BucketMount& mount,
+                    const RcloneCredentials& credentials) {
+  add_remote(env, "TYPE", "google cloud storage");
+  // rclone 1.60's endpoint replaces the JSON API's base path (uploads go to /upload/... on the
+  // same host), so a custom endpoint carries /storage/v1/.
+  if (!mount.endpoint.empty()) {
+    std::string base = mount.endpoint;
+    while (base.ends_with('/')) base.pop_back();
+    add_remote(env, "ENDPOINT", base + "/storage/v1/");
+  }
+  // Uniform bucket-level access: objects get no ACLs of their own.
+  add_remote(env, "BUCKET_POLICY_ONLY", "true");
+  if (!credentials.gcs_service_account_file.empty()) {
+    add_remote(env, "SERVICE_ACCOUNT_FILE", credentials.gcs_service_account_file);
+    return;
+  }
+  // An expired token whose refresh goes to skylet's relay: rclone (which cannot read the GCE
+  // metadata server itself) asks the relay for every token, with the relay's secret as the
+  // refresh token. The client id and secret are placeholders the relay ignores.
+  Json token = Json::object();
+  token.set("access_token", "");
+  token.set("token_type", "Bearer");
+  token.set("refresh_token", credentials.gcs_refresh_secret);
+  token.set("expiry", "2000-01-01T00:00:00Z");
+  add_remote(env, "TOKEN", token.dump());
+  add_remote(env, "TOKEN_URL", credentials.gcs_token_url);
+  add_remote(env, "CLIENT_ID", "skylet");
+  add_remote(env, "CLIENT_SECRET", "skylet");
+}
+
+}  // namespace
+
+std::vector<std::string> rclone_environment(const BucketMount& mount,
+                                            const RcloneCredentials& credentials,
+                                            const std::string& config_file,
+                                            const std::vector<std::string>& inherited,
+                                            const std::optional<RcloneRemoteControl>& control) {
+  std::vector<std::string> env;
+  for (const auto& entry : inherited)
+    if (passes_through(entry)) env.push_back(entry);
+  env.push_back("RCLONE_CONFIG=" + config_file);
+  switch (mount.store) {
+    case Store::kS3:
+      add_s3_remote(env, mount, credentials);
+      break;
+    case Store::kGcs:
+      add_gcs_remote(env, mount, credentials);
+      break;
+  }
   if (control) {
     env.push_back("RCLONE_RC_USER=" + control->user);
     env.push_back("RCLONE_RC_PASS=" + control->password);

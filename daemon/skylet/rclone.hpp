@@ -3,8 +3,10 @@
 // and what it answers. Pure functions: nothing here starts a process.
 //
 // The remote is configured by environment variables (RCLONE_CONFIG_BUCKET_*), never by a command
-// line, and credentials reach it only through the AWS SDK's own environment (a shared-credentials
-// file, or the instance metadata service): no key is ever an argument or a log line.
+// line. S3 credentials reach it only through the AWS SDK's own environment (a shared-credentials
+// file, or the instance metadata service); GCS credentials as a service-account key file, or as
+// OAuth tokens from skylet's loopback token relay (gcs_token_relay.hpp), which refreshes them from
+// the GCE metadata server. No key or token is ever an argument or a log line.
 
 #include "daemon/skylet/bucket_mount.hpp"
 
@@ -23,6 +25,13 @@ struct RcloneCredentials {
   std::string shared_credentials_file;
   // The instance metadata service (skylet's --metadata-url); empty: the SDK's own 169.254.169.254.
   std::string metadata_url;
+  // GCS: a service-account key file (skylet's --gcs-credentials); else the token relay's URL and
+  // the refresh token it takes (a secret). Neither: GCS mounts are refused.
+  std::string gcs_service_account_file;
+  std::string gcs_token_url;
+  std::string gcs_refresh_secret;
+
+  bool has_gcs() const { return !gcs_service_account_file.empty() || !gcs_token_url.empty(); }
 };
 
 struct RcloneRemoteControl {

@@ -1,5 +1,6 @@
 // skylet: the agent that runs task attempts on a node (see daemon/skylet/README.md).
 #include "daemon/skylet/agent.hpp"
+#include "daemon/skylet/gcs_token_relay.hpp"
 #include "daemon/skylet/private_root.hpp"
 #include "daemon/skylet/spot_watcher.hpp"
 #include "daemon/version.hpp"
@@ -28,8 +29,8 @@ constexpr const char* kUsage =
     "              [--log-cap-bytes N] [--cancel-grace-ms N] [--log-level LEVEL]\n"
     "              [--private-root SANDBOX [--bind SOURCE /DESTINATION]...]\n"
     "              [--notice-signal TERM|INT|HUP|USR1|USR2] [--pid-file FILE]\n"
-    "              [--storage-credentials FILE] [--rclone PATH] [--mount-timeout-ms N]\n"
-    "              [--drain-timeout-ms N]\n"
+    "              [--storage-credentials FILE] [--gcs-credentials FILE] [--rclone PATH]\n"
+    "              [--mount-timeout-ms N] [--drain-timeout-ms N]\n"
     "\n"
     "The node agent: runs task attempts, keeps their logs by offset, reports spot notices.\n"
     "Every API call must carry 'Authorization: Bearer <token>'. PORT 0 picks a free port; with\n"
@@ -37,6 +38,9 @@ constexpr const char* kUsage =
     "--pid-file is written before anything else, so whoever started skylet can always stop it.\n"
     "Buckets are mounted with rclone using --storage-credentials (an AWS shared-credentials file,\n"
     "mode 0600, owned by skylet's user) or else the instance profile from the metadata service.\n"
+    "GCS buckets use --gcs-credentials (a service-account key JSON, the same checks) or else, on\n"
+    "Compute Engine (--metadata-flavor gce), the VM's service account through a loopback token\n"
+    "relay fed by the metadata server.\n"
     "--metadata-flavor says whose metadata service --metadata-url is: EC2's (polled every\n"
     "--metadata-interval-ms) or Compute Engine's (long-polled for changes).\n";
 
@@ -52,7 +56,7 @@ struct Flags {
   int notice_signal = 0;
   std::string private_root;                    // sandbox for a private mount namespace and root
   std::vector<skyd::skylet::BindMount> binds;  // --bind SOURCE DESTINATION
-  std::string storage_credentials, rclone = "/usr/bin/rclone";
+  std::string storage_credentials, gcs_credentials, rclone = "/usr/bin/rclone";
   long mount_timeout_ms = 30000, drain_timeout_ms = 600000;
 };
 
@@ -137,6 +141,8 @@ int main(int argc, char** argv) {
       flags.notice_signal = parsed->number;
     } else if (arg == "--storage-credentials") {
       flags.storage_credentials = next();
+    } else if (arg == "--gcs-credentials") {
+      flags.gcs_credentials = next();
     } else if (arg == "--rclone") {
       flags.rclone = next();
     } else if (arg == "--mount-timeout-ms") {
@@ -167,6 +173,10 @@ int main(int argc, char** argv) {
     if (auto problem = credentials_file_problem(flags.storage_credentials); !problem.empty())
       return fail("--storage-credentials " + flags.storage_credentials + " " + problem);
   }
+  if (!flags.gcs_credentials.empty()) {
+    if (auto problem = credentials_file_problem(flags.gcs_credentials); !problem.empty())
+      return fail("--gcs-credentials " + flags.gcs_credentials + " " + problem);
+  }
   if (flags.mount_timeout_ms <= 0 || flags.drain_timeout_ms < 0)
     return fail("--mount-timeout-ms must be positive and --drain-timeout-ms not negative");
   if (!flags.binds.empty() && flags.private_root.empty())
@@ -192,6 +202,7 @@ int main(int argc, char** argv) {
   options.mounts.rclone = flags.rclone;
   options.mounts.credentials.shared_credentials_file = flags.storage_credentials;
   options.mounts.credentials.metadata_url = flags.metadata_url;
+  options.mounts.credentials.gcs_service_account_file = flags.gcs_credentials;
   options.mounts.mount_timeout = std::chrono::milliseconds(flags.mount_timeout_ms);
   options.mounts.drain_timeout = std::chrono::milliseconds(flags.drain_timeout_ms);
   // Tasks see a normal login-like environment (HOME, PATH, USER...) beneath their own variables.
@@ -201,6 +212,17 @@ int main(int argc, char** argv) {
     options.base_env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
   pool.start();
+  // On Compute Engine without a key file, rclone's GCS tokens come from the metadata server
+  // through a loopback relay (gcs_token_relay.hpp).
+  std::unique_ptr<skylet::GcsTokenRelay> relay;
+  if (flags.gcs_credentials.empty() && !flags.metadata_url.empty() &&
+      flags.metadata_flavor == skylet::SpotWatchOptions::Flavor::kGce) {
+    auto started = skylet::GcsTokenRelay::start(pool.executor(0), flags.metadata_url);
+    if (!started) return fail("the GCS token relay: " + started.error().message());
+    relay = std::move(*started);
+    options.mounts.credentials.gcs_token_url = relay->url();
+    options.mounts.credentials.gcs_refresh_secret = relay->secret();
+  }
   // A previous skylet killed with buckets mounted: its mounts go before any attempt starts.
   const std::string records = skylet::mount_records_dir(flags.work_dir);
   auto sweep_executor = pool.executor(0);
@@ -247,6 +269,7 @@ int main(int argc, char** argv) {
   auto* target = &agent;
   pool.submit<void>(0, [target] { return target->shutdown(); }).get();
   pool.submit<void>(0, [&server] { return server.drain(std::chrono::seconds(2)); }).get();
+  if (relay) pool.submit<void>(0, [&relay] { return relay->stop(); }).get();
   pool.stop();
   return 0;
 }

@@ -38,8 +38,8 @@ bool is_valid_task_name(std::string_view name) {
   return true;
 }
 
-std::string bucket_name_problem(std::string_view name) {
-  return providers::storage::s3_bucket_name_problem(name).value_or("");
+std::string bucket_name_problem(std::string_view name, std::string_view store) {
+  return providers::storage::bucket_name_problem_in(store, name).value_or("");
 }
 
 std::string script_size_problem(std::string_view task_name, std::size_t bytes) {
@@ -55,6 +55,10 @@ std::string bucket_of_url(std::string_view url) {
   if (scheme == std::string_view::npos) return {};
   const std::string_view rest = url.substr(scheme + 3);
   return std::string(rest.substr(0, rest.find('/')));
+}
+
+std::string store_of_url(std::string_view url) {
+  return url.starts_with("gs://") ? "gcs" : "s3";
 }
 
 }  // namespace skyd::spec

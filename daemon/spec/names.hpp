@@ -26,11 +26,14 @@ inline constexpr std::string_view kTaskNameRule =
 
 // Empty when `name` follows S3's bucket naming rules (3-63 characters of lowercase letters,
 // digits, `.` and `-`; a letter or digit at both ends; no `..`; not an IP address; none of S3's
-// reserved prefixes and suffixes); otherwise what is wrong with it.
-std::string bucket_name_problem(std::string_view name);
+// reserved prefixes and suffixes), or with `store` "gcs" Cloud Storage's (`_` allowed, no `goog`
+// prefix, no `google`); otherwise what is wrong with it.
+std::string bucket_name_problem(std::string_view name, std::string_view store = "s3");
 
 // The bucket a bucket URL names ("s3://my-bucket/path" -> "my-bucket"); empty for a local path.
+// The store a bucket URL is in: "gcs" for gs://, else "s3" (whose rules other schemes follow).
 std::string bucket_of_url(std::string_view url);
+std::string store_of_url(std::string_view url);
 
 // The most jobs one `sky jobs launch --num-jobs N` makes. SkyPilot sets no limit; a 10,000-job
 // batch is one database statement of a few megabytes and is answered in about a second, and one

@@ -409,9 +409,11 @@ class Parser {
                         const std::string& url) const {
     if (url.find("://") == std::string::npos) return;
     const std::string bucket = bucket_of_url(url);
-    if (const std::string problem = bucket_name_problem(bucket); !problem.empty()) {
+    const std::string store = store_of_url(url);
+    if (const std::string problem = bucket_name_problem(bucket, store); !problem.empty()) {
       fail(SpecErrc::kInvalid, at, path,
-           "the bucket `" + bucket + "` of " + url + " " + problem + " (S3's bucket naming rules)");
+           "the bucket `" + bucket + "` of " + url + " " + problem + " (" +
+               (store == "gcs" ? "GCS" : "S3") + "'s bucket naming rules)");
     }
   }
   // Every variable reaches the task's processes through execve: one that is too long, or too
@@ -831,10 +833,6 @@ FileMount Parser::parse_storage(const YAML::Node& node, const std::string& path,
            "the bucket name is blank; fill in the name of a bucket to create or reuse");
     }
     mount.bucket_name = substitute_vars(string_value(name, child_path(path, "name")), vars);
-    if (const std::string problem = bucket_name_problem(*mount.bucket_name); !problem.empty()) {
-      fail(SpecErrc::kInvalid, name, child_path(path, "name"),
-           "bucket name `" + *mount.bucket_name + "` " + problem + " (S3's bucket naming rules)");
-    }
   }
   if (const YAML::Node source = node["source"]; source && !source.IsNull()) {
     const std::string source_path = child_path(path, "source");
@@ -868,6 +866,16 @@ FileMount Parser::parse_storage(const YAML::Node& node, const std::string& path,
            child_path(path, "store"), "expected one of S3, GCS, AZURE, R2, IBM, OCI");
     }
     mount.store = found->second;
+  }
+  // A name follows its store's rules (GCS's with `store: gcs`, S3's otherwise).
+  if (const YAML::Node name = node["name"]; mount.bucket_name) {
+    const bool gcs = mount.store == StoreType::kGcs;
+    if (const std::string problem = bucket_name_problem(*mount.bucket_name, gcs ? "gcs" : "s3");
+        !problem.empty()) {
+      fail(SpecErrc::kInvalid, name, child_path(path, "name"),
+           "bucket name `" + *mount.bucket_name + "` " + problem + " (" + (gcs ? "GCS" : "S3") +
+               "'s bucket naming rules)");
+    }
   }
   if (const YAML::Node mode = node["mode"]; mode && !mode.IsNull()) {
     const std::string text =

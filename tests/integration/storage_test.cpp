@@ -151,7 +151,9 @@ TEST_F(Storage, AStoreThisSkydLacksIsRefusedAtSubmitNamingTheEntry) {
       "  /out:\n    name: results-x\n    store: gcs\nrun: echo never\n");
   auto launched = skyd.sky({"jobs", "launch", "-y", "-d", yaml});
   EXPECT_EQ(launched.exit_code, 1) << launched.out;
-  EXPECT_TRUE(contains(launched.err, "file_mounts./data: gs://bucket-x/train is not an S3 bucket"))
+  EXPECT_TRUE(contains(launched.err,
+                       "file_mounts./data: gs://bucket-x/train is a GCS bucket, which is not "
+                       "available: this skyd keeps buckets in S3"))
       << launched.err;
   EXPECT_TRUE(contains(skyd.sky({"jobs", "queue", "-a"}).out, "No in-progress managed jobs"));
   EXPECT_EQ(sql_value(skyd, "SELECT count(*) FROM jobs"), "0");

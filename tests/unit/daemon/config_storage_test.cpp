@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace skyd::daemon {
 namespace {
 
@@ -26,10 +29,46 @@ TEST(ConfigStorage, BucketsLiveInS3OnlyWhereS3IsKnown) {
 }
 
 TEST(ConfigStorage, AnUnknownBucketStoreIsRefusedByName) {
+  auto invocation = with_config("bucket_store: azure\n");
+  ASSERT_FALSE(invocation);
+  EXPECT_NE(invocation.error().detail.find("'bucket_store': expected s3, gcs or local"),
+            std::string::npos)
+      << invocation.error().detail;
+}
+
+std::vector<std::string> stores_of(const std::string& text) {
+  auto invocation = with_config(text);
+  EXPECT_TRUE(invocation) << invocation.error().detail;
+  return invocation ? invocation->config.bucket_stores() : std::vector<std::string>{};
+}
+
+TEST(ConfigStorage, GcsGoesWithGooglesOwnComputeEngineOrAGcsEndpoint) {
+  EXPECT_EQ(store_of("gcp_enabled: true\ngcp_project: p1\n"), "gcs");
+  // A Compute Engine elsewhere (a test cloud) says nothing about where Cloud Storage is.
+  EXPECT_EQ(store_of("gcp_enabled: true\ngcp_project: p1\ngcp_endpoint: http://127.0.0.1:9\n"),
+            "local");
+  EXPECT_EQ(store_of("gcs_endpoint: http://127.0.0.1:9\ngcp_project: p1\n"), "gcs");
+  auto invocation = with_config("bucket_store: gcs\ngcp_project: p1\n");
+  ASSERT_TRUE(invocation) << invocation.error().detail;
+  EXPECT_EQ(invocation->config.effective_gcs_endpoint(), "https://storage.googleapis.com");
+}
+
+TEST(ConfigStorage, S3AndGcsTogetherTheDefaultFirst) {
+  EXPECT_EQ(stores_of("s3_endpoint: http://127.0.0.1:9000\ngcs_endpoint: http://127.0.0.1:9\n"
+                      "gcp_project: p1\n"),
+            (std::vector<std::string>{"s3", "gcs"}));
+  EXPECT_EQ(stores_of("bucket_store: gcs\ns3_endpoint: http://127.0.0.1:9000\ngcp_project: p1\n"),
+            (std::vector<std::string>{"gcs", "s3"}));
+  EXPECT_EQ(stores_of("s3_endpoint: http://127.0.0.1:9000\n"), (std::vector<std::string>{"s3"}));
+  EXPECT_TRUE(stores_of("bucket_store: local\ngcs_endpoint: http://127.0.0.1:9\ngcp_project: "
+                        "p1\n")
+                  .empty());
+}
+
+TEST(ConfigStorage, GcsBucketsNeedAProject) {
   auto invocation = with_config("bucket_store: gcs\n");
   ASSERT_FALSE(invocation);
-  EXPECT_NE(invocation.error().detail.find("'bucket_store': expected s3 or local"),
-            std::string::npos)
+  EXPECT_NE(invocation.error().detail.find("need gcp_project"), std::string::npos)
       << invocation.error().detail;
 }
 

@@ -33,11 +33,49 @@ TEST(StorageRules, EveryS3FormIsAccepted) {
 
 TEST(StorageRules, StoresThisSkydLacksAreRefusedByEntry) {
   EXPECT_CONTAINS(problem("  /d: gs://bucket/x\n"),
-                  "file_mounts./d: gs://bucket/x is not an S3 bucket");
+                  "file_mounts./d: gs://bucket/x is a GCS bucket, which is not available: this "
+                  "skyd keeps buckets in S3 (store: s3, s3://...); GCS needs Google Cloud");
   EXPECT_CONTAINS(problem("  /d:\n    name: bkt1\n    store: gcs\n"),
                   "file_mounts./d: store GCS is not available");
+  EXPECT_CONTAINS(problem("  /d: s3://bucket/x\n", "gcs"),
+                  "file_mounts./d: s3://bucket/x is an S3 bucket, which is not available");
+  EXPECT_CONTAINS(problem("  /d:\n    name: bkt1\n    store: azure\n"),
+                  "file_mounts./d: store AZURE is not available");
   // The local provider's directories take any of them (the zero-setup default).
   EXPECT_EQ(problem("  /d: gs://bucket/x\n", "local"), "");
+}
+
+std::string problem_in(const std::string& mounts, BucketStores stores) {
+  return storage_problem(pipeline_of("run: 'true'\nfile_mounts:\n" + mounts), stores);
+}
+
+TEST(StorageRules, S3AndGcsInOneTaskWhenBothAreReachable) {
+  const BucketStores both{"s3", {"s3", "gcs"}};
+  EXPECT_EQ(problem_in("  /a:\n    name: ckpt-a\n    store: gcs\n    mode: MOUNT\n"
+                       "  /b: gs://data-b/train\n"
+                       "  /c:\n    name: ckpt-c\n"
+                       "  /d: s3://data-d\n",
+                       both),
+            "");
+  EXPECT_EQ(store_of(pipeline_of("run: x\nfile_mounts:\n  /a: gs://bkt1/x\n").tasks[0].file_mounts[0],
+                     "s3"),
+            "gcs");
+  EXPECT_EQ(
+      store_of(pipeline_of("run: x\nfile_mounts:\n  /a: {name: bkt1}\n").tasks[0].file_mounts[0],
+               "gcs"),
+      "gcs");
+}
+
+TEST(StorageRules, AStoreThatContradictsItsUrlIsRefused) {
+  const BucketStores both{"s3", {"s3", "gcs"}};
+  EXPECT_CONTAINS(problem_in("  /a:\n    source: s3://data-a\n    store: gcs\n", both),
+                  "file_mounts./a: store GCS does not match s3://data-a, an S3 bucket");
+}
+
+TEST(StorageRules, ADefaultGcsBucketFollowsGcsNames) {
+  // The parser checks S3's rules without a store; a GCS default checks Google's too.
+  EXPECT_CONTAINS(problem_in("  /a:\n    name: my-google-data\n", BucketStores{"gcs", {"gcs"}}),
+                  "bucket name `my-google-data` holds `google`");
 }
 
 TEST(StorageRules, ANameAndARemoteSourceAreOneTooMany) {

@@ -66,7 +66,21 @@ TEST(BucketMount, RefusesAnUnknownModeByName) {
 }
 
 TEST(BucketMount, RefusesAnUnknownStore) {
-  EXPECT_EQ(error_of(with("store", "gcs")), "mounts[0].store: expected s3, got \"gcs\"");
+  EXPECT_EQ(error_of(with("store", "azure")), "mounts[0].store: expected s3 or gcs, got \"azure\"");
+}
+
+TEST(BucketMount, AcceptsGcsWithGcsBucketNames) {
+  Json json = valid_entry();
+  json.set("store", "gcs");
+  json.set("bucket", "my_ckpt");  // an underscore: GCS's rules, not S3's
+  json.set("region", "");
+  auto mount = bucket_mount_from_json(json, "mounts[0]");
+  ASSERT_TRUE(mount) << mount.error().detail;
+  EXPECT_EQ(mount->store, Store::kGcs);
+  EXPECT_EQ(to_json(*mount).find("store")->as_string(), "gcs");
+  json.set("bucket", "goog-ckpt");
+  EXPECT_NE(error_of(json).find("mounts[0].bucket: \"goog-ckpt\" begins with `goog`"),
+            std::string::npos);
 }
 
 TEST(BucketMount, RefusesAnUnknownField) {

@@ -18,13 +18,29 @@ BucketMount s3rver_mount(MountMode mode) {
   return mount;
 }
 
+RcloneCredentials aws_credentials(std::string file, std::string metadata_url) {
+  RcloneCredentials credentials;
+  credentials.shared_credentials_file = std::move(file);
+  credentials.metadata_url = std::move(metadata_url);
+  return credentials;
+}
+
+BucketMount gcs_mount() {
+  BucketMount mount = s3rver_mount(MountMode::kMount);
+  mount.store = Store::kGcs;
+  mount.endpoint = "http://127.0.0.1:4443";
+  mount.region.clear();
+  return mount;
+}
+
 bool has(const std::vector<std::string>& list, const std::string& entry) {
   return std::find(list.begin(), list.end(), entry) != list.end();
 }
 
 TEST(Rclone, ConfiguresACustomEndpointWithPathStyleAndEnvAuth) {
-  const auto env = rclone_environment(s3rver_mount(MountMode::kMount), {"/etc/skylet/keys", ""},
-                                      "/w/rclone.conf", {"PATH=/usr/bin"}, std::nullopt);
+  const auto env =
+      rclone_environment(s3rver_mount(MountMode::kMount), aws_credentials("/etc/skylet/keys", ""),
+                         "/w/rclone.conf", {"PATH=/usr/bin"}, std::nullopt);
   EXPECT_TRUE(has(env, "RCLONE_CONFIG_BUCKET_TYPE=s3"));
   EXPECT_TRUE(has(env, "RCLONE_CONFIG_BUCKET_PROVIDER=Other"));
   EXPECT_TRUE(has(env, "RCLONE_CONFIG_BUCKET_ENDPOINT=http://127.0.0.1:9000"));
@@ -45,10 +61,42 @@ TEST(Rclone, AwsItselfNeedsNoEndpoint) {
 }
 
 TEST(Rclone, WithoutAFileTheInstanceProfileComesFromSkyletsMetadataService) {
-  const auto env = rclone_environment(s3rver_mount(MountMode::kMount),
-                                      {"", "http://127.0.0.9:8111"}, "/w/c", {}, std::nullopt);
+  const auto env =
+      rclone_environment(s3rver_mount(MountMode::kMount),
+                         aws_credentials("", "http://127.0.0.9:8111"), "/w/c", {}, std::nullopt);
   EXPECT_TRUE(has(env, "AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.9:8111"));
   EXPECT_TRUE(has(env, "AWS_SHARED_CREDENTIALS_FILE=/dev/null"));
+}
+
+TEST(Rclone, GcsUsesTheGoogleBackendWithTheJsonApisBasePath) {
+  RcloneCredentials credentials;
+  credentials.gcs_service_account_file = "/etc/skylet/gcs-key.json";
+  const auto env = rclone_environment(gcs_mount(), credentials, "/w/c", {}, std::nullopt);
+  EXPECT_TRUE(has(env, "RCLONE_CONFIG_BUCKET_TYPE=google cloud storage"));
+  EXPECT_TRUE(has(env, "RCLONE_CONFIG_BUCKET_ENDPOINT=http://127.0.0.1:4443/storage/v1/"));
+  EXPECT_TRUE(has(env, "RCLONE_CONFIG_BUCKET_BUCKET_POLICY_ONLY=true"));
+  EXPECT_TRUE(has(env, "RCLONE_CONFIG_BUCKET_SERVICE_ACCOUNT_FILE=/etc/skylet/gcs-key.json"));
+  for (const auto& entry : env) {
+    EXPECT_FALSE(entry.starts_with("AWS_")) << entry;
+    EXPECT_FALSE(entry.starts_with("RCLONE_CONFIG_BUCKET_TOKEN")) << entry;
+  }
+  BucketMount google = gcs_mount();
+  google.endpoint.clear();
+  for (const auto& entry : rclone_environment(google, credentials, "/w/c", {}, std::nullopt))
+    EXPECT_FALSE(entry.starts_with("RCLONE_CONFIG_BUCKET_ENDPOINT=")) << entry;
+}
+
+TEST(Rclone, WithoutAKeyFileGcsTokensComeFromSkyletsRelay) {
+  RcloneCredentials credentials;
+  credentials.gcs_token_url = "http://127.0.0.1:4100/token";
+  credentials.gcs_refresh_secret = "f00d";
+  const auto env = rclone_environment(gcs_mount(), credentials, "/w/c", {}, std::nullopt);
+  EXPECT_TRUE(has(env, "RCLONE_CONFIG_BUCKET_TOKEN_URL=http://127.0.0.1:4100/token"));
+  // An expired token: rclone's first call is the refresh grant, carrying the relay's secret.
+  EXPECT_TRUE(has(env, R"(RCLONE_CONFIG_BUCKET_TOKEN={"access_token":"","token_type":"Bearer",)"
+                       R"("refresh_token":"f00d","expiry":"2000-01-01T00:00:00Z"})"));
+  EXPECT_TRUE(credentials.has_gcs());
+  EXPECT_FALSE(RcloneCredentials{}.has_gcs());
 }
 
 TEST(Rclone, TakesNoAwsVariableFromSkylet) {

@@ -454,6 +454,21 @@ file_mounts:
   EXPECT_CONTAINS(error.detail, "S3's bucket naming rules");
 }
 
+TEST(Parser, GcsBucketsFollowGcsNamingRules) {
+  Task task =
+      task_ok("file_mounts:\n  /a: {name: my_ckpt, store: gcs}\n  /b: gs://my_data/train\n");
+  ASSERT_EQ(task.file_mounts.size(), 2u);
+  EXPECT_EQ(task.file_mounts[0].bucket_name, "my_ckpt");
+  EXPECT_CONTAINS(parse_error("file_mounts:\n  /a: {name: goog-ckpt, store: gcs}\n").detail,
+                  "file_mounts./a.name: bucket name `goog-ckpt` begins with `goog`, which Google "
+                  "reserves (GCS's bucket naming rules)");
+  EXPECT_CONTAINS(parse_error("file_mounts:\n  /a: gs://my-google-data\n").detail,
+                  "holds `google`, which Google reserves (GCS's bucket naming rules)");
+  // Without `store: gcs` a name follows S3's rules.
+  EXPECT_CONTAINS(parse_error("file_mounts:\n  /a: {name: my_ckpt}\n").detail,
+                  "S3's bucket naming rules");
+}
+
 TEST(Parser, ABucketNameAfterSubstitutionIsChecked) {
   auto error = parse_error("envs: {B: Upper}\nfile_mounts:\n  /x: {name: data-$B}\n");
   EXPECT_CONTAINS(error.detail, "file_mounts./x.name: bucket name `data-Upper` holds `U`");
