@@ -30,6 +30,13 @@ std::pair<std::string, std::string> split_url(const std::string& url) {
   return {url.substr(0, path), url.substr(path)};
 }
 
+std::string host_header(const http::Endpoint& endpoint) {
+  const bool tls = endpoint.transport == http::Endpoint::Transport::kTls;
+  const std::uint16_t usual = tls ? 443 : 80;
+  if (endpoint.port == 0 || endpoint.port == usual) return endpoint.host;
+  return endpoint.host + ":" + std::to_string(endpoint.port);
+}
+
 }  // namespace
 
 GcsStore::GcsStore(asio::any_io_executor executor, GcsStoreOptions options)
@@ -72,6 +79,9 @@ Task<Result<http::Response>> GcsStore::send(Call call, std::vector<int> accepted
     http::Request request;
     request.method = call.method;
     request.target = target;
+    // With its port (RFC 9110): a server that builds the session URI from Host (Google's, an
+    // emulator) must point back here; the HTTP client alone sends the bare host.
+    request.headers.emplace_back("Host", host_header(endpoint));
     if (authorise) {
       auto token = co_await options_.tokens->token();
       if (!token) co_return token.error();
@@ -83,9 +93,13 @@ Task<Result<http::Response>> GcsStore::send(Call call, std::vector<int> accepted
     request.body = call.body;
     ++stats_.requests;
     const http::RequestOptions limit{options_.request_timeout};
-    auto response = call.sink
-                        ? co_await client_.stream(endpoint, std::move(request), *call.sink, limit)
-                        : co_await client_.request(endpoint, std::move(request), limit);
+    // Not a conditional expression: g++ 12 destroys a co_await's result in one twice.
+    Result<http::Response> response = make_error(NetErrc::kClosed, "not sent");
+    if (call.sink) {
+      response = co_await client_.stream(endpoint, std::move(request), *call.sink, limit);
+    } else {
+      response = co_await client_.request(endpoint, std::move(request), limit);
+    }
     Error error;
     if (!response) {
       if (is_cancellation(response.error().code)) co_return response.error();
@@ -109,7 +123,10 @@ Task<Result<http::Response>> GcsStore::send(Call call, std::vector<int> accepted
     if (ours && code == ProviderErrc::kThrottled) ++stats_.throttled;
     if (ours && code == ProviderErrc::kAuth) options_.tokens->invalidate();
     if (!ours || !retry || !is_retryable(code) || !backoff.allows_attempt(attempt)) {
-      if (!(ours && code == ProviderErrc::kNotFound)) {
+      // A "not found" is an answer; a chunk's passing fault is the caller's to recover from.
+      const bool answered = ours && code == ProviderErrc::kNotFound;
+      const bool recoverable = ours && !retry && is_retryable(code);
+      if (!answered && !recoverable) {
         logger("gcs")->warn("gcs call failed operation={} bucket={} attempts={} error=\"{}\"",
                             call.operation, call.bucket, attempt, error.detail);
       }

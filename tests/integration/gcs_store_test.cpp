@@ -335,12 +335,14 @@ TEST_F(GcsStoreTest, DeletesObjectsMissingOnesIncludedThenTheBucket) {
   }
   std::function<Task<Result<std::uint64_t>>(GcsStore&)> clear =
       [](GcsStore& store) -> Task<Result<std::uint64_t>> {
+    // Arguments named: g++ 12 destroys temporaries in a co_await expression twice.
+    const std::string bucket = "deletions";
     std::vector<std::string> keys{"k0", "never-there"};
-    auto deleted = co_await store.delete_objects("deletions", keys);
+    auto deleted = co_await store.delete_objects(bucket, keys);
     if (!deleted) co_return deleted.error();
-    auto emptied = co_await store.empty_bucket("deletions");
+    auto emptied = co_await store.empty_bucket(bucket);
     if (!emptied) co_return emptied.error();
-    auto gone = co_await store.delete_bucket("deletions");
+    auto gone = co_await store.delete_bucket(bucket);
     if (!gone) co_return gone.error();
     co_return *emptied;
   };
@@ -374,9 +376,11 @@ TEST_F(GcsStoreTest, ThrottlingAndBackendErrorsAreRetried) {
   std::function<Task<Result<GcsStoreStats>>(GcsStore&)> run =
       [path = dir_.file("flaky"),
        back = dir_.file("flaky.back")](GcsStore& store) -> Task<Result<GcsStoreStats>> {
-    auto sent = co_await store.upload_file("flaky", "obj", path, UploadOptions{});
+    const std::string bucket = "flaky", key = "obj";
+    const UploadOptions plain;
+    auto sent = co_await store.upload_file(bucket, key, path, plain);
     if (!sent) co_return sent.error();
-    auto got = co_await store.download_file("flaky", "obj", back);
+    auto got = co_await store.download_file(bucket, key, back);
     if (!got) co_return got.error();
     co_return store.stats();
   };
@@ -397,7 +401,9 @@ TEST_F(GcsStoreTest, ARefusedTokenIsRenewedOnce) {
   write_file(dir_.file("r"), "renewed");
   std::function<Task<Result<GcsStoreStats>>(GcsStore&)> run =
       [path = dir_.file("r")](GcsStore& store) -> Task<Result<GcsStoreStats>> {
-    auto sent = co_await store.upload_file("renewed", "r", path, UploadOptions{});
+    const std::string bucket = "renewed", key = "r";
+    const UploadOptions plain;
+    auto sent = co_await store.upload_file(bucket, key, path, plain);
     if (!sent) co_return sent.error();
     co_return store.stats();
   };
