@@ -100,11 +100,11 @@ TEST(GcsJobs, AJobOnComputeEngineMountsAGcsBucketAndCopiesAGsPrefix) {
   EXPECT_EQ(sql_value(world.skyd,
                       "SELECT store || ':' || created_by_skyd FROM buckets WHERE "
                       "name = 'gcs-ckpt'"),
-            "gcs:t");
+            "gcs:true");
   EXPECT_EQ(sql_value(world.skyd,
                       "SELECT store || ':' || created_by_skyd FROM buckets WHERE "
                       "name = 'gcs-inputs'"),
-            "gcs:f");
+            "gcs:false");
   EXPECT_TRUE(contains(world.skyd.sky({"storage", "ls"}).out, "gcs-ckpt"));
 }
 
