@@ -4,6 +4,7 @@
 // `gs://` prefix down; what the task wrote is read back with curl, a client nobody here wrote.
 #include "reactor/json.hpp"
 #include "tests/support/aws_world.hpp"
+#include "tests/support/s3_server.hpp"
 #include "tests/support/s3_skyd.hpp"
 
 #include <string>
@@ -45,6 +46,11 @@ struct GcsWorld {
       : cloud(dir, {"--private-node-roots"}),
         token(mint(cloud, kSkydAccount)),
         skyd(gcs_settings(cloud)) {}
+  // S3 (a test's s3rver) as the default store, GCS beside it.
+  explicit GcsWorld(const S3Server& s3)
+      : cloud(dir, {"--private-node-roots"}),
+        token(mint(cloud, kSkydAccount)),
+        skyd(s3_settings(s3, gcs_settings(cloud)), s3_environment(s3)) {}
   ~GcsWorld() {
     skyd.sky({"jobs", "cancel", "-u", "-y"});
     skyd.no_machines_left();
@@ -106,6 +112,32 @@ TEST(GcsJobs, AJobOnComputeEngineMountsAGcsBucketAndCopiesAGsPrefix) {
                       "name = 'gcs-inputs'"),
             "gcs:false");
   EXPECT_TRUE(contains(world.skyd.sky({"storage", "ls"}).out, "gcs-ckpt"));
+}
+
+TEST(GcsJobs, OneJobKeepsAnS3BucketAndAGcsBucket) {
+  TempDir s3_dir;
+  S3Server s3(s3_dir);
+  GcsWorld world(s3);
+  const auto yaml = world.skyd.write_file(
+      "both.yaml",
+      "name: both\n---\n"
+      "name: on-local\nresources:\n  infra: local\n"
+      "file_mounts:\n  ~/s3out:\n    name: mixed-s3\n    mode: MOUNT\n"
+      "run: echo from local > ~/s3out/local.txt\n---\n"
+      "name: on-gce\nresources:\n  cloud: gcp\n  instance_type: n2-standard-8\n"
+      "file_mounts:\n  /gcsout:\n    name: mixed-gcs\n    store: gcs\n    mode: MOUNT\n"
+      "run: echo from gce > /gcsout/gce.txt\n");
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.out << launched.err;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED")
+      << world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", "1"}).out;
+  // The entry without `store:` went to the default store (S3), the other to GCS.
+  EXPECT_EQ(get_object(s3, "mixed-s3", "local.txt").value_or("missing"), "from local\n");
+  EXPECT_EQ(world.object("mixed-gcs", "gce.txt"), "from gce\n");
+  EXPECT_EQ(sql_value(world.skyd,
+                      "SELECT string_agg(store || ':' || name, ',' ORDER BY name) "
+                      "FROM buckets"),
+            "gcs:mixed-gcs,s3:mixed-s3");
 }
 
 TEST(GcsJobs, ABucketOfAnotherProjectEndsTheTaskBeforeAnyMachine) {
