@@ -45,17 +45,7 @@ Task<Result<FilePiece>> read_piece(std::string path, std::uint64_t offset, std::
 
 Task<Result<void>> write_piece(int fd, std::uint64_t offset, std::string bytes) {
   std::function<Result<void>()> write = [fd, offset, bytes = std::move(bytes)]() -> Result<void> {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-      const auto n =
-          ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0)
-        return make_error(ProviderErrc::kInvalid,
-                          std::string("cannot write: ") + std::strerror(errno));
-      done += static_cast<std::size_t>(n);
-    }
-    return Result<void>{};
+    return write_chunk_at(fd, offset, bytes);
   };
   co_return co_await run_blocking<Result<void>>(std::move(write));
 }

@@ -1,5 +1,6 @@
 #include "providers/storage/gcs_api.hpp"
 
+#include "providers/gcp/gce_api.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/json.hpp"
 #include "reactor/numbers.hpp"
@@ -188,19 +189,9 @@ ObjectHead to_object_head(const GcsObject& object) {
 }
 
 GcsError parse_gcs_error(int http_status, std::string_view body) {
-  GcsError out;
-  out.http_status = http_status;
-  auto parsed = parse_json(body);
-  const Json* error = parsed ? parsed->find("error") : nullptr;
-  if (error && error->is_object()) {
-    out.message = string_at(*error, "message");
-    if (const Json* errors = error->find("errors");
-        errors && errors->as_array() && !errors->as_array()->empty())
-      out.reason = string_at(errors->as_array()->front(), "reason");
-  } else {
-    out.message = std::string(body.substr(0, 200));
-  }
-  return out;
+  // Google's envelope is the same for every JSON API: Compute Engine's reader serves.
+  gcp::GceError parsed = gcp::parse_error(http_status, body);
+  return GcsError{parsed.http_status, std::move(parsed.reason), std::move(parsed.message)};
 }
 
 ProviderErrc classify_gcs_error(int http_status, std::string_view reason) {

@@ -8,6 +8,7 @@
 #include "reactor/crypto.hpp"
 #include "reactor/json.hpp"
 #include "tests/support/fakecloud_process.hpp"
+#include "tests/support/object_files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -19,29 +20,15 @@ namespace skyd::providers::storage {
 namespace {
 
 using testing::FakeCloudProcess;
+using testing::random_bytes;
+using testing::read_file;
 using testing::run_co;
 using testing::TempDir;
+using testing::write_file;
 
 constexpr std::uint64_t kKiB = 1024;
 constexpr const char* kProject = "skyd-gcs-test";
 constexpr const char* kAccount = "skyd@skyd-gcs-test.iam.gserviceaccount.com";
-
-std::string random_bytes(std::size_t size, unsigned seed) {
-  std::mt19937 random(seed);
-  std::string out(size, '\0');
-  for (auto& c : out) c = static_cast<char>(random());
-  return out;
-}
-
-void write_file(const std::string& path, const std::string& content) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << content;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 bool is(const Error& error, ProviderErrc code) {
   return error.code == make_error_code(code);

@@ -3,6 +3,7 @@
 
 #include "providers/storage/s3_store.hpp"
 #include "providers/storage/upload_tree.hpp"
+#include "tests/support/object_files.hpp"
 #include "tests/support/s3_server.hpp"
 
 #include <gtest/gtest.h>
@@ -14,9 +15,12 @@
 namespace skyd::providers::storage {
 namespace {
 
+using testing::random_bytes;
+using testing::read_file;
 using testing::run_co;
 using testing::S3Server;
 using testing::TempDir;
+using testing::write_file;
 
 constexpr std::uint64_t kMiB = 1ull << 20;
 
@@ -26,23 +30,6 @@ aws::EnvLookup env_of(std::map<std::string, std::string> values) {
     if (it == values.end()) return std::nullopt;
     return it->second;
   };
-}
-
-std::string random_bytes(std::size_t size, unsigned seed) {
-  std::mt19937 random(seed);
-  std::string out(size, '\0');
-  for (auto& c : out) c = static_cast<char>(random());
-  return out;
-}
-
-void write_file(const std::string& path, const std::string& content) {
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << content;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 bool is(const Error& error, ProviderErrc code) {
