@@ -112,6 +112,14 @@ TEST(GcsJobs, AJobOnComputeEngineMountsAGcsBucketAndCopiesAGsPrefix) {
                       "name = 'gcs-inputs'"),
             "gcs:false");
   EXPECT_TRUE(contains(world.skyd.sky({"storage", "ls"}).out, "gcs-ckpt"));
+  // `sky storage delete` empties and deletes the GCS bucket skyd made, and only forgets the other.
+  auto deleted = world.skyd.sky({"storage", "delete", "-y", "gcs-ckpt"});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.out << deleted.err;
+  auto forgotten = world.skyd.sky({"storage", "delete", "-y", "gcs-inputs"});
+  EXPECT_EQ(forgotten.exit_code, 0) << forgotten.out << forgotten.err;
+  const std::string left = curl(world.cloud, {"/_admin/gcs/buckets"});
+  EXPECT_FALSE(contains(left, "gcs-ckpt")) << left;
+  EXPECT_TRUE(contains(left, "gcs-inputs")) << left;
 }
 
 TEST(GcsJobs, OneJobKeepsAnS3BucketAndAGcsBucket) {
