@@ -76,12 +76,16 @@ std::string store_of(const spec::FileMount& mount, std::string_view default_stor
         return "s3";
       case spec::StoreType::kGcs:
         return "gcs";
-      default: {
-        std::string name(spec::to_string(*mount.store));
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return name;
-      }
+      case spec::StoreType::kAzure:
+      case spec::StoreType::kR2:
+      case spec::StoreType::kIbm:
+      case spec::StoreType::kOci:
+        break;
     }
+    // Another store: named for the refusal ("azure").
+    std::string name(spec::to_string(*mount.store));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return name;
   }
   if (!mount.sources.empty() && !spec::uploaded_source(mount)) {
     if (const auto parsed = providers::storage::parse_bucket_url(mount.sources.front()); parsed.url)
@@ -92,9 +96,6 @@ std::string store_of(const spec::FileMount& mount, std::string_view default_stor
 
 namespace {
 
-// "an S3 bucket", "a GCS bucket".
-std::string a_bucket_of(std::string_view store);
-
 std::string title_of(std::string_view store) {
   if (store == "s3") return "S3";
   if (store == "gcs") return "GCS";
@@ -103,6 +104,7 @@ std::string title_of(std::string_view store) {
   return title;
 }
 
+// "an S3 bucket", "a GCS bucket".
 std::string a_bucket_of(std::string_view store) {
   return (store == "s3" ? "an " : "a ") + title_of(store) + " bucket";
 }
