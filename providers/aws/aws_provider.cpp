@@ -327,32 +327,15 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   }
   Cluster cluster{request.cluster_name, "aws", region, request.zone, request.instance_type,
                   request.use_spot,     {}};
-  std::vector<http::Endpoint> skylets;
-  int rank = 0;
-  for (const auto& instance : *running) {
-    Node node =
-        cloud_node(instance.instance_id, rank++,
-                   options_.use_public_ip && !instance.public_ip.empty() ? instance.public_ip
-                                                                         : instance.private_ip,
-                   options_.skylet_port, options_.skylet_authority.certificate_pem, tls_name);
-    if (cluster.zone.empty()) cluster.zone = instance.zone;
-    skylets.push_back(node.skylet);
-    cluster.nodes.push_back(std::move(node));
-  }
-  auto healthy = co_await wait_healthy(skylets, request.skylet_token, deadline);
-  if (!healthy) {
+  std::vector<RunningInstance> instances;
+  for (const auto& instance : *running)
+    instances.push_back(
+        {instance.instance_id, instance.zone, instance.public_ip, instance.private_ip});
+  auto up = co_await bring_up_nodes(client_, cluster, instances, request, tls_name, skylet_reach(),
+                                    deadline);
+  if (!up) {
     co_await discard(region, ids);
-    co_return healthy.error();
-  }
-  if (auto uploads = uploads_for(request); !uploads.empty()) {
-    ShipOptions shipping;
-    shipping.scratch_dir = options_.scratch_dir;
-    auto shipped = co_await ship_files(client_, cluster.nodes, request.skylet_token,
-                                       std::move(uploads), shipping);
-    if (!shipped) {
-      co_await discard(region, ids);
-      co_return shipped.error();
-    }
+    co_return up.error();
   }
   if (!request.stray_tokens.empty()) co_await discard_strays(request.stray_tokens);
   logger("aws")->info("cluster up cluster={} region={} zone={} nodes={}", request.cluster_name,
@@ -468,10 +451,9 @@ Task<Result<std::vector<Ec2Instance>>> AwsProvider::wait_running(std::string reg
   }
 }
 
-Task<Result<void>> AwsProvider::wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
-                                             Clock::time_point deadline) {
-  co_return co_await wait_skylets_healthy(client_, std::move(skylets), std::move(token), deadline,
-                                          options_.poll_interval);
+SkyletReach AwsProvider::skylet_reach() const {
+  return {options_.skylet_port, options_.skylet_authority.certificate_pem, options_.use_public_ip,
+          options_.scratch_dir, options_.poll_interval};
 }
 
 Task<void> AwsProvider::discard(std::string region, std::vector<std::string> ids) {

@@ -9,6 +9,7 @@
 #include "providers/aws/ec2_api.hpp"
 #include "providers/node_files.hpp"
 #include "providers/provider.hpp"
+#include "providers/skylet_health.hpp"
 #include "reactor/backoff.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/token_bucket.hpp"
@@ -130,8 +131,7 @@ class AwsProvider final : public Provider {
   Task<Result<std::vector<Ec2Instance>>> wait_running(std::string region,
                                                       std::vector<std::string> ids,
                                                       Clock::time_point deadline);
-  Task<Result<void>> wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
-                                  Clock::time_point deadline);
+  SkyletReach skylet_reach() const;
   Task<void> discard(std::string region, std::vector<std::string> ids);
   // The live instances a RunInstances with this ClientToken made in the region, in launch order.
   Task<Result<std::vector<std::string>>> made_by(std::string region, std::string client_token);

@@ -209,10 +209,9 @@ Task<Result<std::vector<GceInstance>>> GcpProvider::wait_running(std::string tok
   }
 }
 
-Task<Result<void>> GcpProvider::wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
-                                             Clock::time_point deadline) {
-  co_return co_await wait_skylets_healthy(client_, std::move(skylets), std::move(token), deadline,
-                                          options_.poll_interval);
+SkyletReach GcpProvider::skylet_reach() const {
+  return {options_.skylet_port, options_.skylet_authority.certificate_pem, options_.use_public_ip,
+          options_.scratch_dir, options_.poll_interval};
 }
 
 Task<void> GcpProvider::discard(std::vector<GceInstance> instances) {
@@ -369,31 +368,14 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   }
   Cluster cluster{request.cluster_name, "gcp", region, request.zone, request.instance_type,
                   request.use_spot,     {}};
-  std::vector<http::Endpoint> skylets;
-  int rank = 0;
-  for (const auto& instance : *running) {
-    Node node =
-        cloud_node(instance.name, rank++,
-                   options_.use_public_ip && !instance.public_ip.empty() ? instance.public_ip
-                                                                         : instance.private_ip,
-                   options_.skylet_port, options_.skylet_authority.certificate_pem, tls_name);
-    skylets.push_back(node.skylet);
-    cluster.nodes.push_back(std::move(node));
-  }
-  auto healthy = co_await wait_healthy(skylets, request.skylet_token, deadline);
-  if (!healthy) {
+  std::vector<RunningInstance> instances;
+  for (const auto& instance : *running)
+    instances.push_back({instance.name, instance.zone, instance.public_ip, instance.private_ip});
+  auto up = co_await bring_up_nodes(client_, cluster, instances, request, tls_name, skylet_reach(),
+                                    deadline);
+  if (!up) {
     co_await discard(std::move(*running));
-    co_return healthy.error();
-  }
-  if (auto uploads = uploads_for(request); !uploads.empty()) {
-    ShipOptions shipping;
-    shipping.scratch_dir = options_.scratch_dir;
-    auto shipped = co_await ship_files(client_, cluster.nodes, request.skylet_token,
-                                       std::move(uploads), shipping);
-    if (!shipped) {
-      co_await discard(std::move(*running));
-      co_return shipped.error();
-    }
+    co_return up.error();
   }
   if (request.use_spot) {
     auto& seen = seen_spot_[request.cluster_name];

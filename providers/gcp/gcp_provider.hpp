@@ -9,6 +9,7 @@
 #include "providers/gcp/access_token.hpp"
 #include "providers/gcp/gce_api.hpp"
 #include "providers/provider.hpp"
+#include "providers/skylet_health.hpp"
 #include "reactor/backoff.hpp"
 #include "reactor/certs.hpp"
 #include "reactor/http_client.hpp"
@@ -105,8 +106,7 @@ class GcpProvider final : public Provider {
                                     Clock::time_point deadline);
   Task<Result<std::vector<GceInstance>>> wait_running(std::string token, int nodes,
                                                       Clock::time_point deadline);
-  Task<Result<void>> wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
-                                  Clock::time_point deadline);
+  SkyletReach skylet_reach() const;
   // Deletes the instances (without waiting for them to go); logs what it cannot delete.
   Task<void> discard(std::vector<GceInstance> instances);
   Task<void> discard_strays(std::vector<std::string> tokens);
