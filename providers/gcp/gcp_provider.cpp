@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 namespace skyd::providers::gcp {
 namespace {
@@ -43,7 +44,21 @@ std::optional<std::string> process_env(const char* name) {
 }  // namespace
 
 GcpProvider::GcpProvider(asio::any_io_executor executor, GcpProviderOptions options)
-    : executor_(executor), options_(std::move(options)), client_(executor, options_.client) {
+    : executor_(executor),
+      options_(std::move(options)),
+      client_(executor, options_.client),
+      census_(
+          executor, options_.census_lifetime,
+          [this]() -> Task<Result<std::vector<GceInstance>>> {
+            const std::string filter = label_filter(
+                {{std::string(kControllerLabel), {label_value(options_.controller_id)}}});
+            auto instances = co_await list_all(filter);
+            if (instances)
+              logger("gcp")->info("instances of this controller listed for adoption count={}",
+                                  instances->size());
+            co_return instances;
+          },
+          [](const GceInstance& instance) { return instance.label(kLaunchLabel); }) {
   if (!options_.env) options_.env = process_env;
   std::string url = options_.endpoint;
   if (url.empty()) url = options_.env("CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE").value_or("");
@@ -156,6 +171,15 @@ Task<Result<std::vector<GceInstance>>> GcpProvider::made_by(std::string token) {
   co_return std::move(*instances);
 }
 
+Task<Result<std::vector<GceInstance>>> GcpProvider::made_before(std::string token) {
+  if (census_.was_sent(token)) co_return co_await made_by(token);
+  auto made = co_await census_.made_by(launch_label_for(token));
+  if (!made) co_return made.error();
+  std::sort(made->begin(), made->end(),
+            [](const GceInstance& a, const GceInstance& b) { return a.name < b.name; });
+  co_return std::move(*made);
+}
+
 Task<Result<void>> GcpProvider::wait_operation(std::string zone, std::string operation,
                                                Clock::time_point deadline) {
   for (;;) {
@@ -176,9 +200,12 @@ Task<Result<void>> GcpProvider::wait_operation(std::string zone, std::string ope
 }
 
 Task<Result<std::vector<GceInstance>>> GcpProvider::wait_running(std::string token, int nodes,
-                                                                 Clock::time_point deadline) {
+                                                                 Clock::time_point deadline,
+                                                                 std::vector<GceInstance> seen) {
   for (;;) {
-    auto instances = co_await made_by(token);
+    // What the launch saw already is the first look: an adopted cluster that runs costs no call.
+    Result<std::vector<GceInstance>> instances = std::exchange(seen, {});
+    if (instances->empty()) instances = co_await made_by(token);
     if (!instances) co_return instances.error();
     std::size_t running = 0;
     for (const auto& instance : *instances) {
@@ -307,7 +334,7 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   // What this token made before (a crash, a lost answer) is this launch's cluster: adopt it.
   std::vector<GceInstance> made;
   if (request.token_may_exist) {
-    auto found = co_await made_by(request.idempotency_token);
+    auto found = co_await made_before(request.idempotency_token);
     if (!found) co_return found.error();
     made = std::move(*found);
     if (!made.empty())
@@ -315,6 +342,7 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
                           request.cluster_name, request.zone, made.size());
   }
   if (made.empty()) {
+    census_.sent(request.idempotency_token);  // from now on only a fresh listing tells
     const std::string body =
         bulk_insert_body(spec, request.nodes,
                          name_prefix_for(request.cluster_name, request.idempotency_token))
@@ -361,7 +389,7 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
                              std::to_string(request.nodes) + " instances");
   }
 
-  auto running = co_await wait_running(request.idempotency_token, request.nodes, deadline);
+  auto running = co_await wait_running(request.idempotency_token, request.nodes, deadline, made);
   if (!running) {
     co_await discard(std::move(made));
     co_return running.error();
