@@ -45,4 +45,32 @@ Task<Result<void>> wait_skylets_healthy(http::Client& client, std::vector<http::
   co_return Result<void>{};
 }
 
+Task<Result<void>> bring_up_nodes(http::Client& client, Cluster& cluster,
+                                  const std::vector<RunningInstance>& instances,
+                                  const LaunchRequest& request, const std::string& tls_name,
+                                  const SkyletReach& reach, Clock::time_point deadline) {
+  std::vector<http::Endpoint> skylets;
+  int rank = static_cast<int>(cluster.nodes.size());
+  for (const auto& instance : instances) {
+    const bool public_ip = reach.use_public_ip && !instance.public_ip.empty();
+    Node node =
+        cloud_node(instance.id, rank++, public_ip ? instance.public_ip : instance.private_ip,
+                   reach.port, reach.ca_pem, tls_name);
+    if (cluster.zone.empty()) cluster.zone = instance.zone;
+    skylets.push_back(node.skylet);
+    cluster.nodes.push_back(std::move(node));
+  }
+  auto healthy = co_await wait_skylets_healthy(client, std::move(skylets), request.skylet_token,
+                                               deadline, reach.poll_interval);
+  if (!healthy) co_return healthy.error();
+  if (auto uploads = uploads_for(request); !uploads.empty()) {
+    ShipOptions shipping;
+    shipping.scratch_dir = reach.scratch_dir;
+    auto shipped = co_await ship_files(client, cluster.nodes, request.skylet_token,
+                                       std::move(uploads), shipping);
+    if (!shipped) co_return shipped.error();
+  }
+  co_return Result<void>{};
+}
+
 }  // namespace skyd::providers

@@ -1,6 +1,7 @@
 #pragma once
-// Waiting for freshly booted cloud nodes: every skylet must answer `GET /health` (with the
-// cluster's bearer token) before the cluster counts as up. Shared by the cloud providers.
+// Bringing freshly booted cloud nodes into a cluster: every skylet must answer `GET /health` (with
+// the cluster's bearer token), and the task's files must be on every node, before the cluster
+// counts as up. Shared by the cloud providers, which differ only in how instances are made.
 
 #include "providers/provider.hpp"
 #include "reactor/coro.hpp"
@@ -17,6 +18,31 @@ namespace skyd::providers {
 // directory is kCloudWorkdir.
 Node cloud_node(std::string instance_id, int rank, std::string ip, std::uint16_t port,
                 const std::string& ca_pem, const std::string& tls_name);
+
+// How the controller reaches the skylets of one provider's nodes.
+struct SkyletReach {
+  std::uint16_t port = 0;
+  std::string ca_pem;          // the cluster authority's certificate: the only one trusted
+  bool use_public_ip = false;  // the node's public address when it has one, else its private one
+  std::string scratch_dir;     // where the task's files are packed before they are shipped
+  Duration poll_interval{};    // between health checks
+};
+
+// A running instance as a provider describes it.
+struct RunningInstance {
+  std::string id;
+  std::string zone;
+  std::string public_ip;
+  std::string private_ip;
+};
+
+// Adds a node per instance (ranks in the given order) to `cluster`, takes the cluster's zone from
+// the first instance when it has none, waits until every skylet answers, and ships the request's
+// files. On an error the caller discards the instances; the cluster is then not up.
+Task<Result<void>> bring_up_nodes(http::Client& client, Cluster& cluster,
+                                  const std::vector<RunningInstance>& instances,
+                                  const LaunchRequest& request, const std::string& tls_name,
+                                  const SkyletReach& reach, Clock::time_point deadline);
 
 // Asks each skylet in turn every `poll_interval` until it answers 200. kTransient (ProviderErrc)
 // naming the first node still silent at `deadline`; cancellation as it comes.

@@ -12,7 +12,7 @@ std::string single_quoted(std::string_view text) {
 
 }  // namespace
 
-std::string git_checkout_script(const spec::GitWorkdir& git) {
+std::string git_checkout_script(const spec::GitWorkdir& git, GitDeadlines deadlines) {
   const std::string url = single_quoted(git.url);
   const std::string ref = single_quoted(git.ref.value_or("HEAD"));
   const std::string remote_branch = single_quoted("origin/" + git.ref.value_or("HEAD"));
@@ -24,18 +24,25 @@ std::string git_checkout_script(const spec::GitWorkdir& git) {
          "(\n"
          "  set -eu\n"
          "  export GIT_TERMINAL_PROMPT=0\n"
+         "  ssh_options='-o BatchMode=yes -o StrictHostKeyChecking=accept-new -o ConnectTimeout=" +
+         std::to_string(deadlines.connect_seconds) +
+         " -o ServerAliveInterval=15 -o ServerAliveCountMax=4'\n"
+         "  export GIT_SSH_COMMAND=\"ssh $ssh_options\"\n"
          "  if [ -n \"${SKYD_GIT_SSH_KEY:-}\" ]; then\n"
          "    key=\"$(mktemp)\"\n"
          "    trap 'rm -f \"$key\"' EXIT\n"
          "    printf '%s\\n' \"$SKYD_GIT_SSH_KEY\" > \"$key\"\n"
-         "    export GIT_SSH_COMMAND=\"ssh -i $key -o IdentitiesOnly=yes -o BatchMode=yes "
-         "-o StrictHostKeyChecking=accept-new\"\n"
+         "    GIT_SSH_COMMAND=\"ssh -i $key -o IdentitiesOnly=yes $ssh_options\"\n"
          "  fi\n"
+         "  export GIT_CONFIG_COUNT=2 GIT_CONFIG_KEY_0=http.lowSpeedLimit GIT_CONFIG_VALUE_0=1000\n"
+         "  export GIT_CONFIG_KEY_1=http.lowSpeedTime GIT_CONFIG_VALUE_1=" +
+         std::to_string(deadlines.stall_seconds) +
+         "\n"
          "  if [ -n \"${GIT_TOKEN:-}\" ]; then\n"
-         "    export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=http.extraHeader\n"
-         "    GIT_CONFIG_VALUE_0=\"Authorization: Basic $(printf 'x-access-token:%s' "
+         "    export GIT_CONFIG_COUNT=3 GIT_CONFIG_KEY_2=http.extraHeader\n"
+         "    GIT_CONFIG_VALUE_2=\"Authorization: Basic $(printf 'x-access-token:%s' "
          "\"$GIT_TOKEN\" | base64 -w0)\"\n"
-         "    export GIT_CONFIG_VALUE_0\n"
+         "    export GIT_CONFIG_VALUE_2\n"
          "  fi\n"
          "  [ -d .git ] || git init -q .\n"
          "  git remote remove origin 2>/dev/null || true\n"

@@ -11,6 +11,14 @@
 
 namespace skyd::daemon {
 
-std::string git_checkout_script(const spec::GitWorkdir& git);
+// How long the checkout waits on a host that does not answer: an ssh connection (including the
+// server's greeting) gets `connect_seconds`, an HTTPS transfer is dropped after `stall_seconds`
+// below 1 KB/s. Without them a silent git host would hold setup until the job is cancelled.
+struct GitDeadlines {
+  int connect_seconds = 30;
+  int stall_seconds = 60;
+};
+
+std::string git_checkout_script(const spec::GitWorkdir& git, GitDeadlines deadlines = {});
 
 }  // namespace skyd::daemon

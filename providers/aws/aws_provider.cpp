@@ -31,6 +31,16 @@ std::string client_token_for(const std::string& token) {
   return token.size() <= 64 ? token : sha256_hex(token);
 }
 
+// The ids in launch order: the order of the answer RunInstances would have given is the rank.
+std::vector<std::string> in_launch_order(std::vector<Ec2Instance> instances) {
+  std::sort(instances.begin(), instances.end(), [](const Ec2Instance& a, const Ec2Instance& b) {
+    return a.launch_index < b.launch_index;
+  });
+  std::vector<std::string> ids;
+  for (const auto& instance : instances) ids.push_back(instance.instance_id);
+  return ids;
+}
+
 Task<void> sleep_for(Duration delay) {
   asio::steady_timer timer(co_await asio::this_coro::executor, delay);
   co_await timer.async_wait(asio::use_awaitable);
@@ -207,30 +217,11 @@ Task<Result<std::vector<Ec2Instance>>> AwsProvider::describe_all(std::string reg
   co_return out;
 }
 
-Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
-  if (request.nodes < 1)
-    co_return make_error(ProviderErrc::kInvalid, "a cluster needs at least one node");
-  if (!valid_token(request.skylet_token)) {
-    co_return make_error(ProviderErrc::kInvalid,
-                         "the skylet token must be 16+ letters, digits, '-' or '_'");
-  }
-  const std::string region = request.region.empty() ? options_.default_region : request.region;
-  if (auto checked = check_node_settings(request.settings); !checked) co_return checked.error();
-  std::string image = request.settings.image_id;
-  if (image.empty()) {
-    const auto configured = options_.images.find(region);
-    if (configured == options_.images.end())
-      co_return make_error(ProviderErrc::kInvalid, "no image configured for region " + region);
-    image = configured->second;
-  }
-  for (const auto& mount : request.mounts) {
-    if (mount.source.empty() && mount.mode != MountRequest::Mode::kByNode) {
-      co_return make_error(ProviderErrc::kInvalid,
-                           "bucket mounts reach local machines only; an EC2 node cannot mount " +
-                               mount.bucket + " at " + mount.destination);
-    }
-  }
-  const std::string tls_name = skylet_tls_name(request.cluster_name);
+Task<Result<std::vector<std::string>>> AwsProvider::create_instances(const LaunchRequest& request,
+                                                                     std::string region,
+                                                                     std::string image,
+                                                                     std::string tls_name,
+                                                                     std::string client_token) {
   // Derived from the cluster's token: a retried RunInstances carries the same user data.
   const std::vector<std::string> names{tls_name};
   auto certificate = issue_derived_server_certificate(options_.skylet_authority, tls_name, names,
@@ -238,7 +229,6 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   if (!certificate) co_return certificate.error();
   auto disk = co_await root_disk(region, image, request.settings);
   if (!disk) co_return disk.error();
-  launched_regions_.insert(region);
 
   RunInstancesInput input;
   input.image_id = image;
@@ -275,13 +265,64 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   input.user_data = render_user_data(
       {request.skylet_token, options_.skylet_port, *certificate, options_.notice_signal});
   input.root_disk = std::move(*disk);
-  input.client_token = client_token_for(request.idempotency_token);
+  input.client_token = client_token;
+  census_of(region).sent(client_token);  // from now on only a fresh describe tells what it made
+  QueryParams params = build_run_instances(input);
+  auto body = co_await call(region, std::move(params), options_.create_tries);
+  if (!body && is_retryable(static_cast<ProviderErrc>(body.error().code.value())) &&
+      body.error().code.category() == provider_category()) {
+    // The answer never came (or said "try again"): the call may still have made instances.
+    // Their token tells; a launch elsewhere must not leave them behind.
+    auto made = co_await made_by(region, client_token);
+    if (made && !made->empty()) {
+      logger("aws")->warn("a lost RunInstances answer resolved cluster={} region={} count={}",
+                          request.cluster_name, region, made->size());
+      co_return std::move(*made);
+    }
+  }
+  if (!body) co_return body.error();
+  auto reservation = parse_run_instances(*body);
+  if (!reservation) co_return reservation.error();
+  std::vector<std::string> ids;
+  for (const auto& instance : reservation->instances) ids.push_back(instance.instance_id);
+  logger("aws")->info("instances requested cluster={} region={} zone={} reservation={} count={}",
+                      request.cluster_name, region, request.zone, reservation->reservation_id,
+                      ids.size());
+  co_return ids;
+}
+
+Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
+  if (request.nodes < 1)
+    co_return make_error(ProviderErrc::kInvalid, "a cluster needs at least one node");
+  if (!valid_token(request.skylet_token)) {
+    co_return make_error(ProviderErrc::kInvalid,
+                         "the skylet token must be 16+ letters, digits, '-' or '_'");
+  }
+  const std::string region = request.region.empty() ? options_.default_region : request.region;
+  if (auto checked = check_node_settings(request.settings); !checked) co_return checked.error();
+  std::string image = request.settings.image_id;
+  if (image.empty()) {
+    const auto configured = options_.images.find(region);
+    if (configured == options_.images.end())
+      co_return make_error(ProviderErrc::kInvalid, "no image configured for region " + region);
+    image = configured->second;
+  }
+  for (const auto& mount : request.mounts) {
+    if (mount.source.empty() && mount.mode != MountRequest::Mode::kByNode) {
+      co_return make_error(ProviderErrc::kInvalid,
+                           "bucket mounts reach local machines only; an EC2 node cannot mount " +
+                               mount.bucket + " at " + mount.destination);
+    }
+  }
+  const std::string tls_name = skylet_tls_name(request.cluster_name);
+  launched_regions_.insert(region);
+  const std::string client_token = client_token_for(request.idempotency_token);
   const auto deadline = Clock::now() + options_.launch_timeout;
 
   // What this token made before (a crash, a lost answer) is this launch's cluster: adopt it.
   std::vector<std::string> ids;
   if (request.token_may_exist) {
-    auto made = co_await made_by(region, input.client_token);
+    auto made = co_await made_before(region, client_token);
     if (!made) co_return made.error();
     ids = std::move(*made);
     if (!ids.empty())
@@ -289,29 +330,9 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
                           request.cluster_name, region, ids.size());
   }
   if (ids.empty()) {
-    QueryParams params = build_run_instances(input);
-    auto body = co_await call(region, std::move(params), options_.create_tries);
-    if (!body && is_retryable(static_cast<ProviderErrc>(body.error().code.value())) &&
-        body.error().code.category() == provider_category()) {
-      // The answer never came (or said "try again"): the call may still have made instances.
-      // Their token tells; a launch elsewhere must not leave them behind.
-      auto made = co_await made_by(region, input.client_token);
-      if (made && !made->empty()) {
-        logger("aws")->warn("a lost RunInstances answer resolved cluster={} region={} count={}",
-                            request.cluster_name, region, made->size());
-        body = std::string();
-        ids = std::move(*made);
-      }
-    }
-    if (!body) co_return body.error();
-    if (ids.empty()) {
-      auto reservation = parse_run_instances(*body);
-      if (!reservation) co_return reservation.error();
-      for (const auto& instance : reservation->instances) ids.push_back(instance.instance_id);
-      logger("aws")->info(
-          "instances requested cluster={} region={} zone={} reservation={} count={}",
-          request.cluster_name, region, request.zone, reservation->reservation_id, ids.size());
-    }
+    auto created = co_await create_instances(request, region, image, tls_name, client_token);
+    if (!created) co_return created.error();
+    ids = std::move(*created);
   }
   if (static_cast<int>(ids.size()) != request.nodes) {
     co_await discard(region, ids);
@@ -327,32 +348,15 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   }
   Cluster cluster{request.cluster_name, "aws", region, request.zone, request.instance_type,
                   request.use_spot,     {}};
-  std::vector<http::Endpoint> skylets;
-  int rank = 0;
-  for (const auto& instance : *running) {
-    Node node =
-        cloud_node(instance.instance_id, rank++,
-                   options_.use_public_ip && !instance.public_ip.empty() ? instance.public_ip
-                                                                         : instance.private_ip,
-                   options_.skylet_port, options_.skylet_authority.certificate_pem, tls_name);
-    if (cluster.zone.empty()) cluster.zone = instance.zone;
-    skylets.push_back(node.skylet);
-    cluster.nodes.push_back(std::move(node));
-  }
-  auto healthy = co_await wait_healthy(skylets, request.skylet_token, deadline);
-  if (!healthy) {
+  std::vector<RunningInstance> instances;
+  for (const auto& instance : *running)
+    instances.push_back(
+        {instance.instance_id, instance.zone, instance.public_ip, instance.private_ip});
+  auto up = co_await bring_up_nodes(client_, cluster, instances, request, tls_name, skylet_reach(),
+                                    deadline);
+  if (!up) {
     co_await discard(region, ids);
-    co_return healthy.error();
-  }
-  if (auto uploads = uploads_for(request); !uploads.empty()) {
-    ShipOptions shipping;
-    shipping.scratch_dir = options_.scratch_dir;
-    auto shipped = co_await ship_files(client_, cluster.nodes, request.skylet_token,
-                                       std::move(uploads), shipping);
-    if (!shipped) {
-      co_await discard(region, ids);
-      co_return shipped.error();
-    }
+    co_return up.error();
   }
   if (!request.stray_tokens.empty()) co_await discard_strays(request.stray_tokens);
   logger("aws")->info("cluster up cluster={} region={} zone={} nodes={}", request.cluster_name,
@@ -468,10 +472,9 @@ Task<Result<std::vector<Ec2Instance>>> AwsProvider::wait_running(std::string reg
   }
 }
 
-Task<Result<void>> AwsProvider::wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
-                                             Clock::time_point deadline) {
-  co_return co_await wait_skylets_healthy(client_, std::move(skylets), std::move(token), deadline,
-                                          options_.poll_interval);
+SkyletReach AwsProvider::skylet_reach() const {
+  return {options_.skylet_port, options_.skylet_authority.certificate_pem, options_.use_public_ip,
+          options_.scratch_dir, options_.poll_interval};
 }
 
 Task<void> AwsProvider::discard(std::string region, std::vector<std::string> ids) {
@@ -491,13 +494,37 @@ Task<Result<std::vector<std::string>>> AwsProvider::made_by(std::string region,
       {"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
   auto instances = co_await describe_all(region, filters);
   if (!instances) co_return instances.error();
-  // In launch order: the order of the answer RunInstances would have given is the rank.
-  std::sort(instances->begin(), instances->end(), [](const Ec2Instance& a, const Ec2Instance& b) {
-    return a.launch_index < b.launch_index;
-  });
-  std::vector<std::string> ids;
-  for (const auto& instance : *instances) ids.push_back(instance.instance_id);
-  co_return ids;
+  co_return in_launch_order(std::move(*instances));
+}
+
+AdoptionCensus<Ec2Instance>& AwsProvider::census_of(const std::string& region) {
+  auto& census = censuses_[region];
+  if (!census) {
+    auto list = [this, region]() -> Task<Result<std::vector<Ec2Instance>>> {
+      std::vector<Ec2Filter> ours{
+          {"tag:" + std::string(kControllerTag), {options_.controller_id}},
+          {"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
+      auto instances = co_await describe_all(region, std::move(ours));
+      if (instances)
+        logger("aws")->info(
+            "instances of this controller described for adoption region={} count={}", region,
+            instances->size());
+      co_return instances;
+    };
+    census = std::make_unique<AdoptionCensus<Ec2Instance>>(
+        executor_, options_.census_lifetime, std::move(list),
+        [](const Ec2Instance& instance) { return instance.client_token; });
+  }
+  return *census;
+}
+
+Task<Result<std::vector<std::string>>> AwsProvider::made_before(std::string region,
+                                                                std::string client_token) {
+  auto& census = census_of(region);
+  if (census.was_sent(client_token)) co_return co_await made_by(region, client_token);
+  auto made = co_await census.made_by(client_token);
+  if (!made) co_return made.error();
+  co_return in_launch_order(std::move(*made));
 }
 
 Task<Result<std::optional<BlockDeviceMapping>>> AwsProvider::root_disk(std::string region,

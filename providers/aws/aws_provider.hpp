@@ -5,10 +5,12 @@
 // signed with SigV4, rate-limited per region by a token bucket, and retried with backoff on
 // throttling and 5xx. Runs on one shard: create it there and call it only from there.
 
+#include "providers/adoption_census.hpp"
 #include "providers/aws/aws_auth.hpp"
 #include "providers/aws/ec2_api.hpp"
 #include "providers/node_files.hpp"
 #include "providers/provider.hpp"
+#include "providers/skylet_health.hpp"
 #include "reactor/backoff.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/token_bucket.hpp"
@@ -68,6 +70,8 @@ struct AwsProviderOptions {
   Duration poll_interval = std::chrono::seconds(2);
   Duration describe_gather = std::chrono::milliseconds(20);  // describe() calls joined into one
   int describe_page_size = 1000;
+  // How long one describe of this controller's instances answers adoptions after a restart.
+  Duration census_lifetime = std::chrono::minutes(1);
   EnvLookup env = process_environment();
   http::ClientOptions client;
 };
@@ -130,11 +134,19 @@ class AwsProvider final : public Provider {
   Task<Result<std::vector<Ec2Instance>>> wait_running(std::string region,
                                                       std::vector<std::string> ids,
                                                       Clock::time_point deadline);
-  Task<Result<void>> wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
-                                  Clock::time_point deadline);
+  SkyletReach skylet_reach() const;
   Task<void> discard(std::string region, std::vector<std::string> ids);
   // The live instances a RunInstances with this ClientToken made in the region, in launch order.
   Task<Result<std::vector<std::string>>> made_by(std::string region, std::string client_token);
+  // The same answer for an adoption, from the region's census of this controller's instances
+  // when the token was not sent by this process.
+  AdoptionCensus<Ec2Instance>& census_of(const std::string& region);
+  Task<Result<std::vector<std::string>>> made_before(std::string region, std::string client_token);
+  // Image, certificate, disk and groups for a new cluster, then RunInstances: its instance ids.
+  Task<Result<std::vector<std::string>>> create_instances(const LaunchRequest& request,
+                                                          std::string region, std::string image,
+                                                          std::string tls_name,
+                                                          std::string client_token);
   // Terminates whatever calls with these tokens made, in every region (lost answers' orphans).
   Task<void> discard_strays(std::vector<std::string> tokens);
   std::vector<std::string> all_regions() const;
@@ -162,6 +174,7 @@ class AwsProvider final : public Provider {
   std::map<std::string, std::unique_ptr<LaunchWatch>> launch_watches_;  // by region
   std::shared_ptr<DescribeBatch> gathering_;  // the describe batch still taking names
   std::set<std::string> launched_regions_;
+  std::map<std::string, std::unique_ptr<AdoptionCensus<Ec2Instance>>> censuses_;  // by region
   AwsProviderStats stats_;
 };
 

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 namespace skyd::providers::gcp {
 namespace {
@@ -43,7 +44,21 @@ std::optional<std::string> process_env(const char* name) {
 }  // namespace
 
 GcpProvider::GcpProvider(asio::any_io_executor executor, GcpProviderOptions options)
-    : executor_(executor), options_(std::move(options)), client_(executor, options_.client) {
+    : executor_(executor),
+      options_(std::move(options)),
+      client_(executor, options_.client),
+      census_(
+          executor, options_.census_lifetime,
+          [this]() -> Task<Result<std::vector<GceInstance>>> {
+            const std::string filter = label_filter(
+                {{std::string(kControllerLabel), {label_value(options_.controller_id)}}});
+            auto instances = co_await list_all(filter);
+            if (instances)
+              logger("gcp")->info("instances of this controller listed for adoption count={}",
+                                  instances->size());
+            co_return instances;
+          },
+          [](const GceInstance& instance) { return instance.label(kLaunchLabel); }) {
   if (!options_.env) options_.env = process_env;
   std::string url = options_.endpoint;
   if (url.empty()) url = options_.env("CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE").value_or("");
@@ -156,6 +171,15 @@ Task<Result<std::vector<GceInstance>>> GcpProvider::made_by(std::string token) {
   co_return std::move(*instances);
 }
 
+Task<Result<std::vector<GceInstance>>> GcpProvider::made_before(std::string token) {
+  if (census_.was_sent(token)) co_return co_await made_by(token);
+  auto made = co_await census_.made_by(launch_label_for(token));
+  if (!made) co_return made.error();
+  std::sort(made->begin(), made->end(),
+            [](const GceInstance& a, const GceInstance& b) { return a.name < b.name; });
+  co_return std::move(*made);
+}
+
 Task<Result<void>> GcpProvider::wait_operation(std::string zone, std::string operation,
                                                Clock::time_point deadline) {
   for (;;) {
@@ -176,9 +200,12 @@ Task<Result<void>> GcpProvider::wait_operation(std::string zone, std::string ope
 }
 
 Task<Result<std::vector<GceInstance>>> GcpProvider::wait_running(std::string token, int nodes,
-                                                                 Clock::time_point deadline) {
+                                                                 Clock::time_point deadline,
+                                                                 std::vector<GceInstance> seen) {
   for (;;) {
-    auto instances = co_await made_by(token);
+    // What the launch saw already is the first look: an adopted cluster that runs costs no call.
+    Result<std::vector<GceInstance>> instances = std::exchange(seen, {});
+    if (instances->empty()) instances = co_await made_by(token);
     if (!instances) co_return instances.error();
     std::size_t running = 0;
     for (const auto& instance : *instances) {
@@ -209,10 +236,9 @@ Task<Result<std::vector<GceInstance>>> GcpProvider::wait_running(std::string tok
   }
 }
 
-Task<Result<void>> GcpProvider::wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
-                                             Clock::time_point deadline) {
-  co_return co_await wait_skylets_healthy(client_, std::move(skylets), std::move(token), deadline,
-                                          options_.poll_interval);
+SkyletReach GcpProvider::skylet_reach() const {
+  return {options_.skylet_port, options_.skylet_authority.certificate_pem, options_.use_public_ip,
+          options_.scratch_dir, options_.poll_interval};
 }
 
 Task<void> GcpProvider::discard(std::vector<GceInstance> instances) {
@@ -308,7 +334,7 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   // What this token made before (a crash, a lost answer) is this launch's cluster: adopt it.
   std::vector<GceInstance> made;
   if (request.token_may_exist) {
-    auto found = co_await made_by(request.idempotency_token);
+    auto found = co_await made_before(request.idempotency_token);
     if (!found) co_return found.error();
     made = std::move(*found);
     if (!made.empty())
@@ -316,6 +342,7 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
                           request.cluster_name, request.zone, made.size());
   }
   if (made.empty()) {
+    census_.sent(request.idempotency_token);  // from now on only a fresh listing tells
     const std::string body =
         bulk_insert_body(spec, request.nodes,
                          name_prefix_for(request.cluster_name, request.idempotency_token))
@@ -362,38 +389,21 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
                              std::to_string(request.nodes) + " instances");
   }
 
-  auto running = co_await wait_running(request.idempotency_token, request.nodes, deadline);
+  auto running = co_await wait_running(request.idempotency_token, request.nodes, deadline, made);
   if (!running) {
     co_await discard(std::move(made));
     co_return running.error();
   }
   Cluster cluster{request.cluster_name, "gcp", region, request.zone, request.instance_type,
                   request.use_spot,     {}};
-  std::vector<http::Endpoint> skylets;
-  int rank = 0;
-  for (const auto& instance : *running) {
-    Node node =
-        cloud_node(instance.name, rank++,
-                   options_.use_public_ip && !instance.public_ip.empty() ? instance.public_ip
-                                                                         : instance.private_ip,
-                   options_.skylet_port, options_.skylet_authority.certificate_pem, tls_name);
-    skylets.push_back(node.skylet);
-    cluster.nodes.push_back(std::move(node));
-  }
-  auto healthy = co_await wait_healthy(skylets, request.skylet_token, deadline);
-  if (!healthy) {
+  std::vector<RunningInstance> instances;
+  for (const auto& instance : *running)
+    instances.push_back({instance.name, instance.zone, instance.public_ip, instance.private_ip});
+  auto up = co_await bring_up_nodes(client_, cluster, instances, request, tls_name, skylet_reach(),
+                                    deadline);
+  if (!up) {
     co_await discard(std::move(*running));
-    co_return healthy.error();
-  }
-  if (auto uploads = uploads_for(request); !uploads.empty()) {
-    ShipOptions shipping;
-    shipping.scratch_dir = options_.scratch_dir;
-    auto shipped = co_await ship_files(client_, cluster.nodes, request.skylet_token,
-                                       std::move(uploads), shipping);
-    if (!shipped) {
-      co_await discard(std::move(*running));
-      co_return shipped.error();
-    }
+    co_return up.error();
   }
   if (request.use_spot) {
     auto& seen = seen_spot_[request.cluster_name];

@@ -6,9 +6,11 @@
 // token from an AccessTokenSource, are paced by token buckets per project, and are retried with
 // backoff on throttling and 5xx. Runs on one shard: create it there and call it only from there.
 
+#include "providers/adoption_census.hpp"
 #include "providers/gcp/access_token.hpp"
 #include "providers/gcp/gce_api.hpp"
 #include "providers/provider.hpp"
+#include "providers/skylet_health.hpp"
 #include "reactor/backoff.hpp"
 #include "reactor/certs.hpp"
 #include "reactor/http_client.hpp"
@@ -61,6 +63,8 @@ struct GcpProviderOptions {
   Duration terminate_timeout = std::chrono::minutes(5);
   Duration poll_interval = std::chrono::seconds(2);
   int page_size = 500;
+  // How long one listing of this controller's instances answers adoptions after a restart.
+  Duration census_lifetime = std::chrono::minutes(1);
   std::function<std::optional<std::string>(const char*)> env;  // unset: the process environment
   http::ClientOptions client;
 };
@@ -100,13 +104,17 @@ class GcpProvider final : public Provider {
   Task<void> acquire(bool write);
   // The instances a launch with this token made (any zone), in name order (the rank).
   Task<Result<std::vector<GceInstance>>> made_by(std::string token);
+  // The same answer for an adoption, from the census of this controller's instances when the
+  // token was not sent by this process.
+  Task<Result<std::vector<GceInstance>>> made_before(std::string token);
   // Waits for a zone operation to be DONE; its error (if any) as an Error.
   Task<Result<void>> wait_operation(std::string zone, std::string operation,
                                     Clock::time_point deadline);
+  // Polls what the launch made until every node runs; `seen` is the launch's own first look.
   Task<Result<std::vector<GceInstance>>> wait_running(std::string token, int nodes,
-                                                      Clock::time_point deadline);
-  Task<Result<void>> wait_healthy(std::vector<http::Endpoint> skylets, std::string token,
-                                  Clock::time_point deadline);
+                                                      Clock::time_point deadline,
+                                                      std::vector<GceInstance> seen);
+  SkyletReach skylet_reach() const;
   // Deletes the instances (without waiting for them to go); logs what it cannot delete.
   Task<void> discard(std::vector<GceInstance> instances);
   Task<void> discard_strays(std::vector<std::string> tokens);
@@ -121,6 +129,7 @@ class GcpProvider final : public Provider {
   http::Client client_;
   std::unique_ptr<TokenBucket> reads_;
   std::unique_ptr<TokenBucket> writes_;
+  AdoptionCensus<GceInstance> census_;  // by launch label
   // Spot instances describe() saw running, by cluster: a preempted one is deleted at once (its
   // termination action), so its absence is checked against the zone's preemption operations.
   struct SeenSpot {

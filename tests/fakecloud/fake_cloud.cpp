@@ -947,6 +947,7 @@ http::Response FakeCloud::describe_instances(const std::string& region,
       describe_ids_max_ =
           std::max<std::int64_t>(describe_ids_max_, static_cast<std::int64_t>(filter.value_count));
     }
+    if (filter.name == "client-token") ++describes_by_client_token_;
     static const std::set<std::string> kKnown = {
         "tag-key",       "instance-state-name", "instance-id",    "availability-zone",
         "instance-type", "instance-lifecycle",  "reservation-id", "client-token"};
@@ -1390,6 +1391,7 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     body.set("errors_5xx", errors_5xx_);
     body.set("answers_lost", answers_lost_);
     body.set("describe_ids_max", describe_ids_max_);
+    body.set("describes_by_client_token", describes_by_client_token_);
     body.set("attempt_runs", static_cast<long long>(runs_.size()));
     body.set("attempt_overlaps", static_cast<long long>(overlaps_.size()));
     co_return http::Response::json(200, body);

@@ -230,7 +230,8 @@ class FakeCloud {
   std::int64_t throttled_ = 0, signature_failures_ = 0, faults_fired_ = 0, answers_lost_ = 0;
   std::int64_t errors_5xx_ = 0;        // answered InternalError by error_5xx_rate
   std::int64_t describe_ids_max_ = 0;  // most instance ids one DescribeInstances filtered on
-  std::vector<AttemptRun> runs_;       // virtual runs, oldest first
+  std::int64_t describes_by_client_token_ = 0;  // DescribeInstances asking for one call's making
+  std::vector<AttemptRun> runs_;                // virtual runs, oldest first
   std::map<std::string, std::vector<std::size_t>> runs_by_task_;  // task -> indexes into runs_
   std::vector<Json> overlaps_;  // each pair of attempts of one task that were live at once
   std::uint64_t next_id_ = 0;

@@ -454,6 +454,8 @@ http::Response FakeGce::get(const Call& call) {
 http::Response FakeGce::list(const Call& call, const http::Request& request, bool aggregated) {
   auto filter = parse_gce_filter(request.query_param("filter").value_or(""));
   if (!filter) return gce_error(400, "invalid", filter.error().detail);
+  for (const auto& term : *filter)
+    if (term.field == "labels.skyd-launch") ++lists_by_launch_label_;
   std::int64_t max_results = 500;
   if (auto max = request.query_param("maxResults")) {
     auto n = request.query_int("maxResults");

@@ -91,6 +91,7 @@ class FakeGce {
   std::map<std::string, std::string> names_;  // project/zone/name -> instance id (not deleted)
   std::map<std::string, std::int64_t> calls_;
   std::int64_t throttled_ = 0, auth_failures_ = 0, faults_fired_ = 0, errors_5xx_ = 0;
+  std::int64_t lists_by_launch_label_ = 0;  // lists asking for one launch's instances
   std::uint64_t next_id_ = 0;
   Notifier metadata_changed_;  // a metadata server value changed (preempted, maintenance)
 };

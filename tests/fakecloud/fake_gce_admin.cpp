@@ -240,6 +240,7 @@ Task<http::Response> FakeGce::admin(http::Request& request) {
     for (const auto& [action, count] : calls_) calls.set(action, count);
     body.set("calls", std::move(calls));
     body.set("throttled", throttled_);
+    body.set("lists_by_launch_label", lists_by_launch_label_);
     body.set("auth_failures", auth_failures_);
     body.set("faults_fired", faults_fired_);
     body.set("errors_5xx", errors_5xx_);

@@ -305,3 +305,51 @@ TEST(AwsJobs, TheTaskOnAnEc2NodeHearsTheSpotNoticeAsItsConfiguredSignal) {
 
 }  // namespace
 }  // namespace skyd::testing
+
+namespace skyd::testing {
+namespace {
+
+// The calls fakecloud counted, by action, that change something (every action but Describe*).
+std::map<std::string, long long> mutating_calls(AwsWorld& world) {
+  std::map<std::string, long long> out;
+  auto stats = parse_json(world.admin("GET", "/_admin/stats"));
+  const Json* calls = stats ? stats->find("calls") : nullptr;
+  if (!calls || !calls->as_object()) return out;
+  for (const auto& [action, count] : *calls->as_object())
+    if (!action.starts_with("Describe")) out[action] = count.as_int().value_or(-1);
+  return out;
+}
+
+TEST(AwsJobs, ARestartedSkydAdoptsEveryClusterByDescribingAndCreatesNothing) {
+  AwsWorld world;
+  const auto yaml = world.skyd.write_file(
+      "job.yaml",
+      "name: long\nresources:\n  cloud: aws\n  instance_type: m6i.large\nrun: sleep 1000\n");
+  constexpr int kJobs = 6;
+  ASSERT_EQ(
+      world.skyd.sky({"jobs", "launch", "-y", "-d", "--num-jobs", std::to_string(kJobs), yaml})
+          .exit_code,
+      0);
+  ASSERT_TRUE(world.skyd.wait_for_all_jobs(kJobs, "RUNNING", std::chrono::seconds(120)));
+  const auto mutations = mutating_calls(world);
+  const long long lookups = stat_of(world, "describes_by_client_token");
+
+  world.skyd.kill();
+  world.skyd.restart();
+  for (int id = 1; id <= kJobs; ++id) {
+    EXPECT_TRUE(wait_for([&] {
+      const auto log =
+          world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
+      return log.find("re-attached to cluster") != std::string::npos;
+    })) << "job "
+        << id;
+  }
+  EXPECT_EQ(mutating_calls(world), mutations) << "adoption made, ended or changed nothing";
+  EXPECT_EQ(stat_of(world, "describes_by_client_token"), lookups)
+      << "no cluster was looked up on its own: the controller's instances were described at once";
+  EXPECT_EQ(world.live_instances(), kJobs);
+  EXPECT_EQ(world.skyd.job_statuses().size(), static_cast<std::size_t>(kJobs));
+}
+
+}  // namespace
+}  // namespace skyd::testing

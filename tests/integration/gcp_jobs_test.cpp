@@ -5,6 +5,7 @@
 #include "reactor/json.hpp"
 #include "tests/support/aws_world.hpp"
 
+#include <map>
 #include <regex>
 #include <string>
 
@@ -222,6 +223,46 @@ TEST(GcpJobs, ARefusedTokenTakesGcpOutWithTheReason) {
   const std::string json = world.skyd.job_json(1);
   EXPECT_TRUE(contains(json, "gcp/")) << json;
   EXPECT_EQ(world.live_gce(), 0);
+}
+
+// The calls fakecloud's Compute Engine counted, by action, that change something.
+std::map<std::string, long long> mutating_gce_calls(CloudsWorld& world) {
+  std::map<std::string, long long> out;
+  auto stats = parse_json(world.admin("GET", "/_admin/gcp/stats"));
+  const Json* calls = stats ? stats->find("calls") : nullptr;
+  if (!calls || !calls->as_object()) return out;
+  for (const auto& [action, count] : *calls->as_object())
+    if (action == "insert" || action == "bulkInsert" || action == "delete")
+      out[action] = count.as_int().value_or(-1);
+  return out;
+}
+
+TEST(GcpJobs, ARestartedSkydAdoptsEveryClusterFromOneListingAndCreatesNothing) {
+  CloudsWorld world;
+  const auto yaml = world.skyd.write_file("job.yaml", gcp_task("long", "sleep 1000"));
+  constexpr int kJobs = 4;
+  ASSERT_EQ(
+      world.skyd.sky({"jobs", "launch", "-y", "-d", "--num-jobs", std::to_string(kJobs), yaml})
+          .exit_code,
+      0);
+  ASSERT_TRUE(world.skyd.wait_for_all_jobs(kJobs, "RUNNING", std::chrono::seconds(120)));
+  const auto mutations = mutating_gce_calls(world);
+  const long long lookups = world.stat("/_admin/gcp/stats", "lists_by_launch_label");
+
+  world.skyd.kill();
+  world.skyd.restart();
+  for (int id = 1; id <= kJobs; ++id) {
+    EXPECT_TRUE(wait_for([&] {
+      const auto log =
+          world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
+      return log.find("re-attached to cluster") != std::string::npos;
+    })) << "job "
+        << id;
+  }
+  EXPECT_EQ(mutating_gce_calls(world), mutations) << "adoption made or deleted nothing";
+  EXPECT_EQ(world.stat("/_admin/gcp/stats", "lists_by_launch_label"), lookups)
+      << "no cluster was looked up on its own: the controller's instances were listed at once";
+  EXPECT_EQ(world.live_gce(), kJobs);
 }
 
 }  // namespace

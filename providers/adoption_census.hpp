@@ -1,0 +1,73 @@
+#pragma once
+// Adopting clusters after a restart from one listing of the controller's instances. A restarted
+// skyd asks, for every open cluster, "what did the creation call with this token make?". Asked of
+// the cloud one cluster at a time that is a describe per cluster: minutes of rate limit for
+// thousands of jobs. A call made before the restart has made all it will make by the time skyd
+// is back, so one listing of every instance this controller owns answers all of them; only a
+// call this process sent itself may have made instances after a listing, and those the caller
+// asks about on their own.
+
+#include "reactor/coro.hpp"
+#include "reactor/error.hpp"
+#include "reactor/event.hpp"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace skyd::providers {
+
+template <typename Instance>
+class AdoptionCensus {
+ public:
+  using Listing = std::function<Task<Result<std::vector<Instance>>>()>;
+  using MakerOf = std::function<std::string(const Instance&)>;
+
+  // `list` lists every live instance of this controller; `maker_of` names the token that made one.
+  AdoptionCensus(asio::any_io_executor executor, Duration lifetime, Listing list, MakerOf maker_of)
+      : lifetime_(lifetime),
+        list_(std::move(list)),
+        maker_of_(std::move(maker_of)),
+        listed_(std::move(executor)) {}
+
+  // Notes a creation call this process sends: what it makes may come after any listing.
+  void sent(const std::string& maker) { sent_.insert(maker); }
+  bool was_sent(const std::string& maker) const { return sent_.contains(maker); }
+
+  // What `maker` made, as a listing at most `lifetime` old saw it; one listing serves every caller
+  // that asks meanwhile. Callers ask about a maker this process sent on their own (was_sent).
+  Task<Result<std::vector<Instance>>> made_by(std::string maker) {
+    while (listing_) co_await listed_.wait();
+    if (!listed_at_ || Clock::now() - *listed_at_ > lifetime_) {
+      listing_ = true;
+      auto instances = co_await list_();
+      listing_ = false;
+      listed_.notify_all();
+      if (!instances) co_return instances.error();
+      by_maker_.clear();
+      for (auto& instance : *instances) {
+        std::string key = maker_of_(instance);
+        if (!key.empty()) by_maker_[std::move(key)].push_back(std::move(instance));
+      }
+      listed_at_ = Clock::now();
+    }
+    const auto found = by_maker_.find(maker);
+    co_return found == by_maker_.end() ? std::vector<Instance>{} : found->second;
+  }
+
+ private:
+  Duration lifetime_;
+  Listing list_;
+  MakerOf maker_of_;
+  Notifier listed_;
+  bool listing_ = false;
+  std::optional<Clock::time_point> listed_at_;
+  std::map<std::string, std::vector<Instance>> by_maker_;
+  std::set<std::string> sent_;
+};
+
+}  // namespace skyd::providers
