@@ -89,6 +89,8 @@ TEST(GcsJobs, AJobOnComputeEngineMountsAGcsBucketAndCopiesAGsPrefix) {
       "run: |\n"
       "  cat /inputs/a.txt > /checkpoint/copied.txt\n"
       "  mkdir -p /checkpoint/step && echo 12 > /checkpoint/step/last\n"
+      // Larger than rclone's 16 MiB chunk: a resumable upload through the mount.
+      "  head -c 20971520 /dev/zero | tr '\\0' 'z' > /checkpoint/big.bin\n"
       "  ls /checkpoint\n");
   auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
   EXPECT_EQ(launched.exit_code, 0) << launched.out << launched.err;
@@ -99,6 +101,9 @@ TEST(GcsJobs, AJobOnComputeEngineMountsAGcsBucketAndCopiesAGsPrefix) {
   // What the task wrote through the mount is in the bucket skyd made in its project.
   EXPECT_EQ(world.object("gcs-ckpt", "copied.txt"), "tokens of the corpus");
   EXPECT_EQ(world.object("gcs-ckpt", "step%2Flast"), "12\n");
+  const std::string big = world.object("gcs-ckpt", "big.bin");
+  EXPECT_EQ(big.size(), 20971520u);
+  EXPECT_EQ(big.find_first_not_of('z'), std::string::npos);
   const std::string buckets = curl(world.cloud, {"/_admin/gcs/buckets"});
   EXPECT_TRUE(contains(buckets, "gcs-ckpt")) << buckets;
   EXPECT_TRUE(contains(buckets, kProject)) << buckets;
