@@ -2,6 +2,7 @@
 
 #include "providers/storage/file_pieces.hpp"
 #include "providers/storage/parallel.hpp"
+#include "providers/storage/store_retry.hpp"
 #include "reactor/log.hpp"
 
 #include <algorithm>
@@ -118,24 +119,10 @@ Task<Result<http::Response>> GcsStore::send(Call call, std::vector<int> accepted
         continue;
       }
     }
-    const bool ours = error.code.category() == provider_category();
-    const auto code = static_cast<ProviderErrc>(error.code.value());
-    if (ours && code == ProviderErrc::kThrottled) ++stats_.throttled;
-    if (ours && code == ProviderErrc::kAuth) options_.tokens->invalidate();
-    if (!ours || !retry || !is_retryable(code) || !backoff.allows_attempt(attempt)) {
-      // A "not found" is an answer; a chunk's passing fault is the caller's to recover from.
-      const bool answered = ours && code == ProviderErrc::kNotFound;
-      const bool recoverable = ours && !retry && is_retryable(code);
-      if (!answered && !recoverable) {
-        logger("gcs")->warn("gcs call failed operation={} bucket={} attempts={} error=\"{}\"",
-                            call.operation, call.bucket, attempt, error.detail);
-      }
+    if (error.code == make_error_code(ProviderErrc::kAuth)) options_.tokens->invalidate();
+    const FailedAttempt failed{"gcs", call.operation, call.bucket, attempt, retry};
+    if (!co_await try_again(error, failed, backoff, {stats_.retries, stats_.throttled}))
       co_return error;
-    }
-    ++stats_.retries;
-    logger("gcs")->debug("gcs call retried operation={} bucket={} attempt={} error=\"{}\"",
-                         call.operation, call.bucket, attempt, error.detail);
-    co_await sleep_for(backoff.next_delay());
   }
 }
 

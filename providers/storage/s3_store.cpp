@@ -3,6 +3,7 @@
 #include "providers/aws/ec2_api.hpp"
 #include "providers/storage/file_pieces.hpp"
 #include "providers/storage/parallel.hpp"
+#include "providers/storage/store_retry.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
@@ -95,22 +96,10 @@ Task<Result<http::Response>> S3Store::send(Call call, std::vector<int> accepted)
     } else {
       error = to_error(parse_s3_error(response->status, response->body), call.operation);
     }
-    const bool ours = error.code.category() == provider_category();
-    const auto code = static_cast<ProviderErrc>(error.code.value());
-    if (ours && code == ProviderErrc::kThrottled) ++stats_.throttled;
-    if (ours && code == ProviderErrc::kAuth) credentials_.invalidate();
-    if (!ours || !aws::is_retryable(code) || !backoff.allows_attempt(attempt)) {
-      // A HEAD's "not found" is an answer, not a failure worth a warning.
-      if (!(ours && code == ProviderErrc::kNotFound)) {
-        logger("s3")->warn("s3 call failed operation={} bucket={} attempts={} error=\"{}\"",
-                           call.operation, call.bucket, attempt, error.detail);
-      }
+    if (error.code == make_error_code(ProviderErrc::kAuth)) credentials_.invalidate();
+    const FailedAttempt failed{"s3", call.operation, call.bucket, attempt};
+    if (!co_await try_again(error, failed, backoff, {stats_.retries, stats_.throttled}))
       co_return error;
-    }
-    ++stats_.retries;
-    logger("s3")->debug("s3 call retried operation={} bucket={} attempt={} error=\"{}\"",
-                        call.operation, call.bucket, attempt, error.detail);
-    co_await sleep_for(backoff.next_delay());
   }
 }
 
