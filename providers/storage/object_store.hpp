@@ -28,6 +28,9 @@ enum class BucketAccess {
   kForbidden,  // exists, but these credentials may not use it (someone else's, or no rights)
 };
 std::string_view to_string(BucketAccess access);
+// A bucket lookup's HTTP status as access (both stores answer 404 and 403 alike): 404 kNotFound,
+// 403 kForbidden, else kMine.
+BucketAccess bucket_access_of(int http_status);
 
 enum class BucketCreation {
   kCreated,      // this call made it

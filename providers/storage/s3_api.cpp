@@ -33,6 +33,17 @@ std::string lower(std::string_view text) {
 
 }  // namespace
 
+BucketAccess bucket_access_of(int http_status) {
+  switch (http_status) {
+    case 404:
+      return BucketAccess::kNotFound;
+    case 403:
+      return BucketAccess::kForbidden;
+    default:
+      return BucketAccess::kMine;
+  }
+}
+
 std::string_view to_string(BucketAccess access) {
   switch (access) {
     case BucketAccess::kMine:

@@ -109,14 +109,7 @@ Task<Result<BucketAccess>> S3Store::head_bucket(std::string bucket) {
   std::vector<int> answers{403, 404};
   auto response = co_await send(std::move(call), std::move(answers));
   if (!response) co_return response.error();
-  switch (response->status) {
-    case 404:
-      co_return BucketAccess::kNotFound;
-    case 403:
-      co_return BucketAccess::kForbidden;
-    default:
-      co_return BucketAccess::kMine;
-  }
+  co_return bucket_access_of(response->status);
 }
 
 Task<Result<BucketCreation>> S3Store::create_bucket(std::string bucket) {
