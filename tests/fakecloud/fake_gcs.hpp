@@ -98,7 +98,7 @@ class FakeGcs {
   // A finished upload's bytes become the object (replacing any older generation).
   http::Response finish(const Call& call, Upload& upload);
   // The 308 answer: how much of the upload is persisted.
-  http::Response incomplete(const Upload& upload) const;
+  http::Response incomplete(const Upload& upload, const http::Request& request) const;
   Task<http::Response> admin(http::Request& request);
 
   // The bucket the call names when the caller may use it; else the error to answer.

@@ -158,8 +158,14 @@ http::Response FakeGcs::start_resumable(const Call& call, const http::Request& r
   return response;
 }
 
-http::Response FakeGcs::incomplete(const Upload& upload) const {
-  http::Response response = http::Response::text(308, "", "text/plain; charset=utf-8");
+http::Response FakeGcs::incomplete(const Upload& upload, const http::Request& request) const {
+  // Go's client asks for "X-GUploader-No-308: yes": then Google answers 200 and says 308 in a
+  // header instead (Go's HTTP stack would take a 308 for a redirect).
+  const std::string* no_308 = request.header("X-GUploader-No-308");
+  const bool override_status = no_308 && *no_308 == "yes";
+  http::Response response =
+      http::Response::text(override_status ? 200 : 308, "", "text/plain; charset=utf-8");
+  if (override_status) response.set_header("X-Http-Status-Code-Override", "308");
   // No Range header: nothing persisted yet.
   if (upload.persisted > 0)
     response.set_header("Range", "bytes=0-" + std::to_string(upload.persisted - 1));
@@ -205,7 +211,7 @@ http::Response FakeGcs::resume(const Call& call, http::Request& request) {
                        "Invalid request. A Content-Range of bytes */N carries no "
                        "bytes, but the request has a body.");
     if (range.total && *range.total == upload.persisted) return complete(call, upload);
-    return incomplete(upload);
+    return incomplete(upload, request);
   }
   if (*range.last - *range.first + 1 != body_size)
     return gcs_error(400, "invalid",
@@ -239,7 +245,7 @@ http::Response FakeGcs::resume(const Call& call, http::Request& request) {
     upload.persisted = keep_to;
   }
   if (last_chunk) return complete(call, upload);
-  return incomplete(upload);
+  return incomplete(upload, request);
 }
 
 http::Response FakeGcs::complete(const Call& call, Upload& upload) {

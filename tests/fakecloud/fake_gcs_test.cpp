@@ -5,6 +5,7 @@
 #include "tests/fakecloud/fake_gcs_hash.hpp"
 #include "tests/fakecloud/test_http.hpp"
 #include "tests/support/fakecloud_process.hpp"
+#include "tests/support/gcp_keys.hpp"
 #include "tests/support/test_support.hpp"
 
 #include "providers/aws/ec2_api.hpp"
@@ -48,7 +49,9 @@ class FakeGcsTest : public ::testing::Test {
   void SetUp() override { start(); }
 
   void start(const std::string& chaos = "") {
-    std::vector<std::string> extra = {"--mode", "virtual"};
+    write_credentials_file(dir_.file("user.json"), TestAuthorizedUser().file_json());
+    std::vector<std::string> extra = {"--mode", "virtual", "--gcp-authorized-user",
+                                      dir_.file("user.json")};
     if (!chaos.empty()) {
       std::ofstream(dir_.file("chaos.json")) << chaos;
       extra.insert(extra.end(), {"--config", dir_.file("chaos.json")});
@@ -334,6 +337,25 @@ TEST_F(FakeGcsTest, ResumableUploadTakesChunksAndAnswers308UntilTheLast) {
   EXPECT_EQ(gcs("GET", object_path("resume-bucket", "big/file.bin") + "?alt=media").body, data);
 }
 
+TEST_F(FakeGcsTest, ResumableUploadSays308InAHeaderWhenTheClientAsks) {
+  // Google's Go client (rclone's) sends X-GUploader-No-308 and reads the override header.
+  ASSERT_EQ(make_bucket("go-bucket").status, 200);
+  const std::string session = start_session("go-bucket", "go.bin");
+  const HttpAnswer chunk =
+      http_.call(cloud_->url(), "PUT", session, std::string(kQuantum, 'g'),
+                 {{"Content-Range", "bytes 0-262143/*"}, {"X-GUploader-No-308", "yes"}});
+  EXPECT_EQ(chunk.status, 200);
+  ASSERT_TRUE(chunk.header("X-Http-Status-Code-Override"));
+  EXPECT_EQ(*chunk.header("X-Http-Status-Code-Override"), "308");
+  EXPECT_EQ(*chunk.header("Range"), "bytes=0-262143");
+  const HttpAnswer last =
+      http_.call(cloud_->url(), "PUT", session, "end",
+                 {{"Content-Range", "bytes 262144-262146/262147"}, {"X-GUploader-No-308", "yes"}});
+  EXPECT_EQ(last.status, 200);
+  EXPECT_FALSE(last.header("X-Http-Status-Code-Override"));
+  EXPECT_EQ(last.text({"size"}), "262147");
+}
+
 TEST_F(FakeGcsTest, ResumableUploadRefusesGapsAndSmallChunksBeforeTheLast) {
   ASSERT_EQ(make_bucket("gap-bucket").status, 200);
   const std::string session = start_session("gap-bucket", "f");
@@ -391,6 +413,35 @@ TEST_F(FakeGcsTest, StreamsALargeObjectBackWhole) {
                                {{"Range", "bytes=1000-2999999"}});
   EXPECT_EQ(slice.status, 206);
   EXPECT_TRUE(slice.body == data.substr(1000, 2999000));
+}
+
+TEST_F(FakeGcsTest, TokenEndpointTakesARefreshGrantsClientInTheFormOrInBasicAuth) {
+  const TestAuthorizedUser user;
+  const http::Headers form = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  // As rclone 1.60 sends it: the client in the form.
+  const HttpAnswer in_form = http_.call(
+      cloud_->url(), "POST", "/token",
+      "client_id=" + http::percent_encode(user.client_id) +
+          "&client_secret=" + http::percent_encode(user.client_secret) +
+          "&grant_type=refresh_token&refresh_token=" + http::percent_encode(user.refresh_token),
+      form);
+  ASSERT_EQ(in_form.status, 200) << in_form.body;
+  EXPECT_EQ(gcs("GET", "/storage/v1/b?project=p", "", {}, in_form.text({"access_token"})).status,
+            200);
+  auto basic = [&](const std::string& secret) {
+    http::Headers headers = form;
+    headers.emplace_back("Authorization", "Basic " + providers::aws::base64_encode(
+                                                         http::percent_encode(user.client_id) +
+                                                         ":" + http::percent_encode(secret)));
+    return http_.call(
+        cloud_->url(), "POST", "/token",
+        "grant_type=refresh_token&refresh_token=" + http::percent_encode(user.refresh_token),
+        headers);
+  };
+  EXPECT_EQ(basic(user.client_secret).status, 200);
+  const HttpAnswer wrong = basic("not-the-secret");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.text({"error"}), "invalid_client");
 }
 
 TEST_F(FakeGcsTest, InjectedFaultsAnswerWithGooglesErrors) {
