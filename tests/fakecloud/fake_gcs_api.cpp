@@ -263,6 +263,23 @@ std::optional<std::string> object_name_problem(std::string_view name) {
   return std::nullopt;
 }
 
+ClientChecksums parse_goog_hash(std::string_view header) {
+  ClientChecksums checksums;
+  while (!header.empty()) {
+    const auto comma = header.find(',');
+    std::string_view item = trim(header.substr(0, comma));
+    // Base64 ends in '=': split at the first one only.
+    if (const auto eq = item.find('='); eq != std::string_view::npos) {
+      const std::string_view name = item.substr(0, eq), value = item.substr(eq + 1);
+      if (name == "md5") checksums.md5_base64 = std::string(value);
+      if (name == "crc32c") checksums.crc32c_base64 = std::string(value);
+    }
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return checksums;
+}
+
 Result<ClientChecksums> apply_object_fields(const Json& resource, GcsObject& object) {
   static const std::set<std::string, std::less<>> kReadOnly = {"kind",
                                                                "id",

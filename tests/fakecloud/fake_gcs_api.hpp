@@ -85,6 +85,8 @@ std::optional<std::string> object_name_problem(std::string_view name);
 struct ClientChecksums {
   std::string md5_base64, crc32c_base64;
 };
+// An X-Goog-Hash header's values: "crc32c=BASE64,md5=BASE64" (either may be missing).
+ClientChecksums parse_goog_hash(std::string_view header);
 Result<ClientChecksums> apply_object_fields(const Json& resource, GcsObject& object);
 // A bucket insert's resource: name, location, storageClass, labels (other Bucket fields are
 // accepted and ignored; unknown names refused).

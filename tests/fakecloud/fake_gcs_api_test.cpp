@@ -104,6 +104,13 @@ TEST(UploadContentRange, RefusesMalformedRanges) {
     EXPECT_FALSE(parse_upload_content_range(bad)) << bad;
 }
 
+TEST(GoogHash, ReadsBothChecksumsWhateverTheirOrder) {
+  const ClientChecksums both = parse_goog_hash("md5=XrY7u+Ae7tCTyyK7j1rNww==, crc32c=4waSgw==");
+  EXPECT_EQ(both.md5_base64, "XrY7u+Ae7tCTyyK7j1rNww==");
+  EXPECT_EQ(both.crc32c_base64, "4waSgw==");
+  EXPECT_TRUE(parse_goog_hash("crc32c=AAAAAA==").md5_base64.empty());
+}
+
 TEST(DownloadRange, ResolvesFirstLastOpenAndSuffixRanges) {
   auto middle = resolve_download_range("bytes=10-19", 100);
   EXPECT_EQ(middle.kind, DownloadRange::Kind::kPartial);

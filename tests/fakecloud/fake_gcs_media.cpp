@@ -27,6 +27,16 @@ std::string header_or(const http::Request& request, std::string_view name, std::
   return value && !value->empty() ? *value : fallback;
 }
 
+// The checksums a client sends in X-Goog-Hash ("crc32c=…,md5=…"), to be checked against the
+// bytes; the resource's own md5Hash/crc32c, when given, stay.
+void add_goog_hash(const http::Request& request, ClientChecksums& expected) {
+  const std::string* header = request.header("X-Goog-Hash");
+  if (!header) return;
+  const ClientChecksums sent = parse_goog_hash(*header);
+  if (expected.md5_base64.empty()) expected.md5_base64 = sent.md5_base64;
+  if (expected.crc32c_base64.empty()) expected.crc32c_base64 = sent.crc32c_base64;
+}
+
 std::string http_date(SystemTime at) {
   return format_utc(std::chrono::system_clock::to_time_t(at), "%a, %d %b %Y %H:%M:%S GMT");
 }
@@ -104,6 +114,7 @@ http::Response FakeGcs::insert_object(Call& call, http::Request& request) {
   Upload upload;
   upload.draft = std::move(draft);
   upload.expected = std::move(expected);
+  add_goog_hash(request, upload.expected);
   upload.preconditions = preconditions_of(request.query);
   upload.file = new_file("uploads");
   std::ofstream(upload.file, std::ios::binary | std::ios::trunc).close();
@@ -192,8 +203,12 @@ http::Response FakeGcs::resume(const Call& call, http::Request& request) {
   } else {
     range.total = upload.persisted;
   }
-  if (range.first && !range.last) range.last = *range.first + body_size - 1;
-  if (range.first && *range.last < *range.first) range.first.reset();  // "a-*" with no bytes
+  if (range.first && !range.last) {
+    // "FIRST-*": this request's body is the rest of the object, so it ends the upload.
+    range.last = *range.first + body_size - 1;
+    if (!range.total) range.total = *range.last + 1;
+    if (*range.last < *range.first) range.first.reset();  // no bytes: just the end
+  }
   if (range.total && upload.declared_size && *range.total != *upload.declared_size)
     return gcs_error(400, "invalid",
                      "Invalid request. The total size " + std::to_string(*range.total) +
@@ -210,7 +225,10 @@ http::Response FakeGcs::resume(const Call& call, http::Request& request) {
       return gcs_error(400, "invalid",
                        "Invalid request. A Content-Range of bytes */N carries no "
                        "bytes, but the request has a body.");
-    if (range.total && *range.total == upload.persisted) return complete(call, upload);
+    if (range.total && *range.total == upload.persisted) {
+      add_goog_hash(request, upload.expected);
+      return complete(call, upload);
+    }
     return incomplete(upload, request);
   }
   if (*range.last - *range.first + 1 != body_size)
@@ -244,7 +262,10 @@ http::Response FakeGcs::resume(const Call& call, http::Request& request) {
       return gcs_error(503, "backendError", "Backend Error");
     upload.persisted = keep_to;
   }
-  if (last_chunk) return complete(call, upload);
+  if (last_chunk) {
+    add_goog_hash(request, upload.expected);
+    return complete(call, upload);
+  }
   return incomplete(upload, request);
 }
 

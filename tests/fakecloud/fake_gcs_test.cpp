@@ -378,6 +378,33 @@ TEST_F(FakeGcsTest, ResumableUploadFinishesWithAnEmptyLastRequest) {
   EXPECT_EQ(done.text({"size"}), "262144");
 }
 
+TEST_F(FakeGcsTest, ResumableUploadInOneOpenEndedRequestFinishesIt) {
+  // Google's Node client without a chunk size: "bytes 0-*/*", the whole stream in one PUT.
+  ASSERT_EQ(make_bucket("stream-bucket").status, 200);
+  const std::string session = start_session("stream-bucket", "streamed");
+  const std::string data = random_bytes(1000, 5);
+  const HttpAnswer done = put_chunk(session, data, "bytes 0-*/*");
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(done.text({"size"}), "1000");
+  EXPECT_EQ(done.text({"md5Hash"}), md5_of(data));
+}
+
+TEST_F(FakeGcsTest, ResumableUploadChecksTheLastRequestsXGoogHash) {
+  ASSERT_EQ(make_bucket("hash-bucket").status, 200);
+  const std::string session = start_session("hash-bucket", "hashed");
+  const HttpAnswer refused =
+      http_.call(cloud_->url(), "PUT", session, "abc",
+                 {{"Content-Range", "bytes 0-2/3"}, {"X-Goog-Hash", "crc32c=AAAAAA=="}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.text({"error", "message"}).find("CRC32C"), std::string::npos);
+  EXPECT_EQ(gcs("GET", object_path("hash-bucket", "hashed")).status, 404);
+  const std::string again = start_session("hash-bucket", "hashed");
+  const HttpAnswer accepted =
+      http_.call(cloud_->url(), "PUT", again, "abc",
+                 {{"Content-Range", "bytes 0-2/3"}, {"X-Goog-Hash", "crc32c=" + crc32c_of("abc")}});
+  EXPECT_EQ(accepted.status, 200) << accepted.body;
+}
+
 TEST_F(FakeGcsTest, CancellingAResumableUploadAnswers499AndForgetsIt) {
   ASSERT_EQ(make_bucket("cancel-bucket").status, 200);
   const std::string session = start_session("cancel-bucket", "never");
