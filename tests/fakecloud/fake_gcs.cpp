@@ -387,35 +387,39 @@ http::Response FakeGcs::list_objects(const Call& call, const http::Request& requ
   return http::Response::json(200, body);
 }
 
-http::Response FakeGcs::get_object(const Call& call, const http::Request& request) {
-  http::Response error;
-  Bucket* bucket = bucket_for(call, "storage.objects.get", error);
-  if (!bucket) return error;
+GcsObject* FakeGcs::object_for(const Call& call, const http::Request& request,
+                               std::string_view permission, http::Response& error) {
+  Bucket* bucket = bucket_for(call, permission, error);
+  if (!bucket) return nullptr;
   auto found = bucket->objects.find(call.object);
   const auto generation = request.query_int("generation");
-  if (found == bucket->objects.end() || (generation && *generation != found->second.generation))
-    return gcs_error(404, "notFound", "No such object: " + call.bucket + "/" + call.object);
+  if (found == bucket->objects.end() || (generation && *generation != found->second.generation)) {
+    error = gcs_error(404, "notFound", "No such object: " + call.bucket + "/" + call.object);
+    return nullptr;
+  }
+  return &found->second;
+}
+
+http::Response FakeGcs::get_object(const Call& call, const http::Request& request) {
+  http::Response error;
+  const GcsObject* object = object_for(call, request, "storage.objects.get", error);
+  if (!object) return error;
   const GcsPreconditions conditions = preconditions_of(request.query);
-  if (conditions.generation_not_match &&
-      *conditions.generation_not_match == found->second.generation)
+  if (conditions.generation_not_match && *conditions.generation_not_match == object->generation)
     return http::Response::text(304, "", "application/json");
-  if (auto failed = check(conditions, &found->second)) return *failed;
-  if (call.action == "objects.download") return download(found->second, request);
-  return http::Response::json(200, object_resource(found->second, call.base_url));
+  if (auto failed = check(conditions, object)) return *failed;
+  if (call.action == "objects.download") return download(*object, request);
+  return http::Response::json(200, object_resource(*object, call.base_url));
 }
 
 http::Response FakeGcs::delete_object(const Call& call, const http::Request& request) {
   http::Response error;
-  Bucket* bucket = bucket_for(call, "storage.objects.delete", error);
-  if (!bucket) return error;
-  auto found = bucket->objects.find(call.object);
-  const auto generation = request.query_int("generation");
-  if (found == bucket->objects.end() || (generation && *generation != found->second.generation))
-    return gcs_error(404, "notFound", "No such object: " + call.bucket + "/" + call.object);
-  if (auto failed = check(preconditions_of(request.query), &found->second)) return *failed;
+  const GcsObject* object = object_for(call, request, "storage.objects.delete", error);
+  if (!object) return error;
+  if (auto failed = check(preconditions_of(request.query), object)) return *failed;
   std::error_code ignored;
-  fs::remove(found->second.file, ignored);
-  bucket->objects.erase(found);
+  fs::remove(object->file, ignored);
+  buckets_.at(call.bucket).objects.erase(call.object);
   return http::Response::text(204, "", "application/json");
 }
 

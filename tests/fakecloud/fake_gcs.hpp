@@ -103,6 +103,10 @@ class FakeGcs {
 
   // The bucket the call names when the caller may use it; else the error to answer.
   Bucket* bucket_for(const Call& call, std::string_view permission, http::Response& error);
+  // The object the call names (at ?generation= when given) in a bucket the caller may use; else
+  // nullptr and the error to answer.
+  GcsObject* object_for(const Call& call, const http::Request& request, std::string_view permission,
+                        http::Response& error);
   std::optional<http::Response> refuse_project(const Call& call, const std::string& project,
                                                std::string_view permission) const;
   std::optional<http::Response> check(const GcsPreconditions& conditions,

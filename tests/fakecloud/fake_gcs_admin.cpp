@@ -1,5 +1,6 @@
 // fakecloud's /_admin/gcs/... calls: what Cloud Storage holds (buckets, objects, resumable
 // sessions, counters) and its chaos.
+#include "tests/fakecloud/chaos_json.hpp"
 #include "tests/fakecloud/fake_gcs.hpp"
 
 namespace skyd::fakecloud {
@@ -86,27 +87,7 @@ Task<http::Response> FakeGcs::admin(http::Request& request) {
     body.set("faults_fired", faults_fired_);
     co_return http::Response::json(200, body);
   }
-  if (what == "chaos" || what == "faults") {
-    auto json = parse_json(request.body);
-    if (!json) co_return http::Response::error(400, "bad_request", json.error().detail);
-    if (what == "chaos") {
-      auto parsed = GcsChaos::from_json(*json);
-      if (!parsed) co_return http::Response::error(400, "bad_request", parsed.error().detail);
-      chaos_ = std::move(*parsed);
-    } else {
-      std::vector<Json> items;
-      if (json->as_array())
-        items = *json->as_array();
-      else
-        items.push_back(*json);
-      for (const auto& item : items) {
-        auto fault = GcsFault::from_json(item);
-        if (!fault) co_return http::Response::error(400, "bad_request", fault.error().detail);
-        chaos_.faults.push_back(std::move(*fault));
-      }
-    }
-    co_return http::Response::json(200, Json::object());
-  }
+  if (what == "chaos" || what == "faults") co_return update_chaos(what, request.body, chaos_);
   // reset
   chaos_ = GcsChaos{};
   co_return http::Response::json(200, Json::object());

@@ -4,6 +4,7 @@
 #include "reactor/crypto.hpp"
 #include "reactor/http_types.hpp"
 #include "reactor/utc_time.hpp"
+#include "tests/fakecloud/fake_gce_api.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -93,22 +94,8 @@ std::string gcs_project_number(std::string_view project) {
 }
 
 Json gcs_error_body(int code, std::string_view reason, std::string_view message) {
-  Json item = Json::object();
-  item.set("message", message);
-  item.set("domain", reason == "rateLimitExceeded" ? "usageLimits" : "global");
-  item.set("reason", reason);
-  if (reason == "authError" || reason == "required") {
-    item.set("locationType", "header");
-    item.set("location", "Authorization");
-  }
-  Json errors = Json::array();
-  errors.push_back(std::move(item));
-  Json error = Json::object();
-  error.set("code", code);
-  error.set("message", message);
-  error.set("errors", std::move(errors));
   Json body = Json::object();
-  body.set("error", std::move(error));
+  body.set("error", google_error(code, reason, message));
   return body;
 }
 

@@ -1,26 +1,11 @@
 #include "tests/fakecloud/fake_gcs_chaos.hpp"
 
+#include "tests/fakecloud/chaos_json.hpp"
+
 #include <set>
 
 namespace skyd::fakecloud {
 namespace {
-
-Error invalid(std::string message) {
-  return make_error(NetErrc::kProtocol, std::move(message));
-}
-
-std::string text(const Json& value) {
-  auto s = value.as_string();
-  return s ? std::string(*s) : std::string();
-}
-
-Result<double> share(const Json& value, std::string_view key) {
-  auto rate = value.as_double();
-  if (!rate && value.as_int()) rate = static_cast<double>(*value.as_int());
-  if (!rate || *rate < 0 || *rate > 1)
-    return invalid("gcs." + std::string(key) + " must be a share between 0 and 1");
-  return *rate;
-}
 
 const std::set<std::string, std::less<>> kActions = {
     "buckets.insert", "buckets.get", "buckets.list",     "buckets.delete", "objects.insert",
@@ -49,57 +34,37 @@ std::string gcs_default_message(std::string_view reason) {
 }
 
 Result<GcsFault> GcsFault::from_json(const Json& json) {
-  if (!json.as_object()) return invalid("a gcs fault must be an object");
+  if (!json.as_object()) return chaos_error("a gcs fault must be an object");
   GcsFault fault;
   for (const auto& [key, value] : *json.as_object()) {
-    if (key == "action") {
-      fault.action = text(value);
+    if (auto common = read_common_fault_key("gcs", key, value, fault)) {
+      if (!*common) return common->error();
+    } else if (key == "action") {
+      fault.action = chaos_text(value);
       if (!fault.action.empty() && !kActions.contains(fault.action))
-        return invalid("gcs.faults[].action '" + fault.action + "' is not a Cloud Storage call");
+        return chaos_error("gcs.faults[].action '" + fault.action +
+                           "' is not a Cloud Storage call");
     } else if (key == "bucket") {
-      fault.bucket = text(value);
+      fault.bucket = chaos_text(value);
     } else if (key == "object_prefix") {
-      fault.object_prefix = text(value);
-    } else if (key == "code") {
-      fault.code = text(value);
-    } else if (key == "message") {
-      fault.message = text(value);
-    } else if (key == "status") {
-      fault.status = static_cast<int>(value.as_int().value_or(0));
-    } else if (key == "rate") {
-      auto rate = share(value, "faults[].rate");
-      if (!rate) return rate.error();
-      fault.rate = *rate;
-    } else if (key == "count") {
-      fault.remaining = static_cast<int>(value.as_int().value_or(-1));
+      fault.object_prefix = chaos_text(value);
     } else {
-      return invalid("unknown key gcs.faults[]." + key);
+      return chaos_error("unknown key gcs.faults[]." + key);
     }
   }
-  if (fault.code.empty()) return invalid("a gcs fault needs a code");
+  if (fault.code.empty()) return chaos_error("a gcs fault needs a code");
   if (fault.status == 0) fault.status = gcs_default_status(fault.code);
   if (fault.message.empty()) fault.message = gcs_default_message(fault.code);
   return fault;
 }
 
 Result<GcsChaos> GcsChaos::from_json(const Json& json) {
-  if (!json.as_object()) return invalid("the gcs chaos section is an object");
+  if (!json.as_object()) return chaos_error("the gcs chaos section is an object");
   GcsChaos out;
   for (const auto& [key, value] : *json.as_object()) {
-    if (key == "faults") {
-      if (!value.as_array()) return invalid("gcs.faults must be a list");
-      for (const auto& item : *value.as_array()) {
-        auto fault = GcsFault::from_json(item);
-        if (!fault) return fault.error();
-        out.faults.push_back(std::move(*fault));
-      }
-    } else if (key == "throttle_rate" || key == "error_5xx_rate") {
-      auto rate = share(value, key);
-      if (!rate) return rate.error();
-      (key == "throttle_rate" ? out.throttle_rate : out.error_5xx_rate) = *rate;
-    } else {
-      return invalid("unknown chaos key 'gcs." + key + "'");
-    }
+    auto common = read_common_section_key("gcs", key, value, out);
+    if (!common) return chaos_error("unknown chaos key 'gcs." + key + "'");
+    if (!*common) return common->error();
   }
   return out;
 }

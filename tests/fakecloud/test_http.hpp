@@ -5,6 +5,7 @@
 #include "reactor/http_client.hpp"
 #include "reactor/shard_pool.hpp"
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -61,6 +62,12 @@ class TestHttp {
   }
   TestHttp(const TestHttp&) = delete;
   TestHttp& operator=(const TestHttp&) = delete;
+
+  // Runs `calls` (a coroutine that makes requests with the client) on the client's shard.
+  HttpAnswer run(std::function<Task<HttpAnswer>(http::Client*)> calls) {
+    http::Client* client = client_.get();
+    return pool_.submit<HttpAnswer>(0, [=] { return calls(client); }).get();
+  }
 
   HttpAnswer call(std::string url, std::string method, std::string target, std::string body = {},
                   http::Headers headers = {}) {
