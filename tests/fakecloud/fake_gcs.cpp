@@ -150,6 +150,11 @@ Task<http::Response> FakeGcs::storage(http::Request& request) {
   else
     call.action =
         request.query_param("alt").value_or("json") == "media" ? "objects.download" : "objects.get";
+  if (call.action == "objects.resume") {
+    // A session's requests name no object: it is the session's (for faults by object_prefix).
+    auto session = uploads_.find(std::string(request.query_param("upload_id").value_or("")));
+    if (session != uploads_.end()) call.object = session->second->draft.name;
+  }
   const std::string* host = request.header("Host");
   call.base_url = "http://" + (host ? *host : std::string("127.0.0.1"));
   ++calls_[call.action];

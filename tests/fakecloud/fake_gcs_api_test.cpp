@@ -2,6 +2,7 @@
 // PUT's Content-Range, a download's Range, list pages, multipart bodies, names, error bodies and
 // the chaos section.
 #include "tests/fakecloud/fake_gcs_api.hpp"
+#include "tests/fakecloud/fake_gcs.hpp"
 #include "tests/fakecloud/fake_gcs_chaos.hpp"
 #include "tests/fakecloud/fake_gcs_hash.hpp"
 
@@ -281,6 +282,13 @@ TEST(GcsResources, ErrorBodyHasGooglesShape) {
 TEST(GcsResources, TimesAreRfc3339WithMilliseconds) {
   const SystemTime at{std::chrono::milliseconds(1764657000123)};
   EXPECT_EQ(gcs_time(at), "2025-12-02T06:30:00.123Z");
+}
+
+TEST(GcsProjects, AServiceAccountActsInTheProjectOfItsEmailOnly) {
+  EXPECT_EQ(FakeGcs::project_of_account("sa@my-project.iam.gserviceaccount.com"), "my-project");
+  EXPECT_FALSE(FakeGcs::project_of_account("123456789012-compute@developer.gserviceaccount.com"));
+  EXPECT_FALSE(
+      FakeGcs::project_of_account("user:764086051850-skydtest.apps.googleusercontent.com"));
 }
 
 TEST(GcsChaos, ReadsFaultsAndRates) {

@@ -492,6 +492,25 @@ TEST_F(FakeGcsTest, InjectedFaultsAnswerWithGooglesErrors) {
   EXPECT_EQ(stats.json.find("errors_5xx")->as_int(), 1);
 }
 
+TEST_F(FakeGcsTest, AFaultedChunkKeepsNothingAndTheUploadResumes) {
+  ASSERT_EQ(make_bucket("flaky-bucket").status, 200);
+  const std::string session = start_session("flaky-bucket", "ckpt/state");
+  ASSERT_EQ(admin("POST", "/_admin/gcs/faults",
+                  R"({"action":"objects.resume","object_prefix":"ckpt/","code":"backendError",)"
+                  R"("count":1})")
+                .status,
+            200);
+  const std::string data = random_bytes(kQuantum, 9);
+  const HttpAnswer failed = put_chunk(session, data, "bytes 0-262143/262144");
+  EXPECT_EQ(failed.status, 503);
+  const HttpAnswer status = put_chunk(session, "", "bytes */*");
+  EXPECT_EQ(status.status, 308);
+  EXPECT_FALSE(status.header("Range"));
+  const HttpAnswer again = put_chunk(session, data, "bytes 0-262143/262144");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.text({"md5Hash"}), md5_of(data));
+}
+
 TEST_F(FakeGcsTest, ChaosConfigFileHasAGcsSection) {
   start(R"({"gcs":{"faults":[{"action":"buckets.insert","code":"backendError"}]}})");
   const HttpAnswer refused = make_bucket("never-made");
