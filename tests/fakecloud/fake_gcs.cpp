@@ -1,5 +1,6 @@
 #include "tests/fakecloud/fake_gcs.hpp"
 
+#include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
 #include "tests/fakecloud/fake_gcp_auth.hpp"
 
@@ -19,6 +20,11 @@ constexpr std::string_view kDownloads = "/download/storage/v1/b";
 // names of up to this many segments.
 constexpr int kMaxObjectSegments = 32;
 constexpr std::string_view kServiceAccountDomain = ".iam.gserviceaccount.com";
+constexpr std::size_t kMaxBatchRequests = 100;  // Google's limit for one batch
+
+Task<http::Response> ready(http::Response response) {
+  co_return response;
+}
 
 // The permission a call needs, as Google names it in a 403.
 std::string_view permission_of(std::string_view action) {
@@ -93,6 +99,8 @@ void FakeGcs::add_routes(http::Router& router) {
     router.add("GET", downloads + "/{bucket}/o" + object, "Cloud Storage: download an object",
                handler);
   }
+  router.add("POST", "/batch/storage/v1", "Cloud Storage: a batch of JSON API calls",
+             [this](http::Request& request) { return ready(batch(request)); });
   auto admin_handler = [this](http::Request& request) { return admin(request); };
   for (const char* what : {"buckets", "objects", "uploads", "stats"})
     router.add("GET", std::string("/_admin/gcs/") + what, "admin (Cloud Storage)", admin_handler);
@@ -109,6 +117,53 @@ bool FakeGcs::chance(double rate) {
 // --- calls ---
 
 Task<http::Response> FakeGcs::storage(http::Request& request) {
+  co_return handle(request);
+}
+
+http::Response FakeGcs::batch(const http::Request& request) {
+  ++calls_["batch"];
+  // The batch needs a token itself; its requests are made with it unless they carry their own.
+  const std::string* authorization = request.header("Authorization");
+  if (!authorization || !bearer_account(request, tokens_)) {
+    ++auth_failures_;
+    return gcs_error(401, "authError", "Invalid Credentials");
+  }
+  const std::string* content_type = request.header("Content-Type");
+  auto parts = parse_multipart(content_type ? *content_type : "", "multipart/mixed", request.body);
+  if (!parts) return gcs_error(400, "invalid", parts.error().detail);
+  if (parts->size() > kMaxBatchRequests)
+    return gcs_error(400, "invalid",
+                     "A batch request cannot contain more than " +
+                         std::to_string(kMaxBatchRequests) + " requests.");
+  const std::string boundary = "batch_" + random_hex(12);
+  std::string body;
+  for (const MultipartPart& part : *parts) {
+    const std::string* content_id = http::find_header(part.headers, "Content-ID");
+    auto inner = parse_batch_request(std::string_view(request.body).substr(part.offset, part.size));
+    http::Response answer;
+    if (!inner) {
+      answer = gcs_error(400, "invalid", inner.error().detail);
+    } else if (!inner->path.starts_with(std::string(kBuckets)) ||
+               inner->query_param("alt").value_or("json") == "media" ||
+               (inner->method != "GET" && inner->method != "DELETE" && inner->method != "POST")) {
+      answer = gcs_error(400, "invalid",
+                         "A batch carries JSON API calls only (no uploads or media downloads): " +
+                             inner->method + " " + inner->path);
+    } else {
+      if (!inner->header("Authorization"))
+        inner->headers.emplace_back("Authorization", *authorization);
+      if (const std::string* host = request.header("Host"); host && !inner->header("Host"))
+        inner->headers.emplace_back("Host", *host);
+      answer = handle(*inner);
+    }
+    body += "--" + boundary + "\r\n" +
+            batch_response_part(answer, content_id ? *content_id : std::string()) + "\r\n";
+  }
+  body += "--" + boundary + "--\r\n";
+  return http::Response::text(200, body, "multipart/mixed; boundary=" + boundary);
+}
+
+http::Response FakeGcs::handle(http::Request& request) {
   // The raw target: an object name's %2F must not split it, and a '+' is a '+'.
   const std::string_view target = request.target;
   const std::string_view raw_path = target.substr(0, target.find('?'));
@@ -158,8 +213,8 @@ Task<http::Response> FakeGcs::storage(http::Request& request) {
   const std::string* host = request.header("Host");
   call.base_url = "http://" + (host ? *host : std::string("127.0.0.1"));
   ++calls_[call.action];
-  if (auto refused = admit(request, call)) co_return std::move(*refused);
-  co_return dispatch(call, request);
+  if (auto refused = admit(request, call)) return std::move(*refused);
+  return dispatch(call, request);
 }
 
 std::optional<http::Response> FakeGcs::admit(const http::Request& request, Call& call) {

@@ -2,7 +2,8 @@
 // fakecloud's Cloud Storage JSON API on its main port, at the real API's paths
 // (https://storage.googleapis.com -> http://127.0.0.1:PORT): buckets insert/get/list/delete,
 // objects insert (uploadType media, multipart and resumable), get (metadata, or the bytes with
-// alt=media and Range), list (prefix, delimiter, pages) and delete, and /_admin/gcs/... for tests.
+// alt=media and Range), list (prefix, delimiter, pages) and delete, batches of JSON API calls,
+// and /_admin/gcs/... for tests.
 // Every call carries a bearer token FakeGcpTokens issued (401 otherwise). Buckets belong to the
 // project they were made in; names are global. An object's bytes live in a file under the GCS
 // directory (written as they arrive, read back in pieces); bucket and object metadata and
@@ -77,6 +78,11 @@ class FakeGcs {
   };
 
   Task<http::Response> storage(http::Request& request);
+  // One JSON API call (a request of its own or one of a batch's).
+  http::Response handle(http::Request& request);
+  // POST /batch/storage/v1: multipart/mixed of up to 100 application/http requests, answered
+  // in one multipart/mixed of their responses.
+  http::Response batch(const http::Request& request);
   // Who calls (401 when no valid token), then chaos; nullopt: go on.
   std::optional<http::Response> admit(const http::Request& request, Call& call);
   http::Response dispatch(Call& call, http::Request& request);

@@ -61,6 +61,52 @@ Result<std::map<std::string, std::string>> string_map(const Json& value, std::st
   return out;
 }
 
+// "Name: value" lines (CRLF or LF) as headers.
+http::Headers header_lines(std::string_view text) {
+  http::Headers headers;
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    std::string_view line = trim(text.substr(0, eol));
+    if (const auto colon = line.find(':'); colon != std::string_view::npos)
+      headers.emplace_back(std::string(trim(line.substr(0, colon))),
+                           std::string(trim(line.substr(colon + 1))));
+    if (eol == std::string_view::npos) break;
+    text.remove_prefix(eol + 1);
+  }
+  return headers;
+}
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 409:
+      return "Conflict";
+    case 412:
+      return "Precondition Failed";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
+  }
+}
+
 // The smallest string after every string that starts with `prefix`.
 std::string after_prefix(std::string prefix) {
   while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
@@ -491,11 +537,12 @@ Result<ListPage> list_page(const std::vector<std::string>& sorted_names, const L
   return page;
 }
 
-Result<MultipartUpload> parse_multipart_related(std::string_view content_type,
-                                                std::string_view body) {
+Result<std::vector<MultipartPart>> parse_multipart(std::string_view content_type,
+                                                   std::string_view subtype,
+                                                   std::string_view body) {
   const std::string type = lowercase(content_type);
-  if (!type.starts_with("multipart/related"))
-    return invalid_argument("Bad content type. Please use multipart.");
+  if (!type.starts_with(subtype))
+    return invalid_argument("Bad content type. Please use " + std::string(subtype) + ".");
   const auto at = type.find("boundary=");
   if (at == std::string::npos) return invalid_argument("Missing boundary in multipart body.");
   std::string_view boundary = content_type.substr(at + 9);
@@ -504,7 +551,7 @@ Result<MultipartUpload> parse_multipart_related(std::string_view content_type,
   if (boundary.size() >= 2 && boundary.front() == '"' && boundary.back() == '"')
     boundary = boundary.substr(1, boundary.size() - 2);
   const std::string delimiter = "--" + std::string(boundary);
-  std::vector<std::pair<std::size_t, std::size_t>> parts;  // header start, end of content
+  std::vector<MultipartPart> parts;
   std::size_t position = body.find(delimiter);
   if (position == std::string_view::npos)
     return invalid_argument("Missing boundary in multipart body.");
@@ -523,16 +570,7 @@ Result<MultipartUpload> parse_multipart_related(std::string_view content_type,
       end -= 2;
     else if (end >= 1 && body[end - 1] == '\n')
       end -= 1;
-    parts.emplace_back(start, end);
-    position = next;
-  }
-  if (parts.size() != 2)
-    return invalid_argument("Multipart upload has " + std::to_string(parts.size()) +
-                            " parts; it must have 2 (metadata and media)");
-  MultipartUpload upload;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    const auto [start, end] = parts[i];
-    std::string_view part = body.substr(start, end - start);
+    std::string_view part = body.substr(start, end > start ? end - start : 0);
     // Headers, a blank line, the content (a part without headers starts with the blank line).
     std::size_t blank = 0, skip = 0;
     if (part.starts_with("\r\n")) {
@@ -543,27 +581,73 @@ Result<MultipartUpload> parse_multipart_related(std::string_view content_type,
       return invalid_argument(
           "Malformed multipart body: a part has no blank line after its headers");
     }
-    std::string_view headers = part.substr(0, blank);
-    const std::size_t content = blank + skip;
-    std::string part_type;
-    while (!headers.empty()) {
-      const auto eol = headers.find('\n');
-      std::string_view line = trim(headers.substr(0, eol));
-      if (const auto colon = line.find(':');
-          colon != std::string_view::npos && lowercase(line.substr(0, colon)) == "content-type")
-        part_type = std::string(trim(line.substr(colon + 1)));
-      if (eol == std::string_view::npos) break;
-      headers.remove_prefix(eol + 1);
-    }
-    if (i == 0) {
-      upload.resource_json = std::string(part.substr(content));
-    } else {
-      upload.media_content_type = part_type;
-      upload.media_offset = start + content;
-      upload.media_size = part.size() - content;
-    }
+    MultipartPart parsed;
+    parsed.headers = header_lines(part.substr(0, blank));
+    parsed.offset = start + blank + skip;
+    parsed.size = part.size() - blank - skip;
+    parts.push_back(std::move(parsed));
+    position = next;
   }
+  return parts;
+}
+
+Result<MultipartUpload> parse_multipart_related(std::string_view content_type,
+                                                std::string_view body) {
+  auto parts = parse_multipart(content_type, "multipart/related", body);
+  if (!parts) return parts.error();
+  if (parts->size() != 2)
+    return invalid_argument("Multipart upload has " + std::to_string(parts->size()) +
+                            " parts; it must have 2 (metadata and media)");
+  MultipartUpload upload;
+  const MultipartPart& resource = (*parts)[0];
+  const MultipartPart& media = (*parts)[1];
+  upload.resource_json = std::string(body.substr(resource.offset, resource.size));
+  if (const std::string* type = http::find_header(media.headers, "Content-Type"))
+    upload.media_content_type = *type;
+  upload.media_offset = media.offset;
+  upload.media_size = media.size;
   return upload;
+}
+
+Result<http::Request> parse_batch_request(std::string_view text) {
+  const auto line_end = text.find('\n');
+  std::string_view line = trim(text.substr(0, line_end));
+  const auto space = line.find(' ');
+  const auto second = space == std::string_view::npos ? space : line.find(' ', space + 1);
+  if (space == std::string_view::npos)
+    return invalid_argument("Malformed batch request line: '" + std::string(line) + "'");
+  http::Request request;
+  request.method = std::string(line.substr(0, space));
+  request.target = std::string(line.substr(
+      space + 1, second == std::string_view::npos ? std::string_view::npos : second - space - 1));
+  std::string_view rest =
+      line_end == std::string_view::npos ? std::string_view() : text.substr(line_end + 1);
+  std::size_t blank = rest.find("\r\n\r\n"), skip = 4;
+  if (rest.starts_with("\r\n")) {
+    blank = 0;
+    skip = 2;
+  }
+  request.headers = header_lines(rest.substr(0, blank));
+  if (blank != std::string_view::npos) request.body = std::string(rest.substr(blank + skip));
+  auto [path, query] = http::split_target(request.target);
+  request.path = std::move(path);
+  request.query = std::move(query);
+  return request;
+}
+
+std::string batch_response_part(const http::Response& response, std::string_view content_id) {
+  std::string part = "Content-Type: application/http\r\n";
+  if (!content_id.empty()) {
+    std::string_view id = content_id;
+    if (id.starts_with("<") && id.ends_with(">")) id = id.substr(1, id.size() - 2);
+    part += "Content-ID: <response-" + std::string(id) + ">\r\n";
+  }
+  part += "\r\nHTTP/1.1 " + std::to_string(response.status) + " " +
+          std::string(reason_phrase(response.status)) + "\r\n";
+  for (const auto& [name, value] : response.headers) part += name + ": " + value + "\r\n";
+  part += "Content-Length: " + std::to_string(response.body.size()) + "\r\n\r\n";
+  part += response.body;
+  return part;
 }
 
 }  // namespace skyd::fakecloud

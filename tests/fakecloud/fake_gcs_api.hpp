@@ -125,6 +125,21 @@ Result<ListPage> list_page(const std::vector<std::string>& sorted_names, const L
 std::string page_token_after(std::string_view last_name);
 Result<std::string> page_token_start(std::string_view token);
 
+// The parts of a multipart body of `subtype` ("multipart/related", "multipart/mixed"): each
+// part's headers and where its content lies in the body.
+struct MultipartPart {
+  http::Headers headers;
+  std::size_t offset = 0, size = 0;
+};
+Result<std::vector<MultipartPart>> parse_multipart(std::string_view content_type,
+                                                   std::string_view subtype, std::string_view body);
+
+// One request of a batch (POST /batch/storage/v1, multipart/mixed of application/http parts):
+// "METHOD TARGET HTTP/1.1", headers, a blank line, a body; path and query filled in.
+Result<http::Request> parse_batch_request(std::string_view text);
+// One answer of a batch: its application/http part (Content-ID "response-" + the request's).
+std::string batch_response_part(const http::Response& response, std::string_view content_id);
+
 // A multipart/related upload: the JSON resource part and the media part (offsets into the body,
 // which is not copied).
 struct MultipartUpload {

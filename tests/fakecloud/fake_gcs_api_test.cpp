@@ -215,6 +215,34 @@ TEST(Multipart, RefusesOtherContentTypesAndPartCounts) {
   EXPECT_FALSE(parse_multipart_related("multipart/related; boundary=b", "--b\r\n\r\n{}\r\n--b--"));
 }
 
+TEST(Batch, ReadsEachPartsRequest) {
+  const std::string body =
+      "--===123==\r\nContent-Type: application/http\r\nContent-ID: <a+1>\r\n\r\n"
+      "DELETE /storage/v1/b/bk/o/x%2Fy HTTP/1.1\r\nContent-Length: 0\r\n\r\n"
+      "\r\n--===123==\r\nContent-Type: application/http\r\nContent-ID: <a+2>\r\n\r\n"
+      "GET /storage/v1/b/bk/o?prefix=p HTTP/1.1\r\n\r\n"
+      "\r\n--===123==--\r\n";
+  auto parts = parse_multipart("multipart/mixed; boundary====123==", "multipart/mixed", body);
+  ASSERT_TRUE(parts) << parts.error().detail;
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ(*http::find_header((*parts)[0].headers, "Content-ID"), "<a+1>");
+  auto first = parse_batch_request(body.substr((*parts)[0].offset, (*parts)[0].size));
+  ASSERT_TRUE(first) << first.error().detail;
+  EXPECT_EQ(first->method, "DELETE");
+  EXPECT_EQ(first->target, "/storage/v1/b/bk/o/x%2Fy");
+  auto second = parse_batch_request(body.substr((*parts)[1].offset, (*parts)[1].size));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->path, "/storage/v1/b/bk/o");
+  EXPECT_EQ(second->query_param("prefix"), "p");
+}
+
+TEST(Batch, AnswersEachResponseAsAnHttpPart) {
+  http::Response response = http::Response::text(204, "", "application/json");
+  const std::string part = batch_response_part(response, "<a+1>");
+  EXPECT_NE(part.find("Content-ID: <response-a+1>"), std::string::npos) << part;
+  EXPECT_NE(part.find("\r\n\r\nHTTP/1.1 204 No Content\r\n"), std::string::npos) << part;
+}
+
 TEST(GcsNames, ChecksBucketNamesAsGoogleDoes) {
   EXPECT_FALSE(bucket_name_problem("my-bucket_1.data"));
   for (const char* bad :

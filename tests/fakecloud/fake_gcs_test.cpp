@@ -290,6 +290,37 @@ TEST_F(FakeGcsTest, DeletesObjectsAndRefusesToDeleteANonEmptyBucket) {
   EXPECT_EQ(gcs("DELETE", "/storage/v1/b/delete-bucket").status, 204);
 }
 
+TEST_F(FakeGcsTest, BatchRunsJsonApiCallsAndAnswersEachInItsPart) {
+  ASSERT_EQ(make_bucket("batch-bucket").status, 200);
+  for (const char* name : {"a/1", "a/2", "b"})
+    ASSERT_EQ(put_media("batch-bucket", name, name).status, 200);
+  std::string body;
+  int id = 0;
+  for (const char* name : {"a/1", "a/2", "missing"})
+    body += "--BOUNDARY\r\nContent-Type: application/http\r\nContent-ID: <req+" +
+            std::to_string(++id) + ">\r\n\r\nDELETE " + object_path("batch-bucket", name) +
+            " HTTP/1.1\r\nContent-Length: 0\r\n\r\n\r\n";
+  body += "--BOUNDARY--\r\n";
+  const HttpAnswer answer = gcs("POST", "/batch/storage/v1", body,
+                                {{"Content-Type", "multipart/mixed; boundary=BOUNDARY"}});
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  ASSERT_TRUE(answer.header("Content-Type"));
+  EXPECT_TRUE(answer.header("Content-Type")->starts_with("multipart/mixed; boundary=batch_"));
+  EXPECT_NE(answer.body.find("Content-ID: <response-req+1>\r\n\r\nHTTP/1.1 204"), std::string::npos)
+      << answer.body;
+  EXPECT_NE(answer.body.find("Content-ID: <response-req+2>\r\n\r\nHTTP/1.1 204"),
+            std::string::npos);
+  EXPECT_NE(answer.body.find("Content-ID: <response-req+3>\r\n\r\nHTTP/1.1 404"),
+            std::string::npos);
+  EXPECT_NE(answer.body.find("No such object: batch-bucket/missing"), std::string::npos);
+  const HttpAnswer left = admin("GET", "/_admin/gcs/objects?bucket=batch-bucket");
+  ASSERT_EQ(left.json.find("objects")->as_array()->size(), 1u);
+  EXPECT_EQ(gcs("POST", "/batch/storage/v1", body,
+                {{"Content-Type", "multipart/mixed; boundary=BOUNDARY"}}, "ya29.unknown")
+                .status,
+            401);
+}
+
 TEST_F(FakeGcsTest, HonoursGenerationPreconditions) {
   ASSERT_EQ(make_bucket("cond-bucket").status, 200);
   EXPECT_EQ(put_media("cond-bucket", "once", "1", "text/plain", "&ifGenerationMatch=0").status,
