@@ -11,6 +11,7 @@
 #include "reactor/timeout.hpp"
 #include "tests/fakecloud/fake_catalog_api.hpp"
 #include "tests/fakecloud/fake_gce.hpp"
+#include "tests/fakecloud/fake_gcs.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -331,6 +332,12 @@ Result<Chaos> Chaos::from_json(const Json& json) {
       out.gcp = std::move(*gcp);
       known = true;
     }
+    if (key == "gcs") {
+      auto gcs = GcsChaos::from_json(value);
+      if (!gcs) return gcs.error();
+      out.gcs = std::move(*gcs);
+      known = true;
+    }
     if (key == "faults") {
       if (!value.as_array()) return make_error(NetErrc::kProtocol, "faults must be a list");
       for (const auto& item : *value.as_array()) {
@@ -393,6 +400,13 @@ FakeCloud::FakeCloud(asio::any_io_executor executor, FakeCloudOptions options)
     catalog_ = std::make_shared<const catalog::Catalog>(std::move(*loaded));
   }
   gce_ = std::make_unique<FakeGce>(*this, executor_);
+  FakeGcsOptions gcs;
+  gcs.directory = !options_.gcs_dir.empty()    ? options_.gcs_dir
+                  : !options_.work_dir.empty() ? options_.work_dir + "/gcs"
+                                               : std::string();
+  gcs.only_project = options_.gcp_project;
+  gcs.seed = options_.seed + 1;
+  gcs_ = std::make_unique<FakeGcs>(gcp_tokens_, options_.chaos.gcs, std::move(gcs));
 }
 
 FakeCloud::~FakeCloud() = default;
@@ -439,6 +453,7 @@ http::Router FakeCloud::router() {
   for (const char* what : {"chaos", "faults", "preempt", "reclaim", "kill", "reset"})
     router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
   gce_->add_routes(router);
+  gcs_->add_routes(router);
   gcp_auth_.add_routes(router);
   return router;
 }

@@ -19,6 +19,7 @@
 #include "tests/fakecloud/fake_gce_chaos.hpp"
 #include "tests/fakecloud/fake_gcp_auth.hpp"
 #include "tests/fakecloud/fake_gcp_tokens.hpp"
+#include "tests/fakecloud/fake_gcs_chaos.hpp"
 #include "tests/fakecloud/fake_images.hpp"
 #include "tests/fakecloud/fake_network_interfaces.hpp"
 #include "tests/fakecloud/fake_security_groups.hpp"
@@ -71,6 +72,7 @@ struct Chaos {
   // spot notice; unset: it ignores the notice and runs on until the machine goes.
   std::optional<Duration> virtual_exit_after_notice;
   GceChaos gcp;  // Compute Engine's own faults and timings (the "gcp" section)
+  GcsChaos gcs;  // Cloud Storage's faults (the "gcs" section)
 
   // Reads the JSON config shape documented in tests/fakecloud/README.md; unknown keys are errors.
   static Result<Chaos> from_json(const Json& json);
@@ -110,9 +112,13 @@ struct FakeCloudOptions {
   std::string gcp_project;
   // Google's token endpoint and metadata token (fake_gcp_auth.hpp).
   FakeGcpAuthOptions gcp_auth;
+  // Where Cloud Storage keeps object bytes; empty: <work_dir>/gcs, or without a work_dir a
+  // temporary directory removed at the end.
+  std::string gcs_dir;
 };
 
 class FakeGce;
+class FakeGcs;
 
 class FakeCloud {
  public:
@@ -240,6 +246,7 @@ class FakeCloud {
   Notifier events_changed_;                        // a virtual node got an event
   FakeGcpTokens gcp_tokens_;
   std::unique_ptr<FakeGce> gce_;  // Compute Engine API v1 over the same instances
+  std::unique_ptr<FakeGcs> gcs_;  // Cloud Storage JSON API
   FakeGcpAuth gcp_auth_{gcp_tokens_, options_.gcp_auth};
 };
 
