@@ -23,35 +23,25 @@ std::string deadline_job(const std::string& name, const std::string& fields,
          fields + "}\nrun: " + run + "\n";
 }
 
-// The markets the job's runs were in, in order, from the cost ledger.
-std::string markets(SkydHarness& skyd, long long id) {
-  return skyd.sql("SELECT market FROM attempt_costs WHERE job_id = " + std::to_string(id) +
-                  " ORDER BY event_id");
-}
-
-std::string controller_log(SkydHarness& skyd, long long id) {
-  return skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
-}
-
 TEST(DeadlineJobs, SpotCapacityGoneAfterAPreemptionSwitchesToOnDemandAndMeetsTheDeadline) {
   AwsWorld world({}, kSecret, {{"launch_backoff", "1s"}});
   const auto yaml = world.skyd.write_file(
       "dl.yaml", deadline_job("dl", "deadline: 60s, work: 20s, restart_overhead: 3s", "sleep 20"));
   ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(world.skyd.wait_for_status(1, {"RUNNING"}));
-  ASSERT_EQ(markets(world.skyd, 1), "spot\n") << "spot is there: the policy takes it";
+  ASSERT_EQ(markets_of(world.skyd, 1), "spot\n") << "spot is there: the policy takes it";
 
   // Spot capacity goes, and the spot machine with it.
   world.admin("POST", "/_admin/faults", kSpotGone);
   world.admin("POST", "/_admin/preempt?all_spot=1&grace_ms=200");
   ASSERT_TRUE(world.skyd.wait_for_status(1, {"SUCCEEDED", "FAILED", "FAILED_PRECHECKS"}, 90s));
   EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
-  EXPECT_EQ(markets(world.skyd, 1), "spot\non-demand\n");
+  EXPECT_EQ(markets_of(world.skyd, 1), "spot\non-demand\n");
   EXPECT_LE(sql_number(world.skyd,
                        "SELECT extract(epoch FROM ended_at - submitted_at) FROM jobs WHERE id = 1"),
             60)
       << "the deadline was met";
-  const std::string log = controller_log(world.skyd, 1);
+  const std::string log = controller_log_of(world.skyd, 1);
   EXPECT_NE(log.find("deadline policy: taking spot"), std::string::npos) << log;
   EXPECT_NE(log.find("deadline policy: switching to on-demand"), std::string::npos) << log;
   // The spot run is priced at its zone's spot price, beside the on-demand price of the same run.
@@ -76,9 +66,9 @@ TEST(DeadlineJobs, AJobWaitingForSpotTakesItWhenItReturns) {
                    "sleep 10"));
   ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(wait_for([&] {
-    return controller_log(world.skyd, 1).find("deadline policy: waiting for spot") !=
+    return controller_log_of(world.skyd, 1).find("deadline policy: waiting for spot") !=
            std::string::npos;
-  })) << controller_log(world.skyd, 1);
+  })) << controller_log_of(world.skyd, 1);
   const std::string pending = world.skyd.sql(
       "SELECT reason FROM job_transitions WHERE job_id = 1 AND to_status = 'PENDING' "
       "ORDER BY event_id DESC LIMIT 1");
@@ -89,7 +79,7 @@ TEST(DeadlineJobs, AJobWaitingForSpotTakesItWhenItReturns) {
   world.admin("POST", "/_admin/reset");
   ASSERT_TRUE(world.skyd.wait_for_status(1, {"SUCCEEDED", "FAILED", "FAILED_PRECHECKS"}, 90s));
   EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
-  EXPECT_EQ(markets(world.skyd, 1), "spot\n") << "spot came back before the slack ran out";
+  EXPECT_EQ(markets_of(world.skyd, 1), "spot\n") << "spot came back before the slack ran out";
 }
 
 }  // namespace
