@@ -82,5 +82,100 @@ TEST(DeadlineJobs, AJobWaitingForSpotTakesItWhenItReturns) {
   EXPECT_EQ(markets_of(world.skyd, 1), "spot\n") << "spot came back before the slack ran out";
 }
 
+// A run that holds the lock in `dir` for its whole life and says so if it finds it taken (two
+// attempts at once); the first attempt runs until it is stopped, later ones for 3 s.
+std::string locked_run(const std::string& dir) {
+  return "|\n"
+         "  exec 9>>" +
+         dir +
+         "/lock\n"
+         "  if ! flock -n 9; then echo taken >> " +
+         dir +
+         "/violations; exit 3; fi\n"
+         "  n=$(( $(cat " +
+         dir + "/attempts 2>/dev/null || echo 0) + 1 )); echo $n > " + dir +
+         "/attempts\n"
+         "  if [ $n -eq 1 ]; then sleep 1000; else sleep 3; fi";
+}
+
+// A Uniform Progress job that starts on on-demand: no spot at first, and by the line's 6th second
+// it is behind (20 s of work in 120 s).
+long long start_on_demand(AwsWorld& world) {
+  world.admin("POST", "/_admin/faults", kSpotGone);
+  const auto yaml = world.skyd.write_file(
+      "back.yaml", deadline_job("back", "deadline: 120s, work: 20s, restart_overhead: 2s",
+                                locked_run(world.dir.path())));
+  EXPECT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  EXPECT_TRUE(wait_for([&] { return markets_of(world.skyd, 1) == "on-demand\n"; }))
+      << controller_log_of(world.skyd, 1);
+  EXPECT_TRUE(wait_for([&] { return read_text(world.dir.file("attempts")) == "1\n"; }));
+  return 1;
+}
+
+// The job ended on spot after running on on-demand, moved by the policy, one attempt at a time.
+void expect_back_on_spot(AwsWorld& world) {
+  ASSERT_TRUE(world.skyd.wait_for_status(1, {"SUCCEEDED", "FAILED", "FAILED_PRECHECKS"}, 90s));
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED") << controller_log_of(world.skyd, 1);
+  EXPECT_EQ(markets_of(world.skyd, 1), "on-demand\nspot\n");
+  EXPECT_EQ(read_text(world.dir.file("attempts")), "2\n")
+      << "the on-demand run once, then the spot run";
+  EXPECT_EQ(read_text(world.dir.file("violations")), "")
+      << "the spot run started while the on-demand one still ran";
+  const std::string recovery = world.skyd.sql(
+      "SELECT reason FROM job_transitions WHERE job_id = 1 AND to_status = 'RECOVERING'");
+  EXPECT_EQ(recovery.rfind("back to spot: progress ", 0), 0u) << recovery;
+  EXPECT_NE(recovery.find(" ahead of the line by "), std::string::npos) << recovery;
+  const double spot_price = sql_number(
+      world.skyd, "SELECT node_price FROM attempt_costs WHERE job_id = 1 AND market = 'spot'");
+  EXPECT_GT(spot_price, 0);
+  EXPECT_LT(spot_price, kOnDemandPrice);
+}
+
+TEST(DeadlineJobs, ARunOnOnDemandGoesBackToSpotWhenSpotReturnsAndItIsAheadOfTheLine) {
+  AwsWorld world({}, kSecret, {{"launch_backoff", "1s"}});
+  start_on_demand(world);
+  world.admin("POST", "/_admin/reset");  // spot is back
+  expect_back_on_spot(world);
+  const std::string log = controller_log_of(world.skyd, 1);
+  EXPECT_NE(log.find("deadline policy: back to spot"), std::string::npos) << log;
+  EXPECT_NE(log.find("is replaced by spot: stopping its task"), std::string::npos) << log;
+}
+
+TEST(DeadlineJobs, WithoutSpotARunAheadOfTheLineStaysOnOnDemand) {
+  AwsWorld world({}, kSecret, {{"launch_backoff", "1s"}});
+  start_on_demand(world);
+  // Far enough ahead of the line, it asks for spot every tick and finds none.
+  ASSERT_TRUE(wait_for([&] {
+    return controller_log_of(world.skyd, 1).find("staying on on-demand: no spot capacity") !=
+           std::string::npos;
+  })) << controller_log_of(world.skyd, 1);
+  EXPECT_EQ(world.skyd.job_status(1), "RUNNING");
+  EXPECT_EQ(read_text(world.dir.file("attempts")), "1\n") << "its run goes on";
+  EXPECT_EQ(world.live_instances(), 1) << "nothing provisioned is left beside it";
+}
+
+TEST(DeadlineJobs, SkydKilledWhileProvisioningSpotKeepsTheOnDemandRunAndLeavesNothing) {
+  AwsWorld world({}, kSecret, {{"launch_backoff", "1s"}});
+  start_on_demand(world);
+  // Spot is back, but the first spot launch's answer never comes: its instance is made while
+  // skyd waits, and skyd dies then.
+  world.admin("POST", "/_admin/reset");
+  world.admin("POST", "/_admin/faults",
+              R"({"action":"RunInstances","market":"spot","lose_answer_ms":60000,"count":1})");
+  ASSERT_TRUE(wait_for([&] { return world.live_instances() == 2; }))
+      << world.admin("GET", "/_admin/stats");
+  world.skyd.kill();
+  world.skyd.restart();
+  expect_back_on_spot(world);
+  // The restarted skyd released the spot machines no decision had claimed, then re-attached to
+  // the on-demand run (the same attempt: its task was not started again).
+  const std::string log = controller_log_of(world.skyd, 1);
+  const auto released = log.find("skyd restarted before moving the task to them");
+  const auto reattached = log.find("re-attached to cluster back-");
+  EXPECT_NE(released, std::string::npos) << log;
+  EXPECT_NE(reattached, std::string::npos) << log;
+  EXPECT_LT(released, reattached) << log;
+}
+
 }  // namespace
 }  // namespace skyd::testing

@@ -96,6 +96,34 @@ TEST(GcpDeadlineJobs, AJobWaitingForSpotTakesItWhenItReturns) {
   EXPECT_DOUBLE_EQ(ledger(world.skyd, "node_price", "true"), kSpotPrice);
 }
 
+TEST(GcpDeadlineJobs, ARunOnOnDemandGoesBackToSpotWhenSpotReturns) {
+  CloudsWorld world(one_second_ticks());
+  world.admin("POST", "/_admin/gcp/faults", kSpotGone);
+  const std::string dir = world.dir.path();
+  // The first run (on-demand) runs until it is stopped; the next one (spot) for 3 s.
+  const auto yaml = world.skyd.write_file(
+      "back.yaml", gcp_deadline_job("back", "deadline: 120s, work: 20s, restart_overhead: 2s",
+                                    "|\n  n=$(( $(cat " + dir +
+                                        "/runs 2>/dev/null || echo 0) + 1 ));"
+                                        " echo $n > " +
+                                        dir +
+                                        "/runs\n"
+                                        "  if [ $n -eq 1 ]; then sleep 1000; else sleep 3; fi"));
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for([&] { return markets_of(world.skyd, 1) == "on-demand\n"; }))
+      << controller_log_of(world.skyd, 1);
+  world.admin("POST", "/_admin/gcp/reset");  // spot is back
+  ASSERT_TRUE(world.skyd.wait_for_status(1, {"SUCCEEDED", "FAILED", "FAILED_PRECHECKS"}, 90s));
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED") << controller_log_of(world.skyd, 1);
+  EXPECT_EQ(markets_of(world.skyd, 1), "on-demand\nspot\n");
+  EXPECT_EQ(read_text(world.dir.file("runs")), "2\n");
+  const std::string recovery = world.skyd.sql(
+      "SELECT reason FROM job_transitions WHERE job_id = 1 AND to_status = 'RECOVERING'");
+  EXPECT_EQ(recovery.rfind("back to spot: progress ", 0), 0u) << recovery;
+  EXPECT_DOUBLE_EQ(ledger(world.skyd, "node_price", "market = 'spot'"), kSpotPrice);
+  EXPECT_DOUBLE_EQ(ledger(world.skyd, "node_price", "market = 'on-demand'"), kOnDemandPrice);
+}
+
 TEST(GcpCostLedger, AFinishedRunCostsItsPriceTimesNodesTimesItsTime) {
   CloudsWorld world;
   const auto yaml = world.skyd.write_file(
