@@ -177,5 +177,33 @@ TEST(DeadlineJobs, SkydKilledWhileProvisioningSpotKeepsTheOnDemandRunAndLeavesNo
   EXPECT_LT(released, reattached) << log;
 }
 
+TEST(DeadlineJobs, SkydKilledAfterDecidingToGoBackToSpotRunsOnTheSpotMachinesItMade) {
+  AwsWorld world({}, kSecret, {{"launch_backoff", "1s"}});
+  start_on_demand(world);
+  // The on-demand machine does not go when asked: the recovery stays at its fence, after the
+  // decision was written and before the spot run starts. skyd dies there.
+  world.admin("POST", "/_admin/reset");  // spot is back
+  world.admin("POST", "/_admin/faults", R"({"action":"TerminateInstances","no_effect":true})");
+  ASSERT_TRUE(wait_for([&] {
+    return world.skyd.sql(
+               "SELECT count(*) FROM job_transitions WHERE job_id = 1 AND "
+               "reason LIKE 'back to spot:%'") == "1\n";
+  })) << controller_log_of(world.skyd, 1);
+  world.skyd.kill();
+  world.admin("POST", "/_admin/reset");
+  world.skyd.restart();
+  expect_back_on_spot(world);
+  const std::string log = controller_log_of(world.skyd, 1);
+  EXPECT_NE(log.find("adopted the spot machines provisioned for attempt"), std::string::npos)
+      << log;
+  auto stats = parse_json(world.admin("GET", "/_admin/stats"));
+  ASSERT_TRUE(stats);
+  long long made = 0;
+  for (const char* state : {"live", "shutting_down", "terminated"})
+    made += stats->find(state) ? stats->find(state)->as_int().value_or(0) : 0;
+  EXPECT_EQ(made, 2) << "one on-demand and one spot instance, never a second spot one: "
+                     << world.admin("GET", "/_admin/stats");
+}
+
 }  // namespace
 }  // namespace skyd::testing
