@@ -256,8 +256,10 @@ void JobRunner::keep_predecessor(int index, Placement old, int attempt,
   predecessor_->noticed = window_end > Clock::now();
   predecessor_->nodes_running = predecessor_->placement.cluster.nodes.size();
   if (predecessor_->nodes_running == 0) predecessor_->stopped.set();
-  for (const auto& node : predecessor_->placement.cluster.nodes)
+  for (const auto& node : predecessor_->placement.cluster.nodes) {
+    silence_.erase(node.instance_id);  // followed afresh, as a predecessor
     predecessor_followers_->spawn(follow_predecessor(index, predecessor_.get(), node));
+  }
 }
 
 Task<void> JobRunner::follow_predecessor(int index, Predecessor* old, providers::Node node) {
