@@ -1083,6 +1083,11 @@ Task<void> JobRunner::go_back_to_spot(int index, store::TaskRecord& task) {
             std::chrono::duration<double>(machines.launched_at.time_since_epoch()).count());
   where.set("deadline", spot->deadline_reason);
   where.set("provisioned_for_attempt", spot_attempt);
+  // The on-demand machines too: a restart stops their task through skylet before the spot run,
+  // as this runner does (terminating them alone leaves it running while they shut down).
+  Json replaced = placement_json(placement->candidate, placement->cluster);
+  replaced.set("launch_token", placement->launch_token);
+  where.set("replaces", std::move(replaced));
   store::TransitionRequest details;
   details.placement_json = where.dump();
   std::string reason = spot->deadline_reason;
@@ -1138,7 +1143,28 @@ Task<std::optional<JobRunner::LaunchOutcome>> JobRunner::adopt_provisioned(
   terminated_clusters_.erase(outcome.placement->cluster.name);
   if (const Json* why = stored->find("deadline"); why && why->as_string())
     outcome.deadline_reason = std::string(*why->as_string());
+  if (const Json* replaces = stored->find("replaces"); replaces && replaces->is_object())
+    co_await keep_replaced_on_demand(index, task, *replaces);
   co_return outcome;
+}
+
+Task<void> JobRunner::keep_replaced_on_demand(int index, const store::TaskRecord& task,
+                                              Json replaced) {
+  const catalog::Candidate candidate = candidate_from_json(replaced);
+  const Json* token = replaced.find("launch_token");
+  const std::string made_by =
+      token && token->as_string() ? std::string(*token->as_string()) : std::string();
+  store::TaskRecord previous = task;
+  previous.attempt = task.attempt - 1;
+  auto standing = co_await try_candidate(index, previous, candidate, made_by, true, {});
+  // Gone, or cancelled: the fence cuts off whatever is left of them.
+  if (!standing || !*standing) co_return;
+  co_await drop_predecessor();
+  keep_predecessor(index, Placement{std::move(**standing), candidate, made_by, {}},
+                   previous.attempt, Clock::now());
+  predecessor_->noticed = true;
+  predecessor_->stopping =
+      "attempt " + std::to_string(previous.attempt) + " is replaced by spot: stopping its task";
 }
 
 Task<void> JobRunner::release_provisioned(int index, int attempt, std::string why) {

@@ -173,6 +173,9 @@ class JobRunner {
   // on-demand attempt to the fence (its task stopped through skylet, then its machines
   // terminated) before the task runs on spot. Without spot the task stays where it is.
   Task<void> go_back_to_spot(int index, store::TaskRecord& task);
+  // After a restart: the on-demand machines a back-to-spot recovery replaces (`replaced`, as kept
+  // in the placement), followed as the predecessor whose task the fence stops through skylet.
+  Task<void> keep_replaced_on_demand(int index, const store::TaskRecord& task, Json replaced);
   // Whether the attempt's task has ended on any node (it is then not replaced).
   Task<bool> attempt_ended(int index, const Placement& placement, int attempt_number);
   void record_deadline_decision(int index, const policy::DeadlineDecision& decision);

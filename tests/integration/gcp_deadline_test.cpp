@@ -2,10 +2,7 @@
 // policy chooses spot, on-demand or waiting as spot capacity comes and goes in GCP's zones, and
 // the cost ledger prices every GCP run at the catalog's price for its market, zone and region.
 #include "tests/support/clouds_world.hpp"
-
-#include <gtest/gtest.h>
-
-#include <cstdio>
+#include "tests/support/deadline_checks.hpp"
 
 namespace skyd::testing {
 namespace {
@@ -42,23 +39,12 @@ TEST(GcpDeadlineJobs, SpotCapacityGoneAfterAPreemptionSwitchesToOnDemandAndMeets
   const auto yaml = world.skyd.write_file(
       "dl.yaml",
       gcp_deadline_job("dl", "deadline: 60s, work: 20s, restart_overhead: 3s", "sleep 20"));
-  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
-  ASSERT_TRUE(world.skyd.wait_for_status(1, {"RUNNING"}));
-  ASSERT_EQ(markets_of(world.skyd, 1), "spot\n") << "spot is there: the policy takes it";
+  expect_running_on_spot(world.skyd, yaml);
 
   // Spot capacity goes in every zone, and the spot machine with it.
   world.admin("POST", "/_admin/gcp/faults", kSpotGone);
   world.admin("POST", "/_admin/gcp/preempt?all_spot=1&grace_ms=200");
-  ASSERT_TRUE(world.skyd.wait_for_status(1, {"SUCCEEDED", "FAILED", "FAILED_PRECHECKS"}, 90s));
-  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
-  EXPECT_EQ(markets_of(world.skyd, 1), "spot\non-demand\n");
-  EXPECT_LE(sql_number(world.skyd,
-                       "SELECT extract(epoch FROM ended_at - submitted_at) FROM jobs WHERE id = 1"),
-            60)
-      << "the deadline was met";
-  const std::string log = controller_log_of(world.skyd, 1);
-  EXPECT_NE(log.find("deadline policy: taking spot"), std::string::npos) << log;
-  EXPECT_NE(log.find("deadline policy: switching to on-demand"), std::string::npos) << log;
+  const std::string log = expect_switched_to_on_demand_in_time(world.skyd);
   EXPECT_NE(log.find("ZONE_RESOURCE_POOL_EXHAUSTED"), std::string::npos)
       << "spot was asked for and refused: " << log;
   // Each run is priced in its market, beside the on-demand price of the same run.
@@ -78,21 +64,10 @@ TEST(GcpDeadlineJobs, AJobWaitingForSpotTakesItWhenItReturns) {
                        "deadline: 90s, work: 10s, restart_overhead: 3s, deadline_policy: greedy",
                        "sleep 10"));
   ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
-  ASSERT_TRUE(wait_for([&] {
-    return controller_log_of(world.skyd, 1).find("deadline policy: waiting for spot") !=
-           std::string::npos;
-  })) << controller_log_of(world.skyd, 1);
-  const std::string pending = world.skyd.sql(
-      "SELECT reason FROM job_transitions WHERE job_id = 1 AND to_status = 'PENDING' "
-      "ORDER BY event_id DESC LIMIT 1");
-  EXPECT_EQ(pending.rfind("waiting for spot: slack", 0), 0u)
-      << "the job's events say why it waits: " << pending;
-  EXPECT_EQ(world.live_gce(), 0) << "nothing is paid for while it waits";
+  expect_waiting_for_spot(world.skyd, [&] { return world.live_gce(); });
 
   world.admin("POST", "/_admin/gcp/reset");
-  ASSERT_TRUE(world.skyd.wait_for_status(1, {"SUCCEEDED", "FAILED", "FAILED_PRECHECKS"}, 90s));
-  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
-  EXPECT_EQ(markets_of(world.skyd, 1), "spot\n") << "spot came back before the slack ran out";
+  expect_succeeded_in(world.skyd, "spot\n", 90s);  // spot came back before the slack ran out
   EXPECT_DOUBLE_EQ(ledger(world.skyd, "node_price", "true"), kSpotPrice);
 }
 
@@ -130,36 +105,8 @@ TEST(GcpCostLedger, AFinishedRunCostsItsPriceTimesNodesTimesItsTime) {
       "paid.yaml",
       "name: paid\nnum_nodes: 2\nresources:\n  cloud: gcp\n  region: us-central1\n  "
       "instance_type: n2-standard-8\nrun: sleep 3\n");
-  const auto submitted = std::chrono::steady_clock::now();
-  const auto launched = world.skyd.sky({"jobs", "launch", "-y", "-d", yaml});
-  ASSERT_EQ(launched.exit_code, 0) << launched.out << launched.err;
-  ASSERT_TRUE(world.skyd.wait_for_status(1, {"SUCCEEDED", "FAILED", "FAILED_PRECHECKS"}));
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted).count();
-  ASSERT_EQ(world.skyd.job_status(1), "SUCCEEDED");
-
+  expect_two_node_run_priced(world.skyd, yaml, kOnDemandPrice);
   EXPECT_EQ(world.skyd.sql("SELECT cloud FROM attempt_costs WHERE job_id = 1"), "gcp\n");
-  EXPECT_DOUBLE_EQ(ledger(world.skyd, "node_price", "true"), kOnDemandPrice);
-  const double billed = ledger(world.skyd, "billed_seconds", "true");
-  EXPECT_GE(billed, 3) << "at least the run itself";
-  EXPECT_LE(billed, wall) << "no more than the job's life";
-  const double cost = sql_number(world.skyd, "SELECT cost_usd FROM job_costs WHERE job_id = 1");
-  EXPECT_NEAR(cost, kOnDemandPrice * 2 * billed / 3600, 1e-9);
-  EXPECT_NEAR(
-      sql_number(world.skyd, "SELECT on_demand_equivalent_usd FROM job_costs WHERE job_id = 1"),
-      cost, 1e-12)
-      << "an on-demand run costs what it would cost on demand";
-
-  // The same figure in `sky jobs queue -v` and /metrics.
-  char dollars[32];
-  std::snprintf(dollars, sizeof dollars, "$%.4f", cost);
-  const std::string queue = world.skyd.sky({"jobs", "queue", "-v"}).out;
-  EXPECT_NE(queue.find(dollars), std::string::npos) << queue;
-  const auto metrics =
-      run_command({program_on_path("curl"), "-sS", "--max-time", "20", "--unix-socket",
-                   world.skyd.socket(), "http://localhost/metrics"});
-  EXPECT_NEAR(metric_sample(metrics.out, "skyd_job_cost_dollars{market=\"on-demand\"}"), cost, 1e-9)
-      << metrics.out;
 }
 
 }  // namespace
