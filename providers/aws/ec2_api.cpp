@@ -333,11 +333,28 @@ QueryParams build_describe_instances(const DescribeInstancesInput& input) {
   return out;
 }
 
-QueryParams build_terminate_instances(const std::vector<std::string>& instance_ids) {
-  QueryParams out = start("TerminateInstances");
+namespace {
+
+QueryParams build_instances_call(std::string_view action,
+                                 const std::vector<std::string>& instance_ids) {
+  QueryParams out = start(action);
   int i = 1;
   for (const auto& id : instance_ids) out.emplace_back("InstanceId." + std::to_string(i++), id);
   return out;
+}
+
+}  // namespace
+
+QueryParams build_terminate_instances(const std::vector<std::string>& instance_ids) {
+  return build_instances_call("TerminateInstances", instance_ids);
+}
+
+QueryParams build_stop_instances(const std::vector<std::string>& instance_ids) {
+  return build_instances_call("StopInstances", instance_ids);
+}
+
+QueryParams build_start_instances(const std::vector<std::string>& instance_ids) {
+  return build_instances_call("StartInstances", instance_ids);
 }
 
 // --- XML ---
@@ -749,8 +766,11 @@ Result<std::vector<Ec2Image>> parse_describe_images(std::string_view xml) {
   return out;
 }
 
-Result<std::vector<InstanceStateChange>> parse_terminate_instances(std::string_view xml) {
-  auto root = root_named(xml, "TerminateInstancesResponse");
+namespace {
+
+Result<std::vector<InstanceStateChange>> parse_state_changes(std::string_view xml,
+                                                             std::string_view root_name) {
+  auto root = root_named(xml, root_name);
   if (!root) return root.error();
   std::vector<InstanceStateChange> out;
   if (const XmlNode* set = root->child("instancesSet")) {
@@ -766,6 +786,20 @@ Result<std::vector<InstanceStateChange>> parse_terminate_instances(std::string_v
     }
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<InstanceStateChange>> parse_terminate_instances(std::string_view xml) {
+  return parse_state_changes(xml, "TerminateInstancesResponse");
+}
+
+Result<std::vector<InstanceStateChange>> parse_stop_instances(std::string_view xml) {
+  return parse_state_changes(xml, "StopInstancesResponse");
+}
+
+Result<std::vector<InstanceStateChange>> parse_start_instances(std::string_view xml) {
+  return parse_state_changes(xml, "StartInstancesResponse");
 }
 
 Ec2Error parse_error(int http_status, std::string_view body) {

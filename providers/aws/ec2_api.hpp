@@ -112,6 +112,9 @@ struct DescribeInstancesInput {
 };
 QueryParams build_describe_instances(const DescribeInstancesInput& input);
 QueryParams build_terminate_instances(const std::vector<std::string>& instance_ids);
+// StopInstances and StartInstances (an on-demand instance with an EBS root: a controller VM).
+QueryParams build_stop_instances(const std::vector<std::string>& instance_ids);
+QueryParams build_start_instances(const std::vector<std::string>& instance_ids);
 
 // --- a cluster's own security group, for `ports` ---
 // Its name is made from the cluster's, so a call whose answer was lost is resolved by looking the
@@ -195,6 +198,9 @@ struct InstanceStateChange {
 Result<Reservation> parse_run_instances(std::string_view xml);
 Result<DescribeInstancesOutput> parse_describe_instances(std::string_view xml);
 Result<std::vector<InstanceStateChange>> parse_terminate_instances(std::string_view xml);
+// The answer of StopInstances or StartInstances (the same shape under their own root element).
+Result<std::vector<InstanceStateChange>> parse_stop_instances(std::string_view xml);
+Result<std::vector<InstanceStateChange>> parse_start_instances(std::string_view xml);
 
 struct Ec2Error {
   int http_status = 0;

@@ -694,6 +694,8 @@ Task<http::Response> FakeCloud::dispatch(std::string action, std::string region,
     co_return xml(200, std::get<std::string>(std::move(answer)));
   }
   if (action == "TerminateInstances") co_return terminate_instances(region, request_id, params);
+  if (action == "StopInstances" || action == "StartInstances")
+    co_return change_power(region, request_id, params, action == "StartInstances");
   using CatalogCall = ApiAnswer<std::string> (*)(const catalog::Catalog&, const std::string&,
                                                  const std::string&, const Params&);
   const CatalogCall catalog_call =
@@ -846,6 +848,8 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     instances_[id] = std::move(instance);
     if (options_.mode == Mode::kProcess && boot) {
       background_.spawn(this->boot(id));
+    } else if (options_.mode == Mode::kProcess) {
+      background_.spawn(boot_without_agent(id));
     } else {
       background_.spawn(delay_then(options_.chaos.virtual_boot, id));
     }
@@ -1040,7 +1044,8 @@ http::Response FakeCloud::terminate_instances(const std::string& region,
   for (const auto& id : ids) {
     Instance& instance = *find(id);
     const Ec2State previous = instance.state;
-    const bool live = is_live(previous);
+    const bool live =
+        is_live(previous) || previous == Ec2State::kStopping || previous == Ec2State::kStopped;
     if (live) {
       leave_running(instance);
       instance.state = Ec2State::kShuttingDown;
@@ -1057,6 +1062,87 @@ http::Response FakeCloud::terminate_instances(const std::string& region,
   }
   body += "</instancesSet></TerminateInstancesResponse>";
   logger("fakecloud")->info("terminate instances count={}", ids.size());
+  return xml(200, std::move(body));
+}
+
+http::Response FakeCloud::change_power(const std::string& region, const std::string& request_id,
+                                       const Params& params, bool start) {
+  const std::string action = start ? "StartInstances" : "StopInstances";
+  const auto ids = aws::param_list(params, "InstanceId");
+  if (ids.empty()) {
+    return ec2_error(400, "MissingParameter", "The request must contain the parameter InstanceId",
+                     request_id);
+  }
+  // EC2 checks every instance before it changes any.
+  for (const auto& id : ids) {
+    const Instance* instance = find(id);
+    if (!instance || instance->region != region || instance->gce) {
+      return ec2_error(400, "InvalidInstanceID.NotFound",
+                       "The instance ID '" + id + "' does not exist", request_id);
+    }
+    if (!start && instance->spot) {
+      return ec2_error(400, "UnsupportedOperation",
+                       "You can't stop the Spot Instance '" + id +
+                           "' because it is associated with a one-time Spot Instance request. "
+                           "You can only stop Spot Instances associated with persistent Spot "
+                           "Instance requests.",
+                       request_id);
+    }
+    const Ec2State state = instance->state;
+    const bool allowed = start ? state == Ec2State::kStopped || state == Ec2State::kPending ||
+                                     state == Ec2State::kRunning
+                               : state == Ec2State::kRunning || state == Ec2State::kStopping ||
+                                     state == Ec2State::kStopped;
+    if (!allowed) {
+      return ec2_error(400, "IncorrectInstanceState",
+                       start ? "The instance '" + id +
+                                   "' is not in a state from which it can be "
+                                   "started."
+                             : "This instance '" + id +
+                                   "' is not in a state from which it can "
+                                   "be stopped.",
+                       request_id);
+    }
+  }
+  const std::string root = action + "Response";
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<" + root + std::string(kXmlns) +
+                     "><requestId>" + request_id + "</requestId><instancesSet>";
+  for (const auto& id : ids) {
+    Instance& instance = *find(id);
+    const Ec2State previous = instance.state;
+    if (start && previous == Ec2State::kStopped) {
+      instance.state = Ec2State::kPending;
+      instance.reason_code.clear();
+      instance.reason_message.clear();
+      instance.dead = false;
+      // A rebooted machine runs nothing of what ran before.
+      instance.attempts.clear();
+      instance.held.clear();
+      instance.cancelled.clear();
+      instance.run_for.clear();
+      instance.events.clear();
+      if (options_.mode == Mode::kProcess && instance.boot) {
+        background_.spawn(boot(id));
+      } else if (options_.mode == Mode::kProcess) {
+        background_.spawn(boot_without_agent(id));
+      } else {
+        background_.spawn(delay_then(options_.chaos.virtual_boot, id));
+      }
+    } else if (!start && previous == Ec2State::kRunning) {
+      leave_running(instance);
+      instance.state = Ec2State::kStopping;
+      instance.reason_code = "Client.UserInitiatedShutdown";
+      instance.reason_message = "Client.UserInitiatedShutdown: User initiated shutdown";
+      background_.spawn(power_off(id));
+    }
+    body += "<item><instanceId>" + id + "</instanceId>";
+    append_state(body, "currentState", instance.state);
+    append_state(body, "previousState", previous);
+    body += "</item>";
+  }
+  body += "</instancesSet></" + root + ">";
+  logger("fakecloud")
+      ->info("{} count={}", start ? "start instances" : "stop instances", ids.size());
   return xml(200, std::move(body));
 }
 
@@ -1113,7 +1199,8 @@ Task<void> FakeCloud::boot(std::string instance_id) {
                                                               std::filesystem::perms::owner_write);
   }
   for (int attempt = 0; attempt < 4; ++attempt) {
-    const std::string ip = next_ip();
+    // A machine started again keeps its private address (as on EC2), while that address is free.
+    const std::string ip = attempt == 0 && !instance->ip.empty() ? instance->ip : next_ip();
     // The instance's own metadata service, on its own address (as 169.254.169.254 is per host).
     auto metadata = std::make_unique<http::Server>(std::vector<asio::any_io_executor>{executor_},
                                                    node_metadata_router(instance_id));
@@ -1201,6 +1288,71 @@ Task<void> FakeCloud::boot(std::string instance_id) {
   instance->state = Ec2State::kTerminated;
   instance->reason_code = "Server.InternalError";
   instance->reason_message = "Server.InternalError: Internal error on launch";
+}
+
+Task<void> FakeCloud::boot_without_agent(std::string instance_id) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    Instance* instance = find(instance_id);
+    if (!instance || instance->state != Ec2State::kPending) co_return;
+    const std::string ip = attempt == 0 && !instance->ip.empty() ? instance->ip : next_ip();
+    auto metadata = std::make_unique<http::Server>(std::vector<asio::any_io_executor>{executor_},
+                                                   node_metadata_router(instance_id));
+    if (!metadata->listen_tcp(ip, 0)) continue;  // address taken: another one
+    metadata->start();
+    instance->ip = ip;
+    instance->metadata = std::move(metadata);
+    instance->state = Ec2State::kRunning;
+    logger("fakecloud")->info("instance running id={} ip={} (no skylet)", instance_id, ip);
+    co_return;
+  }
+  Instance* instance = find(instance_id);
+  if (!instance || instance->state != Ec2State::kPending) co_return;
+  instance->state = Ec2State::kTerminated;
+  instance->reason_code = "Server.InternalError";
+  instance->reason_message = "Server.InternalError: Internal error on launch";
+}
+
+Task<void> FakeCloud::power_off(std::string instance_id) {
+  Instance* instance = find(instance_id);
+  if (options_.mode == Mode::kVirtual) {
+    asio::steady_timer timer(executor_, options_.chaos.virtual_boot);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if ((instance = find(instance_id))) finish_stopping(*instance);
+    co_return;
+  }
+  // Taken from the instance, so a terminate arriving meanwhile finds nothing left to stop.
+  std::unique_ptr<Process> skylet = std::move(instance->skylet);
+  std::unique_ptr<http::Server> metadata = std::move(instance->metadata);
+  if (skylet && !skylet->exited()) {
+    // A shutdown: processes get SIGTERM, then SIGKILL when they linger.
+    skylet->signal_group(SIGTERM);
+    auto wait = [](Process* process) -> Task<Result<void>> {
+      co_await process->wait();
+      co_return Result<void>{};
+    };
+    std::string what = "skylet exit";
+    (void)co_await with_timeout(wait(skylet.get()), std::chrono::seconds(2), std::move(what));
+    if (!skylet->exited()) skylet->signal_group(SIGKILL);
+    co_await skylet->wait();
+  }
+  // The tasks skylet started in their own groups end with the machine.
+  const std::string group_file = options_.work_dir + "/" + instance_id + "/work/pgids";
+  {
+    std::ifstream groups(group_file);
+    for (pid_t group = 0; groups >> group;)
+      if (group > 0) ::kill(-group, SIGKILL);
+  }
+  // The next boot's skylet starts a list of its own (these ids may be reused by then).
+  std::error_code ignored;
+  std::filesystem::remove(group_file, ignored);
+  if (metadata) co_await metadata->drain(Duration::zero());
+  if ((instance = find(instance_id))) finish_stopping(*instance);
+}
+
+void FakeCloud::finish_stopping(Instance& instance) {
+  if (instance.state != Ec2State::kStopping) return;
+  instance.state = Ec2State::kStopped;
+  logger("fakecloud")->info("instance stopped id={}", instance.id);
 }
 
 Task<void> FakeCloud::stop(std::string instance_id, std::string reason_code,
@@ -1322,8 +1474,18 @@ Task<http::Response> FakeCloud::imds(http::Request& request, std::string instanc
   const std::string path = request.path;
   Instance* instance = instance_id.empty() ? nullptr : find(instance_id);
   const std::string credentials = "/latest/meta-data/iam/security-credentials/";
-  if (path == "/latest/meta-data/instance-id" && instance)
-    co_return http::Response::text(200, instance->id);
+  if (instance) {
+    // What a program on the machine asks about itself (skyd's autostop: which instance, where).
+    if (path == "/latest/meta-data/instance-id") co_return http::Response::text(200, instance->id);
+    if (path == "/latest/meta-data/placement/region")
+      co_return http::Response::text(200, instance->region);
+    if (path == "/latest/meta-data/placement/availability-zone")
+      co_return http::Response::text(200, instance->zone);
+    if (path == "/latest/meta-data/instance-type")
+      co_return http::Response::text(200, instance->instance_type);
+    if (path == "/latest/meta-data/ami-id") co_return http::Response::text(200, instance->image_id);
+    if (path == "/latest/meta-data/local-ipv4") co_return http::Response::text(200, instance->ip);
+  }
   if (path == "/latest/meta-data/spot/instance-action") {
     if (!instance || instance->notice.empty()) co_return http::Response::text(404, "Not Found");
     co_return http::Response::text(200, instance->notice, "application/json");
@@ -1380,6 +1542,8 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     body.set("pending", by_state["pending"]);
     body.set("shutting_down", by_state["shutting-down"]);
     body.set("terminated", by_state["terminated"]);
+    body.set("stopping", by_state["stopping"]);
+    body.set("stopped", by_state["stopped"]);
     if (what == "instances") body.set("instances", std::move(list));
     Json calls = Json::object();
     for (const auto& [action, count] : calls_) calls.set(action, count);
