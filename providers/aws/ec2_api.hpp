@@ -23,6 +23,10 @@ inline constexpr std::string_view kEc2ApiVersion = "2016-11-15";
 inline constexpr std::string_view kClusterTag = "skyd-cluster";
 inline constexpr std::string_view kControllerTag = "skyd-controller";
 inline constexpr std::string_view kNameTag = "Name";
+// The tag (value kControllerVmRole) `sky controller up` puts on the instance skyd itself runs on:
+// skyd's autostop is on by default only there.
+inline constexpr std::string_view kRoleTag = "skyd-role";
+inline constexpr std::string_view kControllerVmRole = "controller";
 
 // An ordered list of form fields ("Action", "Version", "Filter.1.Name", ...).
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
