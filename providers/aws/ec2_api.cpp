@@ -290,7 +290,7 @@ QueryParams build_create_security_group(const std::string& name, const std::stri
 }
 
 QueryParams build_authorize_ingress(const std::string& group_id,
-                                    const std::vector<PortRange>& ports) {
+                                    const std::vector<PortRange>& ports, const std::string& cidr) {
   QueryParams out = start("AuthorizeSecurityGroupIngress");
   out.emplace_back("GroupId", group_id);
   int n = 1;
@@ -299,7 +299,7 @@ QueryParams build_authorize_ingress(const std::string& group_id,
     out.emplace_back(prefix + ".IpProtocol", "tcp");
     out.emplace_back(prefix + ".FromPort", std::to_string(range.first));
     out.emplace_back(prefix + ".ToPort", std::to_string(range.last));
-    out.emplace_back(prefix + ".IpRanges.1.CidrIp", "0.0.0.0/0");
+    out.emplace_back(prefix + ".IpRanges.1.CidrIp", cidr);
   }
   return out;
 }

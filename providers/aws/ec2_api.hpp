@@ -126,9 +126,10 @@ QueryParams build_start_instances(const std::vector<std::string>& instance_ids);
 std::string ports_group_name(const std::string& cluster_name);
 QueryParams build_create_security_group(const std::string& name, const std::string& description,
                                         const std::map<std::string, std::string>& tags);
-// TCP ingress from anywhere for each range.
+// TCP ingress for each range from `cidr` (default: anywhere).
 QueryParams build_authorize_ingress(const std::string& group_id,
-                                    const std::vector<PortRange>& ports);
+                                    const std::vector<PortRange>& ports,
+                                    const std::string& cidr = "0.0.0.0/0");
 QueryParams build_describe_security_groups(const std::vector<Ec2Filter>& filters);
 QueryParams build_delete_security_group(const std::string& group_id);
 struct Ec2SecurityGroup {

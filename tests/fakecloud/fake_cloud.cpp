@@ -207,6 +207,10 @@ void append_instance(std::string& out, const FakeCloud::Instance& instance, int 
       "</availabilityZone><groupName/><tenancy>default</tenancy></placement>"
       "<monitoring><state>disabled</state></monitoring>";
   if (has_ip) out += "<privateIpAddress>" + instance.ip + "</privateIpAddress>";
+  // The public address: a process-mode machine's loopback address stands in for it, and goes
+  // with a stop as EC2's does.
+  if (has_ip && instance.state == Ec2State::kRunning && instance.ip != "127.0.0.1")
+    out += "<ipAddress>" + instance.ip + "</ipAddress>";
   if (!instance.reason_code.empty()) {
     out += "<stateReason><code>" + aws::xml_escape(instance.reason_code) + "</code><message>" +
            aws::xml_escape(instance.reason_message) + "</message></stateReason>";
@@ -284,6 +288,8 @@ Json instance_json(const FakeCloud::Instance& instance) {
   }
   item.set("network_interfaces", std::move(interfaces));
   item.set("root_device_name", instance.root_device_name);
+  item.set("user_data", instance.user_data);
+  item.set("iam_instance_profile", instance.profile_arn);
   Json devices = Json::array();
   for (const auto& device : instance.block_devices) {
     Json volume = Json::object();
@@ -780,12 +786,14 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
   }
 
   std::optional<aws::SkyletBoot> boot;
+  std::string raw_user_data;
   if (auto user_data = aws::param(params, "UserData")) {
     auto decoded = aws::base64_decode(*user_data);
     if (!decoded) {
       co_return ec2_error(400, "InvalidParameterValue", "Invalid BASE64 encoding of user data",
                           request_id);
     }
+    raw_user_data = *decoded;
     boot = aws::parse_skylet_boot(*decoded);
     if (boot) remember_certificate(boot->certificate);
   }
@@ -833,6 +841,7 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
         volume.volume_id = "vol-" + random_hex(9).substr(0, 17);
     }
     instance->boot = boot;
+    instance->user_data = raw_user_data;
     if (!profile->name.empty()) {
       instance->profile_arn = profile->arn;
       instance->profile_role = profile->name;
@@ -1024,9 +1033,9 @@ http::Response FakeCloud::describe_instances(const std::string& region,
   return xml(200, std::move(body));
 }
 
-http::Response FakeCloud::terminate_instances(const std::string& region,
-                                              const std::string& request_id, const Params& params) {
-  const auto ids = aws::param_list(params, "InstanceId");
+std::optional<http::Response> FakeCloud::refuse_instance_ids(const std::string& region,
+                                                             const std::string& request_id,
+                                                             const std::vector<std::string>& ids) {
   if (ids.empty()) {
     return ec2_error(400, "MissingParameter", "The request must contain the parameter InstanceId",
                      request_id);
@@ -1038,6 +1047,13 @@ http::Response FakeCloud::terminate_instances(const std::string& region,
                        "The instance ID '" + id + "' does not exist", request_id);
     }
   }
+  return std::nullopt;
+}
+
+http::Response FakeCloud::terminate_instances(const std::string& region,
+                                              const std::string& request_id, const Params& params) {
+  const auto ids = aws::param_list(params, "InstanceId");
+  if (auto refused = refuse_instance_ids(region, request_id, ids)) return std::move(*refused);
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<TerminateInstancesResponse" +
                      std::string(kXmlns) + "><requestId>" + request_id +
                      "</requestId><instancesSet>";
@@ -1069,17 +1085,10 @@ http::Response FakeCloud::change_power(const std::string& region, const std::str
                                        const Params& params, bool start) {
   const std::string action = start ? "StartInstances" : "StopInstances";
   const auto ids = aws::param_list(params, "InstanceId");
-  if (ids.empty()) {
-    return ec2_error(400, "MissingParameter", "The request must contain the parameter InstanceId",
-                     request_id);
-  }
+  if (auto refused = refuse_instance_ids(region, request_id, ids)) return std::move(*refused);
   // EC2 checks every instance before it changes any.
   for (const auto& id : ids) {
     const Instance* instance = find(id);
-    if (!instance || instance->region != region || instance->gce) {
-      return ec2_error(400, "InvalidInstanceID.NotFound",
-                       "The instance ID '" + id + "' does not exist", request_id);
-    }
     if (!start && instance->spot) {
       return ec2_error(400, "UnsupportedOperation",
                        "You can't stop the Spot Instance '" + id +

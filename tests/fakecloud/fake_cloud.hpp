@@ -172,6 +172,10 @@ class FakeCloud {
   http::Response terminate_instances(
       const std::string& region, const std::string& request_id,
       const std::vector<std::pair<std::string, std::string>>& params);
+  // The refusal of a call naming no instance, or one this region's EC2 does not have.
+  std::optional<http::Response> refuse_instance_ids(const std::string& region,
+                                                    const std::string& request_id,
+                                                    const std::vector<std::string>& ids);
   // StopInstances (`start` false) and StartInstances: running -> stopping -> stopped, and
   // stopped -> pending -> running, with EC2's refusals (a one-time spot instance cannot stop).
   http::Response change_power(const std::string& region, const std::string& request_id,
@@ -278,6 +282,7 @@ struct FakeCloud::Instance {
   std::string reason_code;
   std::string reason_message;
   std::optional<providers::SkyletBoot> boot;
+  std::string user_data;  // decoded, as RunInstances carried it (shown by /_admin/instances)
   // IamInstanceProfile: its ARN and id as DescribeInstances reports them, and the role its
   // credentials are served under (fakecloud's profiles hold a role of their own name).
   std::string profile_arn, profile_id, profile_role;

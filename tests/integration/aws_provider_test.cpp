@@ -171,6 +171,14 @@ class AwsProviderTest : public ::testing::Test {
     return *result;
   }
   std::int64_t live() { return number(admin("GET", "/_admin/stats"), "live"); }
+  // One signed EC2 call in us-east-1 through the provider.
+  Result<std::string> ec2_call(providers::aws::QueryParams params) {
+    AwsProvider* target = provider_.get();
+    return pool_
+        .submit<Result<std::string>>(0,
+                                     [target, params] { return target->call("us-east-1", params); })
+        .get();
+  }
 
   TempDir dir_;
   ShardPool pool_{1};
@@ -480,13 +488,6 @@ TEST_F(AwsProviderTest, AStoppedInstanceEndsItsSkyletAndAStartedOneBootsItAgain)
   const Json before = instance_record(admin("GET", "/_admin/instances"), id);
   const pid_t first_pid = static_cast<pid_t>(number(before, "pid"));
   ASSERT_GT(first_pid, 0);
-  AwsProvider* target = provider_.get();
-  auto ec2 = [&](providers::aws::QueryParams params) {
-    return pool_
-        .submit<Result<std::string>>(0,
-                                     [target, params] { return target->call("us-east-1", params); })
-        .get();
-  };
   auto state_is = [&](const std::string& state) {
     for (int i = 0; i < 400; ++i) {
       if (instance_record(admin("GET", "/_admin/instances"), id).find("state")->as_string() ==
@@ -497,7 +498,7 @@ TEST_F(AwsProviderTest, AStoppedInstanceEndsItsSkyletAndAStartedOneBootsItAgain)
     return false;
   };
 
-  auto stopping = ec2(providers::aws::build_stop_instances({id}));
+  auto stopping = ec2_call(providers::aws::build_stop_instances({id}));
   ASSERT_TRUE(stopping) << stopping.error().message();
   auto changes = providers::aws::parse_stop_instances(*stopping);
   ASSERT_TRUE(changes) << changes.error().message();
@@ -509,12 +510,12 @@ TEST_F(AwsProviderTest, AStoppedInstanceEndsItsSkyletAndAStartedOneBootsItAgain)
   // A stopped instance is not preempted or gone: describe says it is stopped, and it counts as
   // not live.
   EXPECT_EQ(live(), 0);
-  auto stopped_again = ec2(providers::aws::build_stop_instances({id}));
+  auto stopped_again = ec2_call(providers::aws::build_stop_instances({id}));
   ASSERT_TRUE(stopped_again) << stopped_again.error().message();
   EXPECT_EQ((*providers::aws::parse_stop_instances(*stopped_again))[0].current,
             providers::aws::Ec2State::kStopped);
 
-  auto starting = ec2(providers::aws::build_start_instances({id}));
+  auto starting = ec2_call(providers::aws::build_start_instances({id}));
   ASSERT_TRUE(starting) << starting.error().message();
   auto started = providers::aws::parse_start_instances(*starting);
   ASSERT_TRUE(started) << started.error().message();
@@ -542,19 +543,13 @@ TEST_F(AwsProviderTest, AStoppedInstanceEndsItsSkyletAndAStartedOneBootsItAgain)
 TEST_F(AwsProviderTest, StopRefusesASpotInstanceAndStartRefusesATerminatedOne) {
   auto spot = launch(request("stop-spot", 1, true));
   ASSERT_TRUE(spot) << spot.error().message();
-  AwsProvider* target = provider_.get();
-  auto ec2 = [&](providers::aws::QueryParams params) {
-    return pool_
-        .submit<Result<std::string>>(0,
-                                     [target, params] { return target->call("us-east-1", params); })
-        .get();
-  };
-  auto refused = ec2(providers::aws::build_stop_instances({spot->nodes[0].instance_id}));
+  auto refused = ec2_call(providers::aws::build_stop_instances({spot->nodes[0].instance_id}));
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().detail.find("UnsupportedOperation"), std::string::npos)
       << refused.error().detail;
   ASSERT_TRUE(terminate("stop-spot"));
-  auto not_startable = ec2(providers::aws::build_start_instances({spot->nodes[0].instance_id}));
+  auto not_startable =
+      ec2_call(providers::aws::build_start_instances({spot->nodes[0].instance_id}));
   ASSERT_FALSE(not_startable);
   EXPECT_NE(not_startable.error().detail.find("IncorrectInstanceState"), std::string::npos)
       << not_startable.error().detail;
