@@ -181,6 +181,8 @@ int run_command(const std::vector<std::string>& all_args) {
     std::cerr << "sky: " << address.error().detail << "\n";
     return 1;
   }
+  // A controller that stopped itself when idle is started again by the next command.
+  *address = wake_controller(*address);
   if (args[0] == "daemon" && args.size() == 2 && args[1] == "status")
     return daemon_status(*address);
   if (args[0] == "jobs" && args.size() >= 2) {

@@ -14,6 +14,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -516,7 +518,84 @@ int down(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The controller's instance as EC2 sees it; started when it is stopped (after a stop that is
+// still under way ends), then awaited until it runs with a public address.
+Task<Result<aws::Ec2Instance>> start_if_stopped(ControllerState state, bool* started) {
+  aws::AwsProvider provider(co_await asio::this_coro::executor, provider_options(state.region));
+  const auto deadline = Clock::now() + std::chrono::minutes(10);
+  for (;;) {
+    auto found = co_await find_instance(provider, state);
+    if (!found) co_return found.error();
+    if (!*found) co_return invalid_argument("instance " + state.instance_id + " is gone");
+    const aws::Ec2State now = (*found)->state;
+    if (now == aws::Ec2State::kRunning && !*started) co_return **found;
+    if (now == aws::Ec2State::kStopped) {
+      std::vector<std::string> ids(1, state.instance_id);
+      auto starting = co_await provider.call(state.region, aws::build_start_instances(ids));
+      if (!starting) co_return starting.error();
+      *started = true;
+      break;
+    }
+    if (now != aws::Ec2State::kStopping && now != aws::Ec2State::kPending &&
+        now != aws::Ec2State::kRunning)
+      co_return invalid_argument("instance " + state.instance_id + " is " +
+                                 std::string(aws::to_string(now)));
+    if (Clock::now() > deadline) co_return invalid_argument("the instance did not stop");
+    co_await sleep_for(std::chrono::milliseconds(500));
+  }
+  co_return co_await wait_for_public_address(provider, state);
+}
+
+// `ssh://user@OLD[:port][/socket]` with OLD replaced by `ip`.
+std::string with_ip(const std::string& host, const std::string& ip) {
+  const auto at = host.find('@');
+  const auto from = at == std::string::npos ? host.find("://") + 3 : at + 1;
+  const auto to = host.find_first_of(":/", from);
+  return host.substr(0, from) + ip + (to == std::string::npos ? "" : host.substr(to));
+}
+
 }  // namespace
+
+std::string wake_controller(const std::string& address) {
+  auto contexts = load_contexts();
+  if (!contexts) return address;
+  Context* context = nullptr;
+  for (auto& candidate : contexts->contexts)
+    if (candidate.host == address) context = &candidate;
+  if (!context) return address;
+  auto state = load_state(context->name);
+  if (!state || !*state || (*state)->instance_id.empty()) return address;
+  bool started = false;
+  auto instance = run_to_end(start_if_stopped(**state, &started));
+  if (!instance) {
+    std::cerr << "sky: warning: cannot tell whether controller " << context->name
+              << " runs: " << instance.error().detail << "\n";
+    return address;
+  }
+  if (!started) return address;
+  std::cerr << "Controller " << context->name << " was stopped; started instance "
+            << instance->instance_id << ", waiting for skyd over SSH\n";
+  const std::string host = with_ip(address, instance->public_ip);
+  if (host != address) {
+    context->host = host;
+    if (auto saved = save_contexts(*contexts); !saved)
+      std::cerr << "sky: warning: " << saved.error().detail << "\n";
+  }
+  // SSH and skyd come up with the machine (systemd starts both at boot).
+  const auto deadline = Clock::now() + std::chrono::minutes(5);
+  for (;;) {
+    DaemonClient client(host);
+    auto health = client.call("GET", "/v1/health", {}, std::chrono::seconds(10));
+    if (health && health->status == 200) break;
+    if (Clock::now() > deadline) {
+      std::cerr << "sky: warning: skyd on controller " << context->name
+                << " did not answer within 5 minutes\n";
+      break;
+    }
+    ::sleep(2);
+  }
+  return host;
+}
 
 int controller_command(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {

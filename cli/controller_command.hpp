@@ -11,4 +11,10 @@ namespace skyd::cli {
 
 int controller_command(const std::vector<std::string>& args);
 
+// Start on demand: when `address` is the host of a context that `sky controller up` made and its
+// instance is stopped (autostop), starts it, waits until it runs and skyd answers over SSH,
+// records the new public address in the context, and returns the address to use. Otherwise, or
+// when EC2 cannot be asked (a warning says why), returns `address` as it is.
+std::string wake_controller(const std::string& address);
+
 }  // namespace skyd::cli

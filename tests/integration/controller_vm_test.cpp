@@ -4,6 +4,7 @@
 // while the controller has open jobs and terminates it otherwise.
 #include "reactor/json.hpp"
 #include "tests/support/aws_world.hpp"
+#include "tests/support/private_sshd.hpp"
 
 #include <gtest/gtest.h>
 
@@ -23,23 +24,33 @@ class ControllerVmTest : public ::testing::Test {
 
   std::string home() const { return dir_.file("home"); }
 
-  CommandResult sky(std::vector<std::string> args) {
+  CommandResult sky(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
     std::vector<std::string> argv{binary_path("sky")};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv,
-                       {{"HOME", home()},
-                        {"AWS_ACCESS_KEY_ID", kAccessKey},
-                        {"AWS_SECRET_ACCESS_KEY", kSecret},
-                        {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
-                        {"AWS_EC2_METADATA_DISABLED", "true"},
-                        {"AWS_ENDPOINT_URL_EC2", cloud_.url()},
-                        {"SKYD_CATALOG_DIR", SKYD_FAKECLOUD_CATALOG_DIR}},
-                       std::chrono::seconds(120));
+    env.insert({{"HOME", home()},
+                {"AWS_ACCESS_KEY_ID", kAccessKey},
+                {"AWS_SECRET_ACCESS_KEY", kSecret},
+                {"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"},
+                {"AWS_EC2_METADATA_DISABLED", "true"},
+                {"AWS_ENDPOINT_URL_EC2", cloud_.url()},
+                {"SKYD_CATALOG_DIR", SKYD_FAKECLOUD_CATALOG_DIR}});
+    return run_command(argv, env, std::chrono::seconds(120));
   }
-  CommandResult up() {
-    return sky({"controller", "up", "--infra", "aws/us-east-1", "--ssh-cidr", "198.51.100.7/32",
-                "--ssh-key", dir_.file("id_ed25519.pub"), "--package-url",
-                "https://example.com/skyd_0.1.0_amd64.deb"});
+  CommandResult up(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"controller",    "up",
+                                  "--infra",       "aws/us-east-1",
+                                  "--ssh-cidr",    "198.51.100.7/32",
+                                  "--ssh-key",     dir_.file("id_ed25519.pub"),
+                                  "--package-url", "https://example.com/skyd_0.1.0_amd64.deb"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return sky(args);
+  }
+  // An EC2 call in us-east-1 signed by curl's SigV4 with the fake account's keys.
+  CommandResult signed_call(const std::string& action, const std::string& form) {
+    return run_command({"/usr/bin/curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:ec2", "--user",
+                        std::string(kAccessKey) + ":" + kSecret, "-H",
+                        "Content-Type: application/x-www-form-urlencoded; charset=utf-8", "--data",
+                        "Action=" + action + "&Version=2016-11-15&" + form, cloud_.url() + "/"});
   }
   Json admin(const std::string& what) {
     return *parse_json(run_command({"/usr/bin/curl", "-s", cloud_.url() + "/_admin/" + what}).out);
@@ -167,6 +178,44 @@ TEST_F(ControllerVmTest, DownOfAnUnreachableControllerNeedsPurge) {
   auto purged = sky({"controller", "down", "--purge"});
   ASSERT_EQ(purged.exit_code, 0) << purged.out << purged.err;
   EXPECT_TRUE(instances().empty());
+}
+
+TEST_F(ControllerVmTest, ACommandThroughTheContextOfAStoppedControllerStartsItFirst) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: sshd's privilege separation";
+  if (!std::filesystem::exists("/usr/sbin/sshd") || !std::filesystem::exists("/usr/bin/ssh"))
+    GTEST_SKIP() << "needs OpenSSH's client and server (openssh-client, openssh-server)";
+  // The controller's skyd and its sshd stand on loopback; the test's ssh configuration sends
+  // every host (the instance's public address) to that sshd.
+  SkydHarness skyd;
+  PrivateSshd sshd(skyd.socket(), {current_user()});
+  const std::string url = sshd.url(current_user());
+  const std::string base =
+      sshd.client_env(home())["SKYD_SSH_COMMAND"].substr(std::string("/usr/bin/ssh -F ").size());
+  write_text(dir_.file("ssh_config"), "Host *\n  HostName 127.0.0.1\n  Port " +
+                                          url.substr(url.rfind(':') + 1) + "\n" + read_text(base));
+  const std::map<std::string, std::string> ssh{
+      {"SKYD_SSH_COMMAND", "/usr/bin/ssh -F " + dir_.file("ssh_config")}};
+  auto made = up({"--ssh-user", current_user()});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  ASSERT_EQ(sky({"context", "use", "controller"}).exit_code, 0);
+  const std::string id = text(instances().at(0), "instance_id");
+  auto queue = sky({"jobs", "queue"}, ssh);
+  ASSERT_EQ(queue.exit_code, 0) << queue.out << queue.err;
+  EXPECT_EQ(queue.err.find("was stopped"), std::string::npos) << "a running controller is used";
+
+  // Autostop stopped it.
+  ASSERT_NE(signed_call("StopInstances", "InstanceId.1=" + id).out.find("<name>stopping</name>"),
+            std::string::npos);
+  ASSERT_TRUE(wait_for([&] { return text(instances().at(0), "state") == "stopped"; }));
+  auto woken = sky({"jobs", "queue"}, ssh);
+  ASSERT_EQ(woken.exit_code, 0) << woken.out << woken.err;
+  EXPECT_NE(woken.err.find("Controller controller was stopped; started instance " + id),
+            std::string::npos)
+      << woken.err;
+  EXPECT_NE(woken.out.find("No in-progress managed jobs"), std::string::npos) << woken.out;
+  EXPECT_EQ(text(instances().at(0), "state"), "running");
+  EXPECT_EQ(admin("stats").find("calls")->find("StartInstances")->as_int(), 1);
+  EXPECT_EQ(instances().size(), 1u);
 }
 
 }  // namespace
