@@ -171,6 +171,14 @@ class AwsProviderTest : public ::testing::Test {
     return *result;
   }
   std::int64_t live() { return number(admin("GET", "/_admin/stats"), "live"); }
+  // GET /health on a node's skylet with the test's cluster token.
+  Result<http::Response> skylet_health(http::Endpoint skylet) {
+    http::Client* client = http_.get();
+    return pool_
+        .submit<Result<http::Response>>(
+            0, [client, skylet] { return skylet_get(client, skylet, kSkyletToken, "/health"); })
+        .get();
+  }
   // One signed EC2 call in us-east-1 through the provider.
   Result<std::string> ec2_call(providers::aws::QueryParams params) {
     AwsProvider* target = provider_.get();
@@ -201,13 +209,7 @@ TEST_F(AwsProviderTest, LaunchesATwoNodeSpotClusterOfLiveSkylets) {
   std::set<std::string> ips;
   for (const auto& node : cluster->nodes) {
     ips.insert(node.ip);
-    http::Client* client = http_.get();
-    const http::Endpoint skylet = node.skylet;
-    auto health =
-        pool_
-            .submit<Result<http::Response>>(
-                0, [client, skylet] { return skylet_get(client, skylet, kSkyletToken, "/health"); })
-            .get();
+    auto health = skylet_health(node.skylet);
     ASSERT_TRUE(health) << health.error().message();
     EXPECT_EQ(health->status, 200) << "skylet of " << node.instance_id;
   }
@@ -527,13 +529,7 @@ TEST_F(AwsProviderTest, AStoppedInstanceEndsItsSkyletAndAStartedOneBootsItAgain)
   EXPECT_EQ(*after.find("ip")->as_string(), *before.find("ip")->as_string())
       << "the private address survives a stop";
   // The same skylet endpoint answers again with the cluster's token.
-  http::Client* client = http_.get();
-  const http::Endpoint skylet = cluster->nodes[0].skylet;
-  auto health =
-      pool_
-          .submit<Result<http::Response>>(
-              0, [client, skylet] { return skylet_get(client, skylet, kSkyletToken, "/health"); })
-          .get();
+  auto health = skylet_health(cluster->nodes[0].skylet);
   ASSERT_TRUE(health) << health.error().message();
   EXPECT_EQ(health->status, 200);
   ASSERT_TRUE(terminate("stop-start"));
