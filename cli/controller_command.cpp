@@ -521,7 +521,11 @@ int down(const std::vector<std::string>& args) {
 // The controller's instance as EC2 sees it; started when it is stopped (after a stop that is
 // still under way ends), then awaited until it runs with a public address.
 Task<Result<aws::Ec2Instance>> start_if_stopped(ControllerState state, bool* started) {
-  aws::AwsProvider provider(co_await asio::this_coro::executor, provider_options(state.region));
+  // Asked before every command: an unreachable EC2 costs seconds, not a minute of retries.
+  aws::AwsProviderOptions options = provider_options(state.region);
+  options.retry.max_attempts = 2;
+  options.request_timeout = std::chrono::seconds(10);
+  aws::AwsProvider provider(co_await asio::this_coro::executor, std::move(options));
   const auto deadline = Clock::now() + std::chrono::minutes(10);
   for (;;) {
     auto found = co_await find_instance(provider, state);
