@@ -75,16 +75,15 @@ wait_state running
 expect "the profile in DescribeInstances" "arn:aws:iam::123456789012:instance-profile/skyd-controller" \
   "$(aws ec2 describe-instances --endpoint-url "$url" --instance-ids "$id" \
        --query 'Reservations[0].Instances[0].IamInstanceProfile.Arn' --output text)"
-expect "stop-instances" "stopping 64 running 16" \
-  "$(aws ec2 stop-instances --endpoint-url "$url" --instance-ids "$id" \
-       --query 'StoppingInstances[0].[CurrentState.Name, CurrentState.Code, PreviousState.Name, PreviousState.Code]' \
-       --output text | tr '\t' ' ')"
+state_change() {  # COMMAND LIST: the current and previous state of the answer's one instance
+  aws ec2 "$1" --endpoint-url "$url" --instance-ids "$id" \
+    --query "$2[0].[CurrentState.Name, CurrentState.Code, PreviousState.Name, PreviousState.Code]" \
+    --output text | tr '\t' ' '
+}
+expect "stop-instances" "stopping 64 running 16" "$(state_change stop-instances StoppingInstances)"
 wait_state stopped
 expect "stopped" "stopped" "$(state_of)"
-expect "start-instances" "pending 0 stopped 80" \
-  "$(aws ec2 start-instances --endpoint-url "$url" --instance-ids "$id" \
-       --query 'StartingInstances[0].[CurrentState.Name, CurrentState.Code, PreviousState.Name, PreviousState.Code]' \
-       --output text | tr '\t' ' ')"
+expect "start-instances" "pending 0 stopped 80" "$(state_change start-instances StartingInstances)"
 wait_state running
 expect "running again" "running" "$(state_of)"
 aws ec2 terminate-instances --endpoint-url "$url" --instance-ids "$id" >/dev/null
