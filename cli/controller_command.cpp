@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <regex>
 
 namespace skyd::cli {
 namespace aws = providers::aws;
@@ -48,6 +49,12 @@ constexpr const char* kDebianImage = "resolve:ssm:/aws/service/debian/release/12
 int usage_error(const std::string& message) {
   std::cerr << "sky: " << message << "\n\n" << kUsage;
   return 2;
+}
+
+// A controller's name is a context's name and part of a file name: no paths, no spaces.
+bool valid_name(const std::string& name) {
+  static const std::regex pattern("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}");
+  return std::regex_match(name, pattern);
 }
 
 std::string home() {
@@ -330,6 +337,8 @@ int up(const std::vector<std::string>& args) {
       return usage_error("unexpected argument " + arg);
     }
   }
+  if (!valid_name(options.name))
+    return usage_error("--name: letters, digits, '.', '_' or '-', starting with a letter or digit");
   if (options.package_url.empty())
     return usage_error("where should the VM get skyd's package? pass --package-url URL");
   if (options.ssh_key_file.empty()) {
@@ -469,6 +478,7 @@ int down(const std::vector<std::string>& args) {
       return usage_error("unexpected argument " + args[i]);
     }
   }
+  if (!valid_name(name)) return usage_error("--name: not a controller's name: " + name);
   auto state = load_state(name);
   if (!state) {
     std::cerr << "sky: " << state.error().detail << "\n";

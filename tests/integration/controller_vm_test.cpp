@@ -113,6 +113,15 @@ TEST_F(ControllerVmTest, UpMakesOneInstanceWithProfileGroupAndUserDataAndRecords
       << contexts();
 }
 
+TEST_F(ControllerVmTest, ANameThatIsNotAPlainWordIsRefusedBeforeAnyCall) {
+  auto refused = up({"--name", "../evil"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("--name: letters, digits"), std::string::npos) << refused.err;
+  EXPECT_EQ(sky({"controller", "down", "--name", "a/b"}).exit_code, 2);
+  EXPECT_TRUE(instances().empty());
+  EXPECT_FALSE(std::filesystem::exists(home() + "/.sky/evil.json"));
+}
+
 TEST_F(ControllerVmTest, UpAgainAndUpAfterAnInterruptionFindTheOneInstance) {
   auto first = up();
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
