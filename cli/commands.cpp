@@ -3,6 +3,7 @@
 #include "cli/catalog_command.hpp"
 #include "cli/completion.hpp"
 #include "cli/contexts.hpp"
+#include "cli/controller_command.hpp"
 #include "cli/daemon_address.hpp"
 #include "cli/daemon_client.hpp"
 #include "cli/dashboard_command.hpp"
@@ -40,6 +41,7 @@ constexpr const char* kUsage =
     "  catalog refresh [--dir DIR]          rebuild the AWS catalog from AWS's APIs\n"
     "  daemon status                        is skyd running, and which version\n"
     "  context create|use|ls|rm|show        named skyd hosts (controllers over SSH)\n"
+    "  controller up|down                   a controller VM on EC2 (and its context)\n"
     "  completion bash                      print the bash completion script\n"
     "\n"
     "options:\n"
@@ -147,6 +149,7 @@ int run_command(const std::vector<std::string>& all_args) {
   }
   const std::vector<std::string> after_command(args.begin() + 1, args.end());
   if (args[0] == "context") return context_command(after_command);
+  if (args[0] == "controller") return controller_command(after_command);
   if (args[0] == "completion") return completion_command(after_command);
   if (args[0] == "catalog") return catalog_command(after_command);
   if (args[0] == "show-gpus" || (args[0] == "jobs" && args.size() >= 2 && args[1] == "launch")) {
@@ -178,6 +181,8 @@ int run_command(const std::vector<std::string>& all_args) {
     std::cerr << "sky: " << address.error().detail << "\n";
     return 1;
   }
+  // A controller that stopped itself when idle is started again by the next command.
+  *address = wake_controller(*address);
   if (args[0] == "daemon" && args.size() == 2 && args[1] == "status")
     return daemon_status(*address);
   if (args[0] == "jobs" && args.size() >= 2) {

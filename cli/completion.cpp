@@ -37,7 +37,7 @@ _sky_complete() {
   fi
   local flags
   case "${words[0]} ${words[1]}" in
-    " ") COMPREPLY=($(compgen -W "jobs storage show-gpus catalog daemon context completion --socket --host --version --help" -- "$cur")); return ;;
+    " ") COMPREPLY=($(compgen -W "jobs storage show-gpus catalog daemon context controller completion --socket --host --version --help" -- "$cur")); return ;;
     "jobs ") COMPREPLY=($(compgen -W "launch queue logs cancel preempt dashboard --help" -- "$cur")); return ;;
     "storage ") COMPREPLY=($(compgen -W "ls delete --help" -- "$cur")); return ;;
     "storage ls") flags="--output -o --help -h" ;;
@@ -48,6 +48,9 @@ _sky_complete() {
     "catalog refresh") flags="--dir --regions --endpoint --help -h" ;;
     "context ") COMPREPLY=($(compgen -W "create use ls rm show --help" -- "$cur")); return ;;
     "context create") flags="--host --description --help -h" ;;
+    "controller ") COMPREPLY=($(compgen -W "up down --help" -- "$cur")); return ;;
+    "controller up") flags="--infra --instance-type --disk-size --name --ssh-cidr --ssh-user --ssh-key --package-url --help -h" ;;
+    "controller down") flags="--name --purge --help -h" ;;
     "jobs launch") flags="--name -n --workdir --num-nodes --infra --cloud --region --zone --cpus --memory --gpus --instance-type -t --use-spot --no-use-spot --disk-size --disk-tier --image-id --ports --job-recovery --env --env-file --secret --secret-file --num-jobs --detach-run -d --async --yes -y --dryrun --help -h" ;;
     "jobs queue") flags="--all -a --skip-finished -s --all-users -u --verbose -v --refresh -r --limit -l --output -o --help -h" ;;
     "jobs logs") flags="--name -n --node --follow --no-follow --controller --help -h" ;;

@@ -97,7 +97,8 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "s3_region",
                                                "gcs_endpoint",
                                                "catalog_refresh",
-                                               "catalog_refresh_interval"};
+                                               "catalog_refresh_interval",
+                                               "autostop_idle"};
   for (const auto& entry : root) {
     const auto key = entry.first.as<std::string>();
     const auto where = path + ":" + std::to_string(entry.first.Mark().line + 1) + ": ";
@@ -199,6 +200,14 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                            : key == "db_restart_delay"         ? &config.db_restart_delay
                            : key == "catalog_refresh_interval" ? &config.catalog_refresh_interval
                                                                : nullptr;
+      if (key == "autostop_idle") {
+        const auto text = entry.second.as<std::string>();
+        auto parsed = text == "off" ? Result<Duration>(Duration::zero()) : parse_duration(text);
+        if (!parsed) {
+          return config_error(where + "'autostop_idle': " + parsed.error().detail + " (or off)");
+        }
+        config.autostop_idle = *parsed;
+      }
       if (duration || key == "local_preemption_mean_interval") {
         auto parsed = parse_duration(entry.second.as<std::string>());
         if (!parsed) return config_error(where + "'" + key + "': " + parsed.error().detail);
@@ -299,6 +308,8 @@ Json DaemonConfig::to_json() const {
   out.set("aws_request_timeout_ms", ms(aws_request_timeout));
   out.set("gcp_request_timeout_ms", ms(gcp_request_timeout));
   out.set("catalog_refresh_interval_ms", ms(catalog_refresh_interval));
+  // null: decided at start (on on a controller VM, off elsewhere); 0: off.
+  out.set("autostop_idle_ms", autostop_idle ? Json(ms(*autostop_idle)) : Json(nullptr));
   out.set("node_lost_after_ms", ms(node_lost_after));
   out.set("failure_check_grace_ms", ms(failure_check_grace));
   out.set("local_preemption_grace_ms", ms(local_preemption_grace));

@@ -88,6 +88,10 @@ struct DaemonConfig {
   std::string catalog_dir;
   bool catalog_refresh = false;  // rebuild catalog_dir/aws from the AWS APIs (needs aws_enabled)
   Duration catalog_refresh_interval = std::chrono::hours(24);
+  // Autostop (daemon/autostop.hpp): stop the EC2 instance skyd runs on after this long with no
+  // open job and no client. Zero ("off"): never; unset: 10 minutes on a controller VM (tagged
+  // skyd-role=controller by `sky controller up`), off anywhere else.
+  std::optional<Duration> autostop_idle;
   std::string config_file;  // where the file settings came from, if any
   bool print_config = false;
 

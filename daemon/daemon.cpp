@@ -2,6 +2,7 @@
 
 #include "daemon/api.hpp"
 #include "daemon/api_validation.hpp"
+#include "daemon/autostop.hpp"
 #include "daemon/catalog_refresher.hpp"
 #include "daemon/controller/controller.hpp"
 #include "daemon/dashboard/dashboard.hpp"
@@ -355,6 +356,16 @@ int run_daemon(const DaemonConfig& config) {
     refresh.aws = *controller.options().aws;  // the same endpoint, limits and credentials
     pool.spawn(0, [refresh] { return refresh_catalog_periodically(refresh); });
   }
+  AutostopOptions stop_when_idle;
+  stop_when_idle.idle = config.autostop_idle;
+  if (controller.options().aws) {
+    stop_when_idle.aws = *controller.options().aws;
+  } else {
+    stop_when_idle.aws.endpoint = config.aws_endpoint;
+    stop_when_idle.aws.request_timeout = config.aws_request_timeout;
+  }
+  Autostop autostop(pool.executor(0), std::move(stop_when_idle), &controller, &api);
+  pool.submit<void>(0, [&autostop] { return autostop.start(); }).get();
   if (auto interval = systemd::watchdog_interval()) {
     auto shards = pool.executors();
     pool.spawn(0, [shards, every = *interval] { return systemd::feed_watchdog(shards, every); });
@@ -367,6 +378,7 @@ int run_daemon(const DaemonConfig& config) {
   const int signal = pool.submit<int>(0, [] { return wait_for_stop(); }).get();
   log->info("skyd stopping signal={}", signal);
   systemd::notify("STOPPING=1");
+  pool.submit<void>(0, [&autostop] { return autostop.stop(); }).get();
   pool.submit<void>(0, [&api] { return api.drain(std::chrono::seconds(10)); }).get();
   if (dashboard)
     pool.submit<void>(0, [&dashboard] { return dashboard->drain(std::chrono::seconds(2)); }).get();

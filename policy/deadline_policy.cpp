@@ -166,8 +166,9 @@ std::string describe(const DeadlineDecision& d) {
       return "staying on on-demand: " + progress + " is behind " + line +
              " two restart overheads from now";
     case DeadlineRule::kBackToSpot:
-      return "back to spot: " + progress + " is ahead of " + line +
-             " two restart overheads from now";
+      return "back to spot: " + progress + " is ahead of the line by " +
+             duration_text(f.progress - f.uniform_line) + " (the uniform line " +
+             duration_text(f.uniform_line) + " two restart overheads from now)";
     case DeadlineRule::kWaitForSpot:
       if (f.strategy != DeadlineStrategy::kUniformProgress)
         return "waiting for spot: slack " + duration_text(f.slack) + " ≥ " + margin_text(f);

@@ -113,10 +113,25 @@ WHERE j.user_uid = $2::bigint GROUP BY t.status)";
 constexpr const char* kAnalyze = "ANALYZE jobs, tasks, job_events";
 constexpr const char* kOpenJobs = "SELECT id FROM jobs WHERE ended_at IS NULL ORDER BY id";
 // The first accepted cancel stamps the job; later ones keep that time.
-constexpr const char* kRequestCancel = R"(
-UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, now())
-WHERE id = $1::bigint AND ended_at IS NULL
-RETURNING id)";
+// Stamps the cancel on every open job of $1 the caller may cancel ($2: the caller's uid, NULL for a
+// privileged caller) and says, for each asked id, what became of it. The SELECT reads the jobs as
+// they were before the UPDATE, which is all it needs of them (whether and whose they are).
+constexpr const char* kRequestCancels = R"(
+WITH asked AS (
+  SELECT id, min(position) AS position
+  FROM unnest($1::bigint[]) WITH ORDINALITY AS a(id, position) GROUP BY id),
+marked AS (
+  UPDATE jobs j SET cancel_requested_at = coalesce(j.cancel_requested_at, now())
+  FROM asked
+  WHERE j.id = asked.id AND j.ended_at IS NULL AND ($2::bigint IS NULL OR j.user_uid = $2::bigint)
+  RETURNING j.id)
+SELECT asked.id,
+       CASE WHEN marked.id IS NOT NULL THEN 'recorded'
+            WHEN j.id IS NULL THEN 'not_found'
+            WHEN $2::bigint IS NOT NULL AND j.user_uid <> $2::bigint THEN 'not_permitted'
+            ELSE 'finished' END AS verdict
+FROM asked LEFT JOIN marked ON marked.id = asked.id LEFT JOIN jobs j ON j.id = asked.id
+ORDER BY asked.position)";
 constexpr const char* kCountByStatus = "SELECT status, count(*) AS n FROM jobs GROUP BY status";
 constexpr const char* kCostByMarket = R"(
 SELECT market, sum(cost_usd) AS cost_usd, sum(on_demand_cost_usd) AS on_demand_cost_usd
@@ -421,10 +436,25 @@ Task<Result<std::vector<JobId>>> JobRepository::open_jobs() {
   });
 }
 
-Task<Result<bool>> JobRepository::request_cancel(JobId id) {
-  auto rows = co_await pool_.query(kRequestCancel, make_params(id.value));
+Task<Result<CancelVerdicts>> JobRepository::request_cancels(
+    std::vector<JobId> ids, std::optional<std::int64_t> only_user_uid) {
+  std::vector<std::int64_t> values;
+  for (const auto& id : ids) values.push_back(id.value);
+  auto rows = co_await pool_.query(kRequestCancels, make_params(int_array(values), only_user_uid));
   if (!rows) co_return rows.error();
-  co_return rows->size() == 1;
+  co_return decode<CancelVerdicts>(*rows, [](const QueryResult& r) {
+    CancelVerdicts verdicts;
+    for (std::size_t row = 0; row < r.size(); ++row) {
+      const std::int64_t id = r.int64(row, "id");
+      const std::string verdict = r.text(row, "verdict");
+      auto& list = verdict == "recorded"        ? verdicts.recorded
+                   : verdict == "not_found"     ? verdicts.not_found
+                   : verdict == "not_permitted" ? verdicts.not_permitted
+                                                : verdicts.already_finished;
+      list.push_back(id);
+    }
+    return verdicts;
+  });
 }
 
 Task<Result<std::map<JobStatus, std::int64_t>>> JobRepository::count_by_status() {

@@ -124,6 +124,14 @@ struct QueueFilter {
 };
 
 // The queue's totals, over every page.
+// What a cancel of many jobs found, by job id.
+struct CancelVerdicts {
+  std::vector<std::int64_t> recorded;          // open and the caller's to cancel: now stamped
+  std::vector<std::int64_t> already_finished;  // ended already: untouched
+  std::vector<std::int64_t> not_found;
+  std::vector<std::int64_t> not_permitted;  // another user's job
+};
+
 struct QueueSummary {
   std::int64_t jobs = 0;                               // jobs that match
   std::map<JobStatus, std::int64_t> unfinished_tasks;  // their tasks not yet ended, by status
@@ -172,9 +180,11 @@ class JobRepository {
   Task<Result<std::vector<JobId>>> open_jobs();
   Task<Result<std::map<JobStatus, std::int64_t>>> count_by_status();
   Task<Result<std::vector<MarketCost>>> cost_by_market();
-  // Records a user's cancel on an open job, before anyone is told it is scheduled; false when the
-  // job has already ended.
-  Task<Result<bool>> request_cancel(JobId id);
+  // Records users' cancels on open jobs in one statement, before anyone is told they are
+  // scheduled; `only_user_uid` limits it to that user's jobs (the others are not_permitted). Every
+  // asked id lands in one list, in the order asked.
+  Task<Result<CancelVerdicts>> request_cancels(std::vector<JobId> ids,
+                                               std::optional<std::int64_t> only_user_uid);
   Task<Result<std::vector<JobEvent>>> events(JobId id);
 
   // Changes one task's status in its own transaction, with its event row, and keeps the job's

@@ -256,8 +256,10 @@ void JobRunner::keep_predecessor(int index, Placement old, int attempt,
   predecessor_->noticed = window_end > Clock::now();
   predecessor_->nodes_running = predecessor_->placement.cluster.nodes.size();
   if (predecessor_->nodes_running == 0) predecessor_->stopped.set();
-  for (const auto& node : predecessor_->placement.cluster.nodes)
+  for (const auto& node : predecessor_->placement.cluster.nodes) {
+    silence_.erase(node.instance_id);  // followed afresh, as a predecessor
     predecessor_followers_->spawn(follow_predecessor(index, predecessor_.get(), node));
+  }
 }
 
 Task<void> JobRunner::follow_predecessor(int index, Predecessor* old, providers::Node node) {
@@ -278,8 +280,10 @@ Task<void> JobRunner::fence(int index, int attempt) {
                 cancel_.wait());
     }
     if (!old.stopped.is_set() && !cancel_.is_set() && old.noticed) {
-      logs_.record("the notice window of attempt " + std::to_string(old.attempt) +
-                   " ended: stopping its task");
+      logs_.record(old.stopping.empty()
+                       ? "the notice window of attempt " + std::to_string(old.attempt) +
+                             " ended: stopping its task"
+                       : old.stopping);
       co_await with_timeout(as_result(stop_attempts(old.placement, index, old.attempt)),
                             options_.node_lost_after, "stopping the replaced task");
     }
@@ -515,6 +519,10 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
 
   for (;;) {
     if (store::is_terminal(task.status)) {
+      if (provisioned_) {  // provisioned for a run that will not happen
+        co_await teardown("", provisioned_->placement->cluster.name);
+        provisioned_.reset();
+      }
       co_await drop_predecessor();
       co_await retire_older_clusters(index, task.attempt);
       co_return task.status;
@@ -553,7 +561,17 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         if (cancel_.is_set()) break;
         const bool has_deadline = deadline_spec(index) != nullptr;
         LaunchOutcome outcome;
-        if (has_deadline) {
+        std::optional<LaunchOutcome> adopted;
+        if (provisioned_) {
+          // Back to spot: the machines were provisioned before the decision was written.
+          adopted = std::move(provisioned_);
+          provisioned_.reset();
+        } else if (has_deadline) {
+          adopted = co_await adopt_provisioned(index, task);
+        }
+        if (adopted) {
+          outcome = std::move(*adopted);
+        } else if (has_deadline) {
           outcome = co_await launch_for_deadline(index, task, preference);
         } else {
           outcome = co_await launch(index, task, preference, std::nullopt);
@@ -624,7 +642,12 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
       }
       case JobStatus::kRunning: {
         if (!placement) {
-          // skyd restarted: adopt the machines if they are all still there, or recover.
+          // skyd restarted. Spot machines provisioned to go back to spot, before the decision
+          // was written, are not this attempt's: the decision is asked again later.
+          if (deadline_spec(index))
+            co_await release_provisioned(index, task.attempt + 1,
+                                         "skyd restarted before moving the task to them");
+          // Adopt the machines if they are all still there, or recover.
           auto adopted = co_await launch(index, task, RecoveryPreference{}, std::nullopt);
           if (adopted.kind != LaunchOutcome::Kind::kLaunched) {
             if (adopted.kind == LaunchOutcome::Kind::kCancelled) break;
@@ -646,6 +669,10 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         auto outcome = co_await monitor(index, *placement, task);
         using Kind = MonitorOutcome::Kind;
         if (outcome.kind == Kind::kCancelled) break;
+        if (outcome.kind == Kind::kBackToSpot) {
+          co_await go_back_to_spot(index, task);
+          break;
+        }
         if (outcome.kind == Kind::kSucceeded) {
           co_await move(task, JobStatus::kSucceeded, "every node exited 0");
           co_await teardown(placement->candidate.cloud, placement->cluster.name);
@@ -721,6 +748,7 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         co_await teardown(cloud, cluster_name(index, task.attempt));
         co_await retire_older_clusters(index, task.attempt);
         placement.reset();
+        provisioned_.reset();  // its cluster is this attempt's, terminated above
         co_await move(task, JobStatus::kCancelled, "cancelled by the user");
         break;
       }
@@ -843,6 +871,8 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
           "launch outcome");
       outcome.kind = LaunchOutcome::Kind::kLaunched;
       outcome.placement = Placement{std::move(**tried), candidate, record.token, called_at};
+      // A name released earlier (back to spot abandoned) stands again: retire it when due.
+      terminated_clusters_.erase(outcome.placement->cluster.name);
       co_return outcome;
     }
     const Error error = tried->error();
@@ -899,20 +929,21 @@ Task<bool> JobRunner::wait_tick() {
   co_return outcome.index() == 0;
 }
 
-Task<policy::DeadlineDecision> JobRunner::ask_deadline_policy(int index,
-                                                              const store::TaskRecord& task,
-                                                              bool spot_available) {
-  const spec::DeadlineSpec& spec = *deadline_spec(index);
-  // Progress is read from the transition log, so a restarted skyd resumes the same plan.
-  std::vector<store::JobEvent> events;
-  auto loaded = co_await until_stored([&] { return shard_.jobs->events(id_); }, "job events");
-  if (loaded) events = std::move(*loaded);
+policy::Holding JobRunner::holding_of(const store::TaskRecord& task) {
   std::optional<bool> last_market_spot;
   if (task.placement_json) {
     if (auto placement = parse_json(*task.placement_json)) {
       if (const Json* spot = placement->find("use_spot")) last_market_spot = spot->as_bool();
     }
   }
+  return holding_when_placing(last_market_spot);
+}
+
+policy::DeadlineDecision JobRunner::decide_from_events(int index,
+                                                       const std::vector<store::JobEvent>& events,
+                                                       policy::Holding holding,
+                                                       bool spot_available) const {
+  const spec::DeadlineSpec& spec = *deadline_spec(index);
   using std::chrono::floor;
   using std::chrono::seconds;
   DeadlineSituation situation;
@@ -920,10 +951,19 @@ Task<policy::DeadlineDecision> JobRunner::ask_deadline_policy(int index,
   situation.now = floor<seconds>(std::chrono::system_clock::now());
   situation.progress =
       progress_of(run_stretches(events, index), spec.restart_overhead, situation.now);
-  situation.holding = holding_when_placing(last_market_spot);
+  situation.holding = holding;
   situation.spot_available = spot_available;
   situation.tick = std::chrono::ceil<seconds>(deadline_tick());
-  co_return policy::decide_deadline(deadline_inputs(spec, situation));
+  return policy::decide_deadline(deadline_inputs(spec, situation));
+}
+
+Task<policy::DeadlineDecision> JobRunner::ask_deadline_policy(int index, policy::Holding holding,
+                                                              bool spot_available) {
+  // Progress is read from the transition log, so a restarted skyd resumes the same plan.
+  std::vector<store::JobEvent> events;
+  auto loaded = co_await until_stored([&] { return shard_.jobs->events(id_); }, "job events");
+  if (loaded) events = std::move(*loaded);
+  co_return decide_from_events(index, events, holding, spot_available);
 }
 
 void JobRunner::record_deadline_decision(int index, const policy::DeadlineDecision& decision) {
@@ -938,7 +978,8 @@ void JobRunner::record_deadline_decision(int index, const policy::DeadlineDecisi
 Task<JobRunner::LaunchOutcome> JobRunner::launch_for_deadline(int index,
                                                               const store::TaskRecord& task,
                                                               RecoveryPreference preference) {
-  auto decision = co_await ask_deadline_policy(index, task, true);
+  const policy::Holding holding = holding_of(task);
+  auto decision = co_await ask_deadline_policy(index, holding, true);
   std::string spot_refused;
   if (decision.placement == policy::Placement::kSpot) {
     // A task whose shape no zone sells as spot learns it from the optimizer, not from a launch.
@@ -959,7 +1000,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch_for_deadline(int index,
     } else {
       spot_refused = "no spot offering: " + sold.error().message();
     }
-    decision = co_await ask_deadline_policy(index, task, false);
+    decision = co_await ask_deadline_policy(index, holding, false);
   }
   record_deadline_decision(index, decision);
   const std::string reason = policy::describe(decision);
@@ -972,6 +1013,188 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch_for_deadline(int index,
   auto outcome = co_await launch(index, task, preference, false);
   outcome.deadline_reason = reason;
   co_return outcome;
+}
+
+Task<void> JobRunner::watch_for_spot_return(int index, std::vector<store::JobEvent> events,
+                                            Watch* watch) {
+  asio::steady_timer tick(shard_.executor);
+  for (;;) {
+    tick.expires_after(deadline_tick());
+    co_await tick.async_wait(asio::use_awaitable);
+    // Only this runner writes the task's transitions, so the events loaded when the run began
+    // still hold; its own stretch is measured to now. Whether spot is there is learnt by asking.
+    const auto decision = decide_from_events(index, events, policy::Holding::kOnDemand, true);
+    if (decision.rule == policy::DeadlineRule::kBackToSpot) {
+      watch->back_to_spot = true;
+      watch->changed.set();
+      co_return;
+    }
+  }
+}
+
+Task<std::optional<JobRunner::LaunchOutcome>> JobRunner::provision_back_to_spot(
+    int index, const store::TaskRecord& task) {
+  const auto decision = co_await ask_deadline_policy(index, policy::Holding::kOnDemand, true);
+  if (decision.rule != policy::DeadlineRule::kBackToSpot) co_return std::nullopt;
+  catalog::PlanRequest spot_request = spec::to_plan_request(pipeline_.tasks[index]);
+  for (auto& option : spot_request.options) option.use_spot = true;
+  if (!plan_candidates(*catalog::current(), spot_request, RecoveryPreference{}))
+    co_return std::nullopt;  // no zone sells the shape as spot
+  const std::string task_label = "task " + std::to_string(index);
+  logs_.record(task_label + ": deadline policy: would go back to spot if there is any; asking " +
+               "for it beside attempt " + std::to_string(task.attempt));
+  // The next attempt's round: its records, tokens, cluster name and tags, each call written
+  // before it is made, as in any launch. Not RUNNING: there is nothing to adopt.
+  store::TaskRecord next = task;
+  next.attempt = task.attempt + 1;
+  next.status = JobStatus::kRecovering;
+  auto outcome = co_await launch(index, next, RecoveryPreference{}, true);
+  if (outcome.kind == LaunchOutcome::Kind::kLaunched) {
+    record_deadline_decision(index, decision);
+    outcome.deadline_reason = policy::describe(decision);
+    co_return outcome;
+  }
+  if (outcome.kind == LaunchOutcome::Kind::kCancelled) {
+    co_await release_provisioned(index, next.attempt, "the job was cancelled");
+    co_return std::nullopt;
+  }
+  logs_.record(task_label + ": deadline policy: staying on on-demand: no spot capacity (" +
+               outcome.reason + ")");
+  co_return std::nullopt;
+}
+
+Task<void> JobRunner::go_back_to_spot(int index, store::TaskRecord& task) {
+  auto& placement = placements_[index];
+  auto spot = co_await provision_back_to_spot(index, task);
+  if (!spot) co_return;  // stays on on-demand, monitored again
+  const int on_demand_attempt = task.attempt;
+  const int spot_attempt = on_demand_attempt + 1;
+  if (cancel_.is_set() || co_await attempt_ended(index, *placement, on_demand_attempt)) {
+    // The task ended (or was cancelled) while spot came up: there is nothing to move.
+    co_await release_provisioned(index, spot_attempt, "the on-demand attempt ended first");
+    co_return;
+  }
+  // Written before anything is acted on: a restart from here adopts the spot machines through
+  // their token (adopt_provisioned); a restart before it releases them.
+  const Placement& machines = *spot->placement;
+  Json where = placement_json(machines.candidate, machines.cluster);
+  where.set("launch_token", machines.launch_token);
+  where.set("launched_at",
+            std::chrono::duration<double>(machines.launched_at.time_since_epoch()).count());
+  where.set("deadline", spot->deadline_reason);
+  where.set("provisioned_for_attempt", spot_attempt);
+  // The on-demand machines too: a restart stops their task through skylet before the spot run,
+  // as this runner does (terminating them alone leaves it running while they shut down).
+  Json replaced = placement_json(placement->candidate, placement->cluster);
+  replaced.set("launch_token", placement->launch_token);
+  where.set("replaces", std::move(replaced));
+  store::TransitionRequest details;
+  details.placement_json = where.dump();
+  std::string reason = spot->deadline_reason;
+  auto moved = co_await move(task, JobStatus::kRecovering, std::move(reason), details);
+  if (!moved) {
+    co_await release_provisioned(index, spot_attempt, "the recovery could not be written");
+    co_return;
+  }
+  // The on-demand attempt is stopped through skylet at once (SIGTERM: it may checkpoint), then
+  // its machines are terminated; the spot run is released only after both (the fence).
+  co_await drop_predecessor();
+  keep_predecessor(index, std::move(*placement), on_demand_attempt, Clock::now());
+  predecessor_->noticed = true;
+  predecessor_->stopping =
+      "attempt " + std::to_string(on_demand_attempt) + " is replaced by spot: stopping its task";
+  placement.reset();
+  provisioned_ = std::move(spot);
+}
+
+Task<std::optional<JobRunner::LaunchOutcome>> JobRunner::adopt_provisioned(
+    int index, const store::TaskRecord& task) {
+  if (!task.placement_json) co_return std::nullopt;
+  auto stored = parse_json(*task.placement_json);
+  if (!stored) co_return std::nullopt;
+  const Json* provisioned_for = stored->find("provisioned_for_attempt");
+  if (!provisioned_for || provisioned_for->as_int().value_or(0) != task.attempt)
+    co_return std::nullopt;
+  const catalog::Candidate candidate = candidate_from_json(*stored);
+  const Json* token = stored->find("launch_token");
+  const std::string made_by =
+      token && token->as_string() ? std::string(*token->as_string()) : std::string();
+  auto adopted = co_await try_candidate(index, task, candidate, made_by, true, {});
+  LaunchOutcome outcome;
+  if (!adopted) {
+    outcome.kind = LaunchOutcome::Kind::kCancelled;
+    co_return outcome;
+  }
+  if (!*adopted) {
+    co_await release_provisioned(index, task.attempt,
+                                 "they no longer stand (" + adopted->error().message() + ")");
+    co_return std::nullopt;
+  }
+  auto launched_at = std::chrono::system_clock::now();
+  if (const Json* at = stored->find("launched_at"); at && at->as_double()) {
+    launched_at = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::duration<double>(*at->as_double())));
+  }
+  logs_.record("task " + std::to_string(index) + ": adopted the spot machines provisioned for " +
+               "attempt " + std::to_string(task.attempt) + " (cluster " + (*adopted)->name + ")");
+  outcome.kind = LaunchOutcome::Kind::kLaunched;
+  outcome.placement = Placement{std::move(**adopted), candidate, made_by, launched_at};
+  terminated_clusters_.erase(outcome.placement->cluster.name);
+  if (const Json* why = stored->find("deadline"); why && why->as_string())
+    outcome.deadline_reason = std::string(*why->as_string());
+  if (const Json* replaces = stored->find("replaces"); replaces && replaces->is_object())
+    co_await keep_replaced_on_demand(index, task, *replaces);
+  co_return outcome;
+}
+
+Task<void> JobRunner::keep_replaced_on_demand(int index, const store::TaskRecord& task,
+                                              Json replaced) {
+  const catalog::Candidate candidate = candidate_from_json(replaced);
+  const Json* token = replaced.find("launch_token");
+  const std::string made_by =
+      token && token->as_string() ? std::string(*token->as_string()) : std::string();
+  store::TaskRecord previous = task;
+  previous.attempt = task.attempt - 1;
+  auto standing = co_await try_candidate(index, previous, candidate, made_by, true, {});
+  // Gone, or cancelled: the fence cuts off whatever is left of them.
+  if (!standing || !*standing) co_return;
+  co_await drop_predecessor();
+  keep_predecessor(index, Placement{std::move(**standing), candidate, made_by, {}},
+                   previous.attempt, Clock::now());
+  predecessor_->noticed = true;
+  predecessor_->stopping =
+      "attempt " + std::to_string(previous.attempt) + " is replaced by spot: stopping its task";
+}
+
+Task<void> JobRunner::release_provisioned(int index, int attempt, std::string why) {
+  std::vector<store::LaunchRecord> made;
+  auto loaded = co_await until_stored(
+      [&] { return shard_.launches->of_attempt(id_, index, attempt); }, "launch records");
+  if (loaded) made = std::move(*loaded);
+  if (made.empty()) co_return;
+  logs_.record("task " + std::to_string(index) + ": releasing the machines provisioned for " +
+               "attempt " + std::to_string(attempt) + ": " + why);
+  co_await teardown("", cluster_name(index, attempt));
+  const std::string detail = "released: " + why;
+  for (const auto& record : made) {
+    if (record.outcome == store::LaunchOutcome::kFailed) continue;
+    co_await until_stored(
+        [&] {
+          return shard_.launches->resolve(id_, index, attempt, record.seq,
+                                          store::LaunchOutcome::kFailed, detail);
+        },
+        "launch outcome");
+  }
+}
+
+Task<bool> JobRunner::attempt_ended(int index, const Placement& placement, int attempt_number) {
+  SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
+  for (const auto& node : placement.cluster.nodes) {
+    auto status = co_await skylet.status(node, attempt_id(index, attempt_number));
+    if (status && status->finished()) co_return true;
+  }
+  co_return false;
 }
 
 Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
@@ -1121,16 +1344,17 @@ Task<void> JobRunner::follow_node(int index, std::string cloud, std::string clus
   SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
   const std::string path = logs_.attempt_log(index, attempt_number, node.rank);
   std::uint64_t offset = JobLogs::size_of(path);  // after a restart, go on where the log ends
-  Clock::time_point last_answer = Clock::now();
-  int silent_windows = 0;  // node_lost_after windows without an answer while the cloud said running
+  // Kept by the runner: a monitor that is left and entered again does not forget a silence.
+  NodeSilence& silence =
+      silence_.try_emplace(node.instance_id, NodeSilence{Clock::now(), 0}).first->second;
   asio::steady_timer pause(shard_.executor);
   for (;;) {
     // A hung agent costs no more than node_lost_after beyond the long poll.
     auto chunk = co_await skylet.logs(node, attempt, offset, options_.log_poll_wait,
                                       options_.node_lost_after);
     if (chunk) {
-      last_answer = Clock::now();
-      silent_windows = 0;
+      silence.last_answer = Clock::now();
+      silence.silent_windows = 0;
       if (!chunk->bytes.empty()) JobLogs::append(path, chunk->bytes);
       offset = chunk->next_offset;
       if (!chunk->complete) continue;
@@ -1141,7 +1365,7 @@ Task<void> JobRunner::follow_node(int index, std::string cloud, std::string clus
       changed->set();
       co_return;
     }
-    if (Clock::now() - last_answer >= options_.node_lost_after) {
+    if (Clock::now() - silence.last_answer >= options_.node_lost_after) {
       // Unreachable for a while: ask the provider whether the machine is still there.
       // The machine's own cloud answers; named arguments: g++ 12 and co_await.
       std::vector<std::string> clusters{cluster};
@@ -1160,7 +1384,7 @@ Task<void> JobRunner::follow_node(int index, std::string cloud, std::string clus
       }
       // A machine the cloud still calls running but whose agent stays silent for three such
       // windows is as good as gone (a hung or crashed node).
-      const bool silent_too_long = running && ++silent_windows >= 3;
+      const bool silent_too_long = running && ++silence.silent_windows >= 3;
       if (!running || silent_too_long) {
         result->lost = true;
         result->preempted = preempted;
@@ -1172,7 +1396,7 @@ Task<void> JobRunner::follow_node(int index, std::string cloud, std::string clus
         changed->set();
         co_return;
       }
-      last_answer = Clock::now();
+      silence.last_answer = Clock::now();
     }
     pause.expires_after(std::chrono::milliseconds(500));
     co_await pause.async_wait(asio::use_awaitable);
@@ -1208,7 +1432,18 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
   // What the watchers report into lives here, outside the scoped group that joins them.
   Watch watch(shard_.executor);
   watch.window = kDefaultNoticeWindow;
+  // Uniform Progress leaves on-demand for spot when far enough ahead of its line.
+  const spec::DeadlineSpec* deadline = deadline_spec(index);
+  const bool may_go_back_to_spot = deadline && !placement.candidate.use_spot &&
+                                   deadline->policy == spec::DeadlinePolicy::kUniformProgress;
+  std::vector<store::JobEvent> events;
+  if (may_go_back_to_spot) {
+    auto loaded = co_await until_stored([&] { return shard_.jobs->events(id_); }, "job events");
+    if (loaded) events = std::move(*loaded);
+  }
   std::function<Task<MonitorOutcome>(TaskGroup&)> decide = [&](TaskGroup& watchers) {
+    if (may_go_back_to_spot)
+      watchers.spawn(watch_for_spot_return(index, std::move(events), &watch));
     const std::string attempt = attempt_id(index, task.attempt);
     for (const auto& node : placement.cluster.nodes) {
       watch.results.push_back(std::make_shared<NodeResult>());
@@ -1286,6 +1521,10 @@ Task<JobRunner::MonitorOutcome> JobRunner::decide_outcome(Watch& watch) {
                                                                  : result->status.exit_code;
         if (code && (*code != 0 || !any_failed)) outcome.exit_codes.push_back(*code);
       }
+      break;
+    }
+    if (watch.back_to_spot) {
+      outcome.kind = MonitorOutcome::Kind::kBackToSpot;
       break;
     }
     changed.reset();

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -64,7 +65,17 @@ class JobRunner {
   };
   struct MonitorOutcome {
     // kMountFailed: a bucket could not be mounted or copied on a node (the reason says which).
-    enum class Kind { kSucceeded, kUserFailure, kNodeLost, kPreempted, kCancelled, kMountFailed };
+    // kBackToSpot: a DEADLINE task on on-demand is far enough ahead of its uniform line to try
+    // spot again (its task still runs).
+    enum class Kind {
+      kSucceeded,
+      kUserFailure,
+      kNodeLost,
+      kPreempted,
+      kCancelled,
+      kMountFailed,
+      kBackToSpot
+    };
     Kind kind = Kind::kSucceeded;
     std::vector<int> exit_codes;
     bool setup_failed = false;
@@ -80,7 +91,15 @@ class JobRunner {
     Event changed;
     Event notice;
     Duration window{};
+    bool back_to_spot = false;  // the deadline policy would leave on-demand for spot now
     std::vector<std::shared_ptr<NodeResult>> results;
+  };
+  // How long a node's agent has not answered, kept across the monitor's rounds (a DEADLINE task
+  // on on-demand leaves and re-enters it at each policy tick that finds no spot).
+  struct NodeSilence {
+    Clock::time_point last_answer;
+    int silent_windows =
+        0;  // node_lost_after windows without an answer while the cloud said running
   };
   // The machines of the attempt a recovery replaces, while its task may still run: noticed ones
   // keep running (and streaming their output) until their task ends or their window does; lost
@@ -98,6 +117,8 @@ class JobRunner {
     int attempt;
     Clock::time_point window_ends;
     bool noticed = false;  // it has a window; otherwise it is cut off at once
+    // Said when its task is stopped at the window's end ("" : the notice window ended).
+    std::string stopping;
     Event changed;
     std::size_t nodes_running = 0;
     Event stopped;  // every node's task ended by itself (or its machine is gone)
@@ -126,8 +147,37 @@ class JobRunner {
   // take spot a spot round finds out; when that round finds none it is asked again knowing so.
   Task<LaunchOutcome> launch_for_deadline(int index, const store::TaskRecord& task,
                                           RecoveryPreference preference);
-  Task<policy::DeadlineDecision> ask_deadline_policy(int index, const store::TaskRecord& task,
+  Task<policy::DeadlineDecision> ask_deadline_policy(int index, policy::Holding holding,
                                                      bool spot_available);
+  // What the task holds when it asks for machines (its last placement's market).
+  static policy::Holding holding_of(const store::TaskRecord& task);
+  // The policy's answer from the job's events as loaded (pure: no database, no cloud).
+  policy::DeadlineDecision decide_from_events(int index, const std::vector<store::JobEvent>& events,
+                                              policy::Holding holding, bool spot_available) const;
+  // While a DEADLINE task runs on on-demand: at every tick, whether the policy would go back to
+  // spot (`events`: the job's events when the run began; the run's own stretch grows with time).
+  Task<void> watch_for_spot_return(int index, std::vector<store::JobEvent> events, Watch* watch);
+  // Going back to spot mid-run: a launch round over the spot candidates that only provisions, as
+  // the task's next attempt, while the on-demand attempt keeps running. The machines when it
+  // finds some (with the policy's sentence as their deadline_reason), nothing otherwise.
+  Task<std::optional<LaunchOutcome>> provision_back_to_spot(int index,
+                                                            const store::TaskRecord& task);
+  // Machines provisioned for `attempt` that will not run it (back to spot abandoned, or cut short
+  // by a restart): terminated, and their launch records closed so no later round resolves them.
+  Task<void> release_provisioned(int index, int attempt, std::string why);
+  // After a restart in RECOVERING: the spot machines a back-to-spot decision provisioned for this
+  // attempt (kept in the task's placement), adopted through their token if they still stand.
+  Task<std::optional<LaunchOutcome>> adopt_provisioned(int index, const store::TaskRecord& task);
+  // Uniform Progress on on-demand, far enough ahead of its line: provisions spot machines for the
+  // next attempt, and when it has them, writes the recovery ("back to spot: ...") and leaves the
+  // on-demand attempt to the fence (its task stopped through skylet, then its machines
+  // terminated) before the task runs on spot. Without spot the task stays where it is.
+  Task<void> go_back_to_spot(int index, store::TaskRecord& task);
+  // After a restart: the on-demand machines a back-to-spot recovery replaces (`replaced`, as kept
+  // in the placement), followed as the predecessor whose task the fence stops through skylet.
+  Task<void> keep_replaced_on_demand(int index, const store::TaskRecord& task, Json replaced);
+  // Whether the attempt's task has ended on any node (it is then not replaced).
+  Task<bool> attempt_ended(int index, const Placement& placement, int attempt_number);
   void record_deadline_decision(int index, const policy::DeadlineDecision& decision);
   // The task's `job_recovery` deadline, or null when it has none.
   const spec::DeadlineSpec* deadline_spec(int index) const;
@@ -207,6 +257,9 @@ class JobRunner {
   std::unique_ptr<Predecessor> predecessor_;    // of the task being run
   TaskGroup* predecessor_followers_ = nullptr;  // run_task's group, while it runs
   std::set<std::string> terminated_clusters_;   // confirmed gone: not asked again
+  // Spot machines a back-to-spot decision provisioned, for the recovery that runs on them.
+  std::optional<LaunchOutcome> provisioned_;
+  std::map<std::string, NodeSilence> silence_;  // by instance id
 };
 
 }  // namespace skyd::daemon

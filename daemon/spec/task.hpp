@@ -17,8 +17,8 @@
 namespace skyd::spec {
 
 // kDeadline: the job says how long it needs and by when, and the deadline policy chooses spot,
-// on-demand or waiting at every placement (docs/deadline-policy.md); regions as
-// kEagerNextRegion.
+// on-demand or waiting at every placement, and whether to leave on-demand for spot while it runs
+// there (docs/deadline-policy.md); regions as kEagerNextRegion.
 enum class RecoveryStrategy { kEagerNextRegion, kFailover, kDeadline };
 std::string_view to_string(RecoveryStrategy strategy);
 

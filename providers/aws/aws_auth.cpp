@@ -1,4 +1,5 @@
 #include "providers/aws/aws_auth.hpp"
+#include "providers/aws/instance_metadata.hpp"
 
 #include "providers/provider.hpp"
 #include "reactor/crypto.hpp"
@@ -421,13 +422,13 @@ Task<Result<Credentials>> CredentialChain::get() {
     cached_ = std::move(**from_file);
     co_return *cached_;
   }
-  if (lower(env_("AWS_EC2_METADATA_DISABLED").value_or("")) == "true") {
+  const auto metadata = metadata_service_url(env_);
+  if (!metadata) {
     co_return make_error(ProviderErrc::kAuth,
                          "no AWS credentials: not in the environment, not in the shared "
                          "credentials file, and instance metadata is disabled");
   }
-  auto endpoint = http::Endpoint::parse(
-      env_("AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254"));
+  auto endpoint = http::Endpoint::parse(*metadata);
   if (!endpoint) co_return make_error(ProviderErrc::kAuth, endpoint.error().message());
   auto from_role = co_await credentials_from_instance_role(client_, *endpoint, metadata_timeout_);
   if (!from_role) {

@@ -290,7 +290,7 @@ QueryParams build_create_security_group(const std::string& name, const std::stri
 }
 
 QueryParams build_authorize_ingress(const std::string& group_id,
-                                    const std::vector<PortRange>& ports) {
+                                    const std::vector<PortRange>& ports, const std::string& cidr) {
   QueryParams out = start("AuthorizeSecurityGroupIngress");
   out.emplace_back("GroupId", group_id);
   int n = 1;
@@ -299,7 +299,7 @@ QueryParams build_authorize_ingress(const std::string& group_id,
     out.emplace_back(prefix + ".IpProtocol", "tcp");
     out.emplace_back(prefix + ".FromPort", std::to_string(range.first));
     out.emplace_back(prefix + ".ToPort", std::to_string(range.last));
-    out.emplace_back(prefix + ".IpRanges.1.CidrIp", "0.0.0.0/0");
+    out.emplace_back(prefix + ".IpRanges.1.CidrIp", cidr);
   }
   return out;
 }
@@ -333,11 +333,28 @@ QueryParams build_describe_instances(const DescribeInstancesInput& input) {
   return out;
 }
 
-QueryParams build_terminate_instances(const std::vector<std::string>& instance_ids) {
-  QueryParams out = start("TerminateInstances");
+namespace {
+
+QueryParams build_instances_call(std::string_view action,
+                                 const std::vector<std::string>& instance_ids) {
+  QueryParams out = start(action);
   int i = 1;
   for (const auto& id : instance_ids) out.emplace_back("InstanceId." + std::to_string(i++), id);
   return out;
+}
+
+}  // namespace
+
+QueryParams build_terminate_instances(const std::vector<std::string>& instance_ids) {
+  return build_instances_call("TerminateInstances", instance_ids);
+}
+
+QueryParams build_stop_instances(const std::vector<std::string>& instance_ids) {
+  return build_instances_call("StopInstances", instance_ids);
+}
+
+QueryParams build_start_instances(const std::vector<std::string>& instance_ids) {
+  return build_instances_call("StartInstances", instance_ids);
 }
 
 // --- XML ---
@@ -749,8 +766,11 @@ Result<std::vector<Ec2Image>> parse_describe_images(std::string_view xml) {
   return out;
 }
 
-Result<std::vector<InstanceStateChange>> parse_terminate_instances(std::string_view xml) {
-  auto root = root_named(xml, "TerminateInstancesResponse");
+namespace {
+
+Result<std::vector<InstanceStateChange>> parse_state_changes(std::string_view xml,
+                                                             std::string_view root_name) {
+  auto root = root_named(xml, root_name);
   if (!root) return root.error();
   std::vector<InstanceStateChange> out;
   if (const XmlNode* set = root->child("instancesSet")) {
@@ -766,6 +786,20 @@ Result<std::vector<InstanceStateChange>> parse_terminate_instances(std::string_v
     }
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<InstanceStateChange>> parse_terminate_instances(std::string_view xml) {
+  return parse_state_changes(xml, "TerminateInstancesResponse");
+}
+
+Result<std::vector<InstanceStateChange>> parse_stop_instances(std::string_view xml) {
+  return parse_state_changes(xml, "StopInstancesResponse");
+}
+
+Result<std::vector<InstanceStateChange>> parse_start_instances(std::string_view xml) {
+  return parse_state_changes(xml, "StartInstancesResponse");
 }
 
 Ec2Error parse_error(int http_status, std::string_view body) {

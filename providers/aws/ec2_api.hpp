@@ -23,6 +23,10 @@ inline constexpr std::string_view kEc2ApiVersion = "2016-11-15";
 inline constexpr std::string_view kClusterTag = "skyd-cluster";
 inline constexpr std::string_view kControllerTag = "skyd-controller";
 inline constexpr std::string_view kNameTag = "Name";
+// The tag (value kControllerVmRole) `sky controller up` puts on the instance skyd itself runs on:
+// skyd's autostop is on by default only there.
+inline constexpr std::string_view kRoleTag = "skyd-role";
+inline constexpr std::string_view kControllerVmRole = "controller";
 
 // An ordered list of form fields ("Action", "Version", "Filter.1.Name", ...).
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
@@ -112,6 +116,9 @@ struct DescribeInstancesInput {
 };
 QueryParams build_describe_instances(const DescribeInstancesInput& input);
 QueryParams build_terminate_instances(const std::vector<std::string>& instance_ids);
+// StopInstances and StartInstances (an on-demand instance with an EBS root: a controller VM).
+QueryParams build_stop_instances(const std::vector<std::string>& instance_ids);
+QueryParams build_start_instances(const std::vector<std::string>& instance_ids);
 
 // --- a cluster's own security group, for `ports` ---
 // Its name is made from the cluster's, so a call whose answer was lost is resolved by looking the
@@ -119,9 +126,10 @@ QueryParams build_terminate_instances(const std::vector<std::string>& instance_i
 std::string ports_group_name(const std::string& cluster_name);
 QueryParams build_create_security_group(const std::string& name, const std::string& description,
                                         const std::map<std::string, std::string>& tags);
-// TCP ingress from anywhere for each range.
+// TCP ingress for each range from `cidr` (default: anywhere).
 QueryParams build_authorize_ingress(const std::string& group_id,
-                                    const std::vector<PortRange>& ports);
+                                    const std::vector<PortRange>& ports,
+                                    const std::string& cidr = "0.0.0.0/0");
 QueryParams build_describe_security_groups(const std::vector<Ec2Filter>& filters);
 QueryParams build_delete_security_group(const std::string& group_id);
 struct Ec2SecurityGroup {
@@ -195,6 +203,9 @@ struct InstanceStateChange {
 Result<Reservation> parse_run_instances(std::string_view xml);
 Result<DescribeInstancesOutput> parse_describe_instances(std::string_view xml);
 Result<std::vector<InstanceStateChange>> parse_terminate_instances(std::string_view xml);
+// The answer of StopInstances or StartInstances (the same shape under their own root element).
+Result<std::vector<InstanceStateChange>> parse_stop_instances(std::string_view xml);
+Result<std::vector<InstanceStateChange>> parse_start_instances(std::string_view xml);
 
 struct Ec2Error {
   int http_status = 0;

@@ -11,6 +11,7 @@
 #include "reactor/timeout.hpp"
 #include "tests/fakecloud/fake_catalog_api.hpp"
 #include "tests/fakecloud/fake_gce.hpp"
+#include "tests/fakecloud/fake_gcs.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -207,6 +208,10 @@ void append_instance(std::string& out, const FakeCloud::Instance& instance, int 
       "</availabilityZone><groupName/><tenancy>default</tenancy></placement>"
       "<monitoring><state>disabled</state></monitoring>";
   if (has_ip) out += "<privateIpAddress>" + instance.ip + "</privateIpAddress>";
+  // The public address: a process-mode machine's loopback address stands in for it, and goes
+  // with a stop as EC2's does.
+  if (has_ip && instance.state == Ec2State::kRunning && instance.ip != "127.0.0.1")
+    out += "<ipAddress>" + instance.ip + "</ipAddress>";
   if (!instance.reason_code.empty()) {
     out += "<stateReason><code>" + aws::xml_escape(instance.reason_code) + "</code><message>" +
            aws::xml_escape(instance.reason_message) + "</message></stateReason>";
@@ -284,6 +289,8 @@ Json instance_json(const FakeCloud::Instance& instance) {
   }
   item.set("network_interfaces", std::move(interfaces));
   item.set("root_device_name", instance.root_device_name);
+  item.set("user_data", instance.user_data);
+  item.set("iam_instance_profile", instance.profile_arn);
   Json devices = Json::array();
   for (const auto& device : instance.block_devices) {
     Json volume = Json::object();
@@ -329,6 +336,12 @@ Result<Chaos> Chaos::from_json(const Json& json) {
       auto gcp = GceChaos::from_json(value);
       if (!gcp) return gcp.error();
       out.gcp = std::move(*gcp);
+      known = true;
+    }
+    if (key == "gcs") {
+      auto gcs = GcsChaos::from_json(value);
+      if (!gcs) return gcs.error();
+      out.gcs = std::move(*gcs);
       known = true;
     }
     if (key == "faults") {
@@ -393,6 +406,13 @@ FakeCloud::FakeCloud(asio::any_io_executor executor, FakeCloudOptions options)
     catalog_ = std::make_shared<const catalog::Catalog>(std::move(*loaded));
   }
   gce_ = std::make_unique<FakeGce>(*this, executor_);
+  FakeGcsOptions gcs;
+  gcs.directory = !options_.gcs_dir.empty()    ? options_.gcs_dir
+                  : !options_.work_dir.empty() ? options_.work_dir + "/gcs"
+                                               : std::string();
+  gcs.only_project = options_.gcp_project;
+  gcs.seed = options_.seed + 1;
+  gcs_ = std::make_unique<FakeGcs>(gcp_tokens_, options_.chaos.gcs, std::move(gcs));
 }
 
 FakeCloud::~FakeCloud() = default;
@@ -439,6 +459,7 @@ http::Router FakeCloud::router() {
   for (const char* what : {"chaos", "faults", "preempt", "reclaim", "kill", "reset"})
     router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
   gce_->add_routes(router);
+  gcs_->add_routes(router);
   gcp_auth_.add_routes(router);
   return router;
 }
@@ -694,6 +715,8 @@ Task<http::Response> FakeCloud::dispatch(std::string action, std::string region,
     co_return xml(200, std::get<std::string>(std::move(answer)));
   }
   if (action == "TerminateInstances") co_return terminate_instances(region, request_id, params);
+  if (action == "StopInstances" || action == "StartInstances")
+    co_return change_power(region, request_id, params, action == "StartInstances");
   using CatalogCall = ApiAnswer<std::string> (*)(const catalog::Catalog&, const std::string&,
                                                  const std::string&, const Params&);
   const CatalogCall catalog_call =
@@ -778,12 +801,14 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
   }
 
   std::optional<aws::SkyletBoot> boot;
+  std::string raw_user_data;
   if (auto user_data = aws::param(params, "UserData")) {
     auto decoded = aws::base64_decode(*user_data);
     if (!decoded) {
       co_return ec2_error(400, "InvalidParameterValue", "Invalid BASE64 encoding of user data",
                           request_id);
     }
+    raw_user_data = *decoded;
     boot = aws::parse_skylet_boot(*decoded);
     if (boot) remember_certificate(boot->certificate);
   }
@@ -831,6 +856,7 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
         volume.volume_id = "vol-" + random_hex(9).substr(0, 17);
     }
     instance->boot = boot;
+    instance->user_data = raw_user_data;
     if (!profile->name.empty()) {
       instance->profile_arn = profile->arn;
       instance->profile_role = profile->name;
@@ -846,6 +872,8 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     instances_[id] = std::move(instance);
     if (options_.mode == Mode::kProcess && boot) {
       background_.spawn(this->boot(id));
+    } else if (options_.mode == Mode::kProcess) {
+      background_.spawn(boot_without_agent(id));
     } else {
       background_.spawn(delay_then(options_.chaos.virtual_boot, id));
     }
@@ -1021,9 +1049,9 @@ http::Response FakeCloud::describe_instances(const std::string& region,
   return xml(200, std::move(body));
 }
 
-http::Response FakeCloud::terminate_instances(const std::string& region,
-                                              const std::string& request_id, const Params& params) {
-  const auto ids = aws::param_list(params, "InstanceId");
+std::optional<http::Response> FakeCloud::refuse_instance_ids(const std::string& region,
+                                                             const std::string& request_id,
+                                                             const std::vector<std::string>& ids) {
   if (ids.empty()) {
     return ec2_error(400, "MissingParameter", "The request must contain the parameter InstanceId",
                      request_id);
@@ -1035,13 +1063,21 @@ http::Response FakeCloud::terminate_instances(const std::string& region,
                        "The instance ID '" + id + "' does not exist", request_id);
     }
   }
+  return std::nullopt;
+}
+
+http::Response FakeCloud::terminate_instances(const std::string& region,
+                                              const std::string& request_id, const Params& params) {
+  const auto ids = aws::param_list(params, "InstanceId");
+  if (auto refused = refuse_instance_ids(region, request_id, ids)) return std::move(*refused);
   std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<TerminateInstancesResponse" +
                      std::string(kXmlns) + "><requestId>" + request_id +
                      "</requestId><instancesSet>";
   for (const auto& id : ids) {
     Instance& instance = *find(id);
     const Ec2State previous = instance.state;
-    const bool live = is_live(previous);
+    const bool live =
+        is_live(previous) || previous == Ec2State::kStopping || previous == Ec2State::kStopped;
     if (live) {
       leave_running(instance);
       instance.state = Ec2State::kShuttingDown;
@@ -1058,6 +1094,80 @@ http::Response FakeCloud::terminate_instances(const std::string& region,
   }
   body += "</instancesSet></TerminateInstancesResponse>";
   logger("fakecloud")->info("terminate instances count={}", ids.size());
+  return xml(200, std::move(body));
+}
+
+http::Response FakeCloud::change_power(const std::string& region, const std::string& request_id,
+                                       const Params& params, bool start) {
+  const std::string action = start ? "StartInstances" : "StopInstances";
+  const auto ids = aws::param_list(params, "InstanceId");
+  if (auto refused = refuse_instance_ids(region, request_id, ids)) return std::move(*refused);
+  // EC2 checks every instance before it changes any.
+  for (const auto& id : ids) {
+    const Instance* instance = find(id);
+    if (!start && instance->spot) {
+      return ec2_error(400, "UnsupportedOperation",
+                       "You can't stop the Spot Instance '" + id +
+                           "' because it is associated with a one-time Spot Instance request. "
+                           "You can only stop Spot Instances associated with persistent Spot "
+                           "Instance requests.",
+                       request_id);
+    }
+    const Ec2State state = instance->state;
+    const bool allowed = start ? state == Ec2State::kStopped || state == Ec2State::kPending ||
+                                     state == Ec2State::kRunning
+                               : state == Ec2State::kRunning || state == Ec2State::kStopping ||
+                                     state == Ec2State::kStopped;
+    if (!allowed) {
+      return ec2_error(400, "IncorrectInstanceState",
+                       start ? "The instance '" + id +
+                                   "' is not in a state from which it can be "
+                                   "started."
+                             : "This instance '" + id +
+                                   "' is not in a state from which it can "
+                                   "be stopped.",
+                       request_id);
+    }
+  }
+  const std::string root = action + "Response";
+  std::string body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<" + root + std::string(kXmlns) +
+                     "><requestId>" + request_id + "</requestId><instancesSet>";
+  for (const auto& id : ids) {
+    Instance& instance = *find(id);
+    const Ec2State previous = instance.state;
+    if (start && previous == Ec2State::kStopped) {
+      instance.state = Ec2State::kPending;
+      instance.reason_code.clear();
+      instance.reason_message.clear();
+      instance.dead = false;
+      // A rebooted machine runs nothing of what ran before.
+      instance.attempts.clear();
+      instance.held.clear();
+      instance.cancelled.clear();
+      instance.run_for.clear();
+      instance.events.clear();
+      if (options_.mode == Mode::kProcess && instance.boot) {
+        background_.spawn(boot(id));
+      } else if (options_.mode == Mode::kProcess) {
+        background_.spawn(boot_without_agent(id));
+      } else {
+        background_.spawn(delay_then(options_.chaos.virtual_boot, id));
+      }
+    } else if (!start && previous == Ec2State::kRunning) {
+      leave_running(instance);
+      instance.state = Ec2State::kStopping;
+      instance.reason_code = "Client.UserInitiatedShutdown";
+      instance.reason_message = "Client.UserInitiatedShutdown: User initiated shutdown";
+      background_.spawn(power_off(id));
+    }
+    body += "<item><instanceId>" + id + "</instanceId>";
+    append_state(body, "currentState", instance.state);
+    append_state(body, "previousState", previous);
+    body += "</item>";
+  }
+  body += "</instancesSet></" + root + ">";
+  logger("fakecloud")
+      ->info("{} count={}", start ? "start instances" : "stop instances", ids.size());
   return xml(200, std::move(body));
 }
 
@@ -1114,7 +1224,8 @@ Task<void> FakeCloud::boot(std::string instance_id) {
                                                               std::filesystem::perms::owner_write);
   }
   for (int attempt = 0; attempt < 4; ++attempt) {
-    const std::string ip = next_ip();
+    // A machine started again keeps its private address (as on EC2), while that address is free.
+    const std::string ip = attempt == 0 && !instance->ip.empty() ? instance->ip : next_ip();
     // The instance's own metadata service, on its own address (as 169.254.169.254 is per host).
     auto metadata = std::make_unique<http::Server>(std::vector<asio::any_io_executor>{executor_},
                                                    node_metadata_router(instance_id));
@@ -1202,6 +1313,71 @@ Task<void> FakeCloud::boot(std::string instance_id) {
   instance->state = Ec2State::kTerminated;
   instance->reason_code = "Server.InternalError";
   instance->reason_message = "Server.InternalError: Internal error on launch";
+}
+
+Task<void> FakeCloud::boot_without_agent(std::string instance_id) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    Instance* instance = find(instance_id);
+    if (!instance || instance->state != Ec2State::kPending) co_return;
+    const std::string ip = attempt == 0 && !instance->ip.empty() ? instance->ip : next_ip();
+    auto metadata = std::make_unique<http::Server>(std::vector<asio::any_io_executor>{executor_},
+                                                   node_metadata_router(instance_id));
+    if (!metadata->listen_tcp(ip, 0)) continue;  // address taken: another one
+    metadata->start();
+    instance->ip = ip;
+    instance->metadata = std::move(metadata);
+    instance->state = Ec2State::kRunning;
+    logger("fakecloud")->info("instance running id={} ip={} (no skylet)", instance_id, ip);
+    co_return;
+  }
+  Instance* instance = find(instance_id);
+  if (!instance || instance->state != Ec2State::kPending) co_return;
+  instance->state = Ec2State::kTerminated;
+  instance->reason_code = "Server.InternalError";
+  instance->reason_message = "Server.InternalError: Internal error on launch";
+}
+
+Task<void> FakeCloud::power_off(std::string instance_id) {
+  Instance* instance = find(instance_id);
+  if (options_.mode == Mode::kVirtual) {
+    asio::steady_timer timer(executor_, options_.chaos.virtual_boot);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if ((instance = find(instance_id))) finish_stopping(*instance);
+    co_return;
+  }
+  // Taken from the instance, so a terminate arriving meanwhile finds nothing left to stop.
+  std::unique_ptr<Process> skylet = std::move(instance->skylet);
+  std::unique_ptr<http::Server> metadata = std::move(instance->metadata);
+  if (skylet && !skylet->exited()) {
+    // A shutdown: processes get SIGTERM, then SIGKILL when they linger.
+    skylet->signal_group(SIGTERM);
+    auto wait = [](Process* process) -> Task<Result<void>> {
+      co_await process->wait();
+      co_return Result<void>{};
+    };
+    std::string what = "skylet exit";
+    (void)co_await with_timeout(wait(skylet.get()), std::chrono::seconds(2), std::move(what));
+    if (!skylet->exited()) skylet->signal_group(SIGKILL);
+    co_await skylet->wait();
+  }
+  // The tasks skylet started in their own groups end with the machine.
+  const std::string group_file = options_.work_dir + "/" + instance_id + "/work/pgids";
+  {
+    std::ifstream groups(group_file);
+    for (pid_t group = 0; groups >> group;)
+      if (group > 0) ::kill(-group, SIGKILL);
+  }
+  // The next boot's skylet starts a list of its own (these ids may be reused by then).
+  std::error_code ignored;
+  std::filesystem::remove(group_file, ignored);
+  if (metadata) co_await metadata->drain(Duration::zero());
+  if ((instance = find(instance_id))) finish_stopping(*instance);
+}
+
+void FakeCloud::finish_stopping(Instance& instance) {
+  if (instance.state != Ec2State::kStopping) return;
+  instance.state = Ec2State::kStopped;
+  logger("fakecloud")->info("instance stopped id={}", instance.id);
 }
 
 Task<void> FakeCloud::stop(std::string instance_id, std::string reason_code,
@@ -1323,8 +1499,18 @@ Task<http::Response> FakeCloud::imds(http::Request& request, std::string instanc
   const std::string path = request.path;
   Instance* instance = instance_id.empty() ? nullptr : find(instance_id);
   const std::string credentials = "/latest/meta-data/iam/security-credentials/";
-  if (path == "/latest/meta-data/instance-id" && instance)
-    co_return http::Response::text(200, instance->id);
+  if (instance) {
+    // What a program on the machine asks about itself (skyd's autostop: which instance, where).
+    if (path == "/latest/meta-data/instance-id") co_return http::Response::text(200, instance->id);
+    if (path == "/latest/meta-data/placement/region")
+      co_return http::Response::text(200, instance->region);
+    if (path == "/latest/meta-data/placement/availability-zone")
+      co_return http::Response::text(200, instance->zone);
+    if (path == "/latest/meta-data/instance-type")
+      co_return http::Response::text(200, instance->instance_type);
+    if (path == "/latest/meta-data/ami-id") co_return http::Response::text(200, instance->image_id);
+    if (path == "/latest/meta-data/local-ipv4") co_return http::Response::text(200, instance->ip);
+  }
   if (path == "/latest/meta-data/spot/instance-action") {
     if (!instance || instance->notice.empty()) co_return http::Response::text(404, "Not Found");
     co_return http::Response::text(200, instance->notice, "application/json");
@@ -1381,6 +1567,8 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     body.set("pending", by_state["pending"]);
     body.set("shutting_down", by_state["shutting-down"]);
     body.set("terminated", by_state["terminated"]);
+    body.set("stopping", by_state["stopping"]);
+    body.set("stopped", by_state["stopped"]);
     if (what == "instances") body.set("instances", std::move(list));
     Json calls = Json::object();
     for (const auto& [action, count] : calls_) calls.set(action, count);

@@ -19,6 +19,7 @@
 #include "tests/fakecloud/fake_gce_chaos.hpp"
 #include "tests/fakecloud/fake_gcp_auth.hpp"
 #include "tests/fakecloud/fake_gcp_tokens.hpp"
+#include "tests/fakecloud/fake_gcs_chaos.hpp"
 #include "tests/fakecloud/fake_images.hpp"
 #include "tests/fakecloud/fake_network_interfaces.hpp"
 #include "tests/fakecloud/fake_security_groups.hpp"
@@ -71,6 +72,7 @@ struct Chaos {
   // spot notice; unset: it ignores the notice and runs on until the machine goes.
   std::optional<Duration> virtual_exit_after_notice;
   GceChaos gcp;  // Compute Engine's own faults and timings (the "gcp" section)
+  GcsChaos gcs;  // Cloud Storage's faults (the "gcs" section)
 
   // Reads the JSON config shape documented in tests/fakecloud/README.md; unknown keys are errors.
   static Result<Chaos> from_json(const Json& json);
@@ -110,9 +112,13 @@ struct FakeCloudOptions {
   std::string gcp_project;
   // Google's token endpoint and metadata token (fake_gcp_auth.hpp).
   FakeGcpAuthOptions gcp_auth;
+  // Where Cloud Storage keeps object bytes; empty: <work_dir>/gcs, or without a work_dir a
+  // temporary directory removed at the end.
+  std::string gcs_dir;
 };
 
 class FakeGce;
+class FakeGcs;
 
 class FakeCloud {
  public:
@@ -172,11 +178,29 @@ class FakeCloud {
   http::Response terminate_instances(
       const std::string& region, const std::string& request_id,
       const std::vector<std::pair<std::string, std::string>>& params);
+  // The refusal of a call naming no instance, or one this region's EC2 does not have.
+  std::optional<http::Response> refuse_instance_ids(const std::string& region,
+                                                    const std::string& request_id,
+                                                    const std::vector<std::string>& ids);
+  // StopInstances (`start` false) and StartInstances: running -> stopping -> stopped, and
+  // stopped -> pending -> running, with EC2's refusals (a one-time spot instance cannot stop).
+  http::Response change_power(const std::string& region, const std::string& request_id,
+                              const std::vector<std::pair<std::string, std::string>>& params,
+                              bool start);
   Task<http::Response> imds(http::Request& request, std::string instance_id);
   Task<http::Response> admin(http::Request& request);
   Task<http::Response> virtual_node(http::Request& request);
 
   Task<void> boot(std::string instance_id);
+  // Process mode, user data that is not skylet's (a controller VM's): the machine has its own
+  // metadata server on its own address, and runs nothing fakecloud could start.
+  Task<void> boot_without_agent(std::string instance_id);
+  // The machine shuts down for a StopInstances: its processes (skylet and every task it started)
+  // end, its metadata server goes; its sandbox (its disk) stays for the next start.
+  Task<void> power_off(std::string instance_id);
+  // After the processes of a stopping machine ended (or at once in virtual mode): stopped,
+  // unless something else (a terminate) took the instance meanwhile.
+  void finish_stopping(Instance& instance);
   // The routes of an instance's own metadata server: EC2's IMDS, or Compute Engine's.
   http::Router node_metadata_router(const std::string& instance_id);
   Task<void> stop(std::string instance_id, std::string reason_code, std::string reason_message,
@@ -240,6 +264,7 @@ class FakeCloud {
   Notifier events_changed_;                        // a virtual node got an event
   FakeGcpTokens gcp_tokens_;
   std::unique_ptr<FakeGce> gce_;  // Compute Engine API v1 over the same instances
+  std::unique_ptr<FakeGcs> gcs_;  // Cloud Storage JSON API
   FakeGcpAuth gcp_auth_{gcp_tokens_, options_.gcp_auth};
 };
 
@@ -265,6 +290,7 @@ struct FakeCloud::Instance {
   std::string reason_code;
   std::string reason_message;
   std::optional<providers::SkyletBoot> boot;
+  std::string user_data;  // decoded, as RunInstances carried it (shown by /_admin/instances)
   // IamInstanceProfile: its ARN and id as DescribeInstances reports them, and the role its
   // credentials are served under (fakecloud's profiles hold a role of their own name).
   std::string profile_arn, profile_id, profile_role;

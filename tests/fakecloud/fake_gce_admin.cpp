@@ -1,6 +1,7 @@
 // Compute Engine's per-instance metadata server and fakecloud's /_admin/gcp/... calls.
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
+#include "tests/fakecloud/chaos_json.hpp"
 #include "tests/fakecloud/fake_gce.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -254,27 +255,7 @@ Task<http::Response> FakeGce::admin(http::Request& request) {
     body.set("operations", std::move(list));
     co_return http::Response::json(200, body);
   }
-  if (what == "chaos" || what == "faults") {
-    auto json = parse_json(request.body);
-    if (!json) co_return http::Response::error(400, "bad_request", json.error().detail);
-    if (what == "chaos") {
-      auto parsed = GceChaos::from_json(*json);
-      if (!parsed) co_return http::Response::error(400, "bad_request", parsed.error().detail);
-      chaos() = std::move(*parsed);
-    } else {
-      std::vector<Json> items;
-      if (json->as_array())
-        items = *json->as_array();
-      else
-        items.push_back(*json);
-      for (const auto& item : items) {
-        auto fault = GceFault::from_json(item);
-        if (!fault) co_return http::Response::error(400, "bad_request", fault.error().detail);
-        chaos().faults.push_back(std::move(*fault));
-      }
-    }
-    co_return http::Response::json(200, Json::object());
-  }
+  if (what == "chaos" || what == "faults") co_return update_chaos(what, request.body, chaos());
   if (what == "reset") {
     chaos() = GceChaos{};
     co_return http::Response::json(200, Json::object());

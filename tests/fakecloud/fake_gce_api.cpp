@@ -249,12 +249,12 @@ std::string_view google_status_of(int code) {
   }
 }
 
-Json gce_error_body(int code, std::string_view reason, std::string_view message) {
+Json google_error(int code, std::string_view reason, std::string_view message) {
   Json item = Json::object();
   item.set("domain", reason == "rateLimitExceeded" ? "usageLimits" : "global");
   item.set("reason", reason);
   item.set("message", message);
-  if (reason == "authError") {
+  if (reason == "authError" || reason == "required") {
     item.set("location", "Authorization");
     item.set("locationType", "header");
   }
@@ -264,6 +264,11 @@ Json gce_error_body(int code, std::string_view reason, std::string_view message)
   error.set("code", code);
   error.set("message", message);
   error.set("errors", std::move(errors));
+  return error;
+}
+
+Json gce_error_body(int code, std::string_view reason, std::string_view message) {
+  Json error = google_error(code, reason, message);
   // Throttling is 403 rateLimitExceeded in Compute's v1 API, but its status says what it is.
   error.set("status", reason == "rateLimitExceeded" || reason == "quotaExceeded"
                           ? std::string_view("RESOURCE_EXHAUSTED")

@@ -94,6 +94,9 @@ bool is_label_value(std::string_view value);
 // Google's error envelope: {"error":{"code","message","errors":[{"domain":"global","reason",
 // "message"}],"status"}}; the status is the one Google gives the HTTP code.
 Json gce_error_body(int code, std::string_view reason, std::string_view message);
+// The "error" object Google's JSON APIs answer with (Compute Engine's adds "status"):
+// {"code","message","errors":[{"message","domain","reason"[,"locationType","location"]}]}.
+Json google_error(int code, std::string_view reason, std::string_view message);
 std::string_view google_status_of(int code);  // 400 -> INVALID_ARGUMENT, ...
 
 // An instance resource as an insert (or bulkInsert's instanceProperties) sends it, checked: the

@@ -2,8 +2,7 @@
 // a bearer token, instances come and go through operations, and process-mode instances are real
 // skylets with their own metadata server.
 #include "providers/node_boot.hpp"
-#include "reactor/http_client.hpp"
-#include "reactor/shard_pool.hpp"
+#include "tests/fakecloud/test_http.hpp"
 #include "tests/support/fakecloud_process.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -20,45 +19,7 @@ constexpr const char* kZone = "us-central1-a";
 constexpr const char* kMachine = "e2-medium";
 constexpr const char* kSkyletToken = "gce-fake-test-token-0123456789";
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  Json json;
-  http::Headers headers;
-  const std::string* header(std::string_view name) const {
-    return http::find_header(headers, name);
-  }
-  std::string text(std::initializer_list<const char*> path) const {
-    const Json* at = &json;
-    for (const char* key : path) {
-      at = at ? at->find(key) : nullptr;
-    }
-    return at && at->as_string() ? std::string(*at->as_string()) : std::string();
-  }
-};
-
-Task<Answer> send(http::Client* client, std::string url, std::string method, std::string target,
-                  std::string body, http::Headers headers) {
-  http::Request request;
-  request.method = std::move(method);
-  request.target = std::move(target);
-  request.body = std::move(body);
-  request.headers = std::move(headers);
-  if (!request.body.empty()) request.headers.emplace_back("Content-Type", "application/json");
-  auto response = co_await client->request(*http::Endpoint::parse(url), std::move(request),
-                                           {std::chrono::seconds(30)});
-  Answer answer;
-  if (!response) {
-    answer.status = -1;
-    answer.body = response.error().message();
-    co_return answer;
-  }
-  answer.status = response->status;
-  answer.body = response->body;
-  answer.headers = response->headers;
-  if (auto json = parse_json(response->body)) answer.json = std::move(*json);
-  co_return answer;
-}
+using Answer = HttpAnswer;
 
 // A metadata long poll and a call that changes the value, at once: the poll's answer.
 Task<Answer> poll_while(http::Client* client, std::string metadata_url, std::string poll_target,
@@ -67,50 +28,22 @@ Task<Answer> poll_while(http::Client* client, std::string metadata_url, std::str
   http::Headers flavor;
   flavor.emplace_back("Metadata-Flavor", "Google");
   std::string empty;
-  auto both = co_await (send(client, metadata_url, "GET", poll_target, empty, flavor) &&
-                        send(client, cloud_url, "POST", change_target, empty, http::Headers()));
+  auto both =
+      co_await (send_http(client, metadata_url, "GET", poll_target, empty, flavor) &&
+                send_http(client, cloud_url, "POST", change_target, empty, http::Headers()));
   EXPECT_EQ(std::get<1>(both).status, 200) << std::get<1>(both).body;
   co_return std::get<0>(both);
 }
 
-// HTTP calls from the test thread, made on a shard of their own.
-class Http {
+// HTTP calls from the test thread, and a metadata long poll raced with the call that changes it.
+class Http : public TestHttp {
  public:
-  Http() {
-    pool_.start();
-    client_ = std::make_unique<http::Client>(pool_.executor(0));
-  }
-  ~Http() {
-    client_.reset();
-    pool_.stop();
-  }
-  Answer call(std::string url, std::string method, std::string target, std::string body = {},
-              http::Headers headers = {}) {
-    http::Client* client = client_.get();
-    return pool_.submit<Answer>(0, [=] { return send(client, url, method, target, body, headers); })
-        .get();
-  }
   Answer poll_while(std::string metadata_url, std::string poll_target, std::string cloud_url,
                     std::string change_target) {
-    http::Client* client = client_.get();
-    return pool_
-        .submit<Answer>(0,
-                        [=] {
-                          return fakecloud_poll(client, metadata_url, poll_target, cloud_url,
-                                                change_target);
-                        })
-        .get();
+    return run([=](http::Client* client) {
+      return skyd::testing::poll_while(client, metadata_url, poll_target, cloud_url, change_target);
+    });
   }
-
- private:
-  static Task<Answer> fakecloud_poll(http::Client* client, std::string metadata_url,
-                                     std::string poll_target, std::string cloud_url,
-                                     std::string change_target) {
-    return skyd::testing::poll_while(client, std::move(metadata_url), std::move(poll_target),
-                                     std::move(cloud_url), std::move(change_target));
-  }
-  ShardPool pool_{1};
-  std::unique_ptr<http::Client> client_;
 };
 
 std::string zone_path(std::string_view rest = "") {
@@ -145,6 +78,7 @@ class FakeGceTest : public ::testing::Test {
 
   Answer call(std::string url, std::string method, std::string target, std::string body = {},
               http::Headers headers = {}) {
+    if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
     return http_.call(std::move(url), std::move(method), std::move(target), std::move(body),
                       std::move(headers));
   }

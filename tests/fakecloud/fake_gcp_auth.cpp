@@ -1,5 +1,6 @@
 #include "tests/fakecloud/fake_gcp_auth.hpp"
 
+#include "providers/aws/ec2_api.hpp"
 #include "reactor/log.hpp"
 
 #include <chrono>
@@ -54,6 +55,21 @@ std::optional<std::int64_t> int_claim(const Json& claims, const char* name) {
 std::string string_claim(const Json& json, const char* name) {
   const Json* value = json.find(name);
   return value && value->as_string() ? std::string(*value->as_string()) : std::string();
+}
+
+// "Authorization: Basic base64(urlencode(id):urlencode(secret))", as RFC 6749 2.3.1 has clients
+// send their credentials; empty when the header is not that.
+std::pair<std::string, std::string> basic_credentials(const http::Request& request) {
+  const std::string* authorization = request.header("Authorization");
+  constexpr std::string_view kBasic = "Basic ";
+  if (!authorization || !authorization->starts_with(kBasic)) return {};
+  auto decoded =
+      providers::aws::base64_decode(std::string_view(*authorization).substr(kBasic.size()));
+  if (!decoded) return {};
+  const auto colon = decoded->find(':');
+  if (colon == std::string::npos) return {};
+  return {http::percent_decode(decoded->substr(0, colon)),
+          http::percent_decode(decoded->substr(colon + 1))};
 }
 
 bool scopes_are_google_scopes(const std::string& scope) {
@@ -154,8 +170,15 @@ http::Response FakeGcpAuth::token(const http::Request& request) {
       return refuse(400, "invalid_request", "Missing required parameter: assertion");
     return jwt_bearer(request, assertion);
   }
-  if (grant_type == "refresh_token")
-    return refresh_grant(field("client_id"), field("client_secret"), field("refresh_token"));
+  if (grant_type == "refresh_token") {
+    auto [client_id, client_secret] = basic_credentials(request);
+    // The form's client wins; OAuth 2.0 clients send it there or in Basic auth (RFC 6749 2.3.1).
+    if (!field("client_id").empty()) {
+      client_id = field("client_id");
+      client_secret = field("client_secret");
+    }
+    return refresh_grant(client_id, client_secret, field("refresh_token"));
+  }
   return refuse(400, "unsupported_grant_type", "Invalid grant_type: " + grant_type);
 }
 

@@ -3,7 +3,8 @@
 //   POST /token   Google's token endpoint. grant_type jwt-bearer: the assertion's RS256
 //                 signature is verified with the public half of a configured service account's
 //                 key, and iss, aud, iat, exp and scope are checked; grant_type refresh_token: a
-//                 configured authorized user's client and refresh token. Answers
+//                 configured authorized user's client (in the form, or in Basic auth) and
+//                 refresh token. Answers
 //                 {"access_token","expires_in":3599,"token_type":"Bearer"} or Google's
 //                 {"error","error_description"} (400; 401 for an unknown client).
 //   GET /computeMetadata/v1/instance/service-accounts/default/token and

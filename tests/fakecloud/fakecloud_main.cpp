@@ -27,6 +27,7 @@ constexpr const char* kUsage =
     "                 [--catalog DIR] [--instance-profile-keys ACCESS:SECRET]\n"
     "                 [--private-node-roots] [--gcp-project ID]\n"
     "                 [--gcp-service-account KEY.json] [--gcp-authorized-user FILE.json]\n"
+    "                 [--gcs-dir DIR]\n"
     "\n"
     "A fake EC2 endpoint (Query API 2016-11-15, SigV4-checked), instance metadata (IMDSv2),\n"
     "Compute Engine API v1 under /compute/v1/ (bearer tokens) and an admin API under /_admin/. "
@@ -38,7 +39,9 @@ constexpr const char* kUsage =
     "name (default: any).\n"
     "--gcp-service-account: a service account key file (JSON, as Google's console makes them)\n"
     "whose JWTs POST /token accepts; --gcp-authorized-user: an authorized_user file whose\n"
-    "refresh token it accepts. Both may be repeated.\n";
+    "refresh token it accepts. Both may be repeated.\n"
+    "Cloud Storage's JSON API under /storage/v1/, /upload/storage/v1/ and /download/storage/v1/;\n"
+    "--gcs-dir: where object bytes are kept (default: WORK_DIR/gcs, else a temporary directory).\n";
 
 int fail(const std::string& message) {
   std::cerr << "fakecloud: " << message << "\n";
@@ -129,6 +132,8 @@ int main(int argc, char** argv) {
       else
         return fail(arg + " expects a file of type " +
                     (service_account ? "service_account" : "authorized_user"));
+    } else if (arg == "--gcs-dir") {
+      options.gcs_dir = next();
     } else if (arg == "--private-node-roots") {
       options.private_node_roots = true;
     } else if (arg == "--gcp-project") {
@@ -166,7 +171,9 @@ int main(int argc, char** argv) {
   ShardPool pool(1);
   fakecloud::FakeCloud cloud(pool.executor(0), std::move(options));
   http::ServerOptions server_options;
-  server_options.max_body_bytes = 1u << 20;
+  // Cloud Storage's chunks and single-request uploads (Go's client sends 16 MiB chunks) arrive
+  // whole in one request body; larger objects come in many.
+  server_options.max_body_bytes = 64u << 20;
   http::Server server(pool.executors(), cloud.router(), server_options);
   if (auto ok = server.listen_tcp(listen, static_cast<std::uint16_t>(port)); !ok)
     return fail(ok.error().message());

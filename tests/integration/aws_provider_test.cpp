@@ -171,6 +171,22 @@ class AwsProviderTest : public ::testing::Test {
     return *result;
   }
   std::int64_t live() { return number(admin("GET", "/_admin/stats"), "live"); }
+  // GET /health on a node's skylet with the test's cluster token.
+  Result<http::Response> skylet_health(http::Endpoint skylet) {
+    http::Client* client = http_.get();
+    return pool_
+        .submit<Result<http::Response>>(
+            0, [client, skylet] { return skylet_get(client, skylet, kSkyletToken, "/health"); })
+        .get();
+  }
+  // One signed EC2 call in us-east-1 through the provider.
+  Result<std::string> ec2_call(providers::aws::QueryParams params) {
+    AwsProvider* target = provider_.get();
+    return pool_
+        .submit<Result<std::string>>(0,
+                                     [target, params] { return target->call("us-east-1", params); })
+        .get();
+  }
 
   TempDir dir_;
   ShardPool pool_{1};
@@ -193,13 +209,7 @@ TEST_F(AwsProviderTest, LaunchesATwoNodeSpotClusterOfLiveSkylets) {
   std::set<std::string> ips;
   for (const auto& node : cluster->nodes) {
     ips.insert(node.ip);
-    http::Client* client = http_.get();
-    const http::Endpoint skylet = node.skylet;
-    auto health =
-        pool_
-            .submit<Result<http::Response>>(
-                0, [client, skylet] { return skylet_get(client, skylet, kSkyletToken, "/health"); })
-            .get();
+    auto health = skylet_health(node.skylet);
     ASSERT_TRUE(health) << health.error().message();
     EXPECT_EQ(health->status, 200) << "skylet of " << node.instance_id;
   }
@@ -462,6 +472,106 @@ TEST_F(AwsProviderTest, PreemptionNoticeReachesSkyletThenDescribeReportsPreempte
   }
   EXPECT_TRUE(preempted);
   ASSERT_TRUE(terminate("preempt-me"));
+  EXPECT_EQ(live(), 0);
+}
+
+// The one instance's record in /_admin/instances.
+Json instance_record(const Json& instances, const std::string& id) {
+  for (const auto& item : *instances.find("instances")->as_array())
+    if (item.find("instance_id")->as_string() == id) return item;
+  return Json::object();
+}
+
+TEST_F(AwsProviderTest, AStoppedInstanceEndsItsSkyletAndAStartedOneBootsItAgain) {
+  LaunchRequest req = request("stop-start", 1, false);
+  auto cluster = launch(req);
+  ASSERT_TRUE(cluster) << cluster.error().message();
+  const std::string id = cluster->nodes[0].instance_id;
+  const Json before = instance_record(admin("GET", "/_admin/instances"), id);
+  const pid_t first_pid = static_cast<pid_t>(number(before, "pid"));
+  ASSERT_GT(first_pid, 0);
+  auto state_is = [&](const std::string& state) {
+    for (int i = 0; i < 400; ++i) {
+      if (instance_record(admin("GET", "/_admin/instances"), id).find("state")->as_string() ==
+          state)
+        return true;
+      ::usleep(50'000);
+    }
+    return false;
+  };
+
+  auto stopping = ec2_call(providers::aws::build_stop_instances({id}));
+  ASSERT_TRUE(stopping) << stopping.error().message();
+  auto changes = providers::aws::parse_stop_instances(*stopping);
+  ASSERT_TRUE(changes) << changes.error().message();
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].current, providers::aws::Ec2State::kStopping);
+  EXPECT_EQ((*changes)[0].previous, providers::aws::Ec2State::kRunning);
+  ASSERT_TRUE(state_is("stopped"));
+  EXPECT_NE(::kill(first_pid, 0), 0) << "the stopped machine's skylet is gone";
+  // A stopped instance is not preempted or gone: describe says it is stopped, and it counts as
+  // not live.
+  EXPECT_EQ(live(), 0);
+  auto stopped_again = ec2_call(providers::aws::build_stop_instances({id}));
+  ASSERT_TRUE(stopped_again) << stopped_again.error().message();
+  EXPECT_EQ((*providers::aws::parse_stop_instances(*stopped_again))[0].current,
+            providers::aws::Ec2State::kStopped);
+
+  auto starting = ec2_call(providers::aws::build_start_instances({id}));
+  ASSERT_TRUE(starting) << starting.error().message();
+  auto started = providers::aws::parse_start_instances(*starting);
+  ASSERT_TRUE(started) << started.error().message();
+  EXPECT_EQ((*started)[0].current, providers::aws::Ec2State::kPending);
+  EXPECT_EQ((*started)[0].previous, providers::aws::Ec2State::kStopped);
+  ASSERT_TRUE(state_is("running"));
+  const Json after = instance_record(admin("GET", "/_admin/instances"), id);
+  EXPECT_NE(number(after, "pid"), first_pid) << "a new skylet, booted from the user data";
+  EXPECT_EQ(*after.find("ip")->as_string(), *before.find("ip")->as_string())
+      << "the private address survives a stop";
+  // The same skylet endpoint answers again with the cluster's token.
+  auto health = skylet_health(cluster->nodes[0].skylet);
+  ASSERT_TRUE(health) << health.error().message();
+  EXPECT_EQ(health->status, 200);
+  ASSERT_TRUE(terminate("stop-start"));
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, StopRefusesASpotInstanceAndStartRefusesATerminatedOne) {
+  auto spot = launch(request("stop-spot", 1, true));
+  ASSERT_TRUE(spot) << spot.error().message();
+  auto refused = ec2_call(providers::aws::build_stop_instances({spot->nodes[0].instance_id}));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().detail.find("UnsupportedOperation"), std::string::npos)
+      << refused.error().detail;
+  ASSERT_TRUE(terminate("stop-spot"));
+  auto not_startable =
+      ec2_call(providers::aws::build_start_instances({spot->nodes[0].instance_id}));
+  ASSERT_FALSE(not_startable);
+  EXPECT_NE(not_startable.error().detail.find("IncorrectInstanceState"), std::string::npos)
+      << not_startable.error().detail;
+  EXPECT_EQ(live(), 0);
+}
+
+TEST_F(AwsProviderTest, AnInstanceAsksItsOwnMetadataServiceWhichInstanceAndRegionItIs) {
+  auto cluster = launch(request("whoami", 1, false, "us-east-1c"));
+  ASSERT_TRUE(cluster) << cluster.error().message();
+  const std::string id = cluster->nodes[0].instance_id;
+  const std::string metadata = std::string(
+      *instance_record(admin("GET", "/_admin/instances"), id).find("metadata_url")->as_string());
+  const std::string token =
+      run_command({"/usr/bin/curl", "-s", "-X", "PUT", "-H",
+                   "X-aws-ec2-metadata-token-ttl-seconds: 60", metadata + "/latest/api/token"})
+          .out;
+  auto get = [&](const std::string& path) {
+    return run_command({"/usr/bin/curl", "-s", "-H", "X-aws-ec2-metadata-token: " + token,
+                        metadata + "/latest/meta-data/" + path})
+        .out;
+  };
+  EXPECT_EQ(get("instance-id"), id);
+  EXPECT_EQ(get("placement/region"), "us-east-1");
+  EXPECT_EQ(get("placement/availability-zone"), "us-east-1c");
+  EXPECT_EQ(get("instance-type"), "m5.large");
+  ASSERT_TRUE(terminate("whoami"));
   EXPECT_EQ(live(), 0);
 }
 

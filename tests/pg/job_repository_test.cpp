@@ -159,6 +159,54 @@ TEST(JobRepository, ATransitionAndItsEventCommitTogetherOrNotAtAll) {
   run_co<void>([&] { return atomic_transition(db.conninfo()); });
 }
 
+Task<void> cancel_many(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  auto open = co_await jobs.create_job(testing::sample_job("open", 1, 1001));
+  auto ended = co_await jobs.create_job(testing::sample_job("ended", 1, 1001));
+  auto others = co_await jobs.create_job(testing::sample_job("others", 1, 1002));
+  CO_ASSERT_OK(open);
+  CO_ASSERT_OK(ended);
+  CO_ASSERT_OK(others);
+  CO_ASSERT_OK(co_await jobs.transition(step(*ended, 0, S::kPending, S::kCancelled)));
+  const JobId missing{others->value + 1000};
+
+  // Named, not braced in the co_await expressions: g++ 12 mishandles such temporaries.
+  const std::vector<JobId> asked{*others, missing, *ended, *open, *open};
+  const std::optional<std::int64_t> as_user = 1001;
+  auto verdicts = co_await jobs.request_cancels(asked, as_user);
+  CO_ASSERT_OK(verdicts);
+  using Ids = std::vector<std::int64_t>;
+  const Ids open_only(1, open->value), ended_only(1, ended->value), others_only(1, others->value),
+      missing_only(1, missing.value);
+  EXPECT_EQ(verdicts->recorded, open_only);
+  EXPECT_EQ(verdicts->already_finished, ended_only);
+  EXPECT_EQ(verdicts->not_permitted, others_only);
+  EXPECT_EQ(verdicts->not_found, missing_only);
+  auto stamped = co_await jobs.get_job(*open);
+  auto untouched = co_await jobs.get_job(*others);
+  CO_ASSERT_OK(stamped);
+  CO_ASSERT_OK(untouched);
+  EXPECT_TRUE(stamped->cancel_requested_at.has_value());
+  EXPECT_FALSE(untouched->cancel_requested_at.has_value()) << "another user's job is not stamped";
+
+  // A privileged caller may cancel anyone's; a second cancel keeps the first stamp.
+  const std::vector<JobId> both{*others, *open};
+  auto privileged = co_await jobs.request_cancels(both, std::nullopt);
+  CO_ASSERT_OK(privileged);
+  const Ids both_ids{others->value, open->value};  // in the order asked
+  EXPECT_EQ(privileged->recorded, both_ids);
+  auto again = co_await jobs.get_job(*open);
+  CO_ASSERT_OK(again);
+  EXPECT_EQ(again->cancel_requested_at, stamped->cancel_requested_at);
+}
+
+TEST(JobRepository, CancelsManyJobsInOneStatementSayingWhatBecameOfEach) {
+  TestDatabase db;
+  run_co<void>([&] { return cancel_many(db.conninfo()); });
+}
+
 Task<void> illegal_transition(std::string conninfo) {
   PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
   CO_ASSERT(co_await testing::migrate(pool));

@@ -101,6 +101,17 @@ inline double sql_number(SkydHarness& skyd, const std::string& query) {
   return text.empty() ? -1 : std::stod(text);
 }
 
+// The markets a job's runs were in, in order, from the cost ledger ("spot\non-demand\n").
+inline std::string markets_of(SkydHarness& skyd, long long id) {
+  return skyd.sql("SELECT market FROM attempt_costs WHERE job_id = " + std::to_string(id) +
+                  " ORDER BY event_id");
+}
+
+// The job's controller log: its decisions, launches and transitions.
+inline std::string controller_log_of(SkydHarness& skyd, long long id) {
+  return skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
+}
+
 // Polls `ready` every 50 ms for up to 30 s.
 inline bool wait_for(const std::function<bool()>& ready) {
   for (int i = 0; i < 600; ++i) {

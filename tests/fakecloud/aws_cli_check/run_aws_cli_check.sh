@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The AWS CLI (botocore's parsers, an independent client) against fakecloud's catalog APIs:
 # DescribeInstanceTypes, DescribeInstanceTypeOfferings and DescribeSpotPriceHistory (EC2 XML, pages
-# followed through NextToken) and the Price List's GetProducts (JSON protocol, PriceList strings).
+# followed through NextToken) and the Price List's GetProducts (JSON protocol, PriceList strings);
+# then a controller VM's calls: RunInstances with an instance profile, StopInstances, StartInstances.
 # Usage: run_aws_cli_check.sh FAKECLOUD_BINARY CATALOG_DIR. Exit 77 (skipped) without `aws`.
 set -euo pipefail
 fakecloud=$1
@@ -58,3 +59,31 @@ expect "Linux products in us-east-1" \
        --filters Type=TERM_MATCH,Field=regionCode,Value=us-east-1 \
                  Type=TERM_MATCH,Field=operatingSystem,Value=Linux \
        --query 'PriceList[]' --output json | grep -c '"product')"
+# A controller VM's life: an on-demand instance with an instance profile, stopped and started.
+id=$(aws ec2 run-instances --endpoint-url "$url" --image-id ami-0a1b2c3d4e5f60718 \
+       --instance-type m6i.xlarge --count 1 --iam-instance-profile Name=skyd-controller \
+       --query 'Instances[0].InstanceId' --output text)
+state_of() {
+  aws ec2 describe-instances --endpoint-url "$url" --instance-ids "$id" \
+    --query 'Reservations[0].Instances[0].State.Name' --output text
+}
+wait_state() {  # NAME: polls DescribeInstances (the CLI's own waiters sleep 15 s between polls)
+  for _ in $(seq 1 100); do [ "$(state_of)" = "$1" ] && return 0; sleep 0.1; done
+  return 1
+}
+wait_state running
+expect "the profile in DescribeInstances" "arn:aws:iam::123456789012:instance-profile/skyd-controller" \
+  "$(aws ec2 describe-instances --endpoint-url "$url" --instance-ids "$id" \
+       --query 'Reservations[0].Instances[0].IamInstanceProfile.Arn' --output text)"
+state_change() {  # COMMAND LIST: the current and previous state of the answer's one instance
+  aws ec2 "$1" --endpoint-url "$url" --instance-ids "$id" \
+    --query "$2[0].[CurrentState.Name, CurrentState.Code, PreviousState.Name, PreviousState.Code]" \
+    --output text | tr '\t' ' '
+}
+expect "stop-instances" "stopping 64 running 16" "$(state_change stop-instances StoppingInstances)"
+wait_state stopped
+expect "stopped" "stopped" "$(state_of)"
+expect "start-instances" "pending 0 stopped 80" "$(state_change start-instances StartingInstances)"
+wait_state running
+expect "running again" "running" "$(state_of)"
+aws ec2 terminate-instances --endpoint-url "$url" --instance-ids "$id" >/dev/null

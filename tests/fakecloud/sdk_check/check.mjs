@@ -12,6 +12,8 @@ import {
   DescribeSecurityGroupsCommand,
   DeleteSecurityGroupCommand,
   TerminateInstancesCommand,
+  StopInstancesCommand,
+  StartInstancesCommand,
   paginateDescribeInstances,
 } from "@aws-sdk/client-ec2";
 import assert from "node:assert/strict";
@@ -211,6 +213,59 @@ await check("RequestLimitExceeded is retried by the SDK's standard retry mode", 
   await admin("POST", "/_admin/faults", { action: "DescribeInstances", code: "RequestLimitExceeded", count: 1 });
   const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
   assert.equal(out.$metadata.attempts, 2);
+});
+
+await check("an on-demand instance with a profile stops and starts again", async () => {
+  const made = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: "ami-0a1b2c3d4e5f60718",
+      InstanceType: "m6i.xlarge",
+      MinCount: 1,
+      MaxCount: 1,
+      IamInstanceProfile: { Name: "skyd-controller" },
+    }),
+  );
+  const id = made.Instances[0].InstanceId;
+  const stateOf = async () => {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+    return out.Reservations[0].Instances[0];
+  };
+  const waitFor = async (name) => {
+    for (let i = 0; i < 200; i++) {
+      const instance = await stateOf();
+      if (instance.State.Name === name) return instance;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.fail(`${id} never became ${name}`);
+  };
+  const running = await waitFor("running");
+  assert.equal(
+    running.IamInstanceProfile.Arn,
+    "arn:aws:iam::123456789012:instance-profile/skyd-controller",
+  );
+  assert.match(running.IamInstanceProfile.Id, /^AIPA/);
+  const stopping = await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+  assert.equal(stopping.StoppingInstances.length, 1);
+  assert.equal(stopping.StoppingInstances[0].InstanceId, id);
+  assert.deepEqual(stopping.StoppingInstances[0].CurrentState, { Code: 64, Name: "stopping" });
+  assert.deepEqual(stopping.StoppingInstances[0].PreviousState, { Code: 16, Name: "running" });
+  const stopped = await waitFor("stopped");
+  assert.equal(stopped.State.Code, 80);
+  assert.equal(stopped.StateReason.Code, "Client.UserInitiatedShutdown");
+  assert.equal(stopped.IamInstanceProfile.Arn, running.IamInstanceProfile.Arn, "the profile stays");
+  const starting = await ec2.send(new StartInstancesCommand({ InstanceIds: [id] }));
+  assert.deepEqual(starting.StartingInstances[0].CurrentState, { Code: 0, Name: "pending" });
+  assert.deepEqual(starting.StartingInstances[0].PreviousState, { Code: 80, Name: "stopped" });
+  await waitFor("running");
+  await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+  await waitFor("terminated");
+});
+
+await check("a one-time spot instance cannot be stopped", async () => {
+  await assert.rejects(
+    ec2.send(new StopInstancesCommand({ InstanceIds: [ids[0]] })),
+    (error) => error.name === "UnsupportedOperation" && error.$metadata.httpStatusCode === 400,
+  );
 });
 
 await check("TerminateInstances reports shutting-down and leaves nothing running", async () => {

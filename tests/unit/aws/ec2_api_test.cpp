@@ -124,6 +124,15 @@ TEST(Ec2Request, TerminateInstancesListsIds) {
   EXPECT_EQ(param_list(params, "InstanceId"), (std::vector<std::string>{"i-1", "i-2"}));
 }
 
+TEST(Ec2Request, StopAndStartInstancesListIds) {
+  const QueryParams stop = build_stop_instances({"i-1"});
+  EXPECT_EQ(field(stop, "Action"), "StopInstances");
+  EXPECT_EQ(param_list(stop, "InstanceId"), (std::vector<std::string>{"i-1"}));
+  const QueryParams start = build_start_instances({"i-1", "i-2"});
+  EXPECT_EQ(field(start, "Action"), "StartInstances");
+  EXPECT_EQ(param_list(start, "InstanceId"), (std::vector<std::string>{"i-1", "i-2"}));
+}
+
 TEST(Ec2Request, ParamListOrdersByIndexNotByPosition) {
   QueryParams params = {
       {"InstanceId.10", "j"}, {"InstanceId.2", "b"}, {"InstanceId.1", "a"}, {"InstanceIdX", "no"}};
@@ -280,6 +289,44 @@ TEST(Ec2Response, TerminateInstances) {
   ASSERT_EQ(changes->size(), 1u);
   EXPECT_EQ((*changes)[0].current, Ec2State::kShuttingDown);
   EXPECT_EQ((*changes)[0].previous, Ec2State::kRunning);
+}
+
+TEST(Ec2Response, StopInstances) {
+  auto changes = parse_stop_instances(
+      R"(<StopInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>
+  <instancesSet>
+    <item>
+      <instanceId>i-1234567890abcdef0</instanceId>
+      <currentState><code>64</code><name>stopping</name></currentState>
+      <previousState><code>16</code><name>running</name></previousState>
+    </item>
+  </instancesSet>
+</StopInstancesResponse>)");
+  ASSERT_TRUE(changes) << changes.error().message();
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].instance_id, "i-1234567890abcdef0");
+  EXPECT_EQ((*changes)[0].current, Ec2State::kStopping);
+  EXPECT_EQ((*changes)[0].previous, Ec2State::kRunning);
+  EXPECT_FALSE(parse_start_instances("<StopInstancesResponse/>")) << "another call's answer";
+}
+
+TEST(Ec2Response, StartInstances) {
+  auto changes = parse_start_instances(
+      R"(<StartInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>59dbff89-35bd-4eac-99ed-be587EXAMPLE</requestId>
+  <instancesSet>
+    <item>
+      <instanceId>i-1234567890abcdef0</instanceId>
+      <currentState><code>0</code><name>pending</name></currentState>
+      <previousState><code>80</code><name>stopped</name></previousState>
+    </item>
+  </instancesSet>
+</StartInstancesResponse>)");
+  ASSERT_TRUE(changes) << changes.error().message();
+  ASSERT_EQ(changes->size(), 1u);
+  EXPECT_EQ((*changes)[0].current, Ec2State::kPending);
+  EXPECT_EQ((*changes)[0].previous, Ec2State::kStopped);
 }
 
 TEST(Ec2Response, ErrorEnvelope) {

@@ -12,10 +12,10 @@ namespace skyd::cli {
 namespace {
 
 const std::vector<std::string> kCommands = {
-    "",          "jobs",          "jobs launch",  "jobs queue",
-    "jobs logs", "jobs cancel",   "jobs preempt", "jobs dashboard",
-    "daemon",    "daemon status", "show-gpus",    "completion",
-    "context"};
+    "",          "jobs",          "jobs launch",   "jobs queue",
+    "jobs logs", "jobs cancel",   "jobs preempt",  "jobs dashboard",
+    "daemon",    "daemon status", "show-gpus",     "completion",
+    "context",   "controller",    "controller up", "controller down"};
 
 // The long flags a usage text names.
 std::set<std::string> flags_in(const std::string& text) {

@@ -1,5 +1,5 @@
 // skyd's catalog settings: catalog_dir (made absolute), catalog_refresh and its interval, and the
-// refusal of a refresh with nowhere to write or nothing to ask.
+// refusal of a refresh with nowhere to write or nothing to ask; autostop's idle time.
 #include "daemon/config.hpp"
 #include "reactor/small_files.hpp"
 
@@ -46,6 +46,24 @@ TEST(ConfigCatalog, RefreshNeedsADirectoryAndAws) {
               std::string::npos)
         << invocation.error().detail;
   }
+}
+
+TEST(ConfigAutostop, IdleIsADurationOrOffAndUnsetByDefault) {
+  auto unset =
+      parse_command_line({"--state-dir", "/tmp/x", "--config", config_file("shards: 1\n")});
+  ASSERT_TRUE(unset) << unset.error().detail;
+  EXPECT_FALSE(unset->config.autostop_idle) << "decided at start: on only on a controller VM";
+  EXPECT_NE(unset->config.to_json().dump().find("\"autostop_idle_ms\":null"), std::string::npos);
+  auto five = parse_command_line({"--config", config_file("autostop_idle: 5m\n")});
+  ASSERT_TRUE(five) << five.error().detail;
+  EXPECT_EQ(five->config.autostop_idle, Duration(std::chrono::minutes(5)));
+  auto off = parse_command_line({"--config", config_file("autostop_idle: \"off\"\n")});
+  ASSERT_TRUE(off) << off.error().detail;
+  EXPECT_EQ(off->config.autostop_idle, Duration::zero());
+  auto bad = parse_command_line({"--config", config_file("autostop_idle: soon\n")});
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().detail.find(":1: 'autostop_idle': expected a duration"), std::string::npos)
+      << bad.error().detail;
 }
 
 }  // namespace

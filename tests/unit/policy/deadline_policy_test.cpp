@@ -178,6 +178,9 @@ TEST(UniformProgressPolicy, GoesBackToSpotWhenAheadByTwoRestarts) {
   EXPECT_EQ(decision.placement, Placement::kSpot);
   EXPECT_EQ(decision.rule, DeadlineRule::kBackToSpot);
   EXPECT_TRUE(decision.facts.switching);
+  EXPECT_EQ(describe(decision),
+            "back to spot: progress 4h14m is ahead of the line by 40s (the uniform line "
+            "4h13m two restart overheads from now)");
 }
 
 TEST(UniformProgressPolicy, HoldsOnDemandWhenNotFarEnoughAhead) {
