@@ -387,4 +387,12 @@ Result<Json> parse_json(std::string_view text) {
   return convert(root);
 }
 
+std::string string_at(const Json& object, std::string_view key) {
+  const Json* value = object.find(key);
+  if (!value) return {};
+  if (auto text = value->as_string()) return std::string(*text);
+  if (auto number = value->as_int()) return std::to_string(*number);
+  return {};
+}
+
 }  // namespace skyd

@@ -88,4 +88,8 @@ std::optional<JsonTextProblem> find_json_text_problem(std::string_view text);
 // Parses a JSON document; a syntax error comes back as an error with simdjson's message.
 Result<Json> parse_json(std::string_view text);
 
+// A member of an object as text: a string as it is, an integer in decimal (Google's APIs send
+// 64-bit numbers either way), anything else or a missing member as "".
+std::string string_at(const Json& object, std::string_view key);
+
 }  // namespace skyd

@@ -59,12 +59,6 @@ void add_filter(Json& filters, std::string_view field, std::string_view value) {
   filters.push_back(std::move(filter));
 }
 
-std::string string_at(const Json& json, std::string_view key) {
-  const Json* value = json.find(key);
-  auto text = value ? value->as_string() : std::nullopt;
-  return text ? std::string(*text) : std::string();
-}
-
 // The hourly USD price in a product's OnDemand terms (one term, one dimension for these filters).
 std::optional<double> on_demand_usd(const Json& product) {
   const Json* terms = product.find("terms");

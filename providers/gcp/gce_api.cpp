@@ -18,14 +18,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::string string_at(const Json& object, std::string_view key) {
-  const Json* value = object.find(key);
-  if (!value) return {};
-  if (auto text = value->as_string()) return std::string(*text);
-  if (auto number = value->as_int()) return std::to_string(*number);
-  return {};
-}
-
 Error malformed(std::string_view what, std::string_view why) {
   return make_error(ProviderErrc::kTransient, "Compute Engine answered with a malformed " +
                                                   std::string(what) + ": " + std::string(why));

@@ -11,14 +11,6 @@
 namespace skyd::providers::storage {
 namespace {
 
-std::string string_at(const Json& object, std::string_view key) {
-  const Json* value = object.find(key);
-  if (!value) return {};
-  if (auto text = value->as_string()) return std::string(*text);
-  if (auto number = value->as_int()) return std::to_string(*number);
-  return {};
-}
-
 Error bad_answer(std::string_view what, std::string_view why) {
   return make_error(ProviderErrc::kTransient, "Cloud Storage answered " + std::string(what) +
                                                   " unreadably: " + std::string(why));

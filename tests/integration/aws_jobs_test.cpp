@@ -336,14 +336,7 @@ TEST(AwsJobs, ARestartedSkydAdoptsEveryClusterByDescribingAndCreatesNothing) {
 
   world.skyd.kill();
   world.skyd.restart();
-  for (int id = 1; id <= kJobs; ++id) {
-    EXPECT_TRUE(wait_for([&] {
-      const auto log =
-          world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
-      return log.find("re-attached to cluster") != std::string::npos;
-    })) << "job "
-        << id;
-  }
+  EXPECT_TRUE(wait_until_reattached(world.skyd, kJobs));
   EXPECT_EQ(mutating_calls(world), mutations) << "adoption made, ended or changed nothing";
   EXPECT_EQ(stat_of(world, "describes_by_client_token"), lookups)
       << "no cluster was looked up on its own: the controller's instances were described at once";

@@ -175,14 +175,7 @@ TEST(GcpJobs, ARestartedSkydAdoptsEveryClusterFromOneListingAndCreatesNothing) {
 
   world.skyd.kill();
   world.skyd.restart();
-  for (int id = 1; id <= kJobs; ++id) {
-    EXPECT_TRUE(wait_for([&] {
-      const auto log =
-          world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
-      return log.find("re-attached to cluster") != std::string::npos;
-    })) << "job "
-        << id;
-  }
+  EXPECT_TRUE(wait_until_reattached(world.skyd, kJobs));
   EXPECT_EQ(mutating_gce_calls(world), mutations) << "adoption made or deleted nothing";
   EXPECT_EQ(world.stat("/_admin/gcp/stats", "lists_by_launch_label"), lookups)
       << "no cluster was looked up on its own: the controller's instances were listed at once";

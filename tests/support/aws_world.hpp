@@ -121,4 +121,15 @@ inline bool wait_for(const std::function<bool()>& ready) {
   return false;
 }
 
+// Waits until jobs 1..`jobs` have each re-attached to their machines after a restart of skyd.
+inline bool wait_until_reattached(SkydHarness& skyd, int jobs) {
+  for (int id = 1; id <= jobs; ++id) {
+    const bool reattached = wait_for([&] {
+      return controller_log_of(skyd, id).find("re-attached to cluster") != std::string::npos;
+    });
+    if (!reattached) return false;
+  }
+  return true;
+}
+
 }  // namespace skyd::testing

@@ -57,9 +57,10 @@ TEST(StorageRules, S3AndGcsInOneTaskWhenBothAreReachable) {
                        "  /d: s3://data-d\n",
                        both),
             "");
-  EXPECT_EQ(store_of(pipeline_of("run: x\nfile_mounts:\n  /a: gs://bkt1/x\n").tasks[0].file_mounts[0],
-                     "s3"),
-            "gcs");
+  EXPECT_EQ(
+      store_of(pipeline_of("run: x\nfile_mounts:\n  /a: gs://bkt1/x\n").tasks[0].file_mounts[0],
+               "s3"),
+      "gcs");
   EXPECT_EQ(
       store_of(pipeline_of("run: x\nfile_mounts:\n  /a: {name: bkt1}\n").tasks[0].file_mounts[0],
                "gcs"),

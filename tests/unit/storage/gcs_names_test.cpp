@@ -44,7 +44,8 @@ TEST(GcsBucketUrl, ParsesGsUrlsWithGcsRules) {
   EXPECT_EQ(parsed.url->bucket, "my_data");
   EXPECT_EQ(parsed.url->prefix, "train/2024");
   EXPECT_TRUE(is_bucket_url("gs://x"));
-  EXPECT_NE(parse_bucket_url("gs://my-google-data").problem.find("holds `google`"), std::string::npos);
+  EXPECT_NE(parse_bucket_url("gs://my-google-data").problem.find("holds `google`"),
+            std::string::npos);
   EXPECT_NE(parse_bucket_url("gs:///x").problem.find("names no bucket (expected gs://"),
             std::string::npos);
 }
