@@ -20,7 +20,7 @@ key=AKIDBENCHMARK000
 secret=bench-secret-key-0123456789
 
 # Whatever happens, stop what this script started (skyd stops its embedded PostgreSQL).
-trap 'kill -TERM $(jobs -p) 2>/dev/null; wait' EXIT
+trap 'kill -TERM $(jobs -p) 2>/dev/null || true; wait' EXIT
 
 percentile() {  # percentile P of the numbers on stdin
   sort -n | awk -v p="$1" '{v[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; printf "%.0f", v[i]}'
