@@ -12,22 +12,18 @@
 #   bench/aws_recovery_bench.sh [BUILD_DIR] [N...]        (default: build 1 500)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-build}
-shift || true
-counts=("${@:-1 500}")
-[ ${#counts[@]} -eq 1 ] && read -r -a counts <<<"${counts[0]}"
 key=AKIDBENCHMARK000
 secret=bench-secret-key-0123456789
 
 # Whatever happens, stop what this script started (skyd stops its embedded PostgreSQL).
 trap 'kill -TERM $(jobs -p) 2>/dev/null || true; wait' EXIT
 
-percentile() {  # percentile P of the numbers on stdin
-  sort -n | awk -v p="$1" '{v[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; printf "%.0f", v[i]}'
-}
+# shellcheck source=bench/cloud_recovery_common.sh
+source "$root/bench/cloud_recovery_common.sh"
+read_bench_args "$@"
 
 run_one() {
-  local jobs=$1 task=$2 dir
+  local jobs=$1 task=$2
   dir=$(mktemp -d /tmp/skyd-awsbench.XXXXXX)
   chmod 755 "$dir"
   # fakecloud: virtual nodes that boot in 100 ms and whose tasks never end by themselves (but
@@ -38,10 +34,8 @@ run_one() {
   "$build/tests/fakecloud/fakecloud" --mode virtual --port-file "$dir/ports" --config "$dir/chaos.json" \
     --access-key "$key" --secret-key "$secret" --log-level warn 2>"$dir/fakecloud.log" &
   local cloud_pid=$!
-  until [ -s "$dir/ports" ] && [ "$(wc -l <"$dir/ports")" -ge 2 ]; do sleep 0.05; done
   local api_port virtual_port
-  api_port=$(sed -n 1p "$dir/ports")
-  virtual_port=$(sed -n 2p "$dir/ports")
+  await_fakecloud_ports
   local cloud="http://127.0.0.1:$api_port"
 
   export SKYD_SOCKET="$dir/skyd.sock"
@@ -51,61 +45,32 @@ run_one() {
     AWS_SHARED_CREDENTIALS_FILE=/nonexistent \
     "$build/daemon/skyd" --state-dir "$dir" --config "$dir/config.yaml" 2>"$dir/skyd.stderr" &
   local skyd_pid=$!
-  until "$build/cli/sky" daemon status >/dev/null 2>&1; do sleep 0.1; done
   printf 'name: spot\nresources:\n  cloud: aws\n  region: us-east-1\n  instance_type: m6i.large\n  use_spot: true\nrun: train\n' \
     >"$dir/spot.yaml"
-  for _ in $(seq 1 "$jobs"); do "$build/cli/sky" jobs launch -y -d "$dir/spot.yaml" >/dev/null; done
-  until [ "$("$build/cli/sky" jobs queue -a -o json | grep -o '"status":"RUNNING"' | wc -l)" -ge "$jobs" ]; do
-    sleep 0.2
-  done
+  launch_running_jobs "$jobs" "$dir/spot.yaml"
 
   curl -s -X POST "$cloud/_admin/preempt?all_spot=1&grace_ms=${SKYD_BENCH_GRACE_MS:-120000}" >/dev/null
-  until [ "$("$build/cli/sky" jobs queue -a -o json | jq '[.[] | select(.recovery_count == 1 and .status == "RUNNING")] | length')" -ge "$jobs" ]; do
-    sleep 0.2
-  done
+  await_recovered_jobs "$jobs"
 
   curl -s "$cloud/_admin/instances" >"$dir/instances.json"
   jq -r '.instances[] | select(.tags["skyd-attempt"] == "1") | "\(.tags["skyd-job"]) \(.noticed_at_ms)"' \
     "$dir/instances.json" >"$dir/notices"
   jq -r '.instances[] | select(.tags["skyd-attempt"] == "2") | "\(.tags["skyd-job"]) \(.requested_at_ms)"' \
     "$dir/instances.json" >"$dir/requested"
-  psql -h "$dir/postgres" -U postgres -d skyd -At -F ' ' -c \
-    "SELECT job_id, (extract(epoch FROM at) * 1000)::bigint FROM job_events
-     WHERE from_status = 'RECOVERING' AND to_status = 'RUNNING'" >"$dir/running"
-  psql -h "$dir/postgres" -U postgres -d skyd -At -F ' ' -c \
-    "SELECT job_id, (extract(epoch FROM at) * 1000)::bigint FROM job_events
-     WHERE from_status = 'RUNNING' AND to_status = 'RECOVERING'" >"$dir/recovering"
+  transition_times RECOVERING RUNNING >"$dir/running"
+  transition_times RUNNING RECOVERING >"$dir/recovering"
   awk 'NR==FNR {notice[$1]=$2; next} {print $2 - notice[$1]}' "$dir/notices" "$dir/recovering" >"$dir/to_recovering"
   awk 'NR==FNR {notice[$1]=$2; next} {print $2 - notice[$1]}' "$dir/notices" "$dir/requested" >"$dir/to_request"
   awk 'NR==FNR {notice[$1]=$2; next} {print $2 - notice[$1]}' "$dir/notices" "$dir/running" >"$dir/to_running"
+  check_once_per_job "$jobs" "$dir/recovering" recoveries
+  check_once_per_job "$jobs" "$dir/requested" "replacement instances"
   local describes
   describes=$(curl -s "$cloud/_admin/stats" | jq '.calls.DescribeInstances')
-  printf '%-6s %-8s %14s %14s %16s %16s %16s %16s %10s\n' "$jobs" "$task" \
-    "$(percentile 50 <"$dir/to_recovering")" "$(percentile 99 <"$dir/to_recovering")" \
-    "$(percentile 50 <"$dir/to_request")" "$(percentile 99 <"$dir/to_request")" \
-    "$(percentile 50 <"$dir/to_running")" "$(percentile 99 <"$dir/to_running")" "$describes"
-
-  "$build/cli/sky" jobs cancel -a -y >/dev/null 2>&1 || true
-  for _ in $(seq 1 1200); do [ "$("$build/cli/sky" jobs queue -s -o json 2>/dev/null)" = "[]" ] && break; sleep 0.1; done
-  kill -TERM "$skyd_pid"
-  wait "$skyd_pid" 2>/dev/null || true
-  local live
-  live=$(curl -s "$cloud/_admin/stats" | jq '.live')
-  [ "$live" = "0" ] || fail "$live instances left running"
-  kill -TERM "$cloud_pid"
-  wait "$cloud_pid" 2>/dev/null || true
-  [ -n "${SKYD_BENCH_KEEP:-}" ] || rm -rf "$dir"
+  print_row "$jobs" "$task" "$describes"
+  cancel_and_check_nothing_left "$skyd_pid" "$cloud_pid" "$cloud/_admin/stats"
 }
 
-fail() {
-  echo "check failed: $*" >&2
-  exit 1
-}
-
-printf '%-6s %-8s %14s %14s %16s %16s %16s %16s %10s\n' "JOBS" "TASK" "->RECOVERING" \
-  "->RECOVERING" "->RunInstances" "->RunInstances" "->RUNNING" "->RUNNING" "Describe"
-printf '%-6s %-8s %14s %14s %16s %16s %16s %16s %10s\n' "" "" "p50 (ms)" "p99 (ms)" "p50 (ms)" \
-  "p99 (ms)" "p50 (ms)" "p99 (ms)" "calls"
+print_header RunInstances Describe
 for n in "${counts[@]}"; do
   for task in hears ignores; do run_one "$n" "$task"; done
 done

@@ -16,10 +16,6 @@
 #   bench/gcp_recovery_bench.sh [BUILD_DIR] [N...]        (default: build 1 500)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-build}
-shift || true
-counts=("${@:-1 500}")
-[ ${#counts[@]} -eq 1 ] && read -r -a counts <<<"${counts[0]}"
 project=skyd-bench-project
 account=skyd-bench@$project.iam.gserviceaccount.com
 grace_ms=${SKYD_BENCH_GRACE_MS:-30000}
@@ -27,9 +23,9 @@ grace_ms=${SKYD_BENCH_GRACE_MS:-30000}
 # Whatever happens, stop what this script started (skyd stops its embedded PostgreSQL).
 trap 'kill -TERM $(jobs -p) 2>/dev/null || true; wait' EXIT
 
-percentile() {  # percentile P of the numbers on stdin
-  sort -n | awk -v p="$1" '{v[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; printf "%.0f", v[i]}'
-}
+# shellcheck source=bench/cloud_recovery_common.sh
+source "$root/bench/cloud_recovery_common.sh"
+read_bench_args "$@"
 
 now_ms() { date +%s%3N; }
 
@@ -44,8 +40,6 @@ write_key_file() {
       auth_uri: "https://accounts.google.com/o/oauth2/auth", token_uri: $uri,
       universe_domain: "googleapis.com"}' >"$out")
 }
-
-sql() { psql -h "$dir/postgres" -U postgres -d skyd -At -F ' ' -c "$1"; }
 
 run_one() {
   local jobs=$1 task=$2
@@ -64,10 +58,8 @@ run_one() {
     --gcp-project "$project" --gcp-service-account "$dir/fakecloud-sa.json" --log-level warn \
     2>"$dir/fakecloud.log" &
   local cloud_pid=$!
-  until [ -s "$dir/ports" ] && [ "$(wc -l <"$dir/ports")" -ge 2 ]; do sleep 0.05; done
   local api_port virtual_port
-  api_port=$(sed -n 1p "$dir/ports")
-  virtual_port=$(sed -n 2p "$dir/ports")
+  await_fakecloud_ports
   local cloud="http://127.0.0.1:$api_port"
   write_key_file "$dir/sa.pem" "$cloud/token" "$dir/sa.json"
 
@@ -78,69 +70,37 @@ run_one() {
   HOME=$dir GOOGLE_APPLICATION_CREDENTIALS=$dir/sa.json \
     "$build/daemon/skyd" --state-dir "$dir" --config "$dir/config.yaml" 2>"$dir/skyd.stderr" &
   local skyd_pid=$!
-  until "$build/cli/sky" daemon status >/dev/null 2>&1; do sleep 0.1; done
   printf 'name: spot\nresources:\n  cloud: gcp\n  region: us-central1\n  instance_type: n2-standard-8\n  use_spot: true\nrun: train\n' \
     >"$dir/spot.yaml"
-  for _ in $(seq 1 "$jobs"); do "$build/cli/sky" jobs launch -y -d "$dir/spot.yaml" >/dev/null; done
-  until [ "$("$build/cli/sky" jobs queue -a -o json | grep -o '"status":"RUNNING"' | wc -l)" -ge "$jobs" ]; do
-    sleep 0.2
-  done
+  launch_running_jobs "$jobs" "$dir/spot.yaml"
 
   local noticed
   noticed=$(now_ms)
   curl -sf -X POST "$cloud/_admin/gcp/preempt?all_spot=1&grace_ms=$grace_ms" >"$dir/preempted.json"
   [ "$(jq '.instances | length' "$dir/preempted.json")" = "$jobs" ] ||
     fail "the preempt call named $(jq '.instances | length' "$dir/preempted.json") VMs, not $jobs"
-  until [ "$("$build/cli/sky" jobs queue -a -o json | jq '[.[] | select(.recovery_count == 1 and .status == "RUNNING")] | length')" -ge "$jobs" ]; do
-    sleep 0.2
-  done
+  await_recovered_jobs "$jobs"
 
   curl -s "$cloud/_admin/gcp/instances" >"$dir/instances.json"
   jq -r '.instances[] | select(.labels["skyd-attempt"] == "2") | "\(.labels["skyd-job"]) \(.requested_at_ms)"' \
     "$dir/instances.json" >"$dir/requested"
-  sql "SELECT job_id, (extract(epoch FROM at) * 1000)::bigint FROM job_events
-       WHERE from_status = 'RECOVERING' AND to_status = 'RUNNING'" >"$dir/running"
-  sql "SELECT job_id, (extract(epoch FROM at) * 1000)::bigint FROM job_events
-       WHERE from_status = 'RUNNING' AND to_status = 'RECOVERING'" >"$dir/recovering"
+  transition_times RECOVERING RUNNING >"$dir/running"
+  transition_times RUNNING RECOVERING >"$dir/recovering"
   awk -v t="$noticed" '{print $2 - t}' "$dir/recovering" >"$dir/to_recovering"
   awk -v t="$noticed" '{print $2 - t}' "$dir/requested" >"$dir/to_request"
   awk -v t="$noticed" '{print $2 - t}' "$dir/running" >"$dir/to_running"
   # Exactly once: one recovery and one replacement VM per job, no job twice.
-  [ "$(cut -d' ' -f1 "$dir/recovering" | sort -u | wc -l)" = "$jobs" ] &&
-    [ "$(wc -l <"$dir/recovering")" = "$jobs" ] || fail "recoveries: $(wc -l <"$dir/recovering") for $jobs jobs"
-  [ "$(cut -d' ' -f1 "$dir/requested" | sort -u | wc -l)" = "$jobs" ] &&
-    [ "$(wc -l <"$dir/requested")" = "$jobs" ] || fail "replacement VMs: $(wc -l <"$dir/requested") for $jobs jobs"
+  check_once_per_job "$jobs" "$dir/recovering" recoveries
+  check_once_per_job "$jobs" "$dir/requested" "replacement VMs"
   # The reads skyd polls Compute Engine with (DescribeInstances' counterpart).
   curl -s "$cloud/_admin/gcp/stats" >"$dir/stats.json"
   local lists
   lists=$(jq '(.calls.list // 0) + (.calls.aggregatedList // 0)' "$dir/stats.json")
-  printf '%-6s %-8s %14s %14s %14s %14s %16s %16s %8s\n' "$jobs" "$task" \
-    "$(percentile 50 <"$dir/to_recovering")" "$(percentile 99 <"$dir/to_recovering")" \
-    "$(percentile 50 <"$dir/to_request")" "$(percentile 99 <"$dir/to_request")" \
-    "$(percentile 50 <"$dir/to_running")" "$(percentile 99 <"$dir/to_running")" "$lists"
-
-  "$build/cli/sky" jobs cancel -a -y >/dev/null 2>&1 || true
-  for _ in $(seq 1 1200); do [ "$("$build/cli/sky" jobs queue -s -o json 2>/dev/null)" = "[]" ] && break; sleep 0.1; done
-  kill -TERM "$skyd_pid"
-  wait "$skyd_pid" 2>/dev/null || true
-  local live
-  live=$(curl -s "$cloud/_admin/gcp/stats" | jq '.live')
-  [ "$live" = "0" ] || fail "$live VMs left running"
-  kill -TERM "$cloud_pid"
-  wait "$cloud_pid" 2>/dev/null || true
-  [ -n "${SKYD_BENCH_KEEP:-}" ] || rm -rf "$dir"
+  print_row "$jobs" "$task" "$lists"
+  cancel_and_check_nothing_left "$skyd_pid" "$cloud_pid" "$cloud/_admin/gcp/stats"
 }
 
-fail() {
-  echo "check failed: $* (state in $dir)" >&2
-  SKYD_BENCH_KEEP=1
-  exit 1
-}
-
-printf '%-6s %-8s %14s %14s %14s %14s %16s %16s %8s\n' "JOBS" "TASK" "->RECOVERING" \
-  "->RECOVERING" "->bulkInsert" "->bulkInsert" "->RUNNING" "->RUNNING" "list+agg"
-printf '%-6s %-8s %14s %14s %14s %14s %16s %16s %8s\n' "" "" "p50 (ms)" "p99 (ms)" "p50 (ms)" \
-  "p99 (ms)" "p50 (ms)" "p99 (ms)" "calls"
+print_header bulkInsert list+agg
 for n in "${counts[@]}"; do
   for task in hears ignores; do run_one "$n" "$task"; done
 done
