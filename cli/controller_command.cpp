@@ -8,10 +8,10 @@
 #include "reactor/crypto.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/json.hpp"
+#include "reactor/sleep.hpp"
 #include "reactor/small_files.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <unistd.h>
@@ -100,11 +100,6 @@ Result<void> save_state(const ControllerState& state) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) return invalid_argument("cannot make the folder of " + path + ": " + ec.message());
   return write_small_file(path, root.dump() + "\n");
-}
-
-Task<void> sleep_for(Duration delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::use_awaitable);
 }
 
 template <typename T>

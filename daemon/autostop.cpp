@@ -6,19 +6,13 @@
 #include "reactor/http_server.hpp"
 #include "reactor/log.hpp"
 #include "reactor/metrics.hpp"
-
-#include <boost/asio/steady_timer.hpp>
+#include "reactor/sleep.hpp"
 
 #include <algorithm>
 
 namespace skyd::daemon {
 namespace aws = providers::aws;
 namespace {
-
-Task<void> sleep_for(Duration delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 std::string seconds_text(Duration duration) {
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(duration).count()) + "s";

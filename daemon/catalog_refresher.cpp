@@ -4,20 +4,14 @@
 #include "providers/catalog/catalog_dir.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/log.hpp"
+#include "reactor/sleep.hpp"
 #include "reactor/utc_time.hpp"
-
-#include <boost/asio/steady_timer.hpp>
 
 #include <filesystem>
 #include <functional>
 
 namespace skyd::daemon {
 namespace {
-
-Task<void> sleep_for(Duration delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 // How long until the AWS file is due: zero when it is missing or older than the interval.
 Duration due_in(const std::string& dir, Duration interval) {

@@ -5,6 +5,7 @@
 #include "reactor/file_names.hpp"
 #include "reactor/log.hpp"
 #include "reactor/process.hpp"
+#include "reactor/sleep.hpp"
 #include "reactor/small_files.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -72,8 +73,7 @@ Task<void> pump(Process& process, AttemptLog& log, std::optional<LinePrefixer> p
 // to finish after the exit, then stop reading.
 Task<void> linger_after_exit(Process& process) {
   co_await process.wait();
-  asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::seconds(2));
-  co_await timer.async_wait(asio::use_awaitable);
+  co_await sleep_for(std::chrono::seconds(2));
 }
 
 std::string attempt_dir(const NodePaths& paths, const std::string& attempt_id) {

@@ -5,11 +5,10 @@
 #include "reactor/crypto.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/log.hpp"
+#include "reactor/sleep.hpp"
 #include "reactor/small_files.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <signal.h>
 #include <unistd.h>
@@ -25,11 +24,6 @@ constexpr auto kPollInterval = std::chrono::milliseconds(100);
 constexpr auto kDrainPollInterval = std::chrono::milliseconds(500);
 constexpr auto kExitGrace = std::chrono::seconds(5);
 constexpr std::size_t kOutputKept = 16 * 1024;
-
-Task<void> sleep_for(Duration duration) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, duration);
-  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-}
 
 // The tail of a file rclone writes its output to (bounded: rclone may log a lot on errors).
 std::string tail_of(const std::string& path) {

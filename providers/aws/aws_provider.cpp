@@ -5,8 +5,7 @@
 #include "reactor/crypto.hpp"
 #include "reactor/event.hpp"
 #include "reactor/log.hpp"
-
-#include <boost/asio/steady_timer.hpp>
+#include "reactor/sleep.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -39,11 +38,6 @@ std::vector<std::string> in_launch_order(std::vector<Ec2Instance> instances) {
   std::vector<std::string> ids;
   for (const auto& instance : instances) ids.push_back(instance.instance_id);
   return ids;
-}
-
-Task<void> sleep_for(Duration delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::use_awaitable);
 }
 
 }  // namespace

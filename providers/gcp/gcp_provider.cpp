@@ -5,8 +5,7 @@
 #include "providers/skylet_health.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
-
-#include <boost/asio/steady_timer.hpp>
+#include "reactor/sleep.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -19,11 +18,6 @@ bool valid_token(const std::string& token) {
   return token.size() >= 16 && std::all_of(token.begin(), token.end(), [](char c) {
            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
          });
-}
-
-Task<void> sleep_for(Duration delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::use_awaitable);
 }
 
 bool is_provider_error(const Error& error, ProviderErrc code) {

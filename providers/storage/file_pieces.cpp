@@ -3,12 +3,11 @@
 #include "providers/provider.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/crypto.hpp"
+#include "reactor/sleep.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <boost/asio/steady_timer.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -90,11 +89,6 @@ Result<void> write_chunk_at(int fd, std::uint64_t offset, std::string_view chunk
     done += static_cast<std::size_t>(n);
   }
   return Result<void>{};
-}
-
-Task<void> sleep_for(Duration delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, delay);
-  co_await timer.async_wait(asio::use_awaitable);
 }
 
 }  // namespace skyd::providers::storage

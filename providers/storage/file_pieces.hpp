@@ -38,7 +38,4 @@ Task<Result<int>> open_for_writing(std::string path);
 // at most the HTTP client's 16 KiB read and goes to the page cache, so the shard is not held.
 Result<void> write_chunk_at(int fd, std::uint64_t offset, std::string_view chunk);
 
-// A pause of a retry loop on the caller's executor.
-Task<void> sleep_for(Duration delay);
-
 }  // namespace skyd::providers::storage

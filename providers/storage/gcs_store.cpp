@@ -4,6 +4,7 @@
 #include "providers/storage/parallel.hpp"
 #include "providers/storage/store_retry.hpp"
 #include "reactor/log.hpp"
+#include "reactor/sleep.hpp"
 
 #include <algorithm>
 

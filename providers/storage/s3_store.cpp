@@ -7,6 +7,7 @@
 #include "reactor/blocking.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
+#include "reactor/sleep.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -3,6 +3,7 @@
 #include "providers/provider.hpp"
 #include "providers/storage/file_pieces.hpp"
 #include "reactor/log.hpp"
+#include "reactor/sleep.hpp"
 
 namespace skyd::providers::storage {
 
