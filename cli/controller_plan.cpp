@@ -1,4 +1,5 @@
 #include "cli/controller_plan.hpp"
+#include "reactor/shell_quote.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -122,12 +123,11 @@ Result<std::string> controller_user_data(const ControllerBoot& boot) {
     if (value->find('\n') != std::string::npos || value->find('\'') != std::string::npos)
       return invalid_argument("a controller setting holds a newline or a quote: " + *value);
   }
-  auto quoted = [](const std::string& value) { return "'" + value + "'"; };
   std::string script = "#!/bin/bash\n# skyd controller VM (sky controller up)\nset -euo pipefail\n";
-  script += "user=" + quoted(boot.ssh_user) + "\n";
-  script += "key=" + quoted(boot.ssh_public_key) + "\n";
-  script += "package_url=" + quoted(boot.package_url) + "\n";
-  script += "region=" + quoted(boot.region) + "\n";
+  script += "user=" + single_quoted(boot.ssh_user) + "\n";
+  script += "key=" + single_quoted(boot.ssh_public_key) + "\n";
+  script += "package_url=" + single_quoted(boot.package_url) + "\n";
+  script += "region=" + single_quoted(boot.region) + "\n";
   script +=
       "home=$(getent passwd \"$user\" | cut -d: -f6)\n"
       "install -d -m 0700 -o \"$user\" -g \"$user\" \"$home/.ssh\"\n"

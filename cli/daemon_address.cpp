@@ -2,6 +2,7 @@
 
 #include "cli/contexts.hpp"
 #include "cli/local_socket.hpp"
+#include "reactor/shell_quote.hpp"
 
 #include <sys/stat.h>
 
@@ -19,13 +20,6 @@ constexpr const char* kSshForm = "expected ssh://[user@]host[:port][/path/to/sky
 Error bad_address(std::string_view address, const std::string& what) {
   return make_error(NetErrc::kBadUrl,
                     "bad host '" + std::string(address) + "': " + what + " (" + kSshForm + ")");
-}
-
-// Quotes a word for the remote login shell, which runs the command ssh sends as one line.
-std::string shell_quoted(const std::string& word) {
-  std::string quoted = "'";
-  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
 }
 
 std::vector<std::string> ssh_program() {
@@ -105,7 +99,7 @@ std::vector<std::string> ssh_to(const SshHost& host, const std::vector<std::stri
 
 std::vector<std::string> ssh_dial_command(const SshHost& host, const std::string& control_dir) {
   std::string remote = "skyd dial-stdio";
-  if (!host.socket_path.empty()) remote += " --socket " + shell_quoted(host.socket_path);
+  if (!host.socket_path.empty()) remote += " --socket " + single_quoted(host.socket_path);
   // One SSH connection per host serves every call while it is warm: a `queue` is one round trip.
   return ssh_to(host,
                 {"ControlMaster=auto", "ControlPath=" + control_dir + "/%C", "ControlPersist=300"},

@@ -1,17 +1,8 @@
 #include "daemon/controller/git_checkout.hpp"
 
+#include "reactor/shell_quote.hpp"
+
 namespace skyd::daemon {
-namespace {
-
-// '…' with every ' written as '\'': nothing inside is expanded by the shell.
-std::string single_quoted(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-}  // namespace
-
 std::string git_checkout_script(const spec::GitWorkdir& git, GitDeadlines deadlines) {
   const std::string url = single_quoted(git.url);
   const std::string ref = single_quoted(git.ref.value_or("HEAD"));

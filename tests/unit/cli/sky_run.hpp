@@ -1,6 +1,8 @@
 #pragma once
 // Runs the real `sky` binary (SKY_BINARY) with a command line and keeps what it printed.
 
+#include "reactor/shell_quote.hpp"
+
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -33,10 +35,7 @@ inline SkyRun run_sky(const std::string& arguments) {
 
 // What a bash program prints on stdout (stderr dropped).
 inline std::string run_sky_shell(const std::string& program) {
-  std::string quoted = "'";
-  for (char c : program) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  quoted += "'";
-  FILE* pipe = popen(("bash -c " + quoted + " 2>/dev/null").c_str(), "r");
+  FILE* pipe = popen(("bash -c " + single_quoted(program) + " 2>/dev/null").c_str(), "r");
   std::string out;
   if (!pipe) return out;
   std::array<char, 4096> buffer;
