@@ -103,9 +103,7 @@ Task<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer, const End
 
   bhttp::request<bhttp::string_body> message{bhttp::string_to_verb(request.method), request.target,
                                              11};
-  const bool local_peer = endpoint.transport == Endpoint::Transport::kUnix ||
-                          endpoint.transport == Endpoint::Transport::kCommand;
-  message.set(bhttp::field::host, local_peer ? "localhost" : endpoint.host);
+  message.set(bhttp::field::host, endpoint.host_header());
   message.set(bhttp::field::user_agent, user_agent);
   for (const auto& [name, value] : request.headers) message.set(name, value);
   message.body() = request.body;

@@ -231,6 +231,14 @@ std::string Endpoint::to_string() const {
   return {};
 }
 
+std::string Endpoint::host_header() const {
+  if (transport == Transport::kUnix || transport == Transport::kCommand) return "localhost";
+  const std::string name = host.find(':') == std::string::npos ? host : "[" + host + "]";
+  const std::uint16_t usual = transport == Transport::kTls ? 443 : 80;
+  if (port == 0 || port == usual) return name;
+  return name + ":" + std::to_string(port);
+}
+
 std::string_view to_string(Endpoint::Transport transport) {
   switch (transport) {
     case Endpoint::Transport::kTcp:

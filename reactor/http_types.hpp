@@ -111,6 +111,10 @@ struct Endpoint {
   // Identifies the connection pool this endpoint's connections go to.
   std::string pool_key() const;
   std::string to_string() const;
+  // What a request's Host header carries (RFC 9110): "host", or "host:port" when the port is not
+  // the scheme's default (IPv6 in brackets); "localhost" over a Unix socket or a command. Signers
+  // (SigV4's signed `host`) use the same value.
+  std::string host_header() const;
 };
 
 std::string_view to_string(Endpoint::Transport transport);

@@ -174,13 +174,6 @@ Signature compute_signature(const SignableRequest& request, const Credentials& c
   return out;
 }
 
-std::string host_header(const http::Endpoint& endpoint) {
-  const bool default_port =
-      (endpoint.transport == http::Endpoint::Transport::kTls && endpoint.port == 443) ||
-      (endpoint.transport == http::Endpoint::Transport::kTcp && endpoint.port == 80);
-  return default_port ? endpoint.host : endpoint.host + ":" + std::to_string(endpoint.port);
-}
-
 Signature sign_request(SignableRequest& request, const Credentials& credentials,
                        const SigningParams& params) {
   request.headers.emplace_back("X-Amz-Date", params.amz_date);

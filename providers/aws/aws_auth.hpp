@@ -78,9 +78,6 @@ Signature compute_signature(const SignableRequest& request, const Credentials& c
 Signature sign_request(SignableRequest& request, const Credentials& credentials,
                        const SigningParams& params);
 
-// The Host header for an endpoint: "host", or "host:port" unless the port is the scheme's default.
-std::string host_header(const http::Endpoint& endpoint);
-
 // The current UTC time as YYYYMMDDTHHMMSSZ.
 std::string amz_date_now();
 std::string format_amz_date(std::chrono::system_clock::time_point time);

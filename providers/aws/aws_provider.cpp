@@ -143,7 +143,7 @@ Task<Result<std::string>> AwsProvider::send(SignedCall call, int transient_tries
     signable.method = "POST";
     signable.target = "/";
     signable.body = call.body;
-    signable.headers = {{"Host", host_header(call.endpoint)}};
+    signable.headers = {{"Host", call.endpoint.host_header()}};
     if (json) {
       signable.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
       signable.headers.emplace_back("X-Amz-Target", call.json_target);

@@ -32,13 +32,6 @@ std::pair<std::string, std::string> split_url(const std::string& url) {
   return {url.substr(0, path), url.substr(path)};
 }
 
-std::string host_header(const http::Endpoint& endpoint) {
-  const bool tls = endpoint.transport == http::Endpoint::Transport::kTls;
-  const std::uint16_t usual = tls ? 443 : 80;
-  if (endpoint.port == 0 || endpoint.port == usual) return endpoint.host;
-  return endpoint.host + ":" + std::to_string(endpoint.port);
-}
-
 }  // namespace
 
 GcsStore::GcsStore(asio::any_io_executor executor, GcsStoreOptions options)
@@ -81,9 +74,6 @@ Task<Result<http::Response>> GcsStore::send(Call call, std::vector<int> accepted
     http::Request request;
     request.method = call.method;
     request.target = target;
-    // With its port (RFC 9110): a server that builds the session URI from Host (Google's, an
-    // emulator) must point back here; the HTTP client alone sends the bare host.
-    request.headers.emplace_back("Host", host_header(endpoint));
     if (authorise) {
       auto token = co_await options_.tokens->token();
       if (!token) co_return token.error();

@@ -122,7 +122,7 @@ S3Address s3_address(const http::Endpoint& base, bool virtual_host, std::string_
     // A bare subresource ("?uploads", "?delete") carries no '='; S3 and signers treat it as "".
     if (!query[i].second.empty()) out.target += "=" + aws::uri_encode(query[i].second, false);
   }
-  out.host = aws::host_header(out.endpoint);
+  out.host = out.endpoint.host_header();
   return out;
 }
 

@@ -23,6 +23,11 @@ Task<Response> echo(Request& request) {
   co_return response;
 }
 
+Task<Response> host(Request& request) {
+  const std::string* value = request.header("Host");
+  co_return Response::text(200, value ? *value : std::string("(none)"));
+}
+
 Task<Response> never_answer(Request&) {
   asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::hours(1));
   co_await timer.async_wait(asio::use_awaitable);
@@ -87,6 +92,7 @@ Router test_routes() {
   Router router;
   router.add("GET", "/echo", "echo", echo);
   router.add("POST", "/echo", "echo", echo);
+  router.add("GET", "/host", "the Host header received", host);
   router.add("GET", "/never", "never answers", never_answer);
   router.add("GET", "/big", "a body of ?bytes=N", big);
   router.add("GET", "/slow", "answers after ?ms=N", slow);
@@ -164,6 +170,24 @@ TEST_F(HttpTest, KeepAliveReusesOneTcpConnection) {
   EXPECT_EQ(outcome.stats.reused, 9u);
   EXPECT_EQ(server_.stats().connections_accepted, 1u);
   EXPECT_EQ(server_.stats().requests, 10u);
+}
+
+TEST_F(HttpTest, TheHostHeaderCarriesANonDefaultPort) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  auto outcome = send(tcp_endpoint(), get("/host"));
+  ASSERT_TRUE(outcome.last) << outcome.last.error().message();
+  EXPECT_EQ(outcome.last->body, "127.0.0.1:" + std::to_string(server_.tcp_port()));
+}
+
+TEST(HttpEndpoint, HostHeaderLeavesOutOnlyTheSchemesDefaultPort) {
+  EXPECT_EQ(Endpoint::parse("http://example.com")->host_header(), "example.com");
+  EXPECT_EQ(Endpoint::parse("https://example.com:443")->host_header(), "example.com");
+  EXPECT_EQ(Endpoint::parse("https://example.com:80")->host_header(), "example.com:80");
+  EXPECT_EQ(Endpoint::parse("http://127.0.0.1:8080/x")->host_header(), "127.0.0.1:8080");
+  EXPECT_EQ(Endpoint::parse("http://[::1]:9000")->host_header(), "[::1]:9000");
+  EXPECT_EQ(Endpoint::parse("https://[::1]")->host_header(), "[::1]");
+  EXPECT_EQ(Endpoint::unix_socket("/tmp/x.sock").host_header(), "localhost");
 }
 
 TEST_F(HttpTest, UnixSocketCarriesPeerCredentialsAndIsNotWorldWritable) {
