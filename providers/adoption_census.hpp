@@ -11,6 +11,7 @@
 #include "reactor/error.hpp"
 #include "reactor/event.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -26,20 +27,53 @@ class AdoptionCensus {
  public:
   using Listing = std::function<Task<Result<std::vector<Instance>>>()>;
   using MakerOf = std::function<std::string(const Instance&)>;
+  using Before = std::function<bool(const Instance&, const Instance&)>;
 
-  // `list` lists every live instance of this controller; `maker_of` names the token that made one.
-  AdoptionCensus(asio::any_io_executor executor, Duration lifetime, Listing list, MakerOf maker_of)
+  // `list` lists every live instance of this controller; `maker_of` names the token that made one;
+  // `before` orders what one token made (its launch order: a node's rank).
+  AdoptionCensus(asio::any_io_executor executor, Duration lifetime, Listing list, MakerOf maker_of,
+                 Before before)
       : lifetime_(lifetime),
         list_(std::move(list)),
         maker_of_(std::move(maker_of)),
+        before_(std::move(before)),
         listed_(std::move(executor)) {}
 
-  // Notes a creation call this process sends: what it makes may come after any listing.
-  void sent(const std::string& maker) { sent_.insert(maker); }
+  // Notes a creation call this process sends for `cluster`: what it makes may come after any
+  // listing. Kept until the cluster is torn down.
+  void sent(const std::string& maker, const std::string& cluster) {
+    sent_[maker] = cluster;
+    sent_for_[cluster].insert(maker);
+  }
   bool was_sent(const std::string& maker) const { return sent_.contains(maker); }
+  // The cluster is gone: its creation calls need no fresh look any more.
+  void torn_down(const std::string& cluster) {
+    const auto makers = sent_for_.find(cluster);
+    if (makers == sent_for_.end()) return;
+    for (const auto& maker : makers->second) {
+      const auto noted = sent_.find(maker);
+      if (noted != sent_.end() && noted->second == cluster) sent_.erase(noted);
+    }
+    sent_for_.erase(makers);
+  }
+  std::size_t sent_count() const { return sent_.size(); }
+
+  // What `maker` made before this launch, in launch order: from the census, or from `fresh` (a
+  // look at just this maker's instances) when this process sent it and a listing may be too old.
+  Task<Result<std::vector<Instance>>> made_before(std::string maker, Listing fresh) {
+    Result<std::vector<Instance>> made = std::vector<Instance>{};
+    if (was_sent(maker)) {
+      made = co_await fresh();
+    } else {
+      made = co_await made_by(maker);
+    }
+    if (!made) co_return made.error();
+    std::sort(made->begin(), made->end(), before_);
+    co_return made;
+  }
 
   // What `maker` made, as a listing at most `lifetime` old saw it; one listing serves every caller
-  // that asks meanwhile. Callers ask about a maker this process sent on their own (was_sent).
+  // that asks meanwhile. Blind to what a maker this process sent made after that listing.
   Task<Result<std::vector<Instance>>> made_by(std::string maker) {
     while (listing_) co_await listed_.wait();
     if (!listed_at_ || Clock::now() - *listed_at_ > lifetime_) {
@@ -63,11 +97,13 @@ class AdoptionCensus {
   Duration lifetime_;
   Listing list_;
   MakerOf maker_of_;
+  Before before_;
   Notifier listed_;
   bool listing_ = false;
   std::optional<Clock::time_point> listed_at_;
   std::map<std::string, std::vector<Instance>> by_maker_;
-  std::set<std::string> sent_;
+  std::map<std::string, std::string> sent_;                // maker -> its cluster
+  std::map<std::string, std::set<std::string>> sent_for_;  // cluster -> its makers
 };
 
 }  // namespace skyd::providers

@@ -30,14 +30,21 @@ std::string client_token_for(const std::string& token) {
   return token.size() <= 64 ? token : sha256_hex(token);
 }
 
-// The ids in launch order: the order of the answer RunInstances would have given is the rank.
-std::vector<std::string> in_launch_order(std::vector<Ec2Instance> instances) {
-  std::sort(instances.begin(), instances.end(), [](const Ec2Instance& a, const Ec2Instance& b) {
-    return a.launch_index < b.launch_index;
-  });
+// The rank: the order of the answer RunInstances would have given.
+bool launched_before(const Ec2Instance& a, const Ec2Instance& b) {
+  return a.launch_index < b.launch_index;
+}
+
+std::vector<std::string> ids_of(const std::vector<Ec2Instance>& instances) {
   std::vector<std::string> ids;
   for (const auto& instance : instances) ids.push_back(instance.instance_id);
   return ids;
+}
+
+// The ids in launch order.
+std::vector<std::string> in_launch_order(std::vector<Ec2Instance> instances) {
+  std::sort(instances.begin(), instances.end(), launched_before);
+  return ids_of(instances);
 }
 
 }  // namespace
@@ -260,7 +267,8 @@ Task<Result<std::vector<std::string>>> AwsProvider::create_instances(const Launc
       {request.skylet_token, options_.skylet_port, *certificate, options_.notice_signal});
   input.root_disk = std::move(*disk);
   input.client_token = client_token;
-  census_of(region).sent(client_token);  // from now on only a fresh describe tells what it made
+  // From now on only a fresh describe tells what it made.
+  census_of(region).sent(client_token, request.cluster_name);
   QueryParams params = build_run_instances(input);
   auto body = co_await call(region, std::move(params), options_.create_tries);
   if (!body && is_retryable(static_cast<ProviderErrc>(body.error().code.value())) &&
@@ -481,12 +489,17 @@ Task<void> AwsProvider::discard(std::string region, std::vector<std::string> ids
   }
 }
 
-Task<Result<std::vector<std::string>>> AwsProvider::made_by(std::string region,
-                                                            std::string client_token) {
+Task<Result<std::vector<Ec2Instance>>> AwsProvider::described_made_by(std::string region,
+                                                                      std::string client_token) {
   std::vector<Ec2Filter> filters{
       {"client-token", {client_token}},
       {"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
-  auto instances = co_await describe_all(region, filters);
+  co_return co_await describe_all(region, filters);
+}
+
+Task<Result<std::vector<std::string>>> AwsProvider::made_by(std::string region,
+                                                            std::string client_token) {
+  auto instances = co_await described_made_by(region, client_token);
   if (!instances) co_return instances.error();
   co_return in_launch_order(std::move(*instances));
 }
@@ -507,18 +520,17 @@ AdoptionCensus<Ec2Instance>& AwsProvider::census_of(const std::string& region) {
     };
     census = std::make_unique<AdoptionCensus<Ec2Instance>>(
         executor_, options_.census_lifetime, std::move(list),
-        [](const Ec2Instance& instance) { return instance.client_token; });
+        [](const Ec2Instance& instance) { return instance.client_token; }, launched_before);
   }
   return *census;
 }
 
 Task<Result<std::vector<std::string>>> AwsProvider::made_before(std::string region,
                                                                 std::string client_token) {
-  auto& census = census_of(region);
-  if (census.was_sent(client_token)) co_return co_await made_by(region, client_token);
-  auto made = co_await census.made_by(client_token);
+  auto fresh = [this, region, client_token] { return described_made_by(region, client_token); };
+  auto made = co_await census_of(region).made_before(client_token, fresh);
   if (!made) co_return made.error();
-  co_return in_launch_order(std::move(*made));
+  co_return ids_of(*made);
 }
 
 Task<Result<std::optional<BlockDeviceMapping>>> AwsProvider::root_disk(std::string region,
@@ -734,6 +746,8 @@ Task<Result<void>> AwsProvider::terminate(std::string cluster_name) {
     }
     auto closed = co_await close_ports(region, cluster_name, deadline);
     if (!closed) co_return closed.error();
+    if (auto census = censuses_.find(region); census != censuses_.end())
+      census->second->torn_down(cluster_name);
   }
   co_return Result<void>{};
 }

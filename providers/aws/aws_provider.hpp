@@ -137,6 +137,8 @@ class AwsProvider final : public Provider {
   SkyletReach skylet_reach() const;
   Task<void> discard(std::string region, std::vector<std::string> ids);
   // The live instances a RunInstances with this ClientToken made in the region, in launch order.
+  Task<Result<std::vector<Ec2Instance>>> described_made_by(std::string region,
+                                                           std::string client_token);
   Task<Result<std::vector<std::string>>> made_by(std::string region, std::string client_token);
   // The same answer for an adoption, from the region's census of this controller's instances
   // when the token was not sent by this process.

@@ -20,6 +20,11 @@ bool valid_token(const std::string& token) {
          });
 }
 
+// bulkInsert numbers the names in order: that order is the rank.
+bool named_before(const GceInstance& a, const GceInstance& b) {
+  return a.name < b.name;
+}
+
 bool is_provider_error(const Error& error, ProviderErrc code) {
   return error.code == make_error_code(code);
 }
@@ -52,7 +57,7 @@ GcpProvider::GcpProvider(asio::any_io_executor executor, GcpProviderOptions opti
                                   instances->size());
             co_return instances;
           },
-          [](const GceInstance& instance) { return instance.label(kLaunchLabel); }) {
+          [](const GceInstance& instance) { return instance.label(kLaunchLabel); }, named_before) {
   if (!options_.env) options_.env = process_env;
   std::string url = options_.endpoint;
   if (url.empty()) url = options_.env("CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE").value_or("");
@@ -159,19 +164,13 @@ Task<Result<std::vector<GceInstance>>> GcpProvider::made_by(std::string token) {
   const std::string filter = label_filter({{std::string(kLaunchLabel), {launch_label_for(token)}}});
   auto instances = co_await list_all(filter);
   if (!instances) co_return instances.error();
-  // bulkInsert numbers the names in order: that order is the rank.
-  std::sort(instances->begin(), instances->end(),
-            [](const GceInstance& a, const GceInstance& b) { return a.name < b.name; });
+  std::sort(instances->begin(), instances->end(), named_before);
   co_return std::move(*instances);
 }
 
 Task<Result<std::vector<GceInstance>>> GcpProvider::made_before(std::string token) {
-  if (census_.was_sent(token)) co_return co_await made_by(token);
-  auto made = co_await census_.made_by(launch_label_for(token));
-  if (!made) co_return made.error();
-  std::sort(made->begin(), made->end(),
-            [](const GceInstance& a, const GceInstance& b) { return a.name < b.name; });
-  co_return std::move(*made);
+  auto fresh = [this, token] { return made_by(token); };
+  co_return co_await census_.made_before(launch_label_for(token), fresh);
 }
 
 Task<Result<void>> GcpProvider::wait_operation(std::string zone, std::string operation,
@@ -336,7 +335,8 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
                           request.cluster_name, request.zone, made.size());
   }
   if (made.empty()) {
-    census_.sent(request.idempotency_token);  // from now on only a fresh listing tells
+    // From now on only a fresh listing tells.
+    census_.sent(launch_label_for(request.idempotency_token), request.cluster_name);
     const std::string body =
         bulk_insert_body(spec, request.nodes,
                          name_prefix_for(request.cluster_name, request.idempotency_token))
@@ -504,6 +504,7 @@ Task<Result<void>> GcpProvider::terminate(std::string cluster_name) {
     co_await sleep_for(options_.poll_interval);
   }
   seen_spot_.erase(cluster_name);
+  census_.torn_down(cluster_name);
   co_return Result<void>{};
 }
 

@@ -1,0 +1,79 @@
+#include "providers/adoption_census.hpp"
+#include "tests/support/test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace skyd::providers {
+namespace {
+
+using skyd::testing::run_co;
+
+struct Node {
+  std::string maker;
+  int rank = 0;
+};
+
+// A census over a fixed set of nodes that counts the listings and fresh looks it was asked for.
+struct Counted {
+  std::vector<Node> live;
+  int listings = 0;
+  int fresh_looks = 0;
+};
+
+AdoptionCensus<Node> census_over(asio::any_io_executor executor, Counted& counted) {
+  return AdoptionCensus<Node>(
+      std::move(executor), std::chrono::hours(1),
+      [&counted]() -> Task<Result<std::vector<Node>>> {
+        ++counted.listings;
+        co_return counted.live;
+      },
+      [](const Node& node) { return node.maker; },
+      [](const Node& a, const Node& b) { return a.rank < b.rank; });
+}
+
+std::vector<int> ranks(const std::vector<Node>& nodes) {
+  std::vector<int> out;
+  for (const auto& node : nodes) out.push_back(node.rank);
+  return out;
+}
+
+TEST(AdoptionCensus, ASentTokenIsLookedAtFreshUntilItsClusterIsTornDown) {
+  Counted counted;
+  counted.live = {{"t1", 2}, {"t2", 1}, {"t1", 0}, {"t1", 1}};
+  run_co<void>([&]() -> Task<void> {
+    auto census = census_over(co_await asio::this_coro::executor, counted);
+    auto fresh = [&counted]() -> Task<Result<std::vector<Node>>> {
+      ++counted.fresh_looks;
+      co_return std::vector<Node>{{"t1", 1}, {"t1", 0}};
+    };
+    census.sent("t1", "c1");
+    census.sent("t3", "c1");
+    census.sent("t2", "c2");
+    EXPECT_EQ(census.sent_count(), 3u);
+
+    auto made = co_await census.made_before("t1", fresh);
+    EXPECT_TRUE(made);
+    EXPECT_EQ(made ? ranks(*made) : std::vector<int>{}, (std::vector<int>{0, 1}));
+    EXPECT_EQ(counted.fresh_looks, 1);
+    EXPECT_EQ(counted.listings, 0);
+
+    census.torn_down("c1");
+    EXPECT_FALSE(census.was_sent("t1"));
+    EXPECT_FALSE(census.was_sent("t3"));
+    EXPECT_TRUE(census.was_sent("t2"));
+    EXPECT_EQ(census.sent_count(), 1u);
+
+    // Not sent any more: the listing answers, in launch order.
+    made = co_await census.made_before("t1", fresh);
+    EXPECT_TRUE(made);
+    EXPECT_EQ(made ? ranks(*made) : std::vector<int>{}, (std::vector<int>{0, 1, 2}));
+    EXPECT_EQ(counted.fresh_looks, 1);
+    EXPECT_EQ(counted.listings, 1);
+  });
+}
+
+}  // namespace
+}  // namespace skyd::providers
