@@ -91,7 +91,7 @@ constexpr const char* kQueueUsage =
     "  -s, --skip-finished     only jobs still in progress\n"
     "  -u, --all-users         every user's jobs, with a USER column\n"
     "  -v, --verbose           more columns: STARTED, INFRA, RESOURCES, COST, ON-DEMAND COST,\n"
-    "                          DETAILS\n"
+    "                          CHECKPOINT (the work the task last reported), DETAILS\n"
     "  -r, --refresh           taken for SkyPilot's scripts: skyd's answer is always current\n"
     "  -l, --limit N           how many of the latest jobs (default 50)\n"
     "  -o, --output FORMAT     table (default) or json: one record per task, with SkyPilot's\n"
@@ -137,6 +137,8 @@ std::vector<std::string> task_cells(const Json& job, const Json& task, bool mult
     cells.push_back(task_cluster_resources(task));
     cells.push_back(dollars(number(task, "cost_usd")));
     cells.push_back(dollars(number(task, "on_demand_cost_usd")));
+    const double checkpoint = number(task, "reported_work_seconds", -1);
+    cells.push_back(checkpoint < 0 ? "-" : checkpoint < 1 ? "0s" : format_duration(checkpoint));
     cells.push_back(details_of(job, task));
   }
   return cells;
@@ -225,7 +227,7 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
   }
   if (verbose) {
     for (const char* header :
-         {"STARTED", "INFRA", "RESOURCES", "COST", "ON-DEMAND COST", "DETAILS"}) {
+         {"STARTED", "INFRA", "RESOURCES", "COST", "ON-DEMAND COST", "CHECKPOINT", "DETAILS"}) {
       headers.push_back(header);
     }
   }
@@ -261,7 +263,7 @@ int jobs_queue_command(const std::vector<std::string>& args, const std::string& 
     cells.push_back(coloured(status) +
                     (is_terminal(status) || current.empty() ? "" : " (task: " + current + ")"));
     if (verbose) {
-      cells.insert(cells.end(), {"-", "-", "-", dollars(cost), dollars(on_demand_cost)});
+      cells.insert(cells.end(), {"-", "-", "-", dollars(cost), dollars(on_demand_cost), "-"});
       const std::string reason = text(job, "failure_reason");
       cells.push_back(reason.empty() ? "-" : "Failure: " + reason);
     }

@@ -37,6 +37,9 @@ Json task_to_json(const store::TaskRecord& task, store::TimePoint now) {
   out.set("attempt", task.attempt);
   out.set("cost_usd", task.cost_usd);
   out.set("on_demand_cost_usd", task.on_demand_cost_usd);
+  out.set("reported_work_seconds", task.reported_work_seconds
+                                       ? Json(static_cast<long long>(*task.reported_work_seconds))
+                                       : Json(nullptr));
   out.set("failure_reason", task.failure_reason ? Json(*task.failure_reason) : Json(nullptr));
   Json codes = Json::array();
   for (int code : task.exit_codes) codes.push_back(code);

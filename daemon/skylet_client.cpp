@@ -33,6 +33,8 @@ Result<AttemptStatus> parse_status(const http::Response& response) {
     status.log_bytes = static_cast<std::uint64_t>(*bytes);
   if (const Json* error = body->find("mount_error"); error && error->as_string())
     status.mount_error = std::string(*error->as_string());
+  if (const Json* progress = body->find("progress_seconds"); progress && progress->as_int())
+    status.progress_seconds = static_cast<std::int64_t>(*progress->as_int());
   return status;
 }
 
@@ -108,6 +110,10 @@ Task<Result<LogChunk>> SkyletClient::logs(providers::Node node, std::string atte
   }
   const std::string* complete = response->header("X-Log-Complete");
   chunk.complete = complete && *complete == "1";
+  if (const std::string* progress = response->header("X-Attempt-Progress")) {
+    const auto parsed = parse_int64(*progress);
+    if (parsed && *parsed >= 0) chunk.progress_seconds = *parsed;
+  }
   co_return chunk;
 }
 

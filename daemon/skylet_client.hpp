@@ -45,6 +45,9 @@ struct AttemptStatus {
   std::optional<int> exit_code;
   std::uint64_t log_bytes = 0;
   std::string mount_error;  // FAILED_MOUNT: "bucket NAME at DESTINATION: reason"
+  // The seconds of work the task's last checkpoint holds, as it reported them in
+  // $SKYPILOT_PROGRESS_FILE; nothing before its first report.
+  std::optional<std::int64_t> progress_seconds;
   bool finished() const { return phase != "SETTING_UP" && phase != "READY" && phase != "RUNNING"; }
   bool ready() const { return phase == "READY"; }
 };
@@ -52,7 +55,8 @@ struct AttemptStatus {
 struct LogChunk {
   std::string bytes;
   std::uint64_t next_offset = 0;
-  bool complete = false;  // the attempt ended and every byte has been read
+  bool complete = false;                         // the attempt ended and every byte has been read
+  std::optional<std::int64_t> progress_seconds;  // as in AttemptStatus
 };
 
 class SkyletClient {

@@ -62,9 +62,13 @@ SELECT id, job_rank FROM created ORDER BY job_rank)";
   "  FROM attempt_costs a"                                                            \
   "  WHERE t.attempt > 0 AND a.job_id = t.job_id AND a.task_index = t.task_index"     \
   ") c ON true "
-#define SKYD_COST_COLUMNS                 \
-  "coalesce(c.cost_usd, 0) AS cost_usd, " \
-  "coalesce(c.on_demand_cost_usd, 0) AS on_demand_cost_usd"
+// With the checkpoint the task last reported (progress_reports), if it ran and reported one.
+#define SKYD_COST_COLUMNS                                                               \
+  "coalesce(c.cost_usd, 0) AS cost_usd, "                                               \
+  "coalesce(c.on_demand_cost_usd, 0) AS on_demand_cost_usd, "                           \
+  "(SELECT p.work_seconds FROM progress_reports p WHERE t.attempt > 0 AND "             \
+  "p.job_id = t.job_id AND p.task_index = t.task_index ORDER BY p.id DESC LIMIT 1) AS " \
+  "reported_work_seconds"
 
 // One job by its id, with its spec (what its runner reads).
 constexpr const char* kSelectJob =
@@ -140,6 +144,14 @@ constexpr const char* kEvents = R"(
 SELECT id, job_id, task_index, (extract(epoch FROM at) * 1000000)::bigint AS at_us,
        from_status, to_status, reason, details::text AS details
 FROM job_events WHERE job_id = $1::bigint ORDER BY id)";
+
+constexpr const char* kRecordProgress = R"(
+INSERT INTO progress_reports (job_id, task_index, attempt, work_seconds)
+VALUES ($1::bigint, $2::integer, $3::integer, $4::bigint))";
+
+constexpr const char* kProgressReports = R"(
+SELECT id, task_index, attempt, (extract(epoch FROM at) * 1000000)::bigint AS at_us, work_seconds
+FROM progress_reports WHERE job_id = $1::bigint ORDER BY id)";
 
 // The guarded update and its event row, in one statement. $3 is the guard (expected status),
 // $6 the optional lease-epoch fence. RUNNING time is accumulated when a RUNNING stretch ends.
@@ -308,6 +320,8 @@ std::vector<JobRecord> jobs_from(const QueryResult& rows) {
     jobs.back().tasks.push_back(task_from(rows, row));
     jobs.back().tasks.back().cost_usd = rows.float64(row, "cost_usd");
     jobs.back().tasks.back().on_demand_cost_usd = rows.float64(row, "on_demand_cost_usd");
+    jobs.back().tasks.back().reported_work_seconds =
+        rows.optional_int64(row, "reported_work_seconds");
   }
   return jobs;
 }
@@ -501,6 +515,33 @@ Task<Result<std::vector<JobEvent>>> JobRepository::events(JobId id) {
       events.push_back(std::move(event));
     }
     return events;
+  });
+}
+
+Task<Result<void>> JobRepository::record_progress(JobId id, int task_index, int attempt,
+                                                  std::int64_t work_seconds) {
+  auto params = make_params(id.value, task_index, attempt, work_seconds);
+  auto done = co_await pool_.query(kRecordProgress, std::move(params));
+  if (!done) co_return done.error();
+  co_return Result<void>{};
+}
+
+Task<Result<std::vector<ProgressReport>>> JobRepository::progress_reports(JobId id) {
+  auto params = make_params(id.value);
+  auto rows = co_await pool_.query(kProgressReports, std::move(params));
+  if (!rows) co_return rows.error();
+  co_return decode<std::vector<ProgressReport>>(*rows, [](const QueryResult& r) {
+    std::vector<ProgressReport> reports;
+    for (std::size_t row = 0; row < r.size(); ++row) {
+      ProgressReport report;
+      report.id = r.int64(row, "id");
+      report.task_index = int(r.int64(row, "task_index"));
+      report.attempt = int(r.int64(row, "attempt"));
+      report.at = from_micros(r.int64(row, "at_us"));
+      report.work_seconds = r.int64(row, "work_seconds");
+      reports.push_back(report);
+    }
+    return reports;
   });
 }
 

@@ -71,6 +71,8 @@ struct TaskRecord {
   // runs cost, and what they would have cost on demand.
   double cost_usd = 0;
   double on_demand_cost_usd = 0;
+  // The work the task's last reported checkpoint holds (progress_reports; get_job and list_jobs).
+  std::optional<std::int64_t> reported_work_seconds;
 };
 
 // Spend per market ("spot", "on-demand") over every run so far (view attempt_costs).
@@ -111,6 +113,16 @@ struct JobEvent {
   JobStatus to = JobStatus::kPending;
   std::string reason;
   std::string details_json;
+};
+
+// A checkpoint a task reported through skylet: the seconds of work it holds (one row per change,
+// table progress_reports).
+struct ProgressReport {
+  std::int64_t id = 0;
+  int task_index = 0;
+  int attempt = 0;
+  TimePoint at;
+  std::int64_t work_seconds = 0;
 };
 
 // The queue: newest first. Empty fields do not filter.
@@ -186,6 +198,11 @@ class JobRepository {
   Task<Result<CancelVerdicts>> request_cancels(std::vector<JobId> ids,
                                                std::optional<std::int64_t> only_user_uid);
   Task<Result<std::vector<JobEvent>>> events(JobId id);
+
+  // Records a change of a task's reported checkpoint; the job's reports come back in order.
+  Task<Result<void>> record_progress(JobId id, int task_index, int attempt,
+                                     std::int64_t work_seconds);
+  Task<Result<std::vector<ProgressReport>>> progress_reports(JobId id);
 
   // Changes one task's status in its own transaction, with its event row, and keeps the job's
   // status and end time in step. Returns the task as it is now. Errors: kIllegalTransition

@@ -39,6 +39,22 @@ std::chrono::seconds progress_of(const std::vector<RunStretch>& stretches,
   return done;
 }
 
+std::optional<std::chrono::seconds> reported_work(const std::vector<store::ProgressReport>& reports,
+                                                  int task_index) {
+  std::optional<std::chrono::seconds> last;
+  for (const auto& report : reports) {
+    if (report.task_index == task_index) last = std::chrono::seconds(report.work_seconds);
+  }
+  return last;
+}
+
+std::chrono::seconds task_progress(const std::vector<RunStretch>& stretches,
+                                   std::optional<std::chrono::seconds> reported,
+                                   std::chrono::seconds restart_overhead, policy::TimePoint now) {
+  if (reported) return std::max(*reported, std::chrono::seconds(0));
+  return progress_of(stretches, restart_overhead, now);
+}
+
 policy::TimePoint deadline_of(const spec::DeadlineSpec& spec, policy::TimePoint submitted_at) {
   if (spec.at) return *spec.at;
   return submitted_at + spec.after_submission.value_or(std::chrono::seconds(0));

@@ -30,6 +30,18 @@ std::vector<RunStretch> run_stretches(const std::vector<store::JobEvent>& events
 std::chrono::seconds progress_of(const std::vector<RunStretch>& stretches,
                                  std::chrono::seconds restart_overhead, policy::TimePoint now);
 
+// The work the task's last reported checkpoint holds ($SKYPILOT_PROGRESS_FILE through skylet):
+// the latest of its reports, nothing when it has reported none.
+std::optional<std::chrono::seconds> reported_work(const std::vector<store::ProgressReport>& reports,
+                                                  int task_index);
+
+// The task's progress: what its last reported checkpoint holds when it has reported one -- that
+// is what survives a lost run, and work since it counts as left -- else estimated from the time
+// run (progress_of).
+std::chrono::seconds task_progress(const std::vector<RunStretch>& stretches,
+                                   std::optional<std::chrono::seconds> reported,
+                                   std::chrono::seconds restart_overhead, policy::TimePoint now);
+
 // The deadline as an instant: given as one, or as a time after submission.
 policy::TimePoint deadline_of(const spec::DeadlineSpec& spec, policy::TimePoint submitted_at);
 

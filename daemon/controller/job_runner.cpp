@@ -5,6 +5,7 @@
 #include "daemon/controller/failover.hpp"
 #include "daemon/controller/git_checkout.hpp"
 #include "daemon/controller/job_files.hpp"
+#include "policy/duration_text.hpp"
 #include "reactor/shard_pool.hpp"
 
 #include "daemon/controller/controller_metrics.hpp"
@@ -949,8 +950,11 @@ policy::DeadlineDecision JobRunner::decide_from_events(int index,
   DeadlineSituation situation;
   situation.submitted_at = floor<seconds>(job_.submitted_at);
   situation.now = floor<seconds>(std::chrono::system_clock::now());
+  std::optional<seconds> reported;
+  if (auto found = reported_work_.find(index); found != reported_work_.end() && found->second)
+    reported = seconds(*found->second);
   situation.progress =
-      progress_of(run_stretches(events, index), spec.restart_overhead, situation.now);
+      task_progress(run_stretches(events, index), reported, spec.restart_overhead, situation.now);
   situation.holding = holding;
   situation.spot_available = spot_available;
   situation.tick = std::chrono::ceil<seconds>(deadline_tick());
@@ -959,11 +963,41 @@ policy::DeadlineDecision JobRunner::decide_from_events(int index,
 
 Task<policy::DeadlineDecision> JobRunner::ask_deadline_policy(int index, policy::Holding holding,
                                                               bool spot_available) {
-  // Progress is read from the transition log, so a restarted skyd resumes the same plan.
+  // Progress is read from the transition log and the stored reports, so a restarted skyd
+  // resumes the same plan.
   std::vector<store::JobEvent> events;
   auto loaded = co_await until_stored([&] { return shard_.jobs->events(id_); }, "job events");
   if (loaded) events = std::move(*loaded);
+  co_await load_reported_work(index);
   co_return decide_from_events(index, events, holding, spot_available);
+}
+
+Task<void> JobRunner::load_reported_work(int index) {
+  if (reported_work_.contains(index)) co_return;
+  auto reports =
+      co_await until_stored([&] { return shard_.jobs->progress_reports(id_); }, "progress reports");
+  if (!reports) co_return;  // not retryable: asked again next time
+  std::optional<std::int64_t> last;
+  if (auto work = reported_work(*reports, index)) last = work->count();
+  reported_work_[index] = last;
+}
+
+Task<void> JobRunner::note_progress(int index, int attempt, std::int64_t work_seconds) {
+  co_await load_reported_work(index);
+  auto known = reported_work_.find(index);
+  if (known == reported_work_.end() || known->second == work_seconds) co_return;
+  auto stored = co_await until_stored(
+      [&] { return shard_.jobs->record_progress(id_, index, attempt, work_seconds); },
+      "progress report");
+  if (!stored) co_return;  // not kept, so not used: the next report tries again
+  reported_work_[index] = work_seconds;
+  logger("controller")
+      ->info("progress reported job={} task={} attempt={} work_seconds={}", id_.value, index,
+             attempt, work_seconds);
+  logs_.record("task " + std::to_string(index) +
+               ": progress reported: " + std::to_string(work_seconds) + "s (" +
+               policy::duration_text(std::chrono::seconds(work_seconds)) +
+               ") of work checkpointed, attempt " + std::to_string(attempt));
 }
 
 void JobRunner::record_deadline_decision(int index, const policy::DeadlineDecision& decision) {
@@ -1357,6 +1391,9 @@ Task<void> JobRunner::follow_node(int index, std::string cloud, std::string clus
       silence.silent_windows = 0;
       if (!chunk->bytes.empty()) JobLogs::append(path, chunk->bytes);
       offset = chunk->next_offset;
+      // The head node's report counts (a multi-node task checkpoints once).
+      if (node.rank == 0 && chunk->progress_seconds)
+        co_await note_progress(index, attempt_number, *chunk->progress_seconds);
       if (!chunk->complete) continue;
       auto status = co_await skylet.status(node, attempt);
       if (!status) continue;
@@ -1440,6 +1477,7 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
   if (may_go_back_to_spot) {
     auto loaded = co_await until_stored([&] { return shard_.jobs->events(id_); }, "job events");
     if (loaded) events = std::move(*loaded);
+    co_await load_reported_work(index);
   }
   std::function<Task<MonitorOutcome>(TaskGroup&)> decide = [&](TaskGroup& watchers) {
     if (may_go_back_to_spot)

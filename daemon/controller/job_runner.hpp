@@ -152,8 +152,13 @@ class JobRunner {
   // What the task holds when it asks for machines (its last placement's market).
   static policy::Holding holding_of(const store::TaskRecord& task);
   // The policy's answer from the job's events as loaded (pure: no database, no cloud).
+  // With the task's reported checkpoint (reported_work_), when it has one.
   policy::DeadlineDecision decide_from_events(int index, const std::vector<store::JobEvent>& events,
                                               policy::Holding holding, bool spot_available) const;
+  // Loads the task's reported checkpoint into reported_work_ (once; the runner keeps it after).
+  Task<void> load_reported_work(int index);
+  // The head node reported a checkpoint: stored (before anything uses it) when it changed.
+  Task<void> note_progress(int index, int attempt, std::int64_t work_seconds);
   // While a DEADLINE task runs on on-demand: at every tick, whether the policy would go back to
   // spot (`events`: the job's events when the run began; the run's own stretch grows with time).
   Task<void> watch_for_spot_return(int index, std::vector<store::JobEvent> events, Watch* watch);
@@ -260,6 +265,9 @@ class JobRunner {
   // Spot machines a back-to-spot decision provisioned, for the recovery that runs on them.
   std::optional<LaunchOutcome> provisioned_;
   std::map<std::string, NodeSilence> silence_;  // by instance id
+  // The checkpoint each task last reported (seconds of work), as stored; a task's entry exists
+  // once its reports were loaded (empty value: none yet).
+  std::map<int, std::optional<std::int64_t>> reported_work_;
 };
 
 }  // namespace skyd::daemon

@@ -83,7 +83,7 @@ http::Router Agent::router() {
   router.add("GET", "/health", "node health", guarded(&Agent::health));
   router.add("POST", "/tasks", "start a task attempt (idempotent by attempt_id)",
              guarded(&Agent::start_attempt));
-  router.add("GET", "/tasks/{id}", "attempt status: phase and exit codes",
+  router.add("GET", "/tasks/{id}", "attempt status: phase, exit codes and reported progress",
              guarded(&Agent::attempt_status));
   router.add("GET", "/tasks/{id}/logs", "attempt output from ?offset=N (long poll with wait_ms)",
              guarded(&Agent::attempt_logs));
@@ -175,6 +175,9 @@ Task<http::Response> Agent::attempt_logs(http::Request& request) {
   response.set_header("X-Log-Next-Offset", std::to_string(next));
   response.set_header("X-Log-Size", std::to_string(attempt->log().size()));
   response.set_header("X-Attempt-Phase", std::string(to_string(attempt->phase())));
+  // The controller follows every attempt's output, so the task's checkpoint travels with it.
+  if (auto progress = attempt->reported_progress())
+    response.set_header("X-Attempt-Progress", std::to_string(*progress));
   response.set_header("X-Log-Complete",
                       attempt->log().closed() && next >= attempt->log().size() ? "1" : "0");
   co_return response;

@@ -1,6 +1,7 @@
 #include "daemon/skylet/attempt.hpp"
 
 #include "daemon/skylet/line_prefix.hpp"
+#include "daemon/skylet/progress_file.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/file_names.hpp"
 #include "reactor/log.hpp"
@@ -170,6 +171,10 @@ Attempt::Attempt(asio::any_io_executor executor, AttemptSpec spec, const NodePat
   if (!spec_.hold_run) released_.set();
 }
 
+std::string Attempt::progress_path() const {
+  return attempt_dir(paths_, spec_.id) + "/progress";
+}
+
 std::string Attempt::script_path(bool is_setup) const {
   return attempt_dir(paths_, spec_.id) + (is_setup ? "/setup.sh" : "/run.sh");
 }
@@ -181,6 +186,8 @@ Task<bool> Attempt::prepare() {
   std::vector<std::pair<std::string, std::string>> files;
   if (!spec_.setup.empty()) files.emplace_back(script_path(true), spec_.setup);
   if (!spec_.run.empty()) files.emplace_back(script_path(false), spec_.run);
+  // Empty until the task reports a checkpoint; the task writes it as its own user.
+  files.emplace_back(progress_path(), std::string());
   std::function<std::string()> write = [files, user = spec_.user] {
     for (const auto& [path, script] : files) {
       if (auto written = write_small_file(path, script); !written) return written.error().message();
@@ -207,6 +214,7 @@ Task<std::optional<int>> Attempt::run_step(bool is_setup) {
   if (cancel_requested_) co_return std::nullopt;  // cancelled before it started: never runs
   auto env = paths_.base_env;
   for (const auto& [key, value] : spec_.env) env[key] = value;
+  env["SKYPILOT_PROGRESS_FILE"] = progress_path();
   if (is_setup) {
     for (const auto& [key, value] : spec_.setup_env) env[key] = value;
   }
@@ -300,6 +308,21 @@ void Attempt::signal(int number) {
   if (!is_finished(phase_) && current_group_) ::kill(-current_group_, number);
 }
 
+std::optional<std::int64_t> Attempt::reported_progress() const {
+  const ProgressRead read = read_progress_file(progress_path());
+  if (read.kind == ProgressRead::Kind::kSeconds) {
+    if (reported_progress_ != read.seconds)
+      logger("skylet")->info("progress reported id={} work_seconds={}", spec_.id, read.seconds);
+    reported_progress_ = read.seconds;
+    progress_problem_.clear();
+  } else if (read.kind == ProgressRead::Kind::kBad && read.why != progress_problem_) {
+    logger("skylet")->warn("progress file ignored id={} path={} why=\"{}\"", spec_.id,
+                           progress_path(), read.why);
+    progress_problem_ = read.why;
+  }
+  return reported_progress_;
+}
+
 Json Attempt::status() const {
   Json body = Json::object();
   body.set("attempt_id", spec_.id);
@@ -307,6 +330,8 @@ Json Attempt::status() const {
   body.set("setup_exit_code", setup_exit_code_ ? Json(*setup_exit_code_) : Json(nullptr));
   body.set("exit_code", exit_code_ ? Json(*exit_code_) : Json(nullptr));
   body.set("log_bytes", static_cast<long long>(log_.size()));
+  if (auto progress = reported_progress())
+    body.set("progress_seconds", static_cast<long long>(*progress));
   if (!mount_error_.empty()) body.set("mount_error", mount_error_);
   // The task has ended; its buckets are being drained and unmounted before the attempt ends.
   if (releasing_mounts_) body.set("releasing_mounts", true);

@@ -90,7 +90,12 @@ class Attempt {
   void release() { released_.set(); }
   // Sends `number` to the running step's process group (nothing once the attempt has ended).
   void signal(int number);
+  // Its status; with the checkpoint the task last reported in its progress file, if any.
   Json status() const;
+  // The seconds of work the task's last good report holds ($SKYPILOT_PROGRESS_FILE, read now);
+  // content that is not a report is logged once and the report before it stands.
+  std::optional<std::int64_t> reported_progress() const;
+  std::string progress_path() const;
   Phase phase() const { return phase_; }
   AttemptLog& log() { return log_; }
   const AttemptSpec& spec() const { return spec_; }
@@ -115,6 +120,8 @@ class Attempt {
   bool cancel_requested_ = false;
   Event finished_;
   Event released_;  // set by release(), and by cancel() so a held attempt ends
+  mutable std::optional<std::int64_t> reported_progress_;
+  mutable std::string progress_problem_;  // the last bad content logged, so it is logged once
   std::int64_t started_at_ms_ = 0;
   std::int64_t ended_at_ms_ = 0;
 };

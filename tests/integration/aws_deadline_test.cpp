@@ -60,6 +60,53 @@ TEST(DeadlineJobs, AJobWaitingForSpotTakesItWhenItReturns) {
   expect_succeeded_in(world.skyd, "spot\n", 90s);  // spot came back before the slack ran out
 }
 
+TEST(DeadlineJobs, AReportedCheckpointIsTheProgressAfterAPreemptionAndAfterARestart) {
+  AwsWorld world({}, kSecret, {{"launch_backoff", "1s"}});
+  const std::string dir = world.dir.path();
+  // The first run checkpoints 15 minutes of work at once and goes on; the next one finishes.
+  const auto yaml = world.skyd.write_file(
+      "ckpt.yaml",
+      deadline_job("ckpt", "deadline: 1h, work: 30m, restart_overhead: 10s",
+                   "|\n  if [ -e " + dir + "/ran ]; then exit 0; fi\n  touch " + dir +
+                       "/ran\n  echo 900 > \"$SKYPILOT_PROGRESS_FILE\"\n  sleep 1000"));
+  expect_running_on_spot(world.skyd, yaml);
+  ASSERT_TRUE(wait_for([&] {
+    return world.skyd.sql("SELECT work_seconds FROM progress_reports WHERE job_id = 1") == "900\n";
+  })) << controller_log_of(world.skyd, 1);
+  EXPECT_NE(controller_log_of(world.skyd, 1)
+                .find("task 0: progress reported: 900s (15m) of work checkpointed, attempt 1"),
+            std::string::npos)
+      << controller_log_of(world.skyd, 1);
+
+  const std::string queue = world.skyd.sky({"jobs", "queue", "-v"}).out;
+  EXPECT_NE(queue.find("CHECKPOINT"), std::string::npos) << queue;
+  EXPECT_NE(queue.find("15m 0s"), std::string::npos) << queue;
+
+  // A restarted skyd plans with the stored report, and does not store it again.
+  world.skyd.kill();
+  world.skyd.restart();
+  ASSERT_TRUE(wait_for([&] {
+    return controller_log_of(world.skyd, 1).find("re-attached to cluster ckpt-") !=
+           std::string::npos;
+  })) << controller_log_of(world.skyd, 1);
+
+  // Spot goes 10-20 s in: by the time run the task would be behind its line (15 s by now) and
+  // take on-demand; its checkpoint puts it far ahead, so it waits for spot.
+  world.admin("POST", "/_admin/faults", kSpotGone);
+  world.admin("POST", "/_admin/preempt?all_spot=1&grace_ms=200");
+  expect_waiting_for_spot(world.skyd, [&] { return world.live_instances(); });
+  const std::string pending = world.skyd.sql(
+      "SELECT reason FROM job_transitions WHERE job_id = 1 AND to_status = 'PENDING' "
+      "ORDER BY event_id DESC LIMIT 1");
+  EXPECT_NE(pending.find("progress 15m is not behind the uniform line"), std::string::npos)
+      << pending;
+
+  world.admin("POST", "/_admin/reset");
+  expect_succeeded_in(world.skyd, "spot\nspot\n", 90s);
+  EXPECT_EQ(world.skyd.sql("SELECT count(*) FROM progress_reports WHERE job_id = 1"), "1\n")
+      << "one report, one row";
+}
+
 // A run that holds the lock in `dir` for its whole life and says so if it finds it taken (two
 // attempts at once); the first attempt runs until it is stopped, later ones for 3 s.
 std::string locked_run(const std::string& dir) {

@@ -54,6 +54,58 @@ TEST(DeadlinePlan, ALostRunGivesUpToOneRestartOverheadOfItsWork) {
   EXPECT_EQ(progress_of({}, 10s, kSubmitted + 130s), 0s);
 }
 
+store::ProgressReport report(int task, std::int64_t work_seconds) {
+  store::ProgressReport out;
+  out.task_index = task;
+  out.work_seconds = work_seconds;
+  return out;
+}
+
+TEST(DeadlinePlan, TheReportedWorkIsTheTasksLatestReport) {
+  const std::vector<store::ProgressReport> reports = {report(0, 60), report(1, 500), report(0, 120),
+                                                      report(0, 90)};
+  EXPECT_EQ(reported_work(reports, 0), 90s) << "the latest, even when it went down";
+  EXPECT_EQ(reported_work(reports, 1), 500s);
+  EXPECT_EQ(reported_work(reports, 2), std::nullopt) << "a task that never reported";
+  EXPECT_EQ(reported_work({}, 0), std::nullopt);
+}
+
+TEST(DeadlinePlan, AReportedCheckpointIsTheProgressWhateverTheTimeRun) {
+  const std::vector<RunStretch> stretches = {
+      {kSubmitted + 0s, kSubmitted + 600s, true},  // 600 s run, lost
+      {kSubmitted + 700s, std::nullopt, false}};   // running since
+  const auto now = kSubmitted + 1000s;
+  EXPECT_EQ(task_progress(stretches, std::nullopt, 10s, now), 590s + 300s)
+      << "without a report: the time run, less one overhead per lost run";
+  EXPECT_EQ(task_progress(stretches, 120s, 10s, now), 120s)
+      << "after a loss only the checkpoint survives; work since it counts as left";
+  EXPECT_EQ(task_progress(stretches, 2000s, 10s, now), 2000s)
+      << "the task knows its work better than the clock";
+  EXPECT_EQ(task_progress({}, 0s, 10s, now), 0s);
+}
+
+TEST(DeadlinePlan, AReportedCheckpointDecidesBetweenWaitingForSpotAndOnDemand) {
+  // Uniform Progress: 30 min of work in the hour after submission; 10 s restart overhead. Spot
+  // went 20 s in, after a 15 s run: by the clock the task is behind the line (5 s < 10 s); its
+  // checkpoint of 15 min is far ahead, so it waits for spot.
+  const spec::DeadlineSpec spec = spec_of(1800s, 3600s, 10s);
+  const std::vector<RunStretch> stretches = {{kSubmitted + 5s, kSubmitted + 20s, true}};
+  DeadlineSituation situation;
+  situation.submitted_at = kSubmitted;
+  situation.now = kSubmitted + 20s;
+  situation.holding = policy::Holding::kPreempted;
+  situation.spot_available = false;
+  situation.tick = 1s;
+  situation.progress = task_progress(stretches, std::nullopt, 10s, situation.now);
+  const auto by_clock = policy::decide_deadline(deadline_inputs(spec, situation));
+  EXPECT_EQ(by_clock.rule, policy::DeadlineRule::kBehindSchedule) << policy::describe(by_clock);
+  situation.progress = task_progress(stretches, 900s, 10s, situation.now);
+  const auto reported = policy::decide_deadline(deadline_inputs(spec, situation));
+  EXPECT_EQ(reported.rule, policy::DeadlineRule::kWaitForSpot) << policy::describe(reported);
+  EXPECT_NE(policy::describe(reported).find("progress 15m is not behind"), std::string::npos)
+      << policy::describe(reported);
+}
+
 TEST(DeadlinePlan, TheDeadlineIsAnInstantOrATimeAfterSubmission) {
   spec::DeadlineSpec spec = spec_of(20s, 60s, 3s);
   EXPECT_EQ(deadline_of(spec, kSubmitted), kSubmitted + 60s);

@@ -2,6 +2,7 @@
 #include "tests/support/test_support.hpp"
 
 #include <filesystem>
+#include <fstream>
 
 namespace skyd::skylet {
 namespace {
@@ -79,6 +80,55 @@ TEST(Attempt, AScriptLongerThanAnArgumentRunsFromAFile) {
   const auto perms = std::filesystem::status(dir.file("attempts/long-1/run.sh")).permissions();
   EXPECT_EQ(perms & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+std::optional<long long> status_progress(const Attempt& attempt) {
+  const Json status = attempt.status();
+  const Json* progress = status.find("progress_seconds");
+  if (!progress) return std::nullopt;
+  return progress->as_int();
+}
+
+Task<std::vector<std::optional<long long>>> report_progress(AttemptSpec spec,
+                                                            const NodePaths* paths) {
+  Attempt attempt(co_await asio::this_coro::executor, std::move(spec), *paths, 1 << 20);
+  std::vector<std::optional<long long>> seen;
+  if (!co_await attempt.prepare()) co_return seen;
+  seen.push_back(status_progress(attempt));  // nothing reported yet
+  co_await attempt.run();
+  seen.push_back(status_progress(attempt));  // what the run left in the file
+  const std::string path = attempt.progress_path();
+  for (const char* text : {"garbage\n", "", "7200", "7200\n"}) {
+    std::ofstream(path, std::ios::trunc) << text;
+    seen.push_back(status_progress(attempt));
+  }
+  co_return seen;
+}
+
+TEST(Attempt, TheStatusCarriesTheCheckpointTheTaskReportedAndIgnoresGarbage) {
+  TempDir dir;
+  NodePaths paths;
+  paths.attempts_dir = dir.file("attempts");
+  paths.pgid_file = dir.file("pgids");
+  paths.base_env = {{"PATH", "/usr/bin:/bin"}};
+  AttemptSpec spec;
+  spec.id = "progress-1";
+  spec.workdir = dir.path();
+  spec.env = {{"SKYPILOT_PROGRESS_FILE", "/elsewhere"}};  // skylet's own path wins
+  spec.run = "echo \"$SKYPILOT_PROGRESS_FILE\" > where; echo 3600 > \"$SKYPILOT_PROGRESS_FILE\"\n";
+  const auto seen =
+      run_co<std::vector<std::optional<long long>>>([&] { return report_progress(spec, &paths); });
+  const std::vector<std::optional<long long>> expected = {
+      std::nullopt, 3600,
+      3600,   // garbage: the last good report stands
+      3600,   // emptied (a rewrite seen half done)
+      3600,   // no newline yet
+      7200};  // the next report
+  EXPECT_EQ(seen, expected);
+  std::ifstream where(dir.file("where"));
+  std::string path;
+  std::getline(where, path);
+  EXPECT_EQ(path, dir.file("attempts/progress-1/progress")) << "one file per attempt";
 }
 
 }  // namespace
