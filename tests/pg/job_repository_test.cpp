@@ -109,6 +109,44 @@ Task<void> create_a_batch(std::string conninfo) {
   }
 }
 
+Task<void> record_progress_reports(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  auto id = co_await jobs.create_job(testing::sample_job("ckpt", 2, 1001));
+  CO_ASSERT_OK(id);
+  CO_ASSERT_OK(co_await jobs.transition(step(*id, 0, S::kPending, S::kStarting)));
+  CO_ASSERT_OK(co_await jobs.record_progress(*id, 0, 1, 600));
+  CO_ASSERT_OK(co_await jobs.record_progress(*id, 1, 1, 30));
+  CO_ASSERT_OK(co_await jobs.record_progress(*id, 0, 2, 900));
+  auto reports = co_await jobs.progress_reports(*id);
+  CO_ASSERT_OK(reports);
+  CO_ASSERT(reports->size() == 3u);
+  EXPECT_EQ((*reports)[0].work_seconds, 600);
+  EXPECT_EQ((*reports)[1].task_index, 1);
+  EXPECT_EQ((*reports)[2].attempt, 2);
+  EXPECT_LT((*reports)[0].id, (*reports)[2].id);
+  // The job list shows each started task's latest checkpoint.
+  auto job = co_await jobs.get_job(*id);
+  CO_ASSERT_OK(job);
+  EXPECT_EQ(job->tasks[0].reported_work_seconds, std::optional<std::int64_t>(900));
+  EXPECT_EQ(job->tasks[1].reported_work_seconds, std::nullopt) << "task 1 never started";
+  QueueFilter filter;
+  auto listed = co_await jobs.list_jobs(filter);
+  CO_ASSERT_OK(listed);
+  CO_ASSERT(listed->size() == 1u);
+  EXPECT_EQ(listed->front().tasks[0].reported_work_seconds, std::optional<std::int64_t>(900));
+  auto negative = co_await jobs.record_progress(*id, 0, 2, -1);
+  EXPECT_FALSE(negative) << "work is never negative";
+  auto changed = co_await pool.query("UPDATE progress_reports SET work_seconds = 1", Params{});
+  EXPECT_FALSE(changed) << "append-only";
+}
+
+TEST(JobRepository, RecordsReportedProgressAndShowsTheLatestPerTask) {
+  TestDatabase db;
+  run_co<void>([&] { return record_progress_reports(db.conninfo()); });
+}
+
 TEST(JobRepository, CreatesABatchOfJobsWithTheirRanksInOneStatement) {
   TestDatabase db;
   run_co<void>([&] { return create_a_batch(db.conninfo()); });
