@@ -130,13 +130,26 @@ void append_efa_interfaces(QueryParams& out, int count, const std::vector<std::s
 
 }  // namespace
 
+bool is_zone_id(std::string_view zone) {
+  // A name is the region and a letter (us-east-1a, us-west-2-lax-1a); an id ends in `-az` and a
+  // number (use1-az1, usw2-lax1-az1), the same zone in every account.
+  const std::size_t at = zone.rfind("-az");
+  if (at == std::string_view::npos || at + 3 == zone.size()) return false;
+  return std::all_of(zone.begin() + static_cast<std::ptrdiff_t>(at + 3), zone.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
 QueryParams build_run_instances(const RunInstancesInput& input) {
   QueryParams out = start("RunInstances");
   out.emplace_back("ImageId", input.image_id);
   out.emplace_back("InstanceType", input.instance_type);
   out.emplace_back("MinCount", std::to_string(input.count));
   out.emplace_back("MaxCount", std::to_string(input.count));
-  if (!input.zone.empty()) out.emplace_back("Placement.AvailabilityZone", input.zone);
+  if (!input.zone.empty()) {
+    out.emplace_back(
+        is_zone_id(input.zone) ? "Placement.AvailabilityZoneId" : "Placement.AvailabilityZone",
+        input.zone);
+  }
   if (!input.client_token.empty()) out.emplace_back("ClientToken", input.client_token);
   if (!input.user_data.empty()) out.emplace_back("UserData", base64_encode(input.user_data));
   if (!input.instance_profile.empty()) {

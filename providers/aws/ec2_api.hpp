@@ -78,6 +78,8 @@ struct RunInstancesInput {
   std::string image_id;
   std::string instance_type;
   int count = 1;  // MinCount = MaxCount: all or nothing
+  // A zone name (us-east-1a) or a zone id (use1-az1, as SkyPilot's catalog names zones); an id
+  // is sent as Placement.AvailabilityZoneId.
   std::string zone;
   bool spot = false;
   std::map<std::string, std::string> tags;
@@ -93,6 +95,8 @@ struct RunInstancesInput {
   int efa_interfaces = 0;
 };
 QueryParams build_run_instances(const RunInstancesInput& input);
+// A zone id (use1-az1, usw2-lax1-az1) rather than a zone name (us-east-1a).
+bool is_zone_id(std::string_view zone);
 
 // DescribeImages for one image: its root device name (what a BlockDeviceMapping must name).
 QueryParams build_describe_images(const std::string& image_id);

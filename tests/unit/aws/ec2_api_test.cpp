@@ -24,6 +24,19 @@ RunInstancesInput spot_input() {
   return input;
 }
 
+// SkyPilot's catalog names EC2 zones by id (use1-az1); the launch says which it sends.
+TEST(Ec2Request, RunInstancesZoneIdGoesAsAvailabilityZoneId) {
+  RunInstancesInput input = spot_input();
+  input.zone = "use1-az4";
+  const QueryParams params = build_run_instances(input);
+  EXPECT_EQ(field(params, "Placement.AvailabilityZoneId"), "use1-az4");
+  EXPECT_EQ(field(params, "Placement.AvailabilityZone"), "<absent>");
+  EXPECT_TRUE(is_zone_id("usw2-lax1-az1"));
+  EXPECT_FALSE(is_zone_id("us-east-1a"));
+  EXPECT_FALSE(is_zone_id("us-west-2-lax-1a"));
+  EXPECT_FALSE(is_zone_id("use1-az"));
+}
+
 TEST(Ec2Request, RunInstancesSpotFields) {
   const QueryParams params = build_run_instances(spot_input());
   EXPECT_EQ(field(params, "Action"), "RunInstances");
