@@ -8,10 +8,14 @@ carries (instance_types.json.gz: DescribeInstanceTypes' shape; instance_type_off
 availability-zone/*.json.gz: DescribeInstanceTypeOfferings per zone). Prices come only from
 price files given with --aws-prices (SkyPilot's vms.csv format, e.g. rows carried from
 skypilot-org/skypilot-catalog catalogs/v7/aws/vms.csv); a price not found there is written as
-`unknown` (never estimated).
+`unknown` (never estimated). Types that moto does not describe (EC2's retired P3 shapes) come
+from rows given with --aws-rows (SkyPilot's vms.csv format, carried row by row: shape, on-demand
+and spot prices, and zones as SkyPilot names them, by zone id such as `use1-az1`, which the
+launch sends as Placement.AvailabilityZoneId).
 
 Usage:
-  scripts/catalog/generate_catalog.py [--moto DIR] [--aws-prices FILE]... [--out DIR]
+  scripts/catalog/generate_catalog.py [--moto DIR] [--aws-prices FILE]... [--aws-rows FILE]...
+                                      [--out DIR]
 """
 
 import argparse
@@ -91,7 +95,27 @@ def read_prices(paths):
     return prices
 
 
-def build_aws(moto_dir, price_paths):
+def carried_rows(paths, described):
+    """Rows of SkyPilot's vms.csv for types moto lacks, as they are (EFA not stated: none)."""
+    rows = []
+    for path in paths:
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                if row["InstanceType"] in described:
+                    continue
+                spot = row.get("SpotPrice", "")
+                rows.append([
+                    row["InstanceType"], row["AcceleratorName"],
+                    number(float(row["AcceleratorCount"])) if row["AcceleratorCount"] else "",
+                    number(float(row["vCPUs"])), number(float(row["MemoryGiB"])), row["GpuInfo"],
+                    number(float(row["Price"])) if row["Price"] else UNKNOWN,
+                    number(float(spot)) if spot and spot.lower() != "nan" else "",
+                    row["Region"], row["AvailabilityZone"], "", "",
+                ])
+    return rows
+
+
+def build_aws(moto_dir, price_paths, row_paths=()):
     with gzip.open(os.path.join(moto_dir, "instance_types.json.gz")) as f:
         types = json.load(f)
     offerings = []
@@ -131,6 +155,8 @@ def build_aws(moto_dir, price_paths):
     if missing:
         print(f"aws: {len(missing)} offered types lack a description: {sorted(missing)[:5]}…",
               file=sys.stderr)
+    rows.extend(carried_rows(row_paths, types))
+    rows.sort(key=lambda row: (row[0], row[8], row[9]))
     return rows
 
 
@@ -149,12 +175,15 @@ def main():
                         help="moto's ec2/resources directory")
     parser.add_argument("--aws-prices", action="append", default=[],
                         help="a vms.csv whose Price column is carried over (repeatable)")
+    parser.add_argument("--aws-rows", action="append", default=[],
+                        help="SkyPilot vms.csv rows for types moto lacks, carried as they are")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..",
                                                       "providers", "catalog", "data"))
     args = parser.parse_args()
     if not args.moto:
         parser.error("moto is not installed; pass --moto DIR")
-    write(os.path.join(args.out, "aws", "vms.csv"), build_aws(args.moto, args.aws_prices))
+    write(os.path.join(args.out, "aws", "vms.csv"), build_aws(args.moto, args.aws_prices,
+                                                                 args.aws_rows))
 
 
 if __name__ == "__main__":
