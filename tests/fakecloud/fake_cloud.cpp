@@ -311,6 +311,37 @@ bool is_live(Ec2State state) {
   return state == Ec2State::kPending || state == Ec2State::kRunning;
 }
 
+// EC2 zone ids (use1-az1) name a zone the same way in every account, and each account maps them
+// to zone names its own way. This fake account maps azN to the region's N-th zone letter
+// (use1-az2 is us-east-1b). The id's prefix is the region's: its area, the initials of its
+// direction (northeast: ne) and its number (us-east-1: use1, ap-southeast-2: apse2).
+std::optional<std::string> zone_of_id(const std::string& region, const std::string& id) {
+  const std::size_t first = region.find('-'), last = region.rfind('-');
+  if (first == std::string::npos || last == first) return std::nullopt;
+  const std::string direction = region.substr(first + 1, last - first - 1);
+  static const std::map<std::string, std::string> kInitials = {
+      {"north", "n"},      {"south", "s"},      {"east", "e"},
+      {"west", "w"},       {"central", "c"},    {"northeast", "ne"},
+      {"northwest", "nw"}, {"southeast", "se"}, {"southwest", "sw"}};
+  const auto initials = kInitials.find(direction);
+  if (initials == kInitials.end()) return std::nullopt;
+  const std::string prefix =
+      region.substr(0, first) + initials->second + region.substr(last + 1) + "-az";
+  if (!id.starts_with(prefix) || id.size() != prefix.size() + 1) return std::nullopt;
+  const char number = id.back();
+  if (number < '1' || number > '6') return std::nullopt;
+  return region + static_cast<char>('a' + (number - '1'));
+}
+
+// The zone a call places instances in: Placement.AvailabilityZone, or the zone its
+// Placement.AvailabilityZoneId names in this account; empty when it names none (or a bad id).
+std::string placement_zone(const Params& params, const std::string& region) {
+  if (auto name = aws::param(params, "Placement.AvailabilityZone")) return *name;
+  if (auto id = aws::param(params, "Placement.AvailabilityZoneId"))
+    return zone_of_id(region, *id).value_or("");
+  return "";
+}
+
 }  // namespace
 
 Result<Chaos> Chaos::from_json(const Json& json) {
@@ -621,7 +652,7 @@ Task<http::Response> FakeCloud::ec2(http::Request& request) {
           : (aws::param(params, "InstanceMarketOptions.MarketType") == "spot" ? "spot"
                                                                               : "on-demand");
   std::optional<Duration> lose_answer_for;
-  if (auto fault = pick_fault(action, aws::param(params, "Placement.AvailabilityZone").value_or(""),
+  if (auto fault = pick_fault(action, placement_zone(params, region),
                               aws::param(params, "InstanceType").value_or(""), market)) {
     if (fault->code == "RequestLimitExceeded") ++throttled_;
     if (fault->no_effect && action == "TerminateInstances")
@@ -760,7 +791,18 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     co_return ec2_error(400, "InvalidParameterValue",
                         "MinCount must be at least 1 and not above MaxCount", request_id);
   }
-  std::string zone = aws::param(params, "Placement.AvailabilityZone").value_or(region + "a");
+  const auto zone_id = aws::param(params, "Placement.AvailabilityZoneId");
+  if (zone_id && aws::param(params, "Placement.AvailabilityZone")) {
+    co_return ec2_error(400, "InvalidParameterCombination",
+                        "Specify either AvailabilityZone or AvailabilityZoneId, not both",
+                        request_id);
+  }
+  if (zone_id && !zone_of_id(region, *zone_id)) {
+    co_return ec2_error(400, "InvalidParameterValue",
+                        "Invalid availability zone ID: [" + *zone_id + "]", request_id);
+  }
+  std::string zone = placement_zone(params, region);
+  if (zone.empty()) zone = region + "a";
   if (!zone.starts_with(region) || zone.size() != region.size() + 1) {
     co_return ec2_error(400, "InvalidParameterValue", "Invalid availability zone: [" + zone + "]",
                         request_id);

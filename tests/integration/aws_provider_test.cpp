@@ -394,6 +394,25 @@ TEST_F(AwsProviderTest, ZoneCapacityErrorIsNoCapacityAndOtherZonesStillWork) {
   EXPECT_EQ(live(), 0);
 }
 
+// SkyPilot's catalog (and the built-in P3 rows) name EC2 zones by id; the launch sends the id and
+// the account places the instances in the zone it maps the id to (this fake account: az2 is b).
+TEST_F(AwsProviderTest, AZoneIdFromTheCatalogPlacesTheClusterInTheZoneItNames) {
+  LaunchRequest by_id = request("by-zone-id", 1, false, "use1-az2");
+  by_id.instance_type = "p3.2xlarge";
+  auto placed = launch(by_id);
+  ASSERT_TRUE(placed) << placed.error().message();
+  EXPECT_EQ(placed->zone, "use1-az2") << "the cluster keeps the catalog's name for failover";
+  const Json instances = admin("GET", "/_admin/instances");
+  ASSERT_EQ(number(instances, "running"), 1);
+  const Json& instance = instances.find("instances")->as_array()->front();
+  EXPECT_EQ(instance.find("zone")->as_string(), "us-east-1b");
+  EXPECT_EQ(instance.find("instance_type")->as_string(), "p3.2xlarge");
+  ASSERT_TRUE(terminate("by-zone-id"));
+  auto refused = launch(request("other-region-id", 1, false, "usw2-az1"));
+  ASSERT_FALSE(refused) << "a zone id of another region names no zone of us-east-1";
+  EXPECT_EQ(live(), 0);
+}
+
 TEST_F(AwsProviderTest, SpotQuotaIsQuota) {
   admin("POST", "/_admin/faults",
         R"({"action":"RunInstances","market":"spot","code":"MaxSpotInstanceCountExceeded"})");
