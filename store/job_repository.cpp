@@ -54,13 +54,15 @@ WITH created AS (
 SELECT id, job_rank FROM created ORDER BY job_rank)";
 
 // Each task with what its runs cost (view attempt_costs); a task never started (attempt 0) has
-// no run to price, and skipping the view for it keeps a queue of 10,000 PENDING jobs cheap.
-#define SKYD_TASKS_WITH_COSTS                                                         \
-  "JOIN tasks t ON t.job_id = j.id "                                                  \
-  "LEFT JOIN LATERAL ("                                                               \
-  "  SELECT sum(cost_usd) AS cost_usd, sum(on_demand_cost_usd) AS on_demand_cost_usd" \
-  "  FROM attempt_costs a"                                                            \
-  "  WHERE t.attempt > 0 AND a.job_id = t.job_id AND a.task_index = t.task_index"     \
+// no run to price, and skipping the view for it keeps a queue of 10,000 PENDING jobs cheap. The
+// tasks are read per job (the ORDER BY keeps the subquery from being flattened into a join):
+// by primary key for a page of 50, where a join hashed every task of every job.
+#define SKYD_TASKS_WITH_COSTS                                                             \
+  "JOIN LATERAL (SELECT * FROM tasks WHERE job_id = j.id ORDER BY task_index) t ON true " \
+  "LEFT JOIN LATERAL ("                                                                   \
+  "  SELECT sum(cost_usd) AS cost_usd, sum(on_demand_cost_usd) AS on_demand_cost_usd"     \
+  "  FROM attempt_costs a"                                                                \
+  "  WHERE t.attempt > 0 AND a.job_id = t.job_id AND a.task_index = t.task_index"         \
   ") c ON true "
 // With the checkpoint the task last reported (progress_reports), if it ran and reported one.
 #define SKYD_COST_COLUMNS                                                               \
@@ -75,42 +77,56 @@ constexpr const char* kSelectJob =
     "SELECT " SKYD_JOB_COLUMNS ", j.spec::text AS spec, " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS
     " FROM jobs j " SKYD_TASKS_WITH_COSTS "WHERE j.id = $1::bigint ORDER BY t.task_index";
 
-// The queue, newest first, without specs (scripts can be megabytes). Two statements rather than
-// one with `$5 OR ended_at IS NULL`: a prepared statement's generic plan cannot choose the partial
-// index of open jobs from a parameter, and with 10,000 finished jobs the open ones are few.
-#define SKYD_QUEUE_FILTER                                 \
-  "($1::bigint IS NULL OR user_uid = $1::bigint) "        \
+// The queue, newest first, without specs (scripts can be megabytes). One statement per shape of
+// the filter rather than one with `$1 IS NULL OR ...`: a prepared statement's generic plan cannot
+// choose an index from a parameter. A user's page reads jobs_user_idx (jobs_user_open_idx with
+// skip_finished), everyone's the primary key (jobs_open_idx); each stops after the page.
+#define SKYD_QUEUE_FILTER_REST                            \
   "AND ($2::text IS NULL OR name = $2::text) "            \
   "AND ($3::text[] IS NULL OR status = ANY($3::text[])) " \
   "AND ($4::bigint IS NULL OR id < $4::bigint) "
-constexpr const char* kSelectJobs =
-    "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS
-    " FROM (SELECT * FROM jobs WHERE " SKYD_QUEUE_FILTER
-    "ORDER BY id DESC LIMIT $5::integer) j " SKYD_TASKS_WITH_COSTS
-    "ORDER BY j.id DESC, t.task_index";
-constexpr const char* kSelectOpenJobs =
-    "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS
-    " FROM (SELECT * FROM jobs WHERE ended_at IS NULL AND " SKYD_QUEUE_FILTER
-    "ORDER BY id DESC LIMIT $5::integer) j " SKYD_TASKS_WITH_COSTS
-    "ORDER BY j.id DESC, t.task_index";
+#define SKYD_QUEUE_OF_EVERYONE "$1::bigint IS NULL " SKYD_QUEUE_FILTER_REST
+#define SKYD_QUEUE_OF_USER "user_uid = $1::bigint " SKYD_QUEUE_FILTER_REST
+#define SKYD_QUEUE_OPEN "ended_at IS NULL AND "
+#define SKYD_PAGE_OF(filter)                                               \
+  "SELECT " SKYD_JOB_COLUMNS ", " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS \
+  " FROM (SELECT * FROM jobs WHERE " filter                                \
+  "ORDER BY id DESC LIMIT $5::integer) j " SKYD_TASKS_WITH_COSTS           \
+  "ORDER BY j.id DESC, t.task_index"
+#define SKYD_IDS_OF(filter) "SELECT id FROM jobs WHERE " filter "ORDER BY id DESC LIMIT $5::integer"
+// Indexed by [a user's][open only].
+constexpr const char* kSelectJobs[2][2] = {
+    {SKYD_PAGE_OF(SKYD_QUEUE_OF_EVERYONE), SKYD_PAGE_OF(SKYD_QUEUE_OPEN SKYD_QUEUE_OF_EVERYONE)},
+    {SKYD_PAGE_OF(SKYD_QUEUE_OF_USER), SKYD_PAGE_OF(SKYD_QUEUE_OPEN SKYD_QUEUE_OF_USER)}};
+constexpr const char* kSelectJobIds[2][2] = {
+    {SKYD_IDS_OF(SKYD_QUEUE_OF_EVERYONE), SKYD_IDS_OF(SKYD_QUEUE_OPEN SKYD_QUEUE_OF_EVERYONE)},
+    {SKYD_IDS_OF(SKYD_QUEUE_OF_USER), SKYD_IDS_OF(SKYD_QUEUE_OPEN SKYD_QUEUE_OF_USER)}};
+#undef SKYD_PAGE_OF
+#undef SKYD_IDS_OF
+#undef SKYD_QUEUE_OPEN
+#undef SKYD_QUEUE_OF_USER
+#undef SKYD_QUEUE_OF_EVERYONE
+#undef SKYD_QUEUE_FILTER_REST
 
-// The queue's totals: how many jobs (open ones with $open_only), and the unfinished tasks by
-// status (the table's "In progress tasks" line counts every job, not only the page shown). One
-// statement for everyone's jobs and one for a user's, so that each plans onto its index.
-constexpr const char* kQueueSummaryOfEveryone = R"(
-SELECT 'jobs' AS kind, NULL AS status, count(*) AS n FROM jobs
-WHERE NOT $1::boolean OR ended_at IS NULL
-UNION ALL
-SELECT 'tasks', status, count(*) FROM tasks WHERE ended_at IS NULL GROUP BY status)";
-constexpr const char* kQueueSummaryOfUser = R"(
-SELECT 'jobs' AS kind, NULL AS status, count(*) AS n FROM jobs
-WHERE user_uid = $2::bigint AND (NOT $1::boolean OR ended_at IS NULL)
-UNION ALL
-SELECT 'tasks', t.status, count(*)
-FROM jobs j JOIN tasks t ON t.job_id = j.id AND t.ended_at IS NULL
-WHERE j.user_uid = $2::bigint GROUP BY t.status)";
+// The queue's totals: how many jobs (open ones with open_only), and the unfinished tasks by
+// status (the table's "In progress tasks" line counts every job, not only the page shown). They
+// are kept in queue_counts by the tables' triggers (migration 0012): a handful of rows to add up
+// per user, not every job to count.
+constexpr const char* kQueueCountsOfEveryone = R"(
+SELECT counter, sum(n)::bigint AS n FROM queue_counts GROUP BY counter HAVING sum(n) <> 0)";
+constexpr const char* kQueueCountsOfUser = R"(
+SELECT counter, sum(n)::bigint AS n FROM queue_counts WHERE user_uid = $1::bigint
+GROUP BY counter HAVING sum(n) <> 0)";
+// Folds the counters' rows into one per user and counter once there are more than $1 of them.
+// Only the rows it deletes are summed, so a transition committing meanwhile is never lost; when
+// there is nothing to fold it writes nothing.
+constexpr const char* kFoldQueueCounts = R"(
+WITH folded AS (
+  DELETE FROM queue_counts WHERE (SELECT count(*) FROM queue_counts) > $1::bigint
+  RETURNING user_uid, counter, n)
+INSERT INTO queue_counts (user_uid, counter, n)
+SELECT user_uid, counter, sum(n) FROM folded GROUP BY user_uid, counter HAVING sum(n) <> 0)";
 
-#undef SKYD_QUEUE_FILTER
 #undef SKYD_COST_COLUMNS
 #undef SKYD_TASKS_WITH_COSTS
 
@@ -392,8 +408,8 @@ Task<Result<std::vector<JobId>>> JobRepository::create_jobs(NewJob job) {
   co_return ids;
 }
 
-Task<Result<JobRecord>> JobRepository::get_job(JobId id) {
-  auto rows = co_await pool_.query(kSelectJob, make_params(id.value));
+Task<Result<JobRecord>> JobRepository::get_job(JobId id, Priority priority) {
+  auto rows = co_await pool_.query(kSelectJob, make_params(id.value), std::nullopt, priority);
   if (!rows) co_return Result<JobRecord>(in_place_error, rows.error());
   auto jobs = decode<std::vector<JobRecord>>(*rows, jobs_from);
   if (!jobs) co_return Result<JobRecord>(in_place_error, jobs.error());
@@ -406,32 +422,52 @@ Task<Result<JobRecord>> JobRepository::get_job(JobId id) {
 Task<Result<std::vector<JobRecord>>> JobRepository::list_jobs(QueueFilter filter) {
   Params params = queue_filter_params(filter);
   params.push_back(to_param(filter.limit));
-  auto rows =
-      co_await pool_.query(filter.open_only ? kSelectOpenJobs : kSelectJobs, std::move(params));
+  const char* statement = kSelectJobs[filter.user_uid.has_value()][filter.open_only];
+  auto rows = co_await pool_.query(statement, std::move(params), std::nullopt, Priority::kApi);
   if (!rows) co_return rows.error();
   co_return decode<std::vector<JobRecord>>(*rows, jobs_from);
+}
+
+Task<Result<std::vector<JobId>>> JobRepository::job_ids(QueueFilter filter) {
+  Params params = queue_filter_params(filter);
+  params.push_back(to_param(filter.limit));
+  const char* statement = kSelectJobIds[filter.user_uid.has_value()][filter.open_only];
+  auto rows = co_await pool_.query(statement, std::move(params), std::nullopt, Priority::kApi);
+  if (!rows) co_return rows.error();
+  co_return decode<std::vector<JobId>>(*rows, [](const QueryResult& r) {
+    std::vector<JobId> ids;
+    for (std::size_t row = 0; row < r.size(); ++row) ids.push_back(JobId{r.int64(row, "id")});
+    return ids;
+  });
 }
 
 Task<Result<QueueSummary>> JobRepository::queue_summary(std::optional<std::int64_t> user_uid,
                                                         bool open_only) {
   // The statement and its parameters are chosen before the co_await (g++ 12: no co_await inside
   // a conditional expression).
-  const char* statement = user_uid ? kQueueSummaryOfUser : kQueueSummaryOfEveryone;
-  Params params = make_params(open_only);
+  const char* statement = user_uid ? kQueueCountsOfUser : kQueueCountsOfEveryone;
+  Params params;
   if (user_uid) params.push_back(to_param(*user_uid));
-  auto rows = co_await pool_.query(statement, std::move(params));
+  auto rows = co_await pool_.query(statement, std::move(params), std::nullopt, Priority::kApi);
   if (!rows) co_return rows.error();
-  co_return decode<QueueSummary>(*rows, [](const QueryResult& r) {
+  co_return decode<QueueSummary>(*rows, [open_only](const QueryResult& r) {
     QueueSummary summary;
     for (std::size_t row = 0; row < r.size(); ++row) {
-      if (r.text(row, "kind") == "jobs") {
+      const std::string counter = r.text(row, "counter");
+      if (counter == (open_only ? "open_jobs" : "jobs")) {
         summary.jobs = r.int64(row, "n");
-      } else {
-        summary.unfinished_tasks[status_of(r.text(row, "status"))] = r.int64(row, "n");
+      } else if (counter != "jobs" && counter != "open_jobs") {
+        summary.unfinished_tasks[status_of(counter)] = r.int64(row, "n");
       }
     }
     return summary;
   });
+}
+
+Task<Result<void>> JobRepository::fold_queue_counts(std::int64_t above) {
+  auto folded = co_await pool_.query(kFoldQueueCounts, make_params(above));
+  if (!folded) co_return folded.error();
+  co_return Result<void>{};
 }
 
 Task<Result<void>> JobRepository::refresh_statistics() {
@@ -454,7 +490,8 @@ Task<Result<CancelVerdicts>> JobRepository::request_cancels(
     std::vector<JobId> ids, std::optional<std::int64_t> only_user_uid) {
   std::vector<std::int64_t> values;
   for (const auto& id : ids) values.push_back(id.value);
-  auto rows = co_await pool_.query(kRequestCancels, make_params(int_array(values), only_user_uid));
+  auto rows = co_await pool_.query(kRequestCancels, make_params(int_array(values), only_user_uid),
+                                   std::nullopt, Priority::kApi);
   if (!rows) co_return rows.error();
   co_return decode<CancelVerdicts>(*rows, [](const QueryResult& r) {
     CancelVerdicts verdicts;

@@ -7,6 +7,7 @@
 #include "reactor/coro.hpp"
 #include "reactor/error.hpp"
 #include "store/job_status.hpp"
+#include "store/pg_pool.hpp"
 
 #include <chrono>
 #include <compare>
@@ -18,7 +19,6 @@
 
 namespace skyd::store {
 
-class PgPool;
 class Transaction;
 
 struct JobId {
@@ -178,12 +178,20 @@ class JobRepository {
   // an invalid job (no tasks, num_jobs outside 1..kMaxJobsPerSubmit), store errors otherwise.
   Task<Result<std::vector<JobId>>> create_jobs(NewJob job);
 
-  // Errors: kNotFound.
-  Task<Result<JobRecord>> get_job(JobId id);
-  // The queue's page, newest first; its records carry no spec_json (get_job's do).
+  // Errors: kNotFound. `priority`: kApi when a caller waits on the answer.
+  Task<Result<JobRecord>> get_job(JobId id, Priority priority = Priority::kJobs);
+  // The queue's page, newest first; its records carry no spec_json (get_job's do). The API's
+  // statements (this, queue_summary, open_job_ids, request_cancels) go ahead of the jobs' own in
+  // the line for a connection.
   Task<Result<std::vector<JobRecord>>> list_jobs(QueueFilter filter);
-  // The totals of everyone's jobs or one user's (only the open ones with `open_only`).
+  // The ids the filter matches (its limit too), newest first: what a cancel by name or of all
+  // needs, without reading the jobs.
+  Task<Result<std::vector<JobId>>> job_ids(QueueFilter filter);
+  // The totals of everyone's jobs or one user's (only the open ones with `open_only`), from the
+  // counters the database keeps as jobs and tasks change (queue_counts).
   Task<Result<QueueSummary>> queue_summary(std::optional<std::int64_t> user_uid, bool open_only);
+  // Folds the counters' rows into one per user and counter once there are more than `above`.
+  Task<Result<void>> fold_queue_counts(std::int64_t above);
   // Refreshes the planner's statistics of jobs, tasks and job_events (ANALYZE): after a batch
   // that grew them by thousands of rows, so the queue's plans fit the new sizes at once instead
   // of after the next autovacuum.

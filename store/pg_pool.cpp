@@ -106,9 +106,12 @@ PgPool::~PgPool() {
 class PgPool::WaitInLine {
  public:
   WaitInLine(PgPool& pool, Waiter& waiter)
-      : pool_(pool), waiter_(waiter), place_(pool.waiters_.insert(pool.waiters_.end(), &waiter)) {}
+      : pool_(pool),
+        waiter_(waiter),
+        place_(pool.line_of(waiter.priority).insert(pool.line_of(waiter.priority).end(), &waiter)) {
+  }
   ~WaitInLine() {
-    if (waiter_.queued) pool_.waiters_.erase(place_);
+    if (waiter_.queued) pool_.line_of(waiter_.priority).erase(place_);
     if (waiter_.handed) pool_.give_back(std::move(waiter_.handed));
   }
   WaitInLine(const WaitInLine&) = delete;
@@ -120,7 +123,7 @@ class PgPool::WaitInLine {
   std::list<Waiter*>::iterator place_;
 };
 
-Task<Result<PooledConnection>> PgPool::acquire() {
+Task<Result<PooledConnection>> PgPool::acquire(Priority priority) {
   check_shard(executor_);
   const Clock::time_point deadline = Clock::now() + options_.acquire_timeout;
   while (true) {
@@ -178,7 +181,7 @@ Task<Result<PooledConnection>> PgPool::acquire() {
                                " ms: all connections busy");
     }
     // In line for a connection to come back.
-    Waiter waiter{asio::steady_timer(executor_, deadline), nullptr};
+    Waiter waiter{asio::steady_timer(executor_, deadline), nullptr, true, priority};
     WaitInLine in_line(*this, waiter);
     co_await waiter.timer.async_wait(asio::as_tuple(asio::use_awaitable));
     auto state = co_await asio::this_coro::cancellation_state;
@@ -193,16 +196,21 @@ Task<Result<PooledConnection>> PgPool::acquire() {
   }
 }
 
-void PgPool::wake_first() {
-  if (waiters_.empty()) return;
-  Waiter* first = waiters_.front();
-  waiters_.pop_front();
+PgPool::Waiter* PgPool::next_waiter() {
+  std::list<Waiter*>& line = api_waiters_.empty() ? waiters_ : api_waiters_;
+  if (line.empty()) return nullptr;
+  Waiter* first = line.front();
+  line.pop_front();
   first->queued = false;
-  first->timer.cancel();
+  return first;
+}
+
+void PgPool::wake_first() {
+  if (Waiter* first = next_waiter()) first->timer.cancel();
 }
 
 void PgPool::wake_all() {
-  while (!waiters_.empty()) wake_first();
+  while (Waiter* waiter = next_waiter()) waiter->timer.cancel();
 }
 
 void PgPool::give_back(std::unique_ptr<PgConnection> connection) {
@@ -215,10 +223,7 @@ void PgPool::give_back(std::unique_ptr<PgConnection> connection) {
     --open_;
     ++stats_.dropped;
     wake_first();  // there is room to connect again
-  } else if (!waiters_.empty()) {
-    Waiter* first = waiters_.front();
-    waiters_.pop_front();
-    first->queued = false;
+  } else if (Waiter* first = next_waiter()) {
     first->handed = std::move(connection);
     first->timer.cancel();
   } else {
@@ -239,8 +244,8 @@ PgPool::Stats PgPool::stats() const {
 }
 
 Task<Result<QueryResult>> PgPool::query(std::string_view sql, Params params,
-                                        std::optional<Duration> deadline) {
-  auto connection = co_await acquire();
+                                        std::optional<Duration> deadline, Priority priority) {
+  auto connection = co_await acquire(priority);
   if (!connection) co_return connection.error();
   co_return co_await (*connection)
       ->query(sql, std::move(params), deadline.value_or(options_.statement_timeout));

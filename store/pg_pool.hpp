@@ -30,6 +30,11 @@ class DatabaseHealth;
 class PgPool;
 class Transaction;
 
+// Whose turn comes first when every connection is lent: someone waiting on an API answer (a
+// queue, a cancel) goes ahead of the jobs' own work, so that a `sky jobs queue` does not wait
+// behind thousands of job transitions. Within one priority, first come, first served.
+enum class Priority { kJobs, kApi };
+
 struct PoolOptions {
   std::string conninfo;  // libpq conninfo; see ConnectionOptions
   std::size_t size = 4;  // connections at most
@@ -89,11 +94,12 @@ class PgPool {
   // A free connection, opening one if the pool has room. Errors: kUnavailable at once when the
   // database is known to be away or a connect fails (the detail says why), or when every
   // connection stayed lent for acquire_timeout. Cancellation: throws operation_aborted.
-  Task<Result<PooledConnection>> acquire();
+  Task<Result<PooledConnection>> acquire(Priority priority = Priority::kJobs);
 
   // One statement on a pooled connection, outside any transaction (autocommit).
   Task<Result<QueryResult>> query(std::string_view sql, Params params,
-                                  std::optional<Duration> deadline = std::nullopt);
+                                  std::optional<Duration> deadline = std::nullopt,
+                                  Priority priority = Priority::kJobs);
 
   // A transaction (BEGIN with the given isolation level). It must end with commit() or rollback().
   enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
@@ -114,12 +120,19 @@ class PgPool {
     asio::steady_timer timer;
     std::unique_ptr<PgConnection> handed;
     bool queued = true;
+    Priority priority = Priority::kJobs;
   };
   class WaitInLine;
   void give_back(std::unique_ptr<PgConnection> connection);
   // Wakes the first waiter (all of them) without a connection.
   void wake_first();
   void wake_all();
+  // The line a waiter of this priority stands in; the API's is served first.
+  std::list<Waiter*>& line_of(Priority priority) {
+    return priority == Priority::kApi ? api_waiters_ : waiters_;
+  }
+  // The next waiter to serve (taken out of its line), or null.
+  Waiter* next_waiter();
 
   asio::any_io_executor executor_;
   PoolOptions options_;
@@ -128,6 +141,7 @@ class PgPool {
   // First come, first served: a returned connection goes to the longest waiter, and only that
   // waiter wakes (10,000 jobs loading at once must not each wake on every return).
   std::list<Waiter*> waiters_;
+  std::list<Waiter*> api_waiters_;
   Backoff backoff_;
   Clock::time_point next_connect_{};
   std::optional<std::string> unreachable_;  // the last connect error, until a connect succeeds

@@ -182,6 +182,22 @@ Task<void> prune_logs(ShardContext* shard, const ControllerOptions* options) {
   }
 }
 
+// The queue's counters gain a row or two per transition; every second, once there are more than a
+// few hundred, they are folded into one row per user and counter, so that the queue's totals add
+// up a handful of rows. With nothing to fold the statement writes nothing.
+Task<void> fold_queue_counts(ShardContext* shard) {
+  constexpr std::int64_t kFoldAbove = 256;
+  asio::steady_timer timer(shard->executor);
+  for (;;) {
+    if (auto folded = co_await shard->jobs->fold_queue_counts(kFoldAbove); !folded) {
+      logger("controller")
+          ->debug("queue counters not folded error=\"{}\"", folded.error().message());
+    }
+    timer.expires_after(std::chrono::seconds(1));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+}
+
 // Uploads no job has used for a while go (a resubmit of the same files finds them until then).
 Task<void> prune_uploads(UploadStore* uploads, Duration retention) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -317,6 +333,7 @@ Result<void> Controller::start() {
     first->group->spawn(prune_logs(first, options));
     first->group->spawn(sweep_leaks(first, options->leak_sweep_interval));
     first->group->spawn(prune_uploads(uploads, options->upload_retention));
+    first->group->spawn(fold_queue_counts(first));
     first->group->spawn(store::probe_database(store::ProbeOptions{.conninfo = options->conninfo},
                                               options->database_health));
   });
@@ -474,7 +491,7 @@ Task<Result<store::QueueSummary>> Controller::queue_summary(std::optional<std::i
 }
 
 Task<Result<store::JobRecord>> Controller::get(store::JobId id) {
-  co_return co_await here().jobs->get_job(id);
+  co_return co_await here().jobs->get_job(id, store::Priority::kApi);
 }
 
 Task<Result<std::vector<store::JobEvent>>> Controller::events(store::JobId id) {
@@ -544,11 +561,7 @@ Task<Result<std::vector<store::JobId>>> Controller::open_jobs_named(std::optiona
   filter.name = std::move(name);
   filter.limit = 100000;
   if (!others_too) filter.user_uid = caller.uid;
-  auto jobs = co_await here().jobs->list_jobs(filter);
-  if (!jobs) co_return jobs.error();
-  std::vector<store::JobId> ids;
-  for (const auto& job : *jobs) ids.push_back(job.id);
-  co_return ids;
+  co_return co_await here().jobs->job_ids(filter);
 }
 
 Task<Result<std::string>> Controller::preempt(store::JobId id) {

@@ -7,6 +7,8 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include <map>
+
 namespace skyd::store {
 namespace {
 
@@ -532,6 +534,159 @@ Task<void> queue_summary(std::string conninfo) {
 TEST(JobRepository, QueueTotalsCountEveryMatchingJobNotOnlyThePage) {
   TestDatabase db;
   run_co<void>([&] { return queue_summary(db.conninfo()); });
+}
+
+// What the totals must say, counted over every job and task.
+constexpr std::string_view kCountedTotals = R"(
+SELECT 'jobs' AS counter, count(*) AS n FROM jobs WHERE user_uid = $1::bigint
+UNION ALL
+SELECT 'open_jobs', count(*) FROM jobs WHERE user_uid = $1::bigint AND ended_at IS NULL
+UNION ALL
+SELECT t.status, count(*) FROM tasks t JOIN jobs j ON j.id = t.job_id
+WHERE j.user_uid = $1::bigint AND t.ended_at IS NULL GROUP BY t.status)";
+
+Task<void> expect_totals_counted(PgPool& pool, JobRepository& jobs, std::int64_t user,
+                                 std::string_view when) {
+  auto rows = co_await pool.query(kCountedTotals, make_params(user));
+  CO_ASSERT_OK(rows);
+  std::map<JobStatus, std::int64_t> tasks;
+  std::int64_t all = 0, open = 0;
+  for (std::size_t row = 0; row < rows->size(); ++row) {
+    const std::string counter = rows->text(row, "counter");
+    const std::int64_t n = rows->int64(row, "n");
+    if (counter == "jobs")
+      all = n;
+    else if (counter == "open_jobs")
+      open = n;
+    else
+      tasks[*parse_job_status(counter)] = n;
+  }
+  auto every = co_await jobs.queue_summary(user, false);
+  auto open_only = co_await jobs.queue_summary(user, true);
+  CO_ASSERT_OK(every);
+  CO_ASSERT_OK(open_only);
+  EXPECT_EQ(every->jobs, all) << when;
+  EXPECT_EQ(open_only->jobs, open) << when;
+  EXPECT_EQ(every->unfinished_tasks, tasks) << when;
+  EXPECT_EQ(open_only->unfinished_tasks, tasks) << when;
+}
+
+Task<void> queue_counters(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  NewJob sweep = testing::sample_job("sweep", 1, 1001);
+  sweep.num_jobs = 30;
+  auto ids = co_await jobs.create_jobs(sweep);
+  CO_ASSERT_OK(ids);
+  auto pipeline = co_await jobs.create_job(testing::sample_job("pipe", 2, 1001));
+  CO_ASSERT_OK(pipeline);
+  auto other = co_await jobs.create_job(testing::sample_job("other", 1, 1002));
+  CO_ASSERT_OK(other);
+  co_await expect_totals_counted(pool, jobs, 1001, "after the submissions");
+
+  // A job through its whole life, one cancelled, one failed, a pipeline half done, a refused move.
+  const JobId a = (*ids)[0];
+  CO_ASSERT_OK(co_await jobs.transition(step(a, 0, S::kPending, S::kStarting)));
+  CO_ASSERT_OK(co_await jobs.transition(step(a, 0, S::kStarting, S::kRunning)));
+  co_await expect_totals_counted(pool, jobs, 1001, "one RUNNING");
+  CO_ASSERT_OK(co_await jobs.transition(step(a, 0, S::kRunning, S::kRecovering)));
+  CO_ASSERT_OK(co_await jobs.transition(step(a, 0, S::kRecovering, S::kRunning)));
+  CO_ASSERT_OK(co_await jobs.transition(step(a, 0, S::kRunning, S::kSucceeded)));
+  CO_ASSERT_OK(co_await jobs.transition(step((*ids)[1], 0, S::kPending, S::kCancelled)));
+  CO_ASSERT_OK(co_await jobs.transition(step((*ids)[2], 0, S::kPending, S::kStarting)));
+  CO_ASSERT_OK(co_await jobs.transition(step((*ids)[2], 0, S::kStarting, S::kFailedNoResource)));
+  CO_ASSERT_OK(co_await jobs.transition(step(*pipeline, 0, S::kPending, S::kStarting)));
+  CO_ASSERT_OK(co_await jobs.transition(step(*pipeline, 0, S::kStarting, S::kRunning)));
+  CO_ASSERT_OK(co_await jobs.transition(step(*pipeline, 0, S::kRunning, S::kSucceeded)));
+  CO_ASSERT_OK(co_await jobs.transition(step(*pipeline, 1, S::kPending, S::kStarting)));
+  auto refused = co_await jobs.transition(step((*ids)[3], 0, S::kRunning, S::kSucceeded));
+  EXPECT_FALSE(refused) << "a guard miss changes nothing";
+  co_await expect_totals_counted(pool, jobs, 1001, "after the transitions");
+
+  // Several transitions in one transaction, one of them rolled back.
+  {
+    auto tx = co_await pool.begin();
+    CO_ASSERT_OK(tx);
+    CO_ASSERT_OK(co_await jobs.transition(*tx, step((*ids)[4], 0, S::kPending, S::kCancelled)));
+    CO_ASSERT_OK(co_await jobs.transition(*tx, step((*ids)[5], 0, S::kPending, S::kCancelled)));
+    CO_ASSERT_OK(co_await tx->commit());
+    auto undone = co_await pool.begin();
+    CO_ASSERT_OK(undone);
+    CO_ASSERT_OK(co_await jobs.transition(*undone, step((*ids)[6], 0, S::kPending, S::kStarting)));
+    CO_ASSERT_OK(co_await undone->rollback());
+  }
+  co_await expect_totals_counted(pool, jobs, 1001, "after a batch and a rollback");
+  auto summary = co_await jobs.queue_summary(1001, true);
+  CO_ASSERT_OK(summary);
+  EXPECT_EQ(summary->jobs, 31 - 5) << "a, [1], [2], [4] and [5] ended";
+  EXPECT_EQ(summary->unfinished_tasks[S::kPending], 30 - 5) << "[3] and [6] still PENDING";
+  EXPECT_EQ(summary->unfinished_tasks[S::kStarting], 1);
+
+  // Folding leaves one row per user and counter, and the same totals.
+  auto rows_before = co_await pool.query("SELECT count(*) AS n FROM queue_counts", Params{});
+  CO_ASSERT_OK(rows_before);
+  CO_ASSERT_OK(co_await jobs.fold_queue_counts(1000000));
+  auto unfolded = co_await pool.query("SELECT count(*) AS n FROM queue_counts", Params{});
+  CO_ASSERT_OK(unfolded);
+  EXPECT_EQ(unfolded->int64(0, "n"), rows_before->int64(0, "n")) << "below the threshold";
+  CO_ASSERT_OK(co_await jobs.fold_queue_counts(0));
+  auto folded = co_await pool.query(
+      "SELECT count(*) AS n, count(DISTINCT (user_uid, counter)) AS distinct_n FROM queue_counts",
+      Params{});
+  CO_ASSERT_OK(folded);
+  EXPECT_LT(folded->int64(0, "n"), rows_before->int64(0, "n"));
+  EXPECT_EQ(folded->int64(0, "n"), folded->int64(0, "distinct_n"));
+  co_await expect_totals_counted(pool, jobs, 1001, "after folding");
+  co_await expect_totals_counted(pool, jobs, 1002, "the other user's, after folding");
+
+  // A job deleted by hand takes its counts with it.
+  CO_ASSERT_OK(
+      co_await pool.query("DELETE FROM jobs WHERE id = $1::bigint", make_params((*ids)[7].value)));
+  CO_ASSERT_OK(
+      co_await pool.query("DELETE FROM jobs WHERE id = $1::bigint", make_params(pipeline->value)));
+  co_await expect_totals_counted(pool, jobs, 1001, "after deleting jobs");
+
+  auto everyone = co_await jobs.queue_summary(std::nullopt, false);
+  CO_ASSERT_OK(everyone);
+  EXPECT_EQ(everyone->jobs, 31 - 2 + 1) << "user 1001's less the two deleted, and 1002's";
+}
+
+TEST(JobRepository, QueueTotalsFollowEveryTransitionAndSurviveFolding) {
+  TestDatabase db;
+  run_co<void>([&] { return queue_counters(db.conninfo()); });
+}
+
+Task<void> job_ids_in_sql(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  NewJob sweep = testing::sample_job("sweep", 1, 1001);
+  sweep.num_jobs = 20;
+  auto ids = co_await jobs.create_jobs(sweep);
+  CO_ASSERT_OK(ids);
+  auto other = co_await jobs.create_job(testing::sample_job("other", 1, 1001));
+  CO_ASSERT_OK(other);
+  CO_ASSERT_OK(co_await jobs.transition(step((*ids)[19], 0, S::kPending, S::kCancelled)));
+  QueueFilter filter;
+  filter.open_only = true;
+  filter.name = "sweep";
+  filter.user_uid = 1001;
+  filter.limit = 5;
+  auto page = co_await jobs.job_ids(filter);
+  CO_ASSERT_OK(page);
+  CO_ASSERT(page->size() == 5u);
+  EXPECT_EQ(page->front(), (*ids)[18]) << "newest open first, the cancelled one skipped";
+  EXPECT_EQ(page->back(), (*ids)[14]);
+  filter.limit = 100;
+  auto all = co_await jobs.job_ids(filter);
+  CO_ASSERT_OK(all);
+  EXPECT_EQ(all->size(), 19u);
+}
+
+TEST(JobRepository, QueueJobIdsAreFilteredAndLimitedInSql) {
+  TestDatabase db;
+  run_co<void>([&] { return job_ids_in_sql(db.conninfo()); });
 }
 
 }  // namespace

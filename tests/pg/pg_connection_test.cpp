@@ -6,8 +6,15 @@
 #include "tests/pg/pg_test_support.hpp"
 #include "tests/support/test_support.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace skyd::store {
 namespace {
@@ -200,6 +207,50 @@ Task<void> pool_waits_for_return(std::string conninfo) {
 TEST(PgPool, AcquireGivesUpWhenEveryConnectionIsLent) {
   TestDatabase db;
   run_co<void>([&] { return pool_waits_for_return(db.conninfo()); });
+}
+
+// One connection, lent; twenty of the jobs' statements wait for it, then an API statement comes.
+// The API's is served next, then the jobs' in the order they came.
+Task<void> api_goes_first(std::string conninfo) {
+  auto options = testing::test_pool_options(conninfo, 1);
+  PgPool pool(co_await asio::this_coro::executor, options);
+  std::optional<PooledConnection> held;
+  {
+    auto lent = co_await pool.acquire();
+    CO_ASSERT_OK(lent);
+    held.emplace(std::move(*lent));
+  }
+  std::vector<std::string> served;
+  int running = 0;
+  asio::steady_timer all_done(co_await asio::this_coro::executor, Clock::time_point::max());
+  auto one = [&](std::string name, Priority priority) -> Task<void> {
+    auto rows = co_await pool.query("SELECT 1 AS n", Params{}, std::nullopt, priority);
+    if (rows) served.push_back(name);
+    if (--running == 0) all_done.cancel();
+  };
+  auto executor = co_await asio::this_coro::executor;
+  for (int i = 0; i < 20; ++i) {
+    ++running;
+    asio::co_spawn(executor, one("job" + std::to_string(i), Priority::kJobs), asio::detached);
+  }
+  ++running;
+  asio::co_spawn(executor, one("api", Priority::kApi), asio::detached);
+  // Each spawned statement runs until it waits in line: yielding to them puts them all there.
+  for (int turn = 0; turn < 3; ++turn) {
+    asio::steady_timer yield(executor, 0ms);
+    co_await yield.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  EXPECT_TRUE(served.empty());
+  held.reset();
+  co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  CO_ASSERT(served.size() == 21u);
+  EXPECT_EQ(served.front(), "api");
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(served[i + 1], "job" + std::to_string(i));
+}
+
+TEST(PgPool, ApiStatementsAreServedBeforeTheJobsWaitingInLine) {
+  TestDatabase db;
+  run_co<void>([&] { return api_goes_first(db.conninfo()); });
 }
 
 Task<void> fail_fast_when_unreachable(std::string conninfo) {
