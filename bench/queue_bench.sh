@@ -3,7 +3,9 @@
 # `sleep` jobs through `sky jobs launch --num-jobs` (MAX_RUNNING of them run, the rest stay
 # PENDING), then each form of the command runs RUNS times; the table shows its p50 and max, and
 # the API's own time for the same answer (curl on the socket). Ends with a check: the totals line
-# counts every job, `-a` lists every job, and after a cancel of all nothing is left open or running.
+# counts every job, `-a` lists every job, and after a cancel of all nothing is left open or running;
+# while that cancel runs (thousands of transitions) the queue is timed again, and the notes say how
+# long the submit and the cancel took.
 #   bench/queue_bench.sh [BUILD_DIR] [N ...]      (default: build 1000 10000)
 set -euo pipefail
 build=${1:-build}

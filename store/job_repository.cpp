@@ -490,8 +490,10 @@ Task<Result<CancelVerdicts>> JobRepository::request_cancels(
     std::vector<JobId> ids, std::optional<std::int64_t> only_user_uid) {
   std::vector<std::int64_t> values;
   for (const auto& id : ids) values.push_back(id.value);
-  auto rows = co_await pool_.query(kRequestCancels, make_params(int_array(values), only_user_uid),
-                                   std::nullopt, Priority::kApi);
+  // In the jobs' line, not the API's: the runners told of one batch's cancels queue their
+  // transitions there, and stamping every batch ahead of them would put 10,000 transitions in
+  // line at once, past the pool's acquire timeout. Each batch waits for the previous one's.
+  auto rows = co_await pool_.query(kRequestCancels, make_params(int_array(values), only_user_uid));
   if (!rows) co_return rows.error();
   co_return decode<CancelVerdicts>(*rows, [](const QueryResult& r) {
     CancelVerdicts verdicts;

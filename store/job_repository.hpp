@@ -181,8 +181,8 @@ class JobRepository {
   // Errors: kNotFound. `priority`: kApi when a caller waits on the answer.
   Task<Result<JobRecord>> get_job(JobId id, Priority priority = Priority::kJobs);
   // The queue's page, newest first; its records carry no spec_json (get_job's do). The API's
-  // statements (this, queue_summary, open_job_ids, request_cancels) go ahead of the jobs' own in
-  // the line for a connection.
+  // reads (this, job_ids, queue_summary) go ahead of the jobs' own statements in the line for a
+  // connection.
   Task<Result<std::vector<JobRecord>>> list_jobs(QueueFilter filter);
   // The ids the filter matches (its limit too), newest first: what a cancel by name or of all
   // needs, without reading the jobs.
