@@ -110,7 +110,7 @@ constexpr const char* kSelectJobIds[2][2] = {
 
 // The queue's totals: how many jobs (open ones with open_only), and the unfinished tasks by
 // status (the table's "In progress tasks" line counts every job, not only the page shown). They
-// are kept in queue_counts by the tables' triggers (migration 0012): a handful of rows to add up
+// are kept in queue_counts by the tables' triggers (migration 0013): a handful of rows to add up
 // per user, not every job to count.
 constexpr const char* kQueueCountsOfEveryone = R"(
 SELECT counter, sum(n)::bigint AS n FROM queue_counts GROUP BY counter HAVING sum(n) <> 0)";

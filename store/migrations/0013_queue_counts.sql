@@ -1,4 +1,4 @@
--- skyd schema, version 12: the queue's totals (the number of jobs, of open jobs, and the unfinished
+-- skyd schema, version 13: the queue's totals (the number of jobs, of open jobs, and the unfinished
 -- tasks by status, per user) are kept as jobs and tasks change instead of counted over every job
 -- on each `sky jobs queue`. The triggers below add each change's difference to queue_counts in
 -- the same transaction. Rows are only ever added, never updated, so concurrent transitions never
