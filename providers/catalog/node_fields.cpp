@@ -16,8 +16,6 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
     return ec2_label_refusal(fields.labels);
   }
   if (cloud == "gcp") {
-    if (fields.ports)
-      return "resources.ports: skyd cannot set it on gcp (it makes no firewall rules there)";
     if (fields.best_network) return "resources.network_tier: skyd cannot set it on gcp";
     return gce_label_refusal(fields.labels);
   }

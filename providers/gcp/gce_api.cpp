@@ -229,10 +229,12 @@ Result<void> check_labels(const std::map<std::string, std::string>& labels) {
 }
 
 Result<void> check_node_settings(const NodeSettings& settings) {
-  if (!settings.ports.empty()) {
-    return make_error(ProviderErrc::kInvalid,
-                      "resources.ports: skyd opens no firewall rules on GCP; open the ports with "
-                      "a rule on the network, or run the task on AWS");
+  for (const auto& range : settings.ports) {
+    if (range.first < 1 || range.last > 65535 || range.first > range.last) {
+      return make_error(ProviderErrc::kInvalid, "resources.ports: " + std::to_string(range.first) +
+                                                    "-" + std::to_string(range.last) +
+                                                    " is not a range of TCP ports");
+    }
   }
   const std::string& image = settings.image_id;
   if (image.starts_with("docker:")) {
@@ -315,6 +317,13 @@ Json instance_properties(const InstanceSpec& spec) {
     accelerator.set("acceleratorCount", spec.accelerator_count);
     properties.set("guestAccelerators", Json(Json::Array{std::move(accelerator)}));
   }
+  if (!spec.network_tags.empty()) {
+    Json items = Json::array();
+    for (const auto& tag : spec.network_tags) items.push_back(Json(tag));
+    Json tags = Json::object();
+    tags.set("items", std::move(items));
+    properties.set("tags", std::move(tags));
+  }
   if (!spec.service_account.empty()) {
     Json account = Json::object();
     account.set("email", spec.service_account);
@@ -332,6 +341,130 @@ Json bulk_insert_body(const InstanceSpec& spec, int count, std::string_view name
   body.set("namePattern", std::string(name_prefix) + "-####");
   body.set("instanceProperties", instance_properties(spec));
   return body;
+}
+
+std::string ports_rule_name(std::string_view cluster_name) {
+  static constexpr std::string_view kPrefix = "skyd-ports-";
+  std::string name;
+  for (char c : lower(cluster_name)) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
+  const bool changed = name != cluster_name;
+  name = std::string(kPrefix) + name;
+  // 63 characters at most; a changed or shortened name gets "-" + 8 hash digits.
+  if (changed || name.size() > 63 || name.back() == '-') {
+    name = name.substr(0, 63 - 9);
+    while (name.back() == '-') name.pop_back();
+    name += "-" + sha256_hex(std::string(cluster_name)).substr(0, 8);
+  }
+  return name;
+}
+
+std::string ports_rule_description(std::string_view controller_id, std::string_view cluster_name) {
+  return "skyd-controller=" + std::string(controller_id) +
+         " skyd-cluster=" + std::string(cluster_name) + ": the task's ports";
+}
+
+std::string cluster_of_ports_rule(std::string_view description, std::string_view controller_id) {
+  const std::string head = "skyd-controller=" + std::string(controller_id) + " skyd-cluster=";
+  if (!description.starts_with(head)) return {};
+  const std::string_view rest = description.substr(head.size());
+  const auto end = rest.rfind(": the task's ports");
+  if (end == std::string_view::npos) return {};
+  return std::string(rest.substr(0, end));
+}
+
+Json firewall_body(std::string_view name, std::string_view network,
+                   const std::vector<PortRange>& ports, std::string_view description) {
+  std::vector<PortRange> sorted = ports;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const PortRange& a, const PortRange& b) { return a.first < b.first; });
+  std::vector<PortRange> merged;
+  for (const auto& range : sorted) {
+    if (!merged.empty() && range.first <= merged.back().last + 1)
+      merged.back().last = std::max(merged.back().last, range.last);
+    else
+      merged.push_back(range);
+  }
+  Json port_list = Json::array();
+  for (const auto& range : merged) {
+    port_list.push_back(Json(range.first == range.last
+                                 ? std::to_string(range.first)
+                                 : std::to_string(range.first) + "-" + std::to_string(range.last)));
+  }
+  Json allowed = Json::object();
+  allowed.set("IPProtocol", "tcp");
+  allowed.set("ports", std::move(port_list));
+  Json body = Json::object();
+  body.set("name", std::string(name));
+  body.set("description", std::string(description));
+  body.set("network", std::string(network));
+  body.set("direction", "INGRESS");
+  body.set("allowed", Json(Json::Array{std::move(allowed)}));
+  // From anywhere, as SkyPilot opens them (and as skyd does on AWS).
+  body.set("sourceRanges", Json(Json::Array{Json("0.0.0.0/0")}));
+  body.set("targetTags", Json(Json::Array{Json(std::string(name))}));
+  return body;
+}
+
+namespace {
+
+GceFirewall firewall_from(const Json& item) {
+  GceFirewall out;
+  out.name = string_at(item, "name");
+  out.description = string_at(item, "description");
+  if (const Json* tags = item.find("targetTags"); tags && tags->as_array()) {
+    for (const auto& tag : *tags->as_array())
+      if (auto text = tag.as_string()) out.target_tags.emplace_back(*text);
+  }
+  if (const Json* allowed = item.find("allowed"); allowed && allowed->as_array()) {
+    for (const auto& entry : *allowed->as_array()) {
+      if (string_at(entry, "IPProtocol") != "tcp") continue;
+      if (const Json* ports = entry.find("ports"); ports && ports->as_array()) {
+        for (const auto& port : *ports->as_array())
+          if (auto text = port.as_string()) out.tcp_ports.emplace_back(*text);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<GceFirewall> parse_firewall(std::string_view json) {
+  auto object = parse_object(json, "firewall");
+  if (!object) return object.error();
+  auto firewall = firewall_from(*object);
+  if (firewall.name.empty()) return malformed("firewall", "no name");
+  return firewall;
+}
+
+Result<FirewallPage> parse_firewall_list(std::string_view json) {
+  auto object = parse_object(json, "firewall list");
+  if (!object) return object.error();
+  FirewallPage page;
+  if (const Json* items = object->find("items"); items && items->as_array()) {
+    for (const auto& item : *items->as_array()) page.firewalls.push_back(firewall_from(item));
+  }
+  page.next_page_token = string_at(*object, "nextPageToken");
+  return page;
+}
+
+std::string firewalls_path(std::string_view project) {
+  return "/projects/" + std::string(project) + "/global/firewalls";
+}
+
+std::string firewall_path(std::string_view project, std::string_view name) {
+  return firewalls_path(project) + "/" + std::string(name);
+}
+
+std::string firewall_list_path(std::string_view project, std::string_view filter,
+                               std::string_view page_token) {
+  return firewalls_path(project) +
+         query_string({{"filter", std::string(filter)}, {"pageToken", std::string(page_token)}});
+}
+
+std::string global_operation_wait_path(std::string_view project, std::string_view operation) {
+  return "/projects/" + std::string(project) + "/global/operations/" + std::string(operation) +
+         "/wait";
 }
 
 std::string zone_path(std::string_view project, std::string_view zone) {

@@ -23,6 +23,9 @@ inline constexpr std::string_view kControllerLabel = "skyd-controller";
 // (EC2 has `client-token` for this; Compute Engine has only labels).
 inline constexpr std::string_view kLaunchLabel = "skyd-launch";
 
+// The VPC network the instances and their firewall rules are on.
+inline constexpr std::string_view kDefaultNetwork = "global/networks/default";
+
 // Where calls go: scheme, host and port (`origin`) and the API's path ("/compute/v1").
 struct ApiBase {
   std::string origin;
@@ -60,9 +63,9 @@ bool has_builtin_gpus(std::string_view machine_type);
 // A reason naming the label when `labels` cannot be labels on an instance
 // (catalog::gce_label_refusal, which the optimizer applies too).
 Result<void> check_labels(const std::map<std::string, std::string>& labels);
-// What Compute Engine nodes cannot do, refused by the field's name: `ports` (skyd makes no
-// firewall rules), a `docker:` image, an image that is not an image path; labels as above; a
-// disk size outside 10..65,536 GB.
+// What Compute Engine nodes cannot do, refused by the field's name: a port range outside
+// 1..65535, a `docker:` image, an image that is not an image path; labels as above; a disk size
+// outside 10..65,536 GB.
 Result<void> check_node_settings(const NodeSettings& settings);
 
 // What one bulkInsert asks for.
@@ -79,8 +82,9 @@ struct InstanceSpec {
   std::map<std::string, std::string> labels;
   std::string startup_script;
   bool public_ip = false;  // an ONE_TO_ONE_NAT access config
-  std::string network = "global/networks/default";
-  std::string service_account;  // email; empty: none (the nodes make no cloud calls)
+  std::string network = std::string(kDefaultNetwork);
+  std::string service_account;            // email; empty: none (the nodes make no cloud calls)
+  std::vector<std::string> network_tags;  // tags.items: what firewall rules target
 };
 // instanceProperties of a bulkInsert (names, not URLs, as that field takes them).
 Json instance_properties(const InstanceSpec& spec);
@@ -88,7 +92,40 @@ Json instance_properties(const InstanceSpec& spec);
 // "<prefix>-####".
 Json bulk_insert_body(const InstanceSpec& spec, int count, std::string_view name_prefix);
 
+// The name of a cluster's firewall rule for its `ports`, which is also the network tag its
+// instances carry and the rule targets: "skyd-ports-<cluster>" (as SkyPilot's
+// "sky-ports-<cluster>"), made a valid resource name; a cluster name that had to change, or is too
+// long, gets a short hash of itself so two clusters never share a rule.
+std::string ports_rule_name(std::string_view cluster_name);
+// The description the rule carries: how list_clusters finds the cluster a left-over rule is of.
+std::string ports_rule_description(std::string_view controller_id, std::string_view cluster_name);
+// The cluster a rule's description names when this controller made it; empty otherwise.
+std::string cluster_of_ports_rule(std::string_view description, std::string_view controller_id);
+// firewalls.insert's body: an INGRESS rule on `network` allowing TCP on each range ("8080",
+// "9000-9010"; overlapping and adjacent ranges merged) from 0.0.0.0/0 to instances tagged `name`.
+Json firewall_body(std::string_view name, std::string_view network,
+                   const std::vector<PortRange>& ports, std::string_view description);
+// A firewall rule as Compute Engine answers it (the fields skyd reads).
+struct GceFirewall {
+  std::string name;
+  std::string description;
+  std::vector<std::string> target_tags;
+  std::vector<std::string> tcp_ports;  // allowed[].ports of the tcp entries
+};
+Result<GceFirewall> parse_firewall(std::string_view json);
+struct FirewallPage {
+  std::vector<GceFirewall> firewalls;
+  std::string next_page_token;
+};
+Result<FirewallPage> parse_firewall_list(std::string_view json);
+
 // Paths below the API base.
+std::string firewalls_path(std::string_view project);                        // insert
+std::string firewall_path(std::string_view project, std::string_view name);  // get, delete
+// `filter` and `page_token` may be empty.
+std::string firewall_list_path(std::string_view project, std::string_view filter,
+                               std::string_view page_token);
+std::string global_operation_wait_path(std::string_view project, std::string_view operation);
 std::string zone_path(std::string_view project, std::string_view zone);
 std::string bulk_insert_path(std::string_view project, std::string_view zone,
                              std::string_view request_id);

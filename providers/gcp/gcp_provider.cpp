@@ -175,8 +175,11 @@ Task<Result<std::vector<GceInstance>>> GcpProvider::made_before(std::string toke
 
 Task<Result<void>> GcpProvider::wait_operation(std::string zone, std::string operation,
                                                Clock::time_point deadline) {
+  // A global operation (a firewall rule's) has no zone.
+  const std::string path = zone.empty() ? global_operation_wait_path(options_.project, operation)
+                                        : operation_wait_path(options_.project, zone, operation);
   for (;;) {
-    auto body = co_await call("POST", operation_wait_path(options_.project, zone, operation), "");
+    auto body = co_await call("POST", path, "");
     if (!body) co_return body.error();
     auto parsed = parse_operation(*body);
     if (!parsed) co_return parsed.error();
@@ -255,6 +258,59 @@ Task<void> GcpProvider::discard_strays(std::vector<std::string> tokens) {
   }
 }
 
+Task<Result<std::string>> GcpProvider::open_ports(std::string cluster_name,
+                                                  std::vector<PortRange> ports,
+                                                  Clock::time_point deadline) {
+  const std::string name = ports_rule_name(cluster_name);
+  const std::string body =
+      firewall_body(name, kDefaultNetwork, ports,
+                    ports_rule_description(options_.controller_id, cluster_name))
+          .dump();
+  // The rule's name is made from the cluster's: an earlier call (a retry, a skyd that stopped
+  // meanwhile) that made it is answered 409 alreadyExists, and its rule is this cluster's.
+  auto answer = co_await call("POST", firewalls_path(options_.project), body);
+  if (!answer) {
+    if (answer.error().message().find("alreadyExists") == std::string::npos)
+      co_return answer.error();
+    logger("gcp")->info("firewall rule of an earlier call adopted cluster={} rule={}", cluster_name,
+                        name);
+    co_return name;
+  }
+  auto operation = parse_operation(*answer);
+  if (!operation) co_return operation.error();
+  Result<void> done;
+  if (operation->done() && !operation->errors.empty())
+    done = operation_error(*operation);
+  else
+    done = co_await wait_operation("", operation->name, deadline);
+  if (!done && done.error().message().find("ALREADY_EXISTS") == std::string::npos)
+    co_return done.error();
+  logger("gcp")->info("firewall rule made cluster={} rule={} ranges={}", cluster_name, name,
+                      ports.size());
+  co_return name;
+}
+
+Task<Result<void>> GcpProvider::close_ports(std::string cluster_name, Clock::time_point deadline) {
+  const std::string name = ports_rule_name(cluster_name);
+  // Every cluster is asked for: one call, and a rule left by a skyd that stopped before its
+  // record of the ports was kept is deleted too. Gone already (404) is done.
+  auto answer = co_await call("DELETE", firewall_path(options_.project, name), "");
+  if (!answer) {
+    if (is_provider_error(answer.error(), ProviderErrc::kNotFound)) co_return Result<void>{};
+    co_return answer.error();
+  }
+  auto operation = parse_operation(*answer);
+  if (!operation) co_return operation.error();
+  Result<void> done;
+  if (operation->done() && !operation->errors.empty())
+    done = operation_error(*operation);
+  else
+    done = co_await wait_operation("", operation->name, deadline);
+  if (!done && !is_provider_error(done.error(), ProviderErrc::kNotFound)) co_return done.error();
+  logger("gcp")->info("firewall rule deleted cluster={} rule={}", cluster_name, name);
+  co_return Result<void>{};
+}
+
 Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   if (request.nodes < 1)
     co_return make_error(ProviderErrc::kInvalid, "a cluster needs at least one node");
@@ -308,6 +364,13 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   spec.labels[std::string(kClusterLabel)] = label_value(request.cluster_name);
   spec.labels[std::string(kControllerLabel)] = label_value(options_.controller_id);
   spec.labels[std::string(kLaunchLabel)] = launch_label_for(request.idempotency_token);
+  if (!request.settings.ports.empty()) {
+    // The rule comes first: the instances are reachable on the ports as soon as they boot.
+    auto opened = co_await open_ports(request.cluster_name, request.settings.ports,
+                                      Clock::now() + options_.launch_timeout);
+    if (!opened) co_return opened.error();
+    spec.network_tags.push_back(*opened);
+  }
 
   const std::string tls_name = skylet_tls_name(request.cluster_name);
   // Derived from the cluster's token: a retried bulkInsert carries the same startup script.
@@ -503,6 +566,8 @@ Task<Result<void>> GcpProvider::terminate(std::string cluster_name) {
     }
     co_await sleep_for(options_.poll_interval);
   }
+  auto closed = co_await close_ports(cluster_name, deadline);
+  if (!closed) co_return closed.error();
   seen_spot_.erase(cluster_name);
   census_.torn_down(cluster_name);
   co_return Result<void>{};
@@ -516,6 +581,22 @@ Task<Result<std::vector<std::string>>> GcpProvider::list_clusters() {
   std::set<std::string> names;
   for (const auto& instance : *instances)
     if (auto name = instance.label(kClusterLabel); !name.empty()) names.insert(name);
+  // A cluster whose instances are gone but whose rule is left (skyd stopped between the two) is
+  // a cluster to sweep too: terminating it deletes the rule.
+  std::string page_token;
+  for (;;) {
+    auto body = co_await call("GET", firewall_list_path(options_.project, "", page_token), "");
+    if (!body) co_return body.error();
+    auto page = parse_firewall_list(*body);
+    if (!page) co_return page.error();
+    for (const auto& rule : page->firewalls) {
+      if (!rule.name.starts_with("skyd-ports-")) continue;
+      auto cluster = cluster_of_ports_rule(rule.description, options_.controller_id);
+      if (!cluster.empty() && ports_rule_name(cluster) == rule.name) names.insert(cluster);
+    }
+    if (page->next_page_token.empty()) break;
+    page_token = std::move(page->next_page_token);
+  }
   co_return std::vector<std::string>(names.begin(), names.end());
 }
 

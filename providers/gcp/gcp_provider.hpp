@@ -114,6 +114,11 @@ class GcpProvider final : public Provider {
   Task<Result<std::vector<GceInstance>>> wait_running(std::string token, int nodes,
                                                       Clock::time_point deadline,
                                                       std::vector<GceInstance> seen);
+  // Makes (or adopts) the cluster's firewall rule for `ports`: its name, the instances' tag.
+  Task<Result<std::string>> open_ports(std::string cluster_name, std::vector<PortRange> ports,
+                                       Clock::time_point deadline);
+  // Deletes the cluster's rule, if any.
+  Task<Result<void>> close_ports(std::string cluster_name, Clock::time_point deadline);
   SkyletReach skylet_reach() const;
   // Deletes the instances (without waiting for them to go); logs what it cannot delete.
   Task<void> discard(std::vector<GceInstance> instances);

@@ -243,10 +243,14 @@ TEST(GceAccelerators, CatalogNamesBecomeAcceleratorTypes) {
 
 TEST(GceNodeSettings, RefusedByName) {
   NodeSettings ports;
-  ports.ports = {{8080, 8080}};
+  ports.ports = {{8080, 8080}, {9000, 9010}};
+  EXPECT_TRUE(check_node_settings(ports));
+  ports.ports = {{9010, 9000}};
   auto refused = check_node_settings(ports);
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().detail.find("resources.ports"), std::string::npos);
+  ports.ports = {{0, 80}};
+  EXPECT_FALSE(check_node_settings(ports));
 
   NodeSettings docker;
   docker.image_id = "docker:ubuntu";
@@ -288,7 +292,74 @@ TEST(GceLabels, GoogleRulesRefuseByName) {
   EXPECT_TRUE(catalog::gce_label_refusal(many));
   catalog::NodeFields ports;
   ports.ports = true;
-  EXPECT_TRUE(catalog::node_fields_refusal("gcp", ports));
+  EXPECT_FALSE(catalog::node_fields_refusal("gcp", ports));  // a firewall rule opens them
+}
+
+TEST(GceFirewall, RuleOpensTcpRangesFromAnywhereToTheClustersTag) {
+  const std::string name = ports_rule_name("train-42");
+  EXPECT_EQ(name, "skyd-ports-train-42");
+  const Json body = firewall_body(name, kDefaultNetwork, {{9000, 9010}, {8080, 8080}},
+                                  ports_rule_description("c1", "train-42"));
+  EXPECT_EQ(text_at(body, {"name"}), "skyd-ports-train-42");
+  EXPECT_EQ(text_at(body, {"network"}), "global/networks/default");
+  EXPECT_EQ(text_at(body, {"direction"}), "INGRESS");
+  EXPECT_EQ(body.find("allowed")->dump(), R"([{"IPProtocol":"tcp","ports":["8080","9000-9010"]}])");
+  EXPECT_EQ(body.find("sourceRanges")->dump(), R"(["0.0.0.0/0"])");
+  EXPECT_EQ(body.find("targetTags")->dump(), R"(["skyd-ports-train-42"])");
+  EXPECT_EQ(cluster_of_ports_rule(text_at(body, {"description"}), "c1"), "train-42");
+  EXPECT_EQ(cluster_of_ports_rule(text_at(body, {"description"}), "c2"), "");
+  EXPECT_EQ(cluster_of_ports_rule("a rule of someone else", "c1"), "");
+}
+
+TEST(GceFirewall, OverlappingAndAdjacentRangesMerge) {
+  const Json body =
+      firewall_body("r", kDefaultNetwork, {{100, 200}, {150, 300}, {301, 301}, {22, 22}}, "");
+  EXPECT_EQ(first(body, "allowed").find("ports")->dump(), R"(["22","100-301"])");
+}
+
+TEST(GceFirewall, RuleNamesAreValidAndDistinct) {
+  const std::regex valid("[a-z]([-a-z0-9]{0,61}[a-z0-9])?");
+  const std::vector<std::string> clusters = {
+      "train-42", "Train_42", "train_42", "x-", std::string(80, 'a'), std::string(80, 'a') + "b",
+      "9lives"};
+  for (const auto& cluster : clusters) {
+    const std::string name = ports_rule_name(cluster);
+    EXPECT_TRUE(std::regex_match(name, valid)) << cluster << " -> " << name;
+    EXPECT_EQ(name, ports_rule_name(cluster));
+  }
+  EXPECT_NE(ports_rule_name("Train_42"), ports_rule_name("train-42"));
+  EXPECT_NE(ports_rule_name("train_42"), ports_rule_name("train-42"));
+  EXPECT_NE(ports_rule_name(std::string(80, 'a')), ports_rule_name(std::string(80, 'a') + "b"));
+}
+
+TEST(GceFirewall, InstancesCarryTheRulesTag) {
+  InstanceSpec spec = spot_t4_spec();
+  EXPECT_EQ(instance_properties(spec).find("tags"), nullptr);
+  spec.network_tags = {"skyd-ports-train-42"};
+  const Json properties = instance_properties(spec);
+  ASSERT_NE(properties.find("tags"), nullptr);
+  EXPECT_EQ(properties.find("tags")->dump(), R"({"items":["skyd-ports-train-42"]})");
+}
+
+TEST(GceFirewall, PathsAndAnswers) {
+  EXPECT_EQ(firewalls_path("p"), "/projects/p/global/firewalls");
+  EXPECT_EQ(firewall_path("p", "skyd-ports-a"), "/projects/p/global/firewalls/skyd-ports-a");
+  EXPECT_EQ(global_operation_wait_path("p", "operation-1"),
+            "/projects/p/global/operations/operation-1/wait");
+  EXPECT_EQ(firewall_list_path("p", "", "t1"), "/projects/p/global/firewalls?pageToken=t1");
+  auto rule = parse_firewall(R"({"kind":"compute#firewall","name":"skyd-ports-a",
+    "description":"d","network":"https://www.googleapis.com/compute/v1/projects/p/global/networks/default",
+    "direction":"INGRESS","allowed":[{"IPProtocol":"udp","ports":["53"]},
+    {"IPProtocol":"tcp","ports":["8080","9000-9010"]}],"targetTags":["skyd-ports-a"]})");
+  ASSERT_TRUE(rule) << rule.error().message();
+  EXPECT_EQ(rule->tcp_ports, (std::vector<std::string>{"8080", "9000-9010"}));
+  EXPECT_EQ(rule->target_tags, (std::vector<std::string>{"skyd-ports-a"}));
+  auto page = parse_firewall_list(R"({"kind":"compute#firewallList","items":[{"name":"a"},
+    {"name":"b"}],"nextPageToken":"n"})");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->firewalls.size(), 2u);
+  EXPECT_EQ(page->next_page_token, "n");
+  EXPECT_FALSE(parse_firewall("{}"));
 }
 
 constexpr const char* kInstance = R"({
