@@ -51,8 +51,18 @@ void FakeGce::add_routes(http::Router& router) {
   router.add("POST", zone + "/operations/{operation}/wait", "Compute Engine: wait for it", handler);
   router.add("GET", "/compute/v1/projects/{project}/aggregated/instances",
              "Compute Engine: instances of every zone", handler);
+  const std::string global = "/compute/v1/projects/{project}/global";
+  router.add("POST", global + "/firewalls", "Compute Engine: insert a firewall rule", handler);
+  router.add("GET", global + "/firewalls", "Compute Engine: list firewall rules", handler);
+  router.add("GET", global + "/firewalls/{name}", "Compute Engine: get a firewall rule", handler);
+  router.add("DELETE", global + "/firewalls/{name}", "Compute Engine: delete a firewall rule",
+             handler);
+  router.add("GET", global + "/operations/{operation}", "Compute Engine: a global operation",
+             handler);
+  router.add("POST", global + "/operations/{operation}/wait", "Compute Engine: wait for it",
+             handler);
   auto admin_handler = [this](http::Request& request) { return admin(request); };
-  for (const char* what : {"instances", "stats", "operations"})
+  for (const char* what : {"instances", "stats", "operations", "firewalls"})
     router.add("GET", std::string("/_admin/gcp/") + what, "admin (Compute Engine)", admin_handler);
   for (const char* what :
        {"tokens", "chaos", "faults", "reset", "preempt", "kill", "maintenance", "revoke_tokens"})
@@ -79,8 +89,16 @@ Task<http::Response> FakeGce::compute(http::Request& request) {
   }
   call.account = *account;
   const bool aggregated = request.path.find("/aggregated/") != std::string::npos;
+  const bool global = request.path.find("/global/") != std::string::npos;
   std::string action;
-  if (aggregated)
+  if (global && call.operation.empty()) {
+    if (request.method == "POST")
+      action = "firewalls.insert";
+    else if (request.method == "DELETE")
+      action = "firewalls.delete";
+    else
+      action = call.name.empty() ? "firewalls.list" : "firewalls.get";
+  } else if (aggregated)
     action = "aggregatedList";
   else if (!call.operation.empty())
     action = "operations";
@@ -96,7 +114,7 @@ Task<http::Response> FakeGce::compute(http::Request& request) {
   if (!cloud_.options_.gcp_project.empty() && call.project != cloud_.options_.gcp_project)
     co_return gce_error(404, "notFound",
                         "The resource 'projects/" + call.project + "' was not found");
-  if (!aggregated && !zone_known(call.zone))
+  if (!aggregated && !global && !zone_known(call.zone))
     co_return gce_error(400, "invalid",
                         "Invalid value for field 'zone': '" + call.zone + "'. Unknown zone.");
   if (cloud_.chance(chaos().throttle_rate)) {
@@ -116,6 +134,10 @@ Task<http::Response> FakeGce::compute(http::Request& request) {
           fault->message.empty() ? gce_default_message(fault->code, call.zone) : fault->message);
     }
   }
+  if (action == "firewalls.insert") co_return co_await insert_firewall(std::move(call), request);
+  if (action == "firewalls.get") co_return get_firewall(call);
+  if (action == "firewalls.list") co_return list_firewalls(call, request);
+  if (action == "firewalls.delete") co_return co_await delete_firewall(std::move(call));
   if (action == "insert") co_return co_await insert(std::move(call), request);
   if (action == "bulkInsert") co_return co_await bulk_insert(std::move(call), request);
   if (action == "get") co_return get(call);
@@ -564,8 +586,13 @@ Task<void> FakeGce::run_delete(std::string project, std::string zone, std::strin
 }
 
 Task<http::Response> FakeGce::operation(Call call, bool wait) {
-  if (!operations_.find(call.project, call.zone, call.operation))
+  if (!operations_.find(call.project, call.zone, call.operation)) {
+    if (call.zone.empty())
+      co_return gce_error(404, "notFound",
+                          "The resource 'projects/" + call.project + "/global/operations/" +
+                              call.operation + "' was not found");
     co_return not_found(call.project, call.zone, "operations", call.operation);
+  }
   if (wait)
     co_await operations_.wait_done(call.project, call.zone, call.operation,
                                    chaos().operation_wait_max);
@@ -626,6 +653,115 @@ void FakeGce::kill(std::string instance_id) {
   logger("fakecloud")->info("gce instance died silently name={}", instance->gce->name);
   // The machine is gone: GCE reports it TERMINATED (with no notice and no operation).
   cloud_.background_.spawn(cloud_.stop(instance_id, "", "", Duration::zero()));
+}
+
+// --- firewall rules ---
+
+namespace {
+
+http::Response firewall_not_found(const std::string& project, const std::string& name) {
+  return gce_error(
+      404, "notFound",
+      "The resource 'projects/" + project + "/global/firewalls/" + name + "' was not found");
+}
+
+}  // namespace
+
+Task<http::Response> FakeGce::insert_firewall(Call call, http::Request& request) {
+  auto body = parse_json(request.body);
+  if (!body) co_return gce_error(400, "parseError", "Parse Error");
+  auto rule = parse_firewall_resource(*body, call.project);
+  if (!rule) co_return gce_error(400, "invalid", rule.error().detail);
+  // The one network fakecloud has.
+  if (firewall_network_name(*rule) != "default")
+    co_return gce_error(404, "notFound",
+                        "The resource 'projects/" + call.project + "/global/networks/" +
+                            firewall_network_name(*rule) + "' was not found");
+  const std::string key = call.project + "/" + rule->name;
+  if (firewalls_.contains(key))
+    co_return gce_error(409, "alreadyExists",
+                        "The resource 'projects/" + call.project + "/global/firewalls/" +
+                            rule->name + "' already exists");
+  rule->id = std::to_string(7000000000000000000ULL + ++next_firewall_id_);
+  rule->creation_timestamp = gce_time(std::chrono::system_clock::now());
+  GceOperation& operation = operations_.create(
+      call.project, "", "insert", firewall_link(call.project, rule->name), rule->id, call.account);
+  logger("fakecloud")->info("gce firewall insert name={} operation={}", rule->name, operation.name);
+  firewalls_[key] = Firewall{std::move(*rule), false, false};
+  cloud_.background_.spawn(run_firewall(call.project, operation.name, key, false));
+  co_return http::Response::json(200, gce_operation_json(operation));
+}
+
+http::Response FakeGce::get_firewall(const Call& call) {
+  auto found = firewalls_.find(call.project + "/" + call.name);
+  if (found == firewalls_.end() || !found->second.ready)
+    return firewall_not_found(call.project, call.name);
+  return http::Response::json(200, gce_firewall_json(found->second.rule));
+}
+
+http::Response FakeGce::list_firewalls(const Call& call, const http::Request& request) {
+  if (auto filter = request.query_param("filter"); filter && !filter->empty())
+    return gce_error(400, "invalid", "fakecloud models no filters on firewall lists");
+  std::int64_t max_results = 500;
+  if (auto n = request.query_int("maxResults"); n && *n > 0 && *n <= 500) max_results = *n;
+  std::size_t begin = 0;
+  if (auto token = request.query_param("pageToken"); token && !token->empty()) {
+    if (!token->starts_with("fc-"))
+      return gce_error(400, "invalid",
+                       "Invalid value for field 'pageToken': '" + std::string(*token) + "'.");
+    begin = std::strtoull(std::string(token->substr(3)).c_str(), nullptr, 10);
+  }
+  std::vector<const GceFirewallRule*> matched;
+  for (const auto& [key, firewall] : firewalls_)
+    if (firewall.ready && firewall.rule.project == call.project) matched.push_back(&firewall.rule);
+  begin = std::min(begin, matched.size());
+  const std::size_t end = std::min(matched.size(), begin + static_cast<std::size_t>(max_results));
+  Json body = Json::object();
+  body.set("kind", "compute#firewallList");
+  body.set("id", "projects/" + call.project + "/global/firewalls");
+  if (end > begin) {  // GCE leaves `items` out of an empty page
+    Json items = Json::array();
+    for (std::size_t i = begin; i < end; ++i) items.push_back(gce_firewall_json(*matched[i]));
+    body.set("items", std::move(items));
+  }
+  body.set("selfLink",
+           std::string(kComputeBase) + "projects/" + call.project + "/global/firewalls");
+  if (end < matched.size()) body.set("nextPageToken", "fc-" + std::to_string(end));
+  return http::Response::json(200, body);
+}
+
+Task<http::Response> FakeGce::delete_firewall(Call call) {
+  const std::string key = call.project + "/" + call.name;
+  auto found = firewalls_.find(key);
+  if (found == firewalls_.end() || found->second.deleting)
+    co_return firewall_not_found(call.project, call.name);
+  if (!found->second.ready)
+    co_return gce_error(400, "resourceNotReady",
+                        "The resource 'projects/" + call.project + "/global/firewalls/" +
+                            call.name + "' is not ready");
+  found->second.deleting = true;
+  GceOperation& operation =
+      operations_.create(call.project, "", "delete", firewall_link(call.project, call.name),
+                         found->second.rule.id, call.account);
+  logger("fakecloud")->info("gce firewall delete name={} operation={}", call.name, operation.name);
+  cloud_.background_.spawn(run_firewall(call.project, operation.name, key, true));
+  co_return http::Response::json(200, gce_operation_json(operation));
+}
+
+Task<void> FakeGce::run_firewall(std::string project, std::string operation, std::string key,
+                                 bool deleting) {
+  const Duration half = chaos().operation_time / 2;
+  co_await sleep(half);
+  if (GceOperation* found = operations_.find(project, "", operation)) {
+    found->progress = 50;
+    operations_.start(*found);
+  }
+  co_await sleep(half);
+  if (deleting)
+    firewalls_.erase(key);
+  else if (auto found = firewalls_.find(key); found != firewalls_.end())
+    found->second.ready = true;
+  if (GceOperation* found = operations_.find(project, "", operation)) operations_.finish(*found);
 }
 
 }  // namespace skyd::fakecloud

@@ -4,13 +4,16 @@
 // call checked for an `Authorization: Bearer` token FakeGcpTokens issued. Instances are
 // FakeCloud instances with a GCE view: process mode boots a real skylet from the
 // `startup-script` metadata value with its own Compute Engine metadata server (preempted and
-// maintenance-event with wait_for_change), virtual mode reuses EC2's virtual nodes. Chaos comes
+// maintenance-event with wait_for_change), virtual mode reuses EC2's virtual nodes. VPC firewall
+// rules (global/firewalls) and their global operations are kept too, as records: they filter no
+// traffic. Chaos comes
 // from the config's "gcp" section and /_admin/gcp/... . Runs on fakecloud's shard; owned by
 // FakeCloud, which it reaches as a friend.
 
 #include "reactor/event.hpp"
 #include "reactor/http_server.hpp"
 #include "tests/fakecloud/fake_cloud.hpp"
+#include "tests/fakecloud/fake_gce_firewalls.hpp"
 #include "tests/fakecloud/fake_gce_operations.hpp"
 
 #include <map>
@@ -46,6 +49,14 @@ class FakeGce {
   Task<http::Response> bulk_insert(Call call, http::Request& request);
   http::Response get(const Call& call);
   http::Response list(const Call& call, const http::Request& request, bool aggregated);
+  // global/firewalls: insert (409 alreadyExists on a name in use), get, list, delete; insert and
+  // delete answer with a global operation that is DONE after operation_time.
+  Task<http::Response> insert_firewall(Call call, http::Request& request);
+  http::Response get_firewall(const Call& call);
+  http::Response list_firewalls(const Call& call, const http::Request& request);
+  Task<http::Response> delete_firewall(Call call);
+  Task<void> run_firewall(std::string project, std::string operation, std::string key,
+                          bool deleting);
   Task<http::Response> remove(Call call, http::Request& request);
   Task<http::Response> operation(Call call, bool wait);
   Task<http::Response> admin(http::Request& request);
@@ -89,6 +100,13 @@ class FakeGce {
   asio::any_io_executor executor_;
   GceOperations operations_;
   std::map<std::string, std::string> names_;  // project/zone/name -> instance id (not deleted)
+  struct Firewall {
+    GceFirewallRule rule;
+    bool ready = false;     // its insert is DONE: get and list show it
+    bool deleting = false;  // a delete is taking it away
+  };
+  std::map<std::string, Firewall> firewalls_;  // project/name
+  std::uint64_t next_firewall_id_ = 0;
   std::map<std::string, std::int64_t> calls_;
   std::int64_t throttled_ = 0, auth_failures_ = 0, faults_fired_ = 0, errors_5xx_ = 0;
   std::int64_t lists_by_launch_label_ = 0;  // lists asking for one launch's instances

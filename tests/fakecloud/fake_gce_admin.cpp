@@ -146,6 +146,9 @@ Json FakeGce::admin_instance_json(const FakeCloud::Instance& instance) const {
   Json labels = Json::object();
   for (const auto& [key, value] : gce.labels) labels.set(key, value);
   item.set("labels", std::move(labels));
+  Json tags = Json::array();
+  for (const auto& tag : gce.network_tags) tags.push_back(Json(tag));
+  item.set("network_tags", std::move(tags));
   Json scheduling = Json::object();
   scheduling.set("provisioning_model", gce.scheduling.provisioning_model);
   scheduling.set("instance_termination_action", gce.scheduling.instance_termination_action);
@@ -246,6 +249,19 @@ Task<http::Response> FakeGce::admin(http::Request& request) {
     body.set("faults_fired", faults_fired_);
     body.set("errors_5xx", errors_5xx_);
     body.set("operations", static_cast<long long>(operations_.all().size()));
+    co_return http::Response::json(200, body);
+  }
+  if (what == "firewalls") {
+    // Every rule, made or being made, with `ready` and `deleting`: what tests check exists.
+    Json list = Json::array();
+    for (const auto& [key, firewall] : firewalls_) {
+      Json rule = gce_firewall_json(firewall.rule);
+      rule.set("ready", firewall.ready);
+      rule.set("deleting", firewall.deleting);
+      list.push_back(std::move(rule));
+    }
+    Json body = Json::object();
+    body.set("firewalls", std::move(list));
     co_return http::Response::json(200, body);
   }
   if (what == "operations") {

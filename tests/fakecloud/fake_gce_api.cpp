@@ -598,12 +598,15 @@ Json gce_instance_json(const GceInstance& instance, std::string_view status, std
 }
 
 Json gce_operation_json(const GceOperation& operation) {
-  const std::string zone = zone_link(operation.project, operation.zone);
+  // A global operation (a firewall rule's) has no zone.
+  const std::string zone = operation.zone.empty() ? std::string(kComputeBase) + "projects/" +
+                                                        operation.project + "/global"
+                                                  : zone_link(operation.project, operation.zone);
   Json out = Json::object();
   out.set("kind", "compute#operation");
   out.set("id", operation.id);
   out.set("name", operation.name);
-  out.set("zone", zone);
+  if (!operation.zone.empty()) out.set("zone", zone);
   out.set("operationType", operation.operation_type);
   out.set("targetLink", operation.target_link);
   if (!operation.target_id.empty()) out.set("targetId", operation.target_id);

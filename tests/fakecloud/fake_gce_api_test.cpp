@@ -2,6 +2,7 @@
 // resource check, the JSON an instance, an operation and an error answer with, the chaos section.
 #include "tests/fakecloud/fake_gce_api.hpp"
 #include "tests/fakecloud/fake_gce_chaos.hpp"
+#include "tests/fakecloud/fake_gce_firewalls.hpp"
 
 #include <gtest/gtest.h>
 
@@ -173,6 +174,41 @@ TEST(GceJson, ErrorEnvelopeIsGoogles) {
   EXPECT_EQ(
       gce_error_body(403, "rateLimitExceeded", "x").find("error")->find("status")->as_string(),
       "RESOURCE_EXHAUSTED");
+}
+
+TEST(GceFirewallResource, ChecksPortsProtocolsAndTags) {
+  const auto parse = [](std::string body) {
+    return parse_firewall_resource(*parse_json(body), "p");
+  };
+  auto rule = parse(R"({"name":"skyd-ports-a","network":"global/networks/default",
+    "allowed":[{"IPProtocol":"tcp","ports":["8080","9000-9010"]}],"targetTags":["skyd-ports-a"]})");
+  ASSERT_TRUE(rule) << rule.error().detail;
+  EXPECT_EQ(rule->direction, "INGRESS");
+  EXPECT_EQ(rule->priority, 1000);
+  EXPECT_EQ(rule->source_ranges, (std::vector<std::string>{"0.0.0.0/0"})) << "GCE's default";
+  const Json json = gce_firewall_json(*rule);
+  EXPECT_EQ(json.find("allowed")->dump(), R"([{"IPProtocol":"tcp","ports":["8080","9000-9010"]}])");
+  EXPECT_EQ(json.find("selfLink")->as_string(),
+            "https://www.googleapis.com/compute/v1/projects/p/global/firewalls/skyd-ports-a");
+
+  for (const char* refused :
+       {R"({"name":"a","allowed":[{"IPProtocol":"tcp","ports":["65536"]}]})",
+        R"({"name":"a","allowed":[{"IPProtocol":"tcp","ports":["20-10"]}]})",
+        R"({"name":"a","allowed":[{"IPProtocol":"tcp","ports":["80,81"]}]})",
+        R"({"name":"a","allowed":[{"IPProtocol":"icmp","ports":["80"]}]})",
+        R"({"name":"a","allowed":[{"IPProtocol":"tcpx"}]})", R"({"name":"a"})",
+        R"({"name":"a","allowed":[{"IPProtocol":"tcp"}],"denied":[{"IPProtocol":"udp"}]})",
+        R"({"name":"A","allowed":[{"IPProtocol":"tcp"}]})",
+        R"({"name":"a","direction":"IN","allowed":[{"IPProtocol":"tcp"}]})",
+        R"({"name":"a","allowed":[{"IPProtocol":"tcp"}],"targetTags":["Bad_Tag"]})",
+        R"({"name":"a","allowed":[{"IPProtocol":"tcp"}],"sourceRanges":["10.0.0.0/33"]})",
+        R"({"name":"a","allowed":[{"IPProtocol":"tcp"}],"color":"red"})"}) {
+    EXPECT_FALSE(parse(refused)) << refused;
+  }
+  auto message = parse(R"({"name":"a","allowed":[{"IPProtocol":"tcp","ports":["1-2","9-8"]}]})");
+  ASSERT_FALSE(message);
+  EXPECT_NE(message.error().detail.find("'resource.allowed[0].ports[1]': '9-8'"), std::string::npos)
+      << message.error().detail;
 }
 
 TEST(GceChaosConfig, ReadsFaultsAndRefusesUnknownKeys) {

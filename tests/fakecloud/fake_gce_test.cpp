@@ -170,6 +170,78 @@ TEST_F(FakeGceTest, InsertGetListAndDeleteThroughOperations) {
   EXPECT_EQ(admin("GET", "/_admin/gcp/stats").json.find("live")->as_int(), 0);
 }
 
+TEST_F(FakeGceTest, FirewallRulesInsertGetListAndDeleteThroughGlobalOperations) {
+  start(false);
+  const std::string firewalls = "/compute/v1/projects/test-project/global/firewalls";
+  const std::string rule =
+      R"({"name":"skyd-ports-c1","network":"global/networks/default","direction":"INGRESS",)"
+      R"("allowed":[{"IPProtocol":"tcp","ports":["8080","9000-9010"]}],)"
+      R"("sourceRanges":["0.0.0.0/0"],"targetTags":["skyd-ports-c1"]})";
+  const Answer inserted = gce("POST", firewalls, rule);
+  ASSERT_EQ(inserted.status, 200) << inserted.body;
+  EXPECT_EQ(inserted.text({"operationType"}), "insert");
+  EXPECT_EQ(inserted.json.find("zone"), nullptr) << "a global operation has no zone";
+  EXPECT_NE(inserted.text({"selfLink"}).find("/global/operations/"), std::string::npos);
+  EXPECT_EQ(inserted.text({"targetLink"}),
+            "https://www.googleapis.com/compute/v1/projects/test-project/global/firewalls/"
+            "skyd-ports-c1");
+  Answer done = inserted;
+  for (int i = 0; i < 20 && done.text({"status"}) != "DONE"; ++i)
+    done = gce("POST", "/compute/v1/projects/test-project/global/operations/" +
+                           inserted.text({"name"}) + "/wait");
+  ASSERT_EQ(done.text({"status"}), "DONE") << done.body;
+
+  const Answer got = gce("GET", firewalls + "/skyd-ports-c1");
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.text({"kind"}), "compute#firewall");
+  EXPECT_EQ(got.text({"direction"}), "INGRESS");
+  EXPECT_EQ(got.json.find("allowed")->dump(),
+            R"([{"IPProtocol":"tcp","ports":["8080","9000-9010"]}])");
+  EXPECT_EQ(got.json.find("targetTags")->dump(), R"(["skyd-ports-c1"])");
+  EXPECT_EQ(got.text({"network"}),
+            "https://www.googleapis.com/compute/v1/projects/test-project/global/networks/default");
+
+  const Answer again = gce("POST", firewalls, rule);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(again.text({"error", "status"}), "ALREADY_EXISTS");
+  const Json* reasons =
+      again.json.find("error") ? again.json.find("error")->find("errors") : nullptr;
+  ASSERT_TRUE(reasons && reasons->as_array() && !reasons->as_array()->empty()) << again.body;
+  EXPECT_EQ(reasons->as_array()->front().find("reason")->as_string(), "alreadyExists");
+
+  std::string bad = rule;
+  bad.replace(bad.find("9000-9010"), 9, "9010-9000");
+  bad.replace(bad.find("skyd-ports-c1"), 13, "skyd-ports-c2");
+  const Answer backwards = gce("POST", firewalls, bad);
+  EXPECT_EQ(backwards.status, 400) << backwards.body;
+  EXPECT_NE(backwards.body.find("allowed[0].ports[1]"), std::string::npos) << backwards.body;
+  bad.replace(bad.find("9010-9000"), 9, "70000");
+  EXPECT_EQ(gce("POST", firewalls, bad).status, 400);
+
+  const Answer listed = gce("GET", firewalls);
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(listed.text({"kind"}), "compute#firewallList");
+  ASSERT_TRUE(listed.json.find("items"));
+  EXPECT_EQ(listed.json.find("items")->as_array()->size(), 1u);
+  const Answer viewed = admin("GET", "/_admin/gcp/firewalls");
+  ASSERT_EQ(viewed.json.find("firewalls")->as_array()->size(), 1u) << viewed.body;
+
+  const Answer deleted = gce("DELETE", firewalls + "/skyd-ports-c1");
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(deleted.text({"operationType"}), "delete");
+  done = deleted;
+  for (int i = 0; i < 20 && done.text({"status"}) != "DONE"; ++i)
+    done = gce("POST", "/compute/v1/projects/test-project/global/operations/" +
+                           deleted.text({"name"}) + "/wait");
+  ASSERT_EQ(done.text({"status"}), "DONE") << done.body;
+  const Answer gone = gce("GET", firewalls + "/skyd-ports-c1");
+  EXPECT_EQ(gone.status, 404);
+  EXPECT_EQ(gone.text({"error", "status"}), "NOT_FOUND");
+  EXPECT_EQ(gce("DELETE", firewalls + "/skyd-ports-c1").status, 404);
+  EXPECT_EQ(gce("GET", firewalls).json.find("items"), nullptr);
+  EXPECT_TRUE(admin("GET", "/_admin/gcp/firewalls").json.find("firewalls")->as_array()->empty());
+}
+
 TEST_F(FakeGceTest, RepeatedRequestIdReturnsTheFirstOperationAndNamesAreUnique) {
   start(false);
   const std::string target = zone_path("/instances?requestId=5e1f0c3a-1b2c-4d5e-8f90-0a1b2c3d4e5f");

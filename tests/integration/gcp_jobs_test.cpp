@@ -4,6 +4,8 @@
 // clouds, a crash during bulkInsert, and no instance left behind.
 #include "tests/support/clouds_world.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -30,6 +32,93 @@ TEST(GcpJobs, AJobRunsOnComputeEngineAndSucceeds) {
   EXPECT_EQ(launches[0].substr(0, 4), "gcp/");
   EXPECT_TRUE(world.all_gce_deleted(1))
       << "the cluster went at the end: " << world.admin("GET", "/_admin/gcp/stats");
+}
+
+// The cluster's firewall rules in fakecloud's admin view, by name.
+std::map<std::string, Json> firewall_rules(CloudsWorld& world) {
+  std::map<std::string, Json> out;
+  auto view = parse_json(world.admin("GET", "/_admin/gcp/firewalls"));
+  const Json* rules = view ? view->find("firewalls") : nullptr;
+  if (!rules || !rules->as_array()) return out;
+  for (const auto& rule : *rules->as_array())
+    out[std::string(rule.find("name")->as_string().value_or(""))] = rule;
+  return out;
+}
+
+TEST(GcpJobs, PortsOpenAFirewallRuleForTheClusterThatGoesWithItEvenAfterARestart) {
+  CloudsWorld world;
+  const std::string marks = world.dir.path();
+  const auto yaml = world.skyd.write_file(
+      "ports.yaml",
+      "name: ports-gce\nresources:\n  cloud: gcp\n  instance_type: n2-standard-8\n"
+      "  ports: [8080, 9000-9010]\nrun: |\n  touch " +
+          marks + "/started\n  while [ ! -e " + marks +
+          "/go ]; do sleep 0.2; done\n  echo served\n");
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", "-d", yaml});
+  ASSERT_EQ(launched.exit_code, 0) << launched.out;
+  ASSERT_TRUE(wait_for([&] { return std::filesystem::exists(world.dir.file("started")); }))
+      << world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", "1"}).out;
+
+  // While it runs: one rule, TCP on both ranges from anywhere, aimed at the nodes' tag.
+  auto rules = firewall_rules(world);
+  ASSERT_EQ(rules.size(), 1u) << world.admin("GET", "/_admin/gcp/firewalls");
+  const std::string name = "skyd-ports-ports-gce-1";
+  ASSERT_TRUE(rules.contains(name)) << world.admin("GET", "/_admin/gcp/firewalls");
+  const Json& rule = rules[name];
+  EXPECT_EQ(rule.find("ready")->dump(), "true");
+  EXPECT_EQ(rule.find("direction")->as_string(), "INGRESS");
+  EXPECT_EQ(rule.find("allowed")->dump(), R"([{"IPProtocol":"tcp","ports":["8080","9000-9010"]}])");
+  EXPECT_EQ(rule.find("sourceRanges")->dump(), R"(["0.0.0.0/0"])");
+  EXPECT_EQ(rule.find("targetTags")->dump(), "[\"" + name + "\"]");
+  auto instances = parse_json(world.admin("GET", "/_admin/gcp/instances"));
+  ASSERT_TRUE(instances);
+  int tagged = 0;
+  for (const auto& instance : *instances->find("instances")->as_array()) {
+    if (instance.find("deleted")->dump() == "true") continue;
+    EXPECT_EQ(instance.find("network_tags")->dump(), "[\"" + name + "\"]") << instance.dump();
+    ++tagged;
+  }
+  EXPECT_EQ(tagged, 1);
+
+  // A skyd killed while the job runs still deletes the rule with the cluster.
+  world.skyd.kill();
+  world.skyd.restart();
+  std::ofstream(world.dir.file("go")) << "go\n";
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_TRUE(contains(logs.out, "served")) << logs.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
+  EXPECT_TRUE(world.all_gce_deleted(1)) << world.admin("GET", "/_admin/gcp/stats");
+  EXPECT_TRUE(wait_for([&] { return firewall_rules(world).empty(); }))
+      << "the rule went with the cluster: " << world.admin("GET", "/_admin/gcp/firewalls");
+}
+
+TEST(GcpJobs, SkydKilledWhileMakingTheFirewallRuleAdoptsItAfterARestart) {
+  CloudsWorld world;
+  // The rule's operation takes long enough for skyd to die before the instances are asked for.
+  world.admin("POST", "/_admin/gcp/chaos", R"({"operation_ms":1500})");
+  const auto yaml = world.skyd.write_file(
+      "ports.yaml",
+      "name: ports-crash\nresources:\n  cloud: gcp\n  instance_type: n2-standard-8\n"
+      "  ports: 8080\nrun: echo ran\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for([&] {
+    auto stats = parse_json(world.admin("GET", "/_admin/gcp/stats"));
+    const Json* calls = stats ? stats->find("calls") : nullptr;
+    return calls && calls->find("firewalls.insert");
+  }));
+  world.skyd.kill();
+  world.skyd.restart();
+  world.admin("POST", "/_admin/gcp/reset");
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_EQ(logs.exit_code, 0) << logs.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
+  auto stats = parse_json(world.admin("GET", "/_admin/gcp/stats"));
+  ASSERT_TRUE(stats);
+  EXPECT_GE(stats->find("calls")->find("firewalls.insert")->as_int().value_or(0), 2)
+      << "the restarted skyd asked again and was told the rule exists: " << stats->dump();
+  EXPECT_TRUE(world.all_gce_deleted(1)) << world.admin("GET", "/_admin/gcp/stats");
+  EXPECT_TRUE(wait_for([&] { return firewall_rules(world).empty(); }))
+      << world.admin("GET", "/_admin/gcp/firewalls");
 }
 
 TEST(GcpJobs, ASpotPreemptionNoticeOnTheMetadataServerIsRecovered) {

@@ -1,7 +1,9 @@
 // Google's official Node client (@google-cloud/compute, REST transport) against fakecloud's
 // Compute Engine API: requests it builds must be understood, answers it parses must come out
 // whole, and a zone's exhaustion must reach it the way GCE's does (in the DONE operation).
-import {InstancesClient, ZoneOperationsClient} from '@google-cloud/compute';
+import {
+  FirewallsClient, GlobalOperationsClient, InstancesClient, ZoneOperationsClient,
+} from '@google-cloud/compute';
 import {OAuth2Client} from 'google-auth-library';
 import assert from 'node:assert/strict';
 import {randomUUID} from 'node:crypto';
@@ -33,7 +35,12 @@ function clientsWith(accessToken) {
     protocol: 'http',
     authClient,
   };
-  return {instances: new InstancesClient(options), operations: new ZoneOperationsClient(options)};
+  return {
+    instances: new InstancesClient(options),
+    operations: new ZoneOperationsClient(options),
+    firewalls: new FirewallsClient(options),
+    globalOperations: new GlobalOperationsClient(options),
+  };
 }
 
 // Google's documented pattern: wait on the zone operation until it is DONE.
@@ -67,7 +74,7 @@ function instanceResource(name) {
 }
 
 const {access_token: token} = await admin('/_admin/gcp/tokens');
-const {instances, operations} = clientsWith(token);
+const {instances, operations, firewalls, globalOperations} = clientsWith(token);
 
 // insert (with a requestId), then wait for its operation.
 const requestId = randomUUID();
@@ -127,6 +134,53 @@ await admin('/_admin/gcp/faults', {action: 'insert', zone, code: 'ZONE_RESOURCE_
 const [full] = await instances.insert({project, zone, instanceResource: instanceResource('sdk-full')});
 const fullDone = await untilDone(operations, full.latestResponse);
 assert.equal(fullDone.error?.errors?.[0]?.code, 'ZONE_RESOURCE_POOL_EXHAUSTED', JSON.stringify(fullDone));
+
+// A VPC firewall rule: insert and get through a global operation, a name in use (409), a port
+// out of range (400), delete (then 404).
+async function untilGlobalDone(operation) {
+  let current = operation;
+  for (let i = 0; i < 20 && current.status !== 'DONE'; i++) {
+    [current] = await globalOperations.wait({project, operation: current.name});
+  }
+  assert.equal(current.status, 'DONE', JSON.stringify(current));
+  assert.ok(!current.error, JSON.stringify(current.error));
+  return current;
+}
+function firewallResource(name, ports) {
+  return {
+    name,
+    network: 'global/networks/default',
+    direction: 'INGRESS',
+    allowed: [{IPProtocol: 'tcp', ports}],
+    sourceRanges: ['0.0.0.0/0'],
+    targetTags: [name],
+  };
+}
+const [ruleInsert] = await firewalls.insert({
+  project, firewallResource: firewallResource('sdk-ports', ['8080', '9000-9010']),
+});
+assert.equal(ruleInsert.latestResponse.operationType, 'insert');
+await untilGlobalDone(ruleInsert.latestResponse);
+const [rule] = await firewalls.get({project, firewall: 'sdk-ports'});
+assert.equal(rule.direction, 'INGRESS');
+assert.deepEqual(rule.allowed, [{IPProtocol: 'tcp', ports: ['8080', '9000-9010']}]);
+assert.deepEqual(rule.sourceRanges, ['0.0.0.0/0']);
+assert.deepEqual(rule.targetTags, ['sdk-ports']);
+assert.ok(rule.network.endsWith('/global/networks/default'), rule.network);
+await assert.rejects(
+    firewalls.insert({project, firewallResource: firewallResource('sdk-ports', ['8080'])}),
+    (error) => error.code === 409 || error.code === 6 || /already exists/i.test(error.message));
+await assert.rejects(
+    firewalls.insert({project, firewallResource: firewallResource('sdk-bad', ['70000'])}),
+    (error) => error.code === 400 || error.code === 3 || /port/i.test(error.message));
+const ruleNames = [];
+for await (const item of firewalls.listAsync({project})) ruleNames.push(item.name);
+assert.deepEqual(ruleNames, ['sdk-ports']);
+const [ruleDelete] = await firewalls.delete({project, firewall: 'sdk-ports'});
+assert.equal(ruleDelete.latestResponse.operationType, 'delete');
+await untilGlobalDone(ruleDelete.latestResponse);
+await assert.rejects(firewalls.get({project, firewall: 'sdk-ports'}),
+                     (error) => error.code === 404 || /not found/i.test(error.message));
 
 // A token fakecloud never issued is refused with 401.
 const stranger = clientsWith('ya29.not-issued-by-fakecloud');
