@@ -2,9 +2,11 @@
 // The Compute Engine provider: a cluster is a set of instances made by one bulkInsert (count =
 // minCount = nodes, a requestId derived from the idempotency token) in the candidate's zone and
 // labelled skyd-cluster=<name>, skyd-controller=<controller id> and skyd-launch=<token hash>;
-// each instance boots skylet from its `startup-script` metadata. Calls carry an OAuth 2.0 bearer
-// token from an AccessTokenSource, are paced by token buckets per project, and are retried with
-// backoff on throttling and 5xx. Runs on one shard: create it there and call it only from there.
+// each instance boots skylet from its `startup-script` metadata. A task's `ports` are a VPC
+// firewall rule of the cluster's own, aimed at a network tag its instances carry, deleted with it.
+// Calls carry an OAuth 2.0 bearer token from an AccessTokenSource, are paced by token buckets per
+// project, and are retried with backoff on throttling and 5xx. Runs on one shard: create it there
+// and call it only from there.
 
 #include "providers/adoption_census.hpp"
 #include "providers/gcp/access_token.hpp"

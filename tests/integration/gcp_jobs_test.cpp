@@ -121,6 +121,34 @@ TEST(GcpJobs, SkydKilledWhileMakingTheFirewallRuleAdoptsItAfterARestart) {
       << world.admin("GET", "/_admin/gcp/firewalls");
 }
 
+TEST(GcpJobs, AFirewallRuleLeftBehindByAStoppedSkydIsSwept) {
+  CloudsWorld world;
+  const std::string mine = installation_of(world.skyd);
+  // A ports rule of this installation whose cluster has no machines (skyd stopped between the
+  // instances' deletion and the rule's), and a rule that is not skyd's.
+  const auto insert = [&](const std::string& name, const std::string& description) {
+    const std::string body = R"({"name":")" + name + R"(","description":")" + description +
+                             R"(","allowed":[{"IPProtocol":"tcp","ports":["8080"]}],)" +
+                             R"("targetTags":[")" + name + R"("]})";
+    return run_command(
+               {"/usr/bin/curl", "-s", "-X", "POST", "-H",
+                "Authorization: Bearer " + issued_token(world.cloud), "-H",
+                "Content-Type: application/json", "-d", body,
+                world.cloud.url() + "/compute/v1/projects/" + kProject + "/global/firewalls"})
+        .out;
+  };
+  const std::string made = insert(
+      "skyd-ports-gone-7", "skyd-controller=" + mine + " skyd-cluster=gone-7: the task's ports");
+  ASSERT_TRUE(contains(made, "compute#operation")) << made;
+  ASSERT_TRUE(contains(insert("allow-web", "the operator's"), "compute#operation"));
+  ASSERT_TRUE(wait_for([&] { return firewall_rules(world).size() == 2; }));
+  world.skyd.stop();
+  world.skyd.restart();  // the startup sweep
+  EXPECT_TRUE(wait_for([&] { return !firewall_rules(world).contains("skyd-ports-gone-7"); }))
+      << world.admin("GET", "/_admin/gcp/firewalls");
+  EXPECT_TRUE(firewall_rules(world).contains("allow-web")) << "only skyd's own rules are swept";
+}
+
 TEST(GcpJobs, ASpotPreemptionNoticeOnTheMetadataServerIsRecovered) {
   CloudsWorld world;
   const std::string marks = world.dir.path();
