@@ -33,6 +33,8 @@ Result<AttemptStatus> parse_status(const http::Response& response) {
     status.log_bytes = static_cast<std::uint64_t>(*bytes);
   if (const Json* error = body->find("mount_error"); error && error->as_string())
     status.mount_error = std::string(*error->as_string());
+  if (const Json* error = body->find("container_error"); error && error->as_string())
+    status.container_error = std::string(*error->as_string());
   if (const Json* progress = body->find("progress_seconds"); progress && progress->as_int())
     status.progress_seconds = static_cast<std::int64_t>(*progress->as_int());
   return status;
@@ -54,6 +56,7 @@ Json to_json(const AttemptRequest& request) {
     body.set("log_ip", request.log_ip);
   }
   if (request.user) body.set("user", to_json(*request.user));
+  if (!request.container_image.empty()) body.set("container_image", request.container_image);
   if (!request.mounts.empty()) {
     Json mounts = Json::array();
     for (const auto& mount : request.mounts) mounts.push_back(skylet::to_json(mount));

@@ -33,18 +33,23 @@ struct AttemptRequest {
   // Buckets skylet mounts or copies, in order, before setup; a failure ends the attempt
   // FAILED_MOUNT.
   std::vector<skylet::BucketMount> mounts = {};
+  // `resources.image_id: docker:IMAGE` without the prefix: setup and run go in this image on the
+  // node's container runtime; no runtime ends the attempt FAILED_CONTAINER. Empty: on the node.
+  std::string container_image = {};
 };
 
 struct AttemptStatus {
   // SETTING_UP (buckets are mounted first, then setup runs), READY (setup done, the run held),
   // RUNNING, SUCCEEDED, FAILED, FAILED_SETUP, FAILED_MOUNT (a bucket could not be mounted or
-  // copied: mount_error says which and why), CANCELLED. An attempt is reported ended only once
-  // its MOUNT_CACHED buckets are drained and every bucket is unmounted.
+  // copied: mount_error says which and why), FAILED_CONTAINER (the task asks for a container image
+  // and the node has no container runtime: container_error says so), CANCELLED. An attempt is
+  // reported ended only once its MOUNT_CACHED buckets are drained and every bucket is unmounted.
   std::string phase;
   std::optional<int> setup_exit_code;
   std::optional<int> exit_code;
   std::uint64_t log_bytes = 0;
-  std::string mount_error;  // FAILED_MOUNT: "bucket NAME at DESTINATION: reason"
+  std::string mount_error;      // FAILED_MOUNT: "bucket NAME at DESTINATION: reason"
+  std::string container_error;  // FAILED_CONTAINER: "resources.image_id: ... none found (...)"
   // The seconds of work the task's last checkpoint holds, as it reported them in
   // $SKYPILOT_PROGRESS_FILE; nothing before its first report.
   std::optional<std::int64_t> progress_seconds;

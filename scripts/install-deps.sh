@@ -19,6 +19,9 @@ PACKAGES=(
   util-linux procps iproute2 curl bc jq
   openssh-client openssh-server awscli
   rclone fuse3
+  # The container tests (image_id: docker:IMAGE): podman with runc (crun fails on hybrid cgroup
+  # hosts) runs a task in an image made from busybox-static's rootfs, no registry needed.
+  podman runc busybox-static
   dpkg-dev systemd adduser
   nodejs chromium
 )

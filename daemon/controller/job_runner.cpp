@@ -135,6 +135,9 @@ providers::NodeSettings node_settings(const spec::Task& task, const catalog::Can
     else
       settings.image_id = resources.image_id->any_region.value_or("");
   }
+  // A container image is no machine image: the node boots its default one, and skylet runs the
+  // task in the container (container_image below).
+  if (settings.image_id.starts_with("docker:")) settings.image_id.clear();
   settings.disk_size_gb = resources.disk_size;
   if (resources.disk_tier) settings.disk_tier = provider_disk_tier(*resources.disk_tier);
   for (const auto& range : resources.ports) settings.ports.push_back({range.first, range.last});
@@ -142,6 +145,20 @@ providers::NodeSettings node_settings(const spec::Task& task, const catalog::Can
   settings.best_network = resources.network_tier == spec::NetworkTier::kBest;
   settings.efa_interfaces = candidate.efa_interfaces;
   return settings;
+}
+
+// The container image the task's scripts run in, for the candidate's option and region
+// (`image_id: docker:IMAGE` without the prefix); empty: on the node itself.
+std::string container_image(const spec::Task& task, const catalog::Candidate& candidate) {
+  const auto& options = task.resources.candidates;
+  if (candidate.option_index >= options.size()) return "";
+  const auto& image = options[candidate.option_index].image_id;
+  if (!image) return "";
+  std::string id = image->any_region.value_or("");
+  if (auto it = image->per_region.find(candidate.region); it != image->per_region.end())
+    id = it->second;
+  constexpr std::string_view kPrefix = "docker:";
+  return id.starts_with(kPrefix) ? id.substr(kPrefix.size()) : "";
 }
 
 // What the provider makes of the task's file mounts: local sources come from the job's snapshot
@@ -1358,6 +1375,7 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
     request.workdir = node.workdir;
     request.hold_run = true;  // released once no earlier attempt can still run (fence)
     request.mounts = bucket_mounts_[index];
+    request.container_image = container_image(spec, placement.candidate);
     if (local) request.user = owner();
     if (placement.cluster.nodes.size() > 1) {
       // SkyPilot's names: the head, then worker<rank>; Ray adds the address of the others.
@@ -1541,12 +1559,16 @@ Task<JobRunner::MonitorOutcome> JobRunner::decide_outcome(Watch& watch) {
       break;
     }
     const auto unmounted = std::find_if(results.begin(), results.end(), [](const auto& result) {
-      return result->done && result->status.phase == "FAILED_MOUNT";
+      return result->done &&
+             (result->status.phase == "FAILED_MOUNT" || result->status.phase == "FAILED_CONTAINER");
     });
     if (unmounted != results.end()) {
+      // Neither is the task's failure, and another attempt would meet the same node setup.
+      const std::string node = "node " + std::to_string(unmounted - results.begin()) + ": ";
       outcome.kind = MonitorOutcome::Kind::kMountFailed;
-      outcome.reason = "buckets: node " + std::to_string(unmounted - results.begin()) + ": " +
-                       (*unmounted)->status.mount_error;
+      outcome.reason = (*unmounted)->status.phase == "FAILED_CONTAINER"
+                           ? node + (*unmounted)->status.container_error
+                           : "buckets: " + node + (*unmounted)->status.mount_error;
       break;
     }
     if (all_done || any_failed) {

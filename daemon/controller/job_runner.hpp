@@ -64,7 +64,8 @@ class JobRunner {
     std::string deadline_reason;  // a DEADLINE task: why the policy chose this market
   };
   struct MonitorOutcome {
-    // kMountFailed: a bucket could not be mounted or copied on a node (the reason says which).
+    // kMountFailed: a bucket could not be mounted or copied on a node, or the node has no container
+    // runtime for the task's image (the reason says which).
     // kBackToSpot: a DEADLINE task on on-demand is far enough ahead of its uniform line to try
     // spot again (its task still runs).
     enum class Kind {

@@ -46,6 +46,8 @@ Agent::Agent(asio::any_io_executor executor, AgentOptions options)
   paths_.base_env = options_.base_env;
   paths_.base_env["SKYPILOT_SPOT_NOTICE_FILE"] = options_.work_dir + "/spot_notice";
   paths_.mounts = options_.mounts;
+  containers_ = std::make_unique<ContainerRuntime>(options_.container_runtime, options_.base_env);
+  paths_.containers = containers_.get();
   paths_.mounts.records_dir = mount_records_dir(options_.work_dir);
   paths_.mounts.home = home_of(options_);
   paths_.mounts.pgid_file = paths_.pgid_file;

@@ -28,6 +28,9 @@ struct AgentOptions {
   int notice_signal = 0;  // sent to running tasks' process groups on a spot notice; 0: none
   // rclone, credentials and time limits for bucket mounts; records_dir and home are filled in.
   MountOptions mounts;
+  // The container runtime for tasks with a container image: a program name or path; empty:
+  // docker if its daemon answers, else podman.
+  std::string container_runtime;
 };
 
 class Agent {
@@ -60,6 +63,7 @@ class Agent {
   asio::any_io_executor executor_;
   AgentOptions options_;
   NodePaths paths_;
+  std::unique_ptr<ContainerRuntime> containers_;
   Uploads uploads_;
   std::map<std::string, std::unique_ptr<Attempt>> attempts_;
   TaskGroup running_;

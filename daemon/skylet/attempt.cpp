@@ -2,6 +2,7 @@
 
 #include "daemon/skylet/line_prefix.hpp"
 #include "daemon/skylet/progress_file.hpp"
+#include "daemon/skylet/uploads.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/file_names.hpp"
 #include "reactor/log.hpp"
@@ -16,8 +17,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 namespace skyd::skylet {
 namespace {
@@ -105,6 +108,8 @@ std::string_view to_string(Phase phase) {
       return "FAILED_SETUP";
     case Phase::kFailedMount:
       return "FAILED_MOUNT";
+    case Phase::kFailedContainer:
+      return "FAILED_CONTAINER";
     case Phase::kCancelled:
       return "CANCELLED";
   }
@@ -152,6 +157,13 @@ Result<AttemptSpec> AttemptSpec::from_json(const Json& body) {
   auto setup_env = string_map(body.find("setup_env"), "setup_env");
   if (!setup_env) return setup_env.error();
   spec.setup_env = std::move(*setup_env);
+  auto image = string_field(body, "container_image");
+  if (!image) return image.error();
+  // An image reference is one argv word: no option-like start, no whitespace.
+  if (image->starts_with("-") || image->find_first_of(" \t\n\r") != std::string::npos) {
+    return make_error(NetErrc::kProtocol, "container_image: `" + *image + "` is not an image name");
+  }
+  spec.container_image = std::move(*image);
   auto mounts = bucket_mounts_from_json(body.find("mounts"));
   if (!mounts) return mounts.error();
   spec.mounts = std::move(*mounts);
@@ -219,17 +231,52 @@ Task<std::optional<int>> Attempt::run_step(bool is_setup) {
     for (const auto& [key, value] : spec_.setup_env) env[key] = value;
   }
   std::vector<std::string> environment;
-  for (const auto& [key, value] : env) environment.push_back(key + "=" + value);
-
-  // $0 is the script file's path; there are no positional arguments.
   ProcessOptions options;
-  options.argv = {"/bin/bash", script_path(is_setup)};
-  if (spec_.user) options.argv = as_identity(*spec_.user, std::move(options.argv));
+  if (spec_.container_image.empty()) {
+    for (const auto& [key, value] : env) environment.push_back(key + "=" + value);
+    // $0 is the script file's path; there are no positional arguments.
+    options.argv = {"/bin/bash", script_path(is_setup)};
+    if (spec_.user) options.argv = as_identity(*spec_.user, std::move(options.argv));
+  } else {
+    // The container gets the task's own variables, not the node's (its PATH, HOME are the
+    // image's). Their values reach the runtime through its environment (`-e NAME`), never its
+    // command line; a name the runtime reads itself keeps skylet's value there and goes as
+    // `-e NAME=VALUE`.
+    std::map<std::string, std::string> task_env = spec_.env;
+    task_env["SKYPILOT_PROGRESS_FILE"] = progress_path();
+    if (is_setup) {
+      for (const auto& [key, value] : spec_.setup_env) task_env[key] = value;
+    }
+    auto runtime_env = paths_.base_env;
+    ContainerRun run;
+    run.runtime = runtime_;
+    run.image = spec_.container_image;
+    run.name = container_name(is_setup);
+    run.user = spec_.user ? *spec_.user : own_identity();
+    run.workdir = spec_.workdir;
+    run.binds.push_back(attempt_dir(paths_, spec_.id));
+    for (const auto& mount : spec_.mounts) {
+      run.binds.push_back(resolve_on_node(mount.destination, paths_.mounts.home));
+    }
+    run.script = script_path(is_setup);
+    for (const auto& [key, value] : task_env) {
+      if (is_runtime_variable(key)) {
+        run.env_literal[key] = value;
+      } else {
+        run.env_names.push_back(key);
+        runtime_env[key] = value;
+      }
+    }
+    for (const auto& [key, value] : runtime_env) environment.push_back(key + "=" + value);
+    options.argv = container_run_argv(run);
+    running_container_ = run.name;
+  }
   options.environment = std::move(environment);
   options.working_dir = spec_.workdir;
   auto spawned = Process::spawn(executor_, std::move(options));
   if (!spawned) {
     log_.append("[skylet: " + spawned.error().message() + "]\n");
+    running_container_.clear();
     co_return 127;
   }
   auto& process = **spawned;
@@ -244,7 +291,27 @@ Task<std::optional<int>> Attempt::run_step(bool is_setup) {
   // Whatever the script left running in its group ends with it: no orphans.
   if (process_group_alive(process.pid())) ::kill(-process.pid(), SIGKILL);
   current_group_ = 0;
+  if (!running_container_.empty()) {
+    // `--rm` removes a container that ended; one whose runtime client was killed (a cancel)
+    // may still run: it goes too, so nothing outlives the step.
+    const std::string name = std::exchange(running_container_, std::string());
+    co_await remove_container(name);
+  }
   co_return code;
+}
+
+std::string Attempt::container_name(bool is_setup) const {
+  return "skyd-" + spec_.id + (is_setup ? "-setup" : "-run");
+}
+
+Task<void> Attempt::remove_container(std::string name) {
+  ProcessOptions options;
+  options.argv = container_remove_argv(runtime_, name);
+  for (const auto& [key, value] : paths_.base_env) options.environment.push_back(key + "=" + value);
+  // Fails harmlessly when `--rm` already removed it.
+  auto removed = co_await run_program(executor_, std::move(options));
+  if (!removed)
+    logger("skylet")->debug("container rm id={} error=\"{}\"", spec_.id, removed.error().detail);
 }
 
 Task<Phase> Attempt::run_steps() {
@@ -278,6 +345,27 @@ Task<void> Attempt::run() {
       mount_error_ = mounted.error().detail;
     }
   }
+  if (!outcome && !spec_.container_image.empty()) {
+    if (paths_.containers) {
+      auto found = co_await paths_.containers->find(executor_);
+      if (found)
+        runtime_ = *found;
+      else
+        container_error_ = found.error().detail;
+    } else {
+      container_error_ = "skylet has no container runtime configured";
+    }
+    if (runtime_.empty()) {
+      // Never on the node itself instead: the task asked for its image.
+      container_error_ = "resources.image_id: docker:" + spec_.container_image +
+                         " needs a container runtime (docker or podman) on the node; none found (" +
+                         container_error_ + ")";
+      log_.append("[skylet: " + container_error_ + "]\n");
+      logger("skylet")->error("attempt has no container runtime id={} error=\"{}\"", spec_.id,
+                              container_error_);
+      outcome = Phase::kFailedContainer;
+    }
+  }
   if (!outcome) outcome = co_await run_steps();
   // The attempt has ended only once its buckets hold what it wrote: a controller that sees the end
   // may stop the machine at once.
@@ -298,6 +386,19 @@ Task<void> Attempt::cancel(Duration grace) {
   released_.set();  // a held run never starts
   mounts_.interrupt();
   if (current_group_) ::kill(-current_group_, SIGTERM);
+  if (!running_container_.empty()) {
+    // The runtime client passes SIGTERM on, but a shell that is the container's first process
+    // ignores it: the runtime stops the container (TERM, then KILL after the grace).
+    const std::string name = running_container_;
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(grace).count();
+    ProcessOptions stop;
+    stop.argv = {runtime_, "stop", "-t", std::to_string(std::max<long long>(seconds, 1)), name};
+    for (const auto& [key, value] : paths_.base_env) stop.environment.push_back(key + "=" + value);
+    auto stopped = co_await run_program(executor_, std::move(stop));
+    if (!stopped)
+      logger("skylet")->debug("container stop id={} error=\"{}\"", spec_.id,
+                              stopped.error().detail);
+  }
   asio::steady_timer timer(executor_, grace);
   co_await (finished_.wait() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   if (!is_finished(phase_) && current_group_) ::kill(-current_group_, SIGKILL);
@@ -333,6 +434,8 @@ Json Attempt::status() const {
   if (auto progress = reported_progress())
     body.set("progress_seconds", static_cast<long long>(*progress));
   if (!mount_error_.empty()) body.set("mount_error", mount_error_);
+  if (!container_error_.empty() && phase_ == Phase::kFailedContainer)
+    body.set("container_error", container_error_);
   // The task has ended; its buckets are being drained and unmounted before the attempt ends.
   if (releasing_mounts_) body.set("releasing_mounts", true);
   body.set("started_at_ms", static_cast<long long>(started_at_ms_));

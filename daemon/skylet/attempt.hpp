@@ -1,11 +1,14 @@
 #pragma once
 // One task attempt on a node: `setup` then `run`, each written to a file in the attempt's directory
 // and run as `/bin/bash FILE` in its own process group, in the task's working directory, with
-// exactly the environment the controller sent. Output goes to the attempt's log; exit codes and the
-// phase are kept for status calls. Belongs to the skylet's single shard.
+// exactly the environment the controller sent; or, for a task with a container image, each run
+// by the node's container runtime in that image (container_runtime.hpp). Output goes to the
+// attempt's log; exit codes and the phase are kept for status calls. Belongs to the skylet's single
+// shard.
 
 #include "daemon/skylet/attempt_log.hpp"
 #include "daemon/skylet/bucket_mounts.hpp"
+#include "daemon/skylet/container_runtime.hpp"
 #include "reactor/error.hpp"
 #include "reactor/event.hpp"
 #include "reactor/identity.hpp"
@@ -24,6 +27,8 @@ namespace skyd::skylet {
 // kReady: setup is done and the run waits to be released (a replacement whose predecessor may
 // still run; the controller releases it once that one has stopped). kFailedMount: a bucket could
 // not be mounted or copied before setup (the status's mount_error says which and why).
+// kFailedContainer: the task asks for a container and this node has no container runtime (the
+// status's container_error says so); nothing ran.
 enum class Phase {
   kSettingUp,
   kReady,
@@ -32,6 +37,7 @@ enum class Phase {
   kFailed,
   kFailedSetup,
   kFailedMount,
+  kFailedContainer,
   kCancelled
 };
 std::string_view to_string(Phase phase);
@@ -57,6 +63,9 @@ struct AttemptSpec {
   std::optional<UserIdentity> user;
   // Buckets mounted or copied, in order, before setup (see bucket_mount.hpp).
   std::vector<BucketMount> mounts;
+  // `resources.image_id: docker:IMAGE` without the prefix: setup and run go in this image, as
+  // `user` (or skylet's own identity); empty: on the node itself.
+  std::string container_image;
 
   // Errors (kProtocol) name the field: an id that is not a plain file name, a field that is not
   // a string, a NUL byte anywhere (it would cut a C string short), an env key with '='.
@@ -68,6 +77,7 @@ struct NodePaths {
   std::string pgid_file;     // every process group started, one per line (for the provider's sweep)
   std::map<std::string, std::string> base_env;  // what every task gets beneath its own env
   MountOptions mounts;                          // how buckets are mounted (rclone, credentials)
+  ContainerRuntime* containers = nullptr;       // the node's runtime, found on first use
 };
 
 class Attempt {
@@ -105,6 +115,8 @@ class Attempt {
   std::string script_path(bool is_setup) const;
   Task<std::optional<int>> run_step(bool is_setup);
   Task<Phase> run_steps();
+  std::string container_name(bool is_setup) const;
+  Task<void> remove_container(std::string name);
 
   asio::any_io_executor executor_;
   AttemptSpec spec_;
@@ -112,6 +124,9 @@ class Attempt {
   AttemptLog log_;
   AttemptMounts mounts_;
   std::string mount_error_;
+  std::string container_error_;
+  std::string runtime_;            // the container runtime's program, once found
+  std::string running_container_;  // the container of the running step, if any
   bool releasing_mounts_ = false;
   Phase phase_ = Phase::kSettingUp;
   std::optional<int> setup_exit_code_;

@@ -30,7 +30,7 @@ constexpr const char* kUsage =
     "              [--private-root SANDBOX [--bind SOURCE /DESTINATION]...]\n"
     "              [--notice-signal TERM|INT|HUP|USR1|USR2] [--pid-file FILE]\n"
     "              [--storage-credentials FILE] [--gcs-credentials FILE] [--rclone PATH]\n"
-    "              [--mount-timeout-ms N] [--drain-timeout-ms N]\n"
+    "              [--mount-timeout-ms N] [--drain-timeout-ms N] [--container-runtime NAME]\n"
     "\n"
     "The node agent: runs task attempts, keeps their logs by offset, reports spot notices.\n"
     "Every API call must carry 'Authorization: Bearer <token>'. PORT 0 picks a free port; with\n"
@@ -41,6 +41,9 @@ constexpr const char* kUsage =
     "GCS buckets use --gcs-credentials (a service-account key JSON, the same checks) or else, on\n"
     "Compute Engine (--metadata-flavor gce), the VM's service account through a loopback token\n"
     "relay fed by the metadata server.\n"
+    "--container-runtime runs tasks that ask for a container image (image_id: docker:IMAGE) with\n"
+    "that program (a name on PATH or a path); by default docker if its daemon answers, else "
+    "podman.\n"
     "--metadata-flavor says whose metadata service --metadata-url is: EC2's (polled every\n"
     "--metadata-interval-ms) or Compute Engine's (long-polled for changes).\n";
 
@@ -57,6 +60,7 @@ struct Flags {
   std::string private_root;                    // sandbox for a private mount namespace and root
   std::vector<skyd::skylet::BindMount> binds;  // --bind SOURCE DESTINATION
   std::string storage_credentials, gcs_credentials, rclone = "/usr/bin/rclone";
+  std::string container_runtime;
   long mount_timeout_ms = 30000, drain_timeout_ms = 600000;
 };
 
@@ -145,6 +149,10 @@ int main(int argc, char** argv) {
       flags.gcs_credentials = next();
     } else if (arg == "--rclone") {
       flags.rclone = next();
+    } else if (arg == "--container-runtime") {
+      flags.container_runtime = next();
+      if (!skyd::skylet::valid_runtime_name(flags.container_runtime))
+        return fail("--container-runtime expects a program name or an absolute path");
     } else if (arg == "--mount-timeout-ms") {
       flags.mount_timeout_ms = std::atol(next().c_str());
     } else if (arg == "--drain-timeout-ms") {
@@ -200,6 +208,7 @@ int main(int argc, char** argv) {
   options.cancel_grace = std::chrono::milliseconds(flags.cancel_grace_ms);
   options.notice_signal = flags.notice_signal;
   options.mounts.rclone = flags.rclone;
+  options.container_runtime = flags.container_runtime;
   options.mounts.credentials.shared_credentials_file = flags.storage_credentials;
   options.mounts.credentials.metadata_url = flags.metadata_url;
   options.mounts.credentials.gcs_service_account_file = flags.gcs_credentials;

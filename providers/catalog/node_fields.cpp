@@ -6,11 +6,12 @@
 namespace skyd::catalog {
 
 std::optional<std::string> node_fields_refusal(std::string_view cloud, const NodeFields& fields) {
-  if (fields.docker_image) {
-    // Checked on this machine: `docker` is installed without a daemon, podman not at all; no
-    // node skyd starts (local process, EC2 image) carries a runtime.
-    return "resources.image_id: docker:IMAGE asks to run the task in a container, and no node "
-           "skyd launches has a container runtime";
+  if (fields.docker_image && cloud != "local") {
+    // skylet runs the task in the container with the node's docker or podman; skyd's EC2 and
+    // Compute Engine nodes boot images that carry none, and skyd installs none at boot.
+    return "resources.image_id: docker:IMAGE asks to run the task in a container, and skyd's " +
+           std::string(cloud) + " nodes have no container runtime (local machines run it with " +
+           "the host's docker or podman)";
   }
   if (cloud == "aws") {
     return ec2_label_refusal(fields.labels);
@@ -20,7 +21,9 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
     return gce_label_refusal(fields.labels);
   }
   if (cloud == "local") {
-    if (fields.image_id) return "resources.image_id: local machines boot no image";
+    // A container image runs on the host's runtime; a per-region map names machine images.
+    if (fields.image_id && !(fields.docker_image && fields.image_regions.empty()))
+      return "resources.image_id: local machines boot no image";
     if (fields.disk_tier) return "resources.disk_tier: a local machine's disk speed is this host's";
     if (fields.best_network)
       return "resources.network_tier: best: local machines share this host's network";

@@ -547,8 +547,9 @@ TEST(NodeFields, DiskSettingsAndLabelsArePlacedOnGcpToo) {
   EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.labels.Team"));
 }
 
-TEST(NodeFields, ADockerImageIsRefusedEverywhereNamingTheField) {
-  for (const char* cloud : {"aws", "gcp", "local"}) {
+TEST(NodeFields, ADockerImagePlansOnLocalMachinesAndIsRefusedOnTheCloudsNamingTheField) {
+  // skylet runs it with the host's docker or podman; skyd's cloud nodes carry no runtime.
+  for (const char* cloud : {"aws", "gcp"}) {
     ResourceRequest option;
     option.cloud = cloud;
     option.node_fields.image_id = true;
@@ -556,6 +557,16 @@ TEST(NodeFields, ADockerImageIsRefusedEverywhereNamingTheField) {
     EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.image_id: docker"))
         << cloud;
   }
+  ResourceRequest option;
+  option.cloud = "local";
+  option.node_fields.image_id = true;
+  option.node_fields.docker_image = true;
+  auto planned = plan(builtin(), one_option(option));
+  ASSERT_TRUE(planned) << planned.error().message();
+  EXPECT_EQ(planned->front().cloud, "local");
+  // A per-region map still names machine images, which local machines do not boot.
+  option.node_fields.image_regions = {"us-east-1"};
+  EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.image_id"));
 }
 
 TEST(NodeFields, APerRegionImageMapKeepsCandidatesInItsRegions) {
