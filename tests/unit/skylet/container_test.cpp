@@ -230,6 +230,22 @@ TEST(Container, WithoutARuntimeTheAttemptFailsNamingTheFieldAndNothingRuns) {
   EXPECT_FALSE(fs::exists(dir.file("ran-on-the-host"))) << "never silently on the host";
 }
 
+TEST(Container, TheStartRequestCarriesTheImageAndRefusesOneThatIsNoImageName) {
+  Json body = Json::object();
+  body.set("attempt_id", "a-1");
+  body.set("run", "true");
+  body.set("container_image", "localhost/img:1");
+  auto spec = AttemptSpec::from_json(body);
+  ASSERT_TRUE(spec) << spec.error().message();
+  EXPECT_EQ(spec->container_image, "localhost/img:1");
+  for (const char* bad : {"--privileged", "img 1", "img\n"}) {
+    body.set("container_image", bad);
+    auto refused = AttemptSpec::from_json(body);
+    ASSERT_FALSE(refused) << bad;
+    EXPECT_NE(refused.error().detail.find("container_image:"), std::string::npos);
+  }
+}
+
 TEST(Container, TheRunLinePassesSecretsByNameAndRunsAsTheUser) {
   ContainerRun run;
   run.runtime = "/usr/bin/podman";
