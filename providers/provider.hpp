@@ -54,7 +54,9 @@ struct PortRange {
 // What the task asks of its nodes beyond their shape. A provider honours each field it is given
 // or refuses the launch with kInvalid and a message that names the field: never ignores one.
 struct NodeSettings {
-  std::string image_id;               // for the launch's region; empty: the provider's default
+  // For the launch's region; empty: the provider's default. `docker:IMAGE` is a container skylet
+  // runs the task in (the attempt's container_image), honoured only where nodes have a runtime.
+  std::string image_id;
   std::optional<int> disk_size_gb;    // the root disk
   std::optional<DiskTier> disk_tier;  // the root disk's speed
   std::vector<PortRange> ports;       // reachable from outside the cluster

@@ -135,9 +135,6 @@ providers::NodeSettings node_settings(const spec::Task& task, const catalog::Can
     else
       settings.image_id = resources.image_id->any_region.value_or("");
   }
-  // A container image is no machine image: the node boots its default one, and skylet runs the
-  // task in the container (container_image below).
-  if (settings.image_id.starts_with("docker:")) settings.image_id.clear();
   settings.disk_size_gb = resources.disk_size;
   if (resources.disk_tier) settings.disk_tier = provider_disk_tier(*resources.disk_tier);
   for (const auto& range : resources.ports) settings.ports.push_back({range.first, range.last});

@@ -259,6 +259,7 @@ Task<std::optional<int>> Attempt::run_step(bool is_setup) {
       run.binds.push_back(resolve_on_node(mount.destination, paths_.mounts.home));
     }
     run.script = script_path(is_setup);
+    run.keep_id = !can_switch_users() && std::filesystem::path(runtime_).filename() == "podman";
     for (const auto& [key, value] : task_env) {
       if (is_runtime_variable(key)) {
         run.env_literal[key] = value;

@@ -107,6 +107,7 @@ std::vector<std::string> container_run_argv(const ContainerRun& run) {
       "--network", "host",
       // Never root on behalf of a user.
       "--user", std::to_string(run.user.uid) + ":" + std::to_string(run.user.gid)};
+  if (run.keep_id) argv.push_back("--userns=keep-id");
   for (const gid_t group : run.user.groups) {
     if (group == run.user.gid) continue;
     argv.insert(argv.end(), {"--group-add", std::to_string(group)});

@@ -47,6 +47,9 @@ struct ContainerRun {
   std::map<std::string, std::string> env_literal;  // `-e NAME=VALUE`: names the runtime itself
                                                    // reads (PATH, HOME, ...), not secrets
   std::string script;                              // run as `/bin/sh SCRIPT`
+  // Rootless podman (skylet not root): `--userns=keep-id`, so the user is the same uid inside as
+  // outside and owns its files in the bound directories.
+  bool keep_id = false;
 };
 std::vector<std::string> container_run_argv(const ContainerRun& run);
 

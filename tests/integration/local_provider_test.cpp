@@ -619,6 +619,9 @@ TEST(LocalNodeSettingsCheck, AnImageDiskTierOrLabelsAreRefusedNamingTheField) {
   image.image_id = "ami-0a1b2c3d4e5f60718";
   EXPECT_TRUE(
       refused_naming(providers::check_local_settings(image, dir.path(), 1), "resources.image_id"));
+  // A container image is no machine image: skylet runs the task in it.
+  image.image_id = "docker:localhost/busybox:1";
+  EXPECT_TRUE(providers::check_local_settings(image, dir.path(), 1));
   providers::NodeSettings tier;
   tier.disk_tier = providers::DiskTier::kHigh;
   EXPECT_TRUE(

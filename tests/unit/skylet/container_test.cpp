@@ -276,6 +276,10 @@ TEST(Container, TheRunLinePassesSecretsByNameAndRunsAsTheUser) {
   const auto image = std::find(argv.begin(), argv.end(), run.image);
   ASSERT_NE(image, argv.end());
   EXPECT_EQ(*(image + 1), "/bin/sh");
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "--userns=keep-id"), 0) << "a root runtime";
+  run.keep_id = true;
+  const auto rootless = container_run_argv(run);
+  EXPECT_EQ(std::count(rootless.begin(), rootless.end(), "--userns=keep-id"), 1);
   EXPECT_TRUE(is_runtime_variable("CONTAINERS_CONF"));
   EXPECT_FALSE(is_runtime_variable("HF_TOKEN"));
   EXPECT_FALSE(valid_runtime_name("podman; rm"));
