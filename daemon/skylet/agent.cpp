@@ -43,6 +43,7 @@ Agent::Agent(asio::any_io_executor executor, AgentOptions options)
   std::filesystem::create_directories(options_.work_dir + "/attempts");
   paths_.attempts_dir = options_.work_dir + "/attempts";
   paths_.pgid_file = options_.work_dir + "/pgids";
+  paths_.containers_file = options_.work_dir + "/containers";
   paths_.base_env = options_.base_env;
   paths_.base_env["SKYPILOT_SPOT_NOTICE_FILE"] = options_.work_dir + "/spot_notice";
   paths_.mounts = options_.mounts;

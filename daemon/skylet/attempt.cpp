@@ -271,6 +271,8 @@ Task<std::optional<int>> Attempt::run_step(bool is_setup) {
     for (const auto& [key, value] : runtime_env) environment.push_back(key + "=" + value);
     options.argv = container_run_argv(run);
     running_container_ = run.name;
+    if (!paths_.containers_file.empty())
+      std::ofstream(paths_.containers_file, std::ios::app) << runtime_ << "\t" << run.name << "\n";
   }
   options.environment = std::move(environment);
   options.working_dir = spec_.workdir;

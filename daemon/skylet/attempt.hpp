@@ -75,6 +75,9 @@ struct AttemptSpec {
 struct NodePaths {
   std::string attempts_dir;  // <work>/attempts/<id>/{output.log,setup.sh,run.sh}
   std::string pgid_file;     // every process group started, one per line (for the provider's sweep)
+  // Every container started, "RUNTIME\tNAME" a line: what the provider removes when skylet died
+  // with one running (a killed runtime client leaves its container behind). Empty: none kept.
+  std::string containers_file;
   std::map<std::string, std::string> base_env;  // what every task gets beneath its own env
   MountOptions mounts;                          // how buckets are mounted (rclone, credentials)
   ContainerRuntime* containers = nullptr;       // the node's runtime, found on first use

@@ -107,6 +107,25 @@ void kill_everything(pid_t skylet_pid, const std::string& sandbox) {
   for (pid_t group : task_groups(sandbox)) ::kill(-group, SIGKILL);
 }
 
+// The containers a node's skylet started (image_id: docker:IMAGE), from its record: argv that
+// remove each. Only a docker or podman program and a skyd-* name are taken from the file.
+std::vector<std::vector<std::string>> container_removals(const std::string& sandbox) {
+  std::vector<std::vector<std::string>> out;
+  std::ifstream in(sandbox + "/work/containers");
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    const std::string runtime = line.substr(0, tab);
+    const std::string name = line.substr(tab + 1);
+    const std::string program = fs::path(runtime).filename().string();
+    if (runtime.front() != '/' || (program != "docker" && program != "podman")) continue;
+    if (!name.starts_with("skyd-") || !is_plain_file_name(name, 200)) continue;
+    out.push_back({runtime, "rm", "-f", name});
+  }
+  return out;
+}
+
 // Waits (without blocking the shard) for a process that need not be our child to end.
 Task<bool> wait_for_exit(pid_t pid, Duration limit) {
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -586,6 +605,18 @@ Task<void> LocalProvider::stop_node(const NodeRecord& node, bool graceful) {
     co_await wait_for_exit(node.pid, options_.skylet_cancel_grace + std::chrono::seconds(5));
   }
   kill_everything(node.pid, node.sandbox);
+  // A container outlives its killed runtime client: removed here (gone already after a graceful
+  // stop, and then the removal fails harmlessly).
+  for (auto& argv : container_removals(node.sandbox)) {
+    ProcessOptions remove;
+    remove.argv = std::move(argv);
+    remove.environment = environment_with({});
+    auto removed = co_await run_program(executor_, std::move(remove));
+    if (removed)
+      logger("local")->info("container removed sandbox={}", node.sandbox);
+    else
+      logger("local")->debug("container rm error=\"{}\"", removed.error().detail);
+  }
 }
 
 Task<Result<void>> LocalProvider::terminate(std::string cluster_name) {

@@ -4,6 +4,7 @@
 #include "tests/support/skyd_harness.hpp"
 #include "tests/support/test_support.hpp"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,6 +76,29 @@ TEST(ContainerJobs, ALocalTaskWithADockerImageRunsInItAndItsExitCodeCounts) {
   EXPECT_TRUE(contains(launched.out, "run failed with exit codes [7]")) << launched.out;
   EXPECT_TRUE(skyd.no_machines_left());
   EXPECT_EQ(podman_ps(dir), "") << "no container outlives the job";
+}
+
+TEST(ContainerJobs, AContainerWhoseSkyletWasKilledGoesWithItsCluster) {
+  if (::access("/usr/bin/podman", X_OK) != 0)
+    GTEST_SKIP() << "podman is not installed (/usr/bin/podman)";
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  SkydHarness skyd({}, {podman_with_image(dir)});
+  const auto yaml = skyd.write_file(
+      "orphan.yaml", std::string("name: orphan\nresources:\n  infra: local\n  image_id: docker:") +
+                         kImage + "\nrun: |\n  echo up > started\n  sleep 600\n");
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  const std::string node = skyd.state_dir() + "/local/clusters/orphan-1/node-0";
+  ASSERT_TRUE(skyd.wait_for_file(node + "/home/sky_workdir/started", std::chrono::seconds(120)));
+  EXPECT_NE(podman_ps(dir), "") << "the task runs in a container";
+  // The agent dies at once: its runtime client with it, the container not.
+  const int pid = std::atoi(read_text(node + "/skylet.pid").c_str());
+  ASSERT_GT(pid, 0);
+  ::kill(pid, SIGKILL);
+  ASSERT_EQ(skyd.sky({"jobs", "cancel", "-y", "1"}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(1, {"CANCELLED"}, std::chrono::seconds(120)));
+  EXPECT_TRUE(skyd.no_machines_left());
+  EXPECT_EQ(podman_ps(dir), "") << "the cluster's teardown removed the container";
 }
 
 }  // namespace
