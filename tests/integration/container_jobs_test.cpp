@@ -19,11 +19,14 @@ namespace fs = std::filesystem;
 constexpr const char* kImage = "localhost/skyd-busybox:job";
 
 // podman's config for this test alone (runc and cgroupfs for hybrid cgroup hosts, an nproc
-// limit that needs no CAP_SYS_RESOURCE), and a busybox image imported into its storage.
+// limit that needs no CAP_SYS_RESOURCE, its state and exit files under the test's directory), and a
+// busybox image imported into its storage.
 std::map<std::string, std::string> podman_with_image(const TempDir& dir) {
   std::ofstream(dir.file("containers.conf"))
       << "[containers]\ndefault_ulimits = [\"nofile=4096:4096\", \"nproc=4096:4096\"]\n"
-         "[engine]\nruntime = \"runc\"\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n";
+         "[engine]\nruntime = \"runc\"\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n"
+         "tmp_dir = \""
+      << dir.file("podman-tmp") << "\"\n";
   std::ofstream(dir.file("storage.conf"))
       << "[storage]\ndriver = \"vfs\"\ngraphroot = \"" << dir.file("storage") << "\"\nrunroot = \""
       << dir.file("runroot") << "\"\n";

@@ -40,7 +40,9 @@ std::map<std::string, std::string> podman_environment(const TempDir& dir) {
          "[engine]\n"
          "runtime = \"runc\"\n"
          "cgroup_manager = \"cgroupfs\"\n"
-         "events_logger = \"file\"\n";
+         "events_logger = \"file\"\n"
+         "tmp_dir = \""
+      << dir.file("podman-tmp") << "\"\n";
   std::ofstream(dir.file("storage.conf"))
       << "[storage]\n"
          "driver = \"vfs\"\n"
