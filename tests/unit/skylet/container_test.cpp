@@ -4,6 +4,7 @@
 
 #include "daemon/skylet/attempt.hpp"
 #include "daemon/skylet/container_runtime.hpp"
+#include "daemon/skylet_client.hpp"
 #include "reactor/process.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -246,6 +247,17 @@ TEST(Container, TheStartRequestCarriesTheImageAndRefusesOneThatIsNoImageName) {
     ASSERT_FALSE(refused) << bad;
     EXPECT_NE(refused.error().detail.find("container_image:"), std::string::npos);
   }
+}
+
+TEST(Container, TheControllersStartRequestCarriesTheImageAsSkyletReadsIt) {
+  daemon::AttemptRequest request;
+  request.attempt_id = "a-1";
+  request.container_image = "localhost/img:1";
+  auto spec = AttemptSpec::from_json(daemon::to_json(request));
+  ASSERT_TRUE(spec) << spec.error().message();
+  EXPECT_EQ(spec->container_image, "localhost/img:1");
+  request.container_image.clear();
+  EXPECT_EQ(daemon::to_json(request).find("container_image"), nullptr) << "none: on the node";
 }
 
 TEST(Container, TheRunLinePassesSecretsByNameAndRunsAsTheUser) {
