@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace skyd::skylet {
@@ -142,6 +144,36 @@ bool is_runtime_variable(const std::string& name) {
     if (name == entry) return true;
   return name.starts_with("XDG_") || name.starts_with("CONTAINERS_") ||
          name.starts_with("DOCKER_") || name.starts_with("LC_");
+}
+
+Task<void> sweep_leftover_containers(asio::any_io_executor executor, std::string record,
+                                     std::map<std::string, std::string> environment) {
+  std::vector<std::string> entries;
+  for (const auto& [key, value] : environment) entries.push_back(key + "=" + value);
+  std::vector<std::pair<std::string, std::string>> leftovers;
+  {
+    std::ifstream in(record);
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto tab = line.find('\t');
+      if (tab == std::string::npos || tab == 0) continue;
+      std::string runtime = line.substr(0, tab);
+      std::string name = line.substr(tab + 1);
+      const std::string program = std::filesystem::path(runtime).filename().string();
+      if (runtime.front() != '/' || (program != "docker" && program != "podman")) continue;
+      if (!name.starts_with("skyd-") || !valid_runtime_name(name)) continue;
+      leftovers.emplace_back(std::move(runtime), std::move(name));
+    }
+  }
+  for (const auto& leftover : leftovers) {
+    ProcessOptions options;
+    options.argv = container_remove_argv(leftover.first, leftover.second);
+    options.environment = entries;
+    // Already gone (removed with its step) is the usual case.
+    auto removed = co_await run_program(executor, std::move(options));
+    if (removed) logger("skylet")->info("leftover container removed name={}", leftover.second);
+  }
+  std::ofstream(record, std::ios::trunc);
 }
 
 bool valid_runtime_name(const std::string& name) {

@@ -60,7 +60,13 @@ std::vector<std::string> container_remove_argv(const std::string& runtime, const
 // container as `-e NAME=VALUE`, while the runtime keeps skylet's.
 bool is_runtime_variable(const std::string& name);
 
-// A name that is not a plain program name or absolute path (what `--container-runtime` takes).
+// What a killed skylet left: removes every container `record` names ("RUNTIME\tNAME" lines, as
+// attempts append them; only docker or podman at an absolute path and skyd-* names), then empties
+// it. Run when skylet starts, before any attempt: none of those containers is this skylet's.
+Task<void> sweep_leftover_containers(asio::any_io_executor executor, std::string record,
+                                     std::map<std::string, std::string> environment);
+
+// Whether `name` is a plain program name or an absolute path (what `--container-runtime` takes).
 bool valid_runtime_name(const std::string& name);
 
 }  // namespace skyd::skylet

@@ -1,5 +1,6 @@
 // skylet: the agent that runs task attempts on a node (see daemon/skylet/README.md).
 #include "daemon/skylet/agent.hpp"
+#include "daemon/skylet/container_runtime.hpp"
 #include "daemon/skylet/gcs_token_relay.hpp"
 #include "daemon/skylet/private_root.hpp"
 #include "daemon/skylet/spot_watcher.hpp"
@@ -237,6 +238,15 @@ int main(int argc, char** argv) {
   auto sweep_executor = pool.executor(0);
   pool.submit<void>(0, [sweep_executor,
                         records] { return skylet::sweep_leftover_mounts(sweep_executor, records); })
+      .get();
+  // Containers a killed skylet left running go too (the attempts record them).
+  const std::string containers = flags.work_dir + "/containers";
+  auto container_env = options.base_env;
+  pool.submit<void>(0,
+                    [sweep_executor, containers, container_env] {
+                      return skylet::sweep_leftover_containers(sweep_executor, containers,
+                                                               container_env);
+                    })
       .get();
   skylet::Agent agent(pool.executor(0), options);
   http::ServerOptions server_options;

@@ -206,6 +206,32 @@ TEST(Container, ACancelledAttemptLeavesNoContainer) {
   EXPECT_EQ(*left, "") << "the cancelled attempt's container is gone";
 }
 
+TEST(Container, ASkyletStartingAgainRemovesTheContainersAKilledOneLeft) {
+  if (!podman_installed()) GTEST_SKIP() << "podman is not installed (/usr/bin/podman)";
+  World world;
+  make_image(world.dir, world.env);
+  // As a killed skylet leaves it: the container runs, its runtime client is gone.
+  auto started = run_co<Result<std::string>>(
+      [&] {
+        return podman(world.env, {"run", "-d", "--name", "skyd-old-run", kImage, "sleep", "600"});
+      },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(started) << started.error().message();
+  const std::string record = world.dir.file("containers");
+  std::ofstream(record) << "/usr/bin/podman\tskyd-old-run\n"
+                        << "/bin/sh\tskyd-not-a-runtime\n";
+  run_co<bool>(
+      [&]() -> Task<bool> {
+        co_await sweep_leftover_containers(co_await asio::this_coro::executor, record, world.env);
+        co_return true;
+      },
+      std::chrono::seconds(60));
+  auto left = run_co<Result<std::string>>([&] { return podman(world.env, {"ps", "-a", "-q"}); });
+  ASSERT_TRUE(left) << left.error().message();
+  EXPECT_EQ(*left, "") << "the leftover container is gone";
+  EXPECT_EQ(fs::file_size(record), 0u) << "the record starts empty";
+}
+
 TEST(Container, WithoutARuntimeTheAttemptFailsNamingTheFieldAndNothingRuns) {
   TempDir dir;
   ContainerRuntime missing("skyd-no-such-runtime", {{"PATH", "/usr/bin:/bin"}});
