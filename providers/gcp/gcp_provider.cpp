@@ -195,6 +195,14 @@ Task<Result<void>> GcpProvider::wait_operation(std::string zone, std::string ope
   }
 }
 
+Task<Result<void>> GcpProvider::finish_operation(std::string zone, std::string answer,
+                                                 Clock::time_point deadline) {
+  auto operation = parse_operation(answer);
+  if (!operation) co_return operation.error();
+  if (operation->done() && !operation->errors.empty()) co_return operation_error(*operation);
+  co_return co_await wait_operation(std::move(zone), operation->name, deadline);
+}
+
 Task<Result<std::vector<GceInstance>>> GcpProvider::wait_running(std::string token, int nodes,
                                                                  Clock::time_point deadline,
                                                                  std::vector<GceInstance> seen) {
@@ -276,13 +284,7 @@ Task<Result<std::string>> GcpProvider::open_ports(std::string cluster_name,
                         name);
     co_return name;
   }
-  auto operation = parse_operation(*answer);
-  if (!operation) co_return operation.error();
-  Result<void> done;
-  if (operation->done() && !operation->errors.empty())
-    done = operation_error(*operation);
-  else
-    done = co_await wait_operation("", operation->name, deadline);
+  auto done = co_await finish_operation("", *answer, deadline);
   if (!done && done.error().message().find("ALREADY_EXISTS") == std::string::npos)
     co_return done.error();
   logger("gcp")->info("firewall rule made cluster={} rule={} ranges={}", cluster_name, name,
@@ -299,13 +301,7 @@ Task<Result<void>> GcpProvider::close_ports(std::string cluster_name, Clock::tim
     if (is_provider_error(answer.error(), ProviderErrc::kNotFound)) co_return Result<void>{};
     co_return answer.error();
   }
-  auto operation = parse_operation(*answer);
-  if (!operation) co_return operation.error();
-  Result<void> done;
-  if (operation->done() && !operation->errors.empty())
-    done = operation_error(*operation);
-  else
-    done = co_await wait_operation("", operation->name, deadline);
+  auto done = co_await finish_operation("", *answer, deadline);
   if (!done && !is_provider_error(done.error(), ProviderErrc::kNotFound)) co_return done.error();
   logger("gcp")->info("firewall rule deleted cluster={} rule={}", cluster_name, name);
   co_return Result<void>{};
@@ -410,14 +406,9 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
         body, options_.create_tries);
     Result<void> done;
     if (answer) {
-      auto operation = parse_operation(*answer);
-      if (!operation) co_return operation.error();
-      logger("gcp")->info("instances requested cluster={} zone={} operation={} count={}",
-                          request.cluster_name, request.zone, operation->name, request.nodes);
-      if (operation->done() && !operation->errors.empty())
-        done = operation_error(*operation);
-      else
-        done = co_await wait_operation(request.zone, operation->name, deadline);
+      logger("gcp")->info("instances requested cluster={} zone={} count={}", request.cluster_name,
+                          request.zone, request.nodes);
+      done = co_await finish_operation(request.zone, *answer, deadline);
     } else {
       done = answer.error();
     }

@@ -112,6 +112,9 @@ class GcpProvider final : public Provider {
   // Waits for a zone operation to be DONE; its error (if any) as an Error.
   Task<Result<void>> wait_operation(std::string zone, std::string operation,
                                     Clock::time_point deadline);
+  // The outcome of a call's operation (`answer`): its error if it failed already, else waits.
+  Task<Result<void>> finish_operation(std::string zone, std::string answer,
+                                      Clock::time_point deadline);
   // Polls what the launch made until every node runs; `seen` is the launch's own first look.
   Task<Result<std::vector<GceInstance>>> wait_running(std::string token, int nodes,
                                                       Clock::time_point deadline,
