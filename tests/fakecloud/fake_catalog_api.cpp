@@ -3,6 +3,7 @@
 #include "reactor/json.hpp"
 #include "reactor/utc_time.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <map>
@@ -149,7 +150,28 @@ ApiAnswer<std::string> describe_instance_types(const catalog::Catalog& catalog,
                                                const std::string& region,
                                                const std::string& request_id,
                                                const aws::QueryParams& params) {
-  const auto types = types_in(catalog, region);
+  auto types = types_in(catalog, region);
+  // InstanceType.N narrows the answer to the named types; EC2 refuses the whole call when one of
+  // them is not sold in the region, naming every such type.
+  if (const auto named = aws::param_list(params, "InstanceType"); !named.empty()) {
+    std::vector<const catalog::Offering*> chosen;
+    std::string unknown;
+    for (const auto& name : named) {
+      auto found = std::find_if(types.begin(), types.end(), [&](const catalog::Offering* o) {
+        return o->instance_type == name;
+      });
+      if (found == types.end()) {
+        unknown += (unknown.empty() ? "" : ", ") + name;
+      } else if (std::find(chosen.begin(), chosen.end(), *found) == chosen.end()) {
+        chosen.push_back(*found);
+      }
+    }
+    if (!unknown.empty()) {
+      return ApiRefusal{"InvalidInstanceType",
+                        "The following supplied instance types do not exist: [" + unknown + "]"};
+    }
+    types = std::move(chosen);
+  }
   auto page = page_of(params, types.size(), 5, 100);
   if (!page) return page.error();
   std::string body = open_response("DescribeInstanceTypesResponse", request_id);

@@ -1,10 +1,11 @@
 #pragma once
 // What fakecloud answers to a catalog refresh: EC2's DescribeInstanceTypes,
 // DescribeInstanceTypeOfferings (availability-zone) and DescribeSpotPriceHistory in EC2's XML
-// shapes, paginated with NextToken/MaxResults within EC2's limits, and the Price List's
-// GetProducts in its JSON shape (each PriceList entry a JSON document in a string). The account's
-// types, zones and prices are a catalog (by default the built-in one; `--catalog DIR` for a
-// catalog directory); a price the catalog does not know is not sold by the fake.
+// shapes, paginated with NextToken/MaxResults within EC2's limits (DescribeInstanceTypes narrowed
+// by InstanceType.N, refusing an unknown type with InvalidInstanceType as EC2 does), and the Price
+// List's GetProducts in its JSON shape (each PriceList entry a JSON document in a string). The
+// account's types, zones and prices are a catalog (by default the built-in one; `--catalog DIR` for
+// a catalog directory); a price the catalog does not know is not sold by the fake.
 
 #include "providers/aws/ec2_api.hpp"
 #include "providers/catalog/catalog.hpp"

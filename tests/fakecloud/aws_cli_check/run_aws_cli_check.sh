@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The AWS CLI (botocore's parsers, an independent client) against fakecloud's catalog APIs:
-# DescribeInstanceTypes, DescribeInstanceTypeOfferings and DescribeSpotPriceHistory (EC2 XML, pages
+# DescribeInstanceTypes (also narrowed by --instance-types), DescribeInstanceTypeOfferings and DescribeSpotPriceHistory (EC2 XML, pages
 # followed through NextToken) and the Price List's GetProducts (JSON protocol, PriceList strings);
 # then a controller VM's calls: RunInstances with an instance profile, StopInstances, StartInstances.
 # Usage: run_aws_cli_check.sh FAKECLOUD_BINARY CATALOG_DIR. Exit 77 (skipped) without `aws`.
@@ -37,6 +37,13 @@ expect "p4d.24xlarge EFA" "True 4" \
   "$(aws ec2 describe-instance-types --endpoint-url "$url" --page-size 100 \
        --query 'InstanceTypes[?InstanceType==`p4d.24xlarge`].[NetworkInfo.EfaSupported, NetworkInfo.EfaInfo.MaximumEfaInterfaces]' \
        --output text | tr '\t' ' ')"
+# InstanceType.N: only the named types; a type the region does not sell refuses the call.
+expect "describe-instance-types --instance-types" "m6i.large p4d.24xlarge" \
+  "$(aws ec2 describe-instance-types --endpoint-url "$url" --instance-types m6i.large p4d.24xlarge \
+       --query 'InstanceTypes[].InstanceType' --output text | tr '\t' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
+expect "an unknown type" "InvalidInstanceType [m5.nonesuch]" \
+  "$(aws ec2 describe-instance-types --endpoint-url "$url" --instance-types m5.nonesuch 2>&1 >/dev/null |
+       sed -n 's/.*(\(InvalidInstanceType\)).*exist: \(\[.*\]\).*/\1 \2/p')"
 expect "zone offerings in us-east-1" \
   "$(awk -F, '$0 ~ /,us-east-1,us-east-1[a-z](,|$)/' "$catalog/aws/vms.csv" | wc -l)" \
   "$(aws ec2 describe-instance-type-offerings --endpoint-url "$url" \
