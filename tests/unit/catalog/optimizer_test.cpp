@@ -145,6 +145,47 @@ TEST(Catalog, BuiltinNamesAcceleratorsAsSkyPilotDoes) {
   EXPECT_EQ(seen["g6e.xlarge"], "L40S");
 }
 
+// The built-in GCP row of `type` with `accelerator` in `zone`; nullptr when there is none.
+const Offering* gcp_row(const std::string& type, const std::string& accelerator,
+                        const std::string& zone) {
+  for (const auto& o : builtin().offerings()) {
+    if (o.cloud == "gcp" && o.instance_type == type && o.accelerator_name == accelerator &&
+        o.zone == zone) {
+      return &o;
+    }
+  }
+  return nullptr;
+}
+
+TEST(Catalog, BuiltinPricesGcpGpuMachinesAsHostPlusAccelerators) {
+  // SkyPilot's catalog v7 lists host and GPUs separately; a machine costs their sum.
+  struct Case {
+    const char* type;
+    const char* accelerator;
+    const char* zone;
+    double price, spot;
+  };
+  for (const auto& c : {
+           Case{"n1-standard-4", "T4", "us-central1-a", 0.19 + 0.35, 0.04815 + 0.14},
+           Case{"n1-standard-8", "V100", "europe-west4-c", 0.41834 + 2.604, 0.15564 + 0.7148},
+           Case{"g2-standard-4", "L4", "us-central1-a", 0.14679 + 0.56004, 0.05874 + 0.2231},
+           Case{"g2-standard-96", "L4", "europe-west4-b", 3.70286 + 4.70434, 1.48166 + 1.6848},
+           Case{"a3-highgpu-8g", "H100", "us-central1-b", 9.46006 + 33.60609, 2.17547 + 18.024},
+       }) {
+    const Offering* row = gcp_row(c.type, c.accelerator, c.zone);
+    ASSERT_NE(row, nullptr) << c.type << " in " << c.zone;
+    ASSERT_TRUE(row->price && row->spot_price) << c.type << " in " << c.zone;
+    EXPECT_NEAR(*row->price, c.price, 1e-9) << c.type << " in " << c.zone;
+    EXPECT_NEAR(*row->spot_price, c.spot, 1e-9) << c.type << " in " << c.zone;
+  }
+  // Zones SkyPilot does not list for a machine are not sold; what it does not price stays unknown.
+  EXPECT_EQ(gcp_row("a3-highgpu-8g", "H100", "us-central1-f"), nullptr);
+  EXPECT_EQ(gcp_row("n1-standard-4", "T4", "europe-west4-c")->price.has_value(), true);
+  const Offering* k80 = gcp_row("n1-standard-4", "K80", "us-central1-a");
+  ASSERT_NE(k80, nullptr);
+  EXPECT_FALSE(k80->price);
+}
+
 TEST(Catalog, EmptySpotPriceMeansNoSpot) {
   Catalog catalog;
   ASSERT_TRUE(catalog.set_cloud("x", std::string(kHeader) + "m1,,,2,4,,1,,r,z\n", "x", {}));

@@ -214,9 +214,11 @@ TEST(SkyBinary, ExamplesChooseExpectedPlaces) {
   EXPECT_CONTAINS(bert.output, "Managed job 'bert-qa'");
   EXPECT_CONTAINS(bert.output, "[Spot]");
   EXPECT_CONTAINS(bert.output, "V100:1");
-  // INFRA as SkyPilot shows it, cloud (region): EC2's built-in catalog has no V100:1 shape (p3 is
-  // missing from its source), so GCP's n1 with a V100 is the one place.
-  EXPECT_CONTAINS(bert.output, "GCP (us-");
+  // INFRA as SkyPilot shows it, cloud (region): EC2's p3.2xlarge as spot is the cheapest V100:1;
+  // GCP's cheapest is an n1 with a V100 in europe-west4 (host plus GPU: 0.15564 + 0.7148 as spot).
+  EXPECT_CONTAINS(bert.output, "p3.2xlarge[Spot]");
+  EXPECT_CONTAINS(bert.output, "GCP (europe-west4)  n1-standard-8[Spot]");
+  EXPECT_CONTAINS(bert.output, "0.87");
   SkyRun pipeline = run_sky("jobs launch --dryrun " + dir + "/pipeline.yaml");
   EXPECT_CONTAINS(pipeline.output, "Considered resources for task 'train' (1 node)");
   EXPECT_CONTAINS(pipeline.output, "Considered resources for task 'eval' (1 node)");
