@@ -161,11 +161,7 @@ TEST(AwsJobs, SkydKilledDuringRunInstancesMakesExactlyOneSetOfInstances) {
                                           "instance_type: m6i.large\nrun: echo ran\n");
   ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(world.skyd.wait_for_status(1, {"STARTING"}));
-  ASSERT_TRUE(wait_for([&] {
-    auto stats = parse_json(world.admin("GET", "/_admin/stats"));
-    const Json* calls = stats ? stats->find("calls") : nullptr;
-    return calls && calls->find("RunInstances");
-  }));
+  ASSERT_TRUE(wait_for_cloud_call(world, "/_admin/stats", "RunInstances"));
   world.skyd.kill();
   world.skyd.restart();
   world.admin("POST", "/_admin/reset");

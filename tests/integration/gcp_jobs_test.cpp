@@ -101,11 +101,7 @@ TEST(GcpJobs, SkydKilledWhileMakingTheFirewallRuleAdoptsItAfterARestart) {
       "name: ports-crash\nresources:\n  cloud: gcp\n  instance_type: n2-standard-8\n"
       "  ports: 8080\nrun: echo ran\n");
   ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
-  ASSERT_TRUE(wait_for([&] {
-    auto stats = parse_json(world.admin("GET", "/_admin/gcp/stats"));
-    const Json* calls = stats ? stats->find("calls") : nullptr;
-    return calls && calls->find("firewalls.insert");
-  }));
+  ASSERT_TRUE(wait_for_cloud_call(world, "/_admin/gcp/stats", "firewalls.insert"));
   world.skyd.kill();
   world.skyd.restart();
   world.admin("POST", "/_admin/gcp/reset");
@@ -238,11 +234,7 @@ TEST(GcpJobs, SkydKilledDuringBulkInsertMakesExactlyOneSetOfInstances) {
                             "name: once\nnum_nodes: 2\nresources:\n  cloud: gcp\n  instance_type: "
                             "n2-standard-8\nrun: echo ran\n");
   ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
-  ASSERT_TRUE(wait_for([&] {
-    auto stats = parse_json(world.admin("GET", "/_admin/gcp/stats"));
-    const Json* calls = stats ? stats->find("calls") : nullptr;
-    return calls && calls->find("bulkInsert");
-  }));
+  ASSERT_TRUE(wait_for_cloud_call(world, "/_admin/gcp/stats", "bulkInsert"));
   world.skyd.kill();
   world.skyd.restart();
   world.admin("POST", "/_admin/gcp/reset");

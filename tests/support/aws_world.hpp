@@ -121,6 +121,16 @@ inline bool wait_for(const std::function<bool()>& ready) {
   return false;
 }
 
+// Waits until fakecloud's stats (`stats_path` of its admin API) count a call named `call`.
+template <typename World>
+bool wait_for_cloud_call(World& world, const std::string& stats_path, const std::string& call) {
+  return wait_for([&] {
+    auto stats = parse_json(world.admin("GET", stats_path));
+    const Json* calls = stats ? stats->find("calls") : nullptr;
+    return calls && calls->find(call);
+  });
+}
+
 // Waits until jobs 1..`jobs` have each re-attached to their machines after a restart of skyd.
 inline bool wait_until_reattached(SkydHarness& skyd, int jobs) {
   for (int id = 1; id <= jobs; ++id) {
