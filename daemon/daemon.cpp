@@ -13,6 +13,7 @@
 #include "reactor/crypto.hpp"
 #include "reactor/identity.hpp"
 #include "reactor/log.hpp"
+#include "reactor/memory_trim.hpp"
 #include "reactor/metrics.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/signals.hpp"
@@ -366,6 +367,7 @@ int run_daemon(const DaemonConfig& config) {
   }
   Autostop autostop(pool.executor(0), std::move(stop_when_idle), &controller, &api);
   pool.submit<void>(0, [&autostop] { return autostop.start(); }).get();
+  pool.spawn(0, [] { return trim_memory_periodically(std::chrono::seconds(30)); });
   if (auto interval = systemd::watchdog_interval()) {
     auto shards = pool.executors();
     pool.spawn(0, [shards, every = *interval] { return systemd::feed_watchdog(shards, every); });

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Many supervised jobs at once on AWS, against fakecloud's virtual nodes (EC2 Query API with SigV4
+# checks, pinned TLS to every node): N spot jobs submitted in one `sky jobs launch --num-jobs N`,
+# all RUNNING, then a kill -9 of skyd and a restart, then a cancel of every job. One row per N:
+#   - skyd's RSS idle and with all N RUNNING (40 s after the last), and the difference per job;
+#   - skyd's and fakecloud's CPU seconds until all RUNNING (fakecloud plays every node's skylet);
+#   - time from the submit to all N RUNNING;
+#   - `sky jobs queue` (the latest 50) latency, p50 of 5, with all N RUNNING;
+#   - kill -9 and restart: time until the API answers and until every job is supervised again
+#     (its controller.log says "re-attached"), and the mutating EC2 calls the restart made;
+#   - time from `sky jobs cancel -a` to no job open.
+# Ends with a check: every job RUNNING before the cancel, none FAILED_PRECHECKS, all CANCELLED
+# after it, and no instance left.
+#   bench/scale_bench.sh [BUILD_DIR] [N...]        (default: build 1000)
+# SKYD_BENCH_ENV: extra environment for skyd (e.g. "MALLOC_ARENA_MAX=2"); SKYD_BENCH_HEAPTRACK=1
+# runs skyd under heaptrack (its file lands in the bench directory, which is then kept);
+# SKYD_BENCH_TRIM=1 also reports skyd's RSS after a malloc_trim(0) (through gdb) and its sockets.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+key=AKIDBENCHMARK000
+secret=bench-secret-key-0123456789
+
+trap 'kill -TERM $(jobs -p) 2>/dev/null || true; wait' EXIT
+
+# shellcheck source=bench/cloud_recovery_common.sh
+source "$root/bench/cloud_recovery_common.sh"
+build=${1:-build}
+shift || true
+counts=("${@:-1000}")
+
+now_ms() { date +%s%3N; }
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+count_status() { "$build/cli/sky" jobs queue -a -o json | jq --arg s "$1" '[.[] | select(.status == $s)] | length'; }
+mutating_calls() {  # every EC2 call fakecloud answered but the Describe* ones
+  curl -s "$1/_admin/stats" | jq '[.calls | to_entries[] | select(.key | startswith("Describe") | not) | .value] | add // 0'
+}
+reattached() { grep -rls "re-attached to cluster" "$dir" --include=controller.log 2>/dev/null | wc -l; }
+
+start_skyd() {
+  local wrap=()
+  # Only the first start is profiled: the table's RSS with all jobs RUNNING is its steady state.
+  [ -n "${SKYD_BENCH_HEAPTRACK:-}" ] && [ "$1" = 1 ] && wrap=(heaptrack -o "$dir/heaptrack.skyd")
+  # shellcheck disable=SC2086  # SKYD_BENCH_ENV is a list of NAME=VALUE words
+  env AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret AWS_EC2_METADATA_DISABLED=true \
+    AWS_SHARED_CREDENTIALS_FILE=/nonexistent ${SKYD_BENCH_ENV:-} \
+    "${wrap[@]}" "$build/daemon/skyd" --state-dir "$dir" --config "$dir/config.yaml" \
+    2>>"$dir/skyd.stderr" &
+  skyd_pid=$!
+  heaptrack_pid=
+  if [ ${#wrap[@]} -gt 0 ]; then  # heaptrack's child is skyd
+    until skyd_pid=$(pgrep -P "$!" -x skyd); do sleep 0.05; done
+    skyd_pid=${skyd_pid%%$'\n'*}
+    heaptrack_pid=$!
+  fi
+  until "$build/cli/sky" daemon status >/dev/null 2>&1; do sleep 0.05; done
+}
+
+stop_skyd_pid() { [ -n "${heaptrack_pid:-}" ] && echo "$heaptrack_pid" || echo "$skyd_pid"; }
+
+run_one() {
+  local jobs=$1
+  dir=$(mktemp -d /tmp/skyd-scalebench.XXXXXX)
+  chmod 755 "$dir"
+  # shellcheck disable=SC2034
+  [ -n "${SKYD_BENCH_HEAPTRACK:-}" ] && SKYD_BENCH_KEEP=1  # read by cancel_and_check_nothing_left
+  # Virtual nodes that boot in 100 ms and whose tasks run until cancelled.
+  printf '{"virtual_boot_ms": 100, "virtual_task_ms": 100000000}\n' >"$dir/chaos.json"
+  "$build/tests/fakecloud/fakecloud" --mode virtual --port-file "$dir/ports" --config "$dir/chaos.json" \
+    --access-key "$key" --secret-key "$secret" --log-level warn 2>"$dir/fakecloud.log" &
+  local cloud_pid=$!
+  local api_port virtual_port
+  await_fakecloud_ports
+  local cloud="http://127.0.0.1:$api_port"
+
+  export SKYD_SOCKET="$dir/skyd.sock"
+  # fakecloud does not throttle: let skyd call EC2 as fast as it likes, so the row measures skyd.
+  printf 'log_level: warn\ndb_pool_size: 8\naws_enabled: true\naws_endpoint: "%s"\naws_regions: "us-east-1"\naws_skylet_port: %s\naws_requests_per_second: 1000\ncatalog_dir: %s\n' \
+    "$cloud" "$virtual_port" "$root/tests/fakecloud/catalog" >"$dir/config.yaml"
+  start_skyd 1
+  printf 'name: spot\nresources:\n  cloud: aws\n  region: us-east-1\n  instance_type: m6i.large\n  use_spot: true\nrun: train\n' \
+    >"$dir/spot.yaml"
+  sleep 2
+  local rss_idle cpu0 cloud_cpu0 t0 t_running
+  rss_idle=$(rss_kib "$skyd_pid")
+  cpu0=$(cpu_s "$skyd_pid")
+  cloud_cpu0=$(cpu_s "$cloud_pid")
+  t0=$(now_ms)
+  "$build/cli/sky" jobs launch -y -d --num-jobs "$jobs" "$dir/spot.yaml" >/dev/null
+  until [ "$(count_status RUNNING)" -ge "$jobs" ]; do
+    [ "$(count_status FAILED_PRECHECKS)" = 0 ] || fail "jobs in FAILED_PRECHECKS"
+    sleep 1
+  done
+  t_running=$(($(now_ms) - t0))
+  local cpu_run cloud_cpu_run rss_run
+  cpu_run=$(echo "$(cpu_s "$skyd_pid") - $cpu0" | bc)
+  cloud_cpu_run=$(echo "$(cpu_s "$cloud_pid") - $cloud_cpu0" | bc)
+  # Steady state: the long polls run, and what the launches left idle in the connection pools
+  # has passed its 30 s expiry and been closed.
+  sleep 40
+  rss_run=$(rss_kib "$skyd_pid")
+  if [ -n "${SKYD_BENCH_TRIM:-}" ]; then  # how much of the RSS is freed memory malloc still holds
+    gdb -p "$skyd_pid" -batch -ex 'call (int) malloc_trim(0)' >/dev/null 2>&1
+    echo "RSS with all RUNNING: $((rss_run / 1024)) MiB, after malloc_trim(0): $(($(rss_kib "$skyd_pid") / 1024)) MiB; TCP sockets: $(ss -tnp | grep -c "pid=$skyd_pid,")" >&2
+  fi
+  local latencies=()
+  for _ in 1 2 3 4 5; do
+    local q0
+    q0=$(now_ms)
+    "$build/cli/sky" jobs queue >/dev/null
+    latencies+=($(($(now_ms) - q0)))
+  done
+  local queue_p50
+  queue_p50=$(printf '%s\n' "${latencies[@]}" | percentile 50)
+  [ "$(count_status RUNNING)" = "$jobs" ] || fail "not every job RUNNING before the restart"
+
+  # kill -9 and restart: the API first, then every job back under its runner.
+  local calls_before t1 t_api t_supervised calls_after
+  calls_before=$(mutating_calls "$cloud")
+  kill -KILL "$skyd_pid"
+  wait "$(stop_skyd_pid)" 2>/dev/null || true  # heaptrack writes its file out and ends
+  # The embedded PostgreSQL outlives a kill -9 of skyd; skyd's next start takes it over.
+  t1=$(now_ms)
+  start_skyd 2
+  t_api=$(($(now_ms) - t1))
+  until [ "$(reattached)" -ge "$jobs" ]; do sleep 0.5; done
+  t_supervised=$(($(now_ms) - t1))
+  calls_after=$(($(mutating_calls "$cloud") - calls_before))
+  [ "$(count_status RUNNING)" = "$jobs" ] || fail "not every job RUNNING after the restart"
+  local rss_restarted
+  sleep 10
+  rss_restarted=$(rss_kib "$skyd_pid")
+
+  local t2 t_cancel
+  t2=$(now_ms)
+  "$build/cli/sky" jobs cancel -a -y >/dev/null
+  for _ in $(seq 1 6000); do
+    [ "$("$build/cli/sky" jobs queue -s -o json 2>/dev/null)" = "[]" ] && break
+    sleep 0.1
+  done
+  t_cancel=$(($(now_ms) - t2))
+  local cancelled
+  cancelled=$(count_status CANCELLED)
+  [ "$cancelled" = "$jobs" ] || fail "$cancelled of $jobs jobs CANCELLED"
+  [ "$(count_status FAILED_PRECHECKS)" = 0 ] || fail "jobs in FAILED_PRECHECKS"
+
+  printf '| %s | %.1f / %.1f | %s | %.1f | %.1f / %.1f | %.1f | %s | %.1f / %.1f | %s | %.1f |\n' \
+    "$jobs" "$(echo "$rss_idle / 1024" | bc -l)" "$(echo "$rss_run / 1024" | bc -l)" \
+    "$(((rss_run - rss_idle) / jobs))" "$(echo "$rss_restarted / 1024" | bc -l)" \
+    "$cpu_run" "$cloud_cpu_run" "$(echo "$t_running / 1000" | bc -l)" "$queue_p50" \
+    "$(echo "$t_api / 1000" | bc -l)" "$(echo "$t_supervised / 1000" | bc -l)" "$calls_after" \
+    "$(echo "$t_cancel / 1000" | bc -l)"
+  skyd_pid=$(stop_skyd_pid)
+  cancel_and_check_nothing_left "$skyd_pid" "$cloud_pid" "$cloud/_admin/stats"
+  heaptrack_pid=
+}
+
+# shellcheck disable=SC2016  # the backquotes are Markdown
+printf '| jobs | skyd RSS idle / all RUNNING (MiB) | RSS per job (KiB) | RSS after restart (MiB) | CPU skyd / fakecloud to all RUNNING (s) | submit -> all RUNNING (s) | `sky jobs queue` p50 (ms) | restart -> API / all supervised (s) | mutating EC2 calls after restart | cancel-all (s) |\n'
+printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+for n in "${counts[@]}"; do run_one "$n"; done
+echo "check: every job RUNNING before and after the restart, none FAILED_PRECHECKS, all CANCELLED; no instance left"
