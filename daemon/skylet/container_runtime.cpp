@@ -1,7 +1,9 @@
 #include "daemon/skylet/container_runtime.hpp"
 
+#include "providers/container_record.hpp"
 #include "reactor/log.hpp"
 #include "reactor/process.hpp"
+#include "reactor/small_files.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -150,28 +152,14 @@ Task<void> sweep_leftover_containers(asio::any_io_executor executor, std::string
                                      std::map<std::string, std::string> environment) {
   std::vector<std::string> entries;
   for (const auto& [key, value] : environment) entries.push_back(key + "=" + value);
-  std::vector<std::pair<std::string, std::string>> leftovers;
-  {
-    std::ifstream in(record);
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto tab = line.find('\t');
-      if (tab == std::string::npos || tab == 0) continue;
-      std::string runtime = line.substr(0, tab);
-      std::string name = line.substr(tab + 1);
-      const std::string program = std::filesystem::path(runtime).filename().string();
-      if (runtime.front() != '/' || (program != "docker" && program != "podman")) continue;
-      if (!name.starts_with("skyd-") || !valid_runtime_name(name)) continue;
-      leftovers.emplace_back(std::move(runtime), std::move(name));
-    }
-  }
-  for (const auto& leftover : leftovers) {
+  const std::string text = read_small_file(record);
+  for (const auto& leftover : parse_container_record(text)) {
     ProcessOptions options;
-    options.argv = container_remove_argv(leftover.first, leftover.second);
+    options.argv = container_remove_argv(leftover.runtime, leftover.name);
     options.environment = entries;
     // Already gone (removed with its step) is the usual case.
     auto removed = co_await run_program(executor, std::move(options));
-    if (removed) logger("skylet")->info("leftover container removed name={}", leftover.second);
+    if (removed) logger("skylet")->info("leftover container removed name={}", leftover.name);
   }
   std::ofstream(record, std::ios::trunc);
 }

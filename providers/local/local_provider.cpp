@@ -1,5 +1,7 @@
 #include "providers/local/local_provider.hpp"
 
+#include "providers/container_record.hpp"
+
 #include "providers/local/stale_mounts.hpp"
 
 #include "reactor/blocking.hpp"
@@ -105,25 +107,6 @@ std::vector<pid_t> task_groups(const std::string& sandbox) {
 void kill_everything(pid_t skylet_pid, const std::string& sandbox) {
   if (is_running_skylet(skylet_pid)) ::kill(skylet_pid, SIGKILL);
   for (pid_t group : task_groups(sandbox)) ::kill(-group, SIGKILL);
-}
-
-// The containers a node's skylet started (image_id: docker:IMAGE), from its record: argv that
-// remove each. Only a docker or podman program and a skyd-* name are taken from the file.
-std::vector<std::vector<std::string>> container_removals(const std::string& sandbox) {
-  std::vector<std::vector<std::string>> out;
-  std::ifstream in(sandbox + "/work/containers");
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    const std::string runtime = line.substr(0, tab);
-    const std::string name = line.substr(tab + 1);
-    const std::string program = fs::path(runtime).filename().string();
-    if (runtime.front() != '/' || (program != "docker" && program != "podman")) continue;
-    if (!name.starts_with("skyd-") || !is_plain_file_name(name, 200)) continue;
-    out.push_back({runtime, "rm", "-f", name});
-  }
-  return out;
 }
 
 // Waits (without blocking the shard) for a process that need not be our child to end.
@@ -607,9 +590,10 @@ Task<void> LocalProvider::stop_node(const NodeRecord& node, bool graceful) {
   kill_everything(node.pid, node.sandbox);
   // A container outlives its killed runtime client: removed here (gone already after a graceful
   // stop, and then the removal fails harmlessly).
-  for (auto& argv : container_removals(node.sandbox)) {
+  const std::string record = read_small_file(node.sandbox + "/work/containers");
+  for (const auto& container : parse_container_record(record)) {
     ProcessOptions remove;
-    remove.argv = std::move(argv);
+    remove.argv = {container.runtime, "rm", "-f", container.name};
     remove.environment = environment_with({});
     auto removed = co_await run_program(executor_, std::move(remove));
     if (removed)
