@@ -147,15 +147,9 @@ providers::NodeSettings node_settings(const spec::Task& task, const catalog::Can
 // The container image the task's scripts run in, for the candidate's option and region
 // (`image_id: docker:IMAGE` without the prefix); empty: on the node itself.
 std::string container_image(const spec::Task& task, const catalog::Candidate& candidate) {
-  const auto& options = task.resources.candidates;
-  if (candidate.option_index >= options.size()) return "";
-  const auto& image = options[candidate.option_index].image_id;
-  if (!image) return "";
-  std::string id = image->any_region.value_or("");
-  if (auto it = image->per_region.find(candidate.region); it != image->per_region.end())
-    id = it->second;
+  const std::string image = node_settings(task, candidate).image_id;
   constexpr std::string_view kPrefix = "docker:";
-  return id.starts_with(kPrefix) ? id.substr(kPrefix.size()) : "";
+  return image.starts_with(kPrefix) ? image.substr(kPrefix.size()) : "";
 }
 
 // What the provider makes of the task's file mounts: local sources come from the job's snapshot
