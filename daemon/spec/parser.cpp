@@ -1671,16 +1671,31 @@ DeadlineSpec Parser::parse_deadline(const YAML::Node& node, const std::string& p
 std::optional<ImageId> Parser::parse_image_id(const YAML::Node& node,
                                               const std::string& path) const {
   if (is_none(node)) return std::nullopt;
+  // A container image becomes one word of the runtime's command line on the node: never an
+  // option (`docker:--privileged`), never empty, no whitespace.
+  auto checked = [&](const YAML::Node& at, const std::string& at_path, std::string id) {
+    constexpr std::string_view kDocker = "docker:";
+    if (!id.starts_with(kDocker)) return id;
+    const std::string_view reference = std::string_view(id).substr(kDocker.size());
+    const bool control = std::any_of(reference.begin(), reference.end(),
+                                     [](unsigned char c) { return c <= ' ' || c == 0x7f; });
+    if (reference.empty() || reference.front() == '-' || control)
+      fail(SpecErrc::kInvalid, at, at_path,
+           "expected docker:IMAGE with an image reference (such as docker:ubuntu:22.04), not `" +
+               id + "`");
+    return id;
+  };
   ImageId image;
   if (node.IsScalar()) {
-    image.any_region = node.Scalar();
+    image.any_region = checked(node, path, node.Scalar());
     return image;
   }
   require_map(node, path, "an image id, or a mapping region: image id");
   check_plain_keys(node, path);
   for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string region_path = child_path(path, it->first.Scalar());
     image.per_region[it->first.Scalar()] =
-        string_value(it->second, child_path(path, it->first.Scalar()));
+        checked(it->second, region_path, string_value(it->second, region_path));
   }
   if (image.per_region.empty())
     fail(SpecErrc::kInvalid, node, path, "expected at least one region");

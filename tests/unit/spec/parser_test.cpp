@@ -815,6 +815,18 @@ TEST(Parser, ImageIdPerRegion) {
   EXPECT_EQ(r.image_id->per_region.size(), 2u);
 }
 
+TEST(Parser, AContainerImageIsOneReferenceNeverAnOption) {
+  EXPECT_EQ(task_ok("resources:\n  image_id: docker:ubuntu:22.04\n")
+                .resources.candidates[0]
+                .image_id->any_region,
+            "docker:ubuntu:22.04");
+  EXPECT_CONTAINS(parse_error("resources:\n  image_id: docker:--privileged\n").detail,
+                  "resources.image_id: expected docker:IMAGE with an image reference");
+  EXPECT_CONTAINS(parse_error("resources:\n  image_id: 'docker:'\n").detail, "resources.image_id");
+  EXPECT_CONTAINS(parse_error("resources:\n  image_id: {us-east-1: 'docker:a b'}\n").detail,
+                  "resources.image_id.us-east-1");
+}
+
 TEST(Parser, BadPortsAndDiskSize) {
   EXPECT_CONTAINS(parse_error("resources:\n  ports: 70000\n").detail,
                   "resources.ports: expected a port");
