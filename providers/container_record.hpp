@@ -4,7 +4,12 @@
 // provider when it stops the machine. Only a docker or podman program given by its absolute path
 // and a skyd-* name are taken from the file, so the record cannot name another program.
 
+#include "reactor/coro.hpp"
 #include "reactor/file_names.hpp"
+#include "reactor/process.hpp"
+#include "reactor/timeout.hpp"
+
+#include <chrono>
 
 #include <filesystem>
 #include <sstream>
@@ -32,6 +37,18 @@ inline std::vector<RecordedContainer> parse_container_record(const std::string& 
     out.push_back(std::move(entry));
   }
   return out;
+}
+
+// `RUNTIME rm -f NAME`, bounded: a runtime that hangs is killed after a minute (a running
+// container's stop takes the runtime's own timeout, 10 s by default).
+inline Task<Result<std::string>> remove_recorded_container(asio::any_io_executor executor,
+                                                           RecordedContainer container,
+                                                           std::vector<std::string> environment) {
+  ProcessOptions options;
+  options.argv = {container.runtime, "rm", "-f", container.name};
+  options.environment = std::move(environment);
+  co_return co_await with_timeout(run_program(std::move(executor), std::move(options)),
+                                  std::chrono::minutes(1), "removing container " + container.name);
 }
 
 }  // namespace skyd

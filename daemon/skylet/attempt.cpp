@@ -1,5 +1,7 @@
 #include "daemon/skylet/attempt.hpp"
 
+#include "providers/container_record.hpp"
+
 #include "daemon/skylet/line_prefix.hpp"
 #include "daemon/skylet/progress_file.hpp"
 #include "daemon/skylet/uploads.hpp"
@@ -308,11 +310,11 @@ std::string Attempt::container_name(bool is_setup) const {
 }
 
 Task<void> Attempt::remove_container(std::string name) {
-  ProcessOptions options;
-  options.argv = container_remove_argv(runtime_, name);
-  for (const auto& [key, value] : paths_.base_env) options.environment.push_back(key + "=" + value);
+  std::vector<std::string> environment;
+  for (const auto& [key, value] : paths_.base_env) environment.push_back(key + "=" + value);
   // Fails harmlessly when `--rm` already removed it.
-  auto removed = co_await run_program(executor_, std::move(options));
+  RecordedContainer container{runtime_, std::move(name)};
+  auto removed = co_await remove_recorded_container(executor_, container, environment);
   if (!removed)
     logger("skylet")->debug("container rm id={} error=\"{}\"", spec_.id, removed.error().detail);
 }

@@ -134,11 +134,6 @@ std::vector<std::string> container_run_argv(const ContainerRun& run) {
   return argv;
 }
 
-std::vector<std::string> container_remove_argv(const std::string& runtime,
-                                               const std::string& name) {
-  return {runtime, "rm", "-f", name};
-}
-
 bool is_runtime_variable(const std::string& name) {
   static const std::vector<std::string> exact = {
       "PATH", "HOME", "TMPDIR", "USER", "LOGNAME", "SHELL", "LANG", "REGISTRY_AUTH_FILE"};
@@ -154,11 +149,8 @@ Task<void> sweep_leftover_containers(asio::any_io_executor executor, std::string
   for (const auto& [key, value] : environment) entries.push_back(key + "=" + value);
   const std::string text = read_small_file(record);
   for (const auto& leftover : parse_container_record(text)) {
-    ProcessOptions options;
-    options.argv = container_remove_argv(leftover.runtime, leftover.name);
-    options.environment = entries;
     // Already gone (removed with its step) is the usual case.
-    auto removed = co_await run_program(executor, std::move(options));
+    auto removed = co_await remove_recorded_container(executor, leftover, entries);
     if (removed) logger("skylet")->info("leftover container removed name={}", leftover.name);
   }
   std::ofstream(record, std::ios::trunc);

@@ -53,9 +53,6 @@ struct ContainerRun {
 };
 std::vector<std::string> container_run_argv(const ContainerRun& run);
 
-// `RUNTIME rm -f NAME`: what stops and removes a container whatever state it is in.
-std::vector<std::string> container_remove_argv(const std::string& runtime, const std::string& name);
-
 // Names the runtime process reads for itself: the task's value of one of these goes to the
 // container as `-e NAME=VALUE`, while the runtime keeps skylet's.
 bool is_runtime_variable(const std::string& name);

@@ -592,10 +592,7 @@ Task<void> LocalProvider::stop_node(const NodeRecord& node, bool graceful) {
   // stop, and then the removal fails harmlessly).
   const std::string record = read_small_file(node.sandbox + "/work/containers");
   for (const auto& container : parse_container_record(record)) {
-    ProcessOptions remove;
-    remove.argv = {container.runtime, "rm", "-f", container.name};
-    remove.environment = environment_with({});
-    auto removed = co_await run_program(executor_, std::move(remove));
+    auto removed = co_await remove_recorded_container(executor_, container, environment_with({}));
     if (removed)
       logger("local")->info("container removed sandbox={}", node.sandbox);
     else
