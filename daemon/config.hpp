@@ -78,8 +78,12 @@ struct DaemonConfig {
   double gcp_requests_per_second = 20;  // Compute Engine calls per second, across all shards
   bool gcp_use_public_ip = false;       // nodes get an external address and are reached by it
   Duration gcp_request_timeout = std::chrono::seconds(20);  // one Compute Engine call
-  int max_running_jobs = 0;         // 0: no limit; more jobs wait in PENDING
-  int max_launches_per_region = 0;  // 0: no limit; launches in flight per cloud region
+  int max_running_jobs = 0;  // 0: no limit; more jobs wait in PENDING
+  // Tasks being launched at once (STARTING or RECOVERING, until RUNNING); 0: no limit. Without a
+  // bound, thousands of submissions all start their launch together and each one's writes wait
+  // behind every other's, so none reaches RUNNING for minutes.
+  int max_launches_in_flight = 256;
+  int max_launches_per_region = 0;  // 0: no limit; launch calls in flight per cloud region
   Duration log_retention = std::chrono::hours(24 * 30);
   std::string spot_notice_signal;  // sent to tasks on a spot notice (USR1, TERM...); empty: none
   std::string dashboard;           // "127.0.0.1:PORT" (port 0: any free one); empty: no dashboard

@@ -1,6 +1,7 @@
 #pragma once
-// Limits shared by every shard: how many jobs run at once, and how many launches are in flight
-// per cloud region. Jobs beyond a limit wait in PENDING, admitted by priority (higher first) then
+// Limits shared by every shard: how many jobs run at once, how many tasks are being launched at
+// once (from STARTING or RECOVERING until RUNNING), and how many launch calls are in flight per
+// cloud region. Jobs beyond a limit wait in PENDING, admitted by priority (higher first) then
 // job id, and the queue shows why they wait. Lives on one home shard; runners on other shards reach
 // it through ShardPool::call_on. Only the reasons are read from other threads (under a mutex).
 
@@ -17,6 +18,7 @@ namespace skyd::daemon {
 
 struct AdmissionLimits {
   int max_running_jobs = 0;         // 0: no limit
+  int max_launches_in_flight = 0;   // 0: no limit
   int max_launches_per_region = 0;  // 0: no limit
 };
 

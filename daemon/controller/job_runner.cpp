@@ -376,6 +376,7 @@ Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStat
   // is back -- the runner does not act on it before.
   auto moved = co_await until_stored([&] { return shard_.jobs->transition(extras); }, "transition");
   if (moved) {
+    if (to != JobStatus::kStarting && to != JobStatus::kRecovering) give_back_launch_slot();
     record_transition(task.status, to, reason);
     logger("controller")
         ->info("job transition job={} task={} from={} to={} reason=\"{}\"", id_.value,
@@ -386,6 +387,32 @@ Task<Result<store::TaskRecord>> JobRunner::move(store::TaskRecord& task, JobStat
     task = *moved;
   }
   co_return moved;
+}
+
+Task<bool> JobRunner::take_slot(std::string key, int limit, std::string reason, bool wait_in_line) {
+  Admission* admission = shard_.admission;
+  const int priority = job_.priority;
+  const std::int64_t id = id_.value;
+  std::function<Task<void>()> take = [admission, key, limit, priority, id, reason, wait_in_line] {
+    return admission->acquire(key, limit, priority, id, reason, wait_in_line);
+  };
+  auto taking = ShardPool::call_on<void>(admission->home(), std::move(take));
+  auto taken = co_await (std::move(taking) || cancel_.wait());
+  co_return taken.index() == 0;
+}
+
+Task<bool> JobRunner::take_launch_slot(bool wait_in_line) {
+  const int limit = shard_.admission->limits().max_launches_in_flight;
+  if (limit <= 0 || holding_launch_slot_) co_return true;
+  holding_launch_slot_ = co_await take_slot(
+      "launches", limit,
+      "waiting for a launch slot: " + std::to_string(limit) + " tasks are launched at once",
+      wait_in_line);
+  co_return holding_launch_slot_;
+}
+
+void JobRunner::give_back_launch_slot() {
+  if (std::exchange(holding_launch_slot_, false)) shard_.admission->release("launches");
 }
 
 Task<void> JobRunner::run() {
@@ -437,20 +464,16 @@ Task<void> JobRunner::run() {
   if (limits.max_running_jobs > 0) {
     const auto& first = job_.tasks.front();
     const bool fresh = first.status == JobStatus::kPending && first.attempt == 0;
-    Admission* admission = shard_.admission;
-    const std::string reason =
-        "waiting for a job slot: " + std::to_string(limits.max_running_jobs) +
-        " jobs may run at once";
-    const int limit = limits.max_running_jobs;
-    const int priority = job_.priority;
-    const std::int64_t id = id_.value;
-    std::function<Task<void>()> take = [admission, limit, priority, id, reason, fresh] {
-      return admission->acquire("jobs", limit, priority, id, reason, fresh);
-    };
-    auto slot = ShardPool::call_on<void>(admission->home(), std::move(take));
-    auto outcome = co_await (std::move(slot) || cancel_.wait());
-    holding_job_slot = outcome.index() == 0;
+    holding_job_slot =
+        co_await take_slot("jobs", limits.max_running_jobs,
+                           "waiting for a job slot: " + std::to_string(limits.max_running_jobs) +
+                               " jobs may run at once",
+                           fresh);
   }
+  struct GiveBackLaunchSlot {
+    JobRunner& runner;
+    ~GiveBackLaunchSlot() { runner.give_back_launch_slot(); }
+  } give_back_launch{*this};
   for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
     const JobStatus ended = co_await run_task(static_cast<int>(i));
     if (ended != JobStatus::kSucceeded) {
@@ -526,7 +549,10 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
   RecoveryPreference preference;
   int preferred_rounds_left = 0;
 
+  // A task skyd finds already launching (it stopped mid-launch) keeps launching at once.
+  bool resuming = true;
   for (;;) {
+    const bool resumed_here = std::exchange(resuming, false);
     if (store::is_terminal(task.status)) {
       if (provisioned_) {  // provisioned for a run that will not happen
         co_await teardown("", provisioned_->placement->cluster.name);
@@ -550,6 +576,8 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
           co_await move(task, JobStatus::kSucceeded, "the task has no run command");
           break;
         }
+        const bool admitted = co_await take_launch_slot(true);
+        if (!admitted) break;  // cancelled while waiting
         const bool recovering = task.started_at.has_value();
         co_await move(task, recovering ? JobStatus::kRecovering : JobStatus::kStarting,
                       recovering ? "relaunching" : "launching");
@@ -557,6 +585,8 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
       }
       case JobStatus::kStarting:
       case JobStatus::kRecovering: {
+        const bool admitted = co_await take_launch_slot(!resumed_here);
+        if (!admitted) break;  // cancelled while waiting
         if (placement) {
           // The machines of a failed attempt: cut off while the replacement launches.
           co_await drop_predecessor();
@@ -1280,18 +1310,11 @@ Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
   const std::string slot = "launch:" + candidate.cloud + "/" + candidate.region;
   const int limit = shard_.admission->limits().max_launches_per_region;
   if (limit > 0) {
-    Admission* admission = shard_.admission;
     const std::string reason = "waiting for a launch slot in " + candidate.cloud + "/" +
                                candidate.region + ": " + std::to_string(limit) +
                                " launches at once";
-    const int priority = job_.priority;
-    const std::int64_t id = id_.value;
-    std::function<Task<void>()> take = [admission, slot, limit, priority, id, reason] {
-      return admission->acquire(slot, limit, priority, id, reason, true);
-    };
-    auto waiting = ShardPool::call_on<void>(admission->home(), std::move(take));
-    auto admitted = co_await (std::move(waiting) || cancel_.wait());
-    if (admitted.index() == 1) co_return std::nullopt;
+    const bool admitted = co_await take_slot(slot, limit, reason, true);
+    if (!admitted) co_return std::nullopt;
   }
   record_launch_attempt(candidate.cloud, candidate.region);
   auto launching = provider->launch(request);

@@ -248,6 +248,12 @@ class JobRunner {
   std::string legacy_launch_token(int index, int attempt) const;
   std::string skylet_token(int index, int attempt) const;
   bool restart_allowed(int index, const MonitorOutcome& outcome, bool& uses_budget) const;
+  // A slot of an Admission line (false: the job was cancelled while it waited).
+  Task<bool> take_slot(std::string key, int limit, std::string reason, bool wait_in_line);
+  // One of the max_launches_in_flight slots, held from STARTING or RECOVERING until the task
+  // leaves them (move() gives it back); at once, over the limit, unless `wait_in_line`.
+  Task<bool> take_launch_slot(bool wait_in_line);
+  void give_back_launch_slot();
 
   ShardContext& shard_;
   const ControllerOptions& options_;
@@ -269,6 +275,7 @@ class JobRunner {
   // The checkpoint each task last reported (seconds of work), as stored; a task's entry exists
   // once its reports were loaded (empty value: none yet).
   std::map<int, std::optional<std::int64_t>> reported_work_;
+  bool holding_launch_slot_ = false;
 };
 
 }  // namespace skyd::daemon

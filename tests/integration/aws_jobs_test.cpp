@@ -342,3 +342,43 @@ TEST(AwsJobs, ARestartedSkydAdoptsEveryClusterByDescribingAndCreatesNothing) {
 
 }  // namespace
 }  // namespace skyd::testing
+
+namespace skyd::testing {
+namespace {
+
+// max_launches_in_flight: with one slot, a batch of jobs is launched one task at a time -- no two
+// tasks are between STARTING and RUNNING together -- and the others wait in PENDING saying why.
+TEST(AwsJobs, TasksAreLaunchedNoMoreAtOnceThanTheLaunchSlotsAllow) {
+  AwsWorld world({}, kSecret, {{"max_launches_in_flight", "1"}});
+  // Every EC2 call takes 300 ms, so launches that were let through together would overlap.
+  world.admin("POST", "/_admin/chaos", R"({"latency_min_ms":300,"latency_max_ms":300})");
+  const auto yaml = world.skyd.write_file(
+      "job.yaml",
+      "name: slots\nresources:\n  cloud: aws\n  instance_type: m6i.large\nrun: sleep 1000\n");
+  constexpr int kJobs = 3;
+  ASSERT_EQ(
+      world.skyd.sky({"jobs", "launch", "-y", "-d", "--num-jobs", std::to_string(kJobs), yaml})
+          .exit_code,
+      0);
+  std::string queue;
+  EXPECT_TRUE(wait_for([&] {
+    queue = world.skyd.sky({"jobs", "queue"}).out;
+    return contains(queue, "waiting for a launch slot: 1 tasks are launched at once");
+  })) << queue;
+  ASSERT_TRUE(world.skyd.wait_for_all_jobs(kJobs, "RUNNING", std::chrono::seconds(120)));
+  // Each task's launch, from its STARTING to its RUNNING; no two may overlap.
+  const std::string launches = R"(
+    WITH launch AS (
+      SELECT job_id, min(at) FILTER (WHERE to_status = 'STARTING') AS started,
+             min(at) FILTER (WHERE to_status = 'RUNNING') AS running
+      FROM job_events GROUP BY job_id)
+    SELECT count(*) FROM launch a JOIN launch b
+      ON a.job_id < b.job_id AND a.started < b.running AND b.started < a.running)";
+  EXPECT_EQ(world.skyd.sql(launches), "0\n");
+  EXPECT_EQ(world.skyd.sql("SELECT count(DISTINCT job_id) FROM job_events "
+                           "WHERE to_status = 'STARTING'"),
+            std::to_string(kJobs) + "\n");
+}
+
+}  // namespace
+}  // namespace skyd::testing
