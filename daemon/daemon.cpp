@@ -11,6 +11,7 @@
 #include "providers/catalog/catalog_dir.hpp"
 #include "providers/gcp/gcp_auth.hpp"
 #include "reactor/crypto.hpp"
+#include "reactor/descriptor_limit.hpp"
 #include "reactor/identity.hpp"
 #include "reactor/log.hpp"
 #include "reactor/memory_trim.hpp"
@@ -260,6 +261,8 @@ int run_daemon(const DaemonConfig& config) {
                           .file = config.state_dir + "/logs/skyd.log",
                           .timestamps = std::getenv("JOURNAL_STREAM") == nullptr});
   auto log = logger("skyd");
+  const DescriptorLimit descriptors = raise_descriptor_limit();
+  log->info("open file limit {} (was {})", descriptors.now, descriptors.before);
   auto fail = [&](const std::string& what, const Error& error) {
     log->error("cannot start: {}: {}", what, error.message());
     std::cerr << "skyd: " << what << ": " << error.message() << "\n";

@@ -154,6 +154,7 @@ struct Server::State {
   std::uint16_t last_tcp_port = 0;
 
   std::atomic<std::uint64_t> connections_accepted{0};
+  std::atomic<std::uint64_t> accept_failures{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::int64_t> running{0};  // listener loops and sessions
   std::atomic<bool> draining{false};
@@ -441,14 +442,25 @@ void spawn_session(const StatePtr& state, asio::any_io_executor executor,
 template <typename Acceptor, typename Serve>
 Task<void> accept_loop(StatePtr state, Acceptor& acceptor, Serve serve) {
   RunningGuard running(state);
+  std::uint64_t failed_in_a_row = 0;
   while (!state->draining) {
     auto executor = state->pick_executor();
     auto [ec, socket] = co_await acceptor.async_accept(executor, kTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || state->draining) break;
-      logger("http")->warn("accept failed error=\"{}\"", ec.message());
+      // Out of descriptors, most often: the connection waits in the backlog while the process
+      // frees some, so pause instead of failing on it again at once (a spin that also floods
+      // the log).
+      ++state->accept_failures;
+      if (++failed_in_a_row == 1 || failed_in_a_row % 100 == 0) {
+        logger("http")->warn("accept failed error=\"{}\" in_a_row={}", ec.message(),
+                             failed_in_a_row);
+      }
+      asio::steady_timer pause(acceptor.get_executor(), kAcceptRetryPause);
+      co_await pause.async_wait(kTuple);
       continue;
     }
+    failed_in_a_row = 0;
     ++state->connections_accepted;
     serve(executor, std::move(socket));
   }
@@ -624,7 +636,7 @@ Task<void> Server::drain(Duration grace) {
 ServerStats Server::stats() const {
   std::lock_guard lock(state_->sessions_mutex);
   return ServerStats{state_->connections_accepted, state_->requests,
-                     static_cast<std::int64_t>(state_->sessions.size())};
+                     static_cast<std::int64_t>(state_->sessions.size()), state_->accept_failures};
 }
 
 }  // namespace skyd::http

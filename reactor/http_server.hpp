@@ -59,7 +59,11 @@ struct ServerStats {
   std::uint64_t connections_accepted = 0;
   std::uint64_t requests = 0;
   std::int64_t open_connections = 0;
+  std::uint64_t accept_failures = 0;  // each followed by a short pause (kAcceptRetryPause)
 };
+
+// How long a listener waits after a failed accept (most often: out of descriptors).
+inline constexpr Duration kAcceptRetryPause = std::chrono::milliseconds(50);
 
 class Server {
  public:

@@ -909,9 +909,8 @@ Task<http::Response> FakeCloud::run_instances(std::string region, std::string re
     if (options_.mode == Mode::kVirtual) instance->ip = "127.0.0.1";
     append_instance(body, *instance, i);
     members.push_back(instance->id);
-    launch_order_.push_back(instance->id);
     const std::string id = instance->id;
-    instances_[id] = std::move(instance);
+    add_instance(std::move(instance));
     if (options_.mode == Mode::kProcess && boot) {
       background_.spawn(this->boot(id));
     } else if (options_.mode == Mode::kProcess) {
@@ -1060,8 +1059,8 @@ http::Response FakeCloud::describe_instances(const std::string& region,
     return true;
   };
   std::vector<const Instance*> matched;
-  for (const auto& id : launch_order_)
-    if (const Instance* instance = find(id); matches(*instance)) matched.push_back(instance);
+  for (const Instance* instance : describe_candidates(ids, filters))
+    if (matches(*instance)) matched.push_back(instance);
 
   std::size_t begin = 0;
   if (auto token = aws::param(params, "NextToken")) {
@@ -1802,12 +1801,72 @@ void FakeCloud::run_started(const Instance& node, const std::string& attempt) {
 FakeCloud::Instance* FakeCloud::live_node_with(const std::string& authorization) {
   if (!authorization.starts_with("Bearer ")) return nullptr;
   const std::string_view token = std::string_view(authorization).substr(7);
-  for (const auto& [id, instance] : instances_) {
-    if (instance->boot && instance->boot->token == token && instance->state == Ec2State::kRunning &&
-        !instance->dead)
-      return instance.get();
+  auto cluster = instances_by_token_.find(std::string(token));
+  if (cluster == instances_by_token_.end()) return nullptr;
+  for (const auto& [id, instance] : cluster->second) {
+    if (instance->state == Ec2State::kRunning && !instance->dead) return instance;
   }
   return nullptr;
+}
+
+void FakeCloud::add_instance(std::unique_ptr<Instance> instance) {
+  const std::string id = instance->id;
+  instance->launch_index = launch_order_.size();
+  launch_order_.push_back(id);
+  if (instance->boot) instances_by_token_[instance->boot->token][id] = instance.get();
+  if (!instance->client_token.empty())
+    instances_by_client_token_[instance->client_token].push_back(instance.get());
+  for (const auto& tag : instance->tags) instances_by_tag_[tag].push_back(instance.get());
+  instances_[id] = std::move(instance);
+}
+
+std::vector<const FakeCloud::Instance*> FakeCloud::describe_candidates(
+    const std::vector<std::string>& ids, const std::vector<QueryFilter>& filters) {
+  std::vector<const Instance*> out;
+  auto add_ids = [&](const auto& named) {
+    for (const auto& id : named)
+      if (const Instance* instance = find(id)) out.push_back(instance);
+  };
+  auto narrowed = [&]() -> bool {
+    if (!ids.empty()) {
+      add_ids(ids);
+      return true;
+    }
+    for (const auto& filter : filters) {
+      if (filter.name == "instance-id") {
+        add_ids(filter.values);
+        return true;
+      }
+      if (filter.name == "client-token") {
+        for (const auto& token : filter.values) {
+          auto made = instances_by_client_token_.find(token);
+          if (made != instances_by_client_token_.end())
+            out.insert(out.end(), made->second.begin(), made->second.end());
+        }
+        return true;
+      }
+      if (filter.name.starts_with("tag:")) {
+        const std::string key = filter.name.substr(4);
+        for (const auto& value : filter.values) {
+          auto tagged = instances_by_tag_.find({key, value});
+          if (tagged != instances_by_tag_.end())
+            out.insert(out.end(), tagged->second.begin(), tagged->second.end());
+        }
+        return true;
+      }
+    }
+    return false;
+  };
+  if (!narrowed()) {
+    for (const auto& id : launch_order_) out.push_back(find(id));
+    return out;
+  }
+  auto by_launch = [](const Instance* a, const Instance* b) {
+    return a->launch_index < b->launch_index;
+  };
+  std::sort(out.begin(), out.end(), by_launch);
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 Task<http::Response> FakeCloud::virtual_node(http::Request& request) {

@@ -23,6 +23,7 @@
 #include "tests/fakecloud/fake_images.hpp"
 #include "tests/fakecloud/fake_network_interfaces.hpp"
 #include "tests/fakecloud/fake_security_groups.hpp"
+#include "tests/fakecloud/query_fields.hpp"
 
 #include <cstdint>
 #include <map>
@@ -31,6 +32,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace skyd::fakecloud {
@@ -232,6 +234,12 @@ class FakeCloud {
   static void leave_running(Instance& instance);
   // The running virtual node whose cluster token the "Bearer ..." header carries.
   Instance* live_node_with(const std::string& authorization);
+  // Keeps a new instance (by id, and by its skylet token for live_node_with), last in launch order.
+  void add_instance(std::unique_ptr<Instance> instance);
+  // The instances a DescribeInstances can match, in launch order: those its ids, an instance-id,
+  // client-token or tag filter name when it has one (a superset of the answer), else every one.
+  std::vector<const Instance*> describe_candidates(const std::vector<std::string>& ids,
+                                                   const std::vector<QueryFilter>& filters);
   std::string next_ip();
   // A node's TLS certificate (from its boot script), presented by the virtual nodes' listener.
   void remember_certificate(const CertifiedKey& certificate);
@@ -245,6 +253,13 @@ class FakeCloud {
   TaskGroup background_;
   std::mt19937_64 random_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;  // by id
+  // Instances by their skylet token, then id: a node's every request finds its cluster without a
+  // walk over every instance ever launched.
+  std::unordered_map<std::string, std::map<std::string, Instance*>> instances_by_token_;
+  // EC2 instances by client token and by tag (key, value): a DescribeInstances that names one
+  // looks at those instances only, not at every instance ever launched.
+  std::unordered_map<std::string, std::vector<Instance*>> instances_by_client_token_;
+  std::map<std::pair<std::string, std::string>, std::vector<Instance*>> instances_by_tag_;
   SecurityGroups security_groups_;
   std::vector<std::string> launch_order_;             // ids, oldest first
   std::map<std::string, std::string> client_tokens_;  // token -> reservation fingerprint key
@@ -272,6 +287,7 @@ class FakeCloud {
 // Its lifecycle (Ec2State), skylet process, metadata server and virtual node are shared.
 struct FakeCloud::Instance {
   std::string id;
+  std::size_t launch_index = 0;  // its place in launch_order_ (answers list in launch order)
   std::string reservation_id;
   std::string region;
   std::string zone;

@@ -254,8 +254,7 @@ std::string FakeGce::create_instance(GceInstance resource) {
   if (cloud_.options_.mode == Mode::kVirtual) instance->ip = "127.0.0.1";
   names_[resource.project + "/" + resource.zone + "/" + resource.name] = id;
   instance->gce = std::make_shared<GceInstance>(std::move(resource));
-  cloud_.launch_order_.push_back(id);
-  cloud_.instances_[id] = std::move(instance);
+  cloud_.add_instance(std::move(instance));
   return id;
 }
 

@@ -2,6 +2,7 @@
 // tests/fakecloud/README.md).
 #include "providers/gcp/gcp_auth.hpp"
 #include "reactor/crypto.hpp"
+#include "reactor/descriptor_limit.hpp"
 #include "reactor/log.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/signals.hpp"
@@ -75,6 +76,7 @@ skyd::Task<int> wait_for_stop() {
 
 int main(int argc, char** argv) {
   using namespace skyd;
+  raise_descriptor_limit();  // a virtual node's connections are this process's own
   fakecloud::FakeCloudOptions options;
   std::string listen = "127.0.0.1", port_file, config, log_level = "info";
   int port = 0, ready_fd = -1, virtual_port = 0;

@@ -7,11 +7,19 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
+#include <thread>
+#include <vector>
 
 namespace skyd::http {
 namespace {
@@ -204,6 +212,44 @@ TEST_F(HttpTest, UnixSocketCarriesPeerCredentialsAndIsNotWorldWritable) {
   EXPECT_EQ(body->find("known")->as_bool(), true);
   EXPECT_EQ(body->find("uid")->as_int(), static_cast<long long>(::getuid()));
   EXPECT_EQ(outcome.stats.connections_opened, 1u);
+}
+
+// Out of descriptors, a listener pauses between accepts instead of spinning on the failure, and
+// serves the waiting connection once descriptors are free again.
+TEST_F(HttpTest, AListenerOutOfDescriptorsPausesAndServesTheConnectionOnceSomeAreFree) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  const int client = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(client, 0);
+  std::vector<int> filler;  // every descriptor left, so the server's accept finds none
+  for (int fd; (fd = open("/dev/null", O_RDONLY)) >= 0;) filler.push_back(fd);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server_.tcp_port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  for (int i = 0; i < 500 && server_.stats().accept_failures == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_GE(server_.stats().accept_failures, 1u);
+  // A spin would fail thousands of times in this while; a pause of 50 ms, a handful.
+  const auto failures_before = server_.stats().accept_failures;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_LE(server_.stats().accept_failures - failures_before, 12u);
+  for (int fd : filler) close(fd);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  const std::string request = "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(write(client, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  std::string answer(4096, '\0');
+  const ssize_t got = read(client, answer.data(), answer.size());
+  close(client);
+  ASSERT_GT(got, 0);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer.substr(0, 80);
+  EXPECT_EQ(server_.stats().connections_accepted, 1u);
 }
 
 TEST_F(HttpTest, ARunningServerSocketIsNotTakenOver) {
