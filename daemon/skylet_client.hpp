@@ -42,7 +42,8 @@ struct AttemptStatus {
   // SETTING_UP (buckets are mounted first, then setup runs), READY (setup done, the run held),
   // RUNNING, SUCCEEDED, FAILED, FAILED_SETUP, FAILED_MOUNT (a bucket could not be mounted or
   // copied: mount_error says which and why), FAILED_CONTAINER (the task asks for a container image
-  // and the node has no container runtime: container_error says so), CANCELLED. An attempt is
+  // and the node has no container runtime or the registry login failed: container_error says
+  // so), CANCELLED. An attempt is
   // reported ended only once its MOUNT_CACHED buckets are drained and every bucket is unmounted.
   std::string phase;
   std::optional<int> setup_exit_code;

@@ -1,5 +1,6 @@
 #include "providers/node_boot.hpp"
 
+#include "providers/container_boot.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/signals.hpp"
 
@@ -81,6 +82,7 @@ std::string render_user_data(const SkyletBoot& boot) {
   out += boot.metadata == MetadataService::kGce
              ? " --metadata-url http://metadata.google.internal --metadata-flavor gce)\n"
              : " --metadata-url http://169.254.169.254 --metadata-interval-ms 1000)\n";
+  if (boot.container) out += container_runtime_boot(boot.gpus);
   out +=
       "if command -v systemd-run >/dev/null; then\n"
       "  exec systemd-run --unit=skylet --property=Restart=on-failure --setenv=HOME=\"$HOME\" \\\n"
@@ -114,6 +116,8 @@ std::optional<SkyletBoot> parse_skylet_boot(std::string_view user_data) {
     if (!flavor) return std::nullopt;
     boot.metadata = *flavor;
   }
+  boot.container = boot_asks_for_container_runtime(user_data);
+  boot.gpus = boot_asks_for_container_gpus(user_data);
   return boot;
 }
 

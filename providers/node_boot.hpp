@@ -2,7 +2,8 @@
 // The script that boots skylet on a cloud node: EC2 runs it as user data, Compute Engine as the
 // `startup-script` metadata value. It writes the cluster's token and TLS certificate to root-only
 // files and starts skylet on `port`, watching the cloud's metadata service for preemption
-// notices. fakecloud reads the same values back with parse_skylet_boot.
+// notices, and with the container runtime a task's image needs. fakecloud reads the same values
+// back with parse_skylet_boot.
 
 #include "reactor/certs.hpp"
 
@@ -25,6 +26,11 @@ struct SkyletBoot {
   CertifiedKey certificate;   // skylet's server certificate; empty: plain HTTP
   std::string notice_signal;  // TERM, INT, HUP, USR1 or USR2 sent to tasks on a spot notice
   MetadataService metadata = MetadataService::kEc2;
+  // The task runs in a container image (`image_id: docker:IMAGE`): the boot makes sure the node
+  // has a container runtime and starts skylet with it (container_boot.hpp); with `gpus` (the node
+  // has accelerators) the containers get them.
+  bool container = false;
+  bool gpus = false;
 };
 std::string render_user_data(const SkyletBoot& boot);
 // The name a cluster's skylet certificate carries (and the controller verifies):

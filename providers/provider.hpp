@@ -55,7 +55,7 @@ struct PortRange {
 // or refuses the launch with kInvalid and a message that names the field: never ignores one.
 struct NodeSettings {
   // For the launch's region; empty: the provider's default. `docker:IMAGE` is a container skylet
-  // runs the task in (the attempt's container_image), honoured only where nodes have a runtime.
+  // runs the task in (the attempt's container_image) on the provider's default machine image.
   std::string image_id;
   std::optional<int> disk_size_gb;    // the root disk
   std::optional<DiskTier> disk_tier;  // the root disk's speed
@@ -66,6 +66,15 @@ struct NodeSettings {
   bool best_network = false;
   int efa_interfaces = 0;
 };
+
+// Whether the task runs in a container image (`image_id: docker:IMAGE`) on the provider's own
+// machine image; and the machine image the settings name otherwise (empty: the provider's).
+inline bool wants_container(const NodeSettings& settings) {
+  return settings.image_id.starts_with("docker:");
+}
+inline std::string machine_image(const NodeSettings& settings) {
+  return wants_container(settings) ? std::string() : settings.image_id;
+}
 
 struct LaunchRequest {
   std::string cluster_name;

@@ -49,6 +49,7 @@ Agent::Agent(asio::any_io_executor executor, AgentOptions options)
   paths_.mounts = options_.mounts;
   containers_ = std::make_unique<ContainerRuntime>(options_.container_runtime, options_.base_env);
   paths_.containers = containers_.get();
+  paths_.container_gpus = options_.container_gpus;
   paths_.mounts.records_dir = mount_records_dir(options_.work_dir);
   paths_.mounts.home = home_of(options_);
   paths_.mounts.pgid_file = paths_.pgid_file;

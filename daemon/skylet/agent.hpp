@@ -31,6 +31,7 @@ struct AgentOptions {
   // The container runtime for tasks with a container image: a program name or path; empty:
   // docker if its daemon answers, else podman.
   std::string container_runtime;
+  bool container_gpus = false;  // containers get the node's GPUs (it has accelerators)
 };
 
 class Agent {

@@ -4,6 +4,7 @@
 
 #include "daemon/skylet/line_prefix.hpp"
 #include "daemon/skylet/progress_file.hpp"
+#include "daemon/skylet/registry_login.hpp"
 #include "daemon/skylet/uploads.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/file_names.hpp"
@@ -252,7 +253,7 @@ Task<std::optional<int>> Attempt::run_step(bool is_setup) {
     auto runtime_env = paths_.base_env;
     ContainerRun run;
     run.runtime = runtime_;
-    run.image = spec_.container_image;
+    run.image = image_;
     run.name = container_name(is_setup);
     run.user = spec_.user ? *spec_.user : own_identity();
     run.workdir = spec_.workdir;
@@ -262,6 +263,7 @@ Task<std::optional<int>> Attempt::run_step(bool is_setup) {
     }
     run.script = script_path(is_setup);
     run.keep_id = !can_switch_users() && std::filesystem::path(runtime_).filename() == "podman";
+    run.gpus = paths_.container_gpus;
     for (const auto& [key, value] : task_env) {
       if (is_runtime_variable(key)) {
         run.env_literal[key] = value;
@@ -338,6 +340,34 @@ Task<Phase> Attempt::run_steps() {
   co_return *exit_code_ == 0 ? Phase::kSucceeded : Phase::kFailed;
 }
 
+Task<std::string> Attempt::prepare_container() {
+  std::string why = "skylet has no container runtime configured";
+  if (paths_.containers) {
+    auto found = co_await paths_.containers->find(executor_);
+    if (found)
+      runtime_ = *found;
+    else
+      why = found.error().detail;
+  }
+  const std::string field = "resources.image_id: docker:" + spec_.container_image;
+  if (runtime_.empty()) {
+    co_return field + " needs a container runtime (docker or podman) on the node; none found (" +
+        why + ")";
+  }
+  image_ = spec_.container_image;
+  auto login = registry_login_from(spec_.env);
+  if (!login) co_return field + ": " + login.error().detail;
+  if (!*login) co_return std::string();
+  image_ = image_on_server(image_, (*login)->server);
+  if ((*login)->password.empty()) co_return std::string();  // the node's own credentials pull
+  std::vector<std::string> environment;
+  for (const auto& [key, value] : paths_.base_env) environment.push_back(key + "=" + value);
+  auto logged_in = co_await log_in_to_registry(executor_, runtime_, **login, environment);
+  if (!logged_in) co_return field + ": " + logged_in.error().detail;
+  log_.append("[skylet: logged in to " + (*login)->server + "]\n");
+  co_return std::string();
+}
+
 Task<void> Attempt::run() {
   logger("skylet")->info("attempt started id={}", spec_.id);
   std::optional<Phase> outcome;
@@ -351,22 +381,11 @@ Task<void> Attempt::run() {
     }
   }
   if (!outcome && !spec_.container_image.empty()) {
-    if (paths_.containers) {
-      auto found = co_await paths_.containers->find(executor_);
-      if (found)
-        runtime_ = *found;
-      else
-        container_error_ = found.error().detail;
-    } else {
-      container_error_ = "skylet has no container runtime configured";
-    }
-    if (runtime_.empty()) {
+    container_error_ = co_await prepare_container();
+    if (!container_error_.empty()) {
       // Never on the node itself instead: the task asked for its image.
-      container_error_ = "resources.image_id: docker:" + spec_.container_image +
-                         " needs a container runtime (docker or podman) on the node; none found (" +
-                         container_error_ + ")";
       log_.append("[skylet: " + container_error_ + "]\n");
-      logger("skylet")->error("attempt has no container runtime id={} error=\"{}\"", spec_.id,
+      logger("skylet")->error("attempt cannot run its container id={} error=\"{}\"", spec_.id,
                               container_error_);
       outcome = Phase::kFailedContainer;
     }

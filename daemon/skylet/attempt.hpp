@@ -27,8 +27,8 @@ namespace skyd::skylet {
 // kReady: setup is done and the run waits to be released (a replacement whose predecessor may
 // still run; the controller releases it once that one has stopped). kFailedMount: a bucket could
 // not be mounted or copied before setup (the status's mount_error says which and why).
-// kFailedContainer: the task asks for a container and this node has no container runtime (the
-// status's container_error says so); nothing ran.
+// kFailedContainer: the task asks for a container and this node has no container runtime, or its
+// private registry's login failed (the status's container_error says so); nothing ran.
 enum class Phase {
   kSettingUp,
   kReady,
@@ -81,6 +81,7 @@ struct NodePaths {
   std::map<std::string, std::string> base_env;  // what every task gets beneath its own env
   MountOptions mounts;                          // how buckets are mounted (rclone, credentials)
   ContainerRuntime* containers = nullptr;       // the node's runtime, found on first use
+  bool container_gpus = false;                  // containers get the node's GPUs
 };
 
 class Attempt {
@@ -120,6 +121,9 @@ class Attempt {
   Task<Phase> run_steps();
   std::string container_name(bool is_setup) const;
   Task<void> remove_container(std::string name);
+  // Finds the runtime and logs it in to the task's private registry, if any: the reason it
+  // cannot run the image, or empty.
+  Task<std::string> prepare_container();
 
   asio::any_io_executor executor_;
   AttemptSpec spec_;
@@ -129,6 +133,7 @@ class Attempt {
   std::string mount_error_;
   std::string container_error_;
   std::string runtime_;            // the container runtime's program, once found
+  std::string image_;              // the image as pulled (under a private registry's server)
   std::string running_container_;  // the container of the running step, if any
   bool releasing_mounts_ = false;
   Phase phase_ = Phase::kSettingUp;

@@ -112,6 +112,11 @@ std::vector<std::string> container_run_argv(const ContainerRun& run) {
       // Never root on behalf of a user.
       "--user", std::to_string(run.user.uid) + ":" + std::to_string(run.user.gid)};
   if (run.keep_id) argv.push_back("--userns=keep-id");
+  if (run.gpus && std::filesystem::path(run.runtime).filename() == "podman") {
+    argv.insert(argv.end(), {"--device", "nvidia.com/gpu=all"});
+  } else if (run.gpus) {
+    argv.insert(argv.end(), {"--gpus", "all"});
+  }
   for (const gid_t group : run.user.groups) {
     if (group == run.user.gid) continue;
     argv.insert(argv.end(), {"--group-add", std::to_string(group)});

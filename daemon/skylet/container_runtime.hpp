@@ -50,6 +50,9 @@ struct ContainerRun {
   // Rootless podman (skylet not root): `--userns=keep-id`, so the user is the same uid inside as
   // outside and owns its files in the bound directories.
   bool keep_id = false;
+  // The node's GPUs (skylet's --container-gpus): `--gpus all` on docker (the NVIDIA container
+  // toolkit), `--device nvidia.com/gpu=all` on podman (CDI).
+  bool gpus = false;
 };
 std::vector<std::string> container_run_argv(const ContainerRun& run);
 

@@ -32,6 +32,7 @@ constexpr const char* kUsage =
     "              [--notice-signal TERM|INT|HUP|USR1|USR2] [--pid-file FILE]\n"
     "              [--storage-credentials FILE] [--gcs-credentials FILE] [--rclone PATH]\n"
     "              [--mount-timeout-ms N] [--drain-timeout-ms N] [--container-runtime NAME]\n"
+    "              [--container-gpus]\n"
     "\n"
     "The node agent: runs task attempts, keeps their logs by offset, reports spot notices.\n"
     "Every API call must carry 'Authorization: Bearer <token>'. PORT 0 picks a free port; with\n"
@@ -45,6 +46,8 @@ constexpr const char* kUsage =
     "--container-runtime runs tasks that ask for a container image (image_id: docker:IMAGE) with\n"
     "that program (a name on PATH or a path); by default docker if its daemon answers, else "
     "podman.\n"
+    "--container-gpus gives those containers the node's GPUs (--gpus all on docker,\n"
+    "--device nvidia.com/gpu=all on podman).\n"
     "--metadata-flavor says whose metadata service --metadata-url is: EC2's (polled every\n"
     "--metadata-interval-ms) or Compute Engine's (long-polled for changes).\n";
 
@@ -62,6 +65,7 @@ struct Flags {
   std::vector<skyd::skylet::BindMount> binds;  // --bind SOURCE DESTINATION
   std::string storage_credentials, gcs_credentials, rclone = "/usr/bin/rclone";
   std::string container_runtime;
+  bool container_gpus = false;
   long mount_timeout_ms = 30000, drain_timeout_ms = 600000;
 };
 
@@ -154,6 +158,8 @@ int main(int argc, char** argv) {
       flags.container_runtime = next();
       if (!skyd::skylet::valid_runtime_name(flags.container_runtime))
         return fail("--container-runtime expects a program name or an absolute path");
+    } else if (arg == "--container-gpus") {
+      flags.container_gpus = true;
     } else if (arg == "--mount-timeout-ms") {
       flags.mount_timeout_ms = std::atol(next().c_str());
     } else if (arg == "--drain-timeout-ms") {
@@ -210,6 +216,7 @@ int main(int argc, char** argv) {
   options.notice_signal = flags.notice_signal;
   options.mounts.rclone = flags.rclone;
   options.container_runtime = flags.container_runtime;
+  options.container_gpus = flags.container_gpus;
   options.mounts.credentials.shared_credentials_file = flags.storage_credentials;
   options.mounts.credentials.metadata_url = flags.metadata_url;
   options.mounts.credentials.gcs_service_account_file = flags.gcs_credentials;

@@ -263,8 +263,10 @@ Task<Result<std::vector<std::string>>> AwsProvider::create_instances(const Launc
   input.tags[std::string(kClusterTag)] = request.cluster_name;
   input.tags[std::string(kControllerTag)] = options_.controller_id;
   input.tags[std::string(kNameTag)] = request.cluster_name;
-  input.user_data = render_user_data(
-      {request.skylet_token, options_.skylet_port, *certificate, options_.notice_signal});
+  SkyletBoot boot{request.skylet_token, options_.skylet_port, *certificate, options_.notice_signal};
+  boot.container = wants_container(request.settings);
+  boot.gpus = request.accelerator_count > 0;
+  input.user_data = render_user_data(boot);
   input.root_disk = std::move(*disk);
   input.client_token = client_token;
   // From now on only a fresh describe tells what it made.
@@ -302,7 +304,7 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   }
   const std::string region = request.region.empty() ? options_.default_region : request.region;
   if (auto checked = check_node_settings(request.settings); !checked) co_return checked.error();
-  std::string image = request.settings.image_id;
+  std::string image = machine_image(request.settings);
   if (image.empty()) {
     const auto configured = options_.images.find(region);
     if (configured == options_.images.end())
@@ -537,7 +539,7 @@ Task<Result<std::optional<BlockDeviceMapping>>> AwsProvider::root_disk(std::stri
                                                                        std::string image,
                                                                        NodeSettings settings) {
   const bool asks_for_disk = settings.disk_size_gb || settings.disk_tier;
-  const bool users_image = !settings.image_id.empty();
+  const bool users_image = !machine_image(settings).empty();
   // The user's AMI is looked up even without disk settings: an unknown one is refused by the
   // field's name here rather than as RunInstances' bare InvalidAMIID.NotFound.
   if (!asks_for_disk && !(users_image && image.starts_with("ami-"))) co_return std::nullopt;

@@ -250,12 +250,8 @@ Result<void> check_node_settings(const NodeSettings& settings) {
                                                     " is not a range of TCP ports");
     }
   }
-  const std::string& image = settings.image_id;
-  if (image.starts_with("docker:")) {
-    return make_error(ProviderErrc::kInvalid,
-                      "resources.image_id: " + image +
-                          " asks for a container, and skyd's EC2 nodes run no container runtime");
-  }
+  // A container image runs on the configured AMI (the boot installs a runtime if need be).
+  const std::string image = machine_image(settings);
   if (!image.empty() && !image.starts_with("ami-") && !image.starts_with("resolve:ssm:")) {
     return make_error(ProviderErrc::kInvalid,
                       "resources.image_id: `" + image +

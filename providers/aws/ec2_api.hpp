@@ -65,8 +65,8 @@ Result<EbsVolume> root_volume_for(const NodeSettings& settings);
 // (catalog::ec2_label_refusal, which the optimizer applies too).
 Result<void> check_labels(const std::map<std::string, std::string>& labels);
 // What EC2 nodes cannot do, refused by the field's name: a port range that is not one of TCP
-// ports, a `docker:` image (no container runtime on the nodes), an image id that is neither an
-// AMI (`ami-…`) nor an SSM parameter (`resolve:ssm:…`); and labels check_labels refuses.
+// ports, an image id that is neither an AMI (`ami-…`) nor an SSM parameter (`resolve:ssm:…`) nor
+// a container (`docker:…`, run on the configured AMI); and labels check_labels refuses.
 Result<void> check_node_settings(const NodeSettings& settings);
 
 struct BlockDeviceMapping {

@@ -6,12 +6,12 @@
 namespace skyd::catalog {
 
 std::optional<std::string> node_fields_refusal(std::string_view cloud, const NodeFields& fields) {
-  if (fields.docker_image && cloud != "local") {
-    // skylet runs the task in the container with the node's docker or podman; skyd's EC2 and
-    // Compute Engine nodes boot images that carry none, and skyd installs none at boot.
-    return "resources.image_id: docker:IMAGE asks to run the task in a container, and skyd's " +
-           std::string(cloud) + " nodes have no container runtime (local machines run it with " +
-           "the host's docker or podman)";
+  // skylet runs the task in the container with the node's docker or podman: the host's on local
+  // machines; on EC2 and Compute Engine nodes the boot makes sure there is one.
+  if (fields.docker_image && cloud != "local" && cloud != "aws" && cloud != "gcp") {
+    return "resources.image_id: docker:IMAGE asks to run the task in a container, and skyd has "
+           "no " +
+           std::string(cloud) + " nodes to run it on (it runs on aws, gcp and local)";
   }
   if (cloud == "aws") {
     return ec2_label_refusal(fields.labels);

@@ -236,12 +236,8 @@ Result<void> check_node_settings(const NodeSettings& settings) {
                                                     " is not a range of TCP ports");
     }
   }
-  const std::string& image = settings.image_id;
-  if (image.starts_with("docker:")) {
-    return make_error(ProviderErrc::kInvalid,
-                      "resources.image_id: " + image +
-                          " asks for a container, and skyd's GCP nodes run no container runtime");
-  }
+  // A container image runs on the default boot image (the boot installs a runtime if need be).
+  const std::string image = machine_image(settings);
   const bool image_path = image.starts_with("projects/") || image.starts_with("global/images/") ||
                           image.starts_with("https://");
   if (!image.empty() && !image_path) {

@@ -64,8 +64,8 @@ bool has_builtin_gpus(std::string_view machine_type);
 // (catalog::gce_label_refusal, which the optimizer applies too).
 Result<void> check_labels(const std::map<std::string, std::string>& labels);
 // What Compute Engine nodes cannot do, refused by the field's name: a port range outside
-// 1..65535, a `docker:` image, an image that is not an image path; labels as above; a disk size
-// outside 10..65,536 GB.
+// 1..65535, an image that is not an image path (a `docker:` image runs on the default one);
+// labels as above; a disk size outside 10..65,536 GB.
 Result<void> check_node_settings(const NodeSettings& settings);
 
 // What one bulkInsert asks for.

@@ -331,7 +331,7 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   spec.spot = request.use_spot;
   spec.public_ip = options_.use_public_ip;
   spec.service_account = options_.service_account;
-  spec.source_image = request.settings.image_id;
+  spec.source_image = machine_image(request.settings);
   if (spec.source_image.empty()) {
     const auto configured = options_.images.find(region);
     spec.source_image =
@@ -380,6 +380,8 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   boot.certificate = *certificate;
   boot.notice_signal = options_.notice_signal;
   boot.metadata = MetadataService::kGce;
+  boot.container = wants_container(request.settings);
+  boot.gpus = request.accelerator_count > 0;
   spec.startup_script = render_user_data(boot);
   const auto deadline = Clock::now() + options_.launch_timeout;
 

@@ -435,7 +435,7 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
 Result<void> check_local_settings(const NodeSettings& settings, const std::string& root_dir,
                                   int nodes) {
   // A container image is no machine image: skylet runs the task in it on the host's runtime.
-  if (!settings.image_id.empty() && !settings.image_id.starts_with("docker:")) {
+  if (!machine_image(settings).empty()) {
     return make_error(ProviderErrc::kInvalid,
                       "resources.image_id: local machines are processes on this host and boot "
                       "no image (" +

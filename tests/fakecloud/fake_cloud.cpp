@@ -1304,6 +1304,10 @@ Task<void> FakeCloud::boot(std::string instance_id) {
     }
     if (!instance->boot->notice_signal.empty())
       spawn.argv.insert(spawn.argv.end(), {"--notice-signal", instance->boot->notice_signal});
+    if (instance->boot->container) {
+      spawn.argv.insert(spawn.argv.end(), {"--container-runtime", options_.node_container_runtime});
+    }
+    if (instance->boot->container && instance->boot->gpus) spawn.argv.push_back("--container-gpus");
     spawn.environment =
         environment_with({{"HOME", sandbox}}, {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
                                                "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"});

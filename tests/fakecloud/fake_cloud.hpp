@@ -100,6 +100,10 @@ struct FakeCloudOptions {
   // (file_mounts at /checkpoint) stay off the host. Needs root.
   bool private_node_roots = false;
   std::string skylet_binary;
+  // Process mode: the container runtime fakecloud's machine images carry. A skylet whose boot asks
+  // for one (image_id: docker:IMAGE) is started with it (--container-runtime), and with
+  // --container-gpus when the boot asks for the node's GPUs.
+  std::string node_container_runtime = "podman";
   std::string work_dir;  // sandboxes of process-mode skylets
   Duration skylet_start_timeout = std::chrono::seconds(20);
   Duration metadata_poll = std::chrono::milliseconds(200);  // skylet's IMDS poll interval

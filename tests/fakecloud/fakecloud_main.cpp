@@ -28,7 +28,7 @@ constexpr const char* kUsage =
     "                 [--catalog DIR] [--instance-profile-keys ACCESS:SECRET]\n"
     "                 [--private-node-roots] [--gcp-project ID]\n"
     "                 [--gcp-service-account KEY.json] [--gcp-authorized-user FILE.json]\n"
-    "                 [--gcs-dir DIR]\n"
+    "                 [--gcs-dir DIR] [--node-container-runtime NAME]\n"
     "\n"
     "A fake EC2 endpoint (Query API 2016-11-15, SigV4-checked), instance metadata (IMDSv2),\n"
     "Compute Engine API v1 under /compute/v1/ (bearer tokens) and an admin API under /_admin/. "
@@ -42,7 +42,9 @@ constexpr const char* kUsage =
     "whose JWTs POST /token accepts; --gcp-authorized-user: an authorized_user file whose\n"
     "refresh token it accepts. Both may be repeated.\n"
     "Cloud Storage's JSON API under /storage/v1/, /upload/storage/v1/ and /download/storage/v1/;\n"
-    "--gcs-dir: where object bytes are kept (default: WORK_DIR/gcs, else a temporary directory).\n";
+    "--gcs-dir: where object bytes are kept (default: WORK_DIR/gcs, else a temporary directory).\n"
+    "--node-container-runtime: the container runtime the machines carry (default podman), given\n"
+    "to a process-mode skylet whose boot asks for one (image_id: docker:IMAGE).\n";
 
 int fail(const std::string& message) {
   std::cerr << "fakecloud: " << message << "\n";
@@ -136,6 +138,8 @@ int main(int argc, char** argv) {
                     (service_account ? "service_account" : "authorized_user"));
     } else if (arg == "--gcs-dir") {
       options.gcs_dir = next();
+    } else if (arg == "--node-container-runtime") {
+      options.node_container_runtime = next();
     } else if (arg == "--private-node-roots") {
       options.private_node_roots = true;
     } else if (arg == "--gcp-project") {

@@ -1,6 +1,7 @@
 // A managed job whose task asks for a container (image_id: docker:IMAGE) through a real skyd on
 // the local provider: its skylet runs setup and run in the image with a real podman, whose
 // storage and settings live in the test's own directory.
+#include "tests/support/podman_image.hpp"
 #include "tests/support/skyd_harness.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -16,47 +17,7 @@ namespace skyd::testing {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr const char* kImage = "localhost/skyd-busybox:job";
-
-// podman's config for this test alone (runc and cgroupfs for hybrid cgroup hosts, an nproc
-// limit that needs no CAP_SYS_RESOURCE, its state and exit files under the test's directory), and a
-// busybox image imported into its storage.
-std::map<std::string, std::string> podman_with_image(const TempDir& dir) {
-  std::ofstream(dir.file("containers.conf"))
-      << "[containers]\ndefault_ulimits = [\"nofile=4096:4096\", \"nproc=4096:4096\"]\n"
-         "[engine]\nruntime = \"runc\"\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n"
-         "tmp_dir = \""
-      << dir.file("podman-tmp") << "\"\n";
-  std::ofstream(dir.file("storage.conf"))
-      << "[storage]\ndriver = \"vfs\"\ngraphroot = \"" << dir.file("storage") << "\"\nrunroot = \""
-      << dir.file("runroot") << "\"\n";
-  const fs::path root = dir.file("rootfs");
-  fs::create_directories(root / "bin");
-  fs::create_directories(root / "etc");
-  fs::copy_file("/bin/busybox", root / "bin/busybox");
-  for (const char* tool : {"sh", "echo", "cat", "id", "env"})
-    fs::create_symlink("busybox", root / "bin" / tool);
-  std::ofstream(root / "etc/skyd-image") << "inside the busybox image\n";
-  std::map<std::string, std::string> env = {{"CONTAINERS_CONF", dir.file("containers.conf")},
-                                            {"CONTAINERS_STORAGE_CONF", dir.file("storage.conf")}};
-  // The paths are the test's own temporary directory's: no characters a shell would read.
-  const std::string command = "tar -C " + root.string() + " -cf " + dir.file("rootfs.tar") +
-                              " . && CONTAINERS_CONF=" + env["CONTAINERS_CONF"] +
-                              " CONTAINERS_STORAGE_CONF=" + env["CONTAINERS_STORAGE_CONF"] +
-                              " podman import " + dir.file("rootfs.tar") + " " + kImage +
-                              " >/dev/null 2>&1";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  return env;
-}
-
-std::string podman_ps(const TempDir& dir) {
-  const std::string command = "CONTAINERS_CONF=" + dir.file("containers.conf") +
-                              " CONTAINERS_STORAGE_CONF=" + dir.file("storage.conf") +
-                              " podman ps -a -q > " + dir.file("ps.out") + " 2>&1";
-  if (std::system(command.c_str()) != 0) return "podman ps failed";
-  std::ifstream in(dir.file("ps.out"));
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+constexpr const char* kImage = kBusyboxImage;
 
 TEST(ContainerJobs, ALocalTaskWithADockerImageRunsInItAndItsExitCodeCounts) {
   if (::access("/usr/bin/podman", X_OK) != 0)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -18,7 +19,10 @@ namespace skyd::testing {
 // A fakecloud child process on port 0; the ports arrive on a pipe once it listens.
 class FakeCloudProcess {
  public:
-  explicit FakeCloudProcess(const TempDir& dir, std::vector<std::string> extra = {}) {
+  // `environment`: variables on top of this process's, for fakecloud and the skylets it starts
+  // (a container runtime's config, ...).
+  explicit FakeCloudProcess(const TempDir& dir, std::vector<std::string> extra = {},
+                            const std::map<std::string, std::string>& environment = {}) {
     int fds[2];
     if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
     std::vector<std::string> argv = {binary_path("fakecloud/fakecloud"),
@@ -33,8 +37,7 @@ class FakeCloudProcess {
                                      "--log-level",
                                      "debug"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    child_ = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{},
-                                            dir.file("fakecloud.log"));
+    child_ = std::make_unique<ChildProcess>(argv, environment, dir.file("fakecloud.log"));
     ::close(fds[1]);
     const std::string ports = read_ready_message(fds[0], std::chrono::seconds(20));
     port_ = std::atoi(ports.c_str());

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+
 namespace skyd::providers::aws {
 namespace {
 
@@ -438,6 +441,39 @@ TEST(UserData, RoundTripsTokenAndPort) {
   EXPECT_TRUE(boot->certificate.certificate_pem.empty());
   EXPECT_EQ(script.find("--tls-cert"), std::string::npos);
   EXPECT_FALSE(parse_skylet_boot("#!/bin/sh\necho hello\n"));
+}
+
+TEST(UserData, AContainerTaskMakesSureOfARuntimeAndStartsSkyletWithIt) {
+  SkyletBoot plain{"abcdefabcdefabcdef12", 8123, {}, ""};
+  const std::string without = render_user_data(plain);
+  EXPECT_EQ(without.find("--container-runtime"), std::string::npos);
+  auto parsed = parse_skylet_boot(without);
+  ASSERT_TRUE(parsed);
+  EXPECT_FALSE(parsed->container);
+
+  SkyletBoot boxed = plain;
+  boxed.container = true;
+  const std::string script = render_user_data(boxed);
+  parsed = parse_skylet_boot(script);
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->container);
+  EXPECT_FALSE(parsed->gpus);
+  EXPECT_EQ(script.find("--container-gpus"), std::string::npos);
+  // docker or podman that answers, else docker.io from apt; skylet is started after it.
+  EXPECT_NE(script.find("for candidate in docker podman"), std::string::npos);
+  EXPECT_NE(script.find("apt-get install -y -q docker.io"), std::string::npos);
+  EXPECT_LT(script.find("args+=(--container-runtime \"$runtime\")"),
+            script.find("exec systemd-run"));
+
+  boxed.gpus = true;
+  const std::string with_gpus = render_user_data(boxed);
+  parsed = parse_skylet_boot(with_gpus);
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(parsed->gpus);
+  // bash reads the whole script.
+  const std::string path = ::testing::TempDir() + "/container-boot.sh";
+  std::ofstream(path) << with_gpus;
+  EXPECT_EQ(std::system(("bash -n " + path).c_str()), 0) << with_gpus;
 }
 
 TEST(UserData, CarriesTheCertificateAndNoticeSignalButNeverOnACommandLine) {

@@ -169,10 +169,15 @@ TEST(Ec2Response, SecurityGroupsAreReadWithTheirTags) {
   EXPECT_EQ(groups->front().tags.at("skyd-cluster"), "web-3");
 }
 
-TEST(Ec2NodeSettings, ADockerImageIsRefusedByName) {
+TEST(Ec2NodeSettings, ADockerImageRunsOnTheConfiguredAmi) {
   NodeSettings settings;
   settings.image_id = "docker:ubuntu:22.04";
-  EXPECT_TRUE(names(check_node_settings(settings), "resources.image_id: docker:ubuntu:22.04"));
+  EXPECT_TRUE(check_node_settings(settings));
+  EXPECT_TRUE(wants_container(settings));
+  EXPECT_EQ(machine_image(settings), "");
+  settings.image_id = "ami-0123";
+  EXPECT_FALSE(wants_container(settings));
+  EXPECT_EQ(machine_image(settings), "ami-0123");
 }
 
 TEST(Ec2NodeSettings, AnImageIdThatIsNoAmiIsRefusedByName) {

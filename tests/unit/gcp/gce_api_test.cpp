@@ -254,9 +254,7 @@ TEST(GceNodeSettings, RefusedByName) {
 
   NodeSettings docker;
   docker.image_id = "docker:ubuntu";
-  refused = check_node_settings(docker);
-  ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().detail.find("resources.image_id"), std::string::npos);
+  EXPECT_TRUE(check_node_settings(docker)) << "a container runs on the default boot image";
 
   NodeSettings ami;
   ami.image_id = "ami-0123";

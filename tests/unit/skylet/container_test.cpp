@@ -326,5 +326,30 @@ TEST(Container, TheRunLinePassesSecretsByNameAndRunsAsTheUser) {
   EXPECT_TRUE(valid_runtime_name("/usr/bin/podman"));
 }
 
+TEST(Container, TheNodesGpusGoToTheContainerAsEachRuntimeTakesThem) {
+  ContainerRun run;
+  run.runtime = "/usr/bin/docker";
+  run.image = "localhost/img:1";
+  run.name = "skyd-a-run";
+  run.script = "/w/run.sh";
+  const auto pair_before_image = [](const std::vector<std::string>& argv, const std::string& flag,
+                                    const std::string& value) {
+    const auto image = std::find(argv.begin(), argv.end(), "localhost/img:1");
+    for (auto it = argv.begin(); it + 1 < image; ++it)
+      if (*it == flag && *(it + 1) == value) return true;
+    return false;
+  };
+  auto argv = container_run_argv(run);
+  EXPECT_FALSE(pair_before_image(argv, "--gpus", "all")) << "no GPUs unless the node has some";
+  run.gpus = true;
+  argv = container_run_argv(run);
+  EXPECT_TRUE(pair_before_image(argv, "--gpus", "all"));
+  EXPECT_FALSE(pair_before_image(argv, "--device", "nvidia.com/gpu=all"));
+  run.runtime = "/usr/bin/podman";
+  argv = container_run_argv(run);
+  EXPECT_TRUE(pair_before_image(argv, "--device", "nvidia.com/gpu=all")) << "CDI on podman";
+  EXPECT_FALSE(pair_before_image(argv, "--gpus", "all"));
+}
+
 }  // namespace
 }  // namespace skyd::skylet

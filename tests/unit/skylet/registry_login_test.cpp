@@ -1,0 +1,118 @@
+// Private registries (SKYPILOT_DOCKER_USERNAME/PASSWORD/SERVER): what skylet reads from the
+// task's variables, the login line, and a real login through a stand-in runtime that records
+// its arguments and its standard input, so the password is seen to travel on stdin alone.
+
+#include "daemon/skylet/registry_login.hpp"
+#include "daemon/skylet/attempt.hpp"
+#include "tests/support/test_support.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace skyd::skylet {
+namespace {
+
+using testing::read_text;
+using testing::run_co;
+using testing::TempDir;
+
+const std::map<std::string, std::string> kLogin = {
+    {"SKYPILOT_DOCKER_USERNAME", "alice"},
+    {"SKYPILOT_DOCKER_PASSWORD", "pa$$ 'word"},
+    {"SKYPILOT_DOCKER_SERVER", "registry.test:5000"}};
+
+// A runtime that answers `version`, and records a login's arguments and stdin (exit `code`).
+std::string stand_in_runtime(const TempDir& dir, int login_code) {
+  const std::string path = dir.file("podman");
+  std::ofstream(path) << "#!/bin/sh\n"
+                         "if [ \"$1\" = version ]; then exit 0; fi\n"
+                         "if [ \"$1\" = login ]; then\n"
+                         "  printf '%s\\n' \"$@\" > "
+                      << dir.file("login.args") << "\n  cat > " << dir.file("login.stdin")
+                      << "\n  echo 'unauthorized: bad credentials'\n  exit " << login_code
+                      << "\nfi\n"
+                         "exit 3\n";
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+TEST(RegistryLogin, AllThreeVariablesOrNone) {
+  auto none = registry_login_from({{"OTHER", "x"}});
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  auto all = registry_login_from(kLogin);
+  ASSERT_TRUE(all && *all);
+  EXPECT_EQ((*all)->username, "alice");
+  EXPECT_EQ((*all)->server, "registry.test:5000");
+  auto partial = kLogin;
+  partial.erase("SKYPILOT_DOCKER_SERVER");
+  auto refused = registry_login_from(partial);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().detail.find("SKYPILOT_DOCKER_SERVER is missing"), std::string::npos);
+  auto optionlike = kLogin;
+  optionlike["SKYPILOT_DOCKER_SERVER"] = "--tls-verify=false";
+  EXPECT_FALSE(registry_login_from(optionlike));
+}
+
+TEST(RegistryLogin, TheLineNamesTheUserAndServerAndNeverThePassword) {
+  const RegistryLogin login{"alice", "secret", "registry.test:5000"};
+  EXPECT_EQ(registry_login_argv("/usr/bin/docker", login),
+            (std::vector<std::string>{"/usr/bin/docker", "login", "--username", "alice",
+                                      "--password-stdin", "registry.test:5000"}));
+  EXPECT_EQ(image_on_server("team/app:1", "registry.test:5000"), "registry.test:5000/team/app:1");
+  EXPECT_EQ(image_on_server("registry.test:5000/team/app:1", "registry.test:5000"),
+            "registry.test:5000/team/app:1");
+}
+
+TEST(RegistryLogin, ThePasswordReachesTheRuntimeOnItsStandardInput) {
+  TempDir dir;
+  const std::string runtime = stand_in_runtime(dir, 0);
+  const RegistryLogin login{"alice", "pa$$ 'word", "registry.test:5000"};
+  const std::vector<std::string> environment = {"PATH=/usr/bin:/bin"};
+  auto done = run_co<Result<void>>([&]() -> Task<Result<void>> {
+    auto executor = co_await asio::this_coro::executor;
+    co_return co_await log_in_to_registry(executor, runtime, login, environment);
+  });
+  ASSERT_TRUE(done) << done.error().message();
+  EXPECT_EQ(read_text(dir.file("login.stdin")), "pa$$ 'word");
+  EXPECT_EQ(read_text(dir.file("login.args")),
+            "login\n--username\nalice\n--password-stdin\nregistry.test:5000\n");
+}
+
+TEST(RegistryLogin, AFailedLoginFailsTheAttemptBeforeAnythingRunsAndKeepsThePasswordOut) {
+  TempDir dir;
+  ContainerRuntime runtime(stand_in_runtime(dir, 1), {{"PATH", "/usr/bin:/bin"}});
+  NodePaths paths;
+  paths.attempts_dir = dir.file("attempts");
+  paths.pgid_file = dir.file("pgids");
+  paths.base_env = {{"PATH", "/usr/bin:/bin"}};
+  paths.containers = &runtime;
+  AttemptSpec spec;
+  spec.id = "private";
+  spec.workdir = dir.path();
+  spec.container_image = "team/app:1";
+  spec.env = kLogin;
+  spec.run = "touch ran\n";
+  struct Ran {
+    Json status;
+    std::string output;
+  };
+  const Ran ran = run_co<Ran>([&]() -> Task<Ran> {
+    Attempt attempt(co_await asio::this_coro::executor, spec, paths, 1 << 20);
+    if (co_await attempt.prepare()) co_await attempt.run();
+    co_return Ran{attempt.status(), attempt.log().read(0, 1 << 20)};
+  });
+  EXPECT_EQ(ran.status.find("phase")->as_string().value_or(""), "FAILED_CONTAINER") << ran.output;
+  const std::string error(ran.status.find("container_error")->as_string().value_or(""));
+  EXPECT_NE(error.find("resources.image_id: docker:team/app:1"), std::string::npos) << error;
+  EXPECT_NE(error.find("unauthorized: bad credentials"), std::string::npos) << error;
+  EXPECT_EQ(read_text(dir.file("login.stdin")), "pa$$ 'word");
+  EXPECT_EQ(error.find("pa$$"), std::string::npos);
+  EXPECT_EQ(ran.output.find("pa$$"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("ran")));
+}
+
+}  // namespace
+}  // namespace skyd::skylet
