@@ -268,6 +268,8 @@ Json instance_json(const FakeCloud::Instance& instance) {
   item.set("requested_at_ms", epoch_ms(instance.requested_at));
   if (!instance.notice.empty()) item.set("noticed_at_ms", epoch_ms(instance.noticed_at));
   if (instance.skylet) item.set("pid", static_cast<long long>(instance.skylet->pid()));
+  if (!instance.container_runtime.empty())
+    item.set("container_runtime", instance.container_runtime);
   // The instance's own metadata service (process mode), for clients that test what it serves.
   if (instance.metadata) {
     item.set("metadata_url",
@@ -1306,6 +1308,7 @@ Task<void> FakeCloud::boot(std::string instance_id) {
       spawn.argv.insert(spawn.argv.end(), {"--notice-signal", instance->boot->notice_signal});
     if (instance->boot->container) {
       spawn.argv.insert(spawn.argv.end(), {"--container-runtime", options_.node_container_runtime});
+      instance->container_runtime = options_.node_container_runtime;
     }
     if (instance->boot->container && instance->boot->gpus) spawn.argv.push_back("--container-gpus");
     spawn.environment =

@@ -311,6 +311,8 @@ struct FakeCloud::Instance {
   std::string reason_message;
   std::optional<providers::SkyletBoot> boot;
   std::string user_data;  // decoded, as RunInstances carried it (shown by /_admin/instances)
+  std::string container_runtime;  // process mode: the skylet's --container-runtime, if its boot
+                                  // asked for one (shown by the admin views)
   // IamInstanceProfile: its ARN and id as DescribeInstances reports them, and the role its
   // credentials are served under (fakecloud's profiles hold a role of their own name).
   std::string profile_arn, profile_id, profile_role;

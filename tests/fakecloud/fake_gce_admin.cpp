@@ -139,6 +139,8 @@ Json FakeGce::admin_instance_json(const FakeCloud::Instance& instance) const {
   item.set("deleted", gce.deleted);
   item.set("requested_at_ms", epoch_ms(instance.requested_at));
   if (instance.skylet) item.set("pid", static_cast<long long>(instance.skylet->pid()));
+  if (!instance.container_runtime.empty())
+    item.set("container_runtime", instance.container_runtime);
   if (instance.metadata) {
     item.set("metadata_url",
              "http://" + instance.ip + ":" + std::to_string(instance.metadata->tcp_port()));

@@ -37,6 +37,16 @@ std::string boxed_task(const std::string& cloud, const std::string& instance_typ
          "  cat /etc/skyd-image\n  echo \"hi $WHO from rank $SKYPILOT_NODE_RANK\"\n";
 }
 
+// The container runtime fakecloud started the job's node's skylet with (its boot asked for one).
+std::string node_runtime(ContainerClouds& world, const std::string& cloud) {
+  const std::string view = cloud == "gcp" ? "/_admin/gcp/instances" : "/_admin/instances";
+  auto listed = parse_json(admin_call(world.cloud, "GET", view));
+  const Json* instances = listed ? listed->find("instances") : nullptr;
+  if (!instances || !instances->as_array() || instances->as_array()->empty()) return "no instance";
+  const Json* runtime = instances->as_array()->front().find("container_runtime");
+  return runtime ? std::string(runtime->as_string().value_or("")) : "none";
+}
+
 void expect_ran_in_the_image(ContainerClouds& world, const std::string& cloud,
                              const std::string& instance_type) {
   const auto yaml = world.skyd.write_file("boxed.yaml", boxed_task(cloud, instance_type));
@@ -49,6 +59,7 @@ void expect_ran_in_the_image(ContainerClouds& world, const std::string& cloud,
       << launched.out;
   const auto launches = controller_log_of(world.skyd, 1);
   EXPECT_TRUE(contains(launches, "on " + cloud + "/")) << launches;
+  EXPECT_EQ(node_runtime(world, cloud), "podman") << "the node's boot asked for a runtime";
   EXPECT_EQ(podman_ps(world.dir), "") << "no container outlives the job";
   EXPECT_TRUE(world.skyd.no_machines_left());
 }
