@@ -265,12 +265,12 @@ TEST(AwsNodeSettings, TheBestNetworkOnATypeWithoutEfaIsRefusedAtTheDryRunNamingI
   EXPECT_EQ(text((*interfaces->as_array())[0], "type"), "interface");
 }
 
-TEST(AwsNodeSettings, ADockerImageIsRefusedAtTheDryRunNamingTheField) {
+// It runs on the configured AMI (the job itself: cloud_container_jobs_test.cpp).
+TEST(AwsNodeSettings, ADockerImagePlansAtTheDryRunOnEc2) {
   AwsWorld world;
-  const auto refused = dryrun(world, "  image_id: docker:ubuntu:22.04\n");
-  EXPECT_NE(refused.exit_code, 0);
-  EXPECT_TRUE(contains(refused.out + refused.err, "resources.image_id: docker"))
-      << refused.out << refused.err;
+  const auto planned = dryrun(world, "  cloud: aws\n  image_id: docker:ubuntu:22.04\n");
+  EXPECT_EQ(planned.exit_code, 0) << planned.out << planned.err;
+  EXPECT_TRUE(contains(planned.out, "aws")) << planned.out;
 }
 
 TEST(LocalNodeSettings, AnImageDiskTierOrLabelsOnLocalAreRefusedAtTheDryRunByName) {
