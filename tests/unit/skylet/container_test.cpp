@@ -7,6 +7,7 @@
 #include "daemon/skylet_client.hpp"
 #include "reactor/process.hpp"
 #include "tests/support/test_support.hpp"
+#include "tests/unit/skylet/container_attempts.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -94,21 +95,6 @@ void make_image(const TempDir& dir, const std::map<std::string, std::string>& en
       },
       std::chrono::seconds(120));
   ASSERT_TRUE(imported) << imported.error().message();
-}
-
-struct Ran {
-  Json status;
-  std::string output;
-};
-
-Task<Ran> run_attempt(AttemptSpec spec, const NodePaths* paths) {
-  Attempt attempt(co_await asio::this_coro::executor, std::move(spec), *paths, 1 << 20);
-  if (co_await attempt.prepare()) co_await attempt.run();
-  co_return Ran{attempt.status(), attempt.log().read(0, 1 << 20)};
-}
-
-std::string phase_of(const Json& status) {
-  return std::string(status.find("phase")->as_string().value_or(""));
 }
 
 struct World {
@@ -235,11 +221,7 @@ TEST(Container, ASkyletStartingAgainRemovesTheContainersAKilledOneLeft) {
 TEST(Container, WithoutARuntimeTheAttemptFailsNamingTheFieldAndNothingRuns) {
   TempDir dir;
   ContainerRuntime missing("skyd-no-such-runtime", {{"PATH", "/usr/bin:/bin"}});
-  NodePaths paths;
-  paths.attempts_dir = dir.file("attempts");
-  paths.pgid_file = dir.file("pgids");
-  paths.base_env = {{"PATH", "/usr/bin:/bin"}};
-  paths.containers = &missing;
+  const NodePaths paths = plain_node_paths(dir, &missing);
   AttemptSpec spec;
   spec.id = "no-runtime";
   spec.workdir = dir.path();

@@ -3,8 +3,8 @@
 // its arguments and its standard input, so the password is seen to travel on stdin alone.
 
 #include "daemon/skylet/registry_login.hpp"
-#include "daemon/skylet/attempt.hpp"
 #include "tests/support/test_support.hpp"
+#include "tests/unit/skylet/container_attempts.hpp"
 
 #include <sys/stat.h>
 
@@ -23,7 +23,8 @@ const std::map<std::string, std::string> kLogin = {
     {"SKYPILOT_DOCKER_PASSWORD", "pa$$ 'word"},
     {"SKYPILOT_DOCKER_SERVER", "registry.test:5000"}};
 
-// A runtime that answers `version`, and records a login's arguments and stdin (exit `code`).
+// A runtime that answers `version`, records a login's arguments and stdin (exit `login_code`) and
+// a run's arguments (exit 0).
 std::string stand_in_runtime(const TempDir& dir, int login_code) {
   const std::string path = dir.file("podman");
   std::ofstream(path) << "#!/bin/sh\n"
@@ -33,6 +34,10 @@ std::string stand_in_runtime(const TempDir& dir, int login_code) {
                       << dir.file("login.args") << "\n  cat > " << dir.file("login.stdin")
                       << "\n  echo 'unauthorized: bad credentials'\n  exit " << login_code
                       << "\nfi\n"
+                         "if [ \"$1\" = run ]; then printf '%s\\n' \"$@\" > "
+                      << dir.file("run.args")
+                      << "; exit 0; fi\n"
+                         "if [ \"$1\" = rm ]; then exit 0; fi\n"
                          "exit 3\n";
   ::chmod(path.c_str(), 0755);
   return path;
@@ -81,37 +86,42 @@ TEST(RegistryLogin, ThePasswordReachesTheRuntimeOnItsStandardInput) {
             "login\n--username\nalice\n--password-stdin\nregistry.test:5000\n");
 }
 
-TEST(RegistryLogin, AFailedLoginFailsTheAttemptBeforeAnythingRunsAndKeepsThePasswordOut) {
-  TempDir dir;
-  ContainerRuntime runtime(stand_in_runtime(dir, 1), {{"PATH", "/usr/bin:/bin"}});
-  NodePaths paths;
-  paths.attempts_dir = dir.file("attempts");
-  paths.pgid_file = dir.file("pgids");
-  paths.base_env = {{"PATH", "/usr/bin:/bin"}};
-  paths.containers = &runtime;
+// An attempt of team/app:1 with kLogin's variables, on a node whose runtime is the stand-in.
+Ran run_private_image(const TempDir& dir, int login_code) {
+  ContainerRuntime runtime(stand_in_runtime(dir, login_code), {{"PATH", "/usr/bin:/bin"}});
+  const NodePaths paths = plain_node_paths(dir, &runtime);
   AttemptSpec spec;
   spec.id = "private";
   spec.workdir = dir.path();
   spec.container_image = "team/app:1";
   spec.env = kLogin;
   spec.run = "touch ran\n";
-  struct Ran {
-    Json status;
-    std::string output;
-  };
-  const Ran ran = run_co<Ran>([&]() -> Task<Ran> {
-    Attempt attempt(co_await asio::this_coro::executor, spec, paths, 1 << 20);
-    if (co_await attempt.prepare()) co_await attempt.run();
-    co_return Ran{attempt.status(), attempt.log().read(0, 1 << 20)};
-  });
-  EXPECT_EQ(ran.status.find("phase")->as_string().value_or(""), "FAILED_CONTAINER") << ran.output;
+  return run_co<Ran>([&] { return run_attempt(spec, &paths); });
+}
+
+TEST(RegistryLogin, TheAttemptLogsInFirstAndRunsTheImageFromTheServer) {
+  TempDir dir;
+  const Ran ran = run_private_image(dir, 0);
+  EXPECT_EQ(phase_of(ran.status), "SUCCEEDED") << ran.output;
+  EXPECT_EQ(read_text(dir.file("login.stdin")), "pa$$ 'word");
+  const std::string run = read_text(dir.file("run.args"));
+  EXPECT_NE(run.find("\nregistry.test:5000/team/app:1\n"), std::string::npos) << run;
+  EXPECT_EQ(run.find("pa$$"), std::string::npos) << "the password is a name for `-e`, not a value";
+  EXPECT_NE(ran.output.find("[skylet: logged in to registry.test:5000]"), std::string::npos)
+      << ran.output;
+}
+
+TEST(RegistryLogin, AFailedLoginFailsTheAttemptBeforeAnythingRunsAndKeepsThePasswordOut) {
+  TempDir dir;
+  const Ran ran = run_private_image(dir, 1);
+  EXPECT_EQ(phase_of(ran.status), "FAILED_CONTAINER") << ran.output;
   const std::string error(ran.status.find("container_error")->as_string().value_or(""));
   EXPECT_NE(error.find("resources.image_id: docker:team/app:1"), std::string::npos) << error;
   EXPECT_NE(error.find("unauthorized: bad credentials"), std::string::npos) << error;
   EXPECT_EQ(read_text(dir.file("login.stdin")), "pa$$ 'word");
   EXPECT_EQ(error.find("pa$$"), std::string::npos);
   EXPECT_EQ(ran.output.find("pa$$"), std::string::npos);
-  EXPECT_FALSE(std::filesystem::exists(dir.file("ran")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("run.args"))) << "nothing ran";
 }
 
 }  // namespace
