@@ -9,9 +9,9 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
   // skylet runs the task in the container with the node's docker or podman: the host's on local
   // machines; on EC2 and Compute Engine nodes the boot makes sure there is one.
   if (fields.docker_image && cloud != "local" && cloud != "aws" && cloud != "gcp") {
-    return "resources.image_id: docker:IMAGE asks to run the task in a container, and skyd has "
-           "no " +
-           std::string(cloud) + " nodes to run it on (it runs on aws, gcp and local)";
+    return "resources.image_id: docker:IMAGE asks to run the task in a container, which skyd "
+           "does on aws, gcp and local nodes, not on " +
+           std::string(cloud);
   }
   if (cloud == "aws") {
     return ec2_label_refusal(fields.labels);
