@@ -4,7 +4,6 @@
 
 #include "daemon/skylet/line_prefix.hpp"
 #include "daemon/skylet/progress_file.hpp"
-#include "daemon/skylet/registry_login.hpp"
 #include "daemon/skylet/uploads.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/file_names.hpp"
@@ -264,6 +263,8 @@ Task<std::optional<int>> Attempt::run_step(bool is_setup) {
     run.script = script_path(is_setup);
     run.keep_id = !can_switch_users() && std::filesystem::path(runtime_).filename() == "podman";
     run.gpus = paths_.container_gpus;
+    run.before_command = registry_auth_.before_command;
+    run.after_command = registry_auth_.after_command;
     for (const auto& [key, value] : task_env) {
       if (is_runtime_variable(key)) {
         run.env_literal[key] = value;
@@ -360,11 +361,30 @@ Task<std::string> Attempt::prepare_container() {
   if (!*login) co_return std::string();
   image_ = image_on_server(image_, (*login)->server);
   if ((*login)->password.empty()) co_return std::string();  // the node's own credentials pull
+  const std::string failed = co_await log_in(std::move(**login));
+  if (!failed.empty()) co_return field + ": " + failed;
+  co_return std::string();
+}
+
+Task<std::string> Attempt::log_in(RegistryLogin login) {
+  registry_dir_ = attempt_dir(paths_, spec_.id) + "/registry";
+  const std::string dir = registry_dir_;
+  std::function<std::string()> make = [dir] {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (!ec) std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+    return ec ? "cannot make " + dir + ": " + ec.message() : std::string();
+  };
+  const std::string unmade = co_await run_blocking<std::string>(std::move(make));
+  if (!unmade.empty()) co_return unmade;
+  registry_auth_ = registry_auth(runtime_, registry_dir_);
   std::vector<std::string> environment;
   for (const auto& [key, value] : paths_.base_env) environment.push_back(key + "=" + value);
-  auto logged_in = co_await log_in_to_registry(executor_, runtime_, **login, environment);
-  if (!logged_in) co_return field + ": " + logged_in.error().detail;
-  log_.append("[skylet: logged in to " + (*login)->server + "]\n");
+  const std::string server = login.server;
+  auto logged_in = co_await log_in_to_registry(executor_, runtime_, registry_auth_,
+                                               std::move(login), environment);
+  if (!logged_in) co_return logged_in.error().detail;
+  log_.append("[skylet: logged in to " + server + "]\n");
   co_return std::string();
 }
 
@@ -391,6 +411,14 @@ Task<void> Attempt::run() {
     }
   }
   if (!outcome) outcome = co_await run_steps();
+  if (!registry_dir_.empty()) {
+    // The login is this attempt's alone: it goes with the attempt's last step.
+    std::function<bool()> forget = [dir = registry_dir_] {
+      std::error_code ec;
+      return std::filesystem::remove_all(dir, ec) > 0;
+    };
+    co_await run_blocking<bool>(std::move(forget));
+  }
   // The attempt has ended only once its buckets hold what it wrote: a controller that sees the end
   // may stop the machine at once.
   releasing_mounts_ = true;

@@ -9,6 +9,7 @@
 #include "daemon/skylet/attempt_log.hpp"
 #include "daemon/skylet/bucket_mounts.hpp"
 #include "daemon/skylet/container_runtime.hpp"
+#include "daemon/skylet/registry_login.hpp"
 #include "reactor/error.hpp"
 #include "reactor/event.hpp"
 #include "reactor/identity.hpp"
@@ -124,6 +125,7 @@ class Attempt {
   // Finds the runtime and logs it in to the task's private registry, if any: the reason it
   // cannot run the image, or empty.
   Task<std::string> prepare_container();
+  Task<std::string> log_in(RegistryLogin login);
 
   asio::any_io_executor executor_;
   AttemptSpec spec_;
@@ -134,6 +136,8 @@ class Attempt {
   std::string container_error_;
   std::string runtime_;            // the container runtime's program, once found
   std::string image_;              // the image as pulled (under a private registry's server)
+  std::string registry_dir_;       // the private registry's login, this attempt's alone
+  RegistryAuth registry_auth_;     // how the runtime finds it
   std::string running_container_;  // the container of the running step, if any
   bool releasing_mounts_ = false;
   Phase phase_ = Phase::kSettingUp;

@@ -103,14 +103,18 @@ Task<Result<std::string>> ContainerRuntime::find(asio::any_io_executor executor)
 }
 
 std::vector<std::string> container_run_argv(const ContainerRun& run) {
-  std::vector<std::string> argv = {
-      run.runtime, "run", "--rm", "--name", run.name,
-      // A local image is used as it is; another is pulled once.
-      "--pull=missing",
-      // As the task on the host would: the node's network.
-      "--network", "host",
-      // Never root on behalf of a user.
-      "--user", std::to_string(run.user.uid) + ":" + std::to_string(run.user.gid)};
+  std::vector<std::string> argv = {run.runtime};
+  argv.insert(argv.end(), run.before_command.begin(), run.before_command.end());
+  argv.push_back("run");
+  argv.insert(argv.end(), run.after_command.begin(), run.after_command.end());
+  argv.insert(argv.end(),
+              {"--rm", "--name", run.name,
+               // A local image is used as it is; another is pulled once.
+               "--pull=missing",
+               // As the task on the host would: the node's network.
+               "--network", "host",
+               // Never root on behalf of a user.
+               "--user", std::to_string(run.user.uid) + ":" + std::to_string(run.user.gid)});
   if (run.keep_id) argv.push_back("--userns=keep-id");
   if (run.gpus && std::filesystem::path(run.runtime).filename() == "podman") {
     argv.insert(argv.end(), {"--device", "nvidia.com/gpu=all"});

@@ -53,6 +53,9 @@ struct ContainerRun {
   // The node's GPUs (skylet's --container-gpus): `--gpus all` on docker (the NVIDIA container
   // toolkit), `--device nvidia.com/gpu=all` on podman (CDI).
   bool gpus = false;
+  // A private registry's login (registry_login.hpp): options before `run` and after it.
+  std::vector<std::string> before_command;
+  std::vector<std::string> after_command;
 };
 std::vector<std::string> container_run_argv(const ContainerRun& run);
 

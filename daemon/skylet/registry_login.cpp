@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 
 namespace skyd::skylet {
 namespace {
@@ -49,9 +50,20 @@ Result<std::optional<RegistryLogin>> registry_login_from(
       RegistryLogin{username->second, password->second, server->second});
 }
 
-std::vector<std::string> registry_login_argv(const std::string& runtime,
+RegistryAuth registry_auth(const std::string& runtime, const std::string& dir) {
+  if (std::filesystem::path(runtime).filename() == "podman")
+    return {{}, {"--authfile", dir + "/auth.json"}};
+  return {{"--config", dir}, {}};
+}
+
+std::vector<std::string> registry_login_argv(const std::string& runtime, const RegistryAuth& auth,
                                              const RegistryLogin& login) {
-  return {runtime, "login", "--username", login.username, "--password-stdin", login.server};
+  std::vector<std::string> argv = {runtime};
+  argv.insert(argv.end(), auth.before_command.begin(), auth.before_command.end());
+  argv.push_back("login");
+  argv.insert(argv.end(), auth.after_command.begin(), auth.after_command.end());
+  argv.insert(argv.end(), {"--username", login.username, "--password-stdin", login.server});
+  return argv;
 }
 
 std::string image_on_server(const std::string& image, const std::string& server) {
@@ -60,7 +72,8 @@ std::string image_on_server(const std::string& image, const std::string& server)
 }
 
 Task<Result<void>> log_in_to_registry(asio::any_io_executor executor, std::string runtime,
-                                      RegistryLogin login, std::vector<std::string> environment) {
+                                      RegistryAuth auth, RegistryLogin login,
+                                      std::vector<std::string> environment) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0)
     co_return make_error(boost::system::error_code(errno, boost::system::system_category()),
@@ -74,7 +87,7 @@ Task<Result<void>> log_in_to_registry(asio::any_io_executor executor, std::strin
     co_return make_error(NetErrc::kProtocol, "the registry password could not be handed over");
   }
   ProcessOptions options;
-  options.argv = registry_login_argv(runtime, login);
+  options.argv = registry_login_argv(runtime, auth, login);
   options.environment = std::move(environment);
   options.extra_fds = {{0, fds[0]}};
   const std::string what = "logging in to " + login.server;

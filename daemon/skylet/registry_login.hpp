@@ -27,8 +27,18 @@ struct RegistryLogin {
 Result<std::optional<RegistryLogin>> registry_login_from(
     const std::map<std::string, std::string>& env);
 
-// `RUNTIME login --username USER --password-stdin SERVER`.
-std::vector<std::string> registry_login_argv(const std::string& runtime,
+// Where a login is kept: a directory of the attempt's own (removed when its steps end), never the
+// runtime user's config, so no other attempt (another user's, on a shared host) pulls with it.
+// docker reads it with `--config DIR` before its command, podman with `--authfile DIR/auth.json`
+// after it.
+struct RegistryAuth {
+  std::vector<std::string> before_command;
+  std::vector<std::string> after_command;
+};
+RegistryAuth registry_auth(const std::string& runtime, const std::string& dir);
+
+// `RUNTIME [--config DIR] login [--authfile FILE] --username USER --password-stdin SERVER`.
+std::vector<std::string> registry_login_argv(const std::string& runtime, const RegistryAuth& auth,
                                              const RegistryLogin& login);
 
 // `image` as the runtime pulls it: under SERVER/ unless it already names that server.
@@ -36,6 +46,7 @@ std::string image_on_server(const std::string& image, const std::string& server)
 
 // Runs the login (the password written to the runtime's standard input), at most two minutes.
 Task<Result<void>> log_in_to_registry(asio::any_io_executor executor, std::string runtime,
-                                      RegistryLogin login, std::vector<std::string> environment);
+                                      RegistryAuth auth, RegistryLogin login,
+                                      std::vector<std::string> environment);
 
 }  // namespace skyd::skylet

@@ -63,9 +63,24 @@ TEST(RegistryLogin, AllThreeVariablesOrNone) {
 
 TEST(RegistryLogin, TheLineNamesTheUserAndServerAndNeverThePassword) {
   const RegistryLogin login{"alice", "secret", "registry.test:5000"};
-  EXPECT_EQ(registry_login_argv("/usr/bin/docker", login),
-            (std::vector<std::string>{"/usr/bin/docker", "login", "--username", "alice",
-                                      "--password-stdin", "registry.test:5000"}));
+  // The login is kept in the attempt's own directory: each runtime is told where.
+  const RegistryAuth docker = registry_auth("/usr/bin/docker", "/w/a/registry");
+  EXPECT_EQ(
+      registry_login_argv("/usr/bin/docker", docker, login),
+      (std::vector<std::string>{"/usr/bin/docker", "--config", "/w/a/registry", "login",
+                                "--username", "alice", "--password-stdin", "registry.test:5000"}));
+  const RegistryAuth podman = registry_auth("/usr/bin/podman", "/w/a/registry");
+  EXPECT_EQ(
+      registry_login_argv("/usr/bin/podman", podman, login),
+      (std::vector<std::string>{"/usr/bin/podman", "login", "--authfile", "/w/a/registry/auth.json",
+                                "--username", "alice", "--password-stdin", "registry.test:5000"}));
+  ContainerRun run;
+  run.runtime = "/usr/bin/docker";
+  run.before_command = docker.before_command;
+  const auto argv = container_run_argv(run);
+  ASSERT_GE(argv.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(argv.begin(), argv.begin() + 4),
+            (std::vector<std::string>{"/usr/bin/docker", "--config", "/w/a/registry", "run"}));
   EXPECT_EQ(image_on_server("team/app:1", "registry.test:5000"), "registry.test:5000/team/app:1");
   EXPECT_EQ(image_on_server("registry.test:5000/team/app:1", "registry.test:5000"),
             "registry.test:5000/team/app:1");
@@ -76,14 +91,16 @@ TEST(RegistryLogin, ThePasswordReachesTheRuntimeOnItsStandardInput) {
   const std::string runtime = stand_in_runtime(dir, 0);
   const RegistryLogin login{"alice", "pa$$ 'word", "registry.test:5000"};
   const std::vector<std::string> environment = {"PATH=/usr/bin:/bin"};
+  const RegistryAuth auth = registry_auth(runtime, dir.file("registry"));
   auto done = run_co<Result<void>>([&]() -> Task<Result<void>> {
     auto executor = co_await asio::this_coro::executor;
-    co_return co_await log_in_to_registry(executor, runtime, login, environment);
+    co_return co_await log_in_to_registry(executor, runtime, auth, login, environment);
   });
   ASSERT_TRUE(done) << done.error().message();
   EXPECT_EQ(read_text(dir.file("login.stdin")), "pa$$ 'word");
   EXPECT_EQ(read_text(dir.file("login.args")),
-            "login\n--username\nalice\n--password-stdin\nregistry.test:5000\n");
+            "login\n--authfile\n" + dir.file("registry") +
+                "/auth.json\n--username\nalice\n--password-stdin\nregistry.test:5000\n");
 }
 
 // An attempt of team/app:1 with kLogin's variables, on a node whose runtime is the stand-in.
@@ -109,6 +126,11 @@ TEST(RegistryLogin, TheAttemptLogsInFirstAndRunsTheImageFromTheServer) {
   EXPECT_EQ(run.find("pa$$"), std::string::npos) << "the password is a name for `-e`, not a value";
   EXPECT_NE(ran.output.find("[skylet: logged in to registry.test:5000]"), std::string::npos)
       << ran.output;
+  // The run reads the attempt's own login, which is gone once the attempt ends.
+  const std::string auth_file = dir.file("attempts/private/registry/auth.json");
+  EXPECT_NE(run.find("\n--authfile\n" + auth_file + "\n"), std::string::npos) << run;
+  EXPECT_NE(read_text(dir.file("login.args")).find(auth_file), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("attempts/private/registry")));
 }
 
 TEST(RegistryLogin, AFailedLoginFailsTheAttemptBeforeAnythingRunsAndKeepsThePasswordOut) {
