@@ -4,6 +4,7 @@
 #include "reactor/event.hpp"
 #include "reactor/metrics.hpp"
 #include "reactor/timeout.hpp"
+#include "reactor/tls_socket.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,6 +13,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -27,7 +30,7 @@ namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
 using TcpStream = beast::tcp_stream;
 using UnixStream = beast::basic_stream<asio::local::stream_protocol>;
-using TlsStream = asio::ssl::stream<beast::tcp_stream>;
+using TlsStream = TlsSocket;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
@@ -157,28 +160,31 @@ Task<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer, const End
   for (const auto& field : parser.get()) {
     response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
-  char chunk[16 * 1024];
+  // On the heap, taken only by a stream: as a local it would be in every exchange's coroutine
+  // frame, 16 KiB for each request in flight (a long poll per supervised node).
+  constexpr std::size_t kChunk = 16 * 1024;
+  auto chunk = std::make_unique_for_overwrite<char[]>(kChunk);
   bool wanted = true;
   while (!parser.is_done()) {
-    parser.get().body().data = chunk;
-    parser.get().body().size = sizeof chunk;
+    parser.get().body().data = chunk.get();
+    parser.get().body().size = kChunk;
     lowest.expires_after(idle_timeout);
     auto [read_error, read] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     if (read_error && read_error != bhttp::error::need_buffer) {
       result.response = classify(read_error, "reading from", endpoint, limits);
       co_return result;
     }
-    const std::size_t got = sizeof chunk - parser.get().body().size;
+    const std::size_t got = kChunk - parser.get().body().size;
     // An error's body is its message, not the stream asked for: it is kept for the caller.
     if (response.status >= 300) {
       if (response.body.size() + got > limits.max_body_bytes) {
         wanted = false;
         break;
       }
-      response.body.append(chunk, got);
+      response.body.append(chunk.get(), got);
       continue;
     }
-    if (got > 0 && !(*on_chunk)(std::string_view(chunk, got))) {
+    if (got > 0 && !(*on_chunk)(std::string_view(chunk.get(), got))) {
       wanted = false;
       break;
     }
@@ -232,6 +238,27 @@ std::string tls_failure(TlsStream& stream, const boost::system::error_code& ec) 
   return ec.message();
 }
 
+// Makes the connection trust the certificates in `ca_pem` and nothing else: its own store
+// (~3 KiB, gone with the connection) in place of a whole SSL context per authority (~16 KiB,
+// kept for the client's life). False when `ca_pem` holds no certificate.
+bool trust_only(TlsStream& stream, const std::string& ca_pem) {
+  X509_STORE* store = X509_STORE_new();
+  if (!store) return false;
+  BIO* pem = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+  int added = 0;
+  while (pem) {
+    X509* certificate = PEM_read_bio_X509(pem, nullptr, nullptr, nullptr);
+    if (!certificate) break;
+    if (X509_STORE_add_cert(store, certificate) == 1) ++added;
+    X509_free(certificate);
+  }
+  ERR_clear_error();  // the end of the PEM reads as an error
+  BIO_free(pem);
+  const bool set = added > 0 && SSL_set1_verify_cert_store(stream.native_handle(), store) == 1;
+  X509_STORE_free(store);  // the connection holds its own reference
+  return set;
+}
+
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;
   asio::ip::make_address(host, ec);
@@ -245,12 +272,20 @@ class Client::Impl {
   Impl(asio::any_io_executor executor, ClientOptions options)
       : executor_(std::move(executor)),
         options_(std::move(options)),
-        default_tls_(asio::ssl::context::tls_client) {
+        default_tls_(asio::ssl::context::tls_client),
+        pinned_tls_(asio::ssl::context::tls_client) {
     default_tls_.set_verify_mode(asio::ssl::verify_peer);
     if (options_.use_system_trust) default_tls_.set_default_verify_paths();
     if (!options_.ca_file.empty()) default_tls_.load_verify_file(options_.ca_file);
     if (!options_.ca_pem.empty())
       default_tls_.add_certificate_authority(asio::buffer(options_.ca_pem));
+    // The pinned context trusts nothing itself: each connection brings its endpoint's CA (see
+    // connect), so one context serves every cluster and a connection missing its CA fails.
+    pinned_tls_.set_verify_mode(asio::ssl::verify_peer);
+    // An idle connection (most of them: long polls waiting) gives its 34 KiB of OpenSSL record
+    // buffers back; they are taken again for the next record.
+    SSL_CTX_set_mode(default_tls_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_mode(pinned_tls_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
   }
 
   Task<Result<Response>> run(Endpoint endpoint, Request request, BodyChunkHandler* on_chunk,
@@ -332,6 +367,7 @@ class Client::Impl {
 
   // Returns a connection after use: kept for reuse, or closed and its slot freed.
   void release(const std::string& key, std::unique_ptr<Connection> connection, bool reusable) {
+    drop_expired_idle();
     if (reusable && connection) {
       auto& connections = idle_[key];
       connection->idle_since = Clock::now();
@@ -347,6 +383,33 @@ class Client::Impl {
       found->second.front()->set();
       found->second.pop_front();
     }
+  }
+
+  // Closes idle connections past their expiry, at most once per half expiry: a connection to
+  // a machine that is gone (its job ended) would otherwise keep its socket and TLS state
+  // until the same endpoint is asked again, which is never. Forgets endpoints left with nothing.
+  void drop_expired_idle() {
+    const Clock::time_point now = Clock::now();
+    if (now - last_idle_sweep_ < options_.idle_expiry / 2) return;
+    last_idle_sweep_ = now;
+    for (auto entry = idle_.begin(); entry != idle_.end();) {
+      auto& connections = entry->second;
+      while (!connections.empty() &&
+             now - connections.front()->idle_since >= options_.idle_expiry) {
+        connections.pop_front();
+        --open_[entry->first];
+      }
+      const bool unused = connections.empty();
+      if (unused) forget_if_unused(entry->first);
+      entry = unused ? idle_.erase(entry) : std::next(entry);
+    }
+  }
+
+  void forget_if_unused(const std::string& key) {
+    auto open = open_.find(key);
+    if (open != open_.end() && open->second == 0) open_.erase(open);
+    auto waiting = waiters_.find(key);
+    if (waiting != waiters_.end() && waiting->second.empty()) waiters_.erase(waiting);
   }
 
   std::unique_ptr<Connection> take_idle(const std::string& key) {
@@ -397,15 +460,29 @@ class Client::Impl {
       co_return std::make_unique<StreamConnection<TcpStream>>(std::move(*tcp));
     }
 
-    TlsStream stream(std::move(*tcp), tls_context_for(endpoint));
-    const std::string& name = endpoint.tls_name.empty() ? endpoint.host : endpoint.tls_name;
-    if (!is_ip_literal(name)) {
-      SSL_set_tlsext_host_name(stream.native_handle(), const_cast<char*>(name.c_str()));
+    const bool pinned = !endpoint.pinned_ca_pem.empty();
+    asio::ssl::context& context = pinned ? pinned_tls_ : default_tls_;
+    TlsStream stream(tcp->release_socket(), context.native_handle());
+    if (!stream.native_handle())
+      co_return make_error(NetErrc::kTlsFailed, "TLS with " + endpoint.to_string() + ": no memory");
+    if (pinned && !trust_only(stream, endpoint.pinned_ca_pem)) {
+      co_return make_error(NetErrc::kTlsFailed, "TLS with " + endpoint.to_string() +
+                                                    ": the pinned CA is not a PEM certificate");
     }
-    stream.set_verify_mode(asio::ssl::verify_peer);
-    stream.set_verify_callback(asio::ssl::host_name_verification(name));
-    beast::get_lowest_layer(stream).expires_at(deadline);
-    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
+    const std::string& name = endpoint.tls_name.empty() ? endpoint.host : endpoint.tls_name;
+    SSL* ssl = stream.native_handle();
+    // The peer's name is checked by OpenSSL itself, as part of the chain's verification.
+    const bool named = is_ip_literal(name)
+                           ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str()) == 1
+                           : SSL_set_tlsext_host_name(ssl, const_cast<char*>(name.c_str())) == 1 &&
+                                 SSL_set1_host(ssl, name.c_str()) == 1;
+    if (!named) {
+      co_return make_error(NetErrc::kTlsFailed,
+                           "TLS with " + endpoint.to_string() + ": bad peer name '" + name + "'");
+    }
+    SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
+    stream.expires_at(deadline);
+    const boost::system::error_code ec = co_await stream.handshake();
     if (ec) {
       if (ec == beast::error::timeout || ec == asio::error::operation_aborted) {
         co_return classify(ec, "TLS handshake with", endpoint, limits);
@@ -444,21 +521,11 @@ class Client::Impl {
     co_return results;
   }
 
-  asio::ssl::context& tls_context_for(const Endpoint& endpoint) {
-    if (endpoint.pinned_ca_pem.empty()) return default_tls_;
-    auto& context = pinned_tls_[endpoint.pinned_ca_pem];
-    if (!context) {
-      context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-      context->set_verify_mode(asio::ssl::verify_peer);
-      context->add_certificate_authority(asio::buffer(endpoint.pinned_ca_pem));
-    }
-    return *context;
-  }
-
   asio::any_io_executor executor_;
   ClientOptions options_;
   asio::ssl::context default_tls_;
-  std::unordered_map<std::string, std::unique_ptr<asio::ssl::context>> pinned_tls_;
+  asio::ssl::context pinned_tls_;  // shared by every pinned endpoint; trusts nothing by itself
+  Clock::time_point last_idle_sweep_ = Clock::now();
 };
 
 Client::Client(asio::any_io_executor executor, ClientOptions options)

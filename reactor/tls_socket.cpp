@@ -1,0 +1,113 @@
+#include "reactor/tls_socket.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/error.hpp>
+
+#include <openssl/err.h>
+
+#include <cerrno>
+#include <variant>
+
+namespace skyd::http {
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+}
+
+TlsSocket::TlsSocket(asio::ip::tcp::socket socket, SSL_CTX* context)
+    : socket_(std::move(socket)), ssl_(SSL_new(context)) {
+  if (!ssl_) return;  // handshake() reports it
+  boost::system::error_code ignored;
+  socket_.non_blocking(true, ignored);
+  SSL_set_fd(ssl_.get(), static_cast<int>(socket_.native_handle()));
+  SSL_set_connect_state(ssl_.get());
+}
+
+Task<boost::system::error_code> TlsSocket::handshake() {
+  if (!ssl_) co_return boost::system::error_code(asio::error::no_memory);
+  for (;;) {
+    ERR_clear_error();
+    const int done = SSL_do_handshake(ssl_.get());
+    if (done == 1) co_return boost::system::error_code{};
+    const int saved_errno = errno;
+    const int kind = SSL_get_error(ssl_.get(), done);
+    if (kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE)
+      co_return failure(kind, saved_errno);
+    const auto what = kind == SSL_ERROR_WANT_READ ? asio::ip::tcp::socket::wait_read
+                                                  : asio::ip::tcp::socket::wait_write;
+    const auto waited = co_await wait(what);
+    if (waited) co_return waited;
+  }
+}
+
+Task<TlsSocket::Outcome> TlsSocket::read_some(asio::mutable_buffer into) {
+  if (into.size() == 0) co_return Outcome{};
+  for (;;) {
+    ERR_clear_error();
+    std::size_t read = 0;
+    const int done = SSL_read_ex(ssl_.get(), into.data(), into.size(), &read);
+    if (done == 1) co_return Outcome{{}, read};
+    const int saved_errno = errno;
+    const int kind = SSL_get_error(ssl_.get(), done);
+    if (kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE)
+      co_return Outcome{failure(kind, saved_errno), 0};
+    const auto what = kind == SSL_ERROR_WANT_READ ? asio::ip::tcp::socket::wait_read
+                                                  : asio::ip::tcp::socket::wait_write;
+    const auto waited = co_await wait(what);
+    if (waited) co_return Outcome{waited, 0};
+  }
+}
+
+Task<TlsSocket::Outcome> TlsSocket::write_some(std::string bytes) {
+  if (bytes.empty()) co_return Outcome{};
+  for (;;) {
+    ERR_clear_error();
+    std::size_t written = 0;
+    // Without partial writes a record goes whole; a retry passes the same bytes, as required.
+    const int done = SSL_write_ex(ssl_.get(), bytes.data(), bytes.size(), &written);
+    if (done == 1) co_return Outcome{{}, written};
+    const int saved_errno = errno;
+    const int kind = SSL_get_error(ssl_.get(), done);
+    if (kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE)
+      co_return Outcome{failure(kind, saved_errno), 0};
+    const auto what = kind == SSL_ERROR_WANT_READ ? asio::ip::tcp::socket::wait_read
+                                                  : asio::ip::tcp::socket::wait_write;
+    const auto waited = co_await wait(what);
+    if (waited) co_return Outcome{waited, 0};
+  }
+}
+
+Task<boost::system::error_code> TlsSocket::wait(asio::ip::tcp::socket::wait_type what) {
+  using namespace asio::experimental::awaitable_operators;
+  if (cancelled_) co_return boost::system::error_code(asio::error::operation_aborted);
+  if (Clock::now() >= deadline_) co_return boost::system::error_code(boost::beast::error::timeout);
+  if (deadline_ == Clock::time_point::max()) {
+    auto [ready] = co_await socket_.async_wait(what, kTuple);
+    co_return ready;
+  }
+  asio::steady_timer timer(socket_.get_executor(), deadline_);
+  auto outcome = co_await (socket_.async_wait(what, kTuple) || timer.async_wait(kTuple));
+  if (outcome.index() == 0) co_return std::get<0>(std::get<0>(outcome));
+  // The timer ends the wait when it fires; cancelled, it is the caller's cancellation.
+  const auto timer_error = std::get<0>(std::get<1>(outcome));
+  if (timer_error) co_return timer_error;
+  co_return boost::system::error_code(boost::beast::error::timeout);
+}
+
+boost::system::error_code TlsSocket::failure(int kind, int saved_errno) const {
+  if (kind == SSL_ERROR_ZERO_RETURN) return asio::error::eof;
+  const unsigned long queued = ERR_peek_last_error();
+  if (kind == SSL_ERROR_SYSCALL && queued == 0) {
+    // The peer went without a close_notify, or the socket failed.
+    if (saved_errno == 0) return asio::ssl::error::stream_truncated;
+    return {saved_errno, boost::system::system_category()};
+  }
+  if (ERR_GET_REASON(queued) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+    return asio::ssl::error::stream_truncated;
+  if (queued == 0) return asio::ssl::error::unspecified_system_error;
+  return {static_cast<int>(queued), asio::error::get_ssl_category()};
+}
+
+}  // namespace skyd::http
