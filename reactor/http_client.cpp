@@ -96,12 +96,13 @@ Error classify(const boost::system::error_code& ec, std::string_view stage,
   return make_error(NetErrc::kConnectFailed, where + ": " + ec.message());
 }
 
+// An exchange is three coroutines, so that the frame waiting for an answer (a long poll, for as
+// long as it waits) holds only what reading takes: a single coroutine's frame has room for every
+// local of every branch, 18 KiB here.
 template <typename Stream>
-Task<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer, const Endpoint& endpoint,
-                           const Request& request, const std::string& user_agent,
-                           Clock::time_point deadline, Duration idle_timeout, const Limits& limits,
-                           BodyChunkHandler* on_chunk) {
-  Exchange result;
+Task<Result<void>> send_request(Stream& stream, const Endpoint& endpoint, const Request& request,
+                                const std::string& user_agent, Clock::time_point deadline,
+                                const Limits& limits) {
   auto& lowest = beast::get_lowest_layer(stream);
 
   bhttp::request<bhttp::string_body> message{bhttp::string_to_verb(request.method), request.target,
@@ -115,35 +116,43 @@ Task<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer, const End
 
   lowest.expires_at(deadline);
   auto [write_error, written] = co_await bhttp::async_write(stream, message, kTuple);
-  if (write_error) {
-    result.response = classify(write_error, "sending to", endpoint, limits);
+  if (write_error) co_return classify(write_error, "sending to", endpoint, limits);
+  co_return Result<void>{};
+}
+
+template <typename Stream>
+Task<Exchange> read_whole(Stream& stream, beast::flat_buffer& buffer, const Endpoint& endpoint,
+                          bool head, const Limits& limits) {
+  Exchange result;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(limits.max_body_bytes);
+  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  // A HEAD answer's Content-Length describes the resource; no body follows.
+  if (head) parser.skip(true);
+  auto [read_error, read] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+  result.response_started = parser.got_some();
+  if (read_error) {
+    result.response = classify(read_error, "reading from", endpoint, limits);
     co_return result;
   }
-
-  if (!on_chunk) {
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(limits.max_body_bytes);
-    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    // A HEAD answer's Content-Length describes the resource; no body follows.
-    if (request.method == "HEAD") parser.skip(true);
-    auto [read_error, read] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-    result.response_started = parser.got_some();
-    if (read_error) {
-      result.response = classify(read_error, "reading from", endpoint, limits);
-      co_return result;
-    }
-    auto& reply = parser.get();
-    Response response;
-    response.status = static_cast<int>(reply.result_int());
-    for (const auto& field : reply) {
-      response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    response.body = std::move(reply.body());
-    result.keep_alive = reply.keep_alive();
-    result.response = std::move(response);
-    co_return result;
+  auto& reply = parser.get();
+  Response response;
+  response.status = static_cast<int>(reply.result_int());
+  for (const auto& field : reply) {
+    response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
+  response.body = std::move(reply.body());
+  result.keep_alive = reply.keep_alive();
+  result.response = std::move(response);
+  co_return result;
+}
 
+template <typename Stream>
+Task<Exchange> read_streamed(Stream& stream, beast::flat_buffer& buffer, const Endpoint& endpoint,
+                             Duration idle_timeout, const Limits& limits,
+                             BodyChunkHandler* on_chunk) {
+  Exchange result;
+  auto& lowest = beast::get_lowest_layer(stream);
   bhttp::response_parser<bhttp::buffer_body> parser;
   parser.body_limit(boost::none);
   parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
@@ -192,6 +201,23 @@ Task<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer, const End
   result.keep_alive = wanted && parser.get().keep_alive();
   result.response = std::move(response);
   co_return result;
+}
+
+template <typename Stream>
+Task<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer, const Endpoint& endpoint,
+                           const Request& request, const std::string& user_agent,
+                           Clock::time_point deadline, Duration idle_timeout, const Limits& limits,
+                           BodyChunkHandler* on_chunk) {
+  auto sent = co_await send_request(stream, endpoint, request, user_agent, deadline, limits);
+  if (!sent) {
+    Exchange failed;
+    failed.response = sent.error();
+    co_return failed;
+  }
+  if (on_chunk)
+    co_return co_await read_streamed(stream, buffer, endpoint, idle_timeout, limits, on_chunk);
+  const bool head = request.method == "HEAD";
+  co_return co_await read_whole(stream, buffer, endpoint, head, limits);
 }
 
 // One pooled connection of any transport.
