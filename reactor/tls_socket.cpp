@@ -44,6 +44,13 @@ Task<boost::system::error_code> TlsSocket::handshake() {
 
 Task<TlsSocket::Outcome> TlsSocket::read_some(asio::mutable_buffer into) {
   if (into.size() == 0) co_return Outcome{};
+  // Nothing decrypted or buffered: wait for the socket before reading. An SSL_read that finds
+  // nothing keeps its 17 KiB record buffer for the whole wait (a long poll's), one that
+  // consumes a whole record gives it back (SSL_MODE_RELEASE_BUFFERS).
+  if (!SSL_has_pending(ssl_.get())) {
+    const auto waited = co_await wait(asio::ip::tcp::socket::wait_read);
+    if (waited) co_return Outcome{waited, 0};
+  }
   for (;;) {
     ERR_clear_error();
     std::size_t read = 0;
