@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -393,11 +394,11 @@ class Client::Impl {
 
   // Returns a connection after use: kept for reuse, or closed and its slot freed.
   void release(const std::string& key, std::unique_ptr<Connection> connection, bool reusable) {
-    drop_expired_idle();
     if (reusable && connection) {
       auto& connections = idle_[key];
       connection->idle_since = Clock::now();
       connections.push_back(std::move(connection));
+      schedule_idle_sweep();
       if (connections.size() > options_.max_idle_per_endpoint) {
         connections.pop_front();
         --open_[key];
@@ -411,13 +412,24 @@ class Client::Impl {
     }
   }
 
-  // Closes idle connections past their expiry, at most once per half expiry: a connection to
-  // a machine that is gone (its job ended) would otherwise keep its socket and TLS state
-  // until the same endpoint is asked again, which is never. Forgets endpoints left with nothing.
+  // Closes idle connections past their expiry, sweeping while any is idle: a connection
+  // to a machine that is gone (its job ended), or one a launch's checks left in a pool nothing
+  // else uses, would otherwise keep its socket and TLS state until the same endpoint is asked
+  // again, which may be never. Forgets endpoints left with nothing.
+  void schedule_idle_sweep() {
+    if (sweep_armed_) return;
+    sweep_armed_ = true;
+    idle_sweep_.expires_after(options_.idle_expiry / 4);  // so none outlives 1.25 x its expiry
+    idle_sweep_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;  // cancelled: the client is going away
+      sweep_armed_ = false;
+      drop_expired_idle();
+      if (!idle_.empty()) schedule_idle_sweep();
+    });
+  }
+
   void drop_expired_idle() {
     const Clock::time_point now = Clock::now();
-    if (now - last_idle_sweep_ < options_.idle_expiry / 2) return;
-    last_idle_sweep_ = now;
     for (auto entry = idle_.begin(); entry != idle_.end();) {
       auto& connections = entry->second;
       while (!connections.empty() &&
@@ -551,7 +563,8 @@ class Client::Impl {
   ClientOptions options_;
   asio::ssl::context default_tls_;
   asio::ssl::context pinned_tls_;  // shared by every pinned endpoint; trusts nothing by itself
-  Clock::time_point last_idle_sweep_ = Clock::now();
+  asio::steady_timer idle_sweep_{executor_};
+  bool sweep_armed_ = false;
 };
 
 Client::Client(asio::any_io_executor executor, ClientOptions options)
