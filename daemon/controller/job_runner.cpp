@@ -1653,15 +1653,26 @@ Task<void> JobRunner::stop_attempts(const Placement& placement, int index, int a
   const std::string id = attempt_id(index, attempt_number);
   for (const auto& node : placement.cluster.nodes) {
     auto stopped = co_await skylet.cancel(node, id);
+    bool told = stopped.has_value();
     // An attempt ends only once its cached bucket mounts have drained (docs/storage.md), which
     // may outlast the cancel call: while the node answers that it has not ended, wait (bounded),
     // so the teardown never cuts an upload short. A node that does not answer is gone anyway.
-    if (!stopped) stopped = co_await skylet.status(node, id);
+    if (!stopped) {
+      logs_.record("cancelling attempt " + std::to_string(attempt_number) + " on node " +
+                   std::to_string(node.rank) + " failed: " + stopped.error().message());
+      stopped = co_await skylet.status(node, id);
+    }
     const auto deadline = Clock::now() + kBucketDrainLimit;
     asio::steady_timer poll(shard_.executor);
     while (stopped && !stopped->finished() && Clock::now() < deadline) {
       poll.expires_after(std::chrono::seconds(1));
       co_await poll.async_wait(asio::use_awaitable);
+      // A node that answers but never heard the cancel would run on until the drain limit.
+      if (!told) {
+        stopped = co_await skylet.cancel(node, id);
+        told = stopped.has_value();
+        if (told) continue;
+      }
       stopped = co_await skylet.status(node, id);
     }
   }

@@ -1965,6 +1965,9 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
   if (!node->attempts.contains(attempt))
     co_return http::Response::error(404, "not_found", "no attempt " + attempt);
   if (request.path.ends_with("/signal")) {
+    // A cancel the node never hears (a fault with action "SkyletSignal").
+    if (auto fault = pick_fault("SkyletSignal", "", "", ""))
+      co_return http::Response::error(fault->status, fault->code, fault->message);
     // As skylet does with a cancel: the attempt ends (a held one never runs).
     node->held.erase(attempt);
     node->cancelled.insert(attempt);

@@ -316,6 +316,40 @@ std::map<std::string, long long> mutating_calls(AwsWorld& world) {
   return out;
 }
 
+// skyd with fakecloud's virtual nodes (no skylet processes): `chaos` is fakecloud's config.
+struct VirtualAwsWorld {
+  explicit VirtualAwsWorld(const std::string& chaos)
+      : cloud(dir, {"--mode", "virtual", "--config", written(dir, "chaos.json", chaos)}),
+        skyd(aws_settings(cloud.url(), {{"aws_skylet_port", std::to_string(cloud.virtual_port())}}),
+             aws_environment()) {}
+  static std::string written(const TempDir& in, const std::string& name, const std::string& text) {
+    std::ofstream(in.file(name)) << text;
+    return in.file(name);
+  }
+  TempDir dir;
+  FakeCloudProcess cloud;
+  SkydHarness skyd;
+};
+
+TEST(AwsJobs, ACancelTheNodeDidNotHearIsSentAgainInsteadOfWaitingForTheDrainLimit) {
+  // The node refuses the first cancel (as when its TLS handshake times out under load): the
+  // task runs on, and only a cancel sent again ends it before the bucket drain limit (11 min).
+  VirtualAwsWorld world(
+      R"({"virtual_boot_ms": 100, "virtual_task_ms": 100000000,
+          "faults": [{"action": "SkyletSignal", "code": "ServiceUnavailable", "status": 503,
+                      "count": 1}]})");
+  const auto yaml = world.skyd.write_file("job.yaml",
+                                          "name: spot\nresources:\n  cloud: aws\n  instance_type: "
+                                          "m6i.large\n  use_spot: true\nrun: train\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(world.skyd.wait_for_all_jobs(1, "RUNNING", std::chrono::seconds(60)));
+  ASSERT_EQ(world.skyd.sky({"jobs", "cancel", "-y", "1"}).exit_code, 0);
+  EXPECT_TRUE(wait_for([&] { return world.skyd.job_status(1) == "CANCELLED"; }))
+      << world.skyd.job_status(1).value_or("(none)");
+  const std::string log = world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", "1"}).out;
+  EXPECT_TRUE(contains(log, "cancelling attempt 1 on node 0 failed")) << log;
+}
+
 TEST(AwsJobs, ARestartedSkydAdoptsEveryClusterByDescribingAndCreatesNothing) {
   AwsWorld world;
   const auto yaml = world.skyd.write_file(
