@@ -2,6 +2,7 @@
 #include "reactor/http_client.hpp"
 #include "reactor/http_server.hpp"
 #include "reactor/shard_pool.hpp"
+#include "reactor/task_group.hpp"
 #include "tests/support/test_support.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -298,6 +299,133 @@ TEST_F(HttpTest, TlsWithAPinnedCaAndAHostName) {
   auto outcome = send(endpoint, get("/items/7"));
   ASSERT_TRUE(outcome.last) << outcome.last.error().message();
   EXPECT_EQ(outcome.last->body, "item 7");
+}
+
+// Requests cut off at every step (TCP connect, TLS handshake, the request's write, the wait for
+// the answer), as a job's cancel cuts off its node's long polls, then a call on the same pool, as
+// the cancel that follows it: each cut must end its request at once and leave the pool usable.
+struct CutOffs {
+  int requests = 0;
+  int ended_at_once = 0;     // within a second of the cut (the answer would take 4 s)
+  int followed_by_call = 0;  // the next call to the same endpoint got its answer
+  Duration slowest{};
+};
+
+Task<void> cut_off_then_call(Client& client, Endpoint endpoint, std::shared_ptr<CutOffs> seen,
+                             Duration cut_after) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer cut(co_await asio::this_coro::executor, cut_after);
+  const Request slow = get("/slow?ms=4000");
+  auto call = client.request(endpoint, slow);
+  auto cut_wait = cut.async_wait(asio::use_awaitable);
+  const auto started = Clock::now();
+  co_await (std::move(call) || std::move(cut_wait));
+  const Duration took = Clock::now() - started - cut_after;
+  seen->slowest = std::max(seen->slowest, took);
+  if (took < std::chrono::seconds(1)) ++seen->ended_at_once;
+  Request post = get("/echo");
+  post.method = "POST";
+  post.body = R"({"signal":"cancel"})";
+  RequestOptions within;
+  within.timeout = std::chrono::seconds(3);
+  auto answered = co_await client.request(endpoint, post, within);
+  if (answered && answered->body == "POST /echo " + post.body) ++seen->followed_by_call;
+}
+
+Task<CutOffs> cut_off_many(asio::any_io_executor executor, Endpoint endpoint,
+                           ClientOptions options) {
+  Client client(executor, options);
+  TaskGroup group(executor, "cut-offs");
+  auto seen = std::make_shared<CutOffs>();
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 200; ++i) {
+      ++seen->requests;
+      // Spread over the first 25 ms: some cut while connecting, some mid-handshake, some
+      // while the request goes out, most while the answer is awaited.
+      const auto cut_after = std::chrono::microseconds((i * 7919) % 25000);
+      group.spawn(cut_off_then_call(client, endpoint, seen, cut_after));
+    }
+    co_await group.wait();
+  }
+  co_return *seen;
+}
+
+TEST_F(HttpTest, TlsRequestsCutOffAtAnyStepEndAtOnceAndLeaveThePoolUsable) {
+  const Pki pki = make_pki({"localhost"});
+  ASSERT_TRUE(server_.listen_tls("127.0.0.1", 0, pki.server));
+  start();
+  auto endpoint = *Endpoint::parse("https://localhost:" + std::to_string(server_.tcp_port()));
+  endpoint.pinned_ca_pem = pki.authority.certificate_pem;
+  auto executor = pool_.executor(0);
+  ClientOptions options;
+  options.request_timeout = std::chrono::seconds(20);
+  options.connect_timeout = std::chrono::seconds(20);
+  const CutOffs seen =
+      pool_.submit<CutOffs>(0, [=] { return cut_off_many(executor, endpoint, options); }).get();
+  EXPECT_EQ(seen.ended_at_once, seen.requests)
+      << "slowest cut-off took "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(seen.slowest).count() << " ms";
+  EXPECT_EQ(seen.followed_by_call, seen.requests);
+}
+
+// As a job's cancel stops its node followers: children of a task group poll over TLS in a loop
+// (answers that take 0-30 ms, so the cancel meets every step, the moment an answer lands among
+// them), the group is cancelled and joined, and one call follows on the same pool.
+struct Followers {
+  int rounds = 0;
+  int joined_at_once = 0;  // rounds whose followers all ended within two seconds of the cancel
+  int followed_by_call = 0;
+};
+
+Task<void> poll_forever(Client& client, Endpoint endpoint, int seed) {
+  for (int n = seed;; n += 7) {
+    const Request poll = get("/slow?ms=" + std::to_string(n % 31));
+    co_await client.request(endpoint, poll);
+  }
+}
+
+Task<Followers> cancel_followers(asio::any_io_executor executor, Endpoint endpoint) {
+  using namespace asio::experimental::awaitable_operators;
+  ClientOptions options;
+  options.request_timeout = std::chrono::seconds(20);
+  options.connect_timeout = std::chrono::seconds(20);
+  Client client(executor, options);
+  Followers seen;
+  asio::steady_timer pause(executor);
+  for (int round = 0; round < 40; ++round) {
+    ++seen.rounds;
+    TaskGroup group(executor, "followers");
+    for (int i = 0; i < 40; ++i) group.spawn(poll_forever(client, endpoint, round * 40 + i));
+    pause.expires_after(std::chrono::milliseconds(5 + (round * 13) % 40));
+    co_await pause.async_wait(asio::use_awaitable);
+    group.cancel_all();
+    asio::steady_timer limit(executor, std::chrono::seconds(2));
+    auto joined = group.wait();
+    auto expired = limit.async_wait(asio::use_awaitable);
+    co_await (std::move(joined) || std::move(expired));
+    if (group.size() == 0) ++seen.joined_at_once;
+    Request post = get("/echo");
+    post.method = "POST";
+    post.body = "cancel";
+    RequestOptions within;
+    within.timeout = std::chrono::seconds(3);
+    auto answered = co_await client.request(endpoint, post, within);
+    if (answered && answered->body == "POST /echo cancel") ++seen.followed_by_call;
+  }
+  co_return seen;
+}
+
+TEST_F(HttpTest, TlsFollowersCancelledAsAGroupEndAtOnce) {
+  const Pki pki = make_pki({"localhost"});
+  ASSERT_TRUE(server_.listen_tls("127.0.0.1", 0, pki.server));
+  start();
+  auto endpoint = *Endpoint::parse("https://localhost:" + std::to_string(server_.tcp_port()));
+  endpoint.pinned_ca_pem = pki.authority.certificate_pem;
+  auto executor = pool_.executor(0);
+  const Followers seen =
+      pool_.submit<Followers>(0, [=] { return cancel_followers(executor, endpoint); }).get();
+  EXPECT_EQ(seen.joined_at_once, seen.rounds);
+  EXPECT_EQ(seen.followed_by_call, seen.rounds);
 }
 
 TEST(HttpRequest, QueryIntAcceptsWholeNumbersOnly) {
