@@ -25,21 +25,29 @@ TlsSocket::TlsSocket(asio::ip::tcp::socket socket, SSL_CTX* context)
   SSL_set_connect_state(ssl_.get());
 }
 
-Task<boost::system::error_code> TlsSocket::handshake() {
-  if (!ssl_) co_return boost::system::error_code(asio::error::no_memory);
+template <typename Step>
+Task<TlsSocket::Outcome> TlsSocket::until_done(Step step) {
   for (;;) {
     ERR_clear_error();
-    const int done = SSL_do_handshake(ssl_.get());
-    if (done == 1) co_return boost::system::error_code{};
+    std::size_t moved = 0;
+    const int done = step(&moved);
+    if (done == 1) co_return Outcome{{}, moved};
     const int saved_errno = errno;
     const int kind = SSL_get_error(ssl_.get(), done);
     if (kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE)
-      co_return failure(kind, saved_errno);
+      co_return Outcome{failure(kind, saved_errno), 0};
     const auto what = kind == SSL_ERROR_WANT_READ ? asio::ip::tcp::socket::wait_read
                                                   : asio::ip::tcp::socket::wait_write;
     const auto waited = co_await wait(what);
-    if (waited) co_return waited;
+    if (waited) co_return Outcome{waited, 0};
   }
+}
+
+Task<boost::system::error_code> TlsSocket::handshake() {
+  if (!ssl_) co_return boost::system::error_code(asio::error::no_memory);
+  auto step = [this](std::size_t*) { return SSL_do_handshake(ssl_.get()); };
+  const Outcome outcome = co_await until_done(step);
+  co_return outcome.first;
 }
 
 Task<TlsSocket::Outcome> TlsSocket::read_some(asio::mutable_buffer into) {
@@ -51,39 +59,19 @@ Task<TlsSocket::Outcome> TlsSocket::read_some(asio::mutable_buffer into) {
     const auto waited = co_await wait(asio::ip::tcp::socket::wait_read);
     if (waited) co_return Outcome{waited, 0};
   }
-  for (;;) {
-    ERR_clear_error();
-    std::size_t read = 0;
-    const int done = SSL_read_ex(ssl_.get(), into.data(), into.size(), &read);
-    if (done == 1) co_return Outcome{{}, read};
-    const int saved_errno = errno;
-    const int kind = SSL_get_error(ssl_.get(), done);
-    if (kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE)
-      co_return Outcome{failure(kind, saved_errno), 0};
-    const auto what = kind == SSL_ERROR_WANT_READ ? asio::ip::tcp::socket::wait_read
-                                                  : asio::ip::tcp::socket::wait_write;
-    const auto waited = co_await wait(what);
-    if (waited) co_return Outcome{waited, 0};
-  }
+  auto step = [this, into](std::size_t* read) {
+    return SSL_read_ex(ssl_.get(), into.data(), into.size(), read);
+  };
+  co_return co_await until_done(step);
 }
 
 Task<TlsSocket::Outcome> TlsSocket::write_some(std::string bytes) {
   if (bytes.empty()) co_return Outcome{};
-  for (;;) {
-    ERR_clear_error();
-    std::size_t written = 0;
-    // Without partial writes a record goes whole; a retry passes the same bytes, as required.
-    const int done = SSL_write_ex(ssl_.get(), bytes.data(), bytes.size(), &written);
-    if (done == 1) co_return Outcome{{}, written};
-    const int saved_errno = errno;
-    const int kind = SSL_get_error(ssl_.get(), done);
-    if (kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE)
-      co_return Outcome{failure(kind, saved_errno), 0};
-    const auto what = kind == SSL_ERROR_WANT_READ ? asio::ip::tcp::socket::wait_read
-                                                  : asio::ip::tcp::socket::wait_write;
-    const auto waited = co_await wait(what);
-    if (waited) co_return Outcome{waited, 0};
-  }
+  // Without partial writes a record goes whole; a retry passes the same bytes, as required.
+  auto step = [this, &bytes](std::size_t* written) {
+    return SSL_write_ex(ssl_.get(), bytes.data(), bytes.size(), written);
+  };
+  co_return co_await until_done(step);
 }
 
 Task<boost::system::error_code> TlsSocket::wait(asio::ip::tcp::socket::wait_type what) {

@@ -107,6 +107,10 @@ class TlsSocket {
         });
   }
 
+  // Calls `step` (an SSL_* call, given where to put the bytes it moved) until it succeeds,
+  // waiting for the socket each time OpenSSL asks to; any other failure ends it.
+  template <typename Step>
+  Task<Outcome> until_done(Step step);
   Task<Outcome> read_some(asio::mutable_buffer into);
   Task<Outcome> write_some(std::string bytes);
   // Waits until the socket is ready for `what`: beast::error::timeout past the deadline.

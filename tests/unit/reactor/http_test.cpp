@@ -112,6 +112,19 @@ Router test_routes() {
   return router;
 }
 
+struct Pki {
+  CertifiedKey authority;
+  CertifiedKey server;
+};
+
+Pki make_pki(const std::vector<std::string>& names) {
+  auto authority = make_certificate_authority("skyd test CA");
+  EXPECT_TRUE(authority);
+  auto server = issue_server_certificate(*authority, "skylet", names);
+  EXPECT_TRUE(server);
+  return Pki{*authority, *server};
+}
+
 // A server on both shards of a two-shard pool, and a client per test on shard 0.
 class HttpTest : public ::testing::Test {
  protected:
@@ -131,6 +144,16 @@ class HttpTest : public ::testing::Test {
     server_.start();
     pool_.start();
     started_ = true;
+  }
+
+  // Listens on TLS with a certificate for localhost and starts; the endpoint pins its CA.
+  Endpoint pinned_tls_endpoint() {
+    const Pki pki = make_pki({"localhost"});
+    EXPECT_TRUE(server_.listen_tls("127.0.0.1", 0, pki.server));
+    start();
+    auto endpoint = *Endpoint::parse("https://localhost:" + std::to_string(server_.tcp_port()));
+    endpoint.pinned_ca_pem = pki.authority.certificate_pem;
+    return endpoint;
   }
 
   Endpoint tcp_endpoint() {
@@ -264,19 +287,6 @@ TEST_F(HttpTest, ARunningServerSocketIsNotTakenOver) {
   EXPECT_NE(taken.error().detail.find("another server is answering"), std::string::npos);
 }
 
-struct Pki {
-  CertifiedKey authority;
-  CertifiedKey server;
-};
-
-Pki make_pki(const std::vector<std::string>& names) {
-  auto authority = make_certificate_authority("skyd test CA");
-  EXPECT_TRUE(authority);
-  auto server = issue_server_certificate(*authority, "skylet", names);
-  EXPECT_TRUE(server);
-  return Pki{*authority, *server};
-}
-
 TEST_F(HttpTest, TlsWithATestCaAndKeepAlive) {
   const Pki pki = make_pki({"localhost", "127.0.0.1"});
   ASSERT_TRUE(server_.listen_tls("127.0.0.1", 0, pki.server));
@@ -351,11 +361,7 @@ Task<CutOffs> cut_off_many(asio::any_io_executor executor, Endpoint endpoint,
 }
 
 TEST_F(HttpTest, TlsRequestsCutOffAtAnyStepEndAtOnceAndLeaveThePoolUsable) {
-  const Pki pki = make_pki({"localhost"});
-  ASSERT_TRUE(server_.listen_tls("127.0.0.1", 0, pki.server));
-  start();
-  auto endpoint = *Endpoint::parse("https://localhost:" + std::to_string(server_.tcp_port()));
-  endpoint.pinned_ca_pem = pki.authority.certificate_pem;
+  const Endpoint endpoint = pinned_tls_endpoint();
   auto executor = pool_.executor(0);
   ClientOptions options;
   options.request_timeout = std::chrono::seconds(20);
@@ -416,11 +422,7 @@ Task<Followers> cancel_followers(asio::any_io_executor executor, Endpoint endpoi
 }
 
 TEST_F(HttpTest, TlsFollowersCancelledAsAGroupEndAtOnce) {
-  const Pki pki = make_pki({"localhost"});
-  ASSERT_TRUE(server_.listen_tls("127.0.0.1", 0, pki.server));
-  start();
-  auto endpoint = *Endpoint::parse("https://localhost:" + std::to_string(server_.tcp_port()));
-  endpoint.pinned_ca_pem = pki.authority.certificate_pem;
+  const Endpoint endpoint = pinned_tls_endpoint();
   auto executor = pool_.executor(0);
   const Followers seen =
       pool_.submit<Followers>(0, [=] { return cancel_followers(executor, endpoint); }).get();
