@@ -427,8 +427,7 @@ FakeCloud::FakeCloud(asio::any_io_executor executor, FakeCloudOptions options)
       options_(std::move(options)),
       background_(executor, "fakecloud"),
       random_(options_.seed),
-      certificates_(std::make_shared<CertificateBook>()),
-      events_changed_(executor) {
+      certificates_(std::make_shared<CertificateBook>()) {
   if (!options_.work_dir.empty()) std::filesystem::create_directories(options_.work_dir);
   catalog_ = std::shared_ptr<const catalog::Catalog>(std::shared_ptr<const catalog::Catalog>(),
                                                      &catalog::Catalog::builtin());
@@ -1477,8 +1476,7 @@ Task<void> FakeCloud::preempt(std::string instance_id, Duration grace) {
   event.set("kind", "spot_notice");
   event.set("source", "instance-metadata");
   event.set("detail", notice);
-  instance->events.push_back(std::move(event));
-  events_changed_.notify_all();
+  add_event(*instance, std::move(event));
   logger("fakecloud")
       ->info("spot interruption notice id={} grace_ms={}", instance_id,
              std::chrono::duration_cast<std::chrono::milliseconds>(grace).count());
@@ -1827,6 +1825,17 @@ void FakeCloud::add_instance(std::unique_ptr<Instance> instance) {
   instances_[id] = std::move(instance);
 }
 
+void FakeCloud::add_event(Instance& instance, Json event) {
+  instance.events.push_back(std::move(event));
+  if (instance.boot) events_changed(instance.boot->token).notify_all();
+}
+
+Notifier& FakeCloud::events_changed(const std::string& token) {
+  auto& notifier = events_changed_[token];
+  if (!notifier) notifier = std::make_unique<Notifier>(executor_);
+  return *notifier;
+}
+
 std::vector<const FakeCloud::Instance*> FakeCloud::describe_candidates(
     const std::vector<std::string>& ids, const std::vector<QueryFilter>& filters) {
   std::vector<const Instance*> out;
@@ -1924,9 +1933,10 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     // Long poll like skylet: until an event past `since` arrives or the wait ends.
     asio::steady_timer limit(executor_, wait);
     const std::string token = *authorization;
+    Notifier& changed = events_changed(node->boot->token);
     while (node && node->events.size() <= since && Clock::now() < limit.expiry()) {
       using namespace asio::experimental::awaitable_operators;
-      co_await (events_changed_.wait() || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+      co_await (changed.wait() || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
       node = live_node_with(token);
     }
     if (!node)

@@ -240,6 +240,10 @@ class FakeCloud {
   Instance* live_node_with(const std::string& authorization);
   // Keeps a new instance (by id, and by its skylet token for live_node_with), last in launch order.
   void add_instance(std::unique_ptr<Instance> instance);
+  // Appends an event to the node and wakes the long polls on its cluster (only theirs: one notifier
+  // for every node would wake, and re-arm, every node's poll for each event).
+  void add_event(Instance& instance, Json event);
+  Notifier& events_changed(const std::string& token);
   // The instances a DescribeInstances can match, in launch order: those its ids, an instance-id,
   // client-token or tag filter name when it has one (a superset of the answer), else every one.
   std::vector<const Instance*> describe_candidates(const std::vector<std::string>& ids,
@@ -260,6 +264,7 @@ class FakeCloud {
   // Instances by their skylet token, then id: a node's every request finds its cluster without a
   // walk over every instance ever launched.
   std::unordered_map<std::string, std::map<std::string, Instance*>> instances_by_token_;
+  std::unordered_map<std::string, std::unique_ptr<Notifier>> events_changed_;  // by skylet token
   // EC2 instances by client token and by tag (key, value): a DescribeInstances that names one
   // looks at those instances only, not at every instance ever launched.
   std::unordered_map<std::string, std::vector<Instance*>> instances_by_client_token_;
@@ -280,7 +285,6 @@ class FakeCloud {
   std::uint64_t next_id_ = 0;
   bool stopping_ = false;
   std::shared_ptr<CertificateBook> certificates_;  // virtual nodes' certificates by name
-  Notifier events_changed_;                        // a virtual node got an event
   FakeGcpTokens gcp_tokens_;
   std::unique_ptr<FakeGce> gce_;  // Compute Engine API v1 over the same instances
   std::unique_ptr<FakeGcs> gcs_;  // Cloud Storage JSON API

@@ -621,8 +621,7 @@ Task<void> FakeGce::preempt(std::string instance_id, Duration grace) {
   event.set("kind", "spot_notice");
   event.set("source", "instance-metadata");
   event.set("detail", std::move(detail));
-  instance->events.push_back(std::move(event));
-  cloud_.events_changed_.notify_all();
+  cloud_.add_event(*instance, std::move(event));
   logger("fakecloud")->info("gce preemption notice name={} grace_ms={}", gce.name, grace_ms);
   co_await sleep(grace);
   instance = cloud_.find(instance_id);
