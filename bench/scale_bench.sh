@@ -40,8 +40,13 @@ mutating_calls() {  # every EC2 call fakecloud answered but the Describe* ones
 }
 # The queue's totals (one summary query, not N jobs' JSON): "<open tasks by status> <total jobs>".
 open_count() {
-  curl -s --unix-socket "$SKYD_SOCKET" 'http://skyd/v1/jobs?all_users=1&limit=1&summary=1' |
-    jq -r --arg s "$1" '"\(.status_counts[$s] // 0) \(.total - ([.status_counts[]] | add // 0))"'
+  local summary
+  until summary=$(curl -sf --unix-socket "$SKYD_SOCKET" \
+    'http://skyd/v1/jobs?all_users=1&limit=1&summary=1') && [ -n "$summary" ]; do
+    echo "the queue's totals did not come; asking again" >&2
+    sleep 1
+  done
+  jq -r --arg s "$1" '"\(.status_counts[$s] // 0) \(.total - ([.status_counts[]] | add // 0))"' <<<"$summary"
 }
 reattached() { grep -rls "re-attached to cluster" "$dir" --include=controller.log 2>/dev/null | wc -l; }
 

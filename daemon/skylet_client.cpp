@@ -91,12 +91,13 @@ Task<Result<AttemptStatus>> SkyletClient::status(providers::Node node, std::stri
 }
 
 Task<Result<LogChunk>> SkyletClient::logs(providers::Node node, std::string attempt_id,
-                                          std::uint64_t offset, Duration wait, Duration patience) {
+                                          std::uint64_t offset, Duration wait, Duration patience,
+                                          std::optional<std::size_t> events_since) {
   const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
-  auto response = co_await call(node, "GET",
-                                "/tasks/" + attempt_id + "/logs?offset=" + std::to_string(offset) +
-                                    "&wait_ms=" + std::to_string(wait_ms),
-                                {}, wait + patience);
+  std::string target = "/tasks/" + attempt_id + "/logs?offset=" + std::to_string(offset) +
+                       "&wait_ms=" + std::to_string(wait_ms);
+  if (events_since) target += "&events_since=" + std::to_string(*events_since);
+  auto response = co_await call(node, "GET", std::move(target), {}, wait + patience);
   if (!response) co_return response.error();
   if (response->status != 200) {
     co_return make_error(NetErrc::kProtocol, "skylet answered " + std::to_string(response->status) +
@@ -116,6 +117,10 @@ Task<Result<LogChunk>> SkyletClient::logs(providers::Node node, std::string atte
   if (const std::string* progress = response->header("X-Attempt-Progress")) {
     const auto parsed = parse_int64(*progress);
     if (parsed && *parsed >= 0) chunk.progress_seconds = *parsed;
+  }
+  if (const std::string* events = response->header("X-Node-Events")) {
+    const auto parsed = parse_int64(*events);
+    if (parsed && *parsed >= 0) chunk.node_events = static_cast<std::size_t>(*parsed);
   }
   co_return chunk;
 }

@@ -63,6 +63,9 @@ struct LogChunk {
   std::uint64_t next_offset = 0;
   bool complete = false;                         // the attempt ended and every byte has been read
   std::optional<std::int64_t> progress_seconds;  // as in AttemptStatus
+  // How many node events (spot notices) the node has had; absent from a skylet that does not
+  // carry them on its output.
+  std::optional<std::size_t> node_events;
 };
 
 class SkyletClient {
@@ -74,8 +77,10 @@ class SkyletClient {
   Task<Result<AttemptStatus>> status(providers::Node node, std::string attempt_id);
   // Output from `offset`; waits up to `wait` for new bytes when there are none yet, and gives
   // the answer `patience` beyond that before the call fails.
+  // With `events_since`, a node event past it also ends the wait (and node_events says so).
   Task<Result<LogChunk>> logs(providers::Node node, std::string attempt_id, std::uint64_t offset,
-                              Duration wait, Duration patience);
+                              Duration wait, Duration patience,
+                              std::optional<std::size_t> events_since = std::nullopt);
   Task<Result<AttemptStatus>> cancel(providers::Node node, std::string attempt_id);
   // Lets a held attempt's run start.
   Task<Result<AttemptStatus>> release(providers::Node node, std::string attempt_id);

@@ -1406,7 +1406,8 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
 
 Task<void> JobRunner::follow_node(int index, std::string cloud, std::string cluster,
                                   providers::Node node, std::string attempt, int attempt_number,
-                                  std::shared_ptr<NodeResult> result, Event* changed) {
+                                  std::shared_ptr<NodeResult> result, Event* changed,
+                                  std::optional<NoticeWatch> notices) {
   SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
   const std::string path = logs_.attempt_log(index, attempt_number, node.rank);
   std::uint64_t offset = JobLogs::size_of(path);  // after a restart, go on where the log ends
@@ -1414,15 +1415,30 @@ Task<void> JobRunner::follow_node(int index, std::string cloud, std::string clus
   NodeSilence& silence =
       silence_.try_emplace(node.instance_id, NodeSilence{Clock::now(), 0}).first->second;
   asio::steady_timer pause(shard_.executor);
+  std::size_t events_seen = 0;  // the node's events read so far (watching for its notice)
   for (;;) {
     // A hung agent costs no more than node_lost_after beyond the long poll.
+    std::optional<std::size_t> events_since;
+    if (notices) events_since = events_seen;
     auto chunk = co_await skylet.logs(node, attempt, offset, options_.log_poll_wait,
-                                      options_.node_lost_after);
+                                      options_.node_lost_after, events_since);
     if (chunk) {
       silence.last_answer = Clock::now();
       silence.silent_windows = 0;
       if (!chunk->bytes.empty()) JobLogs::append(path, chunk->bytes);
       offset = chunk->next_offset;
+      if (notices && !chunk->node_events) {
+        // A skylet from before events rode on the output: it gets a watcher of its own.
+        notices->watchers->spawn(
+            watch_events(index, attempt_number, node, notices->notice, notices->window));
+        notices.reset();
+      } else if (notices && *chunk->node_events > events_seen) {
+        auto events = co_await skylet.events(node, events_seen, Duration::zero());
+        if (events) {
+          events_seen = *chunk->node_events;
+          if (take_spot_notice(*events, node, *notices)) notices.reset();
+        }
+      }
       // The head node's report counts (a multi-node task checkpoints once).
       if (node.rank == 0 && chunk->progress_seconds)
         co_await note_progress(index, attempt_number, *chunk->progress_seconds);
@@ -1472,22 +1488,29 @@ Task<void> JobRunner::follow_node(int index, std::string cloud, std::string clus
   }
 }
 
+bool JobRunner::take_spot_notice(const std::vector<Json>& events, const providers::Node& node,
+                                 const NoticeWatch& notices) {
+  for (const auto& event : events) {
+    const Json* kind = event.find("kind");
+    if (kind && kind->as_string() == std::string_view("spot_notice")) {
+      logs_.record("spot notice from node " + std::to_string(node.rank) + ": " + event.dump());
+      *notices.window = notice_window(event, std::chrono::system_clock::now());
+      notices.notice->set();
+      return true;
+    }
+  }
+  return false;
+}
+
 Task<void> JobRunner::watch_events(int index, int attempt_number, providers::Node node,
                                    Event* notice, Duration* window) {
   SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
   asio::steady_timer pause(shard_.executor);
+  const NoticeWatch notices{notice, window, nullptr};
   for (;;) {
     auto events = co_await skylet.events(node, 0, options_.log_poll_wait);
     if (events) {
-      for (const auto& event : *events) {
-        const Json* kind = event.find("kind");
-        if (kind && kind->as_string() == std::string_view("spot_notice")) {
-          logs_.record("spot notice from node " + std::to_string(node.rank) + ": " + event.dump());
-          *window = notice_window(event, std::chrono::system_clock::now());
-          notice->set();
-          co_return;
-        }
-      }
+      if (take_spot_notice(*events, node, notices)) co_return;
       continue;
     }
     pause.expires_after(
@@ -1517,10 +1540,13 @@ Task<JobRunner::MonitorOutcome> JobRunner::monitor(int index, const Placement& p
     const std::string attempt = attempt_id(index, task.attempt);
     for (const auto& node : placement.cluster.nodes) {
       watch.results.push_back(std::make_shared<NodeResult>());
-      watchers.spawn(follow_node(index, placement.candidate.cloud, placement.cluster.name, node,
-                                 attempt, task.attempt, watch.results.back(), &watch.changed));
+      // A spot node's notice rides on its output's long poll: one connection per node.
+      std::optional<NoticeWatch> notices;
       if (placement.candidate.use_spot)
-        watchers.spawn(watch_events(index, task.attempt, node, &watch.notice, &watch.window));
+        notices = NoticeWatch{&watch.notice, &watch.window, &watchers};
+      watchers.spawn(follow_node(index, placement.candidate.cloud, placement.cluster.name, node,
+                                 attempt, task.attempt, watch.results.back(), &watch.changed,
+                                 notices));
     }
     return decide_outcome(watch);
   };

@@ -204,11 +204,22 @@ class JobRunner {
                                const store::TaskRecord& task);
   // Waits until the watchers' reports (or a cancel) decide how the attempt went.
   Task<MonitorOutcome> decide_outcome(Watch& watch);
+  // Where a spot node's notice goes: the output's long poll carries the node's events, so one
+  // connection per node watches both; a skylet that does not carry them gets its own events
+  // watcher, spawned in `watchers`.
+  struct NoticeWatch {
+    Event* notice = nullptr;
+    Duration* window = nullptr;
+    TaskGroup* watchers = nullptr;
+  };
   // Pulls one node's output of an attempt into the log store until the attempt ends or the node
-  // is gone (asked of `cloud` once it stops answering).
+  // is gone (asked of `cloud` once it stops answering); with `notices`, also its spot notice.
   Task<void> follow_node(int index, std::string cloud, std::string cluster, providers::Node node,
                          std::string attempt_id, int attempt, std::shared_ptr<NodeResult> result,
-                         Event* changed);
+                         Event* changed, std::optional<NoticeWatch> notices = std::nullopt);
+  // True when the events held a spot notice (recorded, its window set, `notice` raised).
+  bool take_spot_notice(const std::vector<Json>& events, const providers::Node& node,
+                        const NoticeWatch& notices);
   Task<void> watch_events(int index, int attempt_number, providers::Node node, Event* notice,
                           Duration* window);
   // The window a spot notice on one of the placement's nodes leaves, if one came.

@@ -167,11 +167,23 @@ Task<http::Response> Agent::attempt_logs(http::Request& request) {
   const auto limit = static_cast<std::size_t>(
       std::clamp<std::int64_t>(request.query_int("limit").value_or(kMaxLogChunk), 1, kMaxLogChunk));
   const auto wait_ms = std::clamp<std::int64_t>(request.query_int("wait_ms").value_or(0), 0, 60000);
-  if (wait_ms > 0 && attempt->log().size() <= offset && !attempt->log().closed()) {
+  // With events_since, a node event past it also ends the wait: one long poll per node carries
+  // both the output and the spot notice, so the controller holds one connection per node.
+  const auto events_since = request.query_int("events_since");
+  const bool events_pending =
+      events_since &&
+      events_.size() > static_cast<std::size_t>(std::max<std::int64_t>(0, *events_since));
+  if (wait_ms > 0 && attempt->log().size() <= offset && !attempt->log().closed() &&
+      !events_pending) {
     asio::steady_timer timer(executor_, std::chrono::milliseconds(wait_ms));
     using namespace asio::experimental::awaitable_operators;
-    co_await (attempt->log().wait_past(offset) ||
-              timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (events_since) {
+      co_await (attempt->log().wait_past(offset) || events_changed_.wait() ||
+                timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    } else {
+      co_await (attempt->log().wait_past(offset) ||
+                timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    }
   }
   std::string bytes = attempt->log().read(offset, limit);
   const auto next = offset + bytes.size();
@@ -184,6 +196,7 @@ Task<http::Response> Agent::attempt_logs(http::Request& request) {
     response.set_header("X-Attempt-Progress", std::to_string(*progress));
   response.set_header("X-Log-Complete",
                       attempt->log().closed() && next >= attempt->log().size() ? "1" : "0");
+  response.set_header("X-Node-Events", std::to_string(events_.size()));
   co_return response;
 }
 

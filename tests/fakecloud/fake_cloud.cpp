@@ -2000,16 +2000,28 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     response.set_header("X-Log-Size", "0");
     response.set_header("X-Attempt-Phase", "READY");
     response.set_header("X-Log-Complete", "0");
+    response.set_header("X-Node-Events", std::to_string(node->events.size()));
     co_return response;
   }
   if (request.path.ends_with("/logs")) {
-    // No output ever; like skylet, the call waits (up to wait_ms) until the task ends (a notice
-    // that comes meanwhile does not cut the wait short: the next poll sees it).
+    // No output ever; like skylet, the call waits (up to wait_ms) until the task ends, or with
+    // events_since until the node has an event past it (its spot notice).
     const auto finish = virtual_end(*node, attempt).at;
     const auto wait = std::chrono::milliseconds(std::clamp(number("wait_ms"), 0LL, 60000LL));
-    if (now < finish && wait > Duration::zero() && !node->cancelled.contains(attempt)) {
+    const auto events_since = request.query_int("events_since");
+    const bool events_pending =
+        events_since &&
+        node->events.size() > static_cast<std::size_t>(std::max<std::int64_t>(0, *events_since));
+    if (now < finish && wait > Duration::zero() && !node->cancelled.contains(attempt) &&
+        !events_pending) {
       asio::steady_timer timer(executor_, std::min<Duration>(wait, finish - now));
-      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (events_since) {
+        using namespace asio::experimental::awaitable_operators;
+        Notifier& changed = events_changed(node->boot->token);
+        co_await (changed.wait() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+      } else {
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
     }
     node = live_node_with(*authorization);
     if (!node)
@@ -2021,6 +2033,7 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     response.set_header("X-Log-Size", "0");
     response.set_header("X-Attempt-Phase", phase);
     response.set_header("X-Log-Complete", phase == "RUNNING" ? "0" : "1");
+    response.set_header("X-Node-Events", std::to_string(node->events.size()));
     co_return response;
   }
   co_return http::Response::json(200, status_of(attempt));

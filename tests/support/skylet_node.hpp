@@ -86,6 +86,12 @@ class SkyletApi {
                         url_ + "/tasks/" + id + "/logs?offset=0"})
         .out;
   }
+  // A GET whose answer keeps its headers (curl -D -), for the long polls' X- headers.
+  CommandResult get_with_headers(const std::string& target) {
+    return run_command({"/usr/bin/curl", "-s", "-D", "-", "-H",
+                        std::string("Authorization: Bearer ") + kSkyletToken, url_ + target},
+                       {}, std::chrono::minutes(2));
+  }
   std::string phase(const std::string& id) {
     const Json body = status(id);
     const Json* phase = body.find("phase");
