@@ -45,7 +45,7 @@ _sky_complete() {
     "daemon ") COMPREPLY=($(compgen -W "status --help" -- "$cur")); return ;;
     "completion ") COMPREPLY=($(compgen -W "bash --help" -- "$cur")); return ;;
     "catalog ") COMPREPLY=($(compgen -W "refresh --help" -- "$cur")); return ;;
-    "catalog refresh") flags="--dir --regions --endpoint --help -h" ;;
+    "catalog refresh") flags="--dir --regions --endpoint --pricing-endpoint --help -h" ;;
     "context ") COMPREPLY=($(compgen -W "create use ls rm show --help" -- "$cur")); return ;;
     "context create") flags="--host --description --help -h" ;;
     "controller ") COMPREPLY=($(compgen -W "up down --help" -- "$cur")); return ;;

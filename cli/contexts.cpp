@@ -1,6 +1,7 @@
 #include "cli/contexts.hpp"
 
 #include "cli/daemon_address.hpp"
+#include "cli/help.hpp"
 #include "cli/table.hpp"
 #include "reactor/json.hpp"
 #include "reactor/small_files.hpp"
@@ -182,9 +183,14 @@ Result<std::optional<std::string>> current_context_host() {
 }
 
 int context_command(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+  if (args.empty()) {
     std::cout << kUsage;
-    return args.empty() ? 2 : 0;
+    return 2;
+  }
+  // Before the contexts file is read: help needs none, and a name is never `--help`.
+  if (asks_for_help(args)) {
+    std::cout << kUsage;
+    return 0;
   }
   auto store = load_contexts();
   if (!store) return failed(store.error());

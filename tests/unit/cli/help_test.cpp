@@ -11,11 +11,33 @@
 namespace skyd::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {
-    "",          "jobs",          "jobs launch",   "jobs queue",
-    "jobs logs", "jobs cancel",   "jobs preempt",  "jobs dashboard",
-    "daemon",    "daemon status", "show-gpus",     "completion",
-    "context",   "controller",    "controller up", "controller down"};
+const std::vector<std::string> kCommands = {"",
+                                            "jobs",
+                                            "jobs launch",
+                                            "jobs queue",
+                                            "jobs logs",
+                                            "jobs cancel",
+                                            "jobs preempt",
+                                            "jobs dashboard",
+                                            "daemon",
+                                            "daemon status",
+                                            "show-gpus",
+                                            "completion",
+                                            "completion bash",
+                                            "context",
+                                            "context create",
+                                            "context use",
+                                            "context ls",
+                                            "context rm",
+                                            "context show",
+                                            "controller",
+                                            "controller up",
+                                            "controller down",
+                                            "storage",
+                                            "storage ls",
+                                            "storage delete",
+                                            "catalog",
+                                            "catalog refresh"};
 
 // The long flags a usage text names.
 std::set<std::string> flags_in(const std::string& text) {
