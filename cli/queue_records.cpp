@@ -27,6 +27,16 @@ std::string user_hash_of(const Json& job) {
   return hex;
 }
 
+// SkyPilot's `accelerators`: {"V100": 1} for the machine the task runs on, null without one.
+Json accelerators_of(const Json* placement) {
+  const std::string accelerator = text_of(placement, "accelerator");
+  if (accelerator.empty()) return Json(nullptr);
+  const Json* count = placement->find("accelerator_count");
+  Json out = Json::object();
+  out.set(accelerator, count && count->as_double() ? *count : Json(1));
+  return out;
+}
+
 }  // namespace
 
 std::string task_infra(const Json& task) {
@@ -69,10 +79,14 @@ Json flat_task_records(const Json& jobs) {
       record.set("submitted_at", copy_of(task, "submitted_at"));
       record.set("start_at", copy_of(task, "started_at"));
       record.set("end_at", copy_of(task, "ended_at"));
+      record.set("last_recovered_at", copy_of(task, "last_recovered_at"));
       record.set("job_duration", copy_of(task, "job_duration"));
       record.set("recovery_count", copy_of(task, "recovery_count"));
       record.set("resources", copy_of(task, "resources"));
       record.set("cluster_resources", task_cluster_resources(task));
+      // SkyPilot's fuller form adds cpus, memory and disk, which skyd's placement lacks.
+      record.set("cluster_resources_full", task_cluster_resources(task));
+      record.set("accelerators", accelerators_of(placement));
       const std::string cloud = text_of(placement, "cloud");
       record.set("cloud",
                  cloud.empty() ? Json(nullptr) : Json(providers::cloud_display_name(cloud)));

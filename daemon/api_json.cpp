@@ -25,6 +25,8 @@ Json task_to_json(const store::TaskRecord& task, store::TimePoint now) {
   out.set("submitted_at", seconds(task.submitted_at));
   out.set("started_at", optional_time(task.started_at));
   out.set("ended_at", optional_time(task.ended_at));
+  // When the current run began: the start, then each recovery's RUNNING (SkyPilot's field).
+  out.set("last_recovered_at", optional_time(task.last_recovered_at));
   const store::TimePoint end = task.ended_at.value_or(now);
   out.set("total_duration", std::chrono::duration<double>(end - task.submitted_at).count());
   double running = task.job_duration_seconds;

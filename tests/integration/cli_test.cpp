@@ -67,9 +67,13 @@ TEST(Cli, QueueJsonIsOneFlatRecordPerTaskWithSkyPilotsFieldNames) {
   EXPECT_EQ(train.find("infra")->as_string(), "Local (local-a)");
   EXPECT_EQ(train.find("cloud")->as_string(), "Local");
   EXPECT_EQ(train.find("recovery_count")->as_int(), 0);
-  for (const char* field : {"submitted_at", "start_at", "end_at", "job_duration"})
+  for (const char* field :
+       {"submitted_at", "start_at", "end_at", "last_recovered_at", "job_duration"})
     EXPECT_TRUE(train.find(field) && train.find(field)->as_double()) << field << listed.out;
   EXPECT_FALSE(train.find("user_name")->as_string().value_or("").empty());
+  EXPECT_EQ(train.find("user_hash")->as_string().value_or("").size(), 8u);
+  EXPECT_TRUE(train.find("accelerators")->is_null()) << "no accelerator on local-small";
+  EXPECT_EQ(train.find("cluster_resources")->as_string(), "1x(local-small)");
   EXPECT_TRUE(train.find("failure_reason")->is_null());
   EXPECT_EQ(train.find("job_status")->as_string(), "SUCCEEDED");  // skyd's extras
   EXPECT_TRUE(train.find("exit_codes")->as_array());

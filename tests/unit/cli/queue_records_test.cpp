@@ -17,6 +17,7 @@ Json job_list() {
                       "instance_type": "p3.2xlarge", "use_spot": true, "accelerator": "V100",
                       "accelerator_count": 1, "nodes": 2, "cluster": "train-7"},
         "cluster": "train-7", "submitted_at": 100.5, "started_at": 130.0, "ended_at": 200.0,
+        "last_recovered_at": 160.0,
         "total_duration": 99.5, "job_duration": 70.0, "recovery_count": 1, "restart_count": 0,
         "attempt": 2, "cost_usd": 0.5, "on_demand_cost_usd": 1.5, "failure_reason": null,
         "exit_codes": [0, 0]},
@@ -51,6 +52,7 @@ TEST(QueueRecords, OneFlatRecordPerTaskWithSkyPilotsFieldNames) {
   EXPECT_EQ(train.find("submitted_at")->as_double(), 100.5);
   EXPECT_EQ(train.find("start_at")->as_double(), 130.0);
   EXPECT_EQ(train.find("end_at")->as_double(), 200.0);
+  EXPECT_EQ(train.find("last_recovered_at")->as_double(), 160.0);
   EXPECT_EQ(train.find("job_duration")->as_double(), 70.0);
   EXPECT_EQ(train.find("recovery_count")->as_int(), 1);
   EXPECT_EQ(text(train, "resources"), "1x[V100:1]");
@@ -59,6 +61,9 @@ TEST(QueueRecords, OneFlatRecordPerTaskWithSkyPilotsFieldNames) {
   EXPECT_EQ(text(train, "zone"), "us-east-1a");
   EXPECT_EQ(text(train, "infra"), "AWS (us-east-1a)");
   EXPECT_EQ(text(train, "cluster_resources"), "2x(gpus=V100:1, p3.2xlarge, spot)");
+  EXPECT_EQ(text(train, "cluster_resources_full"), "2x(gpus=V100:1, p3.2xlarge, spot)");
+  ASSERT_TRUE(train.find("accelerators") && train.find("accelerators")->find("V100"));
+  EXPECT_EQ(train.find("accelerators")->find("V100")->as_int(), 1);
   EXPECT_EQ(text(train, "user_name"), "alice");
   EXPECT_EQ(text(train, "user_hash"), "000003e9");
   EXPECT_TRUE(train.find("failure_reason")->is_null());
@@ -77,6 +82,8 @@ TEST(QueueRecords, ATaskNotYetPlacedHasNoInfra) {
   EXPECT_EQ(text(eval, "infra"), "-");
   EXPECT_EQ(text(eval, "cluster_resources"), "-");
   EXPECT_TRUE(eval.find("cloud")->is_null());
+  EXPECT_TRUE(eval.find("accelerators")->is_null());
+  EXPECT_TRUE(eval.find("last_recovered_at")->is_null());
   EXPECT_TRUE(eval.find("start_at")->is_null());
   const Json& waiting = (*records.as_array())[2];
   EXPECT_EQ(text(waiting, "details"), "waiting for a launch slot");
