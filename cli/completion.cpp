@@ -53,7 +53,7 @@ _sky_complete() {
     "controller down") flags="--name --purge --help -h" ;;
     "jobs launch") flags="--name -n --workdir --num-nodes --infra --cloud --region --zone --cpus --memory --gpus --instance-type -t --use-spot --no-use-spot --disk-size --disk-tier --image-id --ports --job-recovery --env --env-file --secret --secret-file --num-jobs --detach-run -d --async --yes -y --dryrun --help -h" ;;
     "jobs queue") flags="--all -a --skip-finished -s --all-users -u --verbose -v --refresh -r --limit -l --output -o --help -h" ;;
-    "jobs logs") flags="--name -n --node --follow --no-follow --controller --help -h" ;;
+    "jobs logs") flags="--name -n --node --follow --no-follow --controller --refresh -r --help -h" ;;
     "jobs cancel") flags="--name -n --all -a --all-users -u --yes -y --help -h" ;;
     "jobs preempt") flags="--help -h" ;;
     "jobs dashboard") flags="--no-browser --help -h" ;;

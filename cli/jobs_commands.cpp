@@ -296,6 +296,7 @@ constexpr const char* kLogsUsage =
     "  --node RANK             only this node's lines (0 is the head)\n"
     "  --follow / --no-follow  keep streaming until the job ends (default), or stop at the end\n"
     "  --controller            the controller's decisions for the job instead of its output\n"
+    "  -r, --refresh           taken for SkyPilot's scripts: skyd's answer is always current\n"
     "  -h, --help              this text\n"
     "\n"
     "exit codes: 0 succeeded, 100 failed, 101 not finished, 102 not found, 103 cancelled\n";
@@ -425,6 +426,8 @@ int jobs_logs_command(const std::vector<std::string>& args, const std::string& s
       request.follow = true;
     } else if (arg == "--controller") {
       request.controller = true;
+    } else if (arg == "-r" || arg == "--refresh") {
+      // SkyPilot's restarts a stopped jobs controller; skyd's controller is always up.
     } else if ((arg == "-n" || arg == "--name") && i + 1 < args.size()) {
       name = args[++i];
     } else if (arg == "--node" && i + 1 < args.size()) {

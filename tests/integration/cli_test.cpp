@@ -260,6 +260,10 @@ TEST(Cli, ASingleNodeTasksLogsStayAsTheTaskWroteThem) {
   const auto yaml = skyd.write_file("one.yaml", local_task("one", "echo plain"));
   auto launched = skyd.sky({"jobs", "launch", "-y", yaml});
   EXPECT_TRUE(contains(launched.out, "\nplain\n")) << launched.out;
+  // SkyPilot's -r/--refresh is taken (skyd's controller never needs restarting).
+  auto refreshed = skyd.sky({"jobs", "logs", "1", "-r", "--no-follow"});
+  EXPECT_EQ(refreshed.exit_code, 0) << refreshed.err;
+  EXPECT_TRUE(contains(refreshed.out, "plain\n")) << refreshed.out;
 }
 
 TEST(Cli, WaitingForMachinesShowsALiveLineOnATerminalAndStableLinesOtherwise) {

@@ -82,7 +82,7 @@ TEST(SkyHelp, EachCommandsUsageNamesTheFlagsSkyPilotUsersType) {
   const std::map<std::string, std::vector<std::string>> expected = {
       {"jobs launch", {"--async", "--secret-file", "--env-file", "--detach-run", "--yes"}},
       {"jobs queue", {"--verbose", "--refresh", "--all-users", "--skip-finished", "--output"}},
-      {"jobs logs", {"--name", "--node", "--no-follow", "--controller"}},
+      {"jobs logs", {"--name", "--node", "--no-follow", "--controller", "--refresh"}},
       {"jobs cancel", {"--name", "--all", "--all-users", "--yes"}}};
   for (const auto& [command, flags] : expected) {
     const auto named = flags_in(run_sky(command + " --help").output);
