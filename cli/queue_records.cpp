@@ -97,6 +97,11 @@ Json flat_task_records(const Json& jobs) {
       record.set("failure_reason", copy_of(task, "failure_reason"));
       record.set("user_name", copy_of(job, "user"));
       record.set("user_hash", user_hash_of(job));
+      record.set("current_cluster_name", copy_of(task, "cluster"));
+      // skyd has neither SkyPilot's workspaces nor its pools: every job is in its default
+      // workspace and in no pool.
+      record.set("workspace", "default");
+      record.set("pool", nullptr);
       // skyd's own fields, as its job list names them.
       if (const auto* members = task.as_object()) {
         for (const auto& [key, value] : *members) {

@@ -66,6 +66,9 @@ TEST(QueueRecords, OneFlatRecordPerTaskWithSkyPilotsFieldNames) {
   EXPECT_EQ(train.find("accelerators")->find("V100")->as_int(), 1);
   EXPECT_EQ(text(train, "user_name"), "alice");
   EXPECT_EQ(text(train, "user_hash"), "000003e9");
+  EXPECT_EQ(text(train, "current_cluster_name"), "train-7");
+  EXPECT_EQ(text(train, "workspace"), "default");
+  EXPECT_TRUE(train.find("pool")->is_null());
   EXPECT_TRUE(train.find("failure_reason")->is_null());
   // skyd's own fields stay, as extras.
   EXPECT_EQ(train.find("cost_usd")->as_double(), 0.5);
