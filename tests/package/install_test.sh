@@ -73,6 +73,9 @@ for program in skyd sky skylet; do
   grep -q " $version\$" <<<"$out" || fail "$program --version says '$out', expected $version"
 done
 [ "$(readlink "$root/usr/bin/skylet")" = /opt/skyd/bin/skylet ] || fail "/usr/bin/skylet is no link"
+# bash-completion loads this file on the first `sky <TAB>`: sourcing it registers the function.
+in_root bash -c '. /usr/share/bash-completion/completions/sky && complete -p sky' |
+  grep -q -- '-F _sky_complete sky$' || fail "the bash completion does not register for sky"
 in_root /usr/bin/skyd --config /etc/skyd/config.yaml --print-config >/dev/null ||
   fail "skyd refuses the shipped /etc/skyd/config.yaml"
 
