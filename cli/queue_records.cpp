@@ -87,11 +87,12 @@ Json flat_task_records(const Json& jobs) {
       // SkyPilot's fuller form adds cpus, memory and disk, which skyd's placement lacks.
       record.set("cluster_resources_full", task_cluster_resources(task));
       record.set("accelerators", accelerators_of(placement));
+      // As SkyPilot's records: "-" for a task not placed yet, like infra and cluster_resources.
       const std::string cloud = text_of(placement, "cloud");
-      record.set("cloud",
-                 cloud.empty() ? Json(nullptr) : Json(providers::cloud_display_name(cloud)));
-      record.set("region", placement ? copy_of(*placement, "region") : Json(nullptr));
-      record.set("zone", placement ? copy_of(*placement, "zone") : Json(nullptr));
+      const bool placed = !cloud.empty();
+      record.set("cloud", placed ? Json(providers::cloud_display_name(cloud)) : Json("-"));
+      record.set("region", placed ? copy_of(*placement, "region") : Json("-"));
+      record.set("zone", placed ? copy_of(*placement, "zone") : Json("-"));
       record.set("infra", task_infra(task));
       record.set("details", copy_of(job, "details"));
       record.set("failure_reason", copy_of(task, "failure_reason"));

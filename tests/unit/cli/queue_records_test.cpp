@@ -84,7 +84,7 @@ TEST(QueueRecords, ATaskNotYetPlacedHasNoInfra) {
   EXPECT_EQ(eval.find("task_id")->as_int(), 1);
   EXPECT_EQ(text(eval, "infra"), "-");
   EXPECT_EQ(text(eval, "cluster_resources"), "-");
-  EXPECT_TRUE(eval.find("cloud")->is_null());
+  for (const char* where : {"cloud", "region", "zone"}) EXPECT_EQ(text(eval, where), "-") << where;
   EXPECT_TRUE(eval.find("accelerators")->is_null());
   EXPECT_TRUE(eval.find("last_recovered_at")->is_null());
   EXPECT_TRUE(eval.find("start_at")->is_null());
