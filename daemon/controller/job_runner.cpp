@@ -320,6 +320,37 @@ Task<Result<void>> JobRunner::release_attempts(int index, const Placement& place
   co_return Result<void>{};
 }
 
+namespace {
+
+// A call the node never answered (as opposed to one it refused).
+bool went_unanswered(const Error& error) {
+  for (NetErrc code :
+       {NetErrc::kTimedOut, NetErrc::kConnectFailed, NetErrc::kTlsFailed, NetErrc::kClosed}) {
+    if (error.code == make_error_code(code)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Task<Result<void>> JobRunner::reattach(int index, const Placement& placement,
+                                       const store::TaskRecord& task) {
+  // Earlier attempts were fenced before this one ran; the start is idempotent and the attempt
+  // was released, so this only re-attaches. Thousands of runners do it at once after a restart:
+  // a node slow to answer then is asked again, for up to node_lost_after, not taken for lost.
+  const auto give_up_at = Clock::now() + options_.node_lost_after;
+  asio::steady_timer pause(shard_.executor);
+  for (;;) {
+    auto started = co_await start_attempts(index, placement, task);
+    if (started) started = co_await release_attempts(index, placement, task.attempt);
+    if (started || !went_unanswered(started.error()) || Clock::now() >= give_up_at ||
+        cancel_.is_set())
+      co_return started;
+    pause.expires_after(std::chrono::seconds(1));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
 std::string JobRunner::skylet_token(int index, int attempt) const {
   // Derived, not stored: a restarted skyd can talk to the machines it launched before. One per
   // attempt, whichever of its calls made the machines.
@@ -694,10 +725,7 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
             break;
           }
           placement = std::move(adopted.placement);
-          // Earlier attempts were fenced before this one ran; the start is idempotent and the
-          // attempt was released, so this only re-attaches.
-          auto started = co_await start_attempts(index, *placement, task);
-          if (started) started = co_await release_attempts(index, *placement, task.attempt);
+          auto started = co_await reattach(index, *placement, task);
           if (!started) {
             co_await move(task, JobStatus::kRecovering, "the task was lost while skyd was down");
             break;
