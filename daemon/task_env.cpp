@@ -50,6 +50,10 @@ std::map<std::string, std::string> node_environment(const TaskEnvironment& task,
   env["SKYPILOT_CLUSTER_INFO"] = info.dump();
   env["SKYPILOT_USER"] = task.user_name;
   env["SKYPILOT_USER_ID"] = task.user_id;
+  if (!task.job_group.empty()) {
+    env["SKYPILOT_JOBGROUP_NAME"] = task.job_group;
+    env["SKYD_JOBGROUP_HOSTS"] = task.job_group_hosts;
+  }
   if (task.runs_as_submitter && !task.user_name.empty()) {
     env["USER"] = task.user_name;
     env["LOGNAME"] = task.user_name;

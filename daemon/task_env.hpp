@@ -20,6 +20,8 @@ struct TaskEnvironment {
   std::string user_name;           // the submitter: SKYPILOT_USER
   std::string user_id;             // SKYPILOT_USER_ID (see user_id_of)
   bool runs_as_submitter = false;  // the task runs as its submitter: USER and LOGNAME are theirs
+  std::string job_group;           // a job group's name: SKYPILOT_JOBGROUP_NAME
+  std::string job_group_hosts;     // its tasks' nodes: SKYD_JOBGROUP_HOSTS (group_directory.hpp)
   std::map<std::string, std::string> envs;     // the user's envs
   std::map<std::string, std::string> secrets;  // like envs, never shown
 };

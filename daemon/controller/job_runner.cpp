@@ -231,6 +231,13 @@ JobRunner::JobRunner(ShardContext& shard, const ControllerOptions& options, stor
       cancel_(shard.executor),
       logs_(options.logs_root(), id.value) {}
 
+JobRunner::JobRunner(ShardContext& shard, const ControllerOptions& options, store::JobId id,
+                     int group_task, GroupDirectory* directory)
+    : JobRunner(shard, options, id) {
+  group_task_ = group_task;
+  directory_ = directory;
+}
+
 std::string JobRunner::cluster_name(int index, int attempt) const {
   // <task>-<job id> for the first attempt, <task>-a<attempt>-<job id> for replacements (which may
   // stand beside the machines they replace during a spot notice). A long task name is shortened
@@ -482,6 +489,10 @@ Task<void> JobRunner::run() {
     task_ids_.push_back(
         make_task_id(to_micros(job_.submitted_at), name, id_.value, static_cast<int>(i)));
   }
+  if (group_task_) {  // the job's runner holds its slot and ends it
+    ended_ = co_await run_task(*group_task_);
+    co_return;
+  }
   // A slot among the jobs that may run at once; a job that already ran before a restart keeps its.
   const auto& limits = shard_.admission->limits();
   bool holding_job_slot = false;
@@ -505,7 +516,8 @@ Task<void> JobRunner::run() {
     JobRunner& runner;
     ~GiveBackLaunchSlot() { runner.give_back_launch_slot(); }
   } give_back_launch{*this};
-  for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
+  if (pipeline_.group) co_await run_group();
+  for (std::size_t i = 0; i < job_.tasks.size() && !pipeline_.group; ++i) {
     const JobStatus ended = co_await run_task(static_cast<int>(i));
     if (ended != JobStatus::kSucceeded) {
       co_await cancel_later_tasks(static_cast<int>(i), "task " + std::to_string(i) + " ended " +
@@ -596,7 +608,7 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
     if (cancel_.is_set() && task.status != JobStatus::kCancelling) {
       const bool nothing_started = task.status == JobStatus::kPending && !task.cluster_name;
       co_await move(task, nothing_started ? JobStatus::kCancelled : JobStatus::kCancelling,
-                    "cancelled by the user");
+                    cancel_reason_);
       continue;
     }
     switch (task.status) {
@@ -674,6 +686,8 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         backoff.reset();
         // Setup runs now, while an earlier attempt may still be running; the run waits for the
         // fence below, so two attempts of the task never run at once.
+        const bool met = co_await meet_group(index, *placement, true);
+        if (!met) break;  // cancelled while its siblings launched
         auto started = co_await start_attempts(index, *placement, task);
         if (started) {
           co_await fence(index, task.attempt);
@@ -725,6 +739,7 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
             break;
           }
           placement = std::move(adopted.placement);
+          co_await meet_group(index, *placement, false);
           auto started = co_await reattach(index, *placement, task);
           if (!started) {
             co_await move(task, JobStatus::kRecovering, "the task was lost while skyd was down");
@@ -816,7 +831,7 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         co_await retire_older_clusters(index, task.attempt);
         placement.reset();
         provisioned_.reset();  // its cluster is this attempt's, terminated above
-        co_await move(task, JobStatus::kCancelled, "cancelled by the user");
+        co_await move(task, JobStatus::kCancelled, cancel_reason_);
         break;
       }
       default:
@@ -1393,6 +1408,10 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
   environment.secrets = spec.secrets;
   environment.user_name = job_.user_name;
   environment.user_id = user_id_of(job_.user_uid);
+  if (directory_) {
+    environment.job_group = directory_->name;
+    environment.job_group_hosts = directory_->hosts();
+  }
   // On the local provider the task runs on this very host: as its submitter, never as skyd.
   const bool local = placement.candidate.cloud == "local";
   environment.runs_as_submitter = local && owner().has_value();

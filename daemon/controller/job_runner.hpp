@@ -10,6 +10,7 @@
 #include "daemon/controller/bucket_keeper.hpp"
 #include "daemon/controller/controller_options.hpp"
 #include "daemon/controller/failover.hpp"
+#include "daemon/controller/group_directory.hpp"
 #include "daemon/controller/job_logs.hpp"
 #include "daemon/controller/shard_context.hpp"
 #include "daemon/spec/task.hpp"
@@ -39,13 +40,24 @@ inline constexpr Duration kBucketDrainLimit = std::chrono::minutes(11);
 class JobRunner {
  public:
   JobRunner(ShardContext& shard, const ControllerOptions& options, store::JobId id);
+  // A runner of one task of a job group (`execution: parallel`), run beside its siblings by the
+  // job's own runner (run_group).
+  JobRunner(ShardContext& shard, const ControllerOptions& options, store::JobId id, int group_task,
+            GroupDirectory* directory);
 
   // Runs the job to its end (or until cancelled by a shutdown, leaving the machines running for
   // the next skyd to re-attach).
   Task<void> run();
   // A user's cancel: the job moves to CANCELLING, stops its task, terminates its machines.
   void request_cancel() { cancel_.set(); }
+  // The same for one task of a group, with the reason its transitions give.
+  void request_cancel(std::string reason) {
+    if (!cancel_.is_set()) cancel_reason_ = std::move(reason);
+    cancel_.set();
+  }
   store::JobId id() const { return id_; }
+  // How a group task's runner ended its task.
+  store::JobStatus ended() const { return ended_; }
 
  private:
   struct Placement {
@@ -126,6 +138,10 @@ class JobRunner {
   };
 
   Task<store::JobStatus> run_task(int index);
+  // A job group: one runner per task, all at once; the primary tasks' end stops the auxiliary
+  // ones, a task that cannot launch cancels the others, a cancel reaches every task
+  // (job_group_run.cpp).
+  Task<void> run_group();
   Task<store::JobStatus> drive_task(int index);
   // A coroutine must not take a defaulted argument whose type has a destructor (g++ 12 destroys
   // the default twice), hence the two forms.
@@ -200,6 +216,9 @@ class JobRunner {
   Task<std::string> ready_buckets(int index);
   Task<Result<void>> start_attempts(int index, const Placement& placement,
                                     const store::TaskRecord& task);
+  // A group task's machines are known: its siblings are told, and (`wait`) its run waits until
+  // every sibling has machines or has ended; false when cancelled meanwhile.
+  Task<bool> meet_group(int index, const Placement& placement, bool wait);
   Task<MonitorOutcome> monitor(int index, const Placement& placement,
                                const store::TaskRecord& task);
   // Waits until the watchers' reports (or a cancel) decide how the attempt went.
@@ -273,6 +292,10 @@ class JobRunner {
   const ControllerOptions& options_;
   store::JobId id_;
   Event cancel_;
+  std::string cancel_reason_ = "cancelled by the user";
+  std::optional<int> group_task_;        // set: this runner drives only that task of a job group
+  GroupDirectory* directory_ = nullptr;  // its group's, owned by the job's runner
+  store::JobStatus ended_ = store::JobStatus::kPending;
   JobLogs logs_;
   store::JobRecord job_;
   spec::Pipeline pipeline_;

@@ -510,6 +510,8 @@ class Parser {
   std::optional<ImageId> parse_image_id(const YAML::Node& node, const std::string& path) const;
 
   void parse_autostop(const YAML::Node& node, const std::string& path) const;
+  // The header's job group fields, checked against the tasks (named, each name once).
+  void parse_job_group(const YAML::Node& head, Pipeline& pipeline) const;
   std::optional<DataHint> parse_data_hint(const YAML::Node& node, const std::string& path) const;
 
   std::string source_;
@@ -519,7 +521,7 @@ class Parser {
 
 // Documents and tasks ------------------------------------------------------------------------
 
-// Fields of a job group's header (`execution: parallel`), which skyd does not run.
+// Fields of a job group's header (`execution: parallel`).
 const std::vector<std::string> kJobGroupHeaderKeys = {"primary_tasks", "termination_delay"};
 
 bool is_header(const YAML::Node& doc) {
@@ -555,22 +557,21 @@ Pipeline Parser::parse_documents(std::string_view text) {
     if (!is_valid_job_name(*pipeline.name)) {
       fail(SpecErrc::kInvalid, head["name"], "name", "expected " + std::string(kJobNameRule));
     }
+    bool parallel = false;
     if (const YAML::Node execution = head["execution"]) {
       const std::string mode = lower(string_value(execution, "execution"));
-      if (mode == "parallel") {
-        fail(SpecErrc::kUnsupported, execution, "execution",
-             "parallel job groups are not supported; use `serial`");
+      if (mode != "serial" && mode != "parallel") {
+        fail(SpecErrc::kInvalid, execution, "execution", "expected `serial` or `parallel`");
       }
-      if (mode != "serial") fail(SpecErrc::kInvalid, execution, "execution", "expected `serial`");
+      parallel = mode == "parallel";
     }
     for (const auto& key : kJobGroupHeaderKeys) {
-      if (head[key]) {
-        fail(SpecErrc::kUnsupported, position_of(head, key), key,
-             "`" + key +
-                 "` belongs to SkyPilot's job groups (execution: parallel), which skyd "
-                 "does not support");
+      if (head[key] && !parallel) {
+        fail(SpecErrc::kInvalid, position_of(head, key), key,
+             "`" + key + "` belongs to job groups: it needs `execution: parallel`");
       }
     }
+    if (parallel) pipeline.group = JobGroup{};
     first_task = 1;
   }
   std::optional<int> job_priority;
@@ -586,8 +587,58 @@ Pipeline Parser::parse_documents(std::string_view text) {
     if (given) job_priority = given;
   }
   if (pipeline.tasks.empty()) pipeline.tasks.emplace_back();  // a header-only file
+  if (pipeline.group) parse_job_group(docs[0], pipeline);
   pipeline.warnings = std::move(warnings_);
   return pipeline;
+}
+
+void Parser::parse_job_group(const YAML::Node& head, Pipeline& pipeline) const {
+  JobGroup& group = *pipeline.group;
+  std::vector<std::string> names;
+  for (const auto& task : pipeline.tasks) {
+    // Logs, `sky jobs logs JOB TASK` and the other tasks find a task by its name.
+    if (!task.name) {
+      fail(SpecErrc::kMissingValue, head, "execution", "every task of a job group needs a `name`");
+    }
+    if (contains(names, *task.name)) {
+      fail(SpecErrc::kInvalid, head, "execution",
+           "two tasks of the job group are named `" + *task.name + "`; names must be unique");
+    }
+    names.push_back(*task.name);
+  }
+  auto known = [&](const YAML::Node& node, const std::string& path, const std::string& name) {
+    if (!contains(names, name)) {
+      fail(SpecErrc::kInvalid, node, path, "no task of the job group is named `" + name + "`");
+    }
+  };
+  if (const YAML::Node primary = head["primary_tasks"]; primary && !primary.IsNull()) {
+    if (!primary.IsSequence() || primary.size() == 0) {
+      fail(SpecErrc::kInvalid, primary, "primary_tasks", "expected a non-empty list of task names");
+    }
+    for (std::size_t i = 0; i < primary.size(); ++i) {
+      const std::string path = index_path("primary_tasks", i);
+      const std::string name = string_value(primary[i], path);
+      known(primary[i], path, name);
+      if (!contains(group.primary_tasks, name)) group.primary_tasks.push_back(name);
+    }
+  }
+  if (const YAML::Node delay = head["termination_delay"]; delay && !delay.IsNull()) {
+    if (delay.IsMap()) {
+      for (auto it = delay.begin(); it != delay.end(); ++it) {
+        const std::string key = it->first.Scalar();
+        const std::string path = child_path("termination_delay", key);
+        const auto seconds = duration_field(it->second, path, true);
+        if (key == "default") {
+          group.default_delay = seconds;
+        } else {
+          known(it->first, path, key);
+          group.delays[key] = seconds;
+        }
+      }
+    } else {
+      group.default_delay = duration_field(delay, "termination_delay", true);
+    }
+  }
 }
 
 Pipeline Parser::parse_normalized(std::string_view text) {
@@ -596,7 +647,7 @@ Pipeline Parser::parse_normalized(std::string_view text) {
   std::size_t budget = scalar_budget(text);
   check_scalar_text(root, "", budget);
   require_map(root, "", "a normalized pipeline {name, tasks}");
-  check_keys(root, "", {"name", "tasks"}, {}, "");
+  check_keys(root, "", {"name", "tasks", "job_group"}, {}, "");
   Pipeline pipeline;
   if (const YAML::Node name = root["name"]; name && !name.IsNull()) {
     pipeline.name = string_value(name, "name");
@@ -610,6 +661,12 @@ Pipeline Parser::parse_normalized(std::string_view text) {
   }
   for (std::size_t i = 0; i < tasks.size(); ++i) {
     pipeline.tasks.push_back(parse_task(tasks[i], index_path("tasks", i)));
+  }
+  if (const YAML::Node group = root["job_group"]; group && !group.IsNull()) {
+    require_map(group, "job_group", "a job group {primary_tasks, termination_delay}");
+    check_keys(group, "job_group", kJobGroupHeaderKeys, {}, "");
+    pipeline.group = JobGroup{};
+    parse_job_group(group, pipeline);
   }
   return pipeline;
 }

@@ -133,6 +133,18 @@ std::optional<int> priority(const Pipeline& pipeline) {
   return std::nullopt;
 }
 
+bool is_primary(const JobGroup& group, const Task& task) {
+  if (group.primary_tasks.empty()) return true;
+  const std::string name = task.name.value_or("");
+  return std::find(group.primary_tasks.begin(), group.primary_tasks.end(), name) !=
+         group.primary_tasks.end();
+}
+
+std::chrono::seconds termination_delay(const JobGroup& group, const Task& task) {
+  const auto given = group.delays.find(task.name.value_or(""));
+  return given == group.delays.end() ? group.default_delay : given->second;
+}
+
 catalog::PlanRequest to_plan_request(const Task& task) {
   catalog::PlanRequest request;
   for (const auto& candidate : task.resources.candidates) {

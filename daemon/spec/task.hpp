@@ -164,18 +164,35 @@ struct Task {
   friend bool operator==(const Task&, const Task&) = default;
 };
 
-// A managed job: one task, or several run one after another.
+// SkyPilot's job group (`execution: parallel`): every task runs at once, each on its own cluster.
+struct JobGroup {
+  // The tasks whose end ends the group; the others (auxiliary) are stopped then. Empty: all.
+  std::vector<std::string> primary_tasks;
+  // How long auxiliary tasks are given after every primary task succeeded (termination_delay).
+  std::chrono::seconds default_delay{0};
+  std::map<std::string, std::chrono::seconds> delays;  // by task name, over the default
+
+  friend bool operator==(const JobGroup&, const JobGroup&) = default;
+};
+
+// A managed job: one task, several run one after another, or a job group run at once.
 struct Pipeline {
   std::optional<std::string> name;  // from a header document (`name:` alone), if any
   std::vector<Task> tasks;
+  std::optional<JobGroup> group;  // `execution: parallel`
   // What was accepted but will not act as written ("file:line:col: service: ..."), for the user
   // to read; not part of the normalized form, so it does not make two pipelines different.
   std::vector<std::string> warnings;
 
   friend bool operator==(const Pipeline& a, const Pipeline& b) {
-    return a.name == b.name && a.tasks == b.tasks;
+    return a.name == b.name && a.tasks == b.tasks && a.group == b.group;
   }
 };
+
+// Whether the task is one of the group's primary tasks (every task is, without primary_tasks).
+bool is_primary(const JobGroup& group, const Task& task);
+// How long the auxiliary task is given after the primary tasks succeeded.
+std::chrono::seconds termination_delay(const JobGroup& group, const Task& task);
 
 // The job's priority: the one its tasks give (they agree; the parser checks), if any.
 std::optional<int> priority(const Pipeline& pipeline);

@@ -140,6 +140,19 @@ Json to_json(const Pipeline& pipeline, SecretMode secrets) {
   Json tasks = Json::array();
   for (const auto& task : pipeline.tasks) tasks.push_back(to_json(task, secrets));
   json.set("tasks", std::move(tasks));
+  if (pipeline.group) {
+    Json group = Json::object();
+    Json primary = Json::array();
+    for (const auto& name : pipeline.group->primary_tasks) primary.push_back(name);
+    if (!pipeline.group->primary_tasks.empty()) group.set("primary_tasks", std::move(primary));
+    Json delays = Json::object();
+    delays.set("default", std::to_string(pipeline.group->default_delay.count()) + "s");
+    for (const auto& [name, delay] : pipeline.group->delays) {
+      delays.set(name, std::to_string(delay.count()) + "s");
+    }
+    group.set("termination_delay", std::move(delays));
+    json.set("job_group", std::move(group));
+  }
   return json;
 }
 

@@ -252,13 +252,60 @@ TEST(Parser, SpotRecoveryIsReadAsJobRecoveryWithAWarning) {
       "give only one");
 }
 
-TEST(Parser, JobGroupHeaderIsRefusedByName) {
-  auto error =
-      parse_error("name: g\nexecution: parallel\nprimary_tasks: [a]\n---\nname: a\nrun: x\n");
-  EXPECT_EQ(error.code, SpecErrc::kUnsupported);
-  EXPECT_CONTAINS(error.detail, "parallel job groups are not supported");
+TEST(Parser, JobGroupHeaderIsReadAndCarried) {
+  auto pipeline = parse_ok(
+      "name: g\nexecution: parallel\nprimary_tasks: [trainer]\n"
+      "termination_delay:\n  default: 30s\n  buffer: 1m\n---\nname: trainer\nrun: x\n"
+      "---\nname: buffer\nrun: y\n---\nname: server\nrun: z\n");
+  ASSERT_TRUE(pipeline.group);
+  EXPECT_EQ(pipeline.name, "g");
+  EXPECT_EQ(pipeline.tasks.size(), 3u);
+  EXPECT_EQ(pipeline.group->primary_tasks, std::vector<std::string>{"trainer"});
+  EXPECT_TRUE(is_primary(*pipeline.group, pipeline.tasks[0]));
+  EXPECT_FALSE(is_primary(*pipeline.group, pipeline.tasks[1]));
+  EXPECT_EQ(termination_delay(*pipeline.group, pipeline.tasks[1]), std::chrono::minutes(1));
+  EXPECT_EQ(termination_delay(*pipeline.group, pipeline.tasks[2]), std::chrono::seconds(30));
+  // The normalized form keeps the group: the daemon reads it back as the same pipeline.
+  auto again = pipeline_from_json(to_json(pipeline, SecretMode::kInclude).dump(), "job 1");
+  ASSERT_TRUE(again) << again.error().detail;
+  EXPECT_EQ(*again, pipeline);
+  EXPECT_EQ(again->group, pipeline.group);
+}
+
+TEST(Parser, JobGroupWithoutPrimaryTasksMakesEveryTaskPrimary) {
+  auto pipeline = parse_ok(
+      "name: g\nexecution: parallel\ntermination_delay: 5s\n---\nname: a\n"
+      "run: x\n---\nname: b\nrun: y\n");
+  ASSERT_TRUE(pipeline.group);
+  EXPECT_TRUE(is_primary(*pipeline.group, pipeline.tasks[1]));
+  EXPECT_EQ(pipeline.group->default_delay, std::chrono::seconds(5));
+  EXPECT_FALSE(parse_ok("name: p\nexecution: serial\n---\nrun: x\n").group);
+}
+
+TEST(Parser, JobGroupMistakesAreRefused) {
   EXPECT_CONTAINS(parse_error("name: g\nprimary_tasks: [a]\n---\nname: a\nrun: x\n").detail,
-                  "`primary_tasks` belongs to SkyPilot's job groups");
+                  "needs `execution: parallel`");
+  EXPECT_CONTAINS(
+      parse_error("name: g\nexecution: parallel\nprimary_tasks: [b]\n---\nname: a\nrun: x\n")
+          .detail,
+      "no task of the job group is named `b`");
+  EXPECT_CONTAINS(
+      parse_error("name: g\nexecution: parallel\n---\nname: a\nrun: x\n---\nname: a\nrun: y\n")
+          .detail,
+      "names must be unique");
+  EXPECT_CONTAINS(parse_error("name: g\nexecution: parallel\n---\nrun: x\n").detail,
+                  "needs a `name`");
+  EXPECT_CONTAINS(
+      parse_error("name: g\nexecution: parallel\ntermination_delay: soon\n---\nname: a\nrun: x\n")
+          .detail,
+      "expected a duration");
+  EXPECT_CONTAINS(
+      parse_error("name: g\nexecution: parallel\ntermination_delay: {c: 1m}\n---\nname: a\n"
+                  "run: x\n")
+          .detail,
+      "no task of the job group is named `c`");
+  EXPECT_CONTAINS(parse_error("name: g\nexecution: sometimes\n---\nname: a\nrun: x\n").detail,
+                  "expected `serial` or `parallel`");
 }
 
 TEST(Parser, SyntaxErrorHasLineAndColumn) {
@@ -851,11 +898,6 @@ TEST(Parser, SingleNameOnlyDocumentIsATask) {
   auto pipeline = parse_ok("name: solo\n");
   EXPECT_FALSE(pipeline.name);
   EXPECT_EQ(pipeline.tasks.at(0).name, "solo");
-}
-
-TEST(Parser, ParallelExecutionIsUnsupported) {
-  EXPECT_EQ(parse_error("name: p\nexecution: parallel\n---\nrun: x\n").code,
-            SpecErrc::kUnsupported);
 }
 
 TEST(Parser, ErrorsInLaterDocumentsPointAtTheirLine) {
