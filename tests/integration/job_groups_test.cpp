@@ -107,6 +107,27 @@ TEST(JobGroups, AuxiliaryTasksStopWhenThePrimaryTaskEnds) {
   EXPECT_TRUE(skyd.no_machines_left());
 }
 
+TEST(JobGroups, AuxiliaryTasksGetTheirDelayAfterThePrimaryTasksSucceeded) {
+  SkydHarness skyd;
+  Meeting meeting;
+  const auto yaml = skyd.write_file(
+      "delay.yaml",
+      "name: delayed\nexecution: parallel\nprimary_tasks: [trainer]\n"
+      "termination_delay:\n  default: 1h\n  server: 3s\n" +
+          group_task("trainer", meets(meeting, "trainer", "server")) +
+          group_task("server", meets(meeting, "server", "trainer") + "  sleep 1000\n"));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for_task(skyd, 1, 0, "SUCCEEDED")) << status_of(skyd, 1, 0);
+  EXPECT_EQ(status_of(skyd, 1, 1), "RUNNING") << "the server keeps its 3 s";
+  EXPECT_TRUE(wait_for_task(skyd, 1, 1, "CANCELLED")) << status_of(skyd, 1, 1);
+  auto controller = skyd.sky({"jobs", "logs", "--controller", "1"});
+  EXPECT_TRUE(
+      contains(controller.out,
+               "task 1: auxiliary task stopped: the primary tasks succeeded; stopped in 3 s"))
+      << controller.out;
+  EXPECT_TRUE(skyd.no_machines_left());
+}
+
 TEST(JobGroups, AFailedTaskLeavesItsSiblingRunningAsInSkyPilot) {
   SkydHarness skyd;
   Meeting meeting;
