@@ -62,8 +62,11 @@ TEST(JobGroups, TasksRunAtOnceEachOnItsClusterAndFindEachOther) {
                                  "\n  printf '%s' \"$SKYD_JOBGROUP_HOSTS\" > " + hosts + "\n" +
                                  meets(meeting, "ping", "pong")) +
           group_task("pong", meets(meeting, "pong", "ping")));
-  auto launched = skyd.sky({"jobs", "launch", "-y", "-d", yaml});
+  // Followed, as a user launches it: the output of both tasks, and the job's end.
+  auto launched = skyd.sky({"jobs", "launch", "-y", yaml});
   ASSERT_EQ(launched.exit_code, 0) << launched.out << launched.err;
+  EXPECT_TRUE(contains(launched.out, "ping met pong")) << launched.out;
+  EXPECT_TRUE(contains(launched.out, "pong met ping")) << launched.out;
   EXPECT_TRUE(wait_for_task(skyd, 1, 0, "SUCCEEDED")) << status_of(skyd, 1, 0);
   EXPECT_TRUE(wait_for_task(skyd, 1, 1, "SUCCEEDED")) << status_of(skyd, 1, 1);
   EXPECT_EQ(skyd.job_status(1), "SUCCEEDED");
