@@ -199,5 +199,33 @@ TEST(JobGroups, SkydKilledMidRunReattachesEveryTaskWithoutASecondLaunch) {
   EXPECT_TRUE(skyd.no_machines_left());
 }
 
+TEST(JobGroups, SkydKilledWhileTheTasksLaunchNeverDuplicatesMachines) {
+  TempDir scripts;
+  const std::string slow = scripts.file("slow-skylet.sh");
+  std::ofstream(slow) << "#!/bin/sh\nsleep 2\nexec " << binary_path("skylet") << " \"$@\"\n";
+  ::chmod(slow.c_str(), 0755);
+  ::chmod(scripts.path().c_str(), 0755);
+  SkydHarness skyd({{"skylet_binary", slow}});
+  Meeting meeting;
+  const auto yaml = skyd.write_file(
+      "launching.yaml", "name: pair\nexecution: parallel\n" +
+                            group_task("a", meets(meeting, "a", "b") + "  sleep 1000\n") +
+                            group_task("b", meets(meeting, "b", "a") + "  sleep 1000\n"));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_file(skyd.state_dir() + "/local/clusters/a-1/node-0/skylet.pid"));
+  ASSERT_TRUE(skyd.wait_for_file(skyd.state_dir() + "/local/clusters/b-1/node-0/skylet.pid"));
+  skyd.kill();
+  skyd.restart();
+  ASSERT_TRUE(skyd.wait_for_file(meeting.at("a-up")));
+  ASSERT_TRUE(skyd.wait_for_file(meeting.at("b-up")));
+  EXPECT_TRUE(wait_for_task(skyd, 1, 0, "RUNNING")) << status_of(skyd, 1, 0);
+  EXPECT_TRUE(wait_for_task(skyd, 1, 1, "RUNNING")) << status_of(skyd, 1, 1);
+  EXPECT_EQ(skyd.running_skylets().size(), 2u) << "exactly one machine per task";
+  EXPECT_EQ(skyd.sky({"jobs", "cancel", "-y", "1"}).exit_code, 0);
+  EXPECT_TRUE(wait_for_task(skyd, 1, 0, "CANCELLED")) << status_of(skyd, 1, 0);
+  EXPECT_TRUE(wait_for_task(skyd, 1, 1, "CANCELLED")) << status_of(skyd, 1, 1);
+  EXPECT_TRUE(skyd.no_machines_left());
+}
+
 }  // namespace
 }  // namespace skyd::testing
