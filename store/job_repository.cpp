@@ -200,6 +200,12 @@ WITH updated AS (
 )
 SELECT )" SKYD_TASK_COLUMNS " FROM updated t";
 
+// Taken first by every transition: the transitions of one job's tasks (a job group's run at once)
+// follow one another, so the refresh below sees every task as the last one left it. Without it two
+// at once would each read the other's task as it was and leave the job showing a stale status.
+// NO KEY UPDATE: job_events rows (which reference the job) can still be inserted meanwhile.
+constexpr const char* kLockJob = "SELECT id FROM jobs WHERE id = $1::bigint FOR NO KEY UPDATE";
+
 // The job shows its first task that has not SUCCEEDED, and ends when every task has.
 constexpr const char* kRefreshJob = R"(
 UPDATE jobs j SET
@@ -620,6 +626,9 @@ Task<Result<TaskRecord>> JobRepository::transition(Transaction& transaction,
                   request.lease_epoch, request.restart_on_error, request.failure_reason, exit_codes,
                   request.cluster_name, request.placement_json, request.reason,
                   request.details_json, request.idempotency_key);
+  auto lock_params = make_params(request.job_id.value);
+  auto locked = co_await transaction.query(kLockJob, std::move(lock_params));
+  if (!locked) co_return locked.error();
   auto updated = co_await transaction.query(kTransition, std::move(params));
   if (!updated) co_return updated.error();
 

@@ -41,6 +41,12 @@ Task<void> JobRunner::run_group() {
     members.push_back(
         std::make_unique<JobRunner>(shard_, options_, id_, static_cast<int>(i), &directory));
   }
+  // A task the group was stopping when skyd went down finishes stopping under the group's name.
+  for (std::size_t i = 0; i < count; ++i) {
+    if (job_.tasks[i].status == JobStatus::kCancelling && !job_.cancel_requested_at) {
+      members[i]->request_cancel("stopped by its job group (before skyd restarted)");
+    }
+  }
   Event changed(shard_.executor);
   std::vector<bool> done(count, false);
   logs_.record("job group: " + std::to_string(count) + " tasks run at once");

@@ -131,6 +131,28 @@ TEST(JobGroups, AuxiliaryTasksGetTheirDelayAfterThePrimaryTasksSucceeded) {
   EXPECT_TRUE(skyd.no_machines_left());
 }
 
+TEST(JobGroups, SkydKilledDuringTheDelayStillStopsTheAuxiliaryTaskOnce) {
+  SkydHarness skyd;
+  Meeting meeting;
+  const auto yaml = skyd.write_file(
+      "restart.yaml",
+      "name: kept\nexecution: parallel\nprimary_tasks: [trainer]\n"
+      "termination_delay: 2s\n" +
+          group_task("trainer", meets(meeting, "trainer", "server")) +
+          group_task("server", "  echo $$ >> " + meeting.at("server-starts") + "\n" +
+                                   meets(meeting, "server", "trainer") + "  sleep 1000\n"));
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(wait_for_task(skyd, 1, 0, "SUCCEEDED")) << status_of(skyd, 1, 0);
+  skyd.kill();
+  skyd.restart();
+  EXPECT_TRUE(wait_for_task(skyd, 1, 1, "CANCELLED")) << status_of(skyd, 1, 1);
+  const std::string starts = read_text(meeting.at("server-starts"));
+  EXPECT_EQ(std::count(starts.begin(), starts.end(), '\n'), 1)
+      << "the server ran once, re-attached after the restart: " << starts;
+  EXPECT_EQ(status_of(skyd, 1, 0), "SUCCEEDED");
+  EXPECT_TRUE(skyd.no_machines_left());
+}
+
 TEST(JobGroups, AFailedTaskLeavesItsSiblingRunningAsInSkyPilot) {
   SkydHarness skyd;
   Meeting meeting;
@@ -160,7 +182,7 @@ TEST(JobGroups, CancelEndsEveryTask) {
   ASSERT_TRUE(skyd.wait_for_file(meeting.at("a-up")));
   ASSERT_TRUE(skyd.wait_for_file(meeting.at("b-up")));
   EXPECT_EQ(skyd.sky({"jobs", "cancel", "-y", "1"}).exit_code, 0);
-  EXPECT_TRUE(skyd.wait_for_status(1, {"CANCELLED"}));
+  EXPECT_TRUE(skyd.wait_for_status(1, {"CANCELLED"})) << skyd.job_json(1);
   EXPECT_TRUE(wait_for_task(skyd, 1, 0, "CANCELLED")) << status_of(skyd, 1, 0);
   EXPECT_TRUE(wait_for_task(skyd, 1, 1, "CANCELLED")) << status_of(skyd, 1, 1);
   EXPECT_TRUE(skyd.no_machines_left());

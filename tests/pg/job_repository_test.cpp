@@ -292,6 +292,31 @@ TEST(JobRepository, TwoRacingTransitionsOneWinsOneConflicts) {
   run_co<void>([&] { return racing_transitions(db.conninfo()); });
 }
 
+// A job group's tasks move at once: whichever transition commits last, the job shows both.
+Task<void> sibling_transitions(std::string conninfo) {
+  using namespace asio::experimental::awaitable_operators;
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo, 4));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  for (int round = 0; round < 10; ++round) {
+    auto id = co_await jobs.create_job(testing::sample_job("group", 2));
+    CO_ASSERT_OK(id);
+    auto started = co_await (jobs.transition(step(*id, 0, S::kPending, S::kCancelled, "a")) &&
+                             jobs.transition(step(*id, 1, S::kPending, S::kCancelled, "b")));
+    CO_ASSERT_OK(std::get<0>(started));
+    CO_ASSERT_OK(std::get<1>(started));
+    auto job = co_await jobs.get_job(*id);
+    CO_ASSERT_OK(job);
+    EXPECT_EQ(job->status, S::kCancelled) << "round " << round;
+    EXPECT_TRUE(job->ended_at.has_value()) << "round " << round;
+  }
+}
+
+TEST(JobRepository, SiblingTasksMovingAtOnceLeaveTheJobShowingBoth) {
+  TestDatabase db;
+  run_co<void>([&] { return sibling_transitions(db.conninfo()); });
+}
+
 Task<void> recovery_counters(std::string conninfo) {
   PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
   CO_ASSERT(co_await testing::migrate(pool));
