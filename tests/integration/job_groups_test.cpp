@@ -51,6 +51,16 @@ std::string meets(const Meeting& meeting, const std::string& me, const std::stri
          " ]; do sleep 0.05; done\n  echo " + me + " met " + other + "\n";
 }
 
+// A group whose primary task `trainer` meets an auxiliary `server` that would run forever; the
+// trainer then runs `trainer_end`, the server first runs `server_start`.
+std::string trainer_and_server(const Meeting& meeting, const std::string& delay,
+                               const std::string& trainer_end, const std::string& server_start) {
+  return "name: aux\nexecution: parallel\nprimary_tasks: [trainer]\ntermination_delay: " + delay +
+         "\n" + group_task("trainer", meets(meeting, "trainer", "server") + trainer_end) +
+         group_task("server",
+                    server_start + meets(meeting, "server", "trainer") + "  sleep 1000\n");
+}
+
 TEST(JobGroups, TasksRunAtOnceEachOnItsClusterAndFindEachOther) {
   SkydHarness skyd;
   Meeting meeting;
@@ -92,13 +102,9 @@ TEST(JobGroups, TasksRunAtOnceEachOnItsClusterAndFindEachOther) {
 TEST(JobGroups, AuxiliaryTasksStopWhenThePrimaryTaskEnds) {
   SkydHarness skyd;
   Meeting meeting;
-  // The server would run forever; the trainer fails once the server is up.
-  const auto yaml = skyd.write_file(
-      "aux.yaml",
-      "name: aux\nexecution: parallel\nprimary_tasks: [trainer]\n"
-      "termination_delay: 1h\n" +
-          group_task("trainer", meets(meeting, "trainer", "server") + "  exit 3\n") +
-          group_task("server", meets(meeting, "server", "trainer") + "  sleep 1000\n"));
+  // The trainer fails once the server is up.
+  const auto yaml =
+      skyd.write_file("aux.yaml", trainer_and_server(meeting, "1h", "  exit 3\n", ""));
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   // The primary task failed: the hour's delay is not given, the server is stopped at once.
   ASSERT_TRUE(wait_for_task(skyd, 1, 0, "FAILED")) << status_of(skyd, 1, 0);
@@ -114,11 +120,7 @@ TEST(JobGroups, AuxiliaryTasksGetTheirDelayAfterThePrimaryTasksSucceeded) {
   SkydHarness skyd;
   Meeting meeting;
   const auto yaml = skyd.write_file(
-      "delay.yaml",
-      "name: delayed\nexecution: parallel\nprimary_tasks: [trainer]\n"
-      "termination_delay:\n  default: 1h\n  server: 3s\n" +
-          group_task("trainer", meets(meeting, "trainer", "server")) +
-          group_task("server", meets(meeting, "server", "trainer") + "  sleep 1000\n"));
+      "delay.yaml", trainer_and_server(meeting, "{default: 1h, server: 3s}", "", ""));
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(wait_for_task(skyd, 1, 0, "SUCCEEDED")) << status_of(skyd, 1, 0);
   EXPECT_EQ(status_of(skyd, 1, 1), "RUNNING") << "the server keeps its 3 s";
@@ -136,11 +138,7 @@ TEST(JobGroups, SkydKilledDuringTheDelayStillStopsTheAuxiliaryTaskOnce) {
   Meeting meeting;
   const auto yaml = skyd.write_file(
       "restart.yaml",
-      "name: kept\nexecution: parallel\nprimary_tasks: [trainer]\n"
-      "termination_delay: 2s\n" +
-          group_task("trainer", meets(meeting, "trainer", "server")) +
-          group_task("server", "  echo $$ >> " + meeting.at("server-starts") + "\n" +
-                                   meets(meeting, "server", "trainer") + "  sleep 1000\n"));
+      trainer_and_server(meeting, "2s", "", "  echo $$ >> " + meeting.at("server-starts") + "\n"));
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(wait_for_task(skyd, 1, 0, "SUCCEEDED")) << status_of(skyd, 1, 0);
   skyd.kill();
@@ -223,10 +221,7 @@ TEST(JobGroups, SkydKilledMidRunReattachesEveryTaskWithoutASecondLaunch) {
 
 TEST(JobGroups, SkydKilledWhileTheTasksLaunchNeverDuplicatesMachines) {
   TempDir scripts;
-  const std::string slow = scripts.file("slow-skylet.sh");
-  std::ofstream(slow) << "#!/bin/sh\nsleep 2\nexec " << binary_path("skylet") << " \"$@\"\n";
-  ::chmod(slow.c_str(), 0755);
-  ::chmod(scripts.path().c_str(), 0755);
+  const std::string slow = slow_skylet(scripts, 2);
   SkydHarness skyd({{"skylet_binary", slow}});
   Meeting meeting;
   const auto yaml = skyd.write_file(

@@ -205,10 +205,7 @@ TEST(Jobs, CancelWhilePendingInLaunchBackoff) {
 TEST(Jobs, CancelDuringALaunch) {
   // skylet takes a few seconds to start, so the cancel lands mid-launch.
   TempDir scripts;
-  const std::string slow = scripts.file("slow-skylet.sh");
-  std::ofstream(slow) << "#!/bin/sh\nsleep 3\nexec " << binary_path("skylet") << " \"$@\"\n";
-  ::chmod(slow.c_str(), 0755);
-  ::chmod(scripts.path().c_str(), 0755);
+  const std::string slow = slow_skylet(scripts, 3);
   SkydHarness slow_skyd({{"skylet_binary", slow}});
   const auto yaml = slow_skyd.write_file("job.yaml", local_task("launching", "sleep 1000"));
   ASSERT_EQ(slow_skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
@@ -243,10 +240,7 @@ TEST(Jobs, SkydKilledWhileATaskRunsReattachesWithoutRerunningIt) {
 
 TEST(Jobs, SkydKilledDuringALaunchNeverDuplicatesMachines) {
   TempDir scripts;
-  const std::string slow = scripts.file("slow-skylet.sh");
-  std::ofstream(slow) << "#!/bin/sh\nsleep 2\nexec " << binary_path("skylet") << " \"$@\"\n";
-  ::chmod(slow.c_str(), 0755);
-  ::chmod(scripts.path().c_str(), 0755);
+  const std::string slow = slow_skylet(scripts, 2);
   SkydHarness skyd({{"skylet_binary", slow}});
   const auto yaml = skyd.write_file(
       "two.yaml", "name: pair\nnum_nodes: 2\nresources:\n  infra: local\nrun: sleep 1000\n");

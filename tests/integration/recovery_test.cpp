@@ -43,15 +43,6 @@ bool wait_for_step(SkydHarness& skyd, const std::string& bucket, int at_least) {
   return false;
 }
 
-std::string slow_skylet(const TempDir& dir, int seconds) {
-  const std::string path = dir.file("slow-skylet.sh");
-  std::ofstream(path) << "#!/bin/sh\nsleep " << seconds << "\nexec " << binary_path("skylet")
-                      << " \"$@\"\n";
-  ::chmod(path.c_str(), 0755);
-  ::chmod(dir.path().c_str(), 0755);
-  return path;
-}
-
 TEST(Recovery, APreemptedSpotJobRecoversAndResumesFromItsCheckpoint) {
   SkydHarness skyd;
   const auto yaml = skyd.write_file("spot.yaml", counting_job("count", true));

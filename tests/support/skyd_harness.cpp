@@ -295,4 +295,13 @@ std::vector<int> SkydHarness::running_skylets() const {
   return pids;
 }
 
+std::string slow_skylet(const TempDir& dir, int seconds) {
+  const std::string path = dir.file("slow-skylet.sh");
+  std::ofstream(path) << "#!/bin/sh\nsleep " << seconds << "\nexec " << binary_path("skylet")
+                      << " \"$@\"\n";
+  ::chmod(path.c_str(), 0755);
+  ::chmod(dir.path().c_str(), 0755);
+  return path;
+}
+
 }  // namespace skyd::testing

@@ -92,6 +92,9 @@ class SkydHarness {
   int starts_ = 0;
 };
 
+// A skylet that waits `seconds` before it starts (a launch that takes a while), written in `dir`.
+std::string slow_skylet(const TempDir& dir, int seconds);
+
 // Exclusive locks the test holds on files of a directory (a bucket its jobs mount): a job that
 // runs `flock -s ~/bucket/NAME true` waits, without polling, until the test opens gate NAME.
 class JobGates {
