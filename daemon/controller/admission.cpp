@@ -25,7 +25,7 @@ Task<void> Admission::acquire(std::string key, int limit, int priority, std::int
     co_return;
   }
   Event granted(home_);
-  const auto place = std::make_tuple(-priority, job_id);
+  const auto place = std::make_tuple(-priority, job_id, ++arrivals_);
   line.waiting[place] = &granted;
   {
     std::lock_guard lock(reasons_mutex_);
@@ -35,7 +35,7 @@ Task<void> Admission::acquire(std::string key, int limit, int priority, std::int
   struct Leave {
     Admission& admission;
     Line& line;
-    std::tuple<int, std::int64_t> place;
+    std::tuple<int, std::int64_t, std::uint64_t> place;
     Event& granted;
     bool done = false;
     ~Leave() {

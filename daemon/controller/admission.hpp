@@ -44,14 +44,16 @@ class Admission {
   struct Line {
     int held = 0;
     int limit = 0;
-    // (-priority, job id) -> the waiter's wake-up
-    std::map<std::tuple<int, std::int64_t>, Event*> waiting;
+    // (-priority, job id, arrival) -> the waiter's wake-up; the arrival keeps apart the tasks
+    // of one job that wait together (a job group's).
+    std::map<std::tuple<int, std::int64_t, std::uint64_t>, Event*> waiting;
   };
   void hand_over(Line& line);
 
   asio::any_io_executor home_;
   AdmissionLimits limits_;
   std::map<std::string, Line> lines_;
+  std::uint64_t arrivals_ = 0;
   mutable std::mutex reasons_mutex_;
   std::map<std::int64_t, std::string> reasons_;
 };

@@ -686,6 +686,9 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         backoff.reset();
         // Setup runs now, while an earlier attempt may still be running; the run waits for the
         // fence below, so two attempts of the task never run at once.
+        // A job group's task with its machines up: waiting for the other tasks holds no launch
+        // slot (they may be waiting for one).
+        if (directory_) give_back_launch_slot();
         const bool met = co_await meet_group(index, *placement, true);
         if (!met) break;  // cancelled while its siblings launched
         auto started = co_await start_attempts(index, *placement, task);
@@ -726,7 +729,15 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
       }
       case JobStatus::kRunning: {
         if (!placement) {
-          // skyd restarted. Spot machines provisioned to go back to spot, before the decision
+          // skyd restarted. Re-attaching takes a launch slot too: ten thousand runners asking
+          // their nodes at once would time out together and take healthy tasks for lost.
+          const bool admitted = co_await take_launch_slot(true);
+          if (!admitted) break;
+          struct GiveBackSlot {
+            JobRunner& runner;
+            ~GiveBackSlot() { runner.give_back_launch_slot(); }
+          } give_back_slot{*this};
+          // Spot machines provisioned to go back to spot, before the decision
           // was written, are not this attempt's: the decision is asked again later.
           if (deadline_spec(index))
             co_await release_provisioned(index, task.attempt + 1,

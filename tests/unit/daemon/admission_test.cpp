@@ -68,5 +68,29 @@ TEST(Admission, ACancelledWaiterLeavesTheLine) {
       << "jobs 1 and 3 got slots, 2 did not";
 }
 
+// Two tasks of one job (a job group's) wait for slots together: each gets one in turn.
+Task<std::vector<std::int64_t>> two_waiters_of_one_job() {
+  auto executor = co_await asio::this_coro::executor;
+  Admission admission(executor, AdmissionLimits{1, 0});
+  std::vector<std::int64_t> order;
+  TaskGroup group(executor, "waiters");
+  group.spawn(take_and_record(&admission, 0, 1, &order));  // takes the only slot
+  co_await asio::post(executor, asio::use_awaitable);
+  group.spawn(take_and_record(&admission, 0, 7, &order));
+  group.spawn(take_and_record(&admission, 0, 7, &order));
+  co_await asio::post(executor, asio::use_awaitable);
+  for (int i = 0; i < 3; ++i) {
+    admission.release("jobs");
+    for (int hop = 0; hop < 3; ++hop) co_await asio::post(executor, asio::use_awaitable);
+  }
+  co_await group.wait();
+  co_return order;
+}
+
+TEST(Admission, TwoTasksOfOneJobWaitingTogetherAreBothAdmitted) {
+  EXPECT_EQ(run_co<std::vector<std::int64_t>>([] { return two_waiters_of_one_job(); }),
+            (std::vector<std::int64_t>{1, 7, 7}));
+}
+
 }  // namespace
 }  // namespace skyd::daemon
