@@ -489,6 +489,11 @@ Task<void> JobRunner::run() {
     task_ids_.push_back(
         make_task_id(to_micros(job_.submitted_at), name, id_.value, static_cast<int>(i)));
   }
+  // A launch slot still held when the runner ends (a shutdown mid-launch) goes back.
+  struct GiveBackLaunchSlot {
+    JobRunner& runner;
+    ~GiveBackLaunchSlot() { runner.give_back_launch_slot(); }
+  } give_back_launch{*this};
   if (group_task_) {  // the job's runner holds its slot and ends it
     ended_ = co_await run_task(*group_task_);
     co_return;
@@ -512,17 +517,16 @@ Task<void> JobRunner::run() {
                                " jobs may run at once",
                            fresh);
   }
-  struct GiveBackLaunchSlot {
-    JobRunner& runner;
-    ~GiveBackLaunchSlot() { runner.give_back_launch_slot(); }
-  } give_back_launch{*this};
-  if (pipeline_.group) co_await run_group();
-  for (std::size_t i = 0; i < job_.tasks.size() && !pipeline_.group; ++i) {
-    const JobStatus ended = co_await run_task(static_cast<int>(i));
-    if (ended != JobStatus::kSucceeded) {
-      co_await cancel_later_tasks(static_cast<int>(i), "task " + std::to_string(i) + " ended " +
-                                                           std::string(store::to_string(ended)));
-      break;
+  if (pipeline_.group) {
+    co_await run_group();
+  } else {
+    for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
+      const JobStatus ended = co_await run_task(static_cast<int>(i));
+      if (ended != JobStatus::kSucceeded) {
+        co_await cancel_later_tasks(static_cast<int>(i), "task " + std::to_string(i) + " ended " +
+                                                             std::string(store::to_string(ended)));
+        break;
+      }
     }
   }
   logs_.record("job ended");
