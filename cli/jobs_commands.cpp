@@ -5,6 +5,7 @@
 #include "cli/daemon_client.hpp"
 #include "cli/help.hpp"
 #include "cli/queue_records.hpp"
+#include "cli/submission.hpp"
 #include "cli/table.hpp"
 #include "cli/uploads.hpp"
 #include "daemon/spec/task_json.hpp"
@@ -675,7 +676,7 @@ int submit_launch(const PreparedLaunch& launch, const LaunchOptions& options,
     return 1;
   }
   if (!uploads->as_array()->empty()) body.set("uploads", std::move(*uploads));
-  auto reply = call_json(client, "POST", "/v1/jobs", body.dump());
+  auto reply = submit_jobs(client, std::move(body));
   if (!reply) {
     std::cerr << reply.error().detail << "\n";
     return 1;

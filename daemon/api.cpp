@@ -91,6 +91,7 @@ Task<http::Response> submit(Controller* controller, DaemonInfo info, http::Reque
   submission.priority = checked->priority;
   submission.uploads = std::move(checked->uploads);
   submission.num_jobs = checked->num_jobs;
+  submission.submission_key = std::move(checked->submission_key);
   submission.owner = identity_of(request.peer);
   submission.user_name = std::move(user_name);
   auto ids = co_await controller->submit(std::move(submission));

@@ -134,10 +134,33 @@ Result<std::vector<UploadRef>> upload_refs(const Json* listed, const spec::Pipel
   return refs;
 }
 
+namespace {
+
+Result<std::string> submission_key(const Json& key) {
+  const auto text = key.as_string();
+  const bool fits = text && text->size() >= kMinSubmissionKey &&
+                    text->size() <= kMaxSubmissionKey &&
+                    text->find_first_not_of("0123456789abcdef-") == std::string_view::npos;
+  if (!fits) {
+    return invalid_argument("submission_key: expected " + std::to_string(kMinSubmissionKey) +
+                            " to " + std::to_string(kMaxSubmissionKey) +
+                            " lowercase hex digits or dashes, got " + key.dump());
+  }
+  return std::string(*text);
+}
+
+}  // namespace
+
 Result<SubmitBody> parse_submit_body(std::string_view body) {
-  auto object = object_body(body, {"name", "pipeline", "priority", "num_jobs", "uploads"});
+  auto object =
+      object_body(body, {"name", "pipeline", "priority", "num_jobs", "uploads", "submission_key"});
   if (!object) return object.error();
   SubmitBody submit;
+  if (const Json* key = object->find("submission_key"); key && !key->is_null()) {
+    auto checked = submission_key(*key);
+    if (!checked) return checked.error();
+    submit.submission_key = std::move(*checked);
+  }
   auto name = job_name(object->find("name"), "name");
   if (!name) return name.error();
   submit.name = std::move(*name);

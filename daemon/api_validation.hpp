@@ -46,13 +46,19 @@ struct SubmitBody {
   std::string pipeline_json;  // the pipeline object as it is stored
   std::vector<UploadRef> uploads;
   int num_jobs = 1;  // copies of the job, ranks 0..num_jobs-1
+  // The caller's name for this submission: asked again with it, skyd makes no second job.
+  std::optional<std::string> submission_key;
 };
+
+// A submission key: 16 to 64 of [0-9a-f-] (`sky` sends 32 hex digits).
+inline constexpr std::size_t kMinSubmissionKey = 16;
+inline constexpr std::size_t kMaxSubmissionKey = 64;
 
 // POST /v1/jobs: {"name": job name, "pipeline": {name?, tasks} (task_json.hpp), "priority"?:
 // integer, "num_jobs"?: 1..spec::kMaxNumJobs (copies, each with its SKYPILOT_JOB_RANK), "uploads"?:
 // [{"task": i, "workdir": true | "destination": dest, "digest": sha256, "kind": "directory" |
-// "file"}]}. Every workdir and every local-path file mount needs exactly one upload, and an upload
-// must name one of them.
+// "file"}], "submission_key"?: the caller's key for this submission}. Every workdir and every
+// local-path file mount needs exactly one upload, and an upload must name one of them.
 Result<SubmitBody> parse_submit_body(std::string_view body);
 // The "uploads" list against the pipeline it belongs to (nullptr: none).
 Result<std::vector<UploadRef>> upload_refs(const Json* listed, const spec::Pipeline& pipeline);

@@ -86,6 +86,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "gcp_request_timeout",
                                                "max_running_jobs",
                                                "max_launches_in_flight",
+                                               "max_reattachments_in_flight",
                                                "max_launches_per_region",
                                                "log_retention",
                                                "dashboard",
@@ -116,9 +117,11 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       if (key == "skylet_binary") config.skylet_binary = entry.second.as<std::string>();
       if (key == "db_pool_size") config.db_pool_size = entry.second.as<std::size_t>();
       if (key == "aws_enabled") config.aws_enabled = entry.second.as<bool>();
-      for (auto [name, limit] : {std::pair{"max_running_jobs", &config.max_running_jobs},
-                                 {"max_launches_in_flight", &config.max_launches_in_flight},
-                                 {"max_launches_per_region", &config.max_launches_per_region}}) {
+      for (auto [name, limit] :
+           {std::pair{"max_running_jobs", &config.max_running_jobs},
+            {"max_launches_in_flight", &config.max_launches_in_flight},
+            {"max_reattachments_in_flight", &config.max_reattachments_in_flight},
+            {"max_launches_per_region", &config.max_launches_per_region}}) {
         if (key != name) continue;
         *limit = entry.second.as<int>();
         if (*limit < 0) return config_error(where + "'" + key + "' must be 0 (no limit) or more");
@@ -286,6 +289,7 @@ Json DaemonConfig::to_json() const {
   out.set("aws_enabled", aws_enabled);
   out.set("max_running_jobs", max_running_jobs);
   out.set("max_launches_in_flight", max_launches_in_flight);
+  out.set("max_reattachments_in_flight", max_reattachments_in_flight);
   out.set("max_launches_per_region", max_launches_per_region);
   out.set("aws_endpoint", aws_endpoint);
   out.set("aws_pricing_endpoint", aws_pricing_endpoint);

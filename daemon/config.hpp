@@ -83,6 +83,9 @@ struct DaemonConfig {
   // bound, thousands of submissions all start their launch together and each one's writes wait
   // behind every other's, so none reaches RUNNING for minutes.
   int max_launches_in_flight = 256;
+  // RUNNING tasks re-attached at once after a restart (asking their nodes), apart from launches:
+  // a re-attachment is two calls per node, a launch minutes of waiting. 0: no limit.
+  int max_reattachments_in_flight = 1024;
   int max_launches_per_region = 0;  // 0: no limit; launch calls in flight per cloud region
   Duration log_retention = std::chrono::hours(24 * 30);
   std::string spot_notice_signal;  // sent to tasks on a spot notice (USR1, TERM...); empty: none

@@ -156,6 +156,7 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
   options.local.notice_signal = config.spot_notice_signal;
   options.limits.max_running_jobs = config.max_running_jobs;
   options.limits.max_launches_in_flight = config.max_launches_in_flight;
+  options.limits.max_reattachments_in_flight = config.max_reattachments_in_flight;
   options.limits.max_launches_per_region = config.max_launches_per_region;
   options.log_retention = config.log_retention;
   options.max_upload_bytes = config.max_upload_bytes;

@@ -91,6 +91,10 @@ struct LaunchRequest {
   // An earlier call with this token may have made machines whose answer never came (a crash, a
   // lost answer): the provider looks for what the token made before anything else.
   bool token_may_exist = false;
+  // The task runs on those machines already (skyd restarted and re-attaches): machines found
+  // running as listed are taken as they are, with no wait, no health check and no files shipped;
+  // the runner's re-attachment asks each node itself.
+  bool task_running = false;
   // Tokens of earlier calls for this cluster whose answers were lost: whatever they made is not
   // this cluster's, and goes once the cluster stands.
   std::vector<std::string> stray_tokens;

@@ -45,10 +45,9 @@ Task<Result<void>> wait_skylets_healthy(http::Client& client, std::vector<http::
   co_return Result<void>{};
 }
 
-Task<Result<void>> bring_up_nodes(http::Client& client, Cluster& cluster,
-                                  const std::vector<RunningInstance>& instances,
-                                  const LaunchRequest& request, const std::string& tls_name,
-                                  const SkyletReach& reach, Clock::time_point deadline) {
+std::vector<http::Endpoint> add_nodes(Cluster& cluster,
+                                      const std::vector<RunningInstance>& instances,
+                                      const std::string& tls_name, const SkyletReach& reach) {
   std::vector<http::Endpoint> skylets;
   int rank = static_cast<int>(cluster.nodes.size());
   for (const auto& instance : instances) {
@@ -60,6 +59,14 @@ Task<Result<void>> bring_up_nodes(http::Client& client, Cluster& cluster,
     skylets.push_back(node.skylet);
     cluster.nodes.push_back(std::move(node));
   }
+  return skylets;
+}
+
+Task<Result<void>> bring_up_nodes(http::Client& client, Cluster& cluster,
+                                  const std::vector<RunningInstance>& instances,
+                                  const LaunchRequest& request, const std::string& tls_name,
+                                  const SkyletReach& reach, Clock::time_point deadline) {
+  std::vector<http::Endpoint> skylets = add_nodes(cluster, instances, tls_name, reach);
   auto healthy = co_await wait_skylets_healthy(client, std::move(skylets), request.skylet_token,
                                                deadline, reach.poll_interval);
   if (!healthy) co_return healthy.error();

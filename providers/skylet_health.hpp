@@ -36,9 +36,14 @@ struct RunningInstance {
   std::string private_ip;
 };
 
-// Adds a node per instance (ranks in the given order) to `cluster`, takes the cluster's zone from
-// the first instance when it has none, waits until every skylet answers, and ships the request's
-// files. On an error the caller discards the instances; the cluster is then not up.
+// Adds a node per instance (ranks in the given order) to `cluster` and takes the cluster's zone
+// from the first instance when it has none; the new nodes' skylets.
+std::vector<http::Endpoint> add_nodes(Cluster& cluster,
+                                      const std::vector<RunningInstance>& instances,
+                                      const std::string& tls_name, const SkyletReach& reach);
+
+// add_nodes, then waits until every skylet answers and ships the request's files. On an error
+// the caller discards the instances; the cluster is then not up.
 Task<Result<void>> bring_up_nodes(http::Client& client, Cluster& cluster,
                                   const std::vector<RunningInstance>& instances,
                                   const LaunchRequest& request, const std::string& tls_name,

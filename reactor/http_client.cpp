@@ -265,25 +265,61 @@ std::string tls_failure(TlsStream& stream, const boost::system::error_code& ec) 
   return ec.message();
 }
 
-// Makes the connection trust the certificates in `ca_pem` and nothing else: its own store
-// (~3 KiB, gone with the connection) in place of a whole SSL context per authority (~16 KiB,
-// kept for the client's life). False when `ca_pem` holds no certificate.
-bool trust_only(TlsStream& stream, const std::string& ca_pem) {
-  X509_STORE* store = X509_STORE_new();
-  if (!store) return false;
-  BIO* pem = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
-  int added = 0;
-  while (pem) {
-    X509* certificate = PEM_read_bio_X509(pem, nullptr, nullptr, nullptr);
-    if (!certificate) break;
-    if (X509_STORE_add_cert(store, certificate) == 1) ++added;
-    X509_free(certificate);
+// The trust stores of pinned authorities, each parsed once and shared by every connection to
+// that authority's nodes (a restart re-attaching thousands of nodes parsed one PEM per handshake).
+// A connection holds its own reference; a store dropped from here lives on with its connections.
+class PinnedStores {
+ public:
+  PinnedStores() = default;
+  PinnedStores(const PinnedStores&) = delete;
+  PinnedStores& operator=(const PinnedStores&) = delete;
+  ~PinnedStores() { clear(); }
+
+  // The store trusting exactly the certificates in `ca_pem`; nullptr when it holds none.
+  X509_STORE* of(const std::string& ca_pem) {
+    if (auto known = stores_.find(ca_pem); known != stores_.end()) return known->second;
+    X509_STORE* store = parse(ca_pem);
+    if (!store) return nullptr;
+    if (stores_.size() >= kMostKept) clear();  // authorities are few; a flood is not kept
+    stores_.emplace(ca_pem, store);
+    return store;
   }
-  ERR_clear_error();  // the end of the PEM reads as an error
-  BIO_free(pem);
-  const bool set = added > 0 && SSL_set1_verify_cert_store(stream.native_handle(), store) == 1;
-  X509_STORE_free(store);  // the connection holds its own reference
-  return set;
+
+ private:
+  static constexpr std::size_t kMostKept = 64;
+
+  static X509_STORE* parse(const std::string& ca_pem) {
+    X509_STORE* store = X509_STORE_new();
+    if (!store) return nullptr;
+    BIO* pem = BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size()));
+    int added = 0;
+    while (pem) {
+      X509* certificate = PEM_read_bio_X509(pem, nullptr, nullptr, nullptr);
+      if (!certificate) break;
+      if (X509_STORE_add_cert(store, certificate) == 1) ++added;
+      X509_free(certificate);
+    }
+    ERR_clear_error();  // the end of the PEM reads as an error
+    BIO_free(pem);
+    if (added > 0) return store;
+    X509_STORE_free(store);
+    return nullptr;
+  }
+
+  void clear() {
+    for (auto& entry : stores_) X509_STORE_free(entry.second);
+    stores_.clear();
+  }
+
+  std::unordered_map<std::string, X509_STORE*> stores_;
+};
+
+// Makes the connection trust the certificates in `ca_pem` and nothing else: a shared store
+// (~3 KiB per authority) in place of a whole SSL context per authority (~16 KiB, kept for the
+// client's life). False when `ca_pem` holds no certificate.
+bool trust_only(TlsStream& stream, const std::string& ca_pem, PinnedStores& stores) {
+  X509_STORE* store = stores.of(ca_pem);
+  return store && SSL_set1_verify_cert_store(stream.native_handle(), store) == 1;
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -503,7 +539,7 @@ class Client::Impl {
     TlsStream stream(tcp->release_socket(), context.native_handle());
     if (!stream.native_handle())
       co_return make_error(NetErrc::kTlsFailed, "TLS with " + endpoint.to_string() + ": no memory");
-    if (pinned && !trust_only(stream, endpoint.pinned_ca_pem)) {
+    if (pinned && !trust_only(stream, endpoint.pinned_ca_pem, pinned_stores_)) {
       co_return make_error(NetErrc::kTlsFailed, "TLS with " + endpoint.to_string() +
                                                     ": the pinned CA is not a PEM certificate");
     }
@@ -537,12 +573,21 @@ class Client::Impl {
     tcp::resolver resolver(executor_);
     // basic_stream's forwarding constructor makes Result<TcpStream> ambiguous: say which side.
     using boost::system::in_place_error;
-    auto resolved = co_await with_timeout(resolve(resolver, endpoint), deadline - Clock::now(),
-                                          "resolving " + endpoint.host);
-    if (!resolved) co_return Result<TcpStream>(in_place_error, resolved.error());
     TcpStream stream(executor_);
-    stream.expires_at(deadline);
-    auto [ec, connected] = co_await stream.async_connect(*resolved, kTuple);
+    boost::system::error_code ec;
+    // A node's address is a literal: no resolver (its thread) between the reactor and a connect.
+    const asio::ip::address literal = asio::ip::make_address(endpoint.host, ec);
+    if (!ec) {
+      const tcp::endpoint address(literal, endpoint.port);
+      stream.expires_at(deadline);
+      std::tie(ec) = co_await stream.async_connect(address, kTuple);
+    } else {
+      auto resolved = co_await with_timeout(resolve(resolver, endpoint), deadline - Clock::now(),
+                                            "resolving " + endpoint.host);
+      if (!resolved) co_return Result<TcpStream>(in_place_error, resolved.error());
+      stream.expires_at(deadline);
+      std::tie(ec, std::ignore) = co_await stream.async_connect(*resolved, kTuple);
+    }
     if (ec)
       co_return Result<TcpStream>(in_place_error, classify(ec, "connecting to", endpoint, limits));
     stream.socket().set_option(tcp::no_delay(true));
@@ -563,6 +608,7 @@ class Client::Impl {
   ClientOptions options_;
   asio::ssl::context default_tls_;
   asio::ssl::context pinned_tls_;  // shared by every pinned endpoint; trusts nothing by itself
+  PinnedStores pinned_stores_;
   asio::steady_timer idle_sweep_{executor_};
   bool sweep_armed_ = false;
 };

@@ -36,11 +36,12 @@ using boost::system::in_place_error;
 constexpr const char* kCreateJobs = R"(
 WITH created AS (
   INSERT INTO jobs (name, user_uid, user_name, priority, spec, task_count, user_gid, user_groups,
-                    job_rank, num_jobs)
+                    job_rank, num_jobs, submission_key)
   SELECT $1, $2::bigint, $3, $4::integer, $5::jsonb, $6::integer, $9::bigint, $10::bigint[],
-         rank, $11::integer
+         rank, $11::integer, $12::text
   FROM generate_series(0, $11::integer - 1) AS rank
   ORDER BY rank
+  ON CONFLICT (user_uid, submission_key, job_rank) WHERE submission_key IS NOT NULL DO NOTHING
   RETURNING id, job_rank
 ), new_tasks AS (
   INSERT INTO tasks (job_id, task_index, name, resources)
@@ -52,6 +53,10 @@ WITH created AS (
   SELECT job_id, task_index, NULL, 'PENDING', 'submitted' FROM new_tasks
 )
 SELECT id, job_rank FROM created ORDER BY job_rank)";
+
+constexpr const char* kJobsOfSubmission =
+    "SELECT id FROM jobs WHERE user_uid = $1::bigint AND submission_key = $2::text "
+    "ORDER BY job_rank";
 
 // Each task with what its runs cost (view attempt_costs); a task never started (attempt 0) has
 // no run to price, and skipping the view for it keeps a queue of 10,000 PENDING jobs cheap. The
@@ -371,6 +376,12 @@ Params queue_filter_params(const QueueFilter& filter) {
   return make_params(filter.user_uid, filter.name, statuses, before);
 }
 
+std::vector<JobId> ids_from(const QueryResult& r) {
+  std::vector<JobId> ids;
+  for (std::size_t row = 0; row < r.size(); ++row) ids.push_back(JobId{r.int64(row, "id")});
+  return ids;
+}
+
 }  // namespace
 
 Task<Result<JobId>> JobRepository::create_job(NewJob job) {
@@ -381,6 +392,20 @@ Task<Result<JobId>> JobRepository::create_job(NewJob job) {
 }
 
 Task<Result<std::vector<JobId>>> JobRepository::create_jobs(NewJob job) {
+  auto submitted = co_await submit_jobs(std::move(job));
+  if (!submitted) co_return submitted.error();
+  co_return std::move(submitted->ids);
+}
+
+Task<Result<std::vector<JobId>>> JobRepository::jobs_of_submission(std::int64_t user_uid,
+                                                                   std::string key) {
+  auto params = make_params(user_uid, std::move(key));
+  auto rows = co_await pool_.query(kJobsOfSubmission, std::move(params));
+  if (!rows) co_return rows.error();
+  co_return decode<std::vector<JobId>>(*rows, ids_from);
+}
+
+Task<Result<SubmittedJobs>> JobRepository::submit_jobs(NewJob job) {
   if (job.tasks.empty()) co_return make_error(StoreErrc::kQuery, "a job needs at least one task");
   if (job.num_jobs < 1 || job.num_jobs > kMaxJobsPerSubmit) {
     co_return make_error(StoreErrc::kQuery, "num_jobs " + std::to_string(job.num_jobs) +
@@ -396,22 +421,24 @@ Task<Result<std::vector<JobId>>> JobRepository::create_jobs(NewJob job) {
   auto params =
       make_params(job.name, job.user_uid, job.user_name, job.priority, job.spec_json,
                   static_cast<int>(job.tasks.size()), text_array(names), text_array(resources),
-                  job.user_gid, int_array(job.user_groups), job.num_jobs);
+                  job.user_gid, int_array(job.user_groups), job.num_jobs, job.submission_key);
   auto rows = co_await pool_.query(kCreateJobs, std::move(params));
   if (!rows) co_return rows.error();
-  auto ids = decode<std::vector<JobId>>(*rows, [](const QueryResult& r) {
-    std::vector<JobId> created;
-    for (std::size_t row = 0; row < r.size(); ++row) created.push_back(JobId{r.int64(row, "id")});
-    return created;
-  });
+  auto ids = decode<std::vector<JobId>>(*rows, ids_from);
+  if (ids && ids->empty() && job.submission_key) {
+    // Every rank's key was taken: this submission was made before (all ranks go in at once).
+    auto earlier = co_await jobs_of_submission(job.user_uid, *job.submission_key);
+    if (!earlier) co_return earlier.error();
+    co_return SubmittedJobs{std::move(*earlier), true};
+  }
   if (ids && static_cast<int>(ids->size()) != job.num_jobs) {
     co_return make_error(StoreErrc::kQuery, "created " + std::to_string(ids->size()) + " of " +
                                                 std::to_string(job.num_jobs) + " jobs");
   }
-  if (ids)
-    logger("store")->debug("jobs created first={} count={} name={} tasks={}", ids->front().value,
-                           ids->size(), job.name, job.tasks.size());
-  co_return ids;
+  if (!ids) co_return ids.error();
+  logger("store")->debug("jobs created first={} count={} name={} tasks={}", ids->front().value,
+                         ids->size(), job.name, job.tasks.size());
+  co_return SubmittedJobs{std::move(*ids), false};
 }
 
 Task<Result<JobRecord>> JobRepository::get_job(JobId id, Priority priority) {
@@ -440,11 +467,7 @@ Task<Result<std::vector<JobId>>> JobRepository::job_ids(QueueFilter filter) {
   const char* statement = kSelectJobIds[filter.user_uid.has_value()][filter.open_only];
   auto rows = co_await pool_.query(statement, std::move(params), std::nullopt, Priority::kApi);
   if (!rows) co_return rows.error();
-  co_return decode<std::vector<JobId>>(*rows, [](const QueryResult& r) {
-    std::vector<JobId> ids;
-    for (std::size_t row = 0; row < r.size(); ++row) ids.push_back(JobId{r.int64(row, "id")});
-    return ids;
-  });
+  co_return decode<std::vector<JobId>>(*rows, ids_from);
 }
 
 Task<Result<QueueSummary>> JobRepository::queue_summary(std::optional<std::int64_t> user_uid,
@@ -485,11 +508,7 @@ Task<Result<void>> JobRepository::refresh_statistics() {
 Task<Result<std::vector<JobId>>> JobRepository::open_jobs() {
   auto rows = co_await pool_.query(kOpenJobs, Params{});
   if (!rows) co_return rows.error();
-  co_return decode<std::vector<JobId>>(*rows, [](const QueryResult& r) {
-    std::vector<JobId> ids;
-    for (std::size_t row = 0; row < r.size(); ++row) ids.push_back(JobId{r.int64(row, "id")});
-    return ids;
-  });
+  co_return decode<std::vector<JobId>>(*rows, ids_from);
 }
 
 Task<Result<CancelVerdicts>> JobRepository::request_cancels(

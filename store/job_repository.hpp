@@ -43,6 +43,14 @@ struct NewJob {
   std::string spec_json = "{}";  // the normalized task spec (stored as jsonb)
   std::vector<NewTask> tasks;    // one per pipeline task, in order; at least one
   int num_jobs = 1;              // `--num-jobs N`: N copies, ranks 0..N-1 (kMaxJobsPerSubmit)
+  // The key `sky` made for this launch: the same key from the same user makes no second job.
+  std::optional<std::string> submission_key;
+};
+
+// What a submission made: its jobs by rank, or, for a key seen before, the jobs made then.
+struct SubmittedJobs {
+  std::vector<JobId> ids;
+  bool earlier = false;  // the key was used before: `ids` are that submission's jobs
 };
 
 // The most jobs one submission makes (`sky jobs launch --num-jobs`): a 10,000-job batch is one
@@ -177,6 +185,11 @@ class JobRepository {
   // The same for `job.num_jobs` copies in one statement: their ids, by rank. Errors: kQuery for
   // an invalid job (no tasks, num_jobs outside 1..kMaxJobsPerSubmit), store errors otherwise.
   Task<Result<std::vector<JobId>>> create_jobs(NewJob job);
+  // create_jobs, once per submission key: a key the user used before makes nothing and answers
+  // with the jobs it made then (also when two requests with one key race).
+  Task<Result<SubmittedJobs>> submit_jobs(NewJob job);
+  // The jobs a user's earlier submission with this key made, by rank (none: a new key).
+  Task<Result<std::vector<JobId>>> jobs_of_submission(std::int64_t user_uid, std::string key);
 
   // Errors: kNotFound. `priority`: kApi when a caller waits on the answer.
   Task<Result<JobRecord>> get_job(JobId id, Priority priority = Priority::kJobs);

@@ -17,9 +17,10 @@
 namespace skyd::daemon {
 
 struct AdmissionLimits {
-  int max_running_jobs = 0;         // 0: no limit
-  int max_launches_in_flight = 0;   // 0: no limit
-  int max_launches_per_region = 0;  // 0: no limit
+  int max_running_jobs = 0;             // 0: no limit
+  int max_launches_in_flight = 0;       // 0: no limit
+  int max_reattachments_in_flight = 0;  // 0: no limit; RUNNING tasks re-attached after a restart
+  int max_launches_per_region = 0;      // 0: no limit
 };
 
 class Admission {

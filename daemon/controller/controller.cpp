@@ -376,12 +376,33 @@ Task<void> Controller::supervise_on(ShardContext* shard, store::JobId id) {
   co_await raw->run();
 }
 
+namespace {
+
+void log_submitted_again(store::JobId first, const SubmitRequest& request) {
+  logger("controller")
+      ->info("submission asked again: answered with its jobs job={} name={} user={}", first.value,
+             request.name, request.owner.uid);
+}
+
+}  // namespace
+
 Task<Result<std::vector<store::JobId>>> Controller::submit(SubmitRequest request) {
   const spec::Pipeline* pipeline = &request.pipeline;
   if (pipeline->tasks.empty()) co_return invalid_argument("a job needs at least one task");
   const BucketStores stores{options_.bucket_store, options_.bucket_stores};
   if (const std::string problem = storage_problem(*pipeline, stores); !problem.empty()) {
     co_return invalid_argument(problem);
+  }
+
+  // A submission asked again (its answer was lost) is answered with the jobs it made.
+  if (request.submission_key) {
+    auto earlier =
+        co_await here().jobs->jobs_of_submission(request.owner.uid, *request.submission_key);
+    if (!earlier) co_return earlier.error();
+    if (!earlier->empty()) {
+      log_submitted_again(earlier->front(), request);
+      co_return earlier;
+    }
   }
 
   // The job's files are unpacked from its uploads now, so later edits do not change the job;
@@ -405,34 +426,38 @@ Task<Result<std::vector<store::JobId>>> Controller::submit(SubmitRequest request
   job.priority = request.priority;
   job.spec_json = request.pipeline_json;
   job.num_jobs = request.num_jobs;
+  job.submission_key = request.submission_key;
   for (const auto& task : pipeline->tasks) {
     const auto& first =
         task.resources.candidates.empty() ? spec::Resources{} : task.resources.candidates.front();
     job.tasks.push_back(
         store::NewTask{task.name.value_or(request.name), spec::summarize(first, task.num_nodes)});
   }
-  auto created = co_await here().jobs->create_jobs(job);
-  if (!created) {
-    co_await remove_tree(staging);
-    co_return created.error();
+  auto submitted = co_await here().jobs->submit_jobs(job);
+  if (!submitted || submitted->earlier) co_await remove_tree(staging);
+  if (!submitted) co_return submitted.error();
+  if (submitted->earlier) {  // the same key, asked again while the first request was at work
+    log_submitted_again(submitted->ids.front(), request);
+    co_return std::move(submitted->ids);
   }
+  std::vector<store::JobId>& created = submitted->ids;
   if (!request.uploads.empty())
-    co_await share_snapshot(staging, *created, options_.snapshots_root());
-  const store::JobId first = created->front();
-  if (created->size() == 1) {
+    co_await share_snapshot(staging, created, options_.snapshots_root());
+  const store::JobId first = created.front();
+  if (created.size() == 1) {
     logger("controller")
         ->info("job submitted job={} name={} user={} tasks={}", first.value, request.name,
                request.owner.uid, pipeline->tasks.size());
   } else {
     logger("controller")
         ->info("jobs submitted first={} last={} count={} name={} user={} tasks={}", first.value,
-               created->back().value, created->size(), request.name, request.owner.uid,
+               created.back().value, created.size(), request.name, request.owner.uid,
                pipeline->tasks.size());
   }
-  for (const store::JobId id : *created) supervise(id);
-  if (created->size() >= kBatchThatRefreshesStatistics)
+  for (const store::JobId id : created) supervise(id);
+  if (created.size() >= kBatchThatRefreshesStatistics)
     here().group->spawn(refresh_statistics(here().jobs.get()));
-  co_return created;
+  co_return std::move(created);
 }
 
 Task<Result<std::vector<store::BucketRecord>>> Controller::buckets() {

@@ -32,8 +32,9 @@ struct SubmitRequest {
   UserIdentity owner;         // who submitted it, as the socket says: the job runs as them
   std::string user_name;
   int priority = 0;
-  std::vector<UploadRef> uploads;  // the local files its tasks use
-  int num_jobs = 1;                // `--num-jobs N`: N copies, ranks 0..N-1
+  std::vector<UploadRef> uploads;             // the local files its tasks use
+  int num_jobs = 1;                           // `--num-jobs N`: N copies, ranks 0..N-1
+  std::optional<std::string> submission_key;  // asked again with it: the jobs made the first time
 };
 
 struct Caller {

@@ -733,14 +733,23 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
       }
       case JobStatus::kRunning: {
         if (!placement) {
-          // skyd restarted. Re-attaching takes a launch slot too: ten thousand runners asking
-          // their nodes at once would time out together and take healthy tasks for lost.
-          const bool admitted = co_await take_launch_slot(true);
-          if (!admitted) break;
+          // skyd restarted. Re-attaching takes a slot of its own: ten thousand runners asking
+          // their nodes at once would time out together and take healthy tasks for lost, and
+          // behind launches they would wait for minutes of other tasks' provisioning.
+          const int limit = shard_.admission->limits().max_reattachments_in_flight;
+          if (limit > 0) {
+            std::string why =
+                "re-attaching after a restart: " + std::to_string(limit) + " tasks at once";
+            const bool admitted = co_await take_slot("reattachments", limit, std::move(why), true);
+            if (!admitted) break;
+          }
           struct GiveBackSlot {
-            JobRunner& runner;
-            ~GiveBackSlot() { runner.give_back_launch_slot(); }
-          } give_back_slot{*this};
+            Admission* admission;
+            bool held;
+            ~GiveBackSlot() {
+              if (held) admission->release("reattachments");
+            }
+          } give_back_slot{shard_.admission, limit > 0};
           // Spot machines provisioned to go back to spot, before the decision
           // was written, are not this attempt's: the decision is asked again later.
           if (deadline_spec(index))
@@ -868,7 +877,8 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
       const std::string made_by = token && token->as_string()
                                       ? std::string(*token->as_string())
                                       : legacy_launch_token(index, task.attempt);
-      auto adopted = co_await try_candidate(index, task, candidate, made_by, true, {});
+      auto adopted =
+          co_await try_candidate(index, task, candidate, made_by, Earlier::kRunningTask, {});
       if (!adopted) {
         outcome.kind = LaunchOutcome::Kind::kCancelled;
       } else if (*adopted) {
@@ -954,7 +964,8 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
     }
     // Billing starts when the machines are asked for, not when they answer.
     const auto called_at = std::chrono::system_clock::now();
-    auto tried = co_await try_candidate(index, task, candidate, record.token, resolving, lost);
+    const Earlier earlier_call = resolving ? Earlier::kMachines : Earlier::kNothing;
+    auto tried = co_await try_candidate(index, task, candidate, record.token, earlier_call, lost);
     if (!tried) {
       outcome.kind = LaunchOutcome::Kind::kCancelled;
       co_return outcome;
@@ -1249,7 +1260,7 @@ Task<std::optional<JobRunner::LaunchOutcome>> JobRunner::adopt_provisioned(
   const Json* token = stored->find("launch_token");
   const std::string made_by =
       token && token->as_string() ? std::string(*token->as_string()) : std::string();
-  auto adopted = co_await try_candidate(index, task, candidate, made_by, true, {});
+  auto adopted = co_await try_candidate(index, task, candidate, made_by, Earlier::kMachines, {});
   LaunchOutcome outcome;
   if (!adopted) {
     outcome.kind = LaunchOutcome::Kind::kCancelled;
@@ -1286,7 +1297,8 @@ Task<void> JobRunner::keep_replaced_on_demand(int index, const store::TaskRecord
       token && token->as_string() ? std::string(*token->as_string()) : std::string();
   store::TaskRecord previous = task;
   previous.attempt = task.attempt - 1;
-  auto standing = co_await try_candidate(index, previous, candidate, made_by, true, {});
+  auto standing =
+      co_await try_candidate(index, previous, candidate, made_by, Earlier::kMachines, {});
   // Gone, or cancelled: the fence cuts off whatever is left of them.
   if (!standing || !*standing) co_return;
   co_await drop_predecessor();
@@ -1329,7 +1341,7 @@ Task<bool> JobRunner::attempt_ended(int index, const Placement& placement, int a
 
 Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
     int index, const store::TaskRecord& task, catalog::Candidate candidate, std::string token,
-    bool token_may_exist, std::vector<std::string> stray_tokens) {
+    Earlier earlier, std::vector<std::string> stray_tokens) {
   const spec::Task& spec = pipeline_.tasks[index];
   providers::Provider* provider = shard_.provider_for(candidate.cloud);
   if (!provider) {
@@ -1348,7 +1360,8 @@ Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
   request.zone = candidate.zone;
   request.use_spot = candidate.use_spot;
   request.idempotency_token = std::move(token);
-  request.token_may_exist = token_may_exist;
+  request.token_may_exist = earlier != Earlier::kNothing;
+  request.task_running = earlier == Earlier::kRunningTask;
   request.stray_tokens = std::move(stray_tokens);
   request.skylet_token = skylet_token(index, task.attempt);
   request.tags = {{"skyd-job", std::to_string(id_.value)},

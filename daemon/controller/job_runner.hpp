@@ -206,10 +206,14 @@ class JobRunner {
   // How often a DEADLINE task waiting for spot asks again (the launch backoff's first delay).
   Duration deadline_tick() const;
   Task<bool> wait_tick();
+  // What an earlier call with a launch's token may have left: nothing (a new token), machines
+  // (a call whose answer was lost, machines provisioned before a restart), or machines that run
+  // the task (a restart re-attaching a RUNNING task: nothing to wait for, check or ship).
+  enum class Earlier { kNothing, kMachines, kRunningTask };
   // One create call on one candidate (after its launch slot); nothing when cancelled.
   Task<std::optional<Result<providers::Cluster>>> try_candidate(
       int index, const store::TaskRecord& task, catalog::Candidate candidate, std::string token,
-      bool token_may_exist, std::vector<std::string> stray_tokens);
+      Earlier earlier, std::vector<std::string> stray_tokens);
   // Finds or makes the task's buckets before a launch (bucket_keeper.hpp); passing faults are
   // retried with backoff. The reason when the task cannot run as written; "" when ready or
   // cancelled.

@@ -41,6 +41,22 @@ std::vector<std::string> ids_of(const std::vector<Ec2Instance>& instances) {
   return ids;
 }
 
+std::vector<RunningInstance> running_instances(const std::vector<Ec2Instance>& described) {
+  std::vector<RunningInstance> instances;
+  for (const auto& instance : described)
+    instances.push_back(
+        {instance.instance_id, instance.zone, instance.public_ip, instance.private_ip});
+  return instances;
+}
+
+// The whole cluster, running and reachable, as described.
+bool all_running(const std::vector<Ec2Instance>& described, int nodes) {
+  if (static_cast<int>(described.size()) != nodes) return false;
+  return std::all_of(described.begin(), described.end(), [](const Ec2Instance& instance) {
+    return instance.state == Ec2State::kRunning && !instance.private_ip.empty();
+  });
+}
+
 // The ids in launch order.
 std::vector<std::string> in_launch_order(std::vector<Ec2Instance> instances) {
   std::sort(instances.begin(), instances.end(), launched_before);
@@ -328,10 +344,16 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   if (request.token_may_exist) {
     auto made = co_await made_before(region, client_token);
     if (!made) co_return made.error();
-    ids = std::move(*made);
+    ids = ids_of(*made);
     if (!ids.empty())
-      logger("aws")->info("instances of an earlier call adopted cluster={} region={} count={}",
-                          request.cluster_name, region, ids.size());
+      logger("aws")->debug("instances of an earlier call adopted cluster={} region={} count={}",
+                           request.cluster_name, region, ids.size());
+    if (request.task_running && all_running(*made, request.nodes)) {
+      Cluster cluster{request.cluster_name, "aws", region, request.zone, request.instance_type,
+                      request.use_spot,     {}};
+      add_nodes(cluster, running_instances(*made), tls_name, skylet_reach());
+      co_return cluster;
+    }
   }
   if (ids.empty()) {
     auto created = co_await create_instances(request, region, image, tls_name, client_token);
@@ -352,10 +374,7 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   }
   Cluster cluster{request.cluster_name, "aws", region, request.zone, request.instance_type,
                   request.use_spot,     {}};
-  std::vector<RunningInstance> instances;
-  for (const auto& instance : *running)
-    instances.push_back(
-        {instance.instance_id, instance.zone, instance.public_ip, instance.private_ip});
+  const std::vector<RunningInstance> instances = running_instances(*running);
   auto up = co_await bring_up_nodes(client_, cluster, instances, request, tls_name, skylet_reach(),
                                     deadline);
   if (!up) {
@@ -527,12 +546,10 @@ AdoptionCensus<Ec2Instance>& AwsProvider::census_of(const std::string& region) {
   return *census;
 }
 
-Task<Result<std::vector<std::string>>> AwsProvider::made_before(std::string region,
+Task<Result<std::vector<Ec2Instance>>> AwsProvider::made_before(std::string region,
                                                                 std::string client_token) {
   auto fresh = [this, region, client_token] { return described_made_by(region, client_token); };
-  auto made = co_await census_of(region).made_before(client_token, fresh);
-  if (!made) co_return made.error();
-  co_return ids_of(*made);
+  co_return co_await census_of(region).made_before(client_token, fresh);
 }
 
 Task<Result<std::optional<BlockDeviceMapping>>> AwsProvider::root_disk(std::string region,

@@ -143,7 +143,7 @@ class AwsProvider final : public Provider {
   // The same answer for an adoption, from the region's census of this controller's instances
   // when the token was not sent by this process.
   AdoptionCensus<Ec2Instance>& census_of(const std::string& region);
-  Task<Result<std::vector<std::string>>> made_before(std::string region, std::string client_token);
+  Task<Result<std::vector<Ec2Instance>>> made_before(std::string region, std::string client_token);
   // Image, certificate, disk and groups for a new cluster, then RunInstances: its instance ids.
   Task<Result<std::vector<std::string>>> create_instances(const LaunchRequest& request,
                                                           std::string region, std::string image,

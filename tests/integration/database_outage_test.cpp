@@ -149,5 +149,50 @@ TEST(DatabaseOutage, AnExternalDatabaseThatStopsForAWhileDegradesSkydUntilItIsBa
   }
 }
 
+// `sky jobs launch` while the database is away: it is told to come back shortly, asks again with
+// the same submission key until the database is back, and the job is made once. The key asked
+// again after that answers with the same job.
+TEST(DatabaseOutage, ALaunchWhileTheDatabaseIsAwayGoesThroughOnceWhenItIsBack) {
+  TempDir server_dir;
+  ::chmod(server_dir.path().c_str(), 0755);
+  store::EmbeddedPostgresOptions options;
+  options.state_dir = server_dir.path();
+  options.fsync = false;
+  store::EmbeddedPostgres server(options);
+  auto conninfo = server.start();
+  ASSERT_TRUE(conninfo) << conninfo.error().message();
+  SkydHarness skyd(std::map<std::string, std::string>{{"db", *conninfo}});
+  const auto task =
+      skyd.write_file("patient.yaml", "name: patient\nresources:\n  infra: local\nrun: true\n");
+
+  ASSERT_TRUE(server.stop());
+  ASSERT_TRUE(wait_for_health(skyd, "degraded", std::chrono::seconds(5)));
+  const std::string printed = skyd.dir() + "/launch.out";
+  ChildProcess launch(
+      {binary_path("sky"), "--socket", skyd.socket(), "jobs", "launch", "-y", "-d", task}, {},
+      printed);
+  ASSERT_TRUE(wait_until([&] { return contains(read_text(printed), "asking skyd again"); },
+                         std::chrono::seconds(30)))
+      << read_text(printed);
+  ASSERT_TRUE(server.start());
+  ASSERT_EQ(launch.wait(std::chrono::seconds(90)), 0) << read_text(printed);
+  EXPECT_TRUE(contains(read_text(printed), "Job submitted, ID:")) << read_text(printed);
+  EXPECT_TRUE(contains(read_text(printed), "never makes a job twice")) << read_text(printed);
+  ASSERT_TRUE(skyd.wait_for_all_jobs(1, "SUCCEEDED"));
+
+  // A submission whose answer was lost, sent again: the same job, not a second one.
+  const std::string body =
+      R"({"name":"keyed","submission_key":"00112233445566778899aabbccddeeff",)"
+      R"("pipeline":{"name":"keyed","tasks":[{"run":"true","resources":{"infra":"local"}}]}})";
+  auto first = skyd.api("POST", "/v1/jobs", body);
+  auto again = skyd.api("POST", "/v1/jobs", body);
+  ASSERT_EQ(first.status, 201) << first.body;
+  ASSERT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(parse_json(first.body)->find("job_id")->as_int(),
+            parse_json(again.body)->find("job_id")->as_int());
+  EXPECT_TRUE(skyd.wait_for_all_jobs(2, "SUCCEEDED")) << "two jobs: the launch and the keyed one";
+  EXPECT_TRUE(skyd.no_machines_left());
+}
+
 }  // namespace
 }  // namespace skyd::testing

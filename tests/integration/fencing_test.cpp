@@ -45,16 +45,6 @@ std::string local_locked_job(const std::string& name, bool spot) {
          "setup: echo setting up\n" + locked_counting_run();
 }
 
-bool wait_until(const std::function<bool()>& ready,
-                std::chrono::milliseconds limit = std::chrono::seconds(60)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 int step_in(const std::string& dir) {
   return std::atoi(read_text(dir + "/step").c_str());
 }

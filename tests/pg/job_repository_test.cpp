@@ -154,6 +154,51 @@ TEST(JobRepository, CreatesABatchOfJobsWithTheirRanksInOneStatement) {
   run_co<void>([&] { return create_a_batch(db.conninfo()); });
 }
 
+// A submission asked again with its key makes nothing and answers with the first one's jobs.
+Task<void> submit_twice_with_one_key(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  NewJob batch = testing::sample_job("sweep", 2, 1001);
+  batch.num_jobs = 3;
+  batch.submission_key = "0123456789abcdef0123456789abcdef";
+  auto first = co_await jobs.submit_jobs(batch);
+  CO_ASSERT_OK(first);
+  EXPECT_FALSE(first->earlier);
+  CO_ASSERT(first->ids.size() == 3u);
+
+  auto again = co_await jobs.submit_jobs(batch);
+  CO_ASSERT_OK(again);
+  EXPECT_TRUE(again->earlier);
+  EXPECT_EQ(again->ids, first->ids);
+  auto looked_up = co_await jobs.jobs_of_submission(1001, *batch.submission_key);
+  CO_ASSERT_OK(looked_up);
+  EXPECT_EQ(*looked_up, first->ids);
+  auto made = co_await pool.query("SELECT count(*) AS n FROM jobs", Params{});
+  CO_ASSERT_OK(made);
+  EXPECT_EQ(made->int64(0, "n"), 3) << "no second batch";
+
+  // The key is the user's own: another user's submission with it is a submission of its own.
+  NewJob other = batch;
+  other.user_uid = 1002;
+  auto theirs = co_await jobs.submit_jobs(other);
+  CO_ASSERT_OK(theirs);
+  EXPECT_FALSE(theirs->earlier);
+  EXPECT_NE(theirs->ids, first->ids);
+  // And without a key every submission is new.
+  NewJob unkeyed = testing::sample_job("plain", 1, 1001);
+  auto one = co_await jobs.submit_jobs(unkeyed);
+  auto two = co_await jobs.submit_jobs(unkeyed);
+  CO_ASSERT_OK(one);
+  CO_ASSERT_OK(two);
+  EXPECT_NE(one->ids, two->ids);
+}
+
+TEST(JobRepository, ASubmissionAskedAgainWithItsKeyMakesNoSecondJob) {
+  TestDatabase db;
+  run_co<void>([&] { return submit_twice_with_one_key(db.conninfo()); });
+}
+
 Task<void> atomic_transition(std::string conninfo) {
   PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
   CO_ASSERT(co_await testing::migrate(pool));

@@ -20,16 +20,6 @@
 
 namespace skyd::testing {
 
-// Polls `ready` every 100 ms until it holds or `limit` passes.
-inline bool wait_until(const std::function<bool()>& ready, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return ready();
-}
-
 // skyd's settings and environment for buckets in `s3`, its keys the server's.
 inline std::map<std::string, std::string> s3_settings(
     const S3Server& s3, std::map<std::string, std::string> extra = {}) {

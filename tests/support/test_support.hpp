@@ -9,10 +9,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <functional>
 #include <future>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace skyd::testing {
 
@@ -54,5 +56,16 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Polls `ready` every 20 ms until it holds or `limit` passes.
+inline bool wait_until(const std::function<bool()>& ready,
+                       std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ready();
+}
 
 }  // namespace skyd::testing

@@ -24,6 +24,23 @@ std::string submit_error(const std::string& body) {
   return parsed.error().detail;
 }
 
+TEST(SubmitBody, ASubmissionKeyIsReadOrRefusedByName) {
+  const std::string task = R"({"run":"echo hi"})";
+  auto keyed = parse_submit_body(
+      submit_with_task(task, R"("submission_key":"0123456789abcdef0123456789abcdef",)"));
+  ASSERT_TRUE(keyed) << keyed.error().detail;
+  EXPECT_EQ(keyed->submission_key, "0123456789abcdef0123456789abcdef");
+  EXPECT_FALSE(parse_submit_body(submit_with_task(task))->submission_key);
+  for (const char* bad :
+       {R"("short")", R"("0123456789ABCDEF0123")", R"("0123456789abcdef; rm")",
+        "12345678901234567890",
+        R"("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0")"}) {
+    EXPECT_CONTAINS(
+        submit_error(submit_with_task(task, std::string(R"("submission_key":)") + bad + ",")),
+        "submission_key: expected 16 to 64 lowercase hex digits");
+  }
+}
+
 TEST(SubmitBody, AValidBodyIsReadWithItsPipeline) {
   auto parsed = parse_submit_body(submit_with_task(R"({"name":"train","run":"echo hi"})"));
   ASSERT_TRUE(parsed) << parsed.error().detail;
@@ -136,7 +153,8 @@ TEST(SubmitBody, PriorityIsAnIntegerInSkyPilotsRange) {
 TEST(SubmitBody, TheBodyItselfIsChecked) {
   EXPECT_CONTAINS(submit_error("not json"), "the body is not valid JSON");
   EXPECT_CONTAINS(submit_error("[1]"),
-                  "the body must be a JSON object {name, pipeline, priority, num_jobs, uploads}");
+                  "the body must be a JSON object {name, pipeline, priority, num_jobs, uploads, "
+                  "submission_key}");
   EXPECT_CONTAINS(submit_error(submit_with_task("{}", R"("user":"root",)")),
                   "unknown field `user`; expected name, pipeline, priority");
   EXPECT_CONTAINS(submit_error(R"({"name":"a","pipeline":"x"})"),

@@ -12,20 +12,23 @@ TEST(ConfigLimits, LaunchesInFlightAreBoundedByDefaultAndJobsAreNot) {
   auto invocation = with_config("", "skyd-limits");
   ASSERT_TRUE(invocation) << invocation.error().detail;
   EXPECT_EQ(invocation->config.max_launches_in_flight, 256);
+  EXPECT_EQ(invocation->config.max_reattachments_in_flight, 1024);
   EXPECT_EQ(invocation->config.max_running_jobs, 0);
   EXPECT_EQ(invocation->config.max_launches_per_region, 0);
-  invocation =
-      with_config("max_launches_in_flight: 0\nmax_running_jobs: 40\nmax_launches_per_region: 8\n",
-                  "skyd-limits");
+  invocation = with_config(
+      "max_launches_in_flight: 0\nmax_running_jobs: 40\nmax_launches_per_region: 8\n"
+      "max_reattachments_in_flight: 64\n",
+      "skyd-limits");
   ASSERT_TRUE(invocation) << invocation.error().detail;
   EXPECT_EQ(invocation->config.max_launches_in_flight, 0);  // no limit
   EXPECT_EQ(invocation->config.max_running_jobs, 40);
   EXPECT_EQ(invocation->config.max_launches_per_region, 8);
+  EXPECT_EQ(invocation->config.max_reattachments_in_flight, 64);
 }
 
 TEST(ConfigLimits, ANegativeLimitIsRefusedWithItsLine) {
-  for (const std::string key :
-       {"max_launches_in_flight", "max_running_jobs", "max_launches_per_region"}) {
+  for (const std::string key : {"max_launches_in_flight", "max_running_jobs",
+                                "max_launches_per_region", "max_reattachments_in_flight"}) {
     auto invocation = with_config("log_level: warn\n" + key + ": -1\n", "skyd-limits");
     ASSERT_FALSE(invocation) << key;
     EXPECT_NE(invocation.error().detail.find(":2: '" + key + "' must be 0 (no limit) or more"),
