@@ -54,6 +54,15 @@ std::map<long long, std::string> transitions(const std::string& socket_dir) {
   return out;
 }
 
+// A PostgreSQL server of the test's own, apart from skyd (an external database), in `dir`.
+store::EmbeddedPostgresOptions external_server_options(const TempDir& dir) {
+  ::chmod(dir.path().c_str(), 0755);  // the server's user (postgres, when root) enters it
+  store::EmbeddedPostgresOptions options;
+  options.state_dir = dir.path();
+  options.fsync = false;
+  return options;
+}
+
 // Checks, during an outage, that the API refuses at once and says when to come back.
 void expect_fast_refusals(SkydHarness& skyd) {
   for (const char* target : {"/v1/jobs", "/v1/jobs/1"}) {
@@ -116,11 +125,7 @@ TEST(DatabaseOutage, AKilledEmbeddedPostmasterIsRestartedAndFiftyJobsEndRight) {
 
 TEST(DatabaseOutage, AnExternalDatabaseThatStopsForAWhileDegradesSkydUntilItIsBack) {
   TempDir server_dir;
-  ::chmod(server_dir.path().c_str(), 0755);  // the server's user (postgres, when root) enters it
-  store::EmbeddedPostgresOptions options;
-  options.state_dir = server_dir.path();
-  options.fsync = false;
-  store::EmbeddedPostgres server(options);
+  store::EmbeddedPostgres server(external_server_options(server_dir));
   auto conninfo = server.start();
   ASSERT_TRUE(conninfo) << conninfo.error().message();
 
@@ -154,11 +159,7 @@ TEST(DatabaseOutage, AnExternalDatabaseThatStopsForAWhileDegradesSkydUntilItIsBa
 // again after that answers with the same job.
 TEST(DatabaseOutage, ALaunchWhileTheDatabaseIsAwayGoesThroughOnceWhenItIsBack) {
   TempDir server_dir;
-  ::chmod(server_dir.path().c_str(), 0755);
-  store::EmbeddedPostgresOptions options;
-  options.state_dir = server_dir.path();
-  options.fsync = false;
-  store::EmbeddedPostgres server(options);
+  store::EmbeddedPostgres server(external_server_options(server_dir));
   auto conninfo = server.start();
   ASSERT_TRUE(conninfo) << conninfo.error().message();
   SkydHarness skyd(std::map<std::string, std::string>{{"db", *conninfo}});
