@@ -147,6 +147,8 @@ providers::NodeSettings node_settings(const spec::Task& task, const catalog::Can
 // The container image the task's scripts run in, for the candidate's option and region
 // (`image_id: docker:IMAGE` without the prefix); empty: on the node itself.
 std::string container_image(const spec::Task& task, const catalog::Candidate& candidate) {
+  // A pod's container is the image itself: skylet runs in it and runs the task there directly.
+  if (candidate.cloud == "kubernetes") return "";
   const std::string image = node_settings(task, candidate).image_id;
   constexpr std::string_view kPrefix = "docker:";
   return image.starts_with(kPrefix) ? image.substr(kPrefix.size()) : "";

@@ -3,6 +3,7 @@
 #include "daemon/spec/deadline_text.hpp"
 #include "daemon/spec/spec_error.hpp"
 #include "daemon/spec/task_json.hpp"
+#include "providers/catalog/kubernetes_shape.hpp"
 #include "providers/catalog/suggest.hpp"
 #include "reactor/utf8.hpp"
 
@@ -91,9 +92,9 @@ bool events_within_budget(std::string_view text) {
 
 // SkyPilot clouds that skyd does not run on; named in the error instead of "unknown".
 const std::vector<std::string> kOtherSkyPilotClouds = {
-    "azure",  "lambda",     "runpod", "kubernetes", "k8s",        "oci", "ibm",
-    "scp",    "vsphere",    "cudo",   "fluidstack", "paperspace", "do",  "vast",
-    "nebius", "hyperbolic", "ssh",    "slurm",      "seeweb"};
+    "azure",   "lambda",     "runpod",     "oci",        "ibm",   "scp",
+    "vsphere", "cudo",       "fluidstack", "paperspace", "do",    "vast",
+    "nebius",  "hyperbolic", "ssh",        "slurm",      "seeweb"};
 
 const std::vector<std::string> kTaskKeys = {
     "name",  "workdir", "num_nodes",      "resources", "envs",    "secrets", "file_mounts",
@@ -115,7 +116,7 @@ const std::map<std::string, std::string> kUnsupportedWhy = {
     {"volumes", "skyd has no volumes"},
     {"volume_mounts", "skyd has no volumes"},
     {"accelerator_args", "TPU arguments; skyd has no TPUs"},
-    {"ephemeral_storage", "SkyPilot offers it on Kubernetes only"},
+    {"ephemeral_storage", "skyd's Kubernetes pods do not request ephemeral storage"},
     {"priority_class", "a Kubernetes PriorityClass; use `priority`"},
     {"local_disk", "skyd does not choose instances by local disk"},
     {"managed_secrets", "a SkyPilot API-server secret store"},
@@ -1166,7 +1167,8 @@ void Parser::skip_unoffered_accelerators(ResourceSet& set, const YAML::Node& nod
   std::string skipped_path;
   for (std::size_t i = 0; i < set.candidates.size(); ++i) {
     const auto& accelerator = set.candidates[i].accelerator;
-    if (!accelerator || contains(offered, accelerator->name)) {
+    const bool kubernetes = set.candidates[i].cloud == catalog::kKubernetesCloud;
+    if (!accelerator || kubernetes || contains(offered, accelerator->name)) {
       kept.candidates.push_back(set.candidates[i]);
       kept.origins.push_back(set.origins[i]);
       continue;
@@ -1360,6 +1362,7 @@ std::optional<std::string> Parser::parse_cloud(Partial& partial, const YAML::Nod
   std::string name = lower(cloud);
   const auto known = catalog::current()->clouds();
   if (contains(known, name)) return name;
+  if (auto kubernetes = catalog::kubernetes_cloud_name(name)) return kubernetes;
   if (contains(kOtherSkyPilotClouds, name)) {
     partial.other_cloud = name;
     partial.other_cloud_node = node;

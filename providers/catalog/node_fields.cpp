@@ -8,9 +8,24 @@ namespace skyd::catalog {
 std::optional<std::string> node_fields_refusal(std::string_view cloud, const NodeFields& fields) {
   // skylet runs the task in the container with the node's docker or podman: the host's on local
   // machines; on EC2 and Compute Engine nodes the boot makes sure there is one.
+  if (cloud == "kubernetes") {
+    // The pod's container image is the task's image, with or without `docker:` as in SkyPilot
+    // (skylet is copied into it at start); a per-region map names machine images.
+    if (fields.image_id && !fields.image_regions.empty())
+      return "resources.image_id: a pod runs one container image, not one per region";
+    if (fields.disk_size)
+      return "resources.disk_size: skyd does not size a pod's disk (ephemeral storage)";
+    if (fields.disk_tier) return "resources.disk_tier: skyd cannot set it on kubernetes";
+    if (fields.ports) return "resources.ports: skyd makes no Kubernetes services for ports";
+    if (fields.best_network)
+      return "resources.network_tier: best: skyd attaches no InfiniBand or GPUDirect fabric to "
+             "pods";
+    if (!fields.labels.empty()) return "resources.labels: skyd cannot set them on kubernetes";
+    return std::nullopt;
+  }
   if (fields.docker_image && cloud != "local" && cloud != "aws" && cloud != "gcp") {
     return "resources.image_id: docker:IMAGE asks to run the task in a container, which skyd "
-           "does on aws, gcp and local nodes, not on " +
+           "does on aws, gcp, kubernetes and local nodes, not on " +
            std::string(cloud);
   }
   if (cloud == "aws") {

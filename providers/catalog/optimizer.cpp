@@ -1,6 +1,7 @@
 #include "providers/catalog/optimizer.hpp"
 
 #include "providers/catalog/catalog_error.hpp"
+#include "providers/catalog/kubernetes_shape.hpp"
 #include "providers/catalog/suggest.hpp"
 
 #include <algorithm>
@@ -164,6 +165,17 @@ std::vector<std::string> default_clouds(const Catalog& catalog) {
 }
 
 Result<void> validate_request(const Catalog& catalog, const ResourceRequest& request) {
+  if (request.cloud == kKubernetesCloud) {
+    // No catalog: the region is a kubeconfig context, the shape is whatever the pod requests.
+    if (request.zone) {
+      return make_error(CatalogErrc::kUnknownName,
+                        "zone `" + *request.zone + "`: kubernetes has contexts, not zones");
+    }
+    if (request.instance_type && !parse_pod_instance_type(*request.instance_type)) {
+      return pod_shape(request).error();
+    }
+    return {};
+  }
   const std::string scope = request.cloud ? " in " + *request.cloud : "";
   if (request.cloud) {
     if (auto ok = check_name("cloud", *request.cloud, catalog.clouds(), ""); !ok) return ok;
@@ -257,6 +269,23 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
         same->second += ", " + cloud;
       }
     };
+    if (option.cloud == kKubernetesCloud) {
+      auto why = node_fields_refusal(kKubernetesCloud, option.node_fields);
+      auto candidate = kubernetes_candidate(option, index, request.num_nodes);
+      if (why) {
+        reasons.push_back(std::string(kKubernetesCloud) + ": " + *why);
+      } else if (!candidate) {
+        reasons.push_back(candidate.error().detail);
+      } else {
+        any_feasible = true;
+        const bool is_blocked = std::any_of(blocklist.begin(), blocklist.end(), [&](auto& entry) {
+          return entry.cloud == kKubernetesCloud &&
+                 (!entry.region || *entry.region == candidate->region);
+        });
+        if (!is_blocked) candidates.push_back(std::move(*candidate));
+      }
+      continue;
+    }
     for (const auto& offering : catalog.offerings()) {
       if (!location_fits(option, offering) || !shape_fits(option, offering)) continue;
       if (option.use_spot && !offering.spot) continue;

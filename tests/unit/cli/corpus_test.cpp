@@ -25,8 +25,8 @@ namespace fs = std::filesystem;
 // honoured. 0.67: the built-in catalog has EC2's P3 (V100) types, n2-standard in every GCP
 // region and priced A100 machines on GCP. 0.69: ports on GCP (a firewall rule per cluster).
 // 0.76: containers (image_id: docker:IMAGE) on EC2 and GCP nodes. 0.769: job groups
-// (execution: parallel).
-constexpr double kAcceptanceFloor = 0.769;
+// (execution: parallel). 0.81: Kubernetes (infra: k8s, cloud: kubernetes; one pod per node).
+constexpr double kAcceptanceFloor = 0.81;
 
 // Why refusals.txt expects a file to be refused (its sections).
 enum class Reason {

@@ -145,13 +145,31 @@ TEST(Parser, AcceleratorSetWithNoOfferedNameIsRefused) {
 TEST(Parser, AnyOfOptionsOnCloudsSkydLacksAreSkippedWithAWarning) {
   auto pipeline = parse_ok(
       "resources:\n  any_of:\n    - infra: lambda\n      accelerators: A100:1\n"
-      "    - infra: kubernetes/ctx\n    - infra: aws\n      accelerators: A100:8\n");
+      "    - infra: azure/eastus\n    - infra: aws\n      accelerators: A100:8\n");
   const auto& set = pipeline.tasks[0].resources;
   ASSERT_EQ(set.candidates.size(), 1u);
   EXPECT_EQ(set.candidates[0].cloud, "aws");
   EXPECT_CONTAINS(only_warning(pipeline),
                   "resources.any_of: skipped the options on clouds skyd does not support: "
-                  "resources.any_of[0] (lambda), resources.any_of[1] (kubernetes)");
+                  "resources.any_of[0] (lambda), resources.any_of[1] (azure)");
+}
+
+TEST(Parser, KubernetesIsACloudByEitherNameWithItsContextAsTheRegion) {
+  auto r = task_ok("resources:\n  infra: k8s/my-context\n  accelerators: MI300:2\n")
+               .resources.candidates[0];
+  EXPECT_EQ(r.cloud, "kubernetes");
+  EXPECT_EQ(r.region, "my-context");
+  EXPECT_EQ(task_ok("resources:\n  cloud: Kubernetes\n").resources.candidates[0].cloud,
+            "kubernetes");
+  EXPECT_EQ(task_ok("resources:\n  infra: kubernetes\n").resources.candidates[0].cloud,
+            "kubernetes");
+  auto pipeline = parse_ok(
+      "resources:\n  any_of:\n    - infra: k8s\n      cpus: 4\n    - infra: aws\n"
+      "      cpus: 4\n");
+  ASSERT_EQ(pipeline.tasks[0].resources.candidates.size(), 2u);
+  EXPECT_EQ(pipeline.tasks[0].resources.candidates[0].cloud, "kubernetes");
+  EXPECT_CONTAINS(parse_error("resources:\n  infra: k8s/ctx/zone-a\n").detail,
+                  "kubernetes has contexts, not zones");
 }
 
 TEST(Parser, OptionsAllOnCloudsSkydLacksAreRefusedByName) {
@@ -159,15 +177,15 @@ TEST(Parser, OptionsAllOnCloudsSkydLacksAreRefusedByName) {
   EXPECT_EQ(error.code, SpecErrc::kUnsupported);
   EXPECT_CONTAINS(error.detail,
                   "task.yaml:3:14: resources.ordered[0].infra: cloud `lambda` is not");
-  EXPECT_CONTAINS(parse_error("resources:\n  cloud: kubernetes\n").detail,
-                  "resources.cloud: cloud `kubernetes` is not supported by skyd");
+  EXPECT_CONTAINS(parse_error("resources:\n  cloud: azure\n").detail,
+                  "resources.cloud: cloud `azure` is not supported by skyd");
   // A base cloud skyd lacks is replaced by an option's own location.
   EXPECT_EQ(task_ok("resources:\n  cloud: azure\n  any_of:\n    - cloud: gcp\n")
                 .resources.candidates[0]
                 .cloud,
             "gcp");
-  EXPECT_CONTAINS(override_error({"cloud", "kubernetes", "--cloud"}),
-                  "--cloud: cloud `kubernetes` is not supported by skyd");
+  EXPECT_CONTAINS(override_error({"cloud", "azure", "--cloud"}),
+                  "--cloud: cloud `azure` is not supported by skyd");
 }
 
 TEST(Parser, TpusAreRefusedByName) {
@@ -709,7 +727,7 @@ TEST(Parser, InfraForms) {
   EXPECT_FALSE(r.cloud);
   EXPECT_EQ(r.region, "us-west1");
   EXPECT_EQ(task_ok("resources:\n  infra: local\n").resources.candidates[0].cloud, "local");
-  EXPECT_EQ(parse_error("resources:\n  infra: k8s\n").code, SpecErrc::kUnsupported);
+  EXPECT_EQ(task_ok("resources:\n  infra: k8s\n").resources.candidates[0].cloud, "kubernetes");
   EXPECT_CONTAINS(parse_error("resources:\n  infra: aws\n  cloud: aws\n").detail,
                   "cannot be combined");
   EXPECT_CONTAINS(parse_error("resources:\n  cloud: awz\n").detail, "did you mean `aws`?");
