@@ -84,6 +84,11 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "gcp_requests_per_second",
                                                "gcp_use_public_ip",
                                                "gcp_request_timeout",
+                                               "kubernetes_enabled",
+                                               "kubeconfig",
+                                               "kubernetes_context",
+                                               "kubernetes_image",
+                                               "kubernetes_skylet_port",
                                                "max_running_jobs",
                                                "max_launches_in_flight",
                                                "max_reattachments_in_flight",
@@ -152,6 +157,11 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                               "'aws_image_root_device': expected a device such as /dev/xvda");
       }
       if (key == "gcp_enabled") config.gcp_enabled = entry.second.as<bool>();
+      if (key == "kubernetes_enabled") config.kubernetes_enabled = entry.second.as<bool>();
+      if (key == "kubeconfig") config.kubeconfig = entry.second.as<std::string>();
+      if (key == "kubernetes_context") config.kubernetes_context = entry.second.as<std::string>();
+      if (key == "kubernetes_image") config.kubernetes_image = entry.second.as<std::string>();
+      if (key == "kubernetes_skylet_port") config.kubernetes_skylet_port = entry.second.as<int>();
       if (key == "gcp_project") config.gcp_project = entry.second.as<std::string>();
       if (key == "gcp_regions") config.gcp_regions = comma_list(entry.second.as<std::string>());
       if (key == "gcp_endpoint") config.gcp_endpoint = entry.second.as<std::string>();
@@ -297,6 +307,9 @@ Json DaemonConfig::to_json() const {
   out.set("catalog_refresh", catalog_refresh);
   out.set("aws_instance_profile", aws_instance_profile);
   out.set("gcp_enabled", gcp_enabled);
+  out.set("kubernetes_enabled", kubernetes_enabled);
+  out.set("kubeconfig", kubeconfig);
+  out.set("kubernetes_context", kubernetes_context);
   out.set("gcp_project", gcp_project);
   out.set("gcp_endpoint", gcp_endpoint);
   out.set("gcp_service_account", gcp_service_account);

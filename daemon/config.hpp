@@ -78,6 +78,13 @@ struct DaemonConfig {
   double gcp_requests_per_second = 20;  // Compute Engine calls per second, across all shards
   bool gcp_use_public_ip = false;       // nodes get an external address and are reached by it
   Duration gcp_request_timeout = std::chrono::seconds(20);  // one Compute Engine call
+  // Launch pods on Kubernetes (docs/kubernetes-provider.md): the kubeconfig (empty: KUBECONFIG,
+  // then ~/.kube/config) and its context (empty: its current-context).
+  bool kubernetes_enabled = false;
+  std::string kubeconfig;
+  std::string kubernetes_context;
+  std::string kubernetes_image;  // the node image carrying skylet; empty: the default
+  int kubernetes_skylet_port = 46590;
   int max_running_jobs = 0;  // 0: no limit; more jobs wait in PENDING
   // Tasks being launched at once (STARTING or RECOVERING, until RUNNING); 0: no limit. Without a
   // bound, thousands of submissions all start their launch together and each one's writes wait

@@ -10,6 +10,7 @@
 #include "providers/aws/aws_auth.hpp"
 #include "providers/catalog/catalog_dir.hpp"
 #include "providers/gcp/gcp_auth.hpp"
+#include "providers/kubernetes/kubeconfig.hpp"
 #include "reactor/crypto.hpp"
 #include "reactor/descriptor_limit.hpp"
 #include "reactor/identity.hpp"
@@ -205,6 +206,32 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     gcp.scratch_dir = config.state_dir + "/uploads";
     options.gcp = gcp;
     options.gcp_tokens = gcp_token_source(config);
+  }
+  if (config.kubernetes_enabled) {
+    providers::kubernetes::KubeProviderOptions kube;
+    const std::string path = providers::kubernetes::kubeconfig_path(
+        config.kubeconfig, [](const char* name) -> std::optional<std::string> {
+          const char* value = std::getenv(name);
+          if (!value) return std::nullopt;
+          return std::string(value);
+        });
+    auto access = providers::kubernetes::load_kubeconfig(path, config.kubernetes_context);
+    if (access) {
+      kube.access = std::move(*access);
+      logger("skyd")->info("kubernetes enabled kubeconfig={} context={} namespace={} server={}",
+                           path, kube.access.context, kube.access.namespace_, kube.access.server);
+    } else {
+      // Every launch on kubernetes fails with it, naming the field.
+      logger("skyd")->error("kubernetes unusable error=\"{}\"", access.error().detail);
+      kube.access_error = access.error();
+    }
+    if (!config.kubernetes_image.empty()) kube.image = config.kubernetes_image;
+    kube.skylet_port = static_cast<std::uint16_t>(config.kubernetes_skylet_port);
+    kube.controller_id = options.controller_id;
+    kube.skylet_authority = authority;
+    kube.notice_signal = config.spot_notice_signal;
+    kube.scratch_dir = config.state_dir + "/uploads";
+    options.kubernetes = std::move(kube);
   }
   return options;
 }

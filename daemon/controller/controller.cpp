@@ -64,6 +64,11 @@ Task<void> make_providers(ShardContext* shard, const ControllerOptions* options)
     shard->gcp = std::make_unique<providers::gcp::GcpProvider>(shard->executor, std::move(gcp));
     shard->clouds["gcp"] = shard->gcp.get();
   }
+  if (options->kubernetes) {
+    shard->kubernetes = std::make_unique<providers::kubernetes::KubeProvider>(shard->executor,
+                                                                              *options->kubernetes);
+    shard->clouds["kubernetes"] = shard->kubernetes.get();
+  }
   if (options->bucket_store == "local") co_return;
   std::vector<KeptStore> kept;
   for (const auto& name : options->bucket_stores) {

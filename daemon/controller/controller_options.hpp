@@ -4,6 +4,7 @@
 #include "daemon/controller/admission.hpp"
 #include "providers/aws/aws_provider.hpp"
 #include "providers/gcp/gcp_provider.hpp"
+#include "providers/kubernetes/kube_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "reactor/backoff.hpp"
 #include "store/database_health.hpp"
@@ -27,6 +28,8 @@ struct ControllerOptions {
   providers::LocalProviderOptions local;  // root_dir and skylet_binary filled in by skyd
   std::optional<providers::aws::AwsProviderOptions> aws;  // set when AWS is enabled
   std::optional<providers::gcp::GcpProviderOptions> gcp;  // set when GCP is enabled
+  // Set when Kubernetes is enabled (its kubeconfig already read, or why it could not be).
+  std::optional<providers::kubernetes::KubeProviderOptions> kubernetes;
   // Each shard's access-token source for Compute Engine and Cloud Storage, made on that shard
   // with its HTTP client. Unset: the options' own `tokens` (and no GCS).
   std::function<std::shared_ptr<providers::gcp::AccessTokenSource>(http::Client&)> gcp_tokens;

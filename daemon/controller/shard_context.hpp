@@ -5,6 +5,7 @@
 #include "daemon/controller/bucket_keeper.hpp"
 #include "providers/aws/aws_provider.hpp"
 #include "providers/gcp/gcp_provider.hpp"
+#include "providers/kubernetes/kube_provider.hpp"
 #include "providers/local/local_provider.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/task_group.hpp"
@@ -32,6 +33,7 @@ struct ShardContext {
   std::unique_ptr<providers::LocalProvider> local;
   std::unique_ptr<providers::aws::AwsProvider> aws;
   std::unique_ptr<providers::gcp::GcpProvider> gcp;
+  std::unique_ptr<providers::kubernetes::KubeProvider> kubernetes;
   std::map<std::string, providers::Provider*> clouds;  // by catalog cloud name: the usable ones
   // Task buckets in cloud stores (docs/storage.md): one ObjectStore per reachable store ("s3",
   // "gcs"); no keeper when they are the local provider's directories.
