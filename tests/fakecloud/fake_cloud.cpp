@@ -12,6 +12,7 @@
 #include "tests/fakecloud/fake_catalog_api.hpp"
 #include "tests/fakecloud/fake_gce.hpp"
 #include "tests/fakecloud/fake_gcs.hpp"
+#include "tests/fakecloud/fake_kube.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -438,6 +439,8 @@ FakeCloud::FakeCloud(asio::any_io_executor executor, FakeCloudOptions options)
     catalog_ = std::make_shared<const catalog::Catalog>(std::move(*loaded));
   }
   gce_ = std::make_unique<FakeGce>(*this, executor_);
+  kube_ = std::make_unique<FakeKube>(
+      *this, executor_, options_.kube_token.empty() ? random_hex(24) : options_.kube_token);
   FakeGcsOptions gcs;
   gcs.directory = !options_.gcs_dir.empty()    ? options_.gcs_dir
                   : !options_.work_dir.empty() ? options_.work_dir + "/gcs"
@@ -491,6 +494,7 @@ http::Router FakeCloud::router() {
   for (const char* what : {"chaos", "faults", "preempt", "reclaim", "kill", "reset"})
     router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
   gce_->add_routes(router);
+  kube_->add_admin_routes(router);
   gcs_->add_routes(router);
   gcp_auth_.add_routes(router);
   return router;

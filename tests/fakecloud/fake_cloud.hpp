@@ -121,10 +121,12 @@ struct FakeCloudOptions {
   // Where Cloud Storage keeps object bytes; empty: <work_dir>/gcs, or without a work_dir a
   // temporary directory removed at the end.
   std::string gcs_dir;
+  std::string kube_token;  // the bearer token fakecloud's Kubernetes API takes (empty: random)
 };
 
 class FakeGce;
 class FakeGcs;
+class FakeKube;
 
 class FakeCloud {
  public:
@@ -151,6 +153,7 @@ class FakeCloud {
   // The Google access tokens Compute Engine calls must carry (issued by the token endpoint and
   // the admin API).
   FakeGcpTokens& gcp_tokens() { return gcp_tokens_; }
+  FakeKube& kube() { return *kube_; }
 
   struct Instance;
   struct CertificateBook;
@@ -164,7 +167,8 @@ class FakeCloud {
   };
 
  private:
-  friend class FakeGce;  // Compute Engine's instances live beside EC2's, on the same machinery
+  friend class FakeGce;   // Compute Engine's instances live beside EC2's, on the same machinery
+  friend class FakeKube;  // and so do Kubernetes pods
   Task<http::Response> ec2(http::Request& request);
   http::Response terminations_without_effect(
       const std::string& request_id,
@@ -286,8 +290,9 @@ class FakeCloud {
   bool stopping_ = false;
   std::shared_ptr<CertificateBook> certificates_;  // virtual nodes' certificates by name
   FakeGcpTokens gcp_tokens_;
-  std::unique_ptr<FakeGce> gce_;  // Compute Engine API v1 over the same instances
-  std::unique_ptr<FakeGcs> gcs_;  // Cloud Storage JSON API
+  std::unique_ptr<FakeGce> gce_;    // Compute Engine API v1 over the same instances
+  std::unique_ptr<FakeGcs> gcs_;    // Cloud Storage JSON API
+  std::unique_ptr<FakeKube> kube_;  // Kubernetes core/v1 pods
   FakeGcpAuth gcp_auth_{gcp_tokens_, options_.gcp_auth};
 };
 

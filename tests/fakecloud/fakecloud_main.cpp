@@ -8,6 +8,7 @@
 #include "reactor/signals.hpp"
 #include "reactor/small_files.hpp"
 #include "tests/fakecloud/fake_cloud.hpp"
+#include "tests/fakecloud/fake_kube.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@ constexpr const char* kUsage =
     "                 [--private-node-roots] [--gcp-project ID]\n"
     "                 [--gcp-service-account KEY.json] [--gcp-authorized-user FILE.json]\n"
     "                 [--gcs-dir DIR] [--node-container-runtime NAME]\n"
+    "                 [--kube-config FILE [--kube-token TOKEN]]\n"
     "\n"
     "A fake EC2 endpoint (Query API 2016-11-15, SigV4-checked), instance metadata (IMDSv2),\n"
     "Compute Engine API v1 under /compute/v1/ (bearer tokens) and an admin API under /_admin/. "
@@ -44,7 +46,10 @@ constexpr const char* kUsage =
     "Cloud Storage's JSON API under /storage/v1/, /upload/storage/v1/ and /download/storage/v1/;\n"
     "--gcs-dir: where object bytes are kept (default: WORK_DIR/gcs, else a temporary directory).\n"
     "--node-container-runtime: the container runtime the machines carry (default podman), given\n"
-    "to a process-mode skylet whose boot asks for one (image_id: docker:IMAGE).\n";
+    "to a process-mode skylet whose boot asks for one (image_id: docker:IMAGE).\n"
+    "--kube-config: serve the Kubernetes API (pods) over TLS on a port of its own and write a\n"
+    "kubeconfig for it to FILE (its CA, https://HOST:PORT, the bearer token: --kube-token, else\n"
+    "a random one).\n";
 
 int fail(const std::string& message) {
   std::cerr << "fakecloud: " << message << "\n";
@@ -80,7 +85,7 @@ int main(int argc, char** argv) {
   using namespace skyd;
   raise_descriptor_limit();  // a virtual node's connections are this process's own
   fakecloud::FakeCloudOptions options;
-  std::string listen = "127.0.0.1", port_file, config, log_level = "info";
+  std::string listen = "127.0.0.1", port_file, config, log_level = "info", kube_config;
   int port = 0, ready_fd = -1, virtual_port = 0;
   fakecloud::AccessKey key{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
   for (int i = 1; i < argc; ++i) {
@@ -142,6 +147,10 @@ int main(int argc, char** argv) {
       options.node_container_runtime = next();
     } else if (arg == "--private-node-roots") {
       options.private_node_roots = true;
+    } else if (arg == "--kube-config") {
+      kube_config = next();
+    } else if (arg == "--kube-token") {
+      options.kube_token = next();
     } else if (arg == "--gcp-project") {
       options.gcp_project = next();
     } else if (arg == "--role-name") {
@@ -193,6 +202,16 @@ int main(int argc, char** argv) {
       return fail(ok.error().message());
     nodes->start();
   }
+  // Kubernetes: its API server on a TLS listener of its own, described by a kubeconfig.
+  std::unique_ptr<http::Server> kube;
+  if (!kube_config.empty()) {
+    kube = std::make_unique<http::Server>(pool.executors(), cloud.kube().api_router());
+    if (auto ok = kube->listen_tls(listen, 0, cloud.kube().server_certificate()); !ok)
+      return fail(ok.error().message());
+    if (!write_port_file(kube_config, cloud.kube().kubeconfig(kube->tcp_port())))
+      return fail("cannot write " + kube_config);
+    kube->start();
+  }
   server.start();
   cloud.start();  // queues the chaos loops; they run once the shard does
   pool.start();
@@ -214,6 +233,12 @@ int main(int argc, char** argv) {
       ->info("fakecloud stopping signal={} live_instances={}", signal, cloud.live_instances());
   pool.submit<void>(0, [target] { return target->shutdown(); }).get();
   pool.submit<void>(0, [&server] { return server.drain(std::chrono::milliseconds(500)); }).get();
+  if (kube) {
+    auto* kube_server = kube.get();
+    pool.submit<void>(0,
+                      [kube_server] { return kube_server->drain(std::chrono::milliseconds(500)); })
+        .get();
+  }
   if (nodes) {
     auto* node_server = nodes.get();
     pool.submit<void>(0,
