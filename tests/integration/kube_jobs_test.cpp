@@ -1,0 +1,209 @@
+// Managed jobs on Kubernetes against fakecloud's Kubernetes API (TLS with its own CA, a bearer
+// token, both from the kubeconfig it writes; every pod a real skylet): a job's pods run it to
+// the end, an evicted pod is relaunched, a cancel deletes every pod, a restarted skyd adopts the
+// pods it made, and a kubeconfig skyd cannot use is refused naming its field.
+#include "tests/support/aws_world.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+namespace skyd::testing {
+namespace {
+
+struct KubeWorld {
+  explicit KubeWorld(std::map<std::string, std::string> settings = {},
+                     const std::string& kubeconfig = "")
+      : cloud(dir, {"--kube-config", dir.file("kubeconfig")}),
+        skyd(kube_settings(kubeconfig.empty() ? dir.file("kubeconfig") : kubeconfig,
+                           std::move(settings))) {}
+  ~KubeWorld() {
+    skyd.sky({"jobs", "cancel", "-u", "-y"});
+    wait_for([&] { return stat("pods") == 0; });
+  }
+  static std::map<std::string, std::string> kube_settings(
+      const std::string& kubeconfig, std::map<std::string, std::string> extra) {
+    extra.insert(
+        {{"kubernetes_enabled", "true"}, {"kubeconfig", kubeconfig}, {"bucket_store", "local"}});
+    return extra;
+  }
+  std::string admin(const std::string& method, const std::string& target) {
+    return run_command({"/usr/bin/curl", "-s", "-X", method, cloud.url() + target}).out;
+  }
+  long long stat(const char* key) {
+    auto stats = parse_json(admin("GET", "/_admin/kube/stats"));
+    const Json* value = stats ? stats->find(key) : nullptr;
+    return value ? value->as_int().value_or(-1) : -1;
+  }
+  std::vector<Json> pods() {
+    std::vector<Json> out;
+    auto view = parse_json(admin("GET", "/_admin/kube/pods"));
+    const Json* pods = view ? view->find("pods") : nullptr;
+    if (pods && pods->as_array()) out = *pods->as_array();
+    return out;
+  }
+  std::string controller_log(long long id) {
+    return skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
+  }
+
+  TempDir dir;
+  FakeCloudProcess cloud;
+  SkydHarness skyd;
+};
+
+long long recovery_count(SkydHarness& skyd, long long id) {
+  auto job = parse_json(skyd.job_json(id));
+  if (!job || !job->find("tasks")) return -1;
+  const Json& task = (*job->find("tasks")->as_array())[0];
+  const Json* count = task.find("recovery_count");
+  return count && count->as_int() ? *count->as_int() : -1;
+}
+
+std::string label(const Json& pod, const char* key) {
+  const Json* labels = pod.find("metadata")->find("labels");
+  const Json* value = labels ? labels->find(key) : nullptr;
+  return value && value->as_string() ? std::string(*value->as_string()) : "";
+}
+
+TEST(KubeJobs, AJobRunsInItsPodsAndSucceedsAndThePodsGo) {
+  KubeWorld world;
+  const std::string marks = world.dir.path();
+  const auto yaml = world.skyd.write_file(
+      "job.yaml",
+      "name: on-k8s\nnum_nodes: 2\nresources:\n  infra: k8s\n  cpus: 1\n  memory: 2\n"
+      "run: |\n  echo ran on $SKYPILOT_NODE_RANK of $SKYPILOT_NUM_NODES\n"
+      "  touch " +
+          marks +
+          "/ran-$SKYPILOT_NODE_RANK\n"
+          "  while [ ! -e " +
+          marks + "/go ]; do sleep 0.2; done\n");
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", "-d", yaml});
+  ASSERT_EQ(launched.exit_code, 0) << launched.out;
+  ASSERT_TRUE(world.skyd.wait_for_file(world.dir.file("ran-1"))) << world.controller_log(1);
+
+  // While it runs: two pods, labelled for this installation and cluster, with the shape asked.
+  auto pods = world.pods();
+  ASSERT_EQ(pods.size(), 2u) << world.admin("GET", "/_admin/kube/pods");
+  for (const auto& pod : pods) {
+    EXPECT_FALSE(label(pod, "skyd-controller").empty()) << pod.dump();
+    EXPECT_EQ(label(pod, "skyd-cluster"), label(pods[0], "skyd-cluster")) << pod.dump();
+    EXPECT_EQ(pod.find("status")->find("phase")->as_string(), "Running") << pod.dump();
+    const Json& container = (*pod.find("spec")->find("containers")->as_array())[0];
+    EXPECT_EQ(container.find("resources")->find("requests")->dump(),
+              R"({"cpu":"1","memory":"2G"})");
+    EXPECT_EQ(container.find("image")->as_string(), "ghcr.io/skyd/skylet:latest");
+  }
+  EXPECT_NE(label(pods[0], "skyd-rank"), label(pods[1], "skyd-rank"));
+
+  std::ofstream(world.dir.file("go")) << "go\n";
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_TRUE(contains(logs.out, "ran on 0 of 2")) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "ran on 1 of 2")) << logs.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
+  EXPECT_TRUE(wait_for([&] { return world.stat("pods") == 0; }))
+      << "the pods went with the job: " << world.admin("GET", "/_admin/kube/stats");
+  EXPECT_EQ(world.stat("created"), 2);
+  EXPECT_EQ(world.stat("deleted"), 2);
+  const std::string controller = world.controller_log(1);
+  EXPECT_TRUE(contains(controller, "kubernetes")) << controller;
+}
+
+TEST(KubeJobs, AnEvictedPodIsRelaunchedAndTheJobSucceeds) {
+  KubeWorld world;
+  const std::string marks = world.dir.path();
+  const auto yaml =
+      world.skyd.write_file("job.yaml",
+                            "name: evicted\nresources:\n  cloud: kubernetes\n  cpus: 1\nrun: |\n"
+                            "  if [ -e " +
+                                marks +
+                                "/evicted ]; then echo second attempt; exit 0; fi\n"
+                                "  touch " +
+                                marks + "/started\n  sleep 600\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(world.skyd.wait_for_file(world.dir.file("started"))) << world.controller_log(1);
+  std::ofstream(world.dir.file("evicted")) << "yes\n";
+  auto evicted = world.admin("POST", "/_admin/kube/evict?all=1");
+  ASSERT_TRUE(contains(evicted, "\"evicted\":[\"")) << evicted;
+
+  ASSERT_TRUE(world.skyd.wait_for_status(1, {"SUCCEEDED", "FAILED", "FAILED_NO_RESOURCE"},
+                                         std::chrono::seconds(120)))
+      << world.controller_log(1);
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED") << world.controller_log(1);
+  EXPECT_EQ(recovery_count(world.skyd, 1), 1);
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_TRUE(contains(logs.out, "second attempt")) << logs.out;
+  EXPECT_EQ(world.stat("created"), 2) << world.admin("GET", "/_admin/kube/stats");
+  EXPECT_TRUE(wait_for([&] { return world.stat("pods") == 0; }))
+      << "the evicted pod and its successor are deleted: "
+      << world.admin("GET", "/_admin/kube/pods");
+}
+
+TEST(KubeJobs, CancelDeletesEveryPod) {
+  KubeWorld world;
+  const std::string marks = world.dir.path();
+  const auto yaml = world.skyd.write_file(
+      "job.yaml",
+      "name: cancelled\nnum_nodes: 3\nresources:\n  infra: kubernetes\n  cpus: 1\n"
+      "run: |\n  touch " +
+          marks + "/started-$SKYPILOT_NODE_RANK\n  sleep 600\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(world.skyd.wait_for_file(world.dir.file("started-2"))) << world.controller_log(1);
+  EXPECT_EQ(world.stat("live"), 3);
+  auto cancelled = world.skyd.sky({"jobs", "cancel", "-y", "1"});
+  EXPECT_EQ(cancelled.exit_code, 0) << cancelled.out;
+  EXPECT_TRUE(world.skyd.wait_for_status(1, {"CANCELLED"})) << world.controller_log(1);
+  EXPECT_TRUE(wait_for([&] { return world.stat("pods") == 0; }))
+      << world.admin("GET", "/_admin/kube/pods");
+  EXPECT_EQ(world.stat("deleted"), 3);
+}
+
+TEST(KubeJobs, SkydKilledAndRestartedAdoptsItsPodsWithoutMakingNewOnes) {
+  KubeWorld world;
+  const std::string marks = world.dir.path();
+  const auto yaml =
+      world.skyd.write_file("job.yaml",
+                            "name: adopted\nresources:\n  infra: k8s\n  cpus: 1\nrun: |\n"
+                            "  touch " +
+                                marks +
+                                "/started\n"
+                                "  while [ ! -e " +
+                                marks + "/go ]; do sleep 0.2; done\n  echo finished\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(world.skyd.wait_for_file(world.dir.file("started"))) << world.controller_log(1);
+  world.skyd.kill();
+  world.skyd.restart();
+  std::ofstream(world.dir.file("go")) << "go\n";
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_TRUE(contains(logs.out, "finished")) << logs.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
+  EXPECT_EQ(recovery_count(world.skyd, 1), 0);
+  EXPECT_EQ(world.stat("created"), 1)
+      << "the restarted skyd made no new pod: " << world.admin("GET", "/_admin/kube/stats");
+  EXPECT_TRUE(wait_for([&] { return world.stat("pods") == 0; }));
+}
+
+TEST(KubeJobs, AKubeconfigWithAnExecPluginIsRefusedNamingTheField) {
+  TempDir scratch;
+  const std::string bad = scratch.file("kubeconfig");
+  std::ofstream(bad) << "apiVersion: v1\nkind: Config\ncurrent-context: eks\nclusters:\n"
+                        "- name: eks\n  cluster:\n    server: https://127.0.0.1:1\n"
+                        "contexts:\n- name: eks\n  context:\n    cluster: eks\n    user: iam\n"
+                        "users:\n- name: iam\n  user:\n    exec:\n"
+                        "      apiVersion: client.authentication.k8s.io/v1beta1\n"
+                        "      command: aws\n";
+  KubeWorld world({}, bad);
+  const auto yaml = world.skyd.write_file(
+      "job.yaml", "name: refused\nresources:\n  infra: k8s\nrun: echo never\n");
+  world.skyd.sky({"jobs", "launch", "-y", "-d", yaml});
+  ASSERT_TRUE(world.skyd.wait_for_status(
+      1, {"FAILED_PRECHECKS", "FAILED_NO_RESOURCE", "FAILED", "FAILED_CONTROLLER"}))
+      << world.controller_log(1);
+  const std::string why = world.skyd.job_json(1) + world.controller_log(1);
+  EXPECT_TRUE(contains(why, "users[iam].exec")) << why;
+  EXPECT_TRUE(contains(why, "credential plugins are not supported")) << why;
+  EXPECT_EQ(world.stat("created"), 0);
+}
+
+}  // namespace
+}  // namespace skyd::testing
