@@ -898,6 +898,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
   if (spot) {
     for (auto& option : request.options) option.use_spot = *spot;
   }
+  request.kubernetes_by_default = shard_.provider_for("kubernetes") != nullptr;
   auto planned = plan_candidates(*catalog::current(), request, preference);
   if (!planned) {
     outcome.kind = LaunchOutcome::Kind::kPrecheckFailed;

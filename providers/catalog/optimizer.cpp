@@ -286,6 +286,20 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
       }
       continue;
     }
+    if (request.kubernetes_by_default && !option.cloud && !option.region && !option.zone &&
+        !option.instance_type && !node_fields_refusal(kKubernetesCloud, option.node_fields)) {
+      // The cluster's own shape (no catalog defaults); an option a pod cannot be is left to the
+      // clouds.
+      auto candidate = kubernetes_candidate(option, index, request.num_nodes);
+      if (candidate) {
+        feasible = true;
+        const bool is_blocked = std::any_of(blocklist.begin(), blocklist.end(), [&](auto& entry) {
+          return entry.cloud == kKubernetesCloud &&
+                 (!entry.region || *entry.region == candidate->region);
+        });
+        if (!is_blocked) candidates.push_back(std::move(*candidate));
+      }
+    }
     for (const auto& offering : catalog.offerings()) {
       if (!location_fits(option, offering) || !shape_fits(option, offering)) continue;
       if (option.use_spot && !offering.spot) continue;

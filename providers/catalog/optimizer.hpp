@@ -60,6 +60,10 @@ struct PlanRequest {
   std::vector<ResourceRequest> options;
   bool ordered = false;
   int num_nodes = 1;
+  // Kubernetes is enabled (skyd has a kubernetes provider): an option that names no cloud,
+  // region, zone or instance type gets a kubernetes candidate too, as SkyPilot offers an enabled
+  // cluster. Off: kubernetes only when an option names it.
+  bool kubernetes_by_default = false;
 };
 
 // Failover exclusions: a zone, a region, or a whole cloud (unset fields match everything).

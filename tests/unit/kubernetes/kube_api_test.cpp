@@ -1,0 +1,298 @@
+// providers/kubernetes without a server: the kubeconfig (what is read, what is refused by name),
+// the pod skyd makes, its boot script read back, pods and Status errors read, and the optimizer's
+// kubernetes candidates (catalog/kubernetes_shape).
+#include "providers/kubernetes/kube_api.hpp"
+#include "providers/catalog/kubernetes_shape.hpp"
+#include "providers/kubernetes/kubeconfig.hpp"
+#include "reactor/certs.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace skyd::providers::kubernetes {
+namespace {
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+const std::string kCa = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+std::string config(const std::string& user_fields, const std::string& cluster_extra = "") {
+  return "apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters:\n- name: c\n  cluster:\n"
+         "    server: https://10.0.0.1:6443\n    certificate-authority-data: " +
+         base64_encode(kCa) + "\n" + cluster_extra +
+         "contexts:\n- name: a\n  context:\n    cluster: c\n    user: u\n    namespace: jobs\n"
+         "- name: b\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n" +
+         user_fields;
+}
+
+Result<KubeAccess> parse(const std::string& text, const std::string& context = "") {
+  return parse_kubeconfig(text, "/k/config", context, [](const std::string& path) {
+    if (path == "/k/token") return Result<std::string>(std::string("from-file\n"));
+    return Result<std::string>(make_error(ProviderErrc::kAuth, "no such file " + path));
+  });
+}
+
+TEST(Kubeconfig, TheContextsServerCaTokenAndNamespace) {
+  auto access = parse(config("    token: abc.def\n"));
+  ASSERT_TRUE(access) << access.error().detail;
+  EXPECT_EQ(access->context, "a");
+  EXPECT_EQ(access->server, "https://10.0.0.1:6443");
+  EXPECT_EQ(access->ca_pem, kCa);
+  EXPECT_EQ(access->token, "abc.def");
+  EXPECT_EQ(access->namespace_, "jobs");
+  auto other = parse(config("    tokenFile: /k/token\n"), "b");
+  ASSERT_TRUE(other) << other.error().detail;
+  EXPECT_EQ(other->namespace_, "default");
+  EXPECT_EQ(other->token, "from-file");
+}
+
+TEST(Kubeconfig, AuthMethodsSkydDoesNotImplementAreRefusedByName) {
+  const auto refused = [](const std::string& text) {
+    auto access = parse(text);
+    EXPECT_FALSE(access);
+    return access ? std::string() : access.error().detail;
+  };
+  EXPECT_TRUE(has(refused(config("    client-certificate-data: eA==\n    client-key-data: eA==\n")),
+                  "/k/config: users[u].client-certificate-data: client certificate"));
+  EXPECT_TRUE(has(refused(config("    exec:\n      command: aws\n")),
+                  "users[u].exec: credential plugins are not supported by skyd"));
+  EXPECT_TRUE(
+      has(refused(config("    auth-provider:\n      name: gcp\n")), "users[u].auth-provider"));
+  EXPECT_TRUE(has(refused(config("    token: t\n", "    insecure-skip-tls-verify: true\n")),
+                  "clusters[c].insecure-skip-tls-verify"));
+  EXPECT_TRUE(has(refused(config("    username: a\n    password: b\n")), "username/password"));
+  EXPECT_TRUE(has(refused(config("    {}\n")), "users[u].token: the user has no bearer token"));
+  auto missing = parse(config("    token: t\n"), "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_TRUE(has(missing.error().detail, "contexts: no context named `nope`"));
+  EXPECT_EQ(missing.error().code, make_error_code(ProviderErrc::kAuth));
+}
+
+TEST(Kubeconfig, ThePathComesFromTheConfigThenKubeconfigThenHome) {
+  auto env = [](const char* name) -> std::optional<std::string> {
+    if (std::string(name) == "KUBECONFIG") return std::string("/a/one:/a/two");
+    if (std::string(name) == "HOME") return std::string("/home/x");
+    return std::nullopt;
+  };
+  EXPECT_EQ(kubeconfig_path("/etc/kc", env), "/etc/kc");
+  EXPECT_EQ(kubeconfig_path("", env), "/a/one");
+  EXPECT_EQ(kubeconfig_path("",
+                            [](const char* name) -> std::optional<std::string> {
+                              if (std::string(name) == "HOME") return std::string("/home/x");
+                              return std::nullopt;
+                            }),
+            "/home/x/.kube/config");
+}
+
+TEST(KubeApi, NamesAndLabelsAreValidForKubernetes) {
+  EXPECT_EQ(label_value("job-1-task-0"), "job-1-task-0");
+  const std::string changed = label_value("My Cluster/1");
+  EXPECT_TRUE(has(changed, "My-Cluster-1-")) << changed;
+  EXPECT_LE(label_value(std::string(100, 'a')).size(), 63u);
+  const std::string name = pod_name_for(std::string(80, 'X'), "token-0123456789", 12);
+  EXPECT_LE(name.size(), 63u);
+  EXPECT_TRUE(name.ends_with("-12")) << name;
+  EXPECT_EQ(pod_name_for("Job_7", "t0123456789abcdef", 0).substr(0, 6), "job-7-");
+  EXPECT_EQ(pod_name_for("a", "t1", 0), pod_name_for("a", "t1", 0));
+  EXPECT_NE(pod_name_for("a", "t1", 0), pod_name_for("a", "t2", 0));
+  EXPECT_EQ(base64_decode(base64_encode("any bytes\n")), "any bytes\n");
+}
+
+TEST(KubeApi, ThePodCarriesLabelsShapeGpusImageAndBoot) {
+  PodSpec spec;
+  spec.name = "c-abc123-0";
+  spec.namespace_ = "jobs";
+  spec.labels = {{"skyd-cluster", "c"}};
+  spec.annotations = {{"skyd.dev/cluster", "c"}};
+  spec.image = "rocm/pytorch:v1";
+  spec.skylet_image = std::string(kDefaultImage);
+  spec.cpus = 0.5;
+  spec.memory_gb = 16;
+  spec.accelerator_name = "MI300";
+  spec.accelerator_count = 2;
+  spec.boot_script = "exec skylet";
+  spec.skylet_port = 46590;
+  const std::string pod = pod_manifest(spec).dump();
+  EXPECT_TRUE(has(pod, R"("metadata":{"name":"c-abc123-0","namespace":"jobs",)"
+                       R"("labels":{"skyd-cluster":"c"},"annotations":{"skyd.dev/cluster":"c"}})"))
+      << pod;
+  EXPECT_TRUE(has(pod, R"("requests":{"cpu":"0.5","memory":"16G","amd.com/gpu":"2"})")) << pod;
+  EXPECT_TRUE(has(pod, R"("limits":{"cpu":"0.5","memory":"16G","amd.com/gpu":"2"})")) << pod;
+  EXPECT_TRUE(has(pod, R"("skypilot.co/accelerator":"mi300")")) << pod;
+  EXPECT_TRUE(has(pod, R"("image":"rocm/pytorch:v1")")) << pod;
+  EXPECT_TRUE(has(pod, R"("initContainers")")) << pod;
+  EXPECT_TRUE(has(pod, R"("mountPath":"/opt/skyd/bin")")) << pod;
+  EXPECT_TRUE(has(pod, R"("restartPolicy":"Never")")) << pod;
+  EXPECT_TRUE(has(pod, R"("command":["/bin/sh","-c","exec skylet"])")) << pod;
+  EXPECT_EQ(gpu_resource_for("H100"), "nvidia.com/gpu");
+  spec.skylet_image.clear();
+  spec.accelerator_name.clear();
+  const std::string plain = pod_manifest(spec).dump();
+  EXPECT_FALSE(has(plain, "initContainers")) << plain;
+  EXPECT_FALSE(has(plain, "gpu")) << plain;
+}
+
+TEST(KubeApi, TheBootScriptIsReadBackAsSkyletsSettings) {
+  auto authority = make_certificate_authority("test CA");
+  ASSERT_TRUE(authority);
+  auto certificate =
+      issue_server_certificate(*authority, "c.skylet.internal", {"c.skylet.internal"});
+  ASSERT_TRUE(certificate);
+  SkyletBoot boot;
+  boot.token = "tok-0123456789abcdef";
+  boot.port = 46590;
+  boot.certificate = *certificate;
+  const std::string script = render_pod_boot(boot);
+  EXPECT_TRUE(has(script, "exec /opt/skyd/bin/skylet --listen 0.0.0.0:46590")) << script;
+  auto back = parse_skylet_boot(script);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->token, boot.token);
+  EXPECT_EQ(back->port, 46590);
+  EXPECT_EQ(back->certificate.certificate_pem, certificate->certificate_pem);
+  EXPECT_FALSE(back->container);
+}
+
+TEST(KubeApi, PodsAndStatusErrorsAreRead) {
+  auto pods = parse_pod_list(
+      R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[)"
+      R"({"metadata":{"name":"a","namespace":"d","labels":{"skyd-rank":"0"}},)"
+      R"("status":{"phase":"Running","podIP":"10.1.2.3","conditions":[{"type":"Ready","status":"True"}]}},)"
+      R"({"metadata":{"name":"b","deletionTimestamp":"2026-01-01T00:00:00Z"},"status":{"phase":"Running"}},)"
+      R"({"metadata":{"name":"c"},"status":{"phase":"Failed","reason":"Evicted","message":"low memory"}},)"
+      R"({"metadata":{"name":"e"},"status":{"phase":"Pending","conditions":[{"type":"PodScheduled",)"
+      R"("status":"False","reason":"Unschedulable","message":"0/3 nodes are available"}]}}]})");
+  ASSERT_TRUE(pods) << pods.error().detail;
+  ASSERT_EQ(pods->size(), 4u);
+  EXPECT_EQ((*pods)[0].phase, PodPhase::kRunning);
+  EXPECT_EQ((*pods)[0].pod_ip, "10.1.2.3");
+  EXPECT_TRUE((*pods)[0].ready);
+  EXPECT_EQ((*pods)[0].labels.at("skyd-rank"), "0");
+  EXPECT_TRUE((*pods)[1].deleting);
+  EXPECT_EQ((*pods)[2].phase, PodPhase::kFailed);
+  EXPECT_EQ((*pods)[2].reason, "Evicted");
+  EXPECT_TRUE((*pods)[3].unschedulable);
+  EXPECT_EQ((*pods)[3].message, "0/3 nodes are available");
+  EXPECT_FALSE(parse_pod_list(R"({"kind":"Status"})"));
+
+  const auto status = [](int code, const std::string& reason, const std::string& message) {
+    return R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":")" + reason +
+           R"(","message":")" + message + R"(","code":)" + std::to_string(code) + "}";
+  };
+  EXPECT_EQ(classify_status(401, status(401, "Unauthorized", "Unauthorized")).code,
+            make_error_code(ProviderErrc::kAuth));
+  EXPECT_EQ(classify_status(403, status(403, "Forbidden", "pods is forbidden: cannot create")).code,
+            make_error_code(ProviderErrc::kAuth));
+  EXPECT_EQ(classify_status(403, status(403, "Forbidden", "exceeded quota: compute")).code,
+            make_error_code(ProviderErrc::kQuota));
+  EXPECT_EQ(classify_status(404, status(404, "NotFound", "pods x not found")).code,
+            make_error_code(ProviderErrc::kNotFound));
+  EXPECT_EQ(classify_status(422, status(422, "Invalid", "bad")).code,
+            make_error_code(ProviderErrc::kInvalid));
+  EXPECT_EQ(classify_status(429, "").code, make_error_code(ProviderErrc::kThrottled));
+  EXPECT_EQ(classify_status(503, "").code, make_error_code(ProviderErrc::kTransient));
+  EXPECT_TRUE(has(classify_status(404, status(404, "NotFound", "pods x not found")).detail,
+                  "NotFound: pods x not found"));
+  EXPECT_EQ(status_reason(status(409, "AlreadyExists", "exists")), "AlreadyExists");
+  EXPECT_EQ(status_reason(R"({"kind":"Pod"})"), "");
+  EXPECT_EQ(selector_query({{"a", "b"}, {"c", "d"}}), "labelSelector=a%3Db%2Cc%3Dd");
+  EXPECT_EQ(pod_path("default", "p-0"), "/api/v1/namespaces/default/pods/p-0");
+}
+
+}  // namespace
+}  // namespace skyd::providers::kubernetes
+
+namespace skyd::catalog {
+namespace {
+
+TEST(KubernetesShape, ARequestBecomesOnePodShapeAtPriceZero) {
+  ResourceRequest request;
+  request.cloud = "kubernetes";
+  request.region = "gpu-context";
+  request.cpus = Quantity{4, true, false};
+  request.memory = Quantity{4, false, true};  // 4 GB per vCPU
+  request.accelerator = AcceleratorRequest{"H100", 8};
+  auto candidate = kubernetes_candidate(request, 0, 2);
+  ASSERT_TRUE(candidate) << candidate.error().detail;
+  EXPECT_EQ(candidate->instance_type, "4CPU--16GB--H100:8");
+  EXPECT_EQ(candidate->region, "gpu-context");
+  EXPECT_EQ(candidate->node_price, 0.0);
+  EXPECT_EQ(candidate->num_nodes, 2);
+  auto shape = parse_pod_instance_type("4CPU--16GB--H100:8");
+  ASSERT_TRUE(shape);
+  EXPECT_EQ(shape->cpus, 4);
+  EXPECT_EQ(shape->memory_gb, 16);
+  EXPECT_EQ(shape->accelerator_count, 8);
+  EXPECT_EQ(pod_instance_type(PodShape{}), "2CPU--4GB");
+  EXPECT_FALSE(parse_pod_instance_type("n2-standard-8"));
+  EXPECT_FALSE(parse_pod_instance_type("4CPU--16GB--H100"));
+
+  ResourceRequest spot;
+  spot.cloud = "kubernetes";
+  spot.use_spot = true;
+  EXPECT_FALSE(kubernetes_candidate(spot, 0, 1));
+  ResourceRequest half;
+  half.cloud = "kubernetes";
+  half.accelerator = AcceleratorRequest{"T4", 0.5};
+  EXPECT_FALSE(kubernetes_candidate(half, 0, 1));
+  EXPECT_EQ(kubernetes_cloud_name("K8s"), "kubernetes");
+  EXPECT_FALSE(kubernetes_cloud_name("gke"));
+}
+
+TEST(KubernetesShape, AnAnyOfWithKubernetesPlansItFirstAndItsNodeFieldsAreRefusedByName) {
+  PlanRequest request;
+  ResourceRequest kube;
+  kube.cloud = "kubernetes";
+  kube.cpus = Quantity{8, false, false};
+  ResourceRequest aws;
+  aws.cloud = "aws";
+  aws.cpus = Quantity{8, true, false};
+  request.options = {aws, kube};
+  auto plan = catalog::plan(Catalog::builtin(), request);
+  ASSERT_TRUE(plan) << plan.error().detail;
+  EXPECT_EQ(plan->front().cloud, "kubernetes");
+  EXPECT_EQ(plan->front().instance_type, "8CPU--16GB");
+  EXPECT_GT(plan->size(), 1u);
+
+  // Enabled, kubernetes is a candidate for an option that names no cloud; otherwise not.
+  PlanRequest unnamed;
+  ResourceRequest any;
+  any.cpus = Quantity{8, true, false};
+  unnamed.options = {any};
+  auto clouds_only = catalog::plan(Catalog::builtin(), unnamed);
+  ASSERT_TRUE(clouds_only);
+  EXPECT_NE(clouds_only->front().cloud, "kubernetes");
+  unnamed.kubernetes_by_default = true;
+  auto with_kubernetes = catalog::plan(Catalog::builtin(), unnamed);
+  ASSERT_TRUE(with_kubernetes);
+  EXPECT_EQ(with_kubernetes->front().cloud, "kubernetes");
+  EXPECT_EQ(with_kubernetes->front().instance_type, "8CPU--16GB");
+
+  Blocklist blocked{{"kubernetes", std::nullopt, std::nullopt}};
+  auto elsewhere = catalog::plan(Catalog::builtin(), request, blocked);
+  ASSERT_TRUE(elsewhere);
+  EXPECT_EQ(elsewhere->front().cloud, "aws");
+
+  PlanRequest fabric;
+  kube.node_fields.best_network = true;
+  fabric.options = {kube};
+  auto refused = catalog::plan(Catalog::builtin(), fabric);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(refused.error().detail.find("kubernetes: resources.network_tier: best") !=
+              std::string::npos)
+      << refused.error().detail;
+  kube.node_fields = {};
+  kube.node_fields.disk_size = true;
+  fabric.options = {kube};
+  auto disk = catalog::plan(Catalog::builtin(), fabric);
+  ASSERT_FALSE(disk);
+  EXPECT_TRUE(disk.error().detail.find("resources.disk_size") != std::string::npos);
+  kube.node_fields = {};
+  kube.zone = "z";
+  EXPECT_FALSE(validate_request(Catalog::builtin(), kube));
+}
+
+}  // namespace
+}  // namespace skyd::catalog
