@@ -109,6 +109,32 @@ TEST(KubeJobs, AJobRunsInItsPodsAndSucceedsAndThePodsGo) {
   EXPECT_TRUE(contains(controller, "kubernetes")) << controller;
 }
 
+TEST(KubeJobs, AnImageIdIsThePodsImageWithSkyletCopiedIntoIt) {
+  KubeWorld world;
+  const auto yaml = world.skyd.write_file(
+      "job.yaml",
+      "name: own-image\nresources:\n  infra: k8s\n  image_id: docker:python:3.12-slim\n"
+      "  accelerators: H100:1\nrun: echo in the pods own image\n");
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", "-d", yaml});
+  ASSERT_EQ(launched.exit_code, 0) << launched.out;
+  // The pod, read while the job is still starting or running.
+  std::vector<Json> pods;
+  ASSERT_TRUE(wait_for([&] {
+    pods = world.pods();
+    return !pods.empty();
+  })) << world.controller_log(1);
+  const std::string pod = pods[0].dump();
+  EXPECT_TRUE(contains(pod, R"("image":"python:3.12-slim")")) << pod;
+  EXPECT_TRUE(contains(
+      pod, R"("initContainers":[{"name":"skylet-install","image":"ghcr.io/skyd/skylet:latest")"))
+      << pod;
+  EXPECT_TRUE(contains(pod, R"("nvidia.com/gpu":"1")")) << pod;
+  // The pod is the container: skylet runs the task in it directly (no runtime inside the pod).
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_TRUE(contains(logs.out, "in the pods own image")) << logs.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED") << world.controller_log(1);
+}
+
 TEST(KubeJobs, AnEvictedPodIsRelaunchedAndTheJobSucceeds) {
   KubeWorld world;
   const std::string marks = world.dir.path();
