@@ -5,6 +5,7 @@
 #include "daemon/spec/task_json.hpp"
 #include "providers/catalog/kubernetes_shape.hpp"
 #include "providers/catalog/suggest.hpp"
+#include "providers/catalog/tpu.hpp"
 #include "reactor/utf8.hpp"
 
 #include <yaml-cpp/eventhandler.h>
@@ -104,18 +105,23 @@ const std::vector<std::string> kUnsupportedTaskKeys = {
     "outputs",   "managed_secrets", "api_server_access", "file_mounts_mapping",
     "_metadata", "job_group"};
 const std::vector<std::string> kResourceKeys = {
-    "infra",    "cloud",        "region",        "zone",         "instance_type",  "cpus",
-    "memory",   "accelerators", "gpus",          "use_spot",     "disk_size",      "disk_tier",
-    "ports",    "labels",       "image_id",      "job_recovery", "any_of",         "ordered",
-    "autostop", "priority",     "spot_recovery", "network_tier", "max_hourly_cost"};
-const std::vector<std::string> kUnsupportedResourceKeys = {
-    "accelerator_args", "ephemeral_storage", "local_disk", "priority_class", "volumes"};
+    "infra",         "cloud",        "region",          "zone",
+    "instance_type", "cpus",         "memory",          "accelerators",
+    "gpus",          "use_spot",     "disk_size",       "disk_tier",
+    "ports",         "labels",       "image_id",        "job_recovery",
+    "any_of",        "ordered",      "autostop",        "priority",
+    "spot_recovery", "network_tier", "max_hourly_cost", "accelerator_args"};
+const std::vector<std::string> kUnsupportedResourceKeys = {"ephemeral_storage", "local_disk",
+                                                           "priority_class", "volumes"};
+// SkyPilot's `accelerator_args` (TPUs): the ones skyd honours, and the one it lacks.
+const std::vector<std::string> kAcceleratorArgsKeys = {"runtime_version", "tpu_vm", "tpu_name"};
+const std::vector<std::string> kUnsupportedAcceleratorArgsKeys = {"gcp_queued_resource"};
 // Why skyd lacks a SkyPilot field, where the field's name does not say it.
 const std::map<std::string, std::string> kUnsupportedWhy = {
     {"pool", "skyd has no worker pools"},
     {"volumes", "skyd has no volumes"},
     {"volume_mounts", "skyd has no volumes"},
-    {"accelerator_args", "TPU arguments; skyd has no TPUs"},
+    {"gcp_queued_resource", "skyd creates TPUs directly, not through GCP's queued resources"},
     {"ephemeral_storage", "skyd's Kubernetes pods do not request ephemeral storage"},
     {"priority_class", "a Kubernetes PriorityClass; use `priority`"},
     {"local_disk", "skyd does not choose instances by local disk"},
@@ -500,6 +506,9 @@ class Parser {
                                                 std::string_view text,
                                                 std::optional<double> count) const;
   std::vector<PortRange> parse_ports(const YAML::Node& node, const std::string& path) const;
+  AcceleratorArgs parse_accelerator_args(const YAML::Node& node, const std::string& path) const;
+  void check_tpu(const Resources& candidate, const YAML::Node& node,
+                 const std::string& origin) const;
   int parse_disk_size(const YAML::Node& node, const std::string& path) const;
   GitWorkdir parse_git_workdir(const YAML::Node& node, const std::string& path,
                                const std::map<std::string, std::string>& vars) const;
@@ -736,6 +745,18 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
   }
   if (const YAML::Node node = doc["resources"]; node && !node.IsNull()) {
     task.resources = parse_resources(node, child_path(path, "resources"));
+    for (const auto& candidate : task.resources.candidates) {
+      const auto& accelerator = candidate.accelerator;
+      if (task.num_nodes > 1 && accelerator && catalog::is_tpu_name(accelerator->name)) {
+        fail(SpecErrc::kInvalid, doc["num_nodes"], child_path(path, "num_nodes"),
+             "a TPU slice's hosts are the task's nodes (as in SkyPilot): ask for one slice "
+             "(num_nodes: 1), a bigger slice for more hosts (`" +
+                 accelerator->name + "` has " +
+                 std::to_string(
+                     catalog::tpu_slice(accelerator->name).value_or(catalog::TpuSlice{}).hosts) +
+                 ")");
+      }
+    }
   }
   if (const YAML::Node node = doc["file_mounts"]; node && !node.IsNull()) {
     task.file_mounts = parse_file_mounts(node, child_path(path, "file_mounts"), vars);
@@ -1016,6 +1037,7 @@ Resources merge(Resources base, const Resources& item) {
   take(base.disk_size, item.disk_size);
   take(base.disk_tier, item.disk_tier);
   take(base.network_tier, item.network_tier);
+  take(base.accelerator_args, item.accelerator_args);
   take(base.max_hourly_cost, item.max_hourly_cost);
   take(base.image_id, item.image_id);
   take(base.job_recovery, item.job_recovery);
@@ -1136,11 +1158,7 @@ ResourceSet Parser::parse_resources(const YAML::Node& node, const std::string& p
   if (set.candidates.size() == 1) set.ordered = false;
   // Names are checked against the catalog here, where the file position is still known.
   for (std::size_t i = 0; i < set.candidates.size(); ++i) {
-    if (const auto& accelerator = set.candidates[i].accelerator;
-        accelerator && lower(accelerator->name).starts_with("tpu-")) {
-      fail(SpecErrc::kUnsupported, node, set.origins[i] + ".accelerators",
-           "TPUs (`" + accelerator->name + "`) are not supported by skyd; it runs GPUs and CPUs");
-    }
+    check_tpu(set.candidates[i], node, set.origins[i]);
     if (set.candidates[i].priority != set.candidates.front().priority) {
       fail(SpecErrc::kInvalid, node, set.origins[i] + ".priority",
            "every resource option of a task must have the same priority (as in SkyPilot)");
@@ -1284,6 +1302,9 @@ void Parser::parse_resource_field(Partial& partial, const std::string& key, cons
     if (text != "standard" && text != "best")
       fail(SpecErrc::kInvalid, value, path, "expected standard or best");
     fields.network_tier = text == "best" ? NetworkTier::kBest : NetworkTier::kStandard;
+  } else if (key == "accelerator_args") {
+    fields.accelerator_args.reset();
+    if (!value.IsNull()) fields.accelerator_args = parse_accelerator_args(value, path);
   } else if (key == "max_hourly_cost") {
     fields.max_hourly_cost.reset();
     if (none) return;
@@ -1463,9 +1484,15 @@ catalog::AcceleratorRequest Parser::parse_accelerator(const YAML::Node& at, cons
                                    [](char c) { return is_alnum(c) || c == '-' || c == '_'; })) {
     fail(SpecErrc::kInvalid, at, path, expected);
   }
-  const double value = count.value_or(1);
+  double value = count.value_or(1);
   if (!(value > 0) || value > 1024) {
     fail(SpecErrc::kInvalid, at, path, "the accelerator count must be above 0");
+  }
+  // Other spellings of a TPU slice (`tpu-v5e-8`, GKE's `tpu-v5-lite-podslice:4`) name the
+  // catalog's slice, one of it.
+  if (auto alias = catalog::tpu_alias(name, value)) {
+    name = *alias;
+    value = 1;
   }
   // The catalog's spelling wins ("v100" -> "V100"); unknown names are reported by the caller.
   const auto in_use = catalog::current();  // held: the names live in it
@@ -1524,6 +1551,80 @@ std::vector<catalog::AcceleratorRequest> Parser::parse_accelerators(const YAML::
   }
   if (result.empty()) fail(SpecErrc::kInvalid, node, path, "expected at least one accelerator");
   return result;
+}
+
+AcceleratorArgs Parser::parse_accelerator_args(const YAML::Node& node,
+                                               const std::string& path) const {
+  require_map(node, path, "a mapping of TPU arguments (runtime_version, tpu_vm, tpu_name)");
+  check_keys(node, path, kAcceleratorArgsKeys, kUnsupportedAcceleratorArgsKeys,
+             "skyd does not support");
+  AcceleratorArgs args;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    const std::string at = child_path(path, key);
+    const YAML::Node value = it->second;
+    if (value.IsNull()) continue;
+    if (key == "tpu_vm") {
+      if (!bool_value(value, at)) {
+        fail(SpecErrc::kUnsupported, value, at,
+             "false asks for a TPU node (a TPU with a separate host VM, Google's older "
+             "architecture), which skyd does not run; it runs TPU VMs (tpu_vm: true, the "
+             "default)");
+      }
+      continue;
+    }
+    std::string text = string_value(value, at);
+    const auto name_char = [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    };
+    if (key == "runtime_version") {
+      const auto version_char = [](char c) {
+        return is_alnum(c) || c == '-' || c == '.' || c == '_';
+      };
+      if (text.empty() || text.size() > 100 || !std::all_of(text.begin(), text.end(), version_char))
+        fail(SpecErrc::kInvalid, value, at,
+             "expected a TPU VM software version such as tpu-vm-base or v2-alpha-tpuv6e");
+      args.runtime_version = std::move(text);
+    } else if (key == "tpu_name") {
+      if (text.empty() || text.size() > 63 || !(text.front() >= 'a' && text.front() <= 'z') ||
+          text.back() == '-' || !std::all_of(text.begin(), text.end(), name_char))
+        fail(SpecErrc::kInvalid, value, at,
+             "a TPU name is 1 to 63 lowercase letters, digits or '-', starting with a letter and "
+             "not ending with '-'");
+      args.tpu_name = std::move(text);
+    }
+  }
+  return args;
+}
+
+// A TPU is a slice of Google's Cloud TPU VMs: its hosts come with it (no instance_type), and every
+// host is a node of the task, so the task asks for one slice. accelerator_args means something only
+// for a TPU.
+void Parser::check_tpu(const Resources& candidate, const YAML::Node& node,
+                       const std::string& origin) const {
+  const auto& accelerator = candidate.accelerator;
+  const bool tpu = accelerator && catalog::is_tpu_name(accelerator->name);
+  if (!tpu) {
+    if (candidate.accelerator_args) {
+      warn(node, origin + ".accelerator_args",
+           "ignored: accelerator_args are TPU settings and this option asks for no TPU");
+    }
+    return;
+  }
+  if (candidate.instance_type) {
+    fail(SpecErrc::kInvalid, node, origin + ".instance_type",
+         "a TPU VM's host comes with the TPU (`" + accelerator->name +
+             "`); drop instance_type (SkyPilot refuses it too)");
+  }
+  if (candidate.cloud && *candidate.cloud != "gcp") {
+    fail(SpecErrc::kInvalid, node, origin + ".cloud",
+         "TPUs (`" + accelerator->name + "`) are sold only on gcp");
+  }
+  if (accelerator->count != 1) {
+    fail(SpecErrc::kInvalid, node, origin + ".accelerators",
+         "a TPU is asked for as one slice (`" + accelerator->name + "` or `" + accelerator->name +
+             ":1`); a bigger slice is a bigger name (tpu-v4-32)");
+  }
 }
 
 std::vector<PortRange> Parser::parse_ports(const YAML::Node& node, const std::string& path) const {

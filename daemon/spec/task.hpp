@@ -73,6 +73,16 @@ struct ImageId {
   friend bool operator==(const ImageId&, const ImageId&) = default;
 };
 
+// `accelerator_args` (SkyPilot's TPU settings): the TPU VM software version (unset: SkyPilot's
+// default for the generation) and the TPU's own name (unset: the cluster's). `tpu_vm: false`
+// (TPU nodes) is refused by the parser.
+struct AcceleratorArgs {
+  std::optional<std::string> runtime_version;
+  std::optional<std::string> tpu_name;
+
+  friend bool operator==(const AcceleratorArgs&, const AcceleratorArgs&) = default;
+};
+
 // One resource candidate: every field optional (unset = the optimizer's choice / default).
 struct Resources {
   std::optional<std::string> cloud;
@@ -86,6 +96,7 @@ struct Resources {
   std::optional<int> disk_size;  // GB
   std::optional<DiskTier> disk_tier;
   std::optional<NetworkTier> network_tier;
+  std::optional<AcceleratorArgs> accelerator_args;
   std::optional<double> max_hourly_cost;  // $/h per instance: spot prices with use_spot
   std::vector<PortRange> ports;           // merged, sorted
   std::map<std::string, std::string> labels;

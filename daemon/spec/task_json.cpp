@@ -71,6 +71,13 @@ Json to_json(const Resources& resources) {
   if (resources.disk_size) json.set("disk_size", *resources.disk_size);
   if (resources.disk_tier) json.set("disk_tier", to_string(*resources.disk_tier));
   if (resources.network_tier) json.set("network_tier", to_string(*resources.network_tier));
+  if (resources.accelerator_args) {
+    Json args = Json::object();
+    const AcceleratorArgs& given = *resources.accelerator_args;
+    if (given.runtime_version) args.set("runtime_version", *given.runtime_version);
+    if (given.tpu_name) args.set("tpu_name", *given.tpu_name);
+    json.set("accelerator_args", std::move(args));
+  }
   if (resources.max_hourly_cost) json.set("max_hourly_cost", *resources.max_hourly_cost);
   if (!resources.ports.empty()) {
     Json ports = Json::array();

@@ -32,7 +32,8 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
     return ec2_label_refusal(fields.labels);
   }
   if (cloud == "gcp") {
-    if (fields.best_network) return "resources.network_tier: skyd cannot set it on gcp";
+    // network_tier: best is Tier_1 networking, which only some machine types take: the
+    // optimizer's network_refusal picks those.
     return gce_label_refusal(fields.labels);
   }
   if (cloud == "local") {

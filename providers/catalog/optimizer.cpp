@@ -220,10 +220,22 @@ namespace {
 
 // network_tier: best on EC2 is EFA, which only some instance types take: the others are no place
 // for the task (node_fields_refusal has already refused the clouds that cannot do it at all).
+// On Compute Engine it is Tier_1 networking (networkPerformanceConfig), which Google offers on
+// N2, N2D, C2, C2D and C3 machines of 30 or more vCPUs only.
 std::optional<std::string> network_refusal(const Offering& offering, const NodeFields& fields) {
-  if (!fields.best_network || offering.cloud != "aws" || offering.efa_supported())
-    return std::nullopt;
-  return "resources.network_tier: best needs an instance type with EFA, and none that fits has it";
+  if (!fields.best_network) return std::nullopt;
+  if (offering.cloud == "aws") {
+    if (offering.efa_supported()) return std::nullopt;
+    return "resources.network_tier: best needs an instance type with EFA, and none that fits has "
+           "it";
+  }
+  if (offering.cloud == "gcp") {
+    if (gce_tier1_capable(offering.instance_type, offering.vcpus)) return std::nullopt;
+    return "resources.network_tier: best on gcp is Tier_1 networking, which Compute Engine "
+           "offers only on N2, N2D, C2, C2D and C3 machines of 30+ vCPUs (not on GPU, A3 or TPU "
+           "machines), and none that fits is one";
+  }
+  return std::nullopt;
 }
 
 // max_hourly_cost, as SkyPilot applies it: per instance, against the spot price with use_spot.
@@ -384,6 +396,13 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
                      return a.option_index < b.option_index;
                    });
   return candidates;
+}
+
+bool gce_tier1_capable(std::string_view machine_type, double vcpus) {
+  const std::string_view series = machine_type.substr(0, machine_type.find('-'));
+  static constexpr std::string_view kSeries[] = {"n2", "n2d", "c2", "c2d", "c3"};
+  return vcpus >= 30 &&
+         std::find(std::begin(kSeries), std::end(kSeries), series) != std::end(kSeries);
 }
 
 }  // namespace skyd::catalog

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace skyd::catalog {
@@ -109,5 +110,10 @@ Result<void> validate_request(const Catalog& catalog, const ResourceRequest& req
 // kUnknownName, kInfeasible (why: "no instance type in aws/us-east-1 has 16×H100"), kAllBlocked.
 Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& request,
                                     const Blocklist& blocklist = {});
+
+// Whether a Compute Engine machine type takes Tier_1 networking (network_tier: best): N2, N2D, C2,
+// C2D and C3 machines of 30 or more vCPUs (Google's "Configure per VM Tier_1 networking
+// performance").
+bool gce_tier1_capable(std::string_view machine_type, double vcpus);
 
 }  // namespace skyd::catalog

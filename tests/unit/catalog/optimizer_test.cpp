@@ -2,6 +2,7 @@
 #include "providers/catalog/catalog.hpp"
 #include "providers/catalog/catalog_error.hpp"
 #include "providers/catalog/suggest.hpp"
+#include "providers/catalog/tpu.hpp"
 
 #include <gtest/gtest.h>
 
@@ -532,13 +533,66 @@ TEST(NodeFields, TheBestNetworkWhereNoFittingTypeHasEfaIsRefusedNamingTheField) 
   option.node_fields.best_network = true;
   EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)),
                              "resources.network_tier: best needs an instance type with EFA"));
-  for (const char* cloud : {"gcp", "local"}) {
-    option = {};
-    option.cloud = cloud;
-    option.node_fields.best_network = true;
-    EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.network_tier"))
-        << cloud;
+  option = {};
+  option.cloud = "local";
+  option.node_fields.best_network = true;
+  EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)), "resources.network_tier"));
+}
+
+TEST(NodeFields, TheBestNetworkOnGcpIsTier1OnLargeN2N2dC2C2dAndC3Machines) {
+  ResourceRequest option;
+  option.cloud = "gcp";
+  option.node_fields.best_network = true;
+  auto planned = plan(builtin(), one_option(option));
+  ASSERT_TRUE(planned) << planned.error().message();
+  for (const auto& candidate : *planned) {
+    EXPECT_GE(candidate.vcpus, 30) << candidate.instance_type;
+    EXPECT_TRUE(gce_tier1_capable(candidate.instance_type, candidate.vcpus))
+        << candidate.instance_type;
   }
+  option.instance_type = "a3-highgpu-8g";
+  EXPECT_TRUE(refused_naming(plan(builtin(), one_option(option)),
+                             "resources.network_tier: best on gcp is Tier_1 networking"));
+  EXPECT_FALSE(gce_tier1_capable("n2-standard-16", 16));
+  EXPECT_TRUE(gce_tier1_capable("c2d-standard-32", 32));
+  EXPECT_FALSE(gce_tier1_capable("e2-standard-32", 32));
+}
+
+TEST(Tpu, SlicesHaveTheirHostsAndAliases) {
+  auto v4 = tpu_slice("tpu-v4-32");
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->chips, 16);
+  EXPECT_EQ(v4->hosts, 4);
+  EXPECT_EQ(v4->accelerator_type, "v4-32");
+  EXPECT_EQ(tpu_slice("tpu-v5litepod-8")->hosts, 1);
+  EXPECT_EQ(tpu_slice("tpu-v5litepod-16")->hosts, 4);
+  EXPECT_EQ(tpu_slice("tpu-v6e-32")->hosts, 8);
+  EXPECT_EQ(tpu_slice("tpu-v2-8")->hosts, 1);
+  EXPECT_FALSE(tpu_slice("tpu-v9-8"));
+  EXPECT_FALSE(tpu_slice("A100"));
+  EXPECT_EQ(tpu_alias("tpu-v5e-16", 1), "tpu-v5litepod-16");
+  EXPECT_EQ(tpu_alias("tpu-v5-lite-podslice", 4), "tpu-v5litepod-4");
+  EXPECT_EQ(default_tpu_runtime_version(*tpu_slice("tpu-v6e-8")), "v2-alpha-tpuv6e");
+  EXPECT_EQ(default_tpu_runtime_version(*tpu_slice("tpu-v2-8")), "tpu-vm-base");
+}
+
+TEST(Tpu, EveryCatalogSliceIsKnownOnGcpOnlyAndUnknownPricesRankLast) {
+  std::size_t rows = 0;
+  for (const auto& offering : builtin().offerings()) {
+    if (!is_tpu_name(offering.accelerator_name)) continue;
+    ++rows;
+    EXPECT_EQ(offering.cloud, "gcp");
+    EXPECT_EQ(offering.instance_type, "TPU-VM");
+    EXPECT_TRUE(tpu_slice(offering.accelerator_name)) << offering.accelerator_name;
+  }
+  EXPECT_GT(rows, 100u);
+  ResourceRequest option;
+  option.accelerator = AcceleratorRequest{"tpu-v5litepod-8", 1};
+  auto planned = plan(builtin(), one_option(option));
+  ASSERT_TRUE(planned) << planned.error().message();
+  ASSERT_TRUE(planned->front().node_price);
+  EXPECT_DOUBLE_EQ(*planned->front().node_price, 9.6);  // 8 chips at $1.20 per chip-hour
+  EXPECT_FALSE(planned->back().node_price) << "europe-west4's price is not known";
 }
 
 TEST(MaxHourlyCost, OnlyInstancesAtOrBelowTheCapAreCandidates) {

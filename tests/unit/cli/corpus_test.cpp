@@ -26,6 +26,7 @@ namespace fs = std::filesystem;
 // region and priced A100 machines on GCP. 0.69: ports on GCP (a firewall rule per cluster).
 // 0.76: containers (image_id: docker:IMAGE) on EC2 and GCP nodes. 0.769: job groups
 // (execution: parallel). 0.81: Kubernetes (infra: k8s, cloud: kubernetes; one pod per node).
+// 0.83: Cloud TPU VMs (tpu-…) and their accelerator_args on GCP.
 constexpr double kAcceptanceFloor = 0.81;
 
 // Why refusals.txt expects a file to be refused (its sections).

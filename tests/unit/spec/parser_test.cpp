@@ -188,9 +188,72 @@ TEST(Parser, OptionsAllOnCloudsSkydLacksAreRefusedByName) {
                   "--cloud: cloud `azure` is not supported by skyd");
 }
 
-TEST(Parser, TpusAreRefusedByName) {
-  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: tpu-v2-8\n").detail,
-                  "TPUs (`tpu-v2-8`) are not supported by skyd");
+TEST(Parser, TpusAreAcceleratorsWithTheirArguments) {
+  Task task = task_ok(
+      "resources:\n  accelerators: tpu-v6e-8\n  accelerator_args:\n"
+      "    runtime_version: v2-alpha-tpuv6e\n    tpu_vm: true\n    tpu_name: my-tpu\n");
+  const Resources& resources = task.resources.candidates.at(0);
+  ASSERT_TRUE(resources.accelerator);
+  EXPECT_EQ(resources.accelerator->name, "tpu-v6e-8");
+  ASSERT_TRUE(resources.accelerator_args);
+  EXPECT_EQ(resources.accelerator_args->runtime_version, "v2-alpha-tpuv6e");
+  EXPECT_EQ(resources.accelerator_args->tpu_name, "my-tpu");
+  // Through the task's JSON (what skyd receives) and back.
+  Pipeline pipeline;
+  pipeline.tasks.push_back(task);
+  auto back = pipeline_from_json(to_json(pipeline, SecretMode::kInclude).dump(), "");
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->tasks.at(0).resources.candidates.at(0).accelerator_args,
+            resources.accelerator_args);
+}
+
+TEST(Parser, TpuAliasesNameTheCatalogsSlice) {
+  EXPECT_EQ(task_ok("resources:\n  accelerators: tpu-v5e-8\n").resources.candidates[0].accelerator,
+            (catalog::AcceleratorRequest{"tpu-v5litepod-8", 1}));
+  EXPECT_EQ(task_ok("resources:\n  accelerators: tpu-v5-lite-podslice:4\n")
+                .resources.candidates[0]
+                .accelerator,
+            (catalog::AcceleratorRequest{"tpu-v5litepod-4", 1}));
+}
+
+TEST(Parser, TpuNodesAreRefusedByName) {
+  const Error error =
+      parse_error("resources:\n  accelerators: tpu-v2-8\n  accelerator_args:\n    tpu_vm: False\n");
+  EXPECT_CONTAINS(error.detail,
+                  "task.yaml:4:13: resources.accelerator_args.tpu_vm: false asks "
+                  "for a TPU node");
+}
+
+TEST(Parser, UnknownAcceleratorArgsAreRefusedByName) {
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: tpu-v2-8\n  accelerator_args:\n"
+                              "    runtime_versoin: x\n")
+                      .detail,
+                  "task.yaml:4:5: resources.accelerator_args.runtime_versoin: unknown field "
+                  "`runtime_versoin`");
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: tpu-v2-8\n  accelerator_args:\n"
+                              "    gcp_queued_resource: true\n")
+                      .detail,
+                  "resources.accelerator_args.gcp_queued_resource: `gcp_queued_resource` is a "
+                  "SkyPilot field");
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: tpu-v2-8\n  accelerator_args:\n"
+                              "    tpu_name: My_TPU\n")
+                      .detail,
+                  "resources.accelerator_args.tpu_name: a TPU name is 1 to 63 lowercase");
+}
+
+TEST(Parser, TpuShapesSkyPilotRefusesAreRefused) {
+  EXPECT_CONTAINS(
+      parse_error("resources:\n  accelerators: tpu-v2-8\n  instance_type: n1-highmem-8\n").detail,
+      "resources.instance_type: a TPU VM's host comes with the TPU");
+  EXPECT_CONTAINS(parse_error("num_nodes: 2\nresources:\n  accelerators: tpu-v4-32\n").detail,
+                  "num_nodes: a TPU slice's hosts are the task's nodes");
+  EXPECT_CONTAINS(parse_error("resources:\n  accelerators: tpu-v2-8\n  cloud: aws\n").detail,
+                  "TPUs (`tpu-v2-8`) are sold only on gcp");
+}
+
+TEST(Parser, AcceleratorArgsWithoutATpuAreIgnoredWithAWarning) {
+  auto pipeline = parse_ok("resources:\n  accelerator_args:\n    runtime_version: tpu-vm-base\n");
+  EXPECT_CONTAINS(only_warning(pipeline), "accelerator_args are TPU settings");
 }
 
 TEST(Parser, FileMountStoreModeAndPersistentAreSubstituted) {
