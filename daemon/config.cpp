@@ -77,6 +77,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "gcp_project",
                                                "gcp_regions",
                                                "gcp_endpoint",
+                                               "gcp_tpu_endpoint",
                                                "gcp_images",
                                                "gcp_service_account",
                                                "gcp_access_token",
@@ -165,6 +166,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       if (key == "gcp_project") config.gcp_project = entry.second.as<std::string>();
       if (key == "gcp_regions") config.gcp_regions = comma_list(entry.second.as<std::string>());
       if (key == "gcp_endpoint") config.gcp_endpoint = entry.second.as<std::string>();
+      if (key == "gcp_tpu_endpoint") config.gcp_tpu_endpoint = entry.second.as<std::string>();
       if (key == "gcp_service_account") config.gcp_service_account = entry.second.as<std::string>();
       if (key == "gcp_access_token") config.gcp_access_token = entry.second.as<std::string>();
       if (key == "gcp_skylet_port") config.gcp_skylet_port = entry.second.as<int>();
@@ -312,6 +314,7 @@ Json DaemonConfig::to_json() const {
   out.set("kubernetes_context", kubernetes_context);
   out.set("gcp_project", gcp_project);
   out.set("gcp_endpoint", gcp_endpoint);
+  out.set("gcp_tpu_endpoint", gcp_tpu_endpoint);
   out.set("gcp_service_account", gcp_service_account);
   out.set("gcp_access_token", gcp_access_token.empty() ? Json(nullptr) : Json("***"));
   out.set("gcp_requests_per_second", gcp_requests_per_second);

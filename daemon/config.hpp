@@ -70,6 +70,9 @@ struct DaemonConfig {
   // Compute Engine endpoint override (else CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE, then
   // https://compute.googleapis.com).
   std::string gcp_endpoint;
+  // Cloud TPU API endpoint override (else CLOUDSDK_API_ENDPOINT_OVERRIDES_TPU, then
+  // https://tpu.googleapis.com).
+  std::string gcp_tpu_endpoint;
   std::map<std::string, std::string> gcp_images;  // region -> image carrying skylet
   std::string gcp_service_account;                // email every node runs as; empty: none
   // A fixed OAuth 2.0 access token (tests, or a token minted outside skyd). Secret: never printed.

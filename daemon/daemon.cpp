@@ -193,6 +193,7 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
     gcp.project = config.gcp_project;
     gcp.regions = config.gcp_regions;
     gcp.endpoint = config.gcp_endpoint;
+    gcp.tpu_endpoint = config.gcp_tpu_endpoint;
     gcp.images = config.gcp_images;
     gcp.service_account = config.gcp_service_account;
     gcp.skylet_port = static_cast<std::uint16_t>(config.gcp_skylet_port);

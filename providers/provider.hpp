@@ -65,6 +65,10 @@ struct NodeSettings {
   // optimizer chose a type that has them); a provider without such a fabric refuses it.
   bool best_network = false;
   int efa_interfaces = 0;
+  // accelerator_args of a TPU: the TPU VM software version (empty: SkyPilot's default for the
+  // generation) and the TPU's own name (empty: one made from the cluster's).
+  std::string tpu_runtime_version;
+  std::string tpu_name;
 };
 
 // Whether the task runs in a container image (`image_id: docker:IMAGE`) on the provider's own

@@ -45,8 +45,8 @@ fi
 
 # The AWS SDK for JavaScript that tests/fakecloud/sdk_check cross-checks fakecloud with (pinned by
 # its package-lock.json); only when its node_modules is missing. Google's @google-cloud/compute for
-# tests/fakecloud/gce_sdk_check, and @google-cloud/storage for tests/fakecloud/gcs_sdk_check, the
-# same way.
+# tests/fakecloud/gce_sdk_check, @google-cloud/storage for tests/fakecloud/gcs_sdk_check, and
+# @google-cloud/tpu for tests/fakecloud/tpu_sdk_check, the same way.
 # playwright-core for the dashboard's browser test (tests/dashboard; it drives Debian's chromium,
 # never a downloaded browser). Same rule: pinned by package-lock.json, only when missing.
 # s3rver, the S3 server the storage tests and bench/s3_bench start (tests/s3). Same rule.
@@ -54,7 +54,7 @@ fi
 # token endpoint and skyd's JWTs with. Same rule.
 root="$(cd "$(dirname "$0")/.." && pwd)"
 for dir in "$root/tests/fakecloud/sdk_check" "$root/tests/fakecloud/gce_sdk_check" \
-  "$root/tests/fakecloud/gcs_sdk_check" \
+  "$root/tests/fakecloud/gcs_sdk_check" "$root/tests/fakecloud/tpu_sdk_check" \
   "$root/tests/dashboard" "$root/tests/s3" "$root/tests/fakecloud/google_auth_check"; do
   if [ ! -d "$dir/node_modules" ] && command -v npm >/dev/null; then
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null

@@ -141,6 +141,10 @@ providers::NodeSettings node_settings(const spec::Task& task, const catalog::Can
   settings.labels = resources.labels;
   settings.best_network = resources.network_tier == spec::NetworkTier::kBest;
   settings.efa_interfaces = candidate.efa_interfaces;
+  if (resources.accelerator_args) {
+    settings.tpu_runtime_version = resources.accelerator_args->runtime_version.value_or("");
+    settings.tpu_name = resources.accelerator_args->tpu_name.value_or("");
+  }
   return settings;
 }
 

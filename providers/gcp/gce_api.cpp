@@ -278,7 +278,13 @@ Json instance_properties(const InstanceSpec& spec) {
     access.set("type", "ONE_TO_ONE_NAT");
     nic.set("accessConfigs", Json(Json::Array{std::move(access)}));
   }
+  if (spec.tier1_network) nic.set("nicType", "GVNIC");
   properties.set("networkInterfaces", Json(Json::Array{std::move(nic)}));
+  if (spec.tier1_network) {
+    Json performance = Json::object();
+    performance.set("totalEgressBandwidthTier", "TIER_1");
+    properties.set("networkPerformanceConfig", std::move(performance));
+  }
 
   Json labels = Json::object();
   for (const auto& [key, value] : spec.labels) labels.set(key, value);

@@ -85,6 +85,9 @@ struct InstanceSpec {
   std::string network = std::string(kDefaultNetwork);
   std::string service_account;            // email; empty: none (the nodes make no cloud calls)
   std::vector<std::string> network_tags;  // tags.items: what firewall rules target
+  // network_tier: best: Tier_1 networking (networkPerformanceConfig), which needs the gVNIC
+  // driver on the interface.
+  bool tier1_network = false;
 };
 // instanceProperties of a bulkInsert (names, not URLs, as that field takes them).
 Json instance_properties(const InstanceSpec& spec);

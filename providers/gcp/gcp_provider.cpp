@@ -1,5 +1,6 @@
 #include "providers/gcp/gcp_provider.hpp"
 
+#include "providers/catalog/optimizer.hpp"
 #include "providers/node_boot.hpp"
 #include "providers/node_files.hpp"
 #include "providers/skylet_health.hpp"
@@ -13,6 +14,20 @@
 
 namespace skyd::providers::gcp {
 namespace {
+
+// The vCPUs a predefined machine type's name ends with (n2-standard-32: 32); 0 when it ends with
+// none (e2-medium).
+double gce_vcpus_of(const std::string& machine_type) {
+  const auto dash = machine_type.rfind('-');
+  if (dash == std::string::npos) return 0;
+  try {
+    std::size_t used = 0;
+    const int vcpus = std::stoi(machine_type.substr(dash + 1), &used);
+    return used == machine_type.size() - dash - 1 ? vcpus : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
 
 bool valid_token(const std::string& token) {
   return token.size() >= 16 && std::all_of(token.begin(), token.end(), [](char c) {
@@ -67,6 +82,14 @@ GcpProvider::GcpProvider(asio::any_io_executor executor, GcpProviderOptions opti
     base_ = std::move(*base);
   else
     base_error_ = base.error();
+  std::string tpu_url = options_.tpu_endpoint;
+  if (tpu_url.empty()) tpu_url = options_.env("CLOUDSDK_API_ENDPOINT_OVERRIDES_TPU").value_or("");
+  if (tpu_url.empty()) tpu_url = "https://tpu.googleapis.com";
+  auto tpu_base = parse_tpu_api_base(tpu_url);
+  if (tpu_base)
+    tpu_base_ = std::move(*tpu_base);
+  else
+    tpu_base_error_ = tpu_base.error();
   reads_ = std::make_unique<TokenBucket>(options_.requests_per_second, options_.request_burst);
   writes_ = std::make_unique<TokenBucket>(options_.requests_per_second, options_.request_burst);
   if (options_.skylet_authority.certificate_pem.empty()) {
@@ -87,12 +110,26 @@ Task<void> GcpProvider::acquire(bool write) {
 
 Task<Result<std::string>> GcpProvider::call(std::string method, std::string path, std::string body,
                                             int transient_tries) {
-  if (base_error_) co_return *base_error_;
+  co_return co_await send_call(false, std::move(method), std::move(path), std::move(body),
+                               transient_tries);
+}
+
+Task<Result<std::string>> GcpProvider::call_tpu(std::string method, std::string path,
+                                                std::string body, int transient_tries) {
+  co_return co_await send_call(true, std::move(method), std::move(path), std::move(body),
+                               transient_tries);
+}
+
+Task<Result<std::string>> GcpProvider::send_call(bool tpu, std::string method, std::string path,
+                                                 std::string body, int transient_tries) {
+  if (!tpu && base_error_) co_return *base_error_;
+  if (tpu && tpu_base_error_) co_return *tpu_base_error_;
+  const ApiBase& base = tpu ? tpu_base_ : base_;
   if (options_.project.empty())
     co_return make_error(ProviderErrc::kAuth, "gcp: no project is configured (gcp_project)");
   if (!options_.tokens)
     co_return make_error(ProviderErrc::kAuth, "gcp: no credentials are configured");
-  auto endpoint = http::Endpoint::parse(base_.origin);
+  auto endpoint = http::Endpoint::parse(base.origin);
   if (!endpoint) co_return make_error(ProviderErrc::kInvalid, endpoint.error().message());
   const std::string action = method + " " + path.substr(0, path.find('?'));
   const bool write = method != "GET";
@@ -105,7 +142,7 @@ Task<Result<std::string>> GcpProvider::call(std::string method, std::string path
     if (!token) co_return token.error();
     http::Request request;
     request.method = method;
-    request.target = base_.path + path;
+    request.target = base.path + path;
     request.headers.emplace_back("Authorization", "Bearer " + token->value);
     if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
     request.body = body;
@@ -119,7 +156,8 @@ Task<Result<std::string>> GcpProvider::call(std::string method, std::string path
     } else if (response->status >= 200 && response->status < 300) {
       co_return std::move(response->body);
     } else {
-      error = to_error(parse_error(response->status, response->body), action);
+      error = tpu ? tpu_error(response->status, response->body, action)
+                  : to_error(parse_error(response->status, response->body), action);
       if (response->status == 401 && !token_renewed) {
         // An expired or revoked token: one more try with a fresh one.
         options_.tokens->invalidate();
@@ -132,8 +170,8 @@ Task<Result<std::string>> GcpProvider::call(std::string method, std::string path
     if (is_provider_error(error, ProviderErrc::kTransient)) ++transient_failures;
     const bool tries_left = transient_tries <= 0 || transient_failures < transient_tries;
     if (!retryable(error) || !tries_left || !backoff.allows_attempt(attempt)) {
-      logger("gcp")->warn("compute call failed action=\"{}\" attempts={} error=\"{}\"", action,
-                          attempt, error.detail);
+      logger("gcp")->warn("{} call failed action=\"{}\" attempts={} error=\"{}\"",
+                          tpu ? "tpu" : "compute", action, attempt, error.detail);
       co_return error;
     }
     ++stats_.retries;
@@ -316,6 +354,15 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   }
   if (request.zone.empty())
     co_return make_error(ProviderErrc::kInvalid, "a GCP launch needs a zone");
+  if (catalog::is_tpu_name(request.accelerator_name)) {
+    auto slice = catalog::tpu_slice(request.accelerator_name);
+    if (!slice) {
+      co_return make_error(ProviderErrc::kInvalid, "resources.accelerators: `" +
+                                                       request.accelerator_name +
+                                                       "` is no Cloud TPU slice skyd knows");
+    }
+    co_return co_await launch_tpu(std::move(request), std::move(*slice));
+  }
   const std::string region = request.region.empty() ? region_of_zone(request.zone) : request.region;
   if (auto checked = check_node_settings(request.settings); !checked) co_return checked.error();
   for (const auto& mount : request.mounts) {
@@ -354,6 +401,18 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
     }
     spec.accelerator_type = *type;
     spec.accelerator_count = request.accelerator_count;
+  }
+  if (request.settings.best_network) {
+    // The optimizer only offers machines that take it; anything else is a request that bypassed
+    // it, refused rather than silently run on the standard network.
+    if (!catalog::gce_tier1_capable(request.instance_type, gce_vcpus_of(request.instance_type))) {
+      co_return make_error(ProviderErrc::kInvalid,
+                           "resources.network_tier: best on gcp is Tier_1 networking, which " +
+                               request.instance_type +
+                               " does not take (N2, N2D, C2, C2D and C3 machines of 30+ vCPUs "
+                               "only)");
+    }
+    spec.tier1_network = true;
   }
   for (const auto& [key, value] : request.tags) spec.labels[key] = label_value(value);
   for (const auto& [key, value] : request.settings.labels) spec.labels[key] = value;
@@ -490,6 +549,16 @@ Task<Result<std::vector<InstanceStatus>>> GcpProvider::describe(
   }
   std::set<std::string> clusters(cluster_names.begin(), cluster_names.end());
   co_await add_preempted(listed, std::move(clusters), out);
+  auto tpus = co_await list_tpus();
+  if (!tpus) co_return tpus.error();
+  for (const auto& node : *tpus) {
+    auto name = asked.find(node.label(kClusterLabel));
+    if (name == asked.end()) continue;
+    for (auto& status : to_instance_statuses(node)) {
+      status.cluster_name = name->second;
+      out.push_back(std::move(status));
+    }
+  }
   co_return out;
 }
 
@@ -534,6 +603,14 @@ Task<void> GcpProvider::add_preempted(const std::set<std::string>& listed,
 
 Task<Result<void>> GcpProvider::terminate(std::string cluster_name) {
   const auto deadline = Clock::now() + options_.terminate_timeout;
+  auto tpus = co_await list_tpus();
+  if (!tpus) co_return tpus.error();
+  for (const auto& node : *tpus) {
+    if (node.label(kClusterLabel) != label_value(cluster_name)) continue;
+    auto deleted = co_await delete_tpu(node.zone, node.id, deadline);
+    if (!deleted) co_return deleted.error();
+    logger("gcp")->info("tpu deleted cluster={} tpu={} zone={}", cluster_name, node.id, node.zone);
+  }
   std::set<std::string> asked;  // instances a DELETE was sent for (by id)
   const std::string filter =
       label_filter({{std::string(kClusterLabel), {label_value(cluster_name)}}});
@@ -574,6 +651,10 @@ Task<Result<std::vector<std::string>>> GcpProvider::list_clusters() {
   std::set<std::string> names;
   for (const auto& instance : *instances)
     if (auto name = instance.label(kClusterLabel); !name.empty()) names.insert(name);
+  auto tpus = co_await list_tpus();
+  if (!tpus) co_return tpus.error();
+  for (const auto& node : *tpus)
+    if (auto name = node.label(kClusterLabel); !name.empty()) names.insert(name);
   // A cluster whose instances are gone but whose rule is left (skyd stopped between the two) is
   // a cluster to sweep too: terminating it deletes the rule.
   std::string page_token;
@@ -591,6 +672,233 @@ Task<Result<std::vector<std::string>>> GcpProvider::list_clusters() {
     page_token = std::move(page->next_page_token);
   }
   co_return std::vector<std::string>(names.begin(), names.end());
+}
+
+// --- Cloud TPUs ---
+
+namespace {
+
+// A failed launch's TPU that could not be deleted now: the sweep (list_clusters) finds it later.
+void log_undeleted(const std::string& node_id, const Error& error) {
+  logger("gcp")->error("cannot delete the TPU of a failed launch tpu={} error=\"{}\"", node_id,
+                       error.detail);
+}
+
+}  // namespace
+
+Task<Result<std::vector<TpuNode>>> GcpProvider::list_tpus() {
+  std::vector<TpuNode> out;
+  std::string page_token;
+  const std::string controller = label_value(options_.controller_id);
+  for (;;) {
+    auto body = co_await call_tpu(
+        "GET", tpu_list_path(options_.project, "-", options_.page_size, page_token), "");
+    if (!body) {
+      // A project without the Cloud TPU API (disabled, or an endpoint that does not serve it)
+      // holds no TPUs of ours: Compute Engine alone goes on working.
+      if (is_provider_error(body.error(), ProviderErrc::kNotFound) ||
+          body.error().message().find("SERVICE_DISABLED") != std::string::npos) {
+        logger("gcp")->debug("tpu list unavailable error=\"{}\"", body.error().detail);
+        co_return out;
+      }
+      co_return body.error();
+    }
+    auto page = parse_tpu_node_list(*body);
+    if (!page) co_return page.error();
+    for (auto& node : page->nodes)
+      if (node.label(kControllerLabel) == controller) out.push_back(std::move(node));
+    if (page->next_page_token.empty()) break;
+    page_token = std::move(page->next_page_token);
+  }
+  co_return out;
+}
+
+Task<Result<void>> GcpProvider::wait_tpu_operation(std::string operation,
+                                                   Clock::time_point deadline) {
+  for (;;) {
+    auto body = co_await call_tpu("GET", tpu_operation_path(operation), "");
+    if (!body) co_return body.error();
+    auto parsed = parse_tpu_operation(*body);
+    if (!parsed) co_return parsed.error();
+    if (parsed->done) {
+      if (parsed->error_code == 0) co_return Result<void>{};
+      co_return tpu_operation_error(*parsed);
+    }
+    if (Clock::now() + options_.poll_interval > deadline)
+      co_return make_error(ProviderErrc::kTransient,
+                           "operation " + operation + " not done in time");
+    co_await sleep_for(options_.poll_interval);
+  }
+}
+
+Task<Result<TpuNode>> GcpProvider::wait_tpu_ready(std::string zone, std::string node_id, int hosts,
+                                                  Clock::time_point deadline) {
+  for (;;) {
+    auto body = co_await call_tpu("GET", tpu_node_path(options_.project, zone, node_id), "");
+    if (!body) {
+      if (is_provider_error(body.error(), ProviderErrc::kNotFound))
+        co_return make_error(ProviderErrc::kNoCapacity,
+                             "TPU " + node_id + " went away while starting");
+      co_return body.error();
+    }
+    auto node = parse_tpu_node(*body);
+    if (!node) co_return node.error();
+    const auto state = tpu_state_of(node->state);
+    if (state == InstanceState::kRunning && static_cast<int>(node->endpoints.size()) >= hosts)
+      co_return std::move(*node);
+    if (state == InstanceState::kTerminated || state == InstanceState::kShuttingDown) {
+      co_return make_error(ProviderErrc::kNoCapacity,
+                           "TPU " + node_id + " ended while starting: " + node->state);
+    }
+    if (Clock::now() + options_.poll_interval > deadline)
+      co_return make_error(ProviderErrc::kTransient, "TPU " + node_id + " not READY in time");
+    co_await sleep_for(options_.poll_interval);
+  }
+}
+
+Task<Result<void>> GcpProvider::delete_tpu(std::string zone, std::string node_id,
+                                           Clock::time_point deadline) {
+  auto answer = co_await call_tpu("DELETE", tpu_node_path(options_.project, zone, node_id), "");
+  if (!answer) {
+    if (is_provider_error(answer.error(), ProviderErrc::kNotFound)) co_return Result<void>{};
+    co_return answer.error();
+  }
+  auto operation = parse_tpu_operation(*answer);
+  if (!operation) co_return operation.error();
+  auto done = co_await wait_tpu_operation(operation->name, deadline);
+  if (!done && !is_provider_error(done.error(), ProviderErrc::kNotFound)) co_return done.error();
+  co_return Result<void>{};
+}
+
+Task<Result<Cluster>> GcpProvider::launch_tpu(LaunchRequest request, catalog::TpuSlice slice) {
+  // A slice is one TPU VM node; its hosts are the cluster's nodes (SkyPilot's num_nodes: 1).
+  if (request.nodes != 1) {
+    co_return make_error(ProviderErrc::kInvalid,
+                         "num_nodes: a TPU slice's hosts are the task's nodes; ask for one slice "
+                         "(num_nodes: 1), a bigger one for more hosts");
+  }
+  const NodeSettings& settings = request.settings;
+  // What a TPU VM does not take is refused by name, never dropped.
+  if (!settings.image_id.empty())
+    co_return make_error(ProviderErrc::kInvalid,
+                         "resources.image_id: a TPU VM boots Google's runtime image "
+                         "(accelerator_args.runtime_version names it), not an image of skyd's");
+  if (settings.disk_size_gb || settings.disk_tier)
+    co_return make_error(ProviderErrc::kInvalid,
+                         "resources.disk_size/disk_tier: a TPU VM's boot disk is Google's; skyd "
+                         "cannot size it");
+  if (!settings.ports.empty())
+    co_return make_error(ProviderErrc::kInvalid, "resources.ports: skyd opens no ports on TPU VMs");
+  if (settings.best_network)
+    co_return make_error(ProviderErrc::kInvalid,
+                         "resources.network_tier: best is Tier_1 networking on Compute Engine "
+                         "machines; a TPU VM's network is the TPU's own");
+  if (auto checked = check_labels(settings.labels); !checked) co_return checked.error();
+  for (const auto& mount : request.mounts) {
+    if (mount.source.empty() && mount.mode != MountRequest::Mode::kByNode) {
+      co_return make_error(ProviderErrc::kInvalid,
+                           "bucket mounts reach local machines only; a GCP node cannot mount " +
+                               mount.bucket + " at " + mount.destination);
+    }
+  }
+  const std::string region = request.region.empty() ? region_of_zone(request.zone) : request.region;
+  TpuNodeSpec spec;
+  spec.accelerator_type = slice.accelerator_type;
+  spec.runtime_version = settings.tpu_runtime_version.empty()
+                             ? catalog::default_tpu_runtime_version(slice)
+                             : settings.tpu_runtime_version;
+  spec.spot = request.use_spot;
+  spec.external_ips = options_.use_public_ip;
+  spec.service_account = options_.service_account;
+  for (const auto& [key, value] : request.tags) spec.labels[key] = label_value(value);
+  for (const auto& [key, value] : settings.labels) spec.labels[key] = value;
+  spec.labels[std::string(kClusterLabel)] = label_value(request.cluster_name);
+  spec.labels[std::string(kControllerLabel)] = label_value(options_.controller_id);
+  spec.labels[std::string(kLaunchLabel)] = launch_label_for(request.idempotency_token);
+
+  const std::string tls_name = skylet_tls_name(request.cluster_name);
+  const std::vector<std::string> names{tls_name};
+  auto certificate = issue_derived_server_certificate(options_.skylet_authority, tls_name, names,
+                                                      request.skylet_token);
+  if (!certificate) co_return certificate.error();
+  SkyletBoot boot;
+  boot.token = request.skylet_token;
+  boot.port = options_.skylet_port;
+  boot.certificate = *certificate;
+  boot.notice_signal = options_.notice_signal;
+  boot.metadata = MetadataService::kGce;
+  spec.startup_script = render_user_data(boot);
+  const auto deadline = Clock::now() + options_.launch_timeout;
+
+  const std::string node_id =
+      tpu_node_id_for(request.cluster_name, request.idempotency_token, settings.tpu_name);
+  const std::string launch_label = launch_label_for(request.idempotency_token);
+  const std::string body = tpu_node_body(spec).dump();
+  auto answer = co_await call_tpu("POST",
+                                  tpu_create_path(options_.project, request.zone, node_id,
+                                                  request_id_for(request.idempotency_token)),
+                                  body, options_.create_tries);
+  Result<void> done;
+  if (answer) {
+    logger("gcp")->info("tpu requested cluster={} zone={} tpu={} type={} runtime={}",
+                        request.cluster_name, request.zone, node_id, spec.accelerator_type,
+                        spec.runtime_version);
+    auto operation = parse_tpu_operation(*answer);
+    if (!operation) {
+      done = operation.error();
+    } else if (operation->done && operation->error_code != 0) {
+      done = tpu_operation_error(*operation);
+    } else {
+      done = co_await wait_tpu_operation(operation->name, deadline);
+    }
+  } else if (answer.error().message().find("ALREADY_EXISTS") != std::string::npos) {
+    // A node by this id exists: this launch's (a retry, an answer lost) or someone else's.
+    auto existing =
+        co_await call_tpu("GET", tpu_node_path(options_.project, request.zone, node_id), "");
+    auto parsed = existing ? parse_tpu_node(*existing) : Result<TpuNode>(existing.error());
+    if (!parsed) co_return parsed.error();
+    if (parsed->label(kLaunchLabel) != launch_label) {
+      co_return make_error(ProviderErrc::kInvalid, "accelerator_args.tpu_name: a TPU named `" +
+                                                       node_id + "` exists already in " +
+                                                       request.zone + " and is not this job's");
+    }
+    logger("gcp")->info("tpu of an earlier call adopted cluster={} tpu={}", request.cluster_name,
+                        node_id);
+  } else {
+    done = answer.error();
+  }
+  if (!done) {
+    // A refused request made nothing; anything else may have made the node: it goes.
+    if (!is_provider_error(done.error(), ProviderErrc::kInvalid)) {
+      auto removed = co_await delete_tpu(request.zone, node_id, deadline);
+      if (!removed) log_undeleted(node_id, removed.error());
+    }
+    co_return done.error();
+  }
+  auto ready = co_await wait_tpu_ready(request.zone, node_id, slice.hosts, deadline);
+  if (!ready) {
+    auto removed = co_await delete_tpu(request.zone, node_id, deadline);
+    if (!removed) log_undeleted(node_id, removed.error());
+    co_return ready.error();
+  }
+  Cluster cluster{request.cluster_name, "gcp", region, request.zone, request.instance_type,
+                  request.use_spot,     {}};
+  std::vector<RunningInstance> hosts;
+  for (std::size_t worker = 0; worker < ready->endpoints.size(); ++worker) {
+    const auto& endpoint = ready->endpoints[worker];
+    hosts.push_back({node_id + "/w-" + std::to_string(worker), request.zone, endpoint.external_ip,
+                     endpoint.ip});
+  }
+  auto up =
+      co_await bring_up_nodes(client_, cluster, hosts, request, tls_name, skylet_reach(), deadline);
+  if (!up) {
+    auto removed = co_await delete_tpu(request.zone, node_id, deadline);
+    if (!removed) log_undeleted(node_id, removed.error());
+    co_return up.error();
+  }
+  logger("gcp")->info("tpu up cluster={} zone={} tpu={} hosts={}", request.cluster_name,
+                      request.zone, node_id, cluster.nodes.size());
+  co_return cluster;
 }
 
 }  // namespace skyd::providers::gcp

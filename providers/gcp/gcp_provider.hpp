@@ -7,10 +7,17 @@
 // Calls carry an OAuth 2.0 bearer token from an AccessTokenSource, are paced by token buckets per
 // project, and are retried with backoff on throttling and 5xx. Runs on one shard: create it there
 // and call it only from there.
+//
+// A task on a Cloud TPU (accelerator `tpu-…`) is one TPU VM node made by the Cloud TPU API v2
+// (tpu_api.hpp) with the same token, pacing and retries: each host of the slice is a node of the
+// cluster, booting skylet from the node's `startup-script` metadata; a preempted spot TPU shows
+// as PREEMPTED until it is deleted.
 
 #include "providers/adoption_census.hpp"
+#include "providers/catalog/tpu.hpp"
 #include "providers/gcp/access_token.hpp"
 #include "providers/gcp/gce_api.hpp"
+#include "providers/gcp/tpu_api.hpp"
 #include "providers/provider.hpp"
 #include "providers/skylet_health.hpp"
 #include "reactor/backoff.hpp"
@@ -40,6 +47,9 @@ struct GcpProviderOptions {
   // Empty: CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE, then https://compute.googleapis.com. An
   // override may be http:// (fakecloud) and may carry the API path (…/compute/v1/).
   std::string endpoint;
+  // The Cloud TPU API's. Empty: CLOUDSDK_API_ENDPOINT_OVERRIDES_TPU, then
+  // https://tpu.googleapis.com (path /v2).
+  std::string tpu_endpoint;
   // Where tokens come from (Application Default Credentials, or a fixed token in tests). Null:
   // every call fails with kAuth.
   std::shared_ptr<AccessTokenSource> tokens;
@@ -96,6 +106,11 @@ class GcpProvider final : public Provider {
   // hide a lost answer.
   Task<Result<std::string>> call(std::string method, std::string path, std::string body,
                                  int transient_tries = 0);
+  // The same for the Cloud TPU API (its own base and error shapes).
+  Task<Result<std::string>> call_tpu(std::string method, std::string path, std::string body,
+                                     int transient_tries = 0);
+  // Every TPU node of this controller, in every zone (nodes.list on location "-").
+  Task<Result<std::vector<TpuNode>>> list_tpus();
   // Every instance, in every zone, matching the filter (aggregated list, across pages).
   Task<Result<std::vector<GceInstance>>> list_all(std::string filter);
 
@@ -104,6 +119,17 @@ class GcpProvider final : public Provider {
 
  private:
   Task<void> acquire(bool write);
+  Task<Result<std::string>> send_call(bool tpu, std::string method, std::string path,
+                                      std::string body, int transient_tries);
+  Task<Result<Cluster>> launch_tpu(LaunchRequest request, catalog::TpuSlice slice);
+  // Waits for a TPU long-running operation (its full name) to be done; its error as an Error.
+  Task<Result<void>> wait_tpu_operation(std::string operation, Clock::time_point deadline);
+  // Polls the node until it is READY with every host's address; PREEMPTED or gone on the way is
+  // kNoCapacity.
+  Task<Result<TpuNode>> wait_tpu_ready(std::string zone, std::string node_id, int hosts,
+                                       Clock::time_point deadline);
+  // Deletes the node and waits for the deletion's operation; gone already is success.
+  Task<Result<void>> delete_tpu(std::string zone, std::string node_id, Clock::time_point deadline);
   // The instances a launch with this token made (any zone), in name order (the rank).
   Task<Result<std::vector<GceInstance>>> made_by(std::string token);
   // The same answer for an adoption, from the census of this controller's instances when the
@@ -136,6 +162,8 @@ class GcpProvider final : public Provider {
   GcpProviderOptions options_;
   ApiBase base_;
   std::optional<Error> base_error_;  // the endpoint could not be parsed
+  ApiBase tpu_base_;
+  std::optional<Error> tpu_base_error_;
   http::Client client_;
   std::unique_ptr<TokenBucket> reads_;
   std::unique_ptr<TokenBucket> writes_;

@@ -61,6 +61,7 @@ void FakeGce::add_routes(http::Router& router) {
              handler);
   router.add("POST", global + "/operations/{operation}/wait", "Compute Engine: wait for it",
              handler);
+  add_tpu_routes(router);
   auto admin_handler = [this](http::Request& request) { return admin(request); };
   for (const char* what : {"instances", "stats", "operations", "firewalls"})
     router.add("GET", std::string("/_admin/gcp/") + what, "admin (Compute Engine)", admin_handler);
@@ -496,7 +497,8 @@ http::Response FakeGce::list(const Call& call, const http::Request& request, boo
   std::vector<const FakeCloud::Instance*> matched;
   for (const auto& id : cloud_.launch_order_) {
     const FakeCloud::Instance* instance = cloud_.find(id);
-    if (!instance->gce || instance->gce->deleted || instance->gce->project != call.project)
+    if (!instance->gce || instance->gce->deleted || instance->gce->project != call.project ||
+        !instance->gce->tpu_node.empty())
       continue;
     if (!aggregated && instance->zone != call.zone) continue;
     if (!gce_filter_matches(*filter, *instance->gce, status_of(*instance))) continue;

@@ -38,6 +38,16 @@ class FakeGce {
   // Silent death: the skylet is killed and the instance shows TERMINATED, with no notice.
   void kill(std::string instance_id);
 
+  // The Cloud TPU API v2 (fake_gce_tpu.cpp): nodes create (?nodeId, ?requestId), get, list
+  // (location "-": every zone), delete, and their long-running operations, in Google's JSON
+  // shapes and errors (404 NOT_FOUND, 409 ALREADY_EXISTS, 429 RESOURCE_EXHAUSTED for quota, a
+  // create operation failing with RESOURCE_EXHAUSTED for capacity). Each host of a slice is a
+  // FakeCloud instance with a GCE view (hidden from Compute Engine's lists) that boots a real
+  // skylet from the node's startup-script. /_admin/gcp/tpus lists nodes, tpu_preempt preempts a
+  // spot node (the hosts' notice, then PREEMPTED), tpu_fail_next makes the next create fail.
+  void add_tpu_routes(http::Router& router);
+  Task<void> preempt_tpu(std::string key, Duration grace);
+
  private:
   struct Call {
     std::string project, zone, name, operation;  // from the path
@@ -60,6 +70,35 @@ class FakeGce {
   Task<http::Response> remove(Call call, http::Request& request);
   Task<http::Response> operation(Call call, bool wait);
   Task<http::Response> admin(http::Request& request);
+
+  struct TpuNode {
+    std::string project, zone, id, numeric_id;
+    std::string accelerator_type, runtime_version, network;
+    std::string state = "CREATING";
+    std::string create_time;
+    bool spot = false;
+    bool external_ips = false;
+    std::map<std::string, std::string> labels, metadata;
+    std::vector<std::string> hosts;  // FakeCloud instance ids, in worker order
+  };
+  struct TpuOperation {
+    std::string name, verb, target, create_time;
+    bool done = false;
+    int error_code = 0;  // google.rpc.Code
+    std::string error_message;
+    Json response;
+  };
+  Task<http::Response> tpu(http::Request& request);
+  Task<http::Response> tpu_create(Call call, http::Request& request);
+  http::Response tpu_get(const Call& call);
+  http::Response tpu_list(const Call& call, const http::Request& request);
+  http::Response tpu_delete(const Call& call);
+  Task<void> run_tpu_create(std::string key, std::string operation);
+  Task<void> run_tpu_delete(std::string key, std::string operation);
+  Task<http::Response> tpu_admin(http::Request& request);
+  Json tpu_node_json(const TpuNode& node) const;
+  http::Response tpu_operation_get(const std::string& name) const;
+  TpuOperation& new_tpu_operation(const TpuNode& node, std::string verb);
   Task<http::Response> metadata(http::Request& request, std::string instance_id);
 
   // Creates a PROVISIONING instance from a checked resource (its id and boot filled in).
@@ -111,7 +150,14 @@ class FakeGce {
   std::int64_t throttled_ = 0, auth_failures_ = 0, faults_fired_ = 0, errors_5xx_ = 0;
   std::int64_t lists_by_launch_label_ = 0;  // lists asking for one launch's instances
   std::uint64_t next_id_ = 0;
-  Notifier metadata_changed_;  // a metadata server value changed (preempted, maintenance)
+  Notifier metadata_changed_;
+  std::map<std::string, TpuNode> tpus_;                 // project/zone/id
+  std::map<std::string, TpuOperation> tpu_operations_;  // by full name
+  std::map<std::string, std::string> tpu_requests_;     // requestId -> operation name
+  std::string tpu_fail_next_;                           // "quota", "capacity" or empty
+  std::uint64_t next_tpu_operation_ = 0;
+  std::map<std::string, std::int64_t>
+      tpu_calls_;  // a metadata server value changed (preempted, maintenance)
 };
 
 }  // namespace skyd::fakecloud

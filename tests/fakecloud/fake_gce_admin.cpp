@@ -151,6 +151,8 @@ Json FakeGce::admin_instance_json(const FakeCloud::Instance& instance) const {
   Json tags = Json::array();
   for (const auto& tag : gce.network_tags) tags.push_back(Json(tag));
   item.set("network_tags", std::move(tags));
+  item.set("nic_type", gce.nic_type);
+  item.set("egress_tier", gce.egress_tier);
   Json scheduling = Json::object();
   scheduling.set("provisioning_model", gce.scheduling.provisioning_model);
   scheduling.set("instance_termination_action", gce.scheduling.instance_termination_action);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <set>
 
 namespace skyd::fakecloud {
@@ -472,6 +473,36 @@ Result<GceInstance> parse_instance_resource(const Json& body, std::string_view p
     out.subnetwork = string_field(first, "subnetwork").value_or("");
     const Json* access = first.find("accessConfigs");
     out.external_ip = access && access->as_array() && !access->as_array()->empty();
+    out.nic_type = string_field(first, "nicType").value_or("");
+  }
+  if (const Json* performance = body.find("networkPerformanceConfig"); performance) {
+    out.egress_tier = string_field(*performance, "totalEgressBandwidthTier").value_or("DEFAULT");
+    if (out.egress_tier != "DEFAULT" && out.egress_tier != "TIER_1")
+      return invalid(
+          "Invalid value for field "
+          "'resource.networkPerformanceConfig.totalEgressBandwidthTier': '" +
+          out.egress_tier + "'.");
+    if (out.egress_tier == "TIER_1") {
+      // Google's rule: N2, N2D, C2, C2D and C3 machines of 30+ vCPUs, with a gVNIC.
+      const std::string& type = out.machine_type;
+      const std::string series = type.substr(0, type.find('-'));
+      const auto dash = type.rfind('-');
+      const int vcpus = dash == std::string::npos ? 0 : std::atoi(type.c_str() + dash + 1);
+      const bool series_ok =
+          series == "n2" || series == "n2d" || series == "c2" || series == "c2d" || series == "c3";
+      if (!series_ok || vcpus < 30)
+        return invalid(
+            "Invalid value for field "
+            "'resource.networkPerformanceConfig.totalEgressBandwidthTier': "
+            "'TIER_1'. Tier_1 networking is only supported on N2, N2D, C2, C2D "
+            "and C3 machine types with at least 30 vCPUs; '" +
+            type + "' is not one.");
+      if (out.nic_type != "GVNIC")
+        return invalid(
+            "Invalid value for field "
+            "'resource.networkPerformanceConfig.totalEgressBandwidthTier': "
+            "'TIER_1'. Tier_1 networking requires the GVNIC nicType.");
+    }
   }
   if (const Json* tags = body.find("tags")) {
     if (const Json* items = tags->find("items"); items && items->as_array())
@@ -528,9 +559,15 @@ Json gce_instance_json(const GceInstance& instance, std::string_view status, std
     configs.push_back(std::move(access));
     interface.set("accessConfigs", std::move(configs));
   }
+  if (!instance.nic_type.empty()) interface.set("nicType", instance.nic_type);
   Json interfaces = Json::array();
   interfaces.push_back(std::move(interface));
   out.set("networkInterfaces", std::move(interfaces));
+  if (!instance.egress_tier.empty()) {
+    Json performance = Json::object();
+    performance.set("totalEgressBandwidthTier", instance.egress_tier);
+    out.set("networkPerformanceConfig", std::move(performance));
+  }
   Json scheduling = Json::object();
   scheduling.set("onHostMaintenance", instance.scheduling.on_host_maintenance);
   scheduling.set("automaticRestart", instance.scheduling.automatic_restart);

@@ -66,6 +66,8 @@ struct GceInstance {
   std::string subnetwork;
   bool external_ip = false;  // accessConfigs[0] asked for
   std::vector<std::string> network_tags;
+  std::string nic_type;     // networkInterfaces[0].nicType (GVNIC, VIRTIO_NET); empty: not set
+  std::string egress_tier;  // networkPerformanceConfig.totalEgressBandwidthTier; empty: not set
   std::string creation_timestamp;  // RFC 3339
   std::string status_message;
   bool staging = false;   // its insert is DONE: PROVISIONING -> STAGING until it runs
@@ -74,6 +76,8 @@ struct GceInstance {
   // The instance's metadata server (preemption and maintenance notices).
   bool preempted = false;
   std::string maintenance_event = "NONE";
+  // A Cloud TPU host ("project/zone/node"): not a Compute Engine instance of the API's lists.
+  std::string tpu_node;
 
   const std::string* metadata_value(std::string_view key) const;
 };

@@ -35,6 +35,7 @@ inline std::map<std::string, std::string> both_clouds(const FakeCloudProcess& cl
   extra.insert({{"gcp_enabled", "true"},
                 {"gcp_project", kProject},
                 {"gcp_endpoint", cloud.url()},
+                {"gcp_tpu_endpoint", cloud.url()},
                 {"gcp_access_token", issued_token(cloud)}});
   return aws_settings(cloud.url(), std::move(extra));
 }

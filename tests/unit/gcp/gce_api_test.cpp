@@ -1,6 +1,7 @@
 // The Compute Engine API v1 mapping: bulkInsert bodies, paths and filters, instance, list and
 // operation JSON in Google's shapes, error envelopes and their classification, instance states.
 #include "providers/gcp/gce_api.hpp"
+#include "providers/gcp/tpu_api.hpp"
 
 #include "providers/catalog/node_fields.hpp"
 
@@ -519,6 +520,97 @@ TEST(GceStatus, StatesAndPreemption) {
   instance.provisioning_model = "STANDARD";
   instance.status_message = "preempted";
   EXPECT_FALSE(to_instance_status(instance).preempted);
+}
+
+TEST(GceRequest, BestNetworkIsTier1WithAGvnic) {
+  InstanceSpec spec = spot_t4_spec();
+  EXPECT_EQ(text_at(instance_properties(spec), {"networkPerformanceConfig"}), "<absent>");
+  spec.machine_type = "n2-standard-32";
+  spec.tier1_network = true;
+  const Json properties = instance_properties(spec);
+  EXPECT_EQ(text_at(properties, {"networkPerformanceConfig", "totalEgressBandwidthTier"}),
+            "TIER_1");
+  EXPECT_EQ(text_at(first(properties, "networkInterfaces"), {"nicType"}), "GVNIC");
+}
+
+TEST(TpuRequest, ANodeCarriesItsTypeRuntimeSpotLabelsAndStartupScript) {
+  TpuNodeSpec spec;
+  spec.accelerator_type = "v5litepod-16";
+  spec.runtime_version = "v2-alpha-tpuv5-lite";
+  spec.spot = true;
+  spec.labels = {{"skyd-cluster", "train-1"}};
+  spec.startup_script = "#!/bin/sh\necho boot\n";
+  const Json body = tpu_node_body(spec);
+  EXPECT_EQ(text_at(body, {"acceleratorType"}), "v5litepod-16");
+  EXPECT_EQ(text_at(body, {"runtimeVersion"}), "v2-alpha-tpuv5-lite");
+  EXPECT_EQ(text_at(body, {"schedulingConfig", "spot"}), "true");
+  EXPECT_EQ(text_at(body, {"labels", "skyd-cluster"}), "train-1");
+  EXPECT_EQ(text_at(body, {"metadata", "startup-script"}), spec.startup_script);
+  EXPECT_EQ(text_at(body, {"networkConfig", "network"}), "global/networks/default");
+  spec.spot = false;
+  EXPECT_EQ(text_at(tpu_node_body(spec), {"schedulingConfig"}), "<absent>");
+}
+
+TEST(TpuRequest, PathsAndNodeIds) {
+  EXPECT_EQ(tpu_create_path("p", "us-central1-b", "train-1-ab", "r-1"),
+            "/projects/p/locations/us-central1-b/nodes?nodeId=train-1-ab&requestId=r-1");
+  EXPECT_EQ(tpu_list_path("p", "-", 100, ""), "/projects/p/locations/-/nodes?pageSize=100");
+  EXPECT_EQ(tpu_operation_path("projects/p/locations/z/operations/operation-1"),
+            "/projects/p/locations/z/operations/operation-1");
+  const std::string id = tpu_node_id_for("Train_Job-1", "token", "");
+  EXPECT_TRUE(std::regex_match(id, std::regex("train-job-1-[0-9a-f]{8}"))) << id;
+  EXPECT_NE(id, tpu_node_id_for("Train_Job-1", "other token", ""));
+  EXPECT_EQ(tpu_node_id_for("x", "token", "my-tpu"), "my-tpu");
+  auto base = parse_tpu_api_base("http://127.0.0.1:8080");
+  ASSERT_TRUE(base);
+  EXPECT_EQ(base->path, "/v2");
+  EXPECT_EQ(parse_tpu_api_base("https://tpu.googleapis.com/v2/")->path, "/v2");
+}
+
+TEST(TpuResponse, ANodeWithItsHostsInWorkerOrder) {
+  auto node = parse_tpu_node(R"({
+    "name": "projects/p/locations/us-central2-b/nodes/pod-1a2b",
+    "acceleratorType": "v4-16", "state": "READY", "health": "HEALTHY",
+    "schedulingConfig": {"preemptible": true},
+    "labels": {"skyd-cluster": "pod-1"},
+    "networkEndpoints": [
+      {"ipAddress": "10.0.0.2", "port": 8470, "accessConfig": {"externalIp": "34.1.1.1"}},
+      {"ipAddress": "10.0.0.3", "port": 8470}]})");
+  ASSERT_TRUE(node) << node.error().message();
+  EXPECT_EQ(node->id, "pod-1a2b");
+  EXPECT_EQ(node->zone, "us-central2-b");
+  EXPECT_TRUE(node->spot);
+  ASSERT_EQ(node->endpoints.size(), 2u);
+  EXPECT_EQ(node->endpoints[0].external_ip, "34.1.1.1");
+  EXPECT_EQ(node->endpoints[1].ip, "10.0.0.3");
+  const auto statuses = to_instance_statuses(*node);
+  ASSERT_EQ(statuses.size(), 2u);
+  EXPECT_EQ(statuses[1].instance_id, "pod-1a2b/w-1");
+  EXPECT_EQ(statuses[1].cluster_name, "pod-1");
+  EXPECT_EQ(statuses[1].state, InstanceState::kRunning);
+  node->state = "PREEMPTED";
+  EXPECT_TRUE(to_instance_statuses(*node)[0].preempted);
+  EXPECT_EQ(to_instance_statuses(*node)[0].state, InstanceState::kTerminated);
+}
+
+TEST(TpuResponse, ErrorsAreClassified) {
+  EXPECT_TRUE(tpu_error(429,
+                        R"({"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":)"
+                        R"("Quota limit 'TPUV2sPreemptiblePodPerProjectPerZoneForTPUAPI' )"
+                        R"(has been exceeded."}})",
+                        "create")
+                  .code == make_error_code(ProviderErrc::kQuota));
+  EXPECT_TRUE(
+      tpu_error(404, R"({"error":{"code":404,"status":"NOT_FOUND","message":"x"}})", "get").code ==
+      make_error_code(ProviderErrc::kNotFound));
+  EXPECT_TRUE(
+      tpu_error(409, R"({"error":{"code":409,"status":"ALREADY_EXISTS","message":"x"}})", "create")
+          .code == make_error_code(ProviderErrc::kInvalid));
+  auto operation = parse_tpu_operation(
+      R"({"name":"projects/p/locations/z/operations/o-1","done":true,)"
+      R"("error":{"code":8,"message":"There is no more capacity in the zone"}})");
+  ASSERT_TRUE(operation);
+  EXPECT_TRUE(tpu_operation_error(*operation).code == make_error_code(ProviderErrc::kNoCapacity));
 }
 
 }  // namespace
