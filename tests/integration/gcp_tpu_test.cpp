@@ -1,7 +1,8 @@
 // Managed jobs on Cloud TPU VMs against fakecloud's Cloud TPU API v2 (bearer tokens it issued;
 // every host of a slice a real skylet): a TPU job runs to SUCCEEDED on the runtime version it
 // named, a preempted spot TPU is recovered on a new one, cancel deletes the TPU, a multi-host
-// slice runs the task on every host with its rank, and bad accelerator_args are refused by name.
+// slice runs the task on every host with its rank, a zone without TPU capacity moves the launch on,
+// and bad accelerator_args are refused by name; network_tier: best is Tier_1 on Compute Engine.
 #include "tests/support/clouds_world.hpp"
 
 #include <filesystem>
@@ -132,6 +133,23 @@ TEST(GcpTpu, AMultiHostTpuRunsItsRunOnEveryHostWithItsRank) {
     EXPECT_TRUE(contains(logs.out, "host rank=" + std::to_string(rank) + " of=4 ips=4"))
         << logs.out;
   EXPECT_TRUE(contains(world.launches(1).at(0), "us-central2")) << "v4 is sold in us-central2-b";
+  EXPECT_TRUE(wait_for([&] { return tpu_nodes(world).empty(); }))
+      << world.admin("GET", "/_admin/gcp/tpus");
+}
+
+TEST(GcpTpu, NoTpuCapacityInAZoneMovesTheLaunchToAnotherZone) {
+  CloudsWorld world;
+  // The first create's operation ends RESOURCE_EXHAUSTED ("no more capacity in the zone").
+  world.admin("POST", "/_admin/gcp/tpu_fail_next?error=capacity");
+  const auto yaml = world.skyd.write_file(
+      "full.yaml", "name: full\nresources:\n  accelerators: tpu-v2-8\nrun: echo ran\n");
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", yaml});
+  EXPECT_EQ(launched.exit_code, 0) << launched.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED");
+  const auto launches = world.launches(1);
+  ASSERT_EQ(launches.size(), 2u)
+      << world.skyd.sky({"jobs", "logs", "--controller", "--no-follow", "1"}).out;
+  EXPECT_NE(launches[0], launches[1]) << "the exhausted zone is not tried again";
   EXPECT_TRUE(wait_for([&] { return tpu_nodes(world).empty(); }))
       << world.admin("GET", "/_admin/gcp/tpus");
 }
