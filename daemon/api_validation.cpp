@@ -217,6 +217,14 @@ Result<SubmitBody> parse_submit_body(std::string_view body) {
     return invalid_argument(has_path ? "pipeline." + detail : "pipeline: " + detail);
   }
   submit.pipeline = std::move(*parsed);
+  // A pool YAML defines workers, not a job (`sky jobs pool apply`).
+  for (std::size_t i = 0; i < submit.pipeline.tasks.size(); ++i) {
+    if (submit.pipeline.tasks[i].pool) {
+      return invalid_argument("pipeline.tasks[" + std::to_string(i) +
+                              "].pool: a pool is created with `sky jobs pool apply`, not "
+                              "submitted as a job");
+    }
+  }
   // The tasks' resources.priority is the job's (SkyPilot's rule); a body that names another one
   // contradicts its own pipeline.
   if (const auto pipeline_priority = spec::priority(submit.pipeline)) {

@@ -98,12 +98,11 @@ const std::vector<std::string> kOtherSkyPilotClouds = {
     "nebius",  "hyperbolic", "ssh",        "slurm",      "seeweb"};
 
 const std::vector<std::string> kTaskKeys = {
-    "name",  "workdir", "num_nodes",      "resources", "envs",    "secrets", "file_mounts",
-    "setup", "run",     "event_callback", "config",    "service", "inputs",  "outputs"};
+    "name", "workdir",        "num_nodes", "resources", "envs",   "secrets", "file_mounts", "setup",
+    "run",  "event_callback", "config",    "service",   "inputs", "outputs", "pool"};
 const std::vector<std::string> kUnsupportedTaskKeys = {
-    "pool",      "volumes",         "volume_mounts",     "inputs",
-    "outputs",   "managed_secrets", "api_server_access", "file_mounts_mapping",
-    "_metadata", "job_group"};
+    "volumes",           "volume_mounts",       "inputs",    "outputs",  "managed_secrets",
+    "api_server_access", "file_mounts_mapping", "_metadata", "job_group"};
 const std::vector<std::string> kResourceKeys = {
     "infra",         "cloud",        "region",          "zone",
     "instance_type", "cpus",         "memory",          "accelerators",
@@ -118,7 +117,11 @@ const std::vector<std::string> kAcceleratorArgsKeys = {"runtime_version", "tpu_v
 const std::vector<std::string> kUnsupportedAcceleratorArgsKeys = {"gcp_queued_resource"};
 // Why skyd lacks a SkyPilot field, where the field's name does not say it.
 const std::map<std::string, std::string> kUnsupportedWhy = {
-    {"pool", "skyd has no worker pools"},
+    {"min_workers", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
+    {"max_workers", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
+    {"queue_length_threshold", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
+    {"upscale_delay_seconds", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
+    {"downscale_delay_seconds", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
     {"volumes", "skyd has no volumes"},
     {"volume_mounts", "skyd has no volumes"},
     {"gcp_queued_resource", "skyd creates TPUs directly, not through GCP's queued resources"},
@@ -129,6 +132,12 @@ const std::map<std::string, std::string> kUnsupportedWhy = {
     {"api_server_access", "a SkyPilot API-server feature"},
     {"job_group", "skyd does not run job groups"},
 };
+// SkyPilot's `pool:` section (docs/source/reference/yaml-spec.rst, "pool").
+const std::vector<std::string> kPoolKeys = {"workers"};
+const std::vector<std::string> kUnsupportedPoolKeys = {
+    "min_workers", "max_workers", "queue_length_threshold", "upscale_delay_seconds",
+    "downscale_delay_seconds"};
+constexpr int kMaxPoolWorkers = 1000;
 const std::vector<std::string> kAutostopKeys = {"idle_minutes", "down", "wait_for", "hook",
                                                 "hook_timeout"};
 // SkyPilot's job priorities (sky/skylet/constants.py).
@@ -404,6 +413,7 @@ class Parser {
   // Top-level task fields --------------------------------------------------------------------
 
   Task parse_task(const YAML::Node& doc, const std::string& path) const;
+  PoolSpec parse_pool(const YAML::Node& node, const std::string& path) const;
   void parse_envs(const YAML::Node& node, const std::string& path,
                   std::map<std::string, std::string>& values, std::set<std::string>& unset) const;
   std::vector<FileMount> parse_file_mounts(const YAML::Node& node, const std::string& path,
@@ -804,7 +814,31 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
   }
   task.inputs = parse_data_hint(doc["inputs"], child_path(path, "inputs"));
   task.outputs = parse_data_hint(doc["outputs"], child_path(path, "outputs"));
+  if (const YAML::Node node = doc["pool"]; node && !node.IsNull()) {
+    task.pool = parse_pool(node, child_path(path, "pool"));
+    task.pool->where = located(key_of(doc, "pool"), child_path(path, "pool"), "");
+    if (task.pool->where.ends_with(": ")) task.pool->where.resize(task.pool->where.size() - 2);
+    if (task.run) {
+      warn(key_of(doc, "run"), child_path(path, "run"),
+           "ignored in a pool: each job launched with `--pool` brings its own `run`");
+    }
+  }
   return task;
+}
+
+// `pool: {workers: N}`: SkyPilot's autoscaling keys are refused by name.
+PoolSpec Parser::parse_pool(const YAML::Node& node, const std::string& path) const {
+  require_map(node, path, "a pool mapping (workers: N)");
+  check_keys(node, path, kPoolKeys, kUnsupportedPoolKeys, "skyd's pools do not support");
+  const YAML::Node workers = node["workers"];
+  if (!workers || workers.IsNull()) {
+    fail(SpecErrc::kMissingValue, node, child_path(path, "workers"),
+         "a pool needs its number of workers (workers: N)");
+  }
+  PoolSpec pool;
+  pool.workers =
+      static_cast<int>(int_value(workers, child_path(path, "workers"), 1, kMaxPoolWorkers));
+  return pool;
 }
 
 // `inputs: {s3://bucket/data: 100}`: one location and its estimated size in GB.

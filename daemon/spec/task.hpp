@@ -156,6 +156,16 @@ struct DataHint {
   friend bool operator==(const DataHint&, const DataHint&) = default;
 };
 
+// SkyPilot's `pool:` section of a pool YAML (`sky jobs pool apply`): a fixed number of workers,
+// each a cluster of the task's resources with its setup and file mounts done once.
+struct PoolSpec {
+  int workers = 1;
+  // Where `pool:` is written ("file:line:col"), for the error of a command that takes no pool.
+  std::string where;
+
+  friend bool operator==(const PoolSpec& a, const PoolSpec& b) { return a.workers == b.workers; }
+};
+
 struct Task {
   std::optional<std::string> name;
   std::optional<std::string> workdir;     // local directory, after ${VAR} substitution
@@ -171,6 +181,7 @@ struct Task {
   std::optional<Json> config;  // per-task config overrides, kept as given
   std::optional<DataHint> inputs;
   std::optional<DataHint> outputs;
+  std::optional<PoolSpec> pool;  // set only in a pool YAML
 
   friend bool operator==(const Task&, const Task&) = default;
 };

@@ -131,6 +131,11 @@ Json to_json(const Task& task, SecretMode secrets) {
   if (task.run) json.set("run", *task.run);
   if (task.event_callback) json.set("event_callback", *task.event_callback);
   if (task.config) json.set("config", *task.config);
+  if (task.pool) {
+    Json pool = Json::object();
+    pool.set("workers", task.pool->workers);
+    json.set("pool", std::move(pool));
+  }
   for (const auto& [field, hint] :
        {std::pair{"inputs", &task.inputs}, {"outputs", &task.outputs}}) {
     if (!*hint) continue;

@@ -51,6 +51,13 @@ TEST(SubmitBody, AValidBodyIsReadWithItsPipeline) {
   EXPECT_CONTAINS(parsed->pipeline_json, R"("tasks":[)");
 }
 
+TEST(SubmitBody, APoolIsNotAJob) {
+  EXPECT_CONTAINS(
+      submit_error(submit_with_task(R"({"name":"workers","setup":"x","pool":{"workers":2}})")),
+      "pipeline.tasks[0].pool: a pool is created with `sky jobs pool apply`, not submitted as a "
+      "job");
+}
+
 TEST(SubmitBody, NumJobsIsAWholeNumberWithinTheDocumentedLimit) {
   const std::string task = R"({"name":"train","run":"echo hi"})";
   auto single = parse_submit_body(submit_with_task(task));

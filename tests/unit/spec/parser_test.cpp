@@ -95,7 +95,7 @@ TEST(Parser, UnknownKeySuggestsClosest) {
 }
 
 TEST(Parser, UnsupportedSkyPilotFieldsAreRefusedByName) {
-  for (const char* field : {"pool", "volumes"}) {
+  for (const char* field : {"volumes", "volume_mounts"}) {
     auto error = parse_error(std::string(field) + ":\n  x: 1\nrun: echo\n");
     EXPECT_EQ(error.code, SpecErrc::kUnsupported) << field;
     EXPECT_CONTAINS(error.detail, std::string("`") + field + "` is a SkyPilot field");
@@ -105,6 +105,44 @@ TEST(Parser, UnsupportedSkyPilotFieldsAreRefusedByName) {
   EXPECT_CONTAINS(error.detail,
                   "resources.priority_class: `priority_class` is a SkyPilot field that skyd's "
                   "managed jobs do not support (a Kubernetes PriorityClass; use `priority`)");
+}
+
+TEST(Parser, PoolSectionGivesItsWorkersAndWhereItIsWritten) {
+  Task task = task_ok("resources:\n  cpus: 2\npool:\n  workers: 3\nsetup: pip install x\n");
+  ASSERT_TRUE(task.pool);
+  EXPECT_EQ(task.pool->workers, 3);
+  EXPECT_EQ(task.pool->where, "task.yaml:3:1: pool");
+  // It travels with the task to skyd.
+  auto back = pipeline_from_json(
+      to_json(parse_ok("pool:\n  workers: 2\n"), SecretMode::kInclude).dump(), "");
+  ASSERT_TRUE(back) << back.error().detail;
+  ASSERT_TRUE(back->tasks[0].pool);
+  EXPECT_EQ(back->tasks[0].pool->workers, 2);
+}
+
+TEST(Parser, PoolAutoscalingKeysAreRefusedByNameAtTheirLine) {
+  for (const char* key : {"min_workers", "max_workers", "queue_length_threshold",
+                          "upscale_delay_seconds", "downscale_delay_seconds"}) {
+    auto error = parse_error(std::string("pool:\n  workers: 2\n  ") + key + ": 1\n");
+    EXPECT_EQ(error.code, SpecErrc::kUnsupported) << key;
+    EXPECT_CONTAINS(error.detail, std::string("task.yaml:3:3: pool.") + key + ": `" + key +
+                                      "` is a SkyPilot field that skyd's pools do not support "
+                                      "(an autoscaling pool; skyd's pools keep a fixed `workers` "
+                                      "count)");
+  }
+}
+
+TEST(Parser, PoolNeedsAWholeNumberOfWorkers) {
+  EXPECT_CONTAINS(parse_error("pool: {}\n").detail,
+                  "pool.workers: a pool needs its number of workers (workers: N)");
+  EXPECT_CONTAINS(parse_error("pool:\n  workers: 0\n").detail,
+                  "task.yaml:2:12: pool.workers: expected an integer from 1 to 1000");
+  EXPECT_CONTAINS(parse_error("pool:\n  workerz: 2\n").detail, "did you mean `workers`?");
+}
+
+TEST(Parser, RunBesideAPoolIsIgnoredWithAWarning) {
+  auto pipeline = parse_ok("pool:\n  workers: 1\nrun: echo hi\n");
+  EXPECT_CONTAINS(only_warning(pipeline), "task.yaml:3:1: run: ignored in a pool");
 }
 
 TEST(Parser, ServiceIsIgnoredForAJobWithAWarningAtItsLine) {
