@@ -10,6 +10,7 @@
 #include "cli/help.hpp"
 #include "cli/jobs_commands.hpp"
 #include "cli/launch_command.hpp"
+#include "cli/pool_command.hpp"
 #include "cli/show_gpus_command.hpp"
 #include "cli/storage_command.hpp"
 #include "daemon/version.hpp"
@@ -62,6 +63,7 @@ constexpr const char* kJobsUsage =
     "  logs        stream a job's logs\n"
     "  cancel      cancel jobs\n"
     "  preempt     preempt a job's local spot machines\n"
+    "  pool        pools of workers: apply, status, down\n"
     "  dashboard   open the dashboard\n";
 
 constexpr const char* kDaemonUsage =
@@ -152,7 +154,9 @@ int run_command(const std::vector<std::string>& all_args) {
   if (args[0] == "controller") return controller_command(after_command);
   if (args[0] == "completion") return completion_command(after_command);
   if (args[0] == "catalog") return catalog_command(after_command);
-  if (args[0] == "show-gpus" || (args[0] == "jobs" && args.size() >= 2 && args[1] == "launch")) {
+  const bool pool_words = args[0] == "jobs" && args.size() >= 2 && args[1] == "pool";
+  if (args[0] == "show-gpus" || (args[0] == "jobs" && args.size() >= 2 && args[1] == "launch") ||
+      pool_words) {
     // The configured catalog_dir (as skyd uses it) replaces the built-in catalog for planning.
     if (auto installed = install_configured_catalog(); !installed) {
       std::cerr << "Error: " << installed.error().detail << "\n";
@@ -170,6 +174,7 @@ int run_command(const std::vector<std::string>& all_args) {
     std::cout << kJobsUsage;
     return args.size() == 1 ? 2 : 0;
   }
+  if (pool_words) return jobs_pool_command({args.begin() + 2, args.end()});
   if (args[0] == "storage" && (after_command.empty() || asks_for_help(after_command)))
     return storage_command(after_command, "");
   if (args[0] == "daemon" && asks_for_help(after_command)) {

@@ -38,7 +38,10 @@ _sky_complete() {
   local flags
   case "${words[0]} ${words[1]}" in
     " ") COMPREPLY=($(compgen -W "jobs storage show-gpus catalog daemon context controller completion --socket --host --version --help" -- "$cur")); return ;;
-    "jobs ") COMPREPLY=($(compgen -W "launch queue logs cancel preempt dashboard --help" -- "$cur")); return ;;
+    "jobs ") COMPREPLY=($(compgen -W "launch queue logs cancel preempt dashboard pool --help" -- "$cur")); return ;;
+    "jobs pool")
+      if [[ ${#words[@]} -eq 2 ]]; then COMPREPLY=($(compgen -W "apply status down --help" -- "$cur")); return; fi
+      flags="--pool -p --env --env-file --secret --secret-file --yes -y --dryrun --help -h" ;;
     "storage ") COMPREPLY=($(compgen -W "ls delete --help" -- "$cur")); return ;;
     "storage ls") flags="--output -o --help -h" ;;
     "storage delete") flags="--all -a --yes -y --help -h" ;;
@@ -51,7 +54,7 @@ _sky_complete() {
     "controller ") COMPREPLY=($(compgen -W "up down --help" -- "$cur")); return ;;
     "controller up") flags="--infra --instance-type --disk-size --name --ssh-cidr --ssh-user --ssh-key --package-url --help -h" ;;
     "controller down") flags="--name --purge --help -h" ;;
-    "jobs launch") flags="--name -n --workdir --num-nodes --infra --cloud --region --zone --cpus --memory --gpus --instance-type -t --use-spot --no-use-spot --disk-size --disk-tier --image-id --ports --job-recovery --env --env-file --secret --secret-file --num-jobs --detach-run -d --async --yes -y --dryrun --help -h" ;;
+    "jobs launch") flags="--name -n --workdir --num-nodes --infra --cloud --region --zone --cpus --memory --gpus --instance-type -t --use-spot --no-use-spot --disk-size --disk-tier --image-id --ports --job-recovery --env --env-file --secret --secret-file --num-jobs --pool -p --detach-run -d --async --yes -y --dryrun --help -h" ;;
     "jobs queue") flags="--all -a --skip-finished -s --all-users -u --verbose -v --refresh -r --limit -l --output -o --help -h" ;;
     "jobs logs") flags="--name -n --node --follow --no-follow --controller --refresh -r --help -h" ;;
     "jobs cancel") flags="--name -n --all -a --all-users -u --yes -y --help -h" ;;
@@ -65,8 +68,8 @@ _sky_complete() {
     COMPREPLY=($(compgen -W "table json" -- "$cur"))
   elif [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$flags" -- "$cur"))
-  elif [[ ${words[1]} == launch ]]; then
-    COMPREPLY=($(compgen -f -- "$cur"))  # a task YAML, or a command
+  elif [[ ${words[1]} == launch || ${words[2]} == apply ]]; then
+    COMPREPLY=($(compgen -f -- "$cur"))  # a task or pool YAML, or a command
   fi
 }
 complete -o default -F _sky_complete sky

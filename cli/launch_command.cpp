@@ -49,6 +49,8 @@ constexpr std::string_view kUsage =
     "  --secret-file PATH               secrets from a dotenv file (KEY=VALUE lines)\n"
     "  --num-jobs N                     submit N copies in one call (1 to 10000); each sees\n"
     "                                   SKYPILOT_JOB_RANK (0..N-1) and SKYPILOT_NUM_JOBS (N)\n"
+    "  -p, --pool NAME                  run on a worker of pool NAME (SkyPilot's pools; skyd\n"
+    "                                   plans pool YAMLs but runs no pools yet: refused)\n"
     "  -d, --detach-run                 submit, print the job's ID and return: no log streaming\n"
     "  --async                          the same as --detach-run: return once skyd has the job\n"
     "  -y, --yes                        skip the confirmation prompt\n"
@@ -81,7 +83,7 @@ const std::vector<std::string> kAllFlags = {
     "--instance-type", "--disk-size",   "--disk-tier",   "--image-id", "--ports",
     "--job-recovery",  "--use-spot",    "--no-use-spot", "--env",      "--env-file",
     "--secret",        "--secret-file", "--detach-run",  "--async",    "--yes",
-    "--dryrun",        "--num-jobs",    "--help"};
+    "--dryrun",        "--num-jobs",    "--pool",        "--help"};
 
 Error usage_error(std::string detail) {
   return spec::make_error(SpecErrc::kInvalid, std::move(detail));
@@ -177,6 +179,30 @@ std::string generated_job_name() {
   return name.substr(0, spec::kMaxNameLength);
 }
 
+// A pool YAML (`pool:`) is for `sky jobs pool apply`, and only a pool YAML is.
+Result<void> check_pool_section(const PreparedLaunch& launch, const LaunchOptions& options) {
+  const std::string source = launch.yaml_path.value_or("command");
+  const auto& tasks = launch.pipeline.tasks;
+  if (!options.pool_apply) {
+    for (const auto& task : tasks) {
+      if (!task.pool) continue;
+      return spec::make_error(
+          SpecErrc::kInvalid,
+          task.pool->where +
+              ": this YAML defines a pool; create it with `sky jobs pool apply -p NAME " + source +
+              "`, then submit jobs to it with `sky jobs launch --pool NAME JOB.yaml`");
+    }
+    return {};
+  }
+  if (tasks.size() != 1 || !tasks[0].pool) {
+    return spec::make_error(SpecErrc::kInvalid,
+                            source +
+                                ": a pool YAML is one task with a `pool:` section "
+                                "(pool: {workers: N}) beside its resources and setup");
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<LaunchOptions> parse_launch_args(const std::vector<std::string>& args) {
@@ -252,6 +278,14 @@ Result<LaunchOptions> parse_launch_args(const std::vector<std::string>& args) {
     } else if (arg == "--dryrun") {
       if (auto ok = flag_only(); !ok) return ok.error();
       options.dryrun = true;
+    } else if (arg == "-p" || arg == "--pool") {
+      auto v = value();
+      if (!v) return v.error();
+      if (!spec::is_valid_job_name(*v)) {
+        return usage_error("--pool: `" + *v + "` is not a valid pool name; expected " +
+                           std::string(spec::kJobNameRule));
+      }
+      options.pool = *v;
     } else {
       auto flag = std::find_if(
           std::begin(kResourceFlags), std::end(kResourceFlags), [&](const ResourceFlag& f) {
@@ -320,6 +354,7 @@ Result<PreparedLaunch> prepare_launch(const LaunchOptions& options) {
   }
 
   auto& tasks = launch.pipeline.tasks;
+  if (auto checked = check_pool_section(launch, options); !checked) return checked.error();
   const bool has_task_overrides = options.overrides.workdir || options.overrides.num_nodes ||
                                   !options.overrides.resources.empty();
   if (tasks.size() > 1 && has_task_overrides) {
@@ -472,6 +507,12 @@ int jobs_launch_command(const std::vector<std::string>& args, const std::string&
     return 1;
   }
   for (const auto& warning : launch->warnings) std::cerr << "Warning: " << warning << "\n";
+  if (options->pool) {
+    std::cerr << "Error: --pool " << *options->pool
+              << ": skyd does not run pools yet (`sky jobs pool apply --dryrun` plans a pool "
+                 "YAML); launch the job without --pool and it gets machines of its own\n";
+    return 1;
+  }
   if (options->dryrun) {
     std::cout << render_plan(*launch);
     return 0;

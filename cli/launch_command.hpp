@@ -26,6 +26,9 @@ struct LaunchOptions {
   bool detach_run = false;                // -d/--detach-run, or --async
   bool yes = false;
   bool dryrun = false;
+  std::optional<std::string> pool;  // -p/--pool NAME: run on a worker of that pool
+  // `sky jobs pool apply`: the YAML must define a pool (`pool:`); `sky jobs launch` refuses one.
+  bool pool_apply = false;
 };
 
 // Parses everything after `sky jobs launch`. Errors are usage errors (the CLI exits 2).

@@ -19,6 +19,10 @@ const std::vector<std::string> kCommands = {"",
                                             "jobs cancel",
                                             "jobs preempt",
                                             "jobs dashboard",
+                                            "jobs pool",
+                                            "jobs pool apply",
+                                            "jobs pool status",
+                                            "jobs pool down",
                                             "daemon",
                                             "daemon status",
                                             "show-gpus",
@@ -116,6 +120,8 @@ TEST(SkyCompletion, BashCompletesCommandsAndFlags) {
   EXPECT_EQ(complete("sky jobs q"), "queue\n");
   EXPECT_EQ(complete("sky --socket /s jobs cancel --all-"), "--all-users\n");
   EXPECT_EQ(complete("sky jobs launch --sec"), "--secret --secret-file\n");
+  EXPECT_EQ(complete("sky jobs pool a"), "apply\n");
+  EXPECT_EQ(complete("sky jobs pool apply --dry"), "--dryrun\n");
 }
 
 }  // namespace

@@ -259,5 +259,62 @@ TEST(SkyBinary, ExitCodes) {
   EXPECT_CONTAINS(unknown.output, "did you mean `A100`?");
 }
 
+TEST(SkyBinary, PoolApplyDryrunPlansOneWorkerOfAPoolYaml) {
+  const std::string pool =
+      write_temp("pool.yaml", "pool:\n  workers: 3\nresources:\n  cpus: 2+\nsetup: echo ready\n");
+  SkyRun run = run_sky("jobs pool apply -p cpu-pool " + pool + " --dryrun");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_CONTAINS(run.output, "YAML to run: " + pool);
+  EXPECT_CONTAINS(run.output, "Pool: cpu-pool");
+  EXPECT_CONTAINS(run.output, "Worker policy:  Fixed-size (3 workers)");
+  EXPECT_CONTAINS(run.output, "Each pool worker will use the following resources (estimated):");
+  EXPECT_CONTAINS(run.output, "INFRA  ");
+  EXPECT_CONTAINS(run.output, "✔");
+  EXPECT_EQ(run.output.find("Managed job"), std::string::npos) << run.output;
+  // A task YAML is not a pool.
+  SkyRun task =
+      run_sky("jobs pool apply -p p " + write_temp("plain.yaml", "run: echo\n") + " --dryrun");
+  EXPECT_EQ(task.exit_code, 1) << task.output;
+  EXPECT_CONTAINS(task.output, "a pool YAML is one task with a `pool:` section");
+  // Autoscaling is refused by name, at its line.
+  SkyRun autoscale = run_sky(
+      "jobs pool apply " +
+      write_temp("autoscale.yaml", "pool:\n  min_workers: 1\n  max_workers: 10\n") + " --dryrun");
+  EXPECT_EQ(autoscale.exit_code, 1);
+  EXPECT_CONTAINS(autoscale.output,
+                  "autoscale.yaml:2:3: pool.min_workers: `min_workers` is a "
+                  "SkyPilot field that skyd's pools do not support");
+}
+
+TEST(SkyBinary, LaunchRefusesAPoolYamlAndPointsAtPoolApply) {
+  const std::string pool =
+      write_temp("launch-pool.yaml", "name: p\nresources:\n  cpus: 2\npool:\n  workers: 2\n");
+  SkyRun run = run_sky("jobs launch --dryrun " + pool);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_CONTAINS(run.output, pool +
+                                  ":4:1: pool: this YAML defines a pool; create it with "
+                                  "`sky jobs pool apply -p NAME " +
+                                  pool + "`");
+  EXPECT_CONTAINS(run.output, "`sky jobs launch --pool NAME JOB.yaml`");
+}
+
+TEST(SkyBinary, PoolsAreNotRunYetAndEveryCommandSaysSoWithoutAskingSkyd) {
+  const std::string socket = "--socket /nonexistent/skyd.sock ";
+  const std::string pool = write_temp("run-pool.yaml", "pool:\n  workers: 1\n");
+  const std::string job = std::string(EXAMPLES_DIR) + "/local_hello.yaml";
+  const std::vector<std::string> commands = {
+      "jobs pool apply -y -p p " + pool, "jobs pool status", "jobs pool down p -y",
+      "jobs launch -y --pool p " + job, "jobs launch --dryrun -p p " + job};
+  for (const auto& command : commands) {
+    SkyRun run = run_sky(socket + command);
+    EXPECT_EQ(run.exit_code, 1) << command << "\n" << run.output;
+    EXPECT_CONTAINS(run.output, "skyd does not run pools yet");
+    EXPECT_EQ(run.output.find("cannot reach skyd"), std::string::npos) << run.output;
+  }
+  EXPECT_EQ(run_sky("jobs pool down").exit_code, 2);
+  EXPECT_EQ(run_sky("jobs pool resize p").exit_code, 2);
+  EXPECT_EQ(run_sky("jobs launch -p 'bad name' x.yaml").exit_code, 2);
+}
+
 }  // namespace
 }  // namespace skyd::cli
