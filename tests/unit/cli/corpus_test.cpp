@@ -1,7 +1,8 @@
 // SkyPilot's own task YAMLs (skeletons in tests/corpus/skypilot) through exactly what
-// `sky jobs launch --dryrun FILE` does: parse, overrides, the as-submitted check and a plan
-// against the built-in catalog. Every file either plans or is refused for a reason listed in
-// tests/corpus/skypilot/refusals.txt, and the share that plans stays at or above the floor.
+// `sky jobs launch --dryrun FILE` does (`sky jobs pool apply --dryrun FILE` for a pool YAML):
+// parse, overrides, the as-submitted check and a plan against the built-in catalog. Every file
+// either plans or is refused for a reason listed in tests/corpus/skypilot/refusals.txt, and the
+// share that plans stays at or above the floor.
 
 #include "cli/launch_command.hpp"
 
@@ -26,7 +27,8 @@ namespace fs = std::filesystem;
 // region and priced A100 machines on GCP. 0.69: ports on GCP (a firewall rule per cluster).
 // 0.76: containers (image_id: docker:IMAGE) on EC2 and GCP nodes. 0.769: job groups
 // (execution: parallel). 0.81: Kubernetes (infra: k8s, cloud: kubernetes; one pod per node).
-// 0.83: Cloud TPU VMs (tpu-…) and their accelerator_args on GCP.
+// 0.83: Cloud TPU VMs (tpu-…) and their accelerator_args on GCP. 0.85: pool YAMLs with a fixed
+// `workers` count, planned as `sky jobs pool apply --dryrun` plans them.
 constexpr double kAcceptanceFloor = 0.81;
 
 // Why refusals.txt expects a file to be refused (its sections).
@@ -81,11 +83,23 @@ bool fill_blank(const std::string& error, LaunchOptions& options) {
   return false;
 }
 
-// The error `sky jobs launch --dryrun FILE` would print, or "" when it plans.
+// Whether the file is a pool YAML: a top-level `pool:` key, as SkyPilot's users write it.
+bool is_pool_yaml(const fs::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("pool:")) return true;
+  }
+  return false;
+}
+
+// The error `sky jobs launch --dryrun FILE` (`sky jobs pool apply --dryrun FILE` for a pool
+// YAML) would print, or "" when it plans.
 std::string dryrun_error(const fs::path& file) {
   LaunchOptions options;
   options.entrypoint = {file.string()};
   options.dryrun = true;
+  options.pool_apply = is_pool_yaml(file);
   for (int blanks = 0; blanks < 32; ++blanks) {
     auto launch = prepare_launch(options);
     if (launch) return "";
