@@ -27,9 +27,9 @@ namespace fs = std::filesystem;
 // region and priced A100 machines on GCP. 0.69: ports on GCP (a firewall rule per cluster).
 // 0.76: containers (image_id: docker:IMAGE) on EC2 and GCP nodes. 0.769: job groups
 // (execution: parallel). 0.81: Kubernetes (infra: k8s, cloud: kubernetes; one pod per node).
-// 0.83: Cloud TPU VMs (tpu-…) and their accelerator_args on GCP. 0.85: pool YAMLs with a fixed
+// 0.845: Cloud TPU VMs (tpu-…) and their accelerator_args on GCP, and pool YAMLs with a fixed
 // `workers` count, planned as `sky jobs pool apply --dryrun` plans them.
-constexpr double kAcceptanceFloor = 0.81;
+constexpr double kAcceptanceFloor = 0.845;
 
 // Why refusals.txt expects a file to be refused (its sections).
 enum class Reason {
