@@ -12,8 +12,11 @@
 # Ends with a check: every job RUNNING before the cancel, none FAILED_PRECHECKS, all CANCELLED
 # after it, and no instance left.
 #   bench/scale_bench.sh [BUILD_DIR] [N...]        (default: build 1000)
+# Prints to stderr the CPU seconds skyd, fakecloud and PostgreSQL spent in each phase (launch to
+# all RUNNING, restart to all supervised, cancel-all).
 # SKYD_BENCH_ENV: extra environment for skyd (e.g. "MALLOC_ARENA_MAX=2"); SKYD_BENCH_HEAPTRACK=1
 # runs skyd under heaptrack (its file lands in the bench directory, which is then kept);
+# SKYD_BENCH_PERF=1 records skyd's phases with `perf record` there (also kept);
 # SKYD_BENCH_TRIM=1 also reports skyd's RSS after a malloc_trim(0) (through gdb) and its sockets.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +37,6 @@ counts=("${@:-1000}")
 now_ms() { date +%s%3N; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
-count_status() { "$build/cli/sky" jobs queue -a -o json | jq --arg s "$1" '[.[] | select(.status == $s)] | length'; }
 mutating_calls() {  # every EC2 call fakecloud answered but the Describe* ones
   curl -s "$1/_admin/stats" | jq '[.calls | to_entries[] | select(.key | startswith("Describe") | not) | .value] | add // 0'
 }
@@ -48,7 +50,14 @@ open_count() {
   done
   jq -r --arg s "$1" '"\(.status_counts[$s] // 0) \(.total - ([.status_counts[]] | add // 0))"' <<<"$summary"
 }
-reattached() { grep -rls "re-attached to cluster" "$dir" --include=controller.log 2>/dev/null | wc -l; }
+# One metric's value from skyd's /metrics (0 when absent): cheaper at 10,000 jobs than a full
+# `sky jobs queue -a -o json` or a scan of every job's log.
+metric() {
+  curl -sf --unix-socket "$SKYD_SOCKET" http://skyd/metrics |
+    awk -v name="$1" '$1 == name {print $2; found=1} END {if (!found) print 0}'
+}
+count_status() { metric "skyd_jobs{status=\"$1\"}"; }  # jobs in one status, counted in SQL
+reattached() { metric skyd_tasks_reattached_total; }   # tasks supervised again since the start
 
 start_skyd() {
   local wrap=()
@@ -69,19 +78,54 @@ start_skyd() {
   until "$build/cli/sky" daemon status >/dev/null 2>&1; do sleep 0.05; done
 }
 
+# CPU seconds of the embedded PostgreSQL (its postmaster and backends).
+postgres_cpu_s() {
+  local postmaster total=0
+  postmaster=$(head -1 "$dir/postgres/data/postmaster.pid")
+  for pid in "$postmaster" $(pgrep -P "$postmaster"); do
+    total=$(echo "$total + $(cpu_s "$pid" 2>/dev/null || echo 0)" | bc)
+  done
+  echo "$total"
+}
+# Where one phase's CPU went (to stderr: skyd, fakecloud, PostgreSQL); with SKYD_BENCH_PERF=1
+# also skyd's profile of it, perf.<phase>.data in the kept bench directory.
+perf_pid=
+start_profile() {
+  phase_t0=$(now_ms) phase_cpu0=("$(cpu_s "$skyd_pid")" "$(cpu_s "$cloud_pid")" "$(postgres_cpu_s)")
+  [ -n "${SKYD_BENCH_PERF:-}" ] || return 0
+  # shellcheck disable=SC2034  # read by cancel_and_check_nothing_left
+  SKYD_BENCH_KEEP=1
+  # DWARF call graphs: a Release build keeps no frame pointers.
+  perf record -q -F 199 --call-graph dwarf,16384 -p "$skyd_pid" -o "$dir/perf.$1.data" 2>/dev/null &
+  perf_pid=$!
+  # The connections skyd opens in the phase (each to a node is a TLS handshake).
+  perf stat -x, -e syscalls:sys_enter_connect -p "$skyd_pid" -o "$dir/connects.$1" &
+  connects_pid=$!
+}
+stop_profile() {
+  echo "$1 of $jobs jobs: $(echo "($(now_ms) - $phase_t0) / 1000" | bc -l | xargs printf '%.1f') s;" \
+    "CPU s: skyd $(echo "$(cpu_s "$skyd_pid") - ${phase_cpu0[0]}" | bc)," \
+    "fakecloud $(echo "$(cpu_s "$cloud_pid") - ${phase_cpu0[1]}" | bc)," \
+    "PostgreSQL $(echo "$(postgres_cpu_s) - ${phase_cpu0[2]}" | bc)" >&2
+  [ -n "$perf_pid" ] || return 0
+  if kill -INT "$perf_pid" "$connects_pid"; then wait "$perf_pid" "$connects_pid" || true; fi
+  echo "$1: skyd opened $(grep -m1 sys_enter_connect "$dir/connects.$1" | cut -d, -f1) connections" >&2
+  perf_pid=
+}
+
 stop_skyd_pid() { [ -n "${heaptrack_pid:-}" ] && echo "$heaptrack_pid" || echo "$skyd_pid"; }
 
 run_one() {
   local jobs=$1
   dir=$(mktemp -d /tmp/skyd-scalebench.XXXXXX)
   chmod 755 "$dir"
-  # shellcheck disable=SC2034
-  [ -n "${SKYD_BENCH_HEAPTRACK:-}" ] && SKYD_BENCH_KEEP=1  # read by cancel_and_check_nothing_left
+  # shellcheck disable=SC2034  # read by cancel_and_check_nothing_left
+  [ -n "${SKYD_BENCH_HEAPTRACK:-}" ] && SKYD_BENCH_KEEP=1
   # Virtual nodes that boot in 100 ms and whose tasks run until cancelled.
   printf '{"virtual_boot_ms": 100, "virtual_task_ms": 100000000}\n' >"$dir/chaos.json"
   "$build/tests/fakecloud/fakecloud" --mode virtual --port-file "$dir/ports" --config "$dir/chaos.json" \
     --access-key "$key" --secret-key "$secret" --log-level warn 2>"$dir/fakecloud.log" &
-  local cloud_pid=$!
+  cloud_pid=$!
   local api_port virtual_port
   await_fakecloud_ports
   local cloud="http://127.0.0.1:$api_port"
@@ -99,6 +143,7 @@ run_one() {
   cpu0=$(cpu_s "$skyd_pid")
   cloud_cpu0=$(cpu_s "$cloud_pid")
   t0=$(now_ms)
+  start_profile launch
   "$build/cli/sky" jobs launch -y -d --num-jobs "$jobs" "$dir/spot.yaml" >/dev/null
   local running ended
   while read -r running ended < <(open_count RUNNING) && [ "$running" -lt "$jobs" ]; do
@@ -106,6 +151,7 @@ run_one() {
     sleep 1
   done
   t_running=$(($(now_ms) - t0))
+  stop_profile launch
   local cpu_run cloud_cpu_run rss_run
   cpu_run=$(echo "$(cpu_s "$skyd_pid") - $cpu0" | bc)
   cloud_cpu_run=$(echo "$(cpu_s "$cloud_pid") - $cloud_cpu0" | bc)
@@ -137,8 +183,10 @@ run_one() {
   t1=$(now_ms)
   start_skyd 2
   t_api=$(($(now_ms) - t1))
+  start_profile restart
   until [ "$(reattached)" -ge "$jobs" ]; do sleep 0.5; done
   t_supervised=$(($(now_ms) - t1))
+  stop_profile restart
   calls_after=$(($(mutating_calls "$cloud") - calls_before))
   [ "$(count_status RUNNING)" = "$jobs" ] || fail "not every job RUNNING after the restart"
   local rss_restarted
@@ -147,12 +195,15 @@ run_one() {
 
   local t2 t_cancel
   t2=$(now_ms)
+  start_profile cancel
   "$build/cli/sky" jobs cancel -a -y >/dev/null
-  for _ in $(seq 1 6000); do
-    [ "$("$build/cli/sky" jobs queue -s -o json 2>/dev/null)" = "[]" ] && break
-    sleep 0.1
+  for _ in $(seq 1 3000); do
+    read -r _ ended < <(open_count RUNNING)
+    [ "$ended" -ge "$jobs" ] && break
+    sleep 0.2
   done
   t_cancel=$(($(now_ms) - t2))
+  stop_profile cancel
   local cancelled
   cancelled=$(count_status CANCELLED)
   [ "$cancelled" = "$jobs" ] || fail "$cancelled of $jobs jobs CANCELLED"

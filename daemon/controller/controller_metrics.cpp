@@ -36,6 +36,15 @@ void record_launch_failure(const std::string& provider, const std::string& regio
   failures.with({provider, region, error_class}).inc();
 }
 
+void record_reattachment() {
+  static auto& reattached =
+      metrics::registry()
+          .counter("skyd_tasks_reattached_total",
+                   "Running tasks supervised again after skyd restarted (re-attached)", {})
+          .with();
+  reattached.inc();
+}
+
 std::string_view recovery_reason_class(std::string_view reason) {
   if (reason.find("preempt") != std::string_view::npos) return "preemption";
   if (reason.find("lost") != std::string_view::npos ||

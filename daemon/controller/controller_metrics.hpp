@@ -21,6 +21,9 @@ void record_launch_attempt(const std::string& provider, const std::string& regio
 void record_launch_failure(const std::string& provider, const std::string& region,
                            const Error& error);
 
+// skyd_tasks_reattached_total: a running task supervised again after skyd restarted.
+void record_reattachment();
+
 // "preemption", "node_lost", "user_error" or "other": a bounded label for a recovery's reason.
 std::string_view recovery_reason_class(std::string_view reason);
 

@@ -775,6 +775,7 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
             co_await move(task, JobStatus::kRecovering, "the task was lost while skyd was down");
             break;
           }
+          record_reattachment();
           logs_.record("task " + std::to_string(index) + ": re-attached to cluster " +
                        placement->cluster.name + " (attempt " + std::to_string(task.attempt) + ")");
         }
