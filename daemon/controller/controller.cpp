@@ -55,12 +55,15 @@ Task<void> make_providers(ShardContext* shard, const ControllerOptions* options)
   shard->local = std::make_unique<providers::LocalProvider>(shard->executor, options->local);
   shard->clouds["local"] = shard->local.get();
   if (options->aws) {
-    shard->aws = std::make_unique<providers::aws::AwsProvider>(shard->executor, *options->aws);
+    providers::aws::AwsProviderOptions aws = *options->aws;
+    aws.node_client = shard->http.get();
+    shard->aws = std::make_unique<providers::aws::AwsProvider>(shard->executor, std::move(aws));
     shard->clouds["aws"] = shard->aws.get();
   }
   if (options->gcp) {
     providers::gcp::GcpProviderOptions gcp = *options->gcp;
     if (options->gcp_tokens) gcp.tokens = options->gcp_tokens(*shard->http);
+    gcp.node_client = shard->http.get();
     shard->gcp = std::make_unique<providers::gcp::GcpProvider>(shard->executor, std::move(gcp));
     shard->clouds["gcp"] = shard->gcp.get();
   }

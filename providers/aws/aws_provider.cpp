@@ -35,6 +35,25 @@ bool launched_before(const Ec2Instance& a, const Ec2Instance& b) {
   return a.launch_index < b.launch_index;
 }
 
+// `items` cut into pieces of at most `size` (EC2's limits on filter values and ids a call).
+std::vector<std::vector<std::string>> in_chunks(const std::vector<std::string>& items,
+                                                std::size_t size) {
+  std::vector<std::vector<std::string>> chunks;
+  for (std::size_t begin = 0; begin < items.size(); begin += size) {
+    const auto end = std::min(items.size(), begin + size);
+    chunks.emplace_back(items.begin() + static_cast<std::ptrdiff_t>(begin),
+                        items.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  return chunks;
+}
+
+// Cluster names for a log line or an error: the name, or how many and the first.
+std::string describe_names(const std::vector<std::string>& names) {
+  if (names.size() == 1) return names.front();
+  return std::to_string(names.size()) + " clusters (" + (names.empty() ? "" : names.front()) +
+         ", ...)";
+}
+
 std::vector<std::string> ids_of(const std::vector<Ec2Instance>& instances) {
   std::vector<std::string> ids;
   for (const auto& instance : instances) ids.push_back(instance.instance_id);
@@ -79,7 +98,13 @@ AwsProvider::AwsProvider(asio::any_io_executor executor, AwsProviderOptions opti
     : executor_(executor),
       options_(std::move(options)),
       client_(executor, options_.client),
-      credentials_(client_, options_.env) {
+      credentials_(client_, options_.env),
+      descriptions_(
+          executor, options_.describe_gather,
+          [this](std::vector<std::string> names) { return describe_now(std::move(names)); }),
+      terminations_(executor, options_.terminate_gather, [this](std::vector<std::string> names) {
+        return terminate_now(std::move(names));
+      }) {
   endpoint_override_ = options_.endpoint;
   if (endpoint_override_.empty())
     endpoint_override_ = options_.env("AWS_ENDPOINT_URL_EC2").value_or("");
@@ -375,7 +400,7 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   Cluster cluster{request.cluster_name, "aws", region, request.zone, request.instance_type,
                   request.use_spot,     {}};
   const std::vector<RunningInstance> instances = running_instances(*running);
-  auto up = co_await bring_up_nodes(client_, cluster, instances, request, tls_name, skylet_reach(),
+  auto up = co_await bring_up_nodes(node_client(), cluster, instances, request, tls_name, skylet_reach(),
                                     deadline);
   if (!up) {
     co_await discard(region, ids);
@@ -633,13 +658,18 @@ Task<Result<std::string>> AwsProvider::open_ports(std::string region, std::strin
   co_return group_id;
 }
 
-Task<Result<void>> AwsProvider::close_ports(std::string region, std::string cluster_name,
+Task<Result<void>> AwsProvider::close_ports(std::string region,
+                                            std::vector<std::string> cluster_names,
                                             Clock::time_point deadline) {
-  std::vector<Ec2Filter> owned{{"tag:" + std::string(kClusterTag), {cluster_name}},
-                               {"tag:" + std::string(kControllerTag), {options_.controller_id}}};
-  auto groups = co_await security_groups(region, std::move(owned));
-  if (!groups) co_return groups.error();
-  for (const auto& group : *groups) {
+  std::vector<Ec2SecurityGroup> groups;
+  for (auto& names : in_chunks(cluster_names, kMaxFilterValues)) {
+    std::vector<Ec2Filter> owned{{"tag:" + std::string(kClusterTag), std::move(names)},
+                                 {"tag:" + std::string(kControllerTag), {options_.controller_id}}};
+    auto found = co_await security_groups(region, std::move(owned));
+    if (!found) co_return found.error();
+    groups.insert(groups.end(), found->begin(), found->end());
+  }
+  for (const auto& group : groups) {
     for (;;) {
       auto deleted = co_await call(region, build_delete_security_group(group.group_id));
       if (deleted || deleted.error().code == make_error_code(ProviderErrc::kNotFound)) break;
@@ -649,8 +679,9 @@ Task<Result<void>> AwsProvider::close_ports(std::string region, std::string clus
         co_return deleted.error();
       co_await sleep_for(options_.poll_interval);
     }
-    logger("aws")->info("security group deleted cluster={} region={} group={}", cluster_name,
-                        region, group.group_id);
+    const auto cluster = group.tags.find(std::string(kClusterTag));
+    logger("aws")->info("security group deleted cluster={} region={} group={}",
+                        cluster == group.tags.end() ? "" : cluster->second, region, group.group_id);
   }
   co_return Result<void>{};
 }
@@ -667,63 +698,24 @@ Task<void> AwsProvider::discard_strays(std::vector<std::string> tokens) {
   }
 }
 
-// Describe calls that arrive close together (many nodes fall silent at once) are answered by one
-// call: the first waits `describe_gather` for others to join, then asks for every name at once.
-struct AwsProvider::DescribeBatch {
-  explicit DescribeBatch(asio::any_io_executor executor) : done(executor) {}
-  std::set<std::string> names;
-  std::optional<Result<std::vector<InstanceStatus>>> result;
-  bool abandoned = false;  // the caller that was to ask was cancelled: the others ask again
-  Notifier done;
-};
-
 Task<Result<std::vector<InstanceStatus>>> AwsProvider::describe(
     std::vector<std::string> cluster_names) {
   if (cluster_names.empty()) co_return std::vector<InstanceStatus>{};
-  for (;;) {
-    std::shared_ptr<DescribeBatch> batch = gathering_;
-    const bool asks = !batch;
-    if (asks) {
-      batch = std::make_shared<DescribeBatch>(executor_);
-      gathering_ = batch;
-    }
-    batch->names.insert(cluster_names.begin(), cluster_names.end());
-    if (asks) {
-      struct Finish {  // also when cancelled: the others are told either way
-        AwsProvider* self;
-        std::shared_ptr<DescribeBatch> batch;
-        ~Finish() {
-          if (self->gathering_ == batch) self->gathering_.reset();
-          if (!batch->result) batch->abandoned = true;
-          batch->done.notify_all();
-        }
-      } finish{this, batch};
-      co_await sleep_for(options_.describe_gather);
-      gathering_.reset();  // from here on, callers start the next batch
-      std::vector<std::string> names(batch->names.begin(), batch->names.end());
-      batch->result = co_await describe_now(std::move(names));
-    } else {
-      while (!batch->result && !batch->abandoned) co_await batch->done.wait();
-      if (!batch->result) continue;
-    }
-    if (!*batch->result) co_return batch->result->error();
-    const std::set<std::string> wanted(cluster_names.begin(), cluster_names.end());
-    std::vector<InstanceStatus> mine;
-    for (const auto& status : **batch->result)
-      if (wanted.contains(status.cluster_name)) mine.push_back(status);
-    co_return mine;
-  }
+  const std::set<std::string> wanted(cluster_names.begin(), cluster_names.end());
+  auto all = co_await descriptions_.call(std::move(cluster_names));
+  if (!all) co_return all.error();
+  std::vector<InstanceStatus> mine;
+  for (const auto& status : *all)
+    if (wanted.contains(status.cluster_name)) mine.push_back(status);
+  co_return mine;
 }
 
 Task<Result<std::vector<InstanceStatus>>> AwsProvider::describe_now(
     std::vector<std::string> cluster_names) {
   std::vector<InstanceStatus> out;
   for (const auto& region : all_regions()) {
-    for (std::size_t begin = 0; begin < cluster_names.size(); begin += kMaxFilterValues) {
-      const auto end = std::min(cluster_names.size(), begin + kMaxFilterValues);
-      std::vector<Ec2Filter> filters{{"tag:" + std::string(kClusterTag),
-                                      {cluster_names.begin() + static_cast<std::ptrdiff_t>(begin),
-                                       cluster_names.begin() + static_cast<std::ptrdiff_t>(end)}}};
+    for (auto& names : in_chunks(cluster_names, kMaxFilterValues)) {
+      std::vector<Ec2Filter> filters{{"tag:" + std::string(kClusterTag), std::move(names)}};
       auto instances = co_await describe_all(region, filters);
       if (!instances) co_return instances.error();
       for (const auto& instance : *instances) out.push_back(to_instance_status(instance));
@@ -733,40 +725,43 @@ Task<Result<std::vector<InstanceStatus>>> AwsProvider::describe_now(
 }
 
 Task<Result<void>> AwsProvider::terminate(std::string cluster_name) {
+  std::vector<std::string> names{std::move(cluster_name)};
+  co_return co_await terminations_.call(std::move(names));
+}
+
+Task<Result<void>> AwsProvider::terminate_now(std::vector<std::string> cluster_names) {
   const auto deadline = Clock::now() + options_.terminate_timeout;
   for (const auto& region : all_regions()) {
     for (bool asked = false;; asked = true) {
-      std::vector<Ec2Filter> filters{
-          {"tag:" + std::string(kClusterTag), {cluster_name}},
-          {"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
-      auto instances = co_await describe_all(region, filters);
-      if (!instances) co_return instances.error();
-      if (instances->empty()) break;  // nothing left that is not already going
+      std::vector<std::string> ids;
+      for (auto& names : in_chunks(cluster_names, kMaxFilterValues)) {
+        std::vector<Ec2Filter> filters{
+            {"tag:" + std::string(kClusterTag), std::move(names)},
+            {"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
+        auto instances = co_await describe_all(region, filters);
+        if (!instances) co_return instances.error();
+        for (const auto& instance : *instances) ids.push_back(instance.instance_id);
+      }
+      if (ids.empty()) break;  // nothing left that is not already going
       // Still reported after a terminate: give the cloud a moment before asking again.
       if (asked) co_await sleep_for(options_.poll_interval);
-      std::vector<std::string> ids;
-      for (const auto& instance : *instances) ids.push_back(instance.instance_id);
-      for (std::size_t begin = 0; begin < ids.size(); begin += kMaxTerminateBatch) {
-        const auto end = std::min(ids.size(), begin + kMaxTerminateBatch);
-        std::vector<std::string> batch(ids.begin() + static_cast<std::ptrdiff_t>(begin),
-                                       ids.begin() + static_cast<std::ptrdiff_t>(end));
-        QueryParams params = build_terminate_instances(batch);
-        auto changes = co_await call(region, std::move(params));
+      for (auto& batch : in_chunks(ids, kMaxTerminateBatch)) {
+        auto changes = co_await call(region, build_terminate_instances(batch));
         if (!changes && changes.error().code != make_error_code(ProviderErrc::kNotFound))
           co_return changes.error();
       }
-      logger("aws")->info("instances terminating cluster={} region={} count={}", cluster_name,
-                          region, ids.size());
+      logger("aws")->info("instances terminating clusters={} region={} count={}",
+                          describe_names(cluster_names), region, ids.size());
       if (Clock::now() > deadline) {
-        co_return make_error(ProviderErrc::kTransient,
-                             "cluster " + cluster_name + " still has live instances");
+        co_return make_error(ProviderErrc::kTransient, "cluster " + describe_names(cluster_names) +
+                                                           " still has live instances");
       }
       // Loop: describe again to confirm every instance left pending/running.
     }
-    auto closed = co_await close_ports(region, cluster_name, deadline);
+    auto closed = co_await close_ports(region, cluster_names, deadline);
     if (!closed) co_return closed.error();
     if (auto census = censuses_.find(region); census != censuses_.end())
-      census->second->torn_down(cluster_name);
+      for (const auto& name : cluster_names) census->second->torn_down(name);
   }
   co_return Result<void>{};
 }

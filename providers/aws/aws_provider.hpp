@@ -12,6 +12,7 @@
 #include "providers/provider.hpp"
 #include "providers/skylet_health.hpp"
 #include "reactor/backoff.hpp"
+#include "reactor/gathered_call.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/token_bucket.hpp"
 
@@ -68,12 +69,17 @@ struct AwsProviderOptions {
   Duration launch_timeout = std::chrono::minutes(10);
   Duration terminate_timeout = std::chrono::minutes(5);
   Duration poll_interval = std::chrono::seconds(2);
-  Duration describe_gather = std::chrono::milliseconds(20);  // describe() calls joined into one
+  Duration describe_gather = std::chrono::milliseconds(20);   // describe() calls joined into one
+  Duration terminate_gather = std::chrono::milliseconds(20);  // terminate() calls joined into one
   int describe_page_size = 1000;
   // How long one describe of this controller's instances answers adoptions after a restart.
   Duration census_lifetime = std::chrono::minutes(1);
   EnvLookup env = process_environment();
   http::ClientOptions client;
+  // The client skylet calls go through (health checks, files). The shard's, so the connection a
+  // launch's health check opens is the one the task's calls then reuse: one TLS handshake per
+  // node, not two. nullptr: the provider's own.
+  http::Client* node_client = nullptr;
 };
 
 struct AwsProviderStats {
@@ -127,14 +133,16 @@ class AwsProvider final : public Provider {
   };
   Task<Result<std::string>> send(SignedCall call, int transient_tries);
   struct LaunchWatch;
-  struct DescribeBatch;
   Task<Result<std::vector<InstanceStatus>>> describe_now(std::vector<std::string> cluster_names);
+  // Terminates every instance of the clusters, waits for them to go, deletes their groups.
+  Task<Result<void>> terminate_now(std::vector<std::string> cluster_names);
   Task<void> poll_launches(std::string region, LaunchWatch* watch);
   Task<void> acquire(const std::string& region, const std::string& action);
   Task<Result<std::vector<Ec2Instance>>> wait_running(std::string region,
                                                       std::vector<std::string> ids,
                                                       Clock::time_point deadline);
   SkyletReach skylet_reach() const;
+  http::Client& node_client() { return options_.node_client ? *options_.node_client : client_; }
   Task<void> discard(std::string region, std::vector<std::string> ids);
   // The live instances a RunInstances with this ClientToken made in the region, in launch order.
   Task<Result<std::vector<Ec2Instance>>> described_made_by(std::string region,
@@ -159,8 +167,8 @@ class AwsProvider final : public Provider {
   // The groups of a region matching the filters.
   Task<Result<std::vector<Ec2SecurityGroup>>> security_groups(std::string region,
                                                               std::vector<Ec2Filter> filters);
-  // Deletes the cluster's security groups in the region once no instance holds them.
-  Task<Result<void>> close_ports(std::string region, std::string cluster_name,
+  // Deletes the clusters' security groups in the region once no instance holds them.
+  Task<Result<void>> close_ports(std::string region, std::vector<std::string> cluster_names,
                                  Clock::time_point deadline);
   // The root volume `settings` ask for on `image` (nothing when they ask for none); an unknown
   // AMI is refused by the field's name.
@@ -174,7 +182,9 @@ class AwsProvider final : public Provider {
   CredentialChain credentials_;
   std::map<std::string, std::unique_ptr<TokenBucket>> buckets_;
   std::map<std::string, std::unique_ptr<LaunchWatch>> launch_watches_;  // by region
-  std::shared_ptr<DescribeBatch> gathering_;  // the describe batch still taking names
+  // describe() and terminate() calls that come close together, each answered by one round.
+  GatheredCall<Result<std::vector<InstanceStatus>>> descriptions_;
+  GatheredCall<Result<void>> terminations_;
   std::set<std::string> launched_regions_;
   std::map<std::string, std::unique_ptr<AdoptionCensus<Ec2Instance>>> censuses_;  // by region
   AwsProviderStats stats_;

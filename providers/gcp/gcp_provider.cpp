@@ -508,7 +508,7 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   std::vector<RunningInstance> instances;
   for (const auto& instance : *running)
     instances.push_back({instance.name, instance.zone, instance.public_ip, instance.private_ip});
-  auto up = co_await bring_up_nodes(client_, cluster, instances, request, tls_name, skylet_reach(),
+  auto up = co_await bring_up_nodes(node_client(), cluster, instances, request, tls_name, skylet_reach(),
                                     deadline);
   if (!up) {
     co_await discard(std::move(*running));
@@ -890,7 +890,7 @@ Task<Result<Cluster>> GcpProvider::launch_tpu(LaunchRequest request, catalog::Tp
                      endpoint.ip});
   }
   auto up =
-      co_await bring_up_nodes(client_, cluster, hosts, request, tls_name, skylet_reach(), deadline);
+      co_await bring_up_nodes(node_client(), cluster, hosts, request, tls_name, skylet_reach(), deadline);
   if (!up) {
     auto removed = co_await delete_tpu(request.zone, node_id, deadline);
     if (!removed) log_undeleted(node_id, removed.error());

@@ -79,6 +79,10 @@ struct GcpProviderOptions {
   Duration census_lifetime = std::chrono::minutes(1);
   std::function<std::optional<std::string>(const char*)> env;  // unset: the process environment
   http::ClientOptions client;
+  // The client skylet calls go through (health checks, files). The shard's, so the connection a
+  // launch's health check opens is the one the task's calls then reuse: one TLS handshake per
+  // node, not two. nullptr: the provider's own.
+  http::Client* node_client = nullptr;
 };
 
 struct GcpProviderStats {
@@ -151,6 +155,7 @@ class GcpProvider final : public Provider {
   // Deletes the cluster's rule, if any.
   Task<Result<void>> close_ports(std::string cluster_name, Clock::time_point deadline);
   SkyletReach skylet_reach() const;
+  http::Client& node_client() { return options_.node_client ? *options_.node_client : client_; }
   // Deletes the instances (without waiting for them to go); logs what it cannot delete.
   Task<void> discard(std::vector<GceInstance> instances);
   Task<void> discard_strays(std::vector<std::string> tokens);

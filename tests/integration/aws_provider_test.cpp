@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -98,14 +99,27 @@ class AwsProviderTest : public ::testing::Test {
 
   void start_cloud(std::vector<std::string> extra) {
     cloud_ = std::make_unique<FakeCloudProcess>(dir_, std::move(extra));
-    provider_ = make_provider({{"AWS_ACCESS_KEY_ID", kAccessKey},
-                               {"AWS_SECRET_ACCESS_KEY", kSecret},
-                               {"HOME", dir_.path()}});
+    provider_ = make_provider(credentials());
+  }
+  std::map<std::string, std::string> credentials() {
+    return {{"AWS_ACCESS_KEY_ID", kAccessKey},
+            {"AWS_SECRET_ACCESS_KEY", kSecret},
+            {"HOME", dir_.path()}};
+  }
+  // Connections the test's own HTTP client has opened, read on its shard.
+  std::uint64_t connections_opened() {
+    http::Client* client = http_.get();
+    return pool_
+        .submit<std::uint64_t>(
+            0, [client]() -> Task<std::uint64_t> { co_return client->stats().connections_opened; })
+        .get();
   }
 
   std::unique_ptr<AwsProvider> make_provider(std::map<std::string, std::string> env,
-                                             int page_size = 1000) {
+                                             int page_size = 1000,
+                                             http::Client* node_client = nullptr) {
     AwsProviderOptions options;
+    options.node_client = node_client;
     options.describe_page_size = page_size;
     options.endpoint = cloud_->url();
     options.env = [env](const char* name) -> std::optional<std::string> {
@@ -241,6 +255,21 @@ TEST_F(AwsProviderTest, TheSameClientTokenMakesOneSetOfInstances) {
   EXPECT_EQ(live(), 0);
 }
 
+TEST_F(AwsProviderTest, ANewNodesHealthCheckOpensTheConnectionTheTasksCallsThenReuse) {
+  // The daemon hands each shard's provider the shard's client: one TLS handshake per node.
+  provider_ = make_provider(credentials(), 1000, http_.get());
+  auto cluster = launch(request("one-handshake", 1, false));
+  ASSERT_TRUE(cluster) << cluster.error().message();
+  const std::uint64_t opened = connections_opened();
+  EXPECT_GE(opened, 1u) << "the health check went through the node client";
+  auto health = skylet_health(cluster->nodes[0].skylet);
+  ASSERT_TRUE(health) << health.error().message();
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(connections_opened(), opened) << "the task's call reused the health check's connection";
+  ASSERT_TRUE(terminate("one-handshake"));
+  EXPECT_EQ(live(), 0);
+}
+
 TEST_F(AwsProviderTest, FilesAreShippedToEveryNodeOnceAndAnAdoptedClusterIsLeftAsItIs) {
   const std::string snapshot = dir_.file("snapshot");
   std::filesystem::create_directories(snapshot + "/nested");
@@ -294,19 +323,37 @@ Task<std::vector<Result<Cluster>>> launch_together(AwsProvider* provider,
   co_return results;
 }
 
+// One call per name, all at once on the shard (many runners asking together): their answers in
+// the names' order.
+template <typename Answer>
+Task<std::vector<Answer>> at_once(std::vector<std::string> names,
+                                  std::function<Task<Answer>(std::string)> call) {
+  std::vector<Answer> results(names.size());
+  TaskGroup calls(co_await asio::this_coro::executor, "calls at once");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    calls.spawn([](std::function<Task<Answer>(std::string)>* call, std::string name,
+                   Answer* out) -> Task<void> {
+      *out = co_await (*call)(std::move(name));
+    }(&call, names[i], &results[i]));
+  }
+  co_await calls.wait();
+  co_return results;
+}
+
 Task<std::vector<Result<std::vector<InstanceStatus>>>> describe_together(
     AwsProvider* provider, std::vector<std::string> names) {
-  std::vector<Result<std::vector<InstanceStatus>>> results(names.size());
-  TaskGroup describes(co_await asio::this_coro::executor, "describes");
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    describes.spawn([](AwsProvider* provider, std::string name,
-                       Result<std::vector<InstanceStatus>>* out) -> Task<void> {
-      std::vector<std::string> one{std::move(name)};
-      *out = co_await provider->describe(std::move(one));
-    }(provider, names[i], &results[i]));
-  }
-  co_await describes.wait();
-  co_return results;
+  return at_once<Result<std::vector<InstanceStatus>>>(
+      std::move(names), [provider](std::string name) {
+        std::vector<std::string> one{std::move(name)};
+        return provider->describe(std::move(one));
+      });
+}
+
+Task<std::vector<Result<void>>> terminate_together(AwsProvider* provider,
+                                                   std::vector<std::string> names) {
+  return at_once<Result<void>>(std::move(names), [provider](std::string name) {
+    return provider->terminate(std::move(name));
+  });
 }
 
 TEST_F(AwsProviderTest, ConcurrentLaunchesShareOneDescribeInstancesPerPoll) {
@@ -344,12 +391,18 @@ TEST_F(AwsProviderTest, ConcurrentLaunchesShareOneDescribeInstancesPerPoll) {
   EXPECT_EQ(number(*after.find("calls"), "DescribeInstances"),
             number(*stats.find("calls"), "DescribeInstances") + 1)
       << after.dump();
-  for (int i = 0; i < 20; ++i) {
-    const std::string name = "batch-" + std::to_string(i);
-    ASSERT_TRUE(
-        pool_.submit<Result<void>>(0, [provider, name] { return provider->terminate(name); })
-            .get());
-  }
+  // A cancel of every job: twenty terminate() calls at once become one TerminateInstances (and
+  // one DescribeInstances to find the instances, one to see them gone).
+  auto terminated = pool_
+                        .submit<std::vector<Result<void>>>(
+                            0, [provider, names] { return terminate_together(provider, names); })
+                        .get();
+  for (const auto& result : terminated) EXPECT_TRUE(result) << result.error().message();
+  const Json gone = admin("GET", "/_admin/stats");
+  EXPECT_EQ(number(*gone.find("calls"), "TerminateInstances"), 1) << gone.dump();
+  EXPECT_LE(number(*gone.find("calls"), "DescribeInstances"),
+            number(*after.find("calls"), "DescribeInstances") + 3)
+      << gone.dump();
   EXPECT_EQ(live(), 0);
 }
 
