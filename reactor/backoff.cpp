@@ -5,6 +5,11 @@
 
 namespace skyd {
 
+std::uint64_t fresh_seed() {
+  thread_local std::mt19937_64 seeds{std::random_device{}()};
+  return seeds();
+}
+
 Backoff::Backoff(BackoffPolicy policy, std::uint64_t seed) : policy_(policy), random_(seed) {}
 
 Duration Backoff::next_delay() {

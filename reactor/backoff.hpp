@@ -20,11 +20,15 @@ struct BackoffPolicy {
   std::optional<int> max_attempts;  // attempts in all, the first included; empty = forever
 };
 
+// A seed for a backoff's jitter: read from the OS once per thread, then drawn from a generator
+// (a std::random_device per backoff read the device on every database write).
+std::uint64_t fresh_seed();
+
 // The delays of one retry sequence. Delay n (0-based) is min(cap, initial * multiplier^n),
 // jittered. Deterministic for a given seed, which tests use.
 class Backoff {
  public:
-  explicit Backoff(BackoffPolicy policy, std::uint64_t seed = std::random_device{}());
+  explicit Backoff(BackoffPolicy policy, std::uint64_t seed = fresh_seed());
 
   Duration next_delay();
   int delays_taken() const { return delays_taken_; }

@@ -12,8 +12,10 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 #include <memory>
 #include <optional>
 
@@ -103,7 +105,7 @@ Result<CertPtr> new_certificate(EVP_PKEY* key, const std::string& common_name,
   return certificate;
 }
 
-Result<std::pair<CertPtr, KeyPtr>> load(const CertifiedKey& pem) {
+Result<std::pair<CertPtr, KeyPtr>> parse(const CertifiedKey& pem) {
   BioPtr cert_bio(
       BIO_new_mem_buf(pem.certificate_pem.data(), static_cast<int>(pem.certificate_pem.size())));
   BioPtr key_bio(
@@ -112,6 +114,33 @@ Result<std::pair<CertPtr, KeyPtr>> load(const CertifiedKey& pem) {
   KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (!certificate || !key) return openssl_error("reading the authority's PEM");
   return std::pair{std::move(certificate), std::move(key)};
+}
+
+// The authority's certificate and key, parsed once per thread: every cluster's certificate is
+// signed by the same one, and OpenSSL 3.0's key decoder was a third of skyd's CPU in a burst of
+// launches when each signing parsed the PEM again. Each caller gets its own references.
+Result<std::pair<CertPtr, KeyPtr>> load(const CertifiedKey& pem) {
+  struct Parsed {
+    std::string certificate_pem, private_key_pem;
+    CertPtr certificate;
+    KeyPtr key;
+  };
+  thread_local std::vector<Parsed> parsed;  // authorities are few: one or two a process
+  auto known = std::find_if(parsed.begin(), parsed.end(), [&](const Parsed& entry) {
+    return entry.certificate_pem == pem.certificate_pem &&
+           entry.private_key_pem == pem.private_key_pem;
+  });
+  if (known == parsed.end()) {
+    auto fresh = parse(pem);
+    if (!fresh) return fresh.error();
+    if (parsed.size() >= 8) parsed.erase(parsed.begin());
+    parsed.push_back(Parsed{pem.certificate_pem, pem.private_key_pem, std::move(fresh->first),
+                            std::move(fresh->second)});
+    known = std::prev(parsed.end());
+  }
+  X509_up_ref(known->certificate.get());
+  EVP_PKEY_up_ref(known->key.get());
+  return std::pair{CertPtr(known->certificate.get()), KeyPtr(known->key.get())};
 }
 
 bool is_ip_literal(const std::string& name) {

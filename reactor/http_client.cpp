@@ -4,6 +4,7 @@
 #include "reactor/event.hpp"
 #include "reactor/metrics.hpp"
 #include "reactor/timeout.hpp"
+#include "reactor/tls_sessions.hpp"
 #include "reactor/tls_socket.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -481,7 +482,10 @@ class Client::Impl {
 
   void forget_if_unused(const std::string& key) {
     auto open = open_.find(key);
-    if (open != open_.end() && open->second == 0) open_.erase(open);
+    if (open != open_.end() && open->second == 0) {
+      open_.erase(open);
+      pinned_sessions_.forget(key);
+    }
     auto waiting = waiters_.find(key);
     if (waiting != waiters_.end() && waiting->second.empty()) waiters_.erase(waiting);
   }
@@ -555,6 +559,7 @@ class Client::Impl {
                            "TLS with " + endpoint.to_string() + ": bad peer name '" + name + "'");
     }
     SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
+    if (pinned) pinned_sessions_.prepare(ssl, endpoint.pool_key());
     stream.expires_at(deadline);
     const boost::system::error_code ec = co_await stream.handshake();
     if (ec) {
@@ -565,6 +570,7 @@ class Client::Impl {
                                                     " failed: " + tls_failure(stream, ec));
     }
     ++stats_.connections_opened;
+    if (SSL_session_reused(ssl)) ++stats_.resumed;
     co_return std::make_unique<StreamConnection<TlsStream>>(std::move(stream));
   }
 
@@ -608,6 +614,7 @@ class Client::Impl {
   ClientOptions options_;
   asio::ssl::context default_tls_;
   asio::ssl::context pinned_tls_;  // shared by every pinned endpoint; trusts nothing by itself
+  TlsSessions pinned_sessions_{pinned_tls_.native_handle()};
   PinnedStores pinned_stores_;
   asio::steady_timer idle_sweep_{executor_};
   bool sweep_armed_ = false;

@@ -35,7 +35,8 @@ struct RequestOptions {
 struct ClientStats {
   std::uint64_t connections_opened = 0;
   std::uint64_t requests = 0;
-  std::uint64_t reused = 0;  // requests sent on a pooled connection
+  std::uint64_t reused = 0;   // requests sent on a pooled connection
+  std::uint64_t resumed = 0;  // TLS connections that resumed an earlier session (no certificate)
 };
 
 // Receives the body of a streamed response piece by piece; return false to stop reading.

@@ -311,6 +311,18 @@ TEST_F(HttpTest, TlsWithAPinnedCaAndAHostName) {
   EXPECT_EQ(outcome.last->body, "item 7");
 }
 
+TEST_F(HttpTest, ANewConnectionToAPinnedPeerResumesItsTlsSession) {
+  // No idle connection is kept, so each request connects again, as a cancel does while the
+  // node's only connection carries its long poll.
+  ClientOptions options;
+  options.max_idle_per_endpoint = 0;
+  auto outcome = send(pinned_tls_endpoint(), get("/items/7"), options, 3);
+  ASSERT_TRUE(outcome.last) << outcome.last.error().message();
+  EXPECT_EQ(outcome.last->body, "item 7");
+  EXPECT_EQ(outcome.stats.connections_opened, 3u);
+  EXPECT_EQ(outcome.stats.resumed, 2u) << "the second and third handshakes resumed the first's";
+}
+
 // Requests cut off at every step (TCP connect, TLS handshake, the request's write, the wait for
 // the answer), as a job's cancel cuts off its node's long polls, then a call on the same pool, as
 // the cancel that follows it: each cut must end its request at once and leave the pool usable.
