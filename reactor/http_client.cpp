@@ -403,9 +403,11 @@ class Client::Impl {
       }
       if (open_[key] < options_.max_connections_per_endpoint) {
         ++open_[key];
-        auto connected =
-            co_await connect(endpoint, std::min(deadline, Clock::now() + options_.connect_timeout));
+        auto connected = co_await connect(
+            endpoint, key, std::min(deadline, Clock::now() + options_.connect_timeout));
         if (!connected) {
+          // A peer that cannot be reached (a node gone) keeps no session to resume.
+          pinned_sessions_.forget(key);
           release(key, nullptr, false);
           co_return connected.error();
         }
@@ -503,7 +505,9 @@ class Client::Impl {
     return nullptr;
   }
 
+  // A new connection; `key` is the endpoint's pool key (its TLS session's too).
   Task<Result<std::unique_ptr<Connection>>> connect(const Endpoint& endpoint,
+                                                    const std::string& key,
                                                     Clock::time_point deadline) {
     const Limits limits{options_.max_body_bytes, options_.max_header_bytes};
     if (endpoint.transport == Endpoint::Transport::kUnix) {
@@ -559,7 +563,7 @@ class Client::Impl {
                            "TLS with " + endpoint.to_string() + ": bad peer name '" + name + "'");
     }
     SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
-    if (pinned) pinned_sessions_.prepare(ssl, endpoint.pool_key());
+    if (pinned) pinned_sessions_.prepare(ssl, key);
     stream.expires_at(deadline);
     const boost::system::error_code ec = co_await stream.handshake();
     if (ec) {

@@ -47,9 +47,9 @@ std::vector<std::vector<std::string>> in_chunks(const std::vector<std::string>& 
   return chunks;
 }
 
-// Cluster names for a log line or an error: the name, or how many and the first.
+// Clusters for a log line or an error: "cluster NAME", or how many and the first.
 std::string describe_names(const std::vector<std::string>& names) {
-  if (names.size() == 1) return names.front();
+  if (names.size() == 1) return "cluster " + names.front();
   return std::to_string(names.size()) + " clusters (" + (names.empty() ? "" : names.front()) +
          ", ...)";
 }
@@ -400,8 +400,8 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
   Cluster cluster{request.cluster_name, "aws", region, request.zone, request.instance_type,
                   request.use_spot,     {}};
   const std::vector<RunningInstance> instances = running_instances(*running);
-  auto up = co_await bring_up_nodes(node_client(), cluster, instances, request, tls_name, skylet_reach(),
-                                    deadline);
+  auto up = co_await bring_up_nodes(node_client(), cluster, instances, request, tls_name,
+                                    skylet_reach(), deadline);
   if (!up) {
     co_await discard(region, ids);
     co_return up.error();
@@ -750,11 +750,11 @@ Task<Result<void>> AwsProvider::terminate_now(std::vector<std::string> cluster_n
         if (!changes && changes.error().code != make_error_code(ProviderErrc::kNotFound))
           co_return changes.error();
       }
-      logger("aws")->info("instances terminating clusters={} region={} count={}",
+      logger("aws")->info("instances terminating {} region={} count={}",
                           describe_names(cluster_names), region, ids.size());
       if (Clock::now() > deadline) {
-        co_return make_error(ProviderErrc::kTransient, "cluster " + describe_names(cluster_names) +
-                                                           " still has live instances");
+        co_return make_error(ProviderErrc::kTransient,
+                             describe_names(cluster_names) + " still has live instances");
       }
       // Loop: describe again to confirm every instance left pending/running.
     }

@@ -508,8 +508,8 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   std::vector<RunningInstance> instances;
   for (const auto& instance : *running)
     instances.push_back({instance.name, instance.zone, instance.public_ip, instance.private_ip});
-  auto up = co_await bring_up_nodes(node_client(), cluster, instances, request, tls_name, skylet_reach(),
-                                    deadline);
+  auto up = co_await bring_up_nodes(node_client(), cluster, instances, request, tls_name,
+                                    skylet_reach(), deadline);
   if (!up) {
     co_await discard(std::move(*running));
     co_return up.error();
@@ -889,8 +889,8 @@ Task<Result<Cluster>> GcpProvider::launch_tpu(LaunchRequest request, catalog::Tp
     hosts.push_back({node_id + "/w-" + std::to_string(worker), request.zone, endpoint.external_ip,
                      endpoint.ip});
   }
-  auto up =
-      co_await bring_up_nodes(node_client(), cluster, hosts, request, tls_name, skylet_reach(), deadline);
+  auto up = co_await bring_up_nodes(node_client(), cluster, hosts, request, tls_name,
+                                    skylet_reach(), deadline);
   if (!up) {
     auto removed = co_await delete_tpu(request.zone, node_id, deadline);
     if (!removed) log_undeleted(node_id, removed.error());
