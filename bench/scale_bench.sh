@@ -17,6 +17,8 @@
 # SKYD_BENCH_ENV: extra environment for skyd (e.g. "MALLOC_ARENA_MAX=2"); SKYD_BENCH_HEAPTRACK=1
 # runs skyd under heaptrack (its file lands in the bench directory, which is then kept);
 # SKYD_BENCH_PERF=1 records skyd's phases with `perf record` there (also kept);
+# SKYD_BENCH_EC2_RPS: skyd's EC2 request rate (default 1000 per second); SKYD_BENCH_LAUNCH_SLOTS:
+# its max_launches_in_flight (default 1024).
 # SKYD_BENCH_TRIM=1 also reports skyd's RSS after a malloc_trim(0) (through gdb) and its sockets.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -98,8 +100,14 @@ start_profile() {
   # DWARF call graphs: a Release build keeps no frame pointers.
   perf record -q -F 199 --call-graph dwarf,16384 -p "$skyd_pid" -o "$dir/perf.$1.data" 2>/dev/null &
   perf_pid=$!
-  # The connections skyd opens in the phase (each to a node is a TLS handshake).
-  perf stat -x, -e syscalls:sys_enter_connect -p "$skyd_pid" -o "$dir/connects.$1" &
+  # The connections skyd opens in the phase (each to a node is a TLS handshake), and the full
+  # handshakes among them when a probe on certificate verification is set up beforehand:
+  #   perf probe -x /usr/lib/x86_64-linux-gnu/libcrypto.so.3 X509_verify_cert
+  local events=syscalls:sys_enter_connect
+  if perf probe -l 2>/dev/null | grep -q 'probe_libcrypto:X509_verify_cert '; then
+    events+=,probe_libcrypto:X509_verify_cert
+  fi
+  perf stat -x, -e "$events" -p "$skyd_pid" -o "$dir/connects.$1" &
   connects_pid=$!
 }
 stop_profile() {
@@ -107,9 +115,16 @@ stop_profile() {
     "CPU s: skyd $(echo "$(cpu_s "$skyd_pid") - ${phase_cpu0[0]}" | bc)," \
     "fakecloud $(echo "$(cpu_s "$cloud_pid") - ${phase_cpu0[1]}" | bc)," \
     "PostgreSQL $(echo "$(postgres_cpu_s) - ${phase_cpu0[2]}" | bc)" >&2
+  echo "$1: skyd's TLS handshakes with nodes since it started: resumed" \
+    "$(metric 'skyd_tls_handshakes_total{kind="resumed"}')," \
+    "full $(metric 'skyd_tls_handshakes_total{kind="full"}')," \
+    "refused $(metric 'skyd_tls_handshakes_total{kind="refused"}')" >&2
   [ -n "$perf_pid" ] || return 0
   if kill -INT "$perf_pid" "$connects_pid"; then wait "$perf_pid" "$connects_pid" || true; fi
-  echo "$1: skyd opened $(grep -m1 sys_enter_connect "$dir/connects.$1" | cut -d, -f1) connections" >&2
+  local verified
+  verified=$(grep -m1 X509_verify_cert "$dir/connects.$1" | cut -d, -f1)
+  echo "$1: skyd opened $(grep -m1 sys_enter_connect "$dir/connects.$1" | cut -d, -f1)" \
+    "connections${verified:+, $verified full TLS handshakes}" >&2
   perf_pid=
 }
 
@@ -132,8 +147,12 @@ run_one() {
 
   export SKYD_SOCKET="$dir/skyd.sock"
   # fakecloud does not throttle: let skyd call EC2 as fast as it likes, so the row measures skyd.
-  printf 'log_level: warn\ndb_pool_size: 8\naws_enabled: true\naws_endpoint: "%s"\naws_regions: "us-east-1"\naws_skylet_port: %s\naws_requests_per_second: 1000\ncatalog_dir: %s\n' \
-    "$cloud" "$virtual_port" "$root/tests/fakecloud/catalog" >"$dir/config.yaml"
+  printf 'log_level: warn\ndb_pool_size: 8\naws_enabled: true\naws_endpoint: "%s"\naws_regions: "us-east-1"\naws_skylet_port: %s\naws_requests_per_second: %s\ncatalog_dir: %s\n' \
+    "$cloud" "$virtual_port" "${SKYD_BENCH_EC2_RPS:-1000}" "$root/tests/fakecloud/catalog" \
+    >"$dir/config.yaml"
+  # 1,024 launches in flight (skyd's default is 256, SkyPilot's 512): with 256 a launch's ~2 s
+  # (boot, the state poll, the node's first answer) made 10,000 take 40 waves, not the CPU.
+  echo "max_launches_in_flight: ${SKYD_BENCH_LAUNCH_SLOTS:-1024}" >>"$dir/config.yaml"
   start_skyd 1
   printf 'name: spot\nresources:\n  cloud: aws\n  region: us-east-1\n  instance_type: m6i.large\n  use_spot: true\nrun: train\n' \
     >"$dir/spot.yaml"
@@ -152,6 +171,7 @@ run_one() {
   done
   t_running=$(($(now_ms) - t0))
   stop_profile launch
+  echo "launch: EC2 calls by action: $(curl -s "$cloud/_admin/stats" | jq -c .calls)" >&2
   local cpu_run cloud_cpu_run rss_run
   cpu_run=$(echo "$(cpu_s "$skyd_pid") - $cpu0" | bc)
   cloud_cpu_run=$(echo "$(cpu_s "$cloud_pid") - $cloud_cpu0" | bc)

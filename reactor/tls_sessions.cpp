@@ -29,9 +29,10 @@ TlsSessions::~TlsSessions() {
   for (auto& entry : sessions_) SSL_SESSION_free(entry.second);
 }
 
-void TlsSessions::prepare(SSL* ssl, const std::string& key) {
-  if (auto kept = sessions_.find(key); kept != sessions_.end()) SSL_set_session(ssl, kept->second);
+bool TlsSessions::prepare(SSL* ssl, const std::string& key) {
   SSL_set_ex_data(ssl, key_index(), new std::string(key));
+  auto kept = sessions_.find(key);
+  return kept != sessions_.end() && SSL_set_session(ssl, kept->second) == 1;
 }
 
 void TlsSessions::forget(const std::string& key) {

@@ -22,9 +22,9 @@ class TlsSessions {
   TlsSessions(const TlsSessions&) = delete;
   TlsSessions& operator=(const TlsSessions&) = delete;
 
-  // Before the handshake: offers the session kept for `key`, if any, and files the sessions this
-  // connection receives under `key`.
-  void prepare(SSL* ssl, const std::string& key);
+  // Before the handshake: offers the session kept for `key`, if any (true when one was), and
+  // files the sessions this connection receives under `key`.
+  bool prepare(SSL* ssl, const std::string& key);
   // The peer is gone (no connection to it is left): its session is not kept.
   void forget(const std::string& key);
   std::size_t size() const { return sessions_.size(); }

@@ -176,50 +176,12 @@ FROM progress_reports WHERE job_id = $1::bigint ORDER BY id)";
 
 // The guarded update and its event row, in one statement. $3 is the guard (expected status),
 // $6 the optional lease-epoch fence. RUNNING time is accumulated when a RUNNING stretch ends.
-constexpr const char* kTransition = R"(
-WITH updated AS (
-  UPDATE tasks t SET
-    status = $4,
-    attempt = t.attempt + CASE WHEN $4 IN ('STARTING', 'RECOVERING') THEN 1 ELSE 0 END,
-    started_at = CASE WHEN $4 = 'RUNNING' THEN coalesce(t.started_at, now()) ELSE t.started_at END,
-    last_recovered_at = CASE WHEN $4 = 'RUNNING' THEN now() ELSE t.last_recovered_at END,
-    job_duration_seconds = t.job_duration_seconds +
-      CASE WHEN t.status = 'RUNNING' AND t.last_recovered_at IS NOT NULL
-           THEN extract(epoch FROM now() - t.last_recovered_at)::double precision ELSE 0 END,
-    recovery_count = t.recovery_count +
-      CASE WHEN t.status = 'RECOVERING' AND $4 = 'RUNNING' THEN 1 ELSE 0 END,
-    restart_count = t.restart_count + CASE WHEN $7::boolean THEN 1 ELSE 0 END,
-    ended_at = CASE WHEN $5::boolean THEN now() ELSE t.ended_at END,
-    failure_reason = coalesce($8, t.failure_reason),
-    exit_codes = coalesce($9::integer[], t.exit_codes),
-    cluster_name = coalesce($10, t.cluster_name),
-    placement = coalesce($11::jsonb, t.placement)
-  FROM jobs j
-  WHERE t.job_id = $1::bigint AND t.task_index = $2::integer AND t.status = $3
-    AND j.id = t.job_id AND ($6::bigint IS NULL OR j.lease_epoch = $6::bigint)
-  RETURNING t.*
-), event AS (
-  INSERT INTO job_events (job_id, task_index, from_status, to_status, reason, details,
-                          idempotency_key)
-  SELECT job_id, task_index, $3, $4, $12, $13::jsonb, $14 FROM updated
-)
-SELECT )" SKYD_TASK_COLUMNS " FROM updated t";
-
-// Taken first by every transition: the transitions of one job's tasks (a job group's run at once)
-// follow one another, so the refresh below sees every task as the last one left it. Without it two
-// at once would each read the other's task as it was and leave the job showing a stale status.
-// NO KEY UPDATE: job_events rows (which reference the job) can still be inserted meanwhile.
-constexpr const char* kLockJob = "SELECT id FROM jobs WHERE id = $1::bigint FOR NO KEY UPDATE";
-
-// The job shows its first task that has not SUCCEEDED, and ends when every task has.
-constexpr const char* kRefreshJob = R"(
-UPDATE jobs j SET
-  status = coalesce((SELECT status FROM tasks WHERE job_id = j.id AND status <> 'SUCCEEDED'
-                     ORDER BY task_index LIMIT 1), 'SUCCEEDED'),
-  ended_at = CASE WHEN EXISTS (SELECT 1 FROM tasks WHERE job_id = j.id AND ended_at IS NULL)
-                  THEN NULL ELSE coalesce(j.ended_at, now()) END,
-  failure_reason = coalesce(j.failure_reason, $2)
-WHERE j.id = $1::bigint)";
+// Lock the job, update the task, log the event and refresh the job: one round trip (see
+// store/migrations/0015_one_statement_transition.sql). No row: the guard did not hold.
+constexpr const char* kTransition =
+    "SELECT " SKYD_TASK_COLUMNS
+    " FROM skyd_transition($1::bigint, $2::integer, $3, $4, $5::boolean, $6::bigint, $7::boolean,"
+    " $8, $9::integer[], $10, $11::jsonb, $12, $13::jsonb, $14) t";
 
 // After a guard miss: what is there instead, and whether this very request already landed.
 constexpr const char* kGuardMiss = R"(
@@ -610,26 +572,17 @@ Task<Result<std::vector<ProgressReport>>> JobRepository::progress_reports(JobId 
 }
 
 Task<Result<TaskRecord>> JobRepository::transition(TransitionRequest request) {
-  if (!is_transition_allowed(request.from, request.to)) {
-    co_return make_error(StoreErrc::kIllegalTransition,
-                         std::string(to_string(request.from)) + " -> " +
-                             std::string(to_string(request.to)) + " is not allowed");
-  }
-  auto transaction = co_await pool_.begin();
-  if (!transaction) co_return Result<TaskRecord>(in_place_error, transaction.error());
-  auto task = co_await transition(*transaction, std::move(request));
-  if (!task) {
-    if (!transaction->open()) co_return task;
-    (void)co_await transaction->rollback();
-    co_return task;
-  }
-  auto committed = co_await transaction->commit();
-  if (!committed) co_return Result<TaskRecord>(in_place_error, committed.error());
-  co_return task;
+  co_return co_await transition_on(pool_, std::move(request));
 }
 
 Task<Result<TaskRecord>> JobRepository::transition(Transaction& transaction,
                                                    TransitionRequest request) {
+  co_return co_await transition_on(transaction, std::move(request));
+}
+
+// One statement, on the pool (its own transaction) or in the caller's transaction.
+template <typename Session>
+Task<Result<TaskRecord>> JobRepository::transition_on(Session& session, TransitionRequest request) {
   const std::string from(to_string(request.from));
   const std::string to(to_string(request.to));
   const std::string where =
@@ -645,21 +598,18 @@ Task<Result<TaskRecord>> JobRepository::transition(Transaction& transaction,
                   request.lease_epoch, request.restart_on_error, request.failure_reason, exit_codes,
                   request.cluster_name, request.placement_json, request.reason,
                   request.details_json, request.idempotency_key);
-  auto lock_params = make_params(request.job_id.value);
-  auto locked = co_await transaction.query(kLockJob, std::move(lock_params));
-  if (!locked) co_return locked.error();
-  auto updated = co_await transaction.query(kTransition, std::move(params));
+  auto updated = co_await session.query(kTransition, std::move(params));
   if (!updated) co_return updated.error();
 
   if (updated->empty()) {
     auto miss_params =
         make_params(request.job_id.value, request.task_index, request.idempotency_key);
-    auto found = co_await transaction.query(kGuardMiss, std::move(miss_params));
+    auto found = co_await session.query(kGuardMiss, std::move(miss_params));
     if (!found) co_return found.error();
     if (found->empty()) co_return make_error(StoreErrc::kNotFound, "no task " + where);
     if (found->boolean(0, "already_applied")) {
       auto task_params = make_params(request.job_id.value, request.task_index);
-      auto current = co_await transaction.query(kSelectTask, std::move(task_params));
+      auto current = co_await session.query(kSelectTask, std::move(task_params));
       if (!current) co_return current.error();
       co_return decode<TaskRecord>(*current, [](const QueryResult& r) { return task_from(r, 0); });
     }
@@ -674,9 +624,6 @@ Task<Result<TaskRecord>> JobRepository::transition(Transaction& transaction,
     co_return make_error(StoreErrc::kConflict, std::move(detail));
   }
 
-  auto refresh_params = make_params(request.job_id.value, request.failure_reason);
-  auto refreshed = co_await transaction.query(kRefreshJob, std::move(refresh_params));
-  if (!refreshed) co_return refreshed.error();
   logger("store")->debug("job transition {} from={} to={} reason=\"{}\"", where, from, to,
                          request.reason);
   co_return decode<TaskRecord>(*updated, [](const QueryResult& r) { return task_from(r, 0); });

@@ -225,10 +225,11 @@ class JobRepository {
                                      std::int64_t work_seconds);
   Task<Result<std::vector<ProgressReport>>> progress_reports(JobId id);
 
-  // Changes one task's status in its own transaction, with its event row, and keeps the job's
-  // status and end time in step. Returns the task as it is now. Errors: kIllegalTransition
-  // (refused before any SQL), kConflict (the task is not in `from`, or the lease epoch moved on;
-  // the detail says which), kNotFound, kUnavailable/kRetryable/kTimedOut from the database.
+  // Changes one task's status in one statement (its own transaction), with its event row, and keeps
+  // the job's status and end time in step. Returns the task as it is now. Errors:
+  // kIllegalTransition (refused before any SQL), kConflict (the task is not in `from`, or the lease
+  // epoch moved on; the detail says which), kNotFound, kUnavailable/kRetryable/kTimedOut from the
+  // database.
   Task<Result<TaskRecord>> transition(TransitionRequest request);
 
   // The same inside the caller's transaction, so several transitions commit together (a job's
@@ -236,6 +237,9 @@ class JobRepository {
   Task<Result<TaskRecord>> transition(Transaction& transaction, TransitionRequest request);
 
  private:
+  template <typename Session>  // PgPool (a statement of its own) or Transaction
+  Task<Result<TaskRecord>> transition_on(Session& session, TransitionRequest request);
+
   PgPool& pool_;
 };
 

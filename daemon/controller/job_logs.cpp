@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -25,8 +26,15 @@ std::string JobLogs::attempt_log(int task, int attempt, int rank) const {
 void JobLogs::append(const std::string& path, std::string_view bytes) {
   static auto& stored =
       metrics::registry().counter("skyd_log_bytes_total", "Bytes of job logs written", {}).with();
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  constexpr int kAppend = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+  int fd = ::open(path.c_str(), kAppend, 0640);
+  if (fd < 0 && errno == ENOENT) {
+    // Only a file's first line makes its directories: creating them on every line was a tenth
+    // of skyd's CPU in a burst of launches (a stat or mkdir per path component).
+    std::error_code ignored;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ignored);
+    fd = ::open(path.c_str(), kAppend, 0640);
+  }
   if (fd < 0) return;
   while (!bytes.empty()) {
     const auto written = ::write(fd, bytes.data(), bytes.size());

@@ -1,4 +1,5 @@
 #include "store/job_repository.hpp"
+#include "reactor/metrics.hpp"
 #include "store/pg_pool.hpp"
 #include "store/store_errc.hpp"
 #include "store/transaction.hpp"
@@ -242,6 +243,48 @@ Task<void> atomic_transition(std::string conninfo) {
 TEST(JobRepository, ATransitionAndItsEventCommitTogetherOrNotAtAll) {
   TestDatabase db;
   run_co<void>([&] { return atomic_transition(db.conninfo()); });
+}
+
+// Statements sent to PostgreSQL so far by this process (each query() call, prepare included).
+std::uint64_t statements_sent() {
+  return metrics::registry()
+      .histogram("skyd_pg_query_duration_seconds", "", {})
+      .with()
+      .snapshot()
+      .count;
+}
+
+Task<void> one_statement_transition(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  auto id = co_await jobs.create_job(testing::sample_job("train", 1, 1001));
+  CO_ASSERT_OK(id);
+  CO_ASSERT_OK(co_await jobs.transition(step(*id, 0, S::kPending, S::kStarting)));
+
+  const std::uint64_t before = statements_sent();
+  auto running = co_await jobs.transition(step(*id, 0, S::kStarting, S::kRunning));
+  CO_ASSERT_OK(running);
+  // BEGIN, lock, update with its event, refresh of the job, COMMIT were five round trips.
+  EXPECT_EQ(statements_sent() - before, 1u);
+  EXPECT_EQ(running->status, S::kRunning);
+  auto job = co_await jobs.get_job(*id);
+  CO_ASSERT_OK(job);
+  EXPECT_EQ(job->status, S::kRunning) << "the job follows its task in the same statement";
+  EXPECT_EQ(co_await count(pool, kCountEvents, *id), 3) << "submission, STARTING, RUNNING";
+
+  // A guard that does not hold changes nothing, and says what is there instead.
+  auto stale = co_await jobs.transition(step(*id, 0, S::kStarting, S::kRunning));
+  CO_ASSERT(!stale);
+  EXPECT_EQ(stale.error().code, StoreErrc::kConflict);
+  EXPECT_NE(stale.error().detail.find("status is RUNNING"), std::string::npos)
+      << stale.error().detail;
+  EXPECT_EQ(co_await count(pool, kCountEvents, *id), 3);
+}
+
+TEST(JobRepository, ATransitionIsOneStatement) {
+  TestDatabase db;
+  run_co<void>([&] { return one_statement_transition(db.conninfo()); });
 }
 
 Task<void> cancel_many(std::string conninfo) {

@@ -1,6 +1,7 @@
 #include "reactor/certs.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/http_server.hpp"
+#include "reactor/metrics.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/task_group.hpp"
 #include "tests/support/test_support.hpp"
@@ -316,11 +317,17 @@ TEST_F(HttpTest, ANewConnectionToAPinnedPeerResumesItsTlsSession) {
   // node's only connection carries its long poll.
   ClientOptions options;
   options.max_idle_per_endpoint = 0;
+  auto& handshakes = metrics::registry().counter("skyd_tls_handshakes_total", "", {"kind"});
+  const std::uint64_t resumed_before = handshakes.with({"resumed"}).value();
+  const std::uint64_t full_before = handshakes.with({"full"}).value();
   auto outcome = send(pinned_tls_endpoint(), get("/items/7"), options, 3);
   ASSERT_TRUE(outcome.last) << outcome.last.error().message();
   EXPECT_EQ(outcome.last->body, "item 7");
   EXPECT_EQ(outcome.stats.connections_opened, 3u);
   EXPECT_EQ(outcome.stats.resumed, 2u) << "the second and third handshakes resumed the first's";
+  // An operator sees the same on /metrics.
+  EXPECT_EQ(handshakes.with({"resumed"}).value() - resumed_before, 2u);
+  EXPECT_EQ(handshakes.with({"full"}).value() - full_before, 1u);
 }
 
 // Requests cut off at every step (TCP connect, TLS handshake, the request's write, the wait for
