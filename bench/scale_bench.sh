@@ -18,7 +18,7 @@
 # runs skyd under heaptrack (its file lands in the bench directory, which is then kept);
 # SKYD_BENCH_PERF=1 records skyd's phases with `perf record` there (also kept);
 # SKYD_BENCH_EC2_RPS: skyd's EC2 request rate (default 1000 per second); SKYD_BENCH_LAUNCH_SLOTS:
-# its max_launches_in_flight (default 1024).
+# its max_launches_in_flight (default 1024); SKYD_BENCH_POLL_WAIT: its log_poll_wait (e.g. 20s).
 # SKYD_BENCH_TRIM=1 also reports skyd's RSS after a malloc_trim(0) (through gdb) and its sockets.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -153,6 +153,7 @@ run_one() {
   # 1,024 launches in flight (skyd's default is 256, SkyPilot's 512): with 256 a launch's ~2 s
   # (boot, the state poll, the node's first answer) made 10,000 take 40 waves, not the CPU.
   echo "max_launches_in_flight: ${SKYD_BENCH_LAUNCH_SLOTS:-1024}" >>"$dir/config.yaml"
+  [ -z "${SKYD_BENCH_POLL_WAIT:-}" ] || echo "log_poll_wait: $SKYD_BENCH_POLL_WAIT" >>"$dir/config.yaml"
   start_skyd 1
   printf 'name: spot\nresources:\n  cloud: aws\n  region: us-east-1\n  instance_type: m6i.large\n  use_spot: true\nrun: train\n' \
     >"$dir/spot.yaml"
@@ -163,7 +164,11 @@ run_one() {
   cloud_cpu0=$(cpu_s "$cloud_pid")
   t0=$(now_ms)
   start_profile launch
-  "$build/cli/sky" jobs launch -y -d --num-jobs "$jobs" "$dir/spot.yaml" >/dev/null
+  local left batch
+  for ((left = jobs; left > 0; left -= batch)); do  # at most 10,000 copies per submission
+    batch=$((left < 10000 ? left : 10000))
+    "$build/cli/sky" jobs launch -y -d --num-jobs "$batch" "$dir/spot.yaml" >/dev/null
+  done
   local running ended
   while read -r running ended < <(open_count RUNNING) && [ "$running" -lt "$jobs" ]; do
     [ "$ended" = 0 ] || fail "$ended jobs ended before all were RUNNING"
@@ -177,8 +182,15 @@ run_one() {
   cloud_cpu_run=$(echo "$(cpu_s "$cloud_pid") - $cloud_cpu0" | bc)
   # Steady state: the long polls run, and what the launches left idle in the connection pools
   # has passed its 30 s expiry and been closed.
+  local quiet0=("$(cpu_s "$skyd_pid")" "$(cpu_s "$cloud_pid")" "$(postgres_cpu_s)")
   sleep 40
   rss_run=$(rss_kib "$skyd_pid")
+  # What watching N quiet nodes costs (one long poll each, answered every log_poll_wait).
+  echo "steady state, $jobs nodes watched, 40 s: CPU s skyd" \
+    "$(echo "$(cpu_s "$skyd_pid") - ${quiet0[0]}" | bc), fakecloud" \
+    "$(echo "$(cpu_s "$cloud_pid") - ${quiet0[1]}" | bc), PostgreSQL" \
+    "$(echo "$(postgres_cpu_s) - ${quiet0[2]}" | bc); skyd's descriptors" \
+    "$(find "/proc/$skyd_pid/fd" -mindepth 1 | wc -l)" >&2
   if [ -n "${SKYD_BENCH_TRIM:-}" ]; then  # how much of the RSS is freed memory malloc still holds
     gdb -p "$skyd_pid" -batch -ex 'call (int) malloc_trim(0)' >/dev/null 2>&1
     echo "RSS with all RUNNING: $((rss_run / 1024)) MiB, after malloc_trim(0): $(($(rss_kib "$skyd_pid") / 1024)) MiB; TCP sockets: $(ss -tnp | grep -c "pid=$skyd_pid,")" >&2

@@ -61,6 +61,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "db_restart_delay",
                                                "launch_backoff",
                                                "node_lost_after",
+                                               "log_poll_wait",
                                                "failure_check_grace",
                                                "local_preemption_grace",
                                                "local_preemption_mean_interval",
@@ -213,6 +214,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       }
       Duration* duration = key == "launch_backoff"             ? &config.launch_backoff
                            : key == "node_lost_after"          ? &config.node_lost_after
+                           : key == "log_poll_wait"            ? &config.log_poll_wait
                            : key == "failure_check_grace"      ? &config.failure_check_grace
                            : key == "local_preemption_grace"   ? &config.local_preemption_grace
                            : key == "log_retention"            ? &config.log_retention
@@ -232,6 +234,11 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       if (duration || key == "local_preemption_mean_interval") {
         auto parsed = parse_duration(entry.second.as<std::string>());
         if (!parsed) return config_error(where + "'" + key + "': " + parsed.error().detail);
+        if (key == "log_poll_wait" && *parsed < std::chrono::milliseconds(100)) {
+          // Zero would have every quiet node's runner ask its skylet again at once, forever.
+          return config_error(where + "'log_poll_wait': expected 100ms or more, got '" +
+                              entry.second.as<std::string>() + "'");
+        }
         if (duration)
           *duration = *parsed;
         else
@@ -338,6 +345,7 @@ Json DaemonConfig::to_json() const {
   // null: decided at start (on on a controller VM, off elsewhere); 0: off.
   out.set("autostop_idle_ms", autostop_idle ? Json(ms(*autostop_idle)) : Json(nullptr));
   out.set("node_lost_after_ms", ms(node_lost_after));
+  out.set("log_poll_wait_ms", ms(log_poll_wait));
   out.set("failure_check_grace_ms", ms(failure_check_grace));
   out.set("local_preemption_grace_ms", ms(local_preemption_grace));
   out.set("local_preemption_mean_interval_ms", local_preemption_mean_interval

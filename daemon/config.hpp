@@ -30,6 +30,7 @@ struct DaemonConfig {
   Duration db_restart_delay = std::chrono::milliseconds(500);
   Duration launch_backoff = std::chrono::seconds(60);  // first wait after a round with no capacity
   Duration node_lost_after = std::chrono::seconds(15);
+  Duration log_poll_wait = std::chrono::seconds(5);  // a quiet node's long poll ends after this
   Duration failure_check_grace = std::chrono::seconds(5);
   Duration local_preemption_grace = std::chrono::seconds(10);
   std::optional<Duration>

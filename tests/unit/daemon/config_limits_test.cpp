@@ -37,5 +37,19 @@ TEST(ConfigLimits, ANegativeLimitIsRefusedWithItsLine) {
   }
 }
 
+TEST(ConfigLimits, AQuietNodesPollWindowIsSetInTheFileAndNeverZero) {
+  auto invocation = with_config("", "skyd-poll");
+  ASSERT_TRUE(invocation) << invocation.error().detail;
+  EXPECT_EQ(invocation->config.log_poll_wait, std::chrono::seconds(5));
+  invocation = with_config("log_poll_wait: 20s\n", "skyd-poll");
+  ASSERT_TRUE(invocation) << invocation.error().detail;
+  EXPECT_EQ(invocation->config.log_poll_wait, std::chrono::seconds(20));
+  invocation = with_config("log_level: warn\nlog_poll_wait: 0s\n", "skyd-poll");
+  ASSERT_FALSE(invocation);
+  EXPECT_NE(invocation.error().detail.find(":2: 'log_poll_wait': expected 100ms or more, got '0s'"),
+            std::string::npos)
+      << invocation.error().detail;
+}
+
 }  // namespace
 }  // namespace skyd::daemon
