@@ -27,7 +27,6 @@ class TlsSessions {
   bool prepare(SSL* ssl, const std::string& key);
   // The peer is gone (no connection to it is left): its session is not kept.
   void forget(const std::string& key);
-  std::size_t size() const { return sessions_.size(); }
 
  private:
   static int on_new_session(SSL* ssl, SSL_SESSION* session);

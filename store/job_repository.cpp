@@ -174,10 +174,9 @@ constexpr const char* kProgressReports = R"(
 SELECT id, task_index, attempt, (extract(epoch FROM at) * 1000000)::bigint AS at_us, work_seconds
 FROM progress_reports WHERE job_id = $1::bigint ORDER BY id)";
 
-// The guarded update and its event row, in one statement. $3 is the guard (expected status),
-// $6 the optional lease-epoch fence. RUNNING time is accumulated when a RUNNING stretch ends.
 // Lock the job, update the task, log the event and refresh the job: one round trip (see
-// store/migrations/0015_one_statement_transition.sql). No row: the guard did not hold.
+// store/migrations/0015_one_statement_transition.sql). $3 is the guard (expected status), $6 the
+// optional lease-epoch fence. No row: the guard did not hold.
 constexpr const char* kTransition =
     "SELECT " SKYD_TASK_COLUMNS
     " FROM skyd_transition($1::bigint, $2::integer, $3, $4, $5::boolean, $6::bigint, $7::boolean,"
