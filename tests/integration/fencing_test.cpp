@@ -79,7 +79,7 @@ TEST(NeverTwoLiveAttempts, ASpotNoticeRunsTheReplacementOnlyOnceTheOldTaskHasSto
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   const std::string lock_dir = skyd.bucket("notice-ckpt");
   ASSERT_TRUE(wait_until([&] { return step_in(lock_dir) >= 5; }));
-  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_EQ(skyd.preempt(1).exit_code, 0);
   expect_one_clean_recovery(skyd, lock_dir);
   const std::string controller = skyd.sky({"jobs", "logs", "--controller", "--no-follow", "1"}).out;
   const auto replacement = controller.find("launching cluster notice-a2-1");
@@ -112,7 +112,7 @@ TEST(NeverTwoLiveAttempts, ANoticedTaskThatStopsAtOnceIsReplacedWellInsideTheWin
   const std::string lock_dir = skyd.bucket("aware-ckpt");
   ASSERT_TRUE(skyd.wait_for_file(lock_dir + "/first"));
   const auto noticed = std::chrono::steady_clock::now();
-  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_EQ(skyd.preempt(1).exit_code, 0);
   ASSERT_TRUE(
       wait_until([&] { return skyd.job_status(1) == "SUCCEEDED"; }, std::chrono::seconds(25)))
       << "the replacement ran well inside the 30 s window";
@@ -146,7 +146,7 @@ TEST(NeverTwoLiveAttempts, SkydKilledInTheMiddleOfARecoveryStillWaitsForTheOldTa
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   const std::string lock_dir = skyd.bucket("crash-ckpt");
   ASSERT_TRUE(wait_until([&] { return step_in(lock_dir) >= 5; }));
-  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_EQ(skyd.preempt(1).exit_code, 0);
   // Killed once the replacement is being provisioned, while the old task still holds the lock.
   ASSERT_TRUE(wait_until([&] {
     return std::filesystem::exists(skyd.state_dir() + "/local/clusters/crash-a2-1/cluster.json");

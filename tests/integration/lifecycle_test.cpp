@@ -113,7 +113,7 @@ TEST(Lifecycle, WhatWasLoggedBeforeACrashIsInTheLogFile) {
   // Lines below a warning reach the file within a second: this one is older than that.
   std::this_thread::sleep_until(submitted + std::chrono::milliseconds(1500));
   // The preemption logs a warning, then sends the notice the controller recovers on.
-  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_EQ(skyd.preempt(1).exit_code, 0);
   bool recovered = false;
   for (int i = 0; i < 200 && !recovered; ++i) {
     recovered = contains(skyd.job_json(1), "\"recovery_count\":1");

@@ -77,7 +77,7 @@ TEST(MetricsEndpoint, CountRecoveriesByReasonAfterAPreemption) {
                           release + " ]; do sleep 0.1; done\n");
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(skyd.wait_for_status(1, {"RUNNING"}));
-  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_EQ(skyd.preempt(1).exit_code, 0);
   // RECOVERING may last less than a poll: wait for the recovery to be counted instead (the
   // daemon pushes nothing, so this polls with a deadline).
   bool recovered = false;

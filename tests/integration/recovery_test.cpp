@@ -48,7 +48,7 @@ TEST(Recovery, APreemptedSpotJobRecoversAndResumesFromItsCheckpoint) {
   const auto yaml = skyd.write_file("spot.yaml", counting_job("count", true));
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(wait_for_step(skyd, "count-ckpt", 5));
-  auto preempted = skyd.sky({"jobs", "preempt", "1"});
+  auto preempted = skyd.preempt(1);
   EXPECT_EQ(preempted.exit_code, 0) << preempted.err;
   auto logs = skyd.sky({"jobs", "logs", "1"});
   EXPECT_EQ(logs.exit_code, 0) << logs.out;
@@ -91,9 +91,13 @@ TEST(Recovery, APreemptionDuringSetupRecovers) {
       "setup: |\n  echo setup >> ~/state/setups\n  while [ ! -f ~/state/go ]; do sleep 0.05; done\n"
       "run: echo ran\n");
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
-  ASSERT_TRUE(skyd.wait_for_file(skyd.bucket("setup-state") + "/setups"));
-  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
-  ASSERT_TRUE(skyd.wait_for_status(1, {"RECOVERING", "RUNNING"}));
+  const std::string setups = skyd.bucket("setup-state") + "/setups";
+  ASSERT_TRUE(skyd.wait_for_file(setups));
+  auto preempted = skyd.preempt(1);
+  ASSERT_EQ(preempted.exit_code, 0) << preempted.err;
+  // The replacement is in its setup: the preemption was seen and acted on.
+  ASSERT_TRUE(wait_until([&] { return read_text(setups) == "setup\nsetup\n"; }))
+      << read_text(setups);
   std::ofstream(skyd.bucket("setup-state") + "/go") << "";
   auto logs = skyd.sky({"jobs", "logs", "1"});
   EXPECT_EQ(logs.exit_code, 0) << logs.out;
@@ -108,7 +112,7 @@ TEST(Recovery, CancelDuringRecovering) {
   const auto yaml = skyd.write_file("spot.yaml", counting_job("cancelled", true));
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(wait_for_step(skyd, "cancelled-ckpt", 1));
-  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_EQ(skyd.preempt(1).exit_code, 0);
   ASSERT_TRUE(skyd.wait_for_status(1, {"RECOVERING"}));
   EXPECT_EQ(skyd.sky({"jobs", "cancel", "-y", "1"}).exit_code, 0);
   EXPECT_EQ(skyd.sky({"jobs", "logs", "1"}).exit_code, 103);
@@ -122,7 +126,7 @@ TEST(Recovery, SkydKilledDuringARecoveryResumesWithExactlyOneReplacement) {
   const auto yaml = skyd.write_file("spot.yaml", counting_job("crashy", true));
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(wait_for_step(skyd, "crashy-ckpt", 1));
-  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_EQ(skyd.preempt(1).exit_code, 0);
   ASSERT_TRUE(skyd.wait_for_status(1, {"RECOVERING"}));
   skyd.kill();
   skyd.restart();
@@ -185,7 +189,7 @@ TEST(Recovery, ASpotNoticeProvisionsTheReplacementInsideTheWindowAndRunsItAfter)
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(skyd.wait_for_file(skyd.bucket("overlap-state") + "/ran"));
   const auto noticed = std::chrono::steady_clock::now();
-  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_EQ(skyd.preempt(1).exit_code, 0);
   bool set_up = false;
   while (!set_up && std::chrono::steady_clock::now() - noticed < std::chrono::seconds(5)) {
     set_up = read_text(skyd.bucket("overlap-state") + "/setups") == "setup\nsetup\n";
@@ -249,7 +253,7 @@ TEST(Recovery, TheTaskHearsTheSpotNoticeAsASignalAndFindsItInItsNoticeFile) {
                                     "  touch ~/s/ready\n  while true; do sleep 0.1; done\n");
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(skyd.wait_for_file(skyd.bucket("hears-state") + "/ready"));
-  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_EQ(skyd.preempt(1).exit_code, 0);
   ASSERT_TRUE(skyd.wait_for_file(skyd.bucket("hears-state") + "/notice", std::chrono::seconds(20)));
   EXPECT_TRUE(
       contains(read_text(skyd.bucket("hears-state") + "/notice"), "\"kind\":\"spot_notice\""));

@@ -82,7 +82,7 @@ TEST_F(Storage, ASpotJobResumesFromItsMountedBucketAfterAPreemption) {
                           counting_run("~/ckpt"));
   ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(wait_for_step(s3, "local-ckpt", 3)) << skyd.sky({"jobs", "logs", "1"}).out;
-  ASSERT_EQ(skyd.sky({"jobs", "preempt", "1"}).exit_code, 0);
+  ASSERT_EQ(skyd.preempt(1).exit_code, 0);
   ASSERT_TRUE(skyd.wait_for_status(1, {"SUCCEEDED"}, std::chrono::seconds(120)))
       << skyd.sky({"jobs", "logs", "--controller", "1"}).out;
   expect_resumed_from_checkpoint(skyd, 1);

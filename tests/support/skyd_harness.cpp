@@ -185,6 +185,11 @@ std::optional<std::string> SkydHarness::job_status(long long id) {
   return std::string(*job->find("status")->as_string());
 }
 
+CommandResult SkydHarness::preempt(long long id) {
+  wait_for_status(id, {"RUNNING"});
+  return sky({"jobs", "preempt", std::to_string(id)});
+}
+
 bool SkydHarness::wait_for_status(long long id, const std::vector<std::string>& statuses,
                                   std::chrono::milliseconds limit) {
   const auto deadline = std::chrono::steady_clock::now() + limit;

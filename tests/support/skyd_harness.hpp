@@ -46,6 +46,9 @@ class SkydHarness {
 
   CommandResult sky(const std::vector<std::string>& args,
                     std::chrono::milliseconds limit = std::chrono::seconds(120));
+  // `sky jobs preempt ID` once the job is recorded RUNNING: a task's setup and run start on its
+  // nodes a moment before that, and only a RUNNING task is preempted.
+  CommandResult preempt(long long id);
   // A raw request on the API socket, bypassing the CLI's own checks (the target is sent as given).
   ApiReply api(const std::string& method, const std::string& target, const std::string& body = "");
   // Writes a file under the test's directory and returns its path.
