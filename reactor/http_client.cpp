@@ -395,6 +395,8 @@ class Client::Impl {
                          "connection to " + endpoint.to_string() + " kept closing");
   }
 
+  TlsSessions& pinned_sessions() { return pinned_sessions_; }
+
   ClientStats stats_;
   std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle_;
   std::unordered_map<std::string, std::size_t> open_;  // connections per endpoint, idle or busy
@@ -656,6 +658,10 @@ Task<Result<Response>> Client::stream(Endpoint endpoint, Request request, BodyCh
 
 ClientStats Client::stats() const {
   return impl_->stats_;
+}
+
+TlsSessions& Client::pinned_sessions() {
+  return impl_->pinned_sessions();
 }
 
 }  // namespace skyd::http

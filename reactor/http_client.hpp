@@ -5,6 +5,7 @@
 // peer's host name against the system trust store plus an optional CA, or against a pinned CA.
 
 #include "reactor/http_types.hpp"
+#include "reactor/tls_sessions.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -62,6 +63,10 @@ class Client {
                                 RequestOptions options = {});
 
   ClientStats stats() const;
+
+  // The TLS sessions of pinned peers (TlsSessions): saved by a controller that restarts, so that
+  // it resumes with its nodes. Only on the client's executor.
+  TlsSessions& pinned_sessions();
 
  private:
   class Impl;

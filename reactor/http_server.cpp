@@ -111,6 +111,9 @@ Result<std::unique_ptr<asio::ssl::context>> server_context(const CertifiedKey& c
     context->use_private_key(asio::buffer(certificate.private_key_pem), asio::ssl::context::pem,
                              ec);
   if (ec) return make_error(NetErrc::kTlsFailed, "bad server certificate or key: " + ec.message());
+  // Resumption tickets last TLS 1.3's longest, seven days (OpenSSL's default is two hours): a
+  // controller that restarts days after its nodes came up still resumes with each of them.
+  SSL_CTX_set_timeout(context->native_handle(), 7 * 24 * 3600);
   return context;
 }
 

@@ -1,7 +1,45 @@
 #include "reactor/tls_sessions.hpp"
 
+#include <ctime>
+#include <optional>
+
 namespace skyd::http {
 namespace {
+
+constexpr std::string_view kSavedFormat = "skyd-tls-sessions/1\n";
+constexpr std::uint32_t kLongestKey = 4096;
+constexpr std::uint32_t kLongestSession = 64 * 1024;
+
+std::string encode(SSL_SESSION* session) {
+  const int size = i2d_SSL_SESSION(session, nullptr);
+  if (size <= 0) return {};
+  std::string encoded(static_cast<std::size_t>(size), '\0');
+  auto* out = reinterpret_cast<unsigned char*>(encoded.data());
+  i2d_SSL_SESSION(session, &out);
+  return encoded;
+}
+
+void put_field(std::string& out, std::string_view field) {
+  const auto size = static_cast<std::uint32_t>(field.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(size >> shift));
+  out.append(field);
+}
+
+// The next length-prefixed field of `in` (consumed), or nothing when `in` ends or lies.
+std::optional<std::string_view> take_field(std::string_view& in, std::uint32_t longest) {
+  if (in.size() < 4) return std::nullopt;
+  std::uint32_t size = 0;
+  for (int i = 0; i < 4; ++i) size = (size << 8) | static_cast<unsigned char>(in[i]);
+  if (size > longest || in.size() - 4 < size) return std::nullopt;
+  const std::string_view field = in.substr(4, size);
+  in.remove_prefix(4 + size);
+  return field;
+}
+
+bool still_resumable(SSL_SESSION* session) {
+  const auto expires = SSL_SESSION_get_time(session) + SSL_SESSION_get_timeout(session);
+  return SSL_SESSION_is_resumable(session) && std::time(nullptr) < expires;
+}
 
 // Where a connection's key lives while it is open: freed with the SSL object.
 int key_index() {
@@ -26,20 +64,67 @@ TlsSessions::~TlsSessions() {
   // Connections may outlive the client for a moment: their tickets then go nowhere.
   SSL_CTX_sess_set_new_cb(context_, nullptr);
   SSL_CTX_set_app_data(context_, nullptr);
-  for (auto& entry : sessions_) SSL_SESSION_free(entry.second);
+  for (auto& entry : sessions_) SSL_SESSION_free(entry.second.session);
 }
 
 bool TlsSessions::prepare(SSL* ssl, const std::string& key) {
   SSL_set_ex_data(ssl, key_index(), new std::string(key));
   auto kept = sessions_.find(key);
-  return kept != sessions_.end() && SSL_set_session(ssl, kept->second) == 1;
+  if (kept == sessions_.end()) return false;
+  kept->second.loaded_unused = false;
+  return SSL_set_session(ssl, kept->second.session) == 1;
 }
 
 void TlsSessions::forget(const std::string& key) {
   auto kept = sessions_.find(key);
   if (kept == sessions_.end()) return;
-  SSL_SESSION_free(kept->second);
+  SSL_SESSION_free(kept->second.session);
   sessions_.erase(kept);
+  ++changes_;
+}
+
+std::string TlsSessions::save() const {
+  std::size_t size = kSavedFormat.size();
+  for (const auto& [key, kept] : sessions_) size += 8 + key.size() + kept.encoded.size();
+  std::string saved;
+  saved.reserve(size);
+  saved.append(kSavedFormat);
+  for (const auto& [key, kept] : sessions_) {
+    if (kept.encoded.empty()) continue;
+    put_field(saved, key);
+    put_field(saved, kept.encoded);
+  }
+  return saved;
+}
+
+std::size_t TlsSessions::load(std::string_view saved) {
+  if (!saved.starts_with(kSavedFormat)) return 0;
+  saved.remove_prefix(kSavedFormat.size());
+  std::size_t loaded = 0;
+  while (!saved.empty()) {
+    auto key = take_field(saved, kLongestKey);
+    auto encoded = key ? take_field(saved, kLongestSession) : std::nullopt;
+    if (!encoded) break;
+    const auto* in = reinterpret_cast<const unsigned char*>(encoded->data());
+    SSL_SESSION* session = d2i_SSL_SESSION(nullptr, &in, static_cast<long>(encoded->size()));
+    if (!session) continue;
+    if (!still_resumable(session)) {
+      SSL_SESSION_free(session);
+      continue;
+    }
+    keep(std::string(*key), session, std::string(*encoded), true);
+    ++loaded;
+  }
+  return loaded;
+}
+
+void TlsSessions::drop_unused_loaded() {
+  std::erase_if(sessions_, [this](auto& entry) {
+    if (!entry.second.loaded_unused) return false;
+    SSL_SESSION_free(entry.second.session);
+    ++changes_;
+    return true;
+  });
 }
 
 int TlsSessions::on_new_session(SSL* ssl, SSL_SESSION* session) {
@@ -48,22 +133,25 @@ int TlsSessions::on_new_session(SSL* ssl, SSL_SESSION* session) {
   if (!self || !key || !SSL_SESSION_is_resumable(session)) return 0;
   // A copy: OpenSSL marks the connection's own session unresumable when the connection is
   // dropped without a close_notify, as a pooled connection is.
-  if (SSL_SESSION* copy = SSL_SESSION_dup(session)) self->keep(*key, copy);
+  if (SSL_SESSION* copy = SSL_SESSION_dup(session)) self->keep(*key, copy, encode(copy));
   return 0;  // the connection keeps its reference
 }
 
-void TlsSessions::keep(const std::string& key, SSL_SESSION* session) {
+void TlsSessions::keep(const std::string& key, SSL_SESSION* session, std::string encoded,
+                       bool loaded) {
+  ++changes_;
+  Kept fresh{session, std::move(encoded), loaded};
   if (auto kept = sessions_.find(key); kept != sessions_.end()) {
-    SSL_SESSION_free(kept->second);  // the newest ticket replaces the older one
-    kept->second = session;
+    SSL_SESSION_free(kept->second.session);  // the newest ticket replaces the older one
+    kept->second = std::move(fresh);
     return;
   }
   // Peers are forgotten when their last connection closes; this only bounds a flood.
   if (sessions_.size() >= most_kept_) {
-    for (auto& entry : sessions_) SSL_SESSION_free(entry.second);
+    for (auto& entry : sessions_) SSL_SESSION_free(entry.second.session);
     sessions_.clear();
   }
-  sessions_.emplace(key, session);
+  sessions_.emplace(key, std::move(fresh));
 }
 
 }  // namespace skyd::http

@@ -5,11 +5,17 @@
 // long poll). Only for pinned peers, keyed like the connection pool, so a session is offered
 // only to the identity it was made with (and a peer that cannot resume it does a full handshake,
 // verified as always). One shard only, like the client that owns it.
+//
+// They can be saved and loaded (save/load), so that a restarted controller resumes with every node
+// it had instead of doing one full handshake per node: the saved form holds resumption secrets and
+// is kept by its owner where only it can read it.
 
 #include <openssl/ssl.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace skyd::http {
@@ -28,13 +34,30 @@ class TlsSessions {
   // The peer is gone (no connection to it is left): its session is not kept.
   void forget(const std::string& key);
 
+  // Counts the changes to the sessions kept: a saver compares it to skip saving the same set.
+  std::uint64_t changes() const { return changes_; }
+  // Every session kept, with its key, in a form load() reads (resumption secrets: keep it private).
+  std::string save() const;
+  // Keeps the sessions of a save() that are still resumable; a damaged or cut save yields the
+  // records before the damage. Returns how many were kept.
+  std::size_t load(std::string_view saved);
+  // Forgets the loaded sessions no connection has offered since they were loaded: their peers
+  // are gone.
+  void drop_unused_loaded();
+
  private:
+  struct Kept {
+    SSL_SESSION* session = nullptr;
+    std::string encoded;  // DER, made once when the session arrives: a save only copies it
+    bool loaded_unused = false;
+  };
   static int on_new_session(SSL* ssl, SSL_SESSION* session);
-  void keep(const std::string& key, SSL_SESSION* session);
+  void keep(const std::string& key, SSL_SESSION* session, std::string encoded, bool loaded = false);
 
   SSL_CTX* context_;
   std::size_t most_kept_;
-  std::unordered_map<std::string, SSL_SESSION*> sessions_;
+  std::unordered_map<std::string, Kept> sessions_;
+  std::uint64_t changes_ = 0;
 };
 
 }  // namespace skyd::http

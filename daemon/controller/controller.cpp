@@ -2,6 +2,7 @@
 
 #include "daemon/controller/job_files.hpp"
 #include "daemon/controller/job_runner.hpp"
+#include "daemon/controller/tls_session_file.hpp"
 #include "daemon/spec/task_json.hpp"
 #include "providers/storage/gcs_store.hpp"
 #include "providers/storage/s3_store.hpp"
@@ -105,6 +106,13 @@ Task<void> make_providers(ShardContext* shard, const ControllerOptions* options)
     shard->bucket_keeper =
         std::make_unique<BucketKeeper>(std::move(kept), options->bucket_store, *shard->buckets);
   }
+  co_return;
+}
+
+Task<void> load_tls_sessions(ShardContext* shard, std::string saved) {
+  const std::size_t loaded = shard->http->pinned_sessions().load(saved);
+  if (loaded > 0)
+    logger("controller")->info("tls sessions loaded shard={} sessions={}", shard->index, loaded);
   co_return;
 }
 
@@ -264,6 +272,8 @@ Task<void> shutdown_shard(ShardContext* shard) {
   co_await (shard->cleanups->wait() || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
   co_await shard->local->shutdown();
   shard->runners.clear();
+  if (!shard->tls_session_path.empty())
+    co_await save_tls_sessions(*shard->http, shard->tls_session_path);
 }
 
 }  // namespace
@@ -310,6 +320,13 @@ Result<void> Controller::start() {
     ShardContext* raw = shard.get();
     const ControllerOptions* options = &options_;
     pool_.submit<void>(i, [raw, options] { return make_shard(raw, options); }).get();
+    if (!options_.state_dir.empty()) {
+      // Read here, off the shards: they resume with their nodes once the jobs re-attach.
+      raw->tls_session_path = tls_session_path(options_.state_dir, i);
+      std::string saved = read_tls_sessions(raw->tls_session_path);
+      pool_.submit<void>(i, [raw, &saved] { return load_tls_sessions(raw, std::move(saved)); })
+          .get();
+    }
     shards_.push_back(std::move(shard));
   }
   ShardContext* first = shards_.front().get();
@@ -345,6 +362,15 @@ Result<void> Controller::start() {
     first->group->spawn(store::probe_database(store::ProbeOptions{.conninfo = options->conninfo},
                                               options->database_health));
   });
+  for (auto& shard : shards_) {
+    if (shard->tls_session_path.empty()) continue;
+    ShardContext* raw = shard.get();
+    asio::post(raw->executor, [raw, options] {
+      raw->group->spawn(keep_tls_sessions(*raw->http, raw->tls_session_path,
+                                          options->tls_session_save_interval,
+                                          options->tls_sessions_unused_after));
+    });
+  }
   if (options_.local.preemption_mean_interval) {
     asio::post(first->executor,
                [first] { first->group->spawn(first->local->run_random_preemptions()); });

@@ -30,6 +30,7 @@ struct ShardContext {
   std::unique_ptr<store::JobRepository> jobs;
   std::unique_ptr<store::LaunchRepository> launches;
   std::unique_ptr<http::Client> http;
+  std::string tls_session_path;  // where its TLS sessions with the nodes are kept (none: not kept)
   std::unique_ptr<providers::LocalProvider> local;
   std::unique_ptr<providers::aws::AwsProvider> aws;
   std::unique_ptr<providers::gcp::GcpProvider> gcp;

@@ -491,7 +491,8 @@ http::Router FakeCloud::router() {
   auto admin_handler = [this](http::Request& request) { return admin(request); };
   for (const char* what : {"instances", "stats", "info", "attempts", "security_groups"})
     router.add("GET", std::string("/_admin/") + what, "admin", admin_handler);
-  for (const char* what : {"chaos", "faults", "preempt", "reclaim", "kill", "reset"})
+  for (const char* what :
+       {"chaos", "faults", "preempt", "reclaim", "kill", "restart_agent", "reset"})
     router.add("POST", std::string("/_admin/") + what, "admin", admin_handler);
   gce_->add_routes(router);
   kube_->add_admin_routes(router);
@@ -1696,8 +1697,8 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     options_.chaos = Chaos{};
     co_return http::Response::json(200, Json::object());
   }
-  // preempt / reclaim / kill: by instance_id, by cluster (the skyd-cluster tag), or every running
-  // spot instance at once (all_spot=1).
+  // preempt / reclaim / kill / restart_agent: by instance_id, by cluster (the skyd-cluster tag), or
+  // every running spot instance at once (all_spot=1).
   std::vector<std::string> targets;
   const std::string id = query("instance_id"), cluster = query("cluster");
   const bool all_spot = query("all_spot") == "1";
@@ -1727,6 +1728,8 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
       std::string code = "Server.SpotInstanceTermination";
       std::string message = "Server.SpotInstanceTermination: Spot instance termination";
       background_.spawn(stop(target, std::move(code), std::move(message), Duration::zero()));
+    } else if (what == "restart_agent") {
+      forget_attempts(*find(target));
     } else {
       kill_silently(*find(target));
     }
@@ -1748,6 +1751,14 @@ void FakeCloud::kill_silently(Instance& instance) {
   instance.dead = true;
   leave_running(instance);
   if (instance.skylet) instance.skylet->signal_group(SIGKILL);
+}
+
+void FakeCloud::forget_attempts(Instance& instance) {
+  // A virtual node's agent that started afresh: the tasks it ran ended with it.
+  instance.attempts.clear();
+  instance.held.clear();
+  instance.cancelled.clear();
+  instance.run_for.clear();
 }
 
 void FakeCloud::leave_running(Instance& instance) {

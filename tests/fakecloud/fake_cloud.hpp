@@ -239,6 +239,7 @@ class FakeCloud {
   // attempt of the same task is live at this moment.
   void run_started(const Instance& node, const std::string& attempt);
   // The instance stops running (shutting down, or dead): the end of every run on it.
+  static void forget_attempts(Instance& instance);
   static void leave_running(Instance& instance);
   // The running virtual node whose cluster token the "Bearer ..." header carries.
   Instance* live_node_with(const std::string& authorization);

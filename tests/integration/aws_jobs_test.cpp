@@ -103,7 +103,8 @@ TEST(AwsJobs, BadCredentialsFailPrechecks) {
 namespace skyd::testing {
 namespace {
 
-long long stat_of(AwsWorld& world, const char* key) {
+template <typename World>
+long long stat_of(World& world, const char* key) {
   auto stats = parse_json(world.admin("GET", "/_admin/stats"));
   return stats && stats->find(key) ? stats->find(key)->as_int().value_or(-1) : -1;
 }
@@ -311,7 +312,8 @@ namespace skyd::testing {
 namespace {
 
 // The calls fakecloud counted, by action, that change something (every action but Describe*).
-std::map<std::string, long long> mutating_calls(AwsWorld& world) {
+template <typename World>
+std::map<std::string, long long> mutating_calls(World& world) {
   std::map<std::string, long long> out;
   auto stats = parse_json(world.admin("GET", "/_admin/stats"));
   const Json* calls = stats ? stats->find("calls") : nullptr;
@@ -327,6 +329,9 @@ struct VirtualAwsWorld {
       : cloud(dir, {"--mode", "virtual", "--config", written(dir, "chaos.json", chaos)}),
         skyd(aws_settings(cloud.url(), {{"aws_skylet_port", std::to_string(cloud.virtual_port())}}),
              aws_environment()) {}
+  std::string admin(const std::string& method, const std::string& target) {
+    return fakecloud_admin(cloud, method, target);
+  }
   static std::string written(const TempDir& in, const std::string& name, const std::string& text) {
     std::ofstream(in.file(name)) << text;
     return in.file(name);
@@ -355,17 +360,21 @@ TEST(AwsJobs, ACancelTheNodeDidNotHearIsSentAgainInsteadOfWaitingForTheDrainLimi
   EXPECT_TRUE(contains(log, "cancelling attempt 1 on node 0 failed")) << log;
 }
 
-TEST(AwsJobs, ARestartedSkydAdoptsEveryClusterByDescribingAndCreatesNothing) {
-  AwsWorld world;
-  const auto yaml = world.skyd.write_file(
+// Submits `jobs` tasks that run until cancelled, one m6i.large each; true once all are RUNNING.
+bool long_jobs_running(SkydHarness& skyd, int jobs) {
+  const auto yaml = skyd.write_file(
       "job.yaml",
       "name: long\nresources:\n  cloud: aws\n  instance_type: m6i.large\nrun: sleep 1000\n");
+  return skyd.sky({"jobs", "launch", "-y", "-d", "--num-jobs", std::to_string(jobs), yaml})
+                 .exit_code == 0 &&
+         skyd.wait_for_all_jobs(static_cast<std::size_t>(jobs), "RUNNING",
+                                std::chrono::seconds(120));
+}
+
+TEST(AwsJobs, ARestartedSkydAdoptsEveryClusterByDescribingAndCreatesNothing) {
+  AwsWorld world;
   constexpr int kJobs = 6;
-  ASSERT_EQ(
-      world.skyd.sky({"jobs", "launch", "-y", "-d", "--num-jobs", std::to_string(kJobs), yaml})
-          .exit_code,
-      0);
-  ASSERT_TRUE(world.skyd.wait_for_all_jobs(kJobs, "RUNNING", std::chrono::seconds(120)));
+  ASSERT_TRUE(long_jobs_running(world.skyd, kJobs));
   const auto mutations = mutating_calls(world);
   const long long lookups = stat_of(world, "describes_by_client_token");
 
@@ -377,6 +386,73 @@ TEST(AwsJobs, ARestartedSkydAdoptsEveryClusterByDescribingAndCreatesNothing) {
       << "no cluster was looked up on its own: the controller's instances were described at once";
   EXPECT_EQ(world.live_instances(), kJobs);
   EXPECT_EQ(world.skyd.job_statuses().size(), static_cast<std::size_t>(kJobs));
+}
+
+TEST(AwsJobs, ARestartedSkydGivesTheAttemptAgainToANodeThatLostIt) {
+  VirtualAwsWorld world(R"({"virtual_boot_ms": 100, "virtual_task_ms": 100000000})");
+  ASSERT_TRUE(long_jobs_running(world.skyd, 2));
+  ASSERT_EQ(stat_of(world, "attempt_runs"), 2);
+  auto job = parse_json(world.skyd.job_json(1));
+  ASSERT_TRUE(job);
+  const Json* cluster = (*job->find("tasks")->as_array())[0].find("cluster");
+  ASSERT_TRUE(cluster && cluster->as_string());
+  const auto mutations = mutating_calls(world);
+
+  world.skyd.kill();
+  // While skyd is down, job 1's node restarts its agent: the attempt is gone from it.
+  world.admin("POST", "/_admin/restart_agent?cluster=" + std::string(*cluster->as_string()));
+  world.skyd.restart();
+  EXPECT_TRUE(wait_until_reattached(world.skyd, 2));
+  EXPECT_EQ(stat_of(world, "attempt_runs"), 3)
+      << "job 1's node got its attempt again; job 2's node still held its own";
+  EXPECT_EQ(stat_of(world, "attempt_overlaps"), 0);
+  EXPECT_EQ(world.skyd.job_status(1), "RUNNING");
+  EXPECT_EQ(world.skyd.job_status(2), "RUNNING");
+  EXPECT_EQ(mutating_calls(world), mutations) << "the node is still there: nothing launched";
+  EXPECT_EQ(world.skyd.sky({"jobs", "cancel", "-u", "-y"}).exit_code, 0);
+  EXPECT_TRUE(wait_for([&] { return stat_of(world, "live") == 0; }));
+}
+
+// The sessions a shard keeps with its nodes, in its saved files: one record per node.
+int saved_tls_sessions(const std::string& state_dir) {
+  int sessions = 0;
+  for (const auto& file : std::filesystem::directory_iterator(state_dir + "/tls-sessions")) {
+    const std::string text = read_text(file.path().string());
+    for (auto at = text.find("https://"); at != std::string::npos;
+         at = text.find("https://", at + 1))
+      ++sessions;
+  }
+  return sessions;
+}
+
+long long tls_handshakes(SkydHarness& skyd, const std::string& kind) {
+  const std::string metrics = skyd.api("GET", "/metrics").body;
+  const std::string line = "\nskyd_tls_handshakes_total{kind=\"" + kind + "\"} ";
+  const auto at = metrics.find(line);
+  return at == std::string::npos ? 0 : std::atoll(metrics.c_str() + at + line.size());
+}
+
+TEST(AwsJobs, ARestartedSkydResumesTheTlsSessionsItHadWithItsNodes) {
+  AwsWorld world;
+  constexpr int kJobs = 3;
+  ASSERT_TRUE(long_jobs_running(world.skyd, kJobs));
+  const std::string saved = world.skyd.state_dir() + "/tls-sessions";
+  ASSERT_TRUE(wait_for([&] {
+    return std::filesystem::exists(saved) && saved_tls_sessions(world.skyd.state_dir()) == kJobs;
+  }));
+  // Resumption secrets: only skyd reads them.
+  EXPECT_EQ(std::filesystem::status(saved).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+  for (const auto& file : std::filesystem::directory_iterator(saved))
+    EXPECT_EQ(file.status().permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  world.skyd.kill();
+  world.skyd.restart();
+  EXPECT_TRUE(wait_until_reattached(world.skyd, kJobs));
+  EXPECT_EQ(tls_handshakes(world.skyd, "full"), 0) << "no node sent its certificate again";
+  EXPECT_GE(tls_handshakes(world.skyd, "resumed"), kJobs);
+  EXPECT_EQ(world.live_instances(), kJobs);
 }
 
 }  // namespace

@@ -40,6 +40,14 @@ inline SkydHarness::Environment aws_environment(const std::string& secret = kSec
                                    {"AWS_EC2_METADATA_DISABLED", "true"}}};
 }
 
+// A call on fakecloud's admin API (curl, outside skyd).
+inline std::string fakecloud_admin(const FakeCloudProcess& cloud, const std::string& method,
+                                   const std::string& target, const std::string& body = "") {
+  std::vector<std::string> argv{"/usr/bin/curl", "-s", "-X", method, cloud.url() + target};
+  if (!body.empty()) argv.insert(argv.end(), {"-H", "Content-Type: application/json", "-d", body});
+  return run_command(argv).out;
+}
+
 struct AwsWorld {
   explicit AwsWorld(std::vector<std::string> cloud_flags = {}, std::string secret = kSecret,
                     std::map<std::string, std::string> settings = {})
@@ -52,10 +60,7 @@ struct AwsWorld {
 
   std::string admin(const std::string& method, const std::string& target,
                     const std::string& body = "") {
-    std::vector<std::string> argv{"/usr/bin/curl", "-s", "-X", method, cloud.url() + target};
-    if (!body.empty())
-      argv.insert(argv.end(), {"-H", "Content-Type: application/json", "-d", body});
-    return run_command(argv).out;
+    return fakecloud_admin(cloud, method, target, body);
   }
   // An EC2 call in us-east-1 made outside skyd, signed by curl's own SigV4 signer with the fake
   // account's keys: `form` is the form-encoded body after Version.

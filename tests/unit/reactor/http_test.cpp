@@ -330,6 +330,84 @@ TEST_F(HttpTest, ANewConnectionToAPinnedPeerResumesItsTlsSession) {
   EXPECT_EQ(handshakes.with({"full"}).value() - full_before, 1u);
 }
 
+// A controller's sessions across its restart: saved by one client, loaded by the next.
+Task<std::string> request_then_save(asio::any_io_executor executor, Endpoint endpoint) {
+  Client client(executor);
+  auto answered = co_await client.request(endpoint, get("/items/7"));
+  co_return answered ? client.pinned_sessions().save() : std::string();
+}
+
+struct Reloaded {
+  std::size_t loaded = 0;
+  bool answered = false;
+  ClientStats stats;
+  std::string saved_after;  // what the client would save once it dropped the unused loaded ones
+};
+
+Task<Reloaded> load_then_request(asio::any_io_executor executor, Endpoint endpoint,
+                                 std::string saved, std::optional<Endpoint> loaded_only_for) {
+  Client client(executor);
+  Reloaded seen;
+  seen.loaded = client.pinned_sessions().load(saved);
+  if (loaded_only_for) endpoint = *loaded_only_for;
+  auto answered = co_await client.request(endpoint, get("/items/7"));
+  seen.answered = answered && answered->body == "item 7";
+  seen.stats = client.stats();
+  client.pinned_sessions().drop_unused_loaded();
+  seen.saved_after = client.pinned_sessions().save();
+  co_return seen;
+}
+
+TEST_F(HttpTest, ASessionSavedByOneClientIsResumedByTheNext) {
+  const Endpoint endpoint = pinned_tls_endpoint();
+  auto executor = pool_.executor(0);
+  const std::string saved =
+      pool_.submit<std::string>(0, [=] { return request_then_save(executor, endpoint); }).get();
+  ASSERT_FALSE(saved.empty());
+  auto& handshakes = metrics::registry().counter("skyd_tls_handshakes_total", "", {"kind"});
+  const std::uint64_t full_before = handshakes.with({"full"}).value();
+  const Reloaded next =
+      pool_.submit<Reloaded>(0, [=] { return load_then_request(executor, endpoint, saved, {}); })
+          .get();
+  EXPECT_EQ(next.loaded, 1u);
+  EXPECT_TRUE(next.answered);
+  EXPECT_EQ(next.stats.resumed, 1u) << "the new client's first handshake resumed the saved session";
+  EXPECT_EQ(handshakes.with({"full"}).value(), full_before);
+  // Taken, so kept: the next save has it again (the server's newer ticket).
+  EXPECT_GT(next.saved_after.size(), std::string_view("skyd-tls-sessions/1\n").size());
+}
+
+TEST_F(HttpTest, DamagedOrUnusedSavedSessionsAreNotKeptAndTheConnectionStillVerifies) {
+  const Endpoint endpoint = pinned_tls_endpoint();
+  auto executor = pool_.executor(0);
+  const std::string saved =
+      pool_.submit<std::string>(0, [=] { return request_then_save(executor, endpoint); }).get();
+  ASSERT_GT(saved.size(), 10u);
+  const std::string cut = saved.substr(0, saved.size() - 10);
+  for (const std::string& damaged : {cut, std::string("not a save"), std::string()}) {
+    const Reloaded next =
+        pool_
+            .submit<Reloaded>(0, [=] { return load_then_request(executor, endpoint, damaged, {}); })
+            .get();
+    EXPECT_EQ(next.loaded, 0u);
+    EXPECT_TRUE(next.answered) << "a full, verified handshake instead";
+    EXPECT_EQ(next.stats.resumed, 0u);
+  }
+  // Loaded for a peer that never comes back: dropped, not saved again.
+  Endpoint elsewhere = endpoint;
+  elsewhere.tls_name = "localhost";
+  elsewhere.host = "127.0.0.1";
+  const Reloaded unused =
+      pool_
+          .submit<Reloaded>(0,
+                            [=] { return load_then_request(executor, endpoint, saved, elsewhere); })
+          .get();
+  EXPECT_EQ(unused.loaded, 1u);
+  EXPECT_TRUE(unused.answered);
+  EXPECT_EQ(unused.saved_after.find(endpoint.pool_key()), std::string::npos)
+      << "the session no connection took is dropped";
+}
+
 // Requests cut off at every step (TCP connect, TLS handshake, the request's write, the wait for
 // the answer), as a job's cancel cuts off its node's long polls, then a call on the same pool, as
 // the cancel that follows it: each cut must end its request at once and leave the pool usable.
