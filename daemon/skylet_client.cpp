@@ -90,16 +90,6 @@ Task<Result<AttemptStatus>> SkyletClient::status(providers::Node node, std::stri
   co_return parse_status(*response);
 }
 
-Task<Result<std::optional<AttemptStatus>>> SkyletClient::find(providers::Node node,
-                                                              std::string attempt_id) {
-  auto response = co_await call(node, "GET", "/tasks/" + attempt_id, {}, std::chrono::seconds(10));
-  if (!response) co_return response.error();
-  if (response->status == 404) co_return std::optional<AttemptStatus>();
-  auto status = parse_status(*response);
-  if (!status) co_return status.error();
-  co_return std::optional<AttemptStatus>(std::move(*status));
-}
-
 Task<Result<LogChunk>> SkyletClient::logs(providers::Node node, std::string attempt_id,
                                           std::uint64_t offset, Duration wait, Duration patience,
                                           std::optional<std::size_t> events_since) {

@@ -75,9 +75,6 @@ class SkyletClient {
 
   Task<Result<AttemptStatus>> start(providers::Node node, AttemptRequest request);
   Task<Result<AttemptStatus>> status(providers::Node node, std::string attempt_id);
-  // The attempt's status, or nothing when the node does not know it (404: its skylet started
-  // afresh, or the attempt was never started there).
-  Task<Result<std::optional<AttemptStatus>>> find(providers::Node node, std::string attempt_id);
   // Output from `offset`; waits up to `wait` for new bytes when there are none yet, and gives
   // the answer `patience` beyond that before the call fails.
   // With `events_since`, a node event past it also ends the wait (and node_events says so).

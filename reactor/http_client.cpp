@@ -419,11 +419,14 @@ class Client::Impl {
       }
       if (open_[key] < options_.max_connections_per_endpoint) {
         ++open_[key];
+        bool host_short = false;
         auto connected = co_await connect(
-            endpoint, key, std::min(deadline, Clock::now() + options_.connect_timeout));
+            endpoint, key, std::min(deadline, Clock::now() + options_.connect_timeout),
+            &host_short);
         if (!connected) {
-          // A peer that cannot be reached (a node gone) keeps no session to resume.
-          pinned_sessions_.forget(key);
+          // A peer that cannot be reached (a node gone) keeps no session to resume; one this host
+          // lacked descriptors or memory to reach keeps it for the retry.
+          if (!host_short) pinned_sessions_.forget(key);
           release(key, nullptr, false);
           co_return connected.error();
         }
@@ -522,9 +525,10 @@ class Client::Impl {
   }
 
   // A new connection; `key` is the endpoint's pool key (its TLS session's too).
+  // `host_short` is set when the connection failed for want of this host's own resources.
   Task<Result<std::unique_ptr<Connection>>> connect(const Endpoint& endpoint,
                                                     const std::string& key,
-                                                    Clock::time_point deadline) {
+                                                    Clock::time_point deadline, bool* host_short) {
     const Limits limits{options_.max_body_bytes, options_.max_header_bytes};
     if (endpoint.transport == Endpoint::Transport::kUnix) {
       UnixStream stream(executor_);
@@ -551,7 +555,7 @@ class Client::Impl {
                                                                started->pid);
     }
 
-    auto tcp = co_await connect_tcp(endpoint, deadline);
+    auto tcp = co_await connect_tcp(endpoint, deadline, host_short);
     if (!tcp) co_return tcp.error();
     if (endpoint.transport == Endpoint::Transport::kTcp) {
       ++stats_.connections_opened;
@@ -596,7 +600,8 @@ class Client::Impl {
     co_return std::make_unique<StreamConnection<TlsStream>>(std::move(stream));
   }
 
-  Task<Result<TcpStream>> connect_tcp(const Endpoint& endpoint, Clock::time_point deadline) {
+  Task<Result<TcpStream>> connect_tcp(const Endpoint& endpoint, Clock::time_point deadline,
+                                      bool* host_short) {
     const Limits limits{options_.max_body_bytes, options_.max_header_bytes};
     tcp::resolver resolver(executor_);
     // basic_stream's forwarding constructor makes Result<TcpStream> ambiguous: say which side.
@@ -616,8 +621,12 @@ class Client::Impl {
       stream.expires_at(deadline);
       std::tie(ec, std::ignore) = co_await stream.async_connect(*resolved, kTuple);
     }
-    if (ec)
+    if (ec) {
+      *host_short = ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+                    ec == asio::error::no_memory ||
+                    ec == boost::system::errc::too_many_files_open_in_system;
       co_return Result<TcpStream>(in_place_error, classify(ec, "connecting to", endpoint, limits));
+    }
     stream.socket().set_option(tcp::no_delay(true));
     co_return Result<TcpStream>(boost::system::in_place_value, std::move(stream));
   }

@@ -348,43 +348,21 @@ bool went_unanswered(const Error& error) {
 
 Task<Result<void>> JobRunner::reattach(int index, const Placement& placement,
                                        const store::TaskRecord& task) {
-  // Earlier attempts were fenced before this one ran, and it was started and released on every
-  // node before it was recorded RUNNING: asking each node for it is enough (a small GET, not the
-  // task's whole start and a release). A node that lost it gets it again: the start is
-  // idempotent. Thousands of runners do this at once after a restart: a node slow to answer then
-  // is asked again, for up to node_lost_after, not taken for lost.
+  // Earlier attempts were fenced before this one ran; the start is idempotent and the attempt
+  // was released, so this only re-attaches (and gives the attempt again to a node that lost it).
+  // Thousands of runners do it at once after a restart: a node slow to answer then is asked
+  // again, for up to node_lost_after, not taken for lost.
   const auto give_up_at = Clock::now() + options_.node_lost_after;
   asio::steady_timer pause(shard_.executor);
   for (;;) {
-    Result<void> started;
-    if (auto held = co_await attempts_still_held(index, placement, task.attempt); !held) {
-      started = held.error();
-    } else if (!*held) {
-      started = co_await start_attempts(index, placement, task);
-      if (started) started = co_await release_attempts(index, placement, task.attempt);
-    }
+    auto started = co_await start_attempts(index, placement, task);
+    if (started) started = co_await release_attempts(index, placement, task.attempt);
     if (started || !went_unanswered(started.error()) || Clock::now() >= give_up_at ||
         cancel_.is_set())
       co_return started;
     pause.expires_after(std::chrono::seconds(1));
     co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-}
-
-Task<Result<bool>> JobRunner::attempts_still_held(int index, const Placement& placement,
-                                                  int attempt_number) {
-  SkyletClient skylet(*shard_.http, skylet_token(index, attempt_number));
-  const std::string id = attempt_id(index, attempt_number);
-  for (const auto& node : placement.cluster.nodes) {
-    auto found = co_await skylet.find(node, id);
-    if (!found) co_return found.error();
-    if (!*found) co_return false;
-    if ((*found)->ready()) {
-      auto released = co_await skylet.release(node, id);
-      if (!released) co_return released.error();
-    }
-  }
-  co_return true;
 }
 
 std::string JobRunner::skylet_token(int index, int attempt) const {

@@ -273,12 +273,9 @@ class JobRunner {
   Task<void> drop_predecessor();  // stops following it (its machines are retired separately)
   // The replacement's run starts only now, on every node.
   Task<Result<void>> release_attempts(int index, const Placement& placement, int attempt_number);
-  // After a restart: the running attempt's nodes are followed again (each asked for the attempt;
-  // a node that lost it is given it again), asking a node that does not answer again for up to
-  // node_lost_after.
+  // After a restart: the running attempt's nodes are followed again (start and release, both
+  // idempotent), asking a node that does not answer again for up to node_lost_after.
   Task<Result<void>> reattach(int index, const Placement& placement, const store::TaskRecord& task);
-  // Whether every node still holds the attempt (a held one is released).
-  Task<Result<bool>> attempts_still_held(int index, const Placement& placement, int attempt_number);
   std::string attempt_id(int index, int attempt) const;
   // Whom the job's processes run as where skyd runs them itself (the submitter's identity).
   std::optional<UserIdentity> owner() const;

@@ -330,6 +330,51 @@ TEST_F(HttpTest, ANewConnectionToAPinnedPeerResumesItsTlsSession) {
   EXPECT_EQ(handshakes.with({"full"}).value() - full_before, 1u);
 }
 
+// A cancel of every job opens a second connection to each node beside its long poll, and a
+// controller with one descriptor per node can run out of them.
+struct ShortOfDescriptors {
+  bool refused = false;  // the call made while no descriptor was left failed
+  ClientStats stats;
+};
+
+Task<ShortOfDescriptors> connect_when_out_of_descriptors(asio::any_io_executor executor,
+                                                         Endpoint endpoint) {
+  ClientOptions options;
+  options.max_idle_per_endpoint = 0;  // each call connects
+  Client client(executor, options);
+  ShortOfDescriptors seen;
+  co_await client.request(endpoint, get("/items/1"));  // full: the session to resume
+  rlimit saved{};
+  getrlimit(RLIMIT_NOFILE, &saved);
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  setrlimit(RLIMIT_NOFILE, &low);
+  std::vector<int> filler;  // every descriptor left
+  for (int fd; (fd = open("/dev/null", O_RDONLY)) >= 0;) filler.push_back(fd);
+  auto refused = co_await client.request(endpoint, get("/items/2"));
+  seen.refused = !refused;
+  for (int fd : filler) close(fd);
+  setrlimit(RLIMIT_NOFILE, &saved);
+  co_await client.request(endpoint, get("/items/3"));
+  seen.stats = client.stats();
+  co_return seen;
+}
+
+TEST_F(HttpTest, APeerThisHostHadNoDescriptorToReachKeepsItsSession) {
+  Endpoint endpoint = pinned_tls_endpoint();
+  endpoint.tls_name = "localhost";  // reached by its address, as a node is: nothing to resolve
+  endpoint.host = "127.0.0.1";
+  auto executor = pool_.executor(0);
+  const ShortOfDescriptors seen =
+      pool_
+          .submit<ShortOfDescriptors>(
+              0, [=] { return connect_when_out_of_descriptors(executor, endpoint); })
+          .get();
+  EXPECT_TRUE(seen.refused);
+  EXPECT_EQ(seen.stats.connections_opened, 2u);
+  EXPECT_EQ(seen.stats.resumed, 1u) << "the call after the shortage resumed the kept session";
+}
+
 // A controller's sessions across its restart: saved by one client, loaded by the next.
 Task<std::string> request_then_save(asio::any_io_executor executor, Endpoint endpoint) {
   Client client(executor);
