@@ -10,6 +10,7 @@
 #include "reactor/crypto.hpp"
 #include "reactor/log.hpp"
 #include "reactor/numbers.hpp"
+#include "reactor/small_files.hpp"
 #include "store/database_probe.hpp"
 #include "store/migrations.hpp"
 #include "store/store_errc.hpp"
@@ -323,7 +324,7 @@ Result<void> Controller::start() {
     if (!options_.state_dir.empty()) {
       // Read here, off the shards: they resume with their nodes once the jobs re-attach.
       raw->tls_session_path = tls_session_path(options_.state_dir, i);
-      std::string saved = read_tls_sessions(raw->tls_session_path);
+      std::string saved = read_small_file(raw->tls_session_path);
       pool_.submit<void>(i, [raw, &saved] { return load_tls_sessions(raw, std::move(saved)); })
           .get();
     }
@@ -365,11 +366,8 @@ Result<void> Controller::start() {
   for (auto& shard : shards_) {
     if (shard->tls_session_path.empty()) continue;
     ShardContext* raw = shard.get();
-    asio::post(raw->executor, [raw, options] {
-      raw->group->spawn(keep_tls_sessions(*raw->http, raw->tls_session_path,
-                                          options->tls_session_save_interval,
-                                          options->tls_sessions_unused_after));
-    });
+    asio::post(raw->executor,
+               [raw] { raw->group->spawn(keep_tls_sessions(*raw->http, raw->tls_session_path)); });
   }
   if (options_.local.preemption_mean_interval) {
     asio::post(first->executor,

@@ -58,10 +58,6 @@ struct ControllerOptions {
   // whether the machines still stand before charging the failure to the user.
   Duration failure_check_grace = std::chrono::seconds(5);
   Duration leak_sweep_interval = std::chrono::minutes(30);
-  // TLS sessions with the nodes are saved this often when they changed (state_dir/tls-sessions),
-  // and the loaded ones no node took within `tls_sessions_unused_after` of the start are dropped.
-  Duration tls_session_save_interval = std::chrono::seconds(5);
-  Duration tls_sessions_unused_after = std::chrono::minutes(10);
   // The installation's identity (from the database): tags and tokens carry it.
   std::string controller_id = "skyd";
   std::string

@@ -8,7 +8,6 @@
 #include "reactor/coro.hpp"
 #include "reactor/http_client.hpp"
 
-#include <chrono>
 #include <string>
 
 namespace skyd::daemon {
@@ -16,16 +15,12 @@ namespace skyd::daemon {
 // The file of a shard's sessions under `state_dir`.
 std::string tls_session_path(const std::string& state_dir, std::size_t shard);
 
-// Reads a saved file (blocking: at start, before the shards run); empty when there is none, it is
-// not a regular file, or it is larger than any save.
-std::string read_tls_sessions(const std::string& path);
-
-// Saves `client`'s sessions now (the encoding on the shard, the write on the blocking pool).
+// Saves `client`'s sessions now (encoded on the shard, written by write_small_file on the
+// blocking pool). The saved file is read at start with read_small_file, before the shards run.
 Task<void> save_tls_sessions(http::Client& client, std::string path);
 
-// Saves every `every` while the sessions change; after `unused_after`, drops the loaded sessions
-// no connection took (their nodes are gone). Runs until cancelled.
-Task<void> keep_tls_sessions(http::Client& client, std::string path, Duration every,
-                             Duration unused_after);
+// Saves every 5 s while the sessions change; after 10 minutes, drops the loaded sessions no
+// connection took (their nodes are gone). Runs until cancelled.
+Task<void> keep_tls_sessions(http::Client& client, std::string path);
 
 }  // namespace skyd::daemon
