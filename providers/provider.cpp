@@ -75,6 +75,16 @@ Error make_error(ProviderErrc code, std::string detail) {
   return Error{make_error_code(code), std::move(detail)};
 }
 
+Result<void> refuse_volumes(const NodeSettings& settings, std::string_view cloud) {
+  if (settings.volumes.empty()) return {};
+  const VolumeMount& first = settings.volumes.front();
+  return make_error(ProviderErrc::kInvalid,
+                    "volumes." + first.path + ": `" + first.claim +
+                        "` is a Kubernetes PersistentVolumeClaim, which only kubernetes pods "
+                        "mount; " +
+                        std::string(cloud) + " nodes cannot");
+}
+
 bool is_retryable(ProviderErrc code) {
   switch (code) {
     case ProviderErrc::kThrottled:

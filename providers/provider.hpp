@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace skyd::providers {
@@ -51,6 +52,14 @@ struct PortRange {
   int last = 0;  // inclusive
 };
 
+// A PersistentVolumeClaim mounted in each node's pod (the task's `volumes`): only kubernetes
+// honours it.
+struct VolumeMount {
+  std::string path;      // absolute, in the pod
+  std::string claim;     // an existing claim in the provider's namespace
+  std::string sub_path;  // inside the claim; empty: its root
+};
+
 // What the task asks of its nodes beyond their shape. A provider honours each field it is given
 // or refuses the launch with kInvalid and a message that names the field: never ignores one.
 struct NodeSettings {
@@ -69,6 +78,7 @@ struct NodeSettings {
   // generation) and the TPU's own name (empty: one made from the cluster's).
   std::string tpu_runtime_version;
   std::string tpu_name;
+  std::vector<VolumeMount> volumes;
 };
 
 // Whether the task runs in a container image (`image_id: docker:IMAGE`) on the provider's own
@@ -79,6 +89,10 @@ inline bool wants_container(const NodeSettings& settings) {
 inline std::string machine_image(const NodeSettings& settings) {
   return wants_container(settings) ? std::string() : settings.image_id;
 }
+
+// kInvalid naming the first volume when `settings` has volumes: a provider whose nodes are not
+// pods cannot mount a PersistentVolumeClaim.
+Result<void> refuse_volumes(const NodeSettings& settings, std::string_view cloud);
 
 struct LaunchRequest {
   std::string cluster_name;

@@ -139,6 +139,8 @@ providers::NodeSettings node_settings(const spec::Task& task, const catalog::Can
   if (resources.disk_tier) settings.disk_tier = provider_disk_tier(*resources.disk_tier);
   for (const auto& range : resources.ports) settings.ports.push_back({range.first, range.last});
   settings.labels = resources.labels;
+  for (const auto& volume : task.volumes)
+    settings.volumes.push_back({volume.path, volume.claim, volume.sub_path});
   settings.best_network = resources.network_tier == spec::NetworkTier::kBest;
   settings.efa_interfaces = candidate.efa_interfaces;
   if (resources.accelerator_args) {

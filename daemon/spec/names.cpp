@@ -61,4 +61,27 @@ std::string store_of_url(std::string_view url) {
   return url.starts_with("gs://") ? "gcs" : "s3";
 }
 
+bool is_claim_name(std::string_view name) {
+  constexpr std::size_t kMaxLength = 253;
+  auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (name.empty() || name.size() > kMaxLength) return false;
+  if (!lower_alnum(name.front()) || !lower_alnum(name.back())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return lower_alnum(c) || c == '-' || c == '.'; });
+}
+
+std::string relative_path_problem(std::string_view path) {
+  if (path.empty()) return "expected a relative path inside the volume";
+  if (path.starts_with('/')) return "expected a path relative to the volume's root, not `/...`";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view part = path.substr(start, end - start);
+    if (part.empty() && end != path.size()) return "an empty component (`//`)";
+    if (part == "..") return "`..` would leave the volume";
+    start = end + 1;
+  }
+  return "";
+}
+
 }  // namespace skyd::spec

@@ -30,6 +30,13 @@ inline constexpr std::string_view kTaskNameRule =
 // prefix, no `google`); otherwise what is wrong with it.
 std::string bucket_name_problem(std::string_view name, std::string_view store = "s3");
 
+// A PersistentVolumeClaim's name, Kubernetes' DNS subdomain rule: lower-case letters, digits, `-`
+// and `.`, a letter or digit at both ends, at most 253 characters.
+bool is_claim_name(std::string_view name);
+// Empty when `path` is a relative path that stays inside its root (no leading `/`, no `..`
+// component, no empty component); otherwise what is wrong with it.
+std::string relative_path_problem(std::string_view path);
+
 // The bucket a bucket URL names ("s3://my-bucket/path" -> "my-bucket"); empty for a local path.
 // The store a bucket URL is in: "gcs" for gs://, else "s3" (whose rules other schemes follow).
 std::string bucket_of_url(std::string_view url);

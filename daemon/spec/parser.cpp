@@ -97,12 +97,13 @@ const std::vector<std::string> kOtherSkyPilotClouds = {
     "vsphere", "cudo",       "fluidstack", "paperspace", "do",    "vast",
     "nebius",  "hyperbolic", "ssh",        "slurm",      "seeweb"};
 
-const std::vector<std::string> kTaskKeys = {
-    "name", "workdir",        "num_nodes", "resources", "envs",   "secrets", "file_mounts", "setup",
-    "run",  "event_callback", "config",    "service",   "inputs", "outputs", "pool"};
-const std::vector<std::string> kUnsupportedTaskKeys = {
-    "volumes",           "volume_mounts",       "inputs",    "outputs",  "managed_secrets",
-    "api_server_access", "file_mounts_mapping", "_metadata", "job_group"};
+const std::vector<std::string> kTaskKeys = {"name",    "workdir", "num_nodes",      "resources",
+                                            "envs",    "secrets", "file_mounts",    "volumes",
+                                            "setup",   "run",     "event_callback", "config",
+                                            "service", "inputs",  "outputs",        "pool"};
+const std::vector<std::string> kUnsupportedTaskKeys = {"volume_mounts",     "managed_secrets",
+                                                       "api_server_access", "file_mounts_mapping",
+                                                       "_metadata",         "job_group"};
 const std::vector<std::string> kResourceKeys = {
     "infra",         "cloud",        "region",          "zone",
     "instance_type", "cpus",         "memory",          "accelerators",
@@ -122,8 +123,8 @@ const std::map<std::string, std::string> kUnsupportedWhy = {
     {"queue_length_threshold", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
     {"upscale_delay_seconds", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
     {"downscale_delay_seconds", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
-    {"volumes", "skyd has no volumes"},
-    {"volume_mounts", "skyd has no volumes"},
+    {"volumes", "cloud disks as volumes; a task's `volumes:` mounts Kubernetes claims"},
+    {"volume_mounts", "the resolved form SkyPilot writes itself; write `volumes:`"},
     {"gcp_queued_resource", "skyd creates TPUs directly, not through GCP's queued resources"},
     {"ephemeral_storage", "skyd's Kubernetes pods do not request ephemeral storage"},
     {"priority_class", "a Kubernetes PriorityClass; use `priority`"},
@@ -138,6 +139,10 @@ const std::vector<std::string> kUnsupportedPoolKeys = {
     "min_workers", "max_workers", "queue_length_threshold", "upscale_delay_seconds",
     "downscale_delay_seconds"};
 constexpr int kMaxPoolWorkers = 1000;
+// A `volumes` entry written as a mapping; SkyPilot's ephemeral volumes (made and deleted with
+// the cluster) are written with the others.
+const std::vector<std::string> kVolumeKeys = {"name", "sub_path"};
+const std::vector<std::string> kUnsupportedVolumeKeys = {"size", "type", "config", "labels"};
 const std::vector<std::string> kAutostopKeys = {"idle_minutes", "down", "wait_for", "hook",
                                                 "hook_timeout"};
 // SkyPilot's job priorities (sky/skylet/constants.py).
@@ -418,6 +423,8 @@ class Parser {
                   std::map<std::string, std::string>& values, std::set<std::string>& unset) const;
   std::vector<FileMount> parse_file_mounts(const YAML::Node& node, const std::string& path,
                                            const std::map<std::string, std::string>& vars) const;
+  std::vector<VolumeMount> parse_volumes(const YAML::Node& node, const std::string& path,
+                                         const std::map<std::string, std::string>& vars) const;
   FileMount parse_storage(const YAML::Node& node, const std::string& path, std::string destination,
                           const std::map<std::string, std::string>& vars) const;
   // A bucket URL's bucket is a bucket name like any other (the local provider makes it a
@@ -778,6 +785,18 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
       }
     }
   }
+  if (const YAML::Node node = doc["volumes"]; node && !node.IsNull()) {
+    task.volumes = parse_volumes(node, child_path(path, "volumes"), vars);
+    for (const auto& volume : task.volumes) {
+      const bool also_mounted =
+          std::any_of(task.file_mounts.begin(), task.file_mounts.end(),
+                      [&](const FileMount& mount) { return mount.destination == volume.path; });
+      if (also_mounted) {
+        fail(SpecErrc::kInvalid, node, child_path(child_path(path, "volumes"), volume.path),
+             "also a file_mounts destination; mount one thing at a path");
+      }
+    }
+  }
   for (std::string_view key : {"setup", "run", "event_callback"}) {
     const YAML::Node node = doc[std::string(key)];
     if (!node || node.IsNull()) continue;
@@ -930,6 +949,60 @@ std::vector<FileMount> Parser::parse_file_mounts(
   std::sort(mounts.begin(), mounts.end(),
             [](const FileMount& a, const FileMount& b) { return a.destination < b.destination; });
   return mounts;
+}
+
+// `volumes: {/mnt/data: NAME}` or `{/mnt/data: {name: NAME, sub_path: DIR}}`: claims that already
+// exist, mounted in each of the task's pods.
+std::vector<VolumeMount> Parser::parse_volumes(
+    const YAML::Node& node, const std::string& path,
+    const std::map<std::string, std::string>& vars) const {
+  require_map(node, path, "a mapping of mount path: volume name");
+  check_plain_keys(node, path);
+  std::vector<VolumeMount> volumes;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    VolumeMount volume;
+    volume.path = substitute_vars(it->first.Scalar(), vars);
+    const std::string entry_path = child_path(path, it->first.Scalar());
+    if (!volume.path.starts_with('/')) {
+      fail(SpecErrc::kInvalid, it->first, entry_path,
+           "expected an absolute path in the pod (/mnt/data)");
+    }
+    if (std::any_of(volumes.begin(), volumes.end(),
+                    [&](const VolumeMount& v) { return v.path == volume.path; })) {
+      fail(SpecErrc::kInvalid, it->first, entry_path, "duplicate path " + volume.path);
+    }
+    const YAML::Node value = it->second;  // a copy: `it->` yields a temporary
+    YAML::Node name = value;
+    std::string name_path = entry_path;
+    if (value.IsMap()) {
+      check_keys(value, entry_path, kVolumeKeys, kUnsupportedVolumeKeys,
+                 "skyd's volumes do not support (an ephemeral volume, made and deleted with the "
+                 "cluster: skyd mounts claims that exist)");
+      name.reset(value["name"]);  // rebinds: `=` would write into the entry itself
+      name_path = child_path(entry_path, "name");
+      if (const YAML::Node sub_path = value["sub_path"]; sub_path && !sub_path.IsNull()) {
+        const std::string where = child_path(entry_path, "sub_path");
+        volume.sub_path = substitute_vars(string_value(sub_path, where), vars);
+        if (const std::string problem = relative_path_problem(volume.sub_path); !problem.empty())
+          fail(SpecErrc::kInvalid, sub_path, where, problem);
+      }
+    }
+    if (!name || name.IsNull() || (name.IsScalar() && name.Scalar().empty())) {
+      fail(SpecErrc::kMissingValue, name ? name : value, name_path,
+           "the volume's name is blank; name an existing PersistentVolumeClaim");
+    }
+    volume.claim = substitute_vars(string_value(name, name_path), vars);
+    if (!is_claim_name(volume.claim)) {
+      fail(SpecErrc::kInvalid, name, name_path,
+           "volume `" + volume.claim +
+               "`: expected a PersistentVolumeClaim's name (lower-case letters, digits, `-` and "
+               "`.`, beginning and ending with a letter or digit, at most 253 characters)");
+    }
+    volumes.push_back(std::move(volume));
+  }
+  std::sort(volumes.begin(), volumes.end(),
+            [](const VolumeMount& a, const VolumeMount& b) { return a.path < b.path; });
+  return volumes;
 }
 
 FileMount Parser::parse_storage(const YAML::Node& node, const std::string& path,

@@ -149,6 +149,8 @@ catalog::PlanRequest to_plan_request(const Task& task) {
   catalog::PlanRequest request;
   for (const auto& candidate : task.resources.candidates) {
     request.options.push_back(to_resource_request(candidate));
+    // Volumes are the task's, not an option's: every option must reach them.
+    request.options.back().node_fields.volumes = !task.volumes.empty();
   }
   request.ordered = task.resources.ordered;
   request.num_nodes = task.num_nodes;

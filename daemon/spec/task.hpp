@@ -147,6 +147,16 @@ std::string_view to_string(FileMount::Kind kind);
 // source, or a storage mount's `source:` directory (what fills its bucket); nullopt otherwise.
 std::optional<std::string> uploaded_source(const FileMount& mount);
 
+// A `volumes` entry: a Kubernetes PersistentVolumeClaim mounted at `path` in each of the task's
+// pods (its `sub_path` directory, when given). The claim must exist in the namespace skyd uses;
+// only kubernetes mounts it, so a task with volumes is placed there (docs/task-spec.md).
+struct VolumeMount {
+  std::string path;      // absolute, in the pod
+  std::string claim;     // the claim's name
+  std::string sub_path;  // relative, inside the claim; empty: its root
+  friend bool operator==(const VolumeMount&, const VolumeMount&) = default;
+};
+
 // `inputs` / `outputs`: where a task's data is and its estimated size in GB (SkyPilot's hint for
 // the optimizer's egress cost). Carried, not yet priced (docs/task-spec.md).
 struct DataHint {
@@ -175,6 +185,7 @@ struct Task {
   std::map<std::string, std::string> envs;
   std::map<std::string, std::string> secrets;  // never printed: see task_json.hpp
   std::vector<FileMount> file_mounts;          // sorted by destination
+  std::vector<VolumeMount> volumes;            // sorted by path
   std::optional<std::string> setup;
   std::optional<std::string> run;
   std::optional<std::string> event_callback;

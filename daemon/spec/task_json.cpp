@@ -127,6 +127,20 @@ Json to_json(const Task& task, SecretMode secrets) {
   Json mounts = Json::object();
   for (const auto& mount : task.file_mounts) mounts.set(mount.destination, file_mount_json(mount));
   json.set("file_mounts", std::move(mounts));
+  if (!task.volumes.empty()) {
+    Json volumes = Json::object();
+    for (const auto& volume : task.volumes) {
+      if (volume.sub_path.empty()) {
+        volumes.set(volume.path, volume.claim);
+        continue;
+      }
+      Json entry = Json::object();
+      entry.set("name", volume.claim);
+      entry.set("sub_path", volume.sub_path);
+      volumes.set(volume.path, std::move(entry));
+    }
+    json.set("volumes", std::move(volumes));
+  }
   if (task.setup) json.set("setup", *task.setup);
   if (task.run) json.set("run", *task.run);
   if (task.event_callback) json.set("event_callback", *task.event_callback);

@@ -344,6 +344,7 @@ Task<Result<Cluster>> AwsProvider::launch(LaunchRequest request) {
                          "the skylet token must be 16+ letters, digits, '-' or '_'");
   }
   const std::string region = request.region.empty() ? options_.default_region : request.region;
+  if (auto refused = refuse_volumes(request.settings, "aws"); !refused) co_return refused.error();
   if (auto checked = check_node_settings(request.settings); !checked) co_return checked.error();
   std::string image = machine_image(request.settings);
   if (image.empty()) {

@@ -23,6 +23,11 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
     if (!fields.labels.empty()) return "resources.labels: skyd cannot set them on kubernetes";
     return std::nullopt;
   }
+  if (fields.volumes) {
+    return "volumes: a volume is a Kubernetes PersistentVolumeClaim, which only kubernetes pods "
+           "mount; " +
+           std::string(cloud) + " nodes cannot";
+  }
   if (fields.docker_image && cloud != "local" && cloud != "aws" && cloud != "gcp") {
     return "resources.image_id: docker:IMAGE asks to run the task in a container, which skyd "
            "does on aws, gcp, kubernetes and local nodes, not on " +

@@ -1,8 +1,8 @@
 #pragma once
-// Which clouds honour the task's node settings (image_id, disk_size, disk_tier, ports, labels),
-// so the optimizer places a task only where every field it sets is honoured, and a task that fits
-// nowhere is refused before it is submitted, naming the field. The providers check the same
-// fields again at launch (docs/task-spec.md, "Fields that reach the provider").
+// Which clouds honour the task's node settings (image_id, disk_size, disk_tier, ports, labels,
+// volumes), so the optimizer places a task only where every field it sets is honoured, and a task
+// that fits nowhere is refused before it is submitted, naming the field. The providers check the
+// same fields again at launch (docs/task-spec.md, "Fields that reach the provider").
 
 #include <map>
 #include <optional>
@@ -22,6 +22,7 @@ struct NodeFields {
   bool best_network = false;  // network_tier: best
   bool ports = false;
   std::map<std::string, std::string> labels;
+  bool volumes = false;  // the task mounts PersistentVolumeClaims (kubernetes only)
 
   friend bool operator==(const NodeFields&, const NodeFields&) = default;
 };

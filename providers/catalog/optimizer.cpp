@@ -298,12 +298,18 @@ Result<std::vector<Candidate>> plan(const Catalog& catalog, const PlanRequest& r
       }
       continue;
     }
-    if (request.kubernetes_by_default && !option.cloud && !option.region && !option.zone &&
-        !option.instance_type && !node_fields_refusal(kKubernetesCloud, option.node_fields)) {
+    // A task's volumes are claims of the cluster: it goes there, enabled by default or not.
+    const bool kubernetes_too = request.kubernetes_by_default || option.node_fields.volumes;
+    if (kubernetes_too && !option.cloud && !option.region && !option.zone &&
+        !option.instance_type) {
       // The cluster's own shape (no catalog defaults); an option a pod cannot be is left to the
-      // clouds.
-      auto candidate = kubernetes_candidate(option, index, request.num_nodes);
-      if (candidate) {
+      // clouds, and where only a pod could have it (volumes), why it cannot is said.
+      const auto why = node_fields_refusal(kKubernetesCloud, option.node_fields);
+      auto candidate = why ? Result<Candidate>(make_error(CatalogErrc::kInfeasible, *why))
+                           : kubernetes_candidate(option, index, request.num_nodes);
+      if (!candidate && option.node_fields.volumes) {
+        refused.push_back(std::string(kKubernetesCloud) + ": " + candidate.error().detail);
+      } else if (candidate) {
         feasible = true;
         const bool is_blocked = std::any_of(blocklist.begin(), blocklist.end(), [&](auto& entry) {
           return entry.cloud == kKubernetesCloud &&

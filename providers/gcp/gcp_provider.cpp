@@ -354,6 +354,7 @@ Task<Result<Cluster>> GcpProvider::launch(LaunchRequest request) {
   }
   if (request.zone.empty())
     co_return make_error(ProviderErrc::kInvalid, "a GCP launch needs a zone");
+  if (auto refused = refuse_volumes(request.settings, "gcp"); !refused) co_return refused.error();
   if (catalog::is_tpu_name(request.accelerator_name)) {
     auto slice = catalog::tpu_slice(request.accelerator_name);
     if (!slice) {

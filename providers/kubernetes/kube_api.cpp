@@ -172,6 +172,12 @@ Json pod_manifest(const PodSpec& spec) {
     selector.set("skypilot.co/accelerator", lower);
     pod_spec.set("nodeSelector", std::move(selector));
   }
+  Json volumes = Json::array();
+  Json node_mounts = Json::array();
+  auto add_volume = [&](Json volume, Json mount) {
+    volumes.push_back(std::move(volume));
+    node_mounts.push_back(std::move(mount));
+  };
   if (!spec.skylet_image.empty()) {
     // The task's image lacks skylet: an init container copies it into a volume the node's
     // container runs it from.
@@ -195,14 +201,27 @@ Json pod_manifest(const PodSpec& spec) {
     Json node_mount = Json::object();
     node_mount.set("name", "skyd-bin");
     node_mount.set("mountPath", "/opt/skyd/bin");
-    Json node_mounts = Json::array();
-    node_mounts.push_back(std::move(node_mount));
-    container.set("volumeMounts", std::move(node_mounts));
     Json volume = Json::object();
     volume.set("name", "skyd-bin");
     volume.set("emptyDir", Json::object());
-    Json volumes = Json::array();
-    volumes.push_back(std::move(volume));
+    add_volume(std::move(volume), std::move(node_mount));
+  }
+  for (std::size_t n = 0; n < spec.volumes.size(); ++n) {
+    const auto& wanted = spec.volumes[n];
+    const std::string name = "volume-" + std::to_string(n);
+    Json claim = Json::object();
+    claim.set("claimName", wanted.claim);
+    Json volume = Json::object();
+    volume.set("name", name);
+    volume.set("persistentVolumeClaim", std::move(claim));
+    Json mount = Json::object();
+    mount.set("name", name);
+    mount.set("mountPath", wanted.path);
+    if (!wanted.sub_path.empty()) mount.set("subPath", wanted.sub_path);
+    add_volume(std::move(volume), std::move(mount));
+  }
+  if (!volumes.as_array()->empty()) {
+    container.set("volumeMounts", std::move(node_mounts));
     pod_spec.set("volumes", std::move(volumes));
   }
   Json containers = Json::array();
@@ -323,6 +342,11 @@ Error classify_status(int http_status, std::string_view body) {
 
 std::string pods_path(std::string_view namespace_) {
   return "/api/v1/namespaces/" + http::percent_encode(namespace_) + "/pods";
+}
+
+std::string claim_path(std::string_view namespace_, std::string_view name) {
+  return "/api/v1/namespaces/" + http::percent_encode(namespace_) + "/persistentvolumeclaims/" +
+         http::percent_encode(name);
 }
 
 std::string pod_path(std::string_view namespace_, std::string_view name) {

@@ -60,6 +60,7 @@ struct PodSpec {
   int accelerator_count = 0;
   std::string boot_script;  // /bin/sh -c
   std::uint16_t skylet_port = 0;
+  std::vector<VolumeMount> volumes;  // claims mounted in the node's container
 };
 Json pod_manifest(const PodSpec& spec);
 
@@ -98,6 +99,7 @@ std::string status_reason(std::string_view body);
 // The query of a LIST: labelSelector=k1=v1,k2=v2 (percent-encoded).
 std::string pods_path(std::string_view namespace_);
 std::string pod_path(std::string_view namespace_, std::string_view name);
+std::string claim_path(std::string_view namespace_, std::string_view name);
 std::string selector_query(const std::map<std::string, std::string>& labels);
 
 }  // namespace skyd::providers::kubernetes

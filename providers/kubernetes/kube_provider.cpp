@@ -122,6 +122,22 @@ Task<Result<std::string>> KubeProvider::call(std::string method, std::string tar
   }
 }
 
+Task<Result<void>> KubeProvider::check_claims(std::vector<VolumeMount> volumes) {
+  const std::string& ns = options_.access.namespace_;
+  const std::vector<int> missing_is_an_answer{404};
+  for (const auto& volume : volumes) {
+    auto claim = co_await call("GET", claim_path(ns, volume.claim), "", missing_is_an_answer);
+    if (!claim) co_return claim.error();
+    if (status_reason(*claim) == "NotFound") {
+      co_return make_error(ProviderErrc::kInvalid,
+                           "volumes." + volume.path + ": no PersistentVolumeClaim `" +
+                               volume.claim + "` in namespace `" + ns + "` of context `" +
+                               options_.access.context + "`; create the claim first");
+    }
+  }
+  co_return Result<void>{};
+}
+
 Task<Result<std::vector<Pod>>> KubeProvider::list(std::map<std::string, std::string> labels) {
   labels[std::string(kControllerLabel)] = label_value(options_.controller_id);
   const std::string target = pods_path(options_.access.namespace_) + "?" + selector_query(labels);
@@ -163,6 +179,9 @@ Task<Result<Cluster>> KubeProvider::launch(LaunchRequest request) {
                            "bucket mounts reach local machines only; a pod cannot mount " +
                                mount.bucket + " at " + mount.destination);
     }
+  }
+  if (!request.task_running) {
+    if (auto claimed = co_await check_claims(settings.volumes); !claimed) co_return claimed.error();
   }
   auto shape = catalog::parse_pod_instance_type(request.instance_type);
   if (!shape) {
@@ -206,6 +225,7 @@ Task<Result<Cluster>> KubeProvider::launch(LaunchRequest request) {
   spec.accelerator_count = shape->accelerator_count;
   spec.boot_script = render_pod_boot(boot);
   spec.skylet_port = options_.skylet_port;
+  spec.volumes = settings.volumes;
   const auto deadline = Clock::now() + options_.launch_timeout;
 
   // Pod names follow from the token and the rank: a repeated launch (a lost answer, a restart)

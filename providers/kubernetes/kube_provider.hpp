@@ -63,6 +63,9 @@ class KubeProvider final : public Provider {
  private:
   Task<Result<std::vector<Pod>>> wait_running(std::string token, int nodes,
                                               Clock::time_point deadline);
+  // Each volume's claim is in the namespace: a pod naming a missing one would wait in Pending
+  // until the launch timed out, with no word of why.
+  Task<Result<void>> check_claims(std::vector<VolumeMount> volumes);
   Task<void> discard(std::map<std::string, std::string> labels);
   // Deletes whatever the launch with this token made.
   Task<void> discard_launch(std::string token);

@@ -434,6 +434,7 @@ Task<Result<std::pair<Node, pid_t>>> LocalProvider::start_node(const LaunchReque
 
 Result<void> check_local_settings(const NodeSettings& settings, const std::string& root_dir,
                                   int nodes) {
+  if (auto refused = refuse_volumes(settings, "local"); !refused) return refused;
   // A container image is no machine image: skylet runs the task in it on the host's runtime.
   if (!machine_image(settings).empty()) {
     return make_error(ProviderErrc::kInvalid,

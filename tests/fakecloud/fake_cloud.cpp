@@ -1302,8 +1302,12 @@ Task<void> FakeCloud::boot(std::string instance_id) {
             std::chrono::duration_cast<std::chrono::milliseconds>(options_.metadata_poll).count()),
         "--cancel-grace-ms",
         "1000"};
-    if (options_.private_node_roots)
+    // A pod's claims are mounts of its own root: never the host's paths.
+    if (options_.private_node_roots || !instance->binds.empty()) {
       spawn.argv.insert(spawn.argv.end(), {"--private-root", sandbox + "/machine"});
+      for (const auto& [source, destination] : instance->binds)
+        spawn.argv.insert(spawn.argv.end(), {"--bind", source, destination});
+    }
     if (tls) {
       spawn.argv.insert(spawn.argv.end(), {"--tls-cert", sandbox + "/skylet.crt", "--tls-key",
                                            sandbox + "/skylet.key"});

@@ -321,6 +321,9 @@ struct FakeCloud::Instance {
   std::string reason_message;
   std::optional<providers::SkyletBoot> boot;
   std::string user_data;  // decoded, as RunInstances carried it (shown by /_admin/instances)
+  // Process mode: host directories bound into the node's private root (a pod's volume claims),
+  // as (source, destination). Needs private_node_roots.
+  std::vector<std::pair<std::string, std::string>> binds;
   std::string container_runtime;  // process mode: the skylet's --container-runtime, if its boot
                                   // asked for one (shown by the admin views)
   // IamInstanceProfile: its ARN and id as DescribeInstances reports them, and the role its

@@ -1,5 +1,7 @@
 #include "tests/fakecloud/fake_kube.hpp"
 
+#include "tests/fakecloud/kube_objects.hpp"
+
 #include "providers/kubernetes/kube_api.hpp"
 #include "providers/node_boot.hpp"
 #include "reactor/crypto.hpp"
@@ -9,40 +11,12 @@
 #include <ctime>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 namespace skyd::fakecloud {
 namespace {
 
 using providers::aws::Ec2State;
-
-std::string rfc3339_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  ::gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
-
-// A Status object, as the API server answers every error.
-http::Response status(int code, const std::string& reason, const std::string& message,
-                      const std::string& name = "") {
-  Json body = Json::object();
-  body.set("kind", "Status");
-  body.set("apiVersion", "v1");
-  body.set("metadata", Json::object());
-  body.set("status", "Failure");
-  body.set("message", message);
-  body.set("reason", reason);
-  if (!name.empty()) {
-    Json details = Json::object();
-    details.set("name", name);
-    details.set("kind", "pods");
-    body.set("details", std::move(details));
-  }
-  body.set("code", code);
-  return http::Response::json(code, body);
-}
 
 bool dns_label(std::string_view name) {
   if (name.empty() || name.size() > 63) return false;
@@ -151,6 +125,11 @@ http::Router FakeKube::api_router() {
   router.add("POST", "/api/v1/namespaces/{ns}/pods", "create a pod", handler);
   router.add("GET", "/api/v1/namespaces/{ns}/pods/{name}", "read a pod", handler);
   router.add("DELETE", "/api/v1/namespaces/{ns}/pods/{name}", "delete a pod", handler);
+  const std::string claims = "/api/v1/namespaces/{ns}/persistentvolumeclaims";
+  router.add("GET", claims, "list claims", handler);
+  router.add("POST", claims, "create a claim", handler);
+  router.add("GET", claims + "/{name}", "read a claim", handler);
+  router.add("DELETE", claims + "/{name}", "delete a claim", handler);
   return router;
 }
 
@@ -190,19 +169,23 @@ Task<http::Response> FakeKube::api(http::Request& request) {
     co_return http::Response::json(200, body);
   }
   if (request.path == "/api/v1") {
-    Json pods = Json::object();
-    pods.set("name", "pods");
-    pods.set("singularName", "pod");
-    pods.set("namespaced", true);
-    pods.set("kind", "Pod");
-    Json verbs = Json::array();
-    for (const char* verb : {"create", "delete", "get", "list"}) verbs.push_back(verb);
-    pods.set("verbs", std::move(verbs));
-    Json short_names = Json::array();
-    short_names.push_back("po");
-    pods.set("shortNames", std::move(short_names));
     Json resources = Json::array();
-    resources.push_back(std::move(pods));
+    for (const auto& [name, singular, kind, short_name] :
+         {std::tuple{"pods", "pod", "Pod", "po"},
+          {"persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", "pvc"}}) {
+      Json resource = Json::object();
+      resource.set("name", name);
+      resource.set("singularName", singular);
+      resource.set("namespaced", true);
+      resource.set("kind", kind);
+      Json verbs = Json::array();
+      for (const char* verb : {"create", "delete", "get", "list"}) verbs.push_back(verb);
+      resource.set("verbs", std::move(verbs));
+      Json short_names = Json::array();
+      short_names.push_back(short_name);
+      resource.set("shortNames", std::move(short_names));
+      resources.push_back(std::move(resource));
+    }
     Json body = Json::object();
     body.set("kind", "APIResourceList");
     body.set("groupVersion", "v1");
@@ -222,13 +205,20 @@ Task<http::Response> FakeKube::api(http::Request& request) {
                            : request.method == "DELETE"           ? "delete"
                            : request.path_params.contains("name") ? "get"
                                                                   : "list";
-  ++calls_[verb];
+  const bool claim = request.path.find("/persistentvolumeclaims") != std::string::npos;
+  const std::string resource = claim ? "persistentvolumeclaims" : "pods";
+  ++calls_[claim ? verb + " claim" : verb];
   if (!kNamespaces.contains(ns)) {
     co_return status(403, "Forbidden",
-                     "pods is forbidden: User \"system:serviceaccount:default:skyd\" cannot " +
-                         verb + " resource \"pods\" in API group \"\" in the namespace \"" + ns +
-                         "\"");
+                     resource +
+                         " is forbidden: User \"system:serviceaccount:default:skyd\" "
+                         "cannot " +
+                         verb + " resource \"" + resource +
+                         "\" in API group \"\" in the "
+                         "namespace \"" +
+                         ns + "\"");
   }
+  if (claim) co_return claims(ns, request);
   if (verb == "create") co_return create(ns, request);
   if (verb == "list") co_return list(ns, request);
   if (verb == "get") co_return get(ns, request.path_params["name"]);
@@ -288,9 +278,7 @@ http::Response FakeKube::create(const std::string& ns, const http::Request& requ
   Pod pod;
   pod.namespace_ = ns;
   pod.name = name;
-  pod.uid = sha256_hex(key + std::to_string(next_version_) + rfc3339_now()).substr(0, 32);
-  pod.uid = pod.uid.substr(0, 8) + "-" + pod.uid.substr(8, 4) + "-" + pod.uid.substr(12, 4) + "-" +
-            pod.uid.substr(16, 4) + "-" + pod.uid.substr(20, 12);
+  pod.uid = kube_uid(key + std::to_string(next_version_));
   pod.created = rfc3339_now();
   pod.metadata = *metadata;
   pod.metadata.set("namespace", ns);
@@ -314,12 +302,17 @@ http::Response FakeKube::create(const std::string& ns, const http::Request& requ
     instance->boot = providers::parse_skylet_boot(script);
     if (instance->boot) cloud_.remember_certificate(instance->boot->certificate);
   }
+  // The scheduler places a pod only once every claim it mounts is there.
+  const auto binds = claim_binds(ns, *spec);
+  if (binds) instance->binds = *binds;
   const bool has_boot = instance->boot.has_value();
   if (cloud_.options_.mode == Mode::kVirtual) instance->ip = "127.0.0.1";
   pod.instance_id = instance->id;
   const std::string id = instance->id;
   cloud_.add_instance(std::move(instance));
-  if (cloud_.options_.mode == Mode::kProcess && has_boot) {
+  if (!binds) {
+    logger("fakecloud")->info("kube pod unschedulable pod={}: a claim it mounts is missing", key);
+  } else if (cloud_.options_.mode == Mode::kProcess && has_boot) {
     cloud_.background_.spawn(cloud_.boot(id));
   } else if (cloud_.options_.mode == Mode::kProcess) {
     cloud_.background_.spawn(cloud_.boot_without_agent(id));

@@ -3,10 +3,11 @@
 // of its own with a CA it makes and writes, with the server's URL and a bearer token, into a
 // kubeconfig for the test: discovery (/api, /apis, /api/v1), pods in a namespace (POST, LIST
 // with labelSelector, GET, DELETE), errors as real Status objects (401 without the token, 403 in
-// a namespace the token may not use, 404, 409 AlreadyExists, 422 Invalid). Each pod is a
-// FakeCloud instance: process mode boots a real skylet from the script its container runs, at a
-// pod IP of its own. An admin call evicts a pod (phase Failed, reason Evicted, skylet killed).
-// Runs on fakecloud's shard; owned by FakeCloud, which it reaches as a friend.
+// a namespace the token may not use, 404, 409 AlreadyExists, 422 Invalid), and
+// PersistentVolumeClaims (POST, GET, LIST, DELETE), each a directory the pods that mount it
+// share. Each pod is a FakeCloud instance: process mode boots a real skylet from the script its
+// container runs, at a pod IP of its own. An admin call evicts a pod (phase Failed, reason Evicted,
+// skylet killed). Runs on fakecloud's shard; owned by FakeCloud, which it reaches as a friend.
 
 #include "reactor/certs.hpp"
 #include "reactor/http_server.hpp"
@@ -44,7 +45,20 @@ class FakeKube {
     std::string evicted;     // the eviction's message, once evicted
   };
 
+  // A PersistentVolumeClaim: bound at once to a directory of fakecloud's (its volume), which
+  // the pods that mount it get bound into their private roots.
+  struct Claim {
+    Json object;  // as posted, with uid, creationTimestamp and status filled in
+    std::string directory;
+  };
+
   Task<http::Response> api(http::Request& request);
+  http::Response claims(const std::string& ns, http::Request& request);
+  http::Response create_claim(const std::string& ns, const http::Request& request);
+  // Where the pod's container mounts each claim it names, as (host directory, mount path); a
+  // claim that does not exist leaves the pod unschedulable (nullopt), as a real scheduler does.
+  std::optional<std::vector<std::pair<std::string, std::string>>> claim_binds(
+      const std::string& ns, const Json& spec) const;
   Task<http::Response> admin(http::Request& request);
   http::Response create(const std::string& ns, const http::Request& request);
   http::Response list(const std::string& ns, const http::Request& request);
@@ -59,7 +73,8 @@ class FakeKube {
   std::string token_;
   CertifiedKey authority_;
   CertifiedKey server_certificate_;
-  std::map<std::string, Pod> pods_;  // "ns/name"
+  std::map<std::string, Pod> pods_;      // "ns/name"
+  std::map<std::string, Claim> claims_;  // "ns/name"
   std::map<std::string, std::int64_t> calls_;
   std::int64_t created_ = 0, deleted_ = 0, evicted_ = 0, unauthorized_ = 0;
   std::uint64_t next_version_ = 1;

@@ -1,8 +1,12 @@
 // Managed jobs on Kubernetes against fakecloud's Kubernetes API (TLS with its own CA, a bearer
 // token, both from the kubeconfig it writes; every pod a real skylet): a job's pods run it to
 // the end, an evicted pod is relaunched, a cancel deletes every pod, a restarted skyd adopts the
-// pods it made, and a kubeconfig skyd cannot use is refused naming its field.
+// pods it made, a task's volumes are the claims its pods mount (what one pod wrote there the next
+// reads), and a kubeconfig skyd cannot use is refused naming its field.
+#include "providers/kubernetes/kubeconfig.hpp"
 #include "tests/support/aws_world.hpp"
+
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -42,6 +46,33 @@ struct KubeWorld {
     const Json* pods = view ? view->find("pods") : nullptr;
     if (pods && pods->as_array()) out = *pods->as_array();
     return out;
+  }
+  // The Kubernetes API as kubectl would call it: the kubeconfig's server, CA and token, with curl.
+  std::string kube_api(const std::string& method, const std::string& path,
+                       const std::string& body = "") {
+    auto access = providers::kubernetes::load_kubeconfig(dir.file("kubeconfig"), "");
+    if (!access) return "kubeconfig: " + access.error().detail;
+    std::ofstream(dir.file("kube-ca.pem")) << access->ca_pem;
+    std::vector<std::string> argv = {"/usr/bin/curl",
+                                     "-s",
+                                     "--cacert",
+                                     dir.file("kube-ca.pem"),
+                                     "-X",
+                                     method,
+                                     "-H",
+                                     "Authorization: Bearer " + access->token};
+    if (!body.empty())
+      argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data-binary", body});
+    argv.push_back(access->server + path);
+    return run_command(argv).out;
+  }
+  // Evicts every pod, then waits (two minutes at most) for job `id` to end: its status.
+  std::string evict_all_then_wait_for_the_end(long long id) {
+    const std::string evicted = admin("POST", "/_admin/kube/evict?all=1");
+    if (!contains(evicted, "\"evicted\":[\"")) return "no pod evicted: " + evicted;
+    skyd.wait_for_status(id, {"SUCCEEDED", "FAILED", "FAILED_NO_RESOURCE"},
+                         std::chrono::seconds(120));
+    return skyd.job_status(id).value_or("unknown");
   }
   std::string controller_log(long long id) {
     return skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
@@ -149,13 +180,7 @@ TEST(KubeJobs, AnEvictedPodIsRelaunchedAndTheJobSucceeds) {
   ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
   ASSERT_TRUE(world.skyd.wait_for_file(world.dir.file("started"))) << world.controller_log(1);
   std::ofstream(world.dir.file("evicted")) << "yes\n";
-  auto evicted = world.admin("POST", "/_admin/kube/evict?all=1");
-  ASSERT_TRUE(contains(evicted, "\"evicted\":[\"")) << evicted;
-
-  ASSERT_TRUE(world.skyd.wait_for_status(1, {"SUCCEEDED", "FAILED", "FAILED_NO_RESOURCE"},
-                                         std::chrono::seconds(120)))
-      << world.controller_log(1);
-  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED") << world.controller_log(1);
+  EXPECT_EQ(world.evict_all_then_wait_for_the_end(1), "SUCCEEDED") << world.controller_log(1);
   EXPECT_EQ(recovery_count(world.skyd, 1), 1);
   auto logs = world.skyd.sky({"jobs", "logs", "1"});
   EXPECT_TRUE(contains(logs.out, "second attempt")) << logs.out;
@@ -207,6 +232,67 @@ TEST(KubeJobs, SkydKilledAndRestartedAdoptsItsPodsWithoutMakingNewOnes) {
   EXPECT_EQ(world.stat("created"), 1)
       << "the restarted skyd made no new pod: " << world.admin("GET", "/_admin/kube/stats");
   EXPECT_TRUE(wait_for([&] { return world.stat("pods") == 0; }));
+}
+
+TEST(KubeJobs, AVolumeKeepsWhatOnePodWroteForThePodThatReplacesIt) {
+  // fakecloud binds a claim's directory into each pod's own root, which needs root.
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: each pod's skylet gets a private root";
+  KubeWorld world;
+  const std::string claim = world.kube_api(
+      "POST", "/api/v1/namespaces/default/persistentvolumeclaims",
+      R"({"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"ckpt"},)"
+      R"("spec":{"accessModes":["ReadWriteMany"],"resources":{"requests":{"storage":"1Gi"}}}})");
+  ASSERT_TRUE(contains(claim, R"("phase":"Bound")")) << claim;
+  const std::string marks = world.dir.path();
+  const auto yaml = world.skyd.write_file(
+      "job.yaml",
+      "name: with-volume\nresources:\n  cpus: 1\nvolumes:\n  /checkpoint: ckpt\n"
+      "  /models:\n    name: ckpt\n    sub_path: models/v1\nrun: |\n"
+      "  if [ -e /checkpoint/step ]; then\n"
+      "    echo resumed at $(cat /checkpoint/step) with $(cat /models/weights); exit 0\n"
+      "  fi\n"
+      "  echo 41 > /checkpoint/step\n  echo w41 > /models/weights\n"
+      "  touch " +
+          marks + "/started\n  sleep 600\n");
+  // No cloud named: the claims are the cluster's, so the task goes there.
+  auto launched = world.skyd.sky({"jobs", "launch", "-y", "-d", yaml});
+  ASSERT_EQ(launched.exit_code, 0) << launched.out;
+  ASSERT_TRUE(world.skyd.wait_for_file(world.dir.file("started"))) << world.controller_log(1);
+
+  const std::string pod = world.pods().at(0).dump();
+  EXPECT_TRUE(contains(pod, R"({"name":"volume-0","persistentVolumeClaim":{"claimName":"ckpt"}})"))
+      << pod;
+  EXPECT_TRUE(contains(pod, R"({"name":"volume-1","mountPath":"/models","subPath":"models/v1"})"))
+      << pod;
+  // The pod's paths are its own: nothing was written at the host's /checkpoint.
+  EXPECT_FALSE(std::filesystem::exists("/checkpoint/step"));
+
+  EXPECT_EQ(world.evict_all_then_wait_for_the_end(1), "SUCCEEDED") << world.controller_log(1);
+  EXPECT_EQ(recovery_count(world.skyd, 1), 1);
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_TRUE(contains(logs.out, "resumed at 41 with w41")) << logs.out;
+  EXPECT_EQ(world.stat("created"), 2);
+  // The volume outlives the job's pods, with what they wrote.
+  std::ifstream kept(world.dir.file("cloud/claims/default/ckpt/models/v1/weights"));
+  std::string weights;
+  std::getline(kept, weights);
+  EXPECT_EQ(weights, "w41");
+}
+
+TEST(KubeJobs, AJobWhoseClaimIsMissingFailsNamingItAndMakesNoPod) {
+  KubeWorld world;
+  const auto yaml = world.skyd.write_file(
+      "job.yaml", "name: no-claim\nvolumes:\n  /data: absent-claim\nrun: echo never\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(world.skyd.wait_for_status(
+      1, {"FAILED_PRECHECKS", "FAILED_NO_RESOURCE", "FAILED", "FAILED_CONTROLLER"}))
+      << world.controller_log(1);
+  const std::string why = world.skyd.job_json(1) + world.controller_log(1);
+  EXPECT_TRUE(contains(why,
+                       "volumes./data: no PersistentVolumeClaim `absent-claim` in namespace "
+                       "`default` of context `fake-kube`; create the claim first"))
+      << why;
+  EXPECT_EQ(world.stat("created"), 0);
 }
 
 TEST(KubeJobs, AKubeconfigWithAnExecPluginIsRefusedNamingTheField) {

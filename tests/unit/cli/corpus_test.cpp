@@ -28,8 +28,9 @@ namespace fs = std::filesystem;
 // 0.76: containers (image_id: docker:IMAGE) on EC2 and GCP nodes. 0.769: job groups
 // (execution: parallel). 0.81: Kubernetes (infra: k8s, cloud: kubernetes; one pod per node).
 // 0.845: Cloud TPU VMs (tpu-…) and their accelerator_args on GCP, and pool YAMLs with a fixed
-// `workers` count, planned as `sky jobs pool apply --dryrun` plans them.
-constexpr double kAcceptanceFloor = 0.845;
+// `workers` count, planned as `sky jobs pool apply --dryrun` plans them. 0.862: volumes
+// (Kubernetes PersistentVolumeClaims mounted in the task's pods).
+constexpr double kAcceptanceFloor = 0.862;
 
 // Why refusals.txt expects a file to be refused (its sections).
 enum class Reason {

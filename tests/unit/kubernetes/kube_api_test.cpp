@@ -135,6 +135,32 @@ TEST(KubeApi, ThePodCarriesLabelsShapeGpusImageAndBoot) {
   EXPECT_FALSE(has(plain, "gpu")) << plain;
 }
 
+TEST(KubeApi, ThePodMountsEachVolumeClaimBesideSkyletsOwnVolume) {
+  PodSpec spec;
+  spec.name = "c-abc123-0";
+  spec.image = "python:3.12";
+  spec.skylet_image = std::string(kDefaultImage);
+  spec.volumes = {{"/checkpoint", "ckpt", ""}, {"/models", "shared.models", "models/v1"}};
+  const std::string pod = pod_manifest(spec).dump();
+  EXPECT_TRUE(has(pod, R"("volumeMounts":[{"name":"skyd-bin","mountPath":"/opt/skyd/bin"},)"
+                       R"({"name":"volume-0","mountPath":"/checkpoint"},)"
+                       R"({"name":"volume-1","mountPath":"/models","subPath":"models/v1"}])"))
+      << pod;
+  EXPECT_TRUE(has(pod, R"("volumes":[{"name":"skyd-bin","emptyDir":{}},)"
+                       R"({"name":"volume-0","persistentVolumeClaim":{"claimName":"ckpt"}},)"
+                       R"({"name":"volume-1","persistentVolumeClaim":)"
+                       R"({"claimName":"shared.models"}}])"))
+      << pod;
+  spec.skylet_image.clear();
+  spec.volumes.resize(1);
+  const std::string claim_only = pod_manifest(spec).dump();
+  EXPECT_TRUE(has(claim_only, R"("volumeMounts":[{"name":"volume-0","mountPath":"/checkpoint"}])"))
+      << claim_only;
+  EXPECT_FALSE(has(claim_only, "skyd-bin")) << claim_only;
+  EXPECT_EQ(claim_path("default", "ckpt"),
+            "/api/v1/namespaces/default/persistentvolumeclaims/ckpt");
+}
+
 TEST(KubeApi, TheBootScriptIsReadBackAsSkyletsSettings) {
   auto authority = make_certificate_authority("test CA");
   ASSERT_TRUE(authority);
@@ -290,6 +316,46 @@ TEST(KubernetesShape, AnAnyOfWithKubernetesPlansItFirstAndItsNodeFieldsAreRefuse
   ASSERT_FALSE(disk);
   EXPECT_TRUE(disk.error().detail.find("resources.disk_size") != std::string::npos);
   kube.node_fields = {};
+  kube.zone = "z";
+  EXPECT_FALSE(validate_request(Catalog::builtin(), kube));
+  kube.zone.reset();
+}
+
+TEST(KubernetesShape, ATaskWithVolumesIsPlacedOnKubernetesEnabledOrNotAndRefusedElsewhere) {
+  // The claims are the cluster's: an option naming no cloud goes there even when kubernetes is
+  // not offered by default, and only there.
+  PlanRequest request;
+  ResourceRequest any;
+  any.cpus = Quantity{4, true, false};
+  any.node_fields.volumes = true;
+  request.options = {any};
+  auto plan = catalog::plan(Catalog::builtin(), request);
+  ASSERT_TRUE(plan) << plan.error().detail;
+  ASSERT_EQ(plan->size(), 1u);
+  EXPECT_EQ(plan->front().cloud, "kubernetes");
+  EXPECT_EQ(plan->front().instance_type, "4CPU--8GB");
+
+  ResourceRequest aws;
+  aws.cloud = "aws";
+  aws.node_fields.volumes = true;
+  request.options = {aws};
+  auto refused = catalog::plan(Catalog::builtin(), request);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(refused.error().detail.find("volumes: a volume is a Kubernetes "
+                                          "PersistentVolumeClaim, which only kubernetes pods "
+                                          "mount; aws nodes cannot") != std::string::npos)
+      << refused.error().detail;
+
+  // Spot cannot be a pod, and the clouds cannot mount the claims: nowhere is left.
+  ResourceRequest spot = any;
+  spot.use_spot = true;
+  request.options = {spot};
+  EXPECT_FALSE(catalog::plan(Catalog::builtin(), request));
+}
+
+TEST(KubernetesShape, AZoneIsNoPlaceInAKubernetesRequest) {
+  ResourceRequest kube;
+  kube.cloud = "kubernetes";
   kube.zone = "z";
   EXPECT_FALSE(validate_request(Catalog::builtin(), kube));
 }

@@ -95,7 +95,7 @@ TEST(Parser, UnknownKeySuggestsClosest) {
 }
 
 TEST(Parser, UnsupportedSkyPilotFieldsAreRefusedByName) {
-  for (const char* field : {"volumes", "volume_mounts"}) {
+  for (const char* field : {"volume_mounts"}) {
     auto error = parse_error(std::string(field) + ":\n  x: 1\nrun: echo\n");
     EXPECT_EQ(error.code, SpecErrc::kUnsupported) << field;
     EXPECT_CONTAINS(error.detail, std::string("`") + field + "` is a SkyPilot field");
@@ -105,6 +105,64 @@ TEST(Parser, UnsupportedSkyPilotFieldsAreRefusedByName) {
   EXPECT_CONTAINS(error.detail,
                   "resources.priority_class: `priority_class` is a SkyPilot field that skyd's "
                   "managed jobs do not support (a Kubernetes PriorityClass; use `priority`)");
+}
+
+TEST(Parser, VolumesNameClaimsByNameOrWithASubPathAndReadBackTheSame) {
+  ParseOptions options;
+  options.env_overrides = {{"CLAIM", "team-ckpt"}};
+  const Pipeline pipeline = parse_ok(
+      "envs:\n  CLAIM: placeholder\nvolumes:\n  /mnt/models:\n    name: shared.models\n"
+      "    sub_path: models/v1\n  /checkpoint: ${CLAIM}\nrun: echo\n",
+      options);
+  const Task& task = pipeline.tasks.front();
+  ASSERT_EQ(task.volumes.size(), 2u);
+  EXPECT_EQ(task.volumes[0], (VolumeMount{"/checkpoint", "team-ckpt", ""}));
+  EXPECT_EQ(task.volumes[1], (VolumeMount{"/mnt/models", "shared.models", "models/v1"}));
+  // The normalized form the daemon receives parses back to the same volumes.
+  const std::string json = to_json(pipeline, SecretMode::kInclude).dump();
+  EXPECT_CONTAINS(json, R"("volumes":{"/checkpoint":"team-ckpt","/mnt/models":)"
+                        R"({"name":"shared.models","sub_path":"models/v1"}})");
+  auto back = pipeline_from_json(json, "");
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(back->tasks.front().volumes, task.volumes);
+  EXPECT_TRUE(to_plan_request(task).options.front().node_fields.volumes);
+  EXPECT_FALSE(to_plan_request(task_ok("run: echo\n")).options.front().node_fields.volumes);
+}
+
+TEST(Parser, AVolumeThatCannotBeMountedIsRefusedWithItsLine) {
+  struct Case {
+    const char* yaml;
+    SpecErrc code;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"volumes:\n  mnt/data: ckpt\n", SpecErrc::kInvalid,
+       "task.yaml:2:3: volumes.mnt/data: expected an absolute path in the pod (/mnt/data)"},
+      {"volumes:\n  /data: My_Claim\n", SpecErrc::kInvalid,
+       "task.yaml:2:10: volumes./data: volume `My_Claim`: expected a PersistentVolumeClaim's "
+       "name"},
+      {"volumes:\n  /data:\n    name: ckpt\n    sub_path: ../etc\n", SpecErrc::kInvalid,
+       "task.yaml:4:15: volumes./data.sub_path: `..` would leave the volume"},
+      {"volumes:\n  /data:\n    name: ckpt\n    sub_path: /abs\n", SpecErrc::kInvalid,
+       "volumes./data.sub_path: expected a path relative to the volume's root"},
+      {"volumes:\n  /data:\n    size: 100Gi\n", SpecErrc::kUnsupported,
+       "task.yaml:3:5: volumes./data.size: `size` is a SkyPilot field that skyd's volumes do not "
+       "support (an ephemeral volume, made and deleted with the cluster: skyd mounts claims that "
+       "exist)"},
+      {"volumes:\n  /data:\n    name: ckpt\n    mode: ro\n", SpecErrc::kUnknownField,
+       "volumes./data.mode: unknown field `mode`"},
+      {"volumes:\n  /data: ~\n", SpecErrc::kMissingValue,
+       "volumes./data: the volume's name is blank; name an existing PersistentVolumeClaim"},
+      {"volumes:\n  /data: ckpt\nfile_mounts:\n  /data: ./here\n", SpecErrc::kInvalid,
+       "volumes./data: also a file_mounts destination"},
+      {"volumes: [/data]\n", SpecErrc::kInvalid,
+       "volumes: expected a mapping of mount path: volume name"},
+  };
+  for (const auto& c : cases) {
+    auto error = parse_error(std::string(c.yaml) + "run: echo\n");
+    EXPECT_EQ(error.code, c.code) << c.yaml << error.detail;
+    EXPECT_CONTAINS(error.detail, c.error);
+  }
 }
 
 TEST(Parser, PoolSectionGivesItsWorkersAndWhereItIsWritten) {
