@@ -66,17 +66,34 @@ int not_run_yet() {
   return 1;
 }
 
+std::string workers_text(int count) {
+  return std::to_string(count) + (count == 1 ? " worker" : " workers");
+}
+
+// "Fixed-size (3 workers)", or "Autoscaling (1 to 10 workers; ...)" with the settings given.
+std::string worker_policy(const spec::PoolSpec& pool) {
+  if (!pool.max_workers) return "Fixed-size (" + workers_text(pool.workers) + ")";
+  std::string policy =
+      "Autoscaling (" + std::to_string(pool.min_workers) + " to " + workers_text(*pool.max_workers);
+  if (pool.workers != pool.min_workers) policy += ", starting with " + std::to_string(pool.workers);
+  if (pool.queue_length_threshold)
+    policy += "; queue length threshold " + std::to_string(*pool.queue_length_threshold);
+  if (pool.upscale_delay_seconds)
+    policy += "; upscale delay " + std::to_string(*pool.upscale_delay_seconds) + " s";
+  if (pool.downscale_delay_seconds)
+    policy += "; downscale delay " + std::to_string(*pool.downscale_delay_seconds) + " s";
+  return policy + ")";
+}
+
 // The plan of one worker, under SkyPilot's heading.
 std::string render_pool_plan(const PreparedLaunch& launch, const std::string& pool) {
   std::string plan = render_plan(launch);
   // render_plan's second line names a managed job; a pool states its worker policy instead.
   const std::size_t first = plan.find('\n');
   const std::size_t second = plan.find('\n', first + 1);
-  const int workers = launch.pipeline.tasks.front().pool->workers;
   return plan.substr(0, first + 1) + "Pool: " + pool +
-         "\nPool spec:\nWorker policy:  Fixed-size (" + std::to_string(workers) +
-         (workers == 1 ? " worker" : " workers") +
-         ")\n\nEach pool worker will use the following resources (estimated):\n" +
+         "\nPool spec:\nWorker policy:  " + worker_policy(*launch.pipeline.tasks.front().pool) +
+         "\n\nEach pool worker will use the following resources (estimated):\n" +
          plan.substr(second + 1);
 }
 

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace skyd::spec {
 namespace {
@@ -118,11 +119,6 @@ const std::vector<std::string> kAcceleratorArgsKeys = {"runtime_version", "tpu_v
 const std::vector<std::string> kUnsupportedAcceleratorArgsKeys = {"gcp_queued_resource"};
 // Why skyd lacks a SkyPilot field, where the field's name does not say it.
 const std::map<std::string, std::string> kUnsupportedWhy = {
-    {"min_workers", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
-    {"max_workers", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
-    {"queue_length_threshold", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
-    {"upscale_delay_seconds", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
-    {"downscale_delay_seconds", "an autoscaling pool; skyd's pools keep a fixed `workers` count"},
     {"volumes", "cloud disks as volumes; a task's `volumes:` mounts Kubernetes claims"},
     {"volume_mounts", "the resolved form SkyPilot writes itself; write `volumes:`"},
     {"gcp_queued_resource", "skyd creates TPUs directly, not through GCP's queued resources"},
@@ -134,10 +130,12 @@ const std::map<std::string, std::string> kUnsupportedWhy = {
     {"job_group", "skyd does not run job groups"},
 };
 // SkyPilot's `pool:` section (docs/source/reference/yaml-spec.rst, "pool").
-const std::vector<std::string> kPoolKeys = {"workers"};
-const std::vector<std::string> kUnsupportedPoolKeys = {
-    "min_workers", "max_workers", "queue_length_threshold", "upscale_delay_seconds",
-    "downscale_delay_seconds"};
+const std::vector<std::string> kPoolKeys = {"workers",
+                                            "min_workers",
+                                            "max_workers",
+                                            "queue_length_threshold",
+                                            "upscale_delay_seconds",
+                                            "downscale_delay_seconds"};
 constexpr int kMaxPoolWorkers = 1000;
 // A `volumes` entry written as a mapping; SkyPilot's ephemeral volumes (made and deleted with
 // the cluster) are written with the others.
@@ -845,18 +843,44 @@ Task Parser::parse_task(const YAML::Node& doc, const std::string& path) const {
   return task;
 }
 
-// `pool: {workers: N}`: SkyPilot's autoscaling keys are refused by name.
+// `pool: {workers: N}`, or SkyPilot's autoscaling pool: `min_workers` (or `workers`) to
+// `max_workers`, with its queue threshold and delays, which only an autoscaling pool takes.
 PoolSpec Parser::parse_pool(const YAML::Node& node, const std::string& path) const {
   require_map(node, path, "a pool mapping (workers: N)");
-  check_keys(node, path, kPoolKeys, kUnsupportedPoolKeys, "skyd's pools do not support");
-  const YAML::Node workers = node["workers"];
-  if (!workers || workers.IsNull()) {
+  check_keys(node, path, kPoolKeys, {}, "");
+  auto given = [&](const char* key) {
+    const YAML::Node value = node[key];
+    return value && !value.IsNull();
+  };
+  auto number = [&](const char* key, long long min) {
+    return static_cast<int>(int_value(node[key], child_path(path, key), min, kMaxPoolWorkers));
+  };
+  const bool autoscaling = given("max_workers");
+  if (!given("workers") && !given("min_workers")) {
     fail(SpecErrc::kMissingValue, node, child_path(path, "workers"),
-         "a pool needs its number of workers (workers: N)");
+         "a pool needs its number of workers (workers: N), or min_workers and max_workers");
   }
   PoolSpec pool;
-  pool.workers =
-      static_cast<int>(int_value(workers, child_path(path, "workers"), 1, kMaxPoolWorkers));
+  pool.min_workers =
+      given("min_workers") ? number("min_workers", autoscaling ? 0 : 1) : number("workers", 1);
+  if (autoscaling) pool.max_workers = number("max_workers", std::max(pool.min_workers, 1));
+  // Both given: the pool starts with `workers`, within what it may scale to.
+  pool.workers = given("workers") ? number("workers", pool.min_workers) : pool.min_workers;
+  if (pool.max_workers && pool.workers > *pool.max_workers) {
+    fail(SpecErrc::kInvalid, node["workers"], child_path(path, "workers"),
+         "expected at most max_workers (" + std::to_string(*pool.max_workers) + ")");
+  }
+  for (const auto& [key, field, min] :
+       {std::tuple{"queue_length_threshold", &PoolSpec::queue_length_threshold, 1},
+        {"upscale_delay_seconds", &PoolSpec::upscale_delay_seconds, 0},
+        {"downscale_delay_seconds", &PoolSpec::downscale_delay_seconds, 0}}) {
+    if (!given(key)) continue;
+    if (!autoscaling) {
+      fail(SpecErrc::kInvalid, node[key], child_path(path, key),
+           "set only for an autoscaling pool: add max_workers");
+    }
+    pool.*field = static_cast<int>(int_value(node[key], child_path(path, key), min, 86400));
+  }
   return pool;
 }
 

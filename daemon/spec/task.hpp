@@ -166,14 +166,25 @@ struct DataHint {
   friend bool operator==(const DataHint&, const DataHint&) = default;
 };
 
-// SkyPilot's `pool:` section of a pool YAML (`sky jobs pool apply`): a fixed number of workers,
-// each a cluster of the task's resources with its setup and file mounts done once.
+// SkyPilot's `pool:` section of a pool YAML (`sky jobs pool apply`): workers, each a cluster of
+// the task's resources with its setup and file mounts done once; a fixed number of them, or with
+// `max_workers` as many as the waiting jobs ask for, between `workers` and `max_workers`.
 struct PoolSpec {
-  int workers = 1;
+  int workers = 1;      // how many it starts with (the fixed size without max_workers)
+  int min_workers = 1;  // the fewest it keeps: `workers` unless given; 0 with max_workers
+  std::optional<int> max_workers;
+  std::optional<int> queue_length_threshold;  // SkyPilot's knob for scaling on waiting jobs
+  std::optional<int> upscale_delay_seconds;
+  std::optional<int> downscale_delay_seconds;
   // Where `pool:` is written ("file:line:col"), for the error of a command that takes no pool.
   std::string where;
 
-  friend bool operator==(const PoolSpec& a, const PoolSpec& b) { return a.workers == b.workers; }
+  friend bool operator==(const PoolSpec& a, const PoolSpec& b) {
+    return a.workers == b.workers && a.min_workers == b.min_workers &&
+           a.max_workers == b.max_workers && a.queue_length_threshold == b.queue_length_threshold &&
+           a.upscale_delay_seconds == b.upscale_delay_seconds &&
+           a.downscale_delay_seconds == b.downscale_delay_seconds;
+  }
 };
 
 struct Task {

@@ -147,7 +147,18 @@ Json to_json(const Task& task, SecretMode secrets) {
   if (task.config) json.set("config", *task.config);
   if (task.pool) {
     Json pool = Json::object();
-    pool.set("workers", task.pool->workers);
+    // An autoscaling pool may keep no worker; `workers` is then what it starts with, if more.
+    const bool autoscaling = task.pool->max_workers.has_value();
+    if (!autoscaling || task.pool->workers != task.pool->min_workers)
+      pool.set("workers", task.pool->workers);
+    if (autoscaling) pool.set("min_workers", task.pool->min_workers);
+    for (const auto& [key, value] :
+         {std::pair{"max_workers", task.pool->max_workers},
+          {"queue_length_threshold", task.pool->queue_length_threshold},
+          {"upscale_delay_seconds", task.pool->upscale_delay_seconds},
+          {"downscale_delay_seconds", task.pool->downscale_delay_seconds}}) {
+      if (value) pool.set(key, *value);
+    }
     json.set("pool", std::move(pool));
   }
   for (const auto& [field, hint] :

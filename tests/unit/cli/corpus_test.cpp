@@ -29,8 +29,9 @@ namespace fs = std::filesystem;
 // (execution: parallel). 0.81: Kubernetes (infra: k8s, cloud: kubernetes; one pod per node).
 // 0.845: Cloud TPU VMs (tpu-…) and their accelerator_args on GCP, and pool YAMLs with a fixed
 // `workers` count, planned as `sky jobs pool apply --dryrun` plans them. 0.862: volumes
-// (Kubernetes PersistentVolumeClaims mounted in the task's pods).
-constexpr double kAcceptanceFloor = 0.862;
+// (Kubernetes PersistentVolumeClaims mounted in the task's pods). 0.878: autoscaling pool YAMLs
+// (min_workers to max_workers).
+constexpr double kAcceptanceFloor = 0.878;
 
 // Why refusals.txt expects a file to be refused (its sections).
 enum class Reason {

@@ -271,19 +271,28 @@ TEST(SkyBinary, PoolApplyDryrunPlansOneWorkerOfAPoolYaml) {
   EXPECT_CONTAINS(run.output, "INFRA  ");
   EXPECT_CONTAINS(run.output, "✔");
   EXPECT_EQ(run.output.find("Managed job"), std::string::npos) << run.output;
+  const std::string autoscaling =
+      write_temp("autoscaling.yaml",
+                 "pool:\n  min_workers: 1\n  max_workers: 10\n  queue_length_threshold: 5\n"
+                 "resources:\n  cpus: 2+\n");
+  SkyRun scaled = run_sky("jobs pool apply -p scaled " + autoscaling + " --dryrun");
+  EXPECT_EQ(scaled.exit_code, 0) << scaled.output;
+  EXPECT_CONTAINS(scaled.output,
+                  "Worker policy:  Autoscaling (1 to 10 workers; queue length threshold 5)");
   // A task YAML is not a pool.
   SkyRun task =
       run_sky("jobs pool apply -p p " + write_temp("plain.yaml", "run: echo\n") + " --dryrun");
   EXPECT_EQ(task.exit_code, 1) << task.output;
   EXPECT_CONTAINS(task.output, "a pool YAML is one task with a `pool:` section");
-  // Autoscaling is refused by name, at its line.
-  SkyRun autoscale = run_sky(
-      "jobs pool apply " +
-      write_temp("autoscale.yaml", "pool:\n  min_workers: 1\n  max_workers: 10\n") + " --dryrun");
-  EXPECT_EQ(autoscale.exit_code, 1);
-  EXPECT_CONTAINS(autoscale.output,
-                  "autoscale.yaml:2:3: pool.min_workers: `min_workers` is a "
-                  "SkyPilot field that skyd's pools do not support");
+  // An autoscaling setting needs max_workers, and says so at its line.
+  SkyRun fixed_with_delay =
+      run_sky("jobs pool apply " +
+              write_temp("fixed-delay.yaml", "pool:\n  workers: 2\n  upscale_delay_seconds: 60\n") +
+              " --dryrun");
+  EXPECT_EQ(fixed_with_delay.exit_code, 1);
+  EXPECT_CONTAINS(fixed_with_delay.output,
+                  "fixed-delay.yaml:3:26: pool.upscale_delay_seconds: set only for an autoscaling "
+                  "pool: add max_workers");
 }
 
 TEST(SkyBinary, LaunchRefusesAPoolYamlAndPointsAtPoolApply) {

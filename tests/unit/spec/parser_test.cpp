@@ -178,16 +178,64 @@ TEST(Parser, PoolSectionGivesItsWorkersAndWhereItIsWritten) {
   EXPECT_EQ(back->tasks[0].pool->workers, 2);
 }
 
-TEST(Parser, PoolAutoscalingKeysAreRefusedByNameAtTheirLine) {
-  for (const char* key : {"min_workers", "max_workers", "queue_length_threshold",
-                          "upscale_delay_seconds", "downscale_delay_seconds"}) {
-    auto error = parse_error(std::string("pool:\n  workers: 2\n  ") + key + ": 1\n");
-    EXPECT_EQ(error.code, SpecErrc::kUnsupported) << key;
-    EXPECT_CONTAINS(error.detail, std::string("task.yaml:3:3: pool.") + key + ": `" + key +
-                                      "` is a SkyPilot field that skyd's pools do not support "
-                                      "(an autoscaling pool; skyd's pools keep a fixed `workers` "
-                                      "count)");
-  }
+TEST(Parser, AnAutoscalingPoolGoesFromItsFewestWorkersToMaxWorkers) {
+  Task task = task_ok(
+      "pool:\n  min_workers: 0\n  max_workers: 10\n  queue_length_threshold: 1\n"
+      "  upscale_delay_seconds: 60\n  downscale_delay_seconds: 120\n");
+  ASSERT_TRUE(task.pool);
+  EXPECT_EQ(task.pool->workers, 0);
+  EXPECT_EQ(task.pool->max_workers, 10);
+  EXPECT_EQ(task.pool->queue_length_threshold, 1);
+  EXPECT_EQ(task.pool->upscale_delay_seconds, 60);
+  EXPECT_EQ(task.pool->downscale_delay_seconds, 120);
+  auto back = pipeline_from_json(
+      to_json(parse_ok("pool:\n  min_workers: 0\n  max_workers: 10\n  queue_length_threshold: "
+                       "1\n  upscale_delay_seconds: 60\n  downscale_delay_seconds: 120\n"),
+              SecretMode::kInclude)
+          .dump(),
+      "");
+  ASSERT_TRUE(back) << back.error().detail;
+  EXPECT_EQ(*back->tasks[0].pool, *task.pool);
+  // `workers` with max_workers is the fewest, as min_workers is; with both, what it starts with.
+  Task fewest = task_ok("pool:\n  workers: 2\n  max_workers: 8\n");
+  EXPECT_EQ(fewest.pool->min_workers, 2);
+  EXPECT_EQ(fewest.pool->max_workers, 8);
+  const std::string both = "pool:\n  workers: 2\n  min_workers: 1\n  max_workers: 8\n";
+  Task starting = task_ok(both);
+  EXPECT_EQ(starting.pool->workers, 2);
+  EXPECT_EQ(starting.pool->min_workers, 1);
+  auto starting_back = pipeline_from_json(to_json(parse_ok(both), SecretMode::kInclude).dump(), "");
+  ASSERT_TRUE(starting_back) << starting_back.error().detail;
+  EXPECT_EQ(*starting_back->tasks[0].pool, *starting.pool);
+  // min_workers alone is a fixed size.
+  Task fixed = task_ok("pool:\n  min_workers: 3\n");
+  EXPECT_FALSE(fixed.pool->max_workers);
+  EXPECT_EQ(fixed.pool->workers, 3);
+}
+
+TEST(Parser, AnAutoscalingPoolsSettingsAreCheckedAtTheirLine) {
+  struct Case {
+    const char* yaml;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"pool:\n  workers: 9\n  min_workers: 1\n  max_workers: 4\n",
+       "task.yaml:2:12: pool.workers: expected at most max_workers (4)"},
+      {"pool:\n  workers: 1\n  min_workers: 2\n  max_workers: 4\n",
+       "task.yaml:2:12: pool.workers: expected an integer from 2 to 1000"},
+      {"pool:\n  min_workers: 5\n  max_workers: 4\n",
+       "task.yaml:3:16: pool.max_workers: expected an integer from 5 to 1000"},
+      {"pool:\n  min_workers: 0\n", "pool.min_workers: expected an integer from 1 to 1000"},
+      {"pool:\n  workers: 2\n  queue_length_threshold: 3\n",
+       "task.yaml:3:27: pool.queue_length_threshold: set only for an autoscaling pool: add "
+       "max_workers"},
+      {"pool:\n  min_workers: 1\n  max_workers: 4\n  queue_length_threshold: 0\n",
+       "pool.queue_length_threshold: expected an integer from 1 to 86400"},
+      {"pool:\n  max_workers: 4\n",
+       "pool.workers: a pool needs its number of workers (workers: N), or min_workers and "
+       "max_workers"},
+  };
+  for (const auto& c : cases) EXPECT_CONTAINS(parse_error(c.yaml).detail, c.error) << c.yaml;
 }
 
 TEST(Parser, PoolNeedsAWholeNumberOfWorkers) {
