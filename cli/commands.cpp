@@ -13,6 +13,7 @@
 #include "cli/pool_command.hpp"
 #include "cli/show_gpus_command.hpp"
 #include "cli/storage_command.hpp"
+#include "cli/volumes_command.hpp"
 #include "daemon/version.hpp"
 
 #include <iostream>
@@ -38,6 +39,7 @@ constexpr const char* kUsage =
     "  jobs preempt ID                      preempt a job's local spot machines (try recovery)\n"
     "  jobs dashboard [--no-browser]        print the dashboard's URL and open it in a browser\n"
     "  storage ls | delete NAME...          the buckets task file_mounts use\n"
+    "  volumes apply | ls | delete          Kubernetes claims tasks mount (`volumes:`)\n"
     "  show-gpus [NAME]                     accelerators in the catalog, with prices\n"
     "  catalog refresh [--dir DIR]          rebuild the AWS catalog from AWS's APIs\n"
     "  daemon status                        is skyd running, and which version\n"
@@ -177,6 +179,8 @@ int run_command(const std::vector<std::string>& all_args) {
   if (pool_words) return jobs_pool_command({args.begin() + 2, args.end()});
   if (args[0] == "storage" && (after_command.empty() || asks_for_help(after_command)))
     return storage_command(after_command, "");
+  if (args[0] == "volumes" && (after_command.empty() || asks_for_help(after_command)))
+    return volumes_command(after_command, "");
   if (args[0] == "daemon" && asks_for_help(after_command)) {
     std::cout << kDaemonUsage;
     return 0;
@@ -201,6 +205,7 @@ int run_command(const std::vector<std::string>& all_args) {
     if (args[1] == "dashboard") return jobs_dashboard_command(rest, socket);
   }
   if (args[0] == "storage") return storage_command(after_command, *address);
+  if (args[0] == "volumes") return volumes_command(after_command, *address);
   return usage_error("unknown command '" + args[0] + (args.size() > 1 ? " " + args[1] : "") + "'");
 }
 

@@ -37,7 +37,7 @@ _sky_complete() {
   fi
   local flags
   case "${words[0]} ${words[1]}" in
-    " ") COMPREPLY=($(compgen -W "jobs storage show-gpus catalog daemon context controller completion --socket --host --version --help" -- "$cur")); return ;;
+    " ") COMPREPLY=($(compgen -W "jobs storage volumes show-gpus catalog daemon context controller completion --socket --host --version --help" -- "$cur")); return ;;
     "jobs ") COMPREPLY=($(compgen -W "launch queue logs cancel preempt dashboard pool --help" -- "$cur")); return ;;
     "jobs pool")
       if [[ ${#words[@]} -eq 2 ]]; then COMPREPLY=($(compgen -W "apply status down --help" -- "$cur")); return; fi
@@ -45,6 +45,10 @@ _sky_complete() {
     "storage ") COMPREPLY=($(compgen -W "ls delete --help" -- "$cur")); return ;;
     "storage ls") flags="--output -o --help -h" ;;
     "storage delete") flags="--all -a --yes -y --help -h" ;;
+    "volumes ") COMPREPLY=($(compgen -W "apply ls delete --help" -- "$cur")); return ;;
+    "volumes apply") flags="--yes -y --help -h" ;;
+    "volumes ls") flags="--output -o --help -h" ;;
+    "volumes delete") flags="--yes -y --help -h" ;;
     "daemon ") COMPREPLY=($(compgen -W "status --help" -- "$cur")); return ;;
     "completion ") COMPREPLY=($(compgen -W "bash --help" -- "$cur")); return ;;
     "catalog ") COMPREPLY=($(compgen -W "refresh --help" -- "$cur")); return ;;

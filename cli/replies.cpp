@@ -36,6 +36,61 @@ int usage_error(const std::string& message, const char* usage) {
   return 2;
 }
 
+std::optional<bool> json_output_of(const std::vector<std::string>& args, const char* usage,
+                                   int& failed) {
+  bool json = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if ((args[i] == "-o" || args[i] == "--output") && i + 1 < args.size()) {
+      const std::string& format = args[++i];
+      if (format != "table" && format != "json") {
+        failed = usage_error("--output is table or json", usage);
+        return std::nullopt;
+      }
+      json = format == "json";
+    } else {
+      failed = usage_error("unknown option '" + args[i] + "'", usage);
+      return std::nullopt;
+    }
+  }
+  return json;
+}
+
+std::optional<Json> listing(DaemonClient& client, const std::string& target, const char* key,
+                            bool json, const char* what, int& code) {
+  code = 0;
+  auto reply = call_json(client, "GET", target);
+  if (!reply) {
+    std::cerr << "Error: " << reply.error().detail << "\n";
+    code = 1;
+    return std::nullopt;
+  }
+  const Json* listed = reply->find(key);
+  if (json) {
+    std::cout << (listed ? listed->dump() : "[]") << "\n";
+    return std::nullopt;
+  }
+  const Json::Array* items = listed ? listed->as_array() : nullptr;
+  if (!items || items->empty()) {
+    std::cout << "No existing " << what << ".\n";
+    return std::nullopt;
+  }
+  return std::move(*reply);
+}
+
+std::optional<int> subcommand_usage(const std::vector<std::string>& args, const char* usage) {
+  if (args.empty()) {
+    std::cout << usage;
+    return 2;
+  }
+  for (const auto& arg : args) {
+    if (arg == "-h" || arg == "--help") {
+      std::cout << usage;
+      return 0;
+    }
+  }
+  return std::nullopt;
+}
+
 bool confirm(const std::string& question) {
   if (::isatty(STDIN_FILENO) != 1) return true;
   std::cout << question << " [Y/n]: " << std::flush;

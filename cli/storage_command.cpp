@@ -43,38 +43,18 @@ Result<Json> list(DaemonClient& client) {
 }
 
 int ls(const std::vector<std::string>& args, const std::string& socket) {
-  bool json = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "-o" || args[i] == "--output") && i + 1 < args.size()) {
-      const std::string& format = args[++i];
-      if (format != "table" && format != "json")
-        return usage_error("--output is table or json", kUsage);
-      json = format == "json";
-    } else {
-      return usage_error("unknown option '" + args[i] + "'", kUsage);
-    }
-  }
+  int failed = 0;
+  const auto wants_json = json_output_of(args, kUsage, failed);
+  if (!wants_json) return failed;
   DaemonClient client(socket);
-  auto reply = list(client);
-  if (!reply) {
-    std::cerr << "Error: " << reply.error().detail << "\n";
-    return 1;
-  }
-  const Json* listed = reply->find("buckets");
-  if (json) {
-    std::cout << (listed ? listed->dump() : "[]") << "\n";
-    return 0;
-  }
-  const Json::Array* buckets = listed ? listed->as_array() : nullptr;
-  if (!buckets || buckets->empty()) {
-    std::cout << "No existing storage.\n";
-    return 0;
-  }
+  const auto reply = listing(client, "/v1/storage", "buckets", *wants_json, "storage", failed);
+  if (!reply) return failed;
+  const Json::Array& buckets = *reply->find("buckets")->as_array();
   const double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   Table table(
       {"NAME", "STORE", "SIZE", "OWNER", "JOB", "PERSISTENT", "CREATED BY", "UPDATED", "STATUS"});
-  for (const Json& bucket : *buckets) {
+  for (const Json& bucket : buckets) {
     const Json* job = bucket.find("job_id");
     const Json* made = bucket.find("created_by_skyd");
     const Json* persistent = bucket.find("persistent");
@@ -151,17 +131,8 @@ int remove(const std::vector<std::string>& args, const std::string& socket) {
 }  // namespace
 
 int storage_command(const std::vector<std::string>& args, const std::string& socket) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    std::cout << kUsage;
-    return args.empty() ? 2 : 0;
-  }
+  if (auto code = subcommand_usage(args, kUsage)) return *code;
   const std::vector<std::string> rest(args.begin() + 1, args.end());
-  for (const auto& arg : rest) {
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kUsage;
-      return 0;
-    }
-  }
   if (args[0] == "ls") return ls(rest, socket);
   if (args[0] == "delete") return remove(rest, socket);
   return usage_error("unknown storage command '" + args[0] + "'", kUsage);

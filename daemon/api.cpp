@@ -1,11 +1,14 @@
 #include "daemon/api.hpp"
 
+#include "daemon/volumes_api.hpp"
+
 #include "daemon/api_json.hpp"
 #include "daemon/api_validation.hpp"
 #include "daemon/controller/controller.hpp"
 #include "daemon/controller/job_logs.hpp"
 #include "daemon/database_gate.hpp"
 #include "daemon/metrics_endpoint.hpp"
+#include "daemon/volumes_api.hpp"
 #include "reactor/blocking.hpp"
 #include "reactor/log.hpp"
 #include "reactor/numbers.hpp"
@@ -28,25 +31,10 @@ namespace {
 
 constexpr std::size_t kLogChunk = 256 * 1024;
 
-// Who is calling, from the socket's peer credentials: root, skyd's own user and members of the
-// admin group may act on every job; everyone else on their own.
-Caller caller_of(const http::Request& request, const DaemonInfo& info) {
-  Caller caller;
-  caller.uid = request.peer.known ? request.peer.uid : static_cast<uid_t>(-1);
-  caller.privileged =
-      request.peer.known && (request.peer.uid == 0 || request.peer.uid == ::geteuid() ||
-                             (info.admin_group && request.peer.in_group(*info.admin_group)));
-  return caller;
-}
-
 UserIdentity identity_of(const http::PeerCredentials& peer) {
   return UserIdentity{peer.uid, peer.gid, peer.groups};
 }
 
-std::string user_name_of(uid_t uid) {
-  if (const passwd* user = ::getpwuid(uid)) return user->pw_name;
-  return std::to_string(uid);
-}
 
 std::optional<std::int64_t> job_id_of(const http::Request& request) {
   return parse_id(request.path_params.at("id"));
@@ -391,6 +379,20 @@ Task<http::Response> delete_bucket(Controller* controller, DaemonInfo info,
 
 }  // namespace
 
+Caller caller_of(const http::Request& request, const DaemonInfo& info) {
+  Caller caller;
+  caller.uid = request.peer.known ? request.peer.uid : static_cast<uid_t>(-1);
+  caller.privileged =
+      request.peer.known && (request.peer.uid == 0 || request.peer.uid == ::geteuid() ||
+                             (info.admin_group && request.peer.in_group(*info.admin_group)));
+  return caller;
+}
+
+std::string user_name_of(uid_t uid) {
+  if (const passwd* user = ::getpwuid(uid)) return user->pw_name;
+  return std::to_string(uid);
+}
+
 http::Response response_for_error(const Error& error, std::string_view doing) {
   if (error.code == store::StoreErrc::kNotFound)
     return http::Response::error(404, "not_found", error.detail);
@@ -497,6 +499,7 @@ http::Router make_api_router(const DaemonInfo& info, Controller* controller) {
              [controller](http::Request& r) { return list_buckets(controller, r); });
   jobs_route("DELETE", "/v1/storage/{name}", "delete a bucket skyd made (forget one it did not)",
              [controller, info](http::Request& r) { return delete_bucket(controller, info, r); });
+  add_volume_routes(router, info, controller);
   return router;
 }
 

@@ -13,6 +13,8 @@
 //   POST /v1/jobs/cancel             cancel by {"ids":[..]}, {"name":..} or {"all":true}
 //   POST /v1/jobs/{id}/preempt       local provider: preempt the job's spot machines now
 //   GET  /metrics                    Prometheus text format (daemon/metrics_endpoint.hpp)
+//   POST /v1/volumes, GET /v1/volumes, DELETE /v1/volumes/{name}
+//                                    `sky volumes` (daemon/volumes_api.hpp)
 //
 // While the database is away every /v1/jobs route answers 503 with Retry-After at once.
 // Who calls comes from the socket's peer credentials: a user sees and cancels their own jobs;
@@ -29,6 +31,7 @@
 namespace skyd::daemon {
 
 class Controller;
+struct Caller;
 
 struct DaemonInfo {
   std::string version;
@@ -42,6 +45,12 @@ struct DaemonInfo {
 };
 
 http::Router make_api_router(const DaemonInfo& info, Controller* controller);
+
+// Who is calling, from the socket's peer credentials: root, skyd's own user and members of the
+// admin group may act on everyone's jobs and volumes; everyone else on their own.
+Caller caller_of(const http::Request& request, const DaemonInfo& info);
+// A user's login name, or the uid as text when it has none.
+std::string user_name_of(uid_t uid);
 
 // The answer for an error from the controller or the store: 404 (not found), 400 (invalid), 503
 // (the database is unavailable), else 500. The store's own text (PostgreSQL's messages name

@@ -295,6 +295,10 @@ ShardContext& Controller::here() {
   return *shards_.at(ShardPool::current_shard().value_or(0));
 }
 
+providers::kubernetes::KubeProvider* Controller::kubernetes() {
+  return here().kubernetes.get();
+}
+
 std::size_t Controller::owner_of(store::JobId id) const {
   return static_cast<std::size_t>(id.value) % shards_.size();
 }

@@ -97,6 +97,9 @@ class Controller {
   const store::DatabaseHealth& database_health() const { return *options_.database_health; }
   // Why a PENDING job waits for a slot, if it does.
   std::optional<std::string> waiting_reason(store::JobId id) const;
+  // The kubernetes provider of the calling thread's shard, whose claims are `sky volumes`; null
+  // when kubernetes is not enabled.
+  providers::kubernetes::KubeProvider* kubernetes();
 
  private:
   ShardContext& here();

@@ -123,15 +123,21 @@ std::string memory_quantity(double gb) {
   return buffer;
 }
 
+Json object_metadata(const std::string& name, const std::string& namespace_,
+                     const std::map<std::string, std::string>& labels) {
+  Json label_values = Json::object();
+  for (const auto& [key, value] : labels) label_values.set(key, value);
+  Json metadata = Json::object();
+  metadata.set("name", name);
+  metadata.set("namespace", namespace_);
+  metadata.set("labels", std::move(label_values));
+  return metadata;
+}
+
 Json pod_manifest(const PodSpec& spec) {
-  Json labels = Json::object();
-  for (const auto& [key, value] : spec.labels) labels.set(key, value);
   Json annotations = Json::object();
   for (const auto& [key, value] : spec.annotations) annotations.set(key, value);
-  Json metadata = Json::object();
-  metadata.set("name", spec.name);
-  metadata.set("namespace", spec.namespace_);
-  metadata.set("labels", std::move(labels));
+  Json metadata = object_metadata(spec.name, spec.namespace_, spec.labels);
   metadata.set("annotations", std::move(annotations));
 
   Json amounts = Json::object();
@@ -228,12 +234,16 @@ Json pod_manifest(const PodSpec& spec) {
   containers.push_back(std::move(container));
   pod_spec.set("containers", std::move(containers));
 
-  Json pod = Json::object();
-  pod.set("apiVersion", "v1");
-  pod.set("kind", "Pod");
-  pod.set("metadata", std::move(metadata));
-  pod.set("spec", std::move(pod_spec));
-  return pod;
+  return v1_object("Pod", std::move(metadata), std::move(pod_spec));
+}
+
+Json v1_object(const std::string& kind, Json metadata, Json spec) {
+  Json object = Json::object();
+  object.set("apiVersion", "v1");
+  object.set("kind", kind);
+  object.set("metadata", std::move(metadata));
+  object.set("spec", std::move(spec));
+  return object;
 }
 
 std::string render_pod_boot(const SkyletBoot& boot) {
@@ -342,11 +352,6 @@ Error classify_status(int http_status, std::string_view body) {
 
 std::string pods_path(std::string_view namespace_) {
   return "/api/v1/namespaces/" + http::percent_encode(namespace_) + "/pods";
-}
-
-std::string claim_path(std::string_view namespace_, std::string_view name) {
-  return "/api/v1/namespaces/" + http::percent_encode(namespace_) + "/persistentvolumeclaims/" +
-         http::percent_encode(name);
 }
 
 std::string pod_path(std::string_view namespace_, std::string_view name) {

@@ -63,6 +63,11 @@ struct PodSpec {
   std::vector<VolumeMount> volumes;  // claims mounted in the node's container
 };
 Json pod_manifest(const PodSpec& spec);
+// A core/v1 object of `kind` with its metadata and spec.
+Json v1_object(const std::string& kind, Json metadata, Json spec);
+// An object's metadata: its name, namespace and labels.
+Json object_metadata(const std::string& name, const std::string& namespace_,
+                     const std::map<std::string, std::string>& labels);
 
 // The script a pod's container runs: writes the token and TLS files, then execs skylet in the
 // foreground (the container lives as long as skylet). fakecloud reads it back with
@@ -99,7 +104,6 @@ std::string status_reason(std::string_view body);
 // The query of a LIST: labelSelector=k1=v1,k2=v2 (percent-encoded).
 std::string pods_path(std::string_view namespace_);
 std::string pod_path(std::string_view namespace_, std::string_view name);
-std::string claim_path(std::string_view namespace_, std::string_view name);
 std::string selector_query(const std::map<std::string, std::string>& labels);
 
 }  // namespace skyd::providers::kubernetes

@@ -1,5 +1,7 @@
 #include "providers/kubernetes/kube_provider.hpp"
 
+#include "providers/kubernetes/kube_claims.hpp"
+
 #include "providers/catalog/kubernetes_shape.hpp"
 #include "providers/node_boot.hpp"
 #include "reactor/log.hpp"

@@ -9,6 +9,7 @@
 // there (docs/kubernetes-provider.md).
 
 #include "providers/kubernetes/kube_api.hpp"
+#include "providers/kubernetes/kube_claims.hpp"
 #include "providers/kubernetes/kubeconfig.hpp"
 #include "providers/provider.hpp"
 #include "providers/skylet_health.hpp"
@@ -59,6 +60,18 @@ class KubeProvider final : public Provider {
                                  std::vector<int> accept = {});
   // The pods of this controller matching `labels` (one LIST).
   Task<Result<std::vector<Pod>>> list(std::map<std::string, std::string> labels);
+
+  // Volumes (`sky volumes`): the claims of the namespace skyd uses (kube_volumes.cpp).
+  const KubeAccess& access() const { return options_.access; }
+  // Makes `spec` in skyd's namespace, labelled as this controller's and `owner`'s.
+  Task<Result<Claim>> create_claim(ClaimSpec spec, std::string owner);
+  Task<Result<std::optional<Claim>>> find_claim(std::string name);
+  Task<Result<std::vector<Claim>>> list_claims();
+  Task<Result<void>> delete_claim(std::string name);
+  // Which pods of this controller mount each claim (one LIST).
+  Task<Result<std::map<std::string, std::vector<std::string>>>> claim_users();
+  // Whether this controller made `claim` (`sky volumes apply`), not found it.
+  bool made_here(const Claim& claim) const;
 
  private:
   Task<Result<std::vector<Pod>>> wait_running(std::string token, int nodes,

@@ -279,6 +279,68 @@ TEST(KubeJobs, AVolumeKeepsWhatOnePodWroteForThePodThatReplacesIt) {
   EXPECT_EQ(weights, "w41");
 }
 
+TEST(KubeJobs, AVolumeMadeWithSkyIsListedMountedAndDeletedOnceNoPodMountsIt) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: each pod's skylet gets a private root";
+  KubeWorld world;
+  const auto volume = world.skyd.write_file(
+      "volume.yaml",
+      "name: ckpt\ntype: k8s-pvc\ninfra: k8s\nsize: 1Gi\nconfig:\n  access_mode: "
+      "ReadWriteMany\n");
+  auto made = world.skyd.sky({"volumes", "apply", "-y", volume});
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  EXPECT_TRUE(contains(made.out,
+                       "Created volume ckpt: PersistentVolumeClaim ckpt (1Gi, "
+                       "ReadWriteMany) in namespace default of context fake-kube."))
+      << made.out;
+  auto again = world.skyd.sky({"volumes", "apply", "-y", volume});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(contains(again.err,
+                       "is already in namespace `default`; to mount it, set "
+                       "use_existing: true"))
+      << again.err;
+  // A claim someone else made is used, listed, and never deleted by skyd.
+  world.kube_api("POST", "/api/v1/namespaces/default/persistentvolumeclaims",
+                 R"({"metadata":{"name":"theirs"},"spec":{"accessModes":["ReadWriteOnce"],)"
+                 R"("resources":{"requests":{"storage":"5Gi"}}}})");
+  const auto existing =
+      world.skyd.write_file("existing.yaml", "name: theirs\nuse_existing: true\n");
+  auto used = world.skyd.sky({"volumes", "apply", "-y", existing});
+  EXPECT_EQ(used.exit_code, 0) << used.err;
+  EXPECT_TRUE(contains(used.out, "Volume theirs is the existing PersistentVolumeClaim theirs"))
+      << used.out;
+
+  const std::string marks = world.dir.path();
+  const auto yaml = world.skyd.write_file(
+      "job.yaml",
+      "name: writes\nvolumes:\n  /data: ckpt\nrun: |\n  echo kept > /data/out\n"
+      "  touch " +
+          marks + "/started\n  while [ ! -e " + marks + "/go ]; do sleep 0.2; done\n");
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(world.skyd.wait_for_file(world.dir.file("started"))) << world.controller_log(1);
+  const std::string listed = world.skyd.sky({"volumes", "ls"}).out;
+  EXPECT_TRUE(contains(listed, "ckpt")) << listed;
+  EXPECT_TRUE(contains(listed, "IN_USE")) << listed;
+  EXPECT_TRUE(contains(listed, "(existing)")) << listed;
+  EXPECT_TRUE(contains(listed, "Kubernetes/fake-kube")) << listed;
+  auto busy = world.skyd.sky({"volumes", "delete", "-y", "ckpt"});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_TRUE(contains(busy.err, "volume ckpt is in use by pod ")) << busy.err;
+  auto foreign = world.skyd.sky({"volumes", "delete", "-y", "theirs"});
+  EXPECT_EQ(foreign.exit_code, 1);
+  EXPECT_TRUE(contains(foreign.err, "skyd did not make the claim `theirs`")) << foreign.err;
+
+  std::ofstream(world.dir.file("go")) << "go\n";
+  ASSERT_TRUE(world.skyd.wait_for_status(1, {"SUCCEEDED", "FAILED"})) << world.controller_log(1);
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED") << world.controller_log(1);
+  ASSERT_TRUE(wait_for([&] { return world.stat("pods") == 0; }));
+  auto deleted = world.skyd.sky({"volumes", "delete", "-y", "ckpt"});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_TRUE(contains(deleted.out, "Deleted volume ckpt.")) << deleted.out;
+  const std::string after = world.skyd.sky({"volumes", "ls", "-o", "json"}).out;
+  EXPECT_FALSE(contains(after, "\"ckpt\"")) << after;
+  EXPECT_TRUE(contains(after, "\"theirs\"")) << after;
+}
+
 TEST(KubeJobs, AJobWhoseClaimIsMissingFailsNamingItAndMakesNoPod) {
   KubeWorld world;
   const auto yaml = world.skyd.write_file(

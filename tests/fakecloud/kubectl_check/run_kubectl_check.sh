@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kubectl (client-go: discovery, TLS against the kubeconfig's CA, a bearer token, Status errors)
 # against fakecloud's Kubernetes API: create a pod, list it by label selector, read its phase,
-# delete it, and the errors for a missing pod, a bad token and a forbidden namespace.
+# delete it; create, read, list and delete a PersistentVolumeClaim; and the errors for a missing
+# pod or claim, a bad token and a forbidden namespace.
 # Usage: run_kubectl_check.sh FAKECLOUD_BINARY. Exit 77 (skipped) without `kubectl`.
 set -euo pipefail
 fakecloud=$1
@@ -53,6 +54,22 @@ expect "get a deleted pod" 'Error from server (NotFound): pods "check-0" not fou
   "$(kc get pod check-0 -n default 2>&1 || true)"
 expect "a forbidden namespace" "Error from server (Forbidden)" \
   "$(kc get pods -n kube-system 2>&1 | sed -n 's/^\(Error from server (Forbidden)\).*/\1/p' | head -1)"
+cat >"$kdir/claim.json" <<'CLAIM'
+{"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+ "metadata": {"name": "check-claim", "labels": {"skyd-controller": "check"}},
+ "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "1Gi"}}}}
+CLAIM
+expect "create a claim" "persistentvolumeclaim/check-claim created" \
+  "$(kc create --validate=false -f "$kdir/claim.json" 2>&1)"
+expect "claim phase" "Bound" "$(kc get pvc check-claim -n default -o 'jsonpath={.status.phase}')"
+expect "claim capacity" "1Gi" \
+  "$(kc get pvc check-claim -n default -o 'jsonpath={.status.capacity.storage}')"
+expect "list claims" "persistentvolumeclaim/check-claim" "$(kc get pvc -n default -o name)"
+expect "delete a claim" 'persistentvolumeclaim "check-claim" deleted' \
+  "$(kc delete pvc check-claim -n default --wait=false 2>&1)"
+expect "get a deleted claim" \
+  'Error from server (NotFound): persistentvolumeclaims "check-claim" not found' \
+  "$(kc get pvc check-claim -n default 2>&1 || true)"
 sed 's/token: .*/token: not-the-token/' "$kdir/kubeconfig" >"$kdir/bad-kubeconfig"
 expect "a bad token" "error: You must be logged in to the server" \
   "$(kubectl --kubeconfig "$kdir/bad-kubeconfig" --cache-dir "$kdir/bad-cache" get pods -n default 2>&1 |

@@ -40,6 +40,10 @@ const std::vector<std::string> kCommands = {"",
                                             "storage",
                                             "storage ls",
                                             "storage delete",
+                                            "volumes",
+                                            "volumes apply",
+                                            "volumes ls",
+                                            "volumes delete",
                                             "catalog",
                                             "catalog refresh"};
 

@@ -2,6 +2,7 @@
 // the pod skyd makes, its boot script read back, pods and Status errors read, and the optimizer's
 // kubernetes candidates (catalog/kubernetes_shape).
 #include "providers/kubernetes/kube_api.hpp"
+#include "providers/kubernetes/kube_claims.hpp"
 #include "providers/catalog/kubernetes_shape.hpp"
 #include "providers/kubernetes/kubeconfig.hpp"
 #include "reactor/certs.hpp"
