@@ -34,6 +34,10 @@ done
 # Debian's npm package; nodejs builds from other sources (NodeSource) bundle npm and conflict
 # with it, so it is only asked for when no npm command exists.
 command -v npm >/dev/null || missing+=(npm)
+# Debian's kubectl (kubernetes-client) cross-checks fakecloud's Kubernetes API
+# (tests/fakecloud/kubectl_check); a kubectl from elsewhere (Google's packages) serves as well and
+# would conflict with it.
+command -v kubectl >/dev/null || missing+=(kubernetes-client)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo_cmd=()
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
