@@ -3,6 +3,7 @@
 #include "cli/jobs_commands.hpp"
 #include "cli/replies.hpp"
 #include "cli/table.hpp"
+#include "daemon/spec/names.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -88,6 +89,16 @@ Json parse_volume(const std::string& file, const YAML::Node& root) {
     use_existing = text == "true";
   }
   body.set("use_existing", use_existing);
+  // An existing claim is mounted as it is: what would make a new one cannot apply to it.
+  const YAML::Node config = root["config"];
+  for (const auto& [node, field] :
+       {std::pair{root["size"], "size"},
+        {root["labels"], "labels"},
+        {config ? config["storage_class_name"] : YAML::Node(), "config.storage_class_name"},
+        {config ? config["access_mode"] : YAML::Node(), "config.access_mode"}}) {
+    if (use_existing && node && !node.IsNull())
+      fail(file, node, field, "use_existing: true mounts the claim as it is; this sets nothing");
+  }
   if (const YAML::Node size = root["size"]; size && !size.IsNull()) {
     std::string text = scalar(file, size, "size");
     // A bare number is GiB, as SkyPilot reads it.
@@ -200,6 +211,9 @@ int remove(const std::vector<std::string>& args, const std::string& socket) {
     }
   }
   if (names.empty()) return usage_error("give the volumes' names", kUsage);
+  for (const auto& name : names)
+    if (!spec::is_claim_name(name))
+      return usage_error("`" + name + "` is not a volume's name (a claim's name)", kUsage);
   if (!yes) {
     std::string listed;
     for (const auto& name : names) listed += (listed.empty() ? "" : ", ") + name;

@@ -1,6 +1,5 @@
 #include "daemon/api.hpp"
 
-#include "daemon/volumes_api.hpp"
 
 #include "daemon/api_json.hpp"
 #include "daemon/api_validation.hpp"

@@ -3,9 +3,12 @@
 #include "daemon/controller/controller.hpp"
 #include "daemon/spec/names.hpp"
 #include "providers/kubernetes/kube_provider.hpp"
+#include "reactor/blocking.hpp"
 #include "reactor/numbers.hpp"
 
 #include <cctype>
+#include <functional>
+#include <map>
 
 namespace skyd::daemon {
 namespace {
@@ -78,6 +81,12 @@ Task<http::Response> apply(Controller* controller, DaemonInfo info, http::Reques
   reply.set("namespace", kube->access().namespace_);
   const Json* use_existing = body->find("use_existing");
   if (use_existing && use_existing->as_bool().value_or(false)) {
+    for (const char* field : {"size", "access_mode", "storage_class", "labels"}) {
+      if (body->find(field))
+        co_return http::Response::error(
+            400, "invalid",
+            std::string(field) + ": use_existing mounts the claim as it is; it sets no " + field);
+    }
     auto found = co_await kube->find_claim(name);
     if (!found) co_return provider_error(found.error());
     if (!*found)
@@ -100,9 +109,13 @@ Task<http::Response> apply(Controller* controller, DaemonInfo info, http::Reques
                                     "config.access_mode: expected ReadWriteOnce, ReadOnlyMany, "
                                     "ReadWriteMany or ReadWriteOncePod");
   claim.storage_class = string_at(*body, "storage_class");
-  if (const Json* labels = body->find("labels"); labels && labels->as_object())
-    for (const auto& [key, value] : *labels->as_object())
-      claim.labels[key] = std::string(value.as_string().value_or(""));
+  if (const Json* labels = body->find("labels"); labels && labels->as_object()) {
+    for (const auto& [key, value] : *labels->as_object()) {
+      if (!value.as_string())
+        co_return http::Response::error(400, "invalid", "labels." + key + ": expected a string");
+      claim.labels[key] = std::string(*value.as_string());
+    }
+  }
   auto made = co_await kube->create_claim(claim, std::to_string(caller_of(request, info).uid));
   if (!made) co_return provider_error(made.error());
   reply.set("outcome", "created");
@@ -111,8 +124,16 @@ Task<http::Response> apply(Controller* controller, DaemonInfo info, http::Reques
   co_return http::Response::json(200, reply);
 }
 
+// The uid a claim skyd made was made for, if it carries one.
+std::optional<std::int64_t> owner_uid(const Claim& claim, const KubeProvider& kube) {
+  const auto owner = claim.labels.find(std::string(providers::kubernetes::kVolumeOwnerLabel));
+  if (!kube.made_here(claim) || owner == claim.labels.end()) return std::nullopt;
+  return parse_int64(owner->second);
+}
+
 Json volume_json(const Claim& claim, const KubeProvider& kube,
-                 const std::map<std::string, std::vector<std::string>>& users) {
+                 const std::map<std::string, std::vector<std::string>>& users,
+                 const std::map<std::int64_t, std::string>& names) {
   Json volume = Json::object();
   volume.set("name", claim.name);
   volume.set("size", claim.size);
@@ -123,11 +144,9 @@ Json volume_json(const Claim& claim, const KubeProvider& kube,
   volume.set("phase", claim.phase);
   volume.set("created", claim.created);
   volume.set("made_by_skyd", kube.made_here(claim));
-  const auto owner = claim.labels.find(std::string(providers::kubernetes::kVolumeOwnerLabel));
-  const auto uid = owner == claim.labels.end() ? std::nullopt : parse_int64(owner->second);
-  if (kube.made_here(claim) && uid) {
+  if (const auto uid = owner_uid(claim, kube)) {
     volume.set("owner_uid", static_cast<long long>(*uid));
-    volume.set("owner", user_name_of(static_cast<uid_t>(*uid)));
+    volume.set("owner", names.at(*uid));
   }
   Json used_by = Json::array();
   if (auto pods = users.find(claim.name); pods != users.end())
@@ -143,8 +162,18 @@ Task<http::Response> list(Controller* controller) {
   if (!claims) co_return provider_error(claims.error());
   auto users = co_await kube->claim_users();
   if (!users) co_return provider_error(users.error());
+  // Login names come from NSS, which may ask the network: off the reactor.
+  std::vector<std::int64_t> uids;
+  for (const auto& claim : *claims)
+    if (const auto uid = owner_uid(claim, *kube)) uids.push_back(*uid);
+  std::function<std::map<std::int64_t, std::string>()> look_up = [uids] {
+    std::map<std::int64_t, std::string> names;
+    for (const auto uid : uids) names[uid] = user_name_of(static_cast<uid_t>(uid));
+    return names;
+  };
+  const auto names = co_await run_blocking<std::map<std::int64_t, std::string>>(look_up);
   Json volumes = Json::array();
-  for (const auto& claim : *claims) volumes.push_back(volume_json(claim, *kube, *users));
+  for (const auto& claim : *claims) volumes.push_back(volume_json(claim, *kube, *users, names));
   Json reply = Json::object();
   reply.set("volumes", std::move(volumes));
   reply.set("context", kube->access().context);

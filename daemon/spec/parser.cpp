@@ -866,6 +866,12 @@ PoolSpec Parser::parse_pool(const YAML::Node& node, const std::string& path) con
   if (autoscaling) pool.max_workers = number("max_workers", std::max(pool.min_workers, 1));
   // Both given: the pool starts with `workers`, within what it may scale to.
   pool.workers = given("workers") ? number("workers", pool.min_workers) : pool.min_workers;
+  if (!autoscaling && given("workers") && given("min_workers") &&
+      pool.workers != pool.min_workers) {
+    fail(SpecErrc::kInvalid, node["min_workers"], child_path(path, "min_workers"),
+         "a pool without max_workers keeps a fixed size: `workers` and `min_workers` must agree "
+         "(or add max_workers)");
+  }
   if (pool.max_workers && pool.workers > *pool.max_workers) {
     fail(SpecErrc::kInvalid, node["workers"], child_path(path, "workers"),
          "expected at most max_workers (" + std::to_string(*pool.max_workers) + ")");
@@ -990,6 +996,12 @@ std::vector<VolumeMount> Parser::parse_volumes(
     if (!volume.path.starts_with('/')) {
       fail(SpecErrc::kInvalid, it->first, entry_path,
            "expected an absolute path in the pod (/mnt/data)");
+    }
+    // The pod's root, and where skylet lives in it, cannot be a claim.
+    if (volume.path.find_first_not_of('/') == std::string::npos || volume.path == "/opt" ||
+        volume.path.starts_with("/opt/skyd")) {
+      fail(SpecErrc::kInvalid, it->first, entry_path,
+           "`" + volume.path + "` is the pod's root or skylet's own directory");
     }
     if (std::any_of(volumes.begin(), volumes.end(),
                     [&](const VolumeMount& v) { return v.path == volume.path; })) {

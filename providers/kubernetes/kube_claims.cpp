@@ -87,6 +87,10 @@ std::map<std::string, std::vector<std::string>> pods_by_claim(std::string_view p
     const Json* spec = pod.find("spec");
     const Json* volumes = spec ? spec->find("volumes") : nullptr;
     if (!metadata || !volumes || !volumes->as_array()) continue;
+    // A pod whose containers have ended holds its claims no more.
+    const Json* state = pod.find("status");
+    const std::string phase = state ? string_at(*state, "phase") : "";
+    if (phase == "Succeeded" || phase == "Failed") continue;
     for (const auto& volume : *volumes->as_array()) {
       if (const Json* claim = volume.find("persistentVolumeClaim"))
         users[string_at(*claim, "claimName")].push_back(string_at(*metadata, "name"));

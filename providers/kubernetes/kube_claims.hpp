@@ -43,7 +43,7 @@ struct Claim {
 Result<Claim> parse_claim(const Json& json);
 Result<std::vector<Claim>> parse_claim_list(std::string_view json);
 
-// The claims each pod of a PodList mounts: claim -> the pods' names.
+// The claims the pods of a PodList that have not ended mount: claim -> the pods' names.
 std::map<std::string, std::vector<std::string>> pods_by_claim(std::string_view pod_list);
 
 std::string claims_path(std::string_view namespace_);

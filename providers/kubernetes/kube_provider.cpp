@@ -124,17 +124,26 @@ Task<Result<std::string>> KubeProvider::call(std::string method, std::string tar
   }
 }
 
-Task<Result<void>> KubeProvider::check_claims(std::vector<VolumeMount> volumes) {
+Task<Result<void>> KubeProvider::check_claims(std::vector<VolumeMount> volumes,
+                                              std::optional<UserIdentity> owner) {
   const std::string& ns = options_.access.namespace_;
-  const std::vector<int> missing_is_an_answer{404};
   for (const auto& volume : volumes) {
-    auto claim = co_await call("GET", claim_path(ns, volume.claim), "", missing_is_an_answer);
+    auto claim = co_await find_claim(volume.claim);
     if (!claim) co_return claim.error();
-    if (status_reason(*claim) == "NotFound") {
+    if (!*claim) {
       co_return make_error(ProviderErrc::kInvalid,
                            "volumes." + volume.path + ": no PersistentVolumeClaim `" +
                                volume.claim + "` in namespace `" + ns + "` of context `" +
                                options_.access.context + "`; create the claim first");
+    }
+    const auto made_for = (*claim)->labels.find(std::string(kVolumeOwnerLabel));
+    const bool someone_elses = owner && owner->uid != 0 && made_here(**claim) &&
+                               made_for != (*claim)->labels.end() &&
+                               made_for->second != std::to_string(owner->uid);
+    if (someone_elses) {
+      co_return make_error(ProviderErrc::kInvalid,
+                           "volumes." + volume.path + ": `" + volume.claim +
+                               "` is a volume another user made with `sky volumes apply`");
     }
   }
   co_return Result<void>{};
@@ -183,7 +192,8 @@ Task<Result<Cluster>> KubeProvider::launch(LaunchRequest request) {
     }
   }
   if (!request.task_running) {
-    if (auto claimed = co_await check_claims(settings.volumes); !claimed) co_return claimed.error();
+    if (auto claimed = co_await check_claims(settings.volumes, request.owner); !claimed)
+      co_return claimed.error();
   }
   auto shape = catalog::parse_pod_instance_type(request.instance_type);
   if (!shape) {

@@ -78,7 +78,10 @@ class KubeProvider final : public Provider {
                                               Clock::time_point deadline);
   // Each volume's claim is in the namespace: a pod naming a missing one would wait in Pending
   // until the launch timed out, with no word of why.
-  Task<Result<void>> check_claims(std::vector<VolumeMount> volumes);
+  // A claim `sky volumes apply` made for another user is theirs: `owner` (the job's submitter;
+  // unset for skyd's own) may mount only their own, and claims skyd did not make.
+  Task<Result<void>> check_claims(std::vector<VolumeMount> volumes,
+                                  std::optional<UserIdentity> owner);
   Task<void> discard(std::map<std::string, std::string> labels);
   // Deletes whatever the launch with this token made.
   Task<void> discard_launch(std::string token);

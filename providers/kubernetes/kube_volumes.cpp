@@ -49,10 +49,8 @@ Task<Result<void>> KubeProvider::delete_claim(std::string name) {
 }
 
 Task<Result<std::map<std::string, std::vector<std::string>>>> KubeProvider::claim_users() {
-  const std::map<std::string, std::string> ours{
-      {std::string(kControllerLabel), label_value(options_.controller_id)}};
-  auto pods =
-      co_await call("GET", pods_path(options_.access.namespace_) + "?" + selector_query(ours), "");
+  // Every pod of the namespace, skyd's or not: a claim a pod still holds is in use.
+  auto pods = co_await call("GET", pods_path(options_.access.namespace_), "");
   if (!pods) co_return pods.error();
   co_return pods_by_claim(*pods);
 }

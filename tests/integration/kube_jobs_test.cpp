@@ -5,7 +5,9 @@
 // reads), and a kubeconfig skyd cannot use is refused naming its field.
 #include "providers/kubernetes/kubeconfig.hpp"
 #include "tests/support/aws_world.hpp"
+#include "tests/support/test_users.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -73,6 +75,12 @@ struct KubeWorld {
     skyd.wait_for_status(id, {"SUCCEEDED", "FAILED", "FAILED_NO_RESOURCE"},
                          std::chrono::seconds(120));
     return skyd.job_status(id).value_or("unknown");
+  }
+  // Waits for job `id` to fail; its record and controller log, which say why.
+  std::string why_it_failed(long long id) {
+    skyd.wait_for_status(id,
+                         {"FAILED_PRECHECKS", "FAILED_NO_RESOURCE", "FAILED", "FAILED_CONTROLLER"});
+    return skyd.job_json(id) + controller_log(id);
   }
   std::string controller_log(long long id) {
     return skyd.sky({"jobs", "logs", "--controller", "--no-follow", std::to_string(id)}).out;
@@ -341,15 +349,41 @@ TEST(KubeJobs, AVolumeMadeWithSkyIsListedMountedAndDeletedOnceNoPodMountsIt) {
   EXPECT_TRUE(contains(after, "\"theirs\"")) << after;
 }
 
+TEST(KubeJobs, AVolumeAnotherUserMadeIsNotMountedInTheirJob) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: it makes a user for the test";
+  if (!std::filesystem::exists("/usr/sbin/useradd") || !std::filesystem::exists("/usr/bin/setpriv"))
+    GTEST_SKIP() << "needs useradd and setpriv (passwd, util-linux)";
+  TestUsers users;
+  const std::string members = users.group("s");
+  KubeWorld world({{"socket_group", members}});
+  ::chmod(world.skyd.dir().c_str(), 0711);
+  const TestUser alice = users.user("a", {members}, world.skyd.dir());
+  // root's volume: alice may not mount it, as she may not use root's buckets.
+  const auto volume = world.skyd.write_file("volume.yaml", "name: roots\nsize: 1Gi\n");
+  ASSERT_EQ(world.skyd.sky({"volumes", "apply", "-y", volume}).exit_code, 0);
+  const std::string yaml = alice.home + "/job.yaml";
+  std::ofstream(yaml) << "name: borrows\nvolumes:\n  /data: roots\nrun: cat /data/x\n";
+  ::chown(yaml.c_str(), alice.uid, alice.gid);
+  auto launched = sky_as(alice, world.skyd.socket(), {"jobs", "launch", "-y", "-d", yaml});
+  ASSERT_EQ(launched.exit_code, 0) << launched.out << launched.err;
+  const std::string why = world.why_it_failed(1);
+  EXPECT_TRUE(contains(why,
+                       "volumes./data: `roots` is a volume another user made with `sky "
+                       "volumes apply`"))
+      << why;
+  EXPECT_EQ(world.stat("created"), 0);
+  // Nor delete it.
+  auto deleted = sky_as(alice, world.skyd.socket(), {"volumes", "delete", "-y", "roots"});
+  EXPECT_EQ(deleted.exit_code, 1);
+  EXPECT_TRUE(contains(deleted.err, "volume roots is another user's")) << deleted.err;
+}
+
 TEST(KubeJobs, AJobWhoseClaimIsMissingFailsNamingItAndMakesNoPod) {
   KubeWorld world;
   const auto yaml = world.skyd.write_file(
       "job.yaml", "name: no-claim\nvolumes:\n  /data: absent-claim\nrun: echo never\n");
   ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
-  ASSERT_TRUE(world.skyd.wait_for_status(
-      1, {"FAILED_PRECHECKS", "FAILED_NO_RESOURCE", "FAILED", "FAILED_CONTROLLER"}))
-      << world.controller_log(1);
-  const std::string why = world.skyd.job_json(1) + world.controller_log(1);
+  const std::string why = world.why_it_failed(1);
   EXPECT_TRUE(contains(why,
                        "volumes./data: no PersistentVolumeClaim `absent-claim` in namespace "
                        "`default` of context `fake-kube`; create the claim first"))
@@ -370,10 +404,7 @@ TEST(KubeJobs, AKubeconfigWithAnExecPluginIsRefusedNamingTheField) {
   const auto yaml = world.skyd.write_file(
       "job.yaml", "name: refused\nresources:\n  infra: k8s\nrun: echo never\n");
   world.skyd.sky({"jobs", "launch", "-y", "-d", yaml});
-  ASSERT_TRUE(world.skyd.wait_for_status(
-      1, {"FAILED_PRECHECKS", "FAILED_NO_RESOURCE", "FAILED", "FAILED_CONTROLLER"}))
-      << world.controller_log(1);
-  const std::string why = world.skyd.job_json(1) + world.controller_log(1);
+  const std::string why = world.why_it_failed(1);
   EXPECT_TRUE(contains(why, "users[iam].exec")) << why;
   EXPECT_TRUE(contains(why, "credential plugins are not supported")) << why;
   EXPECT_EQ(world.stat("created"), 0);

@@ -19,21 +19,6 @@ namespace skyd::testing {
 namespace {
 namespace fs = std::filesystem;
 
-// `sky ARGS...` as `user`, with the groups the system gives them.
-CommandResult sky_as(const TestUser& user, SkydHarness& skyd, std::vector<std::string> args) {
-  std::vector<std::string> argv{"/usr/bin/setpriv",
-                                "--reuid=" + std::to_string(user.uid),
-                                "--regid=" + std::to_string(user.gid),
-                                "--init-groups",
-                                "/usr/bin/env",
-                                "HOME=" + user.home,
-                                binary_path("sky"),
-                                "--socket",
-                                skyd.socket()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, {}, std::chrono::seconds(120));
-}
-
 // A file of `user`'s, readable by them alone.
 std::string write_as(const TestUser& user, const std::string& name, const std::string& text) {
   const std::string path = user.home + "/" + name;
@@ -68,7 +53,7 @@ class Users : public ::testing::Test {
   }
 
   long long launch_as(const TestUser& user, const std::string& yaml) {
-    auto launched = sky_as(user, *skyd_, {"jobs", "launch", "-y", "-d", yaml});
+    auto launched = sky_as(user, skyd_->socket(), {"jobs", "launch", "-y", "-d", yaml});
     EXPECT_EQ(launched.exit_code, 0) << launched.out << launched.err;
     const auto at = launched.out.find("Managed Job ID: ");
     return at == std::string::npos ? -1 : std::atoll(launched.out.c_str() + at + 16);
@@ -93,7 +78,7 @@ TEST_F(Users, AJobRunsAsItsSubmitterInASandboxOnlyTheyCanEnter) {
   const std::string home =
       skyd_->state_dir() + "/local/clusters/whoami-" + std::to_string(id) + "/node-0/home";
   ASSERT_TRUE(skyd_->wait_for_file(home + "/made-by-job"));
-  auto logs = sky_as(alice_, *skyd_, {"jobs", "logs", "--no-follow", std::to_string(id)});
+  auto logs = sky_as(alice_, skyd_->socket(), {"jobs", "logs", "--no-follow", std::to_string(id)});
   EXPECT_TRUE(contains(logs.out,
                        "uid=" + std::to_string(alice_.uid) + " gid=" + std::to_string(alice_.gid)))
       << logs.out << logs.err;
@@ -108,7 +93,8 @@ TEST_F(Users, AJobRunsAsItsSubmitterInASandboxOnlyTheyCanEnter) {
                            "--regid=" + std::to_string(bob_.gid), "--init-groups", "/bin/cat",
                            home + "/sky_workdir/secret.txt"});
   EXPECT_NE(peek.exit_code, 0) << peek.out;
-  EXPECT_EQ(sky_as(alice_, *skyd_, {"jobs", "cancel", "-y", std::to_string(id)}).exit_code, 0);
+  EXPECT_EQ(sky_as(alice_, skyd_->socket(), {"jobs", "cancel", "-y", std::to_string(id)}).exit_code,
+            0);
 }
 
 TEST_F(Users, AWorkdirTheSubmitterCannotReadIsRefusedAndNothingIsSubmitted) {
@@ -119,12 +105,12 @@ TEST_F(Users, AWorkdirTheSubmitterCannotReadIsRefusedAndNothingIsSubmitted) {
   const auto yaml = write_as(
       alice_, "steal.yaml",
       "name: steal\nresources:\n  infra: local\nworkdir: " + private_dir + "\nrun: cat key\n");
-  auto launched = sky_as(alice_, *skyd_, {"jobs", "launch", "-y", "-d", yaml});
+  auto launched = sky_as(alice_, skyd_->socket(), {"jobs", "launch", "-y", "-d", yaml});
   EXPECT_NE(launched.exit_code, 0) << launched.out;
   EXPECT_TRUE(contains(launched.err, "cannot be read by this user") ||
               contains(launched.err, "cannot read"))
       << launched.err;
-  auto queue = sky_as(alice_, *skyd_, {"jobs", "queue"});
+  auto queue = sky_as(alice_, skyd_->socket(), {"jobs", "queue"});
   EXPECT_FALSE(contains(queue.out, "steal")) << queue.out;
 }
 
@@ -136,17 +122,17 @@ TEST_F(Users, OnlyTheOwnerOrTheAdminGroupMayCancelAJobOrReadItsLogs) {
   ASSERT_GT(id, 0);
   ASSERT_TRUE(skyd_->wait_for_status(id, {"RUNNING"}));
   const std::string job = std::to_string(id);
-  auto seen = sky_as(bob_, *skyd_, {"jobs", "queue", "-u"});
+  auto seen = sky_as(bob_, skyd_->socket(), {"jobs", "queue", "-u"});
   EXPECT_TRUE(contains(seen.out, "long")) << "every user sees every job: " << seen.out;
-  auto logs = sky_as(bob_, *skyd_, {"jobs", "logs", "--no-follow", job});
+  auto logs = sky_as(bob_, skyd_->socket(), {"jobs", "logs", "--no-follow", job});
   EXPECT_NE(logs.exit_code, 0);
   EXPECT_TRUE(contains(logs.err, "only they or a member of the admin group")) << logs.err;
-  auto cancel = sky_as(bob_, *skyd_, {"jobs", "cancel", "-y", job});
+  auto cancel = sky_as(bob_, skyd_->socket(), {"jobs", "cancel", "-y", job});
   EXPECT_NE(cancel.exit_code, 0);
   EXPECT_EQ(skyd_->job_status(id), "RUNNING");
-  auto admin_logs = sky_as(carol_, *skyd_, {"jobs", "logs", "--no-follow", job});
+  auto admin_logs = sky_as(carol_, skyd_->socket(), {"jobs", "logs", "--no-follow", job});
   EXPECT_TRUE(contains(admin_logs.out, "started")) << admin_logs.out << admin_logs.err;
-  EXPECT_EQ(sky_as(carol_, *skyd_, {"jobs", "cancel", "-y", job}).exit_code, 0);
+  EXPECT_EQ(sky_as(carol_, skyd_->socket(), {"jobs", "cancel", "-y", job}).exit_code, 0);
   EXPECT_TRUE(skyd_->wait_for_status(id, {"CANCELLED"}));
 }
 

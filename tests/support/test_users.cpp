@@ -48,4 +48,19 @@ TestUser TestUsers::user(const std::string& role, const std::vector<std::string>
   return user;
 }
 
+CommandResult sky_as(const TestUser& user, const std::string& socket,
+                     std::vector<std::string> args) {
+  std::vector<std::string> argv{"/usr/bin/setpriv",
+                                "--reuid=" + std::to_string(user.uid),
+                                "--regid=" + std::to_string(user.gid),
+                                "--init-groups",
+                                "/usr/bin/env",
+                                "HOME=" + user.home,
+                                binary_path("sky"),
+                                "--socket",
+                                socket};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, {}, std::chrono::seconds(120));
+}
+
 }  // namespace skyd::testing

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include "tests/support/process.hpp"
+
 #include <string>
 #include <vector>
 
@@ -33,5 +35,9 @@ class TestUsers {
   std::vector<std::string> users_;
   std::vector<std::string> groups_;
 };
+
+// `sky ARGS...` as `user`, with the groups the system gives them, against skyd at `socket`.
+CommandResult sky_as(const TestUser& user, const std::string& socket,
+                     std::vector<std::string> args);
 
 }  // namespace skyd::testing

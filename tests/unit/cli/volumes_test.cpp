@@ -55,6 +55,10 @@ TEST(VolumeYaml, WhatSkydCannotMakeIsRefusedAtItsLine) {
        ":4:3: config.zone: unknown field `zone` of a volume YAML"},
       {"name: v\nsize: 1Gi\nsku: fast\n", ":3:1: sku: unknown field `sku`"},
       {"name: v\nuse_existing: maybe\n", ":2:15: use_existing: expected true or false"},
+      {"name: v\nuse_existing: true\nsize: 10Gi\n",
+       ":3:7: size: use_existing: true mounts the claim as it is; this sets nothing"},
+      {"name: v\nuse_existing: true\nconfig:\n  access_mode: ReadWriteMany\n",
+       ":4:16: config.access_mode: use_existing: true mounts the claim as it is"},
   };
   for (const auto& c : cases) {
     const std::string file = volume_file(c.yaml);

@@ -155,6 +155,9 @@ TEST(Parser, AVolumeThatCannotBeMountedIsRefusedWithItsLine) {
        "volumes./data: the volume's name is blank; name an existing PersistentVolumeClaim"},
       {"volumes:\n  /data: ckpt\nfile_mounts:\n  /data: ./here\n", SpecErrc::kInvalid,
        "volumes./data: also a file_mounts destination"},
+      {"volumes:\n  /opt/skyd/bin: ckpt\n", SpecErrc::kInvalid,
+       "volumes./opt/skyd/bin: `/opt/skyd/bin` is the pod's root or skylet's own directory"},
+      {"volumes:\n  /: ckpt\n", SpecErrc::kInvalid, "volumes./: `/` is the pod's root"},
       {"volumes: [/data]\n", SpecErrc::kInvalid,
        "volumes: expected a mapping of mount path: volume name"},
   };
@@ -226,6 +229,8 @@ TEST(Parser, AnAutoscalingPoolsSettingsAreCheckedAtTheirLine) {
       {"pool:\n  min_workers: 5\n  max_workers: 4\n",
        "task.yaml:3:16: pool.max_workers: expected an integer from 5 to 1000"},
       {"pool:\n  min_workers: 0\n", "pool.min_workers: expected an integer from 1 to 1000"},
+      {"pool:\n  workers: 3\n  min_workers: 1\n",
+       "task.yaml:3:16: pool.min_workers: a pool without max_workers keeps a fixed size"},
       {"pool:\n  workers: 2\n  queue_length_threshold: 3\n",
        "task.yaml:3:27: pool.queue_length_threshold: set only for an autoscaling pool: add "
        "max_workers"},
