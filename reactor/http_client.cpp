@@ -337,6 +337,23 @@ void count_pinned_handshake(bool resumed, bool offered) {
   (resumed ? resumed_count : offered ? refused_count : full_count).inc();
 }
 
+// Why a pinned peer's kept session was let go: a connect to it failed, timed out or was
+// cancelled, or it had no connection left.
+void count_dropped_session(const char* reason) {
+  static auto& dropped = metrics::registry().counter(
+      "skyd_tls_sessions_dropped_total",
+      "TLS sessions with nodes let go: unreachable, timed_out or cancelled (a connect to the node "
+      "failed so), or unused (no connection to it was left)",
+      {"reason"});
+  dropped.with({reason}).inc();
+}
+
+const char* why_unreached(const Error& error) {
+  if (error.code == make_error_code(NetErrc::kTimedOut)) return "timed_out";
+  if (error.code == asio::error::operation_aborted) return "cancelled";
+  return "unreachable";
+}
+
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;
   asio::ip::make_address(host, ec);
@@ -400,6 +417,8 @@ class Client::Impl {
   ClientStats stats_;
   std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle_;
   std::unordered_map<std::string, std::size_t> open_;  // connections per endpoint, idle or busy
+  // Endpoints the sweep found with no connection, since when: their sessions go after an expiry.
+  std::unordered_map<std::string, Clock::time_point> unused_since_;
   std::unordered_map<std::string, std::list<Event*>> waiters_;  // requests waiting for a slot
 
  private:
@@ -426,7 +445,8 @@ class Client::Impl {
         if (!connected) {
           // A peer that cannot be reached (a node gone) keeps no session to resume; one this host
           // lacked descriptors or memory to reach keeps it for the retry.
-          if (!host_short) pinned_sessions_.forget(key);
+          if (!host_short && pinned_sessions_.forget(key))
+            count_dropped_session(why_unreached(connected.error()));
           release(key, nullptr, false);
           co_return connected.error();
         }
@@ -452,6 +472,7 @@ class Client::Impl {
 
   // Returns a connection after use: kept for reuse, or closed and its slot freed.
   void release(const std::string& key, std::unique_ptr<Connection> connection, bool reusable) {
+    unused_since_.erase(key);  // in use until now: a sweep counts its unused time afresh
     if (reusable && connection) {
       auto& connections = idle_[key];
       connection->idle_since = Clock::now();
@@ -473,7 +494,7 @@ class Client::Impl {
   // Closes idle connections past their expiry, sweeping while any is idle: a connection
   // to a machine that is gone (its job ended), or one a launch's checks left in a pool nothing
   // else uses, would otherwise keep its socket and TLS state until the same endpoint is asked
-  // again, which may be never. Forgets endpoints left with nothing.
+  // again, which may be never. Forgets endpoints left with nothing for a whole expiry.
   void schedule_idle_sweep() {
     if (sweep_armed_) return;
     sweep_armed_ = true;
@@ -482,7 +503,8 @@ class Client::Impl {
       if (ec) return;  // cancelled: the client is going away
       sweep_armed_ = false;
       drop_expired_idle();
-      if (!idle_.empty()) schedule_idle_sweep();
+      forget_peers_long_unused();
+      if (!idle_.empty() || !unused_since_.empty()) schedule_idle_sweep();
     });
   }
 
@@ -501,14 +523,32 @@ class Client::Impl {
     }
   }
 
+  // A peer left with no connection keeps its session for one idle expiry more: the next
+  // connection to it often comes moments after the last one closed (a cancel's, after the long
+  // poll it cuts), and a session let go then costs that connection a full handshake.
   void forget_if_unused(const std::string& key) {
     auto open = open_.find(key);
-    if (open != open_.end() && open->second == 0) {
-      open_.erase(open);
-      pinned_sessions_.forget(key);
-    }
+    if (open != open_.end() && open->second == 0) unused_since_.try_emplace(key, Clock::now());
     auto waiting = waiters_.find(key);
     if (waiting != waiters_.end() && waiting->second.empty()) waiters_.erase(waiting);
+  }
+
+  void forget_peers_long_unused() {
+    const Clock::time_point now = Clock::now();
+    for (auto peer = unused_since_.begin(); peer != unused_since_.end();) {
+      const std::string& key = peer->first;
+      auto open = open_.find(key);
+      const bool in_use = open != open_.end() && open->second > 0;
+      if (!in_use && now - peer->second < options_.idle_expiry) {
+        ++peer;
+        continue;
+      }
+      if (!in_use) {
+        if (open != open_.end()) open_.erase(open);
+        if (pinned_sessions_.forget(key)) count_dropped_session("unused");
+      }
+      peer = unused_since_.erase(peer);
+    }
   }
 
   std::unique_ptr<Connection> take_idle(const std::string& key) {

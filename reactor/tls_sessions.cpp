@@ -75,12 +75,13 @@ bool TlsSessions::prepare(SSL* ssl, const std::string& key) {
   return SSL_set_session(ssl, kept->second.session) == 1;
 }
 
-void TlsSessions::forget(const std::string& key) {
+bool TlsSessions::forget(const std::string& key) {
   auto kept = sessions_.find(key);
-  if (kept == sessions_.end()) return;
+  if (kept == sessions_.end()) return false;
   SSL_SESSION_free(kept->second.session);
   sessions_.erase(kept);
   ++changes_;
+  return true;
 }
 
 std::string TlsSessions::save() const {

@@ -31,8 +31,8 @@ class TlsSessions {
   // Before the handshake: offers the session kept for `key`, if any (true when one was), and
   // files the sessions this connection receives under `key`.
   bool prepare(SSL* ssl, const std::string& key);
-  // The peer is gone (no connection to it is left): its session is not kept.
-  void forget(const std::string& key);
+  // The peer is gone (no connection to it is left): its session is not kept. False when none was.
+  bool forget(const std::string& key);
 
   // Counts the changes to the sessions kept: a saver compares it to skip saving the same set.
   std::uint64_t changes() const { return changes_; }

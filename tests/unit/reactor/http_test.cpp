@@ -330,6 +330,51 @@ TEST_F(HttpTest, ANewConnectionToAPinnedPeerResumesItsTlsSession) {
   EXPECT_EQ(handshakes.with({"full"}).value() - full_before, 1u);
 }
 
+// A cancel's connection to a node comes moments after the long poll it cut, the node's last
+// connection, closed; the session must still be there. One unused for a whole expiry goes.
+struct AfterPauses {
+  ClientStats stats;
+  bool let_go = false;  // the session unused for an expiry was dropped
+};
+
+Task<AfterPauses> reconnect_after_pauses(asio::any_io_executor executor, Endpoint endpoint) {
+  ClientOptions options;
+  options.max_idle_per_endpoint = 0;              // no connection is left open between calls
+  options.idle_expiry = std::chrono::seconds(1);  // the sweep runs every 250 ms
+  Client client(executor, options);
+  auto& unused = metrics::registry()
+                     .counter("skyd_tls_sessions_dropped_total", "", {"reason"})
+                     .with({"unused"});
+  co_await client.request(endpoint, get("/items/1"));  // full: the session to resume
+  asio::steady_timer pause(executor, std::chrono::milliseconds(600));  // sweeps, not an expiry
+  co_await pause.async_wait(asio::use_awaitable);
+  co_await client.request(endpoint, get("/items/2"));
+  const std::uint64_t dropped_before = unused.value();
+  const auto give_up = Clock::now() + std::chrono::seconds(10);
+  AfterPauses seen;
+  while (!seen.let_go && Clock::now() < give_up) {
+    pause.expires_after(std::chrono::milliseconds(50));
+    co_await pause.async_wait(asio::use_awaitable);
+    seen.let_go = unused.value() > dropped_before;
+  }
+  co_await client.request(endpoint, get("/items/3"));
+  seen.stats = client.stats();
+  co_return seen;
+}
+
+TEST_F(HttpTest, APeerWithNoConnectionKeepsItsSessionForAnIdleExpiry) {
+  auto executor = pool_.executor(0);
+  const Endpoint endpoint = pinned_tls_endpoint();
+  const AfterPauses seen =
+      pool_.submit<AfterPauses>(0, [=] { return reconnect_after_pauses(executor, endpoint); })
+          .get();
+  EXPECT_EQ(seen.stats.connections_opened, 3u);
+  EXPECT_TRUE(seen.let_go) << "a session unused for an expiry is not kept for ever";
+  EXPECT_EQ(seen.stats.resumed, 1u)
+      << "the second call, after sweeps but within an expiry, resumed; the third, after the "
+         "session went, made a full handshake";
+}
+
 // A cancel of every job opens a second connection to each node beside its long poll, and a
 // controller with one descriptor per node can run out of them.
 struct ShortOfDescriptors {
