@@ -283,6 +283,7 @@ Task<int> wait_for_stop() {
 }  // namespace
 
 int run_daemon(const DaemonConfig& config) {
+  ignore_broken_pipes();
   if (auto prepared = prepare_state_dir(config.state_dir); !prepared) {
     std::cerr << "skyd: " << prepared.error().message() << "\n";
     return 1;

@@ -7,6 +7,13 @@
 
 namespace skyd {
 
+void ignore_broken_pipes() {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ::sigaction(SIGPIPE, &ignore, nullptr);
+}
+
 Task<int> wait_for_stop_signal() {
   asio::signal_set signals(co_await asio::this_coro::executor, SIGTERM, SIGINT);
   co_return co_await signals.async_wait(asio::use_awaitable);

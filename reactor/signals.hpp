@@ -10,6 +10,11 @@
 
 namespace skyd {
 
+// A write to a peer that has gone (a closed socket or pipe) is then an error (EPIPE) its writer
+// handles, never the silent end of the process that SIGPIPE's default is. Call before any
+// thread starts; the processes skyd and skylet start get every signal's default back.
+void ignore_broken_pipes();
+
 // Completes with the signal number once SIGTERM or SIGINT arrives.
 Task<int> wait_for_stop_signal();
 

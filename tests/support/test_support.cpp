@@ -29,6 +29,8 @@ TempDir::TempDir(const std::string& base) {
 }
 
 TempDir::~TempDir() {
+  // Kept to be read after a failure that needs its logs (SKYD_KEEP_TEST_DIRS=1).
+  if (std::getenv("SKYD_KEEP_TEST_DIRS")) return;
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
 }
