@@ -4,7 +4,6 @@
 #include "daemon/spec/names.hpp"
 #include "providers/kubernetes/kube_provider.hpp"
 #include "reactor/blocking.hpp"
-#include "reactor/numbers.hpp"
 
 #include <cctype>
 #include <functional>
@@ -46,6 +45,27 @@ bool is_storage_quantity(std::string_view text) {
   return false;
 }
 
+// A field the request names that skyd does not take, or one of the wrong type, by name.
+std::optional<http::Response> misnamed_field(const Json& body) {
+  static const std::map<std::string, const char*> kFields = {
+      {"name", "a string"},        {"size", "a string"},
+      {"access_mode", "a string"}, {"storage_class", "a string"},
+      {"context", "a string"},     {"namespace", "a string"},
+      {"labels", "an object"},     {"use_existing", "true or false"}};
+  for (const auto& [key, value] : *body.as_object()) {
+    const auto known = kFields.find(key);
+    if (known == kFields.end())
+      return http::Response::error(400, "invalid", key + ": not a field of a volume");
+    const bool fits = key == "labels"         ? value.as_object() != nullptr
+                      : key == "use_existing" ? value.as_bool().has_value()
+                                              : value.as_string().has_value();
+    if (!fits)
+      return http::Response::error(400, "invalid",
+                                   key + ": expected " + std::string(known->second));
+  }
+  return std::nullopt;
+}
+
 // Where the request says the volume is, when it says so, must be where skyd's claims are.
 std::optional<http::Response> elsewhere(const Json& body, const KubeProvider& kube) {
   const std::string context = string_at(body, "context");
@@ -67,6 +87,7 @@ Task<http::Response> apply(Controller* controller, DaemonInfo info, http::Reques
   auto body = parse_json(request.body);
   if (!body || !body->as_object())
     co_return http::Response::error(400, "invalid", "expected a JSON object");
+  if (auto refused = misnamed_field(*body)) co_return std::move(*refused);
   if (auto refused = elsewhere(*body, *kube)) co_return std::move(*refused);
   const std::string name = string_at(*body, "name");
   if (!spec::is_claim_name(name))
@@ -113,6 +134,10 @@ Task<http::Response> apply(Controller* controller, DaemonInfo info, http::Reques
     for (const auto& [key, value] : *labels->as_object()) {
       if (!value.as_string())
         co_return http::Response::error(400, "invalid", "labels." + key + ": expected a string");
+      // skyd's own labels say whose the claim is: a user's label cannot stand in for them.
+      if (key.starts_with("skyd-"))
+        co_return http::Response::error(400, "invalid",
+                                        "labels." + key + ": `skyd-` labels are skyd's own");
       claim.labels[key] = std::string(*value.as_string());
     }
   }
@@ -122,13 +147,6 @@ Task<http::Response> apply(Controller* controller, DaemonInfo info, http::Reques
   reply.set("size", made->size);
   reply.set("access_mode", claim.access_mode);
   co_return http::Response::json(200, reply);
-}
-
-// The uid a claim skyd made was made for, if it carries one.
-std::optional<std::int64_t> owner_uid(const Claim& claim, const KubeProvider& kube) {
-  const auto owner = claim.labels.find(std::string(providers::kubernetes::kVolumeOwnerLabel));
-  if (!kube.made_here(claim) || owner == claim.labels.end()) return std::nullopt;
-  return parse_int64(owner->second);
 }
 
 Json volume_json(const Claim& claim, const KubeProvider& kube,
@@ -144,7 +162,7 @@ Json volume_json(const Claim& claim, const KubeProvider& kube,
   volume.set("phase", claim.phase);
   volume.set("created", claim.created);
   volume.set("made_by_skyd", kube.made_here(claim));
-  if (const auto uid = owner_uid(claim, kube)) {
+  if (const auto uid = kube.owner_of(claim)) {
     volume.set("owner_uid", static_cast<long long>(*uid));
     volume.set("owner", names.at(*uid));
   }
@@ -165,7 +183,7 @@ Task<http::Response> list(Controller* controller) {
   // Login names come from NSS, which may ask the network: off the reactor.
   std::vector<std::int64_t> uids;
   for (const auto& claim : *claims)
-    if (const auto uid = owner_uid(claim, *kube)) uids.push_back(*uid);
+    if (const auto uid = kube->owner_of(claim)) uids.push_back(*uid);
   std::function<std::map<std::int64_t, std::string>()> look_up = [uids] {
     std::map<std::int64_t, std::string> names;
     for (const auto uid : uids) names[uid] = user_name_of(static_cast<uid_t>(uid));
@@ -194,8 +212,7 @@ Task<http::Response> remove(Controller* controller, DaemonInfo info, http::Reque
         "skyd did not make the claim `" + name +
             "`; it deletes only the claims `sky volumes apply` made (kubectl deletes others)");
   const Caller caller = caller_of(request, info);
-  const auto owner = (*found)->labels.find(std::string(providers::kubernetes::kVolumeOwnerLabel));
-  const bool own = owner != (*found)->labels.end() && owner->second == std::to_string(caller.uid);
+  const bool own = kube->owner_of(**found) == static_cast<std::int64_t>(caller.uid);
   if (!own && !caller.privileged)
     co_return http::Response::error(403, "forbidden", "volume " + name + " is another user's");
   auto users = co_await kube->claim_users();

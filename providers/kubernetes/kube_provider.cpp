@@ -136,10 +136,9 @@ Task<Result<void>> KubeProvider::check_claims(std::vector<VolumeMount> volumes,
                                volume.claim + "` in namespace `" + ns + "` of context `" +
                                options_.access.context + "`; create the claim first");
     }
-    const auto made_for = (*claim)->labels.find(std::string(kVolumeOwnerLabel));
-    const bool someone_elses = owner && owner->uid != 0 && made_here(**claim) &&
-                               made_for != (*claim)->labels.end() &&
-                               made_for->second != std::to_string(owner->uid);
+    const auto made_for = owner_of(**claim);
+    const bool someone_elses =
+        owner && owner->uid != 0 && made_for && *made_for != static_cast<std::int64_t>(owner->uid);
     if (someone_elses) {
       co_return make_error(ProviderErrc::kInvalid,
                            "volumes." + volume.path + ": `" + volume.claim +

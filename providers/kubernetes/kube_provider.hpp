@@ -72,6 +72,8 @@ class KubeProvider final : public Provider {
   Task<Result<std::map<std::string, std::vector<std::string>>>> claim_users();
   // Whether this controller made `claim` (`sky volumes apply`), not found it.
   bool made_here(const Claim& claim) const;
+  // The uid this controller made `claim` for; nullopt for a claim it did not make.
+  std::optional<std::int64_t> owner_of(const Claim& claim) const;
 
  private:
   Task<Result<std::vector<Pod>>> wait_running(std::string token, int nodes,

@@ -3,6 +3,8 @@
 
 #include "providers/kubernetes/kube_provider.hpp"
 
+#include "reactor/numbers.hpp"
+
 namespace skyd::providers::kubernetes {
 
 Task<Result<Claim>> KubeProvider::create_claim(ClaimSpec spec, std::string owner) {
@@ -58,6 +60,12 @@ Task<Result<std::map<std::string, std::vector<std::string>>>> KubeProvider::clai
 bool KubeProvider::made_here(const Claim& claim) const {
   const auto made_by = claim.labels.find(std::string(kControllerLabel));
   return made_by != claim.labels.end() && made_by->second == label_value(options_.controller_id);
+}
+
+std::optional<std::int64_t> KubeProvider::owner_of(const Claim& claim) const {
+  const auto owner = claim.labels.find(std::string(kVolumeOwnerLabel));
+  if (!made_here(claim) || owner == claim.labels.end()) return std::nullopt;
+  return parse_int64(owner->second);
 }
 
 }  // namespace skyd::providers::kubernetes

@@ -300,6 +300,18 @@ TEST(KubeJobs, AVolumeMadeWithSkyIsListedMountedAndDeletedOnceNoPodMountsIt) {
                        "Created volume ckpt: PersistentVolumeClaim ckpt (1Gi, "
                        "ReadWriteMany) in namespace default of context fake-kube."))
       << made.out;
+  // The API refuses by name what it does not take, whatever client sends it.
+  auto api = [&](const std::string& body) {
+    return run_command({"/usr/bin/curl", "-sS", "--unix-socket", world.skyd.socket(), "-X", "POST",
+                        "-d", body, "http://localhost/v1/volumes"})
+        .out;
+  };
+  EXPECT_TRUE(contains(api(R"({"name":"v2","size":"1Gi","sizes":"2Gi"})"),
+                       "sizes: not a field of a volume"));
+  EXPECT_TRUE(contains(api(R"({"name":"v2","size":"1Gi","use_existing":"yes"})"),
+                       "use_existing: expected true or false"));
+  EXPECT_TRUE(contains(api(R"({"name":"v2","size":"1Gi","labels":{"skyd-volume-owner":"0"}})"),
+                       "labels.skyd-volume-owner: `skyd-` labels are skyd's own"));
   auto again = world.skyd.sky({"volumes", "apply", "-y", volume});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_TRUE(contains(again.err,
