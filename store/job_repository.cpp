@@ -4,6 +4,7 @@
 #include "store/pg_pool.hpp"
 #include "store/store_errc.hpp"
 #include "store/transaction.hpp"
+#include "store/transition_json.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -181,6 +182,10 @@ constexpr const char* kTransition =
     "SELECT " SKYD_TASK_COLUMNS
     " FROM skyd_transition($1::bigint, $2::integer, $3, $4, $5::boolean, $6::bigint, $7::boolean,"
     " $8, $9::integer[], $10, $11::jsonb, $12, $13::jsonb, $14) t";
+
+// Many tasks' transitions (migration 0016): the tasks moved; one not returned was not moved.
+constexpr const char* kTransitions =
+    "SELECT " SKYD_TASK_COLUMNS " FROM skyd_transitions($1::jsonb) t";
 
 // After a guard miss: what is there instead, and whether this very request already landed.
 constexpr const char* kGuardMiss = R"(
@@ -570,8 +575,58 @@ Task<Result<std::vector<ProgressReport>>> JobRepository::progress_reports(JobId 
   });
 }
 
+// A batch holds at most this many: a statement of ~1,000 tasks takes tens of milliseconds, and
+// the job rows it locks wait that long.
+constexpr std::size_t kMaxTransitionBatch = 1000;
+
+JobRepository::JobRepository(PgPool& pool)
+    : pool_(pool),
+      transitions_(
+          pool.executor(), kMaxTransitionBatch,
+          [](const TransitionRequest& request) {
+            return std::pair(request.job_id.value, request.task_index);
+          },
+          [this](TransitionRequest request) { return transition_on(pool_, std::move(request)); },
+          [this](std::vector<TransitionRequest> requests) {
+            return transitions_together(std::move(requests));
+          }) {}
+
 Task<Result<TaskRecord>> JobRepository::transition(TransitionRequest request) {
-  co_return co_await transition_on(pool_, std::move(request));
+  if (!is_transition_allowed(request.from, request.to)) {  // refused before it joins a batch
+    co_return co_await transition_on(pool_, std::move(request));
+  }
+  co_return co_await transitions_.call(std::move(request));
+}
+
+Task<std::vector<std::optional<Result<TaskRecord>>>> JobRepository::transitions_together(
+    std::vector<TransitionRequest> requests) {
+  std::vector<std::optional<Result<TaskRecord>>> answers(requests.size());
+  auto params = make_params(transitions_json(requests));
+  auto moved = co_await pool_.query(kTransitions, std::move(params));
+  if (!moved) {
+    logger("store")->warn("transition batch of {} failed; writing each alone error=\"{}\"",
+                          requests.size(), moved.error().message());
+    co_return answers;
+  }
+  auto rows =
+      decode<std::map<std::pair<std::int64_t, int>, TaskRecord>>(*moved, [](const QueryResult& r) {
+        std::map<std::pair<std::int64_t, int>, TaskRecord> tasks;
+        for (std::size_t row = 0; row < r.size(); ++row) {
+          TaskRecord task = task_from(r, row);
+          tasks.emplace(std::pair(task.job_id.value, task.task_index), std::move(task));
+        }
+        return tasks;
+      });
+  if (!rows) {  // moved, but unreadable: each is written alone, and finds itself already applied
+    logger("store")->warn("transition batch unreadable error=\"{}\"", rows.error().message());
+    co_return answers;
+  }
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto found = rows->find({requests[i].job_id.value, requests[i].task_index});
+    if (found != rows->end()) answers[i] = std::move(found->second);
+  }
+  logger("store")->debug("transition batch size={} moved={}", requests.size(), moved->size());
+  co_return answers;
 }
 
 Task<Result<TaskRecord>> JobRepository::transition(Transaction& transaction,

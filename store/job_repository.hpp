@@ -6,6 +6,7 @@
 
 #include "reactor/coro.hpp"
 #include "reactor/error.hpp"
+#include "reactor/pipelined_batches.hpp"
 #include "store/job_status.hpp"
 #include "store/pg_pool.hpp"
 
@@ -15,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace skyd::store {
@@ -177,7 +179,7 @@ struct TransitionRequest {
 
 class JobRepository {
  public:
-  explicit JobRepository(PgPool& pool) : pool_(pool) {}
+  explicit JobRepository(PgPool& pool);
 
   // Inserts the job, its tasks (PENDING) and one submission event per task, atomically.
   // Errors: kQuery for an invalid job (no tasks), store errors otherwise.
@@ -229,18 +231,30 @@ class JobRepository {
   // the job's status and end time in step. Returns the task as it is now. Errors:
   // kIllegalTransition (refused before any SQL), kConflict (the task is not in `from`, or the lease
   // epoch moved on; the detail says which), kNotFound, kUnavailable/kRetryable/kTimedOut from the
-  // database.
+  // database. Transitions of other tasks that come while one is being written are written
+  // together, in one statement, when it is back (reactor/pipelined_batches.hpp).
   Task<Result<TaskRecord>> transition(TransitionRequest request);
 
   // The same inside the caller's transaction, so several transitions commit together (a job's
   // cancellation, or batching). On an error the caller must roll back.
   Task<Result<TaskRecord>> transition(Transaction& transaction, TransitionRequest request);
 
+  // How the transitions were written: alone, or in batches (and how many those carried).
+  using TransitionBatches =
+      PipelinedBatches<TransitionRequest, Result<TaskRecord>, std::pair<std::int64_t, int>>;
+  const TransitionBatches::Stats& transition_batch_stats() const { return transitions_.stats(); }
+
  private:
+  // The transitions gathered while the last statement was out, in one statement: each answer
+  // is the task moved, or nothing when it was not (its caller then writes it alone).
+  Task<std::vector<std::optional<Result<TaskRecord>>>> transitions_together(
+      std::vector<TransitionRequest> requests);
+
   template <typename Session>  // PgPool (a statement of its own) or Transaction
   Task<Result<TaskRecord>> transition_on(Session& session, TransitionRequest request);
 
   PgPool& pool_;
+  TransitionBatches transitions_;
 };
 
 }  // namespace skyd::store

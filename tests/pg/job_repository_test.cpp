@@ -1,5 +1,4 @@
 #include "store/job_repository.hpp"
-#include "reactor/metrics.hpp"
 #include "store/pg_pool.hpp"
 #include "store/store_errc.hpp"
 #include "store/transaction.hpp"
@@ -17,15 +16,8 @@ using skyd::testing::run_co;
 using testing::TestDatabase;
 using S = JobStatus;
 
-TransitionRequest step(JobId job, int task, S from, S to, std::string reason = "test") {
-  TransitionRequest request;
-  request.job_id = job;
-  request.task_index = task;
-  request.from = from;
-  request.to = to;
-  request.reason = std::move(reason);
-  return request;
-}
+using testing::statements_sent;
+using testing::step;
 
 Task<std::int64_t> count(PgPool& pool, std::string_view sql, JobId job) {
   auto params = make_params(job.value);
@@ -243,15 +235,6 @@ Task<void> atomic_transition(std::string conninfo) {
 TEST(JobRepository, ATransitionAndItsEventCommitTogetherOrNotAtAll) {
   TestDatabase db;
   run_co<void>([&] { return atomic_transition(db.conninfo()); });
-}
-
-// Statements sent to PostgreSQL so far by this process (each query() call, prepare included).
-std::uint64_t statements_sent() {
-  return metrics::registry()
-      .histogram("skyd_pg_query_duration_seconds", "", {})
-      .with()
-      .snapshot()
-      .count;
 }
 
 Task<void> one_statement_transition(std::string conninfo) {

@@ -1,5 +1,6 @@
 #include "tests/pg/pg_test_support.hpp"
 
+#include "reactor/metrics.hpp"
 #include "store/migrations.hpp"
 
 #include <libpq-fe.h>
@@ -97,6 +98,24 @@ NewJob sample_job(std::string name, int tasks, std::int64_t user_uid) {
     job.tasks.push_back(NewTask{"task" + std::to_string(i), "1x[V100:1][Spot]"});
   }
   return job;
+}
+
+TransitionRequest step(JobId job, int task, JobStatus from, JobStatus to, std::string reason) {
+  TransitionRequest request;
+  request.job_id = job;
+  request.task_index = task;
+  request.from = from;
+  request.to = to;
+  request.reason = std::move(reason);
+  return request;
+}
+
+std::uint64_t statements_sent() {
+  return metrics::registry()
+      .histogram("skyd_pg_query_duration_seconds", "", {})
+      .with()
+      .snapshot()
+      .count;
 }
 
 }  // namespace skyd::store::testing

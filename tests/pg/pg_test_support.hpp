@@ -8,24 +8,11 @@
 #include "store/job_repository.hpp"
 #include "store/pg_connection.hpp"
 #include "store/pg_pool.hpp"
+#include "tests/support/test_support.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
-
-// gtest's ASSERT_* return from the function, which a coroutine cannot: these co_return.
-#define CO_ASSERT(condition)                             \
-  if (!(condition)) {                                    \
-    ADD_FAILURE() << "assertion failed: " << #condition; \
-    co_return;                                           \
-  } else                                                 \
-    (void)0
-#define CO_ASSERT_OK(result)                                               \
-  if (!(result)) {                                                         \
-    ADD_FAILURE() << #result << " failed: " << (result).error().message(); \
-    co_return;                                                             \
-  } else                                                                   \
-    (void)0
 
 namespace skyd::store::testing {
 
@@ -60,6 +47,13 @@ EmbeddedPostgresOptions embedded_options(std::string state_dir, std::string fall
 ConnectionOptions connection_options(std::string conninfo);
 
 NewJob sample_job(std::string name, int tasks = 1, std::int64_t user_uid = 1000);
+
+// One task's transition, with nothing but its guard and target (and a reason).
+TransitionRequest step(JobId job, int task, JobStatus from, JobStatus to,
+                       std::string reason = "test");
+
+// Statements sent to PostgreSQL so far by this process (each query() call, prepare included).
+std::uint64_t statements_sent();
 
 // Runs one statement on the blocking libpq API (test set-up and checks only).
 std::string query_value(const std::string& conninfo, const std::string& sql);

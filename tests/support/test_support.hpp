@@ -16,6 +16,20 @@
 #include <string>
 #include <thread>
 
+// gtest's ASSERT_* return from the function, which a coroutine cannot: these co_return.
+#define CO_ASSERT(condition)                             \
+  if (!(condition)) {                                    \
+    ADD_FAILURE() << "assertion failed: " << #condition; \
+    co_return;                                           \
+  } else                                                 \
+    (void)0
+#define CO_ASSERT_OK(result)                                               \
+  if (!(result)) {                                                         \
+    ADD_FAILURE() << #result << " failed: " << (result).error().message(); \
+    co_return;                                                             \
+  } else                                                                   \
+    (void)0
+
 namespace skyd::testing {
 
 // Runs the coroutine on a private single-threaded io_context until it completes; fails the test
