@@ -120,9 +120,8 @@ stop_profile() {
     /^skyd_tls_handshakes_total\{kind="/ { split($1, k, "\""); n[k[2]] = $2 }
     /^skyd_tls_sessions_dropped_total\{reason="/ { split($1, r, "\""); d[r[2]] = $2 }
     END { printf "%s: TLS handshakes skyd made with nodes since it started: resumed %d, full %d, " \
-                 "refused %d; sessions dropped: unreachable %d, timed out %d, cancelled %d, " \
-                 "unused %d\n", phase, n["resumed"], n["full"], n["refused"], d["unreachable"], \
-                 d["timed_out"], d["cancelled"], d["unused"] }' >&2
+                 "refused %d; sessions dropped: unreachable %d, unused %d\n", phase, \
+                 n["resumed"], n["full"], n["refused"], d["unreachable"], d["unused"] }' >&2
   [ -n "$perf_pid" ] || return 0
   if kill -INT "$perf_pid" "$connects_pid"; then wait "$perf_pid" "$connects_pid" || true; fi
   local verified

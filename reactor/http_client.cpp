@@ -337,21 +337,22 @@ void count_pinned_handshake(bool resumed, bool offered) {
   (resumed ? resumed_count : offered ? refused_count : full_count).inc();
 }
 
-// Why a pinned peer's kept session was let go: a connect to it failed, timed out or was
-// cancelled, or it had no connection left.
+// Why a pinned peer's kept session was let go: a connect to it was refused, or it had no
+// connection left for an idle expiry.
 void count_dropped_session(const char* reason) {
   static auto& dropped = metrics::registry().counter(
       "skyd_tls_sessions_dropped_total",
-      "TLS sessions with nodes let go: unreachable, timed_out or cancelled (a connect to the node "
-      "failed so), or unused (no connection to it was left)",
+      "TLS sessions with nodes let go: unreachable (a connect to the node was refused or found no "
+      "route), or unused (no connection to it was left for an idle expiry)",
       {"reason"});
   dropped.with({reason}).inc();
 }
 
-const char* why_unreached(const Error& error) {
-  if (error.code == make_error_code(NetErrc::kTimedOut)) return "timed_out";
-  if (error.code == asio::error::operation_aborted) return "cancelled";
-  return "unreachable";
+// A connect that failed for what the peer (or the way to it) answered, not for a deadline or a
+// caller that gave up.
+bool is_refusal(const Error& error) {
+  return error.code != make_error_code(NetErrc::kTimedOut) &&
+         error.code != asio::error::operation_aborted;
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -443,10 +444,14 @@ class Client::Impl {
             endpoint, key, std::min(deadline, Clock::now() + options_.connect_timeout),
             &host_short);
         if (!connected) {
-          // A peer that cannot be reached (a node gone) keeps no session to resume; one this host
-          // lacked descriptors or memory to reach keeps it for the retry.
-          if (!host_short && pinned_sessions_.forget(key))
-            count_dropped_session(why_unreached(connected.error()));
+          // A peer that refused or could not be routed to (a node gone) keeps no session to
+          // resume. One that only took too long -- a busy node, or this host saturated by a cancel
+          // of every job -- or that this host lacked descriptors or memory to reach, or whose
+          // caller gave up, keeps it for the retry: dropping it would make that retry a full
+          // handshake, more of the very work that timed out. A peer never reached again loses it
+          // in the sweep of sessions unused for an expiry.
+          if (!host_short && is_refusal(connected.error()) && pinned_sessions_.forget(key))
+            count_dropped_session("unreachable");
           release(key, nullptr, false);
           co_return connected.error();
         }

@@ -375,6 +375,35 @@ TEST_F(HttpTest, APeerWithNoConnectionKeepsItsSessionForAnIdleExpiry) {
          "session went, made a full handshake";
 }
 
+// On a host saturated by a cancel of every job, a connect to a node can outrun its deadline; the
+// retry must still resume, not add a full handshake to the load that made the first time out.
+Task<ClientStats> reconnect_after_a_timeout(asio::any_io_executor executor, Endpoint endpoint,
+                                            bool* timed_out) {
+  ClientOptions options;
+  options.max_idle_per_endpoint = 0;  // each call connects
+  Client client(executor, options);
+  co_await client.request(endpoint, get("/items/1"));  // full: the session to resume
+  RequestOptions no_time;
+  no_time.timeout = Duration::zero();  // past its deadline before the handshake can end
+  auto late = co_await client.request(endpoint, get("/items/2"), no_time);
+  *timed_out = !late && late.error().code == make_error_code(NetErrc::kTimedOut);
+  co_await client.request(endpoint, get("/items/3"));
+  co_return client.stats();
+}
+
+TEST_F(HttpTest, AConnectThatTimedOutKeepsThePeersSessionForTheRetry) {
+  auto executor = pool_.executor(0);
+  const Endpoint endpoint = pinned_tls_endpoint();
+  bool timed_out = false;
+  const ClientStats stats =
+      pool_
+          .submit<ClientStats>(
+              0, [&] { return reconnect_after_a_timeout(executor, endpoint, &timed_out); })
+          .get();
+  EXPECT_TRUE(timed_out);
+  EXPECT_EQ(stats.resumed, 1u) << "the call after the timeout resumed the first call's session";
+}
+
 // A cancel of every job opens a second connection to each node beside its long poll, and a
 // controller with one descriptor per node can run out of them.
 struct ShortOfDescriptors {
