@@ -138,6 +138,9 @@ SELECT user_uid, counter, sum(n) FROM folded GROUP BY user_uid, counter HAVING s
 
 constexpr const char* kAnalyze = "ANALYZE jobs, tasks, job_events";
 constexpr const char* kOpenJobs = "SELECT id FROM jobs WHERE ended_at IS NULL ORDER BY id";
+constexpr const char* kEndsOf =
+    "SELECT id, (extract(epoch FROM ended_at) * 1000000)::bigint AS ended_us FROM jobs "
+    "WHERE id = ANY($1::bigint[])";
 // The first accepted cancel stamps the job; later ones keep that time.
 // Stamps the cancel on every open job of $1 the caller may cancel ($2: the caller's uid, NULL for a
 // privileged caller) and says, for each asked id, what became of it. The SELECT reads the jobs as
@@ -475,6 +478,22 @@ Task<Result<std::vector<JobId>>> JobRepository::open_jobs() {
   auto rows = co_await pool_.query(kOpenJobs, Params{});
   if (!rows) co_return rows.error();
   co_return decode<std::vector<JobId>>(*rows, ids_from);
+}
+
+Task<Result<std::map<JobId, std::optional<TimePoint>>>> JobRepository::ends_of(
+    std::vector<JobId> ids) {
+  std::vector<std::int64_t> values;
+  for (const auto& id : ids) values.push_back(id.value);
+  auto params = make_params(int_array(values));
+  auto rows = co_await pool_.query(kEndsOf, std::move(params));
+  if (!rows) co_return rows.error();
+  co_return decode<std::map<JobId, std::optional<TimePoint>>>(*rows, [](const QueryResult& r) {
+    std::map<JobId, std::optional<TimePoint>> ends;
+    for (std::size_t row = 0; row < r.size(); ++row) {
+      ends[JobId{r.int64(row, "id")}] = optional_time(r, row, "ended_us");
+    }
+    return ends;
+  });
 }
 
 Task<Result<CancelVerdicts>> JobRepository::request_cancels(

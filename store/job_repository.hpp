@@ -213,6 +213,10 @@ class JobRepository {
   Task<Result<void>> refresh_statistics();
   // Every job with a task not yet ended, oldest first (reconciliation at start).
   Task<Result<std::vector<JobId>>> open_jobs();
+  // When each of these jobs ended (std::nullopt: still open), in one statement; a job that does
+  // not exist has no entry. What the sweeps of leaked clusters and old logs ask about thousands
+  // of jobs at once.
+  Task<Result<std::map<JobId, std::optional<TimePoint>>>> ends_of(std::vector<JobId> ids);
   Task<Result<std::map<JobStatus, std::int64_t>>> count_by_status();
   Task<Result<std::vector<MarketCost>>> cost_by_market();
   // Records users' cancels on open jobs in one statement, before anyone is told they are

@@ -144,11 +144,22 @@ Task<void> sweep_leaks(ShardContext* shard, Duration every) {
             ->warn("leak sweep skipped cloud={} error=\"{}\"", cloud, clusters.error().message());
         continue;
       }
+      // What became of each cluster's job, asked once for them all after the listing: a job
+      // read open keeps its clusters, whatever happens after.
+      std::vector<store::JobId> jobs;
+      for (const auto& name : *clusters) {
+        if (const auto job = job_of_cluster(name)) jobs.push_back(store::JobId{*job});
+      }
+      auto ends = co_await shard->jobs->ends_of(std::move(jobs));
+      if (!ends) {  // unsure of every one: none is swept this round
+        logger("controller")
+            ->warn("leak sweep skipped cloud={} error=\"{}\"", cloud, ends.error().message());
+        continue;
+      }
       for (const auto& name : *clusters) {
         if (const auto job = job_of_cluster(name)) {
-          auto record = co_await shard->jobs->get_job(store::JobId{*job});
-          if (record && !record->ended_at) continue;  // the job is open: its clusters are its own
-          if (!record && record.error().code != store::StoreErrc::kNotFound) continue;  // unsure
+          const auto found = ends->find(store::JobId{*job});
+          if (found != ends->end() && !found->second) continue;  // open: its clusters are its own
         }
         logger("controller")->warn("leaked cluster terminated cloud={} cluster={}", cloud, name);
         if (co_await provider->terminate(name)) ++terminated;
@@ -177,15 +188,26 @@ Task<void> prune_logs(ShardContext* shard, const ControllerOptions* options) {
     const std::vector<std::string> dirs =
         co_await run_blocking<std::vector<std::string>>(std::move(list));
     const auto horizon = std::chrono::system_clock::now() - options->log_retention;
+    // A job's log directory is named by its id; anything else there is not ours to remove.
+    std::vector<std::pair<store::JobId, std::string>> logged;
+    std::vector<store::JobId> jobs;
     for (const auto& dir : dirs) {
-      // A job's log directory is named by its id; anything else there is not ours to remove.
-      const auto parsed = parse_id(fs::path(dir).filename().string());
-      if (!parsed) continue;
-      const std::int64_t id = *parsed;
-      auto job = co_await shard->jobs->get_job(store::JobId{id});
-      const bool expired = job ? (job->ended_at && *job->ended_at < horizon)
-                               : job.error().code == store::StoreErrc::kNotFound;
+      if (const auto id = parse_id(fs::path(dir).filename().string())) {
+        logged.emplace_back(store::JobId{*id}, dir);
+        jobs.push_back(store::JobId{*id});
+      }
+    }
+    auto ends = co_await shard->jobs->ends_of(std::move(jobs));
+    if (!ends) {
+      logger("controller")->warn("job logs not pruned error=\"{}\"", ends.error().message());
+      logged.clear();
+    }
+    for (const auto& [job, dir] : logged) {
+      const auto found = ends->find(job);
+      const bool expired =
+          found == ends->end() || (found->second && *found->second < horizon);  // gone, or old
       if (!expired) continue;
+      const std::int64_t id = job.value;
       std::function<bool()> remove = [dir] {
         std::error_code ignored;
         fs::remove_all(dir, ignored);

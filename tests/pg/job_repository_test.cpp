@@ -574,6 +574,34 @@ Task<void> queue(std::string conninfo) {
   EXPECT_EQ((*counts)[S::kCancelled], 1);
 }
 
+Task<void> ends(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  auto open = co_await jobs.create_job(testing::sample_job("open"));
+  auto ended = co_await jobs.create_job(testing::sample_job("ended"));
+  CO_ASSERT_OK(open);
+  CO_ASSERT_OK(ended);
+  CO_ASSERT_OK(co_await jobs.transition(step(*ended, 0, S::kPending, S::kCancelled)));
+  const JobId missing{ended->value + 1000};
+  const std::vector<JobId> asked{*open, *ended, missing};
+  const std::uint64_t before = statements_sent();
+  auto found = co_await jobs.ends_of(asked);
+  CO_ASSERT_OK(found);
+  EXPECT_EQ(statements_sent() - before, 1u);
+  EXPECT_EQ(found->size(), 2u) << "a job that does not exist has no entry";
+  CO_ASSERT(found->contains(*open) && found->contains(*ended));
+  EXPECT_FALSE(found->at(*open).has_value()) << "open";
+  auto record = co_await jobs.get_job(*ended);
+  CO_ASSERT_OK(record);
+  EXPECT_EQ(found->at(*ended), record->ended_at);
+}
+
+TEST(JobRepository, SaysWhenEachOfManyJobsEndedInOneStatement) {
+  TestDatabase db;
+  run_co<void>([&] { return ends(db.conninfo()); });
+}
+
 TEST(JobRepository, ListsTheQueueNewestFirstWithFilters) {
   TestDatabase db;
   run_co<void>([&] { return queue(db.conninfo()); });
