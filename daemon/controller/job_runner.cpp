@@ -221,6 +221,18 @@ Duration notice_window(const Json& event, std::chrono::system_clock::time_point 
   return std::clamp<Duration>(window, Duration::zero(), std::chrono::minutes(10));
 }
 
+// Why a candidate's cloud cannot be used here. A task with volumes is placed on kubernetes
+// whether it is enabled or not (the claims are the cluster's), so the field is named.
+std::string no_provider_reason(const std::string& cloud, const spec::Task& task) {
+  if (cloud == "kubernetes" && !task.volumes.empty()) {
+    const spec::VolumeMount& volume = task.volumes.front();
+    return "volumes: " + volume.path + ": " + volume.claim +
+           " is a Kubernetes PersistentVolumeClaim, and this controller has no kubernetes "
+           "cluster (kubernetes_enabled is off or has no credentials)";
+  }
+  return cloud + ": no credentials are configured for this cloud";
+}
+
 }  // namespace
 
 // What one node's attempt came to, as the monitor sees it.
@@ -946,7 +958,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
     if (!resolving && is_excluded(failed, candidate)) continue;
     if (!shard_.provider_for(candidate.cloud)) {
       failed.push_back({{candidate.cloud, std::nullopt, std::nullopt}, std::nullopt});
-      failures.push_back(candidate.cloud + ": no credentials are configured for this cloud");
+      failures.push_back(no_provider_reason(candidate.cloud, spec));
       continue;
     }
     // Every call has its own token, written before the call: a token is never sent with other
@@ -1356,9 +1368,8 @@ Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
   const spec::Task& spec = pipeline_.tasks[index];
   providers::Provider* provider = shard_.provider_for(candidate.cloud);
   if (!provider) {
-    co_return Result<providers::Cluster>(
-        providers::make_error(providers::ProviderErrc::kAuth,
-                              candidate.cloud + ": no credentials are configured for this cloud"));
+    co_return Result<providers::Cluster>(providers::make_error(
+        providers::ProviderErrc::kAuth, no_provider_reason(candidate.cloud, spec)));
   }
   const std::string name = cluster_name(index, task.attempt);
   providers::LaunchRequest request;

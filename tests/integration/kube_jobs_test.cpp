@@ -403,6 +403,23 @@ TEST(KubeJobs, AJobWhoseClaimIsMissingFailsNamingItAndMakesNoPod) {
   EXPECT_EQ(world.stat("created"), 0);
 }
 
+// Volumes are claims of a Kubernetes cluster: on a controller with none, the job fails naming
+// the field and the claim, not "kubernetes", a cloud the task never named.
+TEST(KubeJobs, VolumesOnAControllerWithoutKubernetesFailNamingTheField) {
+  SkydHarness skyd;
+  const auto yaml =
+      skyd.write_file("job.yaml", "name: no-cluster\nvolumes:\n  /data: ckpt\nrun: echo never\n");
+  ASSERT_EQ(skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
+  ASSERT_TRUE(skyd.wait_for_status(
+      1, {"FAILED_PRECHECKS", "FAILED_NO_RESOURCE", "FAILED", "FAILED_CONTROLLER"}));
+  const std::string why = skyd.job_json(1);
+  EXPECT_TRUE(contains(why,
+                       "volumes: /data: ckpt is a Kubernetes PersistentVolumeClaim, and this "
+                       "controller has no kubernetes cluster"))
+      << why;
+  EXPECT_FALSE(contains(why, "kubernetes: no credentials")) << why;
+}
+
 TEST(KubeJobs, AKubeconfigWithAnExecPluginIsRefusedNamingTheField) {
   TempDir scratch;
   const std::string bad = scratch.file("kubeconfig");
