@@ -449,7 +449,7 @@ class Client::Impl {
           // of every job -- or that this host lacked descriptors or memory to reach, or whose
           // caller gave up, keeps it for the retry: dropping it would make that retry a full
           // handshake, more of the very work that timed out. A peer never reached again loses it
-          // in the sweep of sessions unused for an expiry.
+          // an idle expiry later (release() marks it unused).
           if (!host_short && is_refusal(connected.error()) && pinned_sessions_.forget(key))
             count_dropped_session("unreachable");
           release(key, nullptr, false);
@@ -493,6 +493,14 @@ class Client::Impl {
     if (auto found = waiters_.find(key); found != waiters_.end() && !found->second.empty()) {
       found->second.front()->set();
       found->second.pop_front();
+    }
+    // Left with no connection at all (its last one closed, or a connect failed but kept the
+    // session): from now on it counts as unused, so a peer never reached again lets its session
+    // go after an expiry instead of keeping it for ever.
+    const auto idle = idle_.find(key);
+    if (open_[key] == 0 && (idle == idle_.end() || idle->second.empty())) {
+      unused_since_.emplace(key, Clock::now());
+      schedule_idle_sweep();
     }
   }
 

@@ -1,14 +1,17 @@
 #pragma once
 // Writes that arrive together -- a cancel of every job, a wave of launches -- made in batches:
 // while one batch is out, the next gathers, and goes out as one call when the first is back. A
-// write that comes alone goes at once and alone, as it would without batching: nothing waits for
-// company, and under load each call carries what arrived while the last one was out.
+// write that comes alone goes at once, a batch of one: nothing waits for company, and under load
+// each call carries what arrived while the last one was out.
 //
-// The batch call may leave a request unanswered (std::nullopt): its caller then makes it alone,
-// where it can wait for what the batch would not (a lock) or learn why it did not apply. A
-// request whose key is already in the gathering batch is made alone too, so one batch never
-// holds two writes to one thing. When the caller that was to send a batch is cancelled before
-// its answer, the others join the next one. One shard only.
+// The batch call must not wait for anything but its own work (a row lock another writer holds):
+// the next batch waits for it. It leaves such a request unanswered (std::nullopt), and its caller
+// then makes it alone, outside the line of batches, where it can wait for what the batch would
+// not or learn why it did not apply. A request whose key is already in the gathering batch is
+// made alone too, so one batch never holds two writes to one thing. When the caller that was to
+// send a batch is cancelled before its answer, the others join the next one. A caller cancelled
+// while it waits may still have its write made by the batch it is in: as with a statement in
+// flight, only a later read can tell. One shard only.
 
 #include "reactor/coro.hpp"
 #include "reactor/event.hpp"
@@ -33,7 +36,7 @@ class PipelinedBatches {
   using KeyOf = std::function<Key(const Request&)>;
 
   struct Stats {
-    std::uint64_t alone = 0;    // requests sent by themselves (a batch of one, or left over)
+    std::uint64_t alone = 0;    // requests made alone: left unanswered, or already gathering
     std::uint64_t batches = 0;  // calls of `together`
     std::uint64_t batched = 0;  // requests those calls carried
   };
@@ -100,14 +103,14 @@ class PipelinedBatches {
       } finish{this, batch};
       while (out_) co_await idle_.wait();
       if (gathering_ == batch) gathering_.reset();  // from here on, callers gather the next batch
-      answer = co_await send_out(*batch, request);
+      answer = co_await send_out(*batch);
     }
     if (answer) co_return std::move(*answer);
     co_return co_await make_alone(std::move(request));
   }
 
-  // The batch's call (or its one request alone), with nothing else out meanwhile.
-  Task<std::optional<Answer>> send_out(Batch& batch, const Request& request) {
+  // The batch's call, with nothing else out meanwhile.
+  Task<std::optional<Answer>> send_out(Batch& batch) {
     struct Out {
       PipelinedBatches* self;
       explicit Out(PipelinedBatches* s) : self(s) { self->out_ = true; }
@@ -116,10 +119,6 @@ class PipelinedBatches {
         self->idle_.notify_all();
       }
     } out{this};
-    if (batch.requests.size() == 1) {
-      batch.answered = true;  // nobody else is in it, and nobody can join it now
-      co_return co_await make_alone(request);
-    }
     ++stats_.batches;
     stats_.batched += batch.requests.size();
     batch.answers = co_await together_(batch.requests);

@@ -180,6 +180,8 @@ struct TransitionRequest {
 class JobRepository {
  public:
   explicit JobRepository(PgPool& pool);
+  JobRepository(const JobRepository&) = delete;  // its batches call back into this one
+  JobRepository& operator=(const JobRepository&) = delete;
 
   // Inserts the job, its tasks (PENDING) and one submission event per task, atomically.
   // Errors: kQuery for an invalid job (no tasks), store errors otherwise.

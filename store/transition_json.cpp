@@ -20,11 +20,6 @@ void append_text(std::string& out, std::string_view name, const std::optional<st
   }
 }
 
-void append_raw(std::string& out, std::string_view name, const std::optional<std::string>& json) {
-  append_member(out, name);
-  out += json ? *json : "null";
-}
-
 void append_transition(std::string& out, const TransitionRequest& request) {
   out += "{\"job\":" + std::to_string(request.job_id.value);
   append_member(out, "task");
@@ -50,9 +45,9 @@ void append_transition(std::string& out, const TransitionRequest& request) {
     out += "null";
   }
   append_text(out, "cluster", request.cluster_name);
-  append_raw(out, "placement", request.placement_json);
+  append_text(out, "placement", request.placement_json);
   append_text(out, "reason", request.reason);
-  append_raw(out, "details", request.details_json);
+  append_text(out, "details", request.details_json);
   append_text(out, "key", request.idempotency_key);
   out += '}';
 }

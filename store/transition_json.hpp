@@ -1,7 +1,8 @@
 #pragma once
 // The JSON array skyd_transitions (migration 0016) reads: one object per transition, with the
-// fields skyd_transition takes as parameters. details and placement are JSON already and go in
-// as they are; a malformed one fails the whole batch, and then each transition is written alone.
+// fields skyd_transition takes as parameters. details and placement go in as strings, read as
+// jsonb by the statement: what they hold can never become another field of the batch, and a
+// malformed one fails the whole batch, and then each transition is written alone.
 
 #include "store/job_repository.hpp"
 

@@ -131,8 +131,9 @@ Task<Result<std::vector<store::JobId>>> open_jobs(ShardContext* shard) {
 
 // Terminates every cluster of this installation whose job is no longer open (a crash between a
 // job's end and its teardown, or a launch nobody recorded): at start, then now and then. It runs
-// beside the jobs and the API, which never wait for it, and asks the database about each cluster
-// just before it acts, so a job submitted meanwhile is never swept.
+// beside the jobs and the API, which never wait for it, and asks the database about the clusters'
+// jobs after listing them and before it acts, so a job submitted meanwhile is never swept (a job
+// read open keeps its clusters; one read ended never opens again).
 Task<void> sweep_leaks(ShardContext* shard, Duration every) {
   asio::steady_timer timer(shard->executor);
   for (;;) {
@@ -200,21 +201,20 @@ Task<void> prune_logs(ShardContext* shard, const ControllerOptions* options) {
     auto ends = co_await shard->jobs->ends_of(std::move(jobs));
     if (!ends) {
       logger("controller")->warn("job logs not pruned error=\"{}\"", ends.error().message());
-      logged.clear();
-    }
-    for (const auto& [job, dir] : logged) {
-      const auto found = ends->find(job);
-      const bool expired =
-          found == ends->end() || (found->second && *found->second < horizon);  // gone, or old
-      if (!expired) continue;
-      const std::int64_t id = job.value;
-      std::function<bool()> remove = [dir] {
-        std::error_code ignored;
-        fs::remove_all(dir, ignored);
-        return true;
-      };
-      co_await run_blocking<bool>(std::move(remove));
-      logger("controller")->info("job logs removed after retention job={}", id);
+    } else {
+      for (const auto& [job, dir] : logged) {
+        const auto found = ends->find(job);
+        const bool expired =
+            found == ends->end() || (found->second && *found->second < horizon);  // gone, or old
+        if (!expired) continue;
+        std::function<bool()> remove = [dir] {
+          std::error_code ignored;
+          fs::remove_all(dir, ignored);
+          return true;
+        };
+        co_await run_blocking<bool>(std::move(remove));
+        logger("controller")->info("job logs removed after retention job={}", job.value);
+      }
     }
     timer.expires_after(std::chrono::hours(1));
     co_await timer.async_wait(asio::use_awaitable);

@@ -7,8 +7,9 @@
 -- cost 10.7 CPU seconds one by one and 1.6 in batches of 100).
 --
 -- p_batch is a JSON array of {job, task, from, to, terminal, lease, restart, failure,
--- exit_codes, cluster, placement, reason, details, key}, at most one per task. It returns the
--- tasks it moved, as they now are. A task it did not move -- its guard did not hold, or its job
+-- exit_codes, cluster, placement, reason, details, key}, at most one per task; placement and
+-- details are JSON texts, read as jsonb here as skyd_transition reads its parameters. It
+-- returns the tasks it moved, as they now are. A task it did not move -- its guard did not hold, or its job
 -- row was locked by another writer (skipped, never waited for: a batch waits on no lock, so it
 -- cannot deadlock with one) -- is not returned, and skyd writes that transition by itself with
 -- skyd_transition, which waits for the lock or says what is there instead. Released: never edit,
@@ -33,8 +34,8 @@ BEGIN
   WITH asked AS (
     SELECT * FROM jsonb_to_recordset(p_batch) AS r(
       job bigint, task integer, "from" text, "to" text, terminal boolean, lease bigint,
-      restart boolean, failure text, exit_codes integer[], cluster text, placement jsonb,
-      reason text, details jsonb, key text)
+      restart boolean, failure text, exit_codes integer[], cluster text, placement text,
+      reason text, details text, key text)
     WHERE r.job = ANY (locked)),
   changed AS (
     UPDATE tasks t SET
@@ -53,7 +54,7 @@ BEGIN
       failure_reason = coalesce(a.failure, t.failure_reason),
       exit_codes = coalesce(a.exit_codes, t.exit_codes),
       cluster_name = coalesce(a.cluster, t.cluster_name),
-      placement = coalesce(a.placement, t.placement)
+      placement = coalesce(a.placement::jsonb, t.placement)
     FROM asked a, jobs j
     WHERE t.job_id = a.job AND t.task_index = a.task AND t.status = a."from"
       AND j.id = t.job_id AND (a.lease IS NULL OR j.lease_epoch = a.lease)
@@ -61,7 +62,7 @@ BEGIN
   logged AS (
     INSERT INTO job_events (job_id, task_index, from_status, to_status, reason, details,
                             idempotency_key)
-    SELECT a.job, a.task, a."from", a."to", a.reason, a.details, a.key
+    SELECT a.job, a.task, a."from", a."to", a.reason, a.details::jsonb, a.key
     FROM changed c JOIN asked a ON a.job = c.job_id AND a.task = c.task_index)
   SELECT array_agg(c) INTO moved FROM changed c;
   IF moved IS NULL THEN
@@ -69,7 +70,7 @@ BEGIN
   END IF;
 
   -- Each job moved shows its first task that has not SUCCEEDED, and ends when every task has;
-  -- its failure is the first its moved tasks gave (by task), as one by one.
+  -- a job with no failure yet takes the one its moved tasks gave (the lowest task's, if several).
   UPDATE jobs j SET
     status = coalesce((SELECT status FROM tasks WHERE job_id = j.id AND status <> 'SUCCEEDED'
                        ORDER BY task_index LIMIT 1), 'SUCCEEDED'),

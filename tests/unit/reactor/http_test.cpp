@@ -376,32 +376,53 @@ TEST_F(HttpTest, APeerWithNoConnectionKeepsItsSessionForAnIdleExpiry) {
 }
 
 // On a host saturated by a cancel of every job, a connect to a node can outrun its deadline; the
-// retry must still resume, not add a full handshake to the load that made the first time out.
-Task<ClientStats> reconnect_after_a_timeout(asio::any_io_executor executor, Endpoint endpoint,
-                                            bool* timed_out) {
+// retry must still resume, not add a full handshake to the load that made the first time out. A
+// peer that is never reached again lets its session go after an expiry all the same.
+struct AfterTimeouts {
+  bool timed_out = false;  // the call with no time left failed with kTimedOut
+  bool let_go = false;     // the session of a peer unreached since was dropped
+  ClientStats stats;
+};
+
+Task<AfterTimeouts> reconnect_after_a_timeout(asio::any_io_executor executor, Endpoint endpoint) {
   ClientOptions options;
-  options.max_idle_per_endpoint = 0;  // each call connects
+  options.max_idle_per_endpoint = 0;              // each call connects
+  options.idle_expiry = std::chrono::seconds(1);  // the sweep runs every 250 ms
   Client client(executor, options);
-  co_await client.request(endpoint, get("/items/1"));  // full: the session to resume
+  AfterTimeouts seen;
   RequestOptions no_time;
   no_time.timeout = Duration::zero();  // past its deadline before the handshake can end
+  co_await client.request(endpoint, get("/items/1"));  // full: the session to resume
   auto late = co_await client.request(endpoint, get("/items/2"), no_time);
-  *timed_out = !late && late.error().code == make_error_code(NetErrc::kTimedOut);
+  seen.timed_out = !late && late.error().code == make_error_code(NetErrc::kTimedOut);
   co_await client.request(endpoint, get("/items/3"));
-  co_return client.stats();
+  seen.stats = client.stats();
+
+  auto& unused = metrics::registry()
+                     .counter("skyd_tls_sessions_dropped_total", "", {"reason"})
+                     .with({"unused"});
+  const std::uint64_t dropped_before = unused.value();
+  co_await client.request(endpoint, get("/items/4"), no_time);  // and never again
+  asio::steady_timer pause(executor);
+  const auto give_up = Clock::now() + std::chrono::seconds(10);
+  while (!seen.let_go && Clock::now() < give_up) {
+    pause.expires_after(std::chrono::milliseconds(50));
+    co_await pause.async_wait(asio::use_awaitable);
+    seen.let_go = unused.value() > dropped_before;
+  }
+  co_return seen;
 }
 
 TEST_F(HttpTest, AConnectThatTimedOutKeepsThePeersSessionForTheRetry) {
   auto executor = pool_.executor(0);
   const Endpoint endpoint = pinned_tls_endpoint();
-  bool timed_out = false;
-  const ClientStats stats =
-      pool_
-          .submit<ClientStats>(
-              0, [&] { return reconnect_after_a_timeout(executor, endpoint, &timed_out); })
+  const AfterTimeouts seen =
+      pool_.submit<AfterTimeouts>(0, [=] { return reconnect_after_a_timeout(executor, endpoint); })
           .get();
-  EXPECT_TRUE(timed_out);
-  EXPECT_EQ(stats.resumed, 1u) << "the call after the timeout resumed the first call's session";
+  EXPECT_TRUE(seen.timed_out);
+  EXPECT_EQ(seen.stats.resumed, 1u)
+      << "the call after the timeout resumed the first call's session";
+  EXPECT_TRUE(seen.let_go) << "a peer unreached since its timeout keeps no session for ever";
 }
 
 // A cancel of every job opens a second connection to each node beside its long poll, and a
