@@ -83,6 +83,12 @@ constexpr const char* kSelectJob =
     "SELECT " SKYD_JOB_COLUMNS ", j.spec::text AS spec, " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS
     " FROM jobs j " SKYD_TASKS_WITH_COSTS "WHERE j.id = $1::bigint ORDER BY t.task_index";
 
+// The same for the jobs the runners read at once (a restart re-reads every open job).
+constexpr const char* kSelectJobsById =
+    "SELECT " SKYD_JOB_COLUMNS ", j.spec::text AS spec, " SKYD_TASK_COLUMNS ", " SKYD_COST_COLUMNS
+    " FROM jobs j " SKYD_TASKS_WITH_COSTS
+    "WHERE j.id = ANY($1::bigint[]) ORDER BY j.id, t.task_index";
+
 // The queue, newest first, without specs (scripts can be megabytes). One statement per shape of
 // the filter rather than one with `$1 IS NULL OR ...`: a prepared statement's generic plan cannot
 // choose an index from a parameter. A user's page reads jobs_user_idx (jobs_user_open_idx with
@@ -411,6 +417,11 @@ Task<Result<SubmittedJobs>> JobRepository::submit_jobs(NewJob job) {
 }
 
 Task<Result<JobRecord>> JobRepository::get_job(JobId id, Priority priority) {
+  if (priority == Priority::kApi) co_return co_await read_job(id, priority);
+  co_return co_await job_reads_.call(id);
+}
+
+Task<Result<JobRecord>> JobRepository::read_job(JobId id, Priority priority) {
   auto rows = co_await pool_.query(kSelectJob, make_params(id.value), std::nullopt, priority);
   if (!rows) co_return Result<JobRecord>(in_place_error, rows.error());
   auto jobs = decode<std::vector<JobRecord>>(*rows, jobs_from);
@@ -419,6 +430,24 @@ Task<Result<JobRecord>> JobRepository::get_job(JobId id, Priority priority) {
     co_return make_error(StoreErrc::kNotFound, "no job " + std::to_string(id.value));
   }
   co_return std::move(jobs->front());
+}
+
+Task<std::vector<std::optional<Result<JobRecord>>>> JobRepository::read_jobs_together(
+    std::vector<JobId> ids) {
+  std::vector<std::optional<Result<JobRecord>>> answers(ids.size());
+  std::vector<std::int64_t> values;
+  for (const auto& id : ids) values.push_back(id.value);
+  auto params = make_params(int_array(values));
+  auto rows = co_await pool_.query(kSelectJobsById, std::move(params));
+  if (!rows) co_return answers;  // each is read alone, and says why
+  auto jobs = decode<std::vector<JobRecord>>(*rows, jobs_from);
+  if (!jobs) co_return answers;
+  std::map<JobId, JobRecord*> by_id;
+  for (auto& job : *jobs) by_id[job.id] = &job;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (auto found = by_id.find(ids[i]); found != by_id.end()) answers[i] = *found->second;
+  }
+  co_return answers;  // a job not found is read alone, and answers kNotFound
 }
 
 Task<Result<std::vector<JobRecord>>> JobRepository::list_jobs(QueueFilter filter) {
@@ -597,6 +626,7 @@ Task<Result<std::vector<ProgressReport>>> JobRepository::progress_reports(JobId 
 // A batch holds at most this many: a statement of ~1,000 tasks takes tens of milliseconds, and
 // the job rows it locks wait that long.
 constexpr std::size_t kMaxTransitionBatch = 1000;
+constexpr std::size_t kMaxJobReadBatch = 1000;
 
 JobRepository::JobRepository(PgPool& pool)
     : pool_(pool),
@@ -608,7 +638,11 @@ JobRepository::JobRepository(PgPool& pool)
           [this](TransitionRequest request) { return transition_on(pool_, std::move(request)); },
           [this](std::vector<TransitionRequest> requests) {
             return transitions_together(std::move(requests));
-          }) {}
+          }),
+      job_reads_(
+          pool.executor(), kMaxJobReadBatch, [](const JobId& id) { return id.value; },
+          [this](JobId id) { return read_job(id, Priority::kJobs); },
+          [this](std::vector<JobId> ids) { return read_jobs_together(std::move(ids)); }) {}
 
 Task<Result<TaskRecord>> JobRepository::transition(TransitionRequest request) {
   if (!is_transition_allowed(request.from, request.to)) {  // refused before it joins a batch

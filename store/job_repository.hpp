@@ -195,7 +195,9 @@ class JobRepository {
   // The jobs a user's earlier submission with this key made, by rank (none: a new key).
   Task<Result<std::vector<JobId>>> jobs_of_submission(std::int64_t user_uid, std::string key);
 
-  // Errors: kNotFound. `priority`: kApi when a caller waits on the answer.
+  // Errors: kNotFound. `priority`: kApi when a caller waits on the answer. The jobs' own reads
+  // that come while one is out are read together when it is back (a restart re-reads every
+  // open job at once), as transitions are.
   Task<Result<JobRecord>> get_job(JobId id, Priority priority = Priority::kJobs);
   // The queue's page, newest first; its records carry no spec_json (get_job's do). The API's
   // reads (this, job_ids, queue_summary) go ahead of the jobs' own statements in the line for a
@@ -256,11 +258,16 @@ class JobRepository {
   Task<std::vector<std::optional<Result<TaskRecord>>>> transitions_together(
       std::vector<TransitionRequest> requests);
 
+  Task<Result<JobRecord>> read_job(JobId id, Priority priority);
+  // The jobs gathered while the last read was out, in one statement (nothing: not found).
+  Task<std::vector<std::optional<Result<JobRecord>>>> read_jobs_together(std::vector<JobId> ids);
+
   template <typename Session>  // PgPool (a statement of its own) or Transaction
   Task<Result<TaskRecord>> transition_on(Session& session, TransitionRequest request);
 
   PgPool& pool_;
   TransitionBatches transitions_;
+  PipelinedBatches<JobId, Result<JobRecord>, std::int64_t> job_reads_;
 };
 
 }  // namespace skyd::store

@@ -1,4 +1,5 @@
 #include "store/job_repository.hpp"
+#include "reactor/task_group.hpp"
 #include "store/pg_pool.hpp"
 #include "store/store_errc.hpp"
 #include "store/transaction.hpp"
@@ -600,6 +601,59 @@ Task<void> ends(std::string conninfo) {
 TEST(JobRepository, SaysWhenEachOfManyJobsEndedInOneStatement) {
   TestDatabase db;
   run_co<void>([&] { return ends(db.conninfo()); });
+}
+
+// A restart's runners read every open job at once: one statement, each record as read alone.
+Task<void> reads_at_once(std::string conninfo) {
+  PgPool pool(co_await asio::this_coro::executor, testing::test_pool_options(conninfo));
+  CO_ASSERT(co_await testing::migrate(pool));
+  JobRepository jobs(pool);
+  NewJob copies = testing::sample_job("copy");
+  copies.num_jobs = 30;
+  auto ids = co_await jobs.create_jobs(copies);
+  auto pipeline = co_await jobs.create_job(testing::sample_job("pipeline", 2));
+  CO_ASSERT_OK(ids);
+  CO_ASSERT_OK(pipeline);
+  std::vector<JobId> asked = *ids;
+  asked.push_back(*pipeline);
+  asked.push_back(JobId{pipeline->value + 1000});  // no such job
+
+  using Reads = std::map<std::size_t, Result<JobRecord>>;
+  auto reads = std::make_shared<Reads>();
+  const std::uint64_t before = statements_sent();
+  {
+    TaskGroup group(co_await asio::this_coro::executor, "reads");
+    for (std::size_t i = 0; i < asked.size(); ++i) {
+      group.spawn([](JobRepository& repo, JobId id, std::size_t at,
+                     std::shared_ptr<Reads> into) -> Task<void> {
+        into->emplace(at, co_await repo.get_job(id));
+      }(jobs, asked[i], i, reads));
+    }
+    co_await group.wait();
+  }
+  EXPECT_LE(statements_sent() - before, 4u) << asked.size() << " reads";
+  CO_ASSERT(reads->size() == asked.size());
+  const auto& missing = reads->at(asked.size() - 1);
+  CO_ASSERT(!missing);
+  EXPECT_EQ(missing.error().code, StoreErrc::kNotFound);
+  for (std::size_t i = 0; i + 1 < asked.size(); ++i) {
+    const auto& read = reads->at(i);
+    CO_ASSERT_OK(read);
+    auto alone = co_await jobs.get_job(asked[i], Priority::kApi);  // read by itself
+    CO_ASSERT_OK(alone);
+    EXPECT_EQ(read->id, asked[i]);
+    EXPECT_EQ(read->name, alone->name);
+    EXPECT_EQ(read->spec_json, alone->spec_json);
+    EXPECT_EQ(read->job_rank, alone->job_rank);
+    CO_ASSERT(read->tasks.size() == alone->tasks.size());
+    EXPECT_EQ(read->tasks.back().name, alone->tasks.back().name);
+  }
+  EXPECT_EQ(reads->at(asked.size() - 2)->tasks.size(), 2u);
+}
+
+TEST(JobRepository, ManyJobsReadAtOnceAreReadInOneStatement) {
+  TestDatabase db;
+  run_co<void>([&] { return reads_at_once(db.conninfo()); });
 }
 
 TEST(JobRepository, ListsTheQueueNewestFirstWithFilters) {
