@@ -19,6 +19,7 @@
 # SKYD_BENCH_PERF=1 records skyd's phases with `perf record` there (also kept);
 # SKYD_BENCH_EC2_RPS: skyd's EC2 request rate (default 1000 per second); SKYD_BENCH_LAUNCH_SLOTS:
 # its max_launches_in_flight (default 1024); SKYD_BENCH_POLL_WAIT: its log_poll_wait (e.g. 20s).
+# SKYD_BENCH_FAKECLOUD_SHARDS: fakecloud's --shards (default: one per core).
 # SKYD_BENCH_TRIM=1 also reports skyd's RSS after a malloc_trim(0) (through gdb) and its sockets.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -142,7 +143,8 @@ run_one() {
   # Virtual nodes that boot in 100 ms and whose tasks run until cancelled.
   printf '{"virtual_boot_ms": 100, "virtual_task_ms": 100000000}\n' >"$dir/chaos.json"
   "$build/tests/fakecloud/fakecloud" --mode virtual --port-file "$dir/ports" --config "$dir/chaos.json" \
-    --access-key "$key" --secret-key "$secret" --log-level warn 2>"$dir/fakecloud.log" &
+    --access-key "$key" --secret-key "$secret" --log-level warn \
+    --shards "${SKYD_BENCH_FAKECLOUD_SHARDS:-0}" 2>"$dir/fakecloud.log" &
   cloud_pid=$!
   local api_port virtual_port
   await_fakecloud_ports

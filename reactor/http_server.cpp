@@ -1,6 +1,7 @@
 #include "reactor/http_server.hpp"
 
 #include "reactor/log.hpp"
+#include "reactor/shard_pool.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -38,6 +39,24 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 void Router::add(std::string method, std::string pattern, std::string help, Handler handler) {
   routes_.push_back(
       Route{std::move(method), std::move(pattern), std::move(help), std::move(handler)});
+}
+
+namespace {
+Task<Response> call_at_home(asio::any_io_executor home, const Handler& handler, Request& request) {
+  co_return co_await ShardPool::call_on<Response>(
+      std::move(home), [&handler, &request] { return handler(request); });
+}
+}  // namespace
+
+Router pinned_to(asio::any_io_executor home, const Router& router) {
+  Router pinned;
+  for (const auto& route : router.routes()) {
+    pinned.add(route.method, route.pattern, route.help,
+               [home, handler = route.handler](Request& request) {
+                 return call_at_home(home, handler, request);
+               });
+  }
+  return pinned;
 }
 
 namespace {

@@ -39,6 +39,11 @@ class Router {
   std::vector<Route> routes_;
 };
 
+// The same routes, each handler run on `home` whichever shard serves the connection: state that
+// lives on one shard is served by a server whose connections (TLS, parsing) are spread over all.
+// A response's stream still runs on the connection's shard, so it must not touch that state.
+Router pinned_to(asio::any_io_executor home, const Router& router);
+
 struct ServerOptions {
   std::size_t max_header_bytes = 16u << 10;
   std::size_t max_body_bytes = 8u << 20;

@@ -30,7 +30,7 @@ constexpr const char* kUsage =
     "                 [--private-node-roots] [--gcp-project ID]\n"
     "                 [--gcp-service-account KEY.json] [--gcp-authorized-user FILE.json]\n"
     "                 [--gcs-dir DIR] [--node-container-runtime NAME]\n"
-    "                 [--kube-config FILE [--kube-token TOKEN]]\n"
+    "                 [--kube-config FILE [--kube-token TOKEN]] [--shards N]\n"
     "\n"
     "A fake EC2 endpoint (Query API 2016-11-15, SigV4-checked), instance metadata (IMDSv2),\n"
     "Compute Engine API v1 under /compute/v1/ (bearer tokens) and an admin API under /_admin/. "
@@ -49,7 +49,9 @@ constexpr const char* kUsage =
     "to a process-mode skylet whose boot asks for one (image_id: docker:IMAGE).\n"
     "--kube-config: serve the Kubernetes API (pods) over TLS on a port of its own and write a\n"
     "kubeconfig for it to FILE (its CA, https://HOST:PORT, the bearer token: --kube-token, else\n"
-    "a random one).\n";
+    "a random one).\n"
+    "--shards: threads serving connections (TLS, HTTP), default one per core; the clouds' state\n"
+    "lives on the first, where every request is answered.\n";
 
 int fail(const std::string& message) {
   std::cerr << "fakecloud: " << message << "\n";
@@ -87,6 +89,7 @@ int main(int argc, char** argv) {
   fakecloud::FakeCloudOptions options;
   std::string listen = "127.0.0.1", port_file, config, log_level = "info", kube_config;
   int port = 0, ready_fd = -1, virtual_port = 0;
+  std::size_t shards = 0;  // one per core
   fakecloud::AccessKey key{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -159,6 +162,8 @@ int main(int argc, char** argv) {
       virtual_port = std::atoi(next().c_str());
     } else if (arg == "--catalog") {
       options.catalog_dir = next();
+    } else if (arg == "--shards") {
+      shards = std::strtoul(next().c_str(), nullptr, 10);
     } else if (arg == "--seed") {
       options.seed = std::strtoull(next().c_str(), nullptr, 10);
     } else if (arg == "--log-level") {
@@ -183,19 +188,21 @@ int main(int argc, char** argv) {
 
   init_logging(LogOptions{.level = log_level, .file = {}, .timestamps = true});
   const bool virtual_mode = options.mode == fakecloud::Mode::kVirtual;
-  ShardPool pool(1);
-  fakecloud::FakeCloud cloud(pool.executor(0), std::move(options));
+  ShardPool pool(shards);
+  const auto home = pool.executor(0);
+  fakecloud::FakeCloud cloud(home, std::move(options));
   http::ServerOptions server_options;
   // Cloud Storage's chunks and single-request uploads (Go's client sends 16 MiB chunks) arrive
   // whole in one request body; larger objects come in many.
   server_options.max_body_bytes = 64u << 20;
-  http::Server server(pool.executors(), cloud.router(), server_options);
+  http::Server server(pool.executors(), http::pinned_to(home, cloud.router()), server_options);
   if (auto ok = server.listen_tcp(listen, static_cast<std::uint16_t>(port)); !ok)
     return fail(ok.error().message());
   // Virtual nodes: one listener answers the skylet API for all of them (see README).
   std::unique_ptr<http::Server> nodes;
   if (virtual_mode) {
-    nodes = std::make_unique<http::Server>(pool.executors(), cloud.virtual_node_router());
+    nodes = std::make_unique<http::Server>(pool.executors(),
+                                           http::pinned_to(home, cloud.virtual_node_router()));
     if (auto ok =
             cloud.listen_virtual_nodes(*nodes, listen, static_cast<std::uint16_t>(virtual_port));
         !ok)
@@ -205,7 +212,8 @@ int main(int argc, char** argv) {
   // Kubernetes: its API server on a TLS listener of its own, described by a kubeconfig.
   std::unique_ptr<http::Server> kube;
   if (!kube_config.empty()) {
-    kube = std::make_unique<http::Server>(pool.executors(), cloud.kube().api_router());
+    kube = std::make_unique<http::Server>(pool.executors(),
+                                          http::pinned_to(home, cloud.kube().api_router()));
     if (auto ok = kube->listen_tls(listen, 0, cloud.kube().server_certificate()); !ok)
       return fail(ok.error().message());
     if (!write_port_file(kube_config, cloud.kube().kubeconfig(kube->tcp_port())))

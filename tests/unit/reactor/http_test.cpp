@@ -20,6 +20,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -211,6 +212,53 @@ TEST_F(HttpTest, TheHostHeaderCarriesANonDefaultPort) {
   auto outcome = send(tcp_endpoint(), get("/host"));
   ASSERT_TRUE(outcome.last) << outcome.last.error().message();
   EXPECT_EQ(outcome.last->body, "127.0.0.1:" + std::to_string(server_.tcp_port()));
+}
+
+Task<Response> which_shard(Request&) {
+  const auto shard = ShardPool::current_shard();
+  co_return Response::text(200, shard ? std::to_string(*shard) : std::string("none"));
+}
+
+// The shards that answered `connections` requests, each on a connection of its own.
+Task<std::set<std::string>> shards_answering(asio::any_io_executor executor, Endpoint endpoint,
+                                             int connections) {
+  std::set<std::string> shards;
+  for (int i = 0; i < connections; ++i) {
+    Client client(executor);
+    auto answer = co_await client.request(endpoint, get("/where"));
+    shards.insert(answer ? answer->body : answer.error().message());
+  }
+  co_return shards;
+}
+
+// Connections are spread over the shards (each accepted one goes to the next), yet a pinned
+// router's handlers all run on its home shard, where state owned by that shard lives.
+TEST(HttpPinnedRouter, EveryHandlerRunsOnItsHomeShardWhicheverShardServesTheConnection) {
+  ShardPool pool(2);
+  Router router;
+  router.add("GET", "/where", "the shard answering", which_shard);
+  Server spread(pool.executors(), router);
+  Server pinned(pool.executors(), pinned_to(pool.executor(0), router));
+  ASSERT_TRUE(spread.listen_tcp("127.0.0.1", 0));
+  ASSERT_TRUE(pinned.listen_tcp("127.0.0.1", 0));
+  spread.start();
+  pinned.start();
+  pool.start();
+  auto endpoint_of = [](const Server& server) {
+    return *Endpoint::parse("http://127.0.0.1:" + std::to_string(server.tcp_port()));
+  };
+  auto ask = [&](const Server& server) {
+    auto executor = pool.executor(1);
+    auto endpoint = endpoint_of(server);
+    return pool
+        .submit<std::set<std::string>>(1, [=] { return shards_answering(executor, endpoint, 6); })
+        .get();
+  };
+  EXPECT_EQ(ask(spread), (std::set<std::string>{"0", "1"}));
+  EXPECT_EQ(ask(pinned), (std::set<std::string>{"0"}));
+  pool.submit<void>(0, [&] { return spread.drain(200ms); }).get();
+  pool.submit<void>(0, [&] { return pinned.drain(200ms); }).get();
+  pool.stop();
 }
 
 TEST(HttpEndpoint, HostHeaderLeavesOutOnlyTheSchemesDefaultPort) {
