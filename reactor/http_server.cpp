@@ -43,6 +43,9 @@ void Router::add(std::string method, std::string pattern, std::string help, Hand
 
 namespace {
 Task<Response> call_at_home(asio::any_io_executor home, const Handler& handler, Request& request) {
+  // A connection already served at home needs no hop there and back.
+  const asio::any_io_executor here = co_await asio::this_coro::executor;
+  if (here == home) co_return co_await handler(request);
   co_return co_await ShardPool::call_on<Response>(
       std::move(home), [&handler, &request] { return handler(request); });
 }

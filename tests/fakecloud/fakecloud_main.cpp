@@ -4,6 +4,7 @@
 #include "reactor/crypto.hpp"
 #include "reactor/descriptor_limit.hpp"
 #include "reactor/log.hpp"
+#include "reactor/numbers.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/signals.hpp"
 #include "reactor/small_files.hpp"
@@ -163,7 +164,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--catalog") {
       options.catalog_dir = next();
     } else if (arg == "--shards") {
-      shards = std::strtoul(next().c_str(), nullptr, 10);
+      const auto count = parse_int64(next());
+      if (!count || *count < 0 || *count > 1024)
+        return fail("--shards expects a count from 0 (one per core) to 1024");
+      shards = static_cast<std::size_t>(*count);
     } else if (arg == "--seed") {
       options.seed = std::strtoull(next().c_str(), nullptr, 10);
     } else if (arg == "--log-level") {
