@@ -6,8 +6,9 @@
 #   - skyd's and fakecloud's CPU seconds until all RUNNING (fakecloud plays every node's skylet);
 #   - time from the submit to all N RUNNING;
 #   - `sky jobs queue` (the latest 50) latency, p50 of 5, with all N RUNNING;
-#   - kill -9 and restart: time until the API answers and until every job is supervised again
-#     (its controller.log says "re-attached"), and the mutating EC2 calls the restart made;
+#   - kill -9 and restart: time until the API answers, until every job's machines are adopted
+#     (described running by EC2), and until every job is supervised again (its nodes answered
+#     that they run its attempt: "re-attached"), and the mutating EC2 calls the restart made;
 #   - time from `sky jobs cancel -a` to no job open.
 # Ends with a check: every job RUNNING before the cancel, none FAILED_PRECHECKS, all CANCELLED
 # after it, and no instance left.
@@ -16,10 +17,12 @@
 # all RUNNING, restart to all supervised, cancel-all).
 # SKYD_BENCH_ENV: extra environment for skyd (e.g. "MALLOC_ARENA_MAX=2"); SKYD_BENCH_HEAPTRACK=1
 # runs skyd under heaptrack (its file lands in the bench directory, which is then kept);
-# SKYD_BENCH_PERF=1 records skyd's phases with `perf record` there (also kept);
+# SKYD_BENCH_PERF=1 records skyd's phases with `perf record` there (also kept), =restart (or launch,
+# cancel) only that phase;
 # SKYD_BENCH_EC2_RPS: skyd's EC2 request rate (default 1000 per second); SKYD_BENCH_LAUNCH_SLOTS:
 # its max_launches_in_flight (default 1024); SKYD_BENCH_POLL_WAIT: its log_poll_wait (e.g. 20s).
-# SKYD_BENCH_FAKECLOUD_SHARDS: fakecloud's --shards (default: one per core).
+# SKYD_BENCH_FAKECLOUD_SHARDS: fakecloud's --shards (default: one per core). SKYD_BENCH_LOG_LEVEL:
+# skyd's log_level (default warn; its log is $dir/skyd.stderr, kept with SKYD_BENCH_KEEP=1).
 # SKYD_BENCH_TRIM=1 also reports skyd's RSS after a malloc_trim(0) (through gdb) and its sockets.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,7 +63,6 @@ metric() {
     awk -v name="$1" '$1 == name {print $2; found=1} END {if (!found) print 0}'
 }
 count_status() { metric "skyd_jobs{status=\"$1\"}"; }  # jobs in one status, counted in SQL
-reattached() { metric skyd_tasks_reattached_total; }   # tasks supervised again since the start
 
 start_skyd() {
   local wrap=()
@@ -95,7 +97,7 @@ postgres_cpu_s() {
 perf_pid=
 start_profile() {
   phase_t0=$(now_ms) phase_cpu0=("$(cpu_s "$skyd_pid")" "$(cpu_s "$cloud_pid")" "$(postgres_cpu_s)")
-  [ -n "${SKYD_BENCH_PERF:-}" ] || return 0
+  case "${SKYD_BENCH_PERF:-}" in "" | 0) return 0 ;; 1 | "$1") ;; *) return 0 ;; esac
   # shellcheck disable=SC2034  # read by cancel_and_check_nothing_left
   SKYD_BENCH_KEEP=1
   # DWARF call graphs: a Release build keeps no frame pointers.
@@ -126,7 +128,7 @@ stop_profile() {
   [ -n "$perf_pid" ] || return 0
   if kill -INT "$perf_pid" "$connects_pid"; then wait "$perf_pid" "$connects_pid" || true; fi
   local verified
-  verified=$(grep -m1 X509_verify_cert "$dir/connects.$1" | cut -d, -f1)
+  verified=$(grep -m1 X509_verify_cert "$dir/connects.$1" | cut -d, -f1 || true)
   echo "$1: skyd opened $(grep -m1 sys_enter_connect "$dir/connects.$1" | cut -d, -f1)" \
     "connections${verified:+, $verified full TLS handshakes}" >&2
   perf_pid=
@@ -152,8 +154,9 @@ run_one() {
 
   export SKYD_SOCKET="$dir/skyd.sock"
   # fakecloud does not throttle: let skyd call EC2 as fast as it likes, so the row measures skyd.
-  printf 'log_level: warn\ndb_pool_size: 8\naws_enabled: true\naws_endpoint: "%s"\naws_regions: "us-east-1"\naws_skylet_port: %s\naws_requests_per_second: %s\ncatalog_dir: %s\n' \
-    "$cloud" "$virtual_port" "${SKYD_BENCH_EC2_RPS:-1000}" "$root/tests/fakecloud/catalog" \
+  printf 'log_level: %s\ndb_pool_size: 8\naws_enabled: true\naws_endpoint: "%s"\naws_regions: "us-east-1"\naws_skylet_port: %s\naws_requests_per_second: %s\ncatalog_dir: %s\n' \
+    "${SKYD_BENCH_LOG_LEVEL:-warn}" "$cloud" "$virtual_port" "${SKYD_BENCH_EC2_RPS:-1000}" \
+    "$root/tests/fakecloud/catalog" \
     >"$dir/config.yaml"
   # 1,024 launches in flight (skyd's default is 256, SkyPilot's 512): with 256 a launch's ~2 s
   # (boot, the state poll, the node's first answer) made 10,000 take 40 waves, not the CPU.
@@ -212,7 +215,7 @@ run_one() {
   [ "$(count_status RUNNING)" = "$jobs" ] || fail "not every job RUNNING before the restart"
 
   # kill -9 and restart: the API first, then every job back under its runner.
-  local calls_before t1 t_api t_supervised calls_after
+  local calls_before t1 t_api t_adopted= t_supervised calls_after
   calls_before=$(mutating_calls "$cloud")
   kill -KILL "$skyd_pid"
   wait "$(stop_skyd_pid)" 2>/dev/null || true  # heaptrack writes its file out and ends
@@ -221,7 +224,18 @@ run_one() {
   start_skyd 2
   t_api=$(($(now_ms) - t1))
   start_profile restart
-  until [ "$(reattached)" -ge "$jobs" ]; do sleep 0.5; done
+  # Both counts from one scrape; the way there goes to stderr.
+  local progress=() counts adopted_now=0 reattached_now=0
+  while [ "$reattached_now" -lt "$jobs" ]; do
+    sleep 0.2
+    counts=$(curl -sf --unix-socket "$SKYD_SOCKET" http://skyd/metrics | awk '
+      $1 == "skyd_tasks_adopted_total" {a = $2} $1 == "skyd_tasks_reattached_total" {r = $2}
+      END {print a + 0, r + 0}') || continue
+    read -r adopted_now reattached_now <<<"$counts"
+    [ -n "$t_adopted" ] || [ "$adopted_now" -lt "$jobs" ] || t_adopted=$(($(now_ms) - t1))
+    progress+=("$(echo "($(now_ms) - $t1) / 1000" | bc -l | xargs printf '%.1f') s: $adopted_now/$reattached_now")
+  done
+  echo "restart, adopted/re-attached: ${progress[*]}" >&2
   t_supervised=$(($(now_ms) - t1))
   stop_profile restart
   calls_after=$(($(mutating_calls "$cloud") - calls_before))
@@ -246,11 +260,12 @@ run_one() {
   [ "$cancelled" = "$jobs" ] || fail "$cancelled of $jobs jobs CANCELLED"
   [ "$(count_status FAILED_PRECHECKS)" = 0 ] || fail "jobs in FAILED_PRECHECKS"
 
-  printf '| %s | %.1f / %.1f | %s | %.1f | %.1f / %.1f | %.1f | %s | %.1f / %.1f | %s | %.1f |\n' \
+  printf '| %s | %.1f / %.1f | %s | %.1f | %.1f / %.1f | %.1f | %s | %.1f / %.1f / %.1f | %s | %.1f |\n' \
     "$jobs" "$(echo "$rss_idle / 1024" | bc -l)" "$(echo "$rss_run / 1024" | bc -l)" \
     "$(((rss_run - rss_idle) / jobs))" "$(echo "$rss_restarted / 1024" | bc -l)" \
     "$cpu_run" "$cloud_cpu_run" "$(echo "$t_running / 1000" | bc -l)" "$queue_p50" \
-    "$(echo "$t_api / 1000" | bc -l)" "$(echo "$t_supervised / 1000" | bc -l)" "$calls_after" \
+    "$(echo "$t_api / 1000" | bc -l)" "$(echo "$t_adopted / 1000" | bc -l)" \
+    "$(echo "$t_supervised / 1000" | bc -l)" "$calls_after" \
     "$(echo "$t_cancel / 1000" | bc -l)"
   skyd_pid=$(stop_skyd_pid)
   cancel_and_check_nothing_left "$skyd_pid" "$cloud_pid" "$cloud/_admin/stats"
@@ -258,7 +273,7 @@ run_one() {
 }
 
 # shellcheck disable=SC2016  # the backquotes are Markdown
-printf '| jobs | skyd RSS idle / all RUNNING (MiB) | RSS per job (KiB) | RSS after restart (MiB) | CPU skyd / fakecloud to all RUNNING (s) | submit -> all RUNNING (s) | `sky jobs queue` p50 (ms) | restart -> API / all supervised (s) | mutating EC2 calls after restart | cancel-all (s) |\n'
+printf '| jobs | skyd RSS idle / all RUNNING (MiB) | RSS per job (KiB) | RSS after restart (MiB) | CPU skyd / fakecloud to all RUNNING (s) | submit -> all RUNNING (s) | `sky jobs queue` p50 (ms) | restart -> API / all adopted / all supervised (s) | mutating EC2 calls after restart | cancel-all (s) |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for n in "${counts[@]}"; do run_one "$n"; done
 echo "check: every job RUNNING before and after the restart, none FAILED_PRECHECKS, all CANCELLED; no instance left"

@@ -71,6 +71,20 @@ bool TlsSessions::prepare(SSL* ssl, const std::string& key) {
   SSL_set_ex_data(ssl, key_index(), new std::string(key));
   auto kept = sessions_.find(key);
   if (kept == sessions_.end()) return false;
+  if (!kept->second.session) {
+    // Loaded and not decoded yet: decoding ten thousand (each carries the peer's certificate)
+    // took a restarted controller a second and a half before it answered anyone.
+    const auto* in = reinterpret_cast<const unsigned char*>(kept->second.encoded.data());
+    SSL_SESSION* session =
+        d2i_SSL_SESSION(nullptr, &in, static_cast<long>(kept->second.encoded.size()));
+    if (!session || !still_resumable(session)) {
+      SSL_SESSION_free(session);
+      sessions_.erase(kept);
+      ++changes_;
+      return false;
+    }
+    kept->second.session = session;
+  }
   kept->second.loaded_unused = false;
   return SSL_set_session(ssl, kept->second.session) == 1;
 }
@@ -106,14 +120,7 @@ std::size_t TlsSessions::load(std::string_view saved) {
     auto key = take_field(saved, kLongestKey);
     auto encoded = key ? take_field(saved, kLongestSession) : std::nullopt;
     if (!encoded) break;
-    const auto* in = reinterpret_cast<const unsigned char*>(encoded->data());
-    SSL_SESSION* session = d2i_SSL_SESSION(nullptr, &in, static_cast<long>(encoded->size()));
-    if (!session) continue;
-    if (!still_resumable(session)) {
-      SSL_SESSION_free(session);
-      continue;
-    }
-    keep(std::string(*key), session, std::string(*encoded), true);
+    keep(std::string(*key), nullptr, std::string(*encoded), true);  // decoded when offered
     ++loaded;
   }
   return loaded;

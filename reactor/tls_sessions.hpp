@@ -38,8 +38,9 @@ class TlsSessions {
   std::uint64_t changes() const { return changes_; }
   // Every session kept, with its key, in a form load() reads (resumption secrets: keep it private).
   std::string save() const;
-  // Keeps the sessions of a save() that are still resumable; a damaged or cut save yields the
-  // records before the damage. Returns how many were kept.
+  // Keeps the sessions of a save(), each decoded when first offered (and dropped then if it does
+  // not decode or is no longer resumable); a damaged or cut save yields the records before the
+  // damage. Returns how many were kept.
   std::size_t load(std::string_view saved);
   // Forgets the loaded sessions no connection has offered since they were loaded: their peers
   // are gone.
@@ -47,7 +48,7 @@ class TlsSessions {
 
  private:
   struct Kept {
-    SSL_SESSION* session = nullptr;
+    SSL_SESSION* session = nullptr;  // null: loaded, not decoded yet
     std::string encoded;  // DER, made once when the session arrives: a save only copies it
     bool loaded_unused = false;
   };

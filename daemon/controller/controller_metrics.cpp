@@ -36,6 +36,16 @@ void record_launch_failure(const std::string& provider, const std::string& regio
   failures.with({provider, region, error_class}).inc();
 }
 
+void record_adoption() {
+  static auto& adopted =
+      metrics::registry()
+          .counter("skyd_tasks_adopted_total",
+                   "Running tasks whose machines skyd found running after it restarted (adopted)",
+                   {})
+          .with();
+  adopted.inc();
+}
+
 void record_reattachment() {
   static auto& reattached =
       metrics::registry()

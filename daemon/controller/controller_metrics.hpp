@@ -21,7 +21,11 @@ void record_launch_attempt(const std::string& provider, const std::string& regio
 void record_launch_failure(const std::string& provider, const std::string& region,
                            const Error& error);
 
-// skyd_tasks_reattached_total: a running task supervised again after skyd restarted.
+// skyd_tasks_adopted_total: a running task whose machines skyd found running after it restarted.
+void record_adoption();
+
+// skyd_tasks_reattached_total: a running task supervised again after skyd restarted: its nodes
+// answered that they run its attempt.
 void record_reattachment();
 
 // "preemption", "node_lost", "user_error" or "other": a bounded label for a recovery's reason.

@@ -754,9 +754,29 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
       }
       case JobStatus::kRunning: {
         if (!placement) {
-          // skyd restarted. Re-attaching takes a slot of its own: ten thousand runners asking
-          // their nodes at once would time out together and take healthy tasks for lost, and
-          // behind launches they would wait for minutes of other tasks' provisioning.
+          // skyd restarted. Spot machines provisioned to go back to spot, before the decision
+          // was written, are not this attempt's: the decision is asked again later.
+          if (deadline_spec(index))
+            co_await release_provisioned(index, task.attempt + 1,
+                                         "skyd restarted before moving the task to them");
+          // Adopt the machines if their cloud still has them all (the controller's instances
+          // are described at once, per region), or recover: at once, not behind the other
+          // tasks' nodes below.
+          auto adopted = co_await launch(index, task, RecoveryPreference{}, std::nullopt);
+          if (adopted.kind != LaunchOutcome::Kind::kLaunched) {
+            if (adopted.kind == LaunchOutcome::Kind::kCancelled) break;
+            co_await move(task, JobStatus::kRecovering, "machines lost while skyd was down");
+            break;
+          }
+          placement = std::move(adopted.placement);
+          record_adoption();
+          logs_.record("task " + std::to_string(index) + ": adopted cluster " +
+                       placement->cluster.name + ", its machines described running (attempt " +
+                       std::to_string(task.attempt) + ")");
+          co_await meet_group(index, *placement, false);
+          // Asking the nodes takes a slot of its own: ten thousand runners asking their nodes at
+          // once would time out together and take healthy tasks for lost, and behind launches
+          // they would wait for minutes of other tasks' provisioning.
           const int limit = shard_.admission->limits().max_reattachments_in_flight;
           if (limit > 0) {
             std::string why =
@@ -771,20 +791,6 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
               if (held) admission->release("reattachments");
             }
           } give_back_slot{shard_.admission, limit > 0};
-          // Spot machines provisioned to go back to spot, before the decision
-          // was written, are not this attempt's: the decision is asked again later.
-          if (deadline_spec(index))
-            co_await release_provisioned(index, task.attempt + 1,
-                                         "skyd restarted before moving the task to them");
-          // Adopt the machines if they are all still there, or recover.
-          auto adopted = co_await launch(index, task, RecoveryPreference{}, std::nullopt);
-          if (adopted.kind != LaunchOutcome::Kind::kLaunched) {
-            if (adopted.kind == LaunchOutcome::Kind::kCancelled) break;
-            co_await move(task, JobStatus::kRecovering, "machines lost while skyd was down");
-            break;
-          }
-          placement = std::move(adopted.placement);
-          co_await meet_group(index, *placement, false);
           auto started = co_await reattach(index, *placement, task);
           if (!started) {
             co_await move(task, JobStatus::kRecovering, "the task was lost while skyd was down");

@@ -413,6 +413,49 @@ TEST(AwsJobs, ARestartedSkydGivesTheAttemptAgainToANodeThatLostIt) {
   EXPECT_TRUE(wait_for([&] { return stat_of(world, "live") == 0; }));
 }
 
+// The cluster a job's first task runs on, from its JSON ("" when it has none).
+std::string cluster_of(SkydHarness& skyd, long long id) {
+  auto job = parse_json(skyd.job_json(id));
+  const Json* tasks = job ? job->find("tasks") : nullptr;
+  if (!tasks || !tasks->as_array() || tasks->as_array()->empty()) return "";
+  const Json* cluster = (*tasks->as_array())[0].find("cluster");
+  return cluster && cluster->as_string() ? std::string(*cluster->as_string()) : "";
+}
+
+// Adoption asks EC2, not the nodes: nodes that do not answer after a restart hold the one
+// re-attachment slot (asked again for node_lost_after), yet every job's machines are adopted at
+// once, and a job whose machine went while skyd was down recovers without waiting for them.
+TEST(AwsJobs, ARestartedSkydAdoptsEveryJobsMachinesWithoutWaitingForOtherJobsNodes) {
+  AwsWorld world({}, kSecret, {{"max_reattachments_in_flight", "1"}, {"node_lost_after", "90s"}});
+  constexpr int kJobs = 4;
+  ASSERT_TRUE(long_jobs_running(world.skyd, kJobs));
+  std::vector<std::string> clusters;
+  for (int id = 1; id <= kJobs; ++id) clusters.push_back(cluster_of(world.skyd, id));
+  ASSERT_EQ(std::count(clusters.begin(), clusters.end(), ""), 0);
+
+  world.skyd.kill();
+  // While skyd is down, jobs 1-3's agents die (EC2 still says running) and job 4's machine is
+  // reclaimed.
+  for (int id = 1; id < kJobs; ++id)
+    world.admin("POST", "/_admin/kill?cluster=" + clusters[id - 1]);
+  world.admin("POST", "/_admin/reclaim?cluster=" + clusters[kJobs - 1]);
+  world.skyd.restart();
+  for (int id = 1; id < kJobs; ++id) {
+    EXPECT_TRUE(wait_for([&] {
+      return contains(controller_log_of(world.skyd, id), "adopted cluster " + clusters[id - 1]);
+    })) << controller_log_of(world.skyd, id);
+  }
+  EXPECT_TRUE(wait_for([&] {
+    return contains(controller_log_of(world.skyd, kJobs), "machines lost while skyd was down");
+  })) << controller_log_of(world.skyd, kJobs);
+  const std::string metrics = world.skyd.api("GET", "/metrics").body;
+  EXPECT_EQ(metric_sample(metrics, "skyd_tasks_adopted_total"), kJobs - 1) << metrics;
+  EXPECT_LE(metric_sample(metrics, "skyd_tasks_reattached_total"), 0)
+      << "no node of jobs 1-3 answered, so none is re-attached";
+  for (int id = 1; id < kJobs; ++id)
+    EXPECT_FALSE(contains(controller_log_of(world.skyd, id), "re-attached to cluster"));
+}
+
 // The sessions a shard keeps with its nodes, in its saved files: one record per node.
 int saved_tls_sessions(const std::string& state_dir) {
   int sessions = 0;

@@ -596,6 +596,29 @@ TEST_F(HttpTest, DamagedOrUnusedSavedSessionsAreNotKeptAndTheConnectionStillVeri
       << "the session no connection took is dropped";
 }
 
+// A restart loads ten thousand sessions before it answers anyone: each is decoded only when a
+// connection offers it, and one that does not decode then costs a full handshake, nothing more.
+TEST_F(HttpTest, ASavedSessionIsDecodedWhenOfferedAndOneThatDoesNotDecodeIsAFullHandshake) {
+  const Endpoint endpoint = pinned_tls_endpoint();
+  auto executor = pool_.executor(0);
+  std::string saved =
+      pool_.submit<std::string>(0, [=] { return request_then_save(executor, endpoint); }).get();
+  const std::size_t header = std::string_view("skyd-tls-sessions/1\n").size();
+  ASSERT_GT(saved.size(), header + 8);
+  std::size_t key_size = 0;
+  for (std::size_t i = header; i < header + 4; ++i)
+    key_size = (key_size << 8) | static_cast<unsigned char>(saved[i]);
+  const std::size_t session_at = header + 4 + key_size + 4;
+  ASSERT_LT(session_at, saved.size());
+  saved[session_at] = '\0';  // the DER no longer starts with its SEQUENCE: the framing holds
+  const Reloaded next =
+      pool_.submit<Reloaded>(0, [=] { return load_then_request(executor, endpoint, saved, {}); })
+          .get();
+  EXPECT_EQ(next.loaded, 1u) << "kept as it was read: nothing is decoded at load";
+  EXPECT_TRUE(next.answered) << "a full, verified handshake instead";
+  EXPECT_EQ(next.stats.resumed, 0u);
+}
+
 // Requests cut off at every step (TCP connect, TLS handshake, the request's write, the wait for
 // the answer), as a job's cancel cuts off its node's long polls, then a call on the same pool, as
 // the cancel that follows it: each cut must end its request at once and leave the pool usable.
