@@ -17,9 +17,8 @@ std::optional<std::string> node_fields_refusal(std::string_view cloud, const Nod
       return "resources.disk_size: skyd does not size a pod's disk (ephemeral storage)";
     if (fields.disk_tier) return "resources.disk_tier: skyd cannot set it on kubernetes";
     if (fields.ports) return "resources.ports: skyd makes no Kubernetes services for ports";
-    if (fields.best_network)
-      return "resources.network_tier: best: skyd attaches no InfiniBand or GPUDirect fabric to "
-             "pods";
+    // network_tier: best is the fabric the cluster's nodes have (InfiniBand, EFA), found from
+    // their labels when the pods are made (kube_fabric.hpp); a cluster without one refuses then.
     if (!fields.labels.empty()) return "resources.labels: skyd cannot set them on kubernetes";
     return std::nullopt;
   }

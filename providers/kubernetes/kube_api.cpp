@@ -26,6 +26,8 @@ void append_file(std::string& script, std::string_view path, std::string_view ma
   script += std::string(marker) + "\n";
 }
 
+}  // namespace
+
 std::map<std::string, std::string> string_map(const Json* json) {
   std::map<std::string, std::string> out;
   if (!json || !json->as_object()) return out;
@@ -33,8 +35,6 @@ std::map<std::string, std::string> string_map(const Json* json) {
     if (auto text = value.as_string()) out[key] = std::string(*text);
   return out;
 }
-
-}  // namespace
 
 std::optional<std::string> base64_decode(std::string_view text) {
   std::string out;
@@ -145,6 +145,7 @@ Json pod_manifest(const PodSpec& spec) {
   amounts.set("memory", memory_quantity(spec.memory_gb));
   if (!spec.accelerator_name.empty() && spec.accelerator_count > 0)
     amounts.set(gpu_resource_for(spec.accelerator_name), std::to_string(spec.accelerator_count));
+  for (const auto& [resource, quantity] : spec.fabric_resources) amounts.set(resource, quantity);
   Json resources = Json::object();
   resources.set("requests", amounts);
   resources.set("limits", amounts);
@@ -164,6 +165,25 @@ Json pod_manifest(const PodSpec& spec) {
   ports.push_back(std::move(port));
   container.set("ports", std::move(ports));
   container.set("resources", std::move(resources));
+  if (!spec.capabilities.empty()) {
+    Json added = Json::array();
+    for (const auto& capability : spec.capabilities) added.push_back(capability);
+    Json capabilities = Json::object();
+    capabilities.set("add", std::move(added));
+    Json security = Json::object();
+    security.set("capabilities", std::move(capabilities));
+    container.set("securityContext", std::move(security));
+  }
+  if (!spec.environment.empty()) {
+    Json env = Json::array();
+    for (const auto& [name, value] : spec.environment) {
+      Json variable = Json::object();
+      variable.set("name", name);
+      variable.set("value", value);
+      env.push_back(std::move(variable));
+    }
+    container.set("env", std::move(env));
+  }
 
   Json pod_spec = Json::object();
   pod_spec.set("restartPolicy", "Never");

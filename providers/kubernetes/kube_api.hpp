@@ -28,6 +28,9 @@ inline constexpr std::string_view kClusterAnnotation = "skyd.dev/cluster";
 // image that carries skylet at /opt/skyd/bin/skylet.
 inline constexpr std::string_view kDefaultImage = "ghcr.io/skyd/skylet:latest";
 
+// A JSON object's string members (labels, annotations, quantities); others are skipped.
+std::map<std::string, std::string> string_map(const Json* json);
+
 std::optional<std::string> base64_decode(std::string_view text);
 std::string base64_encode(std::string_view bytes);
 
@@ -61,6 +64,11 @@ struct PodSpec {
   std::string boot_script;  // /bin/sh -c
   std::uint16_t skylet_port = 0;
   std::vector<VolumeMount> volumes;  // claims mounted in the node's container
+  // network_tier: best (kube_fabric.hpp): the fabric's device resources (requested and
+  // limited), the capabilities its RDMA needs and its settings in the container's environment.
+  std::map<std::string, std::string> fabric_resources;
+  std::vector<std::string> capabilities;
+  std::map<std::string, std::string> environment;
 };
 Json pod_manifest(const PodSpec& spec);
 // A core/v1 object of `kind` with its metadata and spec.

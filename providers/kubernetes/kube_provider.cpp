@@ -156,6 +156,26 @@ Task<Result<std::vector<Pod>>> KubeProvider::list(std::map<std::string, std::str
   co_return parse_pod_list(*body);
 }
 
+Task<Result<FabricPod>> KubeProvider::fabric_for(int gpus) {
+  auto body = co_await call("GET", "/api/v1/nodes", "");
+  if (!body) {
+    Error error = body.error();
+    error.detail =
+        "resources.network_tier: best: skyd reads the nodes' labels to find their "
+        "fabric, and could not: " +
+        error.detail;
+    co_return error;
+  }
+  auto nodes = parse_node_list(*body);
+  if (!nodes) co_return nodes.error();
+  const FoundFabric found = find_fabric(*nodes);
+  if (found.fabric != Fabric::kNone)
+    logger("kubernetes")
+        ->info("fabric found context={} fabric=\"{}\" node={}", options_.access.context,
+               to_string(found.fabric), found.node);
+  co_return fabric_pod(found, gpus, options_.access.context);
+}
+
 Task<Result<Cluster>> KubeProvider::launch(LaunchRequest request) {
   if (request.nodes < 1)
     co_return make_error(ProviderErrc::kInvalid, "a cluster needs at least one node");
@@ -179,8 +199,6 @@ Task<Result<Cluster>> KubeProvider::launch(LaunchRequest request) {
   if (!settings.ports.empty())
     co_return make_error(ProviderErrc::kInvalid,
                          "resources.ports: skyd makes no Kubernetes services for ports");
-  if (settings.best_network)
-    co_return make_error(ProviderErrc::kInvalid, "resources.network_tier: best: not on kubernetes");
   if (!settings.labels.empty())
     co_return make_error(ProviderErrc::kInvalid, "resources.labels: not on kubernetes");
   for (const auto& mount : request.mounts) {
@@ -237,6 +255,13 @@ Task<Result<Cluster>> KubeProvider::launch(LaunchRequest request) {
   spec.boot_script = render_pod_boot(boot);
   spec.skylet_port = options_.skylet_port;
   spec.volumes = settings.volumes;
+  if (settings.best_network) {
+    auto fabric = co_await fabric_for(shape->accelerator_count);
+    if (!fabric) co_return fabric.error();
+    spec.fabric_resources = std::move(fabric->resources);
+    spec.capabilities = std::move(fabric->capabilities);
+    spec.environment = std::move(fabric->environment);
+  }
   const auto deadline = Clock::now() + options_.launch_timeout;
 
   // Pod names follow from the token and the rank: a repeated launch (a lost answer, a restart)

@@ -10,6 +10,7 @@
 
 #include "providers/kubernetes/kube_api.hpp"
 #include "providers/kubernetes/kube_claims.hpp"
+#include "providers/kubernetes/kube_fabric.hpp"
 #include "providers/kubernetes/kubeconfig.hpp"
 #include "providers/provider.hpp"
 #include "providers/skylet_health.hpp"
@@ -60,6 +61,8 @@ class KubeProvider final : public Provider {
                                  std::vector<int> accept = {});
   // The pods of this controller matching `labels` (one LIST).
   Task<Result<std::vector<Pod>>> list(std::map<std::string, std::string> labels);
+  // network_tier: best: the fabric the context's nodes have, as a pod with `gpus` uses it.
+  Task<Result<FabricPod>> fabric_for(int gpus);
 
   // Volumes (`sky volumes`): the claims of the namespace skyd uses (kube_volumes.cpp).
   const KubeAccess& access() const { return options_.access; }

@@ -1319,9 +1319,10 @@ Task<void> FakeCloud::boot(std::string instance_id) {
       instance->container_runtime = options_.node_container_runtime;
     }
     if (instance->boot->container && instance->boot->gpus) spawn.argv.push_back("--container-gpus");
-    spawn.environment =
-        environment_with({{"HOME", sandbox}}, {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
-                                               "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"});
+    auto overrides = instance->env;
+    overrides["HOME"] = sandbox;
+    spawn.environment = environment_with(overrides, {"NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID",
+                                                     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"});
     spawn.capture_output = false;
     spawn.output_file = sandbox + "/skylet.log";
     spawn.extra_fds = {{3, ready_pipe[1]}};

@@ -324,6 +324,7 @@ struct FakeCloud::Instance {
   // Process mode: host directories bound into the node's private root (a pod's volume claims),
   // as (source, destination). Needs private_node_roots.
   std::vector<std::pair<std::string, std::string>> binds;
+  std::map<std::string, std::string> env;  // a pod's container environment, skylet's
   std::string container_runtime;  // process mode: the skylet's --container-runtime, if its boot
                                   // asked for one (shown by the admin views)
   // IamInstanceProfile: its ARN and id as DescribeInstances reports them, and the role its

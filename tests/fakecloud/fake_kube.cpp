@@ -121,6 +121,7 @@ http::Router FakeKube::api_router() {
   auto handler = [this](http::Request& request) { return api(request); };
   for (const char* path : {"/api", "/apis", "/api/v1", "/version"})
     router.add("GET", path, "discovery", handler);
+  router.add("GET", "/api/v1/nodes", "list nodes", handler);
   router.add("GET", "/api/v1/namespaces/{ns}/pods", "list pods", handler);
   router.add("POST", "/api/v1/namespaces/{ns}/pods", "create a pod", handler);
   router.add("GET", "/api/v1/namespaces/{ns}/pods/{name}", "read a pod", handler);
@@ -138,6 +139,7 @@ void FakeKube::add_admin_routes(http::Router& router) {
   router.add("GET", "/_admin/kube/pods", "admin", handler);
   router.add("GET", "/_admin/kube/stats", "admin", handler);
   router.add("POST", "/_admin/kube/evict", "admin", handler);
+  router.add("POST", "/_admin/kube/nodes", "admin", handler);
 }
 
 Task<http::Response> FakeKube::api(http::Request& request) {
@@ -170,13 +172,14 @@ Task<http::Response> FakeKube::api(http::Request& request) {
   }
   if (request.path == "/api/v1") {
     Json resources = Json::array();
-    for (const auto& [name, singular, kind, short_name] :
-         {std::tuple{"pods", "pod", "Pod", "po"},
-          {"persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", "pvc"}}) {
+    for (const auto& [name, singular, kind, short_name, namespaced] :
+         {std::tuple{"pods", "pod", "Pod", "po", true},
+          {"persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", "pvc", true},
+          {"nodes", "node", "Node", "no", false}}) {
       Json resource = Json::object();
       resource.set("name", name);
       resource.set("singularName", singular);
-      resource.set("namespaced", true);
+      resource.set("namespaced", namespaced);
       resource.set("kind", kind);
       Json verbs = Json::array();
       for (const char* verb : {"create", "delete", "get", "list"}) verbs.push_back(verb);
@@ -199,6 +202,10 @@ Task<http::Response> FakeKube::api(http::Request& request) {
     body.set("gitVersion", "v1.30.0-fakecloud");
     body.set("platform", "linux/amd64");
     co_return http::Response::json(200, body);
+  }
+  if (request.path == "/api/v1/nodes") {
+    ++calls_["list nodes"];
+    co_return http::Response::json(200, node_list());
   }
   const std::string ns = request.path_params["ns"];
   const std::string verb = request.method == "POST"               ? "create"
@@ -295,6 +302,10 @@ http::Response FakeKube::create(const std::string& ns, const http::Request& requ
   instance->image_id = string_at(container, "image");
   instance->requested_at = std::chrono::system_clock::now();
   instance->launch_time = pod.created;
+  if (const Json* env = container.find("env"); env && env->as_array()) {
+    for (const auto& variable : *env->as_array())
+      instance->env[string_at(variable, "name")] = string_at(variable, "value");
+  }
   if (const Json* command = container.find("command"); command && command->as_array()) {
     std::string script;
     for (const auto& part : *command->as_array())
@@ -467,6 +478,28 @@ void FakeKube::evict(Pod& pod) {
   logger("fakecloud")->info("kube pod evicted pod={}/{} instance={}", pod.namespace_, pod.name, id);
 }
 
+Json FakeKube::node_list() const {
+  Json items = Json::array();
+  for (const auto& node : *nodes_.as_array()) {
+    Json metadata = Json::object();
+    metadata.set("name", string_at(node, "name"));
+    const Json* labels = node.find("labels");
+    metadata.set("labels", labels ? *labels : Json::object());
+    Json status = Json::object();
+    const Json* allocatable = node.find("allocatable");
+    status.set("allocatable", allocatable ? *allocatable : Json::object());
+    Json item = Json::object();
+    item.set("metadata", std::move(metadata));
+    item.set("status", std::move(status));
+    items.push_back(std::move(item));
+  }
+  Json list = Json::object();
+  list.set("kind", "NodeList");
+  list.set("apiVersion", "v1");
+  list.set("items", std::move(items));
+  return list;
+}
+
 Task<http::Response> FakeKube::admin(http::Request& request) {
   if (request.path == "/_admin/kube/pods") {
     Json pods = Json::array();
@@ -474,6 +507,13 @@ Task<http::Response> FakeKube::admin(http::Request& request) {
     Json body = Json::object();
     body.set("pods", std::move(pods));
     co_return http::Response::json(200, body);
+  }
+  if (request.path == "/_admin/kube/nodes") {
+    // The cluster's nodes, as GET /api/v1/nodes lists them: [{name, labels, allocatable}].
+    auto nodes = parse_json(request.body);
+    if (!nodes || !nodes->as_array()) co_return http::Response::text(400, "a JSON array\n");
+    nodes_ = std::move(*nodes);
+    co_return http::Response::json(200, node_list());
   }
   if (request.path == "/_admin/kube/stats") {
     Json calls = Json::object();

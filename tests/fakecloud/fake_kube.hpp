@@ -5,9 +5,12 @@
 // with labelSelector, GET, DELETE), errors as real Status objects (401 without the token, 403 in
 // a namespace the token may not use, 404, 409 AlreadyExists, 422 Invalid), and
 // PersistentVolumeClaims (POST, GET, LIST, DELETE), each a directory the pods that mount it
-// share. Each pod is a FakeCloud instance: process mode boots a real skylet from the script its
-// container runs, at a pod IP of its own. An admin call evicts a pod (phase Failed, reason Evicted,
-// skylet killed). Runs on fakecloud's shard; owned by FakeCloud, which it reaches as a friend.
+// share, and the nodes (GET /api/v1/nodes: one plain node unless POST /_admin/kube/nodes sets
+// their labels and allocatable resources, as a fabric's nodes carry them). A pod's container env
+// reaches its skylet. Each pod is a FakeCloud instance: process mode boots a real skylet from the
+// script its container runs, at a pod IP of its own. An admin call evicts a pod (phase Failed,
+// reason Evicted, skylet killed). Runs on fakecloud's shard; owned by FakeCloud, which it reaches
+// as a friend.
 
 #include "reactor/certs.hpp"
 #include "reactor/http_server.hpp"
@@ -65,6 +68,7 @@ class FakeKube {
   http::Response get(const std::string& ns, const std::string& name);
   http::Response remove(const std::string& ns, const std::string& name);
   Json pod_json(const Pod& pod) const;
+  Json node_list() const;
   void evict(Pod& pod);
   Task<void> finish_delete(std::string key);
 
@@ -75,6 +79,10 @@ class FakeKube {
   CertifiedKey server_certificate_;
   std::map<std::string, Pod> pods_;      // "ns/name"
   std::map<std::string, Claim> claims_;  // "ns/name"
+  // The nodes GET /api/v1/nodes lists (set by the admin API): one plain node to begin with.
+  Json nodes_ = parse_json(R"([{"name": "node-1", "labels": {"kubernetes.io/hostname": "node-1"},
+                               "allocatable": {"cpu": "64", "memory": "256Gi"}}])")
+                    .value();
   std::map<std::string, std::int64_t> calls_;
   std::int64_t created_ = 0, deleted_ = 0, evicted_ = 0, unauthorized_ = 0;
   std::uint64_t next_version_ = 1;

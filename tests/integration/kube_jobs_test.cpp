@@ -34,8 +34,11 @@ struct KubeWorld {
         {{"kubernetes_enabled", "true"}, {"kubeconfig", kubeconfig}, {"bucket_store", "local"}});
     return extra;
   }
-  std::string admin(const std::string& method, const std::string& target) {
-    return run_command({"/usr/bin/curl", "-s", "-X", method, cloud.url() + target}).out;
+  std::string admin(const std::string& method, const std::string& target,
+                    const std::string& body = "") {
+    std::vector<std::string> argv{"/usr/bin/curl", "-s", "-X", method, cloud.url() + target};
+    if (!body.empty()) argv.insert(argv.end(), {"--data-binary", body});
+    return run_command(argv).out;
   }
   long long stat(const char* key) {
     auto stats = parse_json(admin("GET", "/_admin/kube/stats"));
@@ -390,17 +393,58 @@ TEST(KubeJobs, AVolumeAnotherUserMadeIsNotMountedInTheirJob) {
   EXPECT_TRUE(contains(deleted.err, "volume roots is another user's")) << deleted.err;
 }
 
+// Launches `yaml` as job 1: it fails saying `why` (in its record or controller log), and no pod
+// was made for it.
+void expect_failure_before_any_pod(KubeWorld& world, const std::string& yaml,
+                                   const std::string& why) {
+  const auto file = world.skyd.write_file("job.yaml", yaml);
+  ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", file}).exit_code, 0);
+  const std::string said = world.why_it_failed(1);
+  EXPECT_TRUE(contains(said, why)) << said;
+  EXPECT_EQ(world.stat("created"), 0);
+}
+
 TEST(KubeJobs, AJobWhoseClaimIsMissingFailsNamingItAndMakesNoPod) {
   KubeWorld world;
+  expect_failure_before_any_pod(
+      world, "name: no-claim\nvolumes:\n  /data: absent-claim\nrun: echo never\n",
+      "volumes./data: no PersistentVolumeClaim `absent-claim` in namespace `default` of context "
+      "`fake-kube`; create the claim first");
+}
+
+// network_tier: best on a cluster whose nodes carry CoreWeave's InfiniBand labels: the pod may
+// lock memory, asks for the fabric's device, and the task sees NCCL's and UCX's settings for it.
+TEST(KubeJobs, NetworkTierBestOnInfinibandNodesGivesThePodItsFabricAndTheTaskNcclsSettings) {
+  KubeWorld world;
+  world.admin("POST", "/_admin/kube/nodes",
+              R"([{"name": "gpu-1", "labels": {"ib.coreweave.cloud/speed": "400G"},
+                   "allocatable": {"nvidia.com/gpu": "8", "rdma/ib": "1"}}])");
   const auto yaml = world.skyd.write_file(
-      "job.yaml", "name: no-claim\nvolumes:\n  /data: absent-claim\nrun: echo never\n");
+      "job.yaml",
+      "name: nccl\nresources:\n  infra: k8s\n  accelerators: H100:8\n  network_tier: best\n"
+      "run: echo \"nccl=$NCCL_IB_HCA ucx=$UCX_TLS\"\n");
   ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
-  const std::string why = world.why_it_failed(1);
-  EXPECT_TRUE(contains(why,
-                       "volumes./data: no PersistentVolumeClaim `absent-claim` in namespace "
-                       "`default` of context `fake-kube`; create the claim first"))
-      << why;
-  EXPECT_EQ(world.stat("created"), 0);
+  std::vector<Json> pods;
+  ASSERT_TRUE(wait_for([&] {
+    pods = world.pods();
+    return !pods.empty();
+  })) << world.controller_log(1);
+  const std::string pod = pods[0].dump();
+  EXPECT_TRUE(contains(pod, R"("securityContext":{"capabilities":{"add":["IPC_LOCK"]}})")) << pod;
+  EXPECT_TRUE(contains(pod, R"("limits":{"cpu")")) << pod;
+  EXPECT_TRUE(contains(pod, R"("rdma/ib":"1")")) << pod;
+  auto logs = world.skyd.sky({"jobs", "logs", "1"});
+  EXPECT_TRUE(contains(logs.out, "nccl=ibp ucx=tcp")) << logs.out;
+  EXPECT_EQ(world.skyd.job_status(1), "SUCCEEDED") << world.controller_log(1);
+}
+
+// Without a fabric skyd knows on any node, network_tier: best is refused by name, not dropped.
+TEST(KubeJobs, NetworkTierBestOnNodesWithoutAFabricFailsNamingTheFieldAndMakesNoPod) {
+  KubeWorld world;
+  expect_failure_before_any_pod(
+      world, "name: nccl\nresources:\n  infra: k8s\n  network_tier: best\nrun: echo never\n",
+      "resources.network_tier: best: no node of kubernetes context `fake-kube` has a fabric skyd "
+      "attaches pods to");
 }
 
 // Volumes are claims of a Kubernetes cluster: on a controller with none, the job fails naming

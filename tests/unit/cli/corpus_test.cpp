@@ -30,8 +30,9 @@ namespace fs = std::filesystem;
 // 0.845: Cloud TPU VMs (tpu-…) and their accelerator_args on GCP, and pool YAMLs with a fixed
 // `workers` count, planned as `sky jobs pool apply --dryrun` plans them. 0.862: volumes
 // (Kubernetes PersistentVolumeClaims mounted in the task's pods). 0.878: autoscaling pool YAMLs
-// (min_workers to max_workers).
-constexpr double kAcceptanceFloor = 0.878;
+// (min_workers to max_workers). 0.901: network_tier: best on Kubernetes (the nodes' InfiniBand
+// or EFA, found from their labels when the pods are made).
+constexpr double kAcceptanceFloor = 0.901;
 
 // Why refusals.txt expects a file to be refused (its sections).
 enum class Reason {

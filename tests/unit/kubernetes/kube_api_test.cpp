@@ -2,8 +2,9 @@
 // the pod skyd makes, its boot script read back, pods and Status errors read, and the optimizer's
 // kubernetes candidates (catalog/kubernetes_shape).
 #include "providers/kubernetes/kube_api.hpp"
-#include "providers/kubernetes/kube_claims.hpp"
 #include "providers/catalog/kubernetes_shape.hpp"
+#include "providers/kubernetes/kube_claims.hpp"
+#include "providers/kubernetes/kube_fabric.hpp"
 #include "providers/kubernetes/kubeconfig.hpp"
 #include "reactor/certs.hpp"
 
@@ -162,6 +163,83 @@ TEST(KubeApi, ThePodMountsEachVolumeClaimBesideSkyletsOwnVolume) {
             "/api/v1/namespaces/default/persistentvolumeclaims/ckpt");
 }
 
+KubeNode node_with(std::map<std::string, std::string> labels,
+                   std::map<std::string, std::string> allocatable = {}) {
+  return KubeNode{"node", std::move(labels), std::move(allocatable)};
+}
+
+TEST(KubeFabric, EachFabricIsFoundFromItsNodesLabels) {
+  const std::vector<std::pair<KubeNode, Fabric>> cases = {
+      {node_with({{"nebius.com/gpu-cluster", "a"}}), Fabric::kNebiusInfiniband},
+      {node_with({{"ib.coreweave.cloud/speed", "400G"}}), Fabric::kCoreWeaveInfiniband},
+      {node_with({{"node-role.together.ai/gpu", "true"}}), Fabric::kTogetherInfiniband},
+      {node_with({{"topology.k8s.aws/zone-id", "use1-az1"}}, {{"vpc.amazonaws.com/efa", "32"}}),
+       Fabric::kAwsEfa},
+      // An EKS node without EFA interfaces has no fabric.
+      {node_with({{"topology.k8s.aws/zone-id", "use1-az1"}}), Fabric::kNone},
+      {node_with({{"cloud.google.com/machine-family", "a3"}}), Fabric::kGkeGpuDirect},
+      {node_with({{"cloud.google.com/machine-family", "n2"}}), Fabric::kNone},
+      {node_with({{"kubernetes.io/hostname", "plain"}}), Fabric::kNone},
+  };
+  for (const auto& [node, fabric] : cases) {
+    std::vector<KubeNode> nodes{node_with({}), node};  // the first node with one decides
+    EXPECT_EQ(find_fabric(nodes).fabric, fabric) << to_string(fabric);
+  }
+}
+
+TEST(KubeFabric, ThePodGetsTheFabricsDevicesCapabilityAndSettingsOrARefusalByName) {
+  auto coreweave = fabric_pod({Fabric::kCoreWeaveInfiniband, "n", 0, 0}, 8, "ctx");
+  ASSERT_TRUE(coreweave);
+  EXPECT_EQ(coreweave->capabilities, std::vector<std::string>{"IPC_LOCK"});
+  EXPECT_EQ(coreweave->resources.at("rdma/ib"), "1");
+  EXPECT_EQ(coreweave->environment.at("NCCL_IB_HCA"), "ibp");
+  auto together = fabric_pod({Fabric::kTogetherInfiniband, "n", 0, 0}, 4, "ctx");
+  ASSERT_TRUE(together);
+  EXPECT_EQ(together->resources.at("nvidia.com/rdma_ib"), "4") << "one port per GPU";
+  // Half a node's GPUs take half its EFA interfaces.
+  auto efa = fabric_pod({Fabric::kAwsEfa, "n", 32, 8}, 4, "ctx");
+  ASSERT_TRUE(efa);
+  EXPECT_EQ(efa->resources.at("vpc.amazonaws.com/efa"), "16");
+  EXPECT_EQ(efa->environment.at("FI_PROVIDER"), "efa");
+  auto none = fabric_pod({}, 8, "ctx");
+  ASSERT_FALSE(none);
+  EXPECT_TRUE(has(none.error().detail,
+                  "resources.network_tier: best: no node of kubernetes "
+                  "context `ctx` has a fabric"))
+      << none.error().detail;
+  auto gke = fabric_pod({Fabric::kGkeGpuDirect, "gke-a3-1", 0, 0}, 8, "ctx");
+  ASSERT_FALSE(gke);
+  EXPECT_TRUE(has(gke.error().detail, "node gke-a3-1 is a GKE A3/A4 machine"))
+      << gke.error().detail;
+
+  PodSpec spec;
+  spec.name = "p";
+  spec.namespace_ = "default";
+  spec.image = "i";
+  spec.cpus = 1;
+  spec.memory_gb = 1;
+  spec.fabric_resources = coreweave->resources;
+  spec.capabilities = coreweave->capabilities;
+  spec.environment = coreweave->environment;
+  const std::string manifest = pod_manifest(spec).dump();
+  EXPECT_TRUE(has(manifest, R"("rdma/ib":"1")")) << manifest;
+  EXPECT_TRUE(has(manifest, R"("securityContext":{"capabilities":{"add":["IPC_LOCK"]}})"))
+      << manifest;
+  EXPECT_TRUE(has(manifest, R"({"name":"NCCL_IB_HCA","value":"ibp"})")) << manifest;
+}
+
+TEST(KubeFabric, TheNodeListIsRead) {
+  auto nodes =
+      parse_node_list(R"({"kind":"NodeList","items":[{"metadata":{"name":"a","labels":{"x":"1"}},)"
+                      R"("status":{"allocatable":{"vpc.amazonaws.com/efa":"4"}}}]})");
+  ASSERT_TRUE(nodes);
+  ASSERT_EQ(nodes->size(), 1u);
+  EXPECT_EQ((*nodes)[0].name, "a");
+  EXPECT_EQ((*nodes)[0].labels.at("x"), "1");
+  EXPECT_EQ((*nodes)[0].allocatable.at("vpc.amazonaws.com/efa"), "4");
+  EXPECT_FALSE(parse_node_list(R"({"kind":"PodList"})"));
+}
+
 TEST(KubeApi, TheBootScriptIsReadBackAsSkyletsSettings) {
   auto authority = make_certificate_authority("test CA");
   ASSERT_TRUE(authority);
@@ -302,14 +380,13 @@ TEST(KubernetesShape, AnAnyOfWithKubernetesPlansItFirstAndItsNodeFieldsAreRefuse
   ASSERT_TRUE(elsewhere);
   EXPECT_EQ(elsewhere->front().cloud, "aws");
 
+  // network_tier: best plans: the nodes' fabric is found when the pods are made.
   PlanRequest fabric;
   kube.node_fields.best_network = true;
   fabric.options = {kube};
-  auto refused = catalog::plan(Catalog::builtin(), fabric);
-  ASSERT_FALSE(refused);
-  EXPECT_TRUE(refused.error().detail.find("kubernetes: resources.network_tier: best") !=
-              std::string::npos)
-      << refused.error().detail;
+  auto planned = catalog::plan(Catalog::builtin(), fabric);
+  ASSERT_TRUE(planned) << planned.error().detail;
+  EXPECT_EQ(planned->front().cloud, "kubernetes");
   kube.node_fields = {};
   kube.node_fields.disk_size = true;
   fabric.options = {kube};
