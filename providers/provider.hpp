@@ -171,6 +171,10 @@ class Provider {
   virtual Task<Result<void>> terminate(std::string cluster_name) = 0;
   // Every cluster this provider holds (for the sweep that finds leaks).
   virtual Task<Result<std::vector<std::string>>> list_clusters() = 0;
+  // Whether launch() with task_running, for machines the cloud lists running, only asks the
+  // cloud (one answer shared by many launches): no node asked, no file shipped, nothing made or
+  // removed. A restarted skyd then adopts such tasks at once rather than a slot at a time.
+  virtual bool adopts_from_the_cloud_alone() const { return false; }
 };
 
 }  // namespace skyd::providers

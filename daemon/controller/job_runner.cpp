@@ -379,6 +379,22 @@ Task<Result<void>> JobRunner::reattach(int index, const Placement& placement,
   }
 }
 
+Task<bool> JobRunner::take_reattachment_slot(bool& held) {
+  const int limit = shard_.admission->limits().max_reattachments_in_flight;
+  if (limit <= 0) co_return true;
+  std::string why = "re-attaching after a restart: " + std::to_string(limit) + " tasks at once";
+  held = co_await take_slot("reattachments", limit, std::move(why), true);
+  co_return held;
+}
+
+bool JobRunner::adopts_from_the_cloud_alone(const store::TaskRecord& task) const {
+  if (!task.placement_json) return false;
+  auto stored = parse_json(*task.placement_json);
+  if (!stored) return false;
+  const providers::Provider* provider = shard_.provider_for(candidate_from_json(*stored).cloud);
+  return provider && provider->adopts_from_the_cloud_alone();
+}
+
 std::string JobRunner::skylet_token(int index, int attempt) const {
   // Derived, not stored: a restarted skyd can talk to the machines it launched before. One per
   // attempt, whichever of its calls made the machines.
@@ -754,14 +770,29 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
       }
       case JobStatus::kRunning: {
         if (!placement) {
-          // skyd restarted. Spot machines provisioned to go back to spot, before the decision
-          // was written, are not this attempt's: the decision is asked again later.
+          // skyd restarted. Asking the nodes takes a slot of its own: ten thousand runners asking
+          // their nodes at once would time out together and take healthy tasks for lost, and
+          // behind launches they would wait for minutes of other tasks' provisioning. Adoption
+          // that only asks the cloud (its answer shared by every runner) is not queued: a task
+          // whose machines went while skyd was down recovers at once, not behind the others.
+          struct GiveBackSlot {
+            Admission* admission;
+            bool held = false;
+            ~GiveBackSlot() {
+              if (held) admission->release("reattachments");
+            }
+          } slot{shard_.admission};
+          const bool adoption_queued = !adopts_from_the_cloud_alone(task);
+          if (adoption_queued) {
+            const bool admitted = co_await take_reattachment_slot(slot.held);
+            if (!admitted) break;
+          }
+          // Spot machines provisioned to go back to spot, before the decision was written, are
+          // not this attempt's: the decision is asked again later.
           if (deadline_spec(index))
             co_await release_provisioned(index, task.attempt + 1,
                                          "skyd restarted before moving the task to them");
-          // Adopt the machines if their cloud still has them all (the controller's instances
-          // are described at once, per region), or recover: at once, not behind the other
-          // tasks' nodes below.
+          // Adopt the machines if they are all still there, or recover.
           auto adopted = co_await launch(index, task, RecoveryPreference{}, std::nullopt);
           if (adopted.kind != LaunchOutcome::Kind::kLaunched) {
             if (adopted.kind == LaunchOutcome::Kind::kCancelled) break;
@@ -771,26 +802,13 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
           placement = std::move(adopted.placement);
           record_adoption();
           logs_.record("task " + std::to_string(index) + ": adopted cluster " +
-                       placement->cluster.name + ", its machines described running (attempt " +
+                       placement->cluster.name + ", its machines running (attempt " +
                        std::to_string(task.attempt) + ")");
           co_await meet_group(index, *placement, false);
-          // Asking the nodes takes a slot of its own: ten thousand runners asking their nodes at
-          // once would time out together and take healthy tasks for lost, and behind launches
-          // they would wait for minutes of other tasks' provisioning.
-          const int limit = shard_.admission->limits().max_reattachments_in_flight;
-          if (limit > 0) {
-            std::string why =
-                "re-attaching after a restart: " + std::to_string(limit) + " tasks at once";
-            const bool admitted = co_await take_slot("reattachments", limit, std::move(why), true);
+          if (!adoption_queued) {
+            const bool admitted = co_await take_reattachment_slot(slot.held);
             if (!admitted) break;
           }
-          struct GiveBackSlot {
-            Admission* admission;
-            bool held;
-            ~GiveBackSlot() {
-              if (held) admission->release("reattachments");
-            }
-          } give_back_slot{shard_.admission, limit > 0};
           auto started = co_await reattach(index, *placement, task);
           if (!started) {
             co_await move(task, JobStatus::kRecovering, "the task was lost while skyd was down");

@@ -287,6 +287,12 @@ class JobRunner {
   bool restart_allowed(int index, const MonitorOutcome& outcome, bool& uses_budget) const;
   // A slot of an Admission line (false: the job was cancelled while it waited).
   Task<bool> take_slot(std::string key, int limit, std::string reason, bool wait_in_line);
+  // A slot of max_reattachments_in_flight after a restart (at once when there is no limit);
+  // `held` says whether one was taken. False: the job was cancelled while it waited.
+  Task<bool> take_reattachment_slot(bool& held);
+  // Whether the provider of the task's stored placement adopts its machines from the cloud's
+  // answer alone (no node asked, nothing made), so that adoption need not wait for a slot.
+  bool adopts_from_the_cloud_alone(const store::TaskRecord& task) const;
   // One of the max_launches_in_flight slots, held from STARTING or RECOVERING until the task
   // leaves them (move() gives it back); at once, over the limit, unless `wait_in_line`.
   Task<bool> take_launch_slot(bool wait_in_line);

@@ -101,6 +101,9 @@ class AwsProvider final : public Provider {
       std::vector<std::string> cluster_names) override;
   Task<Result<void>> terminate(std::string cluster_name) override;
   Task<Result<std::vector<std::string>>> list_clusters() override;
+  // Running machines are taken as DescribeInstances lists them (the census of the controller's
+  // instances per region).
+  bool adopts_from_the_cloud_alone() const override { return true; }
 
   // One signed EC2 call (rate-limited, retried); the response body on 2xx.
   Task<Result<std::string>> call(std::string region, QueryParams params);

@@ -157,6 +157,9 @@ Task<Result<std::vector<Pod>>> KubeProvider::list(std::map<std::string, std::str
 }
 
 Task<Result<FabricPod>> KubeProvider::fabric_for(int gpus) {
+  // Read once for the launches of a while: a burst of them lists the nodes once.
+  if (fabric_seen_ && Clock::now() < fabric_seen_at_ + kFabricLifetime)
+    co_return fabric_pod(*fabric_seen_, gpus, options_.access.context);
   auto body = co_await call("GET", "/api/v1/nodes", "");
   if (!body) {
     Error error = body.error();
@@ -169,6 +172,8 @@ Task<Result<FabricPod>> KubeProvider::fabric_for(int gpus) {
   auto nodes = parse_node_list(*body);
   if (!nodes) co_return nodes.error();
   const FoundFabric found = find_fabric(*nodes);
+  fabric_seen_ = found;
+  fabric_seen_at_ = Clock::now();
   if (found.fabric != Fabric::kNone)
     logger("kubernetes")
         ->info("fabric found context={} fabric=\"{}\" node={}", options_.access.context,
@@ -257,10 +262,19 @@ Task<Result<Cluster>> KubeProvider::launch(LaunchRequest request) {
   spec.volumes = settings.volumes;
   if (settings.best_network) {
     auto fabric = co_await fabric_for(shape->accelerator_count);
-    if (!fabric) co_return fabric.error();
-    spec.fabric_resources = std::move(fabric->resources);
-    spec.capabilities = std::move(fabric->capabilities);
-    spec.environment = std::move(fabric->environment);
+    if (fabric) {
+      spec.fabric_resources = std::move(fabric->resources);
+      spec.capabilities = std::move(fabric->capabilities);
+      spec.environment = std::move(fabric->environment);
+    } else if (!request.task_running) {
+      co_return fabric.error();
+    } else {
+      // Adopting pods that already run with their fabric (each POST is told AlreadyExists): a
+      // node list that fails now, or nodes relabelled since, must not take the task for lost.
+      logger("kubernetes")
+          ->warn("adopting cluster={} without reading the fabric again: {}", request.cluster_name,
+                 fabric.error().message());
+    }
   }
   const auto deadline = Clock::now() + options_.launch_timeout;
 

@@ -94,6 +94,10 @@ class KubeProvider final : public Provider {
   asio::any_io_executor executor_;
   KubeProviderOptions options_;
   http::Client client_;
+  // The fabric the nodes were last found to have, and when (kept kFabricLifetime).
+  static constexpr Duration kFabricLifetime = std::chrono::seconds(30);
+  std::optional<FoundFabric> fabric_seen_;
+  Clock::time_point fabric_seen_at_;
 };
 
 }  // namespace skyd::providers::kubernetes
