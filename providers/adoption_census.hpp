@@ -75,22 +75,20 @@ class AdoptionCensus {
   // What `maker` made, as a listing at most `lifetime` old saw it; one listing serves every caller
   // that asks meanwhile. Blind to what a maker this process sent made after that listing.
   Task<Result<std::vector<Instance>>> made_by(std::string maker) {
-    while (listing_) co_await listed_.wait();
-    if (!listed_at_ || Clock::now() - *listed_at_ > lifetime_) {
-      listing_ = true;
-      auto instances = co_await list_();
-      listing_ = false;
-      listed_.notify_all();
-      if (!instances) co_return instances.error();
-      by_maker_.clear();
-      for (auto& instance : *instances) {
-        std::string key = maker_of_(instance);
-        if (!key.empty()) by_maker_[std::move(key)].push_back(std::move(instance));
-      }
-      listed_at_ = Clock::now();
-    }
+    auto listed = co_await listed_recently();
+    if (!listed) co_return listed.error();
     const auto found = by_maker_.find(maker);
     co_return found == by_maker_.end() ? std::vector<Instance>{} : found->second;
+  }
+
+  // Every instance of a listing at most `lifetime` old that some token made: what another
+  // shard's census of the same instances can take instead of listing them again.
+  Task<Result<std::vector<Instance>>> listing() {
+    auto listed = co_await listed_recently();
+    if (!listed) co_return listed.error();
+    std::vector<Instance> every;
+    for (const auto& [maker, made] : by_maker_) every.insert(every.end(), made.begin(), made.end());
+    co_return every;
   }
 
  private:
@@ -104,6 +102,24 @@ class AdoptionCensus {
   std::map<std::string, std::vector<Instance>> by_maker_;
   std::map<std::string, std::string> sent_;                // maker -> its cluster
   std::map<std::string, std::set<std::string>> sent_for_;  // cluster -> its makers
+
+  // Lists again when the last listing is older than `lifetime`; callers meanwhile share it.
+  Task<Result<void>> listed_recently() {
+    while (listing_) co_await listed_.wait();
+    if (listed_at_ && Clock::now() - *listed_at_ <= lifetime_) co_return Result<void>{};
+    listing_ = true;
+    auto instances = co_await list_();
+    listing_ = false;
+    listed_.notify_all();
+    if (!instances) co_return instances.error();
+    by_maker_.clear();
+    for (auto& instance : *instances) {
+      std::string key = maker_of_(instance);
+      if (!key.empty()) by_maker_[std::move(key)].push_back(std::move(instance));
+    }
+    listed_at_ = Clock::now();
+    co_return Result<void>{};
+  }
 };
 
 }  // namespace skyd::providers

@@ -53,12 +53,16 @@ Task<void> make_shard(ShardContext* shard, const ControllerOptions* options) {
 }
 
 // The providers need the installation's identity (their tags), read from the database first.
-Task<void> make_providers(ShardContext* shard, const ControllerOptions* options) {
+Task<void> make_providers(ShardContext* shard, const ControllerOptions* options,
+                          const ShardContext* home) {
   shard->local = std::make_unique<providers::LocalProvider>(shard->executor, options->local);
   shard->clouds["local"] = shard->local.get();
   if (options->aws) {
     providers::aws::AwsProviderOptions aws = *options->aws;
     aws.node_client = shard->http.get();
+    // One listing of the controller's instances per region serves every shard's adoptions.
+    aws.census_home = home ? home->aws.get() : nullptr;
+    if (home) aws.census_home_executor = home->executor;
     shard->aws = std::make_unique<providers::aws::AwsProvider>(shard->executor, std::move(aws));
     shard->clouds["aws"] = shard->aws.get();
   }
@@ -369,7 +373,9 @@ Result<void> Controller::start() {
   for (std::size_t i = 0; i < pool_.size(); ++i) {
     ShardContext* shard = shards_[i].get();
     const ControllerOptions* options = &options_;
-    pool_.submit<void>(i, [shard, options] { return make_providers(shard, options); }).get();
+    const ShardContext* home = i == 0 ? nullptr : shards_[0].get();
+    pool_.submit<void>(i, [shard, options, home] { return make_providers(shard, options, home); })
+        .get();
   }
   logger("controller")
       ->info("database ready schema_version={} applied={} installation={}",

@@ -5,6 +5,7 @@
 #include "reactor/crypto.hpp"
 #include "reactor/event.hpp"
 #include "reactor/log.hpp"
+#include "reactor/shard_pool.hpp"
 #include "reactor/sleep.hpp"
 
 #include <algorithm>
@@ -555,6 +556,15 @@ AdoptionCensus<Ec2Instance>& AwsProvider::census_of(const std::string& region) {
   auto& census = censuses_[region];
   if (!census) {
     auto list = [this, region]() -> Task<Result<std::vector<Ec2Instance>>> {
+      if (options_.census_home && options_.census_home != this) {
+        // Named, not a temporary of the co_await: g++ 12 destroys such a lambda's captures twice.
+        AwsProvider* home = options_.census_home;
+        std::function<Task<Result<std::vector<Ec2Instance>>>()> listed_at_home = [home, region] {
+          return home->controller_instances(region);
+        };
+        co_return co_await ShardPool::call_on<Result<std::vector<Ec2Instance>>>(
+            options_.census_home_executor, std::move(listed_at_home));
+      }
       std::vector<Ec2Filter> ours{
           {"tag:" + std::string(kControllerTag), {options_.controller_id}},
           {"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
@@ -570,6 +580,10 @@ AdoptionCensus<Ec2Instance>& AwsProvider::census_of(const std::string& region) {
         [](const Ec2Instance& instance) { return instance.client_token; }, launched_before);
   }
   return *census;
+}
+
+Task<Result<std::vector<Ec2Instance>>> AwsProvider::controller_instances(std::string region) {
+  co_return co_await census_of(region).listing();
 }
 
 Task<Result<std::vector<Ec2Instance>>> AwsProvider::made_before(std::string region,

@@ -27,6 +27,8 @@ namespace skyd::providers::aws {
 // One image per region (an AMI with skylet at /opt/skyd/bin/skylet); overridable per region.
 std::map<std::string, std::string> default_images();
 
+class AwsProvider;
+
 struct AwsProviderOptions {
   std::string default_region = "us-east-1";
   // Regions describe() and list_clusters() look in (plus every region launched in).
@@ -80,6 +82,11 @@ struct AwsProviderOptions {
   // launch's health check opens is the one the task's calls then reuse: one TLS handshake per
   // node, not two. nullptr: the provider's own.
   http::Client* node_client = nullptr;
+  // Another shard's provider whose adoption census this one takes its listing from (one
+  // DescribeInstances of the controller's instances per region for the whole process, not one
+  // per shard), and the executor it runs on. Unset: this provider lists them itself.
+  AwsProvider* census_home = nullptr;
+  asio::any_io_executor census_home_executor;
 };
 
 struct AwsProviderStats {
@@ -154,6 +161,9 @@ class AwsProvider final : public Provider {
   // The same answer for an adoption, from the region's census of this controller's instances
   // when the token was not sent by this process.
   AdoptionCensus<Ec2Instance>& census_of(const std::string& region);
+  // The controller's live instances in `region` as this provider's census lists them (for the
+  // censuses of other shards' providers; on this provider's executor).
+  Task<Result<std::vector<Ec2Instance>>> controller_instances(std::string region);
   Task<Result<std::vector<Ec2Instance>>> made_before(std::string region, std::string client_token);
   // Image, certificate, disk and groups for a new cluster, then RunInstances: its instance ids.
   Task<Result<std::vector<std::string>>> create_instances(const LaunchRequest& request,

@@ -75,5 +75,21 @@ TEST(AdoptionCensus, ASentTokenIsLookedAtFreshUntilItsClusterIsTornDown) {
   });
 }
 
+// Another shard's census takes its listing from this one: every instance some token made, from
+// the same listing the lookups by token use (one DescribeInstances for the whole process).
+TEST(AdoptionCensus, TheWholeListingIsTheSameOneTheLookupsUse) {
+  Counted counted;
+  counted.live = {{"t1", 0}, {"t2", 0}, {"", 0}, {"t1", 1}};
+  run_co<void>([&]() -> Task<void> {
+    auto census = census_over(co_await asio::this_coro::executor, counted);
+    auto made = co_await census.made_by("t2");
+    EXPECT_TRUE(made && made->size() == 1u);
+    auto every = co_await census.listing();
+    EXPECT_TRUE(every);
+    EXPECT_EQ(every ? every->size() : 0u, 3u) << "an instance no token made is nobody's to adopt";
+    EXPECT_EQ(counted.listings, 1);
+  });
+}
+
 }  // namespace
 }  // namespace skyd::providers
