@@ -46,8 +46,9 @@ Task<Response> call_at_home(asio::any_io_executor home, const Handler& handler, 
   // A connection already served at home needs no hop there and back.
   const asio::any_io_executor here = co_await asio::this_coro::executor;
   if (here == home) co_return co_await handler(request);
-  co_return co_await ShardPool::call_on<Response>(
-      std::move(home), [&handler, &request] { return handler(request); });
+  // Named, not a temporary inside the co_await (g++ 12 may destroy such a lambda twice).
+  std::function<Task<Response>()> at_home = [&handler, &request] { return handler(request); };
+  co_return co_await ShardPool::call_on<Response>(std::move(home), std::move(at_home));
 }
 }  // namespace
 

@@ -10,13 +10,82 @@ constexpr std::string_view kSavedFormat = "skyd-tls-sessions/1\n";
 constexpr std::uint32_t kLongestKey = 4096;
 constexpr std::uint32_t kLongestSession = 64 * 1024;
 
+// One DER element at the front of `in`: its tag and its whole encoding (tag, length, contents).
+// Only single-byte tags, as every field of a session has; nothing when `in` does not start with
+// a well-formed element.
+struct DerElement {
+  unsigned char tag = 0;
+  std::string_view whole;
+  std::string_view contents;
+};
+std::optional<DerElement> take_element(std::string_view& in) {
+  if (in.size() < 2 || (static_cast<unsigned char>(in[0]) & 0x1f) == 0x1f) return std::nullopt;
+  std::size_t at = 1;
+  std::size_t length = static_cast<unsigned char>(in[at++]);
+  if (length & 0x80) {
+    const std::size_t octets = length & 0x7f;
+    if (octets == 0 || octets > 4 || in.size() < at + octets) return std::nullopt;
+    length = 0;
+    for (std::size_t i = 0; i < octets; ++i)
+      length = (length << 8) | static_cast<unsigned char>(in[at++]);
+  }
+  if (in.size() - at < length) return std::nullopt;
+  DerElement element{static_cast<unsigned char>(in[0]), in.substr(0, at + length),
+                     in.substr(at, length)};
+  in.remove_prefix(at + length);
+  return element;
+}
+
+void put_der_length(std::string& out, std::size_t length) {
+  if (length < 0x80) {
+    out.push_back(static_cast<char>(length));
+    return;
+  }
+  int octets = 0;
+  for (std::size_t rest = length; rest > 0; rest >>= 8) ++octets;
+  out.push_back(static_cast<char>(0x80 | octets));
+  for (int shift = (octets - 1) * 8; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>(length >> shift));
+}
+
+// A session's DER without the peer's certificate (its field [3], OpenSSL's SSL_SESSION_ASN1).
+// Resuming needs only the ticket and its secret: the certificate was verified when the session
+// was made, and decoding it again (its public key through OpenSSL 3.0's decoders) was a seventh
+// of a restarted controller's CPU while it re-attached ten thousand nodes. Left whole when it
+// does not parse as expected.
+std::string without_peer_certificate(std::string encoded) {
+  constexpr unsigned char kSequence = 0x30;
+  constexpr unsigned char kPeerCertificate = 0xa3;  // [3] EXPLICIT, constructed
+  std::string_view in = encoded;
+  auto session = take_element(in);
+  if (!session || session->tag != kSequence || !in.empty()) return encoded;
+  std::string fields;
+  fields.reserve(session->contents.size());
+  std::string_view rest = session->contents;
+  bool dropped = false;
+  while (!rest.empty()) {
+    auto field = take_element(rest);
+    if (!field) return encoded;
+    if (field->tag == kPeerCertificate) {
+      dropped = true;
+      continue;
+    }
+    fields.append(field->whole);
+  }
+  if (!dropped) return encoded;
+  std::string out(1, static_cast<char>(kSequence));
+  put_der_length(out, fields.size());
+  out.append(fields);
+  return out;
+}
+
 std::string encode(SSL_SESSION* session) {
   const int size = i2d_SSL_SESSION(session, nullptr);
   if (size <= 0) return {};
   std::string encoded(static_cast<std::size_t>(size), '\0');
   auto* out = reinterpret_cast<unsigned char*>(encoded.data());
   i2d_SSL_SESSION(session, &out);
-  return encoded;
+  return without_peer_certificate(std::move(encoded));
 }
 
 void put_field(std::string& out, std::string_view field) {
@@ -72,8 +141,8 @@ bool TlsSessions::prepare(SSL* ssl, const std::string& key) {
   auto kept = sessions_.find(key);
   if (kept == sessions_.end()) return false;
   if (!kept->second.session) {
-    // Loaded and not decoded yet: decoding ten thousand (each carries the peer's certificate)
-    // took a restarted controller a second and a half before it answered anyone.
+    // Loaded and not decoded yet: decoding ten thousand at load took a restarted controller a
+    // second and a half before it answered anyone.
     const auto* in = reinterpret_cast<const unsigned char*>(kept->second.encoded.data());
     SSL_SESSION* session =
         d2i_SSL_SESSION(nullptr, &in, static_cast<long>(kept->second.encoded.size()));

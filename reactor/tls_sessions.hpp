@@ -7,8 +7,9 @@
 // verified as always). One shard only, like the client that owns it.
 //
 // They can be saved and loaded (save/load), so that a restarted controller resumes with every node
-// it had instead of doing one full handshake per node: the saved form holds resumption secrets and
-// is kept by its owner where only it can read it.
+// it had instead of doing one full handshake per node: the saved form holds resumption secrets
+// (not the peers' certificates, which resuming does not need) and is kept by its owner where only
+// it can read it.
 
 #include <openssl/ssl.h>
 

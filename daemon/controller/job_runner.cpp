@@ -362,15 +362,15 @@ bool went_unanswered(const Error& error) {
 
 Task<Result<void>> JobRunner::reattach(int index, const Placement& placement,
                                        const store::TaskRecord& task) {
-  // Earlier attempts were fenced before this one ran; the start is idempotent and the attempt
-  // was released, so this only re-attaches (and gives the attempt again to a node that lost it).
-  // Thousands of runners do it at once after a restart: a node slow to answer then is asked
-  // again, for up to node_lost_after, not taken for lost.
+  // Earlier attempts were fenced before this one ran, so the start goes without a hold: one call
+  // per node that only re-attaches (the start is idempotent), gives the attempt again to a node
+  // that lost it, and releases a run still held. Thousands of runners do it at once after a
+  // restart: a node slow to answer then is asked again, for up to node_lost_after, not taken for
+  // lost.
   const auto give_up_at = Clock::now() + options_.node_lost_after;
   asio::steady_timer pause(shard_.executor);
   for (;;) {
-    auto started = co_await start_attempts(index, placement, task);
-    if (started) started = co_await release_attempts(index, placement, task.attempt);
+    auto started = co_await start_attempts(index, placement, task, RunHold::kNone);
     if (started || !went_unanswered(started.error()) || Clock::now() >= give_up_at ||
         cancel_.is_set())
       co_return started;
@@ -387,12 +387,20 @@ Task<bool> JobRunner::take_reattachment_slot(bool& held) {
   co_return held;
 }
 
-bool JobRunner::adopts_from_the_cloud_alone(const store::TaskRecord& task) const {
-  if (!task.placement_json) return false;
-  auto stored = parse_json(*task.placement_json);
-  if (!stored) return false;
-  const providers::Provider* provider = shard_.provider_for(candidate_from_json(*stored).cloud);
+bool JobRunner::adopts_from_the_cloud_alone(const catalog::Candidate& candidate) const {
+  const providers::Provider* provider = shard_.provider_for(candidate.cloud);
   return provider && provider->adopts_from_the_cloud_alone();
+}
+
+std::optional<JobRunner::StoredPlacement> JobRunner::stored_placement(
+    int index, const store::TaskRecord& task) const {
+  if (!task.placement_json) return std::nullopt;
+  auto stored = parse_json(*task.placement_json);
+  if (!stored) return std::nullopt;
+  const Json* token = stored->find("launch_token");
+  return StoredPlacement{candidate_from_json(*stored),
+                         token && token->as_string() ? std::string(*token->as_string())
+                                                     : legacy_launch_token(index, task.attempt)};
 }
 
 std::string JobRunner::skylet_token(int index, int attempt) const {
@@ -732,7 +740,7 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
         if (directory_) give_back_launch_slot();
         const bool met = co_await meet_group(index, *placement, true);
         if (!met) break;  // cancelled while its siblings launched
-        auto started = co_await start_attempts(index, *placement, task);
+        auto started = co_await start_attempts(index, *placement, task, RunHold::kUntilReleased);
         if (started) {
           co_await fence(index, task.attempt);
           if (cancel_.is_set()) break;
@@ -782,7 +790,8 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
               if (held) admission->release("reattachments");
             }
           } slot{shard_.admission};
-          const bool adoption_queued = !adopts_from_the_cloud_alone(task);
+          const auto stored = stored_placement(index, task);
+          const bool adoption_queued = !stored || !adopts_from_the_cloud_alone(stored->candidate);
           if (adoption_queued) {
             const bool admitted = co_await take_reattachment_slot(slot.held);
             if (!admitted) break;
@@ -793,7 +802,12 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
             co_await release_provisioned(index, task.attempt + 1,
                                          "skyd restarted before moving the task to them");
           // Adopt the machines if they are all still there, or recover.
-          auto adopted = co_await launch(index, task, RecoveryPreference{}, std::nullopt);
+          LaunchOutcome adopted;
+          if (stored) {
+            adopted = co_await adopt(index, task, *stored);
+          } else {
+            adopted = co_await launch(index, task, RecoveryPreference{}, std::nullopt);
+          }
           if (adopted.kind != LaunchOutcome::Kind::kLaunched) {
             if (adopted.kind == LaunchOutcome::Kind::kCancelled) break;
             co_await move(task, JobStatus::kRecovering, "machines lost while skyd was down");
@@ -910,33 +924,31 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
   }
 }
 
+Task<JobRunner::LaunchOutcome> JobRunner::adopt(int index, const store::TaskRecord& task,
+                                                StoredPlacement stored) {
+  // skyd restarted: the machines that run the task, adopted through the token that made them.
+  LaunchOutcome outcome;
+  auto adopted = co_await try_candidate(index, task, stored.candidate, stored.launch_token,
+                                        Earlier::kRunningTask, {});
+  if (!adopted) {
+    outcome.kind = LaunchOutcome::Kind::kCancelled;
+  } else if (*adopted) {
+    outcome.kind = LaunchOutcome::Kind::kLaunched;
+    outcome.placement = Placement{std::move(**adopted), std::move(stored.candidate),
+                                  std::move(stored.launch_token), std::chrono::system_clock::now()};
+  } else {
+    outcome.reason = adopted->error().message();
+  }
+  co_return outcome;
+}
+
 Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRecord& task,
                                                  RecoveryPreference preference,
                                                  std::optional<bool> spot) {
-  LaunchOutcome outcome;
-  if (task.status == JobStatus::kRunning && task.placement_json) {
-    // skyd restarted: the machines that run the task, adopted through the token that made them.
-    auto stored = parse_json(*task.placement_json);
-    if (stored) {
-      const catalog::Candidate candidate = candidate_from_json(*stored);
-      const Json* token = stored->find("launch_token");
-      const std::string made_by = token && token->as_string()
-                                      ? std::string(*token->as_string())
-                                      : legacy_launch_token(index, task.attempt);
-      auto adopted =
-          co_await try_candidate(index, task, candidate, made_by, Earlier::kRunningTask, {});
-      if (!adopted) {
-        outcome.kind = LaunchOutcome::Kind::kCancelled;
-      } else if (*adopted) {
-        outcome.kind = LaunchOutcome::Kind::kLaunched;
-        outcome.placement =
-            Placement{std::move(**adopted), candidate, made_by, std::chrono::system_clock::now()};
-      } else {
-        outcome.reason = adopted->error().message();
-      }
-      co_return outcome;
-    }
+  if (task.status == JobStatus::kRunning) {
+    if (auto stored = stored_placement(index, task)) co_return co_await adopt(index, task, *stored);
   }
+  LaunchOutcome outcome;
   const spec::Task& spec = pipeline_.tasks[index];
   catalog::PlanRequest request = spec::to_plan_request(spec);
   if (spot) {
@@ -1469,7 +1481,7 @@ Task<std::string> JobRunner::ready_buckets(int index) {
 }
 
 Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placement,
-                                             const store::TaskRecord& task) {
+                                             const store::TaskRecord& task, RunHold hold) {
   const spec::Task& spec = pipeline_.tasks[index];
   TaskEnvironment environment;
   environment.job_id = id_.value;
@@ -1508,7 +1520,7 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
     request.env = node_environment(environment, placement.cluster, node.rank);
     request.setup_env = setup_only_environment(environment, placement.cluster, node.rank);
     request.workdir = node.workdir;
-    request.hold_run = true;  // released once no earlier attempt can still run (fence)
+    request.hold_run = hold == RunHold::kUntilReleased;
     request.mounts = bucket_mounts_[index];
     request.container_image = container_image(spec, placement.candidate);
     if (local) request.user = owner();

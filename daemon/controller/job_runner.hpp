@@ -159,6 +159,14 @@ class JobRunner {
   // (nothing: as the task asks).
   Task<LaunchOutcome> launch(int index, const store::TaskRecord& task,
                              RecoveryPreference preference, std::optional<bool> spot);
+  // A RUNNING task's placement as stored (nothing when none is) and the adoption of its machines
+  // after a restart, through the token that made them.
+  struct StoredPlacement {
+    catalog::Candidate candidate;
+    std::string launch_token;
+  };
+  std::optional<StoredPlacement> stored_placement(int index, const store::TaskRecord& task) const;
+  Task<LaunchOutcome> adopt(int index, const store::TaskRecord& task, StoredPlacement stored);
   // A DEADLINE task's launch: the policy chooses spot, on-demand or waiting. Whether spot can be
   // had is learnt only by asking for it: the policy is asked as if it could, and when it would
   // take spot a spot round finds out; when that round finds none it is asked again knowing so.
@@ -218,8 +226,11 @@ class JobRunner {
   // retried with backoff. The reason when the task cannot run as written; "" when ready or
   // cancelled.
   Task<std::string> ready_buckets(int index);
+  // kUntilReleased: a new attempt's run waits for release_attempts (after the fence); kNone: it
+  // runs at once (re-attaching after a restart, when the fence was passed long ago).
+  enum class RunHold { kUntilReleased, kNone };
   Task<Result<void>> start_attempts(int index, const Placement& placement,
-                                    const store::TaskRecord& task);
+                                    const store::TaskRecord& task, RunHold hold);
   // A group task's machines are known: its siblings are told, and (`wait`) its run waits until
   // every sibling has machines or has ended; false when cancelled meanwhile.
   Task<bool> meet_group(int index, const Placement& placement, bool wait);
@@ -290,9 +301,9 @@ class JobRunner {
   // A slot of max_reattachments_in_flight after a restart (at once when there is no limit);
   // `held` says whether one was taken. False: the job was cancelled while it waited.
   Task<bool> take_reattachment_slot(bool& held);
-  // Whether the provider of the task's stored placement adopts its machines from the cloud's
-  // answer alone (no node asked, nothing made), so that adoption need not wait for a slot.
-  bool adopts_from_the_cloud_alone(const store::TaskRecord& task) const;
+  // Whether the provider of a stored placement adopts its machines from the cloud's answer alone
+  // (no node asked, nothing made), so that adoption need not wait for a slot.
+  bool adopts_from_the_cloud_alone(const catalog::Candidate& candidate) const;
   // One of the max_launches_in_flight slots, held from STARTING or RECOVERING until the task
   // leaves them (move() gives it back); at once, over the limit, unless `wait_in_line`.
   Task<bool> take_launch_slot(bool wait_in_line);

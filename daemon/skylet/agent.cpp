@@ -124,8 +124,10 @@ Task<http::Response> Agent::start_attempt(http::Request& request) {
   auto spec = AttemptSpec::from_json(*body);
   if (!spec) co_return http::Response::error(400, "bad_request", spec.error().detail);
   if (auto existing = attempts_.find(spec->id); existing != attempts_.end()) {
-    co_return http::Response::json(200,
-                                   existing->second->status());  // started already: never twice
+    // Started already: never twice. Asked again without a hold (a restarted controller taking
+    // its running attempt back), a held run is released.
+    if (!spec->hold_run) existing->second->release();
+    co_return http::Response::json(200, existing->second->status());
   }
   if (spec->workdir.starts_with("~")) {
     // A cloud node's ~/sky_workdir: made here when no workdir was shipped, as SkyPilot does.

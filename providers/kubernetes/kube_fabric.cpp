@@ -25,7 +25,11 @@ int count_of(const std::map<std::string, std::string>& quantities, const std::st
   return error == std::errc() && end == text.data() + text.size() ? count : 0;
 }
 
-constexpr std::string_view kEfaResource = "vpc.amazonaws.com/efa";
+// A std::string made once: the nodes' quantities are looked up by it.
+const std::string& efa_resource() {
+  static const std::string name = "vpc.amazonaws.com/efa";
+  return name;
+}
 
 Fabric fabric_of(const KubeNode& node) {
   if (has_label_under(node, "nebius.com/")) return Fabric::kNebiusInfiniband;
@@ -34,7 +38,7 @@ Fabric fabric_of(const KubeNode& node) {
   const bool on_eks = has_label_under(node, "topology.k8s.aws/") ||
                       has_label_under(node, "k8s.io/cloud-provider-aws") ||
                       has_label_under(node, "topology.ebs.csi.aws.com");
-  if (on_eks && count_of(node.allocatable, std::string(kEfaResource)) > 0) return Fabric::kAwsEfa;
+  if (on_eks && count_of(node.allocatable, efa_resource()) > 0) return Fabric::kAwsEfa;
   if (const auto family = node.labels.find("cloud.google.com/machine-family");
       family != node.labels.end() && (family->second == "a3" || family->second == "a4"))
     return Fabric::kGkeGpuDirect;
@@ -96,7 +100,7 @@ FoundFabric find_fabric(const std::vector<KubeNode>& nodes) {
     if (fabric == Fabric::kNone) continue;
     FoundFabric found{fabric, node.name, 0};
     if (fabric == Fabric::kAwsEfa) {
-      found.efa_per_node = count_of(node.allocatable, std::string(kEfaResource));
+      found.efa_per_node = count_of(node.allocatable, efa_resource());
       found.gpus_per_node = count_of(node.allocatable, "nvidia.com/gpu");
     }
     return found;
@@ -143,7 +147,7 @@ Result<FabricPod> fabric_pod(const FoundFabric& found, int gpus, std::string_vie
       if (gpus > 0 && found.gpus_per_node > 0)
         interfaces =
             std::clamp(gpus * found.efa_per_node / found.gpus_per_node, 1, found.efa_per_node);
-      pod.resources = {{std::string(kEfaResource), std::to_string(interfaces)}};
+      pod.resources = {{efa_resource(), std::to_string(interfaces)}};
       pod.environment = {{"FI_PROVIDER", "efa"}};
       break;
     }

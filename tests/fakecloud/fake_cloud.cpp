@@ -1629,6 +1629,9 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     Json calls = Json::object();
     for (const auto& [action, count] : calls_) calls.set(action, count);
     body.set("calls", std::move(calls));
+    Json node_calls = Json::object();
+    for (const auto& [route, count] : node_calls_) node_calls.set(route, count);
+    body.set("node_calls", std::move(node_calls));
     body.set("throttled", throttled_);
     body.set("signature_failures", signature_failures_);
     body.set("faults_fired", faults_fired_);
@@ -1905,12 +1908,26 @@ std::vector<const FakeCloud::Instance*> FakeCloud::describe_candidates(
   return out;
 }
 
+namespace {
+// A virtual node's call by its route: "/tasks/job-1-task-0-attempt-1/release" ->
+// "/tasks/{id}/release".
+std::string node_route(std::string_view path) {
+  if (!path.starts_with("/tasks/"))
+    return path.starts_with("/files/") ? "/files/{name}" : std::string(path);
+  const auto rest = path.substr(std::string_view("/tasks/").size());
+  const auto slash = rest.find('/');
+  return slash == std::string_view::npos ? "/tasks/{id}"
+                                         : "/tasks/{id}" + std::string(rest.substr(slash));
+}
+}  // namespace
+
 Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
   // The bearer token names the cluster; the node is the cluster's first live instance with it.
   const std::string* authorization = request.header("Authorization");
   Instance* node = authorization ? live_node_with(*authorization) : nullptr;
   if (!node)
     co_return http::Response::error(401, "unauthorized", "a valid bearer token is required");
+  ++node_calls_[request.method + " " + node_route(request.path)];
   const auto now = Clock::now();
   auto phase_at = [&](const std::string& attempt, Clock::time_point when) {
     const VirtualEnd ending = virtual_end(*node, attempt);
@@ -1988,6 +2005,10 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
         node->held.insert(attempt);
       else
         run_started(*node, attempt);
+    } else if (!(hold && hold->as_bool().value_or(false)) && node->held.erase(attempt) > 0) {
+      // As skylet does: a held attempt started again without a hold is released.
+      node->attempts[attempt] = now;
+      run_started(*node, attempt);
     }
     co_return http::Response::json(200, status_of(attempt));
   }

@@ -413,6 +413,38 @@ TEST(AwsJobs, ARestartedSkydGivesTheAttemptAgainToANodeThatLostIt) {
   EXPECT_TRUE(wait_for([&] { return stat_of(world, "live") == 0; }));
 }
 
+// The calls fakecloud's virtual nodes answered on one route ("POST /tasks/{id}/release").
+template <typename World>
+long long node_calls(World& world, const std::string& route) {
+  auto stats = parse_json(world.admin("GET", "/_admin/stats"));
+  const Json* calls = stats ? stats->find("node_calls") : nullptr;
+  const Json* count = calls ? calls->find(route) : nullptr;
+  return count ? count->as_int().value_or(-1) : 0;
+}
+
+// A restarted skyd takes each running attempt back with one call per node: a start without a
+// hold (the attempt passed its fence long ago), not a start and then a release.
+TEST(AwsJobs, ARestartedSkydReattachesEachNodeWithOneCall) {
+  VirtualAwsWorld world(R"({"virtual_boot_ms": 100, "virtual_task_ms": 100000000})");
+  constexpr int kJobs = 2;
+  ASSERT_TRUE(long_jobs_running(world.skyd, kJobs));
+  const long long starts = node_calls(world, "POST /tasks");
+  const long long releases = node_calls(world, "POST /tasks/{id}/release");
+  ASSERT_EQ(starts, kJobs);
+  ASSERT_EQ(releases, kJobs) << "a new attempt is started held, then released after its fence";
+
+  world.skyd.kill();
+  world.skyd.restart();
+  EXPECT_TRUE(wait_until_reattached(world.skyd, kJobs));
+  EXPECT_EQ(node_calls(world, "POST /tasks"), starts + kJobs);
+  EXPECT_EQ(node_calls(world, "POST /tasks/{id}/release"), releases);
+  EXPECT_EQ(stat_of(world, "attempt_runs"), kJobs) << "no attempt ran again";
+  EXPECT_EQ(stat_of(world, "attempt_overlaps"), 0);
+  for (int id = 1; id <= kJobs; ++id) EXPECT_EQ(world.skyd.job_status(id), "RUNNING");
+  EXPECT_EQ(world.skyd.sky({"jobs", "cancel", "-u", "-y"}).exit_code, 0);
+  EXPECT_TRUE(wait_for([&] { return stat_of(world, "live") == 0; }));
+}
+
 // The cluster a job's first task runs on, from its JSON ("" when it has none).
 std::string cluster_of(SkydHarness& skyd, long long id) {
   auto job = parse_json(skyd.job_json(id));

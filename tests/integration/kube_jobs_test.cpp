@@ -52,6 +52,16 @@ struct KubeWorld {
     if (pods && pods->as_array()) out = *pods->as_array();
     return out;
   }
+  // The first pod, as JSON text, once there is one (read while its job starts or runs); empty if
+  // none came.
+  std::string first_pod() {
+    std::vector<Json> found;
+    wait_for([&] {
+      found = pods();
+      return !found.empty();
+    });
+    return found.empty() ? std::string() : found[0].dump();
+  }
   // The Kubernetes API as kubectl would call it: the kubeconfig's server, CA and token, with curl.
   std::string kube_api(const std::string& method, const std::string& path,
                        const std::string& body = "") {
@@ -160,12 +170,8 @@ TEST(KubeJobs, AnImageIdIsThePodsImageWithSkyletCopiedIntoIt) {
   auto launched = world.skyd.sky({"jobs", "launch", "-y", "-d", yaml});
   ASSERT_EQ(launched.exit_code, 0) << launched.out;
   // The pod, read while the job is still starting or running.
-  std::vector<Json> pods;
-  ASSERT_TRUE(wait_for([&] {
-    pods = world.pods();
-    return !pods.empty();
-  })) << world.controller_log(1);
-  const std::string pod = pods[0].dump();
+  const std::string pod = world.first_pod();
+  ASSERT_FALSE(pod.empty()) << world.controller_log(1);
   EXPECT_TRUE(contains(pod, R"("image":"python:3.12-slim")")) << pod;
   EXPECT_TRUE(contains(
       pod, R"("initContainers":[{"name":"skylet-install","image":"ghcr.io/skyd/skylet:latest")"))
@@ -424,12 +430,8 @@ TEST(KubeJobs, NetworkTierBestOnInfinibandNodesGivesThePodItsFabricAndTheTaskNcc
       "name: nccl\nresources:\n  infra: k8s\n  accelerators: H100:8\n  network_tier: best\n"
       "run: echo \"nccl=$NCCL_IB_HCA ucx=$UCX_TLS\"\n");
   ASSERT_EQ(world.skyd.sky({"jobs", "launch", "-y", "-d", yaml}).exit_code, 0);
-  std::vector<Json> pods;
-  ASSERT_TRUE(wait_for([&] {
-    pods = world.pods();
-    return !pods.empty();
-  })) << world.controller_log(1);
-  const std::string pod = pods[0].dump();
+  const std::string pod = world.first_pod();
+  ASSERT_FALSE(pod.empty()) << world.controller_log(1);
   EXPECT_TRUE(contains(pod, R"("securityContext":{"capabilities":{"add":["IPC_LOCK"]}})")) << pod;
   EXPECT_TRUE(contains(pod, R"("limits":{"cpu")")) << pod;
   EXPECT_TRUE(contains(pod, R"("rdma/ib":"1")")) << pod;

@@ -1,5 +1,7 @@
-// A node's events ride on an attempt's output long poll: the controller follows a spot node's
-// output and its notice over one connection.
+// skylet's API as the controller speaks it. A node's events ride on an attempt's output long
+// poll: the controller follows a spot node's output and its notice over one connection. A
+// restarted controller takes a running attempt back with one start, which also releases a held
+// run.
 #include "tests/support/skylet_node.hpp"
 
 #include <gtest/gtest.h>
@@ -45,6 +47,30 @@ TEST(SkyletEvents, ANoticeEndsTheOutputLongPollThatAsksForEventsAndIsCounted) {
   // It ended for the notice, not at the end of its minute's wait.
   EXPECT_LT(took, std::chrono::seconds(30));
   node.api().cancel(id);
+}
+
+TEST(SkyletEvents, AnAttemptStartedAgainWithoutAHoldRunsOnceAndAHeldOneIsReleased) {
+  TempDir dir;
+  SkyletNode node(dir, "node");
+  const std::string id = "job-1-task-0-attempt-1";
+  Json held = Json::object();
+  held.set("attempt_id", id);
+  held.set("setup", "");
+  held.set("run", "echo ran once");
+  held.set("hold_run", true);
+  node.api().start(held);
+  ASSERT_EQ(node.api().wait_phase(id, {"READY"}), "READY");
+  // Started again with its hold: still held.
+  node.api().start(held);
+  EXPECT_EQ(node.api().phase(id), "READY");
+
+  Json again = held;
+  again.set("hold_run", false);
+  node.api().start(again);
+  EXPECT_EQ(node.api().wait_finished(id), "SUCCEEDED");
+  const std::string log = node.api().log(id);
+  EXPECT_TRUE(contains(log, "ran once")) << log;
+  EXPECT_EQ(log.find("ran once"), log.rfind("ran once")) << "one run of two starts: " << log;
 }
 
 }  // namespace

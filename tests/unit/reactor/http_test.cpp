@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -617,6 +618,53 @@ TEST_F(HttpTest, ASavedSessionIsDecodedWhenOfferedAndOneThatDoesNotDecodeIsAFull
   EXPECT_EQ(next.loaded, 1u) << "kept as it was read: nothing is decoded at load";
   EXPECT_TRUE(next.answered) << "a full, verified handshake instead";
   EXPECT_EQ(next.stats.resumed, 0u);
+}
+
+// The sessions of a save(), decoded: each record's DER after its key.
+std::vector<SSL_SESSION*> saved_sessions(std::string_view saved) {
+  std::vector<SSL_SESSION*> sessions;
+  saved.remove_prefix(std::string_view("skyd-tls-sessions/1\n").size());
+  auto field = [&saved]() -> std::string_view {
+    if (saved.size() < 4) return {};
+    std::size_t size = 0;
+    for (int i = 0; i < 4; ++i) size = (size << 8) | static_cast<unsigned char>(saved[i]);
+    const std::string_view value = saved.substr(4, size);
+    saved.remove_prefix(std::min(saved.size(), 4 + size));
+    return value;
+  };
+  while (!saved.empty()) {
+    field();  // the key
+    const std::string_view der = field();
+    const auto* in = reinterpret_cast<const unsigned char*>(der.data());
+    sessions.push_back(d2i_SSL_SESSION(nullptr, &in, static_cast<long>(der.size())));
+  }
+  return sessions;
+}
+
+// A restart resumes with thousands of nodes: what it loads carries no certificate to decode again
+// (the one the session was made with was verified then), and resumes all the same.
+TEST_F(HttpTest, ASavedSessionCarriesNoPeerCertificateAndStillResumes) {
+  const Endpoint endpoint = pinned_tls_endpoint();
+  auto executor = pool_.executor(0);
+  const std::string saved =
+      pool_.submit<std::string>(0, [=] { return request_then_save(executor, endpoint); }).get();
+  const auto sessions = saved_sessions(saved);
+  ASSERT_EQ(sessions.size(), 1u);
+  ASSERT_NE(sessions[0], nullptr) << "the saved DER decodes";
+  EXPECT_EQ(SSL_SESSION_get0_peer(sessions[0]), nullptr);
+  EXPECT_EQ(SSL_SESSION_is_resumable(sessions[0]), 1);
+  SSL_SESSION_free(sessions[0]);
+  const Reloaded next =
+      pool_.submit<Reloaded>(0, [=] { return load_then_request(executor, endpoint, saved, {}); })
+          .get();
+  EXPECT_TRUE(next.answered);
+  EXPECT_EQ(next.stats.resumed, 1u);
+  // The session the resumed connection got is saved the same way.
+  const auto after = saved_sessions(next.saved_after);
+  ASSERT_EQ(after.size(), 1u);
+  ASSERT_NE(after[0], nullptr);
+  EXPECT_EQ(SSL_SESSION_get0_peer(after[0]), nullptr);
+  SSL_SESSION_free(after[0]);
 }
 
 // Requests cut off at every step (TCP connect, TLS handshake, the request's write, the wait for
