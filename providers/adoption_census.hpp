@@ -81,14 +81,23 @@ class AdoptionCensus {
     co_return found == by_maker_.end() ? std::vector<Instance>{} : found->second;
   }
 
-  // Every instance of a listing at most `lifetime` old that some token made: what another
-  // shard's census of the same instances can take instead of listing them again.
+  // Every instance of a listing at most `lifetime` old: what another shard's census of the same
+  // instances can take instead of listing them again.
   Task<Result<std::vector<Instance>>> listing() {
     auto listed = co_await listed_recently();
     if (!listed) co_return listed.error();
-    std::vector<Instance> every;
-    for (const auto& [maker, made] : by_maker_) every.insert(every.end(), made.begin(), made.end());
-    co_return every;
+    co_return every_listed();
+  }
+  // Every instance of a listing that began at `since` or later: what the sweep of leaked clusters
+  // takes (a restart's sweep shares the listing adoption makes; a later sweep sees no cluster
+  // torn down before it began).
+  Task<Result<std::vector<Instance>>> listing_since(Clock::time_point since) {
+    while (listing_) co_await listed_.wait();
+    if (!listed_at_ || listing_began_ < since) {
+      auto listed = co_await list_now();
+      if (!listed) co_return listed.error();
+    }
+    co_return every_listed();
   }
 
  private:
@@ -99,25 +108,45 @@ class AdoptionCensus {
   Notifier listed_;
   bool listing_ = false;
   std::optional<Clock::time_point> listed_at_;
+  Clock::time_point listing_began_;  // when the last listing that came back was asked for
   std::map<std::string, std::vector<Instance>> by_maker_;
-  std::map<std::string, std::string> sent_;                // maker -> its cluster
+  std::vector<Instance> made_by_none_;       // listed with no token: nobody adopts them
+  std::map<std::string, std::string> sent_;  // maker -> its cluster
   std::map<std::string, std::set<std::string>> sent_for_;  // cluster -> its makers
 
   // Lists again when the last listing is older than `lifetime`; callers meanwhile share it.
   Task<Result<void>> listed_recently() {
     while (listing_) co_await listed_.wait();
     if (listed_at_ && Clock::now() - *listed_at_ <= lifetime_) co_return Result<void>{};
+    co_return co_await list_now();
+  }
+
+  std::vector<Instance> every_listed() const {
+    std::vector<Instance> every = made_by_none_;
+    for (const auto& [maker, made] : by_maker_) every.insert(every.end(), made.begin(), made.end());
+    return every;
+  }
+
+  // One listing; callers meanwhile wait for it (listing_).
+  Task<Result<void>> list_now() {
+    const auto began = Clock::now();
     listing_ = true;
     auto instances = co_await list_();
     listing_ = false;
     listed_.notify_all();
     if (!instances) co_return instances.error();
     by_maker_.clear();
+    made_by_none_.clear();
     for (auto& instance : *instances) {
       std::string key = maker_of_(instance);
-      if (!key.empty()) by_maker_[std::move(key)].push_back(std::move(instance));
+      if (key.empty()) {
+        made_by_none_.push_back(std::move(instance));
+      } else {
+        by_maker_[std::move(key)].push_back(std::move(instance));
+      }
     }
     listed_at_ = Clock::now();
+    listing_began_ = began;
     co_return Result<void>{};
   }
 };

@@ -783,12 +783,13 @@ Task<Result<void>> AwsProvider::terminate_now(std::vector<std::string> cluster_n
 
 Task<Result<std::vector<std::string>>> AwsProvider::list_clusters() {
   std::set<std::string> names;
+  const auto sweep_began = Clock::now();
   for (const auto& region : all_regions()) {
-    std::vector<Ec2Filter> filters{
-        {"tag:" + std::string(kControllerTag), {options_.controller_id}},
-        // Instances already shutting down are on their way out: nothing left to sweep there.
-        {"instance-state-name", {"pending", "running", "stopping", "stopped"}}};
-    auto instances = co_await describe_all(region, filters);
+    // The controller's instances but those already shutting down (on their way out: nothing left
+    // to sweep there), as adoption lists them: a restart's sweep shares the listing its adoption
+    // makes instead of a second one of every instance beside it. Only a listing asked for since
+    // this sweep began: one from before could name clusters torn down since.
+    auto instances = co_await census_of(region).listing_since(sweep_began);
     if (!instances) co_return instances.error();
     for (const auto& instance : *instances)
       if (auto name = instance.tag(kClusterTag); !name.empty()) names.insert(name);

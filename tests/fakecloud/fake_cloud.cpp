@@ -985,6 +985,21 @@ http::Response FakeCloud::describe_images(const std::string& request_id,
   return xml(200, body + "</imagesSet></DescribeImagesResponse>");
 }
 
+namespace {
+// A DescribeInstances of every instance one controller tagged (no instance, call or cluster
+// named): what a restarted controller lists its instances with.
+bool lists_a_whole_controller(const std::vector<std::string>& ids,
+                              const std::vector<QueryFilter>& filters) {
+  if (!ids.empty()) return false;
+  bool by_controller = false;
+  for (const auto& filter : filters) {
+    if (filter.name == "tag:skyd-controller") by_controller = true;
+    if (filter.name != "tag:skyd-controller" && filter.name != "instance-state-name") return false;
+  }
+  return by_controller;
+}
+}  // namespace
+
 http::Response FakeCloud::describe_instances(const std::string& region,
                                              const std::string& request_id, const Params& params) {
   const auto ids = aws::param_list(params, "InstanceId");
@@ -1031,6 +1046,8 @@ http::Response FakeCloud::describe_instances(const std::string& region,
                        request_id);
     }
   }
+  if (lists_a_whole_controller(ids, filters) && !aws::param(params, "NextToken"))
+    ++controller_listings_[region];
   auto matches = [&](const Instance& instance) {
     if (instance.region != region || instance.gce) return false;
     if (!ids.empty() && std::find(ids.begin(), ids.end(), instance.id) == ids.end()) return false;
@@ -1639,6 +1656,9 @@ Task<http::Response> FakeCloud::admin(http::Request& request) {
     body.set("answers_lost", answers_lost_);
     body.set("describe_ids_max", describe_ids_max_);
     body.set("describes_by_client_token", describes_by_client_token_);
+    Json listings = Json::object();
+    for (const auto& [region, count] : controller_listings_) listings.set(region, count);
+    body.set("controller_listings", std::move(listings));
     body.set("attempt_runs", static_cast<long long>(runs_.size()));
     body.set("attempt_overlaps", static_cast<long long>(overlaps_.size()));
     co_return http::Response::json(200, body);

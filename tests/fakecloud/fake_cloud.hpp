@@ -280,10 +280,13 @@ class FakeCloud {
   std::map<std::string, std::vector<std::string>> reservations_;  // id -> instance ids
   std::map<std::string, std::string> imds_tokens_;                // issued IMDSv2 tokens
   std::map<std::string, std::int64_t> calls_;                     // action -> count
-  std::map<std::string, std::int64_t> node_calls_;  // a virtual node's calls: "POST /tasks" -> count
+  std::map<std::string, std::int64_t>
+      node_calls_;  // a virtual node's calls: "POST /tasks" -> count
   std::int64_t throttled_ = 0, signature_failures_ = 0, faults_fired_ = 0, answers_lost_ = 0;
   std::int64_t errors_5xx_ = 0;        // answered InternalError by error_5xx_rate
   std::int64_t describe_ids_max_ = 0;  // most instance ids one DescribeInstances filtered on
+  // DescribeInstances of all of one controller's instances (first pages), by region.
+  std::map<std::string, std::int64_t> controller_listings_;
   std::int64_t describes_by_client_token_ = 0;  // DescribeInstances asking for one call's making
   std::vector<AttemptRun> runs_;                // virtual runs, oldest first
   std::map<std::string, std::vector<std::size_t>> runs_by_task_;  // task -> indexes into runs_

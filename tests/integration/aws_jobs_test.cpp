@@ -413,6 +413,42 @@ TEST(AwsJobs, ARestartedSkydGivesTheAttemptAgainToANodeThatLostIt) {
   EXPECT_TRUE(wait_for([&] { return stat_of(world, "live") == 0; }));
 }
 
+// fakecloud's count of DescribeInstances listing every instance of a controller, by region.
+template <typename World>
+std::map<std::string, long long> controller_listings(World& world) {
+  std::map<std::string, long long> by_region;
+  auto stats = parse_json(world.admin("GET", "/_admin/stats"));
+  const Json* listings = stats ? stats->find("controller_listings") : nullptr;
+  if (listings && listings->as_object()) {
+    for (const auto& [region, count] : *listings->as_object())
+      by_region[region] = count.as_int().value_or(-1);
+  }
+  return by_region;
+}
+
+// A restart's adoption and its sweep of leaked clusters need the same list of the controller's
+// instances: one DescribeInstances listing per region serves both, not one each.
+TEST(AwsJobs, ARestartedSkydListsItsInstancesOncePerRegionForAdoptionAndTheSweep) {
+  AwsWorld world;
+  constexpr int kJobs = 3;
+  ASSERT_TRUE(long_jobs_running(world.skyd, kJobs));
+  const auto before = controller_listings(world);
+
+  world.skyd.kill();
+  world.skyd.restart();
+  EXPECT_TRUE(wait_until_reattached(world.skyd, kJobs));
+  ASSERT_TRUE(wait_for([&] {
+    return contains(read_text(world.skyd.dir() + "/skyd-1.log"), "leak sweep done");
+  })) << "the sweep at start finished";
+  const auto after = controller_listings(world);
+  ASSERT_FALSE(after.empty());
+  for (const auto& [region, count] : after) {
+    const auto was = before.find(region);
+    EXPECT_EQ(count - (was == before.end() ? 0 : was->second), 1) << region;
+  }
+  EXPECT_EQ(world.live_instances(), kJobs);
+}
+
 // The calls fakecloud's virtual nodes answered on one route ("POST /tasks/{id}/release").
 template <typename World>
 long long node_calls(World& world, const std::string& route) {
