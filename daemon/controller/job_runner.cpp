@@ -1502,13 +1502,17 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
   const bool local = placement.candidate.cloud == "local";
   environment.runs_as_submitter = local && owner().has_value();
   const std::string id = attempt_id(index, task.attempt);
-  logs_.add_attempt(index, task.attempt, static_cast<int>(placement.cluster.nodes.size()),
-                    "== attempt " + std::to_string(task.attempt) + " of task " +
-                        std::to_string(index) + " on " + placement.cluster.cloud + "/" +
-                        placement.cluster.zone + " (cluster " + placement.cluster.name + ", " +
-                        std::to_string(placement.cluster.nodes.size()) + " node" +
-                        (placement.cluster.nodes.size() == 1 ? "" : "s") +
-                        (placement.candidate.use_spot ? ", spot" : "") + ") ==");
+  // A re-attached attempt was marked when it was first started, before it was RUNNING: reading
+  // ten thousand attempt lists back after a restart was a twentieth of its CPU.
+  if (hold == RunHold::kUntilReleased) {
+    logs_.add_attempt(index, task.attempt, static_cast<int>(placement.cluster.nodes.size()),
+                      "== attempt " + std::to_string(task.attempt) + " of task " +
+                          std::to_string(index) + " on " + placement.cluster.cloud + "/" +
+                          placement.cluster.zone + " (cluster " + placement.cluster.name + ", " +
+                          std::to_string(placement.cluster.nodes.size()) + " node" +
+                          (placement.cluster.nodes.size() == 1 ? "" : "s") +
+                          (placement.candidate.use_spot ? ", spot" : "") + ") ==");
+  }
   SkyletClient skylet(*shard_.http, skylet_token(index, task.attempt));
   for (const auto& node : placement.cluster.nodes) {
     AttemptRequest request;
