@@ -90,7 +90,8 @@ class AdoptionCensus {
   }
   // Every instance of a listing that began at `since` or later: what the sweep of leaked clusters
   // takes (a restart's sweep shares the listing adoption makes; a later sweep sees no cluster
-  // torn down before it began).
+  // torn down before it began). Only on the census that lists by itself: one that takes another
+  // census's listing() gets it as that one has it.
   Task<Result<std::vector<Instance>>> listing_since(Clock::time_point since) {
     while (listing_) co_await listed_.wait();
     if (!listed_at_ || listing_began_ < since) {
@@ -127,13 +128,23 @@ class AdoptionCensus {
     return every;
   }
 
-  // One listing; callers meanwhile wait for it (listing_).
+  // One listing; callers meanwhile wait for it (listing_). Whoever lists is often a job's
+  // runner: when that job is cancelled mid-listing, the others must not wait for good.
   Task<Result<void>> list_now() {
+    struct Underway {
+      AdoptionCensus& census;
+      explicit Underway(AdoptionCensus& of) : census(of) { census.listing_ = true; }
+      ~Underway() {
+        census.listing_ = false;
+        census.listed_.notify_all();
+      }
+    };
     const auto began = Clock::now();
-    listing_ = true;
-    auto instances = co_await list_();
-    listing_ = false;
-    listed_.notify_all();
+    Result<std::vector<Instance>> instances = std::vector<Instance>{};
+    {
+      Underway underway(*this);
+      instances = co_await list_();
+    }
     if (!instances) co_return instances.error();
     by_maker_.clear();
     made_by_none_.clear();

@@ -361,7 +361,7 @@ bool went_unanswered(const Error& error) {
 }  // namespace
 
 Task<Result<void>> JobRunner::reattach(int index, const Placement& placement,
-                                       const store::TaskRecord& task) {
+                                       const store::TaskRecord& task, AttemptMark mark) {
   // Earlier attempts were fenced before this one ran, so the start goes without a hold: one call
   // per node that only re-attaches (the start is idempotent), gives the attempt again to a node
   // that lost it, and releases a run still held. Thousands of runners do it at once after a
@@ -370,7 +370,7 @@ Task<Result<void>> JobRunner::reattach(int index, const Placement& placement,
   const auto give_up_at = Clock::now() + options_.node_lost_after;
   asio::steady_timer pause(shard_.executor);
   for (;;) {
-    auto started = co_await start_attempts(index, placement, task, RunHold::kNone);
+    auto started = co_await start_attempts(index, placement, task, RunHold::kNone, mark);
     if (started || !went_unanswered(started.error()) || Clock::now() >= give_up_at ||
         cancel_.is_set())
       co_return started;
@@ -823,7 +823,8 @@ Task<store::JobStatus> JobRunner::drive_task(int index) {
             const bool admitted = co_await take_reattachment_slot(slot.held);
             if (!admitted) break;
           }
-          auto started = co_await reattach(index, *placement, task);
+          const AttemptMark mark = stored ? AttemptMark::kWrittenAtFirstStart : AttemptMark::kWrite;
+          auto started = co_await reattach(index, *placement, task, mark);
           if (!started) {
             co_await move(task, JobStatus::kRecovering, "the task was lost while skyd was down");
             break;
@@ -1481,7 +1482,8 @@ Task<std::string> JobRunner::ready_buckets(int index) {
 }
 
 Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placement,
-                                             const store::TaskRecord& task, RunHold hold) {
+                                             const store::TaskRecord& task, RunHold hold,
+                                             AttemptMark mark) {
   const spec::Task& spec = pipeline_.tasks[index];
   TaskEnvironment environment;
   environment.job_id = id_.value;
@@ -1502,9 +1504,9 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
   const bool local = placement.candidate.cloud == "local";
   environment.runs_as_submitter = local && owner().has_value();
   const std::string id = attempt_id(index, task.attempt);
-  // A re-attached attempt was marked when it was first started, before it was RUNNING: reading
-  // ten thousand attempt lists back after a restart was a twentieth of its CPU.
-  if (hold == RunHold::kUntilReleased) {
+  // Reading ten thousand attempts' markers back to find each written already was a twentieth
+  // of a restart's CPU.
+  if (mark == AttemptMark::kWrite) {
     logs_.add_attempt(index, task.attempt, static_cast<int>(placement.cluster.nodes.size()),
                       "== attempt " + std::to_string(task.attempt) + " of task " +
                           std::to_string(index) + " on " + placement.cluster.cloud + "/" +
@@ -1537,6 +1539,11 @@ Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placeme
     }
     auto started = co_await skylet.start(node, request);
     if (!started) co_return started.error();
+    if (hold == RunHold::kNone && started->phase == "READY") {
+      // Still held: a skylet from before a start without a hold released a held run.
+      auto released = co_await skylet.release(node, id);
+      if (!released) co_return released.error();
+    }
   }
   co_return Result<void>{};
 }

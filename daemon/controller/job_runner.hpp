@@ -229,8 +229,12 @@ class JobRunner {
   // kUntilReleased: a new attempt's run waits for release_attempts (after the fence); kNone: it
   // runs at once (re-attaching after a restart, when the fence was passed long ago).
   enum class RunHold { kUntilReleased, kNone };
+  // Whether the attempt's marker in the job's log is still to write (kWrite) or was written when
+  // it first started, before it was RUNNING (re-attaching to the machines stored for it).
+  enum class AttemptMark { kWrite, kWrittenAtFirstStart };
   Task<Result<void>> start_attempts(int index, const Placement& placement,
-                                    const store::TaskRecord& task, RunHold hold);
+                                    const store::TaskRecord& task, RunHold hold,
+                                    AttemptMark mark = AttemptMark::kWrite);
   // A group task's machines are known: its siblings are told, and (`wait`) its run waits until
   // every sibling has machines or has ended; false when cancelled meanwhile.
   Task<bool> meet_group(int index, const Placement& placement, bool wait);
@@ -286,7 +290,8 @@ class JobRunner {
   Task<Result<void>> release_attempts(int index, const Placement& placement, int attempt_number);
   // After a restart: the running attempt's nodes are followed again (start and release, both
   // idempotent), asking a node that does not answer again for up to node_lost_after.
-  Task<Result<void>> reattach(int index, const Placement& placement, const store::TaskRecord& task);
+  Task<Result<void>> reattach(int index, const Placement& placement, const store::TaskRecord& task,
+                              AttemptMark mark);
   std::string attempt_id(int index, int attempt) const;
   // Whom the job's processes run as where skyd runs them itself (the submitter's identity).
   std::optional<UserIdentity> owner() const;

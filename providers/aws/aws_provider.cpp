@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 namespace skyd::providers::aws {
 namespace {
@@ -783,13 +784,14 @@ Task<Result<void>> AwsProvider::terminate_now(std::vector<std::string> cluster_n
 
 Task<Result<std::vector<std::string>>> AwsProvider::list_clusters() {
   std::set<std::string> names;
-  const auto sweep_began = Clock::now();
+  const auto listed_since = std::exchange(swept_, true) ? Clock::now() : made_at_;
   for (const auto& region : all_regions()) {
     // The controller's instances but those already shutting down (on their way out: nothing left
     // to sweep there), as adoption lists them: a restart's sweep shares the listing its adoption
-    // makes instead of a second one of every instance beside it. Only a listing asked for since
-    // this sweep began: one from before could name clusters torn down since.
-    auto instances = co_await census_of(region).listing_since(sweep_began);
+    // makes instead of a second one of every instance beside it. A later sweep takes only a
+    // listing asked for since it began: one from before could name clusters torn down since.
+    // The sweep runs on the first shard, whose census lists by itself.
+    auto instances = co_await census_of(region).listing_since(listed_since);
     if (!instances) co_return instances.error();
     for (const auto& instance : *instances)
       if (auto name = instance.tag(kClusterTag); !name.empty()) names.insert(name);

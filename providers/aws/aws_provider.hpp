@@ -200,6 +200,10 @@ class AwsProvider final : public Provider {
   GatheredCall<Result<void>> terminations_;
   std::set<std::string> launched_regions_;
   std::map<std::string, std::unique_ptr<AdoptionCensus<Ec2Instance>>> censuses_;  // by region
+  // The first sweep of leaked clusters (at start) takes any listing this process made, whoever
+  // asked for it first; a later sweep only one asked for since it began.
+  Clock::time_point made_at_ = Clock::now();
+  bool swept_ = false;
   AwsProviderStats stats_;
 };
 

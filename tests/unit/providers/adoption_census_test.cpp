@@ -2,6 +2,8 @@
 #include "tests/support/test_support.hpp"
 
 #include <gtest/gtest.h>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <string>
 #include <vector>
@@ -110,6 +112,38 @@ TEST(AdoptionCensus, TheSweepTakesOnlyAListingAskedForSinceItBegan) {
     EXPECT_EQ(counted.listings, 2) << "a listing asked for since then is shared";
     EXPECT_TRUE(co_await census.made_by("t1"));
     EXPECT_EQ(counted.listings, 2) << "and serves adoption for its lifetime";
+  });
+}
+
+// Whoever lists is often a job's runner: a job cancelled mid-listing leaves the others to list
+// again, not waiting for good on a listing nobody finishes.
+TEST(AdoptionCensus, AListingWhoseCallerIsCancelledLeavesNoOneWaiting) {
+  run_co<void>([&]() -> Task<void> {
+    using namespace asio::experimental::awaitable_operators;
+    auto executor = co_await asio::this_coro::executor;
+    int listings = 0;
+    AdoptionCensus<Node> census(
+        executor, std::chrono::hours(1),
+        [&listings, executor]() -> Task<Result<std::vector<Node>>> {
+          if (++listings == 1) {  // the first listing never comes back by itself
+            asio::steady_timer never(executor, std::chrono::hours(1));
+            co_await never.async_wait(asio::use_awaitable);
+          }
+          co_return std::vector<Node>{{"t1", 0}};
+        },
+        [](const Node& node) { return node.maker; },
+        [](const Node& a, const Node& b) { return a.rank < b.rank; });
+    asio::steady_timer cancel_soon(executor, std::chrono::milliseconds(20));
+    co_await (census.made_by("t1") || cancel_soon.async_wait(asio::use_awaitable));
+    EXPECT_EQ(listings, 1);
+    asio::steady_timer patience(executor, std::chrono::seconds(10));
+    auto next = co_await (census.made_by("t1") || patience.async_wait(asio::use_awaitable));
+    EXPECT_EQ(next.index(), 0u) << "the next caller waited for the cancelled listing";
+    if (next.index() == 0) {
+      const auto& made = std::get<0>(next);
+      EXPECT_TRUE(made && made->size() == 1u);
+    }
+    EXPECT_EQ(listings, 2);
   });
 }
 

@@ -633,7 +633,7 @@ std::vector<SSL_SESSION*> saved_sessions(std::string_view saved) {
     return value;
   };
   while (!saved.empty()) {
-    field();  // the key
+    if (field().empty()) break;  // the key; a cut record ends the list
     const std::string_view der = field();
     const auto* in = reinterpret_cast<const unsigned char*>(der.data());
     sessions.push_back(d2i_SSL_SESSION(nullptr, &in, static_cast<long>(der.size())));
