@@ -108,8 +108,12 @@ class AdoptionCensus {
   Before before_;
   Notifier listed_;
   bool listing_ = false;
+  // When the last listing came back: adoption's freshness. Measured from its end, so a listing
+  // that took longer than `lifetime` still serves the callers that waited for it.
   std::optional<Clock::time_point> listed_at_;
-  Clock::time_point listing_began_;  // when the last listing that came back was asked for
+  // When that listing was asked for: the sweep's bound, which must not name a cluster torn down
+  // before the sweep began.
+  Clock::time_point listing_began_;
   std::map<std::string, std::vector<Instance>> by_maker_;
   std::vector<Instance> made_by_none_;       // listed with no token: nobody adopts them
   std::map<std::string, std::string> sent_;  // maker -> its cluster

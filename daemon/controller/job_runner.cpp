@@ -946,9 +946,6 @@ Task<JobRunner::LaunchOutcome> JobRunner::adopt(int index, const store::TaskReco
 Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRecord& task,
                                                  RecoveryPreference preference,
                                                  std::optional<bool> spot) {
-  if (task.status == JobStatus::kRunning) {
-    if (auto stored = stored_placement(index, task)) co_return co_await adopt(index, task, *stored);
-  }
   LaunchOutcome outcome;
   const spec::Task& spec = pipeline_.tasks[index];
   catalog::PlanRequest request = spec::to_plan_request(spec);
