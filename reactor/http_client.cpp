@@ -380,8 +380,8 @@ class Client::Impl {
     pinned_tls_.set_verify_mode(asio::ssl::verify_peer);
     // An idle connection (most of them: long polls waiting) gives its 34 KiB of OpenSSL record
     // buffers back; they are taken again for the next record.
-    SSL_CTX_set_mode(default_tls_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
-    SSL_CTX_set_mode(pinned_tls_.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+    configure_for_tls_socket(default_tls_.native_handle());
+    configure_for_tls_socket(pinned_tls_.native_handle());
   }
 
   Task<Result<Response>> run(Endpoint endpoint, Request request, BodyChunkHandler* on_chunk,

@@ -2,6 +2,7 @@
 
 #include "reactor/log.hpp"
 #include "reactor/shard_pool.hpp"
+#include "reactor/tls_socket.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -31,7 +32,7 @@ using asio::ip::tcp;
 using UnixProtocol = asio::local::stream_protocol;
 using TcpStream = beast::tcp_stream;
 using UnixStream = beast::basic_stream<UnixProtocol>;
-using TlsStream = asio::ssl::stream<beast::tcp_stream>;
+using TlsStream = TlsSocket;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // ---- Router ----------------------------------------------------------------------------------
@@ -137,6 +138,8 @@ Result<std::unique_ptr<asio::ssl::context>> server_context(const CertifiedKey& c
   // Resumption tickets last TLS 1.3's longest, seven days (OpenSSL's default is two hours): a
   // controller that restarts days after its nodes came up still resumes with each of them.
   SSL_CTX_set_timeout(context->native_handle(), 7 * 24 * 3600);
+  // A connection between requests (a long poll's) holds no record buffers.
+  configure_for_tls_socket(context->native_handle());
   return context;
 }
 
@@ -410,9 +413,9 @@ Task<void> run_session(StatePtr state, Stream stream, PeerCredentials peer,
 
 Task<void> run_tls_session(StatePtr state, tcp::socket socket, asio::ssl::context& context,
                            std::shared_ptr<SessionControl> control) {
-  TlsStream stream(TcpStream(std::move(socket)), context);
-  beast::get_lowest_layer(stream).expires_after(state->options.io_timeout);
-  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+  TlsStream stream(std::move(socket), context.native_handle(), TlsStream::Role::kServer);
+  stream.expires_after(state->options.io_timeout);
+  const auto ec = co_await stream.handshake();
   if (ec) {
     logger("http")->debug("tls handshake failed error=\"{}\"", ec.message());
     co_return;

@@ -6,7 +6,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
+
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <variant>
@@ -14,15 +17,65 @@
 namespace skyd::http {
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// OpenSSL's socket BIO writes with write(2), which raises SIGPIPE when the peer has gone, and
+// SIGPIPE's default ends the process. This is that BIO writing with send(MSG_NOSIGNAL), as asio's
+// own sockets do: a vanished peer is EPIPE for the writer alone.
+int send_without_sigpipe(BIO* bio, const char* data, int length) {
+  BIO_clear_retry_flags(bio);
+  int fd = -1;
+  BIO_get_fd(bio, &fd);
+  const auto sent =
+      static_cast<int>(::send(fd, data, static_cast<std::size_t>(length), MSG_NOSIGNAL));
+  if (sent <= 0 && BIO_sock_should_retry(sent)) BIO_set_retry_write(bio);
+  return sent;
 }
 
-TlsSocket::TlsSocket(asio::ip::tcp::socket socket, SSL_CTX* context)
+BIO_METHOD* socket_without_sigpipe() {
+  static BIO_METHOD* const method = [] {
+    const BIO_METHOD* socket = BIO_s_socket();
+    BIO_METHOD* made = BIO_meth_new(BIO_TYPE_SOCKET, "socket without SIGPIPE");
+    if (!made) return made;
+    BIO_meth_set_write(made, send_without_sigpipe);
+    BIO_meth_set_read(made, BIO_meth_get_read(socket));
+    BIO_meth_set_puts(made, BIO_meth_get_puts(socket));
+    BIO_meth_set_ctrl(made, BIO_meth_get_ctrl(socket));
+    BIO_meth_set_create(made, BIO_meth_get_create(socket));
+    BIO_meth_set_destroy(made, BIO_meth_get_destroy(socket));
+    return made;
+  }();
+  return method;
+}
+
+}  // namespace
+
+void configure_for_tls_socket(SSL_CTX* context) {
+  SSL_CTX_set_mode(context, SSL_MODE_RELEASE_BUFFERS);
+}
+
+TlsSocket::TlsSocket(asio::ip::tcp::socket socket, SSL_CTX* context, Role role)
     : socket_(std::move(socket)), ssl_(SSL_new(context)) {
   if (!ssl_) return;  // handshake() reports it
   boost::system::error_code ignored;
   socket_.non_blocking(true, ignored);
-  SSL_set_fd(ssl_.get(), static_cast<int>(socket_.native_handle()));
-  SSL_set_connect_state(ssl_.get());
+  BIO* bio = socket_without_sigpipe() ? BIO_new(socket_without_sigpipe()) : nullptr;
+  if (!bio) {
+    ssl_.reset();  // handshake() reports it
+    return;
+  }
+  BIO_set_fd(bio, static_cast<int>(socket_.native_handle()), BIO_NOCLOSE);
+  SSL_set_bio(ssl_.get(), bio, bio);
+  if (role == Role::kServer) {
+    SSL_set_accept_state(ssl_.get());
+  } else {
+    SSL_set_connect_state(ssl_.get());
+  }
+}
+
+void TlsSocket::cancel() {
+  cancelled_ = true;  // an operation that has not begun its wait yet ends at it
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
 }
 
 template <typename Step>

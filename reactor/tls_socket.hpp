@@ -1,8 +1,9 @@
 #pragma once
-// A TLS client stream for many long-lived, mostly idle connections (a long poll per supervised
-// node). OpenSSL reads and writes the socket itself and the stream waits for readiness with asio
-// between records, so it holds no buffers of its own: asio::ssl::stream keeps a BIO pair and two
-// record buffers, ~69 KiB per connection for as long as it lives. With SSL_MODE_RELEASE_BUFFERS
+// A TLS stream for many long-lived, mostly idle connections (a long poll per supervised node, on
+// skyd's side as the client and on the node's as the server). OpenSSL reads and writes the socket
+// itself and the stream waits for readiness with asio between records, so it holds no buffers of
+// its own: asio::ssl::stream keeps a BIO pair and two record buffers, ~69 KiB per connection made
+// and zeroed for each connection and kept for as long as it lives. With SSL_MODE_RELEASE_BUFFERS
 // on the context, a connection waiting for its answer costs its SSL object alone (~10 KiB).
 // Meets beast's AsyncReadStream and AsyncWriteStream; deadlines and cancellation as tcp_stream's
 // (beast::error::timeout past the deadline, operation_aborted when the caller is cancelled).
@@ -26,12 +27,18 @@
 
 namespace skyd::http {
 
+// What every context of TlsSocket connections is set with: a connection between records (a long
+// poll waiting) holds no record buffers (SSL_MODE_RELEASE_BUFFERS).
+void configure_for_tls_socket(SSL_CTX* context);
+
 class TlsSocket {
  public:
   using executor_type = asio::any_io_executor;
+  enum class Role { kClient, kServer };
 
-  // Takes a connected socket; `context` gives the settings (verification mode, trust).
-  TlsSocket(asio::ip::tcp::socket socket, SSL_CTX* context);
+  // Takes a connected socket; `context` gives the settings (verification mode, trust; a server's
+  // certificate).
+  TlsSocket(asio::ip::tcp::socket socket, SSL_CTX* context, Role role = Role::kClient);
   TlsSocket(TlsSocket&&) noexcept = default;
   TlsSocket& operator=(TlsSocket&&) noexcept = default;
   ~TlsSocket() = default;
@@ -44,8 +51,11 @@ class TlsSocket {
   void expires_at(Clock::time_point deadline) { deadline_ = deadline; }
   void expires_after(Duration limit) { deadline_ = Clock::now() + limit; }
   void expires_never() { deadline_ = Clock::time_point::max(); }
+  // Ends the operation under way (operation_aborted), like beast::tcp_stream's.
+  void cancel();
 
-  // The client handshake; the caller has set the name and the verification on native_handle().
+  // The handshake of the stream's role; a client has set the name and the verification on
+  // native_handle() first.
   Task<boost::system::error_code> handshake();
 
   template <typename MutableBuffers, typename Token>
