@@ -18,9 +18,10 @@
 # SKYD_BENCH_ENV: extra environment for skyd (e.g. "MALLOC_ARENA_MAX=2"); SKYD_BENCH_HEAPTRACK=1
 # runs skyd under heaptrack (its file lands in the bench directory, which is then kept);
 # SKYD_BENCH_PERF=1 records skyd's phases with `perf record` there (also kept), =restart (or launch,
-# cancel) only that phase;
+# cancel) only that phase; SKYD_BENCH_PERF_OF=fakecloud profiles fakecloud instead;
 # SKYD_BENCH_EC2_RPS: skyd's EC2 request rate (default 1000 per second); SKYD_BENCH_LAUNCH_SLOTS:
-# its max_launches_in_flight (default 1024); SKYD_BENCH_POLL_WAIT: its log_poll_wait (e.g. 20s).
+# its max_launches_in_flight (default 1024); SKYD_BENCH_POLL_WAIT: its log_poll_wait (e.g. 20s);
+# SKYD_BENCH_POLLS_PER_SECOND: its log_polls_per_second (0: the window stays log_poll_wait).
 # SKYD_BENCH_FAKECLOUD_SHARDS: fakecloud's --shards (default: one per core). SKYD_BENCH_LOG_LEVEL:
 # skyd's log_level (default warn; its log is $dir/skyd.stderr, kept with SKYD_BENCH_KEEP=1).
 # SKYD_BENCH_TRIM=1 also reports skyd's RSS after a malloc_trim(0) (through gdb) and its sockets.
@@ -101,7 +102,12 @@ start_profile() {
   # shellcheck disable=SC2034  # read by cancel_and_check_nothing_left
   SKYD_BENCH_KEEP=1
   # DWARF call graphs: a Release build keeps no frame pointers.
-  perf record -q -F 199 --call-graph dwarf,16384 -p "$skyd_pid" -o "$dir/perf.$1.data" 2>/dev/null &
+  # SKYD_BENCH_PERF_OF=fakecloud profiles the test double instead (perf.fakecloud.<phase>.data).
+  local profiled=$skyd_pid data=$dir/perf.$1.data
+  if [ "${SKYD_BENCH_PERF_OF:-skyd}" = fakecloud ]; then
+    profiled=$cloud_pid data=$dir/perf.fakecloud.$1.data
+  fi
+  perf record -q -F 199 --call-graph dwarf,16384 -p "$profiled" -o "$data" 2>/dev/null &
   perf_pid=$!
   # The connections skyd opens in the phase (each to a node is a TLS handshake), and the full
   # handshakes among them when a probe on certificate verification is set up beforehand:
@@ -162,6 +168,8 @@ run_one() {
   # (boot, the state poll, the node's first answer) made 10,000 take 40 waves, not the CPU.
   echo "max_launches_in_flight: ${SKYD_BENCH_LAUNCH_SLOTS:-1024}" >>"$dir/config.yaml"
   [ -z "${SKYD_BENCH_POLL_WAIT:-}" ] || echo "log_poll_wait: $SKYD_BENCH_POLL_WAIT" >>"$dir/config.yaml"
+  [ -z "${SKYD_BENCH_POLLS_PER_SECOND:-}" ] ||
+    echo "log_polls_per_second: $SKYD_BENCH_POLLS_PER_SECOND" >>"$dir/config.yaml"
   start_skyd 1
   printf 'name: spot\nresources:\n  cloud: aws\n  region: us-east-1\n  instance_type: m6i.large\n  use_spot: true\nrun: train\n' \
     >"$dir/spot.yaml"

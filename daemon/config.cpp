@@ -62,6 +62,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
                                                "launch_backoff",
                                                "node_lost_after",
                                                "log_poll_wait",
+                                               "log_polls_per_second",
                                                "failure_check_grace",
                                                "local_preemption_grace",
                                                "local_preemption_mean_interval",
@@ -135,6 +136,11 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       }
       if (key == "aws_endpoint") config.aws_endpoint = entry.second.as<std::string>();
       if (key == "aws_skylet_port") config.aws_skylet_port = entry.second.as<int>();
+      if (key == "log_polls_per_second") {
+        config.log_polls_per_second = entry.second.as<double>();
+        if (config.log_polls_per_second < 0)
+          return config_error(where + "'log_polls_per_second' must be 0 (no limit) or more");
+      }
       if (key == "aws_requests_per_second") {
         config.aws_requests_per_second = entry.second.as<double>();
         if (config.aws_requests_per_second <= 0)
@@ -346,6 +352,7 @@ Json DaemonConfig::to_json() const {
   out.set("autostop_idle_ms", autostop_idle ? Json(ms(*autostop_idle)) : Json(nullptr));
   out.set("node_lost_after_ms", ms(node_lost_after));
   out.set("log_poll_wait_ms", ms(log_poll_wait));
+  out.set("log_polls_per_second", log_polls_per_second);
   out.set("failure_check_grace_ms", ms(failure_check_grace));
   out.set("local_preemption_grace_ms", ms(local_preemption_grace));
   out.set("local_preemption_mean_interval_ms", local_preemption_mean_interval

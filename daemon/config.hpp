@@ -31,6 +31,10 @@ struct DaemonConfig {
   Duration launch_backoff = std::chrono::seconds(60);  // first wait after a round with no capacity
   Duration node_lost_after = std::chrono::seconds(15);
   Duration log_poll_wait = std::chrono::seconds(5);  // a quiet node's long poll ends after this
+  // Quiet nodes' long polls answered per second at most, in all: the window widens past
+  // log_poll_wait with many nodes (daemon/controller/poll_window.hpp); 0: no bound (the window
+  // stays log_poll_wait).
+  double log_polls_per_second = 0;
   Duration failure_check_grace = std::chrono::seconds(5);
   Duration local_preemption_grace = std::chrono::seconds(10);
   std::optional<Duration>

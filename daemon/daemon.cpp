@@ -154,6 +154,7 @@ ControllerOptions controller_options(const DaemonConfig& config, std::string con
   options.launch_backoff.cap = config.launch_backoff * 5;
   options.node_lost_after = config.node_lost_after;
   options.log_poll_wait = config.log_poll_wait;
+  options.log_polls_per_second = config.log_polls_per_second;
   options.failure_check_grace = config.failure_check_grace;
   options.local.notice_signal = config.spot_notice_signal;
   options.limits.max_running_jobs = config.max_running_jobs;

@@ -331,6 +331,8 @@ std::size_t Controller::owner_of(store::JobId id) const {
 
 Result<void> Controller::start() {
   admission_ = std::make_unique<Admission>(pool_.executor(0), options_.limits);
+  poll_window_ =
+      std::make_unique<PollWindow>(options_.log_poll_wait, options_.log_polls_per_second);
   if (options_.aws) {
     // EC2 limits calls per account and region; each shard's provider paces its share of that.
     const double shards = static_cast<double>(pool_.size());
@@ -348,6 +350,7 @@ Result<void> Controller::start() {
     shard->index = i;
     shard->executor = pool_.executor(i);
     shard->admission = admission_.get();
+    shard->poll_window = poll_window_.get();
     ShardContext* raw = shard.get();
     const ControllerOptions* options = &options_;
     pool_.submit<void>(i, [raw, options] { return make_shard(raw, options); }).get();

@@ -6,6 +6,7 @@
 #include "daemon/api_validation.hpp"
 #include "daemon/controller/admission.hpp"
 #include "daemon/controller/controller_options.hpp"
+#include "daemon/controller/poll_window.hpp"
 #include "daemon/controller/shard_context.hpp"
 #include "daemon/spec/task.hpp"
 #include "daemon/upload_store.hpp"
@@ -109,6 +110,8 @@ class Controller {
 
   ShardPool& pool_;
   ControllerOptions options_;
+  // Before the shards: their runners' node followers count themselves in it until they end.
+  std::unique_ptr<PollWindow> poll_window_;
   std::vector<std::unique_ptr<ShardContext>> shards_;
   std::unique_ptr<Admission> admission_;
   UploadStore uploads_;

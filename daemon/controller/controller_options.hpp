@@ -52,7 +52,8 @@ struct ControllerOptions {
                                .cap = std::chrono::seconds(300),
                                .jitter = 0.4,
                                .max_attempts = std::nullopt};
-  Duration log_poll_wait = std::chrono::seconds(5);     // skylet long-poll per request
+  Duration log_poll_wait = std::chrono::seconds(5);  // skylet long-poll per request
+  double log_polls_per_second = 0;  // quiet nodes' answers a second at most (0: no bound)
   Duration node_lost_after = std::chrono::seconds(15);  // unreachable this long: ask the provider
   // A preemption can surface as a task failure first: wait this long, then ask the provider
   // whether the machines still stand before charging the failure to the user.

@@ -5,6 +5,7 @@
 #include "daemon/controller/failover.hpp"
 #include "daemon/controller/git_checkout.hpp"
 #include "daemon/controller/job_files.hpp"
+#include "daemon/controller/poll_window.hpp"
 #include "policy/duration_text.hpp"
 #include "reactor/shard_pool.hpp"
 
@@ -1557,11 +1558,12 @@ Task<void> JobRunner::follow_node(int index, std::string cloud, std::string clus
       silence_.try_emplace(node.instance_id, NodeSilence{Clock::now(), 0}).first->second;
   asio::steady_timer pause(shard_.executor);
   std::size_t events_seen = 0;  // the node's events read so far (watching for its notice)
+  const PollWindow::Watching watching(*shard_.poll_window);
   for (;;) {
     // A hung agent costs no more than node_lost_after beyond the long poll.
     std::optional<std::size_t> events_since;
     if (notices) events_since = events_seen;
-    auto chunk = co_await skylet.logs(node, attempt, offset, options_.log_poll_wait,
+    auto chunk = co_await skylet.logs(node, attempt, offset, shard_.poll_window->next(),
                                       options_.node_lost_after, events_since);
     if (chunk) {
       silence.last_answer = Clock::now();
@@ -1649,7 +1651,7 @@ Task<void> JobRunner::watch_events(int index, int attempt_number, providers::Nod
   asio::steady_timer pause(shard_.executor);
   const NoticeWatch notices{notice, window, nullptr};
   for (;;) {
-    auto events = co_await skylet.events(node, 0, options_.log_poll_wait);
+    auto events = co_await skylet.events(node, 0, shard_.poll_window->next());
     if (events) {
       if (take_spot_notice(*events, node, notices)) co_return;
       continue;

@@ -22,6 +22,7 @@ namespace skyd::daemon {
 
 class Admission;
 class JobRunner;
+class PollWindow;
 
 struct ShardContext {
   std::size_t index = 0;
@@ -50,6 +51,7 @@ struct ShardContext {
   std::unique_ptr<TaskGroup> group;
   std::unique_ptr<TaskGroup> cleanups;  // teardowns: awaited, never cancelled, at shutdown
   Admission* admission = nullptr;       // shared by every shard, homed on shard 0
+  PollWindow* poll_window = nullptr;    // shared by every shard: quiet nodes' long polls
   bool stopping = false;                // set by the controller's stop: no job starts any more
 };
 

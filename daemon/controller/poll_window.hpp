@@ -1,0 +1,50 @@
+#pragma once
+// How long a quiet node's long poll waits before its skylet answers it. A fixed window is a fixed
+// rate of answers per node: 10,000 nodes at 5 s are 2,000 answers a second, a fifth of a core on
+// the controller and as much again on the nodes' side for no news at all. The window widens with
+// the nodes watched so that the controller takes at most `polls_per_second` quiet answers in all
+// (SkyPilot's controller looks at each job every 20 s); output, a task's end and spot notices
+// still answer a poll at once, whatever its window. What a wider window costs: a node that goes
+// silent is noticed that much later (the window + node_lost_after).
+
+#include "reactor/coro.hpp"
+
+#include <atomic>
+#include <cstddef>
+
+namespace skyd::daemon {
+
+class PollWindow {
+ public:
+  // skylet waits a minute at most, whatever it is asked.
+  static constexpr Duration kLongest = std::chrono::seconds(60);
+
+  // `shortest`: the window with few nodes; `polls_per_second`: 0 for no bound (the window stays
+  // `shortest`).
+  PollWindow(Duration shortest, double polls_per_second)
+      : shortest_(shortest), polls_per_second_(polls_per_second) {}
+
+  // The window for the next poll, given the nodes watched now.
+  Duration next() const { return for_nodes(watched_.load(std::memory_order_relaxed)); }
+  Duration for_nodes(std::size_t nodes) const;
+
+  // Counts a node as watched for as long as it lives (one per node follower, on any shard).
+  class Watching {
+   public:
+    explicit Watching(PollWindow& window) : window_(&window) { ++window_->watched_; }
+    ~Watching() { --window_->watched_; }
+    Watching(const Watching&) = delete;
+    Watching& operator=(const Watching&) = delete;
+
+   private:
+    PollWindow* window_;
+  };
+  std::size_t watched() const { return watched_.load(std::memory_order_relaxed); }
+
+ private:
+  Duration shortest_;
+  double polls_per_second_;
+  std::atomic<std::size_t> watched_{0};
+};
+
+}  // namespace skyd::daemon
