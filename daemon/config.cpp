@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
@@ -138,7 +139,7 @@ Result<void> apply_file(const std::string& path, DaemonConfig& config) {
       if (key == "aws_skylet_port") config.aws_skylet_port = entry.second.as<int>();
       if (key == "log_polls_per_second") {
         config.log_polls_per_second = entry.second.as<double>();
-        if (config.log_polls_per_second < 0)
+        if (!(config.log_polls_per_second >= 0) || !std::isfinite(config.log_polls_per_second))
           return config_error(where + "'log_polls_per_second' must be 0 (no limit) or more");
       }
       if (key == "aws_requests_per_second") {

@@ -20,7 +20,8 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // OpenSSL's socket BIO writes with write(2), which raises SIGPIPE when the peer has gone, and
 // SIGPIPE's default ends the process. This is that BIO writing with send(MSG_NOSIGNAL), as asio's
-// own sockets do: a vanished peer is EPIPE for the writer alone.
+// own sockets do: a vanished peer is EPIPE for the writer alone. Its writes are plain sends: kernel
+// TLS (SSL_OP_ENABLE_KTLS) must stay off with it.
 int send_without_sigpipe(BIO* bio, const char* data, int length) {
   BIO_clear_retry_flags(bio);
   int fd = -1;

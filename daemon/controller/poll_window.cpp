@@ -5,10 +5,13 @@
 namespace skyd::daemon {
 
 Duration PollWindow::for_nodes(std::size_t nodes) const {
-  if (polls_per_second_ <= 0) return shortest_;
-  const auto spread = std::chrono::duration_cast<Duration>(
-      std::chrono::duration<double>(static_cast<double>(nodes) / polls_per_second_));
-  return std::clamp(spread, shortest_, std::max(shortest_, kLongest));
+  if (!(polls_per_second_ > 0)) return shortest_;
+  const Duration longest = std::max(shortest_, kLongest);
+  // In seconds first: a tiny rate would overflow the clock's ticks.
+  const double spread = static_cast<double>(nodes) / polls_per_second_;
+  if (!(spread < std::chrono::duration<double>(longest).count())) return longest;
+  return std::max(shortest_,
+                  std::chrono::duration_cast<Duration>(std::chrono::duration<double>(spread)));
 }
 
 }  // namespace skyd::daemon

@@ -5,7 +5,8 @@
 // the nodes watched so that the controller takes at most `polls_per_second` quiet answers in all
 // (SkyPilot's controller looks at each job every 20 s); output, a task's end and spot notices
 // still answer a poll at once, whatever its window. What a wider window costs: a node that goes
-// silent is noticed that much later (the window + node_lost_after).
+// silent is noticed that much later (the window + node_lost_after), and a task's reported
+// progress (what a deadline policy reads) comes with a poll's answer, that much later too.
 
 #include "reactor/coro.hpp"
 

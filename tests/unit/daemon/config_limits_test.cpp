@@ -58,12 +58,15 @@ TEST(ConfigLimits, TheQuietPollsAnsweredPerSecondAreUnboundedByDefaultAndNeverNe
   invocation = with_config("log_polls_per_second: 500\n", "skyd-polls");
   ASSERT_TRUE(invocation) << invocation.error().detail;
   EXPECT_EQ(invocation->config.log_polls_per_second, 500);
-  invocation = with_config("log_level: warn\nlog_polls_per_second: -1\n", "skyd-polls");
-  ASSERT_FALSE(invocation);
-  EXPECT_NE(
-      invocation.error().detail.find(":2: 'log_polls_per_second' must be 0 (no limit) or more"),
-      std::string::npos)
-      << invocation.error().detail;
+  for (const std::string refused : {"-1", ".nan", ".inf"}) {
+    invocation =
+        with_config("log_level: warn\nlog_polls_per_second: " + refused + "\n", "skyd-polls");
+    ASSERT_FALSE(invocation) << refused;
+    EXPECT_NE(
+        invocation.error().detail.find(":2: 'log_polls_per_second' must be 0 (no limit) or more"),
+        std::string::npos)
+        << invocation.error().detail;
+  }
 }
 
 }  // namespace

@@ -25,6 +25,8 @@ TEST(PollWindow, WidensSoTheAnswersPerSecondStayBoundedUpToSkyletsLongestWait) {
   EXPECT_EQ(window.for_nodes(100000), PollWindow::kLongest);
   EXPECT_EQ(PollWindow(seconds(90), 500).for_nodes(1), seconds(90))
       << "a shortest window set above skylet's longest wait is the operator's to keep";
+  EXPECT_EQ(PollWindow(seconds(5), 1e-12).for_nodes(10000), PollWindow::kLongest)
+      << "a rate so small that the window would overflow the clock's ticks";
 }
 
 TEST(PollWindow, WithoutABoundTheWindowIsFixed) {

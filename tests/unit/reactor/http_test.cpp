@@ -919,10 +919,20 @@ TEST_F(HttpTest, AnOversizedRequestBodyGets413) {
 }
 
 // A peer that hangs up while the other side still writes (the server's 413 before it reads a
-// body, here) is an error for the writer (EPIPE), never the end of the process that SIGPIPE's
-// default is: TLS records are sent as asio sends, without the signal. This binary keeps the
-// default, as a program embedding the client or the server may.
+// body; a client refusing an answer too large for it) is an error for the writer (EPIPE), never the
+// end of the process that SIGPIPE's default is: TLS records are sent as asio sends, without the
+// signal. This binary keeps the default (set here: one inherited ignored would hide the signal), as
+// a program embedding the client or the server may.
 TEST_F(HttpTest, ATlsPeerHangingUpOnAWriterIsAnErrorNotTheEndOfTheProcess) {
+  struct DefaultSigpipe {
+    struct sigaction before {};
+    DefaultSigpipe() {
+      struct sigaction fallback {};
+      fallback.sa_handler = SIG_DFL;
+      ::sigaction(SIGPIPE, &fallback, &before);
+    }
+    ~DefaultSigpipe() { ::sigaction(SIGPIPE, &before, nullptr); }
+  } default_sigpipe;
   struct sigaction current {};
   ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &current), 0);
   ASSERT_EQ(current.sa_handler, SIG_DFL);
@@ -935,6 +945,12 @@ TEST_F(HttpTest, ATlsPeerHangingUpOnAWriterIsAnErrorNotTheEndOfTheProcess) {
   if (refused.last) {
     EXPECT_EQ(refused.last->status, 413);
   }
+  // And the server writing an answer its client hung up on (too large for the client's limit).
+  ClientOptions small;
+  small.max_body_bytes = 1024;
+  auto cut = send(endpoint, get("/big?bytes=" + std::to_string(64u << 20)), small);
+  ASSERT_FALSE(cut.last);
+  EXPECT_EQ(cut.last.error().code, NetErrc::kBodyTooLarge);
   auto next = send(endpoint, get("/items/7"));
   ASSERT_TRUE(next.last) << next.last.error().message();
   EXPECT_EQ(next.last->body, "item 7");
