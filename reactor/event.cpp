@@ -31,8 +31,47 @@ Task<void> Event::wait() {
 Notifier::Notifier(asio::any_io_executor executor)
     : timer_(std::move(executor), Clock::time_point::max()) {}
 
+Notifier::~Notifier() {
+  notify_all();
+}
+
 void Notifier::notify_all() {
   timer_.cancel();
+  while (deadlines_) {
+    Deadline& waiting = *deadlines_;
+    unlink(waiting);
+    waiting.timer->cancel();
+  }
+}
+
+void Notifier::link(Deadline& waiting) {
+  waiting.next = deadlines_;
+  if (deadlines_) deadlines_->previous = &waiting;
+  deadlines_ = &waiting;
+  waiting.linked = true;
+}
+
+void Notifier::unlink(Deadline& waiting) {
+  if (!waiting.linked) return;
+  if (waiting.previous) waiting.previous->next = waiting.next;
+  if (waiting.next) waiting.next->previous = waiting.previous;
+  if (deadlines_ == &waiting) deadlines_ = waiting.next;
+  waiting.linked = false;
+}
+
+Task<bool> Notifier::wait_until(Clock::time_point deadline) {
+  asio::steady_timer limit(timer_.get_executor(), deadline);
+  Deadline waiting{&limit};
+  link(waiting);
+  co_await limit.async_wait(asio::as_tuple(asio::use_awaitable));
+  // Still linked: the deadline passed, or the caller was cancelled; a notification unlinks.
+  const bool notified = !waiting.linked;
+  unlink(waiting);
+  auto state = co_await asio::this_coro::cancellation_state;
+  if (state.cancelled() != asio::cancellation_type::none) {
+    throw boost::system::system_error(asio::error::operation_aborted);
+  }
+  co_return notified;
 }
 
 Task<void> Notifier::wait() {

@@ -31,14 +31,33 @@ class Event {
 class Notifier {
  public:
   explicit Notifier(asio::any_io_executor executor);
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
+  ~Notifier();  // wakes the waiters of wait_until, as a notification
   void notify_all();
   Task<void> wait();  // throws operation_aborted when the awaiting coroutine is cancelled
   // The same, but the awaiting coroutine's cancellation does not end it: for joins that must
   // complete even while their caller is being cancelled.
   Task<void> wait_shielded();
+  // Until a notification (true) or `deadline` (false): a long poll's wait. One timer wait, where
+  // `wait() || timer` races two coroutines and throws in the loser; thousands of quiet long polls
+  // a second end by their deadline. Throws operation_aborted when the awaiting coroutine is
+  // cancelled.
+  Task<bool> wait_until(Clock::time_point deadline);
 
  private:
+  // A wait_until under way, linked into the notifier from its coroutine's frame.
+  struct Deadline {
+    asio::steady_timer* timer;
+    Deadline* previous = nullptr;
+    Deadline* next = nullptr;
+    bool linked = false;
+  };
+  void link(Deadline& waiting);
+  void unlink(Deadline& waiting);
+
   asio::steady_timer timer_;
+  Deadline* deadlines_ = nullptr;
 };
 
 }  // namespace skyd

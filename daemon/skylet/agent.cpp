@@ -18,12 +18,9 @@ constexpr std::size_t kMaxLogChunk = 1u << 20;
 // Waits for `ready()` to become true, or for `limit` to pass.
 template <typename Ready>
 Task<void> wait_until(Notifier& changed, Duration limit, Ready ready) {
-  using namespace asio::experimental::awaitable_operators;
-  asio::steady_timer timer(co_await asio::this_coro::executor, limit);
+  const auto deadline = Clock::now() + limit;
   while (!ready()) {
-    auto outcome =
-        co_await (changed.wait() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (outcome.index() == 1) co_return;
+    if (!co_await changed.wait_until(deadline)) co_return;
   }
 }
 

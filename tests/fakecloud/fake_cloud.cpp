@@ -1988,12 +1988,11 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     const auto since = static_cast<std::size_t>(std::max(0LL, number("since")));
     const auto wait = std::chrono::milliseconds(std::clamp(number("wait_ms"), 0LL, 60000LL));
     // Long poll like skylet: until an event past `since` arrives or the wait ends.
-    asio::steady_timer limit(executor_, wait);
+    const auto deadline = now + wait;
     const std::string token = *authorization;
     Notifier& changed = events_changed(node->boot->token);
-    while (node && node->events.size() <= since && Clock::now() < limit.expiry()) {
-      using namespace asio::experimental::awaitable_operators;
-      co_await (changed.wait() || limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+    while (node && node->events.size() <= since && Clock::now() < deadline) {
+      co_await changed.wait_until(deadline);
       node = live_node_with(token);
     }
     if (!node)
@@ -2075,12 +2074,11 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
         node->events.size() > static_cast<std::size_t>(std::max<std::int64_t>(0, *events_since));
     if (now < finish && wait > Duration::zero() && !node->cancelled.contains(attempt) &&
         !events_pending) {
-      asio::steady_timer timer(executor_, std::min<Duration>(wait, finish - now));
+      const auto deadline = now + std::min<Duration>(wait, finish - now);
       if (events_since) {
-        using namespace asio::experimental::awaitable_operators;
-        Notifier& changed = events_changed(node->boot->token);
-        co_await (changed.wait() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+        co_await events_changed(node->boot->token).wait_until(deadline);
       } else {
+        asio::steady_timer timer(executor_, deadline);
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       }
     }

@@ -5,8 +5,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <boost/system/system_error.hpp>
+
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace skyd {
 namespace {
@@ -32,6 +35,82 @@ Task<bool> wait_for_event() {
 
 TEST(Event, WakesItsWaiterAndStaysSet) {
   EXPECT_TRUE(run_co<bool>([] { return wait_for_event(); }));
+}
+
+Task<void> notify_later(Notifier* changed) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, 5ms);
+  co_await timer.async_wait(asio::use_awaitable);
+  changed->notify_all();
+}
+
+// Three long polls on one notifier, one of them cut short by its deadline; a notification wakes
+// the other two, and wakes no one twice.
+Task<std::vector<int>> three_long_polls() {
+  auto executor = co_await asio::this_coro::executor;
+  Notifier changed(executor);
+  TaskGroup group(executor, "polls");
+  std::vector<int> outcomes(3, -1);
+  const auto far = Clock::now() + std::chrono::hours(1);
+  for (int i = 0; i < 3; ++i) {
+    const auto deadline = i == 1 ? Clock::now() + 1ms : far;
+    group.spawn([](Notifier& on, Clock::time_point until, int* out) -> Task<void> {
+      *out = co_await on.wait_until(until) ? 1 : 0;
+    }(changed, deadline, &outcomes[static_cast<std::size_t>(i)]));
+  }
+  group.spawn(notify_later(&changed));
+  co_await group.wait();
+  // Nobody waits any more: a later notification finds an empty list.
+  changed.notify_all();
+  co_return outcomes;
+}
+
+TEST(Notifier, WaitUntilEndsAtANotificationOrAtItsDeadline) {
+  EXPECT_EQ(run_co<std::vector<int>>([] { return three_long_polls(); }),
+            (std::vector<int>{1, 0, 1}));
+}
+
+Task<bool> cancel_a_long_poll() {
+  auto executor = co_await asio::this_coro::executor;
+  Notifier changed(executor);
+  TaskGroup group(executor, "polls");
+  auto threw = std::make_shared<bool>(false);
+  group.spawn([](Notifier& on, std::shared_ptr<bool> out) -> Task<void> {
+    try {
+      co_await on.wait_until(Clock::now() + std::chrono::hours(1));
+    } catch (const boost::system::system_error&) {
+      *out = true;
+      throw;
+    }
+  }(changed, threw));
+  asio::steady_timer settle(executor, 5ms);
+  co_await settle.async_wait(asio::use_awaitable);
+  group.cancel_all();
+  co_await group.wait();
+  changed.notify_all();  // the cancelled wait left the list: nothing dangles
+  co_return *threw;
+}
+
+TEST(Notifier, ACancelledWaitUntilThrowsLikeWaitAndLeavesTheNotifier) {
+  EXPECT_TRUE(run_co<bool>([] { return cancel_a_long_poll(); }));
+}
+
+Task<int> outlive_the_notifier() {
+  auto executor = co_await asio::this_coro::executor;
+  auto changed = std::make_unique<Notifier>(executor);
+  TaskGroup group(executor, "polls");
+  int outcome = -1;
+  group.spawn([](Notifier& on, int* out) -> Task<void> {
+    *out = co_await on.wait_until(Clock::now() + std::chrono::hours(1)) ? 1 : 0;
+  }(*changed, &outcome));
+  asio::steady_timer settle(executor, 5ms);
+  co_await settle.async_wait(asio::use_awaitable);
+  changed.reset();
+  co_await group.wait();
+  co_return outcome;
+}
+
+TEST(Notifier, ANotifierThatGoesWakesItsWaitersAsANotification) {
+  EXPECT_EQ(run_co<int>([] { return outlive_the_notifier(); }), 1);
 }
 
 // Sleeps for an hour unless cancelled; counts how many ended by cancellation.
