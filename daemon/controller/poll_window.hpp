@@ -7,6 +7,9 @@
 // still answer a poll at once, whatever its window. What a wider window costs: a node that goes
 // silent is noticed that much later (the window + node_lost_after), and a task's reported
 // progress (what a deadline policy reads) comes with a poll's answer, that much later too.
+// A window of a second or more also ends on a tick of the clock (kTick): the answers of thousands
+// of quiet nodes then come in a few bursts a second, each handled in one wake of the reactors on
+// either end, instead of one wake per answer spread evenly over the second.
 
 #include "reactor/coro.hpp"
 
@@ -19,15 +22,21 @@ class PollWindow {
  public:
   // skylet waits a minute at most, whatever it is asked.
   static constexpr Duration kLongest = std::chrono::seconds(60);
+  static constexpr Duration kTick = std::chrono::milliseconds(250);
 
   // `shortest`: the window with few nodes; `polls_per_second`: 0 for no bound (the window stays
   // `shortest`).
   PollWindow(Duration shortest, double polls_per_second)
       : shortest_(shortest), polls_per_second_(polls_per_second) {}
 
-  // The window for the next poll, given the nodes watched now.
-  Duration next() const { return for_nodes(watched_.load(std::memory_order_relaxed)); }
+  // The window for the next poll, given the nodes watched now, ending on a tick.
+  Duration next() const {
+    return ending_on_a_tick(for_nodes(watched_.load(std::memory_order_relaxed)), Clock::now());
+  }
   Duration for_nodes(std::size_t nodes) const;
+  // `window` from `now`, lengthened to end on the next tick (shortened when that would pass
+  // kLongest); a window under a second is left as it is.
+  static Duration ending_on_a_tick(Duration window, Clock::time_point now);
 
   // Counts a node as watched for as long as it lives (one per node follower, on any shard).
   class Watching {
