@@ -202,11 +202,13 @@ int main(int argc, char** argv) {
   http::Server server(pool.executors(), http::pinned_to(home, cloud.router()), server_options);
   if (auto ok = server.listen_tcp(listen, static_cast<std::uint16_t>(port)); !ok)
     return fail(ok.error().message());
-  // Virtual nodes: one listener answers the skylet API for all of them (see README).
+  // Virtual nodes: one listener answers the skylet API for all of them (see README), on the
+  // shard that holds their state. Their requests are many and small (a long poll per node):
+  // served elsewhere, each would hop to that shard and back.
   std::unique_ptr<http::Server> nodes;
   if (virtual_mode) {
-    nodes = std::make_unique<http::Server>(pool.executors(),
-                                           http::pinned_to(home, cloud.virtual_node_router()));
+    nodes = std::make_unique<http::Server>(std::vector<asio::any_io_executor>{home},
+                                           cloud.virtual_node_router());
     if (auto ok =
             cloud.listen_virtual_nodes(*nodes, listen, static_cast<std::uint16_t>(virtual_port));
         !ok)
