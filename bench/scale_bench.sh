@@ -18,7 +18,7 @@
 # SKYD_BENCH_ENV: extra environment for skyd (e.g. "MALLOC_ARENA_MAX=2"); SKYD_BENCH_HEAPTRACK=1
 # runs skyd under heaptrack (its file lands in the bench directory, which is then kept);
 # SKYD_BENCH_PERF=1 records skyd's phases with `perf record` there (also kept), =restart (or launch,
-# cancel) only that phase; SKYD_BENCH_PERF_OF=fakecloud profiles fakecloud instead;
+# quiet, cancel) only that phase; SKYD_BENCH_PERF_OF=fakecloud profiles fakecloud instead;
 # SKYD_BENCH_EC2_RPS: skyd's EC2 request rate (default 1000 per second); SKYD_BENCH_LAUNCH_SLOTS:
 # its max_launches_in_flight (default 1024); SKYD_BENCH_POLL_WAIT: its log_poll_wait (e.g. 20s);
 # SKYD_BENCH_POLLS_PER_SECOND: its log_polls_per_second (0: the window stays log_poll_wait).
@@ -198,14 +198,12 @@ run_one() {
   cloud_cpu_run=$(echo "$(cpu_s "$cloud_pid") - $cloud_cpu0" | bc)
   # Steady state: the long polls run, and what the launches left idle in the connection pools
   # has passed its 30 s expiry and been closed.
-  local quiet0=("$(cpu_s "$skyd_pid")" "$(cpu_s "$cloud_pid")" "$(postgres_cpu_s)")
-  sleep 40
-  rss_run=$(rss_kib "$skyd_pid")
   # What watching N quiet nodes costs (one long poll each, answered every log_poll_wait).
-  echo "steady state, $jobs nodes watched, 40 s: CPU s skyd" \
-    "$(echo "$(cpu_s "$skyd_pid") - ${quiet0[0]}" | bc), fakecloud" \
-    "$(echo "$(cpu_s "$cloud_pid") - ${quiet0[1]}" | bc), PostgreSQL" \
-    "$(echo "$(postgres_cpu_s) - ${quiet0[2]}" | bc); skyd's descriptors" \
+  start_profile quiet
+  sleep 40
+  stop_profile quiet
+  rss_run=$(rss_kib "$skyd_pid")
+  echo "steady state, $jobs nodes watched: skyd's descriptors" \
     "$(find "/proc/$skyd_pid/fd" -mindepth 1 | wc -l)" >&2
   if [ -n "${SKYD_BENCH_TRIM:-}" ]; then  # how much of the RSS is freed memory malloc still holds
     gdb -p "$skyd_pid" -batch -ex 'call (int) malloc_trim(0)' >/dev/null 2>&1
