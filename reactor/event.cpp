@@ -61,12 +61,13 @@ void Notifier::unlink(Deadline& waiting) {
 
 Task<bool> Notifier::wait_until(Clock::time_point deadline) {
   asio::steady_timer limit(timer_.get_executor(), deadline);
-  Deadline waiting{&limit};
+  Deadline waiting(this, &limit);
   link(waiting);
   co_await limit.async_wait(asio::as_tuple(asio::use_awaitable));
-  // Still linked: the deadline passed, or the caller was cancelled; a notification unlinks.
+  // Still linked: the deadline passed, or the caller was cancelled. A notification (or the
+  // notifier's end, after which `this` is not touched) unlinks.
   const bool notified = !waiting.linked;
-  unlink(waiting);
+  if (waiting.linked) unlink(waiting);
   auto state = co_await asio::this_coro::cancellation_state;
   if (state.cancelled() != asio::cancellation_type::none) {
     throw boost::system::system_error(asio::error::operation_aborted);

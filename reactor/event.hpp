@@ -46,12 +46,20 @@ class Notifier {
   Task<bool> wait_until(Clock::time_point deadline);
 
  private:
-  // A wait_until under way, linked into the notifier from its coroutine's frame.
+  // A wait_until under way, linked into the notifier from its coroutine's frame; however that
+  // frame ends, it leaves the list.
   struct Deadline {
+    Notifier* owner;
     asio::steady_timer* timer;
     Deadline* previous = nullptr;
     Deadline* next = nullptr;
     bool linked = false;
+    Deadline(Notifier* notifier, asio::steady_timer* waiting) : owner(notifier), timer(waiting) {}
+    Deadline(const Deadline&) = delete;
+    Deadline& operator=(const Deadline&) = delete;
+    ~Deadline() {
+      if (linked) owner->unlink(*this);
+    }
   };
   void link(Deadline& waiting);
   void unlink(Deadline& waiting);

@@ -25,7 +25,7 @@ class PollWindow {
   static constexpr Duration kTick = std::chrono::milliseconds(250);
 
   // `shortest`: the window with few nodes; `polls_per_second`: 0 for no bound (the window stays
-  // `shortest`).
+  // `shortest`, ending on a tick).
   PollWindow(Duration shortest, double polls_per_second)
       : shortest_(shortest), polls_per_second_(polls_per_second) {}
 
@@ -34,8 +34,9 @@ class PollWindow {
     return ending_on_a_tick(for_nodes(watched_.load(std::memory_order_relaxed)), Clock::now());
   }
   Duration for_nodes(std::size_t nodes) const;
-  // `window` from `now`, lengthened to end on the next tick (shortened when that would pass
-  // kLongest); a window under a second is left as it is.
+  // `window` from `now`, lengthened to end on the next tick, or shortened to the tick before
+  // when that would pass kLongest (a window already past it, an operator's, is only shortened:
+  // skylet cuts it to kLongest anyway). A window under a second is left as it is.
   static Duration ending_on_a_tick(Duration window, Clock::time_point now);
 
   // Counts a node as watched for as long as it lives (one per node follower, on any shard).
