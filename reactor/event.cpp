@@ -64,10 +64,9 @@ Task<bool> Notifier::wait_until(Clock::time_point deadline) {
   Deadline waiting(this, &limit);
   link(waiting);
   co_await limit.async_wait(asio::as_tuple(asio::use_awaitable));
-  // Still linked: the deadline passed, or the caller was cancelled. A notification (or the
-  // notifier's end, after which `this` is not touched) unlinks.
+  // Still linked (until `waiting` goes): the deadline passed, or the caller was cancelled. A
+  // notification, or the notifier's end, unlinks.
   const bool notified = !waiting.linked;
-  if (waiting.linked) unlink(waiting);
   auto state = co_await asio::this_coro::cancellation_state;
   if (state.cancelled() != asio::cancellation_type::none) {
     throw boost::system::system_error(asio::error::operation_aborted);

@@ -59,7 +59,8 @@ TlsSocket::TlsSocket(asio::ip::tcp::socket socket, SSL_CTX* context, Role role)
   if (!ssl_) return;  // handshake() reports it
   boost::system::error_code ignored;
   socket_.non_blocking(true, ignored);
-  BIO* bio = socket_without_sigpipe() ? BIO_new(socket_without_sigpipe()) : nullptr;
+  BIO_METHOD* const method = socket_without_sigpipe();
+  BIO* bio = method ? BIO_new(method) : nullptr;
   if (!bio) {
     ssl_.reset();  // handshake() reports it
     return;
