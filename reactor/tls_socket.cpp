@@ -1,9 +1,7 @@
 #include "reactor/tls_socket.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 
 #include <openssl/bio.h>
@@ -12,11 +10,9 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <variant>
 
 namespace skyd::http {
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // OpenSSL's socket BIO writes with write(2), which raises SIGPIPE when the peer has gone, and
 // SIGPIPE's default ends the process. This is that BIO writing with send(MSG_NOSIGNAL), as asio's
@@ -55,98 +51,108 @@ void configure_for_tls_socket(SSL_CTX* context) {
 }
 
 TlsSocket::TlsSocket(asio::ip::tcp::socket socket, SSL_CTX* context, Role role)
-    : socket_(std::move(socket)), ssl_(SSL_new(context)) {
-  if (!ssl_) return;  // handshake() reports it
+    : state_(std::make_shared<State>(std::move(socket), context, role)) {}
+
+TlsSocket::State::State(asio::ip::tcp::socket connected, SSL_CTX* context, Role role)
+    : socket(std::move(connected)), ssl(SSL_new(context)), timer(socket.get_executor()) {
+  if (!ssl) return;  // the handshake reports it
   boost::system::error_code ignored;
-  socket_.non_blocking(true, ignored);
+  socket.non_blocking(true, ignored);
   BIO_METHOD* const method = socket_without_sigpipe();
   BIO* bio = method ? BIO_new(method) : nullptr;
   if (!bio) {
-    ssl_.reset();  // handshake() reports it
+    ssl.reset();  // the handshake reports it
     return;
   }
-  BIO_set_fd(bio, static_cast<int>(socket_.native_handle()), BIO_NOCLOSE);
-  SSL_set_bio(ssl_.get(), bio, bio);
+  BIO_set_fd(bio, static_cast<int>(socket.native_handle()), BIO_NOCLOSE);
+  SSL_set_bio(ssl.get(), bio, bio);
   if (role == Role::kServer) {
-    SSL_set_accept_state(ssl_.get());
+    SSL_set_accept_state(ssl.get());
   } else {
-    SSL_set_connect_state(ssl_.get());
+    SSL_set_connect_state(ssl.get());
   }
 }
 
 void TlsSocket::cancel() {
-  cancelled_ = true;  // an operation that has not begun its wait yet ends at it
+  state_->cancelled = true;  // an operation that has not begun its wait yet ends at it
   boost::system::error_code ignored;
-  socket_.cancel(ignored);
-}
-
-template <typename Step>
-Task<TlsSocket::Outcome> TlsSocket::until_done(Step step) {
-  for (;;) {
-    ERR_clear_error();
-    std::size_t moved = 0;
-    const int done = step(&moved);
-    if (done == 1) co_return Outcome{{}, moved};
-    const int saved_errno = errno;
-    const int kind = SSL_get_error(ssl_.get(), done);
-    if (kind != SSL_ERROR_WANT_READ && kind != SSL_ERROR_WANT_WRITE)
-      co_return Outcome{failure(kind, saved_errno), 0};
-    const auto what = kind == SSL_ERROR_WANT_READ ? asio::ip::tcp::socket::wait_read
-                                                  : asio::ip::tcp::socket::wait_write;
-    const auto waited = co_await wait(what);
-    if (waited) co_return Outcome{waited, 0};
-  }
+  state_->socket.cancel(ignored);
 }
 
 Task<boost::system::error_code> TlsSocket::handshake() {
-  if (!ssl_) co_return boost::system::error_code(asio::error::no_memory);
-  auto step = [this](std::size_t*) { return SSL_do_handshake(ssl_.get()); };
-  const Outcome outcome = co_await until_done(step);
-  co_return outcome.first;
+  auto [error, moved] = co_await async_handshake(asio::as_tuple(asio::use_awaitable));
+  co_return error;
 }
 
-Task<TlsSocket::Outcome> TlsSocket::read_some(asio::mutable_buffer into) {
-  if (into.size() == 0) co_return Outcome{};
-  // Nothing decrypted or buffered: wait for the socket before reading. An SSL_read that finds
-  // nothing keeps its 17 KiB record buffer for the whole wait (a long poll's), one that
-  // consumes a whole record gives it back (SSL_MODE_RELEASE_BUFFERS).
-  if (!SSL_has_pending(ssl_.get())) {
-    const auto waited = co_await wait(asio::ip::tcp::socket::wait_read);
-    if (waited) co_return Outcome{waited, 0};
+TlsSocket::Step TlsSocket::State::call(Call what, asio::mutable_buffer buffer) {
+  ERR_clear_error();
+  std::size_t moved = 0;
+  int done = 0;
+  switch (what) {
+    case Call::kHandshake:
+      done = SSL_do_handshake(ssl.get());
+      break;
+    case Call::kRead:
+      done = SSL_read_ex(ssl.get(), buffer.data(), buffer.size(), &moved);
+      break;
+    case Call::kWrite:
+      // Without partial writes a record goes whole.
+      done = SSL_write_ex(ssl.get(), buffer.data(), buffer.size(), &moved);
+      break;
   }
-  auto step = [this, into](std::size_t* read) {
-    return SSL_read_ex(ssl_.get(), into.data(), into.size(), read);
-  };
-  co_return co_await until_done(step);
+  if (done == 1) return Step{true, {}, moved};
+  const int saved_errno = errno;
+  const int kind = SSL_get_error(ssl.get(), done);
+  if (kind == SSL_ERROR_WANT_READ) return Step{false, {}, 0, WaitType::wait_read};
+  if (kind == SSL_ERROR_WANT_WRITE) return Step{false, {}, 0, WaitType::wait_write};
+  return Step{false, failure(kind, saved_errno), 0};
 }
 
-Task<TlsSocket::Outcome> TlsSocket::write_some(std::string bytes) {
-  if (bytes.empty()) co_return Outcome{};
-  // Without partial writes a record goes whole; a retry passes the same bytes, as required.
-  auto step = [this, &bytes](std::size_t* written) {
-    return SSL_write_ex(ssl_.get(), bytes.data(), bytes.size(), written);
-  };
-  co_return co_await until_done(step);
+boost::system::error_code TlsSocket::State::before_wait() {
+  if (cancelled) return asio::error::operation_aborted;
+  if (timed_out || Clock::now() >= deadline) return boost::beast::error::timeout;
+  // A timer set for this deadline or an earlier one stands: a deadline that only moved later (the
+  // next request's) is set when the earlier one fires, so most requests set no timer at all.
+  if (deadline < armed_for) arm();
+  return {};
 }
 
-Task<boost::system::error_code> TlsSocket::wait(asio::ip::tcp::socket::wait_type what) {
-  using namespace asio::experimental::awaitable_operators;
-  if (cancelled_) co_return boost::system::error_code(asio::error::operation_aborted);
-  if (Clock::now() >= deadline_) co_return boost::system::error_code(boost::beast::error::timeout);
-  if (deadline_ == Clock::time_point::max()) {
-    auto [ready] = co_await socket_.async_wait(what, kTuple);
-    co_return ready;
-  }
-  asio::steady_timer timer(socket_.get_executor(), deadline_);
-  auto outcome = co_await (socket_.async_wait(what, kTuple) || timer.async_wait(kTuple));
-  if (outcome.index() == 0) co_return std::get<0>(std::get<0>(outcome));
-  // The timer ends the wait when it fires; cancelled, it is the caller's cancellation.
-  const auto timer_error = std::get<0>(std::get<1>(outcome));
-  if (timer_error) co_return timer_error;
-  co_return boost::system::error_code(boost::beast::error::timeout);
+void TlsSocket::State::arm() {
+  armed_for = deadline;
+  timer.expires_at(deadline);
+  timer.async_wait([weak = weak_from_this(), armed = deadline](boost::system::error_code error) {
+    if (error) return;  // set again, or the stream is going
+    const auto self = weak.lock();
+    if (!self || self->armed_for != armed) return;
+    self->armed_for = Clock::time_point::max();
+    if (Clock::now() < self->deadline) {
+      // The deadline moved later since: wait on for it if a wait needs it.
+      if (self->waiting && self->deadline != Clock::time_point::max()) self->arm();
+      return;
+    }
+    self->timed_out = true;
+    if (!self->waiting) return;  // the next wait finds the deadline passed
+    boost::system::error_code ignored;
+    self->socket.cancel(ignored);
+  });
 }
 
-boost::system::error_code TlsSocket::failure(int kind, int saved_errno) const {
+boost::system::error_code TlsSocket::State::after_wait(boost::system::error_code waited) {
+  if (waited == asio::error::operation_aborted && timed_out) return boost::beast::error::timeout;
+  return waited;
+}
+
+void TlsSocket::State::written_out() {
+  constexpr std::size_t kKeptCopyBytes = 1024;  // a request's header, say
+  if (written.capacity() > kKeptCopyBytes) std::string().swap(written);
+}
+
+void TlsSocket::State::set_deadline(Clock::time_point next) {
+  deadline = next;
+  timed_out = false;
+}
+
+boost::system::error_code TlsSocket::State::failure(int kind, int saved_errno) const {
   if (kind == SSL_ERROR_ZERO_RETURN) return asio::error::eof;
   const unsigned long queued = ERR_peek_last_error();
   if (kind == SSL_ERROR_SYSCALL && queued == 0) {

@@ -895,6 +895,83 @@ TEST_F(HttpTest, AServerThatNeverAnswersHitsTheClientDeadline) {
   EXPECT_LT(Clock::now() - started, std::chrono::seconds(5));
 }
 
+TEST_F(HttpTest, ATlsServerThatNeverAnswersHitsTheClientDeadline) {
+  const Endpoint endpoint = pinned_tls_endpoint();
+  ClientOptions options;
+  options.request_timeout = 100ms;
+  const auto started = Clock::now();
+  auto outcome = send(endpoint, get("/never"), options);
+  ASSERT_FALSE(outcome.last);
+  EXPECT_EQ(outcome.last.error().code, NetErrc::kTimedOut);
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(5));
+}
+
+// A TLS connection's deadline is one timer, set again only when the deadline moves: the one of a
+// request that passes while the connection waits in the pool cuts nothing, and the next request
+// on it gets a deadline of its own.
+Task<std::pair<int, ClientStats>> two_calls_apart(asio::any_io_executor executor,
+                                                  Endpoint endpoint) {
+  ClientOptions options;
+  options.request_timeout = 150ms;
+  Client client(executor, options);
+  int answered = 0;
+  if (auto first = co_await client.request(endpoint, get("/slow?ms=5")); first) ++answered;
+  asio::steady_timer idle(executor, 400ms);  // well past the first request's deadline
+  co_await idle.async_wait(asio::use_awaitable);
+  if (auto second = co_await client.request(endpoint, get("/slow?ms=5")); second) ++answered;
+  co_return std::pair{answered, client.stats()};
+}
+
+TEST_F(HttpTest, ATlsDeadlineThatPassesWhileTheConnectionIsIdleCutsNothing) {
+  const Endpoint endpoint = pinned_tls_endpoint();
+  auto executor = pool_.executor(0);
+  const auto [answered, stats] = pool_
+                                     .submit<std::pair<int, ClientStats>>(
+                                         0, [=] { return two_calls_apart(executor, endpoint); })
+                                     .get();
+  EXPECT_EQ(answered, 2);
+  EXPECT_EQ(stats.connections_opened, 1u);
+  EXPECT_EQ(stats.reused, 1u);
+}
+
+// The next request's deadline may come sooner than the last one's (the timer is set again for
+// it) or later (the timer set for the last one fires first and the wait goes on).
+struct ThreeDeadlines {
+  bool sooner_timed_out = false;
+  Duration sooner_took{};
+  bool later_answered = false;
+};
+
+Task<ThreeDeadlines> deadlines_sooner_and_later(asio::any_io_executor executor, Endpoint endpoint) {
+  Client client(executor, ClientOptions{});
+  ThreeDeadlines seen;
+  RequestOptions long_wait;
+  long_wait.timeout = 10s;
+  co_await client.request(endpoint, get("/slow?ms=5"), long_wait);
+  RequestOptions short_wait;
+  short_wait.timeout = 150ms;
+  const auto started = Clock::now();
+  auto never = co_await client.request(endpoint, get("/never"), short_wait);
+  seen.sooner_took = Clock::now() - started;
+  seen.sooner_timed_out = !never && never.error().code == NetErrc::kTimedOut;
+  co_await client.request(endpoint, get("/slow?ms=5"), short_wait);
+  auto slow = co_await client.request(endpoint, get("/slow?ms=400"), long_wait);
+  seen.later_answered = slow && slow->status == 200;
+  co_return seen;
+}
+
+TEST_F(HttpTest, ATlsDeadlineSoonerOrLaterThanTheLastOneIsTheOneKept) {
+  const Endpoint endpoint = pinned_tls_endpoint();
+  auto executor = pool_.executor(0);
+  const ThreeDeadlines seen =
+      pool_
+          .submit<ThreeDeadlines>(0, [=] { return deadlines_sooner_and_later(executor, endpoint); })
+          .get();
+  EXPECT_TRUE(seen.sooner_timed_out);
+  EXPECT_LT(seen.sooner_took, 5s);
+  EXPECT_TRUE(seen.later_answered);
+}
+
 TEST_F(HttpTest, AnOversizedResponseBodyIsRefusedClearly) {
   ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
   start();
