@@ -21,7 +21,8 @@
 # quiet, cancel) only that phase; SKYD_BENCH_PERF_OF=fakecloud profiles fakecloud instead;
 # SKYD_BENCH_EC2_RPS: skyd's EC2 request rate (default 1000 per second); SKYD_BENCH_LAUNCH_SLOTS:
 # its max_launches_in_flight (default 1024); SKYD_BENCH_POLL_WAIT: its log_poll_wait (e.g. 20s);
-# SKYD_BENCH_POLLS_PER_SECOND: its log_polls_per_second (0: the window stays log_poll_wait).
+# SKYD_BENCH_POLLS_PER_SECOND: its log_polls_per_second (0: the window stays log_poll_wait);
+# SKYD_BENCH_REATTACH_SLOTS: its max_reattachments_in_flight (default skyd's, 1024).
 # SKYD_BENCH_FAKECLOUD_SHARDS: fakecloud's --shards (default: one per core). SKYD_BENCH_LOG_LEVEL:
 # skyd's log_level (default warn; its log is $dir/skyd.stderr, kept with SKYD_BENCH_KEEP=1).
 # SKYD_BENCH_TRIM=1 also reports skyd's RSS after a malloc_trim(0) (through gdb) and its sockets.
@@ -170,6 +171,8 @@ run_one() {
   [ -z "${SKYD_BENCH_POLL_WAIT:-}" ] || echo "log_poll_wait: $SKYD_BENCH_POLL_WAIT" >>"$dir/config.yaml"
   [ -z "${SKYD_BENCH_POLLS_PER_SECOND:-}" ] ||
     echo "log_polls_per_second: $SKYD_BENCH_POLLS_PER_SECOND" >>"$dir/config.yaml"
+  [ -z "${SKYD_BENCH_REATTACH_SLOTS:-}" ] ||
+    echo "max_reattachments_in_flight: $SKYD_BENCH_REATTACH_SLOTS" >>"$dir/config.yaml"
   start_skyd 1
   printf 'name: spot\nresources:\n  cloud: aws\n  region: us-east-1\n  instance_type: m6i.large\n  use_spot: true\nrun: train\n' \
     >"$dir/spot.yaml"

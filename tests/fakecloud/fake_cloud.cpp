@@ -1849,7 +1849,7 @@ void FakeCloud::run_started(const Instance& node, const std::string& attempt) {
 FakeCloud::Instance* FakeCloud::live_node_with(const std::string& authorization) {
   if (!authorization.starts_with("Bearer ")) return nullptr;
   const std::string_view token = std::string_view(authorization).substr(7);
-  auto cluster = instances_by_token_.find(std::string(token));
+  auto cluster = instances_by_token_.find(token);
   if (cluster == instances_by_token_.end()) return nullptr;
   for (const auto& [id, instance] : cluster->second) {
     if (instance->state == Ec2State::kRunning && !instance->dead) return instance;

@@ -26,12 +26,14 @@
 #include "tests/fakecloud/query_fields.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -266,9 +268,17 @@ class FakeCloud {
   TaskGroup background_;
   std::mt19937_64 random_;
   std::map<std::string, std::unique_ptr<Instance>> instances_;  // by id
+  // Hashes a key by its characters, so that a lookup by string_view makes no string.
+  struct ByCharacters {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const {
+      return std::hash<std::string_view>{}(key);
+    }
+  };
   // Instances by their skylet token, then id: a node's every request finds its cluster without a
-  // walk over every instance ever launched.
-  std::unordered_map<std::string, std::map<std::string, Instance*>> instances_by_token_;
+  // walk over every instance ever launched, and without a copy of the token.
+  std::unordered_map<std::string, std::map<std::string, Instance*>, ByCharacters, std::equal_to<>>
+      instances_by_token_;
   std::unordered_map<std::string, std::unique_ptr<Notifier>> events_changed_;  // by skylet token
   // EC2 instances by client token and by tag (key, value): a DescribeInstances that names one
   // looks at those instances only, not at every instance ever launched.
