@@ -2,18 +2,13 @@
 // Unix socket, TCP and TLS. Each shard runs its own client with `--connections` concurrent request
 // loops against the server, whose sessions are spread over the same shards. Prints a table.
 //
-//   build/bench/http_bench [--requests N] [--connections C] [--transport unix|tcp|tls]
-//                          [--malloc-record-buffers]
-//
-// As skyd does, OpenSSL's record buffers come from each thread's shelf
-// (reactor/tls_record_buffers.hpp); --malloc-record-buffers leaves them to malloc, to compare.
+//   build/bench/http_bench [--requests N] [--connections C]
 
 #include "reactor/certs.hpp"
 #include "reactor/http_client.hpp"
 #include "reactor/http_server.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/task_group.hpp"
-#include "reactor/tls_record_buffers.hpp"
 
 #include <unistd.h>
 
@@ -111,23 +106,15 @@ Row measure(const std::string& transport, std::size_t shards, int connections, l
 int main(int argc, char** argv) {
   long requests = 200000;
   int connections = 16;
-  std::string only;
-  bool shelves = true;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--malloc-record-buffers") == 0) shelves = false;
-    if (i + 1 >= argc) continue;
+  for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--requests") == 0) requests = std::atol(argv[i + 1]);
     if (std::strcmp(argv[i], "--connections") == 0) connections = std::atoi(argv[i + 1]);
-    if (std::strcmp(argv[i], "--transport") == 0) only = argv[i + 1];
   }
-  if (shelves && !http::keep_tls_record_buffers()) std::printf("OpenSSL allocated first: record buffers from malloc\n");
   const std::size_t all = std::max(1u, std::thread::hardware_concurrency());
-  std::printf("HTTP/1.1 keep-alive on loopback, client and server in one process (%ld requests a row)\n", requests);
-  std::printf("TLS record buffers: %s\n\n", http::tls_record_buffers_kept() ? "each thread's shelf" : "malloc");
+  std::printf("HTTP/1.1 keep-alive on loopback, client and server in one process (%ld requests a row)\n\n", requests);
   std::printf("%-9s %6s %11s %10s %9s %12s %9s\n", "TRANSPORT", "SHARDS", "CONNECTIONS", "REQUESTS", "SECONDS",
               "REQUESTS/S", "FAILURES");
   for (const char* transport : {"unix", "tcp", "tls"}) {
-    if (!only.empty() && only != transport) continue;
     for (std::size_t shards : {std::size_t{1}, all}) {
       const Row row = measure(transport, shards, connections, requests);
       std::printf("%-9s %6zu %11d %10ld %9.2f %12.0f %9d\n", row.transport.c_str(), row.shards,

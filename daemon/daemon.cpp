@@ -21,7 +21,6 @@
 #include "reactor/signals.hpp"
 #include "reactor/small_files.hpp"
 #include "reactor/systemd.hpp"
-#include "reactor/tls_record_buffers.hpp"
 #include "store/database_health.hpp"
 #include "store/embedded_postgres.hpp"
 
@@ -296,8 +295,6 @@ int run_daemon(const DaemonConfig& config) {
   auto log = logger("skyd");
   const DescriptorLimit descriptors = raise_descriptor_limit();
   log->info("open file limit {} (was {})", descriptors.now, descriptors.before);
-  log->info("tls record buffers kept per thread: {}",
-            http::tls_record_buffers_kept() ? "yes" : "no (OpenSSL allocated before main)");
   auto fail = [&](const std::string& what, const Error& error) {
     log->error("cannot start: {}: {}", what, error.message());
     std::cerr << "skyd: " << what << ": " << error.message() << "\n";

@@ -3,13 +3,11 @@
 #include "daemon/config.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/version.hpp"
-#include "reactor/tls_record_buffers.hpp"
 
 #include <iostream>
 
 int main(int argc, char** argv) {
   using skyd::daemon::Invocation;
-  skyd::http::keep_tls_record_buffers();  // before OpenSSL's first allocation
   // `skyd dial-stdio`: a remote `sky` reaching this machine's skyd through ssh.
   if (argc >= 2 && std::string_view(argv[1]) == "dial-stdio")
     return skyd::cli::dial_stdio_command(std::vector<std::string>(argv + 2, argv + argc));

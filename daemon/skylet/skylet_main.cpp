@@ -10,7 +10,6 @@
 #include "reactor/shard_pool.hpp"
 #include "reactor/signals.hpp"
 #include "reactor/small_files.hpp"
-#include "reactor/tls_record_buffers.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -102,7 +101,6 @@ skyd::Task<int> wait_for_stop() {
 
 int main(int argc, char** argv) {
   using namespace skyd;
-  http::keep_tls_record_buffers();  // before OpenSSL's first allocation
   Flags flags;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];

@@ -8,7 +8,6 @@
 #include "reactor/shard_pool.hpp"
 #include "reactor/signals.hpp"
 #include "reactor/small_files.hpp"
-#include "reactor/tls_record_buffers.hpp"
 #include "tests/fakecloud/fake_cloud.hpp"
 #include "tests/fakecloud/fake_kube.hpp"
 
@@ -87,8 +86,7 @@ skyd::Task<int> wait_for_stop() {
 
 int main(int argc, char** argv) {
   using namespace skyd;
-  http::keep_tls_record_buffers();  // before OpenSSL's first allocation
-  raise_descriptor_limit();         // a virtual node's connections are this process's own
+  raise_descriptor_limit();  // a virtual node's connections are this process's own
   fakecloud::FakeCloudOptions options;
   std::string listen = "127.0.0.1", port_file, config, log_level = "info", kube_config;
   int port = 0, ready_fd = -1, virtual_port = 0;
