@@ -66,6 +66,8 @@ TlsSocket::State::State(asio::ip::tcp::socket connected, SSL_CTX* context, Role 
   }
   BIO_set_fd(bio, static_cast<int>(socket.native_handle()), BIO_NOCLOSE);
   SSL_set_bio(ssl.get(), bio, bio);
+  // A write's bytes live in its operation, which moves; a retry passes the same bytes.
+  SSL_set_mode(ssl.get(), SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (role == Role::kServer) {
     SSL_set_accept_state(ssl.get());
   } else {
@@ -73,8 +75,26 @@ TlsSocket::State::State(asio::ip::tcp::socket connected, SSL_CTX* context, Role 
   }
 }
 
+TlsSocket& TlsSocket::operator=(TlsSocket&& other) noexcept {
+  if (this != &other) {
+    if (state_) state_->close();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+TlsSocket::~TlsSocket() {
+  if (state_) state_->close();  // moved from: nothing to close
+}
+
+void TlsSocket::State::close() {
+  boost::system::error_code ignored;
+  timer.cancel();
+  socket.close(ignored);
+}
+
 void TlsSocket::cancel() {
-  state_->cancelled = true;  // an operation that has not begun its wait yet ends at it
+  ++state_->cancels;  // an operation that has not begun its wait yet ends at it
   boost::system::error_code ignored;
   state_->socket.cancel(ignored);
 }
@@ -108,8 +128,8 @@ TlsSocket::Step TlsSocket::State::call(Call what, asio::mutable_buffer buffer) {
   return Step{false, failure(kind, saved_errno), 0};
 }
 
-boost::system::error_code TlsSocket::State::before_wait() {
-  if (cancelled) return asio::error::operation_aborted;
+boost::system::error_code TlsSocket::State::before_wait(std::uint64_t cancels_before) {
+  if (cancels != cancels_before) return asio::error::operation_aborted;
   if (timed_out || Clock::now() >= deadline) return boost::beast::error::timeout;
   // A timer set for this deadline or an earlier one stands: a deadline that only moved later (the
   // next request's) is set when the earlier one fires, so most requests set no timer at all.
@@ -127,11 +147,11 @@ void TlsSocket::State::arm() {
     self->armed_for = Clock::time_point::max();
     if (Clock::now() < self->deadline) {
       // The deadline moved later since: wait on for it if a wait needs it.
-      if (self->waiting && self->deadline != Clock::time_point::max()) self->arm();
+      if (self->waits > 0 && self->deadline != Clock::time_point::max()) self->arm();
       return;
     }
     self->timed_out = true;
-    if (!self->waiting) return;  // the next wait finds the deadline passed
+    if (self->waits == 0) return;  // the next wait finds the deadline passed
     boost::system::error_code ignored;
     self->socket.cancel(ignored);
   });
@@ -140,11 +160,6 @@ void TlsSocket::State::arm() {
 boost::system::error_code TlsSocket::State::after_wait(boost::system::error_code waited) {
   if (waited == asio::error::operation_aborted && timed_out) return boost::beast::error::timeout;
   return waited;
-}
-
-void TlsSocket::State::written_out() {
-  constexpr std::size_t kKeptCopyBytes = 1024;  // a request's header, say
-  if (written.capacity() > kKeptCopyBytes) std::string().swap(written);
 }
 
 void TlsSocket::State::set_deadline(Clock::time_point next) {

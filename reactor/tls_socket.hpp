@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -47,8 +48,11 @@ class TlsSocket {
   // certificate).
   TlsSocket(asio::ip::tcp::socket socket, SSL_CTX* context, Role role = Role::kClient);
   TlsSocket(TlsSocket&&) noexcept = default;
-  TlsSocket& operator=(TlsSocket&&) noexcept = default;
-  ~TlsSocket() = default;
+  // The stream replaced is closed, as on destruction.
+  TlsSocket& operator=(TlsSocket&& other) noexcept;
+  // Closes the socket: an operation still under way ends (operation_aborted) and lets go of the
+  // stream's state, which it shares.
+  ~TlsSocket();
 
   executor_type get_executor() { return state_->socket.get_executor(); }
   SSL* native_handle() { return state_->ssl.get(); }
@@ -80,15 +84,16 @@ class TlsSocket {
     return transfer(Call::kRead, first, std::forward<Token>(token));
   }
 
-  // Writes at most one record's worth, copied first: beast hands an HTTP message over as many
-  // small buffers, which become one record instead of one each. A retry passes OpenSSL the same
-  // bytes, as it requires, from the copy.
+  // Writes at most one record's worth, copied first into the operation: beast hands an HTTP
+  // message over as many small buffers, which become one record instead of one each. A retry
+  // passes OpenSSL the same bytes, as it requires, from the copy (which may move with the
+  // operation: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER).
   template <typename ConstBuffers, typename Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    std::string& copy = state_->written;
-    copy.resize(std::min<std::size_t>(asio::buffer_size(buffers), kMaxWrite));
+    std::string copy(std::min<std::size_t>(asio::buffer_size(buffers), kMaxWrite), '\0');
     asio::buffer_copy(asio::buffer(copy), buffers);
-    return transfer(Call::kWrite, asio::buffer(copy), std::forward<Token>(token));
+    return transfer(Call::kWrite, asio::mutable_buffer(), std::forward<Token>(token),
+                    std::move(copy));
   }
 
  private:
@@ -109,61 +114,65 @@ class TlsSocket {
   };
 
   // Everything an operation and the deadline timer touch, at one address for the stream's life
-  // (the stream itself may move between operations). The timer holds it weakly: a deadline that
-  // fires after the stream is gone finds nothing.
+  // (the stream itself may move between operations). Each operation holds it until it ends; the
+  // timer holds it weakly: a deadline that fires after the stream is gone finds nothing.
   struct State : std::enable_shared_from_this<State> {
     State(asio::ip::tcp::socket socket, SSL_CTX* context, Role role);
     Step call(Call what, asio::mutable_buffer buffer);
-    // Before a wait: the error that ends the operation instead (cancelled, past the deadline),
-    // else the deadline timer armed for it.
-    boost::system::error_code before_wait();
+    // Before a wait of an operation that began after `cancels_before` cancels: the error that
+    // ends it instead (cancelled since, past the deadline), else the deadline timer armed for it.
+    boost::system::error_code before_wait(std::uint64_t cancels_before);
     // After a wait: its error as the caller sees it (a wait the deadline cut is a timeout).
     boost::system::error_code after_wait(boost::system::error_code waited);
     // Sets the timer for the deadline; when it fires it cuts the wait under way, if any.
     void arm();
     void set_deadline(Clock::time_point deadline);
-    // A write is over: a large copy is not kept for the connection's idle time.
-    void written_out();
+    void close();
     boost::system::error_code failure(int kind, int saved_errno) const;
 
     asio::ip::tcp::socket socket;
     std::unique_ptr<SSL, FreeSsl> ssl;
     asio::steady_timer timer;
-    std::string written;  // the bytes of the write under way
     Clock::time_point deadline = Clock::time_point::max();
     Clock::time_point armed_for = Clock::time_point::max();  // the timer's expiry, if set
-    bool waiting = false;                                    // a socket wait is under way
-    bool timed_out = false;  // the deadline cut a wait; stays until the deadline changes
-    bool cancelled = false;  // the caller's operation was cancelled before its wait began
+    int waits = 0;              // socket waits under way (a read's and a write's, at most)
+    bool timed_out = false;     // the deadline cut a wait; stays until the deadline changes
+    std::uint64_t cancels = 0;  // cancel() calls so far
   };
 
   // One operation: SSL calls until one completes or fails, a socket wait each time OpenSSL asks.
   // Completing without any wait is posted, never inline in the initiating call.
   struct Transfer {
-    State* state;
+    std::shared_ptr<State> state;
     Call what;
-    asio::mutable_buffer buffer;
+    asio::mutable_buffer into;  // a read's
+    std::string out;            // a write's bytes
     enum class Stage { kStart, kWaiting, kPosted } stage = Stage::kStart;
     boost::system::error_code error{};
     std::size_t moved = 0;
+    std::uint64_t cancels_before = 0;  // cancel() calls before the operation began
+
+    asio::mutable_buffer buffer() {
+      return what == Call::kWrite ? asio::mutable_buffer(out.data(), out.size()) : into;
+    }
 
     template <typename Self>
     void operator()(Self& self, boost::system::error_code waited = {}) {
       switch (stage) {
         case Stage::kPosted:
-          return complete(self, error, moved);
+          return self.complete(error, moved);
         case Stage::kWaiting:
-          state->waiting = false;
-          if (auto failed = state->after_wait(waited)) return complete(self, failed, 0);
+          --state->waits;
+          if (auto failed = state->after_wait(waited)) return self.complete(failed, 0);
           if (self.cancelled() != asio::cancellation_type::none)
-            return complete(self, asio::error::operation_aborted, 0);
+            return self.complete(asio::error::operation_aborted, 0);
           break;
         case Stage::kStart:
           // Any cancellation of the caller's ends the wait under way, as tcp_stream's does.
           self.reset_cancellation_state(asio::enable_total_cancellation());
-          state->cancelled = false;
+          cancels_before = state->cancels;
           if (!state->ssl) return finish(self, asio::error::no_memory, 0);
-          if (what != Call::kHandshake && buffer.size() == 0) return finish(self, {}, 0);
+          if (what != Call::kHandshake && buffer().size() == 0) return finish(self, {}, 0);
           // Nothing decrypted or buffered: wait for the socket before reading. An SSL_read that
           // finds nothing keeps its 17 KiB record buffer for the whole wait (a long poll's), one
           // that consumes a whole record gives it back (SSL_MODE_RELEASE_BUFFERS).
@@ -171,39 +180,34 @@ class TlsSocket {
             return wait(self, WaitType::wait_read);
           break;
       }
-      const Step step = state->call(what, buffer);
+      const Step step = state->call(what, buffer());
       if (step.done || step.error) return finish(self, step.error, step.moved);
       wait(self, step.wait_for);
     }
 
     template <typename Self>
     void wait(Self& self, WaitType wait_for) {
-      if (auto failed = state->before_wait()) return finish(self, failed, 0);
+      if (auto failed = state->before_wait(cancels_before)) return finish(self, failed, 0);
       stage = Stage::kWaiting;
-      state->waiting = true;
-      state->socket.async_wait(wait_for, std::move(self));
+      ++state->waits;
+      auto& socket = state->socket;  // `self` moves into the wait
+      socket.async_wait(wait_for, std::move(self));
     }
 
     template <typename Self>
     void finish(Self& self, boost::system::error_code failed, std::size_t bytes) {
-      if (stage == Stage::kWaiting) return complete(self, failed, bytes);
+      if (stage == Stage::kWaiting) return self.complete(failed, bytes);
       stage = Stage::kPosted;
       error = failed;
       moved = bytes;
       asio::post(std::move(self));
     }
-
-    template <typename Self>
-    void complete(Self& self, boost::system::error_code failed, std::size_t bytes) {
-      if (what == Call::kWrite) state->written_out();
-      self.complete(failed, bytes);
-    }
   };
 
   template <typename Token>
-  auto transfer(Call what, asio::mutable_buffer buffer, Token&& token) {
+  auto transfer(Call what, asio::mutable_buffer into, Token&& token, std::string out = {}) {
     return asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(
-        Transfer{state_.get(), what, buffer}, token, state_->socket);
+        Transfer{state_, what, into, std::move(out)}, token, state_->socket);
   }
 
   std::shared_ptr<State> state_;
