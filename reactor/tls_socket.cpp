@@ -130,7 +130,7 @@ TlsSocket::Step TlsSocket::State::call(Call what, asio::mutable_buffer buffer) {
 
 boost::system::error_code TlsSocket::State::before_wait(std::uint64_t cancels_before) {
   if (cancels != cancels_before) return asio::error::operation_aborted;
-  if (timed_out || Clock::now() >= deadline) return boost::beast::error::timeout;
+  if (Clock::now() >= deadline) return boost::beast::error::timeout;
   // A timer set for this deadline or an earlier one stands: a deadline that only moved later (the
   // next request's) is set when the earlier one fires, so most requests set no timer at all.
   if (deadline < armed_for) arm();
@@ -150,7 +150,6 @@ void TlsSocket::State::arm() {
       if (self->waits > 0 && self->deadline != Clock::time_point::max()) self->arm();
       return;
     }
-    self->timed_out = true;
     if (self->waits == 0) return;  // the next wait finds the deadline passed
     boost::system::error_code ignored;
     self->socket.cancel(ignored);
@@ -158,13 +157,10 @@ void TlsSocket::State::arm() {
 }
 
 boost::system::error_code TlsSocket::State::after_wait(boost::system::error_code waited) {
-  if (waited == asio::error::operation_aborted && timed_out) return boost::beast::error::timeout;
+  // A wait cut once the deadline has passed was cut by it.
+  if (waited == asio::error::operation_aborted && Clock::now() >= deadline)
+    return boost::beast::error::timeout;
   return waited;
-}
-
-void TlsSocket::State::set_deadline(Clock::time_point next) {
-  deadline = next;
-  timed_out = false;
 }
 
 boost::system::error_code TlsSocket::State::failure(int kind, int saved_errno) const {

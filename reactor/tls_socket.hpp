@@ -59,7 +59,7 @@ class TlsSocket {
   asio::ip::tcp::socket& socket() { return state_->socket; }
 
   // Bounds every later wait for the socket, like beast::tcp_stream's.
-  void expires_at(Clock::time_point deadline) { state_->set_deadline(deadline); }
+  void expires_at(Clock::time_point deadline) { state_->deadline = deadline; }
   void expires_after(Duration limit) { expires_at(Clock::now() + limit); }
   void expires_never() { expires_at(Clock::time_point::max()); }
   // Ends the operation under way (operation_aborted), like beast::tcp_stream's.
@@ -126,7 +126,6 @@ class TlsSocket {
     boost::system::error_code after_wait(boost::system::error_code waited);
     // Sets the timer for the deadline; when it fires it cuts the wait under way, if any.
     void arm();
-    void set_deadline(Clock::time_point deadline);
     void close();
     boost::system::error_code failure(int kind, int saved_errno) const;
 
@@ -136,7 +135,6 @@ class TlsSocket {
     Clock::time_point deadline = Clock::time_point::max();
     Clock::time_point armed_for = Clock::time_point::max();  // the timer's expiry, if set
     int waits = 0;              // socket waits under way (a read's and a write's, at most)
-    bool timed_out = false;     // the deadline cut a wait; stays until the deadline changes
     std::uint64_t cancels = 0;  // cancel() calls so far
   };
 

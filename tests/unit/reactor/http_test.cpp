@@ -185,6 +185,19 @@ class HttpTest : public ::testing::Test {
     co_return outcome;
   }
 
+  // A request to /never ends at the client's deadline (100 ms), as a timeout, well before 5 s.
+  void expect_the_deadline_ends_a_request_to(const Endpoint& endpoint) {
+    ClientOptions options;
+    options.request_timeout = 100ms;
+    const auto started = Clock::now();
+    Request never;
+    never.target = "/never";
+    auto outcome = send(endpoint, never, options);
+    ASSERT_FALSE(outcome.last);
+    EXPECT_EQ(outcome.last.error().code, NetErrc::kTimedOut);
+    EXPECT_LT(Clock::now() - started, std::chrono::seconds(5));
+  }
+
   ShardPool pool_{2};
   Server server_;
   bool started_ = false;
@@ -886,24 +899,11 @@ TEST_F(HttpTest, ACertificateForAnotherHostIsRefused) {
 TEST_F(HttpTest, AServerThatNeverAnswersHitsTheClientDeadline) {
   ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
   start();
-  ClientOptions options;
-  options.request_timeout = 100ms;
-  const auto started = Clock::now();
-  auto outcome = send(tcp_endpoint(), get("/never"), options);
-  ASSERT_FALSE(outcome.last);
-  EXPECT_EQ(outcome.last.error().code, NetErrc::kTimedOut);
-  EXPECT_LT(Clock::now() - started, std::chrono::seconds(5));
+  expect_the_deadline_ends_a_request_to(tcp_endpoint());
 }
 
 TEST_F(HttpTest, ATlsServerThatNeverAnswersHitsTheClientDeadline) {
-  const Endpoint endpoint = pinned_tls_endpoint();
-  ClientOptions options;
-  options.request_timeout = 100ms;
-  const auto started = Clock::now();
-  auto outcome = send(endpoint, get("/never"), options);
-  ASSERT_FALSE(outcome.last);
-  EXPECT_EQ(outcome.last.error().code, NetErrc::kTimedOut);
-  EXPECT_LT(Clock::now() - started, std::chrono::seconds(5));
+  expect_the_deadline_ends_a_request_to(pinned_tls_endpoint());
 }
 
 // A TLS connection's deadline is one timer, set again only when the deadline moves: the one of a
