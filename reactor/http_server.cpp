@@ -1,5 +1,6 @@
 #include "reactor/http_server.hpp"
 
+#include "reactor/http_head.hpp"
 #include "reactor/log.hpp"
 #include "reactor/shard_pool.hpp"
 #include "reactor/tls_socket.hpp"
@@ -21,6 +22,7 @@
 #include <unistd.h>
 #include <cerrno>
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <unordered_map>
@@ -314,13 +316,17 @@ Task<bool> write_response(StatePtr state, Stream& stream, Response response, boo
   const Duration io_timeout = state->options.io_timeout;
   auto& lowest = beast::get_lowest_layer(stream);
   if (!response.stream) {
-    bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status), 11};
-    for (const auto& [name, value] : response.headers) message.set(name, value);
-    message.body() = std::move(response.body);
-    message.keep_alive(keep_alive);
-    message.prepare_payload();
+    if (!status_has_body(response.status)) response.body.clear();
+    auto head = response_head(response.status, response.headers, response.body.size(), keep_alive);
+    if (!head) {
+      logger("http")->error("a handler's response header holds a line break; answered 500");
+      response = Response::error(500, "internal", "a response header holds a line break");
+      head = response_head(response.status, response.headers, response.body.size(), keep_alive);
+    }
+    const std::array<asio::const_buffer, 2> message{asio::buffer(*head),
+                                                    asio::buffer(response.body)};
     lowest.expires_after(io_timeout);
-    auto [ec, written] = co_await bhttp::async_write(stream, message, kTuple);
+    auto [ec, written] = co_await asio::async_write(stream, message, kTuple);
     co_return !ec;
   }
   bhttp::response<bhttp::empty_body> header{static_cast<bhttp::status>(response.status), 11};

@@ -1846,12 +1846,14 @@ void FakeCloud::run_started(const Instance& node, const std::string& attempt) {
   runs_.push_back(std::move(run));
 }
 
-FakeCloud::Instance* FakeCloud::live_node_with(const std::string& authorization) {
+FakeCloud::TokenHolders* FakeCloud::token_holders(std::string_view authorization) {
   if (!authorization.starts_with("Bearer ")) return nullptr;
-  const std::string_view token = std::string_view(authorization).substr(7);
-  auto cluster = instances_by_token_.find(token);
-  if (cluster == instances_by_token_.end()) return nullptr;
-  for (const auto& [id, instance] : cluster->second) {
+  auto cluster = by_token_.find(authorization.substr(7));
+  return cluster == by_token_.end() ? nullptr : &cluster->second;
+}
+
+FakeCloud::Instance* FakeCloud::live_node(const TokenHolders& cluster) {
+  for (const auto& [id, instance] : cluster.instances) {
     if (instance->state == Ec2State::kRunning && !instance->dead) return instance;
   }
   return nullptr;
@@ -1861,7 +1863,7 @@ void FakeCloud::add_instance(std::unique_ptr<Instance> instance) {
   const std::string id = instance->id;
   instance->launch_index = launch_order_.size();
   launch_order_.push_back(id);
-  if (instance->boot) instances_by_token_[instance->boot->token][id] = instance.get();
+  if (instance->boot) by_token_[instance->boot->token].instances[id] = instance.get();
   if (!instance->client_token.empty())
     instances_by_client_token_[instance->client_token].push_back(instance.get());
   for (const auto& tag : instance->tags) instances_by_tag_[tag].push_back(instance.get());
@@ -1870,13 +1872,15 @@ void FakeCloud::add_instance(std::unique_ptr<Instance> instance) {
 
 void FakeCloud::add_event(Instance& instance, Json event) {
   instance.events.push_back(std::move(event));
-  if (instance.boot) events_changed(instance.boot->token).notify_all();
+  if (!instance.boot) return;
+  auto cluster = by_token_.find(instance.boot->token);
+  if (cluster != by_token_.end() && cluster->second.events_changed)
+    cluster->second.events_changed->notify_all();
 }
 
-Notifier& FakeCloud::events_changed(const std::string& token) {
-  auto& notifier = events_changed_[token];
-  if (!notifier) notifier = std::make_unique<Notifier>(executor_);
-  return *notifier;
+Notifier& FakeCloud::events_changed(TokenHolders& cluster) {
+  if (!cluster.events_changed) cluster.events_changed = std::make_unique<Notifier>(executor_);
+  return *cluster.events_changed;
 }
 
 std::vector<const FakeCloud::Instance*> FakeCloud::describe_candidates(
@@ -1929,25 +1933,48 @@ std::vector<const FakeCloud::Instance*> FakeCloud::describe_candidates(
 }
 
 namespace {
-// A virtual node's call by its route: "/tasks/job-1-task-0-attempt-1/release" ->
-// "/tasks/{id}/release".
-std::string node_route(std::string_view path) {
-  if (!path.starts_with("/tasks/"))
-    return path.starts_with("/files/") ? "/files/{name}" : std::string(path);
+// A virtual node's call by its method and route, appended to `key`:
+// "GET /tasks/job-1-task-0-attempt-1/logs" -> "GET /tasks/{id}/logs".
+void append_node_call(std::string& key, std::string_view method, std::string_view path) {
+  key += method;
+  key += ' ';
+  if (!path.starts_with("/tasks/")) {
+    key += path.starts_with("/files/") ? std::string_view("/files/{name}") : path;
+    return;
+  }
   const auto rest = path.substr(std::string_view("/tasks/").size());
   const auto slash = rest.find('/');
-  return slash == std::string_view::npos ? "/tasks/{id}"
-                                         : "/tasks/{id}" + std::string(rest.substr(slash));
+  key += "/tasks/{id}";
+  if (slash != std::string_view::npos) key += rest.substr(slash);
+}
+
+// What a virtual node's log poll answers: no output, the attempt's phase and the node's events.
+http::Response log_poll_answer(const std::string& phase, std::size_t events) {
+  http::Response response;
+  response.headers.reserve(6);
+  response.headers.emplace_back("Content-Type", "application/octet-stream");
+  response.headers.emplace_back("X-Log-Next-Offset", "0");
+  response.headers.emplace_back("X-Log-Size", "0");
+  response.headers.emplace_back("X-Attempt-Phase", phase);
+  response.headers.emplace_back("X-Log-Complete",
+                                phase == "RUNNING" || phase == "READY" ? "0" : "1");
+  response.headers.emplace_back("X-Node-Events", std::to_string(events));
+  return response;
 }
 }  // namespace
 
 Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
   // The bearer token names the cluster; the node is the cluster's first live instance with it.
   const std::string* authorization = request.header("Authorization");
-  Instance* node = authorization ? live_node_with(*authorization) : nullptr;
+  TokenHolders* cluster = authorization ? token_holders(*authorization) : nullptr;
+  Instance* node = cluster ? live_node(*cluster) : nullptr;
   if (!node)
     co_return http::Response::error(401, "unauthorized", "a valid bearer token is required");
-  ++node_calls_[request.method + " " + node_route(request.path)];
+  node_call_key_.clear();
+  append_node_call(node_call_key_, request.method, request.path);
+  auto counted = node_calls_.find(node_call_key_);
+  if (counted == node_calls_.end()) counted = node_calls_.emplace(node_call_key_, 0).first;
+  ++counted->second;
   const auto now = Clock::now();
   auto phase_at = [&](const std::string& attempt, Clock::time_point when) {
     const VirtualEnd ending = virtual_end(*node, attempt);
@@ -1989,11 +2016,10 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     const auto wait = std::chrono::milliseconds(std::clamp(number("wait_ms"), 0LL, 60000LL));
     // Long poll like skylet: until an event past `since` arrives or the wait ends.
     const auto deadline = now + wait;
-    const std::string token = *authorization;
-    Notifier& changed = events_changed(node->boot->token);
+    Notifier& changed = events_changed(*cluster);
     while (node && node->events.size() <= since && Clock::now() < deadline) {
       co_await changed.wait_until(deadline);
-      node = live_node_with(token);
+      node = live_node(*cluster);
     }
     if (!node)
       co_return http::Response::error(401, "unauthorized", "a valid bearer token is required");
@@ -2031,7 +2057,7 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     }
     co_return http::Response::json(200, status_of(attempt));
   }
-  const std::string attempt = request.path_params["id"];
+  const std::string& attempt = request.path_params["id"];
   if (!node->attempts.contains(attempt))
     co_return http::Response::error(404, "not_found", "no attempt " + attempt);
   if (request.path.ends_with("/signal")) {
@@ -2055,13 +2081,7 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
     const auto wait = std::chrono::milliseconds(std::clamp(number("wait_ms"), 0LL, 60000LL));
     asio::steady_timer timer(executor_, wait);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    http::Response response = http::Response::text(200, "", "application/octet-stream");
-    response.set_header("X-Log-Next-Offset", "0");
-    response.set_header("X-Log-Size", "0");
-    response.set_header("X-Attempt-Phase", "READY");
-    response.set_header("X-Log-Complete", "0");
-    response.set_header("X-Node-Events", std::to_string(node->events.size()));
-    co_return response;
+    co_return log_poll_answer("READY", node->events.size());
   }
   if (request.path.ends_with("/logs")) {
     // No output ever; like skylet, the call waits (up to wait_ms) until the task ends, or with
@@ -2076,24 +2096,18 @@ Task<http::Response> FakeCloud::virtual_node(http::Request& request) {
         !events_pending) {
       const auto deadline = now + std::min<Duration>(wait, finish - now);
       if (events_since) {
-        co_await events_changed(node->boot->token).wait_until(deadline);
+        co_await events_changed(*cluster).wait_until(deadline);
       } else {
         asio::steady_timer timer(executor_, deadline);
         co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       }
     }
-    node = live_node_with(*authorization);
+    node = live_node(*cluster);
     if (!node)
       co_return http::Response::error(401, "unauthorized", "a valid bearer token is required");
     const std::string phase =
         node->cancelled.contains(attempt) ? "CANCELLED" : phase_at(attempt, Clock::now());
-    http::Response response = http::Response::text(200, "", "application/octet-stream");
-    response.set_header("X-Log-Next-Offset", "0");
-    response.set_header("X-Log-Size", "0");
-    response.set_header("X-Attempt-Phase", phase);
-    response.set_header("X-Log-Complete", phase == "RUNNING" ? "0" : "1");
-    response.set_header("X-Node-Events", std::to_string(node->events.size()));
-    co_return response;
+    co_return log_poll_answer(phase, node->events.size());
   }
   co_return http::Response::json(200, status_of(attempt));
 }

@@ -243,14 +243,22 @@ class FakeCloud {
   // The instance stops running (shutting down, or dead): the end of every run on it.
   static void forget_attempts(Instance& instance);
   static void leave_running(Instance& instance);
-  // The running virtual node whose cluster token the "Bearer ..." header carries.
-  Instance* live_node_with(const std::string& authorization);
-  // Keeps a new instance (by id, and by its skylet token for live_node_with), last in launch order.
+  // The instances one skylet token reaches (a cluster's), and what wakes their nodes' long polls:
+  // one notifier a cluster, not one for every node, which would wake (and re-arm) every node's
+  // poll for each event.
+  struct TokenHolders {
+    std::map<std::string, Instance*> instances;  // by id
+    std::unique_ptr<Notifier> events_changed;    // made when first waited on
+  };
+  // The cluster whose token the "Bearer ..." header carries; nullptr for any other header.
+  TokenHolders* token_holders(std::string_view authorization);
+  // The cluster's first running instance: the virtual node that answers for it.
+  static Instance* live_node(const TokenHolders& cluster);
+  // Keeps a new instance (by id, and by its skylet token), last in launch order.
   void add_instance(std::unique_ptr<Instance> instance);
-  // Appends an event to the node and wakes the long polls on its cluster (only theirs: one notifier
-  // for every node would wake, and re-arm, every node's poll for each event).
+  // Appends an event to the node and wakes the long polls on its cluster.
   void add_event(Instance& instance, Json event);
-  Notifier& events_changed(const std::string& token);
+  Notifier& events_changed(TokenHolders& cluster);
   // The instances a DescribeInstances can match, in launch order: those its ids, an instance-id,
   // client-token or tag filter name when it has one (a superset of the answer), else every one.
   std::vector<const Instance*> describe_candidates(const std::vector<std::string>& ids,
@@ -277,9 +285,8 @@ class FakeCloud {
   };
   // Instances by their skylet token, then id: a node's every request finds its cluster without a
   // walk over every instance ever launched, and without a copy of the token.
-  std::unordered_map<std::string, std::map<std::string, Instance*>, ByCharacters, std::equal_to<>>
-      instances_by_token_;
-  std::unordered_map<std::string, std::unique_ptr<Notifier>> events_changed_;  // by skylet token
+  // By skylet token; never erased, so a TokenHolders* stays valid (a rehash moves no element).
+  std::unordered_map<std::string, TokenHolders, ByCharacters, std::equal_to<>> by_token_;
   // EC2 instances by client token and by tag (key, value): a DescribeInstances that names one
   // looks at those instances only, not at every instance ever launched.
   std::unordered_map<std::string, std::vector<Instance*>> instances_by_client_token_;
@@ -290,8 +297,10 @@ class FakeCloud {
   std::map<std::string, std::vector<std::string>> reservations_;  // id -> instance ids
   std::map<std::string, std::string> imds_tokens_;                // issued IMDSv2 tokens
   std::map<std::string, std::int64_t> calls_;                     // action -> count
-  std::map<std::string, std::int64_t>
-      node_calls_;  // a virtual node's calls: "POST /tasks" -> count
+  // A virtual node's calls: "POST /tasks" -> count. Looked up by a key built in node_call_key_,
+  // kept between calls so that counting one allocates nothing.
+  std::map<std::string, std::int64_t, std::less<>> node_calls_;
+  std::string node_call_key_;
   std::int64_t throttled_ = 0, signature_failures_ = 0, faults_fired_ = 0, answers_lost_ = 0;
   std::int64_t errors_5xx_ = 0;        // answered InternalError by error_5xx_rate
   std::int64_t describe_ids_max_ = 0;  // most instance ids one DescribeInstances filtered on

@@ -101,8 +101,21 @@ Task<Response> item(Request& request) {
   co_return Response::text(200, "item " + request.path_params.at("id"));
 }
 
+// A handler bug: a header value with a line break would smuggle a header (or a response) in.
+Task<Response> split_header(Request&) {
+  Response response = Response::text(200, "ok");
+  response.set_header("X-Name", "job\r\nX-Injected: 1");
+  co_return response;
+}
+
+Task<Response> no_content(Request&) {
+  co_return Response::text(204, "ignored");
+}
+
 Router test_routes() {
   Router router;
+  router.add("GET", "/split", "a header with a line break", split_header);
+  router.add("GET", "/empty", "204 with a body the handler should not have set", no_content);
   router.add("GET", "/echo", "echo", echo);
   router.add("POST", "/echo", "echo", echo);
   router.add("GET", "/host", "the Host header received", host);
@@ -185,6 +198,19 @@ class HttpTest : public ::testing::Test {
     co_return outcome;
   }
 
+  // Sends each request in turn from one client, on one connection while it stays open.
+  static Task<std::vector<Result<Response>>> send_each_on(asio::any_io_executor executor,
+                                                          Endpoint endpoint,
+                                                          std::vector<Request> requests) {
+    Client client(executor, {});
+    std::vector<Result<Response>> answers;
+    for (const auto& request : requests) {
+      auto answer = co_await client.request(endpoint, request);
+      answers.push_back(std::move(answer));
+    }
+    co_return answers;
+  }
+
   // A request to /never ends at the client's deadline (100 ms), as a timeout, well before 5 s.
   void expect_the_deadline_ends_a_request_to(const Endpoint& endpoint) {
     ClientOptions options;
@@ -219,6 +245,29 @@ TEST_F(HttpTest, KeepAliveReusesOneTcpConnection) {
   EXPECT_EQ(outcome.stats.reused, 9u);
   EXPECT_EQ(server_.stats().connections_accepted, 1u);
   EXPECT_EQ(server_.stats().requests, 10u);
+}
+
+TEST_F(HttpTest, AResponseHeaderWithALineBreakIsNeverSentAndTheConnectionStaysUsable) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  auto split = send(tcp_endpoint(), get("/split"));
+  ASSERT_TRUE(split.last) << split.last.error().message();
+  EXPECT_EQ(split.last->status, 500);
+  EXPECT_EQ(split.last->header("X-Injected"), nullptr);
+  EXPECT_EQ(split.last->header("X-Name"), nullptr);
+  // A 204 goes out without its body, and the next response on the connection is read whole.
+  auto executor = pool_.executor(0);
+  auto endpoint = tcp_endpoint();
+  const std::vector<Request> requests{get("/empty"), get("/echo")};
+  auto answers = pool_
+                     .submit<std::vector<Result<Response>>>(
+                         0, [=] { return send_each_on(executor, endpoint, requests); })
+                     .get();
+  ASSERT_TRUE(answers[0]) << answers[0].error().message();
+  EXPECT_EQ(answers[0]->status, 204);
+  EXPECT_EQ(answers[0]->body, "");
+  ASSERT_TRUE(answers[1]) << answers[1].error().message();
+  EXPECT_EQ(answers[1]->body, "GET /echo ");
 }
 
 TEST_F(HttpTest, TheHostHeaderCarriesANonDefaultPort) {

@@ -1,0 +1,55 @@
+#include "reactor/http_head.hpp"
+
+#include <boost/beast/http/status.hpp>
+
+#include <charconv>
+#include <string_view>
+
+namespace skyd::http {
+namespace {
+bool splits_the_message(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+void append_number(std::string& out, std::size_t number) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
+  out.append(digits, end);
+}
+}  // namespace
+
+bool status_has_body(int status) {
+  return status / 100 != 1 && status != 204 && status != 304;
+}
+
+std::optional<std::string> response_head(int status, const Headers& headers, std::size_t body_size,
+                                         bool keep_alive) {
+  namespace bhttp = boost::beast::http;
+  const std::string_view reason = bhttp::obsolete_reason(bhttp::int_to_status(status));
+  std::size_t size = 64 + reason.size();
+  for (const auto& [name, value] : headers) size += name.size() + value.size() + 4;
+  std::string head;
+  head.reserve(size);
+  head += "HTTP/1.1 ";
+  append_number(head, static_cast<std::size_t>(status));
+  head += ' ';
+  head += reason;
+  head += "\r\n";
+  for (const auto& [name, value] : headers) {
+    if (name.empty() || splits_the_message(name) || splits_the_message(value)) return std::nullopt;
+    head += name;
+    head += ": ";
+    head += value;
+    head += "\r\n";
+  }
+  if (status_has_body(status)) {
+    head += "Content-Length: ";
+    append_number(head, body_size);
+    head += "\r\n";
+  }
+  if (!keep_alive) head += "Connection: close\r\n";
+  head += "\r\n";
+  return head;
+}
+
+}  // namespace skyd::http
