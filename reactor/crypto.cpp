@@ -1,6 +1,8 @@
 #include "reactor/crypto.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <fstream>
@@ -60,12 +62,44 @@ std::string sha256_file_hex(const std::string& path) {
   return to_hex(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
+namespace {
+struct FreeMacContext {
+  void operator()(EVP_MAC_CTX* context) const { EVP_MAC_CTX_free(context); }
+};
+using MacContext = std::unique_ptr<EVP_MAC_CTX, FreeMacContext>;
+
+MacContext make_hmac_sha256() {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (!mac) return nullptr;
+  MacContext context(EVP_MAC_CTX_new(mac));
+  EVP_MAC_free(mac);  // the context keeps its own reference
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_end()};
+  if (!context || !EVP_MAC_CTX_set_params(context.get(), params)) return nullptr;
+  return context;
+}
+
+// One HMAC-SHA256 context a thread, its MAC and digest looked up once. EVP_Q_mac looks both up by
+// name on every call, under OpenSSL's global locks: a SigV4 signature is five HMACs, and each
+// skylet call derives its token with one.
+EVP_MAC_CTX* thread_hmac_sha256() {
+  thread_local const MacContext context = make_hmac_sha256();
+  return context.get();
+}
+}  // namespace
+
 std::string hmac_sha256(std::string_view key, std::string_view data) {
+  // A null key would keep the last call's key: an empty one is passed as a real, empty buffer.
+  static constexpr unsigned char kNoKey = 0;
+  const auto* key_bytes =
+      key.empty() ? &kNoKey : reinterpret_cast<const unsigned char*>(key.data());
   unsigned char mac[EVP_MAX_MD_SIZE];
   std::size_t length = 0;
-  if (!EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-                 reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, sizeof mac,
-                 &length)) {
+  EVP_MAC_CTX* context = thread_hmac_sha256();
+  if (!context || !EVP_MAC_init(context, key_bytes, key.size(), nullptr) ||
+      !EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(data.data()), data.size()) ||
+      !EVP_MAC_final(context, mac, &length, sizeof mac)) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }
   return std::string(reinterpret_cast<const char*>(mac), length);
