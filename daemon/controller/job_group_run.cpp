@@ -31,11 +31,11 @@ bool launch_failed(JobStatus status) {
 }  // namespace
 
 Task<void> JobRunner::run_group() {
-  const spec::JobGroup& group = *pipeline_.group;
+  const spec::JobGroup& group = *pipeline_->group;
   const std::size_t count = job_.tasks.size();
   std::vector<std::string> names;
-  for (const auto& task : pipeline_.tasks) names.push_back(task.name.value_or(""));
-  GroupDirectory directory(shard_.executor, pipeline_.name.value_or(job_.name), std::move(names));
+  for (const auto& task : pipeline_->tasks) names.push_back(task.name.value_or(""));
+  GroupDirectory directory(shard_.executor, pipeline_->name.value_or(job_.name), std::move(names));
   std::vector<std::unique_ptr<JobRunner>> members;
   for (std::size_t i = 0; i < count; ++i) {
     members.push_back(
@@ -87,16 +87,16 @@ Task<void> JobRunner::run_group() {
       bool primaries_running = false;
       bool primaries_succeeded = true;
       for (std::size_t i = 0; i < count; ++i) {
-        if (!spec::is_primary(group, pipeline_.tasks[i])) continue;
+        if (!spec::is_primary(group, pipeline_->tasks[i])) continue;
         if (!done[i]) primaries_running = true;
         if (done[i] && members[i]->ended() != JobStatus::kSucceeded) primaries_succeeded = false;
       }
       if (!primaries_running && !auxiliaries_stopping) {
         auxiliaries_stopping = true;
         for (std::size_t i = 0; i < count; ++i) {
-          if (done[i] || spec::is_primary(group, pipeline_.tasks[i])) continue;
+          if (done[i] || spec::is_primary(group, pipeline_->tasks[i])) continue;
           Duration delay = Duration::zero();
-          if (primaries_succeeded) delay = spec::termination_delay(group, pipeline_.tasks[i]);
+          if (primaries_succeeded) delay = spec::termination_delay(group, pipeline_->tasks[i]);
           std::string why = primaries_succeeded
                                 ? "auxiliary task stopped: the primary tasks succeeded"
                                 : "auxiliary task stopped: a primary task did not succeed";

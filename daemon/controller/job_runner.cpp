@@ -6,6 +6,7 @@
 #include "daemon/controller/git_checkout.hpp"
 #include "daemon/controller/job_files.hpp"
 #include "daemon/controller/poll_window.hpp"
+#include "daemon/controller/shared_pipelines.hpp"
 #include "policy/duration_text.hpp"
 #include "reactor/shard_pool.hpp"
 
@@ -263,7 +264,7 @@ std::string JobRunner::cluster_name(int index, int attempt) const {
   // <task>-<job id> for the first attempt, <task>-a<attempt>-<job id> for replacements (which may
   // stand beside the machines they replace during a spot notice). A long task name is shortened
   // with a hash; the job id always ends the name (the leak sweep reads it back).
-  std::string task = lowercase_name(pipeline_.tasks[index].name.value_or(job_.name));
+  std::string task = lowercase_name(pipeline_->tasks[index].name.value_or(job_.name));
   if (task.size() > 32) task = task.substr(0, 24) + "-" + sha256_hex(task).substr(0, 7);
   if (attempt > 1) task += "-a" + std::to_string(attempt);
   return task + "-" + std::to_string(id_.value);
@@ -512,12 +513,16 @@ Task<void> JobRunner::run() {
   job_ = std::move(*loaded);
   // A cancel accepted before this runner existed (or before a restart) still counts.
   if (job_.cancel_requested_at) cancel_.set();
-  // Off the shard: a spec with 8 MiB scripts takes a while to read.
-  std::function<Result<spec::Pipeline>()> read = [spec = job_.spec_json, id = id_.value] {
-    return spec::pipeline_from_json(spec, "job " + std::to_string(id));
-  };
-  auto pipeline = co_await run_blocking<Result<spec::Pipeline>>(std::move(read));
-  if (!pipeline || pipeline->tasks.size() != job_.tasks.size()) {
+  // Off the shard: a spec with 8 MiB scripts takes a while to read. Its text is not needed
+  // afterwards: the parsed pipeline, shared with the runners of identical specs, is what stays.
+  std::function<Result<std::shared_ptr<const spec::Pipeline>>()> read =
+      [spec = std::move(job_.spec_json), id = id_.value] {
+        return shared_pipelines().read(spec, "job " + std::to_string(id));
+      };
+  job_.spec_json.clear();
+  auto pipeline =
+      co_await run_blocking<Result<std::shared_ptr<const spec::Pipeline>>>(std::move(read));
+  if (!pipeline || (*pipeline)->tasks.size() != job_.tasks.size()) {
     const std::string why =
         pipeline ? "the stored spec does not match the job's tasks" : pipeline.error().message();
     for (auto& task : job_.tasks) {
@@ -531,7 +536,7 @@ Task<void> JobRunner::run() {
   bucket_mounts_.resize(job_.tasks.size());
   for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
     const std::string name =
-        task_id_name(job_.name, pipeline_.tasks[i].name.value_or(job_.name), job_.tasks.size());
+        task_id_name(job_.name, pipeline_->tasks[i].name.value_or(job_.name), job_.tasks.size());
     task_ids_.push_back(
         make_task_id(to_micros(job_.submitted_at), name, id_.value, static_cast<int>(i)));
   }
@@ -563,7 +568,7 @@ Task<void> JobRunner::run() {
                                " jobs may run at once",
                            fresh);
   }
-  if (pipeline_.group) {
+  if (pipeline_->group) {
     co_await run_group();
   } else {
     for (std::size_t i = 0; i < job_.tasks.size(); ++i) {
@@ -605,7 +610,7 @@ Task<bool> JobRunner::wait_backoff(Backoff& backoff, std::string what) {
 }
 
 bool JobRunner::restart_allowed(int index, const MonitorOutcome& outcome, bool& uses_budget) const {
-  const auto& candidates = pipeline_.tasks[index].resources.candidates;
+  const auto& candidates = pipeline_->tasks[index].resources.candidates;
   const spec::JobRecovery recovery =
       candidates.empty() ? spec::JobRecovery{}
                          : candidates.front().job_recovery.value_or(spec::JobRecovery{});
@@ -634,7 +639,7 @@ Task<store::JobStatus> JobRunner::run_task(int index) {
 
 Task<store::JobStatus> JobRunner::drive_task(int index) {
   auto& task = job_.tasks[index];
-  const spec::Task& spec = pipeline_.tasks[index];
+  const spec::Task& spec = pipeline_->tasks[index];
   auto& placement = placements_[index];
   Backoff backoff(options_.launch_backoff);
   // After a loss: EAGER_NEXT_REGION avoids the lost region for one round; FAILOVER tries it first
@@ -948,7 +953,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
                                                  RecoveryPreference preference,
                                                  std::optional<bool> spot) {
   LaunchOutcome outcome;
-  const spec::Task& spec = pipeline_.tasks[index];
+  const spec::Task& spec = pipeline_->tasks[index];
   catalog::PlanRequest request = spec::to_plan_request(spec);
   if (spot) {
     for (auto& option : request.options) option.use_spot = *spot;
@@ -1079,7 +1084,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch(int index, const store::TaskRec
 
 const spec::DeadlineSpec* JobRunner::deadline_spec(int index) const {
   // Like the other recovery settings, the first candidate's job_recovery is the task's.
-  const auto& candidates = pipeline_.tasks[index].resources.candidates;
+  const auto& candidates = pipeline_->tasks[index].resources.candidates;
   if (candidates.empty() || !candidates.front().job_recovery) return nullptr;
   const auto& deadline = candidates.front().job_recovery->deadline;
   return deadline ? &*deadline : nullptr;
@@ -1182,7 +1187,7 @@ Task<JobRunner::LaunchOutcome> JobRunner::launch_for_deadline(int index,
   std::string spot_refused;
   if (decision.placement == policy::Placement::kSpot) {
     // A task whose shape no zone sells as spot learns it from the optimizer, not from a launch.
-    catalog::PlanRequest spot_request = spec::to_plan_request(pipeline_.tasks[index]);
+    catalog::PlanRequest spot_request = spec::to_plan_request(pipeline_->tasks[index]);
     for (auto& option : spot_request.options) option.use_spot = true;
     auto sold = plan_candidates(*catalog::current(), spot_request, preference);
     if (sold) {
@@ -1235,7 +1240,7 @@ Task<std::optional<JobRunner::LaunchOutcome>> JobRunner::provision_back_to_spot(
     int index, const store::TaskRecord& task) {
   const auto decision = co_await ask_deadline_policy(index, policy::Holding::kOnDemand, true);
   if (decision.rule != policy::DeadlineRule::kBackToSpot) co_return std::nullopt;
-  catalog::PlanRequest spot_request = spec::to_plan_request(pipeline_.tasks[index]);
+  catalog::PlanRequest spot_request = spec::to_plan_request(pipeline_->tasks[index]);
   for (auto& option : spot_request.options) option.use_spot = true;
   if (!plan_candidates(*catalog::current(), spot_request, RecoveryPreference{}))
     co_return std::nullopt;  // no zone sells the shape as spot
@@ -1400,7 +1405,7 @@ Task<bool> JobRunner::attempt_ended(int index, const Placement& placement, int a
 Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
     int index, const store::TaskRecord& task, catalog::Candidate candidate, std::string token,
     Earlier earlier, std::vector<std::string> stray_tokens) {
-  const spec::Task& spec = pipeline_.tasks[index];
+  const spec::Task& spec = pipeline_->tasks[index];
   providers::Provider* provider = shard_.provider_for(candidate.cloud);
   if (!provider) {
     co_return Result<providers::Cluster>(providers::make_error(
@@ -1454,7 +1459,7 @@ Task<std::optional<Result<providers::Cluster>>> JobRunner::try_candidate(
 
 Task<std::string> JobRunner::ready_buckets(int index) {
   BucketKeeper* keeper = shard_.bucket_keeper.get();
-  const spec::Task& spec = pipeline_.tasks[index];
+  const spec::Task& spec = pipeline_->tasks[index];
   const bool has_buckets = std::any_of(
       spec.file_mounts.begin(), spec.file_mounts.end(),
       [](const spec::FileMount& mount) { return mount.kind != spec::FileMount::Kind::kLocalPath; });
@@ -1482,7 +1487,7 @@ Task<std::string> JobRunner::ready_buckets(int index) {
 Task<Result<void>> JobRunner::start_attempts(int index, const Placement& placement,
                                              const store::TaskRecord& task, RunHold hold,
                                              AttemptMark mark) {
-  const spec::Task& spec = pipeline_.tasks[index];
+  const spec::Task& spec = pipeline_->tasks[index];
   TaskEnvironment environment;
   environment.job_id = id_.value;
   environment.job_rank = job_.job_rank;

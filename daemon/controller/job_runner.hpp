@@ -324,7 +324,7 @@ class JobRunner {
   store::JobStatus ended_ = store::JobStatus::kPending;
   JobLogs logs_;
   store::JobRecord job_;
-  spec::Pipeline pipeline_;
+  std::shared_ptr<const spec::Pipeline> pipeline_;  // shared with runners of the same spec
   std::vector<std::string> task_ids_;
   std::vector<std::optional<Placement>> placements_;  // the task's current machines
   // What skylet mounts for each task's attempts (its buckets), once they are ready.
