@@ -458,17 +458,20 @@ class XmlParser {
       }
     }
   }
-  bool name(std::string& out) {
+  // An element's local name (any "prefix:" removed), read in place; nullopt when empty.
+  std::optional<std::string_view> name() {
     const auto begin = i_;
     while (!at_end() && !std::isspace(static_cast<unsigned char>(s_[i_])) && s_[i_] != '>' &&
            s_[i_] != '/' && s_[i_] != '=')
       ++i_;
-    if (i_ == begin) return error("empty element name");
+    if (i_ == begin) {
+      error("empty element name");
+      return std::nullopt;
+    }
     std::string_view full = s_.substr(begin, i_ - begin);
     if (const auto colon = full.find(':'); colon != std::string_view::npos)
       full.remove_prefix(colon + 1);
-    out = std::string(full);
-    return true;
+    return full;
   }
   bool entity(std::string& out) {
     const auto end = s_.find(';', i_);
@@ -502,7 +505,9 @@ class XmlParser {
   bool element(XmlNode& node, int depth) {
     if (depth > kMaxXmlDepth) return error("nesting deeper than 64");
     ++i_;  // '<'
-    if (!name(node.name)) return false;
+    const auto start_name = name();
+    if (!start_name) return false;
+    node.name = *start_name;
     // Attributes are skipped (values may hold '>' inside quotes).
     for (;;) {
       if (at_end()) return error("unterminated start tag");
@@ -527,16 +532,19 @@ class XmlParser {
       if (c == '&') {
         if (!entity(node.text)) return false;
       } else if (c != '<') {
-        node.text += c;
-        ++i_;
+        // The run of text up to the next markup or entity, in one append.
+        const auto run_end = std::min(s_.find_first_of("<&", i_), s_.size());
+        node.text.append(s_.substr(i_, run_end - i_));
+        i_ = run_end;
       } else if (starts("</")) {
         i_ += 2;
-        std::string end_name;
-        if (!name(end_name)) return false;
+        const auto end_name = name();
+        if (!end_name) return false;
         while (!at_end() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
         if (at_end() || s_[i_] != '>') return error("bad end tag");
         ++i_;
-        if (end_name != node.name) return error("</" + end_name + "> closes <" + node.name + ">");
+        if (*end_name != node.name)
+          return error("</" + std::string(*end_name) + "> closes <" + node.name + ">");
         if (!node.children.empty()) {  // mixed content: keep the text only when it is not layout
           const bool blank = std::all_of(node.text.begin(), node.text.end(), [](char ch) {
             return std::isspace(static_cast<unsigned char>(ch));

@@ -386,6 +386,21 @@ TEST(Xml, CdataCommentsAttributesAndPrefixes) {
   EXPECT_EQ(xml_escape("<a&'\">"), "&lt;a&amp;&apos;&quot;&gt;");
 }
 
+TEST(Xml, TextRunsBetweenEntitiesAndMarkupAreKeptWhole) {
+  auto root = parse_xml(
+      "<r><t>a &amp; b &lt;c&gt; d</t><u>plain text, no markup</u>"
+      "<m>one<!-- gone -->two</m></r>");
+  ASSERT_TRUE(root) << root.error().message();
+  EXPECT_EQ(root->text_at("t"), "a & b <c> d");
+  EXPECT_EQ(root->text_at("u"), "plain text, no markup");
+  EXPECT_EQ(root->text_at("m"), "onetwo");
+  EXPECT_FALSE(parse_xml("<r>text to the end"));
+  auto crossed = parse_xml("<a>text</b>");
+  ASSERT_FALSE(crossed);
+  EXPECT_NE(crossed.error().message().find("</b> closes <a>"), std::string::npos)
+      << crossed.error().message();
+}
+
 struct ClassificationCase {
   int status;
   const char* code;
