@@ -90,18 +90,20 @@ EVP_MAC_CTX* thread_hmac_sha256() {
 }  // namespace
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
-  // A null key would keep the last call's key: an empty one is passed as a real, empty buffer.
-  static constexpr unsigned char kNoKey = 0;
-  const auto* key_bytes =
-      key.empty() ? &kNoKey : reinterpret_cast<const unsigned char*>(key.data());
   unsigned char mac[EVP_MAX_MD_SIZE];
   std::size_t length = 0;
-  EVP_MAC_CTX* context = thread_hmac_sha256();
-  if (!context || !EVP_MAC_init(context, key_bytes, key.size(), nullptr) ||
-      !EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(data.data()), data.size()) ||
-      !EVP_MAC_final(context, mac, &length, sizeof mac)) {
-    throw std::runtime_error("HMAC-SHA256 failed");
-  }
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  // An empty key takes the one-off path: given a null key, a context keeps the last call's, and
+  // some OpenSSL 3.0 releases leak a context's empty key when it is replaced.
+  EVP_MAC_CTX* context = key.empty() ? nullptr : thread_hmac_sha256();
+  const bool made = context
+                        ? EVP_MAC_init(context, reinterpret_cast<const unsigned char*>(key.data()),
+                                       key.size(), nullptr) &&
+                              EVP_MAC_update(context, bytes, data.size()) &&
+                              EVP_MAC_final(context, mac, &length, sizeof mac)
+                        : EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, "", 0, bytes,
+                                    data.size(), mac, sizeof mac, &length) != nullptr;
+  if (!made) throw std::runtime_error("HMAC-SHA256 failed");
   return std::string(reinterpret_cast<const char*>(mac), length);
 }
 

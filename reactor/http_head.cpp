@@ -2,6 +2,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <string_view>
 
@@ -9,6 +11,27 @@ namespace skyd::http {
 namespace {
 bool splits_the_message(std::string_view text) {
   return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+// RFC 9110's token: what a field name may be made of.
+bool is_token(std::string_view name) {
+  constexpr std::string_view kMarks = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || kMarks.find(c) != std::string_view::npos;
+  });
+}
+
+// The framing is the server's: a handler's own length, coding or connection field would send two.
+bool frames_the_message(std::string_view name) {
+  for (std::string_view framing : {"Content-Length", "Transfer-Encoding", "Connection"}) {
+    if (name.size() == framing.size() &&
+        std::equal(name.begin(), name.end(), framing.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        }))
+      return true;
+  }
+  return false;
 }
 
 void append_number(std::string& out, std::size_t number) {
@@ -36,7 +59,8 @@ std::optional<std::string> response_head(int status, const Headers& headers, std
   head += reason;
   head += "\r\n";
   for (const auto& [name, value] : headers) {
-    if (name.empty() || splits_the_message(name) || splits_the_message(value)) return std::nullopt;
+    if (!is_token(name) || splits_the_message(value)) return std::nullopt;
+    if (frames_the_message(name)) continue;
     head += name;
     head += ": ";
     head += value;

@@ -11,8 +11,10 @@
 namespace skyd::http {
 
 // "HTTP/1.1 200 OK\r\n" + the headers + Content-Length (none for 1xx, 204 and 304, which have
-// no body) + "Connection: close" unless the connection is kept + "\r\n". nullopt when a header
-// name or value holds CR, LF or NUL: sent, it would split the response.
+// no body) + "Connection: close" unless the connection is kept + "\r\n". A handler's own
+// Content-Length, Transfer-Encoding or Connection is left out: the framing is the server's.
+// nullopt when a header name is not a token or a value holds CR, LF or NUL: sent, it would split
+// the response.
 // Whether a response with this status carries a body (1xx, 204 and 304 do not).
 bool status_has_body(int status);
 

@@ -310,9 +310,11 @@ class ChunkWriter final : public ResponseStream {
   bool ok_ = true;
 };
 
-// Writes a response; returns false when the connection can no longer be used.
+// Writes a response; returns false when the connection can no longer be used. The answer to a
+// HEAD request is its head alone: a body after it would be read as the next response.
 template <typename Stream>
-Task<bool> write_response(StatePtr state, Stream& stream, Response response, bool keep_alive) {
+Task<bool> write_response(StatePtr state, Stream& stream, Response response, bool keep_alive,
+                          bool head_only = false) {
   const Duration io_timeout = state->options.io_timeout;
   auto& lowest = beast::get_lowest_layer(stream);
   if (!response.stream) {
@@ -323,6 +325,7 @@ Task<bool> write_response(StatePtr state, Stream& stream, Response response, boo
       response = Response::error(500, "internal", "a response header holds a line break");
       head = response_head(response.status, response.headers, response.body.size(), keep_alive);
     }
+    if (head_only) response.body.clear();  // after the head's Content-Length took its size
     const std::array<asio::const_buffer, 2> message{asio::buffer(*head),
                                                     asio::buffer(response.body)};
     lowest.expires_after(io_timeout);
@@ -337,6 +340,7 @@ Task<bool> write_response(StatePtr state, Stream& stream, Response response, boo
   lowest.expires_after(io_timeout);
   auto [ec, written] = co_await bhttp::async_write_header(stream, serializer, kTuple);
   if (ec) co_return false;
+  if (head_only) co_return true;
   ChunkWriter<Stream> writer(stream, io_timeout, state->draining);
   co_await response.stream(writer);
   if (!writer.ok()) co_return false;
@@ -406,7 +410,9 @@ Task<void> serve_requests(StatePtr state, Stream& stream, PeerCredentials peer,
     Request request = to_request(parser.release(), peer);
     Response response = co_await dispatch(state, request);
     const bool keep = keep_alive && !state->draining;
-    if (!co_await write_response(state, stream, std::move(response), keep) || !keep) break;
+    const bool head_only = request.method == "HEAD";
+    if (!co_await write_response(state, stream, std::move(response), keep, head_only) || !keep)
+      break;
   }
 }
 

@@ -30,8 +30,9 @@ class SharedPipelines {
   void forget_unheld();
 
   std::mutex mutex_;
-  // By the spec's text; an entry outlives its last holder until the next sweep.
-  std::unordered_map<std::string, std::weak_ptr<const spec::Pipeline>> by_text_;
+  // By the SHA-256 of the spec's text (not the text: a spec may hold 8 MiB of scripts); an entry
+  // outlives its last holder, as its digest and a few hundred bytes, until the next sweep.
+  std::unordered_map<std::string, std::weak_ptr<const spec::Pipeline>> by_digest_;
   std::size_t sweep_at_ = 64;
 };
 

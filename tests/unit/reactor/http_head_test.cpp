@@ -33,6 +33,17 @@ TEST(ResponseHead, ALineBreakOrNulInAHeaderRefusesTheWholeHead) {
   EXPECT_FALSE(response_head(200, {{"X-A\r\n", "v"}}, 0, true));
   EXPECT_FALSE(response_head(200, {{"X-A", std::string("a\0b", 3)}}, 0, true));
   EXPECT_FALSE(response_head(200, {{"", "v"}}, 0, true));
+  EXPECT_FALSE(response_head(200, {{"X A", "v"}}, 0, true));
+  EXPECT_FALSE(response_head(200, {{"X:A", "v"}}, 0, true));
+}
+
+TEST(ResponseHead, TheServerAloneFramesTheMessage) {
+  const Headers headers{{"content-length", "999"},
+                        {"Transfer-Encoding", "chunked"},
+                        {"CONNECTION", "keep-alive"},
+                        {"X-Kept", "yes"}};
+  EXPECT_EQ(response_head(200, headers, 2, false),
+            "HTTP/1.1 200 OK\r\nX-Kept: yes\r\nContent-Length: 2\r\nConnection: close\r\n\r\n");
 }
 
 }  // namespace

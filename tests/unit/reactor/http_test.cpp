@@ -270,6 +270,26 @@ TEST_F(HttpTest, AResponseHeaderWithALineBreakIsNeverSentAndTheConnectionStaysUs
   EXPECT_EQ(answers[1]->body, "GET /echo ");
 }
 
+TEST_F(HttpTest, AHeadRequestIsAnsweredWithoutABodyAndTheConnectionGoesOn) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  Request head = get("/echo");
+  head.method = "HEAD";
+  const std::vector<Request> requests{head, get("/echo"), head, get("/stream")};
+  auto executor = pool_.executor(0);
+  auto endpoint = tcp_endpoint();
+  auto answers = pool_
+                     .submit<std::vector<Result<Response>>>(
+                         0, [=] { return send_each_on(executor, endpoint, requests); })
+                     .get();
+  for (const auto& answer : answers) ASSERT_TRUE(answer) << answer.error().message();
+  EXPECT_EQ(answers[0]->body, "");
+  EXPECT_EQ(answers[1]->body, "GET /echo ");
+  EXPECT_EQ(answers[2]->body, "");
+  EXPECT_EQ(answers[3]->body.substr(0, 4), "0\n1\n");
+  EXPECT_EQ(server_.stats().connections_accepted, 1u);
+}
+
 TEST_F(HttpTest, TheHostHeaderCarriesANonDefaultPort) {
   ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
   start();
