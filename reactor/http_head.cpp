@@ -21,7 +21,21 @@ bool is_token(std::string_view name) {
   });
 }
 
-// The framing is the server's: a handler's own length, coding or connection field would send two.
+void append_number(std::string& out, std::size_t number) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
+  out.append(digits, end);
+}
+}  // namespace
+
+bool status_has_body(int status) {
+  return status / 100 != 1 && status != 204 && status != 304;
+}
+
+bool sendable_header(std::string_view name, std::string_view value) {
+  return is_token(name) && !splits_the_message(value);
+}
+
 bool frames_the_message(std::string_view name) {
   for (std::string_view framing : {"Content-Length", "Transfer-Encoding", "Connection"}) {
     if (name.size() == framing.size() &&
@@ -32,17 +46,6 @@ bool frames_the_message(std::string_view name) {
       return true;
   }
   return false;
-}
-
-void append_number(std::string& out, std::size_t number) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
-  out.append(digits, end);
-}
-}  // namespace
-
-bool status_has_body(int status) {
-  return status / 100 != 1 && status != 204 && status != 304;
 }
 
 std::optional<std::string> response_head(int status, const Headers& headers, std::size_t body_size,
@@ -59,7 +62,7 @@ std::optional<std::string> response_head(int status, const Headers& headers, std
   head += reason;
   head += "\r\n";
   for (const auto& [name, value] : headers) {
-    if (!is_token(name) || splits_the_message(value)) return std::nullopt;
+    if (!sendable_header(name, value)) return std::nullopt;
     if (frames_the_message(name)) continue;
     head += name;
     head += ": ";

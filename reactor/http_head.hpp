@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace skyd::http {
 
@@ -17,6 +18,11 @@ namespace skyd::http {
 // the response.
 // Whether a response with this status carries a body (1xx, 204 and 304 do not).
 bool status_has_body(int status);
+
+// Whether a header may be sent: its name an RFC 9110 token, its value free of CR, LF and NUL.
+bool sendable_header(std::string_view name, std::string_view value);
+// Content-Length, Transfer-Encoding or Connection (any case): the server's to set, not a handler's.
+bool frames_the_message(std::string_view name);
 
 std::optional<std::string> response_head(int status, const Headers& headers, std::size_t body_size,
                                          bool keep_alive);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <cerrno>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <mutex>
@@ -317,14 +318,17 @@ Task<bool> write_response(StatePtr state, Stream& stream, Response response, boo
                           bool head_only = false) {
   const Duration io_timeout = state->options.io_timeout;
   auto& lowest = beast::get_lowest_layer(stream);
+  const bool sendable =
+      std::all_of(response.headers.begin(), response.headers.end(),
+                  [](const auto& header) { return sendable_header(header.first, header.second); });
+  if (!sendable) {
+    logger("http")->error("a handler's response header cannot be sent; answered 500");
+    response = Response::error(500, "internal", "a response header cannot be sent");
+  }
   if (!response.stream) {
     if (!status_has_body(response.status)) response.body.clear();
-    auto head = response_head(response.status, response.headers, response.body.size(), keep_alive);
-    if (!head) {
-      logger("http")->error("a handler's response header holds a line break; answered 500");
-      response = Response::error(500, "internal", "a response header holds a line break");
-      head = response_head(response.status, response.headers, response.body.size(), keep_alive);
-    }
+    const auto head =
+        response_head(response.status, response.headers, response.body.size(), keep_alive);
     if (head_only) response.body.clear();  // after the head's Content-Length took its size
     const std::array<asio::const_buffer, 2> message{asio::buffer(*head),
                                                     asio::buffer(response.body)};
@@ -333,7 +337,8 @@ Task<bool> write_response(StatePtr state, Stream& stream, Response response, boo
     co_return !ec;
   }
   bhttp::response<bhttp::empty_body> header{static_cast<bhttp::status>(response.status), 11};
-  for (const auto& [name, value] : response.headers) header.set(name, value);
+  for (const auto& [name, value] : response.headers)
+    if (!frames_the_message(name)) header.set(name, value);
   header.chunked(true);
   header.keep_alive(keep_alive);
   bhttp::response_serializer<bhttp::empty_body> serializer{header};

@@ -112,10 +112,28 @@ Task<Response> no_content(Request&) {
   co_return Response::text(204, "ignored");
 }
 
+// Streamed answers with a header that would split the response, or a framing field of their own.
+Task<Response> split_stream(Request&) {
+  Response response;
+  response.set_header("X-Name", "job\r\nX-Injected: 1");
+  response.stream = count_to_hundred;
+  co_return response;
+}
+
+Task<Response> framed_stream(Request&) {
+  Response response;
+  response.set_header("Content-Length", "5");
+  response.stream = count_to_hundred;
+  co_return response;
+}
+
 Router test_routes() {
   Router router;
   router.add("GET", "/split", "a header with a line break", split_header);
   router.add("GET", "/empty", "204 with a body the handler should not have set", no_content);
+  router.add("GET", "/split-stream", "a streamed answer with a line break in a header",
+             split_stream);
+  router.add("GET", "/framed-stream", "a streamed answer with a length of its own", framed_stream);
   router.add("GET", "/echo", "echo", echo);
   router.add("POST", "/echo", "echo", echo);
   router.add("GET", "/host", "the Host header received", host);
@@ -211,6 +229,16 @@ class HttpTest : public ::testing::Test {
     co_return answers;
   }
 
+  // The same, over TCP, from a client on shard 0.
+  std::vector<Result<Response>> send_each(std::vector<Request> requests) {
+    auto executor = pool_.executor(0);
+    auto endpoint = tcp_endpoint();
+    return pool_
+        .submit<std::vector<Result<Response>>>(
+            0, [=] { return send_each_on(executor, endpoint, requests); })
+        .get();
+  }
+
   // A request to /never ends at the client's deadline (100 ms), as a timeout, well before 5 s.
   void expect_the_deadline_ends_a_request_to(const Endpoint& endpoint) {
     ClientOptions options;
@@ -256,18 +284,27 @@ TEST_F(HttpTest, AResponseHeaderWithALineBreakIsNeverSentAndTheConnectionStaysUs
   EXPECT_EQ(split.last->header("X-Injected"), nullptr);
   EXPECT_EQ(split.last->header("X-Name"), nullptr);
   // A 204 goes out without its body, and the next response on the connection is read whole.
-  auto executor = pool_.executor(0);
-  auto endpoint = tcp_endpoint();
   const std::vector<Request> requests{get("/empty"), get("/echo")};
-  auto answers = pool_
-                     .submit<std::vector<Result<Response>>>(
-                         0, [=] { return send_each_on(executor, endpoint, requests); })
-                     .get();
+  auto answers = send_each(requests);
   ASSERT_TRUE(answers[0]) << answers[0].error().message();
   EXPECT_EQ(answers[0]->status, 204);
   EXPECT_EQ(answers[0]->body, "");
   ASSERT_TRUE(answers[1]) << answers[1].error().message();
   EXPECT_EQ(answers[1]->body, "GET /echo ");
+}
+
+TEST_F(HttpTest, AStreamedAnswerIsFramedByTheServerAloneAndNeverSplit) {
+  ASSERT_TRUE(server_.listen_tcp("127.0.0.1", 0));
+  start();
+  const std::vector<Request> requests{get("/split-stream"), get("/framed-stream"), get("/echo")};
+  auto answers = send_each(requests);
+  for (const auto& answer : answers) ASSERT_TRUE(answer) << answer.error().message();
+  EXPECT_EQ(answers[0]->status, 500);
+  EXPECT_EQ(answers[0]->header("X-Injected"), nullptr);
+  EXPECT_EQ(answers[1]->header("Content-Length"), nullptr);
+  EXPECT_EQ(answers[1]->body.substr(0, 4), "0\n1\n");
+  EXPECT_EQ(answers[1]->body.size(), 290u) << "0..99, a line each, whole";
+  EXPECT_EQ(answers[2]->body, "GET /echo ");
 }
 
 TEST_F(HttpTest, AHeadRequestIsAnsweredWithoutABodyAndTheConnectionGoesOn) {
@@ -276,12 +313,7 @@ TEST_F(HttpTest, AHeadRequestIsAnsweredWithoutABodyAndTheConnectionGoesOn) {
   Request head = get("/echo");
   head.method = "HEAD";
   const std::vector<Request> requests{head, get("/echo"), head, get("/stream")};
-  auto executor = pool_.executor(0);
-  auto endpoint = tcp_endpoint();
-  auto answers = pool_
-                     .submit<std::vector<Result<Response>>>(
-                         0, [=] { return send_each_on(executor, endpoint, requests); })
-                     .get();
+  auto answers = send_each(requests);
   for (const auto& answer : answers) ASSERT_TRUE(answer) << answer.error().message();
   EXPECT_EQ(answers[0]->body, "");
   EXPECT_EQ(answers[1]->body, "GET /echo ");
